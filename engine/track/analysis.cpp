@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "engine/track/analysis.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+#include "engine/geo/geodesy.hpp"
+
+namespace stride::engine {
+namespace {
+
+double MedianStepSpeed(const Track& t) {
+  std::vector<double> v;
+  long prev = -1;
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (!t.has_position(i) || std::isnan(t.time_s[i])) continue;
+    if (prev >= 0) {
+      const auto p = static_cast<size_t>(prev);
+      const double dt = t.time_s[i] - t.time_s[p];
+      if (dt > 0 && dt < 120) {
+        v.push_back(SegmentDistanceM(t.lat_deg[p], t.lon_deg[p], t.lat_deg[i], t.lon_deg[i]) / dt);
+      }
+    }
+    prev = static_cast<long>(i);
+  }
+  if (v.empty()) return 0;
+  std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
+  return v[v.size() / 2];
+}
+
+// Measured distance, moving time and heart rate over [t0, t1) of the track.
+LapResult MeasureLap(const Track& t, const TrackAxes& a, const Lap& lap) {
+  LapResult r;
+  r.device = lap;
+  const double t0 = lap.start_time_s;
+  const double t1 = t0 + (std::isnan(lap.elapsed_time_s) ? 0.0 : lap.elapsed_time_s);
+  if (std::isnan(t0) || t.empty()) return r;
+  auto interp = [&](const std::vector<double>& cum, double time) {
+    const auto it = std::lower_bound(t.time_s.begin(), t.time_s.end(), time);
+    if (it == t.time_s.begin()) return cum.front();
+    if (it == t.time_s.end()) return cum.back();
+    const size_t i = static_cast<size_t>(it - t.time_s.begin());
+    const double f = (time - t.time_s[i - 1]) / (t.time_s[i] - t.time_s[i - 1]);
+    return cum[i - 1] + f * (cum[i] - cum[i - 1]);
+  };
+  r.distance_m = interp(a.cum_m, t1) - interp(a.cum_m, t0);
+  r.moving_time_s = interp(a.cum_moving_s, t1) - interp(a.cum_moving_s, t0);
+  double sum = 0, w = 0;
+  for (size_t i = 1; i < t.size(); ++i) {
+    if (t.time_s[i] <= t0 || t.time_s[i] > t1 || std::isnan(t.hr_bpm[i])) continue;
+    const double dt = a.cum_timer_s[i] - a.cum_timer_s[i - 1];
+    sum += t.hr_bpm[i] * dt;
+    w += dt;
+  }
+  if (w > 0) r.avg_hr_bpm = sum / w;
+  return r;
+}
+
+}  // namespace
+
+Analysis Analyze(const Track& input, const AnalyzeOptions& options) {
+  Analysis an;
+  an.track = input;
+  Track& t = an.track;
+  an.format = t.format;
+  an.device = t.device;
+  an.sport_name = t.sport_name;
+  an.sub_sport = t.sub_sport;
+  an.device_totals = t.device_totals;
+  if (options.sport != Sport::kUnknown) {
+    t.sport = options.sport;
+    an.sport_source = "command line";
+  } else if (t.sport != Sport::kUnknown) {
+    an.sport_source = "file";
+  } else {
+    t.sport = MedianStepSpeed(t) > 5.5 ? Sport::kRide : Sport::kRun;
+    an.sport_source = "inferred from speed";
+  }
+  an.sport = t.sport;
+
+  // 1. Clean.
+  an.points = Clean(t, options.clean);
+  if (t.empty()) return an;
+
+  // 2. Smooth positions; the elevation needs the smoothed distance axis first.
+  an.smoothing = SmoothPositions(t, options.smooth);
+  TrackAxes axes = ComputeAxes(t, options.segment);
+  SmoothElevation(t, axes.cum_m, options.smooth, an.smoothing);
+
+  // 3. Segment and measure.
+  const bool times = t.HasTimes();
+  an.distance_from_device = axes.distance_from_device;
+  an.used_timer_events = axes.has_timer_events;
+  an.stop_speed_mps =
+      options.segment.stop_speed_mps > 0 ? options.segment.stop_speed_mps : StopSpeedForSport(t.sport);
+  an.moving_window_s = options.segment.window_s;
+  an.distance_m = axes.cum_m.back();
+  if (times) {
+    an.start_time_s = t.time_s.front();
+    an.elapsed_time_s = t.time_s.back() - t.time_s.front();
+    an.timer_time_s = axes.cum_timer_s.back();
+    an.moving_time_s = axes.cum_moving_s.back();
+    if (an.distance_m > 0) {
+      an.avg_pace_s_per_km = an.elapsed_time_s / (an.distance_m / 1000.0);
+      an.moving_pace_s_per_km = an.moving_time_s / (an.distance_m / 1000.0);
+    }
+  }
+
+  const AltitudeSource src = an.smoothing.elevation_source;
+  an.ascent_threshold_m = options.segment.ascent_threshold_m > 0
+                              ? options.segment.ascent_threshold_m
+                              : (src == AltitudeSource::kGps ? 5.0 : 2.0);
+  bool has_ele = false;
+  for (size_t i = 0; i < t.size(); ++i) {
+    const double e = t.ele_m[i];
+    if (std::isnan(e)) continue;
+    has_ele = true;
+    an.min_ele_m = std::isnan(an.min_ele_m) ? e : std::min(an.min_ele_m, e);
+    an.max_ele_m = std::isnan(an.max_ele_m) ? e : std::max(an.max_ele_m, e);
+  }
+  GradeAxes grades = ComputeGrades(t, axes);
+  if (has_ele) {
+    const AscentDescent ad = HysteresisAscent(t.ele_m, an.ascent_threshold_m);
+    an.ascent_m = ad.ascent_m;
+    an.descent_m = ad.descent_m;
+    an.max_grade = grades.max_grade;
+    an.avg_grade = grades.avg_grade;
+    an.climbs = FindClimbs(t, axes, std::max(an.ascent_threshold_m, 5.0), options.segment);
+  }
+  if (times && grades.cum_adjusted_m.back() > 0 && an.moving_time_s > 0) {
+    an.gap_s_per_km = an.moving_time_s / (grades.cum_adjusted_m.back() / 1000.0);
+  }
+
+  // Heart rate.
+  double recorded_max = kNaN;
+  for (double hr : t.hr_bpm) {
+    if (!std::isnan(hr) && hr > 0) recorded_max = std::isnan(recorded_max) ? hr : std::max(recorded_max, hr);
+  }
+  if (options.hr_zone_bounds_bpm.size() == 4) {
+    an.hr_zones.method = "zone table from the command line";
+    for (size_t k = 0; k < 4; ++k) an.hr_zones.lower_bounds_bpm[k] = options.hr_zone_bounds_bpm[k];
+    an.hr_zones.max_hr_bpm = !std::isnan(options.max_hr_bpm) ? options.max_hr_bpm
+                                                              : std::max(190.0, std::isnan(recorded_max) ? 0.0 : recorded_max);
+  } else if (!std::isnan(options.max_hr_bpm)) {
+    an.hr_zones = ZonesFromMaxHr(options.max_hr_bpm, "60/70/80/90 % of max HR from the command line");
+  } else {
+    const double est = std::max(190.0, std::isnan(recorded_max) ? 0.0 : recorded_max);
+    an.hr_zones = ZonesFromMaxHr(est, "60/70/80/90 % of an estimated max HR (max of recorded and 190)");
+  }
+  if (times) an.heart_rate = ComputeHeartRate(t, axes, an.hr_zones, options.rest_hr_bpm);
+
+  // Splits, laps, best efforts.
+  if (times) {
+    an.splits_km = ComputeSplits(t, axes, 1000.0, grades.cum_adjusted_m);
+    an.splits_mile = ComputeSplits(t, axes, 1609.344, grades.cum_adjusted_m);
+    for (const Lap& lap : t.laps) {
+      LapResult r = MeasureLap(t, axes, lap);
+      r.index = static_cast<int>(an.laps.size()) + 1;
+      an.laps.push_back(std::move(r));
+    }
+    an.best_efforts = ComputeBestEfforts(axes);
+  }
+  return an;
+}
+
+}  // namespace stride::engine

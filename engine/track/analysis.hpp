@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Analyze(): the track pipeline as one call — clean, smooth, segment, measure — over one
+// session of an activity. Each stage is its own function (clean.hpp, smooth.hpp, segment.hpp,
+// stats.hpp) and can be run and tested alone; this file only composes them and records which
+// method and parameters produced each number.
+//
+// Thread-safety: pure function; distinct tracks may be analysed concurrently.
+//
+//   AnalyzeOptions opt;
+//   opt.max_hr_bpm = 190;
+//   Analysis a = Analyze(activity.sessions[0], opt);
+//   double km = a.distance_m / 1000;
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/track/clean.hpp"
+#include "engine/track/segment.hpp"
+#include "engine/track/smooth.hpp"
+#include "engine/track/stats.hpp"
+#include "engine/track/track.hpp"
+
+namespace stride::engine {
+
+struct AnalyzeOptions {
+  // Overrides the sport the file names. Default: kUnknown (use the file's; when it names none,
+  // infer ride from a median speed over 5.5 m/s, else run).
+  Sport sport = Sport::kUnknown;
+  // Maximum heart rate for zones and TRIMP. Default: NaN (estimated: the larger of the
+  // recorded maximum and 190 bpm).
+  double max_hr_bpm = kNaN;
+  // Lower bounds of zones 2..5 in bpm; when set, used instead of max_hr_bpm. Default: none.
+  std::vector<double> hr_zone_bounds_bpm;
+  // Resting heart rate for TRIMP. Default: 60.
+  double rest_hr_bpm = 60.0;
+  CleanOptions clean;
+  SmoothOptions smooth;
+  SegmentOptions segment;
+};
+
+struct LapResult {
+  int index = 0;  // 1-based
+  Lap device;     // as recorded
+  double distance_m = 0;      // measured over the lap's time span
+  double moving_time_s = 0;
+  double avg_hr_bpm = kNaN;
+};
+
+struct Analysis {
+  std::string format;
+  std::string device;
+  Sport sport = Sport::kUnknown;
+  std::string sport_source;  // "file", "command line", "inferred from speed"
+  std::string sport_name;    // as the file spelled it
+  std::string sub_sport;
+
+  CleanReport points;
+  double start_time_s = kNaN;
+  double distance_m = 0;
+  double elapsed_time_s = kNaN;
+  double timer_time_s = kNaN;   // active time (timer running, inside segments)
+  double moving_time_s = kNaN;
+  double avg_pace_s_per_km = kNaN;     // elapsed / distance
+  double moving_pace_s_per_km = kNaN;  // moving / distance
+  double gap_s_per_km = kNaN;
+  double ascent_m = kNaN;
+  double descent_m = kNaN;
+  double min_ele_m = kNaN;
+  double max_ele_m = kNaN;
+  double max_grade = kNaN;
+  double avg_grade = kNaN;
+  HrZones hr_zones;
+  HeartRateStats heart_rate;
+  std::vector<Split> splits_km;
+  std::vector<Split> splits_mile;
+  std::vector<LapResult> laps;
+  std::vector<Climb> climbs;
+  std::vector<BestEffort> best_efforts;
+  DeviceTotals device_totals;
+
+  // Methods and parameters.
+  SmoothReport smoothing;
+  bool distance_from_device = false;
+  bool used_timer_events = false;
+  double stop_speed_mps = 0;
+  double moving_window_s = 0;
+  double ascent_threshold_m = 0;
+
+  // The cleaned and smoothed track the numbers were measured on.
+  Track track;
+};
+
+Analysis Analyze(const Track& track, const AnalyzeOptions& options = {});
+
+}  // namespace stride::engine

@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "engine/track/analysis_json.hpp"
+
+#include <cmath>
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+namespace stride::engine {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+Json Num(double x, double unit = 0.1) {
+  if (std::isnan(x) || std::isinf(x)) return nullptr;
+  return std::round(x / unit) * unit;
+}
+
+Json Opt(const std::optional<double>& x, double unit = 0.01) {
+  return x ? Num(*x, unit) : Json(nullptr);
+}
+
+std::string IsoTime(double t) {
+  if (std::isnan(t)) return {};
+  const auto secs = static_cast<std::time_t>(std::floor(t));
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+Json SplitsJson(const std::vector<Split>& splits) {
+  Json out = Json::array();
+  for (const Split& s : splits) {
+    out.push_back({{"index", s.index},
+                   {"distance_m", Num(s.distance_m)},
+                   {"elapsed_time_s", Num(s.elapsed_time_s)},
+                   {"moving_time_s", Num(s.moving_time_s)},
+                   {"pace_s_per_km", Num(s.distance_m > 0 ? s.elapsed_time_s / (s.distance_m / 1000) : NAN)},
+                   {"gap_s_per_km", Num(s.gap_s_per_km)},
+                   {"ascent_m", Num(s.ascent_m)},
+                   {"descent_m", Num(s.descent_m)},
+                   {"avg_hr_bpm", Num(s.avg_hr_bpm)}});
+  }
+  return out;
+}
+
+Json SessionJson(const Analysis& a) {
+  Json j;
+  j["source"] = {{"format", a.format},
+                 {"device", a.device.empty() ? Json(nullptr) : Json(a.device)},
+                 {"sport", std::string(SportName(a.sport))},
+                 {"sport_source", a.sport_source},
+                 {"sport_in_file", a.sport_name.empty() ? Json(nullptr) : Json(a.sport_name)},
+                 {"sub_sport", a.sub_sport.empty() ? Json(nullptr) : Json(a.sub_sport)}};
+  const CleanReport& p = a.points;
+  j["points"] = {{"raw", p.raw},
+                 {"kept", p.kept},
+                 {"kept_with_position", p.kept_with_position},
+                 {"dropped",
+                  {{"no_time", p.no_time},
+                   {"duplicate_time", p.duplicate_time},
+                   {"non_increasing_time", p.non_increasing_time},
+                   {"invalid_fix", p.invalid_fix},
+                   {"speed_outlier", p.speed_outlier}}},
+                 {"without_position", p.no_position}};
+  j["start_time"] = std::isnan(a.start_time_s) ? Json(nullptr) : Json(IsoTime(a.start_time_s));
+  j["distance_m"] = Num(a.distance_m);
+  j["elapsed_time_s"] = Num(a.elapsed_time_s);
+  j["timer_time_s"] = Num(a.timer_time_s);
+  j["moving_time_s"] = Num(a.moving_time_s);
+  j["ascent_m"] = Num(a.ascent_m);
+  j["descent_m"] = Num(a.descent_m);
+  j["min_elevation_m"] = Num(a.min_ele_m);
+  j["max_elevation_m"] = Num(a.max_ele_m);
+  j["avg_pace_s_per_km"] = Num(a.avg_pace_s_per_km);
+  j["moving_pace_s_per_km"] = Num(a.moving_pace_s_per_km);
+  j["gap_s_per_km"] = Num(a.gap_s_per_km);
+  j["max_grade"] = Num(a.max_grade, 0.001);
+  j["avg_abs_grade"] = Num(a.avg_grade, 0.001);
+  const HeartRateStats& hr = a.heart_rate;
+  Json zones = Json::array();
+  for (double z : hr.zones_s) zones.push_back(Num(z));
+  Json bounds = Json::array();
+  for (double b : a.hr_zones.lower_bounds_bpm) bounds.push_back(Num(b));
+  j["heart_rate"] = {{"avg", Num(hr.avg_bpm)},
+                     {"max", Num(hr.max_bpm, 1)},
+                     {"zones_s", zones},
+                     {"zone_lower_bounds_bpm", bounds},
+                     {"max_hr_bpm_used", Num(a.hr_zones.max_hr_bpm, 1)}};
+  j["trimp"] = Num(hr.trimp);
+  j["splits"] = SplitsJson(a.splits_km);
+  j["splits_mile"] = SplitsJson(a.splits_mile);
+  Json laps = Json::array();
+  for (const LapResult& l : a.laps) {
+    laps.push_back({{"index", l.index},
+                    {"start_time", IsoTime(l.device.start_time_s)},
+                    {"distance_m", Num(l.distance_m)},
+                    {"moving_time_s", Num(l.moving_time_s)},
+                    {"avg_hr_bpm", Num(l.avg_hr_bpm)},
+                    {"device_elapsed_time_s", Num(l.device.elapsed_time_s, 0.001)},
+                    {"device_timer_time_s", Num(l.device.timer_time_s, 0.001)},
+                    {"device_distance_m", Num(l.device.distance_m, 0.01)},
+                    {"trigger", l.device.trigger.empty() ? Json(nullptr) : Json(l.device.trigger)}});
+  }
+  j["laps"] = laps;
+  Json climbs = Json::array();
+  for (const Climb& c : a.climbs) {
+    climbs.push_back({{"start_distance_m", Num(c.start_distance_m)},
+                      {"length_m", Num(c.end_distance_m - c.start_distance_m)},
+                      {"gain_m", Num(c.gain_m)},
+                      {"avg_grade", Num(c.avg_grade, 0.001)},
+                      {"max_grade", Num(c.max_grade, 0.001)},
+                      {"start_elevation_m", Num(c.start_ele_m)},
+                      {"category", c.category}});
+  }
+  j["climbs"] = climbs;
+  Json efforts = Json::array();
+  for (const BestEffort& e : a.best_efforts) {
+    efforts.push_back({{"name", e.name},
+                       {"distance_m", Num(e.distance_m, 0.001)},
+                       {"time_s", Num(e.time_s)},
+                       {"start_distance_m", Num(e.start_distance_m)}});
+  }
+  j["best_efforts"] = efforts;
+  const DeviceTotals& d = a.device_totals;
+  if (d.empty()) {
+    j["device_totals"] = nullptr;
+  } else {
+    j["device_totals"] = {{"distance_m", Opt(d.distance_m)},
+                          {"timer_time_s", Opt(d.timer_time_s, 0.001)},
+                          {"elapsed_time_s", Opt(d.elapsed_time_s, 0.001)},
+                          {"ascent_m", Opt(d.ascent_m, 1)},
+                          {"descent_m", Opt(d.descent_m, 1)},
+                          {"avg_hr_bpm", Opt(d.avg_hr_bpm, 1)},
+                          {"max_hr_bpm", Opt(d.max_hr_bpm, 1)},
+                          {"calories_kcal", Opt(d.calories_kcal, 1)}};
+  }
+  const SmoothReport& s = a.smoothing;
+  j["methods"] = {
+      {"clean",
+       {{"time", "drop missing and duplicate times; keep the longest increasing run"},
+        {"speed_gate", "implied speed from the last accepted fix, anchor recovery after 3 consistent fixes"},
+        {"max_speed_mps", Num(p.max_speed_mps)},
+        {"anchor_recoveries", p.anchor_recoveries}}},
+      {"smoothing",
+       {{"name", s.position_smoothed ? "kalman_cv_rts" : "none"},
+        {"frame", "local east/north metres"},
+        {"measurement_sigma_m", Num(s.sigma_m)},
+        {"used_device_accuracy", s.used_device_accuracy},
+        {"accel_density_m2_s3", Num(s.accel_density, 0.01)}}},
+      {"elevation",
+       {{"smoothing", s.elevation_smoothed ? "hampel7 + gaussian (3 box passes)" : "none"},
+        {"source", std::string(AltitudeSourceName(s.elevation_source))},
+        {"source_from", s.elevation_source_reason},
+        {"sigma", Num(s.elevation_sigma_m)},
+        {"sigma_unit", s.elevation_over_time ? "s" : "m"}}},
+      {"distance",
+       {{"name", a.distance_from_device ? "device distance stream"
+                                        : "ellipsoidal WGS84 over the smoothed fixes"},
+        {"excludes", "timer stopped, gaps between recorded segments"}}},
+      {"moving",
+       {{"name", a.used_timer_events ? "timer events and window speed" : "window speed"},
+        {"window_s", Num(2 * a.moving_window_s)},
+        {"stop_speed_mps", Num(a.stop_speed_mps, 0.01)}}},
+      {"ascent", {{"name", "hysteresis over the smoothed profile"}, {"threshold_m", Num(a.ascent_threshold_m)}}},
+      {"gap", {{"name", "minetti2002"}, {"grade_window_m", 50}}},
+      {"heart_rate_zones", a.hr_zones.method},
+      {"trimp", {{"name", "banister"}, {"k", 1.92}, {"a", 0.64}}},
+      {"climbs", {{"name", "hysteresis trough to peak"}, {"min_gain_m", 20}, {"min_grade", 0.03}}},
+  };
+  return j;
+}
+
+}  // namespace
+
+std::string AnalysisJson(std::string_view file_name, const std::vector<Analysis>& sessions,
+                         int indent) {
+  Json j;
+  j["file"] = std::string(file_name);
+  if (sessions.size() == 1) {
+    const Json session = SessionJson(sessions.front());
+    for (const auto& item : session.items()) j[item.key()] = item.value();
+    return j.dump(indent);
+  }
+  // Several sessions: totals, then each session.
+  const Analysis& first = sessions.front();
+  double dist = 0, moving = 0, timer = 0, asc = 0, desc = 0;
+  size_t raw = 0, kept = 0;
+  bool any_ele = false;
+  for (const Analysis& a : sessions) {
+    dist += a.distance_m;
+    if (!std::isnan(a.moving_time_s)) moving += a.moving_time_s;
+    if (!std::isnan(a.timer_time_s)) timer += a.timer_time_s;
+    if (!std::isnan(a.ascent_m)) {
+      asc += a.ascent_m;
+      desc += a.descent_m;
+      any_ele = true;
+    }
+    raw += a.points.raw;
+    kept += a.points.kept;
+  }
+  const Analysis& last = sessions.back();
+  const double elapsed = !std::isnan(first.start_time_s) && !std::isnan(last.start_time_s)
+                             ? last.start_time_s + last.elapsed_time_s - first.start_time_s
+                             : NAN;
+  j["source"] = {{"format", first.format},
+                 {"device", first.device.empty() ? Json(nullptr) : Json(first.device)},
+                 {"sport", "multisport"}};
+  j["points"] = {{"raw", raw}, {"kept", kept}};
+  j["start_time"] = std::isnan(first.start_time_s) ? Json(nullptr) : Json(IsoTime(first.start_time_s));
+  j["distance_m"] = Num(dist);
+  j["elapsed_time_s"] = Num(elapsed);
+  j["timer_time_s"] = Num(timer);
+  j["moving_time_s"] = Num(moving);
+  j["ascent_m"] = any_ele ? Num(asc) : Json(nullptr);
+  j["descent_m"] = any_ele ? Num(desc) : Json(nullptr);
+  Json list = Json::array();
+  for (const Analysis& a : sessions) list.push_back(SessionJson(a));
+  j["sessions"] = list;
+  return j.dump(indent);
+}
+
+}  // namespace stride::engine

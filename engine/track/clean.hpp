@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Cleaning: the first pipeline stage. Removes what a device recorded wrongly and counts it.
+//
+//  - points without a time in a track that has times are dropped (no_time);
+//  - a point with the same time as the previous kept one is dropped (duplicate_time);
+//  - times that run backwards: the longest strictly increasing run of timestamps is kept and
+//    the rest dropped (non_increasing_time). Keeping the longest increasing subsequence means a
+//    bad first timestamp costs one point, not the whole track;
+//  - a fix outside lat/lon range, at (0,0) or flagged invalid loses its position (invalid_fix);
+//  - implied-speed gate: a fix reached from the last accepted fix faster than the sport's
+//    maximum speed loses its position (speed_outlier). When several fixes in a row are
+//    rejected but agree with one another, the accepted fix was the outlier (or the device
+//    jumped after a signal loss): the gate re-anchors on them (anchor recovery).
+// Points without a position keep their time, heart rate and device distance, so an indoor run
+// still gets time, HR and distance.
+//
+// Thread-safety: pure function.
+#pragma once
+
+#include <cstddef>
+
+#include "engine/track/track.hpp"
+
+namespace stride::engine {
+
+struct CleanOptions {
+  // Fastest plausible speed for the sport, m/s. Default: 0 (derive from the sport with
+  // MaxSpeedForSport()).
+  double max_speed_mps = 0.0;
+  // Rejected fixes in a row that, when they agree with one another, replace the anchor.
+  // Default: 3.
+  int anchor_recovery_points = 3;
+};
+
+struct CleanReport {
+  size_t raw = 0;
+  size_t kept = 0;                // points left in the track
+  size_t kept_with_position = 0;  // of those, with a position
+  size_t no_time = 0;
+  size_t duplicate_time = 0;
+  size_t non_increasing_time = 0;
+  size_t invalid_fix = 0;         // positions removed: out of range or null island
+  size_t speed_outlier = 0;       // positions removed by the speed gate
+  size_t no_position = 0;         // points kept without a position (indoor, HR-only records)
+  size_t anchor_recoveries = 0;
+  double max_speed_mps = 0.0;     // the gate that was applied
+};
+
+// Fastest plausible speed (m/s) for a sport: run 12.5, walk 7, hike 7, ride 35, swim 5,
+// unknown/other 50.
+double MaxSpeedForSport(Sport sport);
+
+// Cleans `track` in place and reports what it removed.
+CleanReport Clean(Track& track, const CleanOptions& options = {});
+
+}  // namespace stride::engine

@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "engine/track/segment.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/geo/geodesy.hpp"
+
+namespace stride::engine {
+namespace {
+
+// Share of [t0, t1] during which the timer ran, given events sorted by time and the state
+// `running_at_t0`.
+double RunningShare(const std::vector<TimerEvent>& ev, size_t first_event_after_t0, double t0,
+                    double t1, bool running_at_t0) {
+  if (!(t1 > t0)) return running_at_t0 ? 1.0 : 0.0;
+  double on = 0, cursor = t0;
+  bool running = running_at_t0;
+  for (size_t e = first_event_after_t0; e < ev.size() && ev[e].time_s < t1; ++e) {
+    if (running) on += ev[e].time_s - cursor;
+    cursor = ev[e].time_s;
+    running = ev[e].running;
+  }
+  if (running) on += t1 - cursor;
+  return std::clamp(on / (t1 - t0), 0.0, 1.0);
+}
+
+}  // namespace
+
+double StopSpeedForSport(Sport sport) {
+  switch (sport) {
+    case Sport::kRun: return 1.0;
+    case Sport::kWalk: return 0.4;
+    case Sport::kHike: return 0.3;
+    case Sport::kRide: return 1.5;
+    case Sport::kSwim: return 0.2;
+    case Sport::kUnknown:
+    case Sport::kOther: return 0.5;
+  }
+  return 0.5;
+}
+
+TrackAxes ComputeAxes(const Track& t, const SegmentOptions& options) {
+  const size_t n = t.size();
+  TrackAxes a;
+  a.step_m.assign(n, 0.0);
+  a.active.assign(n, n > 0 ? 1.0 : 0.0);
+  a.moving.assign(n, 0);
+  a.cum_m.assign(n, 0.0);
+  a.cum_timer_s.assign(n, 0.0);
+  a.cum_moving_s.assign(n, 0.0);
+  if (n == 0) return a;
+  a.active[0] = 0;
+
+  // Horizontal steps: between consecutive fixes, else from the device distance stream.
+  const size_t with_pos = t.CountWithPosition();
+  if (with_pos >= 2) {
+    long prev = -1;
+    for (size_t i = 0; i < n; ++i) {
+      if (!t.has_position(i)) continue;
+      if (prev >= 0) {
+        const auto p = static_cast<size_t>(prev);
+        a.step_m[i] = SegmentDistanceM(t.lat_deg[p], t.lon_deg[p], t.lat_deg[i], t.lon_deg[i]);
+      }
+      prev = static_cast<long>(i);
+    }
+  } else {
+    a.distance_from_device = true;
+    double prev = kNaN;
+    for (size_t i = 0; i < n; ++i) {
+      const double d = t.distance_m[i];
+      if (std::isnan(d)) continue;
+      if (!std::isnan(prev) && d > prev) a.step_m[i] = d - prev;
+      prev = d;
+    }
+  }
+
+  // Active share: segment gaps and timer stops.
+  for (size_t s = 1; s < t.segment_starts.size(); ++s) {
+    if (t.segment_starts[s] < n) a.active[t.segment_starts[s]] = 0;
+  }
+  const bool times = t.HasTimes();
+  a.has_timer_events = times && !t.timer_events.empty();
+  if (a.has_timer_events) {
+    const auto& ev = t.timer_events;
+    size_t e = 0;
+    bool running = true;  // the timer runs from the first record unless told otherwise
+    if (!ev.empty() && ev.front().running && ev.front().time_s > t.time_s[0]) running = false;
+    for (size_t i = 1; i < n; ++i) {
+      const double t0 = t.time_s[i - 1], t1 = t.time_s[i];
+      while (e < ev.size() && ev[e].time_s <= t0) running = ev[e++].running;
+      a.active[i] *= RunningShare(ev, e, t0, t1, running);
+    }
+  }
+
+  // Cumulative distance and timer time.
+  for (size_t i = 1; i < n; ++i) {
+    a.cum_m[i] = a.cum_m[i - 1] + a.step_m[i] * a.active[i];
+    const double dt = times ? t.time_s[i] - t.time_s[i - 1] : 0.0;
+    a.cum_timer_s[i] = a.cum_timer_s[i - 1] + (dt > 0 ? dt * a.active[i] : 0.0);
+  }
+
+  // Moving: window speed over +-window_s (at least the interval itself).
+  if (times) {
+    const double vstop =
+        options.stop_speed_mps > 0 ? options.stop_speed_mps : StopSpeedForSport(t.sport);
+    const double w = options.window_s;
+    size_t lo = 0, hi = 0;
+    for (size_t i = 1; i < n; ++i) {
+      const double t0 = t.time_s[i - 1], t1 = t.time_s[i];
+      while (lo < i - 1 && t.time_s[lo + 1] <= t0 - w) ++lo;
+      while (t.time_s[lo] < t0 - w && lo < i - 1) ++lo;
+      if (hi < i) hi = i;
+      while (hi + 1 < n && t.time_s[hi + 1] <= t1 + w) ++hi;
+      const double dist = a.cum_m[hi] - a.cum_m[lo];
+      const double time = a.cum_timer_s[hi] - a.cum_timer_s[lo];
+      const bool moving = a.active[i] > 0 && time > 0 && dist / time >= vstop;
+      a.moving[i] = moving ? 1 : 0;
+      const double dt = t1 - t0;
+      a.cum_moving_s[i] = a.cum_moving_s[i - 1] + (moving && dt > 0 ? dt * a.active[i] : 0.0);
+    }
+  }
+  return a;
+}
+
+AscentDescent HysteresisAscent(const std::vector<double>& e, double th, size_t begin, size_t end) {
+  AscentDescent r;
+  end = std::min(end, e.size());
+  size_t i = begin;
+  while (i < end && std::isnan(e[i])) ++i;
+  if (i >= end) return r;
+  double turn = e[i];  // last confirmed turning point
+  double ext = e[i];   // extreme since then, in the current direction
+  int dir = 0;         // +1 rising, -1 falling, 0 not yet known
+  for (++i; i < end; ++i) {
+    const double x = e[i];
+    if (std::isnan(x)) continue;
+    if (dir >= 0 && x > ext) {
+      ext = x;
+      if (dir == 0 && ext - turn >= th) dir = 1;
+    } else if (dir <= 0 && x < ext) {
+      ext = x;
+      if (dir == 0 && turn - ext >= th) dir = -1;
+    }
+    if (dir == 1 && ext - x >= th) {  // peak confirmed
+      r.ascent_m += ext - turn;
+      turn = ext;
+      ext = x;
+      dir = -1;
+    } else if (dir == -1 && x - ext >= th) {  // trough confirmed
+      r.descent_m += turn - ext;
+      turn = ext;
+      ext = x;
+      dir = 1;
+    } else if (dir == 0 && std::fabs(x - turn) < th) {
+      ext = x;  // still inside the band around the start: follow it
+    }
+  }
+  if (dir == 1 && ext - turn >= th) r.ascent_m += ext - turn;
+  if (dir == -1 && turn - ext >= th) r.descent_m += turn - ext;
+  return r;
+}
+
+std::vector<Split> ComputeSplits(const Track& t, const TrackAxes& a, double unit_m,
+                                 const std::vector<double>& cum_adjusted_m) {
+  std::vector<Split> out;
+  const size_t n = t.size();
+  if (n < 2 || !(a.cum_m.back() > 0) || !(unit_m > 0)) return out;
+  // Cumulative heart-beats and heart-rate time, so a split's average is two lookups.
+  std::vector<double> cum_beats(n, 0.0), cum_hr_s(n, 0.0);
+  for (size_t i = 1; i < n; ++i) {
+    const double dt = a.cum_timer_s[i] - a.cum_timer_s[i - 1];
+    const bool hr = !std::isnan(t.hr_bpm[i]) && dt > 0;
+    cum_beats[i] = cum_beats[i - 1] + (hr ? t.hr_bpm[i] * dt : 0.0);
+    cum_hr_s[i] = cum_hr_s[i - 1] + (hr ? dt : 0.0);
+  }
+  const bool gap = cum_adjusted_m.size() == n;
+  // A cumulative quantity at the exact distance d, which lies in interval i.
+  auto at = [&](const std::vector<double>& cum, size_t i, double d) {
+    const double d0 = a.cum_m[i - 1], d1 = a.cum_m[i];
+    const double f = d1 > d0 ? std::clamp((d - d0) / (d1 - d0), 0.0, 1.0) : 1.0;
+    return cum[i - 1] + f * (cum[i] - cum[i - 1]);
+  };
+  struct Mark {
+    double d = 0, timer = 0, moving = 0, beats = 0, hr_s = 0, adj = 0;
+    size_t i = 0;
+  };
+  auto mark_at = [&](size_t i, double d) {
+    Mark m;
+    m.d = d;
+    m.i = i;
+    m.timer = at(a.cum_timer_s, i, d);
+    m.moving = at(a.cum_moving_s, i, d);
+    m.beats = at(cum_beats, i, d);
+    m.hr_s = at(cum_hr_s, i, d);
+    m.adj = gap ? at(cum_adjusted_m, i, d) : 0.0;
+    return m;
+  };
+  auto emit = [&](const Mark& s0, const Mark& s1) {
+    Split s;
+    s.index = static_cast<int>(out.size()) + 1;
+    s.distance_m = s1.d - s0.d;
+    s.elapsed_time_s = s1.timer - s0.timer;
+    s.moving_time_s = s1.moving - s0.moving;
+    const std::vector<double> ele(t.ele_m.begin() + static_cast<long>(s0.i),
+                                  t.ele_m.begin() + static_cast<long>(s1.i) + 1);
+    const AscentDescent ad = HysteresisAscent(ele, 1.0);
+    s.ascent_m = ad.ascent_m;
+    s.descent_m = ad.descent_m;
+    s.avg_hr_bpm = s1.hr_s > s0.hr_s ? (s1.beats - s0.beats) / (s1.hr_s - s0.hr_s) : kNaN;
+    const double adj = s1.adj - s0.adj;
+    s.gap_s_per_km = gap && adj > 0 && s.moving_time_s > 0 ? s.moving_time_s / (adj / 1000.0) : kNaN;
+    out.push_back(s);
+  };
+  Mark start;
+  start.i = 0;
+  for (size_t i = 1; i < n; ++i) {
+    while (a.cum_m[i] >= start.d + unit_m) {
+      const Mark end = mark_at(i, start.d + unit_m);
+      emit(start, end);
+      start = end;
+    }
+  }
+  if (a.cum_m.back() - start.d > 1.0) {  // the last partial split, when over a metre
+    Mark end = mark_at(n - 1, a.cum_m.back());
+    end.timer = a.cum_timer_s.back();
+    end.moving = a.cum_moving_s.back();
+    end.beats = cum_beats.back();
+    end.hr_s = cum_hr_s.back();
+    end.adj = gap ? cum_adjusted_m.back() : 0.0;
+    emit(start, end);
+  }
+  return out;
+}
+
+std::string ClimbCategory(double length_m, double grade) {
+  const double score = length_m * grade * 100.0;
+  if (score >= 80000) return "hc";
+  if (score >= 64000) return "1";
+  if (score >= 32000) return "2";
+  if (score >= 16000) return "3";
+  if (score >= 8000) return "4";
+  return "uncategorized";
+}
+
+std::vector<Climb> FindClimbs(const Track& t, const TrackAxes& a, double th,
+                              const SegmentOptions& options) {
+  std::vector<Climb> out;
+  // Profile: (distance, elevation) at points with elevation.
+  std::vector<double> d, e;
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (std::isnan(t.ele_m[i])) continue;
+    d.push_back(a.cum_m[i]);
+    e.push_back(t.ele_m[i]);
+  }
+  if (e.size() < 2) return out;
+  // Turning points by hysteresis.
+  std::vector<size_t> turns{0};
+  size_t ext = 0;
+  int dir = 0;
+  for (size_t k = 1; k < e.size(); ++k) {
+    if ((dir >= 0 && e[k] > e[ext]) || (dir <= 0 && e[k] < e[ext])) ext = k;
+    if (dir == 0) {
+      if (e[ext] - e[turns.back()] >= th) dir = 1;
+      else if (e[turns.back()] - e[ext] >= th) dir = -1;
+      else if (std::fabs(e[k] - e[turns.back()]) < th) { turns.back() = k; ext = k; }
+      continue;
+    }
+    if ((dir == 1 && e[ext] - e[k] >= th) || (dir == -1 && e[k] - e[ext] >= th)) {
+      turns.push_back(ext);
+      ext = k;
+      dir = -dir;
+    }
+  }
+  if (turns.back() != ext) turns.push_back(ext);
+  for (size_t j = 0; j + 1 < turns.size(); ++j) {
+    const size_t s = turns[j], f = turns[j + 1];
+    const double gain = e[f] - e[s];
+    const double len = d[f] - d[s];
+    if (gain < options.climb_min_gain_m || !(len > 0)) continue;
+    const double grade = gain / len;
+    if (grade < options.climb_min_grade) continue;
+    Climb c;
+    c.start_distance_m = d[s];
+    c.end_distance_m = d[f];
+    c.gain_m = gain;
+    c.avg_grade = grade;
+    c.start_ele_m = e[s];
+    c.end_ele_m = e[f];
+    // Steepest 100 m (two pointers over the profile).
+    double best = grade;
+    if (len > 100) {
+      size_t q = s;
+      for (size_t p = s; p <= f; ++p) {
+        while (q < f && d[q] - d[p] < 100) ++q;
+        if (d[q] - d[p] >= 100) best = std::max(best, (e[q] - e[p]) / (d[q] - d[p]));
+      }
+    }
+    c.max_grade = best;
+    c.category = ClimbCategory(len, grade);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+}  // namespace stride::engine

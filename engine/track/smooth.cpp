@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "engine/track/smooth.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "engine/geo/geodesy.hpp"
+
+namespace stride::engine {
+namespace {
+
+struct Cov {
+  double a, b, d;  // symmetric 2x2 [[a, b], [b, d]]
+};
+
+// Runs the filter and the RTS pass over fixes idx[lo..hi) of the track.
+void SmoothRun(Track& t, const std::vector<size_t>& idx, size_t lo, size_t hi, double sigma_m,
+               double q, bool* used_accuracy) {
+  const size_t n = hi - lo;
+  if (n < 3) return;
+  const LocalPlane plane(t.lat_deg[idx[lo]], t.lon_deg[idx[lo]]);
+  std::vector<double> zx(n), zy(n), r(n), dt(n, 0.0);
+  for (size_t k = 0; k < n; ++k) {
+    const size_t i = idx[lo + k];
+    plane.ToMetres(t.lat_deg[i], t.lon_deg[i], &zx[k], &zy[k]);
+    const double acc = t.gps_accuracy_m[i];
+    double s = sigma_m;
+    if (!std::isnan(acc) && acc > 0) {
+      s = std::clamp(acc, 1.0, 50.0);
+      *used_accuracy = true;
+    }
+    r[k] = s * s;
+    if (k > 0) dt[k] = t.time_s[i] - t.time_s[idx[lo + k - 1]];
+  }
+  // Forward pass: filtered state (xf) and covariance (pf), predicted (xp, pp).
+  std::vector<double> fx(2 * n), fy(2 * n), px(2 * n), py(2 * n);
+  std::vector<Cov> pf(n), pp(n);
+  const double v0 = 25.0;  // initial velocity variance, (5 m/s)^2
+  fx[0] = zx[0];
+  fx[1] = 0;
+  fy[0] = zy[0];
+  fy[1] = 0;
+  pf[0] = {r[0], 0, v0};
+  pp[0] = pf[0];
+  px[0] = fx[0];
+  px[1] = 0;
+  py[0] = fy[0];
+  py[1] = 0;
+  for (size_t k = 1; k < n; ++k) {
+    const double h = dt[k];
+    const Cov& P = pf[k - 1];
+    // F P F' + Q with F = [[1, h], [0, 1]], Q = q [[h^3/3, h^2/2], [h^2/2, h]].
+    Cov Pp;
+    Pp.a = P.a + 2 * h * P.b + h * h * P.d + q * h * h * h / 3.0;
+    Pp.b = P.b + h * P.d + q * h * h / 2.0;
+    Pp.d = P.d + q * h;
+    pp[k] = Pp;
+    const double xpx = fx[2 * (k - 1)] + h * fx[2 * (k - 1) + 1], xvx = fx[2 * (k - 1) + 1];
+    const double xpy = fy[2 * (k - 1)] + h * fy[2 * (k - 1) + 1], xvy = fy[2 * (k - 1) + 1];
+    px[2 * k] = xpx;
+    px[2 * k + 1] = xvx;
+    py[2 * k] = xpy;
+    py[2 * k + 1] = xvy;
+    const double S = Pp.a + r[k];
+    const double k0 = Pp.a / S, k1 = Pp.b / S;
+    const double ex = zx[k] - xpx, ey = zy[k] - xpy;
+    fx[2 * k] = xpx + k0 * ex;
+    fx[2 * k + 1] = xvx + k1 * ex;
+    fy[2 * k] = xpy + k0 * ey;
+    fy[2 * k + 1] = xvy + k1 * ey;
+    pf[k] = {(1 - k0) * Pp.a, (1 - k0) * Pp.b, Pp.d - k1 * Pp.b};
+  }
+  // Backward (RTS) pass: xs[k] = xf[k] + C (xs[k+1] - xp[k+1]), C = Pf F' Pp^-1.
+  std::vector<double> sx(fx), sy(fy);
+  for (size_t kk = n - 1; kk-- > 0;) {
+    const double h = dt[kk + 1];
+    const Cov& P = pf[kk];
+    const Cov& Q = pp[kk + 1];
+    // Pf F' = [[a + h b, b], [b + h d, d]]
+    const double m00 = P.a + h * P.b, m01 = P.b, m10 = P.b + h * P.d, m11 = P.d;
+    const double det = Q.a * Q.d - Q.b * Q.b;
+    if (!(det > 1e-18)) continue;
+    const double i00 = Q.d / det, i01 = -Q.b / det, i11 = Q.a / det;
+    const double c00 = m00 * i00 + m01 * i01, c01 = m00 * i01 + m01 * i11;
+    const double c10 = m10 * i00 + m11 * i01, c11 = m10 * i01 + m11 * i11;
+    const double dxp = sx[2 * (kk + 1)] - px[2 * (kk + 1)];
+    const double dxv = sx[2 * (kk + 1) + 1] - px[2 * (kk + 1) + 1];
+    const double dyp = sy[2 * (kk + 1)] - py[2 * (kk + 1)];
+    const double dyv = sy[2 * (kk + 1) + 1] - py[2 * (kk + 1) + 1];
+    sx[2 * kk] = fx[2 * kk] + c00 * dxp + c01 * dxv;
+    sx[2 * kk + 1] = fx[2 * kk + 1] + c10 * dxp + c11 * dxv;
+    sy[2 * kk] = fy[2 * kk] + c00 * dyp + c01 * dyv;
+    sy[2 * kk + 1] = fy[2 * kk + 1] + c10 * dyp + c11 * dyv;
+  }
+  for (size_t k = 0; k < n; ++k) {
+    const size_t i = idx[lo + k];
+    plane.ToDegrees(sx[2 * k], sy[2 * k], &t.lat_deg[i], &t.lon_deg[i]);
+  }
+}
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  const size_t m = v.size() / 2;
+  std::nth_element(v.begin(), v.begin() + static_cast<long>(m), v.end());
+  return v[m];
+}
+
+// Gaussian smoothing of values sampled at non-decreasing positions `axis`: the samples are
+// binned onto a regular grid (step sigma/4; empty bins interpolated), blurred by three box
+// passes (a close Gaussian approximation, O(n)) and read back by linear interpolation.
+std::vector<double> GaussianOnAxis(const std::vector<double>& axis, const std::vector<double>& v,
+                                   double sigma) {
+  const size_t n = v.size();
+  const double step = sigma / 4.0;
+  const double span = axis.back() - axis.front();
+  const size_t bins = static_cast<size_t>(span / step) + 1;
+  if (n < 2 || !(step > 0) || bins > 50'000'000) return v;
+  std::vector<double> sum(bins, 0.0), cnt(bins, 0.0);
+  for (size_t k = 0; k < n; ++k) {
+    const size_t b = std::min(bins - 1, static_cast<size_t>((axis[k] - axis.front()) / step));
+    sum[b] += v[k];
+    cnt[b] += 1;
+  }
+  std::vector<double> g(bins);
+  long last = -1;
+  for (size_t b = 0; b < bins; ++b) {
+    if (cnt[b] == 0) continue;
+    g[b] = sum[b] / cnt[b];
+    if (last < 0) {
+      for (size_t j = 0; j < b; ++j) g[j] = g[b];
+    } else {
+      const auto lb = static_cast<size_t>(last);
+      for (size_t j = lb + 1; j < b; ++j) {
+        g[j] = g[lb] + (g[b] - g[lb]) * static_cast<double>(j - lb) / static_cast<double>(b - lb);
+      }
+    }
+    last = static_cast<long>(b);
+  }
+  // Box width w with 3 passes: variance 3 (w^2 - 1) / 12 = (sigma/step)^2 = 16.
+  const long half = 4;  // w = 9
+  std::vector<double> tmp(bins);
+  for (int pass = 0; pass < 3; ++pass) {
+    double acc = 0;
+    const long nb = static_cast<long>(bins);
+    auto at = [&](long j) { return g[static_cast<size_t>(std::clamp(j, 0L, nb - 1))]; };
+    for (long j = -half; j <= half; ++j) acc += at(j);
+    for (long b = 0; b < nb; ++b) {
+      tmp[static_cast<size_t>(b)] = acc / static_cast<double>(2 * half + 1);
+      acc += at(b + half + 1) - at(b - half);
+    }
+    g.swap(tmp);
+  }
+  std::vector<double> out(n);
+  for (size_t k = 0; k < n; ++k) {
+    const double x = (axis[k] - axis.front()) / step - 0.5;
+    const double fl = std::floor(x);
+    const long b0 = std::clamp(static_cast<long>(fl), 0L, static_cast<long>(bins) - 1);
+    const long b1 = std::min(b0 + 1, static_cast<long>(bins) - 1);
+    const double f = std::clamp(x - fl, 0.0, 1.0);
+    out[k] = g[static_cast<size_t>(b0)] * (1 - f) + g[static_cast<size_t>(b1)] * f;
+  }
+  return out;
+}
+
+}  // namespace
+
+double ProcessNoiseForSport(Sport sport) {
+  switch (sport) {
+    case Sport::kRun: return 0.6;
+    case Sport::kWalk:
+    case Sport::kHike: return 0.3;
+    case Sport::kRide: return 2.0;
+    case Sport::kSwim: return 0.1;
+    case Sport::kUnknown:
+    case Sport::kOther: return 1.0;
+  }
+  return 1.0;
+}
+
+SmoothReport SmoothPositions(Track& t, const SmoothOptions& options, SmoothReport report) {
+  report.sigma_m = options.sigma_m;
+  report.accel_density =
+      options.accel_density > 0 ? options.accel_density : ProcessNoiseForSport(t.sport);
+  if (!t.HasTimes()) return report;  // planned routes: nothing to filter in time
+  // Fixes with times, split at segment starts.
+  std::vector<size_t> idx;
+  std::vector<size_t> run_starts;
+  size_t seg = 0;
+  for (size_t i = 0; i < t.size(); ++i) {
+    while (seg < t.segment_starts.size() && t.segment_starts[seg] <= i) {
+      run_starts.push_back(idx.size());
+      ++seg;
+    }
+    if (t.has_position(i) && !std::isnan(t.time_s[i])) idx.push_back(i);
+  }
+  run_starts.push_back(idx.size());
+  if (run_starts.front() != 0) run_starts.insert(run_starts.begin(), 0);
+  for (size_t r = 0; r + 1 < run_starts.size(); ++r) {
+    if (run_starts[r + 1] - run_starts[r] >= 3) {
+      SmoothRun(t, idx, run_starts[r], run_starts[r + 1], options.sigma_m, report.accel_density,
+                &report.used_device_accuracy);
+      report.position_smoothed = true;
+    }
+  }
+  return report;
+}
+
+void SmoothElevation(Track& t, const std::vector<double>& cum, const SmoothOptions& options,
+                     SmoothReport& report) {
+  std::vector<size_t> idx;
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (!std::isnan(t.ele_m[i])) idx.push_back(i);
+  }
+  if (idx.size() < 5) return;
+  // Classify the source.
+  AltitudeSource src = t.altitude_source;
+  std::vector<double> d2;
+  d2.reserve(idx.size());
+  for (size_t k = 1; k + 1 < idx.size(); ++k) {
+    d2.push_back(std::fabs(t.ele_m[idx[k + 1]] - 2 * t.ele_m[idx[k]] + t.ele_m[idx[k - 1]]));
+  }
+  const double roughness = Median(d2);
+  if (src == AltitudeSource::kBarometric || src == AltitudeSource::kGps ||
+      src == AltitudeSource::kDem) {
+    report.elevation_source_reason = "file";
+  } else {
+    src = roughness > options.gps_roughness_threshold_m ? AltitudeSource::kGps
+                                                        : AltitudeSource::kBarometric;
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "roughness %.2f m", roughness);
+    report.elevation_source_reason = buf;
+  }
+  report.elevation_source = src;
+
+  // Hampel filter (window 7): replace values more than 3 scaled MADs from the local median.
+  std::vector<double> e(idx.size());
+  for (size_t k = 0; k < idx.size(); ++k) e[k] = t.ele_m[idx[k]];
+  {
+    std::vector<double> out(e), w;
+    const size_t half = 3;
+    for (size_t k = 0; k < e.size(); ++k) {
+      const size_t a = k >= half ? k - half : 0, b = std::min(e.size(), k + half + 1);
+      w.assign(e.begin() + static_cast<long>(a), e.begin() + static_cast<long>(b));
+      const double med = Median(w);
+      for (double& x : w) x = std::fabs(x - med);
+      const double mad = 1.4826 * Median(w);
+      if (std::fabs(e[k] - med) > 3 * std::max(mad, 0.5)) out[k] = med;
+    }
+    e.swap(out);
+  }
+
+  // Gaussian kernel over distance (or time).
+  std::vector<double> axis(idx.size());
+  bool over_time = cum.empty();
+  if (!over_time) {
+    for (size_t k = 0; k < idx.size(); ++k) axis[k] = cum[idx[k]];
+    if (!(axis.back() - axis.front() > 50.0)) over_time = true;  // no real horizontal motion
+  }
+  double sigma = src == AltitudeSource::kGps ? options.gps_elevation_sigma_m
+                                             : options.baro_elevation_sigma_m;
+  if (src == AltitudeSource::kDem) sigma = options.baro_elevation_sigma_m;
+  if (over_time) {
+    if (!t.HasTimes()) {
+      for (size_t k = 0; k < idx.size(); ++k) axis[k] = static_cast<double>(k);
+      sigma = src == AltitudeSource::kGps ? 10.0 : 3.0;  // points
+    } else {
+      for (size_t k = 0; k < idx.size(); ++k) axis[k] = t.time_s[idx[k]];
+      sigma = src == AltitudeSource::kGps ? 30.0 : 8.0;  // seconds
+    }
+  }
+  const std::vector<double> s = GaussianOnAxis(axis, e, sigma);
+  for (size_t k = 0; k < idx.size(); ++k) t.ele_m[idx[k]] = s[k];
+  report.elevation_smoothed = true;
+  report.elevation_sigma_m = sigma;
+  report.elevation_over_time = over_time;
+}
+
+}  // namespace stride::engine

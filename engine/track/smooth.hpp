@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Smoothing: a constant-velocity Kalman filter with a Rauch-Tung-Striebel backward pass over
+// the fixes of each recorded segment, in a local metric plane; then elevation on its own.
+//
+// Position model: state [p, v] per axis (east, north), white-noise acceleration with spectral
+// density q (m²/s³), so the process noise of a step grows as dt³: a sparse (5 s) recording
+// lets the filter follow the fixes more closely and does not cut corners. Measurement noise is
+// the device's gps_accuracy when it gives one, else `sigma_m`. Both axes share one covariance
+// (the noise is isotropic), so the 2x2 covariance recursion runs once per fix.
+//
+// Elevation: a Hampel filter removes spikes, then a Gaussian kernel over horizontal distance
+// (over time when the track has no positions). Barometric altitude is smooth and gets a narrow
+// kernel; GPS altitude is noisy and gets a wide one. Which one a track has is taken from the
+// file when it says, else from the roughness of the stream (median |second difference|).
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <string>
+
+#include "engine/track/track.hpp"
+
+namespace stride::engine {
+
+struct SmoothOptions {
+  // Measurement noise (1 sigma, metres) when the device gives no accuracy. Default: 3.
+  double sigma_m = 3.0;
+  // Acceleration spectral density q, m²/s³. Default: 0 (by sport: ProcessNoiseForSport()).
+  double accel_density = 0.0;
+  // Gaussian sigma over distance for barometric and GPS altitude, metres. Default: 10 and 40.
+  double baro_elevation_sigma_m = 10.0;
+  double gps_elevation_sigma_m = 40.0;
+  // Roughness (median |second difference|, metres) above which altitude is treated as GPS.
+  // Default: 0.35.
+  double gps_roughness_threshold_m = 0.35;
+};
+
+struct SmoothReport {
+  bool position_smoothed = false;
+  double sigma_m = 0;            // default measurement noise used
+  bool used_device_accuracy = false;
+  double accel_density = 0;      // q used
+  bool elevation_smoothed = false;
+  AltitudeSource elevation_source = AltitudeSource::kUnknown;  // after classification
+  std::string elevation_source_reason;  // "file", "roughness 0.12 m"
+  double elevation_sigma_m = 0;  // kernel used (metres, or seconds when over time)
+  bool elevation_over_time = false;
+};
+
+double ProcessNoiseForSport(Sport sport);
+
+// Smooths the positions of `track` in place (fixes only; points without a position stay so).
+// REQUIRES: times strictly increasing where present (run Clean() first).
+SmoothReport SmoothPositions(Track& track, const SmoothOptions& options, SmoothReport report = {});
+
+// Smooths track.ele_m in place. `cum_distance_m` (same length as the track, may be empty)
+// gives the horizontal distance axis; without it the kernel runs over time.
+void SmoothElevation(Track& track, const std::vector<double>& cum_distance_m,
+                     const SmoothOptions& options, SmoothReport& report);
+
+}  // namespace stride::engine

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Stats: numbers computed over a segmented track (see segment.hpp for the axes).
+//
+//  - grade-adjusted distance: each interval's distance times Minetti et al. (2002)'s energy
+//    cost of running at its grade over the cost on the flat; GAP = moving time / that distance;
+//  - heart rate: time-weighted average, maximum, time in five zones;
+//  - TRIMP: Banister's training impulse, sum of minutes x HRr x 0.64 e^(1.92 HRr);
+//  - best efforts: the least active time over any stretch of each standard distance, with both
+//    ends interpolated at the exact distance.
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "engine/track/segment.hpp"
+#include "engine/track/track.hpp"
+
+namespace stride::engine {
+
+// Minetti's cost of running, J/(kg m), at `grade` (fraction, clamped to +-0.45).
+double MinettiCost(double grade);
+
+// Per point: the grade of the interval ending there, from the smoothed profile over a window
+// of +-`half_window_m` of distance (NaN without elevation); then the cumulative grade-adjusted
+// distance. Both have track.size() entries.
+struct GradeAxes {
+  std::vector<double> grade;
+  std::vector<double> cum_adjusted_m;
+  double max_grade = kNaN;  // steepest 100 m uphill, fraction
+  double avg_grade = kNaN;  // (ascent - descent) / distance would hide climbs: mean |grade|
+};
+GradeAxes ComputeGrades(const Track& track, const TrackAxes& axes, double half_window_m = 25.0);
+
+// Heart-rate zone boundaries in bpm: zone k (0-based) is [bounds[k-1], bounds[k]) with
+// bounds[-1] = 0 and the last zone open-ended. So four numbers make five zones.
+struct HrZones {
+  std::array<double, 4> lower_bounds_bpm{};  // lower bounds of zones 2..5
+  std::string method;                         // how the boundaries were found
+  double max_hr_bpm = kNaN;
+};
+// Zones at 60/70/80/90 % of `max_hr_bpm`.
+HrZones ZonesFromMaxHr(double max_hr_bpm, std::string method);
+
+struct HeartRateStats {
+  double avg_bpm = kNaN;
+  double max_bpm = kNaN;
+  std::array<double, 5> zones_s{};
+  double trimp = kNaN;
+};
+// Over active time. `rest_hr_bpm` enters TRIMP.
+HeartRateStats ComputeHeartRate(const Track& track, const TrackAxes& axes, const HrZones& zones,
+                                double rest_hr_bpm);
+
+struct BestEffort {
+  std::string name;     // "400m", "1k", "1mile", "5k", "10k", "half", "marathon"
+  double distance_m = 0;
+  double time_s = 0;    // active time
+  double start_distance_m = 0;
+};
+std::vector<BestEffort> ComputeBestEfforts(const TrackAxes& axes);
+
+}  // namespace stride::engine

@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Number and time parsing for the text formats (GPX, TCX). No allocation, no locale.
+#pragma once
+
+#include <string_view>
+
+namespace stride::importers::detail {
+
+// Parses a decimal number (optional sign, optional exponent) that fills all of `s`.
+bool ParseDouble(std::string_view s, double* out);
+
+// Parses an ISO 8601 / RFC 3339 date-time ("2018-05-13T08:03:45Z", "...45.250+02:00",
+// "2018-05-13 08:03:45") into seconds since the Unix epoch, UTC. A time without a zone is UTC.
+bool ParseIsoTime(std::string_view s, double* epoch_s);
+
+// Days from 1970-01-01 to the civil date y-m-d (proleptic Gregorian).
+long DaysFromCivil(long y, unsigned m, unsigned d);
+
+}  // namespace stride::importers::detail

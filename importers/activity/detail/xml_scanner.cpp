@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "importers/activity/detail/xml_scanner.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace stride::importers::detail {
+namespace {
+
+constexpr size_t kMaxDepth = 256;
+
+inline bool IsSpace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+inline bool IsNameEnd(char c) { return IsSpace(c) || c == '>' || c == '/'; }
+
+inline std::string_view LocalName(std::string_view q) {
+  const size_t colon = q.rfind(':');
+  return colon == std::string_view::npos ? q : q.substr(colon + 1);
+}
+
+inline std::string_view Trim(std::string_view s) {
+  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
+  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+void AppendUtf8(unsigned long cp, std::string* out) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x110000) {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+}  // namespace
+
+XmlScanner::XmlScanner(std::string_view doc) : doc_(doc) {
+  // Byte-order mark.
+  if (doc_.size() >= 3 && static_cast<unsigned char>(doc_[0]) == 0xEF &&
+      static_cast<unsigned char>(doc_[1]) == 0xBB && static_cast<unsigned char>(doc_[2]) == 0xBF) {
+    pos_ = 3;
+  }
+}
+
+size_t XmlScanner::LineOf(size_t offset) const {
+  offset = std::min(offset, doc_.size());
+  return 1 + static_cast<size_t>(std::count(doc_.begin(), doc_.begin() + static_cast<long>(offset), '\n'));
+}
+
+XmlScanner::Event XmlScanner::Error(std::string message, size_t offset) {
+  if (status_.ok()) {
+    status_ = Status::InvalidArgument("line " + std::to_string(LineOf(offset)) + ": " + message);
+  }
+  pos_ = doc_.size();
+  return kEnd;
+}
+
+void XmlScanner::Fail(std::string_view message) { Error(std::string(message), tag_offset_); }
+
+bool XmlScanner::SkipMarkup() {
+  const size_t start = pos_;
+  const std::string_view rest = doc_.substr(pos_);
+  size_t end;
+  if (rest.starts_with("<!--")) {
+    end = doc_.find("-->", pos_ + 4);
+    if (end == std::string_view::npos) return Error("unterminated comment", start), false;
+    pos_ = end + 3;
+  } else if (rest.starts_with("<?")) {
+    end = doc_.find("?>", pos_ + 2);
+    if (end == std::string_view::npos) return Error("unterminated processing instruction", start), false;
+    pos_ = end + 2;
+  } else if (rest.starts_with("<![CDATA[")) {
+    end = doc_.find("]]>", pos_ + 9);
+    if (end == std::string_view::npos) return Error("unterminated CDATA section", start), false;
+    pos_ = end + 3;
+  } else {  // <!DOCTYPE ...> possibly with an internal subset in brackets
+    size_t i = pos_ + 2;
+    int bracket = 0;
+    for (; i < doc_.size(); ++i) {
+      if (doc_[i] == '[') ++bracket;
+      else if (doc_[i] == ']') --bracket;
+      else if (doc_[i] == '>' && bracket <= 0) break;
+    }
+    if (i >= doc_.size()) return Error("unterminated <! declaration", start), false;
+    pos_ = i + 1;
+  }
+  return true;
+}
+
+XmlScanner::Event XmlScanner::Next() {
+  if (self_closing_pending_) {
+    self_closing_pending_ = false;
+    stack_.pop_back();
+    return kClose;
+  }
+  while (true) {
+    const void* lt = pos_ < doc_.size() ? std::memchr(doc_.data() + pos_, '<', doc_.size() - pos_) : nullptr;
+    if (lt == nullptr) {
+      if (!stack_.empty()) {
+        return Error("unexpected end of document: expected </" + std::string(stack_.back()) + ">",
+                     doc_.size());
+      }
+      pos_ = doc_.size();
+      return kEnd;
+    }
+    pos_ = static_cast<size_t>(static_cast<const char*>(lt) - doc_.data());
+    tag_offset_ = pos_;
+    if (pos_ + 1 >= doc_.size()) return Error("unexpected end of document inside a tag", pos_);
+    const char c = doc_[pos_ + 1];
+    if (c == '!' || c == '?') {
+      if (!SkipMarkup()) return kEnd;
+      continue;
+    }
+    if (c == '/') {
+      const size_t gt = doc_.find('>', pos_ + 2);
+      if (gt == std::string_view::npos) return Error("unterminated end tag", pos_);
+      const std::string_view q = Trim(doc_.substr(pos_ + 2, gt - pos_ - 2));
+      if (stack_.empty()) return Error("unexpected end tag </" + std::string(q) + ">", pos_);
+      if (q != stack_.back()) {
+        return Error("expected </" + std::string(stack_.back()) + "> but found </" +
+                         std::string(q) + ">",
+                     pos_);
+      }
+      stack_.pop_back();
+      qname_ = q;
+      name_ = LocalName(q);
+      pos_ = gt + 1;
+      return kClose;
+    }
+    // Start tag: name, then attributes up to '>' outside quotes.
+    size_t i = pos_ + 1;
+    while (i < doc_.size() && !IsNameEnd(doc_[i])) ++i;
+    if (i == pos_ + 1) return Error("expected a tag name after '<'", pos_);
+    qname_ = doc_.substr(pos_ + 1, i - pos_ - 1);
+    name_ = LocalName(qname_);
+    const size_t attr_begin = i;
+    char quote = 0;
+    for (; i < doc_.size(); ++i) {
+      const char ch = doc_[i];
+      if (quote) {
+        if (ch == quote) quote = 0;
+      } else if (ch == '"' || ch == '\'') {
+        quote = ch;
+      } else if (ch == '>') {
+        break;
+      } else if (ch == '<') {
+        return Error("'<' inside tag <" + std::string(qname_) + ">", i);
+      }
+    }
+    if (i >= doc_.size()) return Error("unterminated tag <" + std::string(qname_) + ">", pos_);
+    const bool self_closing = i > attr_begin && doc_[i - 1] == '/';
+    attrs_ = doc_.substr(attr_begin, (self_closing ? i - 1 : i) - attr_begin);
+    pos_ = i + 1;
+    if (stack_.size() >= kMaxDepth) return Error("elements nested deeper than 256", tag_offset_);
+    stack_.push_back(qname_);
+    self_closing_pending_ = self_closing;
+    return kStart;
+  }
+}
+
+bool XmlScanner::Attribute(std::string_view local_name, std::string_view* value) {
+  std::string_view a = attrs_;
+  while (true) {
+    while (!a.empty() && IsSpace(a.front())) a.remove_prefix(1);
+    if (a.empty()) return false;
+    const size_t eq = a.find('=');
+    if (eq == std::string_view::npos) return false;
+    const std::string_view key = Trim(a.substr(0, eq));
+    a.remove_prefix(eq + 1);
+    while (!a.empty() && IsSpace(a.front())) a.remove_prefix(1);
+    if (a.empty() || (a.front() != '"' && a.front() != '\'')) return false;
+    const char q = a.front();
+    const size_t close = a.find(q, 1);
+    if (close == std::string_view::npos) return false;
+    const std::string_view raw = a.substr(1, close - 1);
+    a.remove_prefix(close + 1);
+    if (LocalName(key) == local_name) {
+      if (raw.find('&') == std::string_view::npos) {
+        *value = raw;
+      } else {
+        buffer_.clear();
+        Decode(raw, &buffer_);
+        *value = buffer_;
+      }
+      return true;
+    }
+  }
+}
+
+void XmlScanner::Decode(std::string_view in, std::string* out) {
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '&') {
+      out->push_back(in[i]);
+      continue;
+    }
+    const size_t semi = in.find(';', i);
+    if (semi == std::string_view::npos || semi - i > 10) {
+      out->push_back('&');
+      continue;
+    }
+    const std::string_view ent = in.substr(i + 1, semi - i - 1);
+    if (ent == "lt") out->push_back('<');
+    else if (ent == "gt") out->push_back('>');
+    else if (ent == "amp") out->push_back('&');
+    else if (ent == "quot") out->push_back('"');
+    else if (ent == "apos") out->push_back('\'');
+    else if (!ent.empty() && ent[0] == '#') {
+      unsigned long cp = 0;
+      const bool hex = ent.size() > 1 && (ent[1] == 'x' || ent[1] == 'X');
+      for (size_t k = hex ? 2 : 1; k < ent.size(); ++k) {
+        const char ch = ent[k];
+        int d = -1;
+        if (ch >= '0' && ch <= '9') d = ch - '0';
+        else if (hex && ch >= 'a' && ch <= 'f') d = ch - 'a' + 10;
+        else if (hex && ch >= 'A' && ch <= 'F') d = ch - 'A' + 10;
+        if (d < 0 || cp > 0x10FFFF) break;
+        cp = cp * (hex ? 16 : 10) + static_cast<unsigned long>(d);
+      }
+      AppendUtf8(cp, out);
+    } else {
+      out->append(in.substr(i, semi - i + 1));  // unknown entity: keep as written
+    }
+    i = semi;
+  }
+}
+
+std::string_view XmlScanner::ReadText() {
+  if (self_closing_pending_) {
+    self_closing_pending_ = false;
+    stack_.pop_back();
+    return {};
+  }
+  const size_t depth = stack_.size();
+  // Fast path: plain text up to the matching end tag.
+  const void* lt = pos_ < doc_.size() ? std::memchr(doc_.data() + pos_, '<', doc_.size() - pos_) : nullptr;
+  if (lt != nullptr) {
+    const size_t p = static_cast<size_t>(static_cast<const char*>(lt) - doc_.data());
+    if (p + 1 < doc_.size() && doc_[p + 1] == '/') {
+      const std::string_view text = doc_.substr(pos_, p - pos_);
+      pos_ = p;
+      if (Next() != kClose || !status_.ok()) return {};
+      const std::string_view t = Trim(text);
+      if (t.find('&') == std::string_view::npos) return t;
+      buffer_.clear();
+      Decode(t, &buffer_);
+      return buffer_;
+    }
+  }
+  // General path: CDATA, comments or child elements inside.
+  buffer_.clear();
+  std::string raw;
+  while (status_.ok() && pos_ < doc_.size()) {
+    const size_t next_lt = doc_.find('<', pos_);
+    if (next_lt == std::string_view::npos) break;
+    if (stack_.size() == depth) raw.append(doc_.substr(pos_, next_lt - pos_));
+    pos_ = next_lt;
+    const std::string_view rest = doc_.substr(pos_);
+    if (rest.starts_with("<!--") || rest.starts_with("<?")) {
+      if (!SkipMarkup()) return {};
+      continue;
+    }
+    if (rest.starts_with("<![CDATA[")) {
+      const size_t end = doc_.find("]]>", pos_ + 9);
+      if (end == std::string_view::npos) {
+        Error("unterminated CDATA section", pos_);
+        return {};
+      }
+      Decode(raw, &buffer_);
+      raw.clear();
+      if (stack_.size() == depth) buffer_.append(doc_.substr(pos_ + 9, end - pos_ - 9));
+      pos_ = end + 3;
+      continue;
+    }
+    const Event ev = Next();
+    if (ev == kEnd) return {};
+    if (ev == kClose && stack_.size() < depth) break;
+  }
+  Decode(raw, &buffer_);
+  const std::string_view t = Trim(buffer_);
+  return t;
+}
+
+void XmlScanner::Skip() {
+  const size_t depth = stack_.size();
+  while (stack_.size() >= depth) {
+    if (Next() == kEnd) return;
+  }
+}
+
+}  // namespace stride::importers::detail

@@ -1,0 +1,679 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// FIT: our own streaming decoder. One pass over the bytes, no allocation per message.
+//
+// A FIT file is a 12- or 14-byte header (size, protocol, profile, data size, ".FIT", optional
+// header CRC), then definition and data messages, then a CRC-16 of everything before it.
+// Files may be chained: another header follows the CRC. A definition binds a local message
+// type (0-15) to a global message number, an architecture (byte order) and a list of fields
+// (number, size, base type), plus developer fields (size known, meaning in messages 206/207).
+// A data message carries the values in that layout; a compressed-timestamp header packs a
+// 5-bit time offset and a 2-bit local type into the header byte.
+//
+// When a definition arrives, a decode plan keeps only the fields this reader uses (offset,
+// size, base type, slot), so a data message is a few loads. Values equal to the base type's
+// "invalid" pattern become NaN. enhanced_altitude and enhanced_speed win over the legacy
+// 16-bit fields; positions are semicircles (2^31 = 180 degrees).
+//
+// Messages read: file_id (0), sport (12), session (18), lap (19), record (20), event (21,
+// timer start/stop), device_info (23); developer fields are skipped by size.
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "importers/activity/activity_reader.hpp"
+
+namespace stride::importers {
+namespace {
+
+using engine::kNaN;
+
+constexpr double kFitEpochToUnix = 631065600.0;  // 1989-12-31T00:00:00Z
+constexpr double kSemicircleToDeg = 180.0 / 2147483648.0;
+
+constexpr uint16_t kFileId = 0, kSport = 12, kSession = 18, kLap = 19, kRecord = 20,
+                   kEvent = 21, kDeviceInfo = 23;
+
+// Slots: the fields this reader uses, across message types.
+enum Slot : uint8_t {
+  kTimestamp,
+  kLat, kLon, kAltitude, kHeartRate, kCadence, kDistance, kSpeed, kPower, kTemperature,
+  kGpsAccuracy, kFractionalCadence, kEnhancedSpeed, kEnhancedAltitude,
+  kStartTime, kElapsed, kTimer, kTotalDistance, kSportField, kSubSport, kAscent, kDescent,
+  kAvgHr, kMaxHr, kCalories, kLapTrigger,
+  kEventField, kEventType,
+  kManufacturer, kProduct, kDeviceIndex,
+  kSlotCount
+};
+
+struct PlanItem {
+  uint16_t offset;
+  uint8_t size;
+  uint8_t base;  // base type number (0-16)
+  uint8_t slot;
+};
+
+struct Definition {
+  bool defined = false;
+  bool big_endian = false;
+  uint16_t global = 0;
+  uint32_t size = 0;              // bytes of a data message (without the header byte)
+  int compressed_sd_offset = -1;  // record field 8 (compressed_speed_distance), byte[3]
+  int product_name_offset = -1;   // device_info field 27 (string)
+  uint8_t product_name_size = 0;
+  std::vector<PlanItem> plan;
+};
+
+// Which slot field `num` of message `global` fills, or kSlotCount for none.
+uint8_t SlotFor(uint16_t global, uint8_t num) {
+  if (num == 253) return kTimestamp;
+  switch (global) {
+    case kRecord:
+      switch (num) {
+        case 0: return kLat;
+        case 1: return kLon;
+        case 2: return kAltitude;
+        case 3: return kHeartRate;
+        case 4: return kCadence;
+        case 5: return kDistance;
+        case 6: return kSpeed;
+        case 7: return kPower;
+        case 13: return kTemperature;
+        case 31: return kGpsAccuracy;
+        case 53: return kFractionalCadence;
+        case 73: return kEnhancedSpeed;
+        case 78: return kEnhancedAltitude;
+        default: return kSlotCount;
+      }
+    case kSession:
+      switch (num) {
+        case 2: return kStartTime;
+        case 5: return kSportField;
+        case 6: return kSubSport;
+        case 7: return kElapsed;
+        case 8: return kTimer;
+        case 9: return kTotalDistance;
+        case 11: return kCalories;
+        case 16: return kAvgHr;
+        case 17: return kMaxHr;
+        case 22: return kAscent;
+        case 23: return kDescent;
+        default: return kSlotCount;
+      }
+    case kLap:
+      switch (num) {
+        case 2: return kStartTime;
+        case 7: return kElapsed;
+        case 8: return kTimer;
+        case 9: return kTotalDistance;
+        case 15: return kAvgHr;
+        case 16: return kMaxHr;
+        case 24: return kLapTrigger;
+        case 25: return kSportField;
+        default: return kSlotCount;
+      }
+    case kEvent:
+      if (num == 0) return kEventField;
+      if (num == 1) return kEventType;
+      return kSlotCount;
+    case kSport:
+      if (num == 0) return kSportField;
+      if (num == 1) return kSubSport;
+      return kSlotCount;
+    case kFileId:
+      if (num == 1) return kManufacturer;
+      if (num == 2) return kProduct;
+      return kSlotCount;
+    case kDeviceInfo:
+      if (num == 0) return kDeviceIndex;
+      if (num == 2) return kManufacturer;
+      if (num == 4) return kProduct;
+      return kSlotCount;
+    default: return kSlotCount;
+  }
+}
+
+constexpr std::array<uint8_t, 17> kBaseSize = {1, 1, 1, 2, 2, 4, 4, 1, 4, 8, 1, 2, 4, 1, 8, 8, 8};
+
+inline uint64_t LoadUnsigned(const uint8_t* p, int n, bool be) {
+  uint64_t v = 0;
+  if (be) {
+    for (int i = 0; i < n; ++i) v = (v << 8) | p[i];
+  } else {
+    for (int i = n - 1; i >= 0; --i) v = (v << 8) | p[i];
+  }
+  return v;
+}
+
+// The first element of a field as a double, NaN when it holds the type's invalid value.
+inline double Decode(const uint8_t* p, uint8_t base, bool be) {
+  switch (base) {
+    case 0:   // enum
+    case 2:   // uint8
+    case 13:  // byte
+      return p[0] == 0xFF ? kNaN : p[0];
+    case 1: return p[0] == 0x7F ? kNaN : static_cast<int8_t>(p[0]);
+    case 10: return p[0] == 0 ? kNaN : p[0];
+    case 3: {
+      const auto v = static_cast<uint16_t>(LoadUnsigned(p, 2, be));
+      return v == 0x7FFF ? kNaN : static_cast<int16_t>(v);
+    }
+    case 4: {
+      const auto v = static_cast<uint16_t>(LoadUnsigned(p, 2, be));
+      return v == 0xFFFF ? kNaN : v;
+    }
+    case 11: {
+      const auto v = static_cast<uint16_t>(LoadUnsigned(p, 2, be));
+      return v == 0 ? kNaN : v;
+    }
+    case 5: {
+      const auto v = static_cast<uint32_t>(LoadUnsigned(p, 4, be));
+      return v == 0x7FFFFFFF ? kNaN : static_cast<int32_t>(v);
+    }
+    case 6: {
+      const auto v = static_cast<uint32_t>(LoadUnsigned(p, 4, be));
+      return v == 0xFFFFFFFF ? kNaN : v;
+    }
+    case 12: {
+      const auto v = static_cast<uint32_t>(LoadUnsigned(p, 4, be));
+      return v == 0 ? kNaN : v;
+    }
+    case 8: {
+      const auto bits = static_cast<uint32_t>(LoadUnsigned(p, 4, be));
+      if (bits == 0xFFFFFFFF) return kNaN;
+      float f;
+      std::memcpy(&f, &bits, 4);
+      return f;
+    }
+    case 9: {
+      const uint64_t bits = LoadUnsigned(p, 8, be);
+      if (bits == ~uint64_t{0}) return kNaN;
+      double d;
+      std::memcpy(&d, &bits, 8);
+      return d;
+    }
+    case 14: {
+      const uint64_t v = LoadUnsigned(p, 8, be);
+      return v == 0x7FFFFFFFFFFFFFFFULL ? kNaN : static_cast<double>(static_cast<int64_t>(v));
+    }
+    case 15: {
+      const uint64_t v = LoadUnsigned(p, 8, be);
+      return v == ~uint64_t{0} ? kNaN : static_cast<double>(v);
+    }
+    case 16: {
+      const uint64_t v = LoadUnsigned(p, 8, be);
+      return v == 0 ? kNaN : static_cast<double>(v);
+    }
+    default: return kNaN;
+  }
+}
+
+uint16_t Crc16(const uint8_t* p, size_t n, uint16_t crc = 0) {
+  static constexpr uint16_t kTable[16] = {0x0000, 0xCC01, 0xD801, 0x1400, 0xF001, 0x3C00,
+                                          0x2800, 0xE401, 0xA001, 0x6C00, 0x7800, 0xB401,
+                                          0x5000, 0x9C01, 0x8801, 0x4400};
+  for (size_t i = 0; i < n; ++i) {
+    const uint8_t byte = p[i];
+    uint16_t tmp = kTable[crc & 0xF];
+    crc = (crc >> 4) & 0x0FFF;
+    crc = crc ^ tmp ^ kTable[byte & 0xF];
+    tmp = kTable[crc & 0xF];
+    crc = (crc >> 4) & 0x0FFF;
+    crc = crc ^ tmp ^ kTable[(byte >> 4) & 0xF];
+  }
+  return crc;
+}
+
+std::string SportWord(int sport) {
+  switch (sport) {
+    case 0: return "generic";
+    case 1: return "running";
+    case 2: return "cycling";
+    case 3: return "transition";
+    case 4: return "fitness_equipment";
+    case 5: return "swimming";
+    case 10: return "training";
+    case 11: return "walking";
+    case 13: return "alpine_skiing";
+    case 17: return "hiking";
+    case 20: return "rowing";
+    case 21: return "mountaineering";
+    default: return "sport_" + std::to_string(sport);
+  }
+}
+
+std::string SubSportWord(int sub) {
+  switch (sub) {
+    case 0: return "generic";
+    case 1: return "treadmill";
+    case 2: return "street";
+    case 3: return "trail";
+    case 4: return "track";
+    case 5: return "spin";
+    case 6: return "indoor_cycling";
+    case 7: return "road";
+    case 8: return "mountain";
+    case 14: return "indoor_rowing";
+    case 17: return "lap_swimming";
+    case 18: return "open_water";
+    case 58: return "virtual_activity";
+    default: return "sub_sport_" + std::to_string(sub);
+  }
+}
+
+std::string ManufacturerWord(int m) {
+  switch (m) {
+    case 1: return "garmin";
+    case 13: return "dynastream_oem";
+    case 15: return "dynastream";
+    case 23: return "suunto";
+    case 32: return "wahoo_fitness";
+    case 38: return "o_synce";
+    case 69: return "stages_cycling";
+    case 70: return "sigmasport";
+    case 89: return "tacx";
+    case 95: return "stryd";
+    case 123: return "polar";
+    case 255: return "development";
+    case 260: return "zwift";
+    case 265: return "strava";
+    case 282: return "hammerhead";
+    case 294: return "coros";
+    default: return "manufacturer_" + std::to_string(m);
+  }
+}
+
+engine::Sport SportFromFit(int sport, int sub) {
+  switch (sport) {
+    case 1: return engine::Sport::kRun;
+    case 2: return engine::Sport::kRide;
+    case 5: return engine::Sport::kSwim;
+    case 11: return engine::Sport::kWalk;
+    case 17: case 21: return engine::Sport::kHike;
+    case 0: return sub == 0 ? engine::Sport::kUnknown : engine::Sport::kOther;
+    default: return engine::Sport::kOther;
+  }
+}
+
+struct SessionInfo {
+  double start_time = kNaN;
+  double end_time = kNaN;  // timestamp
+  int sport = -1, sub_sport = -1;
+  engine::DeviceTotals totals;
+};
+
+class FitDecoder {
+ public:
+  FitDecoder(std::string_view bytes, const ReadLimits& limits)
+      : p_(reinterpret_cast<const uint8_t*>(bytes.data())), n_(bytes.size()), limits_(limits) {}
+
+  Result<engine::Activity> Run();
+
+ private:
+  Status Fail(size_t offset, const std::string& what) {
+    return Status::InvalidArgument("byte " + std::to_string(offset) + ": " + what);
+  }
+  Status DecodeFile(size_t start, size_t* next);
+  Status ReadDefinition(size_t pos, uint8_t header, size_t data_end, size_t* consumed);
+  void HandleData(const Definition& def, const uint8_t* msg, double compressed_ts);
+  engine::Activity Assemble();
+
+  const uint8_t* p_;
+  size_t n_;
+  ReadLimits limits_;
+  std::array<Definition, 16> defs_;
+  double last_ts_ = kNaN;  // raw FIT seconds
+  double vals_[kSlotCount];
+
+  // Decoded content.
+  std::vector<engine::TrackPoint> records_;
+  std::vector<engine::Lap> laps_;
+  std::vector<int> lap_sports_;
+  std::vector<engine::TimerEvent> events_;
+  std::vector<SessionInfo> sessions_;
+  int sport_msg_ = -1, sub_sport_msg_ = -1;
+  std::string manufacturer_;
+  std::string product_;
+  double dist_acc_ = 0;  // compressed_speed_distance accumulator
+  int last_dist_raw_ = -1;
+  bool no_trailing_crc_ = false;
+};
+
+Result<engine::Activity> FitDecoder::Run() {
+  size_t pos = 0;
+  int files = 0;
+  while (pos < n_) {
+    if (files > 0) {
+      // Chained file, or trailing padding.
+      bool zeros = true;
+      for (size_t i = pos; i < n_ && zeros; ++i) zeros = p_[i] == 0;
+      if (zeros) break;
+    }
+    size_t next = 0;
+    STRIDE_RETURN_IF_ERROR(DecodeFile(pos, &next));
+    ++files;
+    pos = next;
+  }
+  if (files == 0) return Fail(0, "empty file, expected a FIT header");
+  return Assemble();
+}
+
+Status FitDecoder::DecodeFile(size_t start, size_t* next) {
+  if (n_ - start < 12) {
+    return Fail(start, "expected a FIT header of 12 or 14 bytes, found " + std::to_string(n_ - start) +
+                           " bytes");
+  }
+  const uint8_t* h = p_ + start;
+  const uint8_t hsize = h[0];
+  if ((hsize != 12 && hsize != 14) || std::memcmp(h + 8, ".FIT", 4) != 0) {
+    return Fail(start, "invalid FIT header: expected size 12 or 14 and '.FIT' at byte " +
+                           std::to_string(start + 8));
+  }
+  if (n_ - start < hsize) return Fail(start, "file ends inside the FIT header");
+  if (hsize == 14) {
+    const uint16_t stored = static_cast<uint16_t>(h[12] | (h[13] << 8));
+    if (stored != 0 && stored != Crc16(h, 12)) {
+      return Fail(start + 12, "header CRC mismatch (damaged header)");
+    }
+  }
+  const uint32_t data_size = static_cast<uint32_t>(h[4] | (h[5] << 8) | (h[6] << 16) |
+                                                   (static_cast<uint32_t>(h[7]) << 24));
+  const size_t data_begin = start + hsize;
+  size_t data_end = data_begin + data_size;
+  if (data_size == 0) {
+    // Streaming writers may leave the size unset: the data runs to the CRC at the end.
+    if (n_ - data_begin < 2) return Fail(data_begin, "expected data and a CRC after the header");
+    data_end = n_ - 2;
+  }
+  if (data_end > n_) {
+    return Fail(n_, "file ends early: the header announces " + std::to_string(data_size) +
+                        " data bytes, only " + std::to_string(n_ - data_begin) +
+                        " follow (truncated file)");
+  }
+  if (data_end + 2 > n_) {
+    // Data complete, CRC missing: some exporters omit it. The data is read; nothing checks it.
+    no_trailing_crc_ = true;
+    *next = n_;
+  } else {
+    const uint16_t stored = static_cast<uint16_t>(p_[data_end] | (p_[data_end + 1] << 8));
+    const uint16_t computed = Crc16(p_ + start, data_end - start);
+    if (stored != computed && stored != 0) {
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "file CRC mismatch: computed 0x%04X, stored 0x%04X (damaged file)",
+                    computed, stored);
+      return Fail(data_end, buf);
+    }
+    *next = data_end + 2;
+  }
+  for (auto& d : defs_) d.defined = false;
+
+  size_t pos = data_begin;
+  while (pos < data_end) {
+    const uint8_t header = p_[pos];
+    const size_t msg_at = pos;
+    ++pos;
+    if (header & 0x80) {  // compressed timestamp
+      const int local = (header >> 5) & 0x3;
+      const Definition& def = defs_[static_cast<size_t>(local)];
+      if (!def.defined) {
+        return Fail(msg_at, "compressed-timestamp message for local type " + std::to_string(local) +
+                                ", which has no definition");
+      }
+      if (pos + def.size > data_end) return Fail(msg_at, "message runs past the end of the data (truncated file)");
+      const uint32_t offset = header & 0x1F;
+      double ts = kNaN;
+      if (!std::isnan(last_ts_)) {
+        const auto last = static_cast<uint32_t>(last_ts_);
+        ts = static_cast<double>(last + ((offset - (last & 0x1F)) & 0x1F));
+        last_ts_ = ts;
+      }
+      HandleData(def, p_ + pos, ts);
+      pos += def.size;
+    } else if (header & 0x40) {  // definition
+      size_t consumed = 0;
+      STRIDE_RETURN_IF_ERROR(ReadDefinition(pos, header, data_end, &consumed));
+      pos += consumed;
+    } else {
+      const int local = header & 0x0F;
+      const Definition& def = defs_[static_cast<size_t>(local)];
+      if (!def.defined) {
+        return Fail(msg_at, "data message for local type " + std::to_string(local) +
+                                ", which has no definition (expected a definition message first)");
+      }
+      if (pos + def.size > data_end) return Fail(msg_at, "message runs past the end of the data (truncated file)");
+      HandleData(def, p_ + pos, kNaN);
+      pos += def.size;
+    }
+    if (records_.size() > limits_.max_points) {
+      return Status::ResourceExhausted("byte " + std::to_string(msg_at) + ": more than " +
+                                       std::to_string(limits_.max_points) + " records");
+    }
+  }
+  return Status::Ok();
+}
+
+Status FitDecoder::ReadDefinition(size_t pos, uint8_t header, size_t data_end, size_t* consumed) {
+  const size_t start = pos;
+  if (pos + 5 > data_end) return Fail(pos - 1, "definition message runs past the end of the data");
+  const bool be = p_[pos + 1] == 1;
+  if (p_[pos + 1] > 1) return Fail(pos + 1, "invalid architecture byte " + std::to_string(p_[pos + 1]) + ", expected 0 or 1");
+  const auto global = static_cast<uint16_t>(LoadUnsigned(p_ + pos + 2, 2, be));
+  const uint8_t nfields = p_[pos + 4];
+  pos += 5;
+  if (pos + 3u * nfields > data_end) return Fail(start - 1, "definition message runs past the end of the data");
+  Definition& d = defs_[header & 0x0F];
+  d = Definition();
+  d.defined = true;
+  d.big_endian = be;
+  d.global = global;
+  uint32_t offset = 0;
+  for (uint8_t f = 0; f < nfields; ++f, pos += 3) {
+    const uint8_t num = p_[pos], size = p_[pos + 1], base = p_[pos + 2] & 0x1F;
+    if (size == 0) return Fail(pos + 1, "field " + std::to_string(num) + " has size 0");
+    const uint8_t slot = SlotFor(global, num);
+    if (global == kRecord && num == 8 && size == 3) d.compressed_sd_offset = static_cast<int>(offset);
+    if (global == kDeviceInfo && num == 27 && base == 7) {
+      d.product_name_offset = static_cast<int>(offset);
+      d.product_name_size = size;
+    }
+    if (slot != kSlotCount && base < kBaseSize.size() && size >= kBaseSize[base] && base != 7) {
+      d.plan.push_back({static_cast<uint16_t>(offset), size, base, slot});
+    }
+    offset += size;
+  }
+  if (header & 0x20) {  // developer fields: sizes only, values skipped
+    if (pos + 1 > data_end) return Fail(pos, "definition message runs past the end of the data");
+    const uint8_t ndev = p_[pos++];
+    if (pos + 3u * ndev > data_end) return Fail(pos, "developer field definitions run past the end of the data");
+    for (uint8_t f = 0; f < ndev; ++f, pos += 3) offset += p_[pos + 1];
+  }
+  d.size = offset;
+  *consumed = pos - start;
+  return Status::Ok();
+}
+
+void FitDecoder::HandleData(const Definition& def, const uint8_t* msg, double compressed_ts) {
+  for (double& v : vals_) v = kNaN;
+  for (const PlanItem& it : def.plan) vals_[it.slot] = Decode(msg + it.offset, it.base, def.big_endian);
+  if (!std::isnan(vals_[kTimestamp])) {
+    last_ts_ = vals_[kTimestamp];
+  } else if (!std::isnan(compressed_ts)) {
+    vals_[kTimestamp] = compressed_ts;
+  }
+  const double ts = std::isnan(vals_[kTimestamp]) ? kNaN : vals_[kTimestamp] + kFitEpochToUnix;
+  auto time_of = [](double v) { return std::isnan(v) ? kNaN : v + kFitEpochToUnix; };
+  switch (def.global) {
+    case kRecord: {
+      engine::TrackPoint pt;
+      pt.time_s = ts;
+      if (!std::isnan(vals_[kLat]) && !std::isnan(vals_[kLon])) {
+        pt.lat_deg = vals_[kLat] * kSemicircleToDeg;
+        pt.lon_deg = vals_[kLon] * kSemicircleToDeg;
+      }
+      const double alt = !std::isnan(vals_[kEnhancedAltitude]) ? vals_[kEnhancedAltitude] : vals_[kAltitude];
+      if (!std::isnan(alt)) pt.ele_m = alt / 5.0 - 500.0;
+      pt.hr_bpm = vals_[kHeartRate];
+      if (!std::isnan(vals_[kCadence])) {
+        pt.cadence_rpm = vals_[kCadence] +
+                         (std::isnan(vals_[kFractionalCadence]) ? 0.0 : vals_[kFractionalCadence] / 128.0);
+      }
+      const double speed = !std::isnan(vals_[kEnhancedSpeed]) ? vals_[kEnhancedSpeed] : vals_[kSpeed];
+      if (!std::isnan(speed)) pt.speed_mps = speed / 1000.0;
+      if (!std::isnan(vals_[kDistance])) pt.distance_m = vals_[kDistance] / 100.0;
+      pt.power_w = vals_[kPower];
+      pt.temperature_c = vals_[kTemperature];
+      pt.gps_accuracy_m = vals_[kGpsAccuracy];
+      if (def.compressed_sd_offset >= 0) {
+        const uint8_t* c = msg + def.compressed_sd_offset;
+        if (!(c[0] == 0xFF && c[1] == 0xFF && c[2] == 0xFF)) {
+          if (std::isnan(pt.speed_mps)) pt.speed_mps = ((c[0] | ((c[1] & 0x0F) << 8))) / 100.0;
+          const int raw = (c[1] >> 4) | (c[2] << 4);  // 12 bits, 1/16 m, rolls over
+          if (last_dist_raw_ >= 0) dist_acc_ += ((raw - last_dist_raw_) & 0xFFF) / 16.0;
+          last_dist_raw_ = raw;
+          if (std::isnan(pt.distance_m)) pt.distance_m = dist_acc_;
+        }
+      }
+      records_.push_back(pt);
+      break;
+    }
+    case kEvent: {
+      if (vals_[kEventField] != 0 || std::isnan(ts)) break;  // timer events only
+      const double type = vals_[kEventType];
+      if (type == 0) {
+        events_.push_back({ts, true});
+      } else if (type == 1 || type == 4 || type == 8 || type == 9) {
+        events_.push_back({ts, false});
+      }
+      break;
+    }
+    case kLap: {
+      engine::Lap lap;
+      lap.start_time_s = time_of(vals_[kStartTime]);
+      lap.elapsed_time_s = vals_[kElapsed] / 1000.0;
+      lap.timer_time_s = vals_[kTimer] / 1000.0;
+      lap.distance_m = vals_[kTotalDistance] / 100.0;
+      lap.avg_hr_bpm = vals_[kAvgHr];
+      lap.max_hr_bpm = vals_[kMaxHr];
+      static const char* kTriggers[] = {"manual", "time", "distance", "position_start",
+                                        "position_lap", "position_waypoint", "position_marked",
+                                        "session_end", "fitness_equipment"};
+      const double trig = vals_[kLapTrigger];
+      if (!std::isnan(trig) && trig >= 0 && trig <= 8) lap.trigger = kTriggers[static_cast<int>(trig)];
+      if (std::isnan(lap.start_time_s) && !std::isnan(ts) && !std::isnan(lap.elapsed_time_s)) {
+        lap.start_time_s = ts - lap.elapsed_time_s;
+      }
+      laps_.push_back(lap);
+      lap_sports_.push_back(std::isnan(vals_[kSportField]) ? -1 : static_cast<int>(vals_[kSportField]));
+      break;
+    }
+    case kSession: {
+      SessionInfo s;
+      s.start_time = time_of(vals_[kStartTime]);
+      s.end_time = ts;
+      s.sport = std::isnan(vals_[kSportField]) ? -1 : static_cast<int>(vals_[kSportField]);
+      s.sub_sport = std::isnan(vals_[kSubSport]) ? -1 : static_cast<int>(vals_[kSubSport]);
+      auto opt = [](double v, double scale) {
+        return std::isnan(v) ? std::optional<double>() : std::optional<double>(v / scale);
+      };
+      s.totals.elapsed_time_s = opt(vals_[kElapsed], 1000.0);
+      s.totals.timer_time_s = opt(vals_[kTimer], 1000.0);
+      s.totals.distance_m = opt(vals_[kTotalDistance], 100.0);
+      s.totals.ascent_m = opt(vals_[kAscent], 1.0);
+      s.totals.descent_m = opt(vals_[kDescent], 1.0);
+      s.totals.avg_hr_bpm = opt(vals_[kAvgHr], 1.0);
+      s.totals.max_hr_bpm = opt(vals_[kMaxHr], 1.0);
+      s.totals.calories_kcal = opt(vals_[kCalories], 1.0);
+      if (std::isnan(s.start_time) && !std::isnan(ts) && s.totals.elapsed_time_s) {
+        s.start_time = ts - *s.totals.elapsed_time_s;
+      }
+      sessions_.push_back(s);
+      break;
+    }
+    case kSport:
+      if (!std::isnan(vals_[kSportField])) sport_msg_ = static_cast<int>(vals_[kSportField]);
+      if (!std::isnan(vals_[kSubSport])) sub_sport_msg_ = static_cast<int>(vals_[kSubSport]);
+      break;
+    case kFileId:
+      if (!std::isnan(vals_[kManufacturer])) manufacturer_ = ManufacturerWord(static_cast<int>(vals_[kManufacturer]));
+      if (!std::isnan(vals_[kProduct])) product_ = std::to_string(static_cast<int>(vals_[kProduct]));
+      break;
+    case kDeviceInfo:
+      // The creator device (index 0) may name its product.
+      if (vals_[kDeviceIndex] == 0 && def.product_name_offset >= 0) {
+        const char* s = reinterpret_cast<const char*>(msg + def.product_name_offset);
+        const size_t len = strnlen(s, def.product_name_size);
+        if (len > 0) product_ = std::string(s, len);
+      }
+      break;
+    default: break;
+  }
+}
+
+engine::Activity FitDecoder::Assemble() {
+  engine::Activity act;
+  act.format = "fit";
+  act.device = manufacturer_;
+  if (!product_.empty()) act.device += (act.device.empty() ? "" : " ") + product_;
+  std::sort(events_.begin(), events_.end(),
+            [](const engine::TimerEvent& a, const engine::TimerEvent& b) { return a.time_s < b.time_s; });
+  std::vector<SessionInfo> sessions = sessions_;
+  std::sort(sessions.begin(), sessions.end(),
+            [](const SessionInfo& a, const SessionInfo& b) { return a.start_time < b.start_time; });
+  if (sessions.empty()) {
+    SessionInfo s;
+    s.sport = sport_msg_ >= 0 ? sport_msg_ : (!lap_sports_.empty() ? lap_sports_.front() : -1);
+    s.sub_sport = sub_sport_msg_;
+    sessions.push_back(s);
+  }
+  const size_t ns = sessions.size();
+  // Which session a time falls in: the last whose start is at or before it.
+  auto session_of = [&](double t) {
+    size_t k = 0;
+    if (std::isnan(t)) return k;
+    while (k + 1 < ns && !(sessions[k + 1].start_time > t)) ++k;
+    return k;
+  };
+  act.sessions.resize(ns);
+  for (size_t k = 0; k < ns; ++k) {
+    engine::Track& t = act.sessions[k];
+    t.format = "fit";
+    t.device = act.device;
+    const SessionInfo& s = sessions[k];
+    if (s.sport >= 0) {
+      t.sport_name = SportWord(s.sport);
+      t.sport = SportFromFit(s.sport, s.sub_sport < 0 ? 0 : s.sub_sport);
+    }
+    if (s.sub_sport >= 0) t.sub_sport = SubSportWord(s.sub_sport);
+    t.device_totals = s.totals;
+  }
+  // Records: in file order, into the session of their time (a record without time stays with
+  // the session of the record before it).
+  size_t current = 0;
+  for (const engine::TrackPoint& r : records_) {
+    if (!std::isnan(r.time_s)) current = session_of(r.time_s);
+    act.sessions[current].Append(r);
+  }
+  for (const engine::Lap& l : laps_) act.sessions[session_of(l.start_time_s)].laps.push_back(l);
+  for (const engine::TimerEvent& e : events_) {
+    act.sessions[session_of(e.time_s)].timer_events.push_back(e);
+  }
+  (void)no_trailing_crc_;
+  return act;
+}
+
+}  // namespace
+
+Result<engine::Activity> ReadFit(std::string_view bytes, const ReadLimits& limits) {
+  if (bytes.size() > limits.max_bytes) {
+    return Status::ResourceExhausted("file of " + std::to_string(bytes.size()) +
+                                     " bytes is over the limit of " + std::to_string(limits.max_bytes));
+  }
+  FitDecoder decoder(bytes, limits);
+  return decoder.Run();
+}
+
+}  // namespace stride::importers

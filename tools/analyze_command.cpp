@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "tools/analyze_command.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <ostream>
+#include <sstream>
+
+#include "engine/track/analysis.hpp"
+#include "engine/track/analysis_json.hpp"
+#include "importers/activity/activity_reader.hpp"
+#include "tools/format.hpp"
+
+namespace stride::tools {
+namespace {
+
+constexpr const char* kHelp =
+    "usage: stride analyze FILE... [options]\n"
+    "\n"
+    "Reads GPX, TCX and FIT recordings (format detected from the content) and prints, for\n"
+    "each session: distance, elapsed/moving time, pace, grade-adjusted pace, ascent, heart\n"
+    "rate zones, TRIMP, splits, laps, climbs and best efforts.\n"
+    "\n"
+    "options:\n"
+    "  --json               one JSON object per file, one per line\n"
+    "  --sport S            run, walk, hike or ride: overrides the sport in the file\n"
+    "  --max-hr N           maximum heart rate for zones and TRIMP (default: estimated)\n"
+    "  --hr-zones A,B,C,D   lower bounds (bpm) of zones 2-5 (default: 60/70/80/90 % of max)\n"
+    "  --rest-hr N          resting heart rate for TRIMP (default: 60)\n"
+    "\n"
+    "exit status: 0 all files analysed, 1 some file could not be read, 2 bad usage\n";
+
+bool ParseNumber(const std::string& s, double lo, double hi, double* out) {
+  char* end = nullptr;
+  const double v = std::strtod(s.c_str(), &end);
+  if (end == s.c_str() || *end != '\0' || !(v >= lo && v <= hi)) return false;
+  *out = v;
+  return true;
+}
+
+void PrintSession(const engine::Analysis& a, std::ostream& out) {
+  char buf[256];
+  out << "  sport      " << engine::SportName(a.sport) << " (" << a.sport_source << ")";
+  if (!a.device.empty()) out << ", device " << a.device;
+  out << "\n";
+  std::snprintf(buf, sizeof buf, "  distance   %.2f km%s\n", a.distance_m / 1000.0,
+                a.distance_from_device ? " (device distance: no positions)" : "");
+  out << buf;
+  out << "  time       elapsed " << FormatDuration(a.elapsed_time_s) << ", moving "
+      << FormatDuration(a.moving_time_s) << ", timer " << FormatDuration(a.timer_time_s) << "\n";
+  out << "  pace       " << FormatPace(a.moving_pace_s_per_km) << " moving, "
+      << FormatPace(a.avg_pace_s_per_km) << " elapsed, GAP " << FormatPace(a.gap_s_per_km) << "\n";
+  if (!std::isnan(a.ascent_m)) {
+    std::snprintf(buf, sizeof buf, "  climb      +%.0f m / -%.0f m (%s altitude), %zu climbs\n",
+                  a.ascent_m, a.descent_m,
+                  std::string(engine::AltitudeSourceName(a.smoothing.elevation_source)).c_str(),
+                  a.climbs.size());
+    out << buf;
+  }
+  const auto& hr = a.heart_rate;
+  if (!std::isnan(hr.avg_bpm)) {
+    std::snprintf(buf, sizeof buf,
+                  "  heart rate avg %.0f, max %.0f; zones %s / %s / %s / %s / %s; TRIMP %.0f\n",
+                  hr.avg_bpm, hr.max_bpm, FormatDuration(hr.zones_s[0]).c_str(),
+                  FormatDuration(hr.zones_s[1]).c_str(), FormatDuration(hr.zones_s[2]).c_str(),
+                  FormatDuration(hr.zones_s[3]).c_str(), FormatDuration(hr.zones_s[4]).c_str(),
+                  hr.trimp);
+    out << buf;
+  }
+  const auto& p = a.points;
+  std::snprintf(buf, sizeof buf,
+                "  points     %zu raw, %zu kept (%zu with position); dropped: %zu duplicate "
+                "time, %zu time going back, %zu invalid fixes, %zu speed outliers\n",
+                p.raw, p.kept, p.kept_with_position, p.duplicate_time, p.non_increasing_time,
+                p.invalid_fix, p.speed_outlier);
+  out << buf;
+  if (!a.splits_km.empty()) {
+    out << "  splits    ";
+    for (const auto& s : a.splits_km) {
+      out << " " << s.index << ":" << FormatDuration(s.elapsed_time_s / (s.distance_m / 1000.0));
+    }
+    out << "\n";
+  }
+  if (!a.best_efforts.empty()) {
+    out << "  best      ";
+    for (const auto& e : a.best_efforts) out << " " << e.name << " " << FormatDuration(e.time_s);
+    out << "\n";
+  }
+  if (!a.laps.empty()) out << "  laps       " << a.laps.size() << " device laps\n";
+  const auto& d = a.device_totals;
+  if (!d.empty()) {
+    out << "  device    ";
+    if (d.distance_m) {
+      std::snprintf(buf, sizeof buf, " distance %.2f km,", *d.distance_m / 1000.0);
+      out << buf;
+    }
+    if (d.timer_time_s) out << " timer " << FormatDuration(*d.timer_time_s) << ",";
+    if (d.ascent_m) {
+      std::snprintf(buf, sizeof buf, " ascent %.0f m", *d.ascent_m);
+      out << buf;
+    }
+    out << "\n";
+  }
+}
+
+}  // namespace
+
+int RunAnalyze(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  engine::AnalyzeOptions options;
+  bool json = false;
+  std::vector<std::string> files;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](const char* flag) -> const std::string* {
+      if (i + 1 >= args.size()) {
+        err << "stride analyze: " << flag << " needs a value\n";
+        return nullptr;
+      }
+      return &args[++i];
+    };
+    if (a == "--help" || a == "-h") {
+      out << kHelp;
+      return 0;
+    } else if (a == "--json") {
+      json = true;
+    } else if (a == "--sport") {
+      const std::string* v = value("--sport");
+      if (!v) return 2;
+      options.sport = engine::ParseSport(*v);
+      if (options.sport == engine::Sport::kUnknown) {
+        err << "stride analyze: --sport: unknown sport '" << *v << "', expected run, walk, hike or ride\n";
+        return 2;
+      }
+    } else if (a == "--max-hr") {
+      const std::string* v = value("--max-hr");
+      if (!v) return 2;
+      if (!ParseNumber(*v, 100, 250, &options.max_hr_bpm)) {
+        err << "stride analyze: --max-hr: expected a number of bpm from 100 to 250, got '" << *v << "'\n";
+        return 2;
+      }
+    } else if (a == "--rest-hr") {
+      const std::string* v = value("--rest-hr");
+      if (!v) return 2;
+      if (!ParseNumber(*v, 25, 120, &options.rest_hr_bpm)) {
+        err << "stride analyze: --rest-hr: expected a number of bpm from 25 to 120, got '" << *v << "'\n";
+        return 2;
+      }
+    } else if (a == "--hr-zones") {
+      const std::string* v = value("--hr-zones");
+      if (!v) return 2;
+      std::stringstream ss(*v);
+      std::string part;
+      std::vector<double> bounds;
+      bool ok = true;
+      while (std::getline(ss, part, ',')) {
+        double b = 0;
+        if (!ParseNumber(part, 30, 250, &b) || (!bounds.empty() && b <= bounds.back())) ok = false;
+        bounds.push_back(b);
+      }
+      if (!ok || bounds.size() != 4) {
+        err << "stride analyze: --hr-zones: expected four increasing bpm values (lower bounds of "
+               "zones 2-5), e.g. 120,140,155,170, got '" << *v << "'\n";
+        return 2;
+      }
+      options.hr_zone_bounds_bpm = bounds;
+    } else if (a.size() > 1 && a[0] == '-') {
+      err << "stride analyze: unknown option '" << a << "'\n" << kHelp;
+      return 2;
+    } else {
+      files.push_back(a);
+    }
+  }
+  if (files.empty()) {
+    err << "stride analyze: no input files\n" << kHelp;
+    return 2;
+  }
+
+  int status = 0;
+  const importers::ReadLimits limits;
+  for (const std::string& file : files) {
+    Result<std::string> bytes = importers::ReadFileBytes(file, limits);
+    if (!bytes.ok()) {
+      err << "stride analyze: error: " << file << ": " << bytes.status().message() << "\n";
+      status = 1;
+      continue;
+    }
+    Result<engine::Activity> act = importers::ReadActivity(*bytes, limits);
+    if (!act.ok()) {
+      err << "stride analyze: error: " << file << ": " << act.status().message() << "\n";
+      status = 1;
+      continue;
+    }
+    std::vector<engine::Analysis> results;
+    for (const engine::Track& session : act->sessions) results.push_back(engine::Analyze(session, options));
+    if (json) {
+      out << engine::AnalysisJson(file, results) << "\n";
+      continue;
+    }
+    out << file << " (" << act->format << (results.size() > 1 ? ", " + std::to_string(results.size()) + " sessions" : "") << ")\n";
+    for (size_t k = 0; k < results.size(); ++k) {
+      if (results.size() > 1) out << " session " << k + 1 << "\n";
+      PrintSession(results[k], out);
+    }
+  }
+  return status;
+}
+
+}  // namespace stride::tools

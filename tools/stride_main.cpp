@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The `stride` command: dispatches to one subcommand. This is the one place that picks
+// concrete classes and wires modules together.
+#include <iostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tools/analyze_command.hpp"
+
+namespace {
+
+constexpr std::string_view kUsage =
+    "usage: stride <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  analyze FILE... [--json] [--sport run|walk|hike|ride] [--max-hr N]\n"
+    "                  [--hr-zones B2,B3,B4,B5] [--rest-hr N]\n"
+    "      parse, clean, smooth, segment and measure GPX, TCX and FIT recordings\n"
+    "  version\n"
+    "      print the version\n"
+    "\n"
+    "run 'stride <command> --help' for a command's options\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  const std::string_view cmd = argv[1];
+  std::vector<std::string> args(argv + 2, argv + argc);
+  if (cmd == "analyze") return stride::tools::RunAnalyze(args, std::cout, std::cerr);
+  if (cmd == "version" || cmd == "--version") {
+    std::cout << "stride 0.1.0\n";
+    return 0;
+  }
+  if (cmd == "help" || cmd == "--help" || cmd == "-h") {
+    std::cout << kUsage;
+    return 0;
+  }
+  std::cerr << "stride: unknown command '" << cmd << "'\n" << kUsage;
+  return 2;
+}
