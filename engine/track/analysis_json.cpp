@@ -62,7 +62,11 @@ Json SessionJson(const Analysis& a) {
                    {"duplicate_time", p.duplicate_time},
                    {"non_increasing_time", p.non_increasing_time},
                    {"invalid_fix", p.invalid_fix},
+                   {"repeated_fix", p.repeated_fix},
                    {"speed_outlier", p.speed_outlier}}},
+                 {"retimed", p.retimed},
+                 {"times_ignored", p.times_ignored},
+                 {"invalid_elevation", p.invalid_elevation},
                  {"without_position", p.no_position}};
   j["start_time"] = std::isnan(a.start_time_s) ? Json(nullptr) : Json(IsoTime(a.start_time_s));
   j["distance_m"] = Num(a.distance_m);

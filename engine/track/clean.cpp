@@ -74,6 +74,28 @@ size_t KeepLongestIncreasingTimes(const std::vector<double>& time, std::vector<c
   return cleared;
 }
 
+// Fills the absent values of row `dst` from row `src`.
+void MergeInto(Track& t, size_t dst, size_t src) {
+  for (auto* v : {&t.lat_deg, &t.lon_deg, &t.ele_m, &t.hr_bpm, &t.cadence_rpm, &t.speed_mps,
+                  &t.power_w, &t.distance_m, &t.temperature_c, &t.gps_accuracy_m}) {
+    if (std::isnan((*v)[dst])) (*v)[dst] = (*v)[src];
+  }
+}
+
+// Times carry information when they span at least a second and at least a tenth of the
+// points have distinct timestamps.
+bool TimesAreUsable(const std::vector<double>& time) {
+  std::vector<double> v;
+  for (double x : time) {
+    if (!std::isnan(x)) v.push_back(x);
+  }
+  if (v.size() < 2) return true;
+  std::sort(v.begin(), v.end());
+  if (v.back() - v.front() < 1.0) return false;
+  const size_t distinct = static_cast<size_t>(std::unique(v.begin(), v.end()) - v.begin());
+  return distinct * 10 >= v.size();
+}
+
 }  // namespace
 
 double MaxSpeedForSport(Sport sport) {
@@ -96,27 +118,137 @@ CleanReport Clean(Track& t, const CleanOptions& options) {
   const size_t n = t.size();
   std::vector<char> keep(n, 1);
 
-  // Times.
+  // Times. Exact repeats go; then the longest strictly increasing run of timestamps is the
+  // skeleton. A point off it keeps its place in the file (exporters that merge location
+  // sources write fixes in the right order with jittery times) and gets a time interpolated
+  // along the path between its skeleton neighbours; one that cannot be placed (no position,
+  // or before the first / after the last skeleton point) is dropped.
+  if (t.HasTimes() && !TimesAreUsable(t.time_s)) {
+    // All points at one instant (or within a second): the times say nothing about motion.
+    std::fill(t.time_s.begin(), t.time_s.end(), kNaN);
+    r.times_ignored = true;
+  }
   if (t.HasTimes()) {
-    double last = kNaN;
     for (size_t i = 0; i < n; ++i) {
-      const double ti = t.time_s[i];
-      if (std::isnan(ti)) {
+      if (std::isnan(t.time_s[i])) {
         keep[i] = 0;
         ++r.no_time;
-      } else if (ti == last) {
-        keep[i] = 0;
-        ++r.duplicate_time;
-      } else {
-        last = ti;
       }
     }
-    r.non_increasing_time = KeepLongestIncreasingTimes(t.time_s, keep);
+    // Points sharing a timestamp with the previous kept point are one sample written twice
+    // (COROS writes position and heart rate as two trackpoints): merged, unless they hold two
+    // different positions, which the re-timing below places along the path.
+    size_t last = n;
+    for (size_t i = 0; i < n; ++i) {
+      if (!keep[i]) continue;
+      if (last < n && t.time_s[i] == t.time_s[last]) {
+        const bool both_fixes = t.has_position(i) && t.has_position(last);
+        if (!both_fixes || (t.lat_deg[i] == t.lat_deg[last] && t.lon_deg[i] == t.lon_deg[last])) {
+          MergeInto(t, last, i);
+          keep[i] = 0;
+          ++r.duplicate_time;
+          continue;
+        }
+      }
+      last = i;
+    }
+    std::vector<char> skeleton(keep);
+    KeepLongestIncreasingTimes(t.time_s, skeleton);
+    // Path position of every kept point (metres along the file order, plus a millimetre per
+    // point so that repeated positions still order strictly).
+    std::vector<double> along(n, 0.0);
+    long prev_fix = -1;
+    double acc = 0;
+    for (size_t i = 0; i < n; ++i) {
+      if (!keep[i]) continue;
+      if (t.has_position(i)) {
+        if (prev_fix >= 0) {
+          const auto p = static_cast<size_t>(prev_fix);
+          acc += SegmentDistanceM(t.lat_deg[p], t.lon_deg[p], t.lat_deg[i], t.lon_deg[i]);
+        }
+        prev_fix = static_cast<long>(i);
+      }
+      acc += 1e-3;
+      along[i] = acc;
+    }
+    // Skeleton times, increasing, for exact-time lookups.
+    std::vector<double> skel_time;
+    std::vector<size_t> skel_index;
+    for (size_t i = 0; i < n; ++i) {
+      if (keep[i] && skeleton[i]) {
+        skel_time.push_back(t.time_s[i]);
+        skel_index.push_back(i);
+      }
+    }
+    long prev_skel = -1;
+    for (size_t i = 0; i < n; ++i) {
+      if (!keep[i]) continue;
+      if (skeleton[i]) {
+        prev_skel = static_cast<long>(i);
+        continue;
+      }
+      // A second stream over the same times (a file that writes positions, then heart rate,
+      // for the same seconds): merge into the sample with the same timestamp.
+      const auto it = std::lower_bound(skel_time.begin(), skel_time.end(), t.time_s[i]);
+      if (it != skel_time.end() && *it == t.time_s[i]) {
+        const size_t j = skel_index[static_cast<size_t>(it - skel_time.begin())];
+        if (!t.has_position(i) || !t.has_position(j) ||
+            (t.lat_deg[i] == t.lat_deg[j] && t.lon_deg[i] == t.lon_deg[j])) {
+          MergeInto(t, j, i);
+          keep[i] = 0;
+          ++r.duplicate_time;
+          continue;
+        }
+      }
+      size_t next = i + 1;
+      while (next < n && !(keep[next] && skeleton[next])) ++next;
+      if (prev_skel < 0 || next >= n || !t.has_position(i)) {
+        keep[i] = 0;
+        ++r.non_increasing_time;
+        continue;
+      }
+      const auto p = static_cast<size_t>(prev_skel);
+      const double f = (along[i] - along[p]) / (along[next] - along[p]);
+      t.time_s[i] = t.time_s[p] + f * (t.time_s[next] - t.time_s[p]);
+      ++r.retimed;
+    }
   }
 
-  // Invalid fixes.
+  // Elevation exactly 0.0 in a track that is otherwise far above sea level is an unset value
+  // (phone apps write 0 until they have an altitude), not a reading.
+  {
+    std::vector<double> e;
+    for (size_t i = 0; i < n; ++i) {
+      if (keep[i] && !std::isnan(t.ele_m[i]) && t.ele_m[i] != 0.0) e.push_back(t.ele_m[i]);
+    }
+    if (!e.empty()) {
+      std::nth_element(e.begin(), e.begin() + static_cast<long>(e.size() / 2), e.end());
+      if (std::fabs(e[e.size() / 2]) > 50.0) {
+        for (size_t i = 0; i < n; ++i) {
+          if (keep[i] && t.ele_m[i] == 0.0) {
+            t.ele_m[i] = kNaN;
+            ++r.invalid_elevation;
+          }
+        }
+      }
+    }
+  }
+
+  // Invalid and stale fixes. A fix that repeats the previous one to the last digit while time
+  // moves on is the device re-reporting its last known position: it says nothing about where
+  // the athlete is now.
+  double last_lat = kNaN, last_lon = kNaN;
   for (size_t i = 0; i < n; ++i) {
     if (!keep[i]) continue;
+    if (t.has_position(i)) {
+      if (t.lat_deg[i] == last_lat && t.lon_deg[i] == last_lon) {
+        t.lat_deg[i] = t.lon_deg[i] = kNaN;
+        ++r.repeated_fix;
+        continue;
+      }
+      last_lat = t.lat_deg[i];
+      last_lon = t.lon_deg[i];
+    }
     double& lat = t.lat_deg[i];
     double& lon = t.lon_deg[i];
     if (std::isnan(lat) && std::isnan(lon)) continue;

@@ -2,12 +2,21 @@
 //
 // Cleaning: the first pipeline stage. Removes what a device recorded wrongly and counts it.
 //
+//  - times that span under a second, or repeat so much that fewer than a tenth are distinct,
+//    carry nothing: they are all cleared and the track is treated as untimed (times_ignored);
 //  - points without a time in a track that has times are dropped (no_time);
-//  - a point with the same time as the previous kept one is dropped (duplicate_time);
-//  - times that run backwards: the longest strictly increasing run of timestamps is kept and
-//    the rest dropped (non_increasing_time). Keeping the longest increasing subsequence means a
-//    bad first timestamp costs one point, not the whole track;
+//  - a point with the same time as the previous one is the same sample written twice: it is
+//    merged into it (duplicate_time), unless both hold different positions;
+//  - times that run backwards: the longest strictly increasing run of timestamps is the
+//    skeleton. A point off it stays where the file puts it (merged location sources write
+//    fixes in order with jittery times) and is re-timed along the path between its skeleton
+//    neighbours (retimed); one that cannot be placed is dropped (non_increasing_time). A bad
+//    first timestamp thus costs one point, not the whole track;
+//  - elevation exactly 0.0 in a track whose median elevation is over 50 m is unset, not sea
+//    level: it becomes absent (invalid_elevation);
 //  - a fix outside lat/lon range, at (0,0) or flagged invalid loses its position (invalid_fix);
+//  - a fix identical to the previous fix is a stale re-report and loses its position
+//    (repeated_fix);
 //  - implied-speed gate: a fix reached from the last accepted fix faster than the sport's
 //    maximum speed loses its position (speed_outlier). When several fixes in a row are
 //    rejected but agree with one another, the accepted fix was the outlier (or the device
@@ -40,7 +49,11 @@ struct CleanReport {
   size_t no_time = 0;
   size_t duplicate_time = 0;
   size_t non_increasing_time = 0;
+  bool times_ignored = false;
+  size_t retimed = 0;             // kept, with a time interpolated along the path
+  size_t invalid_elevation = 0;   // elevations removed (unset zeros)
   size_t invalid_fix = 0;         // positions removed: out of range or null island
+  size_t repeated_fix = 0;        // positions removed: stale repeats of the previous fix
   size_t speed_outlier = 0;       // positions removed by the speed gate
   size_t no_position = 0;         // points kept without a position (indoor, HR-only records)
   size_t anchor_recoveries = 0;

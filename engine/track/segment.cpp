@@ -29,13 +29,13 @@ double RunningShare(const std::vector<TimerEvent>& ev, size_t first_event_after_
 
 double StopSpeedForSport(Sport sport) {
   switch (sport) {
-    case Sport::kRun: return 1.0;
-    case Sport::kWalk: return 0.4;
-    case Sport::kHike: return 0.3;
-    case Sport::kRide: return 1.5;
-    case Sport::kSwim: return 0.2;
+    case Sport::kRun:
+    case Sport::kWalk:
+    case Sport::kHike: return 0.3;  // steep power-hiking is slow but moving
+    case Sport::kRide: return 1.0;
+    case Sport::kSwim: return 0.1;
     case Sport::kUnknown:
-    case Sport::kOther: return 0.5;
+    case Sport::kOther: return 0.3;
   }
   return 0.5;
 }
@@ -93,32 +93,37 @@ TrackAxes ComputeAxes(const Track& t, const SegmentOptions& options) {
     }
   }
 
-  // Cumulative distance and timer time.
+  // Cumulative timer time, and the active distance that window speeds are measured on.
+  std::vector<double> active_m(n, 0.0);
   for (size_t i = 1; i < n; ++i) {
-    a.cum_m[i] = a.cum_m[i - 1] + a.step_m[i] * a.active[i];
+    active_m[i] = active_m[i - 1] + a.step_m[i] * a.active[i];
     const double dt = times ? t.time_s[i] - t.time_s[i - 1] : 0.0;
     a.cum_timer_s[i] = a.cum_timer_s[i - 1] + (dt > 0 ? dt * a.active[i] : 0.0);
   }
+  if (!times) {
+    a.cum_m = active_m;  // planned routes: every step counts
+    std::fill(a.moving.begin() + 1, a.moving.end(), 1);
+    return a;
+  }
 
-  // Moving: window speed over +-window_s (at least the interval itself).
-  if (times) {
-    const double vstop =
-        options.stop_speed_mps > 0 ? options.stop_speed_mps : StopSpeedForSport(t.sport);
-    const double w = options.window_s;
-    size_t lo = 0, hi = 0;
-    for (size_t i = 1; i < n; ++i) {
-      const double t0 = t.time_s[i - 1], t1 = t.time_s[i];
-      while (lo < i - 1 && t.time_s[lo + 1] <= t0 - w) ++lo;
-      while (t.time_s[lo] < t0 - w && lo < i - 1) ++lo;
-      if (hi < i) hi = i;
-      while (hi + 1 < n && t.time_s[hi + 1] <= t1 + w) ++hi;
-      const double dist = a.cum_m[hi] - a.cum_m[lo];
-      const double time = a.cum_timer_s[hi] - a.cum_timer_s[lo];
-      const bool moving = a.active[i] > 0 && time > 0 && dist / time >= vstop;
-      a.moving[i] = moving ? 1 : 0;
-      const double dt = t1 - t0;
-      a.cum_moving_s[i] = a.cum_moving_s[i - 1] + (moving && dt > 0 ? dt * a.active[i] : 0.0);
-    }
+  // Moving: window speed over +-window_s (at least the interval itself). Distance counts only
+  // while moving, so fixes wandering around a runner who stands still add nothing.
+  const double vstop =
+      options.stop_speed_mps > 0 ? options.stop_speed_mps : StopSpeedForSport(t.sport);
+  const double w = options.window_s;
+  size_t lo = 0, hi = 0;
+  for (size_t i = 1; i < n; ++i) {
+    const double t0 = t.time_s[i - 1], t1 = t.time_s[i];
+    while (lo < i - 1 && t.time_s[lo + 1] <= t0 - w) ++lo;
+    if (hi < i) hi = i;
+    while (hi + 1 < n && t.time_s[hi + 1] <= t1 + w) ++hi;
+    const double dist = active_m[hi] - active_m[lo];
+    const double time = a.cum_timer_s[hi] - a.cum_timer_s[lo];
+    const bool moving = a.active[i] > 0 && time > 0 && dist / time >= vstop;
+    a.moving[i] = moving ? 1 : 0;
+    const double dt = t1 - t0;
+    a.cum_moving_s[i] = a.cum_moving_s[i - 1] + (moving && dt > 0 ? dt * a.active[i] : 0.0);
+    a.cum_m[i] = a.cum_m[i - 1] + (moving ? a.step_m[i] * a.active[i] : 0.0);
   }
   return a;
 }

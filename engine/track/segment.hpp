@@ -5,9 +5,10 @@
 // Interval i is the step from point i-1 to point i (interval 0 is empty). For each interval
 // the axes hold its horizontal length, the share of it during which the device timer ran and
 // the recording was inside one segment ("active"), and whether the athlete was moving: the
-// speed over a window of +-`window_s` around it is at least the sport's threshold. Distance,
-// timer time and moving time are sums over intervals weighted by these; splits, laps, climbs
-// and best efforts read the cumulative arrays.
+// speed over a window of +-`window_s` around it is at least the sport's threshold. Distance
+// counts while active and moving (a runner standing still adds no GPS wander); timer time
+// while active; moving time while active and moving. Splits, laps, climbs and best efforts
+// read the cumulative arrays. A track without times (a planned route) counts every step.
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -39,7 +40,7 @@ struct TrackAxes {
   std::vector<double> step_m;         // horizontal length of interval i
   std::vector<double> active;         // in [0, 1]
   std::vector<char> moving;           // 1 when moving (and active)
-  std::vector<double> cum_m;          // active distance from the start to point i
+  std::vector<double> cum_m;          // active, moving distance from the start to point i
   std::vector<double> cum_timer_s;    // active time to point i
   std::vector<double> cum_moving_s;   // moving time to point i
   bool distance_from_device = false;  // no positions: the device's distance stream was used

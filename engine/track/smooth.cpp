@@ -16,7 +16,7 @@ struct Cov {
 
 // Runs the filter and the RTS pass over fixes idx[lo..hi) of the track.
 void SmoothRun(Track& t, const std::vector<size_t>& idx, size_t lo, size_t hi, double sigma_m,
-               double q, bool* used_accuracy) {
+               double accuracy_scale, double q, bool* used_accuracy) {
   const size_t n = hi - lo;
   if (n < 3) return;
   const LocalPlane plane(t.lat_deg[idx[lo]], t.lon_deg[idx[lo]]);
@@ -26,8 +26,8 @@ void SmoothRun(Track& t, const std::vector<size_t>& idx, size_t lo, size_t hi, d
     plane.ToMetres(t.lat_deg[i], t.lon_deg[i], &zx[k], &zy[k]);
     const double acc = t.gps_accuracy_m[i];
     double s = sigma_m;
-    if (!std::isnan(acc) && acc > 0) {
-      s = std::clamp(acc, 1.0, 50.0);
+    if (accuracy_scale > 0 && !std::isnan(acc) && acc > 0) {
+      s = std::clamp(acc * accuracy_scale, 0.3, 50.0);
       *used_accuracy = true;
     }
     r[k] = s * s;
@@ -104,6 +104,35 @@ double Median(std::vector<double> v) {
   const size_t m = v.size() / 2;
   std::nth_element(v.begin(), v.begin() + static_cast<long>(m), v.end());
   return v[m];
+}
+
+// Jitter of the fixes, metres (1 sigma per axis). Each fix is compared with the chord of its
+// neighbours interpolated at its time; for white noise that deviation has variance
+// sigma^2 (1 + a^2 + b^2), a and b being the interpolation weights (1.5 sigma^2 on an even
+// 1 s grid, where it equals the classic second difference over sqrt(6)). Triplets spanning
+// more than 4 s are skipped (real turns dominate there) and the median ignores the turns that
+// remain. Returns NaN when fewer than 30 triplets qualify.
+double EstimateJitter(const Track& t, const std::vector<size_t>& idx) {
+  if (idx.size() < 32) return kNaN;
+  const LocalPlane plane(t.lat_deg[idx[0]], t.lon_deg[idx[0]]);
+  std::vector<double> dev;
+  dev.reserve(2 * idx.size());
+  double x[3], y[3], tm[3];
+  for (size_t k = 0; k < idx.size(); ++k) {
+    x[0] = x[1], y[0] = y[1], tm[0] = tm[1];
+    x[1] = x[2], y[1] = y[2], tm[1] = tm[2];
+    plane.ToMetres(t.lat_deg[idx[k]], t.lon_deg[idx[k]], &x[2], &y[2]);
+    tm[2] = t.time_s[idx[k]];
+    if (k < 2) continue;
+    const double span = tm[2] - tm[0];
+    if (!(span > 0) || span > 4.0) continue;
+    const double a = (tm[2] - tm[1]) / span, b = (tm[1] - tm[0]) / span;
+    const double norm = std::sqrt(1 + a * a + b * b);
+    dev.push_back(std::fabs(x[1] - (a * x[0] + b * x[2])) / norm);
+    dev.push_back(std::fabs(y[1] - (a * y[0] + b * y[2])) / norm);
+  }
+  if (dev.size() < 60) return kNaN;
+  return 1.4826 * Median(std::move(dev));
 }
 
 // Gaussian smoothing of values sampled at non-decreasing positions `axis`: the samples are
@@ -196,10 +225,27 @@ SmoothReport SmoothPositions(Track& t, const SmoothOptions& options, SmoothRepor
   }
   run_starts.push_back(idx.size());
   if (run_starts.front() != 0) run_starts.insert(run_starts.begin(), 0);
+
+  // Measurement noise: the jitter the fixes really show, when it can be measured (devices that
+  // filter on board record smooth fixes, and smoothing them again would cut corners), else the
+  // default. The device's gps_accuracy, when present, weighs fixes against each other around
+  // that level.
+  double sigma = options.sigma_m;
+  const double jitter = EstimateJitter(t, idx);
+  if (!std::isnan(jitter)) {
+    sigma = std::clamp(jitter, options.min_sigma_m, options.max_sigma_m);
+    report.sigma_from_data = true;
+  }
+  report.sigma_m = sigma;
+  std::vector<double> acc;
+  for (size_t i : idx) {
+    if (!std::isnan(t.gps_accuracy_m[i]) && t.gps_accuracy_m[i] > 0) acc.push_back(t.gps_accuracy_m[i]);
+  }
+  const double accuracy_scale = acc.size() * 2 > idx.size() ? sigma / Median(acc) : 0.0;
   for (size_t r = 0; r + 1 < run_starts.size(); ++r) {
     if (run_starts[r + 1] - run_starts[r] >= 3) {
-      SmoothRun(t, idx, run_starts[r], run_starts[r + 1], options.sigma_m, report.accel_density,
-                &report.used_device_accuracy);
+      SmoothRun(t, idx, run_starts[r], run_starts[r + 1], sigma, accuracy_scale,
+                report.accel_density, &report.used_device_accuracy);
       report.position_smoothed = true;
     }
   }

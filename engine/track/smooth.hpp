@@ -6,7 +6,9 @@
 // Position model: state [p, v] per axis (east, north), white-noise acceleration with spectral
 // density q (m²/s³), so the process noise of a step grows as dt³: a sparse (5 s) recording
 // lets the filter follow the fixes more closely and does not cut corners. Measurement noise is
-// the device's gps_accuracy when it gives one, else `sigma_m`. Both axes share one covariance
+// the jitter measured from the track itself (robust second differences), so fixes a device
+// already filtered are not smoothed twice; the device's gps_accuracy, when present, weighs
+// fixes against each other around that level. Both axes share one covariance
 // (the noise is isotropic), so the 2x2 covariance recursion runs once per fix.
 //
 // Elevation: a Hampel filter removes spikes, then a Gaussian kernel over horizontal distance
@@ -24,8 +26,12 @@
 namespace stride::engine {
 
 struct SmoothOptions {
-  // Measurement noise (1 sigma, metres) when the device gives no accuracy. Default: 3.
+  // Measurement noise (1 sigma, metres) when the track is too short or too sparse to measure
+  // its own jitter. Default: 3.
   double sigma_m = 3.0;
+  // Bounds on the jitter measured from the track, metres. Default: 0.2 and 10.
+  double min_sigma_m = 0.2;
+  double max_sigma_m = 10.0;
   // Acceleration spectral density q, m²/s³. Default: 0 (by sport: ProcessNoiseForSport()).
   double accel_density = 0.0;
   // Gaussian sigma over distance for barometric and GPS altitude, metres. Default: 10 and 40.
@@ -38,7 +44,8 @@ struct SmoothOptions {
 
 struct SmoothReport {
   bool position_smoothed = false;
-  double sigma_m = 0;            // default measurement noise used
+  double sigma_m = 0;            // measurement noise used (1 sigma, metres)
+  bool sigma_from_data = false;  // measured from the track's jitter
   bool used_device_accuracy = false;
   double accel_density = 0;      // q used
   bool elevation_smoothed = false;
