@@ -57,6 +57,25 @@ LapResult MeasureLap(const Track& t, const TrackAxes& a, const Lap& lap) {
   return r;
 }
 
+// Runs of intervals that are not moving, at least `min_s` long.
+std::vector<Stop> FindStops(const Track& t, const TrackAxes& a, double min_s) {
+  std::vector<Stop> out;
+  size_t i = 1;
+  while (i < t.size()) {
+    if (a.moving[i]) {
+      ++i;
+      continue;
+    }
+    const bool running = a.active[i] > 0;
+    size_t j = i;
+    while (j < t.size() && !a.moving[j] && (a.active[j] > 0) == running) ++j;
+    const double duration = t.time_s[j - 1] - t.time_s[i - 1];
+    if (duration >= min_s) out.push_back({t.time_s[i - 1], duration, running, a.cum_m[i - 1]});
+    i = j;
+  }
+  return out;
+}
+
 }  // namespace
 
 Analysis Analyze(const Track& input, const AnalyzeOptions& options) {
@@ -87,6 +106,8 @@ Analysis Analyze(const Track& input, const AnalyzeOptions& options) {
   an.smoothing = SmoothPositions(t, options.smooth);
   TrackAxes axes = ComputeAxes(t, options.segment);
   SmoothElevation(t, axes.cum_m, options.smooth, an.smoothing);
+  // Again with the smoothed profile: moving detection counts climbing as motion.
+  axes = ComputeAxes(t, options.segment);
 
   // 3. Segment and measure.
   const bool times = t.HasTimes();
@@ -160,6 +181,7 @@ Analysis Analyze(const Track& input, const AnalyzeOptions& options) {
       an.laps.push_back(std::move(r));
     }
     an.best_efforts = ComputeBestEfforts(axes);
+    an.stops = FindStops(t, axes, options.min_stop_s);
   }
   return an;
 }

@@ -35,6 +35,8 @@ struct AnalyzeOptions {
   std::vector<double> hr_zone_bounds_bpm;
   // Resting heart rate for TRIMP. Default: 60.
   double rest_hr_bpm = 60.0;
+  // Shortest stop or pause listed in Analysis::stops, seconds. Default: 30.
+  double min_stop_s = 30.0;
   CleanOptions clean;
   SmoothOptions smooth;
   SegmentOptions segment;
@@ -46,6 +48,16 @@ struct LapResult {
   double distance_m = 0;      // measured over the lap's time span
   double moving_time_s = 0;
   double avg_hr_bpm = kNaN;
+};
+
+// A stretch of at least AnalyzeOptions::min_stop_s without motion: either the athlete stood
+// still with the timer running ("stopped") or the timer was off / recording interrupted
+// ("paused").
+struct Stop {
+  double start_time_s = kNaN;
+  double duration_s = 0;
+  bool timer_running = false;
+  double distance_into_m = 0;  // where along the route it happened
 };
 
 struct Analysis {
@@ -78,6 +90,7 @@ struct Analysis {
   std::vector<LapResult> laps;
   std::vector<Climb> climbs;
   std::vector<BestEffort> best_efforts;
+  std::vector<Stop> stops;
   DeviceTotals device_totals;
 
   // Methods and parameters.

@@ -127,6 +127,14 @@ Json SessionJson(const Analysis& a) {
                        {"start_distance_m", Num(e.start_distance_m)}});
   }
   j["best_efforts"] = efforts;
+  Json stops = Json::array();
+  for (const Stop& st : a.stops) {
+    stops.push_back({{"start_time", IsoTime(st.start_time_s)},
+                     {"duration_s", Num(st.duration_s)},
+                     {"kind", st.timer_running ? "stopped" : "paused"},
+                     {"distance_m", Num(st.distance_into_m)}});
+  }
+  j["stops"] = stops;
   const DeviceTotals& d = a.device_totals;
   if (d.empty()) {
     j["device_totals"] = nullptr;

@@ -106,22 +106,57 @@ TrackAxes ComputeAxes(const Track& t, const SegmentOptions& options) {
     return a;
   }
 
-  // Moving: window speed over +-window_s (at least the interval itself). Distance counts only
-  // while moving, so fixes wandering around a runner who stands still add nothing.
+  // Moving: speed over a window of +-window_s (at least the interval itself), measured as the
+  // straight-line (3D when there is elevation) displacement between the first and last fix in
+  // the window: GPS wander around
+  // a runner who stands still adds path length but hardly any displacement. Without fixes the
+  // window uses the (device) distance. Distance counts only while moving.
   const double vstop =
       options.stop_speed_mps > 0 ? options.stop_speed_mps : StopSpeedForSport(t.sport);
   const double w = options.window_s;
+  // Nearest fix at or after / at or before each point.
+  std::vector<long> fix_after(n + 1, -1), fix_before(n, -1);
+  for (size_t i = n; i-- > 0;) fix_after[i] = t.has_position(i) ? static_cast<long>(i) : fix_after[i + 1];
+  for (size_t i = 0; i < n; ++i) {
+    fix_before[i] = t.has_position(i) ? static_cast<long>(i) : (i > 0 ? fix_before[i - 1] : -1);
+  }
   size_t lo = 0, hi = 0;
   for (size_t i = 1; i < n; ++i) {
     const double t0 = t.time_s[i - 1], t1 = t.time_s[i];
     while (lo < i - 1 && t.time_s[lo + 1] <= t0 - w) ++lo;
     if (hi < i) hi = i;
     while (hi + 1 < n && t.time_s[hi + 1] <= t1 + w) ++hi;
-    const double dist = active_m[hi] - active_m[lo];
-    const double time = a.cum_timer_s[hi] - a.cum_timer_s[lo];
-    const bool moving = a.active[i] > 0 && time > 0 && dist / time >= vstop;
-    a.moving[i] = moving ? 1 : 0;
-    const double dt = t1 - t0;
+    double speed = 0;
+    const long f0 = fix_after[lo], f1 = fix_before[hi];
+    if (!a.distance_from_device && f0 >= 0 && f1 > f0) {
+      const auto p0 = static_cast<size_t>(f0), p1 = static_cast<size_t>(f1);
+      const double dt = t.time_s[p1] - t.time_s[p0];
+      const double flat = SegmentDistanceM(t.lat_deg[p0], t.lon_deg[p0], t.lat_deg[p1], t.lon_deg[p1]);
+      const double dz = std::isnan(t.ele_m[p0]) || std::isnan(t.ele_m[p1]) ? 0.0 : t.ele_m[p1] - t.ele_m[p0];
+      const double chord = std::sqrt(flat * flat + dz * dz);  // a hiker climbing a hairpin moves
+      speed = dt > 0 ? chord / dt : 0.0;
+    } else {
+      const double time = a.cum_timer_s[hi] - a.cum_timer_s[lo];
+      speed = time > 0 ? (active_m[hi] - active_m[lo]) / time : 0.0;
+    }
+    a.moving[i] = a.active[i] > 0 && speed >= vstop ? 1 : 0;
+  }
+  // A stop shorter than min_stop_s (a hairpin on a steep climb, a glitch) is not a stop.
+  for (size_t i = 1; i < n;) {
+    if (a.moving[i] || a.active[i] == 0) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < n && !a.moving[j] && a.active[j] > 0) ++j;
+    if (t.time_s[j - 1] - t.time_s[i - 1] < options.min_stop_s) {
+      for (size_t k = i; k < j; ++k) a.moving[k] = 1;
+    }
+    i = j;
+  }
+  for (size_t i = 1; i < n; ++i) {
+    const double dt = t.time_s[i] - t.time_s[i - 1];
+    const bool moving = a.moving[i] != 0;
     a.cum_moving_s[i] = a.cum_moving_s[i - 1] + (moving && dt > 0 ? dt * a.active[i] : 0.0);
     a.cum_m[i] = a.cum_m[i - 1] + (moving ? a.step_m[i] * a.active[i] : 0.0);
   }

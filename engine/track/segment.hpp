@@ -25,6 +25,8 @@ struct SegmentOptions {
   double window_s = 5.0;
   // Speed below which the athlete is stopped, m/s. Default: 0 (by sport: StopSpeedForSport()).
   double stop_speed_mps = 0.0;
+  // Shorter stops count as moving, seconds. Default: 10.
+  double min_stop_s = 10.0;
   // Hysteresis for ascent and climbs, metres. Default: 0 (by elevation source: 2 m for
   // barometric and DEM, 5 m for GPS altitude).
   double ascent_threshold_m = 0.0;

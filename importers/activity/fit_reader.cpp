@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "importers/activity/activity_reader.hpp"
+#include "importers/activity/fit_crc.hpp"
 
 namespace stride::importers {
 namespace {
@@ -212,22 +213,6 @@ inline double Decode(const uint8_t* p, uint8_t base, bool be) {
   }
 }
 
-uint16_t Crc16(const uint8_t* p, size_t n, uint16_t crc = 0) {
-  static constexpr uint16_t kTable[16] = {0x0000, 0xCC01, 0xD801, 0x1400, 0xF001, 0x3C00,
-                                          0x2800, 0xE401, 0xA001, 0x6C00, 0x7800, 0xB401,
-                                          0x5000, 0x9C01, 0x8801, 0x4400};
-  for (size_t i = 0; i < n; ++i) {
-    const uint8_t byte = p[i];
-    uint16_t tmp = kTable[crc & 0xF];
-    crc = (crc >> 4) & 0x0FFF;
-    crc = crc ^ tmp ^ kTable[byte & 0xF];
-    tmp = kTable[crc & 0xF];
-    crc = (crc >> 4) & 0x0FFF;
-    crc = crc ^ tmp ^ kTable[(byte >> 4) & 0xF];
-  }
-  return crc;
-}
-
 std::string SportWord(int sport) {
   switch (sport) {
     case 0: return "generic";
@@ -376,7 +361,7 @@ Status FitDecoder::DecodeFile(size_t start, size_t* next) {
   if (n_ - start < hsize) return Fail(start, "file ends inside the FIT header");
   if (hsize == 14) {
     const uint16_t stored = static_cast<uint16_t>(h[12] | (h[13] << 8));
-    if (stored != 0 && stored != Crc16(h, 12)) {
+    if (stored != 0 && stored != FitCrc16(h, 12)) {
       return Fail(start + 12, "header CRC mismatch (damaged header)");
     }
   }
@@ -400,7 +385,7 @@ Status FitDecoder::DecodeFile(size_t start, size_t* next) {
     *next = n_;
   } else {
     const uint16_t stored = static_cast<uint16_t>(p_[data_end] | (p_[data_end + 1] << 8));
-    const uint16_t computed = Crc16(p_ + start, data_end - start);
+    const uint16_t computed = FitCrc16(p_ + start, data_end - start);
     if (stored != computed && stored != 0) {
       char buf[96];
       std::snprintf(buf, sizeof buf, "file CRC mismatch: computed 0x%04X, stored 0x%04X (damaged file)",
@@ -666,6 +651,22 @@ engine::Activity FitDecoder::Assemble() {
 }
 
 }  // namespace
+
+uint16_t FitCrc16(const uint8_t* p, size_t n, uint16_t crc) {
+  static constexpr uint16_t kTable[16] = {0x0000, 0xCC01, 0xD801, 0x1400, 0xF001, 0x3C00,
+                                          0x2800, 0xE401, 0xA001, 0x6C00, 0x7800, 0xB401,
+                                          0x5000, 0x9C01, 0x8801, 0x4400};
+  for (size_t i = 0; i < n; ++i) {
+    const uint8_t byte = p[i];
+    uint16_t tmp = kTable[crc & 0xF];
+    crc = (crc >> 4) & 0x0FFF;
+    crc = crc ^ tmp ^ kTable[byte & 0xF];
+    tmp = kTable[crc & 0xF];
+    crc = (crc >> 4) & 0x0FFF;
+    crc = crc ^ tmp ^ kTable[(byte >> 4) & 0xF];
+  }
+  return crc;
+}
 
 Result<engine::Activity> ReadFit(std::string_view bytes, const ReadLimits& limits) {
   if (bytes.size() > limits.max_bytes) {
