@@ -128,7 +128,8 @@ int RunAnalyze(const std::vector<std::string>& args, std::ostream& out, std::ost
       const std::string* v = value("--sport");
       if (!v) return 2;
       options.sport = engine::ParseSport(*v);
-      if (options.sport == engine::Sport::kUnknown) {
+      if (options.sport != engine::Sport::kRun && options.sport != engine::Sport::kWalk &&
+          options.sport != engine::Sport::kHike && options.sport != engine::Sport::kRide) {
         err << "stride analyze: --sport: unknown sport '" << *v << "', expected run, walk, hike or ride\n";
         return 2;
       }

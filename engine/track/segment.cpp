@@ -169,35 +169,43 @@ AscentDescent HysteresisAscent(const std::vector<double>& e, double th, size_t b
   size_t i = begin;
   while (i < end && std::isnan(e[i])) ++i;
   if (i >= end) return r;
+  // Until the profile has moved `th` either way, the first turning point is the lowest (or
+  // highest) value seen so far.
+  double lo = e[i], hi = e[i];
   double turn = e[i];  // last confirmed turning point
   double ext = e[i];   // extreme since then, in the current direction
   int dir = 0;         // +1 rising, -1 falling, 0 not yet known
   for (++i; i < end; ++i) {
     const double x = e[i];
     if (std::isnan(x)) continue;
-    if (dir >= 0 && x > ext) {
-      ext = x;
-      if (dir == 0 && ext - turn >= th) dir = 1;
-    } else if (dir <= 0 && x < ext) {
-      ext = x;
-      if (dir == 0 && turn - ext >= th) dir = -1;
+    if (dir == 0) {
+      lo = std::min(lo, x);
+      hi = std::max(hi, x);
+      if (x - lo >= th) {
+        dir = 1, turn = lo, ext = x;
+      } else if (hi - x >= th) {
+        dir = -1, turn = hi, ext = x;
+      }
+      continue;
     }
-    if (dir == 1 && ext - x >= th) {  // peak confirmed
-      r.ascent_m += ext - turn;
-      turn = ext;
-      ext = x;
-      dir = -1;
-    } else if (dir == -1 && x - ext >= th) {  // trough confirmed
-      r.descent_m += turn - ext;
-      turn = ext;
-      ext = x;
-      dir = 1;
-    } else if (dir == 0 && std::fabs(x - turn) < th) {
-      ext = x;  // still inside the band around the start: follow it
+    if (dir == 1) {
+      if (x > ext) {
+        ext = x;
+      } else if (ext - x >= th) {  // peak confirmed
+        r.ascent_m += ext - turn;
+        turn = ext, ext = x, dir = -1;
+      }
+    } else {
+      if (x < ext) {
+        ext = x;
+      } else if (x - ext >= th) {  // trough confirmed
+        r.descent_m += turn - ext;
+        turn = ext, ext = x, dir = 1;
+      }
     }
   }
-  if (dir == 1 && ext - turn >= th) r.ascent_m += ext - turn;
-  if (dir == -1 && turn - ext >= th) r.descent_m += turn - ext;
+  if (dir == 1) r.ascent_m += ext - turn;
+  if (dir == -1) r.descent_m += turn - ext;
   return r;
 }
 
@@ -294,25 +302,31 @@ std::vector<Climb> FindClimbs(const Track& t, const TrackAxes& a, double th,
     e.push_back(t.ele_m[i]);
   }
   if (e.size() < 2) return out;
-  // Turning points by hysteresis.
-  std::vector<size_t> turns{0};
-  size_t ext = 0;
+  // Turning points by hysteresis. Until the direction is known the first turning point is
+  // the latest lowest (or highest) point, so a climb starts where the flat before it ends.
+  std::vector<size_t> turns;
+  size_t lo = 0, hi = 0, ext = 0;
   int dir = 0;
   for (size_t k = 1; k < e.size(); ++k) {
-    if ((dir >= 0 && e[k] > e[ext]) || (dir <= 0 && e[k] < e[ext])) ext = k;
     if (dir == 0) {
-      if (e[ext] - e[turns.back()] >= th) dir = 1;
-      else if (e[turns.back()] - e[ext] >= th) dir = -1;
-      else if (std::fabs(e[k] - e[turns.back()]) < th) { turns.back() = k; ext = k; }
+      if (e[k] <= e[lo]) lo = k;
+      if (e[k] >= e[hi]) hi = k;
+      if (e[k] - e[lo] >= th) {
+        turns.push_back(lo), dir = 1, ext = k;
+      } else if (e[hi] - e[k] >= th) {
+        turns.push_back(hi), dir = -1, ext = k;
+      }
       continue;
     }
+    // A peak is the first of equal highs; a trough the last of equal lows.
+    if ((dir == 1 && e[k] > e[ext]) || (dir == -1 && e[k] <= e[ext])) ext = k;
     if ((dir == 1 && e[ext] - e[k] >= th) || (dir == -1 && e[k] - e[ext] >= th)) {
       turns.push_back(ext);
       ext = k;
       dir = -dir;
     }
   }
-  if (turns.back() != ext) turns.push_back(ext);
+  if (dir != 0) turns.push_back(ext);
   for (size_t j = 0; j + 1 < turns.size(); ++j) {
     const size_t s = turns[j], f = turns[j + 1];
     const double gain = e[f] - e[s];

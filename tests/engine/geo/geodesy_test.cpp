@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "engine/geo/geodesy.hpp"
+
+#include <cmath>
+#include <random>
+
+#include <geodesic.h>
+#include <gtest/gtest.h>
+
+namespace stride::engine {
+namespace {
+
+double Karney(double lat1, double lon1, double lat2, double lon2) {
+  geod_geodesic g;
+  geod_init(&g, kWgs84A, kWgs84F);
+  double s12 = 0, azi1 = 0, azi2 = 0;
+  geod_inverse(&g, lat1, lon1, lat2, lon2, &s12, &azi1, &azi2);
+  return s12;
+}
+
+TEST(Geodesy, ShortSegmentsAgreeWithKarneyToAPartPerMillion) {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<double> lat(-80, 80), lon(-180, 180), step(-0.02, 0.02);
+  for (int i = 0; i < 2000; ++i) {
+    const double a = lat(rng), b = lon(rng);
+    const double c = a + step(rng), d = b + step(rng);
+    const double ref = Karney(a, b, c, d);
+    if (ref < 1.0) continue;
+    EXPECT_NEAR(SegmentDistanceM(a, b, c, d) / ref, 1.0, 1e-6) << a << "," << b << " -> " << c << "," << d;
+  }
+}
+
+TEST(Geodesy, LongSegmentsUseVincenty) {
+  // Andorra la Vella to Barcelona, ~150 km.
+  const double ref = Karney(42.5063, 1.5218, 41.3874, 2.1686);
+  EXPECT_NEAR(SegmentDistanceM(42.5063, 1.5218, 41.3874, 2.1686), ref, 0.01);
+  EXPECT_NEAR(VincentyDistanceM(0, 0, 0, 90), Karney(0, 0, 0, 90), 0.001);
+}
+
+TEST(Geodesy, TrackLengthMatchesKarneySumWithin005Percent) {
+  // A 20 km wiggly track of 1 s steps near 60 degrees north.
+  std::mt19937 rng(3);
+  std::normal_distribution<double> turn(0, 0.2);
+  double lat = 60.0, lon = 25.0, heading = 0.3, ours = 0, ref = 0;
+  for (int i = 0; i < 6000; ++i) {
+    heading += turn(rng);
+    const double nlat = lat + 3.0 * std::cos(heading) / 111000.0;
+    const double nlon = lon + 3.0 * std::sin(heading) / (111000.0 * std::cos(lat * kDegToRad));
+    ours += SegmentDistanceM(lat, lon, nlat, nlon);
+    ref += Karney(lat, lon, nlat, nlon);
+    lat = nlat;
+    lon = nlon;
+  }
+  EXPECT_NEAR(ours / ref, 1.0, 0.0005);
+  EXPECT_NEAR(ours / ref, 1.0, 1e-6);  // in fact far better
+}
+
+TEST(LocalPlane, RoundTripsAndMeasuresMetres) {
+  const LocalPlane p(42.5, 1.5);
+  double x, y, lat, lon;
+  p.ToMetres(42.51, 1.51, &x, &y);
+  p.ToDegrees(x, y, &lat, &lon);
+  EXPECT_NEAR(lat, 42.51, 1e-12);
+  EXPECT_NEAR(lon, 1.51, 1e-12);
+  EXPECT_NEAR(std::hypot(x, y), Karney(42.5, 1.5, 42.51, 1.51), 0.5);
+}
+
+}  // namespace
+}  // namespace stride::engine

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "engine/track/analysis.hpp"
+
+#include <cmath>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "datasets/synthetic_activity.hpp"
+#include "engine/track/analysis_json.hpp"
+
+namespace stride::engine {
+namespace {
+
+TEST(Analyze, MeasuresASyntheticRunAgainstItsTruth) {
+  datasets::SyntheticRunOptions o;
+  // 1.5 m of white jitter a second: the noisiest of the shared devices shows about 1 m.
+  o.noise_m = 1.5;
+  o.ele_noise_m = 1.0;
+  o.laps = 4;  // 7.2 km, 120 m of climbing
+  o.stop_at_m = 3000;
+  o.stop_s = 120;
+  const datasets::SyntheticRun run = datasets::MakeSyntheticRun(o);
+  const Analysis a = Analyze(run.recorded);
+  EXPECT_EQ(a.sport, Sport::kRun);
+  EXPECT_NEAR(a.distance_m, run.length_m, 0.005 * run.length_m);
+  EXPECT_NEAR(a.elapsed_time_s, run.moving_time_s + 120, 1.0);
+  EXPECT_NEAR(a.moving_time_s, run.moving_time_s, 30.0);
+  EXPECT_NEAR(a.ascent_m, run.ascent_m, 0.15 * run.ascent_m);
+  EXPECT_NEAR(a.heart_rate.avg_bpm, 150.0, 1e-9);
+  ASSERT_EQ(a.splits_km.size(), 8u);  // 7 full km and a partial one
+  EXPECT_NEAR(a.splits_km[0].distance_m, 1000.0, 1e-6);
+  ASSERT_FALSE(a.best_efforts.empty());
+  EXPECT_NEAR(a.best_efforts[1].time_s, 1000.0 / 3.0, 10.0);  // 1 km at 3 m/s
+  ASSERT_EQ(a.stops.size(), 1u);
+  EXPECT_NEAR(a.stops[0].duration_s, 120.0, 15.0);
+  EXPECT_TRUE(a.stops[0].timer_running);
+}
+
+TEST(Analyze, IndoorRunUsesDeviceDistance) {
+  Track t;
+  t.sport = Sport::kRun;
+  for (int i = 0; i <= 600; ++i) {
+    TrackPoint p;
+    p.time_s = 1e9 + i;
+    p.distance_m = 2.5 * i;
+    p.hr_bpm = 140;
+    t.Append(p);
+  }
+  const Analysis a = Analyze(t);
+  EXPECT_TRUE(a.distance_from_device);
+  EXPECT_NEAR(a.distance_m, 1500.0, 1e-6);
+  EXPECT_NEAR(a.moving_time_s, 600.0, 1e-6);
+  EXPECT_DOUBLE_EQ(a.heart_rate.avg_bpm, 140.0);
+  EXPECT_EQ(a.points.no_position, 601u);
+}
+
+TEST(Analyze, CommandLineSportAndZonesWin) {
+  datasets::SyntheticRunOptions o;
+  const datasets::SyntheticRun run = datasets::MakeSyntheticRun(o);
+  AnalyzeOptions opt;
+  opt.sport = Sport::kHike;
+  opt.hr_zone_bounds_bpm = {100, 120, 140, 160};
+  const Analysis a = Analyze(run.recorded, opt);
+  EXPECT_EQ(a.sport, Sport::kHike);
+  EXPECT_EQ(a.sport_source, "command line");
+  EXPECT_NEAR(a.heart_rate.zones_s[3], a.timer_time_s, 1e-6);  // 150 bpm is in zone 4
+}
+
+TEST(AnalysisJson, HasTheDocumentedFields) {
+  datasets::SyntheticRunOptions o;
+  const datasets::SyntheticRun run = datasets::MakeSyntheticRun(o);
+  const Analysis a = Analyze(run.recorded);
+  const auto j = nlohmann::json::parse(AnalysisJson("run.fit", {a}));
+  for (const char* key : {"source", "points", "distance_m", "elapsed_time_s", "moving_time_s",
+                          "ascent_m", "descent_m", "avg_pace_s_per_km", "gap_s_per_km",
+                          "heart_rate", "trimp", "splits", "laps", "climbs", "best_efforts",
+                          "device_totals", "methods"}) {
+    EXPECT_TRUE(j.contains(key)) << key;
+  }
+  EXPECT_EQ(j["file"], "run.fit");
+  EXPECT_EQ(j["heart_rate"]["zones_s"].size(), 5u);
+  EXPECT_EQ(j["source"]["sport"], "run");
+  EXPECT_EQ(j["methods"]["smoothing"]["name"], "kalman_cv_rts");
+  EXPECT_NEAR(j["distance_m"].get<double>(), a.distance_m, 0.06);
+  // Two sessions: totals at the top, each session below.
+  const auto m = nlohmann::json::parse(AnalysisJson("multi.fit", {a, a}));
+  EXPECT_EQ(m["sessions"].size(), 2u);
+  EXPECT_NEAR(m["distance_m"].get<double>(), 2 * a.distance_m, 0.2);
+}
+
+}  // namespace
+}  // namespace stride::engine

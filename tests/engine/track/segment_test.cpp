@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "engine/track/segment.hpp"
+
+#include <cmath>
+
+#include <gtest/gtest.h>
+
+#include "datasets/synthetic_activity.hpp"
+#include "engine/geo/geodesy.hpp"
+
+namespace stride::engine {
+namespace {
+
+// Clean, noise-free run of `km` at `pace_s_per_km`, one point a second, heading north.
+Track Steady(double km, double pace_s_per_km) {
+  Track t;
+  t.sport = Sport::kRun;
+  const double v = 1000.0 / pace_s_per_km;
+  const LocalPlane plane(45.0, 6.0);
+  const int n = static_cast<int>(km * pace_s_per_km) + 1;
+  for (int i = 0; i < n; ++i) {
+    TrackPoint p;
+    p.time_s = 2000.0 + i;
+    plane.ToDegrees(0, v * i, &p.lat_deg, &p.lon_deg);
+    p.ele_m = 100;
+    p.hr_bpm = 150;
+    t.Append(p);
+  }
+  return t;
+}
+
+TEST(HysteresisAscent, CountsFullSwingsOnly) {
+  // 0 -> 100 -> 50 -> 80 with 1 m wiggles: 130 up, 50 down; wiggles below the threshold vanish.
+  std::vector<double> e;
+  for (int i = 0; i <= 100; ++i) e.push_back(i + (i % 2) * 0.8);
+  for (int i = 100; i >= 50; --i) e.push_back(i);
+  for (int i = 50; i <= 80; ++i) e.push_back(i);
+  const AscentDescent ad = HysteresisAscent(e, 3.0);
+  EXPECT_NEAR(ad.ascent_m, 130.0, 1.0);
+  EXPECT_NEAR(ad.descent_m, 50.0, 1.0);
+  // A profile that only wiggles inside the band climbs nothing.
+  EXPECT_DOUBLE_EQ(HysteresisAscent({10, 11, 10, 11.5, 10}, 2.0).ascent_m, 0.0);
+}
+
+TEST(Segment, SplitsAreInterpolatedAtTheExactDistance) {
+  const Track t = Steady(5.5, 300);  // 5:00 /km, 5.5 km
+  const TrackAxes a = ComputeAxes(t, {});
+  EXPECT_NEAR(a.cum_m.back(), 5500.0, 1.0);
+  const std::vector<Split> s = ComputeSplits(t, a, 1000.0, {});
+  ASSERT_EQ(s.size(), 6u);
+  for (int k = 0; k < 5; ++k) {
+    EXPECT_NEAR(s[static_cast<size_t>(k)].distance_m, 1000.0, 1e-6);
+    EXPECT_NEAR(s[static_cast<size_t>(k)].elapsed_time_s, 300.0, 0.01);
+    EXPECT_NEAR(s[static_cast<size_t>(k)].avg_hr_bpm, 150.0, 1e-9);
+  }
+  EXPECT_NEAR(s[5].distance_m, 500.0, 1.0);
+  EXPECT_NEAR(s[5].elapsed_time_s, 150.0, 0.5);
+  const std::vector<Split> miles = ComputeSplits(t, a, 1609.344, {});
+  ASSERT_EQ(miles.size(), 4u);
+  EXPECT_NEAR(miles[0].elapsed_time_s, 482.8, 0.1);  // 1.609344 km at 5:00 /km
+}
+
+TEST(Segment, AStopIsNotMovingTimeAndAddsNoDistance) {
+  datasets::SyntheticRunOptions o;
+  o.laps = 2;
+  o.stop_at_m = 1000;
+  o.stop_s = 120;
+  o.noise_m = 0.5;
+  const datasets::SyntheticRun run = datasets::MakeSyntheticRun(o);
+  const TrackAxes a = ComputeAxes(run.recorded, {});
+  EXPECT_NEAR(a.cum_moving_s.back(), run.moving_time_s, 15.0);
+  EXPECT_NEAR(a.cum_timer_s.back(), run.moving_time_s + 120.0, 1.0);
+}
+
+TEST(Segment, TimerEventsPauseTimeAndDistance) {
+  Track t = Steady(3.0, 300);  // 900 s
+  // Timer stopped from 2300 to 2400 (100 s): auto-pause, though the fixes move on.
+  t.timer_events = {{2000.0, true}, {2300.0, false}, {2400.0, true}};
+  const TrackAxes a = ComputeAxes(t, {});
+  EXPECT_TRUE(a.has_timer_events);
+  EXPECT_NEAR(a.cum_timer_s.back(), 800.0, 1e-6);
+  EXPECT_NEAR(a.cum_m.back(), 2666.7, 1.0);  // 100 s at 3.33 m/s not counted
+}
+
+TEST(Segment, GapsBetweenRecordedSegmentsAreNotCounted) {
+  Track t = Steady(2.0, 300);
+  t.segment_starts = {0, 300};
+  t.time_s[300] += 0;  // the segment starts where the last one stopped, but the gap is a pause
+  const TrackAxes a = ComputeAxes(t, {});
+  EXPECT_NEAR(a.cum_m.back(), 2000.0 - 1000.0 / 300.0, 0.5);
+}
+
+TEST(Segment, FindsAndCategorisesClimbs) {
+  Track t = Steady(4.0, 300);
+  // 1 km flat, 1.5 km at 8 %, then flat.
+  for (size_t i = 0; i < t.size(); ++i) {
+    const double d = static_cast<double>(i) * 1000.0 / 300.0;
+    t.ele_m[i] = 100 + 0.08 * std::clamp(d - 1000.0, 0.0, 1500.0);
+  }
+  const TrackAxes a = ComputeAxes(t, {});
+  const std::vector<Climb> c = FindClimbs(t, a, 5.0, {});
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_NEAR(c[0].gain_m, 120.0, 0.5);
+  EXPECT_NEAR(c[0].start_distance_m, 1000.0, 5.0);
+  EXPECT_NEAR(c[0].avg_grade, 0.08, 0.002);
+  EXPECT_NEAR(c[0].max_grade, 0.08, 0.003);
+  EXPECT_EQ(c[0].category, "4");  // 1500 m x 8 % = 12000
+}
+
+TEST(Segment, ClimbCategoryFollowsLengthTimesGrade) {
+  EXPECT_EQ(ClimbCategory(1500, 0.08), "4");    // 12000
+  EXPECT_EQ(ClimbCategory(2500, 0.07), "3");    // 17500
+  EXPECT_EQ(ClimbCategory(5000, 0.07), "2");    // 35000
+  EXPECT_EQ(ClimbCategory(10000, 0.065), "1");  // 65000
+  EXPECT_EQ(ClimbCategory(12000, 0.08), "hc");  // 96000
+  EXPECT_EQ(ClimbCategory(300, 0.05), "uncategorized");
+}
+
+}  // namespace
+}  // namespace stride::engine

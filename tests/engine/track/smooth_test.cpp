@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "engine/track/smooth.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include <gtest/gtest.h>
+
+#include "datasets/synthetic_activity.hpp"
+#include "engine/geo/geodesy.hpp"
+#include "engine/track/clean.hpp"
+
+namespace stride::engine {
+namespace {
+
+double Length(const Track& t) {
+  double d = 0;
+  long prev = -1;
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (!t.has_position(i)) continue;
+    if (prev >= 0) {
+      const auto p = static_cast<size_t>(prev);
+      d += SegmentDistanceM(t.lat_deg[p], t.lon_deg[p], t.lat_deg[i], t.lon_deg[i]);
+    }
+    prev = static_cast<long>(i);
+  }
+  return d;
+}
+
+// Closest approach (metres) of the track to a point.
+double ClosestTo(const Track& t, double lat, double lon) {
+  double best = std::numeric_limits<double>::infinity();
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (t.has_position(i)) best = std::min(best, SegmentDistanceM(t.lat_deg[i], t.lon_deg[i], lat, lon));
+  }
+  return best;
+}
+
+struct Case {
+  double interval_s;
+  double noise_m;
+};
+
+class SmootherTest : public ::testing::TestWithParam<Case> {};
+
+TEST_P(SmootherTest, RemovesJitterWithoutCuttingCorners) {
+  datasets::SyntheticRunOptions o;
+  o.interval_s = GetParam().interval_s;
+  o.noise_m = GetParam().noise_m;
+  o.laps = 2;
+  o.seed = 11;
+  const datasets::SyntheticRun run = datasets::MakeSyntheticRun(o);
+  Track t = run.recorded;
+  Clean(t);
+  const double raw_error = std::fabs(Length(t) - run.length_m);
+  const SmoothReport rep = SmoothPositions(t, {});
+  ASSERT_TRUE(rep.position_smoothed);
+  const double smooth_error = std::fabs(Length(t) - run.length_m);
+  // The smoother must cut the noise-added length error at least in half.
+  EXPECT_LT(smooth_error, 0.5 * raw_error) << "raw " << raw_error << " m, smoothed " << smooth_error << " m";
+  // And follow the 90-degree corners: the far corner of the loop (600 m east, 300 m north)
+  // must be passed within a few metres, not cut across.
+  double clat, clon;
+  LocalPlane(o.start_lat_deg, o.start_lon_deg).ToDegrees(o.leg_a_m, o.leg_b_m, &clat, &clon);
+  EXPECT_LT(ClosestTo(t, clat, clon), 0.8 * o.noise_m + 3.0);
+}
+
+INSTANTIATE_TEST_SUITE_P(OneAndFiveSeconds, SmootherTest,
+                         ::testing::Values(Case{1.0, 3.0}, Case{1.0, 5.0}, Case{5.0, 3.0}));
+
+TEST(Smoother, MeasuresTheJitterOfTheTrack) {
+  datasets::SyntheticRunOptions o;
+  o.noise_m = 2.0;
+  const datasets::SyntheticRun noisy = datasets::MakeSyntheticRun(o);
+  Track t = noisy.recorded;
+  const SmoothReport rep = SmoothPositions(t, {});
+  EXPECT_TRUE(rep.sigma_from_data);
+  EXPECT_NEAR(rep.sigma_m, 2.0, 0.3);
+  // A clean track (a device that filtered on board) is barely touched.
+  o.noise_m = 0.0;
+  const datasets::SyntheticRun clean = datasets::MakeSyntheticRun(o);
+  Track c = clean.recorded;
+  SmoothPositions(c, {});
+  EXPECT_NEAR(Length(c), clean.length_m, 0.002 * clean.length_m);
+}
+
+TEST(Smoother, UsesDeviceAccuracyToWeighFixes) {
+  datasets::SyntheticRunOptions o;
+  o.noise_m = 1.0;
+  datasets::SyntheticRun run = datasets::MakeSyntheticRun(o);
+  Track t = run.recorded;
+  for (double& a : t.gps_accuracy_m) a = 4.0;
+  const SmoothReport rep = SmoothPositions(t, {});
+  EXPECT_TRUE(rep.used_device_accuracy);
+}
+
+TEST(ElevationSmoother, ClassifiesAndSmoothsNoisyAltitude) {
+  datasets::SyntheticRunOptions o;
+  o.ele_noise_m = 3.0;
+  o.hill_m = 40;
+  const datasets::SyntheticRun run = datasets::MakeSyntheticRun(o);
+  Track t = run.recorded;
+  std::vector<double> cum(t.size(), 0.0);
+  for (size_t i = 1; i < t.size(); ++i) {
+    cum[i] = cum[i - 1] + SegmentDistanceM(t.lat_deg[i - 1], t.lon_deg[i - 1], t.lat_deg[i], t.lon_deg[i]);
+  }
+  SmoothReport rep;
+  SmoothElevation(t, cum, {}, rep);
+  EXPECT_EQ(rep.elevation_source, AltitudeSource::kGps);
+  // Residual against the truth at the same times: well under the 3 m of noise.
+  double sq = 0;
+  for (size_t i = 0; i < t.size(); ++i) {
+    const double truth = run.truth.ele_m[std::min(run.truth.size() - 1, i * 10)];
+    sq += (t.ele_m[i] - truth) * (t.ele_m[i] - truth);
+  }
+  EXPECT_LT(std::sqrt(sq / static_cast<double>(t.size())), 1.0);
+}
+
+}  // namespace
+}  // namespace stride::engine

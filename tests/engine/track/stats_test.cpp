@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "engine/track/stats.hpp"
+
+#include <cmath>
+
+#include <gtest/gtest.h>
+
+#include "engine/geo/geodesy.hpp"
+
+namespace stride::engine {
+namespace {
+
+Track Steady(int seconds, double speed, double hr, double grade = 0.0) {
+  Track t;
+  t.sport = Sport::kRun;
+  const LocalPlane plane(45.0, 6.0);
+  for (int i = 0; i <= seconds; ++i) {
+    TrackPoint p;
+    p.time_s = 100.0 + i;
+    plane.ToDegrees(0, speed * i, &p.lat_deg, &p.lon_deg);
+    p.ele_m = 200 + grade * speed * i;
+    p.hr_bpm = hr;
+    t.Append(p);
+  }
+  return t;
+}
+
+TEST(Minetti, CostOfRunningMatchesThePaper) {
+  EXPECT_NEAR(MinettiCost(0.0), 3.6, 1e-12);
+  // Minetti et al. 2002: about 8.3 J/(kg m) at +20 % and about 1.7 at -20 % (their fit).
+  EXPECT_NEAR(MinettiCost(0.2), 155.4 * 0.00032 - 30.4 * 0.0016 - 43.3 * 0.008 + 46.3 * 0.04 + 19.5 * 0.2 + 3.6, 1e-9);
+  EXPECT_GT(MinettiCost(0.2), 8.0);
+  EXPECT_LT(MinettiCost(-0.1), 3.6);
+  EXPECT_EQ(MinettiCost(0.9), MinettiCost(0.45));  // clamped
+}
+
+TEST(Stats, GradeAdjustedDistanceIsLongerUphill) {
+  const Track flat = Steady(600, 3.0, 150);
+  const TrackAxes af = ComputeAxes(flat, {});
+  EXPECT_NEAR(ComputeGrades(flat, af).cum_adjusted_m.back(), af.cum_m.back(), 1e-6);
+  const Track up = Steady(600, 3.0, 150, 0.10);
+  const TrackAxes au = ComputeAxes(up, {});
+  const GradeAxes g = ComputeGrades(up, au);
+  EXPECT_NEAR(g.cum_adjusted_m.back() / au.cum_m.back(), MinettiCost(0.10) / 3.6, 0.01);
+  EXPECT_NEAR(g.max_grade, 0.10, 1e-3);
+}
+
+TEST(Stats, HeartRateZonesAndTrimp) {
+  const Track t = Steady(1200, 3.0, 171);  // 20 min at 90 % of 190
+  const TrackAxes a = ComputeAxes(t, {});
+  const HrZones z = ZonesFromMaxHr(190, "test");
+  EXPECT_DOUBLE_EQ(z.lower_bounds_bpm[3], 171.0);
+  const HeartRateStats s = ComputeHeartRate(t, a, z, 60);
+  EXPECT_DOUBLE_EQ(s.avg_bpm, 171.0);
+  EXPECT_NEAR(s.zones_s[4], 1200.0, 1e-9);  // 171 is the lower bound of zone 5
+  EXPECT_NEAR(s.zones_s[0] + s.zones_s[1] + s.zones_s[2] + s.zones_s[3], 0.0, 1e-9);
+  const double hrr = (171.0 - 60.0) / (190.0 - 60.0);
+  EXPECT_NEAR(s.trimp, 20.0 * hrr * 0.64 * std::exp(1.92 * hrr), 1e-6);
+}
+
+TEST(Stats, BestEffortsOnAnEvenPace) {
+  const Track t = Steady(1800, 1000.0 / 300.0, 150);  // 6 km at 5:00 /km
+  const TrackAxes a = ComputeAxes(t, {});
+  const std::vector<BestEffort> e = ComputeBestEfforts(a);
+  ASSERT_EQ(e.size(), 4u);  // 400 m, 1 km, 1 mile, 5 km
+  EXPECT_EQ(e[1].name, "1k");
+  EXPECT_NEAR(e[1].time_s, 300.0, 0.01);
+  EXPECT_NEAR(e[2].time_s, 482.8, 0.01);
+  EXPECT_NEAR(e[3].time_s, 1500.0, 0.01);
+}
+
+TEST(Stats, BestEffortFindsTheFastStretch) {
+  // 2 km at 5:00 /km, 1 km at 4:00 /km, 2 km at 5:00 /km.
+  Track t;
+  t.sport = Sport::kRun;
+  const LocalPlane plane(45.0, 6.0);
+  double y = 0;
+  for (int i = 0; i <= 1440; ++i) {
+    TrackPoint p;
+    p.time_s = i;
+    plane.ToDegrees(0, y, &p.lat_deg, &p.lon_deg);
+    t.Append(p);
+    y += (i >= 600 && i < 840) ? 1000.0 / 240.0 : 1000.0 / 300.0;
+  }
+  const std::vector<BestEffort> e = ComputeBestEfforts(ComputeAxes(t, {}));
+  ASSERT_GE(e.size(), 2u);
+  EXPECT_NEAR(e[1].time_s, 240.0, 1.0);
+  EXPECT_NEAR(e[1].start_distance_m, 2000.0, 5.0);
+}
+
+}  // namespace
+}  // namespace stride::engine

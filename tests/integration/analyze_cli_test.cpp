@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// `stride analyze` as a user runs it: the real binary, real files, exit codes and output.
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "datasets/synthetic_activity.hpp"
+#include "tests/support/datasets.hpp"
+
+namespace stride {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CliRun {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+CliRun Stride(const std::string& args) {
+  const fs::path err_file = fs::temp_directory_path() / ("stride_cli_err_" + std::to_string(::getpid()));
+  const std::string cmd = std::string(STRIDE_CLI) + " " + args + " 2>" + err_file.string();
+  CliRun r;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  std::array<char, 65536> buf;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  const int status = ::pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream e(err_file);
+  std::stringstream ss;
+  ss << e.rdbuf();
+  r.err = ss.str();
+  fs::remove(err_file);
+  return r;
+}
+
+class AnalyzeCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("stride_cli_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+    datasets::SyntheticRunOptions o;
+    o.noise_m = 2;
+    run_ = datasets::MakeSyntheticRun(o);
+    Write("run.fit", datasets::WriteFit(run_.recorded));
+    Write("run.gpx", datasets::WriteGpx(run_.recorded));
+    Write("run.tcx", datasets::WriteTcx(run_.recorded));
+    Write("broken.gpx", "<gpx>\n<trk><trkseg>\n<trkpt lat=\"x\" lon=\"1\"/></trkseg></trk></gpx>");
+    Write("photo.jpg.gpx", "\xFF\xD8\xFF\xE0 not xml");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  void Write(const std::string& name, const std::string& bytes) {
+    std::ofstream(dir_ / name, std::ios::binary) << bytes;
+  }
+  std::string P(const std::string& name) const { return (dir_ / name).string(); }
+
+  fs::path dir_;
+  datasets::SyntheticRun run_;
+};
+
+TEST_F(AnalyzeCli, PrintsOneJsonObjectPerFileWithTheSameAnswerForEveryFormat) {
+  const CliRun r = Stride("analyze --json " + P("run.fit") + " " + P("run.gpx") + " " + P("run.tcx"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string line;
+  std::vector<nlohmann::json> objs;
+  while (std::getline(lines, line)) objs.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(objs.size(), 3u);
+  EXPECT_EQ(objs[0]["source"]["format"], "fit");
+  EXPECT_EQ(objs[1]["source"]["format"], "gpx");
+  EXPECT_EQ(objs[2]["source"]["format"], "tcx");
+  for (const auto& j : objs) {
+    EXPECT_NEAR(j["distance_m"].get<double>(), run_.length_m, 0.01 * run_.length_m);
+    EXPECT_EQ(j["points"]["raw"], run_.recorded.size());
+    EXPECT_EQ(j["heart_rate"]["avg"], 150.0);
+    EXPECT_FALSE(j["splits"].empty());
+  }
+  // The FIT file carries device totals, the GPX none.
+  EXPECT_FALSE(objs[0]["device_totals"].is_null());
+  EXPECT_TRUE(objs[1]["device_totals"].is_null());
+}
+
+TEST_F(AnalyzeCli, HumanSummaryByDefault) {
+  const CliRun r = Stride("analyze --max-hr 180 " + P("run.gpx"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("distance   5.4"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("heart rate avg 150"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("splits"), std::string::npos);
+}
+
+TEST_F(AnalyzeCli, BadFilesGiveOneLineEachAndTheRestIsStillAnalysed) {
+  const CliRun r = Stride("analyze --json " + P("broken.gpx") + " " + P("run.gpx") + " " +
+                       P("missing.fit") + " " + P("photo.jpg.gpx"));
+  EXPECT_EQ(r.exit_code, 1);
+  std::istringstream lines(r.err);
+  std::string line;
+  std::vector<std::string> errs;
+  while (std::getline(lines, line)) errs.push_back(line);
+  ASSERT_EQ(errs.size(), 3u) << r.err;
+  EXPECT_EQ(errs[0], "stride analyze: error: " + P("broken.gpx") +
+                         ": line 3: <trkpt> expected a numeric lat attribute");
+  EXPECT_EQ(errs[1], "stride analyze: error: " + P("missing.fit") + ": no such file");
+  EXPECT_NE(errs[2].find("byte 0: not an activity file"), std::string::npos);
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1);  // run.gpx was analysed
+}
+
+TEST_F(AnalyzeCli, UsageErrorsExitWithTwo) {
+  EXPECT_EQ(Stride("analyze").exit_code, 2);
+  EXPECT_EQ(Stride("analyze --sport swimming " + P("run.gpx")).exit_code, 2);
+  EXPECT_EQ(Stride("analyze --max-hr 20 " + P("run.gpx")).exit_code, 2);
+  EXPECT_EQ(Stride("analyze --hr-zones 150,140,160,170 " + P("run.gpx")).exit_code, 2);
+  EXPECT_EQ(Stride("analyze --frobnicate " + P("run.gpx")).exit_code, 2);
+  EXPECT_EQ(Stride("nonsense").exit_code, 2);
+  EXPECT_EQ(Stride("analyze --help").exit_code, 0);
+}
+
+TEST_F(AnalyzeCli, SportOverrideAndZoneTable) {
+  const CliRun r = Stride("analyze --json --sport hike --hr-zones 100,120,140,160 " + P("run.gpx"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["source"]["sport"], "hike");
+  EXPECT_EQ(j["source"]["sport_source"], "command line");
+  EXPECT_EQ(j["heart_rate"]["zone_lower_bounds_bpm"][0], 100.0);
+  EXPECT_GT(j["heart_rate"]["zones_s"][3].get<double>(), 0.0);
+}
+
+TEST(AnalyzeCliShared, ReadsEverySharedFileOrSaysWhy) {
+  STRIDE_REQUIRE_DATASETS();
+  const CliRun r = Stride("analyze --json " + testing::DatasetsDir() + "/fit/edge_cases/*.fit " +
+                       testing::DatasetsDir() + "/fit/fitparse__nick.fit");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 7);  // 6 damaged edge cases + nick
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 8);
+}
+
+}  // namespace
+}  // namespace stride
