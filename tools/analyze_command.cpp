@@ -193,7 +193,7 @@ int RunAnalyze(const std::vector<std::string>& args, std::ostream& out, std::ost
       continue;
     }
     std::vector<engine::Analysis> results;
-    for (const engine::Track& session : act->sessions) results.push_back(engine::Analyze(session, options));
+    for (engine::Track& session : act->sessions) results.push_back(engine::Analyze(std::move(session), options));
     if (json) {
       out << engine::AnalysisJson(file, results) << "\n";
       continue;

@@ -78,6 +78,33 @@ double VincentyDistanceM(double lat1_deg, double lon1_deg, double lat2_deg, doub
   return std::numeric_limits<double>::quiet_NaN();
 }
 
+TrackGeodesy::TrackGeodesy(double reference_lat_deg)
+    : phi0_(reference_lat_deg * kDegToRad),
+      sin0_(std::sin(phi0_)),
+      cos0_(std::cos(phi0_)) {}
+
+double TrackGeodesy::DistanceM(double lat1_deg, double lon1_deg, double lat2_deg,
+                               double lon2_deg) const {
+  const double phi1 = lat1_deg * kDegToRad, phi2 = lat2_deg * kDegToRad;
+  const double phim = 0.5 * (phi1 + phi2);
+  const double d = phim - phi0_;
+  double dlon = lon2_deg - lon1_deg;
+  if (std::fabs(d) > 0.1 || std::fabs(dlon) > 0.1 || std::fabs(phi2 - phi1) > 0.002) {
+    return SegmentDistanceM(lat1_deg, lon1_deg, lat2_deg, lon2_deg);
+  }
+  const double d2 = d * d;
+  const double cosd = 1 - d2 / 2 * (1 - d2 / 12 * (1 - d2 / 30 * (1 - d2 / 56)));
+  const double sind = d * (1 - d2 / 6 * (1 - d2 / 20 * (1 - d2 / 42 * (1 - d2 / 72))));
+  const double c = cos0_ * cosd - sin0_ * sind;  // cos(phim)
+  const double s2 = 1 - c * c;                   // sin^2(phim)
+  const double inv_w = 1.0 / std::sqrt(1.0 - kE2 * s2);
+  const double n = kWgs84A * inv_w;
+  const double m = kWgs84A * (1.0 - kE2) * inv_w * inv_w * inv_w;
+  const double dy = m * (phi2 - phi1);
+  const double dx = n * c * dlon * kDegToRad;
+  return std::sqrt(dx * dx + dy * dy);
+}
+
 LocalPlane::LocalPlane(double origin_lat_deg, double origin_lon_deg)
     : lat0_(origin_lat_deg), lon0_(origin_lon_deg) {
   double m, n;

@@ -47,8 +47,12 @@ LapResult MeasureLap(const Track& t, const TrackAxes& a, const Lap& lap) {
   r.distance_m = interp(a.cum_m, t1) - interp(a.cum_m, t0);
   r.moving_time_s = interp(a.cum_moving_s, t1) - interp(a.cum_moving_s, t0);
   double sum = 0, w = 0;
-  for (size_t i = 1; i < t.size(); ++i) {
-    if (t.time_s[i] <= t0 || t.time_s[i] > t1 || std::isnan(t.hr_bpm[i])) continue;
+  const auto first = std::upper_bound(t.time_s.begin(), t.time_s.end(), t0);
+  const auto last = std::upper_bound(first, t.time_s.end(), t1);
+  const auto begin = static_cast<size_t>(std::max<long>(1, first - t.time_s.begin()));
+  const auto end = static_cast<size_t>(last - t.time_s.begin());
+  for (size_t i = begin; i < end; ++i) {
+    if (std::isnan(t.hr_bpm[i])) continue;
     const double dt = a.cum_timer_s[i] - a.cum_timer_s[i - 1];
     sum += t.hr_bpm[i] * dt;
     w += dt;
@@ -78,9 +82,9 @@ std::vector<Stop> FindStops(const Track& t, const TrackAxes& a, double min_s) {
 
 }  // namespace
 
-Analysis Analyze(const Track& input, const AnalyzeOptions& options) {
+Analysis Analyze(Track input, const AnalyzeOptions& options) {
   Analysis an;
-  an.track = input;
+  an.track = std::move(input);
   Track& t = an.track;
   an.format = t.format;
   an.device = t.device;
@@ -104,10 +108,12 @@ Analysis Analyze(const Track& input, const AnalyzeOptions& options) {
 
   // 2. Smooth positions; the elevation needs the smoothed distance axis first.
   an.smoothing = SmoothPositions(t, options.smooth);
-  TrackAxes axes = ComputeAxes(t, options.segment);
-  SmoothElevation(t, axes.cum_m, options.smooth, an.smoothing);
-  // Again with the smoothed profile: moving detection counts climbing as motion.
-  axes = ComputeAxes(t, options.segment);
+  const TrackAxes steps = ComputeSteps(t);
+  std::vector<double> along(t.size(), 0.0);
+  for (size_t i = 1; i < t.size(); ++i) along[i] = along[i - 1] + steps.step_m[i];
+  SmoothElevation(t, along, options.smooth, an.smoothing);
+  // Segmentation sees the smoothed profile: moving detection counts climbing as motion.
+  const TrackAxes axes = ComputeAxes(t, options.segment, steps);
 
   // 3. Segment and measure.
   const bool times = t.HasTimes();

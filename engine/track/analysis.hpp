@@ -105,6 +105,7 @@ struct Analysis {
   Track track;
 };
 
-Analysis Analyze(const Track& track, const AnalyzeOptions& options = {});
+// Takes the track by value: callers that are done with it can move it in.
+Analysis Analyze(Track track, const AnalyzeOptions& options = {});
 
 }  // namespace stride::engine

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "engine/geo/geodesy.hpp"
@@ -40,6 +41,16 @@ void Compact(Track& t, const std::vector<char>& keep) {
 // Marks, among rows with keep[i], those on one longest strictly increasing subsequence of
 // time; clears keep[] for the others and returns how many were cleared.
 size_t KeepLongestIncreasingTimes(const std::vector<double>& time, std::vector<char>& keep) {
+  {  // Nearly every track is already in order.
+    double last = -std::numeric_limits<double>::infinity();
+    bool increasing = true;
+    for (size_t i = 0; i < time.size() && increasing; ++i) {
+      if (!keep[i]) continue;
+      increasing = time[i] > last;
+      last = time[i];
+    }
+    if (increasing) return 0;
+  }
   std::vector<size_t> idx;
   for (size_t i = 0; i < time.size(); ++i) {
     if (keep[i]) idx.push_back(i);
@@ -85,12 +96,29 @@ void MergeInto(Track& t, size_t dst, size_t src) {
 // Times carry information when they span at least a second and at least a tenth of the
 // points have distinct timestamps.
 bool TimesAreUsable(const std::vector<double>& time) {
+  {  // In order (the usual case): one pass, no copy.
+    double first = kNaN, last = kNaN;
+    size_t count = 0, distinct = 0;
+    bool ordered = true;
+    for (double x : time) {
+      if (std::isnan(x)) continue;
+      if (count == 0) first = x;
+      if (count > 0 && x < last) {
+        ordered = false;
+        break;
+      }
+      distinct += (count == 0 || x != last) ? 1 : 0;
+      last = x;
+      ++count;
+    }
+    if (ordered) return count < 2 || (last - first >= 1.0 && distinct * 10 >= count);
+  }
   std::vector<double> v;
   for (double x : time) {
     if (!std::isnan(x)) v.push_back(x);
   }
   if (v.size() < 2) return true;
-  std::sort(v.begin(), v.end());
+  if (!std::is_sorted(v.begin(), v.end())) std::sort(v.begin(), v.end());
   if (v.back() - v.front() < 1.0) return false;
   const size_t distinct = static_cast<size_t>(std::unique(v.begin(), v.end()) - v.begin());
   return distinct * 10 >= v.size();
@@ -153,13 +181,13 @@ CleanReport Clean(Track& t, const CleanOptions& options) {
       last = i;
     }
     std::vector<char> skeleton(keep);
-    KeepLongestIncreasingTimes(t.time_s, skeleton);
+    const size_t off_skeleton = KeepLongestIncreasingTimes(t.time_s, skeleton);
     // Path position of every kept point (metres along the file order, plus a millimetre per
     // point so that repeated positions still order strictly).
-    std::vector<double> along(n, 0.0);
+    std::vector<double> along(off_skeleton > 0 ? n : 0, 0.0);
     long prev_fix = -1;
     double acc = 0;
-    for (size_t i = 0; i < n; ++i) {
+    for (size_t i = 0; i < along.size(); ++i) {
       if (!keep[i]) continue;
       if (t.has_position(i)) {
         if (prev_fix >= 0) {
@@ -216,7 +244,7 @@ CleanReport Clean(Track& t, const CleanOptions& options) {
 
   // Elevation exactly 0.0 in a track that is otherwise far above sea level is an unset value
   // (phone apps write 0 until they have an altitude), not a reading.
-  {
+  if (std::find(t.ele_m.begin(), t.ele_m.end(), 0.0) != t.ele_m.end()) {
     std::vector<double> e;
     for (size_t i = 0; i < n; ++i) {
       if (keep[i] && !std::isnan(t.ele_m[i]) && t.ele_m[i] != 0.0) e.push_back(t.ele_m[i]);
@@ -271,10 +299,11 @@ CleanReport Clean(Track& t, const CleanOptions& options) {
   for (size_t i = 0; i < n; ++i) {
     if (keep[i] && t.has_position(i) && !std::isnan(t.time_s[i])) fixes.push_back(i);
   }
+  const TrackGeodesy geo(fixes.empty() ? 0.0 : t.lat_deg[fixes[0]]);
   auto reachable = [&](size_t a, size_t b) {
     const double dt = std::fabs(t.time_s[fixes[b]] - t.time_s[fixes[a]]);
-    const double d = SegmentDistanceM(t.lat_deg[fixes[a]], t.lon_deg[fixes[a]],
-                                      t.lat_deg[fixes[b]], t.lon_deg[fixes[b]]);
+    const double d = geo.DistanceM(t.lat_deg[fixes[a]], t.lon_deg[fixes[a]],
+                                   t.lat_deg[fixes[b]], t.lon_deg[fixes[b]]);
     return dt > 0 && d / dt <= r.max_speed_mps;
   };
   // Length (up to `recovery`) of the run of consistent fixes that starts at j.

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "engine/geo/geodesy.hpp"
 
@@ -40,27 +41,20 @@ double StopSpeedForSport(Sport sport) {
   return 0.5;
 }
 
-TrackAxes ComputeAxes(const Track& t, const SegmentOptions& options) {
-  const size_t n = t.size();
-  TrackAxes a;
-  a.step_m.assign(n, 0.0);
-  a.active.assign(n, n > 0 ? 1.0 : 0.0);
-  a.moving.assign(n, 0);
-  a.cum_m.assign(n, 0.0);
-  a.cum_timer_s.assign(n, 0.0);
-  a.cum_moving_s.assign(n, 0.0);
-  if (n == 0) return a;
-  a.active[0] = 0;
+namespace {
 
-  // Horizontal steps: between consecutive fixes, else from the device distance stream.
-  const size_t with_pos = t.CountWithPosition();
-  if (with_pos >= 2) {
+// Horizontal steps: between consecutive fixes, else from the device distance stream.
+void FillSteps(const Track& t, TrackAxes& a) {
+  const size_t n = t.size();
+  if (t.CountWithPosition() >= 2) {
     long prev = -1;
+    std::optional<TrackGeodesy> geo;
     for (size_t i = 0; i < n; ++i) {
       if (!t.has_position(i)) continue;
+      if (!geo) geo.emplace(t.lat_deg[i]);
       if (prev >= 0) {
         const auto p = static_cast<size_t>(prev);
-        a.step_m[i] = SegmentDistanceM(t.lat_deg[p], t.lon_deg[p], t.lat_deg[i], t.lon_deg[i]);
+        a.step_m[i] = geo->DistanceM(t.lat_deg[p], t.lon_deg[p], t.lat_deg[i], t.lon_deg[i]);
       }
       prev = static_cast<long>(i);
     }
@@ -74,6 +68,41 @@ TrackAxes ComputeAxes(const Track& t, const SegmentOptions& options) {
       prev = d;
     }
   }
+}
+
+TrackAxes AxesWithSteps(const Track& t, const SegmentOptions& options, TrackAxes a);
+
+}  // namespace
+
+TrackAxes ComputeSteps(const Track& t) {
+  TrackAxes a;
+  a.step_m.assign(t.size(), 0.0);
+  FillSteps(t, a);
+  return a;
+}
+
+TrackAxes ComputeAxes(const Track& t, const SegmentOptions& options) {
+  return AxesWithSteps(t, options, ComputeSteps(t));
+}
+
+TrackAxes ComputeAxes(const Track& t, const SegmentOptions& options, const TrackAxes& earlier) {
+  TrackAxes a;
+  a.step_m = earlier.step_m;
+  a.distance_from_device = earlier.distance_from_device;
+  return AxesWithSteps(t, options, std::move(a));
+}
+
+namespace {
+
+TrackAxes AxesWithSteps(const Track& t, const SegmentOptions& options, TrackAxes a) {
+  const size_t n = t.size();
+  a.active.assign(n, n > 0 ? 1.0 : 0.0);
+  a.moving.assign(n, 0);
+  a.cum_m.assign(n, 0.0);
+  a.cum_timer_s.assign(n, 0.0);
+  a.cum_moving_s.assign(n, 0.0);
+  if (n == 0) return a;
+  a.active[0] = 0;
 
   // Active share: segment gaps and timer stops.
   for (size_t s = 1; s < t.segment_starts.size(); ++s) {
@@ -114,11 +143,20 @@ TrackAxes ComputeAxes(const Track& t, const SegmentOptions& options) {
   const double vstop =
       options.stop_speed_mps > 0 ? options.stop_speed_mps : StopSpeedForSport(t.sport);
   const double w = options.window_s;
-  // Nearest fix at or after / at or before each point.
+  // Nearest fix at or after / at or before each point, and the fixes in a local plane (the
+  // chord only decides moving or not; a plane's scale error of 1e-3 does not matter there).
   std::vector<long> fix_after(n + 1, -1), fix_before(n, -1);
   for (size_t i = n; i-- > 0;) fix_after[i] = t.has_position(i) ? static_cast<long>(i) : fix_after[i + 1];
   for (size_t i = 0; i < n; ++i) {
     fix_before[i] = t.has_position(i) ? static_cast<long>(i) : (i > 0 ? fix_before[i - 1] : -1);
+  }
+  std::vector<double> px(n, 0.0), py(n, 0.0);
+  if (fix_after[0] >= 0) {
+    const auto f = static_cast<size_t>(fix_after[0]);
+    const LocalPlane plane(t.lat_deg[f], t.lon_deg[f]);
+    for (size_t i = 0; i < n; ++i) {
+      if (t.has_position(i)) plane.ToMetres(t.lat_deg[i], t.lon_deg[i], &px[i], &py[i]);
+    }
   }
   size_t lo = 0, hi = 0;
   for (size_t i = 1; i < n; ++i) {
@@ -131,7 +169,7 @@ TrackAxes ComputeAxes(const Track& t, const SegmentOptions& options) {
     if (!a.distance_from_device && f0 >= 0 && f1 > f0) {
       const auto p0 = static_cast<size_t>(f0), p1 = static_cast<size_t>(f1);
       const double dt = t.time_s[p1] - t.time_s[p0];
-      const double flat = SegmentDistanceM(t.lat_deg[p0], t.lon_deg[p0], t.lat_deg[p1], t.lon_deg[p1]);
+      const double flat = std::hypot(px[p1] - px[p0], py[p1] - py[p0]);
       const double dz = std::isnan(t.ele_m[p0]) || std::isnan(t.ele_m[p1]) ? 0.0 : t.ele_m[p1] - t.ele_m[p0];
       const double chord = std::sqrt(flat * flat + dz * dz);  // a hiker climbing a hairpin moves
       speed = dt > 0 ? chord / dt : 0.0;
@@ -162,6 +200,8 @@ TrackAxes ComputeAxes(const Track& t, const SegmentOptions& options) {
   }
   return a;
 }
+
+}  // namespace
 
 AscentDescent HysteresisAscent(const std::vector<double>& e, double th, size_t begin, size_t end) {
   AscentDescent r;

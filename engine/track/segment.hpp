@@ -51,6 +51,11 @@ struct TrackAxes {
 
 // REQUIRES: times strictly increasing where present (Clean() first).
 TrackAxes ComputeAxes(const Track& track, const SegmentOptions& options);
+// Only the horizontal steps (step_m, distance_from_device): the expensive, ellipsoidal part.
+TrackAxes ComputeSteps(const Track& track);
+// ComputeAxes reusing the steps of ComputeSteps() or an earlier call on the same positions
+// (only the elevations may have changed since).
+TrackAxes ComputeAxes(const Track& track, const SegmentOptions& options, const TrackAxes& steps);
 
 // Ascent and descent of an elevation profile with a hysteresis threshold: a rise or fall
 // counts once the profile has moved `threshold_m` away from the last turning point, and then

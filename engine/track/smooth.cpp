@@ -2,6 +2,7 @@
 #include "engine/track/smooth.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <vector>
 
@@ -106,6 +107,32 @@ double Median(std::vector<double> v) {
   return v[m];
 }
 
+// Median of at most a handful of values, in place: insertion sort beats introselect there,
+// and for the full window of 7 a branchless sorting network beats both.
+double SmallMedian(double* v, size_t m) {
+  if (m == 7) {
+    auto cx = [v](int i, int j) {
+      const double a = v[i], b = v[j];
+      v[i] = std::min(a, b);
+      v[j] = std::max(a, b);
+    };
+    cx(0, 6), cx(2, 3), cx(4, 5);
+    cx(0, 2), cx(1, 4), cx(3, 6);
+    cx(0, 1), cx(2, 5), cx(3, 4);
+    cx(1, 2), cx(4, 6);
+    cx(2, 3), cx(4, 5);
+    cx(1, 2), cx(3, 4), cx(5, 6);
+    return v[3];
+  }
+  for (size_t i = 1; i < m; ++i) {
+    const double x = v[i];
+    size_t j = i;
+    for (; j > 0 && v[j - 1] > x; --j) v[j] = v[j - 1];
+    v[j] = x;
+  }
+  return v[m / 2];
+}
+
 // Jitter of the fixes, metres (1 sigma per axis). Each fix is compared with the chord of its
 // neighbours interpolated at its time; for white noise that deviation has variance
 // sigma^2 (1 + a^2 + b^2), a and b being the interpolation weights (1.5 sigma^2 on an even
@@ -132,6 +159,13 @@ double EstimateJitter(const Track& t, const std::vector<size_t>& idx) {
     dev.push_back(std::fabs(y[1] - (a * y[0] + b * y[2])) / norm);
   }
   if (dev.size() < 60) return kNaN;
+  // A median of 20,000 deviations is as good as one of a million.
+  const size_t stride = dev.size() / 20000 + 1;
+  if (stride > 1) {
+    size_t k = 0;
+    for (size_t j = 0; j < dev.size(); j += stride) dev[k++] = dev[j];
+    dev.resize(k);
+  }
   return 1.4826 * Median(std::move(dev));
 }
 
@@ -263,7 +297,8 @@ void SmoothElevation(Track& t, const std::vector<double>& cum, const SmoothOptio
   AltitudeSource src = t.altitude_source;
   std::vector<double> d2;
   d2.reserve(idx.size());
-  for (size_t k = 1; k + 1 < idx.size(); ++k) {
+  const size_t stride = idx.size() / 20000 + 1;  // a median of 20,000 is plenty
+  for (size_t k = 1; k + 1 < idx.size(); k += stride) {
     d2.push_back(std::fabs(t.ele_m[idx[k + 1]] - 2 * t.ele_m[idx[k]] + t.ele_m[idx[k - 1]]));
   }
   const double roughness = Median(d2);
@@ -283,14 +318,16 @@ void SmoothElevation(Track& t, const std::vector<double>& cum, const SmoothOptio
   std::vector<double> e(idx.size());
   for (size_t k = 0; k < idx.size(); ++k) e[k] = t.ele_m[idx[k]];
   {
-    std::vector<double> out(e), w;
+    std::vector<double> out(e);
+    std::array<double, 7> w;
     const size_t half = 3;
     for (size_t k = 0; k < e.size(); ++k) {
       const size_t a = k >= half ? k - half : 0, b = std::min(e.size(), k + half + 1);
-      w.assign(e.begin() + static_cast<long>(a), e.begin() + static_cast<long>(b));
-      const double med = Median(w);
-      for (double& x : w) x = std::fabs(x - med);
-      const double mad = 1.4826 * Median(w);
+      const size_t m = b - a;
+      std::copy(e.begin() + static_cast<long>(a), e.begin() + static_cast<long>(b), w.begin());
+      const double med = SmallMedian(w.data(), m);
+      for (size_t j = 0; j < m; ++j) w[j] = std::fabs(w[j] - med);
+      const double mad = 1.4826 * SmallMedian(w.data(), m);
       if (std::fabs(e[k] - med) > 3 * std::max(mad, 0.5)) out[k] = med;
     }
     e.swap(out);

@@ -2,12 +2,42 @@
 #include "importers/activity/detail/text.hpp"
 
 #include <charconv>
+#include <cstdint>
 
 namespace stride::importers::detail {
 
 bool ParseDouble(std::string_view s, double* out) {
   if (!s.empty() && s.front() == '+') s.remove_prefix(1);
   if (s.empty()) return false;
+  // Fast path, correctly rounded: up to 15 significant digits and no exponent. The digits
+  // form an integer below 2^53 and 10^k (k <= 15) is exact, so one IEEE division rounds once.
+  {
+    static constexpr double kPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                        1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    size_t i = 0;
+    const bool neg = s[0] == '-';
+    if (neg) ++i;
+    uint64_t mant = 0;
+    int digits = 0, frac = -1;
+    for (; i < s.size(); ++i) {
+      const char c = s[i];
+      if (c >= '0' && c <= '9') {
+        mant = mant * 10 + static_cast<uint64_t>(c - '0');
+        if (frac >= 0) ++frac;
+        if (mant != 0 || frac >= 0) ++digits;
+      } else if (c == '.' && frac < 0) {
+        frac = 0;
+      } else {
+        break;
+      }
+    }
+    if (i == s.size() && digits <= 15 && i > (neg ? 1u : 0u) && frac != 0 &&
+        !(frac < 0 && s.size() == (neg ? 1u : 0u))) {
+      const double v = static_cast<double>(mant) / kPow10[frac < 0 ? 0 : frac];
+      *out = neg ? -v : v;
+      return true;
+    }
+  }
   const auto r = std::from_chars(s.data(), s.data() + s.size(), *out);
   return r.ec == std::errc() && r.ptr == s.data() + s.size();
 }

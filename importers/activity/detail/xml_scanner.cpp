@@ -3,6 +3,9 @@
 
 #include <algorithm>
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace stride::importers::detail {
 namespace {
@@ -11,6 +14,27 @@ constexpr size_t kMaxDepth = 256;
 
 inline bool IsSpace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 inline bool IsNameEnd(char c) { return IsSpace(c) || c == '>' || c == '/'; }
+
+// Position of the first `c` at or after `pos`, or doc.size(). Sixteen bytes a step with SSE2
+// (part of every x86-64 CPU): the runs between markup are short, where memchr's call costs
+// more than the scan.
+inline size_t FindChar(std::string_view doc, size_t pos, char c) {
+  const char* d = doc.data();
+  const size_t n = doc.size();
+#if defined(__SSE2__)
+  const __m128i needle = _mm_set1_epi8(c);
+  while (pos + 16 <= n) {
+    const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d + pos));
+    const int mask = _mm_movemask_epi8(_mm_cmpeq_epi8(block, needle));
+    if (mask != 0) return pos + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+    pos += 16;
+  }
+#endif
+  for (; pos < n; ++pos) {
+    if (d[pos] == c) return pos;
+  }
+  return n;
+}
 
 inline std::string_view LocalName(std::string_view q) {
   const size_t colon = q.rfind(':');
@@ -103,16 +127,16 @@ XmlScanner::Event XmlScanner::Next() {
     return kClose;
   }
   while (true) {
-    const void* lt = pos_ < doc_.size() ? std::memchr(doc_.data() + pos_, '<', doc_.size() - pos_) : nullptr;
-    if (lt == nullptr) {
+    const size_t lt = FindChar(doc_, pos_, '<');
+    if (lt >= doc_.size()) {
       if (!stack_.empty()) {
-        return Error("unexpected end of document: expected </" + std::string(stack_.back()) + ">",
+        return Error("unexpected end of document: expected </" + std::string(stack_.back().qname) + ">",
                      doc_.size());
       }
       pos_ = doc_.size();
       return kEnd;
     }
-    pos_ = static_cast<size_t>(static_cast<const char*>(lt) - doc_.data());
+    pos_ = lt;
     tag_offset_ = pos_;
     if (pos_ + 1 >= doc_.size()) return Error("unexpected end of document inside a tag", pos_);
     const char c = doc_[pos_ + 1];
@@ -121,37 +145,39 @@ XmlScanner::Event XmlScanner::Next() {
       continue;
     }
     if (c == '/') {
-      const size_t gt = doc_.find('>', pos_ + 2);
-      if (gt == std::string_view::npos) return Error("unterminated end tag", pos_);
+      const size_t gt = FindChar(doc_, pos_ + 2, '>');
+      if (gt >= doc_.size()) return Error("unterminated end tag", pos_);
       const std::string_view q = Trim(doc_.substr(pos_ + 2, gt - pos_ - 2));
       if (stack_.empty()) return Error("unexpected end tag </" + std::string(q) + ">", pos_);
-      if (q != stack_.back()) {
-        return Error("expected </" + std::string(stack_.back()) + "> but found </" +
+      if (q != stack_.back().qname) {
+        return Error("expected </" + std::string(stack_.back().qname) + "> but found </" +
                          std::string(q) + ">",
                      pos_);
       }
-      stack_.pop_back();
       qname_ = q;
-      name_ = LocalName(q);
+      name_ = stack_.back().name;
+      stack_.pop_back();
       pos_ = gt + 1;
       return kClose;
     }
     // Start tag: name, then attributes up to '>' outside quotes.
     size_t i = pos_ + 1;
-    while (i < doc_.size() && !IsNameEnd(doc_[i])) ++i;
+    size_t colon = 0;
+    while (i < doc_.size() && !IsNameEnd(doc_[i])) {
+      if (doc_[i] == ':') colon = i;
+      ++i;
+    }
     if (i == pos_ + 1) return Error("expected a tag name after '<'", pos_);
     qname_ = doc_.substr(pos_ + 1, i - pos_ - 1);
-    name_ = LocalName(qname_);
+    name_ = colon > 0 ? doc_.substr(colon + 1, i - colon - 1) : qname_;
     const size_t attr_begin = i;
-    char quote = 0;
+    // The tag ends at the first '>' outside quotes; quoted values are skipped whole.
     for (; i < doc_.size(); ++i) {
       const char ch = doc_[i];
-      if (quote) {
-        if (ch == quote) quote = 0;
-      } else if (ch == '"' || ch == '\'') {
-        quote = ch;
-      } else if (ch == '>') {
-        break;
+      if (ch == '>') break;
+      if (ch == '"' || ch == '\'') {
+        i = FindChar(doc_, i + 1, ch);
+        if (i >= doc_.size()) break;
       } else if (ch == '<') {
         return Error("'<' inside tag <" + std::string(qname_) + ">", i);
       }
@@ -161,7 +187,7 @@ XmlScanner::Event XmlScanner::Next() {
     attrs_ = doc_.substr(attr_begin, (self_closing ? i - 1 : i) - attr_begin);
     pos_ = i + 1;
     if (stack_.size() >= kMaxDepth) return Error("elements nested deeper than 256", tag_offset_);
-    stack_.push_back(qname_);
+    stack_.push_back({qname_, name_});
     self_closing_pending_ = self_closing;
     return kStart;
   }
@@ -241,9 +267,8 @@ std::string_view XmlScanner::ReadText() {
   }
   const size_t depth = stack_.size();
   // Fast path: plain text up to the matching end tag.
-  const void* lt = pos_ < doc_.size() ? std::memchr(doc_.data() + pos_, '<', doc_.size() - pos_) : nullptr;
-  if (lt != nullptr) {
-    const size_t p = static_cast<size_t>(static_cast<const char*>(lt) - doc_.data());
+  const size_t p = FindChar(doc_, pos_, '<');
+  if (p < doc_.size()) {
     if (p + 1 < doc_.size() && doc_[p + 1] == '/') {
       const std::string_view text = doc_.substr(pos_, p - pos_);
       pos_ = p;

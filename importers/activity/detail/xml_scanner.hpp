@@ -75,7 +75,11 @@ class XmlScanner {
   std::string_view qname_;
   std::string_view attrs_;
   bool self_closing_pending_ = false;
-  std::vector<std::string_view> stack_;  // qualified names of open elements
+  struct Open {
+    std::string_view qname;
+    std::string_view name;
+  };
+  std::vector<Open> stack_;  // open elements
   std::string buffer_;
   Status status_;
 };

@@ -67,3 +67,27 @@ TEST(LocalPlane, RoundTripsAndMeasuresMetres) {
 
 }  // namespace
 }  // namespace stride::engine
+
+namespace stride::engine {
+namespace {
+
+TEST(TrackGeodesy, AgreesWithSegmentDistance) {
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<double> lat(-70, 70), lon(-180, 180), off(-0.05, 0.05), step(-0.001, 0.001);
+  for (int i = 0; i < 200; ++i) {
+    const double lat0 = lat(rng), lon0 = lon(rng);
+    const TrackGeodesy geo(lat0);
+    for (int k = 0; k < 50; ++k) {
+      const double a = lat0 + off(rng), b = lon0 + off(rng);
+      const double c = a + step(rng), d = b + step(rng);
+      const double exact = SegmentDistanceM(a, b, c, d);
+      EXPECT_NEAR(geo.DistanceM(a, b, c, d), exact, 1e-9 * exact + 1e-9);
+    }
+  }
+  // Far from the reference latitude it falls back to the exact formula.
+  const TrackGeodesy geo(10.0);
+  EXPECT_DOUBLE_EQ(geo.DistanceM(60.0, 1.0, 60.001, 1.0), SegmentDistanceM(60.0, 1.0, 60.001, 1.0));
+}
+
+}  // namespace
+}  // namespace stride::engine
