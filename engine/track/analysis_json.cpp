@@ -10,9 +10,12 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
+// x rounded to a multiple of `unit` (0.1, 0.01, ...). Dividing by the integer 1/unit, not
+// multiplying by unit, gives the double nearest the decimal, which prints without noise.
 Json Num(double x, double unit = 0.1) {
   if (std::isnan(x) || std::isinf(x)) return nullptr;
-  return std::round(x / unit) * unit;
+  const double scale = std::round(1.0 / unit);
+  return std::round(x * scale) / scale;
 }
 
 Json Opt(const std::optional<double>& x, double unit = 0.01) {
