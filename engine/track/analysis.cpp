@@ -10,19 +10,17 @@
 namespace stride::engine {
 namespace {
 
+// Median speed between consecutive fixes, from at most ~2,000 pairs spread over the track.
 double MedianStepSpeed(const Track& t) {
   std::vector<double> v;
-  long prev = -1;
-  for (size_t i = 0; i < t.size(); ++i) {
-    if (!t.has_position(i) || std::isnan(t.time_s[i])) continue;
-    if (prev >= 0) {
-      const auto p = static_cast<size_t>(prev);
-      const double dt = t.time_s[i] - t.time_s[p];
-      if (dt > 0 && dt < 120) {
-        v.push_back(SegmentDistanceM(t.lat_deg[p], t.lon_deg[p], t.lat_deg[i], t.lon_deg[i]) / dt);
-      }
+  const size_t stride = t.size() / 2000 + 1;
+  for (size_t i = 1; i < t.size(); i += stride) {
+    const size_t p = i - 1;
+    if (!t.has_position(i) || !t.has_position(p)) continue;
+    const double dt = t.time_s[i] - t.time_s[p];
+    if (dt > 0 && dt < 120) {
+      v.push_back(SegmentDistanceM(t.lat_deg[p], t.lon_deg[p], t.lat_deg[i], t.lon_deg[i]) / dt);
     }
-    prev = static_cast<long>(i);
   }
   if (v.empty()) return 0;
   std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());

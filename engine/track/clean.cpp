@@ -299,12 +299,20 @@ CleanReport Clean(Track& t, const CleanOptions& options) {
   for (size_t i = 0; i < n; ++i) {
     if (keep[i] && t.has_position(i) && !std::isnan(t.time_s[i])) fixes.push_back(i);
   }
-  const TrackGeodesy geo(fixes.empty() ? 0.0 : t.lat_deg[fixes[0]]);
+  // The gate compares an implied speed with a generous maximum: squared distances in a local
+  // plane (scale error ~1e-3 over a country) decide it without a square root.
+  std::vector<double> fx(fixes.size()), fy(fixes.size());
+  if (!fixes.empty()) {
+    const LocalPlane plane(t.lat_deg[fixes[0]], t.lon_deg[fixes[0]]);
+    for (size_t j = 0; j < fixes.size(); ++j) {
+      plane.ToMetres(t.lat_deg[fixes[j]], t.lon_deg[fixes[j]], &fx[j], &fy[j]);
+    }
+  }
+  const double vmax2 = r.max_speed_mps * r.max_speed_mps;
   auto reachable = [&](size_t a, size_t b) {
     const double dt = std::fabs(t.time_s[fixes[b]] - t.time_s[fixes[a]]);
-    const double d = geo.DistanceM(t.lat_deg[fixes[a]], t.lon_deg[fixes[a]],
-                                   t.lat_deg[fixes[b]], t.lon_deg[fixes[b]]);
-    return dt > 0 && d / dt <= r.max_speed_mps;
+    const double dx = fx[b] - fx[a], dy = fy[b] - fy[a];
+    return dt > 0 && dx * dx + dy * dy <= vmax2 * dt * dt;
   };
   // Length (up to `recovery`) of the run of consistent fixes that starts at j.
   auto run_from = [&](size_t j) {

@@ -169,9 +169,9 @@ TrackAxes AxesWithSteps(const Track& t, const SegmentOptions& options, TrackAxes
     if (!a.distance_from_device && f0 >= 0 && f1 > f0) {
       const auto p0 = static_cast<size_t>(f0), p1 = static_cast<size_t>(f1);
       const double dt = t.time_s[p1] - t.time_s[p0];
-      const double flat = std::hypot(px[p1] - px[p0], py[p1] - py[p0]);
+      const double ex = px[p1] - px[p0], ny = py[p1] - py[p0];
       const double dz = std::isnan(t.ele_m[p0]) || std::isnan(t.ele_m[p1]) ? 0.0 : t.ele_m[p1] - t.ele_m[p0];
-      const double chord = std::sqrt(flat * flat + dz * dz);  // a hiker climbing a hairpin moves
+      const double chord = std::sqrt(ex * ex + ny * ny + dz * dz);  // a hiker climbing a hairpin moves
       speed = dt > 0 ? chord / dt : 0.0;
     } else {
       const double time = a.cum_timer_s[hi] - a.cum_timer_s[lo];

@@ -15,88 +15,84 @@ struct Cov {
   double a, b, d;  // symmetric 2x2 [[a, b], [b, d]]
 };
 
+// One fix's worth of filter state: measurement, predicted and filtered (later smoothed) state
+// per axis, and the shared covariances.
+struct Step {
+  double zx, zy, r, dt;
+  double px, pvx, py, pvy;  // predicted
+  double x, vx, y, vy;      // filtered, then smoothed in place
+  Cov pf, pp;
+};
+
 // Runs the filter and the RTS pass over fixes idx[lo..hi) of the track.
 void SmoothRun(Track& t, const std::vector<size_t>& idx, size_t lo, size_t hi, double sigma_m,
                double accuracy_scale, double q, bool* used_accuracy) {
   const size_t n = hi - lo;
   if (n < 3) return;
   const LocalPlane plane(t.lat_deg[idx[lo]], t.lon_deg[idx[lo]]);
-  std::vector<double> zx(n), zy(n), r(n), dt(n, 0.0);
+  std::vector<Step> st(n);
   for (size_t k = 0; k < n; ++k) {
     const size_t i = idx[lo + k];
-    plane.ToMetres(t.lat_deg[i], t.lon_deg[i], &zx[k], &zy[k]);
+    plane.ToMetres(t.lat_deg[i], t.lon_deg[i], &st[k].zx, &st[k].zy);
     const double acc = t.gps_accuracy_m[i];
     double s = sigma_m;
     if (accuracy_scale > 0 && !std::isnan(acc) && acc > 0) {
       s = std::clamp(acc * accuracy_scale, 0.3, 50.0);
       *used_accuracy = true;
     }
-    r[k] = s * s;
-    if (k > 0) dt[k] = t.time_s[i] - t.time_s[idx[lo + k - 1]];
+    st[k].r = s * s;
+    st[k].dt = k > 0 ? t.time_s[i] - t.time_s[idx[lo + k - 1]] : 0.0;
   }
-  // Forward pass: filtered state (xf) and covariance (pf), predicted (xp, pp).
-  std::vector<double> fx(2 * n), fy(2 * n), px(2 * n), py(2 * n);
-  std::vector<Cov> pf(n), pp(n);
+  // Forward pass.
   const double v0 = 25.0;  // initial velocity variance, (5 m/s)^2
-  fx[0] = zx[0];
-  fx[1] = 0;
-  fy[0] = zy[0];
-  fy[1] = 0;
-  pf[0] = {r[0], 0, v0};
-  pp[0] = pf[0];
-  px[0] = fx[0];
-  px[1] = 0;
-  py[0] = fy[0];
-  py[1] = 0;
+  Step& s0 = st[0];
+  s0.x = s0.px = s0.zx;
+  s0.y = s0.py = s0.zy;
+  s0.vx = s0.vy = s0.pvx = s0.pvy = 0;
+  s0.pf = s0.pp = {s0.r, 0, v0};
   for (size_t k = 1; k < n; ++k) {
-    const double h = dt[k];
-    const Cov& P = pf[k - 1];
+    const Step& a = st[k - 1];
+    Step& b = st[k];
+    const double h = b.dt;
+    const Cov& P = a.pf;
     // F P F' + Q with F = [[1, h], [0, 1]], Q = q [[h^3/3, h^2/2], [h^2/2, h]].
     Cov Pp;
     Pp.a = P.a + 2 * h * P.b + h * h * P.d + q * h * h * h / 3.0;
     Pp.b = P.b + h * P.d + q * h * h / 2.0;
     Pp.d = P.d + q * h;
-    pp[k] = Pp;
-    const double xpx = fx[2 * (k - 1)] + h * fx[2 * (k - 1) + 1], xvx = fx[2 * (k - 1) + 1];
-    const double xpy = fy[2 * (k - 1)] + h * fy[2 * (k - 1) + 1], xvy = fy[2 * (k - 1) + 1];
-    px[2 * k] = xpx;
-    px[2 * k + 1] = xvx;
-    py[2 * k] = xpy;
-    py[2 * k + 1] = xvy;
-    const double S = Pp.a + r[k];
+    b.pp = Pp;
+    b.px = a.x + h * a.vx, b.pvx = a.vx;
+    b.py = a.y + h * a.vy, b.pvy = a.vy;
+    const double S = Pp.a + b.r;
     const double k0 = Pp.a / S, k1 = Pp.b / S;
-    const double ex = zx[k] - xpx, ey = zy[k] - xpy;
-    fx[2 * k] = xpx + k0 * ex;
-    fx[2 * k + 1] = xvx + k1 * ex;
-    fy[2 * k] = xpy + k0 * ey;
-    fy[2 * k + 1] = xvy + k1 * ey;
-    pf[k] = {(1 - k0) * Pp.a, (1 - k0) * Pp.b, Pp.d - k1 * Pp.b};
+    const double ex = b.zx - b.px, ey = b.zy - b.py;
+    b.x = b.px + k0 * ex, b.vx = b.pvx + k1 * ex;
+    b.y = b.py + k0 * ey, b.vy = b.pvy + k1 * ey;
+    b.pf = {(1 - k0) * Pp.a, (1 - k0) * Pp.b, Pp.d - k1 * Pp.b};
   }
-  // Backward (RTS) pass: xs[k] = xf[k] + C (xs[k+1] - xp[k+1]), C = Pf F' Pp^-1.
-  std::vector<double> sx(fx), sy(fy);
+  // Backward (RTS) pass, in place: xs[k] = xf[k] + C (xs[k+1] - xp[k+1]), C = Pf F' Pp^-1.
   for (size_t kk = n - 1; kk-- > 0;) {
-    const double h = dt[kk + 1];
-    const Cov& P = pf[kk];
-    const Cov& Q = pp[kk + 1];
-    // Pf F' = [[a + h b, b], [b + h d, d]]
-    const double m00 = P.a + h * P.b, m01 = P.b, m10 = P.b + h * P.d, m11 = P.d;
+    Step& a = st[kk];
+    const Step& b = st[kk + 1];
+    const double h = b.dt;
+    const Cov& P = a.pf;
+    const Cov& Q = b.pp;
+    const double m00 = P.a + h * P.b, m01 = P.b, m10 = P.b + h * P.d, m11 = P.d;  // Pf F'
     const double det = Q.a * Q.d - Q.b * Q.b;
     if (!(det > 1e-18)) continue;
     const double i00 = Q.d / det, i01 = -Q.b / det, i11 = Q.a / det;
     const double c00 = m00 * i00 + m01 * i01, c01 = m00 * i01 + m01 * i11;
     const double c10 = m10 * i00 + m11 * i01, c11 = m10 * i01 + m11 * i11;
-    const double dxp = sx[2 * (kk + 1)] - px[2 * (kk + 1)];
-    const double dxv = sx[2 * (kk + 1) + 1] - px[2 * (kk + 1) + 1];
-    const double dyp = sy[2 * (kk + 1)] - py[2 * (kk + 1)];
-    const double dyv = sy[2 * (kk + 1) + 1] - py[2 * (kk + 1) + 1];
-    sx[2 * kk] = fx[2 * kk] + c00 * dxp + c01 * dxv;
-    sx[2 * kk + 1] = fx[2 * kk + 1] + c10 * dxp + c11 * dxv;
-    sy[2 * kk] = fy[2 * kk] + c00 * dyp + c01 * dyv;
-    sy[2 * kk + 1] = fy[2 * kk + 1] + c10 * dyp + c11 * dyv;
+    const double dxp = b.x - b.px, dxv = b.vx - b.pvx;
+    const double dyp = b.y - b.py, dyv = b.vy - b.pvy;
+    a.x += c00 * dxp + c01 * dxv;
+    a.vx += c10 * dxp + c11 * dxv;
+    a.y += c00 * dyp + c01 * dyv;
+    a.vy += c10 * dyp + c11 * dyv;
   }
   for (size_t k = 0; k < n; ++k) {
     const size_t i = idx[lo + k];
-    plane.ToDegrees(sx[2 * k], sy[2 * k], &t.lat_deg[i], &t.lon_deg[i]);
+    plane.ToDegrees(st[k].x, st[k].y, &t.lat_deg[i], &t.lon_deg[i]);
   }
 }
 
@@ -143,14 +139,18 @@ double EstimateJitter(const Track& t, const std::vector<size_t>& idx) {
   if (idx.size() < 32) return kNaN;
   const LocalPlane plane(t.lat_deg[idx[0]], t.lon_deg[idx[0]]);
   std::vector<double> dev;
-  dev.reserve(2 * idx.size());
+  // A median of ~20,000 deviations is as good as one of a million: sample evenly.
+  const size_t stride = idx.size() / 10000 + 1;
+  dev.reserve(2 * (idx.size() / stride + 1));
   double x[3], y[3], tm[3];
   for (size_t k = 0; k < idx.size(); ++k) {
+    if (stride > 1 && k % stride > 2) continue;  // keep runs of three consecutive fixes
+
     x[0] = x[1], y[0] = y[1], tm[0] = tm[1];
     x[1] = x[2], y[1] = y[2], tm[1] = tm[2];
     plane.ToMetres(t.lat_deg[idx[k]], t.lon_deg[idx[k]], &x[2], &y[2]);
     tm[2] = t.time_s[idx[k]];
-    if (k < 2) continue;
+    if (k < 2 || (stride > 1 && k % stride != 2)) continue;  // only consecutive triplets
     const double span = tm[2] - tm[0];
     if (!(span > 0) || span > 4.0) continue;
     const double a = (tm[2] - tm[1]) / span, b = (tm[1] - tm[0]) / span;
@@ -159,13 +159,6 @@ double EstimateJitter(const Track& t, const std::vector<size_t>& idx) {
     dev.push_back(std::fabs(y[1] - (a * y[0] + b * y[2])) / norm);
   }
   if (dev.size() < 60) return kNaN;
-  // A median of 20,000 deviations is as good as one of a million.
-  const size_t stride = dev.size() / 20000 + 1;
-  if (stride > 1) {
-    size_t k = 0;
-    for (size_t j = 0; j < dev.size(); j += stride) dev[k++] = dev[j];
-    dev.resize(k);
-  }
   return 1.4826 * Median(std::move(dev));
 }
 

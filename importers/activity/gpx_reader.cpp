@@ -59,6 +59,7 @@ Result<engine::Activity> ReadGpx(std::string_view doc, const ReadLimits& limits)
   TrackPoint p;
   size_t points = 0;
   std::string creator;
+  detail::IsoTimeParser times;
   auto number = [&](std::string_view what, std::string_view text, double* out) {
     if (detail::ParseDouble(text, out)) return true;
     x.Fail("<" + std::string(what) + "> expected a number, found '" +
@@ -97,7 +98,7 @@ Result<engine::Activity> ReadGpx(std::string_view doc, const ReadLimits& limits)
       double v;
       switch (f) {
         case Field::kTime:
-          if (!detail::ParseIsoTime(text, &p.time_s)) {
+          if (!times.Parse(text, &p.time_s)) {
             x.Fail("<time> expected an ISO 8601 date-time, found '" +
                    std::string(text.substr(0, 40)) + "'");
           }

@@ -44,6 +44,7 @@ Result<engine::Activity> ReadTcx(std::string_view doc, const ReadLimits& limits)
   bool root_seen = false, in_activity = false, in_lap = false, in_point = false,
        in_creator = false;
   HrContext hr = HrContext::kNone;
+  detail::IsoTimeParser times;
   size_t points = 0;
   double calories = 0;
   bool has_calories = false;
@@ -99,7 +100,7 @@ Result<engine::Activity> ReadTcx(std::string_view doc, const ReadLimits& limits)
     if (in_point) {
       if (n == "Time") {
         const std::string_view text = x.ReadText();
-        if (!text.empty()) time("<Time>", text, &p.time_s);
+        if (!text.empty() && !times.Parse(text, &p.time_s)) time("<Time>", text, &p.time_s);
       } else if (n == "LatitudeDegrees") {
         if (number(n, &v)) p.lat_deg = v;
       } else if (n == "LongitudeDegrees") {

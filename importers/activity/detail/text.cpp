@@ -9,31 +9,29 @@ namespace stride::importers::detail {
 bool ParseDouble(std::string_view s, double* out) {
   if (!s.empty() && s.front() == '+') s.remove_prefix(1);
   if (s.empty()) return false;
-  // Fast path, correctly rounded: up to 15 significant digits and no exponent. The digits
-  // form an integer below 2^53 and 10^k (k <= 15) is exact, so one IEEE division rounds once.
+  // Fast path, correctly rounded: up to 15 digits and no exponent. The digits form an integer
+  // below 2^53 and 10^k (k <= 15) is exact, so one IEEE division rounds once.
   {
     static constexpr double kPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                         1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-    size_t i = 0;
-    const bool neg = s[0] == '-';
-    if (neg) ++i;
+    const char* p = s.data();
+    const char* const e = p + s.size();
+    const bool neg = *p == '-';
+    if (neg) ++p;
     uint64_t mant = 0;
-    int digits = 0, frac = -1;
-    for (; i < s.size(); ++i) {
-      const char c = s[i];
-      if (c >= '0' && c <= '9') {
-        mant = mant * 10 + static_cast<uint64_t>(c - '0');
-        if (frac >= 0) ++frac;
-        if (mant != 0 || frac >= 0) ++digits;
-      } else if (c == '.' && frac < 0) {
-        frac = 0;
-      } else {
-        break;
-      }
+    const char* const int_start = p;
+    while (p < e && static_cast<unsigned>(*p - '0') < 10) mant = mant * 10 + static_cast<uint64_t>(*p++ - '0');
+    const long int_digits = p - int_start;
+    long frac = 0;
+    bool ok = int_digits > 0;
+    if (p < e && *p == '.') {
+      const char* const frac_start = ++p;
+      while (p < e && static_cast<unsigned>(*p - '0') < 10) mant = mant * 10 + static_cast<uint64_t>(*p++ - '0');
+      frac = p - frac_start;
+      ok = frac > 0;
     }
-    if (i == s.size() && digits <= 15 && i > (neg ? 1u : 0u) && frac != 0 &&
-        !(frac < 0 && s.size() == (neg ? 1u : 0u))) {
-      const double v = static_cast<double>(mant) / kPow10[frac < 0 ? 0 : frac];
+    if (ok && p == e && int_digits + frac <= 15) {
+      const double v = static_cast<double>(mant) / kPow10[frac];
       *out = neg ? -v : v;
       return true;
     }
@@ -109,6 +107,30 @@ bool ParseIsoTime(std::string_view s, double* epoch_s) {
   if (i != s.size()) return false;
   const long days = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
   *epoch_s = static_cast<double>(days * 86400L + h * 3600L + mi * 60L + se - offset_s) + frac;
+  return true;
+}
+
+bool IsoTimeParser::Parse(std::string_view s, double* epoch_s) {
+  // Fast path: same date as last time and the plain "YYYY-MM-DDThh:mm:ssZ" shape.
+  if (have_ && s.size() == 20 && s[10] == 'T' && s[19] == 'Z' && s[13] == ':' && s[16] == ':' &&
+      s.compare(0, 10, std::string_view(date_, 10)) == 0) {
+    int h, mi, se;
+    if (Digits(s, 11, 2, &h) && Digits(s, 14, 2, &mi) && Digits(s, 17, 2, &se) && h < 24 &&
+        mi < 60 && se <= 60) {
+      *epoch_s = day_start_s_ + h * 3600.0 + mi * 60.0 + se;
+      return true;
+    }
+  }
+  if (!ParseIsoTime(s, epoch_s)) return false;
+  if (s.size() == 20 && s[19] == 'Z') {
+    int h = 0, mi = 0, se = 0;
+    Digits(s, 11, 2, &h);
+    Digits(s, 14, 2, &mi);
+    Digits(s, 17, 2, &se);
+    s.copy(date_, 10);
+    day_start_s_ = *epoch_s - (h * 3600.0 + mi * 60.0 + se);
+    have_ = true;
+  }
   return true;
 }
 

@@ -14,6 +14,18 @@ bool ParseDouble(std::string_view s, double* out);
 // "2018-05-13 08:03:45") into seconds since the Unix epoch, UTC. A time without a zone is UTC.
 bool ParseIsoTime(std::string_view s, double* epoch_s);
 
+// ParseIsoTime for a stream of timestamps that mostly share their date: remembers the last
+// date's day number. One per reader; not thread-safe.
+class IsoTimeParser {
+ public:
+  bool Parse(std::string_view s, double* epoch_s);
+
+ private:
+  char date_[10] = {};
+  double day_start_s_ = 0;
+  bool have_ = false;
+};
+
 // Days from 1970-01-01 to the civil date y-m-d (proleptic Gregorian).
 long DaysFromCivil(long y, unsigned m, unsigned d);
 

@@ -2,6 +2,7 @@
 #include "importers/activity/detail/xml_scanner.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -13,7 +14,19 @@ namespace {
 constexpr size_t kMaxDepth = 256;
 
 inline bool IsSpace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
-inline bool IsNameEnd(char c) { return IsSpace(c) || c == '>' || c == '/'; }
+
+// Character classes for the byte loops: one table load per byte instead of several compares.
+enum : uint8_t { kNameEnd = 1, kColon = 2, kTagSpecial = 4 };
+struct CharClasses {
+  uint8_t c[256] = {};
+  constexpr CharClasses() {
+    for (char ch : {' ', '\n', '\r', '\t', '>', '/'}) c[static_cast<uint8_t>(ch)] |= kNameEnd;
+    c[static_cast<uint8_t>(':')] |= kColon;
+    for (char ch : {'>', '"', '\'', '<'}) c[static_cast<uint8_t>(ch)] |= kTagSpecial;
+  }
+};
+constexpr CharClasses kClass;
+inline uint8_t ClassOf(char ch) { return kClass.c[static_cast<uint8_t>(ch)]; }
 
 // Position of the first `c` at or after `pos`, or doc.size(). Sixteen bytes a step with SSE2
 // (part of every x86-64 CPU): the runs between markup are short, where memchr's call costs
@@ -163,9 +176,8 @@ XmlScanner::Event XmlScanner::Next() {
     // Start tag: name, then attributes up to '>' outside quotes.
     size_t i = pos_ + 1;
     size_t colon = 0;
-    while (i < doc_.size() && !IsNameEnd(doc_[i])) {
-      if (doc_[i] == ':') colon = i;
-      ++i;
+    for (uint8_t cls; i < doc_.size() && !((cls = ClassOf(doc_[i])) & kNameEnd); ++i) {
+      if (cls & kColon) colon = i;
     }
     if (i == pos_ + 1) return Error("expected a tag name after '<'", pos_);
     qname_ = doc_.substr(pos_ + 1, i - pos_ - 1);
@@ -174,6 +186,7 @@ XmlScanner::Event XmlScanner::Next() {
     // The tag ends at the first '>' outside quotes; quoted values are skipped whole.
     for (; i < doc_.size(); ++i) {
       const char ch = doc_[i];
+      if (!(ClassOf(ch) & kTagSpecial)) continue;
       if (ch == '>') break;
       if (ch == '"' || ch == '\'') {
         i = FindChar(doc_, i + 1, ch);
@@ -194,23 +207,35 @@ XmlScanner::Event XmlScanner::Next() {
 }
 
 bool XmlScanner::Attribute(std::string_view local_name, std::string_view* value) {
-  std::string_view a = attrs_;
+  // Attribute lists are short: plain loops, no library searches.
+  const char* p = attrs_.data();
+  const char* const e = p + attrs_.size();
   while (true) {
-    while (!a.empty() && IsSpace(a.front())) a.remove_prefix(1);
-    if (a.empty()) return false;
-    const size_t eq = a.find('=');
-    if (eq == std::string_view::npos) return false;
-    const std::string_view key = Trim(a.substr(0, eq));
-    a.remove_prefix(eq + 1);
-    while (!a.empty() && IsSpace(a.front())) a.remove_prefix(1);
-    if (a.empty() || (a.front() != '"' && a.front() != '\'')) return false;
-    const char q = a.front();
-    const size_t close = a.find(q, 1);
-    if (close == std::string_view::npos) return false;
-    const std::string_view raw = a.substr(1, close - 1);
-    a.remove_prefix(close + 1);
-    if (LocalName(key) == local_name) {
-      if (raw.find('&') == std::string_view::npos) {
+    while (p < e && IsSpace(*p)) ++p;
+    if (p >= e) return false;
+    const char* key = p;
+    const char* colon = nullptr;
+    while (p < e && *p != '=' && !IsSpace(*p)) {
+      if (*p == ':') colon = p;
+      ++p;
+    }
+    const std::string_view local = colon ? std::string_view(colon + 1, static_cast<size_t>(p - colon - 1))
+                                         : std::string_view(key, static_cast<size_t>(p - key));
+    while (p < e && IsSpace(*p)) ++p;
+    if (p >= e || *p != '=') return false;
+    ++p;
+    while (p < e && IsSpace(*p)) ++p;
+    if (p >= e || (*p != '"' && *p != '\'')) return false;
+    const char q = *p++;
+    const char* v = p;
+    while (p < e && *p != q) ++p;
+    if (p >= e) return false;
+    const std::string_view raw(v, static_cast<size_t>(p - v));
+    ++p;
+    if (local == local_name) {
+      bool entity = false;
+      for (char c : raw) entity |= c == '&';
+      if (!entity) {
         *value = raw;
       } else {
         buffer_.clear();
@@ -271,8 +296,21 @@ std::string_view XmlScanner::ReadText() {
   if (p < doc_.size()) {
     if (p + 1 < doc_.size() && doc_[p + 1] == '/') {
       const std::string_view text = doc_.substr(pos_, p - pos_);
-      pos_ = p;
-      if (Next() != kClose || !status_.ok()) return {};
+      // Most elements read this way are leaves closed right after their text: check the end
+      // tag in place, else let Next() parse (and diagnose) it.
+      const std::string_view q = stack_.back().qname;
+      const size_t after = p + 2 + q.size();
+      bool same = after < doc_.size() && doc_[after] == '>';
+      for (size_t k = 0; same && k < q.size(); ++k) same = doc_[p + 2 + k] == q[k];
+      if (same) {
+        qname_ = q;
+        name_ = stack_.back().name;
+        stack_.pop_back();
+        pos_ = after + 1;
+      } else {
+        pos_ = p;
+        if (Next() != kClose || !status_.ok()) return {};
+      }
       const std::string_view t = Trim(text);
       if (t.find('&') == std::string_view::npos) return t;
       buffer_.clear();

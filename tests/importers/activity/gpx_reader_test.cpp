@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <cmath>
+#include <cstdlib>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -104,3 +105,60 @@ TEST(ActivityFormat, IsDetectedFromContentNotName) {
 
 }  // namespace
 }  // namespace stride::importers
+
+#include "importers/activity/detail/text.hpp"
+
+namespace stride::importers::detail {
+namespace {
+
+TEST(ParseDouble, FastPathIsCorrectlyRounded) {
+  for (const char* s : {"45.20987707190215587615966796875", "0.9630066666666667", "-12.5", "1e3",
+                        "42.9410420", "0.0000001", "123456789012345", "1234567890123456.5", "7"}) {
+    double fast = 0;
+    ASSERT_TRUE(ParseDouble(s, &fast)) << s;
+    EXPECT_EQ(fast, std::strtod(s, nullptr)) << s;
+  }
+  double v;
+  for (const char* bad : {"", "-", ".", "1.2.3", "12a", "--1", "1e", " 1"}) {
+    EXPECT_FALSE(ParseDouble(bad, &v)) << bad;
+  }
+}
+
+TEST(ParseIsoTime, ZonesAndFractions) {
+  double t;
+  ASSERT_TRUE(ParseIsoTime("1970-01-01T00:00:00Z", &t));
+  EXPECT_EQ(t, 0.0);
+  ASSERT_TRUE(ParseIsoTime("2018-05-13T16:11:03.250+02:00", &t));
+  EXPECT_EQ(t, 1526220663.25);
+  ASSERT_TRUE(ParseIsoTime("2000-02-29 12:00:00", &t));
+  EXPECT_EQ(t, 951825600.0);
+  EXPECT_FALSE(ParseIsoTime("2018-13-01T00:00:00Z", &t));
+  EXPECT_FALSE(ParseIsoTime("2018-05-13T16:11", &t));
+  EXPECT_FALSE(ParseIsoTime("2018-05-13T16:11:03Zjunk", &t));
+}
+
+}  // namespace
+}  // namespace stride::importers::detail
+
+namespace stride::importers::detail {
+namespace {
+
+TEST(IsoTimeParser, AgreesWithParseIsoTimeAcrossDates) {
+  IsoTimeParser cached;
+  for (const char* s : {"2018-05-13T23:59:58Z", "2018-05-13T23:59:59Z", "2018-05-14T00:00:00Z",
+                        "2018-05-14T00:00:01.5Z", "2018-05-14T02:00:01+02:00", "2018-05-14T00:00:02Z",
+                        "2018-05-13T12:00:00Z", "2018-05-13T24:00:00Z"}) {
+    double a = -1, b = -2;
+    const bool ok_a = cached.Parse(s, &a);
+    const bool ok_b = ParseIsoTime(s, &b);
+    EXPECT_EQ(ok_a, ok_b) << s;
+    if (ok_a) {
+      EXPECT_EQ(a, b) << s;
+    }
+  }
+  double t;
+  EXPECT_FALSE(cached.Parse("2018-05-13T2x:00:00Z", &t));
+}
+
+}  // namespace
+}  // namespace stride::importers::detail
