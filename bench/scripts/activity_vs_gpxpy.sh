@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # Stride's activity pipeline against gpxpy on the same shared GPX files, in the same run, and
-# the FIT decoder on the largest shared FIT file. Builds Release, installs python3-gpxpy from
+# the FIT decoder on the largest shared FIT file. Three interleaved rounds; each tool's best
+# time is reported. Builds Release, installs python3-gpxpy from
 # Debian when missing, prints both timings and their ratio.
 #
 #   bench/scripts/activity_vs_gpxpy.sh [DATASETS_DIR]
@@ -18,34 +19,49 @@ cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DSTRIDE_BUILD_T
   -DSTRIDE_DATASETS_DIR="$(realpath "$datasets")" >/dev/null
 ninja -C build-release stride_activity_bench >/dev/null
 
+# Interleaved rounds, best of each: on a shared machine the minimum is the time the work
+# takes; everything above it is other tenants.
 out=$(mktemp)
-./build-release/bench/stride_activity_bench --benchmark_repetitions=5 \
-  --benchmark_report_aggregates_only=true --benchmark_format=json >"$out" 2>/dev/null
-py=$(/usr/bin/python3 bench/scripts/gpxpy_bench.py "$datasets/gpx" 5)
+echo '[]' >"$out.all"
+py_best=""
+for round in 1 2 3; do
+  ./build-release/bench/stride_activity_bench --benchmark_repetitions=5 \
+    --benchmark_format=json >"$out" 2>/dev/null
+  /usr/bin/python3 - "$out" "$out.all" <<'PY'
+import json, sys
+new = json.load(open(sys.argv[1]))["benchmarks"]
+acc = json.load(open(sys.argv[2]))
+json.dump(acc + [b for b in new if b.get("run_type") == "iteration"], open(sys.argv[2], "w"))
+PY
+  py=$(/usr/bin/python3 bench/scripts/gpxpy_bench.py "$datasets/gpx" 3)
+  py_best=$(/usr/bin/python3 -c "import json,sys; a=json.loads(sys.argv[1]); b=json.loads(sys.argv[2]) if sys.argv[2] else a; print(json.dumps(a if a['seconds']<=b['seconds'] else b))" "$py" "$py_best")
+done
+echo "{\"benchmarks\": $(cat "$out.all")}" >"$out"
+py=$py_best
 
 /usr/bin/python3 - "$out" "$py" <<'PY'
 import json, sys
 bench = json.load(open(sys.argv[1]))
 gpxpy = json.loads(sys.argv[2])
-def median(name):
-    for b in bench["benchmarks"]:
-        if b["name"] == name + "_median":
-            return b
-    raise SystemExit("missing benchmark " + name)
+def best(name):  # the fastest run over all rounds
+    runs = [b for b in bench["benchmarks"] if b["run_name"] == name]
+    if not runs:
+        raise SystemExit("missing benchmark " + name)
+    return min(runs, key=lambda b: b["real_time"])
 unit = {"ms": 1e-3, "us": 1e-6, "ns": 1e-9, "s": 1.0}
 def seconds(b): return b["real_time"] * unit[b["time_unit"]]
-pipe = median("BM_GpxPipelineAll")
-parse = median("BM_GpxParseAll")
-fit = median("BM_FitDecode/roznet_large")
-ana = median("BM_AnalyzeFit/roznet_large")
+pipe = best("BM_GpxPipelineAll")
+parse = best("BM_GpxParseAll")
+fit = best("BM_FitDecode/roznet_large")
+ana = best("BM_AnalyzeFit/roznet_large")
 mb = pipe["bytes_per_second"] / 1e6
 print(f"GPX, {gpxpy['files']} files, {gpxpy['points']} points, {pipe['bytes_per_second'] * seconds(pipe) / 1e6:.1f} MB:")
 print(f"  gpxpy parse + moving data + uphill   {seconds({'real_time': gpxpy['seconds'], 'time_unit': 's'}) * 1e3:8.1f} ms")
 print(f"  stride parse only                     {seconds(parse) * 1e3:8.2f} ms  ({parse['bytes_per_second'] / 1e6:.0f} MB/s)")
 print(f"  stride parse + full pipeline          {seconds(pipe) * 1e3:8.2f} ms  ({pipe['items_per_second'] / 1e6:.2f} M points/s, {mb:.0f} MB/s)")
 print(f"  ratio gpxpy / stride pipeline         {gpxpy['seconds'] / seconds(pipe):8.1f} x")
-print(f"FIT bench__roznet_large.fit ({fit['counters'] if 'counters' in fit else ''}):")
+print("FIT bench__roznet_large.fit (2.8 MB, 42,709 records):")
 print(f"  decode                                {seconds(fit) * 1e3:8.2f} ms  ({fit['items_per_second'] / 1e6:.1f} M records/s, {fit['bytes_per_second'] / 1e6:.0f} MB/s)")
 print(f"  pipeline on its 42,709 points         {seconds(ana) * 1e3:8.2f} ms  ({ana['items_per_second'] / 1e6:.2f} M points/s)")
 PY
-rm -f "$out"
+rm -f "$out" "$out.all"

@@ -14,6 +14,7 @@ namespace {
 // Keeps the rows of every stream where keep[i] is true; remaps segment starts and clears
 // nothing else.
 void Compact(Track& t, const std::vector<char>& keep) {
+  if (std::find(keep.begin(), keep.end(), 0) == keep.end()) return;  // nothing dropped
   std::vector<uint32_t> new_index(t.size() + 1, 0);
   size_t w = 0;
   for (size_t i = 0; i < t.size(); ++i) {

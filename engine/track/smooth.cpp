@@ -63,8 +63,8 @@ void SmoothRun(Track& t, const std::vector<size_t>& idx, size_t lo, size_t hi, d
     b.pp = Pp;
     b.px = a.x + h * a.vx, b.pvx = a.vx;
     b.py = a.y + h * a.vy, b.pvy = a.vy;
-    const double S = Pp.a + b.r;
-    const double k0 = Pp.a / S, k1 = Pp.b / S;
+    const double inv_s = 1.0 / (Pp.a + b.r);
+    const double k0 = Pp.a * inv_s, k1 = Pp.b * inv_s;
     const double ex = b.zx - b.px, ey = b.zy - b.py;
     b.x = b.px + k0 * ex, b.vx = b.pvx + k1 * ex;
     b.y = b.py + k0 * ey, b.vy = b.pvy + k1 * ey;
@@ -80,7 +80,8 @@ void SmoothRun(Track& t, const std::vector<size_t>& idx, size_t lo, size_t hi, d
     const double m00 = P.a + h * P.b, m01 = P.b, m10 = P.b + h * P.d, m11 = P.d;  // Pf F'
     const double det = Q.a * Q.d - Q.b * Q.b;
     if (!(det > 1e-18)) continue;
-    const double i00 = Q.d / det, i01 = -Q.b / det, i11 = Q.a / det;
+    const double inv_det = 1.0 / det;
+    const double i00 = Q.d * inv_det, i01 = -Q.b * inv_det, i11 = Q.a * inv_det;
     const double c00 = m00 * i00 + m01 * i01, c01 = m00 * i01 + m01 * i11;
     const double c10 = m10 * i00 + m11 * i01, c11 = m10 * i01 + m11 * i11;
     const double dxp = b.x - b.px, dxv = b.vx - b.pvx;
@@ -173,8 +174,9 @@ std::vector<double> GaussianOnAxis(const std::vector<double>& axis, const std::v
   const size_t bins = static_cast<size_t>(span / step) + 1;
   if (n < 2 || !(step > 0) || bins > 50'000'000) return v;
   std::vector<double> sum(bins, 0.0), cnt(bins, 0.0);
+  const double inv_step = 1.0 / step;
   for (size_t k = 0; k < n; ++k) {
-    const size_t b = std::min(bins - 1, static_cast<size_t>((axis[k] - axis.front()) / step));
+    const size_t b = std::min(bins - 1, static_cast<size_t>((axis[k] - axis.front()) * inv_step));
     sum[b] += v[k];
     cnt[b] += 1;
   }
@@ -209,7 +211,7 @@ std::vector<double> GaussianOnAxis(const std::vector<double>& axis, const std::v
   }
   std::vector<double> out(n);
   for (size_t k = 0; k < n; ++k) {
-    const double x = (axis[k] - axis.front()) / step - 0.5;
+    const double x = (axis[k] - axis.front()) * inv_step - 0.5;
     const double fl = std::floor(x);
     const long b0 = std::clamp(static_cast<long>(fl), 0L, static_cast<long>(bins) - 1);
     const long b1 = std::min(b0 + 1, static_cast<long>(bins) - 1);
@@ -319,6 +321,8 @@ void SmoothElevation(Track& t, const std::vector<double>& cum, const SmoothOptio
       const size_t m = b - a;
       std::copy(e.begin() + static_cast<long>(a), e.begin() + static_cast<long>(b), w.begin());
       const double med = SmallMedian(w.data(), m);
+      // The threshold is at least 3 x 0.5 m: nearer the median, no need for the MAD.
+      if (std::fabs(e[k] - med) <= 1.5) continue;
       for (size_t j = 0; j < m; ++j) w[j] = std::fabs(w[j] - med);
       const double mad = 1.4826 * SmallMedian(w.data(), m);
       if (std::fabs(e[k] - med) > 3 * std::max(mad, 0.5)) out[k] = med;

@@ -115,11 +115,16 @@ std::vector<BestEffort> ComputeBestEfforts(const TrackAxes& a) {
     double best = -1, best_start = 0;
     size_t j = 0;
     for (size_t i = 0; i < n; ++i) {
+      // Starting later at the same distance is never slower: skip points that did not move.
+      if (i + 1 < n && D[i + 1] == D[i]) continue;
       const double target = D[i] + dist;
       if (target > D.back()) break;
       if (j < i) j = i;
       while (j < n && D[j] < target) ++j;
       if (j >= n) break;
+      // The target lies past point j-1, so the effort takes at least T[j-1] - T[i]: most starts
+      // are rejected here, without the division below.
+      if (best > 0 && T[j - 1] - T[i] >= best) continue;
       // Time at the exact target distance, inside interval j.
       const double d0 = D[j - 1], d1 = D[j];
       const double f = d1 > d0 ? (target - d0) / (d1 - d0) : 1.0;

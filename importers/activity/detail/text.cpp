@@ -2,7 +2,10 @@
 #include "importers/activity/detail/text.hpp"
 
 #include <charconv>
+#include <cstdlib>
+#include <string>
 #include <cstdint>
+#include <cstring>
 
 namespace stride::importers::detail {
 
@@ -11,7 +14,7 @@ bool ParseDouble(std::string_view s, double* out) {
   if (s.empty()) return false;
   // Fast path, correctly rounded: up to 15 digits and no exponent. The digits form an integer
   // below 2^53 and 10^k (k <= 15) is exact, so one IEEE division rounds once.
-  {
+  if (s.size() <= 17) {  // longer cannot be 15 digits with a sign and a point
     static constexpr double kPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                         1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
     const char* p = s.data();
@@ -111,24 +114,40 @@ bool ParseIsoTime(std::string_view s, double* epoch_s) {
 }
 
 bool IsoTimeParser::Parse(std::string_view s, double* epoch_s) {
-  // Fast path: same date as last time and the plain "YYYY-MM-DDThh:mm:ssZ" shape.
-  if (have_ && s.size() == 20 && s[10] == 'T' && s[19] == 'Z' && s[13] == ':' && s[16] == ':' &&
-      s.compare(0, 10, std::string_view(date_, 10)) == 0) {
+  // Fast path: the date of the previous call, UTC, "hh:mm:ss" then "Z" or ".fff...Z".
+  if (have_ && s.size() >= 20 && s.back() == 'Z' && s[10] == 'T' && s[13] == ':' && s[16] == ':' &&
+      (s.size() == 20 || s[19] == '.')) {
+    uint64_t head, cached;
+    std::memcpy(&head, s.data(), 8);
+    std::memcpy(&cached, date_, 8);
     int h, mi, se;
-    if (Digits(s, 11, 2, &h) && Digits(s, 14, 2, &mi) && Digits(s, 17, 2, &se) && h < 24 &&
-        mi < 60 && se <= 60) {
-      *epoch_s = day_start_s_ + h * 3600.0 + mi * 60.0 + se;
-      return true;
+    if (head == cached && s[8] == date_[8] && s[9] == date_[9] && Digits(s, 11, 2, &h) &&
+        Digits(s, 14, 2, &mi) && Digits(s, 17, 2, &se) && h < 24 && mi < 60 && se <= 60) {
+      double frac = 0, scale = 0.1;
+      bool ok = true;
+      for (size_t i = 20; i + 1 < s.size(); ++i, scale *= 0.1) {
+        const unsigned d = static_cast<unsigned>(s[i] - '0');
+        ok &= d < 10;
+        frac += d * scale;
+      }
+      if (ok && (s.size() == 20 || s.size() > 21)) {
+        *epoch_s = day_start_s_ + h * 3600.0 + mi * 60.0 + se + frac;
+        return true;
+      }
     }
   }
   if (!ParseIsoTime(s, epoch_s)) return false;
-  if (s.size() == 20 && s[19] == 'Z') {
+  // Remember the date when the time is UTC ("...Z"): its midnight is exact.
+  if (s.size() >= 20 && s.back() == 'Z' && (s.size() == 20 || s[19] == '.')) {
     int h = 0, mi = 0, se = 0;
     Digits(s, 11, 2, &h);
     Digits(s, 14, 2, &mi);
     Digits(s, 17, 2, &se);
     s.copy(date_, 10);
-    day_start_s_ = *epoch_s - (h * 3600.0 + mi * 60.0 + se);
+    day_start_s_ = static_cast<double>(DaysFromCivil(std::atoi(std::string(s.substr(0, 4)).c_str()),
+                                                     static_cast<unsigned>((s[5] - '0') * 10 + s[6] - '0'),
+                                                     static_cast<unsigned>((s[8] - '0') * 10 + s[9] - '0'))) *
+                   86400.0;
     have_ = true;
   }
   return true;

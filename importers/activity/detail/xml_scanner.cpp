@@ -49,6 +49,36 @@ inline size_t FindChar(std::string_view doc, size_t pos, char c) {
   return n;
 }
 
+// End of a tag name at or after `pos` (first space, tab, CR, LF, '>' or '/'), and the last
+// ':' before it in *colon (0 when none). Sixteen bytes a step where SSE2 is available.
+inline size_t NameEnd(std::string_view doc, size_t pos, size_t* colon) {
+  const char* d = doc.data();
+  const size_t n = doc.size();
+#if defined(__SSE2__)
+  while (pos + 16 <= n) {
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d + pos));
+    // Name ends: ' ' '>' '/' and the control characters '\t' '\n' '\r' (all <= ' ').
+    const __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(b, _mm_set1_epi8(' ')), b);
+    const __m128i end = _mm_or_si128(ctl, _mm_or_si128(_mm_cmpeq_epi8(b, _mm_set1_epi8('>')),
+                                                       _mm_cmpeq_epi8(b, _mm_set1_epi8('/'))));
+    const unsigned end_mask = static_cast<unsigned>(_mm_movemask_epi8(end));
+    unsigned colon_mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(b, _mm_set1_epi8(':'))));
+    if (end_mask != 0) {
+      const unsigned e = static_cast<unsigned>(__builtin_ctz(end_mask));
+      colon_mask &= (1u << e) - 1;
+      if (colon_mask != 0) *colon = pos + 31 - static_cast<size_t>(__builtin_clz(colon_mask));
+      return pos + e;
+    }
+    if (colon_mask != 0) *colon = pos + 31 - static_cast<size_t>(__builtin_clz(colon_mask));
+    pos += 16;
+  }
+#endif
+  for (uint8_t cls; pos < n && !((cls = ClassOf(d[pos])) & kNameEnd); ++pos) {
+    if (cls & kColon) *colon = pos;
+  }
+  return pos;
+}
+
 inline std::string_view LocalName(std::string_view q) {
   const size_t colon = q.rfind(':');
   return colon == std::string_view::npos ? q : q.substr(colon + 1);
@@ -174,11 +204,8 @@ XmlScanner::Event XmlScanner::Next() {
       return kClose;
     }
     // Start tag: name, then attributes up to '>' outside quotes.
-    size_t i = pos_ + 1;
     size_t colon = 0;
-    for (uint8_t cls; i < doc_.size() && !((cls = ClassOf(doc_[i])) & kNameEnd); ++i) {
-      if (cls & kColon) colon = i;
-    }
+    size_t i = NameEnd(doc_, pos_ + 1, &colon);
     if (i == pos_ + 1) return Error("expected a tag name after '<'", pos_);
     qname_ = doc_.substr(pos_ + 1, i - pos_ - 1);
     name_ = colon > 0 ? doc_.substr(colon + 1, i - colon - 1) : qname_;
@@ -228,14 +255,13 @@ bool XmlScanner::Attribute(std::string_view local_name, std::string_view* value)
     if (p >= e || (*p != '"' && *p != '\'')) return false;
     const char q = *p++;
     const char* v = p;
-    while (p < e && *p != q) ++p;
-    if (p >= e) return false;
+    const size_t close = FindChar(attrs_, static_cast<size_t>(p - attrs_.data()), q);
+    if (close >= attrs_.size()) return false;
+    p = attrs_.data() + close;
     const std::string_view raw(v, static_cast<size_t>(p - v));
     ++p;
     if (local == local_name) {
-      bool entity = false;
-      for (char c : raw) entity |= c == '&';
-      if (!entity) {
+      if (FindChar(raw, 0, '&') >= raw.size()) {
         *value = raw;
       } else {
         buffer_.clear();
@@ -245,6 +271,45 @@ bool XmlScanner::Attribute(std::string_view local_name, std::string_view* value)
       return true;
     }
   }
+}
+
+bool XmlScanner::RawAttributes(std::string_view name1, std::string_view* value1,
+                               std::string_view name2, std::string_view* value2) const {
+  const char* p = attrs_.data();
+  const char* const e = p + attrs_.size();
+  bool got1 = false, got2 = false;
+  while (!(got1 && got2)) {
+    while (p < e && IsSpace(*p)) ++p;
+    if (p >= e) return false;
+    const char* key = p;
+    const char* colon = nullptr;
+    while (p < e && *p != '=' && !IsSpace(*p)) {
+      if (*p == ':') colon = p;
+      ++p;
+    }
+    const std::string_view local = colon ? std::string_view(colon + 1, static_cast<size_t>(p - colon - 1))
+                                         : std::string_view(key, static_cast<size_t>(p - key));
+    while (p < e && IsSpace(*p)) ++p;
+    if (p >= e || *p != '=') return false;
+    ++p;
+    while (p < e && IsSpace(*p)) ++p;
+    if (p >= e || (*p != '"' && *p != '\'')) return false;
+    const char q = *p++;
+    const char* v = p;
+    const size_t close = FindChar(attrs_, static_cast<size_t>(p - attrs_.data()), q);
+    if (close >= attrs_.size()) return false;
+    p = attrs_.data() + close;
+    const std::string_view raw(v, static_cast<size_t>(p - v));
+    ++p;
+    if (!got1 && local == name1) {
+      *value1 = raw;
+      got1 = true;
+    } else if (!got2 && local == name2) {
+      *value2 = raw;
+      got2 = true;
+    }
+  }
+  return true;
 }
 
 void XmlScanner::Decode(std::string_view in, std::string* out) {
@@ -301,7 +366,14 @@ std::string_view XmlScanner::ReadText() {
       const std::string_view q = stack_.back().qname;
       const size_t after = p + 2 + q.size();
       bool same = after < doc_.size() && doc_[after] == '>';
-      for (size_t k = 0; same && k < q.size(); ++k) same = doc_[p + 2 + k] == q[k];
+      size_t k = 0;
+      for (; same && k + 8 <= q.size(); k += 8) {
+        uint64_t a, b;
+        std::memcpy(&a, doc_.data() + p + 2 + k, 8);
+        std::memcpy(&b, q.data() + k, 8);
+        same = a == b;
+      }
+      for (; same && k < q.size(); ++k) same = doc_[p + 2 + k] == q[k];
       if (same) {
         qname_ = q;
         name_ = stack_.back().name;

@@ -46,6 +46,12 @@ class XmlScanner {
   // buffer owned by the scanner (valid until the next call). Returns false when absent.
   bool Attribute(std::string_view local_name, std::string_view* value);
 
+  // Both attributes in one pass over the list, as written (entities not decoded); a caller
+  // that finds an '&' in a value should ask Attribute() for it. Returns false unless both are
+  // present.
+  bool RawAttributes(std::string_view name1, std::string_view* value1, std::string_view name2,
+                     std::string_view* value2) const;
+
   // After kStart: returns the element's text content (CDATA included, child elements
   // skipped) and consumes its end tag, so the next event follows the element. Whitespace at
   // both ends is trimmed. The view is valid until the next call.
