@@ -119,6 +119,15 @@ int RunAnalyze(const std::vector<std::string>& args, std::ostream& out, std::ost
       }
       return &args[++i];
     };
+    // A heart-rate option: its value, a number of bpm in [lo, hi].
+    auto bpm = [&](const char* flag, double lo, double hi, double* out) {
+      const std::string* v = value(flag);
+      if (v == nullptr) return false;
+      if (ParseNumber(*v, lo, hi, out)) return true;
+      err << "stride analyze: " << flag << ": expected a number of bpm from " << lo << " to " << hi
+          << ", got '" << *v << "'\n";
+      return false;
+    };
     if (a == "--help" || a == "-h") {
       out << kHelp;
       return 0;
@@ -134,19 +143,9 @@ int RunAnalyze(const std::vector<std::string>& args, std::ostream& out, std::ost
         return 2;
       }
     } else if (a == "--max-hr") {
-      const std::string* v = value("--max-hr");
-      if (!v) return 2;
-      if (!ParseNumber(*v, 100, 250, &options.max_hr_bpm)) {
-        err << "stride analyze: --max-hr: expected a number of bpm from 100 to 250, got '" << *v << "'\n";
-        return 2;
-      }
+      if (!bpm("--max-hr", 100, 250, &options.max_hr_bpm)) return 2;
     } else if (a == "--rest-hr") {
-      const std::string* v = value("--rest-hr");
-      if (!v) return 2;
-      if (!ParseNumber(*v, 25, 120, &options.rest_hr_bpm)) {
-        err << "stride analyze: --rest-hr: expected a number of bpm from 25 to 120, got '" << *v << "'\n";
-        return 2;
-      }
+      if (!bpm("--rest-hr", 25, 120, &options.rest_hr_bpm)) return 2;
     } else if (a == "--hr-zones") {
       const std::string* v = value("--hr-zones");
       if (!v) return 2;

@@ -233,74 +233,57 @@ XmlScanner::Event XmlScanner::Next() {
   }
 }
 
-bool XmlScanner::Attribute(std::string_view local_name, std::string_view* value) {
-  // Attribute lists are short: plain loops, no library searches.
-  const char* p = attrs_.data();
-  const char* const e = p + attrs_.size();
-  while (true) {
-    while (p < e && IsSpace(*p)) ++p;
-    if (p >= e) return false;
-    const char* key = p;
-    const char* colon = nullptr;
-    while (p < e && *p != '=' && !IsSpace(*p)) {
-      if (*p == ':') colon = p;
-      ++p;
-    }
-    const std::string_view local = colon ? std::string_view(colon + 1, static_cast<size_t>(p - colon - 1))
-                                         : std::string_view(key, static_cast<size_t>(p - key));
-    while (p < e && IsSpace(*p)) ++p;
-    if (p >= e || *p != '=') return false;
+bool XmlScanner::NextAttribute(size_t* cursor, std::string_view* local, std::string_view* raw) const {
+  // Attribute lists are short: plain loops, and the SIMD scan for the closing quote.
+  const char* p = attrs_.data() + *cursor;
+  const char* const e = attrs_.data() + attrs_.size();
+  while (p < e && IsSpace(*p)) ++p;
+  if (p >= e) return false;
+  const char* key = p;
+  const char* colon = nullptr;
+  while (p < e && *p != '=' && !IsSpace(*p)) {
+    if (*p == ':') colon = p;
     ++p;
-    while (p < e && IsSpace(*p)) ++p;
-    if (p >= e || (*p != '"' && *p != '\'')) return false;
-    const char q = *p++;
-    const char* v = p;
-    const size_t close = FindChar(attrs_, static_cast<size_t>(p - attrs_.data()), q);
-    if (close >= attrs_.size()) return false;
-    p = attrs_.data() + close;
-    const std::string_view raw(v, static_cast<size_t>(p - v));
-    ++p;
-    if (local == local_name) {
-      if (FindChar(raw, 0, '&') >= raw.size()) {
-        *value = raw;
-      } else {
-        buffer_.clear();
-        Decode(raw, &buffer_);
-        *value = buffer_;
-      }
-      return true;
-    }
   }
+  *local = colon ? std::string_view(colon + 1, static_cast<size_t>(p - colon - 1))
+                 : std::string_view(key, static_cast<size_t>(p - key));
+  while (p < e && IsSpace(*p)) ++p;
+  if (p >= e || *p != '=') return false;
+  ++p;
+  while (p < e && IsSpace(*p)) ++p;
+  if (p >= e || (*p != '"' && *p != '\'')) return false;
+  const char q = *p++;
+  const size_t open = static_cast<size_t>(p - attrs_.data());
+  const size_t close = FindChar(attrs_, open, q);
+  if (close >= attrs_.size()) return false;
+  *raw = attrs_.substr(open, close - open);
+  *cursor = close + 1;
+  return true;
+}
+
+bool XmlScanner::Attribute(std::string_view local_name, std::string_view* value) {
+  size_t cursor = 0;
+  std::string_view local, raw;
+  while (NextAttribute(&cursor, &local, &raw)) {
+    if (local != local_name) continue;
+    if (FindChar(raw, 0, '&') >= raw.size()) {
+      *value = raw;
+    } else {
+      buffer_.clear();
+      Decode(raw, &buffer_);
+      *value = buffer_;
+    }
+    return true;
+  }
+  return false;
 }
 
 bool XmlScanner::RawAttributes(std::string_view name1, std::string_view* value1,
                                std::string_view name2, std::string_view* value2) const {
-  const char* p = attrs_.data();
-  const char* const e = p + attrs_.size();
+  size_t cursor = 0;
+  std::string_view local, raw;
   bool got1 = false, got2 = false;
-  while (!(got1 && got2)) {
-    while (p < e && IsSpace(*p)) ++p;
-    if (p >= e) return false;
-    const char* key = p;
-    const char* colon = nullptr;
-    while (p < e && *p != '=' && !IsSpace(*p)) {
-      if (*p == ':') colon = p;
-      ++p;
-    }
-    const std::string_view local = colon ? std::string_view(colon + 1, static_cast<size_t>(p - colon - 1))
-                                         : std::string_view(key, static_cast<size_t>(p - key));
-    while (p < e && IsSpace(*p)) ++p;
-    if (p >= e || *p != '=') return false;
-    ++p;
-    while (p < e && IsSpace(*p)) ++p;
-    if (p >= e || (*p != '"' && *p != '\'')) return false;
-    const char q = *p++;
-    const char* v = p;
-    const size_t close = FindChar(attrs_, static_cast<size_t>(p - attrs_.data()), q);
-    if (close >= attrs_.size()) return false;
-    p = attrs_.data() + close;
-    const std::string_view raw(v, static_cast<size_t>(p - v));
-    ++p;
+  while (!(got1 && got2) && NextAttribute(&cursor, &local, &raw)) {
     if (!got1 && local == name1) {
       *value1 = raw;
       got1 = true;
@@ -309,7 +292,7 @@ bool XmlScanner::RawAttributes(std::string_view name1, std::string_view* value1,
       got2 = true;
     }
   }
-  return true;
+  return got1 && got2;
 }
 
 void XmlScanner::Decode(std::string_view in, std::string* out) {

@@ -71,6 +71,9 @@ class XmlScanner {
 
  private:
   Event Error(std::string message, size_t offset);
+  // Reads the attribute at *cursor (an offset into attrs_): its local name and raw value.
+  // Returns false at the end of the list or on a malformed attribute.
+  bool NextAttribute(size_t* cursor, std::string_view* local, std::string_view* raw) const;
   bool SkipMarkup();  // at '<!' or '<?'; returns false on error
   static void Decode(std::string_view in, std::string* out);
 

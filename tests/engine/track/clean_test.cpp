@@ -6,25 +6,13 @@
 #include <gtest/gtest.h>
 
 #include "engine/geo/geodesy.hpp"
+#include "tests/support/tracks.hpp"
 
 namespace stride::engine {
 namespace {
 
-// A straight run north at `speed` m/s, one point a second.
-Track Straight(int n, double speed = 3.0) {
-  Track t;
-  t.sport = Sport::kRun;
-  const LocalPlane plane(45.0, 6.0);
-  for (int i = 0; i < n; ++i) {
-    TrackPoint p;
-    p.time_s = 1000.0 + i;
-    plane.ToDegrees(0, speed * i, &p.lat_deg, &p.lon_deg);
-    p.hr_bpm = 140;
-    p.ele_m = 500;
-    t.Append(p);
-  }
-  return t;
-}
+// A straight run north at `speed` m/s, one point a second, at 140 bpm and 200 m.
+Track Straight(int n, double speed = 3.0) { return testing::StraightRun(n - 1, speed, 140); }
 
 TEST(Clean, KeepsAGoodTrackUntouched) {
   Track t = Straight(100);
@@ -118,7 +106,7 @@ TEST(Clean, RemovesInvalidAndStaleFixesAndUnsetElevation) {
   t.lat_deg[7] = 95;  // out of range
   t.lat_deg[20] = t.lat_deg[19];
   t.lon_deg[20] = t.lon_deg[19];  // stale repeat
-  t.ele_m[0] = t.ele_m[1] = 0.0;  // unset altitude in a track at 500 m
+  t.ele_m[0] = t.ele_m[1] = 0.0;  // unset altitude in a track at 200 m
   const CleanReport r = Clean(t);
   EXPECT_EQ(r.invalid_fix, 2u);
   EXPECT_EQ(r.repeated_fix, 1u);

@@ -7,26 +7,14 @@
 
 #include "datasets/synthetic_activity.hpp"
 #include "engine/geo/geodesy.hpp"
+#include "tests/support/tracks.hpp"
 
 namespace stride::engine {
 namespace {
 
 // Clean, noise-free run of `km` at `pace_s_per_km`, one point a second, heading north.
 Track Steady(double km, double pace_s_per_km) {
-  Track t;
-  t.sport = Sport::kRun;
-  const double v = 1000.0 / pace_s_per_km;
-  const LocalPlane plane(45.0, 6.0);
-  const int n = static_cast<int>(km * pace_s_per_km) + 1;
-  for (int i = 0; i < n; ++i) {
-    TrackPoint p;
-    p.time_s = 2000.0 + i;
-    plane.ToDegrees(0, v * i, &p.lat_deg, &p.lon_deg);
-    p.ele_m = 100;
-    p.hr_bpm = 150;
-    t.Append(p);
-  }
-  return t;
+  return testing::StraightRun(static_cast<int>(km * pace_s_per_km), 1000.0 / pace_s_per_km, 150, 0, 2000);
 }
 
 TEST(HysteresisAscent, CountsFullSwingsOnly) {

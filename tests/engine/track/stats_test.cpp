@@ -6,23 +6,13 @@
 #include <gtest/gtest.h>
 
 #include "engine/geo/geodesy.hpp"
+#include "tests/support/tracks.hpp"
 
 namespace stride::engine {
 namespace {
 
 Track Steady(int seconds, double speed, double hr, double grade = 0.0) {
-  Track t;
-  t.sport = Sport::kRun;
-  const LocalPlane plane(45.0, 6.0);
-  for (int i = 0; i <= seconds; ++i) {
-    TrackPoint p;
-    p.time_s = 100.0 + i;
-    plane.ToDegrees(0, speed * i, &p.lat_deg, &p.lon_deg);
-    p.ele_m = 200 + grade * speed * i;
-    p.hr_bpm = hr;
-    t.Append(p);
-  }
-  return t;
+  return testing::StraightRun(seconds, speed, hr, grade, 100);
 }
 
 TEST(Minetti, CostOfRunningMatchesThePaper) {

@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Small hand-made tracks with obvious answers for the engine's unit tests.
+#pragma once
+
+#include "engine/geo/geodesy.hpp"
+#include "engine/track/track.hpp"
+
+namespace stride::testing {
+
+// `seconds + 1` points, one a second from `t0`, due north at `speed_mps` from 45N 6E, at a
+// constant heart rate, climbing at `grade` from 200 m.
+inline engine::Track StraightRun(int seconds, double speed_mps, double hr_bpm = 150,
+                                 double grade = 0.0, double t0 = 1000.0) {
+  engine::Track t;
+  t.sport = engine::Sport::kRun;
+  const engine::LocalPlane plane(45.0, 6.0);
+  for (int i = 0; i <= seconds; ++i) {
+    engine::TrackPoint p;
+    p.time_s = t0 + i;
+    plane.ToDegrees(0, speed_mps * i, &p.lat_deg, &p.lon_deg);
+    p.ele_m = 200 + grade * speed_mps * i;
+    p.hr_bpm = hr_bpm;
+    t.Append(p);
+  }
+  return t;
+}
+
+}  // namespace stride::testing
