@@ -79,6 +79,21 @@ inline size_t NameEnd(std::string_view doc, size_t pos, size_t* colon) {
   return pos;
 }
 
+// a == b for short names: eight bytes a step, no library call.
+inline bool SameBytes(const char* a, const char* b, size_t n) {
+  size_t k = 0;
+  for (; k + 8 <= n; k += 8) {
+    uint64_t x, y;
+    std::memcpy(&x, a + k, 8);
+    std::memcpy(&y, b + k, 8);
+    if (x != y) return false;
+  }
+  for (; k < n; ++k) {
+    if (a[k] != b[k]) return false;
+  }
+  return true;
+}
+
 inline std::string_view LocalName(std::string_view q) {
   const size_t colon = q.rfind(':');
   return colon == std::string_view::npos ? q : q.substr(colon + 1);
@@ -192,7 +207,8 @@ XmlScanner::Event XmlScanner::Next() {
       if (gt >= doc_.size()) return Error("unterminated end tag", pos_);
       const std::string_view q = Trim(doc_.substr(pos_ + 2, gt - pos_ - 2));
       if (stack_.empty()) return Error("unexpected end tag </" + std::string(q) + ">", pos_);
-      if (q != stack_.back().qname) {
+      const std::string_view open = stack_.back().qname;
+      if (q.size() != open.size() || !SameBytes(q.data(), open.data(), q.size())) {
         return Error("expected </" + std::string(stack_.back().qname) + "> but found </" +
                          std::string(q) + ">",
                      pos_);
@@ -348,16 +364,7 @@ std::string_view XmlScanner::ReadText() {
       // tag in place, else let Next() parse (and diagnose) it.
       const std::string_view q = stack_.back().qname;
       const size_t after = p + 2 + q.size();
-      bool same = after < doc_.size() && doc_[after] == '>';
-      size_t k = 0;
-      for (; same && k + 8 <= q.size(); k += 8) {
-        uint64_t a, b;
-        std::memcpy(&a, doc_.data() + p + 2 + k, 8);
-        std::memcpy(&b, q.data() + k, 8);
-        same = a == b;
-      }
-      for (; same && k < q.size(); ++k) same = doc_[p + 2 + k] == q[k];
-      if (same) {
+      if (after < doc_.size() && doc_[after] == '>' && SameBytes(doc_.data() + p + 2, q.data(), q.size())) {
         qname_ = q;
         name_ = stack_.back().name;
         stack_.pop_back();
@@ -367,7 +374,7 @@ std::string_view XmlScanner::ReadText() {
         if (Next() != kClose || !status_.ok()) return {};
       }
       const std::string_view t = Trim(text);
-      if (t.find('&') == std::string_view::npos) return t;
+      if (FindChar(t, 0, '&') >= t.size()) return t;
       buffer_.clear();
       Decode(t, &buffer_);
       return buffer_;
