@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <utility>
 
 #include "engine/geo/geodesy.hpp"
@@ -10,16 +11,18 @@
 namespace stride::engine {
 namespace {
 
-// Median speed between consecutive fixes, from at most ~2,000 pairs spread over the track.
+// Median speed between consecutive fixes, from at most ~1,000 pairs spread over the track.
 double MedianStepSpeed(const Track& t) {
   std::vector<double> v;
-  const size_t stride = t.size() / 2000 + 1;
+  const size_t stride = t.size() / 1000 + 1;
+  std::optional<TrackGeodesy> geo;
   for (size_t i = 1; i < t.size(); i += stride) {
     const size_t p = i - 1;
     if (!t.has_position(i) || !t.has_position(p)) continue;
     const double dt = t.time_s[i] - t.time_s[p];
+    if (!geo) geo.emplace(t.lat_deg[p]);
     if (dt > 0 && dt < 120) {
-      v.push_back(SegmentDistanceM(t.lat_deg[p], t.lon_deg[p], t.lat_deg[i], t.lon_deg[i]) / dt);
+      v.push_back(geo->DistanceM(t.lat_deg[p], t.lon_deg[p], t.lat_deg[i], t.lon_deg[i]) / dt);
     }
   }
   if (v.empty()) return 0;

@@ -140,8 +140,11 @@ double EstimateJitter(const Track& t, const std::vector<size_t>& idx) {
   if (idx.size() < 32) return kNaN;
   const LocalPlane plane(t.lat_deg[idx[0]], t.lon_deg[idx[0]]);
   std::vector<double> dev;
-  // A median of ~20,000 deviations is as good as one of a million: sample evenly.
-  const size_t stride = idx.size() / 10000 + 1;
+  // A median of ~5,000 deviations is as good as one of a million: sample evenly.
+  // Sample blocks of `stride` fixes and use the first three of each (one triplet); a stride
+  // of 1 uses every triplet. A block shorter than three would hold no triplet.
+  size_t stride = idx.size() / 2500 + 1;  // ~5,000 deviations
+  if (stride > 1 && stride < 3) stride = 3;
   dev.reserve(2 * (idx.size() / stride + 1));
   double x[3], y[3], tm[3];
   for (size_t k = 0; k < idx.size(); ++k) {
@@ -292,7 +295,7 @@ void SmoothElevation(Track& t, const std::vector<double>& cum, const SmoothOptio
   AltitudeSource src = t.altitude_source;
   std::vector<double> d2;
   d2.reserve(idx.size());
-  const size_t stride = idx.size() / 20000 + 1;  // a median of 20,000 is plenty
+  const size_t stride = idx.size() / 5000 + 1;  // a median of 5,000 is plenty
   for (size_t k = 1; k + 1 < idx.size(); k += stride) {
     d2.push_back(std::fabs(t.ele_m[idx[k + 1]] - 2 * t.ele_m[idx[k]] + t.ele_m[idx[k - 1]]));
   }

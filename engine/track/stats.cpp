@@ -2,6 +2,7 @@
 #include "engine/track/stats.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <utility>
 
@@ -17,43 +18,40 @@ GradeAxes ComputeGrades(const Track& t, const TrackAxes& a, double half_window_m
   GradeAxes g;
   g.grade.assign(n, kNaN);
   g.cum_adjusted_m.assign(n, 0.0);
-  // Profile of points with elevation, over active distance.
+  // Profile: the points with elevation, over active distance.
   std::vector<size_t> idx;
+  idx.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     if (!std::isnan(t.ele_m[i])) idx.push_back(i);
   }
-  auto ele_at = [&](double d, size_t& cursor) {
-    // Linear interpolation of elevation at distance d; cursor moves forward only.
-    while (cursor + 1 < idx.size() && a.cum_m[idx[cursor + 1]] < d) ++cursor;
-    if (cursor + 1 >= idx.size()) return t.ele_m[idx.back()];
-    const size_t i0 = idx[cursor], i1 = idx[cursor + 1];
-    const double d0 = a.cum_m[i0], d1 = a.cum_m[i1];
-    if (d <= d0) return t.ele_m[i0];
-    const double f = d1 > d0 ? (d - d0) / (d1 - d0) : 1.0;
-    return t.ele_m[i0] + f * (t.ele_m[i1] - t.ele_m[i0]);
-  };
   const double cost0 = MinettiCost(0);
   if (idx.size() >= 2) {
-    const double total = a.cum_m.back();
-    size_t c_lo = 0, c_hi = 0;
+    // Grade of interval i: over the profile points that bracket its midpoint +- the half
+    // window (two forward pointers, one division).
+    size_t lo = 0, hi = 0;
     double abs_sum = 0, abs_w = 0;
     for (size_t i = 1; i < n; ++i) {
       const double mid = 0.5 * (a.cum_m[i - 1] + a.cum_m[i]);
-      const double lo = std::max(0.0, mid - half_window_m);
-      const double hi = std::min(total, mid + half_window_m);
-      if (hi - lo > 1.0) {
-        g.grade[i] = (ele_at(hi, c_hi) - ele_at(lo, c_lo)) / (hi - lo);
+      while (lo + 1 < idx.size() && a.cum_m[idx[lo + 1]] <= mid - half_window_m) ++lo;
+      if (hi < lo) hi = lo;
+      while (hi + 1 < idx.size() && a.cum_m[idx[hi]] < mid + half_window_m) ++hi;
+      const double dd = a.cum_m[idx[hi]] - a.cum_m[idx[lo]];
+      if (dd > 1.0) {
+        g.grade[i] = (t.ele_m[idx[hi]] - t.ele_m[idx[lo]]) / dd;
         const double step = a.cum_m[i] - a.cum_m[i - 1];
         abs_sum += std::fabs(g.grade[i]) * step;
         abs_w += step;
       }
     }
     if (abs_w > 0) g.avg_grade = abs_sum / abs_w;
-    // Steepest 100 m.
-    size_t c0 = 0, c1 = 0;
+    // Steepest 100 m uphill: from each profile point to the first at least 100 m further.
     double best = -1;
-    for (double d = 0; d + 100.0 <= total; d += 10.0) {
-      best = std::max(best, (ele_at(d + 100.0, c1) - ele_at(d, c0)) / 100.0);
+    for (size_t p = 0, q = 0; p < idx.size(); ++p) {
+      if (q < p) q = p;
+      while (q + 1 < idx.size() && a.cum_m[idx[q]] - a.cum_m[idx[p]] < 100.0) ++q;
+      const double dd = a.cum_m[idx[q]] - a.cum_m[idx[p]];
+      if (dd < 100.0) break;
+      best = std::max(best, (t.ele_m[idx[q]] - t.ele_m[idx[p]]) / dd);
     }
     if (best >= 0) g.max_grade = best;
   }
@@ -105,37 +103,45 @@ std::vector<BestEffort> ComputeBestEfforts(const TrackAxes& a) {
   static const std::pair<const char*, double> kDistances[] = {
       {"400m", 400.0},   {"1k", 1000.0},     {"1mile", 1609.344}, {"5k", 5000.0},
       {"10k", 10000.0},  {"half", 21097.5},  {"marathon", 42195.0}};
+  constexpr size_t kCount = sizeof(kDistances) / sizeof(kDistances[0]);
   std::vector<BestEffort> out;
   const size_t n = a.cum_m.size();
   if (n < 2) return out;
   const auto& D = a.cum_m;
   const auto& T = a.cum_timer_s;
-  for (const auto& [name, dist] : kDistances) {
-    if (D.back() < dist) break;
-    double best = -1, best_start = 0;
-    size_t j = 0;
-    for (size_t i = 0; i < n; ++i) {
-      // Starting later at the same distance is never slower: skip points that did not move.
-      if (i + 1 < n && D[i + 1] == D[i]) continue;
-      const double target = D[i] + dist;
-      if (target > D.back()) break;
-      if (j < i) j = i;
-      while (j < n && D[j] < target) ++j;
-      if (j >= n) break;
-      // The target lies past point j-1, so the effort takes at least T[j-1] - T[i]: most starts
-      // are rejected here, without the division below.
-      if (best > 0 && T[j - 1] - T[i] >= best) continue;
-      // Time at the exact target distance, inside interval j.
-      const double d0 = D[j - 1], d1 = D[j];
+  size_t m = 0;  // distances the track is long enough for
+  while (m < kCount && D.back() >= kDistances[m].second) ++m;
+  // One pass over the starts with a forward pointer per distance.
+  std::array<size_t, kCount> j{};
+  std::array<double, kCount> best, best_start{};
+  best.fill(-1);
+  for (size_t i = 0; i < n; ++i) {
+    // Starting later at the same distance is never slower: skip points that did not move.
+    if (i + 1 < n && D[i + 1] == D[i]) continue;
+    for (size_t k = 0; k < m; ++k) {
+      const double target = D[i] + kDistances[k].second;
+      if (target > D.back()) {
+        m = k;  // longer distances cannot fit either, now or later
+        break;
+      }
+      size_t& jk = j[k];
+      if (jk < i) jk = i;
+      while (D[jk] < target) ++jk;  // stops by D.back() >= target
+      // The target lies past point jk-1, so the effort takes at least T[jk-1] - T[i]: most
+      // starts are rejected here, without the division below.
+      if (best[k] > 0 && T[jk - 1] - T[i] >= best[k]) continue;
+      const double d0 = D[jk - 1], d1 = D[jk];
       const double f = d1 > d0 ? (target - d0) / (d1 - d0) : 1.0;
-      const double tt = T[j - 1] + f * (T[j] - T[j - 1]);
-      const double effort = tt - T[i];
-      if (effort > 0 && (best < 0 || effort < best)) {
-        best = effort;
-        best_start = D[i];
+      const double effort = T[jk - 1] + f * (T[jk] - T[jk - 1]) - T[i];
+      if (effort > 0 && (best[k] < 0 || effort < best[k])) {
+        best[k] = effort;
+        best_start[k] = D[i];
       }
     }
-    if (best > 0) out.push_back({name, dist, best, best_start});
+    if (m == 0) break;
+  }
+  for (size_t k = 0; k < kCount; ++k) {
+    if (best[k] > 0) out.push_back({kDistances[k].first, kDistances[k].second, best[k], best_start[k]});
   }
   return out;
 }

@@ -84,6 +84,19 @@ TEST(Smoother, MeasuresTheJitterOfTheTrack) {
   EXPECT_NEAR(Length(c), clean.length_m, 0.002 * clean.length_m);
 }
 
+TEST(Smoother, MeasuresJitterOnLongTracksToo) {
+  // Long tracks sample the jitter in blocks; every block size must still see triplets.
+  for (int laps : {3, 4, 12, 30}) {
+    datasets::SyntheticRunOptions o;
+    o.noise_m = 1.0;
+    o.laps = laps;
+    Track t = datasets::MakeSyntheticRun(o).recorded;
+    const SmoothReport rep = SmoothPositions(t, {});
+    EXPECT_TRUE(rep.sigma_from_data) << laps << " laps";
+    EXPECT_NEAR(rep.sigma_m, 1.0, 0.15) << laps << " laps";
+  }
+}
+
 TEST(Smoother, UsesDeviceAccuracyToWeighFixes) {
   datasets::SyntheticRunOptions o;
   o.noise_m = 1.0;
