@@ -187,7 +187,8 @@ Analysis Analyze(Track input, const AnalyzeOptions& options) {
       r.index = static_cast<int>(an.laps.size()) + 1;
       an.laps.push_back(std::move(r));
     }
-    an.best_efforts = ComputeBestEfforts(axes);
+    // Running distances (400 m ... marathon) mean nothing for a ride.
+    if (t.sport != Sport::kRide && t.sport != Sport::kSwim) an.best_efforts = ComputeBestEfforts(axes);
     an.stops = FindStops(t, axes, options.min_stop_s);
   }
   return an;

@@ -89,7 +89,7 @@ struct Analysis {
   std::vector<Split> splits_mile;
   std::vector<LapResult> laps;
   std::vector<Climb> climbs;
-  std::vector<BestEffort> best_efforts;
+  std::vector<BestEffort> best_efforts;  // foot sports only: running distances
   std::vector<Stop> stops;
   DeviceTotals device_totals;
 

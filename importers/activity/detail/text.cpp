@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "importers/activity/detail/text.hpp"
 
+#include <bit>
 #include <charconv>
 #include <cstdlib>
 #include <string>
@@ -8,6 +9,28 @@
 #include <cstring>
 
 namespace stride::importers::detail {
+
+namespace {
+
+// Consumes runs of four decimal digits at p (while at least four remain), appending them to
+// *mant. Four bytes are checked and converted at once: pairs first (d0 * 10 + d1 fits a byte,
+// so no carries cross), then the two pairs.
+inline void Digits4(const char*& p, const char* e, uint64_t* mant) {
+  while (e - p >= 4) {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    if ((v & 0xF0F0F0F0u) != 0x30303030u || ((v + 0x06060606u) & 0xF0F0F0F0u) != 0x30303030u) return;
+    v -= 0x30303030u;
+    // Little-endian: byte 0 is the first digit.
+    if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap32(v);
+    v = v * 10 + (v >> 8);                         // bytes 0 and 2: d0d1 and d2d3
+    const uint32_t four = (v & 0xFF) * 100 + ((v >> 16) & 0xFF);
+    *mant = *mant * 10000 + four;
+    p += 4;
+  }
+}
+
+}  // namespace
 
 bool ParseDouble(std::string_view s, double* out) {
   if (!s.empty() && s.front() == '+') s.remove_prefix(1);
@@ -23,12 +46,14 @@ bool ParseDouble(std::string_view s, double* out) {
     if (neg) ++p;
     uint64_t mant = 0;
     const char* const int_start = p;
+    Digits4(p, e, &mant);
     while (p < e && static_cast<unsigned>(*p - '0') < 10) mant = mant * 10 + static_cast<uint64_t>(*p++ - '0');
     const long int_digits = p - int_start;
     long frac = 0;
     bool ok = int_digits > 0;
     if (p < e && *p == '.') {
       const char* const frac_start = ++p;
+      Digits4(p, e, &mant);
       while (p < e && static_cast<unsigned>(*p - '0') < 10) mant = mant * 10 + static_cast<uint64_t>(*p++ - '0');
       frac = p - frac_start;
       ok = frac > 0;

@@ -67,6 +67,15 @@ TEST(Analyze, CommandLineSportAndZonesWin) {
   EXPECT_NEAR(a.heart_rate.zones_s[3], a.timer_time_s, 1e-6);  // 150 bpm is in zone 4
 }
 
+TEST(Analyze, RunningBestEffortsAreForFootSportsOnly) {
+  datasets::SyntheticRunOptions o;
+  o.speed_mps = 8.0;  // a ride
+  o.sport = Sport::kRide;
+  const Analysis ride = Analyze(datasets::MakeSyntheticRun(o).recorded);
+  EXPECT_TRUE(ride.best_efforts.empty());
+  EXPECT_FALSE(ride.splits_km.empty());
+}
+
 TEST(AnalysisJson, HasTheDocumentedFields) {
   datasets::SyntheticRunOptions o;
   const datasets::SyntheticRun run = datasets::MakeSyntheticRun(o);
