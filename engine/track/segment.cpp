@@ -290,9 +290,7 @@ std::vector<Split> ComputeSplits(const Track& t, const TrackAxes& a, double unit
     s.distance_m = s1.d - s0.d;
     s.elapsed_time_s = s1.timer - s0.timer;
     s.moving_time_s = s1.moving - s0.moving;
-    const std::vector<double> ele(t.ele_m.begin() + static_cast<long>(s0.i),
-                                  t.ele_m.begin() + static_cast<long>(s1.i) + 1);
-    const AscentDescent ad = HysteresisAscent(ele, 1.0);
+    const AscentDescent ad = HysteresisAscent(t.ele_m, 1.0, s0.i, s1.i + 1);
     s.ascent_m = ad.ascent_m;
     s.descent_m = ad.descent_m;
     s.avg_hr_bpm = s1.hr_s > s0.hr_s ? (s1.beats - s0.beats) / (s1.hr_s - s0.hr_s) : kNaN;

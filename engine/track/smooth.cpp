@@ -15,14 +15,21 @@ struct Cov {
   double a, b, d;  // symmetric 2x2 [[a, b], [b, d]]
 };
 
-// One fix's worth of filter state: measurement, predicted and filtered (later smoothed) state
-// per axis, and the shared covariances.
+// One fix's worth of filter state: the step from the previous fix, the filtered state (later
+// smoothed in place) and its covariance. Predictions are recomputed from the previous step
+// when the backward pass needs them, so a step is 64 bytes, not 160: the pass is bound by
+// memory traffic, not arithmetic.
 struct Step {
-  double zx, zy, r, dt;
-  double px, pvx, py, pvy;  // predicted
-  double x, vx, y, vy;      // filtered, then smoothed in place
-  Cov pf, pp;
+  double dt;
+  double x, vx, y, vy;
+  Cov pf;
 };
+
+// P' = F P F' + Q for F = [[1, h], [0, 1]], Q = q [[h^3/3, h^2/2], [h^2/2, h]].
+inline Cov Predict(const Cov& P, double h, double q) {
+  return {P.a + 2 * h * P.b + h * h * P.d + q * h * h * h / 3.0, P.b + h * P.d + q * h * h / 2.0,
+          P.d + q * h};
+}
 
 // Runs the filter and the RTS pass over fixes idx[lo..hi) of the track.
 void SmoothRun(Track& t, const std::vector<size_t>& idx, size_t lo, size_t hi, double sigma_m,
@@ -30,53 +37,50 @@ void SmoothRun(Track& t, const std::vector<size_t>& idx, size_t lo, size_t hi, d
   const size_t n = hi - lo;
   if (n < 3) return;
   const LocalPlane plane(t.lat_deg[idx[lo]], t.lon_deg[idx[lo]]);
-  std::vector<Step> st(n);
-  for (size_t k = 0; k < n; ++k) {
-    const size_t i = idx[lo + k];
-    plane.ToMetres(t.lat_deg[i], t.lon_deg[i], &st[k].zx, &st[k].zy);
+  auto noise = [&](size_t i) {
     const double acc = t.gps_accuracy_m[i];
     double s = sigma_m;
     if (accuracy_scale > 0 && !std::isnan(acc) && acc > 0) {
       s = std::clamp(acc * accuracy_scale, 0.3, 50.0);
       *used_accuracy = true;
     }
-    st[k].r = s * s;
-    st[k].dt = k > 0 ? t.time_s[i] - t.time_s[idx[lo + k - 1]] : 0.0;
-  }
+    return s * s;
+  };
+  std::vector<Step> st(n);
   // Forward pass.
-  const double v0 = 25.0;  // initial velocity variance, (5 m/s)^2
-  Step& s0 = st[0];
-  s0.x = s0.px = s0.zx;
-  s0.y = s0.py = s0.zy;
-  s0.vx = s0.vy = s0.pvx = s0.pvy = 0;
-  s0.pf = s0.pp = {s0.r, 0, v0};
+  {
+    Step& s0 = st[0];
+    const size_t i0 = idx[lo];
+    plane.ToMetres(t.lat_deg[i0], t.lon_deg[i0], &s0.x, &s0.y);
+    s0.dt = 0;
+    s0.vx = s0.vy = 0;
+    s0.pf = {noise(i0), 0, 25.0};  // initial velocity variance (5 m/s)^2
+  }
   for (size_t k = 1; k < n; ++k) {
     const Step& a = st[k - 1];
     Step& b = st[k];
-    const double h = b.dt;
-    const Cov& P = a.pf;
-    // F P F' + Q with F = [[1, h], [0, 1]], Q = q [[h^3/3, h^2/2], [h^2/2, h]].
-    Cov Pp;
-    Pp.a = P.a + 2 * h * P.b + h * h * P.d + q * h * h * h / 3.0;
-    Pp.b = P.b + h * P.d + q * h * h / 2.0;
-    Pp.d = P.d + q * h;
-    b.pp = Pp;
-    b.px = a.x + h * a.vx, b.pvx = a.vx;
-    b.py = a.y + h * a.vy, b.pvy = a.vy;
-    const double inv_s = 1.0 / (Pp.a + b.r);
+    const size_t i = idx[lo + k];
+    double zx, zy;
+    plane.ToMetres(t.lat_deg[i], t.lon_deg[i], &zx, &zy);
+    const double h = t.time_s[i] - t.time_s[idx[lo + k - 1]];
+    b.dt = h;
+    const Cov Pp = Predict(a.pf, h, q);
+    const double px = a.x + h * a.vx, py = a.y + h * a.vy;
+    const double inv_s = 1.0 / (Pp.a + noise(i));
     const double k0 = Pp.a * inv_s, k1 = Pp.b * inv_s;
-    const double ex = b.zx - b.px, ey = b.zy - b.py;
-    b.x = b.px + k0 * ex, b.vx = b.pvx + k1 * ex;
-    b.y = b.py + k0 * ey, b.vy = b.pvy + k1 * ey;
+    const double ex = zx - px, ey = zy - py;
+    b.x = px + k0 * ex, b.vx = a.vx + k1 * ex;
+    b.y = py + k0 * ey, b.vy = a.vy + k1 * ey;
     b.pf = {(1 - k0) * Pp.a, (1 - k0) * Pp.b, Pp.d - k1 * Pp.b};
   }
-  // Backward (RTS) pass, in place: xs[k] = xf[k] + C (xs[k+1] - xp[k+1]), C = Pf F' Pp^-1.
+  // Backward (RTS) pass, in place: xs[k] = xf[k] + C (xs[k+1] - xp[k+1]), C = Pf F' Pp^-1,
+  // with xp[k+1] and Pp[k+1] recomputed from the filtered step k (not yet overwritten).
   for (size_t kk = n - 1; kk-- > 0;) {
     Step& a = st[kk];
     const Step& b = st[kk + 1];
     const double h = b.dt;
     const Cov& P = a.pf;
-    const Cov& Q = b.pp;
+    const Cov Q = Predict(P, h, q);
     const double m00 = P.a + h * P.b, m01 = P.b, m10 = P.b + h * P.d, m11 = P.d;  // Pf F'
     const double det = Q.a * Q.d - Q.b * Q.b;
     if (!(det > 1e-18)) continue;
@@ -84,8 +88,8 @@ void SmoothRun(Track& t, const std::vector<size_t>& idx, size_t lo, size_t hi, d
     const double i00 = Q.d * inv_det, i01 = -Q.b * inv_det, i11 = Q.a * inv_det;
     const double c00 = m00 * i00 + m01 * i01, c01 = m00 * i01 + m01 * i11;
     const double c10 = m10 * i00 + m11 * i01, c11 = m10 * i01 + m11 * i11;
-    const double dxp = b.x - b.px, dxv = b.vx - b.pvx;
-    const double dyp = b.y - b.py, dyv = b.vy - b.pvy;
+    const double dxp = b.x - (a.x + h * a.vx), dxv = b.vx - a.vx;
+    const double dyp = b.y - (a.y + h * a.vy), dyv = b.vy - a.vy;
     a.x += c00 * dxp + c01 * dxv;
     a.vx += c10 * dxp + c11 * dxv;
     a.y += c00 * dyp + c01 * dyv;
