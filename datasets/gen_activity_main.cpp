@@ -32,18 +32,26 @@ int main(int argc, char** argv) {
     const std::string a = argv[i];
     auto next = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
     const char* v = nullptr;
-    if (a == "--out" && (v = next())) out = v;
-    else if (a == "--laps" && (v = next())) o.laps = std::atoi(v);
-    else if (a == "--noise" && (v = next())) o.noise_m = std::atof(v);
-    else if (a == "--interval" && (v = next())) o.interval_s = std::atof(v);
-    else if (a == "--seed" && (v = next())) o.seed = static_cast<uint32_t>(std::atoi(v));
+    if (a == "--out" && (v = next()))
+      out = v;
+    else if (a == "--laps" && (v = next()))
+      o.laps = std::atoi(v);
+    else if (a == "--noise" && (v = next()))
+      o.noise_m = std::atof(v);
+    else if (a == "--interval" && (v = next()))
+      o.interval_s = std::atof(v);
+    else if (a == "--seed" && (v = next()))
+      o.seed = static_cast<uint32_t>(std::atoi(v));
     else {
-      std::fprintf(stderr, "usage: gen_activity --out DIR [--laps N] [--noise M] [--interval S] [--seed N]\n");
+      std::fprintf(
+          stderr,
+          "usage: gen_activity --out DIR [--laps N] [--noise M] [--interval S] [--seed N]\n");
       return 2;
     }
   }
   if (out.empty() || o.laps < 1 || o.laps > 1000 || !(o.interval_s > 0) || o.noise_m < 0) {
-    std::fprintf(stderr, "gen_activity: --out DIR is required; laps 1-1000, interval > 0, noise >= 0\n");
+    std::fprintf(stderr,
+                 "gen_activity: --out DIR is required; laps 1-1000, interval > 0, noise >= 0\n");
     return 2;
   }
   const stride::datasets::SyntheticRun run = stride::datasets::MakeSyntheticRun(o);
@@ -54,7 +62,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "gen_activity: cannot write into %s\n", out.c_str());
     return 1;
   }
-  std::printf("wrote %s/synthetic_run.{gpx,tcx,fit}: %zu points; truth: %.1f m, ascent %.1f m, moving %.0f s\n",
-              out.c_str(), run.recorded.size(), run.length_m, run.ascent_m, run.moving_time_s);
+  std::printf(
+      "wrote %s/synthetic_run.{gpx,tcx,fit}: %zu points; truth: %.1f m, ascent %.1f m, moving %.0f "
+      "s\n",
+      out.c_str(), run.recorded.size(), run.length_m, run.ascent_m, run.moving_time_s);
   return 0;
 }

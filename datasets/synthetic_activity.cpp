@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "datasets/synthetic_activity.hpp"
 
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
-#include <array>
 #include <random>
 #include <vector>
 
@@ -118,15 +118,18 @@ std::string WriteGpx(const engine::Track& t, const std::string& creator) {
   out.reserve(t.size() * 220 + 1024);
   out +=
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-      "<gpx version=\"1.1\" creator=\"" + creator +
+      "<gpx version=\"1.1\" creator=\"" +
+      creator +
       "\" xmlns=\"http://www.topografix.com/GPX/1/1\" "
       "xmlns:gpxtpx=\"http://www.garmin.com/xmlschemas/TrackPointExtension/v1\">\n"
       " <trk>\n  <name>Synthetic run</name>\n  <type>" +
-      std::string(engine::SportName(t.sport == engine::Sport::kUnknown ? engine::Sport::kRun : t.sport)) +
+      std::string(
+          engine::SportName(t.sport == engine::Sport::kUnknown ? engine::Sport::kRun : t.sport)) +
       "</type>\n  <trkseg>\n";
   char buf[256];
   for (size_t i = 0; i < t.size(); ++i) {
-    std::snprintf(buf, sizeof buf, "   <trkpt lat=\"%.7f\" lon=\"%.7f\">", t.lat_deg[i], t.lon_deg[i]);
+    std::snprintf(buf, sizeof buf, "   <trkpt lat=\"%.7f\" lon=\"%.7f\">", t.lat_deg[i],
+                  t.lon_deg[i]);
     out += buf;
     if (!std::isnan(t.ele_m[i])) {
       std::snprintf(buf, sizeof buf, "<ele>%.2f</ele>", t.ele_m[i]);
@@ -154,19 +157,23 @@ std::string WriteTcx(const engine::Track& t) {
   double dist = 0;
   std::vector<double> cum(t.size(), 0.0);
   for (size_t i = 1; i < t.size(); ++i) {
-    dist += engine::SegmentDistanceM(t.lat_deg[i - 1], t.lon_deg[i - 1], t.lat_deg[i], t.lon_deg[i]);
+    dist +=
+        engine::SegmentDistanceM(t.lat_deg[i - 1], t.lon_deg[i - 1], t.lat_deg[i], t.lon_deg[i]);
     cum[i] = dist;
   }
   out +=
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-      "<TrainingCenterDatabase xmlns=\"http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2\" "
+      "<TrainingCenterDatabase "
+      "xmlns=\"http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2\" "
       "xmlns:ns3=\"http://www.garmin.com/xmlschemas/ActivityExtension/v2\">\n"
-      " <Activities>\n  <Activity Sport=\"Running\">\n   <Id>" + Iso(t0) + "</Id>\n";
-  std::snprintf(buf, sizeof buf,
-                "   <Lap StartTime=\"%s\">\n    <TotalTimeSeconds>%.1f</TotalTimeSeconds>\n"
-                "    <DistanceMeters>%.2f</DistanceMeters>\n    <TriggerMethod>Manual</TriggerMethod>\n"
-                "    <Track>\n",
-                Iso(t0).c_str(), t1 - t0, dist);
+      " <Activities>\n  <Activity Sport=\"Running\">\n   <Id>" +
+      Iso(t0) + "</Id>\n";
+  std::snprintf(
+      buf, sizeof buf,
+      "   <Lap StartTime=\"%s\">\n    <TotalTimeSeconds>%.1f</TotalTimeSeconds>\n"
+      "    <DistanceMeters>%.2f</DistanceMeters>\n    <TriggerMethod>Manual</TriggerMethod>\n"
+      "    <Track>\n",
+      Iso(t0).c_str(), t1 - t0, dist);
   out += buf;
   for (size_t i = 0; i < t.size(); ++i) {
     out += "     <Trackpoint><Time>" + Iso(t.time_s[i]) + "</Time>";
@@ -177,13 +184,15 @@ std::string WriteTcx(const engine::Track& t) {
                   t.lat_deg[i], t.lon_deg[i], t.ele_m[i], cum[i]);
     out += buf;
     if (!std::isnan(t.hr_bpm[i])) {
-      std::snprintf(buf, sizeof buf, "<HeartRateBpm><Value>%.0f</Value></HeartRateBpm>", t.hr_bpm[i]);
+      std::snprintf(buf, sizeof buf, "<HeartRateBpm><Value>%.0f</Value></HeartRateBpm>",
+                    t.hr_bpm[i]);
       out += buf;
     }
     out += "</Trackpoint>\n";
   }
-  out += "    </Track>\n   </Lap>\n   <Creator><Name>stride synthetic</Name></Creator>\n"
-         "  </Activity>\n </Activities>\n</TrainingCenterDatabase>\n";
+  out +=
+      "    </Track>\n   </Lap>\n   <Creator><Name>stride synthetic</Name></Creator>\n"
+      "  </Activity>\n </Activities>\n</TrainingCenterDatabase>\n";
   return out;
 }
 
@@ -235,7 +244,9 @@ constexpr double kFitEpoch = 631065600.0;
 std::string WriteFit(const engine::Track& t, const FitWriteOptions& o) {
   FitOut m(o.big_endian);
   const bool be = o.big_endian;
-  auto fit_time = [](double unix_s) { return static_cast<uint32_t>(std::llround(unix_s - kFitEpoch)); };
+  auto fit_time = [](double unix_s) {
+    return static_cast<uint32_t>(std::llround(unix_s - kFitEpoch));
+  };
   const double t0 = t.empty() ? 1e9 : t.time_s.front();
   const double t1 = t.empty() ? 1e9 : t.time_s.back();
 
@@ -291,7 +302,9 @@ std::string WriteFit(const engine::Track& t, const FitWriteOptions& o) {
   double dist = 0;
   uint32_t last_ts = 0;
   for (size_t i = 0; i < t.size(); ++i) {
-    if (i > 0) dist += engine::SegmentDistanceM(t.lat_deg[i - 1], t.lon_deg[i - 1], t.lat_deg[i], t.lon_deg[i]);
+    if (i > 0)
+      dist +=
+          engine::SegmentDistanceM(t.lat_deg[i - 1], t.lon_deg[i - 1], t.lat_deg[i], t.lon_deg[i]);
     const uint32_t ts = fit_time(t.time_s[i]);
     const bool compress = o.compressed_timestamps && i > 0 && ts - last_ts < 32 && ts >= last_ts;
     if (compress) {
@@ -303,14 +316,19 @@ std::string WriteFit(const engine::Track& t, const FitWriteOptions& o) {
     last_ts = ts;
     auto semis = [](double deg) {
       return std::isnan(deg) ? uint32_t{0x7FFFFFFF}
-                             : static_cast<uint32_t>(static_cast<int32_t>(std::llround(deg / 180.0 * 2147483648.0)));
+                             : static_cast<uint32_t>(
+                                   static_cast<int32_t>(std::llround(deg / 180.0 * 2147483648.0)));
     };
     m.Uint(semis(t.lat_deg[i]), 4, be);
     m.Uint(semis(t.lon_deg[i]), 4, be);
     if (o.enhanced_altitude) {
-      m.Uint(std::isnan(t.ele_m[i]) ? 0xFFFFFFFFu : static_cast<uint32_t>(std::llround((t.ele_m[i] + 500) * 5)), 4, be);
+      m.Uint(std::isnan(t.ele_m[i]) ? 0xFFFFFFFFu
+                                    : static_cast<uint32_t>(std::llround((t.ele_m[i] + 500) * 5)),
+             4, be);
     } else {
-      m.Uint(std::isnan(t.ele_m[i]) ? 0xFFFFu : static_cast<uint32_t>(std::llround((t.ele_m[i] + 500) * 5)), 2, be);
+      m.Uint(std::isnan(t.ele_m[i]) ? 0xFFFFu
+                                    : static_cast<uint32_t>(std::llround((t.ele_m[i] + 500) * 5)),
+             2, be);
     }
     m.Byte(std::isnan(t.hr_bpm[i]) ? 0xFF : static_cast<uint8_t>(std::lround(t.hr_bpm[i])));
     m.Uint(static_cast<uint32_t>(std::llround(dist * 100)), 4, be);
@@ -321,7 +339,8 @@ std::string WriteFit(const engine::Track& t, const FitWriteOptions& o) {
     event(t1, 4);
     const auto ms = static_cast<uint32_t>(std::llround((t1 - t0) * 1000));
     const auto cm = static_cast<uint32_t>(std::llround(dist * 100));
-    m.Define(6, 19, {{253, 4, 0x86}, {2, 4, 0x86}, {7, 4, 0x86}, {8, 4, 0x86}, {9, 4, 0x86}}, false);
+    m.Define(6, 19, {{253, 4, 0x86}, {2, 4, 0x86}, {7, 4, 0x86}, {8, 4, 0x86}, {9, 4, 0x86}},
+             false);
     m.Byte(6);
     m.Uint(fit_time(t1), 4, false);
     m.Uint(fit_time(t0), 4, false);
@@ -329,7 +348,12 @@ std::string WriteFit(const engine::Track& t, const FitWriteOptions& o) {
     m.Uint(ms, 4, false);
     m.Uint(cm, 4, false);
     m.Define(7, 18,
-             {{253, 4, 0x86}, {2, 4, 0x86}, {7, 4, 0x86}, {8, 4, 0x86}, {9, 4, 0x86}, {5, 1, 0x00},
+             {{253, 4, 0x86},
+              {2, 4, 0x86},
+              {7, 4, 0x86},
+              {8, 4, 0x86},
+              {9, 4, 0x86},
+              {5, 1, 0x00},
               {6, 1, 0x00}},
              false);
     m.Byte(7);

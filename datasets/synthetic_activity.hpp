@@ -31,16 +31,16 @@ struct SyntheticRunOptions {
   // Length of the legs (metres) of the loop; corners are 90 degrees. Default: 600 x 300.
   double leg_a_m = 600.0;
   double leg_b_m = 300.0;
-  int laps = 3;                   // times round the loop. Default: 3 (5.4 km)
-  double speed_mps = 3.0;         // Default: 3 m/s (5:33 /km)
-  double interval_s = 1.0;        // sampling. Default: 1 s
-  double noise_m = 0.0;           // position noise, 1 sigma per axis. Default: 0
-  double ele_noise_m = 0.0;       // altitude noise. Default: 0
-  double hill_m = 30.0;           // hill height: elevation = base + hill * sin^2 over a lap
+  int laps = 3;              // times round the loop. Default: 3 (5.4 km)
+  double speed_mps = 3.0;    // Default: 3 m/s (5:33 /km)
+  double interval_s = 1.0;   // sampling. Default: 1 s
+  double noise_m = 0.0;      // position noise, 1 sigma per axis. Default: 0
+  double ele_noise_m = 0.0;  // altitude noise. Default: 0
+  double hill_m = 30.0;      // hill height: elevation = base + hill * sin^2 over a lap
   double base_ele_m = 1000.0;
-  double stop_at_m = -1;          // stand still here for stop_s. Default: no stop
+  double stop_at_m = -1;  // stand still here for stop_s. Default: no stop
   double stop_s = 0;
-  double hr_bpm = 150;            // constant heart rate; NaN for none
+  double hr_bpm = 150;  // constant heart rate; NaN for none
   uint32_t seed = 1;
   double start_time_s = 1700000000;  // 2023-11-14T22:13:20Z
   engine::Sport sport = engine::Sport::kRun;

@@ -139,7 +139,8 @@ int RunAnalyze(const std::vector<std::string>& args, std::ostream& out, std::ost
       options.sport = engine::ParseSport(*v);
       if (options.sport != engine::Sport::kRun && options.sport != engine::Sport::kWalk &&
           options.sport != engine::Sport::kHike && options.sport != engine::Sport::kRide) {
-        err << "stride analyze: --sport: unknown sport '" << *v << "', expected run, walk, hike or ride\n";
+        err << "stride analyze: --sport: unknown sport '" << *v
+            << "', expected run, walk, hike or ride\n";
         return 2;
       }
     } else if (a == "--max-hr") {
@@ -160,7 +161,8 @@ int RunAnalyze(const std::vector<std::string>& args, std::ostream& out, std::ost
       }
       if (!ok || bounds.size() != 4) {
         err << "stride analyze: --hr-zones: expected four increasing bpm values (lower bounds of "
-               "zones 2-5), e.g. 120,140,155,170, got '" << *v << "'\n";
+               "zones 2-5), e.g. 120,140,155,170, got '"
+            << *v << "'\n";
         return 2;
       }
       options.hr_zone_bounds_bpm = bounds;
@@ -192,12 +194,14 @@ int RunAnalyze(const std::vector<std::string>& args, std::ostream& out, std::ost
       continue;
     }
     std::vector<engine::Analysis> results;
-    for (engine::Track& session : act->sessions) results.push_back(engine::Analyze(std::move(session), options));
+    for (engine::Track& session : act->sessions)
+      results.push_back(engine::Analyze(std::move(session), options));
     if (json) {
       out << engine::AnalysisJson(file, results) << "\n";
       continue;
     }
-    out << file << " (" << act->format << (results.size() > 1 ? ", " + std::to_string(results.size()) + " sessions" : "") << ")\n";
+    out << file << " (" << act->format
+        << (results.size() > 1 ? ", " + std::to_string(results.size()) + " sessions" : "") << ")\n";
     for (size_t k = 0; k < results.size(); ++k) {
       if (results.size() > 1) out << " session " << k + 1 << "\n";
       PrintSession(results[k], out);

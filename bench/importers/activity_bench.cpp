@@ -57,8 +57,11 @@ void BM_FitDecode(benchmark::State& state, const std::string& name) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes->size()));
   state.counters["records"] = static_cast<double>(points);
 }
-BENCHMARK_CAPTURE(BM_FitDecode, roznet_large, std::string("bench__roznet_large.fit"))->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_FitDecode, multisport_fenix5x, std::string("bench__gc_MultiSport-2019-11-24_fenix5x.fit"))->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_FitDecode, roznet_large, std::string("bench__roznet_large.fit"))
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_FitDecode, multisport_fenix5x,
+                  std::string("bench__gc_MultiSport-2019-11-24_fenix5x.fit"))
+    ->Unit(benchmark::kMillisecond);
 
 void GpxAll(benchmark::State& state, bool analyze) {
   const std::vector<std::string> files = LoadAll(kDatasets + "/gpx", ".gpx");
@@ -87,8 +90,12 @@ void GpxAll(benchmark::State& state, bool analyze) {
   state.counters["files"] = static_cast<double>(files.size());
   state.counters["points"] = static_cast<double>(points);
 }
-void BM_GpxParseAll(benchmark::State& state) { GpxAll(state, false); }
-void BM_GpxPipelineAll(benchmark::State& state) { GpxAll(state, true); }
+void BM_GpxParseAll(benchmark::State& state) {
+  GpxAll(state, false);
+}
+void BM_GpxPipelineAll(benchmark::State& state) {
+  GpxAll(state, true);
+}
 BENCHMARK(BM_GpxParseAll)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_GpxPipelineAll)->Unit(benchmark::kMillisecond);
 
@@ -106,7 +113,8 @@ void BM_AnalyzeFit(benchmark::State& state, const std::string& name) {
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * t.size()));
 }
-BENCHMARK_CAPTURE(BM_AnalyzeFit, roznet_large, std::string("bench__roznet_large.fit"))->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_AnalyzeFit, roznet_large, std::string("bench__roznet_large.fit"))
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

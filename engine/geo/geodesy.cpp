@@ -60,8 +60,9 @@ double VincentyDistanceM(double lat1_deg, double lon1_deg, double lat2_deg, doub
     const double c = f / 16 * cos2_alpha * (4 + f * (4 - 3 * cos2_alpha));
     lambda_prev = lambda;
     lambda = L + (1 - c) * f * sin_alpha *
-                     (sigma + c * sin_sigma *
-                                  (cos_2sigma_m + c * cos_sigma * (-1 + 2 * cos_2sigma_m * cos_2sigma_m)));
+                     (sigma +
+                      c * sin_sigma *
+                          (cos_2sigma_m + c * cos_sigma * (-1 + 2 * cos_2sigma_m * cos_2sigma_m)));
     if (std::fabs(lambda - lambda_prev) < 1e-12) {
       const double u_sq = cos2_alpha * (a * a - b * b) / (b * b);
       const double A = 1 + u_sq / 16384 * (4096 + u_sq * (-768 + u_sq * (320 - 175 * u_sq)));
@@ -79,9 +80,7 @@ double VincentyDistanceM(double lat1_deg, double lon1_deg, double lat2_deg, doub
 }
 
 TrackGeodesy::TrackGeodesy(double reference_lat_deg)
-    : phi0_(reference_lat_deg * kDegToRad),
-      sin0_(std::sin(phi0_)),
-      cos0_(std::cos(phi0_)) {}
+    : phi0_(reference_lat_deg * kDegToRad), sin0_(std::sin(phi0_)), cos0_(std::cos(phi0_)) {}
 
 double TrackGeodesy::DistanceM(double lat1_deg, double lon1_deg, double lat2_deg,
                                double lon2_deg) const {

@@ -120,8 +120,8 @@ Analysis Analyze(Track input, const AnalyzeOptions& options) {
   const bool times = t.HasTimes();
   an.distance_from_device = axes.distance_from_device;
   an.used_timer_events = axes.has_timer_events;
-  an.stop_speed_mps =
-      options.segment.stop_speed_mps > 0 ? options.segment.stop_speed_mps : StopSpeedForSport(t.sport);
+  an.stop_speed_mps = options.segment.stop_speed_mps > 0 ? options.segment.stop_speed_mps
+                                                         : StopSpeedForSport(t.sport);
   an.moving_window_s = options.segment.window_s;
   an.distance_m = axes.cum_m.back();
   if (times) {
@@ -163,18 +163,22 @@ Analysis Analyze(Track input, const AnalyzeOptions& options) {
   // Heart rate.
   double recorded_max = kNaN;
   for (double hr : t.hr_bpm) {
-    if (!std::isnan(hr) && hr > 0) recorded_max = std::isnan(recorded_max) ? hr : std::max(recorded_max, hr);
+    if (!std::isnan(hr) && hr > 0)
+      recorded_max = std::isnan(recorded_max) ? hr : std::max(recorded_max, hr);
   }
   if (options.hr_zone_bounds_bpm.size() == 4) {
     an.hr_zones.method = "zone table from the command line";
     for (size_t k = 0; k < 4; ++k) an.hr_zones.lower_bounds_bpm[k] = options.hr_zone_bounds_bpm[k];
-    an.hr_zones.max_hr_bpm = !std::isnan(options.max_hr_bpm) ? options.max_hr_bpm
-                                                              : std::max(190.0, std::isnan(recorded_max) ? 0.0 : recorded_max);
+    an.hr_zones.max_hr_bpm = !std::isnan(options.max_hr_bpm)
+                                 ? options.max_hr_bpm
+                                 : std::max(190.0, std::isnan(recorded_max) ? 0.0 : recorded_max);
   } else if (!std::isnan(options.max_hr_bpm)) {
-    an.hr_zones = ZonesFromMaxHr(options.max_hr_bpm, "60/70/80/90 % of max HR from the command line");
+    an.hr_zones =
+        ZonesFromMaxHr(options.max_hr_bpm, "60/70/80/90 % of max HR from the command line");
   } else {
     const double est = std::max(190.0, std::isnan(recorded_max) ? 0.0 : recorded_max);
-    an.hr_zones = ZonesFromMaxHr(est, "60/70/80/90 % of an estimated max HR (max of recorded and 190)");
+    an.hr_zones =
+        ZonesFromMaxHr(est, "60/70/80/90 % of an estimated max HR (max of recorded and 190)");
   }
   if (times) an.heart_rate = ComputeHeartRate(t, axes, an.hr_zones, options.rest_hr_bpm);
 
@@ -188,7 +192,8 @@ Analysis Analyze(Track input, const AnalyzeOptions& options) {
       an.laps.push_back(std::move(r));
     }
     // Running distances (400 m ... marathon) mean nothing for a ride.
-    if (t.sport != Sport::kRide && t.sport != Sport::kSwim) an.best_efforts = ComputeBestEfforts(axes);
+    if (t.sport != Sport::kRide && t.sport != Sport::kSwim)
+      an.best_efforts = ComputeBestEfforts(axes);
     an.stops = FindStops(t, axes, options.min_stop_s);
   }
   return an;

@@ -43,9 +43,9 @@ struct AnalyzeOptions {
 };
 
 struct LapResult {
-  int index = 0;  // 1-based
-  Lap device;     // as recorded
-  double distance_m = 0;      // measured over the lap's time span
+  int index = 0;          // 1-based
+  Lap device;             // as recorded
+  double distance_m = 0;  // measured over the lap's time span
   double moving_time_s = 0;
   double avg_hr_bpm = kNaN;
 };
@@ -72,7 +72,7 @@ struct Analysis {
   double start_time_s = kNaN;
   double distance_m = 0;
   double elapsed_time_s = kNaN;
-  double timer_time_s = kNaN;   // active time (timer running, inside segments)
+  double timer_time_s = kNaN;  // active time (timer running, inside segments)
   double moving_time_s = kNaN;
   double avg_pace_s_per_km = kNaN;     // elapsed / distance
   double moving_pace_s_per_km = kNaN;  // moving / distance

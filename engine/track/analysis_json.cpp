@@ -35,15 +35,16 @@ std::string IsoTime(double t) {
 Json SplitsJson(const std::vector<Split>& splits) {
   Json out = Json::array();
   for (const Split& s : splits) {
-    out.push_back({{"index", s.index},
-                   {"distance_m", Num(s.distance_m)},
-                   {"elapsed_time_s", Num(s.elapsed_time_s)},
-                   {"moving_time_s", Num(s.moving_time_s)},
-                   {"pace_s_per_km", Num(s.distance_m > 0 ? s.elapsed_time_s / (s.distance_m / 1000) : NAN)},
-                   {"gap_s_per_km", Num(s.gap_s_per_km)},
-                   {"ascent_m", Num(s.ascent_m)},
-                   {"descent_m", Num(s.descent_m)},
-                   {"avg_hr_bpm", Num(s.avg_hr_bpm)}});
+    out.push_back(
+        {{"index", s.index},
+         {"distance_m", Num(s.distance_m)},
+         {"elapsed_time_s", Num(s.elapsed_time_s)},
+         {"moving_time_s", Num(s.moving_time_s)},
+         {"pace_s_per_km", Num(s.distance_m > 0 ? s.elapsed_time_s / (s.distance_m / 1000) : NAN)},
+         {"gap_s_per_km", Num(s.gap_s_per_km)},
+         {"ascent_m", Num(s.ascent_m)},
+         {"descent_m", Num(s.descent_m)},
+         {"avg_hr_bpm", Num(s.avg_hr_bpm)}});
   }
   return out;
 }
@@ -100,15 +101,16 @@ Json SessionJson(const Analysis& a) {
   j["splits_mile"] = SplitsJson(a.splits_mile);
   Json laps = Json::array();
   for (const LapResult& l : a.laps) {
-    laps.push_back({{"index", l.index},
-                    {"start_time", IsoTime(l.device.start_time_s)},
-                    {"distance_m", Num(l.distance_m)},
-                    {"moving_time_s", Num(l.moving_time_s)},
-                    {"avg_hr_bpm", Num(l.avg_hr_bpm)},
-                    {"device_elapsed_time_s", Num(l.device.elapsed_time_s, 0.001)},
-                    {"device_timer_time_s", Num(l.device.timer_time_s, 0.001)},
-                    {"device_distance_m", Num(l.device.distance_m, 0.01)},
-                    {"trigger", l.device.trigger.empty() ? Json(nullptr) : Json(l.device.trigger)}});
+    laps.push_back(
+        {{"index", l.index},
+         {"start_time", IsoTime(l.device.start_time_s)},
+         {"distance_m", Num(l.distance_m)},
+         {"moving_time_s", Num(l.moving_time_s)},
+         {"avg_hr_bpm", Num(l.avg_hr_bpm)},
+         {"device_elapsed_time_s", Num(l.device.elapsed_time_s, 0.001)},
+         {"device_timer_time_s", Num(l.device.timer_time_s, 0.001)},
+         {"device_distance_m", Num(l.device.distance_m, 0.01)},
+         {"trigger", l.device.trigger.empty() ? Json(nullptr) : Json(l.device.trigger)}});
   }
   j["laps"] = laps;
   Json climbs = Json::array();
@@ -155,7 +157,8 @@ Json SessionJson(const Analysis& a) {
   j["methods"] = {
       {"clean",
        {{"time", "drop missing and duplicate times; keep the longest increasing run"},
-        {"speed_gate", "implied speed from the last accepted fix, anchor recovery after 3 consistent fixes"},
+        {"speed_gate",
+         "implied speed from the last accepted fix, anchor recovery after 3 consistent fixes"},
         {"max_speed_mps", Num(p.max_speed_mps)},
         {"anchor_recoveries", p.anchor_recoveries}}},
       {"smoothing",
@@ -178,7 +181,9 @@ Json SessionJson(const Analysis& a) {
        {{"name", a.used_timer_events ? "timer events and window speed" : "window speed"},
         {"window_s", Num(2 * a.moving_window_s)},
         {"stop_speed_mps", Num(a.stop_speed_mps, 0.01)}}},
-      {"ascent", {{"name", "hysteresis over the smoothed profile"}, {"threshold_m", Num(a.ascent_threshold_m)}}},
+      {"ascent",
+       {{"name", "hysteresis over the smoothed profile"},
+        {"threshold_m", Num(a.ascent_threshold_m)}}},
       {"gap", {{"name", "minetti2002"}, {"grade_window_m", 50}}},
       {"heart_rate_zones", a.hr_zones.method},
       {"trimp", {{"name", "banister"}, {"k", 1.92}, {"a", 0.64}}},
@@ -223,7 +228,8 @@ std::string AnalysisJson(std::string_view file_name, const std::vector<Analysis>
                  {"device", first.device.empty() ? Json(nullptr) : Json(first.device)},
                  {"sport", "multisport"}};
   j["points"] = {{"raw", raw}, {"kept", kept}};
-  j["start_time"] = std::isnan(first.start_time_s) ? Json(nullptr) : Json(IsoTime(first.start_time_s));
+  j["start_time"] =
+      std::isnan(first.start_time_s) ? Json(nullptr) : Json(IsoTime(first.start_time_s));
   j["distance_m"] = Num(dist);
   j["elapsed_time_s"] = Num(elapsed);
   j["timer_time_s"] = Num(timer);

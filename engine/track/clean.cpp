@@ -129,13 +129,19 @@ bool TimesAreUsable(const std::vector<double>& time) {
 
 double MaxSpeedForSport(Sport sport) {
   switch (sport) {
-    case Sport::kRun: return 12.5;
-    case Sport::kWalk: return 7.0;
-    case Sport::kHike: return 7.0;
-    case Sport::kRide: return 35.0;
-    case Sport::kSwim: return 5.0;
+    case Sport::kRun:
+      return 12.5;
+    case Sport::kWalk:
+      return 7.0;
+    case Sport::kHike:
+      return 7.0;
+    case Sport::kRide:
+      return 35.0;
+    case Sport::kSwim:
+      return 5.0;
     case Sport::kUnknown:
-    case Sport::kOther: return 50.0;
+    case Sport::kOther:
+      return 50.0;
   }
   return 50.0;
 }

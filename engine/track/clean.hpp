@@ -50,14 +50,14 @@ struct CleanReport {
   size_t duplicate_time = 0;
   size_t non_increasing_time = 0;
   bool times_ignored = false;
-  size_t retimed = 0;             // kept, with a time interpolated along the path
-  size_t invalid_elevation = 0;   // elevations removed (unset zeros)
-  size_t invalid_fix = 0;         // positions removed: out of range or null island
-  size_t repeated_fix = 0;        // positions removed: stale repeats of the previous fix
-  size_t speed_outlier = 0;       // positions removed by the speed gate
-  size_t no_position = 0;         // points kept without a position (indoor, HR-only records)
+  size_t retimed = 0;            // kept, with a time interpolated along the path
+  size_t invalid_elevation = 0;  // elevations removed (unset zeros)
+  size_t invalid_fix = 0;        // positions removed: out of range or null island
+  size_t repeated_fix = 0;       // positions removed: stale repeats of the previous fix
+  size_t speed_outlier = 0;      // positions removed by the speed gate
+  size_t no_position = 0;        // points kept without a position (indoor, HR-only records)
   size_t anchor_recoveries = 0;
-  double max_speed_mps = 0.0;     // the gate that was applied
+  double max_speed_mps = 0.0;  // the gate that was applied
 };
 
 // Fastest plausible speed (m/s) for a sport: run 12.5, walk 7, hike 7, ride 35, swim 5,

@@ -32,11 +32,15 @@ double StopSpeedForSport(Sport sport) {
   switch (sport) {
     case Sport::kRun:
     case Sport::kWalk:
-    case Sport::kHike: return 0.3;  // steep power-hiking is slow but moving
-    case Sport::kRide: return 1.0;
-    case Sport::kSwim: return 0.1;
+    case Sport::kHike:
+      return 0.3;  // steep power-hiking is slow but moving
+    case Sport::kRide:
+      return 1.0;
+    case Sport::kSwim:
+      return 0.1;
     case Sport::kUnknown:
-    case Sport::kOther: return 0.3;
+    case Sport::kOther:
+      return 0.3;
   }
   return 0.5;
 }
@@ -146,7 +150,8 @@ TrackAxes AxesWithSteps(const Track& t, const SegmentOptions& options, TrackAxes
   // Nearest fix at or after / at or before each point, and the fixes in a local plane (the
   // chord only decides moving or not; a plane's scale error of 1e-3 does not matter there).
   std::vector<long> fix_after(n + 1, -1), fix_before(n, -1);
-  for (size_t i = n; i-- > 0;) fix_after[i] = t.has_position(i) ? static_cast<long>(i) : fix_after[i + 1];
+  for (size_t i = n; i-- > 0;)
+    fix_after[i] = t.has_position(i) ? static_cast<long>(i) : fix_after[i + 1];
   for (size_t i = 0; i < n; ++i) {
     fix_before[i] = t.has_position(i) ? static_cast<long>(i) : (i > 0 ? fix_before[i - 1] : -1);
   }
@@ -170,8 +175,10 @@ TrackAxes AxesWithSteps(const Track& t, const SegmentOptions& options, TrackAxes
       const auto p0 = static_cast<size_t>(f0), p1 = static_cast<size_t>(f1);
       const double dt = t.time_s[p1] - t.time_s[p0];
       const double ex = px[p1] - px[p0], ny = py[p1] - py[p0];
-      const double dz = std::isnan(t.ele_m[p0]) || std::isnan(t.ele_m[p1]) ? 0.0 : t.ele_m[p1] - t.ele_m[p0];
-      const double chord = std::sqrt(ex * ex + ny * ny + dz * dz);  // a hiker climbing a hairpin moves
+      const double dz =
+          std::isnan(t.ele_m[p0]) || std::isnan(t.ele_m[p1]) ? 0.0 : t.ele_m[p1] - t.ele_m[p0];
+      const double chord =
+          std::sqrt(ex * ex + ny * ny + dz * dz);  // a hiker climbing a hairpin moves
       speed = dt > 0 ? chord / dt : 0.0;
     } else {
       const double time = a.cum_timer_s[hi] - a.cum_timer_s[lo];
@@ -295,7 +302,8 @@ std::vector<Split> ComputeSplits(const Track& t, const TrackAxes& a, double unit
     s.descent_m = ad.descent_m;
     s.avg_hr_bpm = s1.hr_s > s0.hr_s ? (s1.beats - s0.beats) / (s1.hr_s - s0.hr_s) : kNaN;
     const double adj = s1.adj - s0.adj;
-    s.gap_s_per_km = gap && adj > 0 && s.moving_time_s > 0 ? s.moving_time_s / (adj / 1000.0) : kNaN;
+    s.gap_s_per_km =
+        gap && adj > 0 && s.moving_time_s > 0 ? s.moving_time_s / (adj / 1000.0) : kNaN;
     out.push_back(s);
   };
   Mark start;

@@ -68,9 +68,9 @@ AscentDescent HysteresisAscent(const std::vector<double>& elevation_m, double th
                                size_t begin = 0, size_t end = static_cast<size_t>(-1));
 
 struct Split {
-  int index = 0;                // 1-based
-  double distance_m = 0;        // the unit, or less for the last partial split
-  double elapsed_time_s = 0;    // active (timer) time
+  int index = 0;              // 1-based
+  double distance_m = 0;      // the unit, or less for the last partial split
+  double elapsed_time_s = 0;  // active (timer) time
   double moving_time_s = 0;
   double ascent_m = 0;
   double descent_m = 0;

@@ -232,13 +232,18 @@ std::vector<double> GaussianOnAxis(const std::vector<double>& axis, const std::v
 
 double ProcessNoiseForSport(Sport sport) {
   switch (sport) {
-    case Sport::kRun: return 0.6;
+    case Sport::kRun:
+      return 0.6;
     case Sport::kWalk:
-    case Sport::kHike: return 0.3;
-    case Sport::kRide: return 2.0;
-    case Sport::kSwim: return 0.1;
+    case Sport::kHike:
+      return 0.3;
+    case Sport::kRide:
+      return 2.0;
+    case Sport::kSwim:
+      return 0.1;
     case Sport::kUnknown:
-    case Sport::kOther: return 1.0;
+    case Sport::kOther:
+      return 1.0;
   }
   return 1.0;
 }
@@ -275,7 +280,8 @@ SmoothReport SmoothPositions(Track& t, const SmoothOptions& options, SmoothRepor
   report.sigma_m = sigma;
   std::vector<double> acc;
   for (size_t i : idx) {
-    if (!std::isnan(t.gps_accuracy_m[i]) && t.gps_accuracy_m[i] > 0) acc.push_back(t.gps_accuracy_m[i]);
+    if (!std::isnan(t.gps_accuracy_m[i]) && t.gps_accuracy_m[i] > 0)
+      acc.push_back(t.gps_accuracy_m[i]);
   }
   const double accuracy_scale = acc.size() * 2 > idx.size() ? sigma / Median(acc) : 0.0;
   for (size_t r = 0; r + 1 < run_starts.size(); ++r) {
@@ -344,8 +350,8 @@ void SmoothElevation(Track& t, const std::vector<double>& cum, const SmoothOptio
     for (size_t k = 0; k < idx.size(); ++k) axis[k] = cum[idx[k]];
     if (!(axis.back() - axis.front() > 50.0)) over_time = true;  // no real horizontal motion
   }
-  double sigma = src == AltitudeSource::kGps ? options.gps_elevation_sigma_m
-                                             : options.baro_elevation_sigma_m;
+  double sigma =
+      src == AltitudeSource::kGps ? options.gps_elevation_sigma_m : options.baro_elevation_sigma_m;
   if (src == AltitudeSource::kDem) sigma = options.baro_elevation_sigma_m;
   if (over_time) {
     if (!t.HasTimes()) {

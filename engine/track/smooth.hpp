@@ -47,10 +47,10 @@ struct SmoothReport {
   double sigma_m = 0;            // measurement noise used (1 sigma, metres)
   bool sigma_from_data = false;  // measured from the track's jitter
   bool used_device_accuracy = false;
-  double accel_density = 0;      // q used
+  double accel_density = 0;  // q used
   bool elevation_smoothed = false;
   AltitudeSource elevation_source = AltitudeSource::kUnknown;  // after classification
-  std::string elevation_source_reason;  // "file", "roughness 0.12 m"
+  std::string elevation_source_reason;                         // "file", "roughness 0.12 m"
   double elevation_sigma_m = 0;  // kernel used (metres, or seconds when over time)
   bool elevation_over_time = false;
 };

@@ -101,8 +101,8 @@ HeartRateStats ComputeHeartRate(const Track& t, const TrackAxes& a, const HrZone
 
 std::vector<BestEffort> ComputeBestEfforts(const TrackAxes& a) {
   static const std::pair<const char*, double> kDistances[] = {
-      {"400m", 400.0},   {"1k", 1000.0},     {"1mile", 1609.344}, {"5k", 5000.0},
-      {"10k", 10000.0},  {"half", 21097.5},  {"marathon", 42195.0}};
+      {"400m", 400.0},  {"1k", 1000.0},    {"1mile", 1609.344},  {"5k", 5000.0},
+      {"10k", 10000.0}, {"half", 21097.5}, {"marathon", 42195.0}};
   constexpr size_t kCount = sizeof(kDistances) / sizeof(kDistances[0]);
   std::vector<BestEffort> out;
   const size_t n = a.cum_m.size();
@@ -141,7 +141,8 @@ std::vector<BestEffort> ComputeBestEfforts(const TrackAxes& a) {
     if (m == 0) break;
   }
   for (size_t k = 0; k < kCount; ++k) {
-    if (best[k] > 0) out.push_back({kDistances[k].first, kDistances[k].second, best[k], best_start[k]});
+    if (best[k] > 0)
+      out.push_back({kDistances[k].first, kDistances[k].second, best[k], best_start[k]});
   }
   return out;
 }

@@ -39,7 +39,7 @@ GradeAxes ComputeGrades(const Track& track, const TrackAxes& axes, double half_w
 // bounds[-1] = 0 and the last zone open-ended. So four numbers make five zones.
 struct HrZones {
   std::array<double, 4> lower_bounds_bpm{};  // lower bounds of zones 2..5
-  std::string method;                         // how the boundaries were found
+  std::string method;                        // how the boundaries were found
   double max_hr_bpm = kNaN;
 };
 // Zones at 60/70/80/90 % of `max_hr_bpm`.
@@ -56,9 +56,9 @@ HeartRateStats ComputeHeartRate(const Track& track, const TrackAxes& axes, const
                                 double rest_hr_bpm);
 
 struct BestEffort {
-  std::string name;     // "400m", "1k", "1mile", "5k", "10k", "half", "marathon"
+  std::string name;  // "400m", "1k", "1mile", "5k", "10k", "half", "marathon"
   double distance_m = 0;
-  double time_s = 0;    // active time
+  double time_s = 0;  // active time
   double start_distance_m = 0;
 };
 std::vector<BestEffort> ComputeBestEfforts(const TrackAxes& axes);

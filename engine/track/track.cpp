@@ -10,13 +10,20 @@ namespace stride::engine {
 
 std::string_view SportName(Sport sport) {
   switch (sport) {
-    case Sport::kUnknown: return "unknown";
-    case Sport::kRun: return "run";
-    case Sport::kWalk: return "walk";
-    case Sport::kHike: return "hike";
-    case Sport::kRide: return "ride";
-    case Sport::kSwim: return "swim";
-    case Sport::kOther: return "other";
+    case Sport::kUnknown:
+      return "unknown";
+    case Sport::kRun:
+      return "run";
+    case Sport::kWalk:
+      return "walk";
+    case Sport::kHike:
+      return "hike";
+    case Sport::kRide:
+      return "ride";
+    case Sport::kSwim:
+      return "swim";
+    case Sport::kOther:
+      return "other";
   }
   return "unknown";
 }
@@ -28,18 +35,30 @@ Sport ParseSport(std::string_view word) {
       w.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   }
   static const std::array<std::pair<std::string_view, Sport>, 24> kWords = {{
-      {"run", Sport::kRun},           {"running", Sport::kRun},
-      {"trailrunning", Sport::kRun},  {"trail_running", Sport::kRun},
-      {"treadmill", Sport::kRun},     {"jogging", Sport::kRun},
-      {"walk", Sport::kWalk},         {"walking", Sport::kWalk},
-      {"hike", Sport::kHike},         {"hiking", Sport::kHike},
-      {"mountaineering", Sport::kHike}, {"trekking", Sport::kHike},
-      {"ride", Sport::kRide},         {"cycling", Sport::kRide},
-      {"biking", Sport::kRide},       {"bike", Sport::kRide},
-      {"mountainbiking", Sport::kRide}, {"roadcycling", Sport::kRide},
-      {"swim", Sport::kSwim},         {"swimming", Sport::kSwim},
-      {"transition", Sport::kOther},  {"other", Sport::kOther},
-      {"fitness_equipment", Sport::kOther}, {"rowing", Sport::kOther},
+      {"run", Sport::kRun},
+      {"running", Sport::kRun},
+      {"trailrunning", Sport::kRun},
+      {"trail_running", Sport::kRun},
+      {"treadmill", Sport::kRun},
+      {"jogging", Sport::kRun},
+      {"walk", Sport::kWalk},
+      {"walking", Sport::kWalk},
+      {"hike", Sport::kHike},
+      {"hiking", Sport::kHike},
+      {"mountaineering", Sport::kHike},
+      {"trekking", Sport::kHike},
+      {"ride", Sport::kRide},
+      {"cycling", Sport::kRide},
+      {"biking", Sport::kRide},
+      {"bike", Sport::kRide},
+      {"mountainbiking", Sport::kRide},
+      {"roadcycling", Sport::kRide},
+      {"swim", Sport::kSwim},
+      {"swimming", Sport::kSwim},
+      {"transition", Sport::kOther},
+      {"other", Sport::kOther},
+      {"fitness_equipment", Sport::kOther},
+      {"rowing", Sport::kOther},
   }};
   for (const auto& [name, sport] : kWords) {
     if (w == name) return sport;
@@ -49,10 +68,14 @@ Sport ParseSport(std::string_view word) {
 
 std::string_view AltitudeSourceName(AltitudeSource s) {
   switch (s) {
-    case AltitudeSource::kUnknown: return "unknown";
-    case AltitudeSource::kBarometric: return "barometric";
-    case AltitudeSource::kGps: return "gps";
-    case AltitudeSource::kDem: return "dem";
+    case AltitudeSource::kUnknown:
+      return "unknown";
+    case AltitudeSource::kBarometric:
+      return "barometric";
+    case AltitudeSource::kGps:
+      return "gps";
+    case AltitudeSource::kDem:
+      return "dem";
   }
   return "unknown";
 }

@@ -44,9 +44,9 @@ struct TrackPoint {
   double ele_m = kNaN;
   double hr_bpm = kNaN;
   double cadence_rpm = kNaN;
-  double speed_mps = kNaN;       // device speed
+  double speed_mps = kNaN;  // device speed
   double power_w = kNaN;
-  double distance_m = kNaN;      // device cumulative distance
+  double distance_m = kNaN;  // device cumulative distance
   double temperature_c = kNaN;
   double gps_accuracy_m = kNaN;  // device-reported horizontal accuracy
 };
@@ -110,8 +110,8 @@ struct Track {
   Sport sport = Sport::kUnknown;
   std::string sport_name;  // as the file spelled it
   std::string sub_sport;
-  std::string device;      // creator / manufacturer and product
-  std::string format;      // "gpx", "tcx", "fit"
+  std::string device;  // creator / manufacturer and product
+  std::string format;  // "gpx", "tcx", "fit"
   AltitudeSource altitude_source = AltitudeSource::kUnknown;
 
   size_t size() const { return time_s.size(); }

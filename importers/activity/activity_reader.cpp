@@ -1,19 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "importers/activity/activity_reader.hpp"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <sys/stat.h>
 
 namespace stride::importers {
 
 std::string_view ActivityFormatName(ActivityFormat f) {
   switch (f) {
-    case ActivityFormat::kGpx: return "gpx";
-    case ActivityFormat::kTcx: return "tcx";
-    case ActivityFormat::kFit: return "fit";
-    case ActivityFormat::kUnknown: break;
+    case ActivityFormat::kGpx:
+      return "gpx";
+    case ActivityFormat::kTcx:
+      return "tcx";
+    case ActivityFormat::kFit:
+      return "fit";
+    case ActivityFormat::kUnknown:
+      break;
   }
   return "unknown";
 }
@@ -56,10 +61,14 @@ Result<engine::Activity> ReadActivity(std::string_view bytes, const ReadLimits& 
                                      std::to_string(limits.max_bytes));
   }
   switch (DetectFormat(bytes)) {
-    case ActivityFormat::kGpx: return ReadGpx(bytes, limits);
-    case ActivityFormat::kTcx: return ReadTcx(bytes, limits);
-    case ActivityFormat::kFit: return ReadFit(bytes, limits);
-    case ActivityFormat::kUnknown: break;
+    case ActivityFormat::kGpx:
+      return ReadGpx(bytes, limits);
+    case ActivityFormat::kTcx:
+      return ReadTcx(bytes, limits);
+    case ActivityFormat::kFit:
+      return ReadFit(bytes, limits);
+    case ActivityFormat::kUnknown:
+      break;
   }
   if (bytes.empty()) return Status::InvalidArgument("byte 0: empty file, expected GPX, TCX or FIT");
   return Status::InvalidArgument(

@@ -36,18 +36,42 @@ using engine::kNaN;
 constexpr double kFitEpochToUnix = 631065600.0;  // 1989-12-31T00:00:00Z
 constexpr double kSemicircleToDeg = 180.0 / 2147483648.0;
 
-constexpr uint16_t kFileId = 0, kSport = 12, kSession = 18, kLap = 19, kRecord = 20,
-                   kEvent = 21, kDeviceInfo = 23;
+constexpr uint16_t kFileId = 0, kSport = 12, kSession = 18, kLap = 19, kRecord = 20, kEvent = 21,
+                   kDeviceInfo = 23;
 
 // Slots: the fields this reader uses, across message types.
 enum Slot : uint8_t {
   kTimestamp,
-  kLat, kLon, kAltitude, kHeartRate, kCadence, kDistance, kSpeed, kPower, kTemperature,
-  kGpsAccuracy, kFractionalCadence, kEnhancedSpeed, kEnhancedAltitude,
-  kStartTime, kElapsed, kTimer, kTotalDistance, kSportField, kSubSport, kAscent, kDescent,
-  kAvgHr, kMaxHr, kCalories, kLapTrigger,
-  kEventField, kEventType,
-  kManufacturer, kProduct, kDeviceIndex,
+  kLat,
+  kLon,
+  kAltitude,
+  kHeartRate,
+  kCadence,
+  kDistance,
+  kSpeed,
+  kPower,
+  kTemperature,
+  kGpsAccuracy,
+  kFractionalCadence,
+  kEnhancedSpeed,
+  kEnhancedAltitude,
+  kStartTime,
+  kElapsed,
+  kTimer,
+  kTotalDistance,
+  kSportField,
+  kSubSport,
+  kAscent,
+  kDescent,
+  kAvgHr,
+  kMaxHr,
+  kCalories,
+  kLapTrigger,
+  kEventField,
+  kEventType,
+  kManufacturer,
+  kProduct,
+  kDeviceIndex,
   kSlotCount
 };
 
@@ -75,47 +99,82 @@ uint8_t SlotFor(uint16_t global, uint8_t num) {
   switch (global) {
     case kRecord:
       switch (num) {
-        case 0: return kLat;
-        case 1: return kLon;
-        case 2: return kAltitude;
-        case 3: return kHeartRate;
-        case 4: return kCadence;
-        case 5: return kDistance;
-        case 6: return kSpeed;
-        case 7: return kPower;
-        case 13: return kTemperature;
-        case 31: return kGpsAccuracy;
-        case 53: return kFractionalCadence;
-        case 73: return kEnhancedSpeed;
-        case 78: return kEnhancedAltitude;
-        default: return kSlotCount;
+        case 0:
+          return kLat;
+        case 1:
+          return kLon;
+        case 2:
+          return kAltitude;
+        case 3:
+          return kHeartRate;
+        case 4:
+          return kCadence;
+        case 5:
+          return kDistance;
+        case 6:
+          return kSpeed;
+        case 7:
+          return kPower;
+        case 13:
+          return kTemperature;
+        case 31:
+          return kGpsAccuracy;
+        case 53:
+          return kFractionalCadence;
+        case 73:
+          return kEnhancedSpeed;
+        case 78:
+          return kEnhancedAltitude;
+        default:
+          return kSlotCount;
       }
     case kSession:
       switch (num) {
-        case 2: return kStartTime;
-        case 5: return kSportField;
-        case 6: return kSubSport;
-        case 7: return kElapsed;
-        case 8: return kTimer;
-        case 9: return kTotalDistance;
-        case 11: return kCalories;
-        case 16: return kAvgHr;
-        case 17: return kMaxHr;
-        case 22: return kAscent;
-        case 23: return kDescent;
-        default: return kSlotCount;
+        case 2:
+          return kStartTime;
+        case 5:
+          return kSportField;
+        case 6:
+          return kSubSport;
+        case 7:
+          return kElapsed;
+        case 8:
+          return kTimer;
+        case 9:
+          return kTotalDistance;
+        case 11:
+          return kCalories;
+        case 16:
+          return kAvgHr;
+        case 17:
+          return kMaxHr;
+        case 22:
+          return kAscent;
+        case 23:
+          return kDescent;
+        default:
+          return kSlotCount;
       }
     case kLap:
       switch (num) {
-        case 2: return kStartTime;
-        case 7: return kElapsed;
-        case 8: return kTimer;
-        case 9: return kTotalDistance;
-        case 15: return kAvgHr;
-        case 16: return kMaxHr;
-        case 24: return kLapTrigger;
-        case 25: return kSportField;
-        default: return kSlotCount;
+        case 2:
+          return kStartTime;
+        case 7:
+          return kElapsed;
+        case 8:
+          return kTimer;
+        case 9:
+          return kTotalDistance;
+        case 15:
+          return kAvgHr;
+        case 16:
+          return kMaxHr;
+        case 24:
+          return kLapTrigger;
+        case 25:
+          return kSportField;
+        default:
+          return kSlotCount;
       }
     case kEvent:
       if (num == 0) return kEventField;
@@ -134,7 +193,8 @@ uint8_t SlotFor(uint16_t global, uint8_t num) {
       if (num == 2) return kManufacturer;
       if (num == 4) return kProduct;
       return kSlotCount;
-    default: return kSlotCount;
+    default:
+      return kSlotCount;
   }
 }
 
@@ -157,8 +217,10 @@ inline double Decode(const uint8_t* p, uint8_t base, bool be) {
     case 2:   // uint8
     case 13:  // byte
       return p[0] == 0xFF ? kNaN : p[0];
-    case 1: return p[0] == 0x7F ? kNaN : static_cast<int8_t>(p[0]);
-    case 10: return p[0] == 0 ? kNaN : p[0];
+    case 1:
+      return p[0] == 0x7F ? kNaN : static_cast<int8_t>(p[0]);
+    case 10:
+      return p[0] == 0 ? kNaN : p[0];
     case 3: {
       const auto v = static_cast<uint16_t>(LoadUnsigned(p, 2, be));
       return v == 0x7FFF ? kNaN : static_cast<int16_t>(v);
@@ -209,78 +271,131 @@ inline double Decode(const uint8_t* p, uint8_t base, bool be) {
       const uint64_t v = LoadUnsigned(p, 8, be);
       return v == 0 ? kNaN : static_cast<double>(v);
     }
-    default: return kNaN;
+    default:
+      return kNaN;
   }
 }
 
 std::string SportWord(int sport) {
   switch (sport) {
-    case 0: return "generic";
-    case 1: return "running";
-    case 2: return "cycling";
-    case 3: return "transition";
-    case 4: return "fitness_equipment";
-    case 5: return "swimming";
-    case 10: return "training";
-    case 11: return "walking";
-    case 13: return "alpine_skiing";
-    case 17: return "hiking";
-    case 20: return "rowing";
-    case 21: return "mountaineering";
-    default: return "sport_" + std::to_string(sport);
+    case 0:
+      return "generic";
+    case 1:
+      return "running";
+    case 2:
+      return "cycling";
+    case 3:
+      return "transition";
+    case 4:
+      return "fitness_equipment";
+    case 5:
+      return "swimming";
+    case 10:
+      return "training";
+    case 11:
+      return "walking";
+    case 13:
+      return "alpine_skiing";
+    case 17:
+      return "hiking";
+    case 20:
+      return "rowing";
+    case 21:
+      return "mountaineering";
+    default:
+      return "sport_" + std::to_string(sport);
   }
 }
 
 std::string SubSportWord(int sub) {
   switch (sub) {
-    case 0: return "generic";
-    case 1: return "treadmill";
-    case 2: return "street";
-    case 3: return "trail";
-    case 4: return "track";
-    case 5: return "spin";
-    case 6: return "indoor_cycling";
-    case 7: return "road";
-    case 8: return "mountain";
-    case 14: return "indoor_rowing";
-    case 17: return "lap_swimming";
-    case 18: return "open_water";
-    case 58: return "virtual_activity";
-    default: return "sub_sport_" + std::to_string(sub);
+    case 0:
+      return "generic";
+    case 1:
+      return "treadmill";
+    case 2:
+      return "street";
+    case 3:
+      return "trail";
+    case 4:
+      return "track";
+    case 5:
+      return "spin";
+    case 6:
+      return "indoor_cycling";
+    case 7:
+      return "road";
+    case 8:
+      return "mountain";
+    case 14:
+      return "indoor_rowing";
+    case 17:
+      return "lap_swimming";
+    case 18:
+      return "open_water";
+    case 58:
+      return "virtual_activity";
+    default:
+      return "sub_sport_" + std::to_string(sub);
   }
 }
 
 std::string ManufacturerWord(int m) {
   switch (m) {
-    case 1: return "garmin";
-    case 13: return "dynastream_oem";
-    case 15: return "dynastream";
-    case 23: return "suunto";
-    case 32: return "wahoo_fitness";
-    case 38: return "o_synce";
-    case 69: return "stages_cycling";
-    case 70: return "sigmasport";
-    case 89: return "tacx";
-    case 95: return "stryd";
-    case 123: return "polar";
-    case 255: return "development";
-    case 260: return "zwift";
-    case 265: return "strava";
-    case 282: return "hammerhead";
-    case 294: return "coros";
-    default: return "manufacturer_" + std::to_string(m);
+    case 1:
+      return "garmin";
+    case 13:
+      return "dynastream_oem";
+    case 15:
+      return "dynastream";
+    case 23:
+      return "suunto";
+    case 32:
+      return "wahoo_fitness";
+    case 38:
+      return "o_synce";
+    case 69:
+      return "stages_cycling";
+    case 70:
+      return "sigmasport";
+    case 89:
+      return "tacx";
+    case 95:
+      return "stryd";
+    case 123:
+      return "polar";
+    case 255:
+      return "development";
+    case 260:
+      return "zwift";
+    case 265:
+      return "strava";
+    case 282:
+      return "hammerhead";
+    case 294:
+      return "coros";
+    default:
+      return "manufacturer_" + std::to_string(m);
   }
 }
 
 engine::Sport SportFromFit(int sport, int sub) {
   switch (sport) {
-    case 1: return engine::Sport::kRun;
-    case 2: return engine::Sport::kRide;
-    case 5: return engine::Sport::kSwim;
-    case 11: return engine::Sport::kWalk;
-    case 17: case 21: return engine::Sport::kHike;
-    case 0: return sub == 0 ? engine::Sport::kUnknown : engine::Sport::kOther;
-    default: return engine::Sport::kOther;
+    case 1:
+      return engine::Sport::kRun;
+    case 2:
+      return engine::Sport::kRide;
+    case 5:
+      return engine::Sport::kSwim;
+    case 11:
+      return engine::Sport::kWalk;
+    case 17:
+    case 21:
+      return engine::Sport::kHike;
+    case 0:
+      return sub == 0 ? engine::Sport::kUnknown : engine::Sport::kOther;
+    default:
+      return engine::Sport::kOther;
   }
 }
 
@@ -349,8 +464,8 @@ Result<engine::Activity> FitDecoder::Run() {
 
 Status FitDecoder::DecodeFile(size_t start, size_t* next) {
   if (n_ - start < 12) {
-    return Fail(start, "expected a FIT header of 12 or 14 bytes, found " + std::to_string(n_ - start) +
-                           " bytes");
+    return Fail(start, "expected a FIT header of 12 or 14 bytes, found " +
+                           std::to_string(n_ - start) + " bytes");
   }
   const uint8_t* h = p_ + start;
   const uint8_t hsize = h[0];
@@ -388,8 +503,9 @@ Status FitDecoder::DecodeFile(size_t start, size_t* next) {
     const uint16_t computed = FitCrc16(p_ + start, data_end - start);
     if (stored != computed && stored != 0) {
       char buf[96];
-      std::snprintf(buf, sizeof buf, "file CRC mismatch: computed 0x%04X, stored 0x%04X (damaged file)",
-                    computed, stored);
+      std::snprintf(buf, sizeof buf,
+                    "file CRC mismatch: computed 0x%04X, stored 0x%04X (damaged file)", computed,
+                    stored);
       return Fail(data_end, buf);
     }
     *next = data_end + 2;
@@ -408,7 +524,8 @@ Status FitDecoder::DecodeFile(size_t start, size_t* next) {
         return Fail(msg_at, "compressed-timestamp message for local type " + std::to_string(local) +
                                 ", which has no definition");
       }
-      if (pos + def.size > data_end) return Fail(msg_at, "message runs past the end of the data (truncated file)");
+      if (pos + def.size > data_end)
+        return Fail(msg_at, "message runs past the end of the data (truncated file)");
       const uint32_t offset = header & 0x1F;
       double ts = kNaN;
       if (!std::isnan(last_ts_)) {
@@ -429,7 +546,8 @@ Status FitDecoder::DecodeFile(size_t start, size_t* next) {
         return Fail(msg_at, "data message for local type " + std::to_string(local) +
                                 ", which has no definition (expected a definition message first)");
       }
-      if (pos + def.size > data_end) return Fail(msg_at, "message runs past the end of the data (truncated file)");
+      if (pos + def.size > data_end)
+        return Fail(msg_at, "message runs past the end of the data (truncated file)");
       HandleData(def, p_ + pos, kNaN);
       pos += def.size;
     }
@@ -445,11 +563,14 @@ Status FitDecoder::ReadDefinition(size_t pos, uint8_t header, size_t data_end, s
   const size_t start = pos;
   if (pos + 5 > data_end) return Fail(pos - 1, "definition message runs past the end of the data");
   const bool be = p_[pos + 1] == 1;
-  if (p_[pos + 1] > 1) return Fail(pos + 1, "invalid architecture byte " + std::to_string(p_[pos + 1]) + ", expected 0 or 1");
+  if (p_[pos + 1] > 1)
+    return Fail(pos + 1,
+                "invalid architecture byte " + std::to_string(p_[pos + 1]) + ", expected 0 or 1");
   const auto global = static_cast<uint16_t>(LoadUnsigned(p_ + pos + 2, 2, be));
   const uint8_t nfields = p_[pos + 4];
   pos += 5;
-  if (pos + 3u * nfields > data_end) return Fail(start - 1, "definition message runs past the end of the data");
+  if (pos + 3u * nfields > data_end)
+    return Fail(start - 1, "definition message runs past the end of the data");
   Definition& d = defs_[header & 0x0F];
   d = Definition();
   d.defined = true;
@@ -460,7 +581,8 @@ Status FitDecoder::ReadDefinition(size_t pos, uint8_t header, size_t data_end, s
     const uint8_t num = p_[pos], size = p_[pos + 1], base = p_[pos + 2] & 0x1F;
     if (size == 0) return Fail(pos + 1, "field " + std::to_string(num) + " has size 0");
     const uint8_t slot = SlotFor(global, num);
-    if (global == kRecord && num == 8 && size == 3) d.compressed_sd_offset = static_cast<int>(offset);
+    if (global == kRecord && num == 8 && size == 3)
+      d.compressed_sd_offset = static_cast<int>(offset);
     if (global == kDeviceInfo && num == 27 && base == 7) {
       d.product_name_offset = static_cast<int>(offset);
       d.product_name_size = size;
@@ -473,7 +595,8 @@ Status FitDecoder::ReadDefinition(size_t pos, uint8_t header, size_t data_end, s
   if (header & 0x20) {  // developer fields: sizes only, values skipped
     if (pos + 1 > data_end) return Fail(pos, "definition message runs past the end of the data");
     const uint8_t ndev = p_[pos++];
-    if (pos + 3u * ndev > data_end) return Fail(pos, "developer field definitions run past the end of the data");
+    if (pos + 3u * ndev > data_end)
+      return Fail(pos, "developer field definitions run past the end of the data");
     for (uint8_t f = 0; f < ndev; ++f, pos += 3) offset += p_[pos + 1];
   }
   d.size = offset;
@@ -483,7 +606,8 @@ Status FitDecoder::ReadDefinition(size_t pos, uint8_t header, size_t data_end, s
 
 void FitDecoder::HandleData(const Definition& def, const uint8_t* msg, double compressed_ts) {
   for (double& v : vals_) v = kNaN;
-  for (const PlanItem& it : def.plan) vals_[it.slot] = Decode(msg + it.offset, it.base, def.big_endian);
+  for (const PlanItem& it : def.plan)
+    vals_[it.slot] = Decode(msg + it.offset, it.base, def.big_endian);
   if (!std::isnan(vals_[kTimestamp])) {
     last_ts_ = vals_[kTimestamp];
   } else if (!std::isnan(compressed_ts)) {
@@ -499,14 +623,17 @@ void FitDecoder::HandleData(const Definition& def, const uint8_t* msg, double co
         pt.lat_deg = vals_[kLat] * kSemicircleToDeg;
         pt.lon_deg = vals_[kLon] * kSemicircleToDeg;
       }
-      const double alt = !std::isnan(vals_[kEnhancedAltitude]) ? vals_[kEnhancedAltitude] : vals_[kAltitude];
+      const double alt =
+          !std::isnan(vals_[kEnhancedAltitude]) ? vals_[kEnhancedAltitude] : vals_[kAltitude];
       if (!std::isnan(alt)) pt.ele_m = alt / 5.0 - 500.0;
       pt.hr_bpm = vals_[kHeartRate];
       if (!std::isnan(vals_[kCadence])) {
-        pt.cadence_rpm = vals_[kCadence] +
-                         (std::isnan(vals_[kFractionalCadence]) ? 0.0 : vals_[kFractionalCadence] / 128.0);
+        pt.cadence_rpm =
+            vals_[kCadence] +
+            (std::isnan(vals_[kFractionalCadence]) ? 0.0 : vals_[kFractionalCadence] / 128.0);
       }
-      const double speed = !std::isnan(vals_[kEnhancedSpeed]) ? vals_[kEnhancedSpeed] : vals_[kSpeed];
+      const double speed =
+          !std::isnan(vals_[kEnhancedSpeed]) ? vals_[kEnhancedSpeed] : vals_[kSpeed];
       if (!std::isnan(speed)) pt.speed_mps = speed / 1000.0;
       if (!std::isnan(vals_[kDistance])) pt.distance_m = vals_[kDistance] / 100.0;
       pt.power_w = vals_[kPower];
@@ -543,16 +670,18 @@ void FitDecoder::HandleData(const Definition& def, const uint8_t* msg, double co
       lap.distance_m = vals_[kTotalDistance] / 100.0;
       lap.avg_hr_bpm = vals_[kAvgHr];
       lap.max_hr_bpm = vals_[kMaxHr];
-      static const char* kTriggers[] = {"manual", "time", "distance", "position_start",
-                                        "position_lap", "position_waypoint", "position_marked",
-                                        "session_end", "fitness_equipment"};
+      static const char* kTriggers[] = {"manual",          "time",         "distance",
+                                        "position_start",  "position_lap", "position_waypoint",
+                                        "position_marked", "session_end",  "fitness_equipment"};
       const double trig = vals_[kLapTrigger];
-      if (!std::isnan(trig) && trig >= 0 && trig <= 8) lap.trigger = kTriggers[static_cast<int>(trig)];
+      if (!std::isnan(trig) && trig >= 0 && trig <= 8)
+        lap.trigger = kTriggers[static_cast<int>(trig)];
       if (std::isnan(lap.start_time_s) && !std::isnan(ts) && !std::isnan(lap.elapsed_time_s)) {
         lap.start_time_s = ts - lap.elapsed_time_s;
       }
       laps_.push_back(lap);
-      lap_sports_.push_back(std::isnan(vals_[kSportField]) ? -1 : static_cast<int>(vals_[kSportField]));
+      lap_sports_.push_back(std::isnan(vals_[kSportField]) ? -1
+                                                           : static_cast<int>(vals_[kSportField]));
       break;
     }
     case kSession: {
@@ -583,8 +712,10 @@ void FitDecoder::HandleData(const Definition& def, const uint8_t* msg, double co
       if (!std::isnan(vals_[kSubSport])) sub_sport_msg_ = static_cast<int>(vals_[kSubSport]);
       break;
     case kFileId:
-      if (!std::isnan(vals_[kManufacturer])) manufacturer_ = ManufacturerWord(static_cast<int>(vals_[kManufacturer]));
-      if (!std::isnan(vals_[kProduct])) product_ = std::to_string(static_cast<int>(vals_[kProduct]));
+      if (!std::isnan(vals_[kManufacturer]))
+        manufacturer_ = ManufacturerWord(static_cast<int>(vals_[kManufacturer]));
+      if (!std::isnan(vals_[kProduct]))
+        product_ = std::to_string(static_cast<int>(vals_[kProduct]));
       break;
     case kDeviceInfo:
       // The creator device (index 0) may name its product.
@@ -594,7 +725,8 @@ void FitDecoder::HandleData(const Definition& def, const uint8_t* msg, double co
         if (len > 0) product_ = std::string(s, len);
       }
       break;
-    default: break;
+    default:
+      break;
   }
 }
 
@@ -603,8 +735,9 @@ engine::Activity FitDecoder::Assemble() {
   act.format = "fit";
   act.device = manufacturer_;
   if (!product_.empty()) act.device += (act.device.empty() ? "" : " ") + product_;
-  std::sort(events_.begin(), events_.end(),
-            [](const engine::TimerEvent& a, const engine::TimerEvent& b) { return a.time_s < b.time_s; });
+  std::sort(
+      events_.begin(), events_.end(),
+      [](const engine::TimerEvent& a, const engine::TimerEvent& b) { return a.time_s < b.time_s; });
   std::vector<SessionInfo> sessions = sessions_;
   std::sort(sessions.begin(), sessions.end(),
             [](const SessionInfo& a, const SessionInfo& b) { return a.start_time < b.start_time; });
@@ -695,7 +828,8 @@ uint16_t FitCrc16(const uint8_t* p, size_t n, uint16_t crc) {
 Result<engine::Activity> ReadFit(std::string_view bytes, const ReadLimits& limits) {
   if (bytes.size() > limits.max_bytes) {
     return Status::ResourceExhausted("file of " + std::to_string(bytes.size()) +
-                                     " bytes is over the limit of " + std::to_string(limits.max_bytes));
+                                     " bytes is over the limit of " +
+                                     std::to_string(limits.max_bytes));
   }
   FitDecoder decoder(bytes, limits);
   return decoder.Run();

@@ -21,7 +21,9 @@ enum class Field { kNone, kEle, kTime, kHr, kCad, kTemp, kPower, kSpeed, kDistan
 
 Field PointField(std::string_view n) {
   switch (n.size()) {
-    case 2: if (n == "hr") return Field::kHr; break;
+    case 2:
+      if (n == "hr") return Field::kHr;
+      break;
     case 3:
       if (n == "ele") return Field::kEle;
       if (n == "cad") return Field::kCad;
@@ -36,14 +38,21 @@ Field PointField(std::string_view n) {
         return n == "speed" ? Field::kSpeed : Field::kPower;
       }
       break;
-    case 7: if (n == "cadence") return Field::kCad; break;
-    case 8: if (n == "distance") return Field::kDistance; break;
+    case 7:
+      if (n == "cadence") return Field::kCad;
+      break;
+    case 8:
+      if (n == "distance") return Field::kDistance;
+      break;
     case 9:
       if (n == "heartrate") return Field::kHr;
       if (n == "PowerInWatts") return Field::kPower;
       break;
-    case 10: if (n == "runcadence") return Field::kCad; break;
-    default: break;
+    case 10:
+      if (n == "runcadence") return Field::kCad;
+      break;
+    default:
+      break;
   }
   return Field::kNone;
 }
@@ -104,14 +113,29 @@ Result<engine::Activity> ReadGpx(std::string_view doc, const ReadLimits& limits)
                    std::string(text.substr(0, 40)) + "'");
           }
           break;
-        case Field::kEle: if (number(n, text, &v)) p.ele_m = v; break;
-        case Field::kHr: if (number(n, text, &v)) p.hr_bpm = v; break;
-        case Field::kCad: if (number(n, text, &v)) p.cadence_rpm = v; break;
-        case Field::kTemp: if (number(n, text, &v)) p.temperature_c = v; break;
-        case Field::kPower: if (number(n, text, &v)) p.power_w = v; break;
-        case Field::kSpeed: if (number(n, text, &v)) p.speed_mps = v; break;
-        case Field::kDistance: if (number(n, text, &v)) p.distance_m = v; break;
-        case Field::kNone: break;
+        case Field::kEle:
+          if (number(n, text, &v)) p.ele_m = v;
+          break;
+        case Field::kHr:
+          if (number(n, text, &v)) p.hr_bpm = v;
+          break;
+        case Field::kCad:
+          if (number(n, text, &v)) p.cadence_rpm = v;
+          break;
+        case Field::kTemp:
+          if (number(n, text, &v)) p.temperature_c = v;
+          break;
+        case Field::kPower:
+          if (number(n, text, &v)) p.power_w = v;
+          break;
+        case Field::kSpeed:
+          if (number(n, text, &v)) p.speed_mps = v;
+          break;
+        case Field::kDistance:
+          if (number(n, text, &v)) p.distance_m = v;
+          break;
+        case Field::kNone:
+          break;
       }
       if (!x.status().ok()) break;
       continue;

@@ -41,8 +41,7 @@ Result<engine::Activity> ReadTcx(std::string_view doc, const ReadLimits& limits)
   engine::Track track;
   engine::Lap lap;
   engine::TrackPoint p;
-  bool root_seen = false, in_activity = false, in_lap = false, in_point = false,
-       in_creator = false;
+  bool root_seen = false, in_activity = false, in_lap = false, in_point = false, in_creator = false;
   HrContext hr = HrContext::kNone;
   detail::IsoTimeParser times;
   size_t points = 0;
@@ -82,8 +81,7 @@ Result<engine::Activity> ReadTcx(std::string_view doc, const ReadLimits& limits)
         in_activity = false;
       } else if (n == "Creator") {
         in_creator = false;
-      } else if (n == "HeartRateBpm" || n == "AverageHeartRateBpm" ||
-                 n == "MaximumHeartRateBpm") {
+      } else if (n == "HeartRateBpm" || n == "AverageHeartRateBpm" || n == "MaximumHeartRateBpm") {
         hr = HrContext::kNone;
       }
       continue;
@@ -186,7 +184,8 @@ Result<engine::Activity> ReadTcx(std::string_view doc, const ReadLimits& limits)
     if (!x.status().ok()) break;
   }
   if (!x.status().ok()) return x.status();
-  if (!root_seen) return Status::InvalidArgument("line 1: expected root element <TrainingCenterDatabase>");
+  if (!root_seen)
+    return Status::InvalidArgument("line 1: expected root element <TrainingCenterDatabase>");
   if (act.sessions.empty()) {
     engine::Track empty;
     empty.format = "tcx";

@@ -2,14 +2,14 @@
 //
 // Accuracy of the track pipeline on real recordings, against what the devices measured
 // themselves. Prints the per-file table (the figures reported in the issue note).
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "engine/track/analysis.hpp"
 #include "importers/activity/activity_reader.hpp"
@@ -90,11 +90,14 @@ TEST(Accuracy, SameActivityFromTwoAppsAgrees) {
   const engine::Analysis tracker = analyse("sportslib_sports-tracker_2018-05-13.gpx");
   EXPECT_EQ(movescount.points.raw, 1592u);
   EXPECT_EQ(tracker.points.raw, 7785u);
-  const double ddist = std::fabs(movescount.distance_m - tracker.distance_m) / movescount.distance_m;
+  const double ddist =
+      std::fabs(movescount.distance_m - tracker.distance_m) / movescount.distance_m;
   const double dasc = std::fabs(movescount.ascent_m - tracker.ascent_m) / movescount.ascent_m;
-  std::printf("movescount %.0f m +%.0f m, sports-tracker %.0f m +%.0f m: distance %.2f %%, ascent %.2f %% apart\n",
-              movescount.distance_m, movescount.ascent_m, tracker.distance_m, tracker.ascent_m,
-              ddist * 100, dasc * 100);
+  std::printf(
+      "movescount %.0f m +%.0f m, sports-tracker %.0f m +%.0f m: distance %.2f %%, ascent %.2f %% "
+      "apart\n",
+      movescount.distance_m, movescount.ascent_m, tracker.distance_m, tracker.ascent_m, ddist * 100,
+      dasc * 100);
   EXPECT_LE(ddist, 0.02);
   EXPECT_LE(dasc, 0.10);
   // Both near gpxpy's 2D length of the Movescount file (12,278 m): sanity, not a target.

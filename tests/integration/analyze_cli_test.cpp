@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // `stride analyze` as a user runs it: the real binary, real files, exit codes and output.
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -8,11 +9,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "datasets/synthetic_activity.hpp"
 #include "tests/support/datasets.hpp"
@@ -28,7 +27,8 @@ struct CliRun {
 };
 
 CliRun Stride(const std::string& args) {
-  const fs::path err_file = fs::temp_directory_path() / ("stride_cli_err_" + std::to_string(::getpid()));
+  const fs::path err_file =
+      fs::temp_directory_path() / ("stride_cli_err_" + std::to_string(::getpid()));
   const std::string cmd = std::string(STRIDE_CLI) + " " + args + " 2>" + err_file.string();
   CliRun r;
   FILE* p = ::popen(cmd.c_str(), "r");
@@ -70,7 +70,8 @@ class AnalyzeCli : public ::testing::Test {
 };
 
 TEST_F(AnalyzeCli, PrintsOneJsonObjectPerFileWithTheSameAnswerForEveryFormat) {
-  const CliRun r = Stride("analyze --json " + P("run.fit") + " " + P("run.gpx") + " " + P("run.tcx"));
+  const CliRun r =
+      Stride("analyze --json " + P("run.fit") + " " + P("run.gpx") + " " + P("run.tcx"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::istringstream lines(r.out);
   std::string line;
@@ -101,7 +102,7 @@ TEST_F(AnalyzeCli, HumanSummaryByDefault) {
 
 TEST_F(AnalyzeCli, BadFilesGiveOneLineEachAndTheRestIsStillAnalysed) {
   const CliRun r = Stride("analyze --json " + P("broken.gpx") + " " + P("run.gpx") + " " +
-                       P("missing.fit") + " " + P("photo.jpg.gpx"));
+                          P("missing.fit") + " " + P("photo.jpg.gpx"));
   EXPECT_EQ(r.exit_code, 1);
   std::istringstream lines(r.err);
   std::string line;
@@ -138,7 +139,7 @@ TEST_F(AnalyzeCli, SportOverrideAndZoneTable) {
 TEST(AnalyzeCliShared, ReadsEverySharedFileOrSaysWhy) {
   STRIDE_REQUIRE_DATASETS();
   const CliRun r = Stride("analyze --json " + testing::DatasetsDir() + "/fit/edge_cases/*.fit " +
-                       testing::DatasetsDir() + "/fit/fitparse__nick.fit");
+                          testing::DatasetsDir() + "/fit/fitparse__nick.fit");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 7);  // 6 damaged edge cases + nick
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 8);

@@ -4,22 +4,26 @@
 // skip a test with a clear message when it is absent.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <string>
 
-#include <gtest/gtest.h>
-
 namespace stride::testing {
 
-inline std::string DatasetsDir() { return STRIDE_DATASETS_DIR; }
-inline bool HaveDatasets() { return std::filesystem::is_directory(DatasetsDir() + "/fit"); }
+inline std::string DatasetsDir() {
+  return STRIDE_DATASETS_DIR;
+}
+inline bool HaveDatasets() {
+  return std::filesystem::is_directory(DatasetsDir() + "/fit");
+}
 
 }  // namespace stride::testing
 
-#define STRIDE_REQUIRE_DATASETS()                                                            \
-  do {                                                                                       \
-    if (!::stride::testing::HaveDatasets()) {                                                \
-      GTEST_SKIP() << "shared datasets not found at " << ::stride::testing::DatasetsDir()   \
-                   << " (clone next to ../shared to run this test)";                        \
-    }                                                                                        \
+#define STRIDE_REQUIRE_DATASETS()                                                         \
+  do {                                                                                    \
+    if (!::stride::testing::HaveDatasets()) {                                             \
+      GTEST_SKIP() << "shared datasets not found at " << ::stride::testing::DatasetsDir() \
+                   << " (clone next to ../shared to run this test)";                      \
+    }                                                                                     \
   } while (false)

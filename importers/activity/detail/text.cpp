@@ -3,10 +3,10 @@
 
 #include <bit>
 #include <charconv>
-#include <cstdlib>
-#include <string>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 
 namespace stride::importers::detail {
 
@@ -19,11 +19,12 @@ inline void Digits4(const char*& p, const char* e, uint64_t* mant) {
   while (e - p >= 4) {
     uint32_t v;
     std::memcpy(&v, p, 4);
-    if ((v & 0xF0F0F0F0u) != 0x30303030u || ((v + 0x06060606u) & 0xF0F0F0F0u) != 0x30303030u) return;
+    if ((v & 0xF0F0F0F0u) != 0x30303030u || ((v + 0x06060606u) & 0xF0F0F0F0u) != 0x30303030u)
+      return;
     v -= 0x30303030u;
     // Little-endian: byte 0 is the first digit.
     if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap32(v);
-    v = v * 10 + (v >> 8);                         // bytes 0 and 2: d0d1 and d2d3
+    v = v * 10 + (v >> 8);  // bytes 0 and 2: d0d1 and d2d3
     const uint32_t four = (v & 0xFF) * 100 + ((v >> 16) & 0xFF);
     *mant = *mant * 10000 + four;
     p += 4;
@@ -47,14 +48,16 @@ bool ParseDouble(std::string_view s, double* out) {
     uint64_t mant = 0;
     const char* const int_start = p;
     Digits4(p, e, &mant);
-    while (p < e && static_cast<unsigned>(*p - '0') < 10) mant = mant * 10 + static_cast<uint64_t>(*p++ - '0');
+    while (p < e && static_cast<unsigned>(*p - '0') < 10)
+      mant = mant * 10 + static_cast<uint64_t>(*p++ - '0');
     const long int_digits = p - int_start;
     long frac = 0;
     bool ok = int_digits > 0;
     if (p < e && *p == '.') {
       const char* const frac_start = ++p;
       Digits4(p, e, &mant);
-      while (p < e && static_cast<unsigned>(*p - '0') < 10) mant = mant * 10 + static_cast<uint64_t>(*p++ - '0');
+      while (p < e && static_cast<unsigned>(*p - '0') < 10)
+        mant = mant * 10 + static_cast<uint64_t>(*p++ - '0');
       frac = p - frac_start;
       ok = frac > 0;
     }
@@ -169,10 +172,11 @@ bool IsoTimeParser::Parse(std::string_view s, double* epoch_s) {
     Digits(s, 14, 2, &mi);
     Digits(s, 17, 2, &se);
     s.copy(date_, 10);
-    day_start_s_ = static_cast<double>(DaysFromCivil(std::atoi(std::string(s.substr(0, 4)).c_str()),
-                                                     static_cast<unsigned>((s[5] - '0') * 10 + s[6] - '0'),
-                                                     static_cast<unsigned>((s[8] - '0') * 10 + s[9] - '0'))) *
-                   86400.0;
+    day_start_s_ =
+        static_cast<double>(DaysFromCivil(std::atoi(std::string(s.substr(0, 4)).c_str()),
+                                          static_cast<unsigned>((s[5] - '0') * 10 + s[6] - '0'),
+                                          static_cast<unsigned>((s[8] - '0') * 10 + s[9] - '0'))) *
+        86400.0;
     have_ = true;
   }
   return true;

@@ -13,7 +13,9 @@ namespace {
 
 constexpr size_t kMaxDepth = 256;
 
-inline bool IsSpace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+inline bool IsSpace(char c) {
+  return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
 
 // Character classes for the byte loops: one table load per byte instead of several compares.
 enum : uint8_t { kNameEnd = 1, kColon = 2, kTagSpecial = 4 };
@@ -26,7 +28,9 @@ struct CharClasses {
   }
 };
 constexpr CharClasses kClass;
-inline uint8_t ClassOf(char ch) { return kClass.c[static_cast<uint8_t>(ch)]; }
+inline uint8_t ClassOf(char ch) {
+  return kClass.c[static_cast<uint8_t>(ch)];
+}
 
 // Position of the first `c` at or after `pos`, or doc.size(). Sixteen bytes a step with SSE2
 // (part of every x86-64 CPU): the runs between markup are short, where memchr's call costs
@@ -62,7 +66,8 @@ inline size_t NameEnd(std::string_view doc, size_t pos, size_t* colon) {
     const __m128i end = _mm_or_si128(ctl, _mm_or_si128(_mm_cmpeq_epi8(b, _mm_set1_epi8('>')),
                                                        _mm_cmpeq_epi8(b, _mm_set1_epi8('/'))));
     const unsigned end_mask = static_cast<unsigned>(_mm_movemask_epi8(end));
-    unsigned colon_mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(b, _mm_set1_epi8(':'))));
+    unsigned colon_mask =
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(b, _mm_set1_epi8(':'))));
     if (end_mask != 0) {
       const unsigned e = static_cast<unsigned>(__builtin_ctz(end_mask));
       colon_mask &= (1u << e) - 1;
@@ -135,7 +140,8 @@ XmlScanner::XmlScanner(std::string_view doc) : doc_(doc) {
 
 size_t XmlScanner::LineOf(size_t offset) const {
   offset = std::min(offset, doc_.size());
-  return 1 + static_cast<size_t>(std::count(doc_.begin(), doc_.begin() + static_cast<long>(offset), '\n'));
+  return 1 + static_cast<size_t>(
+                 std::count(doc_.begin(), doc_.begin() + static_cast<long>(offset), '\n'));
 }
 
 XmlScanner::Event XmlScanner::Error(std::string message, size_t offset) {
@@ -146,7 +152,9 @@ XmlScanner::Event XmlScanner::Error(std::string message, size_t offset) {
   return kEnd;
 }
 
-void XmlScanner::Fail(std::string_view message) { Error(std::string(message), tag_offset_); }
+void XmlScanner::Fail(std::string_view message) {
+  Error(std::string(message), tag_offset_);
+}
 
 bool XmlScanner::SkipMarkup() {
   const size_t start = pos_;
@@ -158,7 +166,8 @@ bool XmlScanner::SkipMarkup() {
     pos_ = end + 3;
   } else if (rest.starts_with("<?")) {
     end = doc_.find("?>", pos_ + 2);
-    if (end == std::string_view::npos) return Error("unterminated processing instruction", start), false;
+    if (end == std::string_view::npos)
+      return Error("unterminated processing instruction", start), false;
     pos_ = end + 2;
   } else if (rest.starts_with("<![CDATA[")) {
     end = doc_.find("]]>", pos_ + 9);
@@ -168,9 +177,12 @@ bool XmlScanner::SkipMarkup() {
     size_t i = pos_ + 2;
     int bracket = 0;
     for (; i < doc_.size(); ++i) {
-      if (doc_[i] == '[') ++bracket;
-      else if (doc_[i] == ']') --bracket;
-      else if (doc_[i] == '>' && bracket <= 0) break;
+      if (doc_[i] == '[')
+        ++bracket;
+      else if (doc_[i] == ']')
+        --bracket;
+      else if (doc_[i] == '>' && bracket <= 0)
+        break;
     }
     if (i >= doc_.size()) return Error("unterminated <! declaration", start), false;
     pos_ = i + 1;
@@ -188,8 +200,9 @@ XmlScanner::Event XmlScanner::Next() {
     const size_t lt = FindChar(doc_, pos_, '<');
     if (lt >= doc_.size()) {
       if (!stack_.empty()) {
-        return Error("unexpected end of document: expected </" + std::string(stack_.back().qname) + ">",
-                     doc_.size());
+        return Error(
+            "unexpected end of document: expected </" + std::string(stack_.back().qname) + ">",
+            doc_.size());
       }
       pos_ = doc_.size();
       return kEnd;
@@ -249,7 +262,8 @@ XmlScanner::Event XmlScanner::Next() {
   }
 }
 
-bool XmlScanner::NextAttribute(size_t* cursor, std::string_view* local, std::string_view* raw) const {
+bool XmlScanner::NextAttribute(size_t* cursor, std::string_view* local,
+                               std::string_view* raw) const {
   // Attribute lists are short: plain loops, and the SIMD scan for the closing quote.
   const char* p = attrs_.data() + *cursor;
   const char* const e = attrs_.data() + attrs_.size();
@@ -323,20 +337,28 @@ void XmlScanner::Decode(std::string_view in, std::string* out) {
       continue;
     }
     const std::string_view ent = in.substr(i + 1, semi - i - 1);
-    if (ent == "lt") out->push_back('<');
-    else if (ent == "gt") out->push_back('>');
-    else if (ent == "amp") out->push_back('&');
-    else if (ent == "quot") out->push_back('"');
-    else if (ent == "apos") out->push_back('\'');
+    if (ent == "lt")
+      out->push_back('<');
+    else if (ent == "gt")
+      out->push_back('>');
+    else if (ent == "amp")
+      out->push_back('&');
+    else if (ent == "quot")
+      out->push_back('"');
+    else if (ent == "apos")
+      out->push_back('\'');
     else if (!ent.empty() && ent[0] == '#') {
       unsigned long cp = 0;
       const bool hex = ent.size() > 1 && (ent[1] == 'x' || ent[1] == 'X');
       for (size_t k = hex ? 2 : 1; k < ent.size(); ++k) {
         const char ch = ent[k];
         int d = -1;
-        if (ch >= '0' && ch <= '9') d = ch - '0';
-        else if (hex && ch >= 'a' && ch <= 'f') d = ch - 'a' + 10;
-        else if (hex && ch >= 'A' && ch <= 'F') d = ch - 'A' + 10;
+        if (ch >= '0' && ch <= '9')
+          d = ch - '0';
+        else if (hex && ch >= 'a' && ch <= 'f')
+          d = ch - 'a' + 10;
+        else if (hex && ch >= 'A' && ch <= 'F')
+          d = ch - 'A' + 10;
         if (d < 0 || cp > 0x10FFFF) break;
         cp = cp * (hex ? 16 : 10) + static_cast<unsigned long>(d);
       }
@@ -364,7 +386,8 @@ std::string_view XmlScanner::ReadText() {
       // tag in place, else let Next() parse (and diagnose) it.
       const std::string_view q = stack_.back().qname;
       const size_t after = p + 2 + q.size();
-      if (after < doc_.size() && doc_[after] == '>' && SameBytes(doc_.data() + p + 2, q.data(), q.size())) {
+      if (after < doc_.size() && doc_[after] == '>' &&
+          SameBytes(doc_.data() + p + 2, q.data(), q.size())) {
         qname_ = q;
         name_ = stack_.back().name;
         stack_.pop_back();

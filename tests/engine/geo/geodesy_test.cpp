@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "engine/geo/geodesy.hpp"
 
-#include <cmath>
-#include <random>
-
 #include <geodesic.h>
 #include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
 
 namespace stride::engine {
 namespace {
@@ -26,7 +26,8 @@ TEST(Geodesy, ShortSegmentsAgreeWithKarneyToAPartPerMillion) {
     const double c = a + step(rng), d = b + step(rng);
     const double ref = Karney(a, b, c, d);
     if (ref < 1.0) continue;
-    EXPECT_NEAR(SegmentDistanceM(a, b, c, d) / ref, 1.0, 1e-6) << a << "," << b << " -> " << c << "," << d;
+    EXPECT_NEAR(SegmentDistanceM(a, b, c, d) / ref, 1.0, 1e-6)
+        << a << "," << b << " -> " << c << "," << d;
   }
 }
 
@@ -73,7 +74,8 @@ namespace {
 
 TEST(TrackGeodesy, AgreesWithSegmentDistance) {
   std::mt19937 rng(5);
-  std::uniform_real_distribution<double> lat(-70, 70), lon(-180, 180), off(-0.05, 0.05), step(-0.001, 0.001);
+  std::uniform_real_distribution<double> lat(-70, 70), lon(-180, 180), off(-0.05, 0.05),
+      step(-0.001, 0.001);
   for (int i = 0; i < 200; ++i) {
     const double lat0 = lat(rng), lon0 = lon(rng);
     const TrackGeodesy geo(lat0);

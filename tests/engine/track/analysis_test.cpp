@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "engine/track/analysis.hpp"
 
-#include <cmath>
-
 #include <gtest/gtest.h>
+
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "datasets/synthetic_activity.hpp"
@@ -81,10 +81,10 @@ TEST(AnalysisJson, HasTheDocumentedFields) {
   const datasets::SyntheticRun run = datasets::MakeSyntheticRun(o);
   const Analysis a = Analyze(run.recorded);
   const auto j = nlohmann::json::parse(AnalysisJson("run.fit", {a}));
-  for (const char* key : {"source", "points", "distance_m", "elapsed_time_s", "moving_time_s",
-                          "ascent_m", "descent_m", "avg_pace_s_per_km", "gap_s_per_km",
-                          "heart_rate", "trimp", "splits", "laps", "climbs", "best_efforts",
-                          "device_totals", "methods"}) {
+  for (const char* key :
+       {"source", "points", "distance_m", "elapsed_time_s", "moving_time_s", "ascent_m",
+        "descent_m", "avg_pace_s_per_km", "gap_s_per_km", "heart_rate", "trimp", "splits", "laps",
+        "climbs", "best_efforts", "device_totals", "methods"}) {
     EXPECT_TRUE(j.contains(key)) << key;
   }
   EXPECT_EQ(j["file"], "run.fit");

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "engine/track/clean.hpp"
 
-#include <cmath>
-
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 #include "engine/geo/geodesy.hpp"
 #include "tests/support/tracks.hpp"
@@ -12,7 +12,9 @@ namespace stride::engine {
 namespace {
 
 // A straight run north at `speed` m/s, one point a second, at 140 bpm and 200 m.
-Track Straight(int n, double speed = 3.0) { return testing::StraightRun(n - 1, speed, 140); }
+Track Straight(int n, double speed = 3.0) {
+  return testing::StraightRun(n - 1, speed, 140);
+}
 
 TEST(Clean, KeepsAGoodTrackUntouched) {
   Track t = Straight(100);
@@ -82,7 +84,8 @@ TEST(Clean, RecoversItsAnchorAfterAGenuineJump) {
   // the gap is too fast.
   Track t = Straight(20);
   const LocalPlane plane(45.0, 6.0);
-  for (size_t i = 10; i < 20; ++i) plane.ToDegrees(0, 500 + 3.0 * static_cast<double>(i), &t.lat_deg[i], &t.lon_deg[i]);
+  for (size_t i = 10; i < 20; ++i)
+    plane.ToDegrees(0, 500 + 3.0 * static_cast<double>(i), &t.lat_deg[i], &t.lon_deg[i]);
   const CleanReport r = Clean(t);
   EXPECT_EQ(r.speed_outlier, 0u);
   EXPECT_EQ(r.anchor_recoveries, 1u);
@@ -102,7 +105,7 @@ TEST(Clean, DropsABadFirstFix) {
 TEST(Clean, RemovesInvalidAndStaleFixesAndUnsetElevation) {
   Track t = Straight(100);
   t.lat_deg[3] = 0;
-  t.lon_deg[3] = 0;  // null island
+  t.lon_deg[3] = 0;   // null island
   t.lat_deg[7] = 95;  // out of range
   t.lat_deg[20] = t.lat_deg[19];
   t.lon_deg[20] = t.lon_deg[19];  // stale repeat

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "engine/track/segment.hpp"
 
-#include <cmath>
-
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 #include "datasets/synthetic_activity.hpp"
 #include "engine/geo/geodesy.hpp"
@@ -14,7 +14,8 @@ namespace {
 
 // Clean, noise-free run of `km` at `pace_s_per_km`, one point a second, heading north.
 Track Steady(double km, double pace_s_per_km) {
-  return testing::StraightRun(static_cast<int>(km * pace_s_per_km), 1000.0 / pace_s_per_km, 150, 0, 2000);
+  return testing::StraightRun(static_cast<int>(km * pace_s_per_km), 1000.0 / pace_s_per_km, 150, 0,
+                              2000);
 }
 
 TEST(HysteresisAscent, CountsFullSwingsOnly) {

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "engine/track/smooth.hpp"
 
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <limits>
-
-#include <gtest/gtest.h>
 
 #include "datasets/synthetic_activity.hpp"
 #include "engine/geo/geodesy.hpp"
@@ -31,7 +31,8 @@ double Length(const Track& t) {
 double ClosestTo(const Track& t, double lat, double lon) {
   double best = std::numeric_limits<double>::infinity();
   for (size_t i = 0; i < t.size(); ++i) {
-    if (t.has_position(i)) best = std::min(best, SegmentDistanceM(t.lat_deg[i], t.lon_deg[i], lat, lon));
+    if (t.has_position(i))
+      best = std::min(best, SegmentDistanceM(t.lat_deg[i], t.lon_deg[i], lat, lon));
   }
   return best;
 }
@@ -57,7 +58,8 @@ TEST_P(SmootherTest, RemovesJitterWithoutCuttingCorners) {
   ASSERT_TRUE(rep.position_smoothed);
   const double smooth_error = std::fabs(Length(t) - run.length_m);
   // The smoother must cut the noise-added length error at least in half.
-  EXPECT_LT(smooth_error, 0.5 * raw_error) << "raw " << raw_error << " m, smoothed " << smooth_error << " m";
+  EXPECT_LT(smooth_error, 0.5 * raw_error)
+      << "raw " << raw_error << " m, smoothed " << smooth_error << " m";
   // And follow the 90-degree corners: the far corner of the loop (600 m east, 300 m north)
   // must be passed within a few metres, not cut across.
   double clat, clon;
@@ -115,7 +117,8 @@ TEST(ElevationSmoother, ClassifiesAndSmoothsNoisyAltitude) {
   Track t = run.recorded;
   std::vector<double> cum(t.size(), 0.0);
   for (size_t i = 1; i < t.size(); ++i) {
-    cum[i] = cum[i - 1] + SegmentDistanceM(t.lat_deg[i - 1], t.lon_deg[i - 1], t.lat_deg[i], t.lon_deg[i]);
+    cum[i] = cum[i - 1] +
+             SegmentDistanceM(t.lat_deg[i - 1], t.lon_deg[i - 1], t.lat_deg[i], t.lon_deg[i]);
   }
   SmoothReport rep;
   SmoothElevation(t, cum, {}, rep);

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "engine/track/stats.hpp"
 
-#include <cmath>
-
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 #include "engine/geo/geodesy.hpp"
 #include "tests/support/tracks.hpp"
@@ -18,7 +18,9 @@ Track Steady(int seconds, double speed, double hr, double grade = 0.0) {
 TEST(Minetti, CostOfRunningMatchesThePaper) {
   EXPECT_NEAR(MinettiCost(0.0), 3.6, 1e-12);
   // Minetti et al. 2002: about 8.3 J/(kg m) at +20 % and about 1.7 at -20 % (their fit).
-  EXPECT_NEAR(MinettiCost(0.2), 155.4 * 0.00032 - 30.4 * 0.0016 - 43.3 * 0.008 + 46.3 * 0.04 + 19.5 * 0.2 + 3.6, 1e-9);
+  EXPECT_NEAR(MinettiCost(0.2),
+              155.4 * 0.00032 - 30.4 * 0.0016 - 43.3 * 0.008 + 46.3 * 0.04 + 19.5 * 0.2 + 3.6,
+              1e-9);
   EXPECT_GT(MinettiCost(0.2), 8.0);
   EXPECT_LT(MinettiCost(-0.1), 3.6);
   EXPECT_EQ(MinettiCost(0.9), MinettiCost(0.45));  // clamped

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <random>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "datasets/synthetic_activity.hpp"
 #include "importers/activity/activity_reader.hpp"
@@ -25,7 +25,7 @@ void ExpectSameTrack(const engine::Track& want, const engine::Track& got) {
   for (size_t i = 0; i < want.size(); i += 7) {
     EXPECT_NEAR(got.lat_deg[i], want.lat_deg[i], 1e-7) << i;  // semicircles: 8.4e-8 degrees
     EXPECT_NEAR(got.lon_deg[i], want.lon_deg[i], 1e-7) << i;
-    EXPECT_NEAR(got.ele_m[i], want.ele_m[i], 0.1) << i;        // 1/5 m resolution
+    EXPECT_NEAR(got.ele_m[i], want.ele_m[i], 0.1) << i;  // 1/5 m resolution
     EXPECT_DOUBLE_EQ(got.time_s[i], std::round(want.time_s[i]));
     EXPECT_DOUBLE_EQ(got.hr_bpm[i], want.hr_bpm[i]);
   }
@@ -59,13 +59,13 @@ TEST_P(FitRoundTrip, DecodesEveryEncoding) {
 
 INSTANTIATE_TEST_SUITE_P(
     Encodings, FitRoundTrip,
-    ::testing::Values(Variant{"little_endian", {}},
-                      Variant{"big_endian", {.big_endian = true}},
-                      Variant{"compressed_timestamps", {.compressed_timestamps = true}},
-                      Variant{"developer_fields", {.developer_field = true}},
-                      Variant{"legacy_altitude", {.enhanced_altitude = false}},
-                      Variant{"everything", {.big_endian = true, .compressed_timestamps = true,
-                                             .developer_field = true}}),
+    ::testing::Values(
+        Variant{"little_endian", {}}, Variant{"big_endian", {.big_endian = true}},
+        Variant{"compressed_timestamps", {.compressed_timestamps = true}},
+        Variant{"developer_fields", {.developer_field = true}},
+        Variant{"legacy_altitude", {.enhanced_altitude = false}},
+        Variant{"everything",
+                {.big_endian = true, .compressed_timestamps = true, .developer_field = true}}),
     [](const ::testing::TestParamInfo<Variant>& info) { return std::string(info.param.name); });
 
 TEST(FitReader, ChainedFilesKeepTheirSessionsApart) {
@@ -87,7 +87,9 @@ TEST(FitReader, RejectsABadCrcWithItsOffset) {
   const std::string bytes = datasets::WriteFit(SampleTrack(), {.corrupt_crc = true});
   Result<engine::Activity> a = ReadFit(bytes);
   ASSERT_FALSE(a.ok());
-  EXPECT_EQ(a.status().message().rfind("byte " + std::to_string(bytes.size() - 2) + ": file CRC mismatch", 0), 0u)
+  EXPECT_EQ(a.status().message().rfind(
+                "byte " + std::to_string(bytes.size() - 2) + ": file CRC mismatch", 0),
+            0u)
       << a.status().message();
 }
 
@@ -120,7 +122,8 @@ TEST(FitReader, RejectsDataForAnUndefinedLocalType) {
 TEST(FitReader, NeverCrashesOnDamagedBytes) {
   // Flip bytes at random and fix the CRC so the decoder's structure checks, not the CRC, meet
   // the damage. Each result is either a decoded activity or a clear error.
-  const std::string good = datasets::WriteFit(SampleTrack(), {.compressed_timestamps = true, .developer_field = true});
+  const std::string good =
+      datasets::WriteFit(SampleTrack(), {.compressed_timestamps = true, .developer_field = true});
   std::mt19937 rng(42);
   std::uniform_int_distribution<size_t> pos(14, good.size() - 3);
   std::uniform_int_distribution<int> byte(0, 255);

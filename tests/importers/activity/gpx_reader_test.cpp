@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <cstdlib>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "datasets/synthetic_activity.hpp"
 #include "importers/activity/activity_reader.hpp"
@@ -58,21 +58,26 @@ TEST(GpxReader, ReadsGpx10SpeedAndFallsBackToRoutes) {
   Result<engine::Activity> a = ReadGpx(doc);
   ASSERT_TRUE(a.ok());
   EXPECT_EQ(a->sessions[0].size(), 2u);
-  const std::string v10 = R"(<gpx version="1.0"><trk><trkseg><trkpt lat="1" lon="2"><speed>3.5</speed></trkpt></trkseg></trk></gpx>)";
+  const std::string v10 =
+      R"(<gpx version="1.0"><trk><trkseg><trkpt lat="1" lon="2"><speed>3.5</speed></trkpt></trkseg></trk></gpx>)";
   Result<engine::Activity> b = ReadGpx(v10);
   ASSERT_TRUE(b.ok());
   EXPECT_DOUBLE_EQ(b->sessions[0].speed_mps[0], 3.5);
 }
 
 TEST(GpxReader, SaysWhereAndWhatWasExpected) {
-  Result<engine::Activity> a = ReadGpx("<gpx>\n<trk><trkseg>\n<trkpt lat=\"45\" lon=\"5\"><ele>high</ele></trkpt></trkseg></trk></gpx>");
+  Result<engine::Activity> a = ReadGpx(
+      "<gpx>\n<trk><trkseg>\n<trkpt lat=\"45\" "
+      "lon=\"5\"><ele>high</ele></trkpt></trkseg></trk></gpx>");
   ASSERT_FALSE(a.ok());
   EXPECT_EQ(a.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(a.status().message(), "line 3: <ele> expected a number, found 'high'");
   Result<engine::Activity> b = ReadGpx("<gpx><trk><trkseg><trkpt lon=\"5\"/></trkseg></trk></gpx>");
   ASSERT_FALSE(b.ok());
   EXPECT_NE(b.status().message().find("expected a numeric lat attribute"), std::string::npos);
-  Result<engine::Activity> c = ReadGpx("<gpx><trk><trkseg><trkpt lat=\"1\" lon=\"2\"><time>yesterday</time></trkpt></trkseg></trk></gpx>");
+  Result<engine::Activity> c = ReadGpx(
+      "<gpx><trk><trkseg><trkpt lat=\"1\" "
+      "lon=\"2\"><time>yesterday</time></trkpt></trkseg></trk></gpx>");
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.status().message().find("<time> expected an ISO 8601 date-time"), std::string::npos);
   Result<engine::Activity> d = ReadGpx("<kml></kml>");
@@ -95,7 +100,8 @@ TEST(ActivityFormat, IsDetectedFromContentNotName) {
   EXPECT_EQ(DetectFormat("<TrainingCenterDatabase/>"), ActivityFormat::kTcx);
   datasets::SyntheticRunOptions o;
   o.laps = 1;
-  EXPECT_EQ(DetectFormat(datasets::WriteFit(datasets::MakeSyntheticRun(o).recorded)), ActivityFormat::kFit);
+  EXPECT_EQ(DetectFormat(datasets::WriteFit(datasets::MakeSyntheticRun(o).recorded)),
+            ActivityFormat::kFit);
   EXPECT_EQ(DetectFormat("{\"json\": true}"), ActivityFormat::kUnknown);
   Result<engine::Activity> a = ReadActivity("PK\x03\x04 zip bytes");
   ASSERT_FALSE(a.ok());
@@ -112,10 +118,10 @@ namespace stride::importers::detail {
 namespace {
 
 TEST(ParseDouble, FastPathIsCorrectlyRounded) {
-  for (const char* s : {"45.20987707190215587615966796875", "0.9630066666666667", "-12.5", "1e3",
-                        "42.9410420", "0.0000001", "123456789012345", "1234567890123456.5", "7",
-                        "1234.5678", "12345678.1234567", "-0.12345678901234", "9999.9999",
-                        "1000", "0.1230", "12a4.5"}) {
+  for (const char* s :
+       {"45.20987707190215587615966796875", "0.9630066666666667", "-12.5", "1e3", "42.9410420",
+        "0.0000001", "123456789012345", "1234567890123456.5", "7", "1234.5678", "12345678.1234567",
+        "-0.12345678901234", "9999.9999", "1000", "0.1230", "12a4.5"}) {
     if (std::string(s) == "12a4.5") {
       double v;
       EXPECT_FALSE(ParseDouble(s, &v));
@@ -152,11 +158,12 @@ namespace {
 
 TEST(IsoTimeParser, AgreesWithParseIsoTimeAcrossDates) {
   IsoTimeParser cached;
-  for (const char* s : {"2018-05-13T23:59:58Z", "2018-05-13T23:59:59Z", "2018-05-14T00:00:00Z",
-                        "2018-05-14T00:00:01.5Z", "2018-05-14T02:00:01+02:00", "2018-05-14T00:00:02Z",
-                        "2018-05-13T12:00:00Z", "2018-05-13T24:00:00Z", "2018-05-13T12:00:00.250Z",
-                        "2018-05-13T12:00:01.5Z", "2018-05-13T12:00:02.Z", "2018-05-13T12:00:02.1xZ",
-                        "2017-10-08T14:54:11.000Z", "2017-10-08T14:54:12.000Z"}) {
+  for (const char* s :
+       {"2018-05-13T23:59:58Z", "2018-05-13T23:59:59Z", "2018-05-14T00:00:00Z",
+        "2018-05-14T00:00:01.5Z", "2018-05-14T02:00:01+02:00", "2018-05-14T00:00:02Z",
+        "2018-05-13T12:00:00Z", "2018-05-13T24:00:00Z", "2018-05-13T12:00:00.250Z",
+        "2018-05-13T12:00:01.5Z", "2018-05-13T12:00:02.Z", "2018-05-13T12:00:02.1xZ",
+        "2017-10-08T14:54:11.000Z", "2017-10-08T14:54:12.000Z"}) {
     double a = -1, b = -2;
     const bool ok_a = cached.Parse(s, &a);
     const bool ok_b = ParseIsoTime(s, &b);

@@ -3,14 +3,14 @@
 // Every shared recording against an independent reader: FIT against python-fitparse's record
 // counts and session totals (reference/fit_sessions.json), GPX against gpxpy's point counts
 // (reference/gpxpy_gpx.json), TCX against a plain count of <Trackpoint> tags.
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "importers/activity/activity_reader.hpp"
 #include "tests/support/datasets.hpp"
@@ -129,7 +129,9 @@ TEST(SharedTcx, TrackpointCountsMatchTheFile) {
     Result<engine::Activity> a = ReadActivity(*bytes);
     ASSERT_TRUE(a.ok()) << a.status().ToString();
     size_t tags = 0;
-    for (size_t p = bytes->find("<Trackpoint>"); p != std::string::npos; p = bytes->find("<Trackpoint>", p + 1)) ++tags;
+    for (size_t p = bytes->find("<Trackpoint>"); p != std::string::npos;
+         p = bytes->find("<Trackpoint>", p + 1))
+      ++tags;
     size_t points = 0;
     for (const auto& s : a->sessions) points += s.size();
     EXPECT_EQ(points, tags);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "importers/activity/activity_reader.hpp"
 
@@ -76,9 +76,11 @@ TEST(TcxReader, SaysWhereAndWhatWasExpected) {
       "<TrainingCenterDatabase><Activities><Activity Sport=\"Running\">\n<Lap StartTime=\"x\">"
       "</Lap></Activity></Activities></TrainingCenterDatabase>");
   ASSERT_FALSE(a.ok());
-  EXPECT_EQ(a.status().message(), "line 2: <Lap StartTime> expected an ISO 8601 date-time, found 'x'");
+  EXPECT_EQ(a.status().message(),
+            "line 2: <Lap StartTime> expected an ISO 8601 date-time, found 'x'");
   Result<engine::Activity> b = ReadTcx(
-      "<TrainingCenterDatabase><Activities><Activity Sport=\"Running\"><Lap StartTime=\"2013-04-18T17:00:00Z\">"
+      "<TrainingCenterDatabase><Activities><Activity Sport=\"Running\"><Lap "
+      "StartTime=\"2013-04-18T17:00:00Z\">"
       "<Track><Trackpoint><Time>2013-04-18T17:00:00Z</Time><AltitudeMeters>1e</AltitudeMeters>");
   ASSERT_FALSE(b.ok());
   EXPECT_NE(b.status().message().find("<AltitudeMeters> expected a number"), std::string::npos);
