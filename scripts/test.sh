@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# Sets everything up and runs the tests: installs the Debian packages, builds with
+# Sets everything up and runs the tests: installs the Debian packages, checks formatting
+# (.clang-format, when clang-format is installed), builds with
 # -Wall -Wextra -Wpedantic -Werror, runs every test (unit and integration), then builds with
 # AddressSanitizer + UndefinedBehaviorSanitizer and runs them all again.
 #
@@ -9,6 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
+bash scripts/check_format.sh
 jobs=$(nproc)
 
 echo "== build (RelWithDebInfo)"
