@@ -87,8 +87,12 @@ class [[nodiscard]] Result {
   }
 
   bool ok() const { return std::holds_alternative<T>(v_); }
-  // REQUIRES: !ok() for a meaningful status; returns Ok when a value is held.
-  Status status() const { return ok() ? Status() : std::get<Status>(v_); }
+  // The error, or an ok Status when a value is held. A reference, so that
+  // `r.status().message()` may be kept while `r` lives.
+  const Status& status() const {
+    static const Status kOk;
+    return ok() ? kOk : std::get<Status>(v_);
+  }
 
   // REQUIRES: ok().
   T& value() & { return std::get<T>(v_); }

@@ -88,3 +88,52 @@ TEST(TcxReader, SaysWhereAndWhatWasExpected) {
 
 }  // namespace
 }  // namespace stride::importers
+
+#include <random>
+
+#include "datasets/synthetic_activity.hpp"
+
+namespace stride::importers {
+namespace {
+
+// Random damage to real-looking documents: flipped bytes, cuts, inserted markup characters.
+// Every result must be a track or a clear "line N: ..." error; nothing may crash (this runs
+// under ASan/UBSan in CI too).
+TEST(XmlReaders, NeverCrashOnDamagedDocuments) {
+  datasets::SyntheticRunOptions o;
+  o.laps = 1;
+  const engine::Track t = datasets::MakeSyntheticRun(o).recorded;
+  const std::string docs[] = {datasets::WriteGpx(t), datasets::WriteTcx(t)};
+  std::mt19937 rng(9);
+  const char alphabet[] = "<>/=\"'&;!?[]-:x0. \n";
+  int errors = 0, total = 0;
+  for (const std::string& good : docs) {
+    std::uniform_int_distribution<size_t> pos(0, good.size() - 1);
+    std::uniform_int_distribution<size_t> pick(0, sizeof(alphabet) - 2);
+    for (int trial = 0; trial < 300; ++trial) {
+      std::string d = good;
+      switch (trial % 3) {
+        case 0:
+          for (int k = 0; k < 4; ++k) d[pos(rng)] = alphabet[pick(rng)];
+          break;
+        case 1:
+          d.resize(pos(rng));
+          break;
+        default:
+          d.insert(pos(rng), 1, alphabet[pick(rng)]);
+          break;
+      }
+      Result<engine::Activity> a = ReadActivity(d);
+      ++total;
+      if (!a.ok()) {
+        ++errors;
+        const std::string& m = a.status().message();
+        EXPECT_TRUE(m.rfind("line ", 0) == 0 || m.rfind("byte 0", 0) == 0) << m;
+      }
+    }
+  }
+  EXPECT_GT(errors, total / 4);  // most damage is detected, not silently read
+}
+
+}  // namespace
+}  // namespace stride::importers
