@@ -92,6 +92,7 @@ Analysis Analyze(Track input, const AnalyzeOptions& options) {
   an.sport_name = t.sport_name;
   an.sub_sport = t.sub_sport;
   an.device_totals = t.device_totals;
+  an.developer_fields = t.developer_fields;
   if (options.sport != Sport::kUnknown) {
     t.sport = options.sport;
     an.sport_source = "command line";

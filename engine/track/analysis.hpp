@@ -67,6 +67,7 @@ struct Analysis {
   std::string sport_source;  // "file", "command line", "inferred from speed"
   std::string sport_name;    // as the file spelled it
   std::string sub_sport;
+  std::vector<std::string> developer_fields;
 
   CleanReport points;
   double start_time_s = kNaN;

@@ -56,7 +56,8 @@ Json SessionJson(const Analysis& a) {
                  {"sport", std::string(SportName(a.sport))},
                  {"sport_source", a.sport_source},
                  {"sport_in_file", a.sport_name.empty() ? Json(nullptr) : Json(a.sport_name)},
-                 {"sub_sport", a.sub_sport.empty() ? Json(nullptr) : Json(a.sub_sport)}};
+                 {"sub_sport", a.sub_sport.empty() ? Json(nullptr) : Json(a.sub_sport)},
+                 {"developer_fields", a.developer_fields}};
   const CleanReport& p = a.points;
   j["points"] = {{"raw", p.raw},
                  {"kept", p.kept},

@@ -110,8 +110,9 @@ struct Track {
   Sport sport = Sport::kUnknown;
   std::string sport_name;  // as the file spelled it
   std::string sub_sport;
-  std::string device;  // creator / manufacturer and product
-  std::string format;  // "gpx", "tcx", "fit"
+  std::string device;                         // creator / manufacturer and product
+  std::vector<std::string> developer_fields;  // FIT developer data the file carries, by name
+  std::string format;                         // "gpx", "tcx", "fit"
   AltitudeSource altitude_source = AltitudeSource::kUnknown;
 
   size_t size() const { return time_s.size(); }
@@ -133,6 +134,7 @@ struct Track {
 struct Activity {
   std::string format;
   std::string device;
+  std::vector<std::string> developer_fields;
   std::vector<Track> sessions;
 };
 

@@ -37,7 +37,7 @@ constexpr double kFitEpochToUnix = 631065600.0;  // 1989-12-31T00:00:00Z
 constexpr double kSemicircleToDeg = 180.0 / 2147483648.0;
 
 constexpr uint16_t kFileId = 0, kSport = 12, kSession = 18, kLap = 19, kRecord = 20, kEvent = 21,
-                   kDeviceInfo = 23;
+                   kDeviceInfo = 23, kFieldDescription = 206;
 
 // Slots: the fields this reader uses, across message types.
 enum Slot : uint8_t {
@@ -88,8 +88,8 @@ struct Definition {
   uint16_t global = 0;
   uint32_t size = 0;              // bytes of a data message (without the header byte)
   int compressed_sd_offset = -1;  // record field 8 (compressed_speed_distance), byte[3]
-  int product_name_offset = -1;   // device_info field 27 (string)
-  uint8_t product_name_size = 0;
+  int text_offset = -1;  // device_info product_name (27) or field_description field_name (3)
+  uint8_t text_size = 0;
   std::vector<PlanItem> plan;
 };
 
@@ -438,6 +438,13 @@ class FitDecoder {
   int sport_msg_ = -1, sub_sport_msg_ = -1;
   std::string manufacturer_;
   std::string product_;
+  std::vector<std::string> developer_fields_;
+
+  // The NUL-terminated string at the definition's text field.
+  static std::string Text(const uint8_t* msg, const Definition& def) {
+    const char* s = reinterpret_cast<const char*>(msg + def.text_offset);
+    return std::string(s, strnlen(s, def.text_size));
+  }
   double dist_acc_ = 0;  // compressed_speed_distance accumulator
   int last_dist_raw_ = -1;
   bool no_trailing_crc_ = false;
@@ -583,9 +590,10 @@ Status FitDecoder::ReadDefinition(size_t pos, uint8_t header, size_t data_end, s
     const uint8_t slot = SlotFor(global, num);
     if (global == kRecord && num == 8 && size == 3)
       d.compressed_sd_offset = static_cast<int>(offset);
-    if (global == kDeviceInfo && num == 27 && base == 7) {
-      d.product_name_offset = static_cast<int>(offset);
-      d.product_name_size = size;
+    if (base == 7 &&
+        ((global == kDeviceInfo && num == 27) || (global == kFieldDescription && num == 3))) {
+      d.text_offset = static_cast<int>(offset);
+      d.text_size = size;
     }
     if (slot != kSlotCount && base < kBaseSize.size() && size >= kBaseSize[base] && base != 7) {
       d.plan.push_back({static_cast<uint16_t>(offset), size, base, slot});
@@ -714,15 +722,25 @@ void FitDecoder::HandleData(const Definition& def, const uint8_t* msg, double co
     case kFileId:
       if (!std::isnan(vals_[kManufacturer]))
         manufacturer_ = ManufacturerWord(static_cast<int>(vals_[kManufacturer]));
-      if (!std::isnan(vals_[kProduct]))
+      if (!std::isnan(vals_[kProduct]) && vals_[kProduct] != 0)
         product_ = std::to_string(static_cast<int>(vals_[kProduct]));
       break;
     case kDeviceInfo:
       // The creator device (index 0) may name its product.
-      if (vals_[kDeviceIndex] == 0 && def.product_name_offset >= 0) {
-        const char* s = reinterpret_cast<const char*>(msg + def.product_name_offset);
-        const size_t len = strnlen(s, def.product_name_size);
-        if (len > 0) product_ = std::string(s, len);
+      if (vals_[kDeviceIndex] == 0 && def.text_offset >= 0) {
+        const std::string name = Text(msg, def);
+        if (!name.empty()) product_ = name;
+      }
+      break;
+    case kFieldDescription:
+      // Developer fields (defined by messages 206/207) are skipped by size in data messages;
+      // their names say what the file carries (a footpod's power, a sensor's core temperature).
+      if (def.text_offset >= 0) {
+        const std::string name = Text(msg, def);
+        if (!name.empty() && std::find(developer_fields_.begin(), developer_fields_.end(), name) ==
+                                 developer_fields_.end()) {
+          developer_fields_.push_back(name);
+        }
       }
       break;
     default:
@@ -735,6 +753,7 @@ engine::Activity FitDecoder::Assemble() {
   act.format = "fit";
   act.device = manufacturer_;
   if (!product_.empty()) act.device += (act.device.empty() ? "" : " ") + product_;
+  act.developer_fields = developer_fields_;
   std::sort(
       events_.begin(), events_.end(),
       [](const engine::TimerEvent& a, const engine::TimerEvent& b) { return a.time_s < b.time_s; });
@@ -767,6 +786,7 @@ engine::Activity FitDecoder::Assemble() {
     }
     if (s.sub_sport >= 0) t.sub_sport = SubSportWord(s.sub_sport);
     t.device_totals = s.totals;
+    t.developer_fields = developer_fields_;
   }
   // Records: in file order, into the session of their time (a record without time stays with
   // the session of the record before it).

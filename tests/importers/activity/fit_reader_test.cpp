@@ -55,6 +55,11 @@ TEST_P(FitRoundTrip, DecodesEveryEncoding) {
   EXPECT_FALSE(t.timer_events[1].running);
   ASSERT_EQ(t.laps.size(), 1u);
   EXPECT_GT(t.distance_m.back(), 1000.0);
+  if (GetParam().options.developer_field) {
+    EXPECT_EQ(a->developer_fields, std::vector<std::string>{"Power"});
+  } else {
+    EXPECT_TRUE(a->developer_fields.empty());
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
