@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "engine/route/route.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/geo/geodesy.hpp"
+
+namespace stride::engine {
+
+void BoxE7::Extend(PointE7 p) {
+  min_lat = std::min(min_lat, p.lat);
+  max_lat = std::max(max_lat, p.lat);
+  min_lon = std::min(min_lon, p.lon);
+  max_lon = std::max(max_lon, p.lon);
+}
+
+void BoxE7::Extend(const BoxE7& b) {
+  if (b.empty()) return;
+  min_lat = std::min(min_lat, b.min_lat);
+  max_lat = std::max(max_lat, b.max_lat);
+  min_lon = std::min(min_lon, b.min_lon);
+  max_lon = std::max(max_lon, b.max_lon);
+}
+
+QueryPlane::QueryPlane(PointE7 centre) : lat0_(centre.lat), lon0_(centre.lon) {
+  const LocalPlane plane(centre.lat * 1e-7, centre.lon * 1e-7);
+  double x, y;
+  plane.ToMetres(centre.lat * 1e-7 + 1.0, centre.lon * 1e-7 + 1.0, &x, &y);
+  m_per_e7_lat_ = y * 1e-7;  // metres per 1e-7 degree
+  m_per_e7_lon_ = x * 1e-7;
+}
+
+double QueryPlane::DistanceToBox(const BoxE7& b) const {
+  const double x0 = X(b.min_lon), x1 = X(b.max_lon), y0 = Y(b.min_lat), y1 = Y(b.max_lat);
+  const double dx = x0 > 0 ? x0 : (x1 < 0 ? -x1 : 0.0);
+  const double dy = y0 > 0 ? y0 : (y1 < 0 ? -y1 : 0.0);
+  return std::sqrt(dx * dx + dy * dy);
+}
+
+double QueryPlane::DistanceToGeometry(const RouteGeometry& g) const {
+  double best2 = std::numeric_limits<double>::infinity();
+  const size_t n = g.points.size();
+  size_t part = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const double px = X(g.points[i].lon), py = Y(g.points[i].lat);
+    best2 = std::min(best2, px * px + py * py);
+    // Segment i-1 -> i unless i starts a part.
+    while (part + 1 < g.part_starts.size() && g.part_starts[part + 1] <= i) ++part;
+    if (i == 0 || (part < g.part_starts.size() && g.part_starts[part] == i)) continue;
+    const double ax = X(g.points[i - 1].lon), ay = Y(g.points[i - 1].lat);
+    const double dx = px - ax, dy = py - ay;
+    const double len2 = dx * dx + dy * dy;
+    if (len2 <= 0) continue;
+    const double t = std::clamp(-(ax * dx + ay * dy) / len2, 0.0, 1.0);
+    const double cx = ax + t * dx, cy = ay + t * dy;
+    best2 = std::min(best2, cx * cx + cy * cy);
+  }
+  return std::sqrt(best2);
+}
+
+namespace {
+
+// Liang-Barsky clip of segment a-b against the box (in e7 units, as doubles).
+bool SegmentTouchesBox(PointE7 a, PointE7 b, const BoxE7& box) {
+  double t0 = 0, t1 = 1;
+  const double x0 = a.lon, y0 = a.lat, dx = static_cast<double>(b.lon) - a.lon,
+               dy = static_cast<double>(b.lat) - a.lat;
+  const double p[4] = {-dx, dx, -dy, dy};
+  const double q[4] = {x0 - box.min_lon, box.max_lon - x0, y0 - box.min_lat, box.max_lat - y0};
+  for (int k = 0; k < 4; ++k) {
+    if (p[k] == 0) {
+      if (q[k] < 0) return false;
+      continue;
+    }
+    const double r = q[k] / p[k];
+    if (p[k] < 0) {
+      t0 = std::max(t0, r);
+    } else {
+      t1 = std::min(t1, r);
+    }
+    if (t0 > t1) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool GeometryIntersectsBox(const RouteGeometry& g, const BoxE7& box) {
+  const size_t n = g.points.size();
+  size_t part = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (box.Contains(g.points[i])) return true;
+    while (part + 1 < g.part_starts.size() && g.part_starts[part + 1] <= i) ++part;
+    if (i == 0 || (part < g.part_starts.size() && g.part_starts[part] == i)) continue;
+    if (SegmentTouchesBox(g.points[i - 1], g.points[i], box)) return true;
+  }
+  return false;
+}
+
+}  // namespace stride::engine
