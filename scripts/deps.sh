@@ -12,6 +12,7 @@ packages=(
   libgtest-dev            # tests
   libbenchmark-dev        # bench/
   libproj-dev             # Karney geodesics as the reference in geodesy tests
+  libboost-dev            # Boost.Geometry rtree: the index benchmark's baseline
 )
 
 missing=()

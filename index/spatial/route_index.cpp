@@ -15,30 +15,33 @@ using engine::PointE7;
 using engine::RouteFilter;
 using engine::RouteSummary;
 
-// Position of (x, y) along a Hilbert curve over a 2^16 x 2^16 grid.
-uint64_t Hilbert(uint32_t x, uint32_t y) {
-  uint64_t d = 0;
-  for (uint32_t s = 1u << 15; s > 0; s >>= 1) {
-    const uint32_t rx = (x & s) ? 1 : 0;
-    const uint32_t ry = (y & s) ? 1 : 0;
-    d += static_cast<uint64_t>(s) * s * ((3 * rx) ^ ry);
-    if (ry == 0) {  // rotate the quadrant
-      if (rx == 1) {
-        x = 0xFFFF - x;
-        y = 0xFFFF - y;
-      }
-      std::swap(x, y);
-    }
+// Sort-Tile-Recursive order of boxes for nodes of `cap` entries: sorted by centre longitude
+// into vertical slices of about sqrt(n / cap) nodes' worth, each slice sorted by centre
+// latitude. Consecutive runs of `cap` then make compact, little-overlapping nodes, which
+// matters for long routes whose boxes overlap a lot.
+template <typename GetBox>
+void StrOrder(std::vector<size_t>& order, size_t cap, GetBox box_of) {
+  // Centres computed once (x2, to stay in integers), sorted by index into this table.
+  struct Centre {
+    int64_t x, y;
+    size_t item;
+  };
+  std::vector<Centre> c(order.size());
+  for (size_t k = 0; k < order.size(); ++k) {
+    const BoxE7& b = box_of(order[k]);
+    c[k] = {static_cast<int64_t>(b.min_lon) + b.max_lon,
+            static_cast<int64_t>(b.min_lat) + b.max_lat, order[k]};
   }
-  return d;
-}
-
-uint64_t HilbertOfBox(const BoxE7& b) {
-  const double lat = (static_cast<double>(b.min_lat) + b.max_lat) / 2;
-  const double lon = (static_cast<double>(b.min_lon) + b.max_lon) / 2;
-  const auto x = static_cast<uint32_t>((lon + 1.8e9) / 3.6e9 * 65535.0);
-  const auto y = static_cast<uint32_t>((lat + 0.9e9) / 1.8e9 * 65535.0);
-  return Hilbert(std::min(x, 65535u), std::min(y, 65535u));
+  std::sort(c.begin(), c.end(), [](const Centre& a, const Centre& b) { return a.x < b.x; });
+  const size_t nodes = (c.size() + cap - 1) / cap;
+  const auto slices = static_cast<size_t>(std::ceil(std::sqrt(static_cast<double>(nodes))));
+  const size_t per_slice = slices * cap;
+  for (size_t first = 0; first < c.size(); first += per_slice) {
+    const auto end = c.begin() + static_cast<long>(std::min(c.size(), first + per_slice));
+    std::sort(c.begin() + static_cast<long>(first), end,
+              [](const Centre& a, const Centre& b) { return a.y < b.y; });
+  }
+  for (size_t k = 0; k < c.size(); ++k) order[k] = c[k].item;
 }
 
 }  // namespace
@@ -48,14 +51,11 @@ RouteIndex RouteIndex::Build(std::vector<RouteSummary> summaries,
                              const RouteIndexOptions& options) {
   RouteIndex idx;
   const size_t n = summaries.size();
-  // Hilbert order.
-  std::vector<uint64_t> key(n);
-  for (size_t i = 0; i < n; ++i) key[i] = HilbertOfBox(summaries[i].bbox);
+  const size_t leaf = std::max<size_t>(2, options.leaf_size);
+  const size_t fanout = std::max<size_t>(2, options.fanout);
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return std::tie(key[a], summaries[a].id) < std::tie(key[b], summaries[b].id);
-  });
+  StrOrder(order, leaf, [&](size_t i) -> const BoxE7& { return summaries[i].bbox; });
   idx.summaries_.reserve(n);
   idx.geometries_.reserve(n);
   for (size_t i : order) {
@@ -71,8 +71,21 @@ RouteIndex RouteIndex::Build(std::vector<RouteSummary> summaries,
     node.min_difficulty = 255;
     return node;
   };
+  auto absorb = [](Node& node, const Node& ch) {
+    node.box.Extend(ch.box);
+    node.min_length = std::min(node.min_length, ch.min_length);
+    node.max_length = std::max(node.max_length, ch.max_length);
+    node.min_ascent = std::min(node.min_ascent, ch.min_ascent);
+    node.max_ascent = std::max(node.max_ascent, ch.max_ascent);
+    node.min_grade = std::min(node.min_grade, ch.min_grade);
+    node.type_mask |= ch.type_mask;
+    node.surface_mask |= ch.surface_mask;
+    node.network_mask |= ch.network_mask;
+    node.min_difficulty = std::min(node.min_difficulty, ch.min_difficulty);
+    node.has_loop |= ch.has_loop;
+    node.has_open |= ch.has_open;
+  };
   // Leaves.
-  const size_t leaf = std::max<size_t>(2, options.leaf_size);
   for (size_t first = 0; first < n; first += leaf) {
     Node node = empty_node();
     node.leaf = true;
@@ -80,45 +93,37 @@ RouteIndex RouteIndex::Build(std::vector<RouteSummary> summaries,
     node.count = static_cast<uint32_t>(std::min(leaf, n - first));
     for (size_t i = first; i < first + node.count; ++i) {
       const RouteSummary& r = idx.summaries_[i];
-      node.box.Extend(r.bbox);
-      node.min_length = std::min(node.min_length, r.length_m);
-      node.max_length = std::max(node.max_length, r.length_m);
-      node.min_ascent = std::min(node.min_ascent, r.ascent_m);
-      node.max_ascent = std::max(node.max_ascent, r.ascent_m);
-      node.min_grade = std::min(node.min_grade, r.max_grade);
-      node.type_mask |= engine::TypeBit(r.type);
-      node.surface_mask |= engine::SurfaceBit(r.surface);
-      node.network_mask |= 1u << r.network;
-      node.min_difficulty = std::min(node.min_difficulty, r.difficulty);
-      node.has_loop |= r.loop;
-      node.has_open |= !r.loop;
+      Node one = empty_node();
+      one.box = r.bbox;
+      one.min_length = one.max_length = r.length_m;
+      one.min_ascent = one.max_ascent = r.ascent_m;
+      one.min_grade = r.max_grade;
+      one.type_mask = engine::TypeBit(r.type);
+      one.surface_mask = engine::SurfaceBit(r.surface);
+      one.network_mask = 1u << r.network;
+      one.min_difficulty = r.difficulty;
+      one.has_loop = r.loop;
+      one.has_open = !r.loop;
+      absorb(node, one);
     }
     idx.nodes_.push_back(node);
   }
-  // Upper levels, until one root.
-  const size_t fanout = std::max<size_t>(2, options.fanout);
+  // Upper levels, until one root: each level is put in STR order before it is grouped.
   size_t level_begin = 0, level_end = idx.nodes_.size();
   while (level_end - level_begin > 1) {
+    std::vector<size_t> lorder(level_end - level_begin);
+    std::iota(lorder.begin(), lorder.end(), level_begin);
+    StrOrder(lorder, fanout, [&](size_t i) -> const BoxE7& { return idx.nodes_[i].box; });
+    std::vector<Node> level;
+    level.reserve(lorder.size());
+    for (size_t i : lorder) level.push_back(idx.nodes_[i]);
+    std::copy(level.begin(), level.end(), idx.nodes_.begin() + static_cast<long>(level_begin));
     for (size_t first = level_begin; first < level_end; first += fanout) {
       Node node = empty_node();
       node.leaf = false;
       node.first = static_cast<uint32_t>(first);
       node.count = static_cast<uint32_t>(std::min(fanout, level_end - first));
-      for (size_t c = first; c < first + node.count; ++c) {
-        const Node& ch = idx.nodes_[c];
-        node.box.Extend(ch.box);
-        node.min_length = std::min(node.min_length, ch.min_length);
-        node.max_length = std::max(node.max_length, ch.max_length);
-        node.min_ascent = std::min(node.min_ascent, ch.min_ascent);
-        node.max_ascent = std::max(node.max_ascent, ch.max_ascent);
-        node.min_grade = std::min(node.min_grade, ch.min_grade);
-        node.type_mask |= ch.type_mask;
-        node.surface_mask |= ch.surface_mask;
-        node.network_mask |= ch.network_mask;
-        node.min_difficulty = std::min(node.min_difficulty, ch.min_difficulty);
-        node.has_loop |= ch.has_loop;
-        node.has_open |= ch.has_open;
-      }
+      for (size_t c = first; c < first + node.count; ++c) absorb(node, idx.nodes_[c]);
       idx.nodes_.push_back(node);
     }
     level_begin = level_end;
@@ -163,7 +168,8 @@ std::vector<RouteIndex::Hit> RouteIndex::Bbox(const BoxE7& box, const RouteFilte
       Hit h;
       h.index = i;
       h.id = r.id;
-      h.distance_m = plane.DistanceToGeometry(geometries_[i]);
+      h.distance_m =
+          key == SortKey::kDistance ? plane.DistanceToGeometry(geometries_[i]) : kNoDistance;
       h.key = key == SortKey::kDistance ? h.distance_m
                                         : (key == SortKey::kLength ? r.length_m : r.ascent_m);
       if (after && std::tie(h.key, h.id) <= std::tie(after->key, after->id)) continue;
@@ -188,35 +194,44 @@ std::vector<RouteIndex::Hit> RouteIndex::Nearest(PointE7 point, size_t k, double
   std::vector<Hit> hits;
   if (nodes_.empty() || k == 0) return hits;
   const engine::QueryPlane plane(point);
-  // Best-first: nodes keyed by the distance to their box (a lower bound), routes by their
-  // exact distance. At equal keys nodes come first, so a route is reported only when nothing
-  // unexpanded could hold a nearer (or equally near, smaller id) one.
+  // Best-first over three kinds of items: nodes and unrefined routes keyed by the distance to
+  // their box (a lower bound), refined routes by their exact distance. A route's geometry is
+  // measured only when its box reaches the front, so far routes are never measured. At equal
+  // keys lower bounds come first, so a refined route is reported only when nothing pending
+  // could hold a nearer one (or an equally near one with a smaller id).
+  enum Kind : uint8_t { kNode = 0, kBound = 1, kExact = 2 };
   struct Item {
     double dist;
-    bool route;
+    Kind kind;
     uint64_t id;
     uint32_t index;
   };
   auto later = [](const Item& a, const Item& b) {
-    return std::tie(a.dist, a.route, a.id) > std::tie(b.dist, b.route, b.id);
+    return std::tie(a.dist, a.kind, a.id) > std::tie(b.dist, b.kind, b.id);
   };
   std::priority_queue<Item, std::vector<Item>, decltype(later)> queue(later);
-  queue.push({0.0, false, 0, static_cast<uint32_t>(nodes_.size() - 1)});
+  queue.push({0.0, kNode, 0, static_cast<uint32_t>(nodes_.size() - 1)});
   while (!queue.empty() && hits.size() < k) {
     const Item item = queue.top();
     queue.pop();
     if (item.dist > max_distance_m) break;
-    if (item.route) {
+    if (item.kind == kExact) {
       if (after && std::tie(item.dist, item.id) <= std::tie(after->key, after->id)) continue;
       hits.push_back({item.index, item.id, item.dist, item.dist});
+      continue;
+    }
+    if (item.kind == kBound) {
+      const double d = plane.DistanceToGeometry(geometries_[item.index]);
+      if (d <= max_distance_m) queue.push({d, kExact, item.id, item.index});
       continue;
     }
     const Node& node = nodes_[item.index];
     if (node.leaf) {
       for (uint32_t i = node.first; i < node.first + node.count; ++i) {
         const RouteSummary& r = summaries_[i];
-        if (!filter.Matches(r) || plane.DistanceToBox(r.bbox) > max_distance_m) continue;
-        queue.push({plane.DistanceToGeometry(geometries_[i]), true, r.id, i});
+        if (!filter.Matches(r)) continue;
+        const double d = plane.DistanceToBox(r.bbox);
+        if (d <= max_distance_m) queue.push({d, kBound, r.id, i});
       }
       continue;
     }
@@ -224,7 +239,7 @@ std::vector<RouteIndex::Hit> RouteIndex::Nearest(PointE7 point, size_t k, double
       const Node& ch = nodes_[c];
       if (!MayMatch(ch, filter)) continue;
       const double d = plane.DistanceToBox(ch.box);
-      if (d <= max_distance_m) queue.push({d, false, 0, c});
+      if (d <= max_distance_m) queue.push({d, kNode, 0, c});
     }
   }
   return hits;

@@ -3,8 +3,9 @@
 // RouteIndex: the in-memory spatial index over route summaries that answers "routes in this
 // map view" and "the k nearest routes", with filters.
 //
-// A packed R-tree: routes sorted along a Hilbert curve of their bounding-box centres, 16 to a
-// leaf, nodes 16 to a parent, built bottom-up in one pass (no insertion, no splits). Every
+// A packed R-tree: routes in Sort-Tile-Recursive order of their bounding boxes, 16 to a
+// leaf, nodes 16 to a parent (each level in STR order too), built bottom-up in one pass (no
+// insertion, no splits). Every
 // node also carries the ranges of the filter attributes below it (length, ascent, grade,
 // difficulty) and masks of their types, surfaces, networks and loop flags, so a filter skips
 // whole subtrees rather than testing routes one by one. The tree prunes; answers come from
@@ -33,6 +34,7 @@ struct RouteIndexOptions {
 class RouteIndex {
  public:
   enum class SortKey { kDistance, kLength, kAscent };
+  static constexpr double kNoDistance = -1.0;
 
   struct Hit {
     size_t index = 0;  // into summary() / geometry()
@@ -83,7 +85,7 @@ class RouteIndex {
 
   bool MayMatch(const Node& n, const engine::RouteFilter& f) const;
 
-  std::vector<engine::RouteSummary> summaries_;  // in Hilbert order
+  std::vector<engine::RouteSummary> summaries_;  // in STR order
   std::vector<engine::RouteGeometry> geometries_;
   std::vector<Node> nodes_;  // leaves first, root last
 };
