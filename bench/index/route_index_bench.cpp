@@ -10,17 +10,16 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <boost/geometry.hpp>
+#include <boost/geometry/geometries/box.hpp>
+#include <boost/geometry/geometries/point.hpp>
+#include <boost/geometry/index/rtree.hpp>
 #include <chrono>
 #include <cmath>
 #include <memory>
 #include <random>
 #include <utility>
 #include <vector>
-
-#include <boost/geometry.hpp>
-#include <boost/geometry/geometries/box.hpp>
-#include <boost/geometry/geometries/point.hpp>
-#include <boost/geometry/index/rtree.hpp>
 
 #include "datasets/synthetic_routes.hpp"
 #include "index/spatial/route_index.hpp"
@@ -63,7 +62,8 @@ const BTree& Boost() {
   static const BTree tree = [] {
     std::vector<BValue> v;
     const auto& r = Routes();
-    for (uint32_t i = 0; i < r.summaries.size(); ++i) v.push_back({ToBoost(r.summaries[i].bbox), i});
+    for (uint32_t i = 0; i < r.summaries.size(); ++i)
+      v.push_back({ToBoost(r.summaries[i].bbox), i});
     return BTree(v.begin(), v.end());  // packing constructor
   }();
   return tree;
@@ -107,7 +107,8 @@ void Latencies(benchmark::State& state, Query query) {
   for (auto _ : state) {
     const auto t0 = std::chrono::steady_clock::now();
     results += query(points[i % points.size()]);
-    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+    us.push_back(
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
     ++i;
   }
   std::sort(us.begin(), us.end());
@@ -160,8 +161,9 @@ void BM_BboxBoost(benchmark::State& state) {
   Latencies(state, [&](engine::PointE7 p) {
     const engine::BoxE7 view = MapView(p);
     found.clear();
-    tree.query(bgi::intersects(ToBoost(view)) &&
-                   bgi::satisfies([&](const BValue& v) { return f.Matches(r.summaries[v.second]); }),
+    tree.query(bgi::intersects(ToBoost(view)) && bgi::satisfies([&](const BValue& v) {
+                 return f.Matches(r.summaries[v.second]);
+               }),
                std::back_inserter(found));
     std::vector<std::pair<float, uint64_t>> hits;
     for (const auto& v : found) {
@@ -196,14 +198,16 @@ void BM_NearestBoost(benchmark::State& state) {
     std::vector<std::pair<double, uint64_t>> best;
     for (unsigned kk = 32;; kk *= 2) {
       found.clear();
-      tree.query(bgi::nearest(BPoint(p.lon, p.lat), kk) &&
-                     bgi::satisfies([&](const BValue& v) { return f.Matches(r.summaries[v.second]); }),
+      tree.query(bgi::nearest(BPoint(p.lon, p.lat), kk) && bgi::satisfies([&](const BValue& v) {
+                   return f.Matches(r.summaries[v.second]);
+                 }),
                  std::back_inserter(found));
       best.clear();
       double farthest_box = 0;
       for (const auto& v : found) {
         farthest_box = std::max(farthest_box, plane.DistanceToBox(r.summaries[v.second].bbox));
-        best.push_back({plane.DistanceToGeometry(r.geometries[v.second]), r.summaries[v.second].id});
+        best.push_back(
+            {plane.DistanceToGeometry(r.geometries[v.second]), r.summaries[v.second].id});
       }
       std::sort(best.begin(), best.end());
       if (best.size() > 10) best.resize(10);

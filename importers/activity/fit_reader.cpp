@@ -93,109 +93,68 @@ struct Definition {
   std::vector<PlanItem> plan;
 };
 
-// Which slot field `num` of message `global` fills, or kSlotCount for none.
+// The part of the FIT profile this reader uses: (message, field number) -> slot.
+struct ProfileField {
+  uint16_t global;
+  uint8_t num;
+  uint8_t slot;
+};
+constexpr ProfileField kProfile[] = {
+    // record
+    {kRecord, 0, kLat},
+    {kRecord, 1, kLon},
+    {kRecord, 2, kAltitude},
+    {kRecord, 3, kHeartRate},
+    {kRecord, 4, kCadence},
+    {kRecord, 5, kDistance},
+    {kRecord, 6, kSpeed},
+    {kRecord, 7, kPower},
+    {kRecord, 13, kTemperature},
+    {kRecord, 31, kGpsAccuracy},
+    {kRecord, 53, kFractionalCadence},
+    {kRecord, 73, kEnhancedSpeed},
+    {kRecord, 78, kEnhancedAltitude},
+    // session
+    {kSession, 2, kStartTime},
+    {kSession, 5, kSportField},
+    {kSession, 6, kSubSport},
+    {kSession, 7, kElapsed},
+    {kSession, 8, kTimer},
+    {kSession, 9, kTotalDistance},
+    {kSession, 11, kCalories},
+    {kSession, 16, kAvgHr},
+    {kSession, 17, kMaxHr},
+    {kSession, 22, kAscent},
+    {kSession, 23, kDescent},
+    // lap
+    {kLap, 2, kStartTime},
+    {kLap, 7, kElapsed},
+    {kLap, 8, kTimer},
+    {kLap, 9, kTotalDistance},
+    {kLap, 15, kAvgHr},
+    {kLap, 16, kMaxHr},
+    {kLap, 24, kLapTrigger},
+    {kLap, 25, kSportField},
+    // event, sport, file_id, device_info
+    {kEvent, 0, kEventField},
+    {kEvent, 1, kEventType},
+    {kSport, 0, kSportField},
+    {kSport, 1, kSubSport},
+    {kFileId, 1, kManufacturer},
+    {kFileId, 2, kProduct},
+    {kDeviceInfo, 0, kDeviceIndex},
+    {kDeviceInfo, 2, kManufacturer},
+    {kDeviceInfo, 4, kProduct},
+};
+
+// Which slot field `num` of message `global` fills, or kSlotCount for none. Runs once per
+// field of a definition message, never per data message.
 uint8_t SlotFor(uint16_t global, uint8_t num) {
-  if (num == 253) return kTimestamp;
-  switch (global) {
-    case kRecord:
-      switch (num) {
-        case 0:
-          return kLat;
-        case 1:
-          return kLon;
-        case 2:
-          return kAltitude;
-        case 3:
-          return kHeartRate;
-        case 4:
-          return kCadence;
-        case 5:
-          return kDistance;
-        case 6:
-          return kSpeed;
-        case 7:
-          return kPower;
-        case 13:
-          return kTemperature;
-        case 31:
-          return kGpsAccuracy;
-        case 53:
-          return kFractionalCadence;
-        case 73:
-          return kEnhancedSpeed;
-        case 78:
-          return kEnhancedAltitude;
-        default:
-          return kSlotCount;
-      }
-    case kSession:
-      switch (num) {
-        case 2:
-          return kStartTime;
-        case 5:
-          return kSportField;
-        case 6:
-          return kSubSport;
-        case 7:
-          return kElapsed;
-        case 8:
-          return kTimer;
-        case 9:
-          return kTotalDistance;
-        case 11:
-          return kCalories;
-        case 16:
-          return kAvgHr;
-        case 17:
-          return kMaxHr;
-        case 22:
-          return kAscent;
-        case 23:
-          return kDescent;
-        default:
-          return kSlotCount;
-      }
-    case kLap:
-      switch (num) {
-        case 2:
-          return kStartTime;
-        case 7:
-          return kElapsed;
-        case 8:
-          return kTimer;
-        case 9:
-          return kTotalDistance;
-        case 15:
-          return kAvgHr;
-        case 16:
-          return kMaxHr;
-        case 24:
-          return kLapTrigger;
-        case 25:
-          return kSportField;
-        default:
-          return kSlotCount;
-      }
-    case kEvent:
-      if (num == 0) return kEventField;
-      if (num == 1) return kEventType;
-      return kSlotCount;
-    case kSport:
-      if (num == 0) return kSportField;
-      if (num == 1) return kSubSport;
-      return kSlotCount;
-    case kFileId:
-      if (num == 1) return kManufacturer;
-      if (num == 2) return kProduct;
-      return kSlotCount;
-    case kDeviceInfo:
-      if (num == 0) return kDeviceIndex;
-      if (num == 2) return kManufacturer;
-      if (num == 4) return kProduct;
-      return kSlotCount;
-    default:
-      return kSlotCount;
+  if (num == 253) return kTimestamp;  // timestamp, in every message
+  for (const ProfileField& f : kProfile) {
+    if (f.global == global && f.num == num) return f.slot;
   }
+  return kSlotCount;
 }
 
 constexpr std::array<uint8_t, 17> kBaseSize = {1, 1, 1, 2, 2, 4, 4, 1, 4, 8, 1, 2, 4, 1, 8, 8, 8};
