@@ -406,7 +406,6 @@ class FitDecoder {
   }
   double dist_acc_ = 0;  // compressed_speed_distance accumulator
   int last_dist_raw_ = -1;
-  bool no_trailing_crc_ = false;
 };
 
 Result<engine::Activity> FitDecoder::Run() {
@@ -462,7 +461,6 @@ Status FitDecoder::DecodeFile(size_t start, size_t* next) {
   }
   if (data_end + 2 > n_) {
     // Data complete, CRC missing: some exporters omit it. The data is read; nothing checks it.
-    no_trailing_crc_ = true;
     *next = n_;
   } else {
     const uint16_t stored = static_cast<uint16_t>(p_[data_end] | (p_[data_end + 1] << 8));
@@ -758,7 +756,6 @@ engine::Activity FitDecoder::Assemble() {
   for (const engine::TimerEvent& e : events_) {
     act.sessions[session_of(e.time_s)].timer_events.push_back(e);
   }
-  (void)no_trailing_crc_;
   return act;
 }
 

@@ -99,11 +99,6 @@ inline bool SameBytes(const char* a, const char* b, size_t n) {
   return true;
 }
 
-inline std::string_view LocalName(std::string_view q) {
-  const size_t colon = q.rfind(':');
-  return colon == std::string_view::npos ? q : q.substr(colon + 1);
-}
-
 inline std::string_view Trim(std::string_view s) {
   while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
   while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);

@@ -98,6 +98,17 @@ TEST(FitReader, RejectsABadCrcWithItsOffset) {
       << a.status().message();
 }
 
+TEST(FitReader, ReadsAFileWhoseExporterLeftOutTheCrc) {
+  // Data complete, the two CRC bytes missing: some exporters write files like this. The data
+  // is read (nothing can check it); one byte less is a truncated file.
+  const engine::Track want = SampleTrack();
+  const std::string bytes = datasets::WriteFit(want);
+  Result<engine::Activity> a = ReadFit(bytes.substr(0, bytes.size() - 2));
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(a->sessions[0].size(), want.size());
+  EXPECT_FALSE(ReadFit(bytes.substr(0, bytes.size() - 3)).ok());
+}
+
 TEST(FitReader, RejectsTruncatedAndForeignFiles) {
   const std::string bytes = datasets::WriteFit(SampleTrack());
   Result<engine::Activity> cut = ReadFit(bytes.substr(0, bytes.size() / 2));
