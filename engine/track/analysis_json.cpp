@@ -72,6 +72,7 @@ Json SessionJson(const Analysis& a) {
                  {"retimed", p.retimed},
                  {"times_ignored", p.times_ignored},
                  {"invalid_elevation", p.invalid_elevation},
+                 {"invalid_sensor", p.invalid_sensor},
                  {"without_position", p.no_position}};
   j["start_time"] = std::isnan(a.start_time_s) ? Json(nullptr) : Json(IsoTime(a.start_time_s));
   j["distance_m"] = Num(a.distance_m);

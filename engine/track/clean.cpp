@@ -249,6 +249,21 @@ CleanReport Clean(Track& t, const CleanOptions& options) {
     }
   }
 
+  // Sensor values no body or device produces: the 0xFF "no sensor" markers that converters
+  // carry over (a heart rate of 255), and out-of-range readings.
+  auto implausible = [&](std::vector<double>& v, double lo, double hi) {
+    for (size_t i = 0; i < n; ++i) {
+      if (keep[i] && !std::isnan(v[i]) && (v[i] < lo || v[i] > hi)) {
+        v[i] = kNaN;
+        ++r.invalid_sensor;
+      }
+    }
+  };
+  implausible(t.hr_bpm, 20, 250);
+  implausible(t.cadence_rpm, 0, 254);
+  implausible(t.power_w, 0, 3000);
+  implausible(t.temperature_c, -60, 70);
+
   // Elevation exactly 0.0 in a track that is otherwise far above sea level is an unset value
   // (phone apps write 0 until they have an altitude), not a reading.
   if (std::find(t.ele_m.begin(), t.ele_m.end(), 0.0) != t.ele_m.end()) {

@@ -14,6 +14,12 @@
 //    first timestamp thus costs one point, not the whole track;
 //  - elevation exactly 0.0 in a track whose median elevation is over 50 m is unset, not sea
 //    level: it becomes absent (invalid_elevation);
+//  - heart rate outside 20-250 bpm, cadence over 254, power over 3,000 W, temperature outside
+//    -60..70 C become absent (invalid_sensor): 255 is the "no sensor" marker of FIT that
+//    converters carry into GPX and TCX;
+//  - heart rate outside 20-250 bpm, cadence over 254, power over 3,000 W, temperature outside
+//    -60..70 C become absent (invalid_sensor): 255 is the "no sensor" marker of FIT that
+//    converters carry into GPX and TCX;
 //  - a fix outside lat/lon range, at (0,0) or flagged invalid loses its position (invalid_fix);
 //  - a fix identical to the previous fix is a stale re-report and loses its position
 //    (repeated_fix);
@@ -52,6 +58,7 @@ struct CleanReport {
   bool times_ignored = false;
   size_t retimed = 0;            // kept, with a time interpolated along the path
   size_t invalid_elevation = 0;  // elevations removed (unset zeros)
+  size_t invalid_sensor = 0;     // HR, cadence, power, temperature values out of range
   size_t invalid_fix = 0;        // positions removed: out of range or null island
   size_t repeated_fix = 0;       // positions removed: stale repeats of the previous fix
   size_t speed_outlier = 0;      // positions removed by the speed gate

@@ -20,6 +20,18 @@ enum class HrContext { kNone, kPoint, kLapAvg, kLapMax };
 
 void FinishTotals(engine::Track& t) {
   if (t.laps.empty()) return;
+  // TCX gives a lap's start and timer time, not its end: a lap ends where the next begins,
+  // the last one at the last trackpoint.
+  double last_time = engine::kNaN;
+  for (double x : t.time_s) {
+    if (!std::isnan(x)) last_time = std::isnan(last_time) ? x : std::max(last_time, x);
+  }
+  for (size_t k = 0; k < t.laps.size(); ++k) {
+    engine::Lap& lap = t.laps[k];
+    const double end = k + 1 < t.laps.size() ? t.laps[k + 1].start_time_s : last_time;
+    if (!std::isnan(lap.start_time_s) && end >= lap.start_time_s)
+      lap.elapsed_time_s = end - lap.start_time_s;
+  }
   double timer = 0, dist = 0, max_hr = 0;
   bool has_timer = false, has_dist = false, has_max = false;
   for (const engine::Lap& l : t.laps) {

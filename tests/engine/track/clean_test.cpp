@@ -118,6 +118,22 @@ TEST(Clean, RemovesInvalidAndStaleFixesAndUnsetElevation) {
   EXPECT_TRUE(std::isnan(t.lat_deg[20]));
 }
 
+TEST(Clean, DropsImplausibleSensorValues) {
+  Track t = Straight(10);
+  t.hr_bpm[2] = 255;  // the FIT "no sensor" marker, as converters write it
+  t.hr_bpm[3] = 5;
+  t.cadence_rpm[4] = 255;
+  t.power_w[5] = 65535;
+  t.cadence_rpm[6] = 180;  // a sprint cadence is fine
+  const CleanReport r = Clean(t);
+  EXPECT_EQ(r.invalid_sensor, 4u);
+  EXPECT_TRUE(std::isnan(t.hr_bpm[2]));
+  EXPECT_TRUE(std::isnan(t.hr_bpm[3]));
+  EXPECT_DOUBLE_EQ(t.hr_bpm[4], 140.0);
+  EXPECT_DOUBLE_EQ(t.cadence_rpm[6], 180.0);
+  EXPECT_EQ(t.size(), 10u);  // the points stay
+}
+
 TEST(Clean, IgnoresTimesThatSayNothing) {
   Track t = Straight(30);
   for (double& x : t.time_s) x = 1000.0;  // every point stamped with the same second

@@ -69,6 +69,10 @@ TEST(TcxReader, KeepsSessionsLapsAndTrackpointFields) {
   EXPECT_DOUBLE_EQ(run.cadence_rpm[0], 90);
   EXPECT_DOUBLE_EQ(*run.device_totals.timer_time_s, 70);
   EXPECT_DOUBLE_EQ(*run.device_totals.distance_m, 220);
+  // A TCX lap ends where the next begins; the last at the last trackpoint.
+  ASSERT_EQ(run.laps.size(), 2u);
+  EXPECT_DOUBLE_EQ(run.laps[0].elapsed_time_s, 30);
+  EXPECT_DOUBLE_EQ(bike.laps[0].elapsed_time_s, 1);
 }
 
 TEST(TcxReader, SaysWhereAndWhatWasExpected) {
