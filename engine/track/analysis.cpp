@@ -121,6 +121,7 @@ Analysis Analyze(Track input, const AnalyzeOptions& options) {
   const bool times = t.HasTimes();
   an.distance_from_device = axes.distance_from_device;
   an.used_timer_events = axes.has_timer_events;
+  an.timer_events_dropped = t.timer_events_dropped;
   an.stop_speed_mps = options.segment.stop_speed_mps > 0 ? options.segment.stop_speed_mps
                                                          : StopSpeedForSport(t.sport);
   an.moving_window_s = options.segment.window_s;

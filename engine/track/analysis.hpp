@@ -98,6 +98,7 @@ struct Analysis {
   SmoothReport smoothing;
   bool distance_from_device = false;
   bool used_timer_events = false;
+  bool timer_events_dropped = false;  // contradicted the device's own timer total
   double stop_speed_mps = 0;
   double moving_window_s = 0;
   double ascent_threshold_m = 0;

@@ -181,6 +181,7 @@ Json SessionJson(const Analysis& a) {
         {"excludes", "timer stopped, gaps between recorded segments"}}},
       {"moving",
        {{"name", a.used_timer_events ? "timer events and window speed" : "window speed"},
+        {"timer_events_ignored", a.timer_events_dropped},
         {"window_s", Num(2 * a.moving_window_s)},
         {"stop_speed_mps", Num(a.stop_speed_mps, 0.01)}}},
       {"ascent",

@@ -105,6 +105,7 @@ struct Track {
 
   std::vector<Lap> laps;
   std::vector<TimerEvent> timer_events;  // in time order
+  bool timer_events_dropped = false;     // the file had events that contradicted its totals
   DeviceTotals device_totals;
 
   Sport sport = Sport::kUnknown;

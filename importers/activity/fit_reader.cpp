@@ -338,6 +338,22 @@ std::string ManufacturerWord(int m) {
   }
 }
 
+// Seconds the timer ran between t0 and t1 by the events (running before the first event
+// unless the first is a start after t0). NaN times are ignored.
+double TimerSeconds(const std::vector<engine::TimerEvent>& ev, double t0, double t1) {
+  if (std::isnan(t0) || std::isnan(t1) || t1 <= t0) return 0;
+  bool running = !(ev.front().running && ev.front().time_s > t0);
+  double on = 0, cursor = t0;
+  for (const engine::TimerEvent& e : ev) {
+    const double at = std::clamp(e.time_s, t0, t1);
+    if (running) on += at - cursor;
+    cursor = at;
+    running = e.running;
+  }
+  if (running) on += t1 - cursor;
+  return on;
+}
+
 engine::Sport SportFromFit(int sport, int sub) {
   switch (sport) {
     case 1:
@@ -755,6 +771,43 @@ engine::Activity FitDecoder::Assemble() {
   for (const engine::Lap& l : laps_) act.sessions[session_of(l.start_time_s)].laps.push_back(l);
   for (const engine::TimerEvent& e : events_) {
     act.sessions[session_of(e.time_s)].timer_events.push_back(e);
+  }
+  // Each session of a multi-sport file starts with the timer state that the whole file's
+  // events imply at its first record: a session's own events may begin mid-session (a
+  // restart after a pause) while the start that preceded them fell to the session before.
+  if (!events_.empty()) {
+    for (engine::Track& t : act.sessions) {
+      const auto first =
+          std::find_if(t.time_s.begin(), t.time_s.end(), [](double x) { return !std::isnan(x); });
+      if (first == t.time_s.end()) continue;
+      const double t0 = *first;
+      bool running = true;  // a timer with no event yet runs from the first record
+      bool seen = false;
+      for (const engine::TimerEvent& e : events_) {
+        if (e.time_s > t0) break;
+        running = e.running;
+        seen = true;
+      }
+      if (!seen && t.timer_events.empty()) continue;  // nothing to say
+      if (!t.timer_events.empty() && t.timer_events.front().time_s <= t0) continue;
+      if (!seen && !t.timer_events.empty() && t.timer_events.front().running) {
+        // The file's first event is a start after recording began: the timer was off.
+        running = false;
+      }
+      t.timer_events.insert(t.timer_events.begin(), engine::TimerEvent{t0, running});
+    }
+  }
+  // Events are trusted only when they agree with the device's own timer total: some
+  // devices write a stop and never the restart (gpsbabel's Oregon 700 sample: events say 38
+  // minutes, the session 69). Then the analysis measures moving time by speed instead.
+  for (engine::Track& t : act.sessions) {
+    if (t.timer_events.empty() || !t.device_totals.timer_time_s || t.size() < 2) continue;
+    const double implied = TimerSeconds(t.timer_events, t.time_s.front(), t.time_s.back());
+    const double total = *t.device_totals.timer_time_s;
+    if (std::fabs(implied - total) > std::max(60.0, 0.1 * total)) {
+      t.timer_events.clear();
+      t.timer_events_dropped = true;
+    }
   }
   return act;
 }

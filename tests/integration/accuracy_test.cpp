@@ -106,3 +106,45 @@ TEST(Accuracy, SameActivityFromTwoAppsAgrees) {
 
 }  // namespace
 }  // namespace stride
+
+namespace stride {
+namespace {
+
+engine::Activity ReadShared(const std::string& rel) {
+  Result<std::string> bytes = importers::ReadFileBytes(testing::DatasetsDir() + "/" + rel);
+  EXPECT_TRUE(bytes.ok()) << rel;
+  Result<engine::Activity> a = importers::ReadActivity(*bytes);
+  EXPECT_TRUE(a.ok()) << rel;
+  return std::move(a).value();
+}
+
+TEST(Accuracy, MultiSportSessionsKeepTheirTimerState) {
+  // The ride's own timer events begin with a restart after a pause; the start before it
+  // fell to the transition session. The ride must still count from its first record.
+  STRIDE_REQUIRE_DATASETS();
+  engine::Activity a = ReadShared("fit/bench__gc_MultiSport-2019-11-24_fenix5x.fit");
+  ASSERT_EQ(a.sessions.size(), 5u);
+  for (size_t k : {2u, 4u}) {  // ride, run
+    const double dev = *a.sessions[k].device_totals.distance_m;
+    const engine::Analysis an = engine::Analyze(a.sessions[k]);
+    EXPECT_NEAR(an.distance_m, dev, 0.04 * dev) << "session " << k;
+    EXPECT_NEAR(an.timer_time_s, *a.sessions[k].device_totals.timer_time_s,
+                0.01 * *a.sessions[k].device_totals.timer_time_s)
+        << "session " << k;
+  }
+}
+
+TEST(Accuracy, TimerEventsThatContradictTheDeviceAreSetAside) {
+  // Start, stop at 38 min, never a restart, records to the end: the session's own timer
+  // total (69 min) says the events are incomplete.
+  STRIDE_REQUIRE_DATASETS();
+  engine::Activity a = ReadShared("fit/gpsbabel__garmin-oregon-700.fit");
+  ASSERT_EQ(a.sessions.size(), 1u);
+  EXPECT_TRUE(a.sessions[0].timer_events_dropped);
+  const engine::Analysis an = engine::Analyze(a.sessions[0]);
+  EXPECT_NEAR(an.distance_m, 22288.51, 0.02 * 22288.51);
+  EXPECT_FALSE(an.used_timer_events);
+}
+
+}  // namespace
+}  // namespace stride
