@@ -58,10 +58,12 @@ void BM_FitDecode(benchmark::State& state, const std::string& name) {
   state.counters["records"] = static_cast<double>(points);
 }
 BENCHMARK_CAPTURE(BM_FitDecode, roznet_large, std::string("bench__roznet_large.fit"))
-    ->Unit(benchmark::kMillisecond);
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(BM_FitDecode, multisport_fenix5x,
                   std::string("bench__gc_MultiSport-2019-11-24_fenix5x.fit"))
-    ->Unit(benchmark::kMillisecond);
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 void GpxAll(benchmark::State& state, bool analyze) {
   const std::vector<std::string> files = LoadAll(kDatasets + "/gpx", ".gpx");
@@ -96,8 +98,8 @@ void BM_GpxParseAll(benchmark::State& state) {
 void BM_GpxPipelineAll(benchmark::State& state) {
   GpxAll(state, true);
 }
-BENCHMARK(BM_GpxParseAll)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_GpxPipelineAll)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_GpxParseAll)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_GpxPipelineAll)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_AnalyzeFit(benchmark::State& state, const std::string& name) {
   Result<std::string> bytes = importers::ReadFileBytes(kDatasets + "/fit/" + name);
@@ -114,7 +116,8 @@ void BM_AnalyzeFit(benchmark::State& state, const std::string& name) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * t.size()));
 }
 BENCHMARK_CAPTURE(BM_AnalyzeFit, roznet_large, std::string("bench__roznet_large.fit"))
-    ->Unit(benchmark::kMillisecond);
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 

@@ -39,7 +39,7 @@ done
 echo "{\"benchmarks\": $(cat "$out.all")}" >"$out"
 py=$py_best
 
-/usr/bin/python3 - "$out" "$py" <<'PY'
+/usr/bin/python3 - "$out" "$py" "$datasets/gpx" <<'PY'
 import json, sys
 bench = json.load(open(sys.argv[1]))
 gpxpy = json.loads(sys.argv[2])
@@ -55,7 +55,9 @@ parse = best("BM_GpxParseAll")
 fit = best("BM_FitDecode/roznet_large")
 ana = best("BM_AnalyzeFit/roznet_large")
 mb = pipe["bytes_per_second"] / 1e6
-print(f"GPX, {gpxpy['files']} files, {gpxpy['points']} points, {pipe['bytes_per_second'] * seconds(pipe) / 1e6:.1f} MB:")
+import glob, os
+mbytes = sum(os.path.getsize(f) for f in glob.glob(sys.argv[3] + "/*.gpx")) / 1e6
+print(f"GPX, {gpxpy['files']} files, {gpxpy['points']} points, {mbytes:.1f} MB:")
 print(f"  gpxpy parse + moving data + uphill   {seconds({'real_time': gpxpy['seconds'], 'time_unit': 's'}) * 1e3:8.1f} ms")
 print(f"  stride parse only                     {seconds(parse) * 1e3:8.2f} ms  ({parse['bytes_per_second'] / 1e6:.0f} MB/s)")
 print(f"  stride parse + full pipeline          {seconds(pipe) * 1e3:8.2f} ms  ({pipe['items_per_second'] / 1e6:.2f} M points/s, {mb:.0f} MB/s)")
