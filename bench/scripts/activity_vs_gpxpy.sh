@@ -44,7 +44,7 @@ import json, sys
 bench = json.load(open(sys.argv[1]))
 gpxpy = json.loads(sys.argv[2])
 def best(name):  # the fastest run over all rounds
-    runs = [b for b in bench["benchmarks"] if b["run_name"] == name]
+    runs = [b for b in bench["benchmarks"] if b["run_name"].removesuffix("/real_time") == name]
     if not runs:
         raise SystemExit("missing benchmark " + name)
     return min(runs, key=lambda b: b["real_time"])
