@@ -59,6 +59,16 @@ std::string Iso(double t) {
   return out + "Z";
 }
 
+// The distance a device would add for step i: its own distance stream when the track has
+// one (the generator's is the truth, as a device's filtered distance is close to it), else
+// the straight line between the fixes.
+double StepOrDevice(const engine::Track& t, size_t i) {
+  if (!std::isnan(t.distance_m[i]) && !std::isnan(t.distance_m[i - 1])) {
+    return std::max(0.0, t.distance_m[i] - t.distance_m[i - 1]);
+  }
+  return engine::SegmentDistanceM(t.lat_deg[i - 1], t.lon_deg[i - 1], t.lat_deg[i], t.lon_deg[i]);
+}
+
 }  // namespace
 
 SyntheticRun MakeSyntheticRun(const SyntheticRunOptions& o) {
@@ -157,8 +167,7 @@ std::string WriteTcx(const engine::Track& t) {
   double dist = 0;
   std::vector<double> cum(t.size(), 0.0);
   for (size_t i = 1; i < t.size(); ++i) {
-    dist +=
-        engine::SegmentDistanceM(t.lat_deg[i - 1], t.lon_deg[i - 1], t.lat_deg[i], t.lon_deg[i]);
+    dist += StepOrDevice(t, i);
     cum[i] = dist;
   }
   out +=
@@ -302,9 +311,7 @@ std::string WriteFit(const engine::Track& t, const FitWriteOptions& o) {
   double dist = 0;
   uint32_t last_ts = 0;
   for (size_t i = 0; i < t.size(); ++i) {
-    if (i > 0)
-      dist +=
-          engine::SegmentDistanceM(t.lat_deg[i - 1], t.lon_deg[i - 1], t.lat_deg[i], t.lon_deg[i]);
+    if (i > 0) dist += StepOrDevice(t, i);
     const uint32_t ts = fit_time(t.time_s[i]);
     const bool compress = o.compressed_timestamps && i > 0 && ts - last_ts < 32 && ts >= last_ts;
     if (compress) {
