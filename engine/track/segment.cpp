@@ -26,7 +26,26 @@ double RunningShare(const std::vector<TimerEvent>& ev, size_t first_event_after_
   return std::clamp(on / (t1 - t0), 0.0, 1.0);
 }
 
+// Index of the first event after t.
+size_t FirstEventAfter(const std::vector<TimerEvent>& ev, double t) {
+  return static_cast<size_t>(
+      std::upper_bound(ev.begin(), ev.end(), t,
+                       [](double x, const TimerEvent& e) { return x < e.time_s; }) -
+      ev.begin());
+}
+
 }  // namespace
+
+bool TimerRunningAt(const std::vector<TimerEvent>& ev, double t) {
+  const size_t after = FirstEventAfter(ev, t);
+  if (after > 0) return ev[after - 1].running;
+  return ev.empty() || !ev.front().running;
+}
+
+double TimerRunningSeconds(const std::vector<TimerEvent>& ev, double t0, double t1) {
+  if (!(t1 > t0)) return 0.0;
+  return RunningShare(ev, FirstEventAfter(ev, t0), t0, t1, TimerRunningAt(ev, t0)) * (t1 - t0);
+}
 
 double StopSpeedForSport(Sport sport) {
   switch (sport) {
@@ -116,9 +135,8 @@ TrackAxes AxesWithSteps(const Track& t, const SegmentOptions& options, TrackAxes
   a.has_timer_events = times && !t.timer_events.empty();
   if (a.has_timer_events) {
     const auto& ev = t.timer_events;
-    size_t e = 0;
-    bool running = true;  // the timer runs from the first record unless told otherwise
-    if (!ev.empty() && ev.front().running && ev.front().time_s > t.time_s[0]) running = false;
+    size_t e = FirstEventAfter(ev, t.time_s[0]);
+    bool running = TimerRunningAt(ev, t.time_s[0]);
     for (size_t i = 1; i < n; ++i) {
       const double t0 = t.time_s[i - 1], t1 = t.time_s[i];
       while (e < ev.size() && ev[e].time_s <= t0) running = ev[e++].running;

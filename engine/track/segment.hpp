@@ -38,6 +38,13 @@ struct SegmentOptions {
 
 double StopSpeedForSport(Sport sport);
 
+// The device timer by its start/stop events (in time order). Running at `t`: the state of
+// the last event at or before t; before any event it runs, unless the first event is a start
+// (recording began before the timer was started).
+bool TimerRunningAt(const std::vector<TimerEvent>& events, double t);
+// Seconds the timer ran within [t0, t1]; 0 for an empty or NaN span.
+double TimerRunningSeconds(const std::vector<TimerEvent>& events, double t0, double t1);
+
 struct TrackAxes {
   std::vector<double> step_m;         // horizontal length of interval i
   std::vector<double> active;         // in [0, 1]

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/track/segment.hpp"
 #include "importers/activity/activity_reader.hpp"
 #include "importers/activity/fit_crc.hpp"
 
@@ -336,22 +337,6 @@ std::string ManufacturerWord(int m) {
     default:
       return "manufacturer_" + std::to_string(m);
   }
-}
-
-// Seconds the timer ran between t0 and t1 by the events (running before the first event
-// unless the first is a start after t0). NaN times are ignored.
-double TimerSeconds(const std::vector<engine::TimerEvent>& ev, double t0, double t1) {
-  if (std::isnan(t0) || std::isnan(t1) || t1 <= t0) return 0;
-  bool running = !(ev.front().running && ev.front().time_s > t0);
-  double on = 0, cursor = t0;
-  for (const engine::TimerEvent& e : ev) {
-    const double at = std::clamp(e.time_s, t0, t1);
-    if (running) on += at - cursor;
-    cursor = at;
-    running = e.running;
-  }
-  if (running) on += t1 - cursor;
-  return on;
 }
 
 engine::Sport SportFromFit(int sport, int sub) {
@@ -781,19 +766,10 @@ engine::Activity FitDecoder::Assemble() {
           std::find_if(t.time_s.begin(), t.time_s.end(), [](double x) { return !std::isnan(x); });
       if (first == t.time_s.end()) continue;
       const double t0 = *first;
-      bool running = true;  // a timer with no event yet runs from the first record
-      bool seen = false;
-      for (const engine::TimerEvent& e : events_) {
-        if (e.time_s > t0) break;
-        running = e.running;
-        seen = true;
-      }
-      if (!seen && t.timer_events.empty()) continue;  // nothing to say
+      const bool file_has_said = events_.front().time_s <= t0;
+      if (!file_has_said && t.timer_events.empty()) continue;  // nothing to say
       if (!t.timer_events.empty() && t.timer_events.front().time_s <= t0) continue;
-      if (!seen && !t.timer_events.empty() && t.timer_events.front().running) {
-        // The file's first event is a start after recording began: the timer was off.
-        running = false;
-      }
+      const bool running = engine::TimerRunningAt(events_, t0);
       t.timer_events.insert(t.timer_events.begin(), engine::TimerEvent{t0, running});
     }
   }
@@ -802,7 +778,8 @@ engine::Activity FitDecoder::Assemble() {
   // minutes, the session 69). Then the analysis measures moving time by speed instead.
   for (engine::Track& t : act.sessions) {
     if (t.timer_events.empty() || !t.device_totals.timer_time_s || t.size() < 2) continue;
-    const double implied = TimerSeconds(t.timer_events, t.time_s.front(), t.time_s.back());
+    const double implied =
+        engine::TimerRunningSeconds(t.timer_events, t.time_s.front(), t.time_s.back());
     const double total = *t.device_totals.timer_time_s;
     if (std::fabs(implied - total) > std::max(60.0, 0.1 * total)) {
       t.timer_events.clear();

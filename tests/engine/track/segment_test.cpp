@@ -71,6 +71,21 @@ TEST(Segment, TimerEventsPauseTimeAndDistance) {
   EXPECT_NEAR(a.cum_m.back(), 2666.7, 1.0);  // 100 s at 3.33 m/s not counted
 }
 
+TEST(Timer, StateAndSecondsFromEvents) {
+  const std::vector<TimerEvent> ev = {{100, true}, {200, false}, {300, true}};
+  EXPECT_FALSE(TimerRunningAt(ev, 50));  // the first event is a start: off before it
+  EXPECT_TRUE(TimerRunningAt(ev, 100));
+  EXPECT_FALSE(TimerRunningAt(ev, 250));
+  EXPECT_TRUE(TimerRunningAt(ev, 400));
+  EXPECT_DOUBLE_EQ(TimerRunningSeconds(ev, 0, 400), 200.0);  // 100-200 and 300-400
+  EXPECT_DOUBLE_EQ(TimerRunningSeconds(ev, 150, 350), 100.0);
+  EXPECT_DOUBLE_EQ(TimerRunningSeconds(ev, 350, 350), 0.0);
+  const std::vector<TimerEvent> stop_first = {{100, false}};
+  EXPECT_TRUE(TimerRunningAt(stop_first, 50));  // running until the first stop
+  EXPECT_DOUBLE_EQ(TimerRunningSeconds(stop_first, 0, 300), 100.0);
+  EXPECT_TRUE(TimerRunningAt({}, 0));
+}
+
 TEST(Segment, GapsBetweenRecordedSegmentsAreNotCounted) {
   Track t = Steady(2.0, 300);
   t.segment_starts = {0, 300};
