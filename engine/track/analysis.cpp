@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "engine/geo/geodesy.hpp"
+#include "engine/track/detail/median.hpp"
 
 namespace stride::engine {
 namespace {
@@ -25,9 +26,7 @@ double MedianStepSpeed(const Track& t) {
       v.push_back(geo->DistanceM(t.lat_deg[p], t.lon_deg[p], t.lat_deg[i], t.lon_deg[i]) / dt);
     }
   }
-  if (v.empty()) return 0;
-  std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
-  return v[v.size() / 2];
+  return detail::Median(std::move(v));
 }
 
 // Measured distance, moving time and heart rate over [t0, t1) of the track.

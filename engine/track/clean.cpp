@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/geo/geodesy.hpp"
+#include "engine/track/detail/median.hpp"
 
 namespace stride::engine {
 namespace {
@@ -272,8 +273,7 @@ CleanReport Clean(Track& t, const CleanOptions& options) {
       if (keep[i] && !std::isnan(t.ele_m[i]) && t.ele_m[i] != 0.0) e.push_back(t.ele_m[i]);
     }
     if (!e.empty()) {
-      std::nth_element(e.begin(), e.begin() + static_cast<long>(e.size() / 2), e.end());
-      if (std::fabs(e[e.size() / 2]) > 50.0) {
+      if (std::fabs(detail::Median(std::move(e))) > 50.0) {
         for (size_t i = 0; i < n; ++i) {
           if (keep[i] && t.ele_m[i] == 0.0) {
             t.ele_m[i] = kNaN;

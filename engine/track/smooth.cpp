@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/geo/geodesy.hpp"
+#include "engine/track/detail/median.hpp"
 
 namespace stride::engine {
 namespace {
@@ -101,12 +102,7 @@ void SmoothRun(Track& t, const std::vector<size_t>& idx, size_t lo, size_t hi, d
   }
 }
 
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  const size_t m = v.size() / 2;
-  std::nth_element(v.begin(), v.begin() + static_cast<long>(m), v.end());
-  return v[m];
-}
+using detail::Median;
 
 // Median of at most a handful of values, in place: insertion sort beats introselect there,
 // and for the full window of 7 a branchless sorting network beats both.
