@@ -244,7 +244,8 @@ double ProcessNoiseForSport(Sport sport) {
   return 1.0;
 }
 
-SmoothReport SmoothPositions(Track& t, const SmoothOptions& options, SmoothReport report) {
+SmoothReport SmoothPositions(Track& t, const SmoothOptions& options) {
+  SmoothReport report;
   report.sigma_m = options.sigma_m;
   report.accel_density =
       options.accel_density > 0 ? options.accel_density : ProcessNoiseForSport(t.sport);

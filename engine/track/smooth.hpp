@@ -59,7 +59,7 @@ double ProcessNoiseForSport(Sport sport);
 
 // Smooths the positions of `track` in place (fixes only; points without a position stay so).
 // REQUIRES: times strictly increasing where present (run Clean() first).
-SmoothReport SmoothPositions(Track& track, const SmoothOptions& options, SmoothReport report = {});
+SmoothReport SmoothPositions(Track& track, const SmoothOptions& options);
 
 // Smooths track.ele_m in place. `cum_distance_m` (same length as the track, may be empty)
 // gives the horizontal distance axis; without it the kernel runs over time.
