@@ -9,20 +9,6 @@
 
 namespace stride::importers {
 
-std::string_view ActivityFormatName(ActivityFormat f) {
-  switch (f) {
-    case ActivityFormat::kGpx:
-      return "gpx";
-    case ActivityFormat::kTcx:
-      return "tcx";
-    case ActivityFormat::kFit:
-      return "fit";
-    case ActivityFormat::kUnknown:
-      break;
-  }
-  return "unknown";
-}
-
 ActivityFormat DetectFormat(std::string_view b) {
   if (b.size() >= 12 && (b[0] == 12 || b[0] == 14) && b.substr(8, 4) == ".FIT") {
     return ActivityFormat::kFit;

@@ -23,7 +23,6 @@
 namespace stride::importers {
 
 enum class ActivityFormat { kUnknown, kGpx, kTcx, kFit };
-std::string_view ActivityFormatName(ActivityFormat f);
 
 struct ReadLimits {
   // Largest file accepted, bytes. Default: 256 MiB.

@@ -40,7 +40,6 @@ class XmlScanner {
 
   // Local name of the current tag (no prefix).
   std::string_view name() const { return name_; }
-  size_t depth() const { return stack_.size(); }
 
   // The value of attribute `local_name` of the current start tag, entities decoded into a
   // buffer owned by the scanner (valid until the next call). Returns false when absent.
