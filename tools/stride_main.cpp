@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tools/analyze_command.hpp"
+#include "tools/import_command.hpp"
 
 namespace {
 
@@ -33,6 +34,8 @@ int main(int argc, char** argv) {
   const std::string_view cmd = argv[1];
   std::vector<std::string> args(argv + 2, argv + argc);
   if (cmd == "analyze") return stride::tools::RunAnalyze(args, std::cout, std::cerr);
+  if (cmd == "import") return stride::tools::RunImport(args, std::cout, std::cerr);
+  if (cmd == "inspect") return stride::tools::RunInspect(args, std::cout, std::cerr);
   if (cmd == "version" || cmd == "--version") {
     std::cout << "stride 0.1.0\n";
     return 0;

@@ -166,9 +166,8 @@ double EstimateJitter(const Track& t, const std::vector<size_t>& idx) {
   return 1.4826 * Median(std::move(dev));
 }
 
-// Gaussian smoothing of values sampled at non-decreasing positions `axis`: the samples are
-// binned onto a regular grid (step sigma/4; empty bins interpolated), blurred by three box
-// passes (a close Gaussian approximation, O(n)) and read back by linear interpolation.
+}  // namespace
+
 std::vector<double> GaussianOnAxis(const std::vector<double>& axis, const std::vector<double>& v,
                                    double sigma) {
   const size_t n = v.size();
@@ -223,8 +222,6 @@ std::vector<double> GaussianOnAxis(const std::vector<double>& axis, const std::v
   }
   return out;
 }
-
-}  // namespace
 
 double ProcessNoiseForSport(Sport sport) {
   switch (sport) {

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "engine/track/track.hpp"
 
@@ -65,5 +66,12 @@ SmoothReport SmoothPositions(Track& track, const SmoothOptions& options);
 // gives the horizontal distance axis; without it the kernel runs over time.
 void SmoothElevation(Track& track, const std::vector<double>& cum_distance_m,
                      const SmoothOptions& options, SmoothReport& report);
+
+// Gaussian smoothing (standard deviation `sigma` in axis units) of values sampled at
+// non-decreasing positions `axis`: the samples are binned onto a regular grid (step sigma/4;
+// empty bins interpolated), blurred by three box passes (a close Gaussian approximation,
+// O(n)) and read back by linear interpolation. Returns `v` unchanged when it cannot apply.
+std::vector<double> GaussianOnAxis(const std::vector<double>& axis, const std::vector<double>& v,
+                                   double sigma);
 
 }  // namespace stride::engine

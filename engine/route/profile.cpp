@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "engine/route/profile.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/geo/geodesy.hpp"
+#include "engine/track/segment.hpp"
+#include "engine/track/smooth.hpp"
+
+namespace stride::engine {
+namespace {
+
+double StepM(PointE7 a, PointE7 b) {
+  return SegmentDistanceM(a.lat * 1e-7, a.lon * 1e-7, b.lat * 1e-7, b.lon * 1e-7);
+}
+
+// Calls f(begin, end) for each part of the geometry.
+template <typename F>
+void ForEachPart(const RouteGeometry& g, F&& f) {
+  const size_t n = g.points.size();
+  if (n == 0) return;
+  if (g.part_starts.empty()) {
+    f(size_t{0}, n);
+    return;
+  }
+  for (size_t k = 0; k < g.part_starts.size(); ++k) {
+    const size_t b = g.part_starts[k];
+    const size_t e = k + 1 < g.part_starts.size() ? g.part_starts[k + 1] : n;
+    if (b < e && e <= n) f(b, e);
+  }
+}
+
+}  // namespace
+
+double LineLengthM(const PointE7* points, size_t n) {
+  double sum = 0;
+  for (size_t i = 1; i < n; ++i) sum += StepM(points[i - 1], points[i]);
+  return sum;
+}
+
+double GeometryLengthM(const RouteGeometry& g) {
+  double sum = 0;
+  ForEachPart(g, [&](size_t b, size_t e) { sum += LineLengthM(g.points.data() + b, e - b); });
+  return sum;
+}
+
+PointE7 PointAtDistance(const RouteGeometry& g, double distance_m) {
+  if (g.points.empty()) return {};
+  double run = 0;
+  PointE7 last = g.points.front();
+  bool found = false;
+  PointE7 out{};
+  ForEachPart(g, [&](size_t b, size_t e) {
+    if (found) return;
+    last = g.points[b];
+    if (distance_m <= run) {
+      out = g.points[b];
+      found = true;
+      return;
+    }
+    for (size_t i = b + 1; i < e; ++i) {
+      const double step = StepM(g.points[i - 1], g.points[i]);
+      if (run + step >= distance_m && step > 0) {
+        const double f = (distance_m - run) / step;
+        const PointE7 p = g.points[i - 1], q = g.points[i];
+        out.lat = static_cast<int32_t>(std::lround(p.lat + f * (q.lat - p.lat)));
+        out.lon = static_cast<int32_t>(std::lround(p.lon + f * (q.lon - p.lon)));
+        found = true;
+        return;
+      }
+      run += step;
+    }
+    last = g.points[e - 1];
+  });
+  return found ? out : last;
+}
+
+ElevationProfile SampleProfile(const RouteGeometry& g, const ElevationSource& source,
+                               double max_spacing_m, double* covered_fraction) {
+  ElevationProfile p;
+  size_t total = 0;
+  double offset = 0;
+  std::vector<double> cum;
+  ForEachPart(g, [&](size_t b, size_t e) {
+    const size_t n = e - b;
+    cum.assign(n, 0.0);
+    for (size_t i = 1; i < n; ++i)
+      cum[i] = cum[i - 1] + StepM(g.points[b + i - 1], g.points[b + i]);
+    const double len = cum[n - 1];
+    const size_t steps = len > 0 ? static_cast<size_t>(std::ceil(len / max_spacing_m)) : 0;
+    const double spacing = steps > 0 ? len / static_cast<double>(steps) : 0;
+    size_t seg = 1;
+    for (size_t k = 0; k <= steps; ++k) {
+      const double d = k == steps ? len : spacing * static_cast<double>(k);
+      while (seg + 1 < n && cum[seg] < d) ++seg;
+      double lat, lon;
+      if (n == 1) {
+        lat = g.points[b].lat * 1e-7;
+        lon = g.points[b].lon * 1e-7;
+      } else {
+        const PointE7 a = g.points[b + seg - 1], c = g.points[b + seg];
+        const double span = cum[seg] - cum[seg - 1];
+        const double f = span > 0 ? std::clamp((d - cum[seg - 1]) / span, 0.0, 1.0) : 0.0;
+        lat = (a.lat + f * (c.lat - a.lat)) * 1e-7;
+        lon = (a.lon + f * (c.lon - a.lon)) * 1e-7;
+      }
+      ++total;
+      double ele;
+      if (source.ElevationAt(lat, lon, &ele)) {
+        p.distance_m.push_back(static_cast<float>(offset + d));
+        p.elevation_m.push_back(static_cast<float>(ele));
+      }
+    }
+    offset += len;
+  });
+  if (covered_fraction) {
+    *covered_fraction =
+        total > 0 ? static_cast<double>(p.distance_m.size()) / static_cast<double>(total) : 0.0;
+  }
+  return p;
+}
+
+ClimbFigures ComputeClimb(const ElevationProfile& profile) {
+  ClimbFigures c;
+  const size_t n = profile.distance_m.size();
+  if (n < 2) return c;
+  std::vector<double> d(profile.distance_m.begin(), profile.distance_m.end());
+  std::vector<double> e(profile.elevation_m.begin(), profile.elevation_m.end());
+  const std::vector<double> s = GaussianOnAxis(d, e, kRouteProfileSigmaM);
+  const AscentDescent ad = HysteresisAscent(s, kRouteAscentThresholdM);
+  c.ascent_m = ad.ascent_m;
+  c.descent_m = ad.descent_m;
+  const double span = d.back() - d.front();
+  if (span > 0) c.avg_grade = (c.ascent_m + c.descent_m) / span;
+  // Steepest window of at least kGradeWindowM (or the whole profile when shorter).
+  const double window = std::min(kGradeWindowM, span);
+  size_t j = 0;
+  for (size_t i = 0; i < n && window > 0; ++i) {
+    if (j < i) j = i;
+    while (j < n && d[j] - d[i] < window) ++j;
+    if (j >= n) break;
+    c.max_grade = std::max(c.max_grade, std::fabs(s[j] - s[i]) / (d[j] - d[i]));
+  }
+  return c;
+}
+
+std::string RouteElevationMethod() {
+  return "srtm bilinear, voids filled from neighbours; profile every <=30 m; gaussian sigma 40 m; "
+         "hysteresis 5 m; max grade over 100 m";
+}
+
+}  // namespace stride::engine

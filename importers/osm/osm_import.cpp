@@ -1,0 +1,895 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "importers/osm/osm_import.hpp"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <numeric>
+#include <osmium/handler.hpp>
+#include <osmium/handler/node_locations_for_ways.hpp>
+#include <osmium/index/map/all.hpp>
+#include <osmium/io/any_input.hpp>
+#include <osmium/thread/pool.hpp>
+#include <osmium/visitor.hpp>
+#include <thread>
+#include <unordered_map>
+
+#include "engine/geo/geodesy.hpp"
+#include "importers/osm/line_assembly.hpp"
+#include "importers/osm/osm_tags.hpp"
+
+namespace stride::importers {
+namespace {
+
+using engine::PointE7;
+using engine::Route;
+using engine::RouteGeometry;
+using engine::TrailEdge;
+using Clock = std::chrono::steady_clock;
+
+constexpr int32_t kNoLocation = std::numeric_limits<int32_t>::min();
+constexpr double kLoopCloseM = 30.0;
+constexpr uint64_t kFileBackedNodes = 200'000'000;
+
+double Seconds(Clock::time_point since) {
+  return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+// Reports a phase's progress at most every half second.
+class PhaseProgress {
+ public:
+  PhaseProgress(const OsmImportOptions& o, std::string phase)
+      : cb_(o.on_progress), phase_(std::move(phase)), start_(Clock::now()), last_(start_) {}
+  // For per-object calls: looks at the clock once every 16384 calls.
+  void Tick(uint64_t objects) {
+    if (!cb_ || (++calls_ & 0x3fff) != 0) return;
+    Report(objects);
+  }
+  // For rare calls (per chunk).
+  void Report(uint64_t objects) {
+    if (!cb_) return;
+    const auto now = Clock::now();
+    if (now - last_ < std::chrono::milliseconds(500)) return;
+    last_ = now;
+    cb_({phase_, objects, Seconds(start_), false});
+  }
+  double Done(uint64_t objects) {
+    const double s = Seconds(start_);
+    if (cb_) cb_({phase_, objects, s, true});
+    return s;
+  }
+
+ private:
+  std::function<void(const ImportProgress&)> cb_;
+  std::string phase_;
+  Clock::time_point start_, last_;
+  uint64_t calls_ = 0;
+};
+
+class OsmiumTags : public TagView {
+ public:
+  explicit OsmiumTags(const osmium::TagList& t) : t_(t) {}
+  // REQUIRES: key is null-terminated (all callers pass literals).
+  std::string_view Get(std::string_view key) const override {
+    const char* v = t_.get_value_by_key(key.data());
+    return v ? std::string_view(v) : std::string_view();
+  }
+
+ private:
+  const osmium::TagList& t_;
+};
+
+std::string Tag(const osmium::TagList& t, const char* key) {
+  const char* v = t.get_value_by_key(key);
+  return v ? std::string(v) : std::string();
+}
+
+class StringPool {
+ public:
+  uint32_t Intern(std::string_view s) {
+    if (s.empty()) return 0;
+    auto it = ids_.find(std::string(s));
+    if (it != ids_.end()) return it->second;
+    const auto id = static_cast<uint32_t>(strings_.size());
+    strings_.emplace_back(s);
+    ids_.emplace(strings_.back(), id);
+    return id;
+  }
+  const std::string& Get(uint32_t id) const { return strings_[id]; }
+
+ private:
+  std::vector<std::string> strings_{std::string()};
+  std::unordered_map<std::string, uint32_t> ids_;
+};
+
+struct Member {
+  char type;  // 'w' or 'r'
+  uint64_t ref;
+  std::string role;
+};
+
+struct RelationRec {
+  uint64_t id = 0;
+  engine::RouteType type = engine::RouteType::kOther;
+  std::string route_tag, name, ref, network, operator_name, symbol, sac_scale, website, description;
+  std::vector<Member> members;
+};
+
+struct WayRec {
+  uint64_t id = 0;
+  uint64_t first = 0;  // into WayStore::node_ids / points
+  uint32_t count = 0;
+  uint32_t name = 0, highway = 0, surface = 0;
+  uint8_t sac = 0, foot = 0;
+  bool trail = false;
+};
+
+struct WayStore {
+  std::vector<WayRec> ways;  // sorted by id after the pass
+  std::vector<uint64_t> node_ids;
+  std::vector<PointE7> points;
+  StringPool strings;
+
+  const WayRec* Find(uint64_t id) const {
+    auto it = std::lower_bound(ways.begin(), ways.end(), id,
+                               [](const WayRec& w, uint64_t v) { return w.id < v; });
+    return it != ways.end() && it->id == id ? &*it : nullptr;
+  }
+};
+
+// ---- inputs --------------------------------------------------------------------------------
+
+struct Input {
+  std::string path;
+  std::string format;
+  osmium::io::File file;
+};
+
+std::string OsmiumError(const std::string& path, const std::exception& e) {
+  return path + ": cannot read OSM data: " + e.what();
+}
+
+// ---- pass 1: relations ---------------------------------------------------------------------
+
+class RelationCollector : public osmium::handler::Handler {
+ public:
+  RelationCollector(std::map<uint64_t, RelationRec>& out, PhaseProgress& p, uint64_t& seen,
+                    uint64_t& super)
+      : out_(out), progress_(p), seen_(seen), super_(super) {}
+
+  void relation(const osmium::Relation& r) {
+    progress_.Tick(++seen_);
+    const osmium::TagList& t = r.tags();
+    const char* type = t.get_value_by_key("type");
+    if (!type || (std::strcmp(type, "route") != 0 && std::strcmp(type, "superroute") != 0)) return;
+    const char* route = t.get_value_by_key("route");
+    if (!route) return;
+    const std::optional<engine::RouteType> rt = RouteTypeForRelation(route);
+    if (!rt) return;
+    const char* state = t.get_value_by_key("state");
+    if (state && std::strcmp(state, "proposed") == 0) return;
+    const auto id = static_cast<uint64_t>(r.id());
+    if (r.id() <= 0 || out_.count(id)) return;
+    RelationRec rec;
+    rec.id = id;
+    rec.type = *rt;
+    rec.route_tag = route;
+    rec.name = Tag(t, "name");
+    rec.ref = Tag(t, "ref");
+    rec.network = Tag(t, "network");
+    rec.operator_name = Tag(t, "operator");
+    rec.symbol = Tag(t, "osmc:symbol");
+    rec.sac_scale = Tag(t, "sac_scale");
+    rec.website = Tag(t, "website");
+    rec.description = Tag(t, "description");
+    bool has_relation_member = false;
+    for (const osmium::RelationMember& m : r.members()) {
+      if (m.type() == osmium::item_type::way) {
+        rec.members.push_back({'w', static_cast<uint64_t>(m.ref()), m.role()});
+      } else if (m.type() == osmium::item_type::relation) {
+        rec.members.push_back({'r', static_cast<uint64_t>(m.ref()), m.role()});
+        has_relation_member = true;
+      }
+    }
+    if (has_relation_member) ++super_;
+    out_.emplace(id, std::move(rec));
+  }
+
+ private:
+  std::map<uint64_t, RelationRec>& out_;
+  PhaseProgress& progress_;
+  uint64_t& seen_;
+  uint64_t& super_;
+};
+
+// ---- pass 2: nodes and ways ----------------------------------------------------------------
+
+class WayCollector : public osmium::handler::Handler {
+ public:
+  WayCollector(WayStore& store, const std::vector<uint64_t>& needed, PhaseProgress& p,
+               OsmImportStats& stats)
+      : store_(store), needed_(needed), progress_(p), stats_(stats) {}
+
+  void node(const osmium::Node&) { progress_.Tick(++stats_.nodes + stats_.ways); }
+
+  void way(const osmium::Way& w) {
+    progress_.Tick(stats_.nodes + ++stats_.ways);
+    const OsmiumTags tags(w.tags());
+    const uint8_t foot = FootAccess(tags);
+    const auto id = static_cast<uint64_t>(w.id());
+    if (foot == 0 && !std::binary_search(needed_.begin(), needed_.end(), id)) return;
+    WayRec rec;
+    rec.id = id;
+    rec.first = store_.node_ids.size();
+    rec.foot = foot;
+    rec.trail = IsTrailHighway(tags, foot);
+    rec.name = store_.strings.Intern(tags.Get("name"));
+    rec.highway = store_.strings.Intern(tags.Get("highway"));
+    rec.surface = store_.strings.Intern(tags.Get("surface"));
+    rec.sac = SacScaleLevel(tags.Get("sac_scale"));
+    for (const osmium::NodeRef& nr : w.nodes()) {
+      store_.node_ids.push_back(static_cast<uint64_t>(nr.ref()));
+      const osmium::Location loc = nr.location();
+      if (loc.valid()) {
+        store_.points.push_back({loc.y(), loc.x()});
+      } else {
+        store_.points.push_back({kNoLocation, kNoLocation});
+        ++stats_.missing_node_locations;
+      }
+    }
+    rec.count = static_cast<uint32_t>(store_.node_ids.size() - rec.first);
+    store_.ways.push_back(rec);
+  }
+
+ private:
+  WayStore& store_;
+  const std::vector<uint64_t>& needed_;
+  PhaseProgress& progress_;
+  OsmImportStats& stats_;
+};
+
+// ---- assembly ------------------------------------------------------------------------------
+
+struct Line {
+  RouteGeometry geometry;
+  std::vector<uint64_t> way_ids;
+  uint64_t first_node = 0, last_node = 0;
+  double length_m = 0;
+};
+
+// Geometry of ordered parts: way points concatenated, the shared node at each join once,
+// points without a location left out.
+Line BuildLine(const WayStore& s, const std::vector<const WayRec*>& ways,
+               const std::vector<Part>& parts) {
+  Line line;
+  for (const Part& part : parts) {
+    const size_t part_begin = line.geometry.points.size();
+    bool first_way = true;
+    for (const OrientedWay& ow : part) {
+      const WayRec& w = *ways[ow.index];
+      line.way_ids.push_back(w.id);
+      for (uint32_t k = 0; k < w.count; ++k) {
+        const uint32_t i = ow.reversed ? w.count - 1 - k : k;
+        if (k == 0 && !first_way) continue;  // the join node, already added
+        const PointE7 p = s.points[w.first + i];
+        if (p.lat == kNoLocation) continue;
+        line.geometry.points.push_back(p);
+      }
+      first_way = false;
+    }
+    const size_t n = line.geometry.points.size() - part_begin;
+    if (n == 0) continue;
+    if (n == 1) line.geometry.points.push_back(line.geometry.points.back());
+    line.geometry.part_starts.push_back(static_cast<uint32_t>(part_begin));
+  }
+  if (!parts.empty() && !parts.front().empty()) {
+    const OrientedWay& a = parts.front().front();
+    const OrientedWay& b = parts.back().back();
+    const WayRec& wa = *ways[a.index];
+    const WayRec& wb = *ways[b.index];
+    line.first_node = s.node_ids[wa.first + (a.reversed ? wa.count - 1 : 0)];
+    line.last_node = s.node_ids[wb.first + (b.reversed ? 0 : wb.count - 1)];
+  }
+  line.length_m = engine::GeometryLengthM(line.geometry);
+  return line;
+}
+
+Line AssembleOrdered(const WayStore& s, const std::vector<const WayRec*>& ways) {
+  const EndsFn ends = [&](uint32_t i) {
+    const WayRec& w = *ways[i];
+    return Ends{s.node_ids[w.first], s.node_ids[w.first + w.count - 1]};
+  };
+  return BuildLine(s, ways, OrderMembers(static_cast<uint32_t>(ways.size()), ends));
+}
+
+Line AssembleUnordered(const WayStore& s, const std::vector<const WayRec*>& ways) {
+  const EndsFn ends = [&](uint32_t i) {
+    const WayRec& w = *ways[i];
+    return Ends{s.node_ids[w.first], s.node_ids[w.first + w.count - 1]};
+  };
+  std::vector<uint64_t> ids;
+  ids.reserve(ways.size());
+  for (const WayRec* w : ways) ids.push_back(w->id);
+  return BuildLine(s, ways, ChainWays(static_cast<uint32_t>(ways.size()), ends, ids));
+}
+
+bool IsMainRole(const std::string& role) {
+  return role.empty() || role == "main" || role == "route" || role == "guidepost" ||
+         role == "signpost";
+}
+
+// Fills what every route derives from its main line and ways: summary, surfaces,
+// difficulty (when not tagged), elevation.
+void FinishRoute(const WayStore& s, const std::vector<const WayRec*>& main_ways, Line line,
+                 const engine::ElevationSource* dem, Route& r) {
+  r.geometry = std::move(line.geometry);
+  r.member_ways = std::move(line.way_ids);
+  r.length_m = line.length_m;
+  // Surfaces: metres per value over the main-line ways.
+  std::map<std::string, double> by_surface;
+  double paved = 0, unpaved = 0, unknown = 0;
+  uint8_t max_sac = 0;
+  for (const WayRec* w : main_ways) {
+    std::vector<PointE7> pts;
+    for (uint32_t k = 0; k < w->count; ++k) {
+      if (s.points[w->first + k].lat != kNoLocation) pts.push_back(s.points[w->first + k]);
+    }
+    const double len = engine::LineLengthM(pts.data(), pts.size());
+    const std::string& surface = s.strings.Get(w->surface);
+    by_surface[surface.empty() ? "unknown" : surface] += len;
+    engine::Surface c = SurfaceClass(surface);
+    if (c == engine::Surface::kUnknown) c = ImpliedSurface(s.strings.Get(w->highway));
+    (c == engine::Surface::kPaved     ? paved
+     : c == engine::Surface::kUnpaved ? unpaved
+                                      : unknown) += len;
+    max_sac = std::max(max_sac, w->sac);
+  }
+  for (const auto& [surface, len] : by_surface) r.surfaces.push_back({surface, len});
+  std::stable_sort(r.surfaces.begin(), r.surfaces.end(),
+                   [](const auto& a, const auto& b) { return a.length_m > b.length_m; });
+  const double total = paved + unpaved + unknown;
+  engine::Surface surface = engine::Surface::kUnknown;
+  if (total > 0 && (paved + unpaved) >= 0.5 * total) {
+    if (paved >= 0.8 * (paved + unpaved)) {
+      surface = engine::Surface::kPaved;
+    } else if (unpaved >= 0.8 * (paved + unpaved)) {
+      surface = engine::Surface::kUnpaved;
+    } else {
+      surface = engine::Surface::kMixed;
+    }
+  }
+
+  engine::RouteSummary& sum = r.summary;
+  sum.surface = surface;
+  sum.difficulty = r.sac_scale.empty() ? max_sac : SacScaleLevel(r.sac_scale);
+  sum.network = NetworkLevel(r.network);
+  for (const PointE7& p : r.geometry.points) sum.bbox.Extend(p);
+  if (!r.geometry.points.empty()) sum.start = r.geometry.points.front();
+  sum.length_m = static_cast<float>(r.length_m);
+  // A loop ends where it starts: the same node, or (allowing for small mapping gaps such as
+  // a roundabout the line enters and leaves at different nodes) the longest part's ends
+  // within kLoopCloseM, widened to 1 % of the length up to 500 m.
+  bool loop = r.geometry.part_starts.size() == 1 && line.first_node == line.last_node &&
+              r.geometry.points.size() > 2;
+  if (!loop && r.length_m > 0) {
+    size_t best_b = 0, best_e = 0;
+    double best_len = -1;
+    const auto& ps = r.geometry.part_starts;
+    for (size_t k = 0; k < ps.size(); ++k) {
+      const size_t b = ps[k], e = k + 1 < ps.size() ? ps[k + 1] : r.geometry.points.size();
+      const double len = engine::LineLengthM(r.geometry.points.data() + b, e - b);
+      if (len > best_len) best_len = len, best_b = b, best_e = e;
+    }
+    if (best_e > best_b + 2 && best_len >= 0.5 * r.length_m) {
+      const PointE7 a = r.geometry.points[best_b], b = r.geometry.points[best_e - 1];
+      const double tol = std::max(kLoopCloseM, std::min(500.0, 0.01 * r.length_m));
+      loop =
+          engine::SegmentDistanceM(a.lat * 1e-7, a.lon * 1e-7, b.lat * 1e-7, b.lon * 1e-7) <= tol;
+    }
+  }
+  sum.loop = loop;
+  if (dem) {
+    double covered = 0;
+    r.profile = engine::SampleProfile(r.geometry, *dem, engine::kMaxProfileSpacingM, &covered);
+    if (r.profile.distance_m.size() >= 2) {
+      const engine::ClimbFigures c = engine::ComputeClimb(r.profile);
+      r.ascent_m = c.ascent_m;
+      r.descent_m = c.descent_m;
+      r.max_grade = c.max_grade;
+      r.avg_grade = c.avg_grade;
+      r.elevation_method = engine::RouteElevationMethod();
+      if (covered < 1.0) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "; DEM covers %.1f %% of the line", covered * 100);
+        r.elevation_method += buf;
+      }
+    } else {
+      r.profile = {};
+    }
+  }
+  sum.ascent_m = static_cast<float>(r.ascent_m);
+  sum.max_grade = static_cast<float>(r.max_grade);
+}
+
+// Main-line way ids of a relation, super-routes expanded (children in member order).
+void MainWayIds(const std::map<uint64_t, RelationRec>& rels, const RelationRec& r,
+                std::vector<uint64_t>& visiting, std::vector<uint64_t>& out,
+                std::vector<uint64_t>& children, uint32_t& missing) {
+  visiting.push_back(r.id);
+  for (const Member& m : r.members) {
+    if (m.type == 'w') {
+      if (IsMainRole(m.role)) out.push_back(m.ref);
+      continue;
+    }
+    if (visiting.size() == 1) children.push_back(m.ref);
+    auto it = rels.find(m.ref);
+    if (it == rels.end()) {
+      ++missing;
+      continue;
+    }
+    if (std::find(visiting.begin(), visiting.end(), m.ref) != visiting.end()) continue;  // cycle
+    std::vector<uint64_t> ignored_children;
+    MainWayIds(rels, it->second, visiting, out, ignored_children, missing);
+  }
+  visiting.pop_back();
+}
+
+std::optional<Route> BuildRelationRoute(const WayStore& s,
+                                        const std::map<uint64_t, RelationRec>& rels,
+                                        const RelationRec& rel,
+                                        const engine::ElevationSource* dem) {
+  Route r;
+  r.origin = engine::OsmOrigin::kRelation;
+  r.osm_id = rel.id;
+  r.summary.id = engine::RouteIdForRelation(rel.id);
+  r.summary.type = rel.type;
+  r.route_tag = rel.route_tag;
+  r.name = rel.name;
+  r.ref = rel.ref;
+  r.network = rel.network;
+  r.operator_name = rel.operator_name;
+  r.symbol = rel.symbol;
+  r.sac_scale = rel.sac_scale;
+  r.website = rel.website;
+  r.description = rel.description;
+
+  std::vector<uint64_t> visiting, main_ids;
+  MainWayIds(rels, rel, visiting, main_ids, r.member_relations, r.missing_members);
+  // Without a main-role member, the first role in this order stands for the main line.
+  std::string main_role;
+  if (main_ids.empty()) {
+    for (const char* role : {"forward", "backward"}) {
+      for (const Member& m : rel.members) {
+        if (m.type == 'w' && m.role == role) main_ids.push_back(m.ref);
+      }
+      if (!main_ids.empty()) {
+        main_role = role;
+        break;
+      }
+    }
+  }
+  std::vector<const WayRec*> main_ways;
+  for (uint64_t id : main_ids) {
+    if (const WayRec* w = s.Find(id)) {
+      main_ways.push_back(w);
+    } else {
+      ++r.missing_members;
+    }
+  }
+  // Branches: the other roles, each its own line, in first-seen order.
+  std::vector<std::string> roles;
+  for (const Member& m : rel.members) {
+    if (m.type != 'w' || IsMainRole(m.role) || m.role == main_role) continue;
+    if (std::find(roles.begin(), roles.end(), m.role) == roles.end()) roles.push_back(m.role);
+  }
+  for (const std::string& role : roles) {
+    std::vector<const WayRec*> ways;
+    for (const Member& m : rel.members) {
+      if (m.type != 'w' || m.role != role) continue;
+      if (const WayRec* w = s.Find(m.ref)) {
+        ways.push_back(w);
+      } else {
+        ++r.missing_members;
+      }
+    }
+    if (ways.empty()) continue;
+    Line line = AssembleOrdered(s, ways);
+    if (line.geometry.points.empty()) continue;
+    r.branches.push_back({role, std::move(line.geometry), line.length_m});
+  }
+  if (main_ways.empty()) return std::nullopt;
+  Line line = AssembleOrdered(s, main_ways);
+  if (line.geometry.points.empty()) return std::nullopt;
+  FinishRoute(s, main_ways, std::move(line), dem, r);
+  return r;
+}
+
+// Runs f(i) for i in [0, n) on `threads` workers; f must be safe to call concurrently.
+template <typename F>
+void ParallelFor(size_t n, int threads, F&& f) {
+  const size_t workers = std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(threads), n));
+  if (workers <= 1) {
+    for (size_t i = 0; i < n; ++i) f(i);
+    return;
+  }
+  std::atomic<size_t> next{0};
+  std::vector<std::thread> pool;
+  for (size_t t = 0; t < workers; ++t) {
+    pool.emplace_back([&] {
+      for (size_t i; (i = next.fetch_add(1)) < n;) f(i);
+    });
+  }
+  for (std::thread& th : pool) th.join();
+}
+
+// Named trails: trail ways with one name, connected through shared nodes.
+std::vector<std::vector<const WayRec*>> NamedTrailGroups(const WayStore& s) {
+  struct Key {
+    uint32_t name;
+    uint64_t node;
+    uint32_t way;
+  };
+  std::vector<Key> keys;
+  std::vector<uint32_t> trail_ways;
+  for (uint32_t i = 0; i < s.ways.size(); ++i) {
+    const WayRec& w = s.ways[i];
+    if (!w.trail || w.name == 0) continue;
+    trail_ways.push_back(i);
+    for (uint32_t k = 0; k < w.count; ++k) keys.push_back({w.name, s.node_ids[w.first + k], i});
+  }
+  std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) {
+    return a.name != b.name ? a.name < b.name : a.node != b.node ? a.node < b.node : a.way < b.way;
+  });
+  std::vector<uint32_t> parent(s.ways.size());
+  std::iota(parent.begin(), parent.end(), 0u);
+  auto find = [&](uint32_t x) {
+    while (parent[x] != x) x = parent[x] = parent[parent[x]];
+    return x;
+  };
+  for (size_t i = 1; i < keys.size(); ++i) {
+    if (keys[i].name == keys[i - 1].name && keys[i].node == keys[i - 1].node) {
+      const uint32_t a = find(keys[i].way), b = find(keys[i - 1].way);
+      if (a != b) parent[std::max(a, b)] = std::min(a, b);
+    }
+  }
+  std::map<uint32_t, std::vector<const WayRec*>> groups;  // by root = lowest index = lowest id
+  for (uint32_t i : trail_ways) groups[find(i)].push_back(&s.ways[i]);
+  std::vector<std::vector<const WayRec*>> out;
+  out.reserve(groups.size());
+  for (auto& [root, ways] : groups) out.push_back(std::move(ways));
+  return out;
+}
+
+// Trail edges of one way: split at junctions and at its ends.
+void SplitWay(const WayStore& s, const WayRec& w, const std::vector<uint64_t>& junctions,
+              const engine::ElevationSource* dem, std::vector<TrailEdge>& out) {
+  TrailEdge e;
+  auto flush = [&](uint64_t to_node) {
+    if (e.points.size() >= 2) {
+      e.to_node = to_node;
+      e.length_m = engine::LineLengthM(e.points.data(), e.points.size());
+      if (dem) {
+        RouteGeometry g;
+        g.points = e.points;
+        g.part_starts = {0};
+        const engine::ElevationProfile p = engine::SampleProfile(g, *dem);
+        if (p.distance_m.size() >= 2) {
+          const engine::ClimbFigures c = engine::ComputeClimb(p);
+          e.ascent_m = static_cast<float>(c.ascent_m);
+          e.descent_m = static_cast<float>(c.descent_m);
+          e.has_elevation = true;
+        }
+      }
+      out.push_back(e);
+    }
+    e.points.clear();
+    e.ascent_m = e.descent_m = 0;
+    e.has_elevation = false;
+  };
+  e.way_id = w.id;
+  e.highway = s.strings.Get(w.highway);
+  e.name = s.strings.Get(w.name);
+  e.foot = w.foot >= 3 ? 2 : w.foot == 2 ? 1 : 0;
+  for (uint32_t k = 0; k < w.count; ++k) {
+    const uint64_t node = s.node_ids[w.first + k];
+    const PointE7 p = s.points[w.first + k];
+    if (p.lat == kNoLocation) {  // a hole in the way: the edge ends at the last located node
+      flush(e.points.empty() ? 0 : s.node_ids[w.first + k - 1]);
+      continue;
+    }
+    if (e.points.empty()) e.from_node = node;
+    e.points.push_back(p);
+    const bool junction =
+        k + 1 == w.count || (k > 0 && std::binary_search(junctions.begin(), junctions.end(), node));
+    if (junction && e.points.size() >= 2) {
+      flush(node);
+      e.from_node = node;
+      e.points.push_back(p);
+    }
+  }
+}
+
+}  // namespace
+
+Result<std::string> DetectOsmFormat(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound(path + ": cannot open: " + std::strerror(errno));
+  char head[64] = {};
+  in.read(head, sizeof head);
+  const auto n = static_cast<size_t>(in.gcount());
+  if (n == 0) return Status::InvalidArgument(path + ": empty file; expected OSM data");
+  const auto* u = reinterpret_cast<const unsigned char*>(head);
+  if (n >= 2 && u[0] == 0x1f && u[1] == 0x8b) return std::string("osm.gz");
+  if (n >= 3 && head[0] == 'B' && head[1] == 'Z' && head[2] == 'h') return std::string("osm.bz2");
+  if (n >= 16 && std::string_view(head + 4, n - 4).find("OSMHeader") != std::string_view::npos) {
+    return std::string("pbf");
+  }
+  size_t i = 0;
+  if (n >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF) i = 3;
+  while (i < n && std::isspace(static_cast<unsigned char>(head[i]))) ++i;
+  const std::string_view rest(head + i, n - i);
+  if (rest.starts_with("<?xml") || rest.starts_with("<osm")) return std::string("osm");
+  return Status::InvalidArgument(
+      path +
+      ": not an OSM file (expected an .osm.pbf, OSM XML, or gzip/bzip2-compressed OSM "
+      "XML; the first bytes match none of them)");
+}
+
+Result<std::string> Sha256File(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound(path + ": cannot open: " + std::strerror(errno));
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) != 1) {
+    EVP_MD_CTX_free(ctx);
+    return Status::Internal("OpenSSL SHA-256 unavailable");
+  }
+  std::vector<char> buf(1 << 20);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    if (in.gcount() > 0) EVP_DigestUpdate(ctx, buf.data(), static_cast<size_t>(in.gcount()));
+  }
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx, md, &len);
+  EVP_MD_CTX_free(ctx);
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int k = 0; k < len; ++k) {
+    out.push_back(kHex[md[k] >> 4]);
+    out.push_back(kHex[md[k] & 15]);
+  }
+  return out;
+}
+
+Result<OsmImportStats> ImportOsm(const OsmImportOptions& options, engine::MapSink& sink) {
+  OsmImportStats stats;
+  if (options.inputs.empty()) return Status::InvalidArgument("no --osm input given");
+  const int threads = options.threads > 0
+                          ? options.threads
+                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+
+  // Inputs: format from content, checksum, size; the node count estimate picks the index.
+  std::vector<Input> inputs;
+  double estimated_nodes = 0;
+  for (const std::string& path : options.inputs) {
+    Result<std::string> format = DetectOsmFormat(path);
+    if (!format.ok()) return format.status();
+    OsmSourceManifest m;
+    m.path = path;
+    m.format = *format;
+    std::error_code ec;
+    m.size_bytes = std::filesystem::file_size(path, ec);
+    if (ec) return Status::IoError(path + ": " + ec.message());
+    Result<std::string> sha = Sha256File(path);
+    if (!sha.ok()) return sha.status();
+    m.sha256 = *sha;
+    const double bytes_per_node = m.format == "pbf"       ? 7
+                                  : m.format == "osm.gz"  ? 18
+                                  : m.format == "osm.bz2" ? 12
+                                                          : 130;
+    estimated_nodes += static_cast<double>(m.size_bytes) / bytes_per_node;
+    stats.sources.push_back(m);
+    inputs.push_back({path, m.format, osmium::io::File(path, m.format)});
+  }
+
+  osmium::thread::Pool pool(threads);
+
+  // Pass 1: relations.
+  std::map<uint64_t, RelationRec> relations;
+  {
+    PhaseProgress progress(options, "relations");
+    for (size_t k = 0; k < inputs.size(); ++k) {
+      try {
+        osmium::io::Reader reader(inputs[k].file, osmium::osm_entity_bits::relation, pool,
+                                  osmium::io::read_meta::no);
+        const osmium::io::Header header = reader.header();
+        stats.sources[k].replication_timestamp = header.get("osmosis_replication_timestamp");
+        if (stats.sources[k].replication_timestamp.empty()) {
+          stats.sources[k].replication_timestamp = header.get("timestamp");
+        }
+        stats.sources[k].generator = header.get("generator");
+        RelationCollector collector(relations, progress, stats.relations, stats.super_routes);
+        osmium::apply(reader, collector);
+        reader.close();
+      } catch (const std::exception& e) {
+        return Status::InvalidArgument(OsmiumError(inputs[k].path, e));
+      }
+    }
+    stats.route_relations = relations.size();
+    stats.phase_seconds.emplace_back("relations", progress.Done(stats.relations));
+  }
+  std::vector<uint64_t> needed;
+  for (const auto& [id, r] : relations) {
+    for (const Member& m : r.members) {
+      if (m.type == 'w') needed.push_back(m.ref);
+    }
+  }
+  std::sort(needed.begin(), needed.end());
+  needed.erase(std::unique(needed.begin(), needed.end()), needed.end());
+
+  // Pass 2: nodes and ways.
+  WayStore store;
+  {
+    PhaseProgress progress(options, "nodes+ways");
+    stats.node_index = options.node_index;
+    std::string index_config = options.node_index;
+    if (index_config.empty()) {
+      stats.node_index =
+          estimated_nodes > static_cast<double>(kFileBackedNodes) ? "dense_file_array" : "flex_mem";
+      index_config = stats.node_index;
+    }
+    std::string scratch_file;
+    if (index_config.find("file") != std::string::npos &&
+        index_config.find(',') == std::string::npos) {
+      const std::string dir = options.scratch_dir.empty()
+                                  ? std::filesystem::temp_directory_path().string()
+                                  : options.scratch_dir;
+      scratch_file = dir + "/stride-node-locations-" + std::to_string(::getpid()) + ".idx";
+      index_config += "," + scratch_file;
+    }
+    using IndexMap = osmium::index::map::Map<osmium::unsigned_object_id_type, osmium::Location>;
+    std::unique_ptr<IndexMap> index;
+    try {
+      index =
+          osmium::index::MapFactory<osmium::unsigned_object_id_type, osmium::Location>::instance()
+              .create_map(index_config);
+    } catch (const std::exception& e) {
+      return Status::InvalidArgument("node location index '" + index_config + "': " + e.what());
+    }
+    struct ScratchCleanup {
+      std::string path;
+      ~ScratchCleanup() {
+        if (!path.empty()) std::filesystem::remove(path);
+      }
+    } cleanup{scratch_file};
+    osmium::handler::NodeLocationsForWays<IndexMap> locations(*index);
+    locations.ignore_errors();
+    WayCollector collector(store, needed, progress, stats);
+    for (const Input& in : inputs) {
+      try {
+        osmium::io::Reader reader(in.file,
+                                  osmium::osm_entity_bits::node | osmium::osm_entity_bits::way,
+                                  pool, osmium::io::read_meta::no);
+        osmium::apply(reader, locations, collector);
+        reader.close();
+      } catch (const std::exception& e) {
+        return Status::InvalidArgument(OsmiumError(in.path, e));
+      }
+    }
+    // One record per way id (inputs may overlap); the first one read wins.
+    std::stable_sort(store.ways.begin(), store.ways.end(),
+                     [](const WayRec& a, const WayRec& b) { return a.id < b.id; });
+    store.ways.erase(std::unique(store.ways.begin(), store.ways.end(),
+                                 [](const WayRec& a, const WayRec& b) { return a.id == b.id; }),
+                     store.ways.end());
+    stats.phase_seconds.emplace_back("nodes+ways", progress.Done(stats.nodes + stats.ways));
+  }
+
+  // Routes: relations, then named trails, each in id order.
+  {
+    PhaseProgress progress(options, "routes");
+    std::vector<const RelationRec*> rels;
+    for (const auto& [id, r] : relations) rels.push_back(&r);
+    std::vector<std::optional<Route>> built(rels.size());
+    std::atomic<uint64_t> done{0};
+    ParallelFor(rels.size(), threads, [&](size_t i) {
+      built[i] = BuildRelationRoute(store, relations, *rels[i], options.dem);
+      done.fetch_add(1);
+    });
+    const std::vector<std::vector<const WayRec*>> groups = NamedTrailGroups(store);
+    std::vector<std::optional<Route>> trails(groups.size());
+    ParallelFor(groups.size(), threads, [&](size_t i) {
+      const std::vector<const WayRec*>& ways = groups[i];
+      Line line = AssembleUnordered(store, ways);
+      if (line.geometry.points.empty() || line.length_m < options.min_named_trail_m) return;
+      Route r;
+      r.origin = engine::OsmOrigin::kNamedTrail;
+      r.osm_id = ways.front()->id;  // groups list ways in id order
+      r.summary.id = engine::RouteIdForNamedTrail(r.osm_id);
+      r.summary.type = engine::RouteType::kNamedTrail;
+      r.route_tag = "named_trail";
+      r.name = store.strings.Get(ways.front()->name);
+      FinishRoute(store, ways, std::move(line), options.dem, r);
+      trails[i] = std::move(r);
+    });
+    std::vector<Route*> out;
+    for (auto& r : built) {
+      if (r) out.push_back(&*r);
+    }
+    stats.routes_without_geometry = rels.size() - out.size();
+    for (auto& r : trails) {
+      if (r) {
+        out.push_back(&*r);
+        ++stats.named_trails;
+      }
+    }
+    std::sort(out.begin(), out.end(),
+              [](const Route* a, const Route* b) { return a->summary.id < b->summary.id; });
+    uint64_t written = 0;
+    for (Route* r : out) {
+      STRIDE_RETURN_IF_ERROR(sink.AddRoute(*r));
+      ++written;
+      progress.Tick(written);
+      if (r->geometry.part_starts.size() > 1) ++stats.routes_with_gaps;
+      if (r->summary.loop) ++stats.loops;
+      if (options.dem && r->profile.empty()) ++stats.routes_without_elevation;
+      stats.missing_members += r->missing_members;
+      stats.route_length_m += r->length_m;
+    }
+    stats.routes = written;
+    stats.phase_seconds.emplace_back("routes", progress.Done(written));
+  }
+
+  // Trail graph: walkable ways split at junctions (nodes two walkable ways share, or one way
+  // passes twice).
+  {
+    PhaseProgress progress(options, "trail graph");
+    std::vector<uint64_t> all;
+    std::vector<uint32_t> walkable;
+    for (uint32_t i = 0; i < store.ways.size(); ++i) {
+      const WayRec& w = store.ways[i];
+      if (w.foot == 0) continue;
+      walkable.push_back(i);
+      for (uint32_t k = 0; k < w.count; ++k) all.push_back(store.node_ids[w.first + k]);
+    }
+    stats.walkable_ways = walkable.size();
+    std::sort(all.begin(), all.end());
+    std::vector<uint64_t> junctions;
+    for (size_t i = 1; i < all.size(); ++i) {
+      if (all[i] == all[i - 1] && (junctions.empty() || junctions.back() != all[i])) {
+        junctions.push_back(all[i]);
+      }
+    }
+    std::vector<uint64_t>().swap(all);
+    constexpr size_t kChunk = 2048;
+    uint64_t next_id = 1;
+    for (size_t begin = 0; begin < walkable.size(); begin += kChunk) {
+      const size_t end = std::min(walkable.size(), begin + kChunk);
+      std::vector<std::vector<TrailEdge>> edges(end - begin);
+      ParallelFor(end - begin, threads, [&](size_t i) {
+        SplitWay(store, store.ways[walkable[begin + i]], junctions, options.dem, edges[i]);
+      });
+      for (auto& per_way : edges) {
+        for (TrailEdge& e : per_way) {
+          e.id = next_id++;
+          stats.edge_length_m += e.length_m;
+          STRIDE_RETURN_IF_ERROR(sink.AddEdge(e));
+        }
+      }
+      progress.Report(next_id - 1);
+    }
+    stats.edges = next_id - 1;
+    stats.phase_seconds.emplace_back("trail graph", progress.Done(stats.edges));
+  }
+  return stats;
+}
+
+}  // namespace stride::importers

@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// engine::Route and engine::TrailEdge to and from their stored protobuf records
+// (proto/stride/route.proto). Encoding is deterministic: the same route gives the same bytes.
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "engine/route/route_record.hpp"
+#include "engine/status.hpp"
+
+namespace stride::index {
+
+std::string EncodeRoute(const engine::Route& route);
+// Corruption when the bytes are not a route record.
+Result<engine::Route> DecodeRoute(std::string_view bytes);
+
+std::string EncodeEdge(const engine::TrailEdge& edge);
+Result<engine::TrailEdge> DecodeEdge(std::string_view bytes);
+
+}  // namespace stride::index

@@ -1,0 +1,418 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "index/store/route_db.hpp"
+
+#include <fcntl.h>
+#include <rocksdb/convenience.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/sst_file_writer.h>
+#include <rocksdb/table.h>
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "index/store/keys.hpp"
+#include "index/store/record_codec.hpp"
+
+namespace stride::index {
+namespace fs = std::filesystem;
+namespace {
+
+const std::vector<std::string>& FamilyNames() {
+  static const std::vector<std::string> kNames = {rocksdb::kDefaultColumnFamilyName, kFamilyMeta,
+                                                  kFamilyRoutes, kFamilySummaries,
+                                                  kFamilyTrailGraph};
+  return kNames;
+}
+
+rocksdb::CompressionType BestCompression() {
+  const std::vector<rocksdb::CompressionType> have = rocksdb::GetSupportedCompressions();
+  for (rocksdb::CompressionType c : {rocksdb::kLZ4Compression, rocksdb::kSnappyCompression}) {
+    if (std::find(have.begin(), have.end(), c) != have.end()) return c;
+  }
+  return rocksdb::kNoCompression;
+}
+
+// One set of options for every family: LZ4 blocks of 16 KiB, a bloom filter for point
+// lookups of routes and edges, index and filter blocks in the block cache.
+rocksdb::Options FamilyOptions() {
+  rocksdb::Options o;
+  o.compression = BestCompression();
+  rocksdb::BlockBasedTableOptions t;
+  t.block_size = 16 * 1024;
+  t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  return o;
+}
+
+std::vector<rocksdb::ColumnFamilyDescriptor> Descriptors() {
+  const rocksdb::Options o = FamilyOptions();
+  std::vector<rocksdb::ColumnFamilyDescriptor> d;
+  for (const std::string& name : FamilyNames()) {
+    d.emplace_back(name, rocksdb::ColumnFamilyOptions(o));
+  }
+  return d;
+}
+
+Status FromRocks(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok()) return Status::Ok();
+  if (s.IsNotFound()) return Status::NotFound(what + ": " + s.ToString());
+  if (s.IsCorruption()) return Status::Corruption(what + ": " + s.ToString());
+  if (s.IsIOError()) return Status::IoError(what + ": " + s.ToString());
+  return Status::Internal(what + ": " + s.ToString());
+}
+
+bool ProcessAlive(long pid) {
+  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+// Removes build directories of imports that died (their process is gone).
+void RemoveStaleBuilds(const fs::path& db) {
+  std::error_code ec;
+  const fs::path parent = db.parent_path().empty() ? fs::path(".") : db.parent_path();
+  const std::string prefix = db.filename().string() + ".import-";
+  for (fs::directory_iterator it(parent, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    char* stop = nullptr;
+    const long pid = std::strtol(name.c_str() + prefix.size(), &stop, 10);
+    if (stop && *stop == '\0' && pid > 0 && !ProcessAlive(pid)) fs::remove_all(it->path(), ec);
+  }
+}
+
+uint64_t DirectoryBytes(const fs::path& dir) {
+  uint64_t sum = 0;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->is_regular_file(ec)) sum += it->file_size(ec);
+  }
+  return sum;
+}
+
+}  // namespace
+
+// ---- builder -------------------------------------------------------------------------------
+
+Result<std::unique_ptr<RouteDbBuilder>> RouteDbBuilder::Create(const std::string& db_path) {
+  if (db_path.empty()) return Status::InvalidArgument("--db: empty path");
+  fs::path db = fs::path(db_path).lexically_normal();
+  if (db.filename().empty()) db = db.parent_path();  // trailing slash
+  std::error_code ec;
+  if (fs::exists(db, ec)) {
+    if (!fs::is_directory(db, ec)) {
+      return Status::InvalidArgument("--db " + db.string() + ": exists and is not a directory");
+    }
+    if (!fs::is_empty(db, ec) && !fs::exists(db / "CURRENT", ec)) {
+      return Status::InvalidArgument("--db " + db.string() +
+                                     ": exists and is not a route database (no RocksDB CURRENT "
+                                     "file); refusing to replace it");
+    }
+  }
+  RemoveStaleBuilds(db);
+  std::unique_ptr<RouteDbBuilder> b(new RouteDbBuilder());
+  b->db_path_ = db.string();
+  b->build_dir_ = db.string() + ".import-" + std::to_string(::getpid());
+  b->sst_dir_ = b->build_dir_ + "/import-scratch";
+  fs::remove_all(b->build_dir_, ec);
+  if (!fs::create_directories(b->sst_dir_, ec)) {
+    return Status::IoError("--db " + db.string() + ": cannot create the build directory " +
+                           b->build_dir_ + ": " + ec.message());
+  }
+  rocksdb::DBOptions dbo;
+  dbo.create_if_missing = true;
+  dbo.create_missing_column_families = true;
+  rocksdb::DB* raw = nullptr;
+  const rocksdb::Status s = rocksdb::DB::Open(dbo, b->build_dir_, Descriptors(), &b->cfs_, &raw);
+  if (!s.ok()) {
+    fs::remove_all(b->build_dir_, ec);
+    return FromRocks(s, "--db " + db.string() + ": cannot create the database");
+  }
+  b->db_.reset(raw);
+  STRIDE_RETURN_IF_ERROR(b->OpenWriter(b->routes_writer_, b->cfs_[2], "routes.sst"));
+  STRIDE_RETURN_IF_ERROR(b->OpenWriter(b->edges_writer_, b->cfs_[4], "edges.sst"));
+  return b;
+}
+
+RouteDbBuilder::~RouteDbBuilder() {
+  routes_writer_.reset();
+  edges_writer_.reset();
+  if (db_) {
+    for (rocksdb::ColumnFamilyHandle* cf : cfs_) db_->DestroyColumnFamilyHandle(cf);
+    db_->Close().PermitUncheckedError();
+    db_.reset();
+  }
+  if (!committed_ && !build_dir_.empty()) {
+    std::error_code ec;
+    fs::remove_all(build_dir_, ec);
+  }
+}
+
+Status RouteDbBuilder::OpenWriter(std::unique_ptr<rocksdb::SstFileWriter>& w,
+                                  rocksdb::ColumnFamilyHandle* cf, const std::string& name) {
+  w = std::make_unique<rocksdb::SstFileWriter>(rocksdb::EnvOptions(), FamilyOptions(), cf);
+  return FromRocks(w->Open(sst_dir_ + "/" + name), "cannot write " + sst_dir_ + "/" + name);
+}
+
+Status RouteDbBuilder::AddRoute(const engine::Route& route) {
+  const uint64_t id = route.summary.id;
+  if (routes_ > 0 && id <= last_route_) {
+    return Status::Internal("route ids must increase: " + std::to_string(id) + " after " +
+                            std::to_string(last_route_));
+  }
+  last_route_ = id;
+  STRIDE_RETURN_IF_ERROR(FromRocks(routes_writer_->Put(RouteKey(id), EncodeRoute(route)),
+                                   "writing route " + std::to_string(id)));
+  summaries_.emplace_back(SummaryKey(route.summary), EncodeSummary(route.summary));
+  ++routes_;
+  return Status::Ok();
+}
+
+Status RouteDbBuilder::AddEdge(const engine::TrailEdge& edge) {
+  if (edges_ > 0 && edge.id <= last_edge_) {
+    return Status::Internal("edge ids must increase: " + std::to_string(edge.id));
+  }
+  last_edge_ = edge.id;
+  STRIDE_RETURN_IF_ERROR(FromRocks(edges_writer_->Put(EdgeKey(edge.id), EncodeEdge(edge)),
+                                   "writing trail edge " + std::to_string(edge.id)));
+  engine::BoxE7 box;
+  for (const engine::PointE7& p : edge.points) box.Extend(p);
+  for (uint32_t cell : CellsForBox(box, 1 << 20)) edge_cells_.emplace_back(cell, edge.id);
+  ++edges_;
+  return Status::Ok();
+}
+
+Status RouteDbBuilder::Commit(const std::vector<std::pair<std::string, std::string>>& meta) {
+  if (!db_) return Status::Internal("Commit called twice");
+  // Finish the streamed files; write the sorted ones; ingest all (moved, not copied).
+  std::vector<std::pair<rocksdb::ColumnFamilyHandle*, std::string>> ingest;
+  auto finish = [&](std::unique_ptr<rocksdb::SstFileWriter>& w, uint64_t count,
+                    rocksdb::ColumnFamilyHandle* cf, const std::string& name) -> Status {
+    if (count > 0) {
+      STRIDE_RETURN_IF_ERROR(FromRocks(w->Finish(), "finishing " + name));
+      ingest.emplace_back(cf, sst_dir_ + "/" + name);
+    }
+    w.reset();
+    return Status::Ok();
+  };
+  STRIDE_RETURN_IF_ERROR(finish(routes_writer_, routes_, cfs_[2], "routes.sst"));
+  STRIDE_RETURN_IF_ERROR(finish(edges_writer_, edges_, cfs_[4], "edges.sst"));
+
+  std::sort(summaries_.begin(), summaries_.end());
+  if (!summaries_.empty()) {
+    std::unique_ptr<rocksdb::SstFileWriter> w;
+    STRIDE_RETURN_IF_ERROR(OpenWriter(w, cfs_[3], "summaries.sst"));
+    for (const auto& [k, v] : summaries_) {
+      STRIDE_RETURN_IF_ERROR(FromRocks(w->Put(k, v), "writing summaries"));
+    }
+    STRIDE_RETURN_IF_ERROR(finish(w, summaries_.size(), cfs_[3], "summaries.sst"));
+  }
+  std::vector<std::pair<std::string, std::string>>().swap(summaries_);
+  std::sort(edge_cells_.begin(), edge_cells_.end());
+  if (!edge_cells_.empty()) {
+    std::unique_ptr<rocksdb::SstFileWriter> w;
+    STRIDE_RETURN_IF_ERROR(OpenWriter(w, cfs_[4], "edge_cells.sst"));
+    for (const auto& [cell, id] : edge_cells_) {
+      STRIDE_RETURN_IF_ERROR(FromRocks(w->Put(EdgeCellKey(cell, id), ""), "writing edge cells"));
+    }
+    STRIDE_RETURN_IF_ERROR(finish(w, edge_cells_.size(), cfs_[4], "edge_cells.sst"));
+  }
+  std::vector<std::pair<uint32_t, uint64_t>>().swap(edge_cells_);
+
+  rocksdb::IngestExternalFileOptions io;
+  io.move_files = true;
+  for (const auto& [cf, file] : ingest) {
+    STRIDE_RETURN_IF_ERROR(FromRocks(db_->IngestExternalFile(cf, {file}, io), "ingesting " + file));
+  }
+  rocksdb::WriteBatch batch;
+  batch.Put(cfs_[1], "schema_version", std::to_string(kSchemaVersion)).PermitUncheckedError();
+  for (const auto& [k, v] : meta) batch.Put(cfs_[1], k, v).PermitUncheckedError();
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  STRIDE_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "writing meta"));
+  STRIDE_RETURN_IF_ERROR(FromRocks(db_->Flush(rocksdb::FlushOptions(), cfs_), "flushing"));
+  for (rocksdb::ColumnFamilyHandle* cf : cfs_) db_->DestroyColumnFamilyHandle(cf);
+  cfs_.clear();
+  STRIDE_RETURN_IF_ERROR(FromRocks(db_->Close(), "closing the new database"));
+  db_.reset();
+  std::error_code ec;
+  fs::remove_all(sst_dir_, ec);
+
+  // Switch: exchange the directories atomically, keep the old one as DIR.previous.
+  const std::string previous = db_path_ + ".previous";
+  if (!fs::exists(db_path_, ec)) {
+    if (::rename(build_dir_.c_str(), db_path_.c_str()) != 0) {
+      return Status::IoError("cannot move " + build_dir_ + " to " + db_path_ + ": " +
+                             std::strerror(errno));
+    }
+  } else {
+    fs::remove_all(previous, ec);
+    if (::renameat2(AT_FDCWD, build_dir_.c_str(), AT_FDCWD, db_path_.c_str(), RENAME_EXCHANGE) ==
+        0) {
+      if (::rename(build_dir_.c_str(), previous.c_str()) != 0) fs::remove_all(build_dir_, ec);
+    } else {
+      // No atomic exchange on this file system: two renames, a moment without DIR.
+      if (::rename(db_path_.c_str(), previous.c_str()) != 0 ||
+          ::rename(build_dir_.c_str(), db_path_.c_str()) != 0) {
+        return Status::IoError("cannot put the new database in place of " + db_path_ + ": " +
+                               std::strerror(errno));
+      }
+    }
+    if (fs::is_directory(previous, ec) && fs::is_empty(previous, ec)) fs::remove(previous, ec);
+  }
+  committed_ = true;
+  committed_bytes_ = DirectoryBytes(db_path_);
+  return Status::Ok();
+}
+
+// ---- reader --------------------------------------------------------------------------------
+
+Result<std::unique_ptr<RouteDb>> RouteDb::Open(const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(fs::path(path) / "CURRENT", ec)) {
+    return Status::NotFound("--db " + path + ": no route database here (run stride import)");
+  }
+  std::unique_ptr<RouteDb> db(new RouteDb());
+  db->path_ = path;
+  std::vector<std::string> present;
+  rocksdb::Status s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &present);
+  if (!s.ok()) return FromRocks(s, "--db " + path);
+  for (const std::string& f : FamilyNames()) {
+    if (std::find(present.begin(), present.end(), f) == present.end()) {
+      return Status::InvalidArgument("--db " + path + ": not a Stride route database (no '" + f +
+                                     "' column family)");
+    }
+  }
+  std::vector<rocksdb::ColumnFamilyDescriptor> d = Descriptors();
+  rocksdb::DBOptions dbo;
+  dbo.max_open_files = -1;  // keep every file open: reads survive the directory being switched
+  rocksdb::DB* raw = nullptr;
+  s = rocksdb::DB::OpenForReadOnly(dbo, path, d, &db->cfs_, &raw);
+  if (!s.ok()) return FromRocks(s, "--db " + path + ": cannot open");
+  db->db_.reset(raw);
+  db->cf_names_ = FamilyNames();
+  Result<std::string> version = db->GetMeta("schema_version");
+  if (!version.ok()) {
+    return Status::InvalidArgument("--db " + path + ": no schema_version (an unfinished import?)");
+  }
+  if (std::atoi(version->c_str()) > kSchemaVersion) {
+    return Status::InvalidArgument("--db " + path + ": schema version " + *version +
+                                   " is newer than this build's " + std::to_string(kSchemaVersion));
+  }
+  return db;
+}
+
+RouteDb::~RouteDb() {
+  if (db_) {
+    for (rocksdb::ColumnFamilyHandle* cf : cfs_) db_->DestroyColumnFamilyHandle(cf);
+    db_->Close().PermitUncheckedError();
+  }
+}
+
+rocksdb::ColumnFamilyHandle* RouteDb::Family(const std::string& name) const {
+  for (size_t i = 0; i < cf_names_.size(); ++i) {
+    if (cf_names_[i] == name) return cfs_[i];
+  }
+  return nullptr;
+}
+
+Result<engine::Route> RouteDb::GetRoute(uint64_t id) const {
+  rocksdb::PinnableSlice v;
+  const rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), Family(kFamilyRoutes), RouteKey(id), &v);
+  if (s.IsNotFound()) return Status::NotFound("no route with id " + std::to_string(id));
+  if (!s.ok()) return FromRocks(s, "reading route " + std::to_string(id));
+  return DecodeRoute(std::string_view(v.data(), v.size()));
+}
+
+Status RouteDb::ForEachSummary(const std::function<void(const engine::RouteSummary&)>& fn) const {
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, Family(kFamilySummaries)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    engine::RouteSummary s;
+    if (!DecodeSummary(std::string_view(it->value().data(), it->value().size()), &s)) {
+      return Status::Corruption("route_summaries: value of " + std::to_string(it->value().size()) +
+                                " bytes; expected " + std::to_string(kSummaryValueSize));
+    }
+    fn(s);
+  }
+  return FromRocks(it->status(), "scanning route_summaries");
+}
+
+Result<engine::TrailEdge> RouteDb::GetEdge(uint64_t id) const {
+  rocksdb::PinnableSlice v;
+  const rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), Family(kFamilyTrailGraph), EdgeKey(id), &v);
+  if (s.IsNotFound()) return Status::NotFound("no trail edge with id " + std::to_string(id));
+  if (!s.ok()) return FromRocks(s, "reading trail edge " + std::to_string(id));
+  return DecodeEdge(std::string_view(v.data(), v.size()));
+}
+
+Result<std::vector<uint64_t>> RouteDb::EdgeCandidates(const engine::BoxE7& box) const {
+  const std::vector<uint32_t> cells = CellsForBox(box);
+  if (cells.empty() && !box.empty()) {
+    return Status::InvalidArgument(
+        "box spans more than 4096 trail-graph cells; query a smaller area");
+  }
+  std::vector<uint64_t> ids;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), Family(kFamilyTrailGraph)));
+  for (uint32_t cell : cells) {
+    const std::string prefix = EdgeCellPrefix(cell);
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      if (it->key().size() == prefix.size() + 8) {
+        ids.push_back(GetBigEndian64(it->key().data() + prefix.size()));
+      }
+    }
+  }
+  STRIDE_RETURN_IF_ERROR(FromRocks(it->status(), "scanning trail_graph cells"));
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+Status RouteDb::ForEachEdge(const std::function<void(const engine::TrailEdge&)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), Family(kFamilyTrailGraph)));
+  for (it->Seek("e"); it->Valid() && it->key().starts_with("e"); it->Next()) {
+    Result<engine::TrailEdge> e =
+        DecodeEdge(std::string_view(it->value().data(), it->value().size()));
+    if (!e.ok()) return e.status();
+    fn(*e);
+  }
+  return FromRocks(it->status(), "scanning trail_graph");
+}
+
+Result<std::string> RouteDb::GetMeta(const std::string& key) const {
+  std::string v;
+  const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), Family(kFamilyMeta), key, &v);
+  if (s.IsNotFound()) return Status::NotFound("meta: no key '" + key + "'");
+  if (!s.ok()) return FromRocks(s, "reading meta " + key);
+  return v;
+}
+
+std::vector<std::pair<std::string, std::string>> RouteDb::MetaWithPrefix(
+    const std::string& prefix) const {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), Family(kFamilyMeta)));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    out.emplace_back(it->key().ToString(), it->value().ToString());
+  }
+  return out;
+}
+
+uint64_t RouteDb::EstimateKeys(const std::string& family) const {
+  uint64_t n = 0;
+  if (rocksdb::ColumnFamilyHandle* cf = Family(family)) {
+    db_->GetIntProperty(cf, "rocksdb.estimate-num-keys", &n);
+  }
+  return n;
+}
+
+}  // namespace stride::index

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The route database on disk: RocksDB with the column families of index/store/FORMAT.md.
+//
+// RouteDbBuilder builds a whole database from an import. It writes into a new directory next
+// to the target (`DIR.import-PID`): routes and trail edges stream in id order into sorted
+// SST files (SstFileWriter), summaries and edge cells are sorted in memory and written the
+// same way, everything is ingested (IngestExternalFile, files moved, not copied), the meta
+// family gets the schema version and import manifest, and only then does Commit() put the
+// new directory in place of DIR: an atomic directory exchange (renameat2 RENAME_EXCHANGE),
+// after which the old database lives on as `DIR.previous` until the next import. A process
+// serving DIR keeps reading the files it has open; nothing is ever written into DIR itself.
+// A builder destroyed without Commit() removes its directory: a failed import leaves nothing.
+//
+// RouteDb opens a database read-only (any number of processes may) and implements
+// engine::RouteStore.
+//
+// Thread-safety: RouteDb is safe for concurrent reads. RouteDbBuilder is single-threaded.
+//
+//   Result<std::unique_ptr<RouteDbBuilder>> b = RouteDbBuilder::Create("/srv/stride/db");
+//   ImportOsm(options, **b);  (*b)->Commit(manifest_json);
+//   Result<std::unique_ptr<RouteDb>> db = RouteDb::Open("/srv/stride/db");
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/route/route_store.hpp"
+#include "engine/status.hpp"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+class SstFileWriter;
+}  // namespace rocksdb
+
+namespace stride::index {
+
+inline constexpr int kSchemaVersion = 1;
+inline constexpr const char* kFamilyMeta = "meta";
+inline constexpr const char* kFamilyRoutes = "routes";
+inline constexpr const char* kFamilySummaries = "route_summaries";
+inline constexpr const char* kFamilyTrailGraph = "trail_graph";
+
+class RouteDbBuilder : public engine::MapSink {
+ public:
+  // Fails when DIR exists and is neither an empty directory nor a route database, or when
+  // the directory beside it cannot be written.
+  static Result<std::unique_ptr<RouteDbBuilder>> Create(const std::string& db_path);
+  ~RouteDbBuilder() override;
+
+  Status AddRoute(const engine::Route& route) override;
+  Status AddEdge(const engine::TrailEdge& edge) override;
+
+  // Scratch space for the import (removed with the build directory).
+  const std::string& build_dir() const { return build_dir_; }
+  uint64_t routes() const { return routes_; }
+  uint64_t edges() const { return edges_; }
+
+  // Ingests everything, stores `meta` (key, value) pairs with the schema version, closes the
+  // database and switches it into place.
+  Status Commit(const std::vector<std::pair<std::string, std::string>>& meta);
+  // Bytes of the committed database (SST, manifest and log files).
+  uint64_t committed_bytes() const { return committed_bytes_; }
+
+ private:
+  RouteDbBuilder() = default;
+  Status OpenWriter(std::unique_ptr<rocksdb::SstFileWriter>& w, rocksdb::ColumnFamilyHandle* cf,
+                    const std::string& name);
+
+  std::string db_path_, build_dir_, sst_dir_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs_;  // meta, routes, summaries, trail_graph
+  std::unique_ptr<rocksdb::SstFileWriter> routes_writer_, edges_writer_;
+  std::vector<std::pair<std::string, std::string>> summaries_;
+  std::vector<std::pair<uint32_t, uint64_t>> edge_cells_;
+  uint64_t last_route_ = 0, last_edge_ = 0, routes_ = 0, edges_ = 0;
+  uint64_t committed_bytes_ = 0;
+  bool committed_ = false;
+};
+
+class RouteDb : public engine::RouteStore {
+ public:
+  // Read-only. NotFound when there is no database at `path`; InvalidArgument when it is not a
+  // Stride route database or its schema version is newer than this build understands.
+  static Result<std::unique_ptr<RouteDb>> Open(const std::string& path);
+  ~RouteDb() override;
+
+  Result<engine::Route> GetRoute(uint64_t id) const override;
+  Status ForEachSummary(const std::function<void(const engine::RouteSummary&)>& fn) const override;
+
+  Result<engine::TrailEdge> GetEdge(uint64_t id) const;
+  // Ids of edges filed under the cells that `box` overlaps (candidates: callers test the
+  // geometry), sorted and unique. InvalidArgument when the box spans too many cells.
+  Result<std::vector<uint64_t>> EdgeCandidates(const engine::BoxE7& box) const;
+  Status ForEachEdge(const std::function<void(const engine::TrailEdge&)>& fn) const;
+
+  // A meta value; NotFound when absent.
+  Result<std::string> GetMeta(const std::string& key) const;
+  // Every meta (key, value) whose key starts with `prefix`, in key order.
+  std::vector<std::pair<std::string, std::string>> MetaWithPrefix(const std::string& prefix) const;
+  // RocksDB's estimate of the keys in a family ("routes", ...).
+  uint64_t EstimateKeys(const std::string& family) const;
+  const std::string& path() const { return path_; }
+
+ private:
+  RouteDb() = default;
+  rocksdb::ColumnFamilyHandle* Family(const std::string& name) const;
+
+  std::string path_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs_;
+  std::vector<std::string> cf_names_;
+};
+
+}  // namespace stride::index

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "tools/import_command.hpp"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "importers/dem/srtm.hpp"
+#include "importers/osm/osm_import.hpp"
+#include "index/store/route_db.hpp"
+
+namespace stride::tools {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+constexpr const char* kUsage =
+    "usage: stride import --osm FILE [--osm FILE ...] --db DIR [--dem DIR] [--threads N]\n"
+    "                     [--min-trail-length M] [--node-index TYPE] [--quiet]\n"
+    "  --osm FILE             OpenStreetMap data: .osm.pbf, .osm, .osm.gz, .osm.bz2 (repeatable;\n"
+    "                         several files are one data set)\n"
+    "  --db DIR               the route database to build; an existing one is replaced only\n"
+    "                         when the import succeeds (the old one is kept as DIR.previous)\n"
+    "  --dem DIR              SRTM .hgt / .hgt.zip tiles for elevation (default: none)\n"
+    "  --threads N            worker threads (default: all cores)\n"
+    "  --min-trail-length M   shortest named trail kept, metres (default: 200)\n"
+    "  --node-index TYPE      libosmium location index (default: by input size)\n"
+    "  --quiet                no progress, only errors and the summary\n";
+
+std::string UtcNow() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+double PeakRssMiB() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;  // ru_maxrss is KiB on Linux
+}
+
+std::string Count(double v) {
+  char buf[32];
+  if (v >= 1e6) {
+    std::snprintf(buf, sizeof buf, "%.2f M", v / 1e6);
+  } else if (v >= 1e4) {
+    std::snprintf(buf, sizeof buf, "%.1f k", v / 1e3);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+  }
+  return buf;
+}
+
+// Progress lines on stderr: rewritten in place on a terminal, else one line per 5 s.
+class ProgressPrinter {
+ public:
+  explicit ProgressPrinter(std::ostream& err) : err_(err), tty_(isatty(STDERR_FILENO) != 0) {}
+  void operator()(const importers::ImportProgress& p) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!p.phase_done && !tty_ && now - last_line_ < std::chrono::seconds(5)) return;
+    last_line_ = now;
+    char line[160];
+    const double rate = p.phase_s > 0 ? static_cast<double>(p.objects) / p.phase_s : 0;
+    std::snprintf(line, sizeof line, "import: %-12s %10s objects  %10s/s  %7.1f s", p.phase.c_str(),
+                  Count(static_cast<double>(p.objects)).c_str(), Count(rate).c_str(), p.phase_s);
+    if (tty_) {
+      err_ << '\r' << line << (p.phase_done ? "\n" : "") << std::flush;
+    } else {
+      err_ << line << (p.phase_done ? "  done" : "") << '\n' << std::flush;
+    }
+  }
+
+ private:
+  std::ostream& err_;
+  bool tty_;
+  std::chrono::steady_clock::time_point last_line_{};
+};
+
+bool ParseInt(const std::string& s, int lo, int hi, int* out) {
+  char* end = nullptr;
+  const long v = std::strtol(s.c_str(), &end, 10);
+  if (s.empty() || *end != '\0' || v < lo || v > hi) return false;
+  *out = static_cast<int>(v);
+  return true;
+}
+
+}  // namespace
+
+int RunImport(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  importers::OsmImportOptions options;
+  std::string db_path, dem_dir;
+  bool quiet = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](std::string* v) {
+      if (i + 1 >= args.size()) return false;
+      *v = args[++i];
+      return true;
+    };
+    std::string v;
+    if (a == "--help" || a == "-h") {
+      out << kUsage;
+      return 0;
+    } else if (a == "--quiet" || a == "-q") {
+      quiet = true;
+    } else if (a == "--osm" && value(&v)) {
+      options.inputs.push_back(v);
+    } else if (a == "--db" && value(&v)) {
+      db_path = v;
+    } else if (a == "--dem" && value(&v)) {
+      dem_dir = v;
+    } else if (a == "--threads" && value(&v)) {
+      if (!ParseInt(v, 1, 1024, &options.threads)) {
+        err << "stride import: --threads " << v << ": expected a whole number from 1 to 1024\n";
+        return 2;
+      }
+    } else if (a == "--min-trail-length" && value(&v)) {
+      int m = 0;
+      if (!ParseInt(v, 0, 1'000'000, &m)) {
+        err << "stride import: --min-trail-length " << v << ": expected metres, 0 to 1000000\n";
+        return 2;
+      }
+      options.min_named_trail_m = m;
+    } else if (a == "--node-index" && value(&v)) {
+      options.node_index = v;
+    } else {
+      err << "stride import: unknown or incomplete option '" << a << "'\n" << kUsage;
+      return 2;
+    }
+  }
+  if (options.inputs.empty() || db_path.empty()) {
+    err << "stride import: --osm and --db are required\n" << kUsage;
+    return 2;
+  }
+  const auto started = std::chrono::steady_clock::now();
+  const std::string started_utc = UtcNow();
+
+  std::unique_ptr<importers::SrtmElevation> dem;
+  if (!dem_dir.empty()) {
+    Result<std::unique_ptr<importers::SrtmElevation>> d = importers::SrtmElevation::Open(dem_dir);
+    if (!d.ok()) {
+      err << "stride import: error: " << d.status().message() << '\n';
+      return 1;
+    }
+    dem = std::move(d).value();
+    if (dem->num_tiles() == 0) {
+      err << "stride import: note: --dem " << dem_dir
+          << " holds no SRTM tiles (N42E001.hgt ...); routes get no elevation\n";
+    }
+    options.dem = dem.get();
+  } else if (!quiet) {
+    err << "stride import: note: no --dem given; routes get no elevation profile\n";
+  }
+
+  Result<std::unique_ptr<index::RouteDbBuilder>> builder = index::RouteDbBuilder::Create(db_path);
+  if (!builder.ok()) {
+    err << "stride import: error: " << builder.status().message() << '\n';
+    return 1;
+  }
+  options.scratch_dir = (*builder)->build_dir() + "/import-scratch";
+  ProgressPrinter printer(err);
+  if (!quiet) options.on_progress = [&](const importers::ImportProgress& p) { printer(p); };
+
+  Result<importers::OsmImportStats> stats = importers::ImportOsm(options, **builder);
+  if (!stats.ok()) {
+    err << "stride import: error: " << stats.status().message() << '\n'
+        << "stride import: nothing was written; " << db_path << " is unchanged\n";
+    return 1;
+  }
+  const importers::OsmImportStats& s = *stats;
+
+  // Meta: the import and one manifest per source.
+  std::vector<std::pair<std::string, std::string>> meta;
+  Json counts = {{"routes", s.routes},
+                 {"route_relations", s.routes - s.named_trails},
+                 {"named_trails", s.named_trails},
+                 {"super_routes", s.super_routes},
+                 {"routes_with_gaps", s.routes_with_gaps},
+                 {"loops", s.loops},
+                 {"routes_without_elevation", s.routes_without_elevation},
+                 {"routes_without_geometry", s.routes_without_geometry},
+                 {"missing_members", s.missing_members},
+                 {"walkable_ways", s.walkable_ways},
+                 {"trail_edges", s.edges},
+                 {"route_length_km", std::round(s.route_length_m / 100.0) / 10.0},
+                 {"edge_length_km", std::round(s.edge_length_m / 100.0) / 10.0},
+                 {"nodes_read", s.nodes},
+                 {"ways_read", s.ways},
+                 {"relations_read", s.relations}};
+  meta.emplace_back("counts", counts.dump());
+  Json phases = Json::object();
+  for (const auto& [name, secs] : s.phase_seconds) phases[name] = std::round(secs * 1000) / 1000;
+  Json import = {
+      {"stride_version", "0.1.0"},  {"started_at", started_utc},
+      {"finished_at", UtcNow()},    {"dem", dem_dir.empty() ? Json(nullptr) : Json(dem_dir)},
+      {"node_index", s.node_index}, {"min_trail_length_m", options.min_named_trail_m},
+      {"phase_seconds", phases}};
+  meta.emplace_back("import", import.dump());
+  for (size_t k = 0; k < s.sources.size(); ++k) {
+    const importers::OsmSourceManifest& m = s.sources[k];
+    char key[32];
+    std::snprintf(key, sizeof key, "manifest/%04zu", k);
+    Json j = {{"source", m.path},
+              {"format", m.format},
+              {"size_bytes", m.size_bytes},
+              {"sha256", m.sha256},
+              {"replication_timestamp",
+               m.replication_timestamp.empty() ? Json(nullptr) : Json(m.replication_timestamp)},
+              {"generator", m.generator.empty() ? Json(nullptr) : Json(m.generator)}};
+    meta.emplace_back(key, j.dump());
+  }
+  const Status committed = (*builder)->Commit(meta);
+  if (!committed.ok()) {
+    err << "stride import: error: " << committed.message() << '\n';
+    return 1;
+  }
+  const uint64_t bytes = (*builder)->committed_bytes();
+  builder->reset();
+
+  if (dem) {
+    const std::vector<std::string> missing = dem->MissingTiles();
+    if (!missing.empty()) {
+      err << "stride import: note: no DEM tile for";
+      for (size_t i = 0; i < missing.size() && i < 20; ++i) err << ' ' << missing[i];
+      if (missing.size() > 20) err << " ... (" << missing.size() << " tiles)";
+      err << "; " << s.routes_without_elevation << " routes have no elevation\n";
+    }
+  }
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  char line[512];
+  std::snprintf(
+      line, sizeof line,
+      "imported %llu routes (%llu relations, %llu named trails; %llu loops, %llu with "
+      "gaps), %llu trail edges from %llu nodes, %llu ways\n"
+      "database %s: %.1f MiB; %.1f s (%.0f nodes/s); peak memory %.0f MiB\n",
+      static_cast<unsigned long long>(s.routes),
+      static_cast<unsigned long long>(s.routes - s.named_trails),
+      static_cast<unsigned long long>(s.named_trails), static_cast<unsigned long long>(s.loops),
+      static_cast<unsigned long long>(s.routes_with_gaps), static_cast<unsigned long long>(s.edges),
+      static_cast<unsigned long long>(s.nodes), static_cast<unsigned long long>(s.ways),
+      db_path.c_str(), static_cast<double>(bytes) / (1024.0 * 1024.0), secs,
+      secs > 0 ? static_cast<double>(s.nodes) / secs : 0.0, PeakRssMiB());
+  out << line;
+  return 0;
+}
+
+}  // namespace stride::tools
