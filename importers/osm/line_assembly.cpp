@@ -21,15 +21,21 @@ void JoinTouchingParts(std::vector<Part>& parts, const EndsFn& ends) {
     for (size_t a = 0; a < parts.size() && !joined; ++a) {
       for (size_t b = 0; b < parts.size() && !joined; ++b) {
         if (a == b) continue;
+        const uint64_t a_start = StartNode(parts[a].front(), ends);
         const uint64_t a_end = EndNode(parts[a].back(), ends);
         const uint64_t b_start = StartNode(parts[b].front(), ends);
         const uint64_t b_end = EndNode(parts[b].back(), ends);
         if (a_end == b_start || a_end == b_end) {
           if (a_end == b_end) ReversePart(parts[b]);
           parts[a].insert(parts[a].end(), parts[b].begin(), parts[b].end());
-          parts.erase(parts.begin() + static_cast<std::ptrdiff_t>(b));
-          joined = true;
+        } else if (a_start == b_end || a_start == b_start) {
+          if (a_start == b_start) ReversePart(parts[b]);
+          parts[a].insert(parts[a].begin(), parts[b].begin(), parts[b].end());
+        } else {
+          continue;
         }
+        parts.erase(parts.begin() + static_cast<std::ptrdiff_t>(b));
+        joined = true;
       }
     }
   }

@@ -322,8 +322,7 @@ Line AssembleUnordered(const WayStore& s, const std::vector<const WayRec*>& ways
 }
 
 bool IsMainRole(const std::string& role) {
-  return role.empty() || role == "main" || role == "route" || role == "guidepost" ||
-         role == "signpost";
+  return role.empty() || role == "main";
 }
 
 // Fills what every route derives from its main line and ways: summary, surfaces,

@@ -344,6 +344,18 @@ Status RouteDb::ForEachSummary(const std::function<void(const engine::RouteSumma
   return FromRocks(it->status(), "scanning route_summaries");
 }
 
+Status RouteDb::ForEachRouteRecord(
+    const std::function<void(uint64_t id, std::string_view bytes)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), Family(kFamilyRoutes)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (it->key().size() != 8)
+      return Status::Corruption("routes: key of " + std::to_string(it->key().size()) + " bytes");
+    fn(GetBigEndian64(it->key().data()), std::string_view(it->value().data(), it->value().size()));
+  }
+  return FromRocks(it->status(), "scanning routes");
+}
+
 Result<engine::TrailEdge> RouteDb::GetEdge(uint64_t id) const {
   rocksdb::PinnableSlice v;
   const rocksdb::Status s =

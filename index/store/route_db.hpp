@@ -26,6 +26,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -92,6 +93,10 @@ class RouteDb : public engine::RouteStore {
 
   Result<engine::Route> GetRoute(uint64_t id) const override;
   Status ForEachSummary(const std::function<void(const engine::RouteSummary&)>& fn) const override;
+
+  // Every stored route record as bytes, in id order (for checks and exports).
+  Status ForEachRouteRecord(
+      const std::function<void(uint64_t id, std::string_view bytes)>& fn) const;
 
   Result<engine::TrailEdge> GetEdge(uint64_t id) const;
   // Ids of edges filed under the cells that `box` overlaps (candidates: callers test the
