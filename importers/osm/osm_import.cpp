@@ -154,7 +154,11 @@ struct Input {
 };
 
 std::string OsmiumError(const std::string& path, const std::exception& e) {
-  return path + ": cannot read OSM data: " + e.what();
+  std::string m = path + ": cannot read OSM data: " + e.what();
+  if (m.find("EOF") != std::string::npos || m.find("truncated") != std::string::npos) {
+    m += " (the file looks truncated)";
+  }
+  return m;
 }
 
 // ---- pass 1: relations ---------------------------------------------------------------------

@@ -14,36 +14,15 @@
 #include <string>
 
 #include "datasets/synthetic_activity.hpp"
+#include "tests/support/cli.hpp"
 #include "tests/support/datasets.hpp"
 
 namespace stride {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct CliRun {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-CliRun Stride(const std::string& args) {
-  const fs::path err_file =
-      fs::temp_directory_path() / ("stride_cli_err_" + std::to_string(::getpid()));
-  const std::string cmd = std::string(STRIDE_CLI) + " " + args + " 2>" + err_file.string();
-  CliRun r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  std::array<char, 65536> buf;
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int status = ::pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream e(err_file);
-  std::stringstream ss;
-  ss << e.rdbuf();
-  r.err = ss.str();
-  fs::remove(err_file);
-  return r;
-}
+using testing::CliRun;
+using testing::Stride;
 
 class AnalyzeCli : public ::testing::Test {
  protected:

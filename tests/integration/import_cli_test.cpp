@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: Apache-2.0
+// `stride import` and `stride inspect` as an operator runs them: a real database directory,
+// re-imports that switch the database only on success, and bad input that leaves nothing.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/cli.hpp"
+#include "tests/support/datasets.hpp"
+
+namespace stride {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::CliRun;
+using testing::Stride;
+
+class ImportCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(::testing::TempDir()) / ("stride_import_cli_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    db_ = (dir_ / "db").string();
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  // Names in dir_ that an import left behind besides the database and its previous version.
+  std::vector<std::string> Leftovers() const {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(dir_)) {
+      const std::string n = e.path().filename().string();
+      if (n.find(".import-") != std::string::npos) out.push_back(n);
+    }
+    return out;
+  }
+  static std::string Andorra() {
+    return testing::DatasetsDir() + "/osm/andorra-2021-10-28.osm.pbf";
+  }
+  static std::string Dem() { return testing::DatasetsDir() + "/dem"; }
+
+  fs::path dir_;
+  std::string db_;
+};
+
+TEST_F(ImportCli, ImportsInspectsAndReplacesOnlyOnSuccess) {
+  STRIDE_REQUIRE_DATASETS();
+  CliRun r = Stride("import --osm " + Andorra() + " --dem " + Dem() + " --db " + db_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("imported "), std::string::npos);
+  EXPECT_NE(r.out.find("peak memory"), std::string::npos);
+  EXPECT_NE(r.err.find("import: relations"), std::string::npos);  // progress on stderr
+  EXPECT_NE(r.err.find("import: trail graph"), std::string::npos);
+
+  r = Stride("inspect --db " + db_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("replication timestamp 2021-10-28T20:21:09Z"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("sha256 0e35753ee0685e3918985ca5bd307c7e8156988f1bcc213b23379fcbdf1aa765"),
+            std::string::npos);
+  EXPECT_NE(r.out.find("route_relations 39"), std::string::npos);
+
+  r = Stride("inspect --db " + db_ + " --route relation/5511920");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["name"], "GPR La volta a Andorra");
+  EXPECT_EQ(j["loop"], true);
+  EXPECT_EQ(j["geometry"]["type"], "MultiLineString");
+  EXPECT_EQ(j["profile"]["distance_m"].size(), j["profile"]["elevation_m"].size());
+  EXPECT_EQ(Stride("inspect --db " + db_ + " --route r1").exit_code, 1);
+  EXPECT_EQ(Stride("inspect --db " + db_ + " --route banana").exit_code, 2);
+
+  // A failing re-import (a truncated file) leaves the database as it was.
+  const std::string truncated = (dir_ / "truncated.osm.pbf").string();
+  {
+    std::ifstream in(Andorra(), std::ios::binary);
+    std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::ofstream(truncated, std::ios::binary).write(bytes.data(), bytes.size() / 2);
+  }
+  r = Stride("import --quiet --osm " + truncated + " --db " + db_);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("truncated.osm.pbf"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("unchanged"), std::string::npos) << r.err;
+  EXPECT_TRUE(Leftovers().empty());
+  r = Stride("inspect --db " + db_);
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("route_relations 39"), std::string::npos);
+  EXPECT_FALSE(fs::exists(db_ + ".previous"));
+
+  // A successful re-import (another extract) switches; the old one is kept as .previous.
+  r = Stride("import --quiet --osm " + testing::DatasetsDir() + "/osm/monaco-2012-07.osm.gz --db " +
+             db_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(db_ + ".previous/CURRENT"));
+  r = Stride("inspect --db " + db_);
+  EXPECT_NE(r.out.find("monaco-2012-07.osm.gz"), std::string::npos);
+  EXPECT_NE(r.out.find("route_relations 3"), std::string::npos) << r.out;
+  EXPECT_TRUE(Leftovers().empty());
+}
+
+TEST_F(ImportCli, BadInputIsOneClearLineAndNoDatabase) {
+  STRIDE_REQUIRE_DATASETS();
+  // Missing file.
+  CliRun r = Stride("import --quiet --osm " + (dir_ / "nope.osm.pbf").string() + " --db " + db_);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("nope.osm.pbf: cannot open"), std::string::npos) << r.err;
+  // Not OSM.
+  const std::string text = (dir_ / "notes.osm").string();
+  std::ofstream(text) << "just some notes\n";
+  r = Stride("import --quiet --osm " + text + " --db " + db_);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("not an OSM file"), std::string::npos) << r.err;
+  // A DEM tile of the wrong size.
+  const fs::path dem = dir_ / "dem";
+  fs::create_directories(dem);
+  std::ofstream(dem / "N42E001.hgt") << "short";
+  r = Stride("import --quiet --osm " + Andorra() + " --dem " + dem.string() + " --db " + db_);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("N42E001.hgt: 5 bytes of elevation data; expected 2884802"),
+            std::string::npos)
+      << r.err;
+  // A --db that cannot be written: inside a regular file.
+  r = Stride("import --quiet --osm " + Andorra() + " --db " + text + "/db");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("cannot create the build directory"), std::string::npos) << r.err;
+  // A --db that is something else: refused, untouched.
+  const fs::path other = dir_ / "photos";
+  fs::create_directories(other);
+  std::ofstream(other / "cat.jpg") << "meow";
+  r = Stride("import --quiet --osm " + Andorra() + " --db " + other.string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("not a route database"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::exists(other / "cat.jpg"));
+
+  EXPECT_FALSE(fs::exists(db_));
+  EXPECT_TRUE(Leftovers().empty());
+  // Usage errors exit 2.
+  EXPECT_EQ(Stride("import --osm " + Andorra()).exit_code, 2);
+  EXPECT_EQ(Stride("import --osm " + Andorra() + " --db " + db_ + " --threads 0").exit_code, 2);
+  EXPECT_EQ(Stride("inspect").exit_code, 2);
+  EXPECT_EQ(Stride("inspect --db " + (dir_ / "none").string()).exit_code, 1);
+}
+
+}  // namespace
+}  // namespace stride
