@@ -13,6 +13,11 @@ packages=(
   libbenchmark-dev        # bench/
   libproj-dev             # Karney geodesics as the reference in geodesy tests
   libboost-dev            # Boost.Geometry rtree: the index benchmark's baseline
+  librocksdb-dev          # the route database (index/store)
+  libprotobuf-dev protobuf-compiler  # stored records (proto/)
+  libosmium2-dev          # OSM import (importers/osm); header-only, pulls protozero
+  libexpat1-dev libbz2-dev zlib1g-dev liblz4-dev libzstd-dev  # libosmium / RocksDB codecs
+  libssl-dev              # SHA-256 of import manifests
 )
 
 missing=()

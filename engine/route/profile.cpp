@@ -35,7 +35,12 @@ void ForEachPart(const RouteGeometry& g, F&& f) {
 
 double LineLengthM(const PointE7* points, size_t n) {
   double sum = 0;
-  for (size_t i = 1; i < n; ++i) sum += StepM(points[i - 1], points[i]);
+  if (n < 2) return 0;
+  const TrackGeodesy geo(points[0].lat * 1e-7);  // no sine or cosine per step
+  for (size_t i = 1; i < n; ++i) {
+    sum += geo.DistanceM(points[i - 1].lat * 1e-7, points[i - 1].lon * 1e-7, points[i].lat * 1e-7,
+                         points[i].lon * 1e-7);
+  }
   return sum;
 }
 
@@ -85,8 +90,11 @@ ElevationProfile SampleProfile(const RouteGeometry& g, const ElevationSource& so
   ForEachPart(g, [&](size_t b, size_t e) {
     const size_t n = e - b;
     cum.assign(n, 0.0);
-    for (size_t i = 1; i < n; ++i)
-      cum[i] = cum[i - 1] + StepM(g.points[b + i - 1], g.points[b + i]);
+    const TrackGeodesy geo(g.points[b].lat * 1e-7);
+    for (size_t i = 1; i < n; ++i) {
+      const PointE7 u = g.points[b + i - 1], v = g.points[b + i];
+      cum[i] = cum[i - 1] + geo.DistanceM(u.lat * 1e-7, u.lon * 1e-7, v.lat * 1e-7, v.lon * 1e-7);
+    }
     const double len = cum[n - 1];
     const size_t steps = len > 0 ? static_cast<size_t>(std::ceil(len / max_spacing_m)) : 0;
     const double spacing = steps > 0 ? len / static_cast<double>(steps) : 0;

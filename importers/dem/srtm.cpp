@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -249,6 +250,8 @@ Result<std::unique_ptr<SrtmElevation>> SrtmElevation::Open(const std::string& di
     return Status::NotFound("--dem " + dir + ": not a directory");
   }
   std::unique_ptr<SrtmElevation> e(new SrtmElevation());
+  static std::atomic<uint64_t> generations{0};
+  e->generation_ = ++generations;  // a new object at a freed one's address is not mistaken
   std::filesystem::directory_iterator it(dir, ec), end;
   if (ec) return Status::IoError("--dem " + dir + ": cannot list: " + ec.message());
   for (; it != end; it.increment(ec)) {
@@ -303,7 +306,23 @@ bool SrtmElevation::ElevationAt(double lat_deg, double lon_deg, double* elevatio
   if (!(lat_deg >= -90 && lat_deg < 90 && lon_deg >= -180 && lon_deg < 180)) return false;
   const int lat0 = static_cast<int>(std::floor(lat_deg));
   const int lon0 = static_cast<int>(std::floor(lon_deg));
-  const SrtmTile* t = Tile(lat0, lon0);
+  // Consecutive lookups nearly always hit the same tile: remember it per thread, so the
+  // shared lock (a contended cache line across workers) is taken once per tile change.
+  struct LastTile {
+    const SrtmElevation* owner = nullptr;
+    uint64_t generation = 0;
+    int lat0 = 0, lon0 = 0;
+    const SrtmTile* tile = nullptr;
+  };
+  thread_local LastTile last;
+  const SrtmTile* t;
+  if (last.owner == this && last.generation == generation_ && last.lat0 == lat0 &&
+      last.lon0 == lon0) {
+    t = last.tile;
+  } else {
+    t = Tile(lat0, lon0);
+    last = {this, generation_, lat0, lon0, t};
+  }
   return t != nullptr && t->ElevationAt(lat_deg, lon_deg, elevation_m);
 }
 

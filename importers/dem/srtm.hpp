@@ -87,6 +87,7 @@ class SrtmElevation : public engine::ElevationSource {
   const SrtmTile* Tile(int lat0, int lon0) const;
 
   std::map<int, std::string> paths_;  // key: (lat0 + 90) * 360 + lon0 + 180
+  uint64_t generation_ = 0;           // unique per object, for the per-thread tile cache
   mutable std::shared_mutex mu_;
   mutable std::map<int, std::unique_ptr<SrtmTile>> loaded_;  // null: missing or failed
 };

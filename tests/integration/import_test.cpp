@@ -17,6 +17,7 @@
 #include <osmium/visitor.hpp>
 #include <set>
 
+#include "datasets/synthetic_osm.hpp"
 #include "engine/route/profile.hpp"
 #include "importers/dem/srtm.hpp"
 #include "importers/osm/osm_import.hpp"
@@ -285,6 +286,49 @@ TEST(ImportAndorra, SameInputGivesByteIdenticalRecords) {
   }
   EXPECT_GT(first.size(), 100u);
   EXPECT_TRUE(first == second);
+}
+
+TEST(ImportSynthetic, GeneratedNetworkNeedsNoDownloadedData) {
+  const std::string dir = TempDb("synthetic");
+  fs::create_directories(dir);
+  datasets::SyntheticOsmOptions o;
+  o.target_nodes = 30'000;
+  Result<datasets::SyntheticOsmStats> gen = datasets::WriteSyntheticOsm(dir + "/a.osm.pbf", o);
+  ASSERT_TRUE(gen.ok()) << gen.status().message();
+  EXPECT_NEAR(static_cast<double>(gen->nodes), 30'000, 600);  // within 2 %
+  ASSERT_TRUE(datasets::WriteSyntheticDem(dir + "/dem", gen->bbox).ok());
+  // The same options give the same bytes.
+  ASSERT_TRUE(datasets::WriteSyntheticOsm(dir + "/b.osm.pbf", o).ok());
+  auto bytes = [](const std::string& p) {
+    std::ifstream f(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  };
+  EXPECT_EQ(bytes(dir + "/a.osm.pbf"), bytes(dir + "/b.osm.pbf"));
+
+  Result<std::unique_ptr<importers::SrtmElevation>> dem =
+      importers::SrtmElevation::Open(dir + "/dem");
+  ASSERT_TRUE(dem.ok());
+  Imported imp = ImportInto(dir + "/a.osm.pbf", dir + "/db", dem->get());
+  ASSERT_TRUE(imp.db);
+  EXPECT_EQ(imp.stats.nodes, gen->nodes);
+  EXPECT_EQ(imp.stats.route_relations, gen->relations);  // every generated route type counts
+  EXPECT_EQ(imp.stats.super_routes, gen->super_routes);
+  EXPECT_GE(imp.stats.loops, gen->loops);  // every rectangle closes; some walks may too
+  EXPECT_GT(imp.stats.routes_with_gaps, 0u);
+  EXPECT_GT(imp.stats.named_trails, 0u);
+  EXPECT_EQ(imp.stats.routes_without_elevation, 0u);
+  EXPECT_LT(imp.stats.walkable_ways, gen->ways);  // motorways and foot=no are left out
+  // Elevations are the generator's terrain (bilinear on a 90 m grid: within a few metres).
+  Result<engine::Route> r = imp.db->GetRoute(engine::RouteIdForRelation(1));
+  ASSERT_TRUE(r.ok());
+  ASSERT_FALSE(r->profile.empty());
+  for (size_t i = 0; i < r->profile.distance_m.size(); i += 10) {
+    if (i > 0 && r->profile.distance_m[i] == r->profile.distance_m[i - 1]) continue;
+    const engine::PointE7 p = engine::PointAtDistance(r->geometry, r->profile.distance_m[i]);
+    EXPECT_NEAR(r->profile.elevation_m[i], datasets::SyntheticElevation(p.lat * 1e-7, p.lon * 1e-7),
+                8.0);
+  }
+  fs::remove_all(dir);
 }
 
 struct Extract {
