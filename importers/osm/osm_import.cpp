@@ -37,7 +37,13 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int32_t kNoLocation = std::numeric_limits<int32_t>::min();
 constexpr double kLoopCloseM = 30.0;
+// Node-location index by estimated node count: in memory (flex_mem picks sparse or dense by
+// id density) up to kFileBackedNodes; then a sorted file of (id, location) pairs, 16 bytes a
+// node; past kDenseNodes (continents, the planet: ids are nearly dense) a file indexed by id,
+// 8 bytes per id. A dense file on a small extract is a poor choice: ids up to ~10^10 make a
+// huge sparse file that takes minutes to grow.
 constexpr uint64_t kFileBackedNodes = 200'000'000;
+constexpr uint64_t kDenseNodes = 2'000'000'000;
 
 double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
@@ -745,8 +751,10 @@ Result<OsmImportStats> ImportOsm(const OsmImportOptions& options, engine::MapSin
     stats.node_index = options.node_index;
     std::string index_config = options.node_index;
     if (index_config.empty()) {
-      stats.node_index =
-          estimated_nodes > static_cast<double>(kFileBackedNodes) ? "dense_file_array" : "flex_mem";
+      stats.node_index = estimated_nodes > static_cast<double>(kDenseNodes) ? "dense_file_array"
+                         : estimated_nodes > static_cast<double>(kFileBackedNodes)
+                             ? "sparse_file_array"
+                             : "flex_mem";
       index_config = stats.node_index;
     }
     std::string scratch_file;

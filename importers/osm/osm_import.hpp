@@ -6,16 +6,17 @@
 // several files count once):
 //   1. relations: route relations runners search for (see osm_tags.hpp) and super-routes;
 //   2. nodes and ways: node locations go into a location index (in memory below an estimated
-//      200 M nodes, else a file-backed dense array in `scratch_dir`), and every way that is a
-//      route member or walkable is kept with its node locations.
+//      200 M nodes, a file-backed sorted array in `scratch_dir` up to 2 G nodes, a file-backed
+//      dense array beyond), and every way that is a route member or walkable is kept with its
+//      node locations.
 // Then, in parallel over `threads`: relation members are ordered into lines (line_assembly),
 // named trails are assembled from connected trail ways sharing a name, each route gets its
 // length, surface mix, difficulty and (with a DEM) elevation profile and climbing figures;
 // walkable ways are split at junctions into trail edges. Results reach the MapSink in id
 // order, so the same input always produces the same records.
 //
-// Memory: the location index (8 bytes per node id in dense form) plus 16 bytes per node
-// reference of a kept way; routes and edges stream to the sink.
+// Memory: the location index (in memory: ~8-16 bytes per node; file-backed: page cache)
+// plus 16 bytes per node reference of a kept way; routes and edges stream to the sink.
 //
 // Thread-safety: one ImportOsm call at a time per sink; the DEM is shared across workers.
 //
