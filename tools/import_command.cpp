@@ -157,8 +157,6 @@ int RunImport(const std::vector<std::string>& args, std::ostream& out, std::ostr
           << " holds no SRTM tiles (N42E001.hgt ...); routes get no elevation\n";
     }
     options.dem = dem.get();
-  } else if (!quiet) {
-    err << "stride import: note: no --dem given; routes get no elevation profile\n";
   }
 
   Result<std::unique_ptr<index::RouteDbBuilder>> builder = index::RouteDbBuilder::Create(db_path);
@@ -172,8 +170,8 @@ int RunImport(const std::vector<std::string>& args, std::ostream& out, std::ostr
 
   Result<importers::OsmImportStats> stats = importers::ImportOsm(options, **builder);
   if (!stats.ok()) {
-    err << "stride import: error: " << stats.status().message() << '\n'
-        << "stride import: nothing was written; " << db_path << " is unchanged\n";
+    err << "stride import: error: " << stats.status().message() << " (nothing was written; "
+        << db_path << " is unchanged)\n";
     return 1;
   }
   const importers::OsmImportStats& s = *stats;
@@ -226,6 +224,9 @@ int RunImport(const std::vector<std::string>& args, std::ostream& out, std::ostr
   const uint64_t bytes = (*builder)->committed_bytes();
   builder->reset();
 
+  if (!dem && !quiet) {
+    err << "stride import: note: no --dem given; routes have no elevation profile\n";
+  }
   if (dem) {
     const std::vector<std::string> missing = dem->MissingTiles();
     if (!missing.empty()) {
