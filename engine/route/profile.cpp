@@ -133,23 +133,36 @@ ClimbFigures ComputeClimb(const ElevationProfile& profile) {
   ClimbFigures c;
   const size_t n = profile.distance_m.size();
   if (n < 2) return c;
-  std::vector<double> d(profile.distance_m.begin(), profile.distance_m.end());
-  std::vector<double> e(profile.elevation_m.begin(), profile.elevation_m.end());
-  const std::vector<double> s = GaussianOnAxis(d, e, kRouteProfileSigmaM);
-  const AscentDescent ad = HysteresisAscent(s, kRouteAscentThresholdM);
-  c.ascent_m = ad.ascent_m;
-  c.descent_m = ad.descent_m;
-  const double span = d.back() - d.front();
-  if (span > 0) c.avg_grade = (c.ascent_m + c.descent_m) / span;
-  // Steepest window of at least kGradeWindowM (or the whole profile when shorter).
-  const double window = std::min(kGradeWindowM, span);
-  size_t j = 0;
-  for (size_t i = 0; i < n && window > 0; ++i) {
-    if (j < i) j = i;
-    while (j < n && d[j] - d[i] < window) ++j;
-    if (j >= n) break;
-    c.max_grade = std::max(c.max_grade, std::fabs(s[j] - s[i]) / (d[j] - d[i]));
+  // Parts of the line meet where two samples share a distance: the elevation may jump there
+  // (the next part starts elsewhere), so each run between such joins is measured alone.
+  double span_total = 0;
+  size_t b = 0;
+  while (b < n) {
+    size_t e = b + 1;
+    while (e < n && profile.distance_m[e] > profile.distance_m[e - 1]) ++e;
+    const std::vector<double> d(profile.distance_m.begin() + static_cast<long>(b),
+                                profile.distance_m.begin() + static_cast<long>(e));
+    const std::vector<double> raw(profile.elevation_m.begin() + static_cast<long>(b),
+                                  profile.elevation_m.begin() + static_cast<long>(e));
+    b = e;
+    if (d.size() < 2) continue;
+    const std::vector<double> s = GaussianOnAxis(d, raw, kRouteProfileSigmaM);
+    const AscentDescent ad = HysteresisAscent(s, kRouteAscentThresholdM);
+    c.ascent_m += ad.ascent_m;
+    c.descent_m += ad.descent_m;
+    const double span = d.back() - d.front();
+    span_total += span;
+    // Steepest window of at least kGradeWindowM (or the whole run when shorter).
+    const double window = std::min(kGradeWindowM, span);
+    size_t j = 0;
+    for (size_t i = 0; i < d.size() && window > 0; ++i) {
+      if (j < i) j = i;
+      while (j < d.size() && d[j] - d[i] < window) ++j;
+      if (j >= d.size()) break;
+      c.max_grade = std::max(c.max_grade, std::fabs(s[j] - s[i]) / (d[j] - d[i]));
+    }
   }
+  if (span_total > 0) c.avg_grade = (c.ascent_m + c.descent_m) / span_total;
   return c;
 }
 
