@@ -9,6 +9,7 @@
 
 #include "tools/analyze_command.hpp"
 #include "tools/import_command.hpp"
+#include "tools/serve_command.hpp"
 
 namespace {
 
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
   if (cmd == "analyze") return stride::tools::RunAnalyze(args, std::cout, std::cerr);
   if (cmd == "import") return stride::tools::RunImport(args, std::cout, std::cerr);
   if (cmd == "inspect") return stride::tools::RunInspect(args, std::cout, std::cerr);
+  if (cmd == "serve") return stride::tools::RunServe(args, std::cout, std::cerr);
   if (cmd == "version" || cmd == "--version") {
     std::cout << "stride 0.1.0\n";
     return 0;

@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "index/store/route_snapshot.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "index/store/record_codec.hpp"
+
+namespace stride::index {
+
+uint64_t DirectoryInode(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_ino) : 0;
+}
+
+Result<std::shared_ptr<const RouteSnapshot>> LoadRouteSnapshot(const std::string& path) {
+  const auto start = std::chrono::steady_clock::now();
+  auto snap = std::make_shared<RouteSnapshot>();
+  snap->path = path;
+  snap->dir_inode = DirectoryInode(path);
+  Result<std::unique_ptr<RouteDb>> db = RouteDb::Open(path);
+  if (!db.ok()) return db.status();
+  snap->db = std::move(db).value();
+  std::vector<engine::RouteSummary> summaries;
+  STRIDE_RETURN_IF_ERROR(
+      snap->db->ForEachSummary([&](const engine::RouteSummary& s) { summaries.push_back(s); }));
+  std::sort(
+      summaries.begin(), summaries.end(),
+      [](const engine::RouteSummary& a, const engine::RouteSummary& b) { return a.id < b.id; });
+  // Geometries and names from one scan of the routes family (id order, like `summaries`).
+  std::vector<engine::RouteGeometry> geometries(summaries.size());
+  Status decode = Status::Ok();
+  size_t next = 0;
+  STRIDE_RETURN_IF_ERROR(snap->db->ForEachRouteRecord([&](uint64_t id, std::string_view bytes) {
+    if (!decode.ok()) return;
+    while (next < summaries.size() && summaries[next].id < id) ++next;
+    if (next >= summaries.size() || summaries[next].id != id) return;
+    Result<engine::Route> r = DecodeRoute(bytes);
+    if (!r.ok()) {
+      decode = r.status();
+      return;
+    }
+    geometries[next] = std::move(r->geometry);
+    snap->names.emplace(id, std::move(r->name));
+  }));
+  STRIDE_RETURN_IF_ERROR(decode);
+  snap->index = RouteIndex::Build(std::move(summaries), std::move(geometries));
+  if (Result<std::string> imp = snap->db->GetMeta("import"); imp.ok()) {
+    const size_t at = imp->find("\"finished_at\":\"");
+    if (at != std::string::npos) snap->import_finished_at = imp->substr(at + 15, 20);
+  }
+  snap->load_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return std::shared_ptr<const RouteSnapshot>(std::move(snap));
+}
+
+}  // namespace stride::index

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// `stride serve`: HTTP API v1 over a route database (cpp-httplib). The server only parses and
+// dispatches (route_api.hpp holds the endpoints); it adds keep-alive, gzip when the client
+// accepts it, read/write timeouts, a one-line access log per request (method, path, status,
+// bytes, latency), /v1/health, /metrics (Prometheus), JSON errors for unknown paths, and swaps
+// in a new snapshot when an import replaces the database directory (checked every
+// `reload_check_s`), without a restart. Stop() (or SIGINT/SIGTERM in the CLI) finishes the
+// requests in flight and returns from Run().
+//
+// Thread-safety: Stop() and port() may be called from any thread while Run() blocks.
+//
+//   HttpServer server(options);  Status s = server.Run();
+#pragma once
+
+#include <atomic>
+#include <iosfwd>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "engine/status.hpp"
+#include "index/store/route_snapshot.hpp"
+
+namespace httplib {
+class Server;
+}
+
+namespace stride::server {
+
+class Metrics;
+
+struct HttpServerOptions {
+  std::string db_path;
+  std::string bind = "127.0.0.1";      // Default: loopback only
+  int port = 8080;                     // Default: 8080; 0 = any free port (see port())
+  int threads = 0;                     // Default: 0 = 2 x hardware concurrency, at least 8
+  int timeout_s = 10;                  // read and write timeout per request. Default: 10 s
+  double reload_check_s = 2.0;         // Default: look for a new database every 2 s
+  std::ostream* access_log = nullptr;  // Default: none
+};
+
+class HttpServer {
+ public:
+  explicit HttpServer(HttpServerOptions options);
+  ~HttpServer();
+
+  // Loads the database, binds, serves until Stop(). Fails when the database cannot be opened
+  // or the address cannot be bound.
+  Status Run();
+  void Stop();
+  // The bound port once Run() is serving (useful with port 0); 0 before.
+  int port() const { return port_.load(); }
+
+ private:
+  std::shared_ptr<const index::RouteSnapshot> Snapshot() const;
+  void WatchForNewDatabase();
+
+  HttpServerOptions options_;
+  std::unique_ptr<httplib::Server> http_;
+  std::unique_ptr<Metrics> metrics_;
+  mutable std::mutex mu_;
+  std::shared_ptr<const index::RouteSnapshot> snapshot_;
+  std::atomic<int> port_{0};
+  std::atomic<bool> stopping_{false};
+  std::atomic<uint64_t> reloads_{0};
+};
+
+}  // namespace stride::server

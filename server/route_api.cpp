@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "server/route_api.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "engine/geo/geodesy.hpp"
+#include "engine/route/route_json.hpp"
+
+namespace stride::server {
+namespace {
+
+using Json = nlohmann::ordered_json;
+using engine::PointE7;
+
+// A parameter error: which parameter and what was expected.
+struct BadParam {
+  std::string message;
+};
+
+std::optional<std::string> Get(const Params& p, const std::string& key) {
+  auto it = p.find(key);
+  if (it == p.end()) return std::nullopt;
+  return it->second;
+}
+
+double ParseNumber(const std::string& key, const std::string& v, double lo, double hi) {
+  double x = 0;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+  if (ec != std::errc() || end != v.data() + v.size() || !std::isfinite(x)) {
+    throw BadParam{key + ": '" + v + "' is not a number"};
+  }
+  if (x < lo || x > hi) {
+    throw BadParam{key + ": " + v + " is out of range [" + Json(lo).dump() + ", " +
+                   Json(hi).dump() + "]"};
+  }
+  return x;
+}
+
+std::optional<double> Number(const Params& p, const std::string& key, double lo, double hi) {
+  const std::optional<std::string> v = Get(p, key);
+  if (!v) return std::nullopt;
+  return ParseNumber(key, *v, lo, hi);
+}
+
+std::vector<std::string> SplitComma(const std::string& s) {
+  std::vector<std::string> out;
+  size_t b = 0;
+  while (b <= s.size()) {
+    const size_t e = std::min(s.find(',', b), s.size());
+    out.push_back(s.substr(b, e - b));
+    b = e + 1;
+  }
+  return out;
+}
+
+int32_t E7(double deg) {
+  return static_cast<int32_t>(std::lround(deg * 1e7));
+}
+
+engine::RouteFilter ParseFilter(const Params& p) {
+  engine::RouteFilter f;
+  constexpr double kBig = 1e9;
+  if (auto v = Number(p, "min_length_m", 0, kBig)) f.min_length_m = static_cast<float>(*v);
+  if (auto v = Number(p, "max_length_m", 0, kBig)) f.max_length_m = static_cast<float>(*v);
+  if (auto v = Number(p, "min_ascent_m", 0, kBig)) f.min_ascent_m = static_cast<float>(*v);
+  if (auto v = Number(p, "max_ascent_m", 0, kBig)) f.max_ascent_m = static_cast<float>(*v);
+  if (auto v = Number(p, "max_grade", 0, 100)) f.max_grade = static_cast<float>(*v);
+  if (auto v = Number(p, "max_difficulty", 0, 6)) f.max_difficulty = static_cast<uint8_t>(*v);
+  if (auto v = Get(p, "type")) {
+    f.type_mask = 0;
+    for (const std::string& t : SplitComma(*v)) {
+      bool found = false;
+      for (int k = 0; k <= static_cast<int>(engine::RouteType::kOther); ++k) {
+        if (t == engine::RouteTypeName(static_cast<engine::RouteType>(k))) {
+          f.type_mask |= engine::TypeBit(static_cast<engine::RouteType>(k));
+          found = true;
+        }
+      }
+      if (!found) {
+        throw BadParam{"type: unknown route type '" + t +
+                       "'; expected hiking, foot, walking, running, fitness_trail, "
+                       "nordic_walking, named_trail"};
+      }
+    }
+  }
+  if (auto v = Get(p, "surface")) {
+    f.surface_mask = 0;
+    for (const std::string& t : SplitComma(*v)) {
+      bool found = false;
+      for (int k = 0; k <= static_cast<int>(engine::Surface::kMixed); ++k) {
+        if (t == engine::SurfaceName(static_cast<engine::Surface>(k))) {
+          f.surface_mask |= engine::SurfaceBit(static_cast<engine::Surface>(k));
+          found = true;
+        }
+      }
+      if (!found)
+        throw BadParam{"surface: unknown '" + t + "'; expected paved, unpaved, mixed, unknown"};
+    }
+  }
+  if (auto v = Get(p, "network")) {
+    f.network_mask = 0;
+    const char* names[] = {"", "iwn", "nwn", "rwn", "lwn"};
+    for (const std::string& t : SplitComma(*v)) {
+      bool found = false;
+      for (uint32_t k = 1; k <= 4; ++k) {
+        if (t == names[k]) f.network_mask |= 1u << k, found = true;
+      }
+      if (!found) throw BadParam{"network: unknown '" + t + "'; expected iwn, nwn, rwn, lwn"};
+    }
+  }
+  if (auto v = Get(p, "loop")) {
+    if (*v == "true") {
+      f.loop = true;
+    } else if (*v == "false") {
+      f.loop = false;
+    } else {
+      throw BadParam{"loop: '" + *v + "'; expected true or false"};
+    }
+  }
+  return f;
+}
+
+// Cursor text: "<key>~<id>", what the previous page's last hit was ordered by.
+std::optional<index::RouteIndex::Cursor> ParseCursor(const Params& p) {
+  const std::optional<std::string> v = Get(p, "cursor");
+  if (!v) return std::nullopt;
+  const size_t tilde = v->find('~');
+  index::RouteIndex::Cursor c;
+  if (tilde == std::string::npos)
+    throw BadParam{"cursor: malformed; pass back next_cursor as given"};
+  const std::string key = v->substr(0, tilde), id = v->substr(tilde + 1);
+  const auto [e1, ec1] = std::from_chars(key.data(), key.data() + key.size(), c.key);
+  const auto [e2, ec2] = std::from_chars(id.data(), id.data() + id.size(), c.id);
+  if (ec1 != std::errc() || ec2 != std::errc() || e1 != key.data() + key.size() ||
+      e2 != id.data() + id.size()) {
+    throw BadParam{"cursor: malformed; pass back next_cursor as given"};
+  }
+  return c;
+}
+
+std::string CursorText(const index::RouteIndex::Hit& h) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g~%llu", h.key, static_cast<unsigned long long>(h.id));
+  return buf;
+}
+
+Json SummaryJson(const index::RouteSnapshot& s, const index::RouteIndex::Hit& h) {
+  const engine::RouteSummary& r = s.index.summary(h.index);
+  static const char* kNetworks[] = {nullptr, "iwn", "nwn", "rwn", "lwn"};
+  Json j;
+  j["id"] = r.id;
+  j["osm"] = engine::OsmRefOf(r.id);
+  auto name = s.names.find(r.id);
+  j["name"] = name != s.names.end() && !name->second.empty() ? Json(name->second) : Json(nullptr);
+  j["type"] = engine::RouteTypeName(r.type);
+  j["length_m"] = std::round(static_cast<double>(r.length_m) * 10) / 10;
+  j["ascent_m"] = std::round(static_cast<double>(r.ascent_m) * 10) / 10;
+  j["max_grade"] = std::round(static_cast<double>(r.max_grade) * 1e4) / 1e4;
+  j["loop"] = r.loop;
+  j["surface"] = engine::SurfaceName(r.surface);
+  j["difficulty"] = r.difficulty;
+  j["network"] = r.network >= 1 && r.network <= 4 ? Json(kNetworks[r.network]) : Json(nullptr);
+  j["start"] = {r.start.lon * 1e-7, r.start.lat * 1e-7};
+  j["bbox"] = {r.bbox.min_lon * 1e-7, r.bbox.min_lat * 1e-7, r.bbox.max_lon * 1e-7,
+               r.bbox.max_lat * 1e-7};
+  j["distance_m"] = h.distance_m >= 0 ? Json(std::round(h.distance_m * 10) / 10) : Json(nullptr);
+  return j;
+}
+
+ApiResponse Page(const index::RouteSnapshot& s, const std::vector<index::RouteIndex::Hit>& hits,
+                 size_t limit) {
+  Json routes = Json::array();
+  for (const auto& h : hits) routes.push_back(SummaryJson(s, h));
+  Json j;
+  j["routes"] = std::move(routes);
+  j["next_cursor"] =
+      hits.size() == limit && limit > 0 ? Json(CursorText(hits.back())) : Json(nullptr);
+  return {200, j.dump()};
+}
+
+size_t Limit(const Params& p, const std::string& key, size_t def, size_t max) {
+  const std::optional<std::string> v = Get(p, key);
+  if (!v) return def;
+  return static_cast<size_t>(ParseNumber(key, *v, 1, static_cast<double>(max)));
+}
+
+// Route id from a path segment: a number, rN (relation) or wN (named trail).
+std::optional<uint64_t> ParseId(const std::string& t) {
+  if (t.empty()) return std::nullopt;
+  uint64_t n = 0;
+  const size_t skip = (t[0] == 'r' || t[0] == 'w') ? 1 : 0;
+  const auto [end, ec] = std::from_chars(t.data() + skip, t.data() + t.size(), n);
+  if (ec != std::errc() || end != t.data() + t.size() || skip == t.size()) return std::nullopt;
+  if (skip && t[0] == 'r') return engine::RouteIdForRelation(n);
+  if (skip && t[0] == 'w') return engine::RouteIdForNamedTrail(n);
+  return n;
+}
+
+template <typename F>
+ApiResponse Guard(F&& f) {
+  try {
+    return f();
+  } catch (const BadParam& e) {
+    return ErrorResponse(400, "invalid_argument", e.message);
+  }
+}
+
+}  // namespace
+
+ApiResponse ErrorResponse(int status, const std::string& code, const std::string& message) {
+  Json j;
+  j["error"] = {{"code", code}, {"message", message}};
+  return {status, j.dump()};
+}
+
+std::string EncodePolyline6(const std::vector<PointE7>& points, size_t begin, size_t end) {
+  std::string out;
+  int64_t plat = 0, plon = 0;
+  auto put = [&out](int64_t v) {
+    uint64_t u = v < 0 ? ~(static_cast<uint64_t>(v) << 1) : static_cast<uint64_t>(v) << 1;
+    while (u >= 0x20) {
+      out.push_back(static_cast<char>((0x20 | (u & 0x1f)) + 63));
+      u >>= 5;
+    }
+    out.push_back(static_cast<char>(u + 63));
+  };
+  for (size_t i = begin; i < end && i < points.size(); ++i) {
+    const int64_t lat = std::llround(points[i].lat / 10.0),
+                  lon = std::llround(points[i].lon / 10.0);
+    put(lat - plat);
+    put(lon - plon);
+    plat = lat, plon = lon;
+  }
+  return out;
+}
+
+std::vector<PointE7> SimplifyLine(const std::vector<PointE7>& pts, double tolerance_m) {
+  if (pts.size() <= 2 || tolerance_m <= 0) return pts;
+  const engine::QueryPlane plane(pts.front());
+  std::vector<char> keep(pts.size(), 0);
+  keep.front() = keep.back() = 1;
+  std::vector<std::pair<size_t, size_t>> stack{{0, pts.size() - 1}};
+  while (!stack.empty()) {
+    const auto [a, b] = stack.back();
+    stack.pop_back();
+    const double ax = plane.X(pts[a].lon), ay = plane.Y(pts[a].lat);
+    const double bx = plane.X(pts[b].lon), by = plane.Y(pts[b].lat);
+    const double dx = bx - ax, dy = by - ay, len2 = dx * dx + dy * dy;
+    double worst = -1;
+    size_t at = a;
+    for (size_t i = a + 1; i < b; ++i) {
+      const double px = plane.X(pts[i].lon) - ax, py = plane.Y(pts[i].lat) - ay;
+      const double t = len2 > 0 ? std::clamp((px * dx + py * dy) / len2, 0.0, 1.0) : 0.0;
+      const double ex = px - t * dx, ey = py - t * dy, d = ex * ex + ey * ey;
+      if (d > worst) worst = d, at = i;
+    }
+    if (worst > tolerance_m * tolerance_m) {
+      keep[at] = 1;
+      stack.emplace_back(a, at);
+      stack.emplace_back(at, b);
+    }
+  }
+  std::vector<PointE7> out;
+  for (size_t i = 0; i < pts.size(); ++i) {
+    if (keep[i]) out.push_back(pts[i]);
+  }
+  return out;
+}
+
+ApiResponse ListRoutes(const index::RouteSnapshot& s, const Params& p) {
+  return Guard([&]() -> ApiResponse {
+    const std::optional<std::string> bbox = Get(p, "bbox");
+    if (!bbox) throw BadParam{"bbox: required, as minlon,minlat,maxlon,maxlat in degrees"};
+    const std::vector<std::string> v = SplitComma(*bbox);
+    if (v.size() != 4) throw BadParam{"bbox: expected 4 numbers minlon,minlat,maxlon,maxlat"};
+    const double minlon = ParseNumber("bbox minlon", v[0], -180, 180);
+    const double minlat = ParseNumber("bbox minlat", v[1], -90, 90);
+    const double maxlon = ParseNumber("bbox maxlon", v[2], -180, 180);
+    const double maxlat = ParseNumber("bbox maxlat", v[3], -90, 90);
+    if (minlon > maxlon || minlat > maxlat) throw BadParam{"bbox: min must not exceed max"};
+    engine::BoxE7 box{E7(minlat), E7(minlon), E7(maxlat), E7(maxlon)};
+    const engine::RouteFilter filter = ParseFilter(p);
+    index::RouteIndex::SortKey key = index::RouteIndex::SortKey::kDistance;
+    if (auto sort = Get(p, "sort")) {
+      if (*sort == "length") {
+        key = index::RouteIndex::SortKey::kLength;
+      } else if (*sort == "ascent") {
+        key = index::RouteIndex::SortKey::kAscent;
+      } else if (*sort != "distance") {
+        throw BadParam{"sort: unknown key '" + *sort + "'; expected distance, length or ascent"};
+      }
+    }
+    const size_t limit = Limit(p, "limit", kDefaultLimit, kMaxLimit);
+    const std::optional<index::RouteIndex::Cursor> after = ParseCursor(p);
+    return Page(s, s.index.Bbox(box, filter, key, limit, after ? &*after : nullptr), limit);
+  });
+}
+
+ApiResponse NearestRoutes(const index::RouteSnapshot& s, const Params& p) {
+  return Guard([&]() -> ApiResponse {
+    const std::optional<std::string> lat = Get(p, "lat"), lon = Get(p, "lon");
+    if (!lat) throw BadParam{"lat: required, degrees -90..90"};
+    if (!lon) throw BadParam{"lon: required, degrees -180..180"};
+    const PointE7 point{E7(ParseNumber("lat", *lat, -90, 90)),
+                        E7(ParseNumber("lon", *lon, -180, 180))};
+    const size_t k = Limit(p, "k", 10, kMaxK);
+    const double max_d =
+        Number(p, "max_distance_m", 0, 2e7).value_or(std::numeric_limits<double>::infinity());
+    const engine::RouteFilter filter = ParseFilter(p);
+    const std::optional<index::RouteIndex::Cursor> after = ParseCursor(p);
+    return Page(s, s.index.Nearest(point, k, max_d, filter, after ? &*after : nullptr), k);
+  });
+}
+
+ApiResponse GetRoute(const index::RouteSnapshot& s, const std::string& id_text, const Params& p) {
+  return Guard([&]() -> ApiResponse {
+    const std::optional<uint64_t> id = ParseId(id_text);
+    if (!id) throw BadParam{"id: '" + id_text + "' is not a route id (a number, rN or wN)"};
+    Result<engine::Route> r = s.db->GetRoute(*id);
+    if (!r.ok()) {
+      if (r.status().code() == StatusCode::kNotFound) {
+        return ErrorResponse(404, "not_found", "no route " + id_text);
+      }
+      return ErrorResponse(500, "internal", r.status().message());
+    }
+    const std::string format = Get(p, "format").value_or("polyline6");
+    if (format != "polyline6" && format != "geojson") {
+      throw BadParam{"format: '" + format + "'; expected polyline6 or geojson"};
+    }
+    double tolerance = Number(p, "tolerance_m", 0, 10'000).value_or(0);
+    if (auto zoom = Number(p, "zoom", 0, 22)) {
+      // Half a 256-px tile pixel at this zoom and latitude.
+      const double lat = r->summary.start.lat * 1e-7 * engine::kDegToRad;
+      tolerance = 0.5 * 156'543.03 * std::cos(lat) / std::pow(2.0, *zoom);
+    }
+    // Simplify part by part.
+    engine::RouteGeometry g;
+    const auto& pts = r->geometry.points;
+    const auto& starts = r->geometry.part_starts;
+    for (size_t k = 0; k < starts.size(); ++k) {
+      const size_t b = starts[k], e = k + 1 < starts.size() ? starts[k + 1] : pts.size();
+      std::vector<PointE7> part(pts.begin() + static_cast<long>(b),
+                                pts.begin() + static_cast<long>(e));
+      part = SimplifyLine(part, tolerance);
+      g.part_starts.push_back(static_cast<uint32_t>(g.points.size()));
+      g.points.insert(g.points.end(), part.begin(), part.end());
+    }
+    r->geometry = g;
+    Json j = Json::parse(engine::RouteJson(*r, -1));
+    j.erase("profile");
+    if (format == "polyline6") {
+      Json parts = Json::array();
+      for (size_t k = 0; k < g.part_starts.size(); ++k) {
+        const size_t b = g.part_starts[k];
+        const size_t e = k + 1 < g.part_starts.size() ? g.part_starts[k + 1] : g.points.size();
+        parts.push_back(EncodePolyline6(g.points, b, e));
+      }
+      j["geometry"] = {{"type", "polyline6"}, {"parts", std::move(parts)}};
+      for (auto& b : j["branches"]) b.erase("geometry");
+    }
+    j["points"] = g.points.size();
+    return {200, j.dump()};
+  });
+}
+
+ApiResponse GetProfile(const index::RouteSnapshot& s, const std::string& id_text) {
+  return Guard([&]() -> ApiResponse {
+    const std::optional<uint64_t> id = ParseId(id_text);
+    if (!id) throw BadParam{"id: '" + id_text + "' is not a route id (a number, rN or wN)"};
+    Result<engine::Route> r = s.db->GetRoute(*id);
+    if (!r.ok()) {
+      if (r.status().code() == StatusCode::kNotFound) {
+        return ErrorResponse(404, "not_found", "no route " + id_text);
+      }
+      return ErrorResponse(500, "internal", r.status().message());
+    }
+    const Json full = Json::parse(engine::RouteJson(*r, -1));
+    Json j;
+    j["id"] = r->summary.id;
+    j["length_m"] = full["length_m"];
+    j["ascent_m"] = full["ascent_m"];
+    j["descent_m"] = full["descent_m"];
+    j["max_grade"] = full["max_grade"];
+    j["avg_grade"] = full["avg_grade"];
+    j["elevation_method"] = full["elevation_method"];
+    j["profile"] = full["profile"];
+    return {200, j.dump()};
+  });
+}
+
+}  // namespace stride::server

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The route endpoints of HTTP API v1, as plain functions from query parameters to a response,
+// so that the HTTP layer only parses and dispatches (and tests can call them directly).
+//
+//   GET /v1/routes?bbox=minlon,minlat,maxlon,maxlat[&sort=distance|length|ascent][&limit=N]
+//                  [&cursor=C][filters]
+//   GET /v1/routes/nearest?lat=&lon=[&k=10][&max_distance_m=][&cursor=C][filters]
+//   GET /v1/routes/{id}[?format=polyline6|geojson][&tolerance_m=|&zoom=]
+//   GET /v1/routes/{id}/profile
+// Filters: min_length_m, max_length_m, min_ascent_m, max_ascent_m, max_grade (fraction),
+// type=hiking,running,... , loop=true|false, surface=paved,unpaved,mixed,unknown,
+// max_difficulty=0..6, network=iwn,nwn,rwn,lwn.
+// Lists carry summaries only (id, osm, name, type, length, ascent, max grade, loop, surface,
+// difficulty, network, start, bbox, distance_m) and `next_cursor` (null on the last page).
+// Errors: {"error":{"code":"invalid_argument","message":"bbox: ..."}} with 400, not_found 404.
+//
+// Thread-safety: pure functions over an immutable snapshot.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "index/store/route_snapshot.hpp"
+
+namespace stride::server {
+
+using Params = std::map<std::string, std::string>;
+
+struct ApiResponse {
+  int status = 200;
+  std::string body;  // JSON
+};
+
+inline constexpr size_t kMaxLimit = 500;  // bbox page size
+inline constexpr size_t kMaxK = 500;      // nearest
+inline constexpr size_t kDefaultLimit = 50;
+
+ApiResponse ListRoutes(const index::RouteSnapshot& s, const Params& p);
+ApiResponse NearestRoutes(const index::RouteSnapshot& s, const Params& p);
+// `id_text`: the path segment (a number, relation/N is not a path segment: rN, wN accepted).
+ApiResponse GetRoute(const index::RouteSnapshot& s, const std::string& id_text, const Params& p);
+ApiResponse GetProfile(const index::RouteSnapshot& s, const std::string& id_text);
+ApiResponse ErrorResponse(int status, const std::string& code, const std::string& message);
+
+// Google's encoded polyline of the points at 1e-6 degree precision (polyline6).
+std::string EncodePolyline6(const std::vector<engine::PointE7>& points, size_t begin, size_t end);
+// Douglas-Peucker in metres; keeps both ends.
+std::vector<engine::PointE7> SimplifyLine(const std::vector<engine::PointE7>& points,
+                                          double tolerance_m);
+
+}  // namespace stride::server
