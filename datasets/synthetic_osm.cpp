@@ -338,10 +338,11 @@ Result<SyntheticOsmStats> WriteSyntheticOsm(const std::string& path,
 }
 
 double SyntheticElevation(double lat, double lon) {
+  // Valleys ~20 km apart, ridges ~9 km, hillocks ~2 km: grades mostly 5-20 %, rarely 40 %.
   const double two_pi = 2 * engine::kPi;
-  return 1500 + 700 * std::sin(two_pi * lat / 0.13) * std::cos(two_pi * lon / 0.17) +
-         300 * std::sin(two_pi * (lat + 0.6 * lon) / 0.047) +
-         90 * std::cos(two_pi * (lat - lon) / 0.011);
+  return 1400 + 600 * std::sin(two_pi * lat / 0.2) * std::cos(two_pi * lon / 0.25) +
+         250 * std::sin(two_pi * (lat + 0.6 * lon) / 0.08) +
+         40 * std::cos(two_pi * (lat - lon) / 0.02);
 }
 
 Status WriteSyntheticDem(const std::string& dir, const engine::BoxE7& bbox) {

@@ -43,7 +43,7 @@ struct SyntheticOsmStats {
 Result<SyntheticOsmStats> WriteSyntheticOsm(const std::string& path,
                                             const SyntheticOsmOptions& options);
 
-// The synthetic terrain, metres (smooth hills and valleys, 300-2700 m).
+// The synthetic terrain, metres (smooth hills and valleys, 500-2300 m).
 double SyntheticElevation(double lat_deg, double lon_deg);
 
 // Writes SRTM3 tiles (.hgt) of SyntheticElevation() covering `bbox` into `dir`.

@@ -3,8 +3,10 @@
 #
 # Sets everything up and runs Stride's main jobs on data the project generates itself: builds,
 # writes a synthetic trail network (OSM, 200k nodes) and its terrain (SRTM tiles), imports
-# them into a route database in demo/db and shows what it holds; then writes a synthetic run
-# (GPX, TCX and FIT, with GPS noise, a hill and a stop) and analyses it.
+# them into a route database in demo/db and shows what it holds; writes a synthetic run
+# (GPX, TCX and FIT, with GPS noise, a hill and a stop) and analyses it; then starts the
+# route server on http://127.0.0.1:8080 (PORT=... to change), shows example requests and
+# keeps serving until Ctrl-C (DEMO_NO_SERVE=1 skips the server).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -19,7 +21,8 @@ echo
 ./build/stride inspect --db demo/db
 echo
 echo "first routes (id, origin, type, length, ascent, loop, parts, name):"
-./build/stride inspect --db demo/db --list | head -5
+./build/stride inspect --db demo/db --list >demo/routes.txt
+head -5 demo/routes.txt
 echo
 echo "one route as JSON (first 700 characters):"
 ./build/stride inspect --db demo/db --route relation/1 | tr -s ' \n' ' ' | cut -c1-700
@@ -34,6 +37,31 @@ echo "JSON of the TCX export (first 600 characters):"
 ./build/stride analyze --json demo/synthetic_run.tcx | cut -c1-600
 echo
 echo
+if [ "${DEMO_NO_SERVE:-0}" != 1 ]; then
+  port=${PORT:-8080}
+  echo "== route server =="
+  ./build/stride serve --db demo/db --port "$port" 2>demo/serve.log &
+  server=$!
+  trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' INT TERM EXIT
+  for _ in $(seq 100); do grep -q listening demo/serve.log && break; sleep 0.1; done
+  grep listening demo/serve.log || { cat demo/serve.log; exit 1; }
+  base="http://127.0.0.1:$port"
+  for req in "/v1/health" \
+      "/v1/routes?bbox=6.30,45.60,6.40,45.70&limit=2&sort=length&min_length_m=5000" \
+      "/v1/routes/nearest?lat=45.65&lon=6.35&k=2&type=hiking,running&max_ascent_m=1500" \
+      "/v1/routes/r3?zoom=12" "/v1/routes/r3/profile"; do
+    echo
+    echo "curl '$base$req'"
+    curl -s "$base$req" | cut -c1-400
+    echo
+  done
+fi
+echo
 echo "Try: ./build/stride inspect --db demo/db --route relation/2"
 echo "     ./build/stride import --osm ../shared/datasets/osm/andorra-2021-10-28.osm.pbf --dem ../shared/datasets/dem --db demo/andorra"
 echo "     ./build/stride analyze --json --max-hr 185 demo/synthetic_run.fit"
+if [ "${DEMO_NO_SERVE:-0}" != 1 ]; then
+  echo
+  echo "The server keeps running on $base (access log: demo/serve.log); Ctrl-C stops it."
+  wait $server
+fi

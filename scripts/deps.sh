@@ -18,6 +18,8 @@ packages=(
   libosmium2-dev          # OSM import (importers/osm); header-only, pulls protozero
   libexpat1-dev libbz2-dev zlib1g-dev liblz4-dev libzstd-dev  # libosmium / RocksDB codecs
   libssl-dev              # SHA-256 of import manifests
+  libcpp-httplib-dev      # the HTTP server (server/) and the tests' client
+  curl                    # the demo's example requests
 )
 
 missing=()
