@@ -199,6 +199,20 @@ std::optional<uint64_t> ParseId(const std::string& t) {
   return n;
 }
 
+// The route a path segment names; on failure `error` holds the response (400, 404 or 500).
+Result<engine::Route> FetchRoute(const index::RouteSnapshot& s, const std::string& id_text,
+                                 ApiResponse* error) {
+  const std::optional<uint64_t> id = ParseId(id_text);
+  if (!id) throw BadParam{"id: '" + id_text + "' is not a route id (a number, rN or wN)"};
+  Result<engine::Route> r = s.db->GetRoute(*id);
+  if (!r.ok()) {
+    *error = r.status().code() == StatusCode::kNotFound
+                 ? ErrorResponse(404, "not_found", "no route " + id_text)
+                 : ErrorResponse(500, "internal", r.status().message());
+  }
+  return r;
+}
+
 template <typename F>
 ApiResponse Guard(F&& f) {
   try {
@@ -317,15 +331,9 @@ ApiResponse NearestRoutes(const index::RouteSnapshot& s, const Params& p) {
 
 ApiResponse GetRoute(const index::RouteSnapshot& s, const std::string& id_text, const Params& p) {
   return Guard([&]() -> ApiResponse {
-    const std::optional<uint64_t> id = ParseId(id_text);
-    if (!id) throw BadParam{"id: '" + id_text + "' is not a route id (a number, rN or wN)"};
-    Result<engine::Route> r = s.db->GetRoute(*id);
-    if (!r.ok()) {
-      if (r.status().code() == StatusCode::kNotFound) {
-        return ErrorResponse(404, "not_found", "no route " + id_text);
-      }
-      return ErrorResponse(500, "internal", r.status().message());
-    }
+    ApiResponse error;
+    Result<engine::Route> r = FetchRoute(s, id_text, &error);
+    if (!r.ok()) return error;
     const std::string format = Get(p, "format").value_or("polyline6");
     if (format != "polyline6" && format != "geojson") {
       throw BadParam{"format: '" + format + "'; expected polyline6 or geojson"};
@@ -368,15 +376,9 @@ ApiResponse GetRoute(const index::RouteSnapshot& s, const std::string& id_text, 
 
 ApiResponse GetProfile(const index::RouteSnapshot& s, const std::string& id_text) {
   return Guard([&]() -> ApiResponse {
-    const std::optional<uint64_t> id = ParseId(id_text);
-    if (!id) throw BadParam{"id: '" + id_text + "' is not a route id (a number, rN or wN)"};
-    Result<engine::Route> r = s.db->GetRoute(*id);
-    if (!r.ok()) {
-      if (r.status().code() == StatusCode::kNotFound) {
-        return ErrorResponse(404, "not_found", "no route " + id_text);
-      }
-      return ErrorResponse(500, "internal", r.status().message());
-    }
+    ApiResponse error;
+    Result<engine::Route> r = FetchRoute(s, id_text, &error);
+    if (!r.ok()) return error;
     const Json full = Json::parse(engine::RouteJson(*r, -1));
     Json j;
     j["id"] = r->summary.id;

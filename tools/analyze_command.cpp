@@ -31,14 +31,6 @@ constexpr const char* kHelp =
     "\n"
     "exit status: 0 all files analysed, 1 some file could not be read, 2 bad usage\n";
 
-bool ParseNumber(const std::string& s, double lo, double hi, double* out) {
-  char* end = nullptr;
-  const double v = std::strtod(s.c_str(), &end);
-  if (end == s.c_str() || *end != '\0' || !(v >= lo && v <= hi)) return false;
-  *out = v;
-  return true;
-}
-
 void PrintSession(const engine::Analysis& a, std::ostream& out) {
   char buf[256];
   out << "  sport      " << engine::SportName(a.sport) << " (" << a.sport_source << ")";

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 namespace stride::tools {
 
@@ -21,6 +22,22 @@ std::string FormatDuration(double seconds) {
 std::string FormatPace(double s_per_km) {
   if (std::isnan(s_per_km) || std::isinf(s_per_km)) return "-";
   return FormatDuration(s_per_km) + " /km";
+}
+
+bool ParseInt(const std::string& s, int lo, int hi, int* out) {
+  char* end = nullptr;
+  const long v = std::strtol(s.c_str(), &end, 10);
+  if (s.empty() || *end != '\0' || v < lo || v > hi) return false;
+  *out = static_cast<int>(v);
+  return true;
+}
+
+bool ParseNumber(const std::string& s, double lo, double hi, double* out) {
+  char* end = nullptr;
+  const double v = std::strtod(s.c_str(), &end);
+  if (end == s.c_str() || *end != '\0' || !(v >= lo && v <= hi)) return false;
+  *out = v;
+  return true;
 }
 
 }  // namespace stride::tools

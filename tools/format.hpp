@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Small text formatting helpers for the CLI's human-readable output.
+// Small text helpers for the CLI: formatting for human-readable output, parsing of option
+// values.
 #pragma once
 
 #include <string>
@@ -11,5 +12,9 @@ namespace stride::tools {
 std::string FormatDuration(double seconds);
 // "5:07 /km"; "-" for NaN.
 std::string FormatPace(double s_per_km);
+
+// A whole number / a number in [lo, hi], the entire string; false otherwise.
+bool ParseInt(const std::string& s, int lo, int hi, int* out);
+bool ParseNumber(const std::string& s, double lo, double hi, double* out);
 
 }  // namespace stride::tools

@@ -14,6 +14,7 @@
 #include "importers/dem/srtm.hpp"
 #include "importers/osm/osm_import.hpp"
 #include "index/store/route_db.hpp"
+#include "tools/format.hpp"
 
 namespace stride::tools {
 namespace {
@@ -84,14 +85,6 @@ class ProgressPrinter {
   bool tty_;
   std::chrono::steady_clock::time_point last_line_{};
 };
-
-bool ParseInt(const std::string& s, int lo, int hi, int* out) {
-  char* end = nullptr;
-  const long v = std::strtol(s.c_str(), &end, 10);
-  if (s.empty() || *end != '\0' || v < lo || v > hi) return false;
-  *out = static_cast<int>(v);
-  return true;
-}
 
 }  // namespace
 

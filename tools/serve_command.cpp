@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "server/http_server.hpp"
+#include "tools/format.hpp"
 
 namespace stride::tools {
 namespace {
@@ -22,14 +23,6 @@ constexpr const char* kUsage =
     "  --threads N   worker threads (default: 2 x cores, at least 8)\n"
     "  --timeout S   read/write timeout per request in seconds (default 10)\n"
     "  --quiet       no access log\n";
-
-bool ParseInt(const std::string& s, int lo, int hi, int* out) {
-  char* end = nullptr;
-  const long v = std::strtol(s.c_str(), &end, 10);
-  if (s.empty() || *end != '\0' || v < lo || v > hi) return false;
-  *out = static_cast<int>(v);
-  return true;
-}
 
 }  // namespace
 
