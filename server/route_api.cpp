@@ -187,22 +187,10 @@ size_t Limit(const Params& p, const std::string& key, size_t def, size_t max) {
   return static_cast<size_t>(ParseNumber(key, *v, 1, static_cast<double>(max)));
 }
 
-// Route id from a path segment: a number, rN (relation) or wN (named trail).
-std::optional<uint64_t> ParseId(const std::string& t) {
-  if (t.empty()) return std::nullopt;
-  uint64_t n = 0;
-  const size_t skip = (t[0] == 'r' || t[0] == 'w') ? 1 : 0;
-  const auto [end, ec] = std::from_chars(t.data() + skip, t.data() + t.size(), n);
-  if (ec != std::errc() || end != t.data() + t.size() || skip == t.size()) return std::nullopt;
-  if (skip && t[0] == 'r') return engine::RouteIdForRelation(n);
-  if (skip && t[0] == 'w') return engine::RouteIdForNamedTrail(n);
-  return n;
-}
-
 // The route a path segment names; on failure `error` holds the response (400, 404 or 500).
 Result<engine::Route> FetchRoute(const index::RouteSnapshot& s, const std::string& id_text,
                                  ApiResponse* error) {
-  const std::optional<uint64_t> id = ParseId(id_text);
+  const std::optional<uint64_t> id = engine::ParseRouteRef(id_text);
   if (!id) throw BadParam{"id: '" + id_text + "' is not a route id (a number, rN or wN)"};
   Result<engine::Route> r = s.db->GetRoute(*id);
   if (!r.ok()) {
@@ -228,27 +216,6 @@ ApiResponse ErrorResponse(int status, const std::string& code, const std::string
   Json j;
   j["error"] = {{"code", code}, {"message", message}};
   return {status, j.dump()};
-}
-
-std::string EncodePolyline6(const std::vector<PointE7>& points, size_t begin, size_t end) {
-  std::string out;
-  int64_t plat = 0, plon = 0;
-  auto put = [&out](int64_t v) {
-    uint64_t u = v < 0 ? ~(static_cast<uint64_t>(v) << 1) : static_cast<uint64_t>(v) << 1;
-    while (u >= 0x20) {
-      out.push_back(static_cast<char>((0x20 | (u & 0x1f)) + 63));
-      u >>= 5;
-    }
-    out.push_back(static_cast<char>(u + 63));
-  };
-  for (size_t i = begin; i < end && i < points.size(); ++i) {
-    const int64_t lat = std::llround(points[i].lat / 10.0),
-                  lon = std::llround(points[i].lon / 10.0);
-    put(lat - plat);
-    put(lon - plon);
-    plat = lat, plon = lon;
-  }
-  return out;
 }
 
 std::vector<PointE7> SimplifyLine(const std::vector<PointE7>& pts, double tolerance_m) {
@@ -356,21 +323,13 @@ ApiResponse GetRoute(const index::RouteSnapshot& s, const std::string& id_text, 
       g.part_starts.push_back(static_cast<uint32_t>(g.points.size()));
       g.points.insert(g.points.end(), part.begin(), part.end());
     }
-    r->geometry = g;
-    Json j = Json::parse(engine::RouteJson(*r, -1));
-    j.erase("profile");
-    if (format == "polyline6") {
-      Json parts = Json::array();
-      for (size_t k = 0; k < g.part_starts.size(); ++k) {
-        const size_t b = g.part_starts[k];
-        const size_t e = k + 1 < g.part_starts.size() ? g.part_starts[k + 1] : g.points.size();
-        parts.push_back(EncodePolyline6(g.points, b, e));
-      }
-      j["geometry"] = {{"type", "polyline6"}, {"parts", std::move(parts)}};
-      for (auto& b : j["branches"]) b.erase("geometry");
-    }
-    j["points"] = g.points.size();
-    return {200, j.dump()};
+    r->geometry = std::move(g);
+    engine::RouteJsonOptions o;
+    o.geometry = format == "polyline6" ? engine::GeometryFormat::kPolyline6
+                                       : engine::GeometryFormat::kGeoJson;
+    o.profile = false;
+    o.indent = -1;
+    return {200, engine::RouteJson(*r, o)};
   });
 }
 
@@ -379,17 +338,7 @@ ApiResponse GetProfile(const index::RouteSnapshot& s, const std::string& id_text
     ApiResponse error;
     Result<engine::Route> r = FetchRoute(s, id_text, &error);
     if (!r.ok()) return error;
-    const Json full = Json::parse(engine::RouteJson(*r, -1));
-    Json j;
-    j["id"] = r->summary.id;
-    j["length_m"] = full["length_m"];
-    j["ascent_m"] = full["ascent_m"];
-    j["descent_m"] = full["descent_m"];
-    j["max_grade"] = full["max_grade"];
-    j["avg_grade"] = full["avg_grade"];
-    j["elevation_method"] = full["elevation_method"];
-    j["profile"] = full["profile"];
-    return {200, j.dump()};
+    return {200, engine::RouteProfileJson(*r)};
   });
 }
 

@@ -38,13 +38,11 @@ inline constexpr size_t kDefaultLimit = 50;
 
 ApiResponse ListRoutes(const index::RouteSnapshot& s, const Params& p);
 ApiResponse NearestRoutes(const index::RouteSnapshot& s, const Params& p);
-// `id_text`: the path segment (a number, relation/N is not a path segment: rN, wN accepted).
+// `id_text`: the path segment, as engine::ParseRouteRef reads it (a number, rN, wN).
 ApiResponse GetRoute(const index::RouteSnapshot& s, const std::string& id_text, const Params& p);
 ApiResponse GetProfile(const index::RouteSnapshot& s, const std::string& id_text);
 ApiResponse ErrorResponse(int status, const std::string& code, const std::string& message);
 
-// Google's encoded polyline of the points at 1e-6 degree precision (polyline6).
-std::string EncodePolyline6(const std::vector<engine::PointE7>& points, size_t begin, size_t end);
 // Douglas-Peucker in metres; keeps both ends.
 std::vector<engine::PointE7> SimplifyLine(const std::vector<engine::PointE7>& points,
                                           double tolerance_m);

@@ -19,33 +19,6 @@ constexpr const char* kUsage =
     "  --route ID   print one route as JSON; ID is the numeric route id, relation/N (or rN),\n"
     "               or trail/N (or wN: a named trail by its first way)\n";
 
-// Parses a route id as the CLI accepts it; false when it is none of the forms.
-bool ParseRouteId(const std::string& s, uint64_t* id) {
-  auto number = [](const std::string& t, uint64_t* v) {
-    if (t.empty() || t.size() > 19) return false;
-    for (char c : t) {
-      if (c < '0' || c > '9') return false;
-    }
-    *v = std::stoull(t);
-    return true;
-  };
-  uint64_t n = 0;
-  if (s.rfind("relation/", 0) == 0 && number(s.substr(9), &n)) {
-    *id = engine::RouteIdForRelation(n);
-  } else if (s.rfind("trail/", 0) == 0 && number(s.substr(6), &n)) {
-    *id = engine::RouteIdForNamedTrail(n);
-  } else if ((s[0] == 'r' || s[0] == 'R') && number(s.substr(1), &n)) {
-    *id = engine::RouteIdForRelation(n);
-  } else if ((s[0] == 'w' || s[0] == 'W') && number(s.substr(1), &n)) {
-    *id = engine::RouteIdForNamedTrail(n);
-  } else if (number(s, &n)) {
-    *id = n;
-  } else {
-    return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 int RunInspect(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -71,8 +44,9 @@ int RunInspect(const std::vector<std::string>& args, std::ostream& out, std::ost
     err << "stride inspect: --db is required\n" << kUsage;
     return 2;
   }
-  uint64_t route_id = 0;
-  if (!route.empty() && !ParseRouteId(route, &route_id)) {
+  const std::optional<uint64_t> ref = engine::ParseRouteRef(route);
+  const uint64_t route_id = ref.value_or(0);
+  if (!route.empty() && !ref) {
     err << "stride inspect: --route " << route
         << ": expected a number, relation/N, trail/N, rN or wN\n";
     return 2;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "engine/route/route_json.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -17,19 +19,51 @@ Json OrNull(const std::string& s) {
   return s.empty() ? Json(nullptr) : Json(s);
 }
 
-Json Coordinates(const RouteGeometry& g) {
-  Json parts = Json::array();
+// Calls f(begin, end) for each part of the geometry.
+template <typename F>
+void ForEachPart(const RouteGeometry& g, F&& f) {
   const size_t n = g.points.size();
   for (size_t k = 0; k < g.part_starts.size(); ++k) {
     const size_t b = g.part_starts[k];
     const size_t e = k + 1 < g.part_starts.size() ? g.part_starts[k + 1] : n;
-    Json line = Json::array();
-    for (size_t i = b; i < e && i < n; ++i) {
-      line.push_back({g.points[i].lon * 1e-7, g.points[i].lat * 1e-7});
-    }
-    parts.push_back(std::move(line));
+    f(b, std::min(e, n));
   }
+}
+
+Json Coordinates(const RouteGeometry& g) {
+  Json parts = Json::array();
+  ForEachPart(g, [&](size_t b, size_t e) {
+    Json line = Json::array();
+    for (size_t i = b; i < e; ++i) line.push_back({g.points[i].lon * 1e-7, g.points[i].lat * 1e-7});
+    parts.push_back(std::move(line));
+  });
   return Json{{"type", "MultiLineString"}, {"coordinates", std::move(parts)}};
+}
+
+Json Polyline6(const RouteGeometry& g) {
+  Json parts = Json::array();
+  ForEachPart(g, [&](size_t b, size_t e) { parts.push_back(EncodePolyline6(g.points, b, e)); });
+  return Json{{"type", "polyline6"}, {"parts", std::move(parts)}};
+}
+
+// Length and climbing figures; the climbing ones are null without a profile.
+void PutClimb(const Route& r, Json& j) {
+  const bool has_ele = !r.profile.empty();
+  j["length_m"] = Round(r.length_m, 0.1);
+  j["ascent_m"] = has_ele ? Json(Round(r.ascent_m, 0.1)) : Json(nullptr);
+  j["descent_m"] = has_ele ? Json(Round(r.descent_m, 0.1)) : Json(nullptr);
+  j["max_grade"] = has_ele ? Json(Round(r.max_grade, 0.0001)) : Json(nullptr);
+  j["avg_grade"] = has_ele ? Json(Round(r.avg_grade, 0.0001)) : Json(nullptr);
+}
+
+Json Profile(const Route& r) {
+  if (r.profile.empty()) return nullptr;
+  Json d = Json::array(), e = Json::array();
+  for (size_t i = 0; i < r.profile.distance_m.size(); ++i) {
+    d.push_back(Round(r.profile.distance_m[i], 0.1));
+    e.push_back(Round(r.profile.elevation_m[i], 0.1));
+  }
+  return {{"distance_m", std::move(d)}, {"elevation_m", std::move(e)}};
 }
 
 }  // namespace
@@ -77,8 +111,51 @@ std::string OsmRefOf(uint64_t route_id) {
   return kind + std::to_string(RouteIdOsmId(route_id));
 }
 
-std::string RouteJson(const Route& r, int indent) {
+std::optional<uint64_t> ParseRouteRef(std::string_view t) {
+  OsmOrigin origin = OsmOrigin::kUnknown;
+  for (const auto& [prefix, o] :
+       {std::pair<std::string_view, OsmOrigin>{"relation/", OsmOrigin::kRelation},
+        {"trail/", OsmOrigin::kNamedTrail},
+        {"r", OsmOrigin::kRelation},
+        {"R", OsmOrigin::kRelation},
+        {"w", OsmOrigin::kNamedTrail},
+        {"W", OsmOrigin::kNamedTrail}}) {
+    if (t.starts_with(prefix)) {
+      origin = o;
+      t.remove_prefix(prefix.size());
+      break;
+    }
+  }
+  uint64_t n = 0;
+  const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
+  if (t.empty() || ec != std::errc() || end != t.data() + t.size()) return std::nullopt;
+  return origin == OsmOrigin::kUnknown ? n : RouteIdFor(origin, n);
+}
+
+std::string EncodePolyline6(const std::vector<PointE7>& points, size_t begin, size_t end) {
+  std::string out;
+  int64_t plat = 0, plon = 0;
+  auto put = [&out](int64_t v) {
+    uint64_t u = v < 0 ? ~(static_cast<uint64_t>(v) << 1) : static_cast<uint64_t>(v) << 1;
+    while (u >= 0x20) {
+      out.push_back(static_cast<char>((0x20 | (u & 0x1f)) + 63));
+      u >>= 5;
+    }
+    out.push_back(static_cast<char>(u + 63));
+  };
+  for (size_t i = begin; i < end && i < points.size(); ++i) {
+    const int64_t lat = std::llround(points[i].lat / 10.0),
+                  lon = std::llround(points[i].lon / 10.0);
+    put(lat - plat);
+    put(lon - plon);
+    plat = lat, plon = lon;
+  }
+  return out;
+}
+
+std::string RouteJson(const Route& r, const RouteJsonOptions& options) {
   const RouteSummary& s = r.summary;
+  const bool polyline = options.geometry == GeometryFormat::kPolyline6;
   Json j;
   j["id"] = s.id;
   j["osm"] = OsmRefOf(s.id);
@@ -93,12 +170,7 @@ std::string RouteJson(const Route& r, int indent) {
   j["difficulty"] = s.difficulty;
   j["website"] = OrNull(r.website);
   j["description"] = OrNull(r.description);
-  j["length_m"] = Round(r.length_m, 0.1);
-  const bool has_ele = !r.profile.empty();
-  j["ascent_m"] = has_ele ? Json(Round(r.ascent_m, 0.1)) : Json(nullptr);
-  j["descent_m"] = has_ele ? Json(Round(r.descent_m, 0.1)) : Json(nullptr);
-  j["max_grade"] = has_ele ? Json(Round(r.max_grade, 0.0001)) : Json(nullptr);
-  j["avg_grade"] = has_ele ? Json(Round(r.avg_grade, 0.0001)) : Json(nullptr);
+  PutClimb(r, j);
   j["loop"] = s.loop;
   j["parts"] = r.geometry.part_starts.size();
   j["bbox"] = {s.bbox.min_lon * 1e-7, s.bbox.min_lat * 1e-7, s.bbox.max_lon * 1e-7,
@@ -113,25 +185,26 @@ std::string RouteJson(const Route& r, int indent) {
   j["member_relations"] = r.member_relations;
   j["missing_members"] = r.missing_members;
   j["elevation_method"] = OrNull(r.elevation_method);
-  j["geometry"] = Coordinates(r.geometry);
+  j["geometry"] = polyline ? Polyline6(r.geometry) : Coordinates(r.geometry);
   Json branches = Json::array();
   for (const RouteBranch& b : r.branches) {
-    branches.push_back({{"role", b.role},
-                        {"length_m", Round(b.length_m, 0.1)},
-                        {"geometry", Coordinates(b.geometry)}});
+    Json branch = {{"role", b.role}, {"length_m", Round(b.length_m, 0.1)}};
+    if (!polyline) branch["geometry"] = Coordinates(b.geometry);
+    branches.push_back(std::move(branch));
   }
   j["branches"] = std::move(branches);
-  if (has_ele) {
-    Json d = Json::array(), e = Json::array();
-    for (size_t i = 0; i < r.profile.distance_m.size(); ++i) {
-      d.push_back(Round(r.profile.distance_m[i], 0.1));
-      e.push_back(Round(r.profile.elevation_m[i], 0.1));
-    }
-    j["profile"] = {{"distance_m", std::move(d)}, {"elevation_m", std::move(e)}};
-  } else {
-    j["profile"] = nullptr;
-  }
-  return j.dump(indent);
+  if (options.profile) j["profile"] = Profile(r);
+  j["points"] = r.geometry.points.size();
+  return j.dump(options.indent);
+}
+
+std::string RouteProfileJson(const Route& r) {
+  Json j;
+  j["id"] = r.summary.id;
+  PutClimb(r, j);
+  j["elevation_method"] = OrNull(r.elevation_method);
+  j["profile"] = Profile(r);
+  return j.dump();
 }
 
 }  // namespace stride::engine
