@@ -314,15 +314,14 @@ ApiResponse GetRoute(const index::RouteSnapshot& s, const std::string& id_text, 
     // Simplify part by part.
     engine::RouteGeometry g;
     const auto& pts = r->geometry.points;
-    const auto& starts = r->geometry.part_starts;
-    for (size_t k = 0; k < starts.size(); ++k) {
-      const size_t b = starts[k], e = k + 1 < starts.size() ? starts[k + 1] : pts.size();
-      std::vector<PointE7> part(pts.begin() + static_cast<long>(b),
-                                pts.begin() + static_cast<long>(e));
-      part = SimplifyLine(part, tolerance);
+    engine::ForEachPart(r->geometry, [&](size_t b, size_t e) {
+      const std::vector<PointE7> part =
+          SimplifyLine(std::vector<PointE7>(pts.begin() + static_cast<long>(b),
+                                            pts.begin() + static_cast<long>(e)),
+                       tolerance);
       g.part_starts.push_back(static_cast<uint32_t>(g.points.size()));
       g.points.insert(g.points.end(), part.begin(), part.end());
-    }
+    });
     r->geometry = std::move(g);
     engine::RouteJsonOptions o;
     o.geometry = format == "polyline6" ? engine::GeometryFormat::kPolyline6

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "engine/geo/geodesy.hpp"
 #include "engine/track/segment.hpp"
@@ -11,23 +12,13 @@
 namespace stride::engine {
 namespace {
 
-double StepM(PointE7 a, PointE7 b) {
-  return SegmentDistanceM(a.lat * 1e-7, a.lon * 1e-7, b.lat * 1e-7, b.lon * 1e-7);
-}
-
-// Calls f(begin, end) for each part of the geometry.
-template <typename F>
-void ForEachPart(const RouteGeometry& g, F&& f) {
-  const size_t n = g.points.size();
-  if (n == 0) return;
-  if (g.part_starts.empty()) {
-    f(size_t{0}, n);
-    return;
-  }
-  for (size_t k = 0; k < g.part_starts.size(); ++k) {
-    const size_t b = g.part_starts[k];
-    const size_t e = k + 1 < g.part_starts.size() ? g.part_starts[k + 1] : n;
-    if (b < e && e <= n) f(b, e);
+// Cumulative distance at each point of part [b, e), measured as LineLengthM measures it.
+void PartCumulativeM(const RouteGeometry& g, size_t b, size_t e, std::vector<double>& cum) {
+  cum.assign(e - b, 0.0);
+  const TrackGeodesy geo(g.points[b].lat * 1e-7);
+  for (size_t i = 1; i < e - b; ++i) {
+    const PointE7 u = g.points[b + i - 1], v = g.points[b + i];
+    cum[i] = cum[i - 1] + geo.DistanceM(u.lat * 1e-7, u.lon * 1e-7, v.lat * 1e-7, v.lon * 1e-7);
   }
 }
 
@@ -53,32 +44,29 @@ double GeometryLengthM(const RouteGeometry& g) {
 PointE7 PointAtDistance(const RouteGeometry& g, double distance_m) {
   if (g.points.empty()) return {};
   double run = 0;
-  PointE7 last = g.points.front();
-  bool found = false;
-  PointE7 out{};
+  std::optional<PointE7> out;
+  std::vector<double> cum;
   ForEachPart(g, [&](size_t b, size_t e) {
-    if (found) return;
-    last = g.points[b];
-    if (distance_m <= run) {
-      out = g.points[b];
-      found = true;
+    if (out) return;
+    PartCumulativeM(g, b, e, cum);
+    if (distance_m > run + cum.back()) {
+      run += cum.back();
       return;
     }
-    for (size_t i = b + 1; i < e; ++i) {
-      const double step = StepM(g.points[i - 1], g.points[i]);
-      if (run + step >= distance_m && step > 0) {
-        const double f = (distance_m - run) / step;
-        const PointE7 p = g.points[i - 1], q = g.points[i];
-        out.lat = static_cast<int32_t>(std::lround(p.lat + f * (q.lat - p.lat)));
-        out.lon = static_cast<int32_t>(std::lround(p.lon + f * (q.lon - p.lon)));
-        found = true;
-        return;
-      }
-      run += step;
+    const double d = distance_m - run;
+    size_t i = 1;
+    while (i < cum.size() && cum[i] < d) ++i;
+    if (i == cum.size() || d <= 0) {
+      out = g.points[d <= 0 ? b : e - 1];
+      return;
     }
-    last = g.points[e - 1];
+    const double step = cum[i] - cum[i - 1];
+    const double f = step > 0 ? (d - cum[i - 1]) / step : 0.0;
+    const PointE7 p = g.points[b + i - 1], q = g.points[b + i];
+    out = PointE7{static_cast<int32_t>(std::lround(p.lat + f * (q.lat - p.lat))),
+                  static_cast<int32_t>(std::lround(p.lon + f * (q.lon - p.lon)))};
   });
-  return found ? out : last;
+  return out ? *out : g.points.back();
 }
 
 ElevationProfile SampleProfile(const RouteGeometry& g, const ElevationSource& source,
@@ -89,12 +77,7 @@ ElevationProfile SampleProfile(const RouteGeometry& g, const ElevationSource& so
   std::vector<double> cum;
   ForEachPart(g, [&](size_t b, size_t e) {
     const size_t n = e - b;
-    cum.assign(n, 0.0);
-    const TrackGeodesy geo(g.points[b].lat * 1e-7);
-    for (size_t i = 1; i < n; ++i) {
-      const PointE7 u = g.points[b + i - 1], v = g.points[b + i];
-      cum[i] = cum[i - 1] + geo.DistanceM(u.lat * 1e-7, u.lon * 1e-7, v.lat * 1e-7, v.lon * 1e-7);
-    }
+    PartCumulativeM(g, b, e, cum);
     const double len = cum[n - 1];
     const size_t steps = len > 0 ? static_cast<size_t>(std::ceil(len / max_spacing_m)) : 0;
     const double spacing = steps > 0 ? len / static_cast<double>(steps) : 0;

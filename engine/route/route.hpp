@@ -85,6 +85,23 @@ struct RouteGeometry {
   std::vector<uint32_t> part_starts;  // index of each part's first point; starts with 0
 };
 
+// Calls f(begin, end) with the point range of each non-empty part, in order. A geometry
+// without part_starts is one part.
+template <typename F>
+void ForEachPart(const RouteGeometry& g, F&& f) {
+  const size_t n = g.points.size();
+  if (n == 0) return;
+  if (g.part_starts.empty()) {
+    f(size_t{0}, n);
+    return;
+  }
+  for (size_t k = 0; k < g.part_starts.size(); ++k) {
+    const size_t b = g.part_starts[k];
+    const size_t e = k + 1 < g.part_starts.size() ? g.part_starts[k + 1] : n;
+    if (b < e && e <= n) f(b, e);
+  }
+}
+
 // What a query accepts. Every default lets everything through.
 struct RouteFilter {
   float min_length_m = 0;

@@ -19,17 +19,6 @@ Json OrNull(const std::string& s) {
   return s.empty() ? Json(nullptr) : Json(s);
 }
 
-// Calls f(begin, end) for each part of the geometry.
-template <typename F>
-void ForEachPart(const RouteGeometry& g, F&& f) {
-  const size_t n = g.points.size();
-  for (size_t k = 0; k < g.part_starts.size(); ++k) {
-    const size_t b = g.part_starts[k];
-    const size_t e = k + 1 < g.part_starts.size() ? g.part_starts[k + 1] : n;
-    f(b, std::min(e, n));
-  }
-}
-
 Json Coordinates(const RouteGeometry& g) {
   Json parts = Json::array();
   ForEachPart(g, [&](size_t b, size_t e) {

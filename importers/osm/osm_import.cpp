@@ -13,6 +13,7 @@
 #include <fstream>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <osmium/handler.hpp>
 #include <osmium/handler/node_locations_for_ways.hpp>
 #include <osmium/index/map/all.hpp>
@@ -143,6 +144,23 @@ struct WayStore {
   std::vector<uint64_t> node_ids;
   std::vector<PointE7> points;
   StringPool strings;
+
+  // Length over the way's nodes that have a location (as its part of a line is drawn).
+  double LocatedLengthM(const WayRec& w) const {
+    const PointE7* prev = nullptr;
+    std::optional<engine::TrackGeodesy> geo;
+    double sum = 0;
+    for (uint32_t k = 0; k < w.count; ++k) {
+      const PointE7& p = points[w.first + k];
+      if (p.lat == kNoLocation) continue;
+      if (prev) {
+        if (!geo) geo.emplace(prev->lat * 1e-7);
+        sum += geo->DistanceM(prev->lat * 1e-7, prev->lon * 1e-7, p.lat * 1e-7, p.lon * 1e-7);
+      }
+      prev = &p;
+    }
+    return sum;
+  }
 
   const WayRec* Find(uint64_t id) const {
     auto it = std::lower_bound(ways.begin(), ways.end(), id,
@@ -347,11 +365,7 @@ void FinishRoute(const WayStore& s, const std::vector<const WayRec*>& main_ways,
   double paved = 0, unpaved = 0, unknown = 0;
   uint8_t max_sac = 0;
   for (const WayRec* w : main_ways) {
-    std::vector<PointE7> pts;
-    for (uint32_t k = 0; k < w->count; ++k) {
-      if (s.points[w->first + k].lat != kNoLocation) pts.push_back(s.points[w->first + k]);
-    }
-    const double len = engine::LineLengthM(pts.data(), pts.size());
+    const double len = s.LocatedLengthM(*w);
     const std::string& surface = s.strings.Get(w->surface);
     by_surface[surface.empty() ? "unknown" : surface] += len;
     engine::Surface c = SurfaceClass(surface);
@@ -391,12 +405,10 @@ void FinishRoute(const WayStore& s, const std::vector<const WayRec*>& main_ways,
   if (!loop && r.length_m > 0) {
     size_t best_b = 0, best_e = 0;
     double best_len = -1;
-    const auto& ps = r.geometry.part_starts;
-    for (size_t k = 0; k < ps.size(); ++k) {
-      const size_t b = ps[k], e = k + 1 < ps.size() ? ps[k + 1] : r.geometry.points.size();
+    engine::ForEachPart(r.geometry, [&](size_t b, size_t e) {
       const double len = engine::LineLengthM(r.geometry.points.data() + b, e - b);
       if (len > best_len) best_len = len, best_b = b, best_e = e;
-    }
+    });
     if (best_e > best_b + 2 && best_len >= 0.5 * r.length_m) {
       const PointE7 a = r.geometry.points[best_b], b = r.geometry.points[best_e - 1];
       const double tol = std::max(kLoopCloseM, std::min(500.0, 0.01 * r.length_m));
