@@ -12,6 +12,7 @@
 #include <set>
 
 #include "engine/geo/geodesy.hpp"
+#include "importers/dem/srtm.hpp"
 
 namespace stride::datasets {
 namespace {
@@ -365,9 +366,7 @@ Status WriteSyntheticDem(const std::string& dir, const engine::BoxE7& bbox) {
           tile[(static_cast<size_t>(r) * n + c) * 2 + 1] = static_cast<char>(v & 0xff);
         }
       }
-      char name[32];
-      std::snprintf(name, sizeof name, "%c%02d%c%03d.hgt", la < 0 ? 'S' : 'N', std::abs(la),
-                    lo < 0 ? 'W' : 'E', std::abs(lo));
+      const std::string name = importers::SrtmTileName(la, lo) + ".hgt";
       std::ofstream f(dir + "/" + name, std::ios::binary);
       f.write(tile.data(), static_cast<std::streamsize>(tile.size()));
       if (!f) return Status::IoError(dir + "/" + name + ": cannot write");

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <nlohmann/json.hpp>
 
 #include "index/store/record_codec.hpp"
 
@@ -48,8 +49,10 @@ Result<std::shared_ptr<const RouteSnapshot>> LoadRouteSnapshot(const std::string
   STRIDE_RETURN_IF_ERROR(decode);
   snap->index = RouteIndex::Build(std::move(summaries), std::move(geometries));
   if (Result<std::string> imp = snap->db->GetMeta("import"); imp.ok()) {
-    const size_t at = imp->find("\"finished_at\":\"");
-    if (at != std::string::npos) snap->import_finished_at = imp->substr(at + 15, 20);
+    const nlohmann::json j = nlohmann::json::parse(*imp, nullptr, false);
+    if (j.is_object() && j.contains("finished_at") && j["finished_at"].is_string()) {
+      snap->import_finished_at = j["finished_at"].get<std::string>();
+    }
   }
   snap->load_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
