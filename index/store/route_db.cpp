@@ -23,6 +23,9 @@ namespace stride::index {
 namespace fs = std::filesystem;
 namespace {
 
+// Positions in FamilyNames(), and so in every handle vector opened from it.
+enum Cf : size_t { kCfDefault = 0, kCfMeta, kCfRoutes, kCfSummaries, kCfTrailGraph };
+
 const std::vector<std::string>& FamilyNames() {
   static const std::vector<std::string> kNames = {rocksdb::kDefaultColumnFamilyName, kFamilyMeta,
                                                   kFamilyRoutes, kFamilySummaries,
@@ -133,8 +136,8 @@ Result<std::unique_ptr<RouteDbBuilder>> RouteDbBuilder::Create(const std::string
     return FromRocks(s, "--db " + db.string() + ": cannot create the database");
   }
   b->db_.reset(raw);
-  STRIDE_RETURN_IF_ERROR(b->OpenWriter(b->routes_writer_, b->cfs_[2], "routes.sst"));
-  STRIDE_RETURN_IF_ERROR(b->OpenWriter(b->edges_writer_, b->cfs_[4], "edges.sst"));
+  STRIDE_RETURN_IF_ERROR(b->OpenWriter(b->routes_writer_, b->cfs_[kCfRoutes], "routes.sst"));
+  STRIDE_RETURN_IF_ERROR(b->OpenWriter(b->edges_writer_, b->cfs_[kCfTrailGraph], "edges.sst"));
   return b;
 }
 
@@ -199,27 +202,27 @@ Status RouteDbBuilder::Commit(const std::vector<std::pair<std::string, std::stri
     w.reset();
     return Status::Ok();
   };
-  STRIDE_RETURN_IF_ERROR(finish(routes_writer_, routes_, cfs_[2], "routes.sst"));
-  STRIDE_RETURN_IF_ERROR(finish(edges_writer_, edges_, cfs_[4], "edges.sst"));
+  STRIDE_RETURN_IF_ERROR(finish(routes_writer_, routes_, cfs_[kCfRoutes], "routes.sst"));
+  STRIDE_RETURN_IF_ERROR(finish(edges_writer_, edges_, cfs_[kCfTrailGraph], "edges.sst"));
 
   std::sort(summaries_.begin(), summaries_.end());
   if (!summaries_.empty()) {
     std::unique_ptr<rocksdb::SstFileWriter> w;
-    STRIDE_RETURN_IF_ERROR(OpenWriter(w, cfs_[3], "summaries.sst"));
+    STRIDE_RETURN_IF_ERROR(OpenWriter(w, cfs_[kCfSummaries], "summaries.sst"));
     for (const auto& [k, v] : summaries_) {
       STRIDE_RETURN_IF_ERROR(FromRocks(w->Put(k, v), "writing summaries"));
     }
-    STRIDE_RETURN_IF_ERROR(finish(w, summaries_.size(), cfs_[3], "summaries.sst"));
+    STRIDE_RETURN_IF_ERROR(finish(w, summaries_.size(), cfs_[kCfSummaries], "summaries.sst"));
   }
   std::vector<std::pair<std::string, std::string>>().swap(summaries_);
   std::sort(edge_cells_.begin(), edge_cells_.end());
   if (!edge_cells_.empty()) {
     std::unique_ptr<rocksdb::SstFileWriter> w;
-    STRIDE_RETURN_IF_ERROR(OpenWriter(w, cfs_[4], "edge_cells.sst"));
+    STRIDE_RETURN_IF_ERROR(OpenWriter(w, cfs_[kCfTrailGraph], "edge_cells.sst"));
     for (const auto& [cell, id] : edge_cells_) {
       STRIDE_RETURN_IF_ERROR(FromRocks(w->Put(EdgeCellKey(cell, id), ""), "writing edge cells"));
     }
-    STRIDE_RETURN_IF_ERROR(finish(w, edge_cells_.size(), cfs_[4], "edge_cells.sst"));
+    STRIDE_RETURN_IF_ERROR(finish(w, edge_cells_.size(), cfs_[kCfTrailGraph], "edge_cells.sst"));
   }
   std::vector<std::pair<uint32_t, uint64_t>>().swap(edge_cells_);
 
@@ -229,8 +232,8 @@ Status RouteDbBuilder::Commit(const std::vector<std::pair<std::string, std::stri
     STRIDE_RETURN_IF_ERROR(FromRocks(db_->IngestExternalFile(cf, {file}, io), "ingesting " + file));
   }
   rocksdb::WriteBatch batch;
-  batch.Put(cfs_[1], "schema_version", std::to_string(kSchemaVersion)).PermitUncheckedError();
-  for (const auto& [k, v] : meta) batch.Put(cfs_[1], k, v).PermitUncheckedError();
+  batch.Put(cfs_[kCfMeta], "schema_version", std::to_string(kSchemaVersion)).PermitUncheckedError();
+  for (const auto& [k, v] : meta) batch.Put(cfs_[kCfMeta], k, v).PermitUncheckedError();
   rocksdb::WriteOptions wo;
   wo.sync = true;
   STRIDE_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "writing meta"));
@@ -322,8 +325,7 @@ rocksdb::ColumnFamilyHandle* RouteDb::Family(const std::string& name) const {
 
 Result<engine::Route> RouteDb::GetRoute(uint64_t id) const {
   rocksdb::PinnableSlice v;
-  const rocksdb::Status s =
-      db_->Get(rocksdb::ReadOptions(), Family(kFamilyRoutes), RouteKey(id), &v);
+  const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cfs_[kCfRoutes], RouteKey(id), &v);
   if (s.IsNotFound()) return Status::NotFound("no route with id " + std::to_string(id));
   if (!s.ok()) return FromRocks(s, "reading route " + std::to_string(id));
   return DecodeRoute(std::string_view(v.data(), v.size()));
@@ -332,7 +334,7 @@ Result<engine::Route> RouteDb::GetRoute(uint64_t id) const {
 Status RouteDb::ForEachSummary(const std::function<void(const engine::RouteSummary&)>& fn) const {
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, Family(kFamilySummaries)));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cfs_[kCfSummaries]));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     engine::RouteSummary s;
     if (!DecodeSummary(std::string_view(it->value().data(), it->value().size()), &s)) {
@@ -346,8 +348,7 @@ Status RouteDb::ForEachSummary(const std::function<void(const engine::RouteSumma
 
 Status RouteDb::ForEachRouteRecord(
     const std::function<void(uint64_t id, std::string_view bytes)>& fn) const {
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions(), Family(kFamilyRoutes)));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cfs_[kCfRoutes]));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     if (it->key().size() != 8)
       return Status::Corruption("routes: key of " + std::to_string(it->key().size()) + " bytes");
@@ -358,8 +359,7 @@ Status RouteDb::ForEachRouteRecord(
 
 Result<engine::TrailEdge> RouteDb::GetEdge(uint64_t id) const {
   rocksdb::PinnableSlice v;
-  const rocksdb::Status s =
-      db_->Get(rocksdb::ReadOptions(), Family(kFamilyTrailGraph), EdgeKey(id), &v);
+  const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cfs_[kCfTrailGraph], EdgeKey(id), &v);
   if (s.IsNotFound()) return Status::NotFound("no trail edge with id " + std::to_string(id));
   if (!s.ok()) return FromRocks(s, "reading trail edge " + std::to_string(id));
   return DecodeEdge(std::string_view(v.data(), v.size()));
@@ -373,7 +373,7 @@ Result<std::vector<uint64_t>> RouteDb::EdgeCandidates(const engine::BoxE7& box) 
   }
   std::vector<uint64_t> ids;
   std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions(), Family(kFamilyTrailGraph)));
+      db_->NewIterator(rocksdb::ReadOptions(), cfs_[kCfTrailGraph]));
   for (uint32_t cell : cells) {
     const std::string prefix = EdgeCellPrefix(cell);
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
@@ -390,7 +390,7 @@ Result<std::vector<uint64_t>> RouteDb::EdgeCandidates(const engine::BoxE7& box) 
 
 Status RouteDb::ForEachEdge(const std::function<void(const engine::TrailEdge&)>& fn) const {
   std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions(), Family(kFamilyTrailGraph)));
+      db_->NewIterator(rocksdb::ReadOptions(), cfs_[kCfTrailGraph]));
   for (it->Seek("e"); it->Valid() && it->key().starts_with("e"); it->Next()) {
     Result<engine::TrailEdge> e =
         DecodeEdge(std::string_view(it->value().data(), it->value().size()));
@@ -402,7 +402,7 @@ Status RouteDb::ForEachEdge(const std::function<void(const engine::TrailEdge&)>&
 
 Result<std::string> RouteDb::GetMeta(const std::string& key) const {
   std::string v;
-  const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), Family(kFamilyMeta), key, &v);
+  const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cfs_[kCfMeta], key, &v);
   if (s.IsNotFound()) return Status::NotFound("meta: no key '" + key + "'");
   if (!s.ok()) return FromRocks(s, "reading meta " + key);
   return v;
@@ -411,8 +411,7 @@ Result<std::string> RouteDb::GetMeta(const std::string& key) const {
 std::vector<std::pair<std::string, std::string>> RouteDb::MetaWithPrefix(
     const std::string& prefix) const {
   std::vector<std::pair<std::string, std::string>> out;
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions(), Family(kFamilyMeta)));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cfs_[kCfMeta]));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     out.emplace_back(it->key().ToString(), it->value().ToString());
   }
