@@ -125,8 +125,7 @@ struct Member {
 
 struct RelationRec {
   uint64_t id = 0;
-  engine::RouteType type = engine::RouteType::kOther;
-  std::string route_tag, name, ref, network, operator_name, symbol, sac_scale, website, description;
+  Route header;  // what the relation's own tags say: ids, type, name, ref, network, ...
   std::vector<Member> members;
 };
 
@@ -208,16 +207,20 @@ class RelationCollector : public osmium::handler::Handler {
     if (r.id() <= 0 || out_.count(id)) return;
     RelationRec rec;
     rec.id = id;
-    rec.type = *rt;
-    rec.route_tag = route;
-    rec.name = Tag(t, "name");
-    rec.ref = Tag(t, "ref");
-    rec.network = Tag(t, "network");
-    rec.operator_name = Tag(t, "operator");
-    rec.symbol = Tag(t, "osmc:symbol");
-    rec.sac_scale = Tag(t, "sac_scale");
-    rec.website = Tag(t, "website");
-    rec.description = Tag(t, "description");
+    Route& h = rec.header;
+    h.origin = engine::OsmOrigin::kRelation;
+    h.osm_id = id;
+    h.summary.id = engine::RouteIdForRelation(id);
+    h.summary.type = *rt;
+    h.route_tag = route;
+    h.name = Tag(t, "name");
+    h.ref = Tag(t, "ref");
+    h.network = Tag(t, "network");
+    h.operator_name = Tag(t, "operator");
+    h.symbol = Tag(t, "osmc:symbol");
+    h.sac_scale = Tag(t, "sac_scale");
+    h.website = Tag(t, "website");
+    h.description = Tag(t, "description");
     bool has_relation_member = false;
     for (const osmium::RelationMember& m : r.members()) {
       if (m.type() == osmium::item_type::way) {
@@ -467,20 +470,7 @@ std::optional<Route> BuildRelationRoute(const WayStore& s,
                                         const std::map<uint64_t, RelationRec>& rels,
                                         const RelationRec& rel,
                                         const engine::ElevationSource* dem) {
-  Route r;
-  r.origin = engine::OsmOrigin::kRelation;
-  r.osm_id = rel.id;
-  r.summary.id = engine::RouteIdForRelation(rel.id);
-  r.summary.type = rel.type;
-  r.route_tag = rel.route_tag;
-  r.name = rel.name;
-  r.ref = rel.ref;
-  r.network = rel.network;
-  r.operator_name = rel.operator_name;
-  r.symbol = rel.symbol;
-  r.sac_scale = rel.sac_scale;
-  r.website = rel.website;
-  r.description = rel.description;
+  Route r = rel.header;
 
   std::vector<uint64_t> visiting, main_ids;
   MainWayIds(rels, rel, visiting, main_ids, r.member_relations, r.missing_members);
