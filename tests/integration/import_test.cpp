@@ -2,6 +2,8 @@
 // Imports of the shared OSM extracts, checked against independent computations: relation
 // lengths summed here over the member ways' node coordinates (read with libosmium directly,
 // measured with PROJ's Karney geodesic), and profile elevations read here from the .hgt bytes.
+#include "tests/support/import.hpp"
+
 #include <geodesic.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -155,19 +157,10 @@ struct Imported {
 Imported ImportInto(const std::string& osm, const std::string& db_path,
                     const engine::ElevationSource* dem) {
   Imported out;
-  Result<std::unique_ptr<index::RouteDbBuilder>> b = index::RouteDbBuilder::Create(db_path);
-  EXPECT_TRUE(b.ok()) << b.status().message();
-  if (!b.ok()) return out;
-  importers::OsmImportOptions o;
-  o.inputs = {osm};
-  o.dem = dem;
-  o.scratch_dir = (*b)->build_dir();
-  Result<importers::OsmImportStats> s = importers::ImportOsm(o, **b);
+  Result<importers::OsmImportStats> s = testing::ImportToDb(osm, db_path, dem);
   EXPECT_TRUE(s.ok()) << s.status().message();
   if (!s.ok()) return out;
   out.stats = *s;
-  const Status c = (*b)->Commit({});
-  EXPECT_TRUE(c.ok()) << c.message();
   Result<std::unique_ptr<index::RouteDb>> db = index::RouteDb::Open(db_path);
   EXPECT_TRUE(db.ok()) << db.status().message();
   if (db.ok()) out.db = std::move(db).value();

@@ -25,6 +25,7 @@
 #include "server/http_server.hpp"
 #include "server/route_api.hpp"
 #include "tests/support/datasets.hpp"
+#include "tests/support/import.hpp"
 
 namespace stride {
 namespace {
@@ -33,18 +34,9 @@ namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
 Status Import(const std::string& osm, const std::string& db, const std::string& dem_dir) {
-  Result<std::unique_ptr<index::RouteDbBuilder>> b = index::RouteDbBuilder::Create(db);
-  if (!b.ok()) return b.status();
   std::unique_ptr<importers::SrtmElevation> dem;
-  importers::OsmImportOptions o;
-  o.inputs = {osm};
-  if (!dem_dir.empty()) {
-    dem = std::move(importers::SrtmElevation::Open(dem_dir)).value();
-    o.dem = dem.get();
-  }
-  Result<importers::OsmImportStats> s = importers::ImportOsm(o, **b);
-  if (!s.ok()) return s.status();
-  return (*b)->Commit({});
+  if (!dem_dir.empty()) dem = std::move(importers::SrtmElevation::Open(dem_dir)).value();
+  return testing::ImportToDb(osm, db, dem.get()).status();
 }
 
 // Decodes Google's polyline at 1e-6 precision.
