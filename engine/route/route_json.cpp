@@ -11,8 +11,11 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
+// Rounds to a unit of 0.1, 0.0001, ...: dividing by the scale (an exact integer) gives the
+// double nearest the decimal, so it prints as 7497.9 rather than 7497.900000000001.
 double Round(double v, double unit) {
-  return std::round(v / unit) * unit;
+  const double scale = std::round(1.0 / unit);
+  return std::round(v * scale) / scale;
 }
 
 Json OrNull(const std::string& s) {
