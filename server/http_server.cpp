@@ -16,10 +16,12 @@
 namespace stride::server {
 namespace {
 
-constexpr const char* kJson = "application/json";
-
 // When the request on this worker thread began (set before routing, read by the logger).
 thread_local std::chrono::steady_clock::time_point request_start;
+
+Wire WireOf(const httplib::Request& req) {
+  return WireFromAccept(req.get_header_value("Accept"));
+}
 
 Params ParamsOf(const httplib::Request& req) {
   Params p;
@@ -119,26 +121,26 @@ Status HttpServer::Run() {
       try {
         r = fn(req);
       } catch (const std::exception& e) {
-        r = ErrorResponse(500, "internal", e.what());
+        r = ErrorResponse(500, "internal", e.what(), WireOf(req));
       }
       res.status = r.status;
-      res.set_content(std::move(r.body), kJson);
+      res.set_content(std::move(r.body), r.content_type);
       metrics_->Record(
           endpoint, res.status,
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     };
   };
   http.Get("/v1/routes", handle("routes", [this](const httplib::Request& req) {
-             return ListRoutes(*Snapshot(), ParamsOf(req));
+             return ListRoutes(*Snapshot(), ParamsOf(req), WireOf(req));
            }));
   http.Get("/v1/routes/nearest", handle("nearest", [this](const httplib::Request& req) {
-             return NearestRoutes(*Snapshot(), ParamsOf(req));
+             return NearestRoutes(*Snapshot(), ParamsOf(req), WireOf(req));
            }));
   http.Get(R"(/v1/routes/([^/]+)/profile)", handle("profile", [this](const httplib::Request& req) {
-             return GetProfile(*Snapshot(), req.matches[1]);
+             return GetProfile(*Snapshot(), req.matches[1], WireOf(req));
            }));
   http.Get(R"(/v1/routes/([^/]+))", handle("route", [this](const httplib::Request& req) {
-             return GetRoute(*Snapshot(), req.matches[1], ParamsOf(req));
+             return GetRoute(*Snapshot(), req.matches[1], ParamsOf(req), WireOf(req));
            }));
   http.Get("/v1/health", handle("health", [this](const httplib::Request&) {
              const auto s = Snapshot();
@@ -148,7 +150,7 @@ Status HttpServer::Run() {
                                          {"imported_at", s->import_finished_at},
                                          {"index_load_s", s->load_seconds},
                                          {"reloads", reloads_.load()}};
-             return ApiResponse{200, j.dump()};
+             return ApiResponse{200, j.dump(), kJsonType};
            }));
   http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -163,15 +165,17 @@ Status HttpServer::Run() {
   });
   http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;  // a handler already answered
-    const ApiResponse r = res.status == 404
-                              ? ErrorResponse(404, "not_found", "no endpoint " + req.path)
-                              : ErrorResponse(res.status, "invalid_argument", "bad request");
-    res.set_content(r.body, kJson);
+    const ApiResponse r =
+        res.status == 404
+            ? ErrorResponse(404, "not_found", "no endpoint " + req.path, WireOf(req))
+            : ErrorResponse(res.status, "invalid_argument", "bad request", WireOf(req));
+    res.set_content(r.body, r.content_type);
   });
   http.set_exception_handler(
-      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
         res.status = 500;
-        res.set_content(ErrorResponse(500, "internal", "internal error").body, kJson);
+        const ApiResponse r = ErrorResponse(500, "internal", "internal error", WireOf(req));
+        res.set_content(r.body, r.content_type);
       });
   http.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
     request_start = std::chrono::steady_clock::now();

@@ -8,6 +8,8 @@
 
 #include "engine/geo/geodesy.hpp"
 #include "engine/route/route_json.hpp"
+#include "index/store/record_codec.hpp"
+#include "stride/api.pb.h"
 
 namespace stride::server {
 namespace {
@@ -163,21 +165,58 @@ Json SummaryJson(const index::RouteSnapshot& s, const index::RouteIndex::Hit& h)
   j["surface"] = engine::SurfaceName(r.surface);
   j["difficulty"] = r.difficulty;
   j["network"] = r.network >= 1 && r.network <= 4 ? Json(kNetworks[r.network]) : Json(nullptr);
-  j["start"] = {r.start.lon * 1e-7, r.start.lat * 1e-7};
-  j["bbox"] = {r.bbox.min_lon * 1e-7, r.bbox.min_lat * 1e-7, r.bbox.max_lon * 1e-7,
-               r.bbox.max_lat * 1e-7};
+  // Dividing by 1e7 (exact) gives the double nearest the 7-decimal value: short JSON.
+  j["start"] = {r.start.lon / 1e7, r.start.lat / 1e7};
+  j["bbox"] = {r.bbox.min_lon / 1e7, r.bbox.min_lat / 1e7, r.bbox.max_lon / 1e7,
+               r.bbox.max_lat / 1e7};
   j["distance_m"] = h.distance_m >= 0 ? Json(std::round(h.distance_m * 10) / 10) : Json(nullptr);
   return j;
 }
 
+void SummaryProto(const index::RouteSnapshot& s, const index::RouteIndex::Hit& h,
+                  api::RouteSummary* m) {
+  const engine::RouteSummary& r = s.index.summary(h.index);
+  static const char* kNetworks[] = {nullptr, "iwn", "nwn", "rwn", "lwn"};
+  m->set_id(r.id);
+  m->set_osm(engine::OsmRefOf(r.id));
+  if (auto name = s.names.find(r.id); name != s.names.end() && !name->second.empty()) {
+    m->set_name(name->second);
+  }
+  m->set_type(engine::RouteTypeName(r.type));
+  m->set_length_m(r.length_m);
+  m->set_ascent_m(r.ascent_m);
+  m->set_max_grade(r.max_grade);
+  m->set_loop(r.loop);
+  m->set_surface(engine::SurfaceName(r.surface));
+  m->set_difficulty(r.difficulty);
+  if (r.network >= 1 && r.network <= 4) m->set_network(kNetworks[r.network]);
+  m->set_start_lat(r.start.lat);
+  m->set_start_lon(r.start.lon);
+  m->mutable_bbox()->set_min_lat(r.bbox.min_lat);
+  m->mutable_bbox()->set_min_lon(r.bbox.min_lon);
+  m->mutable_bbox()->set_max_lat(r.bbox.max_lat);
+  m->mutable_bbox()->set_max_lon(r.bbox.max_lon);
+  if (h.distance_m >= 0) m->set_distance_m(h.distance_m);
+}
+
+ApiResponse Serialized(const google::protobuf::Message& m, int status = 200) {
+  return {status, m.SerializeAsString(), kProtobufType};
+}
+
 ApiResponse Page(const index::RouteSnapshot& s, const std::vector<index::RouteIndex::Hit>& hits,
-                 size_t limit) {
+                 size_t limit, Wire wire) {
+  const bool more = hits.size() == limit && limit > 0;
+  if (wire == Wire::kProtobuf) {
+    api::RouteList list;
+    for (const auto& h : hits) SummaryProto(s, h, list.add_routes());
+    if (more) list.set_next_cursor(CursorText(hits.back()));
+    return Serialized(list);
+  }
   Json routes = Json::array();
   for (const auto& h : hits) routes.push_back(SummaryJson(s, h));
   Json j;
   j["routes"] = std::move(routes);
-  j["next_cursor"] =
-      hits.size() == limit && limit > 0 ? Json(CursorText(hits.back())) : Json(nullptr);
+  j["next_cursor"] = more ? Json(CursorText(hits.back())) : Json(nullptr);
   return {200, j.dump()};
 }
 
@@ -189,30 +228,54 @@ size_t Limit(const Params& p, const std::string& key, size_t def, size_t max) {
 
 // The route a path segment names; on failure `error` holds the response (400, 404 or 500).
 Result<engine::Route> FetchRoute(const index::RouteSnapshot& s, const std::string& id_text,
-                                 ApiResponse* error) {
+                                 Wire wire, ApiResponse* error) {
   const std::optional<uint64_t> id = engine::ParseRouteRef(id_text);
   if (!id) throw BadParam{"id: '" + id_text + "' is not a route id (a number, rN or wN)"};
   Result<engine::Route> r = s.db->GetRoute(*id);
   if (!r.ok()) {
     *error = r.status().code() == StatusCode::kNotFound
-                 ? ErrorResponse(404, "not_found", "no route " + id_text)
-                 : ErrorResponse(500, "internal", r.status().message());
+                 ? ErrorResponse(404, "not_found", "no route " + id_text, wire)
+                 : ErrorResponse(500, "internal", r.status().message(), wire);
   }
   return r;
 }
 
 template <typename F>
-ApiResponse Guard(F&& f) {
+ApiResponse Guard(Wire wire, F&& f) {
   try {
     return f();
   } catch (const BadParam& e) {
-    return ErrorResponse(400, "invalid_argument", e.message);
+    return ErrorResponse(400, "invalid_argument", e.message, wire);
   }
 }
 
 }  // namespace
 
-ApiResponse ErrorResponse(int status, const std::string& code, const std::string& message) {
+Wire WireFromAccept(const std::string& accept) {
+  // Media ranges separated by commas, each with optional parameters after ';'.
+  for (const std::string& range : SplitComma(accept)) {
+    const size_t semi = range.find(';');
+    std::string type = range.substr(0, semi);
+    type.erase(0, type.find_first_not_of(" \t"));
+    type.erase(type.find_last_not_of(" \t") + 1);
+    if (type != kProtobufType) continue;
+    if (semi != std::string::npos) {
+      const size_t q = range.find("q=", semi);
+      if (q != std::string::npos && std::strtod(range.c_str() + q + 2, nullptr) <= 0) continue;
+    }
+    return Wire::kProtobuf;
+  }
+  return Wire::kJson;
+}
+
+ApiResponse ErrorResponse(int status, const std::string& code, const std::string& message,
+                          Wire wire) {
+  if (wire == Wire::kProtobuf) {
+    api::ErrorResponse e;
+    e.mutable_error()->set_code(code);
+    e.mutable_error()->set_message(message);
+    return Serialized(e, status);
+  }
   Json j;
   j["error"] = {{"code", code}, {"message", message}};
   return {status, j.dump()};
@@ -251,8 +314,8 @@ std::vector<PointE7> SimplifyLine(const std::vector<PointE7>& pts, double tolera
   return out;
 }
 
-ApiResponse ListRoutes(const index::RouteSnapshot& s, const Params& p) {
-  return Guard([&]() -> ApiResponse {
+ApiResponse ListRoutes(const index::RouteSnapshot& s, const Params& p, Wire wire) {
+  return Guard(wire, [&]() -> ApiResponse {
     const std::optional<std::string> bbox = Get(p, "bbox");
     if (!bbox) throw BadParam{"bbox: required, as minlon,minlat,maxlon,maxlat in degrees"};
     const std::vector<std::string> v = SplitComma(*bbox);
@@ -276,12 +339,12 @@ ApiResponse ListRoutes(const index::RouteSnapshot& s, const Params& p) {
     }
     const size_t limit = Limit(p, "limit", kDefaultLimit, kMaxLimit);
     const std::optional<index::RouteIndex::Cursor> after = ParseCursor(p);
-    return Page(s, s.index.Bbox(box, filter, key, limit, after ? &*after : nullptr), limit);
+    return Page(s, s.index.Bbox(box, filter, key, limit, after ? &*after : nullptr), limit, wire);
   });
 }
 
-ApiResponse NearestRoutes(const index::RouteSnapshot& s, const Params& p) {
-  return Guard([&]() -> ApiResponse {
+ApiResponse NearestRoutes(const index::RouteSnapshot& s, const Params& p, Wire wire) {
+  return Guard(wire, [&]() -> ApiResponse {
     const std::optional<std::string> lat = Get(p, "lat"), lon = Get(p, "lon");
     if (!lat) throw BadParam{"lat: required, degrees -90..90"};
     if (!lon) throw BadParam{"lon: required, degrees -180..180"};
@@ -292,14 +355,15 @@ ApiResponse NearestRoutes(const index::RouteSnapshot& s, const Params& p) {
         Number(p, "max_distance_m", 0, 2e7).value_or(std::numeric_limits<double>::infinity());
     const engine::RouteFilter filter = ParseFilter(p);
     const std::optional<index::RouteIndex::Cursor> after = ParseCursor(p);
-    return Page(s, s.index.Nearest(point, k, max_d, filter, after ? &*after : nullptr), k);
+    return Page(s, s.index.Nearest(point, k, max_d, filter, after ? &*after : nullptr), k, wire);
   });
 }
 
-ApiResponse GetRoute(const index::RouteSnapshot& s, const std::string& id_text, const Params& p) {
-  return Guard([&]() -> ApiResponse {
+ApiResponse GetRoute(const index::RouteSnapshot& s, const std::string& id_text, const Params& p,
+                     Wire wire) {
+  return Guard(wire, [&]() -> ApiResponse {
     ApiResponse error;
-    Result<engine::Route> r = FetchRoute(s, id_text, &error);
+    Result<engine::Route> r = FetchRoute(s, id_text, wire, &error);
     if (!r.ok()) return error;
     const std::string format = Get(p, "format").value_or("polyline6");
     if (format != "polyline6" && format != "geojson") {
@@ -323,6 +387,10 @@ ApiResponse GetRoute(const index::RouteSnapshot& s, const std::string& id_text, 
       g.points.insert(g.points.end(), part.begin(), part.end());
     });
     r->geometry = std::move(g);
+    if (wire == Wire::kProtobuf) {
+      r->profile = {};  // /profile serves it
+      return {200, index::EncodeRoute(*r), kProtobufType};
+    }
     engine::RouteJsonOptions o;
     o.geometry = format == "polyline6" ? engine::GeometryFormat::kPolyline6
                                        : engine::GeometryFormat::kGeoJson;
@@ -332,11 +400,29 @@ ApiResponse GetRoute(const index::RouteSnapshot& s, const std::string& id_text, 
   });
 }
 
-ApiResponse GetProfile(const index::RouteSnapshot& s, const std::string& id_text) {
-  return Guard([&]() -> ApiResponse {
+ApiResponse GetProfile(const index::RouteSnapshot& s, const std::string& id_text, Wire wire) {
+  return Guard(wire, [&]() -> ApiResponse {
     ApiResponse error;
-    Result<engine::Route> r = FetchRoute(s, id_text, &error);
+    Result<engine::Route> r = FetchRoute(s, id_text, wire, &error);
     if (!r.ok()) return error;
+    if (wire == Wire::kProtobuf) {
+      api::RouteProfile m;
+      m.set_id(r->summary.id);
+      m.set_length_m(r->length_m);
+      if (!r->elevation_method.empty()) m.set_elevation_method(r->elevation_method);
+      if (!r->profile.empty()) {
+        m.set_ascent_m(r->ascent_m);
+        m.set_descent_m(r->descent_m);
+        m.set_max_grade(r->max_grade);
+        m.set_avg_grade(r->avg_grade);
+        auto* prof = m.mutable_profile();
+        prof->mutable_distance_m()->Assign(r->profile.distance_m.begin(),
+                                           r->profile.distance_m.end());
+        prof->mutable_elevation_m()->Assign(r->profile.elevation_m.begin(),
+                                            r->profile.elevation_m.end());
+      }
+      return Serialized(m);
+    }
     return {200, engine::RouteProfileJson(*r)};
   });
 }

@@ -14,6 +14,7 @@
 // Lists carry summaries only (id, osm, name, type, length, ascent, max grade, loop, surface,
 // difficulty, network, start, bbox, distance_m) and `next_cursor` (null on the last page).
 // Errors: {"error":{"code":"invalid_argument","message":"bbox: ..."}} with 400, not_found 404.
+// Every response is JSON, or protobuf (proto/stride/api.proto) when asked for with Wire.
 //
 // Thread-safety: pure functions over an immutable snapshot.
 #pragma once
@@ -27,21 +28,33 @@ namespace stride::server {
 
 using Params = std::map<std::string, std::string>;
 
+inline constexpr const char* kJsonType = "application/json";
+inline constexpr const char* kProtobufType = "application/x-protobuf";
+
+enum class Wire { kJson, kProtobuf };
+
+// kProtobuf when an Accept header value names application/x-protobuf (with q > 0).
+Wire WireFromAccept(const std::string& accept);
+
 struct ApiResponse {
   int status = 200;
-  std::string body;  // JSON
+  std::string body;
+  const char* content_type = kJsonType;
 };
 
 inline constexpr size_t kMaxLimit = 500;  // bbox page size
 inline constexpr size_t kMaxK = 500;      // nearest
 inline constexpr size_t kDefaultLimit = 50;
 
-ApiResponse ListRoutes(const index::RouteSnapshot& s, const Params& p);
-ApiResponse NearestRoutes(const index::RouteSnapshot& s, const Params& p);
+ApiResponse ListRoutes(const index::RouteSnapshot& s, const Params& p, Wire wire = Wire::kJson);
+ApiResponse NearestRoutes(const index::RouteSnapshot& s, const Params& p, Wire wire = Wire::kJson);
 // `id_text`: the path segment, as engine::ParseRouteRef reads it (a number, rN, wN).
-ApiResponse GetRoute(const index::RouteSnapshot& s, const std::string& id_text, const Params& p);
-ApiResponse GetProfile(const index::RouteSnapshot& s, const std::string& id_text);
-ApiResponse ErrorResponse(int status, const std::string& code, const std::string& message);
+ApiResponse GetRoute(const index::RouteSnapshot& s, const std::string& id_text, const Params& p,
+                     Wire wire = Wire::kJson);
+ApiResponse GetProfile(const index::RouteSnapshot& s, const std::string& id_text,
+                       Wire wire = Wire::kJson);
+ApiResponse ErrorResponse(int status, const std::string& code, const std::string& message,
+                          Wire wire = Wire::kJson);
 
 // Douglas-Peucker in metres; keeps both ends.
 std::vector<engine::PointE7> SimplifyLine(const std::vector<engine::PointE7>& points,

@@ -42,6 +42,7 @@ inline constexpr uint32_t SurfaceBit(Surface s) {
 struct PointE7 {
   int32_t lat = 0;
   int32_t lon = 0;
+  bool operator==(const PointE7&) const = default;
 };
 
 struct BoxE7 {
