@@ -112,6 +112,9 @@ Status HttpServer::Run() {
   http.set_read_timeout(options_.timeout_s, 0);
   http.set_write_timeout(options_.timeout_s, 0);
   http.set_keep_alive_max_count(1000);
+  // Headers and body go out in separate writes; without TCP_NODELAY, Nagle holds the body
+  // until the client's delayed ACK (40 ms on Linux) on every keep-alive response.
+  http.set_tcp_nodelay(true);
   http.set_payload_max_length(64 * 1024);  // GET only: a large body is an error
 
   auto handle = [this](const char* endpoint, auto&& fn) {
