@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// The real HTTP server on a loopback port over a database imported from the shared Andorra
-// extract: random box and nearest queries against a brute-force scan, paging, fields, errors,
-// gzip, metrics, and a reload when an import replaces the database.
+// The real HTTP server on a loopback port, over two databases: one imported from the shared
+// Andorra extract (with its DEM) and one written by the route generator (datasets/
+// gen_routes, no shared data needed). For each: random box and nearest queries against a
+// brute-force scan, paging, fields of every response (JSON and protobuf), errors, gzip,
+// metrics, a reload when the database is replaced, and the CLI's logging and clean stop.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -18,12 +20,16 @@
 #include <sstream>
 #include <thread>
 
+#include "datasets/synthetic_routes.hpp"
 #include "engine/route/route_json.hpp"
 #include "importers/dem/srtm.hpp"
 #include "importers/osm/osm_import.hpp"
+#include "index/store/record_codec.hpp"
 #include "index/store/route_db.hpp"
 #include "server/http_server.hpp"
 #include "server/route_api.hpp"
+#include "stride/api.pb.h"
+#include "stride/route.pb.h"
 #include "tests/support/datasets.hpp"
 #include "tests/support/import.hpp"
 
@@ -63,31 +69,75 @@ std::vector<std::pair<double, double>> DecodePolyline6(const std::string& s) {
   return out;
 }
 
+// The databases the suite runs over.
+struct AndorraDb {
+  static bool Available() { return testing::HaveDatasets(); }
+  static Status Make(const std::string& db) {
+    return Import(testing::DatasetsDir() + "/osm/andorra-2021-10-28.osm.pbf", db,
+                  testing::DatasetsDir() + "/dem");
+  }
+  // A different database for the reload test.
+  static Status Replace(const std::string& db) {
+    return Import(testing::DatasetsDir() + "/osm/monaco-2012-07.osm.gz", db, "");
+  }
+};
+
+struct GeneratedDb {
+  static bool Available() { return true; }
+  static datasets::SyntheticRoutesOptions Options() {
+    datasets::SyntheticRoutesOptions o;
+    o.count = 3000;
+    o.SetRegion(45.0, 6.0, 45.6, 6.8);
+    o.seed = 11;
+    return o;
+  }
+  static Status Make(const std::string& db) {
+    return datasets::WriteSyntheticRouteDb(Options(), db, 2).status();
+  }
+  static Status Replace(const std::string& db) {
+    datasets::SyntheticRoutesOptions o = Options();
+    o.count = 500;
+    o.seed = 12;
+    return datasets::WriteSyntheticRouteDb(o, db, 2).status();
+  }
+};
+
+struct DbName {
+  template <typename T>
+  static std::string GetName(int) {
+    return std::is_same_v<T, AndorraDb> ? "Andorra" : "Generated";
+  }
+};
+
+template <typename Db>
 class Serve : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    if (!testing::HaveDatasets()) return;
-    dir_ =
-        (fs::path(::testing::TempDir()) / ("stride_serve_" + std::to_string(::getpid()))).string();
+    if (!Db::Available()) return;
+    dir_ = (fs::path(::testing::TempDir()) /
+            ("stride_serve_" + DbName::GetName<Db>(0) + std::to_string(::getpid())))
+               .string();
     fs::remove_all(dir_);
     fs::create_directories(dir_);
-    const std::string osm = testing::DatasetsDir() + "/osm/andorra-2021-10-28.osm.pbf";
-    ASSERT_TRUE(Import(osm, dir_ + "/db", testing::DatasetsDir() + "/dem").ok());
+    const Status made = Db::Make(dir_ + "/db");
+    ASSERT_TRUE(made.ok()) << made.message();
     // The brute-force side: every route, read straight from the database.
     Result<std::unique_ptr<index::RouteDb>> db = index::RouteDb::Open(dir_ + "/db");
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE((*db)
                     ->ForEachSummary([&](const engine::RouteSummary& s) {
                       routes_.push_back((*db)->GetRoute(s.id).value());
+                      extent_.Extend(s.bbox);
                     })
                     .ok());
+    ASSERT_GT(routes_.size(), 30u);
     server::HttpServerOptions o;
     o.db_path = dir_ + "/db";
     o.port = 0;
     o.reload_check_s = 0.2;
     server_ = new server::HttpServer(o);
     thread_ = new std::thread([] { run_status_ = server_->Run(); });
-    for (int i = 0; i < 200 && server_->port() == 0; ++i) {
+    for (int i = 0; i < 500 && server_->port() == 0; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     ASSERT_NE(server_->port(), 0);
@@ -101,10 +151,14 @@ class Serve : public ::testing::Test {
       delete server_;
       server_ = nullptr;
     }
-    fs::remove_all(dir_);
+    routes_.clear();
+    if (!dir_.empty()) fs::remove_all(dir_);
   }
   void SetUp() override {
-    STRIDE_REQUIRE_DATASETS();
+    if (!Db::Available()) {
+      GTEST_SKIP() << "shared datasets not found at " << testing::DatasetsDir()
+                   << " (clone next to ../shared to run this test)";
+    }
     ASSERT_NE(server_, nullptr);
   }
   static httplib::Client Client() { return httplib::Client("127.0.0.1", server_->port()); }
@@ -114,7 +168,44 @@ class Serve : public ::testing::Test {
     EXPECT_TRUE(res) << target;
     if (!res) return Json();
     EXPECT_EQ(res->status, expect_status) << target << ": " << res->body;
+    EXPECT_EQ(res->get_header_value("Content-Type"), "application/json") << target;
     return Json::parse(res->body);
+  }
+  // The body of a request sent with Accept: application/x-protobuf.
+  static std::string GetProto(const std::string& target, int expect_status = 200) {
+    httplib::Client c = Client();
+    auto res = c.Get(target.c_str(), {{"Accept", "application/x-protobuf"}});
+    EXPECT_TRUE(res) << target;
+    if (!res) return "";
+    EXPECT_EQ(res->status, expect_status) << target;
+    EXPECT_EQ(res->get_header_value("Content-Type"), "application/x-protobuf") << target;
+    return res->body;
+  }
+
+  // A random query box inside the data, up to about 9 x 8 km.
+  template <typename Rng>
+  static engine::BoxE7 RandomBox(Rng& rng) {
+    std::uniform_real_distribution<double> u(0, 1);
+    const double lat = (extent_.min_lat + u(rng) * (extent_.max_lat - extent_.min_lat)) * 1e-7;
+    const double lon = (extent_.min_lon + u(rng) * (extent_.max_lon - extent_.min_lon)) * 1e-7;
+    const double h = u(rng) * 0.08, w = u(rng) * 0.1;
+    return engine::BoxE7{static_cast<int32_t>(std::lround(lat * 1e7)),
+                         static_cast<int32_t>(std::lround(lon * 1e7)),
+                         static_cast<int32_t>(std::lround((lat + h) * 1e7)),
+                         static_cast<int32_t>(std::lround((lon + w) * 1e7))};
+  }
+  template <typename Rng>
+  static engine::PointE7 RandomPoint(Rng& rng) {
+    std::uniform_real_distribution<double> u(0, 1);
+    return engine::PointE7{
+        static_cast<int32_t>(extent_.min_lat + u(rng) * (extent_.max_lat - extent_.min_lat)),
+        static_cast<int32_t>(extent_.min_lon + u(rng) * (extent_.max_lon - extent_.min_lon))};
+  }
+  static std::string BboxText(const engine::BoxE7& box) {
+    char bbox[128];
+    std::snprintf(bbox, sizeof bbox, "%.7f,%.7f,%.7f,%.7f", box.min_lon * 1e-7, box.min_lat * 1e-7,
+                  box.max_lon * 1e-7, box.max_lat * 1e-7);
+    return bbox;
   }
 
   // Brute force: ids of routes passing `f` whose geometry meets `box`, ordered by key then id.
@@ -155,17 +246,41 @@ class Serve : public ::testing::Test {
     for (const Json& r : page["routes"]) ids.push_back(r["id"].get<uint64_t>());
     return ids;
   }
+  static const engine::Route* Find(uint64_t id) {
+    for (const auto& r : routes_) {
+      if (r.summary.id == id) return &r;
+    }
+    return nullptr;
+  }
+  // A route worth checking in detail: the one with the most points among those with a name
+  // and a profile.
+  static const engine::Route& Showcase() {
+    const engine::Route* best = &routes_.front();
+    for (const auto& r : routes_) {
+      const bool good = !r.name.empty() && !r.profile.empty();
+      const bool best_good = !best->name.empty() && !best->profile.empty();
+      if ((good && !best_good) ||
+          (good == best_good && r.geometry.points.size() > best->geometry.points.size())) {
+        best = &r;
+      }
+    }
+    return *best;
+  }
 
   static inline std::string dir_;
   static inline std::vector<engine::Route> routes_;
+  static inline engine::BoxE7 extent_;
   static inline server::HttpServer* server_ = nullptr;
   static inline std::thread* thread_ = nullptr;
   static inline Status run_status_;
 };
 
-TEST_F(Serve, RandomQueriesEqualABruteForceScan) {
+using Databases = ::testing::Types<AndorraDb, GeneratedDb>;
+TYPED_TEST_SUITE(Serve, Databases, DbName);
+
+TYPED_TEST(Serve, RandomQueriesEqualABruteForceScan) {
   std::mt19937 rng(7);
-  std::uniform_real_distribution<double> lat(42.40, 42.68), lon(1.38, 1.80), u(0, 1);
+  std::uniform_real_distribution<double> u(0, 1);
   const char* sorts[] = {"distance", "length", "ascent"};
   for (int q = 0; q < 300; ++q) {
     // Random filters, as query text and as the filter the brute force applies.
@@ -181,60 +296,91 @@ TEST_F(Serve, RandomQueriesEqualABruteForceScan) {
       f.max_ascent_m = static_cast<float>(a);
       filter_text += "&max_ascent_m=" + std::to_string(a);
     }
+    if (u(rng) < 0.2) {
+      const double a = u(rng) * 300;
+      f.min_ascent_m = static_cast<float>(a);
+      filter_text += "&min_ascent_m=" + std::to_string(a);
+    }
+    if (u(rng) < 0.2) {
+      const double g = 0.02 + u(rng) * 0.3;
+      f.max_grade = static_cast<float>(g);
+      filter_text += "&max_grade=" + std::to_string(g);
+    }
     if (u(rng) < 0.3) {
       f.type_mask = engine::TypeBit(engine::RouteType::kHiking);
       filter_text += "&type=hiking";
     }
     if (u(rng) < 0.2) {
-      f.loop = false;
-      filter_text += "&loop=false";
+      f.loop = u(rng) < 0.5;
+      filter_text += *f.loop ? "&loop=true" : "&loop=false";
+    }
+    if (u(rng) < 0.15) {
+      f.surface_mask = engine::SurfaceBit(engine::Surface::kUnpaved) |
+                       engine::SurfaceBit(engine::Surface::kMixed);
+      filter_text += "&surface=unpaved,mixed";
+    }
+    if (u(rng) < 0.15) {
+      f.max_difficulty = 2;
+      filter_text += "&max_difficulty=2";
+    }
+    if (u(rng) < 0.1) {
+      f.network_mask = (1u << 3) | (1u << 4);
+      filter_text += "&network=rwn,lwn";
     }
     // A box query, paged 7 at a time to its end.
-    const double a = lat(rng), b = lon(rng), h = u(rng) * 0.08, w = u(rng) * 0.1;
-    engine::BoxE7 box{static_cast<int32_t>(std::lround(a * 1e7)),
-                      static_cast<int32_t>(std::lround(b * 1e7)),
-                      static_cast<int32_t>(std::lround((a + h) * 1e7)),
-                      static_cast<int32_t>(std::lround((b + w) * 1e7))};
+    const engine::BoxE7 box = this->RandomBox(rng);
     const std::string sort = sorts[q % 3];
-    char bbox[128];
-    std::snprintf(bbox, sizeof bbox, "%.7f,%.7f,%.7f,%.7f", box.min_lon * 1e-7, box.min_lat * 1e-7,
-                  box.max_lon * 1e-7, box.max_lat * 1e-7);
+    const std::string bbox = this->BboxText(box);
     std::vector<uint64_t> got;
     std::string cursor;
-    for (int page = 0; page < 100; ++page) {
-      const Json j = GetJson("/v1/routes?bbox=" + std::string(bbox) + "&sort=" + sort + "&limit=7" +
-                             filter_text + (cursor.empty() ? "" : "&cursor=" + cursor));
-      const std::vector<uint64_t> ids = Ids(j);
+    for (int page = 0; page < 1000; ++page) {
+      const Json j = this->GetJson("/v1/routes?bbox=" + bbox + "&sort=" + sort + "&limit=7" +
+                                   filter_text + (cursor.empty() ? "" : "&cursor=" + cursor));
+      const std::vector<uint64_t> ids = this->Ids(j);
       got.insert(got.end(), ids.begin(), ids.end());
       if (j["next_cursor"].is_null()) break;
       cursor = j["next_cursor"].get<std::string>();
     }
-    ASSERT_EQ(got, BruteBbox(box, f, sort)) << "bbox " << bbox << " sort " << sort << filter_text;
+    ASSERT_EQ(got, this->BruteBbox(box, f, sort))
+        << "bbox " << bbox << " sort " << sort << filter_text;
     // A nearest query.
-    const engine::PointE7 p{static_cast<int32_t>(std::lround(lat(rng) * 1e7)),
-                            static_cast<int32_t>(std::lround(lon(rng) * 1e7))};
+    const engine::PointE7 p = this->RandomPoint(rng);
     const size_t k = 1 + static_cast<size_t>(u(rng) * 20);
     char target[160];
     std::snprintf(target, sizeof target, "/v1/routes/nearest?lat=%.7f&lon=%.7f&k=%zu", p.lat * 1e-7,
                   p.lon * 1e-7, k);
-    ASSERT_EQ(Ids(GetJson(target + filter_text)), BruteNearest(p, k, f)) << target << filter_text;
+    ASSERT_EQ(this->Ids(this->GetJson(target + filter_text)), this->BruteNearest(p, k, f))
+        << target << filter_text;
   }
 }
 
-TEST_F(Serve, RouteAndProfileFieldByField) {
-  const engine::Route* volta = nullptr;
-  for (const auto& r : routes_) {
-    if (r.summary.id == engine::RouteIdForRelation(5511920)) volta = &r;
+TYPED_TEST(Serve, RouteAndProfileFieldByField) {
+  const engine::Route& r = this->Showcase();
+  const std::string id = std::to_string(r.summary.id);
+  const Json j = this->GetJson("/v1/routes/" + id);
+  EXPECT_EQ(j["id"].get<uint64_t>(), r.summary.id);
+  EXPECT_EQ(j["name"], r.name);
+  EXPECT_EQ(j["osm"], engine::OsmRefOf(r.summary.id));
+  EXPECT_EQ(j["type"], engine::RouteTypeName(r.summary.type));
+  EXPECT_EQ(j["route_tag"], r.route_tag);
+  EXPECT_EQ(j["loop"], r.summary.loop);
+  EXPECT_EQ(j["surface"], engine::SurfaceName(r.summary.surface));
+  EXPECT_EQ(j["difficulty"], r.summary.difficulty);
+  EXPECT_NEAR(j["length_m"].get<double>(), r.length_m, 0.06);
+  EXPECT_NEAR(j["ascent_m"].get<double>(), r.ascent_m, 0.06);
+  EXPECT_NEAR(j["descent_m"].get<double>(), r.descent_m, 0.06);
+  EXPECT_NEAR(j["max_grade"].get<double>(), r.max_grade, 6e-5);
+  EXPECT_NEAR(j["avg_grade"].get<double>(), r.avg_grade, 6e-5);
+  EXPECT_EQ(j["elevation_method"], r.elevation_method);
+  EXPECT_EQ(j["parts"].get<size_t>(), r.geometry.part_starts.size());
+  EXPECT_EQ(j["member_ways"].get<size_t>(), r.member_ways.size());
+  ASSERT_EQ(j["bbox"].size(), 4u);
+  EXPECT_NEAR(j["bbox"][0].get<double>(), r.summary.bbox.min_lon * 1e-7, 1e-9);
+  EXPECT_NEAR(j["bbox"][3].get<double>(), r.summary.bbox.max_lat * 1e-7, 1e-9);
+  ASSERT_EQ(j["surfaces"].size(), r.surfaces.size());
+  if (!r.surfaces.empty()) {
+    EXPECT_EQ(j["surfaces"][0]["surface"], r.surfaces[0].surface);
   }
-  ASSERT_NE(volta, nullptr);
-  const Json j = GetJson("/v1/routes/r5511920");
-  EXPECT_EQ(j["id"].get<uint64_t>(), volta->summary.id);
-  EXPECT_EQ(j["name"], "GPR La volta a Andorra");
-  EXPECT_EQ(j["osm"], "relation/5511920");
-  EXPECT_EQ(j["type"], "hiking");
-  EXPECT_EQ(j["loop"], true);
-  EXPECT_NEAR(j["length_m"].get<double>(), volta->length_m, 0.06);
-  EXPECT_NEAR(j["ascent_m"].get<double>(), volta->ascent_m, 0.06);
   ASSERT_EQ(j["geometry"]["type"], "polyline6");
   // The polyline decodes to the stored points (1e-6 degree).
   std::vector<std::pair<double, double>> pts;
@@ -242,37 +388,167 @@ TEST_F(Serve, RouteAndProfileFieldByField) {
     const auto d = DecodePolyline6(part.get<std::string>());
     pts.insert(pts.end(), d.begin(), d.end());
   }
-  ASSERT_EQ(pts.size(), volta->geometry.points.size());
-  for (size_t i = 0; i < pts.size(); i += 97) {
-    EXPECT_NEAR(pts[i].first, volta->geometry.points[i].lat * 1e-7, 1e-6);
-    EXPECT_NEAR(pts[i].second, volta->geometry.points[i].lon * 1e-7, 1e-6);
+  ASSERT_EQ(pts.size(), r.geometry.points.size());
+  for (size_t i = 0; i < pts.size(); i += 7) {
+    EXPECT_NEAR(pts[i].first, r.geometry.points[i].lat * 1e-7, 1e-6);
+    EXPECT_NEAR(pts[i].second, r.geometry.points[i].lon * 1e-7, 1e-6);
   }
   // Simplified for a zoomed-out map: far fewer points, same ends.
-  const Json z =
-      GetJson("/v1/routes/" + std::to_string(volta->summary.id) + "?zoom=10&format=geojson");
-  EXPECT_LT(z["points"].get<size_t>(), volta->geometry.points.size() / 4);
+  const Json z = this->GetJson("/v1/routes/" + id + "?zoom=10&format=geojson");
+  EXPECT_LT(z["points"].get<size_t>(), r.geometry.points.size() / 3);
   EXPECT_EQ(z["geometry"]["type"], "MultiLineString");
   const Json first = z["geometry"]["coordinates"][0][0];
-  EXPECT_NEAR(first[0].get<double>(), volta->geometry.points[0].lon * 1e-7, 1e-7);
+  EXPECT_NEAR(first[0].get<double>(), r.geometry.points[0].lon * 1e-7, 1e-7);
+  EXPECT_NEAR(first[1].get<double>(), r.geometry.points[0].lat * 1e-7, 1e-7);
+  // tolerance_m: every dropped point lies within the tolerance of the kept line (checked
+  // loosely: the kept count shrinks as the tolerance grows).
+  const Json t5 = this->GetJson("/v1/routes/" + id + "?tolerance_m=5");
+  const Json t50 = this->GetJson("/v1/routes/" + id + "?tolerance_m=50");
+  const size_t at5 = t5["points"].get<size_t>(), at50 = t50["points"].get<size_t>();
+  EXPECT_LE(at50, at5);
+  EXPECT_LE(at5, r.geometry.points.size());
   // The profile.
-  const Json p = GetJson("/v1/routes/r5511920/profile");
-  EXPECT_EQ(p["profile"]["distance_m"].size(), volta->profile.distance_m.size());
-  EXPECT_NEAR(p["profile"]["elevation_m"][10].get<double>(), volta->profile.elevation_m[10], 0.06);
-  // List entries carry the summary fields.
-  const Json near = GetJson("/v1/routes/nearest?lat=42.46&lon=1.49&k=1");
-  ASSERT_EQ(near["routes"].size(), 1u);
-  for (const char* key : {"id", "osm", "name", "type", "length_m", "ascent_m", "max_grade", "loop",
-                          "surface", "difficulty", "network", "start", "bbox", "distance_m"}) {
-    EXPECT_TRUE(near["routes"][0].contains(key)) << key;
+  const Json p = this->GetJson("/v1/routes/" + id + "/profile");
+  EXPECT_EQ(p["id"].get<uint64_t>(), r.summary.id);
+  ASSERT_EQ(p["profile"]["distance_m"].size(), r.profile.distance_m.size());
+  for (size_t i = 0; i < r.profile.distance_m.size(); i += 11) {
+    EXPECT_NEAR(p["profile"]["distance_m"][i].get<double>(), r.profile.distance_m[i], 0.06);
+    EXPECT_NEAR(p["profile"]["elevation_m"][i].get<double>(), r.profile.elevation_m[i], 0.06);
+  }
+  EXPECT_NEAR(p["ascent_m"].get<double>(), r.ascent_m, 0.06);
+  // A list entry carries the summary fields: ask for the routes nearest the route's start.
+  char target[160];
+  std::snprintf(target, sizeof target, "/v1/routes/nearest?lat=%.7f&lon=%.7f&k=50",
+                r.summary.start.lat * 1e-7, r.summary.start.lon * 1e-7);
+  const Json near = this->GetJson(target);
+  const Json* entry = nullptr;
+  for (const Json& e : near["routes"]) {
+    if (e["id"].get<uint64_t>() == r.summary.id) entry = &e;
+  }
+  ASSERT_NE(entry, nullptr);
+  const Json& e = *entry;
+  EXPECT_EQ(e["name"], r.name);
+  EXPECT_EQ(e["osm"], engine::OsmRefOf(r.summary.id));
+  EXPECT_EQ(e["type"], engine::RouteTypeName(r.summary.type));
+  EXPECT_NEAR(e["length_m"].get<double>(), r.summary.length_m, 0.06);
+  EXPECT_NEAR(e["ascent_m"].get<double>(), r.summary.ascent_m, 0.06);
+  EXPECT_NEAR(e["max_grade"].get<double>(), r.summary.max_grade, 6e-5);
+  EXPECT_EQ(e["loop"], r.summary.loop);
+  EXPECT_EQ(e["surface"], engine::SurfaceName(r.summary.surface));
+  EXPECT_EQ(e["difficulty"], r.summary.difficulty);
+  EXPECT_EQ(e["network"].is_null(), r.summary.network == 0);
+  EXPECT_NEAR(e["start"][0].get<double>(), r.summary.start.lon * 1e-7, 1e-9);
+  EXPECT_NEAR(e["start"][1].get<double>(), r.summary.start.lat * 1e-7, 1e-9);
+  EXPECT_NEAR(e["bbox"][1].get<double>(), r.summary.bbox.min_lat * 1e-7, 1e-9);
+  EXPECT_NEAR(e["bbox"][2].get<double>(), r.summary.bbox.max_lon * 1e-7, 1e-9);
+  EXPECT_NEAR(e["distance_m"].get<double>(), 0.0, 0.06);  // the query point is on the route
+  if constexpr (std::is_same_v<TypeParam, AndorraDb>) {
+    // One route checked against what OSM says about it.
+    const Json v = this->GetJson("/v1/routes/r5511920");
+    EXPECT_EQ(v["name"], "GPR La volta a Andorra");
+    EXPECT_EQ(v["osm"], "relation/5511920");
+    EXPECT_EQ(v["type"], "hiking");
+    EXPECT_EQ(v["loop"], true);
   }
 }
 
-TEST_F(Serve, BadRequestsGetJsonErrorsNamingTheParameter) {
+// The protobuf wire format says what the JSON says, field by field.
+TYPED_TEST(Serve, ProtobufResponsesEqualTheJsonOnes) {
+  std::mt19937 rng(3);
+  for (int q = 0; q < 40; ++q) {
+    const engine::PointE7 p = this->RandomPoint(rng);
+    char target[200];
+    if (q % 2 == 0) {
+      std::snprintf(target, sizeof target, "/v1/routes/nearest?lat=%.7f&lon=%.7f&k=12",
+                    p.lat * 1e-7, p.lon * 1e-7);
+    } else {
+      std::snprintf(target, sizeof target, "/v1/routes?bbox=%s&limit=9",
+                    this->BboxText(this->RandomBox(rng)).c_str());
+    }
+    const Json j = this->GetJson(target);
+    api::RouteList list;
+    ASSERT_TRUE(list.ParseFromString(this->GetProto(target))) << target;
+    ASSERT_EQ(static_cast<size_t>(list.routes_size()), j["routes"].size()) << target;
+    EXPECT_EQ(list.has_next_cursor(), !j["next_cursor"].is_null());
+    if (list.has_next_cursor()) {
+      EXPECT_EQ(list.next_cursor(), j["next_cursor"]);
+    }
+    for (int i = 0; i < list.routes_size(); ++i) {
+      const api::RouteSummary& m = list.routes(i);
+      const Json& e = j["routes"][static_cast<size_t>(i)];
+      EXPECT_EQ(m.id(), e["id"].get<uint64_t>());
+      EXPECT_EQ(m.osm(), e["osm"]);
+      EXPECT_EQ(m.has_name(), !e["name"].is_null());
+      if (m.has_name()) {
+        EXPECT_EQ(m.name(), e["name"]);
+      }
+      EXPECT_EQ(m.type(), e["type"]);
+      EXPECT_NEAR(m.length_m(), e["length_m"].get<double>(), 0.06);
+      EXPECT_NEAR(m.ascent_m(), e["ascent_m"].get<double>(), 0.06);
+      EXPECT_NEAR(m.max_grade(), e["max_grade"].get<double>(), 6e-5);
+      EXPECT_EQ(m.loop(), e["loop"].get<bool>());
+      EXPECT_EQ(m.surface(), e["surface"]);
+      EXPECT_EQ(m.difficulty(), e["difficulty"].get<uint32_t>());
+      EXPECT_EQ(m.has_network(), !e["network"].is_null());
+      EXPECT_NEAR(m.start_lon() * 1e-7, e["start"][0].get<double>(), 1e-9);
+      EXPECT_NEAR(m.start_lat() * 1e-7, e["start"][1].get<double>(), 1e-9);
+      EXPECT_NEAR(m.bbox().min_lon() * 1e-7, e["bbox"][0].get<double>(), 1e-9);
+      EXPECT_NEAR(m.bbox().max_lat() * 1e-7, e["bbox"][3].get<double>(), 1e-9);
+      ASSERT_TRUE(m.has_distance_m());
+      EXPECT_NEAR(m.distance_m(), e["distance_m"].get<double>(), 0.06);
+    }
+  }
+  // A route: the stored record's schema, geometry exact, no profile.
+  const engine::Route& r = this->Showcase();
+  const std::string id = std::to_string(r.summary.id);
+  Result<engine::Route> got = index::DecodeRoute(this->GetProto("/v1/routes/" + id));
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  EXPECT_EQ(got->summary.id, r.summary.id);
+  EXPECT_EQ(got->name, r.name);
+  EXPECT_EQ(got->geometry.points, r.geometry.points);
+  EXPECT_EQ(got->geometry.part_starts, r.geometry.part_starts);
+  EXPECT_DOUBLE_EQ(got->ascent_m, r.ascent_m);
+  EXPECT_TRUE(got->profile.empty());
+  Result<engine::Route> simplified =
+      index::DecodeRoute(this->GetProto("/v1/routes/" + id + "?zoom=9"));
+  ASSERT_TRUE(simplified.ok());
+  EXPECT_LT(simplified->geometry.points.size(), r.geometry.points.size());
+  EXPECT_EQ(simplified->geometry.points.front(), r.geometry.points.front());
+  // Its profile: the stored samples exactly.
+  api::RouteProfile prof;
+  ASSERT_TRUE(prof.ParseFromString(this->GetProto("/v1/routes/" + id + "/profile")));
+  EXPECT_EQ(prof.id(), r.summary.id);
+  EXPECT_EQ(prof.elevation_method(), r.elevation_method);
+  EXPECT_DOUBLE_EQ(prof.ascent_m(), r.ascent_m);
+  ASSERT_EQ(static_cast<size_t>(prof.profile().elevation_m_size()), r.profile.elevation_m.size());
+  for (size_t i = 0; i < r.profile.elevation_m.size(); ++i) {
+    ASSERT_EQ(prof.profile().elevation_m(static_cast<int>(i)), r.profile.elevation_m[i]);
+    ASSERT_EQ(prof.profile().distance_m(static_cast<int>(i)), r.profile.distance_m[i]);
+  }
+  // Errors too.
+  api::ErrorResponse err;
+  ASSERT_TRUE(err.ParseFromString(this->GetProto("/v1/routes/nearest?lat=95&lon=1", 400)));
+  EXPECT_EQ(err.error().code(), "invalid_argument");
+  EXPECT_NE(err.error().message().find("lat: 95 is out of range"), std::string::npos);
+  ASSERT_TRUE(err.ParseFromString(this->GetProto("/v1/routes/r1", 404)));
+  EXPECT_EQ(err.error().code(), "not_found");
+  ASSERT_TRUE(err.ParseFromString(this->GetProto("/v9/x", 404)));
+  EXPECT_EQ(err.error().code(), "not_found");
+  // Accept lists: protobuf wins when named with q > 0; q=0 means "not this".
+  EXPECT_EQ(server::WireFromAccept("application/json"), server::Wire::kJson);
+  EXPECT_EQ(server::WireFromAccept("text/html, application/x-protobuf;q=0.9"),
+            server::Wire::kProtobuf);
+  EXPECT_EQ(server::WireFromAccept("application/x-protobuf;q=0"), server::Wire::kJson);
+  EXPECT_EQ(server::WireFromAccept(""), server::Wire::kJson);
+}
+
+TYPED_TEST(Serve, BadRequestsGetJsonErrorsNamingTheParameter) {
   struct Case {
-    const char* target;
+    std::string target;
     int status;
     const char* text;
   };
+  const std::string known = "/v1/routes/" + std::to_string(this->routes_.front().summary.id);
   const Case cases[] = {
       {"/v1/routes", 400, "bbox: required"},
       {"/v1/routes?bbox=1,2,3", 400, "bbox: expected 4 numbers"},
@@ -280,36 +556,53 @@ TEST_F(Serve, BadRequestsGetJsonErrorsNamingTheParameter) {
       {"/v1/routes?bbox=1.6,42.5,1.5,42.6", 400, "bbox: min must not exceed max"},
       {"/v1/routes?bbox=1.5,42.5,1.6,42.6&sort=beauty", 400, "sort: unknown key 'beauty'"},
       {"/v1/routes?bbox=1.5,42.5,1.6,42.6&limit=100000", 400, "limit: 100000 is out of range"},
+      {"/v1/routes?bbox=1.5,42.5,1.6,42.6&limit=0", 400, "limit: 0 is out of range"},
       {"/v1/routes?bbox=1.5,42.5,1.6,42.6&type=swimming", 400, "type: unknown route type"},
+      {"/v1/routes?bbox=1.5,42.5,1.6,42.6&surface=lava", 400, "surface: unknown 'lava'"},
+      {"/v1/routes?bbox=1.5,42.5,1.6,42.6&network=xyz", 400, "network: unknown 'xyz'"},
+      {"/v1/routes?bbox=1.5,42.5,1.6,42.6&min_length_m=-5", 400, "min_length_m: -5 is out"},
+      {"/v1/routes?bbox=1.5,42.5,1.6,42.6&max_grade=nan", 400, "max_grade: 'nan' is not"},
       {"/v1/routes?bbox=1.5,42.5,1.6,42.6&cursor=xyz", 400, "cursor: malformed"},
       {"/v1/routes/nearest?lon=1.5", 400, "lat: required"},
+      {"/v1/routes/nearest?lat=42.5", 400, "lon: required"},
       {"/v1/routes/nearest?lat=91&lon=1.5", 400, "lat: 91 is out of range"},
+      {"/v1/routes/nearest?lat=42.5&lon=181", 400, "lon: 181 is out of range"},
       {"/v1/routes/nearest?lat=42.5&lon=1.5&k=501", 400, "k: 501 is out of range"},
       {"/v1/routes/nearest?lat=42.5&lon=1.5&loop=maybe", 400, "loop: 'maybe'"},
+      {"/v1/routes/nearest?lat=42.5&lon=1.5&max_distance_m=x", 400, "max_distance_m: 'x'"},
       {"/v1/routes/r1", 404, "no route r1"},
+      {"/v1/routes/r1/profile", 404, "no route r1"},
       {"/v1/routes/banana", 400, "is not a route id"},
-      {"/v1/routes/r5511920?format=kml", 400, "format: 'kml'"},
+      {known + "?format=kml", 400, "format: 'kml'"},
+      {known + "?zoom=40", 400, "zoom: 40 is out of range"},
       {"/v2/anything", 404, "no endpoint /v2/anything"},
   };
   for (const Case& c : cases) {
-    const Json j = GetJson(c.target, c.status);
+    const Json j = this->GetJson(c.target, c.status);
     ASSERT_TRUE(j.contains("error")) << c.target;
     EXPECT_EQ(j["error"]["code"], c.status == 404 ? "not_found" : "invalid_argument") << c.target;
     EXPECT_NE(j["error"]["message"].get<std::string>().find(c.text), std::string::npos)
         << c.target << ": " << j["error"]["message"];
   }
-  // The server is still there.
-  EXPECT_EQ(GetJson("/v1/health")["status"], "ok");
+  // Garbage on the socket does not take the server down.
+  {
+    httplib::Client c = this->Client();
+    auto res = c.Get("/v1/routes?bbox=%ZZ%00,1,2,3");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400);
+  }
+  EXPECT_EQ(this->GetJson("/v1/health")["status"], "ok");
 }
 
-TEST_F(Serve, GzipHealthAndMetrics) {
-  httplib::Client c = Client();
+TYPED_TEST(Serve, GzipHealthAndMetrics) {
+  httplib::Client c = this->Client();
   httplib::Headers h = {{"Accept-Encoding", "gzip"}};
-  auto res = c.Get("/v1/routes/r5511920", h);
+  const std::string route = "/v1/routes/" + std::to_string(this->Showcase().summary.id);
+  auto res = c.Get(route.c_str(), h);
   ASSERT_TRUE(res);
   EXPECT_EQ(res->get_header_value("Content-Encoding"), "gzip");
-  const Json health = GetJson("/v1/health");
-  EXPECT_EQ(health["routes"].get<size_t>(), routes_.size());
+  const Json health = this->GetJson("/v1/health");
+  EXPECT_EQ(health["routes"].get<size_t>(), this->routes_.size());
   auto m = c.Get("/metrics");
   ASSERT_TRUE(m);
   EXPECT_NE(m->body.find("stride_http_requests_total{endpoint=\"route\",code=\"2xx\"}"),
@@ -317,32 +610,39 @@ TEST_F(Serve, GzipHealthAndMetrics) {
   EXPECT_NE(
       m->body.find("stride_http_request_duration_seconds_bucket{endpoint=\"health\",le=\"+Inf\"}"),
       std::string::npos);
-  EXPECT_NE(m->body.find("stride_index_routes " + std::to_string(routes_.size())),
+  EXPECT_NE(m->body.find("stride_index_routes " + std::to_string(this->routes_.size())),
             std::string::npos);
 }
 
 // Runs last in this suite (gtest keeps declaration order): it replaces the database.
-TEST_F(Serve, ZZReloadsWhenAnImportReplacesTheDatabase) {
-  const size_t before = GetJson("/v1/health")["routes"].get<size_t>();
-  ASSERT_TRUE(Import(testing::DatasetsDir() + "/osm/monaco-2012-07.osm.gz", dir_ + "/db", "").ok());
+TYPED_TEST(Serve, ZZReloadsWhenAnImportReplacesTheDatabase) {
+  const Json health = this->GetJson("/v1/health");
+  const size_t before = health["routes"].get<size_t>();
+  const engine::Route& gone = this->Showcase();
+  ASSERT_TRUE(TypeParam::Replace(this->dir_ + "/db").ok());
   size_t after = before;
-  for (int i = 0; i < 100 && after == before; ++i) {
+  for (int i = 0; i < 200 && after == before; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    after = GetJson("/v1/health")["routes"].get<size_t>();
+    const Json now = this->GetJson("/v1/health");
+    after = now["routes"].get<size_t>();
   }
   EXPECT_NE(after, before);
-  EXPECT_EQ(GetJson("/v1/health")["reloads"].get<int>(), 1);
-  EXPECT_EQ(GetJson("/v1/routes/r5511920", 404)["error"]["code"], "not_found");
+  const Json now = this->GetJson("/v1/health");
+  EXPECT_EQ(now["reloads"].get<int>(), 1);
+  Result<std::unique_ptr<index::RouteDb>> db = index::RouteDb::Open(this->dir_ + "/db");
+  ASSERT_TRUE(db.ok());
+  const int status = (*db)->GetRoute(gone.summary.id).ok() ? 200 : 404;
+  this->GetJson("/v1/routes/" + std::to_string(gone.summary.id), status);
 }
 
 // `stride serve` as an operator runs it: it says where it listens, logs each request with
 // its latency, and on SIGTERM finishes and exits 0.
-TEST_F(Serve, CliServesLogsAndStopsOnSigterm) {
-  const std::string log = dir_ + "/serve.log";
+TYPED_TEST(Serve, CliServesLogsAndStopsOnSigterm) {
+  const std::string log = this->dir_ + "/serve.log";
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  const std::string db = dir_ + "/db";
+  const std::string db = this->dir_ + "/db";
   const char* argv[] = {STRIDE_CLI, "serve", "--db", db.c_str(), "--port", "0", nullptr};
   pid_t pid = 0;
   ASSERT_EQ(posix_spawn(&pid, STRIDE_CLI, &fa, nullptr, const_cast<char**>(argv), environ), 0);
