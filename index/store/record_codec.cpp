@@ -3,6 +3,7 @@
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/wire_format_lite.h>
 
 #include <algorithm>
 
@@ -216,6 +217,45 @@ Result<engine::TrailEdge> DecodeEdge(std::string_view bytes) {
   e.name = m.name();
   e.foot = static_cast<uint8_t>(std::min<uint32_t>(m.foot(), 2));
   return e;
+}
+
+Status DecodeRouteLine(std::string_view bytes, engine::RouteGeometry* geometry, std::string* name) {
+  using google::protobuf::internal::WireFormatLite;
+  constexpr uint32_t kNameField = 6, kGeometryField = 16;  // RouteRecord in route.proto
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                            static_cast<int>(bytes.size()));
+  geometry->points.clear();
+  geometry->part_starts.clear();
+  name->clear();
+  while (const uint32_t tag = in.ReadTag()) {
+    const uint32_t field = WireFormatLite::GetTagFieldNumber(tag);
+    const bool delimited =
+        WireFormatLite::GetTagWireType(tag) == WireFormatLite::WIRETYPE_LENGTH_DELIMITED;
+    if (field == kNameField && delimited) {
+      if (!WireFormatLite::ReadString(&in, name)) break;
+    } else if (field == kGeometryField && delimited) {
+      uint32_t length = 0;
+      const void* data = nullptr;
+      int size = 0;
+      if (!in.ReadVarint32(&length) || !in.GetDirectBufferPointer(&data, &size) ||
+          static_cast<uint32_t>(size) < length) {
+        break;
+      }
+      proto::Line line;
+      if (!line.ParseFromArray(data, static_cast<int>(length)) ||
+          !GetLine(line, &geometry->points, &geometry->part_starts)) {
+        break;
+      }
+      in.Skip(static_cast<int>(length));
+    } else if (!WireFormatLite::SkipField(&in, tag)) {
+      break;
+    }
+  }
+  if (!in.ConsumedEntireMessage() || in.CurrentPosition() != static_cast<int>(bytes.size())) {
+    return Status::Corruption("route record: malformed bytes at offset " +
+                              std::to_string(in.CurrentPosition()));
+  }
+  return Status::Ok();
 }
 
 }  // namespace stride::index

@@ -32,19 +32,19 @@ Result<std::shared_ptr<const RouteSnapshot>> LoadRouteSnapshot(const std::string
       [](const engine::RouteSummary& a, const engine::RouteSummary& b) { return a.id < b.id; });
   // Geometries and names from one scan of the routes family (id order, like `summaries`).
   std::vector<engine::RouteGeometry> geometries(summaries.size());
+  snap->names.reserve(summaries.size());
   Status decode = Status::Ok();
   size_t next = 0;
   STRIDE_RETURN_IF_ERROR(snap->db->ForEachRouteRecord([&](uint64_t id, std::string_view bytes) {
     if (!decode.ok()) return;
     while (next < summaries.size() && summaries[next].id < id) ++next;
     if (next >= summaries.size() || summaries[next].id != id) return;
-    Result<engine::Route> r = DecodeRoute(bytes);
-    if (!r.ok()) {
-      decode = r.status();
+    std::string name;
+    if (Status st = DecodeRouteLine(bytes, &geometries[next], &name); !st.ok()) {
+      decode = Status::Corruption("route " + std::to_string(id) + ": " + st.message());
       return;
     }
-    geometries[next] = std::move(r->geometry);
-    snap->names.emplace(id, std::move(r->name));
+    snap->names.emplace(id, std::move(name));
   }));
   STRIDE_RETURN_IF_ERROR(decode);
   snap->index = RouteIndex::Build(std::move(summaries), std::move(geometries));

@@ -103,6 +103,25 @@ TEST(RecordCodec, RouteRoundTripsExactly) {
   EXPECT_FALSE(DecodeRoute("\xff\xff\xff garbage").ok());
 }
 
+TEST(RecordCodec, LineDecoderReadsGeometryAndNameOnly) {
+  const engine::Route r = MakeRoute(77, 455'000'000, 65'000'000);
+  const std::string bytes = EncodeRoute(r);
+  engine::RouteGeometry g;
+  std::string name = "stale";
+  ASSERT_TRUE(DecodeRouteLine(bytes, &g, &name).ok());
+  EXPECT_EQ(name, "Route 77");
+  EXPECT_EQ(g.points, r.geometry.points);
+  EXPECT_EQ(g.part_starts, r.geometry.part_starts);
+  // A record without a name gives an empty one; truncated bytes are corruption.
+  engine::Route unnamed = r;
+  unnamed.name.clear();
+  ASSERT_TRUE(DecodeRouteLine(EncodeRoute(unnamed), &g, &name).ok());
+  EXPECT_EQ(name, "");
+  for (size_t cut : {bytes.size() - 1, bytes.size() / 2, size_t{3}}) {
+    EXPECT_FALSE(DecodeRouteLine(std::string_view(bytes).substr(0, cut), &g, &name).ok()) << cut;
+  }
+}
+
 TEST(RouteDb, BuildCommitOpenRead) {
   const std::string path = ::testing::TempDir() + "/stride_route_db_" + std::to_string(::getpid());
   fs::remove_all(path);
