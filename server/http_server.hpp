@@ -32,10 +32,10 @@ class Metrics;
 
 struct HttpServerOptions {
   std::string db_path;
-  std::string bind = "127.0.0.1";      // Default: loopback only
-  int port = 8080;                     // Default: 8080; 0 = any free port (see port())
-  int threads = 0;                     // Default: 0 = 2 x hardware concurrency, at least 8
-  int timeout_s = 10;                  // read and write timeout per request. Default: 10 s
+  std::string bind = "127.0.0.1";  // Default: loopback only
+  int port = 8080;                 // Default: 8080; 0 = any free port (see port())
+  int threads = 0;     // connections served at once; 0 = 8 x hardware concurrency, at least 64
+  int timeout_s = 10;  // read and write timeout per request. Default: 10 s
   double reload_check_s = 2.0;         // Default: look for a new database every 2 s
   std::ostream* access_log = nullptr;  // Default: none
 };

@@ -20,7 +20,8 @@ constexpr const char* kUsage =
     "                replaces it)\n"
     "  --port N      TCP port (default 8080; 0 = any free port, printed at start)\n"
     "  --bind ADDR   address to listen on (default 127.0.0.1)\n"
-    "  --threads N   worker threads (default: 2 x cores, at least 8)\n"
+    "  --threads N   worker threads = connections served at once; a keep-alive\n"
+    "                connection holds its thread, more wait (default: 8 x cores, at least 64)\n"
     "  --timeout S   read/write timeout per request in seconds (default 10)\n"
     "  --quiet       no access log\n";
 
