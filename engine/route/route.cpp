@@ -87,15 +87,30 @@ bool SegmentTouchesBox(PointE7 a, PointE7 b, const BoxE7& box) {
 }  // namespace
 
 bool GeometryIntersectsBox(const RouteGeometry& g, const BoxE7& box) {
-  const size_t n = g.points.size();
-  size_t part = 0;
-  for (size_t i = 0; i < n; ++i) {
-    if (box.Contains(g.points[i])) return true;
-    while (part + 1 < g.part_starts.size() && g.part_starts[part + 1] <= i) ++part;
-    if (i == 0 || (part < g.part_starts.size() && g.part_starts[part] == i)) continue;
-    if (SegmentTouchesBox(g.points[i - 1], g.points[i], box)) return true;
+  // Most routes that meet a box have a vertex in it: a cheap pass over the points first.
+  for (const PointE7& p : g.points) {
+    if (box.Contains(p)) return true;
   }
-  return false;
+  // No vertex inside: a segment must cross the box. Segments with both ends beyond the same
+  // side are rejected by their outcodes before the clip.
+  auto outcode = [&box](PointE7 p) {
+    return (p.lon < box.min_lon ? 1 : 0) | (p.lon > box.max_lon ? 2 : 0) |
+           (p.lat < box.min_lat ? 4 : 0) | (p.lat > box.max_lat ? 8 : 0);
+  };
+  bool crosses = false;
+  ForEachPart(g, [&](size_t b, size_t e) {
+    if (crosses || e - b < 2) return;
+    int prev = outcode(g.points[b]);
+    for (size_t i = b + 1; i < e; ++i) {
+      const int code = outcode(g.points[i]);
+      if ((prev & code) == 0 && SegmentTouchesBox(g.points[i - 1], g.points[i], box)) {
+        crosses = true;
+        return;
+      }
+      prev = code;
+    }
+  });
+  return crosses;
 }
 
 }  // namespace stride::engine
