@@ -155,8 +155,8 @@ Json SummaryJson(const index::RouteSnapshot& s, const index::RouteIndex::Hit& h)
   Json j;
   j["id"] = r.id;
   j["osm"] = engine::OsmRefOf(r.id);
-  auto name = s.names.find(r.id);
-  j["name"] = name != s.names.end() && !name->second.empty() ? Json(name->second) : Json(nullptr);
+  const std::string_view name = s.name(h.index);
+  j["name"] = name.empty() ? Json(nullptr) : Json(name);
   j["type"] = engine::RouteTypeName(r.type);
   j["length_m"] = std::round(static_cast<double>(r.length_m) * 10) / 10;
   j["ascent_m"] = std::round(static_cast<double>(r.ascent_m) * 10) / 10;
@@ -179,8 +179,8 @@ void SummaryProto(const index::RouteSnapshot& s, const index::RouteIndex::Hit& h
   static const char* kNetworks[] = {nullptr, "iwn", "nwn", "rwn", "lwn"};
   m->set_id(r.id);
   m->set_osm(engine::OsmRefOf(r.id));
-  if (auto name = s.names.find(r.id); name != s.names.end() && !name->second.empty()) {
-    m->set_name(name->second);
+  if (const std::string_view name = s.name(h.index); !name.empty()) {
+    m->set_name(std::string(name));
   }
   m->set_type(engine::RouteTypeName(r.type));
   m->set_length_m(r.length_m);

@@ -13,7 +13,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <unordered_map>
+#include <string_view>
+#include <vector>
 
 #include "index/spatial/route_index.hpp"
 #include "index/store/route_db.hpp"
@@ -23,7 +24,13 @@ namespace stride::index {
 struct RouteSnapshot {
   std::unique_ptr<RouteDb> db;
   RouteIndex index;
-  std::unordered_map<uint64_t, std::string> names;
+  // The name of the route at index position i (empty when it has none).
+  std::string_view name(size_t i) const {
+    return std::string_view(name_chars)
+        .substr(name_offsets[i], name_offsets[i + 1] - name_offsets[i]);
+  }
+  std::string name_chars;              // all names, in index order
+  std::vector<uint32_t> name_offsets;  // index.size() + 1 offsets into name_chars
   std::string path;
   std::string import_finished_at;  // from meta "import"; empty when absent
   uint64_t dir_inode = 0;          // of `path` when loaded (an import exchanges directories)
