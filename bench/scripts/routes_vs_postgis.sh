@@ -25,15 +25,7 @@ if [ ! -x "$pgbin/postgres" ] || [ ! -d /usr/share/postgresql/15/extension ] ||
    ! /usr/bin/python3 -c 'import psycopg2' 2>/dev/null; then
   $sudo apt-get install -y -qq postgresql-15-postgis-3 python3-psycopg2 >/dev/null
 fi
-cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DSTRIDE_BUILD_TESTS=OFF \
-  -DSTRIDE_BUILD_BENCH=ON >/dev/null
-ninja -C build-release stride gen_routes route_db_tool >/dev/null
-
-db="$bench_dir/routes-$routes"
-if [ ! -f "$db/CURRENT" ]; then
-  echo "generating $routes routes into $db ..." >&2
-  ./build-release/datasets/gen_routes --db "$db" --routes "$routes" 2>/dev/null
-fi
+source bench/scripts/generated_db.sh
 queries="$bench_dir/queries-postgis.txt"
 python3 bench/scripts/route_queries.py --n "$nq" --seed 2 --sorts length,ascent > "$queries"
 

@@ -23,15 +23,7 @@ if ! command -v wrk >/dev/null; then
   sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
   $sudo apt-get install -y -qq wrk >/dev/null
 fi
-cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DSTRIDE_BUILD_TESTS=OFF \
-  -DSTRIDE_BUILD_BENCH=ON >/dev/null
-ninja -C build-release stride gen_routes route_db_tool >/dev/null
-
-db="$bench_dir/routes-$routes"
-if [ ! -f "$db/CURRENT" ]; then
-  echo "generating $routes routes into $db ..." >&2
-  ./build-release/datasets/gen_routes --db "$db" --routes "$routes" 2>/dev/null
-fi
+source bench/scripts/generated_db.sh
 queries="$bench_dir/queries.txt"
 python3 bench/scripts/route_queries.py --n 20000 --seed 1 > "$queries"
 
