@@ -40,7 +40,6 @@ const char* const kPlaces[] = {"Alder", "Birch",   "Cedar",   "Eagle", "Falcon",
                                "Raven", "Spruce",  "Thistle", "Willow"};
 const char* const kFeatures[] = {"Ridge",  "Valley", "Lake",  "Forest", "Gorge",
                                  "Meadow", "Peak",   "River", "Moor",   "Coast"};
-const char* const kNetworks[] = {"", "iwn", "nwn", "rwn", "lwn"};
 const char* const kSacScales[] = {"",
                                   "hiking",
                                   "mountain_hiking",
@@ -138,7 +137,7 @@ engine::Route MakeSyntheticRoute(const SyntheticRoutesOptions& o, size_t i) {
   if (!trail) {
     const double nu = u(rng);
     s.network = nu < 0.03 ? 1 : nu < 0.15 ? 2 : nu < 0.5 ? 3 : 4;
-    r.network = kNetworks[s.network];
+    r.network = engine::NetworkName(s.network);
     r.ref = std::string(1, static_cast<char>('A' + rng() % 26)) + std::to_string(1 + rng() % 300);
     r.operator_name = "Synthetic Trails Club";
     r.symbol = "red:white:red_bar";

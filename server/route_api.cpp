@@ -104,11 +104,11 @@ engine::RouteFilter ParseFilter(const Params& p) {
   }
   if (auto v = Get(p, "network")) {
     f.network_mask = 0;
-    const char* names[] = {"", "iwn", "nwn", "rwn", "lwn"};
     for (const std::string& t : SplitComma(*v)) {
       bool found = false;
       for (uint32_t k = 1; k <= 4; ++k) {
-        if (t == names[k]) f.network_mask |= 1u << k, found = true;
+        if (t == engine::NetworkName(static_cast<uint8_t>(k)))
+          f.network_mask |= 1u << k, found = true;
       }
       if (!found) throw BadParam{"network: unknown '" + t + "'; expected iwn, nwn, rwn, lwn"};
     }
@@ -151,7 +151,6 @@ std::string CursorText(const index::RouteIndex::Hit& h) {
 
 Json SummaryJson(const index::RouteSnapshot& s, const index::RouteIndex::Hit& h) {
   const engine::RouteSummary& r = s.index.summary(h.index);
-  static const char* kNetworks[] = {nullptr, "iwn", "nwn", "rwn", "lwn"};
   Json j;
   j["id"] = r.id;
   j["osm"] = engine::OsmRefOf(r.id);
@@ -164,7 +163,8 @@ Json SummaryJson(const index::RouteSnapshot& s, const index::RouteIndex::Hit& h)
   j["loop"] = r.loop;
   j["surface"] = engine::SurfaceName(r.surface);
   j["difficulty"] = r.difficulty;
-  j["network"] = r.network >= 1 && r.network <= 4 ? Json(kNetworks[r.network]) : Json(nullptr);
+  const char* network = engine::NetworkName(r.network);
+  j["network"] = network ? Json(network) : Json(nullptr);
   // Dividing by 1e7 (exact) gives the double nearest the 7-decimal value: short JSON.
   j["start"] = {r.start.lon / 1e7, r.start.lat / 1e7};
   j["bbox"] = {r.bbox.min_lon / 1e7, r.bbox.min_lat / 1e7, r.bbox.max_lon / 1e7,
@@ -176,7 +176,6 @@ Json SummaryJson(const index::RouteSnapshot& s, const index::RouteIndex::Hit& h)
 void SummaryProto(const index::RouteSnapshot& s, const index::RouteIndex::Hit& h,
                   api::RouteSummary* m) {
   const engine::RouteSummary& r = s.index.summary(h.index);
-  static const char* kNetworks[] = {nullptr, "iwn", "nwn", "rwn", "lwn"};
   m->set_id(r.id);
   m->set_osm(engine::OsmRefOf(r.id));
   if (const std::string_view name = s.name(h.index); !name.empty()) {
@@ -189,7 +188,7 @@ void SummaryProto(const index::RouteSnapshot& s, const index::RouteIndex::Hit& h
   m->set_loop(r.loop);
   m->set_surface(engine::SurfaceName(r.surface));
   m->set_difficulty(r.difficulty);
-  if (r.network >= 1 && r.network <= 4) m->set_network(kNetworks[r.network]);
+  if (const char* network = engine::NetworkName(r.network)) m->set_network(network);
   m->set_start_lat(r.start.lat);
   m->set_start_lon(r.start.lon);
   m->mutable_bbox()->set_min_lat(r.bbox.min_lat);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 namespace stride::engine {
@@ -94,6 +95,11 @@ const char* SurfaceName(Surface s) {
       break;
   }
   return "unknown";
+}
+
+const char* NetworkName(uint8_t level) {
+  static const char* const kNames[] = {nullptr, "iwn", "nwn", "rwn", "lwn"};
+  return level < std::size(kNames) ? kNames[level] : nullptr;
 }
 
 std::string OsmRefOf(uint64_t route_id) {

@@ -22,6 +22,9 @@ namespace stride::engine {
 // Names used in JSON and query parameters: "hiking", "named_trail", "paved", ...
 const char* RouteTypeName(RouteType t);
 const char* SurfaceName(Surface s);
+// network=* of a network level 1..4 (RouteSummary::network): "iwn", "nwn", "rwn", "lwn";
+// null for 0 (no network) or anything else.
+const char* NetworkName(uint8_t level);
 // "relation/123", "trail/456" (way id), "unknown/0".
 std::string OsmRefOf(uint64_t route_id);
 // The route id a person or a URL names: the number itself, relation/N or rN (a relation),

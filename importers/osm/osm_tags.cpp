@@ -3,6 +3,8 @@
 
 #include <array>
 
+#include "engine/route/route_json.hpp"
+
 namespace stride::importers {
 namespace {
 
@@ -72,10 +74,9 @@ uint8_t SacScaleLevel(std::string_view v) {
 }
 
 uint8_t NetworkLevel(std::string_view v) {
-  if (v == "iwn") return 1;
-  if (v == "nwn") return 2;
-  if (v == "rwn") return 3;
-  if (v == "lwn") return 4;
+  for (uint8_t level = 1; engine::NetworkName(level) != nullptr; ++level) {
+    if (v == engine::NetworkName(level)) return level;
+  }
   return 0;
 }
 
