@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Small text helpers for the CLI: formatting for human-readable output, parsing of option
-// values.
+// Small helpers for the CLI: formatting for human-readable output, parsing of option values,
+// the figures a command reports about itself.
 #pragma once
 
 #include <string>
@@ -16,5 +16,8 @@ std::string FormatPace(double s_per_km);
 // A whole number / a number in [lo, hi], the entire string; false otherwise.
 bool ParseInt(const std::string& s, int lo, int hi, int* out);
 bool ParseNumber(const std::string& s, double lo, double hi, double* out);
+
+// This process's peak resident memory so far, MiB.
+double PeakRssMiB();
 
 }  // namespace stride::tools

@@ -14,8 +14,6 @@
 //   route_db_tool export --db DIR
 //       writes every route as a tab-separated row for PostgreSQL's COPY: id, type, length_m,
 //       ascent_m, max_grade, loop, surface, difficulty, network, EWKT MULTILINESTRING.
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -29,16 +27,11 @@
 #include "index/store/route_snapshot.hpp"
 #include "server/route_api.hpp"
 #include "stride/api.pb.h"
+#include "tools/format.hpp"
 
 namespace {
 
 using namespace stride;
-
-double PeakRssMiB() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_maxrss) / 1024.0;
-}
 
 int Fail(const std::string& message) {
   std::cerr << "route_db_tool: " << message << '\n';
@@ -83,7 +76,7 @@ int Load(const std::string& db) {
                                     {"tree_bytes", (*s)->index.tree_bytes()},
                                     {"geometry_bytes", geometry_bytes},
                                     {"points", points},
-                                    {"peak_rss_mib", PeakRssMiB()}};
+                                    {"peak_rss_mib", tools::PeakRssMiB()}};
   std::cout << j.dump() << '\n';
   return 0;
 }
@@ -141,7 +134,6 @@ int Query(const std::string& db, const std::string& queries, const std::string& 
 int Export(const std::string& db_path) {
   Result<std::unique_ptr<index::RouteDb>> db = index::RouteDb::Open(db_path);
   if (!db.ok()) return Fail(db.status().message());
-  static const char* kNetworks[] = {"\\N", "iwn", "nwn", "rwn", "lwn"};
   std::string row;
   Status failed = Status::Ok();
   const Status st = (*db)->ForEachSummary([&](const engine::RouteSummary& s) {
@@ -152,6 +144,7 @@ int Export(const std::string& db_path) {
       return;
     }
     row.clear();
+    const char* network = engine::NetworkName(s.network);  // \N: COPY's NULL
     char buf[64];
     row += std::to_string(s.id) + '\t' + engine::RouteTypeName(s.type);
     std::snprintf(buf, sizeof buf, "\t%.9g\t%.9g\t%.9g\t", static_cast<double>(s.length_m),
@@ -159,7 +152,7 @@ int Export(const std::string& db_path) {
     row += buf;
     row += s.loop ? "t\t" : "f\t";
     row += std::string(engine::SurfaceName(s.surface)) + '\t' + std::to_string(s.difficulty) +
-           '\t' + (s.network <= 4 ? kNetworks[s.network] : "\\N") + "\tSRID=4326;MULTILINESTRING(";
+           '\t' + (network ? network : "\\N") + "\tSRID=4326;MULTILINESTRING(";
     bool first_part = true;
     engine::ForEachPart(r->geometry, [&](size_t b, size_t e) {
       row += first_part ? "(" : ",(";
