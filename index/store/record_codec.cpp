@@ -221,7 +221,8 @@ Result<engine::TrailEdge> DecodeEdge(std::string_view bytes) {
 
 Status DecodeRouteLine(std::string_view bytes, engine::RouteGeometry* geometry, std::string* name) {
   using google::protobuf::internal::WireFormatLite;
-  constexpr uint32_t kNameField = 6, kGeometryField = 16;  // RouteRecord in route.proto
+  constexpr uint32_t kNameField = proto::RouteRecord::kNameFieldNumber;
+  constexpr uint32_t kGeometryField = proto::RouteRecord::kGeometryFieldNumber;
   google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
                                             static_cast<int>(bytes.size()));
   geometry->points.clear();
