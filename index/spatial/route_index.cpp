@@ -164,10 +164,7 @@ std::vector<RouteIndex::Hit> RouteIndex::Bbox(const BoxE7& box, const RouteFilte
     for (uint32_t i = node.first; i < node.first + node.count; ++i) {
       const RouteSummary& r = summaries_[i];
       if (!r.bbox.Intersects(box) || !filter.Matches(r)) continue;
-      // A route inside the box meets it; only those crossing its edge need the geometry.
-      const bool inside = box.Contains({r.bbox.min_lat, r.bbox.min_lon}) &&
-                          box.Contains({r.bbox.max_lat, r.bbox.max_lon});
-      if (!inside && !engine::GeometryIntersectsBox(geometries_[i], box)) continue;
+      if (!engine::GeometryIntersectsBox(geometries_[i], box)) continue;
       Hit h;
       h.index = i;
       h.id = r.id;
