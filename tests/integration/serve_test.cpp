@@ -400,13 +400,25 @@ TYPED_TEST(Serve, RouteAndProfileFieldByField) {
   const Json first = z["geometry"]["coordinates"][0][0];
   EXPECT_NEAR(first[0].get<double>(), r.geometry.points[0].lon * 1e-7, 1e-7);
   EXPECT_NEAR(first[1].get<double>(), r.geometry.points[0].lat * 1e-7, 1e-7);
-  // tolerance_m: every dropped point lies within the tolerance of the kept line (checked
-  // loosely: the kept count shrinks as the tolerance grows).
-  const Json t5 = this->GetJson("/v1/routes/" + id + "?tolerance_m=5");
+  // tolerance_m: every stored point lies within the tolerance of the kept line (plus the
+  // 1e-7 degree rounding of the output), and a larger tolerance keeps no more points.
+  const Json t5 = this->GetJson("/v1/routes/" + id + "?tolerance_m=5&format=geojson");
   const Json t50 = this->GetJson("/v1/routes/" + id + "?tolerance_m=50");
   const size_t at5 = t5["points"].get<size_t>(), at50 = t50["points"].get<size_t>();
   EXPECT_LE(at50, at5);
-  EXPECT_LE(at5, r.geometry.points.size());
+  EXPECT_LT(at5, r.geometry.points.size());
+  engine::RouteGeometry kept;
+  for (const Json& part : t5["geometry"]["coordinates"]) {
+    kept.part_starts.push_back(static_cast<uint32_t>(kept.points.size()));
+    for (const Json& c : part) {
+      kept.points.push_back({static_cast<int32_t>(std::lround(c[1].get<double>() * 1e7)),
+                             static_cast<int32_t>(std::lround(c[0].get<double>() * 1e7))});
+    }
+  }
+  ASSERT_EQ(kept.points.size(), at5);
+  for (const engine::PointE7& p : r.geometry.points) {
+    ASSERT_LE(engine::QueryPlane(p).DistanceToGeometry(kept), 5.0 + 0.05) << p.lat << "," << p.lon;
+  }
   // The profile.
   const Json p = this->GetJson("/v1/routes/" + id + "/profile");
   EXPECT_EQ(p["id"].get<uint64_t>(), r.summary.id);
