@@ -10,8 +10,13 @@
 #include <ostream>
 #include <thread>
 
+#include "importers/dem/srtm.hpp"
+#include "index/store/run_db.hpp"
+#include "server/auth.hpp"
 #include "server/metrics.hpp"
 #include "server/route_api.hpp"
+#include "server/run_api.hpp"
+#include "server/run_service.hpp"
 
 namespace stride::server {
 namespace {
@@ -48,7 +53,8 @@ HttpServer::HttpServer(HttpServerOptions options)
     : options_(std::move(options)),
       http_(std::make_unique<httplib::Server>()),
       metrics_(std::make_unique<Metrics>(std::vector<std::string>{
-          "routes", "nearest", "route", "profile", "health", "metrics"})) {}
+          "routes", "nearest", "route", "profile", "health", "metrics", "run_upload", "run_list",
+          "run", "run_track", "run_file", "run_delete", "me_export", "me_delete"})) {}
 
 HttpServer::~HttpServer() {
   Stop();
@@ -104,6 +110,36 @@ Status HttpServer::Run() {
   if (!first.ok()) return first.status();
   snapshot_ = std::move(first).value();
 
+  // Runs: the database, the DEM, the service.
+  std::unique_ptr<index::RunDb> run_db;
+  std::unique_ptr<importers::SrtmElevation> dem;
+  std::unique_ptr<RunService> runs;
+  std::unique_ptr<Jwt> jwt;
+  if (!options_.runs_path.empty()) {
+    if (options_.jwt_secret.size() < kMinSecretBytes) {
+      return Status::InvalidArgument(
+          "serving runs needs a JWT secret of at least 32 bytes (STRIDE_JWT_SECRET, "
+          "--jwt-secret-file, or --dev on loopback)");
+    }
+    jwt = std::make_unique<Jwt>(options_.jwt_secret);
+    index::RunDb::Options ro;
+    ro.sync = options_.sync_writes;
+    Result<std::unique_ptr<index::RunDb>> db = index::RunDb::Open(options_.runs_path, ro);
+    if (!db.ok()) return db.status();
+    run_db = std::move(db).value();
+    RunServiceOptions so;
+    so.max_upload_bytes = options_.max_upload_bytes;
+    so.max_points = options_.max_points;
+    if (!options_.dem_path.empty()) {
+      Result<std::unique_ptr<importers::SrtmElevation>> d =
+          importers::SrtmElevation::Open(options_.dem_path);
+      if (!d.ok()) return d.status();
+      dem = std::move(d).value();
+      so.dem = dem.get();
+    }
+    runs = std::make_unique<RunService>(*run_db, events_, so, [this] { return Snapshot(); });
+  }
+
   httplib::Server& http = *http_;
   const int threads = options_.threads > 0
                           ? options_.threads
@@ -118,7 +154,8 @@ Status HttpServer::Run() {
   // Headers and body go out in separate writes; without TCP_NODELAY, Nagle holds the body
   // until the client's delayed ACK (40 ms on Linux) on every keep-alive response.
   http.set_tcp_nodelay(true);
-  http.set_payload_max_length(64 * 1024);  // GET only: a large body is an error
+  // Uploads up to the limit; cpp-httplib answers 413 from Content-Length before reading.
+  http.set_payload_max_length(runs ? options_.max_upload_bytes : 64 * 1024);
 
   auto handle = [this](const char* endpoint, auto&& fn) {
     return [this, endpoint, fn](const httplib::Request& req, httplib::Response& res) {
@@ -130,7 +167,12 @@ Status HttpServer::Run() {
         r = ErrorResponse(500, "internal", e.what(), WireOf(req));
       }
       res.status = r.status;
-      res.set_content(std::move(r.body), r.content_type);
+      for (auto& [k, v] : r.headers) res.set_header(k, v);
+      if (r.status == 204) {
+        res.body.clear();
+      } else {
+        res.set_content(std::move(r.body), r.content_type);
+      }
       metrics_->Record(
           endpoint, res.status,
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
@@ -148,6 +190,154 @@ Status HttpServer::Run() {
   http.Get(R"(/v1/routes/([^/]+))", handle("route", [this](const httplib::Request& req) {
              return GetRoute(*Snapshot(), req.matches[1], ParamsOf(req), WireOf(req));
            }));
+  // The caller of a run endpoint: a verified token with `scope`, or the error to answer.
+  auto authorize = [this, &jwt, &runs](const httplib::Request& req, const char* scope,
+                                       Principal* who) -> std::optional<ApiResponse> {
+    const Wire wire = WireOf(req);
+    if (!runs) {
+      return ErrorResponse(503, "unavailable",
+                           "this server stores no runs (start it with --runs DIR)", wire);
+    }
+    const std::string auth = req.get_header_value("Authorization");
+    auto unauthenticated = [&](const std::string& why) {
+      ApiResponse r = ErrorResponse(401, "unauthenticated", why, wire);
+      r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"stride\"");
+      return r;
+    };
+    if (auth.empty()) return unauthenticated("missing Authorization: Bearer <token>");
+    if (auth.size() < 8 || strncasecmp(auth.c_str(), "Bearer ", 7) != 0) {
+      return unauthenticated("Authorization: expected the Bearer scheme");
+    }
+    const double now =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    Result<Principal> p = jwt->Verify(std::string_view(auth).substr(7), now);
+    if (!p.ok()) return unauthenticated(p.status().message());
+    if (!p->Has(scope)) {
+      return ErrorResponse(403, "forbidden", std::string("this token lacks the scope ") + scope,
+                           wire);
+    }
+    *who = std::move(p).value();
+    return std::nullopt;
+  };
+  // A run endpoint: authorize with `scope`, then call fn(who, req).
+  auto run_endpoint = [&handle, authorize](const char* endpoint, const char* scope, auto&& fn) {
+    return handle(endpoint, [authorize, scope, fn](const httplib::Request& req) {
+      Principal who;
+      if (auto denied = authorize(req, scope, &who)) return *denied;
+      return fn(who, req);
+    });
+  };
+  RunService* rs = runs.get();
+  // Uploads read the body themselves: any Content-Type (cpp-httplib would parse a
+  // form-urlencoded body, curl's default, and cap it at 8 KiB), a multipart form's first file,
+  // the size limit enforced while reading, and no body read before the token is checked.
+  const size_t upload_limit = options_.max_upload_bytes;
+  http.Post("/v1/runs", [this, authorize, rs, upload_limit](const httplib::Request& req,
+                                                            httplib::Response& res,
+                                                            const httplib::ContentReader& reader) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const Wire wire = WireOf(req);
+    ApiResponse r;
+    Principal who;
+    if (auto denied = authorize(req, "runner:write", &who)) {
+      r = *denied;
+    } else {
+      std::string body, file_name = req.get_header_value("X-File-Name");
+      bool over = false;
+      auto take = [&](const char* data, size_t n) {
+        if (body.size() + n > upload_limit) {
+          over = true;
+          return false;
+        }
+        body.append(data, n);
+        return true;
+      };
+      if (req.is_multipart_form_data()) {
+        bool in_file = false, have_file = false;
+        reader(
+            [&](const httplib::MultipartFormData& part) {
+              in_file = !have_file && !part.filename.empty();
+              if (in_file) {
+                have_file = true;
+                if (file_name.empty()) file_name = part.filename;
+              }
+              return true;
+            },
+            [&](const char* data, size_t n) { return in_file ? take(data, n) : true; });
+      } else {
+        reader(take);
+      }
+      try {
+        r = over ? ErrorResponse(413, "too_large",
+                                 "upload over the limit of " + std::to_string(upload_limit) +
+                                     " bytes (stride serve --max-upload-mb)",
+                                 wire)
+                 : UploadRun(*rs, who, body, req.get_header_value("Idempotency-Key"), file_name,
+                             wire);
+      } catch (const std::exception& e) {
+        r = ErrorResponse(500, "internal", e.what(), wire);
+      }
+    }
+    res.status = r.status;
+    for (auto& [k, v] : r.headers) res.set_header(k, v);
+    res.set_content(std::move(r.body), r.content_type);
+    metrics_->Record("run_upload", res.status,
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  });
+  http.Get("/v1/runs", run_endpoint("run_list", "runner:read",
+                                    [rs](const Principal& who, const httplib::Request& req) {
+                                      return ListRuns(*rs, who, ParamsOf(req), WireOf(req));
+                                    }));
+  http.Get(R"(/v1/runs/([^/]+)/track)",
+           run_endpoint("run_track", "runner:read",
+                        [rs](const Principal& who, const httplib::Request& req) {
+                          return GetRunTrack(*rs, who, req.matches[1], ParamsOf(req), WireOf(req));
+                        }));
+  http.Get(R"(/v1/runs/([^/]+)/file)",
+           run_endpoint("run_file", "runner:read",
+                        [rs](const Principal& who, const httplib::Request& req) {
+                          return GetRunFile(*rs, who, req.matches[1], WireOf(req));
+                        }));
+  http.Get(
+      R"(/v1/runs/([^/]+))",
+      run_endpoint("run", "runner:read", [rs](const Principal& who, const httplib::Request& req) {
+        return GetRun(*rs, who, req.matches[1], WireOf(req));
+      }));
+  http.Delete(R"(/v1/runs/([^/]+))",
+              run_endpoint("run_delete", "runner:write",
+                           [rs](const Principal& who, const httplib::Request& req) {
+                             return DeleteRun(*rs, who, req.matches[1], WireOf(req));
+                           }));
+  http.Delete("/v1/me", run_endpoint("me_delete", "runner:write",
+                                     [rs](const Principal& who, const httplib::Request& req) {
+                                       return DeleteMe(*rs, who, WireOf(req));
+                                     }));
+  http.Get("/v1/me/export", [this, authorize, rs](const httplib::Request& req,
+                                                  httplib::Response& res) {
+    const auto t0 = std::chrono::steady_clock::now();
+    Principal who;
+    if (auto denied = authorize(req, "runner:read", &who)) {
+      res.status = denied->status;
+      for (auto& [k, v] : denied->headers) res.set_header(k, v);
+      res.set_content(denied->body, denied->content_type);
+    } else {
+      auto stream = std::make_shared<ExportStream>(*rs, who.user_id);
+      res.set_header("Content-Disposition", "attachment; filename=\"stride-export.tar\"");
+      res.set_chunked_content_provider("application/x-tar",
+                                       [stream](size_t, httplib::DataSink& sink) {
+                                         std::string chunk;
+                                         if (stream->Next(&chunk))
+                                           return sink.write(chunk.data(), chunk.size());
+                                         if (!stream->complete())
+                                           return false;  // a store error: cut the archive short
+                                         sink.done();
+                                         return true;
+                                       });
+    }
+    metrics_->Record("me_export", res.status,
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  });
+
   http.Get("/v1/health", handle("health", [this](const httplib::Request&) {
              const auto s = Snapshot();
              nlohmann::ordered_json j = {{"status", "ok"},
@@ -169,11 +359,17 @@ Status HttpServer::Run() {
     metrics_->Record("metrics", 200,
                      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   });
-  http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return;  // a handler already answered
+  const size_t payload_limit = runs ? options_.max_upload_bytes : 64 * 1024;
+  http.set_error_handler([payload_limit](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty() || res.status == 204) return;  // a handler already answered
     const ApiResponse r =
-        res.status == 404
-            ? ErrorResponse(404, "not_found", "no endpoint " + req.path, WireOf(req))
+        res.status == 404 ? ErrorResponse(404, "not_found",
+                                          "no endpoint " + req.method + " " + req.path, WireOf(req))
+        : res.status == 413
+            ? ErrorResponse(413, "too_large",
+                            "request body over the limit of " + std::to_string(payload_limit) +
+                                " bytes (stride serve --max-upload-mb)",
+                            WireOf(req))
             : ErrorResponse(res.status, "invalid_argument", "bad request", WireOf(req));
     res.set_content(r.body, r.content_type);
   });

@@ -6,7 +6,8 @@
 // bytes, latency), /v1/health, /metrics (Prometheus), JSON errors for unknown paths, and swaps
 // in a new snapshot when an import replaces the database directory (checked every
 // `reload_check_s`), without a restart. Stop() (or SIGINT/SIGTERM in the CLI) finishes the
-// requests in flight and returns from Run().
+// requests in flight and returns from Run(). With a run database (runs_path) it also serves
+// the run endpoints of run_api.hpp behind bearer JWTs (auth.hpp).
 //
 // Thread-safety: Stop() and port() may be called from any thread while Run() blocks.
 //
@@ -19,6 +20,7 @@
 #include <mutex>
 #include <string>
 
+#include "engine/run/run.hpp"
 #include "engine/status.hpp"
 #include "index/store/route_snapshot.hpp"
 
@@ -38,6 +40,15 @@ struct HttpServerOptions {
   int timeout_s = 10;  // read and write timeout per request. Default: 10 s
   double reload_check_s = 2.0;         // Default: look for a new database every 2 s
   std::ostream* access_log = nullptr;  // Default: none
+
+  // Runs (/v1/runs, /v1/me): a run database directory, created when missing. Default: none
+  // (the run endpoints answer 503).
+  std::string runs_path;
+  std::string jwt_secret;                      // required with runs_path
+  std::string dem_path;                        // SRTM tiles for elevation. Default: none
+  size_t max_upload_bytes = size_t{64} << 20;  // Default: 64 MiB
+  size_t max_points = 2'000'000;               // per uploaded file
+  bool sync_writes = true;                     // fsync each upload's WAL write
 };
 
 class HttpServer {
@@ -51,6 +62,8 @@ class HttpServer {
   void Stop();
   // The bound port once Run() is serving (useful with port 0); 0 before.
   int port() const { return port_.load(); }
+  // Run events (run.stored, run.deleted, user.deleted). Subscribe before Run().
+  engine::RunEvents& events() { return events_; }
 
  private:
   std::shared_ptr<const index::RouteSnapshot> Snapshot() const;
@@ -64,6 +77,7 @@ class HttpServer {
   std::atomic<int> port_{0};
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> reloads_{0};
+  engine::RunEvents events_;
 };
 
 }  // namespace stride::server

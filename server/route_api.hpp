@@ -21,6 +21,8 @@
 
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "index/store/route_snapshot.hpp"
 
@@ -37,9 +39,13 @@ enum class Wire { kJson, kProtobuf };
 Wire WireFromAccept(const std::string& accept);
 
 struct ApiResponse {
+  ApiResponse() = default;
+  ApiResponse(int s, std::string b, const char* type = kJsonType)
+      : status(s), body(std::move(b)), content_type(type) {}
   int status = 200;
   std::string body;
   const char* content_type = kJsonType;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra: Location, ...
 };
 
 inline constexpr size_t kMaxLimit = 500;  // bbox page size

@@ -10,6 +10,7 @@
 #include "engine/track/analysis.hpp"
 #include "engine/track/analysis_json.hpp"
 #include "importers/activity/activity_reader.hpp"
+#include "importers/dem/srtm.hpp"
 #include "tools/format.hpp"
 
 namespace stride::tools {
@@ -28,6 +29,7 @@ constexpr const char* kHelp =
     "  --max-hr N           maximum heart rate for zones and TRIMP (default: estimated)\n"
     "  --hr-zones A,B,C,D   lower bounds (bpm) of zones 2-5 (default: 60/70/80/90 % of max)\n"
     "  --rest-hr N          resting heart rate for TRIMP (default: 60)\n"
+    "  --dem DIR            SRTM tiles: tracks without barometric altitude take the DEM's\n"
     "\n"
     "exit status: 0 all files analysed, 1 some file could not be read, 2 bad usage\n";
 
@@ -102,6 +104,7 @@ int RunAnalyze(const std::vector<std::string>& args, std::ostream& out, std::ost
   engine::AnalyzeOptions options;
   bool json = false;
   std::vector<std::string> files;
+  std::unique_ptr<importers::SrtmElevation> dem;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&](const char* flag) -> const std::string* {
@@ -135,6 +138,16 @@ int RunAnalyze(const std::vector<std::string>& args, std::ostream& out, std::ost
             << "', expected run, walk, hike or ride\n";
         return 2;
       }
+    } else if (a == "--dem") {
+      const std::string* v = value("--dem");
+      if (!v) return 2;
+      Result<std::unique_ptr<importers::SrtmElevation>> d = importers::SrtmElevation::Open(*v);
+      if (!d.ok()) {
+        err << "stride analyze: --dem: " << d.status().message() << "\n";
+        return 2;
+      }
+      dem = std::move(d).value();
+      options.dem = dem.get();
     } else if (a == "--max-hr") {
       if (!bpm("--max-hr", 100, 250, &options.max_hr_bpm)) return 2;
     } else if (a == "--rest-hr") {

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <thread>
 
+#include "server/auth.hpp"
 #include "server/http_server.hpp"
 #include "tools/format.hpp"
 
@@ -15,7 +16,8 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: stride serve --db DIR [--port 8080] [--bind 127.0.0.1] [--threads N] [--timeout S]\n"
-    "                    [--quiet]\n"
+    "                    [--runs DIR [--dem DIR] [--jwt-secret-file F] [--max-upload-mb N]\n"
+    "                    [--max-points N] [--no-sync] [--dev]] [--quiet]\n"
     "  --db DIR      a route database built by 'stride import' (reloaded when an import\n"
     "                replaces it)\n"
     "  --port N      TCP port (default 8080; 0 = any free port, printed at start)\n"
@@ -23,13 +25,71 @@ constexpr const char* kUsage =
     "  --threads N   worker threads = connections served at once; a keep-alive\n"
     "                connection holds its thread, more wait (default: 8 x cores, at least 64)\n"
     "  --timeout S   read/write timeout per request in seconds (default 10)\n"
-    "  --quiet       no access log\n";
+    "  --quiet       no access log\n"
+    "runs (POST/GET/DELETE /v1/runs, /v1/me/export, DELETE /v1/me):\n"
+    "  --runs DIR    the run database (created when missing); without it the run\n"
+    "                endpoints answer 503\n"
+    "  --dem DIR     SRTM tiles: tracks without barometric altitude get DEM elevation\n"
+    "  --jwt-secret-file F  HS256 secret for bearer tokens (first line, >= 32 bytes);\n"
+    "                STRIDE_JWT_SECRET, when set, wins\n"
+    "  --max-upload-mb N    largest upload (default 64)\n"
+    "  --max-points N       most points in one uploaded file (default 2000000)\n"
+    "  --no-sync     do not fsync each upload's log write (still survives kill -9 of the\n"
+    "                server, not a power cut)\n"
+    "  --dev         loopback only: use a random secret when none is set and print a\n"
+    "                token for user 'dev' (runner:read runner:write, 24 h)\n";
+
+constexpr const char* kTokenUsage =
+    "usage: stride token --user U [--scope \"runner:read runner:write\"] [--ttl 1h]\n"
+    "                    [--jwt-secret-file F]\n"
+    "Mints a bearer token (JWT, HS256) for development, signed with STRIDE_JWT_SECRET or the\n"
+    "first line of --jwt-secret-file. --ttl: seconds, or a number with s, m, h or d.\n"
+    "Scopes: runner:read runner:write chat:ask admin.\n";
+
+double NowS() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+bool ParseTtl(const std::string& text, double* seconds) {
+  if (text.empty()) return false;
+  double unit = 1;
+  std::string number = text;
+  switch (text.back()) {
+    case 's':
+      number.pop_back();
+      break;
+    case 'm':
+      unit = 60;
+      number.pop_back();
+      break;
+    case 'h':
+      unit = 3600;
+      number.pop_back();
+      break;
+    case 'd':
+      unit = 86400;
+      number.pop_back();
+      break;
+    default:
+      break;
+  }
+  double v = 0;
+  if (!ParseNumber(number, 1, 1e9, &v)) return false;
+  *seconds = v * unit;
+  return *seconds <= 366 * 86400.0;
+}
+
+bool IsLoopback(const std::string& bind) {
+  return bind == "127.0.0.1" || bind == "::1" || bind == "localhost";
+}
 
 }  // namespace
 
 int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   server::HttpServerOptions o;
   bool quiet = false;
+  bool dev = false;
+  std::string secret_file;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     const bool has = i + 1 < args.size();
@@ -40,6 +100,30 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
       quiet = true;
     } else if (a == "--db" && has) {
       o.db_path = args[++i];
+    } else if (a == "--runs" && has) {
+      o.runs_path = args[++i];
+    } else if (a == "--dem" && has) {
+      o.dem_path = args[++i];
+    } else if (a == "--jwt-secret-file" && has) {
+      secret_file = args[++i];
+    } else if (a == "--no-sync") {
+      o.sync_writes = false;
+    } else if (a == "--dev") {
+      dev = true;
+    } else if (a == "--max-upload-mb" && has) {
+      int mb = 0;
+      if (!ParseInt(args[++i], 1, 4096, &mb)) {
+        err << "stride serve: --max-upload-mb " << args[i] << ": expected 1 to 4096\n";
+        return 2;
+      }
+      o.max_upload_bytes = static_cast<size_t>(mb) << 20;
+    } else if (a == "--max-points" && has) {
+      int n = 0;
+      if (!ParseInt(args[++i], 100, 100'000'000, &n)) {
+        err << "stride serve: --max-points " << args[i] << ": expected 100 to 100000000\n";
+        return 2;
+      }
+      o.max_points = static_cast<size_t>(n);
     } else if (a == "--bind" && has) {
       o.bind = args[++i];
     } else if (a == "--port" && has) {
@@ -67,6 +151,25 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
     return 2;
   }
   if (!quiet) o.access_log = &err;
+  std::string dev_token;
+  if (!o.runs_path.empty() || dev) {
+    if (dev && !IsLoopback(o.bind)) {
+      err << "stride serve: --dev only on a loopback address (it prints a token)\n";
+      return 2;
+    }
+    Result<std::string> secret = server::LoadJwtSecret(secret_file);
+    if (secret.ok()) {
+      o.jwt_secret = *secret;
+    } else if (dev && secret.status().code() == StatusCode::kNotFound && secret_file.empty()) {
+      o.jwt_secret = server::RandomSecret();  // tokens die with the process
+    } else if (!o.runs_path.empty()) {
+      err << "stride serve: " << secret.status().message() << "\n";
+      return 2;
+    }
+    if (dev && !o.jwt_secret.empty()) {
+      dev_token = server::Jwt(o.jwt_secret).Mint("dev", "runner:read runner:write", 86400, NowS());
+    }
+  }
 
   // SIGINT/SIGTERM: blocked in every thread, taken by one waiter that stops the server.
   sigset_t signals;
@@ -91,8 +194,12 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
     }
     if (http.port() != 0) {
       err << "stride serve: listening on http://" << o.bind << ':' << http.port() << " (db "
-          << o.db_path << ")\n"
-          << std::flush;
+          << o.db_path << (o.runs_path.empty() ? "" : ", runs " + o.runs_path) << ")\n";
+      if (!dev_token.empty()) {
+        err << "stride serve: dev token (user dev, runner:read runner:write, 24 h):\n"
+            << dev_token << "\n";
+      }
+      err << std::flush;
     }
   });
   const Status s = http.Run();
@@ -105,6 +212,45 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
     return 1;
   }
   err << "stride serve: stopped\n";
+  return 0;
+}
+
+int RunToken(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  std::string user, scope = "runner:read runner:write", secret_file;
+  double ttl = 3600;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    const bool has = i + 1 < args.size();
+    if (a == "--help" || a == "-h") {
+      out << kTokenUsage;
+      return 0;
+    } else if (a == "--user" && has) {
+      user = args[++i];
+    } else if (a == "--scope" && has) {
+      scope = args[++i];
+    } else if (a == "--jwt-secret-file" && has) {
+      secret_file = args[++i];
+    } else if (a == "--ttl" && has) {
+      if (!ParseTtl(args[++i], &ttl)) {
+        err << "stride token: --ttl " << args[i]
+            << ": expected seconds or a number with s, m, h or d, up to 366 days\n";
+        return 2;
+      }
+    } else {
+      err << "stride token: unknown or incomplete option '" << a << "'\n" << kTokenUsage;
+      return 2;
+    }
+  }
+  if (const Status s = engine::CheckUserId(user); !s.ok()) {
+    err << "stride token: --user: " << s.message() << "\n" << kTokenUsage;
+    return 2;
+  }
+  Result<std::string> secret = server::LoadJwtSecret(secret_file);
+  if (!secret.ok()) {
+    err << "stride token: " << secret.status().message() << "\n";
+    return 2;
+  }
+  out << server::Jwt(*secret).Mint(user, scope, ttl, NowS()) << "\n";
   return 0;
 }
 

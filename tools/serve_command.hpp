@@ -16,4 +16,7 @@ namespace stride::tools {
 
 int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
+// `stride token`: mints a development bearer token.
+int RunToken(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
 }  // namespace stride::tools

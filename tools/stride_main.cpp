@@ -20,6 +20,14 @@ constexpr std::string_view kUsage =
     "  analyze FILE... [--json] [--sport run|walk|hike|ride] [--max-hr N]\n"
     "                  [--hr-zones B2,B3,B4,B5] [--rest-hr N]\n"
     "      parse, clean, smooth, segment and measure GPX, TCX and FIT recordings\n"
+    "  import --osm FILE... --db DIR [--dem DIR]\n"
+    "      build a route database from OpenStreetMap extracts and SRTM tiles\n"
+    "  inspect --db DIR [--list | --route ID]\n"
+    "      what a route database holds\n"
+    "  serve --db DIR [--runs DIR] [--dev]\n"
+    "      the HTTP API: route search, run uploads\n"
+    "  token --user U [--scope S] [--ttl 1h]\n"
+    "      mint a development bearer token\n"
     "  version\n"
     "      print the version\n"
     "\n"
@@ -38,6 +46,7 @@ int main(int argc, char** argv) {
   if (cmd == "import") return stride::tools::RunImport(args, std::cout, std::cerr);
   if (cmd == "inspect") return stride::tools::RunInspect(args, std::cout, std::cerr);
   if (cmd == "serve") return stride::tools::RunServe(args, std::cout, std::cerr);
+  if (cmd == "token") return stride::tools::RunToken(args, std::cout, std::cerr);
   if (cmd == "version" || cmd == "--version") {
     std::cout << "stride 0.1.0\n";
     return 0;

@@ -80,6 +80,31 @@ std::vector<Stop> FindStops(const Track& t, const TrackAxes& a, double min_s) {
   return out;
 }
 
+// Replaces GPS (or missing) altitude by the DEM's at every positioned point, when the DEM
+// covers at least 95 % of them; returns what it did, for the analysis' method notes, or an
+// empty string when the track keeps its own altitude.
+std::string ApplyDem(Track& t, const ElevationSource& dem, const SmoothOptions& options) {
+  std::string why;
+  const AltitudeSource own = ClassifyAltitude(t, options, &why);
+  if (own == AltitudeSource::kBarometric || own == AltitudeSource::kDem) return {};
+  std::vector<double> ele(t.size(), kNaN);
+  size_t positioned = 0, covered = 0;
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (!t.has_position(i)) continue;
+    ++positioned;
+    double h = 0;
+    if (dem.ElevationAt(t.lat_deg[i], t.lon_deg[i], &h)) {
+      ele[i] = h;
+      ++covered;
+    }
+  }
+  if (positioned < 5 || covered * 100 < positioned * 95) return {};
+  t.ele_m.swap(ele);
+  t.altitude_source = AltitudeSource::kDem;
+  return own == AltitudeSource::kGps ? "dem, replacing gps altitude (" + why + ")"
+                                     : "dem, the file has no altitude";
+}
+
 }  // namespace
 
 Analysis Analyze(Track input, const AnalyzeOptions& options) {
@@ -112,7 +137,9 @@ Analysis Analyze(Track input, const AnalyzeOptions& options) {
   const TrackAxes steps = ComputeSteps(t);
   std::vector<double> along(t.size(), 0.0);
   for (size_t i = 1; i < t.size(); ++i) along[i] = along[i - 1] + steps.step_m[i];
+  const std::string dem_note = options.dem ? ApplyDem(t, *options.dem, options.smooth) : "";
   SmoothElevation(t, along, options.smooth, an.smoothing);
+  if (!dem_note.empty()) an.smoothing.elevation_source_reason = dem_note;
   // Segmentation sees the smoothed profile: moving detection counts climbing as motion.
   const TrackAxes axes = ComputeAxes(t, options.segment, steps);
 

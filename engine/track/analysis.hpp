@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/route/profile.hpp"
 #include "engine/track/clean.hpp"
 #include "engine/track/segment.hpp"
 #include "engine/track/smooth.hpp"
@@ -37,6 +38,11 @@ struct AnalyzeOptions {
   double rest_hr_bpm = 60.0;
   // Shortest stop or pause listed in Analysis::stops, seconds. Default: 30.
   double min_stop_s = 30.0;
+  // Elevation model for tracks without barometric altitude: GPS altitude (or none) is replaced
+  // by the model's elevation at the smoothed positions, then smoothed as DEM data, and the
+  // analysis names "dem" as its source. Not used when the model covers less than 95 % of the
+  // positioned points. Must outlive the call. Default: none.
+  const ElevationSource* dem = nullptr;
   CleanOptions clean;
   SmoothOptions smooth;
   SegmentOptions segment;

@@ -22,16 +22,6 @@ Json Opt(const std::optional<double>& x, double unit = 0.01) {
   return x ? Num(*x, unit) : Json(nullptr);
 }
 
-std::string IsoTime(double t) {
-  if (std::isnan(t)) return {};
-  const auto secs = static_cast<std::time_t>(std::floor(t));
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 Json SplitsJson(const std::vector<Split>& splits) {
   Json out = Json::array();
   for (const Split& s : splits) {
@@ -196,6 +186,16 @@ Json SessionJson(const Analysis& a) {
 }
 
 }  // namespace
+
+std::string IsoTime(double t) {
+  if (std::isnan(t)) return {};
+  const auto secs = static_cast<std::time_t>(std::floor(t));
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
 
 std::string AnalysisJson(std::string_view file_name, const std::vector<Analysis>& sessions,
                          int indent) {

@@ -288,15 +288,21 @@ SmoothReport SmoothPositions(Track& t, const SmoothOptions& options) {
   return report;
 }
 
-void SmoothElevation(Track& t, const std::vector<double>& cum, const SmoothOptions& options,
-                     SmoothReport& report) {
+AltitudeSource ClassifyAltitude(const Track& t, const SmoothOptions& options, std::string* reason) {
   std::vector<size_t> idx;
   for (size_t i = 0; i < t.size(); ++i) {
     if (!std::isnan(t.ele_m[i])) idx.push_back(i);
   }
-  if (idx.size() < 5) return;
-  // Classify the source.
-  AltitudeSource src = t.altitude_source;
+  if (idx.size() < 5) {
+    if (reason) *reason = "no altitude";
+    return AltitudeSource::kUnknown;
+  }
+  const AltitudeSource said = t.altitude_source;
+  if (said == AltitudeSource::kBarometric || said == AltitudeSource::kGps ||
+      said == AltitudeSource::kDem) {
+    if (reason) *reason = "file";
+    return said;
+  }
   std::vector<double> d2;
   d2.reserve(idx.size());
   const size_t stride = idx.size() / 5000 + 1;  // a median of 5,000 is plenty
@@ -304,16 +310,25 @@ void SmoothElevation(Track& t, const std::vector<double>& cum, const SmoothOptio
     d2.push_back(std::fabs(t.ele_m[idx[k + 1]] - 2 * t.ele_m[idx[k]] + t.ele_m[idx[k - 1]]));
   }
   const double roughness = Median(d2);
-  if (src == AltitudeSource::kBarometric || src == AltitudeSource::kGps ||
-      src == AltitudeSource::kDem) {
-    report.elevation_source_reason = "file";
-  } else {
-    src = roughness > options.gps_roughness_threshold_m ? AltitudeSource::kGps
-                                                        : AltitudeSource::kBarometric;
+  if (reason) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "roughness %.2f m", roughness);
-    report.elevation_source_reason = buf;
+    *reason = buf;
   }
+  return roughness > options.gps_roughness_threshold_m ? AltitudeSource::kGps
+                                                       : AltitudeSource::kBarometric;
+}
+
+void SmoothElevation(Track& t, const std::vector<double>& cum, const SmoothOptions& options,
+                     SmoothReport& report) {
+  std::vector<size_t> idx;
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (!std::isnan(t.ele_m[i])) idx.push_back(i);
+  }
+  if (idx.size() < 5) return;
+  std::string reason;
+  const AltitudeSource src = ClassifyAltitude(t, options, &reason);
+  report.elevation_source_reason = reason;
   report.elevation_source = src;
 
   // Hampel filter (window 7): replace values more than 3 scaled MADs from the local median.

@@ -62,6 +62,13 @@ double ProcessNoiseForSport(Sport sport);
 // REQUIRES: times strictly increasing where present (run Clean() first).
 SmoothReport SmoothPositions(Track& track, const SmoothOptions& options);
 
+// Which altitude the track carries: what the file says when it says, else barometric or GPS by
+// the roughness of the stream (median |second difference| against
+// options.gps_roughness_threshold_m); kUnknown with fewer than 5 altitudes. `reason` (may be
+// null) receives "file", "no altitude" or "roughness 0.12 m".
+AltitudeSource ClassifyAltitude(const Track& track, const SmoothOptions& options,
+                                std::string* reason);
+
 // Smooths track.ele_m in place. `cum_distance_m` (same length as the track, may be empty)
 // gives the horizontal distance axis; without it the kernel runs over time.
 void SmoothElevation(Track& track, const std::vector<double>& cum_distance_m,

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// A run: one user's uploaded recording, kept with what Stride made of it: the original file,
+// the cleaned and smoothed track of each session, the analysis (the JSON of
+// engine/track/analysis_json.hpp, as `stride analyze --json` prints it) and the routes it
+// covered. RunStore is where runs live; index/store/run_db.hpp implements it over RocksDB, and
+// a multi-node deployment may put it on another store.
+//
+// Run ids are 64-bit random numbers, written as 16 lowercase hex digits. A user id is the
+// `sub` of the user's token: 1 to 128 bytes, no NUL.
+//
+// Thread-safety: RunStore implementations are safe to call from any number of threads.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/status.hpp"
+#include "engine/track/track.hpp"
+
+namespace stride::engine {
+
+// What a list of runs shows: fixed when the run is stored.
+struct RunSummary {
+  uint64_t id = 0;
+  std::string user_id;
+  double start_time_s = kNaN;  // of the first session; NaN when the file has no times
+  double uploaded_at_s = 0;
+  std::string sport;            // "run", "walk", ... (SportName); "multisport"
+  std::string format;           // "gpx", "tcx", "fit"
+  std::string file_name;        // as the client named it; may be empty
+  uint64_t file_bytes = 0;      // of the original
+  uint64_t points = 0;          // kept after cleaning, all sessions
+  double distance_m = 0;        // all sessions
+  double moving_time_s = kNaN;  // all sessions
+  double elapsed_time_s = kNaN;
+  double ascent_m = kNaN;
+  std::string elevation_source;  // "barometric", "gps", "dem", "unknown"
+  uint32_t sessions = 0;
+};
+
+struct Run {
+  RunSummary summary;
+  std::string original;         // the uploaded bytes
+  std::string analysis_json;    // AnalysisJson of the sessions
+  std::string coverage_json;    // JSON array of covered routes ("[]" when none or no routes)
+  std::vector<Track> tracks;    // cleaned, smoothed: one per session (streams only)
+  std::string idempotency_key;  // the upload's Idempotency-Key; empty when none
+};
+
+// Which parts of a run Get() reads: the original and the tracks are the bulk.
+struct RunParts {
+  bool original = true;
+  bool tracks = true;
+};
+
+std::string RunIdText(uint64_t id);
+// False unless `text` is 16 hex digits.
+bool ParseRunId(std::string_view text, uint64_t* id);
+// kInvalidArgument unless 1 to 128 bytes without NUL.
+Status CheckUserId(std::string_view user_id);
+
+class RunStore {
+ public:
+  virtual ~RunStore() = default;
+
+  struct PutResult {
+    uint64_t id = 0;
+    bool existed = false;  // an earlier upload with the same idempotency key
+  };
+  // Stores `run` durably (it is in the write-ahead log when this returns). When
+  // run.idempotency_key is not empty and the user has stored a run under it before, stores
+  // nothing and returns that run's id with existed = true; `request_digest` must then equal
+  // the earlier one (else kAlreadyExists: the key was used for a different file).
+  virtual Result<PutResult> Put(const Run& run, std::string_view request_digest) = 0;
+
+  // The run the user stored under idempotency `key`, if any; kAlreadyExists when that upload
+  // had another request digest.
+  virtual Result<std::optional<uint64_t>> FindByIdempotencyKey(
+      std::string_view user_id, std::string_view key, std::string_view request_digest) const = 0;
+
+  // kNotFound when the user has no run with that id (another user's run is not found).
+  virtual Result<Run> Get(std::string_view user_id, uint64_t id, RunParts parts) const = 0;
+
+  // The user's runs, newest start first, after `cursor` (empty: from the newest), at most
+  // `limit`. `next_cursor` is empty after the last page.
+  struct Page {
+    std::vector<RunSummary> runs;
+    std::string next_cursor;
+  };
+  virtual Result<Page> List(std::string_view user_id, std::string_view cursor,
+                            size_t limit) const = 0;
+
+  // Deletes one run (and its idempotency key); false when the user had no such run.
+  virtual Result<bool> Delete(std::string_view user_id, uint64_t id) = 0;
+  // Deletes every record of the user; returns the ids of the runs deleted.
+  virtual Result<std::vector<uint64_t>> DeleteUser(std::string_view user_id) = 0;
+};
+
+// Run events, for plugins: every store and delete goes through one RunEvents::Publish.
+struct RunEvent {
+  enum class Kind { kStored, kDeleted, kUserDeleted };
+  Kind kind = Kind::kStored;
+  std::string user_id;
+  uint64_t run_id = 0;  // 0 for kUserDeleted
+};
+std::string_view RunEventName(RunEvent::Kind kind);  // "run.stored", "run.deleted", ...
+
+class RunEvents {
+ public:
+  using Handler = std::function<void(const RunEvent&)>;
+  // Handlers run on the publishing thread, in subscription order; an exception from one is
+  // caught and counted, never reaches the publisher. Subscribe before serving.
+  void Subscribe(Handler handler);
+  void Publish(const RunEvent& event) const;
+  uint64_t handler_failures() const;
+
+ private:
+  std::vector<Handler> handlers_;
+  mutable std::atomic<uint64_t> failures_{0};
+};
+
+}  // namespace stride::engine

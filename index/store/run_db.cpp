@@ -1,0 +1,500 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "index/store/run_db.hpp"
+
+#include <rocksdb/convenience.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+#include <zstd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <functional>
+#include <random>
+
+#include "index/store/keys.hpp"
+#include "stride/run.pb.h"
+
+namespace stride::index {
+namespace fs = std::filesystem;
+namespace {
+
+enum Cf : size_t { kCfDefault = 0, kCfMeta, kCfRuns, kCfRunData, kCfRunIds, kCfIdempotency };
+
+const std::vector<std::string>& FamilyNames() {
+  static const std::vector<std::string> kNames = {
+      rocksdb::kDefaultColumnFamilyName, "meta", "runs", "run_data", "run_ids", "idempotency"};
+  return kNames;
+}
+
+std::vector<rocksdb::ColumnFamilyDescriptor> Descriptors() {
+  std::vector<rocksdb::ColumnFamilyDescriptor> d;
+  for (const std::string& name : FamilyNames()) {
+    rocksdb::ColumnFamilyOptions o;
+    rocksdb::BlockBasedTableOptions t;
+    t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+    // run_data values are zstd frames already; the small families get LZ4 when built in.
+    o.compression = rocksdb::kNoCompression;
+    if (name != "run_data") {
+      for (auto c : rocksdb::GetSupportedCompressions()) {
+        if (c == rocksdb::kLZ4Compression) o.compression = c;
+      }
+    }
+    d.emplace_back(name, o);
+  }
+  return d;
+}
+
+Status FromRocks(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok()) return Status::Ok();
+  if (s.IsNotFound()) return Status::NotFound(what);
+  if (s.IsCorruption()) return Status::Corruption(what + ": " + s.ToString());
+  if (s.IsIOError()) return Status::IoError(what + ": " + s.ToString());
+  return Status::Internal(what + ": " + s.ToString());
+}
+
+std::string UserPrefix(std::string_view user) {
+  std::string k(user);
+  k.push_back('\0');
+  return k;
+}
+// The first key after every key that starts with UserPrefix(user).
+std::string UserEnd(std::string_view user) {
+  std::string k(user);
+  k.push_back('\1');
+  return k;
+}
+
+uint64_t StartKeyMs(const engine::RunSummary& s) {
+  const double t = std::isnan(s.start_time_s) ? s.uploaded_at_s : s.start_time_s;
+  return t > 0 ? static_cast<uint64_t>(std::llround(t * 1000.0)) : 0;
+}
+
+std::string RunsKey(const engine::RunSummary& s) {
+  std::string k = UserPrefix(s.user_id);
+  PutBigEndian64(k, ~StartKeyMs(s));  // newest first
+  PutBigEndian64(k, s.id);
+  return k;
+}
+
+std::string DataKey(std::string_view user, uint64_t id) {
+  std::string k = UserPrefix(user);
+  PutBigEndian64(k, id);
+  return k;
+}
+
+std::string IdKey(uint64_t id) {
+  std::string k;
+  PutBigEndian64(k, id);
+  return k;
+}
+
+std::string ToHex(std::string_view bytes) {
+  static const char* kDigits = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+bool FromHex(std::string_view hex, std::string* out) {
+  if (hex.size() % 2) return false;
+  out->clear();
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int v = 0;
+    for (size_t j = i; j < i + 2; ++j) {
+      const char c = hex[j];
+      const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+      if (d < 0) return false;
+      v = v * 16 + d;
+    }
+    out->push_back(static_cast<char>(v));
+  }
+  return true;
+}
+
+// ---- streams ---------------------------------------------------------------------------------
+
+void EncodeStream(const std::vector<double>& v, double scale, run::Stream* out) {
+  out->set_scale(scale);
+  auto* codes = out->mutable_codes();
+  codes->Reserve(static_cast<int>(v.size()));
+  int64_t prev = 0;
+  for (double x : v) {
+    if (std::isnan(x)) {
+      codes->Add(1);
+      continue;
+    }
+    const int64_t q = std::llround(x / scale);
+    const int64_t d = q - prev;
+    prev = q;
+    const uint64_t zz = (static_cast<uint64_t>(d) << 1) ^ static_cast<uint64_t>(d >> 63);
+    codes->Add(zz << 1);
+  }
+}
+
+std::vector<double> DecodeStream(const run::Stream& s, size_t n) {
+  std::vector<double> v(n, engine::kNaN);
+  if (s.codes_size() == 0) return v;  // not stored: all absent
+  int64_t prev = 0;
+  for (size_t i = 0; i < n && i < static_cast<size_t>(s.codes_size()); ++i) {
+    const uint64_t c = s.codes(static_cast<int>(i));
+    if (c & 1) continue;
+    const uint64_t zz = c >> 1;
+    prev += static_cast<int64_t>((zz >> 1) ^ (~(zz & 1) + 1));
+    v[i] = static_cast<double>(prev) * s.scale();
+  }
+  return v;
+}
+
+bool AllNaN(const std::vector<double>& v) {
+  for (double x : v) {
+    if (!std::isnan(x)) return false;
+  }
+  return true;
+}
+
+void EncodeTrack(const engine::Track& t, run::TrackStreams* out) {
+  auto put = [](const std::vector<double>& v, double scale, run::Stream* s) {
+    if (!AllNaN(v)) EncodeStream(v, scale, s);
+  };
+  EncodeStream(t.time_s, 0.001, out->mutable_time_s());  // always: it gives the length
+  put(t.lat_deg, 1e-7, out->mutable_lat_deg());
+  put(t.lon_deg, 1e-7, out->mutable_lon_deg());
+  put(t.ele_m, 0.01, out->mutable_ele_m());
+  put(t.hr_bpm, 1, out->mutable_hr_bpm());
+  put(t.cadence_rpm, 1, out->mutable_cadence_rpm());
+  put(t.speed_mps, 0.001, out->mutable_speed_mps());
+  put(t.power_w, 1, out->mutable_power_w());
+  for (uint32_t s : t.segment_starts) out->add_segment_starts(s);
+  out->set_sport(std::string(engine::SportName(t.sport)));
+}
+
+engine::Track DecodeTrack(const run::TrackStreams& s) {
+  engine::Track t;
+  const size_t n = static_cast<size_t>(s.time_s().codes_size());
+  t.time_s = DecodeStream(s.time_s(), n);
+  t.lat_deg = DecodeStream(s.lat_deg(), n);
+  t.lon_deg = DecodeStream(s.lon_deg(), n);
+  t.ele_m = DecodeStream(s.ele_m(), n);
+  t.hr_bpm = DecodeStream(s.hr_bpm(), n);
+  t.cadence_rpm = DecodeStream(s.cadence_rpm(), n);
+  t.speed_mps = DecodeStream(s.speed_mps(), n);
+  t.power_w = DecodeStream(s.power_w(), n);
+  t.distance_m.assign(n, engine::kNaN);
+  t.temperature_c.assign(n, engine::kNaN);
+  t.gps_accuracy_m.assign(n, engine::kNaN);
+  t.segment_starts.assign(s.segment_starts().begin(), s.segment_starts().end());
+  t.sport = engine::ParseSport(s.sport());
+  return t;
+}
+
+// ---- summaries -------------------------------------------------------------------------------
+
+void ToProto(const engine::RunSummary& s, const std::string& key, run::RunSummary* p) {
+  p->set_id(s.id);
+  p->set_user_id(s.user_id);
+  if (!std::isnan(s.start_time_s)) p->set_start_time_s(s.start_time_s);
+  p->set_uploaded_at_s(s.uploaded_at_s);
+  p->set_sport(s.sport);
+  p->set_format(s.format);
+  p->set_file_name(s.file_name);
+  p->set_file_bytes(s.file_bytes);
+  p->set_points(s.points);
+  p->set_distance_m(s.distance_m);
+  if (!std::isnan(s.moving_time_s)) p->set_moving_time_s(s.moving_time_s);
+  if (!std::isnan(s.elapsed_time_s)) p->set_elapsed_time_s(s.elapsed_time_s);
+  if (!std::isnan(s.ascent_m)) p->set_ascent_m(s.ascent_m);
+  p->set_elevation_source(s.elevation_source);
+  p->set_sessions(s.sessions);
+  p->set_idempotency_key(key);
+}
+
+engine::RunSummary FromProto(const run::RunSummary& p) {
+  engine::RunSummary s;
+  s.id = p.id();
+  s.user_id = p.user_id();
+  s.start_time_s = p.has_start_time_s() ? p.start_time_s() : engine::kNaN;
+  s.uploaded_at_s = p.uploaded_at_s();
+  s.sport = p.sport();
+  s.format = p.format();
+  s.file_name = p.file_name();
+  s.file_bytes = p.file_bytes();
+  s.points = p.points();
+  s.distance_m = p.distance_m();
+  s.moving_time_s = p.has_moving_time_s() ? p.moving_time_s() : engine::kNaN;
+  s.elapsed_time_s = p.has_elapsed_time_s() ? p.elapsed_time_s() : engine::kNaN;
+  s.ascent_m = p.has_ascent_m() ? p.ascent_m() : engine::kNaN;
+  s.elevation_source = p.elevation_source();
+  s.sessions = p.sessions();
+  return s;
+}
+
+Result<std::string> Compress(const std::string& in, int level) {
+  std::string out(ZSTD_compressBound(in.size()), '\0');
+  const size_t n = ZSTD_compress(out.data(), out.size(), in.data(), in.size(), level);
+  if (ZSTD_isError(n)) return Status::Internal(std::string("zstd: ") + ZSTD_getErrorName(n));
+  out.resize(n);
+  return out;
+}
+
+Result<std::string> Decompress(std::string_view in, const std::string& what) {
+  const unsigned long long size = ZSTD_getFrameContentSize(in.data(), in.size());
+  if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > (1ull << 32)) {
+    return Status::Corruption(what + ": not a zstd frame with a known size");
+  }
+  std::string out(size, '\0');
+  const size_t n = ZSTD_decompress(out.data(), out.size(), in.data(), in.size());
+  if (ZSTD_isError(n) || n != size) {
+    return Status::Corruption(what + ": zstd: " + std::string(ZSTD_getErrorName(n)));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<RunDb>> RunDb::Open(const std::string& dir, const Options& options) {
+  if (dir.empty()) return Status::InvalidArgument("--runs: empty path");
+  std::error_code ec;
+  if (fs::exists(dir, ec) && (!fs::is_directory(dir, ec) ||
+                              (!fs::is_empty(dir, ec) && !fs::exists(fs::path(dir) / "CURRENT")))) {
+    return Status::InvalidArgument("--runs " + dir +
+                                   ": exists and is not a run database (no RocksDB CURRENT file)");
+  }
+  rocksdb::DBOptions dbo;
+  dbo.create_if_missing = true;
+  dbo.create_missing_column_families = true;
+  dbo.max_background_jobs = 2;
+  std::unique_ptr<RunDb> db(new RunDb());
+  db->path_ = dir;
+  db->options_ = options;
+  rocksdb::DB* raw = nullptr;
+  const rocksdb::Status s = rocksdb::DB::Open(dbo, dir, Descriptors(), &db->cfs_, &raw);
+  if (!s.ok()) return FromRocks(s, "--runs " + dir + ": cannot open the run database");
+  db->db_.reset(raw);
+  std::string version;
+  const rocksdb::Status vs = raw->Get({}, db->cfs_[kCfMeta], "schema_version", &version);
+  if (vs.IsNotFound()) {
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    STRIDE_RETURN_IF_ERROR(
+        FromRocks(raw->Put(wo, db->cfs_[kCfMeta], "schema_version", "1"), "--runs " + dir));
+  } else if (!vs.ok() || version != "1") {
+    return Status::InvalidArgument("--runs " + dir + ": run database schema version '" + version +
+                                   "', this build reads version 1");
+  }
+  return db;
+}
+
+RunDb::~RunDb() {
+  if (db_) {
+    for (rocksdb::ColumnFamilyHandle* cf : cfs_) db_->DestroyColumnFamilyHandle(cf);
+    db_->Close();
+  }
+}
+
+std::mutex& RunDb::UserLock(std::string_view user_id) const {
+  return user_locks_[std::hash<std::string_view>{}(user_id) % user_locks_.size()];
+}
+
+Result<RunDb::PutResult> RunDb::Put(const engine::Run& run, std::string_view request_digest) {
+  const engine::RunSummary& s = run.summary;
+  STRIDE_RETURN_IF_ERROR(engine::CheckUserId(s.user_id));
+  const std::string digest(request_digest);
+  std::lock_guard lock(UserLock(s.user_id));
+
+  if (!run.idempotency_key.empty()) {
+    Result<std::optional<uint64_t>> earlier =
+        FindByIdempotencyKey(s.user_id, run.idempotency_key, digest);
+    if (!earlier.ok()) return earlier.status();
+    if (earlier->has_value()) return PutResult{**earlier, true};
+  }
+  const std::string idem_key =
+      run.idempotency_key.empty() ? std::string() : UserPrefix(s.user_id) + run.idempotency_key;
+
+  // A fresh random id (64 bits: a collision is checked, not assumed away).
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  engine::RunSummary stored = s;
+  for (int attempt = 0;; ++attempt) {
+    stored.id = rng();
+    std::string ignored;
+    if (stored.id != 0 && db_->Get({}, cfs_[kCfRunIds], IdKey(stored.id), &ignored).IsNotFound())
+      break;
+    if (attempt > 8) return Status::Internal("cannot draw a free run id");
+  }
+
+  run::RunSummary summary;
+  ToProto(stored, run.idempotency_key, &summary);
+  run::RunData data;
+  data.set_original(run.original);
+  data.set_analysis_json(run.analysis_json);
+  data.set_coverage_json(run.coverage_json);
+  for (const engine::Track& t : run.tracks) EncodeTrack(t, data.add_tracks());
+  Result<std::string> packed = Compress(data.SerializeAsString(), options_.zstd_level);
+  if (!packed.ok()) return packed.status();
+
+  const std::string runs_key = RunsKey(stored);
+  rocksdb::WriteBatch batch;
+  batch.Put(cfs_[kCfRuns], runs_key, summary.SerializeAsString());
+  batch.Put(cfs_[kCfRunData], DataKey(s.user_id, stored.id), *packed);
+  batch.Put(cfs_[kCfRunIds], IdKey(stored.id), runs_key);
+  if (!idem_key.empty()) {
+    std::string v;
+    PutBigEndian64(v, stored.id);
+    v += digest;
+    batch.Put(cfs_[kCfIdempotency], idem_key, v);
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  STRIDE_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "storing run"));
+  return PutResult{stored.id, false};
+}
+
+Result<std::optional<uint64_t>> RunDb::FindByIdempotencyKey(std::string_view user_id,
+                                                            std::string_view key,
+                                                            std::string_view request_digest) const {
+  std::string v;
+  const rocksdb::Status gs =
+      db_->Get({}, cfs_[kCfIdempotency], UserPrefix(user_id) + std::string(key), &v);
+  if (gs.IsNotFound()) return std::optional<uint64_t>();
+  if (!gs.ok()) return FromRocks(gs, "idempotency lookup");
+  if (v.size() < 8) return Status::Corruption("idempotency record of '" + std::string(key) + "'");
+  if (std::string_view(v).substr(8) != request_digest) {
+    return Status::AlreadyExists("Idempotency-Key '" + std::string(key) +
+                                 "' was used for a different upload");
+  }
+  return std::optional<uint64_t>(GetBigEndian64(v.data()));
+}
+
+Result<std::string> RunDb::RunsKeyOf(std::string_view user_id, uint64_t id) const {
+  std::string key;
+  const rocksdb::Status s = db_->Get({}, cfs_[kCfRunIds], IdKey(id), &key);
+  const std::string prefix = UserPrefix(user_id);
+  if (s.IsNotFound() || key.compare(0, prefix.size(), prefix) != 0) {
+    return Status::NotFound("no run " + engine::RunIdText(id));
+  }
+  if (!s.ok()) return FromRocks(s, "run lookup");
+  return key;
+}
+
+Result<engine::Run> RunDb::Get(std::string_view user_id, uint64_t id,
+                               engine::RunParts parts) const {
+  Result<std::string> key = RunsKeyOf(user_id, id);
+  if (!key.ok()) return key.status();
+  const std::string what = "run " + engine::RunIdText(id);
+  std::string summary_bytes, data_bytes;
+  STRIDE_RETURN_IF_ERROR(FromRocks(db_->Get({}, cfs_[kCfRuns], *key, &summary_bytes), what));
+  STRIDE_RETURN_IF_ERROR(
+      FromRocks(db_->Get({}, cfs_[kCfRunData], DataKey(user_id, id), &data_bytes), what));
+  run::RunSummary summary;
+  if (!summary.ParseFromString(summary_bytes)) return Status::Corruption(what + ": bad summary");
+  Result<std::string> raw = Decompress(data_bytes, what);
+  if (!raw.ok()) return raw.status();
+  run::RunData data;
+  if (!data.ParseFromString(*raw)) return Status::Corruption(what + ": bad record");
+  engine::Run r;
+  r.summary = FromProto(summary);
+  r.idempotency_key = summary.idempotency_key();
+  r.analysis_json = data.analysis_json();
+  r.coverage_json = data.coverage_json();
+  if (parts.original) r.original = data.original();
+  if (parts.tracks) {
+    for (const run::TrackStreams& t : data.tracks()) r.tracks.push_back(DecodeTrack(t));
+  }
+  return r;
+}
+
+Result<RunDb::Page> RunDb::List(std::string_view user_id, std::string_view cursor,
+                                size_t limit) const {
+  STRIDE_RETURN_IF_ERROR(engine::CheckUserId(user_id));
+  const std::string prefix = UserPrefix(user_id);
+  std::string after;
+  if (!cursor.empty() && (!FromHex(cursor, &after) || after.size() != 16)) {
+    return Status::InvalidArgument("before: expected a cursor from next_before (32 hex digits)");
+  }
+  const std::string end = UserEnd(user_id);
+  rocksdb::Slice upper(end);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cfs_[kCfRuns]));
+  const std::string start = prefix + after;
+  Page page;
+  std::string last;  // key suffix (~start ‖ id) of the last run listed
+  for (it->Seek(start); it->Valid(); it->Next()) {
+    if (!after.empty() && it->key() == rocksdb::Slice(start)) continue;
+    if (page.runs.size() == limit) {
+      page.next_cursor = ToHex(last);  // there is more
+      break;
+    }
+    last.assign(it->key().data() + prefix.size(), it->key().size() - prefix.size());
+    run::RunSummary p;
+    if (!p.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return Status::Corruption("run list of " + std::string(user_id) + ": bad summary");
+    }
+    page.runs.push_back(FromProto(p));
+  }
+  STRIDE_RETURN_IF_ERROR(FromRocks(it->status(), "run list"));
+  return page;
+}
+
+Result<bool> RunDb::Delete(std::string_view user_id, uint64_t id) {
+  STRIDE_RETURN_IF_ERROR(engine::CheckUserId(user_id));
+  std::lock_guard lock(UserLock(user_id));
+  Result<std::string> key = RunsKeyOf(user_id, id);
+  if (!key.ok()) {
+    if (key.status().code() == StatusCode::kNotFound) return false;
+    return key.status();
+  }
+  std::string summary_bytes;
+  STRIDE_RETURN_IF_ERROR(FromRocks(db_->Get({}, cfs_[kCfRuns], *key, &summary_bytes), "run"));
+  run::RunSummary summary;
+  summary.ParseFromString(summary_bytes);
+  rocksdb::WriteBatch batch;
+  batch.Delete(cfs_[kCfRuns], *key);
+  batch.Delete(cfs_[kCfRunData], DataKey(user_id, id));
+  batch.Delete(cfs_[kCfRunIds], IdKey(id));
+  if (!summary.idempotency_key().empty()) {
+    batch.Delete(cfs_[kCfIdempotency], UserPrefix(user_id) + summary.idempotency_key());
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  STRIDE_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "deleting run"));
+  return true;
+}
+
+Result<std::vector<uint64_t>> RunDb::DeleteUser(std::string_view user_id) {
+  STRIDE_RETURN_IF_ERROR(engine::CheckUserId(user_id));
+  std::lock_guard lock(UserLock(user_id));
+  const std::string begin = UserPrefix(user_id), end = UserEnd(user_id);
+  std::vector<uint64_t> ids;
+  rocksdb::WriteBatch batch;
+  {
+    rocksdb::Slice upper(end);
+    rocksdb::ReadOptions ro;
+    ro.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cfs_[kCfRuns]));
+    for (it->Seek(begin); it->Valid(); it->Next()) {
+      const uint64_t id = GetBigEndian64(it->key().data() + it->key().size() - 8);
+      ids.push_back(id);
+      batch.Delete(cfs_[kCfRunIds], IdKey(id));
+    }
+    STRIDE_RETURN_IF_ERROR(FromRocks(it->status(), "listing the user's runs"));
+  }
+  for (Cf cf : {kCfRuns, kCfRunData, kCfIdempotency}) batch.DeleteRange(cfs_[cf], begin, end);
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  STRIDE_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "deleting the user's records"));
+  // Range tombstones hide the data at once; compacting the range drops it from the files too.
+  const rocksdb::Slice b(begin), e(end);
+  for (Cf cf : {kCfRuns, kCfRunData, kCfIdempotency}) {
+    db_->CompactRange(rocksdb::CompactRangeOptions(), cfs_[cf], &b, &e);
+  }
+  return ids;
+}
+
+}  // namespace stride::index

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// RunDb: the runs of every user in one RocksDB database of their own (read-write, WAL on),
+// beside the route database (which imports replace as a whole and servers open read-only).
+// Layout (index/store/FORMAT.md, "Run database"):
+//
+//   runs         user ‖ 0 ‖ u64 ~start_ms ‖ u64 id   RunSummary: a user's runs, newest first,
+//                                                   by one prefix scan of that user alone
+//   run_data     user ‖ 0 ‖ u64 id                   RunData, zstd: original file, analysis,
+//                                                   coverage, cleaned streams
+//   run_ids      u64 id                             the runs key: lookup by id
+//   idempotency  user ‖ 0 ‖ key                     u64 id ‖ 32-byte request digest
+//   meta         "schema_version"                   "1"
+//
+// One upload is one WriteBatch over the four families, written through the WAL (fsynced when
+// Options::sync): once Put returns, the run survives kill -9 of the process. Uploads and
+// deletes of one user are serialised (a lock per user stripe), so an idempotency key is
+// checked and taken atomically and DeleteUser leaves nothing an upload in flight could add.
+//
+// Thread-safety: safe from any number of threads.
+//
+//   Result<std::unique_ptr<RunDb>> db = RunDb::Open("/srv/stride/runs", {});
+//   Result<RunStore::PutResult> r = (*db)->Put(run, digest);
+#pragma once
+
+#include <array>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "engine/run/run.hpp"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+}  // namespace rocksdb
+
+namespace stride::index {
+
+class RunDb : public engine::RunStore {
+ public:
+  struct Options {
+    // fsync the WAL on every write: an acknowledged upload survives a power cut, not only a
+    // killed process. Default: true.
+    bool sync = true;
+    // zstd level of run_data values. Default: 3.
+    int zstd_level = 3;
+  };
+
+  // Opens the database at `dir`, creating it when missing. Fails when `dir` holds something
+  // else, or another process has it open.
+  static Result<std::unique_ptr<RunDb>> Open(const std::string& dir, const Options& options);
+  ~RunDb() override;
+
+  Result<PutResult> Put(const engine::Run& run, std::string_view request_digest) override;
+  Result<std::optional<uint64_t>> FindByIdempotencyKey(
+      std::string_view user_id, std::string_view key,
+      std::string_view request_digest) const override;
+  Result<engine::Run> Get(std::string_view user_id, uint64_t id,
+                          engine::RunParts parts) const override;
+  Result<Page> List(std::string_view user_id, std::string_view cursor, size_t limit) const override;
+  Result<bool> Delete(std::string_view user_id, uint64_t id) override;
+  Result<std::vector<uint64_t>> DeleteUser(std::string_view user_id) override;
+
+  const std::string& path() const { return path_; }
+
+ private:
+  RunDb() = default;
+  std::mutex& UserLock(std::string_view user_id) const;
+  Result<std::string> RunsKeyOf(std::string_view user_id, uint64_t id) const;
+
+  std::string path_;
+  Options options_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs_;
+  mutable std::array<std::mutex, 64> user_locks_;
+};
+
+}  // namespace stride::index

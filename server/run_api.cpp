@@ -1,0 +1,425 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "server/run_api.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "engine/route/route_json.hpp"
+#include "engine/track/analysis_json.hpp"
+
+namespace stride::server {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+Json NumOrNull(double x, double unit) {
+  if (std::isnan(x)) return nullptr;
+  const double scale = std::round(1.0 / unit);
+  return std::round(x * scale) / scale;
+}
+
+Json SummaryJson(const engine::RunSummary& s) {
+  return {{"id", engine::RunIdText(s.id)},
+          {"start_time",
+           std::isnan(s.start_time_s) ? Json(nullptr) : Json(engine::IsoTime(s.start_time_s))},
+          {"sport", s.sport},
+          {"distance_m", NumOrNull(s.distance_m, 0.1)},
+          {"moving_time_s", NumOrNull(s.moving_time_s, 0.1)},
+          {"elapsed_time_s", NumOrNull(s.elapsed_time_s, 0.1)},
+          {"ascent_m", NumOrNull(s.ascent_m, 0.1)},
+          {"elevation_source", s.elevation_source},
+          {"sessions", s.sessions},
+          {"points", s.points},
+          {"format", s.format},
+          {"file_name", s.file_name.empty() ? Json(nullptr) : Json(s.file_name)},
+          {"file_bytes", s.file_bytes},
+          {"uploaded_at", engine::IsoTime(s.uploaded_at_s)}};
+}
+
+// A Status from the store or the service as an HTTP error.
+ApiResponse FromStatus(const Status& s, Wire wire) {
+  switch (s.code()) {
+    case StatusCode::kNotFound:
+      return ErrorResponse(404, "not_found", s.message(), wire);
+    case StatusCode::kInvalidArgument:
+      return ErrorResponse(400, "invalid_argument", s.message(), wire);
+    case StatusCode::kResourceExhausted:
+      return ErrorResponse(413, "too_large", s.message(), wire);
+    case StatusCode::kAlreadyExists:
+      return ErrorResponse(409, "idempotency_conflict", s.message(), wire);
+    case StatusCode::kUnavailable:
+      return ErrorResponse(503, "unavailable", s.message(), wire);
+    default:
+      return ErrorResponse(500, "internal", s.message(), wire);
+  }
+}
+
+Result<uint64_t> RunIdOf(const std::string& text) {
+  uint64_t id = 0;
+  if (!engine::ParseRunId(text, &id)) {
+    return Status::NotFound("no run " + text + " (run ids are 16 hex digits)");
+  }
+  return id;
+}
+
+std::string XmlEscape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string IsoTimeMs(double t) {
+  std::string s = engine::IsoTime(t);
+  const int ms = static_cast<int>(std::llround((t - std::floor(t)) * 1000.0));
+  if (ms > 0 && ms < 1000 && !s.empty()) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, ".%03d", ms);
+    s.insert(s.size() - 1, buf);
+  }
+  return s;
+}
+
+// Calls f(begin, end) for each recorded segment of a track.
+template <typename F>
+void ForEachSegment(const engine::Track& t, F&& f) {
+  const size_t n = t.size();
+  std::vector<uint32_t> starts = t.segment_starts;
+  if (starts.empty() || starts.front() != 0) starts.insert(starts.begin(), 0);
+  for (size_t k = 0; k < starts.size(); ++k) {
+    const size_t b = starts[k], e = k + 1 < starts.size() ? starts[k + 1] : n;
+    if (b < e && e <= n) f(b, e);
+  }
+}
+
+std::string TrackGpx(const engine::Run& run) {
+  std::string out =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      "<gpx version=\"1.1\" creator=\"stride\" xmlns=\"http://www.topografix.com/GPX/1/1\" "
+      "xmlns:gpxtpx=\"http://www.garmin.com/xmlschemas/TrackPointExtension/v1\">\n";
+  char buf[160];
+  for (const engine::Track& t : run.tracks) {
+    out += " <trk><name>" + XmlEscape(run.summary.file_name) + "</name><type>" +
+           std::string(engine::SportName(t.sport)) + "</type>\n";
+    ForEachSegment(t, [&](size_t b, size_t e) {
+      out += "  <trkseg>\n";
+      for (size_t i = b; i < e; ++i) {
+        if (!t.has_position(i)) continue;
+        std::snprintf(buf, sizeof buf, "   <trkpt lat=\"%.7f\" lon=\"%.7f\">", t.lat_deg[i],
+                      t.lon_deg[i]);
+        out += buf;
+        if (!std::isnan(t.ele_m[i])) {
+          std::snprintf(buf, sizeof buf, "<ele>%.2f</ele>", t.ele_m[i]);
+          out += buf;
+        }
+        if (!std::isnan(t.time_s[i])) out += "<time>" + IsoTimeMs(t.time_s[i]) + "</time>";
+        if (!std::isnan(t.hr_bpm[i])) {
+          std::snprintf(buf, sizeof buf,
+                        "<extensions><gpxtpx:TrackPointExtension><gpxtpx:hr>%.0f</gpxtpx:hr>"
+                        "</gpxtpx:TrackPointExtension></extensions>",
+                        t.hr_bpm[i]);
+          out += buf;
+        }
+        out += "</trkpt>\n";
+      }
+      out += "  </trkseg>\n";
+    });
+    out += " </trk>\n";
+  }
+  out += "</gpx>\n";
+  return out;
+}
+
+std::string TrackGeoJson(const engine::Run& run) {
+  Json lines = Json::array(), times = Json::array(), hr = Json::array();
+  for (const engine::Track& t : run.tracks) {
+    ForEachSegment(t, [&](size_t b, size_t e) {
+      Json line = Json::array(), ts = Json::array(), hs = Json::array();
+      for (size_t i = b; i < e; ++i) {
+        if (!t.has_position(i)) continue;
+        Json c = {std::round(t.lon_deg[i] * 1e7) / 1e7, std::round(t.lat_deg[i] * 1e7) / 1e7};
+        if (!std::isnan(t.ele_m[i])) c.push_back(std::round(t.ele_m[i] * 100) / 100);
+        line.push_back(std::move(c));
+        ts.push_back(NumOrNull(t.time_s[i], 0.001));
+        hs.push_back(NumOrNull(t.hr_bpm[i], 1));
+      }
+      if (line.size() < 2) return;
+      lines.push_back(std::move(line));
+      times.push_back(std::move(ts));
+      hr.push_back(std::move(hs));
+    });
+  }
+  const Json j = {{"type", "Feature"},
+                  {"geometry", {{"type", "MultiLineString"}, {"coordinates", lines}}},
+                  {"properties",
+                   {{"id", engine::RunIdText(run.summary.id)},
+                    {"sport", run.summary.sport},
+                    {"times", times},  // unix seconds per coordinate, line by line
+                    {"heart_rate", hr}}}};
+  return j.dump();
+}
+
+std::string TrackPolyline(const engine::Run& run) {
+  Json lines = Json::array();
+  for (size_t k = 0; k < run.tracks.size(); ++k) {
+    const engine::Track& t = run.tracks[k];
+    ForEachSegment(t, [&](size_t b, size_t e) {
+      std::vector<engine::PointE7> pts;
+      double start = engine::kNaN;
+      for (size_t i = b; i < e; ++i) {
+        if (!t.has_position(i)) continue;
+        if (std::isnan(start)) start = t.time_s[i];
+        pts.push_back({static_cast<int32_t>(std::llround(t.lat_deg[i] * 1e7)),
+                       static_cast<int32_t>(std::llround(t.lon_deg[i] * 1e7))});
+      }
+      if (pts.size() < 2) return;
+      lines.push_back(
+          {{"session", k + 1},
+           {"points", pts.size()},
+           {"start_time", std::isnan(start) ? Json(nullptr) : Json(engine::IsoTime(start))},
+           {"polyline6", engine::EncodePolyline6(pts, 0, pts.size())}});
+    });
+  }
+  return Json{{"id", engine::RunIdText(run.summary.id)}, {"lines", lines}}.dump();
+}
+
+const char* Extension(const std::string& format) {
+  return format == "fit" ? "fit" : format == "tcx" ? "tcx" : "gpx";
+}
+
+const char* FileType(const std::string& format) {
+  return format == "fit"   ? "application/vnd.ant.fit"
+         : format == "tcx" ? "application/vnd.garmin.tcx+xml"
+                           : "application/gpx+xml";
+}
+
+// ---- tar (POSIX ustar) -----------------------------------------------------------------------
+
+std::string TarHeader(const std::string& name, size_t size, double mtime) {
+  std::string h(512, '\0');
+  auto put = [&](size_t off, size_t len, const std::string& v) {
+    std::copy_n(v.data(), std::min(len, v.size()), h.begin() + static_cast<long>(off));
+  };
+  auto octal = [&](size_t off, size_t len, unsigned long long v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%0*llo", static_cast<int>(len - 1), v);
+    put(off, len - 1, buf);
+  };
+  put(0, 100, name);
+  octal(100, 8, 0644);
+  octal(108, 8, 0);
+  octal(116, 8, 0);
+  octal(124, 12, size);
+  octal(136, 12, mtime > 0 ? static_cast<unsigned long long>(mtime) : 0);
+  put(148, 8, std::string(8, ' '));
+  h[156] = '0';
+  put(257, 6, std::string("ustar\0", 6));
+  put(263, 2, "00");
+  unsigned sum = 0;
+  for (unsigned char c : h) sum += c;
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%06o", sum);
+  put(148, 7, std::string(buf, 6) + std::string(1, '\0'));
+  return h;
+}
+
+void TarFile(std::string* out, const std::string& name, std::string_view data, double mtime) {
+  *out += TarHeader(name, data.size(), mtime);
+  out->append(data);
+  out->append((512 - data.size() % 512) % 512, '\0');
+}
+
+}  // namespace
+
+std::string RunJson(const engine::Run& run) {
+  Json head = SummaryJson(run.summary);
+  std::string out = head.dump();
+  out.pop_back();  // '}': the analysis and coverage are spliced in as stored
+  const std::string id = engine::RunIdText(run.summary.id);
+  out += ",\"links\":" + Json{{"self", "/v1/runs/" + id},
+                              {"track", "/v1/runs/" + id + "/track"},
+                              {"file", "/v1/runs/" + id + "/file"}}
+                             .dump();
+  out += ",\"analysis\":" + run.analysis_json;
+  out += ",\"route_coverage\":" + (run.coverage_json.empty() ? "[]" : run.coverage_json) + "}";
+  return out;
+}
+
+ApiResponse UploadRun(RunService& runs, const Principal& who, std::string_view body,
+                      const std::string& idempotency_key, const std::string& file_name, Wire wire) {
+  if (idempotency_key.size() > 255) {
+    return ErrorResponse(400, "invalid_argument", "Idempotency-Key: at most 255 characters", wire);
+  }
+  for (char c : idempotency_key) {
+    if (c < 0x21 || c > 0x7e) {
+      return ErrorResponse(400, "invalid_argument",
+                           "Idempotency-Key: printable ASCII without spaces expected", wire);
+    }
+  }
+  if (file_name.size() > 255) {
+    return ErrorResponse(400, "invalid_argument", "X-File-Name: at most 255 characters", wire);
+  }
+  Result<RunService::Uploaded> up = runs.Upload({who.user_id, body, idempotency_key, file_name});
+  if (!up.ok()) {
+    const Status& s = up.status();
+    if (s.code() == StatusCode::kInvalidArgument || s.code() == StatusCode::kCorruption) {
+      return ErrorResponse(422, "unreadable_file", s.message(), wire);
+    }
+    return FromStatus(s, wire);
+  }
+  ApiResponse r{up->existed ? 200 : 201, RunJson(up->run)};
+  r.headers.emplace_back("Location", "/v1/runs/" + engine::RunIdText(up->run.summary.id));
+  if (up->existed) r.headers.emplace_back("Idempotent-Replayed", "true");
+  return r;
+}
+
+ApiResponse ListRuns(RunService& runs, const Principal& who, const Params& p, Wire wire) {
+  size_t limit = kDefaultRunPage;
+  if (auto it = p.find("limit"); it != p.end()) {
+    char* end = nullptr;
+    const long v = std::strtol(it->second.c_str(), &end, 10);
+    if (it->second.empty() || *end != '\0' || v < 1 || v > static_cast<long>(kMaxRunPage)) {
+      return ErrorResponse(400, "invalid_argument",
+                           "limit: expected 1 to " + std::to_string(kMaxRunPage), wire);
+    }
+    limit = static_cast<size_t>(v);
+  }
+  for (const auto& [k, v] : p) {
+    if (k != "limit" && k != "before") {
+      return ErrorResponse(400, "invalid_argument",
+                           k + ": unknown parameter (expected before, limit)", wire);
+    }
+  }
+  const auto before = p.find("before");
+  Result<engine::RunStore::Page> page =
+      runs.store().List(who.user_id, before == p.end() ? "" : before->second, limit);
+  if (!page.ok()) return FromStatus(page.status(), wire);
+  Json list = Json::array();
+  for (const engine::RunSummary& s : page->runs) list.push_back(SummaryJson(s));
+  const Json j = {
+      {"runs", list},
+      {"next_before", page->next_cursor.empty() ? Json(nullptr) : Json(page->next_cursor)}};
+  return {200, j.dump()};
+}
+
+ApiResponse GetRun(RunService& runs, const Principal& who, const std::string& id_text, Wire wire) {
+  Result<uint64_t> id = RunIdOf(id_text);
+  if (!id.ok()) return FromStatus(id.status(), wire);
+  Result<engine::Run> run = runs.store().Get(who.user_id, *id, {false, false});
+  if (!run.ok()) return FromStatus(run.status(), wire);
+  return {200, RunJson(*run)};
+}
+
+ApiResponse GetRunTrack(RunService& runs, const Principal& who, const std::string& id_text,
+                        const Params& p, Wire wire) {
+  std::string format = "geojson";
+  if (auto it = p.find("format"); it != p.end()) format = it->second;
+  if (format != "geojson" && format != "gpx" && format != "polyline6") {
+    return ErrorResponse(400, "invalid_argument",
+                         "format: expected geojson, gpx or polyline6, got '" + format + "'", wire);
+  }
+  Result<uint64_t> id = RunIdOf(id_text);
+  if (!id.ok()) return FromStatus(id.status(), wire);
+  Result<engine::Run> run = runs.store().Get(who.user_id, *id, {false, true});
+  if (!run.ok()) return FromStatus(run.status(), wire);
+  if (format == "gpx") return {200, TrackGpx(*run), "application/gpx+xml"};
+  if (format == "polyline6") return {200, TrackPolyline(*run)};
+  return {200, TrackGeoJson(*run), "application/geo+json"};
+}
+
+ApiResponse GetRunFile(RunService& runs, const Principal& who, const std::string& id_text,
+                       Wire wire) {
+  Result<uint64_t> id = RunIdOf(id_text);
+  if (!id.ok()) return FromStatus(id.status(), wire);
+  Result<engine::Run> run = runs.store().Get(who.user_id, *id, {true, false});
+  if (!run.ok()) return FromStatus(run.status(), wire);
+  ApiResponse r{200, std::move(run->original), FileType(run->summary.format)};
+  r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + id_text + "." +
+                                                    Extension(run->summary.format) + "\"");
+  return r;
+}
+
+ApiResponse DeleteRun(RunService& runs, const Principal& who, const std::string& id_text,
+                      Wire wire) {
+  Result<uint64_t> id = RunIdOf(id_text);
+  if (!id.ok()) return FromStatus(id.status(), wire);
+  Result<bool> deleted = runs.Delete(who.user_id, *id);
+  if (!deleted.ok()) return FromStatus(deleted.status(), wire);
+  if (!*deleted) return ErrorResponse(404, "not_found", "no run " + id_text, wire);
+  return {204, ""};
+}
+
+ApiResponse DeleteMe(RunService& runs, const Principal& who, Wire wire) {
+  Result<std::vector<uint64_t>> ids = runs.DeleteUser(who.user_id);
+  if (!ids.ok()) return FromStatus(ids.status(), wire);
+  return {200, Json{{"user", who.user_id}, {"deleted_runs", ids->size()}}.dump()};
+}
+
+ExportStream::ExportStream(RunService& runs, std::string user_id)
+    : runs_(runs), user_(std::move(user_id)) {}
+
+bool ExportStream::Next(std::string* chunk) {
+  chunk->clear();
+  if (done_) return false;
+  if (pending_.empty() && !listed_all_) {
+    Result<engine::RunStore::Page> page = runs_.store().List(user_, cursor_, kMaxRunPage);
+    if (!page.ok()) {
+      done_ = true;  // cut short: no end marker
+      return false;
+    }
+    pending_.assign(page->runs.begin(), page->runs.end());
+    cursor_ = page->next_cursor;
+    listed_all_ = cursor_.empty();
+  }
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  if (pending_.empty()) {
+    const std::string manifest = "{\"user\":" + Json(user_).dump() + ",\"exported_at\":\"" +
+                                 engine::IsoTime(now) + "\",\"runs\":" + std::to_string(count_) +
+                                 ",\"list\":[" + manifest_ + "]}\n";
+    TarFile(chunk, "stride-export/manifest.json", manifest, now);
+    chunk->append(1024, '\0');  // end of archive
+    done_ = true;
+    complete_ = true;
+    return true;
+  }
+  const engine::RunSummary s = pending_.front();
+  pending_.pop_front();
+  Result<engine::Run> run = runs_.store().Get(user_, s.id, {true, false});
+  if (!run.ok()) {
+    if (run.status().code() == StatusCode::kNotFound) return Next(chunk);  // deleted meanwhile
+    done_ = true;
+    return false;
+  }
+  const std::string id = engine::RunIdText(s.id);
+  std::string when = std::isnan(s.start_time_s) ? "undated" : engine::IsoTime(s.start_time_s);
+  for (char& c : when) {
+    if (c == ':') c = '-';
+  }
+  const std::string dir = "stride-export/runs/" + when + "_" + id + "/";
+  TarFile(chunk, dir + "original." + Extension(s.format), run->original, s.uploaded_at_s);
+  TarFile(chunk, dir + "run.json", RunJson(*run) + "\n", s.uploaded_at_s);
+  if (count_++ > 0) manifest_ += ",";
+  manifest_ += SummaryJson(s).dump();
+  return true;
+}
+
+}  // namespace stride::server
