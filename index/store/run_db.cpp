@@ -489,7 +489,9 @@ Result<std::vector<uint64_t>> RunDb::DeleteUser(std::string_view user_id) {
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
   STRIDE_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "deleting the user's records"));
-  // Range tombstones hide the data at once; compacting the range drops it from the files too.
+  // Range tombstones hide the data at once. Flushing every family retires the log files that
+  // held the user's writes; compacting the range then drops the data from the table files.
+  db_->Flush(rocksdb::FlushOptions(), cfs_);
   const rocksdb::Slice b(begin), e(end);
   for (Cf cf : {kCfRuns, kCfRunData, kCfIdempotency}) {
     db_->CompactRange(rocksdb::CompactRangeOptions(), cfs_[cf], &b, &e);

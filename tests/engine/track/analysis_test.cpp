@@ -98,5 +98,68 @@ TEST(AnalysisJson, HasTheDocumentedFields) {
   EXPECT_NEAR(m["distance_m"].get<double>(), 2 * a.distance_m, 0.2);
 }
 
+// A DEM that rises 20,000 m per degree northward (18 m per 100 m): each northward leg of
+// the synthetic loop (300 m) climbs 54 m.
+class SlopeDem : public ElevationSource {
+ public:
+  explicit SlopeDem(bool covers = true) : covers_(covers) {}
+  bool ElevationAt(double lat, double, double* h) const override {
+    if (!covers_) return false;
+    *h = 500 + 20'000 * (lat - 42.5);
+    return true;
+  }
+
+ private:
+  bool covers_;
+};
+
+TEST(AnalyzeDem, ReplacesGpsAltitudeAndSaysSo) {
+  datasets::SyntheticRunOptions o;
+  o.noise_m = 2;
+  o.ele_noise_m = 4;  // GPS altitude
+  const datasets::SyntheticRun run = MakeSyntheticRun(o);
+  const SlopeDem dem;
+  AnalyzeOptions opt;
+  opt.dem = &dem;
+  const Analysis a = Analyze(run.recorded, opt);
+  EXPECT_EQ(a.smoothing.elevation_source, AltitudeSource::kDem);
+  EXPECT_EQ(a.smoothing.elevation_source_reason.rfind("dem, replacing gps altitude (roughness", 0),
+            0u)
+      << a.smoothing.elevation_source_reason;
+  // Three laps, one 300 m northward leg each.
+  const double expected = 3 * 300.0 / 111'132.0 * 20'000;
+  EXPECT_NEAR(a.ascent_m, expected, 0.05 * expected);
+  EXPECT_NEAR(a.descent_m, expected, 0.05 * expected);
+  // The stored track carries the DEM's elevations at its positions (smoothed, so near).
+  double worst = 0;
+  for (size_t i = 0; i < a.track.size(); i += 10) {
+    double h = 0;
+    dem.ElevationAt(a.track.lat_deg[i], a.track.lon_deg[i], &h);
+    worst = std::max(worst, std::fabs(a.track.ele_m[i] - h));
+  }
+  EXPECT_LT(worst, 6.0);
+  const nlohmann::json j = nlohmann::json::parse(AnalysisJson("x", {a}));
+  EXPECT_EQ(j["methods"]["elevation"]["source"], "dem");
+}
+
+TEST(AnalyzeDem, KeepsBarometricAltitudeAndIgnoresAnUncoveringDem) {
+  datasets::SyntheticRunOptions o;
+  o.noise_m = 2;  // smooth altitude: classified barometric
+  const datasets::SyntheticRun run = MakeSyntheticRun(o);
+  const SlopeDem dem;
+  AnalyzeOptions opt;
+  opt.dem = &dem;
+  const Analysis baro = Analyze(run.recorded, opt);
+  EXPECT_EQ(baro.smoothing.elevation_source, AltitudeSource::kBarometric);
+  EXPECT_NEAR(baro.ascent_m, run.ascent_m, 0.1 * run.ascent_m);
+
+  o.ele_noise_m = 4;
+  const datasets::SyntheticRun gps = MakeSyntheticRun(o);
+  const SlopeDem nowhere(false);
+  opt.dem = &nowhere;
+  const Analysis kept = Analyze(gps.recorded, opt);
+  EXPECT_EQ(kept.smoothing.elevation_source, AltitudeSource::kGps);
+}
+
 }  // namespace
 }  // namespace stride::engine

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "index/store/run_db.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+namespace stride::index {
+namespace {
+namespace fs = std::filesystem;
+
+class RunDbTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ =
+        (fs::path(::testing::TempDir()) / ("stride_run_db_" + std::to_string(::getpid()))).string();
+    fs::remove_all(dir_);
+    Reopen();
+  }
+  void TearDown() override {
+    db_.reset();
+    fs::remove_all(dir_);
+  }
+  void Reopen() {
+    db_.reset();
+    Result<std::unique_ptr<RunDb>> db = RunDb::Open(dir_, {});
+    ASSERT_TRUE(db.ok()) << db.status().message();
+    db_ = std::move(db).value();
+  }
+
+  static engine::Run MakeRun(const std::string& user, double start, uint32_t seed) {
+    engine::Run r;
+    r.summary.user_id = user;
+    r.summary.start_time_s = start;
+    r.summary.uploaded_at_s = 1.8e9;
+    r.summary.sport = "run";
+    r.summary.format = "fit";
+    r.summary.distance_m = 1000 + seed;
+    r.summary.ascent_m = engine::kNaN;
+    r.summary.sessions = 1;
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<double> u(-1, 1);
+    r.original = std::string(5000 + seed, 'x');
+    for (char& c : r.original) c = static_cast<char>(rng());
+    r.analysis_json = R"({"distance_m":)" + std::to_string(1000 + seed) + "}";
+    r.coverage_json = "[]";
+    engine::Track t;
+    for (int i = 0; i < 300; ++i) {
+      engine::TrackPoint p;
+      p.time_s = start + i * 1.001;
+      p.lat_deg = 42.5 + i * 1e-5 + u(rng) * 1e-6;
+      p.lon_deg = 1.5 - i * 1e-5;
+      p.ele_m = i % 17 == 0 ? engine::kNaN : 1000 + u(rng) * 30;
+      p.hr_bpm = i < 10 ? engine::kNaN : 140 + i % 20;
+      t.Append(p);
+    }
+    t.sport = engine::Sport::kRun;
+    r.tracks.push_back(t);
+    return r;
+  }
+
+  std::string dir_;
+  std::unique_ptr<RunDb> db_;
+};
+
+TEST_F(RunDbTest, StoresAndReadsBackEveryPart) {
+  const engine::Run run = MakeRun("alice", 1.7e9, 1);
+  Result<engine::RunStore::PutResult> put = db_->Put(run, "");
+  ASSERT_TRUE(put.ok()) << put.status().message();
+  EXPECT_FALSE(put->existed);
+  Reopen();  // from the log / files, not memory
+  Result<engine::Run> got = db_->Get("alice", put->id, {});
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  EXPECT_EQ(got->summary.id, put->id);
+  EXPECT_EQ(got->summary.distance_m, run.summary.distance_m);
+  EXPECT_TRUE(std::isnan(got->summary.ascent_m));
+  EXPECT_EQ(got->original, run.original);
+  EXPECT_EQ(got->analysis_json, run.analysis_json);
+  ASSERT_EQ(got->tracks.size(), 1u);
+  const engine::Track& a = run.tracks[0];
+  const engine::Track& b = got->tracks[0];
+  ASSERT_EQ(b.size(), a.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_NEAR(b.time_s[i], a.time_s[i], 0.0005);
+    EXPECT_NEAR(b.lat_deg[i], a.lat_deg[i], 0.51e-7);
+    EXPECT_NEAR(b.lon_deg[i], a.lon_deg[i], 0.51e-7);
+    EXPECT_EQ(std::isnan(b.ele_m[i]), std::isnan(a.ele_m[i])) << i;
+    if (!std::isnan(a.ele_m[i])) {
+      EXPECT_NEAR(b.ele_m[i], a.ele_m[i], 0.005);
+    }
+    EXPECT_EQ(std::isnan(b.hr_bpm[i]), std::isnan(a.hr_bpm[i])) << i;
+    EXPECT_TRUE(std::isnan(b.power_w[i]));
+  }
+  // Summaries only: no original, no tracks.
+  Result<engine::Run> light = db_->Get("alice", put->id, {false, false});
+  ASSERT_TRUE(light.ok());
+  EXPECT_TRUE(light->original.empty());
+  EXPECT_TRUE(light->tracks.empty());
+  EXPECT_EQ(light->analysis_json, run.analysis_json);
+}
+
+TEST_F(RunDbTest, ListsNewestFirstInPagesAndOnlyTheUsersOwn) {
+  std::vector<uint64_t> alice;  // in start order
+  for (int i = 0; i < 23; ++i) {
+    // Starts shuffled; bob's interleave with alice's in time.
+    const double start = 1.7e9 + ((i * 7) % 23) * 3600;
+    alice.push_back(db_->Put(MakeRun("alice", start, i), "").value().id);
+    ASSERT_TRUE(db_->Put(MakeRun("bob", start + 1, 100 + i), "").ok());
+  }
+  ASSERT_TRUE(db_->Put(MakeRun("alice2", 1.9e9, 7), "").ok());  // a user id alice prefixes
+  std::vector<double> starts;
+  std::string cursor;
+  size_t pages = 0;
+  do {
+    Result<engine::RunStore::Page> p = db_->List("alice", cursor, 5);
+    ASSERT_TRUE(p.ok()) << p.status().message();
+    for (const auto& s : p->runs) {
+      EXPECT_EQ(s.user_id, "alice");
+      starts.push_back(s.start_time_s);
+    }
+    cursor = p->next_cursor;
+    ++pages;
+  } while (!cursor.empty());
+  EXPECT_EQ(pages, 5u);
+  ASSERT_EQ(starts.size(), 23u);
+  for (size_t k = 1; k < starts.size(); ++k) EXPECT_GT(starts[k - 1], starts[k]);
+  EXPECT_FALSE(db_->List("alice", "zz", 5).ok());
+  // Another user's run is not found by id.
+  EXPECT_EQ(db_->Get("bob", alice[0], {}).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(db_->Get("alice2", alice[0], {}).status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(db_->Delete("bob", alice[0]).value());
+}
+
+TEST_F(RunDbTest, IdempotencyKeyStoresOnce) {
+  engine::Run run = MakeRun("alice", 1.7e9, 1);
+  run.idempotency_key = "upload-1";
+  const auto first = db_->Put(run, "digest-a").value();
+  const auto again = db_->Put(run, "digest-a").value();
+  EXPECT_FALSE(first.existed);
+  EXPECT_TRUE(again.existed);
+  EXPECT_EQ(again.id, first.id);
+  EXPECT_EQ(db_->List("alice", "", 100).value().runs.size(), 1u);
+  EXPECT_EQ(db_->Put(run, "digest-b").status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(*db_->FindByIdempotencyKey("alice", "upload-1", "digest-a").value(), first.id);
+  // Keys are per user.
+  engine::Run bobs = MakeRun("bob", 1.7e9, 2);
+  bobs.idempotency_key = "upload-1";
+  EXPECT_FALSE(db_->Put(bobs, "digest-b").value().existed);
+  // Deleting the run frees the key.
+  EXPECT_TRUE(db_->Delete("alice", first.id).value());
+  EXPECT_FALSE(db_->FindByIdempotencyKey("alice", "upload-1", "digest-a").value().has_value());
+  EXPECT_EQ(db_->Get("alice", first.id, {}).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(RunDbTest, DeleteUserRemovesEverythingOfThatUserOnly) {
+  std::vector<uint64_t> ids;
+  for (int i = 0; i < 5; ++i) {
+    engine::Run r = MakeRun("carol", 1.7e9 + i, i);
+    r.idempotency_key = "k" + std::to_string(i);
+    ids.push_back(db_->Put(r, "d").value().id);
+  }
+  const uint64_t dave = db_->Put(MakeRun("dave", 1.7e9, 9), "").value().id;
+  // Random original bytes stay raw in the zstd frame: a piece of one is findable on disk.
+  const std::string marker = MakeRun("carol", 1.7e9, 0).original.substr(100, 64);
+  auto on_disk = [&] {
+    size_t files = 0;
+    for (const auto& e : fs::recursive_directory_iterator(dir_)) {
+      if (!e.is_regular_file()) continue;
+      std::ifstream in(e.path(), std::ios::binary);
+      const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+      if (bytes.find(marker) != std::string::npos) ++files;
+    }
+    return files;
+  };
+  EXPECT_GT(on_disk(), 0u);
+  Result<std::vector<uint64_t>> gone = db_->DeleteUser("carol");
+  ASSERT_TRUE(gone.ok());
+  EXPECT_EQ(gone->size(), 5u);
+  Reopen();
+  EXPECT_TRUE(db_->List("carol", "", 100).value().runs.empty());
+  for (uint64_t id : ids) {
+    EXPECT_EQ(db_->Get("carol", id, {}).status().code(), StatusCode::kNotFound);
+  }
+  EXPECT_FALSE(db_->FindByIdempotencyKey("carol", "k0", "d").value().has_value());
+  EXPECT_TRUE(db_->Get("dave", dave, {}).ok());
+  // The bytes are gone from the files too (logs retired, tables compacted), not only hidden.
+  db_.reset();
+  EXPECT_EQ(on_disk(), 0u);
+}
+
+TEST_F(RunDbTest, RefusesBadUserIdsAndForeignDirectories) {
+  EXPECT_FALSE(db_->Put(MakeRun("", 1.7e9, 1), "").ok());
+  EXPECT_FALSE(db_->Put(MakeRun(std::string("a\0b", 3), 1.7e9, 1), "").ok());
+  const std::string other = dir_ + "-other";
+  fs::create_directories(other);
+  std::ofstream(other + "/notes.txt") << "mine";
+  EXPECT_FALSE(RunDb::Open(other, {}).ok());
+  fs::remove_all(other);
+}
+
+}  // namespace
+}  // namespace stride::index
