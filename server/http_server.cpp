@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -252,7 +253,12 @@ Status HttpServer::Run() {
         body.append(data, n);
         return true;
       };
-      if (req.is_multipart_form_data()) {
+      // A declared length over the limit is refused before reading (cpp-httplib would hand
+      // the reader nothing).
+      const std::string declared = req.get_header_value("Content-Length");
+      if (!declared.empty() && std::strtoull(declared.c_str(), nullptr, 10) > upload_limit) {
+        over = true;
+      } else if (req.is_multipart_form_data()) {
         bool in_file = false, have_file = false;
         reader(
             [&](const httplib::MultipartFormData& part) {
@@ -264,8 +270,8 @@ Status HttpServer::Run() {
               return true;
             },
             [&](const char* data, size_t n) { return in_file ? take(data, n) : true; });
-      } else {
-        reader(take);
+      } else if (!reader(take) && !over) {
+        body.clear();  // the connection broke off: nothing to analyse
       }
       try {
         r = over ? ErrorResponse(413, "too_large",

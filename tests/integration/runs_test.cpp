@@ -1,0 +1,462 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Run uploads end to end: a real server (HttpServer with a RocksDB run database) on loopback,
+// a real HTTP client, real files. The route database is Andorra's (with its SRTM tile for
+// elevation) when the shared data is there, else a generated one.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "datasets/synthetic_activity.hpp"
+#include "datasets/synthetic_routes.hpp"
+#include "importers/activity/activity_reader.hpp"
+#include "importers/dem/srtm.hpp"
+#include "index/store/route_db.hpp"
+#include "server/auth.hpp"
+#include "server/http_server.hpp"
+#include "tests/support/cli.hpp"
+#include "tests/support/datasets.hpp"
+#include "tests/support/import.hpp"
+
+namespace stride {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+const std::string kSecret = "runs-test-secret-0123456789abcdef0123";
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+std::string Token(const std::string& user, const std::string& scope = "runner:read runner:write",
+                  double ttl = 3600) {
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return server::Jwt(kSecret).Mint(user, scope, ttl, now);
+}
+
+// One server over a route database, with a run database of its own.
+class TestServer {
+ public:
+  TestServer(const std::string& db, const std::string& runs, const std::string& dem,
+             size_t max_upload = size_t{64} << 20, size_t max_points = 2'000'000) {
+    server::HttpServerOptions o;
+    o.db_path = db;
+    o.runs_path = runs;
+    o.dem_path = dem;
+    o.jwt_secret = kSecret;
+    o.port = 0;
+    o.max_upload_bytes = max_upload;
+    o.max_points = max_points;
+    o.sync_writes = false;  // the crash test checks the default; here speed
+    server_ = std::make_unique<server::HttpServer>(o);
+    server_->events().Subscribe([this](const engine::RunEvent& e) {
+      std::lock_guard lock(mu_);
+      events_.push_back(e);
+    });
+    thread_ = std::thread([this] { status_ = server_->Run(); });
+    for (int i = 0; i < 500 && server_->port() == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  ~TestServer() {
+    server_->Stop();
+    thread_.join();
+  }
+  int port() const { return server_->port(); }
+  httplib::Client Client() const {
+    httplib::Client c("127.0.0.1", port());
+    c.set_read_timeout(120, 0);
+    return c;
+  }
+  std::vector<engine::RunEvent> Events() {
+    std::lock_guard lock(mu_);
+    return events_;
+  }
+  Status status_;
+
+ private:
+  std::unique_ptr<server::HttpServer> server_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<engine::RunEvent> events_;
+};
+
+httplib::Headers Auth(const std::string& token) {
+  return {{"Authorization", "Bearer " + token}};
+}
+
+class Runs : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ =
+        (fs::path(::testing::TempDir()) / ("stride_runs_" + std::to_string(::getpid()))).string();
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    if (testing::HaveDatasets()) {
+      dem_ = testing::DatasetsDir() + "/dem";
+      Result<std::unique_ptr<importers::SrtmElevation>> d = importers::SrtmElevation::Open(dem_);
+      ASSERT_TRUE(d.ok());
+      ASSERT_TRUE(testing::ImportToDb(testing::DatasetsDir() + "/osm/andorra-2021-10-28.osm.pbf",
+                                      dir_ + "/db", d->get())
+                      .ok());
+    } else {
+      datasets::SyntheticRoutesOptions o;
+      o.count = 200;
+      o.SetRegion(42.4, 1.4, 42.7, 1.8);
+      ASSERT_TRUE(datasets::WriteSyntheticRouteDb(o, dir_ + "/db", 2).ok());
+    }
+    server_ = new TestServer(dir_ + "/db", dir_ + "/runs", dem_);
+    ASSERT_NE(server_->port(), 0) << server_->status_.message();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+    fs::remove_all(dir_);
+  }
+
+  static httplib::Result Upload(const std::string& token, const std::string& body,
+                                const std::string& key = "", const std::string& name = "",
+                                TestServer* s = nullptr) {
+    httplib::Headers h = Auth(token);
+    if (!key.empty()) h.emplace("Idempotency-Key", key);
+    if (!name.empty()) h.emplace("X-File-Name", name);
+    return (s ? s : server_)->Client().Post("/v1/runs", h, body, "application/octet-stream");
+  }
+  static Json GetJson(const std::string& token, const std::string& target, int expect = 200) {
+    auto r = server_->Client().Get(target, Auth(token));
+    EXPECT_TRUE(r);
+    if (!r) return nullptr;
+    EXPECT_EQ(r->status, expect) << target << ": " << r->body;
+    return Json::parse(r->body, nullptr, false);
+  }
+  static std::vector<std::string> ListIds(const std::string& token) {
+    std::vector<std::string> ids;
+    std::string before;
+    for (int page = 0; page < 1000; ++page) {
+      const Json j =
+          GetJson(token, "/v1/runs?limit=7" + (before.empty() ? "" : "&before=" + before));
+      for (const Json& r : j["runs"]) ids.push_back(r["id"]);
+      if (j["next_before"].is_null()) break;
+      before = j["next_before"];
+    }
+    return ids;
+  }
+  static std::string Synthetic(uint32_t seed, int laps = 1) {
+    datasets::SyntheticRunOptions o;
+    o.seed = seed;
+    o.laps = laps;
+    o.noise_m = 3;
+    o.ele_noise_m = 2;
+    o.start_time_s = 1.7e9 + seed * 86400.0;
+    return datasets::WriteFit(datasets::MakeSyntheticRun(o).recorded);
+  }
+
+  static inline std::string dir_, dem_;
+  static inline TestServer* server_ = nullptr;
+};
+
+// Every shared recording the analyser reads uploads with the same analysis `stride analyze
+// --json` prints (same DEM); those it cannot read are refused with 422 and leave nothing.
+TEST_F(Runs, EverySharedFileUploadsWithTheCliAnalysis) {
+  STRIDE_REQUIRE_DATASETS();
+  std::vector<std::string> files;
+  for (const char* sub : {"gpx", "tcx", "fit", "fit/edge_cases"}) {
+    for (const auto& e : fs::directory_iterator(testing::DatasetsDir() + "/" + sub)) {
+      if (e.is_regular_file()) files.push_back(e.path().string());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  std::string args = "analyze --json --dem " + dem_;
+  for (const std::string& f : files) args += " '" + f + "'";
+  const testing::CliRun cli = testing::Stride(args);
+  std::map<std::string, Json> expected;
+  std::istringstream lines(cli.out);
+  for (std::string line; std::getline(lines, line);) {
+    Json j = Json::parse(line);
+    expected[j["file"]] = j;
+  }
+  ASSERT_GT(expected.size(), 100u);
+  const std::string token = Token("files");
+  size_t stored = 0, refused = 0, dem = 0;
+  for (const std::string& f : files) {
+    const std::string bytes = ReadFile(f);
+    auto r = Upload(token, bytes, "", f);
+    ASSERT_TRUE(r) << f;
+    const auto want = expected.find(f);
+    if (want == expected.end()) {
+      EXPECT_TRUE(r->status == 422 || r->status == 413) << f << ": " << r->status;
+      EXPECT_NE(cli.err.find(f), std::string::npos) << f;
+      const Json err = Json::parse(r->body);
+      EXPECT_FALSE(err["error"]["message"].get<std::string>().empty());
+      ++refused;
+      continue;
+    }
+    ASSERT_EQ(r->status, 201) << f << ": " << r->body.substr(0, 300);
+    const Json got = Json::parse(r->body);
+    EXPECT_EQ(got["analysis"], want->second) << f;
+    if (got["analysis"].contains("methods") &&
+        got["analysis"]["methods"]["elevation"]["source"] == "dem") {
+      ++dem;
+    }
+    const std::string id = got["id"];
+    EXPECT_EQ(GetJson(token, "/v1/runs/" + id), got) << f;
+    auto file = server_->Client().Get("/v1/runs/" + id + "/file", Auth(token));
+    ASSERT_TRUE(file);
+    EXPECT_EQ(file->body == bytes, true) << f;
+    ++stored;
+  }
+  EXPECT_EQ(stored, expected.size());
+  EXPECT_GT(refused, 0u);
+  EXPECT_GT(dem, 0u);  // the Andorra hikes carry GPS altitude
+  EXPECT_EQ(ListIds(token).size(), stored);
+}
+
+TEST_F(Runs, RetryWithTheSameIdempotencyKeyStoresOnce) {
+  const std::string token = Token("idem");
+  const std::string fit = Synthetic(1);
+  auto a = Upload(token, fit, "sync-42");
+  ASSERT_TRUE(a);
+  ASSERT_EQ(a->status, 201) << a->body;
+  auto b = Upload(token, fit, "sync-42");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->status, 200);
+  EXPECT_EQ(b->get_header_value("Idempotent-Replayed"), "true");
+  EXPECT_EQ(Json::parse(b->body), Json::parse(a->body));
+  EXPECT_EQ(ListIds(token).size(), 1u);
+  auto c = Upload(token, Synthetic(2), "sync-42");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->status, 409);
+  EXPECT_EQ(Json::parse(c->body)["error"]["code"], "idempotency_conflict");
+  // Concurrent retries of one new key: one run.
+  std::vector<std::thread> threads;
+  std::atomic<int> created{0}, replayed{0};
+  const std::string fit3 = Synthetic(3);
+  for (int i = 0; i < 6; ++i) {
+    threads.emplace_back([&] {
+      auto r = Upload(token, fit3, "sync-43");
+      if (r && r->status == 201) ++created;
+      if (r && r->status == 200) ++replayed;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(created.load(), 1);
+  EXPECT_EQ(replayed.load(), 5);
+  EXPECT_EQ(ListIds(token).size(), 2u);
+  // Without a key, the same file twice is two runs.
+  ASSERT_EQ(Upload(token, fit)->status, 201);
+  ASSERT_EQ(Upload(token, fit)->status, 201);
+  EXPECT_EQ(ListIds(token).size(), 4u);
+}
+
+TEST_F(Runs, LimitsAndUnreadableFilesStoreNothing) {
+  TestServer small(dir_ + "/db", dir_ + "/runs-small", "", 100'000, 1000);
+  ASSERT_NE(small.port(), 0);
+  const std::string token = Token("limits");
+  const std::string fit = Synthetic(4, 3);  // 1891 points, 42 KB
+  auto too_many = Upload(token, fit, "", "", &small);
+  ASSERT_TRUE(too_many);
+  EXPECT_EQ(too_many->status, 413);
+  EXPECT_NE(too_many->body.find("1000"), std::string::npos) << too_many->body;
+  auto too_big = Upload(token, std::string(150'000, 'x'), "", "", &small);
+  ASSERT_TRUE(too_big);
+  EXPECT_EQ(too_big->status, 413);
+  EXPECT_EQ(Json::parse(too_big->body)["error"]["code"], "too_large");
+  auto junk = Upload(token, "this is not a run", "", "", &small);
+  EXPECT_EQ(junk->status, 422);
+  EXPECT_NE(junk->body.find("byte 0"), std::string::npos) << junk->body;
+  auto cut = Upload(token, fit.substr(0, 900), "", "", &small);
+  EXPECT_EQ(cut->status, 422);
+  EXPECT_NE(cut->body.find("byte "), std::string::npos) << cut->body;
+  auto empty = Upload(token, "", "", "", &small);
+  EXPECT_EQ(empty->status, 422);
+  const std::string broken_gpx =
+      "<gpx>\n<trk><trkseg>\n<trkpt lat=\"x\" lon=\"1\"/></trkseg></trk></gpx>";
+  auto gpx = Upload(token, broken_gpx, "", "", &small);
+  EXPECT_EQ(gpx->status, 422);
+  EXPECT_NE(gpx->body.find("line 3"), std::string::npos) << gpx->body;
+  auto list = small.Client().Get("/v1/runs", Auth(token));
+  EXPECT_EQ(Json::parse(list->body)["runs"].size(), 0u);
+  // Bad idempotency keys and paging parameters.
+  EXPECT_EQ(Upload(token, fit, std::string(300, 'k'), "", &small)->status, 400);
+  EXPECT_EQ(small.Client().Get("/v1/runs?limit=0", Auth(token))->status, 400);
+  EXPECT_EQ(small.Client().Get("/v1/runs?before=xyz", Auth(token))->status, 400);
+  EXPECT_EQ(small.Client().Get("/v1/runs?page=2", Auth(token))->status, 400);
+}
+
+TEST_F(Runs, MultipartFormUploadsTakeTheFilePart) {
+  datasets::SyntheticRunOptions o;
+  o.seed = 6;
+  const std::string gpx = datasets::WriteGpx(datasets::MakeSyntheticRun(o).recorded);
+  httplib::MultipartFormDataItems form = {{"note", "from the app", "", ""},
+                                          {"file", gpx, "evening.gpx", "application/gpx+xml"}};
+  const std::string token = Token("multipart");
+  auto r = server_->Client().Post("/v1/runs", Auth(token), form);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 201) << r->body;
+  const Json j = Json::parse(r->body);
+  EXPECT_EQ(j["file_name"], "evening.gpx");
+  EXPECT_EQ(j["format"], "gpx");
+  auto file =
+      server_->Client().Get("/v1/runs/" + j["id"].get<std::string>() + "/file", Auth(token));
+  EXPECT_TRUE(file->body == gpx);
+}
+
+TEST_F(Runs, TokensAndScopes) {
+  auto c = server_->Client();
+  auto none = c.Get("/v1/runs");
+  EXPECT_EQ(none->status, 401);
+  EXPECT_EQ(none->get_header_value("WWW-Authenticate"), "Bearer realm=\"stride\"");
+  EXPECT_EQ(c.Get("/v1/runs", {{"Authorization", "Basic YWxpY2U6eA=="}})->status, 401);
+  const std::string forged = server::Jwt("another-secret-0123456789abcdef0123456789")
+                                 .Mint("alice", "runner:read", 3600, 1.9e9);
+  auto bad = c.Get("/v1/runs", Auth(forged));
+  EXPECT_EQ(bad->status, 401);
+  EXPECT_NE(bad->body.find("bad signature"), std::string::npos);
+  auto expired = c.Get("/v1/runs", Auth(Token("alice", "runner:read", -3600)));
+  EXPECT_EQ(expired->status, 401);
+  EXPECT_NE(expired->body.find("expired"), std::string::npos);
+  const std::string fit = Synthetic(7);
+  EXPECT_EQ(Upload(Token("alice", "runner:read"), fit)->status, 403);
+  EXPECT_EQ(Upload(Token("alice", "chat:ask"), fit)->status, 403);
+  EXPECT_EQ(c.Get("/v1/runs", Auth(Token("alice", "runner:write")))->status, 403);
+  EXPECT_EQ(c.Get("/v1/me/export", Auth(Token("alice", "chat:ask")))->status, 403);
+  EXPECT_EQ(c.Delete("/v1/me", Auth(Token("alice", "runner:read")))->status, 403);
+  EXPECT_EQ(Upload(Token("alice", "admin"), fit)->status, 201);
+}
+
+// Reads a ustar archive: name -> content.
+std::map<std::string, std::string> Untar(const std::string& tar) {
+  std::map<std::string, std::string> out;
+  size_t at = 0;
+  while (at + 512 <= tar.size()) {
+    const std::string name(tar.c_str() + at);
+    if (name.empty()) break;
+    const size_t size = std::stoull(tar.substr(at + 124, 11), nullptr, 8);
+    out[name] = tar.substr(at + 512, size);
+    at += 512 + (size + 511) / 512 * 512;
+  }
+  return out;
+}
+
+TEST_F(Runs, UsersSeeOnlyTheirOwnRunsAndExportThenDeleteLeavesNothing) {
+  const std::string erin = Token("erin"), frank = Token("frank");
+  std::map<std::string, std::string> originals;  // id -> bytes
+  for (uint32_t seed : {11u, 12u, 13u}) {
+    const std::string fit = Synthetic(seed);
+    auto r = Upload(erin, fit);
+    ASSERT_EQ(r->status, 201);
+    originals[Json::parse(r->body)["id"]] = fit;
+  }
+  auto f = Upload(frank, Synthetic(14));
+  ASSERT_EQ(f->status, 201);
+  const std::string franks = Json::parse(f->body)["id"];
+  const std::string erins = originals.begin()->first;
+
+  // By id, by list, by export, by delete: frank cannot reach erin's runs.
+  const Json missing = GetJson(frank, "/v1/runs/ffffffffffffffff", 404);
+  const Json other = GetJson(frank, "/v1/runs/" + erins, 404);
+  EXPECT_EQ(other["error"]["code"], missing["error"]["code"]);
+  GetJson(frank, "/v1/runs/" + erins + "/track", 404);
+  EXPECT_EQ(server_->Client().Get("/v1/runs/" + erins + "/file", Auth(frank))->status, 404);
+  EXPECT_EQ(server_->Client().Delete("/v1/runs/" + erins, Auth(frank))->status, 404);
+  EXPECT_EQ(ListIds(frank), std::vector<std::string>{franks});
+  auto fx = server_->Client().Get("/v1/me/export", Auth(frank));
+  ASSERT_EQ(fx->status, 200);
+  for (const auto& [name, content] : Untar(fx->body)) {
+    for (const auto& [id, bytes] : originals) {
+      EXPECT_EQ(name.find(id), std::string::npos);
+      EXPECT_EQ(content.find(id), std::string::npos);
+    }
+  }
+
+  // Erin's export: every original byte for byte, every run as GET shows it, a manifest.
+  auto ex = server_->Client().Get("/v1/me/export", Auth(erin));
+  ASSERT_EQ(ex->status, 200);
+  EXPECT_EQ(ex->get_header_value("Content-Type"), "application/x-tar");
+  const auto entries = Untar(ex->body);
+  EXPECT_EQ(entries.size(), 2 * originals.size() + 1);
+  for (const auto& [id, bytes] : originals) {
+    size_t found = 0;
+    for (const auto& [name, content] : entries) {
+      if (name.find(id) == std::string::npos) continue;
+      ++found;
+      if (name.ends_with("/original.fit")) {
+        EXPECT_TRUE(content == bytes) << name;
+      }
+      if (name.ends_with("/run.json")) {
+        EXPECT_EQ(Json::parse(content), GetJson(erin, "/v1/runs/" + id));
+      }
+    }
+    EXPECT_EQ(found, 2u) << id;
+  }
+  const Json manifest = Json::parse(entries.at("stride-export/manifest.json"));
+  EXPECT_EQ(manifest["user"], "erin");
+  EXPECT_EQ(manifest["runs"], 3);
+
+  // Delete one, then everything.
+  EXPECT_EQ(server_->Client().Delete("/v1/runs/" + erins, Auth(erin))->status, 204);
+  GetJson(erin, "/v1/runs/" + erins, 404);
+  EXPECT_EQ(ListIds(erin).size(), 2u);
+  auto del = server_->Client().Delete("/v1/me", Auth(erin));
+  ASSERT_EQ(del->status, 200);
+  EXPECT_EQ(Json::parse(del->body)["deleted_runs"], 2);
+  for (const auto& [id, bytes] : originals) {
+    GetJson(erin, "/v1/runs/" + id, 404);
+    EXPECT_EQ(server_->Client().Get("/v1/runs/" + id + "/file", Auth(erin))->status, 404);
+  }
+  EXPECT_TRUE(ListIds(erin).empty());
+  const auto after = Untar(server_->Client().Get("/v1/me/export", Auth(erin))->body);
+  EXPECT_EQ(after.size(), 1u);
+  EXPECT_EQ(Json::parse(after.at("stride-export/manifest.json"))["runs"], 0);
+  EXPECT_EQ(ListIds(frank), std::vector<std::string>{franks});  // frank's is untouched
+
+  // Events: stored x3 for erin, deleted x3, user.deleted once, in that order.
+  std::vector<std::string> seen;
+  for (const engine::RunEvent& e : server_->Events()) {
+    if (e.user_id == "erin") seen.push_back(std::string(engine::RunEventName(e.kind)));
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"run.stored", "run.stored", "run.stored", "run.deleted",
+                                            "run.deleted", "run.deleted", "user.deleted"}));
+}
+
+TEST_F(Runs, TrackComesBackInEveryFormat) {
+  const std::string token = Token("tracks");
+  auto r = Upload(token, Synthetic(21, 2));
+  ASSERT_EQ(r->status, 201);
+  const Json run = Json::parse(r->body);
+  const std::string id = run["id"];
+  const size_t kept = run["analysis"]["points"]["kept_with_position"];
+  const Json geo = GetJson(token, "/v1/runs/" + id + "/track");
+  ASSERT_EQ(geo["geometry"]["type"], "MultiLineString");
+  size_t n = 0;
+  for (const Json& line : geo["geometry"]["coordinates"]) n += line.size();
+  EXPECT_EQ(n, kept);
+  auto gpx = server_->Client().Get("/v1/runs/" + id + "/track?format=gpx", Auth(token));
+  ASSERT_EQ(gpx->status, 200);
+  Result<engine::Activity> back = importers::ReadGpx(gpx->body);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  ASSERT_EQ(back->sessions.size(), 1u);
+  EXPECT_EQ(back->sessions[0].size(), kept);
+  const Json poly = GetJson(token, "/v1/runs/" + id + "/track?format=polyline6");
+  ASSERT_EQ(poly["lines"].size(), 1u);
+  EXPECT_EQ(poly["lines"][0]["points"], kept);
+  GetJson(token, "/v1/runs/" + id + "/track?format=kml", 400);
+  GetJson(token, "/v1/runs/not-an-id", 404);
+}
+
+}  // namespace
+}  // namespace stride
