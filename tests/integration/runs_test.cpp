@@ -3,8 +3,12 @@
 // Run uploads end to end: a real server (HttpServer with a RocksDB run database) on loopback,
 // a real HTTP client, real files. The route database is Andorra's (with its SRTM tile for
 // elevation) when the shared data is there, else a generated one.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -456,6 +460,207 @@ TEST_F(Runs, TrackComesBackInEveryFormat) {
   EXPECT_EQ(poly["lines"][0]["points"], kept);
   GetJson(token, "/v1/runs/" + id + "/track?format=kml", 400);
   GetJson(token, "/v1/runs/not-an-id", 404);
+}
+
+// Route coverage of a real hike against the Andorra routes, checked by brute force: every
+// route sampled each 5 m, each sample's distance to every segment of the stored track.
+TEST_F(Runs, CoverageOfARealHikeMatchesABruteForce) {
+  STRIDE_REQUIRE_DATASETS();
+  const std::string token = Token("hiker");
+  auto r = Upload(token, ReadFile(testing::DatasetsDir() +
+                                  "/gpx/andorra_hike_2016-09-13_adrutas_170708_b.gpx"));
+  ASSERT_EQ(r->status, 201);
+  const Json run = Json::parse(r->body);
+  const Json geo = GetJson(token, "/v1/runs/" + run["id"].get<std::string>() + "/track");
+  std::vector<std::pair<double, double>> track;  // lat, lon
+  std::vector<size_t> line_start;
+  for (const Json& line : geo["geometry"]["coordinates"]) {
+    line_start.push_back(track.size());
+    for (const Json& c : line) track.emplace_back(c[1].get<double>(), c[0].get<double>());
+  }
+  auto near = [&](double lat, double lon) {
+    const double kx = 111'319.49 * std::cos(lat * M_PI / 180), ky = 111'132.95;
+    double best = 1e18;
+    for (size_t i = 1; i < track.size(); ++i) {
+      if (std::find(line_start.begin(), line_start.end(), i) != line_start.end()) continue;
+      const double ax = (track[i - 1].second - lon) * kx, ay = (track[i - 1].first - lat) * ky;
+      const double bx = (track[i].second - lon) * kx, by = (track[i].first - lat) * ky;
+      const double dx = bx - ax, dy = by - ay, len2 = dx * dx + dy * dy;
+      const double t = len2 > 0 ? std::clamp(-(ax * dx + ay * dy) / len2, 0.0, 1.0) : 0.0;
+      best = std::min(best, std::hypot(ax + t * dx, ay + t * dy));
+    }
+    return best;
+  };
+  std::map<uint64_t, double> reported;
+  for (const Json& c : run["route_coverage"]) reported[c["id"]] = c["share"];
+  ASSERT_FALSE(reported.empty());
+  Result<std::unique_ptr<index::RouteDb>> db = index::RouteDb::Open(dir_ + "/db");
+  ASSERT_TRUE(db.ok());
+  size_t checked = 0;
+  ASSERT_TRUE((*db)
+                  ->ForEachSummary([&](const engine::RouteSummary& s) {
+                    const engine::Route route = (*db)->GetRoute(s.id).value();
+                    double length = 0, covered = 0;
+                    engine::ForEachPart(route.geometry, [&](size_t b, size_t e) {
+                      for (size_t k = b + 1; k < e; ++k) {
+                        const auto& p = route.geometry.points[k - 1];
+                        const auto& q = route.geometry.points[k];
+                        const double lat0 = p.lat * 1e-7, lon0 = p.lon * 1e-7;
+                        const double lat1 = q.lat * 1e-7, lon1 = q.lon * 1e-7;
+                        const double len =
+                            std::hypot((lon1 - lon0) * 111'319.49 * std::cos(lat0 * M_PI / 180),
+                                       (lat1 - lat0) * 111'132.95);
+                        length += len;
+                        const int n = std::max(1, static_cast<int>(std::ceil(len / 5)));
+                        for (int j = 0; j < n; ++j) {
+                          const double f = (j + 0.5) / n;
+                          if (near(lat0 + f * (lat1 - lat0), lon0 + f * (lon1 - lon0)) <= 30) {
+                            covered += len / n;
+                          }
+                        }
+                      }
+                    });
+                    if (length <= 0) return;
+                    const double share = covered / length;
+                    const auto it = reported.find(s.id);
+                    if (covered >= 250 || share >= 0.55) {
+                      EXPECT_NE(it, reported.end()) << s.id << " covered " << covered;
+                    }
+                    if (it != reported.end()) {
+                      EXPECT_NEAR(it->second, share, 0.02) << s.id;
+                      ++checked;
+                    } else {
+                      EXPECT_LT(covered, 250) << s.id;
+                    }
+                  })
+                  .ok());
+  EXPECT_EQ(checked, reported.size());
+}
+
+// The real `stride serve` process: started, fed uploads, killed with SIGKILL at a random
+// moment, restarted. Every upload that got its 201 must be there, whole.
+class ServeProcess {
+ public:
+  ServeProcess(const std::string& db, const std::string& runs, const std::string& log) {
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::setenv("STRIDE_JWT_SECRET", kSecret.c_str(), 1);
+      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(fd, 2);
+      ::execl(STRIDE_CLI, STRIDE_CLI, "serve", "--db", db.c_str(), "--runs", runs.c_str(), "--port",
+              "0", "--quiet", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    for (int i = 0; i < 500 && port_ == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      const std::string text = ReadFile(log);
+      const size_t at = text.find("listening on http://127.0.0.1:");
+      if (at != std::string::npos) port_ = std::atoi(text.c_str() + at + 30);
+    }
+  }
+  ~ServeProcess() {
+    if (pid_ > 0) Kill();
+  }
+  void Kill() {
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+  int port() const { return port_; }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+TEST(RunsCrash, EveryAcknowledgedUploadSurvivesSigkill) {
+  const std::string dir =
+      (fs::path(::testing::TempDir()) / ("stride_crash_" + std::to_string(::getpid()))).string();
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  datasets::SyntheticRoutesOptions ro;
+  ro.count = 50;
+  ro.SetRegion(42.4, 1.4, 42.7, 1.8);
+  ASSERT_TRUE(datasets::WriteSyntheticRouteDb(ro, dir + "/db", 2).ok());
+  // A handful of distinct files, uploaded over and over.
+  std::vector<std::string> files;
+  for (uint32_t seed = 1; seed <= 6; ++seed) {
+    datasets::SyntheticRunOptions o;
+    o.seed = seed;
+    o.noise_m = 3;
+    o.start_time_s = 1.7e9 + seed * 1000.0;
+    const engine::Track t = datasets::MakeSyntheticRun(o).recorded;
+    files.push_back(seed % 2 ? datasets::WriteFit(t) : datasets::WriteGpx(t));
+  }
+  struct Acked {
+    std::string id, body;
+    Json response;
+  };
+  std::vector<Acked> acked;
+  std::mt19937 rng(7);
+  const std::string token = Token("crash");
+  size_t attempts = 0;
+  for (int round = 0; round < 3; ++round) {
+    ServeProcess server(dir + "/db", dir + "/runs", dir + "/serve.log");
+    ASSERT_NE(server.port(), 0) << ReadFile(dir + "/serve.log");
+    // Everything acknowledged before this start is still there, whole.
+    httplib::Client c("127.0.0.1", server.port());
+    for (const Acked& a : acked) {
+      auto r = c.Get("/v1/runs/" + a.id, Auth(token));
+      ASSERT_TRUE(r);
+      ASSERT_EQ(r->status, 200) << "round " << round << ": run " << a.id << " lost";
+      EXPECT_EQ(Json::parse(r->body), a.response);
+      auto f = c.Get("/v1/runs/" + a.id + "/file", Auth(token));
+      EXPECT_TRUE(f && f->body == a.body) << a.id;
+    }
+    std::atomic<bool> stop{false};
+    std::mutex mu;
+    std::vector<std::thread> clients;
+    for (int k = 0; k < 3; ++k) {
+      clients.emplace_back([&, k] {
+        httplib::Client cc("127.0.0.1", server.port());
+        for (size_t i = k; !stop; i += 3) {
+          const std::string& body = files[i % files.size()];
+          auto r = cc.Post("/v1/runs", Auth(token), body, "application/octet-stream");
+          std::lock_guard lock(mu);
+          ++attempts;
+          if (!r) break;  // the server is gone
+          if (r->status == 201) {
+            Json j = Json::parse(r->body);
+            acked.push_back({j["id"], body, j});
+          }
+        }
+      });
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300 + rng() % 700));
+    server.Kill();
+    stop = true;
+    for (auto& t : clients) t.join();
+  }
+  ServeProcess last(dir + "/db", dir + "/runs", dir + "/serve.log");
+  ASSERT_NE(last.port(), 0);
+  httplib::Client c("127.0.0.1", last.port());
+  std::set<std::string> listed;
+  std::string before;
+  for (;;) {
+    auto r = c.Get("/v1/runs?limit=100" + (before.empty() ? "" : "&before=" + before), Auth(token));
+    ASSERT_TRUE(r && r->status == 200);
+    const Json j = Json::parse(r->body);
+    for (const Json& run : j["runs"]) listed.insert(run["id"]);
+    if (j["next_before"].is_null()) break;
+    before = j["next_before"];
+  }
+  for (const Acked& a : acked) {
+    EXPECT_TRUE(listed.count(a.id)) << a.id;
+    auto r = c.Get("/v1/runs/" + a.id, Auth(token));
+    ASSERT_TRUE(r && r->status == 200) << a.id;
+    EXPECT_EQ(Json::parse(r->body), a.response);
+  }
+  EXPECT_GT(acked.size(), 10u) << attempts << " attempts";
+  // Runs stored after a 201 was lost in the kill may exist too; never fewer.
+  EXPECT_GE(listed.size(), acked.size());
+  fs::remove_all(dir);
 }
 
 }  // namespace
