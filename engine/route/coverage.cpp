@@ -113,6 +113,23 @@ std::vector<RouteCoverage> MeasureCoverage(const Track& track,
     starts_run.push_back(gap);
     gap = false;
   }
+  // The track's extent, widened by the tolerance: route segments wholly on one side of it
+  // count their length and skip the per-piece lookups (most of a long route is far away).
+  double x0 = 1e300, y0 = 1e300, x1 = -1e300, y1 = -1e300;
+  for (const Xy& p : pts) {
+    x0 = std::min(x0, p.x);
+    y0 = std::min(y0, p.y);
+    x1 = std::max(x1, p.x);
+    y1 = std::max(y1, p.y);
+  }
+  x0 -= options.tolerance_m;
+  y0 -= options.tolerance_m;
+  x1 += options.tolerance_m;
+  y1 += options.tolerance_m;
+  auto outside = [&](Xy a, Xy z) {
+    return (a.x < x0 && z.x < x0) || (a.x > x1 && z.x > x1) || (a.y < y0 && z.y < y0) ||
+           (a.y > y1 && z.y > y1);
+  };
   const SegmentGrid grid(std::move(pts), std::move(index), starts_run, options.tolerance_m);
 
   for (size_t c = 0; c < candidates.size(); ++c) {
@@ -127,6 +144,7 @@ std::vector<RouteCoverage> MeasureCoverage(const Track& track,
         const Xy z = project(g.points[k].lat * 1e-7, g.points[k].lon * 1e-7);
         const double len = std::hypot(z.x - a.x, z.y - a.y);
         r.length_m += len;
+        if (outside(a, z)) continue;
         const int pieces = std::max(1, static_cast<int>(std::ceil(len / options.step_m)));
         const double piece = len / pieces;
         for (int q = 0; q < pieces; ++q) {
