@@ -40,7 +40,9 @@ echo
 if [ "${DEMO_NO_SERVE:-0}" != 1 ]; then
   port=${PORT:-8080}
   echo "== route server =="
-  ./build/stride serve --db demo/db --port "$port" 2>demo/serve.log &
+  # --dev: loopback only; a random token secret for this process, and a token printed for
+  # user "dev" so the example upload below can authenticate.
+  ./build/stride serve --db demo/db --runs demo/runs --dev --port "$port" 2>demo/serve.log &
   server=$!
   trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' INT TERM EXIT
   for _ in $(seq 100); do grep -q listening demo/serve.log && break; sleep 0.1; done
@@ -55,11 +57,24 @@ if [ "${DEMO_NO_SERVE:-0}" != 1 ]; then
     curl -s "$base$req" | cut -c1-400
     echo
   done
+  token=$(grep -A1 'dev token' demo/serve.log | tail -1)
+  echo
+  echo "== run upload (bearer token from the server's --dev line) =="
+  echo "curl -X POST --data-binary @demo/synthetic_run.fit -H 'Authorization: Bearer \$TOKEN' -H 'Idempotency-Key: demo-1' $base/v1/runs"
+  curl -s -X POST --data-binary @demo/synthetic_run.fit -H "Authorization: Bearer $token" \
+    -H "Idempotency-Key: demo-1" -H "X-File-Name: synthetic_run.fit" "$base/v1/runs" | cut -c1-500
+  echo
+  echo "curl -H 'Authorization: Bearer \$TOKEN' '$base/v1/runs?limit=5'"
+  curl -s -H "Authorization: Bearer $token" "$base/v1/runs?limit=5" | cut -c1-400
+  echo
+  echo "TOKEN=$token"
 fi
 echo
 echo "Try: ./build/stride inspect --db demo/db --route relation/2"
 echo "     ./build/stride import --osm ../shared/datasets/osm/andorra-2021-10-28.osm.pbf --dem ../shared/datasets/dem --db demo/andorra"
 echo "     ./build/stride analyze --json --max-hr 185 demo/synthetic_run.fit"
+echo "     curl -H \"Authorization: Bearer \$TOKEN\" '<server>/v1/runs/<id>/track?format=gpx'"
+echo "     curl -H \"Authorization: Bearer \$TOKEN\" -o export.tar '<server>/v1/me/export'"
 if [ "${DEMO_NO_SERVE:-0}" != 1 ]; then
   echo
   echo "The server keeps running on $base (access log: demo/serve.log); Ctrl-C stops it."
