@@ -10,6 +10,7 @@
 
 #include "engine/geo/geodesy.hpp"
 #include "importers/activity/fit_crc.hpp"
+#include "importers/activity/gpx_writer.hpp"
 
 namespace stride::datasets {
 namespace {
@@ -41,22 +42,6 @@ double DistanceAt(const SyntheticRunOptions& o, double t, double total) {
     s = std::max(o.stop_at_m, o.speed_mps * (t - o.stop_s));
   }
   return std::min(s, total);
-}
-
-std::string Iso(double t) {
-  const auto secs = static_cast<std::time_t>(std::floor(t));
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  const int ms = static_cast<int>(std::lround((t - std::floor(t)) * 1000));
-  std::string out(buf);
-  if (ms > 0) {
-    char f[16];
-    std::snprintf(f, sizeof f, ".%03d", ms);
-    out += f;
-  }
-  return out + "Z";
 }
 
 // The distance a device would add for step i: its own distance stream when the track has
@@ -136,25 +121,7 @@ std::string WriteGpx(const engine::Track& t, const std::string& creator) {
       std::string(
           engine::SportName(t.sport == engine::Sport::kUnknown ? engine::Sport::kRun : t.sport)) +
       "</type>\n  <trkseg>\n";
-  char buf[256];
-  for (size_t i = 0; i < t.size(); ++i) {
-    std::snprintf(buf, sizeof buf, "   <trkpt lat=\"%.7f\" lon=\"%.7f\">", t.lat_deg[i],
-                  t.lon_deg[i]);
-    out += buf;
-    if (!std::isnan(t.ele_m[i])) {
-      std::snprintf(buf, sizeof buf, "<ele>%.2f</ele>", t.ele_m[i]);
-      out += buf;
-    }
-    if (!std::isnan(t.time_s[i])) out += "<time>" + Iso(t.time_s[i]) + "</time>";
-    if (!std::isnan(t.hr_bpm[i])) {
-      std::snprintf(buf, sizeof buf,
-                    "<extensions><gpxtpx:TrackPointExtension><gpxtpx:hr>%.0f</gpxtpx:hr>"
-                    "</gpxtpx:TrackPointExtension></extensions>",
-                    t.hr_bpm[i]);
-      out += buf;
-    }
-    out += "</trkpt>\n";
-  }
+  for (size_t i = 0; i < t.size(); ++i) importers::AppendGpxTrackPoint(t, i, &out);
   out += "  </trkseg>\n </trk>\n</gpx>\n";
   return out;
 }
@@ -176,16 +143,16 @@ std::string WriteTcx(const engine::Track& t) {
       "xmlns=\"http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2\" "
       "xmlns:ns3=\"http://www.garmin.com/xmlschemas/ActivityExtension/v2\">\n"
       " <Activities>\n  <Activity Sport=\"Running\">\n   <Id>" +
-      Iso(t0) + "</Id>\n";
+      importers::GpxTime(t0) + "</Id>\n";
   std::snprintf(
       buf, sizeof buf,
       "   <Lap StartTime=\"%s\">\n    <TotalTimeSeconds>%.1f</TotalTimeSeconds>\n"
       "    <DistanceMeters>%.2f</DistanceMeters>\n    <TriggerMethod>Manual</TriggerMethod>\n"
       "    <Track>\n",
-      Iso(t0).c_str(), t1 - t0, dist);
+      importers::GpxTime(t0).c_str(), t1 - t0, dist);
   out += buf;
   for (size_t i = 0; i < t.size(); ++i) {
-    out += "     <Trackpoint><Time>" + Iso(t.time_s[i]) + "</Time>";
+    out += "     <Trackpoint><Time>" + importers::GpxTime(t.time_s[i]) + "</Time>";
     std::snprintf(buf, sizeof buf,
                   "<Position><LatitudeDegrees>%.7f</LatitudeDegrees><LongitudeDegrees>%.7f"
                   "</LongitudeDegrees></Position><AltitudeMeters>%.2f</AltitudeMeters>"

@@ -8,6 +8,7 @@
 
 #include "engine/route/route_json.hpp"
 #include "engine/track/analysis_json.hpp"
+#include "importers/activity/gpx_writer.hpp"
 
 namespace stride::server {
 namespace {
@@ -87,17 +88,6 @@ std::string XmlEscape(std::string_view s) {
   return out;
 }
 
-std::string IsoTimeMs(double t) {
-  std::string s = engine::IsoTime(t);
-  const int ms = static_cast<int>(std::llround((t - std::floor(t)) * 1000.0));
-  if (ms > 0 && ms < 1000 && !s.empty()) {
-    char buf[8];
-    std::snprintf(buf, sizeof buf, ".%03d", ms);
-    s.insert(s.size() - 1, buf);
-  }
-  return s;
-}
-
 // Calls f(begin, end) for each recorded segment of a track.
 template <typename F>
 void ForEachSegment(const engine::Track& t, F&& f) {
@@ -115,30 +105,13 @@ std::string TrackGpx(const engine::Run& run) {
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
       "<gpx version=\"1.1\" creator=\"stride\" xmlns=\"http://www.topografix.com/GPX/1/1\" "
       "xmlns:gpxtpx=\"http://www.garmin.com/xmlschemas/TrackPointExtension/v1\">\n";
-  char buf[160];
   for (const engine::Track& t : run.tracks) {
     out += " <trk><name>" + XmlEscape(run.summary.file_name) + "</name><type>" +
            std::string(engine::SportName(t.sport)) + "</type>\n";
     ForEachSegment(t, [&](size_t b, size_t e) {
       out += "  <trkseg>\n";
       for (size_t i = b; i < e; ++i) {
-        if (!t.has_position(i)) continue;
-        std::snprintf(buf, sizeof buf, "   <trkpt lat=\"%.7f\" lon=\"%.7f\">", t.lat_deg[i],
-                      t.lon_deg[i]);
-        out += buf;
-        if (!std::isnan(t.ele_m[i])) {
-          std::snprintf(buf, sizeof buf, "<ele>%.2f</ele>", t.ele_m[i]);
-          out += buf;
-        }
-        if (!std::isnan(t.time_s[i])) out += "<time>" + IsoTimeMs(t.time_s[i]) + "</time>";
-        if (!std::isnan(t.hr_bpm[i])) {
-          std::snprintf(buf, sizeof buf,
-                        "<extensions><gpxtpx:TrackPointExtension><gpxtpx:hr>%.0f</gpxtpx:hr>"
-                        "</gpxtpx:TrackPointExtension></extensions>",
-                        t.hr_bpm[i]);
-          out += buf;
-        }
-        out += "</trkpt>\n";
+        if (t.has_position(i)) importers::AppendGpxTrackPoint(t, i, &out);
       }
       out += "  </trkseg>\n";
     });
