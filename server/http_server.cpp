@@ -369,8 +369,9 @@ Status HttpServer::Run() {
   http.set_error_handler([payload_limit](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty() || res.status == 204) return;  // a handler already answered
     const ApiResponse r =
-        res.status == 404 ? ErrorResponse(404, "not_found",
-                                          "no endpoint " + req.method + " " + req.path, WireOf(req))
+        res.status == 404
+            ? ErrorResponse(404, "not_found", "no endpoint " + req.path + " for " + req.method,
+                            WireOf(req))
         : res.status == 413
             ? ErrorResponse(413, "too_large",
                             "request body over the limit of " + std::to_string(payload_limit) +
