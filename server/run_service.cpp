@@ -32,28 +32,12 @@ engine::RunSummary Summarise(const std::vector<engine::Analysis>& sessions) {
   s.format = first.format;
   s.sport = sessions.size() == 1 ? std::string(engine::SportName(first.sport)) : "multisport";
   s.elevation_source = std::string(engine::AltitudeSourceName(first.smoothing.elevation_source));
-  double moving = 0, elapsed_end = engine::kNaN, ascent = 0;
-  bool any_moving = false, any_ascent = false;
-  for (const engine::Analysis& a : sessions) {
-    s.points += a.points.kept;
-    s.distance_m += a.distance_m;
-    if (!std::isnan(a.moving_time_s)) {
-      moving += a.moving_time_s;
-      any_moving = true;
-    }
-    if (!std::isnan(a.ascent_m)) {
-      ascent += a.ascent_m;
-      any_ascent = true;
-    }
-    if (!std::isnan(a.start_time_s) && !std::isnan(a.elapsed_time_s)) {
-      elapsed_end = a.start_time_s + a.elapsed_time_s;
-    }
-  }
-  if (any_moving) s.moving_time_s = moving;
-  if (any_ascent) s.ascent_m = ascent;
-  if (!std::isnan(s.start_time_s) && !std::isnan(elapsed_end)) {
-    s.elapsed_time_s = elapsed_end - s.start_time_s;
-  }
+  const engine::SessionTotals t = engine::Totals(sessions);
+  s.points = t.kept_points;
+  s.distance_m = t.distance_m;
+  s.moving_time_s = t.moving_time_s;
+  s.elapsed_time_s = t.elapsed_time_s;
+  s.ascent_m = t.ascent_m;
   return s;
 }
 

@@ -227,4 +227,30 @@ Analysis Analyze(Track input, const AnalyzeOptions& options) {
   return an;
 }
 
+SessionTotals Totals(const std::vector<Analysis>& sessions) {
+  SessionTotals t;
+  auto add = [](double* sum, double x) {
+    if (!std::isnan(x)) *sum = std::isnan(*sum) ? x : *sum + x;
+  };
+  for (const Analysis& a : sessions) {
+    t.distance_m += a.distance_m;
+    add(&t.moving_time_s, a.moving_time_s);
+    add(&t.timer_time_s, a.timer_time_s);
+    if (!std::isnan(a.ascent_m)) {
+      add(&t.ascent_m, a.ascent_m);
+      add(&t.descent_m, a.descent_m);
+    }
+    t.raw_points += a.points.raw;
+    t.kept_points += a.points.kept;
+  }
+  if (!sessions.empty()) {
+    const Analysis& first = sessions.front();
+    const Analysis& last = sessions.back();
+    if (!std::isnan(first.start_time_s) && !std::isnan(last.start_time_s)) {
+      t.elapsed_time_s = last.start_time_s + last.elapsed_time_s - first.start_time_s;
+    }
+  }
+  return t;
+}
+
 }  // namespace stride::engine

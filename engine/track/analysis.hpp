@@ -116,4 +116,19 @@ struct Analysis {
 // Takes the track by value: callers that are done with it can move it in.
 Analysis Analyze(Track track, const AnalyzeOptions& options = {});
 
+// Totals over the sessions of one file (a multi-sport file has several). Times and climb are
+// summed over the sessions that have them, NaN when none has; elapsed time runs from the first
+// session's start to the last one's end (NaN without times).
+struct SessionTotals {
+  double distance_m = 0;
+  double moving_time_s = kNaN;
+  double timer_time_s = kNaN;
+  double elapsed_time_s = kNaN;
+  double ascent_m = kNaN;
+  double descent_m = kNaN;
+  size_t raw_points = 0;
+  size_t kept_points = 0;
+};
+SessionTotals Totals(const std::vector<Analysis>& sessions);
+
 }  // namespace stride::engine

@@ -208,37 +208,20 @@ std::string AnalysisJson(std::string_view file_name, const std::vector<Analysis>
   }
   // Several sessions: totals, then each session.
   const Analysis& first = sessions.front();
-  double dist = 0, moving = 0, timer = 0, asc = 0, desc = 0;
-  size_t raw = 0, kept = 0;
-  bool any_ele = false;
-  for (const Analysis& a : sessions) {
-    dist += a.distance_m;
-    if (!std::isnan(a.moving_time_s)) moving += a.moving_time_s;
-    if (!std::isnan(a.timer_time_s)) timer += a.timer_time_s;
-    if (!std::isnan(a.ascent_m)) {
-      asc += a.ascent_m;
-      desc += a.descent_m;
-      any_ele = true;
-    }
-    raw += a.points.raw;
-    kept += a.points.kept;
-  }
-  const Analysis& last = sessions.back();
-  const double elapsed = !std::isnan(first.start_time_s) && !std::isnan(last.start_time_s)
-                             ? last.start_time_s + last.elapsed_time_s - first.start_time_s
-                             : NAN;
+  const SessionTotals t = Totals(sessions);
+  auto or_zero = [](double x) { return std::isnan(x) ? 0.0 : x; };
   j["source"] = {{"format", first.format},
                  {"device", first.device.empty() ? Json(nullptr) : Json(first.device)},
                  {"sport", "multisport"}};
-  j["points"] = {{"raw", raw}, {"kept", kept}};
+  j["points"] = {{"raw", t.raw_points}, {"kept", t.kept_points}};
   j["start_time"] =
       std::isnan(first.start_time_s) ? Json(nullptr) : Json(IsoTime(first.start_time_s));
-  j["distance_m"] = Num(dist);
-  j["elapsed_time_s"] = Num(elapsed);
-  j["timer_time_s"] = Num(timer);
-  j["moving_time_s"] = Num(moving);
-  j["ascent_m"] = any_ele ? Num(asc) : Json(nullptr);
-  j["descent_m"] = any_ele ? Num(desc) : Json(nullptr);
+  j["distance_m"] = Num(t.distance_m);
+  j["elapsed_time_s"] = Num(t.elapsed_time_s);
+  j["timer_time_s"] = Num(or_zero(t.timer_time_s));
+  j["moving_time_s"] = Num(or_zero(t.moving_time_s));
+  j["ascent_m"] = Num(t.ascent_m);
+  j["descent_m"] = Num(t.descent_m);
   Json list = Json::array();
   for (const Analysis& a : sessions) list.push_back(SessionJson(a));
   j["sessions"] = list;
