@@ -12,6 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "engine/hex.hpp"
+
 namespace stride::server {
 namespace {
 
@@ -174,13 +176,7 @@ Result<std::string> LoadJwtSecret(const std::string& file) {
 std::string RandomSecret() {
   unsigned char bytes[32];
   RAND_bytes(bytes, sizeof bytes);
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  return out;
+  return engine::HexEncode(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
 }
 
 }  // namespace stride::server

@@ -24,6 +24,7 @@
 #include <unordered_map>
 
 #include "engine/geo/geodesy.hpp"
+#include "engine/hex.hpp"
 #include "importers/osm/line_assembly.hpp"
 #include "importers/osm/osm_tags.hpp"
 
@@ -671,13 +672,7 @@ Result<std::string> Sha256File(const std::string& path) {
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx, md, &len);
   EVP_MD_CTX_free(ctx);
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int k = 0; k < len; ++k) {
-    out.push_back(kHex[md[k] >> 4]);
-    out.push_back(kHex[md[k] & 15]);
-  }
-  return out;
+  return engine::HexEncode(std::string_view(reinterpret_cast<const char*>(md), len));
 }
 
 Result<OsmImportStats> ImportOsm(const OsmImportOptions& options, engine::MapSink& sink) {

@@ -14,6 +14,7 @@
 #include <functional>
 #include <random>
 
+#include "engine/hex.hpp"
 #include "index/store/keys.hpp"
 #include "stride/run.pb.h"
 
@@ -90,32 +91,6 @@ std::string IdKey(uint64_t id) {
   std::string k;
   PutBigEndian64(k, id);
   return k;
-}
-
-std::string ToHex(std::string_view bytes) {
-  static const char* kDigits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
-  }
-  return out;
-}
-
-bool FromHex(std::string_view hex, std::string* out) {
-  if (hex.size() % 2) return false;
-  out->clear();
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    int v = 0;
-    for (size_t j = i; j < i + 2; ++j) {
-      const char c = hex[j];
-      const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-      if (d < 0) return false;
-      v = v * 16 + d;
-    }
-    out->push_back(static_cast<char>(v));
-  }
-  return true;
 }
 
 // ---- streams ---------------------------------------------------------------------------------
@@ -414,7 +389,7 @@ Result<RunDb::Page> RunDb::List(std::string_view user_id, std::string_view curso
   STRIDE_RETURN_IF_ERROR(engine::CheckUserId(user_id));
   const std::string prefix = UserPrefix(user_id);
   std::string after;
-  if (!cursor.empty() && (!FromHex(cursor, &after) || after.size() != 16)) {
+  if (!cursor.empty() && (!engine::HexDecode(cursor, &after) || after.size() != 16)) {
     return Status::InvalidArgument("before: expected a cursor from next_before (32 hex digits)");
   }
   const std::string end = UserEnd(user_id);
@@ -428,7 +403,7 @@ Result<RunDb::Page> RunDb::List(std::string_view user_id, std::string_view curso
   for (it->Seek(start); it->Valid(); it->Next()) {
     if (!after.empty() && it->key() == rocksdb::Slice(start)) continue;
     if (page.runs.size() == limit) {
-      page.next_cursor = ToHex(last);  // there is more
+      page.next_cursor = engine::HexEncode(last);  // there is more
       break;
     }
     last.assign(it->key().data() + prefix.size(), it->key().size() - prefix.size());
