@@ -35,6 +35,21 @@ Params ParamsOf(const httplib::Request& req) {
   return p;
 }
 
+// Writes `r` into `res`: status, extra headers and the body (none for 204).
+void Send(ApiResponse r, httplib::Response& res) {
+  res.status = r.status;
+  for (auto& [k, v] : r.headers) res.set_header(k, v);
+  if (r.status == 204) {
+    res.body.clear();
+  } else {
+    res.set_content(std::move(r.body), r.content_type);
+  }
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
 std::string UtcNow() {
   const auto now = std::chrono::system_clock::now();
   const std::time_t t = std::chrono::system_clock::to_time_t(now);
@@ -167,16 +182,8 @@ Status HttpServer::Run() {
       } catch (const std::exception& e) {
         r = ErrorResponse(500, "internal", e.what(), WireOf(req));
       }
-      res.status = r.status;
-      for (auto& [k, v] : r.headers) res.set_header(k, v);
-      if (r.status == 204) {
-        res.body.clear();
-      } else {
-        res.set_content(std::move(r.body), r.content_type);
-      }
-      metrics_->Record(
-          endpoint, res.status,
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      Send(std::move(r), res);
+      metrics_->Record(endpoint, res.status, SecondsSince(t0));
     };
   };
   http.Get("/v1/routes", handle("routes", [this](const httplib::Request& req) {
@@ -284,11 +291,8 @@ Status HttpServer::Run() {
         r = ErrorResponse(500, "internal", e.what(), wire);
       }
     }
-    res.status = r.status;
-    for (auto& [k, v] : r.headers) res.set_header(k, v);
-    res.set_content(std::move(r.body), r.content_type);
-    metrics_->Record("run_upload", res.status,
-                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    Send(std::move(r), res);
+    metrics_->Record("run_upload", res.status, SecondsSince(t0));
   });
   http.Get("/v1/runs", run_endpoint("run_list", "runner:read",
                                     [rs](const Principal& who, const httplib::Request& req) {
@@ -318,31 +322,26 @@ Status HttpServer::Run() {
                                      [rs](const Principal& who, const httplib::Request& req) {
                                        return DeleteMe(*rs, who, WireOf(req));
                                      }));
-  http.Get("/v1/me/export", [this, authorize, rs](const httplib::Request& req,
-                                                  httplib::Response& res) {
-    const auto t0 = std::chrono::steady_clock::now();
-    Principal who;
-    if (auto denied = authorize(req, "runner:read", &who)) {
-      res.status = denied->status;
-      for (auto& [k, v] : denied->headers) res.set_header(k, v);
-      res.set_content(denied->body, denied->content_type);
-    } else {
-      auto stream = std::make_shared<ExportStream>(*rs, who.user_id);
-      res.set_header("Content-Disposition", "attachment; filename=\"stride-export.tar\"");
-      res.set_chunked_content_provider("application/x-tar",
-                                       [stream](size_t, httplib::DataSink& sink) {
-                                         std::string chunk;
-                                         if (stream->Next(&chunk))
-                                           return sink.write(chunk.data(), chunk.size());
-                                         if (!stream->complete())
-                                           return false;  // a store error: cut the archive short
-                                         sink.done();
-                                         return true;
-                                       });
-    }
-    metrics_->Record("me_export", res.status,
-                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  });
+  http.Get("/v1/me/export",
+           [this, authorize, rs](const httplib::Request& req, httplib::Response& res) {
+             const auto t0 = std::chrono::steady_clock::now();
+             Principal who;
+             if (auto denied = authorize(req, "runner:read", &who)) {
+               Send(std::move(*denied), res);
+             } else {
+               auto stream = std::make_shared<ExportStream>(*rs, who.user_id);
+               res.set_header("Content-Disposition", "attachment; filename=\"stride-export.tar\"");
+               res.set_chunked_content_provider(
+                   "application/x-tar", [stream](size_t, httplib::DataSink& sink) {
+                     std::string chunk;
+                     if (stream->Next(&chunk)) return sink.write(chunk.data(), chunk.size());
+                     if (!stream->complete()) return false;  // a store error: cut the archive short
+                     sink.done();
+                     return true;
+                   });
+             }
+             metrics_->Record("me_export", res.status, SecondsSince(t0));
+           });
 
   http.Get("/v1/health", handle("health", [this](const httplib::Request&) {
              const auto s = Snapshot();
@@ -362,8 +361,7 @@ Status HttpServer::Run() {
                           {"stride_index_tree_bytes", static_cast<double>(s->index.tree_bytes())},
                           {"stride_database_reloads_total", static_cast<double>(reloads_.load())}}),
         "text/plain; version=0.0.4");
-    metrics_->Record("metrics", 200,
-                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    metrics_->Record("metrics", 200, SecondsSince(t0));
   });
   const size_t payload_limit = runs ? options_.max_upload_bytes : 64 * 1024;
   http.set_error_handler([payload_limit](const httplib::Request& req, httplib::Response& res) {
