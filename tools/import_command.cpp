@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "engine/text/iso_time.hpp"
 #include "importers/dem/srtm.hpp"
 #include "importers/osm/osm_import.hpp"
 #include "index/store/route_db.hpp"
@@ -34,12 +35,7 @@ constexpr const char* kUsage =
     "  --quiet                no progress, only errors and the summary\n";
 
 std::string UtcNow() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return engine::FormatIsoTime(static_cast<double>(std::time(nullptr)));
 }
 
 std::string Count(double v) {

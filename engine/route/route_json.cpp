@@ -7,6 +7,8 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 
+#include "engine/text/json_dump.hpp"
+
 namespace stride::engine {
 namespace {
 
@@ -193,7 +195,7 @@ std::string RouteJson(const Route& r, const RouteJsonOptions& options) {
   j["branches"] = std::move(branches);
   if (options.profile) j["profile"] = Profile(r);
   j["points"] = r.geometry.points.size();
-  return j.dump(options.indent);
+  return engine::DumpJson(j, options.indent);
 }
 
 std::string RouteProfileJson(const Route& r) {
@@ -202,7 +204,7 @@ std::string RouteProfileJson(const Route& r) {
   PutClimb(r, j);
   j["elevation_method"] = OrNull(r.elevation_method);
   j["profile"] = Profile(r);
-  return j.dump();
+  return engine::DumpJson(j);
 }
 
 }  // namespace stride::engine

@@ -5,6 +5,9 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "engine/text/iso_time.hpp"
+#include "engine/text/json_dump.hpp"
+
 namespace stride::engine {
 namespace {
 
@@ -47,7 +50,8 @@ Json SessionJson(const Analysis& a) {
                  {"sport_source", a.sport_source},
                  {"sport_in_file", a.sport_name.empty() ? Json(nullptr) : Json(a.sport_name)},
                  {"sub_sport", a.sub_sport.empty() ? Json(nullptr) : Json(a.sub_sport)},
-                 {"developer_fields", a.developer_fields}};
+                 {"developer_fields", a.developer_fields},
+                 {"warnings", a.warnings}};
   const CleanReport& p = a.points;
   j["points"] = {{"raw", p.raw},
                  {"kept", p.kept},
@@ -64,7 +68,8 @@ Json SessionJson(const Analysis& a) {
                  {"invalid_elevation", p.invalid_elevation},
                  {"invalid_sensor", p.invalid_sensor},
                  {"without_position", p.no_position}};
-  j["start_time"] = std::isnan(a.start_time_s) ? Json(nullptr) : Json(IsoTime(a.start_time_s));
+  j["start_time"] =
+      std::isnan(a.start_time_s) ? Json(nullptr) : Json(FormatIsoTime(a.start_time_s));
   j["distance_m"] = Num(a.distance_m);
   j["elapsed_time_s"] = Num(a.elapsed_time_s);
   j["timer_time_s"] = Num(a.timer_time_s);
@@ -95,7 +100,7 @@ Json SessionJson(const Analysis& a) {
   for (const LapResult& l : a.laps) {
     laps.push_back(
         {{"index", l.index},
-         {"start_time", IsoTime(l.device.start_time_s)},
+         {"start_time", FormatIsoTime(l.device.start_time_s)},
          {"distance_m", Num(l.distance_m)},
          {"moving_time_s", Num(l.moving_time_s)},
          {"avg_hr_bpm", Num(l.avg_hr_bpm)},
@@ -126,7 +131,7 @@ Json SessionJson(const Analysis& a) {
   j["best_efforts"] = efforts;
   Json stops = Json::array();
   for (const Stop& st : a.stops) {
-    stops.push_back({{"start_time", IsoTime(st.start_time_s)},
+    stops.push_back({{"start_time", FormatIsoTime(st.start_time_s)},
                      {"duration_s", Num(st.duration_s)},
                      {"kind", st.timer_running ? "stopped" : "paused"},
                      {"distance_m", Num(st.distance_into_m)}});
@@ -187,16 +192,6 @@ Json SessionJson(const Analysis& a) {
 
 }  // namespace
 
-std::string IsoTime(double t) {
-  if (std::isnan(t)) return {};
-  const auto secs = static_cast<std::time_t>(std::floor(t));
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 std::string AnalysisJson(std::string_view file_name, const std::vector<Analysis>& sessions,
                          int indent) {
   Json j;
@@ -204,7 +199,7 @@ std::string AnalysisJson(std::string_view file_name, const std::vector<Analysis>
   if (sessions.size() == 1) {
     const Json session = SessionJson(sessions.front());
     for (const auto& item : session.items()) j[item.key()] = item.value();
-    return j.dump(indent);
+    return engine::DumpJson(j, indent);
   }
   // Several sessions: totals, then each session.
   const Analysis& first = sessions.front();
@@ -215,7 +210,7 @@ std::string AnalysisJson(std::string_view file_name, const std::vector<Analysis>
                  {"sport", "multisport"}};
   j["points"] = {{"raw", t.raw_points}, {"kept", t.kept_points}};
   j["start_time"] =
-      std::isnan(first.start_time_s) ? Json(nullptr) : Json(IsoTime(first.start_time_s));
+      std::isnan(first.start_time_s) ? Json(nullptr) : Json(FormatIsoTime(first.start_time_s));
   j["distance_m"] = Num(t.distance_m);
   j["elapsed_time_s"] = Num(t.elapsed_time_s);
   j["timer_time_s"] = Num(or_zero(t.timer_time_s));
@@ -225,7 +220,7 @@ std::string AnalysisJson(std::string_view file_name, const std::vector<Analysis>
   Json list = Json::array();
   for (const Analysis& a : sessions) list.push_back(SessionJson(a));
   j["sessions"] = list;
-  return j.dump(indent);
+  return engine::DumpJson(j, indent);
 }
 
 }  // namespace stride::engine

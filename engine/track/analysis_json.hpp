@@ -17,9 +17,6 @@
 
 namespace stride::engine {
 
-// "2023-11-14T22:13:20Z" (whole seconds, UTC); empty for NaN.
-std::string IsoTime(double unix_s);
-
 // REQUIRES: !sessions.empty(). `indent` < 0 renders one line.
 std::string AnalysisJson(std::string_view file_name, const std::vector<Analysis>& sessions,
                          int indent = -1);

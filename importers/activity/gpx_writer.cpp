@@ -5,27 +5,15 @@
 #include <cstdio>
 #include <ctime>
 
+#include "engine/text/iso_time.hpp"
+
 namespace stride::importers {
 
+// Milliseconds when the time has them ("...:05.250Z"), whole seconds otherwise.
 std::string GpxTime(double t) {
-  double whole = std::floor(t);
-  int ms = static_cast<int>(std::lround((t - whole) * 1000));
-  if (ms == 1000) {
-    whole += 1;
-    ms = 0;
-  }
-  const auto secs = static_cast<std::time_t>(whole);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::string out(buf);
-  if (ms > 0) {
-    char f[16];
-    std::snprintf(f, sizeof f, ".%03d", ms);
-    out += f;
-  }
-  return out + "Z";
+  std::string out = engine::FormatIsoTime(t, 3);
+  if (out.size() > 5 && out.compare(out.size() - 5, 5, ".000Z") == 0) out.erase(out.size() - 5, 4);
+  return out;
 }
 
 void AppendGpxTrackPoint(const engine::Track& t, size_t i, std::string* out) {

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <string>
 
+#include "engine/text/iso_time.hpp"
+
 namespace stride::importers::detail {
 
 namespace {
@@ -71,15 +73,6 @@ bool ParseDouble(std::string_view s, double* out) {
   return r.ec == std::errc() && r.ptr == s.data() + s.size();
 }
 
-long DaysFromCivil(long y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const long era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<long>(doe) - 719468;
-}
-
 namespace {
 
 bool Digits(std::string_view s, size_t pos, size_t n, int* out) {
@@ -136,7 +129,8 @@ bool ParseIsoTime(std::string_view s, double* epoch_s) {
     }
   }
   if (i != s.size()) return false;
-  const long days = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+  const long long days =
+      engine::DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
   *epoch_s = static_cast<double>(days * 86400L + h * 3600L + mi * 60L + se - offset_s) + frac;
   return true;
 }
@@ -172,11 +166,11 @@ bool IsoTimeParser::Parse(std::string_view s, double* epoch_s) {
     Digits(s, 14, 2, &mi);
     Digits(s, 17, 2, &se);
     s.copy(date_, 10);
-    day_start_s_ =
-        static_cast<double>(DaysFromCivil(std::atoi(std::string(s.substr(0, 4)).c_str()),
-                                          static_cast<unsigned>((s[5] - '0') * 10 + s[6] - '0'),
-                                          static_cast<unsigned>((s[8] - '0') * 10 + s[9] - '0'))) *
-        86400.0;
+    day_start_s_ = static_cast<double>(engine::DaysFromCivil(
+                       std::atoi(std::string(s.substr(0, 4)).c_str()),
+                       static_cast<unsigned>((s[5] - '0') * 10 + s[6] - '0'),
+                       static_cast<unsigned>((s[8] - '0') * 10 + s[9] - '0'))) *
+                   86400.0;
     have_ = true;
   }
   return true;

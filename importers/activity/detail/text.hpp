@@ -26,7 +26,4 @@ class IsoTimeParser {
   bool have_ = false;
 };
 
-// Days from 1970-01-01 to the civil date y-m-d (proleptic Gregorian).
-long DaysFromCivil(long y, unsigned m, unsigned d);
-
 }  // namespace stride::importers::detail

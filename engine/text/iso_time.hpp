@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// UTC date-times as ISO 8601 text: the one formatter for analysis JSON, run summaries, GPX
+// exports, manifests and logs. Proleptic Gregorian calendar, so every finite time has a text:
+// years 0-9999 are written with four digits ("0001-01-01T00:00:00Z"), others in ISO 8601's
+// expanded form ("+10000-...", "-0001-..."). No time zone database and no libc state.
+//
+// Thread-safety: pure functions.
+//
+//   FormatIsoTime(1.6e9) == "2020-09-13T12:26:40Z";  FormatIsoTime(t, 3) -> "...:40.250Z"
+#pragma once
+
+#include <string>
+
+namespace stride::engine {
+
+// `unix_s` as "YYYY-MM-DDTHH:MM:SS[.fff]Z" with `fraction_digits` (0-6) digits of the second,
+// rounded. Empty for NaN, infinities and times more than 10^13 s (~300,000 years) from 1970.
+std::string FormatIsoTime(double unix_s, int fraction_digits = 0);
+
+// Days since 1970-01-01 of a proleptic Gregorian date, and back (Howard Hinnant's algorithms).
+long long DaysFromCivil(long long y, unsigned m, unsigned d);
+void CivilFromDays(long long days, long long* y, unsigned* m, unsigned* d);
+
+}  // namespace stride::engine
