@@ -117,6 +117,7 @@ Analysis Analyze(Track input, const AnalyzeOptions& options) {
   an.sub_sport = t.sub_sport;
   an.device_totals = t.device_totals;
   an.developer_fields = t.developer_fields;
+  an.warnings = t.warnings;
   if (options.sport != Sport::kUnknown) {
     t.sport = options.sport;
     an.sport_source = "command line";

@@ -74,6 +74,7 @@ struct Analysis {
   std::string sport_name;    // as the file spelled it
   std::string sub_sport;
   std::vector<std::string> developer_fields;
+  std::vector<std::string> warnings;  // the reader's repairs (Track::warnings)
 
   CleanReport points;
   double start_time_s = kNaN;

@@ -114,6 +114,9 @@ struct Track {
   std::string device;                         // creator / manufacturer and product
   std::vector<std::string> developer_fields;  // FIT developer data the file carries, by name
   std::string format;                         // "gpx", "tcx", "fit"
+  // What the reader repaired in the file's text ("device name: 2 invalid UTF-8 sequences
+  // replaced with U+FFFD"), for the analysis to report.
+  std::vector<std::string> warnings;
   AltitudeSource altitude_source = AltitudeSource::kUnknown;
 
   size_t size() const { return time_s.size(); }

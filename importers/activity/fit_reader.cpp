@@ -27,6 +27,7 @@
 
 #include "engine/track/segment.hpp"
 #include "importers/activity/activity_reader.hpp"
+#include "importers/activity/detail/encoding.hpp"
 #include "importers/activity/fit_crc.hpp"
 
 namespace stride::importers {
@@ -339,6 +340,13 @@ std::string ManufacturerWord(int m) {
   }
 }
 
+// An enum or id field's value (sport, manufacturer, product, trigger) as an int: -1 unless it
+// is within [0, 0xFFFF]. A corrupt or fuzzed definition can give these fields a float or a wide
+// base type, and converting an out-of-range double to int is undefined behaviour.
+int EnumOf(double v) {
+  return v >= 0 && v <= 65535 ? static_cast<int>(v) : -1;  // false for NaN
+}
+
 engine::Sport SportFromFit(int sport, int sub) {
   switch (sport) {
     case 1:
@@ -574,6 +582,8 @@ void FitDecoder::HandleData(const Definition& def, const uint8_t* msg, double co
   for (double& v : vals_) v = kNaN;
   for (const PlanItem& it : def.plan)
     vals_[it.slot] = Decode(msg + it.offset, it.base, def.big_endian);
+  // FIT times are uint32 seconds; anything else (a fuzzed base type) is no time at all.
+  if (!(vals_[kTimestamp] >= 0 && vals_[kTimestamp] <= 4294967295.0)) vals_[kTimestamp] = kNaN;
   if (!std::isnan(vals_[kTimestamp])) {
     last_ts_ = vals_[kTimestamp];
   } else if (!std::isnan(compressed_ts)) {
@@ -639,23 +649,21 @@ void FitDecoder::HandleData(const Definition& def, const uint8_t* msg, double co
       static const char* kTriggers[] = {"manual",          "time",         "distance",
                                         "position_start",  "position_lap", "position_waypoint",
                                         "position_marked", "session_end",  "fitness_equipment"};
-      const double trig = vals_[kLapTrigger];
-      if (!std::isnan(trig) && trig >= 0 && trig <= 8)
-        lap.trigger = kTriggers[static_cast<int>(trig)];
+      const int trig = EnumOf(vals_[kLapTrigger]);
+      if (trig >= 0 && trig <= 8) lap.trigger = kTriggers[trig];
       if (std::isnan(lap.start_time_s) && !std::isnan(ts) && !std::isnan(lap.elapsed_time_s)) {
         lap.start_time_s = ts - lap.elapsed_time_s;
       }
       laps_.push_back(lap);
-      lap_sports_.push_back(std::isnan(vals_[kSportField]) ? -1
-                                                           : static_cast<int>(vals_[kSportField]));
+      lap_sports_.push_back(EnumOf(vals_[kSportField]));
       break;
     }
     case kSession: {
       SessionInfo s;
       s.start_time = time_of(vals_[kStartTime]);
       s.end_time = ts;
-      s.sport = std::isnan(vals_[kSportField]) ? -1 : static_cast<int>(vals_[kSportField]);
-      s.sub_sport = std::isnan(vals_[kSubSport]) ? -1 : static_cast<int>(vals_[kSubSport]);
+      s.sport = EnumOf(vals_[kSportField]);
+      s.sub_sport = EnumOf(vals_[kSubSport]);
       auto opt = [](double v, double scale) {
         return std::isnan(v) ? std::optional<double>() : std::optional<double>(v / scale);
       };
@@ -674,14 +682,13 @@ void FitDecoder::HandleData(const Definition& def, const uint8_t* msg, double co
       break;
     }
     case kSport:
-      if (!std::isnan(vals_[kSportField])) sport_msg_ = static_cast<int>(vals_[kSportField]);
-      if (!std::isnan(vals_[kSubSport])) sub_sport_msg_ = static_cast<int>(vals_[kSubSport]);
+      if (EnumOf(vals_[kSportField]) >= 0) sport_msg_ = EnumOf(vals_[kSportField]);
+      if (EnumOf(vals_[kSubSport]) >= 0) sub_sport_msg_ = EnumOf(vals_[kSubSport]);
       break;
     case kFileId:
-      if (!std::isnan(vals_[kManufacturer]))
-        manufacturer_ = ManufacturerWord(static_cast<int>(vals_[kManufacturer]));
-      if (!std::isnan(vals_[kProduct]) && vals_[kProduct] != 0)
-        product_ = std::to_string(static_cast<int>(vals_[kProduct]));
+      if (EnumOf(vals_[kManufacturer]) >= 0)
+        manufacturer_ = ManufacturerWord(EnumOf(vals_[kManufacturer]));
+      if (EnumOf(vals_[kProduct]) > 0) product_ = std::to_string(EnumOf(vals_[kProduct]));
       break;
     case kDeviceInfo:
       // The creator device (index 0) may name its product.
@@ -786,6 +793,7 @@ engine::Activity FitDecoder::Assemble() {
       t.timer_events_dropped = true;
     }
   }
+  detail::RepairText(&act);
   return act;
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "importers/activity/activity_reader.hpp"
+#include "importers/activity/detail/encoding.hpp"
 #include "importers/activity/detail/text.hpp"
 #include "importers/activity/detail/xml_scanner.hpp"
 
@@ -60,6 +61,8 @@ Field PointField(std::string_view n) {
 }  // namespace
 
 Result<engine::Activity> ReadGpx(std::string_view doc, const ReadLimits& limits) {
+  std::string utf8;  // the document, when it declares Latin-1 or Windows-1252
+  doc = detail::XmlAsUtf8(doc, &utf8);
   XmlScanner x(doc);
   engine::Track trk, rte;
   trk.format = rte.format = "gpx";
@@ -206,6 +209,7 @@ Result<engine::Activity> ReadGpx(std::string_view doc, const ReadLimits& limits)
   act.format = "gpx";
   act.device = creator;
   act.sessions.push_back(std::move(chosen));
+  detail::RepairText(&act);
   return act;
 }
 

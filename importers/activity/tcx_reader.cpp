@@ -8,6 +8,7 @@
 #include <string>
 
 #include "importers/activity/activity_reader.hpp"
+#include "importers/activity/detail/encoding.hpp"
 #include "importers/activity/detail/text.hpp"
 #include "importers/activity/detail/xml_scanner.hpp"
 
@@ -47,6 +48,8 @@ void FinishTotals(engine::Track& t) {
 }  // namespace
 
 Result<engine::Activity> ReadTcx(std::string_view doc, const ReadLimits& limits) {
+  std::string utf8;  // the document, when it declares Latin-1 or Windows-1252
+  doc = detail::XmlAsUtf8(doc, &utf8);
   XmlScanner x(doc);
   engine::Activity act;
   act.format = "tcx";
@@ -206,6 +209,7 @@ Result<engine::Activity> ReadTcx(std::string_view doc, const ReadLimits& limits)
   for (engine::Track& t : act.sessions) {
     if (t.device.empty()) t.device = act.device;
   }
+  detail::RepairText(&act);
   return act;
 }
 
