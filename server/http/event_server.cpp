@@ -1,0 +1,912 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "server/http/event_server.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "server/http/gzip.hpp"
+#include "server/http/parse.hpp"
+
+namespace stride::server::http {
+namespace {
+
+double Now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+const char* Reason(int status) {
+  switch (status) {
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 204:
+      return "No Content";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Content Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 422:
+      return "Unprocessable Content";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Status";
+  }
+}
+
+std::vector<std::string_view> Segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  if (path.empty() || path.front() != '/') return out;
+  size_t b = 1;
+  while (true) {
+    const size_t e = path.find('/', b);
+    out.push_back(path.substr(b, e == std::string_view::npos ? e : e - b));
+    if (e == std::string_view::npos) break;
+    b = e + 1;
+  }
+  return out;
+}
+
+bool AcceptsGzip(const HttpRequest& req) {
+  const std::string& ae = req.Header("Accept-Encoding");
+  size_t at = 0;
+  while (at < ae.size()) {
+    size_t end = ae.find(',', at);
+    if (end == std::string::npos) end = ae.size();
+    std::string_view item(ae.data() + at, end - at);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    const size_t semi = item.find(';');
+    std::string_view coding = item.substr(0, semi);
+    while (!coding.empty() && coding.back() == ' ') coding.remove_suffix(1);
+    if (EqualsNoCase(coding, "gzip")) {
+      // "gzip;q=0" refuses it.
+      const std::string_view params = semi == std::string_view::npos ? "" : item.substr(semi);
+      const size_t q = params.find("q=");
+      return q == std::string_view::npos ||
+             std::strtod(std::string(params.substr(q + 2)).c_str(), nullptr) > 0;
+    }
+    at = end + 1;
+  }
+  return false;
+}
+
+// Sends all of `data` on a non-blocking socket before `deadline`; false when the peer went
+// away or was too slow.
+bool SendAll(int fd, std::string_view data, double deadline) {
+  while (!data.empty()) {
+    const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      data.remove_prefix(static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      const double left = deadline - Now();
+      if (left <= 0) return false;
+      pollfd p{fd, POLLOUT, 0};
+      const int r = ::poll(&p, 1, static_cast<int>(std::min(left, 1.0) * 1000) + 1);
+      if (r < 0 && errno != EINTR) return false;
+      continue;
+    }
+    return false;
+  }
+  return true;
+}
+
+// The status line and headers of `r`; `length` < 0 means chunked.
+std::string ResponseHead(const ApiResponse& r, long long length, bool gzipped, bool keep_alive) {
+  std::string h = "HTTP/1.1 " + std::to_string(r.status) + " " + Reason(r.status) + "\r\n";
+  if (r.status != 204 && r.content_type && *r.content_type) {
+    h += "Content-Type: ";
+    h += r.content_type;
+    h += "\r\n";
+  }
+  if (length >= 0) {
+    if (r.status != 204) h += "Content-Length: " + std::to_string(length) + "\r\n";
+  } else {
+    h += "Transfer-Encoding: chunked\r\n";
+  }
+  if (gzipped) h += "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n";
+  h += "X-Content-Type-Options: nosniff\r\n";
+  for (const auto& [k, v] : r.headers) h += k + ": " + v + "\r\n";
+  h += keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
+  return h;
+}
+
+// Compresses r.body in place when the client accepts gzip and it is worth it.
+bool MaybeGzip(const HttpRequest& req, ApiResponse* r, size_t min_bytes) {
+  if (r->status == 204 || r->body.size() < min_bytes || !AcceptsGzip(req)) return false;
+  for (const auto& [k, v] : r->headers) {
+    if (EqualsNoCase(k, "Content-Encoding")) return false;
+  }
+  r->body = Gzip(r->body);
+  return true;
+}
+
+}  // namespace
+
+const Route* MatchRoute(const std::vector<Route>& routes, const std::string& method,
+                        std::string_view raw_path, std::vector<std::string>* params,
+                        bool* path_known, std::string* allowed) {
+  *path_known = false;
+  allowed->clear();
+  const std::vector<std::string_view> segs = Segments(raw_path);
+  std::vector<std::string> decoded;
+  decoded.reserve(segs.size());
+  for (std::string_view s : segs) decoded.push_back(PercentDecode(s, false));
+  for (const Route& r : routes) {
+    const std::vector<std::string_view> pat = Segments(r.pattern);
+    if (pat.size() != decoded.size()) continue;
+    bool ok = true;
+    for (size_t i = 0; i < pat.size() && ok; ++i) {
+      const bool is_param = pat[i].size() >= 2 && pat[i].front() == '{' && pat[i].back() == '}';
+      ok = is_param ? !decoded[i].empty() : decoded[i] == pat[i];
+    }
+    if (!ok) continue;
+    if (r.method == method || (method == "HEAD" && r.method == "GET")) {
+      params->clear();
+      for (size_t i = 0; i < pat.size(); ++i) {
+        if (pat[i].front() == '{') params->push_back(decoded[i]);
+      }
+      return &r;
+    }
+    *path_known = true;
+    if (allowed->find(r.method) == std::string::npos) {
+      if (!allowed->empty()) *allowed += ", ";
+      *allowed += r.method;
+    }
+  }
+  return nullptr;
+}
+
+struct EventServer::Conn {
+  // kDraining: answered with "Connection: close" while the client may still be sending (a body
+  // refused from its head); reading on a little before closing, so that the close does not
+  // reset the connection and destroy the answer before the client has read it.
+  enum State { kIdle, kHead, kBody, kBusy, kWriting, kDraining, kClosed };
+  int fd = -1;
+  std::string remote;
+  State state = kIdle;
+  std::string in;
+  size_t scanned = 0;  // bytes of `in` already searched for the end of the head
+  HttpRequest req;
+  const Route* route = nullptr;
+  bool chunked = false;
+  size_t body_length = 0;
+  size_t reserved = 0;  // body bytes counted against max_body_bytes_in_flight
+  ChunkedDecoder chunks;
+  double deadline = 0;
+  double started = 0;  // the request's first byte (steady clock)
+  double idle_since = 0;
+  bool keep_alive = true;
+  bool peer_closed = false;
+  bool watched = false;  // registered with epoll
+  uint32_t events = 0;
+  std::string out;  // a response the loop writes
+  size_t out_at = 0;
+  bool close_after = false;
+};
+
+struct EventServer::Loop {
+  EventServer& server;
+  const EventServerOptions& opt;
+  int epfd = -1, listen_fd = -1, wake_fd = -1;
+  std::unordered_map<int, std::unique_ptr<Conn>> conns;
+  std::vector<Conn*> ready;  // idle again with bytes buffered: process after this batch
+  // Closed connections live until the end of the batch, so a caller holding one after an
+  // answer closed it can still look at its state (kClosed).
+  std::vector<std::unique_ptr<Conn>> graveyard;
+  size_t body_bytes = 0;  // reserved by requests in progress (loop only)
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Conn*> queue;                       // guarded by mu
+  std::vector<std::pair<Conn*, bool>> returned;  // (conn, keep alive), guarded by mu
+  bool workers_exit = false;                     // guarded by mu
+  std::vector<std::thread> workers;
+
+  std::atomic<bool> stopping{false};
+  std::atomic<size_t> n_conns{0}, n_queued{0}, n_busy{0};
+  std::atomic<uint64_t> rejected{0}, timed_out{0};
+
+  Loop(EventServer& s) : server(s), opt(s.options_) {}
+  ~Loop() {
+    for (auto& [fd, c] : conns) ::close(fd);
+    if (listen_fd >= 0) ::close(listen_fd);
+    if (wake_fd >= 0) ::close(wake_fd);
+    if (epfd >= 0) ::close(epfd);
+  }
+
+  void Wake() {
+    const uint64_t one = 1;
+    [[maybe_unused]] const ssize_t n = ::write(wake_fd, &one, sizeof one);
+  }
+
+  void Watch(Conn* c, uint32_t events) {
+    epoll_event ev{};
+    ev.events = events | EPOLLRDHUP;
+    ev.data.fd = c->fd;
+    if (!c->watched) {
+      ::epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev);
+      c->watched = true;
+    } else if (c->events != events) {
+      ::epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
+    }
+    c->events = events;
+  }
+
+  void Unwatch(Conn* c) {
+    if (c->watched) ::epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, nullptr);
+    c->watched = false;
+  }
+
+  void Release(Conn* c) {
+    body_bytes -= std::min(body_bytes, c->reserved);
+    c->reserved = 0;
+  }
+
+  void Close(Conn* c) {
+    Unwatch(c);
+    Release(c);
+    ::close(c->fd);
+    c->state = Conn::kClosed;
+    auto it = conns.find(c->fd);
+    graveyard.push_back(std::move(it->second));
+    conns.erase(it);
+    n_conns = conns.size();
+  }
+
+  void Idle(Conn* c) {
+    c->state = Conn::kIdle;
+    c->idle_since = Now();
+    c->deadline = c->idle_since + opt.idle_timeout_s;
+    c->route = nullptr;
+    c->chunked = false;
+    c->body_length = 0;
+    c->chunks = ChunkedDecoder();
+    Watch(c, EPOLLIN);
+    if (!c->in.empty()) ready.push_back(c);
+  }
+
+  // Answers from the loop (errors, on-loop routes): the response is buffered and written
+  // without blocking.
+  void Answer(Conn* c, ApiResponse r, bool close) {
+    const bool keep = c->keep_alive && !close && !stopping && !c->peer_closed;
+    const bool head_only = c->req.method == "HEAD";
+    const bool gz = MaybeGzip(c->req, &r, opt.gzip_min_bytes);
+    c->out = ResponseHead(r, static_cast<long long>(r.body.size()), gz, keep);
+    if (!head_only && r.status != 204) c->out += r.body;
+    c->out_at = 0;
+    c->close_after = !keep;
+    c->state = Conn::kWriting;
+    c->deadline =
+        Now() + opt.write_timeout_s + static_cast<double>(c->out.size()) / opt.min_body_rate;
+    Release(c);
+    if (server.hooks_.done) {
+      server.hooks_.done(c->req, c->route, r.status, r.body.size(), Now() - c->started);
+    }
+    Flush(c);
+  }
+
+  void Error(Conn* c, int status, const std::string& code, const std::string& message, bool close,
+             HeaderList extra = {}) {
+    ApiResponse r = server.hooks_.error(status, code, message, c->req);
+    for (auto& h : extra) r.headers.push_back(std::move(h));
+    Answer(c, std::move(r), close);
+  }
+
+  void Flush(Conn* c) {
+    while (c->out_at < c->out.size()) {
+      const ssize_t n =
+          ::send(c->fd, c->out.data() + c->out_at, c->out.size() - c->out_at, MSG_NOSIGNAL);
+      if (n > 0) {
+        c->out_at += static_cast<size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        Watch(c, EPOLLOUT);
+        return;
+      }
+      Close(c);
+      return;
+    }
+    c->out.clear();
+    c->out_at = 0;
+    if (c->close_after) {
+      Linger(c);
+    } else {
+      Idle(c);
+    }
+  }
+
+  // Half-closes after an answer that ends the connection and discards what the client still
+  // sends, for at most 2 s, then closes.
+  void Linger(Conn* c) {
+    ::shutdown(c->fd, SHUT_WR);
+    c->state = Conn::kDraining;
+    c->in.clear();
+    c->deadline = Now() + 2;
+    Watch(c, EPOLLIN);
+  }
+
+  // After the head: parse, route, check limits and the caller, then read the body or dispatch.
+  void StartRequest(Conn* c, std::string_view head) {
+    c->req = HttpRequest{};
+    c->req.remote_addr = c->remote;
+    c->route = nullptr;
+    const Status parsed = ParseRequestHead(head, &c->req, opt.max_headers);
+    if (!parsed.ok()) return Error(c, 400, "invalid_argument", parsed.message(), true);
+    const std::string& connection = c->req.Header("Connection");
+    c->keep_alive = c->req.version_minor == 1 ? !EqualsNoCase(connection, "close")
+                                              : EqualsNoCase(connection, "keep-alive");
+    // Framing first: without it the connection cannot be kept whatever the answer.
+    const std::string& te = c->req.Header("Transfer-Encoding");
+    const std::string& cl = c->req.Header("Content-Length");
+    if (!te.empty()) {
+      if (!EqualsNoCase(te, "chunked")) {
+        return Error(c, 501, "not_implemented", "Transfer-Encoding: only chunked is supported",
+                     true);
+      }
+      if (!cl.empty()) {
+        return Error(c, 400, "invalid_argument",
+                     "both Transfer-Encoding and Content-Length: send one", true);
+      }
+      c->chunked = true;
+    } else if (!cl.empty()) {
+      if (cl.size() > 18 ||
+          !std::all_of(cl.begin(), cl.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+        return Error(c, 400, "invalid_argument", "Content-Length: expected a number of bytes",
+                     true);
+      }
+      c->body_length = std::stoull(cl);
+    }
+    const bool has_body = c->chunked || c->body_length > 0;
+    std::vector<std::string> params;
+    bool known = false;
+    std::string allowed;
+    const std::string_view raw_path =
+        std::string_view(c->req.target).substr(0, c->req.target.find('?'));
+    c->route = MatchRoute(server.routes_, c->req.method, raw_path, &params, &known, &allowed);
+    if (!c->route) {
+      if (known) {
+        return Error(
+            c, 405, "method_not_allowed",
+            c->req.method + " is not allowed on " + c->req.path + " (allowed: " + allowed + ")",
+            has_body, {{"Allow", allowed}});
+      }
+      return Error(c, 404, "not_found", "no endpoint " + c->req.path + " for " + c->req.method,
+                   has_body);
+    }
+    c->req.path_params = std::move(params);
+    const Route& route = *c->route;
+    if (has_body && route.max_body == 0) {
+      return Error(c, 413, "too_large",
+                   route.method + " " + route.pattern + " takes no request body", true);
+    }
+    if (c->body_length > route.max_body) {
+      return Error(c, 413, "too_large",
+                   "request body of " + std::to_string(c->body_length) +
+                       " bytes is over the limit of " + std::to_string(route.max_body) +
+                       " bytes for " + route.pattern,
+                   true);
+    }
+    const std::string& ce = c->req.Header("Content-Encoding");
+    if (has_body && !ce.empty() && !EqualsNoCase(ce, "gzip") && !EqualsNoCase(ce, "identity")) {
+      return Error(c, 415, "unsupported_media_type",
+                   "Content-Encoding: only gzip is accepted for request bodies", true);
+    }
+    if (!route.scope.empty() && server.hooks_.admit) {
+      if (std::optional<ApiResponse> denied = server.hooks_.admit(route, c->req)) {
+        return Answer(c, std::move(*denied), has_body);
+      }
+    }
+    if (has_body) {
+      const size_t want = c->chunked ? route.max_body : c->body_length;
+      if (body_bytes + want > opt.max_body_bytes_in_flight) {
+        ++rejected;
+        return Error(c, 503, "unavailable", "the server is receiving too much at once; retry", true,
+                     {{"Retry-After", "1"}});
+      }
+      body_bytes += want;
+      c->reserved = want;
+      if (EqualsNoCase(c->req.Header("Expect"), "100-continue")) {
+        static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        [[maybe_unused]] const ssize_t n =
+            ::send(c->fd, kContinue, sizeof kContinue - 1, MSG_NOSIGNAL);
+      }
+      c->state = Conn::kBody;
+      c->deadline = Now() + opt.body_timeout_s + static_cast<double>(want) / opt.min_body_rate;
+      return;
+    }
+    Dispatch(c);
+  }
+
+  // True when the body is complete (in c->req.body); false when more is needed or the request
+  // was answered.
+  bool TakeBody(Conn* c) {
+    if (c->chunked) {
+      size_t used = 0;
+      const ChunkedDecoder::Result r = c->chunks.Feed(c->in, &c->req.body, &used);
+      c->in.erase(0, used);
+      if (r == ChunkedDecoder::kError) {
+        Error(c, 400, "invalid_argument", "chunked body: " + c->chunks.error(), true);
+        return false;
+      }
+      if (c->req.body.size() > c->route->max_body) {
+        Error(c, 413, "too_large",
+              "request body over the limit of " + std::to_string(c->route->max_body) +
+                  " bytes for " + c->route->pattern,
+              true);
+        return false;
+      }
+      return r == ChunkedDecoder::kDone;
+    }
+    if (c->in.size() < c->body_length) return false;
+    if (c->in.size() == c->body_length) {
+      c->req.body.swap(c->in);
+      c->in.clear();
+    } else {
+      c->req.body.assign(c->in, 0, c->body_length);
+      c->in.erase(0, c->body_length);
+    }
+    return true;
+  }
+
+  void Dispatch(Conn* c) {
+    if (c->route->on_loop) {
+      ApiResponse r = server.Handle(*c->route, c->req);
+      return Answer(c, std::move(r), false);
+    }
+    if (n_queued.load() >= opt.max_queued) {
+      ++rejected;
+      return Error(c, 503, "unavailable", "the server is busy; retry", true,
+                   {{"Retry-After", "1"}});
+    }
+    Unwatch(c);
+    c->state = Conn::kBusy;
+    {
+      std::lock_guard lock(mu);
+      queue.push_back(c);
+      n_queued = queue.size();
+    }
+    cv.notify_one();
+  }
+
+  void Process(Conn* c) {
+    while (c->state == Conn::kIdle || c->state == Conn::kHead || c->state == Conn::kBody) {
+      if (c->state == Conn::kBody) {
+        if (TakeBody(c)) Dispatch(c);
+        return;
+      }
+      if (c->in.empty()) return;
+      if (c->state == Conn::kIdle) {
+        c->state = Conn::kHead;
+        c->started = Now();
+        c->deadline = c->started + opt.head_timeout_s;
+        c->scanned = 0;
+      }
+      const size_t from = c->scanned > 3 ? c->scanned - 3 : 0;
+      const size_t end = c->in.find("\r\n\r\n", from);
+      if (end == std::string::npos || end + 4 > opt.max_head_bytes) {
+        if (end != std::string::npos || c->in.size() > opt.max_head_bytes) {
+          c->req = HttpRequest{};
+          return Error(
+              c, 431, "too_large",
+              "request head over the limit of " + std::to_string(opt.max_head_bytes) + " bytes",
+              true);
+        }
+        c->scanned = c->in.size();
+        return;
+      }
+      const std::string head = c->in.substr(0, end);
+      c->in.erase(0, end + 4);
+      c->scanned = 0;
+      StartRequest(c, head);
+      // Answered on the loop: the connection is idle again (and `ready` has it) or closed.
+      if (c->state != Conn::kBody) return;
+    }
+  }
+
+  void OnReadable(Conn* c) {
+    char buf[64 * 1024];
+    if (c->state == Conn::kDraining) {
+      const ssize_t n = ::recv(c->fd, buf, sizeof buf, 0);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        Close(c);
+      }
+      return;
+    }
+    // One buffer's worth per wake-up: a fast sender cannot starve the others.
+    const ssize_t n = ::recv(c->fd, buf, sizeof buf, 0);
+    if (n > 0) {
+      c->in.append(buf, static_cast<size_t>(n));
+      Process(c);
+      return;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+    // The peer closed (or the socket failed): nothing more can come.
+    c->peer_closed = true;
+    Close(c);
+  }
+
+  void Accept() {
+    while (true) {
+      sockaddr_storage addr{};
+      socklen_t len = sizeof addr;
+      const int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&addr), &len,
+                               SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) return;  // EAGAIN, or a transient error (EMFILE): try on the next wake-up
+      if (conns.size() >= opt.max_connections && !ShedIdle()) {
+        ++rejected;
+        HttpRequest none;
+        ApiResponse r =
+            server.hooks_.error(503, "unavailable", "too many connections; retry", none);
+        r.headers.emplace_back("Retry-After", "1");
+        const std::string busy =
+            ResponseHead(r, static_cast<long long>(r.body.size()), false, false) + r.body;
+        [[maybe_unused]] const ssize_t n = ::send(fd, busy.data(), busy.size(), MSG_NOSIGNAL);
+        ::close(fd);
+        continue;
+      }
+      const int one = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      auto c = std::make_unique<Conn>();
+      c->fd = fd;
+      char host[INET6_ADDRSTRLEN] = "";
+      if (addr.ss_family == AF_INET) {
+        ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&addr)->sin_addr, host, sizeof host);
+      } else if (addr.ss_family == AF_INET6) {
+        ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr, host,
+                    sizeof host);
+      }
+      c->remote = host;
+      Conn* raw = c.get();
+      conns.emplace(fd, std::move(c));
+      n_conns = conns.size();
+      Idle(raw);
+    }
+  }
+
+  // Closes the connection that has been idle longest; false when none is idle.
+  bool ShedIdle() {
+    Conn* oldest = nullptr;
+    for (auto& [fd, c] : conns) {
+      if (c->state == Conn::kIdle && c->in.empty() &&
+          (!oldest || c->idle_since < oldest->idle_since)) {
+        oldest = c.get();
+      }
+    }
+    if (!oldest) return false;
+    Close(oldest);
+    return true;
+  }
+
+  void Sweep() {
+    const double now = Now();
+    std::vector<Conn*> late;
+    for (auto& [fd, c] : conns) {
+      if (c->state != Conn::kBusy && now > c->deadline) late.push_back(c.get());
+    }
+    for (Conn* c : late) {
+      if (c->state == Conn::kDraining) {
+        Close(c);  // the normal end of a lingering close
+        continue;
+      }
+      ++timed_out;
+      if (c->state == Conn::kHead || c->state == Conn::kBody) {
+        const bool head = c->state == Conn::kHead;
+        if (head) c->req = HttpRequest{};
+        Error(c, 408, "timeout",
+              std::string(head ? "request head" : "request body") + " not received in time", true);
+      } else {
+        Close(c);  // idle past the keep-alive timeout, or a response nobody reads
+      }
+    }
+  }
+
+  void TakeReturned() {
+    std::vector<std::pair<Conn*, bool>> back;
+    {
+      std::lock_guard lock(mu);
+      back.swap(returned);
+    }
+    for (auto [c, keep] : back) {
+      Release(c);
+      if (keep && !stopping) {
+        Idle(c);
+      } else {
+        Close(c);
+      }
+    }
+  }
+
+  void Worker() {
+    while (true) {
+      Conn* c = nullptr;
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return workers_exit || !queue.empty(); });
+        if (queue.empty()) return;
+        c = queue.front();
+        queue.pop_front();
+        n_queued = queue.size();
+      }
+      ++n_busy;
+      const bool keep =
+          server.Respond(*c->route, c->req, c->fd, c->keep_alive && !stopping, c->started);
+      --n_busy;
+      {
+        std::lock_guard lock(mu);
+        returned.emplace_back(c, keep);
+      }
+      Wake();
+    }
+  }
+
+  bool AnyBusy() const {
+    return std::any_of(conns.begin(), conns.end(),
+                       [](const auto& kv) { return kv.second->state == Conn::kBusy; });
+  }
+
+  void Run() {
+    const int n_workers =
+        opt.workers > 0 ? opt.workers
+                        : std::max(8, 4 * static_cast<int>(std::thread::hardware_concurrency()));
+    for (int i = 0; i < n_workers; ++i) workers.emplace_back([this] { Worker(); });
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = listen_fd;
+    ::epoll_ctl(epfd, EPOLL_CTL_ADD, listen_fd, &ev);
+    ev.data.fd = wake_fd;
+    ::epoll_ctl(epfd, EPOLL_CTL_ADD, wake_fd, &ev);
+    double next_sweep = Now() + 0.1, stop_deadline = 0;
+    std::vector<epoll_event> events(256);
+    while (true) {
+      if (stopping && stop_deadline == 0) {
+        // Stop accepting; close every connection not in a worker's hands.
+        stop_deadline = Now() + 30;
+        ::epoll_ctl(epfd, EPOLL_CTL_DEL, listen_fd, nullptr);
+        std::vector<Conn*> open;
+        for (auto& [fd, c] : conns) {
+          if (c->state != Conn::kBusy) open.push_back(c.get());
+        }
+        for (Conn* c : open) Close(c);
+      }
+      if (stopping && (!AnyBusy() || Now() > stop_deadline)) break;
+      const int n = ::epoll_wait(epfd, events.data(), static_cast<int>(events.size()), 100);
+      for (int i = 0; i < n; ++i) {
+        const int fd = events[static_cast<size_t>(i)].data.fd;
+        const uint32_t what = events[static_cast<size_t>(i)].events;
+        if (fd == listen_fd) {
+          if (!stopping) Accept();
+          continue;
+        }
+        if (fd == wake_fd) {
+          uint64_t v = 0;
+          [[maybe_unused]] const ssize_t r = ::read(wake_fd, &v, sizeof v);
+          TakeReturned();
+          continue;
+        }
+        auto it = conns.find(fd);
+        if (it == conns.end()) continue;
+        Conn* c = it->second.get();
+        if (c->state == Conn::kBusy) continue;
+        if ((what & EPOLLOUT) && c->state == Conn::kWriting) {
+          Flush(c);
+        } else if (what & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+          if (c->state == Conn::kWriting) {
+            if (what & (EPOLLHUP | EPOLLERR)) Close(c);
+          } else {
+            OnReadable(c);
+          }
+        }
+      }
+      // Connections idle again with pipelined bytes buffered.
+      while (!ready.empty()) {
+        std::vector<Conn*> batch;
+        batch.swap(ready);
+        for (Conn* c : batch) {
+          if (c->state == Conn::kIdle) Process(c);
+        }
+      }
+      if (Now() >= next_sweep) {
+        Sweep();
+        next_sweep = Now() + 0.1;
+      }
+      ready.clear();  // only closed connections can be left (Sweep answers close)
+      graveyard.clear();
+    }
+    {
+      std::lock_guard lock(mu);
+      workers_exit = true;
+    }
+    cv.notify_all();
+    for (std::thread& t : workers) t.join();
+    workers.clear();
+    TakeReturned();
+  }
+};
+
+EventServer::EventServer(EventServerOptions options, std::vector<Route> routes,
+                         EventServerHooks hooks)
+    : options_(std::move(options)), routes_(std::move(routes)), hooks_(std::move(hooks)) {}
+
+EventServer::~EventServer() = default;
+
+Status EventServer::Bind() {
+  loop_ = std::make_unique<Loop>(*this);
+  addrinfo hints{}, *res = nullptr;
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  const std::string port = std::to_string(options_.port);
+  if (::getaddrinfo(options_.bind.c_str(), port.c_str(), &hints, &res) != 0 || !res) {
+    return Status::Unavailable("cannot resolve the address " + options_.bind);
+  }
+  int fd = -1;
+  for (addrinfo* ai = res; ai && fd < 0; ai = ai->ai_next) {
+    fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) continue;
+    const int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (::bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || ::listen(fd, 4096) != 0) {
+      ::close(fd);
+      fd = -1;
+    }
+  }
+  ::freeaddrinfo(res);
+  if (fd < 0) {
+    return Status::Unavailable("cannot bind " + options_.bind + ":" + port +
+                               " (in use, or not an address of this machine?)");
+  }
+  sockaddr_storage bound{};
+  socklen_t len = sizeof bound;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
+  port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                            : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  loop_->listen_fd = fd;
+  loop_->epfd = ::epoll_create1(EPOLL_CLOEXEC);
+  loop_->wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (loop_->epfd < 0 || loop_->wake_fd < 0) return Status::Internal("epoll/eventfd failed");
+  return Status::Ok();
+}
+
+Status EventServer::Serve() {
+  if (!loop_ || loop_->listen_fd < 0) return Status::Internal("Serve() before Bind()");
+  loop_->Run();
+  port_ = 0;
+  return Status::Ok();
+}
+
+void EventServer::Stop() {
+  if (!loop_) return;
+  loop_->stopping = true;
+  if (loop_->wake_fd >= 0) loop_->Wake();
+}
+
+EventServerStats EventServer::stats() const {
+  EventServerStats s;
+  if (!loop_) return s;
+  s.connections = loop_->n_conns;
+  s.queued = loop_->n_queued;
+  s.busy_workers = loop_->n_busy;
+  s.rejected_busy = loop_->rejected;
+  s.timed_out = loop_->timed_out;
+  return s;
+}
+
+ApiResponse EventServer::Handle(const Route& route, HttpRequest& req) const {
+  if (!req.body.empty() && EqualsNoCase(req.Header("Content-Encoding"), "gzip")) {
+    Result<std::string> plain = Gunzip(req.body, route.max_body);
+    if (!plain.ok()) {
+      const bool big = plain.status().code() == StatusCode::kResourceExhausted;
+      return hooks_.error(big ? 413 : 400, big ? "too_large" : "invalid_argument",
+                          plain.status().message() + " for " + route.pattern, req);
+    }
+    req.body = std::move(plain).value();
+  }
+  try {
+    return route.handler(req);
+  } catch (const std::exception& e) {
+    return hooks_.error(500, "internal", std::string("internal error: ") + e.what(), req);
+  } catch (...) {
+    return hooks_.error(500, "internal", "internal error", req);
+  }
+}
+
+bool EventServer::Respond(const Route& route, HttpRequest& req, int fd, bool keep_alive,
+                          double started) const {
+  ApiResponse r = Handle(route, req);
+  const bool head_only = req.method == "HEAD";
+  const double deadline_base = Now() + options_.write_timeout_s;
+  bool ok = true;
+  size_t sent_body = 0;
+  if (r.stream && !head_only) {
+    ok = SendAll(fd, ResponseHead(r, -1, false, keep_alive), deadline_base);
+    std::string chunk;
+    bool clean = false;
+    while (ok) {
+      chunk.clear();
+      const StreamStep step = r.stream(&chunk);
+      if (step == StreamStep::kAbort) break;
+      if (step == StreamStep::kDone) {
+        clean = true;
+        break;
+      }
+      if (chunk.empty()) continue;
+      char size_line[32];
+      std::snprintf(size_line, sizeof size_line, "%zx\r\n", chunk.size());
+      chunk.insert(0, size_line);
+      chunk += "\r\n";
+      ok = SendAll(fd, chunk,
+                   Now() + options_.write_timeout_s +
+                       static_cast<double>(chunk.size()) / options_.min_body_rate);
+      sent_body += chunk.size();
+    }
+    if (ok && clean) ok = SendAll(fd, "0\r\n\r\n", Now() + options_.write_timeout_s);
+    // A stream cut short must not look complete: close without the last chunk.
+    if (!clean) ok = false;
+  } else {
+    const bool gz = MaybeGzip(req, &r, options_.gzip_min_bytes);
+    std::string out = ResponseHead(r, static_cast<long long>(r.body.size()), gz, keep_alive);
+    const double deadline =
+        deadline_base + static_cast<double>(r.body.size()) / options_.min_body_rate;
+    if (head_only || r.status == 204) {
+      ok = SendAll(fd, out, deadline);
+    } else if (r.body.size() <= 64 * 1024) {
+      out += r.body;
+      ok = SendAll(fd, out, deadline);
+    } else {
+      ok = SendAll(fd, out, deadline) && SendAll(fd, r.body, deadline);
+    }
+    sent_body = r.body.size();
+  }
+  if (hooks_.done) hooks_.done(req, &route, r.status, sent_body, Now() - started);
+  return ok && keep_alive;
+}
+
+}  // namespace stride::server::http

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// EventServer: HTTP/1.1 over one epoll loop and a pool of workers, behind a route table.
+//
+// Why not a thread per connection (cpp-httplib's model, which served Stride until the hostile
+// test): there a connection holds a worker for as long as it is open, so 70 clients sending a
+// header byte a second, or a few hundred idle keep-alive connections, left no worker for anyone
+// else. Here the loop does all the waiting: it reads request heads and bodies from every
+// connection without blocking, under a total deadline per head and per body, and only a
+// complete request goes to a worker. Idle keep-alive connections cost a file descriptor and a
+// few hundred bytes, no thread. The workers' queue is bounded: past it a request gets a fast
+// 503 with Retry-After from the loop; past `max_connections` the oldest idle connection is
+// shed first. Routes marked `on_loop` (health) are answered by the loop itself, so they answer
+// while every worker is busy.
+//
+// What is refused before any body byte is read, by the route's own limits: a body on a route
+// that takes none, a declared length over the route's limit (413), an unsupported
+// Content-Encoding (415), and whatever the `admit` hook says (401/403 from the token). A gzip
+// body is inflated by the worker only up to the route's limit. A worker writes its response
+// itself (non-blocking socket, a total write deadline), streamed bodies chunked, then hands
+// the connection back to the loop.
+//
+// Thread-safety: Stop() and port() from any thread; everything else is internal. Handlers run
+// on several workers at once and must be thread-safe.
+//
+//   EventServer server(options, {{"GET", "/v1/things/{id}", "thing", ..., handler}}, hooks);
+//   STRIDE_RETURN_IF_ERROR(server.Bind());   // then port()
+//   server.Serve();                          // until Stop()
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/status.hpp"
+#include "server/http/message.hpp"
+
+namespace stride::server::http {
+
+struct Route {
+  std::string method;    // "GET", "POST", "DELETE", ...; GET routes also answer HEAD
+  std::string pattern;   // "/v1/runs/{id}/track": literal segments and {name} segments
+  std::string name;      // for metrics and logs ("run_track")
+  std::string scope;     // required token scope; empty = public
+  size_t max_body = 0;   // largest request body accepted (after inflating); 0 = none
+  bool on_loop = false;  // answered on the I/O loop (cheap, must not block): never queued
+  std::function<ApiResponse(HttpRequest&)> handler;
+};
+
+struct EventServerOptions {
+  std::string bind = "127.0.0.1";  // Default: loopback only
+  int port = 8080;                 // Default: 8080; 0 = any free port (see port())
+  int workers = 0;                 // Default: 0 = 4 x hardware threads, at least 8
+  double head_timeout_s = 10;      // the whole request head, from its first byte. Default: 10 s
+  double idle_timeout_s = 30;      // a keep-alive connection with no request. Default: 30 s
+  // A request body must arrive within body_timeout_s + length / min_body_rate, and a response
+  // must be taken within write_timeout_s + length / min_body_rate. Defaults: 10 s, 10 s, 64 KiB/s.
+  double body_timeout_s = 10;
+  double write_timeout_s = 10;
+  double min_body_rate = 64 * 1024;
+  size_t max_head_bytes = 16 * 1024;  // request line + headers. Default: 16 KiB (else 431)
+  size_t max_headers = 100;           // Default: 100 fields
+  size_t max_connections = 10000;     // open at once. Default: 10,000
+  size_t max_queued = 1024;  // complete requests waiting for a worker. Default: 1,024 (else 503)
+  // Request bodies held in memory at once, all connections together. Default: 1 GiB (else 503).
+  size_t max_body_bytes_in_flight = size_t{1} << 30;
+  size_t gzip_min_bytes = 256;  // responses at least this long are gzipped when accepted
+};
+
+struct EventServerHooks {
+  // Checks a route's scope before its body is read, on the loop (must be quick: a JWT check).
+  // Sets req.principal and returns nullopt to go on, or returns the answer (401, 403, 503).
+  std::function<std::optional<ApiResponse>(const Route&, HttpRequest&)> admit;
+  // The body of an error the server answers itself (404, 405, 408, 413, 415, 431, 400, 503),
+  // so every error has the API's shape. Required.
+  std::function<ApiResponse(int status, const std::string& code, const std::string& message,
+                            const HttpRequest&)>
+      error;
+  // After each response (from a worker or the loop): for the access log and metrics. `route`
+  // is null for requests that matched none.
+  std::function<void(const HttpRequest&, const Route* route, int status, size_t body_bytes,
+                     double seconds)>
+      done;
+};
+
+// Live counts for /metrics and /v1/health.
+struct EventServerStats {
+  size_t connections = 0;
+  size_t queued = 0;
+  size_t busy_workers = 0;
+  uint64_t rejected_busy = 0;  // 503s for a full queue, connection limit or body budget
+  uint64_t timed_out = 0;      // heads and bodies past their deadline, idle connections closed
+};
+
+class EventServer {
+ public:
+  EventServer(EventServerOptions options, std::vector<Route> routes, EventServerHooks hooks);
+  ~EventServer();
+  EventServer(const EventServer&) = delete;
+  EventServer& operator=(const EventServer&) = delete;
+
+  // Binds and listens. Unavailable when the address cannot be bound.
+  Status Bind();
+  // Serves until Stop(): then stops accepting, lets the requests in flight finish (up to 30 s),
+  // and closes every connection. REQUIRES: Bind() succeeded.
+  Status Serve();
+  void Stop();
+  int port() const { return port_.load(); }
+  EventServerStats stats() const;
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  struct Conn;
+  struct Loop;
+  // Inflates a gzip body within the route's limit, then calls the handler; any exception
+  // becomes a 500.
+  ApiResponse Handle(const Route& route, HttpRequest& req) const;
+  // On a worker: Handle, then write the response to `fd`. True when the connection stays open.
+  bool Respond(const Route& route, HttpRequest& req, int fd, bool keep_alive, double started) const;
+  EventServerOptions options_;
+  std::vector<Route> routes_;
+  EventServerHooks hooks_;
+  std::unique_ptr<Loop> loop_;
+  std::atomic<int> port_{0};
+};
+
+// The route `path` matches among `routes` for `method` (GET routes take HEAD), with the decoded
+// {name} segments in *params; null when none. *path_known is set when some route matches the
+// path with another method (a 405 rather than a 404), and *allowed lists those methods.
+const Route* MatchRoute(const std::vector<Route>& routes, const std::string& method,
+                        std::string_view raw_path, std::vector<std::string>* params,
+                        bool* path_known, std::string* allowed);
+
+}  // namespace stride::server::http

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// What the HTTP layer hands an endpoint and takes back: a parsed request (method, decoded path
+// and query, headers, the whole body, the verified caller) and a response (status, body or a
+// stream of chunks, extra headers). Plain data: no sockets, so endpoints are testable alone.
+//
+// Thread-safety: plain values.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "server/auth.hpp"
+
+namespace stride::server {
+
+inline constexpr const char* kJsonType = "application/json";
+inline constexpr const char* kProtobufType = "application/x-protobuf";
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpRequest {
+  std::string method;                    // as sent ("GET", "POST", ...)
+  std::string target;                    // as sent: path and query, percent-encoded
+  std::string path;                      // the target's path, percent-decoded (may hold any byte)
+  int version_minor = 1;                 // HTTP/1.x
+  HeaderList headers;                    // in order; names as sent
+  HeaderList query;                      // decoded ('+' is a space), in order, repeats kept
+  std::vector<std::string> path_params;  // the route pattern's {name} segments, decoded
+  std::string body;                      // de-chunked and inflated, within the route's limit
+  std::string remote_addr;
+  Principal principal;  // the verified caller, on routes that need a scope
+
+  // The first header of that name (case-insensitive); empty when absent.
+  const std::string& Header(std::string_view name) const;
+  bool HasHeader(std::string_view name) const;
+};
+
+// A streamed body: called until it returns kDone (the body ended) or kAbort (cut the response
+// short, so the client sees a truncated transfer rather than a silently partial one).
+enum class StreamStep { kChunk, kDone, kAbort };
+using BodyStream = std::function<StreamStep(std::string* chunk)>;
+
+struct ApiResponse {
+  ApiResponse() = default;
+  ApiResponse(int s, std::string b, const char* type = kJsonType)
+      : status(s), body(std::move(b)), content_type(type) {}
+  int status = 200;
+  std::string body;
+  const char* content_type = kJsonType;
+  HeaderList headers;  // extra: Location, WWW-Authenticate, ...
+  BodyStream stream;   // when set, the body is streamed chunked and `body` is unused
+};
+
+bool EqualsNoCase(std::string_view a, std::string_view b);
+
+}  // namespace stride::server
