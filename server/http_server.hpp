@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// `stride serve`: HTTP API v1 over a route database (cpp-httplib). The server only parses and
-// dispatches (route_api.hpp holds the endpoints); it adds keep-alive, gzip when the client
-// accepts it, read/write timeouts, a one-line access log per request (method, path, status,
-// bytes, latency), /v1/health, /metrics (Prometheus), JSON errors for unknown paths, and swaps
+// `stride serve`: HTTP API v1 over a route database. The endpoints are one route table
+// ({method, pattern, name, scope, body limit, handler}) served by http::EventServer (an epoll
+// loop and a pool of workers: slow or idle clients cost no worker). The server only parses and
+// dispatches (route_api.hpp, run_api.hpp hold the endpoints); it adds keep-alive, gzip when
+// the client accepts it, deadlines per request head and body, a one-line access log per
+// request (method, target, status, bytes, latency; client text escaped), /v1/health,
+// /metrics (Prometheus), JSON errors for unknown paths (404) and methods (405), and swaps
 // in a new snapshot when an import replaces the database directory (checked every
 // `reload_check_s`), without a restart. Stop() (or SIGINT/SIGTERM in the CLI) finishes the
 // requests in flight and returns from Run(). With a run database (runs_path) it also serves
@@ -23,10 +26,7 @@
 #include "engine/run/run.hpp"
 #include "engine/status.hpp"
 #include "index/store/route_snapshot.hpp"
-
-namespace httplib {
-class Server;
-}
+#include "server/http/event_server.hpp"
 
 namespace stride::server {
 
@@ -36,8 +36,11 @@ struct HttpServerOptions {
   std::string db_path;
   std::string bind = "127.0.0.1";  // Default: loopback only
   int port = 8080;                 // Default: 8080; 0 = any free port (see port())
-  int threads = 0;     // connections served at once; 0 = 8 x hardware concurrency, at least 64
-  int timeout_s = 10;  // read and write timeout per request. Default: 10 s
+  int threads = 0;                 // worker threads; 0 = 4 x hardware concurrency, at least 8
+  int timeout_s = 10;          // for a request head, a body (plus its size at 64 KiB/s), a response
+  double idle_timeout_s = 30;  // keep-alive connections without a request. Default: 30 s
+  size_t max_connections = 10000;      // open at once; past it the longest idle is shed
+  size_t max_queued = 1024;            // requests waiting for a worker; past it 503 Retry-After
   double reload_check_s = 2.0;         // Default: look for a new database every 2 s
   std::ostream* access_log = nullptr;  // Default: none
 
@@ -68,11 +71,13 @@ class HttpServer {
  private:
   std::shared_ptr<const index::RouteSnapshot> Snapshot() const;
   void WatchForNewDatabase();
+  void LogRequest(const HttpRequest& req, int status, size_t bytes, double seconds);
 
   HttpServerOptions options_;
-  std::unique_ptr<httplib::Server> http_;
   std::unique_ptr<Metrics> metrics_;
-  mutable std::mutex mu_;
+  mutable std::mutex mu_;  // snapshot_, http_
+  std::unique_ptr<http::EventServer> http_;
+  std::mutex log_mu_;
   std::shared_ptr<const index::RouteSnapshot> snapshot_;
   std::atomic<int> port_{0};
   std::atomic<bool> stopping_{false};

@@ -8,6 +8,7 @@
 
 #include "engine/geo/geodesy.hpp"
 #include "engine/route/route_json.hpp"
+#include "engine/text/json_dump.hpp"
 #include "index/store/record_codec.hpp"
 #include "stride/api.pb.h"
 
@@ -35,8 +36,8 @@ double ParseNumber(const std::string& key, const std::string& v, double lo, doub
     throw BadParam{key + ": '" + v + "' is not a number"};
   }
   if (x < lo || x > hi) {
-    throw BadParam{key + ": " + v + " is out of range [" + Json(lo).dump() + ", " +
-                   Json(hi).dump() + "]"};
+    throw BadParam{key + ": " + v + " is out of range [" + engine::DumpJson(Json(lo)) + ", " +
+                   engine::DumpJson(Json(hi)) + "]"};
   }
   return x;
 }
@@ -216,7 +217,7 @@ ApiResponse Page(const index::RouteSnapshot& s, const std::vector<index::RouteIn
   Json j;
   j["routes"] = std::move(routes);
   j["next_cursor"] = more ? Json(CursorText(hits.back())) : Json(nullptr);
-  return {200, j.dump()};
+  return {200, engine::DumpJson(j)};
 }
 
 size_t Limit(const Params& p, const std::string& key, size_t def, size_t max) {
@@ -277,7 +278,7 @@ ApiResponse ErrorResponse(int status, const std::string& code, const std::string
   }
   Json j;
   j["error"] = {{"code", code}, {"message", message}};
-  return {status, j.dump()};
+  return {status, engine::DumpJson(j)};
 }
 
 std::vector<PointE7> SimplifyLine(const std::vector<PointE7>& pts, double tolerance_m) {

@@ -25,28 +25,16 @@
 #include <vector>
 
 #include "index/store/route_snapshot.hpp"
+#include "server/http/message.hpp"
 
 namespace stride::server {
 
 using Params = std::map<std::string, std::string>;
 
-inline constexpr const char* kJsonType = "application/json";
-inline constexpr const char* kProtobufType = "application/x-protobuf";
-
 enum class Wire { kJson, kProtobuf };
 
 // kProtobuf when an Accept header value names application/x-protobuf (with q > 0).
 Wire WireFromAccept(const std::string& accept);
-
-struct ApiResponse {
-  ApiResponse() = default;
-  ApiResponse(int s, std::string b, const char* type = kJsonType)
-      : status(s), body(std::move(b)), content_type(type) {}
-  int status = 200;
-  std::string body;
-  const char* content_type = kJsonType;
-  std::vector<std::pair<std::string, std::string>> headers;  // extra: Location, ...
-};
 
 inline constexpr size_t kMaxLimit = 500;  // bbox page size
 inline constexpr size_t kMaxK = 500;      // nearest

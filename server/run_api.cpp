@@ -7,6 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/route/route_json.hpp"
+#include "engine/text/iso_time.hpp"
+#include "engine/text/json_dump.hpp"
+#include "engine/text/utf8.hpp"
 #include "engine/track/analysis_json.hpp"
 #include "importers/activity/gpx_writer.hpp"
 
@@ -23,8 +26,8 @@ Json NumOrNull(double x, double unit) {
 
 Json SummaryJson(const engine::RunSummary& s) {
   return {{"id", engine::RunIdText(s.id)},
-          {"start_time",
-           std::isnan(s.start_time_s) ? Json(nullptr) : Json(engine::IsoTime(s.start_time_s))},
+          {"start_time", std::isnan(s.start_time_s) ? Json(nullptr)
+                                                    : Json(engine::FormatIsoTime(s.start_time_s))},
           {"sport", s.sport},
           {"distance_m", NumOrNull(s.distance_m, 0.1)},
           {"moving_time_s", NumOrNull(s.moving_time_s, 0.1)},
@@ -36,7 +39,7 @@ Json SummaryJson(const engine::RunSummary& s) {
           {"format", s.format},
           {"file_name", s.file_name.empty() ? Json(nullptr) : Json(s.file_name)},
           {"file_bytes", s.file_bytes},
-          {"uploaded_at", engine::IsoTime(s.uploaded_at_s)}};
+          {"uploaded_at", engine::FormatIsoTime(s.uploaded_at_s)}};
 }
 
 // A Status from the store or the service as an HTTP error.
@@ -65,6 +68,21 @@ Result<uint64_t> RunIdOf(const std::string& text) {
   return id;
 }
 
+// A file name as the client sent it (X-File-Name, a multipart filename) is free text: invalid
+// UTF-8 and control characters become U+FFFD, so it renders in JSON, XML and logs alike.
+std::string CleanFileName(std::string_view name) {
+  std::string out = engine::ValidUtf8(name);
+  std::string clean;
+  for (char c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
+      clean += "\xEF\xBF\xBD";
+    } else {
+      clean.push_back(c);
+    }
+  }
+  return clean;
+}
+
 std::string XmlEscape(std::string_view s) {
   std::string out;
   for (char c : s) {
@@ -82,7 +100,12 @@ std::string XmlEscape(std::string_view s) {
         out += "&quot;";
         break;
       default:
-        out.push_back(c);
+        // XML 1.0 has no control characters but tab, LF and CR, not even as references.
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+          out += "\xEF\xBF\xBD";
+        } else {
+          out.push_back(c);
+        }
     }
   }
   return out;
@@ -147,7 +170,7 @@ std::string TrackGeoJson(const engine::Run& run) {
                     {"sport", run.summary.sport},
                     {"times", times},  // unix seconds per coordinate, line by line
                     {"heart_rate", hr}}}};
-  return j.dump();
+  return engine::DumpJson(j);
 }
 
 std::string TrackPolyline(const engine::Run& run) {
@@ -167,11 +190,11 @@ std::string TrackPolyline(const engine::Run& run) {
       lines.push_back(
           {{"session", k + 1},
            {"points", pts.size()},
-           {"start_time", std::isnan(start) ? Json(nullptr) : Json(engine::IsoTime(start))},
+           {"start_time", std::isnan(start) ? Json(nullptr) : Json(engine::FormatIsoTime(start))},
            {"polyline6", engine::EncodePolyline6(pts, 0, pts.size())}});
     });
   }
-  return Json{{"id", engine::RunIdText(run.summary.id)}, {"lines", lines}}.dump();
+  return engine::DumpJson(Json{{"id", engine::RunIdText(run.summary.id)}, {"lines", lines}});
 }
 
 const char* Extension(const std::string& format) {
@@ -224,7 +247,7 @@ void TarFile(std::string* out, const std::string& name, std::string_view data, d
 
 std::string RunJson(const engine::Run& run) {
   Json head = SummaryJson(run.summary);
-  std::string out = head.dump();
+  std::string out = engine::DumpJson(head);
   out.pop_back();  // '}': the analysis and coverage are spliced in as stored
   const std::string id = engine::RunIdText(run.summary.id);
   out += ",\"links\":" + Json{{"self", "/v1/runs/" + id},
@@ -250,7 +273,8 @@ ApiResponse UploadRun(RunService& runs, const Principal& who, std::string_view b
   if (file_name.size() > 255) {
     return ErrorResponse(400, "invalid_argument", "X-File-Name: at most 255 characters", wire);
   }
-  Result<RunService::Uploaded> up = runs.Upload({who.user_id, body, idempotency_key, file_name});
+  Result<RunService::Uploaded> up =
+      runs.Upload({who.user_id, body, idempotency_key, CleanFileName(file_name)});
   if (!up.ok()) {
     const Status& s = up.status();
     if (s.code() == StatusCode::kInvalidArgument || s.code() == StatusCode::kCorruption) {
@@ -290,7 +314,7 @@ ApiResponse ListRuns(RunService& runs, const Principal& who, const Params& p, Wi
   const Json j = {
       {"runs", list},
       {"next_before", page->next_cursor.empty() ? Json(nullptr) : Json(page->next_cursor)}};
-  return {200, j.dump()};
+  return {200, engine::DumpJson(j)};
 }
 
 ApiResponse GetRun(RunService& runs, const Principal& who, const std::string& id_text, Wire wire) {
@@ -343,7 +367,7 @@ ApiResponse DeleteRun(RunService& runs, const Principal& who, const std::string&
 ApiResponse DeleteMe(RunService& runs, const Principal& who, Wire wire) {
   Result<std::vector<uint64_t>> ids = runs.DeleteUser(who.user_id);
   if (!ids.ok()) return FromStatus(ids.status(), wire);
-  return {200, Json{{"user", who.user_id}, {"deleted_runs", ids->size()}}.dump()};
+  return {200, engine::DumpJson(Json{{"user", who.user_id}, {"deleted_runs", ids->size()}})};
 }
 
 ExportStream::ExportStream(RunService& runs, std::string user_id)
@@ -365,9 +389,10 @@ bool ExportStream::Next(std::string* chunk) {
   const double now =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   if (pending_.empty()) {
-    const std::string manifest = "{\"user\":" + Json(user_).dump() + ",\"exported_at\":\"" +
-                                 engine::IsoTime(now) + "\",\"runs\":" + std::to_string(count_) +
-                                 ",\"list\":[" + manifest_ + "]}\n";
+    const std::string manifest = "{\"user\":" + engine::DumpJson(Json(user_)) +
+                                 ",\"exported_at\":\"" + engine::FormatIsoTime(now) +
+                                 "\",\"runs\":" + std::to_string(count_) + ",\"list\":[" +
+                                 manifest_ + "]}\n";
     TarFile(chunk, "stride-export/manifest.json", manifest, now);
     chunk->append(1024, '\0');  // end of archive
     done_ = true;
@@ -383,7 +408,7 @@ bool ExportStream::Next(std::string* chunk) {
     return false;
   }
   const std::string id = engine::RunIdText(s.id);
-  std::string when = std::isnan(s.start_time_s) ? "undated" : engine::IsoTime(s.start_time_s);
+  std::string when = std::isnan(s.start_time_s) ? "undated" : engine::FormatIsoTime(s.start_time_s);
   for (char& c : when) {
     if (c == ':') c = '-';
   }
@@ -391,7 +416,7 @@ bool ExportStream::Next(std::string* chunk) {
   TarFile(chunk, dir + "original." + Extension(s.format), run->original, s.uploaded_at_s);
   TarFile(chunk, dir + "run.json", RunJson(*run) + "\n", s.uploaded_at_s);
   if (count_++ > 0) manifest_ += ",";
-  manifest_ += SummaryJson(s).dump();
+  manifest_ += engine::DumpJson(SummaryJson(s));
   return true;
 }
 

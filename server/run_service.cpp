@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/route/route_json.hpp"
+#include "engine/text/iso_time.hpp"
+#include "engine/text/json_dump.hpp"
 #include "engine/track/analysis_json.hpp"
 #include "importers/activity/activity_reader.hpp"
 #include "server/auth.hpp"
@@ -50,7 +52,7 @@ RunService::RunService(engine::RunStore& store, const engine::RunEvents& events,
 std::string RunService::CoverageJson(const std::vector<engine::Analysis>& sessions) const {
   Json out = Json::array();
   const std::shared_ptr<const index::RouteSnapshot> snap = routes_ ? routes_() : nullptr;
-  if (!snap || snap->index.size() == 0) return out.dump();
+  if (!snap || snap->index.size() == 0) return engine::DumpJson(out);
   const double tol = options_.coverage.tolerance_m;
   for (size_t k = 0; k < sessions.size(); ++k) {
     const engine::Track& t = sessions[k].track;
@@ -82,19 +84,19 @@ std::string RunService::CoverageJson(const std::vector<engine::Analysis>& sessio
       const engine::RouteSummary& r = snap->index.summary(i);
       const std::string_view name = snap->name(i);
       const double reached = t.time_s[c.first_point];
-      out.push_back(
-          {{"id", r.id},
-           {"osm", engine::OsmRefOf(r.id)},
-           {"name", name.empty() ? Json(nullptr) : Json(name)},
-           {"type", engine::RouteTypeName(r.type)},
-           {"length_m", Round(r.length_m, 0.1)},
-           {"covered_m", Round(c.share * r.length_m, 0.1)},
-           {"share", Round(c.share, 0.001)},
-           {"first_reached", std::isnan(reached) ? Json(nullptr) : Json(engine::IsoTime(reached))},
-           {"session", k + 1}});
+      out.push_back({{"id", r.id},
+                     {"osm", engine::OsmRefOf(r.id)},
+                     {"name", name.empty() ? Json(nullptr) : Json(name)},
+                     {"type", engine::RouteTypeName(r.type)},
+                     {"length_m", Round(r.length_m, 0.1)},
+                     {"covered_m", Round(c.share * r.length_m, 0.1)},
+                     {"share", Round(c.share, 0.001)},
+                     {"first_reached",
+                      std::isnan(reached) ? Json(nullptr) : Json(engine::FormatIsoTime(reached))},
+                     {"session", k + 1}});
     }
   }
-  return out.dump();
+  return engine::DumpJson(out);
 }
 
 Result<RunService::Uploaded> RunService::Upload(const UploadRequest& req) {
