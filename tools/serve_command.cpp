@@ -16,15 +16,20 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: stride serve --db DIR [--port 8080] [--bind 127.0.0.1] [--threads N] [--timeout S]\n"
+    "                    [--idle-timeout S] [--max-connections N]\n"
     "                    [--runs DIR [--dem DIR] [--jwt-secret-file F] [--max-upload-mb N]\n"
     "                    [--max-points N] [--no-sync] [--dev]] [--quiet]\n"
     "  --db DIR      a route database built by 'stride import' (reloaded when an import\n"
     "                replaces it)\n"
     "  --port N      TCP port (default 8080; 0 = any free port, printed at start)\n"
     "  --bind ADDR   address to listen on (default 127.0.0.1)\n"
-    "  --threads N   worker threads = connections served at once; a keep-alive\n"
-    "                connection holds its thread, more wait (default: 8 x cores, at least 64)\n"
-    "  --timeout S   read/write timeout per request in seconds (default 10)\n"
+    "  --threads N   worker threads for complete requests (default: 4 x cores, at least 8);\n"
+    "                slow and idle connections wait on the event loop, not on a worker\n"
+    "  --timeout S   deadline for a whole request head, a body (plus its size at 64 KiB/s)\n"
+    "                and a response, in seconds (default 10)\n"
+    "  --idle-timeout S     close keep-alive connections idle this long (default 30)\n"
+    "  --max-connections N  open connections; past it the longest idle is closed\n"
+    "                (default 10000)\n"
     "  --quiet       no access log\n"
     "runs (POST/GET/DELETE /v1/runs, /v1/me/export, DELETE /v1/me):\n"
     "  --runs DIR    the run database (created when missing); without it the run\n"
@@ -136,6 +141,20 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
         err << "stride serve: --threads " << args[i] << ": expected 1 to 1024\n";
         return 2;
       }
+    } else if (a == "--idle-timeout" && has) {
+      int v = 0;
+      if (!ParseInt(args[++i], 1, 3600, &v)) {
+        err << "stride serve: --idle-timeout " << args[i] << ": expected 1 to 3600 seconds\n";
+        return 2;
+      }
+      o.idle_timeout_s = v;
+    } else if (a == "--max-connections" && has) {
+      int v = 0;
+      if (!ParseInt(args[++i], 16, 1'000'000, &v)) {
+        err << "stride serve: --max-connections " << args[i] << ": expected 16 to 1000000\n";
+        return 2;
+      }
+      o.max_connections = static_cast<size_t>(v);
     } else if (a == "--timeout" && has) {
       if (!ParseInt(args[++i], 1, 3600, &o.timeout_s)) {
         err << "stride serve: --timeout " << args[i] << ": expected 1 to 3600 seconds\n";
