@@ -17,6 +17,7 @@
 #include "server/auth.hpp"
 #include "server/http/multipart.hpp"
 #include "server/metrics.hpp"
+#include "server/plugin_services.hpp"
 #include "server/route_api.hpp"
 #include "server/run_api.hpp"
 #include "server/run_service.hpp"
@@ -84,7 +85,43 @@ ApiResponse Upload(RunService& runs, HttpRequest& req) {
   return UploadRun(runs, req.principal, body, req.Header("Idempotency-Key"), file_name, wire);
 }
 
+constexpr const char* kPluginScope = "(plugin route)";
+
+std::string_view RawPath(const HttpRequest& req) {
+  return std::string_view(req.target).substr(0, req.target.find('?'));
+}
+
+// A request on a plugin's route, answered by the plugin.
+ApiResponse CallPlugin(plugins::PluginHost* host, HttpRequest& req) {
+  bool known = false;
+  std::string allowed;
+  std::optional<plugins::PluginHost::Match> m =
+      host ? host->Resolve(req.method, RawPath(req), &known, &allowed) : std::nullopt;
+  if (!m) {  // unloaded since the admit check
+    return ErrorResponse(404, "not_found", "no endpoint " + req.path + " for " + req.method,
+                         WireOf(req));
+  }
+  plugins::PluginRequest pr;
+  pr.method = req.method;
+  pr.path = req.path;
+  pr.query = req.query;
+  pr.user = m->scope.empty() ? "" : req.principal.user_id;
+  pr.body = std::move(req.body);
+  plugins::PluginResponse out = host->Call(*m, pr);
+  ApiResponse r(out.status, std::move(out.body), kJsonType);
+  if (out.content_type != kJsonType) {
+    r.content_type = "";
+    r.headers.emplace_back("Content-Type", engine::EscapeForLog(out.content_type, 128));
+  }
+  return r;
+}
+
 }  // namespace
+
+std::string HttpServer::ReloadPlugins() {
+  std::lock_guard lock(reload_mu_);
+  return plugins_ ? plugins_->Reload() : "[]";
+}
 
 HttpServer::HttpServer(HttpServerOptions options) : options_(std::move(options)) {}
 
@@ -189,8 +226,55 @@ Status HttpServer::Run() {
       so.dem = dem.get();
     }
     runs = std::make_unique<RunService>(*run_db, events_, so, [this] { return Snapshot(); });
+    // Plugins keep their data in the run database, so they come with it.
+    plugins::PluginHostOptions po;
+    po.dir = options_.plugins_dir;
+    po.public_key_hex = options_.plugin_key_hex;
+    po.dev = options_.plugin_dev;
+    plugins::PluginServices ps;
+    index::RunDb* user_db = run_db.get();
+    RunService* service = runs.get();
+    ps.kv = [user_db](const std::string& name) { return user_db->PluginNamespace(name); };
+    ps.runs_list = [service](const std::string& user,
+                             const std::string& query) -> Result<std::string> {
+      const nlohmann::json q = nlohmann::json::parse(query, nullptr, false);
+      Params p;
+      if (q.is_object()) {
+        for (const auto& [k, v] : q.items()) {
+          p[k] = v.is_string() ? v.get<std::string>() : engine::DumpJson(v);
+        }
+      }
+      Principal who;
+      who.user_id = user;
+      const ApiResponse r = ListRuns(*service, who, p);
+      if (r.status != 200) return Status::InvalidArgument(r.body);
+      return r.body;
+    };
+    ps.run_get = [service](const std::string& user, const std::string& id_text,
+                           bool summary_only) -> Result<std::string> {
+      uint64_t id = 0;
+      if (!engine::ParseRunId(id_text, &id)) return Status::InvalidArgument("bad run id");
+      Result<engine::Run> run = service->store().Get(user, id, {false, false});
+      if (!run.ok()) return run.status();
+      return summary_only ? RunSummaryJson(run->summary) : RunJson(*run);
+    };
+    ps.route_query = [this](const std::string& request) {
+      return PluginRouteQuery(*Snapshot(), request);
+    };
+    ps.clock = options_.clock;
+    ps.log = [this](const std::string& line) {
+      if (!options_.access_log) return;
+      std::lock_guard lock(log_mu_);
+      *options_.access_log << engine::FormatIsoTime(NowUnix(), 3) << " " << line << '\n'
+                           << std::flush;
+    };
+    plugins_ = std::make_unique<plugins::PluginHost>(po, std::move(ps), options_.bundled_plugins);
+    STRIDE_RETURN_IF_ERROR(plugins_->Start());
+    plugins::PluginHost* host = plugins_.get();
+    events_.Subscribe([host](const engine::RunEvent& e) { host->OnRunEvent(e); });
   }
   RunService* rs = runs.get();
+  plugins::PluginHost* host = plugins_.get();
 
   // The route table: every endpoint, its scope and body limit, in matching order (a literal
   // segment is listed before a {parameter} in the same place).
@@ -221,8 +305,19 @@ Status HttpServer::Run() {
       {"DELETE", "/v1/me", "me_delete", "runner:write", 0, false,
        [rs](Req& r) { return DeleteMe(*rs, r.principal, WireOf(r)); }},
       {"GET", "/v1/me/export", "me_export", "runner:read", 0, false,
-       [rs](Req& r) {
-         auto stream = std::make_shared<ExportStream>(*rs, r.principal.user_id);
+       [rs, host](Req& r) {
+         ExportStream::ExtraFiles extra;
+         if (host) {
+           extra = [host](const std::string& user)
+               -> Result<std::vector<std::pair<std::string, std::string>>> {
+             Result<std::vector<std::pair<std::string, std::string>>> files =
+                 host->ExportUser(user);
+             if (!files.ok()) return files.status();
+             for (auto& [name, content] : *files) name = "plugins/" + name + ".json";
+             return files;
+           };
+         }
+         auto stream = std::make_shared<ExportStream>(*rs, r.principal.user_id, extra);
          ApiResponse res(200, "", "application/x-tar");
          res.headers.emplace_back("Content-Disposition",
                                   "attachment; filename=\"stride-export.tar\"");
@@ -232,6 +327,17 @@ Status HttpServer::Run() {
          };
          return res;
        }},
+      {"GET", "/v1/admin/plugins", "admin_plugins", "admin", 0, false,
+       [host](Req&) {
+         return host ? ApiResponse(200, host->ListJson())
+                     : ErrorResponse(503, "unavailable", "no plugins without --runs");
+       }},
+      {"POST", "/v1/admin/plugins/reload", "admin_plugins_reload", "admin", 0, false,
+       [this](Req&) { return ApiResponse(200, "{\"reload\":" + ReloadPlugins() + "}"); }},
+      // Plugins: /v1/<plugin>/..., resolved (and authorised with the plugin route's scope) by
+      // the admit hook, answered by the plugin through the host.
+      {"*", "/v1/{plugin}/{*}", "plugins", kPluginScope, size_t{1} << 20, false,
+       [host](Req& r) { return CallPlugin(host, r); }, true},
       // Answered on the I/O loop: health and metrics answer while every worker is busy.
       {"GET", "/v1/health", "health", "", 0, true,
        [this](Req&) {
@@ -262,7 +368,8 @@ Status HttpServer::Run() {
                   {"stride_http_queued_requests", static_cast<double>(st.queued)},
                   {"stride_http_busy_workers", static_cast<double>(st.busy_workers)},
                   {"stride_http_rejected_busy_total", static_cast<double>(st.rejected_busy)},
-                  {"stride_http_timed_out_total", static_cast<double>(st.timed_out)}}),
+                  {"stride_http_timed_out_total", static_cast<double>(st.timed_out)}}) +
+                 (plugins_ ? plugins_->MetricsText() : std::string()),
              "text/plain; version=0.0.4"};
        }},
   };
@@ -281,8 +388,30 @@ Status HttpServer::Run() {
   eo.max_queued = options_.max_queued;
   http::EventServerHooks hooks;
   const Jwt* verifier = jwt.get();
-  hooks.admit = [verifier](const http::Route& route, HttpRequest& req) {
-    return Authorize(verifier, route, req);
+  hooks.admit = [verifier, host](const http::Route& route,
+                                 HttpRequest& req) -> std::optional<ApiResponse> {
+    if (route.scope != kPluginScope) return Authorize(verifier, route, req);
+    // A plugin route: which one, and its own scope.
+    const Wire wire = WireOf(req);
+    bool known = false;
+    std::string allowed;
+    std::optional<plugins::PluginHost::Match> m;
+    if (host) m = host->Resolve(req.method, RawPath(req), &known, &allowed);
+    if (!m) {
+      if (known) {
+        ApiResponse r = ErrorResponse(
+            405, "method_not_allowed",
+            req.method + " is not allowed on " + req.path + " (allowed: " + allowed + ")", wire);
+        r.headers.emplace_back("Allow", allowed);
+        return r;
+      }
+      return ErrorResponse(404, "not_found", "no endpoint " + req.path + " for " + req.method,
+                           wire);
+    }
+    if (m->scope.empty()) return std::nullopt;
+    http::Route scoped = route;
+    scoped.scope = m->scope;
+    return Authorize(verifier, scoped, req);
   };
   hooks.error = [](int status, const std::string& code, const std::string& message,
                    const HttpRequest& req) {
@@ -304,6 +433,9 @@ Status HttpServer::Run() {
   stopping_ = true;
   watcher.join();
   port_ = 0;
+  // The host's namespaces live in the run database: plugins go first.
+  if (plugins_) plugins_->Drain();
+  plugins_.reset();
   return served;
 }
 

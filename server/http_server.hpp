@@ -26,6 +26,7 @@
 #include "engine/run/run.hpp"
 #include "engine/status.hpp"
 #include "index/store/route_snapshot.hpp"
+#include "plugins/host/plugin_host.hpp"
 #include "server/http/event_server.hpp"
 
 namespace stride::server {
@@ -52,6 +53,13 @@ struct HttpServerOptions {
   size_t max_upload_bytes = size_t{64} << 20;  // Default: 64 MiB
   size_t max_points = 2'000'000;               // per uploaded file
   bool sync_writes = true;                     // fsync each upload's WAL write
+
+  // Plugins (with runs only: their data lives in the run database).
+  std::vector<plugins::BundledPlugin> bundled_plugins;  // linked in; tools/ picks them
+  std::string plugins_dir;                              // --plugins DIR. Default: none
+  std::string plugin_key_hex;            // --plugin-key: Ed25519 public key of manifests
+  bool plugin_dev = false;               // unsigned plugins allowed (--dev)
+  const engine::Clock* clock = nullptr;  // what plugins see as now. Default: the system clock
 };
 
 class HttpServer {
@@ -67,6 +75,10 @@ class HttpServer {
   int port() const { return port_.load(); }
   // Run events (run.stored, run.deleted, user.deleted). Subscribe before Run().
   engine::RunEvents& events() { return events_; }
+  // Re-reads the plugin directory (SIGHUP); the report as JSON. "[]" without plugins.
+  std::string ReloadPlugins();
+  // The plugin host once Run() is serving with runs; null otherwise.
+  plugins::PluginHost* plugin_host() { return plugins_.get(); }
 
  private:
   std::shared_ptr<const index::RouteSnapshot> Snapshot() const;
@@ -83,6 +95,8 @@ class HttpServer {
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> reloads_{0};
   engine::RunEvents events_;
+  std::unique_ptr<plugins::PluginHost> plugins_;
+  std::mutex reload_mu_;  // one reload at a time
 };
 
 }  // namespace stride::server

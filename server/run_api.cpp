@@ -245,6 +245,10 @@ void TarFile(std::string* out, const std::string& name, std::string_view data, d
 
 }  // namespace
 
+std::string RunSummaryJson(const engine::RunSummary& summary) {
+  return engine::DumpJson(SummaryJson(summary));
+}
+
 std::string RunJson(const engine::Run& run) {
   Json head = SummaryJson(run.summary);
   std::string out = engine::DumpJson(head);
@@ -370,8 +374,8 @@ ApiResponse DeleteMe(RunService& runs, const Principal& who, Wire wire) {
   return {200, engine::DumpJson(Json{{"user", who.user_id}, {"deleted_runs", ids->size()}})};
 }
 
-ExportStream::ExportStream(RunService& runs, std::string user_id)
-    : runs_(runs), user_(std::move(user_id)) {}
+ExportStream::ExportStream(RunService& runs, std::string user_id, ExtraFiles extra)
+    : runs_(runs), user_(std::move(user_id)), extra_(std::move(extra)) {}
 
 bool ExportStream::Next(std::string* chunk) {
   chunk->clear();
@@ -388,11 +392,29 @@ bool ExportStream::Next(std::string* chunk) {
   }
   const double now =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  if (pending_.empty() && extra_) {
+    // Plugins' data for the user, one file each, before the manifest.
+    Result<std::vector<std::pair<std::string, std::string>>> files = extra_(user_);
+    extra_ = nullptr;
+    if (!files.ok()) {
+      done_ = true;  // cut short: no end marker
+      return false;
+    }
+    for (const auto& [name, content] : *files) {
+      TarFile(chunk, "stride-export/" + name, content, now);
+      extra_names_.push_back(name);
+    }
+    if (!chunk->empty()) return true;
+  }
   if (pending_.empty()) {
+    std::string extra_list;
+    for (const std::string& n : extra_names_) {
+      extra_list += (extra_list.empty() ? "" : ",") + engine::DumpJson(Json(n));
+    }
     const std::string manifest = "{\"user\":" + engine::DumpJson(Json(user_)) +
                                  ",\"exported_at\":\"" + engine::FormatIsoTime(now) +
                                  "\",\"runs\":" + std::to_string(count_) + ",\"list\":[" +
-                                 manifest_ + "]}\n";
+                                 manifest_ + "],\"plugin_files\":[" + extra_list + "]}\n";
     TarFile(chunk, "stride-export/manifest.json", manifest, now);
     chunk->append(1024, '\0');  // end of archive
     done_ = true;

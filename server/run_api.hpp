@@ -22,7 +22,10 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "server/auth.hpp"
 #include "server/route_api.hpp"
@@ -50,15 +53,22 @@ ApiResponse DeleteMe(RunService& runs, const Principal& who, Wire wire = Wire::k
 
 // The JSON of a stored run (what POST answers and GET returns).
 std::string RunJson(const engine::Run& run);
+// The JSON of a run's summary (an item of GET /v1/runs).
+std::string RunSummaryJson(const engine::RunSummary& summary);
 
 // GET /v1/me/export as a stream: a POSIX tar (ustar) of
 //   stride-export/runs/<start>_<id>/original.<gpx|tcx|fit>
 //   stride-export/runs/<start>_<id>/run.json
-//   stride-export/manifest.json        (user, time, one line per run; last)
+//   stride-export/plugins/<name>.json  (each plugin's keys of the user, from `extra`)
+//   stride-export/manifest.json        (user, time, one line per run, the plugin files; last)
 // read a page of runs at a time, so memory stays at one run however many there are.
 class ExportStream {
  public:
-  ExportStream(RunService& runs, std::string user_id);
+  // (path under stride-export/, content) of more files for the user; an error cuts the
+  // archive short.
+  using ExtraFiles = std::function<Result<std::vector<std::pair<std::string, std::string>>>(
+      const std::string& user)>;
+  ExportStream(RunService& runs, std::string user_id, ExtraFiles extra = nullptr);
   // The next piece of the archive; false after the end. On a store error the archive is cut
   // short (no end marker), so a client sees a truncated tar, never a silently partial one.
   bool Next(std::string* chunk);
@@ -75,6 +85,8 @@ class ExportStream {
   bool complete_ = false;
   std::string manifest_;
   size_t count_ = 0;
+  ExtraFiles extra_;
+  std::vector<std::string> extra_names_;
 };
 
 }  // namespace stride::server

@@ -4,9 +4,13 @@
 #include <signal.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
+#include "importers/activity/activity_reader.hpp"
+#include "plugins/challenges/challenges.hpp"
+#include "plugins/host/signing.hpp"
 #include "server/auth.hpp"
 #include "server/http_server.hpp"
 #include "tools/format.hpp"
@@ -42,7 +46,12 @@ constexpr const char* kUsage =
     "  --no-sync     do not fsync each upload's log write (still survives kill -9 of the\n"
     "                server, not a power cut)\n"
     "  --dev         loopback only: use a random secret when none is set and print a\n"
-    "                token for user 'dev' (runner:read runner:write, 24 h)\n";
+    "                token for user 'dev' (runner:read runner:write, 24 h); unsigned plugins\n"
+    "plugins (with --runs; the bundled challenges plugin is always there):\n"
+    "  --plugins DIR        more plugins: DIR/plugins.allow names them, each with\n"
+    "                NAME.manifest.json and NAME.manifest.sig ('stride plugin sign')\n"
+    "  --plugin-key HEX|FILE  the Ed25519 public key that signs the manifests\n"
+    "  SIGHUP or POST /v1/admin/plugins/reload (scope admin) reloads the directory\n";
 
 constexpr const char* kTokenUsage =
     "usage: stride token --user U [--scope \"runner:read runner:write\"] [--ttl 1h]\n"
@@ -141,6 +150,19 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
         err << "stride serve: --threads " << args[i] << ": expected 1 to 1024\n";
         return 2;
       }
+    } else if (a == "--plugins" && has) {
+      o.plugins_dir = args[++i];
+    } else if (a == "--plugin-key" && has) {
+      std::string key = args[++i];
+      if (key.size() != 64) {  // a file holding the hex key
+        std::ifstream f(key);
+        std::getline(f, key);
+      }
+      if (key.size() != 64) {
+        err << "stride serve: --plugin-key: expected 64 hex digits or a file holding them\n";
+        return 2;
+      }
+      o.plugin_key_hex = key;
     } else if (a == "--idle-timeout" && has) {
       int v = 0;
       if (!ParseInt(args[++i], 1, 3600, &v)) {
@@ -170,6 +192,12 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
     return 2;
   }
   if (!quiet) o.access_log = &err;
+  o.plugin_dev = dev;
+  o.bundled_plugins = {{plugins::challenges::Info, plugins::challenges::InitV1}};
+  if (!o.plugins_dir.empty() && o.runs_path.empty()) {
+    err << "stride serve: --plugins needs --runs (plugins keep their data there)\n";
+    return 2;
+  }
   std::string dev_token;
   if (!o.runs_path.empty() || dev) {
     if (dev && !IsLoopback(o.bind)) {
@@ -195,11 +223,15 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   server::HttpServer http(o);
   std::thread waiter([&] {
     int sig = 0;
-    sigwait(&signals, &sig);
+    while (sigwait(&signals, &sig) == 0 && sig == SIGHUP && http.port() != 0) {
+      err << "stride serve: SIGHUP: reloading plugins: " << http.ReloadPlugins() << "\n"
+          << std::flush;
+    }
     if (sig == SIGINT || sig == SIGTERM) {
       err << "stride serve: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
           << ": finishing requests in flight\n"
@@ -232,6 +264,80 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
   }
   err << "stride serve: stopped\n";
   return 0;
+}
+
+int RunPlugin(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  constexpr const char* kPluginUsage =
+      "usage: stride plugin keygen --out PREFIX\n"
+      "         writes PREFIX.private (keep it secret) and PREFIX.public (--plugin-key)\n"
+      "       stride plugin sign --key PREFIX.private --lib DIR/libNAME.so --name NAME\n"
+      "                          --version V\n"
+      "         writes DIR/NAME.manifest.json (library, SHA-256) and DIR/NAME.manifest.sig\n";
+  auto arg = [&](const std::string& name) {
+    for (size_t i = 1; i + 1 < args.size(); ++i) {
+      if (args[i] == name) return args[i + 1];
+    }
+    return std::string();
+  };
+  auto write = [&](const std::string& path, const std::string& text) {
+    std::ofstream f(path, std::ios::binary | std::ios::trunc);
+    f << text;
+    return static_cast<bool>(f);
+  };
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    out << kPluginUsage;
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "keygen") {
+    const std::string prefix = arg("--out");
+    if (prefix.empty()) {
+      err << "stride plugin keygen: --out PREFIX required\n" << kPluginUsage;
+      return 2;
+    }
+    Result<plugins::Ed25519KeyPair> k = plugins::GenerateEd25519();
+    if (!k.ok() || !write(prefix + ".private", k->private_hex + "\n") ||
+        !write(prefix + ".public", k->public_hex + "\n")) {
+      err << "stride plugin keygen: cannot write " << prefix << ".private/.public\n";
+      return 1;
+    }
+    out << k->public_hex << "\n";
+    return 0;
+  }
+  if (args[0] == "sign") {
+    const std::string key_file = arg("--key"), lib = arg("--lib"), name = arg("--name"),
+                      version = arg("--version");
+    if (key_file.empty() || lib.empty() || name.empty() || version.empty()) {
+      err << "stride plugin sign: --key, --lib, --name and --version required\n" << kPluginUsage;
+      return 2;
+    }
+    std::string key;
+    std::getline(std::ifstream(key_file) >> std::ws, key);
+    Result<std::string> bytes = importers::ReadFileBytes(lib);
+    if (!bytes.ok()) {
+      err << "stride plugin sign: " << lib << ": " << bytes.status().message() << "\n";
+      return 1;
+    }
+    const size_t slash = lib.find_last_of('/');
+    const std::string dir = slash == std::string::npos ? "." : lib.substr(0, slash);
+    const std::string file = slash == std::string::npos ? lib : lib.substr(slash + 1);
+    const std::string manifest = "{\"name\":\"" + name + "\",\"version\":\"" + version +
+                                 "\",\"library\":\"" + file + "\",\"sha256\":\"" +
+                                 plugins::Sha256Hex(*bytes) + "\"}\n";
+    Result<std::string> sig = plugins::SignEd25519(key, manifest);
+    if (!sig.ok()) {
+      err << "stride plugin sign: --key " << key_file << ": " << sig.status().message() << "\n";
+      return 1;
+    }
+    if (!write(dir + "/" + name + ".manifest.json", manifest) ||
+        !write(dir + "/" + name + ".manifest.sig", *sig + "\n")) {
+      err << "stride plugin sign: cannot write the manifest into " << dir << "\n";
+      return 1;
+    }
+    out << dir << "/" << name << ".manifest.json\n";
+    return 0;
+  }
+  err << "stride plugin: unknown subcommand '" << args[0] << "'\n" << kPluginUsage;
+  return 2;
 }
 
 int RunToken(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {

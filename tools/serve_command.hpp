@@ -16,6 +16,9 @@ namespace stride::tools {
 
 int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
+// `stride plugin keygen|sign`: an Ed25519 key pair, and a signed manifest for a plugin library.
+int RunPlugin(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
 // `stride token`: mints a development bearer token.
 int RunToken(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 

@@ -26,6 +26,8 @@ constexpr std::string_view kUsage =
     "      what a route database holds\n"
     "  serve --db DIR [--runs DIR] [--dev]\n"
     "      the HTTP API: route search, run uploads\n"
+    "  plugin keygen --out PREFIX | sign --key K --lib LIB --name N --version V\n"
+    "      keys and signed manifests for plugins (stride serve --plugins)\n"
     "  token --user U [--scope S] [--ttl 1h]\n"
     "      mint a development bearer token\n"
     "  version\n"
@@ -46,6 +48,7 @@ int main(int argc, char** argv) {
   if (cmd == "import") return stride::tools::RunImport(args, std::cout, std::cerr);
   if (cmd == "inspect") return stride::tools::RunInspect(args, std::cout, std::cerr);
   if (cmd == "serve") return stride::tools::RunServe(args, std::cout, std::cerr);
+  if (cmd == "plugin") return stride::tools::RunPlugin(args, std::cout, std::cerr);
   if (cmd == "token") return stride::tools::RunToken(args, std::cout, std::cerr);
   if (cmd == "version" || cmd == "--version") {
     std::cout << "stride 0.1.0\n";

@@ -9,6 +9,7 @@
 #include <rocksdb/write_batch.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <functional>
@@ -231,7 +232,109 @@ Result<std::string> Decompress(std::string_view in, const std::string& what) {
   return out;
 }
 
+// A plugin's namespace: one column family, owned by the RunDb.
+class FamilyKeyValue : public engine::KeyValue {
+ public:
+  FamilyKeyValue(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, bool sync)
+      : db_(db), cf_(cf), sync_(sync) {}
+  Result<std::optional<std::string>> Get(std::string_view key) const override {
+    std::string v;
+    const rocksdb::Status s = db_->Get({}, cf_, rocksdb::Slice(key.data(), key.size()), &v);
+    if (s.IsNotFound()) return std::optional<std::string>();
+    STRIDE_RETURN_IF_ERROR(FromRocks(s, "plugin store get"));
+    return std::optional<std::string>(std::move(v));
+  }
+  Status Put(std::string_view key, std::string_view value) override {
+    return FromRocks(db_->Put(Write(), cf_, rocksdb::Slice(key.data(), key.size()),
+                              rocksdb::Slice(value.data(), value.size())),
+                     "plugin store put");
+  }
+  Status Delete(std::string_view key) override {
+    return FromRocks(db_->Delete(Write(), cf_, rocksdb::Slice(key.data(), key.size())),
+                     "plugin store delete");
+  }
+  Status Scan(std::string_view prefix,
+              const std::function<bool(std::string_view, std::string_view)>& each) const override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, cf_));
+    for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid(); it->Next()) {
+      const rocksdb::Slice k = it->key();
+      if (k.size() < prefix.size() || std::string_view(k.data(), prefix.size()) != prefix) break;
+      if (!each(std::string_view(k.data(), k.size()),
+                std::string_view(it->value().data(), it->value().size()))) {
+        break;
+      }
+    }
+    return FromRocks(it->status(), "plugin store scan");
+  }
+  Status DeletePrefix(std::string_view prefix) override {
+    // The first key after every key with the prefix: the prefix with its last byte below
+    // 0xFF raised (a prefix of only 0xFF bytes has no such key: delete key by key).
+    std::string end(prefix);
+    while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xFF) end.pop_back();
+    if (end.empty()) {
+      std::vector<std::string> keys;
+      STRIDE_RETURN_IF_ERROR(Scan(prefix, [&](std::string_view k, std::string_view) {
+        keys.emplace_back(k);
+        return true;
+      }));
+      for (const std::string& k : keys) STRIDE_RETURN_IF_ERROR(Delete(k));
+      return Status::Ok();
+    }
+    end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+    const rocksdb::Slice b(prefix.data(), prefix.size()), e(end);
+    STRIDE_RETURN_IF_ERROR(
+        FromRocks(db_->DeleteRange(Write(), cf_, b, e), "plugin store delete range"));
+    // As DeleteUser: flush and compact the range, so the bytes leave the files too.
+    db_->Flush(rocksdb::FlushOptions(), cf_);
+    db_->CompactRange(rocksdb::CompactRangeOptions(), cf_, &b, &e);
+    return Status::Ok();
+  }
+
+ private:
+  rocksdb::WriteOptions Write() const {
+    rocksdb::WriteOptions wo;
+    wo.sync = sync_;
+    return wo;
+  }
+  rocksdb::DB* db_;
+  rocksdb::ColumnFamilyHandle* cf_;
+  bool sync_;
+};
+
+bool ValidPluginName(const std::string& name) {
+  if (name.empty() || name.size() > 32 || name[0] < 'a' || name[0] > 'z') return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
 }  // namespace
+
+Result<engine::KeyValue*> RunDb::PluginNamespace(const std::string& name) {
+  if (!ValidPluginName(name)) {
+    return Status::InvalidArgument("plugin name '" + name + "': expected [a-z][a-z0-9_]{0,31}");
+  }
+  std::lock_guard lock(plugin_mu_);
+  for (auto& [n, kv] : plugin_kvs_) {
+    if (n == name) return kv.get();
+  }
+  const std::string family = "plugin." + name;
+  rocksdb::ColumnFamilyHandle* cf = nullptr;
+  for (rocksdb::ColumnFamilyHandle* h : cfs_) {
+    if (h->GetName() == family) cf = h;
+  }
+  if (!cf) {
+    rocksdb::ColumnFamilyOptions o;
+    for (auto c : rocksdb::GetSupportedCompressions()) {
+      if (c == rocksdb::kLZ4Compression) o.compression = c;
+    }
+    STRIDE_RETURN_IF_ERROR(
+        FromRocks(db_->CreateColumnFamily(o, family, &cf), "cannot create the family " + family));
+    created_cfs_.push_back(cf);  // not cfs_: other threads read that one without a lock
+  }
+  plugin_kvs_.emplace_back(name, std::make_unique<FamilyKeyValue>(db_.get(), cf, options_.sync));
+  return plugin_kvs_.back().second.get();
+}
 
 Result<std::unique_ptr<RunDb>> RunDb::Open(const std::string& dir, const Options& options) {
   if (dir.empty()) return Status::InvalidArgument("--runs: empty path");
@@ -249,7 +352,16 @@ Result<std::unique_ptr<RunDb>> RunDb::Open(const std::string& dir, const Options
   db->path_ = dir;
   db->options_ = options;
   rocksdb::DB* raw = nullptr;
-  const rocksdb::Status s = rocksdb::DB::Open(dbo, dir, Descriptors(), &db->cfs_, &raw);
+  // Plugin families (plugin.NAME) that exist must be opened too.
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = Descriptors();
+  std::vector<std::string> existing;
+  if (rocksdb::DB::ListColumnFamilies(dbo, dir, &existing).ok()) {
+    for (const std::string& name : existing) {
+      if (name.rfind("plugin.", 0) == 0)
+        families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    }
+  }
+  const rocksdb::Status s = rocksdb::DB::Open(dbo, dir, families, &db->cfs_, &raw);
   if (!s.ok()) return FromRocks(s, "--runs " + dir + ": cannot open the run database");
   db->db_.reset(raw);
   std::string version;
@@ -269,6 +381,7 @@ Result<std::unique_ptr<RunDb>> RunDb::Open(const std::string& dir, const Options
 RunDb::~RunDb() {
   if (db_) {
     for (rocksdb::ColumnFamilyHandle* cf : cfs_) db_->DestroyColumnFamilyHandle(cf);
+    for (rocksdb::ColumnFamilyHandle* cf : created_cfs_) db_->DestroyColumnFamilyHandle(cf);
     db_->Close();
   }
 }

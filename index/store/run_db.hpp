@@ -11,6 +11,8 @@
 //   run_ids      u64 id                             the runs key: lookup by id
 //   idempotency  user ‖ 0 ‖ key                     u64 id ‖ 32-byte request digest
 //   meta         "schema_version"                   "1"
+//   plugin.NAME  plugin-chosen (the host prefixes    a plugin's key-value namespace, created
+//                user ‖ 0 for user data)            when the plugin first loads
 //
 // One upload is one WriteBatch over the four families, written through the WAL (fsynced when
 // Options::sync): once Put returns, the run survives kill -9 of the process. Uploads and
@@ -30,6 +32,7 @@
 #include <vector>
 
 #include "engine/run/run.hpp"
+#include "engine/store/key_value.hpp"
 
 namespace rocksdb {
 class DB;
@@ -63,6 +66,10 @@ class RunDb : public engine::RunStore {
   Result<bool> Delete(std::string_view user_id, uint64_t id) override;
   Result<std::vector<uint64_t>> DeleteUser(std::string_view user_id) override;
 
+  // The key-value namespace of plugin `name` (family "plugin.NAME"), created when missing.
+  // It lives as long as this database. kInvalidArgument unless `name` is [a-z][a-z0-9_]*.
+  Result<engine::KeyValue*> PluginNamespace(const std::string& name);
+
   const std::string& path() const { return path_; }
 
  private:
@@ -74,6 +81,9 @@ class RunDb : public engine::RunStore {
   Options options_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> cfs_;
+  std::mutex plugin_mu_;  // plugin_kvs_, created_cfs_
+  std::vector<rocksdb::ColumnFamilyHandle*> created_cfs_;
+  std::vector<std::pair<std::string, std::unique_ptr<engine::KeyValue>>> plugin_kvs_;
   mutable std::array<std::mutex, 64> user_locks_;
 };
 

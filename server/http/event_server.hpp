@@ -42,13 +42,18 @@
 namespace stride::server::http {
 
 struct Route {
-  std::string method;    // "GET", "POST", "DELETE", ...; GET routes also answer HEAD
-  std::string pattern;   // "/v1/runs/{id}/track": literal segments and {name} segments
+  std::string method;  // "GET", "POST", "DELETE", ...; GET routes also answer HEAD; "*" any
+  // "/v1/runs/{id}/track": literal segments and {name} segments; a last segment {*} takes the
+  // rest of the path (zero or more segments).
+  std::string pattern;
   std::string name;      // for metrics and logs ("run_track")
   std::string scope;     // required token scope; empty = public
   size_t max_body = 0;   // largest request body accepted (after inflating); 0 = none
   bool on_loop = false;  // answered on the I/O loop (cheap, must not block): never queued
   std::function<ApiResponse(HttpRequest&)> handler;
+  // Tried only when no other route knows the path (so a core path's wrong method stays a
+  // 405): the plugins' prefix route.
+  bool fallback = false;
 };
 
 struct EventServerOptions {

@@ -1,0 +1,1047 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "plugins/challenges/challenges.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "engine/text/iso_time.hpp"
+#include "engine/text/json_dump.hpp"
+#include "engine/time/time_zone.hpp"
+
+struct stride_plugin {
+  const stride_host_api_t* host = nullptr;
+  stride_host_t* ctx = nullptr;
+  std::mutex mu;  // every state change
+};
+
+namespace stride::plugins::challenges {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr double kEarthRadiusM = 6371008.8;
+constexpr double kPi = 3.14159265358979323846;
+
+enum RouteId {
+  kCreate = 1,
+  kMine,
+  kGet,
+  kJoin,
+  kLeave,
+  kLeaderboard,
+  kEvents,
+  kRecompute,
+};
+
+// A failure with the HTTP answer it deserves.
+struct ApiError {
+  int status;
+  std::string code, message;
+};
+
+std::string Hex16() {
+  static thread_local std::mt19937_64 rng(std::random_device{}());
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
+  return buf;
+}
+
+double ParseIsoUtc(const std::string& s) {
+  // "YYYY-MM-DDTHH:MM:SS[.fff]Z" as the host writes it.
+  if (s.size() < 20 || s[4] != '-' || s[10] != 'T') return std::nan("");
+  int64_t day = 0;
+  if (!engine::ParseDate(s.substr(0, 10), &day)) return std::nan("");
+  const int h = std::atoi(s.substr(11, 2).c_str()), m = std::atoi(s.substr(14, 2).c_str());
+  const double sec = std::atof(s.substr(17).c_str());
+  return static_cast<double>(day) * 86400 + h * 3600 + m * 60 + sec;
+}
+
+double Haversine(double lon1, double lat1, double lon2, double lat2) {
+  const double r = kPi / 180;
+  const double dlat = (lat2 - lat1) * r, dlon = (lon2 - lon1) * r;
+  const double a =
+      std::sin(dlat / 2) * std::sin(dlat / 2) +
+      std::cos(lat1 * r) * std::cos(lat2 * r) * std::sin(dlon / 2) * std::sin(dlon / 2);
+  return 2 * kEarthRadiusM * std::asin(std::min(1.0, std::sqrt(a)));
+}
+
+struct Milestone {
+  double distance_m = 0;
+  std::string name;
+};
+
+struct Challenge {
+  std::string id, name, kind, owner, time_zone = "UTC";
+  double created_s = 0;
+  int days = 0, weeks = 0, runs_per_week = 0;
+  double min_distance_m = 0;
+  std::vector<std::string> sports;
+  // route kind
+  std::string route_id;
+  std::vector<std::array<double, 2>> line;     // lon, lat
+  std::vector<double> cum;                     // metres along the line at each vertex
+  std::vector<std::array<double, 2>> profile;  // distance_m, elevation_m
+  double goal_m = 0;
+  std::vector<Milestone> milestones;                   // sorted by distance
+  int64_t start_day = INT64_MIN, end_day = INT64_MAX;  // window (challenge zone), inclusive
+
+  bool Eligible(const std::string& sport) const {
+    return sports.empty() || std::find(sports.begin(), sports.end(), sport) != sports.end();
+  }
+
+  Json ToJson(bool with_line) const {
+    Json j = {{"id", id},
+              {"name", name},
+              {"kind", kind},
+              {"owner", owner},
+              {"time_zone", time_zone},
+              {"created_at", engine::FormatIsoTime(created_s)},
+              {"sports", sports}};
+    if (kind == "daily") {
+      j["days"] = days;
+      j["min_distance_m"] = min_distance_m;
+    } else if (kind == "weekly") {
+      j["weeks"] = weeks;
+      j["runs_per_week"] = runs_per_week;
+    } else {
+      j["route_id"] = route_id.empty() ? Json(nullptr) : Json(route_id);
+      j["length_m"] = cum.empty() ? 0.0 : std::round(cum.back() * 10) / 10;
+      j["goal_m"] = std::round(goal_m * 10) / 10;
+      Json ms = Json::array();
+      for (const Milestone& m : milestones)
+        ms.push_back({{"name", m.name}, {"distance_m", m.distance_m}});
+      j["milestones"] = ms;
+      j["start_date"] =
+          start_day == INT64_MIN ? Json(nullptr) : Json(engine::FormatDate(start_day));
+      j["end_date"] = end_day == INT64_MAX ? Json(nullptr) : Json(engine::FormatDate(end_day));
+      if (with_line) {
+        j["line"] = line;
+        j["profile"] = profile;
+      }
+    }
+    return j;
+  }
+
+  static Challenge FromJson(const Json& j) {
+    Challenge c;
+    c.id = j.value("id", "");
+    c.name = j.value("name", "");
+    c.kind = j.value("kind", "");
+    c.owner = j.value("owner", "");
+    c.time_zone = j.value("time_zone", "UTC");
+    c.created_s = ParseIsoUtc(j.value("created_at", ""));
+    c.sports = j.value("sports", std::vector<std::string>());
+    c.days = j.value("days", 0);
+    c.min_distance_m = j.value("min_distance_m", 0.0);
+    c.weeks = j.value("weeks", 0);
+    c.runs_per_week = j.value("runs_per_week", 0);
+    if (c.kind == "route") {
+      if (j.contains("route_id") && j["route_id"].is_string()) c.route_id = j["route_id"];
+      c.line = j.value("line", std::vector<std::array<double, 2>>());
+      c.profile = j.value("profile", std::vector<std::array<double, 2>>());
+      c.goal_m = j.value("goal_m", 0.0);
+      for (const Json& m : j.value("milestones", Json::array())) {
+        c.milestones.push_back({m.value("distance_m", 0.0), m.value("name", "")});
+      }
+      int64_t d = 0;
+      if (j.contains("start_date") && j["start_date"].is_string() &&
+          engine::ParseDate(j["start_date"].get<std::string>(), &d)) {
+        c.start_day = d;
+      }
+      if (j.contains("end_date") && j["end_date"].is_string() &&
+          engine::ParseDate(j["end_date"].get<std::string>(), &d)) {
+        c.end_day = d;
+      }
+      c.Cumulate();
+    }
+    return c;
+  }
+
+  void Cumulate() {
+    cum.assign(line.size(), 0.0);
+    for (size_t i = 1; i < line.size(); ++i) {
+      cum[i] = cum[i - 1] + Haversine(line[i - 1][0], line[i - 1][1], line[i][0], line[i][1]);
+    }
+  }
+
+  // The point `d` metres along the line (clamped), with the profile's elevation there.
+  Json Along(double d) const {
+    if (line.empty()) return nullptr;
+    d = std::clamp(d, 0.0, cum.back());
+    const size_t i = static_cast<size_t>(std::upper_bound(cum.begin(), cum.end(), d) - cum.begin());
+    double lon = line.back()[0], lat = line.back()[1];
+    if (i < line.size()) {
+      const size_t a = i - 1;
+      const double seg = cum[i] - cum[a];
+      const double f = seg > 0 ? (d - cum[a]) / seg : 0;
+      lon = line[a][0] + f * (line[i][0] - line[a][0]);
+      lat = line[a][1] + f * (line[i][1] - line[a][1]);
+    }
+    Json ele = nullptr;
+    if (!profile.empty()) {
+      auto it = std::lower_bound(profile.begin(), profile.end(), d,
+                                 [](const std::array<double, 2>& p, double x) { return p[0] < x; });
+      if (it == profile.begin()) {
+        ele = profile.front()[1];
+      } else if (it == profile.end()) {
+        ele = profile.back()[1];
+      } else {
+        const auto& q = *it;
+        const auto& p = *(it - 1);
+        const double f = q[0] > p[0] ? (d - p[0]) / (q[0] - p[0]) : 0;
+        ele = std::round((p[1] + f * (q[1] - p[1])) * 10) / 10;
+      }
+    }
+    return {{"lat", std::round(lat * 1e7) / 1e7},
+            {"lon", std::round(lon * 1e7) / 1e7},
+            {"elevation_m", ele},
+            {"distance_m", std::round(d * 10) / 10},
+            {"fraction", cum.back() > 0 ? std::round(d / cum.back() * 1e4) / 1e4 : 0.0}};
+  }
+};
+
+struct RunRecord {
+  std::string id, sport;
+  double start_s = 0, end_s = 0, distance_m = 0;
+};
+
+struct Membership {
+  std::string user, team = "all", time_zone = "UTC";
+  int64_t start_day = 0;
+  double joined_s = 0;
+};
+
+// What a member contributes, computed from their run records alone.
+struct MemberStats {
+  double distance_m = 0;
+  int completed = 0;  // days or weeks completed (daily, weekly)
+  Json detail;        // per day / week (daily, weekly)
+};
+
+class Plugin {
+ public:
+  explicit Plugin(stride_plugin_t* self) : p_(self) {}
+
+  // --- storage ---
+  std::optional<std::string> Get(const char* user, const std::string& key) {
+    std::string out;
+    stride_sink_t sink{
+        &out, [](void* c, const char* d, size_t n) { static_cast<std::string*>(c)->append(d, n); }};
+    const int rc = p_->host->kv_get(p_->ctx, user, key.data(), key.size(), &sink);
+    if (rc == STRIDE_E_NOT_FOUND) return std::nullopt;
+    if (rc != STRIDE_OK) throw ApiError{500, "internal", p_->host->last_error(p_->ctx)};
+    return out;
+  }
+  void Put(const char* user, const std::string& key, const std::string& value) {
+    if (p_->host->kv_put(p_->ctx, user, key.data(), key.size(), value.data(), value.size()) !=
+        STRIDE_OK) {
+      throw ApiError{500, "internal", p_->host->last_error(p_->ctx)};
+    }
+  }
+  void Del(const char* user, const std::string& key) {
+    p_->host->kv_delete(p_->ctx, user, key.data(), key.size());
+  }
+  std::vector<std::pair<std::string, std::string>> Scan(const char* user,
+                                                        const std::string& prefix) {
+    std::vector<std::pair<std::string, std::string>> out;
+    p_->host->kv_scan(
+        p_->ctx, user, prefix.data(), prefix.size(),
+        [](void* arg, const char* k, size_t ks, const char* v, size_t vs) {
+          static_cast<std::vector<std::pair<std::string, std::string>>*>(arg)->emplace_back(
+              std::string(k, ks), std::string(v, vs));
+          return 0;
+        },
+        &out);
+    return out;
+  }
+  double Now() { return static_cast<double>(p_->host->now_ms(p_->ctx)) / 1000.0; }
+
+  std::optional<Challenge> LoadChallenge(const std::string& id) {
+    const std::optional<std::string> v = Get(nullptr, "c/" + id);
+    if (!v) return std::nullopt;
+    return Challenge::FromJson(Json::parse(*v));
+  }
+  Challenge MustChallenge(const std::string& id) {
+    std::optional<Challenge> c = LoadChallenge(id);
+    if (!c) throw ApiError{404, "not_found", "no challenge " + id};
+    return *c;
+  }
+  std::optional<Membership> LoadMember(const std::string& id, const std::string& user) {
+    const std::optional<std::string> v = Get(nullptr, "m/" + id + "/" + user);
+    if (!v) return std::nullopt;
+    const Json j = Json::parse(*v);
+    Membership m;
+    m.user = user;
+    m.team = j.value("team", "all");
+    m.time_zone = j.value("time_zone", "UTC");
+    m.start_day = j.value("start_day", int64_t{0});
+    m.joined_s = j.value("joined_s", 0.0);
+    return m;
+  }
+  std::vector<Membership> Members(const std::string& id) {
+    std::vector<Membership> out;
+    const std::string prefix = "m/" + id + "/";
+    for (const auto& [k, v] : Scan(nullptr, prefix)) {
+      const Json j = Json::parse(v);
+      Membership m;
+      m.user = k.substr(prefix.size());
+      m.team = j.value("team", "all");
+      m.time_zone = j.value("time_zone", "UTC");
+      m.start_day = j.value("start_day", int64_t{0});
+      m.joined_s = j.value("joined_s", 0.0);
+      out.push_back(std::move(m));
+    }
+    return out;
+  }
+  std::vector<RunRecord> Runs(const std::string& user) {
+    std::vector<RunRecord> out;
+    for (const auto& [k, v] : Scan(user.c_str(), "r/")) {
+      const Json j = Json::parse(v);
+      out.push_back({k.substr(2), j.value("sport", ""), j.value("start_s", 0.0),
+                     j.value("end_s", 0.0), j.value("distance_m", 0.0)});
+    }
+    std::sort(out.begin(), out.end(), [](const RunRecord& a, const RunRecord& b) {
+      return a.start_s != b.start_s ? a.start_s < b.start_s : a.id < b.id;
+    });
+    return out;
+  }
+  Json State(const std::string& id) {
+    const std::optional<std::string> v = Get(nullptr, "t/" + id);
+    if (!v) return {{"members", Json::object()}, {"teams", Json::object()}, {"seq", 0}};
+    return Json::parse(*v);
+  }
+
+  // --- derivation ---
+  MemberStats Stats(const Challenge& c, const Membership& m) {
+    MemberStats s;
+    const std::vector<RunRecord> runs = Runs(m.user);
+    if (c.kind == "route") {
+      Result<engine::TimeZone> tz = engine::TimeZone::Load(c.time_zone);
+      for (const RunRecord& r : runs) {
+        if (!c.Eligible(r.sport)) continue;
+        const int64_t day = tz.ok() ? tz->LocalDay(r.start_s) : 0;
+        if (day < c.start_day || day > c.end_day) continue;
+        s.distance_m += r.distance_m;
+      }
+      return s;
+    }
+    Result<engine::TimeZone> tz = engine::TimeZone::Load(m.time_zone);
+    const engine::TimeZone zone = tz.ok() ? *tz : engine::TimeZone::Utc();
+    const bool daily = c.kind == "daily";
+    const int slots = daily ? c.days : c.weeks;
+    std::vector<double> dist(static_cast<size_t>(slots), 0.0);
+    std::vector<int> count(static_cast<size_t>(slots), 0);
+    std::vector<double> done_at(static_cast<size_t>(slots), std::nan(""));
+    for (const RunRecord& r : runs) {
+      if (!c.Eligible(r.sport)) continue;
+      const int64_t offset = zone.LocalDay(r.start_s) - m.start_day;
+      const int64_t slot = daily ? offset : (offset >= 0 ? offset / 7 : -1);
+      if (offset < 0 || slot >= slots) continue;
+      const auto k = static_cast<size_t>(slot);
+      dist[k] += r.distance_m;
+      ++count[k];
+      s.distance_m += r.distance_m;
+      const bool now_done = daily ? dist[k] >= c.min_distance_m : count[k] >= c.runs_per_week;
+      if (now_done && std::isnan(done_at[k])) done_at[k] = r.end_s;
+    }
+    s.detail = Json::array();
+    for (int k = 0; k < slots; ++k) {
+      const auto i = static_cast<size_t>(k);
+      const bool done = !std::isnan(done_at[i]);
+      s.completed += done;
+      Json row = {{daily ? "day" : "week", k + 1},
+                  {daily ? "date" : "from", engine::FormatDate(m.start_day + (daily ? k : 7 * k))},
+                  {"distance_m", std::round(dist[i] * 10) / 10},
+                  {"runs", count[i]},
+                  {"completed_at", done ? Json(engine::FormatIsoTime(done_at[i])) : Json(nullptr)}};
+      if (!daily) row["to"] = engine::FormatDate(m.start_day + 7 * k + 6);
+      s.detail.push_back(std::move(row));
+    }
+    return s;
+  }
+
+  void Event(const std::string& id, Json* state, Json e) {
+    const int64_t seq = state->value("seq", int64_t{0}) + 1;
+    (*state)["seq"] = seq;
+    e["seq"] = seq;
+    e["at"] = engine::FormatIsoTime(Now(), 3);
+    char key[64];
+    std::snprintf(key, sizeof key, "/%012lld", static_cast<long long>(seq));
+    pending_.emplace_back("e/" + id + key, engine::DumpJson(e));  // written by SaveState
+  }
+
+  // Sets the member's contribution from their runs and moves their team by the difference;
+  // milestones the team passes or falls back under become events. `member` nullopt: the
+  // member left (contribution zero, entry removed).
+  void Refresh(const Challenge& c, Json* state, const std::string& user,
+               const std::optional<Membership>& member) {
+    Json& members = (*state)["members"];
+    Json& teams = (*state)["teams"];
+    double old_d = 0;
+    std::string team = member ? member->team : "";
+    if (members.contains(user)) {
+      old_d = members[user].value("distance_m", 0.0);
+      if (team.empty()) team = members[user].value("team", "all");
+    }
+    MemberStats s;
+    if (member) s = Stats(c, *member);
+    if (member) {
+      members[user] = {{"team", team}, {"distance_m", s.distance_m}, {"completed", s.completed}};
+    } else {
+      members.erase(user);
+    }
+    if (team.empty()) return;
+    Json& t = teams[team];
+    if (!t.is_object()) t = Json::object();
+    const double before = t.value("distance_m", 0.0);
+    const double after = std::max(0.0, before - old_d + s.distance_m);
+    t["distance_m"] = after;
+    int n_members = 0;
+    for (const auto& [u, m] : members.items()) n_members += m.value("team", "") == team;
+    t["members"] = n_members;
+    if (c.kind != "route") return;
+    const int reached_before = t.value("reached", 0);
+    int reached = 0;
+    while (reached < static_cast<int>(c.milestones.size()) &&
+           c.milestones[static_cast<size_t>(reached)].distance_m <= after + 1e-6) {
+      ++reached;
+    }
+    t["reached"] = reached;
+    for (int k = reached_before; k < reached; ++k) {
+      const Milestone& m = c.milestones[static_cast<size_t>(k)];
+      Event(c.id, state,
+            {{"type", "milestone.reached"},
+             {"team", team},
+             {"milestone", m.name},
+             {"milestone_distance_m", m.distance_m},
+             {"team_distance_m", after},
+             {"position", c.Along(m.distance_m)}});
+    }
+    for (int k = reached_before - 1; k >= reached; --k) {
+      const Milestone& m = c.milestones[static_cast<size_t>(k)];
+      Event(c.id, state,
+            {{"type", "milestone.withdrawn"},
+             {"team", team},
+             {"milestone", m.name},
+             {"milestone_distance_m", m.distance_m},
+             {"team_distance_m", after}});
+    }
+    if (n_members == 0 && after <= 0) teams.erase(team);
+  }
+
+  // Writes the state and the events it produced, after everything was computed: a failure
+  // before this point leaves the stored state as it was.
+  void SaveState(const std::string& id, const Json& state) {
+    Put(nullptr, "t/" + id, engine::DumpJson(state));
+    for (const auto& [k, v] : pending_) Put(nullptr, k, v);
+    pending_.clear();
+  }
+
+  // The state computed from scratch: every member's runs, no events. (The property test
+  // compares it with the incremental state.)
+  Json Recompute(const Challenge& c) {
+    Json state = {{"members", Json::object()}, {"teams", Json::object()}};
+    for (const Membership& m : Members(c.id)) {
+      const MemberStats s = Stats(c, m);
+      state["members"][m.user] = {
+          {"team", m.team}, {"distance_m", s.distance_m}, {"completed", s.completed}};
+      Json& t = state["teams"][m.team];
+      if (!t.is_object()) t = Json::object();
+      t["distance_m"] = t.value("distance_m", 0.0) + s.distance_m;
+      t["members"] = t.value("members", 0) + 1;
+    }
+    if (c.kind == "route") {
+      for (auto& [name, t] : state["teams"].items()) {
+        int reached = 0;
+        while (reached < static_cast<int>(c.milestones.size()) &&
+               c.milestones[static_cast<size_t>(reached)].distance_m <=
+                   t.value("distance_m", 0.0) + 1e-6) {
+          ++reached;
+        }
+        t["reached"] = reached;
+      }
+    }
+    return state;
+  }
+
+  // Every challenge the user is in (from the global index, which survives the user's keys).
+  std::vector<std::string> ChallengesOf(const std::string& user) {
+    std::vector<std::string> ids;
+    const std::string prefix = "u/" + user + "/";
+    for (const auto& [k, v] : Scan(nullptr, prefix)) ids.push_back(k.substr(prefix.size()));
+    return ids;
+  }
+
+  void RefreshUser(const std::string& user) {
+    for (const std::string& id : ChallengesOf(user)) {
+      std::optional<Challenge> c = LoadChallenge(id);
+      if (!c) continue;
+      Json state = State(id);
+      Refresh(*c, &state, user, LoadMember(id, user));
+      SaveState(id, state);
+    }
+  }
+
+  // --- events ---
+  void OnEvent(const Json& e) {
+    const std::string type = e.value("type", "");
+    const std::string user = e.value("user", "");
+    if (user.empty()) return;
+    std::lock_guard lock(p_->mu);
+    if (type == "run.stored" && e.contains("run") && e["run"].is_object()) {
+      const Json& run = e["run"];
+      const double start = ParseIsoUtc(run.value("start_time", ""));
+      if (std::isnan(start)) return;  // a run without times counts on no day
+      const double elapsed = run.contains("elapsed_time_s") && run["elapsed_time_s"].is_number()
+                                 ? run["elapsed_time_s"].get<double>()
+                                 : 0.0;
+      Json rec = {{"start_s", start},
+                  {"end_s", start + elapsed},
+                  {"distance_m", run.value("distance_m", 0.0)},
+                  {"sport", run.value("sport", "")}};
+      Put(user.c_str(), "r/" + e.value("run_id", ""), engine::DumpJson(rec));
+      RefreshUser(user);
+    } else if (type == "run.deleted") {
+      Del(user.c_str(), "r/" + e.value("run_id", ""));
+      RefreshUser(user);
+    } else if (type == "user.deleted") {
+      // The host has deleted the user's own keys; their memberships are shared state.
+      for (const std::string& id : ChallengesOf(user)) {
+        std::optional<Challenge> c = LoadChallenge(id);
+        Del(nullptr, "m/" + id + "/" + user);
+        Del(nullptr, "u/" + user + "/" + id);
+        if (!c) continue;
+        Json state = State(id);
+        Refresh(*c, &state, user, std::nullopt);
+        Event(id, &state, {{"type", "member.left"}, {"user", user}});
+        SaveState(id, state);
+      }
+    }
+  }
+
+  // --- HTTP ---
+  Json Handle(int route, const Json& req, int* status) {
+    const std::string user = req.contains("user") && req["user"].is_string() ? req["user"] : "";
+    const Json& params = req["params"];
+    const Json& query = req["query"];
+    auto body = [&]() {
+      const std::string text = req.value("body", "");
+      const Json j = Json::parse(text.empty() ? "{}" : text, nullptr, false);
+      if (j.is_discarded() || !j.is_object()) {
+        throw ApiError{400, "invalid_argument", "body: expected a JSON object"};
+      }
+      return j;
+    };
+    *status = 200;
+    switch (route) {
+      case kCreate: {
+        std::lock_guard lock(p_->mu);
+        Challenge c = Create(body(), user);
+        *status = 201;
+        return c.ToJson(false);
+      }
+      case kMine: {
+        Json list = Json::array();
+        for (const auto& [k, v] : Scan(user.c_str(), "j/")) {
+          std::optional<Challenge> c = LoadChallenge(k.substr(2));
+          if (!c) continue;
+          Json item = c->ToJson(false);
+          item["membership"] = Json::parse(v);
+          const Json state = State(c->id);
+          if (state["members"].contains(user)) item["me"] = state["members"][user];
+          list.push_back(item);
+        }
+        return {{"challenges", list}};
+      }
+      case kGet:
+        return Get(params.value("id", ""), user);
+      case kJoin: {
+        std::lock_guard lock(p_->mu);
+        return Join(params.value("id", ""), user, body(), status);
+      }
+      case kLeave: {
+        std::lock_guard lock(p_->mu);
+        const std::string id = params.value("id", "");
+        const Challenge c = MustChallenge(id);
+        if (!LoadMember(id, user)) throw ApiError{404, "not_found", "you are not in " + id};
+        Json state = State(id);
+        Refresh(c, &state, user, std::nullopt);
+        Event(id, &state, {{"type", "member.left"}, {"user", user}});
+        Del(nullptr, "m/" + id + "/" + user);
+        Del(nullptr, "u/" + user + "/" + id);
+        Del(user.c_str(), "j/" + id);
+        SaveState(id, state);
+        return {{"left", id}};
+      }
+      case kLeaderboard:
+        return Leaderboard(params.value("id", ""), query);
+      case kEvents: {
+        const std::string id = params.value("id", "");
+        MustChallenge(id);
+        long long after = 0;
+        if (query.contains("after")) after = std::atoll(query["after"].get<std::string>().c_str());
+        Json events = Json::array();
+        long long last = after;
+        char from[32];
+        std::snprintf(from, sizeof from, "%012lld", after + 1);
+        for (const auto& [k, v] : Scan(nullptr, "e/" + id + "/")) {
+          if (k.substr(k.size() - 12) < from) continue;
+          Json e = Json::parse(v);
+          last = e.value("seq", last);
+          events.push_back(std::move(e));
+          if (events.size() >= 500) break;
+        }
+        return {{"events", events}, {"last_seq", last}};
+      }
+      case kRecompute: {
+        std::lock_guard lock(p_->mu);
+        const Challenge c = MustChallenge(params.value("id", ""));
+        return {{"incremental", Strip(State(c.id))}, {"recomputed", Recompute(c)}};
+      }
+      default:
+        throw ApiError{404, "not_found", "no such route"};
+    }
+  }
+
+  static Json Strip(Json state) {
+    state.erase("seq");
+    return state;
+  }
+
+  Challenge Create(const Json& b, const std::string& owner) {
+    Challenge c;
+    c.id = Hex16();
+    c.owner = owner;
+    c.created_s = Now();
+    c.name = b.value("name", "");
+    if (c.name.empty() || c.name.size() > 200) {
+      throw ApiError{400, "invalid_argument", "name: 1 to 200 characters required"};
+    }
+    c.kind = b.value("kind", "");
+    c.time_zone = b.value("time_zone", "UTC");
+    if (!engine::TimeZone::Load(c.time_zone).ok()) {
+      throw ApiError{400, "invalid_argument", "time_zone: unknown '" + c.time_zone + "'"};
+    }
+    if (b.contains("sports")) {
+      if (!b["sports"].is_array()) throw ApiError{400, "invalid_argument", "sports: a list"};
+      for (const Json& s : b["sports"]) {
+        if (!s.is_string()) throw ApiError{400, "invalid_argument", "sports: names"};
+        c.sports.push_back(s);
+      }
+    } else {
+      c.sports = {"run", "walk", "hike"};
+    }
+    auto integer = [&](const char* key, int def, int lo, int hi) {
+      const Json v = b.value(key, Json(def));
+      if (!v.is_number_integer() || v.get<int>() < lo || v.get<int>() > hi) {
+        throw ApiError{
+            400, "invalid_argument",
+            std::string(key) + ": expected " + std::to_string(lo) + " to " + std::to_string(hi)};
+      }
+      return v.get<int>();
+    };
+    auto number = [&](const char* key, double def, double lo, double hi) {
+      const Json v = b.value(key, Json(def));
+      if (!v.is_number() || v.get<double>() < lo || v.get<double>() > hi) {
+        throw ApiError{400, "invalid_argument",
+                       std::string(key) + ": expected a number from " +
+                           std::to_string(static_cast<long long>(lo)) + " to " +
+                           std::to_string(static_cast<long long>(hi))};
+      }
+      return v.get<double>();
+    };
+    if (c.kind == "daily") {
+      c.days = integer("days", 30, 1, 366);
+      c.min_distance_m = number("min_distance_m", 2000, 1, 1e6);
+    } else if (c.kind == "weekly") {
+      c.weeks = integer("weeks", 4, 1, 52);
+      c.runs_per_week = integer("runs_per_week", 3, 1, 21);
+    } else if (c.kind == "route") {
+      ResolveLine(b, &c);
+      c.Cumulate();
+      const double length = c.cum.back();
+      if (length < 1) throw ApiError{400, "invalid_argument", "the route has no length"};
+      c.goal_m = number("goal_m", length, 1, 1e9);
+      const double every = number("milestone_every_m", 0, 0, 1e9);
+      if (every > 0) {
+        if (c.goal_m / every > 1000) {
+          throw ApiError{400, "invalid_argument", "milestone_every_m: more than 1,000 milestones"};
+        }
+        for (double d = every; d < c.goal_m - 1e-6; d += every) {
+          char name[32];
+          std::snprintf(name, sizeof name, "%g km", d / 1000);
+          c.milestones.push_back({d, name});
+        }
+      }
+      for (const Json& m : b.value("milestones", Json::array())) {
+        const std::string name = m.value("name", "");
+        if (name.empty()) throw ApiError{400, "invalid_argument", "milestones: each needs a name"};
+        double d = 0;
+        if (m.contains("distance_m") && m["distance_m"].is_number()) {
+          d = m["distance_m"];
+        } else if (m.contains("lat") && m.contains("lon") && m["lat"].is_number() &&
+                   m["lon"].is_number()) {
+          d = Project(c, m["lon"], m["lat"]);
+        } else {
+          throw ApiError{400, "invalid_argument",
+                         "milestones: '" + name + "' needs distance_m or lat and lon"};
+        }
+        if (d <= 0 || d > c.goal_m) {
+          throw ApiError{400, "invalid_argument", "milestones: '" + name + "' is not on the way"};
+        }
+        c.milestones.push_back({d, name});
+      }
+      c.milestones.push_back({c.goal_m, "finish"});
+      std::stable_sort(
+          c.milestones.begin(), c.milestones.end(),
+          [](const Milestone& a, const Milestone& x) { return a.distance_m < x.distance_m; });
+      int64_t d = 0;
+      if (b.contains("start_date")) {
+        if (!b["start_date"].is_string() ||
+            !engine::ParseDate(b["start_date"].get<std::string>(), &d))
+          throw ApiError{400, "invalid_argument", "start_date: expected YYYY-MM-DD"};
+        c.start_day = d;
+      }
+      if (b.contains("end_date")) {
+        if (!b["end_date"].is_string() || !engine::ParseDate(b["end_date"].get<std::string>(), &d))
+          throw ApiError{400, "invalid_argument", "end_date: expected YYYY-MM-DD"};
+        c.end_day = d;
+      }
+      if (c.end_day < c.start_day) {
+        throw ApiError{400, "invalid_argument", "end_date: before start_date"};
+      }
+    } else {
+      throw ApiError{400, "invalid_argument", "kind: expected daily, weekly or route"};
+    }
+    Put(nullptr, "c/" + c.id, engine::DumpJson(c.ToJson(true)));
+    Json state = {{"members", Json::object()}, {"teams", Json::object()}, {"seq", 0}};
+    SaveState(c.id, state);
+    return c;
+  }
+
+  void ResolveLine(const Json& b, Challenge* c) {
+    if (b.contains("route_id")) {
+      if (!b["route_id"].is_string()) throw ApiError{400, "invalid_argument", "route_id: a string"};
+      c->route_id = b["route_id"];
+      const Json req = {{"op", "route"}, {"id", c->route_id}};
+      std::string out;
+      stride_sink_t sink{&out, [](void* x, const char* d, size_t n) {
+                           static_cast<std::string*>(x)->append(d, n);
+                         }};
+      const std::string text = engine::DumpJson(req);
+      const int rc = p_->host->route_query(p_->ctx, text.c_str(), &sink);
+      if (rc == STRIDE_E_NOT_FOUND || rc == STRIDE_E_INVALID) {
+        throw ApiError{400, "invalid_argument",
+                       "route_id: " + std::string(p_->host->last_error(p_->ctx))};
+      }
+      if (rc != STRIDE_OK) throw ApiError{500, "internal", p_->host->last_error(p_->ctx)};
+      const Json r = Json::parse(out);
+      c->line = r.value("line", std::vector<std::array<double, 2>>());
+      c->profile = r.value("profile", std::vector<std::array<double, 2>>());
+      if (c->name.empty()) c->name = r.value("name", "");
+    } else if (b.contains("waypoints") && b["waypoints"].is_array()) {
+      for (const Json& p : b["waypoints"]) {
+        if (!p.is_array() || p.size() != 2 || !p[0].is_number() || !p[1].is_number() ||
+            std::fabs(p[0].get<double>()) > 180 || std::fabs(p[1].get<double>()) > 90) {
+          throw ApiError{400, "invalid_argument",
+                         "waypoints: expected [[lon, lat], ...] in degrees"};
+        }
+        c->line.push_back({p[0].get<double>(), p[1].get<double>()});
+      }
+    } else {
+      throw ApiError{400, "invalid_argument", "a route challenge needs route_id or waypoints"};
+    }
+    if (c->line.size() < 2 || c->line.size() > 100000) {
+      throw ApiError{400, "invalid_argument", "the line needs 2 to 100,000 points"};
+    }
+  }
+
+  // The distance along the line of the point nearest (lon, lat), on a local plane per segment.
+  static double Project(const Challenge& c, double lon, double lat) {
+    double best = 1e300, at = 0;
+    for (size_t i = 1; i < c.line.size(); ++i) {
+      const double k = std::cos(lat * kPi / 180);
+      const double ax = c.line[i - 1][0] * k, ay = c.line[i - 1][1];
+      const double bx = c.line[i][0] * k, by = c.line[i][1];
+      const double px = lon * k, py = lat;
+      const double dx = bx - ax, dy = by - ay, len2 = dx * dx + dy * dy;
+      const double f =
+          len2 > 0 ? std::clamp(((px - ax) * dx + (py - ay) * dy) / len2, 0.0, 1.0) : 0;
+      const double ex = ax + f * dx - px, ey = ay + f * dy - py;
+      const double d2 = ex * ex + ey * ey;
+      if (d2 < best) {
+        best = d2;
+        at = c.cum[i - 1] + f * (c.cum[i] - c.cum[i - 1]);
+      }
+    }
+    return at;
+  }
+
+  Json Join(const std::string& id, const std::string& user, const Json& b, int* status) {
+    const Challenge c = MustChallenge(id);
+    if (LoadMember(id, user)) throw ApiError{409, "already_exists", "you are already in " + id};
+    Membership m;
+    m.user = user;
+    m.team = b.value("team", "all");
+    if (m.team.empty() || m.team.size() > 64) {
+      throw ApiError{400, "invalid_argument", "team: 1 to 64 characters"};
+    }
+    m.time_zone = b.value("time_zone", c.time_zone);
+    Result<engine::TimeZone> tz = engine::TimeZone::Load(m.time_zone);
+    if (!tz.ok())
+      throw ApiError{400, "invalid_argument", "time_zone: unknown '" + m.time_zone + "'"};
+    m.start_day = tz->LocalDay(Now());
+    if (b.contains("start_date")) {
+      if (!b["start_date"].is_string() ||
+          !engine::ParseDate(b["start_date"].get<std::string>(), &m.start_day)) {
+        throw ApiError{400, "invalid_argument", "start_date: expected YYYY-MM-DD"};
+      }
+    }
+    m.joined_s = Now();
+    const Json mj = {{"team", m.team},
+                     {"time_zone", m.time_zone},
+                     {"start_day", m.start_day},
+                     {"start_date", engine::FormatDate(m.start_day)},
+                     {"joined_s", m.joined_s}};
+    Json state = State(id);
+    Event(id, &state, {{"type", "member.joined"}, {"user", user}, {"team", m.team}});
+    Refresh(c, &state, user, m);
+    Put(nullptr, "m/" + id + "/" + user, engine::DumpJson(mj));
+    Put(nullptr, "u/" + user + "/" + id, "1");
+    Put(user.c_str(), "j/" + id, engine::DumpJson(mj));
+    SaveState(id, state);
+    *status = 201;
+    return {{"challenge", id}, {"membership", mj}, {"me", state["members"][user]}};
+  }
+
+  Json Get(const std::string& id, const std::string& user) {
+    const Challenge c = MustChallenge(id);
+    const Json state = State(id);
+    Json j = c.ToJson(false);
+    Json teams = Json::array();
+    for (const auto& [name, t] : state["teams"].items()) {
+      Json row = {{"team", name},
+                  {"distance_m", std::round(t.value("distance_m", 0.0) * 10) / 10},
+                  {"members", t.value("members", 0)}};
+      if (c.kind == "route") {
+        const double d = t.value("distance_m", 0.0);
+        row["position"] = c.Along(std::min(d, c.goal_m));
+        row["milestones_reached"] = t.value("reached", 0);
+        row["finished"] = d >= c.goal_m;
+        const int k = t.value("reached", 0);
+        row["next_milestone"] =
+            k < static_cast<int>(c.milestones.size())
+                ? Json({{"name", c.milestones[static_cast<size_t>(k)].name},
+                        {"distance_m", c.milestones[static_cast<size_t>(k)].distance_m}})
+                : Json(nullptr);
+      }
+      teams.push_back(std::move(row));
+    }
+    j["teams"] = teams;
+    j["members"] = state["members"].size();
+    if (std::optional<Membership> m = LoadMember(id, user)) {
+      const MemberStats s = Stats(c, *m);
+      Json me = {{"team", m->team},
+                 {"distance_m", std::round(s.distance_m * 10) / 10},
+                 {"start_date", engine::FormatDate(m->start_day)}};
+      if (c.kind != "route") {
+        me["completed"] = s.completed;
+        me[c.kind == "daily" ? "days" : "weeks"] = s.detail;
+        me["complete"] = s.completed == (c.kind == "daily" ? c.days : c.weeks);
+        if (c.kind == "daily") {
+          // The streak of completed days that ends today or yesterday (today may be running).
+          Result<engine::TimeZone> tz = engine::TimeZone::Load(m->time_zone);
+          const int64_t today = (tz.ok() ? *tz : engine::TimeZone::Utc()).LocalDay(Now());
+          int64_t k = today - m->start_day;
+          if (k >= c.days) k = c.days - 1;
+          auto done = [&](int64_t i) {
+            return i >= 0 && i < c.days &&
+                   !s.detail[static_cast<size_t>(i)]["completed_at"].is_null();
+          };
+          if (!done(k)) --k;
+          int streak = 0;
+          while (done(k)) ++streak, --k;
+          me["streak"] = streak;
+        }
+      }
+      j["me"] = me;
+    } else {
+      j["me"] = nullptr;
+    }
+    return j;
+  }
+
+  Json Leaderboard(const std::string& id, const Json& query) {
+    const Challenge c = MustChallenge(id);
+    size_t limit = 100;
+    if (query.contains("limit")) {
+      const long v = std::atol(query["limit"].get<std::string>().c_str());
+      if (v < 1 || v > 1000) throw ApiError{400, "invalid_argument", "limit: expected 1 to 1000"};
+      limit = static_cast<size_t>(v);
+    }
+    const std::string only_team = query.value("team", "");
+    const Json state = State(id);
+    struct Row {
+      std::string name, team;
+      double distance_m;
+      int completed;
+    };
+    std::vector<Row> members, teams;
+    for (const auto& [u, m] : state["members"].items()) {
+      if (!only_team.empty() && m.value("team", "") != only_team) continue;
+      members.push_back(
+          {u, m.value("team", ""), m.value("distance_m", 0.0), m.value("completed", 0)});
+    }
+    for (const auto& [name, t] : state["teams"].items()) {
+      teams.push_back({name, name, t.value("distance_m", 0.0), 0});
+    }
+    const bool by_days = c.kind != "route";
+    auto better = [by_days](const Row& a, const Row& b) {
+      if (by_days && a.completed != b.completed) return a.completed > b.completed;
+      if (a.distance_m != b.distance_m) return a.distance_m > b.distance_m;
+      return a.name < b.name;
+    };
+    auto ranked = [&](std::vector<Row>& rows, bool member_rows) {
+      std::sort(rows.begin(), rows.end(), better);
+      Json out = Json::array();
+      int rank = 0;
+      for (size_t i = 0; i < rows.size() && i < limit; ++i) {
+        // Standard competition ranking: ties share a rank, the next rank skips (1, 2, 2, 4).
+        const bool tie = i > 0 && rows[i].distance_m == rows[i - 1].distance_m &&
+                         (!by_days || !member_rows || rows[i].completed == rows[i - 1].completed);
+        if (!tie) rank = static_cast<int>(i) + 1;
+        Json r = {{"rank", rank}, {"distance_m", std::round(rows[i].distance_m * 10) / 10}};
+        if (member_rows) {
+          r["user"] = rows[i].name;
+          r["team"] = rows[i].team;
+          if (by_days) r["completed"] = rows[i].completed;
+        } else {
+          r["team"] = rows[i].name;
+        }
+        out.push_back(std::move(r));
+      }
+      return out;
+    };
+    return {{"challenge", id},
+            {"members", ranked(members, true)},
+            {"teams", ranked(teams, false)},
+            {"total_members", members.size()}};
+  }
+
+ private:
+  stride_plugin_t* p_;
+  std::vector<std::pair<std::string, std::string>> pending_;  // events not yet written
+};
+
+void Respond(stride_plugin_t* self, stride_call_t* call, int status, const Json& body) {
+  const std::string text = engine::DumpJson(body);
+  self->host->respond(call, status, "application/json", text.data(), text.size());
+}
+
+int HandleC(stride_plugin_t* self, stride_call_t* call, const char* request, size_t size) {
+  try {
+    const Json req = Json::parse(std::string_view(request, size));
+    int status = 200;
+    Plugin plugin(self);
+    const Json out = plugin.Handle(req.value("route_id", 0), req, &status);
+    Respond(self, call, status, out);
+    return STRIDE_OK;
+  } catch (const ApiError& e) {
+    Respond(self, call, e.status, {{"error", {{"code", e.code}, {"message", e.message}}}});
+    return e.status >= 500 ? STRIDE_E_INTERNAL : STRIDE_OK;
+  } catch (const std::exception& e) {
+    self->host->set_error(self->ctx, e.what());
+    return STRIDE_E_INTERNAL;
+  }
+}
+
+int OnEventC(stride_plugin_t* self, const char* event, size_t size) {
+  try {
+    Plugin plugin(self);
+    plugin.OnEvent(Json::parse(std::string_view(event, size)));
+    return STRIDE_OK;
+  } catch (const ApiError& e) {
+    self->host->set_error(self->ctx, e.message.c_str());
+    return STRIDE_E_INTERNAL;
+  } catch (const std::exception& e) {
+    self->host->set_error(self->ctx, e.what());
+    return STRIDE_E_INTERNAL;
+  }
+}
+
+void ShutdownC(stride_plugin_t* self) {
+  delete self;
+}
+
+const stride_plugin_api_t kApi = {sizeof(stride_plugin_api_t), ShutdownC, HandleC, OnEventC};
+const stride_plugin_info_t kInfo = {sizeof(stride_plugin_info_t), STRIDE_PLUGIN_ABI_VERSION,
+                                    "challenges", "1.0.0"};
+
+}  // namespace
+
+const stride_plugin_info_t* Info() {
+  return &kInfo;
+}
+
+int InitV1(const stride_host_api_t* host, stride_host_t* ctx, stride_plugin_t** self,
+           const stride_plugin_api_t** api) {
+  if (host->struct_size < sizeof(stride_host_api_t)) {
+    host->set_error(ctx, "the host's function table is older than ABI v1");
+    return STRIDE_E_INVALID;
+  }
+  auto* p = new (std::nothrow) stride_plugin();
+  if (!p) return STRIDE_E_INTERNAL;
+  p->host = host;
+  p->ctx = ctx;
+  const struct {
+    const char* method;
+    const char* pattern;
+    const char* scope;
+    int id;
+  } routes[] = {
+      {"POST", "", "runner:write", kCreate},
+      {"GET", "/mine", "runner:read", kMine},
+      {"GET", "/{id}", "runner:read", kGet},
+      {"POST", "/{id}/join", "runner:write", kJoin},
+      {"POST", "/{id}/leave", "runner:write", kLeave},
+      {"GET", "/{id}/leaderboard", "runner:read", kLeaderboard},
+      {"GET", "/{id}/events", "runner:read", kEvents},
+      {"GET", "/{id}/recompute", "admin", kRecompute},
+  };
+  for (const auto& r : routes) {
+    if (host->route_add(ctx, r.method, r.pattern, r.scope, r.id) != STRIDE_OK) {
+      delete p;
+      return STRIDE_E_INTERNAL;
+    }
+  }
+  if (host->subscribe(ctx, "run.stored,run.deleted,user.deleted", 0) != STRIDE_OK) {
+    delete p;
+    return STRIDE_E_INTERNAL;
+  }
+  *self = p;
+  *api = &kApi;
+  return STRIDE_OK;
+}
+
+}  // namespace stride::plugins::challenges
+
+#ifdef STRIDE_PLUGIN_SHARED
+extern "C" __attribute__((visibility("default"))) const stride_plugin_info_t* stride_plugin_info(
+    void) {
+  return stride::plugins::challenges::Info();
+}
+extern "C" __attribute__((visibility("default"))) int stride_plugin_init_v1(
+    const stride_host_api_t* host, stride_host_t* ctx, stride_plugin_t** self,
+    const stride_plugin_api_t** api) {
+  return stride::plugins::challenges::InitV1(host, ctx, self, api);
+}
+#endif

@@ -1,0 +1,801 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "plugins/host/plugin_host.hpp"
+
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "engine/text/json_dump.hpp"
+#include "engine/text/utf8.hpp"
+#include "plugins/host/signing.hpp"
+
+// The C side of the boundary: the host's context for a plugin, and one HTTP call. Errors are
+// per thread (a plugin's calls run on several threads at once, each reports its own).
+struct stride_host {
+  stride::plugins::PluginHost* host = nullptr;
+  stride::plugins::PluginHost::Loaded* plugin = nullptr;
+  bool in_init = true;
+};
+
+namespace {
+thread_local std::string t_error;  // the last error set or returned on this thread
+}
+
+struct stride_call {
+  bool responded = false;
+  int status = 0;
+  std::string content_type;
+  std::string body;
+};
+
+namespace stride::plugins {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+struct PluginHost::Loaded {
+  std::string name, version, origin, sha256;
+  void* dl = nullptr;
+  const stride_plugin_api_t* api = nullptr;
+  stride_plugin_t* self = nullptr;
+  stride_host ctx;
+  engine::KeyValue* kv = nullptr;
+  struct Route {
+    std::string method, pattern, scope;  // pattern: the full path, "/v1/<name>/..."
+    int id = 0;
+  };
+  std::vector<Route> routes;
+  std::set<std::string> kinds;  // subscribed event kinds
+  std::atomic<uint64_t> calls{0}, failures{0}, events{0}, event_failures{0};
+  mutable std::mutex counters_mu;
+  std::map<std::string, double> counters;  // the plugin's own, via count()
+
+  ~Loaded() {
+    if (api && api->shutdown && self) api->shutdown(self);
+    if (dl) dlclose(dl);
+  }
+};
+
+struct PluginHost::Slot {
+  std::shared_ptr<Loaded> current;
+  std::shared_ptr<Loaded> previous;  // what `current` replaced: the rollback target
+  std::string last_event;            // "loaded", "reloaded", "rolled back: ..."
+};
+
+namespace {
+
+bool ValidName(std::string_view n) {
+  if (n.empty() || n.size() > 32 || n[0] < 'a' || n[0] > 'z') return false;
+  for (char c : n) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return true;
+}
+
+std::vector<std::string_view> Segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  if (path.empty() || path.front() != '/') return out;
+  size_t b = 1;
+  while (true) {
+    const size_t e = path.find('/', b);
+    out.push_back(path.substr(b, e == std::string_view::npos ? e : e - b));
+    if (e == std::string_view::npos) break;
+    b = e + 1;
+  }
+  return out;
+}
+
+std::string Decode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto hex = [](char c) {
+      return c >= '0' && c <= '9'   ? c - '0'
+             : c >= 'a' && c <= 'f' ? c - 'a' + 10
+             : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                    : -1;
+    };
+    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+Result<std::string> ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound(path + ": cannot be read");
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+void WriteSink(stride_sink_t* sink, std::string_view data) {
+  if (sink && sink->write) sink->write(sink->ctx, data.data(), data.size());
+}
+
+int Code(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kOk:
+      return STRIDE_OK;
+    case StatusCode::kInvalidArgument:
+      return STRIDE_E_INVALID;
+    case StatusCode::kNotFound:
+      return STRIDE_E_NOT_FOUND;
+    case StatusCode::kIoError:
+    case StatusCode::kCorruption:
+      return STRIDE_E_IO;
+    default:
+      return STRIDE_E_INTERNAL;
+  }
+}
+
+}  // namespace
+
+// The host function table: plain C functions over stride_host.
+struct HostCallbacks {
+  static PluginHost::Loaded& P(stride_host_t* c) { return *c->plugin; }
+  static int Fail(stride_host_t*, const Status& s) {
+    if (!s.ok()) t_error = s.message();
+    return Code(s);
+  }
+  static std::string Key(const char* user, const char* key, size_t size) {
+    return PluginHost::StoredKey(user ? std::string_view(user) : std::string_view(),
+                                 std::string_view(key, size));
+  }
+
+  static void SetError(stride_host_t*, const char* message) {
+    t_error = message ? engine::ValidUtf8(message) : "";
+  }
+  static const char* LastError(stride_host_t*) { return t_error.c_str(); }
+  static void LogFn(stride_host_t* c, int level, const char* message) {
+    if (c && message) c->host->Log(P(c).name, level, message);
+  }
+  static void Count(stride_host_t* c, const char* name, double value) {
+    if (!c || !name || !ValidName(name) || !std::isfinite(value)) return;
+    std::lock_guard lock(P(c).counters_mu);
+    P(c).counters[name] += value;
+  }
+  static int64_t NowMs(stride_host_t* c) {
+    const engine::Clock* clock =
+        c->host->services_.clock ? c->host->services_.clock : &c->host->system_clock_;
+    return static_cast<int64_t>(std::llround(clock->NowS() * 1000));
+  }
+  static int KvGet(stride_host_t* c, const char* user, const char* key, size_t key_size,
+                   stride_sink_t* value) {
+    if (!key || (user && !*user)) return Fail(c, Status::InvalidArgument("kv_get: bad key"));
+    Result<std::optional<std::string>> v = P(c).kv->Get(Key(user, key, key_size));
+    if (!v.ok()) return Fail(c, v.status());
+    if (!v->has_value()) return Fail(c, Status::NotFound("no such key"));
+    WriteSink(value, **v);
+    return STRIDE_OK;
+  }
+  static int KvPut(stride_host_t* c, const char* user, const char* key, size_t key_size,
+                   const char* value, size_t value_size) {
+    if (!key || (user && !*user) || (!value && value_size)) {
+      return Fail(c, Status::InvalidArgument("kv_put: bad key or value"));
+    }
+    return Fail(c, P(c).kv->Put(Key(user, key, key_size),
+                                std::string_view(value ? value : "", value_size)));
+  }
+  static int KvDelete(stride_host_t* c, const char* user, const char* key, size_t key_size) {
+    if (!key || (user && !*user)) return Fail(c, Status::InvalidArgument("kv_delete: bad key"));
+    return Fail(c, P(c).kv->Delete(Key(user, key, key_size)));
+  }
+  static int KvScan(stride_host_t* c, const char* user, const char* prefix, size_t prefix_size,
+                    int (*each)(void*, const char*, size_t, const char*, size_t), void* arg) {
+    if (!each || (user && !*user)) return Fail(c, Status::InvalidArgument("kv_scan: bad call"));
+    const std::string full = Key(user, prefix ? prefix : "", prefix ? prefix_size : 0);
+    const size_t strip = full.size() - (prefix ? prefix_size : 0);
+    return Fail(c, P(c).kv->Scan(full, [&](std::string_view k, std::string_view v) {
+      return each(arg, k.data() + strip, k.size() - strip, v.data(), v.size()) == 0;
+    }));
+  }
+  static int RunsList(stride_host_t* c, const char* user, const char* query, stride_sink_t* out) {
+    if (!user || !*user) return Fail(c, Status::InvalidArgument("runs_list: no user"));
+    Result<std::string> r = c->host->services_.runs_list(user, query ? query : "{}");
+    if (!r.ok()) return Fail(c, r.status());
+    WriteSink(out, *r);
+    return STRIDE_OK;
+  }
+  static int RunGet(stride_host_t* c, const char* user, const char* run_id, stride_sink_t* out) {
+    if (!user || !*user || !run_id) return Fail(c, Status::InvalidArgument("run_get: bad call"));
+    Result<std::string> r = c->host->services_.run_get(user, run_id, false);
+    if (!r.ok()) return Fail(c, r.status());
+    WriteSink(out, *r);
+    return STRIDE_OK;
+  }
+  static int RouteQuery(stride_host_t* c, const char* request, stride_sink_t* out) {
+    if (!request) return Fail(c, Status::InvalidArgument("route_query: no request"));
+    Result<std::string> r = c->host->services_.route_query(request);
+    if (!r.ok()) return Fail(c, r.status());
+    WriteSink(out, *r);
+    return STRIDE_OK;
+  }
+  static int RouteAdd(stride_host_t* c, const char* method, const char* pattern, const char* scope,
+                      int route_id) {
+    if (!c->in_init) return Fail(c, Status::InvalidArgument("route_add: only during init"));
+    const std::string m = method ? method : "";
+    if (m != "GET" && m != "POST" && m != "PUT" && m != "DELETE" && m != "PATCH") {
+      return Fail(c, Status::InvalidArgument("route_add: unknown method '" + m + "'"));
+    }
+    const std::string p = pattern ? pattern : "";
+    if (!p.empty() && p.front() != '/') {
+      return Fail(c, Status::InvalidArgument("route_add: the pattern must start with '/'"));
+    }
+    P(c).routes.push_back({m, "/v1/" + P(c).name + p, scope ? scope : "", route_id});
+    return STRIDE_OK;
+  }
+  static int Respond(stride_call_t* call, int status, const char* content_type, const char* body,
+                     size_t body_size) {
+    if (!call || call->responded || status < 100 || status > 599) return STRIDE_E_INVALID;
+    call->responded = true;
+    call->status = status;
+    call->content_type = content_type ? content_type : "application/json";
+    call->body.assign(body ? body : "", body ? body_size : 0);
+    return STRIDE_OK;
+  }
+  static int Subscribe(stride_host_t* c, const char* kinds, int /*daily_hour*/) {
+    if (!c->in_init) return Fail(c, Status::InvalidArgument("subscribe: only during init"));
+    std::string all = kinds ? kinds : "";
+    size_t b = 0;
+    while (b <= all.size()) {
+      const size_t e = std::min(all.find(',', b), all.size());
+      const std::string k = all.substr(b, e - b);
+      if (k != "run.stored" && k != "run.deleted" && k != "user.deleted") {
+        return Fail(c, Status::InvalidArgument("subscribe: unknown event kind '" + k + "'"));
+      }
+      P(c).kinds.insert(k);
+      b = e + 1;
+    }
+    return STRIDE_OK;
+  }
+
+  static const stride_host_api_t* Table() {
+    static const stride_host_api_t table = {sizeof(stride_host_api_t),
+                                            SetError,
+                                            LastError,
+                                            LogFn,
+                                            Count,
+                                            NowMs,
+                                            KvGet,
+                                            KvPut,
+                                            KvDelete,
+                                            KvScan,
+                                            RunsList,
+                                            RunGet,
+                                            RouteQuery,
+                                            RouteAdd,
+                                            Respond,
+                                            Subscribe};
+    return &table;
+  }
+};
+
+std::string PluginHost::StoredKey(std::string_view user, std::string_view key) {
+  std::string k(user);
+  k.push_back('\0');
+  k.append(key);
+  return k;
+}
+
+PluginHost::PluginHost(PluginHostOptions options, PluginServices services,
+                       std::vector<BundledPlugin> bundled)
+    : options_(std::move(options)), services_(std::move(services)), bundled_(std::move(bundled)) {}
+
+PluginHost::~PluginHost() {
+  {
+    std::lock_guard lock(event_mu_);
+    stop_ = true;
+  }
+  event_cv_.notify_all();
+  if (deliverer_.joinable()) deliverer_.join();
+  {
+    std::lock_guard lock(mu_);
+    slots_.clear();  // shuts the plugins down
+  }
+  if (!private_dir_.empty()) {
+    std::error_code ec;
+    fs::remove_all(private_dir_, ec);
+  }
+}
+
+void PluginHost::Log(const std::string& plugin, int level, const std::string& message) const {
+  if (!services_.log) return;
+  static const char* kLevels[] = {"debug", "info", "warn", "error"};
+  services_.log("plugin " + plugin + " " + kLevels[std::clamp(level, 0, 3)] + ": " +
+                engine::EscapeForLog(message));
+}
+
+Result<std::shared_ptr<PluginHost::Loaded>> PluginHost::Init(std::shared_ptr<Loaded> p,
+                                                             stride_plugin_init_v1_fn init) {
+  Result<engine::KeyValue*> kv = services_.kv(p->name);
+  if (!kv.ok()) return kv.status();
+  p->kv = *kv;
+  p->ctx.host = this;
+  p->ctx.plugin = p.get();
+  p->ctx.in_init = true;
+  stride_plugin_t* self = nullptr;
+  const stride_plugin_api_t* api = nullptr;
+  t_error.clear();
+  const int rc = init(HostCallbacks::Table(), &p->ctx, &self, &api);
+  p->ctx.in_init = false;
+  if (rc != 0 || !api || api->struct_size < sizeof(uint32_t) + sizeof(void*)) {
+    // A failed init may have allocated; shutdown is the plugin's way to free it.
+    if (api && self && api->shutdown) api->shutdown(self);
+    return Status::InvalidArgument("init failed: " +
+                                   (t_error.empty() ? "returned " + std::to_string(rc) : t_error));
+  }
+  p->api = api;
+  p->self = self;
+  return p;
+}
+
+void PluginHost::Install(std::shared_ptr<Loaded> p) {
+  std::lock_guard lock(mu_);
+  auto& slot = slots_[p->name];
+  if (!slot) slot = std::make_shared<Slot>();
+  slot->last_event = slot->current ? "reloaded" : "loaded";
+  slot->previous = std::move(slot->current);
+  slot->current = std::move(p);
+  refused_.erase(slot->current->name);
+}
+
+Status PluginHost::LoadBundled(const BundledPlugin& b) {
+  const stride_plugin_info_t* info = b.info ? b.info() : nullptr;
+  if (!info || info->abi_version != STRIDE_PLUGIN_ABI_VERSION || !info->name ||
+      !ValidName(info->name)) {
+    return Status::Internal("a bundled plugin has a bad stride_plugin_info()");
+  }
+  auto p = std::make_shared<Loaded>();
+  p->name = info->name;
+  p->version = info->version ? info->version : "";
+  p->origin = "bundled";
+  Result<std::shared_ptr<Loaded>> r = Init(p, b.init);
+  if (!r.ok()) return Status::Internal("bundled plugin " + p->name + ": " + r.status().message());
+  Install(*r);
+  return Status::Ok();
+}
+
+Result<std::shared_ptr<PluginHost::Loaded>> PluginHost::LoadFromDir(const std::string& name,
+                                                                    std::string* sha256) {
+  const std::string base = options_.dir + "/" + name;
+  Result<std::string> manifest_bytes = ReadAll(base + ".manifest.json");
+  if (!manifest_bytes.ok()) return Status::NotFound("no manifest " + name + ".manifest.json");
+  Result<std::string> sig = ReadAll(base + ".manifest.sig");
+  if (sig.ok()) {
+    std::string hex = *sig;
+    while (!hex.empty() && (hex.back() == '\n' || hex.back() == '\r' || hex.back() == ' ')) {
+      hex.pop_back();
+    }
+    if (options_.public_key_hex.empty()) {
+      if (!options_.dev) return Status::PermissionDenied("signed, but no --plugin-key to check it");
+    } else {
+      const Status v = VerifyEd25519(options_.public_key_hex, *manifest_bytes, hex);
+      if (!v.ok()) return Status::PermissionDenied("bad signature: " + v.message());
+    }
+  } else if (!options_.dev) {
+    return Status::PermissionDenied("unsigned (no " + name +
+                                    ".manifest.sig; unsigned plugins only with --dev)");
+  }
+  const Json m = Json::parse(*manifest_bytes, nullptr, false);
+  if (m.is_discarded() || !m.is_object() || !m.contains("library") || !m["library"].is_string() ||
+      !m.contains("sha256") || !m["sha256"].is_string()) {
+    return Status::InvalidArgument("manifest: expected {name, version, library, sha256}");
+  }
+  if (m.value("name", "") != name) return Status::InvalidArgument("manifest: name is not " + name);
+  const std::string library = m["library"];
+  if (library.empty() || library.find('/') != std::string::npos) {
+    return Status::InvalidArgument("manifest: library must be a file name in the directory");
+  }
+  Result<std::string> lib = ReadAll(options_.dir + "/" + library);
+  if (!lib.ok()) return Status::NotFound("library " + library + " not found");
+  *sha256 = Sha256Hex(*lib);
+  if (*sha256 != m["sha256"].get<std::string>()) {
+    return Status::PermissionDenied("library " + library + ": SHA-256 " + sha256->substr(0, 16) +
+                                    "... is not the manifest's");
+  }
+  // The verified bytes, in a file of our own: what is checked is what is loaded.
+  static std::atomic<uint64_t> serial{0};
+  const std::string copy = private_dir_ + "/" + name + "-" + sha256->substr(0, 16) + "-" +
+                           std::to_string(++serial) + ".so";
+  {
+    std::ofstream out(copy, std::ios::binary);
+    out.write(lib->data(), static_cast<std::streamsize>(lib->size()));
+    if (!out) return Status::IoError("cannot write " + copy);
+  }
+  auto p = std::make_shared<Loaded>();
+  p->dl = dlopen(copy.c_str(), RTLD_NOW | RTLD_LOCAL);
+  std::error_code ec;
+  fs::remove(copy, ec);  // the mapping stays
+  if (!p->dl) {
+    const char* e = dlerror();
+    return Status::InvalidArgument(std::string("dlopen: ") + (e ? e : "failed"));
+  }
+  auto info_fn = reinterpret_cast<stride_plugin_info_fn>(dlsym(p->dl, "stride_plugin_info"));
+  if (!info_fn) return Status::InvalidArgument("no stride_plugin_info symbol");
+  const stride_plugin_info_t* info = info_fn();
+  if (!info || info->struct_size < sizeof(stride_plugin_info_t)) {
+    return Status::InvalidArgument("stride_plugin_info() returned no info");
+  }
+  if (info->abi_version != STRIDE_PLUGIN_ABI_VERSION) {
+    return Status::InvalidArgument("ABI version " + std::to_string(info->abi_version) +
+                                   ", this host speaks " +
+                                   std::to_string(STRIDE_PLUGIN_ABI_VERSION));
+  }
+  if (!info->name || name != info->name) {
+    return Status::InvalidArgument("the library says it is '" +
+                                   engine::ValidUtf8(info->name ? info->name : "") +
+                                   "', the manifest " + name);
+  }
+  p->name = name;
+  p->version = info->version ? engine::ValidUtf8(info->version) : "";
+  if (m.contains("version") && m["version"].is_string() && m["version"] != p->version) {
+    return Status::InvalidArgument("the library is version " + p->version + ", the manifest " +
+                                   m["version"].get<std::string>());
+  }
+  p->origin = options_.dir + "/" + library;
+  p->sha256 = *sha256;
+  auto init = reinterpret_cast<stride_plugin_init_v1_fn>(dlsym(p->dl, "stride_plugin_init_v1"));
+  if (!init) return Status::InvalidArgument("no stride_plugin_init_v1 symbol");
+  return Init(std::move(p), init);
+}
+
+Status PluginHost::Start() {
+  for (const BundledPlugin& b : bundled_) STRIDE_RETURN_IF_ERROR(LoadBundled(b));
+  if (!options_.dir.empty()) {
+    std::error_code ec;
+    if (!fs::is_directory(options_.dir, ec)) {
+      return Status::InvalidArgument("--plugins " + options_.dir + ": not a directory");
+    }
+    char tmpl[] = "/tmp/stride-plugins-XXXXXX";
+    if (!mkdtemp(tmpl)) return Status::IoError("cannot create a directory for plugin copies");
+    private_dir_ = tmpl;
+    Reload();
+  }
+  deliverer_ = std::thread([this] { Deliver(); });
+  return Status::Ok();
+}
+
+std::string PluginHost::Reload() {
+  Json report = Json::array();
+  if (options_.dir.empty()) return engine::DumpJson(report);
+  std::vector<std::string> allowed;
+  if (Result<std::string> list = ReadAll(options_.dir + "/plugins.allow"); list.ok()) {
+    size_t b = 0;
+    while (b < list->size()) {
+      size_t e = list->find('\n', b);
+      if (e == std::string::npos) e = list->size();
+      std::string line = list->substr(b, e - b);
+      b = e + 1;
+      line = line.substr(0, line.find('#'));
+      while (!line.empty() && (line.back() == ' ' || line.back() == '\r' || line.back() == '\t'))
+        line.pop_back();
+      while (!line.empty() && line.front() == ' ') line.erase(0, 1);
+      if (!line.empty()) allowed.push_back(line);
+    }
+  }
+  {
+    std::lock_guard lock(mu_);
+    allowed_ = allowed;
+  }
+  // Libraries in the directory that the allow-list does not name are refused, and said so.
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(options_.dir, ec)) {
+    const std::string f = entry.path().filename().string();
+    const std::string suffix = ".manifest.json";
+    if (f.size() > suffix.size() &&
+        f.compare(f.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      const std::string n = f.substr(0, f.size() - suffix.size());
+      if (std::find(allowed.begin(), allowed.end(), n) == allowed.end()) {
+        std::lock_guard lock(mu_);
+        refused_[n] = "not in plugins.allow";
+        report.push_back({{"name", n}, {"result", "refused"}, {"why", "not in plugins.allow"}});
+      }
+    }
+  }
+  for (const std::string& name : allowed) {
+    if (!ValidName(name)) {
+      report.push_back({{"name", name}, {"result", "refused"}, {"why", "invalid name"}});
+      continue;
+    }
+    std::string sha;
+    std::shared_ptr<Loaded> serving;
+    {
+      std::lock_guard lock(mu_);
+      auto it = slots_.find(name);
+      if (it != slots_.end()) serving = it->second->current;
+    }
+    // Unchanged libraries are not reloaded.
+    if (serving && !serving->sha256.empty()) {
+      Result<std::string> mf = ReadAll(options_.dir + "/" + name + ".manifest.json");
+      if (mf.ok()) {
+        const Json m = Json::parse(*mf, nullptr, false);
+        if (!m.is_discarded() && m.is_object() && m.value("sha256", "") == serving->sha256) {
+          report.push_back(
+              {{"name", name}, {"result", "unchanged"}, {"version", serving->version}});
+          continue;
+        }
+      }
+    }
+    Result<std::shared_ptr<Loaded>> p = LoadFromDir(name, &sha);
+    if (!p.ok()) {
+      {
+        std::lock_guard lock(mu_);
+        refused_[name] = p.status().message();
+      }
+      Log(name, STRIDE_LOG_WARN, "refused: " + p.status().message());
+      report.push_back({{"name", name},
+                        {"result", "refused"},
+                        {"why", p.status().message()},
+                        {"serving", serving ? Json(serving->version) : Json(nullptr)}});
+      continue;
+    }
+    const std::string version = (*p)->version;
+    Install(*p);
+    Log(name, STRIDE_LOG_INFO, "loaded version " + version);
+    report.push_back(
+        {{"name", name}, {"result", serving ? "reloaded" : "loaded"}, {"version", version}});
+  }
+  return engine::DumpJson(report);
+}
+
+std::vector<std::string> PluginHost::Names() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [n, s] : slots_) {
+    if (s->current) out.push_back(n);
+  }
+  return out;
+}
+
+std::string PluginHost::ListJson() const {
+  std::lock_guard lock(mu_);
+  Json loaded = Json::array();
+  for (const auto& [n, s] : slots_) {
+    if (!s->current) continue;
+    const Loaded& p = *s->current;
+    Json routes = Json::array();
+    for (const auto& r : p.routes) {
+      routes.push_back({{"method", r.method}, {"path", r.pattern}, {"scope", r.scope}});
+    }
+    loaded.push_back(
+        {{"name", p.name},
+         {"version", p.version},
+         {"origin", p.origin},
+         {"sha256", p.sha256.empty() ? Json(nullptr) : Json(p.sha256)},
+         {"state", s->last_event},
+         {"previous_version", s->previous ? Json(s->previous->version) : Json(nullptr)},
+         {"calls", p.calls.load()},
+         {"failures", p.failures.load()},
+         {"events", p.events.load()},
+         {"routes", routes},
+         {"subscribes", std::vector<std::string>(p.kinds.begin(), p.kinds.end())}});
+  }
+  Json refused = Json::array();
+  for (const auto& [n, why] : refused_) refused.push_back({{"name", n}, {"why", why}});
+  return engine::DumpJson(Json{{"plugins", loaded}, {"refused", refused}, {"allowed", allowed_}});
+}
+
+std::optional<PluginHost::Match> PluginHost::Resolve(const std::string& method,
+                                                     std::string_view raw_path, bool* path_known,
+                                                     std::string* allowed) const {
+  *path_known = false;
+  allowed->clear();
+  const std::vector<std::string_view> segs = Segments(raw_path);
+  if (segs.size() < 2 || segs[0] != "v1") return std::nullopt;
+  std::shared_ptr<Loaded> p;
+  {
+    std::lock_guard lock(mu_);
+    auto it = slots_.find(std::string(segs[1]));
+    if (it == slots_.end() || !it->second->current) return std::nullopt;
+    p = it->second->current;
+  }
+  std::vector<std::string> decoded;
+  for (std::string_view s : segs) decoded.push_back(Decode(s));
+  for (const Loaded::Route& r : p->routes) {
+    const std::vector<std::string_view> pat = Segments(r.pattern);
+    if (pat.size() != decoded.size()) continue;
+    bool ok = true;
+    std::vector<std::pair<std::string, std::string>> params;
+    for (size_t i = 0; i < pat.size() && ok; ++i) {
+      if (pat[i].size() >= 2 && pat[i].front() == '{' && pat[i].back() == '}') {
+        ok = !decoded[i].empty();
+        params.emplace_back(std::string(pat[i].substr(1, pat[i].size() - 2)), decoded[i]);
+      } else {
+        ok = decoded[i] == pat[i];
+      }
+    }
+    if (!ok) continue;
+    if (r.method == method || (method == "HEAD" && r.method == "GET")) {
+      return Match{p, r.id, r.scope, std::move(params)};
+    }
+    *path_known = true;
+    if (allowed->find(r.method) == std::string::npos) {
+      if (!allowed->empty()) *allowed += ", ";
+      *allowed += r.method;
+    }
+  }
+  return std::nullopt;
+}
+
+PluginResponse PluginHost::Call(const Match& match, const PluginRequest& request) {
+  Loaded& p = *match.plugin;
+  Json params = Json::object(), query = Json::object();
+  for (const auto& [k, v] : match.params) params[k] = v;
+  for (const auto& [k, v] : request.query) {
+    if (!query.contains(k)) query[k] = v;
+  }
+  const std::string req =
+      engine::DumpJson(Json{{"method", request.method},
+                            {"path", request.path},
+                            {"route_id", match.route_id},
+                            {"params", params},
+                            {"query", query},
+                            {"user", request.user.empty() ? Json(nullptr) : Json(request.user)},
+                            {"body", engine::ValidUtf8(request.body)}});
+  stride_call call;
+  ++p.calls;
+  t_error.clear();
+  const int rc =
+      p.api->handle ? p.api->handle(p.self, &call, req.data(), req.size()) : STRIDE_E_INTERNAL;
+  PluginResponse out;
+  if (rc != 0 || !call.responded) {
+    ++p.failures;
+    const std::string why = t_error.empty() ? "no answer" : t_error;
+    out.status = 500;
+    out.body = engine::DumpJson(
+        Json{{"error", {{"code", "plugin_error"}, {"message", p.name + ": " + why}}}});
+  } else {
+    out.status = call.status;
+    out.content_type = call.content_type;
+    out.body = std::move(call.body);
+    if (out.status >= 500) ++p.failures;
+  }
+  // Rollback when this version keeps failing and there is one to go back to.
+  const uint64_t calls = p.calls.load(), failures = p.failures.load();
+  if (calls >= options_.rollback_min_calls &&
+      static_cast<double>(failures) > options_.rollback_failure_rate * static_cast<double>(calls)) {
+    std::lock_guard lock(mu_);
+    auto it = slots_.find(p.name);
+    if (it != slots_.end() && it->second->current.get() == &p && it->second->previous) {
+      Slot& s = *it->second;
+      s.last_event = "rolled back from " + p.version + " (" + std::to_string(failures) + " of " +
+                     std::to_string(calls) + " calls failed)";
+      s.current = std::move(s.previous);
+      s.current->calls = 0;
+      s.current->failures = 0;
+      refused_[p.name] = "version " + p.version + " rolled back: " + std::to_string(failures) +
+                         " of " + std::to_string(calls) + " calls failed";
+      Log(p.name, STRIDE_LOG_ERROR, s.last_event);
+    }
+  }
+  return out;
+}
+
+void PluginHost::OnRunEvent(const engine::RunEvent& event) {
+  if (event.kind == engine::RunEvent::Kind::kUserDeleted) {
+    const Status s = DeleteUser(event.user_id);
+    if (!s.ok()) Log("host", STRIDE_LOG_ERROR, "deleting the user's plugin data: " + s.message());
+  }
+  {
+    std::lock_guard lock(event_mu_);
+    if (events_.size() >= options_.max_event_queue) {
+      events_.pop_front();
+      ++events_dropped_;
+    }
+    events_.push_back(event);
+  }
+  event_cv_.notify_all();
+}
+
+void PluginHost::Deliver() {
+  while (true) {
+    engine::RunEvent e;
+    {
+      std::unique_lock lock(event_mu_);
+      event_cv_.wait(lock, [&] { return stop_ || !events_.empty(); });
+      if (events_.empty()) return;  // stopping
+      e = std::move(events_.front());
+      events_.pop_front();
+      ++in_delivery_;
+    }
+    const std::string kind(engine::RunEventName(e.kind));
+    Json j = {{"type", kind}, {"user", e.user_id}};
+    if (e.run_id != 0) j["run_id"] = engine::RunIdText(e.run_id);
+    if (e.kind == engine::RunEvent::Kind::kStored && services_.run_get) {
+      Result<std::string> run = services_.run_get(e.user_id, engine::RunIdText(e.run_id), true);
+      if (run.ok()) j["run"] = Json::parse(*run, nullptr, false);
+    }
+    const std::string text = engine::DumpJson(j);
+    std::vector<std::shared_ptr<Loaded>> targets;
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& [n, s] : slots_) {
+        if (s->current && s->current->kinds.count(kind)) targets.push_back(s->current);
+      }
+    }
+    for (const auto& p : targets) {
+      ++p->events;
+      t_error.clear();
+      const int rc = p->api->on_event ? p->api->on_event(p->self, text.data(), text.size()) : 0;
+      if (rc != 0) {
+        ++p->event_failures;
+        Log(p->name, STRIDE_LOG_WARN, kind + " failed: " + t_error);
+      }
+    }
+    {
+      std::lock_guard lock(event_mu_);
+      --in_delivery_;
+    }
+    event_cv_.notify_all();
+  }
+}
+
+void PluginHost::Drain() {
+  std::unique_lock lock(event_mu_);
+  event_cv_.wait(lock, [&] { return (events_.empty() && in_delivery_ == 0) || stop_; });
+}
+
+Status PluginHost::DeleteUser(const std::string& user) {
+  if (user.empty()) return Status::InvalidArgument("no user");
+  for (const std::string& name : Names()) {
+    Result<engine::KeyValue*> kv = services_.kv(name);
+    if (!kv.ok()) return kv.status();
+    STRIDE_RETURN_IF_ERROR((*kv)->DeletePrefix(StoredKey(user, "")));
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> PluginHost::ExportUser(
+    const std::string& user) const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const std::string& name : Names()) {
+    Result<engine::KeyValue*> kv = services_.kv(name);
+    if (!kv.ok()) return kv.status();
+    Json items = Json::array();
+    const std::string prefix = StoredKey(user, "");
+    STRIDE_RETURN_IF_ERROR((*kv)->Scan(prefix, [&](std::string_view k, std::string_view v) {
+      const std::string key(k.substr(prefix.size()));
+      const Json value = Json::parse(v, nullptr, false);
+      items.push_back({{"key", engine::ValidUtf8(key)},
+                       {"value", value.is_discarded() ? Json(engine::ValidUtf8(v)) : value}});
+      return true;
+    }));
+    out.emplace_back(name,
+                     engine::DumpJson(Json{{"plugin", name}, {"user", user}, {"keys", items}}, 1));
+  }
+  return out;
+}
+
+std::string PluginHost::MetricsText() const {
+  std::string out;
+  std::lock_guard lock(mu_);
+  for (const auto& [n, s] : slots_) {
+    if (!s->current) continue;
+    const Loaded& p = *s->current;
+    out +=
+        "stride_plugin_calls_total{plugin=\"" + n + "\"} " + std::to_string(p.calls.load()) + "\n";
+    out += "stride_plugin_failures_total{plugin=\"" + n + "\"} " +
+           std::to_string(p.failures.load()) + "\n";
+    out += "stride_plugin_events_total{plugin=\"" + n + "\"} " + std::to_string(p.events.load()) +
+           "\n";
+    std::lock_guard c(p.counters_mu);
+    for (const auto& [name, v] : p.counters) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.17g", v);
+      out += "stride_plugin_" + name + "_total{plugin=\"" + n + "\"} " + buf + "\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace stride::plugins

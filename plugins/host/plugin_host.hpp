@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// PluginHost: loads plugins (plugins/api/stride_plugin.h), gives each its services through the
+// host function table, routes HTTP requests and run events to them, and keeps users' data
+// whole across them.
+//
+// Loading. Bundled plugins are linked into the binary (so `stride serve` has them with no
+// --plugins, and tests need no dlopen). A plugin directory adds libraries: DIR/plugins.allow
+// names them (one per line, # comments), and each NAME comes as
+//   DIR/NAME.manifest.json   {"name","version","library":"libNAME.so","sha256":"<hex>"}
+//   DIR/NAME.manifest.sig    the Ed25519 signature (hex) of the manifest's bytes
+// A library is refused (and the reason kept for GET /v1/admin/plugins) when it is not allowed,
+// the signature does not verify with --plugin-key (unsigned only with --dev), its SHA-256 is
+// not the manifest's, stride_plugin_info() reports another ABI version or name, or its init
+// fails. The verified bytes are copied to a private directory and dlopen'ed from there, so the
+// file cannot change between the check and the load, and two versions can be open at once.
+//
+// Reload (Reload(), from POST /v1/admin/plugins/reload and SIGHUP): every allowed library whose
+// manifest changed is loaded beside the serving version and replaces it only after its init
+// succeeded; a refusal leaves the serving version. Requests in flight finish on the version they
+// started with (shared ownership). Rollback: a version whose calls fail (non-zero return, 5xx,
+// no answer) more than `rollback_failure_rate` of at least `rollback_min_calls` calls is
+// replaced by the version it replaced.
+//
+// Users' data. A plugin's key-value namespace is one engine::KeyValue (the user database's
+// plugin.NAME family); the host prefixes every key by user (user ‖ 0x00 ‖ key; NUL ‖ key for a
+// plugin's global keys), so DeleteUser() and ExportUser() cover every plugin without their help.
+//
+// Events (run.stored, run.deleted, user.deleted) are queued by OnRunEvent() on the publishing
+// thread and delivered by the host's own thread, so a slow plugin never slows an upload. For
+// user.deleted the host first deletes the user's keys in every namespace, synchronously.
+//
+// Thread-safety: every public method may be called from any thread.
+//
+//   PluginHost host(options, services, {BundledChallenges()});
+//   STRIDE_RETURN_IF_ERROR(host.Start());
+//   if (auto m = host.Resolve("GET", "/v1/challenges/abc", &known, &allowed)) host.Call(*m, req);
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "engine/run/run.hpp"
+#include "engine/status.hpp"
+#include "engine/store/key_value.hpp"
+#include "plugins/api/stride_plugin.h"
+
+namespace stride::plugins {
+
+struct BundledPlugin {
+  stride_plugin_info_fn info = nullptr;
+  stride_plugin_init_v1_fn init = nullptr;
+};
+
+struct PluginHostOptions {
+  std::string dir;             // plugin directory. Default: none (bundled plugins only)
+  std::string public_key_hex;  // Ed25519 key that signs manifests; required with dir unless dev
+  bool dev = false;            // accept manifests without a signature. Default: false
+  double rollback_failure_rate = 0.5;  // Default: roll back past half of the calls failing...
+  uint64_t rollback_min_calls = 20;    // ... once the version has answered at least 20
+  size_t max_event_queue = 100000;     // events waiting for delivery; past it the oldest go
+};
+
+// What the rest of Stride gives plugins; tools/ wires it. Every field is required unless it
+// says otherwise.
+struct PluginServices {
+  std::function<Result<engine::KeyValue*>(const std::string& plugin)> kv;
+  // {"runs":[summary,...],"next_before":...} for {"before":"...","limit":N}.
+  std::function<Result<std::string>(const std::string& user, const std::string& query_json)>
+      runs_list;
+  // The run's JSON (as GET /v1/runs/{id}); `summary_only` leaves out analysis and coverage.
+  std::function<Result<std::string>(const std::string& user, const std::string& run_id,
+                                    bool summary_only)>
+      run_get;
+  std::function<Result<std::string>(const std::string& request_json)> route_query;
+  const engine::Clock* clock = nullptr;         // Default: the system clock
+  std::function<void(const std::string&)> log;  // Default: none
+};
+
+struct PluginRequest {
+  std::string method;
+  std::string path;  // decoded
+  std::vector<std::pair<std::string, std::string>> query;
+  std::string user;  // the verified caller; empty on public routes
+  std::string body;
+};
+
+struct PluginResponse {
+  int status = 500;
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+class PluginHost {
+ public:
+  struct Loaded;  // one loaded version of a plugin
+
+  PluginHost(PluginHostOptions options, PluginServices services,
+             std::vector<BundledPlugin> bundled);
+  ~PluginHost();
+  PluginHost(const PluginHost&) = delete;
+  PluginHost& operator=(const PluginHost&) = delete;
+
+  // Loads the bundled plugins, then the directory's; refusals are recorded, not fatal. Fails
+  // only when a bundled plugin cannot load (a build error) or the directory is unusable.
+  Status Start();
+  // Re-reads the directory (see above); returns the report as JSON.
+  std::string Reload();
+  // What is loaded (name, version, origin, sha256, routes, calls, failures) and what was
+  // refused and why, as JSON.
+  std::string ListJson() const;
+  // Names of the plugins serving now.
+  std::vector<std::string> Names() const;
+
+  struct Match {
+    std::shared_ptr<Loaded> plugin;
+    int route_id = 0;
+    std::string scope;
+    std::vector<std::pair<std::string, std::string>> params;
+  };
+  // The plugin route for a request path under /v1/<plugin>/; nullopt when none. *path_known is
+  // set when the path is a plugin's with another method (a 405), *allowed lists the methods.
+  std::optional<Match> Resolve(const std::string& method, std::string_view raw_path,
+                               bool* path_known, std::string* allowed) const;
+  // Calls the plugin's handler; a failure is a 500 with the plugin's error, and counts toward
+  // rollback.
+  PluginResponse Call(const Match& match, const PluginRequest& request);
+
+  // From engine::RunEvents (on the publisher's thread): queues the event for the plugins;
+  // user.deleted first deletes the user's keys everywhere.
+  void OnRunEvent(const engine::RunEvent& event);
+  Status DeleteUser(const std::string& user);
+  // (plugin name, JSON document of the user's keys and values) for every plugin namespace.
+  Result<std::vector<std::pair<std::string, std::string>>> ExportUser(
+      const std::string& user) const;
+  // Blocks until every queued event was delivered (tests, shutdown).
+  void Drain();
+  // Prometheus lines: calls, failures, events and the plugins' own counters.
+  std::string MetricsText() const;
+
+  // The key a plugin's key has in its namespace (user empty: the plugin's global keys).
+  static std::string StoredKey(std::string_view user, std::string_view key);
+
+ private:
+  struct Slot;
+  Status LoadBundled(const BundledPlugin& b);
+  // Verifies and loads a library from the directory; the new version on success.
+  Result<std::shared_ptr<Loaded>> LoadFromDir(const std::string& name, std::string* sha256);
+  Result<std::shared_ptr<Loaded>> Init(std::shared_ptr<Loaded> p, stride_plugin_init_v1_fn init);
+  void Install(std::shared_ptr<Loaded> p);
+  void Deliver();
+  void Log(const std::string& plugin, int level, const std::string& message) const;
+
+  PluginHostOptions options_;
+  PluginServices services_;
+  std::vector<BundledPlugin> bundled_;
+  engine::SystemClock system_clock_;
+  std::string private_dir_;  // verified copies of the libraries
+
+  mutable std::mutex mu_;  // slots_, refused_
+  std::map<std::string, std::shared_ptr<Slot>> slots_;
+  std::map<std::string, std::string> refused_;  // name -> why (the last attempt)
+  std::vector<std::string> allowed_;
+
+  std::mutex event_mu_;
+  std::condition_variable event_cv_;
+  std::deque<engine::RunEvent> events_;
+  size_t in_delivery_ = 0;
+  bool stop_ = false;
+  uint64_t events_dropped_ = 0;
+  std::thread deliverer_;
+
+  friend struct HostCallbacks;
+};
+
+}  // namespace stride::plugins
