@@ -34,8 +34,7 @@
 namespace {
 
 double Now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 std::string Arg(int argc, char** argv, const std::string& name, const std::string& def) {
@@ -70,7 +69,8 @@ size_t ResponseLength(const std::string& in) {
   if (head == std::string::npos) return 0;
   size_t length = 0;
   const size_t cl = in.find("Content-Length: ");
-  if (cl != std::string::npos && cl < head) length = std::strtoull(in.c_str() + cl + 16, nullptr, 10);
+  if (cl != std::string::npos && cl < head)
+    length = std::strtoull(in.c_str() + cl + 16, nullptr, 10);
   return in.size() >= head + 4 + length ? head + 4 + length : 0;
 }
 
@@ -123,8 +123,8 @@ int main(int argc, char** argv) {
     while (!waiting.empty() && !free_conns.empty()) {
       Conn& c = conns[static_cast<size_t>(free_conns.front())];
       free_conns.pop_front();
-      const std::string req = "GET " + targets[next_target++ % targets.size()] +
-                              " HTTP/1.1\r\nHost: bench\r\n\r\n";
+      const std::string req =
+          "GET " + targets[next_target++ % targets.size()] + " HTTP/1.1\r\nHost: bench\r\n\r\n";
       if (::send(c.fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
         ++errors;
         waiting.pop_front();
@@ -136,8 +136,8 @@ int main(int argc, char** argv) {
     }
     const double next_due = sent < total ? t0 + static_cast<double>(sent) / rate : now + 0.01;
     const int timeout_ms = std::max(0, static_cast<int>((next_due - Now()) * 1000));
-    const int n = ::epoll_wait(ep, events.data(), static_cast<int>(events.size()),
-                               std::min(timeout_ms, 10));
+    const int n =
+        ::epoll_wait(ep, events.data(), static_cast<int>(events.size()), std::min(timeout_ms, 10));
     for (int i = 0; i < n; ++i) {
       const uint32_t k = events[static_cast<size_t>(i)].data.u32;
       Conn& c = conns[k];
@@ -168,8 +168,9 @@ int main(int argc, char** argv) {
   std::sort(latencies.begin(), latencies.end());
   auto pct = [&](double p) {
     if (latencies.empty()) return 0.0;
-    const size_t i = std::min(latencies.size() - 1,
-                              static_cast<size_t>(p / 100.0 * static_cast<double>(latencies.size())));
+    const size_t i =
+        std::min(latencies.size() - 1,
+                 static_cast<size_t>(p / 100.0 * static_cast<double>(latencies.size())));
     return latencies[i] * 1000;
   };
   std::printf(
