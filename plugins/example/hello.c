@@ -98,11 +98,14 @@ static int hello_handle(stride_plugin_t* self, stride_call_t* call, const char* 
                         size_t size) {
   (void)size;
 #ifdef HELLO_FAIL_HANDLER
-  (void)call;
-  (void)request;
-  self->host->set_error(self->ctx, "this build fails on purpose");
-  return STRIDE_E_INTERNAL;
+  const int fail = 1;
 #else
+  const int fail = 0;
+#endif
+  if (fail || !request) {
+    self->host->set_error(self->ctx, fail ? "this build fails on purpose" : "no request");
+    return STRIDE_E_INTERNAL;
+  }
   const long route = json_long(request, "route_id", 0);
   char* user = json_string(request, "user");
   int rc = STRIDE_OK;
@@ -131,7 +134,6 @@ static int hello_handle(stride_plugin_t* self, stride_call_t* call, const char* 
   }
   free(user);
   return rc;
-#endif
 }
 
 static int hello_on_event(stride_plugin_t* self, const char* event, size_t size) {

@@ -634,14 +634,15 @@ PluginResponse PluginHost::Call(const Match& match, const PluginRequest& request
   for (const auto& [k, v] : request.query) {
     if (!query.contains(k)) query[k] = v;
   }
-  const std::string req =
-      engine::DumpJson(Json{{"method", request.method},
-                            {"path", request.path},
-                            {"route_id", match.route_id},
-                            {"params", params},
-                            {"query", query},
-                            {"user", request.user.empty() ? Json(nullptr) : Json(request.user)},
-                            {"body", engine::ValidUtf8(request.body)}});
+  const std::string req = engine::DumpJson(Json{
+      {"method", request.method},
+      {"path", request.path},
+      {"route_id", match.route_id},
+      {"params", params},
+      {"query", query},
+      // Only routes with a scope know their caller.
+      {"user", request.user.empty() || match.scope.empty() ? Json(nullptr) : Json(request.user)},
+      {"body", engine::ValidUtf8(request.body)}});
   stride_call call;
   ++p.calls;
   t_error.clear();
