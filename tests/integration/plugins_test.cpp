@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Plugins through a real `stride serve` stack on loopback: the bundled challenges plugin and a
+// signed example plugin loaded from a directory, behind the same auth, limits and errors as
+// the core endpoints; a challenge along a route of the database advancing with an upload;
+// admin listing and reload; export and delete-me across plugins.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "datasets/synthetic_activity.hpp"
+#include "datasets/synthetic_routes.hpp"
+#include "plugins/challenges/challenges.hpp"
+#include "plugins/host/signing.hpp"
+#include "server/auth.hpp"
+#include "server/http_server.hpp"
+
+namespace stride {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+const std::string kSecret = "plugins-test-secret-0123456789abcdef";
+
+std::string Token(const std::string& user, const std::string& scope = "runner:read runner:write") {
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return server::Jwt(kSecret).Mint(user, scope, 3600, now);
+}
+httplib::Headers Auth(const std::string& token) {
+  return {{"Authorization", "Bearer " + token}};
+}
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+std::map<std::string, std::string> Untar(const std::string& tar) {
+  std::map<std::string, std::string> out;
+  size_t at = 0;
+  while (at + 512 <= tar.size()) {
+    const std::string name(tar.c_str() + at);
+    if (name.empty()) break;
+    const size_t size = std::stoull(tar.substr(at + 124, 11), nullptr, 8);
+    out[name] = tar.substr(at + 512, size);
+    at += 512 + (size + 511) / 512 * 512;
+  }
+  return out;
+}
+
+class Plugins : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = (fs::path(::testing::TempDir()) / ("stride_plugins_it_" + std::to_string(::getpid())))
+               .string();
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ + "/plugins");
+    datasets::SyntheticRoutesOptions ro;
+    ro.count = 50;
+    ro.SetRegion(42.4, 1.4, 42.7, 1.8);
+    ASSERT_TRUE(datasets::WriteSyntheticRouteDb(ro, dir_ + "/db", 2).ok());
+    // The example plugin, signed.
+    Result<plugins::Ed25519KeyPair> key = plugins::GenerateEd25519();
+    ASSERT_TRUE(key.ok());
+    fs::copy_file(HELLO_V1, dir_ + "/plugins/libhello.so");
+    const std::string manifest =
+        Json{{"name", "hello"},
+             {"version", "1.0.0"},
+             {"library", "libhello.so"},
+             {"sha256", plugins::Sha256Hex(ReadAll(dir_ + "/plugins/libhello.so"))}}
+            .dump();
+    std::ofstream(dir_ + "/plugins/hello.manifest.json") << manifest;
+    std::ofstream(dir_ + "/plugins/hello.manifest.sig")
+        << *plugins::SignEd25519(key->private_hex, manifest);
+    std::ofstream(dir_ + "/plugins/plugins.allow") << "hello\n";
+
+    server::HttpServerOptions o;
+    o.db_path = dir_ + "/db";
+    o.runs_path = dir_ + "/runs";
+    o.jwt_secret = kSecret;
+    o.port = 0;
+    o.sync_writes = false;
+    o.bundled_plugins = {{plugins::challenges::Info, plugins::challenges::InitV1}};
+    o.plugins_dir = dir_ + "/plugins";
+    o.plugin_key_hex = key->public_hex;
+    server_ = new server::HttpServer(o);
+    thread_ = new std::thread([] { status_ = server_->Run(); });
+    for (int i = 0; i < 500 && server_->port() == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_NE(server_->port(), 0) << status_.message();
+  }
+  static void TearDownTestSuite() {
+    server_->Stop();
+    thread_->join();
+    delete thread_;
+    delete server_;
+    fs::remove_all(dir_);
+  }
+  static httplib::Client Client() {
+    httplib::Client c("127.0.0.1", server_->port());
+    c.set_read_timeout(30, 0);
+    return c;
+  }
+  static void Settle() {
+    if (server_->plugin_host()) server_->plugin_host()->Drain();
+  }
+  static inline std::string dir_;
+  static inline server::HttpServer* server_ = nullptr;
+  static inline std::thread* thread_ = nullptr;
+  static inline Status status_;
+};
+
+TEST_F(Plugins, RoutesGetTheCoreAuthAndErrors) {
+  httplib::Client c = Client();
+  auto r = c.Get("/v1/hello");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(Json::parse(r->body)["plugin_version"], "1.0.0");
+  EXPECT_EQ(c.Post("/v1/hello/notes", "x", "text/plain")->status, 401);
+  EXPECT_EQ(c.Post("/v1/hello/notes", Auth(Token("ann", "runner:read")), "x", "text/plain")->status,
+            403);
+  EXPECT_EQ(c.Post("/v1/hello/notes", Auth(Token("ann")), "ann's", "text/plain")->status, 200);
+  r = c.Get("/v1/hello/notes", Auth(Token("ann")));
+  EXPECT_EQ(r->body, "ann's");
+  EXPECT_EQ(r->get_header_value("Content-Type"), "text/plain");
+  r = c.Delete("/v1/hello/notes", Auth(Token("ann")));
+  EXPECT_EQ(r->status, 405);
+  EXPECT_EQ(r->get_header_value("Allow"), "POST, GET");
+  EXPECT_EQ(c.Put("/v1/runs", "", "text/plain")->status, 405);  // a core path keeps its 405
+  r = c.Get("/v1/nobody/here");
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(Json::parse(r->body)["error"]["code"], "not_found");
+  // Plugin bodies have a limit too (1 MiB).
+  EXPECT_EQ(c.Post("/v1/hello/notes", Auth(Token("ann")), std::string(2 << 20, 'x'), "text/plain")
+                ->status,
+            413);
+}
+
+TEST_F(Plugins, AdminListsAndReloads) {
+  httplib::Client c = Client();
+  EXPECT_EQ(c.Get("/v1/admin/plugins", Auth(Token("ann")))->status, 403);
+  auto r = c.Get("/v1/admin/plugins", Auth(Token("root", "admin")));
+  ASSERT_EQ(r->status, 200);
+  const Json list = Json::parse(r->body);
+  std::set<std::string> names;
+  for (const Json& p : list["plugins"]) names.insert(p["name"]);
+  EXPECT_EQ(names, (std::set<std::string>{"challenges", "hello"}));
+  r = c.Post("/v1/admin/plugins/reload", Auth(Token("root", "admin")), "", "text/plain");
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(Json::parse(r->body)["reload"][0]["result"], "unchanged");
+  r = c.Get("/metrics");
+  EXPECT_NE(r->body.find("stride_plugin_calls_total{plugin=\"hello\"}"), std::string::npos);
+}
+
+TEST_F(Plugins, AChallengeAlongARouteAdvancesWithAnUploadAndLeavesWithTheUser) {
+  httplib::Client c = Client();
+  const std::string eve = Token("eve");
+  auto routes = c.Get("/v1/routes?bbox=1.4,42.4,1.8,42.7&limit=1&sort=length");
+  ASSERT_EQ(routes->status, 200);
+  const Json route = Json::parse(routes->body)["routes"][0];
+  const std::string route_id = "r" + std::to_string(route["id"].get<uint64_t>());
+  auto r = c.Post("/v1/challenges", Auth(eve),
+                  Json{{"name", "Route relay"},
+                       {"kind", "route"},
+                       {"route_id", route_id},
+                       {"milestone_every_m", 1000}}
+                      .dump(),
+                  "application/json");
+  ASSERT_EQ(r->status, 201) << r->body;
+  const Json created = Json::parse(r->body);
+  EXPECT_NEAR(created["length_m"].get<double>(), route["length_m"].get<double>(),
+              0.01 * route["length_m"].get<double>());
+  const std::string id = created["id"];
+  ASSERT_EQ(
+      c.Post("/v1/challenges/" + id + "/join", Auth(eve), R"({"team":"green"})", "application/json")
+          ->status,
+      201);
+  // A 5.4 km synthetic run (three laps of 1.8 km).
+  datasets::SyntheticRunOptions so;
+  const std::string gpx = datasets::WriteGpx(datasets::MakeSyntheticRun(so).recorded);
+  r = c.Post("/v1/runs", Auth(eve), gpx, "application/gpx+xml");
+  ASSERT_EQ(r->status, 201) << r->body;
+  const double run_m = Json::parse(r->body)["distance_m"];
+  Settle();
+  const Json g = Json::parse(c.Get("/v1/challenges/" + id, Auth(eve))->body);
+  ASSERT_EQ(g["teams"].size(), 1u);
+  EXPECT_NEAR(g["teams"][0]["distance_m"].get<double>(), run_m, 0.1);
+  const int reached = g["teams"][0]["milestones_reached"];
+  EXPECT_EQ(reached, std::min<int>(static_cast<int>(run_m / 1000),
+                                   static_cast<int>(g["milestones"].size())));
+  // Export carries the plugins' data for eve; delete-me removes it from every plugin.
+  c.Post("/v1/hello/notes", Auth(eve), "eve's note", "text/plain");
+  auto tar = c.Get("/v1/me/export", Auth(eve));
+  ASSERT_EQ(tar->status, 200);
+  const auto files = Untar(tar->body);
+  ASSERT_TRUE(files.count("stride-export/plugins/challenges.json"));
+  ASSERT_TRUE(files.count("stride-export/plugins/hello.json"));
+  const Json ch = Json::parse(files.at("stride-export/plugins/challenges.json"));
+  std::set<std::string> keys;
+  for (const Json& k : ch["keys"]) keys.insert(k["key"]);
+  EXPECT_TRUE(keys.count("j/" + id));
+  EXPECT_NE(files.at("stride-export/plugins/hello.json").find("eve's note"), std::string::npos);
+  EXPECT_NE(files.at("stride-export/manifest.json").find("plugins/hello.json"), std::string::npos);
+  ASSERT_EQ(c.Delete("/v1/me", Auth(eve))->status, 200);
+  Settle();
+  EXPECT_EQ(c.Get("/v1/hello/notes", Auth(eve))->status, 404);
+  EXPECT_TRUE(Json::parse(c.Get("/v1/challenges/mine", Auth(eve))->body)["challenges"].empty());
+  const Json after = Json::parse(c.Get("/v1/challenges/" + id, Auth(Token("someone")))->body);
+  EXPECT_EQ(after["members"], 0);  // the shared state let go of eve too
+  const auto export_after = Untar(c.Get("/v1/me/export", Auth(eve))->body);
+  EXPECT_EQ(Json::parse(export_after.at("stride-export/plugins/challenges.json"))["keys"].size(),
+            0u);
+}
+
+}  // namespace
+}  // namespace stride
