@@ -59,6 +59,16 @@ if [ "${DEMO_NO_SERVE:-0}" != 1 ]; then
   done
   token=$(grep -A1 'dev token' demo/serve.log | tail -1)
   echo
+  echo "== a team challenge along route r3 (the bundled challenges plugin) =="
+  echo "curl -X POST -H 'Authorization: Bearer \$TOKEN' $base/v1/challenges -d '{\"name\":\"Demo relay\",\"kind\":\"route\",\"route_id\":\"r3\",\"milestone_every_m\":1000}'"
+  challenge=$(curl -s -X POST -H "Authorization: Bearer $token" "$base/v1/challenges" \
+    -d '{"name":"Demo relay","kind":"route","route_id":"r3","milestone_every_m":1000}')
+  echo "$challenge" | cut -c1-300
+  cid=$(echo "$challenge" | sed -n 's/.*"id":"\([0-9a-f]\{16\}\)".*/\1/p')
+  curl -s -X POST -H "Authorization: Bearer $token" "$base/v1/challenges/$cid/join" \
+    -d '{"team":"demo"}' | cut -c1-200
+  echo
+  echo
   echo "== run upload (bearer token from the server's --dev line) =="
   echo "curl -X POST --data-binary @demo/synthetic_run.fit -H 'Authorization: Bearer \$TOKEN' -H 'Idempotency-Key: demo-1' $base/v1/runs"
   curl -s -X POST --data-binary @demo/synthetic_run.fit -H "Authorization: Bearer $token" \
@@ -66,6 +76,16 @@ if [ "${DEMO_NO_SERVE:-0}" != 1 ]; then
   echo
   echo "curl -H 'Authorization: Bearer \$TOKEN' '$base/v1/runs?limit=5'"
   curl -s -H "Authorization: Bearer $token" "$base/v1/runs?limit=5" | cut -c1-400
+  echo
+  echo
+  echo "== the challenge after the upload: the team's position on r3 and the milestones it passed =="
+  sleep 0.5  # events reach plugins off the request thread
+  echo "curl -H 'Authorization: Bearer \$TOKEN' '$base/v1/challenges/$cid'"
+  curl -s -H "Authorization: Bearer $token" "$base/v1/challenges/$cid" |
+    sed 's/.*"teams":/"teams":/' | cut -c1-400
+  echo
+  echo "curl -H 'Authorization: Bearer \$TOKEN' '$base/v1/challenges/$cid/events'"
+  curl -s -H "Authorization: Bearer $token" "$base/v1/challenges/$cid/events" | cut -c1-500
   echo
   echo "TOKEN=$token"
 fi

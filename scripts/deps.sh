@@ -20,6 +20,7 @@ packages=(
   libssl-dev              # SHA-256 of import manifests
   libcpp-httplib-dev      # the HTTP server (server/) and the tests' client
   curl                    # the demo's example requests
+  tzdata                  # time zones of day-by-day challenges (engine/time)
 )
 
 missing=()
