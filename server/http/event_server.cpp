@@ -428,6 +428,15 @@ struct EventServer::Loop {
     }
     c->req.path_params = std::move(params);
     const Route& route = *c->route;
+    // A fallback route (the plugins' prefix) resolves, and authorises, before anything else:
+    // an unknown plugin path is a 404 whatever the body.
+    bool admitted = false;
+    if (route.fallback && !route.scope.empty() && server.hooks_.admit) {
+      if (std::optional<ApiResponse> denied = server.hooks_.admit(route, c->req)) {
+        return Answer(c, std::move(*denied), has_body);
+      }
+      admitted = true;
+    }
     if (has_body && route.max_body == 0) {
       return Error(c, 413, "too_large",
                    route.method + " " + route.pattern + " takes no request body", true);
@@ -444,7 +453,7 @@ struct EventServer::Loop {
       return Error(c, 415, "unsupported_media_type",
                    "Content-Encoding: only gzip is accepted for request bodies", true);
     }
-    if (!route.scope.empty() && server.hooks_.admit) {
+    if (!admitted && !route.scope.empty() && server.hooks_.admit) {
       if (std::optional<ApiResponse> denied = server.hooks_.admit(route, c->req)) {
         return Answer(c, std::move(*denied), has_body);
       }
@@ -895,8 +904,12 @@ bool EventServer::Respond(const Route& route, HttpRequest& req, int fd, bool kee
     if (ok && clean) ok = SendAll(fd, "0\r\n\r\n", Now() + options_.write_timeout_s);
     // A stream cut short must not look complete: close without the last chunk.
     if (!clean) ok = false;
+    if (hooks_.done) hooks_.done(req, &route, r.status, sent_body, Now() - started);
   } else {
     const bool gz = MaybeGzip(req, &r, options_.gzip_min_bytes);
+    // Recorded before the answer leaves: a client that reads /metrics right after its
+    // response finds its request counted.
+    if (hooks_.done) hooks_.done(req, &route, r.status, r.body.size(), Now() - started);
     std::string out = ResponseHead(r, static_cast<long long>(r.body.size()), gz, keep_alive);
     const double deadline =
         deadline_base + static_cast<double>(r.body.size()) / options_.min_body_rate;
@@ -908,9 +921,7 @@ bool EventServer::Respond(const Route& route, HttpRequest& req, int fd, bool kee
     } else {
       ok = SendAll(fd, out, deadline) && SendAll(fd, r.body, deadline);
     }
-    sent_body = r.body.size();
   }
-  if (hooks_.done) hooks_.done(req, &route, r.status, sent_body, Now() - started);
   return ok && keep_alive;
 }
 
