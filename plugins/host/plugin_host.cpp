@@ -14,6 +14,7 @@
 #include <set>
 
 #include "engine/text/json_dump.hpp"
+#include "engine/text/uri.hpp"
 #include "engine/text/utf8.hpp"
 #include "plugins/host/signing.hpp"
 
@@ -78,38 +79,6 @@ bool ValidName(std::string_view n) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
   }
   return true;
-}
-
-std::vector<std::string_view> Segments(std::string_view path) {
-  std::vector<std::string_view> out;
-  if (path.empty() || path.front() != '/') return out;
-  size_t b = 1;
-  while (true) {
-    const size_t e = path.find('/', b);
-    out.push_back(path.substr(b, e == std::string_view::npos ? e : e - b));
-    if (e == std::string_view::npos) break;
-    b = e + 1;
-  }
-  return out;
-}
-
-std::string Decode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    auto hex = [](char c) {
-      return c >= '0' && c <= '9'   ? c - '0'
-             : c >= 'a' && c <= 'f' ? c - 'a' + 10
-             : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                    : -1;
-    };
-    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
 }
 
 Result<std::string> ReadAll(const std::string& path) {
@@ -590,7 +559,7 @@ std::optional<PluginHost::Match> PluginHost::Resolve(const std::string& method,
                                                      std::string* allowed) const {
   *path_known = false;
   allowed->clear();
-  const std::vector<std::string_view> segs = Segments(raw_path);
+  const std::vector<std::string_view> segs = engine::PathSegments(raw_path);
   if (segs.size() < 2 || segs[0] != "v1") return std::nullopt;
   std::shared_ptr<Loaded> p;
   {
@@ -600,9 +569,9 @@ std::optional<PluginHost::Match> PluginHost::Resolve(const std::string& method,
     p = it->second->current;
   }
   std::vector<std::string> decoded;
-  for (std::string_view s : segs) decoded.push_back(Decode(s));
+  for (std::string_view s : segs) decoded.push_back(engine::PercentDecode(s));
   for (const Loaded::Route& r : p->routes) {
-    const std::vector<std::string_view> pat = Segments(r.pattern);
+    const std::vector<std::string_view> pat = engine::PathSegments(r.pattern);
     if (pat.size() != decoded.size()) continue;
     bool ok = true;
     std::vector<std::pair<std::string, std::string>> params;

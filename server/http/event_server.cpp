@@ -22,6 +22,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "engine/text/uri.hpp"
 #include "server/http/gzip.hpp"
 #include "server/http/parse.hpp"
 
@@ -75,19 +76,6 @@ const char* Reason(int status) {
     default:
       return "Status";
   }
-}
-
-std::vector<std::string_view> Segments(std::string_view path) {
-  std::vector<std::string_view> out;
-  if (path.empty() || path.front() != '/') return out;
-  size_t b = 1;
-  while (true) {
-    const size_t e = path.find('/', b);
-    out.push_back(path.substr(b, e == std::string_view::npos ? e : e - b));
-    if (e == std::string_view::npos) break;
-    b = e + 1;
-  }
-  return out;
 }
 
 bool AcceptsGzip(const HttpRequest& req) {
@@ -173,14 +161,14 @@ const Route* MatchRoute(const std::vector<Route>& routes, const std::string& met
                         bool* path_known, std::string* allowed) {
   *path_known = false;
   allowed->clear();
-  const std::vector<std::string_view> segs = Segments(raw_path);
+  const std::vector<std::string_view> segs = engine::PathSegments(raw_path);
   std::vector<std::string> decoded;
   decoded.reserve(segs.size());
   for (std::string_view s : segs) decoded.push_back(PercentDecode(s, false));
   for (int pass = 0; pass < 2; ++pass) {
     for (const Route& r : routes) {
       if (r.fallback != (pass == 1) || (pass == 1 && *path_known)) continue;
-      const std::vector<std::string_view> pat = Segments(r.pattern);
+      const std::vector<std::string_view> pat = engine::PathSegments(r.pattern);
       const bool rest = !pat.empty() && pat.back() == "{*}";
       const size_t fixed = rest ? pat.size() - 1 : pat.size();
       if (rest ? decoded.size() < fixed : pat.size() != decoded.size()) continue;

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "engine/text/uri.hpp"
+
 namespace stride::server {
 
 bool EqualsNoCase(std::string_view a, std::string_view b) {
@@ -63,21 +65,7 @@ std::string Shown(std::string_view s) {
 }  // namespace
 
 std::string PercentDecode(std::string_view s, bool plus_is_space) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (c == '%' && i + 2 < s.size()) {
-      const int hi = HexValue(s[i + 1]), lo = HexValue(s[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(plus_is_space && c == '+' ? ' ' : c);
-  }
-  return out;
+  return engine::PercentDecode(s, plus_is_space);
 }
 
 HeaderList ParseQuery(std::string_view query) {

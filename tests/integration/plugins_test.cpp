@@ -19,6 +19,7 @@
 #include "plugins/host/signing.hpp"
 #include "server/auth.hpp"
 #include "server/http_server.hpp"
+#include "tests/support/tar.hpp"
 
 namespace stride {
 namespace {
@@ -39,18 +40,6 @@ httplib::Headers Auth(const std::string& token) {
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(in)), {});
-}
-std::map<std::string, std::string> Untar(const std::string& tar) {
-  std::map<std::string, std::string> out;
-  size_t at = 0;
-  while (at + 512 <= tar.size()) {
-    const std::string name(tar.c_str() + at);
-    if (name.empty()) break;
-    const size_t size = std::stoull(tar.substr(at + 124, 11), nullptr, 8);
-    out[name] = tar.substr(at + 512, size);
-    at += 512 + (size + 511) / 512 * 512;
-  }
-  return out;
 }
 
 class Plugins : public ::testing::Test {
@@ -198,7 +187,7 @@ TEST_F(Plugins, AChallengeAlongARouteAdvancesWithAnUploadAndLeavesWithTheUser) {
   c.Post("/v1/hello/notes", Auth(eve), "eve's note", "text/plain");
   auto tar = c.Get("/v1/me/export", Auth(eve));
   ASSERT_EQ(tar->status, 200);
-  const auto files = Untar(tar->body);
+  const auto files = testing::Untar(tar->body);
   ASSERT_TRUE(files.count("stride-export/plugins/challenges.json"));
   ASSERT_TRUE(files.count("stride-export/plugins/hello.json"));
   const Json ch = Json::parse(files.at("stride-export/plugins/challenges.json"));
@@ -213,7 +202,7 @@ TEST_F(Plugins, AChallengeAlongARouteAdvancesWithAnUploadAndLeavesWithTheUser) {
   EXPECT_TRUE(Json::parse(c.Get("/v1/challenges/mine", Auth(eve))->body)["challenges"].empty());
   const Json after = Json::parse(c.Get("/v1/challenges/" + id, Auth(Token("someone")))->body);
   EXPECT_EQ(after["members"], 0);  // the shared state let go of eve too
-  const auto export_after = Untar(c.Get("/v1/me/export", Auth(eve))->body);
+  const auto export_after = testing::Untar(c.Get("/v1/me/export", Auth(eve))->body);
   EXPECT_EQ(Json::parse(export_after.at("stride-export/plugins/challenges.json"))["keys"].size(),
             0u);
 }

@@ -31,6 +31,7 @@
 #include "tests/support/cli.hpp"
 #include "tests/support/datasets.hpp"
 #include "tests/support/import.hpp"
+#include "tests/support/tar.hpp"
 
 namespace stride {
 namespace {
@@ -342,20 +343,6 @@ TEST_F(Runs, TokensAndScopes) {
   EXPECT_EQ(Upload(Token("alice", "admin"), fit)->status, 201);
 }
 
-// Reads a ustar archive: name -> content.
-std::map<std::string, std::string> Untar(const std::string& tar) {
-  std::map<std::string, std::string> out;
-  size_t at = 0;
-  while (at + 512 <= tar.size()) {
-    const std::string name(tar.c_str() + at);
-    if (name.empty()) break;
-    const size_t size = std::stoull(tar.substr(at + 124, 11), nullptr, 8);
-    out[name] = tar.substr(at + 512, size);
-    at += 512 + (size + 511) / 512 * 512;
-  }
-  return out;
-}
-
 TEST_F(Runs, UsersSeeOnlyTheirOwnRunsAndExportThenDeleteLeavesNothing) {
   const std::string erin = Token("erin"), frank = Token("frank");
   std::map<std::string, std::string> originals;  // id -> bytes
@@ -380,7 +367,7 @@ TEST_F(Runs, UsersSeeOnlyTheirOwnRunsAndExportThenDeleteLeavesNothing) {
   EXPECT_EQ(ListIds(frank), std::vector<std::string>{franks});
   auto fx = server_->Client().Get("/v1/me/export", Auth(frank));
   ASSERT_EQ(fx->status, 200);
-  for (const auto& [name, content] : Untar(fx->body)) {
+  for (const auto& [name, content] : testing::Untar(fx->body)) {
     for (const auto& [id, bytes] : originals) {
       EXPECT_EQ(name.find(id), std::string::npos);
       EXPECT_EQ(content.find(id), std::string::npos);
@@ -391,7 +378,7 @@ TEST_F(Runs, UsersSeeOnlyTheirOwnRunsAndExportThenDeleteLeavesNothing) {
   auto ex = server_->Client().Get("/v1/me/export", Auth(erin));
   ASSERT_EQ(ex->status, 200);
   EXPECT_EQ(ex->get_header_value("Content-Type"), "application/x-tar");
-  const auto entries = Untar(ex->body);
+  const auto entries = testing::Untar(ex->body);
   EXPECT_EQ(entries.size(), 2 * originals.size() + 1);
   for (const auto& [id, bytes] : originals) {
     size_t found = 0;
@@ -423,7 +410,7 @@ TEST_F(Runs, UsersSeeOnlyTheirOwnRunsAndExportThenDeleteLeavesNothing) {
     EXPECT_EQ(server_->Client().Get("/v1/runs/" + id + "/file", Auth(erin))->status, 404);
   }
   EXPECT_TRUE(ListIds(erin).empty());
-  const auto after = Untar(server_->Client().Get("/v1/me/export", Auth(erin))->body);
+  const auto after = testing::Untar(server_->Client().Get("/v1/me/export", Auth(erin))->body);
   EXPECT_EQ(after.size(), 1u);
   EXPECT_EQ(Json::parse(after.at("stride-export/manifest.json"))["runs"], 0);
   EXPECT_EQ(ListIds(frank), std::vector<std::string>{franks});  // frank's is untouched
