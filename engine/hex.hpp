@@ -22,6 +22,14 @@ inline std::string HexEncode(std::string_view bytes) {
   return out;
 }
 
+// The value of one hex digit (either case), or -1 (chunk sizes, percent-escapes).
+inline int HexDigitValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 // False (and `bytes` unspecified) unless `hex` is an even number of lowercase hex digits.
 inline bool HexDecode(std::string_view hex, std::string* bytes) {
   if (hex.size() % 2) return false;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "engine/hex.hpp"
 #include "engine/text/uri.hpp"
 
 namespace stride::server {
@@ -32,13 +33,6 @@ bool HttpRequest::HasHeader(std::string_view name) const {
 
 namespace stride::server::http {
 namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // RFC 9110 token characters (method, header names).
 bool IsTokenChar(char c) {
@@ -190,7 +184,7 @@ ChunkedDecoder::Result ChunkedDecoder::Feed(std::string_view in, std::string* ou
         if (digits.empty() || digits.size() > 15) return fail("malformed chunk size");
         size_t n = 0;
         for (char c : digits) {
-          const int v = HexValue(c);
+          const int v = engine::HexDigitValue(c);
           if (v < 0) return fail("malformed chunk size '" + Shown(digits) + "'");
           n = n * 16 + static_cast<size_t>(v);
         }
