@@ -9,6 +9,7 @@
 #include "engine/geo/geodesy.hpp"
 #include "engine/route/route_json.hpp"
 #include "engine/text/json_dump.hpp"
+#include "engine/text/utf8.hpp"
 #include "index/store/record_codec.hpp"
 #include "stride/api.pb.h"
 
@@ -273,7 +274,7 @@ ApiResponse ErrorResponse(int status, const std::string& code, const std::string
   if (wire == Wire::kProtobuf) {
     api::ErrorResponse e;
     e.mutable_error()->set_code(code);
-    e.mutable_error()->set_message(message);
+    e.mutable_error()->set_message(engine::ValidUtf8(message));  // proto3 strings are UTF-8
     return Serialized(e, status);
   }
   Json j;

@@ -108,7 +108,7 @@ int main(int argc, char** argv) {
   std::vector<double> latencies;
   latencies.reserve(static_cast<size_t>(rate * seconds) + 16);
   std::deque<double> waiting;  // due times of requests with no free connection yet
-  size_t sent = 0, errors = 0, next_target = 0;
+  size_t sent = 0, errors = 0, next_target = 0, reconnects = 0;
   const double t0 = Now();
   const size_t total = static_cast<size_t>(rate * seconds);
   std::vector<epoll_event> events(1024);
@@ -126,9 +126,20 @@ int main(int argc, char** argv) {
       const std::string req =
           "GET " + targets[next_target++ % targets.size()] + " HTTP/1.1\r\nHost: bench\r\n\r\n";
       if (::send(c.fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
-        ++errors;
+        ++errors;  // the request is lost; the connection is opened again
         waiting.pop_front();
-        continue;  // this connection is lost
+        const int k = static_cast<int>(&c - conns.data());
+        ::epoll_ctl(ep, EPOLL_CTL_DEL, c.fd, nullptr);
+        ::close(c.fd);
+        c = Conn();
+        c.fd = Connect(port);
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.u32 = static_cast<uint32_t>(k);
+        ::epoll_ctl(ep, EPOLL_CTL_ADD, c.fd, &ev);
+        free_conns.push_back(k);
+        ++reconnects;
+        continue;
       }
       c.busy = true;
       c.due = waiting.front();
@@ -145,11 +156,19 @@ int main(int argc, char** argv) {
       const ssize_t r = ::recv(c.fd, buf, sizeof buf, 0);
       if (r <= 0) {
         if (r < 0 && errno == EAGAIN) continue;
+        // The server closed the connection (servers that cap requests per connection do):
+        // a request in flight is an error; the connection is opened again.
         if (c.busy) ++errors;
         ::epoll_ctl(ep, EPOLL_CTL_DEL, c.fd, nullptr);
         ::close(c.fd);
-        c.fd = -1;
-        c.busy = false;
+        c = Conn();
+        c.fd = Connect(port);
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.u32 = k;
+        ::epoll_ctl(ep, EPOLL_CTL_ADD, c.fd, &ev);
+        free_conns.push_back(static_cast<int>(k));
+        ++reconnects;
         continue;
       }
       c.in.append(buf, static_cast<size_t>(r));
@@ -175,8 +194,10 @@ int main(int argc, char** argv) {
   };
   std::printf(
       "{\"connections\":%d,\"rate\":%.0f,\"requests\":%zu,\"achieved_rps\":%.1f,\"p50_ms\":%.3f,"
-      "\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f,\"errors\":%zu}\n",
+      "\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f,\"errors\":%zu,"
+      "\"reconnects\":%zu}\n",
       n_conns, rate, latencies.size(), static_cast<double>(latencies.size()) / elapsed, pct(50),
-      pct(90), pct(99), pct(99.9), latencies.empty() ? 0.0 : latencies.back() * 1000, errors);
+      pct(90), pct(99), pct(99.9), latencies.empty() ? 0.0 : latencies.back() * 1000, errors,
+      reconnects);
   return 0;
 }

@@ -232,7 +232,8 @@ struct EventServer::Loop {
   // Closed connections live until the end of the batch, so a caller holding one after an
   // answer closed it can still look at its state (kClosed).
   std::vector<std::unique_ptr<Conn>> graveyard;
-  size_t body_bytes = 0;  // reserved by requests in progress (loop only)
+  size_t body_bytes = 0;       // reserved by requests in progress (loop only)
+  bool accept_paused = false;  // out of file descriptors: the listener is not watched
 
   std::mutex mu;
   std::condition_variable cv;
@@ -581,7 +582,15 @@ struct EventServer::Loop {
       socklen_t len = sizeof addr;
       const int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&addr), &len,
                                SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (fd < 0) return;  // EAGAIN, or a transient error (EMFILE): try on the next wake-up
+      if (fd < 0) {
+        if (errno == EMFILE || errno == ENFILE) {
+          // Out of descriptors: the pending connection keeps the listener readable, which
+          // would spin the loop. Free one by shedding the longest idle connection, or stop
+          // listening until the next sweep.
+          if (!ShedIdle()) PauseAccepting();
+        }
+        return;  // EAGAIN, or a transient error: try on the next wake-up
+      }
       if (conns.size() >= opt.max_connections && !ShedIdle()) {
         ++rejected;
         HttpRequest none;
@@ -648,6 +657,20 @@ struct EventServer::Loop {
         Close(c);  // idle past the keep-alive timeout, or a response nobody reads
       }
     }
+  }
+
+  void PauseAccepting() {
+    if (accept_paused) return;
+    ::epoll_ctl(epfd, EPOLL_CTL_DEL, listen_fd, nullptr);
+    accept_paused = true;
+  }
+  void ResumeAccepting() {
+    if (!accept_paused || stopping) return;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = listen_fd;
+    ::epoll_ctl(epfd, EPOLL_CTL_ADD, listen_fd, &ev);
+    accept_paused = false;
   }
 
   void TakeReturned() {
@@ -757,6 +780,7 @@ struct EventServer::Loop {
       }
       if (Now() >= next_sweep) {
         Sweep();
+        ResumeAccepting();
         next_sweep = Now() + 0.1;
       }
       ready.clear();  // only closed connections can be left (Sweep answers close)
