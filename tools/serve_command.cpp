@@ -51,6 +51,7 @@ constexpr const char* kUsage =
     "  --plugins DIR        more plugins: DIR/plugins.allow names them, each with\n"
     "                NAME.manifest.json and NAME.manifest.sig ('stride plugin sign')\n"
     "  --plugin-key HEX|FILE  the Ed25519 public key that signs the manifests\n"
+    "  --no-bundled-plugins   without the bundled plugins (challenges)\n"
     "  SIGHUP or POST /v1/admin/plugins/reload (scope admin) reloads the directory\n";
 
 constexpr const char* kTokenUsage =
@@ -103,6 +104,7 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
   server::HttpServerOptions o;
   bool quiet = false;
   bool dev = false;
+  bool no_bundled = false;
   std::string secret_file;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -150,6 +152,8 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
         err << "stride serve: --threads " << args[i] << ": expected 1 to 1024\n";
         return 2;
       }
+    } else if (a == "--no-bundled-plugins") {
+      no_bundled = true;
     } else if (a == "--plugins" && has) {
       o.plugins_dir = args[++i];
     } else if (a == "--plugin-key" && has) {
@@ -193,7 +197,7 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
   }
   if (!quiet) o.access_log = &err;
   o.plugin_dev = dev;
-  o.bundled_plugins = {{plugins::challenges::Info, plugins::challenges::InitV1}};
+  if (!no_bundled) o.bundled_plugins = {{plugins::challenges::Info, plugins::challenges::InitV1}};
   if (!o.plugins_dir.empty() && o.runs_path.empty()) {
     err << "stride serve: --plugins needs --runs (plugins keep their data there)\n";
     return 2;
