@@ -19,6 +19,8 @@ namespace {
 
 constexpr double kClockSkewS = 60.0;
 
+}  // namespace
+
 std::string HmacSha256(std::string_view key, std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
@@ -26,8 +28,6 @@ std::string HmacSha256(std::string_view key, std::string_view data) {
        reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len);
   return std::string(reinterpret_cast<const char*>(md), len);
 }
-
-}  // namespace
 
 bool Principal::Has(std::string_view scope) const {
   for (const std::string& s : scopes) {

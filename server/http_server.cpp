@@ -272,6 +272,27 @@ Status HttpServer::Run() {
     STRIDE_RETURN_IF_ERROR(plugins_->Start());
     plugins::PluginHost* host = plugins_.get();
     events_.Subscribe([host](const engine::RunEvent& e) { host->OnRunEvent(e); });
+    if (!options_.webhooks.empty()) {
+      Result<engine::KeyValue*> outbox = run_db->Outbox();
+      if (!outbox.ok()) return outbox.status();
+      WebhookOptions wo;
+      wo.urls = options_.webhooks;
+      wo.secret = options_.webhook_secret;
+      wo.first_retry_s = options_.webhook_first_retry_s;
+      Result<std::unique_ptr<WebhookSender>> sender =
+          WebhookSender::Start(wo, *outbox, [this](const std::string& line) {
+            if (!options_.access_log) return;
+            std::lock_guard lock(log_mu_);
+            *options_.access_log << engine::FormatIsoTime(NowUnix(), 3) << " " << line << '\n'
+                                 << std::flush;
+          });
+      if (!sender.ok()) return sender.status();
+      webhooks_ = std::move(sender).value();
+      WebhookSender* w = webhooks_.get();
+      events_.Subscribe([w](const engine::RunEvent& e) { w->Enqueue(e); });
+    }
+  } else if (!options_.webhooks.empty()) {
+    return Status::InvalidArgument("--webhook needs --runs (the outbox lives in the run database)");
   }
   RunService* rs = runs.get();
   plugins::PluginHost* host = plugins_.get();
@@ -436,6 +457,7 @@ Status HttpServer::Run() {
   // The host's namespaces live in the run database: plugins go first.
   if (plugins_) plugins_->Drain();
   plugins_.reset();
+  webhooks_.reset();
   return served;
 }
 

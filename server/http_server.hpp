@@ -28,6 +28,7 @@
 #include "index/store/route_snapshot.hpp"
 #include "plugins/host/plugin_host.hpp"
 #include "server/http/event_server.hpp"
+#include "server/webhooks.hpp"
 
 namespace stride::server {
 
@@ -60,6 +61,11 @@ struct HttpServerOptions {
   std::string plugin_key_hex;            // --plugin-key: Ed25519 public key of manifests
   bool plugin_dev = false;               // unsigned plugins allowed (--dev)
   const engine::Clock* clock = nullptr;  // what plugins see as now. Default: the system clock
+
+  // Outbound webhooks (with runs: the outbox lives in the run database). Default: none.
+  std::vector<std::string> webhooks;  // http://host[:port]/path
+  std::string webhook_secret;         // HMAC-SHA256 key of Stride-Signature
+  double webhook_first_retry_s = 1;   // Default: 1 s, doubling
 };
 
 class HttpServer {
@@ -79,6 +85,8 @@ class HttpServer {
   std::string ReloadPlugins();
   // The plugin host once Run() is serving with runs; null otherwise.
   plugins::PluginHost* plugin_host() { return plugins_.get(); }
+  // The webhook sender once Run() is serving with --webhook; null otherwise.
+  WebhookSender* webhooks() { return webhooks_.get(); }
 
  private:
   std::shared_ptr<const index::RouteSnapshot> Snapshot() const;
@@ -96,6 +104,7 @@ class HttpServer {
   std::atomic<uint64_t> reloads_{0};
   engine::RunEvents events_;
   std::unique_ptr<plugins::PluginHost> plugins_;
+  std::unique_ptr<WebhookSender> webhooks_;
   std::mutex reload_mu_;  // one reload at a time
 };
 

@@ -52,6 +52,10 @@ constexpr const char* kUsage =
     "                NAME.manifest.json and NAME.manifest.sig ('stride plugin sign')\n"
     "  --plugin-key HEX|FILE  the Ed25519 public key that signs the manifests\n"
     "  --no-bundled-plugins   without the bundled plugins (challenges)\n"
+    "webhooks (with --runs):\n"
+    "  --webhook URL        POST every run event to http://host[:port]/path, signed\n"
+    "                (Stride-Signature), at least once, retried with backoff (repeatable)\n"
+    "  --webhook-secret-file F  the HMAC-SHA256 key (first line)\n"
     "  SIGHUP or POST /v1/admin/plugins/reload (scope admin) reloads the directory\n";
 
 constexpr const char* kTokenUsage =
@@ -150,6 +154,16 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
     } else if (a == "--threads" && has) {
       if (!ParseInt(args[++i], 1, 1024, &o.threads)) {
         err << "stride serve: --threads " << args[i] << ": expected 1 to 1024\n";
+        return 2;
+      }
+    } else if (a == "--webhook" && has) {
+      o.webhooks.push_back(args[++i]);
+    } else if (a == "--webhook-secret-file" && has) {
+      std::ifstream f(args[++i]);
+      std::getline(f, o.webhook_secret);
+      if (o.webhook_secret.size() < 16) {
+        err << "stride serve: --webhook-secret-file " << args[i]
+            << ": expected a secret of at least 16 bytes on the first line\n";
         return 2;
       }
     } else if (a == "--no-bundled-plugins") {

@@ -314,11 +314,18 @@ Result<engine::KeyValue*> RunDb::PluginNamespace(const std::string& name) {
   if (!ValidPluginName(name)) {
     return Status::InvalidArgument("plugin name '" + name + "': expected [a-z][a-z0-9_]{0,31}");
   }
+  return KeyValueFamily("plugin." + name);
+}
+
+Result<engine::KeyValue*> RunDb::Outbox() {
+  return KeyValueFamily("outbox");
+}
+
+Result<engine::KeyValue*> RunDb::KeyValueFamily(const std::string& family) {
   std::lock_guard lock(plugin_mu_);
   for (auto& [n, kv] : plugin_kvs_) {
-    if (n == name) return kv.get();
+    if (n == family) return kv.get();
   }
-  const std::string family = "plugin." + name;
   rocksdb::ColumnFamilyHandle* cf = nullptr;
   for (rocksdb::ColumnFamilyHandle* h : cfs_) {
     if (h->GetName() == family) cf = h;
@@ -332,7 +339,7 @@ Result<engine::KeyValue*> RunDb::PluginNamespace(const std::string& name) {
         FromRocks(db_->CreateColumnFamily(o, family, &cf), "cannot create the family " + family));
     created_cfs_.push_back(cf);  // not cfs_: other threads read that one without a lock
   }
-  plugin_kvs_.emplace_back(name, std::make_unique<FamilyKeyValue>(db_.get(), cf, options_.sync));
+  plugin_kvs_.emplace_back(family, std::make_unique<FamilyKeyValue>(db_.get(), cf, options_.sync));
   return plugin_kvs_.back().second.get();
 }
 
@@ -357,8 +364,9 @@ Result<std::unique_ptr<RunDb>> RunDb::Open(const std::string& dir, const Options
   std::vector<std::string> existing;
   if (rocksdb::DB::ListColumnFamilies(dbo, dir, &existing).ok()) {
     for (const std::string& name : existing) {
-      if (name.rfind("plugin.", 0) == 0)
+      if (name.rfind("plugin.", 0) == 0 || name == "outbox") {
         families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+      }
     }
   }
   const rocksdb::Status s = rocksdb::DB::Open(dbo, dir, families, &db->cfs_, &raw);

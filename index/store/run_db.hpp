@@ -13,6 +13,8 @@
 //   meta         "schema_version"                   "1"
 //   plugin.NAME  plugin-chosen (the host prefixes    a plugin's key-value namespace, created
 //                user ‖ 0 for user data)            when the plugin first loads
+//   outbox       u64 due_ms ‖ event id ‖ url index  an event waiting for a webhook
+//   (server/webhooks)
 //
 // One upload is one WriteBatch over the four families, written through the WAL (fsynced when
 // Options::sync): once Put returns, the run survives kill -9 of the process. Uploads and
@@ -69,12 +71,15 @@ class RunDb : public engine::RunStore {
   // The key-value namespace of plugin `name` (family "plugin.NAME"), created when missing.
   // It lives as long as this database. kInvalidArgument unless `name` is [a-z][a-z0-9_]*.
   Result<engine::KeyValue*> PluginNamespace(const std::string& name);
+  // Events waiting for delivery to webhooks (family "outbox"), created when missing.
+  Result<engine::KeyValue*> Outbox();
 
   const std::string& path() const { return path_; }
 
  private:
   RunDb() = default;
   std::mutex& UserLock(std::string_view user_id) const;
+  Result<engine::KeyValue*> KeyValueFamily(const std::string& family);
   Result<std::string> RunsKeyOf(std::string_view user_id, uint64_t id) const;
 
   std::string path_;

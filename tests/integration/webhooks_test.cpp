@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Webhooks leave a real server for a receiver on loopback that fails its first answers, is
+// stopped while events happen, and comes back after the server itself was restarted: every
+// event arrives (at least once, with one id per event), signed with the shared secret.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <chrono>
+#include <filesystem>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "datasets/synthetic_activity.hpp"
+#include "datasets/synthetic_routes.hpp"
+#include "engine/hex.hpp"
+#include "server/auth.hpp"
+#include "server/http_server.hpp"
+
+namespace stride {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+const std::string kJwt = "webhooks-test-secret-0123456789abcdef";
+const std::string kHookSecret = "hook-secret-for-the-receiver";
+
+// Answers 503 to the first `fail_first` requests, then 200; keeps what it accepted.
+class Receiver {
+ public:
+  Receiver(int port, int fail_first) : fail_first_(fail_first) {
+    server_.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lock(mu_);
+      ++attempts_;
+      if (attempts_ <= fail_first_) {
+        res.status = 503;
+        return;
+      }
+      // The signature: t=<ts>,v1=<hex HMAC-SHA256(secret, "<ts>.<body>")>.
+      const std::string sig = req.get_header_value("Stride-Signature");
+      const size_t v1 = sig.find(",v1=");
+      const std::string ts = sig.substr(2, v1 - 2);
+      const bool good = sig.rfind("t=", 0) == 0 && v1 != std::string::npos &&
+                        sig.substr(v1 + 4) ==
+                            engine::HexEncode(server::HmacSha256(kHookSecret, ts + "." + req.body));
+      if (!good) {
+        ++bad_signatures_;
+        res.status = 401;
+        return;
+      }
+      accepted_.push_back(Json::parse(req.body));
+      ids_.push_back(req.get_header_value("Stride-Event-Id"));
+      res.status = 200;
+    });
+    port_ = port == 0 ? server_.bind_to_any_port("127.0.0.1") : port;
+    if (port != 0) server_.bind_to_port("127.0.0.1", port);
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~Receiver() {
+    server_.stop();
+    thread_.join();
+  }
+  int port() const { return port_; }
+  std::vector<Json> accepted() {
+    std::lock_guard lock(mu_);
+    return accepted_;
+  }
+  std::vector<std::string> ids() {
+    std::lock_guard lock(mu_);
+    return ids_;
+  }
+  int attempts() {
+    std::lock_guard lock(mu_);
+    return attempts_;
+  }
+  int bad_signatures() {
+    std::lock_guard lock(mu_);
+    return bad_signatures_;
+  }
+
+ private:
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+  const int fail_first_;
+  std::mutex mu_;
+  int attempts_ = 0, bad_signatures_ = 0;
+  std::vector<Json> accepted_;
+  std::vector<std::string> ids_;
+};
+
+class Serving {
+ public:
+  Serving(const std::string& dir, int hook_port) {
+    server::HttpServerOptions o;
+    o.db_path = dir + "/db";
+    o.runs_path = dir + "/runs";
+    o.jwt_secret = kJwt;
+    o.port = 0;
+    o.sync_writes = false;
+    o.webhooks = {"http://127.0.0.1:" + std::to_string(hook_port) + "/hook"};
+    o.webhook_secret = kHookSecret;
+    o.webhook_first_retry_s = 0.05;
+    server_ = std::make_unique<server::HttpServer>(o);
+    thread_ = std::thread([this] { status_ = server_->Run(); });
+    for (int i = 0; i < 500 && server_->port() == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  ~Serving() {
+    server_->Stop();
+    thread_.join();
+  }
+  int port() const { return server_->port(); }
+  server::HttpServer& http() { return *server_; }
+
+ private:
+  std::unique_ptr<server::HttpServer> server_;
+  std::thread thread_;
+  Status status_;
+};
+
+httplib::Headers Auth(const std::string& user) {
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return {{"Authorization",
+           "Bearer " + server::Jwt(kJwt).Mint(user, "runner:read runner:write", 3600, now)}};
+}
+
+bool WaitFor(const std::function<bool()>& done, double seconds) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < end) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return done();
+}
+
+TEST(Webhooks, ArriveSignedAtLeastOnceThroughFailuresAndARestart) {
+  const std::string dir =
+      (fs::path(::testing::TempDir()) / ("stride_hooks_" + std::to_string(::getpid()))).string();
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  datasets::SyntheticRoutesOptions ro;
+  ro.count = 20;
+  ro.SetRegion(42.4, 1.4, 42.7, 1.8);
+  ASSERT_TRUE(datasets::WriteSyntheticRouteDb(ro, dir + "/db", 2).ok());
+  datasets::SyntheticRunOptions so;
+  const std::string gpx = datasets::WriteGpx(datasets::MakeSyntheticRun(so).recorded);
+
+  int hook_port = 0;
+  std::string stored_id;
+  {
+    Receiver receiver(0, 2);  // the first two attempts fail
+    hook_port = receiver.port();
+    Serving s(dir, hook_port);
+    ASSERT_NE(s.port(), 0);
+    httplib::Client c("127.0.0.1", s.port());
+    auto r = c.Post("/v1/runs", Auth("hana"), gpx, "application/gpx+xml");
+    ASSERT_EQ(r->status, 201);
+    stored_id = Json::parse(r->body)["id"];
+    ASSERT_TRUE(WaitFor([&] { return receiver.accepted().size() == 1; }, 10));
+    EXPECT_EQ(receiver.attempts(), 3);  // 503, 503, then 200: retried with backoff
+    EXPECT_EQ(receiver.bad_signatures(), 0);
+    const Json e = receiver.accepted()[0];
+    EXPECT_EQ(e["type"], "run.stored");
+    EXPECT_EQ(e["user"], "hana");
+    EXPECT_EQ(e["run_id"], stored_id);
+    EXPECT_EQ(receiver.ids()[0], e["id"]);
+    EXPECT_TRUE(s.http().webhooks()->WaitIdle(5));
+    EXPECT_EQ(s.http().webhooks()->delivered(), 1u);
+    EXPECT_EQ(s.http().webhooks()->failed_attempts(), 2u);
+  }
+  // The receiver is gone; events happen; the server stops with them undelivered.
+  {
+    Serving s(dir, hook_port);
+    httplib::Client c("127.0.0.1", s.port());
+    ASSERT_EQ(c.Delete("/v1/runs/" + stored_id, Auth("hana"))->status, 204);
+    ASSERT_EQ(c.Delete("/v1/me", Auth("hana"))->status, 200);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_GT(s.http().webhooks()->failed_attempts(), 0u);
+    EXPECT_EQ(s.http().webhooks()->delivered(), 0u);
+  }
+  // Back: a new receiver on the same port, a new server over the same database.
+  Receiver receiver(hook_port, 0);
+  Serving s(dir, hook_port);
+  ASSERT_TRUE(WaitFor([&] { return receiver.accepted().size() >= 2; }, 15));
+  std::vector<std::string> types;
+  for (const Json& e : receiver.accepted()) types.push_back(e["type"]);
+  std::sort(types.begin(), types.end());
+  EXPECT_EQ(types, (std::vector<std::string>{"run.deleted", "user.deleted"}));
+  EXPECT_EQ(receiver.bad_signatures(), 0);
+  EXPECT_TRUE(s.http().webhooks()->WaitIdle(5));
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace stride
