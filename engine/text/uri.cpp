@@ -35,4 +35,24 @@ std::vector<std::string_view> PathSegments(std::string_view path) {
   return out;
 }
 
+bool MatchPathPattern(std::string_view pattern, const std::vector<std::string>& decoded,
+                      std::vector<std::pair<std::string, std::string>>* params) {
+  const std::vector<std::string_view> pat = PathSegments(pattern);
+  const bool rest = !pat.empty() && pat.back() == "{*}";
+  const size_t fixed = rest ? pat.size() - 1 : pat.size();
+  if (rest ? decoded.size() < fixed : decoded.size() != fixed) return false;
+  std::vector<std::pair<std::string, std::string>> found;
+  for (size_t i = 0; i < fixed; ++i) {
+    const std::string_view p = pat[i];
+    if (p.size() >= 2 && p.front() == '{' && p.back() == '}') {
+      if (decoded[i].empty()) return false;
+      found.emplace_back(std::string(p.substr(1, p.size() - 2)), decoded[i]);
+    } else if (decoded[i] != p) {
+      return false;
+    }
+  }
+  if (params) *params = std::move(found);
+  return true;
+}
+
 }  // namespace stride::engine

@@ -570,20 +570,9 @@ std::optional<PluginHost::Match> PluginHost::Resolve(const std::string& method,
   }
   std::vector<std::string> decoded;
   for (std::string_view s : segs) decoded.push_back(engine::PercentDecode(s));
+  std::vector<std::pair<std::string, std::string>> params;
   for (const Loaded::Route& r : p->routes) {
-    const std::vector<std::string_view> pat = engine::PathSegments(r.pattern);
-    if (pat.size() != decoded.size()) continue;
-    bool ok = true;
-    std::vector<std::pair<std::string, std::string>> params;
-    for (size_t i = 0; i < pat.size() && ok; ++i) {
-      if (pat[i].size() >= 2 && pat[i].front() == '{' && pat[i].back() == '}') {
-        ok = !decoded[i].empty();
-        params.emplace_back(std::string(pat[i].substr(1, pat[i].size() - 2)), decoded[i]);
-      } else {
-        ok = decoded[i] == pat[i];
-      }
-    }
-    if (!ok) continue;
+    if (!engine::MatchPathPattern(r.pattern, decoded, &params)) continue;
     if (r.method == method || (method == "HEAD" && r.method == "GET")) {
       return Match{p, r.id, r.scope, std::move(params)};
     }

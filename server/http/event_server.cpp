@@ -165,24 +165,14 @@ const Route* MatchRoute(const std::vector<Route>& routes, const std::string& met
   std::vector<std::string> decoded;
   decoded.reserve(segs.size());
   for (std::string_view s : segs) decoded.push_back(PercentDecode(s, false));
+  std::vector<std::pair<std::string, std::string>> named;
   for (int pass = 0; pass < 2; ++pass) {
     for (const Route& r : routes) {
       if (r.fallback != (pass == 1) || (pass == 1 && *path_known)) continue;
-      const std::vector<std::string_view> pat = engine::PathSegments(r.pattern);
-      const bool rest = !pat.empty() && pat.back() == "{*}";
-      const size_t fixed = rest ? pat.size() - 1 : pat.size();
-      if (rest ? decoded.size() < fixed : pat.size() != decoded.size()) continue;
-      bool ok = true;
-      for (size_t i = 0; i < fixed && ok; ++i) {
-        const bool is_param = pat[i].size() >= 2 && pat[i].front() == '{' && pat[i].back() == '}';
-        ok = is_param ? !decoded[i].empty() : decoded[i] == pat[i];
-      }
-      if (!ok) continue;
+      if (!engine::MatchPathPattern(r.pattern, decoded, &named)) continue;
       if (r.method == method || r.method == "*" || (method == "HEAD" && r.method == "GET")) {
         params->clear();
-        for (size_t i = 0; i < fixed; ++i) {
-          if (pat[i].front() == '{') params->push_back(decoded[i]);
-        }
+        for (auto& [name, value] : named) params->push_back(std::move(value));
         return &r;
       }
       *path_known = true;
