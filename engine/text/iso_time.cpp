@@ -5,6 +5,66 @@
 #include <cstdio>
 
 namespace stride::engine {
+namespace {
+
+bool Digits(std::string_view s, size_t pos, size_t n, int* out) {
+  if (pos + n > s.size()) return false;
+  int v = 0;
+  for (size_t i = pos; i < pos + n; ++i) {
+    const char c = s[i];
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  *out = v;
+  return true;
+}
+
+}  // namespace
+
+bool ParseIsoTime(std::string_view s, double* epoch_s) {
+  int y, mo, d, h, mi, se;
+  if (!Digits(s, 0, 4, &y) || s.size() < 19 || s[4] != '-' || !Digits(s, 5, 2, &mo) ||
+      s[7] != '-' || !Digits(s, 8, 2, &d) || (s[10] != 'T' && s[10] != ' ' && s[10] != 't') ||
+      !Digits(s, 11, 2, &h) || s[13] != ':' || !Digits(s, 14, 2, &mi) || s[16] != ':' ||
+      !Digits(s, 17, 2, &se)) {
+    return false;
+  }
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 24 || mi > 59 || se > 60) return false;
+  size_t i = 19;
+  double frac = 0;
+  if (i < s.size() && (s[i] == '.' || s[i] == ',')) {
+    double scale = 0.1;
+    ++i;
+    const size_t start = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+      frac += (s[i] - '0') * scale;
+      scale *= 0.1;
+      ++i;
+    }
+    if (i == start) return false;
+  }
+  long offset_s = 0;
+  if (i < s.size()) {
+    if (s[i] == 'Z' || s[i] == 'z') {
+      ++i;
+    } else if (s[i] == '+' || s[i] == '-') {
+      const int sign = s[i] == '-' ? -1 : 1;
+      int oh, om = 0;
+      if (!Digits(s, i + 1, 2, &oh)) return false;
+      i += 3;
+      if (i < s.size() && s[i] == ':') ++i;
+      if (i < s.size()) {
+        if (!Digits(s, i, 2, &om)) return false;
+        i += 2;
+      }
+      offset_s = sign * (oh * 3600L + om * 60L);
+    }
+  }
+  if (i != s.size()) return false;
+  const long long days = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+  *epoch_s = static_cast<double>(days * 86400L + h * 3600L + mi * 60L + se - offset_s) + frac;
+  return true;
+}
 
 long long DaysFromCivil(long long y, unsigned m, unsigned d) {
   y -= m <= 2;

@@ -11,12 +11,18 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 namespace stride::engine {
 
 // `unix_s` as "YYYY-MM-DDTHH:MM:SS[.fff]Z" with `fraction_digits` (0-6) digits of the second,
 // rounded. Empty for NaN, infinities and times more than 10^13 s (~300,000 years) from 1970.
 std::string FormatIsoTime(double unix_s, int fraction_digits = 0);
+
+// Parses an ISO 8601 / RFC 3339 date-time ("2018-05-13T08:03:45Z", "...45.250+02:00",
+// "2018-05-13 08:03:45") into seconds since the Unix epoch, UTC. A time without a zone is UTC.
+// False for anything else (trailing text included).
+bool ParseIsoTime(std::string_view s, double* epoch_s);
 
 // Days since 1970-01-01 of a proleptic Gregorian date, and back (Howard Hinnant's algorithms).
 long long DaysFromCivil(long long y, unsigned m, unsigned d);

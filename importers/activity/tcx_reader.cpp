@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <string>
 
+#include "engine/text/iso_time.hpp"
 #include "importers/activity/activity_reader.hpp"
 #include "importers/activity/detail/encoding.hpp"
 #include "importers/activity/detail/text.hpp"
@@ -73,7 +74,7 @@ Result<engine::Activity> ReadTcx(std::string_view doc, const ReadLimits& limits)
     return false;
   };
   auto time = [&](std::string_view what, std::string_view text, double* out) {
-    if (detail::ParseIsoTime(text, out)) return true;
+    if (engine::ParseIsoTime(text, out)) return true;
     x.Fail(std::string(what) + " expected an ISO 8601 date-time, found '" +
            std::string(text.substr(0, 40)) + "'");
     return false;

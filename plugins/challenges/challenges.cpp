@@ -55,14 +55,10 @@ std::string Hex16() {
   return buf;
 }
 
+// The host's ISO times as seconds; NaN when absent or malformed.
 double ParseIsoUtc(const std::string& s) {
-  // "YYYY-MM-DDTHH:MM:SS[.fff]Z" as the host writes it.
-  if (s.size() < 20 || s[4] != '-' || s[10] != 'T') return std::nan("");
-  int64_t day = 0;
-  if (!engine::ParseDate(s.substr(0, 10), &day)) return std::nan("");
-  const int h = std::atoi(s.substr(11, 2).c_str()), m = std::atoi(s.substr(14, 2).c_str());
-  const double sec = std::atof(s.substr(17).c_str());
-  return static_cast<double>(day) * 86400 + h * 3600 + m * 60 + sec;
+  double t = 0;
+  return engine::ParseIsoTime(s, &t) ? t : std::nan("");
 }
 
 double Haversine(double lon1, double lat1, double lon2, double lat2) {

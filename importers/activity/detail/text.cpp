@@ -89,52 +89,6 @@ bool Digits(std::string_view s, size_t pos, size_t n, int* out) {
 
 }  // namespace
 
-bool ParseIsoTime(std::string_view s, double* epoch_s) {
-  int y, mo, d, h, mi, se;
-  if (!Digits(s, 0, 4, &y) || s.size() < 19 || s[4] != '-' || !Digits(s, 5, 2, &mo) ||
-      s[7] != '-' || !Digits(s, 8, 2, &d) || (s[10] != 'T' && s[10] != ' ' && s[10] != 't') ||
-      !Digits(s, 11, 2, &h) || s[13] != ':' || !Digits(s, 14, 2, &mi) || s[16] != ':' ||
-      !Digits(s, 17, 2, &se)) {
-    return false;
-  }
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 24 || mi > 59 || se > 60) return false;
-  size_t i = 19;
-  double frac = 0;
-  if (i < s.size() && (s[i] == '.' || s[i] == ',')) {
-    double scale = 0.1;
-    ++i;
-    const size_t start = i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-      frac += (s[i] - '0') * scale;
-      scale *= 0.1;
-      ++i;
-    }
-    if (i == start) return false;
-  }
-  long offset_s = 0;
-  if (i < s.size()) {
-    if (s[i] == 'Z' || s[i] == 'z') {
-      ++i;
-    } else if (s[i] == '+' || s[i] == '-') {
-      const int sign = s[i] == '-' ? -1 : 1;
-      int oh, om = 0;
-      if (!Digits(s, i + 1, 2, &oh)) return false;
-      i += 3;
-      if (i < s.size() && s[i] == ':') ++i;
-      if (i < s.size()) {
-        if (!Digits(s, i, 2, &om)) return false;
-        i += 2;
-      }
-      offset_s = sign * (oh * 3600L + om * 60L);
-    }
-  }
-  if (i != s.size()) return false;
-  const long long days =
-      engine::DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
-  *epoch_s = static_cast<double>(days * 86400L + h * 3600L + mi * 60L + se - offset_s) + frac;
-  return true;
-}
-
 bool IsoTimeParser::Parse(std::string_view s, double* epoch_s) {
   // Fast path: the date of the previous call, UTC, "hh:mm:ss" then "Z" or ".fff...Z".
   if (have_ && s.size() >= 20 && s.back() == 'Z' && s[10] == 'T' && s[13] == ':' && s[16] == ':' &&
@@ -158,7 +112,7 @@ bool IsoTimeParser::Parse(std::string_view s, double* epoch_s) {
       }
     }
   }
-  if (!ParseIsoTime(s, epoch_s)) return false;
+  if (!engine::ParseIsoTime(s, epoch_s)) return false;
   // Remember the date when the time is UTC ("...Z"): its midnight is exact.
   if (s.size() >= 20 && s.back() == 'Z' && (s.size() == 20 || s[19] == '.')) {
     int h = 0, mi = 0, se = 0;

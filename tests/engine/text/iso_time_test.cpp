@@ -56,5 +56,18 @@ TEST(IsoTime, AgreesWithGmtimeOnRandomInstants) {
   }
 }
 
+TEST(ParseIsoTime, ZonesAndFractions) {
+  double t;
+  ASSERT_TRUE(ParseIsoTime("1970-01-01T00:00:00Z", &t));
+  EXPECT_EQ(t, 0.0);
+  ASSERT_TRUE(ParseIsoTime("2018-05-13T16:11:03.250+02:00", &t));
+  EXPECT_EQ(t, 1526220663.25);
+  ASSERT_TRUE(ParseIsoTime("2000-02-29 12:00:00", &t));
+  EXPECT_EQ(t, 951825600.0);
+  EXPECT_FALSE(ParseIsoTime("2018-13-01T00:00:00Z", &t));
+  EXPECT_FALSE(ParseIsoTime("2018-05-13T16:11", &t));
+  EXPECT_FALSE(ParseIsoTime("2018-05-13T16:11:03Zjunk", &t));
+}
+
 }  // namespace
 }  // namespace stride::engine

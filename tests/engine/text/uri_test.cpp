@@ -16,7 +16,7 @@ TEST(PathPattern, MatchesLiteralsParametersAndTheRest) {
   std::vector<std::pair<std::string, std::string>> p;
   ASSERT_TRUE(MatchPathPattern("/v1/runs/{id}/track", Decoded("/v1/runs/a%2Fb/track"), &p));
   ASSERT_EQ(p.size(), 1u);
-  EXPECT_EQ(p[0], (std::pair<std::string, std::string>{"id", "a/b"}));  // split, then decoded
+  EXPECT_EQ(p[0], (std::pair<std::string, std::string>{"id", "a/b"}));        // split, then decoded
   EXPECT_FALSE(MatchPathPattern("/v1/runs/{id}", Decoded("/v1/runs/"), &p));  // empty {id}
   EXPECT_FALSE(MatchPathPattern("/v1/runs/{id}", Decoded("/v1/runs/a/b")));
   EXPECT_FALSE(MatchPathPattern("/v1/runs", Decoded("/v1/run")));

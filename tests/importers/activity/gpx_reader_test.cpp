@@ -112,6 +112,7 @@ TEST(ActivityFormat, IsDetectedFromContentNotName) {
 }  // namespace
 }  // namespace stride::importers
 
+#include "engine/text/iso_time.hpp"
 #include "importers/activity/detail/text.hpp"
 
 namespace stride::importers::detail {
@@ -137,19 +138,6 @@ TEST(ParseDouble, FastPathIsCorrectlyRounded) {
   }
 }
 
-TEST(ParseIsoTime, ZonesAndFractions) {
-  double t;
-  ASSERT_TRUE(ParseIsoTime("1970-01-01T00:00:00Z", &t));
-  EXPECT_EQ(t, 0.0);
-  ASSERT_TRUE(ParseIsoTime("2018-05-13T16:11:03.250+02:00", &t));
-  EXPECT_EQ(t, 1526220663.25);
-  ASSERT_TRUE(ParseIsoTime("2000-02-29 12:00:00", &t));
-  EXPECT_EQ(t, 951825600.0);
-  EXPECT_FALSE(ParseIsoTime("2018-13-01T00:00:00Z", &t));
-  EXPECT_FALSE(ParseIsoTime("2018-05-13T16:11", &t));
-  EXPECT_FALSE(ParseIsoTime("2018-05-13T16:11:03Zjunk", &t));
-}
-
 }  // namespace
 }  // namespace stride::importers::detail
 
@@ -166,7 +154,7 @@ TEST(IsoTimeParser, AgreesWithParseIsoTimeAcrossDates) {
         "2017-10-08T14:54:11.000Z", "2017-10-08T14:54:12.000Z"}) {
     double a = -1, b = -2;
     const bool ok_a = cached.Parse(s, &a);
-    const bool ok_b = ParseIsoTime(s, &b);
+    const bool ok_b = engine::ParseIsoTime(s, &b);
     EXPECT_EQ(ok_a, ok_b) << s;
     if (ok_a) {
       EXPECT_EQ(a, b) << s;
