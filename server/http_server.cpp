@@ -176,6 +176,12 @@ void HttpServer::WatchForNewDatabase() {
   }
 }
 
+void HttpServer::LogLine(const std::string& line) {
+  if (!options_.access_log) return;
+  std::lock_guard lock(log_mu_);
+  *options_.access_log << engine::FormatIsoTime(NowUnix(), 3) << ' ' << line << '\n' << std::flush;
+}
+
 void HttpServer::LogRequest(const HttpRequest& req, int status, size_t bytes, double seconds) {
   if (!options_.access_log) return;
   // One line: time, remote, method, target, status, bytes, latency. The method and target are
@@ -262,12 +268,7 @@ Status HttpServer::Run() {
       return PluginRouteQuery(*Snapshot(), request);
     };
     ps.clock = options_.clock;
-    ps.log = [this](const std::string& line) {
-      if (!options_.access_log) return;
-      std::lock_guard lock(log_mu_);
-      *options_.access_log << engine::FormatIsoTime(NowUnix(), 3) << " " << line << '\n'
-                           << std::flush;
-    };
+    ps.log = [this](const std::string& line) { LogLine(line); };
     plugins_ = std::make_unique<plugins::PluginHost>(po, std::move(ps), options_.bundled_plugins);
     STRIDE_RETURN_IF_ERROR(plugins_->Start());
     plugins::PluginHost* host = plugins_.get();
@@ -280,12 +281,7 @@ Status HttpServer::Run() {
       wo.secret = options_.webhook_secret;
       wo.first_retry_s = options_.webhook_first_retry_s;
       Result<std::unique_ptr<WebhookSender>> sender =
-          WebhookSender::Start(wo, *outbox, [this](const std::string& line) {
-            if (!options_.access_log) return;
-            std::lock_guard lock(log_mu_);
-            *options_.access_log << engine::FormatIsoTime(NowUnix(), 3) << " " << line << '\n'
-                                 << std::flush;
-          });
+          WebhookSender::Start(wo, *outbox, [this](const std::string& line) { LogLine(line); });
       if (!sender.ok()) return sender.status();
       webhooks_ = std::move(sender).value();
       WebhookSender* w = webhooks_.get();

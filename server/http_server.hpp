@@ -92,6 +92,8 @@ class HttpServer {
   std::shared_ptr<const index::RouteSnapshot> Snapshot() const;
   void WatchForNewDatabase();
   void LogRequest(const HttpRequest& req, int status, size_t bytes, double seconds);
+  // A time-stamped line of the plugin host or the webhook sender in the access log.
+  void LogLine(const std::string& line);
 
   HttpServerOptions options_;
   std::unique_ptr<Metrics> metrics_;

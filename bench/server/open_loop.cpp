@@ -109,6 +109,20 @@ int main(int argc, char** argv) {
   latencies.reserve(static_cast<size_t>(rate * seconds) + 16);
   std::deque<double> waiting;  // due times of requests with no free connection yet
   size_t sent = 0, errors = 0, next_target = 0, reconnects = 0;
+  // Replaces connection k by a new one, free for the next request.
+  auto reopen = [&](uint32_t k) {
+    Conn& c = conns[k];
+    ::epoll_ctl(ep, EPOLL_CTL_DEL, c.fd, nullptr);
+    ::close(c.fd);
+    c = Conn();
+    c.fd = Connect(port);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u32 = k;
+    ::epoll_ctl(ep, EPOLL_CTL_ADD, c.fd, &ev);
+    free_conns.push_back(static_cast<int>(k));
+    ++reconnects;
+  };
   const double t0 = Now();
   const size_t total = static_cast<size_t>(rate * seconds);
   std::vector<epoll_event> events(1024);
@@ -128,17 +142,7 @@ int main(int argc, char** argv) {
       if (::send(c.fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
         ++errors;  // the request is lost; the connection is opened again
         waiting.pop_front();
-        const int k = static_cast<int>(&c - conns.data());
-        ::epoll_ctl(ep, EPOLL_CTL_DEL, c.fd, nullptr);
-        ::close(c.fd);
-        c = Conn();
-        c.fd = Connect(port);
-        epoll_event ev{};
-        ev.events = EPOLLIN;
-        ev.data.u32 = static_cast<uint32_t>(k);
-        ::epoll_ctl(ep, EPOLL_CTL_ADD, c.fd, &ev);
-        free_conns.push_back(k);
-        ++reconnects;
+        reopen(static_cast<uint32_t>(&c - conns.data()));
         continue;
       }
       c.busy = true;
@@ -159,16 +163,7 @@ int main(int argc, char** argv) {
         // The server closed the connection (servers that cap requests per connection do):
         // a request in flight is an error; the connection is opened again.
         if (c.busy) ++errors;
-        ::epoll_ctl(ep, EPOLL_CTL_DEL, c.fd, nullptr);
-        ::close(c.fd);
-        c = Conn();
-        c.fd = Connect(port);
-        epoll_event ev{};
-        ev.events = EPOLLIN;
-        ev.data.u32 = k;
-        ::epoll_ctl(ep, EPOLL_CTL_ADD, c.fd, &ev);
-        free_conns.push_back(static_cast<int>(k));
-        ++reconnects;
+        reopen(k);
         continue;
       }
       c.in.append(buf, static_cast<size_t>(r));

@@ -28,6 +28,16 @@
 
 namespace stride::engine {
 
+// Names of key-value namespaces (plugin names): [a-z][a-z0-9_]{0,31}, so a name is also a
+// safe column-family suffix, metric label and URL segment.
+inline bool IsValidNamespaceName(std::string_view name) {
+  if (name.empty() || name.size() > 32 || name[0] < 'a' || name[0] > 'z') return false;
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return true;
+}
+
 class KeyValue {
  public:
   virtual ~KeyValue() = default;

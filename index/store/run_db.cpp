@@ -301,17 +301,10 @@ class FamilyKeyValue : public engine::KeyValue {
   bool sync_;
 };
 
-bool ValidPluginName(const std::string& name) {
-  if (name.empty() || name.size() > 32 || name[0] < 'a' || name[0] > 'z') return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-  });
-}
-
 }  // namespace
 
 Result<engine::KeyValue*> RunDb::PluginNamespace(const std::string& name) {
-  if (!ValidPluginName(name)) {
+  if (!engine::IsValidNamespaceName(name)) {
     return Status::InvalidArgument("plugin name '" + name + "': expected [a-z][a-z0-9_]{0,31}");
   }
   return KeyValueFamily("plugin." + name);

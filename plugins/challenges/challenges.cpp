@@ -214,6 +214,17 @@ struct Membership {
   std::string user, team = "all", time_zone = "UTC";
   int64_t start_day = 0;
   double joined_s = 0;
+
+  // An m/<id>/<user> value (what Join writes).
+  static Membership FromJson(std::string user, const Json& j) {
+    Membership m;
+    m.user = std::move(user);
+    m.team = j.value("team", "all");
+    m.time_zone = j.value("time_zone", "UTC");
+    m.start_day = j.value("start_day", int64_t{0});
+    m.joined_s = j.value("joined_s", 0.0);
+    return m;
+  }
 };
 
 // What a member contributes, computed from their run records alone.
@@ -274,27 +285,13 @@ class Plugin {
   std::optional<Membership> LoadMember(const std::string& id, const std::string& user) {
     const std::optional<std::string> v = Get(nullptr, "m/" + id + "/" + user);
     if (!v) return std::nullopt;
-    const Json j = Json::parse(*v);
-    Membership m;
-    m.user = user;
-    m.team = j.value("team", "all");
-    m.time_zone = j.value("time_zone", "UTC");
-    m.start_day = j.value("start_day", int64_t{0});
-    m.joined_s = j.value("joined_s", 0.0);
-    return m;
+    return Membership::FromJson(user, Json::parse(*v));
   }
   std::vector<Membership> Members(const std::string& id) {
     std::vector<Membership> out;
     const std::string prefix = "m/" + id + "/";
     for (const auto& [k, v] : Scan(nullptr, prefix)) {
-      const Json j = Json::parse(v);
-      Membership m;
-      m.user = k.substr(prefix.size());
-      m.team = j.value("team", "all");
-      m.time_zone = j.value("time_zone", "UTC");
-      m.start_day = j.value("start_day", int64_t{0});
-      m.joined_s = j.value("joined_s", 0.0);
-      out.push_back(std::move(m));
+      out.push_back(Membership::FromJson(k.substr(prefix.size()), Json::parse(v)));
     }
     return out;
   }

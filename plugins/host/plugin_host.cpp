@@ -73,14 +73,6 @@ struct PluginHost::Slot {
 
 namespace {
 
-bool ValidName(std::string_view n) {
-  if (n.empty() || n.size() > 32 || n[0] < 'a' || n[0] > 'z') return false;
-  for (char c : n) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
-  }
-  return true;
-}
-
 Result<std::string> ReadAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::NotFound(path + ": cannot be read");
@@ -129,7 +121,7 @@ struct HostCallbacks {
     if (c && message) c->host->Log(P(c).name, level, message);
   }
   static void Count(stride_host_t* c, const char* name, double value) {
-    if (!c || !name || !ValidName(name) || !std::isfinite(value)) return;
+    if (!c || !name || !engine::IsValidNamespaceName(name) || !std::isfinite(value)) return;
     std::lock_guard lock(P(c).counters_mu);
     P(c).counters[name] += value;
   }
@@ -321,7 +313,7 @@ void PluginHost::Install(std::shared_ptr<Loaded> p) {
 Status PluginHost::LoadBundled(const BundledPlugin& b) {
   const stride_plugin_info_t* info = b.info ? b.info() : nullptr;
   if (!info || info->abi_version != STRIDE_PLUGIN_ABI_VERSION || !info->name ||
-      !ValidName(info->name)) {
+      !engine::IsValidNamespaceName(info->name)) {
     return Status::Internal("a bundled plugin has a bad stride_plugin_info()");
   }
   auto p = std::make_shared<Loaded>();
@@ -472,7 +464,7 @@ std::string PluginHost::Reload() {
     }
   }
   for (const std::string& name : allowed) {
-    if (!ValidName(name)) {
+    if (!engine::IsValidNamespaceName(name)) {
       report.push_back({{"name", name}, {"result", "refused"}, {"why", "invalid name"}});
       continue;
     }
