@@ -25,6 +25,7 @@
 #include "tests/support/cli.hpp"
 #include "tests/support/datasets.hpp"
 #include "tests/support/raw_http.hpp"
+#include "tests/support/running_server.hpp"
 
 namespace stride {
 namespace {
@@ -97,25 +98,17 @@ class Hostile : public ::testing::Test {
     o.db_path = dir_ + "/db";
     o.runs_path = dir_ + "/runs";
     o.jwt_secret = kSecret;
-    o.port = 0;
     o.threads = 4;
     o.timeout_s = 2;
     o.max_upload_bytes = size_t{8} << 20;
     o.sync_writes = false;
     log_ = new std::ostringstream;
     o.access_log = log_;
-    server_ = new server::HttpServer(o);
-    thread_ = new std::thread([] { status_ = server_->Run(); });
-    for (int i = 0; i < 500 && server_->port() == 0; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    ASSERT_NE(server_->port(), 0) << status_.message();
+    server_ = new testing::RunningServer(o);
+    ASSERT_NE(server_->port(), 0) << server_->status().message();
   }
   static void TearDownTestSuite() {
-    server_->Stop();
-    thread_->join();
-    delete thread_;
-    delete server_;
+    delete server_;  // stops it: the log is complete
     delete log_;
     fs::remove_all(dir_);
   }
@@ -129,10 +122,8 @@ class Hostile : public ::testing::Test {
   }
 
   static inline std::string dir_;
-  static inline server::HttpServer* server_ = nullptr;
-  static inline std::thread* thread_ = nullptr;
+  static inline testing::RunningServer* server_ = nullptr;
   static inline std::ostringstream* log_ = nullptr;
-  static inline Status status_;
 };
 
 // Defect 1: the 404 handler put the raw path into JSON, which threw, and the uncaught

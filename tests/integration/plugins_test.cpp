@@ -19,6 +19,7 @@
 #include "plugins/host/signing.hpp"
 #include "server/auth.hpp"
 #include "server/http_server.hpp"
+#include "tests/support/running_server.hpp"
 #include "tests/support/tar.hpp"
 
 namespace stride {
@@ -72,22 +73,14 @@ class Plugins : public ::testing::Test {
     o.db_path = dir_ + "/db";
     o.runs_path = dir_ + "/runs";
     o.jwt_secret = kSecret;
-    o.port = 0;
     o.sync_writes = false;
     o.bundled_plugins = {{plugins::challenges::Info, plugins::challenges::InitV1}};
     o.plugins_dir = dir_ + "/plugins";
     o.plugin_key_hex = key->public_hex;
-    server_ = new server::HttpServer(o);
-    thread_ = new std::thread([] { status_ = server_->Run(); });
-    for (int i = 0; i < 500 && server_->port() == 0; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    ASSERT_NE(server_->port(), 0) << status_.message();
+    server_ = new testing::RunningServer(o);
+    ASSERT_NE(server_->port(), 0) << server_->status().message();
   }
   static void TearDownTestSuite() {
-    server_->Stop();
-    thread_->join();
-    delete thread_;
     delete server_;
     fs::remove_all(dir_);
   }
@@ -97,12 +90,10 @@ class Plugins : public ::testing::Test {
     return c;
   }
   static void Settle() {
-    if (server_->plugin_host()) server_->plugin_host()->Drain();
+    if (server_->http().plugin_host()) server_->http().plugin_host()->Drain();
   }
   static inline std::string dir_;
-  static inline server::HttpServer* server_ = nullptr;
-  static inline std::thread* thread_ = nullptr;
-  static inline Status status_;
+  static inline testing::RunningServer* server_ = nullptr;
 };
 
 TEST_F(Plugins, RoutesGetTheCoreAuthAndErrors) {

@@ -17,6 +17,7 @@
 #include "engine/hex.hpp"
 #include "server/auth.hpp"
 #include "server/http_server.hpp"
+#include "tests/support/running_server.hpp"
 
 namespace stride {
 namespace {
@@ -91,36 +92,18 @@ class Receiver {
   std::vector<std::string> ids_;
 };
 
-class Serving {
- public:
-  Serving(const std::string& dir, int hook_port) {
-    server::HttpServerOptions o;
-    o.db_path = dir + "/db";
-    o.runs_path = dir + "/runs";
-    o.jwt_secret = kJwt;
-    o.port = 0;
-    o.sync_writes = false;
-    o.webhooks = {"http://127.0.0.1:" + std::to_string(hook_port) + "/hook"};
-    o.webhook_secret = kHookSecret;
-    o.webhook_first_retry_s = 0.05;
-    server_ = std::make_unique<server::HttpServer>(o);
-    thread_ = std::thread([this] { status_ = server_->Run(); });
-    for (int i = 0; i < 500 && server_->port() == 0; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  }
-  ~Serving() {
-    server_->Stop();
-    thread_.join();
-  }
-  int port() const { return server_->port(); }
-  server::HttpServer& http() { return *server_; }
-
- private:
-  std::unique_ptr<server::HttpServer> server_;
-  std::thread thread_;
-  Status status_;
-};
+// The server of this test: runs, and one webhook receiver at `hook_port`.
+server::HttpServerOptions WithWebhook(const std::string& dir, int hook_port) {
+  server::HttpServerOptions o;
+  o.db_path = dir + "/db";
+  o.runs_path = dir + "/runs";
+  o.jwt_secret = kJwt;
+  o.sync_writes = false;
+  o.webhooks = {"http://127.0.0.1:" + std::to_string(hook_port) + "/hook"};
+  o.webhook_secret = kHookSecret;
+  o.webhook_first_retry_s = 0.05;
+  return o;
+}
 
 httplib::Headers Auth(const std::string& user) {
   const double now =
@@ -155,7 +138,7 @@ TEST(Webhooks, ArriveSignedAtLeastOnceThroughFailuresAndARestart) {
   {
     Receiver receiver(0, 2);  // the first two attempts fail
     hook_port = receiver.port();
-    Serving s(dir, hook_port);
+    testing::RunningServer s(WithWebhook(dir, hook_port));
     ASSERT_NE(s.port(), 0);
     httplib::Client c("127.0.0.1", s.port());
     auto r = c.Post("/v1/runs", Auth("hana"), gpx, "application/gpx+xml");
@@ -175,7 +158,7 @@ TEST(Webhooks, ArriveSignedAtLeastOnceThroughFailuresAndARestart) {
   }
   // The receiver is gone; events happen; the server stops with them undelivered.
   {
-    Serving s(dir, hook_port);
+    testing::RunningServer s(WithWebhook(dir, hook_port));
     httplib::Client c("127.0.0.1", s.port());
     ASSERT_EQ(c.Delete("/v1/runs/" + stored_id, Auth("hana"))->status, 204);
     ASSERT_EQ(c.Delete("/v1/me", Auth("hana"))->status, 200);
@@ -185,7 +168,7 @@ TEST(Webhooks, ArriveSignedAtLeastOnceThroughFailuresAndARestart) {
   }
   // Back: a new receiver on the same port, a new server over the same database.
   Receiver receiver(hook_port, 0);
-  Serving s(dir, hook_port);
+  testing::RunningServer s(WithWebhook(dir, hook_port));
   ASSERT_TRUE(WaitFor([&] { return receiver.accepted().size() >= 2; }, 15));
   std::vector<std::string> types;
   for (const Json& e : receiver.accepted()) types.push_back(e["type"]);
