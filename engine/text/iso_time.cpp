@@ -5,28 +5,13 @@
 #include <cstdio>
 
 namespace stride::engine {
-namespace {
-
-bool Digits(std::string_view s, size_t pos, size_t n, int* out) {
-  if (pos + n > s.size()) return false;
-  int v = 0;
-  for (size_t i = pos; i < pos + n; ++i) {
-    const char c = s[i];
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + (c - '0');
-  }
-  *out = v;
-  return true;
-}
-
-}  // namespace
-
 bool ParseIsoTime(std::string_view s, double* epoch_s) {
   int y, mo, d, h, mi, se;
-  if (!Digits(s, 0, 4, &y) || s.size() < 19 || s[4] != '-' || !Digits(s, 5, 2, &mo) ||
-      s[7] != '-' || !Digits(s, 8, 2, &d) || (s[10] != 'T' && s[10] != ' ' && s[10] != 't') ||
-      !Digits(s, 11, 2, &h) || s[13] != ':' || !Digits(s, 14, 2, &mi) || s[16] != ':' ||
-      !Digits(s, 17, 2, &se)) {
+  if (!ParseFixedDigits(s, 0, 4, &y) || s.size() < 19 || s[4] != '-' ||
+      !ParseFixedDigits(s, 5, 2, &mo) || s[7] != '-' || !ParseFixedDigits(s, 8, 2, &d) ||
+      (s[10] != 'T' && s[10] != ' ' && s[10] != 't') || !ParseFixedDigits(s, 11, 2, &h) ||
+      s[13] != ':' || !ParseFixedDigits(s, 14, 2, &mi) || s[16] != ':' ||
+      !ParseFixedDigits(s, 17, 2, &se)) {
     return false;
   }
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 24 || mi > 59 || se > 60) return false;
@@ -50,11 +35,11 @@ bool ParseIsoTime(std::string_view s, double* epoch_s) {
     } else if (s[i] == '+' || s[i] == '-') {
       const int sign = s[i] == '-' ? -1 : 1;
       int oh, om = 0;
-      if (!Digits(s, i + 1, 2, &oh)) return false;
+      if (!ParseFixedDigits(s, i + 1, 2, &oh)) return false;
       i += 3;
       if (i < s.size() && s[i] == ':') ++i;
       if (i < s.size()) {
-        if (!Digits(s, i, 2, &om)) return false;
+        if (!ParseFixedDigits(s, i, 2, &om)) return false;
         i += 2;
       }
       offset_s = sign * (oh * 3600L + om * 60L);

@@ -73,22 +73,6 @@ bool ParseDouble(std::string_view s, double* out) {
   return r.ec == std::errc() && r.ptr == s.data() + s.size();
 }
 
-namespace {
-
-bool Digits(std::string_view s, size_t pos, size_t n, int* out) {
-  if (pos + n > s.size()) return false;
-  int v = 0;
-  for (size_t i = pos; i < pos + n; ++i) {
-    const char c = s[i];
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + (c - '0');
-  }
-  *out = v;
-  return true;
-}
-
-}  // namespace
-
 bool IsoTimeParser::Parse(std::string_view s, double* epoch_s) {
   // Fast path: the date of the previous call, UTC, "hh:mm:ss" then "Z" or ".fff...Z".
   if (have_ && s.size() >= 20 && s.back() == 'Z' && s[10] == 'T' && s[13] == ':' && s[16] == ':' &&
@@ -97,8 +81,9 @@ bool IsoTimeParser::Parse(std::string_view s, double* epoch_s) {
     std::memcpy(&head, s.data(), 8);
     std::memcpy(&cached, date_, 8);
     int h, mi, se;
-    if (head == cached && s[8] == date_[8] && s[9] == date_[9] && Digits(s, 11, 2, &h) &&
-        Digits(s, 14, 2, &mi) && Digits(s, 17, 2, &se) && h < 24 && mi < 60 && se <= 60) {
+    if (head == cached && s[8] == date_[8] && s[9] == date_[9] &&
+        engine::ParseFixedDigits(s, 11, 2, &h) && engine::ParseFixedDigits(s, 14, 2, &mi) &&
+        engine::ParseFixedDigits(s, 17, 2, &se) && h < 24 && mi < 60 && se <= 60) {
       double frac = 0, scale = 0.1;
       bool ok = true;
       for (size_t i = 20; i + 1 < s.size(); ++i, scale *= 0.1) {
@@ -116,9 +101,9 @@ bool IsoTimeParser::Parse(std::string_view s, double* epoch_s) {
   // Remember the date when the time is UTC ("...Z"): its midnight is exact.
   if (s.size() >= 20 && s.back() == 'Z' && (s.size() == 20 || s[19] == '.')) {
     int h = 0, mi = 0, se = 0;
-    Digits(s, 11, 2, &h);
-    Digits(s, 14, 2, &mi);
-    Digits(s, 17, 2, &se);
+    engine::ParseFixedDigits(s, 11, 2, &h);
+    engine::ParseFixedDigits(s, 14, 2, &mi);
+    engine::ParseFixedDigits(s, 17, 2, &se);
     s.copy(date_, 10);
     day_start_s_ = static_cast<double>(engine::DaysFromCivil(
                        std::atoi(std::string(s.substr(0, 4)).c_str()),
