@@ -107,11 +107,22 @@ ApiResponse CallPlugin(plugins::PluginHost* host, HttpRequest& req) {
   pr.query = req.query;
   pr.user = m->scope.empty() ? "" : req.principal.user_id;
   pr.body = std::move(req.body);
+  pr.headers = req.headers;
   plugins::PluginResponse out = host->Call(*m, pr);
   ApiResponse r(out.status, std::move(out.body), kJsonType);
   if (out.content_type != kJsonType) {
     r.content_type = "";
     r.headers.emplace_back("Content-Type", engine::EscapeForLog(out.content_type, 128));
+  }
+  if (out.stream) {
+    // Server-Sent Events: the loop keeps the connection; the plugin's publications reach it
+    // through the sink.
+    r.headers.emplace_back("Cache-Control", "no-store");
+    r.headers.emplace_back("X-Accel-Buffering", "no");
+    r.open_stream = [stream = std::move(out.stream)](std::shared_ptr<StreamSink> sink) {
+      stream->Attach(
+          [sink = std::move(sink)](std::string bytes) { return sink->Push(std::move(bytes)); });
+    };
   }
   return r;
 }
@@ -368,7 +379,8 @@ Status HttpServer::Run() {
                                      {"reloads", reloads_.load()},
                                      {"connections", st.connections},
                                      {"queued", st.queued},
-                                     {"busy_workers", st.busy_workers}};
+                                     {"busy_workers", st.busy_workers},
+                                     {"streams", st.streams}};
          return ApiResponse{200, engine::DumpJson(j)};
        }},
       {"GET", "/metrics", "metrics", "", 0, true,
@@ -384,6 +396,7 @@ Status HttpServer::Run() {
                   {"stride_http_connections", static_cast<double>(st.connections)},
                   {"stride_http_queued_requests", static_cast<double>(st.queued)},
                   {"stride_http_busy_workers", static_cast<double>(st.busy_workers)},
+                  {"stride_http_streams", static_cast<double>(st.streams)},
                   {"stride_http_rejected_busy_total", static_cast<double>(st.rejected_busy)},
                   {"stride_http_timed_out_total", static_cast<double>(st.timed_out)}}) +
                  (plugins_ ? plugins_->MetricsText() : std::string()),

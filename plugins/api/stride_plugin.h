@@ -130,7 +130,30 @@ typedef struct stride_host_api {
    * "user.deleted" and "daily" (a tick per user per day at local `daily_hour`). Only during
    * init. */
   int (*subscribe)(stride_host_t* ctx, const char* kinds, int daily_hour);
+
+  /* --- appended: event streams to clients (Server-Sent Events). Check STRIDE_HOST_HAS(host,
+   * publish) before using them: a host older than this part of v1 does not have them. --- */
+  /* Answers a call with a long-lived event stream on the plugin's `topic` (any text, e.g.
+   * "challenge/abc"; topics are per plugin). The client is subscribed from this moment; events
+   * given with stream_event() during this call are sent first (the backlog, e.g. those after
+   * the client's Last-Event-ID), then every event published on the topic. A published event
+   * whose id is at or below the last backlog id is skipped, so a plugin that scans its backlog
+   * after subscribing neither loses nor repeats an event. Instead of respond(), once per call. */
+  int (*respond_stream)(stride_call_t* call, const char* topic);
+  /* One backlog event for a stream answered with respond_stream(): `event` is its name (may be
+   * NULL), `id` its id (ids increase per topic; 0 = none), `data` its text (UTF-8, usually JSON).
+   */
+  int (*stream_event)(stride_call_t* call, const char* event, uint64_t id, const char* data,
+                      size_t data_size);
+  /* Sends an event to every client streaming `topic` of this plugin, in the order of the calls.
+   * Publish after the event is stored, so a client that reconnects finds it in the backlog. */
+  int (*publish)(stride_host_t* ctx, const char* topic, const char* event, uint64_t id,
+                 const char* data, size_t data_size);
 } stride_host_api_t;
+
+/* True when the host's table has `field` (tables only grow; see the rules above). */
+#define STRIDE_HOST_HAS(host, field) \
+  ((host)->struct_size >= offsetof(stride_host_api_t, field) + sizeof(void*))
 
 typedef struct stride_plugin_api {
   uint32_t struct_size;
@@ -138,7 +161,8 @@ typedef struct stride_plugin_api {
   void (*shutdown)(stride_plugin_t* self);
   /* An HTTP request on one of the plugin's routes. `request_json`:
    *   {"method","path","route_id","params":{name:value},"query":{name:value},"user":...,
-   *    "body":"..."} (user null on public routes). Answer with host->respond(call, ...);
+   *    "body":"...","headers":{lower-case name:value}} (user null on public routes; headers
+   *   without Authorization and Cookie). Answer with host->respond(call, ...);
    *   return non-zero (after set_error) for a 500. */
   int (*handle)(stride_plugin_t* self, stride_call_t* call, const char* request_json,
                 size_t request_size);

@@ -369,7 +369,9 @@ class Plugin {
     e["at"] = engine::FormatIsoTime(Now(), 3);
     char key[64];
     std::snprintf(key, sizeof key, "/%012lld", static_cast<long long>(seq));
-    pending_.emplace_back("e/" + id + key, engine::DumpJson(e));  // written by SaveState
+    // Written (and published to the event streams) by SaveState.
+    pending_.push_back({"e/" + id + key, engine::DumpJson(e), id, e.value("type", ""),
+                        static_cast<uint64_t>(seq)});
   }
 
   // Sets the member's contribution from their runs and moves their team by the difference;
@@ -435,7 +437,15 @@ class Plugin {
   // before this point leaves the stored state as it was.
   void SaveState(const std::string& id, const Json& state) {
     Put(nullptr, "t/" + id, engine::DumpJson(state));
-    for (const auto& [k, v] : pending_) Put(nullptr, k, v);
+    for (const PendingEvent& e : pending_) Put(nullptr, e.key, e.json);
+    // Published after they are stored, under the plugin's lock: streams get them in order,
+    // and a client that reconnects finds them in the backlog.
+    if (STRIDE_HOST_HAS(p_->host, publish)) {
+      for (const PendingEvent& e : pending_) {
+        p_->host->publish(p_->ctx, ("challenge/" + e.challenge).c_str(), e.type.c_str(), e.seq,
+                          e.json.data(), e.json.size());
+      }
+    }
     pending_.clear();
   }
 
@@ -522,6 +532,62 @@ class Plugin {
   }
 
   // --- HTTP ---
+  static constexpr size_t kMaxEventsPerAnswer = 500;
+
+  // The last event the client has: the Last-Event-ID header of a reconnecting EventSource, or
+  // ?after=N. 0 = from the start.
+  static long long EventsAfter(const Json& req) {
+    std::string text;
+    if (req.contains("headers") && req["headers"].contains("last-event-id")) {
+      text = req["headers"]["last-event-id"].get<std::string>();
+    } else if (req["query"].contains("after")) {
+      text = req["query"]["after"].get<std::string>();
+    }
+    if (text.empty()) return 0;
+    char* end = nullptr;
+    const long long v = std::strtoll(text.c_str(), &end, 10);
+    if (*end != '\0' || v < 0) {
+      throw ApiError{400, "invalid_argument", "after / Last-Event-ID: expected an event number"};
+    }
+    return v;
+  }
+
+  // (seq, JSON) of the challenge's events after `after`, oldest first, at most `limit`.
+  std::vector<std::pair<long long, std::string>> EventsSince(const std::string& id, long long after,
+                                                             size_t limit) {
+    std::vector<std::pair<long long, std::string>> out;
+    char from[32];
+    std::snprintf(from, sizeof from, "%012lld", after + 1);
+    for (auto& [k, v] : Scan(nullptr, "e/" + id + "/")) {
+      if (k.substr(k.size() - 12) < from) continue;
+      out.emplace_back(std::atoll(k.c_str() + k.size() - 12), std::move(v));
+      if (out.size() >= limit) break;
+    }
+    return out;
+  }
+
+  static bool WantsStream(const Json& req) {
+    if (!req.contains("headers")) return false;
+    return req["headers"].value("accept", "").find("text/event-stream") != std::string::npos;
+  }
+
+  // GET /{id}/events with Accept: text/event-stream: Server-Sent Events, the backlog after the
+  // client's last event first, then every event as it happens.
+  void StreamEvents(stride_call_t* call, const Json& req) {
+    const std::string id = req["params"].value("id", "");
+    MustChallenge(id);
+    const long long after = EventsAfter(req);
+    // Subscribe first, then read the backlog: the host skips what both hold.
+    if (p_->host->respond_stream(call, ("challenge/" + id).c_str()) != STRIDE_OK) {
+      throw std::runtime_error("respond_stream failed");
+    }
+    for (const auto& [seq, text] : EventsSince(id, after, 10000)) {
+      const Json e = Json::parse(text);
+      p_->host->stream_event(call, e.value("type", "").c_str(), static_cast<uint64_t>(seq),
+                             text.data(), text.size());
+    }
+  }
+
   Json Handle(int route, const Json& req, int* status) {
     const std::string user = req.contains("user") && req["user"].is_string() ? req["user"] : "";
     const Json& params = req["params"];
@@ -580,18 +646,11 @@ class Plugin {
       case kEvents: {
         const std::string id = params.value("id", "");
         MustChallenge(id);
-        long long after = 0;
-        if (query.contains("after")) after = std::atoll(query["after"].get<std::string>().c_str());
         Json events = Json::array();
-        long long last = after;
-        char from[32];
-        std::snprintf(from, sizeof from, "%012lld", after + 1);
-        for (const auto& [k, v] : Scan(nullptr, "e/" + id + "/")) {
-          if (k.substr(k.size() - 12) < from) continue;
-          Json e = Json::parse(v);
-          last = e.value("seq", last);
-          events.push_back(std::move(e));
-          if (events.size() >= 500) break;
+        long long last = EventsAfter(req);
+        for (auto& [seq, text] : EventsSince(id, last, kMaxEventsPerAnswer)) {
+          last = seq;
+          events.push_back(Json::parse(text));
         }
         return {{"events", events}, {"last_seq", last}};
       }
@@ -932,7 +991,11 @@ class Plugin {
 
  private:
   stride_plugin_t* p_;
-  std::vector<std::pair<std::string, std::string>> pending_;  // events not yet written
+  struct PendingEvent {
+    std::string key, json, challenge, type;
+    uint64_t seq = 0;
+  };
+  std::vector<PendingEvent> pending_;  // events not yet written
 };
 
 void Respond(stride_plugin_t* self, stride_call_t* call, int status, const Json& body) {
@@ -945,7 +1008,12 @@ int HandleC(stride_plugin_t* self, stride_call_t* call, const char* request, siz
     const Json req = Json::parse(std::string_view(request, size));
     int status = 200;
     Plugin plugin(self);
-    const Json out = plugin.Handle(req.value("route_id", 0), req, &status);
+    const int route = req.value("route_id", 0);
+    if (route == kEvents && Plugin::WantsStream(req) && STRIDE_HOST_HAS(self->host, publish)) {
+      plugin.StreamEvents(call, req);
+      return STRIDE_OK;
+    }
+    const Json out = plugin.Handle(route, req, &status);
     Respond(self, call, status, out);
     return STRIDE_OK;
   } catch (const ApiError& e) {
@@ -987,7 +1055,9 @@ const stride_plugin_info_t* Info() {
 
 int InitV1(const stride_host_api_t* host, stride_host_t* ctx, stride_plugin_t** self,
            const stride_plugin_api_t** api) {
-  if (host->struct_size < sizeof(stride_host_api_t)) {
+  // Event streams need the functions appended after v1's first release; without them the
+  // events are still there to poll.
+  if (!STRIDE_HOST_HAS(host, subscribe)) {
     host->set_error(ctx, "the host's function table is older than ABI v1");
     return STRIDE_E_INVALID;
   }

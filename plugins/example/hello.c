@@ -89,8 +89,7 @@ static long runs_seen(stride_plugin_t* self, const char* user) {
   return n;
 }
 
-static void respond_json(stride_plugin_t* self, stride_call_t* call, int status,
-                         const char* body) {
+static void respond_json(stride_plugin_t* self, stride_call_t* call, int status, const char* body) {
   self->host->respond(call, status, "application/json", body, strlen(body));
 }
 
@@ -155,8 +154,8 @@ static void hello_shutdown(stride_plugin_t* self) {
   free(self);
 }
 
-static const stride_plugin_api_t kApi = {sizeof(stride_plugin_api_t), hello_shutdown,
-                                         hello_handle, hello_on_event};
+static const stride_plugin_api_t kApi = {sizeof(stride_plugin_api_t), hello_shutdown, hello_handle,
+                                         hello_on_event};
 
 static const stride_plugin_info_t kInfo = {sizeof(stride_plugin_info_t), HELLO_ABI, "hello",
                                            HELLO_VERSION};
@@ -167,8 +166,10 @@ HELLO_EXPORT const stride_plugin_info_t* stride_plugin_info(void) {
 
 HELLO_EXPORT int stride_plugin_init_v1(const stride_host_api_t* host, stride_host_t* ctx,
                                        stride_plugin_t** self, const stride_plugin_api_t** api) {
-  /* Use only what the host's table has: it may be newer (longer), never shorter than v1's. */
-  if (host->struct_size < sizeof(stride_host_api_t)) {
+  /* Use only what the host's table has: it may be newer (longer) than this header's, or older
+   * (without the functions appended since v1's first release, such as publish). Hello needs
+   * only the first release's functions, up to subscribe. */
+  if (!STRIDE_HOST_HAS(host, subscribe)) {
     host->set_error(ctx, "the host's table is older than ABI v1");
     return STRIDE_E_INVALID;
   }

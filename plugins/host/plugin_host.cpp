@@ -35,6 +35,10 @@ struct stride_call {
   int status = 0;
   std::string content_type;
   std::string body;
+  std::shared_ptr<stride::plugins::PluginStream> stream;  // respond_stream
+  uint64_t backlog_last_id = 0;
+  stride::plugins::PluginHost* host = nullptr;
+  std::string plugin;
 };
 
 namespace stride::plugins {
@@ -204,6 +208,33 @@ struct HostCallbacks {
     call->body.assign(body ? body : "", body ? body_size : 0);
     return STRIDE_OK;
   }
+  static int RespondStream(stride_call_t* call, const char* topic) {
+    if (!call || call->responded || !topic || !call->host) return STRIDE_E_INVALID;
+    call->responded = true;
+    call->status = 200;
+    call->content_type = "text/event-stream";
+    call->stream = std::make_shared<PluginStream>();
+    // Subscribed now, before the plugin reads its backlog: nothing published from here on is
+    // missed, and what the backlog also holds is skipped by id.
+    call->host->AddStream(call->plugin, topic, call->stream);
+    return STRIDE_OK;
+  }
+  static int StreamEvent(stride_call_t* call, const char* event, uint64_t id, const char* data,
+                         size_t size) {
+    if (!call || !call->stream || (!data && size)) return STRIDE_E_INVALID;
+    call->body += FormatSse(event, id, std::string_view(data ? data : "", size));
+    call->backlog_last_id = std::max(call->backlog_last_id, id);
+    return STRIDE_OK;
+  }
+  static int Publish(stride_host_t* c, const char* topic, const char* event, uint64_t id,
+                     const char* data, size_t size) {
+    if (!c || !topic || (!data && size)) {
+      return Fail(c, Status::InvalidArgument("publish: bad call"));
+    }
+    c->host->Publish(P(c).name, topic, id,
+                     FormatSse(event, id, std::string_view(data ? data : "", size)));
+    return STRIDE_OK;
+  }
   static int Subscribe(stride_host_t* c, const char* kinds, int /*daily_hour*/) {
     if (!c->in_init) return Fail(c, Status::InvalidArgument("subscribe: only during init"));
     std::string all = kinds ? kinds : "";
@@ -236,10 +267,75 @@ struct HostCallbacks {
                                             RouteQuery,
                                             RouteAdd,
                                             Respond,
-                                            Subscribe};
+                                            Subscribe,
+                                            RespondStream,
+                                            StreamEvent,
+                                            Publish};
     return &table;
   }
 };
+
+std::string FormatSse(const char* event, uint64_t id, std::string_view data) {
+  std::string out;
+  if (id != 0) out += "id: " + std::to_string(id) + "\n";
+  if (event && *event) {
+    std::string name = engine::ValidUtf8(event);
+    std::replace(name.begin(), name.end(), '\n', ' ');
+    std::replace(name.begin(), name.end(), '\r', ' ');
+    out += "event: " + name + "\n";
+  }
+  const std::string text = engine::ValidUtf8(data);
+  size_t at = 0;
+  while (true) {
+    const size_t end = text.find_first_of("\r\n", at);
+    out += "data: " + text.substr(at, end == std::string::npos ? std::string::npos : end - at);
+    out += "\n";
+    if (end == std::string::npos) break;
+    at = end + (text.compare(end, 2, "\r\n") == 0 ? 2 : 1);
+  }
+  out += "\n";
+  return out;
+}
+
+void PluginStream::SkipThrough(uint64_t id) {
+  std::lock_guard lock(mu_);
+  last_id_ = std::max(last_id_, id);
+}
+
+void PluginStream::Attach(std::function<bool(std::string)> push) {
+  std::lock_guard lock(mu_);
+  push_ = std::move(push);
+  for (auto& [id, bytes] : held_) {
+    if (over_) break;
+    if (id != 0 && id <= last_id_) continue;
+    if (!push_(std::move(bytes))) over_ = true;
+    last_id_ = std::max(last_id_, id);
+  }
+  held_.clear();
+}
+
+bool PluginStream::Offer(uint64_t id, const std::string& bytes) {
+  std::lock_guard lock(mu_);
+  if (over_) return false;
+  if (!push_) {
+    if (held_.size() >= kMaxHeld) {
+      over_ = true;
+      held_.clear();
+      return false;
+    }
+    held_.emplace_back(id, bytes);
+    return true;
+  }
+  if (id != 0 && id <= last_id_) return true;
+  last_id_ = std::max(last_id_, id);
+  if (!push_(bytes)) over_ = true;
+  return !over_;
+}
+
+bool PluginStream::over() const {
+  std::lock_guard lock(mu_);
+  return over_;
+}
 
 std::string PluginHost::StoredKey(std::string_view user, std::string_view key) {
   std::string k(user);
@@ -584,6 +680,14 @@ PluginResponse PluginHost::Call(const Match& match, const PluginRequest& request
   for (const auto& [k, v] : request.query) {
     if (!query.contains(k)) query[k] = v;
   }
+  Json headers = Json::object();
+  for (const auto& [k, v] : request.headers) {
+    std::string name = k;
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    if (name == "authorization" || name == "cookie" || headers.contains(name)) continue;
+    headers[name] = engine::ValidUtf8(v);
+  }
   const std::string req = engine::DumpJson(Json{
       {"method", request.method},
       {"path", request.path},
@@ -592,8 +696,11 @@ PluginResponse PluginHost::Call(const Match& match, const PluginRequest& request
       {"query", query},
       // Only routes with a scope know their caller.
       {"user", request.user.empty() || match.scope.empty() ? Json(nullptr) : Json(request.user)},
-      {"body", engine::ValidUtf8(request.body)}});
+      {"body", engine::ValidUtf8(request.body)},
+      {"headers", headers}});
   stride_call call;
+  call.host = this;
+  call.plugin = p.name;
   ++p.calls;
   t_error.clear();
   const int rc =
@@ -609,6 +716,10 @@ PluginResponse PluginHost::Call(const Match& match, const PluginRequest& request
     out.status = call.status;
     out.content_type = call.content_type;
     out.body = std::move(call.body);
+    if (call.stream) {
+      call.stream->SkipThrough(call.backlog_last_id);
+      out.stream = std::move(call.stream);
+    }
     if (out.status >= 500) ++p.failures;
   }
   // Rollback when this version keeps failing and there is one to go back to.
@@ -630,6 +741,33 @@ PluginResponse PluginHost::Call(const Match& match, const PluginRequest& request
     }
   }
   return out;
+}
+
+void PluginHost::AddStream(const std::string& plugin, const std::string& topic,
+                           std::shared_ptr<PluginStream> stream) {
+  std::lock_guard lock(streams_mu_);
+  auto& subs = streams_[StoredKey(plugin, topic)];
+  std::erase_if(subs, [](const auto& s) { return s->over(); });
+  subs.push_back(std::move(stream));
+}
+
+void PluginHost::Publish(const std::string& plugin, const std::string& topic, uint64_t id,
+                         const std::string& bytes) {
+  // Under the lock, so two publishers' events reach every subscriber in the same order.
+  std::lock_guard lock(streams_mu_);
+  auto it = streams_.find(StoredKey(plugin, topic));
+  if (it == streams_.end()) return;
+  std::erase_if(it->second, [&](const auto& s) { return !s->Offer(id, bytes); });
+  if (it->second.empty()) streams_.erase(it);
+}
+
+size_t PluginHost::StreamCount() const {
+  std::lock_guard lock(streams_mu_);
+  size_t n = 0;
+  for (const auto& [k, subs] : streams_) {
+    for (const auto& s : subs) n += !s->over();
+  }
+  return n;
 }
 
 void PluginHost::OnRunEvent(const engine::RunEvent& event) {
@@ -728,7 +866,7 @@ Result<std::vector<std::pair<std::string, std::string>>> PluginHost::ExportUser(
 }
 
 std::string PluginHost::MetricsText() const {
-  std::string out;
+  std::string out = "stride_plugin_streams " + std::to_string(StreamCount()) + "\n";
   std::lock_guard lock(mu_);
   for (const auto& [n, s] : slots_) {
     if (!s->current) continue;

@@ -92,12 +92,46 @@ struct PluginRequest {
   std::vector<std::pair<std::string, std::string>> query;
   std::string user;  // the verified caller; empty on public routes
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // as sent (Authorization, Cookie
+                                                             // are not passed on)
 };
+
+// A client's subscription to a plugin's topic (respond_stream). Events published before the
+// HTTP layer attaches the client's connection are held (up to `max_held`), then written in
+// order; an event at or below the last id the client has is skipped.
+class PluginStream {
+ public:
+  // The client has every event up to `id` already (the backlog sent with the answer).
+  void SkipThrough(uint64_t id);
+  // Where the bytes go: `push` returns false once the client is gone.
+  void Attach(std::function<bool(std::string)> push);
+  // Formats and offers one event; false when the subscription is over (the client left, or
+  // more than max_held events waited for a connection that never attached).
+  bool Offer(uint64_t id, const std::string& bytes);
+  bool over() const;
+  static constexpr size_t kMaxHeld = 10000;
+
+ private:
+  friend class PluginHost;
+  friend struct HostCallbacks;
+  mutable std::mutex mu_;
+  uint64_t last_id_ = 0;  // the highest id the client has
+  std::vector<std::pair<uint64_t, std::string>> held_;
+  std::function<bool(std::string)> push_;
+  bool over_ = false;
+};
+
+// One Server-Sent Event's bytes ("id: ..\nevent: ..\ndata: ..\n\n"; a data with line breaks
+// becomes several data lines).
+std::string FormatSse(const char* event, uint64_t id, std::string_view data);
 
 struct PluginResponse {
   int status = 500;
   std::string content_type = "application/json";
   std::string body;
+  // Set when the plugin answered with an event stream: `body` is the backlog, and the HTTP
+  // layer attaches the client's connection to it.
+  std::shared_ptr<PluginStream> stream;
 };
 
 class PluginHost {
@@ -144,8 +178,10 @@ class PluginHost {
       const std::string& user) const;
   // Blocks until every queued event was delivered (tests, shutdown).
   void Drain();
-  // Prometheus lines: calls, failures, events and the plugins' own counters.
+  // Prometheus lines: calls, failures, events, streams and the plugins' own counters.
   std::string MetricsText() const;
+  // Streams open now (subscriptions not yet found over), all plugins together.
+  size_t StreamCount() const;
 
   // The key a plugin's key has in its namespace (user empty: the plugin's global keys).
   static std::string StoredKey(std::string_view user, std::string_view key);
@@ -158,6 +194,11 @@ class PluginHost {
   Result<std::shared_ptr<Loaded>> Init(std::shared_ptr<Loaded> p, stride_plugin_init_v1_fn init);
   void Install(std::shared_ptr<Loaded> p);
   void Deliver();
+  // Subscribes `stream` to the plugin's topic; Publish() sends to every live subscriber.
+  void AddStream(const std::string& plugin, const std::string& topic,
+                 std::shared_ptr<PluginStream> stream);
+  void Publish(const std::string& plugin, const std::string& topic, uint64_t id,
+               const std::string& bytes);
   void Log(const std::string& plugin, int level, const std::string& message) const;
 
   PluginHostOptions options_;
@@ -178,6 +219,10 @@ class PluginHost {
   bool stop_ = false;
   uint64_t events_dropped_ = 0;
   std::thread deliverer_;
+
+  mutable std::mutex streams_mu_;
+  // plugin ‖ 0x00 ‖ topic -> subscribers; the over ones are dropped as they are found.
+  std::map<std::string, std::vector<std::shared_ptr<PluginStream>>> streams_;
 
   friend struct HostCallbacks;
 };

@@ -124,7 +124,10 @@ bool SendAll(int fd, std::string_view data, double deadline) {
   return true;
 }
 
-// The status line and headers of `r`; `length` < 0 means chunked.
+constexpr long long kChunked = -1;     // ResponseHead's length for a chunked body
+constexpr long long kUntilClose = -2;  // ... for a body that ends when the connection closes
+
+// The status line and headers of `r`: `length` bytes of body, or kChunked, or kUntilClose.
 std::string ResponseHead(const ApiResponse& r, long long length, bool gzipped, bool keep_alive) {
   std::string h = "HTTP/1.1 " + std::to_string(r.status) + " " + Reason(r.status) + "\r\n";
   if (r.status != 204 && r.content_type && *r.content_type) {
@@ -134,7 +137,7 @@ std::string ResponseHead(const ApiResponse& r, long long length, bool gzipped, b
   }
   if (length >= 0) {
     if (r.status != 204) h += "Content-Length: " + std::to_string(length) + "\r\n";
-  } else {
+  } else if (length == kChunked) {
     h += "Transfer-Encoding: chunked\r\n";
   }
   if (gzipped) h += "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n";
@@ -153,6 +156,39 @@ bool MaybeGzip(const HttpRequest& req, ApiResponse* r, size_t min_bytes) {
   r->body = Gzip(r->body);
   return true;
 }
+
+// The loop's side of the long-lived streams, shared with their sinks: pushes wait here until
+// the loop takes them. Outlives the loop when a publisher still holds a sink.
+struct StreamHub {
+  std::mutex mu;
+  bool alive = true;                                     // guarded by mu
+  std::vector<std::pair<uint64_t, std::string>> pushed;  // (stream id, bytes), guarded by mu
+  int wake_fd = -1;
+};
+
+class HubSink final : public StreamSink {
+ public:
+  HubSink(std::shared_ptr<StreamHub> hub, uint64_t id) : hub_(std::move(hub)), id_(id) {}
+  bool Push(std::string bytes) override {
+    if (!open_) return false;
+    std::lock_guard lock(hub_->mu);
+    if (!hub_->alive) return false;
+    const bool wake = hub_->pushed.empty();
+    hub_->pushed.emplace_back(id_, std::move(bytes));
+    if (wake) {
+      const uint64_t one = 1;
+      [[maybe_unused]] const ssize_t n = ::write(hub_->wake_fd, &one, sizeof one);
+    }
+    return true;
+  }
+  bool open() const override { return open_; }
+  void Closed() { open_ = false; }
+
+ private:
+  std::shared_ptr<StreamHub> hub_;
+  uint64_t id_;
+  std::atomic<bool> open_{true};
+};
 
 }  // namespace
 
@@ -189,7 +225,8 @@ struct EventServer::Conn {
   // kDraining: answered with "Connection: close" while the client may still be sending (a body
   // refused from its head); reading on a little before closing, so that the close does not
   // reset the connection and destroy the answer before the client has read it.
-  enum State { kIdle, kHead, kBody, kBusy, kWriting, kDraining, kClosed };
+  // kStreaming: a long-lived stream's connection, written by the loop from its sink.
+  enum State { kIdle, kHead, kBody, kBusy, kWriting, kDraining, kStreaming, kClosed };
   int fd = -1;
   std::string remote;
   State state = kIdle;
@@ -211,6 +248,8 @@ struct EventServer::Conn {
   std::string out;  // a response the loop writes
   size_t out_at = 0;
   bool close_after = false;
+  std::shared_ptr<HubSink> sink;  // kStreaming
+  uint64_t stream_id = 0;
 };
 
 struct EventServer::Loop {
@@ -227,18 +266,34 @@ struct EventServer::Loop {
 
   std::mutex mu;
   std::condition_variable cv;
-  std::deque<Conn*> queue;                       // guarded by mu
-  std::vector<std::pair<Conn*, bool>> returned;  // (conn, keep alive), guarded by mu
-  bool workers_exit = false;                     // guarded by mu
+  struct Returned {
+    Conn* conn;
+    bool keep_alive;
+    StreamOpen stream;  // set when it goes on as a long-lived stream
+  };
+  std::deque<Conn*> queue;         // guarded by mu
+  std::vector<Returned> returned;  // guarded by mu
+  bool workers_exit = false;       // guarded by mu
   std::vector<std::thread> workers;
 
+  std::shared_ptr<StreamHub> hub = std::make_shared<StreamHub>();
+  std::unordered_map<uint64_t, Conn*> streams;  // by stream id (loop only)
+  uint64_t next_stream_id = 1;
+
   std::atomic<bool> stopping{false};
-  std::atomic<size_t> n_conns{0}, n_queued{0}, n_busy{0};
+  std::atomic<size_t> n_conns{0}, n_queued{0}, n_busy{0}, n_streams{0};
   std::atomic<uint64_t> rejected{0}, timed_out{0};
 
   Loop(EventServer& s) : server(s), opt(s.options_) {}
   ~Loop() {
-    for (auto& [fd, c] : conns) ::close(fd);
+    {
+      std::lock_guard lock(hub->mu);
+      hub->alive = false;
+    }
+    for (auto& [fd, c] : conns) {
+      if (c->sink) c->sink->Closed();
+      ::close(fd);
+    }
     if (listen_fd >= 0) ::close(listen_fd);
     if (wake_fd >= 0) ::close(wake_fd);
     if (epfd >= 0) ::close(epfd);
@@ -273,6 +328,11 @@ struct EventServer::Loop {
   }
 
   void Close(Conn* c) {
+    if (c->sink) {
+      c->sink->Closed();
+      streams.erase(c->stream_id);
+      n_streams = streams.size();
+    }
     Unwatch(c);
     Release(c);
     ::close(c->fd);
@@ -633,6 +693,16 @@ struct EventServer::Loop {
       if (c->state != Conn::kBusy && now > c->deadline) late.push_back(c.get());
     }
     for (Conn* c : late) {
+      if (c->state == Conn::kStreaming) {
+        if (c->out_at < c->out.size()) {
+          ++timed_out;  // the client stopped reading
+          Close(c);
+        } else {
+          c->out = ":\n\n";  // an SSE comment: keeps proxies and finds dead clients
+          StreamFlush(c);
+        }
+        continue;
+      }
       if (c->state == Conn::kDraining) {
         Close(c);  // the normal end of a lingering close
         continue;
@@ -664,19 +734,89 @@ struct EventServer::Loop {
   }
 
   void TakeReturned() {
-    std::vector<std::pair<Conn*, bool>> back;
+    std::vector<Returned> back;
     {
       std::lock_guard lock(mu);
       back.swap(returned);
     }
-    for (auto [c, keep] : back) {
-      Release(c);
-      if (keep && !stopping) {
-        Idle(c);
+    for (Returned& r : back) {
+      Release(r.conn);
+      if (r.stream && !stopping) {
+        StartStream(r.conn, std::move(r.stream));
+      } else if (r.keep_alive && !stopping) {
+        Idle(r.conn);
       } else {
-        Close(c);
+        Close(r.conn);
       }
     }
+  }
+
+  // --- long-lived streams ---
+
+  void StartStream(Conn* c, StreamOpen open) {
+    c->state = Conn::kStreaming;
+    c->in.clear();
+    c->stream_id = next_stream_id++;
+    c->sink = std::make_shared<HubSink>(hub, c->stream_id);
+    streams.emplace(c->stream_id, c);
+    n_streams = streams.size();
+    c->deadline = Now() + opt.stream_heartbeat_s;
+    Watch(c, EPOLLIN);
+    try {
+      open(c->sink);
+    } catch (...) {
+      Close(c);
+    }
+  }
+
+  void TakePushes() {
+    std::vector<std::pair<uint64_t, std::string>> pushed;
+    {
+      std::lock_guard lock(hub->mu);
+      pushed.swap(hub->pushed);
+    }
+    std::vector<Conn*> touched;
+    for (auto& [id, bytes] : pushed) {
+      auto it = streams.find(id);
+      if (it == streams.end()) continue;
+      Conn* c = it->second;
+      if (c->out.size() - c->out_at + bytes.size() > opt.max_stream_backlog) {
+        ++timed_out;  // too far behind: the client reconnects and catches up from its last id
+        Close(c);
+        continue;
+      }
+      if (c->out.size() == c->out_at) touched.push_back(c);
+      c->out += bytes;
+    }
+    for (Conn* c : touched) {
+      if (c->state == Conn::kStreaming) StreamFlush(c);
+    }
+  }
+
+  // Writes what a stream has buffered without blocking; the rest waits for EPOLLOUT, within
+  // the write deadline.
+  void StreamFlush(Conn* c) {
+    const bool was_waiting = c->events & EPOLLOUT;
+    while (c->out_at < c->out.size()) {
+      const ssize_t n =
+          ::send(c->fd, c->out.data() + c->out_at, c->out.size() - c->out_at, MSG_NOSIGNAL);
+      if (n > 0) {
+        c->out_at += static_cast<size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        if (!was_waiting) c->deadline = Now() + opt.write_timeout_s;
+        Watch(c, EPOLLIN | EPOLLOUT);
+        return;
+      }
+      Close(c);
+      return;
+    }
+    c->out.clear();
+    c->out_at = 0;
+    c->deadline = Now() + opt.stream_heartbeat_s;
+    Watch(c, EPOLLIN);
   }
 
   void Worker() {
@@ -691,12 +831,13 @@ struct EventServer::Loop {
         n_queued = queue.size();
       }
       ++n_busy;
+      StreamOpen stream;
       const bool keep =
-          server.Respond(*c->route, c->req, c->fd, c->keep_alive && !stopping, c->started);
+          server.Respond(*c->route, c->req, c->fd, c->keep_alive && !stopping, c->started, &stream);
       --n_busy;
       {
         std::lock_guard lock(mu);
-        returned.emplace_back(c, keep);
+        returned.push_back({c, keep, std::move(stream)});
       }
       Wake();
     }
@@ -744,12 +885,26 @@ struct EventServer::Loop {
           uint64_t v = 0;
           [[maybe_unused]] const ssize_t r = ::read(wake_fd, &v, sizeof v);
           TakeReturned();
+          TakePushes();
           continue;
         }
         auto it = conns.find(fd);
         if (it == conns.end()) continue;
         Conn* c = it->second.get();
         if (c->state == Conn::kBusy) continue;
+        if (c->state == Conn::kStreaming) {
+          if (what & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+            char buf[4096];
+            const ssize_t got = ::recv(c->fd, buf, sizeof buf, 0);  // a client sends nothing
+            if (got == 0 ||
+                (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+              Close(c);
+              continue;
+            }
+          }
+          if (what & EPOLLOUT) StreamFlush(c);
+          continue;
+        }
         if ((what & EPOLLOUT) && c->state == Conn::kWriting) {
           Flush(c);
         } else if (what & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
@@ -827,6 +982,7 @@ Status EventServer::Bind() {
   loop_->listen_fd = fd;
   loop_->epfd = ::epoll_create1(EPOLL_CLOEXEC);
   loop_->wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  loop_->hub->wake_fd = loop_->wake_fd;
   if (loop_->epfd < 0 || loop_->wake_fd < 0) return Status::Internal("epoll/eventfd failed");
   return Status::Ok();
 }
@@ -852,6 +1008,7 @@ EventServerStats EventServer::stats() const {
   s.busy_workers = loop_->n_busy;
   s.rejected_busy = loop_->rejected;
   s.timed_out = loop_->timed_out;
+  s.streams = loop_->n_streams;
   return s;
 }
 
@@ -875,14 +1032,23 @@ ApiResponse EventServer::Handle(const Route& route, HttpRequest& req) const {
 }
 
 bool EventServer::Respond(const Route& route, HttpRequest& req, int fd, bool keep_alive,
-                          double started) const {
+                          double started, StreamOpen* stream) const {
   ApiResponse r = Handle(route, req);
   const bool head_only = req.method == "HEAD";
   const double deadline_base = Now() + options_.write_timeout_s;
   bool ok = true;
   size_t sent_body = 0;
+  if (r.open_stream && !head_only) {
+    // A long-lived stream: the head and the first bytes now, the rest from the loop.
+    if (hooks_.done) hooks_.done(req, &route, r.status, r.body.size(), Now() - started);
+    const std::string head = ResponseHead(r, kUntilClose, false, false);
+    ok = SendAll(fd, head + r.body,
+                 deadline_base + static_cast<double>(r.body.size()) / options_.min_body_rate);
+    if (ok) *stream = std::move(r.open_stream);
+    return false;
+  }
   if (r.stream && !head_only) {
-    ok = SendAll(fd, ResponseHead(r, -1, false, keep_alive), deadline_base);
+    ok = SendAll(fd, ResponseHead(r, kChunked, false, keep_alive), deadline_base);
     std::string chunk;
     bool clean = false;
     while (ok) {

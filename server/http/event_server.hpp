@@ -18,7 +18,10 @@
 // Content-Encoding (415), and whatever the `admit` hook says (401/403 from the token). A gzip
 // body is inflated by the worker only up to the route's limit. A worker writes its response
 // itself (non-blocking socket, a total write deadline), streamed bodies chunked, then hands
-// the connection back to the loop.
+// the connection back to the loop. A long-lived stream (Server-Sent Events) is handed back
+// too: the loop keeps it with the idle connections and writes what is pushed to its sink, so a
+// thousand subscribers hold no worker; a subscriber that falls `max_stream_backlog` behind or
+// stops reading is cut off.
 //
 // Thread-safety: Stop() and port() from any thread; everything else is internal. Handlers run
 // on several workers at once and must be thread-safe.
@@ -74,6 +77,11 @@ struct EventServerOptions {
   // Request bodies held in memory at once, all connections together. Default: 1 GiB (else 503).
   size_t max_body_bytes_in_flight = size_t{1} << 30;
   size_t gzip_min_bytes = 256;  // responses at least this long are gzipped when accepted
+  // Long-lived streams (ApiResponse::open_stream): a comment line is sent after this long
+  // without an event, so dead clients are found and proxies keep the connection. Default: 15 s
+  double stream_heartbeat_s = 15;
+  // Bytes a stream's client may fall behind before it is cut off. Default: 1 MiB
+  size_t max_stream_backlog = size_t{1} << 20;
 };
 
 struct EventServerHooks {
@@ -99,6 +107,7 @@ struct EventServerStats {
   size_t busy_workers = 0;
   uint64_t rejected_busy = 0;  // 503s for a full queue, connection limit or body budget
   uint64_t timed_out = 0;      // heads and bodies past their deadline, idle connections closed
+  size_t streams = 0;          // long-lived streams open (held by the loop, not by workers)
 };
 
 class EventServer {
@@ -124,8 +133,10 @@ class EventServer {
   // Inflates a gzip body within the route's limit, then calls the handler; any exception
   // becomes a 500.
   ApiResponse Handle(const Route& route, HttpRequest& req) const;
-  // On a worker: Handle, then write the response to `fd`. True when the connection stays open.
-  bool Respond(const Route& route, HttpRequest& req, int fd, bool keep_alive, double started) const;
+  // On a worker: Handle, then write the response to `fd`. True when the connection stays open;
+  // *stream is set when it stays open as a long-lived stream.
+  bool Respond(const Route& route, HttpRequest& req, int fd, bool keep_alive, double started,
+               StreamOpen* stream) const;
   EventServerOptions options_;
   std::vector<Route> routes_;
   EventServerHooks hooks_;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -44,6 +45,20 @@ struct HttpRequest {
 enum class StreamStep { kChunk, kDone, kAbort };
 using BodyStream = std::function<StreamStep(std::string* chunk)>;
 
+// The client end of a long-lived response (Server-Sent Events): bytes pushed from any thread are
+// written by the I/O loop in order, with no worker held. Push returns false once the client is
+// gone or fell too far behind (its connection is then closed; an SSE client reconnects with
+// Last-Event-ID), and the publisher should drop the sink.
+class StreamSink {
+ public:
+  virtual ~StreamSink() = default;
+  virtual bool Push(std::string bytes) = 0;
+  virtual bool open() const = 0;
+};
+// Called once the response head and `body` are on their way: from then on the loop owns the
+// connection and writes what the sink is given.
+using StreamOpen = std::function<void(std::shared_ptr<StreamSink>)>;
+
 struct ApiResponse {
   ApiResponse() = default;
   ApiResponse(int s, std::string b, const char* type = kJsonType)
@@ -53,6 +68,9 @@ struct ApiResponse {
   const char* content_type = kJsonType;
   HeaderList headers;  // extra: Location, WWW-Authenticate, ...
   BodyStream stream;   // when set, the body is streamed chunked and `body` is unused
+  // When set, a long-lived stream: `body` goes first, then whatever the sink is given, until
+  // the client leaves (the body is delimited by the connection's close).
+  StreamOpen open_stream;
 };
 
 bool EqualsNoCase(std::string_view a, std::string_view b);

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "datasets/synthetic_activity.hpp"
@@ -19,6 +20,7 @@
 #include "plugins/host/signing.hpp"
 #include "server/auth.hpp"
 #include "server/http_server.hpp"
+#include "tests/support/raw_http.hpp"
 #include "tests/support/running_server.hpp"
 #include "tests/support/tar.hpp"
 
@@ -136,6 +138,123 @@ TEST_F(Plugins, AdminListsAndReloads) {
   EXPECT_EQ(Json::parse(r->body)["reload"][0]["result"], "unchanged");
   r = c.Get("/metrics");
   EXPECT_NE(r->body.find("stride_plugin_calls_total{plugin=\"hello\"}"), std::string::npos);
+}
+
+// One Server-Sent Event as a client parses it.
+struct Sse {
+  uint64_t id = 0;
+  std::string event;
+  Json data;
+};
+std::vector<Sse> ParseSse(const std::string& body) {
+  std::vector<Sse> out;
+  size_t at = 0;
+  while (true) {
+    const size_t end = body.find("\n\n", at);
+    if (end == std::string::npos) break;
+    Sse e;
+    std::string data;
+    std::istringstream block(body.substr(at, end - at));
+    for (std::string line; std::getline(block, line);) {
+      if (line.rfind("id: ", 0) == 0) e.id = std::stoull(line.substr(4));
+      if (line.rfind("event: ", 0) == 0) e.event = line.substr(7);
+      if (line.rfind("data: ", 0) == 0) data += line.substr(6);
+    }
+    at = end + 2;
+    if (data.empty()) continue;  // a heartbeat comment
+    e.data = Json::parse(data);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::string SseRequest(const std::string& path, const std::string& token,
+                       const std::string& last_id = "") {
+  std::string r = "GET " + path + " HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n" +
+                  "Authorization: Bearer " + token + "\r\n";
+  if (!last_id.empty()) r += "Last-Event-ID: " + last_id + "\r\n";
+  return r + "\r\n";
+}
+
+TEST_F(Plugins, EventStreamClientsReceiveMilestonesInOrderAndResumeFromTheirLastEvent) {
+  httplib::Client c = Client();
+  const std::string zoe = Token("zoe");
+  auto routes = c.Get("/v1/routes?bbox=1.4,42.4,1.8,42.7&limit=1&sort=length");
+  const Json route = Json::parse(routes->body)["routes"][0];
+  auto r = c.Post("/v1/challenges", Auth(zoe),
+                  Json{{"name", "Streamed relay"},
+                       {"kind", "route"},
+                       {"route_id", "r" + std::to_string(route["id"].get<uint64_t>())},
+                       {"milestone_every_m", 300}}
+                      .dump(),
+                  "application/json");
+  ASSERT_EQ(r->status, 201) << r->body;
+  const std::string id = Json::parse(r->body)["id"];
+  const std::string path = "/v1/challenges/" + id + "/events";
+  ASSERT_EQ(c.Post("/v1/challenges/" + id + "/join", Auth(zoe), "{}", "application/json")->status,
+            201);
+  // Eight subscribers, connected before anything happens.
+  std::vector<std::unique_ptr<testing::RawConnection>> clients;
+  for (int i = 0; i < 8; ++i) {
+    clients.push_back(std::make_unique<testing::RawConnection>(server_->port()));
+    ASSERT_TRUE(clients.back()->Send(SseRequest(path, Token("fan" + std::to_string(i)))));
+    // The backlog: zoe joining.
+    ASSERT_NE(clients.back()->ReadUntil("event: member.joined", 5).find("member.joined"),
+              std::string::npos);
+  }
+  datasets::SyntheticRunOptions so;
+  r = c.Post("/v1/runs", Auth(zoe), datasets::WriteGpx(datasets::MakeSyntheticRun(so).recorded),
+             "application/gpx+xml");
+  ASSERT_EQ(r->status, 201) << r->body;
+  const std::string run_id = Json::parse(r->body)["id"];
+  Settle();
+  const Json progress = Json::parse(c.Get("/v1/challenges/" + id, Auth(zoe))->body);
+  const int reached = progress["teams"][0]["milestones_reached"];
+  const Json& milestones = progress["milestones"];  // every 300 m, then the finish
+  ASSERT_GE(reached, 3);
+  // The run is deleted: every milestone is withdrawn, last first.
+  ASSERT_EQ(c.Delete("/v1/runs/" + run_id, Auth(zoe))->status, 204);
+  Settle();
+  for (auto& client : clients) {
+    const std::string& got =
+        client->ReadUntil("event: milestone.withdrawn", 10, static_cast<size_t>(reached));
+    ASSERT_NE(got.find("HTTP/1.1 200"), std::string::npos);
+    const std::vector<Sse> events = ParseSse(testing::BodyOf(got));
+    ASSERT_EQ(events.size(), 1 + 2 * static_cast<size_t>(reached)) << got;
+    for (size_t i = 0; i < events.size(); ++i) {
+      EXPECT_EQ(events[i].id, i + 1);  // every event once, in order
+      EXPECT_EQ(events[i].data["seq"], i + 1);
+      EXPECT_EQ(events[i].event, events[i].data["type"]);
+    }
+    for (int k = 0; k < reached; ++k) {
+      const Sse& up = events[1 + static_cast<size_t>(k)];
+      const Sse& down = events[events.size() - 1 - static_cast<size_t>(k)];
+      EXPECT_EQ(up.event, "milestone.reached");
+      EXPECT_NEAR(up.data["milestone_distance_m"].get<double>(),
+                  milestones[static_cast<size_t>(k)]["distance_m"].get<double>(), 0.01);
+      EXPECT_NEAR(up.data["milestone_distance_m"].get<double>(),
+                  std::min(300.0 * (k + 1), progress["length_m"].get<double>()), 0.1);
+      EXPECT_EQ(down.event, "milestone.withdrawn");
+      EXPECT_EQ(down.data["milestone"], up.data["milestone"]);
+    }
+  }
+  // A client that reconnects with Last-Event-ID gets what it missed, once.
+  testing::RawConnection again(server_->port());
+  ASSERT_TRUE(again.Send(SseRequest(path, Token("fan0"), "3")));
+  const std::vector<Sse> resumed = ParseSse(testing::BodyOf(
+      again.ReadUntil("event: milestone.withdrawn", 5, static_cast<size_t>(reached))));
+  ASSERT_EQ(resumed.size(), 2 * static_cast<size_t>(reached) - 2);
+  EXPECT_EQ(resumed.front().id, 4u);
+  // Polling still works without the Accept header, and a bad Last-Event-ID is a 400.
+  const Json polled = Json::parse(c.Get(path + "?after=1", Auth(zoe))->body);
+  EXPECT_EQ(polled["events"].size(), 2 * static_cast<size_t>(reached));
+  EXPECT_EQ(testing::StatusOf(testing::Exchange(server_->port(), "GET", path,
+                                                "Accept: text/event-stream\r\nLast-Event-ID: "
+                                                "x\r\nAuthorization: Bearer " +
+                                                    zoe + "\r\n")),
+            400);
+  // Streams show in the metrics while they are open.
+  EXPECT_NE(c.Get("/metrics")->body.find("stride_http_streams 9"), std::string::npos);
 }
 
 TEST_F(Plugins, AChallengeAlongARouteAdvancesWithAnUploadAndLeavesWithTheUser) {

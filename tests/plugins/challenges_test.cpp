@@ -58,9 +58,10 @@ class Challenges : public ::testing::Test {
     bool known = false;
     std::string allowed;
     std::optional<PluginHost::Match> m = host_->Resolve(method, path, &known, &allowed);
-    if (!m) return {known ? 405 : 404, "", ""};
+    if (!m) return {known ? 405 : 404, "", "", nullptr};
     return host_->Call(
-        *m, PluginRequest{method, path, query, user, body.is_null() ? std::string() : body.dump()});
+        *m,
+        PluginRequest{method, path, query, user, body.is_null() ? std::string() : body.dump(), {}});
   }
   Json Ok(const PluginResponse& r, int status = 200) {
     EXPECT_EQ(r.status, status) << r.body;
@@ -229,7 +230,7 @@ TEST_F(Challenges, BadRequestsGetTheRightStatus) {
         std::string a;
         return host_->Resolve("POST", "/v1/challenges", &k, &a);
       }(),
-      {"POST", "/v1/challenges", {}, "u", "{not json"});
+      {"POST", "/v1/challenges", {}, "u", "{not json", {}});
   EXPECT_EQ(not_json.status, 400);
   EXPECT_EQ(Call("GET", "/v1/challenges/0000000000000000", "u").status, 404);
   const std::string id = Create({{"name", "d"}, {"kind", "daily"}});

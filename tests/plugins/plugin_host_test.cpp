@@ -106,8 +106,8 @@ class HostTest : public ::testing::Test {
     bool known = false;
     std::string allowed;
     std::optional<PluginHost::Match> m = h.Resolve(method, path, &known, &allowed);
-    if (!m) return PluginResponse{known ? 405 : 404, "", allowed};
-    PluginRequest r{method, path, {}, user, body};
+    if (!m) return PluginResponse{known ? 405 : 404, "", allowed, nullptr};
+    PluginRequest r{method, path, {}, user, body, {}};
     return h.Call(*m, r);
   }
   static std::string Version(PluginHost& h) {
@@ -376,11 +376,53 @@ TEST(PluginAbi, AV1PluginWorksWithALongerHostTable) {
   EXPECT_EQ(answered.substr(0, 4), "200 ");
   EXPECT_NE(answered.find("\"hello\":\"world\""), std::string::npos);
   api->shutdown(self);
+  // A table of v1's first release (up to subscribe, without the stream functions appended
+  // since) is enough for hello, which uses none of them.
+  LongerHostTable first = t;
+  first.v1.struct_size = offsetof(stride_host_api_t, respond_stream);
+  ASSERT_EQ(init(&first.v1, nullptr, &self, &api), 0);
+  api->shutdown(self);
   // And a table shorter than v1 is refused by the plugin, cleanly.
   LongerHostTable shorter = t;
   shorter.v1.struct_size = sizeof(uint32_t) + sizeof(void*);
   EXPECT_NE(init(&shorter.v1, nullptr, &self, &api), 0);
   dlclose(dl);
+}
+
+TEST(PluginStream, HoldsEventsUntilAttachedThenSkipsWhatTheBacklogHad) {
+  PluginStream s;
+  for (uint64_t id = 1; id <= 5; ++id) EXPECT_TRUE(s.Offer(id, "e" + std::to_string(id) + ";"));
+  s.SkipThrough(3);  // the answer's backlog went up to 3
+  std::string got;
+  bool open = true;
+  s.Attach([&](std::string b) {
+    got += b;
+    return open;
+  });
+  EXPECT_EQ(got, "e4;e5;");
+  EXPECT_TRUE(s.Offer(5, "again;"));  // already had: skipped
+  EXPECT_TRUE(s.Offer(0, "no-id;"));  // events without an id always go
+  EXPECT_TRUE(s.Offer(6, "e6;"));
+  EXPECT_EQ(got, "e4;e5;no-id;e6;");
+  open = false;
+  EXPECT_FALSE(s.Offer(7, "e7;"));  // the client left: the subscription is over
+  EXPECT_TRUE(s.over());
+  EXPECT_FALSE(s.Offer(8, "e8;"));
+  // A connection that never attaches cannot hold events without bound.
+  PluginStream never;
+  bool refused = false;
+  for (size_t i = 0; i <= PluginStream::kMaxHeld && !refused; ++i)
+    refused = !never.Offer(i + 1, "x");
+  EXPECT_TRUE(refused);
+  EXPECT_TRUE(never.over());
+}
+
+TEST(PluginStream, FormatsServerSentEvents) {
+  EXPECT_EQ(FormatSse("milestone.reached", 7, R"({"a":1})"),
+            "id: 7\nevent: milestone.reached\ndata: {\"a\":1}\n\n");
+  EXPECT_EQ(FormatSse(nullptr, 0, "two\nlines\r\nthree"),
+            "data: two\ndata: lines\ndata: three\n\n");
+  EXPECT_EQ(FormatSse("bad\nname", 1, ""), "id: 1\nevent: bad name\ndata: \n\n");
 }
 
 TEST(PluginAbi, TheChallengesLibraryExportsOnlyItsTwoSymbols) {

@@ -67,6 +67,48 @@ class RawConnection {
     return out;
   }
 
+  // Reads until everything received so far holds `needle` `times` times (a long-lived stream's
+  // events), or the peer closes, or `timeout_s` passes; returns everything received so far.
+  const std::string& ReadUntil(std::string_view needle, double timeout_s, size_t times = 1) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+    while (Count(needle) < times) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            end - std::chrono::steady_clock::now())
+                            .count();
+      if (left <= 0) break;
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left)) <= 0) break;
+      char buf[65536];
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      buffer_.append(buf, static_cast<size_t>(n));
+    }
+    return buffer_;
+  }
+  size_t Count(std::string_view needle) const {
+    size_t n = 0;
+    for (size_t at = buffer_.find(needle); at != std::string::npos;
+         at = buffer_.find(needle, at + needle.size())) {
+      ++n;
+    }
+    return n;
+  }
+  // True once the peer has closed (reads 0 bytes within `timeout_s`, discarding data).
+  bool Closed(double timeout_s) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+    while (true) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            end - std::chrono::steady_clock::now())
+                            .count();
+      if (left <= 0) return false;
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left)) <= 0) return false;
+      char buf[65536];
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) return true;
+    }
+  }
+
   // Reads one response with a Content-Length body (or none); empty on timeout.
   std::string ReadResponse(double timeout_s) {
     const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);

@@ -75,6 +75,15 @@ class Served {
            };
            return res;
          }},
+        {"GET", "/events", "events", "", 0, false,
+         [this](HttpRequest&) {
+           ApiResponse res(200, "backlog\n", "text/event-stream");
+           res.open_stream = [this](std::shared_ptr<StreamSink> sink) {
+             std::lock_guard lock(sinks_mu);
+             sinks.push_back(std::move(sink));
+           };
+           return res;
+         }},
         {"GET", "/throw", "throw", "", 0, false,
          [](HttpRequest&) -> ApiResponse { throw std::runtime_error("boom"); }},
     };
@@ -98,6 +107,19 @@ class Served {
     thread.join();
   }
   int port() const { return server->port(); }
+  // The streams opened on /events, once the loop holds them.
+  std::vector<std::shared_ptr<StreamSink>> Sinks(size_t at_least, double timeout_s = 5) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+    while (true) {
+      {
+        std::lock_guard lock(sinks_mu);
+        if (sinks.size() >= at_least || std::chrono::steady_clock::now() > end) return sinks;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  std::mutex sinks_mu;
+  std::vector<std::shared_ptr<StreamSink>> sinks;
   Gate gate;
   std::unique_ptr<EventServer> server;
   std::thread thread;
@@ -265,6 +287,112 @@ TEST(EventServer, StreamsChunksAndCutsAnAbortedStreamShort) {
   r = Exchange(s.port(), "GET", "/stream/abort");
   EXPECT_NE(r.find("5\r\npart2\r\n"), std::string::npos);
   EXPECT_EQ(r.find("0\r\n\r\n"), std::string::npos);  // no last chunk: the client sees the cut
+}
+
+// Waits until `done` holds (polling), at most `timeout_s`.
+template <typename F>
+bool Eventually(F done, double timeout_s = 5) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+TEST(EventServer, LongLivedStreamsHoldNoWorkerAndGetEveryPushInOrder) {
+  EventServerOptions o;
+  o.workers = 2;
+  Served s(o);
+  constexpr size_t kClients = 20;
+  std::vector<std::unique_ptr<RawConnection>> clients;
+  for (size_t i = 0; i < kClients; ++i) {
+    clients.push_back(std::make_unique<RawConnection>(s.port()));
+    ASSERT_TRUE(clients.back()->Send("GET /events HTTP/1.1\r\nHost: t\r\n\r\n"));
+  }
+  const auto sinks = s.Sinks(kClients);
+  ASSERT_EQ(sinks.size(), kClients);
+  EXPECT_EQ(s.server->stats().streams, kClients);
+  // Twenty open streams and two workers: the workers are free.
+  EXPECT_EQ(BodyOf(Exchange(s.port(), "GET", "/hello/x")), "hi x");
+  EXPECT_EQ(s.server->stats().busy_workers, 0u);
+  // Pushes from two threads, each in its own order.
+  auto push = [&](char who) {
+    for (int i = 0; i < 200; ++i) {
+      const std::string line = std::string(1, who) + std::to_string(i) + "\n";
+      for (const auto& sink : sinks) EXPECT_TRUE(sink->Push(line));
+    }
+  };
+  std::thread a(push, 'a'), b(push, 'b');
+  a.join();
+  b.join();
+  for (auto& c : clients) {
+    c->ReadUntil("a199\n", 10);
+    const std::string& got = c->ReadUntil("b199\n", 10);
+    ASSERT_NE(got.find("Content-Type: text/event-stream"), std::string::npos);
+    EXPECT_EQ(got.find("Content-Length"), std::string::npos);  // ends when the connection does
+    EXPECT_EQ(got.find("chunked"), std::string::npos);
+    const std::string body = BodyOf(got);
+    ASSERT_EQ(body.substr(0, 8), "backlog\n");
+    for (char who : {'a', 'b'}) {
+      size_t at = 0;
+      for (int i = 0; i < 200; ++i) {
+        const size_t next = body.find(std::string(1, who) + std::to_string(i) + "\n", at);
+        ASSERT_NE(next, std::string::npos) << who << i;
+        at = next + 1;
+      }
+    }
+  }
+  // Clients that leave are found, and their sinks say so.
+  clients.resize(kClients / 2);
+  EXPECT_TRUE(Eventually([&] { return s.server->stats().streams == kClients / 2; }));
+  // (Which sink is which client depends on the workers' order: count them.)
+  EXPECT_TRUE(Eventually([&] {
+    return std::count_if(sinks.begin(), sinks.end(), [](const auto& k) { return k->open(); }) ==
+           static_cast<long>(kClients / 2);
+  }));
+  for (const auto& k : sinks) EXPECT_EQ(k->Push("x\n"), k->open());
+}
+
+TEST(EventServer, StreamsSendHeartbeatsAndCutOffAClientThatStopsReading) {
+  EventServerOptions o;
+  o.stream_heartbeat_s = 0.2;
+  o.max_stream_backlog = 64 * 1024;
+  Served s(o);
+  RawConnection idle(s.port()), stuck(s.port());
+  ASSERT_TRUE(idle.Send("GET /events HTTP/1.1\r\nHost: t\r\n\r\n"));
+  const auto first = s.Sinks(1);
+  ASSERT_TRUE(stuck.Send("GET /events HTTP/1.1\r\nHost: t\r\n\r\n"));
+  const auto both = s.Sinks(2);
+  ASSERT_EQ(both.size(), 2u);
+  // Nothing pushed: comment lines keep the stream alive.
+  idle.ReadUntil(":\n\n", 3, 2);
+  EXPECT_GE(idle.Count(":\n\n"), 2u);
+  // The stuck client reads nothing while megabytes are pushed: it is cut off, the other
+  // stream and the server go on.
+  const std::shared_ptr<StreamSink> stuck_sink = both[1];
+  const std::string kilo(1023, 'k');
+  bool refused = false;
+  for (int i = 0; i < 20000 && !refused; ++i) {
+    refused = !stuck_sink->Push(kilo + "\n");
+    if (i % 256 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_TRUE(Eventually([&] { return !stuck_sink->open(); }));
+  EXPECT_TRUE(both[0]->Push("still here\n"));
+  EXPECT_NE(idle.ReadUntil("still here", 3).find("still here"), std::string::npos);
+  EXPECT_GE(s.server->stats().timed_out, 1u);
+  EXPECT_EQ(s.server->stats().streams, 1u);
+}
+
+TEST(EventServer, StopClosesTheStreams) {
+  auto s = std::make_unique<Served>(EventServerOptions{});
+  RawConnection c(s->port());
+  ASSERT_TRUE(c.Send("GET /events HTTP/1.1\r\nHost: t\r\n\r\n"));
+  const auto sinks = s->Sinks(1);
+  ASSERT_EQ(sinks.size(), 1u);
+  s.reset();  // stops the server while the stream is open
+  EXPECT_TRUE(c.Closed(5));
+  EXPECT_FALSE(sinks[0]->Push("late\n"));  // the sink outlives the server, harmlessly
 }
 
 TEST(EventServer, HeadsOverTheLimitGet431) {
