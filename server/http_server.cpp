@@ -279,6 +279,9 @@ Status HttpServer::Run() {
       return PluginRouteQuery(*Snapshot(), request);
     };
     ps.clock = options_.clock;
+    Result<engine::KeyValue*> host_state = run_db->HostState();
+    if (!host_state.ok()) return host_state.status();
+    ps.host_kv = *host_state;
     ps.log = [this](const std::string& line) { LogLine(line); };
     plugins_ = std::make_unique<plugins::PluginHost>(po, std::move(ps), options_.bundled_plugins);
     STRIDE_RETURN_IF_ERROR(plugins_->Start());
@@ -332,6 +335,20 @@ Status HttpServer::Run() {
        [rs](Req& r) { return DeleteRun(*rs, r.principal, r.path_params[0], WireOf(r)); }},
       {"DELETE", "/v1/me", "me_delete", "runner:write", 0, false,
        [rs](Req& r) { return DeleteMe(*rs, r.principal, WireOf(r)); }},
+      {"GET", "/v1/me/profile", "me_profile", "runner:read", 0, false,
+       [host](Req& r) {
+         if (!host) return ErrorResponse(404, "not_found", "profiles need --runs", WireOf(r));
+         Result<std::string> p = host->GetProfile(r.principal.user_id);
+         if (!p.ok()) return ErrorFromStatus(p.status(), WireOf(r));
+         return ApiResponse(200, std::move(p).value());
+       }},
+      {"PUT", "/v1/me/profile", "me_profile_put", "runner:write", 64 * 1024, false,
+       [host](Req& r) {
+         if (!host) return ErrorResponse(404, "not_found", "profiles need --runs", WireOf(r));
+         Result<std::string> p = host->PutProfile(r.principal.user_id, r.body);
+         if (!p.ok()) return ErrorFromStatus(p.status(), WireOf(r));
+         return ApiResponse(200, std::move(p).value());
+       }},
       {"GET", "/v1/me/export", "me_export", "runner:read", 0, false,
        [rs, host](Req& r) {
          ExportStream::ExtraFiles extra;

@@ -234,9 +234,10 @@ Result<engine::Route> FetchRoute(const index::RouteSnapshot& s, const std::strin
   if (!id) throw BadParam{"id: '" + id_text + "' is not a route id (a number, rN or wN)"};
   Result<engine::Route> r = s.db->GetRoute(*id);
   if (!r.ok()) {
-    *error = r.status().code() == StatusCode::kNotFound
-                 ? ErrorResponse(404, "not_found", "no route " + id_text, wire)
-                 : ErrorResponse(500, "internal", r.status().message(), wire);
+    *error = ErrorFromStatus(r.status().code() == StatusCode::kNotFound
+                                 ? Status::NotFound("no route " + id_text)
+                                 : r.status(),
+                             wire);
   }
   return r;
 }
@@ -280,6 +281,27 @@ ApiResponse ErrorResponse(int status, const std::string& code, const std::string
   Json j;
   j["error"] = {{"code", code}, {"message", message}};
   return {status, engine::DumpJson(j)};
+}
+
+ApiResponse ErrorFromStatus(const Status& s, Wire wire) {
+  switch (s.code()) {
+    case StatusCode::kInvalidArgument:
+      return ErrorResponse(400, "invalid_argument", s.message(), wire);
+    case StatusCode::kUnauthenticated:
+      return ErrorResponse(401, "unauthenticated", s.message(), wire);
+    case StatusCode::kPermissionDenied:
+      return ErrorResponse(403, "permission_denied", s.message(), wire);
+    case StatusCode::kNotFound:
+      return ErrorResponse(404, "not_found", s.message(), wire);
+    case StatusCode::kAlreadyExists:
+      return ErrorResponse(409, "conflict", s.message(), wire);
+    case StatusCode::kResourceExhausted:
+      return ErrorResponse(413, "too_large", s.message(), wire);
+    case StatusCode::kUnavailable:
+      return ErrorResponse(503, "unavailable", s.message(), wire);
+    default:
+      return ErrorResponse(500, "internal", s.message(), wire);
+  }
 }
 
 std::vector<PointE7> SimplifyLine(const std::vector<PointE7>& pts, double tolerance_m) {

@@ -49,6 +49,11 @@ ApiResponse GetProfile(const index::RouteSnapshot& s, const std::string& id_text
                        Wire wire = Wire::kJson);
 ApiResponse ErrorResponse(int status, const std::string& code, const std::string& message,
                           Wire wire = Wire::kJson);
+// The one mapping from a Status to an HTTP error: kInvalidArgument 400, kUnauthenticated 401,
+// kPermissionDenied 403, kNotFound 404, kAlreadyExists 409, kResourceExhausted 413,
+// kUnavailable 503, anything else 500; the error code is engine::StatusCodeName's, but for
+// kAlreadyExists ("conflict") and kResourceExhausted ("too_large").
+ApiResponse ErrorFromStatus(const Status& s, Wire wire = Wire::kJson);
 
 // Douglas-Peucker in metres; keeps both ends.
 std::vector<engine::PointE7> SimplifyLine(const std::vector<engine::PointE7>& points,

@@ -42,24 +42,6 @@ Json SummaryJson(const engine::RunSummary& s) {
           {"uploaded_at", engine::FormatIsoTime(s.uploaded_at_s)}};
 }
 
-// A Status from the store or the service as an HTTP error.
-ApiResponse FromStatus(const Status& s, Wire wire) {
-  switch (s.code()) {
-    case StatusCode::kNotFound:
-      return ErrorResponse(404, "not_found", s.message(), wire);
-    case StatusCode::kInvalidArgument:
-      return ErrorResponse(400, "invalid_argument", s.message(), wire);
-    case StatusCode::kResourceExhausted:
-      return ErrorResponse(413, "too_large", s.message(), wire);
-    case StatusCode::kAlreadyExists:
-      return ErrorResponse(409, "idempotency_conflict", s.message(), wire);
-    case StatusCode::kUnavailable:
-      return ErrorResponse(503, "unavailable", s.message(), wire);
-    default:
-      return ErrorResponse(500, "internal", s.message(), wire);
-  }
-}
-
 Result<uint64_t> RunIdOf(const std::string& text) {
   uint64_t id = 0;
   if (!engine::ParseRunId(text, &id)) {
@@ -284,7 +266,10 @@ ApiResponse UploadRun(RunService& runs, const Principal& who, std::string_view b
     if (s.code() == StatusCode::kInvalidArgument || s.code() == StatusCode::kCorruption) {
       return ErrorResponse(422, "unreadable_file", s.message(), wire);
     }
-    return FromStatus(s, wire);
+    if (s.code() == StatusCode::kAlreadyExists) {
+      return ErrorResponse(409, "idempotency_conflict", s.message(), wire);
+    }
+    return ErrorFromStatus(s, wire);
   }
   ApiResponse r{up->existed ? 200 : 201, RunJson(up->run)};
   r.headers.emplace_back("Location", "/v1/runs/" + engine::RunIdText(up->run.summary.id));
@@ -312,7 +297,7 @@ ApiResponse ListRuns(RunService& runs, const Principal& who, const Params& p, Wi
   const auto before = p.find("before");
   Result<engine::RunStore::Page> page =
       runs.store().List(who.user_id, before == p.end() ? "" : before->second, limit);
-  if (!page.ok()) return FromStatus(page.status(), wire);
+  if (!page.ok()) return ErrorFromStatus(page.status(), wire);
   Json list = Json::array();
   for (const engine::RunSummary& s : page->runs) list.push_back(SummaryJson(s));
   const Json j = {
@@ -323,9 +308,9 @@ ApiResponse ListRuns(RunService& runs, const Principal& who, const Params& p, Wi
 
 ApiResponse GetRun(RunService& runs, const Principal& who, const std::string& id_text, Wire wire) {
   Result<uint64_t> id = RunIdOf(id_text);
-  if (!id.ok()) return FromStatus(id.status(), wire);
+  if (!id.ok()) return ErrorFromStatus(id.status(), wire);
   Result<engine::Run> run = runs.store().Get(who.user_id, *id, {false, false});
-  if (!run.ok()) return FromStatus(run.status(), wire);
+  if (!run.ok()) return ErrorFromStatus(run.status(), wire);
   return {200, RunJson(*run)};
 }
 
@@ -338,9 +323,9 @@ ApiResponse GetRunTrack(RunService& runs, const Principal& who, const std::strin
                          "format: expected geojson, gpx or polyline6, got '" + format + "'", wire);
   }
   Result<uint64_t> id = RunIdOf(id_text);
-  if (!id.ok()) return FromStatus(id.status(), wire);
+  if (!id.ok()) return ErrorFromStatus(id.status(), wire);
   Result<engine::Run> run = runs.store().Get(who.user_id, *id, {false, true});
-  if (!run.ok()) return FromStatus(run.status(), wire);
+  if (!run.ok()) return ErrorFromStatus(run.status(), wire);
   if (format == "gpx") return {200, TrackGpx(*run), "application/gpx+xml"};
   if (format == "polyline6") return {200, TrackPolyline(*run)};
   return {200, TrackGeoJson(*run), "application/geo+json"};
@@ -349,9 +334,9 @@ ApiResponse GetRunTrack(RunService& runs, const Principal& who, const std::strin
 ApiResponse GetRunFile(RunService& runs, const Principal& who, const std::string& id_text,
                        Wire wire) {
   Result<uint64_t> id = RunIdOf(id_text);
-  if (!id.ok()) return FromStatus(id.status(), wire);
+  if (!id.ok()) return ErrorFromStatus(id.status(), wire);
   Result<engine::Run> run = runs.store().Get(who.user_id, *id, {true, false});
-  if (!run.ok()) return FromStatus(run.status(), wire);
+  if (!run.ok()) return ErrorFromStatus(run.status(), wire);
   ApiResponse r{200, std::move(run->original), FileType(run->summary.format)};
   r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + id_text + "." +
                                                     Extension(run->summary.format) + "\"");
@@ -361,16 +346,16 @@ ApiResponse GetRunFile(RunService& runs, const Principal& who, const std::string
 ApiResponse DeleteRun(RunService& runs, const Principal& who, const std::string& id_text,
                       Wire wire) {
   Result<uint64_t> id = RunIdOf(id_text);
-  if (!id.ok()) return FromStatus(id.status(), wire);
+  if (!id.ok()) return ErrorFromStatus(id.status(), wire);
   Result<bool> deleted = runs.Delete(who.user_id, *id);
-  if (!deleted.ok()) return FromStatus(deleted.status(), wire);
+  if (!deleted.ok()) return ErrorFromStatus(deleted.status(), wire);
   if (!*deleted) return ErrorResponse(404, "not_found", "no run " + id_text, wire);
   return {204, ""};
 }
 
 ApiResponse DeleteMe(RunService& runs, const Principal& who, Wire wire) {
   Result<std::vector<uint64_t>> ids = runs.DeleteUser(who.user_id);
-  if (!ids.ok()) return FromStatus(ids.status(), wire);
+  if (!ids.ok()) return ErrorFromStatus(ids.status(), wire);
   return {200, engine::DumpJson(Json{{"user", who.user_id}, {"deleted_runs", ids->size()}})};
 }
 

@@ -314,6 +314,10 @@ Result<engine::KeyValue*> RunDb::Outbox() {
   return KeyValueFamily("outbox");
 }
 
+Result<engine::KeyValue*> RunDb::HostState() {
+  return KeyValueFamily("host");
+}
+
 Result<engine::KeyValue*> RunDb::KeyValueFamily(const std::string& family) {
   std::lock_guard lock(plugin_mu_);
   for (auto& [n, kv] : plugin_kvs_) {
@@ -352,14 +356,15 @@ Result<std::unique_ptr<RunDb>> RunDb::Open(const std::string& dir, const Options
   db->path_ = dir;
   db->options_ = options;
   rocksdb::DB* raw = nullptr;
-  // Plugin families (plugin.NAME) that exist must be opened too.
+  // Families created on demand (plugin.NAME, outbox, host) must be opened too: RocksDB refuses
+  // a database opened without every family it has.
   std::vector<rocksdb::ColumnFamilyDescriptor> families = Descriptors();
   std::vector<std::string> existing;
   if (rocksdb::DB::ListColumnFamilies(dbo, dir, &existing).ok()) {
     for (const std::string& name : existing) {
-      if (name.rfind("plugin.", 0) == 0 || name == "outbox") {
-        families.emplace_back(name, rocksdb::ColumnFamilyOptions());
-      }
+      const bool known = std::any_of(families.begin(), families.end(),
+                                     [&](const auto& f) { return f.name == name; });
+      if (!known) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
     }
   }
   const rocksdb::Status s = rocksdb::DB::Open(dbo, dir, families, &db->cfs_, &raw);

@@ -73,6 +73,9 @@ class RunDb : public engine::RunStore {
   Result<engine::KeyValue*> PluginNamespace(const std::string& name);
   // Events waiting for delivery to webhooks (family "outbox"), created when missing.
   Result<engine::KeyValue*> Outbox();
+  // What the plugin host keeps per user: the profile and the daily tick dates (family "host",
+  // keys laid out as in a plugin family), created when missing.
+  Result<engine::KeyValue*> HostState();
 
   const std::string& path() const { return path_; }
 

@@ -144,6 +144,11 @@ static int hello_on_event(stride_plugin_t* self, const char* event, size_t size)
     char value[32];
     const int n = snprintf(value, sizeof value, "%ld", runs_seen(self, user) + 1);
     rc = self->host->kv_put(self->ctx, user, "runs", 4, value, (size_t)n);
+  } else if (type && user && strcmp(type, "daily") == 0) {
+    /* The morning tick: remember the user's local date. */
+    char* date = json_string(event, "local_date");
+    if (date) rc = self->host->kv_put(self->ctx, user, "last_daily", 10, date, strlen(date));
+    free(date);
   }
   free(type);
   free(user);
@@ -184,7 +189,7 @@ HELLO_EXPORT int stride_plugin_init_v1(const stride_host_api_t* host, stride_hos
   if (host->route_add(ctx, "GET", "", "", kRouteHello) != STRIDE_OK ||
       host->route_add(ctx, "POST", "/notes", "runner:write", kRoutePutNote) != STRIDE_OK ||
       host->route_add(ctx, "GET", "/notes", "runner:read", kRouteGetNote) != STRIDE_OK ||
-      host->subscribe(ctx, "run.stored", 0) != STRIDE_OK) {
+      host->subscribe(ctx, "run.stored,daily", 6) != STRIDE_OK) {
     free(p);
     return STRIDE_E_INTERNAL;
   }

@@ -16,6 +16,7 @@
 #include "engine/text/json_dump.hpp"
 #include "engine/text/uri.hpp"
 #include "engine/text/utf8.hpp"
+#include "engine/time/time_zone.hpp"
 #include "plugins/host/signing.hpp"
 
 // The C side of the boundary: the host's context for a plugin, and one HTTP call. Errors are
@@ -59,6 +60,7 @@ struct PluginHost::Loaded {
   };
   std::vector<Route> routes;
   std::set<std::string> kinds;  // subscribed event kinds
+  int daily_hour = 0;           // local hour of the "daily" tick
   std::atomic<uint64_t> calls{0}, failures{0}, events{0}, event_failures{0};
   mutable std::mutex counters_mu;
   std::map<std::string, double> counters;  // the plugin's own, via count()
@@ -235,15 +237,21 @@ struct HostCallbacks {
                      FormatSse(event, id, std::string_view(data ? data : "", size)));
     return STRIDE_OK;
   }
-  static int Subscribe(stride_host_t* c, const char* kinds, int /*daily_hour*/) {
+  static int Subscribe(stride_host_t* c, const char* kinds, int daily_hour) {
     if (!c->in_init) return Fail(c, Status::InvalidArgument("subscribe: only during init"));
     std::string all = kinds ? kinds : "";
     size_t b = 0;
     while (b <= all.size()) {
       const size_t e = std::min(all.find(',', b), all.size());
       const std::string k = all.substr(b, e - b);
-      if (k != "run.stored" && k != "run.deleted" && k != "user.deleted") {
+      if (k != "run.stored" && k != "run.deleted" && k != "user.deleted" && k != "daily") {
         return Fail(c, Status::InvalidArgument("subscribe: unknown event kind '" + k + "'"));
+      }
+      if (k == "daily") {
+        if (daily_hour < 0 || daily_hour > 23) {
+          return Fail(c, Status::InvalidArgument("subscribe: daily_hour must be 0-23"));
+        }
+        P(c).daily_hour = daily_hour;
       }
       P(c).kinds.insert(k);
       b = e + 1;
@@ -355,6 +363,7 @@ PluginHost::~PluginHost() {
   }
   event_cv_.notify_all();
   if (deliverer_.joinable()) deliverer_.join();
+  if (ticker_.joinable()) ticker_.join();
   {
     std::lock_guard lock(mu_);
     slots_.clear();  // shuts the plugins down
@@ -409,7 +418,7 @@ void PluginHost::Install(std::shared_ptr<Loaded> p) {
 Status PluginHost::LoadBundled(const BundledPlugin& b) {
   const stride_plugin_info_t* info = b.info ? b.info() : nullptr;
   if (!info || info->abi_version != STRIDE_PLUGIN_ABI_VERSION || !info->name ||
-      !engine::IsValidNamespaceName(info->name)) {
+      !engine::IsValidNamespaceName(info->name) || std::string_view(info->name) == "host") {
     return Status::Internal("a bundled plugin has a bad stride_plugin_info()");
   }
   auto p = std::make_shared<Loaded>();
@@ -519,6 +528,18 @@ Status PluginHost::Start() {
     Reload();
   }
   deliverer_ = std::thread([this] { Deliver(); });
+  if (options_.tick_interval_s > 0 && services_.host_kv) {
+    ticker_ = std::thread([this] {
+      std::unique_lock lock(event_mu_);
+      while (!stop_) {
+        lock.unlock();
+        Tick();
+        lock.lock();
+        event_cv_.wait_for(lock, std::chrono::duration<double>(options_.tick_interval_s),
+                           [&] { return stop_; });
+      }
+    });
+  }
   return Status::Ok();
 }
 
@@ -560,8 +581,11 @@ std::string PluginHost::Reload() {
     }
   }
   for (const std::string& name : allowed) {
-    if (!engine::IsValidNamespaceName(name)) {
-      report.push_back({{"name", name}, {"result", "refused"}, {"why", "invalid name"}});
+    if (!engine::IsValidNamespaceName(name) || name == "host") {
+      report.push_back(
+          {{"name", name},
+           {"result", "refused"},
+           {"why", name == "host" ? "\"host\" is the host's own namespace" : "invalid name"}});
       continue;
     }
     std::string sha;
@@ -775,32 +799,143 @@ void PluginHost::OnRunEvent(const engine::RunEvent& event) {
     const Status s = DeleteUser(event.user_id);
     if (!s.ok()) Log("host", STRIDE_LOG_ERROR, "deleting the user's plugin data: " + s.message());
   }
+  Enqueue({event, "", "", ""});
+}
+
+void PluginHost::Enqueue(Queued q) {
   {
     std::lock_guard lock(event_mu_);
     if (events_.size() >= options_.max_event_queue) {
       events_.pop_front();
       ++events_dropped_;
     }
-    events_.push_back(event);
+    events_.push_back(std::move(q));
   }
   event_cv_.notify_all();
 }
 
+namespace {
+constexpr std::string_view kProfileKey = "profile";
+std::string DailyKey(const std::string& plugin) {
+  return "daily/" + plugin;
+}
+}  // namespace
+
+Result<std::string> PluginHost::GetProfile(const std::string& user) const {
+  if (user.empty()) return Status::InvalidArgument("no user");
+  Json profile = {{"time_zone", "UTC"}};
+  if (services_.host_kv) {
+    Result<std::optional<std::string>> v = services_.host_kv->Get(StoredKey(user, kProfileKey));
+    if (!v.ok()) return v.status();
+    if (v->has_value()) {
+      const Json stored = Json::parse(**v, nullptr, false);
+      if (stored.is_object()) profile.update(stored);
+    }
+  }
+  return engine::DumpJson(profile);
+}
+
+Result<std::string> PluginHost::PutProfile(const std::string& user, const std::string& json) {
+  if (!services_.host_kv) return Status::Unavailable("profiles need a user database (--runs)");
+  const Json in = Json::parse(json, nullptr, false);
+  if (!in.is_object()) return Status::InvalidArgument("profile: expected a JSON object");
+  Result<std::string> current = GetProfile(user);
+  if (!current.ok()) return current.status();
+  Json profile = Json::parse(*current);
+  for (const auto& [k, v] : in.items()) {
+    if (k == "time_zone") {
+      if (!v.is_string() || !engine::TimeZone::Load(v.get<std::string>()).ok()) {
+        return Status::InvalidArgument(
+            "time_zone: expected an IANA time zone name such as \"Europe/Andorra\"");
+      }
+      profile[k] = v;
+    } else {
+      return Status::InvalidArgument("profile: unknown field \"" + engine::ValidUtf8(k) +
+                                     "\" (known: time_zone)");
+    }
+  }
+  const std::string text = engine::DumpJson(profile);
+  STRIDE_RETURN_IF_ERROR(services_.host_kv->Put(StoredKey(user, kProfileKey), text));
+  return text;
+}
+
+size_t PluginHost::Tick() {
+  if (!services_.host_kv) return 0;
+  std::lock_guard tick_lock(tick_mu_);
+  std::vector<std::shared_ptr<Loaded>> daily;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [n, s] : slots_) {
+      if (s->current && s->current->kinds.count("daily")) daily.push_back(s->current);
+    }
+  }
+  if (daily.empty()) return 0;
+  const engine::Clock* clock = services_.clock ? services_.clock : &system_clock_;
+  const double now = clock->NowS();
+  // Every user with a profile: the key ends in 0 ‖ "profile".
+  std::vector<std::pair<std::string, std::string>> users;  // (user, time zone)
+  const std::string suffix = std::string(1, '\0') + std::string(kProfileKey);
+  const Status scanned = services_.host_kv->Scan("", [&](std::string_view k, std::string_view v) {
+    if (k.size() > suffix.size() && k.substr(k.size() - suffix.size()) == suffix) {
+      const Json p = Json::parse(v, nullptr, false);
+      users.emplace_back(std::string(k.substr(0, k.size() - suffix.size())),
+                         p.is_object() ? p.value("time_zone", "UTC") : "UTC");
+    }
+    return true;
+  });
+  if (!scanned.ok()) {
+    Log("host", STRIDE_LOG_ERROR, "daily tick: " + scanned.message());
+    return 0;
+  }
+  std::map<std::string, engine::TimeZone> zones;
+  size_t queued = 0;
+  for (const auto& [user, zone_name] : users) {
+    auto z = zones.find(zone_name);
+    if (z == zones.end()) {
+      Result<engine::TimeZone> tz = engine::TimeZone::Load(zone_name);
+      z = zones.emplace(zone_name, tz.ok() ? *tz : engine::TimeZone::Utc()).first;
+    }
+    const engine::TimeZone& tz = z->second;
+    const double local_s = now + tz.OffsetAt(now);
+    const int hour =
+        static_cast<int>(std::floor((local_s - 86400 * std::floor(local_s / 86400)) / 3600));
+    const std::string date = tz.LocalDate(now);
+    for (const auto& p : daily) {
+      if (hour < p->daily_hour) continue;
+      const std::string key = StoredKey(user, DailyKey(p->name));
+      Result<std::optional<std::string>> last = services_.host_kv->Get(key);
+      if (!last.ok() || (last->has_value() && **last >= date)) continue;
+      if (!services_.host_kv->Put(key, date).ok()) continue;
+      engine::RunEvent none;
+      none.user_id = user;
+      Enqueue({none, p->name, date, zone_name});
+      ++queued;
+    }
+  }
+  return queued;
+}
+
 void PluginHost::Deliver() {
   while (true) {
-    engine::RunEvent e;
+    Queued q;
     {
       std::unique_lock lock(event_mu_);
       event_cv_.wait(lock, [&] { return stop_ || !events_.empty(); });
       if (events_.empty()) return;  // stopping
-      e = std::move(events_.front());
+      q = std::move(events_.front());
       events_.pop_front();
       ++in_delivery_;
     }
-    const std::string kind(engine::RunEventName(e.kind));
+    const bool daily = !q.daily_plugin.empty();
+    const engine::RunEvent& e = q.run;
+    const std::string kind = daily ? "daily" : std::string(engine::RunEventName(e.kind));
     Json j = {{"type", kind}, {"user", e.user_id}};
-    if (e.run_id != 0) j["run_id"] = engine::RunIdText(e.run_id);
-    if (e.kind == engine::RunEvent::Kind::kStored && services_.run_get) {
+    if (daily) {
+      j["local_date"] = q.local_date;
+      j["time_zone"] = q.time_zone;
+    }
+    if (!daily && e.run_id != 0) j["run_id"] = engine::RunIdText(e.run_id);
+    if (!daily && e.kind == engine::RunEvent::Kind::kStored && services_.run_get) {
       Result<std::string> run = services_.run_get(e.user_id, engine::RunIdText(e.run_id), true);
       if (run.ok()) j["run"] = Json::parse(*run, nullptr, false);
     }
@@ -809,7 +944,9 @@ void PluginHost::Deliver() {
     {
       std::lock_guard lock(mu_);
       for (const auto& [n, s] : slots_) {
-        if (s->current && s->current->kinds.count(kind)) targets.push_back(s->current);
+        if (!s->current || !s->current->kinds.count(kind)) continue;
+        if (daily && n != q.daily_plugin) continue;
+        targets.push_back(s->current);
       }
     }
     for (const auto& p : targets) {
@@ -841,14 +978,19 @@ Status PluginHost::DeleteUser(const std::string& user) {
     if (!kv.ok()) return kv.status();
     STRIDE_RETURN_IF_ERROR((*kv)->DeletePrefix(StoredKey(user, "")));
   }
+  if (services_.host_kv)
+    STRIDE_RETURN_IF_ERROR(services_.host_kv->DeletePrefix(StoredKey(user, "")));
   return Status::Ok();
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> PluginHost::ExportUser(
     const std::string& user) const {
   std::vector<std::pair<std::string, std::string>> out;
-  for (const std::string& name : Names()) {
-    Result<engine::KeyValue*> kv = services_.kv(name);
+  std::vector<std::string> names = Names();
+  if (services_.host_kv) names.push_back("host");
+  for (const std::string& name : names) {
+    Result<engine::KeyValue*> kv =
+        name == "host" && services_.host_kv ? services_.host_kv : services_.kv(name);
     if (!kv.ok()) return kv.status();
     Json items = Json::array();
     const std::string prefix = StoredKey(user, "");
@@ -859,6 +1001,7 @@ Result<std::vector<std::pair<std::string, std::string>>> PluginHost::ExportUser(
                        {"value", value.is_discarded() ? Json(engine::ValidUtf8(v)) : value}});
       return true;
     }));
+    if (name == "host" && items.empty()) continue;  // a user without a profile: no file
     out.emplace_back(name,
                      engine::DumpJson(Json{{"plugin", name}, {"user", user}, {"keys", items}}, 1));
   }

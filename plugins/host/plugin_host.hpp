@@ -30,6 +30,15 @@
 // thread and delivered by the host's own thread, so a slow plugin never slows an upload. For
 // user.deleted the host first deletes the user's keys in every namespace, synchronously.
 //
+// Daily ticks. A plugin that subscribes to "daily" at local hour H gets {"type":"daily",
+// "user","local_date","time_zone"} once per user and local day, at the first Tick() at or after
+// H:00 in the user's time zone, for every user who has a profile (PutProfile; the users a
+// plugin serves set one: a plan needs the time zone anyway). Tick() runs every
+// `tick_interval_s` on the host's ticker thread; the last date ticked per plugin and user is
+// kept in the host's own namespace (services.host_kv), so a restart neither repeats nor skips
+// a day. A server that was down at H catches the day up at its next tick (a missed day is not
+// replayed: one tick per local day, the latest).
+//
 // Thread-safety: every public method may be called from any thread.
 //
 //   PluginHost host(options, services, {BundledChallenges()});
@@ -68,6 +77,7 @@ struct PluginHostOptions {
   double rollback_failure_rate = 0.5;  // Default: roll back past half of the calls failing...
   uint64_t rollback_min_calls = 20;    // ... once the version has answered at least 20
   size_t max_event_queue = 100000;     // events waiting for delivery; past it the oldest go
+  double tick_interval_s = 60;         // how often daily ticks are looked for; 0 = only by Tick()
 };
 
 // What the rest of Stride gives plugins; tools/ wires it. Every field is required unless it
@@ -82,7 +92,10 @@ struct PluginServices {
                                     bool summary_only)>
       run_get;
   std::function<Result<std::string>(const std::string& request_json)> route_query;
-  const engine::Clock* clock = nullptr;         // Default: the system clock
+  const engine::Clock* clock = nullptr;  // Default: the system clock
+  // What the host keeps per user (the profile that places the daily tick, the last tick dates),
+  // keyed like a plugin's namespace. Default: none (no profiles, no daily ticks).
+  engine::KeyValue* host_kv = nullptr;
   std::function<void(const std::string&)> log;  // Default: none
 };
 
@@ -172,8 +185,16 @@ class PluginHost {
   // From engine::RunEvents (on the publisher's thread): queues the event for the plugins;
   // user.deleted first deletes the user's keys everywhere.
   void OnRunEvent(const engine::RunEvent& event);
+  // The user's profile as JSON ({"time_zone":...}; defaults when never set).
+  Result<std::string> GetProfile(const std::string& user) const;
+  // Sets fields of the user's profile from a JSON object: "time_zone" (an IANA name). An
+  // unknown field or a bad value is kInvalidArgument, naming it. Returns the stored profile.
+  Result<std::string> PutProfile(const std::string& user, const std::string& json);
+  // Queues the daily ticks that are due now; returns how many.
+  size_t Tick();
   Status DeleteUser(const std::string& user);
-  // (plugin name, JSON document of the user's keys and values) for every plugin namespace.
+  // (plugin name, JSON document of the user's keys and values) for every plugin namespace, and
+  // ("host", the profile and tick dates) when the user has any there.
   Result<std::vector<std::pair<std::string, std::string>>> ExportUser(
       const std::string& user) const;
   // Blocks until every queued event was delivered (tests, shutdown).
@@ -194,6 +215,12 @@ class PluginHost {
   Result<std::shared_ptr<Loaded>> Init(std::shared_ptr<Loaded> p, stride_plugin_init_v1_fn init);
   void Install(std::shared_ptr<Loaded> p);
   void Deliver();
+  struct Queued {
+    engine::RunEvent run;
+    std::string daily_plugin;  // set for a daily tick: only that plugin gets it
+    std::string local_date, time_zone;
+  };
+  void Enqueue(Queued q);
   // Subscribes `stream` to the plugin's topic; Publish() sends to every live subscriber.
   void AddStream(const std::string& plugin, const std::string& topic,
                  std::shared_ptr<PluginStream> stream);
@@ -214,12 +241,13 @@ class PluginHost {
 
   std::mutex event_mu_;
   std::condition_variable event_cv_;
-  std::deque<engine::RunEvent> events_;
+  std::deque<Queued> events_;
   size_t in_delivery_ = 0;
   bool stop_ = false;
   uint64_t events_dropped_ = 0;
   std::thread deliverer_;
-
+  std::thread ticker_;
+  std::mutex tick_mu_;  // one Tick() at a time
   mutable std::mutex streams_mu_;
   // plugin ‖ 0x00 ‖ topic -> subscribers; the over ones are dropped as they are found.
   std::map<std::string, std::vector<std::shared_ptr<PluginStream>>> streams_;

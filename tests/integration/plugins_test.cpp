@@ -257,6 +257,37 @@ TEST_F(Plugins, EventStreamClientsReceiveMilestonesInOrderAndResumeFromTheirLast
   EXPECT_NE(c.Get("/metrics")->body.find("stride_http_streams 9"), std::string::npos);
 }
 
+TEST_F(Plugins, AProfileSetsTheTimeZoneOfTheDailyTickAndLeavesWithTheUser) {
+  httplib::Client c = Client();
+  const std::string kim = Token("kim");
+  EXPECT_EQ(Json::parse(c.Get("/v1/me/profile", Auth(kim))->body)["time_zone"], "UTC");
+  auto r =
+      c.Put("/v1/me/profile", Auth(kim), R"({"time_zone":"Mars/Olympus"})", "application/json");
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(Json::parse(r->body)["error"]["message"].get<std::string>().find("time_zone"),
+            std::string::npos);
+  EXPECT_EQ(c.Put("/v1/me/profile", Auth(kim), "not json", "application/json")->status, 400);
+  EXPECT_EQ(
+      c.Put("/v1/me/profile", R"({"time_zone":"Europe/Andorra"})", "application/json")->status,
+      401);
+  r = c.Put("/v1/me/profile", Auth(kim), R"({"time_zone":"Europe/Andorra"})", "application/json");
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(Json::parse(c.Get("/v1/me/profile", Auth(kim))->body)["time_zone"], "Europe/Andorra");
+  // The hello plugin ticks daily at 06:00 local: a tick now (whatever the hour) would be due
+  // only past 06:00 in Andorra; it is recorded once at most.
+  plugins::PluginHost* host = server_->http().plugin_host();
+  const size_t first = host->Tick();
+  EXPECT_LE(first, 1u);
+  EXPECT_EQ(host->Tick(), 0u);
+  const auto files = testing::Untar(c.Get("/v1/me/export", Auth(kim))->body);
+  ASSERT_TRUE(files.count("stride-export/plugins/host.json"));
+  EXPECT_NE(files.at("stride-export/plugins/host.json").find("Europe/Andorra"), std::string::npos);
+  ASSERT_EQ(c.Delete("/v1/me", Auth(kim))->status, 200);
+  EXPECT_EQ(Json::parse(c.Get("/v1/me/profile", Auth(kim))->body)["time_zone"], "UTC");
+  EXPECT_FALSE(testing::Untar(c.Get("/v1/me/export", Auth(kim))->body)
+                   .count("stride-export/plugins/host.json"));
+}
+
 TEST_F(Plugins, AChallengeAlongARouteAdvancesWithAnUploadAndLeavesWithTheUser) {
   httplib::Client c = Client();
   const std::string eve = Token("eve");

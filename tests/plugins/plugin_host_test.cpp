@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "engine/text/iso_time.hpp"
 #include "plugins/challenges/challenges.hpp"
 #include "plugins/host/signing.hpp"
 
@@ -66,6 +67,7 @@ class HostTest : public ::testing::Test {
       return Status::NotFound("no routes here");
     };
     s.clock = &clock_;
+    s.host_kv = &host_kv_;
     return s;
   }
 
@@ -96,6 +98,7 @@ class HostTest : public ::testing::Test {
     o.public_key_hex = key_.public_hex;
     o.dev = dev;
     o.rollback_min_calls = 10;
+    o.tick_interval_s = 0;  // the tests tick
     auto h = std::make_unique<PluginHost>(o, Services(), std::move(bundled));
     EXPECT_TRUE(h->Start().ok());
     return h;
@@ -128,6 +131,7 @@ class HostTest : public ::testing::Test {
   std::map<std::string, std::unique_ptr<engine::MemoryKeyValue>> kvs_;
   std::map<std::string, std::string> runs_;
   engine::ManualClock clock_{1.8e9};
+  engine::MemoryKeyValue host_kv_;
 };
 
 TEST_F(HostTest, LoadsASignedLibraryAndServesItsRoutes) {
@@ -295,9 +299,10 @@ TEST_F(HostTest, NamespacesAndUsersStayApartAndDeleteMeReachesEveryPlugin) {
   // Export: every plugin's keys of the user.
   Result<std::vector<std::pair<std::string, std::string>>> ex = h->ExportUser("alice");
   ASSERT_TRUE(ex.ok());
-  ASSERT_EQ(ex->size(), 2u);
+  ASSERT_EQ(ex->size(), 3u);  // hello, challenges and the host's own (profile, tick dates)
   std::map<std::string, Json> files;
   for (const auto& [name, text] : *ex) files[name] = Json::parse(text);
+  EXPECT_TRUE(files.count("host"));
   EXPECT_EQ(files["hello"]["keys"][0]["key"], "note");
   EXPECT_EQ(files["hello"]["keys"][0]["value"], "alice's note");
   EXPECT_EQ(files["challenges"]["keys"][0]["key"], "j/" + id);
@@ -339,6 +344,52 @@ struct LongerHostTable {
   void (*added_in_v2)(stride_host_t*);
   int (*added_in_v3)(stride_host_t*, const char*);
 };
+
+TEST_F(HostTest, DailyTicksComeOncePerLocalDayAtTheSubscribedHourInEachUsersZone) {
+  Install(HELLO_V1, "1.0.0", key_.private_hex);  // hello subscribes to "daily" at 06:00
+  double midnight = 0;
+  ASSERT_TRUE(engine::ParseIsoTime("2026-12-01T00:00:00Z", &midnight));
+  clock_.Set(midnight);
+  auto h = Host();
+  ASSERT_TRUE(h->PutProfile("tokyo", R"({"time_zone":"Asia/Tokyo"})").ok());     // 09:00, Dec 1
+  ASSERT_TRUE(h->PutProfile("ny", R"({"time_zone":"America/New_York"})").ok());  // 19:00, Nov 30
+  ASSERT_TRUE(h->PutProfile("lon", R"({"time_zone":"Europe/London"})").ok());    // 00:00, Dec 1
+  auto last = [&](const std::string& user) {
+    h->Drain();
+    Result<std::optional<std::string>> v =
+        kvs_["hello"]->Get(PluginHost::StoredKey(user, "last_daily"));
+    return v.ok() && v->has_value() ? **v : std::string("none");
+  };
+  EXPECT_EQ(h->Tick(), 2u);
+  EXPECT_EQ(last("tokyo"), "2026-12-01");
+  EXPECT_EQ(last("ny"), "2026-11-30");
+  EXPECT_EQ(last("lon"), "none");  // not 06:00 in London yet
+  EXPECT_EQ(h->Tick(), 0u);        // once per local day
+  clock_.Advance(6 * 3600);        // 06:00Z: London's morning; New York's night
+  EXPECT_EQ(h->Tick(), 1u);
+  EXPECT_EQ(last("lon"), "2026-12-01");
+  clock_.Advance(5 * 3600);  // 11:00Z: 06:00 in New York
+  EXPECT_EQ(h->Tick(), 1u);
+  EXPECT_EQ(last("ny"), "2026-12-01");
+  // A restart neither repeats nor skips: the dates ticked are kept.
+  h.reset();
+  h = Host();
+  EXPECT_EQ(h->Tick(), 0u);
+  clock_.Advance(24 * 3600);
+  EXPECT_EQ(h->Tick(), 3u);
+  EXPECT_EQ(last("tokyo"), "2026-12-02");
+  // Profiles: defaults, validation naming the field, and delete-me.
+  EXPECT_EQ(Json::parse(*h->GetProfile("nobody"))["time_zone"], "UTC");
+  const Status bad_zone = h->PutProfile("x", R"({"time_zone":"Mars/Base"})").status();
+  EXPECT_EQ(bad_zone.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad_zone.message().find("time_zone"), std::string::npos);
+  const Status unknown = h->PutProfile("x", R"({"shoe_size":44})").status();
+  EXPECT_NE(unknown.message().find("shoe_size"), std::string::npos);
+  EXPECT_EQ(h->PutProfile("x", "[1]").status().code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE(h->DeleteUser("tokyo").ok());
+  EXPECT_EQ(Json::parse(*h->GetProfile("tokyo"))["time_zone"], "UTC");
+  EXPECT_EQ(host_kv_.size(), 4u);  // ny and lon: a profile and a tick date each
+}
 
 TEST(PluginAbi, AV1PluginWorksWithALongerHostTable) {
   void* dl = dlopen(HELLO_V1, RTLD_NOW | RTLD_LOCAL);
