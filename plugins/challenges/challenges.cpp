@@ -17,10 +17,33 @@
 #include "engine/text/json_dump.hpp"
 #include "engine/time/time_zone.hpp"
 
+namespace stride::plugins::challenges {
+// A challenge's derived state as last saved, parsed once, with its leaderboard order computed
+// once per saved state: reads (progress, leaderboard) neither parse nor sort a 10,000-member
+// document per request.
+struct CachedState {
+  nlohmann::json state;
+  struct Row {
+    std::string name, team;
+    double distance_m;
+    int completed;
+  };
+  mutable std::once_flag sorted_once;
+  mutable std::vector<Row> members, teams;  // best first, once sorted
+};
+}  // namespace stride::plugins::challenges
+
 struct stride_plugin {
   const stride_host_api_t* host = nullptr;
   stride_host_t* ctx = nullptr;
   std::mutex mu;  // every state change
+
+  // Caches of what the plugin itself wrote (a challenge never changes after its creation; a
+  // state changes only through SaveState), at most kMaxCached challenges each.
+  static constexpr size_t kMaxCached = 512;
+  std::mutex cache_mu;
+  std::map<std::string, std::shared_ptr<const stride::plugins::challenges::CachedState>> states;
+  std::map<std::string, std::shared_ptr<const nlohmann::json>> challenges;
 };
 
 namespace stride::plugins::challenges {
@@ -273,9 +296,22 @@ class Plugin {
   double Now() { return static_cast<double>(p_->host->now_ms(p_->ctx)) / 1000.0; }
 
   std::optional<Challenge> LoadChallenge(const std::string& id) {
-    const std::optional<std::string> v = Get(nullptr, "c/" + id);
-    if (!v) return std::nullopt;
-    return Challenge::FromJson(Json::parse(*v));
+    std::shared_ptr<const Json> doc;
+    {
+      std::lock_guard lock(p_->cache_mu);
+      auto it = p_->challenges.find(id);
+      if (it != p_->challenges.end()) doc = it->second;
+    }
+    if (!doc) {
+      const std::optional<std::string> v = Get(nullptr, "c/" + id);
+      if (!v) return std::nullopt;
+      doc = std::make_shared<const Json>(Json::parse(*v));
+      std::lock_guard lock(p_->cache_mu);
+      if (p_->challenges.size() >= stride_plugin::kMaxCached)
+        p_->challenges.erase(p_->challenges.begin());
+      p_->challenges.emplace(id, doc);
+    }
+    return Challenge::FromJson(*doc);
   }
   Challenge MustChallenge(const std::string& id) {
     std::optional<Challenge> c = LoadChallenge(id);
@@ -307,11 +343,29 @@ class Plugin {
     });
     return out;
   }
-  Json State(const std::string& id) {
+  // The challenge's state as last saved (shared, read-only).
+  std::shared_ptr<const CachedState> StateRef(const std::string& id) {
+    {
+      std::lock_guard lock(p_->cache_mu);
+      auto it = p_->states.find(id);
+      if (it != p_->states.end()) return it->second;
+    }
+    auto cs = std::make_shared<CachedState>();
     const std::optional<std::string> v = Get(nullptr, "t/" + id);
-    if (!v) return {{"members", Json::object()}, {"teams", Json::object()}, {"seq", 0}};
-    return Json::parse(*v);
+    cs->state = v ? Json::parse(*v)
+                  : Json{{"members", Json::object()}, {"teams", Json::object()}, {"seq", 0}};
+    Cache(id, cs);
+    return cs;
   }
+  void Cache(const std::string& id, std::shared_ptr<const CachedState> cs) {
+    std::lock_guard lock(p_->cache_mu);
+    if (p_->states.size() >= stride_plugin::kMaxCached && !p_->states.count(id)) {
+      p_->states.erase(p_->states.begin());
+    }
+    p_->states[id] = std::move(cs);
+  }
+  // A copy to change and save.
+  Json State(const std::string& id) { return StateRef(id)->state; }
 
   // --- derivation ---
   MemberStats Stats(const Challenge& c, const Membership& m) {
@@ -437,6 +491,9 @@ class Plugin {
   // before this point leaves the stored state as it was.
   void SaveState(const std::string& id, const Json& state) {
     Put(nullptr, "t/" + id, engine::DumpJson(state));
+    auto cs = std::make_shared<CachedState>();
+    cs->state = state;
+    Cache(id, std::move(cs));
     for (const PendingEvent& e : pending_) Put(nullptr, e.key, e.json);
     // Published after they are stored, under the plugin's lock: streams get them in order,
     // and a client that reconnects finds them in the backlog.
@@ -877,7 +934,8 @@ class Plugin {
 
   Json Get(const std::string& id, const std::string& user) {
     const Challenge c = MustChallenge(id);
-    const Json state = State(id);
+    const std::shared_ptr<const CachedState> cached = StateRef(id);
+    const Json& state = cached->state;
     Json j = c.ToJson(false);
     Json teams = Json::array();
     for (const auto& [name, t] : state["teams"].items()) {
@@ -941,36 +999,42 @@ class Plugin {
       limit = static_cast<size_t>(v);
     }
     const std::string only_team = query.value("team", "");
-    const Json state = State(id);
-    struct Row {
-      std::string name, team;
-      double distance_m;
-      int completed;
-    };
-    std::vector<Row> members, teams;
-    for (const auto& [u, m] : state["members"].items()) {
-      if (!only_team.empty() && m.value("team", "") != only_team) continue;
-      members.push_back(
-          {u, m.value("team", ""), m.value("distance_m", 0.0), m.value("completed", 0)});
-    }
-    for (const auto& [name, t] : state["teams"].items()) {
-      teams.push_back({name, name, t.value("distance_m", 0.0), 0});
-    }
+    const std::shared_ptr<const CachedState> cached = StateRef(id);
+    using Row = CachedState::Row;
     const bool by_days = c.kind != "route";
-    auto better = [by_days](const Row& a, const Row& b) {
-      if (by_days && a.completed != b.completed) return a.completed > b.completed;
-      if (a.distance_m != b.distance_m) return a.distance_m > b.distance_m;
-      return a.name < b.name;
-    };
-    auto ranked = [&](std::vector<Row>& rows, bool member_rows) {
-      std::sort(rows.begin(), rows.end(), better);
+    std::call_once(cached->sorted_once, [&] {
+      for (const auto& [u, m] : cached->state["members"].items()) {
+        cached->members.push_back(
+            {u, m.value("team", ""), m.value("distance_m", 0.0), m.value("completed", 0)});
+      }
+      for (const auto& [name, t] : cached->state["teams"].items()) {
+        cached->teams.push_back({name, name, t.value("distance_m", 0.0), 0});
+      }
+      auto better = [by_days](const Row& a, const Row& b) {
+        if (by_days && a.completed != b.completed) return a.completed > b.completed;
+        if (a.distance_m != b.distance_m) return a.distance_m > b.distance_m;
+        return a.name < b.name;
+      };
+      std::sort(cached->members.begin(), cached->members.end(), better);
+      std::sort(cached->teams.begin(), cached->teams.end(), better);
+    });
+    size_t total = 0;
+    auto ranked = [&](const std::vector<Row>& rows, bool member_rows) {
       Json out = Json::array();
       int rank = 0;
-      for (size_t i = 0; i < rows.size() && i < limit; ++i) {
+      const Row* prev = nullptr;
+      for (size_t i = 0; i < rows.size(); ++i) {
+        if (member_rows && !only_team.empty() && rows[i].team != only_team) continue;
+        const size_t n = member_rows ? total++ : i;
+        if (n >= limit) {
+          if (!member_rows || only_team.empty()) break;
+          continue;  // counting the team's members
+        }
         // Standard competition ranking: ties share a rank, the next rank skips (1, 2, 2, 4).
-        const bool tie = i > 0 && rows[i].distance_m == rows[i - 1].distance_m &&
-                         (!by_days || !member_rows || rows[i].completed == rows[i - 1].completed);
-        if (!tie) rank = static_cast<int>(i) + 1;
+        const bool tie = prev && rows[i].distance_m == prev->distance_m &&
+                         (!by_days || !member_rows || rows[i].completed == prev->completed);
+        if (!tie) rank = static_cast<int>(n) + 1;
+        prev = &rows[i];
         Json r = {{"rank", rank}, {"distance_m", std::round(rows[i].distance_m * 10) / 10}};
         if (member_rows) {
           r["user"] = rows[i].name;
@@ -983,10 +1047,12 @@ class Plugin {
       }
       return out;
     };
+    Json member_rows = ranked(cached->members, true);
+    if (only_team.empty()) total = cached->members.size();
     return {{"challenge", id},
-            {"members", ranked(members, true)},
-            {"teams", ranked(teams, false)},
-            {"total_members", members.size()}};
+            {"members", std::move(member_rows)},
+            {"teams", ranked(cached->teams, false)},
+            {"total_members", total}};
   }
 
  private:

@@ -209,6 +209,38 @@ TEST_F(Challenges, WeeksCountRunsAndLeaderboardsShareRanksOnTies) {
   EXPECT_EQ(board["members"][0]["completed"], 1);
 }
 
+TEST_F(Challenges, LeaderboardsFilterByTeamLimitAndFollowEveryChange) {
+  const std::string id = Create({{"name", "Teams"},
+                                 {"kind", "route"},
+                                 {"waypoints", {{1.5, 42.5}, {1.5, 42.6}}},
+                                 {"start_date", "2026-12-01"}});
+  const std::vector<std::pair<std::string, std::string>> members = {
+      {"ann", "red"}, {"bob", "blue"}, {"cat", "red"}, {"dan", "blue"}, {"eve", "red"}};
+  for (const auto& [u, team] : members) {
+    Ok(Call("POST", "/v1/challenges/" + id + "/join", u, {{"team", team}}), 201);
+  }
+  Store("ann", At(2026, 12, 2, 7), 3000);
+  Store("bob", At(2026, 12, 2, 7), 5000);
+  Store("cat", At(2026, 12, 2, 7), 1000);
+  const std::string path = "/v1/challenges/" + id + "/leaderboard";
+  Json board = Ok(Call("GET", path, "ann", nullptr, {{"team", "red"}, {"limit", "2"}}));
+  ASSERT_EQ(board["members"].size(), 2u);
+  EXPECT_EQ(board["members"][0]["user"], "ann");
+  EXPECT_EQ(board["members"][1]["user"], "cat");
+  EXPECT_EQ(board["members"][1]["rank"], 2);  // ranked within the team
+  EXPECT_EQ(board["total_members"], 3);       // red has three, two shown
+  EXPECT_EQ(board["teams"][0]["team"], "blue");
+  // A run stored after the board was read moves it (no stale order).
+  Store("eve", At(2026, 12, 3, 7), 9000);
+  board = Ok(Call("GET", path, "ann"));
+  EXPECT_EQ(board["members"][0]["user"], "eve");
+  EXPECT_EQ(board["members"][1]["user"], "bob");
+  EXPECT_EQ(board["teams"][0]["team"], "red");  // 13 km against 5
+  EXPECT_DOUBLE_EQ(board["teams"][0]["distance_m"].get<double>(), 13000);
+  EXPECT_EQ(board["total_members"], 5);
+  EXPECT_EQ(Call("GET", path, "ann", nullptr, {{"limit", "0"}}).status, 400);
+}
+
 TEST_F(Challenges, BadRequestsGetTheRightStatus) {
   EXPECT_EQ(Call("POST", "/v1/challenges", "u", {{"name", "x"}, {"kind", "marathon"}}).status, 400);
   EXPECT_EQ(Call("POST", "/v1/challenges", "u", {{"kind", "daily"}}).status, 400);

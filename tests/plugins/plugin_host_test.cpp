@@ -296,13 +296,14 @@ TEST_F(HostTest, NamespacesAndUsersStayApartAndDeleteMeReachesEveryPlugin) {
     return false;
   });
   EXPECT_TRUE(alice_in_challenges);
-  // Export: every plugin's keys of the user.
+  // Export: every plugin's keys of the user, and her profile.
+  ASSERT_TRUE(h->PutProfile("alice", R"({"time_zone":"Europe/Paris"})").ok());
   Result<std::vector<std::pair<std::string, std::string>>> ex = h->ExportUser("alice");
   ASSERT_TRUE(ex.ok());
   ASSERT_EQ(ex->size(), 3u);  // hello, challenges and the host's own (profile, tick dates)
   std::map<std::string, Json> files;
   for (const auto& [name, text] : *ex) files[name] = Json::parse(text);
-  EXPECT_TRUE(files.count("host"));
+  EXPECT_EQ(files["host"]["keys"][0]["value"]["time_zone"], "Europe/Paris");
   EXPECT_EQ(files["hello"]["keys"][0]["key"], "note");
   EXPECT_EQ(files["hello"]["keys"][0]["value"], "alice's note");
   EXPECT_EQ(files["challenges"]["keys"][0]["key"], "j/" + id);
