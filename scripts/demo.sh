@@ -68,6 +68,14 @@ if [ "${DEMO_NO_SERVE:-0}" != 1 ]; then
   curl -s -X POST -H "Authorization: Bearer $token" "$base/v1/challenges/$cid/join" \
     -d '{"team":"demo"}' | cut -c1-200
   echo
+  # A live subscriber (Server-Sent Events) from now until a few seconds after the upload.
+  curl -s -N --max-time 4 -H "Authorization: Bearer $token" -H 'Accept: text/event-stream' \
+    "$base/v1/challenges/$cid/events" >demo/events.sse 2>/dev/null &
+  sse=$!
+  echo "curl -X PUT -H 'Authorization: Bearer \$TOKEN' $base/v1/me/profile -d '{\"time_zone\":\"Europe/Andorra\"}'"
+  curl -s -X PUT -H "Authorization: Bearer $token" "$base/v1/me/profile" \
+    -d '{"time_zone":"Europe/Andorra"}'
+  echo
   echo
   echo "== run upload (bearer token from the server's --dev line) =="
   echo "curl -X POST --data-binary @demo/synthetic_run.fit -H 'Authorization: Bearer \$TOKEN' -H 'Idempotency-Key: demo-1' $base/v1/runs"
@@ -86,6 +94,12 @@ if [ "${DEMO_NO_SERVE:-0}" != 1 ]; then
   echo
   echo "curl -H 'Authorization: Bearer \$TOKEN' '$base/v1/challenges/$cid/events'"
   curl -s -H "Authorization: Bearer $token" "$base/v1/challenges/$cid/events" | cut -c1-500
+  echo
+  echo
+  echo "== what a live subscriber received meanwhile =="
+  echo "curl -N -H 'Authorization: Bearer \$TOKEN' -H 'Accept: text/event-stream' '$base/v1/challenges/$cid/events'"
+  wait "$sse" 2>/dev/null || true
+  grep -E '^(id|event):' demo/events.sse | paste - - | head -8
   echo
   echo "TOKEN=$token"
 fi

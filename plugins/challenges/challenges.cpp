@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -10,6 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
+#include <set>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -18,18 +21,23 @@
 #include "engine/time/time_zone.hpp"
 
 namespace stride::plugins::challenges {
-// A challenge's derived state as last saved, parsed once, with its leaderboard order computed
-// once per saved state: reads (progress, leaderboard) neither parse nor sort a 10,000-member
-// document per request.
+// A challenge's derived state in memory: loaded once, then changed in place by the writers
+// (who also store what they changed: the team document and the members they touched), so
+// neither a read nor a write costs a pass over a 10,000-member document. Readers hold `rw`
+// shared; writers (under the plugin's lock) hold it exclusively while they change `state`.
+// The leaderboard order is computed once per version.
 struct CachedState {
-  nlohmann::json state;
+  nlohmann::json state;  // {"members":{user:{team,distance_m,completed}},"teams":{..},"seq"}
+  std::shared_mutex rw;
+  std::atomic<uint64_t> version{0};
   struct Row {
     std::string name, team;
     double distance_m;
     int completed;
   };
-  mutable std::once_flag sorted_once;
-  mutable std::vector<Row> members, teams;  // best first, once sorted
+  std::mutex sort_mu;  // the order below
+  uint64_t sorted_version = ~uint64_t{0};
+  std::vector<Row> members, teams;  // best first
 };
 }  // namespace stride::plugins::challenges
 
@@ -42,7 +50,7 @@ struct stride_plugin {
   // state changes only through SaveState), at most kMaxCached challenges each.
   static constexpr size_t kMaxCached = 512;
   std::mutex cache_mu;
-  std::map<std::string, std::shared_ptr<const stride::plugins::challenges::CachedState>> states;
+  std::map<std::string, std::shared_ptr<stride::plugins::challenges::CachedState>> states;
   std::map<std::string, std::shared_ptr<const nlohmann::json>> challenges;
 };
 
@@ -343,29 +351,73 @@ class Plugin {
     });
     return out;
   }
-  // The challenge's state as last saved (shared, read-only).
-  std::shared_ptr<const CachedState> StateRef(const std::string& id) {
+  // The state as stored: the team document t/ID and one s/ID/USER per member.
+  Json LoadState(const std::string& id) {
+    const std::optional<std::string> v = Get(nullptr, "t/" + id);
+    Json state = v ? Json::parse(*v) : Json::object();
+    if (!state.contains("teams")) state["teams"] = Json::object();
+    if (!state.contains("seq")) state["seq"] = 0;
+    if (state.contains("members")) {
+      // A store written before members had rows of their own: move them out, once (the same
+      // writes, should two loads race).
+      for (const auto& [user, m] : state["members"].items()) {
+        Put(nullptr, "s/" + id + "/" + user, engine::DumpJson(m));
+      }
+      Put(nullptr, "t/" + id,
+          engine::DumpJson(Json{{"teams", state["teams"]}, {"seq", state["seq"]}}));
+      return state;
+    }
+    state["members"] = Json::object();
+    const std::string prefix = "s/" + id + "/";
+    for (const auto& [k, m] : Scan(nullptr, prefix)) {
+      state["members"][k.substr(prefix.size())] = Json::parse(m);
+    }
+    return state;
+  }
+  // The challenge's state in memory, loaded on first use.
+  std::shared_ptr<CachedState> StateRef(const std::string& id) {
     {
       std::lock_guard lock(p_->cache_mu);
       auto it = p_->states.find(id);
       if (it != p_->states.end()) return it->second;
     }
     auto cs = std::make_shared<CachedState>();
-    const std::optional<std::string> v = Get(nullptr, "t/" + id);
-    cs->state = v ? Json::parse(*v)
-                  : Json{{"members", Json::object()}, {"teams", Json::object()}, {"seq", 0}};
-    Cache(id, cs);
-    return cs;
-  }
-  void Cache(const std::string& id, std::shared_ptr<const CachedState> cs) {
+    cs->state = LoadState(id);
     std::lock_guard lock(p_->cache_mu);
-    if (p_->states.size() >= stride_plugin::kMaxCached && !p_->states.count(id)) {
-      p_->states.erase(p_->states.begin());
+    auto [it, added] = p_->states.emplace(id, cs);
+    if (added && p_->states.size() > stride_plugin::kMaxCached) {
+      // Evict another; a reader or writer holding it keeps its copy alive until done.
+      auto victim = p_->states.begin();
+      if (victim == it) ++victim;
+      p_->states.erase(victim);
     }
-    p_->states[id] = std::move(cs);
+    return it->second;
   }
-  // A copy to change and save.
-  Json State(const std::string& id) { return StateRef(id)->state; }
+  // A writer's hold on a state (the plugin's lock must be held too): `state` may be changed,
+  // then SaveState stores what changed.
+  struct StateWriter {
+    std::shared_ptr<CachedState> cs;
+    std::unique_lock<std::shared_mutex> lock;
+    Json& state;
+  };
+  StateWriter Write(const std::string& id) {
+    std::shared_ptr<CachedState> cs = StateRef(id);
+    std::unique_lock lock(cs->rw);
+    Json& state = cs->state;
+    return {std::move(cs), std::move(lock), state};
+  }
+  // A reader's hold: the state cannot change while it is held.
+  struct StateReader {
+    std::shared_ptr<CachedState> cs;
+    std::shared_lock<std::shared_mutex> lock;
+    const Json& state;
+  };
+  StateReader Read(const std::string& id) {
+    std::shared_ptr<CachedState> cs = StateRef(id);
+    std::shared_lock lock(cs->rw);
+    const Json& state = cs->state;
+    return {std::move(cs), std::move(lock), state};
+  }
 
   // --- derivation ---
   MemberStats Stats(const Challenge& c, const Membership& m) {
@@ -443,19 +495,20 @@ class Plugin {
     }
     MemberStats s;
     if (member) s = Stats(c, *member);
+    const bool was_member = members.contains(user);
     if (member) {
       members[user] = {{"team", team}, {"distance_m", s.distance_m}, {"completed", s.completed}};
     } else {
       members.erase(user);
     }
+    touched_.insert(user);
     if (team.empty()) return;
     Json& t = teams[team];
     if (!t.is_object()) t = Json::object();
     const double before = t.value("distance_m", 0.0);
     const double after = std::max(0.0, before - old_d + s.distance_m);
     t["distance_m"] = after;
-    int n_members = 0;
-    for (const auto& [u, m] : members.items()) n_members += m.value("team", "") == team;
+    const int n_members = t.value("members", 0) + (member ? 1 : 0) - (was_member ? 1 : 0);
     t["members"] = n_members;
     if (c.kind != "route") return;
     const int reached_before = t.value("reached", 0);
@@ -490,10 +543,21 @@ class Plugin {
   // Writes the state and the events it produced, after everything was computed: a failure
   // before this point leaves the stored state as it was.
   void SaveState(const std::string& id, const Json& state) {
-    Put(nullptr, "t/" + id, engine::DumpJson(state));
-    auto cs = std::make_shared<CachedState>();
-    cs->state = state;
-    Cache(id, std::move(cs));
+    for (const std::string& user : touched_) {
+      if (state["members"].contains(user)) {
+        Put(nullptr, "s/" + id + "/" + user, engine::DumpJson(state["members"][user]));
+      } else {
+        Del(nullptr, "s/" + id + "/" + user);
+      }
+    }
+    touched_.clear();
+    Put(nullptr, "t/" + id,
+        engine::DumpJson(Json{{"teams", state["teams"]}, {"seq", state["seq"]}}));
+    {
+      std::lock_guard lock(p_->cache_mu);
+      auto it = p_->states.find(id);
+      if (it != p_->states.end()) ++it->second->version;
+    }
     for (const PendingEvent& e : pending_) Put(nullptr, e.key, e.json);
     // Published after they are stored, under the plugin's lock: streams get them in order,
     // and a client that reconnects finds them in the backlog.
@@ -545,9 +609,9 @@ class Plugin {
     for (const std::string& id : ChallengesOf(user)) {
       std::optional<Challenge> c = LoadChallenge(id);
       if (!c) continue;
-      Json state = State(id);
-      Refresh(*c, &state, user, LoadMember(id, user));
-      SaveState(id, state);
+      StateWriter w = Write(id);
+      Refresh(*c, &w.state, user, LoadMember(id, user));
+      SaveState(id, w.state);
     }
   }
 
@@ -580,10 +644,10 @@ class Plugin {
         Del(nullptr, "m/" + id + "/" + user);
         Del(nullptr, "u/" + user + "/" + id);
         if (!c) continue;
-        Json state = State(id);
-        Refresh(*c, &state, user, std::nullopt);
-        Event(id, &state, {{"type", "member.left"}, {"user", user}});
-        SaveState(id, state);
+        StateWriter w = Write(id);
+        Refresh(*c, &w.state, user, std::nullopt);
+        Event(id, &w.state, {{"type", "member.left"}, {"user", user}});
+        SaveState(id, w.state);
       }
     }
   }
@@ -672,8 +736,8 @@ class Plugin {
           if (!c) continue;
           Json item = c->ToJson(false);
           item["membership"] = Json::parse(v);
-          const Json state = State(c->id);
-          if (state["members"].contains(user)) item["me"] = state["members"][user];
+          const StateReader r = Read(c->id);
+          if (r.state["members"].contains(user)) item["me"] = r.state["members"][user];
           list.push_back(item);
         }
         return {{"challenges", list}};
@@ -689,13 +753,13 @@ class Plugin {
         const std::string id = params.value("id", "");
         const Challenge c = MustChallenge(id);
         if (!LoadMember(id, user)) throw ApiError{404, "not_found", "you are not in " + id};
-        Json state = State(id);
-        Refresh(c, &state, user, std::nullopt);
-        Event(id, &state, {{"type", "member.left"}, {"user", user}});
+        StateWriter w = Write(id);
+        Refresh(c, &w.state, user, std::nullopt);
+        Event(id, &w.state, {{"type", "member.left"}, {"user", user}});
         Del(nullptr, "m/" + id + "/" + user);
         Del(nullptr, "u/" + user + "/" + id);
         Del(user.c_str(), "j/" + id);
-        SaveState(id, state);
+        SaveState(id, w.state);
         return {{"left", id}};
       }
       case kLeaderboard:
@@ -714,7 +778,10 @@ class Plugin {
       case kRecompute: {
         std::lock_guard lock(p_->mu);
         const Challenge c = MustChallenge(params.value("id", ""));
-        return {{"incremental", Strip(State(c.id))}, {"recomputed", Recompute(c)}};
+        Json incremental = Strip(Read(c.id).state);
+        return {{"incremental", std::move(incremental)},
+                {"stored", Strip(LoadState(c.id))},
+                {"recomputed", Recompute(c)}};
       }
       default:
         throw ApiError{404, "not_found", "no such route"};
@@ -832,8 +899,7 @@ class Plugin {
       throw ApiError{400, "invalid_argument", "kind: expected daily, weekly or route"};
     }
     Put(nullptr, "c/" + c.id, engine::DumpJson(c.ToJson(true)));
-    Json state = {{"members", Json::object()}, {"teams", Json::object()}, {"seq", 0}};
-    SaveState(c.id, state);
+    Put(nullptr, "t/" + c.id, engine::DumpJson(Json{{"teams", Json::object()}, {"seq", 0}}));
     return c;
   }
 
@@ -921,21 +987,21 @@ class Plugin {
                      {"start_day", m.start_day},
                      {"start_date", engine::FormatDate(m.start_day)},
                      {"joined_s", m.joined_s}};
-    Json state = State(id);
-    Event(id, &state, {{"type", "member.joined"}, {"user", user}, {"team", m.team}});
-    Refresh(c, &state, user, m);
+    StateWriter w = Write(id);
+    Event(id, &w.state, {{"type", "member.joined"}, {"user", user}, {"team", m.team}});
+    Refresh(c, &w.state, user, m);
     Put(nullptr, "m/" + id + "/" + user, engine::DumpJson(mj));
     Put(nullptr, "u/" + user + "/" + id, "1");
     Put(user.c_str(), "j/" + id, engine::DumpJson(mj));
-    SaveState(id, state);
+    SaveState(id, w.state);
     *status = 201;
-    return {{"challenge", id}, {"membership", mj}, {"me", state["members"][user]}};
+    return {{"challenge", id}, {"membership", mj}, {"me", w.state["members"][user]}};
   }
 
   Json Get(const std::string& id, const std::string& user) {
     const Challenge c = MustChallenge(id);
-    const std::shared_ptr<const CachedState> cached = StateRef(id);
-    const Json& state = cached->state;
+    const StateReader reader = Read(id);
+    const Json& state = reader.state;
     Json j = c.ToJson(false);
     Json teams = Json::array();
     for (const auto& [name, t] : state["teams"].items()) {
@@ -999,15 +1065,19 @@ class Plugin {
       limit = static_cast<size_t>(v);
     }
     const std::string only_team = query.value("team", "");
-    const std::shared_ptr<const CachedState> cached = StateRef(id);
+    const StateReader reader = Read(id);
+    CachedState* cached = reader.cs.get();
     using Row = CachedState::Row;
     const bool by_days = c.kind != "route";
-    std::call_once(cached->sorted_once, [&] {
-      for (const auto& [u, m] : cached->state["members"].items()) {
+    std::lock_guard sort_lock(cached->sort_mu);
+    if (cached->sorted_version != cached->version) {
+      cached->members.clear();
+      cached->teams.clear();
+      for (const auto& [u, m] : reader.state["members"].items()) {
         cached->members.push_back(
             {u, m.value("team", ""), m.value("distance_m", 0.0), m.value("completed", 0)});
       }
-      for (const auto& [name, t] : cached->state["teams"].items()) {
+      for (const auto& [name, t] : reader.state["teams"].items()) {
         cached->teams.push_back({name, name, t.value("distance_m", 0.0), 0});
       }
       auto better = [by_days](const Row& a, const Row& b) {
@@ -1017,7 +1087,8 @@ class Plugin {
       };
       std::sort(cached->members.begin(), cached->members.end(), better);
       std::sort(cached->teams.begin(), cached->teams.end(), better);
-    });
+      cached->sorted_version = cached->version;
+    }
     size_t total = 0;
     auto ranked = [&](const std::vector<Row>& rows, bool member_rows) {
       Json out = Json::array();
@@ -1062,7 +1133,15 @@ class Plugin {
     uint64_t seq = 0;
   };
   std::vector<PendingEvent> pending_;  // events not yet written
+  std::set<std::string> touched_;      // members whose row changed, not yet written
 };
+
+// After a failure that may have come between a change in memory and its SaveState: the
+// states in memory are dropped, to be loaded again from what was stored.
+void ForgetStates(stride_plugin_t* self) {
+  std::lock_guard lock(self->cache_mu);
+  self->states.clear();
+}
 
 void Respond(stride_plugin_t* self, stride_call_t* call, int status, const Json& body) {
   const std::string text = engine::DumpJson(body);
@@ -1083,9 +1162,12 @@ int HandleC(stride_plugin_t* self, stride_call_t* call, const char* request, siz
     Respond(self, call, status, out);
     return STRIDE_OK;
   } catch (const ApiError& e) {
+    // (4xx answers come from checks made before anything changes.)
+    if (e.status >= 500) ForgetStates(self);
     Respond(self, call, e.status, {{"error", {{"code", e.code}, {"message", e.message}}}});
     return e.status >= 500 ? STRIDE_E_INTERNAL : STRIDE_OK;
   } catch (const std::exception& e) {
+    ForgetStates(self);
     self->host->set_error(self->ctx, e.what());
     return STRIDE_E_INTERNAL;
   }
@@ -1097,9 +1179,11 @@ int OnEventC(stride_plugin_t* self, const char* event, size_t size) {
     plugin.OnEvent(Json::parse(std::string_view(event, size)));
     return STRIDE_OK;
   } catch (const ApiError& e) {
+    ForgetStates(self);
     self->host->set_error(self->ctx, e.message.c_str());
     return STRIDE_E_INTERNAL;
   } catch (const std::exception& e) {
+    ForgetStates(self);
     self->host->set_error(self->ctx, e.what());
     return STRIDE_E_INTERNAL;
   }

@@ -9,7 +9,8 @@
 //   global  c/<id>           the challenge (its line, profile and milestones resolved)
 //           m/<id>/<user>    a membership: team, time zone, start day
 //           u/<user>/<id>    the same, by user (to find a deleted user's memberships)
-//           t/<id>           derived: distance per member and per team, milestones reached
+//           t/<id>           derived, per team: distance, members, milestones reached; seq
+//           s/<id>/<user>    derived, per member: team, distance, days or weeks completed
 //           e/<id>/<seq>     the challenge's event log (milestone.reached / .withdrawn, ...)
 //   user    r/<run_id>       what a stored run contributes: start, end, distance, sport
 //           j/<id>           the user's own copy of the membership (their "my challenges")
@@ -19,7 +20,13 @@
 // milestone no longer reached is withdrawn, with an event. Incremental updates equal a full
 // recomputation from the run records (Recompute, and the property test).
 //
-// Thread-safety: one mutex per plugin instance around every state change.
+// A change touches the team document and the rows of the members it changed, never the whole
+// membership: a run of one member of a 10,000-member challenge writes two small values. The
+// state is kept in memory once loaded (readers share it; writers change it in place and store
+// what changed), so progress and leaderboards neither parse nor re-sort per request.
+//
+// Thread-safety: one mutex per plugin instance around every state change; readers take the
+// state's reader lock.
 #pragma once
 
 #include "plugins/api/stride_plugin.h"

@@ -241,6 +241,31 @@ TEST_F(Challenges, LeaderboardsFilterByTeamLimitAndFollowEveryChange) {
   EXPECT_EQ(Call("GET", path, "ann", nullptr, {{"limit", "0"}}).status, 400);
 }
 
+TEST_F(Challenges, AStateStoredWithItsMembersInsideIsMovedToMemberRowsOnLoad) {
+  const std::string id = Create({{"name", "Old"},
+                                 {"kind", "route"},
+                                 {"waypoints", {{1.5, 42.5}, {1.5, 42.6}}},
+                                 {"start_date", "2026-12-01"}});
+  // The layout before members had rows of their own: everything in t/ID.
+  const Json old = {{"members",
+                     {{"ann", {{"team", "red"}, {"distance_m", 3000.0}, {"completed", 0}}},
+                      {"bob", {{"team", "red"}, {"distance_m", 1000.0}, {"completed", 0}}}}},
+                    {"teams", {{"red", {{"distance_m", 4000.0}, {"members", 2}, {"reached", 0}}}}},
+                    {"seq", 2}};
+  ASSERT_TRUE(kv_.Put(PluginHost::StoredKey("", "t/" + id), old.dump()).ok());
+  host_ = nullptr;  // a restart: nothing in memory
+  SetUp();
+  const Json board = Ok(Call("GET", "/v1/challenges/" + id + "/leaderboard", "ann"));
+  ASSERT_EQ(board["members"].size(), 2u);
+  EXPECT_EQ(board["members"][0]["user"], "ann");
+  EXPECT_DOUBLE_EQ(board["teams"][0]["distance_m"].get<double>(), 4000);
+  Result<std::optional<std::string>> row = kv_.Get(PluginHost::StoredKey("", "s/" + id + "/bob"));
+  ASSERT_TRUE(row.ok() && row->has_value());
+  EXPECT_EQ(Json::parse(**row)["distance_m"], 1000.0);
+  Result<std::optional<std::string>> team = kv_.Get(PluginHost::StoredKey("", "t/" + id));
+  EXPECT_FALSE(Json::parse(**team).contains("members"));
+}
+
 TEST_F(Challenges, BadRequestsGetTheRightStatus) {
   EXPECT_EQ(Call("POST", "/v1/challenges", "u", {{"name", "x"}, {"kind", "marathon"}}).status, 400);
   EXPECT_EQ(Call("POST", "/v1/challenges", "u", {{"kind", "daily"}}).status, 400);
@@ -334,6 +359,7 @@ TEST_F(Challenges, IncrementalStateEqualsRecomputationOverRandomSequences) {
       const Json r = Ok(Call("GET", "/v1/challenges/" + c + "/recompute", "admin"));
       const Json& inc = r["incremental"];
       const Json& full = r["recomputed"];
+      ASSERT_EQ(r["stored"], inc) << "what is stored must reload as the state in memory";
       ASSERT_EQ(inc["members"].size(), full["members"].size()) << r;
       for (const auto& [u, m] : full["members"].items()) {
         ASSERT_TRUE(inc["members"].contains(u)) << u;
