@@ -8,6 +8,7 @@
 
 #include "engine/geo/geodesy.hpp"
 #include "engine/route/route_json.hpp"
+#include "engine/route/simplify.hpp"
 #include "engine/text/json_dump.hpp"
 #include "engine/text/utf8.hpp"
 #include "index/store/record_codec.hpp"
@@ -304,39 +305,6 @@ ApiResponse ErrorFromStatus(const Status& s, Wire wire) {
   }
 }
 
-std::vector<PointE7> SimplifyLine(const std::vector<PointE7>& pts, double tolerance_m) {
-  if (pts.size() <= 2 || tolerance_m <= 0) return pts;
-  const engine::QueryPlane plane(pts.front());
-  std::vector<char> keep(pts.size(), 0);
-  keep.front() = keep.back() = 1;
-  std::vector<std::pair<size_t, size_t>> stack{{0, pts.size() - 1}};
-  while (!stack.empty()) {
-    const auto [a, b] = stack.back();
-    stack.pop_back();
-    const double ax = plane.X(pts[a].lon), ay = plane.Y(pts[a].lat);
-    const double bx = plane.X(pts[b].lon), by = plane.Y(pts[b].lat);
-    const double dx = bx - ax, dy = by - ay, len2 = dx * dx + dy * dy;
-    double worst = -1;
-    size_t at = a;
-    for (size_t i = a + 1; i < b; ++i) {
-      const double px = plane.X(pts[i].lon) - ax, py = plane.Y(pts[i].lat) - ay;
-      const double t = len2 > 0 ? std::clamp((px * dx + py * dy) / len2, 0.0, 1.0) : 0.0;
-      const double ex = px - t * dx, ey = py - t * dy, d = ex * ex + ey * ey;
-      if (d > worst) worst = d, at = i;
-    }
-    if (worst > tolerance_m * tolerance_m) {
-      keep[at] = 1;
-      stack.emplace_back(a, at);
-      stack.emplace_back(at, b);
-    }
-  }
-  std::vector<PointE7> out;
-  for (size_t i = 0; i < pts.size(); ++i) {
-    if (keep[i]) out.push_back(pts[i]);
-  }
-  return out;
-}
-
 ApiResponse ListRoutes(const index::RouteSnapshot& s, const Params& p, Wire wire) {
   return Guard(wire, [&]() -> ApiResponse {
     const std::optional<std::string> bbox = Get(p, "bbox");
@@ -403,9 +371,9 @@ ApiResponse GetRoute(const index::RouteSnapshot& s, const std::string& id_text, 
     const auto& pts = r->geometry.points;
     engine::ForEachPart(r->geometry, [&](size_t b, size_t e) {
       const std::vector<PointE7> part =
-          SimplifyLine(std::vector<PointE7>(pts.begin() + static_cast<long>(b),
-                                            pts.begin() + static_cast<long>(e)),
-                       tolerance);
+          engine::SimplifyLine(std::vector<PointE7>(pts.begin() + static_cast<long>(b),
+                                                    pts.begin() + static_cast<long>(e)),
+                               tolerance);
       g.part_starts.push_back(static_cast<uint32_t>(g.points.size()));
       g.points.insert(g.points.end(), part.begin(), part.end());
     });

@@ -55,8 +55,4 @@ ApiResponse ErrorResponse(int status, const std::string& code, const std::string
 // kAlreadyExists ("conflict") and kResourceExhausted ("too_large").
 ApiResponse ErrorFromStatus(const Status& s, Wire wire = Wire::kJson);
 
-// Douglas-Peucker in metres; keeps both ends.
-std::vector<engine::PointE7> SimplifyLine(const std::vector<engine::PointE7>& points,
-                                          double tolerance_m);
-
 }  // namespace stride::server

@@ -153,7 +153,8 @@ int main(int argc, char** argv) {
     auto g = c.Get(base, {{"Authorization", token("reader")}});
     double total = 0;
     if (g && g->status == 200) {
-      for (const Json& t : Json::parse(g->body)["teams"]) total += t["distance_m"].get<double>();
+      const Json doc = Json::parse(g->body);  // (a range-for over a temporary's member dangles)
+      for (const Json& t : doc["teams"]) total += t["distance_m"].get<double>();
     }
     return total;
   };
