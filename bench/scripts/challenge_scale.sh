@@ -3,7 +3,7 @@
 #
 # The challenges plugin at scale, on a Release `stride serve` with a run database:
 #   - a route challenge with 10,000 members in 10 teams (bench/server/challenge_load joins them,
-#     200 upload a run each: the plugin's event work per run at that size);
+#     50 upload a run each: the plugin's event work per run at that size);
 #   - leaderboard and progress latency over HTTP at 8 connections (wrk, 10 s each);
 #   - 1,000 Server-Sent Event subscribers receiving a milestone (time after the upload's answer
 #     until the last one has it);
@@ -48,7 +48,7 @@ for _ in $(seq 1 200); do
   sleep 0.05
 done
 out=$(./build-release/bench/challenge_load --port "$port" --secret "$STRIDE_JWT_SECRET" \
-  --members "${MEMBERS:-10000}" --runners "${RUNNERS:-200}" \
+  --members "${MEMBERS:-10000}" --runners "${RUNNERS:-50}" \
   --subscribers "${SUBSCRIBERS:-1000}")
 echo "$out"
 id=$(echo "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["challenge"])')

@@ -4,7 +4,7 @@
 // the plugins issue asks of it (the figures go to bench/scripts/challenge_scale.sh, which adds
 // wrk for the leaderboard and progress latencies).
 //
-//   challenge_load --port P --secret S [--members 10000] [--teams 10] [--runners 200]
+//   challenge_load --port P --secret S [--members 10000] [--teams 10] [--runners 50]
 //                  [--subscribers 1000] [--threads 4]
 //
 // 1. creates a route challenge along a 60 km line of waypoints (a milestone every km);
@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
   const std::string secret = Arg(argc, argv, "--secret", "");
   const int members = std::stoi(Arg(argc, argv, "--members", "10000"));
   const int teams = std::stoi(Arg(argc, argv, "--teams", "10"));
-  const int runners = std::stoi(Arg(argc, argv, "--runners", "200"));
+  const int runners = std::stoi(Arg(argc, argv, "--runners", "50"));
   const int subscribers = std::stoi(Arg(argc, argv, "--subscribers", "1000"));
   const int threads = std::stoi(Arg(argc, argv, "--threads", "4"));
   if (port == 0 || secret.size() < 32) {

@@ -51,7 +51,8 @@ struct stride_plugin {
   static constexpr size_t kMaxCached = 512;
   std::mutex cache_mu;
   std::map<std::string, std::shared_ptr<stride::plugins::challenges::CachedState>> states;
-  std::map<std::string, std::shared_ptr<const nlohmann::json>> challenges;
+  // (A Challenge: its type is private to challenges.cpp's namespace below.)
+  std::map<std::string, std::shared_ptr<const void>> challenges;
 };
 
 namespace stride::plugins::challenges {
@@ -303,28 +304,27 @@ class Plugin {
   }
   double Now() { return static_cast<double>(p_->host->now_ms(p_->ctx)) / 1000.0; }
 
-  std::optional<Challenge> LoadChallenge(const std::string& id) {
-    std::shared_ptr<const Json> doc;
+  // The challenge (shared: a challenge never changes once created); null when there is none.
+  std::shared_ptr<const Challenge> LoadChallenge(const std::string& id) {
     {
       std::lock_guard lock(p_->cache_mu);
       auto it = p_->challenges.find(id);
-      if (it != p_->challenges.end()) doc = it->second;
+      if (it != p_->challenges.end()) return std::static_pointer_cast<const Challenge>(it->second);
     }
-    if (!doc) {
-      const std::optional<std::string> v = Get(nullptr, "c/" + id);
-      if (!v) return std::nullopt;
-      doc = std::make_shared<const Json>(Json::parse(*v));
-      std::lock_guard lock(p_->cache_mu);
-      if (p_->challenges.size() >= stride_plugin::kMaxCached)
-        p_->challenges.erase(p_->challenges.begin());
-      p_->challenges.emplace(id, doc);
+    const std::optional<std::string> v = Get(nullptr, "c/" + id);
+    if (!v) return nullptr;
+    auto c = std::make_shared<const Challenge>(Challenge::FromJson(Json::parse(*v)));
+    std::lock_guard lock(p_->cache_mu);
+    if (p_->challenges.size() >= stride_plugin::kMaxCached) {
+      p_->challenges.erase(p_->challenges.begin());
     }
-    return Challenge::FromJson(*doc);
+    p_->challenges.emplace(id, c);
+    return c;
   }
-  Challenge MustChallenge(const std::string& id) {
-    std::optional<Challenge> c = LoadChallenge(id);
+  std::shared_ptr<const Challenge> MustChallenge(const std::string& id) {
+    std::shared_ptr<const Challenge> c = LoadChallenge(id);
     if (!c) throw ApiError{404, "not_found", "no challenge " + id};
-    return *c;
+    return c;
   }
   std::optional<Membership> LoadMember(const std::string& id, const std::string& user) {
     const std::optional<std::string> v = Get(nullptr, "m/" + id + "/" + user);
@@ -607,7 +607,7 @@ class Plugin {
 
   void RefreshUser(const std::string& user) {
     for (const std::string& id : ChallengesOf(user)) {
-      std::optional<Challenge> c = LoadChallenge(id);
+      std::shared_ptr<const Challenge> c = LoadChallenge(id);
       if (!c) continue;
       StateWriter w = Write(id);
       Refresh(*c, &w.state, user, LoadMember(id, user));
@@ -640,7 +640,7 @@ class Plugin {
     } else if (type == "user.deleted") {
       // The host has deleted the user's own keys; their memberships are shared state.
       for (const std::string& id : ChallengesOf(user)) {
-        std::optional<Challenge> c = LoadChallenge(id);
+        std::shared_ptr<const Challenge> c = LoadChallenge(id);
         Del(nullptr, "m/" + id + "/" + user);
         Del(nullptr, "u/" + user + "/" + id);
         if (!c) continue;
@@ -732,7 +732,7 @@ class Plugin {
       case kMine: {
         Json list = Json::array();
         for (const auto& [k, v] : Scan(user.c_str(), "j/")) {
-          std::optional<Challenge> c = LoadChallenge(k.substr(2));
+          std::shared_ptr<const Challenge> c = LoadChallenge(k.substr(2));
           if (!c) continue;
           Json item = c->ToJson(false);
           item["membership"] = Json::parse(v);
@@ -751,7 +751,8 @@ class Plugin {
       case kLeave: {
         std::lock_guard lock(p_->mu);
         const std::string id = params.value("id", "");
-        const Challenge c = MustChallenge(id);
+        const std::shared_ptr<const Challenge> held = MustChallenge(id);
+        const Challenge& c = *held;
         if (!LoadMember(id, user)) throw ApiError{404, "not_found", "you are not in " + id};
         StateWriter w = Write(id);
         Refresh(c, &w.state, user, std::nullopt);
@@ -777,7 +778,8 @@ class Plugin {
       }
       case kRecompute: {
         std::lock_guard lock(p_->mu);
-        const Challenge c = MustChallenge(params.value("id", ""));
+        const std::shared_ptr<const Challenge> held = MustChallenge(params.value("id", ""));
+        const Challenge& c = *held;
         Json incremental = Strip(Read(c.id).state);
         return {{"incremental", std::move(incremental)},
                 {"stored", Strip(LoadState(c.id))},
@@ -962,7 +964,8 @@ class Plugin {
   }
 
   Json Join(const std::string& id, const std::string& user, const Json& b, int* status) {
-    const Challenge c = MustChallenge(id);
+    const std::shared_ptr<const Challenge> held = MustChallenge(id);
+    const Challenge& c = *held;
     if (LoadMember(id, user)) throw ApiError{409, "already_exists", "you are already in " + id};
     Membership m;
     m.user = user;
@@ -999,7 +1002,8 @@ class Plugin {
   }
 
   Json Get(const std::string& id, const std::string& user) {
-    const Challenge c = MustChallenge(id);
+    const std::shared_ptr<const Challenge> held = MustChallenge(id);
+    const Challenge& c = *held;
     const StateReader reader = Read(id);
     const Json& state = reader.state;
     Json j = c.ToJson(false);
@@ -1057,7 +1061,8 @@ class Plugin {
   }
 
   Json Leaderboard(const std::string& id, const Json& query) {
-    const Challenge c = MustChallenge(id);
+    const std::shared_ptr<const Challenge> held = MustChallenge(id);
+    const Challenge& c = *held;
     size_t limit = 100;
     if (query.contains("limit")) {
       const long v = std::atol(query["limit"].get<std::string>().c_str());
