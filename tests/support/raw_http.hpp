@@ -51,18 +51,8 @@ class RawConnection {
   // Reads until the peer closes or `timeout_s` passes; returns what arrived.
   std::string ReadAll(double timeout_s) {
     std::string out;
-    const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
-    while (true) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            end - std::chrono::steady_clock::now())
-                            .count();
-      if (left <= 0) break;
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left)) <= 0) break;
-      char buf[65536];
-      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) break;
-      out.append(buf, static_cast<size_t>(n));
+    const auto end = Deadline(timeout_s);
+    while (Receive(end, &out) == kData) {
     }
     return out;
   }
@@ -70,18 +60,8 @@ class RawConnection {
   // Reads until everything received so far holds `needle` `times` times (a long-lived stream's
   // events), or the peer closes, or `timeout_s` passes; returns everything received so far.
   const std::string& ReadUntil(std::string_view needle, double timeout_s, size_t times = 1) {
-    const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
-    while (Count(needle) < times) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            end - std::chrono::steady_clock::now())
-                            .count();
-      if (left <= 0) break;
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left)) <= 0) break;
-      char buf[65536];
-      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) break;
-      buffer_.append(buf, static_cast<size_t>(n));
+    const auto end = Deadline(timeout_s);
+    while (Count(needle) < times && Receive(end, &buffer_) == kData) {
     }
     return buffer_;
   }
@@ -95,23 +75,18 @@ class RawConnection {
   }
   // True once the peer has closed (reads 0 bytes within `timeout_s`, discarding data).
   bool Closed(double timeout_s) {
-    const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+    const auto end = Deadline(timeout_s);
+    std::string discarded;
     while (true) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            end - std::chrono::steady_clock::now())
-                            .count();
-      if (left <= 0) return false;
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left)) <= 0) return false;
-      char buf[65536];
-      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) return true;
+      const Got got = Receive(end, &discarded);
+      if (got != kData) return got == kClosed;
+      discarded.clear();
     }
   }
 
   // Reads one response with a Content-Length body (or none); empty on timeout.
   std::string ReadResponse(double timeout_s) {
-    const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+    const auto end = Deadline(timeout_s);
     while (true) {
       const size_t head_end = buffer_.find("\r\n\r\n");
       if (head_end != std::string::npos) {
@@ -129,20 +104,32 @@ class RawConnection {
           return r;
         }
       }
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            end - std::chrono::steady_clock::now())
-                            .count();
-      if (left <= 0) return {};
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left)) <= 0) return {};
-      char buf[65536];
-      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) return {};
-      buffer_.append(buf, static_cast<size_t>(n));
+      if (Receive(end, &buffer_) != kData) return {};
     }
   }
 
  private:
+  using Clock = std::chrono::steady_clock;
+  enum Got { kData, kClosed, kTimeout };
+  static Clock::time_point Deadline(double timeout_s) {
+    return Clock::now() +
+           std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_s));
+  }
+  // Waits until `end` for bytes and appends what one recv() gives to *into; kClosed when the
+  // peer closed (or the socket failed), kTimeout when nothing came in time.
+  Got Receive(Clock::time_point end, std::string* into) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(end - Clock::now()).count();
+    if (left <= 0) return kTimeout;
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left)) <= 0) return kTimeout;
+    char buf[65536];
+    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0) return kClosed;
+    into->append(buf, static_cast<size_t>(n));
+    return kData;
+  }
+
   int fd_ = -1;
   std::string buffer_;
 };
