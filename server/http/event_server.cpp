@@ -382,7 +382,9 @@ struct EventServer::Loop {
     Answer(c, std::move(r), close);
   }
 
-  void Flush(Conn* c) {
+  enum class Sent { kAll, kBlocked, kFailed };
+  // Sends as much of c->out as the socket takes now, without blocking; kAll clears it.
+  Sent SendBuffered(Conn* c) {
     while (c->out_at < c->out.size()) {
       const ssize_t n =
           ::send(c->fd, c->out.data() + c->out_at, c->out.size() - c->out_at, MSG_NOSIGNAL);
@@ -392,14 +394,20 @@ struct EventServer::Loop {
       }
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        Watch(c, EPOLLOUT);
-        return;
+        return Sent::kBlocked;
       }
-      Close(c);
-      return;
+      return Sent::kFailed;
     }
     c->out.clear();
     c->out_at = 0;
+    return Sent::kAll;
+  }
+
+  // Writes a buffered answer; the rest waits for EPOLLOUT. Then idle, lingering or closed.
+  void Flush(Conn* c) {
+    const Sent sent = SendBuffered(c);
+    if (sent == Sent::kBlocked) return Watch(c, EPOLLOUT);
+    if (sent == Sent::kFailed) return Close(c);
     if (c->close_after) {
       Linger(c);
     } else {
@@ -797,24 +805,12 @@ struct EventServer::Loop {
   // the write deadline.
   void StreamFlush(Conn* c) {
     const bool was_waiting = c->events & EPOLLOUT;
-    while (c->out_at < c->out.size()) {
-      const ssize_t n =
-          ::send(c->fd, c->out.data() + c->out_at, c->out.size() - c->out_at, MSG_NOSIGNAL);
-      if (n > 0) {
-        c->out_at += static_cast<size_t>(n);
-        continue;
-      }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        if (!was_waiting) c->deadline = Now() + opt.write_timeout_s;
-        Watch(c, EPOLLIN | EPOLLOUT);
-        return;
-      }
-      Close(c);
-      return;
+    const Sent sent = SendBuffered(c);
+    if (sent == Sent::kBlocked) {
+      if (!was_waiting) c->deadline = Now() + opt.write_timeout_s;
+      return Watch(c, EPOLLIN | EPOLLOUT);
     }
-    c->out.clear();
-    c->out_at = 0;
+    if (sent == Sent::kFailed) return Close(c);
     c->deadline = Now() + opt.stream_heartbeat_s;
     Watch(c, EPOLLIN);
   }
