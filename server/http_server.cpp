@@ -93,11 +93,10 @@ std::string_view RawPath(const HttpRequest& req) {
 
 // A request on a plugin's route, answered by the plugin.
 ApiResponse CallPlugin(plugins::PluginHost* host, HttpRequest& req) {
-  bool known = false;
-  std::string allowed;
-  std::optional<plugins::PluginHost::Match> m =
-      host ? host->Resolve(req.method, RawPath(req), &known, &allowed) : std::nullopt;
-  if (!m) {  // unloaded since the admit check
+  // Resolved by the admit hook: the request is served by the version it was admitted for,
+  // whatever a reload does meanwhile.
+  const auto m = std::static_pointer_cast<const plugins::PluginHost::Match>(req.route_state);
+  if (!host || !m) {
     return ErrorResponse(404, "not_found", "no endpoint " + req.path + " for " + req.method,
                          WireOf(req));
   }
@@ -455,9 +454,10 @@ Status HttpServer::Run() {
       return ErrorResponse(404, "not_found", "no endpoint " + req.path + " for " + req.method,
                            wire);
     }
-    if (m->scope.empty()) return std::nullopt;
     http::Route scoped = route;
     scoped.scope = m->scope;
+    req.route_state = std::make_shared<const plugins::PluginHost::Match>(std::move(*m));
+    if (scoped.scope.empty()) return std::nullopt;
     return Authorize(verifier, scoped, req);
   };
   hooks.error = [](int status, const std::string& code, const std::string& message,

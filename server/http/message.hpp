@@ -34,6 +34,9 @@ struct HttpRequest {
   std::string body;                      // de-chunked and inflated, within the route's limit
   std::string remote_addr;
   Principal principal;  // the verified caller, on routes that need a scope
+  // What the admit hook resolved for the handler, so it is not resolved twice (the plugin
+  // route and the version that serves it).
+  std::shared_ptr<const void> route_state;
 
   // The first header of that name (case-insensitive); empty when absent.
   const std::string& Header(std::string_view name) const;
