@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/server/bench_util.hpp"
 #include "datasets/synthetic_activity.hpp"
 #include "server/auth.hpp"
 
@@ -38,24 +39,13 @@ namespace {
 
 using Json = nlohmann::json;
 
+using stride::bench::Arg;
+using stride::bench::Percentile;
 double Now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  return stride::bench::SteadySeconds();
 }
 double WallNow() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-std::string Arg(int argc, char** argv, const std::string& name, const std::string& def) {
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (argv[i] == name) return argv[i + 1];
-  }
-  return def;
-}
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
 }
 
 }  // namespace

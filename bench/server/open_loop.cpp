@@ -31,17 +31,13 @@
 #include <string>
 #include <vector>
 
+#include "bench/server/bench_util.hpp"
+
 namespace {
 
+using stride::bench::Arg;
 double Now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-std::string Arg(int argc, char** argv, const std::string& name, const std::string& def) {
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (argv[i] == name) return argv[i + 1];
-  }
-  return def;
+  return stride::bench::SteadySeconds();
 }
 
 struct Conn {

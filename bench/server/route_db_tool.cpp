@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/server/bench_util.hpp"
 #include "engine/route/route_json.hpp"
 #include "index/store/route_snapshot.hpp"
 #include "server/route_api.hpp"
@@ -55,11 +56,7 @@ void SplitTarget(const std::string& target, std::string* path, server::Params* p
   }
 }
 
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
-}
+using stride::bench::Percentile;
 
 int Load(const std::string& db) {
   Result<std::shared_ptr<const index::RouteSnapshot>> s = index::LoadRouteSnapshot(db);

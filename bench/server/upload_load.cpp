@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/server/bench_util.hpp"
 #include "datasets/synthetic_activity.hpp"
 #include "engine/track/analysis.hpp"
 #include "importers/activity/activity_reader.hpp"
@@ -34,11 +35,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Flags come after the subcommand.
 std::string Arg(int argc, char** argv, const std::string& name, const std::string& def = "") {
-  for (int i = 2; i + 1 < argc; ++i) {
-    if (argv[i] == name) return argv[i + 1];
-  }
-  return def;
+  return stride::bench::Arg(argc, argv, name, def, 2);
 }
 
 std::string ReadFile(const std::string& path) {
@@ -46,17 +45,13 @@ std::string ReadFile(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(in)), {});
 }
 
-double Quantile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))];
-}
+using stride::bench::Percentile;
 
 nlohmann::json Latencies(const std::vector<double>& ms) {
   return {{"n", ms.size()},
-          {"p50_ms", Quantile(ms, 0.5)},
-          {"p90_ms", Quantile(ms, 0.9)},
-          {"p99_ms", Quantile(ms, 0.99)},
+          {"p50_ms", Percentile(ms, 0.5)},
+          {"p90_ms", Percentile(ms, 0.9)},
+          {"p99_ms", Percentile(ms, 0.99)},
           {"max_ms", ms.empty() ? 0 : *std::max_element(ms.begin(), ms.end())}};
 }
 
