@@ -872,14 +872,19 @@ size_t PluginHost::Tick() {
   if (daily.empty()) return 0;
   const engine::Clock* clock = services_.clock ? services_.clock : &system_clock_;
   const double now = clock->NowS();
-  // Every user with a profile: the key ends in 0 ‖ "profile".
+  // One pass over the host namespace: every user with a profile (the key ends in
+  // 0 ‖ "profile") and the dates already ticked (0 ‖ "daily/PLUGIN").
   std::vector<std::pair<std::string, std::string>> users;  // (user, time zone)
+  std::map<std::string, std::string, std::less<>> ticked;  // stored key -> local date
   const std::string suffix = std::string(1, '\0') + std::string(kProfileKey);
+  const std::string daily_infix = std::string(1, '\0') + DailyKey("");
   const Status scanned = services_.host_kv->Scan("", [&](std::string_view k, std::string_view v) {
     if (k.size() > suffix.size() && k.substr(k.size() - suffix.size()) == suffix) {
       const Json p = Json::parse(v, nullptr, false);
       users.emplace_back(std::string(k.substr(0, k.size() - suffix.size())),
                          p.is_object() ? p.value("time_zone", "UTC") : "UTC");
+    } else if (k.find(daily_infix) != std::string_view::npos) {
+      ticked.emplace(std::string(k), std::string(v));
     }
     return true;
   });
@@ -903,8 +908,8 @@ size_t PluginHost::Tick() {
     for (const auto& p : daily) {
       if (hour < p->daily_hour) continue;
       const std::string key = StoredKey(user, DailyKey(p->name));
-      Result<std::optional<std::string>> last = services_.host_kv->Get(key);
-      if (!last.ok() || (last->has_value() && **last >= date)) continue;
+      const auto last = ticked.find(key);
+      if (last != ticked.end() && last->second >= date) continue;
       if (!services_.host_kv->Put(key, date).ok()) continue;
       engine::RunEvent none;
       none.user_id = user;
