@@ -14,6 +14,7 @@
 #   bench/scripts/challenge_scale.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source bench/scripts/serve_helpers.sh
 bench_dir=${BENCH_DIR:-/tmp/stride-bench}
 mkdir -p "$bench_dir"
 ulimit -n 8192 2>/dev/null || true
@@ -38,15 +39,12 @@ manifest() {  # library version
 }
 manifest build-release/plugins/libhello.so 1.0.0
 echo hello >"$plugins/plugins.allow"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 ./build-release/stride serve --db "$db" --runs "$runs" --port "$port" --quiet --no-sync \
   --plugins "$plugins" --dev --max-connections 20000 2>"$bench_dir/challenge-serve.log" &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
-for _ in $(seq 1 200); do
-  curl -sf "http://127.0.0.1:$port/v1/health" >/dev/null 2>&1 && break
-  sleep 0.05
-done
+wait_for_stride "$port" 10
 out=$(./build-release/bench/challenge_load --port "$port" --secret "$STRIDE_JWT_SECRET" \
   --members "${MEMBERS:-10000}" --runners "${RUNNERS:-50}" \
   --subscribers "${SUBSCRIBERS:-1000}")

@@ -11,6 +11,7 @@
 #   bench/scripts/plugin_upload_cost.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source bench/scripts/serve_helpers.sh
 bench_dir=${BENCH_DIR:-/tmp/stride-bench}
 mkdir -p "$bench_dir"
 export STRIDE_JWT_SECRET=${STRIDE_JWT_SECRET:-bench-secret-0123456789abcdef0123456789}
@@ -28,14 +29,11 @@ for round in 1 2; do
     runs="$bench_dir/plugin-runs-$mode"
     rm -rf "$runs"
     extra=(); [ "$mode" = none ] && extra=(--no-bundled-plugins)
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    port=$(free_port)
     ./build-release/stride serve --db "$db" --runs "$runs" --port "$port" --quiet --no-sync \
       "${extra[@]}" 2>"$bench_dir/serve.log" &
     server=$!
-    for _ in $(seq 1 200); do
-      curl -sf "http://127.0.0.1:$port/v1/health" >/dev/null 2>&1 && break
-      sleep 0.05
-    done
+    wait_for_stride "$port" 10
     if [ "$mode" = challenges ]; then
       for body in '{"name":"Relay","kind":"route","waypoints":[[1.5,42.5],[1.5,42.6],[1.6,42.6]],"milestone_every_m":1000}' \
                   '{"name":"Daily","kind":"daily","days":30,"min_distance_m":2000}'; do

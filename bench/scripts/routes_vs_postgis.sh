@@ -13,6 +13,7 @@
 #   bench/scripts/routes_vs_postgis.sh [ROUTES] [QUERIES]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source bench/scripts/serve_helpers.sh
 routes=${1:-1000000}
 nq=${2:-2000}
 bench_dir=${BENCH_DIR:-/tmp/stride-bench}
@@ -67,13 +68,10 @@ echo "postgis: loaded $("${psql[@]}" -d stride -Atc 'SELECT count(*) FROM routes
   "$(echo "$t1 - $t0" | bc) s, indexed in $(echo "$t2 - $t1" | bc) s;" \
   "table+indexes $("${psql[@]}" -d stride -Atc "SELECT pg_size_pretty(pg_total_relation_size('routes'))")"
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 ./build-release/stride serve --db "$db" --port "$port" --quiet 2>"$work/serve.log" &
 server=$!
-for _ in $(seq 1 600); do
-  curl -sf "http://127.0.0.1:$port/v1/health" >/dev/null 2>&1 && break
-  sleep 0.2
-done
+wait_for_stride "$port" 120
 echo "stride: $(curl -sf "http://127.0.0.1:$port/v1/health")"
 echo "== Stride in process (route_db_tool query, the same targets, 5 rounds)"
 inproc=$(./build-release/bench/route_db_tool query --db "$db" --queries "$queries" --repeat 5)

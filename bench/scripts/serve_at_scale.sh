@@ -15,6 +15,7 @@
 #   bench/scripts/serve_at_scale.sh [ROUTES]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source bench/scripts/serve_helpers.sh
 routes=${1:-1000000}
 bench_dir=${BENCH_DIR:-/tmp/stride-bench}
 mkdir -p "$bench_dir"
@@ -32,14 +33,11 @@ echo "== snapshot load (what stride serve does at start-up)"
 echo "== in-process API calls (20,000 targets, 3 rounds)"
 ./build-release/bench/route_db_tool query --db "$db" --queries "$queries" --repeat 3
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 ./build-release/stride serve --db "$db" --port "$port" --quiet 2>"$bench_dir/serve.log" &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
-for _ in $(seq 1 600); do
-  curl -sf "http://127.0.0.1:$port/v1/health" >/dev/null 2>&1 && break
-  sleep 0.2
-done
+wait_for_stride "$port" 120
 echo "== stride serve: $(curl -sf "http://127.0.0.1:$port/v1/health")"
 # Warm the connection pool and caches once, then measure.
 TARGETS="$queries" wrk -t2 -c8 -d3s -s bench/scripts/wrk_targets.lua "http://127.0.0.1:$port" >/dev/null

@@ -16,6 +16,7 @@
 #   bench/scripts/serve_tail.sh [ROUTES]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source bench/scripts/serve_helpers.sh
 routes=${1:-200000}
 bench_dir=${BENCH_DIR:-/tmp/stride-bench}
 mkdir -p "$bench_dir"
@@ -30,13 +31,10 @@ python3 bench/scripts/route_queries.py --n 20000 --seed 1 > "$queries"
 
 run_one() {  # $1 = label, $2 = stride binary
   local label=$1 bin=$2 port server
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  port=$(free_port)
   "$bin" serve --db "$db" --port "$port" --quiet 2>"$bench_dir/serve-$label.log" &
   server=$!
-  for _ in $(seq 1 600); do
-    curl -sf "http://127.0.0.1:$port/v1/health" >/dev/null 2>&1 && break
-    sleep 0.2
-  done
+  wait_for_stride "$port" 120
   echo "== $label: $bin"
   TARGETS="$queries" wrk -t2 -c8 -d3s -s bench/scripts/wrk_targets.lua "http://127.0.0.1:$port" >/dev/null
   local rps8=0

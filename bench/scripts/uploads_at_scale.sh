@@ -14,6 +14,7 @@
 #   BENCH_DIR=/tmp/stride-bench bench/scripts/uploads_at_scale.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source bench/scripts/serve_helpers.sh
 bench_dir=${BENCH_DIR:-/tmp/stride-bench}
 mkdir -p "$bench_dir"
 export STRIDE_JWT_SECRET=${STRIDE_JWT_SECRET:-bench-secret-0123456789abcdef0123456789}
@@ -40,14 +41,11 @@ for mode in sync no-sync; do
   runs="$bench_dir/upload-runs-$mode"
   rm -rf "$runs"
   extra=(); [ "$mode" = no-sync ] && extra=(--no-sync)
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  port=$(free_port)
   ./build-release/stride serve --db "$db" --runs "$runs" --port "$port" --quiet "${extra[@]}" \
     2>"$bench_dir/serve.log" &
   server=$!
-  for _ in $(seq 1 200); do
-    curl -sf "http://127.0.0.1:$port/v1/health" >/dev/null 2>&1 && break
-    sleep 0.05
-  done
+  wait_for_stride "$port" 10
   echo "== $mode: 300 sequential uploads"
   ./build-release/bench/upload_load latency --port "$port" --token "$token" --file "$fit" --n 300
   echo "== $mode: 8 clients, 20 s"
