@@ -7,6 +7,7 @@
 #include "engine/geo/geodesy.hpp"
 #include "engine/route/route_json.hpp"
 #include "engine/text/json_dump.hpp"
+#include "engine/text/round.hpp"
 #include "server/route_api.hpp"
 
 namespace stride::server {
@@ -14,9 +15,7 @@ namespace {
 
 using Json = nlohmann::json;
 
-double Round(double v, double unit) {
-  return std::round(v / unit) * unit;
-}
+using engine::RoundTo;
 
 }  // namespace
 
@@ -59,7 +58,7 @@ Result<std::string> PluginRouteQuery(const index::RouteSnapshot& s, const std::s
   Json profile = Json::array();
   for (size_t i = 0; i < route->profile.distance_m.size(); ++i) {
     profile.push_back(
-        {Round(route->profile.distance_m[i], 0.1), Round(route->profile.elevation_m[i], 0.1)});
+        {RoundTo(route->profile.distance_m[i], 0.1), RoundTo(route->profile.elevation_m[i], 0.1)});
   }
   if (op == "profile") return engine::DumpJson(Json{{"id", id_text}, {"profile", profile}});
   const std::vector<engine::PointE7>& pts = route->geometry.points;
@@ -68,7 +67,7 @@ Result<std::string> PluginRouteQuery(const index::RouteSnapshot& s, const std::s
     for (const engine::PointE7& p : pts) line.push_back({p.lon * 1e-7, p.lat * 1e-7});
     return engine::DumpJson(Json{{"id", id_text},
                                  {"name", route->name},
-                                 {"length_m", Round(route->summary.length_m, 0.1)},
+                                 {"length_m", RoundTo(route->summary.length_m, 0.1)},
                                  {"line", line},
                                  {"profile", profile}});
   }
@@ -98,12 +97,12 @@ Result<std::string> PluginRouteQuery(const index::RouteSnapshot& s, const std::s
     if (!pd.empty()) {
       size_t k = 0;
       while (k + 1 < pd.size() && pd[k + 1] < at) ++k;
-      ele = Round(route->profile.elevation_m[k], 0.1);
+      ele = RoundTo(route->profile.elevation_m[k], 0.1);
     }
-    return engine::DumpJson(Json{{"lat", Round(lat, 1e-7)},
-                                 {"lon", Round(lon, 1e-7)},
+    return engine::DumpJson(Json{{"lat", RoundTo(lat, 1e-7)},
+                                 {"lon", RoundTo(lon, 1e-7)},
                                  {"elevation_m", ele},
-                                 {"distance_m", Round(at, 0.1)}});
+                                 {"distance_m", RoundTo(at, 0.1)}});
   }
   return Status::InvalidArgument("route query: unknown op '" + op +
                                  "' (route, profile, along, bbox, nearest)");

@@ -9,9 +9,12 @@
 #include "engine/route/route_json.hpp"
 #include "engine/text/iso_time.hpp"
 #include "engine/text/json_dump.hpp"
+#include "engine/text/round.hpp"
 #include "engine/text/utf8.hpp"
 #include "engine/track/analysis_json.hpp"
 #include "importers/activity/gpx_writer.hpp"
+#include "index/store/run_codec.hpp"
+#include "stride/api.pb.h"
 
 namespace stride::server {
 namespace {
@@ -20,8 +23,7 @@ using Json = nlohmann::ordered_json;
 
 Json NumOrNull(double x, double unit) {
   if (std::isnan(x)) return nullptr;
-  const double scale = std::round(1.0 / unit);
-  return std::round(x * scale) / scale;
+  return engine::RoundTo(x, unit);
 }
 
 Json SummaryJson(const engine::RunSummary& s) {
@@ -231,18 +233,59 @@ std::string RunSummaryJson(const engine::RunSummary& summary) {
   return engine::DumpJson(SummaryJson(summary));
 }
 
+std::string CoverageJson(const std::vector<engine::CoveredRoute>& coverage) {
+  Json out = Json::array();
+  for (const engine::CoveredRoute& r : coverage) {
+    out.push_back({{"id", r.id},
+                   {"osm", r.osm},
+                   {"name", r.name.empty() ? Json(nullptr) : Json(r.name)},
+                   {"type", r.type},
+                   {"length_m", engine::RoundTo(r.length_m, 0.1)},
+                   {"covered_m", engine::RoundTo(r.covered_m, 0.1)},
+                   {"share", engine::RoundTo(r.share, 0.001)},
+                   {"first_reached", std::isnan(r.first_reached_s)
+                                         ? Json(nullptr)
+                                         : Json(engine::FormatIsoTime(r.first_reached_s))},
+                   {"session", r.session}});
+  }
+  return engine::DumpJson(out);
+}
+
 std::string RunJson(const engine::Run& run) {
   Json head = SummaryJson(run.summary);
   std::string out = engine::DumpJson(head);
-  out.pop_back();  // '}': the analysis and coverage are spliced in as stored
+  out.pop_back();  // '}': the analysis and coverage are rendered on their own
   const std::string id = engine::RunIdText(run.summary.id);
   out += ",\"links\":" + Json{{"self", "/v1/runs/" + id},
                               {"track", "/v1/runs/" + id + "/track"},
                               {"file", "/v1/runs/" + id + "/file"}}
                              .dump();
-  out += ",\"analysis\":" + run.analysis_json;
-  out += ",\"route_coverage\":" + (run.coverage_json.empty() ? "[]" : run.coverage_json) + "}";
+  if (run.sessions.empty()) {  // stored by schema 1: the JSON as it was rendered then
+    out += ",\"analysis\":" + run.schema1_analysis_json;
+    out += ",\"route_coverage\":" +
+           (run.schema1_coverage_json.empty() ? "[]" : run.schema1_coverage_json) + "}";
+    return out;
+  }
+  const std::string name = run.summary.file_name.empty() ? "upload" : run.summary.file_name;
+  out += ",\"analysis\":" + engine::AnalysisJson(name, run.sessions);
+  out += ",\"route_coverage\":" + CoverageJson(run.coverage) + "}";
   return out;
+}
+
+std::string RunProto(const engine::Run& run) {
+  api::Run m;
+  index::SummaryToProto(run.summary, "", m.mutable_summary());
+  for (const engine::Analysis& a : run.sessions) index::AnalysisToProto(a, m.add_sessions());
+  for (const engine::CoveredRoute& c : run.coverage) {
+    index::CoverageToProto(c, m.add_route_coverage());
+  }
+  if (run.sessions.empty()) m.set_analysis_json(run.schema1_analysis_json);
+  return m.SerializeAsString();
+}
+
+ApiResponse RunResponse(const engine::Run& run, int status, Wire wire) {
+  if (wire == Wire::kProtobuf) return {status, RunProto(run), kProtobufType};
+  return {status, RunJson(run)};
 }
 
 ApiResponse UploadRun(RunService& runs, const Principal& who, std::string_view body,
@@ -271,7 +314,7 @@ ApiResponse UploadRun(RunService& runs, const Principal& who, std::string_view b
     }
     return ErrorFromStatus(s, wire);
   }
-  ApiResponse r{up->existed ? 200 : 201, RunJson(up->run)};
+  ApiResponse r = RunResponse(up->run, up->existed ? 200 : 201, wire);
   r.headers.emplace_back("Location", "/v1/runs/" + engine::RunIdText(up->run.summary.id));
   if (up->existed) r.headers.emplace_back("Idempotent-Replayed", "true");
   return r;
@@ -298,6 +341,12 @@ ApiResponse ListRuns(RunService& runs, const Principal& who, const Params& p, Wi
   Result<engine::RunStore::Page> page =
       runs.store().List(who.user_id, before == p.end() ? "" : before->second, limit);
   if (!page.ok()) return ErrorFromStatus(page.status(), wire);
+  if (wire == Wire::kProtobuf) {
+    api::RunList m;
+    for (const engine::RunSummary& s : page->runs) index::SummaryToProto(s, "", m.add_runs());
+    if (!page->next_cursor.empty()) m.set_next_before(page->next_cursor);
+    return {200, m.SerializeAsString(), kProtobufType};
+  }
   Json list = Json::array();
   for (const engine::RunSummary& s : page->runs) list.push_back(SummaryJson(s));
   const Json j = {
@@ -311,7 +360,7 @@ ApiResponse GetRun(RunService& runs, const Principal& who, const std::string& id
   if (!id.ok()) return ErrorFromStatus(id.status(), wire);
   Result<engine::Run> run = runs.store().Get(who.user_id, *id, {false, false});
   if (!run.ok()) return ErrorFromStatus(run.status(), wire);
-  return {200, RunJson(*run)};
+  return RunResponse(*run, 200, wire);
 }
 
 ApiResponse GetRunTrack(RunService& runs, const Principal& who, const std::string& id_text,

@@ -16,7 +16,10 @@
 //   GET    /v1/me/export            a tar stream of every run: original file and run JSON
 //   DELETE /v1/me                   every record of the user; 200 {"deleted_runs": N}
 // Scopes: runner:read for GETs, runner:write for POST and DELETE. Another user's run is
-// not_found, exactly like a run that does not exist. Responses are JSON (errors follow Wire).
+// not_found, exactly like a run that does not exist. Responses are JSON; with Wire::kProtobuf
+// (Accept: application/x-protobuf) the upload, the run and the list are api.Run / api.RunList
+// (proto/stride/api.proto: the stored, typed analysis) and errors api.ErrorResponse. The
+// analysis is stored typed and rendered here, at the edge.
 //
 // Thread-safety: as RunService.
 #pragma once

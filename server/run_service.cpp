@@ -3,44 +3,16 @@
 
 #include <chrono>
 #include <cmath>
-#include <nlohmann/json.hpp>
 
 #include "engine/route/route_json.hpp"
-#include "engine/text/iso_time.hpp"
-#include "engine/text/json_dump.hpp"
-#include "engine/track/analysis_json.hpp"
 #include "importers/activity/activity_reader.hpp"
 #include "server/auth.hpp"
 
 namespace stride::server {
 namespace {
 
-using Json = nlohmann::ordered_json;
-
 double NowS() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-double Round(double x, double unit) {
-  const double scale = std::round(1.0 / unit);
-  return std::round(x * scale) / scale;
-}
-
-engine::RunSummary Summarise(const std::vector<engine::Analysis>& sessions) {
-  engine::RunSummary s;
-  s.sessions = static_cast<uint32_t>(sessions.size());
-  const engine::Analysis& first = sessions.front();
-  s.start_time_s = first.start_time_s;
-  s.format = first.format;
-  s.sport = sessions.size() == 1 ? std::string(engine::SportName(first.sport)) : "multisport";
-  s.elevation_source = std::string(engine::AltitudeSourceName(first.smoothing.elevation_source));
-  const engine::SessionTotals t = engine::Totals(sessions);
-  s.points = t.kept_points;
-  s.distance_m = t.distance_m;
-  s.moving_time_s = t.moving_time_s;
-  s.elapsed_time_s = t.elapsed_time_s;
-  s.ascent_m = t.ascent_m;
-  return s;
 }
 
 }  // namespace
@@ -49,30 +21,24 @@ RunService::RunService(engine::RunStore& store, const engine::RunEvents& events,
                        RunServiceOptions options, RouteSource routes)
     : store_(store), events_(events), options_(options), routes_(std::move(routes)) {}
 
-std::string RunService::CoverageJson(const std::vector<engine::Analysis>& sessions) const {
-  Json out = Json::array();
+std::vector<engine::CoveredRoute> RunService::Coverage(
+    const std::vector<engine::Analysis>& sessions) const {
+  std::vector<engine::CoveredRoute> out;
   const std::shared_ptr<const index::RouteSnapshot> snap = routes_ ? routes_() : nullptr;
-  if (!snap || snap->index.size() == 0) return engine::DumpJson(out);
+  if (!snap || snap->index.size() == 0) return out;
   const double tol = options_.coverage.tolerance_m;
   for (size_t k = 0; k < sessions.size(); ++k) {
     const engine::Track& t = sessions[k].track;
     // The track's box, widened by the tolerance, selects the candidate routes.
-    double min_lat = 90, max_lat = -90, min_lon = 180, max_lon = -180;
-    for (size_t i = 0; i < t.size(); ++i) {
-      if (!t.has_position(i)) continue;
-      min_lat = std::min(min_lat, t.lat_deg[i]);
-      max_lat = std::max(max_lat, t.lat_deg[i]);
-      min_lon = std::min(min_lon, t.lon_deg[i]);
-      max_lon = std::max(max_lon, t.lon_deg[i]);
-    }
-    if (min_lat > max_lat) continue;
+    const std::optional<engine::TrackBounds> b = engine::PositionBounds(t);
+    if (!b) continue;
     const double dlat = tol / 111'000.0;
-    const double dlon = dlat / std::max(0.01, std::cos((min_lat + max_lat) / 2 * M_PI / 180));
+    const double dlon = dlat / std::max(0.01, std::cos((b->min_lat + b->max_lat) / 2 * M_PI / 180));
     engine::BoxE7 box;
-    box.min_lat = static_cast<int32_t>(std::floor((min_lat - dlat) * 1e7));
-    box.max_lat = static_cast<int32_t>(std::ceil((max_lat + dlat) * 1e7));
-    box.min_lon = static_cast<int32_t>(std::floor((min_lon - dlon) * 1e7));
-    box.max_lon = static_cast<int32_t>(std::ceil((max_lon + dlon) * 1e7));
+    box.min_lat = static_cast<int32_t>(std::floor((b->min_lat - dlat) * 1e7));
+    box.max_lat = static_cast<int32_t>(std::ceil((b->max_lat + dlat) * 1e7));
+    box.min_lon = static_cast<int32_t>(std::floor((b->min_lon - dlon) * 1e7));
+    box.max_lon = static_cast<int32_t>(std::ceil((b->max_lon + dlon) * 1e7));
     const std::vector<index::RouteIndex::Hit> hits =
         snap->index.Bbox(box, engine::RouteFilter{}, index::RouteIndex::SortKey::kLength, 100'000);
     std::vector<engine::CoverageCandidate> candidates;
@@ -82,21 +48,20 @@ std::string RunService::CoverageJson(const std::vector<engine::Analysis>& sessio
          engine::MeasureCoverage(t, candidates, options_.coverage)) {
       const size_t i = hits[c.candidate].index;
       const engine::RouteSummary& r = snap->index.summary(i);
-      const std::string_view name = snap->name(i);
-      const double reached = t.time_s[c.first_point];
-      out.push_back({{"id", r.id},
-                     {"osm", engine::OsmRefOf(r.id)},
-                     {"name", name.empty() ? Json(nullptr) : Json(name)},
-                     {"type", engine::RouteTypeName(r.type)},
-                     {"length_m", Round(r.length_m, 0.1)},
-                     {"covered_m", Round(c.share * r.length_m, 0.1)},
-                     {"share", Round(c.share, 0.001)},
-                     {"first_reached",
-                      std::isnan(reached) ? Json(nullptr) : Json(engine::FormatIsoTime(reached))},
-                     {"session", k + 1}});
+      engine::CoveredRoute route;
+      route.id = r.id;
+      route.osm = engine::OsmRefOf(r.id);
+      route.name = std::string(snap->name(i));
+      route.type = std::string(engine::RouteTypeName(r.type));
+      route.length_m = r.length_m;
+      route.covered_m = c.share * r.length_m;
+      route.share = c.share;
+      route.first_reached_s = t.time_s[c.first_point];
+      route.session = static_cast<uint32_t>(k + 1);
+      out.push_back(std::move(route));
     }
   }
-  return engine::DumpJson(out);
+  return out;
 }
 
 Result<RunService::Uploaded> RunService::Upload(const UploadRequest& req) {
@@ -134,18 +99,20 @@ Result<RunService::Uploaded> RunService::Upload(const UploadRequest& req) {
   for (engine::Track& t : act->sessions) sessions.push_back(engine::Analyze(std::move(t), aopt));
 
   engine::Run run;
-  run.summary = Summarise(sessions);
+  run.summary = engine::SummarizeSessions(sessions);
   run.summary.user_id = req.user_id;
   run.summary.uploaded_at_s = NowS();
   run.summary.file_name = req.file_name;
   run.summary.file_bytes = req.body.size();
   run.summary.format = act->format;
-  const std::string name = req.file_name.empty() ? "upload" : req.file_name;
-  run.analysis_json = engine::AnalysisJson(name, sessions);
-  run.coverage_json = CoverageJson(sessions);
+  run.coverage = Coverage(sessions);
   run.original.assign(req.body);
   run.idempotency_key = req.idempotency_key;
-  for (engine::Analysis& a : sessions) run.tracks.push_back(std::move(a.track));
+  for (engine::Analysis& a : sessions) {
+    run.tracks.push_back(std::move(a.track));
+    a.track = engine::Track();
+  }
+  run.sessions = std::move(sessions);
 
   Result<engine::RunStore::PutResult> put = store_.Put(run, digest);
   if (!put.ok()) return put.status();

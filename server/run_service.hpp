@@ -59,7 +59,8 @@ class RunService {
   Result<std::vector<uint64_t>> DeleteUser(const std::string& user_id);
 
  private:
-  std::string CoverageJson(const std::vector<engine::Analysis>& sessions) const;
+  // The routes each session followed, from the route database being served.
+  std::vector<engine::CoveredRoute> Coverage(const std::vector<engine::Analysis>& sessions) const;
 
   engine::RunStore& store_;
   const engine::RunEvents& events_;

@@ -8,18 +8,14 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/text/json_dump.hpp"
+#include "engine/text/round.hpp"
 
 namespace stride::engine {
 namespace {
 
 using Json = nlohmann::ordered_json;
 
-// Rounds to a unit of 0.1, 0.0001, ...: dividing by the scale (an exact integer) gives the
-// double nearest the decimal, so it prints as 7497.9 rather than 7497.900000000001.
-double Round(double v, double unit) {
-  const double scale = std::round(1.0 / unit);
-  return std::round(v * scale) / scale;
-}
+using engine::RoundTo;
 
 Json OrNull(const std::string& s) {
   return s.empty() ? Json(nullptr) : Json(s);
@@ -44,19 +40,19 @@ Json Polyline6(const RouteGeometry& g) {
 // Length and climbing figures; the climbing ones are null without a profile.
 void PutClimb(const Route& r, Json& j) {
   const bool has_ele = !r.profile.empty();
-  j["length_m"] = Round(r.length_m, 0.1);
-  j["ascent_m"] = has_ele ? Json(Round(r.ascent_m, 0.1)) : Json(nullptr);
-  j["descent_m"] = has_ele ? Json(Round(r.descent_m, 0.1)) : Json(nullptr);
-  j["max_grade"] = has_ele ? Json(Round(r.max_grade, 0.0001)) : Json(nullptr);
-  j["avg_grade"] = has_ele ? Json(Round(r.avg_grade, 0.0001)) : Json(nullptr);
+  j["length_m"] = RoundTo(r.length_m, 0.1);
+  j["ascent_m"] = has_ele ? Json(RoundTo(r.ascent_m, 0.1)) : Json(nullptr);
+  j["descent_m"] = has_ele ? Json(RoundTo(r.descent_m, 0.1)) : Json(nullptr);
+  j["max_grade"] = has_ele ? Json(RoundTo(r.max_grade, 0.0001)) : Json(nullptr);
+  j["avg_grade"] = has_ele ? Json(RoundTo(r.avg_grade, 0.0001)) : Json(nullptr);
 }
 
 Json Profile(const Route& r) {
   if (r.profile.empty()) return nullptr;
   Json d = Json::array(), e = Json::array();
   for (size_t i = 0; i < r.profile.distance_m.size(); ++i) {
-    d.push_back(Round(r.profile.distance_m[i], 0.1));
-    e.push_back(Round(r.profile.elevation_m[i], 0.1));
+    d.push_back(RoundTo(r.profile.distance_m[i], 0.1));
+    e.push_back(RoundTo(r.profile.elevation_m[i], 0.1));
   }
   return {{"distance_m", std::move(d)}, {"elevation_m", std::move(e)}};
 }
@@ -178,7 +174,7 @@ std::string RouteJson(const Route& r, const RouteJsonOptions& options) {
   j["surface"] = SurfaceName(s.surface);
   Json surfaces = Json::array();
   for (const SurfaceShare& sh : r.surfaces) {
-    surfaces.push_back({{"surface", sh.surface}, {"length_m", Round(sh.length_m, 0.1)}});
+    surfaces.push_back({{"surface", sh.surface}, {"length_m", RoundTo(sh.length_m, 0.1)}});
   }
   j["surfaces"] = std::move(surfaces);
   j["member_ways"] = r.member_ways.size();
@@ -188,7 +184,7 @@ std::string RouteJson(const Route& r, const RouteJsonOptions& options) {
   j["geometry"] = polyline ? Polyline6(r.geometry) : Coordinates(r.geometry);
   Json branches = Json::array();
   for (const RouteBranch& b : r.branches) {
-    Json branch = {{"role", b.role}, {"length_m", Round(b.length_m, 0.1)}};
+    Json branch = {{"role", b.role}, {"length_m", RoundTo(b.length_m, 0.1)}};
     if (!polyline) branch["geometry"] = Coordinates(b.geometry);
     branches.push_back(std::move(branch));
   }

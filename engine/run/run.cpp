@@ -5,6 +5,23 @@
 
 namespace stride::engine {
 
+RunSummary SummarizeSessions(const std::vector<Analysis>& sessions) {
+  RunSummary s;
+  s.sessions = static_cast<uint32_t>(sessions.size());
+  const Analysis& first = sessions.front();
+  s.start_time_s = first.start_time_s;
+  s.format = first.format;
+  s.sport = sessions.size() == 1 ? std::string(SportName(first.sport)) : "multisport";
+  s.elevation_source = std::string(AltitudeSourceName(first.smoothing.elevation_source));
+  const SessionTotals t = Totals(sessions);
+  s.points = t.kept_points;
+  s.distance_m = t.distance_m;
+  s.moving_time_s = t.moving_time_s;
+  s.elapsed_time_s = t.elapsed_time_s;
+  s.ascent_m = t.ascent_m;
+  return s;
+}
+
 std::string RunIdText(uint64_t id) {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(id));

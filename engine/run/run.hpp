@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // A run: one user's uploaded recording, kept with what Stride made of it: the original file,
-// the cleaned and smoothed track of each session, the analysis (the JSON of
-// engine/track/analysis_json.hpp, as `stride analyze --json` prints it) and the routes it
-// covered. RunStore is where runs live; index/store/run_db.hpp implements it over RocksDB, and
-// a multi-node deployment may put it on another store.
+// the cleaned and smoothed track of each session, the analysis of each session (typed: the API
+// renders it at the edge, as JSON with engine/track/analysis_json.hpp or as protobuf) and the
+// routes it covered. RunStore is where runs live; index/store/run_db.hpp implements it over
+// RocksDB, and a multi-node deployment may put it on another store.
 //
 // Run ids are 64-bit random numbers, written as 16 lowercase hex digits. A user id is the
 // `sub` of the user's token: 1 to 128 bytes, no NUL.
@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "engine/status.hpp"
+#include "engine/track/analysis.hpp"
 #include "engine/track/track.hpp"
 
 namespace stride::engine {
@@ -44,13 +45,32 @@ struct RunSummary {
   uint32_t sessions = 0;
 };
 
+// A route the run followed (engine/route/coverage.hpp measured it), with what the route
+// database said of the route when the run was stored: a later import does not rewrite runs.
+struct CoveredRoute {
+  uint64_t id = 0;                // route id (RouteRef in the API)
+  std::string osm;                // "relation/123", "trail/456"
+  std::string name;               // empty when the route has none
+  std::string type;               // hiking, foot, running, ...
+  double length_m = 0;            // of the route
+  double covered_m = 0;           // of the route, within the tolerance of the track
+  double share = 0;               // covered_m / length_m
+  double first_reached_s = kNaN;  // Unix time; NaN when the track has no times
+  uint32_t session = 1;           // 1-based
+};
+
 struct Run {
   RunSummary summary;
-  std::string original;         // the uploaded bytes
-  std::string analysis_json;    // AnalysisJson of the sessions
-  std::string coverage_json;    // JSON array of covered routes ("[]" when none or no routes)
-  std::vector<Track> tracks;    // cleaned, smoothed: one per session (streams only)
-  std::string idempotency_key;  // the upload's Idempotency-Key; empty when none
+  std::string original;  // the uploaded bytes
+  // One per session, as Analyze() measured it; each one's `track` is empty (see `tracks`).
+  std::vector<Analysis> sessions;
+  std::vector<CoveredRoute> coverage;  // in the order the track reached them
+  std::vector<Track> tracks;           // cleaned, smoothed: one per session (streams only)
+  std::string idempotency_key;         // the upload's Idempotency-Key; empty when none
+  // Runs stored by schema 1 kept their analysis and coverage only as rendered JSON: for those,
+  // `sessions` and `coverage` are empty and these hold the JSON as stored. Empty otherwise.
+  std::string schema1_analysis_json;
+  std::string schema1_coverage_json;
 };
 
 // Which parts of a run Get() reads: the original and the tracks are the bulk.
@@ -58,6 +78,11 @@ struct RunParts {
   bool original = true;
   bool tracks = true;
 };
+
+// The summary of a run with these sessions (REQUIRES: !sessions.empty()): what Analyze()
+// measured, totalled (engine::Totals); ids, user, upload time and file fields are left for the
+// caller to fill.
+RunSummary SummarizeSessions(const std::vector<Analysis>& sessions);
 
 std::string RunIdText(uint64_t id);
 // False unless `text` is 16 hex digits.

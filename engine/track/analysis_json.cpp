@@ -7,18 +7,17 @@
 
 #include "engine/text/iso_time.hpp"
 #include "engine/text/json_dump.hpp"
+#include "engine/text/round.hpp"
 
 namespace stride::engine {
 namespace {
 
 using Json = nlohmann::ordered_json;
 
-// x rounded to a multiple of `unit` (0.1, 0.01, ...). Dividing by the integer 1/unit, not
-// multiplying by unit, gives the double nearest the decimal, which prints without noise.
+// x rounded to a multiple of `unit` (0.1, 0.01, ...); null when not measured.
 Json Num(double x, double unit = 0.1) {
   if (std::isnan(x) || std::isinf(x)) return nullptr;
-  const double scale = std::round(1.0 / unit);
-  return std::round(x * scale) / scale;
+  return RoundTo(x, unit);
 }
 
 Json Opt(const std::optional<double>& x, double unit = 0.01) {

@@ -129,6 +129,23 @@ size_t Track::CountWithPosition() const {
   return n;
 }
 
+std::optional<TrackBounds> PositionBounds(const Track& t) {
+  std::optional<TrackBounds> box;
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (!t.has_position(i)) continue;
+    const double lat = t.lat_deg[i], lon = t.lon_deg[i];
+    if (!box) {
+      box = TrackBounds{lat, lon, lat, lon};
+      continue;
+    }
+    box->min_lat = std::min(box->min_lat, lat);
+    box->max_lat = std::max(box->max_lat, lat);
+    box->min_lon = std::min(box->min_lon, lon);
+    box->max_lon = std::max(box->max_lon, lon);
+  }
+  return box;
+}
+
 bool Track::HasTimes() const {
   return std::any_of(time_s.begin(), time_s.end(), [](double t) { return !std::isnan(t); });
 }

@@ -134,6 +134,12 @@ struct Track {
   bool HasTimes() const;
 };
 
+// The box of a track's positioned points, in degrees; nullopt when no point has a position.
+struct TrackBounds {
+  double min_lat = 0, min_lon = 0, max_lat = 0, max_lon = 0;
+};
+std::optional<TrackBounds> PositionBounds(const Track& track);
+
 // What a file held: one Track per session (multi-sport files have several), in file order.
 struct Activity {
   std::string format;

@@ -17,6 +17,7 @@
 
 #include "engine/hex.hpp"
 #include "index/store/keys.hpp"
+#include "index/store/run_codec.hpp"
 #include "stride/run.pb.h"
 
 namespace stride::index {
@@ -92,123 +93,6 @@ std::string IdKey(uint64_t id) {
   std::string k;
   PutBigEndian64(k, id);
   return k;
-}
-
-// ---- streams ---------------------------------------------------------------------------------
-
-void EncodeStream(const std::vector<double>& v, double scale, run::Stream* out) {
-  out->set_scale(scale);
-  auto* codes = out->mutable_codes();
-  codes->Reserve(static_cast<int>(v.size()));
-  int64_t prev = 0;
-  for (double x : v) {
-    if (std::isnan(x)) {
-      codes->Add(1);
-      continue;
-    }
-    const int64_t q = std::llround(x / scale);
-    const int64_t d = q - prev;
-    prev = q;
-    const uint64_t zz = (static_cast<uint64_t>(d) << 1) ^ static_cast<uint64_t>(d >> 63);
-    codes->Add(zz << 1);
-  }
-}
-
-std::vector<double> DecodeStream(const run::Stream& s, size_t n) {
-  std::vector<double> v(n, engine::kNaN);
-  if (s.codes_size() == 0) return v;  // not stored: all absent
-  int64_t prev = 0;
-  for (size_t i = 0; i < n && i < static_cast<size_t>(s.codes_size()); ++i) {
-    const uint64_t c = s.codes(static_cast<int>(i));
-    if (c & 1) continue;
-    const uint64_t zz = c >> 1;
-    prev += static_cast<int64_t>((zz >> 1) ^ (~(zz & 1) + 1));
-    v[i] = static_cast<double>(prev) * s.scale();
-  }
-  return v;
-}
-
-bool AllNaN(const std::vector<double>& v) {
-  for (double x : v) {
-    if (!std::isnan(x)) return false;
-  }
-  return true;
-}
-
-void EncodeTrack(const engine::Track& t, run::TrackStreams* out) {
-  auto put = [](const std::vector<double>& v, double scale, run::Stream* s) {
-    if (!AllNaN(v)) EncodeStream(v, scale, s);
-  };
-  EncodeStream(t.time_s, 0.001, out->mutable_time_s());  // always: it gives the length
-  put(t.lat_deg, 1e-7, out->mutable_lat_deg());
-  put(t.lon_deg, 1e-7, out->mutable_lon_deg());
-  put(t.ele_m, 0.01, out->mutable_ele_m());
-  put(t.hr_bpm, 1, out->mutable_hr_bpm());
-  put(t.cadence_rpm, 1, out->mutable_cadence_rpm());
-  put(t.speed_mps, 0.001, out->mutable_speed_mps());
-  put(t.power_w, 1, out->mutable_power_w());
-  for (uint32_t s : t.segment_starts) out->add_segment_starts(s);
-  out->set_sport(std::string(engine::SportName(t.sport)));
-}
-
-engine::Track DecodeTrack(const run::TrackStreams& s) {
-  engine::Track t;
-  const size_t n = static_cast<size_t>(s.time_s().codes_size());
-  t.time_s = DecodeStream(s.time_s(), n);
-  t.lat_deg = DecodeStream(s.lat_deg(), n);
-  t.lon_deg = DecodeStream(s.lon_deg(), n);
-  t.ele_m = DecodeStream(s.ele_m(), n);
-  t.hr_bpm = DecodeStream(s.hr_bpm(), n);
-  t.cadence_rpm = DecodeStream(s.cadence_rpm(), n);
-  t.speed_mps = DecodeStream(s.speed_mps(), n);
-  t.power_w = DecodeStream(s.power_w(), n);
-  t.distance_m.assign(n, engine::kNaN);
-  t.temperature_c.assign(n, engine::kNaN);
-  t.gps_accuracy_m.assign(n, engine::kNaN);
-  t.segment_starts.assign(s.segment_starts().begin(), s.segment_starts().end());
-  t.sport = engine::ParseSport(s.sport());
-  return t;
-}
-
-// ---- summaries -------------------------------------------------------------------------------
-
-void ToProto(const engine::RunSummary& s, const std::string& key, run::RunSummary* p) {
-  p->set_id(s.id);
-  p->set_user_id(s.user_id);
-  if (!std::isnan(s.start_time_s)) p->set_start_time_s(s.start_time_s);
-  p->set_uploaded_at_s(s.uploaded_at_s);
-  p->set_sport(s.sport);
-  p->set_format(s.format);
-  p->set_file_name(s.file_name);
-  p->set_file_bytes(s.file_bytes);
-  p->set_points(s.points);
-  p->set_distance_m(s.distance_m);
-  if (!std::isnan(s.moving_time_s)) p->set_moving_time_s(s.moving_time_s);
-  if (!std::isnan(s.elapsed_time_s)) p->set_elapsed_time_s(s.elapsed_time_s);
-  if (!std::isnan(s.ascent_m)) p->set_ascent_m(s.ascent_m);
-  p->set_elevation_source(s.elevation_source);
-  p->set_sessions(s.sessions);
-  p->set_idempotency_key(key);
-}
-
-engine::RunSummary FromProto(const run::RunSummary& p) {
-  engine::RunSummary s;
-  s.id = p.id();
-  s.user_id = p.user_id();
-  s.start_time_s = p.has_start_time_s() ? p.start_time_s() : engine::kNaN;
-  s.uploaded_at_s = p.uploaded_at_s();
-  s.sport = p.sport();
-  s.format = p.format();
-  s.file_name = p.file_name();
-  s.file_bytes = p.file_bytes();
-  s.points = p.points();
-  s.distance_m = p.distance_m();
-  s.moving_time_s = p.has_moving_time_s() ? p.moving_time_s() : engine::kNaN;
-  s.elapsed_time_s = p.has_elapsed_time_s() ? p.elapsed_time_s() : engine::kNaN;
-  s.ascent_m = p.has_ascent_m() ? p.ascent_m() : engine::kNaN;
-  s.elevation_source = p.elevation_source();
-  s.sessions = p.sessions();
-  return s;
 }
 
 Result<std::string> Compress(const std::string& in, int level) {
@@ -372,14 +256,16 @@ Result<std::unique_ptr<RunDb>> RunDb::Open(const std::string& dir, const Options
   db->db_.reset(raw);
   std::string version;
   const rocksdb::Status vs = raw->Get({}, db->cfs_[kCfMeta], "schema_version", &version);
-  if (vs.IsNotFound()) {
+  // Schema 2 stores the analysis typed; it reads the JSON of schema 1 records as they are, so
+  // a schema 1 database is upgraded by writing the new version.
+  if (vs.IsNotFound() || (vs.ok() && version == "1")) {
     rocksdb::WriteOptions wo;
     wo.sync = true;
     STRIDE_RETURN_IF_ERROR(
-        FromRocks(raw->Put(wo, db->cfs_[kCfMeta], "schema_version", "1"), "--runs " + dir));
-  } else if (!vs.ok() || version != "1") {
+        FromRocks(raw->Put(wo, db->cfs_[kCfMeta], "schema_version", "2"), "--runs " + dir));
+  } else if (!vs.ok() || version != "2") {
     return Status::InvalidArgument("--runs " + dir + ": run database schema version '" + version +
-                                   "', this build reads version 1");
+                                   "', this build reads versions 1 and 2");
   }
   return db;
 }
@@ -423,12 +309,9 @@ Result<RunDb::PutResult> RunDb::Put(const engine::Run& run, std::string_view req
   }
 
   run::RunSummary summary;
-  ToProto(stored, run.idempotency_key, &summary);
+  SummaryToProto(stored, run.idempotency_key, &summary);
   run::RunData data;
-  data.set_original(run.original);
-  data.set_analysis_json(run.analysis_json);
-  data.set_coverage_json(run.coverage_json);
-  for (const engine::Track& t : run.tracks) EncodeTrack(t, data.add_tracks());
+  RunDataToProto(run, &data);
   Result<std::string> packed = Compress(data.SerializeAsString(), options_.zstd_level);
   if (!packed.ok()) return packed.status();
 
@@ -492,14 +375,9 @@ Result<engine::Run> RunDb::Get(std::string_view user_id, uint64_t id,
   run::RunData data;
   if (!data.ParseFromString(*raw)) return Status::Corruption(what + ": bad record");
   engine::Run r;
-  r.summary = FromProto(summary);
+  r.summary = SummaryFromProto(summary);
   r.idempotency_key = summary.idempotency_key();
-  r.analysis_json = data.analysis_json();
-  r.coverage_json = data.coverage_json();
-  if (parts.original) r.original = data.original();
-  if (parts.tracks) {
-    for (const run::TrackStreams& t : data.tracks()) r.tracks.push_back(DecodeTrack(t));
-  }
+  STRIDE_RETURN_IF_ERROR(RunDataFromProto(data, parts, what, &r));
   return r;
 }
 
@@ -530,7 +408,7 @@ Result<RunDb::Page> RunDb::List(std::string_view user_id, std::string_view curso
     if (!p.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return Status::Corruption("run list of " + std::string(user_id) + ": bad summary");
     }
-    page.runs.push_back(FromProto(p));
+    page.runs.push_back(SummaryFromProto(p));
   }
   STRIDE_RETURN_IF_ERROR(FromRocks(it->status(), "run list"));
   return page;

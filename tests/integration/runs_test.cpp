@@ -28,6 +28,7 @@
 #include "index/store/route_db.hpp"
 #include "server/auth.hpp"
 #include "server/http_server.hpp"
+#include "stride/api.pb.h"
 #include "tests/support/cli.hpp"
 #include "tests/support/datasets.hpp"
 #include "tests/support/import.hpp"
@@ -447,6 +448,60 @@ TEST_F(Runs, TrackComesBackInEveryFormat) {
   EXPECT_EQ(poly["lines"][0]["points"], kept);
   GetJson(token, "/v1/runs/" + id + "/track?format=kml", 400);
   GetJson(token, "/v1/runs/not-an-id", 404);
+}
+
+// The typed analysis the database keeps is what protobuf clients get: the same numbers as the
+// JSON (which rounds them), the same splits, laps and coverage; lists page alike.
+TEST_F(Runs, RunsComeAsProtobufWithTheTypedAnalysis) {
+  const std::string token = Token("proto");
+  auto r = Upload(token, Synthetic(31, 3));
+  ASSERT_EQ(r->status, 201);
+  const Json run = Json::parse(r->body);
+  const std::string id = run["id"];
+  httplib::Headers h = Auth(token);
+  h.emplace("Accept", "application/x-protobuf");
+  auto got = server_->Client().Get("/v1/runs/" + id, h);
+  ASSERT_TRUE(got);
+  ASSERT_EQ(got->status, 200);
+  EXPECT_EQ(got->get_header_value("Content-Type"), "application/x-protobuf");
+  api::Run m;
+  ASSERT_TRUE(m.ParseFromString(got->body));
+  EXPECT_EQ(engine::RunIdText(m.summary().id()), id);
+  EXPECT_TRUE(m.summary().idempotency_key().empty());
+  ASSERT_EQ(m.sessions_size(), 1);
+  const run::SessionAnalysis& a = m.sessions(0);
+  const Json& j = run["analysis"];
+  EXPECT_NEAR(a.distance_m(), j["distance_m"].get<double>(), 0.05);
+  EXPECT_NEAR(a.moving_time_s(), j["moving_time_s"].get<double>(), 0.05);
+  EXPECT_NEAR(a.ascent_m(), j["ascent_m"].get<double>(), 0.05);
+  ASSERT_EQ(static_cast<size_t>(a.splits_km_size()), j["splits"].size());
+  for (int k = 0; k < a.splits_km_size(); ++k) {
+    EXPECT_NEAR(a.splits_km(k).elapsed_time_s(), j["splits"][k]["elapsed_time_s"].get<double>(),
+                0.05);
+  }
+  EXPECT_EQ(static_cast<size_t>(a.laps_size()), j["laps"].size());
+  EXPECT_EQ(a.sport(), j["source"]["sport"]);
+  EXPECT_EQ(static_cast<size_t>(m.route_coverage_size()), run["route_coverage"].size());
+  EXPECT_TRUE(m.analysis_json().empty());
+  // The upload answers in protobuf too, and a list does.
+  httplib::Headers up = h;
+  auto second = server_->Client().Post("/v1/runs", up, Synthetic(32), "application/octet-stream");
+  ASSERT_EQ(second->status, 201);
+  api::Run m2;
+  ASSERT_TRUE(m2.ParseFromString(second->body));
+  EXPECT_EQ(m2.sessions_size(), 1);
+  auto list = server_->Client().Get("/v1/runs?limit=1", h);
+  ASSERT_EQ(list->status, 200);
+  api::RunList l;
+  ASSERT_TRUE(l.ParseFromString(list->body));
+  ASSERT_EQ(l.runs_size(), 1);
+  EXPECT_TRUE(l.has_next_before());
+  // Errors follow the wire.
+  auto missing = server_->Client().Get("/v1/runs/0000000000000001", h);
+  ASSERT_EQ(missing->status, 404);
+  api::ErrorResponse e;
+  ASSERT_TRUE(e.ParseFromString(missing->body));
+  EXPECT_EQ(e.error().code(), "not_found");
 }
 
 // Route coverage of a real hike against the Andorra routes, checked by brute force: every

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "datasets/synthetic_activity.hpp"
+#include "engine/run/run.hpp"
+#include "engine/text/round.hpp"
 #include "engine/track/analysis_json.hpp"
 
 namespace stride::engine {
@@ -159,6 +161,53 @@ TEST(AnalyzeDem, KeepsBarometricAltitudeAndIgnoresAnUncoveringDem) {
   opt.dem = &nowhere;
   const Analysis kept = Analyze(gps.recorded, opt);
   EXPECT_EQ(kept.smoothing.elevation_source, AltitudeSource::kGps);
+}
+
+TEST(PositionBounds, CoverOnlyPositionedPoints) {
+  Track t;
+  EXPECT_FALSE(PositionBounds(t).has_value());
+  TrackPoint p;
+  p.time_s = 1;
+  t.Append(p);  // no position
+  EXPECT_FALSE(PositionBounds(t).has_value());
+  p.lat_deg = 42.5, p.lon_deg = 1.5;
+  t.Append(p);
+  p.lat_deg = 42.4, p.lon_deg = 1.7;
+  t.Append(p);
+  const std::optional<TrackBounds> b = PositionBounds(t);
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(b->min_lat, 42.4);
+  EXPECT_EQ(b->max_lat, 42.5);
+  EXPECT_EQ(b->min_lon, 1.5);
+  EXPECT_EQ(b->max_lon, 1.7);
+}
+
+TEST(SummarizeSessions, TotalsTheSessionsOfAMultisportFile) {
+  datasets::SyntheticRunOptions o;
+  o.start_time_s = 1.7e9;
+  Analysis a = Analyze(datasets::MakeSyntheticRun(o).recorded);
+  o.seed = 2;
+  o.start_time_s = 1.7e9 + 7200;
+  Analysis b = Analyze(datasets::MakeSyntheticRun(o).recorded);
+  const RunSummary one = SummarizeSessions({a});
+  EXPECT_EQ(one.sport, "run");
+  EXPECT_EQ(one.sessions, 1u);
+  EXPECT_EQ(one.distance_m, a.distance_m);
+  EXPECT_EQ(one.points, a.points.kept);
+  const RunSummary two = SummarizeSessions({a, b});
+  EXPECT_EQ(two.sport, "multisport");
+  EXPECT_EQ(two.sessions, 2u);
+  EXPECT_EQ(two.start_time_s, a.start_time_s);
+  EXPECT_DOUBLE_EQ(two.distance_m, a.distance_m + b.distance_m);
+  EXPECT_DOUBLE_EQ(two.moving_time_s, a.moving_time_s + b.moving_time_s);
+  EXPECT_EQ(two.points, a.points.kept + b.points.kept);
+}
+
+TEST(RoundTo, PrintsTheDecimalNotItsNeighbour) {
+  EXPECT_EQ(RoundTo(7497.94999, 0.1), 7497.9);
+  EXPECT_EQ(RoundTo(1.23456789012, 1e-7), 1.2345679);
+  EXPECT_EQ(RoundTo(-2.5, 1), -3);  // half away from zero, as std::round
+  EXPECT_TRUE(std::isnan(RoundTo(kNaN, 0.1)));
 }
 
 }  // namespace

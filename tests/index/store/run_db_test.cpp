@@ -8,6 +8,8 @@
 #include <fstream>
 #include <random>
 
+#include "engine/track/analysis_json.hpp"
+
 namespace stride::index {
 namespace {
 namespace fs = std::filesystem;
@@ -45,8 +47,6 @@ class RunDbTest : public ::testing::Test {
     std::uniform_real_distribution<double> u(-1, 1);
     r.original = std::string(5000 + seed, 'x');
     for (char& c : r.original) c = static_cast<char>(rng());
-    r.analysis_json = R"({"distance_m":)" + std::to_string(1000 + seed) + "}";
-    r.coverage_json = "[]";
     engine::Track t;
     for (int i = 0; i < 300; ++i) {
       engine::TrackPoint p;
@@ -58,6 +58,17 @@ class RunDbTest : public ::testing::Test {
       t.Append(p);
     }
     t.sport = engine::Sport::kRun;
+    r.sessions.push_back(engine::Analyze(t));
+    r.sessions.back().track = engine::Track();
+    engine::CoveredRoute c;
+    c.id = 0x8000000000000000ull | seed;
+    c.osm = "relation/" + std::to_string(seed);
+    c.type = "hiking";
+    c.length_m = 1234.5;
+    c.covered_m = 617.25;
+    c.share = 0.5;
+    c.first_reached_s = start + 12;
+    r.coverage.push_back(c);
     r.tracks.push_back(t);
     return r;
   }
@@ -78,7 +89,17 @@ TEST_F(RunDbTest, StoresAndReadsBackEveryPart) {
   EXPECT_EQ(got->summary.distance_m, run.summary.distance_m);
   EXPECT_TRUE(std::isnan(got->summary.ascent_m));
   EXPECT_EQ(got->original, run.original);
-  EXPECT_EQ(got->analysis_json, run.analysis_json);
+  // The analysis comes back typed: every field the JSON shows, and the coverage.
+  EXPECT_EQ(engine::AnalysisJson("f", got->sessions), engine::AnalysisJson("f", run.sessions));
+  // 299 steps of 1e-5 deg north and west at 42.5N: 1.112 m and 0.820 m, so 1.382 m each.
+  EXPECT_NEAR(got->sessions.at(0).distance_m, 299 * 1.382, 5);
+  EXPECT_EQ(got->sessions.at(0).distance_m, run.sessions[0].distance_m);
+  ASSERT_EQ(got->coverage.size(), 1u);
+  EXPECT_EQ(got->coverage[0].id, run.coverage[0].id);
+  EXPECT_EQ(got->coverage[0].osm, "relation/1");
+  EXPECT_EQ(got->coverage[0].covered_m, 617.25);
+  EXPECT_EQ(got->coverage[0].first_reached_s, 1.7e9 + 12);
+  EXPECT_TRUE(got->schema1_analysis_json.empty());
   ASSERT_EQ(got->tracks.size(), 1u);
   const engine::Track& a = run.tracks[0];
   const engine::Track& b = got->tracks[0];
@@ -99,7 +120,7 @@ TEST_F(RunDbTest, StoresAndReadsBackEveryPart) {
   ASSERT_TRUE(light.ok());
   EXPECT_TRUE(light->original.empty());
   EXPECT_TRUE(light->tracks.empty());
-  EXPECT_EQ(light->analysis_json, run.analysis_json);
+  EXPECT_EQ(engine::AnalysisJson("f", light->sessions), engine::AnalysisJson("f", run.sessions));
 }
 
 TEST_F(RunDbTest, ListsNewestFirstInPagesAndOnlyTheUsersOwn) {
