@@ -12,8 +12,6 @@
 #include "engine/text/iso_time.hpp"
 #include "engine/text/json_dump.hpp"
 #include "engine/text/utf8.hpp"
-#include "importers/dem/srtm.hpp"
-#include "index/store/run_db.hpp"
 #include "server/auth.hpp"
 #include "server/http/multipart.hpp"
 #include "server/metrics.hpp"
@@ -133,7 +131,8 @@ std::string HttpServer::ReloadPlugins() {
   return plugins_ ? plugins_->Reload() : "[]";
 }
 
-HttpServer::HttpServer(HttpServerOptions options) : options_(std::move(options)) {}
+HttpServer::HttpServer(HttpServerOptions options, ServerStores stores)
+    : options_(std::move(options)), stores_(std::move(stores)) {}
 
 HttpServer::~HttpServer() {
   Stop();
@@ -205,111 +204,93 @@ void HttpServer::LogRequest(const HttpRequest& req, int status, size_t bytes, do
   *options_.access_log << line << std::flush;
 }
 
-Status HttpServer::Run() {
-  Result<std::shared_ptr<const index::RouteSnapshot>> first =
-      index::LoadRouteSnapshot(options_.db_path);
-  if (!first.ok()) return first.status();
-  {
-    std::lock_guard lock(mu_);
-    snapshot_ = std::move(first).value();
-  }
-
-  // Runs: the database, the DEM, the service.
-  std::unique_ptr<index::RunDb> run_db;
-  std::unique_ptr<importers::SrtmElevation> dem;
-  std::unique_ptr<RunService> runs;
-  std::unique_ptr<Jwt> jwt;
-  if (!options_.runs_path.empty()) {
-    if (options_.jwt_secret.size() < kMinSecretBytes) {
-      return Status::InvalidArgument(
-          "serving runs needs a JWT secret of at least 32 bytes (STRIDE_JWT_SECRET, "
-          "--jwt-secret-file, or --dev on loopback)");
-    }
-    jwt = std::make_unique<Jwt>(options_.jwt_secret);
-    index::RunDb::Options ro;
-    ro.sync = options_.sync_writes;
-    Result<std::unique_ptr<index::RunDb>> db = index::RunDb::Open(options_.runs_path, ro);
-    if (!db.ok()) return db.status();
-    run_db = std::move(db).value();
-    RunServiceOptions so;
-    so.max_upload_bytes = options_.max_upload_bytes;
-    so.max_points = options_.max_points;
-    if (!options_.dem_path.empty()) {
-      Result<std::unique_ptr<importers::SrtmElevation>> d =
-          importers::SrtmElevation::Open(options_.dem_path);
-      if (!d.ok()) return d.status();
-      dem = std::move(d).value();
-      so.dem = dem.get();
-    }
-    runs = std::make_unique<RunService>(*run_db, events_, so, [this] { return Snapshot(); });
-    // Plugins keep their data in the run database, so they come with it.
-    plugins::PluginHostOptions po;
-    po.dir = options_.plugins_dir;
-    po.public_key_hex = options_.plugin_key_hex;
-    po.dev = options_.plugin_dev;
-    plugins::PluginServices ps;
-    index::RunDb* user_db = run_db.get();
-    RunService* service = runs.get();
-    ps.kv = [user_db](const std::string& name) { return user_db->PluginNamespace(name); };
-    ps.runs_list = [service](const std::string& user,
-                             const std::string& query) -> Result<std::string> {
-      const nlohmann::json q = nlohmann::json::parse(query, nullptr, false);
-      Params p;
-      if (q.is_object()) {
-        for (const auto& [k, v] : q.items()) {
-          p[k] = v.is_string() ? v.get<std::string>() : engine::DumpJson(v);
-        }
-      }
-      Principal who;
-      who.user_id = user;
-      const ApiResponse r = ListRuns(*service, who, p);
-      if (r.status != 200) return Status::InvalidArgument(r.body);
-      return r.body;
-    };
-    ps.run_get = [service](const std::string& user, const std::string& id_text,
-                           bool summary_only) -> Result<std::string> {
-      uint64_t id = 0;
-      if (!engine::ParseRunId(id_text, &id)) return Status::InvalidArgument("bad run id");
-      Result<engine::Run> run = service->store().Get(user, id, {false, false});
-      if (!run.ok()) return run.status();
-      return summary_only ? RunSummaryJson(run->summary) : RunJson(*run);
-    };
-    ps.route_query = [this](const std::string& request) {
-      return PluginRouteQuery(*Snapshot(), request);
-    };
-    ps.clock = options_.clock;
-    Result<engine::KeyValue*> host_state = run_db->HostState();
-    if (!host_state.ok()) return host_state.status();
-    ps.host_kv = *host_state;
-    ps.log = [this](const std::string& line) { LogLine(line); };
-    plugins_ = std::make_unique<plugins::PluginHost>(po, std::move(ps), options_.bundled_plugins);
-    STRIDE_RETURN_IF_ERROR(plugins_->Start());
-    plugins::PluginHost* host = plugins_.get();
-    events_.Subscribe([host](const engine::RunEvent& e) { host->OnRunEvent(e); });
+Status HttpServer::StartUserServices() {
+  if (!stores_.runs) {
     if (!options_.webhooks.empty()) {
-      Result<engine::KeyValue*> outbox = run_db->Outbox();
-      if (!outbox.ok()) return outbox.status();
-      WebhookOptions wo;
-      wo.urls = options_.webhooks;
-      wo.secret = options_.webhook_secret;
-      wo.first_retry_s = options_.webhook_first_retry_s;
-      Result<std::unique_ptr<WebhookSender>> sender =
-          WebhookSender::Start(wo, *outbox, [this](const std::string& line) { LogLine(line); });
-      if (!sender.ok()) return sender.status();
-      webhooks_ = std::move(sender).value();
-      WebhookSender* w = webhooks_.get();
-      events_.Subscribe([w](const engine::RunEvent& e) { w->Enqueue(e); });
+      return Status::InvalidArgument("--webhook needs --runs (the outbox lives beside the runs)");
     }
-  } else if (!options_.webhooks.empty()) {
-    return Status::InvalidArgument("--webhook needs --runs (the outbox lives in the run database)");
+    return Status::Ok();
   }
-  RunService* rs = runs.get();
-  plugins::PluginHost* host = plugins_.get();
+  if (options_.jwt_secret.size() < kMinSecretBytes) {
+    return Status::InvalidArgument(
+        "serving runs needs a JWT secret of at least 32 bytes (STRIDE_JWT_SECRET, "
+        "--jwt-secret-file, or --dev on loopback)");
+  }
+  if (!stores_.plugin_namespace || !stores_.host_state) {
+    return Status::InvalidArgument("serving runs needs the plugin namespaces and host state");
+  }
+  jwt_ = std::make_unique<Jwt>(options_.jwt_secret);
+  RunServiceOptions so;
+  so.max_upload_bytes = options_.max_upload_bytes;
+  so.max_points = options_.max_points;
+  so.dem = stores_.dem;
+  runs_ = std::make_unique<RunService>(*stores_.runs, events_, so, [this] { return Snapshot(); });
 
+  // Plugins keep their data beside the runs, so they come with them.
+  plugins::PluginHostOptions po;
+  po.dir = options_.plugins_dir;
+  po.public_key_hex = options_.plugin_key_hex;
+  po.dev = options_.plugin_dev;
+  plugins::PluginServices ps;
+  RunService* service = runs_.get();
+  ps.kv = stores_.plugin_namespace;
+  ps.runs_list = [service](const std::string& user,
+                           const std::string& query) -> Result<std::string> {
+    const nlohmann::json q = nlohmann::json::parse(query, nullptr, false);
+    Params p;
+    if (q.is_object()) {
+      for (const auto& [k, v] : q.items()) {
+        p[k] = v.is_string() ? v.get<std::string>() : engine::DumpJson(v);
+      }
+    }
+    Principal who;
+    who.user_id = user;
+    const ApiResponse r = ListRuns(*service, who, p);
+    if (r.status != 200) return Status::InvalidArgument(r.body);
+    return r.body;
+  };
+  ps.run_get = [service](const std::string& user, const std::string& id_text,
+                         bool summary_only) -> Result<std::string> {
+    uint64_t id = 0;
+    if (!engine::ParseRunId(id_text, &id)) return Status::InvalidArgument("bad run id");
+    Result<engine::Run> run = service->store().Get(user, id, {false, false});
+    if (!run.ok()) return run.status();
+    return summary_only ? RunSummaryJson(run->summary) : RunJson(*run);
+  };
+  ps.route_query = [this](const std::string& request) {
+    return PluginRouteQuery(*Snapshot(), request);
+  };
+  ps.clock = options_.clock;
+  ps.host_kv = stores_.host_state;
+  ps.log = [this](const std::string& line) { LogLine(line); };
+  plugins_ = std::make_unique<plugins::PluginHost>(po, std::move(ps), options_.bundled_plugins);
+  STRIDE_RETURN_IF_ERROR(plugins_->Start());
+  plugins::PluginHost* host = plugins_.get();
+  events_.Subscribe([host](const engine::RunEvent& e) { host->OnRunEvent(e); });
+
+  if (!options_.webhooks.empty()) {
+    if (!stores_.outbox) return Status::InvalidArgument("--webhook needs an outbox store");
+    WebhookOptions wo;
+    wo.urls = options_.webhooks;
+    wo.secret = options_.webhook_secret;
+    wo.first_retry_s = options_.webhook_first_retry_s;
+    Result<std::unique_ptr<WebhookSender>> sender = WebhookSender::Start(
+        wo, stores_.outbox, [this](const std::string& line) { LogLine(line); });
+    if (!sender.ok()) return sender.status();
+    webhooks_ = std::move(sender).value();
+    WebhookSender* w = webhooks_.get();
+    events_.Subscribe([w](const engine::RunEvent& e) { w->Enqueue(e); });
+  }
+  return Status::Ok();
+}
+
+std::vector<http::Route> HttpServer::RouteTable() {
+  RunService* rs = runs_.get();
+  plugins::PluginHost* host = plugins_.get();
   // The route table: every endpoint, its scope and body limit, in matching order (a literal
   // segment is listed before a {parameter} in the same place).
   using Req = HttpRequest;
-  std::vector<http::Route> table = {
+  return {
       {"GET", "/v1/routes", "routes", "", 0, false,
        [this](Req& r) { return ListRoutes(*Snapshot(), ParamsOf(r), WireOf(r)); }},
       {"GET", "/v1/routes/nearest", "nearest", "", 0, false,
@@ -419,21 +400,12 @@ Status HttpServer::Run() {
              "text/plain; version=0.0.4"};
        }},
   };
-  // Metrics know every endpoint of the table, so none is silently "other".
-  std::vector<std::string> names;
-  for (const http::Route& r : table) names.push_back(r.name);
-  metrics_ = std::make_unique<Metrics>(names);
+}
 
-  http::EventServerOptions eo;
-  eo.bind = options_.bind;
-  eo.port = options_.port;
-  eo.workers = options_.threads;
-  eo.head_timeout_s = eo.body_timeout_s = eo.write_timeout_s = options_.timeout_s;
-  eo.idle_timeout_s = options_.idle_timeout_s;
-  eo.max_connections = options_.max_connections;
-  eo.max_queued = options_.max_queued;
+http::EventServerHooks HttpServer::Hooks() {
+  const Jwt* verifier = jwt_.get();
+  plugins::PluginHost* host = plugins_.get();
   http::EventServerHooks hooks;
-  const Jwt* verifier = jwt.get();
   hooks.admit = [verifier, host](const http::Route& route,
                                  HttpRequest& req) -> std::optional<ApiResponse> {
     if (route.scope != kPluginScope) return Authorize(verifier, route, req);
@@ -469,9 +441,36 @@ Status HttpServer::Run() {
     metrics_->Record(route ? route->name : "other", status, seconds);
     LogRequest(req, status, bytes, seconds);
   };
+  return hooks;
+}
+
+Status HttpServer::Run() {
+  Result<std::shared_ptr<const index::RouteSnapshot>> first =
+      index::LoadRouteSnapshot(options_.db_path);
+  if (!first.ok()) return first.status();
   {
     std::lock_guard lock(mu_);
-    http_ = std::make_unique<http::EventServer>(eo, std::move(table), std::move(hooks));
+    snapshot_ = std::move(first).value();
+  }
+  STRIDE_RETURN_IF_ERROR(StartUserServices());
+
+  std::vector<http::Route> table = RouteTable();
+  // Metrics know every endpoint of the table, so none is silently "other".
+  std::vector<std::string> names;
+  for (const http::Route& r : table) names.push_back(r.name);
+  metrics_ = std::make_unique<Metrics>(names);
+
+  http::EventServerOptions eo;
+  eo.bind = options_.bind;
+  eo.port = options_.port;
+  eo.workers = options_.threads;
+  eo.head_timeout_s = eo.body_timeout_s = eo.write_timeout_s = options_.timeout_s;
+  eo.idle_timeout_s = options_.idle_timeout_s;
+  eo.max_connections = options_.max_connections;
+  eo.max_queued = options_.max_queued;
+  {
+    std::lock_guard lock(mu_);
+    http_ = std::make_unique<http::EventServer>(eo, std::move(table), Hooks());
   }
   STRIDE_RETURN_IF_ERROR(http_->Bind());
   port_ = http_->port();
@@ -480,7 +479,7 @@ Status HttpServer::Run() {
   stopping_ = true;
   watcher.join();
   port_ = 0;
-  // The host's namespaces live in the run database: plugins go first.
+  // The host's namespaces live in the stores: plugins go first.
   if (plugins_) plugins_->Drain();
   plugins_.reset();
   webhooks_.reset();

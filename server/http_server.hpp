@@ -9,22 +9,26 @@
 // /metrics (Prometheus), JSON errors for unknown paths (404) and methods (405), and swaps
 // in a new snapshot when an import replaces the database directory (checked every
 // `reload_check_s`), without a restart. Stop() (or SIGINT/SIGTERM in the CLI) finishes the
-// requests in flight and returns from Run(). With a run database (runs_path) it also serves
-// the run endpoints of run_api.hpp behind bearer JWTs (auth.hpp).
+// requests in flight and returns from Run(). With a run store (ServerStores::runs) it also serves
+// the run endpoints of run_api.hpp behind bearer JWTs (auth.hpp), over the stores tools/
+// injects (ServerStores).
 //
 // Thread-safety: Stop() and port() may be called from any thread while Run() blocks.
 //
-//   HttpServer server(options);  Status s = server.Run();
+//   HttpServer server(options, stores);  Status s = server.Run();
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <mutex>
 #include <string>
 
+#include "engine/route/profile.hpp"
 #include "engine/run/run.hpp"
 #include "engine/status.hpp"
+#include "engine/store/key_value.hpp"
 #include "index/store/route_snapshot.hpp"
 #include "plugins/host/plugin_host.hpp"
 #include "server/http/event_server.hpp"
@@ -32,7 +36,9 @@
 
 namespace stride::server {
 
+class Jwt;
 class Metrics;
+class RunService;
 
 struct HttpServerOptions {
   std::string db_path;
@@ -46,31 +52,40 @@ struct HttpServerOptions {
   double reload_check_s = 2.0;         // Default: look for a new database every 2 s
   std::ostream* access_log = nullptr;  // Default: none
 
-  // Runs (/v1/runs, /v1/me): a run database directory, created when missing. Default: none
-  // (the run endpoints answer 503).
-  std::string runs_path;
-  std::string jwt_secret;                      // required with runs_path
-  std::string dem_path;                        // SRTM tiles for elevation. Default: none
+  // Runs (/v1/runs, /v1/me), served when ServerStores::runs is given.
+  std::string jwt_secret;                      // required with runs
   size_t max_upload_bytes = size_t{64} << 20;  // Default: 64 MiB
   size_t max_points = 2'000'000;               // per uploaded file
-  bool sync_writes = true;                     // fsync each upload's WAL write
 
-  // Plugins (with runs only: their data lives in the run database).
+  // Plugins (with runs only: their data lives beside the runs).
   std::vector<plugins::BundledPlugin> bundled_plugins;  // linked in; tools/ picks them
   std::string plugins_dir;                              // --plugins DIR. Default: none
   std::string plugin_key_hex;            // --plugin-key: Ed25519 public key of manifests
   bool plugin_dev = false;               // unsigned plugins allowed (--dev)
   const engine::Clock* clock = nullptr;  // what plugins see as now. Default: the system clock
 
-  // Outbound webhooks (with runs: the outbox lives in the run database). Default: none.
+  // Outbound webhooks (with ServerStores::outbox). Default: none.
   std::vector<std::string> webhooks;  // http://host[:port]/path
   std::string webhook_secret;         // HMAC-SHA256 key of Stride-Signature
   double webhook_first_retry_s = 1;   // Default: 1 s, doubling
 };
 
+// Where the server keeps its users' data: opened by tools/ (tools/serve_stores.hpp: a RunDb
+// over RocksDB and SRTM tiles) and injected, so the server opens no store itself and another
+// deployment can hand it other implementations. Everything must outlive the server. With no
+// `runs` the run, profile and plugin endpoints answer 503 or 404 and no plugin loads.
+struct ServerStores {
+  engine::RunStore* runs = nullptr;
+  // plugin.NAME: one namespace per plugin, created on first use. Required with runs.
+  std::function<Result<engine::KeyValue*>(const std::string& name)> plugin_namespace;
+  engine::KeyValue* host_state = nullptr;        // profiles, daily tick dates. Required with runs
+  engine::KeyValue* outbox = nullptr;            // webhook deliveries; required with webhooks
+  const engine::ElevationSource* dem = nullptr;  // for uploads. Default: none (the file's)
+};
+
 class HttpServer {
  public:
-  explicit HttpServer(HttpServerOptions options);
+  explicit HttpServer(HttpServerOptions options, ServerStores stores = {});
   ~HttpServer();
 
   // Loads the database, binds, serves until Stop(). Fails when the database cannot be opened
@@ -90,12 +105,20 @@ class HttpServer {
 
  private:
   std::shared_ptr<const index::RouteSnapshot> Snapshot() const;
+  // The run service, plugin host and webhook sender over the injected stores.
+  Status StartUserServices();
+  // Every endpoint: {method, pattern, name, scope, body limit, handler}, in matching order.
+  std::vector<http::Route> RouteTable();
+  http::EventServerHooks Hooks();
   void WatchForNewDatabase();
   void LogRequest(const HttpRequest& req, int status, size_t bytes, double seconds);
   // A time-stamped line of the plugin host or the webhook sender in the access log.
   void LogLine(const std::string& line);
 
   HttpServerOptions options_;
+  ServerStores stores_;
+  std::unique_ptr<Jwt> jwt_;          // with runs
+  std::unique_ptr<RunService> runs_;  // with runs
   std::unique_ptr<Metrics> metrics_;
   mutable std::mutex mu_;  // snapshot_, http_
   std::unique_ptr<http::EventServer> http_;

@@ -14,6 +14,7 @@
 #include "server/auth.hpp"
 #include "server/http_server.hpp"
 #include "tools/format.hpp"
+#include "tools/serve_stores.hpp"
 
 namespace stride::tools {
 namespace {
@@ -106,6 +107,7 @@ bool IsLoopback(const std::string& bind) {
 
 int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   server::HttpServerOptions o;
+  ServeStoreOptions so;
   bool quiet = false;
   bool dev = false;
   bool no_bundled = false;
@@ -121,13 +123,13 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
     } else if (a == "--db" && has) {
       o.db_path = args[++i];
     } else if (a == "--runs" && has) {
-      o.runs_path = args[++i];
+      so.runs_path = args[++i];
     } else if (a == "--dem" && has) {
-      o.dem_path = args[++i];
+      so.dem_path = args[++i];
     } else if (a == "--jwt-secret-file" && has) {
       secret_file = args[++i];
     } else if (a == "--no-sync") {
-      o.sync_writes = false;
+      so.sync_writes = false;
     } else if (a == "--dev") {
       dev = true;
     } else if (a == "--max-upload-mb" && has) {
@@ -212,12 +214,12 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
   if (!quiet) o.access_log = &err;
   o.plugin_dev = dev;
   if (!no_bundled) o.bundled_plugins = {{plugins::challenges::Info, plugins::challenges::InitV1}};
-  if (!o.plugins_dir.empty() && o.runs_path.empty()) {
+  if (!o.plugins_dir.empty() && so.runs_path.empty()) {
     err << "stride serve: --plugins needs --runs (plugins keep their data there)\n";
     return 2;
   }
   std::string dev_token;
-  if (!o.runs_path.empty() || dev) {
+  if (!so.runs_path.empty() || dev) {
     if (dev && !IsLoopback(o.bind)) {
       err << "stride serve: --dev only on a loopback address (it prints a token)\n";
       return 2;
@@ -227,7 +229,7 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
       o.jwt_secret = *secret;
     } else if (dev && secret.status().code() == StatusCode::kNotFound && secret_file.empty()) {
       o.jwt_secret = server::RandomSecret();  // tokens die with the process
-    } else if (!o.runs_path.empty()) {
+    } else if (!so.runs_path.empty()) {
       err << "stride serve: " << secret.status().message() << "\n";
       return 2;
     }
@@ -243,7 +245,13 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  server::HttpServer http(o);
+  // The stores: opened here, injected into the server, closed after it.
+  Result<std::unique_ptr<ServeStores>> stores = ServeStores::Open(so);
+  if (!stores.ok()) {
+    err << "stride serve: error: " << stores.status().message() << '\n';
+    return 1;
+  }
+  server::HttpServer http(o, (*stores)->view());
   std::thread waiter([&] {
     int sig = 0;
     while (sigwait(&signals, &sig) == 0 && sig == SIGHUP && http.port() != 0) {
@@ -263,7 +271,7 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
     }
     if (http.port() != 0) {
       err << "stride serve: listening on http://" << o.bind << ':' << http.port() << " (db "
-          << o.db_path << (o.runs_path.empty() ? "" : ", runs " + o.runs_path) << ")\n";
+          << o.db_path << (so.runs_path.empty() ? "" : ", runs " + so.runs_path) << ")\n";
       if (!dev_token.empty()) {
         err << "stride serve: dev token (user dev, runner:read runner:write, 24 h):\n"
             << dev_token << "\n";

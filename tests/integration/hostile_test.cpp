@@ -96,15 +96,13 @@ class Hostile : public ::testing::Test {
     ASSERT_TRUE(datasets::WriteSyntheticRouteDb(ro, dir_ + "/db", 2).ok());
     server::HttpServerOptions o;
     o.db_path = dir_ + "/db";
-    o.runs_path = dir_ + "/runs";
     o.jwt_secret = kSecret;
     o.threads = 4;
     o.timeout_s = 2;
     o.max_upload_bytes = size_t{8} << 20;
-    o.sync_writes = false;
     log_ = new std::ostringstream;
     o.access_log = log_;
-    server_ = new testing::RunningServer(o);
+    server_ = new testing::RunningServer(o, {dir_ + "/runs", "", /*sync_writes=*/false});
     ASSERT_NE(server_->port(), 0) << server_->status().message();
   }
   static void TearDownTestSuite() {

@@ -73,13 +73,11 @@ class Plugins : public ::testing::Test {
 
     server::HttpServerOptions o;
     o.db_path = dir_ + "/db";
-    o.runs_path = dir_ + "/runs";
     o.jwt_secret = kSecret;
-    o.sync_writes = false;
     o.bundled_plugins = {{plugins::challenges::Info, plugins::challenges::InitV1}};
     o.plugins_dir = dir_ + "/plugins";
     o.plugin_key_hex = key->public_hex;
-    server_ = new testing::RunningServer(o);
+    server_ = new testing::RunningServer(o, {dir_ + "/runs", "", /*sync_writes=*/false});
     ASSERT_NE(server_->port(), 0) << server_->status().message();
   }
   static void TearDownTestSuite() {

@@ -33,6 +33,7 @@
 #include "tests/support/datasets.hpp"
 #include "tests/support/import.hpp"
 #include "tests/support/tar.hpp"
+#include "tools/serve_stores.hpp"
 
 namespace stride {
 namespace {
@@ -61,14 +62,16 @@ class TestServer {
              size_t max_upload = size_t{64} << 20, size_t max_points = 2'000'000) {
     server::HttpServerOptions o;
     o.db_path = db;
-    o.runs_path = runs;
-    o.dem_path = dem;
     o.jwt_secret = kSecret;
     o.port = 0;
     o.max_upload_bytes = max_upload;
     o.max_points = max_points;
-    o.sync_writes = false;  // the crash test checks the default; here speed
-    server_ = std::make_unique<server::HttpServer>(o);
+    // Opened as `stride serve` opens them; no fsync: the crash test checks the default.
+    Result<std::unique_ptr<tools::ServeStores>> stores =
+        tools::ServeStores::Open({runs, dem, /*sync_writes=*/false});
+    EXPECT_TRUE(stores.ok()) << stores.status().message();
+    stores_ = std::move(stores).value();
+    server_ = std::make_unique<server::HttpServer>(o, stores_->view());
     server_->events().Subscribe([this](const engine::RunEvent& e) {
       std::lock_guard lock(mu_);
       events_.push_back(e);
@@ -95,6 +98,7 @@ class TestServer {
   Status status_;
 
  private:
+  std::unique_ptr<tools::ServeStores> stores_;  // outlives server_
   std::unique_ptr<server::HttpServer> server_;
   std::thread thread_;
   std::mutex mu_;

@@ -96,9 +96,7 @@ class Receiver {
 server::HttpServerOptions WithWebhook(const std::string& dir, int hook_port) {
   server::HttpServerOptions o;
   o.db_path = dir + "/db";
-  o.runs_path = dir + "/runs";
   o.jwt_secret = kJwt;
-  o.sync_writes = false;
   o.webhooks = {"http://127.0.0.1:" + std::to_string(hook_port) + "/hook"};
   o.webhook_secret = kHookSecret;
   o.webhook_first_retry_s = 0.05;
@@ -138,7 +136,7 @@ TEST(Webhooks, ArriveSignedAtLeastOnceThroughFailuresAndARestart) {
   {
     Receiver receiver(0, 2);  // the first two attempts fail
     hook_port = receiver.port();
-    testing::RunningServer s(WithWebhook(dir, hook_port));
+    testing::RunningServer s(WithWebhook(dir, hook_port), {dir + "/runs", "", false});
     ASSERT_NE(s.port(), 0);
     httplib::Client c("127.0.0.1", s.port());
     auto r = c.Post("/v1/runs", Auth("hana"), gpx, "application/gpx+xml");
@@ -158,7 +156,7 @@ TEST(Webhooks, ArriveSignedAtLeastOnceThroughFailuresAndARestart) {
   }
   // The receiver is gone; events happen; the server stops with them undelivered.
   {
-    testing::RunningServer s(WithWebhook(dir, hook_port));
+    testing::RunningServer s(WithWebhook(dir, hook_port), {dir + "/runs", "", false});
     httplib::Client c("127.0.0.1", s.port());
     ASSERT_EQ(c.Delete("/v1/runs/" + stored_id, Auth("hana"))->status, 204);
     ASSERT_EQ(c.Delete("/v1/me", Auth("hana"))->status, 200);
@@ -168,7 +166,7 @@ TEST(Webhooks, ArriveSignedAtLeastOnceThroughFailuresAndARestart) {
   }
   // Back: a new receiver on the same port, a new server over the same database.
   Receiver receiver(hook_port, 0);
-  testing::RunningServer s(WithWebhook(dir, hook_port));
+  testing::RunningServer s(WithWebhook(dir, hook_port), {dir + "/runs", "", false});
   ASSERT_TRUE(WaitFor([&] { return receiver.accepted().size() >= 2; }, 15));
   std::vector<std::string> types;
   for (const Json& e : receiver.accepted()) types.push_back(e["type"]);

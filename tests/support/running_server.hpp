@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // A real `stride serve` stack (server::HttpServer) on a loopback port of its own, run on a
-// thread for the lifetime of the object: the integration tests' server. The constructor waits
-// until it listens (port() != 0) or failed (status()); the destructor stops it and waits.
+// thread for the lifetime of the object: the integration tests' server. Its stores are opened
+// as `stride serve` opens them (tools/serve_stores.hpp) and closed after it. The constructor
+// waits until it listens (port() != 0) or failed (status()); the destructor stops it and waits.
 #pragma once
 
 #include <atomic>
@@ -11,15 +12,23 @@
 #include <thread>
 
 #include "server/http_server.hpp"
+#include "tools/serve_stores.hpp"
 
 namespace stride::testing {
 
 class RunningServer {
  public:
   // `options.port` is set to 0 (any free port).
-  explicit RunningServer(server::HttpServerOptions options) {
+  explicit RunningServer(server::HttpServerOptions options, tools::ServeStoreOptions stores = {}) {
     options.port = 0;
-    server_ = std::make_unique<server::HttpServer>(std::move(options));
+    Result<std::unique_ptr<tools::ServeStores>> opened = tools::ServeStores::Open(stores);
+    if (!opened.ok()) {
+      status_ = opened.status();
+      finished_ = true;
+      return;
+    }
+    stores_ = std::move(opened).value();
+    server_ = std::make_unique<server::HttpServer>(std::move(options), stores_->view());
     thread_ = std::thread([this] {
       status_ = server_->Run();
       finished_ = true;
@@ -29,13 +38,14 @@ class RunningServer {
     }
   }
   ~RunningServer() {
+    if (!server_) return;
     server_->Stop();
     thread_.join();
   }
   RunningServer(const RunningServer&) = delete;
   RunningServer& operator=(const RunningServer&) = delete;
 
-  int port() const { return server_->port(); }
+  int port() const { return server_ ? server_->port() : 0; }
   server::HttpServer& http() { return *server_; }
   // Why Run() returned, once it has (a server that failed to start).
   Status status() const {
@@ -43,6 +53,7 @@ class RunningServer {
   }
 
  private:
+  std::unique_ptr<tools::ServeStores> stores_;  // outlives server_
   std::unique_ptr<server::HttpServer> server_;
   std::thread thread_;
   Status status_;

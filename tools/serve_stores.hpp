@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The stores `stride serve` runs on, opened here (tools/ does the wiring) and injected into
+// server::HttpServer as server::ServerStores: the run database (index/store/run_db: runs,
+// plugin namespaces, the host's state, the webhook outbox; one RocksDB) and the SRTM tiles
+// uploads are measured against. The tests open their servers' stores the same way.
+//
+// Thread-safety: Open() is not; the stores are safe from any number of threads.
+//
+//   Result<std::unique_ptr<ServeStores>> stores = ServeStores::Open({"runs", "dem", true});
+//   server::HttpServer http(options, (*stores)->view());  // keep *stores alive meanwhile
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "engine/status.hpp"
+#include "importers/dem/srtm.hpp"
+#include "index/store/run_db.hpp"
+#include "server/http_server.hpp"
+
+namespace stride::tools {
+
+struct ServeStoreOptions {
+  std::string runs_path;    // --runs DIR, created when missing. Default: none (no runs)
+  std::string dem_path;     // --dem DIR of SRTM tiles. Default: none
+  bool sync_writes = true;  // fsync each upload's WAL write (--no-sync turns it off)
+};
+
+class ServeStores {
+ public:
+  // Opens what `options` names; a store it does not name stays null in view().
+  static Result<std::unique_ptr<ServeStores>> Open(const ServeStoreOptions& options);
+
+  // Pointers into this object: valid while it lives.
+  const server::ServerStores& view() const { return view_; }
+  index::RunDb* run_db() { return run_db_.get(); }
+
+ private:
+  ServeStores() = default;
+
+  std::unique_ptr<index::RunDb> run_db_;
+  std::unique_ptr<importers::SrtmElevation> dem_;
+  server::ServerStores view_;
+};
+
+}  // namespace stride::tools
