@@ -115,3 +115,14 @@ class [[nodiscard]] Result {
     ::stride::Status stride_status_ = (expr);        \
     if (!stride_status_.ok()) return stride_status_; \
   } while (false)
+
+// `lhs = value of expr`, or returns its status from the enclosing function (which returns a
+// Status or a Result). `lhs` may declare: STRIDE_ASSIGN_OR_RETURN(double x, ParseX(text));
+#define STRIDE_ASSIGN_OR_RETURN(lhs, expr) \
+  STRIDE_ASSIGN_OR_RETURN_IMPL_(STRIDE_CONCAT_(stride_result_, __LINE__), lhs, expr)
+#define STRIDE_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
+  auto tmp = (expr);                                  \
+  if (!tmp.ok()) return tmp.status();                 \
+  lhs = std::move(tmp).value()
+#define STRIDE_CONCAT_(a, b) STRIDE_CONCAT_INNER_(a, b)
+#define STRIDE_CONCAT_INNER_(a, b) a##b

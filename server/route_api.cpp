@@ -20,101 +20,77 @@ namespace {
 using Json = nlohmann::ordered_json;
 using engine::PointE7;
 
-// A parameter error: which parameter and what was expected.
-struct BadParam {
-  std::string message;
-};
-
-std::optional<std::string> Get(const Params& p, const std::string& key) {
-  auto it = p.find(key);
-  if (it == p.end()) return std::nullopt;
-  return it->second;
-}
-
-double ParseNumber(const std::string& key, const std::string& v, double lo, double hi) {
-  double x = 0;
-  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
-  if (ec != std::errc() || end != v.data() + v.size() || !std::isfinite(x)) {
-    throw BadParam{key + ": '" + v + "' is not a number"};
-  }
-  if (x < lo || x > hi) {
-    throw BadParam{key + ": " + v + " is out of range [" + engine::DumpJson(Json(lo)) + ", " +
-                   engine::DumpJson(Json(hi)) + "]"};
-  }
-  return x;
-}
-
-std::optional<double> Number(const Params& p, const std::string& key, double lo, double hi) {
-  const std::optional<std::string> v = Get(p, key);
-  if (!v) return std::nullopt;
-  return ParseNumber(key, *v, lo, hi);
-}
-
-std::vector<std::string> SplitComma(const std::string& s) {
-  std::vector<std::string> out;
-  size_t b = 0;
-  while (b <= s.size()) {
-    const size_t e = std::min(s.find(',', b), s.size());
-    out.push_back(s.substr(b, e - b));
-    b = e + 1;
-  }
-  return out;
-}
-
 int32_t E7(double deg) {
   return static_cast<int32_t>(std::lround(deg * 1e7));
 }
 
-engine::RouteFilter ParseFilter(const Params& p) {
+// Finds each comma-separated name among `names` (indexes 0..count-1 via name_of) and sets
+// its bit; the error lists what was expected.
+template <typename NameOf, typename BitOf>
+Result<uint32_t> ParseNames(const std::string& key, const std::string& text, int first, int last,
+                            NameOf name_of, BitOf bit_of, const std::string& expected) {
+  uint32_t mask = 0;
+  for (const std::string& t : SplitComma(text)) {
+    bool found = false;
+    for (int k = first; k <= last; ++k) {
+      if (t == name_of(k)) {
+        mask |= bit_of(k);
+        found = true;
+      }
+    }
+    if (!found) {
+      return Status::InvalidArgument(key + ": unknown " + (key == "type" ? "route type " : "") +
+                                     "'" + t + "'; expected " + expected);
+    }
+  }
+  return mask;
+}
+
+Result<engine::RouteFilter> ParseFilter(const Params& p) {
   engine::RouteFilter f;
   constexpr double kBig = 1e9;
-  if (auto v = Number(p, "min_length_m", 0, kBig)) f.min_length_m = static_cast<float>(*v);
-  if (auto v = Number(p, "max_length_m", 0, kBig)) f.max_length_m = static_cast<float>(*v);
-  if (auto v = Number(p, "min_ascent_m", 0, kBig)) f.min_ascent_m = static_cast<float>(*v);
-  if (auto v = Number(p, "max_ascent_m", 0, kBig)) f.max_ascent_m = static_cast<float>(*v);
-  if (auto v = Number(p, "max_grade", 0, 100)) f.max_grade = static_cast<float>(*v);
-  if (auto v = Number(p, "max_difficulty", 0, 6)) f.max_difficulty = static_cast<uint8_t>(*v);
+  auto number = [&](const char* key, double lo, double hi, auto set) -> Status {
+    Result<std::optional<double>> v = OptionalNumber(p, key, lo, hi);
+    if (!v.ok()) return v.status();
+    if (*v) set(**v);
+    return Status::Ok();
+  };
+  STRIDE_RETURN_IF_ERROR(
+      number("min_length_m", 0, kBig, [&](double v) { f.min_length_m = static_cast<float>(v); }));
+  STRIDE_RETURN_IF_ERROR(
+      number("max_length_m", 0, kBig, [&](double v) { f.max_length_m = static_cast<float>(v); }));
+  STRIDE_RETURN_IF_ERROR(
+      number("min_ascent_m", 0, kBig, [&](double v) { f.min_ascent_m = static_cast<float>(v); }));
+  STRIDE_RETURN_IF_ERROR(
+      number("max_ascent_m", 0, kBig, [&](double v) { f.max_ascent_m = static_cast<float>(v); }));
+  STRIDE_RETURN_IF_ERROR(
+      number("max_grade", 0, 100, [&](double v) { f.max_grade = static_cast<float>(v); }));
+  STRIDE_RETURN_IF_ERROR(number("max_difficulty", 0, 6,
+                                [&](double v) { f.max_difficulty = static_cast<uint8_t>(v); }));
   if (auto v = Get(p, "type")) {
-    f.type_mask = 0;
-    for (const std::string& t : SplitComma(*v)) {
-      bool found = false;
-      for (int k = 0; k <= static_cast<int>(engine::RouteType::kOther); ++k) {
-        if (t == engine::RouteTypeName(static_cast<engine::RouteType>(k))) {
-          f.type_mask |= engine::TypeBit(static_cast<engine::RouteType>(k));
-          found = true;
-        }
-      }
-      if (!found) {
-        throw BadParam{"type: unknown route type '" + t +
-                       "'; expected hiking, foot, walking, running, fitness_trail, "
-                       "nordic_walking, named_trail"};
-      }
-    }
+    STRIDE_ASSIGN_OR_RETURN(
+        f.type_mask,
+        ParseNames(
+            "type", *v, 0, static_cast<int>(engine::RouteType::kOther),
+            [](int k) { return engine::RouteTypeName(static_cast<engine::RouteType>(k)); },
+            [](int k) { return engine::TypeBit(static_cast<engine::RouteType>(k)); },
+            "hiking, foot, walking, running, fitness_trail, nordic_walking, named_trail"));
   }
   if (auto v = Get(p, "surface")) {
-    f.surface_mask = 0;
-    for (const std::string& t : SplitComma(*v)) {
-      bool found = false;
-      for (int k = 0; k <= static_cast<int>(engine::Surface::kMixed); ++k) {
-        if (t == engine::SurfaceName(static_cast<engine::Surface>(k))) {
-          f.surface_mask |= engine::SurfaceBit(static_cast<engine::Surface>(k));
-          found = true;
-        }
-      }
-      if (!found)
-        throw BadParam{"surface: unknown '" + t + "'; expected paved, unpaved, mixed, unknown"};
-    }
+    STRIDE_ASSIGN_OR_RETURN(
+        f.surface_mask,
+        ParseNames(
+            "surface", *v, 0, static_cast<int>(engine::Surface::kMixed),
+            [](int k) { return engine::SurfaceName(static_cast<engine::Surface>(k)); },
+            [](int k) { return engine::SurfaceBit(static_cast<engine::Surface>(k)); },
+            "paved, unpaved, mixed, unknown"));
   }
   if (auto v = Get(p, "network")) {
-    f.network_mask = 0;
-    for (const std::string& t : SplitComma(*v)) {
-      bool found = false;
-      for (uint32_t k = 1; k <= 4; ++k) {
-        if (t == engine::NetworkName(static_cast<uint8_t>(k)))
-          f.network_mask |= 1u << k, found = true;
-      }
-      if (!found) throw BadParam{"network: unknown '" + t + "'; expected iwn, nwn, rwn, lwn"};
-    }
+    STRIDE_ASSIGN_OR_RETURN(
+        f.network_mask,
+        ParseNames(
+            "network", *v, 1, 4, [](int k) { return engine::NetworkName(static_cast<uint8_t>(k)); },
+            [](int k) { return 1u << k; }, "iwn, nwn, rwn, lwn"));
   }
   if (auto v = Get(p, "loop")) {
     if (*v == "true") {
@@ -122,28 +98,29 @@ engine::RouteFilter ParseFilter(const Params& p) {
     } else if (*v == "false") {
       f.loop = false;
     } else {
-      throw BadParam{"loop: '" + *v + "'; expected true or false"};
+      return Status::InvalidArgument("loop: '" + *v + "'; expected true or false");
     }
   }
   return f;
 }
 
 // Cursor text: "<key>~<id>", what the previous page's last hit was ordered by.
-std::optional<index::RouteIndex::Cursor> ParseCursor(const Params& p) {
+Result<std::optional<index::RouteIndex::Cursor>> ParseCursor(const Params& p) {
   const std::optional<std::string> v = Get(p, "cursor");
-  if (!v) return std::nullopt;
+  if (!v) return std::optional<index::RouteIndex::Cursor>();
+  const Status malformed =
+      Status::InvalidArgument("cursor: malformed; pass back next_cursor as given");
   const size_t tilde = v->find('~');
+  if (tilde == std::string::npos) return malformed;
   index::RouteIndex::Cursor c;
-  if (tilde == std::string::npos)
-    throw BadParam{"cursor: malformed; pass back next_cursor as given"};
   const std::string key = v->substr(0, tilde), id = v->substr(tilde + 1);
   const auto [e1, ec1] = std::from_chars(key.data(), key.data() + key.size(), c.key);
   const auto [e2, ec2] = std::from_chars(id.data(), id.data() + id.size(), c.id);
   if (ec1 != std::errc() || ec2 != std::errc() || e1 != key.data() + key.size() ||
       e2 != id.data() + id.size()) {
-    throw BadParam{"cursor: malformed; pass back next_cursor as given"};
+    return malformed;
   }
-  return c;
+  return std::optional<index::RouteIndex::Cursor>(c);
 }
 
 std::string CursorText(const index::RouteIndex::Hit& h) {
@@ -222,34 +199,23 @@ ApiResponse Page(const index::RouteSnapshot& s, const std::vector<index::RouteIn
   return {200, engine::DumpJson(j)};
 }
 
-size_t Limit(const Params& p, const std::string& key, size_t def, size_t max) {
-  const std::optional<std::string> v = Get(p, key);
-  if (!v) return def;
-  return static_cast<size_t>(ParseNumber(key, *v, 1, static_cast<double>(max)));
-}
-
-// The route a path segment names; on failure `error` holds the response (400, 404 or 500).
-Result<engine::Route> FetchRoute(const index::RouteSnapshot& s, const std::string& id_text,
-                                 Wire wire, ApiResponse* error) {
+// The route a path segment names: kInvalidArgument for text that is no route id, kNotFound
+// for an id the database does not have.
+Result<engine::Route> FetchRoute(const index::RouteSnapshot& s, const std::string& id_text) {
   const std::optional<uint64_t> id = engine::ParseRouteRef(id_text);
-  if (!id) throw BadParam{"id: '" + id_text + "' is not a route id (a number, rN or wN)"};
+  if (!id) {
+    return Status::InvalidArgument("id: '" + id_text + "' is not a route id (a number, rN or wN)");
+  }
   Result<engine::Route> r = s.db->GetRoute(*id);
-  if (!r.ok()) {
-    *error = ErrorFromStatus(r.status().code() == StatusCode::kNotFound
-                                 ? Status::NotFound("no route " + id_text)
-                                 : r.status(),
-                             wire);
+  if (!r.ok() && r.status().code() == StatusCode::kNotFound) {
+    return Status::NotFound("no route " + id_text);
   }
   return r;
 }
 
-template <typename F>
-ApiResponse Guard(Wire wire, F&& f) {
-  try {
-    return f();
-  } catch (const BadParam& e) {
-    return ErrorResponse(400, "invalid_argument", e.message, wire);
-  }
+// The response, or the error response of its status.
+ApiResponse OrError(Result<ApiResponse> r, Wire wire) {
+  return r.ok() ? std::move(r).value() : ErrorFromStatus(r.status(), wire);
 }
 
 }  // namespace
@@ -306,18 +272,24 @@ ApiResponse ErrorFromStatus(const Status& s, Wire wire) {
 }
 
 ApiResponse ListRoutes(const index::RouteSnapshot& s, const Params& p, Wire wire) {
-  return Guard(wire, [&]() -> ApiResponse {
+  auto answer = [&]() -> Result<ApiResponse> {
     const std::optional<std::string> bbox = Get(p, "bbox");
-    if (!bbox) throw BadParam{"bbox: required, as minlon,minlat,maxlon,maxlat in degrees"};
+    if (!bbox) {
+      return Status::InvalidArgument("bbox: required, as minlon,minlat,maxlon,maxlat in degrees");
+    }
     const std::vector<std::string> v = SplitComma(*bbox);
-    if (v.size() != 4) throw BadParam{"bbox: expected 4 numbers minlon,minlat,maxlon,maxlat"};
-    const double minlon = ParseNumber("bbox minlon", v[0], -180, 180);
-    const double minlat = ParseNumber("bbox minlat", v[1], -90, 90);
-    const double maxlon = ParseNumber("bbox maxlon", v[2], -180, 180);
-    const double maxlat = ParseNumber("bbox maxlat", v[3], -90, 90);
-    if (minlon > maxlon || minlat > maxlat) throw BadParam{"bbox: min must not exceed max"};
-    engine::BoxE7 box{E7(minlat), E7(minlon), E7(maxlat), E7(maxlon)};
-    const engine::RouteFilter filter = ParseFilter(p);
+    if (v.size() != 4) {
+      return Status::InvalidArgument("bbox: expected 4 numbers minlon,minlat,maxlon,maxlat");
+    }
+    STRIDE_ASSIGN_OR_RETURN(const double minlon, ParseNumber("bbox minlon", v[0], -180, 180));
+    STRIDE_ASSIGN_OR_RETURN(const double minlat, ParseNumber("bbox minlat", v[1], -90, 90));
+    STRIDE_ASSIGN_OR_RETURN(const double maxlon, ParseNumber("bbox maxlon", v[2], -180, 180));
+    STRIDE_ASSIGN_OR_RETURN(const double maxlat, ParseNumber("bbox maxlat", v[3], -90, 90));
+    if (minlon > maxlon || minlat > maxlat) {
+      return Status::InvalidArgument("bbox: min must not exceed max");
+    }
+    const engine::BoxE7 box{E7(minlat), E7(minlon), E7(maxlat), E7(maxlon)};
+    STRIDE_ASSIGN_OR_RETURN(const engine::RouteFilter filter, ParseFilter(p));
     index::RouteIndex::SortKey key = index::RouteIndex::SortKey::kDistance;
     if (auto sort = Get(p, "sort")) {
       if (*sort == "length") {
@@ -325,43 +297,52 @@ ApiResponse ListRoutes(const index::RouteSnapshot& s, const Params& p, Wire wire
       } else if (*sort == "ascent") {
         key = index::RouteIndex::SortKey::kAscent;
       } else if (*sort != "distance") {
-        throw BadParam{"sort: unknown key '" + *sort + "'; expected distance, length or ascent"};
+        return Status::InvalidArgument("sort: unknown key '" + *sort +
+                                       "'; expected distance, length or ascent");
       }
     }
-    const size_t limit = Limit(p, "limit", kDefaultLimit, kMaxLimit);
-    const std::optional<index::RouteIndex::Cursor> after = ParseCursor(p);
+    STRIDE_ASSIGN_OR_RETURN(const size_t limit, Limit(p, "limit", kDefaultLimit, kMaxLimit));
+    STRIDE_ASSIGN_OR_RETURN(const std::optional<index::RouteIndex::Cursor> after, ParseCursor(p));
     return Page(s, s.index.Bbox(box, filter, key, limit, after ? &*after : nullptr), limit, wire);
-  });
+  };
+  return OrError(answer(), wire);
 }
 
 ApiResponse NearestRoutes(const index::RouteSnapshot& s, const Params& p, Wire wire) {
-  return Guard(wire, [&]() -> ApiResponse {
+  auto answer = [&]() -> Result<ApiResponse> {
     const std::optional<std::string> lat = Get(p, "lat"), lon = Get(p, "lon");
-    if (!lat) throw BadParam{"lat: required, degrees -90..90"};
-    if (!lon) throw BadParam{"lon: required, degrees -180..180"};
-    const PointE7 point{E7(ParseNumber("lat", *lat, -90, 90)),
-                        E7(ParseNumber("lon", *lon, -180, 180))};
-    const size_t k = Limit(p, "k", 10, kMaxK);
-    const double max_d =
-        Number(p, "max_distance_m", 0, 2e7).value_or(std::numeric_limits<double>::infinity());
-    const engine::RouteFilter filter = ParseFilter(p);
-    const std::optional<index::RouteIndex::Cursor> after = ParseCursor(p);
-    return Page(s, s.index.Nearest(point, k, max_d, filter, after ? &*after : nullptr), k, wire);
-  });
+    if (!lat) return Status::InvalidArgument("lat: required, degrees -90..90");
+    if (!lon) return Status::InvalidArgument("lon: required, degrees -180..180");
+    STRIDE_ASSIGN_OR_RETURN(const double lat_deg, ParseNumber("lat", *lat, -90, 90));
+    STRIDE_ASSIGN_OR_RETURN(const double lon_deg, ParseNumber("lon", *lon, -180, 180));
+    const PointE7 point{E7(lat_deg), E7(lon_deg)};
+    STRIDE_ASSIGN_OR_RETURN(const size_t k, Limit(p, "k", 10, kMaxK));
+    STRIDE_ASSIGN_OR_RETURN(const std::optional<double> max_d,
+                            OptionalNumber(p, "max_distance_m", 0, 2e7));
+    STRIDE_ASSIGN_OR_RETURN(const engine::RouteFilter filter, ParseFilter(p));
+    STRIDE_ASSIGN_OR_RETURN(const std::optional<index::RouteIndex::Cursor> after, ParseCursor(p));
+    return Page(s,
+                s.index.Nearest(point, k, max_d.value_or(std::numeric_limits<double>::infinity()),
+                                filter, after ? &*after : nullptr),
+                k, wire);
+  };
+  return OrError(answer(), wire);
 }
 
 ApiResponse GetRoute(const index::RouteSnapshot& s, const std::string& id_text, const Params& p,
                      Wire wire) {
-  return Guard(wire, [&]() -> ApiResponse {
-    ApiResponse error;
-    Result<engine::Route> r = FetchRoute(s, id_text, wire, &error);
-    if (!r.ok()) return error;
+  auto answer = [&]() -> Result<ApiResponse> {
+    STRIDE_ASSIGN_OR_RETURN(engine::Route route, FetchRoute(s, id_text));
+    engine::Route* r = &route;
     const std::string format = Get(p, "format").value_or("polyline6");
     if (format != "polyline6" && format != "geojson") {
-      throw BadParam{"format: '" + format + "'; expected polyline6 or geojson"};
+      return Status::InvalidArgument("format: '" + format + "'; expected polyline6 or geojson");
     }
-    double tolerance = Number(p, "tolerance_m", 0, 10'000).value_or(0);
-    if (auto zoom = Number(p, "zoom", 0, 22)) {
+    STRIDE_ASSIGN_OR_RETURN(const std::optional<double> tolerance_m,
+                            OptionalNumber(p, "tolerance_m", 0, 10'000));
+    STRIDE_ASSIGN_OR_RETURN(const std::optional<double> zoom, OptionalNumber(p, "zoom", 0, 22));
+    double tolerance = tolerance_m.value_or(0);
+    if (zoom) {
       // Half a 256-px tile pixel at this zoom and latitude.
       const double lat = r->summary.start.lat * 1e-7 * engine::kDegToRad;
       tolerance = 0.5 * 156'543.03 * std::cos(lat) / std::pow(2.0, *zoom);
@@ -380,22 +361,22 @@ ApiResponse GetRoute(const index::RouteSnapshot& s, const std::string& id_text, 
     r->geometry = std::move(g);
     if (wire == Wire::kProtobuf) {
       r->profile = {};  // /profile serves it
-      return {200, index::EncodeRoute(*r), kProtobufType};
+      return ApiResponse{200, index::EncodeRoute(*r), kProtobufType};
     }
     engine::RouteJsonOptions o;
     o.geometry = format == "polyline6" ? engine::GeometryFormat::kPolyline6
                                        : engine::GeometryFormat::kGeoJson;
     o.profile = false;
     o.indent = -1;
-    return {200, engine::RouteJson(*r, o)};
-  });
+    return ApiResponse{200, engine::RouteJson(*r, o)};
+  };
+  return OrError(answer(), wire);
 }
 
 ApiResponse GetProfile(const index::RouteSnapshot& s, const std::string& id_text, Wire wire) {
-  return Guard(wire, [&]() -> ApiResponse {
-    ApiResponse error;
-    Result<engine::Route> r = FetchRoute(s, id_text, wire, &error);
-    if (!r.ok()) return error;
+  auto answer = [&]() -> Result<ApiResponse> {
+    STRIDE_ASSIGN_OR_RETURN(engine::Route route, FetchRoute(s, id_text));
+    const engine::Route* r = &route;
     if (wire == Wire::kProtobuf) {
       api::RouteProfile m;
       m.set_id(r->summary.id);
@@ -414,8 +395,9 @@ ApiResponse GetProfile(const index::RouteSnapshot& s, const std::string& id_text
       }
       return Serialized(m);
     }
-    return {200, engine::RouteProfileJson(*r)};
-  });
+    return ApiResponse{200, engine::RouteProfileJson(*r)};
+  };
+  return OrError(answer(), wire);
 }
 
 }  // namespace stride::server

@@ -26,10 +26,9 @@
 
 #include "index/store/route_snapshot.hpp"
 #include "server/http/message.hpp"
+#include "server/params.hpp"
 
 namespace stride::server {
-
-using Params = std::map<std::string, std::string>;
 
 enum class Wire { kJson, kProtobuf };
 

@@ -321,25 +321,13 @@ ApiResponse UploadRun(RunService& runs, const Principal& who, std::string_view b
 }
 
 ApiResponse ListRuns(RunService& runs, const Principal& who, const Params& p, Wire wire) {
-  size_t limit = kDefaultRunPage;
-  if (auto it = p.find("limit"); it != p.end()) {
-    char* end = nullptr;
-    const long v = std::strtol(it->second.c_str(), &end, 10);
-    if (it->second.empty() || *end != '\0' || v < 1 || v > static_cast<long>(kMaxRunPage)) {
-      return ErrorResponse(400, "invalid_argument",
-                           "limit: expected 1 to " + std::to_string(kMaxRunPage), wire);
-    }
-    limit = static_cast<size_t>(v);
-  }
-  for (const auto& [k, v] : p) {
-    if (k != "limit" && k != "before") {
-      return ErrorResponse(400, "invalid_argument",
-                           k + ": unknown parameter (expected before, limit)", wire);
-    }
-  }
+  const Status known = CheckKnown(p, {"before", "limit"});
+  if (!known.ok()) return ErrorFromStatus(known, wire);
+  const Result<size_t> limit = Limit(p, "limit", kDefaultRunPage, kMaxRunPage);
+  if (!limit.ok()) return ErrorFromStatus(limit.status(), wire);
   const auto before = p.find("before");
   Result<engine::RunStore::Page> page =
-      runs.store().List(who.user_id, before == p.end() ? "" : before->second, limit);
+      runs.store().List(who.user_id, before == p.end() ? "" : before->second, *limit);
   if (!page.ok()) return ErrorFromStatus(page.status(), wire);
   if (wire == Wire::kProtobuf) {
     api::RunList m;

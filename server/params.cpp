@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "server/params.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "engine/text/json_dump.hpp"
+
+namespace stride::server {
+
+std::optional<std::string> Get(const Params& p, const std::string& key) {
+  auto it = p.find(key);
+  if (it == p.end()) return std::nullopt;
+  return it->second;
+}
+
+Result<double> ParseNumber(const std::string& key, std::string_view v, double lo, double hi) {
+  double x = 0;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+  if (ec != std::errc() || end != v.data() + v.size() || !std::isfinite(x)) {
+    return Status::InvalidArgument(key + ": '" + std::string(v) + "' is not a number");
+  }
+  if (x < lo || x > hi) {
+    using Json = nlohmann::json;
+    return Status::InvalidArgument(key + ": " + std::string(v) + " is out of range [" +
+                                   engine::DumpJson(Json(lo)) + ", " + engine::DumpJson(Json(hi)) +
+                                   "]");
+  }
+  return x;
+}
+
+Result<std::optional<double>> OptionalNumber(const Params& p, const std::string& key, double lo,
+                                             double hi) {
+  const std::optional<std::string> v = Get(p, key);
+  if (!v) return std::optional<double>();
+  STRIDE_ASSIGN_OR_RETURN(const double x, ParseNumber(key, *v, lo, hi));
+  return std::optional<double>(x);
+}
+
+Result<size_t> Limit(const Params& p, const std::string& key, size_t def, size_t max) {
+  const std::optional<std::string> v = Get(p, key);
+  if (!v) return def;
+  STRIDE_ASSIGN_OR_RETURN(const double x, ParseNumber(key, *v, 1, static_cast<double>(max)));
+  if (x != std::floor(x)) {
+    return Status::InvalidArgument(key + ": " + *v + " is not a whole number");
+  }
+  return static_cast<size_t>(x);
+}
+
+Status CheckKnown(const Params& p, const std::vector<std::string>& known) {
+  for (const auto& [k, v] : p) {
+    if (std::find(known.begin(), known.end(), k) != known.end()) continue;
+    std::string list;
+    for (const std::string& name : known) list += (list.empty() ? "" : ", ") + name;
+    return Status::InvalidArgument(k + ": unknown parameter (expected " + list + ")");
+  }
+  return Status::Ok();
+}
+
+std::vector<std::string> SplitComma(const std::string& s) {
+  std::vector<std::string> out;
+  size_t b = 0;
+  while (b <= s.size()) {
+    const size_t e = std::min(s.find(',', b), s.size());
+    out.push_back(s.substr(b, e - b));
+    b = e + 1;
+  }
+  return out;
+}
+
+}  // namespace stride::server
