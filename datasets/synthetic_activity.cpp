@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "engine/geo/geodesy.hpp"
+#include "engine/track/track_writers.hpp"
 #include "importers/activity/fit_crc.hpp"
-#include "importers/activity/gpx_writer.hpp"
 
 namespace stride::datasets {
 namespace {
@@ -121,7 +121,7 @@ std::string WriteGpx(const engine::Track& t, const std::string& creator) {
       std::string(
           engine::SportName(t.sport == engine::Sport::kUnknown ? engine::Sport::kRun : t.sport)) +
       "</type>\n  <trkseg>\n";
-  for (size_t i = 0; i < t.size(); ++i) importers::AppendGpxTrackPoint(t, i, &out);
+  for (size_t i = 0; i < t.size(); ++i) engine::AppendGpxTrackPoint(t, i, &out);
   out += "  </trkseg>\n </trk>\n</gpx>\n";
   return out;
 }
@@ -143,16 +143,16 @@ std::string WriteTcx(const engine::Track& t) {
       "xmlns=\"http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2\" "
       "xmlns:ns3=\"http://www.garmin.com/xmlschemas/ActivityExtension/v2\">\n"
       " <Activities>\n  <Activity Sport=\"Running\">\n   <Id>" +
-      importers::GpxTime(t0) + "</Id>\n";
+      engine::GpxTime(t0) + "</Id>\n";
   std::snprintf(
       buf, sizeof buf,
       "   <Lap StartTime=\"%s\">\n    <TotalTimeSeconds>%.1f</TotalTimeSeconds>\n"
       "    <DistanceMeters>%.2f</DistanceMeters>\n    <TriggerMethod>Manual</TriggerMethod>\n"
       "    <Track>\n",
-      importers::GpxTime(t0).c_str(), t1 - t0, dist);
+      engine::GpxTime(t0).c_str(), t1 - t0, dist);
   out += buf;
   for (size_t i = 0; i < t.size(); ++i) {
-    out += "     <Trackpoint><Time>" + importers::GpxTime(t.time_s[i]) + "</Time>";
+    out += "     <Trackpoint><Time>" + engine::GpxTime(t.time_s[i]) + "</Time>";
     std::snprintf(buf, sizeof buf,
                   "<Position><LatitudeDegrees>%.7f</LatitudeDegrees><LongitudeDegrees>%.7f"
                   "</LongitudeDegrees></Position><AltitudeMeters>%.2f</AltitudeMeters>"

@@ -12,7 +12,7 @@
 #include "engine/text/round.hpp"
 #include "engine/text/utf8.hpp"
 #include "engine/track/analysis_json.hpp"
-#include "importers/activity/gpx_writer.hpp"
+#include "engine/track/track_writers.hpp"
 #include "index/store/run_codec.hpp"
 #include "stride/api.pb.h"
 
@@ -65,120 +65,6 @@ std::string CleanFileName(std::string_view name) {
     }
   }
   return clean;
-}
-
-std::string XmlEscape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        // XML 1.0 has no control characters but tab, LF and CR, not even as references.
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') {
-          out += "\xEF\xBF\xBD";
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  return out;
-}
-
-// Calls f(begin, end) for each recorded segment of a track.
-template <typename F>
-void ForEachSegment(const engine::Track& t, F&& f) {
-  const size_t n = t.size();
-  std::vector<uint32_t> starts = t.segment_starts;
-  if (starts.empty() || starts.front() != 0) starts.insert(starts.begin(), 0);
-  for (size_t k = 0; k < starts.size(); ++k) {
-    const size_t b = starts[k], e = k + 1 < starts.size() ? starts[k + 1] : n;
-    if (b < e && e <= n) f(b, e);
-  }
-}
-
-std::string TrackGpx(const engine::Run& run) {
-  std::string out =
-      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-      "<gpx version=\"1.1\" creator=\"stride\" xmlns=\"http://www.topografix.com/GPX/1/1\" "
-      "xmlns:gpxtpx=\"http://www.garmin.com/xmlschemas/TrackPointExtension/v1\">\n";
-  for (const engine::Track& t : run.tracks) {
-    out += " <trk><name>" + XmlEscape(run.summary.file_name) + "</name><type>" +
-           std::string(engine::SportName(t.sport)) + "</type>\n";
-    ForEachSegment(t, [&](size_t b, size_t e) {
-      out += "  <trkseg>\n";
-      for (size_t i = b; i < e; ++i) {
-        if (t.has_position(i)) importers::AppendGpxTrackPoint(t, i, &out);
-      }
-      out += "  </trkseg>\n";
-    });
-    out += " </trk>\n";
-  }
-  out += "</gpx>\n";
-  return out;
-}
-
-std::string TrackGeoJson(const engine::Run& run) {
-  Json lines = Json::array(), times = Json::array(), hr = Json::array();
-  for (const engine::Track& t : run.tracks) {
-    ForEachSegment(t, [&](size_t b, size_t e) {
-      Json line = Json::array(), ts = Json::array(), hs = Json::array();
-      for (size_t i = b; i < e; ++i) {
-        if (!t.has_position(i)) continue;
-        Json c = {std::round(t.lon_deg[i] * 1e7) / 1e7, std::round(t.lat_deg[i] * 1e7) / 1e7};
-        if (!std::isnan(t.ele_m[i])) c.push_back(std::round(t.ele_m[i] * 100) / 100);
-        line.push_back(std::move(c));
-        ts.push_back(NumOrNull(t.time_s[i], 0.001));
-        hs.push_back(NumOrNull(t.hr_bpm[i], 1));
-      }
-      if (line.size() < 2) return;
-      lines.push_back(std::move(line));
-      times.push_back(std::move(ts));
-      hr.push_back(std::move(hs));
-    });
-  }
-  const Json j = {{"type", "Feature"},
-                  {"geometry", {{"type", "MultiLineString"}, {"coordinates", lines}}},
-                  {"properties",
-                   {{"id", engine::RunIdText(run.summary.id)},
-                    {"sport", run.summary.sport},
-                    {"times", times},  // unix seconds per coordinate, line by line
-                    {"heart_rate", hr}}}};
-  return engine::DumpJson(j);
-}
-
-std::string TrackPolyline(const engine::Run& run) {
-  Json lines = Json::array();
-  for (size_t k = 0; k < run.tracks.size(); ++k) {
-    const engine::Track& t = run.tracks[k];
-    ForEachSegment(t, [&](size_t b, size_t e) {
-      std::vector<engine::PointE7> pts;
-      double start = engine::kNaN;
-      for (size_t i = b; i < e; ++i) {
-        if (!t.has_position(i)) continue;
-        if (std::isnan(start)) start = t.time_s[i];
-        pts.push_back({static_cast<int32_t>(std::llround(t.lat_deg[i] * 1e7)),
-                       static_cast<int32_t>(std::llround(t.lon_deg[i] * 1e7))});
-      }
-      if (pts.size() < 2) return;
-      lines.push_back(
-          {{"session", k + 1},
-           {"points", pts.size()},
-           {"start_time", std::isnan(start) ? Json(nullptr) : Json(engine::FormatIsoTime(start))},
-           {"polyline6", engine::EncodePolyline6(pts, 0, pts.size())}});
-    });
-  }
-  return engine::DumpJson(Json{{"id", engine::RunIdText(run.summary.id)}, {"lines", lines}});
 }
 
 const char* Extension(const std::string& format) {
@@ -363,9 +249,13 @@ ApiResponse GetRunTrack(RunService& runs, const Principal& who, const std::strin
   if (!id.ok()) return ErrorFromStatus(id.status(), wire);
   Result<engine::Run> run = runs.store().Get(who.user_id, *id, {false, true});
   if (!run.ok()) return ErrorFromStatus(run.status(), wire);
-  if (format == "gpx") return {200, TrackGpx(*run), "application/gpx+xml"};
-  if (format == "polyline6") return {200, TrackPolyline(*run)};
-  return {200, TrackGeoJson(*run), "application/geo+json"};
+  const std::string id_hex = engine::RunIdText(run->summary.id);
+  if (format == "gpx") {
+    return {200, engine::TracksGpx(run->tracks, run->summary.file_name), "application/gpx+xml"};
+  }
+  if (format == "polyline6") return {200, engine::TracksPolyline6Json(run->tracks, id_hex)};
+  return {200, engine::TracksGeoJson(run->tracks, id_hex, run->summary.sport),
+          "application/geo+json"};
 }
 
 ApiResponse GetRunFile(RunService& runs, const Principal& who, const std::string& id_text,
