@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <map>
+#include <mutex>
 
 #include "engine/text/iso_time.hpp"
 
@@ -38,6 +40,15 @@ Result<TimeZone> TimeZone::Load(std::string_view name, const std::string& zonein
       })) {
     return Status::InvalidArgument("time zone '" + std::string(name) +
                                    "': expected an IANA name such as Europe/Andorra");
+  }
+  // Zones read once per process: a request that judges a day in the runner's zone should not
+  // open a file. Only zones that exist are kept, so the cache is bounded by the database.
+  static std::mutex cache_mu;
+  static std::map<std::string, TimeZone, std::less<>> cache;
+  const std::string key = zoneinfo_dir + '\0' + std::string(name);
+  {
+    std::lock_guard lock(cache_mu);
+    if (auto it = cache.find(key); it != cache.end()) return it->second;
   }
   std::ifstream in(zoneinfo_dir + "/" + std::string(name), std::ios::binary);
   if (!in) return Status::NotFound("time zone '" + std::string(name) + "': unknown");
@@ -89,6 +100,8 @@ Result<TimeZone> TimeZone::Load(std::string_view name, const std::string& zonein
     z.transitions_.push_back(times[static_cast<size_t>(i)]);
     z.offsets_.push_back(type_offsets[idx[static_cast<size_t>(i)]]);
   }
+  std::lock_guard lock(cache_mu);
+  cache.emplace(key, z);
   return z;
 }
 

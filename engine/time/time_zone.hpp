@@ -8,7 +8,8 @@
 // not evaluated): exact for zones without DST today, an hour off in summers after ~2037 for
 // the others.
 //
-// Thread-safety: a loaded TimeZone is immutable.
+// Thread-safety: a loaded TimeZone is immutable; Load() may be called from any thread (a zone
+// is read from its file once per process and directory, then copied from memory).
 //
 //   Result<TimeZone> tz = TimeZone::Load("Europe/Andorra");
 //   std::string day = tz->LocalDate(run.start_time_s);   // "2026-07-14"

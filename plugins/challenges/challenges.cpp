@@ -35,9 +35,14 @@ struct CachedState {
     double distance_m;
     int completed;
   };
-  std::mutex sort_mu;  // the order below
-  uint64_t sorted_version = ~uint64_t{0};
-  std::vector<Row> members, teams;  // best first
+  // The leaderboard order of one version of the state, best first: sorted once per version,
+  // then shared by every request that reads it (none waits for another's rendering).
+  struct Ranking {
+    uint64_t version = 0;
+    std::vector<Row> members, teams;
+  };
+  std::mutex ranking_mu;  // ranking (the pointer) and building it
+  std::shared_ptr<const Ranking> ranking;
 };
 }  // namespace stride::plugins::challenges
 
@@ -763,8 +768,8 @@ class Plugin {
         SaveState(id, w.state);
         return {{"left", id}};
       }
-      case kLeaderboard:
-        return Leaderboard(params.value("id", ""), query);
+      case kLeaderboard:  // (HandleC answers it as text, unparsed)
+        return Json::parse(Leaderboard(params.value("id", ""), query));
       case kEvents: {
         const std::string id = params.value("id", "");
         MustChallenge(id);
@@ -1060,7 +1065,8 @@ class Plugin {
     return j;
   }
 
-  Json Leaderboard(const std::string& id, const Json& query) {
+  // The leaderboard's JSON text.
+  std::string Leaderboard(const std::string& id, const Json& query) {
     const std::shared_ptr<const Challenge> held = MustChallenge(id);
     const Challenge& c = *held;
     size_t limit = 100;
@@ -1074,29 +1080,36 @@ class Plugin {
     CachedState* cached = reader.cs.get();
     using Row = CachedState::Row;
     const bool by_days = c.kind != "route";
-    std::lock_guard sort_lock(cached->sort_mu);
-    if (cached->sorted_version != cached->version) {
-      cached->members.clear();
-      cached->teams.clear();
-      for (const auto& [u, m] : reader.state["members"].items()) {
-        cached->members.push_back(
-            {u, m.value("team", ""), m.value("distance_m", 0.0), m.value("completed", 0)});
+    std::shared_ptr<const CachedState::Ranking> ranking;
+    {
+      std::lock_guard lock(cached->ranking_mu);
+      const uint64_t version = cached->version;
+      if (!cached->ranking || cached->ranking->version != version) {
+        auto built = std::make_shared<CachedState::Ranking>();
+        built->version = version;
+        built->members.reserve(reader.state["members"].size());
+        for (const auto& [u, m] : reader.state["members"].items()) {
+          built->members.push_back(
+              {u, m.value("team", ""), m.value("distance_m", 0.0), m.value("completed", 0)});
+        }
+        for (const auto& [name, t] : reader.state["teams"].items()) {
+          built->teams.push_back({name, name, t.value("distance_m", 0.0), 0});
+        }
+        auto better = [by_days](const Row& a, const Row& b) {
+          if (by_days && a.completed != b.completed) return a.completed > b.completed;
+          if (a.distance_m != b.distance_m) return a.distance_m > b.distance_m;
+          return a.name < b.name;
+        };
+        std::sort(built->members.begin(), built->members.end(), better);
+        std::sort(built->teams.begin(), built->teams.end(), better);
+        cached->ranking = std::move(built);
       }
-      for (const auto& [name, t] : reader.state["teams"].items()) {
-        cached->teams.push_back({name, name, t.value("distance_m", 0.0), 0});
-      }
-      auto better = [by_days](const Row& a, const Row& b) {
-        if (by_days && a.completed != b.completed) return a.completed > b.completed;
-        if (a.distance_m != b.distance_m) return a.distance_m > b.distance_m;
-        return a.name < b.name;
-      };
-      std::sort(cached->members.begin(), cached->members.end(), better);
-      std::sort(cached->teams.begin(), cached->teams.end(), better);
-      cached->sorted_version = cached->version;
+      ranking = cached->ranking;
     }
     size_t total = 0;
+    // Rows are written as text: a page of 100 rows is most of the answer's cost.
     auto ranked = [&](const std::vector<Row>& rows, bool member_rows) {
-      Json out = Json::array();
+      std::string out = "[";
       int rank = 0;
       const Row* prev = nullptr;
       for (size_t i = 0; i < rows.size(); ++i) {
@@ -1111,24 +1124,25 @@ class Plugin {
                          (!by_days || !member_rows || rows[i].completed == prev->completed);
         if (!tie) rank = static_cast<int>(n) + 1;
         prev = &rows[i];
-        Json r = {{"rank", rank}, {"distance_m", std::round(rows[i].distance_m * 10) / 10}};
+        if (out.size() > 1) out += ',';
+        out += "{\"rank\":" + std::to_string(rank) + ",\"distance_m\":" +
+               engine::DumpJson(Json(std::round(rows[i].distance_m * 10) / 10));
         if (member_rows) {
-          r["user"] = rows[i].name;
-          r["team"] = rows[i].team;
-          if (by_days) r["completed"] = rows[i].completed;
+          out += ",\"user\":" + engine::DumpJson(Json(rows[i].name));
+          out += ",\"team\":" + engine::DumpJson(Json(rows[i].team));
+          if (by_days) out += ",\"completed\":" + std::to_string(rows[i].completed);
         } else {
-          r["team"] = rows[i].name;
+          out += ",\"team\":" + engine::DumpJson(Json(rows[i].name));
         }
-        out.push_back(std::move(r));
+        out += '}';
       }
-      return out;
+      return out + "]";
     };
-    Json member_rows = ranked(cached->members, true);
-    if (only_team.empty()) total = cached->members.size();
-    return {{"challenge", id},
-            {"members", std::move(member_rows)},
-            {"teams", ranked(cached->teams, false)},
-            {"total_members", total}};
+    const std::string member_rows = ranked(ranking->members, true);
+    if (only_team.empty()) total = ranking->members.size();
+    return "{\"challenge\":" + engine::DumpJson(Json(id)) + ",\"members\":" + member_rows +
+           ",\"teams\":" + ranked(ranking->teams, false) +
+           ",\"total_members\":" + std::to_string(total) + "}";
   }
 
  private:
@@ -1161,6 +1175,11 @@ int HandleC(stride_plugin_t* self, stride_call_t* call, const char* request, siz
     const int route = req.value("route_id", 0);
     if (route == kEvents && Plugin::WantsStream(req) && STRIDE_HOST_HAS(self->host, publish)) {
       plugin.StreamEvents(call, req);
+      return STRIDE_OK;
+    }
+    if (route == kLeaderboard) {
+      const std::string text = plugin.Leaderboard(req["params"].value("id", ""), req["query"]);
+      self->host->respond(call, 200, "application/json", text.data(), text.size());
       return STRIDE_OK;
     }
     const Json out = plugin.Handle(route, req, &status);
