@@ -11,6 +11,7 @@
 #include "importers/activity/activity_reader.hpp"
 #include "plugins/challenges/challenges.hpp"
 #include "plugins/host/signing.hpp"
+#include "plugins/plan/plan.hpp"
 #include "server/auth.hpp"
 #include "server/http_server.hpp"
 #include "tools/format.hpp"
@@ -213,7 +214,10 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
   }
   if (!quiet) o.access_log = &err;
   o.plugin_dev = dev;
-  if (!no_bundled) o.bundled_plugins = {{plugins::challenges::Info, plugins::challenges::InitV1}};
+  if (!no_bundled) {
+    o.bundled_plugins = {{plugins::challenges::Info, plugins::challenges::InitV1},
+                         {plugins::plan::Info, plugins::plan::InitV1}};
+  }
   if (!o.plugins_dir.empty() && so.runs_path.empty()) {
     err << "stride serve: --plugins needs --runs (plugins keep their data there)\n";
     return 2;

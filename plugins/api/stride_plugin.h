@@ -149,6 +149,12 @@ typedef struct stride_host_api {
    * Publish after the event is stored, so a client that reconnects finds it in the backlog. */
   int (*publish)(stride_host_t* ctx, const char* topic, const char* event, uint64_t id,
                  const char* data, size_t data_size);
+
+  /* --- appended: the athlete profile. Check STRIDE_HOST_HAS(host, profile_get). --- */
+  /* The user's profile as GET /v1/me/profile answers it: {"time_zone", and whichever of
+   * "birth_year", "sex", "max_hr_bpm", "rest_hr_bpm", "threshold_hr_bpm",
+   * "threshold_pace_s_per_km", "availability", "weekly_volume_km", "goal" the user set}. */
+  int (*profile_get)(stride_host_t* ctx, const char* user, stride_sink_t* out_json);
 } stride_host_api_t;
 
 /* True when the host's table has `field` (tables only grow; see the rules above). */

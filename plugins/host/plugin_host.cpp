@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <filesystem>
@@ -237,6 +238,13 @@ struct HostCallbacks {
                      FormatSse(event, id, std::string_view(data ? data : "", size)));
     return STRIDE_OK;
   }
+  static int ProfileGet(stride_host_t* c, const char* user, stride_sink_t* out) {
+    if (!user || !*user) return Fail(c, Status::InvalidArgument("profile_get: no user"));
+    Result<std::string> r = c->host->GetProfile(user);
+    if (!r.ok()) return Fail(c, r.status());
+    WriteSink(out, *r);
+    return STRIDE_OK;
+  }
   static int Subscribe(stride_host_t* c, const char* kinds, int daily_hour) {
     if (!c->in_init) return Fail(c, Status::InvalidArgument("subscribe: only during init"));
     std::string all = kinds ? kinds : "";
@@ -278,7 +286,8 @@ struct HostCallbacks {
                                             Subscribe,
                                             RespondStream,
                                             StreamEvent,
-                                            Publish};
+                                            Publish,
+                                            ProfileGet};
     return &table;
   }
 };
@@ -835,6 +844,87 @@ Result<std::string> PluginHost::GetProfile(const std::string& user) const {
   return engine::DumpJson(profile);
 }
 
+namespace {
+
+// One field of the athlete profile (null clears it): what it must be, in its error.
+Status CheckProfileField(const std::string& key, const Json& v) {
+  auto number = [&](double lo, double hi, bool whole = false) -> Status {
+    if (v.is_number() && v.get<double>() >= lo && v.get<double>() <= hi &&
+        (!whole || v.is_number_integer())) {
+      return Status::Ok();
+    }
+    return Status::InvalidArgument(key + ": expected " + (whole ? "a whole number" : "a number") +
+                                   " from " + engine::DumpJson(Json(lo)) + " to " +
+                                   engine::DumpJson(Json(hi)));
+  };
+  if (v.is_null()) return Status::Ok();
+  if (key == "time_zone") {
+    if (!v.is_string() || !engine::TimeZone::Load(v.get<std::string>()).ok()) {
+      return Status::InvalidArgument(
+          "time_zone: expected an IANA time zone name such as \"Europe/Andorra\"");
+    }
+    return Status::Ok();
+  }
+  if (key == "birth_year") return number(1900, 2100, true);
+  if (key == "max_hr_bpm") return number(100, 240);
+  if (key == "rest_hr_bpm") return number(25, 120);
+  if (key == "threshold_hr_bpm") return number(80, 230);
+  if (key == "threshold_pace_s_per_km") return number(120, 900);
+  if (key == "weekly_volume_km") return number(0, 400);
+  if (key == "sex") {
+    if (v == "male" || v == "female" || v == "unknown") return Status::Ok();
+    return Status::InvalidArgument("sex: expected \"male\", \"female\" or \"unknown\"");
+  }
+  if (key == "availability") {
+    static const std::vector<std::string> kDays = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+    const Status bad = Status::InvalidArgument(
+        "availability: expected {\"days\": [\"mon\", ...] (1 to 7 of mon..sun), "
+        "\"minutes_per_day\": 10 to 600}");
+    if (!v.is_object() || !v.contains("days") || !v["days"].is_array() ||
+        !v.contains("minutes_per_day") || !v["minutes_per_day"].is_number() || v.size() != 2) {
+      return bad;
+    }
+    const double minutes = v["minutes_per_day"].get<double>();
+    if (minutes < 10 || minutes > 600 || v["days"].empty() || v["days"].size() > 7) return bad;
+    std::set<std::string> seen;
+    for (const Json& d : v["days"]) {
+      if (!d.is_string() ||
+          std::find(kDays.begin(), kDays.end(), d.get<std::string>()) == kDays.end() ||
+          !seen.insert(d.get<std::string>()).second) {
+        return bad;
+      }
+    }
+    return Status::Ok();
+  }
+  if (key == "goal") {
+    const Status bad = Status::InvalidArgument(
+        "goal: expected {\"distance_m\": 1000 to 250000, \"date\": \"YYYY-MM-DD\"[, "
+        "\"target_time_s\": seconds]}, or null to stay fit");
+    int64_t day = 0;
+    if (!v.is_object() || !v.contains("distance_m") || !v["distance_m"].is_number() ||
+        !v.contains("date") || !v["date"].is_string() ||
+        !engine::ParseDate(v["date"].get<std::string>(), &day)) {
+      return bad;
+    }
+    const double d = v["distance_m"].get<double>();
+    if (d < 1000 || d > 250000) return bad;
+    for (const auto& [gk, gv] : v.items()) {
+      if (gk == "distance_m" || gk == "date") continue;
+      if (gk != "target_time_s" || !gv.is_number() || gv.get<double>() < 60 ||
+          gv.get<double>() > 172800) {
+        return bad;
+      }
+    }
+    return Status::Ok();
+  }
+  return Status::InvalidArgument(
+      "profile: unknown field \"" + engine::ValidUtf8(key) +
+      "\" (known: time_zone, birth_year, sex, max_hr_bpm, rest_hr_bpm, threshold_hr_bpm, "
+      "threshold_pace_s_per_km, availability, weekly_volume_km, goal)");
+}
+
+}  // namespace
+
 Result<std::string> PluginHost::PutProfile(const std::string& user, const std::string& json) {
   if (!services_.host_kv) return Status::Unavailable("profiles need a user database (--runs)");
   const Json in = Json::parse(json, nullptr, false);
@@ -843,17 +933,18 @@ Result<std::string> PluginHost::PutProfile(const std::string& user, const std::s
   if (!current.ok()) return current.status();
   Json profile = Json::parse(*current);
   for (const auto& [k, v] : in.items()) {
-    if (k == "time_zone") {
-      if (!v.is_string() || !engine::TimeZone::Load(v.get<std::string>()).ok()) {
-        return Status::InvalidArgument(
-            "time_zone: expected an IANA time zone name such as \"Europe/Andorra\"");
-      }
-      profile[k] = v;
+    STRIDE_RETURN_IF_ERROR(CheckProfileField(k, v));
+    if (v.is_null()) {
+      profile.erase(k);  // cleared (time_zone falls back to UTC)
     } else {
-      return Status::InvalidArgument("profile: unknown field \"" + engine::ValidUtf8(k) +
-                                     "\" (known: time_zone)");
+      profile[k] = v;
     }
   }
+  if (profile.contains("rest_hr_bpm") && profile.contains("max_hr_bpm") &&
+      profile["rest_hr_bpm"].get<double>() >= profile["max_hr_bpm"].get<double>()) {
+    return Status::InvalidArgument("rest_hr_bpm: must be below max_hr_bpm");
+  }
+  if (!profile.contains("time_zone")) profile["time_zone"] = "UTC";
   const std::string text = engine::DumpJson(profile);
   STRIDE_RETURN_IF_ERROR(services_.host_kv->Put(StoredKey(user, kProfileKey), text));
   return text;

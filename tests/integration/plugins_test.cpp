@@ -16,8 +16,10 @@
 
 #include "datasets/synthetic_activity.hpp"
 #include "datasets/synthetic_routes.hpp"
+#include "engine/training/vdot.hpp"
 #include "plugins/challenges/challenges.hpp"
 #include "plugins/host/signing.hpp"
+#include "plugins/plan/plan.hpp"
 #include "server/auth.hpp"
 #include "server/http_server.hpp"
 #include "tests/support/raw_http.hpp"
@@ -74,7 +76,8 @@ class Plugins : public ::testing::Test {
     server::HttpServerOptions o;
     o.db_path = dir_ + "/db";
     o.jwt_secret = kSecret;
-    o.bundled_plugins = {{plugins::challenges::Info, plugins::challenges::InitV1}};
+    o.bundled_plugins = {{plugins::challenges::Info, plugins::challenges::InitV1},
+                         {plugins::plan::Info, plugins::plan::InitV1}};
     o.plugins_dir = dir_ + "/plugins";
     o.plugin_key_hex = key->public_hex;
     server_ = new testing::RunningServer(o, {dir_ + "/runs", "", /*sync_writes=*/false});
@@ -130,7 +133,7 @@ TEST_F(Plugins, AdminListsAndReloads) {
   const Json list = Json::parse(r->body);
   std::set<std::string> names;
   for (const Json& p : list["plugins"]) names.insert(p["name"]);
-  EXPECT_EQ(names, (std::set<std::string>{"challenges", "hello"}));
+  EXPECT_EQ(names, (std::set<std::string>{"challenges", "hello", "plans"}));
   r = c.Post("/v1/admin/plugins/reload", Auth(Token("root", "admin")), "", "text/plain");
   ASSERT_EQ(r->status, 200);
   EXPECT_EQ(Json::parse(r->body)["reload"][0]["result"], "unchanged");
@@ -344,6 +347,43 @@ TEST_F(Plugins, AChallengeAlongARouteAdvancesWithAnUploadAndLeavesWithTheUser) {
   const auto export_after = testing::Untar(c.Get("/v1/me/export", Auth(eve))->body);
   EXPECT_EQ(Json::parse(export_after.at("stride-export/plugins/challenges.json"))["keys"].size(),
             0u);
+}
+
+// The plan plugin on a real upload: its fitness is the VDOT of the upload's own best efforts.
+TEST_F(Plugins, ThePlanPluginMeasuresFitnessAndLoadFromAnUpload) {
+  httplib::Client c = Client();
+  const std::string fay = Token("fay");
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  datasets::SyntheticRunOptions so;
+  so.start_time_s = std::floor(now / 86400 - 2) * 86400 + 7 * 3600;  // two days ago, 07:00 UTC
+  auto r =
+      c.Post("/v1/runs", Auth(fay), datasets::WriteGpx(datasets::MakeSyntheticRun(so).recorded),
+             "application/gpx+xml");
+  ASSERT_EQ(r->status, 201) << r->body;
+  const Json run = Json::parse(r->body);
+  Settle();
+  double want = -1;
+  for (const Json& e : run["analysis"]["best_efforts"]) {
+    if (e["distance_m"].get<double>() < 1500) continue;
+    want = std::max(want, engine::VdotFromRace(e["distance_m"], e["time_s"]));
+  }
+  ASSERT_GT(want, 0) << "the synthetic run has a best effort of 1500 m or more";
+  auto f = c.Get("/v1/plans/fitness", Auth(fay));
+  ASSERT_EQ(f->status, 200) << f->body;
+  const Json fit = Json::parse(f->body);
+  EXPECT_NEAR(fit["vdot"].get<double>(), want, want * 0.005 * 3 / 7 + 0.01);
+  EXPECT_EQ(fit["from"]["run_id"], run["id"]);
+  auto p = c.Get("/v1/plans/predict?distance_m=10000", Auth(fay));
+  ASSERT_EQ(p->status, 200) << p->body;
+  EXPECT_NEAR(Json::parse(p->body)["time_s"].get<double>(),
+              engine::PredictRaceTimeS(fit["vdot"], 10000), 30);
+  auto l = c.Get("/v1/plans/load", Auth(fay));
+  ASSERT_EQ(l->status, 200) << l->body;
+  const Json load = Json::parse(l->body);
+  EXPECT_EQ(load["days"].size(), 42u);
+  EXPECT_GT(load["days"][39]["load"].get<double>(), 0);  // the run's day
+  EXPECT_EQ(c.Get("/v1/plans/fitness")->status, 401);
 }
 
 }  // namespace

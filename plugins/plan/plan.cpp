@@ -1,0 +1,537 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "plugins/plan/plan.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "engine/text/iso_time.hpp"
+#include "engine/text/json_dump.hpp"
+#include "engine/text/round.hpp"
+#include "engine/time/time_zone.hpp"
+#include "engine/training/load.hpp"
+#include "engine/training/vdot.hpp"
+
+struct stride_plugin {
+  const stride_host_api_t* host = nullptr;
+  stride_host_t* ctx = nullptr;
+  std::mutex backfill_mu;  // one user's backfill at a time
+};
+
+namespace stride::plugins::plan {
+namespace {
+
+using Json = nlohmann::json;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+enum RouteId { kFitness = 1, kPredict, kLoad };
+
+struct ApiError {
+  int status;
+  std::string code, message;
+};
+
+// What the plugin keeps of a stored run.
+struct Record {
+  std::string run_id;
+  double start_s = kNaN;
+  double distance_m = 0;
+  double moving_s = kNaN;
+  double avg_hr = kNaN;
+  double gap = kNaN;  // s/km
+  std::string sport;
+  std::vector<std::pair<double, double>> efforts;  // (m, s)
+};
+
+bool FootSport(const std::string& sport) {
+  return sport == "run" || sport == "walk" || sport == "hike";
+}
+
+double NumberOr(const Json& j, const char* key, double def = kNaN) {
+  return j.is_object() && j.contains(key) && j[key].is_number() ? j[key].get<double>() : def;
+}
+
+Json Rounded(double x, double unit) {
+  return std::isfinite(x) ? Json(engine::RoundTo(x, unit)) : Json(nullptr);
+}
+
+// The record of a run as GET /v1/runs/{id} shows it (one session at the top, or several).
+Json RecordJson(const Json& run) {
+  const Json& a = run["analysis"];
+  const Json sessions = a.contains("sessions") ? a["sessions"] : Json::array({a});
+  Json efforts = Json::array();
+  double hr_weighted = 0, hr_time = 0, gap_weighted = 0, gap_dist = 0;
+  for (const Json& s : sessions) {
+    const std::string sport = s.contains("source") ? s["source"].value("sport", "") : "";
+    if (sport == "run" && s.contains("best_efforts")) {
+      for (const Json& e : s["best_efforts"]) {
+        efforts.push_back({NumberOr(e, "distance_m", 0), NumberOr(e, "time_s", 0)});
+      }
+    }
+    const double moving = NumberOr(s, "moving_time_s", 0);
+    const double hr = s.contains("heart_rate") ? NumberOr(s["heart_rate"], "avg") : kNaN;
+    if (std::isfinite(hr) && moving > 0) hr_weighted += hr * moving, hr_time += moving;
+    const double gap = NumberOr(s, "gap_s_per_km"), dist = NumberOr(s, "distance_m", 0);
+    if (std::isfinite(gap) && dist > 0) gap_weighted += gap * dist, gap_dist += dist;
+  }
+  double start = kNaN;
+  if (run.contains("start_time") && run["start_time"].is_string()) {
+    (void)engine::ParseIsoTime(run["start_time"].get<std::string>(), &start);
+  }
+  return {{"start_s", std::isfinite(start) ? Json(start) : Json(nullptr)},
+          {"distance_m", NumberOr(run, "distance_m", 0)},
+          {"moving_s", Rounded(NumberOr(run, "moving_time_s"), 0.1)},
+          {"avg_hr", hr_time > 0 ? Json(hr_weighted / hr_time) : Json(nullptr)},
+          {"gap", gap_dist > 0 ? Json(gap_weighted / gap_dist) : Json(nullptr)},
+          {"sport", run.value("sport", "")},
+          {"efforts", efforts}};
+}
+
+Record RecordFrom(const std::string& id, const Json& j) {
+  Record r;
+  r.run_id = id;
+  r.start_s = NumberOr(j, "start_s");
+  r.distance_m = NumberOr(j, "distance_m", 0);
+  r.moving_s = NumberOr(j, "moving_s");
+  r.avg_hr = NumberOr(j, "avg_hr");
+  r.gap = NumberOr(j, "gap");
+  r.sport = j.value("sport", "");
+  if (j.contains("efforts")) {
+    for (const Json& e : j["efforts"])
+      r.efforts.emplace_back(e[0].get<double>(), e[1].get<double>());
+  }
+  return r;
+}
+
+void Append(void* ctx, const char* data, size_t size) {
+  static_cast<std::string*>(ctx)->append(data, size);
+}
+
+class Plan {
+ public:
+  explicit Plan(stride_plugin_t* p) : p_(p) {}
+
+  // --- the host ---
+  std::optional<std::string> Get(const char* user, const std::string& key) {
+    std::string out;
+    stride_sink_t sink{&out, Append};
+    const int rc = p_->host->kv_get(p_->ctx, user, key.data(), key.size(), &sink);
+    if (rc == STRIDE_E_NOT_FOUND) return std::nullopt;
+    if (rc != STRIDE_OK) throw ApiError{500, "internal", p_->host->last_error(p_->ctx)};
+    return out;
+  }
+  void Put(const char* user, const std::string& key, const std::string& value) {
+    if (p_->host->kv_put(p_->ctx, user, key.data(), key.size(), value.data(), value.size()) !=
+        STRIDE_OK) {
+      throw ApiError{500, "internal", p_->host->last_error(p_->ctx)};
+    }
+  }
+  std::vector<Record> Records(const std::string& user) {
+    Backfill(user);
+    std::vector<std::pair<std::string, std::string>> rows;
+    p_->host->kv_scan(
+        p_->ctx, user.c_str(), "r/", 2,
+        [](void* arg, const char* k, size_t ks, const char* v, size_t vs) {
+          static_cast<std::vector<std::pair<std::string, std::string>>*>(arg)->emplace_back(
+              std::string(k + 2, ks - 2), std::string(v, vs));
+          return 0;
+        },
+        &rows);
+    std::vector<Record> out;
+    for (const auto& [id, text] : rows) {
+      const Json j = Json::parse(text, nullptr, false);
+      if (j.is_object()) out.push_back(RecordFrom(id, j));
+    }
+    std::sort(out.begin(), out.end(), [](const Record& a, const Record& b) {
+      return a.start_s < b.start_s || (a.start_s == b.start_s && a.run_id < b.run_id);
+    });
+    return out;
+  }
+  Json Profile(const std::string& user) {
+    if (!STRIDE_HOST_HAS(p_->host, profile_get)) return {{"time_zone", "UTC"}};
+    std::string out;
+    stride_sink_t sink{&out, Append};
+    if (p_->host->profile_get(p_->ctx, user.c_str(), &sink) != STRIDE_OK) {
+      throw ApiError{500, "internal", p_->host->last_error(p_->ctx)};
+    }
+    return Json::parse(out);
+  }
+  // Keeps the record of a stored run; false when the host no longer has the run.
+  bool Store(const std::string& user, const std::string& run_id) {
+    std::string out;
+    stride_sink_t sink{&out, Append};
+    const int rc = p_->host->run_get(p_->ctx, user.c_str(), run_id.c_str(), &sink);
+    if (rc == STRIDE_E_NOT_FOUND) return false;
+    if (rc != STRIDE_OK) throw ApiError{500, "internal", p_->host->last_error(p_->ctx)};
+    Put(user.c_str(), "r/" + run_id, engine::DumpJson(RecordJson(Json::parse(out))));
+    return true;
+  }
+  // The runs stored before this plugin first served the user.
+  void Backfill(const std::string& user) {
+    if (Get(user.c_str(), "seen")) return;
+    std::lock_guard lock(p_->backfill_mu);
+    if (Get(user.c_str(), "seen")) return;
+    std::string before;
+    for (int page = 0; page < 10000; ++page) {
+      Json q = {{"limit", "100"}};
+      if (!before.empty()) q["before"] = before;
+      std::string out;
+      stride_sink_t sink{&out, Append};
+      if (p_->host->runs_list(p_->ctx, user.c_str(), engine::DumpJson(q).c_str(), &sink) !=
+          STRIDE_OK) {
+        throw ApiError{500, "internal", p_->host->last_error(p_->ctx)};
+      }
+      const Json list = Json::parse(out);
+      for (const Json& r : list["runs"]) Store(user, r.value("id", ""));
+      if (!list["next_before"].is_string()) break;
+      before = list["next_before"].get<std::string>();
+    }
+    Put(user.c_str(), "seen", "1");
+  }
+
+  // --- events ---
+  void OnEvent(const Json& e) {
+    const std::string type = e.value("type", ""), user = e.value("user", "");
+    if (user.empty()) return;
+    const std::string id = e.value("run_id", "");
+    if (type == "run.stored" && Get(user.c_str(), "seen")) {
+      Store(user, id);
+    } else if (type == "run.deleted") {
+      const std::string key = "r/" + id;
+      p_->host->kv_delete(p_->ctx, user.c_str(), key.data(), key.size());
+    }
+  }
+
+  // --- fitness ---
+  struct Fitness {
+    engine::VdotEstimate estimate;
+    std::vector<engine::Effort> efforts;
+  };
+  Fitness FitnessOf(const std::vector<Record>& recs, double now) {
+    Fitness f;
+    for (const Record& r : recs) {
+      if (r.sport != "run" || !std::isfinite(r.start_s)) continue;
+      for (const auto& [d, t] : r.efforts) f.efforts.push_back({d, t, r.start_s, r.run_id});
+    }
+    f.estimate = engine::EstimateVdot(f.efforts, now);
+    return f;
+  }
+
+  Json Prediction(const engine::VdotEstimate& e, double distance_m) {
+    const double by_vdot = engine::PredictRaceTimeS(e.vdot, distance_m);
+    const double by_riegel = engine::RiegelTimeS(e.from.time_s, e.from.distance_m, distance_m);
+    return {{"distance_m", distance_m},
+            {"time_s", Rounded(by_vdot, 1)},
+            {"low_s", Rounded(std::min(by_vdot, by_riegel), 1)},
+            {"high_s", Rounded(std::max(by_vdot, by_riegel), 1)},
+            {"vdot_equivalence_s", Rounded(by_vdot, 1)},
+            {"riegel_s", Rounded(by_riegel, 1)}};
+  }
+
+  Json Source(const engine::VdotEstimate& e) {
+    return {{"run_id", e.from.run_id},
+            {"distance_m", Rounded(e.from.distance_m, 0.1)},
+            {"time_s", Rounded(e.from.time_s, 0.1)},
+            {"run_at", engine::FormatIsoTime(e.from.when_s)},
+            {"effort_vdot", Rounded(e.effort_vdot, 0.01)}};
+  }
+
+  static Json FitnessMethods() {
+    return {{"vdot",
+             "Daniels-Gilbert VDOT of each best effort of 1500 m or more in runs of the last 90 "
+             "days, less 0.5 % per week of age; the highest"},
+            {"predictions",
+             "VDOT equivalence (time); Riegel t2 = t1 (d2/d1)^1.06 from the same "
+             "effort; the range spans both"},
+            {"paces",
+             "speed at a fraction of VDOT: E 0.6304-0.7346, T 0.8799, I 0.9743 (fitted to "
+             "Daniels' tables); M = predicted marathon pace; R = I - 15 s/km (VDOT >= 50) or "
+             "- 20 s/km"}};
+  }
+
+  Json FitnessAnswer(const std::string& user, double now) {
+    const Fitness f = FitnessOf(Records(user), now);
+    if (std::isnan(f.estimate.vdot)) {
+      return {{"vdot", nullptr},
+              {"reason", "no run with a best effort of 1500 m or more in the last 90 days"},
+              {"efforts_considered", f.efforts.size()},
+              {"methods", FitnessMethods()}};
+    }
+    Json predictions = Json::array();
+    for (const auto& [name, d] : std::vector<std::pair<const char*, double>>{
+             {"5k", 5000}, {"10k", 10000}, {"half", 21097.5}, {"marathon", 42195}}) {
+      Json p = Prediction(f.estimate, d);
+      p["name"] = name;
+      predictions.push_back(std::move(p));
+    }
+    const engine::TrainingPaces pc = engine::PacesFromVdot(f.estimate.vdot);
+    return {{"vdot", Rounded(f.estimate.vdot, 0.01)},
+            {"from", Source(f.estimate)},
+            {"predictions", predictions},
+            {"paces_s_per_km",
+             {{"easy", {Rounded(pc.easy_fast, 1), Rounded(pc.easy_slow, 1)}},
+              {"marathon", Rounded(pc.marathon, 1)},
+              {"threshold", Rounded(pc.threshold, 1)},
+              {"interval", Rounded(pc.interval, 1)},
+              {"repetition", Rounded(pc.repetition, 1)}}},
+            {"methods", FitnessMethods()}};
+  }
+
+  Json PredictAnswer(const std::string& user, const Json& query, double now) {
+    const std::string text = query.value("distance_m", "");
+    char* end = nullptr;
+    const double d = std::strtod(text.c_str(), &end);
+    if (text.empty() || *end != '\0' || !(d >= 400) || !(d <= 250000)) {
+      throw ApiError{400, "invalid_argument", "distance_m: expected metres from 400 to 250000"};
+    }
+    const Fitness f = FitnessOf(Records(user), now);
+    if (std::isnan(f.estimate.vdot)) {
+      throw ApiError{404, "not_found",
+                     "no run with a best effort of 1500 m or more in the last 90 days: nothing "
+                     "to predict from"};
+    }
+    Json p = Prediction(f.estimate, d);
+    p["vdot"] = Rounded(f.estimate.vdot, 0.01);
+    p["from"] = Source(f.estimate);
+    p["methods"] = FitnessMethods();
+    return p;
+  }
+
+  // --- load ---
+  Json LoadAnswer(const std::string& user, const Json& query, double now) {
+    const Json profile = Profile(user);
+    Result<engine::TimeZone> tz = engine::TimeZone::Load(profile.value("time_zone", "UTC"));
+    const engine::TimeZone zone = tz.ok() ? *tz : engine::TimeZone::Utc();
+    const int64_t today = zone.LocalDay(now);
+    auto day_of = [&](const char* key, int64_t def) {
+      if (!query.contains(key)) return def;
+      int64_t d = 0;
+      if (!engine::ParseDate(query[key].get<std::string>(), &d)) {
+        throw ApiError{400, "invalid_argument", std::string(key) + ": expected a date YYYY-MM-DD"};
+      }
+      return d;
+    };
+    const int64_t to = day_of("to", today);
+    const int64_t from = day_of("from", to - 41);
+    if (from > to) throw ApiError{400, "invalid_argument", "from: must not be after to"};
+    if (to - from > 365) throw ApiError{400, "invalid_argument", "from..to: at most 366 days"};
+
+    const std::vector<Record> recs = Records(user);
+    // Heart-rate load needs max and rest HR: the profile's, or 220 - age and 60 bpm.
+    double max_hr = NumberOr(profile, "max_hr_bpm");
+    std::string max_from = "profile";
+    if (std::isnan(max_hr) && profile.contains("birth_year")) {
+      max_hr = 220 -
+               (1970 + static_cast<double>(today) / 365.2425 - profile["birth_year"].get<double>());
+      max_from = "220 - age";
+    }
+    const double rest_hr = NumberOr(profile, "rest_hr_bpm", 60);
+    const std::string sex_text = profile.value("sex", "unknown");
+    const engine::AthleteSex sex = sex_text == "male"     ? engine::AthleteSex::kMale
+                                   : sex_text == "female" ? engine::AthleteSex::kFemale
+                                                          : engine::AthleteSex::kUnknown;
+    double threshold = NumberOr(profile, "threshold_pace_s_per_km");
+    std::string threshold_from = "profile";
+    if (std::isnan(threshold)) {
+      const Fitness f = FitnessOf(recs, now);
+      if (std::isfinite(f.estimate.vdot)) {
+        threshold = engine::PacesFromVdot(f.estimate.vdot).threshold;
+        threshold_from = "VDOT T pace";
+      }
+    }
+    // Daily loads from the first foot run (at most two years before `to`) to `to`.
+    const int64_t earliest = to - 730;
+    int64_t first = from;
+    for (const Record& r : recs) {
+      if (FootSport(r.sport) && std::isfinite(r.start_s)) {
+        first = std::max(earliest, std::min(first, zone.LocalDay(r.start_s)));
+      }
+    }
+    std::vector<double> daily(static_cast<size_t>(to - first + 1), 0.0);
+    size_t by_hr = 0, by_pace = 0, unscored = 0;
+    const Record* last = nullptr;
+    for (const Record& r : recs) {
+      if (!FootSport(r.sport) || !std::isfinite(r.start_s)) continue;
+      const int64_t day = zone.LocalDay(r.start_s);
+      if (day < first || day > to) continue;
+      const double minutes = std::isfinite(r.moving_s) ? r.moving_s / 60 : 0;
+      double load = engine::BanisterTrimp(minutes, r.avg_hr, rest_hr, max_hr, sex);
+      if (std::isfinite(load)) {
+        ++by_hr;
+      } else {
+        load = engine::PaceLoad(r.moving_s, r.gap, threshold);
+        if (std::isfinite(load)) {
+          ++by_pace;
+        } else {
+          ++unscored;
+          load = 0;
+        }
+      }
+      daily[static_cast<size_t>(day - first)] += load;
+      last = &r;
+    }
+    const std::vector<engine::PmcDay> pmc = engine::Pmc(daily, first);
+    Json days = Json::array();
+    for (const engine::PmcDay& d : pmc) {
+      if (d.day < from) continue;
+      days.push_back({{"date", engine::FormatDate(d.day)},
+                      {"load", Rounded(d.load, 0.1)},
+                      {"ctl", Rounded(d.ctl, 0.1)},
+                      {"atl", Rounded(d.atl, 0.1)},
+                      {"tsb", Rounded(d.tsb, 0.1)}});
+    }
+    const engine::Monotony mono = engine::WeeklyMonotony(daily);
+    Json spike = nullptr;
+    if (last) {
+      double longest = 0;
+      for (const Record& r : recs) {
+        if (FootSport(r.sport) && r.start_s < last->start_s &&
+            r.start_s >= last->start_s - 30 * 86400) {
+          longest = std::max(longest, r.distance_m);
+        }
+      }
+      const engine::Spike s = engine::SpikeOf(last->distance_m, longest);
+      spike = {{"run_id", last->run_id},
+               {"distance_m", Rounded(last->distance_m, 0.1)},
+               {"longest_previous_30d_m", Rounded(longest, 0.1)},
+               {"ratio", Rounded(s.ratio, 0.01)},
+               {"band", s.band}};
+    }
+    return {{"from", engine::FormatDate(from)},
+            {"to", engine::FormatDate(to)},
+            {"days", days},
+            {"at_to",
+             {{"acwr_ewma", Rounded(engine::AcwrEwma(daily), 0.01)},
+              {"acwr_rolling_coupled", Rounded(engine::AcwrRolling(daily, true), 0.01)},
+              {"acwr_rolling_uncoupled", Rounded(engine::AcwrRolling(daily, false), 0.01)},
+              {"monotony", Rounded(mono.monotony, 0.01)},
+              {"strain", Rounded(mono.strain, 0.1)},
+              {"weekly_load", Rounded(mono.weekly_load, 0.1)},
+              {"last_run_spike", spike}}},
+            {"runs", {{"by_heart_rate", by_hr}, {"by_pace", by_pace}, {"unscored", unscored}}},
+            {"methods",
+             {{"load",
+               "Banister TRIMP (a, b by sex; male 0.64, 1.92, female 0.86, 1.67, unknown 0.725, "
+               "1.795) from the run's average heart rate and moving time, max HR from the " +
+                   max_from + ", rest HR " +
+                   (profile.contains("rest_hr_bpm") ? "from the profile" : "60 bpm") +
+                   "; without heart rate, rTSS = 100 h IF^2 from grade-adjusted pace against "
+                   "the threshold pace (" +
+                   (std::isfinite(threshold) ? threshold_from : "unknown: such runs unscored") +
+                   "); foot sports only, days in " + zone.name()},
+              {"pmc",
+               "Coggan: CTL += (load - CTL)/42, ATL += (load - ATL)/7 from the first "
+               "run (at most 2 years back); TSB = CTL - ATL of the day before"},
+              {"acwr",
+               "EWMA 7/28 days with lambda 2/(N+1) (Williams 2017); rolling: last 7 "
+               "days over the mean week of 28 (coupled) or of the 21 before (uncoupled). "
+               "A guard, not an injury predictor"},
+              {"monotony",
+               "Foster: mean/SD of the last 7 daily loads (cap 10); strain = weekly "
+               "load x monotony"},
+              {"spike",
+               "the last run's distance over the longest run of the 30 days before "
+               "it (Frandsen 2025): ok <= 1.10, elevated <= 1.30, high <= 2.0"}}}};
+  }
+
+  Json Handle(int route, const Json& req) {
+    const std::string user = req.value("user", "");
+    const Json& query = req["query"];
+    const double now = static_cast<double>(p_->host->now_ms(p_->ctx)) / 1000;
+    switch (route) {
+      case kFitness:
+        return FitnessAnswer(user, now);
+      case kPredict:
+        return PredictAnswer(user, query, now);
+      case kLoad:
+        return LoadAnswer(user, query, now);
+      default:
+        throw ApiError{404, "not_found", "no such plan route"};
+    }
+  }
+
+ private:
+  stride_plugin_t* p_;
+};
+
+void Respond(stride_plugin_t* self, stride_call_t* call, int status, const Json& body) {
+  const std::string text = engine::DumpJson(body);
+  self->host->respond(call, status, "application/json", text.data(), text.size());
+}
+
+int HandleC(stride_plugin_t* self, stride_call_t* call, const char* request, size_t size) {
+  try {
+    const Json req = Json::parse(std::string_view(request, size));
+    Plan plan(self);
+    Respond(self, call, 200, plan.Handle(req.value("route_id", 0), req));
+    return STRIDE_OK;
+  } catch (const ApiError& e) {
+    Respond(self, call, e.status, {{"error", {{"code", e.code}, {"message", e.message}}}});
+    return e.status >= 500 ? STRIDE_E_INTERNAL : STRIDE_OK;
+  } catch (const std::exception& e) {
+    self->host->set_error(self->ctx, e.what());
+    return STRIDE_E_INTERNAL;
+  }
+}
+
+int OnEventC(stride_plugin_t* self, const char* event, size_t size) {
+  try {
+    Plan(self).OnEvent(Json::parse(std::string_view(event, size)));
+    return STRIDE_OK;
+  } catch (const ApiError& e) {
+    self->host->set_error(self->ctx, e.message.c_str());
+    return STRIDE_E_INTERNAL;
+  } catch (const std::exception& e) {
+    self->host->set_error(self->ctx, e.what());
+    return STRIDE_E_INTERNAL;
+  }
+}
+
+void ShutdownC(stride_plugin_t* self) {
+  delete self;
+}
+
+const stride_plugin_api_t kApi = {sizeof(stride_plugin_api_t), ShutdownC, HandleC, OnEventC};
+const stride_plugin_info_t kInfo = {sizeof(stride_plugin_info_t), STRIDE_PLUGIN_ABI_VERSION,
+                                    "plans", "0.1.0"};
+
+}  // namespace
+
+const stride_plugin_info_t* Info() {
+  return &kInfo;
+}
+
+int InitV1(const stride_host_api_t* host, stride_host_t* ctx, stride_plugin_t** self,
+           const stride_plugin_api_t** api) {
+  if (!STRIDE_HOST_HAS(host, subscribe)) {
+    host->set_error(ctx, "the host's function table is older than ABI v1");
+    return STRIDE_E_INVALID;
+  }
+  auto* p = new (std::nothrow) stride_plugin();
+  if (!p) return STRIDE_E_INTERNAL;
+  p->host = host;
+  p->ctx = ctx;
+  const struct {
+    const char* pattern;
+    int id;
+  } routes[] = {{"/fitness", kFitness}, {"/predict", kPredict}, {"/load", kLoad}};
+  for (const auto& r : routes) {
+    if (host->route_add(ctx, "GET", r.pattern, "runner:read", r.id) != STRIDE_OK) {
+      delete p;
+      return STRIDE_E_INTERNAL;
+    }
+  }
+  if (host->subscribe(ctx, "run.stored,run.deleted", 0) != STRIDE_OK) {
+    delete p;
+    return STRIDE_E_INTERNAL;
+  }
+  *self = p;
+  *api = &kApi;
+  return STRIDE_OK;
+}
+
+}  // namespace stride::plugins::plan
