@@ -3,9 +3,11 @@
 // gen_activity: writes synthetic recordings (GPX, TCX, FIT) with known answers, so the demo
 // and benchmarks need no downloaded or personal data.
 //
-//   gen_activity --out DIR [--laps N] [--noise M] [--interval S] [--seed N]
+//   gen_activity --out DIR [--laps N] [--noise M] [--interval S] [--seed N] [--days-ago N]
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <string>
 
@@ -23,6 +25,7 @@ bool Write(const std::string& path, const std::string& bytes) {
 
 int main(int argc, char** argv) {
   std::string out;
+  int days_ago = -1;  // default: the fixed start of SyntheticRunOptions
   stride::datasets::SyntheticRunOptions o;
   o.noise_m = 3.0;
   o.ele_noise_m = 1.0;
@@ -42,10 +45,12 @@ int main(int argc, char** argv) {
       o.interval_s = std::atof(v);
     else if (a == "--seed" && (v = next()))
       o.seed = static_cast<uint32_t>(std::atoi(v));
+    else if (a == "--days-ago" && (v = next()))
+      days_ago = std::atoi(v);
     else {
-      std::fprintf(
-          stderr,
-          "usage: gen_activity --out DIR [--laps N] [--noise M] [--interval S] [--seed N]\n");
+      std::fprintf(stderr,
+                   "usage: gen_activity --out DIR [--laps N] [--noise M] [--interval S] [--seed N] "
+                   "[--days-ago N]\n");
       return 2;
     }
   }
@@ -53,6 +58,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "gen_activity: --out DIR is required; laps 1-1000, interval > 0, noise >= 0\n");
     return 2;
+  }
+  if (days_ago >= 0) {  // 07:00 UTC that many days before today
+    const double now = static_cast<double>(std::time(nullptr));
+    o.start_time_s = (std::floor(now / 86400) - days_ago) * 86400 + 7 * 3600;
   }
   const stride::datasets::SyntheticRun run = stride::datasets::MakeSyntheticRun(o);
   const bool ok = Write(out + "/synthetic_run.gpx", stride::datasets::WriteGpx(run.recorded)) &&

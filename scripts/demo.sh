@@ -29,7 +29,7 @@ echo "one route as JSON (first 700 characters):"
 echo
 echo
 echo "== run analysis =="
-./build/datasets/gen_activity --out demo --laps 3 --noise 1.5
+./build/datasets/gen_activity --out demo --laps 3 --noise 1.5 --days-ago 1  # run yesterday
 echo
 ./build/stride analyze demo/synthetic_run.fit demo/synthetic_run.gpx
 echo
@@ -42,6 +42,7 @@ if [ "${DEMO_NO_SERVE:-0}" != 1 ]; then
   echo "== route server =="
   # --dev: loopback only; a random token secret for this process, and a token printed for
   # user "dev" so the example upload below can authenticate.
+  rm -rf demo/runs  # a fresh run database: the example upload below is stored, not replayed
   ./build/stride serve --db demo/db --runs demo/runs --dev --port "$port" 2>demo/serve.log &
   server=$!
   trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' INT TERM EXIT
@@ -72,9 +73,9 @@ if [ "${DEMO_NO_SERVE:-0}" != 1 ]; then
   curl -s -N --max-time 4 -H "Authorization: Bearer $token" -H 'Accept: text/event-stream' \
     "$base/v1/challenges/$cid/events" >demo/events.sse 2>/dev/null &
   sse=$!
-  echo "curl -X PUT -H 'Authorization: Bearer \$TOKEN' $base/v1/me/profile -d '{\"time_zone\":\"Europe/Andorra\"}'"
-  curl -s -X PUT -H "Authorization: Bearer $token" "$base/v1/me/profile" \
-    -d '{"time_zone":"Europe/Andorra"}'
+  profile='{"time_zone":"Europe/Andorra","sex":"female","birth_year":1990,"max_hr_bpm":190,"rest_hr_bpm":50}'
+  echo "curl -X PUT -H 'Authorization: Bearer \$TOKEN' $base/v1/me/profile -d '$profile'"
+  curl -s -X PUT -H "Authorization: Bearer $token" "$base/v1/me/profile" -d "$profile"
   echo
   echo
   echo "== run upload (bearer token from the server's --dev line) =="
@@ -95,6 +96,19 @@ if [ "${DEMO_NO_SERVE:-0}" != 1 ]; then
   echo "curl -H 'Authorization: Bearer \$TOKEN' '$base/v1/challenges/$cid/events'"
   curl -s -H "Authorization: Bearer $token" "$base/v1/challenges/$cid/events" | cut -c1-500
   echo
+  echo
+  echo "== the plan plugin: fitness from the run's best efforts, and the training load =="
+  echo "curl -H 'Authorization: Bearer \$TOKEN' '$base/v1/plans/fitness'"
+  curl -s -H "Authorization: Bearer $token" "$base/v1/plans/fitness" |
+    python3 -c 'import json,sys; j=json.load(sys.stdin); print("vdot", j["vdot"], "from", json.dumps(j["from"])); [print(" ", p["name"], p["time_s"], "s, range", p["low_s"], "-", p["high_s"]) for p in j["predictions"]]; print("  paces s/km", json.dumps(j["paces_s_per_km"]))'
+  echo
+  echo "curl -H 'Authorization: Bearer \$TOKEN' '$base/v1/plans/predict?distance_m=21097.5'"
+  curl -s -H "Authorization: Bearer $token" "$base/v1/plans/predict?distance_m=21097.5" |
+    cut -c1-300
+  echo
+  echo "curl -H 'Authorization: Bearer \$TOKEN' '$base/v1/plans/load'   (the last 3 of 42 days, then the guards)"
+  curl -s -H "Authorization: Bearer $token" "$base/v1/plans/load" |
+    python3 -c 'import json,sys; j=json.load(sys.stdin); print(json.dumps(j["days"][-3:])); print(json.dumps(j["at_to"])); print(json.dumps(j["runs"]))'
   echo
   echo "== what a live subscriber received meanwhile =="
   echo "curl -N -H 'Authorization: Bearer \$TOKEN' -H 'Accept: text/event-stream' '$base/v1/challenges/$cid/events'"
