@@ -14,6 +14,7 @@
 #include "engine/text/round.hpp"
 #include "engine/time/time_zone.hpp"
 #include "engine/training/load.hpp"
+#include "engine/training/plan.hpp"
 #include "engine/training/vdot.hpp"
 
 struct stride_plugin {
@@ -28,7 +29,7 @@ namespace {
 using Json = nlohmann::json;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-enum RouteId { kFitness = 1, kPredict, kLoad };
+enum RouteId { kFitness = 1, kPredict, kLoad, kCurrent, kNext };
 
 struct ApiError {
   int status;
@@ -438,6 +439,162 @@ class Plan {
                "it (Frandsen 2025): ok <= 1.10, elevated <= 1.30, high <= 2.0"}}}};
   }
 
+  // --- the plan ---
+  struct Generated {
+    engine::TrainingPlan plan;
+    Json assumptions = Json::array();
+    Json goal = nullptr;
+    int64_t today = 0;
+  };
+  Generated Generate(const std::string& user, double now) {
+    Generated g;
+    const Json profile = Profile(user);
+    Result<engine::TimeZone> tz = engine::TimeZone::Load(profile.value("time_zone", "UTC"));
+    const engine::TimeZone zone = tz.ok() ? *tz : engine::TimeZone::Utc();
+    g.today = zone.LocalDay(now);
+    engine::PlanInput in;
+    in.today = g.today;
+    static const char* kDays[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+    if (profile.contains("availability")) {
+      for (const Json& d : profile["availability"]["days"]) {
+        for (size_t k = 0; k < 7; ++k) {
+          if (d == kDays[k]) in.available[k] = true;
+        }
+      }
+      in.minutes_per_day = profile["availability"]["minutes_per_day"].get<double>();
+    } else {
+      in.available = {false, true, false, true, false, true, true};
+      in.minutes_per_day = 60;
+      g.assumptions.push_back(
+          "no availability in the profile: tue, thu, sat, sun, 60 minutes a day");
+    }
+    const std::vector<Record> recs = Records(user);
+    double last28 = 0, longest30 = 0;
+    bool any = false;
+    for (const Record& r : recs) {
+      if (!FootSport(r.sport) || !std::isfinite(r.start_s)) continue;
+      const double age = now - r.start_s;
+      if (age < 0) continue;
+      if (age <= 28 * 86400.0) last28 += r.distance_m, any = true;
+      if (age <= 30 * 86400.0) longest30 = std::max(longest30, r.distance_m);
+    }
+    in.weekly_km = last28 / 4 / 1000;
+    if (!any) {
+      in.weekly_km = NumberOr(profile, "weekly_volume_km", 0);
+      g.assumptions.push_back(
+          "no run in the last 28 days: weekly volume from the profile (weekly_volume_km), "
+          "else a beginner's three 20-minute runs");
+    }
+    in.longest_recent_m = longest30;
+    const Fitness f = FitnessOf(recs, now);
+    double vdot = f.estimate.vdot;
+    if (std::isnan(vdot)) {
+      const double thr = NumberOr(profile, "threshold_pace_s_per_km");
+      vdot = 35;
+      if (std::isfinite(thr)) {
+        // The VDOT whose T pace is the profile's threshold pace (T pace falls as VDOT rises).
+        double lo = 20, hi = 90;
+        for (int i = 0; i < 60; ++i) {
+          const double mid = (lo + hi) / 2;
+          (engine::PacesFromVdot(mid).threshold > thr ? lo : hi) = mid;
+        }
+        vdot = (lo + hi) / 2;
+        g.assumptions.push_back("no recent best effort: paces from the profile's threshold pace");
+      } else {
+        g.assumptions.push_back("no recent best effort and no threshold pace: paces of VDOT 35");
+      }
+    }
+    in.paces = engine::PacesFromVdot(vdot);
+    if (profile.contains("goal") && profile["goal"].is_object()) {
+      const Json& goal = profile["goal"];
+      int64_t race_day = 0;
+      (void)engine::ParseDate(goal.value("date", ""), &race_day);
+      const double distance = goal["distance_m"].get<double>();
+      if (race_day < g.today) {
+        g.assumptions.push_back("the goal race's date has passed: a rolling plan instead");
+      } else if (race_day - g.today > 52 * 7) {
+        g.assumptions.push_back(
+            "the goal race is more than 52 weeks away: a rolling plan until it is closer");
+      } else {
+        engine::PlanGoal pg;
+        pg.distance_m = distance;
+        pg.race_day = race_day;
+        pg.race_pace_s_per_km = goal.contains("target_time_s")
+                                    ? goal["target_time_s"].get<double>() / (distance / 1000)
+                                    : engine::PredictRaceTimeS(vdot, distance) / (distance / 1000);
+        in.goal = pg;
+        g.goal = goal;
+      }
+    }
+    g.plan = engine::GeneratePlan(in);
+    return g;
+  }
+
+  static Json DayJson(const engine::PlannedDay& d) {
+    Json steps = Json::array();
+    for (const engine::WorkoutStep& st : d.steps) {
+      steps.push_back({{"kind", st.kind},
+                       {"repeat", st.repeat},
+                       {"distance_m", Rounded(st.distance_m, 1)},
+                       {"pace_s_per_km", Rounded(st.pace_s_per_km, 1)}});
+    }
+    return {{"date", engine::FormatDate(d.day)},
+            {"type", std::string(engine::WorkoutTypeName(d.type))},
+            {"phase", d.phase},
+            {"distance_m", Rounded(d.distance_m, 1)},
+            {"duration_s", Rounded(d.duration_s, 1)},
+            {"steps", steps},
+            {"state", "planned"}};
+  }
+
+  static Json PlanMethods() {
+    return {{"generator",
+             "phases base 25 : build 35 : peak 25 of the weeks before a taper of 2 weeks "
+             "(half marathon and longer) or 1; weekly volume +10 % at most over the highest "
+             "week before, a recovery week (x0.85) every fourth; long run <= 30 % of the week "
+             "(25 % above 64 km) and <= 150 min; no run over 1.10 x the longest before its "
+             "week; threshold <= 10 %, intervals <= min(10 km, 8 %), repetitions <= min(8 km, "
+             "5 %) of the week; <= 3 quality days, never two in a row, none in the 2 days "
+             "before the race; taper <= 75 % of the peak week"},
+            {"start",
+             "weekly volume = the foot runs of the last 28 days / 4; the spike "
+             "reference = the longest run of the last 30 days"},
+            {"paces", "Daniels' paces of the fitness VDOT (GET /v1/plans/fitness)"}};
+  }
+
+  Json CurrentAnswer(const std::string& user, double now) {
+    const Generated g = Generate(user, now);
+    Json weeks = Json::array();
+    for (const engine::PlanWeek& w : g.plan.weeks) {
+      weeks.push_back({{"start", engine::FormatDate(w.start_day)},
+                       {"phase", w.phase},
+                       {"target_km", Rounded(w.target_km, 0.1)},
+                       {"planned_km", Rounded(w.planned_km, 0.1)}});
+    }
+    Json days = Json::array();
+    for (const engine::PlannedDay& d : g.plan.days) days.push_back(DayJson(d));
+    return {{"today", engine::FormatDate(g.today)},
+            {"goal", g.goal},
+            {"start_km", Rounded(g.plan.start_km, 0.1)},
+            {"weeks", weeks},
+            {"days", days},
+            {"warnings", g.plan.warnings},
+            {"assumptions", g.assumptions},
+            {"methods", PlanMethods()}};
+  }
+
+  Json NextAnswer(const std::string& user, double now) {
+    const Generated g = Generate(user, now);
+    for (const engine::PlannedDay& d : g.plan.days) {
+      if (d.type != engine::WorkoutType::kRest) {
+        Json j = DayJson(d);
+        j["warnings"] = g.plan.warnings;
+        return j;
+      }
+    }
+    throw ApiError{404, "not_found", "no run planned: no available day in the profile"};
+  }
+
   Json Handle(int route, const Json& req) {
     const std::string user = req.value("user", "");
     const Json& query = req["query"];
@@ -449,6 +606,10 @@ class Plan {
         return PredictAnswer(user, query, now);
       case kLoad:
         return LoadAnswer(user, query, now);
+      case kCurrent:
+        return CurrentAnswer(user, now);
+      case kNext:
+        return NextAnswer(user, now);
       default:
         throw ApiError{404, "not_found", "no such plan route"};
     }
@@ -518,7 +679,11 @@ int InitV1(const stride_host_api_t* host, stride_host_t* ctx, stride_plugin_t** 
   const struct {
     const char* pattern;
     int id;
-  } routes[] = {{"/fitness", kFitness}, {"/predict", kPredict}, {"/load", kLoad}};
+  } routes[] = {{"/fitness", kFitness},
+                {"/predict", kPredict},
+                {"/load", kLoad},
+                {"/current", kCurrent},
+                {"/next", kNext}};
   for (const auto& r : routes) {
     if (host->route_add(ctx, "GET", r.pattern, "runner:read", r.id) != STRIDE_OK) {
       delete p;

@@ -10,10 +10,16 @@
 //   GET /v1/plans/load?from=&to=      per day: load, CTL, ATL, TSB; at `to`: EWMA and rolling
 //                                     acute:chronic ratios, monotony, strain, and the spike of
 //                                     the last run against the longest of the 30 days before
+//   GET /v1/plans/current             the plan from today to the profile's goal race (or a
+//                                     rolling 14 days): weeks, days with structured workouts,
+//                                     warnings, and what was assumed (engine/training/plan.hpp)
+//   GET /v1/plans/next                the next planned run
 //
-// each with `methods` naming the conventions. The plan generator and its adaptation build on
-// these (issue 13). Inputs: the athlete profile (GET /v1/me/profile: sex, max/rest HR,
-// threshold pace, time zone) and, per stored run, a record kept in the plugin's namespace:
+// each with `methods` naming the conventions. The plan is generated from the runs and the
+// profile at each request; keeping it, matching runs to its days (done, missed, extra),
+// readiness and adaptation come next (issue 13). Inputs: the athlete profile (GET /v1/me/profile:
+// sex, max/rest HR, threshold pace, time zone) and, per stored run, a record kept in the plugin's
+// namespace:
 //
 //   user  r/<run_id>  {start_s, distance_m, moving_s, avg_hr, gap, sport, efforts:[[m, s]...]}
 //         seen        "1" once the runs stored before the plugin first served the user were

@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "engine/run/run.hpp"
 #include "engine/text/iso_time.hpp"
@@ -169,6 +170,46 @@ TEST_F(Plans, LoadFollowsTheRunsWithTheProfilesHeartRates) {
             400);
   EXPECT_EQ(Get("/v1/plans/load", "bob", {{"from", "2024-01-01"}}).status, 400);  // > 366 days
   EXPECT_EQ(Get("/v1/plans/load", "bob", {{"to", "soon"}}).status, 400);
+}
+
+TEST_F(Plans, ThePlanRunsToTheGoalOnTheAvailableDays) {
+  ASSERT_TRUE(host_
+                  ->PutProfile("dan", R"({"availability":{"days":["tue","thu","sat","sun"],)"
+                                      R"("minutes_per_day":100},)"
+                                      R"("goal":{"distance_m":21097.5,"date":"2027-03-14"}})")
+                  .ok());
+  // Four weeks of 30 km (9, 9 and 12 km), from 2026-11-10 to 2026-12-05.
+  for (int week = 0; week < 4; ++week) {
+    for (int k = 0; k < 3; ++k) {
+      Store("dan", At(2026, 11, 10 + 7 * week + 2 * k, 7), k == 2 ? 12000 : 9000, 3000, 150, 330,
+            Json::array({{{"name", "5k"}, {"distance_m", 5000}, {"time_s", 1380}}}));
+    }
+  }
+  const Json plan = Ok(Get("/v1/plans/current", "dan"));
+  EXPECT_EQ(plan["today"], "2026-12-10");
+  EXPECT_EQ(plan["days"][0]["date"], "2026-12-10");
+  EXPECT_EQ(plan["days"].back()["date"], "2027-03-14");
+  EXPECT_EQ(plan["days"].back()["type"], "race");
+  // The last 28 days hold three of those weeks and a run: (9 + 9 + 12) x 3 + 12 = 102 km.
+  EXPECT_NEAR(plan["start_km"].get<double>(), 102.0 / 4, 0.05);
+  for (const Json& d : plan["days"]) {
+    if (d["type"] == "rest" || d["type"] == "race") continue;
+    int64_t day = 0;
+    ASSERT_TRUE(engine::ParseDate(d["date"].get<std::string>(), &day));
+    const int wd = static_cast<int>(((day + 3) % 7 + 7) % 7);  // Monday 0
+    EXPECT_TRUE(wd == 1 || wd == 3 || wd == 5 || wd == 6) << d["date"];
+    EXPECT_LE(d["duration_s"].get<double>(), 100 * 60 + 1) << d["date"];
+    EXPECT_FALSE(d["steps"].empty());
+  }
+  EXPECT_EQ(plan["weeks"].back()["phase"], "race");
+  EXPECT_TRUE(plan["assumptions"].empty()) << plan["assumptions"];
+  const Json next = Ok(Get("/v1/plans/next", "dan"));
+  EXPECT_EQ(next["date"], "2026-12-10");  // a Thursday
+  EXPECT_NE(next["type"], "rest");
+  // Without a profile: the assumptions say what was assumed.
+  const Json bare = Ok(Get("/v1/plans/current", "eve"));
+  EXPECT_EQ(bare["days"].size(), 14u);
+  EXPECT_EQ(bare["assumptions"].size(), 3u);
 }
 
 TEST_F(Plans, TheProfileTakesTheAthleteFieldsAndRefusesBadOnes) {
