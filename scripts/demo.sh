@@ -73,7 +73,8 @@ if [ "${DEMO_NO_SERVE:-0}" != 1 ]; then
   curl -s -N --max-time 4 -H "Authorization: Bearer $token" -H 'Accept: text/event-stream' \
     "$base/v1/challenges/$cid/events" >demo/events.sse 2>/dev/null &
   sse=$!
-  profile='{"time_zone":"Europe/Andorra","sex":"female","birth_year":1990,"max_hr_bpm":190,"rest_hr_bpm":50}'
+  race=$(date -u -d '+70 days' +%F)  # a 10 K ten weeks from now
+  profile='{"time_zone":"Europe/Andorra","sex":"female","birth_year":1990,"max_hr_bpm":190,"rest_hr_bpm":50,"availability":{"days":["tue","thu","sat","sun"],"minutes_per_day":60},"goal":{"distance_m":10000,"date":"'$race'"}}'
   echo "curl -X PUT -H 'Authorization: Bearer \$TOKEN' $base/v1/me/profile -d '$profile'"
   curl -s -X PUT -H "Authorization: Bearer $token" "$base/v1/me/profile" -d "$profile"
   echo
@@ -109,6 +110,12 @@ if [ "${DEMO_NO_SERVE:-0}" != 1 ]; then
   echo "curl -H 'Authorization: Bearer \$TOKEN' '$base/v1/plans/load'   (the last 3 of 42 days, then the guards)"
   curl -s -H "Authorization: Bearer $token" "$base/v1/plans/load" |
     python3 -c 'import json,sys; j=json.load(sys.stdin); print(json.dumps(j["days"][-3:])); print(json.dumps(j["at_to"])); print(json.dumps(j["runs"]))'
+  echo
+  echo "curl -H 'Authorization: Bearer \$TOKEN' '$base/v1/plans/current'   (the weeks; then the next run)"
+  curl -s -H "Authorization: Bearer $token" "$base/v1/plans/current" |
+    python3 -c 'import json,sys; j=json.load(sys.stdin); [print(" ", w["start"], w["phase"], w["planned_km"], "km") for w in j["weeks"]]; print("  warnings:", j["warnings"], "assumptions:", j["assumptions"])'
+  curl -s -H "Authorization: Bearer $token" "$base/v1/plans/next" | cut -c1-400
+  echo
   echo
   echo "== what a live subscriber received meanwhile =="
   echo "curl -N -H 'Authorization: Bearer \$TOKEN' -H 'Accept: text/event-stream' '$base/v1/challenges/$cid/events'"
