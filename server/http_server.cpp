@@ -224,6 +224,18 @@ Status HttpServer::StartUserServices() {
   so.max_upload_bytes = options_.max_upload_bytes;
   so.max_points = options_.max_points;
   so.dem = stores_.dem;
+  // The athlete profile's heart rates shape the analysis (zones, TRIMP) of new uploads.
+  so.athlete = [this](const std::string& user, engine::AnalyzeOptions* o) {
+    if (!plugins_) return;
+    Result<std::string> text = plugins_->GetProfile(user);
+    if (!text.ok()) return;
+    const nlohmann::json p = nlohmann::json::parse(*text, nullptr, false);
+    if (!p.is_object()) return;
+    if (p.contains("max_hr_bpm") && p["max_hr_bpm"].is_number()) o->max_hr_bpm = p["max_hr_bpm"];
+    if (p.contains("rest_hr_bpm") && p["rest_hr_bpm"].is_number()) {
+      o->rest_hr_bpm = p["rest_hr_bpm"];
+    }
+  };
   runs_ = std::make_unique<RunService>(*stores_.runs, events_, so, [this] { return Snapshot(); });
 
   // Plugins keep their data beside the runs, so they come with them.

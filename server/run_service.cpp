@@ -95,6 +95,7 @@ Result<RunService::Uploaded> RunService::Upload(const UploadRequest& req) {
   }
   engine::AnalyzeOptions aopt;
   aopt.dem = options_.dem;
+  if (options_.athlete) options_.athlete(req.user_id, &aopt);
   std::vector<engine::Analysis> sessions;
   for (engine::Track& t : act->sessions) sessions.push_back(engine::Analyze(std::move(t), aopt));
 

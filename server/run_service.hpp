@@ -29,6 +29,9 @@ struct RunServiceOptions {
   size_t max_points = 2'000'000;                 // per file. Default: 2,000,000 (23 days at 1 Hz)
   const engine::ElevationSource* dem = nullptr;  // Default: none (keep the file's altitude)
   engine::CoverageOptions coverage;
+  // The user's own settings for the analysis (max and rest heart rate from the athlete
+  // profile: zones and TRIMP); called once per upload. Default: none (estimated).
+  std::function<void(const std::string& user_id, engine::AnalyzeOptions* options)> athlete;
 };
 
 class RunService {

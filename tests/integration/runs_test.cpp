@@ -456,6 +456,26 @@ TEST_F(Runs, TrackComesBackInEveryFormat) {
 
 // The typed analysis the database keeps is what protobuf clients get: the same numbers as the
 // JSON (which rounds them), the same splits, laps and coverage; lists page alike.
+// The athlete profile's heart rates shape the analysis of the uploads that follow.
+TEST_F(Runs, TheProfilesHeartRatesShapeTheAnalysis) {
+  const std::string fit = Synthetic(41);
+  auto plain = Upload(Token("hr-none"), fit);
+  ASSERT_EQ(plain->status, 201);
+  const std::string token = Token("hr-set");
+  httplib::Headers h = Auth(token);
+  auto put = server_->Client().Put("/v1/me/profile", h, R"({"max_hr_bpm":172,"rest_hr_bpm":44})",
+                                   "application/json");
+  ASSERT_EQ(put->status, 200) << put->body;
+  auto tuned = Upload(token, fit);
+  ASSERT_EQ(tuned->status, 201);
+  const Json a = Json::parse(plain->body)["analysis"], b = Json::parse(tuned->body)["analysis"];
+  ASSERT_FALSE(a["heart_rate"]["avg"].is_null()) << "the synthetic run has heart rate";
+  EXPECT_EQ(b["heart_rate"]["max_hr_bpm_used"], 172);
+  EXPECT_NE(a["heart_rate"]["max_hr_bpm_used"], 172);
+  EXPECT_NE(a["trimp"], b["trimp"]);
+  EXPECT_NE(a["heart_rate"]["zone_lower_bounds_bpm"], b["heart_rate"]["zone_lower_bounds_bpm"]);
+}
+
 TEST_F(Runs, RunsComeAsProtobufWithTheTypedAnalysis) {
   const std::string token = Token("proto");
   auto r = Upload(token, Synthetic(31, 3));
