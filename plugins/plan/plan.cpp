@@ -2,8 +2,11 @@
 #include "plugins/plan/plan.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -21,6 +24,13 @@ struct stride_plugin {
   const stride_host_api_t* host = nullptr;
   stride_host_t* ctx = nullptr;
   std::mutex backfill_mu;  // one user's backfill at a time
+  // Each user's run records, parsed and sorted, as last read (a std::vector<Record>; the type
+  // is private to plan.cpp's namespace below). An event for the user drops theirs; `generation`
+  // counts events, so a read that raced one is not cached. At most kMaxCached users.
+  static constexpr size_t kMaxCached = 2000;
+  std::mutex cache_mu;
+  std::map<std::string, std::shared_ptr<const void>> records;
+  std::atomic<uint64_t> generation{0};
 };
 
 namespace stride::plugins::plan {
@@ -131,7 +141,30 @@ class Plan {
       throw ApiError{500, "internal", p_->host->last_error(p_->ctx)};
     }
   }
-  std::vector<Record> Records(const std::string& user) {
+  // The user's records, oldest first: from memory, else read and parsed once.
+  std::shared_ptr<const std::vector<Record>> Records(const std::string& user) {
+    {
+      std::lock_guard lock(p_->cache_mu);
+      auto it = p_->records.find(user);
+      if (it != p_->records.end()) {
+        return std::static_pointer_cast<const std::vector<Record>>(it->second);
+      }
+    }
+    const uint64_t generation = p_->generation.load();
+    auto read = std::make_shared<const std::vector<Record>>(ReadRecords(user));
+    std::lock_guard lock(p_->cache_mu);
+    if (p_->generation.load() == generation) {
+      if (p_->records.size() >= stride_plugin::kMaxCached) p_->records.erase(p_->records.begin());
+      p_->records[user] = read;
+    }
+    return read;
+  }
+  void Forget(const std::string& user) {
+    ++p_->generation;
+    std::lock_guard lock(p_->cache_mu);
+    p_->records.erase(user);
+  }
+  std::vector<Record> ReadRecords(const std::string& user) {
     Backfill(user);
     std::vector<std::pair<std::string, std::string>> rows;
     p_->host->kv_scan(
@@ -205,6 +238,7 @@ class Plan {
       const std::string key = "r/" + id;
       p_->host->kv_delete(p_->ctx, user.c_str(), key.data(), key.size());
     }
+    Forget(user);  // after the change: a read from here on sees it (user.deleted too)
   }
 
   // --- fitness ---
@@ -255,7 +289,7 @@ class Plan {
   }
 
   Json FitnessAnswer(const std::string& user, double now) {
-    const Fitness f = FitnessOf(Records(user), now);
+    const Fitness f = FitnessOf(*Records(user), now);
     if (std::isnan(f.estimate.vdot)) {
       return {{"vdot", nullptr},
               {"reason", "no run with a best effort of 1500 m or more in the last 90 days"},
@@ -289,7 +323,7 @@ class Plan {
     if (text.empty() || *end != '\0' || !(d >= 400) || !(d <= 250000)) {
       throw ApiError{400, "invalid_argument", "distance_m: expected metres from 400 to 250000"};
     }
-    const Fitness f = FitnessOf(Records(user), now);
+    const Fitness f = FitnessOf(*Records(user), now);
     if (std::isnan(f.estimate.vdot)) {
       throw ApiError{404, "not_found",
                      "no run with a best effort of 1500 m or more in the last 90 days: nothing "
@@ -321,7 +355,8 @@ class Plan {
     if (from > to) throw ApiError{400, "invalid_argument", "from: must not be after to"};
     if (to - from > 365) throw ApiError{400, "invalid_argument", "from..to: at most 366 days"};
 
-    const std::vector<Record> recs = Records(user);
+    const std::shared_ptr<const std::vector<Record>> held = Records(user);
+    const std::vector<Record>& recs = *held;
     // Heart-rate load needs max and rest HR: the profile's, or 220 - age and 60 bpm.
     double max_hr = NumberOr(profile, "max_hr_bpm");
     std::string max_from = "profile";
@@ -468,7 +503,8 @@ class Plan {
       g.assumptions.push_back(
           "no availability in the profile: tue, thu, sat, sun, 60 minutes a day");
     }
-    const std::vector<Record> recs = Records(user);
+    const std::shared_ptr<const std::vector<Record>> held = Records(user);
+    const std::vector<Record>& recs = *held;
     double last28 = 0, longest30 = 0;
     bool any = false;
     for (const Record& r : recs) {
@@ -690,7 +726,7 @@ int InitV1(const stride_host_api_t* host, stride_host_t* ctx, stride_plugin_t** 
       return STRIDE_E_INTERNAL;
     }
   }
-  if (host->subscribe(ctx, "run.stored,run.deleted", 0) != STRIDE_OK) {
+  if (host->subscribe(ctx, "run.stored,run.deleted,user.deleted", 0) != STRIDE_OK) {
     delete p;
     return STRIDE_E_INTERNAL;
   }

@@ -145,6 +145,10 @@ TEST_F(Plans, LoadFollowsTheRunsWithTheProfilesHeartRates) {
   Store("bob", At(2026, 12, 1, 7), 6000, 1800, 130, 300, Json::array());
   Store("bob", At(2026, 12, 3, 7), 13000, 3600, NAN, 270, Json::array());
   const std::string gone = Store("bob", At(2026, 12, 4, 7), 30000, 9000, 140, 300, Json::array());
+  // Read once with the run (the plugin keeps the records in memory), then delete it.
+  const Json before =
+      Ok(Get("/v1/plans/load", "bob", {{"from", "2026-12-01"}, {"to", "2026-12-05"}}));
+  EXPECT_GT(before["days"][3]["load"].get<double>(), 0);
   runs_.erase(gone);
   host_->OnRunEvent({engine::RunEvent::Kind::kDeleted, "bob", next_run_});
   host_->Drain();
