@@ -23,7 +23,9 @@
 struct stride_plugin {
   const stride_host_api_t* host = nullptr;
   stride_host_t* ctx = nullptr;
-  std::mutex backfill_mu;  // one user's backfill at a time
+  // A lock per user being backfilled: one backfill per user at a time, users in parallel.
+  std::mutex backfill_mu;
+  std::map<std::string, std::shared_ptr<std::mutex>> backfilling;
   // Each user's run records, parsed and sorted, as last read (a std::vector<Record>; the type
   // is private to plan.cpp's namespace below). An event for the user drops theirs; `generation`
   // counts events, so a read that raced one is not cached. At most kMaxCached users.
@@ -207,7 +209,22 @@ class Plan {
   // The runs stored before this plugin first served the user.
   void Backfill(const std::string& user) {
     if (Get(user.c_str(), "seen")) return;
-    std::lock_guard lock(p_->backfill_mu);
+    std::shared_ptr<std::mutex> mine;
+    {
+      std::lock_guard lock(p_->backfill_mu);
+      std::shared_ptr<std::mutex>& slot = p_->backfilling[user];
+      if (!slot) slot = std::make_shared<std::mutex>();
+      mine = slot;
+    }
+    struct Done {  // the entry goes with the backfill (another one may start later: harmless)
+      stride_plugin* p;
+      const std::string& user;
+      ~Done() {
+        std::lock_guard lock(p->backfill_mu);
+        p->backfilling.erase(user);
+      }
+    } done{p_, user};
+    std::lock_guard user_lock(*mine);
     if (Get(user.c_str(), "seen")) return;
     std::string before;
     for (int page = 0; page < 10000; ++page) {

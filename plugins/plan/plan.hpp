@@ -27,8 +27,8 @@
 //
 // Records follow run.stored / run.deleted; DELETE /v1/me removes them with the user's keys.
 //
-// Thread-safety: requests and events may run concurrently; a user's backfill is done under
-// the plugin's mutex.
+// Thread-safety: requests and events may run concurrently; one backfill per user at a time
+// (users in parallel); the parsed records are shared read-only.
 #pragma once
 
 #include "plugins/api/stride_plugin.h"

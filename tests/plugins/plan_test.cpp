@@ -9,6 +9,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 
 #include "engine/run/run.hpp"
 #include "engine/text/iso_time.hpp"
@@ -132,6 +133,35 @@ TEST_F(Plans, FitnessComesFromTheBestRecentEffort) {
   EXPECT_EQ(Get("/v1/plans/predict", "nobody", {{"distance_m", "5000"}}).status, 404);
   const Json none = Ok(Get("/v1/plans/fitness", "nobody"));
   EXPECT_TRUE(none["vdot"].is_null());
+}
+
+TEST_F(Plans, FirstRequestsInParallelBackfillEachRunnerOnce) {
+  for (const char* user : {"p1", "p2"}) {
+    for (int k = 0; k < 20; ++k) {
+      Store(user, At(2026, 11, 1 + k, 7), 5000 + 100 * k, 1500, 150, 300,
+            Json::array({{{"name", "5k"}, {"distance_m", 5000}, {"time_s", 1500 - k}}}), false);
+    }
+  }
+  std::vector<std::thread> threads;
+  std::vector<Json> answers(8);
+  for (size_t i = 0; i < answers.size(); ++i) {
+    threads.emplace_back([&, i] {
+      answers[i] = Ok(Get("/v1/plans/load", i % 2 ? "p1" : "p2", {{"from", "2026-11-01"}}));
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const Json& a : answers) {
+    EXPECT_EQ(a["runs"]["by_heart_rate"].get<int>() + a["runs"]["by_pace"].get<int>() +
+                  a["runs"]["unscored"].get<int>(),
+              20);
+  }
+  // Each runner's records are there once, under their own prefix.
+  size_t records = 0;
+  (void)kv_.Scan("", [&](std::string_view k, std::string_view) {
+    records += k.find("r/") != std::string_view::npos;
+    return true;
+  });
+  EXPECT_EQ(records, 40u);
 }
 
 TEST_F(Plans, LoadFollowsTheRunsWithTheProfilesHeartRates) {
