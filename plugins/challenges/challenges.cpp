@@ -717,7 +717,6 @@ class Plugin {
   Json Handle(int route, const Json& req, int* status) {
     const std::string user = req.contains("user") && req["user"].is_string() ? req["user"] : "";
     const Json& params = req["params"];
-    const Json& query = req["query"];
     auto body = [&]() {
       const std::string text = req.value("body", "");
       const Json j = Json::parse(text.empty() ? "{}" : text, nullptr, false);
@@ -768,8 +767,6 @@ class Plugin {
         SaveState(id, w.state);
         return {{"left", id}};
       }
-      case kLeaderboard:  // (HandleC answers it as text, unparsed)
-        return Json::parse(Leaderboard(params.value("id", ""), query));
       case kEvents: {
         const std::string id = params.value("id", "");
         MustChallenge(id);

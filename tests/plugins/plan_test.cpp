@@ -15,6 +15,7 @@
 #include "engine/text/iso_time.hpp"
 #include "engine/time/time_zone.hpp"
 #include "engine/training/load.hpp"
+#include "engine/training/plan.hpp"
 #include "engine/training/vdot.hpp"
 #include "plugins/host/plugin_host.hpp"
 
@@ -230,7 +231,7 @@ TEST_F(Plans, ThePlanRunsToTheGoalOnTheAvailableDays) {
     if (d["type"] == "rest" || d["type"] == "race") continue;
     int64_t day = 0;
     ASSERT_TRUE(engine::ParseDate(d["date"].get<std::string>(), &day));
-    const int wd = static_cast<int>(((day + 3) % 7 + 7) % 7);  // Monday 0
+    const int wd = engine::Weekday(day);  // Monday 0
     EXPECT_TRUE(wd == 1 || wd == 3 || wd == 5 || wd == 6) << d["date"];
     EXPECT_LE(d["duration_s"].get<double>(), 100 * 60 + 1) << d["date"];
     EXPECT_FALSE(d["steps"].empty());
