@@ -183,7 +183,11 @@ TrainingPlan GeneratePlan(const PlanInput& in, const PlanLimits& lim) {
     // No single run may spike: every run of the week stays under spike x the reference.
     const double run_cap_m =
         std::min(max_run_m, lim.spike * (run_ref_m > 0 ? run_ref_m : first_ref_m));
-    const double capacity_km = static_cast<double>(wp.runs.size()) * run_cap_m / 1000;
+    // (A week under way is a whole week's target; what is left of it is cut below.)
+    const size_t cap_runs = w == 0 && wp.days.size() < 7 && !race_week
+                                ? static_cast<size_t>(available_per_week)
+                                : wp.runs.size();
+    const double capacity_km = static_cast<double>(cap_runs) * run_cap_m / 1000;
     target = std::min(target, capacity_km);
     if (!race_week) {
       ramp_ref = std::max(ramp_ref, target);
@@ -200,6 +204,13 @@ TrainingPlan GeneratePlan(const PlanInput& in, const PlanLimits& lim) {
     }
     auto at = [&](int64_t d) -> PlannedDay& { return days[static_cast<size_t>(d - wp.days[0])]; };
     double volume_m = target * 1000;
+    // A week already under way when the plan starts gets the share of its target that its
+    // remaining available days hold, less what the runner ran since its Monday.
+    if (wp.days.size() < 7 && w == 0 && available_per_week > 0) {
+      volume_m = std::min(
+          volume_m * std::min(1.0, static_cast<double>(wp.runs.size()) / available_per_week),
+          std::max(0.0, volume_m - in.done_this_week_km * 1000));
+    }
     std::vector<int64_t> free = wp.runs;
     if (race_week) {
       PlannedDay race =
@@ -213,10 +224,13 @@ TrainingPlan GeneratePlan(const PlanInput& in, const PlanLimits& lim) {
     int64_t long_day = -1;
     if (!race_week && !free.empty()) {
       long_day = free.back();
-      const double share = free.size() >= 3
+      // The share of a whole week's runs (a week under way has fewer left).
+      const size_t week_runs = std::max<size_t>(free.size(), available_per_week);
+      const double share = week_runs >= 3
                                ? (target > 64 ? lim.long_share_high_volume : lim.long_share)
-                               : 1.0 / static_cast<double>(free.size());
-      double long_m = std::min({share * volume_m, lim.max_long_min * 60 / easy * 1000, run_cap_m});
+                               : 1.0 / static_cast<double>(week_runs);
+      double long_m = std::min(
+          {share * target * 1000, volume_m, lim.max_long_min * 60 / easy * 1000, run_cap_m});
       long_m = std::floor(long_m / 100) * 100;
       if (long_m >= lim.min_run_m) {
         at(long_day) = Steady(long_day, WorkoutType::kLong, long_m, easy);

@@ -5,6 +5,9 @@
 // ../shared/research/plugins.md §1.1, §1.6-1.7. What always holds (checked over thousands of
 // random inputs by the tests):
 //   - runs only on available days, none longer than the minutes available that day;
+//   - a week under way when the plan starts gets the share of its target that its remaining
+//     available days hold, less what the runner ran since its Monday (`done_this_week_km`);
+//     its long run stays that of a whole week when the volume left holds it;
 //   - weekly volume rises at most `max_weekly_ramp` over the highest week before it (or the
 //     runner's current volume); every `block_weeks`-th week of a build is a recovery week
 //     (x `recovery_factor`);
@@ -66,9 +69,10 @@ struct PlanInput {
   int64_t today = 0;
   std::array<bool, 7> available{};  // Monday first
   double minutes_per_day = 60;
-  double weekly_km = 0;         // what the runner runs now (recent weeks, or the profile)
-  double longest_recent_m = 0;  // the longest run of the last 30 days; 0 = none
-  TrainingPaces paces;          // PacesFromVdot of the runner's VDOT
+  double weekly_km = 0;          // what the runner runs now (recent weeks, or the profile)
+  double longest_recent_m = 0;   // the longest run of the last 30 days; 0 = none
+  double done_this_week_km = 0;  // run since this week's Monday (local), before the plan
+  TrainingPaces paces;           // PacesFromVdot of the runner's VDOT
   std::optional<PlanGoal> goal;
   int rolling_days = 14;  // without a goal
 };

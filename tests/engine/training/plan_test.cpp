@@ -38,6 +38,11 @@ void ExpectInvariants(const PlanInput& in, const TrainingPlan& p, const PlanLimi
     }
     EXPECT_LE(week.planned_km, week.target_km + kEps + (race_week ? in.goal->distance_m / 1000 : 0))
         << what << " w" << w;
+    // A week under way: what is left of it, less what the runner ran since Monday.
+    if (w == 0 && week.start_day < in.today && !race_week) {
+      EXPECT_LE(week.planned_km, std::max(0.0, week.target_km - in.done_this_week_km) + kEps)
+          << what << " the week under way";
+    }
     if (!race_week) {
       ramp_ref = std::max(ramp_ref, week.target_km);
     }
@@ -115,6 +120,7 @@ TEST(PlanGenerator, InvariantsHoldForThousandsOfRandomRunners) {
     in.minutes_per_day = 20 + u(rng) * 160;
     in.weekly_km = u(rng) < 0.2 ? 0 : u(rng) * 90;
     in.longest_recent_m = u(rng) < 0.3 ? 0 : 3000 + u(rng) * 30000;
+    in.done_this_week_km = u(rng) < 0.5 ? 0 : u(rng) * in.weekly_km;
     in.paces = PacesFromVdot(28 + u(rng) * 45);
     if (u(rng) < 0.7) {
       const double distances[] = {5000, 10000, 21097.5, 42195};
