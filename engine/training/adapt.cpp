@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <map>
 
+#include "engine/time/time_zone.hpp"
+
 namespace stride::engine {
 namespace {
 
@@ -126,20 +128,22 @@ std::vector<Adjustment> AdjustPlan(std::vector<PlannedDay>* days, const AdaptSig
   };
   const int64_t t = s.today;
 
-  if (s.ill) {
+  const bool ill_today = s.last_ill_day && *s.last_ill_day == t;
+  if (s.last_ill_day) {
+    const int64_t ill = *s.last_ill_day;
     const int easy_days = std::clamp(s.ill_days, 2, 7);
     const std::string why =
-        Format("ill for %.0f day(s): rest today and tomorrow, then easy only for %.0f days",
-               static_cast<double>(s.ill_days), static_cast<double>(easy_days));
+        Format("ill for %.0f day(s) up to ", static_cast<double>(s.ill_days)) + FormatDate(ill) +
+        Format(": 2 days rest, then easy only for %.0f days", static_cast<double>(easy_days));
     for (PlannedDay& d : *days) {
-      if (within(d, t, t + 1)) {
+      if (within(d, ill, ill + 1)) {
         change(d, Rest(d), "ill", why);
-      } else if (within(d, t + 2, t + 1 + easy_days)) {
+      } else if (within(d, ill + 2, ill + 1 + easy_days)) {
         change(d, Eased(d, o.ill_share * d.distance_m, paces), "ill", why);
       }
     }
   }
-  if (s.readiness && !s.ill) {
+  if (s.readiness && !ill_today) {
     const Readiness& r = *s.readiness;
     const std::string why = "readiness " + Format("%.0f", r.score) + " (" + r.band + ")" +
                             (r.reasons.empty() ? "" : ": " + r.reasons.front());

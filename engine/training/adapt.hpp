@@ -11,9 +11,11 @@
 //
 // AdjustPlan only lowers: a day becomes easier (quality or long -> easy, a shorter run, rest),
 // never longer or harder than the generator made it. The rules, in order, each with its reason:
-//   ill       a check-in today says ill: today and tomorrow rest; then as many days as the
-//             illness lasted (2..7) easy only, at most 70 % of the plan
-//   readiness poor (< 30): today rest; tomorrow easy. Low (30-49): today easy at 80 %
+//   ill       a check-in said ill: that day and the next rest; then as many days as the
+//             illness lasted (2..7) easy only, at most 70 % of the plan (a check-in that says
+//             well again does not cut the return short)
+//   readiness today's check-in (unless ill): poor (< 30): today rest, tomorrow easy; low
+//             (30-49): today easy at 80 %
 //   form      TSB below `tsb_floor` (-30): quality in the next 3 days -> easy at 80 %
 //   ACWR      EWMA acute:chronic above `acwr_ceiling` (1.5): the next 7 days at 80 %, one
 //             quality session at most
@@ -66,10 +68,12 @@ RunMatch MatchRuns(const std::vector<PlannedDay>& days, const std::vector<DoneRu
 struct AdaptSignals {
   int64_t today = 0;
   std::optional<Readiness> readiness;  // today's check-in, when there is one
-  bool ill = false;                    // today's check-in says ill
-  int ill_days = 0;                    // consecutive days with an ill check-in up to today
-  double tsb = 0;                      // today's form (Coggan PMC)
-  double acwr_ewma = 0;                // NaN or 0 when unknown
+  // The last day a check-in said ill (within the last 2 weeks) and how many days running
+  // the check-ins said so up to it.
+  std::optional<int64_t> last_ill_day;
+  int ill_days = 0;
+  double tsb = 0;        // today's form (Coggan PMC)
+  double acwr_ewma = 0;  // NaN or 0 when unknown
   // The last run within a day of today and its spike band (SpikeOf): "ok", "elevated", "high".
   std::optional<int64_t> spike_day;
   std::string spike_band;

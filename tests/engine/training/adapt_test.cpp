@@ -249,7 +249,7 @@ TEST(AdjustPlan, EachRuleChangesTheDaysItNamesAndSaysWhy) {
     std::vector<PlannedDay> days = plan;
     AdaptSignals s;
     s.today = t;
-    s.ill = true;
+    s.last_ill_day = t;
     s.ill_days = 3;
     AdjustPlan(&days, s, {}, paces);
     EXPECT_EQ(At(days, t)->type, WorkoutType::kRest);
@@ -296,7 +296,7 @@ TEST(AdjustPlan, OnlyLowersAndNeverCramsMissedRuns) {
       r.band = std::string(ReadinessBand(r.score));
       s.readiness = r;
     }
-    s.ill = u(rng) < 0.1;
+    if (u(rng) < 0.1) s.last_ill_day = t - static_cast<int64_t>(u(rng) * 5);
     s.ill_days = static_cast<int>(u(rng) * 9);
     s.tsb = -50 + 70 * u(rng);
     s.acwr_ewma = 2 * u(rng);
