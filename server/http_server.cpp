@@ -341,6 +341,22 @@ std::vector<http::Route> HttpServer::RouteTable() {
          if (!p.ok()) return ErrorFromStatus(p.status(), WireOf(r));
          return ApiResponse(200, std::move(p).value());
        }},
+      {"POST", "/v1/me/readiness", "me_readiness_post", "runner:write", 16 * 1024, false,
+       [host](Req& r) {
+         if (!host) return ErrorResponse(404, "not_found", "readiness needs --runs", WireOf(r));
+         Result<std::string> c = host->PutReadiness(r.principal.user_id, r.body);
+         if (!c.ok()) return ErrorFromStatus(c.status(), WireOf(r));
+         return ApiResponse(200, std::move(c).value());
+       }},
+      {"GET", "/v1/me/readiness", "me_readiness", "runner:read", 0, false,
+       [host](Req& r) {
+         if (!host) return ErrorResponse(404, "not_found", "readiness needs --runs", WireOf(r));
+         const Params q = ParamsOf(r);
+         Result<std::string> c = host->ListReadiness(
+             r.principal.user_id, Get(q, "from").value_or(""), Get(q, "to").value_or(""));
+         if (!c.ok()) return ErrorFromStatus(c.status(), WireOf(r));
+         return ApiResponse(200, std::move(c).value());
+       }},
       {"GET", "/v1/me/export", "me_export", "runner:read", 0, false,
        [rs, host](Req& r) {
          ExportStream::ExtraFiles extra;

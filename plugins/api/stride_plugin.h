@@ -127,8 +127,8 @@ typedef struct stride_host_api {
 
   /* --- events --- */
   /* Asks for on_event() calls: a comma-separated list of "run.stored", "run.deleted",
-   * "user.deleted" and "daily" (a tick per user per day at local `daily_hour`). Only during
-   * init. */
+   * "user.deleted", "daily" (a tick per user per day at local `daily_hour`) and, with
+   * readiness_list, "readiness.stored". Only during init. */
   int (*subscribe)(stride_host_t* ctx, const char* kinds, int daily_hour);
 
   /* --- appended: event streams to clients (Server-Sent Events). Check STRIDE_HOST_HAS(host,
@@ -155,6 +155,16 @@ typedef struct stride_host_api {
    * "birth_year", "sex", "max_hr_bpm", "rest_hr_bpm", "threshold_hr_bpm",
    * "threshold_pace_s_per_km", "availability", "weekly_volume_km", "goal" the user set}. */
   int (*profile_get)(stride_host_t* ctx, const char* user, stride_sink_t* out_json);
+
+  /* --- appended: readiness check-ins. Check STRIDE_HOST_HAS(host, readiness_list). --- */
+  /* The user's check-ins as GET /v1/me/readiness answers them: {"check_ins":[{"date",
+   * "hrv_rmssd_ms","rest_hr_bpm","sleep_h","soreness","rpe","ill","note", "readiness":{"score",
+   * "band","signals","red","reasons"}}...]}, newest first. `query_json`: {"from":"YYYY-MM-DD",
+   * "to":"YYYY-MM-DD"} (either may be left out; default the 28 days to today) or NULL. A
+   * plugin that subscribes to "readiness.stored" gets {"type":"readiness.stored","user",
+   * "local_date"} after each check-in. */
+  int (*readiness_list)(stride_host_t* ctx, const char* user, const char* query_json,
+                        stride_sink_t* out_json);
 } stride_host_api_t;
 
 /* True when the host's table has `field` (tables only grow; see the rules above). */

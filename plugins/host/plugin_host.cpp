@@ -245,6 +245,16 @@ struct HostCallbacks {
     WriteSink(out, *r);
     return STRIDE_OK;
   }
+  static int ReadinessList(stride_host_t* c, const char* user, const char* query,
+                           stride_sink_t* out) {
+    if (!user || !*user) return Fail(c, Status::InvalidArgument("readiness_list: no user"));
+    const Json q = query && *query ? Json::parse(query, nullptr, false) : Json::object();
+    if (!q.is_object()) return Fail(c, Status::InvalidArgument("readiness_list: bad query"));
+    Result<std::string> r = c->host->ListReadiness(user, q.value("from", ""), q.value("to", ""));
+    if (!r.ok()) return Fail(c, r.status());
+    WriteSink(out, *r);
+    return STRIDE_OK;
+  }
   static int Subscribe(stride_host_t* c, const char* kinds, int daily_hour) {
     if (!c->in_init) return Fail(c, Status::InvalidArgument("subscribe: only during init"));
     std::string all = kinds ? kinds : "";
@@ -252,7 +262,8 @@ struct HostCallbacks {
     while (b <= all.size()) {
       const size_t e = std::min(all.find(',', b), all.size());
       const std::string k = all.substr(b, e - b);
-      if (k != "run.stored" && k != "run.deleted" && k != "user.deleted" && k != "daily") {
+      if (k != "run.stored" && k != "run.deleted" && k != "user.deleted" && k != "daily" &&
+          k != "readiness.stored") {
         return Fail(c, Status::InvalidArgument("subscribe: unknown event kind '" + k + "'"));
       }
       if (k == "daily") {
@@ -287,7 +298,8 @@ struct HostCallbacks {
                                             RespondStream,
                                             StreamEvent,
                                             Publish,
-                                            ProfileGet};
+                                            ProfileGet,
+                                            ReadinessList};
     return &table;
   }
 };
@@ -808,7 +820,7 @@ void PluginHost::OnRunEvent(const engine::RunEvent& event) {
     const Status s = DeleteUser(event.user_id);
     if (!s.ok()) Log("host", STRIDE_LOG_ERROR, "deleting the user's plugin data: " + s.message());
   }
-  Enqueue({event, "", "", ""});
+  Enqueue({event, "", "", "", ""});
 }
 
 void PluginHost::Enqueue(Queued q) {
@@ -1004,7 +1016,7 @@ size_t PluginHost::Tick() {
       if (!services_.host_kv->Put(key, date).ok()) continue;
       engine::RunEvent none;
       none.user_id = user;
-      Enqueue({none, p->name, date, zone_name});
+      Enqueue({none, p->name, date, zone_name, ""});
       ++queued;
     }
   }
@@ -1024,14 +1036,19 @@ void PluginHost::Deliver() {
     }
     const bool daily = !q.daily_plugin.empty();
     const engine::RunEvent& e = q.run;
-    const std::string kind = daily ? "daily" : std::string(engine::RunEventName(e.kind));
+    const std::string kind = daily             ? "daily"
+                             : !q.kind.empty() ? q.kind
+                                               : std::string(engine::RunEventName(e.kind));
     Json j = {{"type", kind}, {"user", e.user_id}};
     if (daily) {
       j["local_date"] = q.local_date;
       j["time_zone"] = q.time_zone;
+    } else if (!q.kind.empty()) {
+      j["local_date"] = q.local_date;
     }
-    if (!daily && e.run_id != 0) j["run_id"] = engine::RunIdText(e.run_id);
-    if (!daily && e.kind == engine::RunEvent::Kind::kStored && services_.run_get) {
+    const bool run_event = !daily && q.kind.empty();
+    if (run_event && e.run_id != 0) j["run_id"] = engine::RunIdText(e.run_id);
+    if (run_event && e.kind == engine::RunEvent::Kind::kStored && services_.run_get) {
       Result<std::string> run = services_.run_get(e.user_id, engine::RunIdText(e.run_id), true);
       if (run.ok()) j["run"] = Json::parse(*run, nullptr, false);
     }

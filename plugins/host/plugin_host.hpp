@@ -190,6 +190,17 @@ class PluginHost {
   // Sets fields of the user's profile from a JSON object: "time_zone" (an IANA name). An
   // unknown field or a bad value is kInvalidArgument, naming it. Returns the stored profile.
   Result<std::string> PutProfile(const std::string& user, const std::string& json);
+  // Readiness check-ins (plugins/host/readiness.cpp): stores one morning's check-in (a JSON
+  // object: "date" (default: today in the profile's time zone; at most 60 days back, never
+  // ahead), "hrv_rmssd_ms", "rest_hr_bpm", "sleep_h", "soreness", "rpe", "ill", "note"; one a
+  // day, a second replaces the first) and answers it with its readiness (engine/training/
+  // readiness.hpp: against the check-ins of the 60 days before and the profile's resting HR).
+  // Subscribers get "readiness.stored". A bad field is kInvalidArgument naming it.
+  Result<std::string> PutReadiness(const std::string& user, const std::string& json);
+  // {"check_ins":[...]} from `from` to `to` (YYYY-MM-DD, empty: the 28 days to today), newest
+  // first, each with its readiness; at most 366 days.
+  Result<std::string> ListReadiness(const std::string& user, const std::string& from,
+                                    const std::string& to) const;
   // Queues the daily ticks that are due now; returns how many.
   size_t Tick();
   Status DeleteUser(const std::string& user);
@@ -219,6 +230,7 @@ class PluginHost {
     engine::RunEvent run;
     std::string daily_plugin;  // set for a daily tick: only that plugin gets it
     std::string local_date, time_zone;
+    std::string kind;  // set for an event that is neither a run's nor a tick ("readiness.stored")
   };
   void Enqueue(Queued q);
   // Subscribes `stream` to the plugin's topic; Publish() sends to every live subscriber.

@@ -274,17 +274,31 @@ TEST_F(Plugins, AProfileSetsTheTimeZoneOfTheDailyTickAndLeavesWithTheUser) {
   r = c.Put("/v1/me/profile", Auth(kim), R"({"time_zone":"Europe/Andorra"})", "application/json");
   ASSERT_EQ(r->status, 200) << r->body;
   EXPECT_EQ(Json::parse(c.Get("/v1/me/profile", Auth(kim))->body)["time_zone"], "Europe/Andorra");
-  // The hello plugin ticks daily at 06:00 local: a tick now (whatever the hour) would be due
-  // only past 06:00 in Andorra; it is recorded once at most.
+  // The hello plugin ticks daily at 06:00 local and the plans plugin at 01:00: a tick now
+  // (whatever the hour) is due only past those hours in Andorra; each is recorded once at most.
   plugins::PluginHost* host = server_->http().plugin_host();
   const size_t first = host->Tick();
-  EXPECT_LE(first, 1u);
+  EXPECT_LE(first, 2u);
   EXPECT_EQ(host->Tick(), 0u);
+  // A readiness check-in: scored, listed, refused with the field named, gone with the user.
+  r = c.Post("/v1/me/readiness", Auth(kim), R"({"sleep_h":6.5,"soreness":2})", "application/json");
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(Json::parse(r->body)["readiness"]["score"], 85);  // (90 x 0.2 + 80 x 0.2) / 0.4
+  r = c.Post("/v1/me/readiness", Auth(kim), R"({"sleep_h":-1})", "application/json");
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(r->body.find("sleep_h"), std::string::npos);
+  EXPECT_EQ(c.Post("/v1/me/readiness", R"({"sleep_h":7})", "application/json")->status, 401);
+  r = c.Get("/v1/me/readiness?from=2020-01-01", Auth(kim));
+  EXPECT_EQ(r->status, 400);  // more than 366 days
+  r = c.Get("/v1/me/readiness", Auth(kim));
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(Json::parse(r->body)["check_ins"].size(), 1u);
   const auto files = testing::Untar(c.Get("/v1/me/export", Auth(kim))->body);
   ASSERT_TRUE(files.count("stride-export/plugins/host.json"));
   EXPECT_NE(files.at("stride-export/plugins/host.json").find("Europe/Andorra"), std::string::npos);
   ASSERT_EQ(c.Delete("/v1/me", Auth(kim))->status, 200);
   EXPECT_EQ(Json::parse(c.Get("/v1/me/profile", Auth(kim))->body)["time_zone"], "UTC");
+  EXPECT_TRUE(Json::parse(c.Get("/v1/me/readiness", Auth(kim))->body)["check_ins"].empty());
   EXPECT_FALSE(testing::Untar(c.Get("/v1/me/export", Auth(kim))->body)
                    .count("stride-export/plugins/host.json"));
 }
