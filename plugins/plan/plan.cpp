@@ -2,6 +2,7 @@
 #include "plugins/plan/plan.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <limits>
@@ -9,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,6 +18,7 @@
 #include "engine/text/json_dump.hpp"
 #include "engine/text/round.hpp"
 #include "engine/time/time_zone.hpp"
+#include "engine/training/adapt.hpp"
 #include "engine/training/load.hpp"
 #include "engine/training/plan.hpp"
 #include "engine/training/vdot.hpp"
@@ -33,6 +36,8 @@ struct stride_plugin {
   std::mutex cache_mu;
   std::map<std::string, std::shared_ptr<const void>> records;
   std::atomic<uint64_t> generation{0};
+  // One recalculation per user at a time (users spread over the stripes).
+  std::array<std::mutex, 64> recalc_mu;
 };
 
 namespace stride::plugins::plan {
@@ -41,7 +46,10 @@ namespace {
 using Json = nlohmann::json;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-enum RouteId { kFitness = 1, kPredict, kLoad, kCurrent, kNext };
+enum RouteId { kFitness = 1, kPredict, kLoad, kCurrent, kNext, kChanges };
+
+constexpr int64_t kPastDays = 56;       // past days a stored plan keeps
+constexpr int64_t kShownPastDays = 13;  // past days /current shows with their state
 
 struct ApiError {
   int status;
@@ -255,7 +263,16 @@ class Plan {
       const std::string key = "r/" + id;
       p_->host->kv_delete(p_->ctx, user.c_str(), key.data(), key.size());
     }
-    Forget(user);  // after the change: a read from here on sees it (user.deleted too)
+    if (type == "run.stored" || type == "run.deleted") {
+      Forget(user);  // after the change: a read from here on sees it
+    } else if (type == "user.deleted") {
+      Forget(user);
+      return;
+    }
+    // A runner who has a plan gets it recalculated: after a run, a check-in, and at 01:00.
+    if (Get(user.c_str(), "plan")) {
+      Recalculate(user, static_cast<double>(p_->host->now_ms(p_->ctx)) / 1000, type);
+    }
   }
 
   // --- fitness ---
@@ -354,11 +371,99 @@ class Plan {
   }
 
   // --- load ---
+  struct Athlete {
+    Json profile;
+    engine::TimeZone zone = engine::TimeZone::Utc();
+    int64_t today = 0;
+  };
+  Athlete AthleteOf(const std::string& user, double now) {
+    Athlete a;
+    a.profile = Profile(user);
+    Result<engine::TimeZone> tz = engine::TimeZone::Load(a.profile.value("time_zone", "UTC"));
+    if (tz.ok()) a.zone = *tz;
+    a.today = a.zone.LocalDay(now);
+    return a;
+  }
+
+  // Daily loads from the first foot run (at most two years before `to`) to `to`, and how each
+  // run was scored.
+  struct Loads {
+    int64_t first = 0;
+    std::vector<double> daily;
+    size_t by_hr = 0, by_pace = 0, unscored = 0;
+    const Record* last = nullptr;  // the last foot run up to `to`
+    std::string max_from = "profile", threshold_from = "profile";
+    double threshold = kNaN;
+  };
+  Loads DailyLoads(const std::vector<Record>& recs, const Athlete& a, int64_t from, int64_t to,
+                   double now) {
+    Loads l;
+    const Json& profile = a.profile;
+    // Heart-rate load needs max and rest HR: the profile's, or 220 - age and 60 bpm.
+    double max_hr = NumberOr(profile, "max_hr_bpm");
+    if (std::isnan(max_hr) && profile.contains("birth_year")) {
+      max_hr = 220 - (1970 + static_cast<double>(a.today) / 365.2425 -
+                      profile["birth_year"].get<double>());
+      l.max_from = "220 - age";
+    }
+    const double rest_hr = NumberOr(profile, "rest_hr_bpm", 60);
+    const std::string sex_text = profile.value("sex", "unknown");
+    const engine::AthleteSex sex = sex_text == "male"     ? engine::AthleteSex::kMale
+                                   : sex_text == "female" ? engine::AthleteSex::kFemale
+                                                          : engine::AthleteSex::kUnknown;
+    l.threshold = NumberOr(profile, "threshold_pace_s_per_km");
+    if (std::isnan(l.threshold)) {
+      const Fitness f = FitnessOf(recs, now);
+      if (std::isfinite(f.estimate.vdot)) {
+        l.threshold = engine::PacesFromVdot(f.estimate.vdot).threshold;
+        l.threshold_from = "VDOT T pace";
+      }
+    }
+    const int64_t earliest = to - 730;
+    l.first = from;
+    for (const Record& r : recs) {
+      if (FootSport(r.sport) && std::isfinite(r.start_s)) {
+        l.first = std::max(earliest, std::min(l.first, a.zone.LocalDay(r.start_s)));
+      }
+    }
+    l.daily.assign(static_cast<size_t>(to - l.first + 1), 0.0);
+    for (const Record& r : recs) {
+      if (!FootSport(r.sport) || !std::isfinite(r.start_s)) continue;
+      const int64_t day = a.zone.LocalDay(r.start_s);
+      if (day < l.first || day > to) continue;
+      const double minutes = std::isfinite(r.moving_s) ? r.moving_s / 60 : 0;
+      double load = engine::BanisterTrimp(minutes, r.avg_hr, rest_hr, max_hr, sex);
+      if (std::isfinite(load)) {
+        ++l.by_hr;
+      } else {
+        load = engine::PaceLoad(r.moving_s, r.gap, l.threshold);
+        if (std::isfinite(load)) {
+          ++l.by_pace;
+        } else {
+          ++l.unscored;
+          load = 0;
+        }
+      }
+      l.daily[static_cast<size_t>(day - l.first)] += load;
+      l.last = &r;
+    }
+    return l;
+  }
+
+  // The run against the longest foot run of the 30 days before it.
+  static std::pair<engine::Spike, double> SpikeOfRun(const std::vector<Record>& recs,
+                                                     const Record& run) {
+    double longest = 0;
+    for (const Record& r : recs) {
+      if (FootSport(r.sport) && r.start_s < run.start_s && r.start_s >= run.start_s - 30 * 86400) {
+        longest = std::max(longest, r.distance_m);
+      }
+    }
+    return {engine::SpikeOf(run.distance_m, longest), longest};
+  }
+
   Json LoadAnswer(const std::string& user, const Json& query, double now) {
-    const Json profile = Profile(user);
-    Result<engine::TimeZone> tz = engine::TimeZone::Load(profile.value("time_zone", "UTC"));
-    const engine::TimeZone zone = tz.ok() ? *tz : engine::TimeZone::Utc();
-    const int64_t today = zone.LocalDay(now);
+    const Athlete a = AthleteOf(user, now);
     auto day_of = [&](const char* key, int64_t def) {
       if (!query.contains(key)) return def;
       int64_t d = 0;
@@ -367,67 +472,15 @@ class Plan {
       }
       return d;
     };
-    const int64_t to = day_of("to", today);
+    const int64_t to = day_of("to", a.today);
     const int64_t from = day_of("from", to - 41);
     if (from > to) throw ApiError{400, "invalid_argument", "from: must not be after to"};
     if (to - from > 365) throw ApiError{400, "invalid_argument", "from..to: at most 366 days"};
 
     const std::shared_ptr<const std::vector<Record>> held = Records(user);
     const std::vector<Record>& recs = *held;
-    // Heart-rate load needs max and rest HR: the profile's, or 220 - age and 60 bpm.
-    double max_hr = NumberOr(profile, "max_hr_bpm");
-    std::string max_from = "profile";
-    if (std::isnan(max_hr) && profile.contains("birth_year")) {
-      max_hr = 220 -
-               (1970 + static_cast<double>(today) / 365.2425 - profile["birth_year"].get<double>());
-      max_from = "220 - age";
-    }
-    const double rest_hr = NumberOr(profile, "rest_hr_bpm", 60);
-    const std::string sex_text = profile.value("sex", "unknown");
-    const engine::AthleteSex sex = sex_text == "male"     ? engine::AthleteSex::kMale
-                                   : sex_text == "female" ? engine::AthleteSex::kFemale
-                                                          : engine::AthleteSex::kUnknown;
-    double threshold = NumberOr(profile, "threshold_pace_s_per_km");
-    std::string threshold_from = "profile";
-    if (std::isnan(threshold)) {
-      const Fitness f = FitnessOf(recs, now);
-      if (std::isfinite(f.estimate.vdot)) {
-        threshold = engine::PacesFromVdot(f.estimate.vdot).threshold;
-        threshold_from = "VDOT T pace";
-      }
-    }
-    // Daily loads from the first foot run (at most two years before `to`) to `to`.
-    const int64_t earliest = to - 730;
-    int64_t first = from;
-    for (const Record& r : recs) {
-      if (FootSport(r.sport) && std::isfinite(r.start_s)) {
-        first = std::max(earliest, std::min(first, zone.LocalDay(r.start_s)));
-      }
-    }
-    std::vector<double> daily(static_cast<size_t>(to - first + 1), 0.0);
-    size_t by_hr = 0, by_pace = 0, unscored = 0;
-    const Record* last = nullptr;
-    for (const Record& r : recs) {
-      if (!FootSport(r.sport) || !std::isfinite(r.start_s)) continue;
-      const int64_t day = zone.LocalDay(r.start_s);
-      if (day < first || day > to) continue;
-      const double minutes = std::isfinite(r.moving_s) ? r.moving_s / 60 : 0;
-      double load = engine::BanisterTrimp(minutes, r.avg_hr, rest_hr, max_hr, sex);
-      if (std::isfinite(load)) {
-        ++by_hr;
-      } else {
-        load = engine::PaceLoad(r.moving_s, r.gap, threshold);
-        if (std::isfinite(load)) {
-          ++by_pace;
-        } else {
-          ++unscored;
-          load = 0;
-        }
-      }
-      daily[static_cast<size_t>(day - first)] += load;
-      last = &r;
-    }
-    const std::vector<engine::PmcDay> pmc = engine::Pmc(daily, first);
+    const Loads l = DailyLoads(recs, a, from, to, now);
+    const std::vector<engine::PmcDay> pmc = engine::Pmc(l.daily, l.first);
     Json days = Json::array();
     for (const engine::PmcDay& d : pmc) {
       if (d.day < from) continue;
@@ -437,58 +490,53 @@ class Plan {
                       {"atl", Rounded(d.atl, 0.1)},
                       {"tsb", Rounded(d.tsb, 0.1)}});
     }
-    const engine::Monotony mono = engine::WeeklyMonotony(daily);
+    const engine::Monotony mono = engine::WeeklyMonotony(l.daily);
     Json spike = nullptr;
-    if (last) {
-      double longest = 0;
-      for (const Record& r : recs) {
-        if (FootSport(r.sport) && r.start_s < last->start_s &&
-            r.start_s >= last->start_s - 30 * 86400) {
-          longest = std::max(longest, r.distance_m);
-        }
-      }
-      const engine::Spike s = engine::SpikeOf(last->distance_m, longest);
-      spike = {{"run_id", last->run_id},
-               {"distance_m", Rounded(last->distance_m, 0.1)},
+    if (l.last) {
+      const auto [s, longest] = SpikeOfRun(recs, *l.last);
+      spike = {{"run_id", l.last->run_id},
+               {"distance_m", Rounded(l.last->distance_m, 0.1)},
                {"longest_previous_30d_m", Rounded(longest, 0.1)},
                {"ratio", Rounded(s.ratio, 0.01)},
                {"band", s.band}};
     }
-    return {{"from", engine::FormatDate(from)},
-            {"to", engine::FormatDate(to)},
-            {"days", days},
-            {"at_to",
-             {{"acwr_ewma", Rounded(engine::AcwrEwma(daily), 0.01)},
-              {"acwr_rolling_coupled", Rounded(engine::AcwrRolling(daily, true), 0.01)},
-              {"acwr_rolling_uncoupled", Rounded(engine::AcwrRolling(daily, false), 0.01)},
-              {"monotony", Rounded(mono.monotony, 0.01)},
-              {"strain", Rounded(mono.strain, 0.1)},
-              {"weekly_load", Rounded(mono.weekly_load, 0.1)},
-              {"last_run_spike", spike}}},
-            {"runs", {{"by_heart_rate", by_hr}, {"by_pace", by_pace}, {"unscored", unscored}}},
-            {"methods",
-             {{"load",
-               "Banister TRIMP (a, b by sex; male 0.64, 1.92, female 0.86, 1.67, unknown 0.725, "
-               "1.795) from the run's average heart rate and moving time, max HR from the " +
-                   max_from + ", rest HR " +
-                   (profile.contains("rest_hr_bpm") ? "from the profile" : "60 bpm") +
-                   "; without heart rate, rTSS = 100 h IF^2 from grade-adjusted pace against "
-                   "the threshold pace (" +
-                   (std::isfinite(threshold) ? threshold_from : "unknown: such runs unscored") +
-                   "); foot sports only, days in " + zone.name()},
-              {"pmc",
-               "Coggan: CTL += (load - CTL)/42, ATL += (load - ATL)/7 from the first "
-               "run (at most 2 years back); TSB = CTL - ATL of the day before"},
-              {"acwr",
-               "EWMA 7/28 days with lambda 2/(N+1) (Williams 2017); rolling: last 7 "
-               "days over the mean week of 28 (coupled) or of the 21 before (uncoupled). "
-               "A guard, not an injury predictor"},
-              {"monotony",
-               "Foster: mean/SD of the last 7 daily loads (cap 10); strain = weekly "
-               "load x monotony"},
-              {"spike",
-               "the last run's distance over the longest run of the 30 days before "
-               "it (Frandsen 2025): ok <= 1.10, elevated <= 1.30, high <= 2.0"}}}};
+    const Json& profile = a.profile;
+    return {
+        {"from", engine::FormatDate(from)},
+        {"to", engine::FormatDate(to)},
+        {"days", days},
+        {"at_to",
+         {{"acwr_ewma", Rounded(engine::AcwrEwma(l.daily), 0.01)},
+          {"acwr_rolling_coupled", Rounded(engine::AcwrRolling(l.daily, true), 0.01)},
+          {"acwr_rolling_uncoupled", Rounded(engine::AcwrRolling(l.daily, false), 0.01)},
+          {"monotony", Rounded(mono.monotony, 0.01)},
+          {"strain", Rounded(mono.strain, 0.1)},
+          {"weekly_load", Rounded(mono.weekly_load, 0.1)},
+          {"last_run_spike", spike}}},
+        {"runs", {{"by_heart_rate", l.by_hr}, {"by_pace", l.by_pace}, {"unscored", l.unscored}}},
+        {"methods",
+         {{"load",
+           "Banister TRIMP (a, b by sex; male 0.64, 1.92, female 0.86, 1.67, unknown 0.725, "
+           "1.795) from the run's average heart rate and moving time, max HR from the " +
+               l.max_from + ", rest HR " +
+               (profile.contains("rest_hr_bpm") ? "from the profile" : "60 bpm") +
+               "; without heart rate, rTSS = 100 h IF^2 from grade-adjusted pace against "
+               "the threshold pace (" +
+               (std::isfinite(l.threshold) ? l.threshold_from : "unknown: such runs unscored") +
+               "); foot sports only, days in " + a.zone.name()},
+          {"pmc",
+           "Coggan: CTL += (load - CTL)/42, ATL += (load - ATL)/7 from the first "
+           "run (at most 2 years back); TSB = CTL - ATL of the day before"},
+          {"acwr",
+           "EWMA 7/28 days with lambda 2/(N+1) (Williams 2017); rolling: last 7 "
+           "days over the mean week of 28 (coupled) or of the 21 before (uncoupled). "
+           "A guard, not an injury predictor"},
+          {"monotony",
+           "Foster: mean/SD of the last 7 daily loads (cap 10); strain = weekly "
+           "load x monotony"},
+          {"spike",
+           "the last run's distance over the longest run of the 30 days before "
+           "it (Frandsen 2025): ok <= 1.10, elevated <= 1.30, high <= 2.0"}}}};
   }
 
   // --- the plan ---
@@ -496,16 +544,14 @@ class Plan {
     engine::TrainingPlan plan;
     Json assumptions = Json::array();
     Json goal = nullptr;
-    int64_t today = 0;
+    Json inputs;  // what the plan was made from, to explain the next change
+    engine::TrainingPaces paces;
   };
-  Generated Generate(const std::string& user, double now) {
+  Generated Generate(const Athlete& a, const std::vector<Record>& recs, double now) {
     Generated g;
-    const Json profile = Profile(user);
-    Result<engine::TimeZone> tz = engine::TimeZone::Load(profile.value("time_zone", "UTC"));
-    const engine::TimeZone zone = tz.ok() ? *tz : engine::TimeZone::Utc();
-    g.today = zone.LocalDay(now);
+    const Json& profile = a.profile;
     engine::PlanInput in;
-    in.today = g.today;
+    in.today = a.today;
     static const char* kDays[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
     if (profile.contains("availability")) {
       for (const Json& d : profile["availability"]["days"]) {
@@ -520,8 +566,6 @@ class Plan {
       g.assumptions.push_back(
           "no availability in the profile: tue, thu, sat, sun, 60 minutes a day");
     }
-    const std::shared_ptr<const std::vector<Record>> held = Records(user);
-    const std::vector<Record>& recs = *held;
     double last28 = 0, longest30 = 0;
     bool any = false;
     for (const Record& r : recs) {
@@ -539,6 +583,13 @@ class Plan {
           "else a beginner's three 20-minute runs");
     }
     in.longest_recent_m = longest30;
+    const int64_t monday = a.today - engine::Weekday(a.today);
+    for (const Record& r : recs) {
+      if (FootSport(r.sport) && std::isfinite(r.start_s) && r.start_s <= now &&
+          a.zone.LocalDay(r.start_s) >= monday) {
+        in.done_this_week_km += r.distance_m / 1000;
+      }
+    }
     const Fitness f = FitnessOf(recs, now);
     double vdot = f.estimate.vdot;
     if (std::isnan(vdot)) {
@@ -563,9 +614,9 @@ class Plan {
       int64_t race_day = 0;
       (void)engine::ParseDate(goal.value("date", ""), &race_day);
       const double distance = goal["distance_m"].get<double>();
-      if (race_day < g.today) {
+      if (race_day < a.today) {
         g.assumptions.push_back("the goal race's date has passed: a rolling plan instead");
-      } else if (race_day - g.today > 52 * 7) {
+      } else if (race_day - a.today > 52 * 7) {
         g.assumptions.push_back(
             "the goal race is more than 52 weeks away: a rolling plan until it is closer");
       } else {
@@ -580,24 +631,370 @@ class Plan {
       }
     }
     g.plan = engine::GeneratePlan(in);
+    g.inputs = {{"weekly_km", engine::RoundTo(in.weekly_km, 0.1)},
+                {"longest_recent_m", engine::RoundTo(longest30, 1)},
+                {"vdot", engine::RoundTo(vdot, 0.01)},
+                {"goal", g.goal},
+                {"availability",
+                 profile.contains("availability") ? profile["availability"] : Json(nullptr)},
+                {"profile", engine::DumpJson(profile)}};
+    g.paces = in.paces;
     return g;
   }
 
-  static Json DayJson(const engine::PlannedDay& d) {
-    Json steps = Json::array();
-    for (const engine::WorkoutStep& st : d.steps) {
-      steps.push_back({{"kind", st.kind},
-                       {"repeat", st.repeat},
-                       {"distance_m", Rounded(st.distance_m, 1)},
-                       {"pace_s_per_km", Rounded(st.pace_s_per_km, 1)}});
+  // A stored day: the generator's fields, and the reasons the adjuster changed it.
+  static Json StepsJson(const std::vector<engine::WorkoutStep>& steps) {
+    Json out = Json::array();
+    for (const engine::WorkoutStep& st : steps) {
+      out.push_back({{"kind", st.kind},
+                     {"repeat", st.repeat},
+                     {"distance_m", Rounded(st.distance_m, 1)},
+                     {"pace_s_per_km", Rounded(st.pace_s_per_km, 0.1)}});
     }
+    return out;
+  }
+  static Json DayJson(const engine::PlannedDay& d) {
     return {{"date", engine::FormatDate(d.day)},
             {"type", std::string(engine::WorkoutTypeName(d.type))},
             {"phase", d.phase},
             {"distance_m", Rounded(d.distance_m, 1)},
             {"duration_s", Rounded(d.duration_s, 1)},
-            {"steps", steps},
-            {"state", "planned"}};
+            {"steps", StepsJson(d.steps)}};
+  }
+  static engine::PlannedDay DayOf(const Json& j) {
+    engine::PlannedDay d;
+    (void)engine::ParseDate(j.value("date", ""), &d.day);
+    const std::string type = j.value("type", "rest");
+    for (auto t :
+         {engine::WorkoutType::kRest, engine::WorkoutType::kEasy, engine::WorkoutType::kLong,
+          engine::WorkoutType::kThreshold, engine::WorkoutType::kIntervals,
+          engine::WorkoutType::kRepetition, engine::WorkoutType::kRace}) {
+      if (engine::WorkoutTypeName(t) == type) d.type = t;
+    }
+    d.phase = j.value("phase", "");
+    d.distance_m = NumberOr(j, "distance_m", 0);
+    d.duration_s = NumberOr(j, "duration_s", 0);
+    if (j.contains("steps")) {
+      for (const Json& s : j["steps"]) {
+        d.steps.push_back({s.value("kind", ""), NumberOr(s, "distance_m", 0),
+                           NumberOr(s, "pace_s_per_km", 0), s.value("repeat", 1)});
+      }
+    }
+    return d;
+  }
+  // A change worth telling the runner: another kind of day, or 10 % and 1 km off.
+  static bool Material(const engine::PlannedDay& a, const engine::PlannedDay& b) {
+    if (a.type != b.type) return true;
+    const double delta = std::abs(a.distance_m - b.distance_m);
+    return delta > 1000 && delta > 0.1 * std::max(a.distance_m, b.distance_m);
+  }
+  static Json Brief(const engine::PlannedDay* d) {
+    if (!d) return nullptr;
+    return {{"type", std::string(engine::WorkoutTypeName(d->type))},
+            {"distance_m", Rounded(d->distance_m, 1)}};
+  }
+
+  // Why the generator's plan moved: what it was made from, then and now.
+  static std::vector<std::string> InputChanges(const Json& was, const Json& now) {
+    std::vector<std::string> out;
+    char buf[200];
+    if (!was.is_object()) return out;
+    if (was["goal"] != now["goal"]) {
+      out.push_back("the goal changed (" +
+                    (now["goal"].is_null() ? std::string("none: a rolling plan")
+                                           : engine::DumpJson(now["goal"])) +
+                    ")");
+    }
+    if (was["availability"] != now["availability"]) out.push_back("your availability changed");
+    const double wk0 = NumberOr(was, "weekly_km", 0), wk1 = NumberOr(now, "weekly_km", 0);
+    if (std::abs(wk1 - wk0) > 0.1 * std::max(wk0, 1.0)) {
+      std::snprintf(buf, sizeof buf, "your last 4 weeks average %.1f km a week (was %.1f)", wk1,
+                    wk0);
+      out.push_back(buf);
+    }
+    const double l0 = NumberOr(was, "longest_recent_m", 0),
+                 l1 = NumberOr(now, "longest_recent_m", 0);
+    if (std::abs(l1 - l0) > 500) {
+      std::snprintf(buf, sizeof buf,
+                    "your longest run of the last 30 days is %.1f km (was %.1f): the limit of "
+                    "the next long runs moved",
+                    l1 / 1000, l0 / 1000);
+      out.push_back(buf);
+    }
+    const double v0 = NumberOr(was, "vdot", 0), v1 = NumberOr(now, "vdot", 0);
+    if (std::abs(v1 - v0) >= 0.5) {
+      std::snprintf(buf, sizeof buf, "your fitness is VDOT %.1f (was %.1f)", v1, v0);
+      out.push_back(buf);
+    }
+    return out;
+  }
+
+  // What the adjuster reacts to, from the runs, the readiness check-ins and the stored plan.
+  engine::AdaptSignals SignalsOf(const std::string& user, const Athlete& a,
+                                 const std::vector<Record>& recs, const Json& stored, double now,
+                                 Json* summary) {
+    engine::AdaptSignals s;
+    s.today = a.today;
+    const Loads l = DailyLoads(recs, a, a.today - 41, a.today, now);
+    const std::vector<engine::PmcDay> pmc = engine::Pmc(l.daily, l.first);
+    if (!pmc.empty() && l.last) s.tsb = pmc.back().tsb;
+    s.acwr_ewma = l.last ? engine::AcwrEwma(l.daily) : kNaN;
+    if (l.last && std::isfinite(l.last->start_s) &&
+        a.zone.LocalDay(l.last->start_s) >= a.today - 1) {
+      const auto [spike, longest] = SpikeOfRun(recs, *l.last);
+      if (longest > 0) {
+        s.spike_day = a.zone.LocalDay(l.last->start_s);
+        s.spike_band = spike.band;
+        s.spike_ratio = spike.ratio;
+      }
+    }
+    // Planned runs of the 7 days before today that no run fulfilled.
+    if (stored.is_object()) {
+      std::vector<engine::PlannedDay> past;
+      for (const Json& d : stored["days"]) {
+        engine::PlannedDay p = DayOf(d);
+        if (p.day >= a.today - 7 && p.day < a.today) past.push_back(std::move(p));
+      }
+      const engine::RunMatch m = engine::MatchRuns(past, DoneRuns(recs, a.zone), a.today);
+      for (engine::DayState st : m.state) s.missed_last_7 += st == engine::DayState::kMissed;
+    }
+    if (STRIDE_HOST_HAS(p_->host, readiness_list)) {
+      std::string out;
+      stride_sink_t sink{&out, Append};
+      const Json q = {{"from", engine::FormatDate(a.today - 14)},
+                      {"to", engine::FormatDate(a.today)}};
+      if (p_->host->readiness_list(p_->ctx, user.c_str(), engine::DumpJson(q).c_str(), &sink) ==
+          STRIDE_OK) {
+        const Json list = Json::parse(out, nullptr, false);
+        int64_t streak_next = 0;  // the day before the streak counted so far
+        for (const Json& c : list.value("check_ins", Json::array())) {  // newest first
+          int64_t day = 0;
+          if (!engine::ParseDate(c.value("date", ""), &day)) continue;
+          const bool ill = c.value("ill", false);
+          if (day == a.today && !ill) {
+            engine::Readiness r;
+            r.score = NumberOr(c["readiness"], "score", 100);
+            r.band = c["readiness"].value("band", "");
+            r.reasons = c["readiness"].value("reasons", std::vector<std::string>{});
+            s.readiness = r;
+          }
+          if (!ill) {
+            if (s.last_ill_day) streak_next = -1;  // the streak ended
+            continue;
+          }
+          if (!s.last_ill_day) {
+            s.last_ill_day = day;
+            s.ill_days = 1;
+            streak_next = day - 1;
+          } else if (streak_next == day) {
+            ++s.ill_days;
+            --streak_next;
+          } else {
+            streak_next = -1;
+          }
+        }
+      }
+    }
+    *summary = {
+        {"tsb", Rounded(s.tsb, 0.1)},
+        {"acwr_ewma", Rounded(s.acwr_ewma, 0.01)},
+        {"missed_last_7", s.missed_last_7},
+        {"readiness", s.readiness ? Json(s.readiness->score) : Json(nullptr)},
+        {"ill_since", s.last_ill_day ? Json(engine::FormatDate(*s.last_ill_day - s.ill_days + 1))
+                                     : Json(nullptr)},
+        {"ill_until", s.last_ill_day ? Json(engine::FormatDate(*s.last_ill_day)) : Json(nullptr)}};
+    if (s.spike_day) {
+      (*summary)["spike"] = {{"date", engine::FormatDate(*s.spike_day)},
+                             {"ratio", Rounded(s.spike_ratio, 0.01)},
+                             {"band", s.spike_band}};
+    }
+    return s;
+  }
+
+  static std::vector<engine::DoneRun> DoneRuns(const std::vector<Record>& recs,
+                                               const engine::TimeZone& zone) {
+    std::vector<engine::DoneRun> out;
+    for (const Record& r : recs) {
+      if (FootSport(r.sport) && std::isfinite(r.start_s)) {
+        out.push_back({r.run_id, zone.LocalDay(r.start_s), r.distance_m});
+      }
+    }
+    return out;
+  }
+
+  std::mutex& UserLock(const std::string& user) {
+    return p_->recalc_mu[std::hash<std::string>{}(user) % p_->recalc_mu.size()];
+  }
+
+  std::optional<Json> StoredPlan(const std::string& user) {
+    std::optional<std::string> text = Get(user.c_str(), "plan");
+    if (!text) return std::nullopt;
+    Json j = Json::parse(*text, nullptr, false);
+    if (!j.is_object()) return std::nullopt;
+    return j;
+  }
+
+  // Makes the plan anew from today, adjusts it, keeps what did not change materially, and
+  // records every material change with its reasons. One at a time per user.
+  Json Recalculate(const std::string& user, double now, const std::string& cause) {
+    std::lock_guard guard(UserLock(user));
+    const Athlete a = AthleteOf(user, now);
+    const std::shared_ptr<const std::vector<Record>> held = Records(user);
+    const std::vector<Record>& recs = *held;
+    const std::optional<Json> old = StoredPlan(user);
+    Generated g = Generate(a, recs, now);
+    Json signals;
+    const engine::AdaptSignals s = SignalsOf(user, a, recs, old ? *old : Json(), now, &signals);
+    std::map<int64_t, engine::PlannedDay> before;  // the stored days from today on
+    std::map<int64_t, std::vector<std::string>> before_reasons;
+    Json kept_past = Json::array();
+    if (old) {
+      for (const Json& d : (*old)["days"]) {
+        const engine::PlannedDay p = DayOf(d);
+        if (p.day < a.today) {
+          if (p.day >= a.today - kPastDays) kept_past.push_back(d);
+        } else {
+          before[p.day] = p;
+          if (d.contains("changed")) before_reasons[p.day] = d["changed"];
+        }
+      }
+    }
+    std::vector<engine::PlannedDay> previous;
+    for (const auto& [day, p] : before) previous.push_back(p);
+    const std::vector<engine::Adjustment> adjustments =
+        engine::AdjustPlan(&g.plan.days, s, previous, g.paces);
+    std::map<int64_t, const engine::Adjustment*> adjusted;
+    for (const engine::Adjustment& x : adjustments) adjusted[x.day] = &x;
+
+    // Stability: a week whose every day is close to what was stored, and that the adjuster
+    // left alone, keeps its stored days (no daily jitter of a few hundred metres).
+    std::vector<engine::PlannedDay> final_days = g.plan.days;
+    std::map<int64_t, std::vector<size_t>> weeks;
+    for (size_t i = 0; i < final_days.size(); ++i) {
+      weeks[final_days[i].day - engine::Weekday(final_days[i].day)].push_back(i);
+    }
+    for (const auto& [monday, idx] : weeks) {
+      bool keep = !before.empty();
+      for (size_t i : idx) {
+        const auto it = before.find(final_days[i].day);
+        if (it == before.end() || adjusted.count(final_days[i].day) ||
+            before_reasons.count(final_days[i].day) || Material(it->second, final_days[i])) {
+          keep = false;
+        }
+      }
+      if (keep) {
+        for (size_t i : idx) final_days[i] = before[final_days[i].day];
+      }
+    }
+
+    // The changes, day by day.
+    const std::vector<std::string> input_changes =
+        old ? InputChanges((*old)["inputs"], g.inputs) : std::vector<std::string>{};
+    const std::string at = engine::FormatIsoTime(now);
+    Json changes = Json::array();
+    std::map<int64_t, const engine::PlannedDay*> after;
+    for (const engine::PlannedDay& d : final_days) after[d.day] = &d;
+    std::set<int64_t> dates;
+    for (const auto& [d, p] : before) dates.insert(d);
+    for (const auto& [d, p] : after) dates.insert(d);
+    if (old) {
+      for (int64_t day : dates) {
+        const auto b = before.find(day);
+        const auto n = after.find(day);
+        const engine::PlannedDay* was = b == before.end() ? nullptr : &b->second;
+        const engine::PlannedDay* now_day = n == after.end() ? nullptr : n->second;
+        if (was && now_day && !Material(*was, *now_day)) continue;
+        if (!was && now_day && now_day->type == engine::WorkoutType::kRest) continue;
+        if (was && !now_day && was->type == engine::WorkoutType::kRest) continue;
+        Json reasons = Json::array(), triggers = Json::array();
+        if (const auto ad = adjusted.find(day); ad != adjusted.end()) {
+          for (const std::string& r : ad->second->reasons) reasons.push_back(r);
+          for (const std::string& t : ad->second->triggers) triggers.push_back(t);
+        }
+        if (reasons.empty()) {
+          for (const std::string& r : input_changes) reasons.push_back(r);
+          if (!input_changes.empty()) triggers.push_back("inputs");
+        }
+        if (reasons.empty() && before_reasons.count(day)) {
+          reasons.push_back("what changed it before no longer holds (" +
+                            before_reasons[day].front() + ")");
+          triggers.push_back("recovered");
+        }
+        if (reasons.empty()) {
+          reasons.push_back("recalculated from your runs and profile");
+          triggers.push_back("inputs");
+        }
+        changes.push_back({{"at", at},
+                           {"date", engine::FormatDate(day)},
+                           {"before", Brief(was)},
+                           {"after", Brief(now_day)},
+                           {"reasons", reasons},
+                           {"triggers", triggers},
+                           {"cause", cause}});
+      }
+    } else {
+      changes.push_back({{"at", at},
+                         {"date", nullptr},
+                         {"before", nullptr},
+                         {"after", nullptr},
+                         {"reasons", {"plan created"}},
+                         {"triggers", {"created"}},
+                         {"cause", cause}});
+    }
+
+    Json days = kept_past;
+    for (const engine::PlannedDay& d : final_days) {
+      Json j = DayJson(d);
+      if (const auto ad = adjusted.find(d.day); ad != adjusted.end()) {
+        j["changed"] = ad->second->reasons;
+      }
+      days.push_back(std::move(j));
+    }
+    Json weeks_json = Json::array();
+    for (const engine::PlanWeek& w : g.plan.weeks) {
+      weeks_json.push_back({{"start", engine::FormatDate(w.start_day)},
+                            {"phase", w.phase},
+                            {"target_km", Rounded(w.target_km, 0.1)},
+                            {"planned_km", Rounded(w.planned_km, 0.1)}});
+    }
+    Json plan = {{"computed_at", at},
+                 {"cause", cause},
+                 {"today", engine::FormatDate(a.today)},
+                 {"goal", g.goal},
+                 {"start_km", Rounded(g.plan.start_km, 0.1)},
+                 {"weeks", weeks_json},
+                 {"days", days},
+                 {"warnings", g.plan.warnings},
+                 {"assumptions", g.assumptions},
+                 {"signals", signals},
+                 {"inputs", g.inputs}};
+    // Changes first, then the plan: a crash between them leaves a recalculation to redo, not
+    // a plan whose changes are lost.
+    uint64_t seq = 0;
+    if (std::optional<std::string> n = Get(user.c_str(), "c_next")) seq = std::stoull(*n);
+    for (Json& c : changes) {
+      c["id"] = seq;
+      char key[32];
+      std::snprintf(key, sizeof key, "c/%016llu", static_cast<unsigned long long>(seq));
+      Put(user.c_str(), key, engine::DumpJson(c));
+      ++seq;
+    }
+    Put(user.c_str(), "c_next", std::to_string(seq));
+    Put(user.c_str(), "plan", engine::DumpJson(plan));
+    return plan;
+  }
+
+  // The stored plan, made or remade first when there is none, it was made on another day, or
+  // the profile changed since.
+  Json CurrentPlan(const std::string& user, double now) {
+    std::optional<Json> plan = StoredPlan(user);
+    const Athlete a = AthleteOf(user, now);
+    if (!plan) return Recalculate(user, now, "first request");
+    if ((*plan)["today"] != engine::FormatDate(a.today)) return Recalculate(user, now, "new day");
+    if ((*plan)["inputs"]["profile"] != engine::DumpJson(a.profile)) {
+      return Recalculate(user, now, "profile changed");
+    }
+    return *plan;
   }
 
   static Json PlanMethods() {
@@ -612,40 +1009,134 @@ class Plan {
             {"start",
              "weekly volume = the foot runs of the last 28 days / 4; the spike "
              "reference = the longest run of the last 30 days"},
-            {"paces", "Daniels' paces of the fitness VDOT (GET /v1/plans/fitness)"}};
+            {"paces", "Daniels' paces of the fitness VDOT (GET /v1/plans/fitness)"},
+            {"matching",
+             "a run fulfils a planned run on the same local day with at least 50 % of its "
+             "distance (70 % for a long run, 90 % for the race); a past planned run without "
+             "one is missed; any other run is extra"},
+            {"adaptation",
+             "only lowers: ill -> rest 2 days, then easy; readiness < 30 -> rest today, < 50 "
+             "-> easy at 80 %; TSB < -30 -> no hard session for 3 days; EWMA ACWR > 1.5 -> 7 "
+             "days at 80 %, one hard session; a run over 1.30 (1.10) x the longest of 30 days "
+             "-> 2 (1) easy days; 2+ missed in 7 days -> 3 easy days; missed runs are never "
+             "made up (no day of the next 7 longer than planned before)"},
+            {"recalculation",
+             "at 01:00 local time (daily tick), after each stored or deleted run and readiness "
+             "check-in, and on reading when the plan is from another day or the profile "
+             "changed; a week close to what was stored (each day within 10 % or 1 km) keeps "
+             "its stored days"}};
   }
 
   Json CurrentAnswer(const std::string& user, double now) {
-    const Generated g = Generate(user, now);
-    Json weeks = Json::array();
-    for (const engine::PlanWeek& w : g.plan.weeks) {
-      weeks.push_back({{"start", engine::FormatDate(w.start_day)},
-                       {"phase", w.phase},
-                       {"target_km", Rounded(w.target_km, 0.1)},
-                       {"planned_km", Rounded(w.planned_km, 0.1)}});
+    const Json plan = CurrentPlan(user, now);
+    const Athlete a = AthleteOf(user, now);
+    std::vector<engine::PlannedDay> shown;
+    std::vector<const Json*> shown_json;
+    for (const Json& d : plan["days"]) {
+      engine::PlannedDay p = DayOf(d);
+      if (p.day < a.today - kShownPastDays) continue;
+      shown.push_back(std::move(p));
+      shown_json.push_back(&d);
     }
+    const int64_t first = shown.empty() ? a.today : shown.front().day;
+    std::vector<engine::DoneRun> runs;
+    for (engine::DoneRun& r : DoneRuns(*Records(user), a.zone)) {
+      if (r.day >= first && r.day <= a.today) runs.push_back(std::move(r));
+    }
+    const engine::RunMatch m = engine::MatchRuns(shown, runs, a.today);
+    std::multimap<int64_t, const engine::DoneRun*> extra;
+    for (size_t i : m.extra) extra.emplace(runs[i].day, &runs[i]);
     Json days = Json::array();
-    for (const engine::PlannedDay& d : g.plan.days) days.push_back(DayJson(d));
-    return {{"today", engine::FormatDate(g.today)},
-            {"goal", g.goal},
-            {"start_km", Rounded(g.plan.start_km, 0.1)},
-            {"weeks", weeks},
-            {"days", days},
-            {"warnings", g.plan.warnings},
-            {"assumptions", g.assumptions},
-            {"methods", PlanMethods()}};
+    for (size_t i = 0; i < shown.size(); ++i) {
+      Json j = *shown_json[i];
+      j["state"] = std::string(engine::DayStateName(m.state[i]));
+      if (!m.run_ids[i].empty()) j["run_id"] = m.run_ids[i];
+      days.push_back(std::move(j));
+      auto [lo, hi] = extra.equal_range(shown[i].day);
+      for (auto it = lo; it != hi; ++it) {
+        days.push_back({{"date", engine::FormatDate(it->second->day)},
+                        {"type", "run"},
+                        {"state", "extra"},
+                        {"run_id", it->second->run_id},
+                        {"distance_m", Rounded(it->second->distance_m, 1)}});
+      }
+    }
+    Json out = plan;
+    out.erase("inputs");
+    out["today"] = engine::FormatDate(a.today);
+    out["days"] = std::move(days);
+    out["methods"] = PlanMethods();
+    return out;
   }
 
   Json NextAnswer(const std::string& user, double now) {
-    const Generated g = Generate(user, now);
-    for (const engine::PlannedDay& d : g.plan.days) {
-      if (d.type != engine::WorkoutType::kRest) {
-        Json j = DayJson(d);
-        j["warnings"] = g.plan.warnings;
-        return j;
-      }
+    const Json plan = CurrentPlan(user, now);
+    const Athlete a = AthleteOf(user, now);
+    const std::string today = engine::FormatDate(a.today);
+    bool done_today = false;
+    for (const engine::DoneRun& r : DoneRuns(*Records(user), a.zone))
+      done_today |= r.day == a.today;
+    for (const Json& d : plan["days"]) {
+      const std::string date = d.value("date", "");
+      if (date < today || d.value("type", "rest") == "rest") continue;
+      if (date == today && done_today) continue;  // today's run is in
+      Json j = d;
+      j["warnings"] = plan["warnings"];
+      return j;
     }
     throw ApiError{404, "not_found", "no run planned: no available day in the profile"};
+  }
+
+  Json ChangesAnswer(const std::string& user, const Json& query) {
+    size_t limit = 50;
+    if (query.contains("limit")) {
+      const std::string t = query["limit"].get<std::string>();
+      char* end = nullptr;
+      const long v = std::strtol(t.c_str(), &end, 10);
+      if (t.empty() || *end != '\0' || v < 1 || v > 500) {
+        throw ApiError{400, "invalid_argument", "limit: expected 1 to 500"};
+      }
+      limit = static_cast<size_t>(v);
+    }
+    uint64_t before = UINT64_MAX;
+    if (query.contains("before")) {
+      const std::string t = query["before"].get<std::string>();
+      char* end = nullptr;
+      before = std::strtoull(t.c_str(), &end, 10);
+      if (t.empty() || *end != '\0') {
+        throw ApiError{400, "invalid_argument", "before: expected a change id"};
+      }
+    }
+    std::string date;
+    if (query.contains("date")) {
+      date = query["date"].get<std::string>();
+      int64_t d = 0;
+      if (!engine::ParseDate(date, &d)) {
+        throw ApiError{400, "invalid_argument", "date: expected YYYY-MM-DD"};
+      }
+    }
+    std::vector<Json> all;
+    p_->host->kv_scan(
+        p_->ctx, user.c_str(), "c/", 2,
+        [](void* arg, const char*, size_t, const char* v, size_t vs) {
+          static_cast<std::vector<Json>*>(arg)->push_back(
+              Json::parse(std::string_view(v, vs), nullptr, false));
+          return 0;
+        },
+        &all);
+    Json out = Json::array();
+    Json next = nullptr;
+    for (size_t i = all.size(); i-- > 0;) {
+      const Json& c = all[i];
+      if (!c.is_object() || c.value("id", UINT64_MAX) >= before) continue;
+      if (!date.empty() && !(c["date"].is_string() && c["date"] == date)) continue;
+      if (out.size() == limit) {
+        next = std::to_string(out.back()["id"].get<uint64_t>());
+        break;
+      }
+      out.push_back(c);
+    }
+    return {{"changes", out}, {"next_before", next}};
   }
 
   Json Handle(int route, const Json& req) {
@@ -663,6 +1154,8 @@ class Plan {
         return CurrentAnswer(user, now);
       case kNext:
         return NextAnswer(user, now);
+      case kChanges:
+        return ChangesAnswer(user, query);
       default:
         throw ApiError{404, "not_found", "no such plan route"};
     }
@@ -732,18 +1225,18 @@ int InitV1(const stride_host_api_t* host, stride_host_t* ctx, stride_plugin_t** 
   const struct {
     const char* pattern;
     int id;
-  } routes[] = {{"/fitness", kFitness},
-                {"/predict", kPredict},
-                {"/load", kLoad},
-                {"/current", kCurrent},
-                {"/next", kNext}};
+  } routes[] = {{"/fitness", kFitness}, {"/predict", kPredict}, {"/load", kLoad},
+                {"/current", kCurrent}, {"/next", kNext},       {"/changes", kChanges}};
   for (const auto& r : routes) {
     if (host->route_add(ctx, "GET", r.pattern, "runner:read", r.id) != STRIDE_OK) {
       delete p;
       return STRIDE_E_INTERNAL;
     }
   }
-  if (host->subscribe(ctx, "run.stored,run.deleted,user.deleted", 0) != STRIDE_OK) {
+  const char* kinds = STRIDE_HOST_HAS(host, readiness_list)
+                          ? "run.stored,run.deleted,user.deleted,daily,readiness.stored"
+                          : "run.stored,run.deleted,user.deleted,daily";
+  if (host->subscribe(ctx, kinds, 1) != STRIDE_OK) {  // daily at 01:00 local time
     delete p;
     return STRIDE_E_INTERNAL;
   }

@@ -48,7 +48,9 @@ class Plans : public ::testing::Test {
       return it->second.second;
     };
     s.clock = &clock_;
-    host_ = std::make_unique<PluginHost>(PluginHostOptions{}, s,
+    PluginHostOptions options;
+    options.tick_interval_s = 0;  // daily ticks only when a test calls Tick()
+    host_ = std::make_unique<PluginHost>(options, s,
                                          std::vector<BundledPlugin>{{plan::Info, plan::InitV1}});
     ASSERT_TRUE(host_->Start().ok());
   }
@@ -89,6 +91,37 @@ class Plans : public ::testing::Test {
       host_->Drain();
     }
     return id;
+  }
+
+  void Delete(const std::string& user, const std::string& id) {
+    runs_.erase(id);
+    host_->OnRunEvent({engine::RunEvent::Kind::kDeleted, user, std::stoull(id, nullptr, 16)});
+    host_->Drain();
+  }
+  // A runner with four weeks of 36 km (8, 8, 8 and 12 km on Tue, Thu, Sat, Sun) up to
+  // 2026-12-08, a 10 K goal on 2027-02-14, and the plan made on 2026-12-10 (a Thursday).
+  void Runner(const std::string& user) {
+    ASSERT_TRUE(host_
+                    ->PutProfile(user, R"({"availability":{"days":["tue","thu","sat","sun"],)"
+                                       R"("minutes_per_day":100},"sex":"female",)"
+                                       R"("max_hr_bpm":190,"rest_hr_bpm":50,)"
+                                       R"("goal":{"distance_m":10000,"date":"2027-02-14"}})")
+                    .ok());
+    for (int64_t day = engine::DaysFromCivil(2026, 11, 10);
+         day <= engine::DaysFromCivil(2026, 12, 8); ++day) {
+      const int wd = engine::Weekday(day);
+      if (wd != 1 && wd != 3 && wd != 5 && wd != 6) continue;
+      const double m = wd == 6 ? 12000 : 8000;
+      Store(user, static_cast<double>(day) * 86400 + 7 * 3600, m, m * 0.33, 145, 330,
+            Json::array({{{"name", "5k"}, {"distance_m", 5000}, {"time_s", 1400}}}), false);
+    }
+  }
+  // The stored plan's day of `date`.
+  Json DayOf(const Json& plan, const std::string& date, const std::string& state = "") {
+    for (const Json& d : plan["days"]) {
+      if (d["date"] == date && (state.empty() || d.value("state", "") == state)) return d;
+    }
+    return nullptr;
   }
 
   engine::MemoryKeyValue kv_, host_kv_;
@@ -273,6 +306,234 @@ TEST_F(Plans, TheProfileTakesTheAthleteFieldsAndRefusesBadOnes) {
                 .message()
                 .find("below"),
             std::string::npos);
+}
+
+}  // namespace
+}  // namespace stride::plugins
+
+namespace stride::plugins {
+namespace {
+
+// What a day of /current shows: type, distance and state.
+std::string Brief(const Json& d) {
+  if (d.is_null()) return "none";
+  return d["type"].get<std::string>() + " " +
+         std::to_string(static_cast<int>(d["distance_m"].get<double>())) + " " +
+         d.value("state", "");
+}
+
+Json ChangeOf(const Json& changes, const std::string& date) {
+  for (const Json& c : changes["changes"]) {
+    if (c["date"] == date) return c;
+  }
+  return nullptr;
+}
+
+TEST_F(Plans, AMissedWeekIsNotMadeUpAndTheReturnIsEasy) {
+  Runner("eve");
+  const Json before = Ok(Get("/v1/plans/current", "eve"));
+  EXPECT_EQ(Brief(DayOf(before, "2026-12-10")), "easy 7600 planned");
+  // No run for a week; the daily tick at 01:00 on 2026-12-18 (UTC) recalculates.
+  clock_.Set(At(2026, 12, 18, 0));
+  EXPECT_EQ(host_->Tick(), 0u);  // before 01:00
+  clock_.Set(At(2026, 12, 18, 1) + 60);
+  EXPECT_EQ(host_->Tick(), 1u);
+  host_->Drain();
+  const Json after = Ok(Get("/v1/plans/current", "eve"));
+  EXPECT_EQ(after["cause"], "daily");
+  EXPECT_EQ(after["computed_at"], "2026-12-18T01:01:00Z");
+  for (const char* d : {"2026-12-10", "2026-12-12", "2026-12-13", "2026-12-15", "2026-12-17"}) {
+    EXPECT_EQ(DayOf(after, d)["state"], "missed") << d;
+  }
+  EXPECT_EQ(after["signals"]["missed_last_7"], 4);  // 12, 13, 15 and 17 December
+  // No cramming: no day of the coming week is longer than it was planned before the misses.
+  for (int64_t day = engine::DaysFromCivil(2026, 12, 18); day < engine::DaysFromCivil(2026, 12, 25);
+       ++day) {
+    const std::string date = engine::FormatDate(day);
+    const Json was = DayOf(before, date), now = DayOf(after, date);
+    EXPECT_LE(now["distance_m"].get<double>(), was["distance_m"].get<double>() + 1) << date;
+    if (day < engine::DaysFromCivil(2026, 12, 21)) {
+      EXPECT_TRUE(now["type"] == "easy" || now["type"] == "rest") << date << " " << Brief(now);
+    }
+  }
+  // Sunday's long run became easy, and the change says why.
+  EXPECT_EQ(DayOf(before, "2026-12-20")["type"], "long");
+  EXPECT_EQ(DayOf(after, "2026-12-20")["type"], "easy");
+  const Json why =
+      ChangeOf(Ok(Get("/v1/plans/changes", "eve", {{"date", "2026-12-20"}})), "2026-12-20");
+  ASSERT_FALSE(why.is_null());
+  EXPECT_EQ(why["cause"], "daily");
+  EXPECT_EQ(why["before"]["type"], "long");
+  EXPECT_EQ(why["after"]["type"], "easy");
+  EXPECT_EQ(why["reasons"][0],
+            "4 planned runs missed in the last 7 days: 3 easy days to come back");
+}
+
+TEST_F(Plans, IllnessRestsTwoDaysThenEasesBackEvenWhenWellAgain) {
+  Runner("fay");
+  const Json before = Ok(Get("/v1/plans/current", "fay"));
+  // A check-in: ill, resting HR up.
+  Result<std::string> c = host_->PutReadiness("fay", R"({"ill":true,"rest_hr_bpm":62})");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const Json checkin = Json::parse(*c);
+  EXPECT_EQ(checkin["date"], "2026-12-10");
+  // Resting HR +12 bpm over the profile's 50: 100 - 12 x 10 -> 0 (ill would cap at 20).
+  EXPECT_EQ(checkin["readiness"]["score"], 0);
+  EXPECT_EQ(checkin["readiness"]["band"], "poor");
+  host_->Drain();  // readiness.stored -> recalculated
+  const Json ill = Ok(Get("/v1/plans/current", "fay"));
+  EXPECT_EQ(ill["cause"], "readiness.stored");
+  EXPECT_EQ(DayOf(ill, "2026-12-10")["type"], "rest");
+  EXPECT_EQ(DayOf(ill, "2026-12-11")["type"], "rest");
+  const double sat = DayOf(before, "2026-12-12")["distance_m"].get<double>();
+  EXPECT_EQ(DayOf(ill, "2026-12-12")["type"], "easy");
+  EXPECT_LE(DayOf(ill, "2026-12-12")["distance_m"].get<double>(), 0.7 * sat + 1);
+  const Json why = ChangeOf(Ok(Get("/v1/plans/changes", "fay")), "2026-12-10");
+  ASSERT_FALSE(why.is_null());
+  EXPECT_EQ(why["triggers"][0], "ill");
+  EXPECT_EQ(why["reasons"][0],
+            "ill for 1 day(s) up to 2026-12-10: 2 days rest, then easy only for 2 days");
+  // Well again the next morning: the easy return stays.
+  clock_.Set(At(2026, 12, 11, 7));
+  ASSERT_TRUE(host_->PutReadiness("fay", R"({"sleep_h":8,"soreness":1})").ok());
+  host_->Drain();
+  const Json well = Ok(Get("/v1/plans/current", "fay"));
+  EXPECT_EQ(well["signals"]["ill_until"], "2026-12-10");
+  EXPECT_EQ(DayOf(well, "2026-12-12")["type"], "easy");
+  EXPECT_LE(DayOf(well, "2026-12-12")["distance_m"].get<double>(), 0.7 * sat + 1);
+  EXPECT_EQ(DayOf(well, "2026-12-10")["state"], "rest");  // the plan said rest: not missed
+  EXPECT_EQ(well["signals"]["missed_last_7"], 0);
+}
+
+TEST_F(Plans, AnExtraLongRunEasesTheTwoDaysAfterIt) {
+  Runner("gus");
+  const Json before = Ok(Get("/v1/plans/current", "gus"));
+  ASSERT_EQ(DayOf(before, "2026-12-11")["type"], "rest");
+  ASSERT_EQ(DayOf(before, "2026-12-13")["type"], "long");
+  // 20 km on the Friday rest day: 1.67 x the longest (12 km) of the 30 days before.
+  clock_.Set(At(2026, 12, 11, 12));
+  const std::string id = Store("gus", At(2026, 12, 11, 8), 20000, 7000, 150, 350, Json::array());
+  const Json after = Ok(Get("/v1/plans/current", "gus"));
+  EXPECT_EQ(after["cause"], "run.stored");
+  const Json extra = DayOf(after, "2026-12-11", "extra");
+  ASSERT_FALSE(extra.is_null());
+  EXPECT_EQ(extra["run_id"], id);
+  EXPECT_EQ(after["signals"]["spike"]["band"], "high");
+  EXPECT_NEAR(after["signals"]["spike"]["ratio"].get<double>(), 1.67, 0.005);
+  // The rest of the week is lighter than it was, not heavier: the 20 km count toward it.
+  double was = 0, now = 0;
+  for (const char* d : {"2026-12-12", "2026-12-13"}) {
+    EXPECT_TRUE(DayOf(after, d)["type"] == "easy" || DayOf(after, d)["type"] == "rest")
+        << d << " " << Brief(DayOf(after, d));
+    was += DayOf(before, d)["distance_m"].get<double>();
+    now += DayOf(after, d)["distance_m"].get<double>();
+  }
+  EXPECT_LT(now, 0.8 * was);
+  const Json why = ChangeOf(Ok(Get("/v1/plans/changes", "gus")), "2026-12-13");
+  ASSERT_FALSE(why.is_null());
+  EXPECT_EQ(why["before"]["type"], "long");
+  const std::string spike =
+      "the run today was 1.67 x your longest of the 30 days before it: 2 easy days after it";
+  EXPECT_NE(std::find(why["reasons"].begin(), why["reasons"].end(), spike), why["reasons"].end())
+      << why << "\n"
+      << Brief(DayOf(before, "2026-12-12")) << Brief(DayOf(after, "2026-12-12"));
+  EXPECT_NE(std::find(why["triggers"].begin(), why["triggers"].end(), "spike"),
+            why["triggers"].end());
+}
+
+TEST_F(Plans, ALateUploadFulfilsItsDayAndADeletedRunLeavesItMissed) {
+  Runner("hal");
+  Ok(Get("/v1/plans/current", "hal"));
+  clock_.Set(At(2026, 12, 11, 12));
+  Json plan = Ok(Get("/v1/plans/current", "hal"));
+  EXPECT_EQ(plan["cause"], "new day");
+  EXPECT_EQ(DayOf(plan, "2026-12-10")["state"], "missed");
+  EXPECT_EQ(plan["signals"]["missed_last_7"], 1);
+  // The watch syncs a day late: Thursday's run arrives.
+  const std::string id = Store("hal", At(2026, 12, 10, 18), 7800, 2600, 145, 330, Json::array());
+  plan = Ok(Get("/v1/plans/current", "hal"));
+  EXPECT_EQ(plan["cause"], "run.stored");
+  EXPECT_EQ(DayOf(plan, "2026-12-10")["state"], "done");
+  EXPECT_EQ(DayOf(plan, "2026-12-10")["run_id"], id);
+  EXPECT_EQ(plan["signals"]["missed_last_7"], 0);
+  // Deleted: missed again.
+  Delete("hal", id);
+  plan = Ok(Get("/v1/plans/current", "hal"));
+  EXPECT_EQ(plan["cause"], "run.deleted");
+  EXPECT_EQ(DayOf(plan, "2026-12-10")["state"], "missed");
+  EXPECT_FALSE(DayOf(plan, "2026-12-10").contains("run_id"));
+  EXPECT_EQ(plan["signals"]["missed_last_7"], 1);
+  // /next is Saturday's run (Friday is rest).
+  EXPECT_EQ(Ok(Get("/v1/plans/next", "hal"))["date"], "2026-12-12")
+      << Brief(DayOf(plan, "2026-12-12")) << plan["signals"] << Ok(Get("/v1/plans/changes", "hal"));
+}
+
+TEST_F(Plans, ChangesPageNewestFirst) {
+  Runner("ivy");
+  Ok(Get("/v1/plans/current", "ivy"));
+  ASSERT_TRUE(host_->PutReadiness("ivy", R"({"ill":true})").ok());
+  host_->Drain();
+  const Json all = Ok(Get("/v1/plans/changes", "ivy"));
+  ASSERT_GE(all["changes"].size(), 3u);  // created, and at least today and Saturday
+  EXPECT_EQ(all["changes"].back()["reasons"][0], "plan created");
+  uint64_t last = UINT64_MAX;
+  std::vector<uint64_t> paged;
+  std::string before;
+  for (int page = 0; page < 10; ++page) {
+    std::vector<std::pair<std::string, std::string>> q = {{"limit", "1"}};
+    if (!before.empty()) q.emplace_back("before", before);
+    const Json p = Ok(Get("/v1/plans/changes", "ivy", q));
+    for (const Json& c : p["changes"]) {
+      EXPECT_LT(c["id"].get<uint64_t>(), last);
+      last = c["id"].get<uint64_t>();
+      paged.push_back(last);
+    }
+    if (p["next_before"].is_null()) break;
+    before = p["next_before"].get<std::string>();
+  }
+  EXPECT_EQ(paged.size(), all["changes"].size());
+  EXPECT_EQ(Get("/v1/plans/changes", "ivy", {{"limit", "0"}}).status, 400);
+  EXPECT_EQ(Get("/v1/plans/changes", "ivy", {{"date", "Thursday"}}).status, 400);
+}
+
+TEST_F(Plans, ReadinessCheckInsAreCheckedAndScoredAgainstEarlierMornings) {
+  ASSERT_TRUE(host_->PutProfile("jo", R"({"time_zone":"Europe/Andorra","rest_hr_bpm":50})").ok());
+  for (const char* bad : {R"({"sleep_h":30})", R"({"soreness":"high"})", R"({"mood":3})",
+                          R"({"date":"2026-12-11","sleep_h":7})",  // tomorrow in Andorra
+                          R"({"date":"2026-10-01","sleep_h":7})",  // over 60 days back
+                          R"({"note":"nothing else"})", R"([1])"}) {
+    Result<std::string> r = host_->PutReadiness("jo", bad);
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << bad;
+  }
+  EXPECT_NE(host_->PutReadiness("jo", R"({"mood":3})").status().message().find("\"mood\""),
+            std::string::npos);
+  // Six mornings of 50-60 ms, then 40 ms with 5.5 h of sleep.
+  for (int d = 4; d <= 9; ++d) {
+    const std::string body = R"({"date":"2026-12-0)" + std::to_string(d) + R"(","hrv_rmssd_ms":)" +
+                             (d % 2 ? "50" : "60") + "}";
+    ASSERT_TRUE(host_->PutReadiness("jo", body).ok()) << body;
+  }
+  const Json today = Json::parse(
+      *host_->PutReadiness("jo", R"({"hrv_rmssd_ms":40,"sleep_h":5.5,"note":"bad night"})"));
+  EXPECT_EQ(today["date"], "2026-12-10");
+  EXPECT_EQ(today["note"], "bad night");
+  // ln 40 is far below the range: HRV 0 (red); sleep 70 (red): two red -> min(45, 28) = 28.
+  EXPECT_EQ(today["readiness"]["red"], 2);
+  EXPECT_EQ(today["readiness"]["score"], 28);
+  EXPECT_EQ(today["readiness"]["band"], "poor");
+  const Json list = Json::parse(*host_->ListReadiness("jo", "", ""));
+  ASSERT_EQ(list["check_ins"].size(), 7u);
+  EXPECT_EQ(list["check_ins"][0]["date"], "2026-12-10");  // newest first
+  EXPECT_EQ(list["from"], "2026-11-13");
+  // A second check-in the same day replaces the first.
+  ASSERT_TRUE(host_->PutReadiness("jo", R"({"sleep_h":8})").ok());
+  EXPECT_EQ(
+      Json::parse(*host_->ListReadiness("jo", "2026-12-10", "2026-12-10"))["check_ins"][0].contains(
+          "hrv_rmssd_ms"),
+      false);
+  // Delete-me takes them.
+  ASSERT_TRUE(host_->DeleteUser("jo").ok());
+  EXPECT_TRUE(Json::parse(*host_->ListReadiness("jo", "", ""))["check_ins"].empty());
 }
 
 }  // namespace
