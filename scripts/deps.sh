@@ -27,11 +27,19 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing: ${missing[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-echo "installing: ${missing[*]}" >&2
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# From the npm registry, pinned by package-lock.json: Garmin's FIT SDK, the independent decoder
+# the tests check Stride's FIT workout files with (tests/fit_sdk). Needs node (20 on Debian
+# 12 machines here); without it those tests skip and say why.
+cd "$(dirname "$0")/.."
+if command -v npm >/dev/null 2>&1 && [ ! -d tests/fit_sdk/node_modules/@garmin/fitsdk ]; then
+  echo "installing: @garmin/fitsdk (npm)" >&2
+  npm ci --prefix tests/fit_sdk --no-audit --no-fund --loglevel=error >/dev/null
+fi

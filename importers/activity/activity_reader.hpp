@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/status.hpp"
 #include "engine/track/track.hpp"
@@ -37,6 +38,26 @@ ActivityFormat DetectFormat(std::string_view bytes);
 Result<engine::Activity> ReadGpx(std::string_view doc, const ReadLimits& limits = {});
 Result<engine::Activity> ReadTcx(std::string_view doc, const ReadLimits& limits = {});
 Result<engine::Activity> ReadFit(std::string_view bytes, const ReadLimits& limits = {});
+
+// A FIT workout file (file_id type 5): the workout message and its steps, by message index,
+// with the profile's raw values (duration_value of a distance step in centimetres, speed
+// targets in mm/s; NaN for an invalid value, -1 for an invalid enum). Not a workout file, a bad
+// CRC or a truncated file is kInvalidArgument naming the byte.
+struct FitWorkoutStep {
+  int index = -1;
+  int duration_type = -1;  // 0 time, 1 distance, 6 repeat until steps complete, ...
+  double duration_value = 0;
+  int target_type = -1;  // 0 speed, 1 heart rate, 2 open, ...
+  double target_value = 0, target_low = 0, target_high = 0;
+  int intensity = -1;  // 0 active, 1 rest, 2 warmup, 3 cooldown, 4 recovery
+};
+struct FitWorkout {
+  std::string name;
+  int sport = -1;
+  int num_valid_steps = -1;
+  std::vector<FitWorkoutStep> steps;
+};
+Result<FitWorkout> ReadFitWorkout(std::string_view bytes, const ReadLimits& limits = {});
 
 // Detects the format and reads; kInvalidArgument for content that is none of the three.
 Result<engine::Activity> ReadActivity(std::string_view bytes, const ReadLimits& limits = {});
