@@ -19,8 +19,10 @@
 #include "engine/text/round.hpp"
 #include "engine/time/time_zone.hpp"
 #include "engine/training/adapt.hpp"
+#include "engine/training/fit_workout.hpp"
 #include "engine/training/load.hpp"
 #include "engine/training/plan.hpp"
+#include "engine/training/plan_calendar.hpp"
 #include "engine/training/vdot.hpp"
 
 struct stride_plugin {
@@ -46,7 +48,7 @@ namespace {
 using Json = nlohmann::json;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-enum RouteId { kFitness = 1, kPredict, kLoad, kCurrent, kNext, kChanges };
+enum RouteId { kFitness = 1, kPredict, kLoad, kCurrent, kNext, kChanges, kCalendar, kWorkoutFit };
 
 constexpr int64_t kPastDays = 56;       // past days a stored plan keeps
 constexpr int64_t kShownPastDays = 13;  // past days /current shows with their state
@@ -1139,6 +1141,46 @@ class Plan {
     return {{"changes", out}, {"next_before", next}};
   }
 
+  // Answers that are not JSON: (content type, body).
+  std::pair<std::string, std::string> Raw(int route, const Json& req) {
+    const std::string user = req.value("user", "");
+    const double now = static_cast<double>(p_->host->now_ms(p_->ctx)) / 1000;
+    const Json plan = CurrentPlan(user, now);
+    std::vector<engine::PlannedDay> days;
+    std::map<int64_t, std::vector<std::string>> reasons;
+    for (const Json& d : plan["days"]) {
+      days.push_back(DayOf(d));
+      if (d.contains("changed")) reasons[days.back().day] = d["changed"];
+    }
+    if (route == kCalendar) {
+      engine::CalendarOptions o;
+      o.now_unix_s = now;
+      o.reasons = std::move(reasons);
+      // FNV-1a of the runner's id: a stable UID that does not show the id.
+      uint64_t h = 1469598103934665603ull;
+      for (unsigned char c : user) h = (h ^ c) * 1099511628211ull;
+      char uid[40];
+      std::snprintf(uid, sizeof uid, "%016llx@stride", static_cast<unsigned long long>(h));
+      o.uid_suffix = uid;
+      return {"text/calendar; charset=utf-8", engine::PlanICalendar(days, o)};
+    }
+    const std::string date = req["params"].value("date", "");
+    int64_t day = 0;
+    if (!engine::ParseDate(date, &day)) {
+      throw ApiError{400, "invalid_argument", "date: expected YYYY-MM-DD"};
+    }
+    for (const engine::PlannedDay& d : days) {
+      if (d.day != day || d.type == engine::WorkoutType::kRest) continue;
+      std::string name(engine::WorkoutTypeName(d.type));
+      name[0] = static_cast<char>(name[0] - 'a' + 'A');
+      engine::FitWorkoutOptions o;
+      o.created_unix_s = now;
+      o.serial_number = static_cast<uint32_t>(day);
+      return {"application/vnd.ant.fit", engine::FitWorkoutFile(d, name + " " + date.substr(5), o)};
+    }
+    throw ApiError{404, "not_found", "no run planned on " + date};
+  }
+
   Json Handle(int route, const Json& req) {
     const std::string user = req.value("user", "");
     const Json& query = req["query"];
@@ -1174,7 +1216,13 @@ int HandleC(stride_plugin_t* self, stride_call_t* call, const char* request, siz
   try {
     const Json req = Json::parse(std::string_view(request, size));
     Plan plan(self);
-    Respond(self, call, 200, plan.Handle(req.value("route_id", 0), req));
+    const int route = req.value("route_id", 0);
+    if (route == kCalendar || route == kWorkoutFit) {
+      const auto [type, body] = plan.Raw(route, req);
+      self->host->respond(call, 200, type.c_str(), body.data(), body.size());
+      return STRIDE_OK;
+    }
+    Respond(self, call, 200, plan.Handle(route, req));
     return STRIDE_OK;
   } catch (const ApiError& e) {
     Respond(self, call, e.status, {{"error", {{"code", e.code}, {"message", e.message}}}});
@@ -1225,8 +1273,14 @@ int InitV1(const stride_host_api_t* host, stride_host_t* ctx, stride_plugin_t** 
   const struct {
     const char* pattern;
     int id;
-  } routes[] = {{"/fitness", kFitness}, {"/predict", kPredict}, {"/load", kLoad},
-                {"/current", kCurrent}, {"/next", kNext},       {"/changes", kChanges}};
+  } routes[] = {{"/fitness", kFitness},
+                {"/predict", kPredict},
+                {"/load", kLoad},
+                {"/current", kCurrent},
+                {"/next", kNext},
+                {"/changes", kChanges},
+                {"/calendar.ics", kCalendar},
+                {"/days/{date}/workout.fit", kWorkoutFit}};
   for (const auto& r : routes) {
     if (host->route_add(ctx, "GET", r.pattern, "runner:read", r.id) != STRIDE_OK) {
       delete p;

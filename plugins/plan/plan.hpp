@@ -17,6 +17,10 @@
 //   GET /v1/plans/next                the next planned run not yet done
 //   GET /v1/plans/changes?date=&limit=&before=   every material change (another kind of day,
 //                                     or 10 % and 1 km off) with its reasons, newest first
+//   GET /v1/plans/calendar.ics        the plan as an iCalendar feed (engine/training/
+//                                     plan_calendar.hpp), one all-day event per planned run
+//   GET /v1/plans/days/{date}/workout.fit   that day's workout as a FIT workout file
+//                                     (engine/training/fit_workout.hpp)
 //
 // each with `methods` naming the conventions. Recalculation (generate from today, adjust with
 // engine/training/adapt.hpp, keep each week that did not change materially, record the

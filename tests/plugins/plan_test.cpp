@@ -17,6 +17,7 @@
 #include "engine/training/load.hpp"
 #include "engine/training/plan.hpp"
 #include "engine/training/vdot.hpp"
+#include "importers/activity/activity_reader.hpp"
 #include "plugins/host/plugin_host.hpp"
 
 namespace stride::plugins {
@@ -466,6 +467,60 @@ TEST_F(Plans, ALateUploadFulfilsItsDayAndADeletedRunLeavesItMissed) {
   // /next is Saturday's run (Friday is rest).
   EXPECT_EQ(Ok(Get("/v1/plans/next", "hal"))["date"], "2026-12-12")
       << Brief(DayOf(plan, "2026-12-12")) << plan["signals"] << Ok(Get("/v1/plans/changes", "hal"));
+}
+
+TEST_F(Plans, ThePlanComesAsACalendarAndEachWorkoutAsAFitFile) {
+  Runner("kai");
+  const Json plan = Ok(Get("/v1/plans/current", "kai"));
+  size_t runs = 0;
+  std::string quality_date;
+  for (const Json& d : plan["days"]) {
+    if (d["type"] == "rest") continue;
+    ++runs;
+    if (quality_date.empty() && (d["type"] == "threshold" || d["type"] == "intervals")) {
+      quality_date = d["date"];
+    }
+  }
+  const PluginResponse ics = Get("/v1/plans/calendar.ics", "kai");
+  ASSERT_EQ(ics.status, 200);
+  EXPECT_EQ(ics.content_type, "text/calendar; charset=utf-8");
+  size_t events = 0;
+  for (size_t at = ics.body.find("BEGIN:VEVENT"); at != std::string::npos;
+       at = ics.body.find("BEGIN:VEVENT", at + 1)) {
+    ++events;
+  }
+  EXPECT_EQ(events, runs);
+  EXPECT_NE(ics.body.find("DTSTART;VALUE=DATE:20261210\r\n"), std::string::npos);
+  EXPECT_EQ(ics.body.find("kai"), std::string::npos);  // the UID does not show the runner's id
+  // The first hard session as a FIT workout: its steps add up to the planned distance.
+  ASSERT_FALSE(quality_date.empty());
+  const PluginResponse fit = Get("/v1/plans/days/" + quality_date + "/workout.fit", "kai");
+  ASSERT_EQ(fit.status, 200) << fit.body;
+  EXPECT_EQ(fit.content_type, "application/vnd.ant.fit");
+  Result<importers::FitWorkout> w = importers::ReadFitWorkout(fit.body);
+  ASSERT_TRUE(w.ok()) << w.status().message();
+  // What a watch runs: the steps in order, a repeat step sending it back until its block ran
+  // target_value times in all; that is the day's planned distance.
+  double run_m = 0;
+  std::vector<int> left(w->steps.size(), -1);
+  for (size_t i = 0; i < w->steps.size();) {
+    const importers::FitWorkoutStep& s = w->steps[i];
+    if (s.duration_type == 6) {
+      if (left[i] < 0) left[i] = static_cast<int>(s.target_value) - 1;
+      if (left[i]-- > 0) {
+        i = static_cast<size_t>(s.duration_value);
+        continue;
+      }
+      left[i] = -1;
+    } else {
+      run_m += s.duration_value / 100;
+    }
+    ++i;
+  }
+  EXPECT_NEAR(run_m, DayOf(plan, quality_date)["distance_m"].get<double>(), 1);
+  EXPECT_EQ(w->sport, 1);
+  EXPECT_EQ(Get("/v1/plans/days/2026-12-11/workout.fit", "kai").status, 404);  // a rest day
+  EXPECT_EQ(Get("/v1/plans/days/someday/workout.fit", "kai").status, 400);
 }
 
 TEST_F(Plans, ChangesPageNewestFirst) {
