@@ -383,7 +383,9 @@ PluginHost::~PluginHost() {
     stop_ = true;
   }
   event_cv_.notify_all();
-  if (deliverer_.joinable()) deliverer_.join();
+  for (std::thread& t : deliverers_) {
+    if (t.joinable()) t.join();
+  }
   if (ticker_.joinable()) ticker_.join();
   {
     std::lock_guard lock(mu_);
@@ -548,7 +550,14 @@ Status PluginHost::Start() {
     private_dir_ = tmpl;
     Reload();
   }
-  deliverer_ = std::thread([this] { Deliver(); });
+  size_t threads = options_.event_threads > 0
+                       ? static_cast<size_t>(options_.event_threads)
+                       : std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8);
+  {
+    std::lock_guard lock(event_mu_);
+    shards_.resize(threads);
+  }
+  for (size_t i = 0; i < threads; ++i) deliverers_.emplace_back([this, i] { Deliver(i); });
   if (options_.tick_interval_s > 0 && services_.host_kv) {
     ticker_ = std::thread([this] {
       std::unique_lock lock(event_mu_);
@@ -826,11 +835,22 @@ void PluginHost::OnRunEvent(const engine::RunEvent& event) {
 void PluginHost::Enqueue(Queued q) {
   {
     std::lock_guard lock(event_mu_);
-    if (events_.size() >= options_.max_event_queue) {
-      events_.pop_front();
-      ++events_dropped_;
+    if (shards_.empty()) shards_.resize(1);  // before Start(): delivered once it runs
+    std::deque<Queued>& shard = shards_[std::hash<std::string>{}(q.run.user_id) % shards_.size()];
+    if (queued_ >= options_.max_event_queue) {
+      // The oldest event of this user's shard (else of any) goes.
+      std::deque<Queued>* from = &shard;
+      for (auto& other : shards_) {
+        if (from->empty()) from = &other;
+      }
+      if (!from->empty()) {
+        from->pop_front();
+        --queued_;
+        ++events_dropped_;
+      }
     }
-    events_.push_back(std::move(q));
+    shard.push_back(std::move(q));
+    ++queued_;
   }
   event_cv_.notify_all();
 }
@@ -1023,15 +1043,17 @@ size_t PluginHost::Tick() {
   return queued;
 }
 
-void PluginHost::Deliver() {
+void PluginHost::Deliver(size_t shard) {
   while (true) {
     Queued q;
     {
       std::unique_lock lock(event_mu_);
-      event_cv_.wait(lock, [&] { return stop_ || !events_.empty(); });
-      if (events_.empty()) return;  // stopping
-      q = std::move(events_.front());
-      events_.pop_front();
+      std::deque<Queued>& mine = shards_[shard];
+      event_cv_.wait(lock, [&] { return stop_ || !mine.empty(); });
+      if (mine.empty()) return;  // stopping
+      q = std::move(mine.front());
+      mine.pop_front();
+      --queued_;
       ++in_delivery_;
     }
     const bool daily = !q.daily_plugin.empty();
@@ -1081,7 +1103,7 @@ void PluginHost::Deliver() {
 
 void PluginHost::Drain() {
   std::unique_lock lock(event_mu_);
-  event_cv_.wait(lock, [&] { return (events_.empty() && in_delivery_ == 0) || stop_; });
+  event_cv_.wait(lock, [&] { return (queued_ == 0 && in_delivery_ == 0) || stop_; });
 }
 
 Status PluginHost::DeleteUser(const std::string& user) {

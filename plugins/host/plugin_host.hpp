@@ -27,7 +27,8 @@
 // plugin's global keys), so DeleteUser() and ExportUser() cover every plugin without their help.
 //
 // Events (run.stored, run.deleted, user.deleted) are queued by OnRunEvent() on the publishing
-// thread and delivered by the host's own thread, so a slow plugin never slows an upload. For
+// thread and delivered by the host's own threads (`event_threads`, a user's events always by
+// the same one, in order), so a slow plugin never slows an upload. For
 // user.deleted the host first deletes the user's keys in every namespace, synchronously.
 //
 // Daily ticks. A plugin that subscribes to "daily" at local hour H gets {"type":"daily",
@@ -78,6 +79,9 @@ struct PluginHostOptions {
   uint64_t rollback_min_calls = 20;    // ... once the version has answered at least 20
   size_t max_event_queue = 100000;     // events waiting for delivery; past it the oldest go
   double tick_interval_s = 60;         // how often daily ticks are looked for; 0 = only by Tick()
+  // Threads delivering events; a user's events always go to the same one, in order. 0 = one
+  // per hardware thread, at most 8.
+  int event_threads = 0;
 };
 
 // What the rest of Stride gives plugins; tools/ wires it. Every field is required unless it
@@ -225,7 +229,7 @@ class PluginHost {
   Result<std::shared_ptr<Loaded>> LoadFromDir(const std::string& name, std::string* sha256);
   Result<std::shared_ptr<Loaded>> Init(std::shared_ptr<Loaded> p, stride_plugin_init_v1_fn init);
   void Install(std::shared_ptr<Loaded> p);
-  void Deliver();
+  void Deliver(size_t shard);
   struct Queued {
     engine::RunEvent run;
     std::string daily_plugin;  // set for a daily tick: only that plugin gets it
@@ -253,11 +257,12 @@ class PluginHost {
 
   std::mutex event_mu_;
   std::condition_variable event_cv_;
-  std::deque<Queued> events_;
+  std::vector<std::deque<Queued>> shards_;  // by user: one per delivery thread
+  size_t queued_ = 0;
   size_t in_delivery_ = 0;
   bool stop_ = false;
   uint64_t events_dropped_ = 0;
-  std::thread deliverer_;
+  std::vector<std::thread> deliverers_;
   std::thread ticker_;
   std::mutex tick_mu_;  // one Tick() at a time
   mutable std::mutex streams_mu_;
