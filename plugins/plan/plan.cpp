@@ -5,6 +5,7 @@
 #include <array>
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <map>
 #include <memory>
@@ -50,8 +51,11 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 enum RouteId { kFitness = 1, kPredict, kLoad, kCurrent, kNext, kChanges, kCalendar, kWorkoutFit };
 
-constexpr int64_t kPastDays = 56;       // past days a stored plan keeps
+constexpr int64_t kPastDays = 14;       // past days a stored plan keeps (/current shows 13)
 constexpr int64_t kShownPastDays = 13;  // past days /current shows with their state
+// Days ahead the stored plan holds day by day (the weeks to the race are kept as targets): what
+// a runner acts on, and what the nightly recalculation writes.
+constexpr int64_t kAheadDays = 28;
 
 struct ApiError {
   int status;
@@ -130,6 +134,67 @@ Record RecordFrom(const std::string& id, const Json& j) {
   return r;
 }
 
+// A record as stored: 0x01, then start_s, distance_m, moving_s, avg_hr, gap as IEEE doubles
+// (little-endian bit patterns, NaN for unknown), the sport's length and bytes, the number of
+// efforts (uint16) and each effort's metres and seconds. Read a few hundred times a night per
+// runner, so no JSON (records written as JSON by 0.1.0 are still read).
+void PutDouble(std::string* out, double v) {
+  uint64_t bits = 0;
+  std::memcpy(&bits, &v, 8);
+  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>((bits >> (8 * i)) & 0xFF));
+}
+double TakeDouble(std::string_view* in) {
+  if (in->size() < 8) return kNaN;
+  uint64_t bits = 0;
+  for (int i = 7; i >= 0; --i) bits = (bits << 8) | static_cast<unsigned char>((*in)[i]);
+  in->remove_prefix(8);
+  double v = 0;
+  std::memcpy(&v, &bits, 8);
+  return v;
+}
+std::string EncodeRecord(const Json& j) {
+  std::string out(1, '\x01');
+  for (const char* k : {"start_s", "distance_m", "moving_s", "avg_hr", "gap"}) {
+    PutDouble(&out, NumberOr(j, k));
+  }
+  const std::string sport = j.value("sport", "").substr(0, 255);
+  out.push_back(static_cast<char>(sport.size()));
+  out += sport;
+  const size_t n = std::min<size_t>(j["efforts"].size(), 65535);
+  out.push_back(static_cast<char>(n & 0xFF));
+  out.push_back(static_cast<char>(n >> 8));
+  for (size_t i = 0; i < n; ++i) {
+    PutDouble(&out, j["efforts"][i][0].get<double>());
+    PutDouble(&out, j["efforts"][i][1].get<double>());
+  }
+  return out;
+}
+std::optional<Record> DecodeRecord(const std::string& id, std::string_view in) {
+  if (in.empty() || in[0] != '\x01') return std::nullopt;
+  in.remove_prefix(1);
+  Record r;
+  r.run_id = id;
+  r.start_s = TakeDouble(&in);
+  r.distance_m = TakeDouble(&in);
+  r.moving_s = TakeDouble(&in);
+  r.avg_hr = TakeDouble(&in);
+  r.gap = TakeDouble(&in);
+  if (in.empty()) return std::nullopt;
+  const size_t len = static_cast<unsigned char>(in[0]);
+  if (in.size() < 1 + len + 2) return std::nullopt;
+  r.sport = std::string(in.substr(1, len));
+  in.remove_prefix(1 + len);
+  const size_t n = static_cast<unsigned char>(in[0]) | (static_cast<unsigned char>(in[1]) << 8);
+  in.remove_prefix(2);
+  if (in.size() < n * 16) return std::nullopt;
+  for (size_t i = 0; i < n; ++i) {
+    const double m = TakeDouble(&in);
+    r.efforts.emplace_back(m, TakeDouble(&in));
+  }
+  if (std::isnan(r.distance_m)) r.distance_m = 0;
+  return r;
+}
+
 void Append(void* ctx, const char* data, size_t size) {
   static_cast<std::string*>(ctx)->append(data, size);
 }
@@ -189,6 +254,10 @@ class Plan {
         &rows);
     std::vector<Record> out;
     for (const auto& [id, text] : rows) {
+      if (std::optional<Record> r = DecodeRecord(id, text)) {
+        out.push_back(std::move(*r));
+        continue;
+      }
       const Json j = Json::parse(text, nullptr, false);
       if (j.is_object()) out.push_back(RecordFrom(id, j));
     }
@@ -213,7 +282,7 @@ class Plan {
     const int rc = p_->host->run_get(p_->ctx, user.c_str(), run_id.c_str(), &sink);
     if (rc == STRIDE_E_NOT_FOUND) return false;
     if (rc != STRIDE_OK) throw ApiError{500, "internal", p_->host->last_error(p_->ctx)};
-    Put(user.c_str(), "r/" + run_id, engine::DumpJson(RecordJson(Json::parse(out))));
+    Put(user.c_str(), "r/" + run_id, EncodeRecord(RecordJson(Json::parse(out))));
     return true;
   }
   // The runs stored before this plugin first served the user.
@@ -663,26 +732,56 @@ class Plan {
             {"duration_s", Rounded(d.duration_s, 1)},
             {"steps", StepsJson(d.steps)}};
   }
-  static engine::PlannedDay DayOf(const Json& j) {
-    engine::PlannedDay d;
-    (void)engine::ParseDate(j.value("date", ""), &d.day);
-    const std::string type = j.value("type", "rest");
+  // A day as the stored plan keeps it (read every night for every runner, so compact):
+  // [day number, type, phase, distance_m, duration_s, [[kind, repeat, distance_m, pace]...],
+  //  reasons the adjuster changed it (when it did)].
+  static Json StoredDay(const engine::PlannedDay& d, const std::vector<std::string>* reasons) {
+    Json steps = Json::array();
+    for (const engine::WorkoutStep& st : d.steps) {
+      steps.push_back(Json::array({st.kind, st.repeat, engine::RoundTo(st.distance_m, 1),
+                                   engine::RoundTo(st.pace_s_per_km, 0.1)}));
+    }
+    Json j = Json::array({d.day, std::string(engine::WorkoutTypeName(d.type)), d.phase,
+                          engine::RoundTo(d.distance_m, 1), engine::RoundTo(d.duration_s, 1),
+                          std::move(steps)});
+    if (reasons && !reasons->empty()) j.push_back(*reasons);
+    return j;
+  }
+  static engine::WorkoutType TypeOf(const std::string& type) {
     for (auto t :
          {engine::WorkoutType::kRest, engine::WorkoutType::kEasy, engine::WorkoutType::kLong,
           engine::WorkoutType::kThreshold, engine::WorkoutType::kIntervals,
           engine::WorkoutType::kRepetition, engine::WorkoutType::kRace}) {
-      if (engine::WorkoutTypeName(t) == type) d.type = t;
+      if (engine::WorkoutTypeName(t) == type) return t;
     }
-    d.phase = j.value("phase", "");
-    d.distance_m = NumberOr(j, "distance_m", 0);
-    d.duration_s = NumberOr(j, "duration_s", 0);
-    if (j.contains("steps")) {
-      for (const Json& s : j["steps"]) {
-        d.steps.push_back({s.value("kind", ""), NumberOr(s, "distance_m", 0),
-                           NumberOr(s, "pace_s_per_km", 0), s.value("repeat", 1)});
+    return engine::WorkoutType::kRest;
+  }
+  static engine::PlannedDay DayOf(const Json& j) {
+    engine::PlannedDay d;
+    if (j.is_array() && j.size() >= 6) {
+      d.day = j[0].get<int64_t>();
+      d.type = TypeOf(j[1].get<std::string>());
+      d.phase = j[2].get<std::string>();
+      d.distance_m = j[3].get<double>();
+      d.duration_s = j[4].get<double>();
+      for (const Json& s : j[5]) {
+        d.steps.push_back(
+            {s[0].get<std::string>(), s[2].get<double>(), s[3].get<double>(), s[1].get<int>()});
       }
+      return d;
     }
     return d;
+  }
+  static std::vector<std::string> ReasonsOf(const Json& j) {
+    if (j.is_array() && j.size() >= 7) return j[6].get<std::vector<std::string>>();
+    return {};
+  }
+  // A day as the API shows it.
+  static Json DayAnswer(const Json& stored) {
+    Json j = DayJson(DayOf(stored));
+    std::vector<std::string> reasons = ReasonsOf(stored);
+    if (!reasons.empty()) j["changed"] = std::move(reasons);
+    return j;
   }
   // A change worth telling the runner: another kind of day, or 10 % and 1 km off.
   static bool Material(const engine::PlannedDay& a, const engine::PlannedDay& b) {
@@ -733,7 +832,8 @@ class Plan {
 
   // What the adjuster reacts to, from the runs, the readiness check-ins and the stored plan.
   engine::AdaptSignals SignalsOf(const std::string& user, const Athlete& a,
-                                 const std::vector<Record>& recs, const Json& stored, double now,
+                                 const std::vector<Record>& recs,
+                                 const std::vector<engine::PlannedDay>& stored, double now,
                                  Json* summary) {
     engine::AdaptSignals s;
     s.today = a.today;
@@ -751,11 +851,10 @@ class Plan {
       }
     }
     // Planned runs of the 7 days before today that no run fulfilled.
-    if (stored.is_object()) {
+    if (!stored.empty()) {
       std::vector<engine::PlannedDay> past;
-      for (const Json& d : stored["days"]) {
-        engine::PlannedDay p = DayOf(d);
-        if (p.day >= a.today - 7 && p.day < a.today) past.push_back(std::move(p));
+      for (const engine::PlannedDay& p : stored) {
+        if (p.day >= a.today - 7 && p.day < a.today) past.push_back(p);
       }
       const engine::RunMatch m = engine::MatchRuns(past, DoneRuns(recs, a.zone), a.today);
       for (engine::DayState st : m.state) s.missed_last_7 += st == engine::DayState::kMissed;
@@ -845,19 +944,26 @@ class Plan {
     const std::vector<Record>& recs = *held;
     const std::optional<Json> old = StoredPlan(user);
     Generated g = Generate(a, recs, now);
+    std::erase_if(g.plan.days,
+                  [&](const engine::PlannedDay& d) { return d.day >= a.today + kAheadDays; });
+    std::vector<engine::PlannedDay> old_days;
+    if (old) {
+      for (const Json& d : (*old)["days"]) old_days.push_back(DayOf(d));
+    }
     Json signals;
-    const engine::AdaptSignals s = SignalsOf(user, a, recs, old ? *old : Json(), now, &signals);
+    const engine::AdaptSignals s = SignalsOf(user, a, recs, old_days, now, &signals);
     std::map<int64_t, engine::PlannedDay> before;  // the stored days from today on
     std::map<int64_t, std::vector<std::string>> before_reasons;
     Json kept_past = Json::array();
     if (old) {
-      for (const Json& d : (*old)["days"]) {
-        const engine::PlannedDay p = DayOf(d);
+      for (size_t i = 0; i < old_days.size(); ++i) {
+        const Json& d = (*old)["days"][i];
+        const engine::PlannedDay& p = old_days[i];
         if (p.day < a.today) {
           if (p.day >= a.today - kPastDays) kept_past.push_back(d);
         } else {
           before[p.day] = p;
-          if (d.contains("changed")) before_reasons[p.day] = d["changed"];
+          if (std::vector<std::string> r = ReasonsOf(d); !r.empty()) before_reasons[p.day] = r;
         }
       }
     }
@@ -946,11 +1052,8 @@ class Plan {
 
     Json days = kept_past;
     for (const engine::PlannedDay& d : final_days) {
-      Json j = DayJson(d);
-      if (const auto ad = adjusted.find(d.day); ad != adjusted.end()) {
-        j["changed"] = ad->second->reasons;
-      }
-      days.push_back(std::move(j));
+      const auto ad = adjusted.find(d.day);
+      days.push_back(StoredDay(d, ad != adjusted.end() ? &ad->second->reasons : nullptr));
     }
     Json weeks_json = Json::array();
     for (const engine::PlanWeek& w : g.plan.weeks) {
@@ -1050,7 +1153,7 @@ class Plan {
     for (size_t i : m.extra) extra.emplace(runs[i].day, &runs[i]);
     Json days = Json::array();
     for (size_t i = 0; i < shown.size(); ++i) {
-      Json j = *shown_json[i];
+      Json j = DayAnswer(*shown_json[i]);
       j["state"] = std::string(engine::DayStateName(m.state[i]));
       if (!m.run_ids[i].empty()) j["run_id"] = m.run_ids[i];
       days.push_back(std::move(j));
@@ -1079,10 +1182,10 @@ class Plan {
     for (const engine::DoneRun& r : DoneRuns(*Records(user), a.zone))
       done_today |= r.day == a.today;
     for (const Json& d : plan["days"]) {
-      const std::string date = d.value("date", "");
-      if (date < today || d.value("type", "rest") == "rest") continue;
-      if (date == today && done_today) continue;  // today's run is in
-      Json j = d;
+      const engine::PlannedDay p = DayOf(d);
+      if (p.day < a.today || p.type == engine::WorkoutType::kRest) continue;
+      if (p.day == a.today && done_today) continue;  // today's run is in
+      Json j = DayAnswer(d);
       j["warnings"] = plan["warnings"];
       return j;
     }
@@ -1150,7 +1253,7 @@ class Plan {
     std::map<int64_t, std::vector<std::string>> reasons;
     for (const Json& d : plan["days"]) {
       days.push_back(DayOf(d));
-      if (d.contains("changed")) reasons[days.back().day] = d["changed"];
+      if (std::vector<std::string> r = ReasonsOf(d); !r.empty()) reasons[days.back().day] = r;
     }
     if (route == kCalendar) {
       engine::CalendarOptions o;
@@ -1255,6 +1358,10 @@ const stride_plugin_info_t kInfo = {sizeof(stride_plugin_info_t), STRIDE_PLUGIN_
                                     "plans", "0.1.0"};
 
 }  // namespace
+
+std::string EncodeRunRecord(const std::string& run_json) {
+  return EncodeRecord(RecordJson(Json::parse(run_json)));
+}
 
 const stride_plugin_info_t* Info() {
   return &kInfo;

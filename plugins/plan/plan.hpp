@@ -11,9 +11,10 @@
 //                                     acute:chronic ratios, monotony, strain, and the spike of
 //                                     the last run against the longest of the 30 days before
 //   GET /v1/plans/current             the stored plan: the last 14 days with their state (rest,
-//                                     done with its run, missed, extra runs) and every day to
-//                                     the goal race (or a rolling 14 days), each day's reasons
-//                                     when the adjuster changed it, the signals it acted on
+//                                     done with its run, missed, extra runs), the next 28 days
+//                                     (or a rolling 14 without a goal), the weeks to the goal
+//                                     race, each day's reasons when the adjuster changed it,
+//                                     the signals it acted on
 //   GET /v1/plans/next                the next planned run not yet done
 //   GET /v1/plans/changes?date=&limit=&before=   every material change (another kind of day,
 //                                     or 10 % and 1 km off) with its reasons, newest first
@@ -30,10 +31,13 @@
 // (GET /v1/me/profile), the readiness check-ins (GET /v1/me/readiness), and per stored run a
 // record kept in the plugin's namespace:
 //
-//   user  r/<run_id>  {start_s, distance_m, moving_s, avg_hr, gap, sport, efforts:[[m, s]...]}
+//   user  r/<run_id>  start_s, distance_m, moving_s, avg_hr, gap, sport, efforts [(m, s)...]
+//                     in a small binary layout (EncodeRecord in plan.cpp; JSON read too)
 //         seen        "1" once the runs stored before the plugin first served the user were
 //                     read (runs_list + run_get, on the first request)
-//         plan        the stored plan: days (the past 56 kept as they were planned), weeks,
+//         plan        the stored plan: days as compact arrays (StoredDay in plan.cpp; the past
+//                     14 kept as they were planned, the next
+//                     28 day by day), weeks to the race,
 //                     inputs (what it was made from, to explain the next change), signals
 //         c/<%016u>   a change {id, at, date, before, after, reasons, triggers, cause}
 //         c_next      the next change id
@@ -45,6 +49,8 @@
 // read-only.
 #pragma once
 
+#include <string>
+
 #include "plugins/api/stride_plugin.h"
 
 namespace stride::plugins::plan {
@@ -52,5 +58,9 @@ namespace stride::plugins::plan {
 const stride_plugin_info_t* Info();
 int InitV1(const stride_host_api_t* host, stride_host_t* ctx, stride_plugin_t** self,
            const stride_plugin_api_t** api);
+
+// The record the plugin keeps of a run (key r/<run_id>), from the run's JSON as GET
+// /v1/runs/{id} answers it; for tools that fill a namespace without the host (bench/).
+std::string EncodeRunRecord(const std::string& run_json);
 
 }  // namespace stride::plugins::plan

@@ -257,8 +257,9 @@ TEST_F(Plans, ThePlanRunsToTheGoalOnTheAvailableDays) {
   const Json plan = Ok(Get("/v1/plans/current", "dan"));
   EXPECT_EQ(plan["today"], "2026-12-10");
   EXPECT_EQ(plan["days"][0]["date"], "2026-12-10");
-  EXPECT_EQ(plan["days"].back()["date"], "2027-03-14");
-  EXPECT_EQ(plan["days"].back()["type"], "race");
+  // Four weeks day by day; the weeks run to the race.
+  EXPECT_EQ(plan["days"].back()["date"], "2027-01-06");
+  EXPECT_EQ(plan["weeks"].back()["start"], "2027-03-08");
   // The last 28 days hold three of those weeks and a run: (9 + 9 + 12) x 3 + 12 = 102 km.
   EXPECT_NEAR(plan["start_km"].get<double>(), 102.0 / 4, 0.05);
   for (const Json& d : plan["days"]) {
