@@ -114,8 +114,31 @@ if [ "${DEMO_NO_SERVE:-0}" != 1 ]; then
   echo "curl -H 'Authorization: Bearer \$TOKEN' '$base/v1/plans/current'   (the weeks; then the next run)"
   curl -s -H "Authorization: Bearer $token" "$base/v1/plans/current" |
     python3 -c 'import json,sys; j=json.load(sys.stdin); [print(" ", w["start"], w["phase"], w["planned_km"], "km") for w in j["weeks"]]; print("  warnings:", j["warnings"], "assumptions:", j["assumptions"])'
-  curl -s -H "Authorization: Bearer $token" "$base/v1/plans/next" | cut -c1-400
+  next=$(curl -s -H "Authorization: Bearer $token" "$base/v1/plans/next")
+  echo "$next" | cut -c1-400
   echo
+  echo
+  echo "== a poor morning: the readiness check-in, and the plan making today easier =="
+  checkin='{"sleep_h":4.5,"soreness":7,"rpe":8}'
+  echo "curl -X POST -H 'Authorization: Bearer \$TOKEN' $base/v1/me/readiness -d '$checkin'"
+  curl -s -X POST -H "Authorization: Bearer $token" "$base/v1/me/readiness" -d "$checkin" |
+    python3 -c 'import json,sys; j=json.load(sys.stdin); r=j["readiness"]; print(" ", j["date"], "readiness", r["score"], r["band"]); [print("   ", x) for x in r["reasons"]]'
+  sleep 0.5  # the plan is recalculated off the request thread
+  echo "curl -H 'Authorization: Bearer \$TOKEN' '$base/v1/plans/changes'"
+  curl -s -H "Authorization: Bearer $token" "$base/v1/plans/changes" |
+    python3 -c 'import json,sys; j=json.load(sys.stdin); [print(" ", c["date"], json.dumps(c["before"]), "->", json.dumps(c["after"]), "|", c["cause"], "|", "; ".join(c["reasons"])) for c in j["changes"][:4]]'
+  echo "curl -H 'Authorization: Bearer \$TOKEN' '$base/v1/plans/current'   (the first days, with their state)"
+  curl -s -H "Authorization: Bearer $token" "$base/v1/plans/current" |
+    python3 -c 'import json,sys; j=json.load(sys.stdin); [print(" ", d["date"], d["type"], d["distance_m"], d["state"], "|", "; ".join(d.get("changed", []))[:90]) for d in j["days"][:5]]'
+  echo
+  echo "curl -H 'Authorization: Bearer \$TOKEN' -o demo/plan.ics '$base/v1/plans/calendar.ics'"
+  curl -s -H "Authorization: Bearer $token" -o demo/plan.ics "$base/v1/plans/calendar.ics"
+  grep -c BEGIN:VEVENT demo/plan.ics | sed 's/^/  events: /'
+  grep -m1 -A6 BEGIN:VEVENT demo/plan.ics | sed 's/^/  /'
+  day=$(echo "$next" | sed -n 's/.*"date":"\([0-9-]*\)".*/\1/p')
+  echo "curl -H 'Authorization: Bearer \$TOKEN' -o demo/workout.fit '$base/v1/plans/days/$day/workout.fit'"
+  curl -s -H "Authorization: Bearer $token" -o demo/workout.fit "$base/v1/plans/days/$day/workout.fit"
+  echo "  demo/workout.fit: $(stat -c %s demo/workout.fit) bytes, a FIT workout file for a watch"
   echo
   echo "== what a live subscriber received meanwhile =="
   echo "curl -N -H 'Authorization: Bearer \$TOKEN' -H 'Accept: text/event-stream' '$base/v1/challenges/$cid/events'"
