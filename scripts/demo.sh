@@ -74,7 +74,7 @@ if [ "${DEMO_NO_SERVE:-0}" != 1 ]; then
     "$base/v1/challenges/$cid/events" >demo/events.sse 2>/dev/null &
   sse=$!
   race=$(date -u -d '+70 days' +%F)  # a 10 K ten weeks from now
-  profile='{"time_zone":"Europe/Andorra","sex":"female","birth_year":1990,"max_hr_bpm":190,"rest_hr_bpm":50,"availability":{"days":["tue","thu","sat","sun"],"minutes_per_day":60},"goal":{"distance_m":10000,"date":"'$race'"}}'
+  profile='{"time_zone":"Europe/Andorra","sex":"female","birth_year":1990,"max_hr_bpm":190,"rest_hr_bpm":50,"availability":{"days":["mon","tue","wed","thu","fri","sat","sun"],"minutes_per_day":60},"goal":{"distance_m":10000,"date":"'$race'"}}'
   echo "curl -X PUT -H 'Authorization: Bearer \$TOKEN' $base/v1/me/profile -d '$profile'"
   curl -s -X PUT -H "Authorization: Bearer $token" "$base/v1/me/profile" -d "$profile"
   echo
@@ -98,6 +98,16 @@ if [ "${DEMO_NO_SERVE:-0}" != 1 ]; then
   curl -s -H "Authorization: Bearer $token" "$base/v1/challenges/$cid/events" | cut -c1-500
   echo
   echo
+  echo "== six earlier runs (the last three weeks), so the plan has a history =="
+  for ago in 3 5 8 10 13 16; do
+    mkdir -p "demo/history/$ago"
+    ./build/datasets/gen_activity --out "demo/history/$ago" --laps 3 --noise 1.5 --seed "$ago" \
+      --days-ago "$ago" >/dev/null
+    curl -s -o /dev/null -w "  %{http_code} run of $ago days ago\n" -X POST \
+      --data-binary "@demo/history/$ago/synthetic_run.fit" -H "Authorization: Bearer $token" \
+      "$base/v1/runs"
+  done
+  echo
   echo "== the plan plugin: fitness from the run's best efforts, and the training load =="
   echo "curl -H 'Authorization: Bearer \$TOKEN' '$base/v1/plans/fitness'"
   curl -s -H "Authorization: Bearer $token" "$base/v1/plans/fitness" |
@@ -118,26 +128,27 @@ if [ "${DEMO_NO_SERVE:-0}" != 1 ]; then
   echo "$next" | cut -c1-400
   echo
   echo
-  echo "== a poor morning: the readiness check-in, and the plan making today easier =="
-  checkin='{"sleep_h":4.5,"soreness":7,"rpe":8}'
+  echo "== a morning check-in: ill; the plan rests two days, then eases back =="
+  checkin='{"ill":true,"rest_hr_bpm":58,"sleep_h":6,"soreness":4}'
   echo "curl -X POST -H 'Authorization: Bearer \$TOKEN' $base/v1/me/readiness -d '$checkin'"
   curl -s -X POST -H "Authorization: Bearer $token" "$base/v1/me/readiness" -d "$checkin" |
     python3 -c 'import json,sys; j=json.load(sys.stdin); r=j["readiness"]; print(" ", j["date"], "readiness", r["score"], r["band"]); [print("   ", x) for x in r["reasons"]]'
   sleep 0.5  # the plan is recalculated off the request thread
   echo "curl -H 'Authorization: Bearer \$TOKEN' '$base/v1/plans/changes'"
   curl -s -H "Authorization: Bearer $token" "$base/v1/plans/changes" |
-    python3 -c 'import json,sys; j=json.load(sys.stdin); [print(" ", c["date"], json.dumps(c["before"]), "->", json.dumps(c["after"]), "|", c["cause"], "|", "; ".join(c["reasons"])) for c in j["changes"][:4]]'
+    python3 -c 'import json,sys; j=json.load(sys.stdin); [print(" ", c["date"], json.dumps(c["before"]), "->", json.dumps(c["after"]), "|", c["cause"], "|", "; ".join(c["reasons"])) if c.get("date") else print(" ", c["cause"] + ":", "; ".join(c["reasons"])) for c in j["changes"][:4]]'
   echo "curl -H 'Authorization: Bearer \$TOKEN' '$base/v1/plans/current'   (the first days, with their state)"
   curl -s -H "Authorization: Bearer $token" "$base/v1/plans/current" |
-    python3 -c 'import json,sys; j=json.load(sys.stdin); [print(" ", d["date"], d["type"], d["distance_m"], d["state"], "|", "; ".join(d.get("changed", []))[:90]) for d in j["days"][:5]]'
+    python3 -c 'import json,sys; j=json.load(sys.stdin); [print(" ", d["date"], d["type"], d["distance_m"], d["state"], "|", "; ".join(d.get("changed", []))[:90]) for d in [d for d in j["days"] if d["date"] >= "'"$(date -u -d '-3 days' +%F)"'"][:8]]'
   echo
   echo "curl -H 'Authorization: Bearer \$TOKEN' -o demo/plan.ics '$base/v1/plans/calendar.ics'"
   curl -s -H "Authorization: Bearer $token" -o demo/plan.ics "$base/v1/plans/calendar.ics"
   grep -c BEGIN:VEVENT demo/plan.ics | sed 's/^/  events: /'
   grep -m1 -A6 BEGIN:VEVENT demo/plan.ics | sed 's/^/  /'
+  next=$(curl -s -H "Authorization: Bearer $token" "$base/v1/plans/next")  # after the change
   day=$(echo "$next" | sed -n 's/.*"date":"\([0-9-]*\)".*/\1/p')
   echo "curl -H 'Authorization: Bearer \$TOKEN' -o demo/workout.fit '$base/v1/plans/days/$day/workout.fit'"
-  curl -s -H "Authorization: Bearer $token" -o demo/workout.fit "$base/v1/plans/days/$day/workout.fit"
+  curl -sf -H "Authorization: Bearer $token" -o demo/workout.fit "$base/v1/plans/days/$day/workout.fit"
   echo "  demo/workout.fit: $(stat -c %s demo/workout.fit) bytes, a FIT workout file for a watch"
   echo
   echo "== what a live subscriber received meanwhile =="
