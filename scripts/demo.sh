@@ -60,6 +60,10 @@ if [ "${DEMO_NO_SERVE:-0}" != 1 ]; then
   done
   token=$(grep -A1 'dev token' demo/serve.log | tail -1)
   echo
+  echo "== limits: every answer says what is left (public search: 600 a minute per address) =="
+  echo "curl -i '$base/v1/routes?bbox=6.30,45.60,6.40,45.70&limit=1'"
+  curl -s -i "$base/v1/routes?bbox=6.30,45.60,6.40,45.70&limit=1" | grep -i '^ratelimit' | tr -d '\r'
+  echo
   echo "== a team challenge along route r3 (the bundled challenges plugin) =="
   echo "curl -X POST -H 'Authorization: Bearer \$TOKEN' $base/v1/challenges -d '{\"name\":\"Demo relay\",\"kind\":\"route\",\"route_id\":\"r3\",\"milestone_every_m\":1000}'"
   challenge=$(curl -s -X POST -H "Authorization: Bearer $token" "$base/v1/challenges" \

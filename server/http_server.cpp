@@ -132,7 +132,14 @@ std::string HttpServer::ReloadPlugins() {
 }
 
 HttpServer::HttpServer(HttpServerOptions options, ServerStores stores)
-    : options_(std::move(options)), stores_(std::move(stores)) {}
+    : options_(std::move(options)), stores_(std::move(stores)) {
+  RateLimitStore* store = stores_.rate_limits;
+  if (!store) {
+    own_rate_store_ = std::make_unique<MemoryRateLimitStore>();
+    store = own_rate_store_.get();
+  }
+  limiter_ = std::make_unique<RateLimiter>(options_.rate_limits, store);
+}
 
 HttpServer::~HttpServer() {
   Stop();
@@ -430,35 +437,85 @@ std::vector<http::Route> HttpServer::RouteTable() {
   };
 }
 
+namespace {
+
+// "minute", "hour", "90 s".
+std::string FormatWindow(double s) {
+  if (s == 1) return "second";
+  if (s == 60) return "minute";
+  if (s == 3600) return "hour";
+  return std::to_string(static_cast<long long>(s)) + " s";
+}
+
+// The caller of a route: nobody on a public route, else the verified token (Authorize); a
+// plugin route is resolved first, and *scope set to its own.
+std::optional<ApiResponse> AdmitScoped(const Jwt* verifier, plugins::PluginHost* host,
+                                       const http::Route& route, HttpRequest& req,
+                                       std::string* scope) {
+  if (route.scope.empty()) return std::nullopt;
+  if (route.scope != kPluginScope) return Authorize(verifier, route, req);
+  // A plugin route: which one, and its own scope.
+  const Wire wire = WireOf(req);
+  bool known = false;
+  std::string allowed;
+  std::optional<plugins::PluginHost::Match> m;
+  if (host) m = host->Resolve(req.method, RawPath(req), &known, &allowed);
+  if (!m) {
+    if (known) {
+      ApiResponse r = ErrorResponse(
+          405, "method_not_allowed",
+          req.method + " is not allowed on " + req.path + " (allowed: " + allowed + ")", wire);
+      r.headers.emplace_back("Allow", allowed);
+      return r;
+    }
+    return ErrorResponse(404, "not_found", "no endpoint " + req.path + " for " + req.method, wire);
+  }
+  http::Route scoped = route;
+  scoped.scope = *scope = m->scope;
+  req.route_state = std::make_shared<const plugins::PluginHost::Match>(std::move(*m));
+  if (scoped.scope.empty()) return std::nullopt;
+  return Authorize(verifier, scoped, req);
+}
+
+// Counts the request against its rate limit (rate_limit.hpp): per user on a route with a
+// scope, per client address on a public one. The RateLimit-* headers go on the response;
+// over the limit, the answer is a 429.
+std::optional<ApiResponse> Limit(RateLimiter* limiter, const std::string& scope, HttpRequest& req) {
+  if (!limiter) return std::nullopt;
+  const bool anonymous = scope.empty();
+  const std::string name = RateLimitName(limiter->policy(), req.method, scope, anonymous);
+  const RateLimit* limit = limiter->policy().Find(name);
+  if (!limit) return std::nullopt;
+  const std::string caller = anonymous ? "ip:" + req.remote_addr : "user:" + req.principal.user_id;
+  const RateDecision d = limiter->Check(name, caller, NowUnix());
+  HeaderList headers = RateLimitHeaders(name, *limit, d);
+  if (d.allowed) {
+    for (auto& h : headers) req.response_headers.push_back(std::move(h));
+    return std::nullopt;
+  }
+  ApiResponse r = ErrorResponse(
+      429, "rate_limited",
+      "over the rate limit \"" + name + "\" of " + std::to_string(limit->limit) + " requests per " +
+          FormatWindow(limit->window_s) + (anonymous ? " per client address" : " per user") +
+          "; retry after " + headers.back().second + " s",
+      WireOf(req));
+  r.headers = std::move(headers);
+  return r;
+}
+
+}  // namespace
+
 http::EventServerHooks HttpServer::Hooks() {
   const Jwt* verifier = jwt_.get();
   plugins::PluginHost* host = plugins_.get();
   http::EventServerHooks hooks;
-  hooks.admit = [verifier, host](const http::Route& route,
-                                 HttpRequest& req) -> std::optional<ApiResponse> {
-    if (route.scope != kPluginScope) return Authorize(verifier, route, req);
-    // A plugin route: which one, and its own scope.
-    const Wire wire = WireOf(req);
-    bool known = false;
-    std::string allowed;
-    std::optional<plugins::PluginHost::Match> m;
-    if (host) m = host->Resolve(req.method, RawPath(req), &known, &allowed);
-    if (!m) {
-      if (known) {
-        ApiResponse r = ErrorResponse(
-            405, "method_not_allowed",
-            req.method + " is not allowed on " + req.path + " (allowed: " + allowed + ")", wire);
-        r.headers.emplace_back("Allow", allowed);
-        return r;
-      }
-      return ErrorResponse(404, "not_found", "no endpoint " + req.path + " for " + req.method,
-                           wire);
-    }
-    http::Route scoped = route;
-    scoped.scope = m->scope;
-    req.route_state = std::make_shared<const plugins::PluginHost::Match>(std::move(*m));
-    if (scoped.scope.empty()) return std::nullopt;
-    return Authorize(verifier, scoped, req);
+  RateLimiter* limiter = limiter_.get();
+  hooks.admit = [verifier, host, limiter](const http::Route& route,
+                                          HttpRequest& req) -> std::optional<ApiResponse> {
+    std::string scope = route.scope;
+    std::optional<ApiResponse> denied = AdmitScoped(verifier, host, route, req, &scope);
+    if (denied) return denied;
+    return Limit(limiter, scope, req);
   };
   hooks.error = [](int status, const std::string& code, const std::string& message,
                    const HttpRequest& req) {
@@ -496,6 +553,7 @@ Status HttpServer::Run() {
   eo.idle_timeout_s = options_.idle_timeout_s;
   eo.max_connections = options_.max_connections;
   eo.max_queued = options_.max_queued;
+  eo.cors_origins = options_.cors_origins;
   {
     std::lock_guard lock(mu_);
     http_ = std::make_unique<http::EventServer>(eo, std::move(table), Hooks());

@@ -32,6 +32,7 @@
 #include "index/store/route_snapshot.hpp"
 #include "plugins/host/plugin_host.hpp"
 #include "server/http/event_server.hpp"
+#include "server/rate_limit.hpp"
 #include "server/webhooks.hpp"
 
 namespace stride::server {
@@ -64,6 +65,12 @@ struct HttpServerOptions {
   bool plugin_dev = false;               // unsigned plugins allowed (--dev)
   const engine::Clock* clock = nullptr;  // what plugins see as now. Default: the system clock
 
+  // Rate limits (rate_limit.hpp): read 100/min, write 30/min, chat:ask 30/h per user; search
+  // 600/min per client address. --rate-limit NAME=COUNT/PERIOD changes them.
+  RateLimitPolicy rate_limits = RateLimitPolicy::Defaults();
+  // Origins whose pages may call the API (CORS; --cors-origin). Default: none.
+  std::vector<std::string> cors_origins;
+
   // Outbound webhooks (with ServerStores::outbox). Default: none.
   std::vector<std::string> webhooks;  // http://host[:port]/path
   std::string webhook_secret;         // HMAC-SHA256 key of Stride-Signature
@@ -81,6 +88,8 @@ struct ServerStores {
   engine::KeyValue* host_state = nullptr;        // profiles, daily tick dates. Required with runs
   engine::KeyValue* outbox = nullptr;            // webhook deliveries; required with webhooks
   const engine::ElevationSource* dem = nullptr;  // for uploads. Default: none (the file's)
+  // The rate limits' counters. Default: in this process (MemoryRateLimitStore).
+  RateLimitStore* rate_limits = nullptr;
 };
 
 class HttpServer {
@@ -120,6 +129,8 @@ class HttpServer {
   std::unique_ptr<Jwt> jwt_;          // with runs
   std::unique_ptr<RunService> runs_;  // with runs
   std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<MemoryRateLimitStore> own_rate_store_;  // when stores_ has none
+  std::unique_ptr<RateLimiter> limiter_;
   mutable std::mutex mu_;  // snapshot_, http_
   std::unique_ptr<http::EventServer> http_;
   std::mutex log_mu_;

@@ -3,6 +3,8 @@
 
 #include <signal.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -22,7 +24,8 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: stride serve --db DIR [--port 8080] [--bind 127.0.0.1] [--threads N] [--timeout S]\n"
-    "                    [--idle-timeout S] [--max-connections N]\n"
+    "                    [--idle-timeout S] [--max-connections N] [--rate-limit L]...\n"
+    "                    [--cors-origin ORIGIN]...\n"
     "                    [--runs DIR [--dem DIR] [--jwt-secret-file F] [--max-upload-mb N]\n"
     "                    [--max-points N] [--no-sync] [--dev]] [--quiet]\n"
     "  --db DIR      a route database built by 'stride import' (reloaded when an import\n"
@@ -36,6 +39,11 @@ constexpr const char* kUsage =
     "  --idle-timeout S     close keep-alive connections idle this long (default 30)\n"
     "  --max-connections N  open connections; past it the longest idle is closed\n"
     "                (default 10000)\n"
+    "  --rate-limit NAME=COUNT/PERIOD  a rate limit (repeatable; PERIOD s, m, h or seconds;\n"
+    "                NAME=off or 'off' for none). Defaults: read=100/m write=30/m per user,\n"
+    "                chat:ask=30/h per user, search=600/m per client address (public routes)\n"
+    "  --cors-origin ORIGIN  pages from ORIGIN (https://app.example.com; '*' any) may call\n"
+    "                the API from a browser (repeatable). Default: none\n"
     "  --quiet       no access log\n"
     "runs (POST/GET/DELETE /v1/runs, /v1/me/export, DELETE /v1/me):\n"
     "  --runs DIR    the run database (created when missing); without it the run\n"
@@ -66,6 +74,24 @@ constexpr const char* kTokenUsage =
     "Mints a bearer token (JWT, HS256) for development, signed with STRIDE_JWT_SECRET or the\n"
     "first line of --jwt-secret-file. --ttl: seconds, or a number with s, m, h or d.\n"
     "Scopes: runner:read runner:write chat:ask admin.\n";
+
+// "*", or an origin as a browser sends it: http(s)://host[:port], no path, no trailing slash.
+bool IsOrigin(const std::string& o) {
+  if (o == "*") return true;
+  size_t at = 0;
+  if (o.rfind("https://", 0) == 0) {
+    at = 8;
+  } else if (o.rfind("http://", 0) == 0) {
+    at = 7;
+  } else {
+    return false;
+  }
+  if (at == o.size()) return false;
+  return std::all_of(o.begin() + static_cast<long>(at), o.end(), [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-' || ch == ':' ||
+           ch == '[' || ch == ']';
+  });
+}
 
 double NowS() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -167,6 +193,19 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
       if (o.webhook_secret.size() < 16) {
         err << "stride serve: --webhook-secret-file " << args[i]
             << ": expected a secret of at least 16 bytes on the first line\n";
+        return 2;
+      }
+    } else if (a == "--cors-origin" && has) {
+      const std::string origin = args[++i];
+      if (!IsOrigin(origin)) {
+        err << "stride serve: --cors-origin " << origin
+            << ": expected '*' or scheme://host[:port] with no path (https://app.example.com)\n";
+        return 2;
+      }
+      o.cors_origins.push_back(origin);
+    } else if (a == "--rate-limit" && has) {
+      if (Status st = o.rate_limits.Set(args[++i]); !st.ok()) {
+        err << "stride serve: " << st.message() << "\n";
         return 2;
       }
     } else if (a == "--no-bundled-plugins") {

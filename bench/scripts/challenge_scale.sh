@@ -40,7 +40,7 @@ manifest() {  # library version
 manifest build-release/plugins/libhello.so 1.0.0
 echo hello >"$plugins/plugins.allow"
 port=$(free_port)
-./build-release/stride serve --db "$db" --runs "$runs" --port "$port" --quiet --no-sync \
+./build-release/stride serve --db "$db" --rate-limit off --runs "$runs" --port "$port" --quiet --no-sync \
   --plugins "$plugins" --dev --max-connections 20000 2>"$bench_dir/challenge-serve.log" &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT

@@ -24,7 +24,7 @@ fi
 runs="$bench_dir/plan-runs"
 rm -rf "$runs"
 port=$(free_port)
-./build-release/stride serve --db "$db" --runs "$runs" --port "$port" --quiet --no-sync \
+./build-release/stride serve --db "$db" --rate-limit off --runs "$runs" --port "$port" --quiet --no-sync \
   2>"$bench_dir/plan-serve.log" &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT

@@ -30,7 +30,7 @@ for round in 1 2; do
     rm -rf "$runs"
     extra=(); [ "$mode" = none ] && extra=(--no-bundled-plugins)
     port=$(free_port)
-    ./build-release/stride serve --db "$db" --runs "$runs" --port "$port" --quiet --no-sync \
+    ./build-release/stride serve --db "$db" --rate-limit off --runs "$runs" --port "$port" --quiet --no-sync \
       "${extra[@]}" 2>"$bench_dir/serve.log" &
     server=$!
     wait_for_stride "$port" 10

@@ -69,7 +69,7 @@ echo "postgis: loaded $("${psql[@]}" -d stride -Atc 'SELECT count(*) FROM routes
   "table+indexes $("${psql[@]}" -d stride -Atc "SELECT pg_size_pretty(pg_total_relation_size('routes'))")"
 
 port=$(free_port)
-./build-release/stride serve --db "$db" --port "$port" --quiet 2>"$work/serve.log" &
+./build-release/stride serve --db "$db" --rate-limit off --port "$port" --quiet 2>"$work/serve.log" &
 server=$!
 wait_for_stride "$port" 120
 echo "stride: $(curl -sf "http://127.0.0.1:$port/v1/health")"

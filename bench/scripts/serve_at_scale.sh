@@ -34,7 +34,7 @@ echo "== in-process API calls (20,000 targets, 3 rounds)"
 ./build-release/bench/route_db_tool query --db "$db" --queries "$queries" --repeat 3
 
 port=$(free_port)
-./build-release/stride serve --db "$db" --port "$port" --quiet 2>"$bench_dir/serve.log" &
+./build-release/stride serve --db "$db" --rate-limit off --port "$port" --quiet 2>"$bench_dir/serve.log" &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 wait_for_stride "$port" 120

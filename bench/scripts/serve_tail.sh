@@ -32,7 +32,9 @@ python3 bench/scripts/route_queries.py --n 20000 --seed 1 > "$queries"
 run_one() {  # $1 = label, $2 = stride binary
   local label=$1 bin=$2 port server
   port=$(free_port)
-  "$bin" serve --db "$db" --port "$port" --quiet 2>"$bench_dir/serve-$label.log" &
+  local limits=()  # wrk measures the engine: no rate limit (an older binary has none)
+  if "$bin" serve 2>&1 | grep -q -- --rate-limit; then limits=(--rate-limit off); fi
+  "$bin" serve --db "$db" --port "$port" --quiet "${limits[@]}" 2>"$bench_dir/serve-$label.log" &
   server=$!
   wait_for_stride "$port" 120
   echo "== $label: $bin"

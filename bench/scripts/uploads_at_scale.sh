@@ -42,7 +42,7 @@ for mode in sync no-sync; do
   rm -rf "$runs"
   extra=(); [ "$mode" = no-sync ] && extra=(--no-sync)
   port=$(free_port)
-  ./build-release/stride serve --db "$db" --runs "$runs" --port "$port" --quiet "${extra[@]}" \
+  ./build-release/stride serve --db "$db" --rate-limit off --runs "$runs" --port "$port" --quiet "${extra[@]}" \
     2>"$bench_dir/serve.log" &
   server=$!
   wait_for_stride "$port" 10

@@ -124,6 +124,14 @@ bool SendAll(int fd, std::string_view data, double deadline) {
   return true;
 }
 
+// What a page from an allowed origin may send, and read of the answer, beyond the basics.
+constexpr const char* kCorsAllowedHeaders =
+    "Authorization, Content-Type, Content-Encoding, Accept, Idempotency-Key, X-File-Name, "
+    "Last-Event-ID";
+constexpr const char* kCorsExposed =
+    "Location, Retry-After, RateLimit-Policy, RateLimit-Limit, RateLimit-Remaining, "
+    "RateLimit-Reset, Content-Disposition";
+
 constexpr long long kChunked = -1;     // ResponseHead's length for a chunked body
 constexpr long long kUntilClose = -2;  // ... for a body that ends when the connection closes
 
@@ -358,6 +366,7 @@ struct EventServer::Loop {
   // Answers from the loop (errors, on-loop routes): the response is buffered and written
   // without blocking.
   void Answer(Conn* c, ApiResponse r, bool close) {
+    server.Decorate(c->req, &r);
     const bool keep = c->keep_alive && !close && !stopping && !c->peer_closed;
     const bool head_only = c->req.method == "HEAD";
     const bool gz = MaybeGzip(c->req, &r, opt.gzip_min_bytes);
@@ -425,6 +434,45 @@ struct EventServer::Loop {
     Watch(c, EPOLLIN);
   }
 
+  // OPTIONS: the methods a path takes (Allow), and a browser's CORS preflight: 204 with what
+  // an allowed origin may send, 403 for an origin or method that is not allowed.
+  void Options(Conn* c, bool has_body) {
+    const std::string_view raw_path =
+        std::string_view(c->req.target).substr(0, c->req.target.find('?'));
+    std::string allowed;
+    for (const char* m : {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}) {
+      std::vector<std::string> params;
+      bool known = false;
+      std::string others;
+      if (MatchRoute(server.routes_, m, raw_path, &params, &known, &others)) {
+        if (!allowed.empty()) allowed += ", ";
+        allowed += m;
+      }
+    }
+    if (allowed.empty()) {
+      return Error(c, 404, "not_found", "no endpoint " + c->req.path, has_body);
+    }
+    const std::string& origin = c->req.Header("Origin");
+    const std::string& method = c->req.Header("Access-Control-Request-Method");
+    ApiResponse r(204, "", nullptr);
+    r.headers.emplace_back("Allow", allowed + ", OPTIONS");
+    if (origin.empty() || method.empty()) return Answer(c, std::move(r), has_body);
+    if (!server.OriginAllowed(origin)) {
+      return Error(c, 403, "forbidden",
+                   "cross-origin requests from " + origin + " are not allowed (--cors-origin)",
+                   has_body);
+    }
+    if ((", " + allowed + ",").find(", " + method + ",") == std::string::npos) {
+      return Error(c, 403, "forbidden",
+                   method + " is not allowed on " + c->req.path + " (allowed: " + allowed + ")",
+                   has_body);
+    }
+    r.headers.emplace_back("Access-Control-Allow-Methods", allowed);
+    r.headers.emplace_back("Access-Control-Allow-Headers", kCorsAllowedHeaders);
+    r.headers.emplace_back("Access-Control-Max-Age", "600");
+    Answer(c, std::move(r), has_body);
+  }
+
   // After the head: parse, route, check limits and the caller, then read the body or dispatch.
   void StartRequest(Conn* c, std::string_view head) {
     c->req = HttpRequest{};
@@ -457,6 +505,7 @@ struct EventServer::Loop {
       c->body_length = std::stoull(cl);
     }
     const bool has_body = c->chunked || c->body_length > 0;
+    if (c->req.method == "OPTIONS") return Options(c, has_body);
     std::vector<std::string> params;
     bool known = false;
     std::string allowed;
@@ -500,7 +549,7 @@ struct EventServer::Loop {
       return Error(c, 415, "unsupported_media_type",
                    "Content-Encoding: only gzip is accepted for request bodies", true);
     }
-    if (!admitted && !route.scope.empty() && server.hooks_.admit) {
+    if (!admitted && !route.on_loop && server.hooks_.admit) {
       if (std::optional<ApiResponse> denied = server.hooks_.admit(route, c->req)) {
         return Answer(c, std::move(*denied), has_body);
       }
@@ -1008,6 +1057,39 @@ EventServerStats EventServer::stats() const {
   return s;
 }
 
+bool EventServer::OriginAllowed(std::string_view origin) const {
+  if (origin.empty()) return false;
+  for (const std::string& o : options_.cors_origins) {
+    if (o == "*" || o == origin) return true;
+  }
+  return false;
+}
+
+void EventServer::Decorate(HttpRequest& req, ApiResponse* r) const {
+  for (auto& h : req.response_headers) r->headers.push_back(std::move(h));
+  req.response_headers.clear();
+  auto has = [r](std::string_view name) {
+    return std::any_of(r->headers.begin(), r->headers.end(),
+                       [name](const auto& h) { return EqualsNoCase(h.first, name); });
+  };
+  // An API answer is data, never a page: nothing in it may run, frame it or leak the URL.
+  if (!has("Content-Security-Policy")) {
+    r->headers.emplace_back("Content-Security-Policy",
+                            "default-src 'none'; frame-ancestors 'none'");
+  }
+  if (!has("Referrer-Policy")) r->headers.emplace_back("Referrer-Policy", "no-referrer");
+  // What a token opened is the caller's own: no cache, shared or the browser's, keeps it.
+  if (req.HasHeader("Authorization") && !has("Cache-Control")) {
+    r->headers.emplace_back("Cache-Control", "private, no-store");
+  }
+  const std::string& origin = req.Header("Origin");
+  if (OriginAllowed(origin) && !has("Access-Control-Allow-Origin")) {
+    r->headers.emplace_back("Access-Control-Allow-Origin", origin);
+    r->headers.emplace_back("Vary", "Origin");
+    r->headers.emplace_back("Access-Control-Expose-Headers", kCorsExposed);
+  }
+}
+
 ApiResponse EventServer::Handle(const Route& route, HttpRequest& req) const {
   if (!req.body.empty() && EqualsNoCase(req.Header("Content-Encoding"), "gzip")) {
     Result<std::string> plain = Gunzip(req.body, route.max_body);
@@ -1030,6 +1112,7 @@ ApiResponse EventServer::Handle(const Route& route, HttpRequest& req) const {
 bool EventServer::Respond(const Route& route, HttpRequest& req, int fd, bool keep_alive,
                           double started, StreamOpen* stream) const {
   ApiResponse r = Handle(route, req);
+  Decorate(req, &r);
   const bool head_only = req.method == "HEAD";
   const double deadline_base = Now() + options_.write_timeout_s;
   bool ok = true;

@@ -82,11 +82,16 @@ struct EventServerOptions {
   double stream_heartbeat_s = 15;
   // Bytes a stream's client may fall behind before it is cut off. Default: 1 MiB
   size_t max_stream_backlog = size_t{1} << 20;
+  // Origins ("https://app.example.com", or "*" for any) whose pages may call the API: their
+  // requests get Access-Control-Allow-Origin, and OPTIONS preflights a 204. Default: none.
+  std::vector<std::string> cors_origins;
 };
 
 struct EventServerHooks {
-  // Checks a route's scope before its body is read, on the loop (must be quick: a JWT check).
-  // Sets req.principal and returns nullopt to go on, or returns the answer (401, 403, 503).
+  // Admits a request before its body is read, on the loop (must be quick: a JWT check, a rate
+  // limit): every route but those answered on the loop, public ones too. Sets req.principal
+  // (and req.response_headers) and returns nullopt to go on, or returns the answer (401, 403,
+  // 429, 503).
   std::function<std::optional<ApiResponse>(const Route&, HttpRequest&)> admit;
   // The body of an error the server answers itself (404, 405, 408, 413, 415, 431, 400, 503),
   // so every error has the API's shape. Required.
@@ -133,6 +138,11 @@ class EventServer {
   // Inflates a gzip body within the route's limit, then calls the handler; any exception
   // becomes a 500.
   ApiResponse Handle(const Route& route, HttpRequest& req) const;
+  // Adds to every answer: the headers the admit hook set (req.response_headers), the default
+  // Content-Security-Policy and Referrer-Policy, Cache-Control: private, no-store for a request
+  // with a token, and the CORS headers for an allowed Origin. A header the handler set wins.
+  void Decorate(HttpRequest& req, ApiResponse* r) const;
+  bool OriginAllowed(std::string_view origin) const;
   // On a worker: Handle, then write the response to `fd`. True when the connection stays open;
   // *stream is set when it stays open as a long-lived stream.
   bool Respond(const Route& route, HttpRequest& req, int fd, bool keep_alive, double started,

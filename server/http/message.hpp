@@ -37,6 +37,8 @@ struct HttpRequest {
   // What the admit hook resolved for the handler, so it is not resolved twice (the plugin
   // route and the version that serves it).
   std::shared_ptr<const void> route_state;
+  // Headers the admit hook adds to whatever the response is (RateLimit-*).
+  HeaderList response_headers;
 
   // The first header of that name (case-insensitive); empty when absent.
   const std::string& Header(std::string_view name) const;

@@ -95,6 +95,8 @@ class Hostile : public ::testing::Test {
     ro.SetRegion(42.4, 1.4, 42.7, 1.8);
     ASSERT_TRUE(datasets::WriteSyntheticRouteDb(ro, dir_ + "/db", 2).ok());
     server::HttpServerOptions o;
+    o.rate_limits =
+        {};  // more requests than one caller may make a minute: rate_limit_test has them
     o.db_path = dir_ + "/db";
     o.jwt_secret = kSecret;
     o.threads = 4;

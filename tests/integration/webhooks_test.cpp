@@ -95,6 +95,7 @@ class Receiver {
 // The server of this test: runs, and one webhook receiver at `hook_port`.
 server::HttpServerOptions WithWebhook(const std::string& dir, int hook_port) {
   server::HttpServerOptions o;
+  o.rate_limits = {};  // more requests than one caller may make a minute: rate_limit_test has them
   o.db_path = dir + "/db";
   o.jwt_secret = kJwt;
   o.webhooks = {"http://127.0.0.1:" + std::to_string(hook_port) + "/hook"};

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// What a browser and a cache are told by a real server on loopback: CORS for the allowed
+// origins only (preflight and answers, errors included), and on every answer the headers that
+// keep API data from being run, framed, sniffed, referred or cached.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "datasets/synthetic_routes.hpp"
+#include "server/auth.hpp"
+#include "server/http_server.hpp"
+#include "tests/support/cli.hpp"
+#include "tests/support/running_server.hpp"
+
+namespace stride {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kSecret = "browser-test-secret-0123456789abcdef";
+const std::string kApp = "https://app.example.com";
+
+std::string Token() {
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return server::Jwt(kSecret).Mint("ann", "runner:read runner:write", 3600, now);
+}
+
+class BrowserHeaders : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = (fs::path(::testing::TempDir()) / ("stride_browser_" + std::to_string(::getpid())))
+               .string();
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    datasets::SyntheticRoutesOptions ro;
+    ro.count = 20;
+    ro.SetRegion(42.4, 1.4, 42.7, 1.8);
+    ASSERT_TRUE(datasets::WriteSyntheticRouteDb(ro, dir_ + "/db", 2).ok());
+    server::HttpServerOptions o;
+    o.db_path = dir_ + "/db";
+    o.jwt_secret = kSecret;
+    o.cors_origins = {kApp};
+    server_ = new testing::RunningServer(
+        o, tools::ServeStoreOptions{dir_ + "/runs", "", /*sync_writes=*/false});
+    ASSERT_NE(server_->port(), 0) << server_->status().message();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    fs::remove_all(dir_);
+  }
+  static httplib::Client Client() { return httplib::Client("127.0.0.1", server_->port()); }
+  static inline std::string dir_;
+  static inline testing::RunningServer* server_ = nullptr;
+};
+
+TEST_F(BrowserHeaders, APreflightFromAnAllowedOriginGetsWhatItMaySend) {
+  httplib::Client c = Client();
+  auto r =
+      c.Options("/v1/runs", {{"Origin", kApp},
+                             {"Access-Control-Request-Method", "POST"},
+                             {"Access-Control-Request-Headers", "authorization,content-type"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 204);
+  EXPECT_EQ(r->get_header_value("Access-Control-Allow-Origin"), kApp);
+  EXPECT_EQ(r->get_header_value("Access-Control-Allow-Methods"), "GET, HEAD, POST");
+  EXPECT_NE(r->get_header_value("Access-Control-Allow-Headers").find("Authorization"),
+            std::string::npos);
+  EXPECT_NE(r->get_header_value("Access-Control-Allow-Headers").find("Idempotency-Key"),
+            std::string::npos);
+  EXPECT_EQ(r->get_header_value("Access-Control-Max-Age"), "600");
+  EXPECT_EQ(r->get_header_value("Vary"), "Origin");
+  // A method the path does not take, an origin not on the list, a path that is not there.
+  auto wrong_method =
+      c.Options("/v1/runs", {{"Origin", kApp}, {"Access-Control-Request-Method", "PUT"}});
+  ASSERT_TRUE(wrong_method);
+  EXPECT_EQ(wrong_method->status, 403);
+  EXPECT_NE(wrong_method->body.find("allowed: GET, HEAD, POST"), std::string::npos);
+  auto stranger = c.Options("/v1/runs", {{"Origin", "https://evil.example.net"},
+                                         {"Access-Control-Request-Method", "GET"}});
+  ASSERT_TRUE(stranger);
+  EXPECT_EQ(stranger->status, 403);
+  EXPECT_FALSE(stranger->has_header("Access-Control-Allow-Origin"));
+  EXPECT_NE(stranger->body.find("https://evil.example.net are not allowed"), std::string::npos);
+  auto nowhere =
+      c.Options("/nothing/here", {{"Origin", kApp}, {"Access-Control-Request-Method", "GET"}});
+  ASSERT_TRUE(nowhere);
+  EXPECT_EQ(nowhere->status, 404);
+  // Under /v1/<plugin>/ the plugin knows its paths, not the loop: the preflight passes and the
+  // request itself gets the plugin's answer (here a 404, readable by the page).
+  auto plugin =
+      c.Options("/v1/nothing/here", {{"Origin", kApp}, {"Access-Control-Request-Method", "GET"}});
+  ASSERT_TRUE(plugin);
+  EXPECT_EQ(plugin->status, 204);
+  auto plugin_get = c.Get("/v1/nothing/here", {{"Origin", kApp}});
+  ASSERT_TRUE(plugin_get);
+  EXPECT_EQ(plugin_get->status, 404);
+  EXPECT_EQ(plugin_get->get_header_value("Access-Control-Allow-Origin"), kApp);
+  // Without preflight headers OPTIONS lists the methods.
+  auto plain = c.Options("/v1/runs/r_1/track");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->status, 204);
+  EXPECT_EQ(plain->get_header_value("Allow"), "GET, HEAD, OPTIONS");
+}
+
+TEST_F(BrowserHeaders, AnswersToAnAllowedOriginCarryCorsEvenWhenTheyAreErrors) {
+  httplib::Client c = Client();
+  auto ok = c.Get("/v1/runs", {{"Origin", kApp}, {"Authorization", "Bearer " + Token()}});
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+  EXPECT_EQ(ok->get_header_value("Access-Control-Allow-Origin"), kApp);
+  EXPECT_NE(ok->get_header_value("Access-Control-Expose-Headers").find("RateLimit-Remaining"),
+            std::string::npos);
+  EXPECT_NE(ok->get_header_value("Access-Control-Expose-Headers").find("Retry-After"),
+            std::string::npos);
+  // A page must be able to read why it was refused.
+  auto refused = c.Get("/v1/runs", {{"Origin", kApp}});
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 401);
+  EXPECT_EQ(refused->get_header_value("Access-Control-Allow-Origin"), kApp);
+  auto stranger = c.Get("/v1/routes?bbox=1.4,42.4,1.8,42.7", {{"Origin", "https://evil.example"}});
+  ASSERT_TRUE(stranger);
+  EXPECT_EQ(stranger->status, 200);  // the browser, told nothing, keeps the answer from the page
+  EXPECT_FALSE(stranger->has_header("Access-Control-Allow-Origin"));
+}
+
+TEST_F(BrowserHeaders, EveryAnswerIsDataThatNoPageRunsFramesOrCaches) {
+  httplib::Client c = Client();
+  for (const char* path :
+       {"/v1/routes?bbox=1.4,42.4,1.8,42.7", "/v1/health", "/v1/nothing", "/v1/runs"}) {
+    auto r = c.Get(path, {{"Authorization", "Bearer " + Token()}});
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->get_header_value("X-Content-Type-Options"), "nosniff") << path;
+    EXPECT_EQ(r->get_header_value("Content-Security-Policy"),
+              "default-src 'none'; frame-ancestors 'none'")
+        << path;
+    EXPECT_EQ(r->get_header_value("Referrer-Policy"), "no-referrer") << path;
+    EXPECT_EQ(r->get_header_value("Cache-Control"), "private, no-store") << path;
+  }
+  auto anonymous = c.Get("/v1/routes?bbox=1.4,42.4,1.8,42.7");
+  ASSERT_TRUE(anonymous);
+  EXPECT_FALSE(anonymous->has_header("Cache-Control"));  // public route data may be cached
+}
+
+TEST(BrowserHeadersCli, AnOriginWithAPathIsRefused) {
+  const testing::CliRun r =
+      testing::Stride("serve --db /nonexistent --cors-origin https://app.example.com/page");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--cors-origin https://app.example.com/page: expected '*' or "
+                       "scheme://host[:port] with no path"),
+            std::string::npos)
+      << r.err;
+}
+
+}  // namespace
+}  // namespace stride
