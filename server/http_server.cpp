@@ -33,6 +33,13 @@ Params ParamsOf(const HttpRequest& req) {
   return p;
 }
 
+nlohmann::ordered_json BackupJson(const engine::BackupInfo& b) {
+  return {{"id", b.id},
+          {"created_at", engine::FormatIsoTime(static_cast<double>(b.created_unix_s))},
+          {"size_bytes", b.size_bytes},
+          {"files", b.files}};
+}
+
 double NowUnix() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -386,6 +393,31 @@ std::vector<http::Route> HttpServer::RouteTable() {
            return stream->complete() ? StreamStep::kDone : StreamStep::kAbort;
          };
          return res;
+       }},
+      {"POST", "/v1/admin/backups", "admin_backup", "admin", 0, false,
+       [this](Req& r) {
+         if (!stores_.backups) {
+           return ErrorResponse(404, "not_found", "backups need --backup-dir", WireOf(r));
+         }
+         const auto t0 = std::chrono::steady_clock::now();
+         Result<engine::BackupInfo> b = stores_.backups->Create();
+         if (!b.ok()) return ErrorFromStatus(b.status(), WireOf(r));
+         nlohmann::ordered_json j = {
+             {"backup", BackupJson(*b)},
+             {"seconds",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()}};
+         return ApiResponse(201, engine::DumpJson(j));
+       }},
+      {"GET", "/v1/admin/backups", "admin_backups", "admin", 0, false,
+       [this](Req& r) {
+         if (!stores_.backups) {
+           return ErrorResponse(404, "not_found", "backups need --backup-dir", WireOf(r));
+         }
+         Result<std::vector<engine::BackupInfo>> list = stores_.backups->List();
+         if (!list.ok()) return ErrorFromStatus(list.status(), WireOf(r));
+         nlohmann::ordered_json all = nlohmann::ordered_json::array();
+         for (const engine::BackupInfo& b : *list) all.push_back(BackupJson(b));
+         return ApiResponse(200, engine::DumpJson(nlohmann::ordered_json{{"backups", all}}));
        }},
       {"GET", "/v1/admin/plugins", "admin_plugins", "admin", 0, false,
        [host](Req&) {

@@ -28,6 +28,7 @@
 #include "engine/route/profile.hpp"
 #include "engine/run/run.hpp"
 #include "engine/status.hpp"
+#include "engine/store/backup.hpp"
 #include "engine/store/key_value.hpp"
 #include "index/store/route_snapshot.hpp"
 #include "plugins/host/plugin_host.hpp"
@@ -90,6 +91,8 @@ struct ServerStores {
   const engine::ElevationSource* dem = nullptr;  // for uploads. Default: none (the file's)
   // The rate limits' counters. Default: in this process (MemoryRateLimitStore).
   RateLimitStore* rate_limits = nullptr;
+  // Backups while serving (POST/GET /v1/admin/backups). Default: none (those answer 404).
+  engine::Backups* backups = nullptr;
 };
 
 class HttpServer {

@@ -55,6 +55,9 @@ constexpr const char* kUsage =
     "  --max-points N       most points in one uploaded file (default 2000000)\n"
     "  --no-sync     do not fsync each upload's log write (still survives kill -9 of the\n"
     "                server, not a power cut)\n"
+    "  --backup-dir DIR     POST /v1/admin/backups (scope admin) backs the run database up\n"
+    "                into DIR while serving; GET lists them; 'stride restore' restores\n"
+    "  --keep-backups N     keep the newest N backups (default: all)\n"
     "  --dev         loopback only: use a random secret when none is set and print a\n"
     "                token for user 'dev' (runner:read runner:write, 24 h); unsigned plugins\n"
     "plugins (with --runs; the bundled challenges plugin is always there):\n"
@@ -157,6 +160,15 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
       secret_file = args[++i];
     } else if (a == "--no-sync") {
       so.sync_writes = false;
+    } else if (a == "--backup-dir" && has) {
+      so.backup_dir = args[++i];
+    } else if (a == "--keep-backups" && has) {
+      int v = 0;
+      if (!ParseInt(args[++i], 1, 10000, &v)) {
+        err << "stride serve: --keep-backups " << args[i] << ": expected 1 to 10000\n";
+        return 2;
+      }
+      so.keep_backups = static_cast<uint32_t>(v);
     } else if (a == "--dev") {
       dev = true;
     } else if (a == "--max-upload-mb" && has) {
@@ -256,6 +268,10 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
   if (!no_bundled) {
     o.bundled_plugins = {{plugins::challenges::Info, plugins::challenges::InitV1},
                          {plugins::plan::Info, plugins::plan::InitV1}};
+  }
+  if (!so.backup_dir.empty() && so.runs_path.empty()) {
+    err << "stride serve: --backup-dir needs --runs (it backs up the run database)\n";
+    return 2;
   }
   if (!o.plugins_dir.empty() && so.runs_path.empty()) {
     err << "stride serve: --plugins needs --runs (plugins keep their data there)\n";

@@ -2,6 +2,29 @@
 #include "tools/serve_stores.hpp"
 
 namespace stride::tools {
+namespace {
+
+// Backups of the run database into one directory (RunDb::Backup).
+class RunDbBackups final : public engine::Backups {
+ public:
+  RunDbBackups(index::RunDb* db, std::string dir, uint32_t keep)
+      : db_(db), dir_(std::move(dir)), keep_(keep) {}
+  Result<engine::BackupInfo> Create() override { return db_->Backup(dir_, keep_); }
+  Result<std::vector<engine::BackupInfo>> List() const override {
+    Result<std::vector<engine::BackupInfo>> list = index::RunDb::ListBackups(dir_);
+    if (!list.ok() && list.status().code() == StatusCode::kNotFound) {
+      return std::vector<engine::BackupInfo>{};  // none taken yet
+    }
+    return list;
+  }
+
+ private:
+  index::RunDb* db_;
+  std::string dir_;
+  uint32_t keep_;
+};
+
+}  // namespace
 
 Result<std::unique_ptr<ServeStores>> ServeStores::Open(const ServeStoreOptions& options) {
   std::unique_ptr<ServeStores> s(new ServeStores());
@@ -29,6 +52,10 @@ Result<std::unique_ptr<ServeStores>> ServeStores::Open(const ServeStoreOptions& 
   };
   s->view_.host_state = *host;
   s->view_.outbox = *outbox;
+  if (!options.backup_dir.empty()) {
+    s->backups_ = std::make_unique<RunDbBackups>(runs, options.backup_dir, options.keep_backups);
+    s->view_.backups = s->backups_.get();
+  }
   return s;
 }
 

@@ -22,9 +22,11 @@
 namespace stride::tools {
 
 struct ServeStoreOptions {
-  std::string runs_path;    // --runs DIR, created when missing. Default: none (no runs)
-  std::string dem_path;     // --dem DIR of SRTM tiles. Default: none
-  bool sync_writes = true;  // fsync each upload's WAL write (--no-sync turns it off)
+  std::string runs_path;      // --runs DIR, created when missing. Default: none (no runs)
+  std::string dem_path;       // --dem DIR of SRTM tiles. Default: none
+  bool sync_writes = true;    // fsync each upload's WAL write (--no-sync turns it off)
+  std::string backup_dir;     // --backup-dir: backups of the run database. Default: none
+  uint32_t keep_backups = 0;  // --keep-backups N: the newest N are kept. Default: 0 (all)
 };
 
 class ServeStores {
@@ -41,6 +43,7 @@ class ServeStores {
 
   std::unique_ptr<index::RunDb> run_db_;
   std::unique_ptr<importers::SrtmElevation> dem_;
+  std::unique_ptr<engine::Backups> backups_;
   server::ServerStores view_;
 };
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tools/analyze_command.hpp"
+#include "tools/backup_command.hpp"
 #include "tools/import_command.hpp"
 #include "tools/serve_command.hpp"
 
@@ -26,6 +27,10 @@ constexpr std::string_view kUsage =
     "      what a route database holds\n"
     "  serve --db DIR [--runs DIR] [--dev]\n"
     "      the HTTP API: route search, run uploads\n"
+    "  backup --runs DIR --to BACKUP_DIR [--keep N] | --list BACKUP_DIR\n"
+    "      back the run database up (a running server: POST /v1/admin/backups)\n"
+    "  restore --from BACKUP_DIR --runs NEW_DIR [--id N]\n"
+    "      restore a backup into a new directory, checksums verified first\n"
     "  plugin keygen --out PREFIX | sign --key K --lib LIB --name N --version V\n"
     "      keys and signed manifests for plugins (stride serve --plugins)\n"
     "  token --user U [--scope S] [--ttl 1h]\n"
@@ -48,6 +53,8 @@ int main(int argc, char** argv) {
   if (cmd == "import") return stride::tools::RunImport(args, std::cout, std::cerr);
   if (cmd == "inspect") return stride::tools::RunInspect(args, std::cout, std::cerr);
   if (cmd == "serve") return stride::tools::RunServe(args, std::cout, std::cerr);
+  if (cmd == "backup") return stride::tools::RunBackup(args, std::cout, std::cerr);
+  if (cmd == "restore") return stride::tools::RunRestore(args, std::cout, std::cerr);
   if (cmd == "plugin") return stride::tools::RunPlugin(args, std::cout, std::cerr);
   if (cmd == "token") return stride::tools::RunToken(args, std::cout, std::cerr);
   if (cmd == "version" || cmd == "--version") {

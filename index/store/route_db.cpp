@@ -18,6 +18,7 @@
 
 #include "index/store/keys.hpp"
 #include "index/store/record_codec.hpp"
+#include "index/store/rocks_status.hpp"
 
 namespace stride::index {
 namespace fs = std::filesystem;
@@ -60,14 +61,6 @@ std::vector<rocksdb::ColumnFamilyDescriptor> Descriptors() {
     d.emplace_back(name, rocksdb::ColumnFamilyOptions(o));
   }
   return d;
-}
-
-Status FromRocks(const rocksdb::Status& s, const std::string& what) {
-  if (s.ok()) return Status::Ok();
-  if (s.IsNotFound()) return Status::NotFound(what + ": " + s.ToString());
-  if (s.IsCorruption()) return Status::Corruption(what + ": " + s.ToString());
-  if (s.IsIOError()) return Status::IoError(what + ": " + s.ToString());
-  return Status::Internal(what + ": " + s.ToString());
 }
 
 bool ProcessAlive(long pid) {

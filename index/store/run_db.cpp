@@ -6,6 +6,7 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/backup_engine.h>
 #include <rocksdb/write_batch.h>
 #include <zstd.h>
 
@@ -17,6 +18,7 @@
 
 #include "engine/hex.hpp"
 #include "index/store/keys.hpp"
+#include "index/store/rocks_status.hpp"
 #include "index/store/run_codec.hpp"
 #include "stride/run.pb.h"
 
@@ -49,14 +51,6 @@ std::vector<rocksdb::ColumnFamilyDescriptor> Descriptors() {
     d.emplace_back(name, o);
   }
   return d;
-}
-
-Status FromRocks(const rocksdb::Status& s, const std::string& what) {
-  if (s.ok()) return Status::Ok();
-  if (s.IsNotFound()) return Status::NotFound(what);
-  if (s.IsCorruption()) return Status::Corruption(what + ": " + s.ToString());
-  if (s.IsIOError()) return Status::IoError(what + ": " + s.ToString());
-  return Status::Internal(what + ": " + s.ToString());
 }
 
 std::string UserPrefix(std::string_view user) {
@@ -469,6 +463,104 @@ Result<std::vector<uint64_t>> RunDb::DeleteUser(std::string_view user_id) {
     db_->CompactRange(rocksdb::CompactRangeOptions(), cfs_[cf], &b, &e);
   }
   return ids;
+}
+
+namespace {
+
+engine::BackupInfo InfoOf(const rocksdb::BackupInfo& b) {
+  return {b.backup_id, b.timestamp, b.size, b.number_files};
+}
+
+// The backup engine of `backup_dir` (created when `create`).
+Result<std::unique_ptr<rocksdb::BackupEngine>> OpenBackups(const std::string& backup_dir,
+                                                           bool create) {
+  std::error_code ec;
+  if (!create && !fs::exists(fs::path(backup_dir) / "meta", ec)) {
+    return Status::NotFound(backup_dir +
+                            ": no backups here (expected a directory made by "
+                            "'stride backup' or POST /v1/admin/backups)");
+  }
+  rocksdb::BackupEngineOptions bo(backup_dir);
+  bo.max_background_operations = 2;
+  rocksdb::BackupEngine* raw = nullptr;
+  const rocksdb::IOStatus s = rocksdb::BackupEngine::Open(bo, rocksdb::Env::Default(), &raw);
+  if (!s.ok()) return FromRocks(s, "backups in " + backup_dir);
+  return std::unique_ptr<rocksdb::BackupEngine>(raw);
+}
+
+}  // namespace
+
+Result<engine::BackupInfo> RunDb::Backup(const std::string& backup_dir, uint32_t keep) {
+  std::unique_lock lock(backup_mu_, std::try_to_lock);
+  if (!lock.owns_lock()) return Status::Unavailable("a backup is being taken; retry when it ends");
+  if (backup_dir.empty()) return Status::InvalidArgument("backup directory: empty path");
+  std::error_code ec;
+  if (fs::equivalent(backup_dir, path_, ec) ||
+      fs::path(backup_dir)
+              .lexically_normal()
+              .string()
+              .rfind(fs::path(path_).lexically_normal().string() + "/", 0) == 0) {
+    return Status::InvalidArgument("backup directory " + backup_dir +
+                                   ": must not be inside the run database " + path_);
+  }
+  STRIDE_ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::BackupEngine> engine,
+                          OpenBackups(backup_dir, /*create=*/true));
+  rocksdb::CreateBackupOptions co;
+  co.flush_before_backup = true;  // the memtables too, not only what the WAL would replay
+  rocksdb::BackupID id = 0;
+  STRIDE_RETURN_IF_ERROR(FromRocks(engine->CreateNewBackup(co, db_.get(), &id),
+                                   "backup of " + path_ + " into " + backup_dir));
+  if (keep > 0) {
+    STRIDE_RETURN_IF_ERROR(
+        FromRocks(engine->PurgeOldBackups(keep), "purging old backups in " + backup_dir));
+  }
+  rocksdb::BackupInfo info;
+  STRIDE_RETURN_IF_ERROR(
+      FromRocks(engine->GetBackupInfo(id, &info), "backup " + std::to_string(id)));
+  return InfoOf(info);
+}
+
+Result<std::vector<engine::BackupInfo>> RunDb::ListBackups(const std::string& backup_dir) {
+  STRIDE_ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::BackupEngine> engine,
+                          OpenBackups(backup_dir, /*create=*/false));
+  std::vector<rocksdb::BackupInfo> infos;
+  engine->GetBackupInfo(&infos);
+  if (infos.empty()) return Status::NotFound(backup_dir + ": no backups here");
+  std::vector<engine::BackupInfo> out;
+  for (const rocksdb::BackupInfo& b : infos) out.push_back(InfoOf(b));
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  return out;
+}
+
+Status RunDb::Restore(const std::string& backup_dir, uint32_t id, const std::string& dir) {
+  if (dir.empty()) return Status::InvalidArgument("--runs: empty path");
+  std::error_code ec;
+  if (fs::exists(dir, ec) && (!fs::is_directory(dir, ec) || !fs::is_empty(dir, ec))) {
+    return Status::InvalidArgument(
+        "--runs " + dir +
+        ": exists and is not empty; restore into a new directory, then swap it in with the "
+        "server stopped");
+  }
+  STRIDE_ASSIGN_OR_RETURN(std::vector<engine::BackupInfo> backups, ListBackups(backup_dir));
+  if (id == 0) id = backups.back().id;
+  if (std::none_of(backups.begin(), backups.end(), [id](const auto& b) { return b.id == id; })) {
+    return Status::NotFound("backup " + std::to_string(id) + " is not in " + backup_dir +
+                            " (it holds " + std::to_string(backups.front().id) + " to " +
+                            std::to_string(backups.back().id) + ")");
+  }
+  STRIDE_ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::BackupEngine> engine,
+                          OpenBackups(backup_dir, /*create=*/false));
+  const std::string what = "backup " + std::to_string(id) + " in " + backup_dir;
+  const rocksdb::IOStatus verified = engine->VerifyBackup(id, /*verify_with_checksum=*/true);
+  if (!verified.ok()) {
+    return Status::Corruption(what + " is damaged: " + verified.ToString());
+  }
+  const rocksdb::IOStatus restored = engine->RestoreDBFromBackup(id, dir, dir);
+  if (!restored.ok()) {
+    fs::remove_all(dir, ec);  // never a half-restored database
+    return FromRocks(restored, "restoring " + what + " into " + dir);
+  }
+  return Status::Ok();
 }
 
 }  // namespace stride::index

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "engine/run/run.hpp"
+#include "engine/store/backup.hpp"
 #include "engine/store/key_value.hpp"
 
 namespace rocksdb {
@@ -79,6 +80,23 @@ class RunDb : public engine::RunStore {
 
   const std::string& path() const { return path_; }
 
+  // Backups (RocksDB's backup engine), taken while the database serves: a consistent point
+  // of every family (runs, plugin data, host state, outbox) after the writes acknowledged
+  // before the call. Files shared with earlier backups in `backup_dir` are not copied again;
+  // every file is checksummed. Keeps the newest `keep` backups (0: all). One at a time per
+  // database (kUnavailable while another is being taken).
+  //
+  // A backup keeps what it holds: a user deleted afterwards (DELETE /v1/me) is still in the
+  // backups taken before, until they are purged.
+  Result<engine::BackupInfo> Backup(const std::string& backup_dir, uint32_t keep = 0);
+  // The backups in `backup_dir`, oldest first; NotFound when it holds none.
+  static Result<std::vector<engine::BackupInfo>> ListBackups(const std::string& backup_dir);
+  // Restores backup `id` (0: the newest) into `dir`, which must be missing or empty (a
+  // restore never overwrites a database: restore beside it, then swap the directories). The
+  // backup's checksums are verified first: a damaged backup is kCorruption, and a restore
+  // that fails leaves no `dir` behind.
+  static Status Restore(const std::string& backup_dir, uint32_t id, const std::string& dir);
+
  private:
   RunDb() = default;
   std::mutex& UserLock(std::string_view user_id) const;
@@ -93,6 +111,7 @@ class RunDb : public engine::RunStore {
   std::vector<rocksdb::ColumnFamilyHandle*> created_cfs_;
   std::vector<std::pair<std::string, std::unique_ptr<engine::KeyValue>>> plugin_kvs_;
   mutable std::array<std::mutex, 64> user_locks_;
+  std::mutex backup_mu_;  // one backup at a time
 };
 
 }  // namespace stride::index

@@ -44,8 +44,7 @@ class BrowserHeaders : public ::testing::Test {
     o.db_path = dir_ + "/db";
     o.jwt_secret = kSecret;
     o.cors_origins = {kApp};
-    server_ = new testing::RunningServer(
-        o, tools::ServeStoreOptions{dir_ + "/runs", "", /*sync_writes=*/false});
+    server_ = new testing::RunningServer(o, testing::RunsAt(dir_ + "/runs"));
     ASSERT_NE(server_->port(), 0) << server_->status().message();
   }
   static void TearDownTestSuite() {

@@ -104,7 +104,7 @@ class Hostile : public ::testing::Test {
     o.max_upload_bytes = size_t{8} << 20;
     log_ = new std::ostringstream;
     o.access_log = log_;
-    server_ = new testing::RunningServer(o, {dir_ + "/runs", "", /*sync_writes=*/false});
+    server_ = new testing::RunningServer(o, testing::RunsAt(dir_ + "/runs"));
     ASSERT_NE(server_->port(), 0) << server_->status().message();
   }
   static void TearDownTestSuite() {

@@ -82,7 +82,7 @@ class Plugins : public ::testing::Test {
                          {plugins::plan::Info, plugins::plan::InitV1}};
     o.plugins_dir = dir_ + "/plugins";
     o.plugin_key_hex = key->public_hex;
-    server_ = new testing::RunningServer(o, {dir_ + "/runs", "", /*sync_writes=*/false});
+    server_ = new testing::RunningServer(o, testing::RunsAt(dir_ + "/runs"));
     ASSERT_NE(server_->port(), 0) << server_->status().message();
   }
   static void TearDownTestSuite() {

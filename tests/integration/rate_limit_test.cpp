@@ -52,8 +52,7 @@ class RateLimits : public ::testing::Test {
     for (const char* s : {"read=3/m", "write=2/m", "search=4/m"}) {
       ASSERT_TRUE(o.rate_limits.Set(s).ok());
     }
-    server_ = std::make_unique<testing::RunningServer>(
-        o, tools::ServeStoreOptions{dir_ + "/runs", "", /*sync_writes=*/false});
+    server_ = std::make_unique<testing::RunningServer>(o, testing::RunsAt(dir_ + "/runs"));
     ASSERT_NE(server_->port(), 0) << server_->status().message();
   }
   void TearDown() override {

@@ -69,8 +69,11 @@ class TestServer {
     o.max_upload_bytes = max_upload;
     o.max_points = max_points;
     // Opened as `stride serve` opens them; no fsync: the crash test checks the default.
-    Result<std::unique_ptr<tools::ServeStores>> stores =
-        tools::ServeStores::Open({runs, dem, /*sync_writes=*/false});
+    tools::ServeStoreOptions so;
+    so.runs_path = runs;
+    so.dem_path = dem;
+    so.sync_writes = false;
+    Result<std::unique_ptr<tools::ServeStores>> stores = tools::ServeStores::Open(so);
     EXPECT_TRUE(stores.ok()) << stores.status().message();
     stores_ = std::move(stores).value();
     server_ = std::make_unique<server::HttpServer>(o, stores_->view());

@@ -137,7 +137,7 @@ TEST(Webhooks, ArriveSignedAtLeastOnceThroughFailuresAndARestart) {
   {
     Receiver receiver(0, 2);  // the first two attempts fail
     hook_port = receiver.port();
-    testing::RunningServer s(WithWebhook(dir, hook_port), {dir + "/runs", "", false});
+    testing::RunningServer s(WithWebhook(dir, hook_port), testing::RunsAt(dir + "/runs"));
     ASSERT_NE(s.port(), 0);
     httplib::Client c("127.0.0.1", s.port());
     auto r = c.Post("/v1/runs", Auth("hana"), gpx, "application/gpx+xml");
@@ -157,7 +157,7 @@ TEST(Webhooks, ArriveSignedAtLeastOnceThroughFailuresAndARestart) {
   }
   // The receiver is gone; events happen; the server stops with them undelivered.
   {
-    testing::RunningServer s(WithWebhook(dir, hook_port), {dir + "/runs", "", false});
+    testing::RunningServer s(WithWebhook(dir, hook_port), testing::RunsAt(dir + "/runs"));
     httplib::Client c("127.0.0.1", s.port());
     ASSERT_EQ(c.Delete("/v1/runs/" + stored_id, Auth("hana"))->status, 204);
     ASSERT_EQ(c.Delete("/v1/me", Auth("hana"))->status, 200);
@@ -167,7 +167,7 @@ TEST(Webhooks, ArriveSignedAtLeastOnceThroughFailuresAndARestart) {
   }
   // Back: a new receiver on the same port, a new server over the same database.
   Receiver receiver(hook_port, 0);
-  testing::RunningServer s(WithWebhook(dir, hook_port), {dir + "/runs", "", false});
+  testing::RunningServer s(WithWebhook(dir, hook_port), testing::RunsAt(dir + "/runs"));
   ASSERT_TRUE(WaitFor([&] { return receiver.accepted().size() >= 2; }, 15));
   std::vector<std::string> types;
   for (const Json& e : receiver.accepted()) types.push_back(e["type"]);

@@ -9,12 +9,22 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <string>
 #include <thread>
 
 #include "server/http_server.hpp"
 #include "tools/serve_stores.hpp"
 
 namespace stride::testing {
+
+// The stores of a test server: a run database at `runs` written without fsync (the tests
+// kill no machine), no DEM, no backups.
+inline tools::ServeStoreOptions RunsAt(const std::string& runs) {
+  tools::ServeStoreOptions s;
+  s.runs_path = runs;
+  s.sync_writes = false;
+  return s;
+}
 
 class RunningServer {
  public:

@@ -222,5 +222,105 @@ TEST_F(RunDbTest, RefusesBadUserIdsAndForeignDirectories) {
   fs::remove_all(other);
 }
 
+// Backups taken while writing, restored beside the database and compared run by run.
+TEST_F(RunDbTest, BackupsRestoreExactlyWhatWasStoredBeforeThem) {
+  const std::string backups = dir_ + "-backups";
+  const std::string restored = dir_ + "-restored";
+  fs::remove_all(backups);
+  fs::remove_all(restored);
+  std::vector<uint64_t> first;
+  for (int i = 0; i < 5; ++i) {
+    Result<engine::RunStore::PutResult> p = db_->Put(MakeRun("alice", 1.7e9 + i * 3600, i), "");
+    ASSERT_TRUE(p.ok());
+    first.push_back(p->id);
+  }
+  Result<engine::KeyValue*> ns = db_->PluginNamespace("plan");
+  ASSERT_TRUE(ns.ok());
+  ASSERT_TRUE((*ns)->Put(std::string("alice\0plan", 10), "week 1").ok());
+  Result<engine::BackupInfo> b1 = db_->Backup(backups);
+  ASSERT_TRUE(b1.ok()) << b1.status().message();
+  EXPECT_EQ(b1->id, 1u);
+  EXPECT_GT(b1->size_bytes, 5u * 5000);  // at least the original files
+  EXPECT_GT(b1->files, 0u);
+  // After the backup: another run, a deleted one, a changed plugin value.
+  Result<engine::RunStore::PutResult> later = db_->Put(MakeRun("bob", 1.8e9, 9), "");
+  ASSERT_TRUE(later.ok());
+  ASSERT_TRUE(db_->Delete("alice", first[0]).ok());
+  ASSERT_TRUE((*ns)->Put(std::string("alice\0plan", 10), "week 2").ok());
+  Result<engine::BackupInfo> b2 = db_->Backup(backups);
+  ASSERT_TRUE(b2.ok()) << b2.status().message();
+  EXPECT_EQ(b2->id, 2u);
+  Result<std::vector<engine::BackupInfo>> list = RunDb::ListBackups(backups);
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].id, 1u);
+  EXPECT_LE((*list)[0].created_unix_s, (*list)[1].created_unix_s);
+
+  // Backup 1: the five runs of alice, none of bob, the first plugin value.
+  ASSERT_TRUE(RunDb::Restore(backups, 1, restored).ok());
+  {
+    Result<std::unique_ptr<RunDb>> r = RunDb::Open(restored, {});
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    Result<engine::RunStore::Page> page = (*r)->List("alice", "", 100);
+    ASSERT_TRUE(page.ok());
+    EXPECT_EQ(page->runs.size(), 5u);
+    for (size_t i = 0; i < first.size(); ++i) {
+      Result<engine::Run> a = db_->Get("alice", first[i], {});
+      Result<engine::Run> b = (*r)->Get("alice", first[i], {});
+      ASSERT_TRUE(b.ok()) << i;
+      if (i == 0) {
+        EXPECT_FALSE(a.ok());  // deleted after the backup: only the backup has it
+        EXPECT_EQ(b->original, MakeRun("alice", 1.7e9, 0).original);
+        continue;
+      }
+      ASSERT_TRUE(a.ok());
+      EXPECT_EQ(b->original, a->original) << i;
+      EXPECT_EQ(engine::AnalysisJson("f", b->sessions), engine::AnalysisJson("f", a->sessions));
+    }
+    EXPECT_TRUE((*r)->List("bob", "", 100)->runs.empty());
+    Result<engine::KeyValue*> rns = (*r)->PluginNamespace("plan");
+    ASSERT_TRUE(rns.ok());
+    EXPECT_EQ((*rns)->Get(std::string("alice\0plan", 10))->value_or(""), "week 1");
+  }
+  // Into a directory that holds something: refused, and nothing touched.
+  const Status busy = RunDb::Restore(backups, 2, restored);
+  EXPECT_EQ(busy.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(busy.message().find("exists and is not empty"), std::string::npos);
+  fs::remove_all(restored);
+  // The newest (id 0): bob's run, alice's first gone, the second plugin value.
+  ASSERT_TRUE(RunDb::Restore(backups, 0, restored).ok());
+  {
+    Result<std::unique_ptr<RunDb>> r = RunDb::Open(restored, {});
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ((*r)->List("alice", "", 100)->runs.size(), 4u);
+    EXPECT_EQ((*r)->List("bob", "", 100)->runs.size(), 1u);
+    EXPECT_EQ((*(*r)->PluginNamespace("plan"))->Get(std::string("alice\0plan", 10))->value_or(""),
+              "week 2");
+  }
+  fs::remove_all(restored);
+  // A backup that is not there, a directory without backups.
+  EXPECT_EQ(RunDb::Restore(backups, 7, restored).code(), StatusCode::kNotFound);
+  EXPECT_EQ(RunDb::ListBackups(dir_ + "-nothing").status().code(), StatusCode::kNotFound);
+  // A damaged file is found by its checksum before anything is restored.
+  for (const auto& e : fs::recursive_directory_iterator(backups)) {
+    if (e.path().extension() == ".sst") {
+      std::fstream f(e.path(), std::ios::in | std::ios::out | std::ios::binary);
+      f.seekp(100);
+      f.put('\x5a').put('\xa5').put('\x5a');
+      break;
+    }
+  }
+  const Status damaged = RunDb::Restore(backups, 1, restored);
+  EXPECT_EQ(damaged.code(), StatusCode::kCorruption) << damaged.message();
+  EXPECT_FALSE(fs::exists(restored));
+  // Keeping the newest one purges the rest.
+  ASSERT_TRUE(db_->Backup(backups, /*keep=*/1).ok());
+  ASSERT_EQ(RunDb::ListBackups(backups)->size(), 1u);
+  EXPECT_EQ(RunDb::ListBackups(backups)->front().id, 3u);
+  // Never inside the database itself.
+  EXPECT_EQ(db_->Backup(dir_ + "/backups").status().code(), StatusCode::kInvalidArgument);
+  fs::remove_all(backups);
+}
+
 }  // namespace
 }  // namespace stride::index
