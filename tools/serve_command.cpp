@@ -55,6 +55,7 @@ constexpr const char* kUsage =
     "  --max-points N       most points in one uploaded file (default 2000000)\n"
     "  --no-sync     do not fsync each upload's log write (still survives kill -9 of the\n"
     "                server, not a power cut)\n"
+    "  --idempotency-days N  how long an upload's Idempotency-Key is remembered (default 7)\n"
     "  --backup-dir DIR     POST /v1/admin/backups (scope admin) backs the run database up\n"
     "                into DIR while serving; GET lists them; 'stride restore' restores\n"
     "  --keep-backups N     keep the newest N backups (default: all)\n"
@@ -160,6 +161,13 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
       secret_file = args[++i];
     } else if (a == "--no-sync") {
       so.sync_writes = false;
+    } else if (a == "--idempotency-days" && has) {
+      int v = 0;
+      if (!ParseInt(args[++i], 1, 365, &v)) {
+        err << "stride serve: --idempotency-days " << args[i] << ": expected 1 to 365\n";
+        return 2;
+      }
+      so.idempotency_ttl_s = v * 86400.0;
     } else if (a == "--backup-dir" && has) {
       so.backup_dir = args[++i];
     } else if (a == "--keep-backups" && has) {

@@ -38,6 +38,7 @@ Result<std::unique_ptr<ServeStores>> ServeStores::Open(const ServeStoreOptions& 
   if (options.runs_path.empty()) return s;
   index::RunDb::Options ro;
   ro.sync = options.sync_writes;
+  ro.idempotency_ttl_s = options.idempotency_ttl_s;
   Result<std::unique_ptr<index::RunDb>> db = index::RunDb::Open(options.runs_path, ro);
   if (!db.ok()) return db.status();
   s->run_db_ = std::move(db).value();

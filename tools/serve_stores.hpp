@@ -27,6 +27,7 @@ struct ServeStoreOptions {
   bool sync_writes = true;    // fsync each upload's WAL write (--no-sync turns it off)
   std::string backup_dir;     // --backup-dir: backups of the run database. Default: none
   uint32_t keep_backups = 0;  // --keep-backups N: the newest N are kept. Default: 0 (all)
+  double idempotency_ttl_s = 7 * 86400.0;  // --idempotency-days N. Default: 7 days
 };
 
 class ServeStores {

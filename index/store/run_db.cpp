@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "index/store/run_db.hpp"
 
+#include <rocksdb/compaction_filter.h>
 #include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
@@ -51,6 +52,32 @@ std::vector<rocksdb::ColumnFamilyDescriptor> Descriptors() {
     d.emplace_back(name, o);
   }
   return d;
+}
+
+// An idempotency record: a version byte 1, the run id, when it was written (ms since the
+// epoch) and the request digest. Records written before keys expired hold no time (8 or 40
+// bytes: the id and an empty or 32-byte digest); they count as expired.
+struct IdempotencyRecord {
+  uint64_t id = 0;
+  double created_s = 0;
+  std::string_view digest;
+};
+
+std::string EncodeIdempotency(uint64_t id, double now_s, std::string_view digest) {
+  std::string v(1, '\1');
+  PutBigEndian64(v, id);
+  PutBigEndian64(v, static_cast<uint64_t>(std::max(0.0, now_s) * 1000));
+  v += digest;
+  return v;
+}
+
+std::optional<IdempotencyRecord> DecodeIdempotency(std::string_view v) {
+  if (v.size() == 8 || v.size() == 40) {
+    return IdempotencyRecord{GetBigEndian64(v.data()), 0, v.substr(8)};
+  }
+  if (v.size() < 17 || v[0] != '\1') return std::nullopt;
+  return IdempotencyRecord{GetBigEndian64(v.data() + 1),
+                           static_cast<double>(GetBigEndian64(v.data() + 9)) / 1000, v.substr(17)};
 }
 
 std::string UserPrefix(std::string_view user) {
@@ -181,6 +208,23 @@ class FamilyKeyValue : public engine::KeyValue {
 
 }  // namespace
 
+// Drops idempotency records past their time when RocksDB compacts the family.
+class IdempotencyExpiry final : public rocksdb::CompactionFilter {
+ public:
+  IdempotencyExpiry(double ttl_s, const engine::Clock* clock) : ttl_s_(ttl_s), clock_(clock) {}
+  bool Filter(int, const rocksdb::Slice&, const rocksdb::Slice& value, std::string*,
+              bool*) const override {
+    const std::optional<IdempotencyRecord> r =
+        DecodeIdempotency(std::string_view(value.data(), value.size()));
+    return r && r->created_s + ttl_s_ < clock_->NowS();
+  }
+  const char* Name() const override { return "stride.IdempotencyExpiry"; }
+
+ private:
+  double ttl_s_;
+  const engine::Clock* clock_;
+};
+
 Result<engine::KeyValue*> RunDb::PluginNamespace(const std::string& name) {
   if (!engine::IsValidNamespaceName(name)) {
     return Status::InvalidArgument("plugin name '" + name + "': expected [a-z][a-z0-9_]{0,31}");
@@ -237,6 +281,11 @@ Result<std::unique_ptr<RunDb>> RunDb::Open(const std::string& dir, const Options
   // Families created on demand (plugin.NAME, outbox, host) must be opened too: RocksDB refuses
   // a database opened without every family it has.
   std::vector<rocksdb::ColumnFamilyDescriptor> families = Descriptors();
+  static const engine::SystemClock kSystemClock;
+  db->options_.clock = options.clock ? options.clock : &kSystemClock;
+  db->expiry_ = std::make_unique<IdempotencyExpiry>(options.idempotency_ttl_s, db->options_.clock);
+  families[kCfIdempotency].options.compaction_filter = db->expiry_.get();
+  families[kCfIdempotency].options.periodic_compaction_seconds = 86400;
   std::vector<std::string> existing;
   if (rocksdb::DB::ListColumnFamilies(dbo, dir, &existing).ok()) {
     for (const std::string& name : existing) {
@@ -315,10 +364,8 @@ Result<RunDb::PutResult> RunDb::Put(const engine::Run& run, std::string_view req
   batch.Put(cfs_[kCfRunData], DataKey(s.user_id, stored.id), *packed);
   batch.Put(cfs_[kCfRunIds], IdKey(stored.id), runs_key);
   if (!idem_key.empty()) {
-    std::string v;
-    PutBigEndian64(v, stored.id);
-    v += digest;
-    batch.Put(cfs_[kCfIdempotency], idem_key, v);
+    batch.Put(cfs_[kCfIdempotency], idem_key,
+              EncodeIdempotency(stored.id, options_.clock->NowS(), digest));
   }
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
@@ -334,12 +381,16 @@ Result<std::optional<uint64_t>> RunDb::FindByIdempotencyKey(std::string_view use
       db_->Get({}, cfs_[kCfIdempotency], UserPrefix(user_id) + std::string(key), &v);
   if (gs.IsNotFound()) return std::optional<uint64_t>();
   if (!gs.ok()) return FromRocks(gs, "idempotency lookup");
-  if (v.size() < 8) return Status::Corruption("idempotency record of '" + std::string(key) + "'");
-  if (std::string_view(v).substr(8) != request_digest) {
+  const std::optional<IdempotencyRecord> r = DecodeIdempotency(v);
+  if (!r) return Status::Corruption("idempotency record of '" + std::string(key) + "'");
+  if (r->created_s + options_.idempotency_ttl_s < options_.clock->NowS()) {
+    return std::optional<uint64_t>();  // expired: the key is free again
+  }
+  if (r->digest != request_digest) {
     return Status::AlreadyExists("Idempotency-Key '" + std::string(key) +
                                  "' was used for a different upload");
   }
-  return std::optional<uint64_t>(GetBigEndian64(v.data()));
+  return std::optional<uint64_t>(r->id);
 }
 
 Result<std::string> RunDb::RunsKeyOf(std::string_view user_id, uint64_t id) const {
@@ -425,7 +476,13 @@ Result<bool> RunDb::Delete(std::string_view user_id, uint64_t id) {
   batch.Delete(cfs_[kCfRunData], DataKey(user_id, id));
   batch.Delete(cfs_[kCfRunIds], IdKey(id));
   if (!summary.idempotency_key().empty()) {
-    batch.Delete(cfs_[kCfIdempotency], UserPrefix(user_id) + summary.idempotency_key());
+    // Only while the key is still this run's: once expired it may name a newer upload.
+    const std::string idem_key = UserPrefix(user_id) + summary.idempotency_key();
+    std::string v;
+    if (db_->Get({}, cfs_[kCfIdempotency], idem_key, &v).ok()) {
+      const std::optional<IdempotencyRecord> r = DecodeIdempotency(v);
+      if (!r || r->id == id) batch.Delete(cfs_[kCfIdempotency], idem_key);
+    }
   }
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
@@ -463,6 +520,16 @@ Result<std::vector<uint64_t>> RunDb::DeleteUser(std::string_view user_id) {
     db_->CompactRange(rocksdb::CompactRangeOptions(), cfs_[cf], &b, &e);
   }
   return ids;
+}
+
+Status RunDb::Compact() {
+  rocksdb::CompactRangeOptions co;
+  co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  for (rocksdb::ColumnFamilyHandle* cf : cfs_) {
+    STRIDE_RETURN_IF_ERROR(
+        FromRocks(db_->CompactRange(co, cf, nullptr, nullptr), "compacting " + path_));
+  }
+  return Status::Ok();
 }
 
 namespace {

@@ -9,7 +9,7 @@
 //   run_data     user ‖ 0 ‖ u64 id                   RunData, zstd: original file, analysis,
 //                                                   coverage, cleaned streams
 //   run_ids      u64 id                             the runs key: lookup by id
-//   idempotency  user ‖ 0 ‖ key                     u64 id ‖ 32-byte request digest
+//   idempotency  user ‖ 0 ‖ key                     1 ‖ u64 id ‖ u64 created ms ‖ digest
 //   meta         "schema_version"                   "1"
 //   plugin.NAME  plugin-chosen (the host prefixes    a plugin's key-value namespace, created
 //                user ‖ 0 for user data)            when the plugin first loads
@@ -44,6 +44,8 @@ class ColumnFamilyHandle;
 
 namespace stride::index {
 
+class IdempotencyExpiry;
+
 class RunDb : public engine::RunStore {
  public:
   struct Options {
@@ -52,6 +54,12 @@ class RunDb : public engine::RunStore {
     bool sync = true;
     // zstd level of run_data values. Default: 3.
     int zstd_level = 3;
+    // How long an Idempotency-Key is remembered: a retry within it gets the stored run, after
+    // it the key is free again (and its record is dropped at the next compaction of the
+    // family, which runs at least daily). Default: 7 days.
+    double idempotency_ttl_s = 7 * 86400.0;
+    // What "now" is for the idempotency keys. Default: the system clock.
+    const engine::Clock* clock = nullptr;
   };
 
   // Opens the database at `dir`, creating it when missing. Fails when `dir` holds something
@@ -79,6 +87,9 @@ class RunDb : public engine::RunStore {
   Result<engine::KeyValue*> HostState();
 
   const std::string& path() const { return path_; }
+  // Compacts every family now (expired idempotency records go); RocksDB does this on its own
+  // as data grows and at least daily for the idempotency family.
+  Status Compact();
 
   // Backups (RocksDB's backup engine), taken while the database serves: a consistent point
   // of every family (runs, plugin data, host state, outbox) after the writes acknowledged
@@ -111,7 +122,8 @@ class RunDb : public engine::RunStore {
   std::vector<rocksdb::ColumnFamilyHandle*> created_cfs_;
   std::vector<std::pair<std::string, std::unique_ptr<engine::KeyValue>>> plugin_kvs_;
   mutable std::array<std::mutex, 64> user_locks_;
-  std::mutex backup_mu_;  // one backup at a time
+  std::mutex backup_mu_;                       // one backup at a time
+  std::unique_ptr<IdempotencyExpiry> expiry_;  // the idempotency family's filter
 };
 
 }  // namespace stride::index

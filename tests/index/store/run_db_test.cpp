@@ -2,6 +2,7 @@
 #include "index/store/run_db.hpp"
 
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 
 #include <cmath>
 #include <filesystem>
@@ -174,6 +175,73 @@ TEST_F(RunDbTest, IdempotencyKeyStoresOnce) {
   EXPECT_TRUE(db_->Delete("alice", first.id).value());
   EXPECT_FALSE(db_->FindByIdempotencyKey("alice", "upload-1", "digest-a").value().has_value());
   EXPECT_EQ(db_->Get("alice", first.id, {}).status().code(), StatusCode::kNotFound);
+}
+
+class ManualClock : public engine::Clock {
+ public:
+  double NowS() const override { return now_s; }
+  double now_s = 1.8e9;
+};
+
+// The idempotency records as RocksDB holds them, read beside Stride's code.
+size_t IdempotencyRecords(const std::string& dir) {
+  std::vector<std::string> names;
+  EXPECT_TRUE(rocksdb::DB::ListColumnFamilies({}, dir, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const std::string& n : names) families.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  EXPECT_TRUE(rocksdb::DB::OpenForReadOnly({}, dir, families, &handles, &raw).ok());
+  size_t n = 0;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] != "idempotency") continue;
+    std::unique_ptr<rocksdb::Iterator> it(raw->NewIterator({}, handles[i]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+  }
+  for (auto* h : handles) raw->DestroyColumnFamilyHandle(h);
+  delete raw;
+  return n;
+}
+
+TEST_F(RunDbTest, IdempotencyKeysExpireAndTheirRecordsGo) {
+  db_.reset();
+  ManualClock clock;
+  RunDb::Options o;
+  o.clock = &clock;  // the default TTL: 7 days
+  Result<std::unique_ptr<RunDb>> opened = RunDb::Open(dir_, o);
+  ASSERT_TRUE(opened.ok());
+  db_ = std::move(opened).value();
+  engine::Run run = MakeRun("alice", 1.7e9, 1);
+  run.idempotency_key = "upload-1";
+  const auto first = db_->Put(run, "digest-a").value();
+  clock.now_s += 7 * 86400 - 1;  // a retry on the last second of the week is the same upload
+  EXPECT_TRUE(db_->Put(run, "digest-a").value().existed);
+  EXPECT_EQ(db_->Put(run, "digest-b").status().code(), StatusCode::kAlreadyExists);
+  clock.now_s += 2;  // then the key is free: a new run, another body allowed
+  const auto second = db_->Put(run, "digest-b").value();
+  EXPECT_FALSE(second.existed);
+  EXPECT_NE(second.id, first.id);
+  EXPECT_EQ(db_->List("alice", "", 100).value().runs.size(), 2u);
+  // Deleting the first run leaves the key to the second, which now holds it.
+  EXPECT_TRUE(db_->Delete("alice", first.id).value());
+  EXPECT_EQ(*db_->FindByIdempotencyKey("alice", "upload-1", "digest-b").value(), second.id);
+  // Another key, written now; a week and a day later a compaction drops both records.
+  engine::Run other = MakeRun("bob", 1.7e9, 2);
+  other.idempotency_key = "upload-2";
+  ASSERT_TRUE(db_->Put(other, "digest-c").ok());
+  ASSERT_TRUE(db_->Compact().ok());
+  db_.reset();
+  EXPECT_EQ(IdempotencyRecords(dir_), 2u);  // within the week: kept
+  opened = RunDb::Open(dir_, o);
+  ASSERT_TRUE(opened.ok());
+  db_ = std::move(opened).value();
+  clock.now_s += 8 * 86400;
+  ASSERT_TRUE(db_->Compact().ok());
+  db_.reset();
+  EXPECT_EQ(IdempotencyRecords(dir_), 0u);
+  Reopen();
+  EXPECT_EQ(db_->List("alice", "", 100).value().runs.size(), 1u);  // the runs stay
+  EXPECT_EQ(db_->List("bob", "", 100).value().runs.size(), 1u);
 }
 
 TEST_F(RunDbTest, DeleteUserRemovesEverythingOfThatUserOnly) {
