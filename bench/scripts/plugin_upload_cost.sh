@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# What a plugin adds to an upload: the same 1-hour 1 Hz FIT run uploaded 300 times in a row
-# (upload_load latency) to `stride serve` without plugins (--no-bundled-plugins) and with the
-# challenges plugin, whose user is in a route challenge and a daily one, so every upload moves
-# a team along a line and judges a day. Events reach plugins off the request thread, so the
+# What the bundled plugins add to an upload: the same 1-hour 1 Hz FIT run uploaded 300 times in
+# a row (upload_load latency) to `stride serve` without plugins (--no-bundled-plugins) and with
+# the challenges and plan plugins: the user is in a route challenge and a daily one, so every
+# upload moves a team along a line and judges a day, and has a profile with a goal race, so
+# every upload recalculates the plan (fitness, load, the stored plan, its changes). Events reach plugins off the request thread, so the
 # difference is the event hand-off plus the plugin's work competing for the same 2 cores.
 # Uploads use --no-sync so that fsync noise does not hide the difference. Builds Release.
 #
@@ -25,7 +26,7 @@ fi
 fit="$bench_dir/run.fit"
 token=$(./build-release/stride token --user bench --ttl 2h)
 for round in 1 2; do
-  for mode in none challenges; do
+  for mode in none plugins; do
     runs="$bench_dir/plugin-runs-$mode"
     rm -rf "$runs"
     extra=(); [ "$mode" = none ] && extra=(--no-bundled-plugins)
@@ -34,7 +35,10 @@ for round in 1 2; do
       "${extra[@]}" 2>"$bench_dir/serve.log" &
     server=$!
     wait_for_stride "$port" 10
-    if [ "$mode" = challenges ]; then
+    if [ "$mode" = plugins ]; then
+      race=$(date -u -d '+84 days' +%F)
+      curl -s -o /dev/null -X PUT -H "Authorization: Bearer $token" "http://127.0.0.1:$port/v1/me/profile" \
+        -d '{"time_zone":"Europe/Andorra","max_hr_bpm":190,"rest_hr_bpm":50,"availability":{"days":["tue","thu","sat","sun"],"minutes_per_day":90},"goal":{"distance_m":21097.5,"date":"'"$race"'"}}'
       for body in '{"name":"Relay","kind":"route","waypoints":[[1.5,42.5],[1.5,42.6],[1.6,42.6]],"milestone_every_m":1000}' \
                   '{"name":"Daily","kind":"daily","days":30,"min_distance_m":2000}'; do
         id=$(curl -s -X POST -H "Authorization: Bearer $token" "http://127.0.0.1:$port/v1/challenges" \
