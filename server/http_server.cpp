@@ -90,6 +90,80 @@ ApiResponse Upload(RunService& runs, HttpRequest& req) {
   return UploadRun(runs, req.principal, body, req.Header("Idempotency-Key"), file_name, wire);
 }
 
+// PUT /v1/me/connections/{provider} {"provider_user_id": "..."}: links the caller's account.
+ApiResponse PutConnection(Connections* links, const InboundOptions& inbound, HttpRequest& req) {
+  const Wire wire = WireOf(req);
+  if (!links) return ErrorResponse(404, "not_found", "connections need --runs", wire);
+  const std::string& provider = req.path_params[0];
+  if (!inbound.secrets.count(provider)) {
+    return ErrorResponse(
+        404, "not_found",
+        "no provider " + engine::ValidUtf8(provider) + " (this server accepts webhooks from: " +
+            [&] {
+              std::string names;
+              for (const auto& [name, secrets] : inbound.secrets) {
+                names += (names.empty() ? "" : ", ") + name;
+              }
+              return names.empty() ? std::string("none") : names;
+            }() +
+            ")",
+        wire);
+  }
+  const nlohmann::json j = nlohmann::json::parse(req.body, nullptr, false);
+  if (!j.is_object() || !j.contains("provider_user_id") || !j["provider_user_id"].is_string() ||
+      j["provider_user_id"].get<std::string>().empty() ||
+      j["provider_user_id"].get<std::string>().size() > 200) {
+    return ErrorResponse(400, "invalid_argument",
+                         "body: expected {\"provider_user_id\": \"<1 to 200 characters>\"}", wire);
+  }
+  const std::string account = j["provider_user_id"].get<std::string>();
+  for (char c : account) {
+    if (c < 0x21 || c > 0x7e) {
+      return ErrorResponse(400, "invalid_argument",
+                           "provider_user_id: expected printable ASCII (it is sent back in the "
+                           "Webhook-User header)",
+                           wire);
+    }
+  }
+  const Status s = links->Link(req.principal.user_id, provider, account);
+  if (s.code() == StatusCode::kAlreadyExists) {
+    return ErrorResponse(409, "conflict", s.message(), wire);
+  }
+  if (!s.ok()) return ErrorFromStatus(s, wire);
+  return ApiResponse(200, engine::DumpJson(nlohmann::ordered_json{{"provider", provider},
+                                                                  {"provider_user_id", account}}));
+}
+
+// POST /v1/webhooks/{provider}: a provider's signed activity, stored for the linked user with
+// the event id as the idempotency key.
+ApiResponse InboundActivity(RunService* rs, Connections* links, const InboundOptions& inbound,
+                            HttpRequest& req) {
+  const Wire wire = WireOf(req);
+  const std::string& provider = req.path_params[0];
+  auto secrets = inbound.secrets.find(provider);
+  if (!rs || !links || secrets == inbound.secrets.end()) {
+    return ErrorResponse(404, "not_found",
+                         "no webhooks from " + engine::ValidUtf8(provider) + " here", wire);
+  }
+  Result<std::string> account =
+      VerifyInbound(secrets->second, req, NowUnix(), inbound.replay_window_s);
+  if (!account.ok()) {
+    const bool unauth = account.status().code() == StatusCode::kUnauthenticated;
+    return ErrorResponse(unauth ? 401 : 400, unauth ? "unauthenticated" : "invalid_argument",
+                         account.status().message(), wire);
+  }
+  Result<std::optional<std::string>> user = links->UserOf(provider, *account);
+  if (!user.ok()) return ErrorFromStatus(user.status(), wire);
+  if (!user->has_value()) {
+    return ErrorResponse(422, "not_linked",
+                         "no Stride user has linked " + provider + " account " + *account, wire);
+  }
+  Principal who;
+  who.user_id = **user;
+  return UploadRun(*rs, who, req.body, "webhook:" + provider + ":" + req.Header("Webhook-Id"),
+                   provider + "-" + req.Header("Webhook-Id"), wire);
+}
+
 constexpr const char* kPluginScope = "(plugin route)";
 
 std::string_view RawPath(const HttpRequest& req) {
@@ -251,6 +325,7 @@ Status HttpServer::StartUserServices() {
     }
   };
   runs_ = std::make_unique<RunService>(*stores_.runs, events_, so, [this] { return Snapshot(); });
+  if (stores_.connections) connections_ = std::make_unique<Connections>(stores_.connections);
 
   // Plugins keep their data beside the runs, so they come with them.
   plugins::PluginHostOptions po;
@@ -312,6 +387,7 @@ Status HttpServer::StartUserServices() {
 
 std::vector<http::Route> HttpServer::RouteTable() {
   RunService* rs = runs_.get();
+  Connections* links = connections_.get();
   plugins::PluginHost* host = plugins_.get();
   // The route table: every endpoint, its scope and body limit, in matching order (a literal
   // segment is listed before a {parameter} in the same place).
@@ -340,7 +416,42 @@ std::vector<http::Route> HttpServer::RouteTable() {
       {"DELETE", "/v1/runs/{id}", "run_delete", "runner:write", 0, false,
        [rs](Req& r) { return DeleteRun(*rs, r.principal, r.path_params[0], WireOf(r)); }},
       {"DELETE", "/v1/me", "me_delete", "runner:write", 0, false,
-       [rs](Req& r) { return DeleteMe(*rs, r.principal, WireOf(r)); }},
+       [rs, links](Req& r) {
+         if (links) {
+           const Status s = links->DeleteUser(r.principal.user_id);
+           if (!s.ok()) return ErrorFromStatus(s, WireOf(r));
+         }
+         return DeleteMe(*rs, r.principal, WireOf(r));
+       }},
+      {"GET", "/v1/me/connections", "me_connections", "runner:read", 0, false,
+       [links](Req& r) {
+         if (!links) return ErrorResponse(404, "not_found", "connections need --runs", WireOf(r));
+         Result<std::vector<std::pair<std::string, std::string>>> all =
+             links->List(r.principal.user_id);
+         if (!all.ok()) return ErrorFromStatus(all.status(), WireOf(r));
+         nlohmann::ordered_json j = nlohmann::ordered_json::array();
+         for (const auto& [provider, account] : *all) {
+           j.push_back({{"provider", provider}, {"provider_user_id", account}});
+         }
+         return ApiResponse(200, engine::DumpJson(nlohmann::ordered_json{{"connections", j}}));
+       }},
+      {"PUT", "/v1/me/connections/{provider}", "me_connection_put", "runner:write", 4096, false,
+       [this, links](Req& r) { return PutConnection(links, options_.inbound, r); }},
+      {"DELETE", "/v1/me/connections/{provider}", "me_connection_delete", "runner:write", 0, false,
+       [links](Req& r) {
+         if (!links) return ErrorResponse(404, "not_found", "connections need --runs", WireOf(r));
+         Result<bool> gone = links->Unlink(r.principal.user_id, r.path_params[0]);
+         if (!gone.ok()) return ErrorFromStatus(gone.status(), WireOf(r));
+         if (!*gone) {
+           return ErrorResponse(404, "not_found", "no " + r.path_params[0] + " account linked",
+                                WireOf(r));
+         }
+         return ApiResponse(204, "");
+       }},
+      // Inbound provider webhooks: no token, the provider's signature (inbound.hpp).
+      {"POST", "/v1/webhooks/{provider}", "webhook_inbound", "", options_.max_upload_bytes, false,
+       [this, rs, links](Req& r) { return InboundActivity(rs, links, options_.inbound, r); }, false,
+       "webhook"},
       {"GET", "/v1/me/profile", "me_profile", "runner:read", 0, false,
        [host](Req& r) {
          if (!host) return ErrorResponse(404, "not_found", "profiles need --runs", WireOf(r));
@@ -509,13 +620,16 @@ std::optional<ApiResponse> AdmitScoped(const Jwt* verifier, plugins::PluginHost*
   return Authorize(verifier, scoped, req);
 }
 
-// Counts the request against its rate limit (rate_limit.hpp): per user on a route with a
-// scope, per client address on a public one. The RateLimit-* headers go on the response;
-// over the limit, the answer is a 429.
-std::optional<ApiResponse> Limit(RateLimiter* limiter, const std::string& scope, HttpRequest& req) {
+// Counts the request against its rate limit (rate_limit.hpp; the route's own when it names
+// one): per user on a route with a scope, per client address on a public one. The RateLimit-*
+// headers go on the response; over the limit, the answer is a 429.
+std::optional<ApiResponse> Limit(RateLimiter* limiter, const std::string& route_limit,
+                                 const std::string& scope, HttpRequest& req) {
   if (!limiter) return std::nullopt;
   const bool anonymous = scope.empty();
-  const std::string name = RateLimitName(limiter->policy(), req.method, scope, anonymous);
+  const std::string name = !route_limit.empty()
+                               ? route_limit
+                               : RateLimitName(limiter->policy(), req.method, scope, anonymous);
   const RateLimit* limit = limiter->policy().Find(name);
   if (!limit) return std::nullopt;
   const std::string caller = anonymous ? "ip:" + req.remote_addr : "user:" + req.principal.user_id;
@@ -547,7 +661,7 @@ http::EventServerHooks HttpServer::Hooks() {
     std::string scope = route.scope;
     std::optional<ApiResponse> denied = AdmitScoped(verifier, host, route, req, &scope);
     if (denied) return denied;
-    return Limit(limiter, scope, req);
+    return Limit(limiter, route.rate_limit, scope, req);
   };
   hooks.error = [](int status, const std::string& code, const std::string& message,
                    const HttpRequest& req) {

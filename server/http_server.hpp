@@ -33,6 +33,7 @@
 #include "index/store/route_snapshot.hpp"
 #include "plugins/host/plugin_host.hpp"
 #include "server/http/event_server.hpp"
+#include "server/inbound.hpp"
 #include "server/rate_limit.hpp"
 #include "server/webhooks.hpp"
 
@@ -72,6 +73,10 @@ struct HttpServerOptions {
   // Origins whose pages may call the API (CORS; --cors-origin). Default: none.
   std::vector<std::string> cors_origins;
 
+  // Inbound provider webhooks (inbound.hpp; with runs and ServerStores::connections): the
+  // providers Stride accepts activities from, with their secrets. Default: none.
+  InboundOptions inbound;
+
   // Outbound webhooks (with ServerStores::outbox). Default: none.
   std::vector<std::string> webhooks;  // http://host[:port]/path
   std::string webhook_secret;         // HMAC-SHA256 key of Stride-Signature
@@ -93,6 +98,8 @@ struct ServerStores {
   RateLimitStore* rate_limits = nullptr;
   // Backups while serving (POST/GET /v1/admin/backups). Default: none (those answer 404).
   engine::Backups* backups = nullptr;
+  // Users' links to provider accounts (inbound webhooks). Required with runs.
+  engine::KeyValue* connections = nullptr;
 };
 
 class HttpServer {
@@ -129,8 +136,9 @@ class HttpServer {
 
   HttpServerOptions options_;
   ServerStores stores_;
-  std::unique_ptr<Jwt> jwt_;          // with runs
-  std::unique_ptr<RunService> runs_;  // with runs
+  std::unique_ptr<Jwt> jwt_;                  // with runs
+  std::unique_ptr<RunService> runs_;          // with runs
+  std::unique_ptr<Connections> connections_;  // with runs and ServerStores::connections
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<MemoryRateLimitStore> own_rate_store_;  // when stores_ has none
   std::unique_ptr<RateLimiter> limiter_;

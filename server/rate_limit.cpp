@@ -100,6 +100,7 @@ RateLimitPolicy RateLimitPolicy::Defaults() {
   p.limits["write"] = {30, 60};
   p.limits["search"] = {600, 60};
   p.limits["chat:ask"] = {30, 3600};
+  p.limits["webhook"] = {6000, 60};
   return p;
 }
 

@@ -6,9 +6,11 @@
 // A request belongs to one limit, by its route: public route search to "search" (per client
 // IP: it carries no token), a route whose scope names a limit of its own to that one (the chat
 // plugin's "chat:ask"), other GETs to "read" and everything else to "write" (per user: the
-// token's subject). Health and metrics belong to none. Defaults, from what the apps built on
-// Stride do: read 100 a minute, write (uploads, deletes, check-ins) 30 a minute, chat:ask 30 an
-// hour, search 600 a minute. A request refused by a limit does not count toward it.
+// token's subject); a route may name its own (inbound provider webhooks: "webhook", per
+// address). Health and metrics belong to none. Defaults, from what the apps built on Stride
+// do: read 100 a minute, write (uploads, deletes, check-ins) 30 a minute, chat:ask 30 an hour,
+// search 600 a minute, webhook 6,000 a minute (a provider pushes many runners' activities from
+// few addresses). A request refused by a limit does not count toward it.
 //
 // The window slides: a caller's count is this fixed window's hits plus the previous window's
 // weighted by how much of it still lies inside the sliding one (Cloudflare's "sliding window

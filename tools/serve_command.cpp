@@ -70,6 +70,9 @@ constexpr const char* kUsage =
     "  --webhook URL        POST every run event to http://host[:port]/path, signed\n"
     "                (Stride-Signature), at least once, retried with backoff (repeatable)\n"
     "  --webhook-secret-file F  the HMAC-SHA256 key (first line)\n"
+    "  --inbound-webhook PROVIDER=SECRET_FILE  accept signed activities at\n"
+    "                POST /v1/webhooks/PROVIDER for users who linked an account there\n"
+    "                (PUT /v1/me/connections/PROVIDER); repeat a provider to rotate secrets\n"
     "  SIGHUP or POST /v1/admin/plugins/reload (scope admin) reloads the directory\n";
 
 constexpr const char* kTokenUsage =
@@ -207,6 +210,26 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
       }
     } else if (a == "--webhook" && has) {
       o.webhooks.push_back(args[++i]);
+    } else if (a == "--inbound-webhook" && has) {
+      const std::string spec = args[++i];
+      const size_t eq = spec.find('=');
+      const std::string name = spec.substr(0, eq == std::string::npos ? 0 : eq);
+      const bool name_ok =
+          !name.empty() && name.size() <= 32 && std::all_of(name.begin(), name.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+          });
+      std::string secret;
+      if (name_ok) {
+        std::ifstream f(spec.substr(eq + 1));
+        std::getline(f, secret);
+      }
+      if (!name_ok || secret.size() < 16) {
+        err << "stride serve: --inbound-webhook " << spec
+            << ": expected PROVIDER=SECRET_FILE (provider [a-z0-9_-]{1,32}; the file's first line "
+               "a secret of at least 16 bytes)\n";
+        return 2;
+      }
+      o.inbound.secrets[name].push_back(secret);
     } else if (a == "--webhook-secret-file" && has) {
       std::ifstream f(args[++i]);
       std::getline(f, o.webhook_secret);

@@ -53,6 +53,9 @@ Result<std::unique_ptr<ServeStores>> ServeStores::Open(const ServeStoreOptions& 
   };
   s->view_.host_state = *host;
   s->view_.outbox = *outbox;
+  Result<engine::KeyValue*> links = runs->AccountLinks();
+  if (!links.ok()) return links.status();
+  s->view_.connections = *links;
   if (!options.backup_dir.empty()) {
     s->backups_ = std::make_unique<RunDbBackups>(runs, options.backup_dir, options.keep_backups);
     s->view_.backups = s->backups_.get();

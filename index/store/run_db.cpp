@@ -240,6 +240,10 @@ Result<engine::KeyValue*> RunDb::HostState() {
   return KeyValueFamily("host");
 }
 
+Result<engine::KeyValue*> RunDb::AccountLinks() {
+  return KeyValueFamily("links");
+}
+
 Result<engine::KeyValue*> RunDb::KeyValueFamily(const std::string& family) {
   std::lock_guard lock(plugin_mu_);
   for (auto& [n, kv] : plugin_kvs_) {

@@ -14,6 +14,7 @@
 //   plugin.NAME  plugin-chosen (the host prefixes    a plugin's key-value namespace, created
 //                user ‖ 0 for user data)            when the plugin first loads
 //   outbox       u64 due_ms ‖ event id ‖ url index  an event waiting for a webhook
+//   links        "u" user 0 provider / "p" provider 0 account   a user's provider accounts
 //   (server/webhooks)
 //
 // One upload is one WriteBatch over the four families, written through the WAL (fsynced when
@@ -85,6 +86,9 @@ class RunDb : public engine::RunStore {
   // What the plugin host keeps per user: the profile and the daily tick dates (family "host",
   // keys laid out as in a plugin family), created when missing.
   Result<engine::KeyValue*> HostState();
+  // Users' links to provider accounts, for inbound webhooks (family "links", both ways),
+  // created when missing.
+  Result<engine::KeyValue*> AccountLinks();
 
   const std::string& path() const { return path_; }
   // Compacts every family now (expired idempotency records go); RocksDB does this on its own

@@ -57,6 +57,9 @@ struct Route {
   // Tried only when no other route knows the path (so a core path's wrong method stays a
   // 405): the plugins' prefix route.
   bool fallback = false;
+  // The rate limit it counts against, when not the one its scope and method give
+  // (server/rate_limit.hpp).
+  std::string rate_limit = {};
 };
 
 struct EventServerOptions {

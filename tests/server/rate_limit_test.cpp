@@ -104,6 +104,7 @@ TEST(RateLimitPolicy, ParsesSettingsAndSaysWhatIsWrong) {
   EXPECT_EQ(p.Find("search")->limit, 600u);
   EXPECT_EQ(p.Find("chat:ask")->limit, 30u);
   EXPECT_EQ(p.Find("chat:ask")->window_s, 3600);
+  EXPECT_EQ(p.Find("webhook")->limit, 6000u);
 
   ASSERT_TRUE(p.Set("read=5/m").ok());
   EXPECT_EQ(p.Find("read")->limit, 5u);
