@@ -3,6 +3,7 @@
 
 #include <strings.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
@@ -623,8 +624,31 @@ std::optional<ApiResponse> AdmitScoped(const Jwt* verifier, plugins::PluginHost*
 // Counts the request against its rate limit (rate_limit.hpp; the route's own when it names
 // one): per user on a route with a scope, per client address on a public one. The RateLimit-*
 // headers go on the response; over the limit, the answer is a 429.
-std::optional<ApiResponse> Limit(RateLimiter* limiter, const std::string& route_limit,
-                                 const std::string& scope, HttpRequest& req) {
+// The client's address: the socket's, or behind a trusted proxy the last X-Forwarded-For
+// entry that is not itself a trusted proxy.
+std::string ClientAddress(const std::vector<std::string>& trusted, const HttpRequest& req) {
+  auto is_trusted = [&](std::string_view a) {
+    return std::find(trusted.begin(), trusted.end(), a) != trusted.end();
+  };
+  if (!is_trusted(req.remote_addr)) return req.remote_addr;
+  const std::string& xff = req.Header("X-Forwarded-For");
+  size_t end = xff.size();
+  while (end > 0) {
+    const size_t comma = xff.rfind(',', end - 1);
+    const size_t begin = comma == std::string::npos ? 0 : comma + 1;
+    std::string_view a = std::string_view(xff).substr(begin, end - begin);
+    while (!a.empty() && a.front() == ' ') a.remove_prefix(1);
+    while (!a.empty() && a.back() == ' ') a.remove_suffix(1);
+    if (!a.empty() && !is_trusted(a)) return engine::EscapeForLog(a, 64);
+    if (comma == std::string::npos) break;
+    end = comma;
+  }
+  return req.remote_addr;
+}
+
+std::optional<ApiResponse> Limit(RateLimiter* limiter, const std::vector<std::string>& trusted,
+                                 const std::string& route_limit, const std::string& scope,
+                                 HttpRequest& req) {
   if (!limiter) return std::nullopt;
   const bool anonymous = scope.empty();
   const std::string name = !route_limit.empty()
@@ -632,7 +656,8 @@ std::optional<ApiResponse> Limit(RateLimiter* limiter, const std::string& route_
                                : RateLimitName(limiter->policy(), req.method, scope, anonymous);
   const RateLimit* limit = limiter->policy().Find(name);
   if (!limit) return std::nullopt;
-  const std::string caller = anonymous ? "ip:" + req.remote_addr : "user:" + req.principal.user_id;
+  const std::string caller =
+      anonymous ? "ip:" + ClientAddress(trusted, req) : "user:" + req.principal.user_id;
   const RateDecision d = limiter->Check(name, caller, NowUnix());
   HeaderList headers = RateLimitHeaders(name, *limit, d);
   if (d.allowed) {
@@ -656,12 +681,12 @@ http::EventServerHooks HttpServer::Hooks() {
   plugins::PluginHost* host = plugins_.get();
   http::EventServerHooks hooks;
   RateLimiter* limiter = limiter_.get();
-  hooks.admit = [verifier, host, limiter](const http::Route& route,
-                                          HttpRequest& req) -> std::optional<ApiResponse> {
+  hooks.admit = [verifier, host, limiter, trusted = options_.trusted_proxies](
+                    const http::Route& route, HttpRequest& req) -> std::optional<ApiResponse> {
     std::string scope = route.scope;
     std::optional<ApiResponse> denied = AdmitScoped(verifier, host, route, req, &scope);
     if (denied) return denied;
-    return Limit(limiter, route.rate_limit, scope, req);
+    return Limit(limiter, trusted, route.rate_limit, scope, req);
   };
   hooks.error = [](int status, const std::string& code, const std::string& message,
                    const HttpRequest& req) {

@@ -70,6 +70,10 @@ struct HttpServerOptions {
   // Rate limits (rate_limit.hpp): read 100/min, write 30/min, chat:ask 30/h per user; search
   // 600/min per client address. --rate-limit NAME=COUNT/PERIOD changes them.
   RateLimitPolicy rate_limits = RateLimitPolicy::Defaults();
+  // Addresses of proxies in front (--trusted-proxy): a request from one is counted by the
+  // client address its X-Forwarded-For names (the last one not itself a trusted proxy).
+  // Default: none (the socket's address).
+  std::vector<std::string> trusted_proxies;
   // Origins whose pages may call the API (CORS; --cors-origin). Default: none.
   std::vector<std::string> cors_origins;
 

@@ -42,6 +42,8 @@ constexpr const char* kUsage =
     "  --rate-limit NAME=COUNT/PERIOD  a rate limit (repeatable; PERIOD s, m, h or seconds;\n"
     "                NAME=off or 'off' for none). Defaults: read=100/m write=30/m per user,\n"
     "                chat:ask=30/h per user, search=600/m per client address (public routes)\n"
+    "  --trusted-proxy ADDR  a proxy in front (haproxy): its requests are limited by the\n"
+    "                client address in X-Forwarded-For (repeatable)\n"
     "  --cors-origin ORIGIN  pages from ORIGIN (https://app.example.com; '*' any) may call\n"
     "                the API from a browser (repeatable). Default: none\n"
     "  --quiet       no access log\n"
@@ -246,6 +248,8 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
         return 2;
       }
       o.cors_origins.push_back(origin);
+    } else if (a == "--trusted-proxy" && has) {
+      o.trusted_proxies.push_back(args[++i]);
     } else if (a == "--rate-limit" && has) {
       if (Status st = o.rate_limits.Set(args[++i]); !st.ok()) {
         err << "stride serve: " << st.message() << "\n";

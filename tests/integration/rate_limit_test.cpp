@@ -145,6 +145,31 @@ TEST_F(RateLimits, PublicSearchIsPerClientAddressAndHealthIsNeverLimited) {
   EXPECT_EQ(runs->status, 200);
 }
 
+TEST_F(RateLimits, BehindATrustedProxyClientsAreCountedByTheirForwardedAddress) {
+  server_.reset();
+  server::HttpServerOptions o;
+  o.db_path = dir_ + "/db";
+  o.jwt_secret = kSecret;
+  o.rate_limits = {};
+  ASSERT_TRUE(o.rate_limits.Set("search=2/m").ok());
+  o.trusted_proxies = {"127.0.0.1"};
+  server_ = std::make_unique<testing::RunningServer>(o, testing::RunsAt(dir_ + "/runs"));
+  ASSERT_NE(server_->port(), 0);
+  httplib::Client c = Client();
+  auto from = [&](const std::string& xff) {
+    auto r = c.Get("/v1/routes?bbox=1.4,42.4,1.8,42.7&limit=1", {{"X-Forwarded-For", xff}});
+    return r ? r->status : 0;
+  };
+  EXPECT_EQ(from("203.0.113.7"), 200);
+  EXPECT_EQ(from("203.0.113.7"), 200);
+  EXPECT_EQ(from("203.0.113.7"), 429);
+  EXPECT_EQ(from("203.0.113.8"), 200);  // another client behind the same proxy
+  // A client cannot pick its address by prepending one: the proxy appends the real one last.
+  EXPECT_EQ(from("198.51.100.1, 203.0.113.7"), 429);
+  // The trusted proxy itself in the list is skipped.
+  EXPECT_EQ(from("203.0.113.7, 127.0.0.1"), 429);
+}
+
 TEST(RateLimitCli, ABadSettingIsRefusedWithWhatWasExpected) {
   const testing::CliRun r = testing::Stride("serve --db /nonexistent --rate-limit read=many/m");
   EXPECT_EQ(r.exit_code, 2);
