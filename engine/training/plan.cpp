@@ -281,6 +281,9 @@ TrainingPlan GeneratePlan(const PlanInput& in, const PlanLimits& lim) {
       }
       if (q.duration_s > max_s || q.distance_m > run_cap_m) break;  // does not fit the day
       if (q.distance_m > volume_m) break;  // the week has no room left for it
+      // Never longer than the week's long run: in a low-volume week the long run stays the
+      // longest, and the week's quality waits for volume (easy running meanwhile).
+      if (long_day >= 0 && q.distance_m > at(long_day).distance_m) break;
       volume_m -= q.distance_m;
       quality_days.push_back(*slot);
       at(*slot) = std::move(q);

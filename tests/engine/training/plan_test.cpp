@@ -48,6 +48,7 @@ void ExpectInvariants(const PlanInput& in, const TrainingPlan& p, const PlanLimi
     }
     int quality = 0, runs = 0;
     double threshold_m = 0, interval_m = 0, repetition_m = 0, long_m = 0, race_m = 0;
+    double longest_quality_m = 0;
     int64_t prev_quality = -10;
     for (const PlannedDay* d : days) {
       const bool available = in.available[static_cast<size_t>(Weekday(d->day))];
@@ -70,6 +71,7 @@ void ExpectInvariants(const PlanInput& in, const TrainingPlan& p, const PlanLimi
       }
       if (IsQuality(d->type)) {
         ++quality;
+        longest_quality_m = std::max(longest_quality_m, d->distance_m);
         EXPECT_GT(d->day - prev_quality, 1) << what << " two quality days running";
         prev_quality = d->day;
         if (in.goal) {
@@ -94,6 +96,11 @@ void ExpectInvariants(const PlanInput& in, const TrainingPlan& p, const PlanLimi
     EXPECT_LE(interval_m, std::min(lim.interval_share * week_m, lim.max_interval_m) + kEps) << what;
     EXPECT_LE(repetition_m, std::min(lim.repetition_share * week_m, lim.max_repetition_m) + kEps)
         << what;
+    // The long run is the week's longest: no quality session outgrows it.
+    if (long_m > 0) {
+      EXPECT_LE(longest_quality_m, long_m + kEps)
+          << what << " a quality day over the long run w" << w;
+    }
     if (runs >= 3 && long_m > 0) {
       const double share = week.target_km > 64 ? lim.long_share_high_volume : lim.long_share;
       EXPECT_LE(long_m, share * week_m + kEps) << what << " long share w" << w;
