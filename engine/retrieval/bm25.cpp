@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "engine/retrieval/bm25.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+namespace stride::engine::retrieval {
+
+void Bm25Index::Put(uint32_t slot, const std::vector<std::string>& terms) {
+  Remove(slot);
+  std::map<std::string, uint32_t> tf;
+  for (const std::string& t : terms) ++tf[t];
+  std::vector<std::string>& distinct = terms_[slot];
+  for (const auto& [term, n] : tf) {
+    postings_[term].push_back({slot, n});
+    distinct.push_back(term);
+  }
+  length_[slot] = static_cast<uint32_t>(terms.size());
+  total_length_ += terms.size();
+}
+
+void Bm25Index::Remove(uint32_t slot) {
+  auto it = terms_.find(slot);
+  if (it == terms_.end()) return;
+  for (const std::string& term : it->second) {
+    auto p = postings_.find(term);
+    if (p == postings_.end()) continue;
+    std::vector<Posting>& list = p->second;
+    list.erase(std::remove_if(list.begin(), list.end(),
+                              [slot](const Posting& x) { return x.slot == slot; }),
+               list.end());
+    if (list.empty()) postings_.erase(p);
+  }
+  terms_.erase(it);
+  total_length_ -= length_[slot];
+  length_.erase(slot);
+}
+
+std::vector<Scored> Bm25Index::Search(const std::vector<std::string>& query, size_t k) const {
+  if (length_.empty() || k == 0) return {};
+  const double n_docs = static_cast<double>(length_.size());
+  const double avgdl = static_cast<double>(total_length_) / n_docs;
+  std::vector<std::string> q = query;
+  std::sort(q.begin(), q.end());
+  q.erase(std::unique(q.begin(), q.end()), q.end());  // a repeated query word counts once
+  std::unordered_map<uint32_t, double> score;
+  for (const std::string& term : q) {
+    auto p = postings_.find(term);
+    if (p == postings_.end()) continue;
+    const double n = static_cast<double>(p->second.size());
+    const double idf = std::log(1 + (n_docs - n + 0.5) / (n + 0.5));
+    for (const Posting& x : p->second) {
+      const double f = x.tf;
+      const double len = length_.at(x.slot);
+      score[x.slot] += idf * f * (o_.k1 + 1) / (f + o_.k1 * (1 - o_.b + o_.b * len / avgdl));
+    }
+  }
+  std::vector<Scored> out;
+  out.reserve(score.size());
+  for (const auto& [slot, s] : score) out.push_back({slot, s});
+  auto better = [](const Scored& a, const Scored& b) {
+    return a.score > b.score || (a.score == b.score && a.slot < b.slot);
+  };
+  if (out.size() > k) {
+    std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(k), out.end(), better);
+    out.resize(k);
+  } else {
+    std::sort(out.begin(), out.end(), better);
+  }
+  return out;
+}
+
+std::vector<std::string> Bm25Index::Matched(uint32_t slot,
+                                            const std::vector<std::string>& query) const {
+  std::vector<std::string> out;
+  auto it = terms_.find(slot);
+  if (it == terms_.end()) return out;
+  for (const std::string& q : query) {
+    if (std::binary_search(it->second.begin(), it->second.end(), q) &&
+        std::find(out.begin(), out.end(), q) == out.end()) {
+      out.push_back(q);
+    }
+  }
+  return out;
+}
+
+size_t Bm25Index::MemoryBytes() const {
+  size_t bytes = 0;
+  for (const auto& [term, list] : postings_) {
+    bytes += term.capacity() + sizeof(term) + list.capacity() * sizeof(Posting) + 32;
+  }
+  for (const auto& [slot, terms] : terms_) {
+    bytes += terms.capacity() * sizeof(std::string) + 32;
+    for (const std::string& t : terms) bytes += t.size() > 15 ? t.capacity() : 0;
+  }
+  return bytes + length_.size() * 24;
+}
+
+}  // namespace stride::engine::retrieval
