@@ -165,6 +165,15 @@ typedef struct stride_host_api {
    * "local_date"} after each check-in. */
   int (*readiness_list)(stride_host_t* ctx, const char* user, const char* query_json,
                         stride_sink_t* out_json);
+
+  /* --- appended: other plugins' answers. Check STRIDE_HOST_HAS(host, plugin_get). --- */
+  /* GETs `path` ("/v1/<plugin>/...", no query) of another plugin as `user` would, on a route
+   * of scope runner:read, and writes its JSON answer (e.g. the chat plugin reads the plan with
+   * "/v1/plans/current"). STRIDE_E_NOT_FOUND when no other plugin serves the path with GET
+   * (or it answers 404), STRIDE_E_INVALID for another scope or the plugin's own routes,
+   * STRIDE_E_INTERNAL when it fails. */
+  int (*plugin_get)(stride_host_t* ctx, const char* user, const char* path,
+                    stride_sink_t* out_json);
 } stride_host_api_t;
 
 /* True when the host's table has `field` (tables only grow; see the rules above). */

@@ -255,6 +255,29 @@ struct HostCallbacks {
     WriteSink(out, *r);
     return STRIDE_OK;
   }
+  static int PluginGet(stride_host_t* c, const char* user, const char* path, stride_sink_t* out) {
+    if (!user || !*user || !path) return Fail(c, Status::InvalidArgument("plugin_get: bad call"));
+    bool known = false;
+    std::string allowed;
+    std::optional<PluginHost::Match> m = c->host->Resolve("GET", path, &known, &allowed);
+    if (!m)
+      return Fail(c, Status::NotFound(std::string("plugin_get: no plugin serves GET ") + path));
+    if (m->plugin->name == P(c).name) {
+      return Fail(c, Status::InvalidArgument("plugin_get: a plugin cannot call itself"));
+    }
+    if (m->scope != "runner:read") {
+      return Fail(c, Status::InvalidArgument(std::string("plugin_get: ") + path + " needs scope " +
+                                             m->scope));
+    }
+    const PluginResponse r = c->host->Call(*m, PluginRequest{"GET", path, {}, user, "", {}});
+    if (r.status == 404) return Fail(c, Status::NotFound(r.body));
+    if (r.status != 200 || r.stream) {
+      return Fail(c, Status::Internal("plugin_get: " + std::string(path) + " answered " +
+                                      std::to_string(r.status) + ": " + r.body));
+    }
+    WriteSink(out, r.body);
+    return STRIDE_OK;
+  }
   static int Subscribe(stride_host_t* c, const char* kinds, int daily_hour) {
     if (!c->in_init) return Fail(c, Status::InvalidArgument("subscribe: only during init"));
     std::string all = kinds ? kinds : "";
@@ -299,7 +322,8 @@ struct HostCallbacks {
                                             StreamEvent,
                                             Publish,
                                             ProfileGet,
-                                            ReadinessList};
+                                            ReadinessList,
+                                            PluginGet};
     return &table;
   }
 };
