@@ -12,6 +12,7 @@
 
 #include "importers/activity/activity_reader.hpp"
 #include "plugins/challenges/challenges.hpp"
+#include "plugins/chat/chat.hpp"
 #include "plugins/host/signing.hpp"
 #include "plugins/plan/plan.hpp"
 #include "server/auth.hpp"
@@ -302,7 +303,8 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
   o.plugin_dev = dev;
   if (!no_bundled) {
     o.bundled_plugins = {{plugins::challenges::Info, plugins::challenges::InitV1},
-                         {plugins::plan::Info, plugins::plan::InitV1}};
+                         {plugins::plan::Info, plugins::plan::InitV1},
+                         {plugins::chat::Info, plugins::chat::InitV1}};
   }
   if (!so.backup_dir.empty() && so.runs_path.empty()) {
     err << "stride serve: --backup-dir needs --runs (it backs up the run database)\n";

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Plugins through a real `stride serve` stack on loopback: the bundled challenges plugin and a
+// Plugins through a real `stride serve` stack on loopback: the bundled plugins and a
 // signed example plugin loaded from a directory, behind the same auth, limits and errors as
 // the core endpoints; a challenge along a route of the database advancing with an upload;
-// admin listing and reload; export and delete-me across plugins.
+// admin listing and reload; export and delete-me across plugins; the coach chat on an upload.
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -18,6 +18,7 @@
 #include "datasets/synthetic_routes.hpp"
 #include "engine/training/vdot.hpp"
 #include "plugins/challenges/challenges.hpp"
+#include "plugins/chat/chat.hpp"
 #include "plugins/host/signing.hpp"
 #include "plugins/plan/plan.hpp"
 #include "server/auth.hpp"
@@ -79,7 +80,8 @@ class Plugins : public ::testing::Test {
     o.db_path = dir_ + "/db";
     o.jwt_secret = kSecret;
     o.bundled_plugins = {{plugins::challenges::Info, plugins::challenges::InitV1},
-                         {plugins::plan::Info, plugins::plan::InitV1}};
+                         {plugins::plan::Info, plugins::plan::InitV1},
+                         {plugins::chat::Info, plugins::chat::InitV1}};
     o.plugins_dir = dir_ + "/plugins";
     o.plugin_key_hex = key->public_hex;
     server_ = new testing::RunningServer(o, testing::RunsAt(dir_ + "/runs"));
@@ -135,7 +137,7 @@ TEST_F(Plugins, AdminListsAndReloads) {
   const Json list = Json::parse(r->body);
   std::set<std::string> names;
   for (const Json& p : list["plugins"]) names.insert(p["name"]);
-  EXPECT_EQ(names, (std::set<std::string>{"challenges", "hello", "plans"}));
+  EXPECT_EQ(names, (std::set<std::string>{"challenges", "chat", "hello", "plans"}));
   r = c.Post("/v1/admin/plugins/reload", Auth(Token("root", "admin")), "", "text/plain");
   ASSERT_EQ(r->status, 200);
   EXPECT_EQ(Json::parse(r->body)["reload"][0]["result"], "unchanged");
@@ -400,6 +402,54 @@ TEST_F(Plugins, ThePlanPluginMeasuresFitnessAndLoadFromAnUpload) {
   EXPECT_EQ(load["days"].size(), 42u);
   EXPECT_GT(load["days"][39]["load"].get<double>(), 0);  // the run's day
   EXPECT_EQ(c.Get("/v1/plans/fitness")->status, 401);
+}
+
+// The chat plugin on a real upload: retrieval finds the run by its day, asking needs chat:ask,
+// the conversation is in the export and leaves with the user.
+TEST_F(Plugins, TheChatFindsAnUploadedRunAndForgetsWithTheUser) {
+  httplib::Client c = Client();
+  const std::string gus = Token("gus", "runner:read runner:write chat:ask");
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  datasets::SyntheticRunOptions so;
+  so.start_time_s = std::floor(now / 86400 - 1) * 86400 + 7 * 3600;  // yesterday, 07:00 UTC
+  auto r =
+      c.Post("/v1/runs", Auth(gus), datasets::WriteGpx(datasets::MakeSyntheticRun(so).recorded),
+             "application/gpx+xml");
+  ASSERT_EQ(r->status, 201) << r->body;
+  const Json run = Json::parse(r->body);
+  Settle();
+  r = c.Post("/v1/chat/retrieve", Auth(gus), R"({"question":"How was my run yesterday?","k":3})",
+             "application/json");
+  ASSERT_EQ(r->status, 200) << r->body;
+  const Json got = Json::parse(r->body);
+  ASSERT_FALSE(got["items"].empty());
+  EXPECT_EQ(got["items"][0]["kind"], "run");
+  EXPECT_EQ(got["items"][0]["id"], run["id"]);
+  char km[32];
+  std::snprintf(km, sizeof km, "%.1f km", run["distance_m"].get<double>() / 1000);
+  EXPECT_NE(got["items"][0]["text"].get<std::string>().find(km), std::string::npos)
+      << got["items"][0]["text"];
+
+  const std::string q = R"({"question":"How far did I run this week?"})";
+  EXPECT_EQ(c.Post("/v1/chat/ask", q, "application/json")->status, 401);
+  EXPECT_EQ(c.Post("/v1/chat/ask", Auth(Token("gus")), q, "application/json")->status, 403);
+  r = c.Post("/v1/chat/ask", Auth(gus), q, "application/json");
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(Json::parse(r->body)["driver"], "none");
+  EXPECT_EQ(c.Post("/v1/chat/retrieve", Auth(gus), "{", "application/json")->status, 400);
+
+  const auto files = testing::Untar(c.Get("/v1/me/export", Auth(gus))->body);
+  ASSERT_TRUE(files.count("stride-export/plugins/chat.json"));
+  EXPECT_NE(files.at("stride-export/plugins/chat.json").find("How far did I run this week?"),
+            std::string::npos);
+  ASSERT_EQ(c.Delete("/v1/me", Auth(gus))->status, 200);
+  Settle();
+  r = c.Post("/v1/chat/retrieve", Auth(gus), R"({"question":"How was my run yesterday?"})",
+             "application/json");
+  ASSERT_EQ(r->status, 200) << r->body;
+  for (const Json& i : Json::parse(r->body)["items"]) EXPECT_NE(i["kind"], "run") << i.dump();
+  EXPECT_TRUE(Json::parse(c.Get("/v1/chat/messages", Auth(gus))->body)["messages"].empty());
 }
 
 }  // namespace

@@ -1,0 +1,551 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The chat plugin through the real host and ABI with in-memory services: memory kept from run
+// events and backfilled, retrieval answers and their reasons, messages (paged, the last 50,
+// forgotten), the plan read from the plans plugin, users kept apart — and the
+// OpenAI-compatible drivers against a real server on loopback written here (request shape,
+// answers, usage, budgets, provider errors, retries, timeouts, embeddings).
+#include "plugins/chat/chat.hpp"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "datasets/synthetic_chat.hpp"
+#include "engine/retrieval/memory.hpp"
+#include "engine/run/run.hpp"
+#include "engine/text/iso_time.hpp"
+#include "plugins/chat/hnsw_index.hpp"
+#include "plugins/host/plugin_host.hpp"
+#include "plugins/plan/plan.hpp"
+
+namespace stride::plugins {
+namespace {
+
+using Json = nlohmann::json;
+
+double At(int y, unsigned m, unsigned d, int h) {
+  return static_cast<double>(engine::DaysFromCivil(y, m, d)) * 86400 + h * 3600;
+}
+
+// An OpenAI-compatible server on loopback: answers /v1/chat/completions and /v1/embeddings,
+// records what it was sent, and fails or stalls on demand.
+class FakeProvider {
+ public:
+  FakeProvider() {
+    server_.Post("/v1/chat/completions", [this](const httplib::Request& req,
+                                                httplib::Response& res) {
+      std::lock_guard lock(mu_);
+      chat_requests.push_back(Json::parse(req.body, nullptr, false));
+      auth = req.get_header_value("Authorization");
+      if (fail_next > 0) {
+        --fail_next;
+        res.status = fail_status;
+        res.set_content(R"({"error":{"message":"overloaded, try later","type":"server_error"}})",
+                        "application/json");
+        return;
+      }
+      if (stall_s > 0) std::this_thread::sleep_for(std::chrono::duration<double>(stall_s));
+      const Json& msgs = chat_requests.back()["messages"];
+      res.set_content(
+          Json{
+              {"id", "c1"},
+              {"object", "chat.completion"},
+              {"model", "fake-coach"},
+              {"choices",
+               {{{"index", 0},
+                 {"message",
+                  {{"role", "assistant"},
+                   {"content", "Coach: " + msgs[1]["content"].get<std::string>()}}},
+                 {"finish_reason", "stop"}}}},
+              {"usage", {{"prompt_tokens", 120}, {"completion_tokens", 30}, {"total_tokens", 150}}}}
+              .dump(),
+          "application/json");
+    });
+    server_.Post("/v1/embeddings", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lock(mu_);
+      const Json j = Json::parse(req.body, nullptr, false);
+      embedding_requests.push_back(j);
+      Json data = Json::array();
+      const size_t dims = j.value("dimensions", size_t{8});
+      for (size_t i = 0; i < j["input"].size(); ++i) {
+        // A vector per text from its words' first letters: the same text, the same vector.
+        std::vector<float> v(dims, 0.01f);
+        for (char c : j["input"][i].get<std::string>())
+          v[static_cast<unsigned char>(c) % dims] += 1;
+        data.push_back({{"object", "embedding"}, {"index", i}, {"embedding", v}});
+      }
+      res.set_content(Json{{"object", "list"},
+                           {"data", data},
+                           {"model", j["model"]},
+                           {"usage", {{"prompt_tokens", 5}, {"total_tokens", 5}}}}
+                          .dump(),
+                      "application/json");
+    });
+    port = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ~FakeProvider() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string Url() const { return "http://127.0.0.1:" + std::to_string(port) + "/v1"; }
+  std::vector<Json> Chats() {
+    std::lock_guard lock(mu_);
+    return chat_requests;
+  }
+
+  int port = 0;
+  std::atomic<int> fail_next{0};
+  int fail_status = 503;
+  double stall_s = 0;
+  std::string auth;
+  std::vector<Json> chat_requests, embedding_requests;
+
+ private:
+  std::mutex mu_;
+  httplib::Server server_;
+  std::thread thread_;
+};
+
+// Environment for one test: set now, restored when it ends.
+class ScopedEnv {
+ public:
+  void Set(const char* name, const std::string& value) {
+    const char* old = std::getenv(name);
+    saved_.emplace_back(name, old ? std::optional<std::string>(old) : std::nullopt);
+    ::setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() {
+    for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
+      if (it->second)
+        ::setenv(it->first.c_str(), it->second->c_str(), 1);
+      else
+        ::unsetenv(it->first.c_str());
+    }
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
+};
+
+class Chat : public ::testing::Test {
+ protected:
+  void Start(bool with_plans = false) {
+    PluginServices s;
+    s.kv = [this](const std::string&) -> Result<engine::KeyValue*> { return &kv_; };
+    s.host_kv = &host_kv_;
+    s.runs_list = [this](const std::string& user, const std::string&) -> Result<std::string> {
+      Json runs = Json::array();
+      for (const auto& [id, r] : runs_) {
+        if (r.first == user) runs.push_back({{"id", id}});
+      }
+      return Json{{"runs", runs}, {"next_before", nullptr}}.dump();
+    };
+    s.run_get = [this](const std::string& user, const std::string& id,
+                       bool) -> Result<std::string> {
+      auto it = runs_.find(id);
+      if (it == runs_.end() || it->second.first != user) return Status::NotFound("no run " + id);
+      return it->second.second;
+    };
+    s.clock = &clock_;
+    PluginHostOptions options;
+    options.tick_interval_s = 0;
+    std::vector<BundledPlugin> bundled = {{chat::Info, chat::InitV1}};
+    if (with_plans) bundled.push_back({plan::Info, plan::InitV1});
+    host_ = std::make_unique<PluginHost>(options, s, bundled);
+    const Status st = host_->Start();
+    ASSERT_TRUE(st.ok()) << st.message();
+  }
+
+  PluginResponse Call(const std::string& method, const std::string& path, const std::string& user,
+                      const std::string& body = "",
+                      std::vector<std::pair<std::string, std::string>> query = {},
+                      std::vector<std::pair<std::string, std::string>> headers = {}) {
+    bool known = false;
+    std::string allowed;
+    std::optional<PluginHost::Match> m = host_->Resolve(method, path, &known, &allowed);
+    if (!m) return {known ? 405 : 404, "", "", nullptr};
+    return host_->Call(*m, PluginRequest{method, path, query, user, body, headers});
+  }
+  Json Retrieve(const std::string& user, const std::string& question, int k = 5) {
+    const PluginResponse r =
+        Call("POST", "/v1/chat/retrieve", user, Json{{"question", question}, {"k", k}}.dump());
+    EXPECT_EQ(r.status, 200) << r.body;
+    return Json::parse(r.body, nullptr, false);
+  }
+  PluginResponse Ask(const std::string& user, const std::string& question,
+                     std::vector<std::pair<std::string, std::string>> headers = {}) {
+    return Call("POST", "/v1/chat/ask", user, Json{{"question", question}}.dump(), {}, headers);
+  }
+
+  // A run as GET /v1/runs/{id} shows it; `announce` sends run.stored (else it is a run from
+  // before the plugin, found by the backfill).
+  std::string Store(const std::string& user, double start, double distance_m, double moving_s,
+                    const std::string& place, bool announce = true) {
+    const std::string id = engine::RunIdText(++next_run_);
+    const Json analysis = {
+        {"distance_m", distance_m},
+        {"moving_time_s", moving_s},
+        {"ascent_m", 120},
+        {"heart_rate", {{"avg", 150}}},
+        {"splits", {{{"distance_m", 1000}, {"elapsed_time_s", 300}}}},
+        {"best_efforts", distance_m >= 5000
+                             ? Json::array({{{"name", "5k"},
+                                             {"distance_m", 5000},
+                                             {"time_s", moving_s / distance_m * 5000}}})
+                             : Json::array()}};
+    runs_[id] = {
+        user, Json{{"id", id},
+                   {"start_time", engine::FormatIsoTime(start)},
+                   {"sport", "run"},
+                   {"distance_m", distance_m},
+                   {"moving_time_s", moving_s},
+                   {"analysis", analysis},
+                   {"route_coverage",
+                    {{{"id", "r1"}, {"name", place}, {"covered_m", distance_m}, {"share", 0.9}}}}}
+                  .dump()};
+    if (announce) {
+      host_->OnRunEvent({engine::RunEvent::Kind::kStored, user, next_run_});
+      host_->Drain();
+    }
+    return id;
+  }
+  void Delete(const std::string& user, const std::string& id) {
+    runs_.erase(id);
+    host_->OnRunEvent({engine::RunEvent::Kind::kDeleted, user, std::stoull(id, nullptr, 16)});
+    host_->Drain();
+  }
+
+  engine::MemoryKeyValue kv_, host_kv_;
+  std::map<std::string, std::pair<std::string, std::string>> runs_;
+  uint64_t next_run_ = 0;
+  engine::ManualClock clock_{At(2026, 11, 30, 12)};  // a Monday
+  std::unique_ptr<PluginHost> host_;
+};
+
+TEST_F(Chat, RetrievesTheRunnersOwnRunsAndSaysWhy) {
+  Start();
+  // Two runs from before the plugin served Ann (backfilled), then two announced.
+  const std::string sunday = Store("ann", At(2026, 11, 29, 8), 21000, 6300, "Pine Ridge", false);
+  const std::string tuesday =
+      Store("ann", At(2026, 11, 24, 18), 8000, 2640, "Riverside Loop", false);
+  const std::string old = Store("ann", At(2026, 10, 4, 8), 30000, 9600, "Pine Ridge");
+  const std::string thursday = Store("ann", At(2026, 11, 26, 7), 10000, 2900, "Castle Hill");
+
+  Json r = Retrieve("ann", "How did my long run go on Sunday?");
+  EXPECT_EQ(r["today"], "2026-11-30");
+  EXPECT_EQ(r["understood"]["from"], "2026-11-29");
+  ASSERT_FALSE(r["items"].empty());
+  EXPECT_EQ(r["items"][0]["kind"], "run");
+  EXPECT_EQ(r["items"][0]["id"], sunday);
+  EXPECT_EQ(r["items"][0]["date"], "2026-11-29");
+  EXPECT_NE(r["items"][0]["why"].get<std::string>().find("question #1"), std::string::npos);
+  EXPECT_NE(r["items"][0]["text"].get<std::string>().find("21.0 km"), std::string::npos);
+
+  r = Retrieve("ann", "What was my longest run at Pine Ridge?");
+  EXPECT_EQ(r["items"][0]["id"], old);  // 30 km in October beats 21 km on Sunday
+  EXPECT_EQ(r["understood"]["order"], "longest");
+  EXPECT_EQ(r["understood"]["matched"], 2);
+
+  r = Retrieve("ann", "How far did I run last week?", 10);
+  EXPECT_EQ(r["understood"]["matched"], 3);  // Tue, Thu, Sun of 23-29 November
+  std::set<std::string> ids;
+  for (const Json& i : r["items"]) {
+    if (i["kind"] == "run") ids.insert(i["id"].get<std::string>());
+  }
+  EXPECT_EQ(ids, (std::set<std::string>{sunday, tuesday, thursday}));
+
+  // A deleted run leaves the memory; a new one joins it.
+  Delete("ann", old);
+  r = Retrieve("ann", "What was my longest run at Pine Ridge?");
+  EXPECT_EQ(r["items"][0]["id"], sunday);
+  const std::string today = Store("ann", At(2026, 11, 30, 7), 5000, 1400, "Castle Hill");
+  r = Retrieve("ann", "How was my run today?");
+  EXPECT_EQ(r["items"][0]["id"], today);
+
+  // Another runner sees none of it.
+  r = Retrieve("bob", "What was my longest run at Pine Ridge?");
+  for (const Json& i : r["items"]) EXPECT_NE(i["kind"], "run") << i.dump();
+
+  const Json mem = Json::parse(Call("GET", "/v1/chat/memory", "ann").body);
+  EXPECT_EQ(mem["documents"]["run"], 4);
+  EXPECT_EQ(mem["documents"]["profile"], 1);
+  EXPECT_EQ(mem["vector_index"], "hnsw");
+  EXPECT_GT(mem["bytes"].get<double>(), 0);
+}
+
+TEST_F(Chat, BadRequestsSayWhatWasExpected) {
+  Start();
+  auto post = [&](const std::string& body) {
+    return Call("POST", "/v1/chat/retrieve", "ann", body);
+  };
+  EXPECT_EQ(post("not json").status, 400);
+  EXPECT_EQ(post(R"({"k":3})").status, 400);
+  EXPECT_EQ(post(R"({"question":"  "})").status, 400);
+  EXPECT_EQ(post(R"({"question":"x","k":0})").status, 400);
+  EXPECT_EQ(post(R"({"question":"x","k":51})").status, 400);
+  EXPECT_EQ(post(R"({"question":"x","k":"5"})").status, 400);
+  const PluginResponse big = post(Json{{"question", std::string(2001, 'a')}}.dump());
+  EXPECT_EQ(big.status, 400);
+  EXPECT_NE(big.body.find("at most 2000"), std::string::npos) << big.body;
+  EXPECT_EQ(Call("GET", "/v1/chat/messages", "ann", "", {{"limit", "0"}}).status, 400);
+  EXPECT_EQ(Call("GET", "/v1/chat/messages", "ann", "", {{"before", "x"}}).status, 400);
+  EXPECT_EQ(Call("GET", "/v1/chat/retrieve", "ann").status, 405);
+}
+
+TEST_F(Chat, OfflineAskAnswersFromTheDataAndKeepsTheLast50Messages) {
+  Start();
+  Store("ann", At(2026, 11, 24, 18), 8000, 2640, "Riverside Loop");
+  Store("ann", At(2026, 11, 29, 8), 21000, 6300, "Pine Ridge");
+  PluginResponse a = Ask("ann", "How far did I run last week?");
+  ASSERT_EQ(a.status, 200) << a.body;
+  Json j = Json::parse(a.body);
+  EXPECT_EQ(j["driver"], "none");
+  EXPECT_EQ(j["answer"], "Last week: 2 runs, 29.0 km in 2:29:00 moving.");
+  EXPECT_EQ(j["messages"]["question"], 1);
+  EXPECT_EQ(j["messages"]["answer"], 2);
+  a = Ask("ann", "What was my longest run last week?");
+  EXPECT_NE(Json::parse(a.body)["answer"].get<std::string>().find(
+                "Longest last week (of 2): Run on Sunday 29 November 2026"),
+            std::string::npos)
+      << a.body;
+
+  // What was said is remembered: the question and, through it, the coach's answer.
+  Ask("ann", "my left knee hurts after hill repeats");
+  const Json r = Retrieve("ann", "What did I say about my knee?");
+  ASSERT_GE(r["items"].size(), 2u);
+  EXPECT_EQ(r["items"][0]["kind"], "message");
+  EXPECT_EQ(r["understood"]["kind"], "message");
+
+  // Server-Sent Events on request.
+  a = Ask("ann", "How far did I run last week?", {{"Accept", "text/event-stream"}});
+  EXPECT_EQ(a.content_type, "text/event-stream");
+  EXPECT_EQ(a.body.rfind("event: items\ndata: [", 0), 0u) << a.body;
+  EXPECT_NE(a.body.find("event: answer\ndata: {\"text\":\"Last week: 2 runs"), std::string::npos);
+  EXPECT_NE(a.body.find("event: done\ndata: {"), std::string::npos);
+
+  for (int i = 0; i < 26; ++i) ASSERT_EQ(Ask("ann", "question " + std::to_string(i)).status, 200);
+  // 4 + 26 asks = 60 messages: the last 50 are kept (11 to 60), newest first, paged.
+  Json page = Json::parse(Call("GET", "/v1/chat/messages", "ann", "", {{"limit", "30"}}).body);
+  ASSERT_EQ(page["messages"].size(), 30u);
+  EXPECT_EQ(page["messages"][0]["seq"], 60);
+  EXPECT_EQ(page["messages"][0]["role"], "assistant");
+  EXPECT_EQ(page["messages"][1]["text"], "question 25");
+  EXPECT_EQ(page["next_before"], "31");
+  page = Json::parse(
+      Call("GET", "/v1/chat/messages", "ann", "", {{"limit", "30"}, {"before", "31"}}).body);
+  ASSERT_EQ(page["messages"].size(), 20u);
+  EXPECT_EQ(page["messages"].back()["seq"], 11);
+  EXPECT_TRUE(page["next_before"].is_null());
+  EXPECT_EQ(Json::parse(Call("GET", "/v1/chat/memory", "ann").body)["documents"]["message"], 50);
+
+  EXPECT_EQ(Json::parse(Call("DELETE", "/v1/chat/messages", "ann").body)["deleted"], 50);
+  EXPECT_TRUE(Json::parse(Call("GET", "/v1/chat/messages", "ann").body)["messages"].empty());
+  EXPECT_FALSE(
+      Json::parse(Call("GET", "/v1/chat/memory", "ann").body)["documents"].contains("message"));
+
+  // Deleting the user leaves nothing of theirs in the plugin's namespace.
+  ASSERT_TRUE(host_->DeleteUser("ann").ok());
+  size_t left = 0;
+  (void)kv_.Scan(PluginHost::StoredKey("ann", ""), [&](std::string_view, std::string_view) {
+    ++left;
+    return true;
+  });
+  EXPECT_EQ(left, 0u);
+}
+
+TEST_F(Chat, ThePlanComesFromThePlansPlugin) {
+  Start(/*with_plans=*/true);
+  ASSERT_TRUE(host_
+                  ->PutProfile("ann", R"({"availability":{"days":["tue","thu","sat","sun"],)"
+                                      R"("minutes_per_day":100},"max_hr_bpm":190,"rest_hr_bpm":50,)"
+                                      R"("goal":{"distance_m":10000,"date":"2027-02-14"}})")
+                  .ok());
+  for (int64_t day = engine::DaysFromCivil(2026, 11, 1); day <= engine::DaysFromCivil(2026, 11, 29);
+       ++day) {
+    const int wd = static_cast<int>((day + 3) % 7);
+    if (wd != 1 && wd != 3 && wd != 5 && wd != 6) continue;
+    Store("ann", static_cast<double>(day) * 86400 + 7 * 3600, wd == 6 ? 12000 : 8000,
+          wd == 6 ? 3960 : 2640, "Riverside Loop", false);
+  }
+  const Json plan = Json::parse(Call("GET", "/v1/plans/current", "ann").body);
+  std::string tuesday_type;
+  for (const Json& d : plan["days"]) {
+    if (d["date"] == "2026-12-01") tuesday_type = d["type"].get<std::string>();
+  }
+  ASSERT_FALSE(tuesday_type.empty()) << plan.dump();
+  const Json r = Retrieve("ann", "What is planned for tomorrow?");
+  ASSERT_FALSE(r["items"].empty());
+  EXPECT_EQ(r["items"][0]["kind"], "plan_day");
+  EXPECT_EQ(r["items"][0]["id"], "2026-12-01");
+  EXPECT_NE(r["items"][0]["text"].get<std::string>().find(": " + tuesday_type), std::string::npos)
+      << r["items"][0]["text"];
+  const Json mem = Json::parse(Call("GET", "/v1/chat/memory", "ann").body);
+  EXPECT_GE(mem["documents"]["plan_day"].get<int>(), 28);
+}
+
+TEST_F(Chat, AnOpenAiCompatibleDriverAnswersWithinBudgets) {
+  FakeProvider provider;
+  ScopedEnv env;
+  env.Set("STRIDE_CHAT_DRIVER", provider.Url());
+  env.Set("STRIDE_CHAT_MODEL", "fake-coach");
+  env.Set("STRIDE_CHAT_API_KEY", "sk-test");
+  env.Set("STRIDE_CHAT_USER_DAILY_TOKENS", "400");  // 150 an answer: the fourth is refused
+  env.Set("STRIDE_CHAT_BACKOFF_S", "0.01");
+  Start();
+  Store("ann", At(2026, 11, 29, 8), 21000, 6300, "Pine Ridge");
+  Store("bob", At(2026, 11, 29, 9), 7000, 2100, "Secret Garden");
+
+  PluginResponse a = Ask("ann", "How was my long run on Sunday?");
+  ASSERT_EQ(a.status, 200) << a.body;
+  Json j = Json::parse(a.body);
+  EXPECT_EQ(j["answer"], "Coach: How was my long run on Sunday?");
+  EXPECT_EQ(j["model"], "fake-coach");
+  EXPECT_EQ(j["usage"]["prompt_tokens"], 120);
+  EXPECT_EQ(j["usage"]["completion_tokens"], 30);
+  // The request: model, a system prompt holding the run, the question, the key.
+  const Json sent = provider.Chats().back();
+  EXPECT_EQ(sent["model"], "fake-coach");
+  EXPECT_EQ(sent["stream"], false);
+  ASSERT_EQ(sent["messages"].size(), 2u);
+  EXPECT_EQ(sent["messages"][0]["role"], "system");
+  EXPECT_NE(sent["messages"][0]["content"].get<std::string>().find("Pine Ridge"),
+            std::string::npos);
+  EXPECT_EQ(sent["messages"][1]["content"], "How was my long run on Sunday?");
+  EXPECT_EQ(provider.auth, "Bearer sk-test");
+  // No prompt ever holds another runner's data.
+  ASSERT_EQ(Ask("bob", "Which runs did I do at Pine Ridge?").status, 200);
+  const std::string bobs = provider.Chats().back()["messages"][0]["content"];
+  EXPECT_EQ(bobs.find("at Pine Ridge."), std::string::npos);
+  EXPECT_EQ(bobs.find("21.0 km"), std::string::npos);
+  EXPECT_NE(bobs.find("Secret Garden"), std::string::npos);
+
+  // Retries: two 503s, then an answer.
+  provider.fail_next = 2;
+  a = Ask("ann", "second question");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(Json::parse(a.body)["usage"]["attempts"], 3);
+  // Budget: 3 x 150 tokens spent, over 400: refused with the budget in the message.
+  a = Ask("ann", "third question");
+  ASSERT_EQ(a.status, 200) << a.body;
+  a = Ask("ann", "fourth question");
+  EXPECT_EQ(a.status, 429);
+  EXPECT_NE(a.body.find("budget of 400 tokens"), std::string::npos) << a.body;
+  const std::string metrics = host_->MetricsText();
+  EXPECT_NE(metrics.find("stride_plugin_tokens_in_total{plugin=\"chat\"} 480"), std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("stride_plugin_tokens_out_total{plugin=\"chat\"} 120"), std::string::npos);
+  EXPECT_NE(metrics.find("stride_plugin_tokens_in_fake_coach_total{plugin=\"chat\"} 480"),
+            std::string::npos);
+
+  // A provider that keeps failing: 502 with its message, the question still stored.
+  provider.fail_next = 10;
+  a = Ask("bob", "will this fail?");
+  EXPECT_EQ(a.status, 502);
+  EXPECT_NE(a.body.find("overloaded, try later"), std::string::npos) << a.body;
+  const Json msgs = Json::parse(Call("GET", "/v1/chat/messages", "bob").body);
+  EXPECT_EQ(msgs["messages"][0]["text"], "will this fail?");
+  provider.fail_next = 0;
+  provider.fail_status = 400;  // not retried
+  provider.fail_next = 1;
+  const size_t before = provider.Chats().size();
+  EXPECT_EQ(Ask("bob", "bad request").status, 502);
+  EXPECT_EQ(provider.Chats().size(), before + 1);
+}
+
+TEST_F(Chat, AProviderThatStallsGets504) {
+  FakeProvider provider;
+  provider.stall_s = 1.5;
+  ScopedEnv env;
+  env.Set("STRIDE_CHAT_DRIVER", provider.Url());
+  env.Set("STRIDE_CHAT_TIMEOUT_S", "0.3");
+  env.Set("STRIDE_CHAT_RETRIES", "1");
+  env.Set("STRIDE_CHAT_BACKOFF_S", "0.01");
+  Start();
+  const PluginResponse a = Ask("ann", "hello?");
+  EXPECT_EQ(a.status, 504) << a.body;
+  EXPECT_NE(a.body.find("did not answer"), std::string::npos) << a.body;
+  EXPECT_EQ(provider.Chats().size(), 2u);  // tried twice
+}
+
+TEST_F(Chat, EmbeddingsFromAnOpenAiCompatibleProvider) {
+  FakeProvider provider;
+  ScopedEnv env;
+  env.Set("STRIDE_CHAT_EMBEDDINGS", provider.Url());
+  env.Set("STRIDE_CHAT_EMBEDDINGS_MODEL", "fake-embed");
+  env.Set("STRIDE_CHAT_EMBEDDINGS_DIMENSIONS", "16");
+  Start();
+  Store("ann", At(2026, 11, 29, 8), 21000, 6300, "Pine Ridge");
+  const Json r = Retrieve("ann", "longest run at Pine Ridge");
+  EXPECT_EQ(r["items"][0]["kind"], "run");
+  EXPECT_NE(r["items"][0]["why"].get<std::string>().find("meaning #"), std::string::npos);
+  ASSERT_GE(provider.embedding_requests.size(), 2u);  // the memory, then the question
+  EXPECT_EQ(provider.embedding_requests[0]["model"], "fake-embed");
+  EXPECT_EQ(provider.embedding_requests[0]["dimensions"], 16);
+  EXPECT_EQ(provider.embedding_requests.back()["input"][0], "longest run at Pine Ridge");
+}
+
+TEST_F(Chat, BadConfigurationIsRefusedAtLoad) {
+  ScopedEnv env;
+  env.Set("STRIDE_CHAT_DRIVER", "gpt-please");
+  PluginServices s;
+  s.kv = [this](const std::string&) -> Result<engine::KeyValue*> { return &kv_; };
+  s.runs_list = [](const std::string&, const std::string&) -> Result<std::string> {
+    return std::string("{}");
+  };
+  s.run_get = [](const std::string&, const std::string&, bool) -> Result<std::string> {
+    return Status::NotFound("x");
+  };
+  s.route_query = [](const std::string&) -> Result<std::string> { return Status::NotFound("x"); };
+  PluginHost host(PluginHostOptions{}, s, {{chat::Info, chat::InitV1}});
+  const Status st = host.Start();
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("STRIDE_CHAT_DRIVER: 'gpt-please'"), std::string::npos)
+      << st.message();
+}
+
+// hnswlib's graph against the exact scan on the synthetic runner's documents.
+TEST(HnswVectorIndex, RecallAgainstTheExactScan) {
+  const datasets::ChatHistory h = datasets::SyntheticChatHistory({.extra_runs_per_day = 4});
+  engine::retrieval::HashedEmbedder e;
+  chat::HnswVectorIndex hnsw(e.Dimensions());
+  engine::retrieval::ExactVectorIndex exact(e.Dimensions());
+  std::vector<std::vector<float>> v;
+  for (uint32_t i = 0; i < h.docs.size(); ++i) {
+    v.push_back(e.EmbedOne(h.docs[i].text));
+    hnsw.Put(i, v.back());
+    exact.Put(i, v.back());
+  }
+  ASSERT_GT(h.docs.size(), 1500u);  // past the initial capacity: the graph grew
+  for (uint32_t i = 0; i < h.docs.size(); i += 3) hnsw.Remove(i), exact.Remove(i);
+  size_t found = 0, wanted = 0;
+  for (const datasets::ChatQuestion& q : h.questions) {
+    const std::vector<float> qv = e.EmbedOne(q.text);
+    // Ties at the tenth score make several right answers: any slot scoring at least the
+    // exact tenth counts.
+    const std::vector<engine::retrieval::Scored> truth = exact.Search(qv, 10);
+    for (const auto& s : hnsw.Search(qv, 10)) {
+      found += s.score >= truth.back().score - 1e-6;
+      EXPECT_NE(s.slot % 3, 0u);  // removed slots never come back
+    }
+    wanted += truth.size();
+  }
+  const double recall = static_cast<double>(found) / static_cast<double>(wanted);
+  std::printf("hnsw recall@10 against the exact scan: %.4f (%zu documents, %zu questions)\n",
+              recall, h.docs.size(), h.questions.size());
+  EXPECT_GE(recall, 0.95);
+  EXPECT_EQ(hnsw.failures(), 0u);
+  EXPECT_EQ(hnsw.size(), exact.size());
+}
+
+}  // namespace
+}  // namespace stride::plugins
