@@ -19,6 +19,7 @@ packages=(
   libexpat1-dev libbz2-dev zlib1g-dev liblz4-dev libzstd-dev  # libosmium / RocksDB codecs
   libssl-dev              # SHA-256 of import manifests
   libcpp-httplib-dev      # the HTTP server (server/) and the tests' client
+  libhnswlib-dev          # HNSW vector index of the chat memory (plugins/chat); header-only
   curl                    # the demo's example requests
   tzdata                  # time zones of day-by-day challenges (engine/time)
 )

@@ -13,11 +13,12 @@ void Bm25Index::Put(uint32_t slot, const std::vector<std::string>& terms) {
   for (const std::string& t : terms) ++tf[t];
   std::vector<std::string>& distinct = terms_[slot];
   for (const auto& [term, n] : tf) {
-    postings_[term].push_back({slot, n});
+    postings_[term].push_back({slot, n, static_cast<uint32_t>(terms.size())});
     distinct.push_back(term);
   }
   length_[slot] = static_cast<uint32_t>(terms.size());
   total_length_ += terms.size();
+  max_slot_ = std::max(max_slot_, slot);
 }
 
 void Bm25Index::Remove(uint32_t slot) {
@@ -44,7 +45,9 @@ std::vector<Scored> Bm25Index::Search(const std::vector<std::string>& query, siz
   std::vector<std::string> q = query;
   std::sort(q.begin(), q.end());
   q.erase(std::unique(q.begin(), q.end()), q.end());  // a repeated query word counts once
-  std::unordered_map<uint32_t, double> score;
+  // Scores accumulate in a dense array over the slots (slots are small integers).
+  std::vector<double> score(max_slot_ + 1, 0.0);
+  std::vector<uint32_t> touched;
   for (const std::string& term : q) {
     auto p = postings_.find(term);
     if (p == postings_.end()) continue;
@@ -52,13 +55,13 @@ std::vector<Scored> Bm25Index::Search(const std::vector<std::string>& query, siz
     const double idf = std::log(1 + (n_docs - n + 0.5) / (n + 0.5));
     for (const Posting& x : p->second) {
       const double f = x.tf;
-      const double len = length_.at(x.slot);
-      score[x.slot] += idf * f * (o_.k1 + 1) / (f + o_.k1 * (1 - o_.b + o_.b * len / avgdl));
+      if (score[x.slot] == 0) touched.push_back(x.slot);
+      score[x.slot] += idf * f * (o_.k1 + 1) / (f + o_.k1 * (1 - o_.b + o_.b * x.len / avgdl));
     }
   }
   std::vector<Scored> out;
-  out.reserve(score.size());
-  for (const auto& [slot, s] : score) out.push_back({slot, s});
+  out.reserve(touched.size());
+  for (uint32_t slot : touched) out.push_back({slot, score[slot]});
   auto better = [](const Scored& a, const Scored& b) {
     return a.score > b.score || (a.score == b.score && a.slot < b.slot);
   };

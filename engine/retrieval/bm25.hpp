@@ -47,12 +47,14 @@ class Bm25Index {
   struct Posting {
     uint32_t slot;
     uint32_t tf;
+    uint32_t len;  // |D|, kept here so a search touches only the postings
   };
   Bm25Options o_;
   std::unordered_map<std::string, std::vector<Posting>> postings_;
   std::unordered_map<uint32_t, std::vector<std::string>> terms_;  // slot -> distinct terms
   std::unordered_map<uint32_t, uint32_t> length_;                 // slot -> |D|
   uint64_t total_length_ = 0;
+  uint32_t max_slot_ = 0;
 };
 
 }  // namespace stride::engine::retrieval

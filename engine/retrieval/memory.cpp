@@ -12,17 +12,16 @@
 namespace stride::engine::retrieval {
 namespace {
 
-bool SaysRace(const Document& d) {
-  const std::vector<std::string> t = Terms(d.text);
-  return std::find(t.begin(), t.end(), "race") != t.end();
+bool SaysRace(const std::vector<std::string>& terms) {
+  return std::find(terms.begin(), terms.end(), "race") != terms.end();
 }
 
 // A run of the race's distance (any run that says "race" for "race").
-bool IsRace(const Document& d, const std::string& race) {
+bool IsRace(const Document& d, bool says_race, const std::string& race) {
   if (d.kind != DocKind::kRun || std::isnan(d.distance_m)) return false;
   if (race == "marathon") return d.distance_m >= 42000;
   if (race == "half marathon") return d.distance_m >= 20900 && d.distance_m <= 22000;
-  return SaysRace(d);
+  return says_race;
 }
 
 // The words of a place name that must all be in the question (none: it cannot be matched).
@@ -70,9 +69,16 @@ Status Memory::Put(std::vector<Document> docs) {
       slot = static_cast<uint32_t>(slots_.size());
       slots_.emplace_back();
     }
+    if (slots_[slot]) Unindex(*slots_[slot]);
     by_id_[docs[i].id] = slot;
-    bm25_.Put(slot, Terms(docs[i].text));
+    const std::vector<std::string> terms = Terms(docs[i].text);
+    bm25_.Put(slot, terms);
     vectors_->Put(slot, vectors[i]);
+    if (says_race_.size() < slots_.size()) says_race_.resize(slots_.size());
+    says_race_[slot] = SaysRace(terms);
+    if (docs[i].kind == DocKind::kRun) {
+      for (const std::string& p : docs[i].places) ++places_[p];
+    }
     slots_[slot] = std::move(docs[i]);
   }
   return Status::Ok();
@@ -84,10 +90,19 @@ bool Memory::Remove(const std::string& id) {
   const uint32_t slot = it->second;
   bm25_.Remove(slot);
   vectors_->Remove(slot);
+  Unindex(*slots_[slot]);
   slots_[slot].reset();
   free_.push_back(slot);
   by_id_.erase(it);
   return true;
+}
+
+void Memory::Unindex(const Document& d) {
+  if (d.kind != DocKind::kRun) return;
+  for (const std::string& p : d.places) {
+    auto it = places_.find(p);
+    if (it != places_.end() && --it->second == 0) places_.erase(it);
+  }
 }
 
 const Document* Memory::Find(const std::string& id) const {
@@ -120,23 +135,16 @@ std::vector<const Document*> Memory::Structured(const Question& q, int64_t today
   // Place names the question holds every word of (the longest such names win).
   std::set<std::string> places;
   size_t best_words = 0;
-  {
-    std::set<std::string> seen;
-    for (const std::optional<Document>& d : slots_) {
-      if (!d || d->kind != DocKind::kRun) continue;
-      for (const std::string& p : d->places) {
-        if (!seen.insert(p).second) continue;
-        const std::vector<std::string> pw = PlaceWords(p);
-        if (pw.empty()) continue;
-        const bool all = std::all_of(pw.begin(), pw.end(), [&](const std::string& x) {
-          return std::find(q.words.begin(), q.words.end(), x) != q.words.end();
-        });
-        if (!all || pw.size() < best_words) continue;
-        if (pw.size() > best_words) places.clear();
-        best_words = pw.size();
-        places.insert(p);
-      }
-    }
+  for (const auto& [p, runs] : places_) {
+    const std::vector<std::string> pw = PlaceWords(p);
+    if (pw.empty()) continue;
+    const bool all = std::all_of(pw.begin(), pw.end(), [&](const std::string& x) {
+      return std::find(q.words.begin(), q.words.end(), x) != q.words.end();
+    });
+    if (!all || pw.size() < best_words) continue;
+    if (pw.size() > best_words) places.clear();
+    best_words = pw.size();
+    places.insert(p);
   }
   if (!q.Structured() && places.empty()) return {};
   const DocKind want = places.empty() ? kind : DocKind::kRun;
@@ -146,10 +154,11 @@ std::vector<const Document*> Memory::Structured(const Question& q, int64_t today
     // The latest run of the distance that says "race"; without one, the latest of the
     // distance (a long run of 21 km is no half marathon when races are named).
     int64_t race = kNoDay, any = kNoDay;
-    for (const std::optional<Document>& d : slots_) {
-      if (!d || d->day >= today || !IsRace(*d, q.since_race)) continue;
+    for (size_t slot = 0; slot < slots_.size(); ++slot) {
+      const std::optional<Document>& d = slots_[slot];
+      if (!d || d->day >= today || !IsRace(*d, says_race_[slot], q.since_race)) continue;
       any = std::max(any, d->day);
-      if (SaysRace(*d)) race = std::max(race, d->day);
+      if (says_race_[slot]) race = std::max(race, d->day);
     }
     if (race == kNoDay) race = any;
     if (race == kNoDay) return {};

@@ -102,13 +102,18 @@ class Memory {
  private:
   std::vector<const Document*> Structured(const Question& q, int64_t today,
                                           int64_t* race_day) const;
+  void Unindex(const Document& d);  // drops its places
 
   Embedder* embedder_;
   std::unique_ptr<VectorIndex> vectors_;
   Bm25Index bm25_;
   std::vector<std::optional<Document>> slots_;
+  std::vector<uint8_t> says_race_;  // per slot: the text says "race"
   std::vector<uint32_t> free_;
   std::unordered_map<std::string, uint32_t> by_id_;
+  // The place names of the runs, with how many runs have each (the structured path matches
+  // questions against these, not against every run).
+  std::unordered_map<std::string, size_t> places_;
 };
 
 }  // namespace stride::engine::retrieval

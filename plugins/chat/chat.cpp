@@ -57,6 +57,11 @@ struct Config {
   int64_t user_daily_tokens = 100000;
   int64_t daily_tokens = 5000000;
   size_t max_users = 1000;
+  // "exact" (a scan), "hnsw" (hnswlib's graph) or "auto": exact up to exact_max documents at
+  // build (a scan of 20,000 x 384 floats is ~2 ms; at 10,000 documents the graph's recall was
+  // too low on near-duplicate runs: bench/scripts/chat_retrieval.sh), the graph beyond.
+  std::string vector_index = "auto";
+  size_t exact_max = 20000;
 };
 
 std::string Env(const char* name, const std::string& def = "") {
@@ -93,6 +98,8 @@ Config ReadConfig() {
   c.user_daily_tokens = static_cast<int64_t>(EnvNumber("STRIDE_CHAT_USER_DAILY_TOKENS", 100000));
   c.daily_tokens = static_cast<int64_t>(EnvNumber("STRIDE_CHAT_DAILY_TOKENS", 5000000));
   c.max_users = static_cast<size_t>(std::max(1.0, EnvNumber("STRIDE_CHAT_MAX_USERS", 1000)));
+  c.vector_index = Env("STRIDE_CHAT_VECTOR_INDEX", "auto");
+  c.exact_max = static_cast<size_t>(EnvNumber("STRIDE_CHAT_EXACT_MAX", 20000));
   return c;
 }
 
@@ -104,6 +111,7 @@ struct UserMemory {
   double plan_read_at = -1e18;
   int64_t plan_day = kNoDay;
   double built_ms = 0;
+  bool hnsw = false;  // the vector index: hnswlib's graph, else the exact scan
 };
 
 }  // namespace
@@ -425,8 +433,14 @@ class Chat {
     }
     for (Document& d : MessageDocs(Scan(user, "m/"), um.zone)) docs.push_back(std::move(d));
     docs.push_back(ProfileDoc(profile));
-    std::unique_ptr<engine::retrieval::VectorIndex> index =
-        std::make_unique<HnswVectorIndex>(p_->embedder->Dimensions());
+    const std::string& kind = p_->config.vector_index;
+    um.hnsw = kind == "hnsw" || (kind == "auto" && docs.size() > p_->config.exact_max);
+    std::unique_ptr<engine::retrieval::VectorIndex> index;
+    if (um.hnsw) {
+      index = std::make_unique<HnswVectorIndex>(p_->embedder->Dimensions());
+    } else {
+      index = std::make_unique<engine::retrieval::ExactVectorIndex>(p_->embedder->Dimensions());
+    }
     auto memory = std::make_unique<Memory>(p_->embedder.get(), std::move(index));
     Status s = memory->Put(std::move(docs));
     if (!s.ok())
@@ -568,7 +582,9 @@ class Chat {
 
   Json Methods() const {
     return {{"words", "BM25 (k1 1.2, b 0.75, Lucene IDF) over folded terms"},
-            {"meaning", p_->embedder->Name() + " vectors in an HNSW graph (hnswlib, M 16)"},
+            {"meaning", p_->embedder->Name() + " vectors, exact scan up to " +
+                            std::to_string(p_->config.exact_max) +
+                            " documents, an HNSW graph (hnswlib, M 16, ef 128) beyond"},
             {"question", "dates, orders, totals, places and kinds read from the question"},
             {"fusion",
              "reciprocal rank fusion, k 60; question list weight 2 (3 when ordered); "
@@ -666,7 +682,7 @@ class Chat {
             {"bytes", um->memory->MemoryBytes()},
             {"built_ms", engine::RoundTo(um->built_ms, 0.001)},
             {"embedder", p_->embedder->Name()},
-            {"vector_index", "hnsw"},
+            {"vector_index", um->hnsw ? "hnsw" : "exact"},
             {"driver", p_->driver ? p_->config.chat.base_url : "none"}};
   }
 
@@ -954,6 +970,13 @@ int InitV1(const stride_host_api_t* host, stride_host_t* ctx, stride_plugin_t** 
   } else {
     host->set_error(ctx, ("STRIDE_CHAT_EMBEDDINGS: '" + p->config.embeddings +
                           "' is neither \"hashed\" nor an http(s):// URL")
+                             .c_str());
+    return STRIDE_E_INVALID;
+  }
+  if (p->config.vector_index != "auto" && p->config.vector_index != "exact" &&
+      p->config.vector_index != "hnsw") {
+    host->set_error(ctx, ("STRIDE_CHAT_VECTOR_INDEX: '" + p->config.vector_index +
+                          "': expected auto, exact or hnsw")
                              .c_str());
     return STRIDE_E_INVALID;
   }

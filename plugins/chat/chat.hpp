@@ -42,7 +42,9 @@
 //   STRIDE_CHAT_API_KEY      sent as Bearer to both (default: OPENAI_API_KEY, else none)
 //   STRIDE_CHAT_TIMEOUT_S (30), STRIDE_CHAT_RETRIES (2), STRIDE_CHAT_PROMPT_TOKENS (3000),
 //   STRIDE_CHAT_MAX_ANSWER_TOKENS (512), STRIDE_CHAT_USER_DAILY_TOKENS (100000),
-//   STRIDE_CHAT_DAILY_TOKENS (5000000: all users), STRIDE_CHAT_MAX_USERS (1000 in memory)
+//   STRIDE_CHAT_DAILY_TOKENS (5000000: all users), STRIDE_CHAT_MAX_USERS (1000 in memory),
+//   STRIDE_CHAT_VECTOR_INDEX "auto" (default: an exact scan up to STRIDE_CHAT_EXACT_MAX
+//                            documents, 20000, hnswlib's HNSW graph beyond), "exact", "hnsw"
 //
 // Thread-safety: one request or event per user at a time works on that user's memory; users
 // in parallel.

@@ -279,7 +279,7 @@ TEST_F(Chat, RetrievesTheRunnersOwnRunsAndSaysWhy) {
   const Json mem = Json::parse(Call("GET", "/v1/chat/memory", "ann").body);
   EXPECT_EQ(mem["documents"]["run"], 4);
   EXPECT_EQ(mem["documents"]["profile"], 1);
-  EXPECT_EQ(mem["vector_index"], "hnsw");
+  EXPECT_EQ(mem["vector_index"], "exact");  // "auto" at 5 documents
   EXPECT_GT(mem["bytes"].get<double>(), 0);
 }
 
@@ -483,6 +483,7 @@ TEST_F(Chat, EmbeddingsFromAnOpenAiCompatibleProvider) {
   env.Set("STRIDE_CHAT_EMBEDDINGS", provider.Url());
   env.Set("STRIDE_CHAT_EMBEDDINGS_MODEL", "fake-embed");
   env.Set("STRIDE_CHAT_EMBEDDINGS_DIMENSIONS", "16");
+  env.Set("STRIDE_CHAT_VECTOR_INDEX", "hnsw");
   Start();
   Store("ann", At(2026, 11, 29, 8), 21000, 6300, "Pine Ridge");
   const Json r = Retrieve("ann", "longest run at Pine Ridge");
@@ -492,6 +493,7 @@ TEST_F(Chat, EmbeddingsFromAnOpenAiCompatibleProvider) {
   EXPECT_EQ(provider.embedding_requests[0]["model"], "fake-embed");
   EXPECT_EQ(provider.embedding_requests[0]["dimensions"], 16);
   EXPECT_EQ(provider.embedding_requests.back()["input"][0], "longest run at Pine Ridge");
+  EXPECT_EQ(Json::parse(Call("GET", "/v1/chat/memory", "ann").body)["vector_index"], "hnsw");
 }
 
 TEST_F(Chat, BadConfigurationIsRefusedAtLoad) {
