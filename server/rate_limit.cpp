@@ -160,7 +160,9 @@ std::string RateLimitName(const RateLimitPolicy& policy, std::string_view method
                           std::string_view scope, bool public_route) {
   if (public_route) return "search";
   if (!scope.empty() && policy.limits.count(scope) > 0) return std::string(scope);
-  return method == "GET" || method == "HEAD" ? "read" : "write";
+  // A route that only reads is a read whatever its method (POST /v1/chat/retrieve carries its
+  // question in a body).
+  return method == "GET" || method == "HEAD" || scope == "runner:read" ? "read" : "write";
 }
 
 RateLimiter::RateLimiter(RateLimitPolicy policy, RateLimitStore* store)

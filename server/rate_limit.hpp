@@ -5,7 +5,8 @@
 //
 // A request belongs to one limit, by its route: public route search to "search" (per client
 // IP: it carries no token), a route whose scope names a limit of its own to that one (the chat
-// plugin's "chat:ask"), other GETs to "read" and everything else to "write" (per user: the
+// plugin's "chat:ask"), other GETs and routes of scope runner:read to "read" and everything
+// else to "write" (per user: the
 // token's subject); a route may name its own (inbound provider webhooks: "webhook", per
 // address). Health and metrics belong to none. Defaults, from what the apps built on Stride
 // do: read 100 a minute, write (uploads, deletes, check-ins) 30 a minute, chat:ask 30 an hour,

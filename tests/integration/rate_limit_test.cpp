@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "datasets/synthetic_routes.hpp"
+#include "plugins/chat/chat.hpp"
 #include "plugins/plan/plan.hpp"
 #include "server/auth.hpp"
 #include "server/http_server.hpp"
@@ -26,11 +27,11 @@ using Json = nlohmann::json;
 
 const std::string kSecret = "rate-limit-test-secret-0123456789abcdef";
 
-httplib::Headers Bearer(const std::string& user) {
+httplib::Headers Bearer(const std::string& user,
+                        const std::string& scope = "runner:read runner:write") {
   const double now =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-  return {{"Authorization",
-           "Bearer " + server::Jwt(kSecret).Mint(user, "runner:read runner:write", 3600, now)}};
+  return {{"Authorization", "Bearer " + server::Jwt(kSecret).Mint(user, scope, 3600, now)}};
 }
 
 class RateLimits : public ::testing::Test {
@@ -47,9 +48,10 @@ class RateLimits : public ::testing::Test {
     server::HttpServerOptions o;
     o.db_path = dir_ + "/db";
     o.jwt_secret = kSecret;
-    o.bundled_plugins = {{plugins::plan::Info, plugins::plan::InitV1}};
+    o.bundled_plugins = {{plugins::plan::Info, plugins::plan::InitV1},
+                         {plugins::chat::Info, plugins::chat::InitV1}};
     o.rate_limits = {};
-    for (const char* s : {"read=3/m", "write=2/m", "search=4/m"}) {
+    for (const char* s : {"read=3/m", "write=2/m", "search=4/m", "chat:ask=2/h"}) {
       ASSERT_TRUE(o.rate_limits.Set(s).ok());
     }
     server_ = std::make_unique<testing::RunningServer>(o, testing::RunsAt(dir_ + "/runs"));
@@ -114,6 +116,28 @@ TEST_F(RateLimits, ReadsArePerUserAndTheFourthIsRefusedWithTheWait) {
   auto put = c.Put("/v1/me/profile", Bearer("ann"), R"({"max_hr_bpm":190})", "application/json");
   ASSERT_TRUE(put);
   EXPECT_EQ(put->status, 429);  // a profile change is a write
+}
+
+TEST_F(RateLimits, AskingTheChatHasItsOwnHourlyLimitAndRetrievingIsARead) {
+  httplib::Client c = Client();
+  const httplib::Headers ann = Bearer("ann", "runner:read chat:ask");
+  const std::string q = R"({"question":"How far did I run last week?"})";
+  for (int i = 0; i < 2; ++i) {
+    auto r = c.Post("/v1/chat/ask", ann, q, "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << r->body;
+    EXPECT_EQ(r->get_header_value("RateLimit-Policy"), "\"chat:ask\";q=2;w=3600");
+  }
+  auto over = c.Post("/v1/chat/ask", ann, q, "application/json");
+  ASSERT_TRUE(over);
+  EXPECT_EQ(over->status, 429) << over->body;
+  EXPECT_GT(std::stoi(over->get_header_value("Retry-After")), 60);
+  EXPECT_NE(over->body.find("2 requests per hour per user"), std::string::npos) << over->body;
+  // Retrieval carries its question in a POST body but only reads: the read limit.
+  auto r = c.Post("/v1/chat/retrieve", ann, q, "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->get_header_value("RateLimit-Policy"), "\"read\";q=3;w=60");
 }
 
 TEST_F(RateLimits, PublicSearchIsPerClientAddressAndHealthIsNeverLimited) {

@@ -137,6 +137,7 @@ TEST(RateLimitName, PublicRoutesAreSearchScopedOnesReadOrWriteUnlessNamed) {
   EXPECT_EQ(RateLimitName(p, "POST", "runner:write", false), "write");
   EXPECT_EQ(RateLimitName(p, "DELETE", "runner:write", false), "write");
   EXPECT_EQ(RateLimitName(p, "POST", "chat:ask", false), "chat:ask");
+  EXPECT_EQ(RateLimitName(p, "POST", "runner:read", false), "read");  // a read with a body
 }
 
 TEST(RateLimiter, KeysByLimitAndCallerAndPassesUnlimitedNames) {
