@@ -105,7 +105,7 @@ if [ "${DEMO_NO_SERVE:-0}" != 1 ]; then
   echo "== six earlier runs (the last three weeks), so the plan has a history =="
   for ago in 3 5 8 10 13 16; do
     mkdir -p "demo/history/$ago"
-    ./build/datasets/gen_activity --out "demo/history/$ago" --laps 3 --noise 1.5 --seed "$ago" \
+    ./build/datasets/gen_activity --out "demo/history/$ago" --laps $((2 + ago % 4)) --noise 1.5 --seed "$ago" \
       --days-ago "$ago" >/dev/null
     curl -s -o /dev/null -w "  %{http_code} run of $ago days ago\n" -X POST \
       --data-binary "@demo/history/$ago/synthetic_run.fit" -H "Authorization: Bearer $token" \
@@ -154,6 +154,21 @@ if [ "${DEMO_NO_SERVE:-0}" != 1 ]; then
   echo "curl -H 'Authorization: Bearer \$TOKEN' -o demo/workout.fit '$base/v1/plans/days/$day/workout.fit'"
   curl -sf -H "Authorization: Bearer $token" -o demo/workout.fit "$base/v1/plans/days/$day/workout.fit"
   echo "  demo/workout.fit: $(stat -c %s demo/workout.fit) bytes, a FIT workout file for a watch"
+  echo
+  echo "== the coach chat: the runner's runs, plan and messages, retrieved and answered offline =="
+  for q in "How far did I run in the last 3 weeks?" "What was my longest run?" \
+      "How was my run yesterday?" "What is planned for tomorrow?"; do
+    echo "curl -H 'Authorization: Bearer \$TOKEN' $base/v1/chat/ask -d '{\"question\":\"$q\"}'"
+    curl -s -H "Authorization: Bearer $token" "$base/v1/chat/ask" -d "{\"question\":\"$q\"}" |
+      python3 -c 'import json,sys; j=json.load(sys.stdin); print("  understood:", json.dumps(j["understood"])); print("  answer:", j["answer"][:300].replace("\n", "\n          "))'
+  done
+  q="Which of my runs was the fastest?"
+  echo "curl -H 'Authorization: Bearer \$TOKEN' $base/v1/chat/retrieve -d '{\"question\":\"$q\",\"k\":3}'"
+  curl -s -H "Authorization: Bearer $token" "$base/v1/chat/retrieve" -d "{\"question\":\"$q\",\"k\":3}" |
+    python3 -c 'import json,sys; j=json.load(sys.stdin); [print("  ", i["kind"], i["id"], "|", i["why"], "|", i["text"][:80]) for i in j["items"]]; print("   took", j["took_ms"], "ms")'
+  echo "curl -H 'Authorization: Bearer \$TOKEN' '$base/v1/chat/messages?limit=2'"
+  curl -s -H "Authorization: Bearer $token" "$base/v1/chat/messages?limit=2" | cut -c1-300
+  echo
   echo
   echo "== what a live subscriber received meanwhile =="
   echo "curl -N -H 'Authorization: Bearer \$TOKEN' -H 'Accept: text/event-stream' '$base/v1/challenges/$cid/events'"

@@ -63,7 +63,8 @@ constexpr const char* kUsage =
     "                into DIR while serving; GET lists them; 'stride restore' restores\n"
     "  --keep-backups N     keep the newest N backups (default: all)\n"
     "  --dev         loopback only: use a random secret when none is set and print a\n"
-    "                token for user 'dev' (runner:read runner:write, 24 h); unsigned plugins\n"
+    "                token for user 'dev' (runner:read runner:write chat:ask, 24 h);\n"
+    "                unsigned plugins\n"
     "plugins (with --runs; the bundled challenges plugin is always there):\n"
     "  --plugins DIR        more plugins: DIR/plugins.allow names them, each with\n"
     "                NAME.manifest.json and NAME.manifest.sig ('stride plugin sign')\n"
@@ -330,7 +331,8 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
       return 2;
     }
     if (dev && !o.jwt_secret.empty()) {
-      dev_token = server::Jwt(o.jwt_secret).Mint("dev", "runner:read runner:write", 86400, NowS());
+      dev_token =
+          server::Jwt(o.jwt_secret).Mint("dev", "runner:read runner:write chat:ask", 86400, NowS());
     }
   }
 
@@ -369,7 +371,7 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
       err << "stride serve: listening on http://" << o.bind << ':' << http.port() << " (db "
           << o.db_path << (so.runs_path.empty() ? "" : ", runs " + so.runs_path) << ")\n";
       if (!dev_token.empty()) {
-        err << "stride serve: dev token (user dev, runner:read runner:write, 24 h):\n"
+        err << "stride serve: dev token (user dev, runner:read runner:write chat:ask, 24 h):\n"
             << dev_token << "\n";
       }
       err << std::flush;

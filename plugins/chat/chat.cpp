@@ -408,8 +408,8 @@ class Chat {
       std::string desc = d.contains("phase") && d["phase"].is_string()
                              ? d["phase"].get<std::string>() + " phase"
                              : "";
-      if (d.contains("state") && d["state"].is_string())
-        desc += ", " + d["state"].get<std::string>();
+      const std::string state = d.value("state", "");
+      if (state == "done" || state == "missed") desc += ", " + state;
       docs.push_back(engine::retrieval::PlanDayDocument(
           day, d.value("type", ""), NumberOr(d, "distance_m", 0), desc, reasons));
     }
@@ -747,6 +747,17 @@ class Chat {
       }
       what[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(what[0])));
       return what + span + " (of " + std::to_string(r.selection.size()) + "): " + d.text;
+    }
+    if (q.HasDates() && !r.selection.empty()) {  // "yesterday", "on Sunday", "tomorrow"
+      std::string out = span.empty() ? std::string("Then") : span.substr(1);
+      out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
+      out += ":";
+      for (size_t i = 0; i < r.selection.size() && i < 3; ++i) {
+        out += (r.selection.size() == 1 ? " " : "\n- ") + r.selection[i]->text;
+      }
+      if (r.selection.size() > 3)
+        out += "\n(and " + std::to_string(r.selection.size() - 3) + " more)";
+      return out;
     }
     if (r.hits.empty()) return "I found nothing about that in your runs, plan or messages.";
     std::string out = "From your data:";

@@ -313,6 +313,11 @@ TEST_F(Chat, OfflineAskAnswersFromTheDataAndKeepsTheLast50Messages) {
   EXPECT_EQ(j["answer"], "Last week: 2 runs, 29.0 km in 2:29:00 moving.");
   EXPECT_EQ(j["messages"]["question"], 1);
   EXPECT_EQ(j["messages"]["answer"], 2);
+  a = Ask("ann", "How was my run on Tuesday?");
+  EXPECT_EQ(Json::parse(a.body)["answer"].get<std::string>().rfind(
+                "Tuesday: Run on Tuesday 24 November 2026", 0),
+            0u)
+      << a.body;
   a = Ask("ann", "What was my longest run last week?");
   EXPECT_NE(Json::parse(a.body)["answer"].get<std::string>().find(
                 "Longest last week (of 2): Run on Sunday 29 November 2026"),
@@ -333,13 +338,13 @@ TEST_F(Chat, OfflineAskAnswersFromTheDataAndKeepsTheLast50Messages) {
   EXPECT_NE(a.body.find("event: answer\ndata: {\"text\":\"Last week: 2 runs"), std::string::npos);
   EXPECT_NE(a.body.find("event: done\ndata: {"), std::string::npos);
 
-  for (int i = 0; i < 26; ++i) ASSERT_EQ(Ask("ann", "question " + std::to_string(i)).status, 200);
-  // 4 + 26 asks = 60 messages: the last 50 are kept (11 to 60), newest first, paged.
+  for (int i = 0; i < 25; ++i) ASSERT_EQ(Ask("ann", "question " + std::to_string(i)).status, 200);
+  // 5 + 25 asks = 60 messages: the last 50 are kept (11 to 60), newest first, paged.
   Json page = Json::parse(Call("GET", "/v1/chat/messages", "ann", "", {{"limit", "30"}}).body);
   ASSERT_EQ(page["messages"].size(), 30u);
   EXPECT_EQ(page["messages"][0]["seq"], 60);
   EXPECT_EQ(page["messages"][0]["role"], "assistant");
-  EXPECT_EQ(page["messages"][1]["text"], "question 25");
+  EXPECT_EQ(page["messages"][1]["text"], "question 24");
   EXPECT_EQ(page["next_before"], "31");
   page = Json::parse(
       Call("GET", "/v1/chat/messages", "ann", "", {{"limit", "30"}, {"before", "31"}}).body);
