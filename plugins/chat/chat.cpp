@@ -57,6 +57,7 @@ struct Config {
   int64_t user_daily_tokens = 100000;
   int64_t daily_tokens = 5000000;
   size_t max_users = 1000;
+  size_t memory_bytes = size_t{512} << 20;  // all users' memories together
   // "exact" (a scan), "hnsw" (hnswlib's graph) or "auto": exact up to exact_max documents at
   // build (a scan of 20,000 x 384 floats is ~2 ms; at 10,000 documents the graph's recall was
   // too low on near-duplicate runs: bench/scripts/chat_retrieval.sh), the graph beyond.
@@ -98,6 +99,7 @@ Config ReadConfig() {
   c.user_daily_tokens = static_cast<int64_t>(EnvNumber("STRIDE_CHAT_USER_DAILY_TOKENS", 100000));
   c.daily_tokens = static_cast<int64_t>(EnvNumber("STRIDE_CHAT_DAILY_TOKENS", 5000000));
   c.max_users = static_cast<size_t>(std::max(1.0, EnvNumber("STRIDE_CHAT_MAX_USERS", 1000)));
+  c.memory_bytes = static_cast<size_t>(EnvNumber("STRIDE_CHAT_MEMORY_MB", 512) * 1048576);
   c.vector_index = Env("STRIDE_CHAT_VECTOR_INDEX", "auto");
   c.exact_max = static_cast<size_t>(EnvNumber("STRIDE_CHAT_EXACT_MAX", 20000));
   return c;
@@ -111,7 +113,8 @@ struct UserMemory {
   double plan_read_at = -1e18;
   int64_t plan_day = kNoDay;
   double built_ms = 0;
-  bool hnsw = false;  // the vector index: hnswlib's graph, else the exact scan
+  std::atomic<size_t> bytes{0};  // measured at build, plus an estimate per document since
+  bool hnsw = false;             // the vector index: hnswlib's graph, else the exact scan
 };
 
 }  // namespace
@@ -313,7 +316,13 @@ class Chat {
     }
     p_->users.emplace_front(user, std::make_shared<UserMemory>());
     p_->by_user[user] = p_->users.begin();
-    while (p_->users.size() > p_->config.max_users) {
+    // The least recently used go while there are too many or they hold too much (a memory in
+    // use elsewhere lives on until that request ends).
+    size_t total = 0;
+    for (const auto& [name, m] : p_->users) total += m->bytes.load();
+    while (p_->users.size() > 1 &&
+           (p_->users.size() > p_->config.max_users || total > p_->config.memory_bytes)) {
+      total -= p_->users.back().second->bytes.load();
       p_->by_user.erase(p_->users.back().first);
       p_->users.pop_back();
     }
@@ -389,7 +398,9 @@ class Chat {
     stride_sink_t sink{&out, Append};
     const int rc = p_->host->plugin_get(p_->ctx, user.c_str(), "/v1/plans/current", &sink);
     for (const Document* d : um.memory->All()) {
-      if (d->kind == DocKind::kPlanDay) um.memory->Remove(d->id);
+      if (d->kind != DocKind::kPlanDay) continue;
+      Shrink(um, *d);
+      um.memory->Remove(d->id);
     }
     if (rc != STRIDE_OK) return;  // no plans plugin, or no plan: nothing to tell
     const Json plan = Json::parse(out, nullptr, false);
@@ -413,8 +424,30 @@ class Chat {
       docs.push_back(engine::retrieval::PlanDayDocument(
           day, d.value("type", ""), NumberOr(d, "distance_m", 0), desc, reasons));
     }
+    for (const Document& d : docs) Grow(um, d);
     Status s = um.memory->Put(std::move(docs));
     if (!s.ok()) throw ApiError{502, "provider_failed", s.message()};
+  }
+
+  // What a document adds to a memory, roughly: its text twice (text and postings), its
+  // vector, bookkeeping. Between builds the memory's bytes follow these estimates.
+  size_t DocBytes(const Document& d) const {
+    return 2 * d.text.size() + 4 * p_->embedder->Dimensions() + 256;
+  }
+  void Grow(UserMemory& um, const Document& d) { um.bytes += DocBytes(d); }
+  void Shrink(UserMemory& um, const Document& d) {
+    const size_t b = DocBytes(d), now = um.bytes.load();
+    um.bytes = now > b ? now - b : 0;
+  }
+  void RemoveDoc(UserMemory& um, const std::string& id) {
+    if (const Document* d = um.memory->Find(id)) {
+      Shrink(um, *d);
+      um.memory->Remove(id);
+    }
+  }
+  void Forget(UserMemory& um) {
+    um.memory.reset();  // rebuilt on the next request
+    um.bytes = 0;
   }
 
   // The user's memory, built when not yet in memory; the user's stripe is held.
@@ -446,6 +479,7 @@ class Chat {
     if (!s.ok())
       throw ApiError{s.code() == StatusCode::kUnavailable ? 504 : 502, "provider_failed",
                      s.message()};
+    um.bytes = memory->MemoryBytes();
     um.memory = std::move(memory);
     um.plan_day = kNoDay;
     um.built_ms =
@@ -468,14 +502,16 @@ class Chat {
     if (type == "run.stored") {
       std::optional<Json> f = StoreRun(user, id);
       if (um && um->memory && f) {
-        Status s = um->memory->Put({RunDoc(id, *f, um->zone)});
-        if (!s.ok()) um->memory.reset();  // rebuilt on the next request
-        um->plan_day = kNoDay;            // the plan follows runs
+        Document d = RunDoc(id, *f, um->zone);
+        if (const Document* old = um->memory->Find(d.id)) Shrink(*um, *old);
+        Grow(*um, d);
+        if (!um->memory->Put({std::move(d)}).ok()) Forget(*um);
+        um->plan_day = kNoDay;  // the plan follows runs
       }
     } else {
       Delete(user, "r/" + id);
       if (um && um->memory) {
-        um->memory->Remove("run/" + id);
+        RemoveDoc(*um, "run/" + id);
         um->plan_day = kNoDay;
       }
     }
@@ -602,17 +638,18 @@ class Chat {
         engine::DumpJson(Json{{"seq", seq}, {"role", role}, {"text", text}, {"at", at}}));
     Put(user, "m_next", std::to_string(seq + 1));
     if (um.memory) {
-      Status s = um.memory->Put({engine::retrieval::MessageDocument(
-          seq, role, text, at, um.zone.LocalDay(at), in_reply_to)});
-      if (!s.ok()) um.memory.reset();
+      Document d = engine::retrieval::MessageDocument(seq, role, text, at, um.zone.LocalDay(at),
+                                                      in_reply_to);
+      Grow(um, d);
+      if (!um.memory->Put({std::move(d)}).ok()) Forget(um);
     }
     // The last 50 stay.
     std::vector<std::pair<std::string, std::string>> rows = Scan(user, "m/");
     for (size_t i = 0; i + kMaxMessages < rows.size(); ++i) {
       Delete(user, rows[i].first);
       if (um.memory) {
-        um.memory->Remove("message/" +
-                          std::to_string(std::strtoull(rows[i].first.c_str() + 2, nullptr, 10)));
+        RemoveDoc(
+            um, "message/" + std::to_string(std::strtoull(rows[i].first.c_str() + 2, nullptr, 10)));
       }
     }
     return seq;
@@ -662,8 +699,7 @@ class Chat {
       Delete(user, key);
       ++n;
       if (um->memory) {
-        um->memory->Remove("message/" +
-                           std::to_string(std::strtoull(key.c_str() + 2, nullptr, 10)));
+        RemoveDoc(*um, "message/" + std::to_string(std::strtoull(key.c_str() + 2, nullptr, 10)));
       }
     }
     return {{"deleted", n}};
@@ -678,8 +714,17 @@ class Chat {
     std::map<std::string, size_t> kinds;
     for (const Document* d : um->memory->All())
       ++kinds[std::string(engine::retrieval::DocKindName(d->kind))];
+    size_t users = 0, all = 0;
+    {
+      std::lock_guard users_lock(p_->users_mu);
+      users = p_->users.size();
+      for (const auto& [name, m] : p_->users) all += m->bytes.load();
+    }
     return {{"documents", kinds},
             {"bytes", um->memory->MemoryBytes()},
+            {"users_in_memory", users},
+            {"bytes_in_memory", all},
+            {"memory_budget_bytes", p_->config.memory_bytes},
             {"built_ms", engine::RoundTo(um->built_ms, 0.001)},
             {"embedder", p_->embedder->Name()},
             {"vector_index", um->hnsw ? "hnsw" : "exact"},

@@ -21,8 +21,10 @@
 // the last 50 messages, the plan's days with the adjuster's reasons (from the plans plugin
 // through plugin_get, when it is loaded; re-read after a run event and when older than 5
 // minutes or from another day) and the profile. Built from the plugin's namespace on a
-// user's first request and kept in memory (at most `max_users` users; the least recently
-// used go first); run.stored / run.deleted update it, user.deleted drops it.
+// user's first request and kept in memory (at most STRIDE_CHAT_MAX_USERS users holding at
+// most STRIDE_CHAT_MEMORY_MB together, measured at build and estimated per document since;
+// the least recently used go first); run.stored / run.deleted update it, user.deleted drops
+// it.
 //
 //   user  r/<run_id>     the run's facts (JSON: start_s, sport, distance_m, moving_s, climb_m,
 //                        avg_hr, efforts [[m, s]...], splits [s...], places [...])
@@ -43,6 +45,7 @@
 //   STRIDE_CHAT_TIMEOUT_S (30), STRIDE_CHAT_RETRIES (2), STRIDE_CHAT_PROMPT_TOKENS (3000),
 //   STRIDE_CHAT_MAX_ANSWER_TOKENS (512), STRIDE_CHAT_USER_DAILY_TOKENS (100000),
 //   STRIDE_CHAT_DAILY_TOKENS (5000000: all users), STRIDE_CHAT_MAX_USERS (1000 in memory),
+//   STRIDE_CHAT_MEMORY_MB (512: the memories of all users in memory together),
 //   STRIDE_CHAT_VECTOR_INDEX "auto" (default: an exact scan up to STRIDE_CHAT_EXACT_MAX
 //                            documents, 20000, hnswlib's HNSW graph beyond), "exact", "hnsw"
 //

@@ -283,6 +283,32 @@ TEST_F(Chat, RetrievesTheRunnersOwnRunsAndSaysWhy) {
   EXPECT_GT(mem["bytes"].get<double>(), 0);
 }
 
+TEST_F(Chat, MemoriesOverTheBudgetGoAndAreRebuiltWhenAskedAgain) {
+  ScopedEnv env;
+  env.Set("STRIDE_CHAT_MEMORY_MB", "0.15");  // 157 KB: room for one runner of these (~105 KB)
+  Start();
+  for (const char* user : {"ann", "bob", "cyd"}) {
+    for (int d = 1; d <= 20; ++d) {
+      Store(user, At(2026, 11, static_cast<unsigned>(d), 7), 5000 + 100 * d, 1500, "Pine Ridge");
+    }
+  }
+  const Json first = Retrieve("ann", "What was my longest run?");
+  Json mem = Json::parse(Call("GET", "/v1/chat/memory", "ann").body);
+  EXPECT_EQ(mem["users_in_memory"], 1);
+  const double one = mem["bytes_in_memory"].get<double>();
+  EXPECT_GT(one, 0);
+  Retrieve("bob", "What was my longest run?");
+  Retrieve("cyd", "What was my longest run?");
+  mem = Json::parse(Call("GET", "/v1/chat/memory", "cyd").body);
+  // Cyd's arrival pushed the total over: Ann (the least recent) went, Bob stayed.
+  EXPECT_EQ(mem["users_in_memory"], 2) << mem.dump();
+  EXPECT_LE(mem["bytes_in_memory"].get<double>(), 2.1 * one);
+  // Ann's memory went; asked again, it is rebuilt with the same answer.
+  const Json again = Retrieve("ann", "What was my longest run?");
+  EXPECT_EQ(again["items"][0]["id"], first["items"][0]["id"]);
+  EXPECT_EQ(again["items"][0]["text"], first["items"][0]["text"]);
+}
+
 TEST_F(Chat, BadRequestsSayWhatWasExpected) {
   Start();
   auto post = [&](const std::string& body) {
