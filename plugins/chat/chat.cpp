@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <list>
@@ -15,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/retrieval/documents.hpp"
@@ -134,6 +136,10 @@ struct stride_plugin {
   // One request or event per user at a time (users spread over the stripes): a memory is
   // built, read and updated under its user's stripe.
   std::array<std::mutex, 64> stripes;
+  // Threads streaming a provider's answer; shutdown waits for them.
+  std::mutex workers_mu;
+  std::condition_variable workers_cv;
+  int workers = 0;
 };
 
 namespace stride::plugins::chat {
@@ -833,16 +839,114 @@ class Chat {
   }
 
   // (content type, body)
-  std::pair<std::string, std::string> AskAnswer(const std::string& user, const Json& req) {
+  // The tokens a completion used, against the budgets and in the counters (per model too:
+  // stride_plugin_tokens_in_<model>_total, so the daily spend is one query).
+  void Account(const std::string& user, const std::string& date, const Completion& c) {
+    Spend(user, date, c.prompt_tokens + c.completion_tokens);
+    std::string m;
+    for (char ch : c.model) {
+      m += std::isalnum(static_cast<unsigned char>(ch))
+               ? static_cast<char>(std::tolower(static_cast<unsigned char>(ch)))
+               : '_';
+    }
+    for (const std::string& suffix : {std::string(), "_" + m.substr(0, 21)}) {
+      p_->host->count(p_->ctx, ("tokens_in" + suffix).c_str(),
+                      static_cast<double>(c.prompt_tokens));
+      p_->host->count(p_->ctx, ("tokens_out" + suffix).c_str(),
+                      static_cast<double>(c.completion_tokens));
+    }
+  }
+
+  static ApiError ProviderError(const Status& s, uint64_t asked) {
+    const bool timeout = s.code() == StatusCode::kUnavailable;
+    return ApiError{timeout ? 504 : 502, timeout ? "provider_timeout" : "provider_failed",
+                    s.message() + " (your message " + std::to_string(asked) + " was stored)"};
+  }
+
+  // With a provider and Accept: text/event-stream: answers with an event stream (the items
+  // first, then each piece as the provider sends it, then done or error), the provider being
+  // called on a thread of its own; false when the answer is not streamed this way.
+  bool AskStream(const std::string& user, const Json& req, stride_call_t* call) {
+    const Json headers = req.value("headers", Json::object());
+    const bool sse =
+        headers.is_object() && headers.contains("accept") && headers["accept"].is_string() &&
+        headers["accept"].get<std::string>().find("text/event-stream") != std::string::npos;
+    if (!sse || !p_->driver || !STRIDE_HOST_HAS(p_->host, publish)) return false;
     const Json body = Json::parse(req.value("body", std::string()), nullptr, false);
     size_t k = 5;
     const std::string question = Question(body, &k);
-    const Json headers = req.value("headers", Json::object());
-    const bool sse =
-        headers.is_object() && headers.contains("accept") &&
-        headers["accept"].get<std::string>().find("text/event-stream") != std::string::npos;
     const double now = Now();
     const std::string date = engine::FormatDate(static_cast<int64_t>(std::floor(now / 86400)));
+    CheckBudgets(user, date);
+    std::vector<ChatTurn> prompt;
+    uint64_t asked = 0;
+    Json items = Json::array();
+    {
+      auto lock = Lock(user);
+      std::shared_ptr<UserMemory> um = Entry(user);
+      Build(user, *um);
+      asked = StoreMessage(user, *um, "user", question, now, "");
+      engine::retrieval::Retrieval r = Retrieve(user, *um, question, k, now);
+      for (const engine::retrieval::Hit& h : r.hits) items.push_back(ItemJson(h));
+      int64_t context_items = 0;
+      prompt = Prompt(r, question, DayText(um->zone.LocalDay(now)), &context_items);
+    }
+    const std::string topic = "ask/" + std::to_string(asked) + "/" + user;
+    if (p_->host->respond_stream(call, topic.c_str()) != STRIDE_OK) {
+      throw ApiError{500, "internal", "could not open the event stream"};
+    }
+    const std::string first = engine::DumpJson(items);
+    p_->host->stream_event(call, "items", 1, first.data(), first.size());
+    {
+      std::lock_guard workers(p_->workers_mu);
+      ++p_->workers;
+    }
+    stride_plugin_t* p = p_;
+    std::thread([p, user, topic, prompt, question, asked, date, now] {
+      uint64_t id = 2;
+      auto publish = [&](const char* event, const Json& data) {
+        const std::string text = engine::DumpJson(data);
+        p->host->publish(p->ctx, topic.c_str(), event, id++, text.data(), text.size());
+      };
+      try {
+        Chat chat(p);
+        Result<Completion> c = p->driver->Stream(prompt, [&](std::string_view piece) {
+          publish("answer", Json{{"text", piece}});
+        });
+        if (!c.ok()) {
+          p->host->count(p->ctx, "provider_failures", 1);
+          const ApiError e = ProviderError(c.status(), asked);
+          publish("error", Json{{"status", e.status}, {"code", e.code}, {"message", e.message}});
+        } else {
+          uint64_t answered = 0;
+          {
+            auto lock = chat.Lock(user);
+            std::shared_ptr<UserMemory> um = chat.Entry(user);
+            answered = chat.StoreMessage(user, *um, "assistant", c->text, now, question);
+          }
+          chat.Account(user, date, *c);
+          p->host->count(p->ctx, "asks", 1);
+          publish("done", Json{{"driver", "openai-compatible"},
+                               {"model", c->model},
+                               {"usage",
+                                {{"prompt_tokens", c->prompt_tokens},
+                                 {"completion_tokens", c->completion_tokens},
+                                 {"attempts", c->attempts}}},
+                               {"messages", {{"question", asked}, {"answer", answered}}}});
+        }
+      } catch (const ApiError& e) {
+        publish("error", Json{{"status", e.status}, {"code", e.code}, {"message", e.message}});
+      } catch (const std::exception& e) {
+        publish("error", Json{{"status", 500}, {"code", "internal"}, {"message", e.what()}});
+      }
+      std::lock_guard workers(p->workers_mu);
+      --p->workers;
+      p->workers_cv.notify_all();
+    }).detach();
+    return true;
+  }
+
+  void CheckBudgets(const std::string& user, const std::string& date) {
     if (p_->driver) {
       const int64_t mine = Spent(user, date), all = Spent("", date);
       if (mine >= p_->config.user_daily_tokens) {
@@ -857,6 +961,19 @@ class Chat {
                            " tokens for " + date + " (UTC) is spent"};
       }
     }
+  }
+
+  std::pair<std::string, std::string> AskAnswer(const std::string& user, const Json& req) {
+    const Json body = Json::parse(req.value("body", std::string()), nullptr, false);
+    size_t k = 5;
+    const std::string question = Question(body, &k);
+    const Json headers = req.value("headers", Json::object());
+    const bool sse =
+        headers.is_object() && headers.contains("accept") && headers["accept"].is_string() &&
+        headers["accept"].get<std::string>().find("text/event-stream") != std::string::npos;
+    const double now = Now();
+    const std::string date = engine::FormatDate(static_cast<int64_t>(std::floor(now / 86400)));
+    CheckBudgets(user, date);
     auto lock = Lock(user);
     std::shared_ptr<UserMemory> um = Entry(user);
     Build(user, *um);
@@ -877,29 +994,14 @@ class Chat {
       Result<Completion> c = p_->driver->Complete(prompt);
       if (!c.ok()) {
         p_->host->count(p_->ctx, "provider_failures", 1);
-        const bool timeout = c.status().code() == StatusCode::kUnavailable;
-        throw ApiError{
-            timeout ? 504 : 502, timeout ? "provider_timeout" : "provider_failed",
-            c.status().message() + " (your message " + std::to_string(asked) + " was stored)"};
+        throw ProviderError(c.status(), asked);
       }
       answer = c->text;
       model = c->model;
       usage = {{"prompt_tokens", c->prompt_tokens},
                {"completion_tokens", c->completion_tokens},
                {"attempts", c->attempts}};
-      Spend(user, date, c->prompt_tokens + c->completion_tokens);
-      // Per model too (stride_plugin_tokens_in_<model>_total): the daily spend is one query.
-      std::string m;
-      for (char ch : c->model)
-        m += std::isalnum(static_cast<unsigned char>(ch))
-                 ? static_cast<char>(std::tolower(static_cast<unsigned char>(ch)))
-                 : '_';
-      for (const std::string& suffix : {std::string(), "_" + m.substr(0, 21)}) {
-        p_->host->count(p_->ctx, ("tokens_in" + suffix).c_str(),
-                        static_cast<double>(c->prompt_tokens));
-        p_->host->count(p_->ctx, ("tokens_out" + suffix).c_str(),
-                        static_cast<double>(c->completion_tokens));
-      }
+      Account(user, date, *c);
     }
     const uint64_t answered = StoreMessage(user, *um, "assistant", answer, now, question);
     p_->host->count(p_->ctx, "asks", 1);
@@ -912,8 +1014,8 @@ class Chat {
                 {"items", items},
                 {"messages", {{"question", asked}, {"answer", answered}}}};
     if (!sse) return {"application/json", engine::DumpJson(out)};
-    // Server-Sent Events: the items, the answer in pieces of at most 200 bytes (whole UTF-8
-    // characters), then done with the usage.
+    // Server-Sent Events (the offline answer, all there at once): the items, the answer in
+    // pieces of at most 200 bytes (whole UTF-8 characters), then done with the usage.
     auto event = [](const char* name, const Json& data) {
       return std::string("event: ") + name + "\ndata: " + engine::DumpJson(data) + "\n\n";
     };
@@ -954,6 +1056,7 @@ int HandleC(stride_plugin_t* self, stride_call_t* call, const char* request, siz
                                     Json::parse(req.value("body", std::string()), nullptr, false)));
         break;
       case kAsk: {
+        if (chat.AskStream(user, req, call)) break;
         const auto [type, body] = chat.AskAnswer(user, req);
         self->host->respond(call, 200, type.c_str(), body.data(), body.size());
         break;
@@ -995,6 +1098,11 @@ int OnEventC(stride_plugin_t* self, const char* event, size_t size) {
 }
 
 void ShutdownC(stride_plugin_t* self) {
+  {
+    // Streamed answers in flight end first (each within the provider's timeouts).
+    std::unique_lock lock(self->workers_mu);
+    self->workers_cv.wait(lock, [self] { return self->workers == 0; });
+  }
   delete self;
 }
 

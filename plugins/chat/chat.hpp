@@ -9,8 +9,10 @@
 //   POST   /v1/chat/ask {"question","k"}       chat:ask      the user's message is stored,
 //          the items are retrieved, a prompt is built from them within the token budget and
 //          the driver answers; the answer is stored as the coach's message. With
-//          Accept: text/event-stream the answer comes as Server-Sent Events (items, answer
-//          pieces, done)
+//          Accept: text/event-stream the answer comes as Server-Sent Events: items, the
+//          answer's pieces (from a provider as it streams them: stream=true upstream, on a
+//          thread of the plugin's), then done with the usage, or error with the status a
+//          JSON answer would have had (502/504)
 //   GET    /v1/chat/messages?limit=&before=     runner:read   newest first, paged by seq
 //   DELETE /v1/chat/messages                    runner:write  forgets every message
 //   GET    /v1/chat/memory                      runner:read   documents by kind, bytes, the

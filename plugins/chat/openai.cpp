@@ -89,21 +89,142 @@ Result<std::string> OpenAiClient::Post(const std::string& path, const std::strin
   return last;
 }
 
-Result<Completion> OpenAiClient::Complete(const std::vector<ChatTurn>& messages) const {
+std::string OpenAiClient::ChatBody(const std::vector<ChatTurn>& messages, bool stream,
+                                   int64_t* estimate) const {
   Json msgs = Json::array();
-  int64_t estimate = 0;
+  *estimate = 0;
   for (const ChatTurn& m : messages) {
     msgs.push_back({{"role", m.role}, {"content", engine::ValidUtf8(m.content)}});
-    estimate += EstimateTokens(m.content) + 4;
+    *estimate += EstimateTokens(m.content) + 4;
   }
-  const Json req = {{"model", o_.model},
-                    {"messages", msgs},
-                    {"temperature", o_.temperature},
-                    {"max_tokens", o_.max_tokens},
-                    {"stream", false}};
+  Json req = {{"model", o_.model},
+              {"messages", msgs},
+              {"temperature", o_.temperature},
+              {"max_tokens", o_.max_tokens},
+              {"stream", stream}};
+  if (stream) req["stream_options"] = {{"include_usage", true}};
+  return engine::DumpJson(req);
+}
+
+Result<Completion> OpenAiClient::Stream(const std::vector<ChatTurn>& messages,
+                                        const std::function<void(std::string_view)>& piece) const {
+  std::string origin, prefix;
+  if (!SplitUrl(o_.base_url, &origin, &prefix)) {
+    return Status::InvalidArgument("provider URL '" + o_.base_url +
+                                   "': expected http(s)://host[:port][/path]");
+  }
+  int64_t estimate = 0;
+  const std::string body = ChatBody(messages, true, &estimate);
   Completion c;
-  STRIDE_ASSIGN_OR_RETURN(std::string body,
-                          Post("/chat/completions", engine::DumpJson(req), &c.attempts));
+  c.model = o_.model;
+  c.prompt_tokens = estimate;
+  Status last = Status::Unavailable("no attempt");
+  for (int attempt = 0; attempt <= o_.retries; ++attempt) {
+    c.attempts = attempt + 1;
+    httplib::Client client(origin);
+    const time_t s = static_cast<time_t>(o_.timeout_s);
+    const time_t us = static_cast<time_t>((o_.timeout_s - static_cast<double>(s)) * 1e6);
+    client.set_connection_timeout(s, us);
+    client.set_read_timeout(s, us);  // between two pieces
+    client.set_write_timeout(s, us);
+    httplib::Request req;
+    req.method = "POST";
+    req.path = prefix + "/chat/completions";
+    if (!o_.api_key.empty()) req.headers.emplace("Authorization", "Bearer " + o_.api_key);
+    req.headers.emplace("Accept", "text/event-stream");
+    req.body = body;
+    req.headers.emplace("Content-Type", "application/json");
+    int status = 0;
+    std::string line, error_body;
+    bool done = false, got_piece = false, usage = false;
+    req.response_handler = [&](const httplib::Response& r) {
+      status = r.status;
+      return true;
+    };
+    req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
+      if (status != 200) {
+        if (error_body.size() < 4096) error_body.append(data, n);
+        return true;
+      }
+      for (size_t i = 0; i < n; ++i) {
+        if (data[i] != '\n') {
+          line += data[i];
+          continue;
+        }
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.rfind("data:", 0) == 0) {
+          std::string_view payload = std::string_view(line).substr(5);
+          while (!payload.empty() && payload.front() == ' ') payload.remove_prefix(1);
+          if (payload == "[DONE]") {
+            done = true;
+          } else {
+            const Json j = Json::parse(payload, nullptr, false);
+            if (j.is_object() && j.contains("choices") && j["choices"].is_array() &&
+                !j["choices"].empty() && j["choices"][0].is_object()) {
+              const Json delta = j["choices"][0].value("delta", Json::object());
+              if (delta.is_object() && delta.contains("content") && delta["content"].is_string()) {
+                const std::string text = engine::ValidUtf8(delta["content"].get<std::string>());
+                if (!text.empty()) {
+                  got_piece = true;
+                  c.text += text;
+                  piece(text);
+                }
+              }
+            }
+            if (j.is_object() && j.contains("model") && j["model"].is_string()) {
+              c.model = j["model"].get<std::string>();
+            }
+            if (j.is_object() && j.contains("usage") && j["usage"].is_object()) {
+              const Json& u = j["usage"];
+              if (u.contains("prompt_tokens") && u["prompt_tokens"].is_number_integer()) {
+                c.prompt_tokens = u["prompt_tokens"].get<int64_t>();
+                usage = true;
+              }
+              if (u.contains("completion_tokens") && u["completion_tokens"].is_number_integer()) {
+                c.completion_tokens = u["completion_tokens"].get<int64_t>();
+              }
+            }
+          }
+        }
+        line.clear();
+      }
+      return true;
+    };
+    httplib::Response res;
+    httplib::Error err = httplib::Error::Success;
+    const bool sent = client.send(req, res, err);
+    if (sent && status == 200 && done) {
+      if (!usage) c.completion_tokens = EstimateTokens(c.text);
+      return c;
+    }
+    if (got_piece) {  // a broken stream cannot be taken back: no retry
+      return Status::Unavailable("provider " + origin + " stopped streaming: " +
+                                 (sent ? "no [DONE]" : httplib::to_string(err)));
+    }
+    double wait = o_.backoff_s * std::pow(2.0, attempt);
+    if (!sent) {
+      last =
+          Status::Unavailable("provider " + origin + " did not answer: " + httplib::to_string(err));
+    } else if (status == 200) {
+      last = Status::Unavailable("provider " + origin + " ended the stream without [DONE]");
+    } else {
+      last = Status::Internal("provider " + origin + " answered " + std::to_string(status) + ": " +
+                              ProviderMessage(error_body));
+      if (status != 429 && status < 500) return last;
+      if (status == 429 && res.has_header("Retry-After")) {
+        wait = std::min(5.0, std::atof(res.get_header_value("Retry-After").c_str()));
+      }
+    }
+    if (attempt < o_.retries) std::this_thread::sleep_for(std::chrono::duration<double>(wait));
+  }
+  return last;
+}
+
+Result<Completion> OpenAiClient::Complete(const std::vector<ChatTurn>& messages) const {
+  int64_t estimate = 0;
+  const std::string req = ChatBody(messages, false, &estimate);
+  Completion c;
+  STRIDE_ASSIGN_OR_RETURN(std::string body, Post("/chat/completions", req, &c.attempts));
   const Json j = Json::parse(body, nullptr, false);
   if (!j.is_object() || !j.contains("choices") || !j["choices"].is_array() ||
       j["choices"].empty() || !j["choices"][0].is_object()) {

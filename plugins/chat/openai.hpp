@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/retrieval/embedding.hpp"
@@ -51,11 +52,20 @@ class OpenAiClient {
  public:
   explicit OpenAiClient(OpenAiOptions options) : o_(std::move(options)) {}
   Result<Completion> Complete(const std::vector<ChatTurn>& messages) const;
+  // The same with "stream": true: `piece` gets each piece of the answer as it arrives (the
+  // provider's Server-Sent Events, "data: {choices:[{delta:{content}}]}" up to "data:
+  // [DONE]"). Retried like Post only until the first piece; a stream that breaks after it is
+  // kUnavailable. Usage from the last chunk when the provider sends it
+  // (stream_options.include_usage), else estimated.
+  Result<Completion> Stream(const std::vector<ChatTurn>& messages,
+                            const std::function<void(std::string_view)>& piece) const;
   Result<std::vector<std::vector<float>>> Embed(const std::vector<std::string>& texts,
                                                 int64_t* tokens = nullptr) const;
   const OpenAiOptions& options() const { return o_; }
 
  private:
+  // The request body for /chat/completions, and the token estimate of its messages.
+  std::string ChatBody(const std::vector<ChatTurn>& messages, bool stream, int64_t* estimate) const;
   // POSTs `body` to base_url + `path` with the retries above; the answer's body.
   Result<std::string> Post(const std::string& path, const std::string& body, int* attempts) const;
   OpenAiOptions o_;

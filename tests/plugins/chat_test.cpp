@@ -54,6 +54,34 @@ class FakeProvider {
       }
       if (stall_s > 0) std::this_thread::sleep_for(std::chrono::duration<double>(stall_s));
       const Json& msgs = chat_requests.back()["messages"];
+      if (chat_requests.back().value("stream", false)) {
+        // Three pieces a little apart, the usage, then [DONE] (or a break after the first).
+        const std::string q = msgs[1]["content"];
+        const bool broken = break_stream;
+        res.set_chunked_content_provider(
+            "text/event-stream", [q, broken](size_t, httplib::DataSink& sink) {
+              for (const std::string& piece : {std::string("Coach"), std::string(": "), q}) {
+                const std::string chunk =
+                    "data: " +
+                    Json{{"choices", {{{"index", 0}, {"delta", {{"content", piece}}}}}}}.dump() +
+                    "\n\n";
+                sink.write(chunk.data(), chunk.size());
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                if (broken) return false;  // the connection drops
+              }
+              const std::string tail =
+                  "data: " +
+                  Json{{"choices", Json::array()},
+                       {"model", "fake-coach"},
+                       {"usage", {{"prompt_tokens", 100}, {"completion_tokens", 3}}}}
+                      .dump() +
+                  "\n\ndata: [DONE]\n\n";
+              sink.write(tail.data(), tail.size());
+              sink.done();
+              return true;
+            });
+        return;
+      }
       res.set_content(
           Json{
               {"id", "c1"},
@@ -107,6 +135,7 @@ class FakeProvider {
   std::atomic<int> fail_next{0};
   int fail_status = 503;
   double stall_s = 0;
+  bool break_stream = false;
   std::string auth;
   std::vector<Json> chat_requests, embedding_requests;
 
@@ -491,6 +520,76 @@ TEST_F(Chat, AnOpenAiCompatibleDriverAnswersWithinBudgets) {
   const size_t before = provider.Chats().size();
   EXPECT_EQ(Ask("bob", "bad request").status, 502);
   EXPECT_EQ(provider.Chats().size(), before + 1);
+}
+
+// Collects what a streamed answer sends until `until` appears (or 10 s pass).
+std::string Collect(const PluginResponse& r, const std::string& until) {
+  auto got = std::make_shared<std::string>(r.body);
+  auto mu = std::make_shared<std::mutex>();
+  r.stream->Attach([got, mu](std::string bytes) {
+    std::lock_guard lock(*mu);
+    *got += bytes;
+    return true;
+  });
+  for (int i = 0; i < 1000; ++i) {
+    {
+      std::lock_guard lock(*mu);
+      if (got->find(until) != std::string::npos) return *got;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::lock_guard lock(*mu);
+  return *got;
+}
+
+TEST_F(Chat, AProvidersAnswerIsStreamedPieceByPiece) {
+  FakeProvider provider;
+  ScopedEnv env;
+  env.Set("STRIDE_CHAT_DRIVER", provider.Url());
+  env.Set("STRIDE_CHAT_BACKOFF_S", "0.01");
+  Start();
+  Store("ann", At(2026, 11, 29, 8), 21000, 6300, "Pine Ridge");
+  const PluginResponse r = Ask("ann", "How was Sunday?", {{"Accept", "text/event-stream"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_TRUE(r.stream);
+  EXPECT_EQ(r.content_type, "text/event-stream");
+  EXPECT_EQ(r.body.rfind("id: 1\nevent: items\ndata: [{\"date\":\"2026-11-29\"", 0), 0u) << r.body;
+  const std::string all = Collect(r, "event: done");
+  const size_t a = all.find("id: 2\nevent: answer\ndata: {\"text\":\"Coach\"}");
+  const size_t b = all.find("id: 3\nevent: answer\ndata: {\"text\":\": \"}");
+  const size_t c = all.find("id: 4\nevent: answer\ndata: {\"text\":\"How was Sunday?\"}");
+  const size_t d = all.find("id: 5\nevent: done\ndata: {");
+  ASSERT_NE(a, std::string::npos) << all;
+  EXPECT_LT(a, b);
+  EXPECT_LT(b, c);
+  EXPECT_LT(c, d);
+  EXPECT_NE(all.find("\"completion_tokens\":3"), std::string::npos) << all;
+  EXPECT_TRUE(provider.Chats().back()["stream"].get<bool>());
+  EXPECT_TRUE(provider.Chats().back()["stream_options"]["include_usage"].get<bool>());
+  // The whole answer was stored after the question.
+  const Json msgs = Json::parse(Call("GET", "/v1/chat/messages", "ann").body);
+  ASSERT_EQ(msgs["messages"].size(), 2u);
+  EXPECT_EQ(msgs["messages"][0]["text"], "Coach: How was Sunday?");
+  EXPECT_NE(host_->MetricsText().find("stride_plugin_tokens_out_total{plugin=\"chat\"} 3"),
+            std::string::npos);
+
+  // A stream that breaks after its first piece ends with an error event, and is not retried.
+  provider.break_stream = true;
+  const size_t before = provider.Chats().size();
+  const PluginResponse broken = Ask("ann", "And Monday?", {{"Accept", "text/event-stream"}});
+  ASSERT_TRUE(broken.stream);
+  const std::string got = Collect(broken, "event: error");
+  EXPECT_NE(got.find("event: error\ndata: {\"code\":\"provider_timeout\""), std::string::npos)
+      << got;
+  EXPECT_NE(got.find("stopped streaming"), std::string::npos) << got;
+  EXPECT_EQ(provider.Chats().size(), before + 1);
+  // A provider failing before any piece: retried, then an error event with its message.
+  provider.break_stream = false;
+  provider.fail_next = 5;
+  const PluginResponse failed = Ask("ann", "Tuesday?", {{"Accept", "text/event-stream"}});
+  const std::string why = Collect(failed, "event: error");
+  EXPECT_NE(why.find("overloaded, try later"), std::string::npos) << why;
+  EXPECT_NE(why.find("\"status\":502"), std::string::npos) << why;
 }
 
 TEST_F(Chat, AProviderThatStallsGets504) {
