@@ -5,7 +5,9 @@
 # a row (upload_load latency) to `stride serve` without plugins (--no-bundled-plugins) and with
 # the challenges and plan plugins: the user is in a route challenge and a daily one, so every
 # upload moves a team along a line and judges a day, and has a profile with a goal race, so
-# every upload recalculates the plan (fitness, load, the stored plan, its changes). Events reach plugins off the request thread, so the
+# every upload recalculates the plan (fitness, load, the stored plan, its changes), and has
+# asked the coach chat once, so every upload also becomes a document of the chat's memory.
+# Events reach plugins off the request thread, so the
 # difference is the event hand-off plus the plugin's work competing for the same 2 cores.
 # Uploads use --no-sync so that fsync noise does not hide the difference. Builds Release.
 #
@@ -46,6 +48,8 @@ for round in 1 2; do
         curl -s -o /dev/null -X POST -H "Authorization: Bearer $token" \
           "http://127.0.0.1:$port/v1/challenges/$id/join" -d '{"start_date":"2023-11-01"}'
       done
+      curl -s -o /dev/null -X POST -H "Authorization: Bearer $token" \
+        "http://127.0.0.1:$port/v1/chat/retrieve" -d '{"question":"How far did I run last week?"}'
     fi
     echo "round $round, $mode: $(./build-release/bench/upload_load latency --port "$port" \
       --token "$token" --file "$fit" --n 300)"

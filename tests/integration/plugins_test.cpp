@@ -448,7 +448,8 @@ TEST_F(Plugins, TheChatFindsAnUploadedRunAndForgetsWithTheUser) {
   r = c.Post("/v1/chat/retrieve", Auth(gus), R"({"question":"How was my run yesterday?"})",
              "application/json");
   ASSERT_EQ(r->status, 200) << r->body;
-  for (const Json& i : Json::parse(r->body)["items"]) EXPECT_NE(i["kind"], "run") << i.dump();
+  const Json after = Json::parse(r->body);  // alive through the loop
+  for (const Json& i : after["items"]) EXPECT_NE(i["kind"], "run") << i.dump();
   EXPECT_TRUE(Json::parse(c.Get("/v1/chat/messages", Auth(gus))->body)["messages"].empty());
 }
 
