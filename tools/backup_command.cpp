@@ -7,6 +7,7 @@
 
 #include "engine/text/iso_time.hpp"
 #include "index/store/run_db.hpp"
+#include "tools/format.hpp"
 
 namespace stride::tools {
 namespace {
@@ -33,23 +34,11 @@ void PrintBackup(std::ostream& out, const engine::BackupInfo& b) {
       << "  " << b.size_bytes << " bytes  " << b.files << " files\n";
 }
 
-bool ParseCount(const std::string& text, uint32_t max, uint32_t* v) {
-  if (text.empty() || text.size() > 9) return false;
-  uint32_t n = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return false;
-    n = n * 10 + static_cast<uint32_t>(c - '0');
-  }
-  if (n < 1 || n > max) return false;
-  *v = n;
-  return true;
-}
-
 }  // namespace
 
 int RunBackup(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   std::string runs, to, list;
-  uint32_t keep = 0;
+  int keep = 0;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     const bool has = i + 1 < args.size();
@@ -63,7 +52,7 @@ int RunBackup(const std::vector<std::string>& args, std::ostream& out, std::ostr
     } else if (a == "--list" && has) {
       list = args[++i];
     } else if (a == "--keep" && has) {
-      if (!ParseCount(args[++i], 10000, &keep)) {
+      if (!ParseInt(args[++i], 1, 10000, &keep)) {
         err << "stride backup: --keep " << args[i] << ": expected 1 to 10000\n";
         return 2;
       }
@@ -100,7 +89,7 @@ int RunBackup(const std::vector<std::string>& args, std::ostream& out, std::ostr
     return 1;
   }
   const auto t0 = std::chrono::steady_clock::now();
-  Result<engine::BackupInfo> b = (*db)->Backup(to, keep);
+  Result<engine::BackupInfo> b = (*db)->Backup(to, static_cast<uint32_t>(keep));
   if (!b.ok()) {
     err << "stride backup: " << b.status().message() << "\n";
     return 1;
@@ -113,7 +102,7 @@ int RunBackup(const std::vector<std::string>& args, std::ostream& out, std::ostr
 
 int RunRestore(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   std::string from, runs;
-  uint32_t id = 0;
+  int id = 0;  // 0: the newest
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     const bool has = i + 1 < args.size();
@@ -125,7 +114,7 @@ int RunRestore(const std::vector<std::string>& args, std::ostream& out, std::ost
     } else if (a == "--runs" && has) {
       runs = args[++i];
     } else if (a == "--id" && has) {
-      if (!ParseCount(args[++i], 1'000'000'000, &id)) {
+      if (!ParseInt(args[++i], 1, 1'000'000'000, &id)) {
         err << "stride restore: --id " << args[i] << ": expected a backup id (1 or more)\n";
         return 2;
       }
@@ -138,7 +127,7 @@ int RunRestore(const std::vector<std::string>& args, std::ostream& out, std::ost
     err << "stride restore: --from and --runs are required\n" << kRestoreUsage;
     return 2;
   }
-  const Status s = index::RunDb::Restore(from, id, runs);
+  const Status s = index::RunDb::Restore(from, static_cast<uint32_t>(id), runs);
   if (!s.ok()) {
     err << "stride restore: " << s.message() << "\n";
     return 1;

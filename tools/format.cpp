@@ -27,9 +27,15 @@ std::string FormatPace(double s_per_km) {
 }
 
 bool ParseInt(const std::string& s, int lo, int hi, int* out) {
+  // Digits, after a '-' at most: strtol alone would take " 5", "+5" and "5 " too.
+  const size_t first = !s.empty() && s[0] == '-' ? 1 : 0;
+  if (s.size() <= first || s.size() > first + 10 ||
+      s.find_first_not_of("0123456789", first) != std::string::npos) {
+    return false;
+  }
   char* end = nullptr;
   const long v = std::strtol(s.c_str(), &end, 10);
-  if (s.empty() || *end != '\0' || v < lo || v > hi) return false;
+  if (*end != '\0' || v < lo || v > hi) return false;
   *out = static_cast<int>(v);
   return true;
 }

@@ -143,6 +143,13 @@ TEST(Backups, TakenWhileServingRestoreEveryAcknowledgedRun) {
       testing::Stride("restore --from " + dir + "/backups --runs " + dir + "/r2 --id 5");
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_NE(unknown.err.find("backup 5 is not in"), std::string::npos) << unknown.err;
+  // Counts are digits only: a sign or a space is a usage error (2), not a number.
+  for (const char* bad : {"+5", "' 5'", "5x", "0"}) {
+    const testing::CliRun odd = testing::Stride("restore --from " + dir + "/backups --runs " +
+                                                dir + "/r2 --id " + bad);
+    EXPECT_EQ(odd.exit_code, 2) << bad;
+    EXPECT_NE(odd.err.find("expected a backup id"), std::string::npos) << odd.err;
+  }
   // With the server stopped the CLI backs up itself, into the same directory.
   const testing::CliRun offline =
       testing::Stride("backup --runs " + dir + "/runs --to " + dir + "/backups");
