@@ -145,8 +145,8 @@ TEST(Backups, TakenWhileServingRestoreEveryAcknowledgedRun) {
   EXPECT_NE(unknown.err.find("backup 5 is not in"), std::string::npos) << unknown.err;
   // Counts are digits only: a sign or a space is a usage error (2), not a number.
   for (const char* bad : {"+5", "' 5'", "5x", "0"}) {
-    const testing::CliRun odd = testing::Stride("restore --from " + dir + "/backups --runs " +
-                                                dir + "/r2 --id " + bad);
+    const testing::CliRun odd =
+        testing::Stride("restore --from " + dir + "/backups --runs " + dir + "/r2 --id " + bad);
     EXPECT_EQ(odd.exit_code, 2) << bad;
     EXPECT_NE(odd.err.find("expected a backup id"), std::string::npos) << odd.err;
   }
