@@ -199,8 +199,8 @@ ApiResponse CallPlugin(plugins::PluginHost* host, HttpRequest& req) {
     r.headers.emplace_back("Cache-Control", "no-store");
     r.headers.emplace_back("X-Accel-Buffering", "no");
     r.open_stream = [stream = std::move(out.stream)](std::shared_ptr<StreamSink> sink) {
-      stream->Attach(
-          [sink = std::move(sink)](std::string bytes) { return sink->Push(std::move(bytes)); });
+      stream->Attach([sink](std::string bytes) { return sink->Push(std::move(bytes)); },
+                     [sink] { return sink->open(); });
     };
   }
   return r;

@@ -355,9 +355,10 @@ void PluginStream::SkipThrough(uint64_t id) {
   last_id_ = std::max(last_id_, id);
 }
 
-void PluginStream::Attach(std::function<bool(std::string)> push) {
+void PluginStream::Attach(std::function<bool(std::string)> push, std::function<bool()> alive) {
   std::lock_guard lock(mu_);
   push_ = std::move(push);
+  alive_ = std::move(alive);
   for (auto& [id, bytes] : held_) {
     if (over_) break;
     if (id != 0 && id <= last_id_) continue;
@@ -387,7 +388,7 @@ bool PluginStream::Offer(uint64_t id, const std::string& bytes) {
 
 bool PluginStream::over() const {
   std::lock_guard lock(mu_);
-  return over_;
+  return over_ || (alive_ && !alive_());
 }
 
 std::string PluginHost::StoredKey(std::string_view user, std::string_view key) {
@@ -824,9 +825,13 @@ PluginResponse PluginHost::Call(const Match& match, const PluginRequest& request
 void PluginHost::AddStream(const std::string& plugin, const std::string& topic,
                            std::shared_ptr<PluginStream> stream) {
   std::lock_guard lock(streams_mu_);
-  auto& subs = streams_[StoredKey(plugin, topic)];
-  std::erase_if(subs, [](const auto& s) { return s->over(); });
-  subs.push_back(std::move(stream));
+  // Streams that are over go, on every topic: a topic published only once (a chat answer)
+  // would otherwise keep its gone subscribers for good.
+  for (auto it = streams_.begin(); it != streams_.end();) {
+    std::erase_if(it->second, [](const auto& s) { return s->over(); });
+    it = it->second.empty() ? streams_.erase(it) : std::next(it);
+  }
+  streams_[StoredKey(plugin, topic)].push_back(std::move(stream));
 }
 
 void PluginHost::Publish(const std::string& plugin, const std::string& topic, uint64_t id,

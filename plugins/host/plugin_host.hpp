@@ -120,8 +120,10 @@ class PluginStream {
  public:
   // The client has every event up to `id` already (the backlog sent with the answer).
   void SkipThrough(uint64_t id);
-  // Where the bytes go: `push` returns false once the client is gone.
-  void Attach(std::function<bool(std::string)> push);
+  // Where the bytes go: `push` returns false once the client is gone; `alive` (optional) says
+  // whether the client is still there between pushes, so a stream whose topic is never
+  // published again is found over too (and let go at the next subscription).
+  void Attach(std::function<bool(std::string)> push, std::function<bool()> alive = nullptr);
   // Formats and offers one event; false when the subscription is over (the client left, or
   // more than max_held events waited for a connection that never attached).
   bool Offer(uint64_t id, const std::string& bytes);
@@ -135,6 +137,7 @@ class PluginStream {
   uint64_t last_id_ = 0;  // the highest id the client has
   std::vector<std::pair<uint64_t, std::string>> held_;
   std::function<bool(std::string)> push_;
+  std::function<bool()> alive_;
   bool over_ = false;
 };
 

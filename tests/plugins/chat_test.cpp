@@ -522,15 +522,20 @@ TEST_F(Chat, AnOpenAiCompatibleDriverAnswersWithinBudgets) {
   EXPECT_EQ(provider.Chats().size(), before + 1);
 }
 
-// Collects what a streamed answer sends until `until` appears (or 10 s pass).
-std::string Collect(const PluginResponse& r, const std::string& until) {
+// Collects what a streamed answer sends until `until` appears (or 10 s pass); the client is
+// there until *gone.
+std::string Collect(const PluginResponse& r, const std::string& until,
+                    std::shared_ptr<std::atomic<bool>> gone = nullptr) {
   auto got = std::make_shared<std::string>(r.body);
   auto mu = std::make_shared<std::mutex>();
-  r.stream->Attach([got, mu](std::string bytes) {
-    std::lock_guard lock(*mu);
-    *got += bytes;
-    return true;
-  });
+  if (!gone) gone = std::make_shared<std::atomic<bool>>(false);
+  r.stream->Attach(
+      [got, mu](std::string bytes) {
+        std::lock_guard lock(*mu);
+        *got += bytes;
+        return true;
+      },
+      [gone] { return !gone->load(); });
   for (int i = 0; i < 1000; ++i) {
     {
       std::lock_guard lock(*mu);
@@ -554,7 +559,8 @@ TEST_F(Chat, AProvidersAnswerIsStreamedPieceByPiece) {
   ASSERT_TRUE(r.stream);
   EXPECT_EQ(r.content_type, "text/event-stream");
   EXPECT_EQ(r.body.rfind("id: 1\nevent: items\ndata: [{\"date\":\"2026-11-29\"", 0), 0u) << r.body;
-  const std::string all = Collect(r, "event: done");
+  auto gone = std::make_shared<std::atomic<bool>>(false);
+  const std::string all = Collect(r, "event: done", gone);
   const size_t a = all.find("id: 2\nevent: answer\ndata: {\"text\":\"Coach\"}");
   const size_t b = all.find("id: 3\nevent: answer\ndata: {\"text\":\": \"}");
   const size_t c = all.find("id: 4\nevent: answer\ndata: {\"text\":\"How was Sunday?\"}");
@@ -572,6 +578,10 @@ TEST_F(Chat, AProvidersAnswerIsStreamedPieceByPiece) {
   EXPECT_EQ(msgs["messages"][0]["text"], "Coach: How was Sunday?");
   EXPECT_NE(host_->MetricsText().find("stride_plugin_tokens_out_total{plugin=\"chat\"} 3"),
             std::string::npos);
+  // The answer's topic is never published again: the stream is over once its client is gone.
+  EXPECT_EQ(host_->StreamCount(), 1u);
+  *gone = true;
+  EXPECT_EQ(host_->StreamCount(), 0u);
 
   // A stream that breaks after its first piece ends with an error event, and is not retried.
   provider.break_stream = true;
