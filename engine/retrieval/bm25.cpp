@@ -7,6 +7,18 @@
 
 namespace stride::engine::retrieval {
 
+void KeepBest(std::vector<Scored>* v, size_t k) {
+  auto better = [](const Scored& a, const Scored& b) {
+    return a.score > b.score || (a.score == b.score && a.slot < b.slot);
+  };
+  if (v->size() > k) {
+    std::partial_sort(v->begin(), v->begin() + static_cast<std::ptrdiff_t>(k), v->end(), better);
+    v->resize(k);
+  } else {
+    std::sort(v->begin(), v->end(), better);
+  }
+}
+
 void Bm25Index::Put(uint32_t slot, const std::vector<std::string>& terms) {
   Remove(slot);
   std::map<std::string, uint32_t> tf;
@@ -62,15 +74,7 @@ std::vector<Scored> Bm25Index::Search(const std::vector<std::string>& query, siz
   std::vector<Scored> out;
   out.reserve(touched.size());
   for (uint32_t slot : touched) out.push_back({slot, score[slot]});
-  auto better = [](const Scored& a, const Scored& b) {
-    return a.score > b.score || (a.score == b.score && a.slot < b.slot);
-  };
-  if (out.size() > k) {
-    std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(k), out.end(), better);
-    out.resize(k);
-  } else {
-    std::sort(out.begin(), out.end(), better);
-  }
+  KeepBest(&out, k);
   return out;
 }
 

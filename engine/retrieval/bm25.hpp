@@ -23,6 +23,10 @@ struct Scored {
   double score = 0;
 };
 
+// Keeps the best `k` of `v`, best first (ties: lower slot first); what every ranked list here
+// returns.
+void KeepBest(std::vector<Scored>* v, size_t k);
+
 struct Bm25Options {
   double k1 = 1.2;
   double b = 0.75;

@@ -41,15 +41,7 @@ std::vector<Scored> ExactVectorIndex::Search(const std::vector<float>& q, size_t
   for (size_t row = 0; row < slots_.size(); ++row) {
     out.push_back({slots_[row], Dot(q.data(), data_.data() + row * dims_, dims_)});
   }
-  auto better = [](const Scored& a, const Scored& b) {
-    return a.score > b.score || (a.score == b.score && a.slot < b.slot);
-  };
-  if (out.size() > k) {
-    std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(k), out.end(), better);
-    out.resize(k);
-  } else {
-    std::sort(out.begin(), out.end(), better);
-  }
+  KeepBest(&out, k);
   return out;
 }
 
