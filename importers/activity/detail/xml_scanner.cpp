@@ -8,6 +8,8 @@
 #include <emmintrin.h>
 #endif
 
+#include "engine/text/utf8.hpp"
+
 namespace stride::importers::detail {
 namespace {
 
@@ -141,7 +143,8 @@ size_t XmlScanner::LineOf(size_t offset) const {
 
 XmlScanner::Event XmlScanner::Error(std::string message, size_t offset) {
   if (status_.ok()) {
-    status_ = Status::InvalidArgument("line " + std::to_string(LineOf(offset)) + ": " + message);
+    status_ = Status::InvalidArgument("line " + std::to_string(LineOf(offset)) + ": " +
+                                      engine::EscapeForLog(message));
   }
   pos_ = doc_.size();
   return kEnd;

@@ -59,7 +59,9 @@ class XmlScanner {
   // After kStart: skips the element and its children.
   void Skip();
 
-  // Ok, or the first error with its line and column.
+  // Ok, or the first error with its line and column. The message is one line of valid UTF-8
+  // whatever the document held: text quoted from it (names, values) has control bytes and
+  // invalid UTF-8 written as \xHH (engine::EscapeForLog), so it prints and goes into JSON as is.
   const Status& status() const { return status_; }
   // Sets an error at the current tag (for readers that find a bad value): "line L: message".
   void Fail(std::string_view message);

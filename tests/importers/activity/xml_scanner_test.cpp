@@ -43,6 +43,23 @@ TEST(XmlScanner, ReportsMismatchedTagsWithTheLine) {
   EXPECT_EQ(x.status().message(), "line 3: expected </b> but found </a>");
 }
 
+// Found by the fuzz targets (fuzz/regressions/gpx): text quoted from the document (a tag name,
+// a value) put invalid UTF-8 and line breaks into the error, which is printed as one line and
+// put into JSON answers.
+TEST(XmlScanner, QuotesDocumentTextEscapedInErrors) {
+  XmlScanner x("<a>\n<b\xFF>\n</a>");
+  while (x.Next() != XmlScanner::kEnd) {
+  }
+  ASSERT_FALSE(x.status().ok());
+  EXPECT_EQ(x.status().message(), "line 3: expected </b\\xFF> but found </a>");
+
+  XmlScanner y("<gpx><time>2024\n01</time></gpx>");
+  ASSERT_EQ(y.Next(), XmlScanner::kStart);
+  ASSERT_EQ(y.Next(), XmlScanner::kStart);
+  y.Fail("<time> expected a date, found '" + std::string(y.ReadText()) + "'");
+  EXPECT_EQ(y.status().message(), "line 1: <time> expected a date, found '2024\\x0A01'");
+}
+
 TEST(XmlScanner, ReportsTruncationAndUnterminatedMarkup) {
   for (const char* doc : {"<a><b>text", "<a><!-- never closed", "<a attr=\"x>", "<a><b></b>"}) {
     XmlScanner x(doc);
