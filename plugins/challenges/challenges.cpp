@@ -44,9 +44,13 @@ struct CachedState {
   std::mutex ranking_mu;  // ranking (the pointer) and building it
   std::shared_ptr<const Ranking> ranking;
 };
-}  // namespace stride::plugins::challenges
+namespace {
 
-struct stride_plugin {
+// The plugin's state behind the ABI's opaque stride_plugin_t. A type of its own in each
+// plugin: the bundled plugins are linked into one binary, where a global struct
+// stride_plugin defined by each would break the one-definition rule (their inline
+// members would be merged, and one plugin would build another's state).
+struct State {
   const stride_host_api_t* host = nullptr;
   stride_host_t* ctx = nullptr;
   std::mutex mu;  // every state change
@@ -60,8 +64,9 @@ struct stride_plugin {
   std::map<std::string, std::shared_ptr<const void>> challenges;
 };
 
-namespace stride::plugins::challenges {
-namespace {
+State* Self(stride_plugin_t* handle) {
+  return reinterpret_cast<State*>(handle);
+}
 
 using Json = nlohmann::json;
 
@@ -273,7 +278,7 @@ struct MemberStats {
 
 class Plugin {
  public:
-  explicit Plugin(stride_plugin_t* self) : p_(self) {}
+  explicit Plugin(State* self) : p_(self) {}
 
   // --- storage ---
   std::optional<std::string> Get(const char* user, const std::string& key) {
@@ -320,7 +325,7 @@ class Plugin {
     if (!v) return nullptr;
     auto c = std::make_shared<const Challenge>(Challenge::FromJson(Json::parse(*v)));
     std::lock_guard lock(p_->cache_mu);
-    if (p_->challenges.size() >= stride_plugin::kMaxCached) {
+    if (p_->challenges.size() >= State::kMaxCached) {
       p_->challenges.erase(p_->challenges.begin());
     }
     p_->challenges.emplace(id, c);
@@ -390,7 +395,7 @@ class Plugin {
     cs->state = LoadState(id);
     std::lock_guard lock(p_->cache_mu);
     auto [it, added] = p_->states.emplace(id, cs);
-    if (added && p_->states.size() > stride_plugin::kMaxCached) {
+    if (added && p_->states.size() > State::kMaxCached) {
       // Evict another; a reader or writer holding it keeps its copy alive until done.
       auto victim = p_->states.begin();
       if (victim == it) ++victim;
@@ -1143,7 +1148,7 @@ class Plugin {
   }
 
  private:
-  stride_plugin_t* p_;
+  State* p_;
   struct PendingEvent {
     std::string key, json, challenge, type;
     uint64_t seq = 0;
@@ -1154,17 +1159,17 @@ class Plugin {
 
 // After a failure that may have come between a change in memory and its SaveState: the
 // states in memory are dropped, to be loaded again from what was stored.
-void ForgetStates(stride_plugin_t* self) {
+void ForgetStates(State* self) {
   std::lock_guard lock(self->cache_mu);
   self->states.clear();
 }
 
-void Respond(stride_plugin_t* self, stride_call_t* call, int status, const Json& body) {
+void Respond(State* self, stride_call_t* call, int status, const Json& body) {
   const std::string text = engine::DumpJson(body);
   self->host->respond(call, status, "application/json", text.data(), text.size());
 }
 
-int HandleC(stride_plugin_t* self, stride_call_t* call, const char* request, size_t size) {
+int HandleC(State* self, stride_call_t* call, const char* request, size_t size) {
   try {
     const Json req = Json::parse(std::string_view(request, size));
     int status = 200;
@@ -1194,7 +1199,7 @@ int HandleC(stride_plugin_t* self, stride_call_t* call, const char* request, siz
   }
 }
 
-int OnEventC(stride_plugin_t* self, const char* event, size_t size) {
+int OnEventC(State* self, const char* event, size_t size) {
   try {
     Plugin plugin(self);
     plugin.OnEvent(Json::parse(std::string_view(event, size)));
@@ -1210,11 +1215,18 @@ int OnEventC(stride_plugin_t* self, const char* event, size_t size) {
   }
 }
 
-void ShutdownC(stride_plugin_t* self) {
+void ShutdownC(State* self) {
   delete self;
 }
 
-const stride_plugin_api_t kApi = {sizeof(stride_plugin_api_t), ShutdownC, HandleC, OnEventC};
+const stride_plugin_api_t kApi = {
+    sizeof(stride_plugin_api_t), [](stride_plugin_t* self) { ShutdownC(Self(self)); },
+    [](stride_plugin_t* self, stride_call_t* call, const char* request, size_t size) {
+      return HandleC(Self(self), call, request, size);
+    },
+    [](stride_plugin_t* self, const char* event, size_t size) {
+      return OnEventC(Self(self), event, size);
+    }};
 const stride_plugin_info_t kInfo = {sizeof(stride_plugin_info_t), STRIDE_PLUGIN_ABI_VERSION,
                                     "challenges", "1.0.0"};
 
@@ -1232,7 +1244,7 @@ int InitV1(const stride_host_api_t* host, stride_host_t* ctx, stride_plugin_t** 
     host->set_error(ctx, "the host's function table is older than ABI v1");
     return STRIDE_E_INVALID;
   }
-  auto* p = new (std::nothrow) stride_plugin();
+  auto* p = new (std::nothrow) State();
   if (!p) return STRIDE_E_INTERNAL;
   p->host = host;
   p->ctx = ctx;
@@ -1261,7 +1273,7 @@ int InitV1(const stride_host_api_t* host, stride_host_t* ctx, stride_plugin_t** 
     delete p;
     return STRIDE_E_INTERNAL;
   }
-  *self = p;
+  *self = reinterpret_cast<stride_plugin_t*>(p);
   *api = &kApi;
   return STRIDE_OK;
 }

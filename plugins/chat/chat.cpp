@@ -119,10 +119,11 @@ struct UserMemory {
   bool hnsw = false;             // the vector index: hnswlib's graph, else the exact scan
 };
 
-}  // namespace
-}  // namespace stride::plugins::chat
-
-struct stride_plugin {
+// The plugin's state behind the ABI's opaque stride_plugin_t. A type of its own in each
+// plugin: the bundled plugins are linked into one binary, where a global struct
+// stride_plugin defined by each would break the one-definition rule (their inline
+// members would be merged, and one plugin would build another's state).
+struct State {
   const stride_host_api_t* host = nullptr;
   stride_host_t* ctx = nullptr;
   stride::plugins::chat::Config config;
@@ -142,8 +143,9 @@ struct stride_plugin {
   int workers = 0;
 };
 
-namespace stride::plugins::chat {
-namespace {
+State* Self(stride_plugin_t* handle) {
+  return reinterpret_cast<State*>(handle);
+}
 
 void Append(void* ctx, const char* data, size_t size) {
   static_cast<std::string*>(ctx)->append(data, size);
@@ -228,7 +230,7 @@ std::string DayText(int64_t day) {
 
 class Chat {
  public:
-  explicit Chat(stride_plugin_t* p) : p_(p) {}
+  explicit Chat(State* p) : p_(p) {}
 
   // --- the host ---
   std::optional<std::string> Get(const std::string& user, const std::string& key) {
@@ -901,7 +903,7 @@ class Chat {
       std::lock_guard workers(p_->workers_mu);
       ++p_->workers;
     }
-    stride_plugin_t* p = p_;
+    State* p = p_;
     std::thread([p, user, topic, prompt, question, asked, date, now] {
       uint64_t id = 2;
       auto publish = [&](const char* event, const Json& data) {
@@ -1034,15 +1036,15 @@ class Chat {
   }
 
  private:
-  stride_plugin_t* p_;
+  State* p_;
 };
 
-void Respond(stride_plugin_t* self, stride_call_t* call, int status, const Json& body) {
+void Respond(State* self, stride_call_t* call, int status, const Json& body) {
   const std::string text = engine::DumpJson(body);
   self->host->respond(call, status, "application/json", text.data(), text.size());
 }
 
-int HandleC(stride_plugin_t* self, stride_call_t* call, const char* request, size_t size) {
+int HandleC(State* self, stride_call_t* call, const char* request, size_t size) {
   try {
     const Json req = Json::parse(std::string_view(request, size));
     Chat chat(self);
@@ -1084,7 +1086,7 @@ int HandleC(stride_plugin_t* self, stride_call_t* call, const char* request, siz
   }
 }
 
-int OnEventC(stride_plugin_t* self, const char* event, size_t size) {
+int OnEventC(State* self, const char* event, size_t size) {
   try {
     Chat(self).OnEvent(Json::parse(std::string_view(event, size)));
     return STRIDE_OK;
@@ -1097,7 +1099,7 @@ int OnEventC(stride_plugin_t* self, const char* event, size_t size) {
   }
 }
 
-void ShutdownC(stride_plugin_t* self) {
+void ShutdownC(State* self) {
   {
     // Streamed answers in flight end first (each within the provider's timeouts).
     std::unique_lock lock(self->workers_mu);
@@ -1106,7 +1108,14 @@ void ShutdownC(stride_plugin_t* self) {
   delete self;
 }
 
-const stride_plugin_api_t kApi = {sizeof(stride_plugin_api_t), ShutdownC, HandleC, OnEventC};
+const stride_plugin_api_t kApi = {
+    sizeof(stride_plugin_api_t), [](stride_plugin_t* self) { ShutdownC(Self(self)); },
+    [](stride_plugin_t* self, stride_call_t* call, const char* request, size_t size) {
+      return HandleC(Self(self), call, request, size);
+    },
+    [](stride_plugin_t* self, const char* event, size_t size) {
+      return OnEventC(Self(self), event, size);
+    }};
 const stride_plugin_info_t kInfo = {sizeof(stride_plugin_info_t), STRIDE_PLUGIN_ABI_VERSION, "chat",
                                     "0.1.0"};
 
@@ -1122,7 +1131,7 @@ int InitV1(const stride_host_api_t* host, stride_host_t* ctx, stride_plugin_t** 
     host->set_error(ctx, "the host's function table is older than ABI v1");
     return STRIDE_E_INVALID;
   }
-  auto p = std::make_unique<stride_plugin>();
+  auto p = std::make_unique<State>();
   p->host = host;
   p->ctx = ctx;
   p->config = ReadConfig();
@@ -1170,7 +1179,7 @@ int InitV1(const stride_host_api_t* host, stride_host_t* ctx, stride_plugin_t** 
   if (host->subscribe(ctx, "run.stored,run.deleted,user.deleted", 0) != STRIDE_OK) {
     return STRIDE_E_INTERNAL;
   }
-  *self = p.release();
+  *self = reinterpret_cast<stride_plugin_t*>(p.release());
   *api = &kApi;
   return STRIDE_OK;
 }

@@ -26,7 +26,14 @@
 #include "engine/training/plan_calendar.hpp"
 #include "engine/training/vdot.hpp"
 
-struct stride_plugin {
+namespace stride::plugins::plan {
+namespace {
+
+// The plugin's state behind the ABI's opaque stride_plugin_t. A type of its own in each
+// plugin: the bundled plugins are linked into one binary, where a global struct
+// stride_plugin defined by each would break the one-definition rule (their inline
+// members would be merged, and one plugin would build another's state).
+struct State {
   const stride_host_api_t* host = nullptr;
   stride_host_t* ctx = nullptr;
   // A lock per user being backfilled: one backfill per user at a time, users in parallel.
@@ -43,8 +50,9 @@ struct stride_plugin {
   std::array<std::mutex, 64> recalc_mu;
 };
 
-namespace stride::plugins::plan {
-namespace {
+State* Self(stride_plugin_t* handle) {
+  return reinterpret_cast<State*>(handle);
+}
 
 using Json = nlohmann::json;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -201,7 +209,7 @@ void Append(void* ctx, const char* data, size_t size) {
 
 class Plan {
  public:
-  explicit Plan(stride_plugin_t* p) : p_(p) {}
+  explicit Plan(State* p) : p_(p) {}
 
   // --- the host ---
   std::optional<std::string> Get(const char* user, const std::string& key) {
@@ -231,7 +239,7 @@ class Plan {
     auto read = std::make_shared<const std::vector<Record>>(ReadRecords(user));
     std::lock_guard lock(p_->cache_mu);
     if (p_->generation.load() == generation) {
-      if (p_->records.size() >= stride_plugin::kMaxCached) p_->records.erase(p_->records.begin());
+      if (p_->records.size() >= State::kMaxCached) p_->records.erase(p_->records.begin());
       p_->records[user] = read;
     }
     return read;
@@ -296,7 +304,7 @@ class Plan {
       mine = slot;
     }
     struct Done {  // the entry goes with the backfill (another one may start later: harmless)
-      stride_plugin* p;
+      State* p;
       const std::string& user;
       ~Done() {
         std::lock_guard lock(p->backfill_mu);
@@ -1307,15 +1315,15 @@ class Plan {
   }
 
  private:
-  stride_plugin_t* p_;
+  State* p_;
 };
 
-void Respond(stride_plugin_t* self, stride_call_t* call, int status, const Json& body) {
+void Respond(State* self, stride_call_t* call, int status, const Json& body) {
   const std::string text = engine::DumpJson(body);
   self->host->respond(call, status, "application/json", text.data(), text.size());
 }
 
-int HandleC(stride_plugin_t* self, stride_call_t* call, const char* request, size_t size) {
+int HandleC(State* self, stride_call_t* call, const char* request, size_t size) {
   try {
     const Json req = Json::parse(std::string_view(request, size));
     Plan plan(self);
@@ -1336,7 +1344,7 @@ int HandleC(stride_plugin_t* self, stride_call_t* call, const char* request, siz
   }
 }
 
-int OnEventC(stride_plugin_t* self, const char* event, size_t size) {
+int OnEventC(State* self, const char* event, size_t size) {
   try {
     Plan(self).OnEvent(Json::parse(std::string_view(event, size)));
     return STRIDE_OK;
@@ -1349,11 +1357,18 @@ int OnEventC(stride_plugin_t* self, const char* event, size_t size) {
   }
 }
 
-void ShutdownC(stride_plugin_t* self) {
+void ShutdownC(State* self) {
   delete self;
 }
 
-const stride_plugin_api_t kApi = {sizeof(stride_plugin_api_t), ShutdownC, HandleC, OnEventC};
+const stride_plugin_api_t kApi = {
+    sizeof(stride_plugin_api_t), [](stride_plugin_t* self) { ShutdownC(Self(self)); },
+    [](stride_plugin_t* self, stride_call_t* call, const char* request, size_t size) {
+      return HandleC(Self(self), call, request, size);
+    },
+    [](stride_plugin_t* self, const char* event, size_t size) {
+      return OnEventC(Self(self), event, size);
+    }};
 const stride_plugin_info_t kInfo = {sizeof(stride_plugin_info_t), STRIDE_PLUGIN_ABI_VERSION,
                                     "plans", "0.1.0"};
 
@@ -1373,7 +1388,7 @@ int InitV1(const stride_host_api_t* host, stride_host_t* ctx, stride_plugin_t** 
     host->set_error(ctx, "the host's function table is older than ABI v1");
     return STRIDE_E_INVALID;
   }
-  auto* p = new (std::nothrow) stride_plugin();
+  auto* p = new (std::nothrow) State();
   if (!p) return STRIDE_E_INTERNAL;
   p->host = host;
   p->ctx = ctx;
@@ -1401,7 +1416,7 @@ int InitV1(const stride_host_api_t* host, stride_host_t* ctx, stride_plugin_t** 
     delete p;
     return STRIDE_E_INTERNAL;
   }
-  *self = p;
+  *self = reinterpret_cast<stride_plugin_t*>(p);
   *api = &kApi;
   return STRIDE_OK;
 }
