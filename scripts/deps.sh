@@ -20,6 +20,7 @@ packages=(
   libssl-dev              # SHA-256 of import manifests
   libcpp-httplib-dev      # the HTTP server (server/) and the tests' client
   libhnswlib-dev          # HNSW vector index of the chat memory (plugins/chat); header-only
+  clang-14 libclang-rt-14-dev  # libFuzzer and clang's sanitizers: the fuzz targets (fuzz/)
   curl                    # the demo's example requests
   tzdata                  # time zones of day-by-day challenges (engine/time)
 )

@@ -4,7 +4,8 @@
 # Sets everything up and runs the tests: installs the Debian packages, checks formatting
 # (.clang-format, when clang-format is installed), builds with
 # -Wall -Wextra -Wpedantic -Werror, runs every test (unit and integration), then builds with
-# AddressSanitizer + UndefinedBehaviorSanitizer and runs them all again.
+# clang, AddressSanitizer + UndefinedBehaviorSanitizer and libFuzzer and runs them all again,
+# with each fuzz target fuzzing for STRIDE_FUZZ_SECONDS (10).
 #
 # Tests that need the shared data (../shared/datasets) skip with a message when it is absent.
 set -euo pipefail
@@ -19,9 +20,14 @@ ninja -C build -j "$jobs"
 echo "== tests"
 (cd build && ctest -j "$jobs" --output-on-failure)
 
-echo "== build (Asan: AddressSanitizer + UndefinedBehaviorSanitizer)"
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Asan -DSTRIDE_BUILD_BENCH=OFF >/dev/null
+echo "== build (Asan: clang, AddressSanitizer + UndefinedBehaviorSanitizer, libFuzzer)"
+# clang here: a second compiler's warnings, UBSan checks GCC's -fsanitize=undefined leaves out
+# (float-cast-overflow), and libFuzzer, so the fuzz targets (fuzz/) fuzz for a few seconds each
+# besides replaying their seeds and regressions. A build-asan/ configured by GCC is remade.
+if grep -qs "CMAKE_CXX_COMPILER:[A-Z]*=.*g++" build-asan/CMakeCache.txt; then rm -rf build-asan; fi
+CC=clang-14 CXX=clang++-14 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Asan \
+  -DSTRIDE_BUILD_BENCH=OFF -DSTRIDE_FUZZ_LIBFUZZER=ON -DSTRIDE_FUZZ_SECONDS="${STRIDE_FUZZ_SECONDS:-10}" >/dev/null
 ninja -C build-asan -j "$jobs"
-echo "== tests under sanitizers"
+echo "== tests under sanitizers, and each fuzz target for ${STRIDE_FUZZ_SECONDS:-10} s"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest -j "$jobs" --output-on-failure)
