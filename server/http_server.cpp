@@ -725,6 +725,8 @@ Status HttpServer::Run() {
   eo.max_connections = options_.max_connections;
   eo.max_queued = options_.max_queued;
   eo.cors_origins = options_.cors_origins;
+  eo.tls_cert_file = options_.tls_cert_file;
+  eo.tls_key_file = options_.tls_key_file;
   {
     std::lock_guard lock(mu_);
     http_ = std::make_unique<http::EventServer>(eo, std::move(table), Hooks());

@@ -76,6 +76,9 @@ struct HttpServerOptions {
   std::vector<std::string> trusted_proxies;
   // Origins whose pages may call the API (CORS; --cors-origin). Default: none.
   std::vector<std::string> cors_origins;
+  // HTTPS without a proxy (--tls-cert, --tls-key): PEM certificate chain and private key.
+  // Default: none (plain HTTP).
+  std::string tls_cert_file, tls_key_file;
 
   // Inbound provider webhooks (inbound.hpp; with runs and ServerStores::connections): the
   // providers Stride accepts activities from, with their secrets. Default: none.

@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
@@ -26,7 +27,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: stride serve --db DIR [--port 8080] [--bind 127.0.0.1] [--threads N] [--timeout S]\n"
     "                    [--idle-timeout S] [--max-connections N] [--rate-limit L]...\n"
-    "                    [--cors-origin ORIGIN]...\n"
+    "                    [--cors-origin ORIGIN]... [--tls-cert PEM --tls-key PEM]\n"
     "                    [--runs DIR [--dem DIR] [--jwt-secret-file F] [--max-upload-mb N]\n"
     "                    [--max-points N] [--no-sync] [--dev]] [--quiet]\n"
     "  --db DIR      a route database built by 'stride import' (reloaded when an import\n"
@@ -47,6 +48,8 @@ constexpr const char* kUsage =
     "                client address in X-Forwarded-For (repeatable)\n"
     "  --cors-origin ORIGIN  pages from ORIGIN (https://app.example.com; '*' any) may call\n"
     "                the API from a browser (repeatable). Default: none\n"
+    "  --tls-cert PEM --tls-key PEM  serve HTTPS: the certificate chain (server's first)\n"
+    "                and its private key, PEM (TLS 1.2/1.3; answers add HSTS). Default: HTTP\n"
     "  --quiet       no access log\n"
     "runs (POST/GET/DELETE /v1/runs, /v1/me/export, DELETE /v1/me):\n"
     "  --runs DIR    the run database (created when missing); without it the run\n"
@@ -250,6 +253,10 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
         return 2;
       }
       o.cors_origins.push_back(origin);
+    } else if (a == "--tls-cert" && has) {
+      o.tls_cert_file = args[++i];
+    } else if (a == "--tls-key" && has) {
+      o.tls_key_file = args[++i];
     } else if (a == "--trusted-proxy" && has) {
       o.trusted_proxies.push_back(args[++i]);
     } else if (a == "--rate-limit" && has) {
@@ -350,13 +357,14 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
     return 1;
   }
   server::HttpServer http(o, (*stores)->view());
+  std::atomic<bool> finished{false};  // Run() returned (a server that failed to start, too)
   std::thread waiter([&] {
     int sig = 0;
     while (sigwait(&signals, &sig) == 0 && sig == SIGHUP && http.port() != 0) {
       err << "stride serve: SIGHUP: reloading plugins: " << http.ReloadPlugins() << "\n"
           << std::flush;
     }
-    if (sig == SIGINT || sig == SIGTERM) {
+    if ((sig == SIGINT || sig == SIGTERM) && !finished) {
       err << "stride serve: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
           << ": finishing requests in flight\n"
           << std::flush;
@@ -364,12 +372,13 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
     http.Stop();
   });
   std::thread announcer([&] {
-    for (int i = 0; i < 600 && http.port() == 0; ++i) {
+    for (int i = 0; i < 600 && http.port() == 0 && !finished; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     if (http.port() != 0) {
-      err << "stride serve: listening on http://" << o.bind << ':' << http.port() << " (db "
-          << o.db_path << (so.runs_path.empty() ? "" : ", runs " + so.runs_path) << ")\n";
+      err << "stride serve: listening on " << (o.tls_cert_file.empty() ? "http" : "https") << "://"
+          << o.bind << ':' << http.port() << " (db " << o.db_path
+          << (so.runs_path.empty() ? "" : ", runs " + so.runs_path) << ")\n";
       if (!dev_token.empty()) {
         err << "stride serve: dev token (user dev, runner:read runner:write chat:ask, 24 h):\n"
             << dev_token << "\n";
@@ -378,6 +387,7 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
     }
   });
   const Status s = http.Run();
+  finished = true;
   announcer.join();
   // Release the signal waiter when the server stopped on its own (an error).
   pthread_kill(waiter.native_handle(), SIGTERM);

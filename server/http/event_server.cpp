@@ -25,6 +25,7 @@
 #include "engine/text/uri.hpp"
 #include "server/http/gzip.hpp"
 #include "server/http/parse.hpp"
+#include "server/http/tls.hpp"
 
 namespace stride::server::http {
 namespace {
@@ -101,11 +102,11 @@ bool AcceptsGzip(const HttpRequest& req) {
   return false;
 }
 
-// Sends all of `data` on a non-blocking socket before `deadline`; false when the peer went
-// away or was too slow.
-bool SendAll(int fd, std::string_view data, double deadline) {
+// Sends all of `data` on a non-blocking connection (TLS when `ssl` is set) before `deadline`;
+// false when the peer went away or was too slow.
+bool SendAll(int fd, SSL* ssl, std::string_view data, double deadline) {
   while (!data.empty()) {
-    const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    const ssize_t n = ConnSend(fd, ssl, data.data(), data.size());
     if (n > 0) {
       data.remove_prefix(static_cast<size_t>(n));
       continue;
@@ -236,6 +237,10 @@ struct EventServer::Conn {
   // kStreaming: a long-lived stream's connection, written by the loop from its sink.
   enum State { kIdle, kHead, kBody, kBusy, kWriting, kDraining, kStreaming, kClosed };
   int fd = -1;
+  // The TLS session (owned; ended before fd is closed), or null for plain HTTP. `handshaking`
+  // until the TLS handshake is done: it must finish within the head timeout.
+  SSL* ssl = nullptr;
+  bool handshaking = false;
   std::string remote;
   State state = kIdle;
   std::string in;
@@ -300,6 +305,7 @@ struct EventServer::Loop {
     }
     for (auto& [fd, c] : conns) {
       if (c->sink) c->sink->Closed();
+      EndSession(c->ssl);
       ::close(fd);
     }
     if (listen_fd >= 0) ::close(listen_fd);
@@ -343,6 +349,8 @@ struct EventServer::Loop {
     }
     Unwatch(c);
     Release(c);
+    EndSession(c->ssl);
+    c->ssl = nullptr;
     ::close(c->fd);
     c->state = Conn::kClosed;
     auto it = conns.find(c->fd);
@@ -396,7 +404,7 @@ struct EventServer::Loop {
   Sent SendBuffered(Conn* c) {
     while (c->out_at < c->out.size()) {
       const ssize_t n =
-          ::send(c->fd, c->out.data() + c->out_at, c->out.size() - c->out_at, MSG_NOSIGNAL);
+          ConnSend(c->fd, c->ssl, c->out.data() + c->out_at, c->out.size() - c->out_at);
       if (n > 0) {
         c->out_at += static_cast<size_t>(n);
         continue;
@@ -427,6 +435,7 @@ struct EventServer::Loop {
   // Half-closes after an answer that ends the connection and discards what the client still
   // sends, for at most 2 s, then closes.
   void Linger(Conn* c) {
+    CloseNotify(c->ssl);
     ::shutdown(c->fd, SHUT_WR);
     c->state = Conn::kDraining;
     c->in.clear();
@@ -565,8 +574,7 @@ struct EventServer::Loop {
       c->reserved = want;
       if (EqualsNoCase(c->req.Header("Expect"), "100-continue")) {
         static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
-        [[maybe_unused]] const ssize_t n =
-            ::send(c->fd, kContinue, sizeof kContinue - 1, MSG_NOSIGNAL);
+        [[maybe_unused]] const ssize_t n = ConnSend(c->fd, c->ssl, kContinue, sizeof kContinue - 1);
       }
       c->state = Conn::kBody;
       c->deadline = Now() + opt.body_timeout_s + static_cast<double>(want) / opt.min_body_rate;
@@ -663,15 +671,29 @@ struct EventServer::Loop {
 
   void OnReadable(Conn* c) {
     char buf[64 * 1024];
+    if (c->handshaking) {
+      switch (ContinueHandshake(c->ssl)) {
+        case Handshake::kMore:
+          return;
+        case Handshake::kFailed:
+          return Close(c);
+        case Handshake::kDone:
+          c->handshaking = false;
+          Idle(c);
+          break;  // a request may have come with the handshake's last flight
+      }
+    }
     if (c->state == Conn::kDraining) {
-      const ssize_t n = ::recv(c->fd, buf, sizeof buf, 0);
+      const ssize_t n = ConnRecv(c->fd, c->ssl, buf, sizeof buf);
       if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
         Close(c);
       }
       return;
     }
-    // One buffer's worth per wake-up: a fast sender cannot starve the others.
-    const ssize_t n = ::recv(c->fd, buf, sizeof buf, 0);
+    // One buffer's worth per wake-up: a fast sender cannot starve the others. (A TLS record is
+    // at most 16 KiB and OpenSSL reads no further than the record it decrypts, so nothing
+    // stays buffered in the session unseen by epoll.)
+    const ssize_t n = ConnRecv(c->fd, c->ssl, buf, sizeof buf);
     if (n > 0) {
       c->in.append(buf, static_cast<size_t>(n));
       Process(c);
@@ -700,6 +722,10 @@ struct EventServer::Loop {
       }
       if (conns.size() >= opt.max_connections && !ShedIdle()) {
         ++rejected;
+        if (server.tls_) {  // no plain answer on a TLS port
+          ::close(fd);
+          continue;
+        }
         HttpRequest none;
         ApiResponse r =
             server.hooks_.error(503, "unavailable", "too many connections; retry", none);
@@ -722,10 +748,19 @@ struct EventServer::Loop {
                     sizeof host);
       }
       c->remote = host;
+      if (server.tls_) {
+        c->ssl = server.tls_->NewSession(fd);
+        if (c->ssl == nullptr) {
+          ::close(fd);
+          continue;
+        }
+        c->handshaking = true;
+      }
       Conn* raw = c.get();
       conns.emplace(fd, std::move(c));
       n_conns = conns.size();
       Idle(raw);
+      if (raw->handshaking) raw->deadline = Now() + opt.head_timeout_s;
     }
   }
 
@@ -877,8 +912,8 @@ struct EventServer::Loop {
       }
       ++n_busy;
       StreamOpen stream;
-      const bool keep =
-          server.Respond(*c->route, c->req, c->fd, c->keep_alive && !stopping, c->started, &stream);
+      const bool keep = server.Respond(*c->route, c->req, c->fd, c->ssl, c->keep_alive && !stopping,
+                                       c->started, &stream);
       --n_busy;
       {
         std::lock_guard lock(mu);
@@ -940,7 +975,8 @@ struct EventServer::Loop {
         if (c->state == Conn::kStreaming) {
           if (what & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
             char buf[4096];
-            const ssize_t got = ::recv(c->fd, buf, sizeof buf, 0);  // a client sends nothing
+            // A client sends nothing.
+            const ssize_t got = ConnRecv(c->fd, c->ssl, buf, sizeof buf);
             if (got == 0 ||
                 (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
               Close(c);
@@ -994,6 +1030,12 @@ EventServer::EventServer(EventServerOptions options, std::vector<Route> routes,
 EventServer::~EventServer() = default;
 
 Status EventServer::Bind() {
+  if (!options_.tls_cert_file.empty() || !options_.tls_key_file.empty()) {
+    if (options_.tls_cert_file.empty() || options_.tls_key_file.empty()) {
+      return Status::InvalidArgument("TLS needs both --tls-cert and --tls-key");
+    }
+    STRIDE_ASSIGN_OR_RETURN(tls_, TlsContext::Load(options_.tls_cert_file, options_.tls_key_file));
+  }
   loop_ = std::make_unique<Loop>(*this);
   addrinfo hints{}, *res = nullptr;
   hints.ai_family = AF_UNSPEC;
@@ -1078,6 +1120,10 @@ void EventServer::Decorate(HttpRequest& req, ApiResponse* r) const {
                             "default-src 'none'; frame-ancestors 'none'");
   }
   if (!has("Referrer-Policy")) r->headers.emplace_back("Referrer-Policy", "no-referrer");
+  // Served over TLS: browsers are to keep to HTTPS for this host for a year.
+  if (tls_ && !has("Strict-Transport-Security")) {
+    r->headers.emplace_back("Strict-Transport-Security", "max-age=31536000");
+  }
   // What a token opened is the caller's own: no cache, shared or the browser's, keeps it.
   if (req.HasHeader("Authorization") && !has("Cache-Control")) {
     r->headers.emplace_back("Cache-Control", "private, no-store");
@@ -1109,7 +1155,7 @@ ApiResponse EventServer::Handle(const Route& route, HttpRequest& req) const {
   }
 }
 
-bool EventServer::Respond(const Route& route, HttpRequest& req, int fd, bool keep_alive,
+bool EventServer::Respond(const Route& route, HttpRequest& req, int fd, SSL* ssl, bool keep_alive,
                           double started, StreamOpen* stream) const {
   ApiResponse r = Handle(route, req);
   Decorate(req, &r);
@@ -1121,13 +1167,13 @@ bool EventServer::Respond(const Route& route, HttpRequest& req, int fd, bool kee
     // A long-lived stream: the head and the first bytes now, the rest from the loop.
     if (hooks_.done) hooks_.done(req, &route, r.status, r.body.size(), Now() - started);
     const std::string head = ResponseHead(r, kUntilClose, false, false);
-    ok = SendAll(fd, head + r.body,
+    ok = SendAll(fd, ssl, head + r.body,
                  deadline_base + static_cast<double>(r.body.size()) / options_.min_body_rate);
     if (ok) *stream = std::move(r.open_stream);
     return false;
   }
   if (r.stream && !head_only) {
-    ok = SendAll(fd, ResponseHead(r, kChunked, false, keep_alive), deadline_base);
+    ok = SendAll(fd, ssl, ResponseHead(r, kChunked, false, keep_alive), deadline_base);
     std::string chunk;
     bool clean = false;
     while (ok) {
@@ -1143,12 +1189,12 @@ bool EventServer::Respond(const Route& route, HttpRequest& req, int fd, bool kee
       std::snprintf(size_line, sizeof size_line, "%zx\r\n", chunk.size());
       chunk.insert(0, size_line);
       chunk += "\r\n";
-      ok = SendAll(fd, chunk,
+      ok = SendAll(fd, ssl, chunk,
                    Now() + options_.write_timeout_s +
                        static_cast<double>(chunk.size()) / options_.min_body_rate);
       sent_body += chunk.size();
     }
-    if (ok && clean) ok = SendAll(fd, "0\r\n\r\n", Now() + options_.write_timeout_s);
+    if (ok && clean) ok = SendAll(fd, ssl, "0\r\n\r\n", Now() + options_.write_timeout_s);
     // A stream cut short must not look complete: close without the last chunk.
     if (!clean) ok = false;
     if (hooks_.done) hooks_.done(req, &route, r.status, sent_body, Now() - started);
@@ -1161,12 +1207,12 @@ bool EventServer::Respond(const Route& route, HttpRequest& req, int fd, bool kee
     const double deadline =
         deadline_base + static_cast<double>(r.body.size()) / options_.min_body_rate;
     if (head_only || r.status == 204) {
-      ok = SendAll(fd, out, deadline);
+      ok = SendAll(fd, ssl, out, deadline);
     } else if (r.body.size() <= 64 * 1024) {
       out += r.body;
-      ok = SendAll(fd, out, deadline);
+      ok = SendAll(fd, ssl, out, deadline);
     } else {
-      ok = SendAll(fd, out, deadline) && SendAll(fd, r.body, deadline);
+      ok = SendAll(fd, ssl, out, deadline) && SendAll(fd, ssl, r.body, deadline);
     }
   }
   return ok && keep_alive;

@@ -26,6 +26,9 @@
 // Thread-safety: Stop() and port() from any thread; everything else is internal. Handlers run
 // on several workers at once and must be thread-safe.
 //
+// With options.tls_cert_file and tls_key_file the port speaks HTTPS: the loop does each TLS
+// handshake without blocking (within head_timeout_s), then everything above holds unchanged.
+//
 //   EventServer server(options, {{"GET", "/v1/things/{id}", "thing", ..., handler}}, hooks);
 //   STRIDE_RETURN_IF_ERROR(server.Bind());   // then port()
 //   server.Serve();                          // until Stop()
@@ -42,7 +45,11 @@
 #include "engine/status.hpp"
 #include "server/http/message.hpp"
 
+typedef struct ssl_st SSL;
+
 namespace stride::server::http {
+
+class TlsContext;
 
 struct Route {
   std::string method;  // "GET", "POST", "DELETE", ...; GET routes also answer HEAD; "*" any
@@ -88,6 +95,12 @@ struct EventServerOptions {
   // Origins ("https://app.example.com", or "*" for any) whose pages may call the API: their
   // requests get Access-Control-Allow-Origin, and OPTIONS preflights a 204. Default: none.
   std::vector<std::string> cors_origins;
+  // HTTPS on the port instead of HTTP when both are set: a PEM certificate chain (the server's
+  // certificate first) and its PEM private key, read once at Bind() (server/http/tls.hpp; TLS
+  // 1.2 and 1.3). Answers then carry Strict-Transport-Security. Default: none (plain HTTP, for
+  // loopback or behind a proxy that terminates TLS).
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 struct EventServerHooks {
@@ -146,14 +159,15 @@ class EventServer {
   // with a token, and the CORS headers for an allowed Origin. A header the handler set wins.
   void Decorate(HttpRequest& req, ApiResponse* r) const;
   bool OriginAllowed(std::string_view origin) const;
-  // On a worker: Handle, then write the response to `fd`. True when the connection stays open;
-  // *stream is set when it stays open as a long-lived stream.
-  bool Respond(const Route& route, HttpRequest& req, int fd, bool keep_alive, double started,
-               StreamOpen* stream) const;
+  // On a worker: Handle, then write the response to `fd` (through `ssl` when it is set). True
+  // when the connection stays open; *stream is set when it stays open as a long-lived stream.
+  bool Respond(const Route& route, HttpRequest& req, int fd, SSL* ssl, bool keep_alive,
+               double started, StreamOpen* stream) const;
   EventServerOptions options_;
   std::vector<Route> routes_;
   EventServerHooks hooks_;
   std::unique_ptr<Loop> loop_;
+  std::unique_ptr<TlsContext> tls_;  // set by Bind() when options_ ask for TLS
   std::atomic<int> port_{0};
 };
 
