@@ -26,6 +26,7 @@
 #include "engine/text/round.hpp"
 #include "engine/text/utf8.hpp"
 #include "engine/time/time_zone.hpp"
+#include "plugins/api/plugin_state.hpp"
 #include "plugins/chat/hnsw_index.hpp"
 #include "plugins/chat/openai.hpp"
 
@@ -119,10 +120,7 @@ struct UserMemory {
   bool hnsw = false;             // the vector index: hnswlib's graph, else the exact scan
 };
 
-// The plugin's state behind the ABI's opaque stride_plugin_t. A type of its own in each
-// plugin: the bundled plugins are linked into one binary, where a global struct
-// stride_plugin defined by each would break the one-definition rule (their inline
-// members would be merged, and one plugin would build another's state).
+// The plugin's state behind the ABI's opaque stride_plugin_t (plugins/api/plugin_state.hpp).
 struct State {
   const stride_host_api_t* host = nullptr;
   stride_host_t* ctx = nullptr;
@@ -142,10 +140,6 @@ struct State {
   std::condition_variable workers_cv;
   int workers = 0;
 };
-
-State* Self(stride_plugin_t* handle) {
-  return reinterpret_cast<State*>(handle);
-}
 
 void Append(void* ctx, const char* data, size_t size) {
   static_cast<std::string*>(ctx)->append(data, size);
@@ -1108,14 +1102,7 @@ void ShutdownC(State* self) {
   delete self;
 }
 
-const stride_plugin_api_t kApi = {
-    sizeof(stride_plugin_api_t), [](stride_plugin_t* self) { ShutdownC(Self(self)); },
-    [](stride_plugin_t* self, stride_call_t* call, const char* request, size_t size) {
-      return HandleC(Self(self), call, request, size);
-    },
-    [](stride_plugin_t* self, const char* event, size_t size) {
-      return OnEventC(Self(self), event, size);
-    }};
+const stride_plugin_api_t kApi = PluginApi<State, ShutdownC, HandleC, OnEventC>();
 const stride_plugin_info_t kInfo = {sizeof(stride_plugin_info_t), STRIDE_PLUGIN_ABI_VERSION, "chat",
                                     "0.1.0"};
 
@@ -1179,7 +1166,7 @@ int InitV1(const stride_host_api_t* host, stride_host_t* ctx, stride_plugin_t** 
   if (host->subscribe(ctx, "run.stored,run.deleted,user.deleted", 0) != STRIDE_OK) {
     return STRIDE_E_INTERNAL;
   }
-  *self = reinterpret_cast<stride_plugin_t*>(p.release());
+  *self = HandleOf(p.release());
   *api = &kApi;
   return STRIDE_OK;
 }

@@ -25,14 +25,12 @@
 #include "engine/training/plan.hpp"
 #include "engine/training/plan_calendar.hpp"
 #include "engine/training/vdot.hpp"
+#include "plugins/api/plugin_state.hpp"
 
 namespace stride::plugins::plan {
 namespace {
 
-// The plugin's state behind the ABI's opaque stride_plugin_t. A type of its own in each
-// plugin: the bundled plugins are linked into one binary, where a global struct
-// stride_plugin defined by each would break the one-definition rule (their inline
-// members would be merged, and one plugin would build another's state).
+// The plugin's state behind the ABI's opaque stride_plugin_t (plugins/api/plugin_state.hpp).
 struct State {
   const stride_host_api_t* host = nullptr;
   stride_host_t* ctx = nullptr;
@@ -49,10 +47,6 @@ struct State {
   // One recalculation per user at a time (users spread over the stripes).
   std::array<std::mutex, 64> recalc_mu;
 };
-
-State* Self(stride_plugin_t* handle) {
-  return reinterpret_cast<State*>(handle);
-}
 
 using Json = nlohmann::json;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -1361,14 +1355,7 @@ void ShutdownC(State* self) {
   delete self;
 }
 
-const stride_plugin_api_t kApi = {
-    sizeof(stride_plugin_api_t), [](stride_plugin_t* self) { ShutdownC(Self(self)); },
-    [](stride_plugin_t* self, stride_call_t* call, const char* request, size_t size) {
-      return HandleC(Self(self), call, request, size);
-    },
-    [](stride_plugin_t* self, const char* event, size_t size) {
-      return OnEventC(Self(self), event, size);
-    }};
+const stride_plugin_api_t kApi = PluginApi<State, ShutdownC, HandleC, OnEventC>();
 const stride_plugin_info_t kInfo = {sizeof(stride_plugin_info_t), STRIDE_PLUGIN_ABI_VERSION,
                                     "plans", "0.1.0"};
 
@@ -1416,7 +1403,7 @@ int InitV1(const stride_host_api_t* host, stride_host_t* ctx, stride_plugin_t** 
     delete p;
     return STRIDE_E_INTERNAL;
   }
-  *self = reinterpret_cast<stride_plugin_t*>(p);
+  *self = HandleOf(p);
   *api = &kApi;
   return STRIDE_OK;
 }
