@@ -46,14 +46,8 @@ std::string RunFile(int i) {
 }
 
 TEST(Backups, TakenWhileServingRestoreEveryAcknowledgedRun) {
-  const std::string dir =
-      (fs::path(::testing::TempDir()) / ("stride_backup_" + std::to_string(::getpid()))).string();
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  datasets::SyntheticRoutesOptions ro;
-  ro.count = 20;
-  ro.SetRegion(42.4, 1.4, 42.7, 1.8);
-  ASSERT_TRUE(datasets::WriteSyntheticRouteDb(ro, dir + "/db", 2).ok());
+  const std::string dir = testing::ServerFolder("backup");
+  ASSERT_FALSE(dir.empty());
   server::HttpServerOptions o;
   o.db_path = dir + "/db";
   o.jwt_secret = kSecret;

@@ -32,14 +32,8 @@ std::string Token() {
 class BrowserHeaders : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = (fs::path(::testing::TempDir()) / ("stride_browser_" + std::to_string(::getpid())))
-               .string();
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    datasets::SyntheticRoutesOptions ro;
-    ro.count = 20;
-    ro.SetRegion(42.4, 1.4, 42.7, 1.8);
-    ASSERT_TRUE(datasets::WriteSyntheticRouteDb(ro, dir_ + "/db", 2).ok());
+    dir_ = testing::ServerFolder("browser");
+    ASSERT_FALSE(dir_.empty());
     server::HttpServerOptions o;
     o.db_path = dir_ + "/db";
     o.jwt_secret = kSecret;

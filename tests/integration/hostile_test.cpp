@@ -86,14 +86,8 @@ class Hostile : public ::testing::Test {
       lim.rlim_cur = std::min<rlim_t>(4096, lim.rlim_max);
       setrlimit(RLIMIT_NOFILE, &lim);
     }
-    dir_ = (fs::path(::testing::TempDir()) / ("stride_hostile_" + std::to_string(::getpid())))
-               .string();
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    datasets::SyntheticRoutesOptions ro;
-    ro.count = 200;
-    ro.SetRegion(42.4, 1.4, 42.7, 1.8);
-    ASSERT_TRUE(datasets::WriteSyntheticRouteDb(ro, dir_ + "/db", 2).ok());
+    dir_ = testing::ServerFolder("hostile", 200);
+    ASSERT_FALSE(dir_.empty());
     server::HttpServerOptions o;
     o.rate_limits =
         {};  // more requests than one caller may make a minute: rate_limit_test has them

@@ -50,14 +50,8 @@ httplib::Headers Signed(const std::string& event, const std::string& account,
 class InboundWebhooks : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = (fs::path(::testing::TempDir()) / ("stride_inbound_" + std::to_string(::getpid())))
-               .string();
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    datasets::SyntheticRoutesOptions ro;
-    ro.count = 20;
-    ro.SetRegion(42.4, 1.4, 42.7, 1.8);
-    ASSERT_TRUE(datasets::WriteSyntheticRouteDb(ro, dir_ + "/db", 2).ok());
+    dir_ = testing::ServerFolder("inbound");
+    ASSERT_FALSE(dir_.empty());
     server::HttpServerOptions o;
     o.db_path = dir_ + "/db";
     o.jwt_secret = kSecret;

@@ -37,14 +37,8 @@ httplib::Headers Bearer(const std::string& user,
 class RateLimits : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ =
-        (fs::path(::testing::TempDir()) / ("stride_rate_" + std::to_string(::getpid()))).string();
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    datasets::SyntheticRoutesOptions ro;
-    ro.count = 50;
-    ro.SetRegion(42.4, 1.4, 42.7, 1.8);
-    ASSERT_TRUE(datasets::WriteSyntheticRouteDb(ro, dir_ + "/db", 2).ok());
+    dir_ = testing::ServerFolder("rate", 50);
+    ASSERT_FALSE(dir_.empty());
     server::HttpServerOptions o;
     o.db_path = dir_ + "/db";
     o.jwt_secret = kSecret;

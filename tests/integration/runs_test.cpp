@@ -32,6 +32,7 @@
 #include "tests/support/cli.hpp"
 #include "tests/support/datasets.hpp"
 #include "tests/support/import.hpp"
+#include "tests/support/running_server.hpp"
 #include "tests/support/tar.hpp"
 #include "tools/serve_stores.hpp"
 
@@ -647,14 +648,8 @@ class ServeProcess {
 };
 
 TEST(RunsCrash, EveryAcknowledgedUploadSurvivesSigkill) {
-  const std::string dir =
-      (fs::path(::testing::TempDir()) / ("stride_crash_" + std::to_string(::getpid()))).string();
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  datasets::SyntheticRoutesOptions ro;
-  ro.count = 50;
-  ro.SetRegion(42.4, 1.4, 42.7, 1.8);
-  ASSERT_TRUE(datasets::WriteSyntheticRouteDb(ro, dir + "/db", 2).ok());
+  const std::string dir = testing::ServerFolder("crash", 50);
+  ASSERT_FALSE(dir.empty());
   // A handful of distinct files, uploaded over and over.
   std::vector<std::string> files;
   for (uint32_t seed = 1; seed <= 6; ++seed) {

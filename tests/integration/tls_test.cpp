@@ -143,14 +143,9 @@ std::string Body(const std::string& response) {
 class Tls : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = (fs::path(::testing::TempDir()) / ("stride_tls_" + std::to_string(::getpid()))).string();
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = testing::ServerFolder("tls");
+    ASSERT_FALSE(dir_.empty());
     ASSERT_TRUE(WriteSelfSigned(dir_ + "/cert.pem", dir_ + "/key.pem"));
-    datasets::SyntheticRoutesOptions ro;
-    ro.count = 20;
-    ro.SetRegion(42.4, 1.4, 42.7, 1.8);
-    ASSERT_TRUE(datasets::WriteSyntheticRouteDb(ro, dir_ + "/db", 2).ok());
     server::HttpServerOptions o;
     o.db_path = dir_ + "/db";
     o.jwt_secret = kSecret;

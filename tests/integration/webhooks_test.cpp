@@ -121,14 +121,8 @@ bool WaitFor(const std::function<bool()>& done, double seconds) {
 }
 
 TEST(Webhooks, ArriveSignedAtLeastOnceThroughFailuresAndARestart) {
-  const std::string dir =
-      (fs::path(::testing::TempDir()) / ("stride_hooks_" + std::to_string(::getpid()))).string();
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  datasets::SyntheticRoutesOptions ro;
-  ro.count = 20;
-  ro.SetRegion(42.4, 1.4, 42.7, 1.8);
-  ASSERT_TRUE(datasets::WriteSyntheticRouteDb(ro, dir + "/db", 2).ok());
+  const std::string dir = testing::ServerFolder("hooks");
+  ASSERT_FALSE(dir.empty());
   datasets::SyntheticRunOptions so;
   const std::string gpx = datasets::WriteGpx(datasets::MakeSyntheticRun(so).recorded);
 

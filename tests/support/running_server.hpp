@@ -6,16 +6,37 @@
 // waits until it listens (port() != 0) or failed (status()); the destructor stops it and waits.
 #pragma once
 
+#include <gtest/gtest.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
 
+#include "datasets/synthetic_routes.hpp"
 #include "server/http_server.hpp"
 #include "tools/serve_stores.hpp"
 
 namespace stride::testing {
+
+// A fresh folder for a test's server, <temp>/stride_<name>_<pid> (emptied first), holding a
+// route database of `routes` generated routes around Andorra in <folder>/db. Empty when the
+// database could not be written (the caller asserts it).
+inline std::string ServerFolder(const std::string& name, size_t routes = 20) {
+  namespace fs = std::filesystem;
+  const std::string dir =
+      (fs::path(::testing::TempDir()) / ("stride_" + name + "_" + std::to_string(::getpid())))
+          .string();
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  datasets::SyntheticRoutesOptions ro;
+  ro.count = routes;
+  ro.SetRegion(42.4, 1.4, 42.7, 1.8);
+  return datasets::WriteSyntheticRouteDb(ro, dir + "/db", 2).ok() ? dir : std::string();
+}
 
 // The stores of a test server: a run database at `runs` written without fsync (the tests
 // kill no machine), no DEM, no backups.
