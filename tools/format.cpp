@@ -9,18 +9,6 @@
 
 namespace stride::tools {
 
-std::string FormatDuration(double seconds) {
-  if (std::isnan(seconds) || seconds < 0) return "-";
-  const long s = std::lround(seconds);
-  char buf[32];
-  if (s >= 3600) {
-    std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
-  } else {
-    std::snprintf(buf, sizeof buf, "%ld:%02ld", s / 60, s % 60);
-  }
-  return buf;
-}
-
 std::string FormatPace(double s_per_km) {
   if (std::isnan(s_per_km) || std::isinf(s_per_km)) return "-";
   return FormatDuration(s_per_km) + " /km";

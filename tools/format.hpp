@@ -6,10 +6,12 @@
 
 #include <string>
 
+#include "engine/text/duration.hpp"
+
 namespace stride::tools {
 
-// "1:02:03" or "2:03"; "-" for NaN.
-std::string FormatDuration(double seconds);
+// "1:02:03" or "2:03"; "-" for NaN (engine/text/duration.hpp).
+using engine::FormatDuration;
 // "5:07 /km"; "-" for NaN.
 std::string FormatPace(double s_per_km);
 

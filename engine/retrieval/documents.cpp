@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "engine/text/duration.hpp"
 #include "engine/text/iso_time.hpp"
 #include "engine/time/time_zone.hpp"
 
@@ -42,17 +43,6 @@ std::string Km(double m) {
 }
 
 }  // namespace
-
-std::string FormatDuration(double s) {
-  const long t = std::lround(s);
-  char buf[32];
-  if (t >= 3600) {
-    std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-  } else {
-    std::snprintf(buf, sizeof buf, "%ld:%02ld", t / 60, t % 60);
-  }
-  return buf;
-}
 
 Document RunDocument(const RunFacts& r) {
   Document d;

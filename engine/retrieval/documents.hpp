@@ -44,7 +44,4 @@ Document MessageDocument(uint64_t seq, const std::string& role, const std::strin
 Document PlanDayDocument(int64_t day, const std::string& type, double distance_m,
                          const std::string& description, const std::vector<std::string>& reasons);
 
-// "1:52:10" / "48:03".
-std::string FormatDuration(double s);
-
 }  // namespace stride::engine::retrieval

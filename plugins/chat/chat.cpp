@@ -21,6 +21,7 @@
 
 #include "engine/retrieval/documents.hpp"
 #include "engine/retrieval/memory.hpp"
+#include "engine/text/duration.hpp"
 #include "engine/text/iso_time.hpp"
 #include "engine/text/json_dump.hpp"
 #include "engine/text/round.hpp"
@@ -375,7 +376,7 @@ class Chat {
                     NumberOr(g, "distance_m", 0) / 1000, g.value("date", std::string("?")).c_str());
       t += buf;
       if (g.contains("target_time_s") && g["target_time_s"].is_number()) {
-        t += " in " + engine::retrieval::FormatDuration(g["target_time_s"].get<double>());
+        t += " in " + engine::FormatDuration(g["target_time_s"].get<double>());
       }
     }
     for (const char* k : {"max_hr_bpm", "rest_hr_bpm", "threshold_hr_bpm",
@@ -770,7 +771,7 @@ class Chat {
       std::snprintf(buf, sizeof buf, "%s: %zu run%s, %.1f km in %s moving.",
                     span.empty() ? "In all" : span.substr(1).c_str(), r.selection.size(),
                     r.selection.size() == 1 ? "" : "s", m / 1000,
-                    engine::retrieval::FormatDuration(s).c_str());
+                    engine::FormatDuration(s).c_str());
       std::string out = buf;
       out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
       return out;
@@ -783,7 +784,7 @@ class Chat {
           if (std::fabs(m - q.effort_m) <= 0.01 * q.effort_m) {
             char buf[120];
             std::snprintf(buf, sizeof buf, "%s %.0f m%s: %s, in this run: ", what.c_str(),
-                          q.effort_m, span.c_str(), engine::retrieval::FormatDuration(s).c_str());
+                          q.effort_m, span.c_str(), engine::FormatDuration(s).c_str());
             what = buf;
           }
         }
