@@ -223,6 +223,13 @@ std::string DayText(int64_t day) {
   return day == kNoDay ? "" : engine::FormatDate(day);
 }
 
+// True when the request's Accept header asks for text/event-stream.
+bool WantsEventStream(const Json& req) {
+  const Json headers = req.value("headers", Json::object());
+  return headers.is_object() && headers.contains("accept") && headers["accept"].is_string() &&
+         headers["accept"].get<std::string>().find("text/event-stream") != std::string::npos;
+}
+
 class Chat {
  public:
   explicit Chat(State* p) : p_(p) {}
@@ -864,11 +871,7 @@ class Chat {
   // first, then each piece as the provider sends it, then done or error), the provider being
   // called on a thread of its own; false when the answer is not streamed this way.
   bool AskStream(const std::string& user, const Json& req, stride_call_t* call) {
-    const Json headers = req.value("headers", Json::object());
-    const bool sse =
-        headers.is_object() && headers.contains("accept") && headers["accept"].is_string() &&
-        headers["accept"].get<std::string>().find("text/event-stream") != std::string::npos;
-    if (!sse || !p_->driver || !STRIDE_HOST_HAS(p_->host, publish)) return false;
+    if (!WantsEventStream(req) || !p_->driver || !STRIDE_HOST_HAS(p_->host, publish)) return false;
     const Json body = Json::parse(req.value("body", std::string()), nullptr, false);
     size_t k = 5;
     const std::string question = Question(body, &k);
@@ -964,10 +967,7 @@ class Chat {
     const Json body = Json::parse(req.value("body", std::string()), nullptr, false);
     size_t k = 5;
     const std::string question = Question(body, &k);
-    const Json headers = req.value("headers", Json::object());
-    const bool sse =
-        headers.is_object() && headers.contains("accept") && headers["accept"].is_string() &&
-        headers["accept"].get<std::string>().find("text/event-stream") != std::string::npos;
+    const bool sse = WantsEventStream(req);
     const double now = Now();
     const std::string date = engine::FormatDate(static_cast<int64_t>(std::floor(now / 86400)));
     CheckBudgets(user, date);
