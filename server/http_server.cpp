@@ -118,13 +118,11 @@ ApiResponse PutConnection(Connections* links, const InboundOptions& inbound, Htt
                          "body: expected {\"provider_user_id\": \"<1 to 200 characters>\"}", wire);
   }
   const std::string account = j["provider_user_id"].get<std::string>();
-  for (char c : account) {
-    if (c < 0x21 || c > 0x7e) {
-      return ErrorResponse(400, "invalid_argument",
-                           "provider_user_id: expected printable ASCII (it is sent back in the "
-                           "Webhook-User header)",
-                           wire);
-    }
+  if (!IsHeaderToken(account)) {
+    return ErrorResponse(400, "invalid_argument",
+                         "provider_user_id: expected printable ASCII (it is sent back in the "
+                         "Webhook-User header)",
+                         wire);
   }
   const Status s = links->Link(req.principal.user_id, provider, account);
   if (s.code() == StatusCode::kAlreadyExists) {

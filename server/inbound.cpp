@@ -35,21 +35,20 @@ std::string SignedText(std::string_view id, std::string_view timestamp, std::str
   return t;
 }
 
-// A header value of printable ASCII, 1 to 200 bytes.
-bool Plain(std::string_view v) {
-  if (v.empty() || v.size() > 200) return false;
-  for (char c : v) {
-    if (c < 0x21 || c > 0x7e) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 std::string SignInbound(std::string_view secret, std::string_view event_id, int64_t timestamp,
                         std::string_view provider_user, std::string_view body) {
   return "v1=" + engine::HexEncode(HmacSha256(
                      secret, SignedText(event_id, std::to_string(timestamp), provider_user, body)));
+}
+
+bool IsHeaderToken(std::string_view v) {
+  if (v.empty() || v.size() > 200) return false;
+  for (char c : v) {
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
 }
 
 Result<std::string> VerifyInbound(const std::vector<std::string>& secrets,
@@ -63,7 +62,7 @@ Result<std::string> VerifyInbound(const std::vector<std::string>& secrets,
                                     {"Webhook-Timestamp", &ts},
                                     {"Webhook-User", &user},
                                     {"Webhook-Signature", &sig}}) {
-    if (!Plain(*value)) {
+    if (!IsHeaderToken(*value)) {
       return Status::InvalidArgument(std::string(name) +
                                      ": expected 1 to 200 printable ASCII characters");
     }

@@ -43,6 +43,10 @@ struct InboundOptions {
   double replay_window_s = 300;                             // Default: 5 minutes either way
 };
 
+// A header token as inbound webhooks carry them (Webhook-Id, Webhook-User, a provider user id
+// linked with PUT /v1/me/connections/{provider}): 1 to 200 printable ASCII bytes, no space.
+bool IsHeaderToken(std::string_view v);
+
 // The provider user of a verified request; Unauthenticated (bad or missing signature, stale
 // timestamp) or InvalidArgument (a header missing or malformed), naming the header.
 Result<std::string> VerifyInbound(const std::vector<std::string>& secrets,
