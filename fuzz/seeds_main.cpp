@@ -138,6 +138,12 @@ void OsmSeeds(Writer& w) {
 }
 
 void ServerSeeds(Writer& w) {
+  stride::datasets::SyntheticRunOptions o;
+  o.laps = 1;
+  o.interval_s = 10;
+  const stride::engine::Track run = stride::datasets::MakeSyntheticRun(o).recorded;
+  const std::string gpx_seed = stride::datasets::WriteGpx(run);
+  const std::string fit_seed = stride::datasets::WriteFit(run);
   w.Put("http_request", "get.txt",
         "GET /v1/routes?bbox=1.4,42.4,1.8,42.7&sort=length&limit=5 HTTP/1.1\r\nHost: x\r\n"
         "Accept: application/json\r\n\r\n");
@@ -166,6 +172,20 @@ void ServerSeeds(Writer& w) {
       "\x00?bbox=%FF,1,2,3&sort=%FE&cursor=abc"};
   for (size_t i = 0; i < queries.size(); ++i) {
     w.Put("route_params", "query" + std::to_string(i) + ".txt", queries[i]);
+  }
+
+  // Runs: list, the stored run (0x40: its id), its track in each format, its file, uploads.
+  const std::vector<std::string> runs = {std::string("\x00?limit=5", 10),
+                                         std::string("\x00?before=abc&limit=%FF&%FF=1", 29),
+                                         "\x41",
+                                         "\x42?format=gpx",
+                                         "\x42?format=polyline6",
+                                         "\x02%FF%FE?format=%FF",
+                                         "\x43",
+                                         "\x04key-1\nrun\xff.gpx\n" + gpx_seed,
+                                         "\x84\n\n" + fit_seed};
+  for (size_t i = 0; i < runs.size(); ++i) {
+    w.Put("run_params", "request" + std::to_string(i) + ".txt", runs[i]);
   }
 
   const stride::server::Jwt jwt("0123456789abcdef0123456789abcdef-fuzz");
