@@ -8,9 +8,10 @@
 // breaks the one-definition rule (their inline members get merged, and one plugin builds
 // another's state). This header casts at the boundary, once.
 //
-//   namespace { struct State { ... }; int Handle(State*, stride_call_t*, const char*, size_t); ...
-//   } const stride_plugin_api_t kApi = PluginApi<State, Shutdown, Handle, OnEvent>(); *self =
-//   Handle(new State());   // in init
+//   struct State { ... };   // in the plugin's own (anonymous) namespace
+//   int Handle(State*, stride_call_t*, const char*, size_t);   // Shutdown, OnEvent alike
+//   const stride_plugin_api_t kApi = PluginApi<State, Shutdown, Handle, OnEvent>();
+//   *self = HandleOf(new State());   // in init
 #pragma once
 
 #include <cstddef>
