@@ -18,6 +18,7 @@
 #include <random>
 
 #include "engine/hex.hpp"
+#include "index/store/data_keys.hpp"
 #include "index/store/keys.hpp"
 #include "index/store/rocks_status.hpp"
 #include "index/store/run_codec.hpp"
@@ -137,19 +138,27 @@ Result<std::string> Decompress(std::string_view in, const std::string& what) {
   return out;
 }
 
-// A plugin's namespace: one column family, owned by the RunDb.
+// A plugin's namespace: one column family, owned by the RunDb. With a sealer, the values of
+// per-user keys (user ‖ 0 ‖ ...) are sealed under the user's key; shared keys stay plaintext.
 class FamilyKeyValue : public engine::KeyValue {
  public:
-  FamilyKeyValue(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, bool sync)
-      : db_(db), cf_(cf), sync_(sync) {}
+  FamilyKeyValue(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, bool sync,
+                 const UserSealer* sealer)
+      : db_(db), cf_(cf), sync_(sync), sealer_(sealer), family_(cf->GetName()) {}
   Result<std::optional<std::string>> Get(std::string_view key) const override {
     std::string v;
     const rocksdb::Status s = db_->Get({}, cf_, rocksdb::Slice(key.data(), key.size()), &v);
     if (s.IsNotFound()) return std::optional<std::string>();
     STRIDE_RETURN_IF_ERROR(FromRocks(s, "plugin store get"));
-    return std::optional<std::string>(std::move(v));
+    return Unseal(key, v);
   }
   Status Put(std::string_view key, std::string_view value) override {
+    const std::string_view user = RecordUser(key);
+    std::string sealed;
+    if (sealer_ && !user.empty()) {
+      STRIDE_ASSIGN_OR_RETURN(sealed, sealer_->Seal(user, family_, key, value));
+      value = sealed;
+    }
     return FromRocks(db_->Put(Write(), cf_, rocksdb::Slice(key.data(), key.size()),
                               rocksdb::Slice(value.data(), value.size())),
                      "plugin store put");
@@ -164,10 +173,14 @@ class FamilyKeyValue : public engine::KeyValue {
     for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid(); it->Next()) {
       const rocksdb::Slice k = it->key();
       if (k.size() < prefix.size() || std::string_view(k.data(), prefix.size()) != prefix) break;
-      if (!each(std::string_view(k.data(), k.size()),
-                std::string_view(it->value().data(), it->value().size()))) {
-        break;
+      const std::string_view key(k.data(), k.size());
+      const std::string_view value(it->value().data(), it->value().size());
+      if (!sealer_ || RecordUser(key).empty()) {
+        if (!each(key, value)) break;
+        continue;
       }
+      STRIDE_ASSIGN_OR_RETURN(std::optional<std::string> open, Unseal(key, std::string(value)));
+      if (open && !each(key, *open)) break;  // a shredded record is no record
     }
     return FromRocks(it->status(), "plugin store scan");
   }
@@ -201,9 +214,16 @@ class FamilyKeyValue : public engine::KeyValue {
     wo.sync = sync_;
     return wo;
   }
+  Result<std::optional<std::string>> Unseal(std::string_view key, std::string value) const {
+    const std::string_view user = RecordUser(key);
+    if (!sealer_ || user.empty()) return std::optional<std::string>(std::move(value));
+    return sealer_->Open(user, family_, key, value);
+  }
   rocksdb::DB* db_;
   rocksdb::ColumnFamilyHandle* cf_;
   bool sync_;
+  const UserSealer* sealer_;  // null: plaintext
+  std::string family_;
 };
 
 }  // namespace
@@ -245,6 +265,8 @@ Result<engine::KeyValue*> RunDb::AccountLinks() {
 }
 
 Result<engine::KeyValue*> RunDb::KeyValueFamily(const std::string& family) {
+  // Outbox events and account links are keyed by event and account, not by user: plaintext.
+  const bool per_user = family == "host" || family.rfind("plugin.", 0) == 0;
   std::lock_guard lock(plugin_mu_);
   for (auto& [n, kv] : plugin_kvs_) {
     if (n == family) return kv.get();
@@ -262,7 +284,9 @@ Result<engine::KeyValue*> RunDb::KeyValueFamily(const std::string& family) {
         FromRocks(db_->CreateColumnFamily(o, family, &cf), "cannot create the family " + family));
     created_cfs_.push_back(cf);  // not cfs_: other threads read that one without a lock
   }
-  plugin_kvs_.emplace_back(family, std::make_unique<FamilyKeyValue>(db_.get(), cf, options_.sync));
+  plugin_kvs_.emplace_back(family,
+                           std::make_unique<FamilyKeyValue>(db_.get(), cf, options_.sync,
+                                                            per_user ? sealer_.get() : nullptr));
   return plugin_kvs_.back().second.get();
 }
 
@@ -314,7 +338,43 @@ Result<std::unique_ptr<RunDb>> RunDb::Open(const std::string& dir, const Options
     return Status::InvalidArgument("--runs " + dir + ": run database schema version '" + version +
                                    "', this build reads versions 1 and 2");
   }
+  STRIDE_RETURN_IF_ERROR(db->CheckEncryption(vs.IsNotFound()));
   return db;
+}
+
+Status RunDb::CheckEncryption(bool created) {
+  const std::string where = "--runs " + path_;
+  std::string sealed_with;
+  const rocksdb::Status es = db_->Get({}, cfs_[kCfMeta], "encryption", &sealed_with);
+  if (!es.ok() && !es.IsNotFound()) return FromRocks(es, where);
+  DataKeys* keys = options_.data_keys;
+  if (es.IsNotFound()) {
+    if (!keys) return Status::Ok();
+    if (!created) {
+      return Status::InvalidArgument(
+          where +
+          ": was made without encryption at rest, so it cannot be opened with a KEK "
+          "(records are not encrypted in place: export the users and upload them into "
+          "a new database, or run without --kek-file/STRIDE_KEK)");
+    }
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    STRIDE_RETURN_IF_ERROR(
+        FromRocks(db_->Put(wo, cfs_[kCfMeta], "encryption", "aes-256-gcm " + keys->id()), where));
+  } else if (!keys) {
+    if (options_.records_unused) return Status::Ok();
+    return Status::InvalidArgument(
+        where +
+        ": is encrypted at rest; give its key-encryption key (--kek-file F, "
+        "STRIDE_KEK_FILE or STRIDE_KEK) and its key directory (--key-dir)");
+  } else if (sealed_with != "aes-256-gcm " + keys->id()) {
+    return Status::InvalidArgument(where + ": was sealed with the data keys of store '" +
+                                   sealed_with.substr(sealed_with.find(' ') + 1) +
+                                   "', but the key directory given is store '" + keys->id() +
+                                   "' (wrong --key-dir?)");
+  }
+  sealer_ = std::make_unique<UserSealer>(keys);
+  return Status::Ok();
 }
 
 RunDb::~RunDb() {
@@ -363,9 +423,17 @@ Result<RunDb::PutResult> RunDb::Put(const engine::Run& run, std::string_view req
   if (!packed.ok()) return packed.status();
 
   const std::string runs_key = RunsKey(stored);
+  const std::string data_key = DataKey(s.user_id, stored.id);
+  std::string summary_value = summary.SerializeAsString();
+  std::string data_value = std::move(packed).value();
+  if (sealer_) {
+    STRIDE_ASSIGN_OR_RETURN(summary_value,
+                            sealer_->Seal(s.user_id, "runs", runs_key, summary_value));
+    STRIDE_ASSIGN_OR_RETURN(data_value, sealer_->Seal(s.user_id, "run_data", data_key, data_value));
+  }
   rocksdb::WriteBatch batch;
-  batch.Put(cfs_[kCfRuns], runs_key, summary.SerializeAsString());
-  batch.Put(cfs_[kCfRunData], DataKey(s.user_id, stored.id), *packed);
+  batch.Put(cfs_[kCfRuns], runs_key, summary_value);
+  batch.Put(cfs_[kCfRunData], data_key, data_value);
   batch.Put(cfs_[kCfRunIds], IdKey(stored.id), runs_key);
   if (!idem_key.empty()) {
     batch.Put(cfs_[kCfIdempotency], idem_key,
@@ -414,9 +482,18 @@ Result<engine::Run> RunDb::Get(std::string_view user_id, uint64_t id,
   if (!key.ok()) return key.status();
   const std::string what = "run " + engine::RunIdText(id);
   std::string summary_bytes, data_bytes;
+  const std::string data_key = DataKey(user_id, id);
   STRIDE_RETURN_IF_ERROR(FromRocks(db_->Get({}, cfs_[kCfRuns], *key, &summary_bytes), what));
-  STRIDE_RETURN_IF_ERROR(
-      FromRocks(db_->Get({}, cfs_[kCfRunData], DataKey(user_id, id), &data_bytes), what));
+  STRIDE_RETURN_IF_ERROR(FromRocks(db_->Get({}, cfs_[kCfRunData], data_key, &data_bytes), what));
+  if (sealer_) {
+    STRIDE_ASSIGN_OR_RETURN(std::optional<std::string> s,
+                            sealer_->Open(user_id, "runs", *key, summary_bytes));
+    STRIDE_ASSIGN_OR_RETURN(std::optional<std::string> d,
+                            sealer_->Open(user_id, "run_data", data_key, data_bytes));
+    if (!s || !d) return Status::NotFound("no run " + engine::RunIdText(id));  // shredded
+    summary_bytes = std::move(*s);
+    data_bytes = std::move(*d);
+  }
   run::RunSummary summary;
   if (!summary.ParseFromString(summary_bytes)) return Status::Corruption(what + ": bad summary");
   Result<std::string> raw = Decompress(data_bytes, what);
@@ -453,8 +530,17 @@ Result<RunDb::Page> RunDb::List(std::string_view user_id, std::string_view curso
       break;
     }
     last.assign(it->key().data() + prefix.size(), it->key().size() - prefix.size());
+    std::string_view value(it->value().data(), it->value().size());
+    std::optional<std::string> open;
+    if (sealer_) {
+      STRIDE_ASSIGN_OR_RETURN(
+          open, sealer_->Open(user_id, "runs", std::string_view(it->key().data(), it->key().size()),
+                              value));
+      if (!open) continue;  // shredded
+      value = *open;
+    }
     run::RunSummary p;
-    if (!p.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+    if (!p.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
       return Status::Corruption("run list of " + std::string(user_id) + ": bad summary");
     }
     page.runs.push_back(SummaryFromProto(p));
@@ -473,6 +559,11 @@ Result<bool> RunDb::Delete(std::string_view user_id, uint64_t id) {
   }
   std::string summary_bytes;
   STRIDE_RETURN_IF_ERROR(FromRocks(db_->Get({}, cfs_[kCfRuns], *key, &summary_bytes), "run"));
+  if (sealer_) {
+    STRIDE_ASSIGN_OR_RETURN(std::optional<std::string> open,
+                            sealer_->Open(user_id, "runs", *key, summary_bytes));
+    summary_bytes = open.value_or("");  // shredded: delete the records all the same
+  }
   run::RunSummary summary;
   summary.ParseFromString(summary_bytes);
   rocksdb::WriteBatch batch;
@@ -497,6 +588,9 @@ Result<bool> RunDb::Delete(std::string_view user_id, uint64_t id) {
 Result<std::vector<uint64_t>> RunDb::DeleteUser(std::string_view user_id) {
   STRIDE_RETURN_IF_ERROR(engine::CheckUserId(user_id));
   std::lock_guard lock(UserLock(user_id));
+  // The key first: from here on nothing of the user's opens, whatever deleting leaves behind
+  // (a crash before the end, uncompacted files, backups).
+  if (sealer_) STRIDE_RETURN_IF_ERROR(sealer_->keys()->Destroy(user_id));
   const std::string begin = UserPrefix(user_id), end = UserEnd(user_id);
   std::vector<uint64_t> ids;
   rocksdb::WriteBatch batch;

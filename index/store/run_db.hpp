@@ -10,12 +10,16 @@
 //                                                   coverage, cleaned streams
 //   run_ids      u64 id                             the runs key: lookup by id
 //   idempotency  user ‖ 0 ‖ key                     1 ‖ u64 id ‖ u64 created ms ‖ digest
-//   meta         "schema_version"                   "1"
+//   meta         "schema_version"                   "2"
+//                "encryption"                       "aes-256-gcm " ‖ key store id (when sealed)
 //   plugin.NAME  plugin-chosen (the host prefixes    a plugin's key-value namespace, created
 //                user ‖ 0 for user data)            when the plugin first loads
 //   outbox       u64 due_ms ‖ event id ‖ url index  an event waiting for a webhook
 //   links        "u" user 0 provider / "p" provider 0 account   a user's provider accounts
 //   (server/webhooks)
+//
+// With Options::data_keys every value of a per-user record is sealed (AES-256-GCM under the
+// user's data key; keys and the other families stay plaintext: ids, times, digests).
 //
 // One upload is one WriteBatch over the four families, written through the WAL (fsynced when
 // Options::sync): once Put returns, the run survives kill -9 of the process. Uploads and
@@ -46,6 +50,8 @@ class ColumnFamilyHandle;
 namespace stride::index {
 
 class IdempotencyExpiry;
+class DataKeys;
+class UserSealer;
 
 class RunDb : public engine::RunStore {
  public:
@@ -61,6 +67,16 @@ class RunDb : public engine::RunStore {
     double idempotency_ttl_s = 7 * 86400.0;
     // What "now" is for the idempotency keys. Default: the system clock.
     const engine::Clock* clock = nullptr;
+    // Encryption at rest (index/store/data_keys.hpp): when set, the values of every per-user
+    // record (runs, run_data, plugin.*, host) are sealed with the user's data key, and
+    // DeleteUser destroys that key before it deletes anything. A database made with keys
+    // records their store's id and refuses to open without them, or with another store; a
+    // database made without keys cannot be opened with them (no in-place migration).
+    // Default: none (plaintext).
+    DataKeys* data_keys = nullptr;
+    // The caller reads and writes no records (a backup): an encrypted database opens without
+    // its keys. Default: false.
+    bool records_unused = false;
   };
 
   // Opens the database at `dir`, creating it when missing. Fails when `dir` holds something
@@ -117,6 +133,8 @@ class RunDb : public engine::RunStore {
   std::mutex& UserLock(std::string_view user_id) const;
   Result<engine::KeyValue*> KeyValueFamily(const std::string& family);
   Result<std::string> RunsKeyOf(std::string_view user_id, uint64_t id) const;
+  // Pairs the database with Options::data_keys (meta "encryption"); `created`: it is new.
+  Status CheckEncryption(bool created);
 
   std::string path_;
   Options options_;
@@ -128,6 +146,7 @@ class RunDb : public engine::RunStore {
   mutable std::array<std::mutex, 64> user_locks_;
   std::mutex backup_mu_;                       // one backup at a time
   std::unique_ptr<IdempotencyExpiry> expiry_;  // the idempotency family's filter
+  std::unique_ptr<UserSealer> sealer_;         // null: plaintext
 };
 
 }  // namespace stride::index
