@@ -42,8 +42,12 @@ if [ "${DEMO_NO_SERVE:-0}" != 1 ]; then
   echo "== route server =="
   # --dev: loopback only; a random token secret for this process, and a token printed for
   # user "dev" so the example upload below can authenticate.
-  rm -rf demo/runs  # a fresh run database: the example upload below is stored, not replayed
-  ./build/stride serve --db demo/db --runs demo/runs --dev --port "$port" 2>demo/serve.log &
+  rm -rf demo/runs demo/runs.keys  # a fresh run database: the upload below is stored, not replayed
+  # Encryption at rest: a key-encryption key made for the demo (an operator keeps theirs in a
+  # secret store); each runner's records are sealed under a data key of their own.
+  [ -s demo/kek ] || { ./build/stride keys new --id demo-kek >demo/kek; chmod 600 demo/kek; }
+  ./build/stride serve --db demo/db --runs demo/runs --kek-file demo/kek --dev --port "$port" \
+    2>demo/serve.log &
   server=$!
   trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' INT TERM EXIT
   for _ in $(seq 100); do grep -q listening demo/serve.log && break; sleep 0.1; done
@@ -169,6 +173,12 @@ if [ "${DEMO_NO_SERVE:-0}" != 1 ]; then
   echo "curl -H 'Authorization: Bearer \$TOKEN' '$base/v1/chat/messages?limit=2'"
   curl -s -H "Authorization: Bearer $token" "$base/v1/chat/messages?limit=2" | cut -c1-300
   echo
+  echo
+  echo "== encryption at rest: the chat question above, searched for in every file of demo/runs =="
+  echo "grep -rlF 'How far did I run in the last 3 weeks?' demo/runs | wc -l"
+  { grep -rlF 'How far did I run in the last 3 weeks?' demo/runs || true; } | wc -l
+  echo "  data keys: $(find demo/runs.keys -name '*.key' | wc -l) in demo/runs.keys, wrapped by KEK '$(cut -d= -f1 demo/kek)' from demo/kek;"
+  echo "  DELETE /v1/me destroys the runner's key first, so nothing of theirs opens afterwards"
   echo
   echo "== what a live subscriber received meanwhile =="
   echo "curl -N -H 'Authorization: Bearer \$TOKEN' -H 'Accept: text/event-stream' '$base/v1/challenges/$cid/events'"

@@ -78,7 +78,9 @@ int RunBackup(const std::vector<std::string>& args, std::ostream& out, std::ostr
     err << "stride backup: --runs " << runs << ": not a run database (no RocksDB CURRENT file)\n";
     return 1;
   }
-  Result<std::unique_ptr<index::RunDb>> db = index::RunDb::Open(runs, {});
+  index::RunDb::Options ro;
+  ro.records_unused = true;  // copies files: an encrypted database needs no keys for it
+  Result<std::unique_ptr<index::RunDb>> db = index::RunDb::Open(runs, ro);
   if (!db.ok()) {
     err << "stride backup: " << db.status().message() << "\n";
     if (db.status().message().find("lock") != std::string::npos) {

@@ -29,7 +29,8 @@ constexpr const char* kUsage =
     "                    [--idle-timeout S] [--max-connections N] [--rate-limit L]...\n"
     "                    [--cors-origin ORIGIN]... [--tls-cert PEM --tls-key PEM]\n"
     "                    [--runs DIR [--dem DIR] [--jwt-secret-file F] [--max-upload-mb N]\n"
-    "                    [--max-points N] [--no-sync] [--dev]] [--quiet]\n"
+    "                    [--max-points N] [--no-sync] [--kek-file F [--key-dir DIR]]\n"
+    "                    [--dev]] [--quiet]\n"
     "  --db DIR      a route database built by 'stride import' (reloaded when an import\n"
     "                replaces it)\n"
     "  --port N      TCP port (default 8080; 0 = any free port, printed at start)\n"
@@ -65,6 +66,12 @@ constexpr const char* kUsage =
     "  --backup-dir DIR     POST /v1/admin/backups (scope admin) backs the run database up\n"
     "                into DIR while serving; GET lists them; 'stride restore' restores\n"
     "  --keep-backups N     keep the newest N backups (default: all)\n"
+    "  --kek-file F  encryption at rest: each user's records sealed (AES-256-GCM) with a\n"
+    "                data key of their own, wrapped by the KEK in F (lines ID=HEX, the first\n"
+    "                the primary; 'stride keys new'; chmod 600). STRIDE_KEK_FILE or\n"
+    "                STRIDE_KEK (the text itself) do the same. DELETE /v1/me destroys the key\n"
+    "  --key-dir DIR  the wrapped data keys (default: the runs directory + .keys); back it\n"
+    "                up apart from the run database\n"
     "  --dev         loopback only: use a random secret when none is set and print a\n"
     "                token for user 'dev' (runner:read runner:write chat:ask, 24 h);\n"
     "                unsigned plugins\n"
@@ -180,6 +187,10 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
       so.idempotency_ttl_s = v * 86400.0;
     } else if (a == "--backup-dir" && has) {
       so.backup_dir = args[++i];
+    } else if (a == "--kek-file" && has) {
+      so.kek_file = args[++i];
+    } else if (a == "--key-dir" && has) {
+      so.key_dir = args[++i];
     } else if (a == "--keep-backups" && has) {
       int v = 0;
       if (!ParseInt(args[++i], 1, 10000, &v)) {
@@ -379,6 +390,9 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
       err << "stride serve: listening on " << (o.tls_cert_file.empty() ? "http" : "https") << "://"
           << o.bind << ':' << http.port() << " (db " << o.db_path
           << (so.runs_path.empty() ? "" : ", runs " + so.runs_path) << ")\n";
+      if (!(*stores)->encryption_note().empty()) {
+        err << "stride serve: " << (*stores)->encryption_note() << "\n";
+      }
       if (!dev_token.empty()) {
         err << "stride serve: dev token (user dev, runner:read runner:write chat:ask, 24 h):\n"
             << dev_token << "\n";

@@ -35,10 +35,36 @@ Result<std::unique_ptr<ServeStores>> ServeStores::Open(const ServeStoreOptions& 
     s->dem_ = std::move(dem).value();
     s->view_.dem = s->dem_.get();
   }
-  if (options.runs_path.empty()) return s;
+  Result<std::optional<index::KeyRing>> ring = index::KeyRing::FromConfig(options.kek_file);
+  if (!ring.ok()) return ring.status();
+  if (options.runs_path.empty()) {
+    if (ring->has_value() || !options.key_dir.empty()) {
+      return Status::InvalidArgument("a KEK or --key-dir needs --runs (it encrypts run data)");
+    }
+    return s;
+  }
   index::RunDb::Options ro;
   ro.sync = options.sync_writes;
   ro.idempotency_ttl_s = options.idempotency_ttl_s;
+  if (ring->has_value()) {
+    const std::string key_dir =
+        options.key_dir.empty() ? options.runs_path + ".keys" : options.key_dir;
+    const std::string primary = (*ring)->primary().id;
+    const size_t older = (*ring)->size() - 1;
+    index::FileDataKeys::Options ko;
+    ko.sync = options.sync_writes;
+    Result<std::unique_ptr<index::FileDataKeys>> keys =
+        index::FileDataKeys::Open(key_dir, std::move(**ring), ko);
+    if (!keys.ok()) return keys.status();
+    s->data_keys_ = std::move(keys).value();
+    ro.data_keys = s->data_keys_.get();
+    s->encryption_note_ = "encryption at rest: AES-256-GCM per user, data keys in " + key_dir +
+                          " wrapped by KEK '" + primary + "'" +
+                          (older ? " (+" + std::to_string(older) + " older)" : "");
+  } else if (!options.key_dir.empty()) {
+    return Status::InvalidArgument("--key-dir " + options.key_dir +
+                                   ": needs a KEK (--kek-file F, STRIDE_KEK_FILE or STRIDE_KEK)");
+  }
   Result<std::unique_ptr<index::RunDb>> db = index::RunDb::Open(options.runs_path, ro);
   if (!db.ok()) return db.status();
   s->run_db_ = std::move(db).value();

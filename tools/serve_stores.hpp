@@ -16,6 +16,7 @@
 
 #include "engine/status.hpp"
 #include "importers/dem/srtm.hpp"
+#include "index/store/data_keys.hpp"
 #include "index/store/run_db.hpp"
 #include "server/http_server.hpp"
 
@@ -28,6 +29,11 @@ struct ServeStoreOptions {
   std::string backup_dir;     // --backup-dir: backups of the run database. Default: none
   uint32_t keep_backups = 0;  // --keep-backups N: the newest N are kept. Default: 0 (all)
   double idempotency_ttl_s = 7 * 86400.0;  // --idempotency-days N. Default: 7 days
+  // Encryption at rest: the key ring (--kek-file F; else STRIDE_KEK_FILE or STRIDE_KEK, see
+  // index::KeyRing::FromConfig). Without any, records are stored in plaintext.
+  std::string kek_file;
+  // --key-dir DIR: the users' wrapped data keys. Default: the runs directory + ".keys".
+  std::string key_dir;
 };
 
 class ServeStores {
@@ -38,14 +44,20 @@ class ServeStores {
   // Pointers into this object: valid while it lives.
   const server::ServerStores& view() const { return view_; }
   index::RunDb* run_db() { return run_db_.get(); }
+  // Where data keys are (null: no encryption at rest).
+  index::FileDataKeys* data_keys() { return data_keys_.get(); }
+  // One line on what encryption at rest runs with, for the start-up log ("" when off).
+  const std::string& encryption_note() const { return encryption_note_; }
 
  private:
   ServeStores() = default;
 
+  std::unique_ptr<index::FileDataKeys> data_keys_;  // before run_db_: outlives it
   std::unique_ptr<index::RunDb> run_db_;
   std::unique_ptr<importers::SrtmElevation> dem_;
   std::unique_ptr<engine::Backups> backups_;
   server::ServerStores view_;
+  std::string encryption_note_;
 };
 
 }  // namespace stride::tools

@@ -10,6 +10,7 @@
 #include "tools/analyze_command.hpp"
 #include "tools/backup_command.hpp"
 #include "tools/import_command.hpp"
+#include "tools/keys_command.hpp"
 #include "tools/serve_command.hpp"
 
 namespace {
@@ -31,6 +32,8 @@ constexpr std::string_view kUsage =
     "      back the run database up (a running server: POST /v1/admin/backups)\n"
     "  restore --from BACKUP_DIR --runs NEW_DIR [--id N]\n"
     "      restore a backup into a new directory, checksums verified first\n"
+    "  keys new [--id ID] | rotate --key-dir DIR [--kek-file F]\n"
+    "      key-encryption keys for encryption at rest (stride serve --kek-file)\n"
     "  plugin keygen --out PREFIX | sign --key K --lib LIB --name N --version V\n"
     "      keys and signed manifests for plugins (stride serve --plugins)\n"
     "  token --user U [--scope S] [--ttl 1h]\n"
@@ -55,6 +58,7 @@ int main(int argc, char** argv) {
   if (cmd == "serve") return stride::tools::RunServe(args, std::cout, std::cerr);
   if (cmd == "backup") return stride::tools::RunBackup(args, std::cout, std::cerr);
   if (cmd == "restore") return stride::tools::RunRestore(args, std::cout, std::cerr);
+  if (cmd == "keys") return stride::tools::RunKeys(args, std::cout, std::cerr);
   if (cmd == "plugin") return stride::tools::RunPlugin(args, std::cout, std::cerr);
   if (cmd == "token") return stride::tools::RunToken(args, std::cout, std::cerr);
   if (cmd == "version" || cmd == "--version") {
