@@ -87,13 +87,6 @@ bool Base64UrlDecode(std::string_view text, std::string* bytes) {
   return bits < 6;  // one leftover character cannot end a valid encoding
 }
 
-std::string Sha256(std::string_view bytes) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
-  return std::string(reinterpret_cast<const char*>(md), len);
-}
-
 std::string Jwt::Mint(const std::string& user_id, const std::string& scope, double ttl_s,
                       double now_s) const {
   const std::string header = R"({"alg":"HS256","typ":"JWT"})";

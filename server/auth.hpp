@@ -51,8 +51,6 @@ std::string RandomSecret();
 
 std::string Base64UrlEncode(std::string_view bytes);
 bool Base64UrlDecode(std::string_view text, std::string* bytes);
-// SHA-256 of `bytes`, raw 32 bytes.
-std::string Sha256(std::string_view bytes);
 // HMAC-SHA256 of `data` with `key`, raw 32 bytes (JWT signatures, webhook signatures).
 std::string HmacSha256(std::string_view key, std::string_view data);
 

@@ -6,6 +6,7 @@
 
 #include "engine/route/route_json.hpp"
 #include "importers/activity/activity_reader.hpp"
+#include "index/crypto/crypto.hpp"
 #include "server/auth.hpp"
 
 namespace stride::server {
@@ -73,7 +74,7 @@ Result<RunService::Uploaded> RunService::Upload(const UploadRequest& req) {
   }
   if (req.body.empty())
     return Status::InvalidArgument("empty body: expected a GPX, TCX or FIT file");
-  const std::string digest = req.idempotency_key.empty() ? std::string() : Sha256(req.body);
+  const std::string digest = req.idempotency_key.empty() ? std::string() : index::Sha256(req.body);
   if (!req.idempotency_key.empty()) {
     Result<std::optional<uint64_t>> earlier =
         store_.FindByIdempotencyKey(req.user_id, req.idempotency_key, digest);

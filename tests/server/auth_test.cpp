@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "index/crypto/crypto.hpp"
+
 namespace stride::server {
 namespace {
 
@@ -89,7 +91,7 @@ TEST(Jwt, AdminCarriesRunnerScopesOnly) {
 }
 
 TEST(Sha256, KnownDigest) {
-  EXPECT_EQ(Base64UrlEncode(Sha256("abc")), "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0");
+  EXPECT_EQ(Base64UrlEncode(index::Sha256("abc")), "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0");
 }
 
 }  // namespace
