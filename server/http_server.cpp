@@ -311,6 +311,10 @@ Status HttpServer::StartUserServices() {
   so.max_upload_bytes = options_.max_upload_bytes;
   so.max_points = options_.max_points;
   so.dem = stores_.dem;
+  if (!options_.geofences_path.empty()) {
+    STRIDE_ASSIGN_OR_RETURN(geofences_, LoadGeofences(options_.geofences_path));
+    so.geofences = geofences_.get();
+  }
   // The athlete profile's heart rates shape the analysis (zones, TRIMP) of new uploads.
   so.athlete = [this](const std::string& user, engine::AnalyzeOptions* o) {
     if (!plugins_) return;
@@ -325,6 +329,7 @@ Status HttpServer::StartUserServices() {
   };
   runs_ = std::make_unique<RunService>(*stores_.runs, events_, so, [this] { return Snapshot(); });
   if (stores_.connections) connections_ = std::make_unique<Connections>(stores_.connections);
+  privacy_ = std::make_unique<PrivacyStore>(stores_.host_state);
 
   // Plugins keep their data beside the runs, so they come with them.
   plugins::PluginHostOptions po;
@@ -408,6 +413,25 @@ std::vector<http::Route> HttpServer::RouteTable() {
        [rs](Req& r) {
          return GetRunTrack(*rs, r.principal, r.path_params[0], ParamsOf(r), WireOf(r));
        }},
+      {"POST", "/v1/runs/{id}/share", "run_share", "runner:write", 0, false,
+       [this, rs](Req& r) { return ShareRun(*privacy_, *rs, r.principal, r.path_params[0]); }},
+      {"DELETE", "/v1/runs/{id}/share", "run_unshare", "runner:write", 0, false,
+       [this](Req& r) { return UnshareRun(*privacy_, r.principal, r.path_params[0]); }},
+      // Shared links: public (the token is the capability), limited like route search.
+      {"GET", "/v1/shared/{token}/track", "shared_track", "", 0, false,
+       [this, rs](Req& r) {
+         if (!rs) return ErrorResponse(404, "not_found", "this server stores no runs", WireOf(r));
+         return GetSharedTrack(*privacy_, *rs, r.path_params[0], ParamsOf(r));
+       }},
+      {"GET", "/v1/shared/{token}", "shared_run", "", 0, false,
+       [this, rs](Req& r) {
+         if (!rs) return ErrorResponse(404, "not_found", "this server stores no runs", WireOf(r));
+         return GetSharedRun(*privacy_, *rs, r.path_params[0]);
+       }},
+      {"GET", "/v1/me/privacy-zones", "me_privacy_zones", "runner:read", 0, false,
+       [this](Req& r) { return GetPrivacyZones(*privacy_, r.principal); }},
+      {"PUT", "/v1/me/privacy-zones", "me_privacy_zones_put", "runner:write", 64 * 1024, false,
+       [this](Req& r) { return PutPrivacyZones(*privacy_, r.principal, r.body); }},
       {"GET", "/v1/runs/{id}/file", "run_file", "runner:read", 0, false,
        [rs](Req& r) { return GetRunFile(*rs, r.principal, r.path_params[0], WireOf(r)); }},
       {"GET", "/v1/runs/{id}", "run", "runner:read", 0, false,

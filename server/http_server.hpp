@@ -34,6 +34,7 @@
 #include "plugins/host/plugin_host.hpp"
 #include "server/http/event_server.hpp"
 #include "server/inbound.hpp"
+#include "server/privacy.hpp"
 #include "server/rate_limit.hpp"
 #include "server/webhooks.hpp"
 
@@ -59,6 +60,9 @@ struct HttpServerOptions {
   std::string jwt_secret;                      // required with runs
   size_t max_upload_bytes = size_t{64} << 20;  // Default: 64 MiB
   size_t max_points = 2'000'000;               // per uploaded file
+  // --geofences FILE: a GeoJSON FeatureCollection of named polygons; each upload is tagged
+  // with those it touches (server/privacy.hpp). Default: none.
+  std::string geofences_path;
 
   // Plugins (with runs only: their data lives beside the runs).
   std::vector<plugins::BundledPlugin> bundled_plugins;  // linked in; tools/ picks them
@@ -143,9 +147,11 @@ class HttpServer {
 
   HttpServerOptions options_;
   ServerStores stores_;
-  std::unique_ptr<Jwt> jwt_;                  // with runs
-  std::unique_ptr<RunService> runs_;          // with runs
-  std::unique_ptr<Connections> connections_;  // with runs and ServerStores::connections
+  std::unique_ptr<Jwt> jwt_;                    // with runs
+  std::unique_ptr<RunService> runs_;            // with runs
+  std::unique_ptr<Connections> connections_;    // with runs and ServerStores::connections
+  std::unique_ptr<PrivacyStore> privacy_;       // with runs: zones and shared links
+  std::unique_ptr<engine::ZoneSet> geofences_;  // --geofences
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<MemoryRateLimitStore> own_rate_store_;  // when stores_ has none
   std::unique_ptr<RateLimiter> limiter_;

@@ -41,7 +41,8 @@ Json SummaryJson(const engine::RunSummary& s) {
           {"format", s.format},
           {"file_name", s.file_name.empty() ? Json(nullptr) : Json(s.file_name)},
           {"file_bytes", s.file_bytes},
-          {"uploaded_at", engine::FormatIsoTime(s.uploaded_at_s)}};
+          {"uploaded_at", engine::FormatIsoTime(s.uploaded_at_s)},
+          {"regions", s.regions}};
 }
 
 Result<uint64_t> RunIdOf(const std::string& text) {

@@ -115,6 +115,15 @@ Result<RunService::Uploaded> RunService::Upload(const UploadRequest& req) {
     a.track = engine::Track();
   }
   run.sessions = std::move(sessions);
+  if (options_.geofences) {  // the regions any session touched, in the table's order
+    std::vector<bool> touched(options_.geofences->size(), false);
+    for (const engine::Track& t : run.tracks) {
+      for (size_t z : options_.geofences->TouchedBy(t)) touched[z] = true;
+    }
+    for (size_t z = 0; z < touched.size(); ++z) {
+      if (touched[z]) run.summary.regions.push_back(options_.geofences->zone(z).name);
+    }
+  }
 
   Result<engine::RunStore::PutResult> put = store_.Put(run, digest);
   if (!put.ok()) return put.status();

@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 
+#include "engine/geometry/zones.hpp"
 #include "engine/route/coverage.hpp"
 #include "engine/run/run.hpp"
 #include "engine/track/analysis.hpp"
@@ -32,6 +33,8 @@ struct RunServiceOptions {
   // The user's own settings for the analysis (max and rest heart rate from the athlete
   // profile: zones and TRIMP); called once per upload. Default: none (estimated).
   std::function<void(const std::string& user_id, engine::AnalyzeOptions* options)> athlete;
+  // Regions each run is tagged with (RunSummary::regions), from --geofences. Default: none.
+  const engine::ZoneSet* geofences = nullptr;
 };
 
 class RunService {

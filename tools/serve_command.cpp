@@ -60,6 +60,8 @@ constexpr const char* kUsage =
     "                STRIDE_JWT_SECRET, when set, wins\n"
     "  --max-upload-mb N    largest upload (default 64)\n"
     "  --max-points N       most points in one uploaded file (default 2000000)\n"
+    "  --geofences F  a GeoJSON FeatureCollection of named polygons (properties.name): each\n"
+    "                upload is tagged with the regions it touches (\"regions\" of a run)\n"
     "  --no-sync     do not fsync each upload's log write (still survives kill -9 of the\n"
     "                server, not a power cut)\n"
     "  --idempotency-days N  how long an upload's Idempotency-Key is remembered (default 7)\n"
@@ -187,6 +189,8 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
       so.idempotency_ttl_s = v * 86400.0;
     } else if (a == "--backup-dir" && has) {
       so.backup_dir = args[++i];
+    } else if (a == "--geofences" && has) {
+      o.geofences_path = args[++i];
     } else if (a == "--kek-file" && has) {
       so.kek_file = args[++i];
     } else if (a == "--key-dir" && has) {

@@ -43,6 +43,9 @@ struct RunSummary {
   double ascent_m = kNaN;
   std::string elevation_source;  // "barometric", "gps", "dem", "unknown"
   uint32_t sessions = 0;
+  // The geofences (stride serve --geofences) the run touched, in the table's order; empty
+  // when none or when the server has no table.
+  std::vector<std::string> regions;
 };
 
 // A route the run followed (engine/route/coverage.hpp measured it), with what the route

@@ -168,6 +168,7 @@ void SummaryToProto(const engine::RunSummary& s, const std::string& idempotency_
   p->set_elevation_source(s.elevation_source);
   p->set_sessions(s.sessions);
   p->set_idempotency_key(idempotency_key);
+  for (const std::string& r : s.regions) p->add_regions(r);
 }
 
 engine::RunSummary SummaryFromProto(const run::RunSummary& p) {
@@ -187,6 +188,7 @@ engine::RunSummary SummaryFromProto(const run::RunSummary& p) {
   s.ascent_m = STRIDE_GET_OPT(p, ascent_m);
   s.elevation_source = p.elevation_source();
   s.sessions = p.sessions();
+  s.regions.assign(p.regions().begin(), p.regions().end());
   return s;
 }
 
