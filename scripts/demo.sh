@@ -46,8 +46,16 @@ if [ "${DEMO_NO_SERVE:-0}" != 1 ]; then
   # Encryption at rest: a key-encryption key made for the demo (an operator keeps theirs in a
   # secret store); each runner's records are sealed under a data key of their own.
   [ -s demo/kek ] || { ./build/stride keys new --id demo-kek >demo/kek; chmod 600 demo/kek; }
-  ./build/stride serve --db demo/db --runs demo/runs --kek-file demo/kek --dev --port "$port" \
-    2>demo/serve.log &
+  # Geofences: uploads are tagged with the regions they touch (the synthetic run is in the first).
+  cat >demo/regions.geojson <<'GEOJSON'
+{"type":"FeatureCollection","features":[
+ {"type":"Feature","properties":{"name":"andorra-la-vella"},"geometry":{"type":"Polygon",
+  "coordinates":[[[1.50,42.49],[1.54,42.49],[1.54,42.52],[1.50,42.52],[1.50,42.49]]]}},
+ {"type":"Feature","properties":{"name":"escaldes"},"geometry":{"type":"Polygon",
+  "coordinates":[[[1.54,42.50],[1.58,42.50],[1.58,42.52],[1.54,42.52],[1.54,42.50]]]}}]}
+GEOJSON
+  ./build/stride serve --db demo/db --runs demo/runs --kek-file demo/kek \
+    --geofences demo/regions.geojson --dev --port "$port" 2>demo/serve.log &
   server=$!
   trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' INT TERM EXIT
   for _ in $(seq 100); do grep -q listening demo/serve.log && break; sleep 0.1; done
@@ -89,8 +97,11 @@ if [ "${DEMO_NO_SERVE:-0}" != 1 ]; then
   echo
   echo "== run upload (bearer token from the server's --dev line) =="
   echo "curl -X POST --data-binary @demo/synthetic_run.fit -H 'Authorization: Bearer \$TOKEN' -H 'Idempotency-Key: demo-1' $base/v1/runs"
-  curl -s -X POST --data-binary @demo/synthetic_run.fit -H "Authorization: Bearer $token" \
-    -H "Idempotency-Key: demo-1" -H "X-File-Name: synthetic_run.fit" "$base/v1/runs" | cut -c1-500
+  uploaded=$(curl -s -X POST --data-binary @demo/synthetic_run.fit -H "Authorization: Bearer $token" \
+    -H "Idempotency-Key: demo-1" -H "X-File-Name: synthetic_run.fit" "$base/v1/runs")
+  echo "$uploaded" | cut -c1-500
+  run_id=$(echo "$uploaded" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+  echo "  regions (--geofences demo/regions.geojson): $(echo "$uploaded" | python3 -c 'import json,sys; print(json.load(sys.stdin)["regions"])')"
   echo
   echo "curl -H 'Authorization: Bearer \$TOKEN' '$base/v1/runs?limit=5'"
   curl -s -H "Authorization: Bearer $token" "$base/v1/runs?limit=5" | cut -c1-400
@@ -179,6 +190,27 @@ if [ "${DEMO_NO_SERVE:-0}" != 1 ]; then
   { grep -rlF 'How far did I run in the last 3 weeks?' demo/runs || true; } | wc -l
   echo "  data keys: $(find demo/runs.keys -name '*.key' | wc -l) in demo/runs.keys, wrapped by KEK '$(cut -d= -f1 demo/kek)' from demo/kek;"
   echo "  DELETE /v1/me destroys the runner's key first, so nothing of theirs opens afterwards"
+  echo
+  echo "== privacy: a zone round the run's start, a shared link, and the track others see =="
+  home=$(curl -s -H "Authorization: Bearer $token" "$base/v1/runs/$run_id/track" |
+    python3 -c 'import json,sys; c=json.load(sys.stdin)["geometry"]["coordinates"][0][0]; print(c[1], c[0])')
+  read -r home_lat home_lon <<<"$home"
+  zones="{\"zones\":[{\"name\":\"home\",\"lat\":$home_lat,\"lon\":$home_lon,\"radius_m\":200}]}"
+  echo "curl -X PUT -H 'Authorization: Bearer \$TOKEN' $base/v1/me/privacy-zones -d '$zones'"
+  curl -s -X PUT -H "Authorization: Bearer $token" "$base/v1/me/privacy-zones" -d "$zones"
+  echo
+  echo "curl -X POST -H 'Authorization: Bearer \$TOKEN' $base/v1/runs/$run_id/share"
+  share=$(curl -s -X POST -H "Authorization: Bearer $token" "$base/v1/runs/$run_id/share")
+  echo "$share"
+  url=$(echo "$share" | python3 -c 'import json,sys; print(json.load(sys.stdin)["url"])')
+  echo "curl '$base$url'   # no token: anyone with the link"
+  curl -s "$base$url"
+  echo
+  own=$(curl -s -H "Authorization: Bearer $token" "$base/v1/runs/$run_id/track" |
+    python3 -c 'import json,sys; print(sum(len(l) for l in json.load(sys.stdin)["geometry"]["coordinates"]))')
+  shown=$(curl -s "$base$url/track" |
+    python3 -c 'import json,sys; print(sum(len(l) for l in json.load(sys.stdin)["geometry"]["coordinates"]))')
+  echo "  the owner's track: $own points; the shared track: $shown points, none within 200 m of home"
   echo
   echo "== what a live subscriber received meanwhile =="
   echo "curl -N -H 'Authorization: Bearer \$TOKEN' -H 'Accept: text/event-stream' '$base/v1/challenges/$cid/events'"
