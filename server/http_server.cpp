@@ -211,6 +211,12 @@ std::string HttpServer::ReloadPlugins() {
   return plugins_ ? plugins_->Reload() : "[]";
 }
 
+Status HttpServer::ReloadTls() {
+  std::lock_guard lock(mu_);
+  if (!http_) return Status::Unavailable("not listening yet");
+  return http_->ReloadTls();
+}
+
 HttpServer::HttpServer(HttpServerOptions options, ServerStores stores)
     : options_(std::move(options)), stores_(std::move(stores)) {
   RateLimitStore* store = stores_.rate_limits;

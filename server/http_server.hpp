@@ -128,6 +128,10 @@ class HttpServer {
   engine::RunEvents& events() { return events_; }
   // Re-reads the plugin directory (SIGHUP); the report as JSON. "[]" without plugins.
   std::string ReloadPlugins();
+  // Reads --tls-cert/--tls-key again (a renewed certificate; SIGHUP): new connections get it,
+  // open ones keep theirs; on an error the old certificate stays. InvalidArgument without TLS,
+  // Unavailable before the server listens.
+  Status ReloadTls();
   // The plugin host once Run() is serving with runs; null otherwise.
   plugins::PluginHost* plugin_host() { return plugins_.get(); }
   // The webhook sender once Run() is serving with --webhook; null otherwise.

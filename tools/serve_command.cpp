@@ -50,7 +50,8 @@ constexpr const char* kUsage =
     "  --cors-origin ORIGIN  pages from ORIGIN (https://app.example.com; '*' any) may call\n"
     "                the API from a browser (repeatable). Default: none\n"
     "  --tls-cert PEM --tls-key PEM  serve HTTPS: the certificate chain (server's first)\n"
-    "                and its private key, PEM (TLS 1.2/1.3; answers add HSTS). Default: HTTP\n"
+    "                and its private key, PEM (TLS 1.2/1.3; answers add HSTS; SIGHUP reads\n"
+    "                them again, for a renewed certificate). Default: HTTP\n"
     "  --quiet       no access log\n"
     "runs (POST/GET/DELETE /v1/runs, /v1/me/export, DELETE /v1/me):\n"
     "  --runs DIR    the run database (created when missing); without it the run\n"
@@ -376,8 +377,15 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
   std::thread waiter([&] {
     int sig = 0;
     while (sigwait(&signals, &sig) == 0 && sig == SIGHUP && http.port() != 0) {
-      err << "stride serve: SIGHUP: reloading plugins: " << http.ReloadPlugins() << "\n"
-          << std::flush;
+      err << "stride serve: SIGHUP: reloading plugins: " << http.ReloadPlugins() << "\n";
+      if (!o.tls_cert_file.empty()) {
+        const Status tls = http.ReloadTls();
+        err << "stride serve: SIGHUP: TLS certificate "
+            << (tls.ok() ? "reloaded from " + o.tls_cert_file
+                         : "kept, the new one failed: " + tls.message())
+            << "\n";
+      }
+      err << std::flush;
     }
     if ((sig == SIGINT || sig == SIGTERM) && !finished) {
       err << "stride serve: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")

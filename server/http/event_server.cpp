@@ -722,7 +722,7 @@ struct EventServer::Loop {
       }
       if (conns.size() >= opt.max_connections && !ShedIdle()) {
         ++rejected;
-        if (server.tls_) {  // no plain answer on a TLS port
+        if (server.tls_on_) {  // no plain answer on a TLS port
           ::close(fd);
           continue;
         }
@@ -748,8 +748,8 @@ struct EventServer::Loop {
                     sizeof host);
       }
       c->remote = host;
-      if (server.tls_) {
-        c->ssl = server.tls_->NewSession(fd);
+      if (server.tls_on_) {
+        c->ssl = server.Tls()->NewSession(fd);
         if (c->ssl == nullptr) {
           ::close(fd);
           continue;
@@ -1029,12 +1029,30 @@ EventServer::EventServer(EventServerOptions options, std::vector<Route> routes,
 
 EventServer::~EventServer() = default;
 
+std::shared_ptr<const TlsContext> EventServer::Tls() const {
+  std::lock_guard lock(tls_mu_);
+  return tls_;
+}
+
+Status EventServer::ReloadTls() {
+  if (!tls_on_) return Status::InvalidArgument("this server does not speak TLS (no --tls-cert)");
+  STRIDE_ASSIGN_OR_RETURN(std::unique_ptr<TlsContext> tls,
+                          TlsContext::Load(options_.tls_cert_file, options_.tls_key_file));
+  std::lock_guard lock(tls_mu_);
+  tls_ = std::move(tls);
+  return Status::Ok();
+}
+
 Status EventServer::Bind() {
   if (!options_.tls_cert_file.empty() || !options_.tls_key_file.empty()) {
     if (options_.tls_cert_file.empty() || options_.tls_key_file.empty()) {
       return Status::InvalidArgument("TLS needs both --tls-cert and --tls-key");
     }
-    STRIDE_ASSIGN_OR_RETURN(tls_, TlsContext::Load(options_.tls_cert_file, options_.tls_key_file));
+    STRIDE_ASSIGN_OR_RETURN(std::unique_ptr<TlsContext> tls,
+                            TlsContext::Load(options_.tls_cert_file, options_.tls_key_file));
+    std::lock_guard lock(tls_mu_);
+    tls_ = std::move(tls);
+    tls_on_ = true;
   }
   loop_ = std::make_unique<Loop>(*this);
   addrinfo hints{}, *res = nullptr;
@@ -1121,7 +1139,7 @@ void EventServer::Decorate(HttpRequest& req, ApiResponse* r) const {
   }
   if (!has("Referrer-Policy")) r->headers.emplace_back("Referrer-Policy", "no-referrer");
   // Served over TLS: browsers are to keep to HTTPS for this host for a year.
-  if (tls_ && !has("Strict-Transport-Security")) {
+  if (tls_on_ && !has("Strict-Transport-Security")) {
     r->headers.emplace_back("Strict-Transport-Security", "max-age=31536000");
   }
   // What a token opened is the caller's own: no cache, shared or the browser's, keeps it.

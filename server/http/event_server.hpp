@@ -96,9 +96,9 @@ struct EventServerOptions {
   // requests get Access-Control-Allow-Origin, and OPTIONS preflights a 204. Default: none.
   std::vector<std::string> cors_origins;
   // HTTPS on the port instead of HTTP when both are set: a PEM certificate chain (the server's
-  // certificate first) and its PEM private key, read once at Bind() (server/http/tls.hpp; TLS
-  // 1.2 and 1.3). Answers then carry Strict-Transport-Security. Default: none (plain HTTP, for
-  // loopback or behind a proxy that terminates TLS).
+  // certificate first) and its PEM private key, read at Bind() and again by ReloadTls()
+  // (server/http/tls.hpp; TLS 1.2 and 1.3). Answers then carry Strict-Transport-Security.
+  // Default: none (plain HTTP, for loopback or behind a proxy that terminates TLS).
   std::string tls_cert_file;
   std::string tls_key_file;
 };
@@ -145,6 +145,11 @@ class EventServer {
   Status Serve();
   void Stop();
   int port() const { return port_.load(); }
+  // Reads the certificate and key files again (a renewed certificate): connections accepted
+  // from then on use them; those open keep theirs. On an error (named file, OpenSSL's reason)
+  // the server goes on with the certificate it had. FailedPrecondition-like InvalidArgument
+  // when the server does not speak TLS.
+  Status ReloadTls();
   EventServerStats stats() const;
   const std::vector<Route>& routes() const { return routes_; }
 
@@ -167,7 +172,12 @@ class EventServer {
   std::vector<Route> routes_;
   EventServerHooks hooks_;
   std::unique_ptr<Loop> loop_;
-  std::unique_ptr<TlsContext> tls_;  // set by Bind() when options_ ask for TLS
+  // The TLS context new connections get (set by Bind(), replaced by ReloadTls()); sessions
+  // hold their own reference to the context they started with.
+  std::shared_ptr<const TlsContext> Tls() const;
+  mutable std::mutex tls_mu_;
+  std::shared_ptr<const TlsContext> tls_;
+  bool tls_on_ = false;  // the port speaks TLS (fixed at Bind())
   std::atomic<int> port_{0};
 };
 

@@ -259,5 +259,50 @@ TEST_F(Tls, CertificateFilesThatDoNotFitAreRefusedAtStartByName) {
       << half.err;
 }
 
+// A renewed certificate (certbot writes new files, then SIGHUP): new connections get it, open
+// ones go on with the old one, and files that fail leave the server on what it had.
+TEST_F(Tls, ReloadTakesARenewedCertificateForNewConnections) {
+  const std::string d = dir_ + "/reload";
+  fs::create_directories(d);
+  ASSERT_TRUE(WriteSelfSigned(d + "/a.pem", d + "/a.key"));
+  ASSERT_TRUE(WriteSelfSigned(d + "/b.pem", d + "/b.key"));
+  fs::copy_file(d + "/a.pem", d + "/cert.pem");
+  fs::copy_file(d + "/a.key", d + "/key.pem");
+  server::HttpServerOptions o;
+  o.db_path = dir_ + "/db";
+  o.tls_cert_file = d + "/cert.pem";
+  o.tls_key_file = d + "/key.pem";
+  testing::RunningServer server(o);
+  ASSERT_NE(server.port(), 0) << server.status().message();
+  const std::string health = "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n";
+  TlsClient before(server.port(), d + "/a.pem");
+  ASSERT_TRUE(before.verified());
+  EXPECT_FALSE(TlsClient(server.port(), d + "/b.pem").verified());
+
+  fs::copy_file(d + "/b.pem", d + "/cert.pem", fs::copy_options::overwrite_existing);
+  fs::copy_file(d + "/b.key", d + "/key.pem", fs::copy_options::overwrite_existing);
+  ASSERT_TRUE(server.http().ReloadTls().ok());
+  EXPECT_TRUE(TlsClient(server.port(), d + "/b.pem").verified());
+  EXPECT_FALSE(TlsClient(server.port(), d + "/a.pem").verified());
+  // The connection made before the reload still answers, on its old session.
+  EXPECT_EQ(before.Exchange(health).rfind("HTTP/1.1 200", 0), 0u);
+
+  // A half-written renewal (the key of another certificate): refused by name, B stays.
+  fs::copy_file(d + "/a.key", d + "/key.pem", fs::copy_options::overwrite_existing);
+  const Status bad = server.http().ReloadTls();
+  EXPECT_FALSE(bad.ok());
+  EXPECT_NE(bad.message().find("is not the key of --tls-cert"), std::string::npos) << bad.message();
+  TlsClient after(server.port(), d + "/b.pem");
+  EXPECT_TRUE(after.verified());
+  EXPECT_EQ(after.Exchange(health).rfind("HTTP/1.1 200", 0), 0u);
+
+  // A plain server has nothing to reload.
+  server::HttpServerOptions plain;
+  plain.db_path = dir_ + "/db";
+  testing::RunningServer http(plain);
+  ASSERT_NE(http.port(), 0);
+  EXPECT_EQ(http.http().ReloadTls().code(), StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace stride
