@@ -8,26 +8,10 @@
 
 #include "engine/geo/geodesy.hpp"
 #include "engine/track/detail/median.hpp"
+#include "engine/track/sport_guess.hpp"
 
 namespace stride::engine {
 namespace {
-
-// Median speed between consecutive fixes, from at most ~1,000 pairs spread over the track.
-double MedianStepSpeed(const Track& t) {
-  std::vector<double> v;
-  const size_t stride = t.size() / 1000 + 1;
-  std::optional<TrackGeodesy> geo;
-  for (size_t i = 1; i < t.size(); i += stride) {
-    const size_t p = i - 1;
-    if (!t.has_position(i) || !t.has_position(p)) continue;
-    const double dt = t.time_s[i] - t.time_s[p];
-    if (!geo) geo.emplace(t.lat_deg[p]);
-    if (dt > 0 && dt < 120) {
-      v.push_back(geo->DistanceM(t.lat_deg[p], t.lon_deg[p], t.lat_deg[i], t.lon_deg[i]) / dt);
-    }
-  }
-  return detail::Median(std::move(v));
-}
 
 // Measured distance, moving time and heart rate over [t0, t1) of the track.
 LapResult MeasureLap(const Track& t, const TrackAxes& a, const Lap& lap) {
@@ -124,8 +108,9 @@ Analysis Analyze(Track input, const AnalyzeOptions& options) {
   } else if (t.sport != Sport::kUnknown) {
     an.sport_source = "file";
   } else {
-    t.sport = MedianStepSpeed(t) > 5.5 ? Sport::kRide : Sport::kRun;
-    an.sport_source = "inferred from speed";
+    SportGuess guess = GuessSport(t);
+    t.sport = guess.sport;
+    an.sport_source = std::move(guess.why);
   }
   an.sport = t.sport;
 

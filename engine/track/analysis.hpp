@@ -70,8 +70,9 @@ struct Analysis {
   std::string format;
   std::string device;
   Sport sport = Sport::kUnknown;
-  std::string sport_source;  // "file", "command line", "inferred from speed"
-  std::string sport_name;    // as the file spelled it
+  // "file", "command line", or "inferred: ..." with the reasons (engine/track/sport_guess.hpp)
+  std::string sport_source;
+  std::string sport_name;  // as the file spelled it
   std::string sub_sport;
   std::vector<std::string> developer_fields;
   std::vector<std::string> warnings;  // the reader's repairs (Track::warnings)

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "engine/track/sport_guess.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
+#include "engine/geo/geodesy.hpp"
+
+namespace stride::engine {
+namespace {
+
+double Quantile(std::vector<double> v, double q) {
+  if (v.empty()) return kNaN;
+  const size_t k = static_cast<size_t>(q * static_cast<double>(v.size() - 1));
+  std::nth_element(v.begin(), v.begin() + static_cast<long>(k), v.end());
+  return v[k];
+}
+
+std::string Kmh(double mps) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.1f km/h", mps * 3.6);
+  return b;
+}
+
+}  // namespace
+
+SportGuess GuessSport(const Track& t) {
+  // m/s over windows of at least 10 s (consecutive, one fix to the first 10 s later), while
+  // moving: at 1 s, white GPS noise of a few metres would otherwise read as sprints.
+  std::vector<double> moving;
+  std::vector<double> cadence;
+  double dist_m = 0, climb_m = 0, last_ele = kNaN;
+  double first_time = kNaN, last_time = kNaN;
+  size_t prev = SIZE_MAX, anchor = SIZE_MAX;
+  size_t seg = 0;
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (seg + 1 < t.segment_starts.size() && t.segment_starts[seg + 1] == i) {
+      ++seg;
+      prev = anchor = SIZE_MAX;  // no step across a gap between recorded segments
+    }
+    if (!std::isnan(t.time_s[i])) {
+      if (std::isnan(first_time)) first_time = t.time_s[i];
+      last_time = t.time_s[i];
+    }
+    if (t.cadence_rpm[i] > 0) cadence.push_back(t.cadence_rpm[i]);
+    if (!t.has_position(i)) continue;
+    if (!std::isnan(t.ele_m[i])) {
+      // Climbing counted in 5 m steps, so GPS altitude noise adds little.
+      if (std::isnan(last_ele)) {
+        last_ele = t.ele_m[i];
+      } else if (std::abs(t.ele_m[i] - last_ele) >= 5) {
+        if (t.ele_m[i] > last_ele) climb_m += t.ele_m[i] - last_ele;
+        last_ele = t.ele_m[i];
+      }
+    }
+    if (prev != SIZE_MAX) {
+      const double d =
+          SegmentDistanceM(t.lat_deg[prev], t.lon_deg[prev], t.lat_deg[i], t.lon_deg[i]);
+      const double dt = t.time_s[i] - t.time_s[prev];
+      if (dt > 0 && dt <= 300 && d / dt < 60) dist_m += d;
+    }
+    prev = i;
+    if (std::isnan(t.time_s[i])) continue;
+    if (anchor == SIZE_MAX) {
+      anchor = i;
+    } else if (const double dt = t.time_s[i] - t.time_s[anchor]; dt >= 10) {
+      const double v = dt <= 300 ? SegmentDistanceM(t.lat_deg[anchor], t.lon_deg[anchor],
+                                                    t.lat_deg[i], t.lon_deg[i]) /
+                                       dt
+                                 : 0;
+      if (v > 0.5 && v < 60) moving.push_back(v);
+      anchor = i;
+    }
+  }
+  SportGuess g;
+  if (moving.size() < 5) {
+    g.why = "inferred: too little timed motion to tell, run assumed";
+    return g;
+  }
+  const double med = Quantile(moving, 0.5), p90 = Quantile(moving, 0.9);
+  const bool has_cadence = cadence.size() * 20 >= t.size();  // on 5 % of points or more
+  double cad = has_cadence ? Quantile(cadence, 0.5) : kNaN;
+  const std::string speeds = "median " + Kmh(med) + ", 90 % under " + Kmh(p90);
+  char buf[96];
+  if (has_cadence && cad >= 10 && cad <= 42 && med < 2.5) {
+    std::snprintf(buf, sizeof buf, ", a stroke rate of %.0f/min", cad);
+    g.sport = Sport::kSwim;
+    g.why = "inferred: swimming (" + speeds + buf + ")";
+    return g;
+  }
+  if (med > 4.0 || (p90 > 5.4 && med > 2.0)) {
+    g.sport = Sport::kRide;
+    g.why = "inferred: riding speed (" + speeds + ")";
+    return g;
+  }
+  // Steps a minute per leg: some devices write both legs' count.
+  if (has_cadence && cad > 100) cad /= 2;
+  const bool walking_cadence = !has_cadence || cad < 60;
+  if (med < 1.5 && p90 < 2.2 && walking_cadence) {
+    const double hours = (last_time - first_time) / 3600;
+    const double climb_per_km = dist_m > 0 ? climb_m / (dist_m / 1000) : 0;
+    std::string detail = "walking pace (" + speeds;
+    if (has_cadence) {
+      std::snprintf(buf, sizeof buf, ", cadence %.0f/min", cad);
+      detail += buf;
+    }
+    std::snprintf(buf, sizeof buf, "), climbing %.0f m/km over %.1f h", climb_per_km, hours);
+    detail += buf;
+    g.sport = climb_per_km >= 40 || hours > 2 ? Sport::kHike : Sport::kWalk;
+    g.why = "inferred: " + detail;
+    return g;
+  }
+  g.why = "inferred: running pace (" + speeds;
+  if (has_cadence) {
+    std::snprintf(buf, sizeof buf, ", cadence %.0f/min", cad);
+    g.why += buf;
+  }
+  g.why += ")";
+  return g;
+}
+
+}  // namespace stride::engine

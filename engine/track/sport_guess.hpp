@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The sport of a recording whose file does not say it, from how it moved: the speed while
+// moving (median and 90th percentile, over windows of at least 10 s within recorded segments:
+// white GPS noise at 1 s would read as sprints), the cadence when the device recorded one,
+// and, between walking and hiking, the climbing and the duration. The rules, in order:
+//
+//   swim   a stroke rate (cadence 10-42 /min on at least 5 % of points) at under 2.5 m/s
+//   ride   median moving speed over 4.0 m/s (14.4 km/h), or a 90th percentile over 5.4 m/s
+//          (19.4 km/h) with a median over 2.0 m/s: runners spend almost no time that fast,
+//          riders most of theirs (a walk with a few fast stretches, or GPS jumps, is no ride)
+//   walk / hike   a walking pace throughout: median under 1.5 m/s (5.4 km/h), 90th
+//          percentile under 2.2 m/s (no running bouts) and, when recorded, a cadence under
+//          60 steps a minute per leg (a cadence over 100 is read as both legs' and halved).
+//          Hike when it climbs 40 m or more per km or lasts over 2 hours, walk otherwise
+//   run    everything else, and a recording with fewer than 10 moving steps with times
+//
+// Thresholds come from the shared recordings that name their sport (their labels removed,
+// tests/integration/sport_inference_test.cpp), which also shows where they cannot work: a run
+// logged at walking pace with walking cadence reads as a walk.
+//
+// Thread-safety: pure function.
+#pragma once
+
+#include <string>
+
+#include "engine/track/track.hpp"
+
+namespace stride::engine {
+
+struct SportGuess {
+  Sport sport = Sport::kRun;
+  // Why, for the analysis to report: "inferred: walking pace (median 4.6 km/h, 90 % under
+  // 6.8 km/h), climbing 85 m/km".
+  std::string why;
+};
+
+SportGuess GuessSport(const Track& track);
+
+}  // namespace stride::engine

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Sport inference on synthetic recordings whose sport is known by construction (speed,
+// cadence, climbing); the shared recordings are in tests/integration/sport_inference_test.cpp.
+#include "engine/track/sport_guess.hpp"
+
+#include <gtest/gtest.h>
+
+#include "datasets/synthetic_activity.hpp"
+
+namespace stride::engine {
+namespace {
+
+Track Recorded(double speed_mps, double hill_m, double interval_s, double cadence, int laps = 3) {
+  datasets::SyntheticRunOptions o;
+  o.speed_mps = speed_mps;
+  o.hill_m = hill_m;
+  o.interval_s = interval_s;
+  o.noise_m = 2;
+  o.laps = laps;
+  Track t = datasets::MakeSyntheticRun(o).recorded;
+  for (double& c : t.cadence_rpm) c = cadence;
+  return t;
+}
+
+TEST(GuessSport, TellsEachSportFromHowItMoved) {
+  EXPECT_EQ(GuessSport(Recorded(3.0, 30, 1, kNaN)).sport, Sport::kRun);
+  EXPECT_EQ(GuessSport(Recorded(3.0, 30, 1, 85)).sport, Sport::kRun);
+  EXPECT_EQ(GuessSport(Recorded(8.0, 30, 1, 85, 10)).sport, Sport::kRide);
+  // Walking pace on the flat, under two hours: a walk; the same pace climbing: a hike.
+  const SportGuess walk = GuessSport(Recorded(1.3, 0, 5, kNaN));
+  EXPECT_EQ(walk.sport, Sport::kWalk) << walk.why;
+  const SportGuess hike = GuessSport(Recorded(1.1, 150, 20, kNaN));
+  EXPECT_EQ(hike.sport, Sport::kHike) << hike.why;
+  EXPECT_NE(hike.why.find("walking pace"), std::string::npos) << hike.why;
+  EXPECT_NE(hike.why.find("m/km"), std::string::npos) << hike.why;
+  // A slow run with a running cadence stays a run; walking cadence given as both legs' count
+  // (110 a minute) makes it a walk.
+  EXPECT_EQ(GuessSport(Recorded(1.3, 0, 1, 80)).sport, Sport::kRun);
+  EXPECT_EQ(GuessSport(Recorded(1.3, 0, 1, 110)).sport, Sport::kWalk);
+  // Strokes at swimming speed.
+  const SportGuess swim = GuessSport(Recorded(0.9, 0, 1, 28));
+  EXPECT_EQ(swim.sport, Sport::kSwim) << swim.why;
+  EXPECT_NE(swim.why.find("stroke rate of 28/min"), std::string::npos) << swim.why;
+}
+
+TEST(GuessSport, TooLittleTimedMotionAssumesARunAndSaysSo) {
+  Track t = Recorded(3.0, 0, 1, kNaN, 1);
+  for (double& time : t.time_s) time = kNaN;
+  const SportGuess g = GuessSport(t);
+  EXPECT_EQ(g.sport, Sport::kRun);
+  EXPECT_NE(g.why.find("too little timed motion"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace stride::engine

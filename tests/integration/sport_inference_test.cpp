@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Sport inference against the files' own labels: every shared recording whose file names its
+// sport is analysed with the label removed, and the inferred sport must be the label's family
+// (walk and hike are one family: a file's "walking" is often a hike and the other way round).
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/track/analysis.hpp"
+#include "importers/activity/activity_reader.hpp"
+#include "tests/support/datasets.hpp"
+
+namespace stride {
+namespace {
+
+namespace fs = std::filesystem;
+
+int Family(engine::Sport s) {
+  return s == engine::Sport::kHike ? static_cast<int>(engine::Sport::kWalk) : static_cast<int>(s);
+}
+
+TEST(SportInference, EverySharedLabelledRecordingIsInferredInItsFamily) {
+  if (!testing::HaveDatasets()) GTEST_SKIP() << "../shared/datasets is absent";
+  size_t labelled = 0, right = 0;
+  std::set<std::string> misses;
+  std::string table;
+  for (const char* dir : {"gpx", "tcx", "fit"}) {
+    for (const auto& e : fs::directory_iterator(testing::DatasetsDir() + "/" + dir)) {
+      if (!e.is_regular_file()) continue;
+      Result<std::string> bytes = importers::ReadFileBytes(e.path().string());
+      if (!bytes.ok()) continue;
+      Result<engine::Activity> act = importers::ReadActivity(*bytes);
+      if (!act.ok()) continue;
+      for (size_t k = 0; k < act->sessions.size(); ++k) {
+        engine::Track t = act->sessions[k];
+        const engine::Sport label = t.sport;
+        if (label == engine::Sport::kUnknown || label == engine::Sport::kOther ||
+            t.CountWithPosition() < 20) {
+          continue;
+        }
+        t.sport = engine::Sport::kUnknown;
+        t.sport_name.clear();
+        t.sub_sport.clear();
+        const engine::Analysis a = engine::Analyze(std::move(t));
+        ++labelled;
+        const bool ok = Family(a.sport) == Family(label);
+        right += ok;
+        if (!ok) misses.insert(e.path().filename().string() + " #" + std::to_string(k));
+        char line[700];
+        std::snprintf(line, sizeof line, "%-4s %-52s #%zu  file %-5s inferred %-5s (%s)\n",
+                      ok ? "ok" : "MISS", e.path().filename().string().c_str(), k,
+                      std::string(engine::SportName(label)).c_str(),
+                      std::string(engine::SportName(a.sport)).c_str(), a.sport_source.c_str());
+        table += line;
+      }
+    }
+  }
+  std::printf("%s%zu of %zu labelled sessions inferred in their family\n", table.c_str(), right,
+              labelled);
+  EXPECT_GT(labelled, 80u);
+  // The sessions the rules cannot place, each for a reason in the data itself; any other miss
+  // (or one of these fixed) fails here, so the list stays true.
+  const std::set<std::string> expected = {
+      "gh_andorra_for_map_matching.gpx #0",  // no times at all: nothing to infer from
+      "sportslib__suunto-uphill.fit #0",     // "run" climbing 221 m/km at 3.4 km/h: a hike's pace
+      "fitparse__activity-large-fenxi2-multisport.fit #2",  // "run" at 3.4 km/h, cadence 53
+      "gpsbabel__garmin-forerunner-10.fit #0",              // "run" at 26 km/h median: not on foot
+  };
+  EXPECT_EQ(misses, expected) << table;
+}
+
+// The recorded hikes of the shared data (no sport in their files; MANIFEST.md says what they
+// are) are inferred as hikes, and say why.
+TEST(SportInference, RecordedHikesAreHikes) {
+  if (!testing::HaveDatasets()) GTEST_SKIP() << "../shared/datasets is absent";
+  for (const char* name :
+       {"andorra_hike_2016-09-13_adrutas_170708_b.gpx",
+        "andorra_hike_2015-08-16_adrutas_170708_a.gpx",
+        "andorra_hike_2006-05-01_adrutas_180429_a1.gpx", "gpxpy_korita-zbevnica.gpx"}) {
+    Result<std::string> bytes = importers::ReadFileBytes(testing::DatasetsDir() + "/gpx/" + name);
+    ASSERT_TRUE(bytes.ok()) << name;
+    Result<engine::Activity> act = importers::ReadActivity(*bytes);
+    ASSERT_TRUE(act.ok()) << name;
+    const engine::Analysis a = engine::Analyze(act->sessions.front());
+    EXPECT_EQ(a.sport, engine::Sport::kHike) << name << ": " << a.sport_source;
+    EXPECT_NE(a.sport_source.find("walking pace"), std::string::npos) << a.sport_source;
+    EXPECT_EQ(a.sport_source.find("nan"), std::string::npos) << a.sport_source;
+  }
+}
+
+}  // namespace
+}  // namespace stride
