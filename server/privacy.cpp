@@ -305,6 +305,23 @@ Result<std::pair<std::string, engine::Run>> SharedRunOf(PrivacyStore& store, Run
   return std::make_pair(found->first, std::move(run).value());
 }
 
+// A shared run as others see it: the run, its tracks trimmed outside the owner's zones and
+// how many points that hid.
+struct SharedView {
+  engine::Run run;
+  std::vector<engine::Track> tracks;
+  size_t hidden = 0;
+};
+
+Result<SharedView> ViewShared(PrivacyStore& store, RunService& runs, const std::string& token) {
+  STRIDE_ASSIGN_OR_RETURN(auto shared, SharedRunOf(store, runs, token, true));
+  STRIDE_ASSIGN_OR_RETURN(std::unique_ptr<engine::ZoneSet> zones, store.Zones(shared.first));
+  SharedView v;
+  v.tracks = SharedTracks(shared.second, *zones, &v.hidden);
+  v.run = std::move(shared.second);
+  return v;
+}
+
 ApiResponse Public(ApiResponse r) {
   // A link that is revoked must stop working at once: nothing may keep a copy.
   r.headers.emplace_back("Cache-Control", "no-store");
@@ -359,15 +376,11 @@ ApiResponse UnshareRun(PrivacyStore& store, const Principal& who, const std::str
 }
 
 ApiResponse GetSharedRun(PrivacyStore& store, RunService& runs, const std::string& token) {
-  Result<std::pair<std::string, engine::Run>> shared = SharedRunOf(store, runs, token, true);
-  if (!shared.ok()) return Public(ErrorFromStatus(shared.status()));
-  Result<std::unique_ptr<engine::ZoneSet>> zones = store.Zones(shared->first);
-  if (!zones.ok()) return ErrorFromStatus(zones.status());
-  size_t hidden = 0;
-  const std::vector<engine::Track> tracks = SharedTracks(shared->second, **zones, &hidden);
+  Result<SharedView> view = ViewShared(store, runs, token);
+  if (!view.ok()) return Public(ErrorFromStatus(view.status()));
   size_t shown = 0;
-  for (const engine::Track& t : tracks) shown += t.size();
-  const engine::RunSummary& s = shared->second.summary;
+  for (const engine::Track& t : view->tracks) shown += t.size();
+  const engine::RunSummary& s = view->run.summary;
   auto num = [](double v) {
     return std::isnan(v) ? OJson(nullptr) : OJson(std::round(v * 10) / 10);
   };
@@ -384,7 +397,7 @@ ApiResponse GetSharedRun(PrivacyStore& store, RunService& runs, const std::strin
           {"elapsed_time_s", num(s.elapsed_time_s)},
           {"ascent_m", num(s.ascent_m)},
           {"points_shown", shown},
-          {"points_hidden", hidden},
+          {"points_hidden", view->hidden},
           {"track_url", "/v1/shared/" + token + "/track"}})));
 }
 
@@ -397,22 +410,19 @@ ApiResponse GetSharedTrack(PrivacyStore& store, RunService& runs, const std::str
                                 "format: expected geojson, gpx or polyline6, got '" +
                                     engine::ValidUtf8(format).substr(0, 64) + "'"));
   }
-  Result<std::pair<std::string, engine::Run>> shared = SharedRunOf(store, runs, token, true);
-  if (!shared.ok()) return Public(ErrorFromStatus(shared.status()));
-  Result<std::unique_ptr<engine::ZoneSet>> zones = store.Zones(shared->first);
-  if (!zones.ok()) return ErrorFromStatus(zones.status());
-  size_t hidden = 0;
-  const std::vector<engine::Track> tracks = SharedTracks(shared->second, **zones, &hidden);
+  Result<SharedView> view = ViewShared(store, runs, token);
+  if (!view.ok()) return Public(ErrorFromStatus(view.status()));
+  const std::vector<engine::Track>& tracks = view->tracks;
   ApiResponse r(200, "");
   if (format == "gpx") {
     r = ApiResponse(200, engine::TracksGpx(tracks, "shared run"), "application/gpx+xml");
   } else if (format == "polyline6") {
     r = ApiResponse(200, engine::TracksPolyline6Json(tracks, token));
   } else {
-    r = ApiResponse(200, engine::TracksGeoJson(tracks, token, shared->second.summary.sport),
+    r = ApiResponse(200, engine::TracksGeoJson(tracks, token, view->run.summary.sport),
                     "application/geo+json");
   }
-  r.headers.emplace_back("X-Points-Hidden", std::to_string(hidden));
+  r.headers.emplace_back("X-Points-Hidden", std::to_string(view->hidden));
   return Public(std::move(r));
 }
 

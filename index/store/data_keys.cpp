@@ -371,19 +371,21 @@ Result<std::optional<Key256>> FileDataKeys::Load(const std::string& hash, bool* 
   return std::optional<Key256>(out);
 }
 
+void FileDataKeys::Remember(std::string_view user, const Key256& key) {
+  if (cache_.size() >= options_.cache_users) {
+    for (auto& [u, k] : cache_) Cleanse(k.data(), k.size());
+    cache_.clear();
+  }
+  cache_.emplace(std::string(user), key);
+}
+
 Result<std::optional<Key256>> FileDataKeys::Find(std::string_view user) {
   std::lock_guard lock(mu_);
   auto it = cache_.find(std::string(user));
   if (it != cache_.end()) return std::optional<Key256>(it->second);
   bool rewrapped = false;
   STRIDE_ASSIGN_OR_RETURN(std::optional<Key256> key, Load(UserHash(user), &rewrapped));
-  if (key) {
-    if (cache_.size() >= options_.cache_users) {
-      for (auto& [u, k] : cache_) Cleanse(k.data(), k.size());
-      cache_.clear();
-    }
-    cache_.emplace(std::string(user), *key);
-  }
+  if (key) Remember(user, *key);
   return key;
 }
 
@@ -403,11 +405,7 @@ Result<Key256> FileDataKeys::GetOrCreate(std::string_view user) {
     STRIDE_ASSIGN_OR_RETURN(key, RandomKey());
     STRIDE_RETURN_IF_ERROR(Store(hash, key));
   }
-  if (cache_.size() >= options_.cache_users) {
-    for (auto& [u, k] : cache_) Cleanse(k.data(), k.size());
-    cache_.clear();
-  }
-  cache_.emplace(std::string(user), key);
+  Remember(user, key);
   return key;
 }
 

@@ -17,6 +17,7 @@
 #include "datasets/synthetic_activity.hpp"
 #include "plugins/chat/chat.hpp"
 #include "server/auth.hpp"
+#include "tests/support/files.hpp"
 #include "tests/support/running_server.hpp"
 #include "tests/support/tar.hpp"
 
@@ -33,17 +34,6 @@ httplib::Headers Bearer(const std::string& user) {
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   return {{"Authorization", "Bearer " + server::Jwt(kSecret).Mint(
                                             user, "runner:read runner:write chat:ask", 3600, now)}};
-}
-
-size_t FilesHolding(const std::string& dir, const std::string& needle) {
-  size_t n = 0;
-  for (const auto& e : fs::recursive_directory_iterator(dir)) {
-    if (!e.is_regular_file()) continue;
-    std::ifstream in(e.path(), std::ios::binary);
-    const std::string bytes((std::istreambuf_iterator<char>(in)), {});
-    n += bytes.find(needle) != std::string::npos;
-  }
-  return n;
 }
 
 size_t KeyFiles(const std::string& dir) {
@@ -113,15 +103,15 @@ TEST_F(Encryption, NothingOfARunnerIsReadableOnDiskAndDeleteMeShredsIt) {
   // The control: without a KEK the same traffic leaves both canaries in the files, so the
   // search below would see them.
   populate(testing::RunsAt(dir_ + "/plain"));
-  EXPECT_GT(FilesHolding(dir_ + "/plain", file_canary), 0u);
-  EXPECT_GT(FilesHolding(dir_ + "/plain", chat_canary), 0u);
+  EXPECT_GT(testing::FilesHolding(dir_ + "/plain", file_canary), 0u);
+  EXPECT_GT(testing::FilesHolding(dir_ + "/plain", chat_canary), 0u);
 
   const std::string id = populate(so_);
   ASSERT_FALSE(id.empty());
   // Stopped: every file the server wrote (logs, tables, manifests), and the key directory.
-  EXPECT_EQ(FilesHolding(dir_ + "/runs", file_canary), 0u);
-  EXPECT_EQ(FilesHolding(dir_ + "/runs", chat_canary), 0u);
-  EXPECT_EQ(FilesHolding(dir_ + "/runs.keys", file_canary), 0u);
+  EXPECT_EQ(testing::FilesHolding(dir_ + "/runs", file_canary), 0u);
+  EXPECT_EQ(testing::FilesHolding(dir_ + "/runs", chat_canary), 0u);
+  EXPECT_EQ(testing::FilesHolding(dir_ + "/runs.keys", file_canary), 0u);
   EXPECT_EQ(KeyFiles(dir_ + "/runs.keys"), 2u);  // ann and bob
 
   // Restarted with the same KEK: readable; then ann leaves.

@@ -17,6 +17,7 @@
 
 #include "engine/hex.hpp"
 #include "index/store/run_db.hpp"
+#include "tests/support/files.hpp"
 
 namespace stride::index {
 namespace {
@@ -278,18 +279,6 @@ engine::Run CanaryRun(const std::string& user, const std::string& canary, uint32
   return r;
 }
 
-// How many files under `dir` hold `needle`.
-size_t FilesHolding(const std::string& dir, const std::string& needle) {
-  size_t n = 0;
-  for (const auto& e : fs::recursive_directory_iterator(dir)) {
-    if (!e.is_regular_file()) continue;
-    std::ifstream in(e.path(), std::ios::binary);
-    const std::string bytes((std::istreambuf_iterator<char>(in)), {});
-    n += bytes.find(needle) != std::string::npos;
-  }
-  return n;
-}
-
 TEST_F(DataKeysTest, SealedRunDatabaseHoldsNoPlaintextOnDisk) {
   const std::string canary = "Canary-Trail-7f3a9c-Home-Street";
   const engine::Run run = CanaryRun("alice", canary, 1);
@@ -332,12 +321,12 @@ TEST_F(DataKeysTest, SealedRunDatabaseHoldsNoPlaintextOnDisk) {
     // Log files, tables, everything: the plaintext database shows the canary (so the search
     // works), the sealed one nowhere.
     if (sealed) {
-      EXPECT_EQ(FilesHolding(dir, canary), 0u);
-      EXPECT_EQ(FilesHolding(dir, raw_piece), 0u);
-      EXPECT_GT(FilesHolding(dir, "shared text"), 0u);
+      EXPECT_EQ(testing::FilesHolding(dir, canary), 0u);
+      EXPECT_EQ(testing::FilesHolding(dir, raw_piece), 0u);
+      EXPECT_GT(testing::FilesHolding(dir, "shared text"), 0u);
     } else {
-      EXPECT_GT(FilesHolding(dir, canary), 0u);
-      EXPECT_GT(FilesHolding(dir, raw_piece), 0u);
+      EXPECT_GT(testing::FilesHolding(dir, canary), 0u);
+      EXPECT_GT(testing::FilesHolding(dir, raw_piece), 0u);
     }
   }
 }
