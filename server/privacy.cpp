@@ -13,6 +13,7 @@
 #include "engine/text/utf8.hpp"
 #include "engine/track/track_writers.hpp"
 #include "index/crypto/crypto.hpp"
+#include "plugins/host/plugin_host.hpp"
 
 namespace stride::server {
 namespace {
@@ -22,15 +23,13 @@ using OJson = nlohmann::ordered_json;
 
 constexpr std::string_view kZonesKey = "privacy_zones";
 
+// Keys of the host-state family, laid out by the plugin host (user 0 key; shared: 0 key).
 std::string UserKey(const std::string& user, std::string_view key) {
-  std::string k = user;
-  k.push_back('\0');
-  k.append(key);
-  return k;
+  return plugins::PluginHost::StoredKey(user, key);
 }
 
 std::string TokenKey(const std::string& token) {
-  return std::string(1, '\0') + "share/" + token;
+  return plugins::PluginHost::StoredKey("", "share/" + token);
 }
 
 bool IsToken(const std::string& t) {

@@ -381,6 +381,10 @@ void FileDataKeys::Remember(std::string_view user, const Key256& key) {
 
 Result<std::optional<Key256>> FileDataKeys::Find(std::string_view user) {
   std::lock_guard lock(mu_);
+  return FindLocked(user);
+}
+
+Result<std::optional<Key256>> FileDataKeys::FindLocked(std::string_view user) {
   auto it = cache_.find(std::string(user));
   if (it != cache_.end()) return std::optional<Key256>(it->second);
   bool rewrapped = false;
@@ -390,21 +394,11 @@ Result<std::optional<Key256>> FileDataKeys::Find(std::string_view user) {
 }
 
 Result<Key256> FileDataKeys::GetOrCreate(std::string_view user) {
-  STRIDE_ASSIGN_OR_RETURN(std::optional<Key256> found, Find(user));
+  std::lock_guard lock(mu_);  // held throughout: one thread makes a user's key
+  STRIDE_ASSIGN_OR_RETURN(std::optional<Key256> found, FindLocked(user));
   if (found) return *found;
-  std::lock_guard lock(mu_);
-  auto it = cache_.find(std::string(user));  // made by another thread meanwhile
-  if (it != cache_.end()) return it->second;
-  const std::string hash = UserHash(user);
-  bool rewrapped = false;
-  STRIDE_ASSIGN_OR_RETURN(std::optional<Key256> raced, Load(hash, &rewrapped));
-  Key256 key;
-  if (raced) {
-    key = *raced;
-  } else {
-    STRIDE_ASSIGN_OR_RETURN(key, RandomKey());
-    STRIDE_RETURN_IF_ERROR(Store(hash, key));
-  }
+  STRIDE_ASSIGN_OR_RETURN(Key256 key, RandomKey());
+  STRIDE_RETURN_IF_ERROR(Store(UserHash(user), key));
   Remember(user, key);
   return key;
 }

@@ -145,6 +145,8 @@ class FileDataKeys : public DataKeys {
   // under the primary KEK when it was wrapped under another. Called with mu_ held.
   Result<std::optional<Key256>> Load(const std::string& hash, bool* rewrapped);
   Status Store(const std::string& hash, const Key256& key) const;
+  // Find with mu_ held: the cache, else the key file.
+  Result<std::optional<Key256>> FindLocked(std::string_view user);
   // Keeps an unwrapped key in the cache (emptied first when full). Called with mu_ held.
   void Remember(std::string_view user, const Key256& key);
 
