@@ -4,14 +4,17 @@
 // and benchmarks need no downloaded or personal data.
 //
 //   gen_activity --out DIR [--laps N] [--noise M] [--interval S] [--seed N] [--days-ago N]
+//                [--hike] [--untimed SHARE]
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <random>
 #include <string>
 
 #include "datasets/synthetic_activity.hpp"
+#include "engine/geo/geodesy.hpp"
 
 namespace {
 
@@ -23,8 +26,17 @@ bool Write(const std::string& path, const std::string& bytes) {
 
 }  // namespace
 
+const char* const kUsage =
+    "usage: gen_activity --out DIR [--laps N] [--noise M] [--interval S] [--seed N] "
+    "[--days-ago N] [--hike] [--untimed SHARE]\n"
+    "  --hike         switchbacks at a walking pace with a rest (synthetic_hike.*)\n"
+    "  --untimed F    the share of points (0-1) whose time is lost\n";
+
 int main(int argc, char** argv) {
   std::string out;
+  std::string name = "synthetic_run";
+  bool hike = false;
+  double untimed_share = 0;
   int days_ago = -1;  // default: the fixed start of SyntheticRunOptions
   stride::datasets::SyntheticRunOptions o;
   o.noise_m = 3.0;
@@ -47,16 +59,39 @@ int main(int argc, char** argv) {
       o.seed = static_cast<uint32_t>(std::atoi(v));
     else if (a == "--days-ago" && (v = next()))
       days_ago = std::atoi(v);
+    else if (a == "--hike")
+      hike = true;
+    else if (a == "--untimed" && (v = next()))
+      untimed_share = std::atof(v);
     else {
-      std::fprintf(stderr,
-                   "usage: gen_activity --out DIR [--laps N] [--noise M] [--interval S] [--seed N] "
-                   "[--days-ago N]\n");
+      std::fprintf(stderr, "%s", kUsage);
       return 2;
     }
   }
-  if (out.empty() || o.laps < 1 || o.laps > 1000 || !(o.interval_s > 0) || o.noise_m < 0) {
+  if (hike) {
+    // A hike up 30 switchbacks of 120 m at 0.9 m/s with a 10-minute rest, as a hiking unit
+    // records it: smooth wander rather than jitter, and the sampling the caller chose.
+    name = "synthetic_hike";
+    o.sport = stride::engine::Sport::kHike;
+    o.speed_mps = 0.9;
+    o.hill_m = 250;
+    o.noise_m = 0.6;
+    o.wander_m = 4.0;
+    o.stop_at_m = 1800;
+    o.stop_s = 600;
+    o.hr_bpm = 125;
+    o.path_m = {{0, 0}};
+    for (int k = 0; k < 30; ++k) {
+      const double heading = (k % 2 == 0 ? 15.0 : 165.0) * stride::engine::kPi / 180.0;
+      o.path_m.push_back({o.path_m.back()[0] + 120 * std::cos(heading),
+                          o.path_m.back()[1] + 120 * std::sin(heading)});
+    }
+  }
+  if (out.empty() || o.laps < 1 || o.laps > 1000 || !(o.interval_s > 0) || o.noise_m < 0 ||
+      !(untimed_share >= 0 && untimed_share <= 1)) {
     std::fprintf(stderr,
-                 "gen_activity: --out DIR is required; laps 1-1000, interval > 0, noise >= 0\n");
+                 "gen_activity: --out DIR is required; laps 1-1000, interval > 0, noise >= 0, "
+                 "untimed 0-1\n");
     return 2;
   }
   if (days_ago >= 0) {  // 07:00 UTC that many days before today
@@ -64,16 +99,36 @@ int main(int argc, char** argv) {
     o.start_time_s = (std::floor(now / 86400) - days_ago) * 86400 + 7 * 3600;
   }
   const stride::datasets::SyntheticRun run = stride::datasets::MakeSyntheticRun(o);
-  const bool ok = Write(out + "/synthetic_run.gpx", stride::datasets::WriteGpx(run.recorded)) &&
-                  Write(out + "/synthetic_run.tcx", stride::datasets::WriteTcx(run.recorded)) &&
-                  Write(out + "/synthetic_run.fit", stride::datasets::WriteFit(run.recorded));
+  const std::string base = out + "/" + name;
+  // Times lost at random, in the GPX only (TCX and FIT records always carry one); never the
+  // first or the last point.
+  stride::engine::Track gpx = run.recorded;
+  std::mt19937 rng(o.seed);
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  for (size_t i = 1; i + 1 < gpx.size(); ++i) {
+    if (uniform(rng) < untimed_share) gpx.time_s[i] = stride::engine::kNaN;
+  }
+  const bool ok = Write(base + ".gpx", stride::datasets::WriteGpx(gpx)) &&
+                  Write(base + ".tcx", stride::datasets::WriteTcx(run.recorded)) &&
+                  Write(base + ".fit", stride::datasets::WriteFit(run.recorded));
   if (!ok) {
     std::fprintf(stderr, "gen_activity: cannot write into %s\n", out.c_str());
     return 1;
   }
+  double polyline = 0;
+  size_t untimed = 0;
+  for (size_t i = 0; i < run.recorded.size(); ++i) {
+    untimed += std::isnan(gpx.time_s[i]) ? 1 : 0;
+    if (i > 0) {
+      polyline +=
+          stride::engine::SegmentDistanceM(run.recorded.lat_deg[i - 1], run.recorded.lon_deg[i - 1],
+                                           run.recorded.lat_deg[i], run.recorded.lon_deg[i]);
+    }
+  }
   std::printf(
-      "wrote %s/synthetic_run.{gpx,tcx,fit}: %zu points; truth: %.1f m, ascent %.1f m, moving %.0f "
-      "s\n",
-      out.c_str(), run.recorded.size(), run.length_m, run.ascent_m, run.moving_time_s);
+      "wrote %s.{gpx,tcx,fit}: %zu points every %.0f s (%zu without a time in the GPX); truth: "
+      "%.1f m, ascent %.1f m, moving %.0f s; the recorded points' polyline: %.1f m\n",
+      base.c_str(), run.recorded.size(), o.interval_s, untimed, run.length_m, run.ascent_m,
+      run.moving_time_s, polyline);
   return 0;
 }

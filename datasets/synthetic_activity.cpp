@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "datasets/synthetic_activity.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -18,20 +19,37 @@ namespace {
 using engine::kNaN;
 using engine::kPi;
 
-struct Loop {
-  double a, b, perimeter;
-  // Position (east, north metres) at distance s along the loop.
-  void At(double s, double* x, double* y) const {
-    s = std::fmod(s, perimeter);
-    if (s < a) {
-      *x = s, *y = 0;
-    } else if (s < a + b) {
-      *x = a, *y = s - a;
-    } else if (s < 2 * a + b) {
-      *x = a - (s - a - b), *y = b;
+// The walked line: a closed loop of straight legs, or the caller's open path, with its
+// position (east, north metres) at any distance along it.
+struct Line {
+  std::vector<std::array<double, 2>> v;
+  std::vector<double> cum;  // distance to each vertex
+  double length = 0;
+  bool closed = true;
+
+  explicit Line(const SyntheticRunOptions& o) {
+    if (o.path_m.size() >= 2) {
+      v = o.path_m;
+      closed = false;
     } else {
-      *x = 0, *y = b - (s - 2 * a - b);
+      v = {{0, 0}, {o.leg_a_m, 0}, {o.leg_a_m, o.leg_b_m}, {0, o.leg_b_m}, {0, 0}};
     }
+    cum.assign(v.size(), 0.0);
+    for (size_t i = 1; i < v.size(); ++i) {
+      cum[i] = cum[i - 1] + std::hypot(v[i][0] - v[i - 1][0], v[i][1] - v[i - 1][1]);
+    }
+    length = cum.back();
+  }
+  // Position at distance s (a closed loop repeats; an open path stops at its end).
+  void At(double s, double* x, double* y) const {
+    s = closed ? std::fmod(s, length) : std::clamp(s, 0.0, length);
+    const size_t k = static_cast<size_t>(
+        std::max<long>(1, std::upper_bound(cum.begin(), cum.end(), s) - cum.begin()));
+    const size_t i = std::min(k, v.size() - 1);
+    const double seg = cum[i] - cum[i - 1];
+    const double f = seg > 0 ? (s - cum[i - 1]) / seg : 0.0;
+    *x = v[i - 1][0] + f * (v[i][0] - v[i - 1][0]);
+    *y = v[i - 1][1] + f * (v[i][1] - v[i - 1][1]);
   }
 };
 
@@ -54,20 +72,36 @@ double StepOrDevice(const engine::Track& t, size_t i) {
   return engine::SegmentDistanceM(t.lat_deg[i - 1], t.lon_deg[i - 1], t.lat_deg[i], t.lon_deg[i]);
 }
 
+// The FIT profile's sport enum (running 1, cycling 2, swimming 5, walking 11, hiking 17).
+uint8_t FitSport(engine::Sport sport) {
+  switch (sport) {
+    case engine::Sport::kRide:
+      return 2;
+    case engine::Sport::kSwim:
+      return 5;
+    case engine::Sport::kWalk:
+      return 11;
+    case engine::Sport::kHike:
+      return 17;
+    default:
+      return 1;
+  }
+}
+
 }  // namespace
 
 SyntheticRun MakeSyntheticRun(const SyntheticRunOptions& o) {
   SyntheticRun run;
-  const Loop loop{o.leg_a_m, o.leg_b_m, 2 * (o.leg_a_m + o.leg_b_m)};
-  const double total = loop.perimeter * o.laps;
+  const Line line(o);
+  const double total = line.closed ? line.length * o.laps : line.length;
   const double duration = total / o.speed_mps + (o.stop_at_m >= 0 ? o.stop_s : 0.0);
   const engine::LocalPlane plane(o.start_lat_deg, o.start_lon_deg);
   auto sample = [&](double t, engine::TrackPoint* p) {
     const double s = DistanceAt(o, t, total);
     double x, y;
-    loop.At(s, &x, &y);
+    line.At(s, &x, &y);
     plane.ToDegrees(x, y, &p->lat_deg, &p->lon_deg);
-    const double phase = std::sin(kPi * std::fmod(s, loop.perimeter) / loop.perimeter);
+    const double phase = std::sin(kPi * std::fmod(s, line.length) / line.length);
     p->ele_m = o.base_ele_m + o.hill_m * phase * phase;
     p->time_s = o.start_time_s + t;
     p->hr_bpm = o.hr_bpm;
@@ -86,24 +120,59 @@ SyntheticRun MakeSyntheticRun(const SyntheticRunOptions& o) {
   }
   std::mt19937 rng(o.seed);
   std::normal_distribution<double> noise(0.0, 1.0);
-  for (double t = 0; t <= duration + 1e-9; t += o.interval_s) {
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  // Slowly wandering error, per axis: a second-order Gauss-Markov process (two first-order
+  // lags of time constant wander_tau_s in cascade), stationary at wander_m. Unlike a
+  // first-order one it is smooth, as a receiver's error is: it drifts over tens of seconds and
+  // does not jitter from one second to the next. Advanced on a 0.5 s clock.
+  struct Wander {
+    double u = 0, w = 0;  // driving lag, output lag
+  } wan[2];
+  const double s1 = std::sqrt(2.0) * o.wander_m;  // the output carries half the variance
+  const double lag_step = 0.5;
+  const double a = std::exp(-lag_step / std::max(o.wander_tau_s, 1e-9));
+  const double drive = s1 * std::sqrt(std::max(0.0, 1 - a * a));
+  double wander_t = 0;
+  if (o.wander_m > 0) {
+    for (Wander& d : wan) {
+      d.u = s1 * noise(rng);
+      d.w = o.wander_m * noise(rng);
+    }
+  }
+  std::uniform_real_distribution<double> smart(o.interval_s,
+                                               std::max(o.interval_s, o.max_interval_s));
+  double next_t = 0;
+  for (double t = 0; t <= duration + 1e-9; t = next_t) {
+    next_t = t + (o.max_interval_s > o.interval_s ? std::round(smart(rng)) : o.interval_s);
     engine::TrackPoint p;
     sample(t, &p);
-    if (o.noise_m > 0) {
+    if (o.noise_m > 0 || o.wander_m > 0) {
       double x, y;
       plane.ToMetres(p.lat_deg, p.lon_deg, &x, &y);
-      x += o.noise_m * noise(rng);
-      y += o.noise_m * noise(rng);
+      for (; o.wander_m > 0 && wander_t + lag_step <= t + 1e-9; wander_t += lag_step) {
+        for (Wander& d : wan) {
+          d.u = a * d.u + drive * noise(rng);
+          d.w = a * d.w + (1 - a) * d.u;
+        }
+      }
+      x += wan[0].w + o.noise_m * noise(rng);
+      y += wan[1].w + o.noise_m * noise(rng);
       plane.ToDegrees(x, y, &p.lat_deg, &p.lon_deg);
     }
     if (o.ele_noise_m > 0) p.ele_m += o.ele_noise_m * noise(rng);
     run.recorded.Append(p);
   }
+  // Times lost at random, never the first or the last.
+  if (o.untimed_share > 0) {
+    for (size_t i = 1; i + 1 < run.recorded.size(); ++i) {
+      if (uniform(rng) < o.untimed_share) run.recorded.time_s[i] = kNaN;
+    }
+  }
   for (size_t i = 1; i < run.truth.size(); ++i) {
     run.length_m += engine::SegmentDistanceM(run.truth.lat_deg[i - 1], run.truth.lon_deg[i - 1],
                                              run.truth.lat_deg[i], run.truth.lon_deg[i]);
   }
-  run.ascent_m = o.hill_m * o.laps;
+  run.ascent_m = o.hill_m * (line.closed ? o.laps : 1);
   run.moving_time_s = total / o.speed_mps;
   return run;
 }
@@ -336,7 +405,7 @@ std::string WriteFit(const engine::Track& t, const FitWriteOptions& o) {
     m.Uint(ms, 4, false);
     m.Uint(ms, 4, false);
     m.Uint(cm, 4, false);
-    m.Byte(t.sport == engine::Sport::kRide ? 2 : (t.sport == engine::Sport::kWalk ? 11 : 1));
+    m.Byte(FitSport(t.sport));
     m.Byte(0);
   }
 
