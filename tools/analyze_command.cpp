@@ -69,6 +69,19 @@ void PrintSession(const engine::Analysis& a, std::ostream& out) {
                 p.raw, p.kept, p.kept_with_position, p.duplicate_time, p.non_increasing_time,
                 p.invalid_fix, p.speed_outlier);
   out << buf;
+  if (p.interpolated_time + p.extrapolated_time + p.no_time > 0) {
+    std::string line = "  untimed    " +
+                       std::to_string(p.interpolated_time + p.extrapolated_time + p.no_time) +
+                       " points without a time: " + std::to_string(p.interpolated_time) +
+                       " timed between their neighbours";
+    if (p.extrapolated_time > 0) {
+      std::snprintf(buf, sizeof buf, ", %zu placed at %.1f km/h (estimated times)",
+                    p.extrapolated_time, p.extrapolation_speed_mps * 3.6);
+      line += buf;
+    }
+    if (p.no_time > 0) line += ", " + std::to_string(p.no_time) + " dropped";
+    out << line << "\n";
+  }
   if (!a.splits_km.empty()) {
     out << "  splits    ";
     for (const auto& s : a.splits_km) {

@@ -126,6 +126,163 @@ bool TimesAreUsable(const std::vector<double>& time) {
   return distinct * 10 >= v.size();
 }
 
+// Median speed (m/s) of the steps between consecutive skeleton fixes of one segment that move
+// at least 0.2 m/s: the pace at which untimed stretches outside the timed span are placed.
+// NaN when no step moves.
+double MedianMovingSpeed(const Track& t, const std::vector<char>& skeleton,
+                         const std::vector<char>& segment_start) {
+  std::vector<double> v;
+  long prev = -1;
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (segment_start[i]) prev = -1;
+    if (!skeleton[i] || !t.has_position(i)) continue;
+    if (prev >= 0) {
+      const auto p = static_cast<size_t>(prev);
+      const double dt = t.time_s[i] - t.time_s[p];
+      const double d = SegmentDistanceM(t.lat_deg[p], t.lon_deg[p], t.lat_deg[i], t.lon_deg[i]);
+      if (dt > 0 && d / dt >= 0.2) v.push_back(d / dt);
+    }
+    prev = static_cast<long>(i);
+  }
+  return v.empty() ? kNaN : detail::Median(std::move(v));
+}
+
+// The time stage of Clean() for a track with times (see clean.hpp): merges samples written
+// twice, finds the skeleton of increasing times and places every other point on it, or drops
+// it.
+void RetimeOrDrop(Track& t, std::vector<char>& keep, CleanReport& r) {
+  const size_t n = t.size();
+  // A point without a time keeps its place when it has a position (a saved track of a GPS
+  // unit, a device that logs fixes before its clock is set): it is placed below. Without a
+  // position there is nothing to place it by.
+  std::vector<char> untimed(n, 0);
+  bool any_untimed = false;
+  for (size_t i = 0; i < n; ++i) {
+    if (!std::isnan(t.time_s[i])) continue;
+    if (t.has_position(i)) {
+      untimed[i] = 1;
+      any_untimed = true;
+    } else {
+      keep[i] = 0;
+      ++r.no_time;
+    }
+  }
+  // Points sharing a timestamp with the previous kept point are one sample written twice
+  // (COROS writes position and heart rate as two trackpoints): merged, unless they hold two
+  // different positions, which the re-timing below places along the path.
+  size_t last = n;
+  for (size_t i = 0; i < n; ++i) {
+    if (!keep[i] || untimed[i]) continue;
+    if (last < n && t.time_s[i] == t.time_s[last]) {
+      const bool both_fixes = t.has_position(i) && t.has_position(last);
+      if (!both_fixes || (t.lat_deg[i] == t.lat_deg[last] && t.lon_deg[i] == t.lon_deg[last])) {
+        MergeInto(t, last, i);
+        keep[i] = 0;
+        ++r.duplicate_time;
+        continue;
+      }
+    }
+    last = i;
+  }
+  std::vector<char> skeleton(keep);
+  for (size_t i = 0; i < n; ++i) skeleton[i] = skeleton[i] && !untimed[i];
+  const size_t off_skeleton = KeepLongestIncreasingTimes(t.time_s, skeleton);
+  if (off_skeleton == 0 && !any_untimed) return;
+
+  std::vector<char> segment_start(n, 0);
+  for (uint32_t s : t.segment_starts) {
+    if (s < n) segment_start[s] = 1;
+  }
+  const double speed = any_untimed ? MedianMovingSpeed(t, skeleton, segment_start) : kNaN;
+  // Path position of every kept point: metres along the file order, plus a millimetre per
+  // point so that repeated positions still order strictly. The jump between two recorded
+  // segments is not walked: it counts as one second at the median speed (or one metre).
+  std::vector<double> along(n, 0.0);
+  long prev_fix = -1;
+  double acc = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (!keep[i]) continue;
+    if (t.has_position(i)) {
+      if (prev_fix >= 0) {
+        const auto p = static_cast<size_t>(prev_fix);
+        acc += segment_start[i] && i > 0
+                   ? (std::isnan(speed) ? 1.0 : speed)
+                   : SegmentDistanceM(t.lat_deg[p], t.lon_deg[p], t.lat_deg[i], t.lon_deg[i]);
+      }
+      prev_fix = static_cast<long>(i);
+    }
+    acc += 1e-3;
+    along[i] = acc;
+  }
+  // Skeleton times, increasing, for exact-time lookups; the next skeleton point of each row.
+  std::vector<double> skel_time;
+  std::vector<size_t> skel_index;
+  for (size_t i = 0; i < n; ++i) {
+    if (keep[i] && skeleton[i]) {
+      skel_time.push_back(t.time_s[i]);
+      skel_index.push_back(i);
+    }
+  }
+  std::vector<size_t> next_skel(n + 1, n);
+  for (size_t i = n; i-- > 0;) next_skel[i] = keep[i] && skeleton[i] ? i : next_skel[i + 1];
+  std::vector<size_t> outside;  // untimed fixes before the first or after the last timed one
+  long prev_skel = -1;
+  for (size_t i = 0; i < n; ++i) {
+    if (!keep[i]) continue;
+    if (skeleton[i]) {
+      prev_skel = static_cast<long>(i);
+      continue;
+    }
+    // A second stream over the same times (a file that writes positions, then heart rate,
+    // for the same seconds): merge into the sample with the same timestamp.
+    if (!untimed[i]) {
+      const auto it = std::lower_bound(skel_time.begin(), skel_time.end(), t.time_s[i]);
+      if (it != skel_time.end() && *it == t.time_s[i]) {
+        const size_t j = skel_index[static_cast<size_t>(it - skel_time.begin())];
+        if (!t.has_position(i) || !t.has_position(j) ||
+            (t.lat_deg[i] == t.lat_deg[j] && t.lon_deg[i] == t.lon_deg[j])) {
+          MergeInto(t, j, i);
+          keep[i] = 0;
+          ++r.duplicate_time;
+          continue;
+        }
+      }
+    }
+    const size_t next = next_skel[i + 1];
+    if (prev_skel < 0 || next >= n || !t.has_position(i)) {
+      if (untimed[i]) {
+        outside.push_back(i);
+      } else {
+        keep[i] = 0;
+        ++r.non_increasing_time;
+      }
+      continue;
+    }
+    const auto p = static_cast<size_t>(prev_skel);
+    const double f = (along[i] - along[p]) / (along[next] - along[p]);
+    t.time_s[i] = t.time_s[p] + f * (t.time_s[next] - t.time_s[p]);
+    ++(untimed[i] ? r.interpolated_time : r.retimed);
+  }
+  if (outside.empty()) return;
+  // Untimed stretches before the first or after the last timed point: placed at the median
+  // moving speed of the timed part, so their distance, climbing and shape count; the analysis
+  // reports how many (their time is an estimate).
+  if (std::isnan(speed) || skel_index.empty()) {
+    for (size_t i : outside) {
+      keep[i] = 0;
+      ++r.no_time;
+    }
+    return;
+  }
+  r.extrapolation_speed_mps = speed;
+  const size_t first = skel_index.front(), end = skel_index.back();
+  for (size_t i : outside) {
+    t.time_s[i] = i < first ? t.time_s[first] - (along[first] - along[i]) / speed
+                            : t.time_s[end] + (along[i] - along[end]) / speed;
+    ++r.extrapolated_time;
+  }
+}
+
 }  // namespace
 
 double MaxSpeedForSport(Sport sport) {
@@ -155,100 +312,15 @@ CleanReport Clean(Track& t, const CleanOptions& options) {
   std::vector<char> keep(n, 1);
 
   // Times. Exact repeats go; then the longest strictly increasing run of timestamps is the
-  // skeleton. A point off it keeps its place in the file (exporters that merge location
-  // sources write fixes in the right order with jittery times) and gets a time interpolated
-  // along the path between its skeleton neighbours; one that cannot be placed (no position,
-  // or before the first / after the last skeleton point) is dropped.
+  // skeleton. A point off it, or without a time, keeps its place in the file (exporters that
+  // merge location sources write fixes in the right order with jittery times) and gets a time
+  // interpolated along the path between its skeleton neighbours (RetimeOrDrop).
   if (t.HasTimes() && !TimesAreUsable(t.time_s)) {
     // All points at one instant (or within a second): the times say nothing about motion.
     std::fill(t.time_s.begin(), t.time_s.end(), kNaN);
     r.times_ignored = true;
   }
-  if (t.HasTimes()) {
-    for (size_t i = 0; i < n; ++i) {
-      if (std::isnan(t.time_s[i])) {
-        keep[i] = 0;
-        ++r.no_time;
-      }
-    }
-    // Points sharing a timestamp with the previous kept point are one sample written twice
-    // (COROS writes position and heart rate as two trackpoints): merged, unless they hold two
-    // different positions, which the re-timing below places along the path.
-    size_t last = n;
-    for (size_t i = 0; i < n; ++i) {
-      if (!keep[i]) continue;
-      if (last < n && t.time_s[i] == t.time_s[last]) {
-        const bool both_fixes = t.has_position(i) && t.has_position(last);
-        if (!both_fixes || (t.lat_deg[i] == t.lat_deg[last] && t.lon_deg[i] == t.lon_deg[last])) {
-          MergeInto(t, last, i);
-          keep[i] = 0;
-          ++r.duplicate_time;
-          continue;
-        }
-      }
-      last = i;
-    }
-    std::vector<char> skeleton(keep);
-    const size_t off_skeleton = KeepLongestIncreasingTimes(t.time_s, skeleton);
-    // Path position of every kept point (metres along the file order, plus a millimetre per
-    // point so that repeated positions still order strictly).
-    std::vector<double> along(off_skeleton > 0 ? n : 0, 0.0);
-    long prev_fix = -1;
-    double acc = 0;
-    for (size_t i = 0; i < along.size(); ++i) {
-      if (!keep[i]) continue;
-      if (t.has_position(i)) {
-        if (prev_fix >= 0) {
-          const auto p = static_cast<size_t>(prev_fix);
-          acc += SegmentDistanceM(t.lat_deg[p], t.lon_deg[p], t.lat_deg[i], t.lon_deg[i]);
-        }
-        prev_fix = static_cast<long>(i);
-      }
-      acc += 1e-3;
-      along[i] = acc;
-    }
-    // Skeleton times, increasing, for exact-time lookups.
-    std::vector<double> skel_time;
-    std::vector<size_t> skel_index;
-    for (size_t i = 0; i < n; ++i) {
-      if (keep[i] && skeleton[i]) {
-        skel_time.push_back(t.time_s[i]);
-        skel_index.push_back(i);
-      }
-    }
-    long prev_skel = -1;
-    for (size_t i = 0; i < n; ++i) {
-      if (!keep[i]) continue;
-      if (skeleton[i]) {
-        prev_skel = static_cast<long>(i);
-        continue;
-      }
-      // A second stream over the same times (a file that writes positions, then heart rate,
-      // for the same seconds): merge into the sample with the same timestamp.
-      const auto it = std::lower_bound(skel_time.begin(), skel_time.end(), t.time_s[i]);
-      if (it != skel_time.end() && *it == t.time_s[i]) {
-        const size_t j = skel_index[static_cast<size_t>(it - skel_time.begin())];
-        if (!t.has_position(i) || !t.has_position(j) ||
-            (t.lat_deg[i] == t.lat_deg[j] && t.lon_deg[i] == t.lon_deg[j])) {
-          MergeInto(t, j, i);
-          keep[i] = 0;
-          ++r.duplicate_time;
-          continue;
-        }
-      }
-      size_t next = i + 1;
-      while (next < n && !(keep[next] && skeleton[next])) ++next;
-      if (prev_skel < 0 || next >= n || !t.has_position(i)) {
-        keep[i] = 0;
-        ++r.non_increasing_time;
-        continue;
-      }
-      const auto p = static_cast<size_t>(prev_skel);
-      const double f = (along[i] - along[p]) / (along[next] - along[p]);
-      t.time_s[i] = t.time_s[p] + f * (t.time_s[next] - t.time_s[p]);
-      ++r.retimed;
-    }
-  }
+  if (t.HasTimes()) RetimeOrDrop(t, keep, r);
 
   // Sensor values no body or device produces: the 0xFF "no sensor" markers that converters
   // carry over (a heart rate of 255), and out-of-range readings.

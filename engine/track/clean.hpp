@@ -4,7 +4,12 @@
 //
 //  - times that span under a second, or repeat so much that fewer than a tenth are distinct,
 //    carry nothing: they are all cleared and the track is treated as untimed (times_ignored);
-//  - points without a time in a track that has times are dropped (no_time);
+//  - a point without a time in a track that has times keeps its position: between two timed
+//    points it gets a time interpolated along the path (interpolated_time); before the first
+//    or after the last it is placed at the median moving speed of the timed part
+//    (extrapolated_time, extrapolation_speed_mps), so a GPS unit's saved (untimed) track
+//    still counts for distance, climbing and shape. Without a position it is dropped
+//    (no_time), as are untimed fixes when nothing of the timed part moves;
 //  - a point with the same time as the previous one is the same sample written twice: it is
 //    merged into it (duplicate_time), unless both hold different positions;
 //  - times that run backwards: the longest strictly increasing run of timestamps is the
@@ -14,9 +19,6 @@
 //    first timestamp thus costs one point, not the whole track;
 //  - elevation exactly 0.0 in a track whose median elevation is over 50 m is unset, not sea
 //    level: it becomes absent (invalid_elevation);
-//  - heart rate outside 20-250 bpm, cadence over 254, power over 3,000 W, temperature outside
-//    -60..70 C become absent (invalid_sensor): 255 is the "no sensor" marker of FIT that
-//    converters carry into GPX and TCX;
 //  - heart rate outside 20-250 bpm, cadence over 254, power over 3,000 W, temperature outside
 //    -60..70 C become absent (invalid_sensor): 255 is the "no sensor" marker of FIT that
 //    converters carry into GPX and TCX;
@@ -56,13 +58,16 @@ struct CleanReport {
   size_t duplicate_time = 0;
   size_t non_increasing_time = 0;
   bool times_ignored = false;
-  size_t retimed = 0;            // kept, with a time interpolated along the path
-  size_t invalid_elevation = 0;  // elevations removed (unset zeros)
-  size_t invalid_sensor = 0;     // HR, cadence, power, temperature values out of range
-  size_t invalid_fix = 0;        // positions removed: out of range or null island
-  size_t repeated_fix = 0;       // positions removed: stale repeats of the previous fix
-  size_t speed_outlier = 0;      // positions removed by the speed gate
-  size_t no_position = 0;        // points kept without a position (indoor, HR-only records)
+  size_t retimed = 0;                    // kept, with a time interpolated along the path
+  size_t interpolated_time = 0;          // untimed, kept, timed between timed neighbours
+  size_t extrapolated_time = 0;          // untimed, kept, placed at the median moving speed
+  double extrapolation_speed_mps = 0.0;  // that speed (0 when nothing was extrapolated)
+  size_t invalid_elevation = 0;          // elevations removed (unset zeros)
+  size_t invalid_sensor = 0;             // HR, cadence, power, temperature values out of range
+  size_t invalid_fix = 0;                // positions removed: out of range or null island
+  size_t repeated_fix = 0;               // positions removed: stale repeats of the previous fix
+  size_t speed_outlier = 0;              // positions removed by the speed gate
+  size_t no_position = 0;                // points kept without a position (indoor, HR-only records)
   size_t anchor_recoveries = 0;
   double max_speed_mps = 0.0;  // the gate that was applied
 };

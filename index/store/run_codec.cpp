@@ -54,6 +54,9 @@ void CleanToProto(const engine::CleanReport& c, run::CleanReport* p) {
   p->set_no_position(c.no_position);
   p->set_anchor_recoveries(c.anchor_recoveries);
   p->set_max_speed_mps(c.max_speed_mps);
+  p->set_interpolated_time(c.interpolated_time);
+  p->set_extrapolated_time(c.extrapolated_time);
+  p->set_extrapolation_speed_mps(c.extrapolation_speed_mps);
 }
 
 engine::CleanReport CleanFromProto(const run::CleanReport& p) {
@@ -74,6 +77,9 @@ engine::CleanReport CleanFromProto(const run::CleanReport& p) {
   c.no_position = p.no_position();
   c.anchor_recoveries = p.anchor_recoveries();
   c.max_speed_mps = p.max_speed_mps();
+  c.interpolated_time = p.interpolated_time();
+  c.extrapolated_time = p.extrapolated_time();
+  c.extrapolation_speed_mps = p.extrapolation_speed_mps();
   return c;
 }
 

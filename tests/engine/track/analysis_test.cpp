@@ -39,6 +39,22 @@ TEST(Analyze, MeasuresASyntheticRunAgainstItsTruth) {
   EXPECT_TRUE(a.stops[0].timer_running);
 }
 
+TEST(Analyze, AFileWithoutTimesStillGetsDistanceAscentAndClimbs) {
+  // A GPS unit's saved track: positions and altitude, no time at all.
+  datasets::SyntheticRunOptions o;
+  o.hill_m = 60;
+  o.noise_m = 0.5;
+  o.interval_s = 5;
+  datasets::SyntheticRun run = datasets::MakeSyntheticRun(o);
+  for (double& t : run.recorded.time_s) t = kNaN;
+  const Analysis a = Analyze(run.recorded);
+  EXPECT_NEAR(a.distance_m, run.length_m, 0.01 * run.length_m);
+  EXPECT_NEAR(a.ascent_m, run.ascent_m, 0.1 * run.ascent_m);
+  EXPECT_EQ(a.climbs.size(), 3u);  // one per lap
+  EXPECT_TRUE(std::isnan(a.moving_time_s));
+  EXPECT_TRUE(a.splits_km.empty());  // no time, no pace
+}
+
 TEST(Analyze, IndoorRunUsesDeviceDistance) {
   Track t;
   t.sport = Sport::kRun;

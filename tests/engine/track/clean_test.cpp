@@ -151,5 +151,77 @@ TEST(Clean, GateFollowsTheSport) {
   EXPECT_GT(Clean(run).speed_outlier, 0u);
 }
 
+TEST(Clean, UntimedFixesBetweenTimedOnesAreTimedAlongThePath) {
+  // 3 m/s north; points 10-19 lost their times, and the runner sped up there: 10 steps of 6 m
+  // where the neighbours took 30 s for 60 m, so time follows distance, not the point count.
+  Track t = Straight(31);
+  const LocalPlane plane(45.0, 6.0);
+  for (size_t i = 10; i < 20; ++i) t.time_s[i] = kNaN;
+  t.time_s[9] = 1009, t.time_s[20] = 1039;
+  for (size_t i = 20; i < t.size(); ++i) t.time_s[i] = 1039 + static_cast<double>(i - 20);
+  for (size_t i = 10; i < 20; ++i)
+    plane.ToDegrees(0, 27 + 6.0 * static_cast<double>(i - 9), &t.lat_deg[i], &t.lon_deg[i]);
+  for (size_t i = 20; i < t.size(); ++i)
+    plane.ToDegrees(0, 87 + 3.0 * static_cast<double>(i - 20), &t.lat_deg[i], &t.lon_deg[i]);
+  t.hr_bpm[12] = 151;
+  const CleanReport r = Clean(t);
+  EXPECT_EQ(r.interpolated_time, 10u);
+  EXPECT_EQ(r.extrapolated_time + r.no_time, 0u);
+  ASSERT_EQ(t.size(), 31u);
+  // 60 m from point 9 to 20 in 30 s: point 12 is 18 m along, 9 s after point 9.
+  EXPECT_NEAR(t.time_s[12], 1018.0, 1e-3);
+  EXPECT_DOUBLE_EQ(t.hr_bpm[12], 151.0);  // the rest of the sample stays
+  for (size_t i = 1; i < t.size(); ++i) EXPECT_GT(t.time_s[i], t.time_s[i - 1]) << i;
+}
+
+TEST(Clean, UntimedStretchesOutsideTheTimedSpanArePlacedAtTheMedianSpeed) {
+  // A GPS unit's saved track (no times) before the active log (times): the saved part keeps
+  // its points, placed at the active log's median moving speed, and the jump between the two
+  // recorded segments is not walked.
+  Track saved = Straight(20, 2.0);
+  Track log = testing::StraightRun(39, 1.5, 140, 0.0, 5000.0);
+  const LocalPlane plane(45.0, 6.0);
+  for (size_t i = 0; i < log.size(); ++i) {
+    plane.ToDegrees(3000, 1.5 * static_cast<double>(i), &log.lat_deg[i], &log.lon_deg[i]);
+  }
+  Track t;
+  t.sport = Sport::kHike;
+  for (size_t i = 0; i < saved.size(); ++i) {
+    TrackPoint p = saved.PointAt(i);
+    p.time_s = kNaN;
+    t.Append(p);
+  }
+  for (size_t i = 0; i < log.size(); ++i) t.Append(log.PointAt(i));
+  t.segment_starts = {0, 20};
+  // And one untimed point without a position: nothing to place it by.
+  TrackPoint hr_only;
+  hr_only.hr_bpm = 120;
+  t.Append(hr_only);
+  const CleanReport r = Clean(t);
+  EXPECT_EQ(r.extrapolated_time, 20u);
+  EXPECT_EQ(r.no_time, 1u);
+  EXPECT_NEAR(r.extrapolation_speed_mps, 1.5, 1e-6);
+  ASSERT_EQ(t.size(), 60u);
+  // 2 m steps at 1.5 m/s: 1.333 s apart, ending one second (the segment jump) before 5000.
+  EXPECT_NEAR(t.time_s[19], 5000.0 - 1.0, 1e-2);
+  EXPECT_NEAR(t.time_s[19] - t.time_s[18], 2.0 / 1.5, 1e-3);
+  EXPECT_EQ(r.speed_outlier, 0u);  // the jump starts a segment and re-anchors the gate
+  for (size_t i = 1; i < t.size(); ++i) EXPECT_GT(t.time_s[i], t.time_s[i - 1]) << i;
+}
+
+TEST(Clean, UntimedFixesAreDroppedWhenNothingTimedMoves) {
+  Track t = Straight(10, 0.0);  // timed points that stand still
+  for (size_t i = 0; i < t.size(); ++i) t.lat_deg[i] += 1e-7 * static_cast<double>(i % 2);
+  Track u = Straight(5, 2.0);
+  for (size_t i = 0; i < u.size(); ++i) {
+    TrackPoint p = u.PointAt(i);
+    p.time_s = kNaN;
+    t.Append(p);
+  }
+  const CleanReport r = Clean(t);
+  EXPECT_EQ(r.no_time, 5u);
+  EXPECT_EQ(r.extrapolated_time, 0u);
+}
+
 }  // namespace
 }  // namespace stride::engine
