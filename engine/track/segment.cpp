@@ -117,6 +117,48 @@ TrackAxes ComputeAxes(const Track& t, const SegmentOptions& options, const Track
 
 namespace {
 
+// Distance through the stretches the window test calls stopped, by hysteresis around the last
+// counted fix (the anchor): a fix `radius` or more from it counts, with the straight line from
+// the anchor spread over the steps between in proportion to their length, and those steps
+// become moving. GPS wander around a standing athlete stays inside the radius and adds
+// nothing; a hiker on a steep climb sampled every 20 s, whose every window looks stopped,
+// leaves it and keeps the path. Where motion resumes, its first step counts from the anchor
+// (the wander between is dropped). A segment gap or a stopped timer restarts the anchor.
+void CountSlowProgress(const Track& t, double radius, TrackAxes& a, std::vector<double>& counted) {
+  const size_t n = t.size();
+  long anchor = -1;  // last counted fix
+  long last_fix = -1;
+  for (size_t i = 1; i < n; ++i) {
+    if (!t.has_position(i)) continue;
+    if (anchor < 0 || a.active[i] == 0) {
+      anchor = last_fix = static_cast<long>(i);
+      continue;
+    }
+    const auto an = static_cast<size_t>(anchor);
+    if (a.moving[i]) {
+      if (last_fix != anchor) {
+        // Resuming: the way from the anchor to where the stop ended (less than the radius: the
+        // end of the approach, or wander) counts once, in a straight line, then the step on.
+        const auto lf = static_cast<size_t>(last_fix);
+        counted[i] += SegmentDistanceM(t.lat_deg[an], t.lon_deg[an], t.lat_deg[lf], t.lon_deg[lf]) *
+                      a.active[i];
+      }
+      anchor = last_fix = static_cast<long>(i);
+      continue;
+    }
+    last_fix = static_cast<long>(i);
+    const double chord = SegmentDistanceM(t.lat_deg[an], t.lon_deg[an], t.lat_deg[i], t.lon_deg[i]);
+    if (chord < radius) continue;
+    double path = 0;
+    for (size_t k = an + 1; k <= i; ++k) path += a.step_m[k];
+    for (size_t k = an + 1; k <= i; ++k) {
+      a.moving[k] = a.active[k] > 0 ? 1 : 0;
+      counted[k] = path > 0 ? chord * a.step_m[k] / path * a.active[k] : 0.0;
+    }
+    anchor = static_cast<long>(i);
+  }
+}
+
 TrackAxes AxesWithSteps(const Track& t, const SegmentOptions& options, TrackAxes a) {
   const size_t n = t.size();
   a.active.assign(n, n > 0 ? 1.0 : 0.0);
@@ -217,11 +259,16 @@ TrackAxes AxesWithSteps(const Track& t, const SegmentOptions& options, TrackAxes
     }
     i = j;
   }
+  std::vector<double> counted(n, 0.0);
+  for (size_t i = 1; i < n; ++i) counted[i] = a.moving[i] ? a.step_m[i] * a.active[i] : 0.0;
+  if (!a.distance_from_device && options.stop_radius_m > 0) {
+    CountSlowProgress(t, options.stop_radius_m, a, counted);
+  }
   for (size_t i = 1; i < n; ++i) {
     const double dt = t.time_s[i] - t.time_s[i - 1];
     const bool moving = a.moving[i] != 0;
     a.cum_moving_s[i] = a.cum_moving_s[i - 1] + (moving && dt > 0 ? dt * a.active[i] : 0.0);
-    a.cum_m[i] = a.cum_m[i - 1] + (moving ? a.step_m[i] * a.active[i] : 0.0);
+    a.cum_m[i] = a.cum_m[i - 1] + counted[i];
   }
   return a;
 }

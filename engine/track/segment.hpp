@@ -27,6 +27,10 @@ struct SegmentOptions {
   double stop_speed_mps = 0.0;
   // Shorter stops count as moving, seconds. Default: 10.
   double min_stop_s = 10.0;
+  // Within what the window calls a stop, a fix this far (metres) from the last counted one is
+  // slow progress, not wander: the straight line to it counts and the steps between are
+  // moving. 0 turns it off. Default: 15.
+  double stop_radius_m = 15.0;
   // Hysteresis for ascent and climbs, metres. Default: 0 (by elevation source: 2 m for
   // barometric and DEM, 5 m for GPS altitude).
   double ascent_threshold_m = 0.0;

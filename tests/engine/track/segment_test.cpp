@@ -61,6 +61,41 @@ TEST(Segment, AStopIsNotMovingTimeAndAddsNoDistance) {
   EXPECT_NEAR(a.cum_timer_s.back(), run.moving_time_s + 120.0, 1.0);
 }
 
+// `n` fixes every `dt` s heading north at `speed`, each pushed up to `jitter_m` east or west.
+Track Sparse(int n, double dt, double speed, double jitter_m) {
+  Track t;
+  t.sport = Sport::kHike;
+  const LocalPlane plane(42.5, 1.5);
+  for (int i = 0; i < n; ++i) {
+    TrackPoint p;
+    p.time_s = 1000 + dt * i;
+    const double wobble = jitter_m * std::sin(i * 2.3) * std::cos(i * 0.7);
+    plane.ToDegrees(wobble, speed * dt * i + 0.5 * wobble, &p.lat_deg, &p.lon_deg);
+    t.Append(p);
+  }
+  return t;
+}
+
+TEST(Segment, SlowProgressBetweenSparseFixesCounts) {
+  // A steep climb at 0.25 m/s sampled every 20 s: every window looks stopped (under 0.3 m/s),
+  // but the walker leaves any 15 m circle within a minute: the path counts and it is moving.
+  const Track t = Sparse(61, 20, 0.25, 0.0);
+  const TrackAxes a = ComputeAxes(t, {});
+  EXPECT_NEAR(a.cum_m.back(), 300.0, 15.0);  // all but the last partial 15 m
+  EXPECT_GT(a.cum_moving_s.back(), 0.9 * 1200);
+  SegmentOptions window_only;
+  window_only.stop_radius_m = 0;
+  EXPECT_LT(ComputeAxes(t, window_only).cum_m.back(), 1.0);  // what the window alone says
+}
+
+TEST(Segment, WanderWhileStandingAddsNothingAtSparseSampling) {
+  // Half an hour standing, fixes every 20 s wandering up to 6 m: no distance, no motion.
+  const Track t = Sparse(91, 20, 0.0, 6.0);
+  const TrackAxes a = ComputeAxes(t, {});
+  EXPECT_LT(a.cum_m.back(), 1.0);
+  EXPECT_LT(a.cum_moving_s.back(), 60.0);
+}
+
 TEST(Segment, TimerEventsPauseTimeAndDistance) {
   Track t = Steady(3.0, 300);  // 900 s
   // Timer stopped from 2300 to 2400 (100 s): auto-pause, though the fixes move on.
