@@ -32,6 +32,13 @@ inline Cov Predict(const Cov& P, double h, double q) {
           P.d + q * h};
 }
 
+// q for a step of h seconds: beyond 5 s it grows with the interval, on top of the model's
+// h^3, as a walker sampled every 30 s may have turned any way in between (a hairpin every
+// 130 s on switchbacks): the filter then follows the fixes and cuts no corner.
+inline double SparseQ(double q, double h) {
+  return q * std::max(1.0, h / 5.0);
+}
+
 // Runs the filter and the RTS pass over fixes idx[lo..hi) of the track.
 void SmoothRun(Track& t, const std::vector<size_t>& idx, size_t lo, size_t hi, double sigma_m,
                double accuracy_scale, double q, bool* used_accuracy) {
@@ -65,7 +72,7 @@ void SmoothRun(Track& t, const std::vector<size_t>& idx, size_t lo, size_t hi, d
     plane.ToMetres(t.lat_deg[i], t.lon_deg[i], &zx, &zy);
     const double h = t.time_s[i] - t.time_s[idx[lo + k - 1]];
     b.dt = h;
-    const Cov Pp = Predict(a.pf, h, q);
+    const Cov Pp = Predict(a.pf, h, SparseQ(q, h));
     const double px = a.x + h * a.vx, py = a.y + h * a.vy;
     const double inv_s = 1.0 / (Pp.a + noise(i));
     const double k0 = Pp.a * inv_s, k1 = Pp.b * inv_s;
@@ -81,7 +88,7 @@ void SmoothRun(Track& t, const std::vector<size_t>& idx, size_t lo, size_t hi, d
     const Step& b = st[kk + 1];
     const double h = b.dt;
     const Cov& P = a.pf;
-    const Cov Q = Predict(P, h, q);
+    const Cov Q = Predict(P, h, SparseQ(q, h));
     const double m00 = P.a + h * P.b, m01 = P.b, m10 = P.b + h * P.d, m11 = P.d;  // Pf F'
     const double det = Q.a * Q.d - Q.b * Q.b;
     if (!(det > 1e-18)) continue;
@@ -135,11 +142,14 @@ double SmallMedian(double* v, size_t m) {
 // sigma^2 (1 + a^2 + b^2), a and b being the interpolation weights (1.5 sigma^2 on an even
 // 1 s grid, where it equals the classic second difference over sqrt(6)). Triplets spanning
 // more than 4 s are skipped (real turns dominate there) and the median ignores the turns that
-// remain. Returns NaN when fewer than 30 triplets qualify.
+// remain. A sparse recording has too few such triplets: its triplets up to 120 s are used,
+// and the lower quartile of the deviations (0.3186 sigma for pure noise) stands in for the
+// median, as turns only ever add to a deviation. Returns NaN when fewer than 30 triplets
+// qualify.
 double EstimateJitter(const Track& t, const std::vector<size_t>& idx) {
   if (idx.size() < 32) return kNaN;
   const LocalPlane plane(t.lat_deg[idx[0]], t.lon_deg[idx[0]]);
-  std::vector<double> dev;
+  std::vector<double> dev, sparse;
   // A median of ~5,000 deviations is as good as one of a million: sample evenly.
   // Sample blocks of `stride` fixes and use the first three of each (one triplet); a stride
   // of 1 uses every triplet. A block shorter than three would hold no triplet.
@@ -156,14 +166,19 @@ double EstimateJitter(const Track& t, const std::vector<size_t>& idx) {
     tm[2] = t.time_s[idx[k]];
     if (k < 2 || (stride > 1 && k % stride != 2)) continue;  // only consecutive triplets
     const double span = tm[2] - tm[0];
-    if (!(span > 0) || span > 4.0) continue;
+    if (!(span > 0) || span > 120.0) continue;
     const double a = (tm[2] - tm[1]) / span, b = (tm[1] - tm[0]) / span;
     const double norm = std::sqrt(1 + a * a + b * b);
-    dev.push_back(std::fabs(x[1] - (a * x[0] + b * x[2])) / norm);
-    dev.push_back(std::fabs(y[1] - (a * y[0] + b * y[2])) / norm);
+    auto& out = span <= 4.0 ? dev : sparse;
+    out.push_back(std::fabs(x[1] - (a * x[0] + b * x[2])) / norm);
+    out.push_back(std::fabs(y[1] - (a * y[0] + b * y[2])) / norm);
   }
-  if (dev.size() < 60) return kNaN;
-  return 1.4826 * Median(std::move(dev));
+  if (dev.size() >= 60) return 1.4826 * Median(std::move(dev));
+  sparse.insert(sparse.end(), dev.begin(), dev.end());
+  if (sparse.size() < 60) return kNaN;
+  const auto q = sparse.begin() + static_cast<long>(sparse.size() / 4);
+  std::nth_element(sparse.begin(), q, sparse.end());
+  return *q / 0.3186;
 }
 
 }  // namespace
@@ -229,7 +244,9 @@ double ProcessNoiseForSport(Sport sport) {
       return 0.6;
     case Sport::kWalk:
     case Sport::kHike:
-      return 0.3;
+      // Walkers change speed and heading gently; at 0.8 m/s a larger q lets 0.6 m of jitter
+      // through as path (+2 % at 1 s on the ground-truth trail, tests/integration).
+      return 0.1;
     case Sport::kRide:
       return 2.0;
     case Sport::kSwim:
@@ -278,12 +295,48 @@ SmoothReport SmoothPositions(Track& t, const SmoothOptions& options) {
       acc.push_back(t.gps_accuracy_m[i]);
   }
   const double accuracy_scale = acc.size() * 2 > idx.size() ? sigma / Median(acc) : 0.0;
+  // The length guard: smoothing removes the length jitter adds to a polyline, about
+  // sqrt(d^2 + 4 sigma^2) - d per step of length d (the difference of two fixes has
+  // 2 sigma^2 per axis), and no more. A run whose smoothed length
+  // falls further below its raw length lost real path (corners cut at sparse sampling): it is
+  // smoothed again assuming a third of the noise, up to three times, and left as recorded if
+  // that still cuts.
   for (size_t r = 0; r + 1 < run_starts.size(); ++r) {
-    if (run_starts[r + 1] - run_starts[r] >= 3) {
-      SmoothRun(t, idx, run_starts[r], run_starts[r + 1], sigma, accuracy_scale,
-                report.accel_density, &report.used_device_accuracy);
-      report.position_smoothed = true;
+    const size_t lo = run_starts[r], hi = run_starts[r + 1];
+    if (hi - lo < 3) continue;
+    std::vector<double> lat(hi - lo), lon(hi - lo);
+    for (size_t k = lo; k < hi; ++k)
+      lat[k - lo] = t.lat_deg[idx[k]], lon[k - lo] = t.lon_deg[idx[k]];
+    const LocalPlane plane(lat[0], lon[0]);
+    auto length = [&](double* allowance) {
+      double sum = 0, px = 0, py = 0;
+      for (size_t k = lo; k < hi; ++k) {
+        double x, y;
+        plane.ToMetres(t.lat_deg[idx[k]], t.lon_deg[idx[k]], &x, &y);
+        if (k > lo) {
+          const double d = std::hypot(x - px, y - py);
+          sum += d;
+          if (allowance) *allowance += std::sqrt(d * d + 4 * sigma * sigma) - d;
+        }
+        px = x, py = y;
+      }
+      return sum;
+    };
+    const double raw = length(nullptr);
+    double noise = sigma;
+    for (int attempt = 0;; ++attempt) {
+      SmoothRun(t, idx, lo, hi, noise, accuracy_scale * noise / sigma, report.accel_density,
+                &report.used_device_accuracy);
+      double allowance = 0;
+      const double smoothed = length(&allowance);
+      if (!options.length_guard || smoothed >= raw - allowance) break;
+      for (size_t k = lo; k < hi; ++k)
+        t.lat_deg[idx[k]] = lat[k - lo], t.lon_deg[idx[k]] = lon[k - lo];
+      if (attempt == 0) ++report.guarded_runs;
+      if (attempt == 3) break;  // left as recorded
+      noise /= 3;
     }
+    report.position_smoothed = true;
   }
   return report;
 }

@@ -5,8 +5,13 @@
 //
 // Position model: state [p, v] per axis (east, north), white-noise acceleration with spectral
 // density q (m²/s³), so the process noise of a step grows as dt³: a sparse (5 s) recording
-// lets the filter follow the fixes more closely and does not cut corners. Measurement noise is
-// the jitter measured from the track itself (robust second differences), so fixes a device
+// lets the filter follow the fixes more closely and does not cut corners; beyond 5 s q itself
+// grows with the interval (x h/5), as a walker sampled every 30 s may have turned any way in
+// between. A length guard
+// checks that: smoothing may shorten a recorded segment by what jitter adds to a polyline
+// (at most sqrt(d² + 4 sigma²) - d per step of length d) and no more; a segment that lost more
+// is smoothed again with less assumed noise, or left as recorded (guarded_runs). Measurement noise
+// is the jitter measured from the track itself (robust second differences), so fixes a device
 // already filtered are not smoothed twice; the device's gps_accuracy, when present, weighs
 // fixes against each other around that level. Both axes share one covariance
 // (the noise is isotropic), so the 2x2 covariance recursion runs once per fix.
@@ -35,6 +40,8 @@ struct SmoothOptions {
   double max_sigma_m = 10.0;
   // Acceleration spectral density q, m²/s³. Default: 0 (by sport: ProcessNoiseForSport()).
   double accel_density = 0.0;
+  // The length guard (see above). Default: on.
+  bool length_guard = true;
   // Gaussian sigma over distance for barometric and GPS altitude, metres. Default: 10 and 40.
   double baro_elevation_sigma_m = 10.0;
   double gps_elevation_sigma_m = 40.0;
@@ -48,6 +55,9 @@ struct SmoothReport {
   double sigma_m = 0;            // measurement noise used (1 sigma, metres)
   bool sigma_from_data = false;  // measured from the track's jitter
   bool used_device_accuracy = false;
+  // Recorded segments whose smoothing removed more length than the jitter explains, and was
+  // relaxed (or undone) by the length guard.
+  size_t guarded_runs = 0;
   double accel_density = 0;  // q used
   bool elevation_smoothed = false;
   AltitudeSource elevation_source = AltitudeSource::kUnknown;  // after classification
@@ -56,6 +66,7 @@ struct SmoothReport {
   bool elevation_over_time = false;
 };
 
+// q by sport, m²/s³: run 0.6, walk and hike 0.1, ride 2, swim 0.1, other 1.
 double ProcessNoiseForSport(Sport sport);
 
 // Smooths the positions of `track` in place (fixes only; points without a position stay so).

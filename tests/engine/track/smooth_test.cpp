@@ -99,6 +99,45 @@ TEST(Smoother, MeasuresJitterOnLongTracksToo) {
   }
 }
 
+TEST(Smoother, MeasuresTheJitterOfSparseTracks) {
+  // Fixes every 10 s: no triplet within 4 s, so the lower quartile of wider triplets speaks.
+  datasets::SyntheticRunOptions o;
+  o.noise_m = 1.0;
+  o.interval_s = 10;
+  Track t = datasets::MakeSyntheticRun(o).recorded;
+  const SmoothReport rep = SmoothPositions(t, {});
+  EXPECT_TRUE(rep.sigma_from_data);
+  EXPECT_NEAR(rep.sigma_m, 1.0, 0.25);
+}
+
+TEST(Smoother, LengthGuardKeepsThePathAFilterWouldCut) {
+  // Hairpins every 100 m sampled every 15 s, smoothed as if the walker could hardly turn
+  // (a tiny q): the filter would cut every hairpin. The guard sees the segment lose more than
+  // jitter explains and smooths it again with less assumed noise.
+  datasets::SyntheticRunOptions o;
+  o.path_m = {{0, 0}};
+  for (int k = 0; k < 20; ++k) {
+    o.path_m.push_back({o.path_m.back()[0] + (k % 2 ? -97.0 : 97.0), o.path_m.back()[1] + 25.0});
+  }
+  o.speed_mps = 1.0;
+  o.interval_s = 15;
+  o.noise_m = 0.5;
+  o.sport = Sport::kHike;
+  const datasets::SyntheticRun run = datasets::MakeSyntheticRun(o);
+  SmoothOptions stiff;
+  stiff.accel_density = 1e-5;
+  Track t = run.recorded;
+  const double raw = Length(t);
+  const SmoothReport rep = SmoothPositions(t, stiff);
+  EXPECT_EQ(rep.guarded_runs, 1u);
+  EXPECT_GE(Length(t), raw - 0.02 * raw);
+  // The same filter without the guard cuts the hairpins.
+  stiff.length_guard = false;
+  Track cut = run.recorded;
+  EXPECT_EQ(SmoothPositions(cut, stiff).guarded_runs, 0u);
+  EXPECT_LT(Length(cut), 0.9 * raw);
+}
+
 TEST(Smoother, UsesDeviceAccuracyToWeighFixes) {
   datasets::SyntheticRunOptions o;
   o.noise_m = 1.0;
