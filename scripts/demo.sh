@@ -37,6 +37,11 @@ echo "JSON of the TCX export (first 600 characters):"
 ./build/stride analyze --json demo/synthetic_run.tcx | cut -c1-600
 echo
 echo
+echo "== a sparse hike: a fix every 20 s, one point in ten without a time =="
+./build/datasets/gen_activity --out demo --hike --interval 20 --untimed 0.1 --days-ago 2
+./build/stride analyze demo/synthetic_hike.gpx | grep -E "sport|distance|time |untimed"
+echo "(the polyline counts the rest's wander; Stride counts the rest as a stop)"
+echo
 if [ "${DEMO_NO_SERVE:-0}" != 1 ]; then
   port=${PORT:-8080}
   echo "== route server =="
