@@ -206,8 +206,22 @@ Analysis Analyze(Track input, const AnalyzeOptions& options) {
       an.laps.push_back(std::move(r));
     }
     // Running distances (400 m ... marathon) mean nothing for a ride.
-    if (t.sport != Sport::kRide && t.sport != Sport::kSwim)
-      an.best_efforts = ComputeBestEfforts(axes);
+    if (t.sport != Sport::kRide && t.sport != Sport::kSwim) {
+      // Estimated times (untimed stretches placed at the median speed, the first and last
+      // rows) make no best effort: only the timed span is searched.
+      const size_t lo = an.points.extrapolated_before;
+      const size_t hi = t.size() - (an.points.extrapolated_time - lo);
+      if (lo == 0 && hi == t.size()) {
+        an.best_efforts = ComputeBestEfforts(axes);
+      } else if (hi > lo + 1) {
+        TrackAxes timed;
+        timed.cum_m.assign(axes.cum_m.begin() + static_cast<long>(lo),
+                           axes.cum_m.begin() + static_cast<long>(hi));
+        timed.cum_timer_s.assign(axes.cum_timer_s.begin() + static_cast<long>(lo),
+                                 axes.cum_timer_s.begin() + static_cast<long>(hi));
+        an.best_efforts = ComputeBestEfforts(timed);
+      }
+    }
     an.stops = FindStops(t, axes, options.min_stop_s);
   }
   return an;

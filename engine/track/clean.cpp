@@ -280,6 +280,7 @@ void RetimeOrDrop(Track& t, std::vector<char>& keep, CleanReport& r) {
     t.time_s[i] = i < first ? t.time_s[first] - (along[first] - along[i]) / speed
                             : t.time_s[end] + (along[i] - along[end]) / speed;
     ++r.extrapolated_time;
+    r.extrapolated_before += i < first ? 1 : 0;
   }
 }
 

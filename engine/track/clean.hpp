@@ -61,6 +61,7 @@ struct CleanReport {
   size_t retimed = 0;                    // kept, with a time interpolated along the path
   size_t interpolated_time = 0;          // untimed, kept, timed between timed neighbours
   size_t extrapolated_time = 0;          // untimed, kept, placed at the median moving speed
+  size_t extrapolated_before = 0;        // of those, the first rows (the others are the last)
   double extrapolation_speed_mps = 0.0;  // that speed (0 when nothing was extrapolated)
   size_t invalid_elevation = 0;          // elevations removed (unset zeros)
   size_t invalid_sensor = 0;             // HR, cadence, power, temperature values out of range

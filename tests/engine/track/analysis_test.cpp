@@ -55,6 +55,32 @@ TEST(Analyze, AFileWithoutTimesStillGetsDistanceAscentAndClimbs) {
   EXPECT_TRUE(a.splits_km.empty());  // no time, no pace
 }
 
+TEST(Analyze, EstimatedTimesMakeNoBestEffort) {
+  // 3.6 km saved without times, then a timed 2.7 km at 3 m/s: distance counts both, but the
+  // best efforts come from the timed part alone (no 5k, which only the estimate would give).
+  datasets::SyntheticRunOptions o;
+  o.laps = 2;  // 3.6 km
+  o.hill_m = 0;
+  datasets::SyntheticRun saved = datasets::MakeSyntheticRun(o);
+  o.laps = 1;
+  o.leg_a_m = 1000;
+  o.leg_b_m = 350;
+  o.start_lat_deg = 42.52;  // elsewhere, another recorded segment
+  const datasets::SyntheticRun timed = datasets::MakeSyntheticRun(o);
+  Track t = saved.recorded;
+  for (double& x : t.time_s) x = kNaN;
+  t.segment_starts = {0, static_cast<uint32_t>(t.size())};
+  for (size_t i = 0; i < timed.recorded.size(); ++i) t.Append(timed.recorded.PointAt(i));
+  const Analysis a = Analyze(t);
+  EXPECT_EQ(a.points.extrapolated_time, saved.recorded.size());
+  EXPECT_NEAR(a.distance_m, saved.length_m + timed.length_m,
+              0.01 * (saved.length_m + timed.length_m));
+  ASSERT_EQ(a.best_efforts.size(), 3u);  // 400 m, 1 km, 1 mile
+  EXPECT_EQ(a.best_efforts.back().name, "1mile");
+  EXPECT_NEAR(a.best_efforts[1].time_s, 1000.0 / 3.0, 5.0);
+  EXPECT_GE(a.best_efforts[1].start_distance_m, saved.length_m - 50);
+}
+
 TEST(Analyze, IndoorRunUsesDeviceDistance) {
   Track t;
   t.sport = Sport::kRun;

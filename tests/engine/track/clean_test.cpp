@@ -199,6 +199,7 @@ TEST(Clean, UntimedStretchesOutsideTheTimedSpanArePlacedAtTheMedianSpeed) {
   t.Append(hr_only);
   const CleanReport r = Clean(t);
   EXPECT_EQ(r.extrapolated_time, 20u);
+  EXPECT_EQ(r.extrapolated_before, 20u);
   EXPECT_EQ(r.no_time, 1u);
   EXPECT_NEAR(r.extrapolation_speed_mps, 1.5, 1e-6);
   ASSERT_EQ(t.size(), 60u);
