@@ -15,6 +15,7 @@
 #include "engine/track/analysis.hpp"
 #include "importers/activity/activity_reader.hpp"
 #include "tests/support/datasets.hpp"
+#include "tests/support/shared_sessions.hpp"
 
 namespace stride {
 namespace {
@@ -194,28 +195,17 @@ TEST(Accuracy, SparseRecordingsKeepTheirPath) {
   STRIDE_REQUIRE_DATASETS();
   std::printf("%-52s %5s %9s %9s %7s\n", "file (session)", "dt", "hyst15_m", "ours_m", "diff_%");
   int files = 0;
-  for (const char* dir : {"gpx", "tcx", "fit"}) {
-    for (const auto& e : fs::directory_iterator(testing::DatasetsDir() + "/" + dir)) {
-      if (!e.is_regular_file()) continue;
-      Result<std::string> bytes = importers::ReadFileBytes(e.path().string());
-      if (!bytes.ok()) continue;
-      Result<engine::Activity> act = importers::ReadActivity(*bytes);
-      if (!act.ok()) continue;
-      for (size_t k = 0; k < act->sessions.size(); ++k) {
-        const engine::Track& s = act->sessions[k];
-        const double dt = MeanTimedInterval(s);
-        if (dt < 8.5 || s.CountWithPosition() < 50) continue;  // 9 s, rounded
-        const double ref = HysteresisPolyline(s, 15.0);
-        const engine::Analysis a = engine::Analyze(s);
-        const double diff = (a.distance_m - ref) / ref * 100;
-        const std::string label = e.path().filename().string() + " (" + std::to_string(k) + ")";
-        std::printf("%-52.52s %5.0f %9.0f %9.0f %+7.2f\n", label.c_str(), dt, ref, a.distance_m,
-                    diff);
-        EXPECT_GE(diff, -2.0) << label;
-        ++files;
-      }
-    }
-  }
+  testing::ForEachSharedSession([&](const std::string& file, size_t k, const engine::Track& s) {
+    const double dt = MeanTimedInterval(s);
+    if (dt < 8.5 || s.CountWithPosition() < 50) return;  // 9 s, rounded
+    const double ref = HysteresisPolyline(s, 15.0);
+    const engine::Analysis a = engine::Analyze(s);
+    const double diff = (a.distance_m - ref) / ref * 100;
+    const std::string label = file + " (" + std::to_string(k) + ")";
+    std::printf("%-52.52s %5.0f %9.0f %9.0f %+7.2f\n", label.c_str(), dt, ref, a.distance_m, diff);
+    EXPECT_GE(diff, -2.0) << label;
+    ++files;
+  });
   EXPECT_GE(files, 6);
 }
 

@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <filesystem>
 #include <set>
 #include <string>
 #include <vector>
@@ -14,11 +13,10 @@
 #include "engine/track/analysis.hpp"
 #include "importers/activity/activity_reader.hpp"
 #include "tests/support/datasets.hpp"
+#include "tests/support/shared_sessions.hpp"
 
 namespace stride {
 namespace {
-
-namespace fs = std::filesystem;
 
 int Family(engine::Sport s) {
   return s == engine::Sport::kHike ? static_cast<int>(engine::Sport::kWalk) : static_cast<int>(s);
@@ -29,37 +27,27 @@ TEST(SportInference, EverySharedLabelledRecordingIsInferredInItsFamily) {
   size_t labelled = 0, right = 0;
   std::set<std::string> misses;
   std::string table;
-  for (const char* dir : {"gpx", "tcx", "fit"}) {
-    for (const auto& e : fs::directory_iterator(testing::DatasetsDir() + "/" + dir)) {
-      if (!e.is_regular_file()) continue;
-      Result<std::string> bytes = importers::ReadFileBytes(e.path().string());
-      if (!bytes.ok()) continue;
-      Result<engine::Activity> act = importers::ReadActivity(*bytes);
-      if (!act.ok()) continue;
-      for (size_t k = 0; k < act->sessions.size(); ++k) {
-        engine::Track t = act->sessions[k];
-        const engine::Sport label = t.sport;
-        if (label == engine::Sport::kUnknown || label == engine::Sport::kOther ||
-            t.CountWithPosition() < 20) {
-          continue;
-        }
-        t.sport = engine::Sport::kUnknown;
-        t.sport_name.clear();
-        t.sub_sport.clear();
-        const engine::Analysis a = engine::Analyze(std::move(t));
-        ++labelled;
-        const bool ok = Family(a.sport) == Family(label);
-        right += ok;
-        if (!ok) misses.insert(e.path().filename().string() + " #" + std::to_string(k));
-        char line[700];
-        std::snprintf(line, sizeof line, "%-4s %-52s #%zu  file %-5s inferred %-5s (%s)\n",
-                      ok ? "ok" : "MISS", e.path().filename().string().c_str(), k,
-                      std::string(engine::SportName(label)).c_str(),
-                      std::string(engine::SportName(a.sport)).c_str(), a.sport_source.c_str());
-        table += line;
-      }
+  testing::ForEachSharedSession([&](const std::string& file, size_t k, engine::Track t) {
+    const engine::Sport label = t.sport;
+    if (label == engine::Sport::kUnknown || label == engine::Sport::kOther ||
+        t.CountWithPosition() < 20) {
+      return;
     }
-  }
+    t.sport = engine::Sport::kUnknown;
+    t.sport_name.clear();
+    t.sub_sport.clear();
+    const engine::Analysis a = engine::Analyze(std::move(t));
+    ++labelled;
+    const bool ok = Family(a.sport) == Family(label);
+    right += ok;
+    if (!ok) misses.insert(file + " #" + std::to_string(k));
+    char line[700];
+    std::snprintf(line, sizeof line, "%-4s %-52s #%zu  file %-5s inferred %-5s (%s)\n",
+                  ok ? "ok" : "MISS", file.c_str(), k,
+                  std::string(engine::SportName(label)).c_str(),
+                  std::string(engine::SportName(a.sport)).c_str(), a.sport_source.c_str());
+    table += line;
+  });
   std::printf("%s%zu of %zu labelled sessions inferred in their family\n", table.c_str(), right,
               labelled);
   EXPECT_GT(labelled, 80u);
