@@ -3,15 +3,14 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "engine/hex.hpp"
 #include "engine/text/iso_time.hpp"
 #include "engine/text/json_dump.hpp"
 #include "engine/text/utf8.hpp"
 #include "engine/track/track_writers.hpp"
+#include "importers/activity/activity_reader.hpp"
 #include "index/crypto/crypto.hpp"
 #include "plugins/host/plugin_host.hpp"
 
@@ -169,11 +168,11 @@ Result<std::unique_ptr<engine::ZoneSet>> GeofencesFromGeoJson(std::string_view t
 }
 
 Result<std::unique_ptr<engine::ZoneSet>> LoadGeofences(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound("--geofences " + path + ": cannot read the file");
-  std::stringstream text;
-  text << in.rdbuf();
-  return GeofencesFromGeoJson(text.str(), "--geofences " + path);
+  Result<std::string> text = importers::ReadFileBytes(path);
+  if (!text.ok()) {
+    return Status(text.status().code(), "--geofences " + path + ": " + text.status().message());
+  }
+  return GeofencesFromGeoJson(*text, "--geofences " + path);
 }
 
 Result<std::string> PrivacyStore::ZonesJson(const std::string& user) const {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "engine/geo/geodesy.hpp"
 
@@ -237,7 +238,14 @@ bool ZoneSet::SegmentTouchesAny(double lat1, double lon1, double lat2, double lo
 
 std::vector<size_t> ZoneSet::TouchedBy(const Track& track) const {
   std::vector<size_t> out;
+  // The track's box first: a zone outside it is passed over without looking at a point.
+  const std::optional<TrackBounds> box = PositionBounds(track);
+  if (!box) return out;
   for (size_t z = 0; z < zones_.size(); ++z) {
+    const std::array<double, 4>& b = boxes_[z];
+    if (b[0] > box->max_lat || b[2] < box->min_lat || b[1] > box->max_lon || b[3] < box->min_lon) {
+      continue;
+    }
     bool touched = false;
     size_t seg = 0;
     size_t prev = SIZE_MAX;

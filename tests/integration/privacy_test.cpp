@@ -243,6 +243,10 @@ TEST_F(Privacy, ABadGeofenceFileStopsTheServerWithWhereAndWhat) {
   EXPECT_EQ(bad.port(), 0);
   EXPECT_NE(bad.status().message().find("features[0]: expected properties.name"), std::string::npos)
       << bad.status().message();
+  o.geofences_path = dir_ + "/absent.geojson";
+  testing::RunningServer absent(o, testing::RunsAt(dir_ + "/runs3"));
+  EXPECT_EQ(absent.port(), 0);
+  EXPECT_EQ(absent.status().message(), "--geofences " + dir_ + "/absent.geojson: no such file");
 }
 
 }  // namespace

@@ -81,6 +81,16 @@ TEST(Zones, CircleSegmentsCrossingBetweenFarFixes) {
   // 250 m north: it passes by.
   EXPECT_FALSE(zones->SegmentTouchesAny(kHomeLat + 250 * m_lat, kHomeLon - 1000 * m_lon,
                                         kHomeLat + 250 * m_lat, kHomeLon + 1000 * m_lon));
+  // A track of those two fixes alone touches the zone through its line, with no point inside
+  // (the track's box holds the zone's box only in part).
+  Track t;
+  for (double dx : {-1000.0, 1000.0}) {
+    TrackPoint p;
+    p.lat_deg = kHomeLat + 150 * m_lat;
+    p.lon_deg = kHomeLon + dx * m_lon;
+    t.Append(p);
+  }
+  EXPECT_EQ(zones->TouchedBy(t), std::vector<size_t>{0});
 }
 
 TEST(Zones, BadZonesAreRefusedWithWhereAndWhat) {
