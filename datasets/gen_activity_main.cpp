@@ -80,12 +80,7 @@ int main(int argc, char** argv) {
     o.stop_at_m = 1800;
     o.stop_s = 600;
     o.hr_bpm = 125;
-    o.path_m = {{0, 0}};
-    for (int k = 0; k < 30; ++k) {
-      const double heading = (k % 2 == 0 ? 15.0 : 165.0) * stride::engine::kPi / 180.0;
-      o.path_m.push_back({o.path_m.back()[0] + 120 * std::cos(heading),
-                          o.path_m.back()[1] + 120 * std::sin(heading)});
-    }
+    o.path_m = stride::datasets::SwitchbackPath(30, 120);
   }
   if (out.empty() || o.laps < 1 || o.laps > 1000 || !(o.interval_s > 0) || o.noise_m < 0 ||
       !(untimed_share >= 0 && untimed_share <= 1)) {
@@ -104,10 +99,7 @@ int main(int argc, char** argv) {
   // first or the last point.
   stride::engine::Track gpx = run.recorded;
   std::mt19937 rng(o.seed);
-  std::uniform_real_distribution<double> uniform(0.0, 1.0);
-  for (size_t i = 1; i + 1 < gpx.size(); ++i) {
-    if (uniform(rng) < untimed_share) gpx.time_s[i] = stride::engine::kNaN;
-  }
+  stride::datasets::DropTimes(gpx, untimed_share, rng);
   const bool ok = Write(base + ".gpx", stride::datasets::WriteGpx(gpx)) &&
                   Write(base + ".tcx", stride::datasets::WriteTcx(run.recorded)) &&
                   Write(base + ".fit", stride::datasets::WriteFit(run.recorded));

@@ -120,7 +120,6 @@ SyntheticRun MakeSyntheticRun(const SyntheticRunOptions& o) {
   }
   std::mt19937 rng(o.seed);
   std::normal_distribution<double> noise(0.0, 1.0);
-  std::uniform_real_distribution<double> uniform(0.0, 1.0);
   // Slowly wandering error, per axis: a second-order Gauss-Markov process (two first-order
   // lags of time constant wander_tau_s in cascade), stationary at wander_m. Unlike a
   // first-order one it is smooth, as a receiver's error is: it drifts over tens of seconds and
@@ -162,12 +161,7 @@ SyntheticRun MakeSyntheticRun(const SyntheticRunOptions& o) {
     if (o.ele_noise_m > 0) p.ele_m += o.ele_noise_m * noise(rng);
     run.recorded.Append(p);
   }
-  // Times lost at random, never the first or the last.
-  if (o.untimed_share > 0) {
-    for (size_t i = 1; i + 1 < run.recorded.size(); ++i) {
-      if (uniform(rng) < o.untimed_share) run.recorded.time_s[i] = kNaN;
-    }
-  }
+  if (o.untimed_share > 0) DropTimes(run.recorded, o.untimed_share, rng);
   for (size_t i = 1; i < run.truth.size(); ++i) {
     run.length_m += engine::SegmentDistanceM(run.truth.lat_deg[i - 1], run.truth.lon_deg[i - 1],
                                              run.truth.lat_deg[i], run.truth.lon_deg[i]);
@@ -175,6 +169,22 @@ SyntheticRun MakeSyntheticRun(const SyntheticRunOptions& o) {
   run.ascent_m = o.hill_m * (line.closed ? o.laps : 1);
   run.moving_time_s = total / o.speed_mps;
   return run;
+}
+
+std::vector<std::array<double, 2>> SwitchbackPath(int legs, double leg_m) {
+  std::vector<std::array<double, 2>> p{{0, 0}};
+  for (int k = 0; k < legs; ++k) {
+    const double heading = (k % 2 == 0 ? 15.0 : 165.0) * kPi / 180.0;
+    p.push_back({p.back()[0] + leg_m * std::cos(heading), p.back()[1] + leg_m * std::sin(heading)});
+  }
+  return p;
+}
+
+void DropTimes(engine::Track& t, double share, std::mt19937& rng) {
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  for (size_t i = 1; i + 1 < t.size(); ++i) {
+    if (uniform(rng) < share) t.time_s[i] = kNaN;
+  }
 }
 
 std::string WriteGpx(const engine::Track& t, const std::string& creator) {

@@ -22,6 +22,7 @@
 
 #include <array>
 #include <cstdint>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,14 @@ struct SyntheticRun {
 };
 
 SyntheticRun MakeSyntheticRun(const SyntheticRunOptions& options);
+
+// Hairpins up a slope, for SyntheticRunOptions::path_m: `legs` legs of `leg_m` metres
+// alternating between headings of 15 and 165 degrees, from (0, 0).
+std::vector<std::array<double, 2>> SwitchbackPath(int legs, double leg_m);
+
+// Clears the time of each point but the first and the last with probability `share`, drawing
+// from `rng` (the generator's own stream, so a seed gives the same points).
+void DropTimes(engine::Track& track, double share, std::mt19937& rng);
 
 std::string WriteGpx(const engine::Track& track, const std::string& creator = "stride synthetic");
 std::string WriteTcx(const engine::Track& track);

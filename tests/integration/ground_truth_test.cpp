@@ -36,16 +36,6 @@ struct Scenario {
   double stop_s;
 };
 
-// Hairpins up a slope: legs of `leg_m` alternating between two headings 150 degrees apart.
-Path Switchbacks(int legs, double leg_m) {
-  Path p{{0, 0}};
-  for (int k = 0; k < legs; ++k) {
-    const double heading = (k % 2 == 0 ? 15.0 : 165.0) * engine::kPi / 180.0;
-    p.push_back({p.back()[0] + leg_m * std::cos(heading), p.back()[1] + leg_m * std::sin(heading)});
-  }
-  return p;
-}
-
 // A winding trail out, then the same way back.
 Path OutAndBack(double length_m) {
   Path out{{0, 0}};
@@ -144,7 +134,8 @@ Row Measure(const Scenario& sc, double interval_s, uint32_t seed, Via via = Via:
 std::vector<Scenario> Scenarios() {
   std::vector<Scenario> scenarios = {
       {"loop, run 3 m/s", {}, 3.0, engine::Sport::kRun, 2000, 120},
-      {"switchbacks, hike 0.9 m/s", Switchbacks(40, 120), 0.9, engine::Sport::kHike, 2500, 600},
+      {"switchbacks, hike 0.9 m/s", datasets::SwitchbackPath(40, 120), 0.9, engine::Sport::kHike,
+       2500, 600},
       {"out-and-back, walk 1.4 m/s", OutAndBack(3000), 1.4, engine::Sport::kWalk, 3000, 900},
   };
   const Path trail = AndorraTrail(6000);
