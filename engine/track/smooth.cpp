@@ -297,13 +297,18 @@ SmoothReport SmoothPositions(Track& t, const SmoothOptions& options) {
   const double accuracy_scale = acc.size() * 2 > idx.size() ? sigma / Median(acc) : 0.0;
   // The length guard: smoothing removes the length jitter adds to a polyline, about
   // sqrt(d^2 + 4 sigma^2) - d per step of length d (the difference of two fixes has
-  // 2 sigma^2 per axis), and no more. A run whose smoothed length
-  // falls further below its raw length lost real path (corners cut at sparse sampling): it is
-  // smoothed again assuming a third of the noise, up to three times, and left as recorded if
-  // that still cuts.
+  // 2 sigma^2 per axis), and no more. A run whose smoothed length falls further below its raw
+  // length lost real path (corners cut at sparse sampling): it is smoothed again assuming a
+  // third of the noise, up to three times, and left as recorded if that still cuts.
   for (size_t r = 0; r + 1 < run_starts.size(); ++r) {
     const size_t lo = run_starts[r], hi = run_starts[r + 1];
     if (hi - lo < 3) continue;
+    report.position_smoothed = true;
+    if (!options.length_guard) {
+      SmoothRun(t, idx, lo, hi, sigma, accuracy_scale, report.accel_density,
+                &report.used_device_accuracy);
+      continue;
+    }
     std::vector<double> lat(hi - lo), lon(hi - lo);
     for (size_t k = lo; k < hi; ++k)
       lat[k - lo] = t.lat_deg[idx[k]], lon[k - lo] = t.lon_deg[idx[k]];
@@ -329,14 +334,13 @@ SmoothReport SmoothPositions(Track& t, const SmoothOptions& options) {
                 &report.used_device_accuracy);
       double allowance = 0;
       const double smoothed = length(&allowance);
-      if (!options.length_guard || smoothed >= raw - allowance) break;
+      if (smoothed >= raw - allowance) break;
       for (size_t k = lo; k < hi; ++k)
         t.lat_deg[idx[k]] = lat[k - lo], t.lon_deg[idx[k]] = lon[k - lo];
       if (attempt == 0) ++report.guarded_runs;
       if (attempt == 3) break;  // left as recorded
       noise /= 3;
     }
-    report.position_smoothed = true;
   }
   return report;
 }

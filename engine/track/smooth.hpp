@@ -7,11 +7,11 @@
 // density q (m²/s³), so the process noise of a step grows as dt³: a sparse (5 s) recording
 // lets the filter follow the fixes more closely and does not cut corners; beyond 5 s q itself
 // grows with the interval (x h/5), as a walker sampled every 30 s may have turned any way in
-// between. A length guard
-// checks that: smoothing may shorten a recorded segment by what jitter adds to a polyline
-// (at most sqrt(d² + 4 sigma²) - d per step of length d) and no more; a segment that lost more
-// is smoothed again with less assumed noise, or left as recorded (guarded_runs). Measurement noise
-// is the jitter measured from the track itself (robust second differences), so fixes a device
+// between. A length guard checks that: smoothing may shorten a recorded segment by what jitter
+// adds to a polyline (at most sqrt(d² + 4 sigma²) - d per step of length d) and no more; a
+// segment that lost more is smoothed again with less assumed noise, or left as recorded
+// (guarded_runs). Measurement noise is the jitter measured from the track itself (robust
+// second differences), so fixes a device
 // already filtered are not smoothed twice; the device's gps_accuracy, when present, weighs
 // fixes against each other around that level. Both axes share one covariance
 // (the noise is isotropic), so the 2x2 covariance recursion runs once per fix.
