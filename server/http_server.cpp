@@ -20,6 +20,7 @@
 #include "server/route_api.hpp"
 #include "server/run_api.hpp"
 #include "server/run_service.hpp"
+#include "server/trail_api.hpp"
 
 namespace stride::server {
 namespace {
@@ -267,8 +268,10 @@ void HttpServer::WatchForNewDatabase() {
     {
       std::lock_guard lock(mu_);
       snapshot_ = std::move(next).value();
+      // Counted under the lock that publishes the snapshot: a reader that sees the new
+      // database also sees the count (health reads both).
+      ++reloads_;
     }
-    ++reloads_;
     if (options_.access_log) {
       std::lock_guard lock(log_mu_);
       *options_.access_log << "serve: loaded the new database (" << Snapshot()->index.size()
@@ -411,6 +414,10 @@ std::vector<http::Route> HttpServer::RouteTable() {
        [this](Req& r) { return GetProfile(*Snapshot(), r.path_params[0], WireOf(r)); }},
       {"GET", "/v1/routes/{id}", "route", "", 0, false,
        [this](Req& r) { return GetRoute(*Snapshot(), r.path_params[0], ParamsOf(r), WireOf(r)); }},
+      {"GET", "/v1/directions", "directions", "", 0, false,
+       [this](Req& r) { return Directions(*Snapshot(), ParamsOf(r)); }},
+      {"GET", "/v1/loops", "loops", "", 0, false,
+       [this](Req& r) { return LoopRoutes(*Snapshot(), ParamsOf(r)); }},
       {"POST", "/v1/runs", "run_upload", "runner:write", options_.max_upload_bytes, false,
        [rs](Req& r) { return Upload(*rs, r); }},
       {"GET", "/v1/runs", "run_list", "runner:read", 0, false,
