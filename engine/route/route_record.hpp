@@ -90,7 +90,11 @@ struct TrailEdge {
   bool has_elevation = false;
   std::string highway;  // the OSM highway value
   std::string name;
-  uint8_t foot = 0;  // 0 default access, 1 yes, 2 designated
+  uint8_t foot = 0;                           // 0 default access, 1 yes, 2 designated
+  std::string surface;                        // the OSM surface value ("" when untagged)
+  Surface surface_class = Surface::kUnknown;  // the tag's class, else the highway's implied one
+  uint8_t sac = 0;                            // sac_scale level 0..6 (0 untagged)
+  std::vector<float> elevations;  // metres at each point (DEM, unsmoothed); empty without DEM
 };
 
 }  // namespace stride::engine

@@ -598,17 +598,29 @@ void SplitWay(const WayStore& s, const WayRec& w, const std::vector<uint64_t>& j
           e.ascent_m = static_cast<float>(c.ascent_m);
           e.descent_m = static_cast<float>(c.descent_m);
           e.has_elevation = true;
+          e.elevations.clear();
+          for (const PointE7& q : e.points) {
+            double z = 0;
+            if (!dem->ElevationAt(q.lat * 1e-7, q.lon * 1e-7, &z)) break;
+            e.elevations.push_back(static_cast<float>(z));
+          }
+          if (e.elevations.size() != e.points.size()) e.elevations.clear();
         }
       }
       out.push_back(e);
     }
     e.points.clear();
+    e.elevations.clear();
     e.ascent_m = e.descent_m = 0;
     e.has_elevation = false;
   };
   e.way_id = w.id;
   e.highway = s.strings.Get(w.highway);
   e.name = s.strings.Get(w.name);
+  e.surface = s.strings.Get(w.surface);
+  e.surface_class = SurfaceClass(e.surface);
+  if (e.surface_class == engine::Surface::kUnknown) e.surface_class = ImpliedSurface(e.highway);
+  e.sac = w.sac;
   e.foot = w.foot >= 3 ? 2 : w.foot == 2 ? 1 : 0;
   for (uint32_t k = 0; k < w.count; ++k) {
     const uint64_t node = s.node_ids[w.first + k];

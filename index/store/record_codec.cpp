@@ -6,6 +6,7 @@
 #include <google/protobuf/wire_format_lite.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "stride/route.pb.h"
 
@@ -193,6 +194,10 @@ std::string EncodeEdge(const engine::TrailEdge& e) {
   m.set_highway(e.highway);
   m.set_name(e.name);
   m.set_foot(e.foot);
+  m.set_surface(e.surface);
+  m.set_surface_class(static_cast<uint32_t>(e.surface_class));
+  m.set_sac(e.sac);
+  for (float z : e.elevations) m.add_elevation_dm(static_cast<int32_t>(std::lround(z * 10.0f)));
   return Serialize(m);
 }
 
@@ -216,6 +221,18 @@ Result<engine::TrailEdge> DecodeEdge(std::string_view bytes) {
   e.highway = m.highway();
   e.name = m.name();
   e.foot = static_cast<uint8_t>(std::min<uint32_t>(m.foot(), 2));
+  e.surface = m.surface();
+  e.surface_class = static_cast<engine::Surface>(std::min<uint32_t>(m.surface_class(), 3));
+  e.sac = static_cast<uint8_t>(std::min<uint32_t>(m.sac(), 6));
+  if (m.elevation_dm_size() != 0) {
+    if (static_cast<size_t>(m.elevation_dm_size()) != e.points.size()) {
+      return Status::Corruption("trail edge " + std::to_string(m.id()) + ": " +
+                                std::to_string(m.elevation_dm_size()) + " elevations for " +
+                                std::to_string(e.points.size()) + " points");
+    }
+    e.elevations.reserve(e.points.size());
+    for (int32_t dm : m.elevation_dm()) e.elevations.push_back(static_cast<float>(dm) / 10.0f);
+  }
   return e;
 }
 
