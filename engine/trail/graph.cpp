@@ -1,0 +1,424 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "engine/trail/graph.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <type_traits>
+
+#include "engine/geo/geodesy.hpp"
+#include "engine/route/profile.hpp"
+
+namespace stride::engine::trail {
+namespace {
+
+static_assert(std::endian::native == std::endian::little,
+              "trail.graph is little-endian; a big-endian build needs byte swapping");
+
+constexpr char kMagic[8] = {'S', 'T', 'R', 'I', 'D', 'E', 'T', 'G'};
+constexpr uint32_t kVersion = 1;
+constexpr int32_t kSnapCellE7 = 20000;  // 0.002 degrees: ~220 m of latitude
+
+uint64_t CellKey(int64_t cy, int64_t cx) {
+  return (static_cast<uint64_t>(static_cast<uint32_t>(cy)) << 32) |
+         static_cast<uint32_t>(static_cast<int32_t>(cx));
+}
+int64_t CellOf(int32_t e7) {
+  return e7 >= 0 ? e7 / kSnapCellE7
+                 : -((-static_cast<int64_t>(e7) + kSnapCellE7 - 1) / kSnapCellE7);
+}
+
+bool PathLike(const std::string& h) {
+  return h == "path" || h == "footway" || h == "track" || h == "bridleway" || h == "pedestrian" ||
+         h == "steps" || h == "cycleway";
+}
+bool CarRoad(const std::string& h) {
+  return h == "primary" || h == "secondary" || h == "tertiary" || h == "trunk" ||
+         h == "unclassified" || h == "residential" || h == "service" || h == "primary_link" ||
+         h == "secondary_link" || h == "tertiary_link" || h == "trunk_link" || h == "road";
+}
+
+template <typename T>
+void PutVector(std::string& out, const std::vector<T>& v) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  const uint64_t n = v.size();
+  out.append(reinterpret_cast<const char*>(&n), sizeof n);
+  if (n != 0) out.append(reinterpret_cast<const char*>(v.data()), n * sizeof(T));
+}
+
+class Reader {
+ public:
+  explicit Reader(std::string_view b) : b_(b) {}
+  template <typename T>
+  Status Vector(const char* what, std::vector<T>* v) {
+    uint64_t n = 0;
+    STRIDE_RETURN_IF_ERROR(Raw(what, &n, sizeof n));
+    if (n > (b_.size() - pos_) / sizeof(T)) {
+      return Status::Corruption(std::string("trail.graph: ") + what + ": " + std::to_string(n) +
+                                " entries do not fit in the " + std::to_string(b_.size() - pos_) +
+                                " bytes left at offset " + std::to_string(pos_));
+    }
+    v->resize(n);
+    if (n != 0) std::memcpy(v->data(), b_.data() + pos_, n * sizeof(T));
+    pos_ += n * sizeof(T);
+    return Status::Ok();
+  }
+  Status Raw(const char* what, void* out, size_t n) {
+    if (b_.size() - pos_ < n) {
+      return Status::Corruption(std::string("trail.graph: truncated at offset ") +
+                                std::to_string(pos_) + " reading " + what);
+    }
+    std::memcpy(out, b_.data() + pos_, n);
+    pos_ += n;
+    return Status::Ok();
+  }
+  size_t pos() const { return pos_; }
+  size_t size() const { return b_.size(); }
+
+ private:
+  std::string_view b_;
+  size_t pos_ = 0;
+};
+
+Status Bad(const std::string& what) {
+  return Status::Corruption("trail.graph: " + what);
+}
+
+// Metres per 1e-7 degree around a latitude (a local plane for snapping).
+struct Plane {
+  explicit Plane(PointE7 o)
+      : lat0(o.lat),
+        lon0(o.lon),
+        my(kWgs84A * kDegToRad * 1e-7),
+        mx(my * std::cos(o.lat * 1e-7 * kDegToRad)) {}
+  double X(PointE7 p) const { return (static_cast<double>(p.lon) - lon0) * mx; }
+  double Y(PointE7 p) const { return (static_cast<double>(p.lat) - lat0) * my; }
+  double lat0, lon0, my, mx;
+};
+
+}  // namespace
+
+double ToblerSpeedMps(double grade) {
+  return 6.0 * std::exp(-3.5 * std::abs(grade + 0.05)) / 3.6;
+}
+
+double WalkSeconds(double length_m, double ascent_m, double descent_m) {
+  if (length_m <= 0) return 0;
+  const double vertical = ascent_m + descent_m;
+  if (vertical <= 0) return length_m / ToblerSpeedMps(0);
+  const double g = std::min(vertical / length_m, 1.0);
+  const double up = length_m * ascent_m / vertical;
+  return up / ToblerSpeedMps(g) + (length_m - up) / ToblerSpeedMps(-g);
+}
+
+// ---- GraphBuilder ----
+
+uint32_t GraphBuilder::Intern(const std::string& s) {
+  auto [it, inserted] = string_index_.emplace(s, static_cast<uint32_t>(strings_.size()));
+  if (inserted) strings_.push_back(s);
+  return it->second;
+}
+
+void GraphBuilder::AddEdge(const TrailEdge& e) {
+  if (e.points.size() < 2 || e.from_node == 0 || e.to_node == 0) return;
+  Pending p;
+  p.from_node = e.from_node;
+  p.to_node = e.to_node;
+  p.way_id = e.way_id;
+  GraphEdge& g = p.edge;
+  g.shape_first = static_cast<uint32_t>(shape_.size());
+  g.shape_count = static_cast<uint32_t>(e.points.size());
+  shape_.insert(shape_.end(), e.points.begin(), e.points.end());
+  if (e.elevations.size() == e.points.size()) {
+    shape_elevation_.insert(shape_elevation_.end(), e.elevations.begin(), e.elevations.end());
+  } else {
+    all_elevation_ = false;
+  }
+  g.length_m = static_cast<float>(e.length_m);
+  g.ascent_m = e.ascent_m;
+  g.descent_m = e.descent_m;
+  g.time_fwd_s = static_cast<float>(WalkSeconds(e.length_m, e.ascent_m, e.descent_m));
+  g.time_bwd_s = static_cast<float>(WalkSeconds(e.length_m, e.descent_m, e.ascent_m));
+  g.name = Intern(e.name);
+  g.surface = Intern(e.surface);
+  g.highway = Intern(e.highway);
+  g.surface_class = static_cast<uint8_t>(e.surface_class);
+  g.sac = std::min<uint8_t>(e.sac, 6);
+  if (e.highway == "steps") g.flags |= kSteps;
+  if (e.foot == 2) g.flags |= kDesignated;
+  if (PathLike(e.highway)) g.flags |= kPathLike;
+  if (CarRoad(e.highway)) g.flags |= kCarRoad;
+  pending_.push_back(std::move(p));
+}
+
+void GraphBuilder::AddRoute(const Route& r) {
+  if (r.member_ways.empty()) return;
+  const auto idx = static_cast<uint32_t>(routes_.size());
+  routes_.push_back({r.summary.id, Intern(r.name.empty() ? r.ref : r.name)});
+  for (uint64_t w : r.member_ways) way_routes_.emplace_back(w, idx);
+}
+
+TrailGraph GraphBuilder::Build() && {
+  TrailGraph g;
+  std::vector<uint64_t> ids;
+  ids.reserve(pending_.size() * 2);
+  for (const Pending& p : pending_) {
+    ids.push_back(p.from_node);
+    ids.push_back(p.to_node);
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  auto index_of = [&](uint64_t id) {
+    return static_cast<uint32_t>(std::lower_bound(ids.begin(), ids.end(), id) - ids.begin());
+  };
+  g.node_point.resize(ids.size());
+  g.edges.reserve(pending_.size());
+  for (Pending& p : pending_) {
+    p.edge.from = index_of(p.from_node);
+    p.edge.to = index_of(p.to_node);
+    g.node_point[p.edge.from] = shape_[p.edge.shape_first];
+    g.node_point[p.edge.to] = shape_[p.edge.shape_first + p.edge.shape_count - 1];
+    g.edges.push_back(p.edge);
+  }
+  g.first_arc.assign(ids.size() + 1, 0);
+  for (const GraphEdge& e : g.edges) {
+    ++g.first_arc[e.from + 1];
+    ++g.first_arc[e.to + 1];
+  }
+  for (size_t i = 1; i < g.first_arc.size(); ++i) g.first_arc[i] += g.first_arc[i - 1];
+  g.arcs.resize(g.edges.size() * 2);
+  std::vector<uint32_t> fill(g.first_arc.begin(), g.first_arc.end() - 1);
+  for (uint32_t i = 0; i < g.edges.size(); ++i) {
+    const GraphEdge& e = g.edges[i];
+    g.arcs[fill[e.from]++] = {e.to, i << 1};
+    g.arcs[fill[e.to]++] = {e.from, (i << 1) | 1u};
+  }
+  std::sort(way_routes_.begin(), way_routes_.end());
+  way_routes_.erase(std::unique(way_routes_.begin(), way_routes_.end()), way_routes_.end());
+  g.route_first.reserve(g.edges.size() + 1);
+  g.route_first.push_back(0);
+  for (const Pending& p : pending_) {
+    auto it = std::lower_bound(way_routes_.begin(), way_routes_.end(),
+                               std::pair<uint64_t, uint32_t>{p.way_id, 0});
+    for (; it != way_routes_.end() && it->first == p.way_id; ++it) {
+      g.edge_routes.push_back(it->second);
+    }
+    g.route_first.push_back(static_cast<uint32_t>(g.edge_routes.size()));
+  }
+  g.shape = std::move(shape_);
+  if (all_elevation_ && !pending_.empty()) g.shape_elevation = std::move(shape_elevation_);
+  g.strings = std::move(strings_);
+  g.routes = std::move(routes_);
+  g.BuildSnapIndex();
+  return g;
+}
+
+// ---- TrailGraph ----
+
+void TrailGraph::BuildSnapIndex() {
+  cells_.clear();
+  max_abs_lat_deg_ = 0;
+  for (const PointE7& p : shape)
+    max_abs_lat_deg_ = std::max(max_abs_lat_deg_, std::abs(p.lat * 1e-7));
+  for (uint32_t e = 0; e < edges.size(); ++e) {
+    const GraphEdge& ge = edges[e];
+    for (uint32_t k = 0; k + 1 < ge.shape_count; ++k) {
+      const PointE7 a = shape[ge.shape_first + k], b = shape[ge.shape_first + k + 1];
+      const int64_t y0 = CellOf(std::min(a.lat, b.lat)), y1 = CellOf(std::max(a.lat, b.lat));
+      const int64_t x0 = CellOf(std::min(a.lon, b.lon)), x1 = CellOf(std::max(a.lon, b.lon));
+      for (int64_t y = y0; y <= y1; ++y) {
+        for (int64_t x = x0; x <= x1; ++x) cells_[CellKey(y, x)].emplace_back(e, k);
+      }
+    }
+  }
+}
+
+PointE7 TrailGraph::PointAt(uint32_t e, double offset_m) const {
+  const GraphEdge& ge = edges[e];
+  double at = 0;
+  for (uint32_t k = 0; k + 1 < ge.shape_count; ++k) {
+    const PointE7 a = shape[ge.shape_first + k], b = shape[ge.shape_first + k + 1];
+    const double d = SegmentDistanceM(a.lat * 1e-7, a.lon * 1e-7, b.lat * 1e-7, b.lon * 1e-7);
+    if (at + d >= offset_m && d > 0) {
+      const double t = std::clamp((offset_m - at) / d, 0.0, 1.0);
+      return {static_cast<int32_t>(std::lround(a.lat + t * (b.lat - a.lat))),
+              static_cast<int32_t>(std::lround(a.lon + t * (b.lon - a.lon)))};
+    }
+    at += d;
+  }
+  return shape[ge.shape_first + (offset_m <= 0 ? 0 : ge.shape_count - 1)];
+}
+
+Result<Snap> TrailGraph::Nearest(PointE7 p, double max_m,
+                                 const std::function<bool(const GraphEdge&)>& usable) const {
+  const Plane plane(p);
+  Snap best;
+  double best_d2 = std::numeric_limits<double>::infinity();
+  auto consider = [&](uint32_t e, uint32_t k) {
+    const GraphEdge& ge = edges[e];
+    if (usable && !usable(ge)) return;
+    const PointE7 a = shape[ge.shape_first + k], b = shape[ge.shape_first + k + 1];
+    const double ax = plane.X(a), ay = plane.Y(a), bx = plane.X(b), by = plane.Y(b);
+    const double dx = bx - ax, dy = by - ay, len2 = dx * dx + dy * dy;
+    double t = len2 > 0 ? -(ax * dx + ay * dy) / len2 : 0;
+    t = std::clamp(t, 0.0, 1.0);
+    const double px = ax + t * dx, py = ay + t * dy, d2 = px * px + py * py;
+    if (d2 < best_d2) {
+      best_d2 = d2;
+      best.edge = e;
+      double before = 0;
+      for (uint32_t j = 0; j < k; ++j) {
+        const PointE7 u = shape[ge.shape_first + j], v = shape[ge.shape_first + j + 1];
+        before += SegmentDistanceM(u.lat * 1e-7, u.lon * 1e-7, v.lat * 1e-7, v.lon * 1e-7);
+      }
+      best.point = {static_cast<int32_t>(std::lround(a.lat + t * (b.lat - a.lat))),
+                    static_cast<int32_t>(std::lround(a.lon + t * (b.lon - a.lon)))};
+      best.offset_m = before + SegmentDistanceM(a.lat * 1e-7, a.lon * 1e-7, best.point.lat * 1e-7,
+                                                best.point.lon * 1e-7);
+      best.offset_m = std::min<double>(best.offset_m, ge.length_m);
+    }
+  };
+  const int64_t cy = CellOf(p.lat), cx = CellOf(p.lon);
+  const double cell_m = kSnapCellE7 * std::min(plane.mx, plane.my);
+  const int64_t max_ring = static_cast<int64_t>(max_m / cell_m) + 1;
+  for (int64_t r = 0; r <= max_ring; ++r) {
+    for (int64_t y = cy - r; y <= cy + r; ++y) {
+      for (int64_t x = cx - r; x <= cx + r; ++x) {
+        if (std::max(std::abs(y - cy), std::abs(x - cx)) != r) continue;
+        auto it = cells_.find(CellKey(y, x));
+        if (it == cells_.end()) continue;
+        for (const auto& [e, k] : it->second) consider(e, k);
+      }
+    }
+    // Every cell of ring r + 1 is at least r cells away from p.
+    if (best_d2 <= std::pow(static_cast<double>(r) * cell_m, 2)) break;
+  }
+  if (std::isfinite(best_d2) && std::sqrt(best_d2) <= max_m) {
+    best.distance_m =
+        SegmentDistanceM(p.lat * 1e-7, p.lon * 1e-7, best.point.lat * 1e-7, best.point.lon * 1e-7);
+    return best;
+  }
+  if (shape.empty()) return Status::NotFound("the trail graph is empty");
+  double nearest = std::numeric_limits<double>::infinity();
+  for (const PointE7& q : shape) {
+    nearest =
+        std::min(nearest, SegmentDistanceM(p.lat * 1e-7, p.lon * 1e-7, q.lat * 1e-7, q.lon * 1e-7));
+  }
+  if (std::isfinite(best_d2)) nearest = std::min(nearest, std::sqrt(best_d2));
+  return Status::NotFound("no trail " + std::string(usable ? "these options allow " : "") +
+                          "within " + std::to_string(static_cast<int64_t>(max_m)) + " m of " +
+                          std::to_string(p.lat * 1e-7) + "," + std::to_string(p.lon * 1e-7) +
+                          ": the nearest is " +
+                          std::to_string(static_cast<int64_t>(std::lround(nearest))) + " m away");
+}
+
+std::string TrailGraph::Serialize() const {
+  std::string out(kMagic, sizeof kMagic);
+  const uint32_t header[2] = {kVersion, 0};
+  out.append(reinterpret_cast<const char*>(header), sizeof header);
+  PutVector(out, node_point);
+  PutVector(out, first_arc);
+  PutVector(out, arcs);
+  PutVector(out, edges);
+  PutVector(out, shape);
+  PutVector(out, shape_elevation);
+  const uint64_t ns = strings.size();
+  out.append(reinterpret_cast<const char*>(&ns), sizeof ns);
+  for (const std::string& s : strings) {
+    const auto n = static_cast<uint32_t>(s.size());
+    out.append(reinterpret_cast<const char*>(&n), sizeof n);
+    out += s;
+  }
+  PutVector(out, routes);
+  PutVector(out, route_first);
+  PutVector(out, edge_routes);
+  return out;
+}
+
+Result<TrailGraph> TrailGraph::Parse(std::string_view bytes) {
+  Reader r(bytes);
+  char magic[sizeof kMagic];
+  STRIDE_RETURN_IF_ERROR(r.Raw("magic", magic, sizeof magic));
+  if (std::memcmp(magic, kMagic, sizeof kMagic) != 0) {
+    return Bad("not a Stride trail graph (bad magic)");
+  }
+  uint32_t header[2];
+  STRIDE_RETURN_IF_ERROR(r.Raw("version", header, sizeof header));
+  if (header[0] != kVersion) {
+    return Bad("version " + std::to_string(header[0]) + "; this build reads version " +
+               std::to_string(kVersion) + " (re-import the database)");
+  }
+  TrailGraph g;
+  STRIDE_RETURN_IF_ERROR(r.Vector("nodes", &g.node_point));
+  STRIDE_RETURN_IF_ERROR(r.Vector("first_arc", &g.first_arc));
+  STRIDE_RETURN_IF_ERROR(r.Vector("arcs", &g.arcs));
+  STRIDE_RETURN_IF_ERROR(r.Vector("edges", &g.edges));
+  STRIDE_RETURN_IF_ERROR(r.Vector("shape", &g.shape));
+  STRIDE_RETURN_IF_ERROR(r.Vector("shape_elevation", &g.shape_elevation));
+  uint64_t ns = 0;
+  STRIDE_RETURN_IF_ERROR(r.Raw("string count", &ns, sizeof ns));
+  if (ns == 0 || ns > r.size() - r.pos()) return Bad(std::to_string(ns) + " strings");
+  g.strings.resize(ns);
+  for (std::string& s : g.strings) {
+    uint32_t n = 0;
+    STRIDE_RETURN_IF_ERROR(r.Raw("string length", &n, sizeof n));
+    if (n > r.size() - r.pos()) return Bad("string of " + std::to_string(n) + " bytes truncated");
+    s.resize(n);
+    STRIDE_RETURN_IF_ERROR(r.Raw("string", s.data(), n));
+  }
+  STRIDE_RETURN_IF_ERROR(r.Vector("routes", &g.routes));
+  STRIDE_RETURN_IF_ERROR(r.Vector("route_first", &g.route_first));
+  STRIDE_RETURN_IF_ERROR(r.Vector("edge_routes", &g.edge_routes));
+  if (r.pos() != r.size()) {
+    return Bad(std::to_string(r.size() - r.pos()) + " bytes after the last section");
+  }
+  // Every index in range, so that searches never read out of bounds.
+  const size_t n = g.node_point.size(), m = g.edges.size();
+  if (!g.strings[0].empty()) return Bad("string 0 is not empty");
+  if (g.first_arc.size() != n + 1 || g.first_arc[0] != 0 || g.first_arc[n] != g.arcs.size() ||
+      g.arcs.size() != 2 * m) {
+    return Bad("adjacency does not match " + std::to_string(n) + " nodes and " + std::to_string(m) +
+               " edges");
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (g.first_arc[i] > g.first_arc[i + 1])
+      return Bad("adjacency offsets decrease at node " + std::to_string(i));
+  }
+  for (size_t i = 0; i < g.arcs.size(); ++i) {
+    const Arc& a = g.arcs[i];
+    if (a.to >= n || a.edge() >= m) return Bad("arc " + std::to_string(i) + " out of range");
+  }
+  if (!g.shape_elevation.empty() && g.shape_elevation.size() != g.shape.size()) {
+    return Bad("elevations do not match the shape points");
+  }
+  for (size_t i = 0; i < m; ++i) {
+    const GraphEdge& e = g.edges[i];
+    const bool ok =
+        e.from < n && e.to < n && e.shape_count >= 2 && e.shape_first <= g.shape.size() &&
+        e.shape_count <= g.shape.size() - e.shape_first && e.name < g.strings.size() &&
+        e.surface < g.strings.size() && e.highway < g.strings.size() && e.surface_class <= 3 &&
+        e.sac <= 6 && std::isfinite(e.length_m) && e.length_m >= 0 && std::isfinite(e.time_fwd_s) &&
+        std::isfinite(e.time_bwd_s) && e.time_fwd_s >= 0 && e.time_bwd_s >= 0 &&
+        std::isfinite(e.ascent_m) && std::isfinite(e.descent_m);
+    if (!ok) return Bad("edge " + std::to_string(i) + " out of range");
+  }
+  for (const GraphRoute& rt : g.routes) {
+    if (rt.name >= g.strings.size()) return Bad("route name out of range");
+  }
+  if (g.route_first.size() != m + 1 || g.route_first[0] != 0 ||
+      g.route_first[m] != g.edge_routes.size()) {
+    return Bad("route membership does not match the edges");
+  }
+  for (size_t i = 0; i < m; ++i) {
+    if (g.route_first[i] > g.route_first[i + 1]) return Bad("route offsets decrease");
+  }
+  for (uint32_t ri : g.edge_routes) {
+    if (ri >= g.routes.size()) return Bad("edge route out of range");
+  }
+  g.BuildSnapIndex();
+  return g;
+}
+
+}  // namespace stride::engine::trail

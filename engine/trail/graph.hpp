@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The routable trail graph: the import's trail edges (every walkable way split at junctions)
+// in a compact form that foot routing searches without touching the database.
+//
+//   nodes    junctions and way ends, as dense indices with their coordinates;
+//   CSR      first_arc[n] .. first_arc[n+1] are the arcs leaving node n; each undirected
+//            edge appears twice (once per direction), so the graph is symmetric in topology
+//            while times and ascent differ by direction;
+//   edges    length, ascent and descent along from -> to, the walking time each way by
+//            Tobler's hiking function (below), surface class, sac_scale level, flags (steps,
+//            foot=designated, a path-like highway, a car road), the way's name, and the named
+//            routes the way belongs to (the route relations and named trails of the import);
+//   shapes   every edge's points (and DEM elevations when the import had a DEM), from -> to.
+//
+// Walking time: Tobler (1993), v = 6 exp(-3.5 |g + 0.05|) km/h, fastest (6 km/h) on a gentle
+// 5 % descent. An edge's grade comes from its stored ascent and descent (the import's
+// hysteresis-filtered climb, so DEM noise does not slow every edge): with mean absolute grade
+// G = (ascent + descent) / length, the share ascent / (ascent + descent) of the length is
+// walked at +G and the rest at -G. Reversing an edge swaps ascent and descent.
+//
+// Build it with GraphBuilder (from TrailEdge records and routes, as the import writes them);
+// Serialize() writes the binary layout of index/store/FORMAT.md ("trail.graph"), Parse() reads
+// it back checking every index, so a corrupt file is an error, never an out-of-bounds read.
+//
+// Thread-safety: a built or parsed TrailGraph is immutable and safe to share.
+//
+//   GraphBuilder b;  for (auto& e : edges) b.AddEdge(e);  b.AddRoute(route);
+//   TrailGraph g = std::move(b).Build();
+//   Result<TrailGraph> again = TrailGraph::Parse(g.Serialize());
+//   Result<Snap> s = g.Nearest({425070000, 15210000}, 500);
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/route/route_record.hpp"
+#include "engine/status.hpp"
+
+namespace stride::engine::trail {
+
+// Tobler's hiking function: walking speed in m/s at grade `g` (rise over run).
+double ToblerSpeedMps(double grade);
+// Seconds to walk `length_m` that climbs `ascent_m` and descends `descent_m` on the way (the
+// split described above).
+double WalkSeconds(double length_m, double ascent_m, double descent_m);
+inline constexpr double kToblerMaxSpeedMps = 6.0 / 3.6;
+
+enum EdgeFlag : uint8_t {
+  kSteps = 1,       // highway=steps
+  kDesignated = 2,  // foot=designated
+  kPathLike = 4,    // path, footway, track, bridleway, pedestrian, steps
+  kCarRoad = 8,     // a road cars use (primary ... unclassified, residential, service)
+};
+
+struct GraphEdge {
+  uint32_t from = 0, to = 0;                  // node indices
+  uint32_t shape_first = 0, shape_count = 0;  // into TrailGraph::shape, from -> to
+  float length_m = 0;
+  float ascent_m = 0, descent_m = 0;  // along from -> to
+  float time_fwd_s = 0, time_bwd_s = 0;
+  uint32_t name = 0;          // into TrailGraph::strings (0 = "")
+  uint32_t surface = 0;       // into TrailGraph::strings: the OSM value, "" when untagged
+  uint32_t highway = 0;       // into TrailGraph::strings
+  uint8_t surface_class = 0;  // engine::Surface
+  uint8_t sac = 0;            // 0..6
+  uint8_t flags = 0;          // EdgeFlag bits
+  uint8_t reserved = 0;
+};
+
+// An arc leaves a node along an edge: `to` is the node it reaches; `edge << 1 | backward`.
+struct Arc {
+  uint32_t to = 0;
+  uint32_t edge_dir = 0;
+  uint32_t edge() const { return edge_dir >> 1; }
+  bool backward() const { return (edge_dir & 1u) != 0; }
+};
+
+struct GraphRoute {
+  uint64_t id = 0;        // the route database's id
+  uint32_t name = 0;      // into strings
+  uint32_t reserved = 0;  // explicit padding: the file bytes are all defined
+};
+
+// A point snapped onto the graph: the nearest point of the nearest edge.
+struct Snap {
+  uint32_t edge = 0;
+  double offset_m = 0;    // along the edge from its `from` node
+  PointE7 point;          // on the edge
+  double distance_m = 0;  // from the asked point
+};
+
+class TrailGraph {
+ public:
+  size_t nodes() const { return node_point.size(); }
+  size_t edge_count() const { return edges.size(); }
+  const std::string& str(uint32_t i) const { return strings[i]; }
+
+  // The arcs leaving `node`.
+  const Arc* arcs_begin(uint32_t node) const { return arcs.data() + first_arc[node]; }
+  const Arc* arcs_end(uint32_t node) const { return arcs.data() + first_arc[node + 1]; }
+  // Route indices (into routes) of edge e.
+  const uint32_t* routes_begin(uint32_t e) const { return edge_routes.data() + route_first[e]; }
+  const uint32_t* routes_end(uint32_t e) const { return edge_routes.data() + route_first[e + 1]; }
+  bool has_elevation() const { return !shape_elevation.empty(); }
+  // The largest |latitude| of any node, degrees (A* scales longitudes by its cosine, so that
+  // its straight-line bound is one metric over the whole graph).
+  double max_abs_lat_deg() const { return max_abs_lat_deg_; }
+
+  // The nearest point, within `max_m` metres, of an edge that `usable` accepts (every edge
+  // when null); NotFound (whose message gives the distance to the nearest edge, however far)
+  // when none is that close or the graph is empty.
+  Result<Snap> Nearest(PointE7 p, double max_m,
+                       const std::function<bool(const GraphEdge&)>& usable = nullptr) const;
+  // The point `offset_m` metres along edge `e` from its from node (clamped to the edge).
+  PointE7 PointAt(uint32_t e, double offset_m) const;
+
+  // The binary form of FORMAT.md; Parse checks magic, version, sizes and every index.
+  std::string Serialize() const;
+  static Result<TrailGraph> Parse(std::string_view bytes);
+
+  std::vector<PointE7> node_point;
+  std::vector<uint32_t> first_arc;  // nodes() + 1
+  std::vector<Arc> arcs;            // 2 per edge
+  std::vector<GraphEdge> edges;
+  std::vector<PointE7> shape;
+  std::vector<float> shape_elevation;  // parallel to shape, or empty (no DEM)
+  std::vector<std::string> strings;    // strings[0] == ""
+  std::vector<GraphRoute> routes;
+  std::vector<uint32_t> route_first;  // edge_count() + 1
+  std::vector<uint32_t> edge_routes;
+
+ private:
+  friend class GraphBuilder;
+  void BuildSnapIndex();
+  double max_abs_lat_deg_ = 0;
+  // Snap grid: cells of kSnapCellE7 square; cell key -> segments (edge, first point index).
+  std::unordered_map<uint64_t, std::vector<std::pair<uint32_t, uint32_t>>> cells_;
+};
+
+class GraphBuilder {
+ public:
+  // Edges in any order; an edge with fewer than two points or a zero node id is skipped.
+  void AddEdge(const TrailEdge& e);
+  // Records which ways belong to a named route (relation or named trail).
+  void AddRoute(const Route& r);
+  TrailGraph Build() &&;
+  size_t edges() const { return pending_.size(); }
+
+ private:
+  struct Pending {
+    uint64_t from_node = 0, to_node = 0, way_id = 0;
+    GraphEdge edge;
+  };
+  uint32_t Intern(const std::string& s);
+  std::vector<Pending> pending_;
+  std::vector<PointE7> shape_;
+  std::vector<float> shape_elevation_;
+  bool all_elevation_ = true;
+  std::vector<std::string> strings_{""};
+  std::unordered_map<std::string, uint32_t> string_index_{{"", 0}};
+  std::vector<GraphRoute> routes_;
+  std::vector<std::pair<uint64_t, uint32_t>> way_routes_;  // (way id, route index)
+};
+
+}  // namespace stride::engine::trail

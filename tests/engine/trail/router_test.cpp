@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "engine/trail/router.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <queue>
+#include <random>
+#include <set>
+
+#include "engine/geo/geodesy.hpp"
+#include "engine/route/profile.hpp"
+
+namespace stride::engine::trail {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// An edge between OSM nodes a and b along a straight line of `n` points.
+TrailEdge Line(uint64_t id, uint64_t a, uint64_t b, PointE7 pa, PointE7 pb, int n = 3) {
+  TrailEdge e;
+  e.id = id;
+  e.way_id = id;
+  e.from_node = a;
+  e.to_node = b;
+  for (int i = 0; i < n; ++i) {
+    const double t = static_cast<double>(i) / (n - 1);
+    e.points.push_back({static_cast<int32_t>(std::lround(pa.lat + t * (pb.lat - pa.lat))),
+                        static_cast<int32_t>(std::lround(pa.lon + t * (pb.lon - pa.lon)))});
+  }
+  e.length_m = LineLengthM(e.points.data(), e.points.size());
+  e.highway = "path";
+  return e;
+}
+
+PointE7 At(double lat, double lon) {
+  return {static_cast<int32_t>(std::lround(lat * 1e7)),
+          static_cast<int32_t>(std::lround(lon * 1e7))};
+}
+
+// A jittered grid of rows x cols junctions ~300 m apart; some links missing, some steps,
+// some difficult, some climbing; node ids 1 + r * cols + c.
+TrailGraph Grid(int rows, int cols, uint64_t seed, std::vector<TrailEdge>* edges_out = nullptr) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> jitter(-0.0006, 0.0006), u(0, 1);
+  std::vector<PointE7> node(static_cast<size_t>(rows * cols));
+  for (int r = 0; r < rows; ++r) {
+    for (int c = 0; c < cols; ++c) {
+      node[static_cast<size_t>(r * cols + c)] =
+          At(45.0 + r * 0.0027 + jitter(rng), 6.0 + c * 0.0038 + jitter(rng));
+    }
+  }
+  GraphBuilder b;
+  uint64_t id = 1;
+  auto link = [&](int i, int j) {
+    if (u(rng) < 0.12) return;  // missing link
+    TrailEdge e = Line(id++, static_cast<uint64_t>(i + 1), static_cast<uint64_t>(j + 1),
+                       node[static_cast<size_t>(i)], node[static_cast<size_t>(j)], 4);
+    const double kind = u(rng);
+    if (kind < 0.05)
+      e.highway = "steps";
+    else if (kind < 0.25)
+      e.highway = "residential";
+    e.sac = u(rng) < 0.1 ? 4 : 1;
+    e.surface_class = u(rng) < 0.3 ? Surface::kPaved : Surface::kUnpaved;
+    e.ascent_m = static_cast<float>(u(rng) * 40);
+    e.descent_m = static_cast<float>(u(rng) * 40);
+    if (edges_out) edges_out->push_back(e);
+    b.AddEdge(e);
+  };
+  for (int r = 0; r < rows; ++r) {
+    for (int c = 0; c < cols; ++c) {
+      const int i = r * cols + c;
+      if (c + 1 < cols) link(i, i + 1);
+      if (r + 1 < rows) link(i, i + cols);
+      if (r + 1 < rows && c + 1 < cols && u(rng) < 0.2) link(i, i + cols + 1);
+    }
+  }
+  return std::move(b).Build();
+}
+
+// An independent reference: plain Dijkstra from a node over the CSR, no heuristic.
+std::vector<double> Dijkstra(const TrailGraph& g,
+                             const std::vector<std::pair<uint32_t, double>>& seeds,
+                             const FootOptions& o) {
+  std::vector<double> d(g.nodes(), kInf);
+  using E = std::pair<double, uint32_t>;
+  std::priority_queue<E, std::vector<E>, std::greater<>> q;
+  for (auto [v, c] : seeds) {
+    if (c < d[v]) d[v] = c, q.push({c, v});
+  }
+  while (!q.empty()) {
+    auto [c, v] = q.top();
+    q.pop();
+    if (c > d[v]) continue;
+    for (const Arc* a = g.arcs_begin(v); a != g.arcs_end(v); ++a) {
+      const double w = EdgeCost(g.edges[a->edge()], a->backward(), o);
+      if (std::isfinite(w) && c + w < d[a->to]) {
+        d[a->to] = c + w;
+        q.push({d[a->to], a->to});
+      }
+    }
+  }
+  return d;
+}
+
+double Part(const TrailGraph& g, uint32_t e, double a, double b, const FootOptions& o) {
+  const GraphEdge& ge = g.edges[e];
+  return ge.length_m > 0 ? EdgeCost(ge, b < a, o, true) * std::abs(b - a) / ge.length_m : 0;
+}
+
+double ReferenceCost(const TrailGraph& g, const Snap& s, const Snap& t, const FootOptions& o) {
+  const GraphEdge& se = g.edges[s.edge];
+  const GraphEdge& te = g.edges[t.edge];
+  const std::vector<double> d = Dijkstra(g,
+                                         {{se.from, Part(g, s.edge, s.offset_m, 0, o)},
+                                          {se.to, Part(g, s.edge, s.offset_m, se.length_m, o)}},
+                                         o);
+  double best = std::min(d[te.from] + Part(g, t.edge, 0, t.offset_m, o),
+                         d[te.to] + Part(g, t.edge, te.length_m, t.offset_m, o));
+  if (s.edge == t.edge) best = std::min(best, Part(g, s.edge, s.offset_m, t.offset_m, o));
+  return best;
+}
+
+Snap RandomSnap(const TrailGraph& g, std::mt19937_64& rng) {
+  std::uniform_int_distribution<uint32_t> pick(0, static_cast<uint32_t>(g.edge_count() - 1));
+  std::uniform_real_distribution<double> u(0, 1);
+  Snap s;
+  s.edge = pick(rng);
+  s.offset_m = u(rng) * g.edges[s.edge].length_m;
+  s.point = g.PointAt(s.edge, s.offset_m);
+  return s;
+}
+
+TEST(Tobler, AnchorSpeeds) {
+  // 6 km/h at a 5 % descent, 5.04 km/h on the flat, 2.98 km/h at 15 % up (Tobler 1993).
+  EXPECT_NEAR(ToblerSpeedMps(-0.05) * 3.6, 6.0, 1e-12);
+  EXPECT_NEAR(ToblerSpeedMps(0) * 3.6, 5.036, 0.001);
+  EXPECT_NEAR(ToblerSpeedMps(0.15) * 3.6, 2.980, 0.001);
+  // A flat kilometre takes 714.8 s; the same with 100 m up and 100 m down takes longer both ways.
+  EXPECT_NEAR(WalkSeconds(1000, 0, 0), 714.8, 0.1);
+  EXPECT_GT(WalkSeconds(1000, 100, 100), WalkSeconds(1000, 0, 0));
+  // Climbing 150 m over a kilometre is slower than descending it.
+  EXPECT_GT(WalkSeconds(1000, 150, 0), WalkSeconds(1000, 0, 150));
+  EXPECT_NEAR(WalkSeconds(1000, 150, 0), 1000 / ToblerSpeedMps(0.15), 1e-9);
+}
+
+TEST(TrailGraph, BuildsCsrAndSnaps) {
+  // a - b - c in a line, with a steps shortcut a - c that is longer but direct.
+  GraphBuilder b;
+  b.AddEdge(Line(1, 10, 20, At(45.0, 6.0), At(45.0, 6.01)));
+  b.AddEdge(Line(2, 20, 30, At(45.0, 6.01), At(45.0, 6.02)));
+  TrailEdge steps = Line(3, 10, 30, At(45.0, 6.0), At(45.0, 6.02));
+  steps.highway = "steps";
+  b.AddEdge(steps);
+  TrailEdge broken = Line(4, 0, 30, At(45.0, 6.0), At(45.1, 6.0));  // no from node: skipped
+  b.AddEdge(broken);
+  const TrailGraph g = std::move(b).Build();
+  ASSERT_EQ(g.nodes(), 3u);
+  ASSERT_EQ(g.edge_count(), 3u);
+  EXPECT_EQ(g.arcs.size(), 6u);
+  EXPECT_EQ(g.first_arc.back(), 6u);
+  EXPECT_TRUE(g.edges[2].flags & kSteps);
+  // Degree of the middle node is 2.
+  EXPECT_EQ(g.arcs_end(1) - g.arcs_begin(1), 2);
+  // A point 50 m north of the first edge's middle snaps onto it, 50 m away.
+  Result<Snap> s = g.Nearest(At(45.00045, 6.005), 500);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_NEAR(s->distance_m, 50.0, 1.0);
+  EXPECT_NEAR(s->offset_m, g.edges[s->edge].length_m / 2, 2.0);
+  // Far away: NotFound with the distance.
+  Result<Snap> far = g.Nearest(At(45.1, 6.0), 500);
+  ASSERT_FALSE(far.ok());
+  EXPECT_EQ(far.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(far.status().message().find("the nearest is 1111"), std::string::npos)
+      << far.status().message();
+}
+
+TEST(TrailGraph, SerializesAndRejectsCorruption) {
+  std::vector<TrailEdge> edges;
+  const TrailGraph g = Grid(6, 7, 3, &edges);
+  const std::string bytes = g.Serialize();
+  Result<TrailGraph> back = TrailGraph::Parse(bytes);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->Serialize(), bytes);
+  EXPECT_EQ(back->nodes(), g.nodes());
+  EXPECT_EQ(back->edge_count(), edges.size());
+  // Every truncation is refused, not read past.
+  for (size_t n : {size_t{0}, size_t{7}, size_t{16}, bytes.size() / 2, bytes.size() - 1}) {
+    Result<TrailGraph> t = TrailGraph::Parse(std::string_view(bytes).substr(0, n));
+    EXPECT_FALSE(t.ok()) << n;
+  }
+  // An arc pointing past the nodes is refused.
+  TrailGraph bad = *back;
+  bad.arcs[3].to = 1u << 30;
+  Result<TrailGraph> r = TrailGraph::Parse(bad.Serialize());
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("arc 3 out of range"), std::string::npos);
+  TrailGraph bad_shape = *back;
+  bad_shape.edges[5].shape_count = 1u << 30;
+  EXPECT_FALSE(TrailGraph::Parse(bad_shape.Serialize()).ok());
+  std::string wrong_version = bytes;
+  wrong_version[8] = 9;
+  Result<TrailGraph> v = TrailGraph::Parse(wrong_version);
+  ASSERT_FALSE(v.ok());
+  EXPECT_NE(v.status().message().find("version 9"), std::string::npos);
+}
+
+TEST(ShortestPath, OptionsChangeTheWay) {
+  // a - b - c on a path; a - c directly by steps (shorter); c - d difficult (sac 5) or the
+  // long way c - e - d.
+  GraphBuilder b;
+  b.AddEdge(Line(1, 1, 2, At(45.0, 6.0), At(45.004, 6.005)));
+  b.AddEdge(Line(2, 2, 3, At(45.004, 6.005), At(45.0, 6.01)));
+  TrailEdge steps = Line(3, 1, 3, At(45.0, 6.0), At(45.0, 6.01));
+  steps.highway = "steps";
+  b.AddEdge(steps);
+  TrailEdge hard = Line(4, 3, 4, At(45.0, 6.01), At(45.0, 6.02));
+  hard.sac = 5;
+  b.AddEdge(hard);
+  b.AddEdge(Line(5, 3, 5, At(45.0, 6.01), At(44.99, 6.015)));
+  b.AddEdge(Line(6, 5, 4, At(44.99, 6.015), At(45.0, 6.02)));
+  const TrailGraph g = std::move(b).Build();
+  const Snap a = *g.Nearest(At(45.0, 6.0), 10), c = *g.Nearest(At(45.0, 6.01), 10);
+  FootOptions o;
+  Result<Path> direct = ShortestPath(g, a, c, o);
+  ASSERT_TRUE(direct.ok());
+  EXPECT_NEAR(direct->distance_m, g.edges[2].length_m, 1.0);
+  o.avoid_steps = true;
+  Result<Path> around = ShortestPath(g, a, c, o);
+  ASSERT_TRUE(around.ok());
+  EXPECT_NEAR(around->distance_m, g.edges[0].length_m + g.edges[1].length_m, 1.0);
+  const Snap d = *g.Nearest(At(45.0, 6.02), 10);
+  o = FootOptions{};
+  EXPECT_NEAR(ShortestPath(g, c, d, o)->distance_m, g.edges[3].length_m, 1.0);
+  o.max_difficulty = 3;
+  // Snapped for these options, d lies on the detour's last edge, not on the difficult one.
+  const Snap c3 = *g.Nearest(At(45.0, 6.01), 10, Usable(o));
+  const Snap d3 = *g.Nearest(At(45.0, 6.02), 10, Usable(o));
+  EXPECT_NE(g.edges[d3.edge].sac, 5);
+  EXPECT_NEAR(ShortestPath(g, c3, d3, o)->distance_m, g.edges[4].length_m + g.edges[5].length_m,
+              1.0);
+  // Without the detour, nothing joins c and d at difficulty 3: NotFound saying why.
+  GraphBuilder b2;
+  b2.AddEdge(Line(1, 1, 2, At(45.0, 6.0), At(45.0, 6.01)));
+  TrailEdge hard2 = Line(2, 2, 3, At(45.0, 6.01), At(45.0, 6.02));
+  hard2.sac = 6;
+  b2.AddEdge(hard2);
+  b2.AddEdge(Line(3, 3, 4, At(45.0, 6.02), At(45.0, 6.03)));
+  const TrailGraph g2 = std::move(b2).Build();
+  o.max_difficulty = 3;
+  Result<Path> none = ShortestPath(g2, *g2.Nearest(At(45.0, 6.0), 10, Usable(o)),
+                                   *g2.Nearest(At(45.0, 6.03), 10, Usable(o)), o);
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(none.status().message().find("no walkable path"), std::string::npos);
+}
+
+TEST(ShortestPath, PartialEdgesAndSameEdge) {
+  GraphBuilder b;
+  b.AddEdge(Line(1, 1, 2, At(45.0, 6.0), At(45.0, 6.02), 9));
+  const TrailGraph g = std::move(b).Build();
+  const Snap s = *g.Nearest(At(45.0, 6.005), 10), t = *g.Nearest(At(45.0, 6.015), 10);
+  Result<Path> p = ShortestPath(g, s, t, FootOptions{});
+  ASSERT_TRUE(p.ok());
+  EXPECT_NEAR(p->distance_m, SegmentDistanceM(45.0, 6.005, 45.0, 6.015), 0.5);
+  ASSERT_EQ(p->steps.size(), 1u);
+  EXPECT_FALSE(p->steps[0].backward());
+  Result<Path> back = ShortestPath(g, t, s, FootOptions{});
+  ASSERT_TRUE(back.ok());
+  EXPECT_TRUE(back->steps[0].backward());
+  std::vector<PointE7> pts;
+  std::vector<float> z;
+  PathGeometry(g, *back, &pts, &z);
+  ASSERT_GE(pts.size(), 2u);
+  EXPECT_NEAR(pts.front().lon, 60150000, 2);
+  EXPECT_NEAR(pts.back().lon, 60050000, 2);
+  EXPECT_NEAR(LineLengthM(pts.data(), pts.size()), back->distance_m, 0.5);
+}
+
+// A* equals a plain Dijkstra on thousands of random pairs, under several option sets.
+TEST(ShortestPath, EqualsDijkstraOnRandomPairs) {
+  const TrailGraph g = Grid(30, 30, 7);
+  std::mt19937_64 rng(99);
+  std::vector<FootOptions> options(4);
+  options[1].avoid_steps = true;
+  options[1].max_difficulty = 3;
+  options[2].prefer_unpaved = true;
+  options[3].minimise_climb = true;
+  int reachable = 0, unreachable = 0;
+  for (int i = 0; i < 2000; ++i) {
+    const FootOptions& o = options[static_cast<size_t>(i) % options.size()];
+    const Snap s = RandomSnap(g, rng), t = RandomSnap(g, rng);
+    const double want = ReferenceCost(g, s, t, o);
+    Result<Path> got = ShortestPath(g, s, t, o);
+    if (!std::isfinite(want)) {
+      EXPECT_FALSE(got.ok()) << i;
+      ++unreachable;
+      continue;
+    }
+    ASSERT_TRUE(got.ok()) << i << ": " << got.status().message();
+    EXPECT_NEAR(got->cost, want, 1e-6 * want + 1e-6) << i;
+    // The path's pieces join up: each step starts where the previous one ended.
+    for (size_t k = 1; k < got->steps.size(); ++k) {
+      const Step& a = got->steps[k - 1];
+      const Step& b = got->steps[k];
+      const GraphEdge& ea = g.edges[a.edge];
+      const GraphEdge& eb = g.edges[b.edge];
+      const uint32_t end = a.to_m == 0 ? ea.from : ea.to;
+      const uint32_t begin = b.from_m == 0 ? eb.from : eb.to;
+      EXPECT_EQ(end, begin) << i << " step " << k;
+    }
+    ++reachable;
+  }
+  EXPECT_GT(reachable, 1900);
+  EXPECT_EQ(reachable + unreachable, 2000);
+}
+
+TEST(Loops, WithinToleranceAndDeterministic) {
+  const TrailGraph g = Grid(40, 40, 5);
+  std::mt19937_64 rng(1);
+  int within = 0, asked = 0;
+  double repeated = 0, length = 0;
+  for (int i = 0; i < 60; ++i) {
+    // Starts away from the border so that a loop fits.
+    Snap s = RandomSnap(g, rng);
+    const PointE7 p = g.shape[g.edges[s.edge].shape_first];
+    if (p.lat < At(45.02, 0).lat || p.lat > At(45.085, 0).lat || p.lon < At(0, 6.03).lon ||
+        p.lon > At(0, 6.12).lon) {
+      continue;
+    }
+    LoopOptions o;
+    o.distance_m = 3000 + 1000 * (i % 6);
+    o.seed = static_cast<uint64_t>(i);
+    Result<std::vector<Loop>> loops = Loops(g, s, o);
+    ASSERT_TRUE(loops.ok()) << loops.status().message();
+    ASSERT_FALSE(loops->empty());
+    ++asked;
+    const Loop& best = loops->front();
+    within += best.within_tolerance;
+    EXPECT_EQ(best.within_tolerance,
+              std::abs(best.path.distance_m - o.distance_m) <= 0.05 * o.distance_m);
+    repeated += best.repeated_m;
+    length += best.path.distance_m;
+    // A loop: its line ends where it starts.
+    std::vector<PointE7> pts;
+    PathGeometry(g, best.path, &pts, nullptr);
+    EXPECT_LT(SegmentDistanceM(pts.front().lat * 1e-7, pts.front().lon * 1e-7,
+                               pts.back().lat * 1e-7, pts.back().lon * 1e-7),
+              1.0);
+    if (i == 0) {
+      Result<std::vector<Loop>> again = Loops(g, s, o);
+      ASSERT_TRUE(again.ok());
+      ASSERT_EQ(again->size(), loops->size());
+      EXPECT_EQ(again->front().path.distance_m, best.path.distance_m);
+      o.seed = 12345;
+      Result<std::vector<Loop>> other = Loops(g, s, o);
+      ASSERT_TRUE(other.ok());
+    }
+  }
+  ASSERT_GT(asked, 20);
+  EXPECT_GE(within, asked * 95 / 100) << within << " of " << asked;
+  EXPECT_LT(repeated / length, 0.15);
+}
+
+TEST(Loops, BadLengthsAndTinyNetworks) {
+  GraphBuilder b;
+  b.AddEdge(Line(1, 1, 2, At(45.0, 6.0), At(45.0, 6.002)));
+  const TrailGraph g = std::move(b).Build();
+  const Snap s = *g.Nearest(At(45.0, 6.001), 10);
+  LoopOptions o;
+  o.distance_m = 50;
+  EXPECT_EQ(Loops(g, s, o).status().code(), StatusCode::kInvalidArgument);
+  o.distance_m = 10000;
+  Result<std::vector<Loop>> r = Loops(g, s, o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(r.status().message().find("reaches only"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace stride::engine::trail
