@@ -164,6 +164,7 @@ Status RouteDbBuilder::AddRoute(const engine::Route& route) {
   STRIDE_RETURN_IF_ERROR(FromRocks(routes_writer_->Put(RouteKey(id), EncodeRoute(route)),
                                    "writing route " + std::to_string(id)));
   summaries_.emplace_back(SummaryKey(route.summary), EncodeSummary(route.summary));
+  graph_.AddRoute(route);
   ++routes_;
   return Status::Ok();
 }
@@ -178,6 +179,7 @@ Status RouteDbBuilder::AddEdge(const engine::TrailEdge& edge) {
   engine::BoxE7 box;
   for (const engine::PointE7& p : edge.points) box.Extend(p);
   for (uint32_t cell : CellsForBox(box, 1 << 20)) edge_cells_.emplace_back(cell, edge.id);
+  graph_.AddEdge(edge);
   ++edges_;
   return Status::Ok();
 }
@@ -237,6 +239,27 @@ Status RouteDbBuilder::Commit(const std::vector<std::pair<std::string, std::stri
   db_.reset();
   std::error_code ec;
   fs::remove_all(sst_dir_, ec);
+  {
+    const std::string bytes = std::move(graph_).Build().Serialize();
+    graph_ = engine::trail::GraphBuilder();
+    const std::string file = build_dir_ + "/" + kTrailGraphFile;
+    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return Status::IoError("cannot create " + file + ": " + std::strerror(errno));
+    size_t done = 0;
+    while (done < bytes.size()) {
+      const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        const int err = errno;
+        ::close(fd);
+        return Status::IoError("cannot write " + file + ": " + std::strerror(err));
+      }
+      done += static_cast<size_t>(n);
+    }
+    const bool synced = ::fsync(fd) == 0;
+    ::close(fd);
+    if (!synced) return Status::IoError("cannot sync " + file + ": " + std::strerror(errno));
+  }
 
   // Switch: exchange the directories atomically, keep the old one as DIR.previous.
   const std::string previous = db_path_ + ".previous";

@@ -32,6 +32,7 @@
 
 #include "engine/route/route_store.hpp"
 #include "engine/status.hpp"
+#include "engine/trail/graph.hpp"
 
 namespace rocksdb {
 class DB;
@@ -46,6 +47,9 @@ inline constexpr const char* kFamilyMeta = "meta";
 inline constexpr const char* kFamilyRoutes = "routes";
 inline constexpr const char* kFamilySummaries = "route_summaries";
 inline constexpr const char* kFamilyTrailGraph = "trail_graph";
+// The routable trail graph (engine/trail/graph.hpp), a file beside the RocksDB files, written
+// before the directory is switched into place like everything else.
+inline constexpr const char* kTrailGraphFile = "trail.graph";
 
 class RouteDbBuilder : public engine::MapSink {
  public:
@@ -62,8 +66,8 @@ class RouteDbBuilder : public engine::MapSink {
   uint64_t routes() const { return routes_; }
   uint64_t edges() const { return edges_; }
 
-  // Ingests everything, stores `meta` (key, value) pairs with the schema version, closes the
-  // database and switches it into place.
+  // Ingests everything, stores `meta` (key, value) pairs with the schema version, writes the
+  // routable trail graph (kTrailGraphFile), closes the database and switches it into place.
   Status Commit(const std::vector<std::pair<std::string, std::string>>& meta);
   // Bytes of the committed database (SST, manifest and log files).
   uint64_t committed_bytes() const { return committed_bytes_; }
@@ -82,6 +86,7 @@ class RouteDbBuilder : public engine::MapSink {
   uint64_t last_route_ = 0, last_edge_ = 0, routes_ = 0, edges_ = 0;
   uint64_t committed_bytes_ = 0;
   bool committed_ = false;
+  engine::trail::GraphBuilder graph_;
 };
 
 class RouteDb : public engine::RouteStore {

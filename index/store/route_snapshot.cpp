@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "index/store/record_codec.hpp"
@@ -63,6 +65,16 @@ Result<std::shared_ptr<const RouteSnapshot>> LoadRouteSnapshot(const std::string
     const nlohmann::json j = nlohmann::json::parse(*imp, nullptr, false);
     if (j.is_object() && j.contains("finished_at") && j["finished_at"].is_string()) {
       snap->import_finished_at = j["finished_at"].get<std::string>();
+    }
+  }
+  {
+    const std::string file = path + "/" + kTrailGraphFile;
+    std::ifstream in(file, std::ios::binary);
+    if (in) {
+      std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      Result<engine::trail::TrailGraph> g = engine::trail::TrailGraph::Parse(bytes);
+      if (!g.ok()) return Status::Corruption(file + ": " + g.status().message());
+      snap->graph = std::make_shared<const engine::trail::TrailGraph>(std::move(g).value());
     }
   }
   snap->load_seconds =

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/trail/graph.hpp"
 #include "index/spatial/route_index.hpp"
 #include "index/store/route_db.hpp"
 
@@ -31,6 +32,8 @@ struct RouteSnapshot {
   }
   std::string name_chars;              // all names, in index order
   std::vector<uint32_t> name_offsets;  // index.size() + 1 offsets into name_chars
+  // The routable trail graph; null for a database imported before it existed.
+  std::shared_ptr<const engine::trail::TrailGraph> graph;
   std::string path;
   std::string import_finished_at;  // from meta "import"; empty when absent
   uint64_t dir_inode = 0;          // of `path` when loaded (an import exchanges directories)
