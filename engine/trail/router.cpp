@@ -7,6 +7,7 @@
 #include <map>
 #include <queue>
 #include <random>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -357,24 +358,39 @@ double AngleBetween(double a, double b) {
   return d > kPi ? 2 * kPi - d : d;
 }
 
-// The tree node nearest `bearing` among those whose path length is within 8 % of `want_m`;
-// when there is none, the one whose length is nearest.
-uint32_t PickNode(const TrailGraph& g, const Tree& t, PointE7 start, double want_m, double bearing,
-                  uint32_t avoid) {
-  double best_angle = kInf, best_gap = kInf;
-  uint32_t by_angle = UINT32_MAX, by_gap = UINT32_MAX;
+// Metres between two points on a local plane (for length estimates only).
+double Crow(PointE7 a, PointE7 b) {
+  const double dy = (b.lat - a.lat) * 0.011132;
+  const double dx = (b.lon - a.lon) * 0.011132 * std::cos(a.lat * 1e-7 * kDegToRad);
+  return std::hypot(dx, dy);
+}
+
+struct Candidate {
+  uint32_t node;
+  double dist;
+};
+
+// Tree nodes at path length [lo, hi] nearest `bearing` (within 40 degrees, else 100), at most
+// 24, nearest first.
+std::vector<Candidate> Around(const TrailGraph& g, const Tree& t, PointE7 start, double lo,
+                              double hi, double bearing) {
+  std::vector<std::pair<double, Candidate>> c;
   for (size_t i = 0; i < t.nodes.size(); ++i) {
-    const uint32_t v = t.nodes[i];
-    if (v == avoid) continue;
-    const double gap = std::abs(t.dist[i] - want_m);
-    if (gap <= 0.08 * want_m) {
-      const double a = AngleBetween(Bearing(start, g.node_point[v]), bearing);
-      if (a < best_angle) best_angle = a, by_angle = v;
-    } else if (gap < best_gap) {
-      best_gap = gap, by_gap = v;
-    }
+    if (t.dist[i] < lo || t.dist[i] > hi) continue;
+    c.push_back(
+        {AngleBetween(Bearing(start, g.node_point[t.nodes[i]]), bearing), {t.nodes[i], t.dist[i]}});
   }
-  return by_angle != UINT32_MAX ? by_angle : by_gap;
+  std::sort(c.begin(), c.end(), [](const auto& a, const auto& b) {
+    return a.first < b.first || (a.first == b.first && a.second.node < b.second.node);
+  });
+  const double limit =
+      !c.empty() && c.front().first <= 40 * kDegToRad ? 40 * kDegToRad : 100 * kDegToRad;
+  std::vector<Candidate> out;
+  for (const auto& [a, cand] : c) {
+    if (a > limit || out.size() >= 24) break;
+    out.push_back(cand);
+  }
+  return out;
 }
 
 }  // namespace
@@ -467,38 +483,120 @@ Result<std::vector<Loop>> Loops(const TrailGraph& g, const Snap& start, const Lo
     found.push_back(std::move(loop));
     return found.back().path.distance_m;
   };
+  // Cycles closed by one edge: the out-tree's path to u, an edge u -> v off both trees, the
+  // in-tree's path from v home. One pass over the trees finds every such loop of the asked
+  // length without a search; the best-spread few become candidates (a shared stem near the
+  // start shows as repeated metres and ranks them down).
+  {
+    struct Closing {
+      double gap;
+      uint32_t u, arc;
+    };
+    std::vector<Closing> closings;
+    for (size_t i = 0; i < out.nodes.size(); ++i) {
+      const uint32_t u = out.nodes[i];
+      for (uint32_t ai = g.first_arc[u]; ai < g.first_arc[u + 1]; ++ai) {
+        const Arc& a = g.arcs[ai];
+        auto vi = in.index.find(a.to);
+        if (vi == in.index.end() || a.to == u) continue;
+        const uint32_t via_out = out.parent[i], via_in = in.parent[vi->second];
+        if ((via_out < g.arcs.size() && g.arcs[via_out].edge() == a.edge()) ||
+            (via_in < g.arcs.size() && g.arcs[via_in].edge() == a.edge())) {
+          continue;  // the trees' own edge: no loop
+        }
+        const GraphEdge& e = g.edges[a.edge()];
+        if (!std::isfinite(EdgeCost(e, a.backward(), o.foot))) continue;
+        const double len = out.dist[i] + e.length_m + in.dist[vi->second];
+        if (std::abs(len - L) <= o.tolerance * L) closings.push_back({std::abs(len - L), u, ai});
+      }
+    }
+    std::sort(closings.begin(), closings.end(), [](const Closing& a, const Closing& b) {
+      return a.gap < b.gap || (a.gap == b.gap && a.arc < b.arc);
+    });
+    // Spread: keep at most 12, no two closing within 150 m of each other.
+    std::vector<PointE7> used;
+    int kept = 0;
+    for (const Closing& c : closings) {
+      if (kept >= 12) break;
+      const PointE7 at = g.node_point[c.u];
+      bool near = false;
+      for (const PointE7& x : used) near = near || Crow(x, at) < 150;
+      if (near) continue;
+      used.push_back(at);
+      ++kept;
+      const Arc& a = g.arcs[c.arc];
+      const GraphEdge& e = g.edges[a.edge()];
+      std::vector<Step> steps = TreePath(g, start, out, c.u, false);
+      steps.push_back(a.backward() ? Step{a.edge(), e.length_m, 0} : Step{a.edge(), 0, e.length_m});
+      std::vector<Step> last = TreePath(g, start, in, a.to, true);
+      steps.insert(steps.end(), last.begin(), last.end());
+      record(std::move(steps), false);
+      // A loop that mostly repeats itself does not end the search for better ones.
+      const Loop& l = found.back();
+      if (l.within_tolerance && l.repeated_m > 0.2 * l.path.distance_m) --within;
+    }
+  }
   // Even bearings: a triangle start -> P -> Q -> start. Odd ones: start -> P and back another
-  // way (valleys often leave no room for a triangle).
+  // way (valleys often leave no room for a triangle). P and Q are chosen among the tree nodes
+  // near the bearing so that the estimated length (tree distances plus the straight distance
+  // of the unrouted leg times a detour factor, learned from each routed candidate) is nearest
+  // the asked one; pairs already tried are skipped.
+  double detour_mid = 1.3, detour_back = 1.4;
+  std::set<std::pair<uint32_t, uint32_t>> tried;
   for (int b = 0; b < kBearings && within < o.alternatives + 2; ++b) {
     const double theta = angle(rng);
     const double side = (rng() & 1u) ? 1.0 : -1.0;
     const bool triangle = b % 2 == 0;
-    double scale = 1.0;
     for (int t = 0; t < kTries; ++t) {
-      const double leg = scale * (triangle ? L / 3.0 : 0.42 * L);
-      const uint32_t p = PickNode(g, out, start.point, leg, theta, UINT32_MAX);
-      if (p == UINT32_MAX) break;
-      std::vector<Step> first = TreePath(g, start, out, p, false);
-      Penalised pen;
-      for (const Step& st : first) pen.insert(st.edge);
-      std::vector<Step> steps = std::move(first);
+      uint32_t p = UINT32_MAX, q = UINT32_MAX;
+      double dp = 0, dq = 0, best = kInf;
       if (triangle) {
-        const uint32_t q = PickNode(g, in, start.point, leg, theta + side * kPi / 3, p);
-        if (q == UINT32_MAX) break;
+        const std::vector<Candidate> ps = Around(g, out, start.point, 0.15 * L, 0.5 * L, theta);
+        const std::vector<Candidate> qs =
+            Around(g, in, start.point, 0.15 * L, 0.5 * L, theta + side * kPi / 3);
+        for (const Candidate& cp : ps) {
+          for (const Candidate& cq : qs) {
+            if (cp.node == cq.node || tried.count({cp.node, cq.node})) continue;
+            const double est =
+                cp.dist + cq.dist + detour_mid * Crow(g.node_point[cp.node], g.node_point[cq.node]);
+            const double score =
+                std::abs(est - L) + 0.1 * (std::abs(cp.dist - L / 3) + std::abs(cq.dist - L / 3));
+            if (score < best) best = score, p = cp.node, q = cq.node, dp = cp.dist, dq = cq.dist;
+          }
+        }
+      } else {
+        for (const Candidate& cp : Around(g, out, start.point, 0.2 * L, 0.7 * L, theta)) {
+          if (tried.count({cp.node, UINT32_MAX})) continue;
+          const double est = cp.dist + detour_back * Crow(g.node_point[cp.node], start.point);
+          if (std::abs(est - L) < best) best = std::abs(est - L), p = cp.node, dp = cp.dist;
+        }
+      }
+      if (p == UINT32_MAX) break;
+      tried.insert({p, q});
+      std::vector<Step> steps = TreePath(g, start, out, p, false);
+      Penalised pen;
+      for (const Step& st : steps) pen.insert(st.edge);
+      double unrouted_crow = 0;
+      if (triangle) {
         std::vector<Step> last = TreePath(g, start, in, q, true);
         for (const Step& st : last) pen.insert(st.edge);
         Result<Path> middle = Search(g, SnapAtNode(g, p), SnapAtNode(g, q), o.foot, &pen);
         if (!middle.ok()) break;
         steps.insert(steps.end(), middle->steps.begin(), middle->steps.end());
         steps.insert(steps.end(), last.begin(), last.end());
+        unrouted_crow = Crow(g.node_point[p], g.node_point[q]);
       } else {
         Result<Path> back = Search(g, SnapAtNode(g, p), start, o.foot, &pen);
         if (!back.ok()) break;
         steps.insert(steps.end(), back->steps.begin(), back->steps.end());
+        unrouted_crow = Crow(g.node_point[p], start.point);
       }
       const double got = record(std::move(steps), false);
       if (found.back().within_tolerance) break;
-      scale *= got > 0 ? std::clamp(L / got, 0.6, 1.6) : 1.6;
+      if (unrouted_crow > 20) {
+        const double k = std::clamp((got - dp - dq) / unrouted_crow, 0.3, 5.0);
+        (triangle ? detour_mid : detour_back) = k;
+      }
     }
   }
   // Where the map leaves no choice: out to the point half the length away (on the edge that

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Foot routing over a route database's trail graph: graph load, directions and loops
+// in-process (and over HTTP with --url), with the figures issue 16 asks for: directions
+// p50/p99, loops p50/p99, the share of loops within +-5 % of the asked length, their median
+// self-overlap and share on paths. Starts and pairs are drawn on the largest connected part
+// of the network (a start on a car park's isolated footway has no loop to offer).
+//
+//   trail_bench --db DIR [--pairs 1000] [--starts 1000] [--seed 1] [--url http://127.0.0.1:P]
+#include <httplib.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "bench/server/bench_util.hpp"
+#include "engine/trail/router.hpp"
+#include "index/store/route_snapshot.hpp"
+
+namespace {
+
+using namespace stride;
+using engine::trail::Snap;
+using engine::trail::TrailGraph;
+
+std::vector<uint32_t> LargestComponentEdges(const TrailGraph& g) {
+  std::vector<uint32_t> parent(g.nodes());
+  for (uint32_t i = 0; i < parent.size(); ++i) parent[i] = i;
+  auto find = [&](uint32_t x) {
+    while (parent[x] != x) x = parent[x] = parent[parent[x]];
+    return x;
+  };
+  for (const auto& e : g.edges) parent[find(e.from)] = find(e.to);
+  std::vector<uint32_t> size(g.nodes(), 0);
+  for (uint32_t i = 0; i < g.nodes(); ++i) ++size[find(i)];
+  uint32_t best = 0;
+  for (uint32_t i = 0; i < g.nodes(); ++i) {
+    if (size[i] > size[best]) best = i;
+  }
+  std::vector<uint32_t> out;
+  for (uint32_t i = 0; i < g.edge_count(); ++i) {
+    if (find(g.edges[i].from) == best) out.push_back(i);
+  }
+  return out;
+}
+
+Snap Draw(const TrailGraph& g, const std::vector<uint32_t>& edges, std::mt19937_64& rng) {
+  std::uniform_int_distribution<size_t> pick(0, edges.size() - 1);
+  std::uniform_real_distribution<double> u(0, 1);
+  Snap s;
+  s.edge = edges[pick(rng)];
+  s.offset_m = u(rng) * g.edges[s.edge].length_m;
+  s.point = g.PointAt(s.edge, s.offset_m);
+  return s;
+}
+
+std::string LatLon(engine::PointE7 p) {
+  char b[64];
+  std::snprintf(b, sizeof b, "%.7f,%.7f", p.lat * 1e-7, p.lon * 1e-7);
+  return b;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string db = bench::Arg(argc, argv, "--db");
+  if (db.empty()) {
+    std::fprintf(stderr,
+                 "usage: trail_bench --db DIR [--pairs N] [--starts N] [--seed S] [--url U]\n");
+    return 2;
+  }
+  const int pairs = std::stoi(bench::Arg(argc, argv, "--pairs", "1000"));
+  const int starts = std::stoi(bench::Arg(argc, argv, "--starts", "1000"));
+  const uint64_t seed = std::stoull(bench::Arg(argc, argv, "--seed", "1"));
+  const std::string url = bench::Arg(argc, argv, "--url");
+  double t0 = bench::SteadySeconds();
+  Result<std::shared_ptr<const index::RouteSnapshot>> snap = index::LoadRouteSnapshot(db);
+  if (!snap.ok() || !(*snap)->graph) {
+    std::fprintf(stderr, "trail_bench: %s\n",
+                 snap.ok() ? "no trail graph in this database" : snap.status().message().c_str());
+    return 1;
+  }
+  const TrailGraph& g = *(*snap)->graph;
+  const std::vector<uint32_t> main_edges = LargestComponentEdges(g);
+  std::printf(
+      "graph: %zu nodes, %zu edges (largest connected part %zu edges); snapshot load %.2f s\n",
+      g.nodes(), g.edge_count(), main_edges.size(), bench::SteadySeconds() - t0);
+
+  std::mt19937_64 rng(seed);
+  std::vector<double> dir_ms;
+  int found = 0;
+  double metres = 0;
+  for (int i = 0; i < pairs; ++i) {
+    const Snap a = Draw(g, main_edges, rng), b = Draw(g, main_edges, rng);
+    const double t = bench::SteadySeconds();
+    Result<engine::trail::Path> p = engine::trail::ShortestPath(g, a, b, {});
+    dir_ms.push_back((bench::SteadySeconds() - t) * 1e3);
+    if (p.ok()) ++found, metres += p->distance_m;
+  }
+  std::printf(
+      "directions (in-process): %d pairs, %d found, mean %.0f m; p50 %.2f ms, p99 %.2f ms\n", pairs,
+      found, found ? metres / found : 0.0, bench::Percentile(dir_ms, 0.5),
+      bench::Percentile(dir_ms, 0.99));
+
+  const double asks[] = {2000, 5000, 10000, 20000};
+  std::vector<double> loop_ms, overlap, path_share;
+  int within = 0, answered = 0, out_and_back = 0;
+  for (int i = 0; i < starts; ++i) {
+    const Snap s = Draw(g, main_edges, rng);
+    engine::trail::LoopOptions o;
+    o.distance_m = asks[i % 4];
+    o.seed = static_cast<uint64_t>(i);
+    const double t = bench::SteadySeconds();
+    Result<std::vector<engine::trail::Loop>> loops = engine::trail::Loops(g, s, o);
+    loop_ms.push_back((bench::SteadySeconds() - t) * 1e3);
+    if (!loops.ok() || loops->empty()) {
+      if (std::getenv("TRAIL_BENCH_VERBOSE"))
+        std::fprintf(stderr, "loop %d (%.0f m): %s\n", i, o.distance_m,
+                     loops.status().message().c_str());
+      continue;
+    }
+    ++answered;
+    const engine::trail::Loop& l = loops->front();
+    if ((!l.within_tolerance || l.out_and_back) && std::getenv("TRAIL_BENCH_VERBOSE"))
+      std::fprintf(stderr, "loop %d (%.0f m): best %.0f m (%+.1f %%), %zu found\n", i, o.distance_m,
+                   l.path.distance_m, 100 * l.length_error, loops->size());
+    within += l.within_tolerance;
+    out_and_back += l.out_and_back;
+    overlap.push_back(l.repeated_m / l.path.distance_m);
+    path_share.push_back(l.path_like_m / l.path.distance_m);
+  }
+  std::printf(
+      "loops (in-process): %d starts (2, 5, 10, 20 km), %d answered, %.1f %% within +-5 %% (%.1f "
+      "%% of them out-and-back: no loop there); "
+      "median self-overlap %.1f %%, median path share %.1f %%; p50 %.1f ms, p99 %.1f ms\n",
+      starts, answered, 100.0 * within / std::max(1, starts),
+      100.0 * out_and_back / std::max(1, within), 100 * bench::Percentile(overlap, 0.5),
+      100 * bench::Percentile(path_share, 0.5), bench::Percentile(loop_ms, 0.5),
+      bench::Percentile(loop_ms, 0.99));
+
+  if (!url.empty()) {
+    httplib::Client c(url);
+    std::vector<double> http_dir, http_loop;
+    int ok = 0;
+    for (int i = 0; i < pairs; ++i) {
+      const Snap a = Draw(g, main_edges, rng), b = Draw(g, main_edges, rng);
+      const std::string target =
+          "/v1/directions?from=" + LatLon(a.point) + "&to=" + LatLon(b.point);
+      const double t = bench::SteadySeconds();
+      auto res = c.Get(target.c_str());
+      http_dir.push_back((bench::SteadySeconds() - t) * 1e3);
+      ok += res && res->status == 200;
+      if (res && res->status != 200 && ok + 5 > i)
+        std::fprintf(stderr, "%s -> %d %s\n", target.c_str(), res->status, res->body.c_str());
+    }
+    std::printf(
+        "directions (HTTP, one connection): %d requests, %d 200; p50 %.2f ms, p99 %.2f ms\n", pairs,
+        ok, bench::Percentile(http_dir, 0.5), bench::Percentile(http_dir, 0.99));
+    ok = 0;
+    for (int i = 0; i < std::min(starts, 400); ++i) {
+      const Snap s = Draw(g, main_edges, rng);
+      std::string at = LatLon(s.point);
+      at.replace(at.find(','), 1, "&lon=");
+      const std::string target =
+          "/v1/loops?lat=" + at + "&distance_m=" + std::to_string(static_cast<int>(asks[i % 4]));
+      const double t = bench::SteadySeconds();
+      auto res = c.Get(target.c_str());
+      http_loop.push_back((bench::SteadySeconds() - t) * 1e3);
+      ok += res && res->status == 200;
+    }
+    std::printf("loops (HTTP): %zu requests, %d 200; p50 %.1f ms, p99 %.1f ms\n", http_loop.size(),
+                ok, bench::Percentile(http_loop, 0.5), bench::Percentile(http_loop, 0.99));
+  }
+  return 0;
+}

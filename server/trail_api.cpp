@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "server/trail_api.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "engine/geo/geodesy.hpp"
+#include "engine/route/route_json.hpp"
+#include "engine/text/json_dump.hpp"
+#include "engine/text/round.hpp"
+#include "engine/trail/router.hpp"
+#include "server/route_api.hpp"
+
+namespace stride::server {
+namespace {
+
+using engine::PointE7;
+using engine::RoundTo;
+using engine::trail::FootOptions;
+using engine::trail::Path;
+using engine::trail::Snap;
+using engine::trail::TrailGraph;
+using Json = nlohmann::ordered_json;
+
+const std::vector<std::string> kFootKeys = {"avoid_steps",    "max_difficulty", "prefer_unpaved",
+                                            "minimise_climb", "max_snap_m",     "format"};
+
+Result<bool> Flag(const Params& p, const std::string& key) {
+  const std::optional<std::string> v = Get(p, key);
+  if (!v || *v == "false") return false;
+  if (*v == "true") return true;
+  return Status::InvalidArgument(key + ": '" + *v + "'; expected true or false");
+}
+
+// "lat,lon" in degrees.
+Result<PointE7> ParseLatLon(const std::string& key, const std::string& text) {
+  const std::vector<std::string> parts = SplitComma(text);
+  if (parts.size() != 2) {
+    return Status::InvalidArgument(key + ": '" + text + "'; expected lat,lon in degrees");
+  }
+  STRIDE_ASSIGN_OR_RETURN(const double lat, ParseNumber(key + " latitude", parts[0], -90, 90));
+  STRIDE_ASSIGN_OR_RETURN(const double lon, ParseNumber(key + " longitude", parts[1], -180, 180));
+  return PointE7{static_cast<int32_t>(std::lround(lat * 1e7)),
+                 static_cast<int32_t>(std::lround(lon * 1e7))};
+}
+
+struct Common {
+  FootOptions foot;
+  double max_snap_m = 500;
+  bool geojson = false;
+};
+
+Result<Common> ParseCommon(const Params& p) {
+  Common c;
+  STRIDE_ASSIGN_OR_RETURN(c.foot.avoid_steps, Flag(p, "avoid_steps"));
+  STRIDE_ASSIGN_OR_RETURN(c.foot.prefer_unpaved, Flag(p, "prefer_unpaved"));
+  STRIDE_ASSIGN_OR_RETURN(c.foot.minimise_climb, Flag(p, "minimise_climb"));
+  STRIDE_ASSIGN_OR_RETURN(const std::optional<double> level,
+                          OptionalNumber(p, "max_difficulty", 0, 6));
+  if (level) {
+    if (*level != std::floor(*level)) {
+      return Status::InvalidArgument("max_difficulty: expected a whole sac_scale level 0..6");
+    }
+    c.foot.max_difficulty = static_cast<int>(*level);
+  }
+  STRIDE_ASSIGN_OR_RETURN(const std::optional<double> snap,
+                          OptionalNumber(p, "max_snap_m", 1, 5000));
+  c.max_snap_m = snap.value_or(500);
+  const std::string format = Get(p, "format").value_or("polyline6");
+  if (format != "polyline6" && format != "geojson") {
+    return Status::InvalidArgument("format: '" + format + "'; expected polyline6 or geojson");
+  }
+  c.geojson = format == "geojson";
+  return c;
+}
+
+Result<const TrailGraph*> GraphOf(const index::RouteSnapshot& s) {
+  if (!s.graph) {
+    return Status::Unavailable(
+        "this route database has no trail graph (imported by an older "
+        "stride): run stride import again");
+  }
+  return s.graph.get();
+}
+
+Result<Snap> SnapPoint(const TrailGraph& g, const std::string& key, PointE7 p, const Common& c) {
+  Result<Snap> s = g.Nearest(p, c.max_snap_m, engine::trail::Usable(c.foot));
+  if (!s.ok()) return Status::NotFound(key + ": " + s.status().message());
+  return s;
+}
+
+Json SnapJson(const Snap& s) {
+  return Json{{"lat", RoundTo(s.point.lat * 1e-7, 1e-7)},
+              {"lon", RoundTo(s.point.lon * 1e-7, 1e-7)},
+              {"distance_m", RoundTo(s.distance_m, 0.1)}};
+}
+
+// The walk as JSON: figures, geometry, profile, routes and surfaces.
+Json WalkJson(const TrailGraph& g, const Path& path, bool geojson) {
+  std::vector<PointE7> pts;
+  std::vector<float> z;
+  engine::trail::PathGeometry(g, path, &pts, &z);
+  Json j;
+  j["distance_m"] = RoundTo(path.distance_m, 0.1);
+  j["ascent_m"] = RoundTo(path.ascent_m, 0.1);
+  j["descent_m"] = RoundTo(path.descent_m, 0.1);
+  j["duration_s"] = std::lround(path.time_s);
+  if (geojson) {
+    Json coords = Json::array();
+    for (const PointE7& p : pts) {
+      coords.push_back({RoundTo(p.lon * 1e-7, 1e-7), RoundTo(p.lat * 1e-7, 1e-7)});
+    }
+    j["geometry"] = Json{{"type", "LineString"}, {"coordinates", std::move(coords)}};
+  } else {
+    j["geometry"] = engine::EncodePolyline6(pts, 0, pts.size());
+  }
+  if (z.size() == pts.size() && !pts.empty()) {
+    Json d = Json::array(), e = Json::array();
+    double at = 0;
+    for (size_t i = 0; i < pts.size(); ++i) {
+      if (i > 0) {
+        at += engine::SegmentDistanceM(pts[i - 1].lat * 1e-7, pts[i - 1].lon * 1e-7,
+                                       pts[i].lat * 1e-7, pts[i].lon * 1e-7);
+      }
+      d.push_back(RoundTo(at, 0.1));
+      e.push_back(RoundTo(z[i], 0.1));
+    }
+    j["profile"] = Json{{"distance_m", std::move(d)}, {"elevation_m", std::move(e)}};
+  } else {
+    j["profile"] = nullptr;
+  }
+  std::map<uint32_t, double> by_route;
+  std::map<std::string, double> by_surface;
+  for (const engine::trail::Step& s : path.steps) {
+    const double len = std::abs(s.to_m - s.from_m);
+    for (const uint32_t* r = g.routes_begin(s.edge); r != g.routes_end(s.edge); ++r) {
+      by_route[*r] += len;
+    }
+    const std::string& surface = g.str(g.edges[s.edge].surface);
+    by_surface[surface.empty() ? "unknown" : surface] += len;
+  }
+  std::vector<std::pair<double, uint32_t>> routes;
+  for (const auto& [r, m] : by_route) routes.emplace_back(m, r);
+  std::stable_sort(routes.begin(), routes.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  Json rj = Json::array();
+  for (const auto& [m, r] : routes) {
+    rj.push_back({{"id", g.routes[r].id},
+                  {"osm", engine::OsmRefOf(g.routes[r].id)},
+                  {"name", g.str(g.routes[r].name)},
+                  {"distance_m", RoundTo(m, 0.1)}});
+  }
+  j["routes"] = std::move(rj);
+  std::vector<std::pair<double, std::string>> surfaces;
+  for (const auto& [s, m] : by_surface) surfaces.emplace_back(m, s);
+  std::stable_sort(surfaces.begin(), surfaces.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  Json sj = Json::array();
+  for (const auto& [m, s] : surfaces)
+    sj.push_back({{"surface", s}, {"distance_m", RoundTo(m, 0.1)}});
+  j["surfaces"] = std::move(sj);
+  return j;
+}
+
+ApiResponse OrError(Result<ApiResponse> r) {
+  return r.ok() ? std::move(r).value() : ErrorFromStatus(r.status());
+}
+
+}  // namespace
+
+ApiResponse Directions(const index::RouteSnapshot& s, const Params& p) {
+  auto answer = [&]() -> Result<ApiResponse> {
+    std::vector<std::string> known = kFootKeys;
+    known.insert(known.end(), {"from", "to", "via"});
+    STRIDE_RETURN_IF_ERROR(CheckKnown(p, known));
+    STRIDE_ASSIGN_OR_RETURN(const Common c, ParseCommon(p));
+    const std::optional<std::string> from = Get(p, "from"), to = Get(p, "to");
+    if (!from) return Status::InvalidArgument("from: missing; expected from=lat,lon");
+    if (!to) return Status::InvalidArgument("to: missing; expected to=lat,lon");
+    std::vector<std::pair<std::string, PointE7>> points;
+    STRIDE_ASSIGN_OR_RETURN(const PointE7 a, ParseLatLon("from", *from));
+    points.emplace_back("from", a);
+    if (const std::optional<std::string> via = Get(p, "via")) {
+      size_t begin = 0;
+      int n = 0;
+      while (begin <= via->size()) {
+        size_t end = via->find(';', begin);
+        if (end == std::string::npos) end = via->size();
+        if (++n > kMaxVias) {
+          return Status::InvalidArgument("via: more than " + std::to_string(kMaxVias) + " points");
+        }
+        const std::string key = "via[" + std::to_string(n - 1) + "]";
+        STRIDE_ASSIGN_OR_RETURN(const PointE7 v, ParseLatLon(key, via->substr(begin, end - begin)));
+        points.emplace_back(key, v);
+        begin = end + 1;
+      }
+    }
+    STRIDE_ASSIGN_OR_RETURN(const PointE7 b, ParseLatLon("to", *to));
+    points.emplace_back("to", b);
+    STRIDE_ASSIGN_OR_RETURN(const TrailGraph* g, GraphOf(s));
+    std::vector<Snap> snaps;
+    for (const auto& [key, pt] : points) {
+      STRIDE_ASSIGN_OR_RETURN(Snap sn, SnapPoint(*g, key, pt, c));
+      snaps.push_back(sn);
+    }
+    Path walk;
+    for (size_t i = 0; i + 1 < snaps.size(); ++i) {
+      Result<Path> leg = engine::trail::ShortestPath(*g, snaps[i], snaps[i + 1], c.foot);
+      if (!leg.ok()) {
+        return Status::NotFound(points[i].first + " -> " + points[i + 1].first + ": " +
+                                leg.status().message());
+      }
+      walk = engine::trail::Concatenate(*g, walk, *leg, c.foot);
+    }
+    Json j = WalkJson(*g, walk, c.geojson);
+    Json sj = Json::array();
+    for (const Snap& sn : snaps) sj.push_back(SnapJson(sn));
+    j["snapped"] = std::move(sj);
+    j["cost_model"] = "Tobler hiking function; options as asked";
+    return ApiResponse{200, engine::DumpJson(j)};
+  };
+  return OrError(answer());
+}
+
+ApiResponse LoopRoutes(const index::RouteSnapshot& s, const Params& p) {
+  auto answer = [&]() -> Result<ApiResponse> {
+    std::vector<std::string> known = kFootKeys;
+    known.insert(known.end(), {"lat", "lon", "distance_m", "alternatives", "seed"});
+    STRIDE_RETURN_IF_ERROR(CheckKnown(p, known));
+    STRIDE_ASSIGN_OR_RETURN(const Common c, ParseCommon(p));
+    const std::optional<std::string> lat = Get(p, "lat"), lon = Get(p, "lon"),
+                                     dist = Get(p, "distance_m");
+    if (!lat || !lon) return Status::InvalidArgument("lat, lon: missing; expected the start");
+    if (!dist) return Status::InvalidArgument("distance_m: missing; expected the loop's length");
+    STRIDE_ASSIGN_OR_RETURN(const double la, ParseNumber("lat", *lat, -90, 90));
+    STRIDE_ASSIGN_OR_RETURN(const double lo, ParseNumber("lon", *lon, -180, 180));
+    STRIDE_ASSIGN_OR_RETURN(const double d, ParseNumber("distance_m", *dist, 500, kMaxLoopM));
+    STRIDE_ASSIGN_OR_RETURN(const size_t alternatives, Limit(p, "alternatives", 3, 5));
+    STRIDE_ASSIGN_OR_RETURN(const std::optional<double> seed, OptionalNumber(p, "seed", 0, 1e15));
+    if (seed && *seed != std::floor(*seed)) {
+      return Status::InvalidArgument("seed: expected a whole number");
+    }
+    STRIDE_ASSIGN_OR_RETURN(const TrailGraph* g, GraphOf(s));
+    const PointE7 start{static_cast<int32_t>(std::lround(la * 1e7)),
+                        static_cast<int32_t>(std::lround(lo * 1e7))};
+    STRIDE_ASSIGN_OR_RETURN(const Snap sn, SnapPoint(*g, "lat,lon", start, c));
+    engine::trail::LoopOptions o;
+    o.distance_m = d;
+    o.alternatives = static_cast<int>(alternatives);
+    o.seed = static_cast<uint64_t>(seed.value_or(1));
+    o.foot = c.foot;
+    STRIDE_ASSIGN_OR_RETURN(const std::vector<engine::trail::Loop> loops,
+                            engine::trail::Loops(*g, sn, o));
+    Json list = Json::array();
+    for (const engine::trail::Loop& l : loops) {
+      Json j = WalkJson(*g, l.path, c.geojson);
+      j["length_error"] = RoundTo(l.length_error, 0.0001);
+      j["within_tolerance"] = l.within_tolerance;
+      j["repeated_m"] = RoundTo(l.repeated_m, 0.1);
+      j["path_share"] =
+          RoundTo(l.path.distance_m > 0 ? l.path_like_m / l.path.distance_m : 0, 0.001);
+      list.push_back(std::move(j));
+    }
+    Json out{{"distance_m", d},
+             {"tolerance", o.tolerance},
+             {"seed", o.seed},
+             {"start", SnapJson(sn)},
+             {"loops", std::move(list)}};
+    return ApiResponse{200, engine::DumpJson(out)};
+  };
+  return OrError(answer());
+}
+
+}  // namespace stride::server
