@@ -418,6 +418,8 @@ std::vector<http::Route> HttpServer::RouteTable() {
        [this](Req& r) { return Directions(*Snapshot(), ParamsOf(r)); }},
       {"GET", "/v1/loops", "loops", "", 0, false,
        [this](Req& r) { return LoopRoutes(*Snapshot(), ParamsOf(r)); }},
+      {"POST", "/v1/match", "match", "", kMaxMatchBody, false,
+       [this](Req& r) { return MatchTrack(*Snapshot(), ParamsOf(r), r.body); }},
       {"POST", "/v1/runs", "run_upload", "runner:write", options_.max_upload_bytes, false,
        [rs](Req& r) { return Upload(*rs, r); }},
       {"GET", "/v1/runs", "run_list", "runner:read", 0, false,

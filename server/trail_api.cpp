@@ -10,9 +10,12 @@
 
 #include "engine/geo/geodesy.hpp"
 #include "engine/route/route_json.hpp"
+#include "engine/text/iso_time.hpp"
 #include "engine/text/json_dump.hpp"
 #include "engine/text/round.hpp"
+#include "engine/trail/match.hpp"
 #include "engine/trail/router.hpp"
+#include "importers/activity/activity_reader.hpp"
 #include "server/route_api.hpp"
 
 namespace stride::server {
@@ -270,6 +273,129 @@ ApiResponse LoopRoutes(const index::RouteSnapshot& s, const Params& p) {
              {"seed", o.seed},
              {"start", SnapJson(sn)},
              {"loops", std::move(list)}};
+    return ApiResponse{200, engine::DumpJson(out)};
+  };
+  return OrError(answer());
+}
+
+namespace {
+
+// The fixes of a GeoJSON LineString (a geometry, or a Feature holding one).
+Result<std::vector<engine::trail::MatchPoint>> GeoJsonFixes(const std::string& body) {
+  const Json j = Json::parse(body, nullptr, false);
+  if (j.is_discarded()) return Status::InvalidArgument("body: not valid JSON");
+  const Json* geom = &j;
+  if (j.is_object() && j.value("type", "") == "Feature" && j.contains("geometry")) {
+    geom = &j["geometry"];
+  }
+  if (!geom->is_object() || geom->value("type", "") != "LineString" ||
+      !geom->contains("coordinates") || !(*geom)["coordinates"].is_array()) {
+    return Status::InvalidArgument(
+        "body: expected a GeoJSON LineString (or a Feature of one), or a GPX, TCX or FIT file");
+  }
+  std::vector<engine::trail::MatchPoint> out;
+  const Json& coords = (*geom)["coordinates"];
+  for (size_t i = 0; i < coords.size(); ++i) {
+    const Json& c = coords[i];
+    if (!c.is_array() || c.size() < 2 || !c[0].is_number() || !c[1].is_number()) {
+      return Status::InvalidArgument("body: coordinate " + std::to_string(i) +
+                                     " is not [lon, lat]");
+    }
+    const double lon = c[0].get<double>(), lat = c[1].get<double>();
+    if (!(lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180)) {
+      return Status::InvalidArgument("body: coordinate " + std::to_string(i) +
+                                     " is out of range: [" + std::to_string(lon) + ", " +
+                                     std::to_string(lat) + "]");
+    }
+    engine::trail::MatchPoint m;
+    m.p = {static_cast<int32_t>(std::lround(lat * 1e7)),
+           static_cast<int32_t>(std::lround(lon * 1e7))};
+    out.push_back(m);
+  }
+  return out;
+}
+
+Result<std::vector<engine::trail::MatchPoint>> FileFixes(const std::string& body) {
+  STRIDE_ASSIGN_OR_RETURN(const engine::Activity a, importers::ReadActivity(body));
+  std::vector<engine::trail::MatchPoint> out;
+  for (const engine::Track& t : a.sessions) {
+    for (size_t i = 0; i < t.lat_deg.size(); ++i) {
+      if (!std::isfinite(t.lat_deg[i]) || !std::isfinite(t.lon_deg[i])) continue;
+      engine::trail::MatchPoint m;
+      m.time_s = t.time_s[i];
+      m.p = {static_cast<int32_t>(std::lround(t.lat_deg[i] * 1e7)),
+             static_cast<int32_t>(std::lround(t.lon_deg[i] * 1e7))};
+      out.push_back(m);
+    }
+    if (!out.empty()) break;  // the first session with positions
+  }
+  return out;
+}
+
+}  // namespace
+
+ApiResponse MatchTrack(const index::RouteSnapshot& s, const Params& p, const std::string& body) {
+  auto answer = [&]() -> Result<ApiResponse> {
+    STRIDE_RETURN_IF_ERROR(CheckKnown(p, {"format"}));
+    const std::string format = Get(p, "format").value_or("polyline6");
+    if (format != "polyline6" && format != "geojson") {
+      return Status::InvalidArgument("format: '" + format + "'; expected polyline6 or geojson");
+    }
+    if (body.empty()) {
+      return Status::InvalidArgument("body: empty; expected a GPX, TCX or FIT file or GeoJSON");
+    }
+    const size_t first = body.find_first_not_of(" \t\r\n");
+    const bool json = first != std::string::npos && (body[first] == '{' || body[first] == '[');
+    STRIDE_ASSIGN_OR_RETURN(std::vector<engine::trail::MatchPoint> fixes,
+                            json ? GeoJsonFixes(body) : FileFixes(body));
+    if (fixes.size() < 2) {
+      return Status::InvalidArgument("body: " + std::to_string(fixes.size()) +
+                                     " positioned points; a track to match needs at least two");
+    }
+    if (fixes.size() > kMaxMatchPoints) {
+      return Status::ResourceExhausted("body: " + std::to_string(fixes.size()) +
+                                       " points; at most " + std::to_string(kMaxMatchPoints));
+    }
+    STRIDE_ASSIGN_OR_RETURN(const TrailGraph* g, GraphOf(s));
+    STRIDE_ASSIGN_OR_RETURN(const engine::trail::MatchResult m, engine::trail::Match(*g, fixes));
+    const double t0 = fixes.front().time_s;
+    auto rel = [&](double t) -> Json {
+      if (!std::isfinite(t) || !std::isfinite(t0)) return nullptr;
+      return RoundTo(t - t0, 0.1);
+    };
+    Json out;
+    out["points"] = fixes.size();
+    out["start_time"] = std::isfinite(t0) ? Json(engine::FormatIsoTime(t0)) : Json(nullptr);
+    const double total = m.on_network_m + m.off_network_m;
+    out["on_network_m"] = RoundTo(m.on_network_m, 0.1);
+    out["off_network_m"] = RoundTo(m.off_network_m, 0.1);
+    out["on_network_share"] = RoundTo(total > 0 ? m.on_network_m / total : 0, 0.001);
+    Json pieces = Json::array();
+    Path all;
+    for (const engine::trail::MatchPiece& piece : m.pieces) {
+      Json pj = WalkJson(*g, piece.path, format == "geojson");
+      pj.erase("profile");
+      pj.erase("duration_s");
+      Json head{{"first_point", piece.first_point}, {"last_point", piece.last_point}};
+      head.update(pj);
+      pieces.push_back(std::move(head));
+      all.steps.insert(all.steps.end(), piece.path.steps.begin(), piece.path.steps.end());
+    }
+    out["pieces"] = std::move(pieces);
+    Json edges = Json::array();
+    for (const engine::trail::MatchedEdge& e : m.edges) {
+      const engine::trail::GraphEdge& ge = g->edges[e.edge];
+      edges.push_back({{"piece", e.piece},
+                       {"name", g->str(ge.name)},
+                       {"highway", g->str(ge.highway)},
+                       {"surface", g->str(ge.surface)},
+                       {"distance_m", RoundTo(std::abs(e.to_m - e.from_m), 0.1)},
+                       {"entry_s", rel(e.entry_time_s)},
+                       {"exit_s", rel(e.exit_time_s)}});
+    }
+    out["edges"] = std::move(edges);
+    const Json walked = WalkJson(*g, all, false);
+    out["routes"] = walked["routes"];
     return ApiResponse{200, engine::DumpJson(out)};
   };
   return OrError(answer());

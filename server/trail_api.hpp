@@ -5,6 +5,11 @@
 //
 //   GET /v1/directions?from=lat,lon&to=lat,lon[&via=lat,lon;lat,lon][&format=polyline6|geojson]
 //   GET /v1/loops?lat=&lon=&distance_m=[&alternatives=1..5][&seed=N][&format=...]
+//   POST /v1/match[?format=...] with a GPX, TCX or FIT file, or a GeoJSON LineString (or a
+//        Feature holding one), as the body: the map match (engine/trail/match.hpp) of the
+//        file's first session, nothing stored. Answers pieces (input point range, distance,
+//        geometry), edges walked in order (name, highway, surface, metres, entry and exit
+//        seconds after the first fix), routes, and on_network_m / off_network_m / share.
 // Options of both: avoid_steps=true|false, max_difficulty=0..6 (sac_scale level),
 // prefer_unpaved=true|false, minimise_climb=true|false, max_snap_m=1..5000 (default 500).
 //
@@ -33,5 +38,8 @@ inline constexpr double kMaxLoopM = 100000;
 
 ApiResponse Directions(const index::RouteSnapshot& s, const Params& p);
 ApiResponse LoopRoutes(const index::RouteSnapshot& s, const Params& p);
+ApiResponse MatchTrack(const index::RouteSnapshot& s, const Params& p, const std::string& body);
+inline constexpr size_t kMaxMatchBody = size_t{16} << 20;
+inline constexpr size_t kMaxMatchPoints = 200'000;
 
 }  // namespace stride::server

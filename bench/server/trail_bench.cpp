@@ -17,6 +17,8 @@
 #include <vector>
 
 #include "bench/server/bench_util.hpp"
+#include "datasets/synthetic_walk.hpp"
+#include "engine/trail/match.hpp"
 #include "engine/trail/router.hpp"
 #include "index/store/route_snapshot.hpp"
 
@@ -140,6 +142,45 @@ int main(int argc, char** argv) {
       100.0 * out_and_back / std::max(1, within), 100 * bench::Percentile(overlap, 0.5),
       100 * bench::Percentile(path_share, 0.5), bench::Percentile(loop_ms, 0.5),
       bench::Percentile(loop_ms, 0.99));
+
+  // Map matching: share of true walks matched to the right edges, by sampling and noise, and
+  // throughput (fixes matched per second, one core).
+  const int walks = std::stoi(bench::Arg(argc, argv, "--walks", "40"));
+  std::printf("map matching (%d walks of 1.5-8 km per row, 3 m/s):\n", walks);
+  std::printf("  interval  white  wander  dropout   right edges   fixes/s\n");
+  struct Row {
+    double interval, white, wander, dropout;
+  };
+  const Row rows[] = {{1, 3, 3, 0}, {1, 5, 5, 0},  {1, 8, 8, 0},   {5, 3, 3, 0},  {5, 5, 5, 0},
+                      {5, 8, 8, 0}, {10, 5, 5, 0}, {1, 5, 5, 0.3}, {5, 5, 5, 0.3}};
+  for (const Row& row : rows) {
+    double truth_m = 0, right_m = 0, fixes = 0, secs = 0;
+    std::mt19937_64 wrng(seed + 77);
+    for (int i = 0; i < walks;) {
+      const Snap a = Draw(g, main_edges, wrng), b = Draw(g, main_edges, wrng);
+      Result<engine::trail::Path> truth = engine::trail::ShortestPath(g, a, b, {});
+      if (!truth.ok() || truth->distance_m < 1500 || truth->distance_m > 8000) continue;
+      std::vector<engine::PointE7> line;
+      engine::trail::PathGeometry(g, *truth, &line, nullptr);
+      datasets::WalkRecording rec;
+      rec.interval_s = row.interval;
+      rec.white_m = row.white;
+      rec.wander_m = row.wander;
+      rec.dropout = row.dropout;
+      rec.seed = static_cast<uint64_t>(i) + 1;
+      const std::vector<engine::trail::MatchPoint> pts = datasets::RecordWalk(line, rec);
+      const double t = bench::SteadySeconds();
+      Result<engine::trail::MatchResult> m = engine::trail::Match(g, pts);
+      secs += bench::SteadySeconds() - t;
+      if (!m.ok()) continue;
+      fixes += static_cast<double>(pts.size());
+      truth_m += truth->distance_m;
+      right_m += datasets::RightMetres(*truth, *m);
+      ++i;
+    }
+    std::printf("  %6.0f s  %3.0f m  %4.0f m  %5.0f %%  %10.2f %%  %8.0f\n", row.interval,
+                row.white, row.wander, 100 * row.dropout, 100 * right_m / truth_m, fixes / secs);
+  }
 
   if (!url.empty()) {
     httplib::Client c(url);

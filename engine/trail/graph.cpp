@@ -220,8 +220,18 @@ TrailGraph GraphBuilder::Build() && {
 void TrailGraph::BuildSnapIndex() {
   cells_.clear();
   max_abs_lat_deg_ = 0;
-  for (const PointE7& p : shape)
+  for (const PointE7& p : shape) {
     max_abs_lat_deg_ = std::max(max_abs_lat_deg_, std::abs(p.lat * 1e-7));
+  }
+  shape_at_.assign(shape.size(), 0);
+  for (const GraphEdge& ge : edges) {
+    for (uint32_t k = 1; k < ge.shape_count; ++k) {
+      const PointE7 u = shape[ge.shape_first + k - 1], v = shape[ge.shape_first + k];
+      shape_at_[ge.shape_first + k] =
+          shape_at_[ge.shape_first + k - 1] +
+          SegmentDistanceM(u.lat * 1e-7, u.lon * 1e-7, v.lat * 1e-7, v.lon * 1e-7);
+    }
+  }
   for (uint32_t e = 0; e < edges.size(); ++e) {
     const GraphEdge& ge = edges[e];
     for (uint32_t k = 0; k + 1 < ge.shape_count; ++k) {
@@ -251,6 +261,60 @@ PointE7 TrailGraph::PointAt(uint32_t e, double offset_m) const {
   return shape[ge.shape_first + (offset_m <= 0 ? 0 : ge.shape_count - 1)];
 }
 
+std::vector<Snap> TrailGraph::Within(PointE7 p, double radius_m, size_t max) const {
+  const Plane plane(p);
+  std::unordered_map<uint32_t, std::pair<double, uint32_t>> best;  // edge -> (d2, segment)
+  std::unordered_map<uint32_t, double> best_t;
+  const int64_t cy = CellOf(p.lat), cx = CellOf(p.lon);
+  const double cell_m = kSnapCellE7 * std::min(plane.mx, plane.my);
+  const int64_t rings = static_cast<int64_t>(radius_m / cell_m) + 1;
+  const double r2 = radius_m * radius_m;
+  for (int64_t y = cy - rings; y <= cy + rings; ++y) {
+    for (int64_t x = cx - rings; x <= cx + rings; ++x) {
+      auto it = cells_.find(CellKey(y, x));
+      if (it == cells_.end()) continue;
+      for (const auto& [e, k] : it->second) {
+        const GraphEdge& ge = edges[e];
+        const PointE7 a = shape[ge.shape_first + k], b = shape[ge.shape_first + k + 1];
+        const double ax = plane.X(a), ay = plane.Y(a), bx = plane.X(b), by = plane.Y(b);
+        const double dx = bx - ax, dy = by - ay, len2 = dx * dx + dy * dy;
+        const double t = std::clamp(len2 > 0 ? -(ax * dx + ay * dy) / len2 : 0.0, 0.0, 1.0);
+        const double px = ax + t * dx, py = ay + t * dy, d2 = px * px + py * py;
+        if (d2 > r2) continue;
+        auto [pos, inserted] = best.try_emplace(e, d2, k);
+        if (inserted || d2 < pos->second.first) {
+          pos->second = {d2, k};
+          best_t[e] = t;
+        }
+      }
+    }
+  }
+  std::vector<std::pair<double, uint32_t>> order;
+  order.reserve(best.size());
+  for (const auto& [e, v] : best) order.emplace_back(v.first, e);
+  std::sort(order.begin(), order.end());
+  if (order.size() > max) order.resize(max);
+  std::vector<Snap> out;
+  out.reserve(order.size());
+  for (const auto& [d2, e] : order) {
+    const GraphEdge& ge = edges[e];
+    const uint32_t k = best[e].second;
+    const double t = best_t[e];
+    const PointE7 a = shape[ge.shape_first + k], b = shape[ge.shape_first + k + 1];
+    Snap s;
+    s.edge = e;
+    s.point = {static_cast<int32_t>(std::lround(a.lat + t * (b.lat - a.lat))),
+               static_cast<int32_t>(std::lround(a.lon + t * (b.lon - a.lon)))};
+    const double before = shape_at_[ge.shape_first + k];
+    s.offset_m = std::min<double>(before + SegmentDistanceM(a.lat * 1e-7, a.lon * 1e-7,
+                                                            s.point.lat * 1e-7, s.point.lon * 1e-7),
+                                  ge.length_m);
+    s.distance_m = std::sqrt(d2);
+    out.push_back(s);
+  }
+  return out;
+}
+
 Result<Snap> TrailGraph::Nearest(PointE7 p, double max_m,
                                  const std::function<bool(const GraphEdge&)>& usable) const {
   const Plane plane(p);
@@ -268,11 +332,7 @@ Result<Snap> TrailGraph::Nearest(PointE7 p, double max_m,
     if (d2 < best_d2) {
       best_d2 = d2;
       best.edge = e;
-      double before = 0;
-      for (uint32_t j = 0; j < k; ++j) {
-        const PointE7 u = shape[ge.shape_first + j], v = shape[ge.shape_first + j + 1];
-        before += SegmentDistanceM(u.lat * 1e-7, u.lon * 1e-7, v.lat * 1e-7, v.lon * 1e-7);
-      }
+      const double before = shape_at_[ge.shape_first + k];
       best.point = {static_cast<int32_t>(std::lround(a.lat + t * (b.lat - a.lat))),
                     static_cast<int32_t>(std::lround(a.lon + t * (b.lon - a.lon)))};
       best.offset_m = before + SegmentDistanceM(a.lat * 1e-7, a.lon * 1e-7, best.point.lat * 1e-7,

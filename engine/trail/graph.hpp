@@ -116,6 +116,9 @@ class TrailGraph {
   // when none is that close or the graph is empty.
   Result<Snap> Nearest(PointE7 p, double max_m,
                        const std::function<bool(const GraphEdge&)>& usable = nullptr) const;
+  // Every edge within `radius_m` of `p`, each at its nearest point, nearest first, at most
+  // `max` (map-matching candidates).
+  std::vector<Snap> Within(PointE7 p, double radius_m, size_t max) const;
   // The point `offset_m` metres along edge `e` from its from node (clamped to the edge).
   PointE7 PointAt(uint32_t e, double offset_m) const;
 
@@ -138,6 +141,7 @@ class TrailGraph {
   friend class GraphBuilder;
   void BuildSnapIndex();
   double max_abs_lat_deg_ = 0;
+  std::vector<double> shape_at_;  // metres from its edge's first point, per shape point
   // Snap grid: cells of kSnapCellE7 square; cell key -> segments (edge, first point index).
   std::unordered_map<uint64_t, std::vector<std::pair<uint32_t, uint32_t>>> cells_;
 };

@@ -74,19 +74,21 @@ double PartCost(const TrailGraph& g, uint32_t e, double a, double b, const FootO
 // latitude), with the ellipsoid's smallest radius, less 1 %).
 class Heuristic {
  public:
-  Heuristic(const TrailGraph& g, PointE7 target)
+  // `metres`: the cost is metres (FootOptions::shortest), else seconds.
+  Heuristic(const TrailGraph& g, PointE7 target, bool metres)
       : target_(target),
         my_(0.99 * 6356752.0 * kDegToRad * 1e-7),
-        mx_(my_ * std::cos(std::min(89.9, g.max_abs_lat_deg()) * kDegToRad)) {}
+        mx_(my_ * std::cos(std::min(89.9, g.max_abs_lat_deg()) * kDegToRad)),
+        per_m_(metres ? 1.0 : 1.0 / kToblerMaxSpeedMps) {}
   double Seconds(PointE7 p) const {
     const double dy = (static_cast<double>(p.lat) - target_.lat) * my_;
     const double dx = (static_cast<double>(p.lon) - target_.lon) * mx_;
-    return std::sqrt(dx * dx + dy * dy) / kToblerMaxSpeedMps;
+    return std::sqrt(dx * dx + dy * dy) * per_m_;
   }
 
  private:
   PointE7 target_;
-  double my_, mx_;
+  double my_, mx_, per_m_;
 };
 
 using Penalised = std::unordered_set<uint32_t>;
@@ -100,7 +102,7 @@ Result<Path> Search(const TrailGraph& g, const Snap& from, const Snap& to, const
   ws.Reset(g.nodes());
   const GraphEdge& fe = g.edges[from.edge];
   const GraphEdge& te = g.edges[to.edge];
-  const Heuristic h(g, to.point);
+  const Heuristic h(g, to.point, o.shortest);
   MinQueue q;
   auto seed = [&](uint32_t v, double c, uint32_t how) {
     if (c < ws.G(v)) {
@@ -396,6 +398,7 @@ std::vector<Candidate> Around(const TrailGraph& g, const Tree& t, PointE7 start,
 }  // namespace
 
 double EdgeCost(const GraphEdge& e, bool backward, const FootOptions& o, bool force) {
+  if (o.shortest) return e.length_m;
   if (!force) {
     if (o.avoid_steps && (e.flags & kSteps)) return kInf;
     if (e.sac > o.max_difficulty) return kInf;

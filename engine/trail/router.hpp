@@ -52,6 +52,7 @@ struct FootOptions {
   bool minimise_climb = false;  // adds climb_s_per_m per metre of ascent
   double climb_s_per_m = 30.0;  // with minimise_climb
   double road_penalty = 1.25;   // car roads cost this much more than paths
+  bool shortest = false;  // cost = metres, every edge allowed (map matching); the rest ignored
 };
 
 // Cost of walking edge `e` in a direction; infinity when the options exclude it (unless

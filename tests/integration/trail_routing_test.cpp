@@ -17,8 +17,11 @@
 #include <thread>
 
 #include "datasets/synthetic_osm.hpp"
+#include "datasets/synthetic_walk.hpp"
 #include "engine/geo/geodesy.hpp"
+#include "engine/trail/match.hpp"
 #include "engine/trail/router.hpp"
+#include "importers/activity/activity_reader.hpp"
 #include "importers/dem/srtm.hpp"
 #include "index/store/route_snapshot.hpp"
 #include "server/http_server.hpp"
@@ -160,6 +163,30 @@ void ExpectShortestPathsExact(const TrailGraph& g, int pairs) {
   }
 }
 
+// Share of true walks' length matched to the right edges: walks of 1.5-8 km between random
+// points, recorded with `rec`'s sampling and noise.
+double MatchShare(const TrailGraph& g, int walks, datasets::WalkRecording rec, uint64_t seed) {
+  const std::vector<uint32_t> edges = MainEdges(g);
+  std::mt19937_64 rng(seed);
+  double truth_m = 0, right_m = 0;
+  for (int i = 0; i < walks;) {
+    const Snap a = Draw(g, edges, rng), b = Draw(g, edges, rng);
+    Result<engine::trail::Path> truth = engine::trail::ShortestPath(g, a, b, {});
+    if (!truth.ok() || truth->distance_m < 1500 || truth->distance_m > 8000) continue;
+    std::vector<engine::PointE7> line;
+    engine::trail::PathGeometry(g, *truth, &line, nullptr);
+    rec.seed = seed * 1000 + static_cast<uint64_t>(i);
+    const std::vector<engine::trail::MatchPoint> fixes = datasets::RecordWalk(line, rec);
+    Result<engine::trail::MatchResult> m = engine::trail::Match(g, fixes);
+    EXPECT_TRUE(m.ok()) << m.status().message();
+    if (!m.ok()) return 0;
+    truth_m += truth->distance_m;
+    right_m += datasets::RightMetres(*truth, *m);
+    ++i;
+  }
+  return right_m / truth_m;
+}
+
 TEST(TrailRouting, GeneratedMapPathsAreExactAndLoopsMeetTheirLength) {
   const std::string dir = Folder("generated");
   datasets::SyntheticOsmOptions so;
@@ -185,6 +212,10 @@ TEST(TrailRouting, GeneratedMapPathsAreExactAndLoopsMeetTheirLength) {
   // those get an out-and-back. From 5 km on there is always one.
   EXPECT_LE(f.out_and_back_long, f.asked_long / 20) << f.out_and_back_long;
   EXPECT_LT(f.repeated / f.length, 0.25);
+  datasets::WalkRecording rec;
+  EXPECT_GE(MatchShare(g, 20, rec, 5), 0.98);
+  rec.interval_s = 5;
+  EXPECT_GE(MatchShare(g, 20, rec, 6), 0.95);
 }
 
 TEST(TrailRouting, AndorraPathsAreExactAndLoopsMeetTheirLength) {
@@ -203,6 +234,10 @@ TEST(TrailRouting, AndorraPathsAreExactAndLoopsMeetTheirLength) {
   EXPECT_GE(f.within, f.asked * 95 / 100) << f.within << " of " << f.asked;
   EXPECT_LE(f.out_and_back_long, f.asked_long / 10) << f.out_and_back_long;
   EXPECT_LT(f.repeated / f.length, 0.35);
+  datasets::WalkRecording rec;
+  EXPECT_GE(MatchShare(g, 20, rec, 5), 0.98);
+  rec.interval_s = 5;
+  EXPECT_GE(MatchShare(g, 20, rec, 6), 0.95);
 }
 
 class TrailHttp : public ::testing::Test {
@@ -241,6 +276,14 @@ class TrailHttp : public ::testing::Test {
     EXPECT_TRUE(res) << target;
     if (!res) return {};
     EXPECT_EQ(res->status, status) << target << ": " << res->body;
+    return Json::parse(res->body);
+  }
+  Json Post(const std::string& target, const std::string& body, int status) {
+    httplib::Client c("127.0.0.1", server_->port());
+    auto res = c.Post(target.c_str(), body, "application/octet-stream");
+    EXPECT_TRUE(res) << target;
+    if (!res) return {};
+    EXPECT_EQ(res->status, status) << target << ": " << res->body.substr(0, 300);
     return Json::parse(res->body);
   }
   static std::string* dir_;
@@ -319,6 +362,53 @@ TEST_F(TrailHttp, LoopsAreWithinTheirLengthAndDeterministic) {
   EXPECT_EQ(Json::parse(again->body), j);
   EXPECT_LE(j["loops"].size(), 3u);
   EXPECT_EQ(Get(target + "&alternatives=1", 200)["loops"].size(), 1u);
+}
+
+TEST_F(TrailHttp, MatchesRecordingsAndLines) {
+  // A recorded hike (24 s sampling) that keeps to mapped trails: nearly all of it matched.
+  Result<std::string> gpx = importers::ReadFileBytes(
+      testing::DatasetsDir() + "/gpx/andorra_hike_2016-09-13_adrutas_170708_b.gpx");
+  ASSERT_TRUE(gpx.ok());
+  const Json m = Post("/v1/match", *gpx, 200);
+  EXPECT_GT(m["on_network_share"].get<double>(), 0.9);
+  EXPECT_GE(m["pieces"].size(), 1u);
+  ASSERT_GT(m["edges"].size(), 10u);
+  double last = -1;
+  for (const Json& e : m["edges"]) {
+    ASSERT_TRUE(e["entry_s"].is_number());
+    EXPECT_GE(e["entry_s"].get<double>(), last - 1e-6);
+    EXPECT_GE(e["exit_s"].get<double>(), e["entry_s"].get<double>() - 1e-6);
+    last = e["entry_s"].get<double>();
+  }
+  EXPECT_EQ(m["start_time"], "2016-09-13T05:04:42Z");  // the first fix's <time>
+  EXPECT_FALSE(m["routes"].empty());
+  // A line drawn along a computed walk matches onto that walk.
+  const Json d =
+      Get(std::string("/v1/directions?from=") + kFrom + "&to=42.5400,1.5600&format=geojson", 200);
+  const Json line = Post("/v1/match", d["geometry"].dump(), 200);
+  EXPECT_EQ(line["on_network_share"].get<double>(), 1.0);
+  ASSERT_EQ(line["pieces"].size(), 1u);
+  EXPECT_NEAR(line["pieces"][0]["distance_m"].get<double>(), d["distance_m"].get<double>(),
+              0.02 * d["distance_m"].get<double>());
+  EXPECT_TRUE(line["start_time"].is_null());
+  // Bad bodies.
+  struct Case {
+    std::string body;
+    std::string text;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"", "body: empty"},
+           {"{\"type\":\"Point\",\"coordinates\":[1.5,42.5]}", "expected a GeoJSON LineString"},
+           {"{\"type\":\"LineString\",\"coordinates\":[[1.52,42.50]]}", "at least two"},
+           {"{\"type\":\"LineString\",\"coordinates\":[[1.52,42.50],[1.52,95]]}",
+            "coordinate 1 is out of range"},
+           {"{\"type\":", "not valid JSON"},
+           {"not a track at all", "not an activity file"}}) {
+    const Json j = Post("/v1/match", c.body, 400);
+    ASSERT_TRUE(j.contains("error")) << c.body;
+    EXPECT_NE(j["error"]["message"].get<std::string>().find(c.text), std::string::npos)
+        << c.body << ": " << j["error"]["message"];
+  }
 }
 
 TEST_F(TrailHttp, BadInputGetsClearErrors) {

@@ -9,8 +9,10 @@
 #include <random>
 #include <set>
 
+#include "datasets/synthetic_walk.hpp"
 #include "engine/geo/geodesy.hpp"
 #include "engine/route/profile.hpp"
+#include "engine/trail/match.hpp"
 
 namespace stride::engine::trail {
 namespace {
@@ -377,6 +379,46 @@ TEST(Loops, BadLengthsAndTinyNetworks) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
   EXPECT_NE(r.status().message().find("reaches only"), std::string::npos);
+}
+
+TEST(Match, FollowsTheWalkAndBreaksOffTheNetwork) {
+  const TrailGraph g = Grid(20, 20, 9);
+  std::mt19937_64 rng(4);
+  FootOptions o;
+  Path truth;
+  for (;;) {
+    Result<Path> p = ShortestPath(g, RandomSnap(g, rng), RandomSnap(g, rng), o);
+    if (p.ok() && p->distance_m > 3000) {
+      truth = *p;
+      break;
+    }
+  }
+  std::vector<PointE7> line;
+  PathGeometry(g, truth, &line, nullptr);
+  datasets::WalkRecording rec;
+  rec.interval_s = 2;
+  std::vector<MatchPoint> fixes = datasets::RecordWalk(line, rec);
+  Result<MatchResult> m = Match(g, fixes);
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_EQ(m->pieces.size(), 1u);
+  EXPECT_GT(datasets::RightMetres(truth, *m), 0.97 * truth.distance_m);
+  EXPECT_EQ(m->off_network_m, 0);
+  // Entry times rise along the walk and lie within the recording.
+  for (size_t i = 1; i < m->edges.size(); ++i) {
+    EXPECT_GE(m->edges[i].entry_time_s, m->edges[i - 1].entry_time_s - 1e-6);
+  }
+  EXPECT_GE(m->edges.front().entry_time_s, fixes.front().time_s);
+  EXPECT_LE(m->edges.back().exit_time_s, fixes.back().time_s + 1e-6);
+  // A stretch 150 m north of the way (a field, a mapless track): two pieces around it.
+  std::vector<MatchPoint> away = fixes;
+  const size_t a = away.size() / 3, b = away.size() / 2;
+  for (size_t i = a; i < b; ++i) away[i].p.lat += 13500;  // ~150 m: between two grid rows
+  Result<MatchResult> broken = Match(g, away);
+  ASSERT_TRUE(broken.ok());
+  EXPECT_GE(broken->pieces.size(), 2u);
+  EXPECT_GT(broken->off_network_m, 0);
+  EXPECT_GT(broken->on_network_m, broken->off_network_m);
+  EXPECT_EQ(Match(g, {fixes[0]}).status().code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace
