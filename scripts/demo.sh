@@ -83,6 +83,11 @@ GEOJSON
   req="/v1/loops?lat=45.65&lon=6.35&distance_m=8000&alternatives=2&avoid_steps=true"
   echo "curl '$base$req'"
   curl -s "$base$req" | python3 -c 'import json,sys; j=json.load(sys.stdin); [print(" ", l["distance_m"], "m (", round(100*l["length_error"],1), "% off),", l["ascent_m"], "m up,", l["repeated_m"], "m walked twice,", round(100*l["path_share"]), "% on paths;", ", ".join(r["name"] for r in l["routes"][:2])) for l in j["loops"]]'
+  echo "which trails did a track walk? (map matching: the line of the walk above, as GeoJSON)"
+  curl -s "$base/v1/directions?from=45.62,6.32&to=45.66,6.37&format=geojson" |
+    python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["geometry"]))' >demo/walk.geojson
+  echo "curl -X POST --data-binary @demo/walk.geojson '$base/v1/match'"
+  curl -s -X POST --data-binary @demo/walk.geojson "$base/v1/match" | python3 -c 'import json,sys; j=json.load(sys.stdin); print(" ", j["points"], "points,", round(100*j["on_network_share"]), "% on the network,", len(j["pieces"]), "piece(s),", len(j["edges"]), "edges; first:", ", ".join(e["name"] or e["highway"] for e in j["edges"][:4]))'
   token=$(grep -A1 'dev token' demo/serve.log | tail -1)
   echo
   echo "== limits: every answer says what is left (public search: 600 a minute per address) =="
