@@ -83,7 +83,7 @@ GEOJSON
   req="/v1/loops?lat=45.65&lon=6.35&distance_m=8000&alternatives=2&avoid_steps=true"
   echo "curl '$base$req'"
   curl -s "$base$req" | python3 -c 'import json,sys; j=json.load(sys.stdin); [print(" ", l["distance_m"], "m (", round(100*l["length_error"],1), "% off),", l["ascent_m"], "m up,", l["repeated_m"], "m walked twice,", round(100*l["path_share"]), "% on paths;", ", ".join(r["name"] for r in l["routes"][:2])) for l in j["loops"]]'
-  echo "which trails did a track walk? (map matching: the line of the walk above, as GeoJSON)"
+  echo "which trails did a track walk? (map matching: a walk from 45.62,6.32 to 45.66,6.37 as a GeoJSON line)"
   curl -s "$base/v1/directions?from=45.62,6.32&to=45.66,6.37&format=geojson" |
     python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["geometry"]))' >demo/walk.geojson
   echo "curl -X POST --data-binary @demo/walk.geojson '$base/v1/match'"
