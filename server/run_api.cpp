@@ -138,6 +138,42 @@ std::string CoverageJson(const std::vector<engine::CoveredRoute>& coverage) {
   return engine::DumpJson(out);
 }
 
+std::string TrailMatchJson(const engine::TrailMatch& m) {
+  if (!m.matched) return "null";
+  auto time = [](double t) {
+    return std::isnan(t) ? Json(nullptr) : Json(engine::FormatIsoTime(t));
+  };
+  auto secs = [](double s) {
+    return std::isnan(s) ? Json(nullptr) : Json(engine::RoundTo(s, 0.1));
+  };
+  const double total = m.on_network_m + m.off_network_m;
+  Json out{{"on_network_m", engine::RoundTo(m.on_network_m, 0.1)},
+           {"off_network_m", engine::RoundTo(m.off_network_m, 0.1)},
+           {"on_network_share", engine::RoundTo(total > 0 ? m.on_network_m / total : 0, 0.001)}};
+  Json efforts = Json::array();
+  for (const engine::SegmentEffort& e : m.efforts) {
+    efforts.push_back({{"id", e.route_id},
+                       {"osm", e.osm},
+                       {"name", e.name.empty() ? Json(nullptr) : Json(e.name)},
+                       {"distance_m", engine::RoundTo(e.distance_m, 0.1)},
+                       {"start", time(e.start_s)},
+                       {"elapsed_s", secs(e.elapsed_s)},
+                       {"session", e.session}});
+  }
+  out["segment_efforts"] = std::move(efforts);
+  Json ways = Json::array();
+  for (const engine::MatchedWay& w : m.ways) {
+    ways.push_back({{"way", w.way_id},
+                    {"name", w.name.empty() ? Json(nullptr) : Json(w.name)},
+                    {"distance_m", engine::RoundTo(w.distance_m, 0.1)},
+                    {"entry", time(w.entry_s)},
+                    {"exit", time(w.exit_s)},
+                    {"session", w.session}});
+  }
+  out["ways"] = std::move(ways);
+  return engine::DumpJson(out);
+}
+
 std::string RunJson(const engine::Run& run) {
   Json head = SummaryJson(run.summary);
   std::string out = engine::DumpJson(head);
@@ -155,7 +191,8 @@ std::string RunJson(const engine::Run& run) {
   }
   const std::string name = run.summary.file_name.empty() ? "upload" : run.summary.file_name;
   out += ",\"analysis\":" + engine::AnalysisJson(name, run.sessions);
-  out += ",\"route_coverage\":" + CoverageJson(run.coverage) + "}";
+  out += ",\"route_coverage\":" + CoverageJson(run.coverage);
+  out += ",\"trail_match\":" + TrailMatchJson(run.match) + "}";
   return out;
 }
 

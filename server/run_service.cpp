@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "engine/route/route_json.hpp"
+#include "engine/trail/match.hpp"
 #include "importers/activity/activity_reader.hpp"
 #include "index/crypto/crypto.hpp"
 #include "server/auth.hpp"
@@ -65,6 +66,60 @@ std::vector<engine::CoveredRoute> RunService::Coverage(
   return out;
 }
 
+engine::TrailMatch RunService::MatchTrails(const std::vector<engine::Analysis>& sessions) const {
+  engine::TrailMatch out;
+  const std::shared_ptr<const index::RouteSnapshot> snap = routes_ ? routes_() : nullptr;
+  if (!snap || !snap->graph || snap->graph->edge_count() == 0) return out;
+  const engine::trail::TrailGraph& g = *snap->graph;
+  for (size_t k = 0; k < sessions.size(); ++k) {
+    const engine::Track& t = sessions[k].track;
+    std::vector<engine::trail::MatchPoint> fixes;
+    for (size_t i = 0; i < t.lat_deg.size(); ++i) {
+      if (!std::isfinite(t.lat_deg[i]) || !std::isfinite(t.lon_deg[i])) continue;
+      fixes.push_back({t.time_s[i],
+                       {static_cast<int32_t>(std::lround(t.lat_deg[i] * 1e7)),
+                        static_cast<int32_t>(std::lround(t.lon_deg[i] * 1e7))}});
+    }
+    if (fixes.size() < 2) continue;
+    Result<engine::trail::MatchResult> m = engine::trail::Match(g, fixes);
+    if (!m.ok()) continue;
+    out.matched = true;
+    out.on_network_m += m->on_network_m;
+    out.off_network_m += m->off_network_m;
+    const auto session = static_cast<uint32_t>(k + 1);
+    for (const engine::trail::MatchedEdge& e : m->edges) {
+      const uint64_t way = g.edge_way[e.edge];
+      const double len = std::abs(e.to_m - e.from_m);
+      if (!out.ways.empty() && out.ways.back().way_id == way &&
+          out.ways.back().session == session) {
+        out.ways.back().distance_m += len;
+        out.ways.back().exit_s = e.exit_time_s;
+        continue;
+      }
+      engine::MatchedWay w;
+      w.way_id = way;
+      w.name = g.str(g.edges[e.edge].name);
+      w.distance_m = len;
+      w.entry_s = e.entry_time_s;
+      w.exit_s = e.exit_time_s;
+      w.session = session;
+      out.ways.push_back(std::move(w));
+    }
+    for (const engine::trail::RouteEffort& r : engine::trail::RouteEfforts(g, *m)) {
+      engine::SegmentEffort e;
+      e.route_id = g.routes[r.route].id;
+      e.osm = engine::OsmRefOf(e.route_id);
+      e.name = g.str(g.routes[r.route].name);
+      e.distance_m = r.covered_m;
+      e.start_s = r.start_s;
+      e.elapsed_s = r.end_s - r.start_s;
+      e.session = session;
+      out.efforts.push_back(std::move(e));
+    }
+  }
+  return out;
+}
+
 Result<RunService::Uploaded> RunService::Upload(const UploadRequest& req) {
   STRIDE_RETURN_IF_ERROR(engine::CheckUserId(req.user_id));
   if (req.body.size() > options_.max_upload_bytes) {
@@ -108,6 +163,7 @@ Result<RunService::Uploaded> RunService::Upload(const UploadRequest& req) {
   run.summary.file_bytes = req.body.size();
   run.summary.format = act->format;
   run.coverage = Coverage(sessions);
+  run.match = MatchTrails(sessions);
   run.original.assign(req.body);
   run.idempotency_key = req.idempotency_key;
   for (engine::Analysis& a : sessions) {

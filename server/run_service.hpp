@@ -67,6 +67,9 @@ class RunService {
  private:
   // The routes each session followed, from the route database being served.
   std::vector<engine::CoveredRoute> Coverage(const std::vector<engine::Analysis>& sessions) const;
+  // Map matching of each session onto the trail graph (when the database has one): ways
+  // walked and segment efforts.
+  engine::TrailMatch MatchTrails(const std::vector<engine::Analysis>& sessions) const;
 
   engine::RunStore& store_;
   const engine::RunEvents& events_;

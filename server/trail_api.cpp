@@ -84,8 +84,10 @@ Result<Common> ParseCommon(const Params& p) {
 Result<const TrailGraph*> GraphOf(const index::RouteSnapshot& s) {
   if (!s.graph) {
     return Status::Unavailable(
-        "this route database has no trail graph (imported by an older "
-        "stride): run stride import again");
+        s.graph_error.empty()
+            ? "this route database has no trail graph (imported by an older stride): run "
+              "stride import again"
+            : s.graph_error + " (run stride import again)");
   }
   return s.graph.get();
 }

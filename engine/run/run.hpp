@@ -62,14 +62,40 @@ struct CoveredRoute {
   uint32_t session = 1;           // 1-based
 };
 
+// What map matching (engine/trail/match.hpp) found when the route database had a trail graph
+// at upload: the ways walked in order (consecutive edges of one way merged) and the named
+// routes walked end to end (segment efforts).
+struct MatchedWay {
+  uint64_t way_id = 0;
+  std::string name;
+  double distance_m = 0;
+  double entry_s = kNaN, exit_s = kNaN;  // Unix time; NaN without times
+  uint32_t session = 1;                  // 1-based
+};
+struct SegmentEffort {
+  uint64_t route_id = 0;
+  std::string osm, name;
+  double distance_m = 0;  // of the route matched
+  double start_s = kNaN;  // Unix time of the first entry onto it
+  double elapsed_s = kNaN;
+  uint32_t session = 1;
+};
+struct TrailMatch {
+  bool matched = false;  // false: no trail graph at upload (or the run has no positions)
+  double on_network_m = 0, off_network_m = 0;
+  std::vector<MatchedWay> ways;
+  std::vector<SegmentEffort> efforts;
+};
+
 struct Run {
   RunSummary summary;
   std::string original;  // the uploaded bytes
   // One per session, as Analyze() measured it; each one's `track` is empty (see `tracks`).
   std::vector<Analysis> sessions;
   std::vector<CoveredRoute> coverage;  // in the order the track reached them
-  std::vector<Track> tracks;           // cleaned, smoothed: one per session (streams only)
-  std::string idempotency_key;         // the upload's Idempotency-Key; empty when none
+  TrailMatch match;
+  std::vector<Track> tracks;    // cleaned, smoothed: one per session (streams only)
+  std::string idempotency_key;  // the upload's Idempotency-Key; empty when none
   // Runs stored by schema 1 kept their analysis and coverage only as rendered JSON: for those,
   // `sessions` and `coverage` are empty and these hold the JSON as stored. Empty otherwise.
   std::string schema1_analysis_json;

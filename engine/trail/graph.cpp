@@ -18,7 +18,7 @@ static_assert(std::endian::native == std::endian::little,
               "trail.graph is little-endian; a big-endian build needs byte swapping");
 
 constexpr char kMagic[8] = {'S', 'T', 'R', 'I', 'D', 'E', 'T', 'G'};
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;        // 2: edge_way
 constexpr int32_t kSnapCellE7 = 20000;  // 0.002 degrees: ~220 m of latitude
 
 uint64_t CellKey(int64_t cy, int64_t cx) {
@@ -164,6 +164,8 @@ TrailGraph GraphBuilder::Build() && {
   TrailGraph g;
   std::vector<uint64_t> ids;
   ids.reserve(pending_.size() * 2);
+  g.edge_way.reserve(pending_.size());
+  for (const Pending& p : pending_) g.edge_way.push_back(p.way_id);
   for (const Pending& p : pending_) {
     ids.push_back(p.from_node);
     ids.push_back(p.to_node);
@@ -222,6 +224,12 @@ void TrailGraph::BuildSnapIndex() {
   max_abs_lat_deg_ = 0;
   for (const PointE7& p : shape) {
     max_abs_lat_deg_ = std::max(max_abs_lat_deg_, std::abs(p.lat * 1e-7));
+  }
+  route_length_m.assign(routes.size(), 0);
+  for (size_t e = 0; e + 1 < route_first.size(); ++e) {
+    for (uint32_t k = route_first[e]; k < route_first[e + 1]; ++k) {
+      route_length_m[edge_routes[k]] += edges[e].length_m;
+    }
   }
   shape_at_.assign(shape.size(), 0);
   for (const GraphEdge& ge : edges) {
@@ -394,6 +402,7 @@ std::string TrailGraph::Serialize() const {
   PutVector(out, routes);
   PutVector(out, route_first);
   PutVector(out, edge_routes);
+  PutVector(out, edge_way);
   return out;
 }
 
@@ -431,6 +440,7 @@ Result<TrailGraph> TrailGraph::Parse(std::string_view bytes) {
   STRIDE_RETURN_IF_ERROR(r.Vector("routes", &g.routes));
   STRIDE_RETURN_IF_ERROR(r.Vector("route_first", &g.route_first));
   STRIDE_RETURN_IF_ERROR(r.Vector("edge_routes", &g.edge_routes));
+  STRIDE_RETURN_IF_ERROR(r.Vector("edge_way", &g.edge_way));
   if (r.pos() != r.size()) {
     return Bad(std::to_string(r.size() - r.pos()) + " bytes after the last section");
   }
@@ -477,6 +487,7 @@ Result<TrailGraph> TrailGraph::Parse(std::string_view bytes) {
   for (uint32_t ri : g.edge_routes) {
     if (ri >= g.routes.size()) return Bad("edge route out of range");
   }
+  if (g.edge_way.size() != m) return Bad("way ids do not match the edges");
   g.BuildSnapIndex();
   return g;
 }

@@ -136,6 +136,9 @@ class TrailGraph {
   std::vector<GraphRoute> routes;
   std::vector<uint32_t> route_first;  // edge_count() + 1
   std::vector<uint32_t> edge_routes;
+  std::vector<uint64_t> edge_way;  // the OSM way of each edge
+  // Metres of graph edges on each route (computed when built or parsed, not stored).
+  std::vector<double> route_length_m;
 
  private:
   friend class GraphBuilder;

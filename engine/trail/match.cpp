@@ -2,8 +2,10 @@
 #include "engine/trail/match.hpp"
 
 #include <algorithm>
+#include <map>
 #include <queue>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 
 #include "engine/geo/geodesy.hpp"
@@ -208,6 +210,60 @@ Result<MatchResult> Match(const TrailGraph& g, const std::vector<MatchPoint>& po
                                                                        : r.off_network_m) += d;
   }
   return r;
+}
+
+std::vector<RouteEffort> RouteEfforts(const TrailGraph& g, const MatchResult& m, double min_share) {
+  // Per (piece, route): matched intervals per edge (so walking a stretch twice counts once),
+  // and the first entry and last exit.
+  struct Acc {
+    std::map<uint32_t, std::vector<std::pair<double, double>>> by_edge;
+    double start = std::numeric_limits<double>::infinity(),
+           end = -std::numeric_limits<double>::infinity();
+  };
+  std::map<std::pair<int, uint32_t>, Acc> acc;
+  for (const MatchedEdge& e : m.edges) {
+    for (const uint32_t* r = g.routes_begin(e.edge); r != g.routes_end(e.edge); ++r) {
+      Acc& a = acc[{e.piece, *r}];
+      a.by_edge[e.edge].emplace_back(std::min(e.from_m, e.to_m), std::max(e.from_m, e.to_m));
+      if (std::isfinite(e.entry_time_s)) a.start = std::min(a.start, e.entry_time_s);
+      if (std::isfinite(e.exit_time_s)) a.end = std::max(a.end, e.exit_time_s);
+    }
+  }
+  std::vector<RouteEffort> out;
+  for (auto& [key, a] : acc) {
+    double covered = 0;
+    for (auto& [edge, iv] : a.by_edge) {
+      std::sort(iv.begin(), iv.end());
+      double lo = iv[0].first, hi = iv[0].second;
+      for (size_t i = 1; i < iv.size(); ++i) {
+        if (iv[i].first > hi) {
+          covered += hi - lo;
+          lo = iv[i].first;
+        }
+        hi = std::max(hi, iv[i].second);
+      }
+      covered += hi - lo;
+    }
+    const double total = key.second < g.route_length_m.size() ? g.route_length_m[key.second] : 0;
+    if (total <= 0 || covered < min_share * total) continue;
+    RouteEffort r;
+    r.route = key.second;
+    r.piece = key.first;
+    r.covered_m = covered;
+    if (std::isfinite(a.start) && std::isfinite(a.end)) {
+      r.start_s = a.start;
+      r.end_s = a.end;
+    }
+    out.push_back(r);
+  }
+  auto start = [](const RouteEffort& r) {
+    return std::isnan(r.start_s) ? std::numeric_limits<double>::infinity() : r.start_s;
+  };
+  std::sort(out.begin(), out.end(), [&](const RouteEffort& a, const RouteEffort& b) {
+    return std::make_tuple(a.piece, start(a), a.route) <
+           std::make_tuple(b.piece, start(b), b.route);
+  });
+  return out;
 }
 
 }  // namespace stride::engine::trail

@@ -77,4 +77,16 @@ struct MatchResult {
 Result<MatchResult> Match(const TrailGraph& g, const std::vector<MatchPoint>& points,
                           const MatchOptions& o = {});
 
+// A named route walked end to end within one piece: at least `min_share` of the route's
+// graph length matched, timed from the first entry onto its edges to the last exit.
+struct RouteEffort {
+  uint32_t route = 0;  // into TrailGraph::routes
+  int piece = 0;
+  double covered_m = 0;
+  double start_s = std::numeric_limits<double>::quiet_NaN();
+  double end_s = std::numeric_limits<double>::quiet_NaN();
+};
+std::vector<RouteEffort> RouteEfforts(const TrailGraph& g, const MatchResult& m,
+                                      double min_share = 0.9);
+
 }  // namespace stride::engine::trail

@@ -73,8 +73,11 @@ Result<std::shared_ptr<const RouteSnapshot>> LoadRouteSnapshot(const std::string
     if (in) {
       std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
       Result<engine::trail::TrailGraph> g = engine::trail::TrailGraph::Parse(bytes);
-      if (!g.ok()) return Status::Corruption(file + ": " + g.status().message());
-      snap->graph = std::make_shared<const engine::trail::TrailGraph>(std::move(g).value());
+      if (g.ok()) {
+        snap->graph = std::make_shared<const engine::trail::TrailGraph>(std::move(g).value());
+      } else {
+        snap->graph_error = file + ": " + g.status().message();
+      }
     }
   }
   snap->load_seconds =

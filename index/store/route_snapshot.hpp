@@ -32,8 +32,10 @@ struct RouteSnapshot {
   }
   std::string name_chars;              // all names, in index order
   std::vector<uint32_t> name_offsets;  // index.size() + 1 offsets into name_chars
-  // The routable trail graph; null for a database imported before it existed.
+  // The routable trail graph; null for a database imported before it existed, or when the
+  // file cannot be read (graph_error says why: routes are served, foot routing answers 503).
   std::shared_ptr<const engine::trail::TrailGraph> graph;
+  std::string graph_error;
   std::string path;
   std::string import_finished_at;  // from meta "import"; empty when absent
   uint64_t dir_inode = 0;          // of `path` when loaded (an import exchanges directories)

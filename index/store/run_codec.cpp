@@ -486,6 +486,31 @@ void RunDataToProto(const engine::Run& run, run::RunData* out) {
   for (const engine::Analysis& a : run.sessions) AnalysisToProto(a, out->add_sessions());
   for (const engine::CoveredRoute& c : run.coverage) CoverageToProto(c, out->add_coverage());
   for (const engine::Track& t : run.tracks) TrackToProto(t, out->add_tracks());
+  if (run.match.matched) {
+    run::TrailMatch* m = out->mutable_match();
+    m->set_matched(true);
+    m->set_on_network_m(run.match.on_network_m);
+    m->set_off_network_m(run.match.off_network_m);
+    for (const engine::MatchedWay& w : run.match.ways) {
+      run::MatchedWay* p = m->add_ways();
+      p->set_way_id(w.way_id);
+      p->set_name(w.name);
+      p->set_distance_m(w.distance_m);
+      STRIDE_PUT_OPT(p, entry_s, w.entry_s);
+      STRIDE_PUT_OPT(p, exit_s, w.exit_s);
+      p->set_session(w.session);
+    }
+    for (const engine::SegmentEffort& e : run.match.efforts) {
+      run::SegmentEffort* p = m->add_efforts();
+      p->set_route_id(e.route_id);
+      p->set_osm(e.osm);
+      p->set_name(e.name);
+      p->set_distance_m(e.distance_m);
+      STRIDE_PUT_OPT(p, start_s, e.start_s);
+      STRIDE_PUT_OPT(p, elapsed_s, e.elapsed_s);
+      p->set_session(e.session);
+    }
+  }
 }
 
 Status RunDataFromProto(const run::RunData& data, engine::RunParts parts, const std::string& what,
@@ -496,6 +521,33 @@ Status RunDataFromProto(const run::RunData& data, engine::RunParts parts, const 
     run->sessions.push_back(std::move(a).value());
   }
   for (const run::CoveredRoute& c : data.coverage()) run->coverage.push_back(CoverageFromProto(c));
+  if (data.has_match()) {
+    const run::TrailMatch& m = data.match();
+    run->match.matched = m.matched();
+    run->match.on_network_m = m.on_network_m();
+    run->match.off_network_m = m.off_network_m();
+    for (const run::MatchedWay& p : m.ways()) {
+      engine::MatchedWay w;
+      w.way_id = p.way_id();
+      w.name = p.name();
+      w.distance_m = p.distance_m();
+      w.entry_s = STRIDE_GET_OPT(p, entry_s);
+      w.exit_s = STRIDE_GET_OPT(p, exit_s);
+      w.session = p.session();
+      run->match.ways.push_back(std::move(w));
+    }
+    for (const run::SegmentEffort& p : m.efforts()) {
+      engine::SegmentEffort e;
+      e.route_id = p.route_id();
+      e.osm = p.osm();
+      e.name = p.name();
+      e.distance_m = p.distance_m();
+      e.start_s = STRIDE_GET_OPT(p, start_s);
+      e.elapsed_s = STRIDE_GET_OPT(p, elapsed_s);
+      e.session = p.session();
+      run->match.efforts.push_back(std::move(e));
+    }
+  }
   if (data.sessions().empty()) {  // schema 1
     run->schema1_analysis_json = data.analysis_json();
     run->schema1_coverage_json = data.coverage_json();

@@ -241,6 +241,49 @@ TEST_F(Runs, EverySharedFileUploadsWithTheCliAnalysis) {
   EXPECT_EQ(ListIds(token).size(), stored);
 }
 
+// Map matching at upload: the stored run keeps the ways it walked and the named routes it
+// walked end to end, with their times (Andorra's trail graph, a hike along the GR11).
+TEST_F(Runs, UploadsAreMatchedToTrailsWithSegmentEfforts) {
+  STRIDE_REQUIRE_DATASETS();
+  const std::string token = Token("matcher");
+  const std::string gpx =
+      ReadFile(testing::DatasetsDir() + "/gpx/andorra_hike_2015-08-16_adrutas_170708_a.gpx");
+  auto r = Upload(token, gpx);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 201) << r->body;
+  const Json up = Json::parse(r->body);
+  const Json& m = up["trail_match"];
+  ASSERT_TRUE(m.is_object());
+  // About half of this 2015 hike follows ways mapped in 2021 (the rest crosses open ground).
+  EXPECT_GT(m["on_network_share"].get<double>(), 0.4);
+  EXPECT_LT(m["on_network_share"].get<double>(), 0.7);
+  ASSERT_GT(m["ways"].size(), 10u);
+  std::string last;
+  for (const Json& w : m["ways"]) {
+    ASSERT_TRUE(w["entry"].is_string());
+    EXPECT_GE(w["entry"].get<std::string>(), last);  // ISO times sort as text
+    EXPECT_LE(w["entry"].get<std::string>(), w["exit"].get<std::string>());
+    last = w["entry"].get<std::string>();
+  }
+  bool gr11 = false;
+  for (const Json& e : m["segment_efforts"]) {
+    EXPECT_GT(e["elapsed_s"].get<double>(), 0);
+    EXPECT_LT(e["elapsed_s"].get<double>(), up["elapsed_time_s"].get<double>() + 1);
+    if (e["name"] == "GR11 E15 - Arinsal - Refugi de Vallferrera") {
+      gr11 = true;
+      EXPECT_GT(e["distance_m"].get<double>(), 7000);
+      // Walked at hiking pace: 2 to 5 km/h.
+      const double kmh = e["distance_m"].get<double>() / e["elapsed_s"].get<double>() * 3.6;
+      EXPECT_GT(kmh, 1.0);
+      EXPECT_LT(kmh, 5.0);
+    }
+  }
+  EXPECT_TRUE(gr11) << m["segment_efforts"].dump();
+  // Stored: the run read back has the same match.
+  const Json again = GetJson(token, "/v1/runs/" + up["id"].get<std::string>());
+  EXPECT_EQ(again["trail_match"], m);
+}
+
 TEST_F(Runs, RetryWithTheSameIdempotencyKeyStoresOnce) {
   const std::string token = Token("idem");
   const std::string fit = Synthetic(1);
