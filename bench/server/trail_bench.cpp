@@ -157,7 +157,13 @@ int main(int argc, char** argv) {
     double truth_m = 0, right_m = 0, fixes = 0, secs = 0;
     std::mt19937_64 wrng(seed + 77);
     for (int i = 0; i < walks;) {
-      const Snap a = Draw(g, main_edges, wrng), b = Draw(g, main_edges, wrng);
+      // The walk's end within 5 km of its start (pairs drawn over a country are too far).
+      const Snap a = Draw(g, main_edges, wrng);
+      const std::vector<Snap> near = g.Within(a.point, 5000, 400);
+      if (near.empty()) continue;
+      Snap b = near[std::uniform_int_distribution<size_t>(0, near.size() - 1)(wrng)];
+      b.offset_m = std::uniform_real_distribution<double>(0, g.edges[b.edge].length_m)(wrng);
+      b.point = g.PointAt(b.edge, b.offset_m);
       Result<engine::trail::Path> truth = engine::trail::ShortestPath(g, a, b, {});
       if (!truth.ok() || truth->distance_m < 1500 || truth->distance_m > 8000) continue;
       std::vector<engine::PointE7> line;
