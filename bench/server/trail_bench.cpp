@@ -28,27 +28,6 @@ using namespace stride;
 using engine::trail::Snap;
 using engine::trail::TrailGraph;
 
-std::vector<uint32_t> LargestComponentEdges(const TrailGraph& g) {
-  std::vector<uint32_t> parent(g.nodes());
-  for (uint32_t i = 0; i < parent.size(); ++i) parent[i] = i;
-  auto find = [&](uint32_t x) {
-    while (parent[x] != x) x = parent[x] = parent[parent[x]];
-    return x;
-  };
-  for (const auto& e : g.edges) parent[find(e.from)] = find(e.to);
-  std::vector<uint32_t> size(g.nodes(), 0);
-  for (uint32_t i = 0; i < g.nodes(); ++i) ++size[find(i)];
-  uint32_t best = 0;
-  for (uint32_t i = 0; i < g.nodes(); ++i) {
-    if (size[i] > size[best]) best = i;
-  }
-  std::vector<uint32_t> out;
-  for (uint32_t i = 0; i < g.edge_count(); ++i) {
-    if (find(g.edges[i].from) == best) out.push_back(i);
-  }
-  return out;
-}
-
 Snap Draw(const TrailGraph& g, const std::vector<uint32_t>& edges, std::mt19937_64& rng) {
   std::uniform_int_distribution<size_t> pick(0, edges.size() - 1);
   std::uniform_real_distribution<double> u(0, 1);
@@ -86,7 +65,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   const TrailGraph& g = *(*snap)->graph;
-  const std::vector<uint32_t> main_edges = LargestComponentEdges(g);
+  const std::vector<uint32_t> main_edges = g.LargestComponentEdges();
   std::printf(
       "graph: %zu nodes, %zu edges (largest connected part %zu edges); snapshot load %.2f s\n",
       g.nodes(), g.edge_count(), main_edges.size(), bench::SteadySeconds() - t0);

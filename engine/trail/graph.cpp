@@ -253,6 +253,27 @@ void TrailGraph::BuildSnapIndex() {
   }
 }
 
+std::vector<uint32_t> TrailGraph::LargestComponentEdges() const {
+  std::vector<uint32_t> parent(nodes());
+  for (uint32_t i = 0; i < parent.size(); ++i) parent[i] = i;
+  auto find = [&](uint32_t x) {
+    while (parent[x] != x) x = parent[x] = parent[parent[x]];
+    return x;
+  };
+  for (const GraphEdge& e : edges) parent[find(e.from)] = find(e.to);
+  std::vector<uint32_t> size(nodes(), 0);
+  uint32_t best = 0;
+  for (uint32_t i = 0; i < nodes(); ++i) {
+    const uint32_t root = find(i);
+    if (++size[root] > size[best]) best = root;
+  }
+  std::vector<uint32_t> out;
+  for (uint32_t i = 0; i < edges.size(); ++i) {
+    if (find(edges[i].from) == best) out.push_back(i);
+  }
+  return out;
+}
+
 PointE7 TrailGraph::PointAt(uint32_t e, double offset_m) const {
   const GraphEdge& ge = edges[e];
   double at = 0;

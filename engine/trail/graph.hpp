@@ -119,6 +119,9 @@ class TrailGraph {
   // Every edge within `radius_m` of `p`, each at its nearest point, nearest first, at most
   // `max` (map-matching candidates).
   std::vector<Snap> Within(PointE7 p, double radius_m, size_t max) const;
+  // The edges of the largest connected part (where random starts and pairs are drawn: a car
+  // park's isolated footway has no loop or far destination to offer).
+  std::vector<uint32_t> LargestComponentEdges() const;
   // The point `offset_m` metres along edge `e` from its from node (clamped to the edge).
   PointE7 PointAt(uint32_t e, double offset_m) const;
 

@@ -232,18 +232,7 @@ std::vector<RouteEffort> RouteEfforts(const TrailGraph& g, const MatchResult& m,
   std::vector<RouteEffort> out;
   for (auto& [key, a] : acc) {
     double covered = 0;
-    for (auto& [edge, iv] : a.by_edge) {
-      std::sort(iv.begin(), iv.end());
-      double lo = iv[0].first, hi = iv[0].second;
-      for (size_t i = 1; i < iv.size(); ++i) {
-        if (iv[i].first > hi) {
-          covered += hi - lo;
-          lo = iv[i].first;
-        }
-        hi = std::max(hi, iv[i].second);
-      }
-      covered += hi - lo;
-    }
+    for (auto& [edge, iv] : a.by_edge) covered += UnionLength(iv);
     const double total = key.second < g.route_length_m.size() ? g.route_length_m[key.second] : 0;
     if (total <= 0 || covered < min_share * total) continue;
     RouteEffort r;

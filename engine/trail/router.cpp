@@ -332,20 +332,7 @@ double RepeatedMetres(const std::vector<Step>& steps) {
     total += std::abs(s.to_m - s.from_m);
   }
   double covered = 0;
-  for (auto& [e, iv] : by_edge) {
-    std::sort(iv.begin(), iv.end());
-    double lo = iv[0].first, hi = iv[0].second;
-    for (size_t i = 1; i < iv.size(); ++i) {
-      if (iv[i].first > hi) {
-        covered += hi - lo;
-        lo = iv[i].first;
-        hi = iv[i].second;
-      } else {
-        hi = std::max(hi, iv[i].second);
-      }
-    }
-    covered += hi - lo;
-  }
+  for (auto& [e, iv] : by_edge) covered += UnionLength(iv);
   return std::max(0.0, total - covered);
 }
 
@@ -410,6 +397,22 @@ double EdgeCost(const GraphEdge& e, bool backward, const FootOptions& o, bool fo
   double c = (backward ? e.time_bwd_s : e.time_fwd_s) * mult;
   if (o.minimise_climb) c += std::max(0.0, o.climb_s_per_m) * (backward ? e.descent_m : e.ascent_m);
   return c;
+}
+
+double UnionLength(std::vector<std::pair<double, double>>& iv) {
+  if (iv.empty()) return 0;
+  std::sort(iv.begin(), iv.end());
+  double covered = 0, lo = iv[0].first, hi = iv[0].second;
+  for (size_t i = 1; i < iv.size(); ++i) {
+    if (iv[i].first > hi) {
+      covered += hi - lo;
+      lo = iv[i].first;
+      hi = iv[i].second;
+    } else {
+      hi = std::max(hi, iv[i].second);
+    }
+  }
+  return covered + (hi - lo);
 }
 
 std::function<bool(const GraphEdge&)> Usable(const FootOptions& o) {

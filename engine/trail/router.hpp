@@ -84,6 +84,9 @@ Path Measure(const TrailGraph& g, std::vector<Step> steps, const FootOptions& o)
 // Appends `b` to `a` (legs of one walk) and re-measures.
 Path Concatenate(const TrailGraph& g, const Path& a, const Path& b, const FootOptions& o);
 
+// Metres covered by the union of [lo, hi] intervals (sorts them).
+double UnionLength(std::vector<std::pair<double, double>>& intervals);
+
 // The walked line (and elevations when the graph has them; else empty), without repeated
 // points where steps meet.
 void PathGeometry(const TrailGraph& g, const Path& p, std::vector<PointE7>* points,

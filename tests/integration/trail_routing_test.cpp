@@ -51,27 +51,6 @@ Status ImportWithDem(const std::string& osm, const std::string& db, const std::s
   return testing::ImportToDb(osm, db, dem->get()).status();
 }
 
-// Edges of the largest connected part (starts on an isolated car-park footway have no loop).
-std::vector<uint32_t> MainEdges(const TrailGraph& g) {
-  std::vector<uint32_t> parent(g.nodes());
-  for (uint32_t i = 0; i < parent.size(); ++i) parent[i] = i;
-  auto find = [&](uint32_t x) {
-    while (parent[x] != x) x = parent[x] = parent[parent[x]];
-    return x;
-  };
-  for (const auto& e : g.edges) parent[find(e.from)] = find(e.to);
-  std::vector<uint32_t> size(g.nodes(), 0);
-  uint32_t best = 0;
-  for (uint32_t i = 0; i < g.nodes(); ++i) {
-    if (++size[find(i)] > size[best]) best = find(i);
-  }
-  std::vector<uint32_t> out;
-  for (uint32_t i = 0; i < g.edge_count(); ++i) {
-    if (find(g.edges[i].from) == best) out.push_back(i);
-  }
-  return out;
-}
-
 Snap Draw(const TrailGraph& g, const std::vector<uint32_t>& edges, std::mt19937_64& rng) {
   std::uniform_int_distribution<size_t> pick(0, edges.size() - 1);
   std::uniform_real_distribution<double> u(0, 1);
@@ -123,7 +102,7 @@ struct LoopFigures {
 };
 
 LoopFigures MeasureLoops(const TrailGraph& g, int starts, uint64_t seed) {
-  const std::vector<uint32_t> edges = MainEdges(g);
+  const std::vector<uint32_t> edges = g.LargestComponentEdges();
   std::mt19937_64 rng(seed);
   LoopFigures f;
   const double asks[] = {2000, 5000, 10000};
@@ -149,7 +128,7 @@ LoopFigures MeasureLoops(const TrailGraph& g, int starts, uint64_t seed) {
 }
 
 void ExpectShortestPathsExact(const TrailGraph& g, int pairs) {
-  const std::vector<uint32_t> edges = MainEdges(g);
+  const std::vector<uint32_t> edges = g.LargestComponentEdges();
   std::mt19937_64 rng(3);
   engine::trail::FootOptions climb;
   climb.minimise_climb = true;
@@ -166,7 +145,7 @@ void ExpectShortestPathsExact(const TrailGraph& g, int pairs) {
 // Share of true walks' length matched to the right edges: walks of 1.5-8 km between random
 // points, recorded with `rec`'s sampling and noise.
 double MatchShare(const TrailGraph& g, int walks, datasets::WalkRecording rec, uint64_t seed) {
-  const std::vector<uint32_t> edges = MainEdges(g);
+  const std::vector<uint32_t> edges = g.LargestComponentEdges();
   std::mt19937_64 rng(seed);
   double truth_m = 0, right_m = 0;
   for (int i = 0; i < walks;) {
