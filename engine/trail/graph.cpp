@@ -95,8 +95,21 @@ struct Plane {
         mx(my * std::cos(o.lat * 1e-7 * kDegToRad)) {}
   double X(PointE7 p) const { return (static_cast<double>(p.lon) - lon0) * mx; }
   double Y(PointE7 p) const { return (static_cast<double>(p.lat) - lat0) * my; }
+  // The nearest point of segment a-b to the origin: its fraction along the segment and its
+  // squared distance in metres.
+  std::pair<double, double> Project(PointE7 a, PointE7 b) const {
+    const double ax = X(a), ay = Y(a), dx = X(b) - ax, dy = Y(b) - ay, len2 = dx * dx + dy * dy;
+    const double t = std::clamp(len2 > 0 ? -(ax * dx + ay * dy) / len2 : 0.0, 0.0, 1.0);
+    const double px = ax + t * dx, py = ay + t * dy;
+    return {t, px * px + py * py};
+  }
   double lat0, lon0, my, mx;
 };
+
+PointE7 Lerp(PointE7 a, PointE7 b, double t) {
+  return {static_cast<int32_t>(std::lround(a.lat + t * (b.lat - a.lat))),
+          static_cast<int32_t>(std::lround(a.lon + t * (b.lon - a.lon)))};
+}
 
 }  // namespace
 
@@ -276,24 +289,36 @@ std::vector<uint32_t> TrailGraph::LargestComponentEdges() const {
 
 PointE7 TrailGraph::PointAt(uint32_t e, double offset_m) const {
   const GraphEdge& ge = edges[e];
-  double at = 0;
   for (uint32_t k = 0; k + 1 < ge.shape_count; ++k) {
-    const PointE7 a = shape[ge.shape_first + k], b = shape[ge.shape_first + k + 1];
-    const double d = SegmentDistanceM(a.lat * 1e-7, a.lon * 1e-7, b.lat * 1e-7, b.lon * 1e-7);
+    const uint32_t i = ge.shape_first + k;
+    const double at = shape_at_[i], d = shape_at_[i + 1] - at;
     if (at + d >= offset_m && d > 0) {
-      const double t = std::clamp((offset_m - at) / d, 0.0, 1.0);
-      return {static_cast<int32_t>(std::lround(a.lat + t * (b.lat - a.lat))),
-              static_cast<int32_t>(std::lround(a.lon + t * (b.lon - a.lon)))};
+      return Lerp(shape[i], shape[i + 1], std::clamp((offset_m - at) / d, 0.0, 1.0));
     }
-    at += d;
   }
   return shape[ge.shape_first + (offset_m <= 0 ? 0 : ge.shape_count - 1)];
 }
 
+Snap TrailGraph::SnapOnSegment(uint32_t e, uint32_t k, double t) const {
+  const GraphEdge& ge = edges[e];
+  const PointE7 a = shape[ge.shape_first + k], b = shape[ge.shape_first + k + 1];
+  Snap s;
+  s.edge = e;
+  s.point = Lerp(a, b, t);
+  s.offset_m = std::min<double>(
+      shape_at_[ge.shape_first + k] +
+          SegmentDistanceM(a.lat * 1e-7, a.lon * 1e-7, s.point.lat * 1e-7, s.point.lon * 1e-7),
+      ge.length_m);
+  return s;
+}
+
 std::vector<Snap> TrailGraph::Within(PointE7 p, double radius_m, size_t max) const {
   const Plane plane(p);
-  std::unordered_map<uint32_t, std::pair<double, uint32_t>> best;  // edge -> (d2, segment)
-  std::unordered_map<uint32_t, double> best_t;
+  struct Best {
+    double d2, t;
+    uint32_t segment;
+  };
+  std::unordered_map<uint32_t, Best> best;  // per edge
   const int64_t cy = CellOf(p.lat), cx = CellOf(p.lon);
   const double cell_m = kSnapCellE7 * std::min(plane.mx, plane.my);
   const int64_t rings = static_cast<int64_t>(radius_m / cell_m) + 1;
@@ -304,40 +329,24 @@ std::vector<Snap> TrailGraph::Within(PointE7 p, double radius_m, size_t max) con
       if (it == cells_.end()) continue;
       for (const auto& [e, k] : it->second) {
         const GraphEdge& ge = edges[e];
-        const PointE7 a = shape[ge.shape_first + k], b = shape[ge.shape_first + k + 1];
-        const double ax = plane.X(a), ay = plane.Y(a), bx = plane.X(b), by = plane.Y(b);
-        const double dx = bx - ax, dy = by - ay, len2 = dx * dx + dy * dy;
-        const double t = std::clamp(len2 > 0 ? -(ax * dx + ay * dy) / len2 : 0.0, 0.0, 1.0);
-        const double px = ax + t * dx, py = ay + t * dy, d2 = px * px + py * py;
+        const auto [t, d2] =
+            plane.Project(shape[ge.shape_first + k], shape[ge.shape_first + k + 1]);
         if (d2 > r2) continue;
-        auto [pos, inserted] = best.try_emplace(e, d2, k);
-        if (inserted || d2 < pos->second.first) {
-          pos->second = {d2, k};
-          best_t[e] = t;
-        }
+        auto [pos, inserted] = best.try_emplace(e, Best{d2, t, k});
+        if (!inserted && d2 < pos->second.d2) pos->second = {d2, t, k};
       }
     }
   }
   std::vector<std::pair<double, uint32_t>> order;
   order.reserve(best.size());
-  for (const auto& [e, v] : best) order.emplace_back(v.first, e);
+  for (const auto& [e, v] : best) order.emplace_back(v.d2, e);
   std::sort(order.begin(), order.end());
   if (order.size() > max) order.resize(max);
   std::vector<Snap> out;
   out.reserve(order.size());
   for (const auto& [d2, e] : order) {
-    const GraphEdge& ge = edges[e];
-    const uint32_t k = best[e].second;
-    const double t = best_t[e];
-    const PointE7 a = shape[ge.shape_first + k], b = shape[ge.shape_first + k + 1];
-    Snap s;
-    s.edge = e;
-    s.point = {static_cast<int32_t>(std::lround(a.lat + t * (b.lat - a.lat))),
-               static_cast<int32_t>(std::lround(a.lon + t * (b.lon - a.lon)))};
-    const double before = shape_at_[ge.shape_first + k];
-    s.offset_m = std::min<double>(before + SegmentDistanceM(a.lat * 1e-7, a.lon * 1e-7,
-                                                            s.point.lat * 1e-7, s.point.lon * 1e-7),
-                                  ge.length_m);
+    const Best& b = best.at(e);
+    Snap s = SnapOnSegment(e, b.segment, b.t);
     s.distance_m = std::sqrt(d2);
     out.push_back(s);
   }
@@ -347,27 +356,13 @@ std::vector<Snap> TrailGraph::Within(PointE7 p, double radius_m, size_t max) con
 Result<Snap> TrailGraph::Nearest(PointE7 p, double max_m,
                                  const std::function<bool(const GraphEdge&)>& usable) const {
   const Plane plane(p);
-  Snap best;
-  double best_d2 = std::numeric_limits<double>::infinity();
+  double best_d2 = std::numeric_limits<double>::infinity(), best_t = 0;
+  uint32_t best_e = 0, best_k = 0;
   auto consider = [&](uint32_t e, uint32_t k) {
     const GraphEdge& ge = edges[e];
     if (usable && !usable(ge)) return;
-    const PointE7 a = shape[ge.shape_first + k], b = shape[ge.shape_first + k + 1];
-    const double ax = plane.X(a), ay = plane.Y(a), bx = plane.X(b), by = plane.Y(b);
-    const double dx = bx - ax, dy = by - ay, len2 = dx * dx + dy * dy;
-    double t = len2 > 0 ? -(ax * dx + ay * dy) / len2 : 0;
-    t = std::clamp(t, 0.0, 1.0);
-    const double px = ax + t * dx, py = ay + t * dy, d2 = px * px + py * py;
-    if (d2 < best_d2) {
-      best_d2 = d2;
-      best.edge = e;
-      const double before = shape_at_[ge.shape_first + k];
-      best.point = {static_cast<int32_t>(std::lround(a.lat + t * (b.lat - a.lat))),
-                    static_cast<int32_t>(std::lround(a.lon + t * (b.lon - a.lon)))};
-      best.offset_m = before + SegmentDistanceM(a.lat * 1e-7, a.lon * 1e-7, best.point.lat * 1e-7,
-                                                best.point.lon * 1e-7);
-      best.offset_m = std::min<double>(best.offset_m, ge.length_m);
-    }
+    const auto [t, d2] = plane.Project(shape[ge.shape_first + k], shape[ge.shape_first + k + 1]);
+    if (d2 < best_d2) best_d2 = d2, best_t = t, best_e = e, best_k = k;
   };
   const int64_t cy = CellOf(p.lat), cx = CellOf(p.lon);
   const double cell_m = kSnapCellE7 * std::min(plane.mx, plane.my);
@@ -385,6 +380,7 @@ Result<Snap> TrailGraph::Nearest(PointE7 p, double max_m,
     if (best_d2 <= std::pow(static_cast<double>(r) * cell_m, 2)) break;
   }
   if (std::isfinite(best_d2) && std::sqrt(best_d2) <= max_m) {
+    Snap best = SnapOnSegment(best_e, best_k, best_t);
     best.distance_m =
         SegmentDistanceM(p.lat * 1e-7, p.lon * 1e-7, best.point.lat * 1e-7, best.point.lon * 1e-7);
     return best;

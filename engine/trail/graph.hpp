@@ -124,6 +124,8 @@ class TrailGraph {
   std::vector<uint32_t> LargestComponentEdges() const;
   // The point `offset_m` metres along edge `e` from its from node (clamped to the edge).
   PointE7 PointAt(uint32_t e, double offset_m) const;
+  // Metres from its edge's first point to shape point i (computed when built or parsed).
+  double shape_offset_m(size_t i) const { return shape_at_[i]; }
 
   // The binary form of FORMAT.md; Parse checks magic, version, sizes and every index.
   std::string Serialize() const;
@@ -146,6 +148,8 @@ class TrailGraph {
  private:
   friend class GraphBuilder;
   void BuildSnapIndex();
+  // The snap at fraction t of segment k (points k, k + 1) of edge e.
+  Snap SnapOnSegment(uint32_t e, uint32_t k, double t) const;
   double max_abs_lat_deg_ = 0;
   std::vector<double> shape_at_;  // metres from its edge's first point, per shape point
   // Snap grid: cells of kSnapCellE7 square; cell key -> segments (edge, first point index).

@@ -179,7 +179,6 @@ void EdgeSlice(const TrailGraph& g, uint32_t e, double a, double b, std::vector<
   const double lo = std::min(a, b), hi = std::max(a, b);
   std::vector<PointE7> p;
   std::vector<float> z;
-  double at = 0;
   auto lerp = [](PointE7 u, PointE7 v, double t) {
     return PointE7{static_cast<int32_t>(std::lround(u.lat + t * (v.lat - u.lat))),
                    static_cast<int32_t>(std::lround(u.lon + t * (v.lon - u.lon)))};
@@ -187,8 +186,7 @@ void EdgeSlice(const TrailGraph& g, uint32_t e, double a, double b, std::vector<
   for (uint32_t k = 0; k + 1 < ge.shape_count; ++k) {
     const uint32_t i = ge.shape_first + k;
     const PointE7 u = g.shape[i], v = g.shape[i + 1];
-    const double d = SegmentDistanceM(u.lat * 1e-7, u.lon * 1e-7, v.lat * 1e-7, v.lon * 1e-7);
-    const double next = at + d;
+    const double at = g.shape_offset_m(i), next = g.shape_offset_m(i + 1), d = next - at;
     const float zu = with_z ? g.shape_elevation[i] : 0, zv = with_z ? g.shape_elevation[i + 1] : 0;
     if (next >= lo && at <= hi) {
       if (p.empty()) {
@@ -206,7 +204,6 @@ void EdgeSlice(const TrailGraph& g, uint32_t e, double a, double b, std::vector<
         break;
       }
     }
-    at = next;
   }
   if (b < a) {
     std::reverse(p.begin(), p.end());
@@ -622,9 +619,7 @@ Result<std::vector<Loop>> Loops(const TrailGraph& g, const Snap& start, const Lo
         }
         const double x = half - out.dist[i];
         const PointE7 turn = g.PointAt(a.edge(), a.backward() ? e.length_m - x : x);
-        const double d =
-            std::hypot(static_cast<double>(turn.lat - start.point.lat),
-                       (turn.lon - start.point.lon) * std::cos(start.point.lat * 1e-7 * kDegToRad));
+        const double d = Crow(start.point, turn);
         if (d > far) far = d, via = u, arc = ai;
       }
     }
