@@ -73,13 +73,7 @@ engine::TrailMatch RunService::MatchTrails(const std::vector<engine::Analysis>& 
   const engine::trail::TrailGraph& g = *snap->graph;
   for (size_t k = 0; k < sessions.size(); ++k) {
     const engine::Track& t = sessions[k].track;
-    std::vector<engine::trail::MatchPoint> fixes;
-    for (size_t i = 0; i < t.lat_deg.size(); ++i) {
-      if (!std::isfinite(t.lat_deg[i]) || !std::isfinite(t.lon_deg[i])) continue;
-      fixes.push_back({t.time_s[i],
-                       {static_cast<int32_t>(std::lround(t.lat_deg[i] * 1e7)),
-                        static_cast<int32_t>(std::lround(t.lon_deg[i] * 1e7))}});
-    }
+    const std::vector<engine::trail::MatchPoint> fixes = engine::trail::MatchPointsOf(t);
     if (fixes.size() < 2) continue;
     Result<engine::trail::MatchResult> m = engine::trail::Match(g, fixes);
     if (!m.ok()) continue;

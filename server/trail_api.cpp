@@ -104,49 +104,13 @@ Json SnapJson(const Snap& s) {
               {"distance_m", RoundTo(s.distance_m, 0.1)}};
 }
 
-// The walk as JSON: figures, geometry, profile, routes and surfaces.
-Json WalkJson(const TrailGraph& g, const Path& path, bool geojson) {
-  std::vector<PointE7> pts;
-  std::vector<float> z;
-  engine::trail::PathGeometry(g, path, &pts, &z);
-  Json j;
-  j["distance_m"] = RoundTo(path.distance_m, 0.1);
-  j["ascent_m"] = RoundTo(path.ascent_m, 0.1);
-  j["descent_m"] = RoundTo(path.descent_m, 0.1);
-  j["duration_s"] = std::lround(path.time_s);
-  if (geojson) {
-    Json coords = Json::array();
-    for (const PointE7& p : pts) {
-      coords.push_back({RoundTo(p.lon * 1e-7, 1e-7), RoundTo(p.lat * 1e-7, 1e-7)});
-    }
-    j["geometry"] = Json{{"type", "LineString"}, {"coordinates", std::move(coords)}};
-  } else {
-    j["geometry"] = engine::EncodePolyline6(pts, 0, pts.size());
-  }
-  if (z.size() == pts.size() && !pts.empty()) {
-    Json d = Json::array(), e = Json::array();
-    double at = 0;
-    for (size_t i = 0; i < pts.size(); ++i) {
-      if (i > 0) {
-        at += engine::SegmentDistanceM(pts[i - 1].lat * 1e-7, pts[i - 1].lon * 1e-7,
-                                       pts[i].lat * 1e-7, pts[i].lon * 1e-7);
-      }
-      d.push_back(RoundTo(at, 0.1));
-      e.push_back(RoundTo(z[i], 0.1));
-    }
-    j["profile"] = Json{{"distance_m", std::move(d)}, {"elevation_m", std::move(e)}};
-  } else {
-    j["profile"] = nullptr;
-  }
+// The named routes walked, with metres on each, longest first.
+Json RoutesJson(const TrailGraph& g, const std::vector<engine::trail::Step>& steps) {
   std::map<uint32_t, double> by_route;
-  std::map<std::string, double> by_surface;
-  for (const engine::trail::Step& s : path.steps) {
-    const double len = std::abs(s.to_m - s.from_m);
+  for (const engine::trail::Step& s : steps) {
     for (const uint32_t* r = g.routes_begin(s.edge); r != g.routes_end(s.edge); ++r) {
-      by_route[*r] += len;
+      by_route[*r] += std::abs(s.to_m - s.from_m);
     }
-    const std::string& surface = g.str(g.edges[s.edge].surface);
-    by_surface[surface.empty() ? "unknown" : surface] += len;
   }
   std::vector<std::pair<double, uint32_t>> routes;
   for (const auto& [r, m] : by_route) routes.emplace_back(m, r);
@@ -159,7 +123,50 @@ Json WalkJson(const TrailGraph& g, const Path& path, bool geojson) {
                   {"name", g.str(g.routes[r].name)},
                   {"distance_m", RoundTo(m, 0.1)}});
   }
-  j["routes"] = std::move(rj);
+  return rj;
+}
+
+// The walk as JSON: figures, geometry, routes and surfaces; for a planned walk (not a matched
+// piece) also its Tobler time and elevation profile.
+Json WalkJson(const TrailGraph& g, const Path& path, bool geojson, bool planned = true) {
+  std::vector<PointE7> pts;
+  std::vector<float> z;
+  engine::trail::PathGeometry(g, path, &pts, planned ? &z : nullptr);
+  Json j;
+  j["distance_m"] = RoundTo(path.distance_m, 0.1);
+  j["ascent_m"] = RoundTo(path.ascent_m, 0.1);
+  j["descent_m"] = RoundTo(path.descent_m, 0.1);
+  if (planned) j["duration_s"] = std::lround(path.time_s);
+  if (geojson) {
+    Json coords = Json::array();
+    for (const PointE7& p : pts) {
+      coords.push_back({RoundTo(p.lon * 1e-7, 1e-7), RoundTo(p.lat * 1e-7, 1e-7)});
+    }
+    j["geometry"] = Json{{"type", "LineString"}, {"coordinates", std::move(coords)}};
+  } else {
+    j["geometry"] = engine::EncodePolyline6(pts, 0, pts.size());
+  }
+  if (planned && z.size() == pts.size() && !pts.empty()) {
+    Json d = Json::array(), e = Json::array();
+    double at = 0;
+    for (size_t i = 0; i < pts.size(); ++i) {
+      if (i > 0) {
+        at += engine::SegmentDistanceM(pts[i - 1].lat * 1e-7, pts[i - 1].lon * 1e-7,
+                                       pts[i].lat * 1e-7, pts[i].lon * 1e-7);
+      }
+      d.push_back(RoundTo(at, 0.1));
+      e.push_back(RoundTo(z[i], 0.1));
+    }
+    j["profile"] = Json{{"distance_m", std::move(d)}, {"elevation_m", std::move(e)}};
+  } else if (planned) {
+    j["profile"] = nullptr;
+  }
+  std::map<std::string, double> by_surface;
+  for (const engine::trail::Step& s : path.steps) {
+    const std::string& surface = g.str(g.edges[s.edge].surface);
+    by_surface[surface.empty() ? "unknown" : surface] += std::abs(s.to_m - s.from_m);
+  }
+  j["routes"] = RoutesJson(g, path.steps);
   std::vector<std::pair<double, std::string>> surfaces;
   for (const auto& [s, m] : by_surface) surfaces.emplace_back(m, s);
   std::stable_sort(surfaces.begin(), surfaces.end(),
@@ -319,19 +326,11 @@ Result<std::vector<engine::trail::MatchPoint>> GeoJsonFixes(const std::string& b
 
 Result<std::vector<engine::trail::MatchPoint>> FileFixes(const std::string& body) {
   STRIDE_ASSIGN_OR_RETURN(const engine::Activity a, importers::ReadActivity(body));
-  std::vector<engine::trail::MatchPoint> out;
   for (const engine::Track& t : a.sessions) {
-    for (size_t i = 0; i < t.lat_deg.size(); ++i) {
-      if (!std::isfinite(t.lat_deg[i]) || !std::isfinite(t.lon_deg[i])) continue;
-      engine::trail::MatchPoint m;
-      m.time_s = t.time_s[i];
-      m.p = {static_cast<int32_t>(std::lround(t.lat_deg[i] * 1e7)),
-             static_cast<int32_t>(std::lround(t.lon_deg[i] * 1e7))};
-      out.push_back(m);
-    }
-    if (!out.empty()) break;  // the first session with positions
+    std::vector<engine::trail::MatchPoint> out = engine::trail::MatchPointsOf(t);
+    if (!out.empty()) return out;  // the first session with positions
   }
-  return out;
+  return std::vector<engine::trail::MatchPoint>();
 }
 
 }  // namespace
@@ -373,15 +372,13 @@ ApiResponse MatchTrack(const index::RouteSnapshot& s, const Params& p, const std
     out["off_network_m"] = RoundTo(m.off_network_m, 0.1);
     out["on_network_share"] = RoundTo(total > 0 ? m.on_network_m / total : 0, 0.001);
     Json pieces = Json::array();
-    Path all;
+    std::vector<engine::trail::Step> all;
     for (const engine::trail::MatchPiece& piece : m.pieces) {
-      Json pj = WalkJson(*g, piece.path, format == "geojson");
-      pj.erase("profile");
-      pj.erase("duration_s");
+      Json pj = WalkJson(*g, piece.path, format == "geojson", false);
       Json head{{"first_point", piece.first_point}, {"last_point", piece.last_point}};
       head.update(pj);
       pieces.push_back(std::move(head));
-      all.steps.insert(all.steps.end(), piece.path.steps.begin(), piece.path.steps.end());
+      all.insert(all.end(), piece.path.steps.begin(), piece.path.steps.end());
     }
     out["pieces"] = std::move(pieces);
     Json edges = Json::array();
@@ -396,8 +393,7 @@ ApiResponse MatchTrack(const index::RouteSnapshot& s, const Params& p, const std
                        {"exit_s", rel(e.exit_time_s)}});
     }
     out["edges"] = std::move(edges);
-    const Json walked = WalkJson(*g, all, false);
-    out["routes"] = walked["routes"];
+    out["routes"] = RoutesJson(*g, all);
     return ApiResponse{200, engine::DumpJson(out)};
   };
   return OrError(answer());

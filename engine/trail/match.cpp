@@ -80,6 +80,17 @@ struct Layer {
 
 }  // namespace
 
+std::vector<MatchPoint> MatchPointsOf(const Track& t) {
+  std::vector<MatchPoint> out;
+  for (size_t i = 0; i < t.lat_deg.size(); ++i) {
+    if (!std::isfinite(t.lat_deg[i]) || !std::isfinite(t.lon_deg[i])) continue;
+    out.push_back({t.time_s[i],
+                   {static_cast<int32_t>(std::lround(t.lat_deg[i] * 1e7)),
+                    static_cast<int32_t>(std::lround(t.lon_deg[i] * 1e7))}});
+  }
+  return out;
+}
+
 Result<MatchResult> Match(const TrailGraph& g, const std::vector<MatchPoint>& points,
                           const MatchOptions& o) {
   if (points.size() < 2) {

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "engine/status.hpp"
+#include "engine/track/track.hpp"
 #include "engine/trail/graph.hpp"
 #include "engine/trail/router.hpp"
 
@@ -72,6 +73,9 @@ struct MatchResult {
   std::vector<int32_t> point_piece;  // per input fix: its piece, or -1 off the network
   double on_network_m = 0, off_network_m = 0;
 };
+
+// The positioned points of a track, with their times (NaN where a point has none).
+std::vector<MatchPoint> MatchPointsOf(const Track& track);
 
 // InvalidArgument for fewer than two fixes.
 Result<MatchResult> Match(const TrailGraph& g, const std::vector<MatchPoint>& points,
