@@ -26,10 +26,18 @@ Json NumOrNull(double x, double unit) {
   return engine::RoundTo(x, unit);
 }
 
+// A Unix time as ISO 8601, null when unknown (NaN).
+Json TimeOrNull(double unix_s) {
+  return std::isnan(unix_s) ? Json(nullptr) : Json(engine::FormatIsoTime(unix_s));
+}
+
+Json TextOrNull(const std::string& s) {
+  return s.empty() ? Json(nullptr) : Json(s);
+}
+
 Json SummaryJson(const engine::RunSummary& s) {
   return {{"id", engine::RunIdText(s.id)},
-          {"start_time", std::isnan(s.start_time_s) ? Json(nullptr)
-                                                    : Json(engine::FormatIsoTime(s.start_time_s))},
+          {"start_time", TimeOrNull(s.start_time_s)},
           {"sport", s.sport},
           {"distance_m", NumOrNull(s.distance_m, 0.1)},
           {"moving_time_s", NumOrNull(s.moving_time_s, 0.1)},
@@ -125,14 +133,12 @@ std::string CoverageJson(const std::vector<engine::CoveredRoute>& coverage) {
   for (const engine::CoveredRoute& r : coverage) {
     out.push_back({{"id", r.id},
                    {"osm", r.osm},
-                   {"name", r.name.empty() ? Json(nullptr) : Json(r.name)},
+                   {"name", TextOrNull(r.name)},
                    {"type", r.type},
                    {"length_m", engine::RoundTo(r.length_m, 0.1)},
                    {"covered_m", engine::RoundTo(r.covered_m, 0.1)},
                    {"share", engine::RoundTo(r.share, 0.001)},
-                   {"first_reached", std::isnan(r.first_reached_s)
-                                         ? Json(nullptr)
-                                         : Json(engine::FormatIsoTime(r.first_reached_s))},
+                   {"first_reached", TimeOrNull(r.first_reached_s)},
                    {"session", r.session}});
   }
   return engine::DumpJson(out);
@@ -140,12 +146,6 @@ std::string CoverageJson(const std::vector<engine::CoveredRoute>& coverage) {
 
 std::string TrailMatchJson(const engine::TrailMatch& m) {
   if (!m.matched) return "null";
-  auto time = [](double t) {
-    return std::isnan(t) ? Json(nullptr) : Json(engine::FormatIsoTime(t));
-  };
-  auto secs = [](double s) {
-    return std::isnan(s) ? Json(nullptr) : Json(engine::RoundTo(s, 0.1));
-  };
   const double total = m.on_network_m + m.off_network_m;
   Json out{{"on_network_m", engine::RoundTo(m.on_network_m, 0.1)},
            {"off_network_m", engine::RoundTo(m.off_network_m, 0.1)},
@@ -154,20 +154,20 @@ std::string TrailMatchJson(const engine::TrailMatch& m) {
   for (const engine::SegmentEffort& e : m.efforts) {
     efforts.push_back({{"id", e.route_id},
                        {"osm", e.osm},
-                       {"name", e.name.empty() ? Json(nullptr) : Json(e.name)},
+                       {"name", TextOrNull(e.name)},
                        {"distance_m", engine::RoundTo(e.distance_m, 0.1)},
-                       {"start", time(e.start_s)},
-                       {"elapsed_s", secs(e.elapsed_s)},
+                       {"start", TimeOrNull(e.start_s)},
+                       {"elapsed_s", NumOrNull(e.elapsed_s, 0.1)},
                        {"session", e.session}});
   }
   out["segment_efforts"] = std::move(efforts);
   Json ways = Json::array();
   for (const engine::MatchedWay& w : m.ways) {
     ways.push_back({{"way", w.way_id},
-                    {"name", w.name.empty() ? Json(nullptr) : Json(w.name)},
+                    {"name", TextOrNull(w.name)},
                     {"distance_m", engine::RoundTo(w.distance_m, 0.1)},
-                    {"entry", time(w.entry_s)},
-                    {"exit", time(w.exit_s)},
+                    {"entry", TimeOrNull(w.entry_s)},
+                    {"exit", TimeOrNull(w.exit_s)},
                     {"session", w.session}});
   }
   out["ways"] = std::move(ways);
