@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "engine/hex.hpp"
+#include "index/store/files.hpp"
 
 namespace stride::index {
 namespace fs = std::filesystem;
@@ -45,35 +46,6 @@ std::string_view Trim(std::string_view s) {
 
 std::string Errno(const std::string& what) {
   return what + ": " + std::strerror(errno);
-}
-
-// Writes `bytes` to a new file at `path` (mode 0600) through a temporary name, synced, so a
-// crash leaves the old file or the new one, never a torn one.
-Status WriteFileAtomic(const std::string& path, std::string_view bytes, bool sync) {
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::IoError(Errno("cannot create " + tmp));
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const Status s = Status::IoError(Errno("cannot write " + tmp));
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return s;
-    }
-    done += static_cast<size_t>(n);
-  }
-  if ((sync && ::fsync(fd) != 0) || ::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    return Status::IoError(Errno("cannot sync " + tmp));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    return Status::IoError(Errno("cannot rename " + tmp));
-  }
-  return Status::Ok();
 }
 
 Status SyncDir(const std::string& dir) {

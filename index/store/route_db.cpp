@@ -16,6 +16,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "index/store/files.hpp"
 #include "index/store/keys.hpp"
 #include "index/store/record_codec.hpp"
 #include "index/store/rocks_status.hpp"
@@ -242,23 +243,8 @@ Status RouteDbBuilder::Commit(const std::vector<std::pair<std::string, std::stri
   {
     const std::string bytes = std::move(graph_).Build().Serialize();
     graph_ = engine::trail::GraphBuilder();
-    const std::string file = build_dir_ + "/" + kTrailGraphFile;
-    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return Status::IoError("cannot create " + file + ": " + std::strerror(errno));
-    size_t done = 0;
-    while (done < bytes.size()) {
-      const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        const int err = errno;
-        ::close(fd);
-        return Status::IoError("cannot write " + file + ": " + std::strerror(err));
-      }
-      done += static_cast<size_t>(n);
-    }
-    const bool synced = ::fsync(fd) == 0;
-    ::close(fd);
-    if (!synced) return Status::IoError("cannot sync " + file + ": " + std::strerror(errno));
+    STRIDE_RETURN_IF_ERROR(
+        WriteFileAtomic(build_dir_ + "/" + kTrailGraphFile, bytes, /*sync=*/true, 0644));
   }
 
   // Switch: exchange the directories atomically, keep the old one as DIR.previous.
