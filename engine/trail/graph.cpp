@@ -18,7 +18,7 @@ static_assert(std::endian::native == std::endian::little,
               "trail.graph is little-endian; a big-endian build needs byte swapping");
 
 constexpr char kMagic[8] = {'S', 'T', 'R', 'I', 'D', 'E', 'T', 'G'};
-constexpr uint32_t kVersion = 2;        // 2: edge_way
+constexpr uint32_t kVersion = 3;        // 2: edge_way; 3: the hierarchy (2 still read)
 constexpr int32_t kSnapCellE7 = 20000;  // 0.002 degrees: ~220 m of latitude
 
 uint64_t CellKey(int64_t cy, int64_t cx) {
@@ -109,6 +109,48 @@ struct Plane {
 PointE7 Lerp(PointE7 a, PointE7 b, double t) {
   return {static_cast<int32_t>(std::lround(a.lat + t * (b.lat - a.lat))),
           static_cast<int32_t>(std::lround(a.lon + t * (b.lon - a.lon)))};
+}
+
+// Every index of a parsed hierarchy in range and every arc going up in rank (so searches
+// terminate and shortcuts unpack through ever lower nodes).
+Status CheckHierarchy(const TrailGraph& g, const Hierarchy& h) {
+  const size_t n = g.nodes();
+  if (h.rank.size() != n) return Bad("hierarchy ranks do not match the nodes");
+  std::vector<bool> seen(n, false);
+  for (uint32_t r : h.rank) {
+    if (r >= n || seen[r])
+      return Bad("hierarchy rank " + std::to_string(r) + " repeated or out of range");
+    seen[r] = true;
+  }
+  for (const bool up : {true, false}) {
+    const auto& first = up ? h.up_first : h.down_first;
+    const auto& arcs = up ? h.up : h.down;
+    const char* which = up ? "up" : "down";
+    if (first.size() != n + 1 || first[0] != 0 || first[n] != arcs.size()) {
+      return Bad(std::string("hierarchy ") + which + " offsets do not match its arcs");
+    }
+    for (uint32_t v = 0; v < n; ++v) {
+      if (first[v] > first[v + 1])
+        return Bad(std::string("hierarchy ") + which + " offsets decrease");
+      for (uint32_t i = first[v]; i < first[v + 1]; ++i) {
+        const HierarchyArc& a = arcs[i];
+        const std::string where = std::string("hierarchy ") + which + " arc " + std::to_string(i);
+        if (a.to >= n || h.rank[a.to] <= h.rank[v]) return Bad(where + " does not go up");
+        if (!std::isfinite(a.cost) || a.cost < 0) return Bad(where + " has a bad cost");
+        if (a.via & Hierarchy::kViaArc) {
+          // An original arc: from v to a.to (up), or from a.to to v (down).
+          const uint32_t ai = a.via & ~Hierarchy::kViaArc;
+          const uint32_t tail = up ? v : a.to, head = up ? a.to : v;
+          if (ai < g.first_arc[tail] || ai >= g.first_arc[tail + 1] || g.arcs[ai].to != head) {
+            return Bad(where + " names a graph arc that does not join its nodes");
+          }
+        } else if (a.via >= n || h.rank[a.via] >= h.rank[v]) {
+          return Bad(where + " is a shortcut over a node that is not below it");
+        }
+      }
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -420,6 +462,15 @@ std::string TrailGraph::Serialize() const {
   PutVector(out, route_first);
   PutVector(out, edge_routes);
   PutVector(out, edge_way);
+  const uint32_t with_hierarchy = hierarchy ? 1 : 0;
+  out.append(reinterpret_cast<const char*>(&with_hierarchy), sizeof with_hierarchy);
+  if (hierarchy) {
+    PutVector(out, hierarchy->rank);
+    PutVector(out, hierarchy->up_first);
+    PutVector(out, hierarchy->up);
+    PutVector(out, hierarchy->down_first);
+    PutVector(out, hierarchy->down);
+  }
   return out;
 }
 
@@ -432,8 +483,8 @@ Result<TrailGraph> TrailGraph::Parse(std::string_view bytes) {
   }
   uint32_t header[2];
   STRIDE_RETURN_IF_ERROR(r.Raw("version", header, sizeof header));
-  if (header[0] != kVersion) {
-    return Bad("version " + std::to_string(header[0]) + "; this build reads version " +
+  if (header[0] != kVersion && header[0] != 2) {
+    return Bad("version " + std::to_string(header[0]) + "; this build reads versions 2 to " +
                std::to_string(kVersion) + " (re-import the database)");
   }
   TrailGraph g;
@@ -458,6 +509,17 @@ Result<TrailGraph> TrailGraph::Parse(std::string_view bytes) {
   STRIDE_RETURN_IF_ERROR(r.Vector("route_first", &g.route_first));
   STRIDE_RETURN_IF_ERROR(r.Vector("edge_routes", &g.edge_routes));
   STRIDE_RETURN_IF_ERROR(r.Vector("edge_way", &g.edge_way));
+  uint32_t with_hierarchy = 0;
+  if (header[0] >= 3) STRIDE_RETURN_IF_ERROR(r.Raw("hierarchy flag", &with_hierarchy, 4));
+  if (with_hierarchy > 1) return Bad("hierarchy flag " + std::to_string(with_hierarchy));
+  auto h = std::make_shared<Hierarchy>();
+  if (with_hierarchy) {
+    STRIDE_RETURN_IF_ERROR(r.Vector("hierarchy ranks", &h->rank));
+    STRIDE_RETURN_IF_ERROR(r.Vector("hierarchy up offsets", &h->up_first));
+    STRIDE_RETURN_IF_ERROR(r.Vector("hierarchy up arcs", &h->up));
+    STRIDE_RETURN_IF_ERROR(r.Vector("hierarchy down offsets", &h->down_first));
+    STRIDE_RETURN_IF_ERROR(r.Vector("hierarchy down arcs", &h->down));
+  }
   if (r.pos() != r.size()) {
     return Bad(std::to_string(r.size() - r.pos()) + " bytes after the last section");
   }
@@ -505,6 +567,10 @@ Result<TrailGraph> TrailGraph::Parse(std::string_view bytes) {
     if (ri >= g.routes.size()) return Bad("edge route out of range");
   }
   if (g.edge_way.size() != m) return Bad("way ids do not match the edges");
+  if (with_hierarchy) {
+    STRIDE_RETURN_IF_ERROR(CheckHierarchy(g, *h));
+    g.hierarchy = std::move(h);
+  }
   g.BuildSnapIndex();
   return g;
 }

@@ -33,6 +33,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -78,6 +79,26 @@ struct Arc {
   uint32_t edge_dir = 0;
   uint32_t edge() const { return edge_dir >> 1; }
   bool backward() const { return (edge_dir & 1u) != 0; }
+};
+
+// A contraction hierarchy of the graph for the default foot cost model (engine/trail/
+// hierarchy.hpp builds and searches it). Nodes are ranked; a node's upward arcs reach nodes of
+// higher rank: `up` arcs are walked from the node (cost of node -> to), `down` arcs are walked
+// into it (cost of to -> node). An arc is an original graph arc (via = kViaArc | arc index) or
+// a shortcut over the lower-ranked node `via`. A node has at most one arc per neighbour in
+// each list (the cheapest), which is how shortcuts are unpacked.
+struct HierarchyArc {
+  uint32_t to = 0;
+  uint32_t via = 0;
+  double cost = 0;
+};
+struct Hierarchy {
+  static constexpr uint32_t kViaArc = 0x80000000u;
+  std::vector<uint32_t> rank;      // per node
+  std::vector<uint32_t> up_first;  // nodes + 1
+  std::vector<HierarchyArc> up;
+  std::vector<uint32_t> down_first;  // nodes + 1
+  std::vector<HierarchyArc> down;
 };
 
 struct GraphRoute {
@@ -142,6 +163,9 @@ class TrailGraph {
   std::vector<uint32_t> route_first;  // edge_count() + 1
   std::vector<uint32_t> edge_routes;
   std::vector<uint64_t> edge_way;  // the OSM way of each edge
+  // The hierarchy for the default foot options, when the import built one (ShortestPath uses
+  // it for those options; else A*). Stored in trail.graph.
+  std::shared_ptr<const Hierarchy> hierarchy;
   // Metres of graph edges on each route (computed when built or parsed, not stored).
   std::vector<double> route_length_m;
 

@@ -13,61 +13,20 @@
 #include <unordered_set>
 
 #include "engine/geo/geodesy.hpp"
+#include "engine/trail/hierarchy.hpp"
+#include "engine/trail/workspace.hpp"
 
 namespace stride::engine::trail {
 namespace {
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr uint32_t kSeedFrom = UINT32_MAX;    // reached by walking to the edge's from node
-constexpr uint32_t kSeedTo = UINT32_MAX - 1;  // ... to its to node
-constexpr double kReuseFactor = 4.0;          // loops: the middle leg avoids the other legs
-
-// Per-thread search state, reset in O(1) by a generation stamp.
-struct Workspace {
-  std::vector<double> g;
-  std::vector<double> dist;
-  std::vector<uint32_t> parent;
-  std::vector<uint32_t> stamp;
-  uint32_t gen = 0;
-  void Reset(size_t n) {
-    if (stamp.size() < n) {
-      g.resize(n);
-      dist.resize(n);
-      parent.resize(n);
-      stamp.assign(n, 0);
-      gen = 0;
-    }
-    if (++gen == 0) {
-      std::fill(stamp.begin(), stamp.end(), 0);
-      gen = 1;
-    }
-  }
-  double G(uint32_t v) const { return stamp[v] == gen ? g[v] : kInf; }
-  void Set(uint32_t v, double cost, uint32_t p) {
-    stamp[v] = gen;
-    g[v] = cost;
-    parent[v] = p;
-  }
-};
-
-Workspace& Scratch(int i) {
-  thread_local Workspace w[2];
-  return w[i];
-}
-
-struct QueueEntry {
-  double f, g;
-  uint32_t v;
-  bool operator>(const QueueEntry& o) const { return f > o.f || (f == o.f && v > o.v); }
-};
-using MinQueue = std::priority_queue<QueueEntry, std::vector<QueueEntry>, std::greater<>>;
-
-// Cost of the part [a, b] of edge e (walked from a to b).
-double PartCost(const TrailGraph& g, uint32_t e, double a, double b, const FootOptions& o) {
-  const GraphEdge& ge = g.edges[e];
-  if (ge.length_m <= 0 || a == b) return 0;
-  return EdgeCost(ge, b < a, o, true) * std::abs(b - a) / ge.length_m;
-}
+using internal::kInf;
+using internal::kSeedFrom;
+using internal::kSeedTo;
+using internal::MinQueue;
+using internal::QueueEntry;
+using internal::Scratch;
+using internal::Workspace;
+constexpr double kReuseFactor = 4.0;  // loops: the middle leg avoids the other legs
 
 // Straight distance in metres, a slight underestimate (A* needs a lower bound, and a
 // consistent one: a plain Euclidean metric on (lat, lon x cos of the graph's largest
@@ -396,6 +355,12 @@ double EdgeCost(const GraphEdge& e, bool backward, const FootOptions& o, bool fo
   return c;
 }
 
+double PartCost(const TrailGraph& g, uint32_t e, double a, double b, const FootOptions& o) {
+  const GraphEdge& ge = g.edges[e];
+  if (ge.length_m <= 0 || a == b) return 0;
+  return EdgeCost(ge, b < a, o, true) * std::abs(b - a) / ge.length_m;
+}
+
 double UnionLength(std::vector<std::pair<double, double>>& iv) {
   if (iv.empty()) return 0;
   std::sort(iv.begin(), iv.end());
@@ -441,6 +406,7 @@ Path Concatenate(const TrailGraph& g, const Path& a, const Path& b, const FootOp
 
 Result<Path> ShortestPath(const TrailGraph& g, const Snap& from, const Snap& to,
                           const FootOptions& o) {
+  if (g.hierarchy && HierarchyAnswers(o)) return HierarchyPath(g, from, to);
   return Search(g, from, to, o, nullptr);
 }
 

@@ -58,6 +58,8 @@ struct FootOptions {
 // Cost of walking edge `e` in a direction; infinity when the options exclude it (unless
 // `force`).
 double EdgeCost(const GraphEdge& e, bool backward, const FootOptions& o, bool force = false);
+// Cost of the part [a, b] of edge e walked from offset a to offset b (never infinity).
+double PartCost(const TrailGraph& g, uint32_t e, double a, double b, const FootOptions& o);
 // The snapping filter for these options: edges they do not exclude.
 std::function<bool(const GraphEdge&)> Usable(const FootOptions& o);
 

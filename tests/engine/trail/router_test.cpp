@@ -12,6 +12,7 @@
 #include "datasets/synthetic_walk.hpp"
 #include "engine/geo/geodesy.hpp"
 #include "engine/route/profile.hpp"
+#include "engine/trail/hierarchy.hpp"
 #include "engine/trail/match.hpp"
 
 namespace stride::engine::trail {
@@ -320,6 +321,193 @@ TEST(ShortestPath, EqualsDijkstraOnRandomPairs) {
   }
   EXPECT_GT(reachable, 1900);
   EXPECT_EQ(reachable + unreachable, 2000);
+}
+
+// The path's pieces join up: each step starts where the previous one ended.
+void ExpectJoined(const TrailGraph& g, const Path& p, int i) {
+  for (size_t k = 1; k < p.steps.size(); ++k) {
+    const Step& a = p.steps[k - 1];
+    const Step& b = p.steps[k];
+    const GraphEdge& ea = g.edges[a.edge];
+    const GraphEdge& eb = g.edges[b.edge];
+    const uint32_t end = a.to_m == 0 ? ea.from : ea.to;
+    const uint32_t begin = b.from_m == 0 ? eb.from : eb.to;
+    EXPECT_EQ(end, begin) << i << " step " << k;
+  }
+}
+
+// A grid with parallel edges (a second, climbing way between some junctions: cheaper one
+// way, dearer the other) and loops (a way from a junction back to itself).
+TrailGraph GridWithParallels(int rows, int cols, uint64_t seed) {
+  std::vector<TrailEdge> edges;
+  Grid(rows, cols, seed, &edges);
+  std::mt19937_64 rng(seed + 1);
+  std::uniform_real_distribution<double> u(0, 1);
+  GraphBuilder b;
+  uint64_t id = 1'000'000;
+  for (const TrailEdge& e : edges) {
+    b.AddEdge(e);
+    if (u(rng) < 0.15) {
+      TrailEdge p = e;
+      p.id = p.way_id = id++;
+      p.ascent_m = static_cast<float>(u(rng) * 5);
+      p.descent_m = static_cast<float>(30 + u(rng) * 30);
+      p.highway = "track";
+      b.AddEdge(p);
+    }
+    if (u(rng) < 0.03) {
+      TrailEdge loop = Line(id++, e.from_node, e.from_node, e.points.front(), e.points[1], 3);
+      loop.points.push_back(e.points.front());
+      loop.length_m = LineLengthM(loop.points.data(), loop.points.size());
+      b.AddEdge(loop);
+    }
+  }
+  return std::move(b).Build();
+}
+
+// The contraction hierarchy answers what a plain Dijkstra answers for the default options,
+// including with witness searches so short that it adds every shortcut it can; other options
+// still go to A* on a graph that has a hierarchy.
+TEST(Hierarchy, EqualsDijkstraOnRandomPairs) {
+  for (const size_t witness : {size_t{500}, size_t{1}}) {
+    TrailGraph g = GridWithParallels(28, 31, 11);
+    HierarchyOptions ho;
+    ho.witness_settled = witness;
+    ho.estimate_settled = std::min<size_t>(witness, 40);
+    HierarchyStats stats;
+    g.hierarchy = std::make_shared<const Hierarchy>(BuildHierarchy(g, ho, &stats));
+    EXPECT_EQ(g.hierarchy->rank.size(), g.nodes());
+    EXPECT_GT(stats.shortcuts, 0u);
+    std::mt19937_64 rng(123 + witness);
+    std::vector<FootOptions> options(3);
+    options[1].avoid_steps = true;
+    options[2].minimise_climb = true;
+    int reachable = 0;
+    size_t settled = 0, queries = 0;
+    for (int i = 0; i < 1500; ++i) {
+      const FootOptions& o = options[i % 5 == 0 ? 1 + (i / 5) % 2 : 0];
+      const Snap s = RandomSnap(g, rng);
+      const Snap t = RandomSnap(g, rng);
+      const double want = ReferenceCost(g, s, t, o);
+      Result<Path> got = ShortestPath(g, s, t, o);
+      if (!std::isfinite(want)) {
+        EXPECT_FALSE(got.ok()) << i;
+        continue;
+      }
+      ASSERT_TRUE(got.ok()) << i << ": " << got.status().message();
+      EXPECT_NEAR(got->cost, want, 1e-9 * want + 1e-9) << witness << " " << i;
+      ExpectJoined(g, *got, i);
+      if (HierarchyAnswers(o)) {
+        settled += HierarchySettledLastQuery();
+        ++queries;
+      }
+      ++reachable;
+    }
+    EXPECT_GT(reachable, 1400);
+    // Searches go up the hierarchy only: they settle a small part of the graph.
+    ASSERT_GT(queries, 1000u);
+    EXPECT_LT(static_cast<double>(settled) / static_cast<double>(queries),
+              0.25 * static_cast<double>(g.nodes()))
+        << witness;
+  }
+}
+
+TEST(Hierarchy, AnswersOnlyTheDefaultOptions) {
+  FootOptions o;
+  EXPECT_TRUE(HierarchyAnswers(o));
+  o.max_difficulty = 3;
+  EXPECT_FALSE(HierarchyAnswers(o));
+  o = {};
+  o.prefer_unpaved = true;
+  EXPECT_FALSE(HierarchyAnswers(o));
+  o = {};
+  o.road_penalty = 2;
+  EXPECT_FALSE(HierarchyAnswers(o));
+  o = {};
+  o.shortest = true;
+  EXPECT_FALSE(HierarchyAnswers(o));
+  o = {};
+  o.climb_s_per_m = 99;  // ignored without minimise_climb
+  EXPECT_TRUE(HierarchyAnswers(o));
+}
+
+TEST(Hierarchy, SerializesAndRejectsCorruption) {
+  TrailGraph g = GridWithParallels(9, 8, 5);
+  g.hierarchy = std::make_shared<const Hierarchy>(BuildHierarchy(g));
+  const std::string bytes = g.Serialize();
+  Result<TrailGraph> back = TrailGraph::Parse(bytes);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  ASSERT_TRUE(back->hierarchy);
+  EXPECT_EQ(back->Serialize(), bytes);
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 200; ++i) {
+    const Snap s = RandomSnap(g, rng);
+    const Snap t = RandomSnap(g, rng);
+    Result<Path> a = ShortestPath(g, s, t, {});
+    Result<Path> b = ShortestPath(*back, s, t, {});
+    ASSERT_EQ(a.ok(), b.ok()) << i;
+    if (a.ok()) {
+      EXPECT_EQ(a->cost, b->cost) << i;
+    }
+  }
+  // A version 2 file (no hierarchy section) is still read, and routed by A*.
+  TrailGraph plain = *back;
+  plain.hierarchy.reset();
+  std::string v2 = plain.Serialize();
+  v2.resize(v2.size() - 4);  // the version 3 hierarchy flag
+  v2[8] = 2;
+  Result<TrailGraph> old = TrailGraph::Parse(v2);
+  ASSERT_TRUE(old.ok()) << old.status().message();
+  EXPECT_FALSE(old->hierarchy);
+  // Truncations inside the hierarchy are refused.
+  for (size_t cut : {size_t{1}, size_t{17}, bytes.size() - plain.Serialize().size()}) {
+    EXPECT_FALSE(TrailGraph::Parse(std::string_view(bytes).substr(0, bytes.size() - cut)).ok())
+        << cut;
+  }
+  auto refused = [&](const std::function<void(Hierarchy&)>& corrupt, const std::string& says) {
+    TrailGraph bad = *back;
+    Hierarchy h = *back->hierarchy;
+    corrupt(h);
+    bad.hierarchy = std::make_shared<const Hierarchy>(std::move(h));
+    Result<TrailGraph> r = TrailGraph::Parse(bad.Serialize());
+    ASSERT_FALSE(r.ok()) << says;
+    EXPECT_NE(r.status().message().find(says), std::string::npos) << r.status().message();
+  };
+  refused([](Hierarchy& h) { h.rank[1] = h.rank[0]; }, "repeated or out of range");
+  refused([](Hierarchy& h) { h.up_first.back() += 1; }, "up offsets do not match");
+  refused(
+      [](Hierarchy& h) {
+        for (uint32_t v = 0; v + 1 < h.up_first.size(); ++v) {
+          if (h.up_first[v] < h.up_first[v + 1]) {
+            h.up[h.up_first[v]].to = v;  // an arc to itself does not go up
+            return;
+          }
+        }
+      },
+      "does not go up");
+  refused([](Hierarchy& h) { h.down[0].cost = -1; }, "bad cost");
+  refused(
+      [](Hierarchy& h) {
+        for (HierarchyArc& a : h.up) {
+          if (a.via & Hierarchy::kViaArc) {
+            a.via = Hierarchy::kViaArc | 0x7fffffffu;
+            return;
+          }
+        }
+      },
+      "does not join its nodes");
+  refused(
+      [](Hierarchy& h) {
+        for (uint32_t v = 0; v + 1 < h.up_first.size(); ++v) {
+          for (uint32_t i = h.up_first[v]; i < h.up_first[v + 1]; ++i) {
+            if (!(h.up[i].via & Hierarchy::kViaArc)) {
+              h.up[i].via = h.up[i].to;  // over a node above it
+              return;
+            }
+          }
+        }
+      },
+      "not below it");
 }
 
 TEST(Loops, WithinToleranceAndDeterministic) {

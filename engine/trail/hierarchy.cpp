@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "engine/trail/hierarchy.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <queue>
+#include <utility>
+#include <vector>
+
+#include "engine/trail/workspace.hpp"
+
+namespace stride::engine::trail {
+namespace {
+
+using internal::kInf;
+using internal::kSeedFrom;
+using internal::kSeedTo;
+using internal::MinQueue;
+using internal::Scratch;
+using internal::Workspace;
+
+// An arc of the graph being contracted: to (or from, in an in-list) `node`.
+struct DynArc {
+  uint32_t node;
+  uint32_t via;
+  double cost;
+};
+
+// Keeps the cheapest arc per neighbour.
+void AddOrLower(std::vector<DynArc>& list, uint32_t node, double cost, uint32_t via) {
+  for (DynArc& a : list) {
+    if (a.node == node) {
+      if (cost < a.cost) a.cost = cost, a.via = via;
+      return;
+    }
+  }
+  list.push_back({node, via, cost});
+}
+
+void Erase(std::vector<DynArc>& list, uint32_t node) {
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (list[i].node == node) {
+      list[i] = list.back();
+      list.pop_back();
+      return;
+    }
+  }
+}
+
+class Contractor {
+ public:
+  Contractor(const TrailGraph& g, const HierarchyOptions& o)
+      : g_(g),
+        o_(o),
+        n_(g.nodes()),
+        out_(n_),
+        in_(n_),
+        contracted_(n_, 0),
+        deleted_(n_, 0),
+        priority_(n_, 0),
+        target_(n_, 0),
+        pos_(n_, 0),
+        pos_stamp_(n_, 0) {
+    const FootOptions defaults;
+    for (uint32_t v = 0; v < n_; ++v) {
+      for (uint32_t ai = g.first_arc[v]; ai < g.first_arc[v + 1]; ++ai) {
+        const Arc& a = g.arcs[ai];
+        if (a.to == v) continue;  // a loop is never on a cheapest path
+        const double c = EdgeCost(g.edges[a.edge()], a.backward(), defaults, true);
+        AddOrLower(out_[v], a.to, c, Hierarchy::kViaArc | ai);
+        AddOrLower(in_[a.to], v, c, Hierarchy::kViaArc | ai);
+      }
+    }
+    witness_.Reset(n_);
+  }
+
+  Hierarchy Run(HierarchyStats* stats) {
+    using Entry = std::pair<int64_t, uint32_t>;
+    std::priority_queue<Entry, std::vector<Entry>, std::greater<>> queue;
+    for (uint32_t v = 0; v < n_; ++v) queue.push({priority_[v] = Priority(v), v});
+    Hierarchy h;
+    h.rank.assign(n_, 0);
+    std::vector<std::vector<HierarchyArc>> up(n_), down(n_);
+    uint32_t next_rank = 0;
+    std::vector<Shortcut> shortcuts;
+    size_t added = 0, max_degree = 0;
+    while (!queue.empty()) {
+      const auto [prio, v] = queue.top();
+      queue.pop();
+      if (contracted_[v] || prio != priority_[v]) continue;  // contracted, or a stale entry
+      const int64_t now = Priority(v);
+      if (!queue.empty() && now > queue.top().first) {
+        queue.push({priority_[v] = now, v});
+        continue;
+      }
+      // Contract v.
+      shortcuts.clear();
+      Shortcuts(v, o_.witness_settled, &shortcuts);
+      max_degree = std::max(max_degree, in_[v].size() + out_[v].size());
+      h.rank[v] = next_rank++;
+      for (const DynArc& a : out_[v]) up[v].push_back({a.node, a.via, a.cost});
+      for (const DynArc& a : in_[v]) down[v].push_back({a.node, a.via, a.cost});
+      neighbours_.clear();
+      for (const DynArc& a : out_[v]) Erase(in_[a.node], v), neighbours_.push_back(a.node);
+      for (const DynArc& a : in_[v]) Erase(out_[a.node], v), neighbours_.push_back(a.node);
+      AddShortcuts(v, shortcuts);
+      added += shortcuts.size();
+      out_[v].clear();
+      out_[v].shrink_to_fit();
+      in_[v].clear();
+      in_[v].shrink_to_fit();
+      contracted_[v] = 1;
+      for (uint32_t u : neighbours_) ++deleted_[u];
+      if (o_.progress && (next_rank % 65536 == 0 || next_rank == n_)) o_.progress(next_rank, n_);
+    }
+    auto flatten = [&](std::vector<std::vector<HierarchyArc>>& lists, std::vector<uint32_t>* first,
+                       std::vector<HierarchyArc>* arcs) {
+      first->assign(n_ + 1, 0);
+      size_t total = 0;
+      for (uint32_t v = 0; v < n_; ++v) total += lists[v].size();
+      arcs->reserve(total);
+      for (uint32_t v = 0; v < n_; ++v) {
+        (*first)[v] = static_cast<uint32_t>(arcs->size());
+        arcs->insert(arcs->end(), lists[v].begin(), lists[v].end());
+        std::vector<HierarchyArc>().swap(lists[v]);
+      }
+      (*first)[n_] = static_cast<uint32_t>(arcs->size());
+    };
+    flatten(up, &h.up_first, &h.up);
+    flatten(down, &h.down_first, &h.down);
+    if (stats) {
+      stats->shortcuts = added;
+      stats->max_degree = max_degree;
+      stats->up_arcs = h.up.size();
+      stats->down_arcs = h.down.size();
+    }
+    return h;
+  }
+
+ private:
+  struct Shortcut {
+    uint32_t from, to;
+    double cost;
+  };
+
+  // Adds the shortcuts over v to the lists of their ends (the cheaper arc wins), grouped by
+  // list, so that a node of degree d costs O(d) per list instead of O(d) per shortcut.
+  void AddShortcuts(uint32_t v, std::vector<Shortcut>& shortcuts) {
+    for (const bool outgoing : {true, false}) {
+      std::sort(shortcuts.begin(), shortcuts.end(), [&](const Shortcut& a, const Shortcut& b) {
+        return outgoing ? a.from < b.from : a.to < b.to;
+      });
+      for (size_t i = 0; i < shortcuts.size();) {
+        const uint32_t owner = outgoing ? shortcuts[i].from : shortcuts[i].to;
+        std::vector<DynArc>& list = outgoing ? out_[owner] : in_[owner];
+        if (++pos_gen_ == 0) std::fill(pos_stamp_.begin(), pos_stamp_.end(), 0), pos_gen_ = 1;
+        for (size_t k = 0; k < list.size(); ++k) {
+          pos_stamp_[list[k].node] = pos_gen_;
+          pos_[list[k].node] = static_cast<uint32_t>(k);
+        }
+        for (; i < shortcuts.size() && (outgoing ? shortcuts[i].from : shortcuts[i].to) == owner;
+             ++i) {
+          const uint32_t other = outgoing ? shortcuts[i].to : shortcuts[i].from;
+          const double cost = shortcuts[i].cost;
+          if (pos_stamp_[other] == pos_gen_) {
+            DynArc& a = list[pos_[other]];
+            if (cost < a.cost) a.cost = cost, a.via = v;
+          } else {
+            pos_stamp_[other] = pos_gen_;
+            pos_[other] = static_cast<uint32_t>(list.size());
+            list.push_back({other, v, cost});
+          }
+        }
+      }
+    }
+  }
+
+  // The shortcuts contracting v needs, with witness searches of at most `settled` nodes.
+  void Shortcuts(uint32_t v, size_t settled, std::vector<Shortcut>* out) {
+    for (const DynArc& in : in_[v]) {
+      double limit = -1;
+      for (const DynArc& o : out_[v]) {
+        if (o.node != in.node) limit = std::max(limit, in.cost + o.cost);
+      }
+      if (limit < 0) continue;  // v leads nowhere else from here
+      Witness(in.node, v, limit, settled, out_[v]);
+      for (const DynArc& o : out_[v]) {
+        if (o.node == in.node) continue;
+        const double via = in.cost + o.cost;
+        if (witness_.G(o.node) > via) out->push_back({in.node, o.node, via});
+      }
+    }
+  }
+
+  int64_t Priority(uint32_t v) {
+    scratch_.clear();
+    Shortcuts(v, o_.estimate_settled, &scratch_);
+    const int64_t difference = static_cast<int64_t>(scratch_.size()) -
+                               static_cast<int64_t>(in_[v].size() + out_[v].size());
+    return 2 * difference + deleted_[v];
+  }
+
+  // Dijkstra from `source` over nodes not contracted, `skip` excluded, until the cheapest
+  // open node costs more than `limit`, `settled` nodes are settled or every target is.
+  void Witness(uint32_t source, uint32_t skip, double limit, size_t settled,
+               const std::vector<DynArc>& targets) {
+    witness_.Reset(n_);
+    if (++target_gen_ == 0) std::fill(target_.begin(), target_.end(), 0), target_gen_ = 1;
+    size_t open = 0;
+    for (const DynArc& t : targets) {
+      if (t.node != source && target_[t.node] != target_gen_) target_[t.node] = target_gen_, ++open;
+    }
+    MinQueue q;
+    witness_.Set(source, 0, 0);
+    q.push({0, 0, source});
+    size_t count = 0;
+    while (!q.empty()) {
+      const auto top = q.top();
+      q.pop();
+      if (top.g > witness_.g[top.v]) continue;
+      if (top.g > limit || ++count > settled) break;
+      if (target_[top.v] == target_gen_ && --open == 0) break;
+      for (const DynArc& a : out_[top.v]) {
+        if (a.node == skip) continue;
+        const double ng = top.g + a.cost;
+        if (ng < witness_.G(a.node)) {
+          witness_.Set(a.node, ng, 0);
+          q.push({ng, ng, a.node});
+        }
+      }
+    }
+  }
+
+  const TrailGraph& g_;
+  HierarchyOptions o_;
+  uint32_t n_;
+  std::vector<std::vector<DynArc>> out_, in_;
+  std::vector<uint8_t> contracted_;
+  std::vector<int64_t> deleted_, priority_;
+  std::vector<uint32_t> target_;  // == target_gen_: a target of the current witness search
+  uint32_t target_gen_ = 0;
+  std::vector<uint32_t> pos_, pos_stamp_;  // AddShortcuts: a list's index of each neighbour
+  uint32_t pos_gen_ = 0;
+  std::vector<uint32_t> neighbours_;
+  Workspace witness_;
+  std::vector<Shortcut> scratch_;
+};
+
+// The arc of `list` (one node's) reaching `node`; null when there is none (a corrupt file).
+const HierarchyArc* Find(const Hierarchy& h, bool up, uint32_t owner, uint32_t node) {
+  const auto& first = up ? h.up_first : h.down_first;
+  const auto& arcs = up ? h.up : h.down;
+  for (uint32_t i = first[owner]; i < first[owner + 1]; ++i) {
+    if (arcs[i].to == node) return &arcs[i];
+  }
+  return nullptr;
+}
+
+// Appends the graph arcs of hierarchy arc u -> v (over `via`), in walking order.
+Status Unpack(const Hierarchy& h, uint32_t u, uint32_t v, uint32_t via,
+              std::vector<uint32_t>* arcs) {
+  struct Item {
+    uint32_t u, v, via;
+  };
+  std::vector<Item> stack{{u, v, via}};
+  while (!stack.empty()) {
+    const Item it = stack.back();
+    stack.pop_back();
+    if (it.via & Hierarchy::kViaArc) {
+      arcs->push_back(it.via & ~Hierarchy::kViaArc);
+      continue;
+    }
+    const uint32_t m = it.via;
+    const HierarchyArc* first = Find(h, /*up=*/false, m, it.u);  // u -> m, stored at m
+    const HierarchyArc* second = Find(h, /*up=*/true, m, it.v);  // m -> v
+    if (!first || !second) {
+      return Status::Corruption("trail.graph: hierarchy shortcut over node " + std::to_string(m) +
+                                " has no halves");
+    }
+    stack.push_back({m, it.v, second->via});
+    stack.push_back({it.u, m, first->via});
+  }
+  return Status::Ok();
+}
+
+// The node whose list holds arc index i.
+uint32_t Owner(const std::vector<uint32_t>& first, uint32_t i) {
+  return static_cast<uint32_t>(std::upper_bound(first.begin(), first.end(), i) - first.begin() - 1);
+}
+
+thread_local size_t last_settled = 0;
+
+}  // namespace
+
+bool HierarchyAnswers(const FootOptions& o) {
+  const FootOptions d;
+  return !o.shortest && o.avoid_steps == d.avoid_steps && o.max_difficulty >= 6 &&
+         o.prefer_unpaved == d.prefer_unpaved && o.minimise_climb == d.minimise_climb &&
+         std::max(1.0, o.road_penalty) == d.road_penalty;
+}
+
+Hierarchy BuildHierarchy(const TrailGraph& g, const HierarchyOptions& options,
+                         HierarchyStats* stats) {
+  const auto t0 = std::chrono::steady_clock::now();
+  Contractor c(g, options);
+  Hierarchy h = c.Run(stats);
+  if (stats) {
+    stats->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  return h;
+}
+
+size_t HierarchySettledLastQuery() {
+  return last_settled;
+}
+
+Result<Path> HierarchyPath(const TrailGraph& g, const Snap& from, const Snap& to) {
+  if (!g.hierarchy) return Status::Internal("the trail graph has no hierarchy");
+  const Hierarchy& h = *g.hierarchy;
+  if (from.edge >= g.edges.size() || to.edge >= g.edges.size()) {
+    return Status::InvalidArgument("snap outside the graph");
+  }
+  const FootOptions o;
+  const GraphEdge& fe = g.edges[from.edge];
+  const GraphEdge& te = g.edges[to.edge];
+  Workspace& fw = Scratch(2);
+  Workspace& bw = Scratch(3);
+  fw.Reset(g.nodes());
+  bw.Reset(g.nodes());
+  MinQueue fq, bq;
+  auto seed = [](Workspace& w, MinQueue& q, uint32_t v, double c, uint32_t how) {
+    if (c < w.G(v)) {
+      w.Set(v, c, how);
+      q.push({c, c, v});
+    }
+  };
+  seed(fw, fq, fe.from, PartCost(g, from.edge, from.offset_m, 0, o), kSeedFrom);
+  seed(fw, fq, fe.to, PartCost(g, from.edge, from.offset_m, fe.length_m, o), kSeedTo);
+  seed(bw, bq, te.from, PartCost(g, to.edge, 0, to.offset_m, o), kSeedFrom);
+  seed(bw, bq, te.to, PartCost(g, to.edge, te.length_m, to.offset_m, o), kSeedTo);
+  double best = kInf;
+  bool direct = false;
+  uint32_t meet = UINT32_MAX;
+  if (from.edge == to.edge) {
+    best = PartCost(g, from.edge, from.offset_m, to.offset_m, o);
+    direct = true;
+  }
+  size_t settled = 0;
+  for (;;) {
+    const double ftop = fq.empty() ? kInf : fq.top().g;
+    const double btop = bq.empty() ? kInf : bq.top().g;
+    if (std::min(ftop, btop) >= best || (fq.empty() && bq.empty())) break;
+    const bool forward = ftop <= btop;
+    Workspace& w = forward ? fw : bw;
+    const Workspace& other = forward ? bw : fw;
+    MinQueue& q = forward ? fq : bq;
+    const auto top = q.top();
+    q.pop();
+    const uint32_t v = top.v;
+    if (top.g > w.g[v]) continue;
+    ++settled;
+    const double through = top.g + other.G(v);
+    if (through < best) best = through, meet = v, direct = false;
+    // Relax along `mine`; stall when a higher node reaches v more cheaply through `stall`
+    // (the arcs that enter v from above in this search's direction).
+    const auto& first = forward ? h.up_first : h.down_first;
+    const auto& arcs = forward ? h.up : h.down;
+    const auto& sfirst = forward ? h.down_first : h.up_first;
+    const auto& sarcs = forward ? h.down : h.up;
+    bool stalled = false;
+    for (uint32_t i = sfirst[v]; i < sfirst[v + 1]; ++i) {
+      if (w.G(sarcs[i].to) + sarcs[i].cost < top.g) {
+        stalled = true;
+        break;
+      }
+    }
+    if (stalled) continue;
+    for (uint32_t i = first[v]; i < first[v + 1]; ++i) {
+      const HierarchyArc& a = arcs[i];
+      const double ng = top.g + a.cost;
+      if (ng < w.G(a.to)) {
+        w.Set(a.to, ng, i);
+        q.push({ng, ng, a.to});
+      }
+    }
+  }
+  last_settled = settled;
+  if (!std::isfinite(best)) {
+    return Status::NotFound(
+        "no walkable path between the points with these options (they lie on parts of the "
+        "trail network that do not connect, or the options exclude every way between them)");
+  }
+  std::vector<Step> steps;
+  if (direct) {
+    steps.push_back({from.edge, from.offset_m, to.offset_m});
+    return Measure(g, std::move(steps), o);
+  }
+  // Forward: meet back to a seed, hierarchy arcs u -> v (collected in reverse).
+  std::vector<std::pair<uint32_t, uint32_t>> up_arcs;  // (from node, arc index into h.up)
+  uint32_t v = meet;
+  while (fw.parent[v] != kSeedFrom && fw.parent[v] != kSeedTo) {
+    const uint32_t i = fw.parent[v];
+    const uint32_t u = Owner(h.up_first, i);
+    up_arcs.emplace_back(u, i);
+    v = u;
+  }
+  const bool start_via_from = fw.parent[v] == kSeedFrom;
+  std::vector<uint32_t> graph_arcs;
+  for (auto it = up_arcs.rbegin(); it != up_arcs.rend(); ++it) {
+    STRIDE_RETURN_IF_ERROR(
+        Unpack(h, it->first, h.up[it->second].to, h.up[it->second].via, &graph_arcs));
+  }
+  // Backward: meet forward to a seed; the arc at index i of node x's down list is to -> x.
+  v = meet;
+  while (bw.parent[v] != kSeedFrom && bw.parent[v] != kSeedTo) {
+    const uint32_t i = bw.parent[v];
+    const uint32_t x = Owner(h.down_first, i);
+    STRIDE_RETURN_IF_ERROR(Unpack(h, v, x, h.down[i].via, &graph_arcs));
+    v = x;
+  }
+  const bool end_via_from = bw.parent[v] == kSeedFrom;
+  steps.push_back(start_via_from ? Step{from.edge, from.offset_m, 0}
+                                 : Step{from.edge, from.offset_m, fe.length_m});
+  for (uint32_t ai : graph_arcs) {
+    const Arc& a = g.arcs[ai];
+    const GraphEdge& e = g.edges[a.edge()];
+    steps.push_back(a.backward() ? Step{a.edge(), e.length_m, 0} : Step{a.edge(), 0, e.length_m});
+  }
+  steps.push_back(end_via_from ? Step{to.edge, 0, to.offset_m}
+                               : Step{to.edge, te.length_m, to.offset_m});
+  std::erase_if(steps, [](const Step& s) { return s.from_m == s.to_m; });
+  return Measure(g, std::move(steps), o);
+}
+
+}  // namespace stride::engine::trail

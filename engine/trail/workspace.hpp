@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Internal to engine/trail: per-thread search state for the graph searches (A*, the loop
+// trees, the contraction hierarchy's two searches), reset in O(1) by a generation stamp so
+// that a search costs what it visits, not the size of the graph.
+//
+// Thread-safety: Scratch(i) is thread_local; a search uses distinct slots for its parts.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <queue>
+#include <vector>
+
+namespace stride::engine::trail::internal {
+
+inline constexpr double kInf = std::numeric_limits<double>::infinity();
+// Parent markers of a search's seeds: reached by walking from the snap to its edge's from
+// node, or to its to node.
+inline constexpr uint32_t kSeedFrom = UINT32_MAX;
+inline constexpr uint32_t kSeedTo = UINT32_MAX - 1;
+
+struct Workspace {
+  std::vector<double> g;
+  std::vector<double> dist;
+  std::vector<uint32_t> parent;
+  std::vector<uint32_t> stamp;
+  uint32_t gen = 0;
+  void Reset(size_t n) {
+    if (stamp.size() < n) {
+      g.resize(n);
+      dist.resize(n);
+      parent.resize(n);
+      stamp.assign(n, 0);
+      gen = 0;
+    }
+    if (++gen == 0) {
+      std::fill(stamp.begin(), stamp.end(), 0);
+      gen = 1;
+    }
+  }
+  double G(uint32_t v) const { return stamp[v] == gen ? g[v] : kInf; }
+  void Set(uint32_t v, double cost, uint32_t p) {
+    stamp[v] = gen;
+    g[v] = cost;
+    parent[v] = p;
+  }
+};
+
+// Slots: 0 A*, 1 loop trees, 2 and 3 the hierarchy's forward and backward searches.
+inline Workspace& Scratch(int i) {
+  thread_local Workspace w[4];
+  return w[i];
+}
+
+struct QueueEntry {
+  double f, g;
+  uint32_t v;
+  bool operator>(const QueueEntry& o) const { return f > o.f || (f == o.f && v > o.v); }
+};
+using MinQueue = std::priority_queue<QueueEntry, std::vector<QueueEntry>, std::greater<>>;
+
+}  // namespace stride::engine::trail::internal
