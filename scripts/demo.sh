@@ -79,7 +79,7 @@ GEOJSON
   echo "== foot routing on the trail graph: directions, and an 8 km loop from a door =="
   req="/v1/directions?from=45.62,6.32&to=45.66,6.37&via=45.64,6.33"
   echo "curl '$base$req'"
-  curl -s "$base$req" | python3 -c 'import json,sys; j=json.load(sys.stdin); print(" ", j["distance_m"], "m,", j["ascent_m"], "m up,", j["descent_m"], "m down,", round(j["duration_s"]/60), "min (Tobler); on", ", ".join(r["name"] for r in j["routes"][:3]), "...;", len(j["profile"]["elevation_m"]), "profile points")'
+  curl -s "$base$req" | python3 -c 'import json,sys; j=json.load(sys.stdin); print(" ", j["distance_m"], "m,", j["ascent_m"], "m up,", j["descent_m"], "m down,", round(j["duration_s"]/60), "min (Tobler); on", ", ".join(r["name"] for r in j["routes"][:3]), "...;", len(j["profile"]["elevation_m"]), "profile points; by", j["search"])'
   req="/v1/loops?lat=45.65&lon=6.35&distance_m=8000&alternatives=2&avoid_steps=true"
   echo "curl '$base$req'"
   curl -s "$base$req" | python3 -c 'import json,sys; j=json.load(sys.stdin); [print(" ", l["distance_m"], "m (", round(100*l["length_error"],1), "% off),", l["ascent_m"], "m up,", l["repeated_m"], "m walked twice,", round(100*l["path_share"]), "% on paths;", ", ".join(r["name"] for r in l["routes"][:2])) for l in j["loops"]]'

@@ -13,6 +13,7 @@
 #include "engine/text/iso_time.hpp"
 #include "engine/text/json_dump.hpp"
 #include "engine/text/round.hpp"
+#include "engine/trail/hierarchy.hpp"
 #include "engine/trail/match.hpp"
 #include "engine/trail/router.hpp"
 #include "importers/activity/activity_reader.hpp"
@@ -233,6 +234,9 @@ ApiResponse Directions(const index::RouteSnapshot& s, const Params& p) {
     for (const Snap& sn : snaps) sj.push_back(SnapJson(sn));
     j["snapped"] = std::move(sj);
     j["cost_model"] = "Tobler hiking function; options as asked";
+    // Which search answered: both are exact; the hierarchy only for the default options.
+    j["search"] =
+        g->hierarchy && engine::trail::HierarchyAnswers(c.foot) ? "contraction hierarchy" : "A*";
     return ApiResponse{200, engine::DumpJson(j)};
   };
   return OrError(answer());

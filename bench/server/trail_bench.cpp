@@ -7,6 +7,7 @@
 // of the network (a start on a car park's isolated footway has no loop to offer).
 //
 //   trail_bench --db DIR [--pairs 1000] [--starts 1000] [--seed 1] [--url http://127.0.0.1:P]
+//               [--rebuild-hierarchy 1]
 #include <httplib.h>
 
 #include <cstdio>
@@ -18,6 +19,7 @@
 
 #include "bench/server/bench_util.hpp"
 #include "datasets/synthetic_walk.hpp"
+#include "engine/trail/hierarchy.hpp"
 #include "engine/trail/match.hpp"
 #include "engine/trail/router.hpp"
 #include "index/store/route_snapshot.hpp"
@@ -64,27 +66,76 @@ int main(int argc, char** argv) {
                  snap.ok() ? "no trail graph in this database" : snap.status().message().c_str());
     return 1;
   }
-  const TrailGraph& g = *(*snap)->graph;
+  const TrailGraph* loaded = (*snap)->graph.get();
+  // --rebuild-hierarchy: time the contraction on this graph (as stride import does) and
+  // use the new hierarchy below.
+  TrailGraph rebuilt;
+  if (!bench::Arg(argc, argv, "--rebuild-hierarchy").empty()) {
+    rebuilt = *loaded;
+    engine::trail::HierarchyStats hs;
+    rebuilt.hierarchy = std::make_shared<const engine::trail::Hierarchy>(
+        engine::trail::BuildHierarchy(rebuilt, {}, &hs));
+    std::printf("hierarchy rebuilt: %zu shortcuts in %.1f s (max degree %zu)\n", hs.shortcuts,
+                hs.seconds, hs.max_degree);
+    std::fflush(stdout);
+    loaded = &rebuilt;
+  }
+  const TrailGraph& g = *loaded;
   const std::vector<uint32_t> main_edges = g.LargestComponentEdges();
   std::printf(
       "graph: %zu nodes, %zu edges (largest connected part %zu edges); snapshot load %.2f s\n",
       g.nodes(), g.edge_count(), main_edges.size(), bench::SteadySeconds() - t0);
 
   std::mt19937_64 rng(seed);
-  std::vector<double> dir_ms;
-  int found = 0;
-  double metres = 0;
+  // Directions with the default options (the contraction hierarchy when the import built
+  // one), then the same pairs by A* (a copy of the graph without it): both costs must agree.
+  std::vector<Snap> from, to;
   for (int i = 0; i < pairs; ++i) {
-    const Snap a = Draw(g, main_edges, rng), b = Draw(g, main_edges, rng);
-    const double t = bench::SteadySeconds();
-    Result<engine::trail::Path> p = engine::trail::ShortestPath(g, a, b, {});
-    dir_ms.push_back((bench::SteadySeconds() - t) * 1e3);
-    if (p.ok()) ++found, metres += p->distance_m;
+    from.push_back(Draw(g, main_edges, rng));
+    to.push_back(Draw(g, main_edges, rng));
   }
-  std::printf(
-      "directions (in-process): %d pairs, %d found, mean %.0f m; p50 %.2f ms, p99 %.2f ms\n", pairs,
-      found, found ? metres / found : 0.0, bench::Percentile(dir_ms, 0.5),
-      bench::Percentile(dir_ms, 0.99));
+  TrailGraph plain = g;
+  plain.hierarchy.reset();
+  std::vector<double> costs(static_cast<size_t>(pairs), -1);
+  std::vector<double> settled;
+  int disagree = 0;
+  for (const TrailGraph* graph : {&g, static_cast<const TrailGraph*>(&plain)}) {
+    std::vector<double> dir_ms;
+    int found = 0;
+    double metres = 0;
+    for (int i = 0; i < pairs; ++i) {
+      const double t = bench::SteadySeconds();
+      Result<engine::trail::Path> p = engine::trail::ShortestPath(*graph, from[i], to[i], {});
+      dir_ms.push_back((bench::SteadySeconds() - t) * 1e3);
+      if (graph->hierarchy) {
+        settled.push_back(static_cast<double>(engine::trail::HierarchySettledLastQuery()));
+      }
+      if (!p.ok()) continue;
+      ++found, metres += p->distance_m;
+      double& c = costs[static_cast<size_t>(i)];
+      if (c < 0) {
+        c = p->cost;
+      } else if (std::abs(c - p->cost) > 1e-6 * c) {
+        ++disagree;
+      }
+    }
+    std::printf(
+        "directions (in-process, %s): %d pairs, %d found, mean %.0f m; p50 %.2f ms, p99 %.2f "
+        "ms\n",
+        graph->hierarchy ? "contraction hierarchy" : "A*", pairs, found,
+        found ? metres / found : 0.0, bench::Percentile(dir_ms, 0.5),
+        bench::Percentile(dir_ms, 0.99));
+    if (graph->hierarchy) {
+      std::printf(
+          "  hierarchy: %zu up + %zu down arcs; nodes settled per query p50 %.0f p99 %.0f\n",
+          graph->hierarchy->up.size(), graph->hierarchy->down.size(),
+          bench::Percentile(settled, 0.5), bench::Percentile(settled, 0.99));
+    }
+    if (pairs > 200 && !graph->hierarchy && g.hierarchy) {
+      std::printf("  hierarchy and A* disagree on %d of %d costs\n", disagree, pairs);
+    }
+    if (!g.hierarchy) break;
+  }
 
   const double asks[] = {2000, 5000, 10000, 20000};
   std::vector<double> loop_ms, overlap, path_share;

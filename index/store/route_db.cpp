@@ -185,6 +185,18 @@ Status RouteDbBuilder::AddEdge(const engine::TrailEdge& edge) {
   return Status::Ok();
 }
 
+engine::trail::HierarchyStats RouteDbBuilder::BuildTrailGraph(
+    const std::function<void(size_t, size_t)>& progress) {
+  built_graph_ = std::move(graph_).Build();
+  graph_ = engine::trail::GraphBuilder();
+  engine::trail::HierarchyOptions options;
+  options.progress = progress;
+  engine::trail::HierarchyStats stats;
+  built_graph_->hierarchy = std::make_shared<const engine::trail::Hierarchy>(
+      engine::trail::BuildHierarchy(*built_graph_, options, &stats));
+  return stats;
+}
+
 Status RouteDbBuilder::Commit(const std::vector<std::pair<std::string, std::string>>& meta) {
   if (!db_) return Status::Internal("Commit called twice");
   // Finish the streamed files; write the sorted ones; ingest all (moved, not copied).
@@ -241,8 +253,9 @@ Status RouteDbBuilder::Commit(const std::vector<std::pair<std::string, std::stri
   std::error_code ec;
   fs::remove_all(sst_dir_, ec);
   {
-    const std::string bytes = std::move(graph_).Build().Serialize();
-    graph_ = engine::trail::GraphBuilder();
+    if (!built_graph_) BuildTrailGraph();
+    const std::string bytes = built_graph_->Serialize();
+    built_graph_.reset();
     STRIDE_RETURN_IF_ERROR(
         WriteFileAtomic(build_dir_ + "/" + kTrailGraphFile, bytes, /*sync=*/true, 0644));
   }

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -33,6 +34,7 @@
 #include "engine/route/route_store.hpp"
 #include "engine/status.hpp"
 #include "engine/trail/graph.hpp"
+#include "engine/trail/hierarchy.hpp"
 
 namespace rocksdb {
 class DB;
@@ -66,6 +68,12 @@ class RouteDbBuilder : public engine::MapSink {
   uint64_t routes() const { return routes_; }
   uint64_t edges() const { return edges_; }
 
+  // Builds the routable trail graph from the edges and routes added so far, with its
+  // contraction hierarchy (engine/trail/hierarchy.hpp; `progress` as HierarchyOptions's).
+  // Optional: Commit builds it when this was not called; call it to time and report it.
+  engine::trail::HierarchyStats BuildTrailGraph(
+      const std::function<void(size_t, size_t)>& progress = nullptr);
+
   // Ingests everything, stores `meta` (key, value) pairs with the schema version, writes the
   // routable trail graph (kTrailGraphFile), closes the database and switches it into place.
   Status Commit(const std::vector<std::pair<std::string, std::string>>& meta);
@@ -87,6 +95,7 @@ class RouteDbBuilder : public engine::MapSink {
   uint64_t committed_bytes_ = 0;
   bool committed_ = false;
   engine::trail::GraphBuilder graph_;
+  std::optional<engine::trail::TrailGraph> built_graph_;
 };
 
 class RouteDb : public engine::RouteStore {

@@ -128,6 +128,10 @@ LoopFigures MeasureLoops(const TrailGraph& g, int starts, uint64_t seed) {
 }
 
 void ExpectShortestPathsExact(const TrailGraph& g, int pairs) {
+  // The import built the contraction hierarchy: the default-option half of the pairs goes
+  // through it, the other half through A*.
+  ASSERT_TRUE(g.hierarchy);
+  ASSERT_EQ(g.hierarchy->rank.size(), g.nodes());
   const std::vector<uint32_t> edges = g.LargestComponentEdges();
   std::mt19937_64 rng(3);
   engine::trail::FootOptions climb;
@@ -320,6 +324,9 @@ TEST_F(TrailHttp, DirectionsAnswerWithGeometryProfileAndRoutes) {
       std::string("/v1/directions?from=") + kFrom + "&to=42.5400,1.5600&minimise_climb=true", 200);
   const Json any = Get(std::string("/v1/directions?from=") + kFrom + "&to=42.5400,1.5600", 200);
   EXPECT_LE(flat["ascent_m"].get<double>(), any["ascent_m"].get<double>() + 0.5);
+  // The default options go through the contraction hierarchy, others through A*.
+  EXPECT_EQ(any["search"], "contraction hierarchy");
+  EXPECT_EQ(flat["search"], "A*");
 }
 
 TEST_F(TrailHttp, LoopsAreWithinTheirLengthAndDeterministic) {
