@@ -139,7 +139,8 @@ std::string CoverageJson(const std::vector<engine::CoveredRoute>& coverage) {
                    {"covered_m", engine::RoundTo(r.covered_m, 0.1)},
                    {"share", engine::RoundTo(r.share, 0.001)},
                    {"first_reached", TimeOrNull(r.first_reached_s)},
-                   {"session", r.session}});
+                   {"session", r.session},
+                   {"method", TextOrNull(r.method)}});
   }
   return engine::DumpJson(out);
 }

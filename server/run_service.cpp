@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <unordered_map>
 
 #include "engine/route/route_json.hpp"
 #include "engine/trail/match.hpp"
@@ -23,52 +24,11 @@ RunService::RunService(engine::RunStore& store, const engine::RunEvents& events,
                        RunServiceOptions options, RouteSource routes)
     : store_(store), events_(events), options_(options), routes_(std::move(routes)) {}
 
-std::vector<engine::CoveredRoute> RunService::Coverage(
-    const std::vector<engine::Analysis>& sessions) const {
-  std::vector<engine::CoveredRoute> out;
-  const std::shared_ptr<const index::RouteSnapshot> snap = routes_ ? routes_() : nullptr;
-  if (!snap || snap->index.size() == 0) return out;
-  const double tol = options_.coverage.tolerance_m;
-  for (size_t k = 0; k < sessions.size(); ++k) {
-    const engine::Track& t = sessions[k].track;
-    // The track's box, widened by the tolerance, selects the candidate routes.
-    const std::optional<engine::TrackBounds> b = engine::PositionBounds(t);
-    if (!b) continue;
-    const double dlat = tol / 111'000.0;
-    const double dlon = dlat / std::max(0.01, std::cos((b->min_lat + b->max_lat) / 2 * M_PI / 180));
-    engine::BoxE7 box;
-    box.min_lat = static_cast<int32_t>(std::floor((b->min_lat - dlat) * 1e7));
-    box.max_lat = static_cast<int32_t>(std::ceil((b->max_lat + dlat) * 1e7));
-    box.min_lon = static_cast<int32_t>(std::floor((b->min_lon - dlon) * 1e7));
-    box.max_lon = static_cast<int32_t>(std::ceil((b->max_lon + dlon) * 1e7));
-    const std::vector<index::RouteIndex::Hit> hits =
-        snap->index.Bbox(box, engine::RouteFilter{}, index::RouteIndex::SortKey::kLength, 100'000);
-    std::vector<engine::CoverageCandidate> candidates;
-    candidates.reserve(hits.size());
-    for (const auto& h : hits) candidates.push_back({h.id, &snap->index.geometry(h.index)});
-    for (const engine::RouteCoverage& c :
-         engine::MeasureCoverage(t, candidates, options_.coverage)) {
-      const size_t i = hits[c.candidate].index;
-      const engine::RouteSummary& r = snap->index.summary(i);
-      engine::CoveredRoute route;
-      route.id = r.id;
-      route.osm = engine::OsmRefOf(r.id);
-      route.name = std::string(snap->name(i));
-      route.type = std::string(engine::RouteTypeName(r.type));
-      route.length_m = r.length_m;
-      route.covered_m = c.share * r.length_m;
-      route.share = c.share;
-      route.first_reached_s = t.time_s[c.first_point];
-      route.session = static_cast<uint32_t>(k + 1);
-      out.push_back(std::move(route));
-    }
-  }
-  return out;
-}
-
-engine::TrailMatch RunService::MatchTrails(const std::vector<engine::Analysis>& sessions) const {
+engine::TrailMatch RunService::MatchTrails(
+    const index::RouteSnapshot* snap, const std::vector<engine::Analysis>& sessions,
+    std::vector<std::optional<engine::trail::MatchResult>>* matches) const {
   engine::TrailMatch out;
-  const std::shared_ptr<const index::RouteSnapshot> snap = routes_ ? routes_() : nullptr;
+  matches->assign(sessions.size(), std::nullopt);
   if (!snap || !snap->graph || snap->graph->edge_count() == 0) return out;
   const engine::trail::TrailGraph& g = *snap->graph;
   for (size_t k = 0; k < sessions.size(); ++k) {
@@ -109,6 +69,69 @@ engine::TrailMatch RunService::MatchTrails(const std::vector<engine::Analysis>& 
       e.elapsed_s = r.end_s - r.start_s;
       e.session = session;
       out.efforts.push_back(std::move(e));
+    }
+    (*matches)[k] = std::move(m).value();
+  }
+  return out;
+}
+
+std::vector<engine::CoveredRoute> RunService::Coverage(
+    const index::RouteSnapshot* snap, const std::vector<engine::Analysis>& sessions,
+    const std::vector<std::optional<engine::trail::MatchResult>>& matches) const {
+  std::vector<engine::CoveredRoute> out;
+  if (!snap || snap->index.size() == 0) return out;
+  const double tol = options_.coverage.tolerance_m;
+  for (size_t k = 0; k < sessions.size(); ++k) {
+    const engine::Track& t = sessions[k].track;
+    // The track's box, widened by the tolerance, selects the candidate routes.
+    const std::optional<engine::TrackBounds> b = engine::PositionBounds(t);
+    if (!b) continue;
+    const double dlat = tol / 111'000.0;
+    const double dlon = dlat / std::max(0.01, std::cos((b->min_lat + b->max_lat) / 2 * M_PI / 180));
+    engine::BoxE7 box;
+    box.min_lat = static_cast<int32_t>(std::floor((b->min_lat - dlat) * 1e7));
+    box.max_lat = static_cast<int32_t>(std::ceil((b->max_lat + dlat) * 1e7));
+    box.min_lon = static_cast<int32_t>(std::floor((b->min_lon - dlon) * 1e7));
+    box.max_lon = static_cast<int32_t>(std::ceil((b->max_lon + dlon) * 1e7));
+    const std::vector<index::RouteIndex::Hit> hits =
+        snap->index.Bbox(box, engine::RouteFilter{}, index::RouteIndex::SortKey::kLength, 100'000);
+    auto add = [&](size_t i, double share, double first_s, const char* method) {
+      const engine::RouteSummary& r = snap->index.summary(i);
+      engine::CoveredRoute route;
+      route.id = r.id;
+      route.osm = engine::OsmRefOf(r.id);
+      route.name = std::string(snap->name(i));
+      route.type = std::string(engine::RouteTypeName(r.type));
+      route.length_m = r.length_m;
+      route.covered_m = share * r.length_m;
+      route.share = share;
+      route.first_reached_s = first_s;
+      route.session = static_cast<uint32_t>(k + 1);
+      route.method = method;
+      out.push_back(std::move(route));
+    };
+    if (k < matches.size() && matches[k] && snap->graph) {
+      // From the match: a route counts as followed under the same thresholds as below.
+      const engine::trail::TrailGraph& g = *snap->graph;
+      std::unordered_map<uint64_t, size_t> by_id;
+      for (const auto& h : hits) by_id.emplace(h.id, h.index);
+      for (const engine::trail::RouteCovered& c : engine::trail::RoutesWalked(g, *matches[k])) {
+        const auto it = by_id.find(g.routes[c.route].id);
+        if (it == by_id.end()) continue;
+        if (c.covered_m < options_.coverage.min_covered_m &&
+            c.share < options_.coverage.min_share) {
+          continue;
+        }
+        add(it->second, c.share, c.first_reached_s, "trail match");
+      }
+      continue;
+    }
+    std::vector<engine::CoverageCandidate> candidates;
+    candidates.reserve(hits.size());
+    for (const auto& h : hits) candidates.push_back({h.id, &snap->index.geometry(h.index)});
+    for (const engine::RouteCoverage& c :
+         engine::MeasureCoverage(t, candidates, options_.coverage)) {
+      add(hits[c.candidate].index, c.share, t.time_s[c.first_point], "geometry");
     }
   }
   return out;
@@ -156,8 +179,11 @@ Result<RunService::Uploaded> RunService::Upload(const UploadRequest& req) {
   run.summary.file_name = req.file_name;
   run.summary.file_bytes = req.body.size();
   run.summary.format = act->format;
-  run.coverage = Coverage(sessions);
-  run.match = MatchTrails(sessions);
+  // One snapshot for both (an import may switch the database meanwhile).
+  const std::shared_ptr<const index::RouteSnapshot> snap = routes_ ? routes_() : nullptr;
+  std::vector<std::optional<engine::trail::MatchResult>> matches;
+  run.match = MatchTrails(snap.get(), sessions, &matches);
+  run.coverage = Coverage(snap.get(), sessions, matches);
   run.original.assign(req.body);
   run.idempotency_key = req.idempotency_key;
   for (engine::Analysis& a : sessions) {

@@ -15,12 +15,14 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "engine/geometry/zones.hpp"
 #include "engine/route/coverage.hpp"
 #include "engine/run/run.hpp"
 #include "engine/track/analysis.hpp"
+#include "engine/trail/match.hpp"
 #include "index/store/route_snapshot.hpp"
 
 namespace stride::server {
@@ -65,11 +67,17 @@ class RunService {
   Result<std::vector<uint64_t>> DeleteUser(const std::string& user_id);
 
  private:
-  // The routes each session followed, from the route database being served.
-  std::vector<engine::CoveredRoute> Coverage(const std::vector<engine::Analysis>& sessions) const;
   // Map matching of each session onto the trail graph (when the database has one): ways
-  // walked and segment efforts.
-  engine::TrailMatch MatchTrails(const std::vector<engine::Analysis>& sessions) const;
+  // walked and segment efforts; `matches` gets each session's match (empty when unmatched).
+  engine::TrailMatch MatchTrails(
+      const index::RouteSnapshot* snap, const std::vector<engine::Analysis>& sessions,
+      std::vector<std::optional<engine::trail::MatchResult>>* matches) const;
+  // The routes each session followed: from its match when it has one (exact on the graph:
+  // the metres of each route's edges matched), else geometrically (the track within the
+  // tolerance of the route's line; engine::MeasureCoverage).
+  std::vector<engine::CoveredRoute> Coverage(
+      const index::RouteSnapshot* snap, const std::vector<engine::Analysis>& sessions,
+      const std::vector<std::optional<engine::trail::MatchResult>>& matches) const;
 
   engine::RunStore& store_;
   const engine::RunEvents& events_;

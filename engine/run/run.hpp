@@ -48,18 +48,24 @@ struct RunSummary {
   std::vector<std::string> regions;
 };
 
-// A route the run followed (engine/route/coverage.hpp measured it), with what the route
-// database said of the route when the run was stored: a later import does not rewrite runs.
+// A route the run followed (measured from its trail match, or by engine/route/coverage.hpp
+// when it has none), with what the route database said of the route when the run was
+// stored: a later import does not rewrite runs.
 struct CoveredRoute {
   uint64_t id = 0;                // route id (RouteRef in the API)
   std::string osm;                // "relation/123", "trail/456"
   std::string name;               // empty when the route has none
   std::string type;               // hiking, foot, running, ...
   double length_m = 0;            // of the route
-  double covered_m = 0;           // of the route, within the tolerance of the track
+  double covered_m = 0;           // of the route, walked (see method)
   double share = 0;               // covered_m / length_m
   double first_reached_s = kNaN;  // Unix time; NaN when the track has no times
   uint32_t session = 1;           // 1-based
+  // How it was measured: "trail match" (the metres of the route's trail-graph edges the
+  // matched run walked, over the route's graph length) or "geometry" (the track within the
+  // tolerance of the route's line, when the run was not matched); empty in runs stored
+  // before coverage came from matching.
+  std::string method;
 };
 
 // What map matching (engine/trail/match.hpp) found when the route database had a trail graph

@@ -2,6 +2,7 @@
 #include "engine/trail/match.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <queue>
 #include <string>
@@ -223,39 +224,59 @@ Result<MatchResult> Match(const TrailGraph& g, const std::vector<MatchPoint>& po
   return r;
 }
 
-std::vector<RouteEffort> RouteEfforts(const TrailGraph& g, const MatchResult& m, double min_share) {
-  // Per (piece, route): matched intervals per edge (so walking a stretch twice counts once),
-  // and the first entry and last exit.
+namespace {
+
+// Per (piece, route), or per route when !per_piece (piece -1): matched intervals per edge (so
+// walking a stretch twice counts once), the first entry, the last exit, and the first matched
+// edge on it (the order routes were reached, with or without times).
+std::vector<RouteEffort> Walked(const TrailGraph& g, const MatchResult& m, bool per_piece,
+                                std::vector<size_t>* first_edge) {
   struct Acc {
     std::map<uint32_t, std::vector<std::pair<double, double>>> by_edge;
     double start = std::numeric_limits<double>::infinity(),
            end = -std::numeric_limits<double>::infinity();
+    size_t first = SIZE_MAX;
   };
   std::map<std::pair<int, uint32_t>, Acc> acc;
-  for (const MatchedEdge& e : m.edges) {
+  for (size_t k = 0; k < m.edges.size(); ++k) {
+    const MatchedEdge& e = m.edges[k];
     for (const uint32_t* r = g.routes_begin(e.edge); r != g.routes_end(e.edge); ++r) {
-      Acc& a = acc[{e.piece, *r}];
+      Acc& a = acc[{per_piece ? e.piece : -1, *r}];
       a.by_edge[e.edge].emplace_back(std::min(e.from_m, e.to_m), std::max(e.from_m, e.to_m));
       if (std::isfinite(e.entry_time_s)) a.start = std::min(a.start, e.entry_time_s);
       if (std::isfinite(e.exit_time_s)) a.end = std::max(a.end, e.exit_time_s);
+      a.first = std::min(a.first, k);
     }
   }
   std::vector<RouteEffort> out;
   for (auto& [key, a] : acc) {
-    double covered = 0;
-    for (auto& [edge, iv] : a.by_edge) covered += UnionLength(iv);
-    const double total = key.second < g.route_length_m.size() ? g.route_length_m[key.second] : 0;
-    if (total <= 0 || covered < min_share * total) continue;
     RouteEffort r;
     r.route = key.second;
     r.piece = key.first;
-    r.covered_m = covered;
+    for (auto& [edge, iv] : a.by_edge) r.covered_m += UnionLength(iv);
     if (std::isfinite(a.start) && std::isfinite(a.end)) {
       r.start_s = a.start;
       r.end_s = a.end;
     }
     out.push_back(r);
+    first_edge->push_back(a.first);
   }
+  return out;
+}
+
+double RouteLength(const TrailGraph& g, uint32_t route) {
+  return route < g.route_length_m.size() ? g.route_length_m[route] : 0;
+}
+
+}  // namespace
+
+std::vector<RouteEffort> RouteEfforts(const TrailGraph& g, const MatchResult& m, double min_share) {
+  std::vector<size_t> first;
+  std::vector<RouteEffort> out = Walked(g, m, /*per_piece=*/true, &first);
+  std::erase_if(out, [&](const RouteEffort& r) {
+    const double total = RouteLength(g, r.route);
+    return total <= 0 || r.covered_m < min_share * total;
+  });
   auto start = [](const RouteEffort& r) {
     return std::isnan(r.start_s) ? std::numeric_limits<double>::infinity() : r.start_s;
   };
@@ -263,6 +284,29 @@ std::vector<RouteEffort> RouteEfforts(const TrailGraph& g, const MatchResult& m,
     return std::make_tuple(a.piece, start(a), a.route) <
            std::make_tuple(b.piece, start(b), b.route);
   });
+  return out;
+}
+
+std::vector<RouteCovered> RoutesWalked(const TrailGraph& g, const MatchResult& m) {
+  std::vector<size_t> first;
+  const std::vector<RouteEffort> walked = Walked(g, m, /*per_piece=*/false, &first);
+  std::vector<size_t> order(walked.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return std::make_pair(first[a], walked[a].route) < std::make_pair(first[b], walked[b].route);
+  });
+  std::vector<RouteCovered> out;
+  for (size_t i : order) {
+    const RouteEffort& w = walked[i];
+    const double total = RouteLength(g, w.route);
+    if (total <= 0) continue;
+    RouteCovered c;
+    c.route = w.route;
+    c.covered_m = std::min(w.covered_m, total);
+    c.share = c.covered_m / total;
+    c.first_reached_s = w.start_s;
+    out.push_back(c);
+  }
   return out;
 }
 

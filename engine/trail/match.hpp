@@ -93,4 +93,16 @@ struct RouteEffort {
 std::vector<RouteEffort> RouteEfforts(const TrailGraph& g, const MatchResult& m,
                                       double min_share = 0.9);
 
+// Every named route the match walked on, over all pieces, in the order the walk reached them:
+// the metres of the route's graph edges matched (a stretch walked twice counts once), their
+// share of the route's graph length, and the time of the first entry (NaN without times).
+// Route coverage of an upload comes from this when the run was matched.
+struct RouteCovered {
+  uint32_t route = 0;  // into TrailGraph::routes
+  double covered_m = 0;
+  double share = 0;
+  double first_reached_s = std::numeric_limits<double>::quiet_NaN();
+};
+std::vector<RouteCovered> RoutesWalked(const TrailGraph& g, const MatchResult& m);
+
 }  // namespace stride::engine::trail

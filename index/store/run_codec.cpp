@@ -426,6 +426,7 @@ void CoverageToProto(const engine::CoveredRoute& c, run::CoveredRoute* p) {
   p->set_share(c.share);
   STRIDE_PUT_OPT(p, first_reached_s, c.first_reached_s);
   p->set_session(c.session);
+  p->set_method(c.method);
 }
 
 engine::CoveredRoute CoverageFromProto(const run::CoveredRoute& p) {
@@ -439,6 +440,7 @@ engine::CoveredRoute CoverageFromProto(const run::CoveredRoute& p) {
   c.share = p.share();
   c.first_reached_s = STRIDE_GET_OPT(p, first_reached_s);
   c.session = p.session();
+  c.method = p.method();
   return c;
 }
 
