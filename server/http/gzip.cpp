@@ -48,7 +48,7 @@ Result<std::string> Gunzip(std::string_view in, size_t max_out) {
 
 std::string Gzip(std::string_view in) {
   z_stream z{};
-  deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+  deflateInit2(&z, 1, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
   std::string out;
   out.resize(deflateBound(&z, static_cast<uLong>(in.size())));
   z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
