@@ -51,8 +51,7 @@ void Erase(std::vector<DynArc>& list, uint32_t node) {
 class Contractor {
  public:
   Contractor(const TrailGraph& g, const HierarchyOptions& o)
-      : g_(g),
-        o_(o),
+      : o_(o),
         n_(g.nodes()),
         out_(n_),
         in_(n_),
@@ -232,7 +231,6 @@ class Contractor {
     }
   }
 
-  const TrailGraph& g_;
   HierarchyOptions o_;
   uint32_t n_;
   std::vector<std::vector<DynArc>> out_, in_;
