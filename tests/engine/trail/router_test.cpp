@@ -572,6 +572,63 @@ TEST(Loops, BadLengthsAndTinyNetworks) {
   EXPECT_NE(r.status().message().find("reaches only"), std::string::npos);
 }
 
+// Route coverage and segment efforts from a match: a stretch walked twice counts once, routes
+// come in the order the walk reached them, an effort needs min_share of the route in one
+// piece.
+TEST(Match, RoutesWalkedAndEfforts) {
+  GraphBuilder b;
+  const PointE7 p1 = At(45.0, 6.0), p2 = At(45.0, 6.01), p3 = At(45.0, 6.02), p4 = At(45.0, 6.03);
+  b.AddEdge(Line(11, 1, 2, p1, p2));
+  b.AddEdge(Line(12, 2, 3, p2, p3));
+  b.AddEdge(Line(13, 3, 4, p3, p4));
+  Route a;
+  a.summary.id = 100;
+  a.name = "A";
+  a.member_ways = {11, 12};
+  Route r2;
+  r2.summary.id = 200;
+  r2.name = "B";
+  r2.member_ways = {13};
+  b.AddRoute(a);
+  b.AddRoute(r2);
+  const TrailGraph g = std::move(b).Build();
+  auto edge_of = [&](uint64_t way) {
+    for (uint32_t e = 0; e < g.edge_count(); ++e) {
+      if (g.edge_way[e] == way) return e;
+    }
+    return UINT32_MAX;
+  };
+  const uint32_t e11 = edge_of(11), e12 = edge_of(12), e13 = edge_of(13);
+  ASSERT_NE(e13, UINT32_MAX);
+  const double l11 = g.edges[e11].length_m, l12 = g.edges[e12].length_m,
+               l13 = g.edges[e13].length_m;
+  MatchResult m;
+  // Along way 12, half way along way 11 and back (the same stretch twice), then a piece
+  // later a quarter of way 13.
+  m.edges = {{e12, 0, l12, 100, 200, 0},
+             {e11, l11, l11 / 2, 200, 250, 0},
+             {e11, l11 / 2, l11, 250, 300, 0},
+             {e13, 0, l13 / 4, 400, 450, 1}};
+  const std::vector<RouteCovered> walked = RoutesWalked(g, m);
+  ASSERT_EQ(walked.size(), 2u);
+  EXPECT_EQ(g.routes[walked[0].route].id, 100u);
+  EXPECT_NEAR(walked[0].covered_m, l12 + l11 / 2, 1e-6);
+  EXPECT_NEAR(walked[0].share, (l12 + l11 / 2) / (l11 + l12), 1e-9);
+  EXPECT_EQ(walked[0].first_reached_s, 100);
+  EXPECT_EQ(g.routes[walked[1].route].id, 200u);
+  EXPECT_NEAR(walked[1].covered_m, l13 / 4, 1e-6);
+  EXPECT_NEAR(walked[1].share, 0.25, 1e-6);
+  EXPECT_EQ(walked[1].first_reached_s, 400);
+  // Three quarters of A is no effort at 90 %; at 70 % it is, timed from entry to last exit.
+  EXPECT_TRUE(RouteEfforts(g, m).empty());
+  const std::vector<RouteEffort> efforts = RouteEfforts(g, m, 0.7);
+  ASSERT_EQ(efforts.size(), 1u);
+  EXPECT_EQ(g.routes[efforts[0].route].id, 100u);
+  EXPECT_NEAR(efforts[0].covered_m, l12 + l11 / 2, 1e-6);
+  EXPECT_EQ(efforts[0].start_s, 100);
+  EXPECT_EQ(efforts[0].end_s, 300);
+}
+
 TEST(Match, FollowsTheWalkAndBreaksOffTheNetwork) {
   const TrailGraph g = Grid(20, 20, 9);
   std::mt19937_64 rng(4);
