@@ -13,12 +13,7 @@
 namespace stride::engine::trail {
 namespace {
 
-using internal::kInf;
-using internal::kSeedFrom;
-using internal::kSeedTo;
-using internal::MinQueue;
-using internal::Scratch;
-using internal::Workspace;
+using namespace internal;  // the shared search state (workspace.hpp)
 
 // An arc of the graph being contracted: to (or from, in an in-list) `node`.
 struct DynArc {

@@ -19,13 +19,7 @@
 namespace stride::engine::trail {
 namespace {
 
-using internal::kInf;
-using internal::kSeedFrom;
-using internal::kSeedTo;
-using internal::MinQueue;
-using internal::QueueEntry;
-using internal::Scratch;
-using internal::Workspace;
+using namespace internal;             // the shared search state (workspace.hpp)
 constexpr double kReuseFactor = 4.0;  // loops: the middle leg avoids the other legs
 
 // Straight distance in metres, a slight underestimate (A* needs a lower bound, and a
