@@ -9,7 +9,10 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
+#include <memory>
+#include <new>
 #include <queue>
 #include <vector>
 
@@ -21,22 +24,38 @@ inline constexpr double kInf = std::numeric_limits<double>::infinity();
 inline constexpr uint32_t kSeedFrom = UINT32_MAX;
 inline constexpr uint32_t kSeedTo = UINT32_MAX - 1;
 
+// The arrays come from calloc: for a large graph that is fresh zero pages from the kernel,
+// so a thread's first search touches (and makes resident) only the pages of the nodes it
+// visits, not 24 bytes per node of the whole graph (about 13 MB per workspace at 527,000
+// junctions, four workspaces per server thread).
 struct Workspace {
-  std::vector<double> g;
-  std::vector<double> dist;
-  std::vector<uint32_t> parent;
-  std::vector<uint32_t> stamp;
+  struct Free {
+    void operator()(void* p) const { std::free(p); }
+  };
+  template <typename T>
+  using Array = std::unique_ptr<T[], Free>;
+  template <typename T>
+  static Array<T> Zeroed(size_t n) {
+    void* p = std::calloc(n, sizeof(T));
+    if (p == nullptr) throw std::bad_alloc();
+    return Array<T>(static_cast<T*>(p));
+  }
+
+  Array<double> g, dist;
+  Array<uint32_t> parent, stamp;
+  size_t capacity = 0;
   uint32_t gen = 0;
   void Reset(size_t n) {
-    if (stamp.size() < n) {
-      g.resize(n);
-      dist.resize(n);
-      parent.resize(n);
-      stamp.assign(n, 0);
+    if (capacity < n) {
+      g = Zeroed<double>(n);
+      dist = Zeroed<double>(n);
+      parent = Zeroed<uint32_t>(n);
+      stamp = Zeroed<uint32_t>(n);
+      capacity = n;
       gen = 0;
     }
     if (++gen == 0) {
-      std::fill(stamp.begin(), stamp.end(), 0);
+      std::fill(stamp.get(), stamp.get() + capacity, 0u);
       gen = 1;
     }
   }
