@@ -235,8 +235,7 @@ ApiResponse Directions(const index::RouteSnapshot& s, const Params& p) {
     j["snapped"] = std::move(sj);
     j["cost_model"] = "Tobler hiking function; options as asked";
     // Which search answered: both are exact; the hierarchy only for the default options.
-    j["search"] =
-        g->hierarchy && engine::trail::HierarchyAnswers(c.foot) ? "contraction hierarchy" : "A*";
+    j["search"] = engine::trail::UsesHierarchy(*g, c.foot) ? "contraction hierarchy" : "A*";
     return ApiResponse{200, engine::DumpJson(j)};
   };
   return OrError(answer());

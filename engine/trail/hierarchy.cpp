@@ -50,9 +50,7 @@ class Contractor {
         n_(g.nodes()),
         out_(n_),
         in_(n_),
-        contracted_(n_, 0),
         deleted_(n_, 0),
-        priority_(n_, 0),
         target_(n_, 0),
         pos_(n_, 0),
         pos_stamp_(n_, 0) {
@@ -72,7 +70,7 @@ class Contractor {
   Hierarchy Run(HierarchyStats* stats) {
     using Entry = std::pair<int64_t, uint32_t>;
     std::priority_queue<Entry, std::vector<Entry>, std::greater<>> queue;
-    for (uint32_t v = 0; v < n_; ++v) queue.push({priority_[v] = Priority(v), v});
+    for (uint32_t v = 0; v < n_; ++v) queue.push({Priority(v), v});
     Hierarchy h;
     h.rank.assign(n_, 0);
     std::vector<std::vector<HierarchyArc>> up(n_), down(n_);
@@ -80,12 +78,11 @@ class Contractor {
     std::vector<Shortcut> shortcuts;
     size_t added = 0, max_degree = 0;
     while (!queue.empty()) {
-      const auto [prio, v] = queue.top();
+      const uint32_t v = queue.top().second;  // each node has one entry in the queue
       queue.pop();
-      if (contracted_[v] || prio != priority_[v]) continue;  // contracted, or a stale entry
       const int64_t now = Priority(v);
       if (!queue.empty() && now > queue.top().first) {
-        queue.push({priority_[v] = now, v});
+        queue.push({now, v});
         continue;
       }
       // Contract v.
@@ -95,17 +92,14 @@ class Contractor {
       h.rank[v] = next_rank++;
       for (const DynArc& a : out_[v]) up[v].push_back({a.node, a.via, a.cost});
       for (const DynArc& a : in_[v]) down[v].push_back({a.node, a.via, a.cost});
-      neighbours_.clear();
-      for (const DynArc& a : out_[v]) Erase(in_[a.node], v), neighbours_.push_back(a.node);
-      for (const DynArc& a : in_[v]) Erase(out_[a.node], v), neighbours_.push_back(a.node);
+      for (const DynArc& a : out_[v]) Erase(in_[a.node], v), ++deleted_[a.node];
+      for (const DynArc& a : in_[v]) Erase(out_[a.node], v), ++deleted_[a.node];
       AddShortcuts(v, shortcuts);
       added += shortcuts.size();
       out_[v].clear();
       out_[v].shrink_to_fit();
       in_[v].clear();
       in_[v].shrink_to_fit();
-      contracted_[v] = 1;
-      for (uint32_t u : neighbours_) ++deleted_[u];
       if (o_.progress && (next_rank % 65536 == 0 || next_rank == n_)) o_.progress(next_rank, n_);
     }
     auto flatten = [&](std::vector<std::vector<HierarchyArc>>& lists, std::vector<uint32_t>* first,
@@ -229,13 +223,11 @@ class Contractor {
   HierarchyOptions o_;
   uint32_t n_;
   std::vector<std::vector<DynArc>> out_, in_;
-  std::vector<uint8_t> contracted_;
-  std::vector<int64_t> deleted_, priority_;
+  std::vector<int64_t> deleted_;
   std::vector<uint32_t> target_;  // == target_gen_: a target of the current witness search
   uint32_t target_gen_ = 0;
   std::vector<uint32_t> pos_, pos_stamp_;  // AddShortcuts: a list's index of each neighbour
   uint32_t pos_gen_ = 0;
-  std::vector<uint32_t> neighbours_;
   Workspace witness_;
   std::vector<Shortcut> scratch_;
 };
@@ -379,16 +371,8 @@ Result<Path> HierarchyPath(const TrailGraph& g, const Snap& from, const Snap& to
     }
   }
   last_settled = settled;
-  if (!std::isfinite(best)) {
-    return Status::NotFound(
-        "no walkable path between the points with these options (they lie on parts of the "
-        "trail network that do not connect, or the options exclude every way between them)");
-  }
-  std::vector<Step> steps;
-  if (direct) {
-    steps.push_back({from.edge, from.offset_m, to.offset_m});
-    return Measure(g, std::move(steps), o);
-  }
+  if (!std::isfinite(best)) return NoWalkablePath();
+  if (direct) return Measure(g, AlongEdge(from, to), o);
   // Forward: meet back to a seed, hierarchy arcs u -> v (collected in reverse).
   std::vector<std::pair<uint32_t, uint32_t>> up_arcs;  // (from node, arc index into h.up)
   uint32_t v = meet;
@@ -412,18 +396,8 @@ Result<Path> HierarchyPath(const TrailGraph& g, const Snap& from, const Snap& to
     STRIDE_RETURN_IF_ERROR(Unpack(h, v, x, h.down[i].via, &graph_arcs));
     v = x;
   }
-  const bool end_via_from = bw.parent[v] == kSeedFrom;
-  steps.push_back(start_via_from ? Step{from.edge, from.offset_m, 0}
-                                 : Step{from.edge, from.offset_m, fe.length_m});
-  for (uint32_t ai : graph_arcs) {
-    const Arc& a = g.arcs[ai];
-    const GraphEdge& e = g.edges[a.edge()];
-    steps.push_back(a.backward() ? Step{a.edge(), e.length_m, 0} : Step{a.edge(), 0, e.length_m});
-  }
-  steps.push_back(end_via_from ? Step{to.edge, 0, to.offset_m}
-                               : Step{to.edge, te.length_m, to.offset_m});
-  std::erase_if(steps, [](const Step& s) { return s.from_m == s.to_m; });
-  return Measure(g, std::move(steps), o);
+  return Measure(g, WalkSteps(g, from, start_via_from, graph_arcs, to, bw.parent[v] == kSeedFrom),
+                 o);
 }
 
 }  // namespace stride::engine::trail

@@ -65,6 +65,11 @@ Hierarchy BuildHierarchy(const TrailGraph& g, const HierarchyOptions& options = 
 
 // True when `o` are the options the hierarchy was built for (the defaults).
 bool HierarchyAnswers(const FootOptions& o);
+// True when ShortestPath(g, ..., o) goes through g's hierarchy: it has one, and `o` are the
+// options it was built for.
+inline bool UsesHierarchy(const TrailGraph& g, const FootOptions& o) {
+  return g.hierarchy && HierarchyAnswers(o);
+}
 
 // The cheapest path under the default options through g.hierarchy (which must be set): the
 // same cost as ShortestPath's A* (ties may pick another path of equal cost). NotFound as

@@ -17,6 +17,38 @@
 #include "engine/trail/workspace.hpp"
 
 namespace stride::engine::trail {
+
+namespace internal {
+
+std::vector<Step> WalkSteps(const TrailGraph& g, const Snap& from, bool start_at_from,
+                            const std::vector<uint32_t>& arcs, const Snap& to, bool end_at_from) {
+  std::vector<Step> steps;
+  steps.push_back(start_at_from ? Step{from.edge, from.offset_m, 0}
+                                : Step{from.edge, from.offset_m, g.edges[from.edge].length_m});
+  for (uint32_t ai : arcs) {
+    const Arc& a = g.arcs[ai];
+    const GraphEdge& e = g.edges[a.edge()];
+    steps.push_back(a.backward() ? Step{a.edge(), e.length_m, 0} : Step{a.edge(), 0, e.length_m});
+  }
+  steps.push_back(end_at_from ? Step{to.edge, 0, to.offset_m}
+                              : Step{to.edge, g.edges[to.edge].length_m, to.offset_m});
+  std::erase_if(steps, [](const Step& s) { return s.from_m == s.to_m; });
+  return steps;
+}
+
+std::vector<Step> AlongEdge(const Snap& from, const Snap& to) {
+  if (from.offset_m == to.offset_m) return {};
+  return {Step{from.edge, from.offset_m, to.offset_m}};
+}
+
+Status NoWalkablePath() {
+  return Status::NotFound(
+      "no walkable path between the points with these options (they lie on parts of the "
+      "trail network that do not connect, or the options exclude every way between them)");
+}
+
+}  // namespace internal
+
 namespace {
 
 using namespace internal;             // the shared search state (workspace.hpp)
@@ -97,31 +129,17 @@ Result<Path> Search(const TrailGraph& g, const Snap& from, const Snap& to, const
       }
     }
   }
-  if (kind == 0) {
-    return Status::NotFound(
-        "no walkable path between the points with these options (they lie on parts of the "
-        "trail network that do not connect, or the options exclude every way between them)");
+  if (kind == 0) return NoWalkablePath();
+  if (kind == 1) return Measure(g, AlongEdge(from, to), o);
+  std::vector<uint32_t> arcs;  // walked backwards from the target, reversed below
+  uint32_t v = kind == 2 ? te.from : te.to;
+  while (ws.parent[v] != kSeedFrom && ws.parent[v] != kSeedTo) {
+    const Arc& a = g.arcs[ws.parent[v]];
+    arcs.push_back(ws.parent[v]);
+    v = a.backward() ? g.edges[a.edge()].to : g.edges[a.edge()].from;
   }
-  std::vector<Step> rev;
-  if (kind == 1) {
-    rev.push_back({from.edge, from.offset_m, to.offset_m});
-  } else {
-    rev.push_back({to.edge, kind == 2 ? 0.0 : static_cast<double>(te.length_m), to.offset_m});
-    uint32_t v = kind == 2 ? te.from : te.to;
-    while (ws.parent[v] != kSeedFrom && ws.parent[v] != kSeedTo) {
-      const Arc& a = g.arcs[ws.parent[v]];
-      const GraphEdge& e = g.edges[a.edge()];
-      rev.push_back(a.backward() ? Step{a.edge(), e.length_m, 0} : Step{a.edge(), 0, e.length_m});
-      v = a.backward() ? e.to : e.from;
-    }
-    rev.push_back(ws.parent[v] == kSeedFrom ? Step{from.edge, from.offset_m, 0}
-                                            : Step{from.edge, from.offset_m, fe.length_m});
-  }
-  std::vector<Step> steps;
-  for (auto it = rev.rbegin(); it != rev.rend(); ++it) {
-    if (it->from_m != it->to_m) steps.push_back(*it);
-  }
-  return Measure(g, std::move(steps), o);
+  std::reverse(arcs.begin(), arcs.end());
+  return Measure(g, WalkSteps(g, from, ws.parent[v] == kSeedFrom, arcs, to, kind == 2), o);
 }
 
 // Appends the points of edge e between offsets a and b (in walking order).
@@ -400,7 +418,7 @@ Path Concatenate(const TrailGraph& g, const Path& a, const Path& b, const FootOp
 
 Result<Path> ShortestPath(const TrailGraph& g, const Snap& from, const Snap& to,
                           const FootOptions& o) {
-  if (g.hierarchy && HierarchyAnswers(o)) return HierarchyPath(g, from, to);
+  if (UsesHierarchy(g, o)) return HierarchyPath(g, from, to);
   return Search(g, from, to, o, nullptr);
 }
 

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Internal to engine/trail: per-thread search state for the graph searches (A*, the loop
-// trees, the contraction hierarchy's two searches), reset in O(1) by a generation stamp so
-// that a search costs what it visits, not the size of the graph.
+// Internal to engine/trail: what the graph searches (A*, the loop trees, the contraction
+// hierarchy's two searches) share: per-thread search state, reset in O(1) by a generation
+// stamp so that a search costs what it visits, not the size of the graph; and how a found
+// path is spelled out as steps.
 //
 // Thread-safety: Scratch(i) is thread_local; a search uses distinct slots for its parts.
 #pragma once
@@ -15,6 +16,10 @@
 #include <new>
 #include <queue>
 #include <vector>
+
+#include "engine/status.hpp"
+#include "engine/trail/graph.hpp"
+#include "engine/trail/router.hpp"
 
 namespace stride::engine::trail::internal {
 
@@ -79,5 +84,18 @@ struct QueueEntry {
   bool operator>(const QueueEntry& o) const { return f > o.f || (f == o.f && v > o.v); }
 };
 using MinQueue = std::priority_queue<QueueEntry, std::vector<QueueEntry>, std::greater<>>;
+
+// The walk from snap `from` to snap `to` through the graph arcs `arcs` (in walking order):
+// from's edge from the snap to its from node (start_at_from) or to its to node, each arc's
+// whole edge, then to's edge from its from node (end_at_from) or its to node to the snap;
+// steps of no length are dropped. How both searches (A*, the hierarchy) spell out a path.
+std::vector<Step> WalkSteps(const TrailGraph& g, const Snap& from, bool start_at_from,
+                            const std::vector<uint32_t>& arcs, const Snap& to, bool end_at_from);
+
+// The walk along one edge between two snaps on it (none when they coincide).
+std::vector<Step> AlongEdge(const Snap& from, const Snap& to);
+
+// NotFound: no path joins the points under the options.
+Status NoWalkablePath();
 
 }  // namespace stride::engine::trail::internal
