@@ -10,6 +10,7 @@
 
 #include "engine/geo/geodesy.hpp"
 #include "engine/route/profile.hpp"
+#include "engine/trail/hierarchy.hpp"
 
 namespace stride::engine::trail {
 namespace {
@@ -569,6 +570,7 @@ Result<TrailGraph> TrailGraph::Parse(std::string_view bytes) {
   if (g.edge_way.size() != m) return Bad("way ids do not match the edges");
   if (with_hierarchy) {
     STRIDE_RETURN_IF_ERROR(CheckHierarchy(g, *h));
+    IndexByRank(h.get());
     g.hierarchy = std::move(h);
   }
   g.BuildSnapIndex();

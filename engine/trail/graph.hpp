@@ -99,6 +99,15 @@ struct Hierarchy {
   std::vector<HierarchyArc> up;
   std::vector<uint32_t> down_first;  // nodes + 1
   std::vector<HierarchyArc> down;
+  // Derived, not stored (IndexByRank, run by BuildHierarchy and Parse): the same lists indexed
+  // by rank, each arc's `to` a rank (`via` unchanged). Queries run in rank space: the nodes
+  // every query visits are the top ranks, so their lists and search state sit together in
+  // memory and stay cached (on the 527,000-junction map: 2x faster queries for 120 MB).
+  struct ByRank {
+    std::vector<uint32_t> node;  // node of each rank
+    std::vector<uint32_t> up_first, down_first;
+    std::vector<HierarchyArc> up, down;
+  } by_rank;
 };
 
 struct GraphRoute {

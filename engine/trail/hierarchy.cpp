@@ -206,7 +206,7 @@ class Contractor {
     while (!q.empty()) {
       const auto top = q.top();
       q.pop();
-      if (top.g > witness_.g[top.v]) continue;
+      if (top.g > witness_.G(top.v)) continue;
       if (top.g > limit || ++count > settled) break;
       if (target_[top.v] == target_gen_ && --open == 0) break;
       for (const DynArc& a : out_[top.v]) {
@@ -285,11 +285,35 @@ bool HierarchyAnswers(const FootOptions& o) {
          std::max(1.0, o.road_penalty) == d.road_penalty;
 }
 
+void IndexByRank(Hierarchy* h) {
+  Hierarchy::ByRank& r = h->by_rank;
+  const size_t n = h->rank.size();
+  r.node.assign(n, 0);
+  for (uint32_t v = 0; v < n; ++v) r.node[h->rank[v]] = v;
+  auto index = [&](const std::vector<uint32_t>& first, const std::vector<HierarchyArc>& arcs,
+                   std::vector<uint32_t>* rfirst, std::vector<HierarchyArc>* rarcs) {
+    rfirst->assign(n + 1, 0);
+    rarcs->clear();
+    rarcs->reserve(arcs.size());
+    for (uint32_t k = 0; k < n; ++k) {
+      const uint32_t v = r.node[k];
+      (*rfirst)[k] = static_cast<uint32_t>(rarcs->size());
+      for (uint32_t i = first[v]; i < first[v + 1]; ++i) {
+        rarcs->push_back({h->rank[arcs[i].to], arcs[i].via, arcs[i].cost});
+      }
+    }
+    (*rfirst)[n] = static_cast<uint32_t>(rarcs->size());
+  };
+  index(h->up_first, h->up, &r.up_first, &r.up);
+  index(h->down_first, h->down, &r.down_first, &r.down);
+}
+
 Hierarchy BuildHierarchy(const TrailGraph& g, const HierarchyOptions& options,
                          HierarchyStats* stats) {
   const auto t0 = std::chrono::steady_clock::now();
   Contractor c(g, options);
   Hierarchy h = c.Run(stats);
+  IndexByRank(&h);
   if (stats) {
     stats->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
@@ -303,18 +327,23 @@ size_t HierarchySettledLastQuery() {
 Result<Path> HierarchyPath(const TrailGraph& g, const Snap& from, const Snap& to) {
   if (!g.hierarchy) return Status::Internal("the trail graph has no hierarchy");
   const Hierarchy& h = *g.hierarchy;
+  const Hierarchy::ByRank& r = h.by_rank;
+  if (r.node.size() != g.nodes()) return Status::Internal("the hierarchy is not indexed by rank");
   if (from.edge >= g.edges.size() || to.edge >= g.edges.size()) {
     return Status::InvalidArgument("snap outside the graph");
   }
   const FootOptions o;
   const GraphEdge& fe = g.edges[from.edge];
   const GraphEdge& te = g.edges[to.edge];
-  Workspace& fw = Scratch(2);
-  Workspace& bw = Scratch(3);
+  // Both searches run in rank space: workspaces, queues and meeting point hold ranks.
+  Lease forward_lease, backward_lease;
+  Workspace& fw = *forward_lease;
+  Workspace& bw = *backward_lease;
   fw.Reset(g.nodes());
   bw.Reset(g.nodes());
   MinQueue fq, bq;
-  auto seed = [](Workspace& w, MinQueue& q, uint32_t v, double c, uint32_t how) {
+  auto seed = [&h](Workspace& w, MinQueue& q, uint32_t node, double c, uint32_t how) {
+    const uint32_t v = h.rank[node];
     if (c < w.G(v)) {
       w.Set(v, c, how);
       q.push({c, c, v});
@@ -343,16 +372,16 @@ Result<Path> HierarchyPath(const TrailGraph& g, const Snap& from, const Snap& to
     const auto top = q.top();
     q.pop();
     const uint32_t v = top.v;
-    if (top.g > w.g[v]) continue;
+    if (top.g > w.G(v)) continue;
     ++settled;
     const double through = top.g + other.G(v);
     if (through < best) best = through, meet = v, direct = false;
     // Relax along `mine`; stall when a higher node reaches v more cheaply through `stall`
     // (the arcs that enter v from above in this search's direction).
-    const auto& first = forward ? h.up_first : h.down_first;
-    const auto& arcs = forward ? h.up : h.down;
-    const auto& sfirst = forward ? h.down_first : h.up_first;
-    const auto& sarcs = forward ? h.down : h.up;
+    const auto& first = forward ? r.up_first : r.down_first;
+    const auto& arcs = forward ? r.up : r.down;
+    const auto& sfirst = forward ? r.down_first : r.up_first;
+    const auto& sarcs = forward ? r.down : r.up;
     bool stalled = false;
     for (uint32_t i = sfirst[v]; i < sfirst[v + 1]; ++i) {
       if (w.G(sarcs[i].to) + sarcs[i].cost < top.g) {
@@ -373,30 +402,30 @@ Result<Path> HierarchyPath(const TrailGraph& g, const Snap& from, const Snap& to
   last_settled = settled;
   if (!std::isfinite(best)) return NoWalkablePath();
   if (direct) return Measure(g, AlongEdge(from, to), o);
-  // Forward: meet back to a seed, hierarchy arcs u -> v (collected in reverse).
-  std::vector<std::pair<uint32_t, uint32_t>> up_arcs;  // (from node, arc index into h.up)
+  // Forward: meet back to a seed, hierarchy arcs u -> v (ranks; collected in reverse).
+  std::vector<std::pair<uint32_t, uint32_t>> up_arcs;  // (from rank, arc index into r.up)
   uint32_t v = meet;
-  while (fw.parent[v] != kSeedFrom && fw.parent[v] != kSeedTo) {
-    const uint32_t i = fw.parent[v];
-    const uint32_t u = Owner(h.up_first, i);
+  while (fw.Parent(v) != kSeedFrom && fw.Parent(v) != kSeedTo) {
+    const uint32_t i = fw.Parent(v);
+    const uint32_t u = Owner(r.up_first, i);
     up_arcs.emplace_back(u, i);
     v = u;
   }
-  const bool start_via_from = fw.parent[v] == kSeedFrom;
+  const bool start_via_from = fw.Parent(v) == kSeedFrom;
   std::vector<uint32_t> graph_arcs;
   for (auto it = up_arcs.rbegin(); it != up_arcs.rend(); ++it) {
-    STRIDE_RETURN_IF_ERROR(
-        Unpack(h, it->first, h.up[it->second].to, h.up[it->second].via, &graph_arcs));
+    const HierarchyArc& a = r.up[it->second];
+    STRIDE_RETURN_IF_ERROR(Unpack(h, r.node[it->first], r.node[a.to], a.via, &graph_arcs));
   }
-  // Backward: meet forward to a seed; the arc at index i of node x's down list is to -> x.
+  // Backward: meet forward to a seed; the arc at index i of rank x's down list is to -> x.
   v = meet;
-  while (bw.parent[v] != kSeedFrom && bw.parent[v] != kSeedTo) {
-    const uint32_t i = bw.parent[v];
-    const uint32_t x = Owner(h.down_first, i);
-    STRIDE_RETURN_IF_ERROR(Unpack(h, v, x, h.down[i].via, &graph_arcs));
+  while (bw.Parent(v) != kSeedFrom && bw.Parent(v) != kSeedTo) {
+    const uint32_t i = bw.Parent(v);
+    const uint32_t x = Owner(r.down_first, i);
+    STRIDE_RETURN_IF_ERROR(Unpack(h, r.node[v], r.node[x], r.down[i].via, &graph_arcs));
     v = x;
   }
-  return Measure(g, WalkSteps(g, from, start_via_from, graph_arcs, to, bw.parent[v] == kSeedFrom),
+  return Measure(g, WalkSteps(g, from, start_via_from, graph_arcs, to, bw.Parent(v) == kSeedFrom),
                  o);
 }
 

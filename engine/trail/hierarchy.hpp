@@ -63,6 +63,10 @@ struct HierarchyStats {
 Hierarchy BuildHierarchy(const TrailGraph& g, const HierarchyOptions& options = {},
                          HierarchyStats* stats = nullptr);
 
+// Fills h->by_rank from the node-indexed lists. REQUIRES: h->rank is a permutation and the
+// lists are consistent (what TrailGraph::Parse checks).
+void IndexByRank(Hierarchy* h);
+
 // True when `o` are the options the hierarchy was built for (the defaults).
 bool HierarchyAnswers(const FootOptions& o);
 // True when ShortestPath(g, ..., o) goes through g's hierarchy: it has one, and `o` are the

@@ -83,7 +83,8 @@ Result<Path> Search(const TrailGraph& g, const Snap& from, const Snap& to, const
   if (from.edge >= g.edges.size() || to.edge >= g.edges.size()) {
     return Status::InvalidArgument("snap outside the graph");
   }
-  Workspace& ws = Scratch(0);
+  Lease lease;
+  Workspace& ws = *lease;
   ws.Reset(g.nodes());
   const GraphEdge& fe = g.edges[from.edge];
   const GraphEdge& te = g.edges[to.edge];
@@ -106,7 +107,7 @@ Result<Path> Search(const TrailGraph& g, const Snap& from, const Snap& to, const
   while (!q.empty()) {
     const QueueEntry top = q.top();
     q.pop();
-    if (top.g > ws.g[top.v]) continue;
+    if (top.g > ws.G(top.v)) continue;
     if (top.f >= best) break;
     const uint32_t v = top.v;
     if (v == te.from) {
@@ -133,58 +134,70 @@ Result<Path> Search(const TrailGraph& g, const Snap& from, const Snap& to, const
   if (kind == 1) return Measure(g, AlongEdge(from, to), o);
   std::vector<uint32_t> arcs;  // walked backwards from the target, reversed below
   uint32_t v = kind == 2 ? te.from : te.to;
-  while (ws.parent[v] != kSeedFrom && ws.parent[v] != kSeedTo) {
-    const Arc& a = g.arcs[ws.parent[v]];
-    arcs.push_back(ws.parent[v]);
+  while (ws.Parent(v) != kSeedFrom && ws.Parent(v) != kSeedTo) {
+    const Arc& a = g.arcs[ws.Parent(v)];
+    arcs.push_back(ws.Parent(v));
     v = a.backward() ? g.edges[a.edge()].to : g.edges[a.edge()].from;
   }
   std::reverse(arcs.begin(), arcs.end());
-  return Measure(g, WalkSteps(g, from, ws.parent[v] == kSeedFrom, arcs, to, kind == 2), o);
+  return Measure(g, WalkSteps(g, from, ws.Parent(v) == kSeedFrom, arcs, to, kind == 2), o);
 }
 
 // Appends the points of edge e between offsets a and b (in walking order).
-void EdgeSlice(const TrailGraph& g, uint32_t e, double a, double b, std::vector<PointE7>* pts,
-               std::vector<float>* elev) {
+// Appends the points of edge e between offsets a and b (in walking order), with their
+// elevations and the metres walked to each (`walked` at offset a); drops points equal to the
+// one before (where steps meet, or where a cut falls on a shape point).
+void EdgeSlice(const TrailGraph& g, uint32_t e, double a, double b, double walked,
+               std::vector<PointE7>* pts, std::vector<float>* elev, std::vector<double>* along) {
   const GraphEdge& ge = g.edges[e];
   const bool with_z = g.has_elevation() && elev != nullptr;
   const double lo = std::min(a, b), hi = std::max(a, b);
-  std::vector<PointE7> p;
-  std::vector<float> z;
+  const size_t start = pts->size();
+  auto add = [&](PointE7 p, float z, double at) {
+    pts->push_back(p);
+    if (with_z) elev->push_back(z);
+    if (along) along->push_back(walked + std::abs(at - a));
+  };
   auto lerp = [](PointE7 u, PointE7 v, double t) {
     return PointE7{static_cast<int32_t>(std::lround(u.lat + t * (v.lat - u.lat))),
                    static_cast<int32_t>(std::lround(u.lon + t * (v.lon - u.lon)))};
   };
+  bool begun = false;
   for (uint32_t k = 0; k + 1 < ge.shape_count; ++k) {
     const uint32_t i = ge.shape_first + k;
-    const PointE7 u = g.shape[i], v = g.shape[i + 1];
     const double at = g.shape_offset_m(i), next = g.shape_offset_m(i + 1), d = next - at;
+    if (next < lo || at > hi) continue;
+    const PointE7 u = g.shape[i], v = g.shape[i + 1];
     const float zu = with_z ? g.shape_elevation[i] : 0, zv = with_z ? g.shape_elevation[i + 1] : 0;
-    if (next >= lo && at <= hi) {
-      if (p.empty()) {
-        const double t = d > 0 ? std::clamp((lo - at) / d, 0.0, 1.0) : 0;
-        p.push_back(lerp(u, v, t));
-        z.push_back(static_cast<float>(zu + t * (zv - zu)));
-      }
-      if (next <= hi) {
-        p.push_back(v);
-        z.push_back(zv);
-      } else {
-        const double t = d > 0 ? std::clamp((hi - at) / d, 0.0, 1.0) : 1;
-        p.push_back(lerp(u, v, t));
-        z.push_back(static_cast<float>(zu + t * (zv - zu)));
-        break;
-      }
+    if (!begun) {
+      const double t = d > 0 ? std::clamp((lo - at) / d, 0.0, 1.0) : 0;
+      add(lerp(u, v, t), static_cast<float>(zu + t * (zv - zu)), std::max(lo, at));
+      begun = true;
+    }
+    if (next <= hi) {
+      add(v, zv, next);
+    } else {
+      const double t = d > 0 ? std::clamp((hi - at) / d, 0.0, 1.0) : 1;
+      add(lerp(u, v, t), static_cast<float>(zu + t * (zv - zu)), hi);
+      break;
     }
   }
   if (b < a) {
-    std::reverse(p.begin(), p.end());
-    std::reverse(z.begin(), z.end());
+    std::reverse(pts->begin() + static_cast<ptrdiff_t>(start), pts->end());
+    if (with_z) std::reverse(elev->begin() + static_cast<ptrdiff_t>(start), elev->end());
+    if (along) std::reverse(along->begin() + static_cast<ptrdiff_t>(start), along->end());
   }
-  for (size_t k = 0; k < p.size(); ++k) {
-    if (!pts->empty() && pts->back() == p[k]) continue;
-    pts->push_back(p[k]);
-    if (with_z) elev->push_back(z[k]);
+  size_t out = start;
+  for (size_t k = start; k < pts->size(); ++k) {
+    if (out > 0 && (*pts)[out - 1] == (*pts)[k]) continue;
+    (*pts)[out] = (*pts)[k];
+    if (with_z) (*elev)[out] = (*elev)[k];
+    if (along) (*along)[out] = (*along)[k];
+    ++out;
   }
+  pts->resize(out);
+  if (with_z) elev->resize(out);
+  if (along) along->resize(out);
 }
 
 // Merges consecutive steps on one edge and cuts immediate reversals (out-and-back spurs).
@@ -212,14 +225,15 @@ struct Tree {
 
 Tree GrowTree(const TrailGraph& g, const Snap& s, const FootOptions& o, bool inbound,
               double max_dist_m) {
-  Workspace& ws = Scratch(1);
+  Lease lease;
+  Workspace& ws = *lease;
   ws.Reset(g.nodes());
   const GraphEdge& se = g.edges[s.edge];
   MinQueue q;
   auto seed = [&](uint32_t v, double c, double d, uint32_t how) {
     if (c < ws.G(v)) {
       ws.Set(v, c, how);
-      ws.dist[v] = d;
+      ws.SetDist(v, d);
       q.push({c, c, v});
     }
   };
@@ -234,13 +248,13 @@ Tree GrowTree(const TrailGraph& g, const Snap& s, const FootOptions& o, bool inb
   while (!q.empty()) {
     const QueueEntry top = q.top();
     q.pop();
-    if (top.g > ws.g[top.v]) continue;
+    if (top.g > ws.G(top.v)) continue;
     const uint32_t v = top.v;
     t.index.emplace(v, static_cast<uint32_t>(t.nodes.size()));
     t.nodes.push_back(v);
-    t.dist.push_back(ws.dist[v]);
-    t.parent.push_back(ws.parent[v]);
-    if (ws.dist[v] > max_dist_m) continue;
+    t.dist.push_back(ws.Dist(v));
+    t.parent.push_back(ws.Parent(v));
+    if (ws.Dist(v) > max_dist_m) continue;
     for (uint32_t ai = g.first_arc[v]; ai < g.first_arc[v + 1]; ++ai) {
       const Arc& a = g.arcs[ai];
       const GraphEdge& e = g.edges[a.edge()];
@@ -250,7 +264,7 @@ Tree GrowTree(const TrailGraph& g, const Snap& s, const FootOptions& o, bool inb
       const double ng = top.g + c;
       if (ng < ws.G(a.to)) {
         ws.Set(a.to, ng, ai);
-        ws.dist[a.to] = ws.dist[v] + e.length_m;
+        ws.SetDist(a.to, ws.Dist(v) + e.length_m);
         q.push({ng, ng, a.to});
       }
     }
@@ -423,10 +437,15 @@ Result<Path> ShortestPath(const TrailGraph& g, const Snap& from, const Snap& to,
 }
 
 void PathGeometry(const TrailGraph& g, const Path& p, std::vector<PointE7>* points,
-                  std::vector<float>* elevations) {
+                  std::vector<float>* elevations, std::vector<double>* along) {
   points->clear();
   if (elevations) elevations->clear();
-  for (const Step& s : p.steps) EdgeSlice(g, s.edge, s.from_m, s.to_m, points, elevations);
+  if (along) along->clear();
+  double walked = 0;
+  for (const Step& s : p.steps) {
+    EdgeSlice(g, s.edge, s.from_m, s.to_m, walked, points, elevations, along);
+    walked += std::abs(s.to_m - s.from_m);
+  }
 }
 
 Result<std::vector<Loop>> Loops(const TrailGraph& g, const Snap& start, const LoopOptions& o) {

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Internal to engine/trail: what the graph searches (A*, the loop trees, the contraction
-// hierarchy's two searches) share: per-thread search state, reset in O(1) by a generation
-// stamp so that a search costs what it visits, not the size of the graph; and how a found
-// path is spelled out as steps.
+// hierarchy's two searches) share: search state lent from a pool, reset in O(1) by a
+// generation stamp so that a search costs what it visits, not the size of the graph; and how
+// a found path is spelled out as steps.
 //
-// Thread-safety: Scratch(i) is thread_local; a search uses distinct slots for its parts.
+// Thread-safety: a Workspace is one search's; Lease is safe from any thread.
 #pragma once
 
 #include <algorithm>
@@ -29,54 +29,70 @@ inline constexpr double kInf = std::numeric_limits<double>::infinity();
 inline constexpr uint32_t kSeedFrom = UINT32_MAX;
 inline constexpr uint32_t kSeedTo = UINT32_MAX - 1;
 
-// The arrays come from calloc: for a large graph that is fresh zero pages from the kernel,
-// so a thread's first search touches (and makes resident) only the pages of the nodes it
-// visits, not 24 bytes per node of the whole graph (about 13 MB per workspace at 527,000
-// junctions, four workspaces per server thread).
+// One record per node, from calloc: for a large graph that is fresh zero pages from the
+// kernel, so a workspace's first search touches (and makes resident) only the pages of the
+// nodes it visits, not 24 bytes per node of the whole graph (about 13 MB at 527,000
+// junctions); and a node's cost, parent and stamp share a cache line.
 struct Workspace {
+  struct Node {
+    double g;         // cost from the seeds
+    double dist;      // metres from the seeds (the loop trees)
+    uint32_t parent;  // arc index, kSeedFrom or kSeedTo
+    uint32_t stamp;   // == gen when this search reached the node
+  };
   struct Free {
     void operator()(void* p) const { std::free(p); }
   };
-  template <typename T>
-  using Array = std::unique_ptr<T[], Free>;
-  template <typename T>
-  static Array<T> Zeroed(size_t n) {
-    void* p = std::calloc(n, sizeof(T));
-    if (p == nullptr) throw std::bad_alloc();
-    return Array<T>(static_cast<T*>(p));
-  }
 
-  Array<double> g, dist;
-  Array<uint32_t> parent, stamp;
+  std::unique_ptr<Node[], Free> node;
   size_t capacity = 0;
   uint32_t gen = 0;
+
   void Reset(size_t n) {
     if (capacity < n) {
-      g = Zeroed<double>(n);
-      dist = Zeroed<double>(n);
-      parent = Zeroed<uint32_t>(n);
-      stamp = Zeroed<uint32_t>(n);
+      void* p = std::calloc(n, sizeof(Node));
+      if (p == nullptr) throw std::bad_alloc();
+      node.reset(static_cast<Node*>(p));
       capacity = n;
       gen = 0;
     }
     if (++gen == 0) {
-      std::fill(stamp.get(), stamp.get() + capacity, 0u);
+      for (size_t i = 0; i < capacity; ++i) node[i].stamp = 0;
       gen = 1;
     }
   }
-  double G(uint32_t v) const { return stamp[v] == gen ? g[v] : kInf; }
+  double G(uint32_t v) const { return node[v].stamp == gen ? node[v].g : kInf; }
   void Set(uint32_t v, double cost, uint32_t p) {
-    stamp[v] = gen;
-    g[v] = cost;
-    parent[v] = p;
+    Node& n = node[v];
+    n.stamp = gen;
+    n.g = cost;
+    n.parent = p;
   }
+  // Only for nodes this search reached (G finite).
+  uint32_t Parent(uint32_t v) const { return node[v].parent; }
+  double Dist(uint32_t v) const { return node[v].dist; }
+  void SetDist(uint32_t v, double d) { node[v].dist = d; }
 };
 
-// Slots: 0 A*, 1 loop trees, 2 and 3 the hierarchy's forward and backward searches.
-inline Workspace& Scratch(int i) {
-  thread_local Workspace w[4];
-  return w[i];
-}
+// A workspace lent for one search from a process-wide pool and given back when the lease
+// ends. The pool lends the workspace returned last: the one whose pages are resident and
+// cached, so a server's searches run warm whichever worker thread takes them, and the pool
+// holds only as many workspaces as searches ever ran at once (not four per thread). A search
+// that needs two (the hierarchy's forward and backward searches) takes two leases.
+//
+// Thread-safety: leases may be taken and ended on any threads.
+class Lease {
+ public:
+  Lease();
+  ~Lease();
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+  Workspace& operator*() const { return *w_; }
+  Workspace* operator->() const { return w_.get(); }
+
+ private:
+  std::unique_ptr<Workspace> w_;
+};
 
 struct QueueEntry {
   double f, g;

@@ -9,6 +9,7 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 
+#include "engine/trail/router.hpp"
 #include "index/store/record_codec.hpp"
 
 namespace stride::index {
@@ -75,6 +76,7 @@ Result<std::shared_ptr<const RouteSnapshot>> LoadRouteSnapshot(const std::string
       Result<engine::trail::TrailGraph> g = engine::trail::TrailGraph::Parse(bytes);
       if (g.ok()) {
         snap->graph = std::make_shared<const engine::trail::TrailGraph>(std::move(g).value());
+        engine::trail::PrepareSearches(*snap->graph);
       } else {
         snap->graph_error = file + ": " + g.status().message();
       }

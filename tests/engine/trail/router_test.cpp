@@ -285,6 +285,35 @@ TEST(ShortestPath, PartialEdgesAndSameEdge) {
   EXPECT_NEAR(LineLengthM(pts.data(), pts.size()), back->distance_m, 0.5);
 }
 
+// The line of a walk of many steps, forwards and backwards along edges and cut mid-edge at
+// both ends: the metres to each point follow the line itself and end at the path's distance.
+TEST(PathGeometry, MetresAlongFollowTheLineAndEndAtTheDistance) {
+  const TrailGraph g = Grid(12, 12, 3);
+  std::mt19937_64 rng(5);
+  int multi_step = 0;
+  for (int i = 0; i < 300; ++i) {
+    const Snap s = RandomSnap(g, rng);
+    const Snap t = RandomSnap(g, rng);
+    Result<Path> p = ShortestPath(g, s, t, FootOptions{});
+    if (!p.ok()) continue;
+    multi_step += p->steps.size() > 2;
+    std::vector<PointE7> pts;
+    std::vector<double> along;
+    PathGeometry(g, *p, &pts, nullptr, &along);
+    ASSERT_EQ(along.size(), pts.size());
+    if (pts.empty()) continue;
+    EXPECT_EQ(along.front(), 0);
+    EXPECT_NEAR(along.back(), p->distance_m, 1e-6 * (1 + p->distance_m));
+    for (size_t k = 1; k < pts.size(); ++k) {
+      ASSERT_NE(pts[k], pts[k - 1]) << "repeated point " << k;
+      const double seg = SegmentDistanceM(pts[k - 1].lat * 1e-7, pts[k - 1].lon * 1e-7,
+                                          pts[k].lat * 1e-7, pts[k].lon * 1e-7);
+      ASSERT_NEAR(along[k] - along[k - 1], seg, 0.05 + 1e-3 * seg) << "point " << k;
+    }
+  }
+  EXPECT_GT(multi_step, 100);
+}
+
 // A* equals a plain Dijkstra on thousands of random pairs, under several option sets.
 TEST(ShortestPath, EqualsDijkstraOnRandomPairs) {
   const TrailGraph g = Grid(30, 30, 7);
