@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "engine/geo/geodesy.hpp"
 #include "engine/route/route_json.hpp"
 #include "engine/text/iso_time.hpp"
 #include "engine/text/json_dump.hpp"
+#include "engine/text/json_writer.hpp"
 #include "engine/text/round.hpp"
 #include "engine/trail/hierarchy.hpp"
 #include "engine/trail/match.hpp"
@@ -22,6 +22,7 @@
 namespace stride::server {
 namespace {
 
+using engine::JsonWriter;
 using engine::PointE7;
 using engine::RoundTo;
 using engine::trail::FootOptions;
@@ -127,47 +128,45 @@ Json RoutesJson(const TrailGraph& g, const std::vector<engine::trail::Step>& ste
   return rj;
 }
 
-// The walk as JSON: figures, geometry, routes and surfaces; for a planned walk (not a matched
-// piece) also its Tobler time and elevation profile.
-Json WalkJson(const TrailGraph& g, const Path& path, bool geojson, bool planned = true) {
+// The walk's fields, written into the open object `w`: figures, geometry, routes and surfaces;
+// for a planned walk (not a matched piece) also its Tobler time and elevation profile. The
+// geometry and profile go straight to text: they are most of a long walk's answer.
+void WalkFields(JsonWriter& w, const TrailGraph& g, const Path& path, bool geojson,
+                bool planned = true) {
   std::vector<PointE7> pts;
   std::vector<float> z;
-  engine::trail::PathGeometry(g, path, &pts, planned ? &z : nullptr);
-  Json j;
-  j["distance_m"] = RoundTo(path.distance_m, 0.1);
-  j["ascent_m"] = RoundTo(path.ascent_m, 0.1);
-  j["descent_m"] = RoundTo(path.descent_m, 0.1);
-  if (planned) j["duration_s"] = std::lround(path.time_s);
+  std::vector<double> along;
+  engine::trail::PathGeometry(g, path, &pts, planned ? &z : nullptr, planned ? &along : nullptr);
+  w.Key("distance_m").Number(RoundTo(path.distance_m, 0.1));
+  w.Key("ascent_m").Number(RoundTo(path.ascent_m, 0.1));
+  w.Key("descent_m").Number(RoundTo(path.descent_m, 0.1));
+  if (planned) w.Key("duration_s").Int(std::lround(path.time_s));
+  w.Key("geometry");
   if (geojson) {
-    Json coords = Json::array();
+    w.BeginObject().Key("type").Raw("\"LineString\"").Key("coordinates").BeginArray();
     for (const PointE7& p : pts) {
-      coords.push_back({RoundTo(p.lon * 1e-7, 1e-7), RoundTo(p.lat * 1e-7, 1e-7)});
+      w.BeginArray().Number(RoundTo(p.lon * 1e-7, 1e-7)).Number(RoundTo(p.lat * 1e-7, 1e-7));
+      w.EndArray();
     }
-    j["geometry"] = Json{{"type", "LineString"}, {"coordinates", std::move(coords)}};
+    w.EndArray().EndObject();
   } else {
-    j["geometry"] = engine::EncodePolyline6(pts, 0, pts.size());
+    w.Tree(Json(engine::EncodePolyline6(pts, 0, pts.size())));
   }
   if (planned && z.size() == pts.size() && !pts.empty()) {
-    Json d = Json::array(), e = Json::array();
-    double at = 0;
-    for (size_t i = 0; i < pts.size(); ++i) {
-      if (i > 0) {
-        at += engine::SegmentDistanceM(pts[i - 1].lat * 1e-7, pts[i - 1].lon * 1e-7,
-                                       pts[i].lat * 1e-7, pts[i].lon * 1e-7);
-      }
-      d.push_back(RoundTo(at, 0.1));
-      e.push_back(RoundTo(z[i], 0.1));
-    }
-    j["profile"] = Json{{"distance_m", std::move(d)}, {"elevation_m", std::move(e)}};
+    w.Key("profile").BeginObject().Key("distance_m").BeginArray();
+    for (const double at : along) w.Number(RoundTo(at, 0.1));
+    w.EndArray().Key("elevation_m").BeginArray();
+    for (const float e : z) w.Number(RoundTo(e, 0.1));
+    w.EndArray().EndObject();
   } else if (planned) {
-    j["profile"] = nullptr;
+    w.Key("profile").Raw("null");
   }
   std::map<std::string, double> by_surface;
   for (const engine::trail::Step& s : path.steps) {
     const std::string& surface = g.str(g.edges[s.edge].surface);
     by_surface[surface.empty() ? "unknown" : surface] += std::abs(s.to_m - s.from_m);
   }
-  j["routes"] = RoutesJson(g, path.steps);
+  w.Key("routes").Tree(RoutesJson(g, path.steps));
   std::vector<std::pair<double, std::string>> surfaces;
   for (const auto& [s, m] : by_surface) surfaces.emplace_back(m, s);
   std::stable_sort(surfaces.begin(), surfaces.end(),
@@ -175,8 +174,7 @@ Json WalkJson(const TrailGraph& g, const Path& path, bool geojson, bool planned 
   Json sj = Json::array();
   for (const auto& [m, s] : surfaces)
     sj.push_back({{"surface", s}, {"distance_m", RoundTo(m, 0.1)}});
-  j["surfaces"] = std::move(sj);
-  return j;
+  w.Key("surfaces").Tree(sj);
 }
 
 ApiResponse OrError(Result<ApiResponse> r) {
@@ -229,14 +227,18 @@ ApiResponse Directions(const index::RouteSnapshot& s, const Params& p) {
       }
       walk = engine::trail::Concatenate(*g, walk, *leg, c.foot);
     }
-    Json j = WalkJson(*g, walk, c.geojson);
+    JsonWriter w;
+    w.BeginObject();
+    WalkFields(w, *g, walk, c.geojson);
     Json sj = Json::array();
     for (const Snap& sn : snaps) sj.push_back(SnapJson(sn));
-    j["snapped"] = std::move(sj);
-    j["cost_model"] = "Tobler hiking function; options as asked";
+    w.Key("snapped").Tree(sj);
+    w.Key("cost_model").Tree(Json("Tobler hiking function; options as asked"));
     // Which search answered: both are exact; the hierarchy only for the default options.
-    j["search"] = engine::trail::UsesHierarchy(*g, c.foot) ? "contraction hierarchy" : "A*";
-    return ApiResponse{200, engine::DumpJson(j)};
+    w.Key("search").Tree(
+        Json(engine::trail::UsesHierarchy(*g, c.foot) ? "contraction hierarchy" : "A*"));
+    w.EndObject();
+    return ApiResponse{200, std::move(w).Take()};
   };
   return OrError(answer());
 }
@@ -270,22 +272,25 @@ ApiResponse LoopRoutes(const index::RouteSnapshot& s, const Params& p) {
     o.foot = c.foot;
     STRIDE_ASSIGN_OR_RETURN(const std::vector<engine::trail::Loop> loops,
                             engine::trail::Loops(*g, sn, o));
-    Json list = Json::array();
+    JsonWriter w;
+    w.BeginObject();
+    w.Key("distance_m").Number(d);
+    w.Key("tolerance").Number(o.tolerance);
+    w.Key("seed").Tree(Json(o.seed));
+    w.Key("start").Tree(SnapJson(sn));
+    w.Key("loops").BeginArray();
     for (const engine::trail::Loop& l : loops) {
-      Json j = WalkJson(*g, l.path, c.geojson);
-      j["length_error"] = RoundTo(l.length_error, 0.0001);
-      j["within_tolerance"] = l.within_tolerance;
-      j["repeated_m"] = RoundTo(l.repeated_m, 0.1);
-      j["path_share"] =
-          RoundTo(l.path.distance_m > 0 ? l.path_like_m / l.path.distance_m : 0, 0.001);
-      list.push_back(std::move(j));
+      w.BeginObject();
+      WalkFields(w, *g, l.path, c.geojson);
+      w.Key("length_error").Number(RoundTo(l.length_error, 0.0001));
+      w.Key("within_tolerance").Raw(l.within_tolerance ? "true" : "false");
+      w.Key("repeated_m").Number(RoundTo(l.repeated_m, 0.1));
+      w.Key("path_share")
+          .Number(RoundTo(l.path.distance_m > 0 ? l.path_like_m / l.path.distance_m : 0, 0.001));
+      w.EndObject();
     }
-    Json out{{"distance_m", d},
-             {"tolerance", o.tolerance},
-             {"seed", o.seed},
-             {"start", SnapJson(sn)},
-             {"loops", std::move(list)}};
-    return ApiResponse{200, engine::DumpJson(out)};
+    w.EndArray().EndObject();
+    return ApiResponse{200, std::move(w).Take()};
   };
   return OrError(answer());
 }
@@ -367,23 +372,25 @@ ApiResponse MatchTrack(const index::RouteSnapshot& s, const Params& p, const std
       if (!std::isfinite(t) || !std::isfinite(t0)) return nullptr;
       return RoundTo(t - t0, 0.1);
     };
-    Json out;
-    out["points"] = fixes.size();
-    out["start_time"] = std::isfinite(t0) ? Json(engine::FormatIsoTime(t0)) : Json(nullptr);
+    JsonWriter w;
+    w.BeginObject();
+    w.Key("points").Int(static_cast<int64_t>(fixes.size()));
+    w.Key("start_time").Tree(std::isfinite(t0) ? Json(engine::FormatIsoTime(t0)) : Json(nullptr));
     const double total = m.on_network_m + m.off_network_m;
-    out["on_network_m"] = RoundTo(m.on_network_m, 0.1);
-    out["off_network_m"] = RoundTo(m.off_network_m, 0.1);
-    out["on_network_share"] = RoundTo(total > 0 ? m.on_network_m / total : 0, 0.001);
-    Json pieces = Json::array();
+    w.Key("on_network_m").Number(RoundTo(m.on_network_m, 0.1));
+    w.Key("off_network_m").Number(RoundTo(m.off_network_m, 0.1));
+    w.Key("on_network_share").Number(RoundTo(total > 0 ? m.on_network_m / total : 0, 0.001));
+    w.Key("pieces").BeginArray();
     std::vector<engine::trail::Step> all;
     for (const engine::trail::MatchPiece& piece : m.pieces) {
-      Json pj = WalkJson(*g, piece.path, format == "geojson", false);
-      Json head{{"first_point", piece.first_point}, {"last_point", piece.last_point}};
-      head.update(pj);
-      pieces.push_back(std::move(head));
+      w.BeginObject();
+      w.Key("first_point").Int(static_cast<int64_t>(piece.first_point));
+      w.Key("last_point").Int(static_cast<int64_t>(piece.last_point));
+      WalkFields(w, *g, piece.path, format == "geojson", false);
+      w.EndObject();
       all.insert(all.end(), piece.path.steps.begin(), piece.path.steps.end());
     }
-    out["pieces"] = std::move(pieces);
+    w.EndArray();
     Json edges = Json::array();
     for (const engine::trail::MatchedEdge& e : m.edges) {
       const engine::trail::GraphEdge& ge = g->edges[e.edge];
@@ -395,9 +402,10 @@ ApiResponse MatchTrack(const index::RouteSnapshot& s, const Params& p, const std
                        {"entry_s", rel(e.entry_time_s)},
                        {"exit_s", rel(e.exit_time_s)}});
     }
-    out["edges"] = std::move(edges);
-    out["routes"] = RoutesJson(*g, all);
-    return ApiResponse{200, engine::DumpJson(out)};
+    w.Key("edges").Tree(edges);
+    w.Key("routes").Tree(RoutesJson(*g, all));
+    w.EndObject();
+    return ApiResponse{200, std::move(w).Take()};
   };
   return OrError(answer());
 }
