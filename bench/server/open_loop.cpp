@@ -36,6 +36,7 @@
 namespace {
 
 using stride::bench::Arg;
+using stride::bench::ResponseLength;
 double Now() {
   return stride::bench::SteadySeconds();
 }
@@ -57,17 +58,6 @@ int Connect(int port) {
   const int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   return fd;
-}
-
-// Length of the first complete response in `in`, or 0.
-size_t ResponseLength(const std::string& in) {
-  const size_t head = in.find("\r\n\r\n");
-  if (head == std::string::npos) return 0;
-  size_t length = 0;
-  const size_t cl = in.find("Content-Length: ");
-  if (cl != std::string::npos && cl < head)
-    length = std::strtoull(in.c_str() + cl + 16, nullptr, 10);
-  return in.size() >= head + 4 + length ? head + 4 + length : 0;
 }
 
 }  // namespace
