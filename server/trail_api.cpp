@@ -106,16 +106,22 @@ Json SnapJson(const Snap& s) {
               {"distance_m", RoundTo(s.distance_m, 0.1)}};
 }
 
-// The named routes walked, with metres on each, longest first.
+// The named routes walked, with metres on each, longest first (ties by route).
 Json RoutesJson(const TrailGraph& g, const std::vector<engine::trail::Step>& steps) {
-  std::map<uint32_t, double> by_route;
+  std::vector<std::pair<uint32_t, double>> walked;  // (route, metres) per step and route
   for (const engine::trail::Step& s : steps) {
     for (const uint32_t* r = g.routes_begin(s.edge); r != g.routes_end(s.edge); ++r) {
-      by_route[*r] += std::abs(s.to_m - s.from_m);
+      walked.emplace_back(*r, std::abs(s.to_m - s.from_m));
     }
   }
-  std::vector<std::pair<double, uint32_t>> routes;
-  for (const auto& [r, m] : by_route) routes.emplace_back(m, r);
+  // Stable: each route's metres add up in walking order, as they always have.
+  std::stable_sort(walked.begin(), walked.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::pair<double, uint32_t>> routes;  // (metres, route), by route
+  for (const auto& [r, m] : walked) {
+    if (routes.empty() || routes.back().second != r) routes.emplace_back(0, r);
+    routes.back().first += m;
+  }
   std::stable_sort(routes.begin(), routes.end(),
                    [](const auto& a, const auto& b) { return a.first > b.first; });
   Json rj = Json::array();

@@ -441,6 +441,11 @@ void PathGeometry(const TrailGraph& g, const Path& p, std::vector<PointE7>* poin
   points->clear();
   if (elevations) elevations->clear();
   if (along) along->clear();
+  size_t most = 1;  // every shape point of every step's edge, plus the cut ends
+  for (const Step& s : p.steps) most += g.edges[s.edge].shape_count + 1;
+  points->reserve(most);
+  if (elevations && g.has_elevation()) elevations->reserve(most);
+  if (along) along->reserve(most);
   double walked = 0;
   for (const Step& s : p.steps) {
     EdgeSlice(g, s.edge, s.from_m, s.to_m, walked, points, elevations, along);
