@@ -128,7 +128,7 @@ void CountSlowProgress(const Track& t, double radius, TrackAxes& a, std::vector<
   const size_t n = t.size();
   long anchor = -1;  // last counted fix
   long last_fix = -1;
-  for (size_t i = 1; i < n; ++i) {
+  for (size_t i = 0; i < n; ++i) {
     if (!t.has_position(i)) continue;
     if (anchor < 0 || a.active[i] == 0) {
       anchor = last_fix = static_cast<long>(i);

@@ -88,6 +88,14 @@ TEST(Segment, SlowProgressBetweenSparseFixesCounts) {
   EXPECT_LT(ComputeAxes(t, window_only).cum_m.back(), 1.0);  // what the window alone says
 }
 
+TEST(Segment, SlowProgressCountsFromTheFirstFix) {
+  // Three 5.2 m steps at 0.26 m/s from the start: 15.6 m from the first fix, outside the 15 m
+  // circle, though only 10.4 m from the second.
+  const Track t = Sparse(4, 20, 0.26, 0.0);
+  const TrackAxes a = ComputeAxes(t, {});
+  EXPECT_NEAR(a.cum_m.back(), 15.6, 0.3);
+}
+
 TEST(Segment, WanderWhileStandingAddsNothingAtSparseSampling) {
   // Half an hour standing, fixes every 20 s wandering up to 6 m: no distance, no motion.
   const Track t = Sparse(91, 20, 0.0, 6.0);
