@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tools/analyze_command.hpp"
 
+#include <atomic>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
+#include <mutex>
+#include <optional>
 #include <ostream>
 #include <sstream>
+#include <thread>
 
 #include "engine/track/analysis.hpp"
 #include "engine/track/analysis_json.hpp"
@@ -30,6 +36,8 @@ constexpr const char* kHelp =
     "  --hr-zones A,B,C,D   lower bounds (bpm) of zones 2-5 (default: 60/70/80/90 % of max)\n"
     "  --rest-hr N          resting heart rate for TRIMP (default: 60)\n"
     "  --dem DIR            SRTM tiles: tracks without barometric altitude take the DEM's\n"
+    "  --jobs N             files analysed at once (default: one per hardware thread); the\n"
+    "                       output is in the order of the files either way\n"
     "\n"
     "exit status: 0 all files analysed, 1 some file could not be read, 2 bad usage\n";
 
@@ -111,6 +119,56 @@ void PrintSession(const engine::Analysis& a, std::ostream& out) {
   }
 }
 
+// One file's analysis as printed: what goes to stdout and stderr, and the file's exit status.
+struct FileOutput {
+  std::string out, err;
+  int status = 0;
+};
+
+FileOutput AnalyzeFile(const std::string& file, const engine::AnalyzeOptions& options, bool json) {
+  FileOutput o;
+  const importers::ReadLimits limits;
+  Result<std::string> bytes = importers::ReadFileBytes(file, limits);
+  if (!bytes.ok()) {
+    o.err = "stride analyze: error: " + file + ": " + bytes.status().message() + "\n";
+    o.status = 1;
+    return o;
+  }
+  Result<engine::Activity> act = importers::ReadActivity(*bytes, limits);
+  if (!act.ok()) {
+    o.err = "stride analyze: error: " + file + ": " + act.status().message() + "\n";
+    o.status = 1;
+    return o;
+  }
+  std::vector<engine::Analysis> results;
+  for (engine::Track& session : act->sessions) {
+    results.push_back(engine::Analyze(std::move(session), options));
+  }
+  if (json) {
+    o.out = engine::AnalysisJson(file, results) + "\n";
+    return o;
+  }
+  std::ostringstream out;
+  out << file << " (" << act->format
+      << (results.size() > 1 ? ", " + std::to_string(results.size()) + " sessions" : "") << ")\n";
+  for (size_t k = 0; k < results.size(); ++k) {
+    if (results.size() > 1) out << " session " << k + 1 << "\n";
+    PrintSession(results[k], out);
+  }
+  o.out = std::move(out).str();
+  return o;
+}
+
+// AnalyzeFile that never throws (a worker thread must not): an exception is the file's error.
+FileOutput AnalyzeFileOrError(const std::string& file, const engine::AnalyzeOptions& options,
+                              bool json) {
+  try {
+    return AnalyzeFile(file, options, json);
+  } catch (const std::exception& e) {
+    return FileOutput{"", "stride analyze: error: " + file + ": " + e.what() + "\n", 1};
+  }
+}
+
 }  // namespace
 
 int RunAnalyze(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -118,6 +176,7 @@ int RunAnalyze(const std::vector<std::string>& args, std::ostream& out, std::ost
   bool json = false;
   std::vector<std::string> files;
   std::unique_ptr<importers::SrtmElevation> dem;
+  size_t jobs = std::max(1u, std::thread::hardware_concurrency());
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&](const char* flag) -> const std::string* {
@@ -161,6 +220,16 @@ int RunAnalyze(const std::vector<std::string>& args, std::ostream& out, std::ost
       }
       dem = std::move(d).value();
       options.dem = dem.get();
+    } else if (a == "--jobs") {
+      const std::string* v = value("--jobs");
+      if (!v) return 2;
+      double n = 0;
+      if (!ParseNumber(*v, 1, 256, &n) || n != std::floor(n)) {
+        err << "stride analyze: --jobs: expected a whole number from 1 to 256, got '" << *v
+            << "'\n";
+        return 2;
+      }
+      jobs = static_cast<size_t>(n);
     } else if (a == "--max-hr") {
       if (!bpm("--max-hr", 100, 250, &options.max_hr_bpm)) return 2;
     } else if (a == "--rest-hr") {
@@ -197,34 +266,44 @@ int RunAnalyze(const std::vector<std::string>& args, std::ostream& out, std::ost
   }
 
   int status = 0;
-  const importers::ReadLimits limits;
-  for (const std::string& file : files) {
-    Result<std::string> bytes = importers::ReadFileBytes(file, limits);
-    if (!bytes.ok()) {
-      err << "stride analyze: error: " << file << ": " << bytes.status().message() << "\n";
-      status = 1;
-      continue;
-    }
-    Result<engine::Activity> act = importers::ReadActivity(*bytes, limits);
-    if (!act.ok()) {
-      err << "stride analyze: error: " << file << ": " << act.status().message() << "\n";
-      status = 1;
-      continue;
-    }
-    std::vector<engine::Analysis> results;
-    for (engine::Track& session : act->sessions)
-      results.push_back(engine::Analyze(std::move(session), options));
-    if (json) {
-      out << engine::AnalysisJson(file, results) << "\n";
-      continue;
-    }
-    out << file << " (" << act->format
-        << (results.size() > 1 ? ", " + std::to_string(results.size()) + " sessions" : "") << ")\n";
-    for (size_t k = 0; k < results.size(); ++k) {
-      if (results.size() > 1) out << " session " << k + 1 << "\n";
-      PrintSession(results[k], out);
-    }
+  auto print = [&](const FileOutput& o) {
+    out << o.out;
+    err << o.err;
+    status = std::max(status, o.status);
+  };
+  const size_t workers = std::min(jobs, files.size());
+  if (workers <= 1) {
+    for (const std::string& file : files) print(AnalyzeFileOrError(file, options, json));
+    return status;
   }
+  // Workers take the next file; this thread prints each file's output in the order given, as
+  // soon as it and every file before it are done.
+  std::vector<std::optional<FileOutput>> done(files.size());
+  std::mutex mu;
+  std::condition_variable ready;
+  std::atomic<size_t> next{0};
+  std::vector<std::thread> pool;
+  for (size_t w = 0; w < workers; ++w) {
+    pool.emplace_back([&] {
+      for (size_t i; (i = next.fetch_add(1)) < files.size();) {
+        FileOutput o = AnalyzeFileOrError(files[i], options, json);
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          done[i] = std::move(o);
+        }
+        ready.notify_all();
+      }
+    });
+  }
+  for (size_t i = 0; i < files.size(); ++i) {
+    std::unique_lock<std::mutex> lock(mu);
+    ready.wait(lock, [&] { return done[i].has_value(); });
+    const FileOutput o = std::move(*done[i]);
+    done[i].reset();
+    lock.unlock();
+    print(o);
+  }
+  for (std::thread& t : pool) t.join();
   return status;
 }
 

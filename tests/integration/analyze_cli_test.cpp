@@ -95,6 +95,50 @@ TEST_F(AnalyzeCli, BadFilesGiveOneLineEachAndTheRestIsStillAnalysed) {
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1);  // run.gpx was analysed
 }
 
+TEST_F(AnalyzeCli, FilesAnalysedAtOncePrintAsInTurn) {
+  // Runs of different lengths (so that workers finish out of order), in three formats, with
+  // unreadable files among them: --jobs 4 prints byte for byte what --jobs 1 prints.
+  std::vector<std::string> files;
+  for (int k = 0; k < 8; ++k) {
+    datasets::SyntheticRunOptions o;
+    o.laps = 1 + (k * 5) % 7;
+    o.noise_m = 1 + k;
+    const datasets::SyntheticRun run = datasets::MakeSyntheticRun(o);
+    const std::string base = "run" + std::to_string(k);
+    Write(base + ".fit", datasets::WriteFit(run.recorded));
+    Write(base + ".gpx", datasets::WriteGpx(run.recorded));
+    Write(base + ".tcx", datasets::WriteTcx(run.recorded));
+    for (const char* ext : {".fit", ".gpx", ".tcx"}) files.push_back(P(base + ext));
+    if (k % 3 == 0) files.push_back(P(k == 0 ? "broken.gpx" : "missing.fit"));
+  }
+  std::string args;
+  for (const std::string& f : files) args += " " + f;
+  for (const char* mode : {"--json", ""}) {
+    const CliRun one = Stride(std::string("analyze ") + mode + " --jobs 1" + args);
+    const CliRun four = Stride(std::string("analyze ") + mode + " --jobs 4" + args);
+    EXPECT_EQ(one.exit_code, 1);
+    EXPECT_EQ(four.exit_code, 1);
+    EXPECT_EQ(four.out, one.out) << mode;
+    EXPECT_EQ(four.err, one.err) << mode;
+    if (std::string(mode) == "--json") {
+      std::istringstream lines(four.out);
+      std::string line;
+      size_t i = 0;
+      while (std::getline(lines, line)) {
+        while (files[i].find("broken") != std::string::npos ||
+               files[i].find("missing") != std::string::npos) {
+          ++i;
+        }
+        EXPECT_EQ(nlohmann::json::parse(line)["file"], files[i]) << i;
+        ++i;
+      }
+      EXPECT_EQ(i, files.size());
+    }
+  }
+  EXPECT_EQ(Stride("analyze --jobs 0 " + P("run.gpx")).exit_code, 2);
+  EXPECT_EQ(Stride("analyze --jobs 1.5 " + P("run.gpx")).exit_code, 2);
+}
+
 TEST_F(AnalyzeCli, UsageErrorsExitWithTwo) {
   EXPECT_EQ(Stride("analyze").exit_code, 2);
   EXPECT_EQ(Stride("analyze --sport swimming " + P("run.gpx")).exit_code, 2);
