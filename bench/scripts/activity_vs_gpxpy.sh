@@ -3,7 +3,9 @@
 #
 # Stride's activity pipeline against gpxpy on the same shared GPX files, in the same run, and
 # the FIT decoder on the largest shared FIT file. Three interleaved rounds; each tool's best
-# time is reported. Builds Release, installs python3-gpxpy from
+# time is reported. Then the whole process as a user runs it: `stride analyze --json` over
+# the files (one at a time and on every core) against a python3 process that parses them
+# with gpxpy and computes moving data and uphill (start-up included on both sides). Builds Release, installs python3-gpxpy from
 # Debian when missing, prints both timings and their ratio.
 #
 #   bench/scripts/activity_vs_gpxpy.sh [DATASETS_DIR]
@@ -17,7 +19,7 @@ if ! /usr/bin/python3 -c 'import gpxpy' 2>/dev/null; then
 fi
 cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DSTRIDE_BUILD_TESTS=OFF \
   -DSTRIDE_DATASETS_DIR="$(realpath "$datasets")" >/dev/null
-ninja -C build-release stride_activity_bench >/dev/null
+ninja -C build-release stride stride_activity_bench >/dev/null
 
 # Interleaved rounds, best of each: on a shared machine the minimum is the time the work
 # takes; everything above it is other tenants.
@@ -67,3 +69,27 @@ print(f"  decode                                {seconds(fit) * 1e3:8.2f} ms  ({
 print(f"  pipeline on its 42,709 points         {seconds(ana) * 1e3:8.2f} ms  ({ana['items_per_second'] / 1e6:.2f} M points/s)")
 PY
 rm -f "$out" "$out.all"
+
+/usr/bin/python3 - "$datasets/gpx" "$(nproc)" <<'PY'
+import glob, subprocess, sys, time
+files = sorted(glob.glob(sys.argv[1] + "/*.gpx"))
+gpxpy = ("import sys, gpxpy\n"
+         "for f in sys.argv[1:]:\n"
+         "    g = gpxpy.parse(open(f, encoding='utf-8'))\n"
+         "    g.get_moving_data(); g.get_uphill_downhill()\n")
+runs = {
+    "gpxpy, one python3 process": ["/usr/bin/python3", "-c", gpxpy] + files,
+    "stride analyze --json --jobs 1": ["build-release/stride", "analyze", "--json", "--jobs", "1"] + files,
+    f"stride analyze --json --jobs {sys.argv[2]}": ["build-release/stride", "analyze", "--json", "--jobs", sys.argv[2]] + files,
+}
+best = {k: float("inf") for k in runs}
+for _ in range(3):  # interleaved rounds, best of each
+    for name, cmd in runs.items():
+        t = time.perf_counter()
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        best[name] = min(best[name], time.perf_counter() - t)
+g = best["gpxpy, one python3 process"]
+print(f"whole process, {len(files)} GPX files (start-up included):")
+for name, s in best.items():
+    print(f"  {name:38s} {s * 1e3:8.1f} ms  ({g / s:5.1f} x gpxpy)")
+PY
