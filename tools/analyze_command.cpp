@@ -125,21 +125,18 @@ struct FileOutput {
   int status = 0;
 };
 
+// The one error line of a file that could not be analysed.
+FileOutput FileError(const std::string& file, const std::string& message) {
+  return FileOutput{"", "stride analyze: error: " + file + ": " + message + "\n", 1};
+}
+
 FileOutput AnalyzeFile(const std::string& file, const engine::AnalyzeOptions& options, bool json) {
   FileOutput o;
   const importers::ReadLimits limits;
   Result<std::string> bytes = importers::ReadFileBytes(file, limits);
-  if (!bytes.ok()) {
-    o.err = "stride analyze: error: " + file + ": " + bytes.status().message() + "\n";
-    o.status = 1;
-    return o;
-  }
+  if (!bytes.ok()) return FileError(file, bytes.status().message());
   Result<engine::Activity> act = importers::ReadActivity(*bytes, limits);
-  if (!act.ok()) {
-    o.err = "stride analyze: error: " + file + ": " + act.status().message() + "\n";
-    o.status = 1;
-    return o;
-  }
+  if (!act.ok()) return FileError(file, act.status().message());
   std::vector<engine::Analysis> results;
   for (engine::Track& session : act->sessions) {
     results.push_back(engine::Analyze(std::move(session), options));
@@ -165,7 +162,7 @@ FileOutput AnalyzeFileOrError(const std::string& file, const engine::AnalyzeOpti
   try {
     return AnalyzeFile(file, options, json);
   } catch (const std::exception& e) {
-    return FileOutput{"", "stride analyze: error: " + file + ": " + e.what() + "\n", 1};
+    return FileError(file, e.what());
   }
 }
 

@@ -102,7 +102,7 @@ struct Hierarchy {
   // Derived, not stored (IndexByRank, run by BuildHierarchy and Parse): the same lists indexed
   // by rank, each arc's `to` a rank (`via` unchanged). Queries run in rank space: the nodes
   // every query visits are the top ranks, so their lists and search state sit together in
-  // memory and stay cached (on the 527,000-junction map: 2x faster queries for 120 MB).
+  // memory and stay cached (on the 527,000-junction map: p50 1.27 -> 0.99 ms for 120 MB).
   struct ByRank {
     std::vector<uint32_t> node;  // node of each rank
     std::vector<uint32_t> up_first, down_first;

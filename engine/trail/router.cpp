@@ -143,7 +143,6 @@ Result<Path> Search(const TrailGraph& g, const Snap& from, const Snap& to, const
   return Measure(g, WalkSteps(g, from, ws.Parent(v) == kSeedFrom, arcs, to, kind == 2), o);
 }
 
-// Appends the points of edge e between offsets a and b (in walking order).
 // Appends the points of edge e between offsets a and b (in walking order), with their
 // elevations and the metres walked to each (`walked` at offset a); drops points equal to the
 // one before (where steps meet, or where a cut falls on a shape point).

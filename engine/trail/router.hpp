@@ -99,6 +99,7 @@ double UnionLength(std::vector<std::pair<double, double>>& intervals);
 // steps' offsets, so that the last is the path's distance.
 void PathGeometry(const TrailGraph& g, const Path& p, std::vector<PointE7>* points,
                   std::vector<float>* elevations, std::vector<double>* along = nullptr);
+
 struct LoopOptions {
   double distance_m = 5000;
   double tolerance = 0.05;  // accepted relative length error

@@ -11,6 +11,7 @@ namespace {
 struct Pool {
   std::mutex mu;
   std::vector<std::unique_ptr<Workspace>> free;
+  size_t made = 0;  // workspaces ever made: `free` has room for all, so giving back never allocates
 };
 
 Pool& ThePool() {
@@ -22,20 +23,20 @@ Pool& ThePool() {
 
 Lease::Lease() {
   Pool& p = ThePool();
-  {
-    std::lock_guard<std::mutex> lock(p.mu);
-    if (!p.free.empty()) {
-      w_ = std::move(p.free.back());
-      p.free.pop_back();
-    }
+  std::lock_guard<std::mutex> lock(p.mu);
+  if (!p.free.empty()) {
+    w_ = std::move(p.free.back());
+    p.free.pop_back();
+    return;
   }
-  if (!w_) w_ = std::make_unique<Workspace>();
+  w_ = std::make_unique<Workspace>();  // empty until its first Reset: cheap under the lock
+  p.free.reserve(++p.made);
 }
 
 Lease::~Lease() {
   Pool& p = ThePool();
   std::lock_guard<std::mutex> lock(p.mu);
-  p.free.push_back(std::move(w_));
+  p.free.push_back(std::move(w_));  // within the reserved room
 }
 
 }  // namespace stride::engine::trail::internal
