@@ -138,6 +138,7 @@ Analysis Analyze(Track input, const AnalyzeOptions& options) {
                                                          : StopSpeedForSport(t.sport);
   an.moving_window_s = options.segment.window_s;
   an.distance_m = axes.cum_m.back();
+  an.along_m = axes.cum_m;
   if (times) {
     an.start_time_s = t.time_s.front();
     an.elapsed_time_s = t.time_s.back() - t.time_s.front();

@@ -113,6 +113,10 @@ struct Analysis {
 
   // The cleaned and smoothed track the numbers were measured on.
   Track track;
+  // Metres from the start to each point of `track` as distance_m measured them (moving and
+  // active stretches only: stops and pauses add nothing); ends at distance_m. Empty when the
+  // track is.
+  std::vector<double> along_m;
 };
 
 // Takes the track by value: callers that are done with it can move it in.
