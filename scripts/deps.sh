@@ -22,6 +22,8 @@ packages=(
   libcpp-httplib-dev      # the HTTP server (server/) and the tests' client
   libhnswlib-dev          # HNSW vector index of the chat memory (plugins/chat); header-only
   clang-14 libclang-rt-14-dev  # libFuzzer and clang's sanitizers: the fuzz targets (fuzz/)
+  pybind11-dev python3-dev  # the Python module (python/)
+  python3-numpy python3-pytest python3-gpxpy  # its streams, its tests, their reference parser
   curl                    # the demo's example requests
   tzdata                  # time zones of day-by-day challenges (engine/time)
 )

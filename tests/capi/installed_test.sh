@@ -77,6 +77,20 @@ cmake -S "$src/tests/capi/consumer" -B "$work/consumer" -G Ninja -DCMAKE_BUILD_T
 ninja -C "$work/consumer" >/dev/null
 check cmake_shared "$work/consumer/check_shared"
 check cmake_static "$work/consumer/check_static"
+echo "== the Python module, installed"
+pydir=$(dirname "$(find "$work/prefix" -name "_stride*.so")")
+PYTHONPATH=$(dirname "$pydir") /usr/bin/python3 - "$run" "$work/cli.json" "$work/prefix" <<'PY'
+import json, os, subprocess, sys
+import stride
+run, cli, prefix = sys.argv[1:]
+assert stride.__file__.startswith(prefix), stride.__file__
+maps = open(f"/proc/{os.getpid()}/maps").read()
+assert os.path.join(prefix, "lib", "libstride.so") in maps.replace("//", "/") or \
+    any(prefix in line and "libstride.so" in line for line in maps.splitlines()), \
+    "the module did not load the installed libstride.so"
+assert stride.analyze(run) == json.load(open(cli)), "stride.analyze differs from the CLI"
+print("ok: import stride from", os.path.dirname(stride.__file__))
+PY
 strip -o "$work/stripped.so" "$libdir/libstride.so.1"
 echo "installed: libstride.so $(stat -L -c %s "$libdir/libstride.so.1") bytes" \
   "($(stat -c %s "$work/stripped.so") stripped), libstride.a $(stat -c %s "$libdir/libstride.a") bytes"
