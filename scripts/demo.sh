@@ -4,14 +4,15 @@
 # Sets everything up and runs Stride's main jobs on data the project generates itself: builds,
 # writes a synthetic trail network (OSM, 200k nodes) and its terrain (SRTM tiles), imports
 # them into a route database in demo/db and shows what it holds; writes a synthetic run
-# (GPX, TCX and FIT, with GPS noise, a hill and a stop) and analyses it; then starts the
+# (GPX, TCX and FIT, with GPS noise, a hill and a stop) and analyses it, also through the C
+# library and the Python module; then starts the
 # route server on http://127.0.0.1:8080 (PORT=... to change), shows example requests and
 # keeps serving until Ctrl-C (DEMO_NO_SERVE=1 skips the server).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-ninja -C build stride gen_activity gen_osm >/dev/null
+ninja -C build stride gen_activity gen_osm stride_example_analyze stride_python >/dev/null
 mkdir -p demo
 
 echo "== route database =="
@@ -41,6 +42,24 @@ echo "== a sparse hike: a fix every 20 s, one point in ten without a time =="
 ./build/datasets/gen_activity --out demo --hike --interval 20 --untimed 0.1 --days-ago 2
 ./build/stride analyze demo/synthetic_hike.gpx | grep -E "sport|distance|time |untimed"
 echo "(the polyline counts the rest's wander; Stride counts the rest as a stop)"
+echo
+echo "== Stride as a library: the C API and the Python module =="
+echo "capi/example/analyze.c on the run, and the 3 routes nearest a point of demo/db:"
+./build/capi/stride_example_analyze demo/synthetic_run.fit | head -1
+./build/capi/stride_example_analyze --db demo/db 45.65 6.35 | cut -c1-300
+echo
+PYTHONPATH=build/python /usr/bin/python3 - <<'PY'
+import stride
+run = stride.analyze("demo/synthetic_run.fit")   # the dict `stride analyze --json` prints
+streams = stride.read("demo/synthetic_run.fit")  # numpy arrays of the cleaned track
+print(f"python: stride.analyze: {run['distance_m']:.1f} m, moving {run['moving_time_s']:.0f} s; "
+      f"stride.read: {len(streams['time'])} points, mean heart rate "
+      f"{streams['heart_rate'].mean():.0f} bpm")
+with stride.Database("demo/db") as db:
+    loop = db.loop(45.63, 6.34, 6000, alternatives=1)["loops"][0]
+    print(f"python: Database.loop: a {loop['distance_m'] / 1000:.2f} km loop "
+          f"(+{loop['ascent_m']:.0f} m) from 45.63, 6.34")
+PY
 echo
 if [ "${DEMO_NO_SERVE:-0}" != 1 ]; then
   port=${PORT:-8080}

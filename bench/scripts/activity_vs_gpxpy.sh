@@ -5,8 +5,10 @@
 # the FIT decoder on the largest shared FIT file. Three interleaved rounds; each tool's best
 # time is reported. Then the whole process as a user runs it: `stride analyze --json` over
 # the files (one at a time and on every core) against a python3 process that parses them
-# with gpxpy and computes moving data and uphill (start-up included on both sides). Builds Release, installs python3-gpxpy from
-# Debian when missing, prints both timings and their ratio.
+# with gpxpy and computes moving data and uphill (start-up included on both sides). Last, the
+# Python module in one python3 process beside gpxpy: stride.analyze() (a dict equal to the
+# CLI's JSON) over the same files, in one thread and in a thread pool. Builds Release, installs
+# python3-gpxpy from Debian when missing, prints the timings and their ratios.
 #
 #   bench/scripts/activity_vs_gpxpy.sh [DATASETS_DIR]
 set -euo pipefail
@@ -19,7 +21,7 @@ if ! /usr/bin/python3 -c 'import gpxpy' 2>/dev/null; then
 fi
 cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DSTRIDE_BUILD_TESTS=OFF \
   -DSTRIDE_DATASETS_DIR="$(realpath "$datasets")" >/dev/null
-ninja -C build-release stride stride_activity_bench >/dev/null
+ninja -C build-release stride stride_activity_bench stride_python >/dev/null
 
 # Interleaved rounds, best of each: on a shared machine the minimum is the time the work
 # takes; everything above it is other tenants.
@@ -90,6 +92,36 @@ for _ in range(3):  # interleaved rounds, best of each
         best[name] = min(best[name], time.perf_counter() - t)
 g = best["gpxpy, one python3 process"]
 print(f"whole process, {len(files)} GPX files (start-up included):")
+for name, s in best.items():
+    print(f"  {name:38s} {s * 1e3:8.1f} ms  ({g / s:5.1f} x gpxpy)")
+PY
+
+PYTHONPATH=build-release/python /usr/bin/python3 - "$datasets/gpx" "$(nproc)" <<'PY'
+import concurrent.futures, glob, sys, time
+import gpxpy, stride
+files = sorted(glob.glob(sys.argv[1] + "/*.gpx"))
+texts = [open(f, encoding="utf-8").read() for f in files]  # gpxpy parses text, not paths
+def with_gpxpy():
+    for t in texts:
+        g = gpxpy.parse(t)
+        g.get_moving_data(); g.get_uphill_downhill()
+def with_stride():
+    for f in files:
+        stride.analyze(f)
+pool = concurrent.futures.ThreadPoolExecutor(int(sys.argv[2]))
+def with_stride_pool():
+    list(pool.map(stride.analyze, files))
+runs = {"gpxpy parse + moving data + uphill": with_gpxpy,
+        "stride.analyze, one thread": with_stride,
+        f"stride.analyze, {sys.argv[2]} threads": with_stride_pool}
+best = {k: float("inf") for k in runs}
+for _ in range(3):  # interleaved rounds, best of each
+    for name, fn in runs.items():
+        t = time.perf_counter()
+        fn()
+        best[name] = min(best[name], time.perf_counter() - t)
+g = best["gpxpy parse + moving data + uphill"]
+print(f"Python, in one process, {len(files)} GPX files (stride.analyze returns the CLI's dict):")
 for name, s in best.items():
     print(f"  {name:38s} {s * 1e3:8.1f} ms  ({g / s:5.1f} x gpxpy)")
 PY
