@@ -45,7 +45,7 @@ echo "(the polyline counts the rest's wander; Stride counts the rest as a stop)"
 echo
 echo "== Stride as a library: the C API and the Python module =="
 echo "capi/example/analyze.c on the run, and the 3 routes nearest a point of demo/db:"
-./build/capi/stride_example_analyze demo/synthetic_run.fit | head -1
+./build/capi/stride_example_analyze demo/synthetic_run.fit | sed -n 1p  # (head would break the pipe)
 ./build/capi/stride_example_analyze --db demo/db 45.65 6.35 | cut -c1-300
 echo
 PYTHONPATH=build/python /usr/bin/python3 - <<'PY'
