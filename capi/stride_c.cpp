@@ -20,7 +20,7 @@
 #include "engine/track/analysis.hpp"
 #include "engine/track/analysis_json.hpp"
 #include "importers/activity/activity_reader.hpp"
-#include "importers/dem/srtm.hpp"
+#include "importers/dem/elevation_stack.hpp"
 #include "index/store/route_snapshot.hpp"
 #include "server/route_api.hpp"
 #include "server/trail_api.hpp"
@@ -31,7 +31,7 @@
 #endif
 
 struct stride_dem {
-  std::unique_ptr<stride::importers::SrtmElevation> source;
+  std::unique_ptr<stride::importers::ElevationStack> source;
 };
 
 struct stride_analysis {
@@ -309,8 +309,8 @@ int stride_dem_open(const char* dir, stride_dem_t** out) {
     if (out == nullptr) return NullArgument("stride_dem_open", "out");
     *out = nullptr;
     if (dir == nullptr) return NullArgument("stride_dem_open", "dir");
-    Result<std::unique_ptr<stride::importers::SrtmElevation>> d =
-        stride::importers::SrtmElevation::Open(dir);
+    Result<std::unique_ptr<stride::importers::ElevationStack>> d =
+        stride::importers::ElevationStack::Open(dir);
     if (!d.ok()) return FailWith(d.status());
     *out = new stride_dem{std::move(d).value()};
     return Succeed();

@@ -19,6 +19,7 @@ packages=(
   libexpat1-dev libbz2-dev zlib1g-dev liblz4-dev libzstd-dev  # libosmium / RocksDB codecs
   libssl-dev              # SHA-256, HMAC, TLS, AES-256-GCM of data at rest (index/crypto)
   libgeos-dev             # privacy zones and geofences: prepared polygons (engine/geometry)
+  libgdal-dev             # GeoTIFF elevation in any CRS (importers/dem/gdal_raster; loaded on use)
   libcpp-httplib-dev      # the HTTP server (server/) and the tests' client
   libhnswlib-dev          # HNSW vector index of the chat memory (plugins/chat); header-only
   clang-14 libclang-rt-14-dev  # libFuzzer and clang's sanitizers: the fuzz targets (fuzz/)

@@ -16,7 +16,7 @@
 #include "engine/track/analysis.hpp"
 #include "engine/track/analysis_json.hpp"
 #include "importers/activity/activity_reader.hpp"
-#include "importers/dem/srtm.hpp"
+#include "importers/dem/elevation_stack.hpp"
 #include "tools/format.hpp"
 
 namespace stride::tools {
@@ -35,7 +35,8 @@ constexpr const char* kHelp =
     "  --max-hr N           maximum heart rate for zones and TRIMP (default: estimated)\n"
     "  --hr-zones A,B,C,D   lower bounds (bpm) of zones 2-5 (default: 60/70/80/90 % of max)\n"
     "  --rest-hr N          resting heart rate for TRIMP (default: 60)\n"
-    "  --dem DIR            SRTM tiles: tracks without barometric altitude take the DEM's\n"
+    "  --dem DIR[,DIR...]   elevation model (SRTM tile folders, GeoTIFF rasters or their\n"
+    "                       folders, first first): tracks without barometric altitude take it\n"
     "  --jobs N             files analysed at once (default: one per hardware thread); the\n"
     "                       output is in the order of the files either way\n"
     "\n"
@@ -172,7 +173,7 @@ int RunAnalyze(const std::vector<std::string>& args, std::ostream& out, std::ost
   engine::AnalyzeOptions options;
   bool json = false;
   std::vector<std::string> files;
-  std::unique_ptr<importers::SrtmElevation> dem;
+  std::unique_ptr<importers::ElevationStack> dem;
   size_t jobs = std::max(1u, std::thread::hardware_concurrency());
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -210,9 +211,9 @@ int RunAnalyze(const std::vector<std::string>& args, std::ostream& out, std::ost
     } else if (a == "--dem") {
       const std::string* v = value("--dem");
       if (!v) return 2;
-      Result<std::unique_ptr<importers::SrtmElevation>> d = importers::SrtmElevation::Open(*v);
+      Result<std::unique_ptr<importers::ElevationStack>> d = importers::ElevationStack::Open(*v);
       if (!d.ok()) {
-        err << "stride analyze: --dem: " << d.status().message() << "\n";
+        err << "stride analyze: " << d.status().message() << "\n";
         return 2;
       }
       dem = std::move(d).value();

@@ -11,7 +11,7 @@
 #include <optional>
 
 #include "engine/text/iso_time.hpp"
-#include "importers/dem/srtm.hpp"
+#include "importers/dem/elevation_stack.hpp"
 #include "importers/osm/osm_import.hpp"
 #include "index/store/route_db.hpp"
 #include "tools/format.hpp"
@@ -28,7 +28,9 @@ constexpr const char* kUsage =
     "                         several files are one data set)\n"
     "  --db DIR               the route database to build; an existing one is replaced only\n"
     "                         when the import succeeds (the old one is kept as DIR.previous)\n"
-    "  --dem DIR              SRTM .hgt / .hgt.zip tiles for elevation (default: none)\n"
+    "  --dem DIR[,DIR...]     elevation (default: none): folders of SRTM .hgt / .hgt.zip tiles\n"
+    "                         or of GeoTIFF / VRT rasters in any CRS, or raster files; the\n"
+    "                         first that covers a point gives its elevation\n"
     "  --threads N            worker threads (default: all cores)\n"
     "  --min-trail-length M   shortest named trail kept, metres (default: 200)\n"
     "  --node-index TYPE      libosmium location index (default: by input size)\n"
@@ -126,17 +128,20 @@ int RunImport(const std::vector<std::string>& args, std::ostream& out, std::ostr
   const auto started = std::chrono::steady_clock::now();
   const std::string started_utc = UtcNow();
 
-  std::unique_ptr<importers::SrtmElevation> dem;
+  std::unique_ptr<importers::ElevationStack> dem;
   if (!dem_dir.empty()) {
-    Result<std::unique_ptr<importers::SrtmElevation>> d = importers::SrtmElevation::Open(dem_dir);
+    Result<std::unique_ptr<importers::ElevationStack>> d = importers::ElevationStack::Open(dem_dir);
     if (!d.ok()) {
       err << "stride import: error: " << d.status().message() << '\n';
       return 1;
     }
     dem = std::move(d).value();
-    if (dem->num_tiles() == 0) {
+    if (dem->tiles_and_rasters() == 0) {
       err << "stride import: note: --dem " << dem_dir
-          << " holds no SRTM tiles (N42E001.hgt ...); routes get no elevation\n";
+          << " holds no SRTM tiles (N42E001.hgt ...) or rasters (*.tif); routes get no "
+             "elevation\n";
+    } else if (!quiet) {
+      err << "stride import: elevation from\n" << dem->Describe();
     }
     options.dem = dem.get();
   }

@@ -29,8 +29,8 @@ class RunDbBackups final : public engine::Backups {
 Result<std::unique_ptr<ServeStores>> ServeStores::Open(const ServeStoreOptions& options) {
   std::unique_ptr<ServeStores> s(new ServeStores());
   if (!options.dem_path.empty()) {
-    Result<std::unique_ptr<importers::SrtmElevation>> dem =
-        importers::SrtmElevation::Open(options.dem_path);
+    Result<std::unique_ptr<importers::ElevationStack>> dem =
+        importers::ElevationStack::Open(options.dem_path);
     if (!dem.ok()) return dem.status();
     s->dem_ = std::move(dem).value();
     s->view_.dem = s->dem_.get();

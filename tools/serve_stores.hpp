@@ -15,7 +15,7 @@
 #include <string>
 
 #include "engine/status.hpp"
-#include "importers/dem/srtm.hpp"
+#include "importers/dem/elevation_stack.hpp"
 #include "index/store/data_keys.hpp"
 #include "index/store/run_db.hpp"
 #include "server/http_server.hpp"
@@ -24,7 +24,7 @@ namespace stride::tools {
 
 struct ServeStoreOptions {
   std::string runs_path;      // --runs DIR, created when missing. Default: none (no runs)
-  std::string dem_path;       // --dem DIR of SRTM tiles. Default: none
+  std::string dem_path;       // --dem DIR[,DIR...]: ElevationStack::Open. Default: none
   bool sync_writes = true;    // fsync each upload's WAL write (--no-sync turns it off)
   std::string backup_dir;     // --backup-dir: backups of the run database. Default: none
   uint32_t keep_backups = 0;  // --keep-backups N: the newest N are kept. Default: 0 (all)
@@ -54,7 +54,7 @@ class ServeStores {
 
   std::unique_ptr<index::FileDataKeys> data_keys_;  // before run_db_: outlives it
   std::unique_ptr<index::RunDb> run_db_;
-  std::unique_ptr<importers::SrtmElevation> dem_;
+  std::unique_ptr<importers::ElevationStack> dem_;
   std::unique_ptr<engine::Backups> backups_;
   server::ServerStores view_;
   std::string encryption_note_;

@@ -78,7 +78,9 @@ void stride_free(void* text);
 
 typedef struct stride_dem stride_dem_t;
 
-/* Opens a folder of SRTM .hgt tiles (tiles are read when first needed). Thread-safe. */
+/* Opens what `--dem` takes: folders of SRTM .hgt tiles or of GeoTIFF / VRT rasters (any CRS),
+ * or raster files, comma-separated in priority order (tiles and pixels are read when first
+ * needed). Thread-safe. */
 int stride_dem_open(const char* dir, stride_dem_t** out);
 /* Closes it; no analysis that uses it may be running. NULL is fine. */
 void stride_dem_close(stride_dem_t* dem);

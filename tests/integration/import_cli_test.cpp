@@ -4,10 +4,15 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
+#include "index/store/record_codec.hpp"
+#include "index/store/route_db.hpp"
 #include "tests/support/cli.hpp"
 #include "tests/support/datasets.hpp"
 
@@ -140,6 +145,76 @@ TEST_F(ImportCli, BadInputIsOneClearLineAndNoDatabase) {
   EXPECT_EQ(Stride("import --osm " + Andorra() + " --db " + db_ + " --threads 0").exit_code, 2);
   EXPECT_EQ(Stride("inspect").exit_code, 2);
   EXPECT_EQ(Stride("inspect --db " + (dir_ / "none").string()).exit_code, 1);
+}
+
+}  // namespace
+}  // namespace stride
+
+namespace stride {
+namespace {
+
+// Each route's profile, by id, from a database `stride import` wrote.
+std::map<uint64_t, engine::ElevationProfile> Profiles(const std::string& db) {
+  std::map<uint64_t, engine::ElevationProfile> out;
+  Result<std::unique_ptr<index::RouteDb>> d = index::RouteDb::Open(db);
+  EXPECT_TRUE(d.ok()) << d.status().message();
+  if (!d.ok()) return out;
+  EXPECT_TRUE((*d)->ForEachRouteRecord([&](uint64_t id, std::string_view bytes) {
+                    Result<engine::Route> r = index::DecodeRoute(bytes);
+                    if (r.ok()) out[id] = r->profile;
+                  })
+                  .ok());
+  return out;
+}
+
+// Largest |a - b| over the routes both profiled; *both counts them.
+double WorstDifference(const std::map<uint64_t, engine::ElevationProfile>& a,
+                       const std::map<uint64_t, engine::ElevationProfile>& b, size_t* both) {
+  double worst = 0;
+  *both = 0;
+  for (const auto& [id, pa] : a) {
+    const auto it = b.find(id);
+    if (pa.empty() || it == b.end() || it->second.empty()) continue;
+    EXPECT_EQ(pa.elevation_m.size(), it->second.elevation_m.size()) << id;
+    if (pa.elevation_m.size() != it->second.elevation_m.size()) continue;
+    ++*both;
+    for (size_t i = 0; i < pa.elevation_m.size(); ++i) {
+      worst = std::max(
+          worst, std::abs(static_cast<double>(pa.elevation_m[i]) - it->second.elevation_m[i]));
+    }
+  }
+  return worst;
+}
+
+TEST_F(ImportCli, TheSharedGeoTiffGivesTheProfilesOfTheSrtmTileItWasMadeFrom) {
+  STRIDE_REQUIRE_DATASETS();
+  const std::string tif = Dem() + "/andorra_srtm3_crop.tif";
+  const std::string a = (dir_ / "hgt").string(), b = (dir_ / "tif").string(),
+                    c = (dir_ / "stack").string();
+  ASSERT_EQ(Stride("import -q --osm " + Andorra() + " --dem " + Dem() + " --db " + a).exit_code, 0);
+  const CliRun r = Stride("import --osm " + Andorra() + " --dem " + tif + " --db " + b);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("elevation from\n" + tif + ": 600 x 408 px, WGS 84"), std::string::npos)
+      << r.err;
+  // The crop, then the tiles for what lies outside it (the extract reaches beyond the crop).
+  ASSERT_EQ(Stride("import -q --osm " + Andorra() + " --dem " + tif + "," + Dem() + " --db " + c)
+                .exit_code,
+            0);
+  const auto hgt = Profiles(a), geotiff = Profiles(b), stack = Profiles(c);
+  ASSERT_GT(hgt.size(), 100u);
+  size_t both = 0;
+  EXPECT_LT(WorstDifference(hgt, geotiff, &both), 1.0);
+  EXPECT_GT(both, hgt.size() / 2) << "routes profiled from the crop";
+  EXPECT_LT(WorstDifference(hgt, stack, &both), 1.0);
+  size_t profiled = 0;
+  for (const auto& [id, p] : hgt) profiled += !p.empty();
+  EXPECT_EQ(both, profiled) << "the stack profiles every route the tiles do";
+  // A --dem that is not there: one line naming it, nothing written.
+  const CliRun bad = Stride("import --osm " + Andorra() + " --dem " + tif + ",/no/dem --db " +
+                            (dir_ / "bad").string());
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("--dem /no/dem: no such folder or file"), std::string::npos) << bad.err;
+  EXPECT_FALSE(fs::exists(dir_ / "bad"));
 }
 
 }  // namespace
