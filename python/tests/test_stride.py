@@ -188,6 +188,18 @@ def test_a_thread_pool_gives_what_one_thread_gives(generated):
         assert list(pool.map(one, files)) == serial
 
 
+def test_analyze_many_keeps_the_order_and_reports_failures(generated):
+    files = [generated / "synthetic_run.gpx", "/no/such.fit", generated / "synthetic_run.fit"]
+    out = stride.analyze_many(files, workers=3, errors="return", sport="hike")
+    assert out[0] == stride.analyze(files[0], sport="hike")
+    assert isinstance(out[1], stride.NotFound)
+    assert out[2] == stride.analyze(files[2], sport="hike")
+    with pytest.raises(stride.NotFound):
+        stride.analyze_many(files, workers=2)
+    with pytest.raises(stride.InvalidInput, match="errors"):
+        stride.analyze_many(files, errors="ignore")
+
+
 # ---- route database ----
 
 @pytest.fixture(scope="module")
