@@ -20,6 +20,7 @@
 #include "server/route_api.hpp"
 #include "server/run_api.hpp"
 #include "server/run_service.hpp"
+#include "server/tile_api.hpp"
 #include "server/trail_api.hpp"
 
 namespace stride::server {
@@ -414,6 +415,11 @@ std::vector<http::Route> HttpServer::RouteTable() {
        [this](Req& r) { return GetProfile(*Snapshot(), r.path_params[0], WireOf(r)); }},
       {"GET", "/v1/routes/{id}", "route", "", 0, false,
        [this](Req& r) { return GetRoute(*Snapshot(), r.path_params[0], ParamsOf(r), WireOf(r)); }},
+      {"GET", "/v1/tiles/{z}/{x}/{y}", "tile", "", 0, false,
+       [this](Req& r) {
+         return GetTile(*Snapshot(), r.path_params[0], r.path_params[1], r.path_params[2],
+                        r.Header("If-None-Match"));
+       }},
       {"GET", "/v1/directions", "directions", "", 0, false,
        [this](Req& r) { return Directions(*Snapshot(), ParamsOf(r)); }},
       {"GET", "/v1/loops", "loops", "", 0, false,

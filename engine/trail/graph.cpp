@@ -309,6 +309,22 @@ void TrailGraph::BuildSnapIndex() {
   }
 }
 
+std::vector<uint32_t> TrailGraph::EdgesInBox(const BoxE7& box) const {
+  std::vector<uint32_t> out;
+  const int64_t y0 = CellOf(box.min_lat), y1 = CellOf(box.max_lat);
+  const int64_t x0 = CellOf(box.min_lon), x1 = CellOf(box.max_lon);
+  for (int64_t y = y0; y <= y1; ++y) {
+    for (int64_t x = x0; x <= x1; ++x) {
+      auto it = cells_.find(CellKey(y, x));
+      if (it == cells_.end()) continue;
+      for (const auto& [e, k] : it->second) out.push_back(e);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 std::vector<uint32_t> TrailGraph::LargestComponentEdges() const {
   std::vector<uint32_t> parent(nodes());
   for (uint32_t i = 0; i < parent.size(); ++i) parent[i] = i;

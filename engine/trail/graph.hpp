@@ -149,6 +149,10 @@ class TrailGraph {
   // Every edge within `radius_m` of `p`, each at its nearest point, nearest first, at most
   // `max` (map-matching candidates).
   std::vector<Snap> Within(PointE7 p, double radius_m, size_t max) const;
+  // The edges with a point or segment in `box` (from the snap grid: an edge whose segment
+  // only passes a corner cell may be included), each once, in edge order. Cost: the grid
+  // cells the box covers (0.002 degrees square), so meant for boxes of a few kilometres.
+  std::vector<uint32_t> EdgesInBox(const BoxE7& box) const;
   // The edges of the largest connected part (where random starts and pairs are drawn: a car
   // park's isolated footway has no loop or far destination to offer).
   std::vector<uint32_t> LargestComponentEdges() const;
