@@ -6,7 +6,8 @@
 # them into a route database in demo/db and shows what it holds; writes a synthetic run
 # (GPX, TCX and FIT, with GPS noise, a hill and a stop) and analyses it, also through the C
 # library and the Python module; then starts the
-# route server on http://127.0.0.1:8080 (PORT=... to change), shows example requests and
+# route server on http://127.0.0.1:8080 (PORT=... to change), shows example requests (route
+# search, foot routing, vector tiles, runs, plugins) and
 # keeps serving until Ctrl-C (DEMO_NO_SERVE=1 skips the server).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -107,6 +108,13 @@ GEOJSON
     python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["geometry"]))' >demo/walk.geojson
   echo "curl -X POST --data-binary @demo/walk.geojson '$base/v1/match'"
   curl -s -X POST --data-binary @demo/walk.geojson "$base/v1/match" | python3 -c 'import json,sys; j=json.load(sys.stdin); print(" ", j["points"], "points,", round(100*j["on_network_share"]), "% on the network,", len(j["pieces"]), "piece(s),", len(j["edges"]), "edges; first:", ", ".join(e["name"] or e["highway"] for e in j["edges"][:4]))'
+  echo
+  echo "== vector tiles for a map (Mapbox Vector Tile 2.1): routes, and trails from zoom 13 =="
+  for tile in 12/2120/1462 14/8480/5851; do  # around 45.65 N, 6.35 E
+    echo "curl '$base/v1/tiles/$tile.mvt'"
+    curl -s -o demo/tile.mvt -w "  %{http_code}, %{size_download} bytes, ETag %header{etag}\n" \
+      "$base/v1/tiles/$tile.mvt"
+  done
   token=$(grep -A1 'dev token' demo/serve.log | tail -1)
   echo
   echo "== limits: every answer says what is left (public search: 600 a minute per address) =="
