@@ -4,6 +4,7 @@
 // calls the same code the CLI and the HTTP API call, and turns a Status (or an HTTP answer's
 // status) into a STRIDE_E_* code and the thread's last error. Every entry point catches
 // everything: no exception crosses the boundary.
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -239,15 +240,11 @@ Result<stride::server::Params> WithArguments(
   return p;
 }
 
-// Shortest text that reads back as the same double ("42.5", "1.0000001").
+// Shortest text that reads back as the same double ("42.5", "1.0000001"): std::to_chars.
 std::string Number(double v) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(buf, sizeof buf, "%.*g", precision, v);
-    if (std::strtod(buf, nullptr) == v) break;
-  }
-  return buf;
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return ec == std::errc() ? std::string(buf, end) : std::string("nan");
 }
 
 // An HTTP answer as a C result: the body on 200, else the error's message and its code.
