@@ -15,6 +15,7 @@
 //   kv.Scan("alice", [](std::string_view k, std::string_view v) { ...; return true; });
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -50,6 +51,14 @@ class KeyValue {
   virtual Status Scan(
       std::string_view prefix,
       const std::function<bool(std::string_view key, std::string_view value)>& each) const = 0;
+  // As Scan, from the first key at or after `start` (a log read from where it was left).
+  // The default walks the prefix from its start; stores with an ordered index seek.
+  virtual Status ScanFrom(
+      std::string_view prefix, std::string_view start,
+      const std::function<bool(std::string_view key, std::string_view value)>& each) const {
+    return Scan(prefix,
+                [&](std::string_view k, std::string_view v) { return k < start || each(k, v); });
+  }
   // Deletes every key starting with `prefix` (a user's data): gone from reads when it
   // returns, and from the files once the store compacts.
   virtual Status DeletePrefix(std::string_view prefix) = 0;
@@ -75,10 +84,15 @@ class MemoryKeyValue : public KeyValue {
   }
   Status Scan(std::string_view prefix,
               const std::function<bool(std::string_view, std::string_view)>& each) const override {
+    return ScanFrom(prefix, prefix, each);
+  }
+  Status ScanFrom(
+      std::string_view prefix, std::string_view start,
+      const std::function<bool(std::string_view, std::string_view)>& each) const override {
     std::map<std::string, std::string> copy;  // callbacks may write to the store
     {
       std::lock_guard lock(mu_);
-      for (auto it = map_.lower_bound(std::string(prefix));
+      for (auto it = map_.lower_bound(std::string(std::max(prefix, start)));
            it != map_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
         copy.insert(*it);
       }

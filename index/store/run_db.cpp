@@ -169,8 +169,14 @@ class FamilyKeyValue : public engine::KeyValue {
   }
   Status Scan(std::string_view prefix,
               const std::function<bool(std::string_view, std::string_view)>& each) const override {
+    return ScanFrom(prefix, prefix, each);
+  }
+  Status ScanFrom(
+      std::string_view prefix, std::string_view start,
+      const std::function<bool(std::string_view, std::string_view)>& each) const override {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, cf_));
-    for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid(); it->Next()) {
+    const std::string_view from = std::max(prefix, start);
+    for (it->Seek(rocksdb::Slice(from.data(), from.size())); it->Valid(); it->Next()) {
       const rocksdb::Slice k = it->key();
       if (k.size() < prefix.size() || std::string_view(k.data(), prefix.size()) != prefix) break;
       const std::string_view key(k.data(), k.size());
