@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
@@ -74,6 +75,23 @@ std::optional<ApiResponse> Authorize(const Jwt* jwt, const http::Route& route, H
 }
 
 // POST /v1/runs: a raw body, or a multipart form's first file.
+// A sync query number (last_pulled_at, schema_version): decimal digits; absent is 0.
+Result<uint64_t> SyncNumber(const Params& q, const std::string& key) {
+  const std::optional<std::string> text = Get(q, key);
+  if (!text || text->empty()) return uint64_t{0};
+  uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
+  if (ec != std::errc() || end != text->data() + text->size()) {
+    return Status::InvalidArgument(key + ": expected a whole number, as the last pull answered");
+  }
+  return v;
+}
+
+ApiResponse SyncResponse(const Result<SyncAnswer>& a) {
+  if (!a.ok()) return ErrorFromStatus(a.status());
+  return ApiResponse(a->status, engine::DumpJson(a->body));
+}
+
 ApiResponse Upload(RunService& runs, HttpRequest& req) {
   const Wire wire = WireOf(req);
   std::string_view body = req.body;
@@ -340,6 +358,7 @@ Status HttpServer::StartUserServices() {
   runs_ = std::make_unique<RunService>(*stores_.runs, events_, so, [this] { return Snapshot(); });
   if (stores_.connections) connections_ = std::make_unique<Connections>(stores_.connections);
   privacy_ = std::make_unique<PrivacyStore>(stores_.host_state);
+  sync_log_ = std::make_unique<SyncLog>(stores_.host_state, options_.clock);
 
   // Plugins keep their data beside the runs, so they come with them.
   plugins::PluginHostOptions po;
@@ -378,10 +397,49 @@ Status HttpServer::StartUserServices() {
   ps.clock = options_.clock;
   ps.host_kv = stores_.host_state;
   ps.log = [this](const std::string& line) { LogLine(line); };
+  SyncLog* sync_log = sync_log_.get();
+  ps.sync_put = [sync_log](const std::string& user, const std::string& collection,
+                           const std::string& id, const std::optional<std::string>& json) {
+    if (!json) return sync_log->Remove(user, collection, id);
+    const nlohmann::json j = nlohmann::json::parse(*json, nullptr, false);
+    if (!j.is_object()) return Status::InvalidArgument("sync_put: the record must be an object");
+    return sync_log->Replace(user, collection, id, j, kSubjective);
+  };
   plugins_ = std::make_unique<plugins::PluginHost>(po, std::move(ps), options_.bundled_plugins);
   STRIDE_RETURN_IF_ERROR(plugins_->Start());
   plugins::PluginHost* host = plugins_.get();
   events_.Subscribe([host](const engine::RunEvent& e) { host->OnRunEvent(e); });
+
+  // Delta sync: the host's stores take pushed profile fields and check-ins by their own rules.
+  SyncHooks hooks;
+  hooks.profile = [host](const std::string& user, const nlohmann::json& fields, bool dry_run) {
+    return host->PutProfile(user, engine::DumpJson(fields), dry_run).status();
+  };
+  hooks.readiness = [host](const std::string& user, const std::string& date,
+                           const nlohmann::json& fields, bool dry_run) {
+    nlohmann::json in = fields;
+    in["date"] = date;
+    return host->PutReadiness(user, engine::DumpJson(in), dry_run).status();
+  };
+  sync_ = std::make_unique<SyncService>(sync_log, std::move(hooks));
+  // After the host's subscription: DELETE /v1/me's run.deleted tombstones go with the user's
+  // host keys at user.deleted, so nothing is left to pull.
+  SyncService* sync = sync_.get();
+  events_.Subscribe([this, sync, service](const engine::RunEvent& e) {
+    const std::string id = engine::RunIdText(e.run_id);
+    Status s = Status::Ok();
+    if (e.kind == engine::RunEvent::Kind::kStored) {
+      Result<engine::Run> run = service->store().Get(e.user_id, e.run_id, {false, false});
+      if (!run.ok()) {
+        s = run.status();
+      } else {
+        s = sync->RunStored(e.user_id, id, nlohmann::json::parse(RunSummaryJson(run->summary)));
+      }
+    } else if (e.kind == engine::RunEvent::Kind::kDeleted) {
+      s = sync->RunDeleted(e.user_id, id);
+    }
+    if (!s.ok()) LogLine("sync: run " + id + ": " + s.message());
+  });
 
   if (!options_.webhooks.empty()) {
     if (!stores_.outbox) return Status::InvalidArgument("--webhook needs an outbox store");
@@ -504,17 +562,27 @@ std::vector<http::Route> HttpServer::RouteTable() {
          return ApiResponse(200, std::move(p).value());
        }},
       {"PUT", "/v1/me/profile", "me_profile_put", "runner:write", 64 * 1024, false,
-       [host](Req& r) {
+       [this, host](Req& r) {
          if (!host) return ErrorResponse(404, "not_found", "profiles need --runs", WireOf(r));
          Result<std::string> p = host->PutProfile(r.principal.user_id, r.body);
          if (!p.ok()) return ErrorFromStatus(p.status(), WireOf(r));
+         const Status s = sync_log_->Merge(r.principal.user_id, "profile", "me",
+                                           nlohmann::json::parse(r.body), kSubjective);
+         if (!s.ok()) LogLine("sync: profile: " + s.message());
          return ApiResponse(200, std::move(p).value());
        }},
       {"POST", "/v1/me/readiness", "me_readiness_post", "runner:write", 16 * 1024, false,
-       [host](Req& r) {
+       [this, host](Req& r) {
          if (!host) return ErrorResponse(404, "not_found", "readiness needs --runs", WireOf(r));
          Result<std::string> c = host->PutReadiness(r.principal.user_id, r.body);
          if (!c.ok()) return ErrorFromStatus(c.status(), WireOf(r));
+         nlohmann::json fields = nlohmann::json::parse(*c);
+         const std::string date = fields.value("date", "");
+         fields.erase("date");
+         fields.erase("readiness");
+         const Status s =
+             sync_log_->Replace(r.principal.user_id, "readiness", date, fields, kSubjective);
+         if (!s.ok()) LogLine("sync: readiness: " + s.message());
          return ApiResponse(200, std::move(c).value());
        }},
       {"GET", "/v1/me/readiness", "me_readiness", "runner:read", 0, false,
@@ -525,6 +593,36 @@ std::vector<http::Route> HttpServer::RouteTable() {
              r.principal.user_id, Get(q, "from").value_or(""), Get(q, "to").value_or(""));
          if (!c.ok()) return ErrorFromStatus(c.status(), WireOf(r));
          return ApiResponse(200, std::move(c).value());
+       }},
+      {"GET", "/v1/sync/pull", "sync_pull", "runner:read", 0, false,
+       [this](Req& r) {
+         if (!sync_) return ErrorResponse(404, "not_found", "sync needs --runs", WireOf(r));
+         const Params q = ParamsOf(r);
+         const Status known = CheckKnown(q, {"last_pulled_at", "schema_version", "limit"});
+         if (!known.ok()) return ErrorFromStatus(known);
+         Result<uint64_t> since = SyncNumber(q, "last_pulled_at");
+         if (!since.ok()) return ErrorFromStatus(since.status());
+         Result<uint64_t> schema = SyncNumber(q, "schema_version");
+         if (!schema.ok()) return ErrorFromStatus(schema.status());
+         if (*schema > static_cast<uint64_t>(kSyncSchemaVersion)) {
+           return ErrorResponse(400, "invalid_argument",
+                                "schema_version: this server speaks " +
+                                    std::to_string(kSyncSchemaVersion) + ", the client " +
+                                    std::to_string(*schema));
+         }
+         Result<size_t> limit = Limit(q, "limit", kSyncDefaultLimit, kSyncMaxLimit);
+         if (!limit.ok()) return ErrorFromStatus(limit.status());
+         return SyncResponse(sync_->Pull(r.principal.user_id, *since, *limit));
+       }},
+      {"POST", "/v1/sync/push", "sync_push", "runner:write", 4 << 20, false,
+       [this](Req& r) {
+         if (!sync_) return ErrorResponse(404, "not_found", "sync needs --runs", WireOf(r));
+         const Params q = ParamsOf(r);
+         const Status known = CheckKnown(q, {"last_pulled_at", "schema_version"});
+         if (!known.ok()) return ErrorFromStatus(known);
+         Result<uint64_t> since = SyncNumber(q, "last_pulled_at");
+         if (!since.ok()) return ErrorFromStatus(since.status());
+         return SyncResponse(sync_->Push(r.principal.user_id, *since, r.body));
        }},
       {"GET", "/v1/me/export", "me_export", "runner:read", 0, false,
        [rs, host](Req& r) {

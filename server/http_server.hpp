@@ -36,6 +36,7 @@
 #include "server/inbound.hpp"
 #include "server/privacy.hpp"
 #include "server/rate_limit.hpp"
+#include "server/sync.hpp"
 #include "server/webhooks.hpp"
 
 namespace stride::server {
@@ -151,10 +152,12 @@ class HttpServer {
 
   HttpServerOptions options_;
   ServerStores stores_;
-  std::unique_ptr<Jwt> jwt_;                    // with runs
-  std::unique_ptr<RunService> runs_;            // with runs
-  std::unique_ptr<Connections> connections_;    // with runs and ServerStores::connections
-  std::unique_ptr<PrivacyStore> privacy_;       // with runs: zones and shared links
+  std::unique_ptr<Jwt> jwt_;                  // with runs
+  std::unique_ptr<RunService> runs_;          // with runs
+  std::unique_ptr<Connections> connections_;  // with runs and ServerStores::connections
+  std::unique_ptr<PrivacyStore> privacy_;     // with runs: zones and shared links
+  std::unique_ptr<SyncLog> sync_log_;         // with runs: delta sync (server/sync.hpp)
+  std::unique_ptr<SyncService> sync_;
   std::unique_ptr<engine::ZoneSet> geofences_;  // --geofences
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<MemoryRateLimitStore> own_rate_store_;  // when stores_ has none

@@ -174,6 +174,15 @@ typedef struct stride_host_api {
    * STRIDE_E_INTERNAL when it fails. */
   int (*plugin_get)(stride_host_t* ctx, const char* user, const char* path,
                     stride_sink_t* out_json);
+
+  /* --- appended: delta sync for offline clients. Check STRIDE_HOST_HAS(host, sync_put). --- */
+  /* Publishes the current state of one of the user's records to GET /v1/sync/pull, in the
+   * collection "<plugin>.<collection>" ([a-z0-9_]{1,32}; e.g. "plans.days"): `json` is the
+   * whole record (a JSON object: what a client shows; it replaces the previous one), or NULL
+   * when the record is gone (a tombstone is kept). `id`: [A-Za-z0-9_.:-]{1,128}. Publishing
+   * the same record again changes nothing. Clients cannot write these collections. */
+  int (*sync_put)(stride_host_t* ctx, const char* user, const char* collection, const char* id,
+                  const char* json, size_t json_size);
 } stride_host_api_t;
 
 /* True when the host's table has `field` (tables only grow; see the rules above). */

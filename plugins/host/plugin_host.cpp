@@ -278,6 +278,26 @@ struct HostCallbacks {
     WriteSink(out, r.body);
     return STRIDE_OK;
   }
+  static int SyncPut(stride_host_t* c, const char* user, const char* collection, const char* id,
+                     const char* json, size_t size) {
+    if (!user || !*user || !collection || !id || (!json && size)) {
+      return Fail(c, Status::InvalidArgument("sync_put: bad call"));
+    }
+    const std::string_view name(collection);
+    bool good = !name.empty() && name.size() <= 32;
+    for (char ch : name)
+      good = good && ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_');
+    if (!good) {
+      return Fail(c, Status::InvalidArgument("sync_put: collection must be [a-z0-9_]{1,32}"));
+    }
+    if (!c->host->services_.sync_put) {
+      return Fail(c, Status::Unavailable("sync_put: this server keeps no sync log"));
+    }
+    std::optional<std::string> value;
+    if (json) value.emplace(json, size);
+    return Fail(c,
+                c->host->services_.sync_put(user, P(c).name + "." + std::string(name), id, value));
+  }
   static int Subscribe(stride_host_t* c, const char* kinds, int daily_hour) {
     if (!c->in_init) return Fail(c, Status::InvalidArgument("subscribe: only during init"));
     std::string all = kinds ? kinds : "";
@@ -323,7 +343,8 @@ struct HostCallbacks {
                                             Publish,
                                             ProfileGet,
                                             ReadinessList,
-                                            PluginGet};
+                                            PluginGet,
+                                            SyncPut};
     return &table;
   }
 };
@@ -986,7 +1007,8 @@ Status CheckProfileField(const std::string& key, const Json& v) {
 
 }  // namespace
 
-Result<std::string> PluginHost::PutProfile(const std::string& user, const std::string& json) {
+Result<std::string> PluginHost::PutProfile(const std::string& user, const std::string& json,
+                                           bool dry_run) {
   if (!services_.host_kv) return Status::Unavailable("profiles need a user database (--runs)");
   const Json in = Json::parse(json, nullptr, false);
   if (!in.is_object()) return Status::InvalidArgument("profile: expected a JSON object");
@@ -1007,6 +1029,7 @@ Result<std::string> PluginHost::PutProfile(const std::string& user, const std::s
   }
   if (!profile.contains("time_zone")) profile["time_zone"] = "UTC";
   const std::string text = engine::DumpJson(profile);
+  if (dry_run) return text;
   STRIDE_RETURN_IF_ERROR(services_.host_kv->Put(StoredKey(user, kProfileKey), text));
   return text;
 }

@@ -101,6 +101,11 @@ struct PluginServices {
   // keyed like a plugin's namespace. Default: none (no profiles, no daily ticks).
   engine::KeyValue* host_kv = nullptr;
   std::function<void(const std::string&)> log;  // Default: none
+  // Delta sync (server/sync.hpp): a record of the user's in `collection` ("plugin.name") is
+  // now `json` (nullopt: gone). Default: none (sync_put answers STRIDE_E_UNAVAILABLE).
+  std::function<Status(const std::string& user, const std::string& collection,
+                       const std::string& id, const std::optional<std::string>& json)>
+      sync_put;
 };
 
 struct PluginRequest {
@@ -196,14 +201,17 @@ class PluginHost {
   Result<std::string> GetProfile(const std::string& user) const;
   // Sets fields of the user's profile from a JSON object: "time_zone" (an IANA name). An
   // unknown field or a bad value is kInvalidArgument, naming it. Returns the stored profile.
-  Result<std::string> PutProfile(const std::string& user, const std::string& json);
+  // `dry_run`: checks and answers as if stored, stores nothing (a sync push's first pass).
+  Result<std::string> PutProfile(const std::string& user, const std::string& json,
+                                 bool dry_run = false);
   // Readiness check-ins (plugins/host/readiness.cpp): stores one morning's check-in (a JSON
   // object: "date" (default: today in the profile's time zone; at most 60 days back, never
   // ahead), "hrv_rmssd_ms", "rest_hr_bpm", "sleep_h", "soreness", "rpe", "ill", "note"; one a
   // day, a second replaces the first) and answers it with its readiness (engine/training/
   // readiness.hpp: against the check-ins of the 60 days before and the profile's resting HR).
   // Subscribers get "readiness.stored". A bad field is kInvalidArgument naming it.
-  Result<std::string> PutReadiness(const std::string& user, const std::string& json);
+  Result<std::string> PutReadiness(const std::string& user, const std::string& json,
+                                   bool dry_run = false);
   // {"check_ins":[...]} from `from` to `to` (YYYY-MM-DD, empty: the 28 days to today), newest
   // first, each with its readiness; at most 366 days.
   Result<std::string> ListReadiness(const std::string& user, const std::string& from,

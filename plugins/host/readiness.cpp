@@ -58,7 +58,8 @@ Json ReadinessJson(const engine::Readiness& r) {
 
 }  // namespace
 
-Result<std::string> PluginHost::PutReadiness(const std::string& user, const std::string& json) {
+Result<std::string> PluginHost::PutReadiness(const std::string& user, const std::string& json,
+                                             bool dry_run) {
   if (!services_.host_kv) return Status::Unavailable("readiness needs a user database (--runs)");
   if (user.empty()) return Status::InvalidArgument("no user");
   const Json in = Json::parse(json, nullptr, false);
@@ -124,6 +125,7 @@ Result<std::string> PluginHost::PutReadiness(const std::string& user, const std:
         "sleep_h, soreness, rpe, ill");
   }
   const std::string date = engine::FormatDate(day);
+  if (dry_run) return engine::DumpJson(stored);
   STRIDE_RETURN_IF_ERROR(services_.host_kv->Put(StoredKey(user, std::string(kPrefix) + date),
                                                 engine::DumpJson(stored)));
   Result<std::string> listed = ListReadiness(user, date, date);

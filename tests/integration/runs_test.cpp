@@ -444,7 +444,14 @@ TEST_F(Runs, UsersSeeOnlyTheirOwnRunsAndExportThenDeleteLeavesNothing) {
   ASSERT_EQ(ex->status, 200);
   EXPECT_EQ(ex->get_header_value("Content-Type"), "application/x-tar");
   const auto entries = testing::Untar(ex->body);
-  EXPECT_EQ(entries.size(), 2 * originals.size() + 1);
+  // Each run's file and JSON, the manifest, and the host's keys: the runs' records in the sync
+  // log (server/sync.hpp), where a client's notes and RPE live.
+  EXPECT_EQ(entries.size(), 2 * originals.size() + 2);
+  ASSERT_TRUE(entries.count("stride-export/plugins/host.json"));
+  const Json host = Json::parse(entries.at("stride-export/plugins/host.json"));
+  std::set<std::string> synced;
+  for (const Json& k : host["keys"]) synced.insert(k["key"]);
+  for (const auto& [id, bytes] : originals) EXPECT_TRUE(synced.count("sync/r/runs/" + id)) << id;
   for (const auto& [id, bytes] : originals) {
     size_t found = 0;
     for (const auto& [name, content] : entries) {
