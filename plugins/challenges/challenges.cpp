@@ -544,6 +544,29 @@ class Plugin {
     if (n_members == 0 && after <= 0) teams.erase(team);
   }
 
+  // Offline clients sync each member's own progress (collection "challenges.progress", id the
+  // challenge): the member's row as GET /v1/challenges/{id} shows it as "me", or a tombstone
+  // once they left. Unchanged rows are no change to pull; a failure is logged (the next
+  // change of the member publishes the row again).
+  void PublishProgress(const std::string& id, const Json& state) {
+    if (!STRIDE_HOST_HAS(p_->host, sync_put)) return;
+    for (const std::string& user : touched_) {
+      std::string text;
+      const bool member = state["members"].contains(user);
+      if (member) {
+        Json row = state["members"][user];
+        row["challenge"] = id;
+        text = engine::DumpJson(row);
+      }
+      if (p_->host->sync_put(p_->ctx, user.c_str(), "progress", id.c_str(),
+                             member ? text.data() : nullptr, text.size()) != STRIDE_OK) {
+        p_->host->log(
+            p_->ctx, STRIDE_LOG_WARN,
+            ("sync of challenge progress " + id + ": " + p_->host->last_error(p_->ctx)).c_str());
+      }
+    }
+  }
+
   // Writes the state and the events it produced, after everything was computed: a failure
   // before this point leaves the stored state as it was.
   void SaveState(const std::string& id, const Json& state) {
@@ -554,6 +577,7 @@ class Plugin {
         Del(nullptr, "s/" + id + "/" + user);
       }
     }
+    PublishProgress(id, state);
     touched_.clear();
     Put(nullptr, "t/" + id,
         engine::DumpJson(Json{{"teams", state["teams"]}, {"seq", state["seq"]}}));

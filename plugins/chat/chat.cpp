@@ -638,15 +638,29 @@ class Chat {
   }
 
   // --- messages ---
+  // Offline clients sync the conversation (collection "chat.messages", id the message's
+  // number): each message as GET /v1/chat/messages lists it, a tombstone when it leaves the
+  // kept 50. A failure is logged; the message is still stored.
+  void SyncMessage(const std::string& user, uint64_t seq, const std::string* json) {
+    if (!STRIDE_HOST_HAS(p_->host, sync_put)) return;
+    const std::string id = std::to_string(seq);
+    if (p_->host->sync_put(p_->ctx, user.c_str(), "messages", id.c_str(),
+                           json ? json->data() : nullptr, json ? json->size() : 0) != STRIDE_OK) {
+      p_->host->log(p_->ctx, STRIDE_LOG_WARN,
+                    ("sync of chat message " + id + ": " + p_->host->last_error(p_->ctx)).c_str());
+    }
+  }
   uint64_t StoreMessage(const std::string& user, UserMemory& um, const std::string& role,
                         const std::string& text, double at, const std::string& in_reply_to) {
     const std::optional<std::string> next = Get(user, "m_next");
     const uint64_t seq = next ? std::strtoull(next->c_str(), nullptr, 10) : 1;
     char key[32];
     std::snprintf(key, sizeof key, "m/%016llu", static_cast<unsigned long long>(seq));
-    Put(user, key,
-        engine::DumpJson(Json{{"seq", seq}, {"role", role}, {"text", text}, {"at", at}}));
+    const std::string message =
+        engine::DumpJson(Json{{"seq", seq}, {"role", role}, {"text", text}, {"at", at}});
+    Put(user, key, message);
     Put(user, "m_next", std::to_string(seq + 1));
+    SyncMessage(user, seq, &message);
     if (um.memory) {
       Document d = engine::retrieval::MessageDocument(seq, role, text, at, um.zone.LocalDay(at),
                                                       in_reply_to);
@@ -657,6 +671,7 @@ class Chat {
     std::vector<std::pair<std::string, std::string>> rows = Scan(user, "m/");
     for (size_t i = 0; i + kMaxMessages < rows.size(); ++i) {
       Delete(user, rows[i].first);
+      SyncMessage(user, std::strtoull(rows[i].first.c_str() + 2, nullptr, 10), nullptr);
       if (um.memory) {
         RemoveDoc(
             um, "message/" + std::to_string(std::strtoull(rows[i].first.c_str() + 2, nullptr, 10)));

@@ -1088,7 +1088,36 @@ class Plan {
     }
     Put(user.c_str(), "c_next", std::to_string(seq));
     Put(user.c_str(), "plan", engine::DumpJson(plan));
+    PublishDays(user, old, days);
     return plan;
+  }
+
+  // Offline clients sync the plan's days (collection "plans.days", id the date): each day as
+  // the API shows it, and a tombstone for a day the new plan no longer has. A day that did not
+  // change is no change to pull. After the plan is stored: a failure here is logged, and the
+  // next recalculation publishes the days again.
+  void PublishDays(const std::string& user, const std::optional<Json>& old, const Json& days) {
+    if (!STRIDE_HOST_HAS(p_->host, sync_put)) return;
+    std::set<std::string> now;
+    auto put = [&](const std::string& id, const std::string* json) {
+      if (p_->host->sync_put(p_->ctx, user.c_str(), "days", id.c_str(),
+                             json ? json->data() : nullptr, json ? json->size() : 0) != STRIDE_OK) {
+        p_->host->log(p_->ctx, STRIDE_LOG_WARN,
+                      ("sync of plan day " + id + ": " + p_->host->last_error(p_->ctx)).c_str());
+      }
+    };
+    for (const Json& d : days) {
+      Json answer = DayAnswer(d);
+      const std::string id = answer["date"];
+      now.insert(id);
+      const std::string text = engine::DumpJson(answer);
+      put(id, &text);
+    }
+    if (!old) return;
+    for (const Json& d : (*old)["days"]) {
+      const std::string id = engine::FormatDate(DayOf(d).day);
+      if (!now.count(id)) put(id, nullptr);
+    }
   }
 
   // The stored plan, made or remade first when there is none, it was made on another day, or
