@@ -257,6 +257,24 @@ GEOJSON
     python3 -c 'import json,sys; print(sum(len(l) for l in json.load(sys.stdin)["geometry"]["coordinates"]))')
   echo "  the owner's track: $own points; the shared track: $shown points, none within 200 m of home"
   echo
+  echo "== an offline phone: one pull of everything, one push of what it did offline =="
+  echo "curl -H 'Authorization: Bearer \$TOKEN' '$base/v1/sync/pull?last_pulled_at=0&schema_version=1'"
+  pulled=$(curl -s -H "Authorization: Bearer $token" "$base/v1/sync/pull?last_pulled_at=0&schema_version=1")
+  echo "$pulled" | python3 -c 'import json,sys; j=json.load(sys.stdin); [print("  %-20s created %3d  updated %2d  deleted %d" % (c, len(k["created"]), len(k["updated"]), len(k["deleted"]))) for c, k in sorted(j["changes"].items())]; print("  last_pulled_at", j["last_pulled_at"])'
+  t=$(echo "$pulled" | python3 -c 'import json,sys; print(json.load(sys.stdin)["last_pulled_at"])')
+  now_ms=$(($(date +%s) * 1000))
+  push="{\"changes\":{\"runs\":{\"updated\":[{\"id\":\"$run_id\",\"updated_at\":$now_ms,\"rpe\":6,\"notes\":\"felt easy\"}]},\"workouts\":{\"created\":[{\"id\":\"phone-1\",\"updated_at\":$now_ms,\"start\":\"$(date -u -d '-2 days' +%FT18:00:00Z)\",\"duration_s\":2700,\"sport\":\"strength\"}]}}}"
+  echo "curl -X POST -H 'Authorization: Bearer \$TOKEN' '$base/v1/sync/push?last_pulled_at=$t' -d '$push'"
+  curl -s -X POST -H "Authorization: Bearer $token" "$base/v1/sync/push?last_pulled_at=$t" -d "$push"
+  echo
+  stale="{\"changes\":{\"runs\":{\"updated\":[{\"id\":\"$run_id\",\"updated_at\":$((now_ms - 60000)),\"notes\":\"from the tablet\"}]}}}"
+  echo "curl -X POST ... '$base/v1/sync/push?last_pulled_at=$t' -d '$stale'   # a tablet's older edit"
+  curl -s -X POST -H "Authorization: Bearer $token" "$base/v1/sync/push?last_pulled_at=$t" -d "$stale" | cut -c1-330
+  echo
+  echo "curl -H 'Authorization: Bearer \$TOKEN' '$base/v1/sync/pull?last_pulled_at=$t'   # what another device pulls"
+  curl -s -H "Authorization: Bearer $token" "$base/v1/sync/pull?last_pulled_at=$t" |
+    python3 -c 'import json,sys; j=json.load(sys.stdin); [print("  %s %s: %s" % (c, kind, ", ".join("%s %s" % (r["id"], json.dumps({f: r[f] for f in ("notes", "rpe", "sport", "duration_s") if f in r})) for r in k[kind]))) for c, k in sorted(j["changes"].items()) for kind in ("created", "updated") if k[kind]]'
+  echo
   echo "== what a live subscriber received meanwhile =="
   echo "curl -N -H 'Authorization: Bearer \$TOKEN' -H 'Accept: text/event-stream' '$base/v1/challenges/$cid/events'"
   wait "$sse" 2>/dev/null || true
