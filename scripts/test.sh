@@ -26,7 +26,8 @@ echo "== build (Asan: clang, AddressSanitizer + UndefinedBehaviorSanitizer, libF
 # besides replaying their seeds and regressions. A build-asan/ configured by GCC is remade.
 if grep -qs "CMAKE_CXX_COMPILER:[A-Z]*=.*g++" build-asan/CMakeCache.txt; then rm -rf build-asan; fi
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Asan \
-  -DSTRIDE_BUILD_BENCH=OFF -DSTRIDE_FUZZ_LIBFUZZER=ON -DSTRIDE_FUZZ_SECONDS="${STRIDE_FUZZ_SECONDS:-10}" >/dev/null
+  -DSTRIDE_BUILD_BENCH=OFF -DSTRIDE_BUILD_PACKAGES=OFF -DSTRIDE_FUZZ_LIBFUZZER=ON \
+  -DSTRIDE_FUZZ_SECONDS="${STRIDE_FUZZ_SECONDS:-10}" >/dev/null
 ninja -C build-asan -j "$jobs"
 echo "== tests under sanitizers, and each fuzz target for ${STRIDE_FUZZ_SECONDS:-10} s"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
