@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "engine/geo/geodesy.hpp"
+#include "engine/geometry/clip.hpp"
 
 namespace stride::engine {
 
@@ -63,25 +64,12 @@ namespace {
 
 // Liang-Barsky clip of segment a-b against the box (in e7 units, as doubles).
 bool SegmentTouchesBox(PointE7 a, PointE7 b, const BoxE7& box) {
-  double t0 = 0, t1 = 1;
-  const double x0 = a.lon, y0 = a.lat, dx = static_cast<double>(b.lon) - a.lon,
-               dy = static_cast<double>(b.lat) - a.lat;
-  const double p[4] = {-dx, dx, -dy, dy};
-  const double q[4] = {x0 - box.min_lon, box.max_lon - x0, y0 - box.min_lat, box.max_lat - y0};
-  for (int k = 0; k < 4; ++k) {
-    if (p[k] == 0) {
-      if (q[k] < 0) return false;
-      continue;
-    }
-    const double r = q[k] / p[k];
-    if (p[k] < 0) {
-      t0 = std::max(t0, r);
-    } else {
-      t1 = std::min(t1, r);
-    }
-    if (t0 > t1) return false;
-  }
-  return true;
+  double t0 = 0, t1 = 0;
+  return ClipSegment({static_cast<double>(a.lon), static_cast<double>(a.lat)},
+                     {static_cast<double>(b.lon), static_cast<double>(b.lat)},
+                     {static_cast<double>(box.min_lon), static_cast<double>(box.min_lat),
+                      static_cast<double>(box.max_lon), static_cast<double>(box.max_lat)},
+                     &t0, &t1);
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "engine/geometry/clip.hpp"
+
 namespace stride::engine {
 namespace {
 
@@ -57,31 +59,6 @@ uint32_t Command(uint32_t id, uint32_t count) {
 struct P {
   double x, y;
 };
-
-// Liang-Barsky: the part of segment a-b inside [lo, hi]², as fractions t0 <= t1 of a-b;
-// false when none.
-bool ClipSegment(P a, P b, double lo, double hi, double* t0, double* t1) {
-  *t0 = 0;
-  *t1 = 1;
-  const double dx = b.x - a.x, dy = b.y - a.y;
-  const double p[4] = {-dx, dx, -dy, dy};
-  const double q[4] = {a.x - lo, hi - a.x, a.y - lo, hi - a.y};
-  for (int k = 0; k < 4; ++k) {
-    if (p[k] == 0) {
-      if (q[k] < 0) return false;
-      continue;
-    }
-    const double r = q[k] / p[k];
-    if (p[k] < 0) {
-      if (r > *t1) return false;
-      *t0 = std::max(*t0, r);
-    } else {
-      if (r < *t0) return false;
-      *t1 = std::min(*t1, r);
-    }
-  }
-  return *t0 <= *t1;
-}
 
 }  // namespace
 
@@ -138,7 +115,7 @@ bool TileLayer::AddLine(uint64_t id, const TileProperties& properties,
     for (size_t i = 0; i + 1 < part.size(); ++i) {
       const P a = unit(part[i]), b = unit(part[i + 1]);
       double t0 = 0, t1 = 0;
-      if (!ClipSegment(a, b, lo, hi, &t0, &t1)) {
+      if (!ClipSegment({a.x, a.y}, {b.x, b.y}, {lo, lo, hi, hi}, &t0, &t1)) {
         close();
         continue;
       }
