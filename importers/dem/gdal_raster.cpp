@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <mutex>
 
+#include "importers/dem/void_fill.hpp"
+
 #ifndef STRIDE_GDAL_SONAME
 #error "the build defines STRIDE_GDAL_SONAME (libgdal's soname, e.g. libgdal.so.32)"
 #endif
@@ -19,8 +21,6 @@ namespace stride::importers {
 namespace {
 
 namespace fs = std::filesystem;
-
-constexpr int kMaxFillRing = 16;  // as SrtmTile's
 
 // The part of GDAL's C API used here, resolved from the loaded library. The declarations come
 // from GDAL's own headers, so a signature cannot drift.
@@ -184,29 +184,17 @@ struct GdalElevation::Raster {
   float At(int x, int y) const { return pixels[static_cast<size_t>(y) * width + x]; }
 
   // The pixel's value, or for a nodata pixel the inverse-distance mean of the nearest ring of
-  // valid pixels around it (up to kMaxFillRing out), as SrtmTile fills SRTM voids, so a
+  // valid pixels around it (void_fill.hpp), as SrtmTile fills SRTM voids, so a
   // GeoTIFF and the .hgt tile it was made from give the same elevations.
   double Filled(int x, int y, bool* ok) const {
-    const float v = At(x, y);
-    if (Valid(v)) return v;
-    for (int r = 1; r <= kMaxFillRing; ++r) {
-      double sum = 0, wsum = 0;
-      for (int dy = -r; dy <= r; ++dy) {
-        for (int dx = -r; dx <= r; ++dx) {
-          if (std::max(std::abs(dy), std::abs(dx)) != r) continue;
-          const int xx = x + dx, yy = y + dy;
-          if (xx < 0 || yy < 0 || xx >= width || yy >= height) continue;
+    return FillVoid(
+        x, y, width, height,
+        [this](int xx, int yy, double* v) {
           const float s = At(xx, yy);
-          if (!Valid(s)) continue;
-          const double w = 1.0 / std::sqrt(static_cast<double>(dx * dx + dy * dy));
-          sum += w * s;
-          wsum += w;
-        }
-      }
-      if (wsum > 0) return sum / wsum;
-    }
-    *ok = false;
-    return 0;
+          *v = s;
+          return Valid(s);
+        },
+        ok);
   }
 
   bool ElevationAt(double lat, double lon, double* out) const {
@@ -226,7 +214,7 @@ struct GdalElevation::Raster {
     bool ok = true;
     const double v00 = Filled(x0, y0, &ok), v01 = Filled(x1, y0, &ok);
     const double v10 = Filled(x0, y1, &ok), v11 = Filled(x1, y1, &ok);
-    if (!ok) return false;  // only nodata for kMaxFillRing pixels around
+    if (!ok) return false;  // only nodata for kMaxVoidFillRing pixels around
     const double v = (v00 * (1 - tx) + v01 * tx) * (1 - ty) + (v10 * (1 - tx) + v11 * tx) * ty;
     *out = v * scale + offset;
     return true;

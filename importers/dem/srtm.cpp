@@ -16,12 +16,13 @@
 #include <filesystem>
 #include <fstream>
 
+#include "importers/dem/void_fill.hpp"
+
 namespace stride::importers {
 namespace {
 
 constexpr size_t kBytes3 = size_t{1201} * 1201 * 2;
 constexpr size_t kBytes1 = size_t{3601} * 3601 * 2;
-constexpr int kMaxFillRing = 16;
 
 int SamplesForBytes(uint64_t bytes) {
   if (bytes == kBytes3) return 1201;
@@ -206,27 +207,14 @@ SrtmTile::~SrtmTile() {
 }
 
 double SrtmTile::FilledSample(int row, int col, bool* ok) const {
-  const int16_t v = Sample(row, col);
-  if (v != kSrtmVoid) return v;
-  // Nearest ring of valid samples, inverse-distance weighted.
-  for (int r = 1; r <= kMaxFillRing; ++r) {
-    double sum = 0, wsum = 0;
-    for (int dr = -r; dr <= r; ++dr) {
-      for (int dc = -r; dc <= r; ++dc) {
-        if (std::max(std::abs(dr), std::abs(dc)) != r) continue;
-        const int rr = row + dr, cc = col + dc;
-        if (rr < 0 || cc < 0 || rr >= n_ || cc >= n_) continue;
-        const int16_t s = Sample(rr, cc);
-        if (s == kSrtmVoid) continue;
-        const double w = 1.0 / std::sqrt(static_cast<double>(dr * dr + dc * dc));
-        sum += w * s;
-        wsum += w;
-      }
-    }
-    if (wsum > 0) return sum / wsum;
-  }
-  *ok = false;
-  return 0;
+  return FillVoid(
+      col, row, n_, n_,
+      [this](int x, int y, double* v) {
+        const int16_t s = Sample(y, x);
+        *v = s;
+        return s != kSrtmVoid;
+      },
+      ok);
 }
 
 bool SrtmTile::ElevationAt(double lat_deg, double lon_deg, double* elevation_m) const {
