@@ -5,6 +5,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 
 #include "engine/geo/geodesy.hpp"
 #include "engine/route/route_json.hpp"
@@ -352,9 +353,7 @@ ApiResponse GetRoute(const index::RouteSnapshot& s, const std::string& id_text, 
     const auto& pts = r->geometry.points;
     engine::ForEachPart(r->geometry, [&](size_t b, size_t e) {
       const std::vector<PointE7> part =
-          engine::SimplifyLine(std::vector<PointE7>(pts.begin() + static_cast<long>(b),
-                                                    pts.begin() + static_cast<long>(e)),
-                               tolerance);
+          engine::SimplifyLine(std::span(pts).subspan(b, e - b), tolerance);
       g.part_starts.push_back(static_cast<uint32_t>(g.points.size()));
       g.points.insert(g.points.end(), part.begin(), part.end());
     });

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <span>
 
 #include "engine/route/route_json.hpp"
 #include "engine/route/simplify.hpp"
@@ -46,8 +47,7 @@ Result<engine::TileId> ParseTile(const std::string& z, const std::string& x,
 // The parts of `points` (one line) simplified for the tile.
 std::vector<PointE7> Simplified(const std::vector<PointE7>& points, size_t begin, size_t end,
                                 double tolerance_m) {
-  return engine::SimplifyLine(std::vector<PointE7>(points.begin() + begin, points.begin() + end),
-                              tolerance_m);
+  return engine::SimplifyLine(std::span(points).subspan(begin, end - begin), tolerance_m);
 }
 
 void AddRoutes(const index::RouteSnapshot& s, engine::TileId t, engine::TileLayer* layer) {
@@ -85,8 +85,8 @@ void AddTrails(const engine::trail::TrailGraph& g, engine::TileId t, engine::Til
   const double unit_m = engine::TileUnitMetres(t);
   for (uint32_t e : g.EdgesInBox(engine::TileBox(t))) {
     const engine::trail::GraphEdge& edge = g.edges[e];
-    const std::vector<PointE7> line(g.shape.begin() + edge.shape_first,
-                                    g.shape.begin() + edge.shape_first + edge.shape_count);
+    const std::span<const PointE7> line =
+        std::span(g.shape).subspan(edge.shape_first, edge.shape_count);
     engine::TileProperties props = {{"highway", g.str(edge.highway)},
                                     {"sac", static_cast<double>(edge.sac)}};
     if (edge.name != 0) props.emplace_back("name", g.str(edge.name));

@@ -6,8 +6,8 @@
 
 namespace stride::engine {
 
-std::vector<PointE7> SimplifyLine(const std::vector<PointE7>& pts, double tolerance_m) {
-  if (pts.size() <= 2 || tolerance_m <= 0) return pts;
+std::vector<PointE7> SimplifyLine(std::span<const PointE7> pts, double tolerance_m) {
+  if (pts.size() <= 2 || tolerance_m <= 0) return {pts.begin(), pts.end()};
   const engine::QueryPlane plane(pts.front());
   std::vector<char> keep(pts.size(), 0);
   keep.front() = keep.back() = 1;

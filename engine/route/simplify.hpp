@@ -11,6 +11,7 @@
 // Thread-safety: a pure function.
 #pragma once
 
+#include <span>
 #include <vector>
 
 #include "engine/route/route.hpp"
@@ -19,6 +20,7 @@ namespace stride::engine {
 
 // The points of `points` to keep so that no dropped point lies farther than `tolerance_m`
 // from the simplified line. tolerance_m <= 0 or fewer than 3 points: the input unchanged.
-std::vector<PointE7> SimplifyLine(const std::vector<PointE7>& points, double tolerance_m);
+// A span, so a part of a longer line (a route's part, a graph edge's shape) needs no copy.
+std::vector<PointE7> SimplifyLine(std::span<const PointE7> points, double tolerance_m);
 
 }  // namespace stride::engine
