@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/memory/keep_freed.hpp"
 #include "engine/status.hpp"
 #include "engine/text/uri.hpp"
 #include "engine/track/analysis.hpp"
@@ -291,6 +292,12 @@ int stride_api_version(void) {
 
 const char* stride_version(void) {
   return STRIDE_VERSION_TEXT;
+}
+
+int stride_keep_freed_memory(size_t bytes) {
+  if (stride::engine::KeepFreedMemory(bytes)) return Succeed();
+  return Fail(STRIDE_E_UNAVAILABLE,
+              "stride_keep_freed_memory: the C library has no trim threshold (not glibc)");
 }
 
 const char* stride_last_error(void) {

@@ -195,6 +195,9 @@ PYBIND11_MODULE(_stride, m) {
   m.doc() = "Stride's C API (see the stride package for the Python interface)";
   m.attr("API_VERSION") = stride_api_version();
   m.attr("VERSION") = stride_version();
+  m.def(
+      "keep_freed_memory",
+      [](size_t bytes) { return stride_keep_freed_memory(bytes) == STRIDE_OK; }, py::arg("bytes"));
   m.attr("STREAMS") = [] {
     py::list names;
     for (int s = 0; s < STRIDE_STREAM_COUNT; ++s) names.append(stride_stream_name(s));

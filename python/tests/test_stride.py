@@ -51,6 +51,12 @@ def test_version():
     assert stride.STREAMS[:3] == ("time", "lat", "lon")
 
 
+def test_keep_freed_memory_is_set_at_import_and_can_be_undone():
+    # The heap effect itself is tested on the engine (tests/engine/memory/keep_freed_test.cpp).
+    assert stride.keep_freed_memory(0) is True
+    assert stride.keep_freed_memory(64 << 20) is True
+
+
 def test_analyze_equals_the_cli_for_generated_recordings(generated):
     files = sorted(generated.glob("synthetic_run.*"))
     assert len(files) == 3

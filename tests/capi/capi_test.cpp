@@ -94,6 +94,17 @@ TEST(CApi, VersionsAreThoseOfTheHeaderAndTheProject) {
   EXPECT_EQ(stride_stream_name(-1), nullptr);
 }
 
+TEST(CApi, KeepFreedMemoryIsTakenAndUndone) {
+  // What it does to the heap: tests/engine/memory/keep_freed_test.cpp.
+#if defined(__GLIBC__)
+  EXPECT_EQ(stride_keep_freed_memory(size_t{64} << 20), STRIDE_OK) << stride_last_error();
+  EXPECT_STREQ(stride_last_error(), "");
+  EXPECT_EQ(stride_keep_freed_memory(0), STRIDE_OK) << stride_last_error();
+#else
+  EXPECT_EQ(stride_keep_freed_memory(size_t{64} << 20), STRIDE_E_UNAVAILABLE);
+#endif
+}
+
 // Analyses files with the CLI (one process, all files) and with the C API; each file's JSON
 // must be the same text, and a file the CLI refuses the C API refuses with the same message.
 void ExpectSameAsCli(const std::vector<std::string>& files) {
