@@ -297,7 +297,7 @@ const char* stride_version(void) {
 int stride_keep_freed_memory(size_t bytes) {
   if (stride::engine::KeepFreedMemory(bytes)) return Succeed();
   return Fail(STRIDE_E_UNAVAILABLE,
-              "stride_keep_freed_memory: the C library has no trim threshold (not glibc)");
+              "stride_keep_freed_memory: the allocator takes no trim threshold (not glibc's)");
 }
 
 const char* stride_last_error(void) {

@@ -10,7 +10,8 @@
 // Trade-off: process-wide, and the memory stays resident (counted in RSS) until the process
 // exits or the heap shrinks past `bytes`. For batch work (the CLI's analyze, the Python module
 // by default), not for a long-running server whose memory should follow its load.
-// KeepFreedMemory(0) restores glibc's defaults. Elsewhere than glibc: does nothing.
+// KeepFreedMemory(0) restores glibc's defaults. False, changing nothing, when the allocator
+// takes no such setting (not glibc's, or a sanitizer's).
 //
 // Thread-safety: call before the threads that allocate start (mallopt is not synchronised with
 // allocations in flight on every libc).

@@ -78,8 +78,8 @@ void stride_free(void* text);
  * back to the kernel after each one (glibc's trim threshold and top pad): analysing many
  * recordings in a row is about a third faster, at the price of that memory staying resident.
  * Process-wide; 0 restores glibc's defaults. For batch work, not a long-running server. Call
- * before starting threads that analyse. STRIDE_OK, or STRIDE_E_UNAVAILABLE when the C library
- * has no such setting (not glibc). Since API version 1 (appended). */
+ * before starting threads that analyse. STRIDE_OK, or STRIDE_E_UNAVAILABLE when the allocator
+ * takes no such setting (not glibc's, e.g. under a sanitizer). Since API version 1 (appended). */
 int stride_keep_freed_memory(size_t bytes);
 
 /* ---- Elevation model ------------------------------------------------------------------- */

@@ -14,14 +14,7 @@
 #include <cstdint>
 #include <vector>
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define STRIDE_TEST_SANITIZED 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define STRIDE_TEST_SANITIZED 1
-#endif
+#include "tests/support/sanitized.hpp"
 
 namespace stride::engine {
 namespace {
