@@ -125,3 +125,36 @@ print(f"Python, in one process, {len(files)} GPX files (stride.analyze returns t
 for name, s in best.items():
     print(f"  {name:38s} {s * 1e3:8.1f} ms  ({g / s:5.1f} x gpxpy)")
 PY
+
+# Freed memory kept for the next analysis (engine/memory/keep_freed.hpp), as `import stride`
+# sets it, against glibc's own defaults (STRIDE_MALLOC_DEFAULTS=1, a process of its own: glibc
+# adjusts its thresholds only while nothing set them). Recordings as bytes (read beforehand) and
+# as paths, interleaved rounds, best of each.
+keep_freed='
+import glob, sys, time
+import stride
+files = sorted(glob.glob(sys.argv[1] + "/*.gpx"))
+data = [open(f, "rb").read() for f in files]
+def best(fn):
+    b = float("inf")
+    for _ in range(5):
+        t = time.perf_counter(); fn(); b = min(b, time.perf_counter() - t)
+    return b * 1e3
+print("%.1f %.1f" % (best(lambda: [stride.analyze(d) for d in data]),
+                     best(lambda: [stride.analyze(f) for f in files])))
+'
+kept=(); dflt=()
+for _ in 1 2 3; do
+  kept+=("$(PYTHONPATH=build-release/python /usr/bin/python3 -c "$keep_freed" "$datasets/gpx")")
+  dflt+=("$(STRIDE_MALLOC_DEFAULTS=1 PYTHONPATH=build-release/python /usr/bin/python3 -c "$keep_freed" "$datasets/gpx")")
+done
+/usr/bin/python3 - "${kept[*]}" "${dflt[*]}" <<'PY'
+import sys
+def best(text):
+    v = [float(x) for x in text.split()]
+    return min(v[0::2]), min(v[1::2])
+kb, kp = best(sys.argv[1]); db, dp = best(sys.argv[2])
+print("stride.analyze, one thread: freed memory kept (import stride) vs glibc's defaults:")
+print(f"  recordings as bytes                  {kb:8.1f} ms vs {db:8.1f} ms")
+print(f"  recordings as paths                  {kp:8.1f} ms vs {dp:8.1f} ms")
+PY
