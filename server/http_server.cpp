@@ -433,7 +433,7 @@ Status HttpServer::StartUserServices() {
       if (!run.ok()) {
         s = run.status();
       } else {
-        s = sync->RunStored(e.user_id, id, nlohmann::json::parse(RunSummaryJson(run->summary)));
+        s = sync->RunStored(e.user_id, id, RunSummaryObject(run->summary));
       }
     } else if (e.kind == engine::RunEvent::Kind::kDeleted) {
       s = sync->RunDeleted(e.user_id, id);

@@ -128,6 +128,10 @@ std::string RunSummaryJson(const engine::RunSummary& summary) {
   return engine::DumpJson(SummaryJson(summary));
 }
 
+nlohmann::json RunSummaryObject(const engine::RunSummary& summary) {
+  return SummaryJson(summary);
+}
+
 std::string CoverageJson(const std::vector<engine::CoveredRoute>& coverage) {
   Json out = Json::array();
   for (const engine::CoveredRoute& r : coverage) {

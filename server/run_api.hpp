@@ -26,6 +26,7 @@
 
 #include <deque>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
@@ -56,8 +57,9 @@ ApiResponse DeleteMe(RunService& runs, const Principal& who, Wire wire = Wire::k
 
 // The JSON of a stored run (what POST answers and GET returns).
 std::string RunJson(const engine::Run& run);
-// The JSON of a run's summary (an item of GET /v1/runs).
+// The JSON of a run's summary (an item of GET /v1/runs); as an object for who adds to it.
 std::string RunSummaryJson(const engine::RunSummary& summary);
+nlohmann::json RunSummaryObject(const engine::RunSummary& summary);
 
 // GET /v1/me/export as a stream: a POSIX tar (ustar) of
 //   stride-export/runs/<start>_<id>/original.<gpx|tcx|fit>

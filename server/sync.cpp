@@ -12,6 +12,7 @@
 #include "engine/text/iso_time.hpp"
 #include "engine/text/json_dump.hpp"
 #include "engine/text/utf8.hpp"
+#include "engine/time/time_zone.hpp"
 #include "plugins/host/plugin_host.hpp"
 
 namespace stride::server {
@@ -494,8 +495,8 @@ Result<SyncAnswer> SyncService::Push(const std::string& user, uint64_t last_pull
           return bad(op.where + ".id: the profile is one record, \"me\"");
         }
         if (owner == Owner::kReadiness) {
-          double t = 0;
-          if (op.id.size() != 10 || !engine::ParseIsoTime(op.id + "T00:00:00Z", &t)) {
+          int64_t day = 0;
+          if (!engine::ParseDate(op.id, &day)) {
             return bad(op.where + ".id: expected the check-in's date, YYYY-MM-DD");
           }
         }
