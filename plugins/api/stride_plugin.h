@@ -183,6 +183,20 @@ typedef struct stride_host_api {
    * the same record again changes nothing. Clients cannot write these collections. */
   int (*sync_put)(stride_host_t* ctx, const char* user, const char* collection, const char* id,
                   const char* json, size_t json_size);
+
+  /* --- appended: the API contract. Check STRIDE_HOST_HAS(host, route_doc). --- */
+  /* Describes a route added with route_add (the same `route_id`; after it, only during init)
+   * for GET /v1/openapi.json: `operation_json` is an OpenAPI 3.1 Operation Object with at
+   * least "summary" and "responses" (and "parameters", "requestBody", "description" as the
+   * route has them). Schemas are JSON Schema 2020-12, inline or "$ref" to the host's shared
+   * ones ("#/components/schemas/Error", ".../RouteSummary", ...). The host adds the path
+   * parameters left out, the operationId, the security of the route's scope and the answers
+   * every route can give (400, 401, 403, 404, 413, 429, 500). A value that is a string is a
+   * shorthand: in "responses", a shared schema's name ("" = no body); in "parameters", a shared
+   * parameter's name ("limit", "lat", ...); "requestBody": a shared schema's name of a JSON
+   * body. A route left undescribed is listed as "x-undocumented". STRIDE_E_INVALID when the
+   * text is not such an object or no route has the id. */
+  int (*route_doc)(stride_host_t* ctx, int route_id, const char* operation_json);
 } stride_host_api_t;
 
 /* True when the host's table has `field` (tables only grow; see the rules above). */

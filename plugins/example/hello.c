@@ -193,6 +193,32 @@ HELLO_EXPORT int stride_plugin_init_v1(const stride_host_api_t* host, stride_hos
     free(p);
     return STRIDE_E_INTERNAL;
   }
+  /* The routes' contract for GET /v1/openapi.json, when the host takes it (appended to v1):
+   * an OpenAPI operation each; the host adds the path, scope and common error answers. */
+  if (STRIDE_HOST_HAS(host, route_doc) &&
+      (host->route_doc(ctx, kRouteHello,
+                       "{\"summary\":\"A greeting, and how many runs the caller stored\","
+                       "\"responses\":{\"200\":{\"description\":\"OK\",\"content\":"
+                       "{\"application/json\":{\"schema\":{\"type\":\"object\","
+                       "\"required\":[\"hello\",\"plugin_version\",\"runs_seen\"],"
+                       "\"properties\":{\"hello\":{\"type\":\"string\"},"
+                       "\"plugin_version\":{\"type\":\"string\"},"
+                       "\"runs_seen\":{\"type\":\"integer\"}}}}}}}}") != STRIDE_OK ||
+       host->route_doc(ctx, kRoutePutNote,
+                       "{\"summary\":\"Keep a note (the body, as text)\","
+                       "\"requestBody\":{\"required\":true,\"content\":{\"text/plain\":"
+                       "{\"schema\":{\"type\":\"string\"}}}},"
+                       "\"responses\":{\"200\":{\"description\":\"stored\",\"content\":"
+                       "{\"application/json\":{\"schema\":{\"type\":\"object\","
+                       "\"required\":[\"stored\"],\"properties\":{\"stored\":"
+                       "{\"type\":\"boolean\"}}}}}}}}") != STRIDE_OK ||
+       host->route_doc(ctx, kRouteGetNote,
+                       "{\"summary\":\"The note kept\",\"responses\":{\"200\":{"
+                       "\"description\":\"the note\",\"content\":{\"text/plain\":"
+                       "{\"schema\":{\"type\":\"string\"}}}}}}") != STRIDE_OK)) {
+    free(p);
+    return STRIDE_E_INTERNAL;
+  }
   *self = p;
   *api = &kApi;
   return STRIDE_OK;

@@ -58,6 +58,7 @@ struct PluginHost::Loaded {
   struct Route {
     std::string method, pattern, scope;  // pattern: the full path, "/v1/<name>/..."
     int id = 0;
+    std::string doc;  // the OpenAPI operation given with route_doc; empty = none
   };
   std::vector<Route> routes;
   std::set<std::string> kinds;  // subscribed event kinds
@@ -199,7 +200,7 @@ struct HostCallbacks {
     if (!p.empty() && p.front() != '/') {
       return Fail(c, Status::InvalidArgument("route_add: the pattern must start with '/'"));
     }
-    P(c).routes.push_back({m, "/v1/" + P(c).name + p, scope ? scope : "", route_id});
+    P(c).routes.push_back({m, "/v1/" + P(c).name + p, scope ? scope : "", route_id, ""});
     return STRIDE_OK;
   }
   static int Respond(stride_call_t* call, int status, const char* content_type, const char* body,
@@ -278,6 +279,25 @@ struct HostCallbacks {
     WriteSink(out, r.body);
     return STRIDE_OK;
   }
+  static int RouteDoc(stride_host_t* c, int route_id, const char* operation_json) {
+    if (!c->in_init) return Fail(c, Status::InvalidArgument("route_doc: only during init"));
+    const Json op = Json::parse(operation_json ? operation_json : "", nullptr, false);
+    if (!op.is_object() || !op.contains("responses") || !op["responses"].is_object()) {
+      return Fail(c, Status::InvalidArgument(
+                         "route_doc: expected an OpenAPI operation object with \"responses\""));
+    }
+    bool found = false;
+    for (auto& r : P(c).routes) {
+      if (r.id != route_id) continue;
+      r.doc = operation_json;
+      found = true;
+    }
+    if (!found) {
+      return Fail(c, Status::InvalidArgument("route_doc: no route " + std::to_string(route_id) +
+                                             " (add it with route_add first)"));
+    }
+    return STRIDE_OK;
+  }
   static int SyncPut(stride_host_t* c, const char* user, const char* collection, const char* id,
                      const char* json, size_t size) {
     if (!user || !*user || !collection || !id || (!json && size)) {
@@ -344,7 +364,8 @@ struct HostCallbacks {
                                             ProfileGet,
                                             ReadinessList,
                                             PluginGet,
-                                            SyncPut};
+                                            SyncPut,
+                                            RouteDoc};
     return &table;
   }
 };
@@ -740,6 +761,18 @@ std::string PluginHost::ListJson() const {
   Json refused = Json::array();
   for (const auto& [n, why] : refused_) refused.push_back({{"name", n}, {"why", why}});
   return engine::DumpJson(Json{{"plugins", loaded}, {"refused", refused}, {"allowed", allowed_}});
+}
+
+std::vector<PluginHost::RouteDoc> PluginHost::RouteDocs() const {
+  std::lock_guard lock(mu_);
+  std::vector<RouteDoc> out;
+  for (const auto& [n, s] : slots_) {
+    if (!s->current) continue;
+    for (const auto& r : s->current->routes) {
+      out.push_back({s->current->name, r.method, r.pattern, r.scope, r.doc});
+    }
+  }
+  return out;
 }
 
 std::optional<PluginHost::Match> PluginHost::Resolve(const std::string& method,

@@ -177,6 +177,12 @@ class PluginHost {
   // What is loaded (name, version, origin, sha256, routes, calls, failures) and what was
   // refused and why, as JSON.
   std::string ListJson() const;
+  // Every route of the plugins serving now, with the OpenAPI operation each plugin gave for
+  // it (route_doc; empty when none), for GET /v1/openapi.json.
+  struct RouteDoc {
+    std::string plugin, method, pattern, scope, operation_json;
+  };
+  std::vector<RouteDoc> RouteDocs() const;
   // Names of the plugins serving now.
   std::vector<std::string> Names() const;
 

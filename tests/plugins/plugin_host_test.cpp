@@ -155,6 +155,50 @@ TEST_F(HostTest, LoadsASignedLibraryAndServesItsRoutes) {
   EXPECT_FALSE(known);
 }
 
+// route_doc: a route's OpenAPI operation, kept with the route for GET /v1/openapi.json; text
+// that is not an operation, or an id no route has, is refused with the reason.
+std::vector<std::pair<int, std::string>> route_doc_results;
+const stride_plugin_info_t* DocsInfo() {
+  static const stride_plugin_info_t info = {sizeof(stride_plugin_info_t), STRIDE_PLUGIN_ABI_VERSION,
+                                            "docs", "1.0.0"};
+  return &info;
+}
+int DocsInit(const stride_host_api_t* host, stride_host_t* ctx, stride_plugin_t** self,
+             const stride_plugin_api_t** api) {
+  static const stride_plugin_api_t table = {sizeof(stride_plugin_api_t), nullptr, nullptr, nullptr};
+  host->route_add(ctx, "GET", "/a", "", 1);
+  host->route_add(ctx, "GET", "/b", "", 2);
+  for (const auto& [id, text] : std::vector<std::pair<int, const char*>>{
+           {1, R"({"summary":"A","responses":{"200":{"description":"OK"}}})"},
+           {2, "not json"},
+           {2, R"({"summary":"no answers"})"},
+           {7, R"({"summary":"?","responses":{}})"}}) {
+    const int rc = host->route_doc(ctx, id, text);
+    route_doc_results.emplace_back(rc, host->last_error(ctx));
+  }
+  *self = nullptr;
+  *api = &table;
+  return STRIDE_OK;
+}
+
+TEST_F(HostTest, KeepsEachRoutesOperationAndRefusesWhatIsNotOne) {
+  route_doc_results.clear();
+  auto h = Host(false, {{DocsInfo, DocsInit}});
+  ASSERT_EQ(route_doc_results.size(), 4u);
+  EXPECT_EQ(route_doc_results[0].first, STRIDE_OK);
+  EXPECT_EQ(route_doc_results[1].first, STRIDE_E_INVALID);
+  EXPECT_NE(route_doc_results[1].second.find("responses"), std::string::npos);
+  EXPECT_EQ(route_doc_results[2].first, STRIDE_E_INVALID);
+  EXPECT_EQ(route_doc_results[3].first, STRIDE_E_INVALID);
+  EXPECT_NE(route_doc_results[3].second.find("no route 7"), std::string::npos);
+  const std::vector<PluginHost::RouteDoc> docs = h->RouteDocs();
+  ASSERT_EQ(docs.size(), 2u);
+  EXPECT_EQ(docs[0].pattern, "/v1/docs/a");
+  EXPECT_EQ(Json::parse(docs[0].operation_json)["summary"], "A");
+  EXPECT_EQ(docs[1].pattern, "/v1/docs/b");
+  EXPECT_EQ(docs[1].operation_json, "");  // refused: left undescribed
+}
+
 TEST_F(HostTest, RefusesEachBadLibraryWithTheReason) {
   struct Case {
     const char* what;
@@ -417,12 +461,18 @@ TEST(PluginAbi, AV1PluginWorksWithALongerHostTable) {
     answered = std::to_string(status) + " " + std::string(body, n);
     return 0;
   };
+  static int docs = 0;
+  t.v1.route_doc = [](stride_host_t*, int, const char* op) {
+    docs += nlohmann::json::parse(op).contains("responses") ? 1 : 0;
+    return 0;
+  };
   t.added_in_v2 = [](stride_host_t*) {};
   t.added_in_v3 = [](stride_host_t*, const char*) { return 0; };
   stride_plugin_t* self = nullptr;
   const stride_plugin_api_t* api = nullptr;
   ASSERT_EQ(init(&t.v1, nullptr, &self, &api), 0);
   EXPECT_EQ(routes, 3);
+  EXPECT_EQ(docs, 3);  // each route described, as the table has route_doc
   const std::string req = R"({"route_id":1,"user":null})";
   ASSERT_EQ(api->handle(self, nullptr, req.data(), req.size()), 0);
   EXPECT_EQ(answered.substr(0, 4), "200 ");
