@@ -228,7 +228,24 @@ ApiResponse CallPlugin(plugins::PluginHost* host, HttpRequest& req) {
 
 std::string HttpServer::ReloadPlugins() {
   std::lock_guard lock(reload_mu_);
-  return plugins_ ? plugins_->Reload() : "[]";
+  std::string report = plugins_ ? plugins_->Reload() : "[]";
+  RebuildOpenApi();
+  return report;
+}
+
+void HttpServer::RebuildOpenApi() {
+  std::vector<PluginApiRoute> plugin_routes;
+  if (plugins_) {
+    for (plugins::PluginHost::RouteDoc& r : plugins_->RouteDocs()) {
+      plugin_routes.push_back({std::move(r.plugin), std::move(r.method), std::move(r.pattern),
+                               std::move(r.scope), std::move(r.operation_json)});
+    }
+  }
+  OpenApiDocument doc = BuildOpenApi(api_routes_, plugin_routes, STRIDE_VERSION_TEXT);
+  for (const std::string& p : doc.problems) LogLine("openapi: " + p);
+  auto text = std::make_shared<const std::string>(engine::DumpJson(doc.json));
+  std::lock_guard lock(mu_);
+  openapi_ = std::move(text);
 }
 
 Status HttpServer::ReloadTls() {
@@ -683,7 +700,18 @@ std::vector<http::Route> HttpServer::RouteTable() {
       // the admit hook, answered by the plugin through the host.
       {"*", "/v1/{plugin}/{*}", "plugins", kPluginScope, size_t{1} << 20, false,
        [host](Req& r) { return CallPlugin(host, r); }, true},
-      // Answered on the I/O loop: health and metrics answer while every worker is busy.
+      // Answered on the I/O loop: health, metrics and the API document answer while every
+      // worker is busy.
+      {"GET", "/v1/openapi.json", "openapi", "", 0, true,
+       [this](Req&) {
+         std::shared_ptr<const std::string> doc;
+         {
+           std::lock_guard lock(mu_);
+           doc = openapi_;
+         }
+         if (!doc) return ErrorResponse(503, "unavailable", "the API document is being built");
+         return ApiResponse{200, *doc};
+       }},
       {"GET", "/v1/health", "health", "", 0, true,
        [this](Req&) {
          const auto s = Snapshot();
@@ -854,7 +882,11 @@ Status HttpServer::Run() {
   std::vector<http::Route> table = RouteTable();
   // Metrics know every endpoint of the table, so none is silently "other".
   std::vector<std::string> names;
-  for (const http::Route& r : table) names.push_back(r.name);
+  for (const http::Route& r : table) {
+    names.push_back(r.name);
+    api_routes_.push_back({r.method, r.pattern, r.name, r.scope, r.max_body, r.on_loop});
+  }
+  RebuildOpenApi();
   metrics_ = std::make_unique<Metrics>(names);
 
   http::EventServerOptions eo;

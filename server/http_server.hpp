@@ -34,6 +34,7 @@
 #include "plugins/host/plugin_host.hpp"
 #include "server/http/event_server.hpp"
 #include "server/inbound.hpp"
+#include "server/openapi.hpp"
 #include "server/privacy.hpp"
 #include "server/rate_limit.hpp"
 #include "server/sync.hpp"
@@ -135,6 +136,9 @@ class HttpServer {
   Status ReloadTls();
   // The plugin host once Run() is serving with runs; null otherwise.
   plugins::PluginHost* plugin_host() { return plugins_.get(); }
+  // The route table without its handlers (what GET /v1/openapi.json documents), once Run()
+  // is serving.
+  const std::vector<ApiRoute>& api_routes() const { return api_routes_; }
   // The webhook sender once Run() is serving with --webhook; null otherwise.
   WebhookSender* webhooks() { return webhooks_.get(); }
 
@@ -173,6 +177,10 @@ class HttpServer {
   std::unique_ptr<plugins::PluginHost> plugins_;
   std::unique_ptr<WebhookSender> webhooks_;
   std::mutex reload_mu_;  // one reload at a time
+  // GET /v1/openapi.json: built from the table at start and after each plugin reload.
+  void RebuildOpenApi();
+  std::vector<ApiRoute> api_routes_;            // the table without its handlers
+  std::shared_ptr<const std::string> openapi_;  // under mu_
 };
 
 }  // namespace stride::server
