@@ -1259,23 +1259,99 @@ int InitV1(const stride_host_api_t* host, stride_host_t* ctx, stride_plugin_t** 
   if (!p) return STRIDE_E_INTERNAL;
   p->host = host;
   p->ctx = ctx;
+  // Each route with its OpenAPI operation (GET /v1/openapi.json; the host adds the common
+  // answers: 400, 401, 403, 404, 429, 500).
+  constexpr const char* kChallenge =
+      R"j({"type": "object", "required": ["id", "name", "kind", "owner", "time_zone"],
+          "properties": {"id": {"type": "string"}, "name": {"type": "string"},
+            "kind": {"type": "string", "enum": ["route", "daily", "weekly"]},
+            "owner": {"type": "string"}, "goal_m": {"type": ["number", "null"]},
+            "length_m": {"type": "number"}, "route_id": {"type": ["string", "null"]},
+            "time_zone": {"type": "string"}, "start_date": {"type": ["string", "null"]},
+            "end_date": {"type": ["string", "null"]}, "created_at": {"type": "string"},
+            "sports": {"type": "array", "items": {"type": "string"}},
+            "milestones": {"type": "array", "items": {"type": "object",
+              "required": ["name", "distance_m"], "properties": {"name": {"type": "string"},
+                "distance_m": {"type": "number"}}}},
+            "members": {"type": "integer"}, "teams": {"type": "array"},
+            "me": {"type": ["object", "null"]}}})j";
+  const std::string create =
+      std::string(
+          R"j({"summary": "Create a challenge: along a route (or waypoints), or a daily or weekly distance goal",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {
+          "type": "object", "required": ["name", "kind"], "properties": {
+            "name": {"type": "string", "maxLength": 200},
+            "kind": {"type": "string", "enum": ["route", "daily", "weekly"]},
+            "route_id": {"type": "string"}, "waypoints": {"type": "array"},
+            "goal_m": {"type": "number"}, "milestone_every_m": {"type": "number"},
+            "milestones": {"type": "array"}, "sports": {"type": "array", "items": {"type": "string"}},
+            "time_zone": {"type": "string"}, "start_date": {"type": "string"},
+            "end_date": {"type": "string"}}}}}},
+        "responses": {"201": {"description": "created", "content": {"application/json": {"schema": )j") +
+      kChallenge + "}}}}}";
+  const std::string get =
+      std::string(R"j({"summary": "A challenge with each team's position on the way",
+        "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": )j") +
+      kChallenge + "}}}}}";
+  const std::string mine = std::string(R"j({"summary": "The challenges the caller is in",
+        "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {
+          "type": "object", "required": ["challenges"], "properties": {
+            "challenges": {"type": "array", "items": )j") +
+                           kChallenge + "}}}}}}}}";
   const struct {
     const char* method;
     const char* pattern;
     const char* scope;
     int id;
+    std::string doc;
   } routes[] = {
-      {"POST", "", "runner:write", kCreate},
-      {"GET", "/mine", "runner:read", kMine},
-      {"GET", "/{id}", "runner:read", kGet},
-      {"POST", "/{id}/join", "runner:write", kJoin},
-      {"POST", "/{id}/leave", "runner:write", kLeave},
-      {"GET", "/{id}/leaderboard", "runner:read", kLeaderboard},
-      {"GET", "/{id}/events", "runner:read", kEvents},
-      {"GET", "/{id}/recompute", "admin", kRecompute},
+      {"POST", "", "runner:write", kCreate, create},
+      {"GET", "/mine", "runner:read", kMine, mine},
+      {"GET", "/{id}", "runner:read", kGet, get},
+      {"POST", "/{id}/join", "runner:write", kJoin,
+       R"j({"summary": "Join a challenge (optionally in a team, from a start date)",
+        "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
+          "team": {"type": "string", "maxLength": 64}, "time_zone": {"type": "string"},
+          "start_date": {"type": "string"}}}}}},
+        "responses": {"201": {"description": "joined", "content": {"application/json": {"schema": {"type": "object"}}}},
+          "409": {"description": "already in it", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}})j"},
+      {"POST", "/{id}/leave", "runner:write", kLeave,
+       R"j({"summary": "Leave a challenge",
+        "responses": {"200": {"description": "left", "content": {"application/json": {"schema": {
+          "type": "object", "required": ["left"], "properties": {"left": {"type": "string"}}}}}}}})j"},
+      {"GET", "/{id}/leaderboard", "runner:read", kLeaderboard,
+       R"j({"summary": "Members and teams ranked by distance",
+        "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+          {"name": "team", "in": "query", "schema": {"type": "string"}, "description": "only this team's members"}],
+        "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {
+          "type": "object", "required": ["challenge", "members", "teams", "total_members"],
+          "properties": {"challenge": {"type": "string"}, "total_members": {"type": "integer"},
+            "members": {"type": "array", "items": {"type": "object",
+              "required": ["rank", "user", "distance_m"], "properties": {
+                "rank": {"type": "integer"}, "user": {"type": "string"},
+                "distance_m": {"type": "number"}, "team": {"type": "string"}}}},
+            "teams": {"type": "array"}}}}}}}})j"},
+      {"GET", "/{id}/events", "runner:read", kEvents,
+       R"j({"summary": "What happened in a challenge (milestones, finishes, joins): a page, or a live stream",
+        "description": "With Accept: text/event-stream, a Server-Sent Events stream that resumes after Last-Event-ID.",
+        "parameters": [{"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+          {"name": "Last-Event-ID", "in": "header", "schema": {"type": "string"}}],
+        "responses": {"200": {"description": "the events after `after`", "content": {
+          "application/json": {"schema": {"type": "object", "required": ["events", "last_seq"],
+            "properties": {"events": {"type": "array", "items": {"type": "object"}},
+              "last_seq": {"type": "integer"}}}},
+          "text/event-stream": {"schema": {"type": "string"}}}}}})j"},
+      {"GET", "/{id}/recompute", "admin", kRecompute,
+       R"j({"summary": "Recompute a challenge's standings from the runs, beside the incremental ones (a check)",
+        "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {
+          "type": "object", "required": ["incremental", "stored", "recomputed"], "properties": {
+            "incremental": {"type": "object"}, "stored": {"type": "object"},
+            "recomputed": {"type": "object"}}}}}}}})j"},
   };
   for (const auto& r : routes) {
-    if (host->route_add(ctx, r.method, r.pattern, r.scope, r.id) != STRIDE_OK) {
+    if (host->route_add(ctx, r.method, r.pattern, r.scope, r.id) != STRIDE_OK ||
+        (STRIDE_HOST_HAS(host, route_doc) &&
+         host->route_doc(ctx, r.id, r.doc.c_str()) != STRIDE_OK)) {
       delete p;
       return STRIDE_E_INTERNAL;
     }

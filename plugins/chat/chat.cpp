@@ -1164,18 +1164,61 @@ int InitV1(const stride_host_api_t* host, stride_host_t* ctx, stride_plugin_t** 
                              .c_str());
     return STRIDE_E_INVALID;
   }
+  // Each route with its OpenAPI operation (GET /v1/openapi.json; the host adds the common
+  // answers: 400, 401, 403, 404, 429, 500).
   const struct {
     const char* method;
     const char* pattern;
     const char* scope;
     int id;
-  } routes[] = {{"POST", "/retrieve", "runner:read", kRetrieve},
-                {"POST", "/ask", "chat:ask", kAsk},
-                {"GET", "/messages", "runner:read", kMessages},
-                {"DELETE", "/messages", "runner:write", kForget},
-                {"GET", "/memory", "runner:read", kMemoryStats}};
+    const char* doc;
+  } routes[] = {
+      {"POST", "/retrieve", "runner:read", kRetrieve,
+       R"j({"summary": "What the coach would read to answer a question: the caller's runs, plan days, profile and messages, ranked",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {
+          "type": "object", "required": ["question"], "properties": {
+            "question": {"type": "string"}, "k": {"type": "integer", "minimum": 1, "maximum": 50}}}}}},
+        "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {
+          "type": "object", "required": ["question", "today", "items", "methods"], "properties": {
+            "question": {"type": "string"}, "today": {"type": "string"},
+            "understood": {"type": "object"}, "took_ms": {"type": "number"},
+            "methods": {"type": "object"},
+            "items": {"type": "array", "items": {"type": "object"}}}}}}}}})j"},
+      {"POST", "/ask", "chat:ask", kAsk,
+       R"j({"summary": "Ask the coach: an answer grounded in what retrieval found (streamed with Accept: text/event-stream)",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {
+          "type": "object", "required": ["question"], "properties": {
+            "question": {"type": "string"}, "k": {"type": "integer", "minimum": 1, "maximum": 50}}}}}},
+        "responses": {"200": {"description": "the answer", "content": {
+            "application/json": {"schema": {"type": "object"}},
+            "text/event-stream": {"schema": {"type": "string"}}}},
+          "429": {"description": "the caller's or the server's model budget is spent", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "502": {"description": "the model provider failed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "504": {"description": "the model provider did not answer in time", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}})j"},
+      {"GET", "/messages", "runner:read", kMessages,
+       R"j({"summary": "The conversation, newest first, paged",
+        "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 50}},
+          {"name": "before", "in": "query", "schema": {"type": "integer"}, "description": "next_before of the previous page"}],
+        "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {
+          "type": "object", "required": ["messages", "next_before"], "properties": {
+            "messages": {"type": "array", "items": {"type": "object",
+              "required": ["seq", "role", "text", "at"], "properties": {
+                "seq": {"type": "integer"}, "role": {"type": "string"},
+                "text": {"type": "string"}, "at": {"type": "string"}}}},
+            "next_before": {"type": ["integer", "null"]}}}}}}}})j"},
+      {"DELETE", "/messages", "runner:write", kForget,
+       R"j({"summary": "Forget the conversation",
+        "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {
+          "type": "object", "required": ["deleted"], "properties": {"deleted": {"type": "integer"}}}}}}}})j"},
+      {"GET", "/memory", "runner:read", kMemoryStats,
+       R"j({"summary": "The size of the retrieval index and what it holds",
+        "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {
+          "type": "object", "required": ["documents", "bytes"], "properties": {
+            "documents": {"type": "object"}, "bytes": {"type": "integer"},
+            "embedder": {"type": "string"}, "vector_index": {"type": "string"}}}}}}}})j"}};
   for (const auto& r : routes) {
-    if (host->route_add(ctx, r.method, r.pattern, r.scope, r.id) != STRIDE_OK) {
+    if (host->route_add(ctx, r.method, r.pattern, r.scope, r.id) != STRIDE_OK ||
+        (STRIDE_HOST_HAS(host, route_doc) && host->route_doc(ctx, r.id, r.doc) != STRIDE_OK)) {
       return STRIDE_E_INTERNAL;
     }
   }

@@ -1408,19 +1408,87 @@ int InitV1(const stride_host_api_t* host, stride_host_t* ctx, stride_plugin_t** 
   if (!p) return STRIDE_E_INTERNAL;
   p->host = host;
   p->ctx = ctx;
+  // Each route with its OpenAPI operation (GET /v1/openapi.json; the host adds the common
+  // answers: 400, 401, 403, 404, 429, 500).
   const struct {
     const char* pattern;
     int id;
-  } routes[] = {{"/fitness", kFitness},
-                {"/predict", kPredict},
-                {"/load", kLoad},
-                {"/current", kCurrent},
-                {"/next", kNext},
-                {"/changes", kChanges},
-                {"/calendar.ics", kCalendar},
-                {"/days/{date}/workout.fit", kWorkoutFit}};
+    const char* doc;
+  } routes[] = {
+      {"/fitness", kFitness,
+       R"j({"summary": "VDOT, training paces and race predictions from the best recent effort",
+        "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {
+          "type": "object", "required": ["vdot", "paces_s_per_km", "predictions", "methods"],
+          "properties": {"vdot": {"type": ["number", "null"]}, "from": {"type": ["object", "null"]},
+            "paces_s_per_km": {"type": "object"}, "methods": {"type": "object"},
+            "predictions": {"type": "array", "items": {"type": "object",
+              "required": ["name", "distance_m", "time_s"], "properties": {
+                "name": {"type": "string"}, "distance_m": {"type": "number"},
+                "time_s": {"type": "number"}}}}}}}}}}})j"},
+      {"/predict", kPredict, R"j({"summary": "A race time prediction for any distance",
+        "parameters": [{"name": "distance_m", "in": "query", "required": true,
+          "schema": {"type": "number", "minimum": 400, "maximum": 250000}}],
+        "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {
+          "type": "object", "required": ["distance_m", "time_s", "low_s", "high_s"],
+          "properties": {"distance_m": {"type": "number"}, "time_s": {"type": "number"},
+            "low_s": {"type": "number"}, "high_s": {"type": "number"},
+            "riegel_s": {"type": "number"}, "vdot": {"type": "number"}}}}}}}})j"},
+      {"/load", kLoad,
+       R"j({"summary": "Training load day by day: fitness, fatigue, form, ACWR, monotony",
+        "parameters": [{"name": "from", "in": "query", "schema": {"type": "string"}, "description": "YYYY-MM-DD (default: 41 days before to)"},
+          {"name": "to", "in": "query", "schema": {"type": "string"}, "description": "YYYY-MM-DD (default: today)"}],
+        "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {
+          "type": "object", "required": ["from", "to", "days", "at_to", "methods", "runs"],
+          "properties": {"from": {"type": "string"}, "to": {"type": "string"},
+            "days": {"type": "array", "items": {"type": "object",
+              "required": ["date", "load", "ctl", "atl", "tsb"], "properties": {
+                "date": {"type": "string"}, "load": {"type": "number"}, "ctl": {"type": "number"},
+                "atl": {"type": "number"}, "tsb": {"type": "number"}}}},
+            "at_to": {"type": "object"}, "methods": {"type": "object"},
+            "runs": {"type": "object"}}}}}}}})j"},
+      {"/current", kCurrent,
+       R"j({"summary": "The current plan to the goal in the profile, day by day",
+        "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {
+          "type": "object", "required": ["goal", "today", "days", "weeks", "computed_at"],
+          "properties": {"goal": {"type": "object"}, "today": {"type": "string"},
+            "computed_at": {"type": "string"}, "cause": {"type": "string"},
+            "days": {"type": "array", "items": {"type": "object", "required": ["date", "type"],
+              "properties": {"date": {"type": "string"}, "type": {"type": "string"},
+                "distance_m": {"type": "number"}, "duration_s": {"type": "number"},
+                "phase": {"type": "string"}, "state": {"type": "string"},
+                "steps": {"type": "array"}}}},
+            "weeks": {"type": "array"}, "signals": {"type": "object"},
+            "warnings": {"type": "array", "items": {"type": "string"}}}}}}}}})j"},
+      {"/next", kNext, R"j({"summary": "The next planned workout, with its steps",
+        "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {
+          "type": "object", "required": ["date", "type"], "properties": {
+            "date": {"type": "string"}, "type": {"type": "string"},
+            "distance_m": {"type": "number"}, "duration_s": {"type": "number"},
+            "phase": {"type": "string"}, "steps": {"type": "array"},
+            "warnings": {"type": "array", "items": {"type": "string"}}}}}}}}})j"},
+      {"/changes", kChanges,
+       R"j({"summary": "Why the plan changed: each recalculation, newest first, paged",
+        "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
+          {"name": "before", "in": "query", "schema": {"type": "string"}, "description": "next_before of the previous page"},
+          {"name": "date", "in": "query", "schema": {"type": "string"}, "description": "only changes of this day (YYYY-MM-DD)"}],
+        "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {
+          "type": "object", "required": ["changes", "next_before"], "properties": {
+            "changes": {"type": "array", "items": {"type": "object",
+              "required": ["id", "at", "cause"], "properties": {"id": {"type": "integer"},
+                "at": {"type": "string"}, "cause": {"type": "string"},
+                "reasons": {"type": "array", "items": {"type": "string"}}}}},
+            "next_before": {"type": ["string", "integer", "null"]}}}}}}}})j"},
+      {"/calendar.ics", kCalendar, R"j({"summary": "The plan as an iCalendar feed",
+        "responses": {"200": {"description": "the plan's days as events",
+          "content": {"text/calendar": {"schema": {"type": "string"}}}}}})j"},
+      {"/days/{date}/workout.fit", kWorkoutFit,
+       R"j({"summary": "A planned day's workout as a FIT workout file for a watch",
+        "parameters": [{"name": "date", "in": "path", "required": true, "schema": {"type": "string"}, "description": "YYYY-MM-DD"}],
+        "responses": {"200": {"description": "the workout file",
+          "content": {"application/vnd.ant.fit": {"schema": {"type": "string", "contentMediaType": "application/vnd.ant.fit"}}}}}})j"}};
   for (const auto& r : routes) {
-    if (host->route_add(ctx, "GET", r.pattern, "runner:read", r.id) != STRIDE_OK) {
+    if (host->route_add(ctx, "GET", r.pattern, "runner:read", r.id) != STRIDE_OK ||
+        (STRIDE_HOST_HAS(host, route_doc) && host->route_doc(ctx, r.id, r.doc) != STRIDE_OK)) {
       delete p;
       return STRIDE_E_INTERNAL;
     }
