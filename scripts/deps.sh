@@ -49,3 +49,8 @@ if command -v npm >/dev/null 2>&1 && [ ! -d tests/fit_sdk/node_modules/@garmin/f
   echo "installing: @garmin/fitsdk (npm)" >&2
   npm ci --prefix tests/fit_sdk --no-audit --no-fund --loglevel=error >/dev/null
 fi
+# Redocly's OpenAPI linter (pinned the same way): the tests lint GET /v1/openapi.json with it.
+if command -v npm >/dev/null 2>&1 && [ ! -x tests/openapi/node_modules/.bin/redocly ]; then
+  echo "installing: @redocly/cli (npm)" >&2
+  npm ci --prefix tests/openapi --no-audit --no-fund --loglevel=error >/dev/null
+fi

@@ -19,6 +19,7 @@
 #include "index/store/run_db.hpp"
 #include "server/auth.hpp"
 #include "server/http_server.hpp"
+#include "tests/support/api_client.hpp"
 #include "tests/support/cli.hpp"
 #include "tests/support/running_server.hpp"
 
@@ -58,7 +59,7 @@ TEST(Backups, TakenWhileServingRestoreEveryAcknowledgedRun) {
   {
     testing::RunningServer server(o, so);
     ASSERT_NE(server.port(), 0) << server.status().message();
-    httplib::Client c("127.0.0.1", server.port());
+    httplib::Client c = stride::testing::ApiClient(server.port());
     c.set_read_timeout(60, 0);
     auto upload = [&](httplib::Client& client, int i) {
       const std::string file = RunFile(i);
@@ -84,7 +85,7 @@ TEST(Backups, TakenWhileServingRestoreEveryAcknowledgedRun) {
     // Uploads go on from another client while the backup is taken.
     std::vector<std::pair<std::string, std::string>> during;
     std::thread writer([&] {
-      httplib::Client w("127.0.0.1", server.port());
+      httplib::Client w = stride::testing::ApiClient(server.port());
       w.set_read_timeout(60, 0);
       for (int i = 6; i < 14; ++i) during.push_back(upload(w, i));
     });

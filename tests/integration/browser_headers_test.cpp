@@ -12,6 +12,7 @@
 #include "datasets/synthetic_routes.hpp"
 #include "server/auth.hpp"
 #include "server/http_server.hpp"
+#include "tests/support/api_client.hpp"
 #include "tests/support/cli.hpp"
 #include "tests/support/running_server.hpp"
 
@@ -45,7 +46,7 @@ class BrowserHeaders : public ::testing::Test {
     delete server_;
     fs::remove_all(dir_);
   }
-  static httplib::Client Client() { return httplib::Client("127.0.0.1", server_->port()); }
+  static httplib::Client Client() { return stride::testing::ApiClient(server_->port()); }
   static inline std::string dir_;
   static inline testing::RunningServer* server_ = nullptr;
 };

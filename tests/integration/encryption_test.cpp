@@ -17,6 +17,7 @@
 #include "datasets/synthetic_activity.hpp"
 #include "plugins/chat/chat.hpp"
 #include "server/auth.hpp"
+#include "tests/support/api_client.hpp"
 #include "tests/support/files.hpp"
 #include "tests/support/running_server.hpp"
 #include "tests/support/tar.hpp"
@@ -76,7 +77,7 @@ TEST_F(Encryption, NothingOfARunnerIsReadableOnDiskAndDeleteMeShredsIt) {
   auto populate = [&](const tools::ServeStoreOptions& stores) {
     testing::RunningServer server(o_, stores);
     EXPECT_NE(server.port(), 0) << server.status().message();
-    httplib::Client c("127.0.0.1", server.port());
+    httplib::Client c = stride::testing::ApiClient(server.port());
     c.set_read_timeout(60, 0);
     httplib::Headers h = Bearer("ann");
     h.emplace("X-File-Name", file_canary + ".gpx");
@@ -118,7 +119,7 @@ TEST_F(Encryption, NothingOfARunnerIsReadableOnDiskAndDeleteMeShredsIt) {
   {
     testing::RunningServer server(o_, so_);
     ASSERT_NE(server.port(), 0) << server.status().message();
-    httplib::Client c("127.0.0.1", server.port());
+    httplib::Client c = stride::testing::ApiClient(server.port());
     c.set_read_timeout(60, 0);
     auto got = c.Get("/v1/runs/" + id, Bearer("ann"));
     ASSERT_EQ(got->status, 200) << got->body;

@@ -22,6 +22,7 @@
 #include "server/http/gzip.hpp"
 #include "server/http_server.hpp"
 #include "stride/api.pb.h"
+#include "tests/support/api_client.hpp"
 #include "tests/support/cli.hpp"
 #include "tests/support/datasets.hpp"
 #include "tests/support/raw_http.hpp"
@@ -33,9 +34,24 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 using testing::BodyOf;
-using testing::Exchange;
 using testing::RawConnection;
 using testing::StatusOf;
+
+// The contract of the server under attack (read once per server), which every answer below
+// must keep, however hostile the request.
+std::shared_ptr<const testing::ApiContract>& Contract() {
+  static std::shared_ptr<const testing::ApiContract> c;
+  return c;
+}
+
+// One request on a new connection, its whole answer checked against the contract.
+std::string Exchange(int port, const std::string& method, const std::string& target,
+                     const std::string& headers = "", const std::string& body = "",
+                     double timeout_s = 10) {
+  const std::string r = testing::Exchange(port, method, target, headers, body, timeout_s);
+  if (Contract()) testing::ExpectKeepsContract(*Contract(), method, target, r);
+  return r;
+}
 
 const std::string kSecret = "hostile-test-secret-0123456789abcdef";
 
@@ -100,8 +116,10 @@ class Hostile : public ::testing::Test {
     o.access_log = log_;
     server_ = new testing::RunningServer(o, testing::RunsAt(dir_ + "/runs"));
     ASSERT_NE(server_->port(), 0) << server_->status().message();
+    Contract() = testing::ContractOf(server_->port());
   }
   static void TearDownTestSuite() {
+    Contract().reset();
     delete server_;  // stops it: the log is complete
     delete log_;
     fs::remove_all(dir_);

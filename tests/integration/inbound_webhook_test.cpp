@@ -17,6 +17,7 @@
 #include "server/http/gzip.hpp"
 #include "server/http_server.hpp"
 #include "server/inbound.hpp"
+#include "tests/support/api_client.hpp"
 #include "tests/support/running_server.hpp"
 
 namespace stride {
@@ -67,7 +68,7 @@ class InboundWebhooks : public ::testing::Test {
     fs::remove_all(dir_);
   }
   httplib::Client Client() const {
-    httplib::Client c("127.0.0.1", server_->port());
+    httplib::Client c = stride::testing::ApiClient(server_->port());
     c.set_read_timeout(30, 0);
     return c;
   }

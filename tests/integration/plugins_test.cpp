@@ -23,6 +23,7 @@
 #include "plugins/plan/plan.hpp"
 #include "server/auth.hpp"
 #include "server/http_server.hpp"
+#include "tests/support/api_client.hpp"
 #include "tests/support/raw_http.hpp"
 #include "tests/support/running_server.hpp"
 #include "tests/support/tar.hpp"
@@ -92,7 +93,7 @@ class Plugins : public ::testing::Test {
     fs::remove_all(dir_);
   }
   static httplib::Client Client() {
-    httplib::Client c("127.0.0.1", server_->port());
+    httplib::Client c = stride::testing::ApiClient(server_->port());
     c.set_read_timeout(30, 0);
     return c;
   }
@@ -451,6 +452,84 @@ TEST_F(Plugins, TheChatFindsAnUploadedRunAndForgetsWithTheUser) {
   const Json after = Json::parse(r->body);  // alive through the loop
   for (const Json& i : after["items"]) EXPECT_NE(i["kind"], "run") << i.dump();
   EXPECT_TRUE(Json::parse(c.Get("/v1/chat/messages", Auth(gus))->body)["messages"].empty());
+}
+
+// GET /v1/openapi.json documents every route the server serves: each core route of the table
+// and each route the loaded plugins added, none left undescribed; the plugins' own operations
+// are there with their schemas, and the core ones with their protobuf form.
+TEST_F(Plugins, TheOpenApiDocumentDescribesEveryRouteServed) {
+  httplib::Client c = Client();
+  auto res = c.Get("/v1/openapi.json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200);
+  const Json doc = Json::parse(res->body);
+  EXPECT_EQ(doc["openapi"], "3.1.0");
+  const Json& paths = doc["paths"];
+  auto lower = [](std::string m) {
+    for (char& ch : m) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return m;
+  };
+  size_t core = 0;
+  for (const server::ApiRoute& r : server_->http().api_routes()) {
+    if (r.method == "*") continue;
+    ++core;
+    ASSERT_TRUE(paths.contains(r.pattern)) << r.pattern;
+    ASSERT_TRUE(paths[r.pattern].contains(lower(r.method))) << r.method << " " << r.pattern;
+    const Json& op = paths[r.pattern][lower(r.method)];
+    EXPECT_FALSE(op.value("x-undocumented", false)) << r.name << " has no description";
+    EXPECT_EQ(op["operationId"], r.name);
+    EXPECT_EQ(op["security"].empty(), r.scope.empty()) << r.name;
+  }
+  EXPECT_GE(core, 38u);
+  // Every plugin route, as the admin listing shows them.
+  auto listed = c.Get("/v1/admin/plugins", Auth(Token("root", "admin")));
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->status, 200) << listed->body;
+  size_t plugin_routes = 0;
+  const Json loaded = Json::parse(listed->body);
+  for (const Json& p : loaded["plugins"]) {
+    for (const Json& r : p["routes"]) {
+      ++plugin_routes;
+      const std::string path = r["path"], method = lower(r["method"]);
+      ASSERT_TRUE(paths.contains(path) && paths[path].contains(method)) << method << " " << path;
+      const Json& op = paths[path][method];
+      EXPECT_FALSE(op.value("x-undocumented", false)) << method << " " << path;
+      EXPECT_EQ(op["x-plugin"], p["name"]);
+      EXPECT_TRUE(op["responses"].contains("401") == !r["scope"].get<std::string>().empty())
+          << path;
+    }
+  }
+  EXPECT_GE(plugin_routes, 24u);  // plans 8, challenges 8, chat 5, hello 3
+  size_t operations = 0;
+  for (const auto& [path, item] : paths.items()) operations += item.size();
+  EXPECT_EQ(operations, core + plugin_routes);
+  // A plugin's own schema, and the protobuf alternative of a core route.
+  EXPECT_EQ(paths["/v1/plans/predict"]["get"]["parameters"][0]["name"], "distance_m");
+  EXPECT_TRUE(
+      paths["/v1/routes"]["get"]["responses"]["200"]["content"].contains("application/x-protobuf"));
+  EXPECT_EQ(paths["/v1/runs"]["post"]["x-max-body-bytes"], size_t{64} << 20);
+}
+
+// The document passes Redocly's linter (the npm package, recommended rules) with no warning.
+TEST_F(Plugins, TheOpenApiDocumentPassesTheLinter) {
+  const std::string lint = std::string(STRIDE_OPENAPI_LINT_DIR) + "/node_modules/.bin/redocly";
+  if (!fs::exists(lint)) {
+    GTEST_SKIP() << "Redocly's linter is not installed (scripts/deps.sh installs it with npm "
+                    "into tests/openapi)";
+  }
+  httplib::Client c = Client();
+  auto res = c.Get("/v1/openapi.json");
+  ASSERT_TRUE(res && res->status == 200);
+  const std::string file = dir_ + "/openapi.json";
+  std::ofstream(file) << res->body;
+  const std::string out = dir_ + "/lint.txt";
+  const int rc = std::system(("cd " + dir_ + " && REDOCLY_TELEMETRY=off NO_COLOR=1 " + lint +
+                              " lint --format=stylish openapi.json > " + out + " 2>&1")
+                                 .c_str());
+  const std::string report = ReadAll(out);
+  EXPECT_EQ(rc, 0) << report;
+  EXPECT_NE(report.find("Your API description is valid"), std::string::npos) << report;
+  EXPECT_EQ(report.find("You have"), std::string::npos) << report;  // "You have N warnings"
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "datasets/synthetic_activity.hpp"
 #include "engine/geo/geodesy.hpp"
 #include "server/auth.hpp"
+#include "tests/support/api_client.hpp"
 #include "tests/support/running_server.hpp"
 
 namespace stride {
@@ -77,7 +78,7 @@ class Privacy : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
   httplib::Client Client() {
-    httplib::Client c("127.0.0.1", server_->port());
+    httplib::Client c = stride::testing::ApiClient(server_->port());
     c.set_read_timeout(30, 0);
     return c;
   }

@@ -16,6 +16,7 @@
 #include "plugins/plan/plan.hpp"
 #include "server/auth.hpp"
 #include "server/http_server.hpp"
+#include "tests/support/api_client.hpp"
 #include "tests/support/cli.hpp"
 #include "tests/support/running_server.hpp"
 
@@ -56,7 +57,7 @@ class RateLimits : public ::testing::Test {
     fs::remove_all(dir_);
   }
   httplib::Client Client() const {
-    httplib::Client c("127.0.0.1", server_->port());
+    httplib::Client c = stride::testing::ApiClient(server_->port());
     c.set_read_timeout(30, 0);
     return c;
   }

@@ -29,6 +29,7 @@
 #include "server/auth.hpp"
 #include "server/http_server.hpp"
 #include "stride/api.pb.h"
+#include "tests/support/api_client.hpp"
 #include "tests/support/cli.hpp"
 #include "tests/support/datasets.hpp"
 #include "tests/support/import.hpp"
@@ -93,7 +94,7 @@ class TestServer {
   }
   int port() const { return server_->port(); }
   httplib::Client Client() const {
-    httplib::Client c("127.0.0.1", port());
+    httplib::Client c = stride::testing::ApiClient(port());
     c.set_read_timeout(120, 0);
     return c;
   }
@@ -741,7 +742,7 @@ TEST(RunsCrash, EveryAcknowledgedUploadSurvivesSigkill) {
     ServeProcess server(dir + "/db", dir + "/runs", dir + "/serve.log");
     ASSERT_NE(server.port(), 0) << ReadFile(dir + "/serve.log");
     // Everything acknowledged before this start is still there, whole.
-    httplib::Client c("127.0.0.1", server.port());
+    httplib::Client c = stride::testing::ApiClient(server.port());
     for (const Acked& a : acked) {
       auto r = c.Get("/v1/runs/" + a.id, Auth(token));
       ASSERT_TRUE(r);
@@ -755,7 +756,7 @@ TEST(RunsCrash, EveryAcknowledgedUploadSurvivesSigkill) {
     std::vector<std::thread> clients;
     for (int k = 0; k < 3; ++k) {
       clients.emplace_back([&, k] {
-        httplib::Client cc("127.0.0.1", server.port());
+        httplib::Client cc = stride::testing::ApiClient(server.port());
         for (size_t i = k; !stop; i += 3) {
           const std::string& body = files[i % files.size()];
           auto r = cc.Post("/v1/runs", Auth(token), body, "application/octet-stream");
@@ -776,7 +777,7 @@ TEST(RunsCrash, EveryAcknowledgedUploadSurvivesSigkill) {
   }
   ServeProcess last(dir + "/db", dir + "/runs", dir + "/serve.log");
   ASSERT_NE(last.port(), 0);
-  httplib::Client c("127.0.0.1", last.port());
+  httplib::Client c = stride::testing::ApiClient(last.port());
   std::set<std::string> listed;
   std::string before;
   for (;;) {

@@ -30,6 +30,7 @@
 #include "server/route_api.hpp"
 #include "stride/api.pb.h"
 #include "stride/route.pb.h"
+#include "tests/support/api_client.hpp"
 #include "tests/support/datasets.hpp"
 #include "tests/support/import.hpp"
 
@@ -163,7 +164,7 @@ class Serve : public ::testing::Test {
     }
     ASSERT_NE(server_, nullptr);
   }
-  static httplib::Client Client() { return httplib::Client("127.0.0.1", server_->port()); }
+  static httplib::Client Client() { return stride::testing::ApiClient(server_->port()); }
   static Json GetJson(const std::string& target, int expect_status = 200) {
     httplib::Client c = Client();
     auto res = c.Get(target.c_str());
@@ -675,7 +676,7 @@ TYPED_TEST(Serve, CliServesLogsAndStopsOnSigterm) {
     if (at != std::string::npos) port = std::atoi(text.c_str() + at + 30);
   }
   ASSERT_NE(port, 0) << read_log();
-  httplib::Client c("127.0.0.1", port);
+  httplib::Client c = stride::testing::ApiClient(port);
   auto res = c.Get("/v1/health");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);

@@ -23,6 +23,7 @@
 #include "plugins/plan/plan.hpp"
 #include "server/auth.hpp"
 #include "server/http_server.hpp"
+#include "tests/support/api_client.hpp"
 #include "tests/support/running_server.hpp"
 
 namespace stride {
@@ -67,7 +68,7 @@ class Sync : public ::testing::Test {
     fs::remove_all(dir_);
   }
   httplib::Client Client() {
-    httplib::Client c("127.0.0.1", server_->port());
+    httplib::Client c = stride::testing::ApiClient(server_->port());
     c.set_read_timeout(30, 0);
     return c;
   }

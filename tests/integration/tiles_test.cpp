@@ -15,6 +15,7 @@
 #include "engine/route/vector_tile.hpp"
 #include "index/store/route_snapshot.hpp"
 #include "server/tile_api.hpp"
+#include "tests/support/api_client.hpp"
 #include "tests/support/import.hpp"
 #include "tests/support/mvt.hpp"
 #include "tests/support/running_server.hpp"
@@ -60,7 +61,7 @@ class Tiles : public ::testing::Test {
     delete dir_;
   }
   static httplib::Result Get(const std::string& path, const httplib::Headers& h = {}) {
-    httplib::Client c("127.0.0.1", server_->port());
+    httplib::Client c = stride::testing::ApiClient(server_->port());
     return c.Get(path.c_str(), h);
   }
 

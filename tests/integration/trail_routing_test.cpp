@@ -25,6 +25,7 @@
 #include "importers/dem/srtm.hpp"
 #include "index/store/route_snapshot.hpp"
 #include "server/http_server.hpp"
+#include "tests/support/api_client.hpp"
 #include "tests/support/datasets.hpp"
 #include "tests/support/import.hpp"
 
@@ -254,7 +255,7 @@ class TrailHttp : public ::testing::Test {
   }
   void SetUp() override { STRIDE_REQUIRE_DATASETS(); }
   Json Get(const std::string& target, int status) {
-    httplib::Client c("127.0.0.1", server_->port());
+    httplib::Client c = stride::testing::ApiClient(server_->port());
     auto res = c.Get(target.c_str());
     EXPECT_TRUE(res) << target;
     if (!res) return {};
@@ -262,7 +263,7 @@ class TrailHttp : public ::testing::Test {
     return Json::parse(res->body);
   }
   Json Post(const std::string& target, const std::string& body, int status) {
-    httplib::Client c("127.0.0.1", server_->port());
+    httplib::Client c = stride::testing::ApiClient(server_->port());
     auto res = c.Post(target.c_str(), body, "application/octet-stream");
     EXPECT_TRUE(res) << target;
     if (!res) return {};
@@ -342,7 +343,7 @@ TEST_F(TrailHttp, LoopsAreWithinTheirLengthAndDeterministic) {
   // The loop's line closes on its start.
   const std::string line = j["loops"][0]["geometry"].get<std::string>();
   EXPECT_FALSE(line.empty());
-  httplib::Client c("127.0.0.1", server_->port());
+  httplib::Client c = stride::testing::ApiClient(server_->port());
   auto again = c.Get(target.c_str());
   ASSERT_TRUE(again);
   EXPECT_EQ(Json::parse(again->body), j);

@@ -17,6 +17,7 @@
 #include "engine/hex.hpp"
 #include "server/auth.hpp"
 #include "server/http_server.hpp"
+#include "tests/support/api_client.hpp"
 #include "tests/support/running_server.hpp"
 
 namespace stride {
@@ -133,7 +134,7 @@ TEST(Webhooks, ArriveSignedAtLeastOnceThroughFailuresAndARestart) {
     hook_port = receiver.port();
     testing::RunningServer s(WithWebhook(dir, hook_port), testing::RunsAt(dir + "/runs"));
     ASSERT_NE(s.port(), 0);
-    httplib::Client c("127.0.0.1", s.port());
+    httplib::Client c = stride::testing::ApiClient(s.port());
     auto r = c.Post("/v1/runs", Auth("hana"), gpx, "application/gpx+xml");
     ASSERT_EQ(r->status, 201);
     stored_id = Json::parse(r->body)["id"];
@@ -152,7 +153,7 @@ TEST(Webhooks, ArriveSignedAtLeastOnceThroughFailuresAndARestart) {
   // The receiver is gone; events happen; the server stops with them undelivered.
   {
     testing::RunningServer s(WithWebhook(dir, hook_port), testing::RunsAt(dir + "/runs"));
-    httplib::Client c("127.0.0.1", s.port());
+    httplib::Client c = stride::testing::ApiClient(s.port());
     ASSERT_EQ(c.Delete("/v1/runs/" + stored_id, Auth("hana"))->status, 204);
     ASSERT_EQ(c.Delete("/v1/me", Auth("hana"))->status, 200);
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
