@@ -96,6 +96,10 @@ GEOJSON
     echo
   done
   echo
+  echo "== the API contract: OpenAPI 3.1, from the route table and the plugins =="
+  echo "curl '$base/v1/openapi.json'"
+  curl -s "$base/v1/openapi.json" | python3 -c 'import json,sys; d=json.load(sys.stdin); ops=[(m.upper(),p,o) for p,i in d["paths"].items() for m,o in i.items()]; print(" ", d["openapi"], "-", len(ops), "operations,", sum(1 for _,_,o in ops if "x-plugin" in o), "of them from plugins (" + ", ".join(sorted({o["x-plugin"] for _,_,o in ops if "x-plugin" in o})) + "),", len(d["components"]["schemas"]), "shared schemas; e.g.", *[m + " " + p + ": " + o["summary"] for m,p,o in ops if p == "/v1/plans/next"])'
+  echo
   echo "== foot routing on the trail graph: directions, and an 8 km loop from a door =="
   req="/v1/directions?from=45.62,6.32&to=45.66,6.37&via=45.64,6.33"
   echo "curl '$base$req'"
