@@ -262,6 +262,14 @@ constexpr const char* kParameters = R"json({
  "id": {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}
 })json";
 
+// Answers several operations give.
+constexpr const char* kSharedAnswers = R"json({
+ "Track": {"description": "the track, as format= asks", "content": {
+   "application/geo+json": {"schema": {"$ref": "#/components/schemas/TrackFeature"}},
+   "application/json": {"schema": {"$ref": "#/components/schemas/TrackPolyline"}},
+   "application/gpx+xml": {"schema": {"type": "string"}}}}
+})json";
+
 // An answer's content for a schema name ("RouteList").
 OJson JsonContent(const std::string& schema, const std::string& type = "application/json") {
   return {{type, {{"schema", {{"$ref", "#/components/schemas/" + schema}}}}}};
@@ -275,7 +283,8 @@ struct Described {
   // Merged into the operation: description, parameters (a string is a shared parameter's
   // name), requestBody (a string is a schema name of a JSON body).
   std::string operation;
-  // The route's own answers; a string value is a schema name of a JSON answer ("" none).
+  // The route's own answers; a string value is a schema name of a JSON answer ("" none), or
+  // "error: why" for an error answer.
   const char* responses;
   const char* protobuf;  // the protobuf message of the success answer; nullptr = JSON only
 };
@@ -325,7 +334,7 @@ const std::vector<Described>& Descriptions() {
            {"name": "to", "in": "query", "required": true, "schema": {"type": "string"}, "description": "lat,lon"},
            {"name": "via", "in": "query", "schema": {"type": "string"}, "description": "lat,lon;lat,lon;..."},
            )") + kFootParams + "]}"),
-       R"({"200": "Directions", "404": {"description": "no trail graph in this database, or no trail near a point", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}})",
+       R"({"200": "Directions", "404": "error: no trail graph in this database, or no trail near a point"})",
        nullptr},
       {"loops",
        "Round trips of a given length from a point", (std::string(R"({"parameters": ["lat", "lon",
@@ -333,7 +342,7 @@ const std::vector<Described>& Descriptions() {
            {"name": "alternatives", "in": "query", "schema": {"type": "integer", "minimum": 1}},
            {"name": "seed", "in": "query", "schema": {"type": "integer", "minimum": 0}},
            )") + kFootParams + "]}"),
-       R"({"200": "Loops", "404": {"description": "no trail graph in this database, or no trail near a point", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}})",
+       R"({"200": "Loops", "404": "error: no trail graph in this database, or no trail near a point"})",
        nullptr},
       {"match", "Which trails a track walked (map matching)",
        R"({"requestBody": {"required": true, "content": {
@@ -341,7 +350,7 @@ const std::vector<Described>& Descriptions() {
            "application/json": {"schema": {"type": "object"}},
            "application/gpx+xml": {"schema": {"type": "string"}}},
            "description": "a GeoJSON LineString or Feature, or a GPX file"}})",
-       R"({"200": "Match", "404": {"description": "no trail graph in this database, or no trail near a point", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}})",
+       R"({"200": "Match", "404": "error: no trail graph in this database, or no trail near a point"})",
        nullptr},
       {"run_upload", "Upload a recording (GPX, TCX or FIT, optionally gzip-encoded)",
        R"({"parameters": [
@@ -353,19 +362,15 @@ const std::vector<Described>& Descriptions() {
              "multipart/form-data": {"schema": {"type": "object", "properties": {"file": {"type": "string", "contentMediaType": "application/octet-stream"}}}}}}})",
        R"({"201": "Run", "200": {"description": "the run stored before under this Idempotency-Key",
            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Run"}}}},
-           "409": {"description": "the Idempotency-Key was used for another file", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-           "422": {"description": "the file cannot be read; the message says where", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}})",
+           "409": "error: the Idempotency-Key was used for another file",
+           "422": "error: the file cannot be read; the message says where"})",
        "stride.api.Run"},
       {"run_list", "The caller's runs, newest first, paged",
        R"({"parameters": [{"name": "before", "in": "query", "schema": {"type": "string"},
            "description": "next_before of the previous page"}, "limit"]})",
        R"({"200": "RunList"})", "stride.api.RunList"},
       {"run_track", "A run's cleaned track", R"({"parameters": ["id", "track_format"]})",
-       R"({"200": {"description": "the track", "content": {
-           "application/geo+json": {"schema": {"$ref": "#/components/schemas/TrackFeature"}},
-           "application/json": {"schema": {"$ref": "#/components/schemas/TrackPolyline"}},
-           "application/gpx+xml": {"schema": {"type": "string"}}}}})",
-       nullptr},
+       R"({"200": {"$ref": "#/components/responses/Track"}})", nullptr},
       {"run_share", "Make a public link to a run (privacy zones hidden)",
        R"({"parameters": ["id"]})", R"({"201": "SharedLink", "200": "SharedLink"})", nullptr},
       {"run_unshare", "Revoke a run's public link", R"({"parameters": ["id"]})", R"({"204": ""})",
@@ -373,11 +378,7 @@ const std::vector<Described>& Descriptions() {
       {"shared_track", "The track of a shared run (privacy zones hidden)",
        R"({"parameters": [{"name": "token", "in": "path", "required": true, "schema": {"type": "string"}},
            "track_format"]})",
-       R"({"200": {"description": "the track", "content": {
-           "application/geo+json": {"schema": {"$ref": "#/components/schemas/TrackFeature"}},
-           "application/json": {"schema": {"$ref": "#/components/schemas/TrackPolyline"}},
-           "application/gpx+xml": {"schema": {"type": "string"}}}}})",
-       nullptr},
+       R"({"200": {"$ref": "#/components/responses/Track"}})", nullptr},
       {"shared_run", "A shared run's figures",
        R"({"parameters": [{"name": "token", "in": "path", "required": true, "schema": {"type": "string"}}]})",
        R"({"200": "SharedRun"})", nullptr},
@@ -405,7 +406,7 @@ const std::vector<Described>& Descriptions() {
              "properties": {"provider_user_id": {"type": "string"}}}}}}})",
        R"({"200": {"description": "linked", "content": {"application/json": {"schema": {"type": "object"}}}},
            "201": {"description": "linked", "content": {"application/json": {"schema": {"type": "object"}}}},
-           "409": {"description": "the account is linked to another user", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}})",
+           "409": "error: the account is linked to another user"})",
        nullptr},
       {"me_connection_delete", "Unlink a provider account",
        R"({"parameters": [{"name": "provider", "in": "path", "required": true, "schema": {"type": "string"}}]})",
@@ -415,9 +416,9 @@ const std::vector<Described>& Descriptions() {
            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}},
              "application/octet-stream": {"schema": {"type": "string", "contentMediaType": "application/octet-stream"}}}}})",
        R"({"200": "InboundAccepted", "201": "InboundAccepted", "202": "InboundAccepted",
-           "401": {"description": "the provider's signature is missing or does not verify", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-           "409": {"description": "replayed delivery", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-           "422": {"description": "the activity cannot be read", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}})",
+           "401": "error: the provider's signature is missing or does not verify",
+           "409": "error: replayed delivery",
+           "422": "error: the activity cannot be read"})",
        nullptr},
       {"me_profile", "The caller's athlete profile", "{}", R"({"200": "AthleteProfile"})", nullptr},
       {"me_profile_put", "Set fields of the caller's athlete profile",
@@ -472,14 +473,8 @@ OJson Parse(const std::string& text, const std::string& where) {
   }
 }
 
-OJson ErrorAnswer(const std::string& why, bool protobuf) {
-  OJson content = JsonContent("Error");
-  if (protobuf) {
-    content["application/x-protobuf"] = {
-        {"schema", {{"type", "string"}, {"contentMediaType", "application/x-protobuf"}}},
-        {"x-protobuf-message", "stride.api.ErrorResponse"}};
-  }
-  return {{"description", why}, {"content", content}};
+OJson ErrorAnswer(const std::string& why) {
+  return {{"description", why}, {"content", JsonContent("Error")}};
 }
 
 // The {name} segments of a path pattern.
@@ -533,6 +528,8 @@ OJson Answers(const OJson& own) {
   for (const auto& [code, v] : own.items()) {
     if (!v.is_string()) {
       out[code] = v;
+    } else if (v.get<std::string>().rfind("error: ", 0) == 0) {
+      out[code] = ErrorAnswer(v.get<std::string>().substr(7));
     } else if (v.get<std::string>().empty()) {
       out[code] = {{"description", code == "304" ? "not modified" : "done, nothing to say"}};
     } else {
@@ -544,9 +541,9 @@ OJson Answers(const OJson& own) {
 
 // The answers every route of its kind can give, added where the description has none.
 void AddCommonAnswers(OJson& responses, const std::string& pattern, const std::string& scope,
-                      size_t max_body, bool on_loop, bool protobuf) {
+                      size_t max_body, bool on_loop) {
   auto add = [&](const std::string& code, const std::string& why) {
-    if (!responses.contains(code)) responses[code] = ErrorAnswer(why, protobuf);
+    if (!responses.contains(code)) responses[code] = ErrorAnswer(why);
   };
   add("400", on_loop ? "a malformed HTTP request"
                      : "a parameter or the body is not what the endpoint expects");
@@ -567,13 +564,21 @@ void AddCommonAnswers(OJson& responses, const std::string& pattern, const std::s
   add("500", "the server failed; the message says where");
 }
 
+// The protobuf form of the success answers (`message`) and of the errors (ErrorResponse), for
+// a route that answers Accept: application/x-protobuf.
 void AddProtobuf(OJson& responses, const std::string& message) {
+  const OJson error_ref = {{"$ref", "#/components/schemas/Error"}};
   for (auto& [code, r] : responses.items()) {
-    if (code.empty() || code[0] != '2' || !r.contains("content")) continue;
-    if (!r["content"].contains("application/json")) continue;
+    if (code.empty() || !r.contains("content") || !r["content"].contains("application/json")) {
+      continue;
+    }
+    const bool success = code[0] == '2';
+    if (!success && r["content"]["application/json"].value("schema", OJson()) != error_ref) {
+      continue;
+    }
     r["content"]["application/x-protobuf"] = {
         {"schema", {{"type", "string"}, {"contentMediaType", "application/x-protobuf"}}},
-        {"x-protobuf-message", message}};
+        {"x-protobuf-message", success ? message : "stride.api.ErrorResponse"}};
   }
 }
 
@@ -595,6 +600,7 @@ OpenApiDocument BuildOpenApi(const std::vector<ApiRoute>& core,
                              const std::string& server_version) {
   static const OJson shared_params = Parse(kParameters, "parameters");
   static const OJson schemas = Parse(kSchemas, "schemas");
+  static const OJson kResponses = Parse(kSharedAnswers, "responses");
   OpenApiDocument doc;
   OJson paths = OJson::object();
   std::set<std::string> tags;
@@ -645,8 +651,8 @@ OpenApiDocument BuildOpenApi(const std::vector<ApiRoute>& core,
       }
     }
     if (!params.empty()) op["parameters"] = params;
+    AddCommonAnswers(responses, r.pattern, r.scope, r.max_body, r.on_loop);
     if (protobuf) AddProtobuf(responses, protobuf);
-    AddCommonAnswers(responses, r.pattern, r.scope, r.max_body, r.on_loop, protobuf != nullptr);
     op["responses"] = responses;
     op["security"] = Security(r.scope);
     if (!r.scope.empty()) op["x-scope"] = r.scope;
@@ -702,7 +708,7 @@ OpenApiDocument BuildOpenApi(const std::vector<ApiRoute>& core,
       }
     }
     if (!params.empty()) op["parameters"] = params;
-    AddCommonAnswers(responses, r.pattern, r.scope, size_t{1} << 20, false, false);
+    AddCommonAnswers(responses, r.pattern, r.scope, size_t{1} << 20, false);
     op["responses"] = responses;
     op["security"] = Security(r.scope);
     if (!r.scope.empty()) op["x-scope"] = r.scope;
@@ -751,6 +757,7 @@ OpenApiDocument BuildOpenApi(const std::vector<ApiRoute>& core,
       {"components",
        {{"schemas", schemas},
         {"parameters", shared_params},
+        {"responses", kResponses},
         {"securitySchemes",
          {{"bearer",
            {{"type", "http"},

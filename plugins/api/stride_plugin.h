@@ -192,7 +192,8 @@ typedef struct stride_host_api {
    * ones ("#/components/schemas/Error", ".../RouteSummary", ...). The host adds the path
    * parameters left out, the operationId, the security of the route's scope and the answers
    * every route can give (400, 401, 403, 404, 413, 429, 500). A value that is a string is a
-   * shorthand: in "responses", a shared schema's name ("" = no body); in "parameters", a shared
+   * shorthand: in "responses", a shared schema's name ("" = no body, "error: why" = an error
+   * answer with the shared Error schema); in "parameters", a shared
    * parameter's name ("limit", "lat", ...); "requestBody": a shared schema's name of a JSON
    * body. A route left undescribed is listed as "x-undocumented". STRIDE_E_INVALID when the
    * text is not such an object or no route has the id. */

@@ -1314,7 +1314,7 @@ int InitV1(const stride_host_api_t* host, stride_host_t* ctx, stride_plugin_t** 
           "team": {"type": "string", "maxLength": 64}, "time_zone": {"type": "string"},
           "start_date": {"type": "string"}}}}}},
         "responses": {"201": {"description": "joined", "content": {"application/json": {"schema": {"type": "object"}}}},
-          "409": {"description": "already in it", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}})j"},
+          "409": "error: already in it"}})j"},
       {"POST", "/{id}/leave", "runner:write", kLeave,
        R"j({"summary": "Leave a challenge",
         "responses": {"200": {"description": "left", "content": {"application/json": {"schema": {

@@ -1192,9 +1192,9 @@ int InitV1(const stride_host_api_t* host, stride_host_t* ctx, stride_plugin_t** 
         "responses": {"200": {"description": "the answer", "content": {
             "application/json": {"schema": {"type": "object"}},
             "text/event-stream": {"schema": {"type": "string"}}}},
-          "429": {"description": "the caller's or the server's model budget is spent", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-          "502": {"description": "the model provider failed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-          "504": {"description": "the model provider did not answer in time", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}})j"},
+          "429": "error: the caller's or the server's model budget is spent",
+          "502": "error: the model provider failed",
+          "504": "error: the model provider did not answer in time"}})j"},
       {"GET", "/messages", "runner:read", kMessages,
        R"j({"summary": "The conversation, newest first, paged",
         "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 50}},

@@ -47,6 +47,13 @@ TEST(OpenApi, DescribesEachRouteFromItsTableEntry) {
   EXPECT_NE(upload["responses"]["413"]["description"].get<std::string>().find("1000 bytes"),
             std::string::npos);
   EXPECT_TRUE(upload["responses"]["201"]["content"].contains("application/x-protobuf"));
+  // Its errors too, the route's own (422) and the common ones (401).
+  for (const char* code : {"422", "401"}) {
+    EXPECT_EQ(upload["responses"][code]["content"]["application/x-protobuf"]["x-protobuf-message"],
+              "stride.api.ErrorResponse")
+        << code;
+  }
+  EXPECT_EQ(doc["components"]["responses"]["Track"]["content"].size(), 3u);
   // A public route: no security, no 401; answered on the loop: not rate limited.
   const Json& health = doc["paths"]["/v1/health"]["get"];
   EXPECT_TRUE(health["security"].empty());
