@@ -15,10 +15,27 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 
 #include "plugins/api/stride_plugin.h"
 
 namespace stride::plugins {
+
+// Publishes the current state of one of `user`'s records to offline clients (host->sync_put
+// into "<plugin>.<collection>"; `json` null for a tombstone); nothing on a host older than
+// sync_put. Sync is kept beside the plugin's own store, which stays the truth: a failure is
+// logged as a warning naming `what` and the record, and the plugin's next change of the record
+// publishes it again.
+inline void SyncPut(const stride_host_api_t* host, stride_host_t* ctx, const std::string& user,
+                    const char* collection, const std::string& id, const std::string* json,
+                    const std::string& what) {
+  if (!STRIDE_HOST_HAS(host, sync_put)) return;
+  if (host->sync_put(ctx, user.c_str(), collection, id.c_str(), json ? json->data() : nullptr,
+                     json ? json->size() : 0) != STRIDE_OK) {
+    host->log(ctx, STRIDE_LOG_WARN,
+              ("sync of " + what + " " + id + ": " + host->last_error(ctx)).c_str());
+  }
+}
 
 template <class State>
 State* StateOf(stride_plugin_t* handle) {

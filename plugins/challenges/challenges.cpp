@@ -558,12 +558,8 @@ class Plugin {
         row["challenge"] = id;
         text = engine::DumpJson(row);
       }
-      if (p_->host->sync_put(p_->ctx, user.c_str(), "progress", id.c_str(),
-                             member ? text.data() : nullptr, text.size()) != STRIDE_OK) {
-        p_->host->log(
-            p_->ctx, STRIDE_LOG_WARN,
-            ("sync of challenge progress " + id + ": " + p_->host->last_error(p_->ctx)).c_str());
-      }
+      SyncPut(p_->host, p_->ctx, user, "progress", id, member ? &text : nullptr,
+              "challenge progress");
     }
   }
 

@@ -642,13 +642,7 @@ class Chat {
   // number): each message as GET /v1/chat/messages lists it, a tombstone when it leaves the
   // kept 50. A failure is logged; the message is still stored.
   void SyncMessage(const std::string& user, uint64_t seq, const std::string* json) {
-    if (!STRIDE_HOST_HAS(p_->host, sync_put)) return;
-    const std::string id = std::to_string(seq);
-    if (p_->host->sync_put(p_->ctx, user.c_str(), "messages", id.c_str(),
-                           json ? json->data() : nullptr, json ? json->size() : 0) != STRIDE_OK) {
-      p_->host->log(p_->ctx, STRIDE_LOG_WARN,
-                    ("sync of chat message " + id + ": " + p_->host->last_error(p_->ctx)).c_str());
-    }
+    SyncPut(p_->host, p_->ctx, user, "messages", std::to_string(seq), json, "chat message");
   }
   uint64_t StoreMessage(const std::string& user, UserMemory& um, const std::string& role,
                         const std::string& text, double at, const std::string& in_reply_to) {

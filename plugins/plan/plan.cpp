@@ -1100,11 +1100,7 @@ class Plan {
     if (!STRIDE_HOST_HAS(p_->host, sync_put)) return;
     std::set<std::string> now;
     auto put = [&](const std::string& id, const std::string* json) {
-      if (p_->host->sync_put(p_->ctx, user.c_str(), "days", id.c_str(),
-                             json ? json->data() : nullptr, json ? json->size() : 0) != STRIDE_OK) {
-        p_->host->log(p_->ctx, STRIDE_LOG_WARN,
-                      ("sync of plan day " + id + ": " + p_->host->last_error(p_->ctx)).c_str());
-      }
+      SyncPut(p_->host, p_->ctx, user, "days", id, json, "plan day");
     };
     for (const Json& d : days) {
       Json answer = DayAnswer(d);
