@@ -531,7 +531,19 @@ std::vector<http::Route> HttpServer::RouteTable() {
       {"GET", "/v1/runs/{id}/file", "run_file", "runner:read", 0, false,
        [rs](Req& r) { return GetRunFile(*rs, r.principal, r.path_params[0], WireOf(r)); }},
       {"GET", "/v1/runs/{id}", "run", "runner:read", 0, false,
-       [rs](Req& r) { return GetRun(*rs, r.principal, r.path_params[0], WireOf(r)); }},
+       [this, rs](Req& r) {
+         // The runner's notes and RPE (pushed by an offline client) live in the sync log.
+         nlohmann::json runner = nlohmann::json::object();
+         Result<std::optional<SyncRecord>> noted =
+             sync_log_ ? sync_log_->Get(r.principal.user_id, "runs", r.path_params[0])
+                       : Result<std::optional<SyncRecord>>(std::nullopt);
+         if (noted.ok() && *noted && (*noted)->deleted_ms == 0) {
+           for (const char* field : {"notes", "rpe"}) {
+             if ((*noted)->fields.contains(field)) runner[field] = (*noted)->fields[field];
+           }
+         }
+         return GetRun(*rs, r.principal, r.path_params[0], WireOf(r), runner);
+       }},
       {"DELETE", "/v1/runs/{id}", "run_delete", "runner:write", 0, false,
        [rs](Req& r) { return DeleteRun(*rs, r.principal, r.path_params[0], WireOf(r)); }},
       {"DELETE", "/v1/me", "me_delete", "runner:write", 0, false,

@@ -124,6 +124,8 @@ constexpr const char* kSchemas = R"json({
    "required": ["links", "analysis"], "properties": {
      "links": {"type": "object", "required": ["self", "track", "file"], "properties": {
        "self": {"type": "string"}, "track": {"type": "string"}, "file": {"type": "string"}}},
+     "runner": {"type": "object", "description": "what the runner noted (pushed by delta sync)",
+       "properties": {"notes": {"type": "string"}, "rpe": {"type": "number", "minimum": 0, "maximum": 10}}},
      "analysis": {"type": "object", "description": "as stride analyze --json prints it"},
      "sessions_analysis": {"type": "array"},
      "route_coverage": {"type": "array"}, "trail_match": {"type": ["object", "null"]}}}]},

@@ -179,7 +179,7 @@ std::string TrailMatchJson(const engine::TrailMatch& m) {
   return engine::DumpJson(out);
 }
 
-std::string RunJson(const engine::Run& run) {
+std::string RunJson(const engine::Run& run, const nlohmann::json& runner) {
   Json head = SummaryJson(run.summary);
   std::string out = engine::DumpJson(head);
   out.pop_back();  // '}': the analysis and coverage are rendered on their own
@@ -188,6 +188,7 @@ std::string RunJson(const engine::Run& run) {
                               {"track", "/v1/runs/" + id + "/track"},
                               {"file", "/v1/runs/" + id + "/file"}}
                              .dump();
+  if (runner.is_object() && !runner.empty()) out += ",\"runner\":" + engine::DumpJson(runner);
   if (run.sessions.empty()) {  // stored by schema 1: the JSON as it was rendered then
     out += ",\"analysis\":" + run.schema1_analysis_json;
     out += ",\"route_coverage\":" +
@@ -272,12 +273,14 @@ ApiResponse ListRuns(RunService& runs, const Principal& who, const Params& p, Wi
   return {200, engine::DumpJson(j)};
 }
 
-ApiResponse GetRun(RunService& runs, const Principal& who, const std::string& id_text, Wire wire) {
+ApiResponse GetRun(RunService& runs, const Principal& who, const std::string& id_text, Wire wire,
+                   const nlohmann::json& runner) {
   Result<uint64_t> id = RunIdOf(id_text);
   if (!id.ok()) return ErrorFromStatus(id.status(), wire);
   Result<engine::Run> run = runs.store().Get(who.user_id, *id, {false, false});
   if (!run.ok()) return ErrorFromStatus(run.status(), wire);
-  return RunResponse(*run, 200, wire);
+  if (wire == Wire::kProtobuf) return RunResponse(*run, 200, wire);
+  return {200, RunJson(*run, runner)};
 }
 
 ApiResponse GetRunTrack(RunService& runs, const Principal& who, const std::string& id_text,

@@ -45,8 +45,10 @@ ApiResponse UploadRun(RunService& runs, const Principal& who, std::string_view b
                       Wire wire = Wire::kJson);
 ApiResponse ListRuns(RunService& runs, const Principal& who, const Params& p,
                      Wire wire = Wire::kJson);
+// `runner`: what the runner noted about the run (delta sync: {"notes","rpe"}), shown as
+// "runner" in the JSON answer when not empty.
 ApiResponse GetRun(RunService& runs, const Principal& who, const std::string& id_text,
-                   Wire wire = Wire::kJson);
+                   Wire wire = Wire::kJson, const nlohmann::json& runner = {});
 ApiResponse GetRunTrack(RunService& runs, const Principal& who, const std::string& id_text,
                         const Params& p, Wire wire = Wire::kJson);
 ApiResponse GetRunFile(RunService& runs, const Principal& who, const std::string& id_text,
@@ -56,7 +58,7 @@ ApiResponse DeleteRun(RunService& runs, const Principal& who, const std::string&
 ApiResponse DeleteMe(RunService& runs, const Principal& who, Wire wire = Wire::kJson);
 
 // The JSON of a stored run (what POST answers and GET returns).
-std::string RunJson(const engine::Run& run);
+std::string RunJson(const engine::Run& run, const nlohmann::json& runner = {});
 // The JSON of a run's summary (an item of GET /v1/runs); as an object for who adds to it.
 std::string RunSummaryJson(const engine::RunSummary& summary);
 nlohmann::json RunSummaryObject(const engine::RunSummary& summary);

@@ -199,6 +199,7 @@ TEST_F(Sync, AnOfflineClientPullsEveryKindOfChangeAndPushesItsEdits) {
            {{{"id", today}, {"updated_at", edit_ms}, {"sleep_h", 7.5}, {"soreness", 3}}}}}},
         {"profile",
          {{"updated", {{{"id", "me"}, {"updated_at", edit_ms}, {"max_hr_bpm", 188}}}}}}}}};
+  EXPECT_FALSE(Json::parse(c.Get("/v1/runs/" + run_id, sam)->body).contains("runner"));
   r = c.Post("/v1/sync/push?last_pulled_at=" + std::to_string(t2), sam, push.dump(),
              "application/json");
   ASSERT_EQ(r->status, 200) << r->body;
@@ -208,7 +209,10 @@ TEST_F(Sync, AnOfflineClientPullsEveryKindOfChangeAndPushesItsEdits) {
              "application/json");
   ASSERT_EQ(r->status, 200) << r->body;
   EXPECT_EQ(Json::parse(r->body)["applied"], 0);
-  // The REST endpoints show what was pushed.
+  // The REST endpoints show what was pushed: the run with the runner's notes and RPE.
+  const Json shown = Json::parse(c.Get("/v1/runs/" + run_id, sam)->body);
+  EXPECT_EQ(shown["runner"], (Json{{"notes", "windy"}, {"rpe", 7}}));
+  EXPECT_EQ(shown["id"], run_id);
   const Json prof = Json::parse(c.Get("/v1/me/profile", sam)->body);
   EXPECT_EQ(prof["max_hr_bpm"], 188);
   EXPECT_EQ(prof["weekly_volume_km"], 30);
