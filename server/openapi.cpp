@@ -492,6 +492,24 @@ std::vector<std::string> PathParams(const std::string& pattern) {
   return out;
 }
 
+// Declares the path parameters of `pattern` that the operation does not name itself (inline or
+// as a shared parameter).
+void AddPathParams(OJson& op, const std::string& pattern) {
+  OJson params = op.value("parameters", OJson::array());
+  for (const std::string& p : PathParams(pattern)) {
+    bool named = false;
+    for (const OJson& q : params) {
+      named = named || q.value("name", "") == p ||
+              q.value("$ref", "") == "#/components/parameters/" + p;
+    }
+    if (!named) {
+      params.push_back(
+          {{"name", p}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}});
+    }
+  }
+  if (!params.empty()) op["parameters"] = params;
+}
+
 // "/v1/runs/{id}" -> "runs"; "/metrics" -> "metrics".
 std::string TagOf(const std::string& pattern) {
   std::string p = pattern;
@@ -639,20 +657,7 @@ OpenApiDocument BuildOpenApi(const std::vector<ApiRoute>& core,
       responses = Answers(Parse(d.responses, r.name));
       protobuf = d.protobuf;
     }
-    // Path parameters the description does not name.
-    OJson params = op.value("parameters", OJson::array());
-    for (const std::string& p : PathParams(r.pattern)) {
-      bool named = false;
-      for (const OJson& q : params) {
-        named = named || q.value("name", "") == p ||
-                q.value("$ref", "") == "#/components/parameters/" + p;
-      }
-      if (!named) {
-        params.push_back(
-            {{"name", p}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}});
-      }
-    }
-    if (!params.empty()) op["parameters"] = params;
+    AddPathParams(op, r.pattern);
     AddCommonAnswers(responses, r.pattern, r.scope, r.max_body, r.on_loop);
     if (protobuf) AddProtobuf(responses, protobuf);
     op["responses"] = responses;
@@ -700,16 +705,7 @@ OpenApiDocument BuildOpenApi(const std::vector<ApiRoute>& core,
       Expand(op, shared_params);
       responses = Answers(op["responses"]);
     }
-    OJson params = op.value("parameters", OJson::array());
-    for (const std::string& p : PathParams(r.pattern)) {
-      bool named = false;
-      for (const OJson& q : params) named = named || q.value("name", "") == p;
-      if (!named) {
-        params.push_back(
-            {{"name", p}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}});
-      }
-    }
-    if (!params.empty()) op["parameters"] = params;
+    AddPathParams(op, r.pattern);
     AddCommonAnswers(responses, r.pattern, r.scope, size_t{1} << 20, false);
     op["responses"] = responses;
     op["security"] = Security(r.scope);

@@ -98,6 +98,10 @@ TEST(OpenApi, TakesAPluginsOperationAndAddsTheCommonAnswers) {
   EXPECT_EQ(o["x-plugin"], "demo");
   EXPECT_EQ(o["parameters"][0]["$ref"], "#/components/parameters/limit");
   EXPECT_EQ(o["parameters"][1]["name"], "id");
+  // A path parameter the plugin names by the shared "id" is not declared twice.
+  const std::string by_ref = R"({"summary":"Ref","parameters":["id"],"responses":{"200":""}})";
+  const Json r = DocOf(BuildOpenApi({}, {{"demo", "GET", "/v1/demo/{id}", "", by_ref}}, "1"));
+  EXPECT_EQ(r["paths"]["/v1/demo/{id}"]["get"]["parameters"].size(), 1u);
   EXPECT_EQ(o["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
             "#/components/schemas/RouteList");
   EXPECT_FALSE(o["responses"]["204"].contains("content"));

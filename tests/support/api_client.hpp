@@ -168,6 +168,16 @@ inline std::shared_ptr<const ApiContract> ContractOf(int port,
   return std::make_shared<const ApiContract>(nlohmann::json::parse(doc->body));
 }
 
+// A test failure for each problem of one answer, naming the request.
+inline void ExpectKeeps(const ApiContract& contract, const std::string& method,
+                        const std::string& target, int status, const std::string& content_type,
+                        const std::string& body) {
+  for (const std::string& p : contract.Problems(method, target, status, content_type, body)) {
+    ADD_FAILURE() << "the answer to " << method << " " << target << " (" << status
+                  << ") breaks the OpenAPI contract: " << p << "\n  body: " << body.substr(0, 300);
+  }
+}
+
 // For tests that speak HTTP over a raw socket: checks one whole answer as read from it (status
 // line, headers, body) to `method target`. No answer (a closed or timed-out connection) is
 // not checked; a chunked body is checked for its status and type only.
@@ -186,11 +196,7 @@ inline void ExpectKeepsContract(const ApiContract& contract, const std::string& 
   };
   const bool chunked = header("transfer-encoding").find("chunked") != std::string::npos;
   const std::string body = end == std::string::npos || chunked ? "" : raw.substr(end + 4);
-  for (const std::string& p :
-       contract.Problems(method, target, status, header("content-type"), body)) {
-    ADD_FAILURE() << "the answer to " << method << " " << target << " (" << status
-                  << ") breaks the OpenAPI contract: " << p << "\n  body: " << body.substr(0, 300);
-  }
+  ExpectKeeps(contract, method, target, status, header("content-type"), body);
 }
 
 inline httplib::Client ApiClient(int port, const std::string& host = "127.0.0.1") {
@@ -207,24 +213,13 @@ inline httplib::Client ApiClient(int port, const std::string& host = "127.0.0.1"
       std::lock_guard lock(lazy->mu);
       if (!lazy->tried) {
         lazy->tried = true;
-        httplib::Client raw(host, port);
-        auto doc = raw.Get("/v1/openapi.json");
-        if (!doc || doc->status != 200) {
-          ADD_FAILURE() << "GET /v1/openapi.json on port " << port << " failed";
-          return;
-        }
-        lazy->contract = std::make_shared<const ApiContract>(nlohmann::json::parse(doc->body));
+        lazy->contract = ContractOf(port, host);
       }
       contract = lazy->contract;
     }
     if (!contract) return;
-    const std::vector<std::string> problems = contract->Problems(
-        req.method, req.path, res.status, res.get_header_value("Content-Type"), res.body);
-    for (const std::string& p : problems) {
-      ADD_FAILURE() << "the answer to " << req.method << " " << req.path << " (" << res.status
-                    << ") breaks the OpenAPI contract: " << p
-                    << "\n  body: " << res.body.substr(0, 300);
-    }
+    ExpectKeeps(*contract, req.method, req.path, res.status, res.get_header_value("Content-Type"),
+                res.body);
   });
   return c;
 }
