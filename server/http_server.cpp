@@ -23,12 +23,19 @@
 #include "server/run_service.hpp"
 #include "server/tile_api.hpp"
 #include "server/trail_api.hpp"
+#include "server/web_page.hpp"
 
 namespace stride::server {
 namespace {
 
 Wire WireOf(const HttpRequest& req) {
   return WireFromAccept(req.Header("Accept"));
+}
+
+// [minlon, minlat, maxlon, maxlat] in degrees; null for an empty box.
+nlohmann::ordered_json BoundsJson(const engine::BoxE7& b) {
+  if (b.min_lat > b.max_lat) return nullptr;
+  return {b.min_lon * 1e-7, b.min_lat * 1e-7, b.max_lon * 1e-7, b.max_lat * 1e-7};
 }
 
 Params ParamsOf(const HttpRequest& req) {
@@ -712,6 +719,12 @@ std::vector<http::Route> HttpServer::RouteTable() {
       // the admit hook, answered by the plugin through the host.
       {"*", "/v1/{plugin}/{*}", "plugins", kPluginScope, size_t{1} << 20, false,
        [host](Req& r) { return CallPlugin(host, r); }, true},
+      // The map page (web/): static files built in, with a limit of their own.
+      {"GET", "/", "page", "", 0, false,
+       [](Req& r) { return ServeWebFile("", r.Header("If-None-Match")); }, false, "page"},
+      {"GET", "/web/{file}", "page_file", "", 0, false,
+       [](Req& r) { return ServeWebFile(r.path_params[0], r.Header("If-None-Match")); }, false,
+       "page"},
       // Answered on the I/O loop: health, metrics and the API document answer while every
       // worker is busy.
       {"GET", "/v1/openapi.json", "openapi", "", 0, true,
@@ -732,6 +745,7 @@ std::vector<http::Route> HttpServer::RouteTable() {
                                      {"routes", s->index.size()},
                                      {"database", s->path},
                                      {"imported_at", s->import_finished_at},
+                                     {"bbox", BoundsJson(s->index.bounds())},
                                      {"index_load_s", s->load_seconds},
                                      {"reloads", reloads_.load()},
                                      {"connections", st.connections},

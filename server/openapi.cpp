@@ -223,6 +223,8 @@ constexpr const char* kSchemas = R"json({
  "Health": {"type": "object", "required": ["status", "routes", "database", "reloads"], "properties": {
    "status": {"const": "ok"}, "routes": {"type": "integer"}, "database": {"type": "string"},
    "imported_at": {"type": ["string", "null"]}, "index_load_s": {"type": "number"},
+   "bbox": {"description": "minlon, minlat, maxlon, maxlat around every route; null for an empty database",
+            "oneOf": [{"type": "null"}, {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4}]},
    "reloads": {"type": "integer"}, "connections": {"type": "integer"},
    "queued": {"type": "integer"}, "busy_workers": {"type": "integer"},
    "streams": {"type": "integer"}}}
@@ -459,6 +461,21 @@ const std::vector<Described>& Descriptions() {
       {"metrics", "Prometheus metrics", "{}",
        R"({"200": {"description": "the text exposition format", "content": {"text/plain": {"schema": {"type": "string"}}}}})",
        nullptr},
+      {"page", "The map page (HTML; MapLibre over the vector tiles, runs, plans, challenges)",
+       R"({"parameters": [{"name": "If-None-Match", "in": "header", "schema": {"type": "string"}}]})",
+       R"({"200": {"description": "the page", "content": {"text/html": {"schema": {"type": "string"}}}},
+           "304": {"description": "the page the client holds (its ETag) is current"}})",
+       nullptr},
+      {"page_file", "A file of the map page: its script and style, and MapLibre GL JS",
+       R"({"parameters": [{"name": "file", "in": "path", "required": true, "schema": {"type": "string"},
+             "description": "app.js, app.css, maplibre-gl-csp.js, maplibre-gl-csp-worker.js, maplibre-gl.css or maplibre-gl-LICENSE.txt"},
+           {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}}]})",
+       R"({"200": {"description": "the file",
+             "content": {"text/javascript": {"schema": {"type": "string"}}, "text/css": {"schema": {"type": "string"}},
+                         "text/plain": {"schema": {"type": "string"}}}},
+           "304": {"description": "the file the client holds (its ETag) is current"},
+           "404": "error: no such file in the page"})",
+       nullptr},
       {"openapi", "This document", "{}",
        R"({"200": {"description": "the OpenAPI 3.1 document", "content": {"application/json": {"schema": {"type": "object"}}}}})",
        nullptr},
@@ -523,6 +540,7 @@ std::string TagOf(const std::string& pattern) {
   }
   if (tag == "shared") return "runs";
   if (tag == "health" || tag == "metrics" || tag == "openapi.json") return "server";
+  if (tag.empty() || tag == "web") return "page";
   return tag;
 }
 
@@ -723,6 +741,7 @@ OpenApiDocument BuildOpenApi(const std::vector<ApiRoute>& core,
       {"webhooks", "Providers' activity webhooks"},
       {"admin", "Operators: backups and plugins (scope admin)"},
       {"server", "Health, metrics and this document"},
+      {"page", "The map page a browser opens at /"},
       {"plans", "Training plans and fitness (plugin)"},
       {"challenges", "Virtual challenges along routes (plugin)"},
       {"chat", "Coach chat and its retrieval (plugin)"}};

@@ -101,6 +101,7 @@ RateLimitPolicy RateLimitPolicy::Defaults() {
   p.limits["search"] = {600, 60};
   p.limits["chat:ask"] = {30, 3600};
   p.limits["webhook"] = {6000, 60};
+  p.limits["page"] = {600, 60};
   return p;
 }
 

@@ -8,10 +8,12 @@
 // plugin's "chat:ask"), other GETs and routes of scope runner:read to "read" and everything
 // else to "write" (per user: the
 // token's subject); a route may name its own (inbound provider webhooks: "webhook", per
-// address). Health and metrics belong to none. Defaults, from what the apps built on Stride
-// do: read 100 a minute, write (uploads, deletes, check-ins) 30 a minute, chat:ask 30 an hour,
-// search 600 a minute, webhook 6,000 a minute (a provider pushes many runners' activities from
-// few addresses). A request refused by a limit does not count toward it.
+// address; the map page's files: "page", per address). Health and metrics belong to none. Defaults,
+// from what the apps built on Stride do: read 100 a minute, write (uploads, deletes, check-ins) 30
+// a minute, chat:ask 30 an hour, search 600 a minute, page 600 a minute (a browser keeps the files
+// it was given: a load is 7 requests, then revalidations), webhook 6,000 a minute (a provider
+// pushes many runners' activities from few addresses). A request refused by a limit does not count
+// toward it.
 //
 // The window slides: a caller's count is this fixed window's hits plus the previous window's
 // weighted by how much of it still lies inside the sliding one (Cloudflare's "sliding window

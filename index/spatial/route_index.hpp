@@ -58,6 +58,8 @@ class RouteIndex {
   const engine::RouteSummary& summary(size_t i) const { return summaries_[i]; }
   const engine::RouteGeometry& geometry(size_t i) const { return geometries_[i]; }
   size_t node_count() const { return nodes_.size(); }
+  // The box around every route (the root's); an empty box (min > max) when there is none.
+  engine::BoxE7 bounds() const { return nodes_.empty() ? engine::BoxE7{} : nodes_.back().box; }
   // Bytes held by the tree and the summaries (not the geometries).
   size_t tree_bytes() const;
 
