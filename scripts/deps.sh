@@ -26,6 +26,7 @@ packages=(
   pybind11-dev python3-dev  # the Python module (python/)
   python3-numpy python3-pytest python3-gpxpy  # its streams, its tests, their reference parser
   curl                    # the demo's example requests
+  chromium                # the map page's browser tests (tests/web: headless, software WebGL)
   tzdata                  # time zones of day-by-day challenges (engine/time)
 )
 
@@ -53,4 +54,16 @@ fi
 if command -v npm >/dev/null 2>&1 && [ ! -x tests/openapi/node_modules/.bin/redocly ]; then
   echo "installing: @redocly/cli (npm)" >&2
   npm ci --prefix tests/openapi --no-audit --no-fund --loglevel=error >/dev/null
+fi
+# MapLibre GL JS (pinned the same way): vendored into the map page at build time (web/; the
+# build embeds its dist/ files in the binary). Without it the page loads and says it has no map.
+if command -v npm >/dev/null 2>&1 && [ ! -f web/node_modules/maplibre-gl/dist/maplibre-gl-csp.js ]; then
+  echo "installing: maplibre-gl (npm)" >&2
+  npm ci --prefix web --no-audit --no-fund --loglevel=error >/dev/null
+fi
+# puppeteer-core (pinned the same way): drives Debian's chromium through the map page in the
+# browser tests (tests/web). It downloads no browser.
+if command -v npm >/dev/null 2>&1 && [ ! -d tests/web/node_modules/puppeteer-core ]; then
+  echo "installing: puppeteer-core (npm)" >&2
+  npm ci --prefix tests/web --no-audit --no-fund --loglevel=error >/dev/null
 fi

@@ -2,16 +2,20 @@
 //
 // What a browser and a cache are told by a real server on loopback: CORS for the allowed
 // origins only (preflight and answers, errors included), and on every answer the headers that
-// keep API data from being run, framed, sniffed, referred or cached.
+// keep API data from being run, framed, sniffed, referred or cached; and the map page's files
+// (web/, built into the binary), with the policy that lets the page run and nothing else.
 #include <gtest/gtest.h>
 #include <httplib.h>
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "datasets/synthetic_routes.hpp"
 #include "server/auth.hpp"
 #include "server/http_server.hpp"
+#include "server/web_page.hpp"
 #include "tests/support/api_client.hpp"
 #include "tests/support/cli.hpp"
 #include "tests/support/running_server.hpp"
@@ -137,6 +141,112 @@ TEST_F(BrowserHeaders, EveryAnswerIsDataThatNoPageRunsFramesOrCaches) {
   auto anonymous = c.Get("/v1/routes?bbox=1.4,42.4,1.8,42.7");
   ASSERT_TRUE(anonymous);
   EXPECT_FALSE(anonymous->has_header("Cache-Control"));  // public route data may be cached
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST_F(BrowserHeaders, TheMapPageIsServedAtTheRootWithAPolicyThatLetsOnlyItsOwnFilesRun) {
+  httplib::Client c = Client();
+  auto page = c.Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_EQ(page->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  // The bytes of web/index.html, as built in.
+  EXPECT_EQ(page->body, ReadFile(STRIDE_SOURCE_DIR "/web/index.html"));
+  const std::string csp = page->get_header_value("Content-Security-Policy");
+  EXPECT_EQ(csp, server::kPageCsp);
+  EXPECT_NE(csp.find("script-src 'self'"), std::string::npos);
+  EXPECT_EQ(csp.find("unsafe"), std::string::npos) << csp;  // nothing inline, no eval
+  EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos);
+  EXPECT_EQ(page->get_header_value("Cache-Control"), "no-cache");
+  EXPECT_EQ(page->get_header_value("X-Content-Type-Options"), "nosniff");
+  EXPECT_EQ(page->get_header_value("RateLimit-Policy"), "\"page\";q=600;w=60");
+  // Revalidation: the same ETag is a 304 with no body.
+  const std::string etag = page->get_header_value("ETag");
+  ASSERT_EQ(etag.size(), 18u) << etag;
+  auto again = c.Get("/", {{"If-None-Match", etag}});
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 304);
+  EXPECT_TRUE(again->body.empty());
+  auto head = c.Head("/");
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+  EXPECT_TRUE(head->body.empty());
+
+  auto script = c.Get("/web/app.js");
+  ASSERT_TRUE(script);
+  EXPECT_EQ(script->status, 200);
+  EXPECT_EQ(script->get_header_value("Content-Type"), "text/javascript; charset=utf-8");
+  EXPECT_EQ(script->body, ReadFile(STRIDE_SOURCE_DIR "/web/app.js"));
+  EXPECT_EQ(script->get_header_value("Cache-Control"), "public, max-age=3600");
+  EXPECT_NE(script->get_header_value("ETag"), etag);
+
+  // MapLibre, vendored from npm at build time: byte for byte the file npm installed.
+  const std::string maplibre =
+      STRIDE_SOURCE_DIR "/web/node_modules/maplibre-gl/dist/maplibre-gl-csp.js";
+  auto lib = c.Get("/web/maplibre-gl-csp.js");
+  ASSERT_TRUE(lib);
+  if (fs::exists(maplibre)) {
+    EXPECT_TRUE(server::MapLibreVendored());
+    EXPECT_EQ(lib->status, 200);
+    EXPECT_EQ(lib->body.size(), fs::file_size(maplibre));
+    EXPECT_TRUE(lib->body == ReadFile(maplibre));
+    EXPECT_EQ(server::WebFiles().size(), 8u);
+  } else {
+    EXPECT_FALSE(server::MapLibreVendored());
+    EXPECT_EQ(lib->status, 404);
+  }
+  auto gz = c.Get("/web/app.css", {{"Accept-Encoding", "gzip"}});
+  ASSERT_TRUE(gz);
+  EXPECT_EQ(gz->get_header_value("Content-Encoding"), "gzip");
+
+  // Only the files built in: no other name, no way out of the table.
+  for (const char* path :
+       {"/web/nope.js", "/web/..%2Fserver%2Fweb_page.cpp", "/web/%FF", "/index.html", "/web/"}) {
+    auto r = c.Get(path);
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 404) << path;
+    EXPECT_NE(r->body.find("\"not_found\""), std::string::npos) << path << ": " << r->body;
+  }
+  // The API keeps its own policy.
+  auto api = c.Get("/v1/health");
+  ASSERT_TRUE(api);
+  EXPECT_EQ(api->get_header_value("Content-Security-Policy"),
+            "default-src 'none'; frame-ancestors 'none'");
+}
+
+TEST_F(BrowserHeaders, HealthGivesTheBoxAroundEveryRouteForAMapToOpenOn) {
+  httplib::Client c = Client();
+  auto h = c.Get("/v1/health");
+  ASSERT_TRUE(h);
+  const nlohmann::json j = nlohmann::json::parse(h->body);
+  ASSERT_TRUE(j["bbox"].is_array()) << h->body;
+  // The union of every route's own box, listed page by page.
+  double box[4] = {180, 90, -180, -90};
+  std::string cursor;
+  size_t routes = 0;
+  do {
+    auto r = c.Get("/v1/routes?bbox=-180,-90,180,90&limit=7" +
+                   (cursor.empty() ? "" : "&cursor=" + cursor));
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body;
+    const nlohmann::json page = nlohmann::json::parse(r->body);
+    for (const auto& route : page["routes"]) {
+      ++routes;
+      box[0] = std::min(box[0], route["bbox"][0].get<double>());
+      box[1] = std::min(box[1], route["bbox"][1].get<double>());
+      box[2] = std::max(box[2], route["bbox"][2].get<double>());
+      box[3] = std::max(box[3], route["bbox"][3].get<double>());
+    }
+    cursor = page["next_cursor"].is_null() ? "" : page["next_cursor"].get<std::string>();
+  } while (!cursor.empty());
+  EXPECT_EQ(routes, j["routes"].get<size_t>());
+  for (int i = 0; i < 4; ++i) EXPECT_NEAR(j["bbox"][i].get<double>(), box[i], 1e-7) << i;
 }
 
 TEST(BrowserHeadersCli, AnOriginWithAPathIsRefused) {
