@@ -7,7 +7,8 @@
 # (GPX, TCX and FIT, with GPS noise, a hill and a stop) and analyses it, also through the C
 # library and the Python module; then starts the
 # route server on http://127.0.0.1:8080 (PORT=... to change), shows example requests (route
-# search, foot routing, vector tiles, runs, plugins) and
+# search, foot routing, vector tiles, the map page at / with a screenshot in demo/map.png,
+# runs, plugins) and
 # keeps serving until Ctrl-C (DEMO_NO_SERVE=1 skips the server).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -120,6 +121,14 @@ GEOJSON
       "$base/v1/tiles/$tile.mvt"
   done
   token=$(grep -A1 'dev token' demo/serve.log | tail -1)
+  echo
+  echo "== the map page: open $base/ in a browser (MapLibre over these tiles; paste the token for runs) =="
+  for file in / /web/app.js /web/maplibre-gl-csp.js; do
+    curl -s -o /dev/null -w "  GET $file: %{http_code}, %{content_type}, %{size_download} bytes\n" "$base$file"
+  done
+  if [ -x /usr/bin/chromium ] && [ -d tests/web/node_modules/puppeteer-core ]; then
+    node tests/web/shot.mjs "$base/#map=12/45.65/6.35" demo/map.png | sed 's/^/  headless Chromium: /'
+  fi
   echo
   echo "== limits: every answer says what is left (public search: 600 a minute per address) =="
   echo "curl -i '$base/v1/routes?bbox=6.30,45.60,6.40,45.70&limit=1'"
