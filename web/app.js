@@ -117,6 +117,8 @@
           selected: { type: 'geojson', data: { type: 'FeatureCollection', features: [] } },
           track: { type: 'geojson', data: { type: 'FeatureCollection', features: [] } },
           positions: { type: 'geojson', data: { type: 'FeatureCollection', features: [] } },
+          walk: { type: 'geojson', data: { type: 'FeatureCollection', features: [] } },
+          'walk-points': { type: 'geojson', data: { type: 'FeatureCollection', features: [] } },
         },
         layers: [
           { id: 'background', type: 'background', paint: { 'background-color': '#f2efe6' } },
@@ -132,6 +134,13 @@
             paint: { 'line-color': '#f1c40f', 'line-width': 7, 'line-opacity': 0.9 } },
           { id: 'selected-core', type: 'line', source: 'selected',
             paint: { 'line-color': '#1d2329', 'line-width': 2 } },
+          { id: 'walk', type: 'line', source: 'walk',
+            layout: { 'line-cap': 'round', 'line-join': 'round', 'line-sort-key': ['get', 'rank'] },
+            paint: { 'line-color': ['get', 'colour'], 'line-width': ['case', ['get', 'selected'], 6, 3],
+                     'line-opacity': ['case', ['get', 'selected'], 0.95, 0.6] } },
+          { id: 'walk-points', type: 'circle', source: 'walk-points',
+            paint: { 'circle-radius': 6, 'circle-color': ['get', 'colour'], 'circle-stroke-color': '#fff',
+                     'circle-stroke-width': 2 } },
           { id: 'track', type: 'line', source: 'track',
             layout: { 'line-cap': 'round', 'line-join': 'round' },
             paint: { 'line-color': ['get', 'colour'], 'line-width': 4 } },
@@ -144,8 +153,13 @@
     map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
     map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }));
     map.on('moveend', () => scheduleRoutes());
-    map.on('click', 'routes', (e) => {
-      const f = e.features && e.features[0];
+    map.on('click', (e) => {
+      // In the directions view a click places the start, then the destination.
+      if (!$('view-walk').hidden) {
+        placeWalkPoint(e.lngLat.lat, e.lngLat.lng);
+        return;
+      }
+      const f = map.queryRenderedFeatures(e.point, { layers: ['routes'] })[0];
       if (f && f.properties.osm) selectRoute(f.properties.osm);
     });
     map.on('mouseenter', 'routes', () => { map.getCanvas().style.cursor = 'pointer'; });
@@ -313,9 +327,129 @@
     };
   }
 
+  // ---- directions and loops on the trail graph ------------------------------------------------
+
+  const walkColours = ['#6c3483', '#148f77', '#b9770e'];
+  const walkMode = () => ($('w-mode-loop').checked ? 'loop' : 'directions');
+
+  function parseLatLon(text) {
+    const m = /^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$/.exec(text || '');
+    if (!m) return null;
+    const lat = Number(m[1]), lon = Number(m[2]);
+    return Math.abs(lat) <= 90 && Math.abs(lon) <= 180 ? [lat, lon] : null;
+  }
+  const latLonText = (lat, lon) => `${lat.toFixed(5)},${lon.toFixed(5)}`;
+
+  function drawWalkPoints() {
+    const features = [];
+    for (const [id, colour] of [['w-from', '#1e8449'], ['w-to', '#a93226']]) {
+      const p = parseLatLon($(id).value);
+      if (p && !(id === 'w-to' && walkMode() === 'loop')) {
+        features.push({ type: 'Feature', properties: { colour }, geometry: { type: 'Point', coordinates: [p[1], p[0]] } });
+      }
+    }
+    setSource('walk-points', { type: 'FeatureCollection', features });
+  }
+
+  function placeWalkPoint(lat, lon) {
+    const from = $('w-from'), to = $('w-to');
+    if (walkMode() === 'loop' || !from.value || (from.value && to.value)) {
+      from.value = latLonText(lat, lon);
+      to.value = '';
+      $('walk-hint').textContent = walkMode() === 'loop' ? 'Start set: choose a length and find loops.'
+        : 'Start set: click the map for the destination.';
+    } else {
+      to.value = latLonText(lat, lon);
+    }
+    drawWalkPoints();
+    if (walkMode() === 'loop' || (from.value && to.value)) findWalk();
+  }
+
+  function walkModeChanged() {
+    const loop = walkMode() === 'loop';
+    $('w-to-label').hidden = loop;
+    $('w-km-label').hidden = !loop;
+    $('walk-hint').textContent = loop ? 'Click the map (or type a start) and choose a length.'
+      : 'Click the map to set the start, then the destination.';
+    drawWalkPoints();
+  }
+
+  let walks = [];
+  async function findWalk() {
+    const from = parseLatLon($('w-from').value);
+    if (!from) { say('directions: the start is not "lat,lon"', true); $('w-from').focus(); return; }
+    try {
+      if (walkMode() === 'loop') {
+        const lengthKm = Number($('w-km').value);
+        const q = new URLSearchParams({ lat: from[0], lon: from[1], distance_m: Math.round(lengthKm * 1000),
+                                        alternatives: '2', format: 'geojson' });
+        walks = (await api('/v1/loops?' + q)).loops;
+      } else {
+        const to = parseLatLon($('w-to').value);
+        if (!to) { say('directions: the destination is not "lat,lon"', true); $('w-to').focus(); return; }
+        const q = new URLSearchParams({ from: from.join(','), to: to.join(','), format: 'geojson' });
+        walks = [await api('/v1/directions?' + q)];
+      }
+    } catch (e) {
+      walks = [];
+      setSource('walk', { type: 'FeatureCollection', features: [] });
+      $('walk-list').replaceChildren();
+      $('walk-detail').hidden = true;
+      say('directions: ' + e.message, true);
+      return;
+    }
+    const list = $('walk-list');
+    list.replaceChildren();
+    walks.forEach((w, i) => {
+      list.append(el('li', {}, el('button', { type: 'button', 'data-walk': String(i), onclick: () => selectWalk(i) },
+        el('span', { class: 'name', text: walks.length > 1 ? `Loop ${i + 1}` : 'The way' }),
+        el('span', { class: 'sub', text: `${km(w.distance_m)} · +${metres(w.ascent_m)} · about ${duration(w.duration_s)} walking` }))));
+    });
+    if (walks.length === 0) list.append(el('li', { text: 'No loop of that length from there.' }));
+    else selectWalk(0);
+  }
+
+  function selectWalk(i) {
+    const w = walks[i];
+    setSource('walk', { type: 'FeatureCollection', features: walks.map((x, k) => ({
+      type: 'Feature', properties: { colour: walkColours[k % walkColours.length], selected: k === i, rank: k === i ? 1 : 0 },
+      geometry: x.geometry })) });
+    $('walk-detail').hidden = false;
+    $('walk-name').textContent = walks.length > 1 ? `Loop ${i + 1} of ${walks.length}` : 'The way on the trails';
+    facts($('walk-facts'), [
+      ['Distance', km(w.distance_m)], ['Climb', `+${metres(w.ascent_m)} / −${metres(w.descent_m)}`],
+      ['Walking time', `${duration(w.duration_s)} (Tobler)`],
+      ['Off by', w.length_error !== undefined ? `${(w.length_error * 100).toFixed(1)} % of the length asked` : ''],
+      ['On paths', w.path_share !== undefined ? `${Math.round(w.path_share * 100)} %` : ''],
+      ['Walked twice', w.repeated_m !== undefined ? metres(w.repeated_m) : '']]);
+    drawProfile($('walk-profile'), w.profile.distance_m, w.profile.elevation_m);
+    $('walk-profile-caption').textContent = `Elevation profile: ${km(w.distance_m)}, +${metres(w.ascent_m)}`;
+    $('walk-trails').textContent = (w.routes || []).length
+      ? 'On ' + w.routes.slice(0, 6).map((r) => r.name || r.osm).join(', ') + (w.routes.length > 6 ? ' …' : '') : '';
+    for (const b of $('walk-list').querySelectorAll('button')) {
+      b.setAttribute('aria-current', b.dataset.walk === String(i) ? 'true' : 'false');
+    }
+    fitTo(boundsOf(w.geometry.type === 'MultiLineString' ? w.geometry.coordinates.flat() : w.geometry.coordinates));
+  }
+
+  function initWalk() {
+    $('walk-form').addEventListener('submit', (e) => { e.preventDefault(); findWalk(); });
+    for (const id of ['w-mode-directions', 'w-mode-loop']) $(id).addEventListener('change', walkModeChanged);
+    for (const id of ['w-from', 'w-to']) $(id).addEventListener('change', drawWalkPoints);
+    $('w-clear').addEventListener('click', () => {
+      $('w-from').value = ''; $('w-to').value = '';
+      walks = [];
+      $('walk-list').replaceChildren();
+      $('walk-detail').hidden = true;
+      setSource('walk', { type: 'FeatureCollection', features: [] });
+      drawWalkPoints();
+      walkModeChanged();
+    });
+  }
+
   // ---- token and tabs ------------------------------------------------------------------------
 
-  const tabs = ['routes', 'runs', 'plan', 'challenges'];
+  const tabs = ['routes', 'walk', 'runs', 'plan', 'challenges'];
   function showTab(name) {
     for (const t of tabs) {
       const on = t === name;
@@ -675,6 +809,7 @@
   async function start() {
     initTabs();
     initDrop();
+    initWalk();
     $('token-form').addEventListener('submit', (e) => {
       e.preventDefault();
       const t = $('token').value.trim();

@@ -180,7 +180,58 @@ try {
   const selected = await page.evaluate(() => window.stride.map.queryRenderedFeatures({ layers: ['selected'] }).length);
   check(selected > 0, 'the selected route is drawn on the map', selected);
 
-  // 5. Keyboard: the skip link comes first; the route list is made of buttons.
+  // 5. Directions and loops on the trail graph: a click on the map places the start; typed
+  //    points give the way the API gives, drawn with its profile; loops likewise.
+  await page.click('#tab-walk');
+  const box = await (await page.$('#map canvas')).boundingBox();
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  const clicked = await page.evaluate((b) => {
+    const p = window.stride.map.unproject([b.width / 2, b.height / 2]);
+    const q = window.stride.map.unproject([b.width / 2 + 1, b.height / 2 + 1]);  // a pixel away
+    return { field: document.getElementById('w-from').value, lat: p.lat, lon: p.lng,
+             pixel: Math.max(Math.abs(q.lat - p.lat), Math.abs(q.lng - p.lng)) };
+  }, box);
+  const [clat, clon] = clicked.field.split(',').map(Number);
+  const near = 2 * clicked.pixel + 1e-5;  // the click's pixel, and the field's 5 decimals
+  check(Math.abs(clat - clicked.lat) < near && Math.abs(clon - clicked.lon) < near,
+        'a click on the map in the directions view sets the start there', clicked);
+  // Two route starts the trail graph connects.
+  const around = (await api('/v1/routes?bbox=' + (await api('/v1/health')).bbox.join(',') + '&limit=60')).routes;
+  let way = null, ends = null;
+  for (let i = 1; i < around.length && !way; ++i) {
+    const a = around[0].start, b = around[i].start;
+    const q = `from=${a[1]},${a[0]}&to=${b[1]},${b[0]}&format=geojson`;
+    const r = await fetch(`${base}/v1/directions?${q}`);
+    if (r.status === 200) { way = await r.json(); ends = [a, b]; }
+  }
+  check(way !== null, 'the test found two route starts the trail graph connects');
+  await page.$eval('#w-from', (e, v) => { e.value = v; }, `${ends[0][1]},${ends[0][0]}`);
+  await page.$eval('#w-to', (e, v) => { e.value = v; }, `${ends[1][1]},${ends[1][0]}`);
+  await page.click('#walk-form button[type="submit"]');
+  await page.waitForSelector('#walk-detail:not([hidden]) #walk-profile path');
+  await sleep(600);
+  const walkShown = await page.evaluate(() => ({
+    facts: document.getElementById('walk-facts').textContent,
+    drawn: window.stride.map.queryRenderedFeatures({ layers: ['walk'] }).length,
+    points: (document.querySelector('#walk-profile path').getAttribute('d').match(/L/g) || []).length,
+  }));
+  check(walkShown.facts.includes(km(way.distance_m)) && walkShown.drawn > 0 && walkShown.points === way.profile.distance_m.length + 1,
+        `directions between them: ${km(way.distance_m)}, drawn, with its profile`, walkShown);
+  await page.click('#w-mode-loop');
+  await page.$eval('#w-km', (e) => { e.value = '5'; });
+  await page.click('#walk-form button[type="submit"]');
+  const loops = (await api(`/v1/loops?lat=${ends[0][1]}&lon=${ends[0][0]}&distance_m=5000&alternatives=2&format=geojson`)).loops;
+  await page.waitForFunction((n) => document.querySelectorAll('#walk-list button').length === n && n > 0, { timeout: 20000 }, loops.length);
+  await sleep(600);
+  const loopShown = await page.evaluate(() => ({
+    items: [...document.querySelectorAll('#walk-list .sub')].map((e) => e.textContent),
+    drawn: window.stride.map.queryRenderedFeatures({ layers: ['walk'] }).length,
+  }));
+  check(loops.every((l, i) => loopShown.items[i].startsWith(km(l.distance_m))) && loopShown.drawn > 0,
+        `5 km loops from the first start: ${loops.map((l) => km(l.distance_m)).join(', ')}`, loopShown);
+  await page.screenshot({ path: path.join(artifacts, 'desktop-loops.png') });
+
+  // 6. Keyboard: the skip link comes first; the route list is made of buttons.
   await page.goto(base + '/?fresh#map=12/0/0', { waitUntil: 'networkidle0' });  // a new document: no focus yet
   await page.keyboard.press('Tab');
   const firstFocus = await page.evaluate(() => document.activeElement.className);
@@ -189,7 +240,7 @@ try {
     .filter((e) => e.labels.length === 0 && !e.getAttribute('aria-label')).map((e) => e.id));
   check(unlabelled.length === 0, 'every field has a label', unlabelled);
 
-  // 6. Sign in with a token: the runs, plan and challenge views appear (both plugins are bundled).
+  // 7. Sign in with a token: the runs, plan and challenge views appear (both plugins are bundled).
   const routes = await api('/v1/routes?bbox=' + (await api('/v1/health')).bbox.join(',') + '&limit=200');
   const relation = routes.routes.find((r) => r.osm.startsWith('relation/') && r.length_m > 1000) || routes.routes[0];
   const routeId = relation.osm.startsWith('relation/') ? 'r' + relation.osm.slice(9) : relation.osm;
@@ -203,10 +254,10 @@ try {
   const tabs = await page.$$eval('[role="tab"]', (ts) => ts.filter((t) => !t.hidden).map((t) => t.textContent));
   const header = await page.evaluate(() => ({ field: !document.getElementById('token').hidden,
                                               signOut: !document.getElementById('token-forget').hidden }));
-  check(JSON.stringify(tabs) === JSON.stringify(['Routes', 'Runs', 'Plan', 'Challenges']) && !header.field && header.signOut,
+  check(JSON.stringify(tabs) === JSON.stringify(['Routes', 'Directions', 'Runs', 'Plan', 'Challenges']) && !header.field && header.signOut,
         'signed in: Runs, Plan and Challenges appear; the token field gives way to Sign out', { tabs, header });
 
-  // 7. Upload through the page's file picker: the run's figures and its track.
+  // 8. Upload through the page's file picker: the run's figures and its track.
   const gpx = path.join(work, 'act/synthetic_run.gpx');
   await (await page.$('#file')).uploadFile(gpx);
   await page.waitForSelector('#run-detail:not([hidden]) #run-splits tbody tr', { timeout: 20000 });
@@ -230,7 +281,7 @@ try {
   const hrLegend = await page.$eval('#track-legend', (e) => e.textContent);
   check(/bpm/.test(hrLegend), 'and by heart rate', hrLegend);
 
-  // 8. Drag and drop a file on the page: a second run.
+  // 9. Drag and drop a file on the page: a second run.
   const tcx = fs.readFileSync(path.join(work, 'act/synthetic_run.tcx')).toString('base64');
   await page.evaluate((b64) => {
     const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
@@ -245,7 +296,7 @@ try {
   const stored = (await api('/v1/runs')).runs.map((r) => r.file_name);
   check(stored.length === 2 && stored.includes('dropped.tcx'), 'a file dropped on the page is uploaded once (dropped.tcx)', stored);
 
-  // 9. The plan calendar, day by day as the plan plugin answers.
+  // 10. The plan calendar, day by day as the plan plugin answers.
   const plan = await api('/v1/plans/current');
   await page.click('#tab-plan');
   await page.waitForSelector('#plan-calendar .day');
@@ -260,7 +311,7 @@ try {
         JSON.stringify(planned) === JSON.stringify(expected.filter((d) => busy.has(d))),
         `the plan calendar: ${days.length} days, ${planned.length} sessions, as GET /v1/plans/current`, { days: days.slice(0, 3), planned });
 
-  // 10. The challenge's progress on its route.
+  // 11. The challenge's progress on its route.
   await page.click('#tab-challenges');
   await page.waitForSelector('#challenge-list button');
   await page.click('#challenge-list button');
@@ -279,14 +330,14 @@ try {
         (team.position ? progress.positions > 0 : true),
         `the challenge's progress on its route: ${km(team.distance_m)} of ${km(c.goal_m)}`, progress);
 
-  // 11. Arrow keys move between the tabs.
+  // 12. Arrow keys move between the tabs.
   await page.focus('#tab-challenges');
   await page.keyboard.press('ArrowLeft');
   const afterArrow = await page.evaluate(() => document.activeElement.id);
   check(afterArrow === 'tab-plan', 'ArrowLeft moves to the previous tab', afterArrow);
   await page.screenshot({ path: path.join(artifacts, 'desktop-challenge.png') });
 
-  // 12. A phone-sized viewport: the panel under the map, nothing wider than the screen.
+  // 13. A phone-sized viewport: the panel under the map, nothing wider than the screen.
   await page.setViewport({ width: 390, height: 844, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
   await page.click('#tab-routes');
   await sleep(800);
@@ -301,15 +352,15 @@ try {
   await sleep(300);
   await page.screenshot({ path: path.join(artifacts, 'phone-run.png'), fullPage: true });
 
-  // 13. Sign out: the caller's views and track go, the token field comes back.
+  // 14. Sign out: the caller's views and track go, the token field comes back.
   await page.click('#token-forget');
   const out = await page.evaluate(() => ({
     tabs: [...document.querySelectorAll('[role="tab"]')].filter((t) => !t.hidden).map((t) => t.textContent),
     field: !document.getElementById('token').hidden, stored: sessionStorage.getItem('stride.token'),
   }));
-  check(JSON.stringify(out.tabs) === '["Routes"]' && out.field && out.stored === null, 'Sign out forgets the token', out);
+  check(JSON.stringify(out.tabs) === '["Routes","Directions"]' && out.field && out.stored === null, 'Sign out forgets the token', out);
 
-  // 14. And through all of it, not one console error.
+  // 15. And through all of it, not one console error.
   check(consoleErrors.length === 0, 'no console errors', consoleErrors);
 } catch (e) {
   ++failures;
