@@ -123,6 +123,7 @@ try {
   await page.setViewport({ width: 1280, height: 800 });
 
   // 1. The page loads over the database, with the map library and the map.
+  const t0 = Date.now();
   await page.goto(base + '/', { waitUntil: 'networkidle0' });
   await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
   const loaded = await page.evaluate(() => ({
@@ -140,6 +141,10 @@ try {
   check(listed.length > 0 && JSON.stringify(listed) === JSON.stringify(answer.routes.map((r) => r.osm)),
         `routes appear for the map view (${listed.length}), as GET /v1/routes answers for it`, { listed: listed.slice(0, 5), api: answer.routes.slice(0, 5).map((r) => r.osm) });
   const drawn = await page.evaluate(() => window.stride.map.queryRenderedFeatures({ layers: ['routes'] }).length);
+  // For the record, not asserted (a shared machine): how long a first visit takes to a full map.
+  const weight = await page.evaluate(() => performance.getEntriesByType('resource')
+    .concat(performance.getEntriesByType('navigation')).reduce((n, e) => n + (e.transferSize || 0), 0));
+  console.log(`# first visit: ${Date.now() - t0} ms to the routes listed and drawn; ${(weight / 1024).toFixed(0)} KiB transferred`);
   check(drawn > 0, `the map draws routes from the vector tiles (${drawn} features rendered)`);
   await page.screenshot({ path: path.join(artifacts, 'desktop-routes.png') });
 
