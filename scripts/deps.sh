@@ -27,6 +27,7 @@ packages=(
   python3-numpy python3-pytest python3-gpxpy  # its streams, its tests, their reference parser
   curl                    # the demo's example requests
   chromium                # the map page's browser tests (tests/web: headless, software WebGL)
+  osmium-tool             # real OSM change files for stride update's tests (derive-changes)
   tzdata                  # time zones of day-by-day challenges (engine/time)
 )
 

@@ -15,6 +15,7 @@
 #include "importers/osm/osm_import.hpp"
 #include "index/store/route_db.hpp"
 #include "tools/format.hpp"
+#include "tools/osm_update.hpp"
 
 namespace stride::tools {
 namespace {
@@ -23,7 +24,7 @@ using Json = nlohmann::ordered_json;
 
 constexpr const char* kUsage =
     "usage: stride import --osm FILE [--osm FILE ...] --db DIR [--dem DIR] [--threads N]\n"
-    "                     [--min-trail-length M] [--node-index TYPE] [--quiet]\n"
+    "                     [--min-trail-length M] [--node-index TYPE] [--updatable] [--quiet]\n"
     "  --osm FILE             OpenStreetMap data: .osm.pbf, .osm, .osm.gz, .osm.bz2 (repeatable;\n"
     "                         several files are one data set)\n"
     "  --db DIR               the route database to build; an existing one is replaced only\n"
@@ -34,6 +35,8 @@ constexpr const char* kUsage =
     "  --threads N            worker threads (default: all cores)\n"
     "  --min-trail-length M   shortest named trail kept, metres (default: 200)\n"
     "  --node-index TYPE      libosmium location index (default: by input size)\n"
+    "  --updatable            keep the extract in the database (DIR/update/), so that\n"
+    "                         stride update can apply OSM change files to it\n"
     "  --quiet                no progress, only errors and the summary\n";
 
 std::string UtcNow() {
@@ -82,7 +85,7 @@ class ProgressPrinter {
 int RunImport(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   importers::OsmImportOptions options;
   std::string db_path, dem_dir;
-  bool quiet = false;
+  bool quiet = false, updatable = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&](std::string* v) {
@@ -96,6 +99,8 @@ int RunImport(const std::vector<std::string>& args, std::ostream& out, std::ostr
       return 0;
     } else if (a == "--quiet" || a == "-q") {
       quiet = true;
+    } else if (a == "--updatable") {
+      updatable = true;
     } else if (a == "--osm" && value(&v)) {
       options.inputs.push_back(v);
     } else if (a == "--db" && value(&v)) {
@@ -125,6 +130,36 @@ int RunImport(const std::vector<std::string>& args, std::ostream& out, std::ostr
     err << "stride import: --osm and --db are required\n" << kUsage;
     return 2;
   }
+  BuildRequest req;
+  req.options = std::move(options);
+  req.db_path = db_path;
+  req.dem_dir = dem_dir;
+  req.quiet = quiet;
+  if (updatable) {
+    if (req.options.inputs.size() != 1) {
+      err << "stride import: --updatable takes one --osm file (merge several first: osmium "
+             "merge)\n";
+      return 2;
+    }
+    // The extract goes into the new database (update/), so stride update can apply diffs to it.
+    req.prepare = [](const std::string& build_dir, importers::OsmImportOptions& o) {
+      Result<std::string> kept = KeepSource(build_dir, o.inputs[0]);
+      if (!kept.ok()) return kept.status();
+      return Status::Ok();
+    };
+    req.extra_meta.emplace_back(
+        "update",
+        Json{{"sequence", nullptr}, {"timestamp", nullptr}, {"applied", Json::array()}}.dump());
+  }
+  return BuildRouteDb(req, out, err);
+}
+
+int BuildRouteDb(BuildRequest& req, std::ostream& out, std::ostream& err) {
+  importers::OsmImportOptions& options = req.options;
+  const std::string& db_path = req.db_path;
+  const std::string& dem_dir = req.dem_dir;
+  const bool quiet = req.quiet;
+  const std::string cmd = "stride " + req.command + ": ";
   const auto started = std::chrono::steady_clock::now();
   const std::string started_utc = UtcNow();
 
@@ -132,33 +167,41 @@ int RunImport(const std::vector<std::string>& args, std::ostream& out, std::ostr
   if (!dem_dir.empty()) {
     Result<std::unique_ptr<importers::ElevationStack>> d = importers::ElevationStack::Open(dem_dir);
     if (!d.ok()) {
-      err << "stride import: error: " << d.status().message() << '\n';
+      err << cmd + "error: " << d.status().message() << '\n';
       return 1;
     }
     dem = std::move(d).value();
     if (dem->tiles_and_rasters() == 0) {
-      err << "stride import: note: --dem " << dem_dir
+      err << cmd + "note: --dem " << dem_dir
           << " holds no SRTM tiles (N42E001.hgt ...) or rasters (*.tif); routes get no "
              "elevation\n";
     } else if (!quiet) {
-      err << "stride import: elevation from\n" << dem->Describe();
+      err << cmd + "elevation from\n" << dem->Describe();
     }
     options.dem = dem.get();
   }
 
   Result<std::unique_ptr<index::RouteDbBuilder>> builder = index::RouteDbBuilder::Create(db_path);
   if (!builder.ok()) {
-    err << "stride import: error: " << builder.status().message() << '\n';
+    err << cmd + "error: " << builder.status().message() << '\n';
     return 1;
   }
   options.scratch_dir = (*builder)->build_dir() + "/import-scratch";
+  if (req.prepare) {
+    const Status prepared = req.prepare((*builder)->build_dir(), options);
+    if (!prepared.ok()) {
+      err << cmd << "error: " << prepared.message() << " (nothing was written; " << db_path
+          << " is unchanged)\n";
+      return 1;
+    }
+  }
   ProgressPrinter printer(err);
   if (!quiet) options.on_progress = [&](const importers::ImportProgress& p) { printer(p); };
 
   Result<importers::OsmImportStats> stats = importers::ImportOsm(options, **builder);
   if (!stats.ok()) {
-    err << "stride import: error: " << stats.status().message() << " (nothing was written; "
-        << db_path << " is unchanged)\n";
+    err << cmd + "error: " << stats.status().message() << " (nothing was written; " << db_path
+        << " is unchanged)\n";
     return 1;
   }
   const importers::OsmImportStats& s = *stats;
@@ -220,21 +263,22 @@ int RunImport(const std::vector<std::string>& args, std::ostream& out, std::ostr
               {"generator", m.generator.empty() ? Json(nullptr) : Json(m.generator)}};
     meta.emplace_back(key, j.dump());
   }
+  for (const auto& kv : req.extra_meta) meta.push_back(kv);
   const Status committed = (*builder)->Commit(meta);
   if (!committed.ok()) {
-    err << "stride import: error: " << committed.message() << '\n';
+    err << cmd + "error: " << committed.message() << '\n';
     return 1;
   }
   const uint64_t bytes = (*builder)->committed_bytes();
   builder->reset();
 
   if (!dem && !quiet) {
-    err << "stride import: note: no --dem given; routes have no elevation profile\n";
+    err << cmd + "note: no --dem given; routes have no elevation profile\n";
   }
   if (dem) {
     const std::vector<std::string> missing = dem->MissingTiles();
     if (!missing.empty()) {
-      err << "stride import: note: no DEM tile for";
+      err << cmd + "note: no DEM tile for";
       for (size_t i = 0; i < missing.size() && i < 20; ++i) err << ' ' << missing[i];
       if (missing.size() > 20) err << " ... (" << missing.size() << " tiles)";
       err << "; " << s.routes_without_elevation << " routes have no elevation\n";
@@ -245,10 +289,11 @@ int RunImport(const std::vector<std::string>& args, std::ostream& out, std::ostr
   char line[640];
   std::snprintf(
       line, sizeof line,
-      "imported %llu routes (%llu relations, %llu named trails; %llu loops, %llu with "
+      "%s %llu routes (%llu relations, %llu named trails; %llu loops, %llu with "
       "gaps), %llu trail edges from %llu nodes, %llu ways\n"
       "trail graph: contraction hierarchy with %llu shortcuts in %.1f s\n"
       "database %s: %.1f MiB; %.1f s (%.0f nodes/s); peak memory %.0f MiB\n",
+      req.command == "update" ? "rebuilt with" : "imported",
       static_cast<unsigned long long>(s.routes),
       static_cast<unsigned long long>(s.routes - s.named_trails),
       static_cast<unsigned long long>(s.named_trails), static_cast<unsigned long long>(s.loops),

@@ -14,13 +14,34 @@
 // JSON. ID: the numeric route id, relation/N (or rN), trail/N (or wN, the trail's first way).
 #pragma once
 
+#include <functional>
 #include <iosfwd>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "engine/status.hpp"
+#include "importers/osm/osm_import.hpp"
 
 namespace stride::tools {
 
 int RunImport(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+// One database build, as `stride import` and `stride update` run it: elevation from dem_dir,
+// the import, the trail graph and its hierarchy, meta (import, counts, manifests, extra_meta),
+// the switch into place, the summary. `prepare` runs in the new build directory before the
+// import (it may change the inputs); on any error nothing is switched in. Returns the exit
+// code (0, or 1 with one error line on `err`).
+struct BuildRequest {
+  importers::OsmImportOptions options;  // inputs, threads, min trail length, node index
+  std::string db_path;
+  std::string dem_dir;
+  bool quiet = false;
+  std::string command = "import";  // for messages: "stride <command>: ..."
+  std::function<Status(const std::string& build_dir, importers::OsmImportOptions& options)> prepare;
+  std::vector<std::pair<std::string, std::string>> extra_meta;
+};
+int BuildRouteDb(BuildRequest& req, std::ostream& out, std::ostream& err);
 int RunInspect(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 }  // namespace stride::tools

@@ -11,6 +11,7 @@
 #include "tools/backup_command.hpp"
 #include "tools/import_command.hpp"
 #include "tools/keys_command.hpp"
+#include "tools/osm_update.hpp"
 #include "tools/serve_command.hpp"
 
 namespace {
@@ -24,6 +25,8 @@ constexpr std::string_view kUsage =
     "      parse, clean, smooth, segment and measure GPX, TCX and FIT recordings\n"
     "  import --osm FILE... --db DIR [--dem DIR]\n"
     "      build a route database from OpenStreetMap extracts and SRTM tiles\n"
+    "  update --db DIR --osc FILE... [--state state.txt]\n"
+    "      apply OpenStreetMap change files to a database imported with --updatable\n"
     "  inspect --db DIR [--list | --route ID]\n"
     "      what a route database holds\n"
     "  serve --db DIR [--runs DIR] [--dev]\n"
@@ -54,6 +57,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 2, argv + argc);
   if (cmd == "analyze") return stride::tools::RunAnalyze(args, std::cout, std::cerr);
   if (cmd == "import") return stride::tools::RunImport(args, std::cout, std::cerr);
+  if (cmd == "update") return stride::tools::RunUpdate(args, std::cout, std::cerr);
   if (cmd == "inspect") return stride::tools::RunInspect(args, std::cout, std::cerr);
   if (cmd == "serve") return stride::tools::RunServe(args, std::cout, std::cerr);
   if (cmd == "backup") return stride::tools::RunBackup(args, std::cout, std::cerr);

@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: Apache-2.0
+// `stride update` on real change files: the two Andorra extracts (2013, 2021) and the two Monaco
+// ones (2012, 2026) give real diffs (Debian's osmium-tool, `osmium derive-changes`); applying
+// them to the older import must give what a fresh import of the newer extract gives, route by
+// route (every stored record, byte for byte) and edge by edge (the routable trail graph, byte
+// for byte); in one step or in several; the same diff again, or one older than the data, is
+// refused and changes nothing; a running server picks the update up without a restart.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <osmium/io/any_input.hpp>
+#include <osmium/io/any_output.hpp>
+#include <osmium/io/reader.hpp>
+#include <osmium/io/writer.hpp>
+#include <osmium/osm/object.hpp>
+#include <sstream>
+
+#include "index/store/route_db.hpp"
+#include "tests/support/cli.hpp"
+#include "tests/support/datasets.hpp"
+#include "tests/support/running_server.hpp"
+
+namespace stride {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::CliRun;
+using testing::Stride;
+
+constexpr const char* kOsmium = "/usr/bin/osmium";
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Every route record (id → bytes) of a database.
+std::map<uint64_t, std::string> Records(const std::string& db) {
+  std::map<uint64_t, std::string> out;
+  Result<std::unique_ptr<index::RouteDb>> d = index::RouteDb::Open(db);
+  EXPECT_TRUE(d.ok()) << d.status().message();
+  if (!d.ok()) return out;
+  EXPECT_TRUE((*d)->ForEachRouteRecord([&](uint64_t id, std::string_view bytes) {
+                    out.emplace(id, std::string(bytes));
+                  })
+                  .ok());
+  return out;
+}
+
+nlohmann::json Meta(const std::string& db, const std::string& key) {
+  Result<std::unique_ptr<index::RouteDb>> d = index::RouteDb::Open(db);
+  if (!d.ok()) return nullptr;
+  Result<std::string> v = (*d)->GetMeta(key);
+  return v.ok() ? nlohmann::json::parse(*v) : nlohmann::json(nullptr);
+}
+
+class UpdateCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(::testing::TempDir()) / ("stride_update_cli_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  static bool HaveOsmium() { return ::access(kOsmium, X_OK) == 0; }
+  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
+  // osmium derive-changes OLD NEW -o OUT
+  void Derive(const std::string& from, const std::string& to, const std::string& out) {
+    const std::string cmd = std::string(kOsmium) + " derive-changes --overwrite " + from + " " +
+                            to + " -o " + out + " 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  }
+  void Import(const std::string& osm, const std::string& db, bool updatable) {
+    const CliRun r =
+        Stride("import --quiet" + std::string(updatable ? " --updatable" : "") + " --osm " + osm +
+               " --dem " + testing::DatasetsDir() + "/dem --db " + db);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  // The two databases hold the same routes and the same trail graph.
+  void ExpectSameDatabase(const std::string& updated, const std::string& fresh) {
+    const auto a = Records(updated), b = Records(fresh);
+    ASSERT_FALSE(b.empty());
+    EXPECT_EQ(a.size(), b.size());
+    size_t differing = 0;
+    for (const auto& [id, bytes] : b) {
+      auto it = a.find(id);
+      if (it == a.end() || it->second != bytes) ++differing;
+    }
+    EXPECT_EQ(differing, 0u) << "of " << b.size() << " routes";
+    EXPECT_TRUE(ReadFile(fs::path(updated) / "trail.graph") ==
+                ReadFile(fs::path(fresh) / "trail.graph"))
+        << "the trail graphs differ";
+    EXPECT_EQ(Meta(updated, "counts"), Meta(fresh, "counts"));
+    EXPECT_EQ(Stride("inspect --db " + updated + " --list").out,
+              Stride("inspect --db " + fresh + " --list").out);
+  }
+
+  fs::path dir_;
+};
+
+#define REQUIRE_OSMIUM()                                                                     \
+  do {                                                                                       \
+    STRIDE_REQUIRE_DATASETS();                                                               \
+    if (!HaveOsmium()) GTEST_SKIP() << "no " << kOsmium << " (scripts/deps.sh installs it)"; \
+  } while (0)
+
+TEST_F(UpdateCli, AndorraEightYearsOfChangesGiveWhatAFreshImportGives) {
+  REQUIRE_OSMIUM();
+  const std::string old_osm = testing::DatasetsDir() + "/osm/andorra-2013-05-28.osm.pbf";
+  const std::string new_osm = testing::DatasetsDir() + "/osm/andorra-2021-10-28.osm.pbf";
+  Derive(old_osm, new_osm, Path("andorra.osc.gz"));
+  Import(old_osm, Path("db"), true);
+  Import(new_osm, Path("fresh"), false);
+  const size_t before = Records(Path("db")).size();
+
+  const CliRun r = Stride("update --db " + Path("db") + " --osc " + Path("andorra.osc.gz"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("rebuilt with 149 routes"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("objects created"), std::string::npos) << r.err;
+  EXPECT_NE(Records(Path("db")).size(), before);
+  ExpectSameDatabase(Path("db"), Path("fresh"));
+  // What was applied, recorded.
+  const nlohmann::json u = Meta(Path("db"), "update");
+  ASSERT_EQ(u["applied"].size(), 1u) << u;
+  EXPECT_EQ(u["applied"][0]["file"], "andorra.osc.gz");
+  EXPECT_GT(u["applied"][0]["created"].get<int>(), 0);
+  EXPECT_GT(u["applied"][0]["deleted"].get<int>(), 0);
+  EXPECT_EQ(u["timestamp"].get<std::string>().substr(0, 10), "2021-10-28");
+}
+
+TEST_F(UpdateCli, MonacoInTwoStepsWithStatesGivesWhatAFreshImportGives) {
+  REQUIRE_OSMIUM();
+  const std::string old_osm = testing::DatasetsDir() + "/osm/monaco-2012-07.osm.gz";
+  const std::string new_osm = testing::DatasetsDir() + "/osm/monaco-2026-03-09.osm.pbf";
+  Derive(old_osm, new_osm, Path("monaco.osc"));
+  // Two diffs from one: nodes first, then ways and relations (the second needs the first).
+  {
+    osmium::io::Reader in{Path("monaco.osc")};
+    osmium::io::Header h;
+    osmium::io::Writer first{Path("1.osc.gz"), h}, second{Path("2.osc.gz"), h};
+    while (osmium::memory::Buffer b = in.read()) {
+      for (const osmium::OSMObject& o : b.select<osmium::OSMObject>()) {
+        if (o.type() == osmium::item_type::node) {
+          first(o);
+        } else {
+          second(o);
+        }
+      }
+    }
+    first.close();
+    second.close();
+    in.close();
+  }
+  std::ofstream(Path("state1.txt"))
+      << "#Thu\nsequenceNumber=101\ntimestamp=2026-03-09T20\\:00\\:00Z\n";
+  std::ofstream(Path("state2.txt")) << "sequenceNumber=102\ntimestamp=2026-03-09T21\\:00\\:00Z\n";
+  Import(old_osm, Path("db"), true);
+  Import(new_osm, Path("fresh"), false);
+
+  CliRun r = Stride("update --quiet --db " + Path("db") + " --osc " + Path("1.osc.gz") +
+                    " --state " + Path("state1.txt"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Meta(Path("db"), "update")["sequence"], 101);
+  // A state not after the recorded one: refused, nothing changed.
+  const std::string list = Stride("inspect --db " + Path("db") + " --list").out;
+  r = Stride("update --quiet --db " + Path("db") + " --osc " + Path("2.osc.gz") + " --state " +
+             Path("state1.txt"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("sequence 101 is not after the database's 101"), std::string::npos) << r.err;
+  EXPECT_EQ(Stride("inspect --db " + Path("db") + " --list").out, list);
+
+  r = Stride("update --quiet --db " + Path("db") + " --osc " + Path("2.osc.gz") + " --state " +
+             Path("state2.txt"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json u = Meta(Path("db"), "update");
+  EXPECT_EQ(u["sequence"], 102);
+  EXPECT_EQ(u["timestamp"], "2026-03-09T21:00:00Z");
+  EXPECT_EQ(u["applied"].size(), 2u);
+  ExpectSameDatabase(Path("db"), Path("fresh"));
+}
+
+TEST_F(UpdateCli, TheSameDiffAgainOrAnOlderOneIsRefusedAndChangesNothing) {
+  REQUIRE_OSMIUM();
+  const std::string old_osm = testing::DatasetsDir() + "/osm/monaco-2012-07.osm.gz";
+  const std::string new_osm = testing::DatasetsDir() + "/osm/monaco-2026-03-09.osm.pbf";
+  Derive(old_osm, new_osm, Path("monaco.osc.gz"));
+  Import(old_osm, Path("db"), true);
+  ASSERT_EQ(
+      Stride("update --quiet --db " + Path("db") + " --osc " + Path("monaco.osc.gz")).exit_code, 0);
+  const auto records = Records(Path("db"));
+  const uint64_t inode = index::DirectoryInode(Path("db"));
+
+  // The same file: known by its SHA-256.
+  CliRun r = Stride("update --db " + Path("db") + " --osc " + Path("monaco.osc.gz"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("monaco.osc.gz was applied already"), std::string::npos) << r.err;
+  // The same changes in another file (uncompressed): every object is already there.
+  ASSERT_EQ(std::system(("gzip -dc " + Path("monaco.osc.gz") + " > " + Path("again.osc")).c_str()),
+            0);
+  r = Stride("update --db " + Path("db") + " --osc " + Path("again.osc"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("these changes were applied already, or are older than the data"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find(" but the database "), std::string::npos) << r.err;
+  // A diff from before the data (2012 to 2026 is applied; 2012 to 2012 changes nothing; the
+  // reverse, 2026 back to 2012, holds older versions).
+  Derive(new_osm, old_osm, Path("backwards.osc"));
+  r = Stride("update --db " + Path("db") + " --osc " + Path("backwards.osc"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("older than the data"), std::string::npos) << r.err;
+  // Nothing moved: the same directory, the same records, no build directory left.
+  EXPECT_EQ(index::DirectoryInode(Path("db")), inode);
+  EXPECT_TRUE(Records(Path("db")) == records);
+  for (const auto& e : fs::directory_iterator(dir_)) {
+    EXPECT_EQ(e.path().filename().string().find(".import-"), std::string::npos) << e.path();
+  }
+}
+
+TEST_F(UpdateCli, BadCommandLinesAndDatabasesNotImportedUpdatable) {
+  STRIDE_REQUIRE_DATASETS();
+  const std::string osm = testing::DatasetsDir() + "/osm/monaco-2026-03-09.osm.pbf";
+  Import(osm, Path("plain"), false);
+  std::ofstream(Path("x.osc")) << "<osmChange version=\"0.6\"></osmChange>\n";
+  CliRun r = Stride("update --db " + Path("plain") + " --osc " + Path("x.osc"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("was not imported with --updatable"), std::string::npos) << r.err;
+  r = Stride("update --db " + Path("plain"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--db and --osc are required"), std::string::npos) << r.err;
+  Import(osm, Path("db"), true);
+  r = Stride("update --db " + Path("db") + " --osc " + osm);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("expected an OSM change file (.osc, .osc.gz, .osc.bz2)"), std::string::npos)
+      << r.err;
+  r = Stride("update --db " + Path("db") + " --osc " + Path("x.osc") + " --state " + Path("x.osc"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("no sequenceNumber=N line"), std::string::npos) << r.err;
+  r = Stride("import --updatable --osm " + osm + " --osm " + osm + " --db " + Path("two"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--updatable takes one --osm file"), std::string::npos) << r.err;
+}
+
+TEST_F(UpdateCli, ARunningServerServesTheUpdateWithoutARestart) {
+  REQUIRE_OSMIUM();
+  const std::string old_osm = testing::DatasetsDir() + "/osm/andorra-2013-05-28.osm.pbf";
+  const std::string new_osm = testing::DatasetsDir() + "/osm/andorra-2021-10-28.osm.pbf";
+  Derive(old_osm, new_osm, Path("andorra.osc.gz"));
+  Import(old_osm, Path("db"), true);
+  server::HttpServerOptions o;
+  o.db_path = Path("db");
+  o.reload_check_s = 0.1;
+  testing::RunningServer s(o);
+  ASSERT_NE(s.port(), 0) << s.status().message();
+  httplib::Client c("127.0.0.1", s.port());
+  auto health = [&] { return nlohmann::json::parse(c.Get("/v1/health")->body); };
+  const nlohmann::json before = health();
+  EXPECT_EQ(before["routes"], 36);
+  ASSERT_EQ(
+      Stride("update --quiet --db " + Path("db") + " --osc " + Path("andorra.osc.gz")).exit_code,
+      0);
+  nlohmann::json after = before;
+  for (int i = 0; i < 100 && after["reloads"] == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    after = health();
+  }
+  EXPECT_EQ(after["reloads"], 1);
+  EXPECT_EQ(after["routes"], 149);
+  auto gr11 = c.Get("/v1/routes?bbox=1.40,42.42,1.80,42.66&limit=500&min_length_m=40000");
+  ASSERT_TRUE(gr11);
+  EXPECT_NE(gr11->body.find("GR11"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace stride
