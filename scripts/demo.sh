@@ -7,8 +7,8 @@
 # (GPX, TCX and FIT, with GPS noise, a hill and a stop) and analyses it, also through the C
 # library and the Python module; then starts the
 # route server on http://127.0.0.1:8080 (PORT=... to change), shows example requests (route
-# search, foot routing, vector tiles, the map page at / with a screenshot in demo/map.png,
-# runs, plugins) and
+# search, foot routing, vector tiles, an OSM change file applied while serving, the map page
+# at / with a screenshot in demo/map.png, runs, plugins) and
 # keeps serving until Ctrl-C (DEMO_NO_SERVE=1 skips the server).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +19,7 @@ mkdir -p demo
 
 echo "== route database =="
 ./build/datasets/gen_osm --out demo/trails.osm.pbf --nodes 200000 --dem demo/dem
-./build/stride import --osm demo/trails.osm.pbf --dem demo/dem --db demo/db
+./build/stride import --updatable --osm demo/trails.osm.pbf --dem demo/dem --db demo/db
 echo
 ./build/stride inspect --db demo/db
 echo
@@ -120,6 +120,27 @@ GEOJSON
     curl -s -o demo/tile.mvt -w "  %{http_code}, %{size_download} bytes, ETag %header{etag}\n" \
       "$base/v1/tiles/$tile.mvt"
   done
+  echo
+  echo "== keeping the map current: an OSM change file renames route relation/1 while serving =="
+  # What a minutely diff does: a new version of the relation (here made with osmium getid and
+  # a rename), applied to the database the server is serving; it reloads without a restart.
+  osmium getid -f osm demo/trails.osm.pbf r1 | python3 -c '
+import sys, time, xml.etree.ElementTree as ET
+r = ET.parse(sys.stdin).getroot().find("relation")
+r.set("version", str(int(r.get("version")) + 1))
+r.set("timestamp", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+for t in r.findall("tag"):
+    if t.get("k") == "name": t.set("v", "Demo Ridge Trail")
+print("<osmChange version=\"0.6\" generator=\"demo\"><modify>" + ET.tostring(r, encoding="unicode") + "</modify></osmChange>")' >demo/rename.osc
+  echo "curl '$base/v1/routes/r1' | name: $(curl -s "$base/v1/routes/r1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["name"])')"
+  echo "./build/stride update --db demo/db --osc demo/rename.osc"
+  ./build/stride update --quiet --db demo/db --osc demo/rename.osc | sed 's/^/  /'
+  for _ in $(seq 50); do
+    [ "$(curl -s "$base/v1/health" | python3 -c 'import json,sys; print(json.load(sys.stdin)["reloads"])')" != 0 ] && break
+    sleep 0.2
+  done
+  echo "curl '$base/v1/routes/r1' | name: $(curl -s "$base/v1/routes/r1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["name"])')  (reloaded, no restart)"
+  ./build/stride inspect --db demo/db | grep '^updatable' | sed 's/^/  /'
   token=$(grep -A1 'dev token' demo/serve.log | tail -1)
   echo
   echo "== the map page: open $base/ in a browser (MapLibre over these tiles; paste the token for runs) =="

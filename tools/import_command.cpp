@@ -254,7 +254,7 @@ int BuildRouteDb(BuildRequest& req, std::ostream& out, std::ostream& err) {
     const importers::OsmSourceManifest& m = s.sources[k];
     char key[32];
     std::snprintf(key, sizeof key, "manifest/%04zu", k);
-    Json j = {{"source", m.path},
+    Json j = {{"source", req.source_label.empty() ? m.path : req.source_label},
               {"format", m.format},
               {"size_bytes", m.size_bytes},
               {"sha256", m.sha256},

@@ -40,6 +40,7 @@ struct BuildRequest {
   std::string command = "import";  // for messages: "stride <command>: ..."
   std::function<Status(const std::string& build_dir, importers::OsmImportOptions& options)> prepare;
   std::vector<std::pair<std::string, std::string>> extra_meta;
+  std::string source_label;  // when set, the manifests' source (not the build directory's path)
 };
 int BuildRouteDb(BuildRequest& req, std::ostream& out, std::ostream& err);
 int RunInspect(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);

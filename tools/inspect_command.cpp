@@ -114,6 +114,22 @@ int RunInspect(const std::vector<std::string>& args, std::ostream& out, std::ost
                                                    : "none")
         << '\n';
   }
+  if (Result<std::string> u = (*db)->GetMeta("update"); u.ok()) {
+    const Json j = Json::parse(*u, nullptr, false);
+    if (j.is_object()) {
+      const Json applied = j.value("applied", Json::array());
+      out << "updatable: " << applied.size() << " change file(s) applied";
+      if (!applied.empty()) {
+        const Json& last = applied.back();
+        out << ", the last " << last.value("file", "?") << " at " << last.value("applied_at", "?");
+      }
+      out << "; sequence "
+          << (j["sequence"].is_number() ? std::to_string(j["sequence"].get<uint64_t>()) : "none")
+          << ", data up to "
+          << (j["timestamp"].is_string() ? j["timestamp"].get<std::string>() : "its extract")
+          << '\n';
+    }
+  }
   if (Result<std::string> c = (*db)->GetMeta("counts"); c.ok()) {
     const Json j = Json::parse(*c, nullptr, false);
     if (!j.is_discarded()) {

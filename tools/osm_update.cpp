@@ -320,6 +320,7 @@ int RunUpdate(const std::vector<std::string>& args, std::ostream& out, std::ostr
     req.options.min_named_trail_m = import["min_trail_length_m"].get<double>();
   }
   req.options.inputs = {source};
+  req.source_label = (fs::path(db_path) / "update" / "source.osm.pbf").string();
   ChangeCounts counts;
   req.prepare = [&](const std::string& build_dir, importers::OsmImportOptions& o) {
     const std::string merged = build_dir + "/update/source.osm.pbf";

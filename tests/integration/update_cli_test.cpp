@@ -134,6 +134,13 @@ TEST_F(UpdateCli, AndorraEightYearsOfChangesGiveWhatAFreshImportGives) {
   EXPECT_GT(u["applied"][0]["created"].get<int>(), 0);
   EXPECT_GT(u["applied"][0]["deleted"].get<int>(), 0);
   EXPECT_EQ(u["timestamp"].get<std::string>().substr(0, 10), "2021-10-28");
+  // And what an operator reads.
+  const std::string inspect = Stride("inspect --db " + Path("db")).out;
+  EXPECT_NE(inspect.find("updatable: 1 change file(s) applied, the last andorra.osc.gz"),
+            std::string::npos)
+      << inspect;
+  EXPECT_NE(inspect.find("source " + Path("db") + "/update/source.osm.pbf"), std::string::npos)
+      << inspect;
 }
 
 TEST_F(UpdateCli, MonacoInTwoStepsWithStatesGivesWhatAFreshImportGives) {
