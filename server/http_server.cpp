@@ -539,17 +539,25 @@ std::vector<http::Route> HttpServer::RouteTable() {
        [rs](Req& r) { return GetRunFile(*rs, r.principal, r.path_params[0], WireOf(r)); }},
       {"GET", "/v1/runs/{id}", "run", "runner:read", 0, false,
        [this, rs](Req& r) {
-         // The runner's notes and RPE (pushed by an offline client) live in the sync log.
+         // The runner's notes and RPE (pushed by an offline client) live in the sync log; read
+         // for a valid id and the JSON answer only (the protobuf form has no field for them).
          nlohmann::json runner = nlohmann::json::object();
-         Result<std::optional<SyncRecord>> noted =
-             sync_log_ ? sync_log_->Get(r.principal.user_id, "runs", r.path_params[0])
-                       : Result<std::optional<SyncRecord>>(std::nullopt);
-         if (noted.ok() && *noted && (*noted)->deleted_ms == 0) {
-           for (const char* field : {"notes", "rpe"}) {
-             if ((*noted)->fields.contains(field)) runner[field] = (*noted)->fields[field];
+         uint64_t id = 0;
+         const Wire wire = WireOf(r);
+         if (sync_log_ && wire == Wire::kJson && engine::ParseRunId(r.path_params[0], &id)) {
+           Result<std::optional<SyncRecord>> noted =
+               sync_log_->Get(r.principal.user_id, "runs", r.path_params[0]);
+           if (!noted.ok()) {
+             // The run is still answered; what is missing is said in the log, not dropped quietly.
+             LogLine("run " + r.path_params[0] +
+                     ": the runner's notes could not be read: " + noted.status().message());
+           } else if (*noted && (*noted)->deleted_ms == 0) {
+             for (const char* field : {"notes", "rpe"}) {
+               if ((*noted)->fields.contains(field)) runner[field] = (*noted)->fields[field];
+             }
            }
          }
-         return GetRun(*rs, r.principal, r.path_params[0], WireOf(r), runner);
+         return GetRun(*rs, r.principal, r.path_params[0], wire, runner);
        }},
       {"DELETE", "/v1/runs/{id}", "run_delete", "runner:write", 0, false,
        [rs](Req& r) { return DeleteRun(*rs, r.principal, r.path_params[0], WireOf(r)); }},
