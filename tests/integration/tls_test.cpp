@@ -5,6 +5,8 @@
 // one kept-alive connection, an upload's body read through TLS and a large answer written
 // through it, HSTS on answers; plain HTTP and a client that never finishes its handshake get
 // nothing and are closed; certificate files that do not fit are refused at start, by name.
+// Every answer read through TLS is checked against the server's OpenAPI document, as the
+// plain-HTTP suites' are.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -29,6 +31,7 @@
 #include "datasets/synthetic_routes.hpp"
 #include "server/auth.hpp"
 #include "server/http_server.hpp"
+#include "tests/support/api_client.hpp"
 #include "tests/support/cli.hpp"
 #include "tests/support/running_server.hpp"
 
@@ -110,8 +113,25 @@ class TlsClient {
   bool verified() const { return verified_; }
   std::string version() const { return SSL_get_version(ssl_); }
 
-  // Sends `request` and reads one response (Content-Length bodies).
+  // Answers are checked against `contract` from now on.
+  void Check(std::shared_ptr<const testing::ApiContract> contract) {
+    contract_ = std::move(contract);
+  }
+
+  // Sends `request` and reads one response (Content-Length bodies); checked against the
+  // contract when there is one.
   std::string Exchange(const std::string& request) {
+    std::string in = Read(request);
+    if (contract_) {
+      const size_t sp1 = request.find(' '), sp2 = request.find(' ', sp1 + 1);
+      testing::ExpectKeepsContract(*contract_, request.substr(0, sp1),
+                                   request.substr(sp1 + 1, sp2 - sp1 - 1), in);
+    }
+    return in;
+  }
+
+ private:
+  std::string Read(const std::string& request) {
     if (SSL_write(ssl_, request.data(), static_cast<int>(request.size())) <= 0) return "";
     std::string in;
     char buf[16384];
@@ -130,12 +150,26 @@ class TlsClient {
     }
   }
 
- private:
   SSL_CTX* ctx_ = nullptr;
   SSL* ssl_ = nullptr;
   int fd_ = -1;
   bool connected_ = false, verified_ = false;
+  std::shared_ptr<const testing::ApiContract> contract_;
 };
+
+// The server's OpenAPI document, read through TLS.
+std::shared_ptr<const testing::ApiContract> ContractOverTls(int port, const std::string& ca_file) {
+  TlsClient c(port, ca_file);
+  const std::string doc = c.Exchange("GET /v1/openapi.json HTTP/1.1\r\nHost: x\r\n\r\n");
+  const size_t at = doc.find("\r\n\r\n");
+  const nlohmann::json j =
+      nlohmann::json::parse(at == std::string::npos ? "" : doc.substr(at + 4), nullptr, false);
+  if (!j.is_object()) {
+    ADD_FAILURE() << "no OpenAPI document over TLS";
+    return nullptr;
+  }
+  return std::make_shared<const testing::ApiContract>(j);
+}
 
 std::string Body(const std::string& response) {
   const size_t at = response.find("\r\n\r\n");
@@ -167,6 +201,7 @@ class Tls : public ::testing::Test {
 
 TEST_F(Tls, ServesRequestsOnOneVerifiedConnectionWithHsts) {
   TlsClient c(server_->port(), dir_ + "/cert.pem");
+  c.Check(ContractOverTls(server_->port(), dir_ + "/cert.pem"));
   ASSERT_TRUE(c.connected());
   EXPECT_TRUE(c.verified());
   EXPECT_TRUE(c.version() == "TLSv1.3" || c.version() == "TLSv1.2") << c.version();
@@ -226,6 +261,7 @@ TEST_F(Tls, PlainHttpAndAStalledHandshakeGetNothingAndAreClosed) {
 
   // The server still serves.
   TlsClient c(server_->port(), dir_ + "/cert.pem");
+  c.Check(ContractOverTls(server_->port(), dir_ + "/cert.pem"));
   ASSERT_TRUE(c.connected());
   EXPECT_EQ(c.Exchange("GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n").rfind("HTTP/1.1 200", 0), 0u);
 }
