@@ -55,6 +55,20 @@ std::string Count(double v) {
   return buf;
 }
 
+// "42 s", "3 min 5 s", "2 h 07 min".
+std::string FormatDuration(double s) {
+  char buf[32];
+  const long long t = static_cast<long long>(s + 0.5);
+  if (t < 60) {
+    std::snprintf(buf, sizeof buf, "%lld s", t);
+  } else if (t < 3600) {
+    std::snprintf(buf, sizeof buf, "%lld min %lld s", t / 60, t % 60);
+  } else {
+    std::snprintf(buf, sizeof buf, "%lld h %02lld min", t / 3600, (t % 3600) / 60);
+  }
+  return buf;
+}
+
 // Progress lines on stderr: rewritten in place on a terminal, else one line per 5 s.
 class ProgressPrinter {
  public:
@@ -63,10 +77,16 @@ class ProgressPrinter {
     const auto now = std::chrono::steady_clock::now();
     if (!p.phase_done && !tty_ && now - last_line_ < std::chrono::seconds(5)) return;
     last_line_ = now;
-    char line[160];
+    char line[200];
     const double rate = p.phase_s > 0 ? static_cast<double>(p.objects) / p.phase_s : 0;
-    std::snprintf(line, sizeof line, "import: %-12s %10s objects  %10s/s  %7.1f s", p.phase.c_str(),
-                  Count(static_cast<double>(p.objects)).c_str(), Count(rate).c_str(), p.phase_s);
+    int n = std::snprintf(line, sizeof line, "import: %-12s %10s objects  %10s/s  %7.1f s",
+                          p.phase.c_str(), Count(static_cast<double>(p.objects)).c_str(),
+                          Count(rate).c_str(), p.phase_s);
+    // A pass over the input: how far it is, and the time left at its rate so far.
+    if (!p.phase_done && p.fraction > 0 && n > 0 && static_cast<size_t>(n) < sizeof line) {
+      std::snprintf(line + n, sizeof line - static_cast<size_t>(n), "  %3.0f %%, ~%s left",
+                    p.fraction * 100, FormatDuration(p.eta_s).c_str());
+    }
     if (tty_) {
       err_ << '\r' << line << (p.phase_done ? "\n" : "") << std::flush;
     } else {
@@ -216,6 +236,11 @@ int BuildRouteDb(BuildRequest& req, std::ostream& out, std::ostream& err) {
     p.phase_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - graph_started).count();
     p.phase_done = done == total;
+    if (total > 0 && done > 0) {
+      // Contraction slows as it goes (the remaining nodes have more neighbours): a lower bound.
+      p.fraction = static_cast<double>(done) / static_cast<double>(total);
+      p.eta_s = p.phase_s * (1 - p.fraction) / p.fraction;
+    }
     printer(p);
   };
   const engine::trail::HierarchyStats hierarchy = (*builder)->BuildTrailGraph(graph_progress);

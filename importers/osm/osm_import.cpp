@@ -55,7 +55,12 @@ double Seconds(Clock::time_point since) {
 class PhaseProgress {
  public:
   PhaseProgress(const OsmImportOptions& o, std::string phase)
-      : cb_(o.on_progress), phase_(std::move(phase)), start_(Clock::now()), last_(start_) {}
+      : cb_(o.on_progress),
+        interval_(std::chrono::duration_cast<Clock::duration>(
+            std::chrono::duration<double>(o.progress_interval_s))),
+        phase_(std::move(phase)),
+        start_(Clock::now()),
+        last_(start_) {}
   // For per-object calls: looks at the clock once every 16384 calls.
   void Tick(uint64_t objects) {
     if (!cb_ || (++calls_ & 0x3fff) != 0) return;
@@ -65,10 +70,17 @@ class PhaseProgress {
   void Report(uint64_t objects) {
     if (!cb_) return;
     const auto now = Clock::now();
-    if (now - last_ < std::chrono::milliseconds(500)) return;
+    if (now - last_ < interval_) return;
     last_ = now;
-    cb_({phase_, objects, Seconds(start_), false});
+    ImportProgress p{phase_, objects, Seconds(start_), false};
+    if (fraction_) {
+      p.fraction = std::clamp(fraction_(), 0.0, 1.0);
+      if (p.fraction > 0) p.eta_s = p.phase_s * (1 - p.fraction) / p.fraction;
+    }
+    cb_(p);
   }
+  // How much of the phase is done (0..1), asked at each report; nullptr: unknown.
+  void SetFraction(std::function<double()> f) { fraction_ = std::move(f); }
   double Done(uint64_t objects) {
     const double s = Seconds(start_);
     if (cb_) cb_({phase_, objects, s, true});
@@ -77,6 +89,8 @@ class PhaseProgress {
 
  private:
   std::function<void(const ImportProgress&)> cb_;
+  std::function<double()> fraction_;
+  Clock::duration interval_;
   std::string phase_;
   Clock::time_point start_, last_;
   uint64_t calls_ = 0;
@@ -719,6 +733,9 @@ Result<OsmImportStats> ImportOsm(const OsmImportOptions& options, engine::MapSin
   }
 
   osmium::thread::Pool pool(threads);
+  double total_bytes = 0;  // of every input: the passes over them report their share read
+  for (const OsmSourceManifest& m : stats.sources) total_bytes += static_cast<double>(m.size_bytes);
+  total_bytes = std::max(total_bytes, 1.0);
 
   // Pass 1: relations.
   std::map<uint64_t, RelationRec> relations;
@@ -735,7 +752,13 @@ Result<OsmImportStats> ImportOsm(const OsmImportOptions& options, engine::MapSin
         }
         stats.sources[k].generator = header.get("generator");
         RelationCollector collector(relations, progress, stats.relations, stats.super_routes);
+        double read_before = 0;
+        for (size_t j = 0; j < k; ++j)
+          read_before += static_cast<double>(stats.sources[j].size_bytes);
+        progress.SetFraction(
+            [&] { return (read_before + static_cast<double>(reader.offset())) / total_bytes; });
         osmium::apply(reader, collector);
+        progress.SetFraction(nullptr);
         reader.close();
       } catch (const std::exception& e) {
         return Status::InvalidArgument(OsmiumError(inputs[k].path, e));
@@ -793,16 +816,22 @@ Result<OsmImportStats> ImportOsm(const OsmImportOptions& options, engine::MapSin
     osmium::handler::NodeLocationsForWays<IndexMap> locations(*index);
     locations.ignore_errors();
     WayCollector collector(store, needed, progress, stats);
-    for (const Input& in : inputs) {
+    double read_before = 0;  // bytes of the inputs read before this one
+    for (size_t k = 0; k < inputs.size(); ++k) {
+      const Input& in = inputs[k];
       try {
         osmium::io::Reader reader(in.file,
                                   osmium::osm_entity_bits::node | osmium::osm_entity_bits::way,
                                   pool, osmium::io::read_meta::no);
+        progress.SetFraction(
+            [&] { return (read_before + static_cast<double>(reader.offset())) / total_bytes; });
         osmium::apply(reader, locations, collector);
+        progress.SetFraction(nullptr);
         reader.close();
       } catch (const std::exception& e) {
         return Status::InvalidArgument(OsmiumError(in.path, e));
       }
+      read_before += static_cast<double>(stats.sources[k].size_bytes);
     }
     // One record per way id (inputs may overlap); the first one read wins.
     std::stable_sort(store.ways.begin(), store.ways.end(),

@@ -41,6 +41,10 @@ struct ImportProgress {
   uint64_t objects = 0;  // objects handled in this phase so far
   double phase_s = 0;    // seconds since the phase began
   bool phase_done = false;
+  // The share of the phase done (bytes of input read, for the passes over the input), or -1
+  // when unknown; with it, eta_s: the seconds left at this phase's rate so far.
+  double fraction = -1;
+  double eta_s = 0;
 };
 
 struct OsmImportOptions {
@@ -57,8 +61,9 @@ struct OsmImportOptions {
   std::string node_index;
   // Where a file-backed index goes. Default: "" = the system temporary directory.
   std::string scratch_dir;
-  // Called at most about twice a second per phase, and at the end of each phase.
+  // Called at most once per progress_interval_s per phase, and at the end of each phase.
   std::function<void(const ImportProgress&)> on_progress;
+  double progress_interval_s = 0.5;  // Default: twice a second
 };
 
 struct OsmSourceManifest {

@@ -350,5 +350,51 @@ TEST(OsmImport, BadInputsGiveClearErrors) {
   EXPECT_TRUE(sink.routes.empty());
 }
 
+// A pass over the input says how far it is: the share of the input's bytes read, rising to the
+// end, and the time left at its rate.
+TEST(OsmImportProgress, TheNodesAndWaysPassReportsItsShareOfTheInputAndTheTimeLeft) {
+  const std::string path =
+      ::testing::TempDir() + "/stride_progress_" + std::to_string(::getpid()) + ".osm";
+  {
+    std::ofstream f(path);
+    f << "<?xml version='1.0' encoding='UTF-8'?>\n<osm version=\"0.6\">\n";
+    for (int id = 1; id <= 120000; ++id) {
+      f << "  <node id=\"" << id << "\" version=\"1\" lat=\"" << 42.5 + (id / 400) * 1e-4
+        << "\" lon=\"" << 1.5 + (id % 400) * 1e-4 << "\"/>\n";
+    }
+    for (int w = 0; w < 12000; ++w) {
+      f << "  <way id=\"" << w + 1 << "\" version=\"1\">\n";
+      for (int k = 1; k <= 10; ++k) f << "    <nd ref=\"" << w * 10 + k << "\"/>\n";
+      f << "    <tag k=\"highway\" v=\"path\"/>\n  </way>\n";
+    }
+    f << "</osm>\n";
+  }
+  std::vector<ImportProgress> seen;
+  OsmImportOptions o;
+  o.inputs = {path};
+  o.progress_interval_s = 0;  // every report the pass makes
+  o.on_progress = [&](const ImportProgress& p) {
+    if (p.phase == "nodes+ways") seen.push_back(p);
+  };
+  CollectingSink sink;
+  Result<OsmImportStats> s = ImportOsm(o, sink);
+  std::filesystem::remove(path);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  ASSERT_GE(seen.size(), 4u);  // 132,000 objects: a report every 16,384
+  EXPECT_TRUE(seen.back().phase_done);
+  double last = 0;
+  for (size_t i = 0; i + 1 < seen.size(); ++i) {
+    const ImportProgress& p = seen[i];
+    EXPECT_FALSE(p.phase_done);
+    EXPECT_GT(p.fraction, 0) << i;
+    EXPECT_LE(p.fraction, 1) << i;
+    EXPECT_GE(p.fraction, last) << i;  // never goes back
+    EXPECT_GE(p.eta_s, 0) << i;
+    last = p.fraction;
+  }
+  // Read ahead of the objects handled, the share is past a third by the last report.
+  EXPECT_GT(last, 0.33);
+}
+
 }  // namespace
 }  // namespace stride::importers
