@@ -221,7 +221,7 @@
   async function loadRoutes() {
     const seq = ++routeSeq;
     const q = new URLSearchParams(Object.assign({ bbox: viewBbox().map((v) => v.toFixed(5)).join(','),
-                                                   limit: '50' }, filters()));
+                                                   limit: '50', sort: $('f-sort').value }, filters()));
     try {
       const j = await api('/v1/routes?' + q);
       if (seq !== routeSeq) return;  // a newer view asked since
@@ -237,7 +237,7 @@
     list.replaceChildren();
     const n = state.routes.length;
     $('route-count').textContent = n === 0 ? 'No route in view matches the filters.'
-      : `${n}${more ? '+' : ''} route${n === 1 ? '' : 's'} in view, nearest the centre first`;
+      : `${n}${more ? '+' : ''} route${n === 1 ? '' : 's'} in view, ${$('f-sort').selectedOptions[0].textContent}`;
     for (const r of state.routes) {
       const current = state.selectedRoute && state.selectedRoute.osm === r.osm;
       list.append(el('li', {}, el('button', {
@@ -633,6 +633,12 @@
         el('td', { text: pace(s.pace_s_per_km) }),
         el('td', { text: `+${Math.round(s.ascent_m)} −${Math.round(s.descent_m)}` }),
         el('td', { text: s.avg_hr_bpm ? String(Math.round(s.avg_hr_bpm)) : '–' })));
+    }
+    const efforts = $('run-efforts');
+    efforts.replaceChildren();
+    if (!(a.best_efforts || []).length) efforts.append(el('li', { text: 'none' }));
+    for (const b of a.best_efforts || []) {
+      efforts.append(el('li', { text: `${b.name}: ${duration(b.time_s)} (${pace(b.time_s / (b.distance_m / 1000))}) from ${km(b.start_distance_m)}` }));
     }
     const climbs = $('run-climbs');
     climbs.replaceChildren();

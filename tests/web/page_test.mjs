@@ -164,6 +164,17 @@ try {
   const shorter = await page.evaluate(() => window.stride.map.queryRenderedFeatures({ layers: ['routes'] })
     .filter((f) => f.properties.length_m < 5000).length);
   check(shorter === 0, 'the map hides the routes the filter leaves out', shorter);
+  // The order: least climb first, as the API sorts it.
+  await page.select('#f-sort', 'ascent');
+  await page.waitForFunction(() => /least climb first/.test(document.getElementById('route-count').textContent));
+  await sleep(600);
+  listed = await page.$$eval('#route-list button', (bs) => bs.map((b) => b.dataset.osm));
+  answer = await api('/v1/routes' + lastSearch);
+  const ascents = answer.routes.map((r) => r.ascent_m);
+  check(lastSearch.includes('sort=ascent') && JSON.stringify(listed) === JSON.stringify(answer.routes.map((r) => r.osm)) &&
+        ascents.every((a, i) => i === 0 || a >= ascents[i - 1]),
+        `the order control sorts the list by climb, as the API does (${listed.length} routes)`, lastSearch);
+  await page.select('#f-sort', 'distance');
   await page.click('#f-min-km', { clickCount: 3 });
   await page.keyboard.press('Backspace');
   await sleep(600);
@@ -277,6 +288,10 @@ try {
     track: window.stride.map.queryRenderedFeatures({ layers: ['track'] }).length,
     colours: new Set(window.stride.map.queryRenderedFeatures({ layers: ['track'] }).map((f) => f.properties.colour)).size,
   }));
+  const efforts = await page.$$eval('#run-efforts li', (l) => l.map((e) => e.textContent));
+  check(efforts.length === Math.max(1, run.analysis.best_efforts.length) &&
+        run.analysis.best_efforts.every((b, i) => efforts[i].startsWith(b.name + ':')),
+        `its best efforts (${run.analysis.best_efforts.map((b) => b.name).join(', ')})`, efforts);
   check(runs.runs.length === 1 && shown.facts.includes(km(run.distance_m)) && shown.splits === run.analysis.splits.length,
         `the uploaded run's figures: ${km(run.distance_m)}, ${run.analysis.splits.length} splits`, shown);
   check(shown.track > 0 && shown.colours > 3 && /pace/.test(shown.legend),
