@@ -4,7 +4,9 @@
 // them to the older import must give what a fresh import of the newer extract gives, route by
 // route (every stored record, byte for byte) and edge by edge (the routable trail graph, byte
 // for byte); in one step or in several; the same diff again, or one older than the data, is
-// refused and changes nothing; a running server picks the update up without a restart.
+// refused and changes nothing; a running server picks the update up without a restart. And
+// generated maps edited at random (names, deletions, moved nodes, a new path, a renamed
+// relation), their diffs split into random batches applied one after another.
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <unistd.h>
@@ -13,13 +15,16 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <osmium/builder/attr.hpp>
 #include <osmium/io/any_input.hpp>
 #include <osmium/io/any_output.hpp>
 #include <osmium/io/reader.hpp>
 #include <osmium/io/writer.hpp>
 #include <osmium/osm/object.hpp>
+#include <random>
 #include <sstream>
 
+#include "datasets/synthetic_osm.hpp"
 #include "index/store/route_db.hpp"
 #include "tests/support/cli.hpp"
 #include "tests/support/datasets.hpp"
@@ -192,6 +197,175 @@ TEST_F(UpdateCli, MonacoInTwoStepsWithStatesGivesWhatAFreshImportGives) {
   EXPECT_EQ(u["timestamp"], "2026-03-09T21:00:00Z");
   EXPECT_EQ(u["applied"].size(), 2u);
   ExpectSameDatabase(Path("db"), Path("fresh"));
+}
+
+// `from` with random edits (seeded), each a new version at a later time: some ways renamed,
+// some deleted, some nodes moved, a relation renamed, and a new named path.
+void Mutate(const std::string& from, const std::string& to, uint64_t seed) {
+  using namespace osmium::builder::attr;  // NOLINT: the attribute builder's vocabulary
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0, 1);
+  const osmium::Timestamp later("2026-06-01T00:00:00Z");
+  osmium::io::Reader in{from};
+  osmium::io::Writer out{to, in.header(), osmium::io::overwrite::allow};
+  osmium::memory::Buffer buffer{1 << 16, osmium::memory::Buffer::auto_grow::yes};
+  auto flush = [&] {
+    out(std::move(buffer));
+    buffer = osmium::memory::Buffer{1 << 16, osmium::memory::Buffer::auto_grow::yes};
+  };
+  auto tags_of = [](const osmium::OSMObject& o) {
+    std::vector<std::pair<std::string, std::string>> t;
+    for (const osmium::Tag& tag : o.tags()) t.emplace_back(tag.key(), tag.value());
+    return t;
+  };
+  osmium::object_id_type max_node = 0, max_way = 0;
+  bool nodes_added = false, way_added = false, relation_renamed = false;
+  // The new path: 20 nodes in a line inside the map, and a way through them.
+  auto add_nodes = [&] {
+    for (int i = 1; i <= 20; ++i) {
+      osmium::builder::add_node(buffer, _id(max_node + i), _version(1), _timestamp(later),
+                                _location(osmium::Location(6.31 + i * 0.0005, 45.61 + i * 0.0001)));
+    }
+    nodes_added = true;
+  };
+  auto add_way = [&] {
+    std::vector<osmium::object_id_type> refs;
+    for (int i = 1; i <= 20; ++i) refs.push_back(max_node + i);
+    const std::vector<std::pair<std::string, std::string>> tags = {
+        {"highway", "path"}, {"name", "Sentier neuf " + std::to_string(seed)}};
+    osmium::builder::add_way(buffer, _id(max_way + 1), _version(1), _timestamp(later), _nodes(refs),
+                             _tags(tags));
+    way_added = true;
+  };
+  while (osmium::memory::Buffer b = in.read()) {
+    for (const osmium::OSMObject& o : b.select<osmium::OSMObject>()) {
+      const double r = u(rng);
+      if (o.type() == osmium::item_type::node) {
+        const auto& n = static_cast<const osmium::Node&>(o);
+        max_node = std::max(max_node, n.id());
+        if (r < 0.03) {  // moved by a few metres
+          const osmium::Location moved(n.location().lon() + 3e-5, n.location().lat() - 2e-5);
+          osmium::builder::add_node(buffer, _id(n.id()), _version(n.version() + 1),
+                                    _timestamp(later), _location(moved), _tags(tags_of(n)));
+        } else {
+          buffer.add_item(n);
+          buffer.commit();
+        }
+        continue;
+      }
+      if (!nodes_added) add_nodes();
+      if (o.type() == osmium::item_type::way) {
+        const auto& w = static_cast<const osmium::Way&>(o);
+        max_way = std::max(max_way, w.id());
+        if (r < 0.02) continue;  // deleted
+        std::vector<osmium::object_id_type> refs;
+        for (const osmium::NodeRef& nr : w.nodes()) refs.push_back(nr.ref());
+        if (r < 0.07) {  // renamed
+          auto tags = tags_of(w);
+          bool named = false;
+          for (auto& [k, v] : tags) {
+            if (k == "name") {
+              v += " (renamed)";
+              named = true;
+            }
+          }
+          if (!named) tags.emplace_back("name", "Chemin " + std::to_string(w.id()));
+          osmium::builder::add_way(buffer, _id(w.id()), _version(w.version() + 1),
+                                   _timestamp(later), _nodes(refs), _tags(tags));
+        } else {
+          buffer.add_item(w);
+          buffer.commit();
+        }
+        continue;
+      }
+      if (!way_added) add_way();
+      const auto& rel = static_cast<const osmium::Relation&>(o);
+      if (!relation_renamed) {
+        std::vector<member_type> members;
+        for (const osmium::RelationMember& m : rel.members()) {
+          members.emplace_back(m.type(), m.ref(), m.role());
+        }
+        auto tags = tags_of(rel);
+        for (auto& [k, v] : tags) {
+          if (k == "name") v = "Renamed route " + std::to_string(seed);
+        }
+        osmium::builder::add_relation(buffer, _id(rel.id()), _version(rel.version() + 1),
+                                      _timestamp(later), _members(members.begin(), members.end()),
+                                      _tags(tags));
+        relation_renamed = true;
+      } else {
+        buffer.add_item(rel);
+        buffer.commit();
+      }
+    }
+    flush();
+  }
+  if (!nodes_added) add_nodes();
+  if (!way_added) add_way();
+  flush();
+  out.close();
+  in.close();
+}
+
+// The objects of `osc` dealt at random into `k` change files, in their order.
+std::vector<std::string> Deal(const std::string& osc, size_t k, uint64_t seed,
+                              const std::string& prefix) {
+  std::mt19937_64 rng(seed);
+  std::vector<std::string> paths;
+  std::vector<std::unique_ptr<osmium::io::Writer>> out;
+  for (size_t i = 0; i < k; ++i) {
+    paths.push_back(prefix + std::to_string(i + 1) + ".osc.gz");
+    out.push_back(std::make_unique<osmium::io::Writer>(paths.back(), osmium::io::Header{},
+                                                       osmium::io::overwrite::allow));
+  }
+  osmium::io::Reader in{osc};
+  while (osmium::memory::Buffer b = in.read()) {
+    for (const osmium::OSMObject& o : b.select<osmium::OSMObject>()) (*out[rng() % k])(o);
+  }
+  for (auto& w : out) w->close();
+  in.close();
+  return paths;
+}
+
+TEST_F(UpdateCli, GeneratedMapsEditedAtRandomAndAppliedInRandomBatches) {
+  if (!HaveOsmium()) GTEST_SKIP() << "no " << kOsmium << " (scripts/deps.sh installs it)";
+  for (uint64_t seed : {1, 2}) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    const std::string tag = std::to_string(seed);
+    datasets::SyntheticOsmOptions go;
+    go.target_nodes = 20000;
+    go.seed = seed;
+    ASSERT_TRUE(datasets::WriteSyntheticOsm(Path("map" + tag + ".osm.pbf"), go).ok());
+    Mutate(Path("map" + tag + ".osm.pbf"), Path("edited" + tag + ".osm.pbf"), seed);
+    Derive(Path("map" + tag + ".osm.pbf"), Path("edited" + tag + ".osm.pbf"),
+           Path("diff" + tag + ".osc"));
+    ASSERT_EQ(Stride("import --quiet --updatable --osm " + Path("map" + tag + ".osm.pbf") +
+                     " --db " + Path("db" + tag))
+                  .exit_code,
+              0);
+    ASSERT_EQ(Stride("import --quiet --osm " + Path("edited" + tag + ".osm.pbf") + " --db " +
+                     Path("fresh" + tag))
+                  .exit_code,
+              0);
+    ASSERT_NE(Records(Path("db" + tag)), Records(Path("fresh" + tag)));  // the edits show
+    const size_t k = 2 + seed;                                           // 3 and 4 batches
+    const std::vector<std::string> batches =
+        Deal(Path("diff" + tag + ".osc"), k, seed, Path("batch" + tag + "-"));
+    for (size_t i = 0; i < batches.size(); ++i) {
+      const std::string state = Path("state" + tag + "-" + std::to_string(i + 1) + ".txt");
+      std::ofstream(state) << "sequenceNumber=" << i + 1 << "\ntimestamp=2026-06-01T00\\:0" << i
+                           << "\\:00Z\n";
+      const CliRun r = Stride("update --quiet --db " + Path("db" + tag) + " --osc " + batches[i] +
+                              " --state " + state);
+      ASSERT_EQ(r.exit_code, 0) << batches[i] << ": " << r.err;
+    }
+    EXPECT_EQ(Meta(Path("db" + tag), "update")["sequence"], k);
+    ExpectSameDatabase(Path("db" + tag), Path("fresh" + tag));
+    // The new path and the renamed route are there.
+    const std::string list = Stride("inspect --db " + Path("db" + tag) + " --list").out;
+    EXPECT_NE(list.find("Sentier neuf " + tag), std::string::npos);
+    EXPECT_NE(list.find("Renamed route " + tag), std::string::npos);
+  }
 }
 
 TEST_F(UpdateCli, TheSameDiffAgainOrAnOlderOneIsRefusedAndChangesNothing) {
