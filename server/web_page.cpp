@@ -2,8 +2,8 @@
 #include "server/web_page.hpp"
 
 #include <algorithm>
-#include <cstdio>
 
+#include "engine/hex.hpp"
 #include "index/crypto/crypto.hpp"
 #include "server/route_api.hpp"
 #include "server/web/files.hpp"
@@ -22,15 +22,9 @@ std::string_view TypeOf(std::string_view name) {
   return "text/plain; charset=utf-8";
 }
 
+// The first 8 bytes of the SHA-256, in hex and quotes.
 std::string EtagOf(std::string_view body) {
-  const std::string digest = index::Sha256(body);
-  std::string out = "\"";
-  char hex[3];
-  for (size_t i = 0; i < 8; ++i) {
-    std::snprintf(hex, sizeof hex, "%02x", static_cast<unsigned char>(digest[i]));
-    out += hex;
-  }
-  return out + "\"";
+  return "\"" + engine::HexEncode(std::string_view(index::Sha256(body)).substr(0, 8)) + "\"";
 }
 
 }  // namespace
