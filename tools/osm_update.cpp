@@ -158,12 +158,9 @@ Result<ChangeCounts> ApplyChanges(const std::string& source,
     };
     Key last{-1, 0};
     auto range = osmium::io::make_input_iterator_range<osmium::OSMObject>(reader);
-    std::string data_newest = data_timestamp;
+    osmium::Timestamp source_newest;  // compared as numbers: no text per object
     for (const osmium::OSMObject& o : range) {
-      if (o.timestamp().valid()) {
-        const std::string t = o.timestamp().to_iso();
-        if (t > data_newest) data_newest = t;
-      }
+      if (o.timestamp() > source_newest) source_newest = o.timestamp();
       const Key k = KeyOf(o);
       if (k <= last) {
         return Status::InvalidArgument(source + ": not sorted by type and id at " + Describe(o) +
@@ -198,6 +195,10 @@ Result<ChangeCounts> ApplyChanges(const std::string& source,
     }
     writer.close();
     reader.close();
+    std::string data_newest = data_timestamp;
+    if (source_newest.valid() && source_newest.to_iso() > data_newest) {
+      data_newest = source_newest.to_iso();
+    }
     if (!sequenced && !counts.newest.empty() && counts.newest <= data_newest) {
       return Status::AlreadyExists("no change is newer than the data (newest change " +
                                    counts.newest + ", data up to " + data_newest +
