@@ -64,14 +64,32 @@ RateDecision MemoryRateLimitStore::Hit(std::string_view key, const RateLimit& li
   } else if (e.window == window - 1) {
     e = Shard::Entry{window, w_s, 0, e.current};
   }  // a clock going backwards keeps the newer window
-  const double elapsed = now_s / w_s - static_cast<double>(e.window);  // fraction, [0, 1)
-  const double frac_prev = std::clamp(1.0 - elapsed, 0.0, 1.0);
-  const double estimate =
-      static_cast<double>(e.previous) * frac_prev + static_cast<double>(e.current);
+  WindowCounts c;
+  c.current = e.current;
+  c.previous = e.previous;
+  c.elapsed = std::clamp(now_s / w_s - static_cast<double>(e.window), 0.0, 1.0);
+  const bool admitted = SlidingWindowAdmits(c, limit.limit);
+  if (admitted) ++e.current;
+  return SlidingWindowDecision(c, admitted, limit);
+}
+
+bool SlidingWindowAdmits(const WindowCounts& c, uint64_t limit) {
+  const double estimate = static_cast<double>(c.previous) * std::clamp(1.0 - c.elapsed, 0.0, 1.0) +
+                          static_cast<double>(c.current);
+  return estimate + 1 <= static_cast<double>(limit) + kEpsilon;
+}
+
+RateDecision SlidingWindowDecision(const WindowCounts& c, bool admitted, const RateLimit& limit) {
+  RateDecision d;
+  d.limit = limit.limit;
+  const double w_s = limit.window_s;
   const auto lim = static_cast<double>(limit.limit);
-  const double window_end = static_cast<double>(e.window + 1) * w_s - now_s;
-  if (estimate + 1 <= lim + kEpsilon) {
-    ++e.current;
+  const auto cur = static_cast<double>(c.current);
+  const auto prev = static_cast<double>(c.previous);
+  const double elapsed = std::clamp(c.elapsed, 0.0, 1.0);
+  const double estimate = prev * (1.0 - elapsed) + cur;
+  const double window_end = (1.0 - elapsed) * w_s;
+  if (admitted) {
     d.allowed = true;
     d.remaining = static_cast<uint64_t>(std::max(0.0, std::floor(lim - estimate - 1 + kEpsilon)));
     // This window's hits weigh until the end of the next one.
@@ -80,8 +98,6 @@ RateDecision MemoryRateLimitStore::Hit(std::string_view key, const RateLimit& li
   }
   d.allowed = false;
   d.remaining = 0;
-  const auto cur = static_cast<double>(e.current);
-  const auto prev = static_cast<double>(e.previous);
   if (cur + 1 > lim + kEpsilon) {
     // Wait for the window to roll; then this window's hits weigh (1 - f) until one fits.
     d.retry_after_s = window_end + w_s * std::max(0.0, 1.0 - (lim - 1) / cur);
@@ -90,7 +106,7 @@ RateDecision MemoryRateLimitStore::Hit(std::string_view key, const RateLimit& li
     d.retry_after_s = w_s * (1.0 - (lim - 1 - cur) / prev) - w_s * elapsed;
   }
   d.retry_after_s = std::max(d.retry_after_s, 0.0);
-  d.reset_s = e.current > 0 ? window_end + w_s : window_end;
+  d.reset_s = c.current > 0 ? window_end + w_s : window_end;
   return d;
 }
 

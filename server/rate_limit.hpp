@@ -55,6 +55,21 @@ struct RateDecision {
   double retry_after_s = 0;  // when refused: until one more request would be allowed
 };
 
+// The sliding window for one caller, as the header describes: `current` and `previous` are the
+// requests counted in this fixed window and the one before it (before the request at hand),
+// `elapsed` how much of this window has passed, in [0, 1). Every store decides with these
+// two, so a request gets the same answer from each (the Redis store's script repeats the
+// test of SlidingWindowAdmits in Lua).
+struct WindowCounts {
+  uint64_t current = 0;
+  uint64_t previous = 0;
+  double elapsed = 0;
+};
+// Whether one more request fits under `limit`.
+bool SlidingWindowAdmits(const WindowCounts& c, uint64_t limit);
+// The answer to that request, admitted or not (remaining, reset, retry after).
+RateDecision SlidingWindowDecision(const WindowCounts& c, bool admitted, const RateLimit& limit);
+
 // The counters behind the limits. Hit counts one request of `key` (the limit's name and the
 // caller) against `limit` at `now_s`, unless the limit is already reached.
 class RateLimitStore {
