@@ -22,6 +22,8 @@ packages=(
   libgdal-dev             # GeoTIFF elevation in any CRS (importers/dem/gdal_raster; loaded on use)
   libcpp-httplib-dev      # the HTTP server (server/) and the tests' client
   libhnswlib-dev          # HNSW vector index of the chat memory (plugins/chat); header-only
+  libhiredis-dev          # Redis client: limits shared by several servers (index/redis)
+  redis-server            # the real Redis the tests of --redis start (tests/integration)
   clang-14 libclang-rt-14-dev  # libFuzzer and clang's sanitizers: the fuzz targets (fuzz/)
   pybind11-dev python3-dev  # the Python module (python/)
   python3-numpy python3-pytest python3-gpxpy  # its streams, its tests, their reference parser

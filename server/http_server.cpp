@@ -862,6 +862,9 @@ std::optional<ApiResponse> Limit(RateLimiter* limiter, const std::vector<std::st
   const std::string caller =
       anonymous ? "ip:" + ClientAddress(trusted, req) : "user:" + req.principal.user_id;
   const RateDecision d = limiter->Check(name, caller, NowUnix());
+  // A store that could not count (Redis away: redis_rate_limit.hpp) lets the request through
+  // and says nothing of a budget it does not know.
+  if (d.allowed && d.limit == 0) return std::nullopt;
   HeaderList headers = RateLimitHeaders(name, *limit, d);
   if (d.allowed) {
     for (auto& h : headers) req.response_headers.push_back(std::move(h));

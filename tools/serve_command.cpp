@@ -27,6 +27,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: stride serve --db DIR [--port 8080] [--bind 127.0.0.1] [--threads N] [--timeout S]\n"
     "                    [--idle-timeout S] [--max-connections N] [--rate-limit L]...\n"
+    "                    [--redis URL]\n"
     "                    [--cors-origin ORIGIN]... [--tls-cert PEM --tls-key PEM]\n"
     "                    [--runs DIR [--dem DIR] [--jwt-secret-file F] [--max-upload-mb N]\n"
     "                    [--max-points N] [--no-sync] [--kek-file F [--key-dir DIR]]\n"
@@ -48,6 +49,9 @@ constexpr const char* kUsage =
     "                page=600/m per client address (the map page's files)\n"
     "  --trusted-proxy ADDR  a proxy in front (haproxy): its requests are limited by the\n"
     "                client address in X-Forwarded-For (repeatable)\n"
+    "  --redis URL   count the rate limits in Redis, shared by every server given the same\n"
+    "                one (redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] or unix:///PATH); while\n"
+    "                it is unreachable, requests pass unlimited (logged). Default: none\n"
     "  --cors-origin ORIGIN  pages from ORIGIN (https://app.example.com; '*' any) may call\n"
     "                the API from a browser (repeatable). Default: none\n"
     "  --tls-cert PEM --tls-key PEM  serve HTTPS: the certificate chain (server's first)\n"
@@ -275,6 +279,12 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
       o.tls_cert_file = args[++i];
     } else if (a == "--tls-key" && has) {
       o.tls_key_file = args[++i];
+    } else if (a == "--redis" && has) {
+      so.redis_url = args[++i];
+      if (Result<index::RedisUrl> u = index::ParseRedisUrl(so.redis_url); !u.ok()) {
+        err << "stride serve: " << u.status().message() << "\n";
+        return 2;
+      }
     } else if (a == "--trusted-proxy" && has) {
       o.trusted_proxies.push_back(args[++i]);
     } else if (a == "--rate-limit" && has) {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tools/serve_stores.hpp"
 
+#include <iostream>
+
 namespace stride::tools {
 namespace {
 
@@ -34,6 +36,17 @@ Result<std::unique_ptr<ServeStores>> ServeStores::Open(const ServeStoreOptions& 
     if (!dem.ok()) return dem.status();
     s->dem_ = std::move(dem).value();
     s->view_.dem = s->dem_.get();
+  }
+  if (!options.redis_url.empty()) {
+    index::RedisOptions ro;
+    ro.url = options.redis_url;
+    Result<std::unique_ptr<index::Redis>> redis = index::Redis::Connect(ro);
+    if (!redis.ok()) return redis.status();
+    s->redis_ = std::move(redis).value();
+    std::function<void(const std::string&)> report = options.on_redis_error;
+    if (!report) report = [](const std::string& m) { std::cerr << "stride serve: " << m << '\n'; };
+    s->rate_limits_ = std::make_unique<server::RedisRateLimitStore>(s->redis_.get(), report);
+    s->view_.rate_limits = s->rate_limits_.get();
   }
   Result<std::optional<index::KeyRing>> ring = index::KeyRing::FromConfig(options.kek_file);
   if (!ring.ok()) return ring.status();

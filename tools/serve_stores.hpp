@@ -2,8 +2,10 @@
 //
 // The stores `stride serve` runs on, opened here (tools/ does the wiring) and injected into
 // server::HttpServer as server::ServerStores: the run database (index/store/run_db: runs,
-// plugin namespaces, the host's state, the webhook outbox; one RocksDB) and the SRTM tiles
-// uploads are measured against. The tests open their servers' stores the same way.
+// plugin namespaces, the host's state, the webhook outbox; one RocksDB), the SRTM tiles
+// uploads are measured against, and with --redis the rate limits' counters in Redis (shared
+// by every server given the same Redis: server/redis_rate_limit.hpp). The tests open their servers'
+// stores the same way.
 //
 // Thread-safety: Open() is not; the stores are safe from any number of threads.
 //
@@ -11,14 +13,17 @@
 //   server::HttpServer http(options, (*stores)->view());  // keep *stores alive meanwhile
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "engine/status.hpp"
 #include "importers/dem/elevation_stack.hpp"
+#include "index/redis/redis.hpp"
 #include "index/store/data_keys.hpp"
 #include "index/store/run_db.hpp"
 #include "server/http_server.hpp"
+#include "server/redis_rate_limit.hpp"
 
 namespace stride::tools {
 
@@ -34,6 +39,11 @@ struct ServeStoreOptions {
   std::string kek_file;
   // --key-dir DIR: the users' wrapped data keys. Default: the runs directory + ".keys".
   std::string key_dir;
+  // --redis URL (index/redis/redis.hpp): rate limits shared with every server given the same
+  // Redis. Default: none (each server counts alone).
+  std::string redis_url;
+  // Hears what goes wrong with Redis while serving. Default: a line on stderr.
+  std::function<void(const std::string&)> on_redis_error;
 };
 
 class ServeStores {
@@ -56,6 +66,8 @@ class ServeStores {
   std::unique_ptr<index::RunDb> run_db_;
   std::unique_ptr<importers::ElevationStack> dem_;
   std::unique_ptr<engine::Backups> backups_;
+  std::unique_ptr<index::Redis> redis_;
+  std::unique_ptr<server::RedisRateLimitStore> rate_limits_;  // after redis_: uses it
   server::ServerStores view_;
   std::string encryption_note_;
 };

@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Redis shared by several `stride serve` replicas (issue 20), against a real redis-server
+// started by each test: the client (index/redis: URLs, binary-safe commands, scripts loaded on
+// NOSCRIPT, reconnecting after a restart, clear errors) and global rate limits
+// (server/redis_rate_limit: three replicas, two in this process and one `stride serve --redis`
+// process, admit exactly a limit's worth of one user's requests between them; Redis down lets
+// requests through and Redis back limits them again).
+#include "index/redis/redis.hpp"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "server/auth.hpp"
+#include "server/http_server.hpp"
+#include "server/redis_rate_limit.hpp"
+#include "tests/support/api_client.hpp"
+#include "tests/support/cli.hpp"
+#include "tests/support/redis_server.hpp"
+#include "tests/support/running_server.hpp"
+
+namespace stride {
+namespace {
+
+namespace fs = std::filesystem;
+using index::Redis;
+using index::RedisReply;
+
+const std::string kSecret = "redis-test-secret-0123456789abcdefghij";
+
+#define REQUIRE_REDIS(server)                                                                \
+  if (testing::RedisServerBinary().empty()) {                                                \
+    GTEST_SKIP() << "redis-server is not installed (scripts/deps.sh installs redis-server)"; \
+  }                                                                                          \
+  ASSERT_TRUE((server).ok()) << "redis-server did not start on port " << (server).port()
+
+std::unique_ptr<Redis> Connect(const std::string& url) {
+  index::RedisOptions o;
+  o.url = url;
+  Result<std::unique_ptr<Redis>> r = Redis::Connect(o);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? std::move(r).value() : nullptr;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+TEST(RedisUrl, ParsesEveryFormAndSaysWhatWasExpected) {
+  Result<index::RedisUrl> u = index::ParseRedisUrl("redis://cache.internal");
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->host, "cache.internal");
+  EXPECT_EQ(u->port, 6379);
+  EXPECT_EQ(u->db, 0);
+  EXPECT_EQ(u->Where(), "cache.internal:6379");
+  u = index::ParseRedisUrl("redis://stride:p%40ss@10.0.0.7:6380/3");
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->user, "stride");
+  EXPECT_EQ(u->password, "p@ss");
+  EXPECT_EQ(u->port, 6380);
+  EXPECT_EQ(u->db, 3);
+  u = index::ParseRedisUrl("redis://:secret@[::1]:7000");
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->user, "");
+  EXPECT_EQ(u->password, "secret");
+  EXPECT_EQ(u->host, "::1");
+  EXPECT_EQ(u->Where(), "[::1]:7000");
+  u = index::ParseRedisUrl("unix:///run/redis/redis.sock?db=2");
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->unix_path, "/run/redis/redis.sock");
+  EXPECT_EQ(u->db, 2);
+
+  auto error = [](const char* url) { return index::ParseRedisUrl(url).status().message(); };
+  EXPECT_EQ(error("http://localhost"),
+            "--redis http://localhost: expected redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] or "
+            "unix:///PATH");
+  EXPECT_EQ(error("redis://localhost:99999"),
+            "--redis redis://localhost:99999: expected a port from 1 to 65535");
+  EXPECT_EQ(error("redis://localhost/x"),
+            "--redis redis://localhost/x: expected a database number after the '/'");
+  EXPECT_EQ(error("redis://"), "--redis redis://: expected a host after redis://");
+  // The password is never repeated in a message.
+  EXPECT_EQ(error("redis://u:hunter2@host:x"),
+            "--redis redis://u:***@host:x: expected a port from 1 to 65535");
+  EXPECT_EQ(error("unix://relative.sock"),
+            "--redis unix://relative.sock: expected unix:///absolute/path/to/socket");
+}
+
+TEST(RedisClient, CommandsAreBinarySafeAndErrorsNameTheServer) {
+  testing::RedisServer server;
+  REQUIRE_REDIS(server);
+  std::unique_ptr<Redis> redis = Connect(server.url() + "/2");
+  ASSERT_TRUE(redis);
+  const std::string value("a\0b\xff\r\n", 6);
+  ASSERT_TRUE(redis->Command({"SET", "k", value}).ok());
+  Result<RedisReply> got = redis->Command({"GET", "k"});
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->type, RedisReply::Type::kString);
+  EXPECT_EQ(got->str, value);
+  // The database of the URL was selected: database 0 has no k.
+  std::unique_ptr<Redis> db0 = Connect(server.url());
+  ASSERT_TRUE(db0);
+  EXPECT_EQ(db0->Command({"GET", "k"})->type, RedisReply::Type::kNil);
+  Result<RedisReply> n = redis->Command({"INCRBY", "n", "41"});
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(n->integer, 41);
+  // An error reply is Internal with Redis's words; the connection stays usable.
+  Result<RedisReply> wrong = redis->Command({"INCR", "k"});
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.status().code(), StatusCode::kInternal);
+  EXPECT_NE(wrong.status().message().find("127.0.0.1:" + std::to_string(server.port()) +
+                                          " answered INCR: ERR value is not an integer"),
+            std::string::npos)
+      << wrong.status().message();
+  EXPECT_EQ(redis->Command({"INCR", "n"})->integer, 42);
+}
+
+TEST(RedisClient, ScriptsAreLoadedWhenRedisDoesNotHoldThem) {
+  testing::RedisServer server;
+  REQUIRE_REDIS(server);
+  std::unique_ptr<Redis> redis = Connect(server.url());
+  ASSERT_TRUE(redis);
+  const index::RedisScript script("return redis.call('INCRBY', KEYS[1], ARGV[1])");
+  // Its SHA-1 is Redis's own.
+  Result<RedisReply> loaded = redis->Command({"SCRIPT", "LOAD", script.source});
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded->str, script.sha1);
+  ASSERT_TRUE(redis->Command({"SCRIPT", "FLUSH"}).ok());
+  Result<RedisReply> r = redis->Eval(script, {"c"}, {"5"});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->integer, 5);
+  EXPECT_EQ(redis->Eval(script, {"c"}, {"2"})->integer, 7);
+  EXPECT_EQ(redis->Command({"SCRIPT", "EXISTS", script.sha1})->elements.at(0).integer, 1);
+}
+
+TEST(RedisClient, AnUnreachableRedisIsNamedAndARestartedOneIsDialledAgain) {
+  const int port = testing::FreeLoopbackPort();
+  index::RedisOptions o;
+  o.url = "redis://127.0.0.1:" + std::to_string(port);
+  Result<std::unique_ptr<Redis>> none = Redis::Connect(o);
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(none.status().message().find("cannot reach Redis at 127.0.0.1:" + std::to_string(port)),
+            std::string::npos)
+      << none.status().message();
+
+  testing::RedisServer server(port);
+  REQUIRE_REDIS(server);
+  std::unique_ptr<Redis> redis = Connect(server.url());
+  ASSERT_TRUE(redis);
+  ASSERT_TRUE(redis->Command({"SET", "a", "1"}).ok());
+  server.Kill();
+  Result<RedisReply> down = redis->Command({"GET", "a"});
+  ASSERT_FALSE(down.ok());
+  EXPECT_EQ(down.status().code(), StatusCode::kUnavailable);
+  server.Start();
+  ASSERT_TRUE(server.ok());
+  Result<RedisReply> back = redis->Command({"SET", "a", "2"});
+  EXPECT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(redis->Command({"GET", "a"})->str, "2");
+}
+
+TEST(RedisClient, AWrongPasswordIsPermissionDenied) {
+  testing::RedisServer server;
+  REQUIRE_REDIS(server);
+  std::unique_ptr<Redis> admin = Connect(server.url());
+  ASSERT_TRUE(admin);
+  ASSERT_TRUE(admin->Command({"CONFIG", "SET", "requirepass", "right-one"}).ok());
+  index::RedisOptions o;
+  o.url = "redis://:wrong-one@127.0.0.1:" + std::to_string(server.port());
+  Result<std::unique_ptr<Redis>> r = Redis::Connect(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(r.status().message().find("wrong-one"), std::string::npos);
+  o.url = "redis://:right-one@127.0.0.1:" + std::to_string(server.port());
+  r = Redis::Connect(o);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+}
+
+// The Redis store decides as the in-memory one does, hit for hit, and two stores (two
+// replicas' connections) share one count.
+TEST(RedisRateLimits, DecideAsTheMemoryStoreAndAreSharedBetweenConnections) {
+  testing::RedisServer server;
+  REQUIRE_REDIS(server);
+  std::unique_ptr<Redis> a = Connect(server.url());
+  std::unique_ptr<Redis> b = Connect(server.url());
+  ASSERT_TRUE(a && b);
+  server::RedisRateLimitStore on_a(a.get());
+  server::RedisRateLimitStore on_b(b.get());
+  server::MemoryRateLimitStore memory;
+  const server::RateLimit limit{5, 3600};
+  // The memory store at Redis's clock: both then are in the same spot of the same window.
+  Result<RedisReply> t = a->Command({"TIME"});
+  ASSERT_TRUE(t.ok());
+  const double now = std::stod(t->elements.at(0).str) + std::stod(t->elements.at(1).str) / 1e6;
+  for (int i = 0; i < 8; ++i) {
+    server::RedisRateLimitStore& store = i % 2 ? on_b : on_a;
+    const server::RateDecision got = store.Hit("read|user:ann", limit, 0);
+    const server::RateDecision want = memory.Hit("read|user:ann", limit, now);
+    EXPECT_EQ(got.allowed, i < 5) << i;
+    EXPECT_EQ(got.allowed, want.allowed) << i;
+    EXPECT_EQ(got.limit, 5u);
+    EXPECT_EQ(got.remaining, want.remaining) << i;
+    EXPECT_NEAR(got.reset_s, want.reset_s, 2.0) << i;
+    EXPECT_NEAR(got.retry_after_s, want.retry_after_s, 2.0) << i;
+  }
+  // Another caller has a count of their own.
+  EXPECT_TRUE(on_b.Hit("read|user:bob", limit, 0).allowed);
+  EXPECT_EQ(on_a.errors() + on_b.errors(), 0u);
+  // The keys expire: nothing stays in Redis after two windows.
+  Result<RedisReply> keys = a->Command({"KEYS", "stride:rl:*"});
+  ASSERT_TRUE(keys.ok());
+  ASSERT_EQ(keys->elements.size(), 2u);
+  for (const RedisReply& k : keys->elements) {
+    Result<RedisReply> ttl = a->Command({"PTTL", k.str});
+    ASSERT_TRUE(ttl.ok());
+    EXPECT_GT(ttl->integer, 3600 * 1000) << k.str;
+    EXPECT_LE(ttl->integer, 2 * 3600 * 1000) << k.str;
+  }
+}
+
+httplib::Headers Bearer(const std::string& user) {
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return {{"Authorization",
+           "Bearer " + server::Jwt(kSecret).Mint(user, "runner:read runner:write", 3600, now)}};
+}
+
+// `stride serve --redis URL` as an operator starts it: the third replica.
+class ServeProcess {
+ public:
+  ServeProcess(const std::string& dir, const std::string& redis_url) {
+    // Everything the child needs is made before fork(): this process has threads (the other
+    // replicas), and only exec-safe calls may follow a fork in one.
+    const std::string log = dir + "/serve.log";
+    const std::string db = dir + "/db";
+    const std::string runs = dir + "/runs3";
+    const std::string env = "STRIDE_JWT_SECRET=" + kSecret;
+    char* const envp[] = {const_cast<char*>(env.c_str()), nullptr};
+    const char* const argv[] = {
+        STRIDE_CLI, "serve",   "--db",    db.c_str(),        "--runs",       runs.c_str(), "--port",
+        "0",        "--quiet", "--redis", redis_url.c_str(), "--rate-limit", "read=100/m", nullptr};
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(fd, 2);
+      ::execve(STRIDE_CLI, const_cast<char* const*>(argv), envp);
+      ::_exit(127);
+    }
+    for (int i = 0; i < 500 && port_ == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      const std::string text = ReadFile(log);
+      const size_t at = text.find("listening on http://127.0.0.1:");
+      if (at != std::string::npos) port_ = std::atoi(text.c_str() + at + 30);
+    }
+  }
+  ~ServeProcess() {
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+  }
+  int port() const { return port_; }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+class RedisReplicas : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (testing::RedisServerBinary().empty()) {
+      GTEST_SKIP() << "redis-server is not installed (scripts/deps.sh installs redis-server)";
+    }
+    redis_ = std::make_unique<testing::RedisServer>();
+    ASSERT_TRUE(redis_->ok());
+    dir_ = testing::ServerFolder("redis", 20);
+    ASSERT_FALSE(dir_.empty());
+  }
+  void TearDown() override {
+    replicas_.clear();
+    process_.reset();
+    redis_.reset();
+    if (!dir_.empty()) fs::remove_all(dir_);
+  }
+  // Two replicas in this process (`redis` empty: each its own in-memory limits), the third
+  // the `stride serve` process when `with_process`.
+  void StartReplicas(const std::string& redis, bool with_process) {
+    for (int i = 0; i < 2; ++i) {
+      server::HttpServerOptions o;
+      o.db_path = dir_ + "/db";
+      o.jwt_secret = kSecret;
+      o.rate_limits = {};
+      ASSERT_TRUE(o.rate_limits.Set("read=100/m").ok());
+      tools::ServeStoreOptions s = testing::RunsAt(dir_ + "/runs" + std::to_string(i));
+      s.redis_url = redis;
+      replicas_.push_back(std::make_unique<testing::RunningServer>(o, s));
+      ASSERT_NE(replicas_.back()->port(), 0) << replicas_.back()->status().ToString();
+      ports_.push_back(replicas_.back()->port());
+    }
+    if (with_process) {
+      process_ = std::make_unique<ServeProcess>(dir_, redis);
+      ASSERT_NE(process_->port(), 0) << ReadFile(dir_ + "/serve.log");
+      ports_.push_back(process_->port());
+    }
+  }
+  // `per_replica` GETs of /v1/runs by `user` to each replica at once; the statuses counted.
+  std::map<int, int> Burst(const std::string& user, int per_replica) {
+    std::mutex mu;
+    std::map<int, int> statuses;
+    std::vector<std::thread> clients;
+    for (int port : ports_) {
+      for (int k = 0; k < 2; ++k) {
+        clients.emplace_back([&, port] {
+          httplib::Client c = testing::ApiClient(port);
+          for (int i = 0; i < per_replica / 2; ++i) {
+            auto r = c.Get("/v1/runs", Bearer(user));
+            std::lock_guard lock(mu);
+            ++statuses[r ? r->status : 0];
+          }
+        });
+      }
+    }
+    for (auto& t : clients) t.join();
+    return statuses;
+  }
+  std::unique_ptr<testing::RedisServer> redis_;
+  std::string dir_;
+  std::vector<std::unique_ptr<testing::RunningServer>> replicas_;
+  std::unique_ptr<ServeProcess> process_;
+  std::vector<int> ports_;
+};
+
+TEST_F(RedisReplicas, ALimitOf100AMinuteAdmitsExactly100ThroughThreeReplicas) {
+  StartReplicas(redis_->url(), true);
+  ASSERT_EQ(ports_.size(), 3u);
+  // Not across a minute's edge, where the previous window's requests weigh in (the burst
+  // takes well under a second; the margin is 3 s).
+  std::unique_ptr<Redis> redis = Connect(redis_->url());
+  ASSERT_TRUE(redis);
+  Result<RedisReply> t = redis->Command({"TIME"});
+  ASSERT_TRUE(t.ok());
+  const int64_t into_minute = std::stoll(t->elements.at(0).str) % 60;
+  if (into_minute >= 57) std::this_thread::sleep_for(std::chrono::seconds(61 - into_minute));
+  std::map<int, int> statuses = Burst("ann", 50);  // 150 requests, 50 through each
+  EXPECT_EQ(statuses[200], 100);
+  EXPECT_EQ(statuses[429], 50);
+  EXPECT_EQ(statuses.size(), 2u);
+  // The budget is ann's, not everyone's: bob still gets his, through any replica, and each
+  // answer counts down one shared budget.
+  for (size_t i = 0; i < ports_.size(); ++i) {
+    auto r = testing::ApiClient(ports_[i]).Get("/v1/runs", Bearer("bob"));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << r->body;
+    EXPECT_EQ(r->get_header_value("RateLimit-Remaining"), std::to_string(99 - i));
+  }
+  auto over = testing::ApiClient(ports_[2]).Get("/v1/runs", Bearer("ann"));
+  ASSERT_TRUE(over);
+  EXPECT_EQ(over->status, 429);
+  EXPECT_GE(std::stoi(over->get_header_value("Retry-After")), 1);
+}
+
+// The contrast: without Redis each replica counts alone, and the same burst gets through.
+TEST_F(RedisReplicas, WithoutRedisEachReplicaCountsOnItsOwn) {
+  StartReplicas("", false);
+  std::map<int, int> statuses = Burst("ann", 60);  // 120 in all, 60 through each
+  EXPECT_EQ(statuses[200], 120);
+  EXPECT_EQ(statuses[429], 0);
+}
+
+TEST_F(RedisReplicas, RedisDownLetsRequestsThroughAndRedisBackLimitsThemAgain) {
+  StartReplicas(redis_->url(), false);
+  httplib::Client c = testing::ApiClient(ports_[0]);
+  auto limited = c.Get("/v1/runs", Bearer("ann"));
+  ASSERT_TRUE(limited);
+  EXPECT_EQ(limited->get_header_value("RateLimit-Remaining"), "99");
+  redis_->Kill();
+  for (int i = 0; i < 3; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    auto r = c.Get("/v1/runs", Bearer("ann"));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << r->body;
+    EXPECT_FALSE(r->has_header("RateLimit-Remaining"));
+    // Answered within the command timeout (250 ms) plus a dial, not hung.
+    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 5.0);
+  }
+  redis_->Start();
+  ASSERT_TRUE(redis_->ok());
+  auto back = c.Get("/v1/runs", Bearer("ann"));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->status, 200);
+  EXPECT_EQ(back->get_header_value("RateLimit-Remaining"), "99");  // a new, empty Redis
+}
+
+TEST(RedisCli, ABadOrUnreachableRedisIsRefusedAtStart) {
+  const std::string dir = testing::ServerFolder("redis_cli", 5);
+  ASSERT_FALSE(dir.empty());
+  testing::CliRun r = testing::Stride("serve --db " + dir + "/db --redis http://x");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("stride serve: --redis http://x: expected "
+                       "redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] or unix:///PATH"),
+            std::string::npos)
+      << r.err;
+  const int port = testing::FreeLoopbackPort();
+  r = testing::Stride("serve --db " + dir +
+                      "/db --port 0 --redis redis://127.0.0.1:" + std::to_string(port));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("cannot reach Redis at 127.0.0.1:" + std::to_string(port)),
+            std::string::npos)
+      << r.err;
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace stride
