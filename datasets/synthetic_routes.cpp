@@ -12,6 +12,7 @@
 #include "engine/geo/geodesy.hpp"
 #include "engine/route/profile.hpp"
 #include "engine/route/route_json.hpp"
+#include "engine/text/iso_time.hpp"
 #include "index/store/route_db.hpp"
 
 namespace stride::datasets {
@@ -229,7 +230,13 @@ Result<SyntheticDbStats> WriteSyntheticRouteDb(
                               {"seed", o.seed},
                               {"region", {o.min_lon, o.min_lat, o.max_lon, o.max_lat}},
                               {"mean_length_m", o.mean_length_m}};
-  nlohmann::json import = {{"stride_version", "0.1.0"}, {"synthetic", generator}};
+  const std::string finished_at =
+      !o.finished_at.empty()
+          ? o.finished_at
+          : engine::FormatIsoTime(static_cast<double>(
+                std::chrono::system_clock::to_time_t(std::chrono::system_clock::now())));
+  nlohmann::json import = {
+      {"stride_version", "0.1.0"}, {"finished_at", finished_at}, {"synthetic", generator}};
   STRIDE_RETURN_IF_ERROR(
       (*builder)->Commit({{"counts", counts.dump()}, {"import", import.dump()}}));
   SyntheticDbStats stats;

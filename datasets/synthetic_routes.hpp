@@ -39,6 +39,9 @@ struct SyntheticRoutesOptions {
   double min_lat = 44.0, max_lat = 48.0, min_lon = 5.0, max_lon = 15.0;
   double mean_length_m = 8000;
   uint32_t seed = 1;
+  // The database's import time (meta "import".finished_at, as `stride import` writes it; the
+  // moment replicas roll a new database out from). Default: when it is written.
+  std::string finished_at;
 
   void SetRegion(double lat0, double lon0, double lat1, double lon1) {
     min_lat = lat0, min_lon = lon0, max_lat = lat1, max_lon = lon1;

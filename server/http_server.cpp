@@ -308,8 +308,10 @@ void HttpServer::WatchForNewDatabase() {
       }
       continue;
     }
+    if (!WaitForRollout(**next)) break;
     {
       std::lock_guard lock(mu_);
+      pending_imported_at_.clear();
       snapshot_ = std::move(next).value();
       // Counted under the lock that publishes the snapshot: a reader that sees the new
       // database also sees the count (health reads both).
@@ -322,6 +324,41 @@ void HttpServer::WatchForNewDatabase() {
                            << std::flush;
     }
   }
+}
+
+bool HttpServer::WaitForRollout(const index::RouteSnapshot& next) {
+  if (options_.rollout_delay_s <= 0) return true;
+  double finished = 0;
+  if (!engine::ParseIsoTime(next.import_finished_at, &finished)) {
+    LogLine("serve: the new database has no import time: served now, not at a rollout time");
+    return true;
+  }
+  const double serves_at = finished + options_.rollout_delay_s;
+  auto seconds = [](double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f", v);
+    return std::string(buf);
+  };
+  const double late = NowUnix() - serves_at;
+  if (late > 0) {
+    LogLine("serve: the new database (imported " + next.import_finished_at + ") is served " +
+            seconds(late) + " s after its rollout time " + engine::FormatIsoTime(serves_at) +
+            ": found or loaded late (--rollout-delay " + seconds(options_.rollout_delay_s) + ")");
+    return true;
+  }
+  {
+    std::lock_guard lock(mu_);
+    pending_imported_at_ = next.import_finished_at;
+    pending_serves_at_ = serves_at;
+  }
+  LogLine("serve: the new database (imported " + next.import_finished_at + ") is loaded; " +
+          "served from " + engine::FormatIsoTime(serves_at));
+  // Short sleeps, the last one to the moment, so Stop() is not kept waiting.
+  for (double left = serves_at - NowUnix(); left > 0; left = serves_at - NowUnix()) {
+    if (stopping_) return false;
+    std::this_thread::sleep_for(std::chrono::duration<double>(std::min(left, 0.05)));
+  }
+  return !stopping_;
 }
 
 void HttpServer::LogLine(const std::string& line) {
@@ -749,10 +786,19 @@ std::vector<http::Route> HttpServer::RouteTable() {
        [this](Req&) {
          const auto s = Snapshot();
          const http::EventServerStats st = http_->stats();
+         nlohmann::ordered_json rollout = nullptr;  // a loaded database waiting to be served
+         {
+           std::lock_guard lock(mu_);
+           if (!pending_imported_at_.empty()) {
+             rollout = {{"imported_at", pending_imported_at_},
+                        {"serves_at", engine::FormatIsoTime(pending_serves_at_, 3)}};
+           }
+         }
          nlohmann::ordered_json j = {{"status", "ok"},
                                      {"routes", s->index.size()},
                                      {"database", s->path},
                                      {"imported_at", s->import_finished_at},
+                                     {"rollout", rollout},
                                      {"bbox", BoundsJson(s->index.bounds())},
                                      {"index_load_s", s->load_seconds},
                                      {"reloads", reloads_.load()},

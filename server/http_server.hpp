@@ -53,9 +53,17 @@ struct HttpServerOptions {
   int threads = 0;                 // worker threads; 0 = 4 x hardware concurrency, at least 8
   int timeout_s = 10;          // for a request head, a body (plus its size at 64 KiB/s), a response
   double idle_timeout_s = 30;  // keep-alive connections without a request. Default: 30 s
-  size_t max_connections = 10000;      // open at once; past it the longest idle is shed
-  size_t max_queued = 1024;            // requests waiting for a worker; past it 503 Retry-After
-  double reload_check_s = 2.0;         // Default: look for a new database every 2 s
+  size_t max_connections = 10000;  // open at once; past it the longest idle is shed
+  size_t max_queued = 1024;        // requests waiting for a worker; past it 503 Retry-After
+  double reload_check_s = 2.0;     // Default: look for a new database every 2 s
+  // Replicas that switch together: a new database is loaded when found but served only from
+  // its import's finish time (meta "import".finished_at, the same in every copy) plus this
+  // many seconds, by the wall clock. Every replica given the same delay then switches at the
+  // same moment, within their clocks' skew, as long as each finds and loads the database
+  // within the delay (reload_check_s + the load time + any copying); one that is late
+  // switches when ready and logs by how much. A database without a finish time is served at
+  // once. Default: 0 (served as soon as loaded).
+  double rollout_delay_s = 0;
   std::ostream* access_log = nullptr;  // Default: none
 
   // Runs (/v1/runs, /v1/me), served when ServerStores::runs is given.
@@ -150,6 +158,9 @@ class HttpServer {
   std::vector<http::Route> RouteTable();
   http::EventServerHooks Hooks();
   void WatchForNewDatabase();
+  // Waits until `next` may be served (HttpServerOptions::rollout_delay_s); false when the
+  // server stops meanwhile.
+  bool WaitForRollout(const index::RouteSnapshot& next);
   void LogRequest(const HttpRequest& req, int status, size_t bytes, double seconds);
   // A time-stamped line of the plugin host or the webhook sender in the access log.
   void LogLine(const std::string& line);
@@ -173,6 +184,10 @@ class HttpServer {
   std::atomic<int> port_{0};
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> reloads_{0};
+  // While a loaded database waits for its rollout time: its import time and when it is
+  // served (health shows both); guarded by mu_.
+  std::string pending_imported_at_;
+  double pending_serves_at_ = 0;
   engine::RunEvents events_;
   std::unique_ptr<plugins::PluginHost> plugins_;
   std::unique_ptr<WebhookSender> webhooks_;

@@ -27,13 +27,16 @@ namespace {
 constexpr const char* kUsage =
     "usage: stride serve --db DIR [--port 8080] [--bind 127.0.0.1] [--threads N] [--timeout S]\n"
     "                    [--idle-timeout S] [--max-connections N] [--rate-limit L]...\n"
-    "                    [--redis URL]\n"
+    "                    [--redis URL] [--rollout-delay S]\n"
     "                    [--cors-origin ORIGIN]... [--tls-cert PEM --tls-key PEM]\n"
     "                    [--runs DIR [--dem DIR] [--jwt-secret-file F] [--max-upload-mb N]\n"
     "                    [--max-points N] [--no-sync] [--kek-file F [--key-dir DIR]]\n"
     "                    [--dev]] [--quiet]\n"
     "  --db DIR      a route database built by 'stride import' (reloaded when an import\n"
     "                replaces it)\n"
+    "  --rollout-delay S  serve a new import from its finish time + S seconds, so every\n"
+    "                server given the same S switches at the same moment (default 0: as\n"
+    "                soon as it is loaded)\n"
     "  --port N      TCP port (default 8080; 0 = any free port, printed at start)\n"
     "  --bind ADDR   address to listen on (default 127.0.0.1)\n"
     "  --threads N   worker threads for complete requests (default: 4 x cores, at least 8);\n"
@@ -307,6 +310,13 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
         return 2;
       }
       o.plugin_key_hex = key;
+    } else if (a == "--rollout-delay" && has) {
+      int v = 0;
+      if (!ParseInt(args[++i], 0, 86400, &v)) {
+        err << "stride serve: --rollout-delay " << args[i] << ": expected 0 to 86400 seconds\n";
+        return 2;
+      }
+      o.rollout_delay_s = v;
     } else if (a == "--idle-timeout" && has) {
       int v = 0;
       if (!ParseInt(args[++i], 1, 3600, &v)) {
