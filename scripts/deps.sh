@@ -24,6 +24,8 @@ packages=(
   libhnswlib-dev          # HNSW vector index of the chat memory (plugins/chat); header-only
   libhiredis-dev          # Redis client: limits shared by several servers (index/redis)
   redis-server            # the real Redis the tests of --redis start (tests/integration)
+  libpq-dev               # PostgreSQL client: user data shared by several servers (index/pg)
+  postgresql-15           # the real PostgreSQL its tests start (tests/support/postgres_server)
   clang-14 libclang-rt-14-dev  # libFuzzer and clang's sanitizers: the fuzz targets (fuzz/)
   pybind11-dev python3-dev  # the Python module (python/)
   python3-numpy python3-pytest python3-gpxpy  # its streams, its tests, their reference parser

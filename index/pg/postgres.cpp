@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "index/pg/postgres.hpp"
+
+#include <libpq-fe.h>
+
+#include <chrono>
+#include <cmath>
+
+namespace stride::index {
+namespace {
+
+// The schema, step by step. A step is never edited once released: a change is a new step.
+struct Step {
+  int version;
+  const char* name;
+  const char* sql;
+};
+const Step kSteps[] = {
+    {1, "key-value namespaces",
+     "CREATE TABLE stride_kv (ns TEXT NOT NULL, k BYTEA NOT NULL, v BYTEA NOT NULL, "
+     "PRIMARY KEY (ns, k))"},
+};
+constexpr char kSchemaTable[] =
+    "CREATE TABLE IF NOT EXISTS stride_schema (version INT PRIMARY KEY, name TEXT NOT NULL, "
+    "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())";
+
+constexpr size_t kScanPage = 1000;
+
+// The first key after every key that starts with `prefix`, or "" when there is none (a prefix
+// of 0xff bytes only, or an empty one).
+std::string PrefixEnd(std::string_view prefix) {
+  std::string end(prefix);
+  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) end.pop_back();
+  if (!end.empty()) end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+  return end;
+}
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+Postgres::Postgres(PostgresOptions options) : options_(std::move(options)) {}
+
+Postgres::~Postgres() {
+  for (PGconn* c : idle_) PQfinish(c);
+}
+
+int Postgres::KnownSchemaVersion() {
+  return kSteps[std::size(kSteps) - 1].version;
+}
+
+Result<std::unique_ptr<Postgres>> Postgres::Open(const PostgresOptions& options) {
+  if (options.url.empty()) return Status::InvalidArgument("postgres: no connection URL");
+  std::unique_ptr<Postgres> pg(new Postgres(options));
+  if (pg->options_.pool_size == 0) pg->options_.pool_size = 1;
+  STRIDE_ASSIGN_OR_RETURN(PGconn * c, pg->Acquire());
+  pg->Release(c);
+  if (options.migrate) STRIDE_RETURN_IF_ERROR(pg->Migrate());
+  return pg;
+}
+
+Result<PGconn*> Postgres::Dial() {
+  const std::string timeout =
+      std::to_string(std::max(1, static_cast<int>(std::ceil(options_.connect_timeout_s))));
+  const char* keys[] = {"dbname", "connect_timeout", "application_name", nullptr};
+  const char* values[] = {options_.url.c_str(), timeout.c_str(), "stride", nullptr};
+  // expand_dbname: the URL (or key=value string) in dbname is expanded into its parts.
+  PGconn* c = PQconnectdbParams(keys, values, 1);
+  if (c == nullptr) return Status::ResourceExhausted("postgres: cannot allocate a connection");
+  if (where_.empty()) {  // the first dial, in Open(), before any other thread has the pool
+    const char* host = PQhost(c);
+    const char* port = PQport(c);
+    const char* db = PQdb(c);
+    where_ = std::string(host ? host : "?") + ":" + (port ? port : "?") + "/" + (db ? db : "?");
+  }
+  if (PQstatus(c) != CONNECTION_OK) {
+    std::string why = Trim(PQerrorMessage(c));
+    PQfinish(c);
+    const bool auth = why.find("password") != std::string::npos ||
+                      why.find("authentication") != std::string::npos;
+    std::string msg = "cannot connect to PostgreSQL at " + where_ + ": " + why;
+    return auth ? Status::PermissionDenied(msg) : Status::Unavailable(msg);
+  }
+  return c;
+}
+
+Result<PGconn*> Postgres::Acquire() {
+  std::unique_lock lock(mu_);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::duration<double>(options_.acquire_timeout_s);
+  while (idle_.empty() && open_ >= options_.pool_size) {
+    if (freed_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+        open_ >= options_.pool_size) {
+      return Status::Unavailable("PostgreSQL at " + where_ + ": all " +
+                                 std::to_string(options_.pool_size) + " connections busy");
+    }
+  }
+  if (!idle_.empty()) {
+    PGconn* c = idle_.back();
+    idle_.pop_back();
+    return c;
+  }
+  ++open_;
+  lock.unlock();
+  Result<PGconn*> c = Dial();
+  if (!c.ok()) {
+    lock.lock();
+    --open_;
+    freed_.notify_one();
+  }
+  return c;
+}
+
+void Postgres::Release(PGconn* c) {
+  std::lock_guard lock(mu_);
+  if (PQstatus(c) == CONNECTION_OK && PQtransactionStatus(c) == PQTRANS_IDLE) {
+    idle_.push_back(c);
+  } else {
+    PQfinish(c);
+    --open_;
+  }
+  freed_.notify_one();
+}
+
+Result<PgRows> Postgres::Run(PGconn* c, std::string_view sql,
+                             const std::vector<std::string>& params) {
+  std::vector<const char*> values;
+  std::vector<int> lengths, formats;
+  for (const std::string& p : params) {
+    values.push_back(p.data());
+    lengths.push_back(static_cast<int>(p.size()));
+    formats.push_back(1);  // binary: bytes as they are
+  }
+  const std::string text(sql);
+  PGresult* r = PQexecParams(c, text.c_str(), static_cast<int>(params.size()), nullptr,
+                             values.data(), lengths.data(), formats.data(), 1);
+  std::unique_ptr<PGresult, void (*)(PGresult*)> owned(r, PQclear);
+  const ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+    if (PQstatus(c) != CONNECTION_OK) {
+      return Status::Unavailable("PostgreSQL at " + where_ +
+                                 " went away: " + Trim(PQerrorMessage(c)));
+    }
+    // One line: the primary message and its SQLSTATE (not the multi-line context).
+    const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+    const char* primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+    return Status::Internal("PostgreSQL at " + where_ + ": " +
+                            (primary ? std::string(primary) : Trim(PQerrorMessage(c))) +
+                            " (SQLSTATE " + (state ? state : "?") + ")");
+  }
+  PgRows out;
+  const char* affected = PQcmdTuples(r);
+  if (affected && *affected) out.affected = std::strtoull(affected, nullptr, 10);
+  const int rows = PQntuples(r);
+  const int cols = PQnfields(r);
+  out.rows.reserve(static_cast<size_t>(rows));
+  for (int i = 0; i < rows; ++i) {
+    std::vector<std::optional<std::string>> row;
+    row.reserve(static_cast<size_t>(cols));
+    for (int j = 0; j < cols; ++j) {
+      if (PQgetisnull(r, i, j)) {
+        row.emplace_back(std::nullopt);
+      } else {
+        row.emplace_back(
+            std::string(PQgetvalue(r, i, j), static_cast<size_t>(PQgetlength(r, i, j))));
+      }
+    }
+    out.rows.push_back(std::move(row));
+  }
+  return out;
+}
+
+Result<PgRows> Postgres::Exec(std::string_view sql, const std::vector<std::string>& params) {
+  STRIDE_ASSIGN_OR_RETURN(PGconn * c, Acquire());
+  Result<PgRows> r = Run(c, sql, params);
+  Release(c);
+  return r;
+}
+
+Status Postgres::Transaction(
+    const std::vector<std::pair<std::string, std::vector<std::string>>>& statements) {
+  STRIDE_ASSIGN_OR_RETURN(PGconn * c, Acquire());
+  Status st = Run(c, "BEGIN", {}).status();
+  for (size_t i = 0; st.ok() && i < statements.size(); ++i) {
+    st = Run(c, statements[i].first, statements[i].second).status();
+  }
+  if (st.ok()) st = Run(c, "COMMIT", {}).status();
+  if (!st.ok() && PQstatus(c) == CONNECTION_OK) (void)Run(c, "ROLLBACK", {});
+  Release(c);
+  return st;
+}
+
+Result<int> Postgres::SchemaVersion() {
+  STRIDE_RETURN_IF_ERROR(Exec(kSchemaTable).status());
+  STRIDE_ASSIGN_OR_RETURN(PgRows r,
+                          Exec("SELECT COALESCE(MAX(version), 0)::text FROM stride_schema"));
+  return r.rows.empty() || !r.rows[0][0] ? 0 : std::atoi(r.rows[0][0]->c_str());
+}
+
+Status Postgres::Migrate() {
+  // CREATE TABLE IF NOT EXISTS by two servers at once can collide on the catalog's unique
+  // index; the loser finds the table there when it tries again.
+  Result<int> have = SchemaVersion();
+  if (!have.ok() && have.status().message().find("23505") != std::string::npos) {
+    have = SchemaVersion();
+  }
+  if (!have.ok()) return have.status();
+  if (*have > KnownSchemaVersion()) {
+    return Status::Corruption("PostgreSQL at " + where_ + " holds Stride schema version " +
+                              std::to_string(*have) + ", newer than this build's " +
+                              std::to_string(KnownSchemaVersion()) +
+                              ": upgrade stride (it will not write to a newer schema)");
+  }
+  for (const Step& step : kSteps) {
+    if (step.version <= *have) continue;
+    // The row first: a second server applying the same step waits on it, then fails on the
+    // key and finds the step applied.
+    const Status st = Transaction({{"INSERT INTO stride_schema (version, name) VALUES (" +
+                                        std::to_string(step.version) + ", '" + step.name + "')",
+                                    {}},
+                                   {step.sql, {}}});
+    if (!st.ok()) {
+      if (st.message().find("23505") != std::string::npos) continue;  // applied by another
+      return st.WithContext("schema step " + std::to_string(step.version) + " (" + step.name + ")");
+    }
+  }
+  return Status::Ok();
+}
+
+PgKeyValue::PgKeyValue(Postgres* pg, std::string ns) : pg_(pg), ns_(std::move(ns)) {}
+
+Result<std::optional<std::string>> PgKeyValue::Get(std::string_view key) const {
+  STRIDE_ASSIGN_OR_RETURN(PgRows r, pg_->Exec("SELECT v FROM stride_kv WHERE ns = $1 AND k = $2",
+                                              {ns_, std::string(key)}));
+  if (r.rows.empty()) return std::optional<std::string>();
+  return r.rows[0][0];
+}
+
+Status PgKeyValue::Put(std::string_view key, std::string_view value) {
+  return pg_
+      ->Exec(
+          "INSERT INTO stride_kv (ns, k, v) VALUES ($1, $2, $3) "
+          "ON CONFLICT (ns, k) DO UPDATE SET v = excluded.v",
+          {ns_, std::string(key), std::string(value)})
+      .status();
+}
+
+Status PgKeyValue::Delete(std::string_view key) {
+  return pg_->Exec("DELETE FROM stride_kv WHERE ns = $1 AND k = $2", {ns_, std::string(key)})
+      .status();
+}
+
+Status PgKeyValue::Scan(std::string_view prefix,
+                        const std::function<bool(std::string_view, std::string_view)>& each) const {
+  return ScanFrom(prefix, prefix, each);
+}
+
+Status PgKeyValue::ScanFrom(
+    std::string_view prefix, std::string_view start,
+    const std::function<bool(std::string_view, std::string_view)>& each) const {
+  const std::string end = PrefixEnd(prefix);
+  std::string from(std::max(prefix, start));
+  bool inclusive = true;
+  while (true) {
+    std::string sql = std::string("SELECT k, v FROM stride_kv WHERE ns = $1 AND k ") +
+                      (inclusive ? ">=" : ">") + " $2";
+    std::vector<std::string> params = {ns_, from};
+    if (!end.empty()) {
+      sql += " AND k < $3";
+      params.push_back(end);
+    }
+    sql += " ORDER BY k LIMIT " + std::to_string(kScanPage);
+    STRIDE_ASSIGN_OR_RETURN(PgRows page, pg_->Exec(sql, params));
+    for (const auto& row : page.rows) {
+      if (!each(*row[0], *row[1])) return Status::Ok();
+    }
+    if (page.rows.size() < kScanPage) return Status::Ok();
+    from = *page.rows.back()[0];
+    inclusive = false;
+  }
+}
+
+Status PgKeyValue::DeletePrefix(std::string_view prefix) {
+  const std::string end = PrefixEnd(prefix);
+  if (end.empty()) {
+    return pg_->Exec("DELETE FROM stride_kv WHERE ns = $1 AND k >= $2", {ns_, std::string(prefix)})
+        .status();
+  }
+  return pg_
+      ->Exec("DELETE FROM stride_kv WHERE ns = $1 AND k >= $2 AND k < $3",
+             {ns_, std::string(prefix), end})
+      .status();
+}
+
+}  // namespace stride::index

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// PostgreSQL for user data shared by several `stride serve` replicas (issue 20): a pool of libpq
+// connections, Stride's schema created and migrated in numbered steps, and engine::KeyValue on
+// a table (PgKeyValue: plugin namespaces, the host's state, the webhook outbox, provider links
+// are all KeyValues, so they move as they are). The run store on PostgreSQL builds on this.
+//
+// Schema migrations: `stride_schema` holds one row per step applied (version, name, time).
+// Open() applies the steps this build knows and the database lacks, each in a transaction of
+// its own that first inserts its row, so servers starting together apply each step once (the
+// second waits on the first's row, then finds it applied); a database migrated by a newer
+// Stride (a version this build does not know) is refused rather than written to.
+//
+// SQL: plain tables, bytea keys and values, INSERT ... ON CONFLICT: what distributed
+// PostgreSQL-compatible engines (CockroachDB, YugabyteDB) accept; nothing here needs PostGIS.
+//
+// Failure model: a connection that fails is dropped and dialled again by the next call; errors
+// say which server and what failed (Unavailable for the connection, Internal with the SQLSTATE
+// for a statement).
+//
+// Thread-safety: Postgres and PgKeyValue are safe from any number of threads.
+//
+//   STRIDE_ASSIGN_OR_RETURN(auto pg, Postgres::Open({"postgresql://stride@db/stride"}));
+//   PgKeyValue kv(pg.get(), "plugin.plan");
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/status.hpp"
+#include "engine/store/key_value.hpp"
+
+typedef struct pg_conn PGconn;
+
+namespace stride::index {
+
+struct PostgresOptions {
+  // A libpq connection URI or key=value string (postgresql://USER:PASSWORD@HOST:PORT/DB,
+  // host=/run/postgresql dbname=stride). Required.
+  std::string url;
+  size_t pool_size = 8;           // connections held at most. Default: 8
+  double connect_timeout_s = 5;   // dialling. Default: 5 s
+  double acquire_timeout_s = 10;  // waiting for a free connection. Default: 10 s
+  bool migrate = true;            // apply missing schema steps at Open(). Default: yes
+};
+
+// One result: rows of columns, each a byte string or null.
+struct PgRows {
+  std::vector<std::vector<std::optional<std::string>>> rows;
+  uint64_t affected = 0;  // rows changed by an INSERT/UPDATE/DELETE
+};
+
+class Postgres {
+ public:
+  // Connects (one connection, to fail fast on a wrong address or password) and, with
+  // options.migrate, brings the schema up to this build's version.
+  static Result<std::unique_ptr<Postgres>> Open(const PostgresOptions& options);
+  ~Postgres();
+  Postgres(const Postgres&) = delete;
+  Postgres& operator=(const Postgres&) = delete;
+
+  // Runs one statement with $1.. parameters passed as bytes (binary, so bytea needs no
+  // escaping); results come back as text, except bytea columns, which come back as bytes.
+  Result<PgRows> Exec(std::string_view sql, const std::vector<std::string>& params = {});
+  // Runs `statements` in one transaction (BEGIN ... COMMIT; ROLLBACK on the first failure).
+  Status Transaction(
+      const std::vector<std::pair<std::string, std::vector<std::string>>>& statements);
+
+  // The schema version of the database (the highest step applied) and of this build.
+  Result<int> SchemaVersion();
+  static int KnownSchemaVersion();
+  // Applies the steps the database lacks (Open() does, unless told not to).
+  Status Migrate();
+  // Where it is, for messages: host:port/db (never the password).
+  const std::string& where() const { return where_; }
+
+ private:
+  explicit Postgres(PostgresOptions options);
+  Result<PGconn*> Dial();
+  Result<PGconn*> Acquire();
+  void Release(PGconn* c);
+  Result<PgRows> Run(PGconn* c, std::string_view sql, const std::vector<std::string>& params);
+
+  PostgresOptions options_;
+  std::string where_;
+  std::mutex mu_;
+  std::condition_variable freed_;
+  std::vector<PGconn*> idle_;  // guarded by mu_
+  size_t open_ = 0;            // guarded by mu_
+};
+
+// engine::KeyValue in table stride_kv (namespace, key, value), keys in byte order. Scans read
+// in pages of 1,000 rows, so a long scan holds no more than a page in memory.
+class PgKeyValue final : public engine::KeyValue {
+ public:
+  // `ns`: the namespace ("plugin.plan", "host", "outbox", ...). `pg` must outlive this.
+  PgKeyValue(Postgres* pg, std::string ns);
+  Result<std::optional<std::string>> Get(std::string_view key) const override;
+  Status Put(std::string_view key, std::string_view value) override;
+  Status Delete(std::string_view key) override;
+  Status Scan(std::string_view prefix,
+              const std::function<bool(std::string_view, std::string_view)>& each) const override;
+  Status ScanFrom(
+      std::string_view prefix, std::string_view start,
+      const std::function<bool(std::string_view, std::string_view)>& each) const override;
+  Status DeletePrefix(std::string_view prefix) override;
+
+ private:
+  Postgres* pg_;
+  std::string ns_;
+};
+
+}  // namespace stride::index
