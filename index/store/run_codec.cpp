@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "index/store/run_codec.hpp"
 
+#include <zstd.h>
+
 #include <cmath>
+
+#include "index/store/keys.hpp"
 
 namespace stride::index {
 namespace {
@@ -563,5 +567,55 @@ Status RunDataFromProto(const run::RunData& data, engine::RunParts parts, const 
 
 #undef STRIDE_PUT_OPT
 #undef STRIDE_GET_OPT
+
+Result<std::string> PackRunData(const engine::Run& run, int level) {
+  run::RunData data;
+  RunDataToProto(run, &data);
+  const std::string in = data.SerializeAsString();
+  std::string out(ZSTD_compressBound(in.size()), '\0');
+  const size_t n = ZSTD_compress(out.data(), out.size(), in.data(), in.size(), level);
+  if (ZSTD_isError(n)) return Status::Internal(std::string("zstd: ") + ZSTD_getErrorName(n));
+  out.resize(n);
+  return out;
+}
+
+Result<std::string> Decompress(std::string_view in, const std::string& what) {
+  const unsigned long long size = ZSTD_getFrameContentSize(in.data(), in.size());
+  if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > (1ull << 32)) {
+    return Status::Corruption(what + ": not a zstd frame with a known size");
+  }
+  std::string out(size, '\0');
+  const size_t n = ZSTD_decompress(out.data(), out.size(), in.data(), in.size());
+  if (ZSTD_isError(n) || n != size) {
+    return Status::Corruption(what + ": zstd: " + std::string(ZSTD_getErrorName(n)));
+  }
+  return out;
+}
+
+Result<engine::Run> UnpackRun(std::string_view summary_bytes, std::string_view packed_data,
+                              engine::RunParts parts, const std::string& what) {
+  run::RunSummary summary;
+  if (!summary.ParseFromArray(summary_bytes.data(), static_cast<int>(summary_bytes.size()))) {
+    return Status::Corruption(what + ": bad summary");
+  }
+  Result<std::string> raw = Decompress(packed_data, what);
+  if (!raw.ok()) return raw.status();
+  run::RunData data;
+  if (!data.ParseFromString(*raw)) return Status::Corruption(what + ": bad record");
+  engine::Run r;
+  r.summary = SummaryFromProto(summary);
+  r.idempotency_key = summary.idempotency_key();
+  STRIDE_RETURN_IF_ERROR(RunDataFromProto(data, parts, what, &r));
+  return r;
+}
+
+std::string RunOrderKey(const engine::RunSummary& s) {
+  const double t = std::isnan(s.start_time_s) ? s.uploaded_at_s : s.start_time_s;
+  const uint64_t ms = t > 0 ? static_cast<uint64_t>(std::llround(t * 1000.0)) : 0;
+  std::string k;
+  PutBigEndian64(k, ~ms);  // newest first
+  PutBigEndian64(k, s.id);
+  return k;
+}
 
 }  // namespace stride::index

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "engine/run/run.hpp"
 #include "engine/status.hpp"
@@ -41,5 +42,20 @@ void RunDataToProto(const engine::Run& run, run::RunData* out);
 // the run in errors.
 Status RunDataFromProto(const run::RunData& data, engine::RunParts parts, const std::string& what,
                         engine::Run* run);
+
+// Stored runs, as every run store keeps them: a summary record (run::RunSummary) and the
+// run_data record zstd-compressed at `level` (the bulk: the original and the streams).
+Result<std::string> PackRunData(const engine::Run& run, int level);
+// The run of a stored summary and packed run_data, with the parts asked for; `what` names it
+// in errors (kCorruption for bytes that do not decode).
+Result<engine::Run> UnpackRun(std::string_view summary, std::string_view packed_data,
+                              engine::RunParts parts, const std::string& what);
+// zstd, as PackRunData writes it: kCorruption for anything but a frame with a known size.
+Result<std::string> Decompress(std::string_view in, const std::string& what);
+
+// The order a user's runs are listed in, newest start first (the upload time when the run
+// has no times): 16 bytes, ~start ms ‖ id, big-endian, compared as bytes. List cursors are
+// these bytes in hex.
+std::string RunOrderKey(const engine::RunSummary& s);
 
 }  // namespace stride::index

@@ -9,7 +9,6 @@
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/backup_engine.h>
 #include <rocksdb/write_batch.h>
-#include <zstd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -93,16 +92,8 @@ std::string UserEnd(std::string_view user) {
   return k;
 }
 
-uint64_t StartKeyMs(const engine::RunSummary& s) {
-  const double t = std::isnan(s.start_time_s) ? s.uploaded_at_s : s.start_time_s;
-  return t > 0 ? static_cast<uint64_t>(std::llround(t * 1000.0)) : 0;
-}
-
 std::string RunsKey(const engine::RunSummary& s) {
-  std::string k = UserPrefix(s.user_id);
-  PutBigEndian64(k, ~StartKeyMs(s));  // newest first
-  PutBigEndian64(k, s.id);
-  return k;
+  return UserPrefix(s.user_id) + RunOrderKey(s);
 }
 
 std::string DataKey(std::string_view user, uint64_t id) {
@@ -115,27 +106,6 @@ std::string IdKey(uint64_t id) {
   std::string k;
   PutBigEndian64(k, id);
   return k;
-}
-
-Result<std::string> Compress(const std::string& in, int level) {
-  std::string out(ZSTD_compressBound(in.size()), '\0');
-  const size_t n = ZSTD_compress(out.data(), out.size(), in.data(), in.size(), level);
-  if (ZSTD_isError(n)) return Status::Internal(std::string("zstd: ") + ZSTD_getErrorName(n));
-  out.resize(n);
-  return out;
-}
-
-Result<std::string> Decompress(std::string_view in, const std::string& what) {
-  const unsigned long long size = ZSTD_getFrameContentSize(in.data(), in.size());
-  if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > (1ull << 32)) {
-    return Status::Corruption(what + ": not a zstd frame with a known size");
-  }
-  std::string out(size, '\0');
-  const size_t n = ZSTD_decompress(out.data(), out.size(), in.data(), in.size());
-  if (ZSTD_isError(n) || n != size) {
-    return Status::Corruption(what + ": zstd: " + std::string(ZSTD_getErrorName(n)));
-  }
-  return out;
 }
 
 // A plugin's namespace: one column family, owned by the RunDb. With a sealer, the values of
@@ -423,9 +393,7 @@ Result<RunDb::PutResult> RunDb::Put(const engine::Run& run, std::string_view req
 
   run::RunSummary summary;
   SummaryToProto(stored, run.idempotency_key, &summary);
-  run::RunData data;
-  RunDataToProto(run, &data);
-  Result<std::string> packed = Compress(data.SerializeAsString(), options_.zstd_level);
+  Result<std::string> packed = PackRunData(run, options_.zstd_level);
   if (!packed.ok()) return packed.status();
 
   const std::string runs_key = RunsKey(stored);
@@ -500,17 +468,7 @@ Result<engine::Run> RunDb::Get(std::string_view user_id, uint64_t id,
     summary_bytes = std::move(*s);
     data_bytes = std::move(*d);
   }
-  run::RunSummary summary;
-  if (!summary.ParseFromString(summary_bytes)) return Status::Corruption(what + ": bad summary");
-  Result<std::string> raw = Decompress(data_bytes, what);
-  if (!raw.ok()) return raw.status();
-  run::RunData data;
-  if (!data.ParseFromString(*raw)) return Status::Corruption(what + ": bad record");
-  engine::Run r;
-  r.summary = SummaryFromProto(summary);
-  r.idempotency_key = summary.idempotency_key();
-  STRIDE_RETURN_IF_ERROR(RunDataFromProto(data, parts, what, &r));
-  return r;
+  return UnpackRun(summary_bytes, data_bytes, parts, what);
 }
 
 Result<RunDb::Page> RunDb::List(std::string_view user_id, std::string_view cursor,
