@@ -24,6 +24,16 @@
 namespace stride::tools {
 namespace {
 
+// A connection URL as it may be shown: scheme://user:***@host/... (a directory as it is).
+std::string WithoutPassword(const std::string& url) {
+  const size_t scheme = url.find("://");
+  const size_t at = url.rfind('@');
+  if (scheme == std::string::npos || at == std::string::npos || at < scheme) return url;
+  const size_t colon = url.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon + 1) + "***" + url.substr(at);
+}
+
 constexpr const char* kUsage =
     "usage: stride serve --db DIR [--port 8080] [--bind 127.0.0.1] [--threads N] [--timeout S]\n"
     "                    [--idle-timeout S] [--max-connections N] [--rate-limit L]...\n"
@@ -63,7 +73,9 @@ constexpr const char* kUsage =
     "  --quiet       no access log\n"
     "runs (POST/GET/DELETE /v1/runs, /v1/me/export, DELETE /v1/me):\n"
     "  --runs DIR    the run database (created when missing); without it the run\n"
-    "                endpoints answer 503\n"
+    "                endpoints answer 503. --runs postgresql://USER[:PASSWORD]@HOST/DB keeps\n"
+    "                runs and plugin data in PostgreSQL, shared by every server given it\n"
+    "                (schema created and migrated at start)\n"
     "  --dem DIR     elevation (SRTM tile folders, GeoTIFF rasters, comma-separated, first\n"
     "                first): tracks without barometric altitude get DEM elevation\n"
     "  --jwt-secret-file F  HS256 secret for bearer tokens (first line, >= 32 bytes);\n"
@@ -423,7 +435,7 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
     if (http.port() != 0) {
       err << "stride serve: listening on " << (o.tls_cert_file.empty() ? "http" : "https") << "://"
           << o.bind << ':' << http.port() << " (db " << o.db_path
-          << (so.runs_path.empty() ? "" : ", runs " + so.runs_path) << ")\n";
+          << (so.runs_path.empty() ? "" : ", runs " + WithoutPassword(so.runs_path)) << ")\n";
       if (!(*stores)->encryption_note().empty()) {
         err << "stride serve: " << (*stores)->encryption_note() << "\n";
       }

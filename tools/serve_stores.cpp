@@ -4,6 +4,11 @@
 #include <iostream>
 
 namespace stride::tools {
+
+bool IsPostgresUrl(std::string_view runs) {
+  return runs.starts_with("postgresql://") || runs.starts_with("postgres://");
+}
+
 namespace {
 
 // Backups of the run database into one directory (RunDb::Backup).
@@ -54,6 +59,44 @@ Result<std::unique_ptr<ServeStores>> ServeStores::Open(const ServeStoreOptions& 
     if (ring->has_value() || !options.key_dir.empty()) {
       return Status::InvalidArgument("a KEK or --key-dir needs --runs (it encrypts run data)");
     }
+    return s;
+  }
+  if (IsPostgresUrl(options.runs_path)) {
+    if (ring->has_value() || !options.key_dir.empty()) {
+      return Status::InvalidArgument(
+          "encryption at rest (a KEK, --key-dir) is not available with --runs postgresql:// "
+          "yet: use PostgreSQL's own (encrypted volumes) or a RocksDB run directory");
+    }
+    if (!options.backup_dir.empty()) {
+      return Status::InvalidArgument(
+          "--backup-dir backs up a RocksDB run directory; back PostgreSQL up with its own tools "
+          "(pg_dump, base backups)");
+    }
+    index::PostgresOptions po;
+    po.url = options.runs_path;
+    Result<std::unique_ptr<index::Postgres>> pg = index::Postgres::Open(po);
+    if (!pg.ok()) return pg.status();
+    s->pg_ = std::move(pg).value();
+    index::PgRunStoreOptions ro;
+    ro.idempotency_ttl_s = options.idempotency_ttl_s;
+    s->pg_runs_ = std::make_unique<index::PgRunStore>(s->pg_.get(), ro);
+    ServeStores* self = s.get();
+    auto ns = [self](const std::string& name) -> engine::KeyValue* {
+      std::lock_guard lock(self->pg_mu_);
+      std::unique_ptr<index::PgKeyValue>& kv = self->pg_namespaces_[name];
+      if (!kv) kv = std::make_unique<index::PgKeyValue>(self->pg_.get(), name);
+      return kv.get();
+    };
+    s->view_.runs = s->pg_runs_.get();
+    s->view_.plugin_namespace = [ns](const std::string& name) -> Result<engine::KeyValue*> {
+      if (!engine::IsValidNamespaceName(name)) {
+        return Status::InvalidArgument("plugin namespace '" + name + "': expected [a-z][a-z0-9_]*");
+      }
+      return ns("plugin." + name);
+    };
+    s->view_.host_state = ns("host");
+    s->view_.outbox = ns("outbox");
+    s->view_.connections = ns("connections");
     return s;
   }
   index::RunDb::Options ro;

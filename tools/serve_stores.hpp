@@ -14,11 +14,16 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <string_view>
 
 #include "engine/status.hpp"
 #include "importers/dem/elevation_stack.hpp"
+#include "index/pg/pg_run_store.hpp"
+#include "index/pg/postgres.hpp"
 #include "index/redis/redis.hpp"
 #include "index/store/data_keys.hpp"
 #include "index/store/run_db.hpp"
@@ -27,8 +32,15 @@
 
 namespace stride::tools {
 
+// Whether --runs names a PostgreSQL database (postgresql://... or postgres://...) rather than
+// a RocksDB directory.
+bool IsPostgresUrl(std::string_view runs);
+
 struct ServeStoreOptions {
-  std::string runs_path;      // --runs DIR, created when missing. Default: none (no runs)
+  // --runs DIR (RocksDB, created when missing) or --runs postgresql://USER@HOST/DB (runs,
+  // idempotency keys and every namespace in PostgreSQL, shared by every server given it;
+  // index/pg). Default: none (no runs)
+  std::string runs_path;
   std::string dem_path;       // --dem DIR[,DIR...]: ElevationStack::Open. Default: none
   bool sync_writes = true;    // fsync each upload's WAL write (--no-sync turns it off)
   std::string backup_dir;     // --backup-dir: backups of the run database. Default: none
@@ -66,6 +78,11 @@ class ServeStores {
   std::unique_ptr<index::RunDb> run_db_;
   std::unique_ptr<importers::ElevationStack> dem_;
   std::unique_ptr<engine::Backups> backups_;
+  // --runs postgresql://...: the runs and every namespace in PostgreSQL.
+  std::unique_ptr<index::Postgres> pg_;
+  std::unique_ptr<index::PgRunStore> pg_runs_;
+  std::mutex pg_mu_;
+  std::map<std::string, std::unique_ptr<index::PgKeyValue>> pg_namespaces_;  // guarded by pg_mu_
   std::unique_ptr<index::Redis> redis_;
   std::unique_ptr<server::RedisRateLimitStore> rate_limits_;  // after redis_: uses it
   server::ServerStores view_;

@@ -13,12 +13,24 @@ namespace {
 struct Step {
   int version;
   const char* name;
-  const char* sql;
+  std::vector<const char*> statements;
 };
 const Step kSteps[] = {
-    {1, "key-value namespaces",
-     "CREATE TABLE stride_kv (ns TEXT NOT NULL, k BYTEA NOT NULL, v BYTEA NOT NULL, "
-     "PRIMARY KEY (ns, k))"},
+    {1,
+     "key-value namespaces",
+     {"CREATE TABLE stride_kv (ns TEXT NOT NULL, k BYTEA NOT NULL, v BYTEA NOT NULL, "
+      "PRIMARY KEY (ns, k))"}},
+    // Runs as RunDb stores them (index/store/run_codec.hpp: a summary record and the packed
+    // run_data); order_key lists a user's runs newest first. Idempotency keys per user.
+    {2,
+     "runs and idempotency keys",
+     {"CREATE TABLE stride_runs (user_id TEXT NOT NULL, id BIGINT NOT NULL, "
+      "order_key BYTEA NOT NULL, summary BYTEA NOT NULL, data BYTEA NOT NULL, "
+      "PRIMARY KEY (user_id, id))",
+      "CREATE UNIQUE INDEX stride_runs_order ON stride_runs (user_id, order_key)",
+      "CREATE TABLE stride_idempotency (user_id TEXT NOT NULL, k TEXT NOT NULL, "
+      "run_id BIGINT NOT NULL, digest BYTEA NOT NULL, created_ms BIGINT NOT NULL, "
+      "PRIMARY KEY (user_id, k))"}},
 };
 constexpr char kSchemaTable[] =
     "CREATE TABLE IF NOT EXISTS stride_schema (version INT PRIMARY KEY, name TEXT NOT NULL, "
@@ -76,6 +88,9 @@ Result<PGconn*> Postgres::Dial() {
     const char* db = PQdb(c);
     where_ = std::string(host ? host : "?") + ":" + (port ? port : "?") + "/" + (db ? db : "?");
   }
+  // Notices ("relation already exists, skipping") are not errors: not printed.
+  PQsetNoticeProcessor(
+      c, [](void*, const char*) {}, nullptr);
   if (PQstatus(c) != CONNECTION_OK) {
     std::string why = Trim(PQerrorMessage(c));
     PQfinish(c);
@@ -193,6 +208,23 @@ Status Postgres::Transaction(
   return st;
 }
 
+Result<PgRows> Postgres::Tx::Exec(std::string_view sql, const std::vector<std::string>& params) {
+  return pg_->Run(c_, sql, params);
+}
+
+Status Postgres::InTransaction(const std::function<Status(Tx&)>& body) {
+  STRIDE_ASSIGN_OR_RETURN(PGconn * c, Acquire());
+  Status st = Run(c, "BEGIN", {}).status();
+  if (st.ok()) {
+    Tx tx(this, c);
+    st = body(tx);
+    if (st.ok()) st = Run(c, "COMMIT", {}).status();
+  }
+  if (!st.ok() && PQstatus(c) == CONNECTION_OK) (void)Run(c, "ROLLBACK", {});
+  Release(c);
+  return st;
+}
+
 Result<int> Postgres::SchemaVersion() {
   STRIDE_RETURN_IF_ERROR(Exec(kSchemaTable).status());
   STRIDE_ASSIGN_OR_RETURN(PgRows r,
@@ -218,10 +250,12 @@ Status Postgres::Migrate() {
     if (step.version <= *have) continue;
     // The row first: a second server applying the same step waits on it, then fails on the
     // key and finds the step applied.
-    const Status st = Transaction({{"INSERT INTO stride_schema (version, name) VALUES (" +
-                                        std::to_string(step.version) + ", '" + step.name + "')",
-                                    {}},
-                                   {step.sql, {}}});
+    std::vector<std::pair<std::string, std::vector<std::string>>> statements = {
+        {"INSERT INTO stride_schema (version, name) VALUES (" + std::to_string(step.version) +
+             ", '" + step.name + "')",
+         {}}};
+    for (const char* sql : step.statements) statements.push_back({sql, {}});
+    const Status st = Transaction(statements);
     if (!st.ok()) {
       if (st.message().find("23505") != std::string::npos) continue;  // applied by another
       return st.WithContext("schema step " + std::to_string(step.version) + " (" + step.name + ")");

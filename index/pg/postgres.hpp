@@ -26,6 +26,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -65,12 +66,26 @@ class Postgres {
   Postgres(const Postgres&) = delete;
   Postgres& operator=(const Postgres&) = delete;
 
-  // Runs one statement with $1.. parameters passed as bytes (binary, so bytea needs no
-  // escaping); results come back as text, except bytea columns, which come back as bytes.
+  // Runs one statement with $1.. parameters passed in binary form (bytea and text as their
+  // bytes, bigint as 8 big-endian bytes); results come back the same way (cast anything else
+  // to text in the SQL).
   Result<PgRows> Exec(std::string_view sql, const std::vector<std::string>& params = {});
   // Runs `statements` in one transaction (BEGIN ... COMMIT; ROLLBACK on the first failure).
   Status Transaction(
       const std::vector<std::pair<std::string, std::vector<std::string>>>& statements);
+  // Runs `body` in one transaction on one connection: committed when it returns Ok, rolled
+  // back when it returns an error (which InTransaction returns).
+  class Tx {
+   public:
+    Result<PgRows> Exec(std::string_view sql, const std::vector<std::string>& params = {});
+
+   private:
+    friend class Postgres;
+    Tx(Postgres* pg, PGconn* c) : pg_(pg), c_(c) {}
+    Postgres* pg_;
+    PGconn* c_;
+  };
+  Status InTransaction(const std::function<Status(Tx&)>& body);
 
   // The schema version of the database (the highest step applied) and of this build.
   Result<int> SchemaVersion();

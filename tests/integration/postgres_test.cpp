@@ -8,14 +8,23 @@
 #include "index/pg/postgres.hpp"
 
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
 
+#include "datasets/synthetic_activity.hpp"
 #include "engine/store/key_value.hpp"
+#include "engine/track/analysis.hpp"
+#include "index/pg/pg_run_store.hpp"
+#include "index/store/run_codec.hpp"
 #include "index/store/run_db.hpp"
+#include "server/auth.hpp"
+#include "tests/support/api_client.hpp"
 #include "tests/support/postgres_server.hpp"
+#include "tests/support/running_server.hpp"
 
 namespace stride {
 namespace {
@@ -274,6 +283,283 @@ INSTANTIATE_TEST_SUITE_P(EveryStore, KeyValueConformance,
                                   : i.param == Kind::kRocksDb ? std::string("RocksDb")
                                                               : std::string("Postgres");
                          });
+
+// A run with every part filled: summary, original bytes, one analysed session, a covered
+// route and its streams.
+engine::Run MakeRun(const std::string& user, double start, uint32_t seed) {
+  engine::Run r;
+  r.summary.user_id = user;
+  r.summary.start_time_s = start;
+  r.summary.uploaded_at_s = 1.8e9;
+  r.summary.sport = "run";
+  r.summary.format = "fit";
+  r.summary.distance_m = 1000 + seed;
+  r.summary.sessions = 1;
+  std::mt19937 rng(seed);
+  r.original = std::string(3000 + seed, 'x');
+  for (char& c : r.original) c = static_cast<char>(rng());
+  engine::Track t;
+  for (int i = 0; i < 200; ++i) {
+    engine::TrackPoint p;
+    p.time_s = start + i;
+    p.lat_deg = 42.5 + i * 1e-5;
+    p.lon_deg = 1.5 - i * 1e-5;
+    p.ele_m = 1000 + (rng() % 300) / 10.0;
+    p.hr_bpm = 140 + i % 20;
+    t.Append(p);
+  }
+  t.sport = engine::Sport::kRun;
+  r.sessions.push_back(engine::Analyze(t));
+  r.sessions.back().track = engine::Track();
+  engine::CoveredRoute c;
+  c.id = 0x8000000000000000ull | seed;
+  c.osm = "relation/" + std::to_string(seed);
+  c.type = "hiking";
+  c.length_m = 1234.5;
+  c.covered_m = 617.25;
+  c.share = 0.5;
+  c.first_reached_s = start + 12;
+  r.coverage.push_back(c);
+  r.tracks.push_back(t);
+  return r;
+}
+
+class ManualClock : public engine::Clock {
+ public:
+  double NowS() const override { return now_s; }
+  double now_s = 1.8e9;
+};
+
+class PgRuns : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<testing::PostgresServer>("runs");
+    REQUIRE_POSTGRES(*server_);
+    pg_ = Open(server_->url());
+    ASSERT_TRUE(pg_);
+    index::PgRunStoreOptions o;
+    o.clock = &clock_;
+    store_ = std::make_unique<index::PgRunStore>(pg_.get(), o);
+  }
+  // Rows of `table` whose user is `user` (stride_kv: whose key starts with it).
+  size_t Rows(const std::string& table, const std::string& user) {
+    const std::string where = table == "stride_kv"
+                                  ? "substring(k from 1 for octet_length($1::bytea)) = $1::bytea"
+                                  : "user_id = $1";
+    Result<index::PgRows> r =
+        pg_->Exec("SELECT count(*)::text FROM " + table + " WHERE " + where, {user});
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? std::stoul(*r->rows[0][0]) : 0;
+  }
+  ManualClock clock_;
+  std::unique_ptr<testing::PostgresServer> server_;
+  std::unique_ptr<Postgres> pg_;
+  std::unique_ptr<index::PgRunStore> store_;
+};
+
+// What PostgreSQL gives back is what RocksDB gives back, part for part.
+TEST_F(PgRuns, ReadsBackExactlyWhatRunDbReadsBack) {
+  const std::string dir =
+      (fs::temp_directory_path() / ("stride_pg_rundb_" + std::to_string(::getpid()))).string();
+  fs::remove_all(dir);
+  Result<std::unique_ptr<index::RunDb>> rocks = index::RunDb::Open(dir, {});
+  ASSERT_TRUE(rocks.ok());
+  const engine::Run run = MakeRun("ann", 1.7e9, 5);
+  const uint64_t in_pg = store_->Put(run, "").value().id;
+  const uint64_t in_rocks = (*rocks)->Put(run, "").value().id;
+  Result<engine::Run> a = store_->Get("ann", in_pg, {});
+  Result<engine::Run> b = (*rocks)->Get("ann", in_rocks, {});
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(a->original, run.original);
+  ASSERT_EQ(a->tracks.size(), 1u);
+  EXPECT_EQ(a->tracks[0].size(), run.tracks[0].size());
+  a->summary.id = b->summary.id = 0;
+  run::RunSummary pa, pb;
+  index::SummaryToProto(a->summary, a->idempotency_key, &pa);
+  index::SummaryToProto(b->summary, b->idempotency_key, &pb);
+  EXPECT_EQ(pa.SerializeAsString(), pb.SerializeAsString());
+  EXPECT_EQ(index::PackRunData(*a, 3).value(), index::PackRunData(*b, 3).value());
+  // Without the bulk, when not asked for.
+  Result<engine::Run> light = store_->Get("ann", in_pg, {false, false});
+  ASSERT_TRUE(light.ok());
+  EXPECT_TRUE(light->original.empty());
+  EXPECT_TRUE(light->tracks.empty());
+  EXPECT_EQ(light->sessions.size(), 1u);
+  rocks->reset();
+  fs::remove_all(dir);
+}
+
+TEST_F(PgRuns, ListsNewestFirstInPagesAndOnlyTheUsersOwn) {
+  std::vector<uint64_t> alice;
+  for (int i = 0; i < 23; ++i) {
+    const double start = 1.7e9 + ((i * 7) % 23) * 3600;
+    alice.push_back(store_->Put(MakeRun("alice", start, i), "").value().id);
+    ASSERT_TRUE(store_->Put(MakeRun("bob", start + 1, 100 + i), "").ok());
+  }
+  std::vector<double> starts;
+  std::string cursor;
+  size_t pages = 0;
+  do {
+    Result<engine::RunStore::Page> p = store_->List("alice", cursor, 5);
+    ASSERT_TRUE(p.ok()) << p.status().message();
+    for (const auto& s : p->runs) {
+      EXPECT_EQ(s.user_id, "alice");
+      starts.push_back(s.start_time_s);
+    }
+    cursor = p->next_cursor;
+    ++pages;
+  } while (!cursor.empty() && pages < 10);
+  EXPECT_EQ(pages, 5u);
+  ASSERT_EQ(starts.size(), 23u);
+  for (size_t k = 1; k < starts.size(); ++k) EXPECT_GT(starts[k - 1], starts[k]);
+  EXPECT_EQ(store_->List("alice", "zz", 5).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->Get("bob", alice[0], {}).status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(store_->Delete("bob", alice[0]).value());
+  EXPECT_TRUE(store_->Get("alice", alice[0], {}).ok());
+}
+
+// Three servers (three pools) sending the same key at once store one run.
+TEST_F(PgRuns, OneIdempotencyKeySentToThreeServersAtOnceStoresOneRun) {
+  std::vector<std::unique_ptr<Postgres>> pools;
+  std::vector<std::unique_ptr<index::PgRunStore>> stores;
+  for (int i = 0; i < 3; ++i) {
+    pools.push_back(Open(server_->url()));
+    ASSERT_TRUE(pools.back());
+    index::PgRunStoreOptions o;
+    o.clock = &clock_;
+    stores.push_back(std::make_unique<index::PgRunStore>(pools.back().get(), o));
+  }
+  engine::Run run = MakeRun("ann", 1.7e9, 1);
+  run.idempotency_key = "upload-1";
+  std::vector<Result<engine::RunStore::PutResult>> results(12, Status::Internal("not run"));
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < results.size(); ++i) {
+    threads.emplace_back([&, i] { results[i] = stores[i % 3]->Put(run, "digest-a"); });
+  }
+  for (auto& t : threads) t.join();
+  size_t created = 0;
+  for (const auto& r : results) {
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    created += !r->existed;
+    EXPECT_EQ(r->id, results[0]->id);
+  }
+  EXPECT_EQ(created, 1u);
+  EXPECT_EQ(store_->List("ann", "", 100).value().runs.size(), 1u);
+  EXPECT_EQ(store_->Put(run, "digest-b").status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(*store_->FindByIdempotencyKey("ann", "upload-1", "digest-a").value(), results[0]->id);
+}
+
+TEST_F(PgRuns, IdempotencyKeysExpireAfterAWeek) {
+  engine::Run run = MakeRun("alice", 1.7e9, 1);
+  run.idempotency_key = "upload-1";
+  const auto first = store_->Put(run, "digest-a").value();
+  clock_.now_s += 7 * 86400 - 1;
+  EXPECT_TRUE(store_->Put(run, "digest-a").value().existed);
+  clock_.now_s += 2;
+  const auto second = store_->Put(run, "digest-b").value();
+  EXPECT_FALSE(second.existed);
+  EXPECT_NE(second.id, first.id);
+  EXPECT_TRUE(store_->Delete("alice", first.id).value());
+  EXPECT_EQ(*store_->FindByIdempotencyKey("alice", "upload-1", "digest-b").value(), second.id);
+}
+
+TEST_F(PgRuns, DeletingAUserLeavesNoRowOfTheirsInAnyTable) {
+  index::PgKeyValue plan(pg_.get(), "plugin.plan");
+  for (const char* user : {"carol", "dave"}) {
+    for (int i = 0; i < 3; ++i) {
+      engine::Run r = MakeRun(user, 1.7e9 + i, i);
+      r.idempotency_key = "k" + std::to_string(i);
+      ASSERT_TRUE(store_->Put(r, "d").ok());
+    }
+    ASSERT_TRUE(plan.Put(std::string(user) + '\0' + "plan", "{}").ok());
+  }
+  Result<std::vector<uint64_t>> ids = store_->DeleteUser("carol");
+  ASSERT_TRUE(ids.ok()) << ids.status().ToString();
+  EXPECT_EQ(ids->size(), 3u);
+  ASSERT_TRUE(plan.DeletePrefix(std::string("carol\0", 6)).ok());  // as the plugin host does
+  EXPECT_EQ(Rows("stride_runs", "carol"), 0u);
+  EXPECT_EQ(Rows("stride_idempotency", "carol"), 0u);
+  EXPECT_EQ(Rows("stride_kv", std::string("carol\0", 6)), 0u);
+  EXPECT_EQ(Rows("stride_runs", "dave"), 3u);
+  EXPECT_EQ(Rows("stride_idempotency", "dave"), 3u);
+  EXPECT_EQ(Rows("stride_kv", std::string("dave\0", 5)), 1u);
+}
+
+// `stride serve --runs postgresql://...` replicas: one truth for runs.
+const std::string kSecret = "postgres-test-secret-0123456789abcdefgh";
+
+TEST(PgReplicas, AnUploadThroughOneServerIsSeenThroughEveryOtherAndAKeyStoresOnce) {
+  testing::PostgresServer pg("serve");
+  REQUIRE_POSTGRES(pg);
+  const std::string dir = testing::ServerFolder("pgreplicas", 10);
+  ASSERT_FALSE(dir.empty());
+  std::vector<std::unique_ptr<testing::RunningServer>> servers;
+  for (int i = 0; i < 3; ++i) {
+    server::HttpServerOptions o;
+    o.db_path = dir + "/db";
+    o.jwt_secret = kSecret;
+    o.rate_limits = {};
+    tools::ServeStoreOptions s;
+    s.runs_path = pg.uri();
+    servers.push_back(std::make_unique<testing::RunningServer>(o, s));
+    ASSERT_NE(servers.back()->port(), 0) << servers.back()->status().ToString();
+  }
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const httplib::Headers auth = {
+      {"Authorization",
+       "Bearer " + server::Jwt(kSecret).Mint("ann", "runner:read runner:write", 3600, now)}};
+  datasets::SyntheticRunOptions ro;
+  ro.seed = 4;
+  const std::string gpx = datasets::WriteGpx(datasets::MakeSyntheticRun(ro).recorded);
+  auto up =
+      testing::ApiClient(servers[0]->port()).Post("/v1/runs", auth, gpx, "application/gpx+xml");
+  ASSERT_TRUE(up);
+  ASSERT_EQ(up->status, 201) << up->body;
+  const std::string id = nlohmann::json::parse(up->body)["id"];
+  for (const auto& s : servers) {
+    auto r = testing::ApiClient(s->port()).Get("/v1/runs/" + id, auth);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << r->body;
+    EXPECT_EQ(nlohmann::json::parse(r->body), nlohmann::json::parse(up->body));
+  }
+  // The same Idempotency-Key to all three at once: one run, one id in every answer.
+  ro.seed = 5;
+  const std::string second = datasets::WriteGpx(datasets::MakeSyntheticRun(ro).recorded);
+  httplib::Headers keyed = auth;
+  keyed.emplace("Idempotency-Key", "phone-upload-77");
+  std::vector<std::string> ids(6);
+  std::vector<int> statuses(6);
+  std::vector<std::thread> clients;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    clients.emplace_back([&, i] {
+      auto r = testing::ApiClient(servers[i % 3]->port())
+                   .Post("/v1/runs", keyed, second, "application/gpx+xml");
+      if (!r) return;
+      statuses[i] = r->status;
+      if (r->status / 100 == 2) ids[i] = nlohmann::json::parse(r->body)["id"];
+    });
+  }
+  for (auto& t : clients) t.join();
+  for (size_t i = 0; i < ids.size(); ++i) {
+    EXPECT_TRUE(statuses[i] == 200 || statuses[i] == 201) << statuses[i];
+    EXPECT_EQ(ids[i], ids[0]);
+  }
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 201), 1);
+  auto list = testing::ApiClient(servers[2]->port()).Get("/v1/runs", auth);
+  ASSERT_TRUE(list);
+  EXPECT_EQ(nlohmann::json::parse(list->body)["runs"].size(), 2u) << list->body;
+  // Deleting the user through one server removes everything, as every server sees.
+  auto gone = testing::ApiClient(servers[1]->port()).Delete("/v1/me", auth);
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(gone->status / 100, 2) << gone->body;
+  auto after = testing::ApiClient(servers[0]->port()).Get("/v1/runs/" + id, auth);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->status, 404);
+  servers.clear();
+  fs::remove_all(dir);
+}
 
 }  // namespace
 }  // namespace stride

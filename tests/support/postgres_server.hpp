@@ -71,6 +71,10 @@ class PostgresServer {
   std::string url(const std::string& db = "postgres") const {
     return "host=" + dir_ + " port=" + std::to_string(port_) + " user=stride dbname=" + db;
   }
+  // The same as a URI, as `stride serve --runs` takes it.
+  std::string uri(const std::string& db = "postgres") const {
+    return "postgresql://stride@/" + db + "?host=" + dir_ + "&port=" + std::to_string(port_);
+  }
   const std::string& dir() const { return dir_; }
 
   // SIGKILL, as a crash (the data stays); Start() brings the server back on it.

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "index/pg/pg_run_store.hpp"
+
+#include <random>
+
+#include "engine/hex.hpp"
+#include "index/store/keys.hpp"
+#include "index/store/run_codec.hpp"
+
+namespace stride::index {
+namespace {
+
+std::string Int8(uint64_t v) {  // bigint in binary form
+  std::string s;
+  PutBigEndian64(s, v);
+  return s;
+}
+
+uint64_t FromInt8(const std::optional<std::string>& v) {
+  return v && v->size() == 8 ? GetBigEndian64(v->data()) : 0;
+}
+
+}  // namespace
+
+PgRunStore::PgRunStore(Postgres* pg, PgRunStoreOptions options) : pg_(pg), options_(options) {}
+
+double PgRunStore::NowS() const {
+  static const engine::SystemClock system;
+  return (options_.clock ? options_.clock : &system)->NowS();
+}
+
+Result<PgRunStore::PutResult> PgRunStore::Put(const engine::Run& run,
+                                              std::string_view request_digest) {
+  const engine::RunSummary& s = run.summary;
+  STRIDE_RETURN_IF_ERROR(engine::CheckUserId(s.user_id));
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  engine::RunSummary stored = s;
+  do {
+    stored.id = rng();
+  } while (stored.id == 0);
+  run::RunSummary summary;
+  SummaryToProto(stored, run.idempotency_key, &summary);
+  STRIDE_ASSIGN_OR_RETURN(std::string packed, PackRunData(run, options_.zstd_level));
+  const std::string digest(request_digest);
+  const auto now_ms = static_cast<uint64_t>(std::max(0.0, NowS()) * 1000);
+  PutResult result{stored.id, false};
+  const Status st = pg_->InTransaction([&](Postgres::Tx& tx) -> Status {
+    if (!run.idempotency_key.empty()) {
+      // Claim the key; a concurrent claim of the same key waits here for ours to end.
+      STRIDE_ASSIGN_OR_RETURN(
+          PgRows claimed,
+          tx.Exec("INSERT INTO stride_idempotency (user_id, k, run_id, digest, created_ms) "
+                  "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, k) DO NOTHING",
+                  {s.user_id, run.idempotency_key, Int8(stored.id), digest, Int8(now_ms)}));
+      if (claimed.affected == 0) {
+        STRIDE_ASSIGN_OR_RETURN(PgRows earlier,
+                                tx.Exec("SELECT run_id, digest, created_ms FROM stride_idempotency "
+                                        "WHERE user_id = $1 AND k = $2 FOR UPDATE",
+                                        {s.user_id, run.idempotency_key}));
+        if (earlier.rows.empty()) return Status::Unavailable("idempotency key vanished; retry");
+        const auto& row = earlier.rows[0];
+        const double created_s = static_cast<double>(FromInt8(row[2])) / 1000;
+        if (created_s + options_.idempotency_ttl_s >= NowS()) {
+          if (row[1].value_or("") != digest) {
+            return Status::AlreadyExists("Idempotency-Key '" + run.idempotency_key +
+                                         "' was used for a different upload");
+          }
+          result = PutResult{FromInt8(row[0]), true};
+          return Status::Ok();
+        }
+        // Expired: the key is this upload's now.
+        STRIDE_RETURN_IF_ERROR(
+            tx.Exec("UPDATE stride_idempotency SET run_id = $3, digest = $4, created_ms = $5 "
+                    "WHERE user_id = $1 AND k = $2",
+                    {s.user_id, run.idempotency_key, Int8(stored.id), digest, Int8(now_ms)})
+                .status());
+      }
+    }
+    return tx
+        .Exec(
+            "INSERT INTO stride_runs (user_id, id, order_key, summary, data) "
+            "VALUES ($1, $2, $3, $4, $5)",
+            {s.user_id, Int8(stored.id), RunOrderKey(stored), summary.SerializeAsString(), packed})
+        .status();
+  });
+  if (!st.ok()) return st;
+  return result;
+}
+
+Result<std::optional<uint64_t>> PgRunStore::FindByIdempotencyKey(
+    std::string_view user_id, std::string_view key, std::string_view request_digest) const {
+  STRIDE_ASSIGN_OR_RETURN(PgRows r,
+                          pg_->Exec("SELECT run_id, digest, created_ms FROM stride_idempotency "
+                                    "WHERE user_id = $1 AND k = $2",
+                                    {std::string(user_id), std::string(key)}));
+  if (r.rows.empty()) return std::optional<uint64_t>();
+  const auto& row = r.rows[0];
+  if (static_cast<double>(FromInt8(row[2])) / 1000 + options_.idempotency_ttl_s < NowS()) {
+    return std::optional<uint64_t>();  // expired: the key is free again
+  }
+  if (row[1].value_or("") != request_digest) {
+    return Status::AlreadyExists("Idempotency-Key '" + std::string(key) +
+                                 "' was used for a different upload");
+  }
+  return std::optional<uint64_t>(FromInt8(row[0]));
+}
+
+Result<engine::Run> PgRunStore::Get(std::string_view user_id, uint64_t id,
+                                    engine::RunParts parts) const {
+  STRIDE_ASSIGN_OR_RETURN(
+      PgRows r, pg_->Exec("SELECT summary, data FROM stride_runs WHERE user_id = $1 AND id = $2",
+                          {std::string(user_id), Int8(id)}));
+  if (r.rows.empty()) return Status::NotFound("no run " + engine::RunIdText(id));
+  return UnpackRun(r.rows[0][0].value_or(""), r.rows[0][1].value_or(""), parts,
+                   "run " + engine::RunIdText(id));
+}
+
+Result<PgRunStore::Page> PgRunStore::List(std::string_view user_id, std::string_view cursor,
+                                          size_t limit) const {
+  STRIDE_RETURN_IF_ERROR(engine::CheckUserId(user_id));
+  std::string after;
+  if (!cursor.empty() && (!engine::HexDecode(cursor, &after) || after.size() != 16)) {
+    return Status::InvalidArgument("before: expected a cursor from next_before (32 hex digits)");
+  }
+  // One more than asked: whether there is a next page.
+  STRIDE_ASSIGN_OR_RETURN(
+      PgRows r, pg_->Exec("SELECT summary, order_key FROM stride_runs WHERE user_id = $1 AND "
+                          "order_key > $2 ORDER BY order_key LIMIT " +
+                              std::to_string(limit + 1),
+                          {std::string(user_id), after}));
+  Page page;
+  for (size_t i = 0; i < r.rows.size() && i < limit; ++i) {
+    run::RunSummary p;
+    const std::string& bytes = r.rows[i][0].value_or("");
+    if (!p.ParseFromString(bytes)) {
+      return Status::Corruption("run list of " + std::string(user_id) + ": bad summary");
+    }
+    page.runs.push_back(SummaryFromProto(p));
+  }
+  if (r.rows.size() > limit && limit > 0) {
+    page.next_cursor = engine::HexEncode(r.rows[limit - 1][1].value_or(""));
+  }
+  return page;
+}
+
+Result<bool> PgRunStore::Delete(std::string_view user_id, uint64_t id) {
+  STRIDE_RETURN_IF_ERROR(engine::CheckUserId(user_id));
+  bool deleted = false;
+  STRIDE_RETURN_IF_ERROR(pg_->InTransaction([&](Postgres::Tx& tx) -> Status {
+    STRIDE_ASSIGN_OR_RETURN(
+        PgRows r, tx.Exec("DELETE FROM stride_runs WHERE user_id = $1 AND id = $2 RETURNING id",
+                          {std::string(user_id), Int8(id)}));
+    deleted = !r.rows.empty();
+    // Its key, while it is still this run's (once expired it may name a newer upload).
+    return tx
+        .Exec("DELETE FROM stride_idempotency WHERE user_id = $1 AND run_id = $2",
+              {std::string(user_id), Int8(id)})
+        .status();
+  }));
+  return deleted;
+}
+
+Result<std::vector<uint64_t>> PgRunStore::DeleteUser(std::string_view user_id) {
+  STRIDE_RETURN_IF_ERROR(engine::CheckUserId(user_id));
+  std::vector<uint64_t> ids;
+  STRIDE_RETURN_IF_ERROR(pg_->InTransaction([&](Postgres::Tx& tx) -> Status {
+    STRIDE_ASSIGN_OR_RETURN(
+        PgRows r,
+        tx.Exec("DELETE FROM stride_runs WHERE user_id = $1 RETURNING id", {std::string(user_id)}));
+    for (const auto& row : r.rows) ids.push_back(FromInt8(row[0]));
+    return tx.Exec("DELETE FROM stride_idempotency WHERE user_id = $1", {std::string(user_id)})
+        .status();
+  }));
+  return ids;
+}
+
+}  // namespace stride::index
