@@ -265,8 +265,12 @@ ApiResponse ErrorFromStatus(const Status& s, Wire wire) {
       return ErrorResponse(409, "conflict", s.message(), wire);
     case StatusCode::kResourceExhausted:
       return ErrorResponse(413, "too_large", s.message(), wire);
-    case StatusCode::kUnavailable:
-      return ErrorResponse(503, "unavailable", s.message(), wire);
+    case StatusCode::kUnavailable: {
+      // A store that is away for a moment (PostgreSQL restarting): the client may retry soon.
+      ApiResponse r = ErrorResponse(503, "unavailable", s.message(), wire);
+      r.headers.emplace_back("Retry-After", "2");
+      return r;
+    }
     default:
       return ErrorResponse(500, "internal", s.message(), wire);
   }

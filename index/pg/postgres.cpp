@@ -68,7 +68,7 @@ Result<std::unique_ptr<Postgres>> Postgres::Open(const PostgresOptions& options)
   if (options.url.empty()) return Status::InvalidArgument("postgres: no connection URL");
   std::unique_ptr<Postgres> pg(new Postgres(options));
   if (pg->options_.pool_size == 0) pg->options_.pool_size = 1;
-  STRIDE_ASSIGN_OR_RETURN(PGconn * c, pg->Acquire());
+  STRIDE_ASSIGN_OR_RETURN(PGconn * c, pg->Acquire(nullptr));
   pg->Release(c);
   if (options.migrate) STRIDE_RETURN_IF_ERROR(pg->Migrate());
   return pg;
@@ -102,7 +102,7 @@ Result<PGconn*> Postgres::Dial() {
   return c;
 }
 
-Result<PGconn*> Postgres::Acquire() {
+Result<PGconn*> Postgres::Acquire(bool* fresh) {
   std::unique_lock lock(mu_);
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::duration<double>(options_.acquire_timeout_s);
@@ -118,6 +118,7 @@ Result<PGconn*> Postgres::Acquire() {
     idle_.pop_back();
     return c;
   }
+  if (fresh) *fresh = true;
   ++open_;
   lock.unlock();
   Result<PGconn*> c = Dial();
@@ -188,24 +189,26 @@ Result<PgRows> Postgres::Run(PGconn* c, std::string_view sql,
   return out;
 }
 
+// A pooled connection may have died since it was last used (PostgreSQL restarted): what fails
+// on one for that reason is tried once more on a fresh connection. Exec's statements are
+// single reads and idempotent writes; a transaction is retried only when its BEGIN failed.
 Result<PgRows> Postgres::Exec(std::string_view sql, const std::vector<std::string>& params) {
-  STRIDE_ASSIGN_OR_RETURN(PGconn * c, Acquire());
-  Result<PgRows> r = Run(c, sql, params);
-  Release(c);
-  return r;
+  for (int attempt = 0;; ++attempt) {
+    bool fresh = false;
+    STRIDE_ASSIGN_OR_RETURN(PGconn * c, Acquire(&fresh));
+    Result<PgRows> r = Run(c, sql, params);
+    Release(c);
+    if (r.ok() || r.status().code() != StatusCode::kUnavailable || fresh || attempt > 0) return r;
+  }
 }
 
 Status Postgres::Transaction(
     const std::vector<std::pair<std::string, std::vector<std::string>>>& statements) {
-  STRIDE_ASSIGN_OR_RETURN(PGconn * c, Acquire());
-  Status st = Run(c, "BEGIN", {}).status();
-  for (size_t i = 0; st.ok() && i < statements.size(); ++i) {
-    st = Run(c, statements[i].first, statements[i].second).status();
-  }
-  if (st.ok()) st = Run(c, "COMMIT", {}).status();
-  if (!st.ok() && PQstatus(c) == CONNECTION_OK) (void)Run(c, "ROLLBACK", {});
-  Release(c);
-  return st;
+  return InTransaction([&](Tx& tx) -> Status {
+    for (const auto& [sql, params] : statements)
+      STRIDE_RETURN_IF_ERROR(tx.Exec(sql, params).status());
+    return Status::Ok();
+  });
 }
 
 Result<PgRows> Postgres::Tx::Exec(std::string_view sql, const std::vector<std::string>& params) {
@@ -213,16 +216,22 @@ Result<PgRows> Postgres::Tx::Exec(std::string_view sql, const std::vector<std::s
 }
 
 Status Postgres::InTransaction(const std::function<Status(Tx&)>& body) {
-  STRIDE_ASSIGN_OR_RETURN(PGconn * c, Acquire());
-  Status st = Run(c, "BEGIN", {}).status();
-  if (st.ok()) {
+  for (int attempt = 0;; ++attempt) {
+    bool fresh = false;
+    STRIDE_ASSIGN_OR_RETURN(PGconn * c, Acquire(&fresh));
+    Status st = Run(c, "BEGIN", {}).status();
+    if (!st.ok()) {
+      Release(c);
+      if (st.code() != StatusCode::kUnavailable || fresh || attempt > 0) return st;
+      continue;  // a dead pooled connection: nothing was done yet
+    }
     Tx tx(this, c);
     st = body(tx);
     if (st.ok()) st = Run(c, "COMMIT", {}).status();
+    if (!st.ok() && PQstatus(c) == CONNECTION_OK) (void)Run(c, "ROLLBACK", {});
+    Release(c);
+    return st;
   }
-  if (!st.ok() && PQstatus(c) == CONNECTION_OK) (void)Run(c, "ROLLBACK", {});
-  Release(c);
-  return st;
 }
 
 Result<int> Postgres::SchemaVersion() {

@@ -98,7 +98,8 @@ class Postgres {
  private:
   explicit Postgres(PostgresOptions options);
   Result<PGconn*> Dial();
-  Result<PGconn*> Acquire();
+  // A pooled connection, or a new one (then *fresh, when given, is set).
+  Result<PGconn*> Acquire(bool* fresh);
   void Release(PGconn* c);
   Result<PgRows> Run(PGconn* c, std::string_view sql, const std::vector<std::string>& params);
 

@@ -561,5 +561,51 @@ TEST(PgReplicas, AnUploadThroughOneServerIsSeenThroughEveryOtherAndAKeyStoresOnc
   fs::remove_all(dir);
 }
 
+TEST(PgReplicas, APostgresRestartGives503WithRetryAfterThenRecovers) {
+  testing::PostgresServer pg("restart");
+  REQUIRE_POSTGRES(pg);
+  const std::string dir = testing::ServerFolder("pgrestart", 5);
+  ASSERT_FALSE(dir.empty());
+  server::HttpServerOptions o;
+  o.db_path = dir + "/db";
+  o.jwt_secret = kSecret;
+  o.rate_limits = {};
+  tools::ServeStoreOptions s;
+  s.runs_path = pg.uri();
+  auto server = std::make_unique<testing::RunningServer>(o, s);
+  ASSERT_NE(server->port(), 0) << server->status().ToString();
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const httplib::Headers auth = {
+      {"Authorization",
+       "Bearer " + server::Jwt(kSecret).Mint("ann", "runner:read runner:write", 3600, now)}};
+  datasets::SyntheticRunOptions ro;
+  const std::string gpx = datasets::WriteGpx(datasets::MakeSyntheticRun(ro).recorded);
+  httplib::Client c = testing::ApiClient(server->port());
+  c.set_read_timeout(30, 0);
+  auto before = c.Post("/v1/runs", auth, gpx, "application/gpx+xml");
+  ASSERT_TRUE(before);
+  ASSERT_EQ(before->status, 201) << before->body;
+  pg.Kill();
+  for (const char* what : {"upload", "list"}) {
+    auto r = std::string(what) == "upload" ? c.Post("/v1/runs", auth, gpx, "application/gpx+xml")
+                                           : c.Get("/v1/runs", auth);
+    ASSERT_TRUE(r) << what;
+    EXPECT_EQ(r->status, 503) << what << ": " << r->body;
+    EXPECT_EQ(r->get_header_value("Retry-After"), "2") << what;
+    EXPECT_NE(r->body.find("\"unavailable\""), std::string::npos) << r->body;
+  }
+  pg.Start();
+  ASSERT_TRUE(pg.ok());
+  auto after = c.Post("/v1/runs", auth, gpx, "application/gpx+xml");
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->status, 201) << after->body;
+  auto list = c.Get("/v1/runs", auth);
+  ASSERT_TRUE(list);
+  EXPECT_EQ(nlohmann::json::parse(list->body)["runs"].size(), 2u) << list->body;
+  server.reset();
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace stride
