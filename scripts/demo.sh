@@ -8,7 +8,8 @@
 # library and the Python module; then starts the
 # route server on http://127.0.0.1:8080 (PORT=... to change), shows example requests (route
 # search, foot routing, vector tiles, an OSM change file applied while serving, the map page
-# at / with a screenshot in demo/map.png, runs, plugins) and
+# at / with a screenshot in demo/map.png, two more servers sharing their rate limits through a
+# local redis-server, runs, plugins) and
 # keeps serving until Ctrl-C (DEMO_NO_SERVE=1 skips the server).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -155,6 +156,33 @@ print("<osmChange version=\"0.6\" generator=\"demo\"><modify>" + ET.tostring(r, 
   echo "curl -i '$base/v1/routes?bbox=6.30,45.60,6.40,45.70&limit=1'"
   curl -s -i "$base/v1/routes?bbox=6.30,45.60,6.40,45.70&limit=1" | grep -i '^ratelimit' | tr -d '\r'
   echo
+  if command -v redis-server >/dev/null; then
+    echo "== two more servers of demo/db sharing their limits through Redis (--redis; search=4/m here) =="
+    rport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    redis-server --port "$rport" --bind 127.0.0.1 --save "" --appendonly no >/dev/null &
+    redis=$!
+    for _ in $(seq 100); do redis-cli -p "$rport" ping >/dev/null 2>&1 && break; sleep 0.05; done
+    replicas=()
+    for i in 1 2; do
+      ./build/stride serve --db demo/db --port 0 --quiet --rate-limit search=4/m \
+        --redis "redis://127.0.0.1:$rport" 2>"demo/replica$i.log" &
+      replicas+=($!)
+    done
+    rports=()
+    for i in 1 2; do
+      for _ in $(seq 100); do grep -q listening "demo/replica$i.log" && break; sleep 0.1; done
+      rports+=("$(grep -o 'listening on http://127.0.0.1:[0-9]*' "demo/replica$i.log" | grep -o '[0-9]*$')")
+    done
+    for n in 1 2 3 4 5 6; do
+      p=${rports[$((n % 2))]}
+      printf '  search %d via :%s -> %s\n' "$n" "$p" "$(curl -s -o /dev/null -D - \
+        "http://127.0.0.1:$p/v1/routes?bbox=6.30,45.60,6.40,45.70&limit=1" |
+        tr -d '\r' | awk 'NR==1{s=$2} tolower($1)=="ratelimit-remaining:"{r=$2} tolower($1)=="retry-after:"{w=$2}
+          END{print s (r!="" ? ", remaining " r : "") (w!="" ? ", retry after " w " s" : "")}')"
+    done
+    kill "${replicas[@]}" "$redis" 2>/dev/null; wait "${replicas[@]}" "$redis" 2>/dev/null || true
+    echo
+  fi
   echo "== a team challenge along route r3 (the bundled challenges plugin) =="
   echo "curl -X POST -H 'Authorization: Bearer \$TOKEN' $base/v1/challenges -d '{\"name\":\"Demo relay\",\"kind\":\"route\",\"route_id\":\"r3\",\"milestone_every_m\":1000}'"
   challenge=$(curl -s -X POST -H "Authorization: Bearer $token" "$base/v1/challenges" \
