@@ -25,6 +25,7 @@
 #include "tests/support/api_client.hpp"
 #include "tests/support/postgres_server.hpp"
 #include "tests/support/running_server.hpp"
+#include "tests/support/stored_run.hpp"
 
 namespace stride {
 namespace {
@@ -284,44 +285,8 @@ INSTANTIATE_TEST_SUITE_P(EveryStore, KeyValueConformance,
                                                               : std::string("Postgres");
                          });
 
-// A run with every part filled: summary, original bytes, one analysed session, a covered
-// route and its streams.
 engine::Run MakeRun(const std::string& user, double start, uint32_t seed) {
-  engine::Run r;
-  r.summary.user_id = user;
-  r.summary.start_time_s = start;
-  r.summary.uploaded_at_s = 1.8e9;
-  r.summary.sport = "run";
-  r.summary.format = "fit";
-  r.summary.distance_m = 1000 + seed;
-  r.summary.sessions = 1;
-  std::mt19937 rng(seed);
-  r.original = std::string(3000 + seed, 'x');
-  for (char& c : r.original) c = static_cast<char>(rng());
-  engine::Track t;
-  for (int i = 0; i < 200; ++i) {
-    engine::TrackPoint p;
-    p.time_s = start + i;
-    p.lat_deg = 42.5 + i * 1e-5;
-    p.lon_deg = 1.5 - i * 1e-5;
-    p.ele_m = 1000 + (rng() % 300) / 10.0;
-    p.hr_bpm = 140 + i % 20;
-    t.Append(p);
-  }
-  t.sport = engine::Sport::kRun;
-  r.sessions.push_back(engine::Analyze(t));
-  r.sessions.back().track = engine::Track();
-  engine::CoveredRoute c;
-  c.id = 0x8000000000000000ull | seed;
-  c.osm = "relation/" + std::to_string(seed);
-  c.type = "hiking";
-  c.length_m = 1234.5;
-  c.covered_m = 617.25;
-  c.share = 0.5;
-  c.first_reached_s = start + 12;
-  r.coverage.push_back(c);
-  r.tracks.push_back(t);
-  return r;
+  return testing::MakeStoredRun(user, start, seed);
 }
 
 class ManualClock : public engine::Clock {
@@ -489,6 +454,24 @@ TEST_F(PgRuns, DeletingAUserLeavesNoRowOfTheirsInAnyTable) {
 // `stride serve --runs postgresql://...` replicas: one truth for runs.
 const std::string kSecret = "postgres-test-secret-0123456789abcdefgh";
 
+// A replica of `stride serve` with its runs in PostgreSQL at `uri`.
+std::unique_ptr<testing::RunningServer> PgReplica(const std::string& dir, const std::string& uri) {
+  server::HttpServerOptions o;
+  o.db_path = dir + "/db";
+  o.jwt_secret = kSecret;
+  o.rate_limits = {};
+  tools::ServeStoreOptions s;
+  s.runs_path = uri;
+  return std::make_unique<testing::RunningServer>(o, s);
+}
+
+httplib::Headers AnnAuth() {
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return {{"Authorization",
+           "Bearer " + server::Jwt(kSecret).Mint("ann", "runner:read runner:write", 3600, now)}};
+}
+
 TEST(PgReplicas, AnUploadThroughOneServerIsSeenThroughEveryOtherAndAKeyStoresOnce) {
   testing::PostgresServer pg("serve");
   REQUIRE_POSTGRES(pg);
@@ -496,20 +479,10 @@ TEST(PgReplicas, AnUploadThroughOneServerIsSeenThroughEveryOtherAndAKeyStoresOnc
   ASSERT_FALSE(dir.empty());
   std::vector<std::unique_ptr<testing::RunningServer>> servers;
   for (int i = 0; i < 3; ++i) {
-    server::HttpServerOptions o;
-    o.db_path = dir + "/db";
-    o.jwt_secret = kSecret;
-    o.rate_limits = {};
-    tools::ServeStoreOptions s;
-    s.runs_path = pg.uri();
-    servers.push_back(std::make_unique<testing::RunningServer>(o, s));
+    servers.push_back(PgReplica(dir, pg.uri()));
     ASSERT_NE(servers.back()->port(), 0) << servers.back()->status().ToString();
   }
-  const double now =
-      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-  const httplib::Headers auth = {
-      {"Authorization",
-       "Bearer " + server::Jwt(kSecret).Mint("ann", "runner:read runner:write", 3600, now)}};
+  const httplib::Headers auth = AnnAuth();
   datasets::SyntheticRunOptions ro;
   ro.seed = 4;
   const std::string gpx = datasets::WriteGpx(datasets::MakeSyntheticRun(ro).recorded);
@@ -566,19 +539,9 @@ TEST(PgReplicas, APostgresRestartGives503WithRetryAfterThenRecovers) {
   REQUIRE_POSTGRES(pg);
   const std::string dir = testing::ServerFolder("pgrestart", 5);
   ASSERT_FALSE(dir.empty());
-  server::HttpServerOptions o;
-  o.db_path = dir + "/db";
-  o.jwt_secret = kSecret;
-  o.rate_limits = {};
-  tools::ServeStoreOptions s;
-  s.runs_path = pg.uri();
-  auto server = std::make_unique<testing::RunningServer>(o, s);
+  auto server = PgReplica(dir, pg.uri());
   ASSERT_NE(server->port(), 0) << server->status().ToString();
-  const double now =
-      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-  const httplib::Headers auth = {
-      {"Authorization",
-       "Bearer " + server::Jwt(kSecret).Mint("ann", "runner:read runner:write", 3600, now)}};
+  const httplib::Headers auth = AnnAuth();
   datasets::SyntheticRunOptions ro;
   const std::string gpx = datasets::WriteGpx(datasets::MakeSyntheticRun(ro).recorded);
   httplib::Client c = testing::ApiClient(server->port());

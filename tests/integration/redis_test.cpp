@@ -8,11 +8,8 @@
 // requests through and Redis back limits them again).
 #include "index/redis/redis.hpp"
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <signal.h>
-#include <sys/wait.h>
 
 #include <atomic>
 #include <chrono>
@@ -29,6 +26,7 @@
 #include "tests/support/cli.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/running_server.hpp"
+#include "tests/support/serve_process.hpp"
 
 namespace stride {
 namespace {
@@ -240,46 +238,6 @@ httplib::Headers Bearer(const std::string& user) {
            "Bearer " + server::Jwt(kSecret).Mint(user, "runner:read runner:write", 3600, now)}};
 }
 
-// `stride serve --redis URL` as an operator starts it: the third replica.
-class ServeProcess {
- public:
-  ServeProcess(const std::string& dir, const std::string& redis_url) {
-    // Everything the child needs is made before fork(): this process has threads (the other
-    // replicas), and only exec-safe calls may follow a fork in one.
-    const std::string log = dir + "/serve.log";
-    const std::string db = dir + "/db";
-    const std::string runs = dir + "/runs3";
-    const std::string env = "STRIDE_JWT_SECRET=" + kSecret;
-    char* const envp[] = {const_cast<char*>(env.c_str()), nullptr};
-    const char* const argv[] = {
-        STRIDE_CLI, "serve",   "--db",    db.c_str(),        "--runs",       runs.c_str(), "--port",
-        "0",        "--quiet", "--redis", redis_url.c_str(), "--rate-limit", "read=100/m", nullptr};
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(fd, 2);
-      ::execve(STRIDE_CLI, const_cast<char* const*>(argv), envp);
-      ::_exit(127);
-    }
-    for (int i = 0; i < 500 && port_ == 0; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      const std::string text = ReadFile(log);
-      const size_t at = text.find("listening on http://127.0.0.1:");
-      if (at != std::string::npos) port_ = std::atoi(text.c_str() + at + 30);
-    }
-  }
-  ~ServeProcess() {
-    ::kill(pid_, SIGKILL);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-  }
-  int port() const { return port_; }
-
- private:
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
-
 class RedisReplicas : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -313,7 +271,11 @@ class RedisReplicas : public ::testing::Test {
       ports_.push_back(replicas_.back()->port());
     }
     if (with_process) {
-      process_ = std::make_unique<ServeProcess>(dir_, redis);
+      // `stride serve --redis URL` as an operator starts it: the third replica.
+      process_ = std::make_unique<testing::ServeProcess>(
+          std::vector<std::string>{"--db", dir_ + "/db", "--runs", dir_ + "/runs3", "--port", "0",
+                                   "--quiet", "--redis", redis, "--rate-limit", "read=100/m"},
+          kSecret, dir_ + "/serve.log");
       ASSERT_NE(process_->port(), 0) << ReadFile(dir_ + "/serve.log");
       ports_.push_back(process_->port());
     }
@@ -341,7 +303,7 @@ class RedisReplicas : public ::testing::Test {
   std::unique_ptr<testing::RedisServer> redis_;
   std::string dir_;
   std::vector<std::unique_ptr<testing::RunningServer>> replicas_;
-  std::unique_ptr<ServeProcess> process_;
+  std::unique_ptr<testing::ServeProcess> process_;
   std::vector<int> ports_;
 };
 

@@ -34,6 +34,7 @@
 #include "tests/support/datasets.hpp"
 #include "tests/support/import.hpp"
 #include "tests/support/running_server.hpp"
+#include "tests/support/serve_process.hpp"
 #include "tests/support/tar.hpp"
 #include "tools/serve_stores.hpp"
 
@@ -680,42 +681,13 @@ TEST_F(Runs, CoverageOfARealHikeMatchesABruteForce) {
 }
 
 // The real `stride serve` process: started, fed uploads, killed with SIGKILL at a random
-// moment, restarted. Every upload that got its 201 must be there, whole.
-class ServeProcess {
- public:
-  ServeProcess(const std::string& db, const std::string& runs, const std::string& log) {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::setenv("STRIDE_JWT_SECRET", kSecret.c_str(), 1);
-      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(fd, 2);
-      // Uploads as fast as it can, past the default write limit: limits are not its subject.
-      ::execl(STRIDE_CLI, STRIDE_CLI, "serve", "--db", db.c_str(), "--runs", runs.c_str(), "--port",
-              "0", "--quiet", "--rate-limit", "off", static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    for (int i = 0; i < 500 && port_ == 0; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      const std::string text = ReadFile(log);
-      const size_t at = text.find("listening on http://127.0.0.1:");
-      if (at != std::string::npos) port_ = std::atoi(text.c_str() + at + 30);
-    }
-  }
-  ~ServeProcess() {
-    if (pid_ > 0) Kill();
-  }
-  void Kill() {
-    ::kill(pid_, SIGKILL);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-  int port() const { return port_; }
-
- private:
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
+// moment, restarted. Every upload that got its 201 must be there, whole. It uploads as fast
+// as it can, past the default write limit: limits are not its subject.
+testing::ServeProcess Serve(const std::string& dir) {
+  return testing::ServeProcess({"--db", dir + "/db", "--runs", dir + "/runs", "--port", "0",
+                                "--quiet", "--rate-limit", "off"},
+                               kSecret, dir + "/serve.log");
+}
 
 TEST(RunsCrash, EveryAcknowledgedUploadSurvivesSigkill) {
   const std::string dir = testing::ServerFolder("crash", 50);
@@ -739,7 +711,7 @@ TEST(RunsCrash, EveryAcknowledgedUploadSurvivesSigkill) {
   const std::string token = Token("crash");
   size_t attempts = 0;
   for (int round = 0; round < 3; ++round) {
-    ServeProcess server(dir + "/db", dir + "/runs", dir + "/serve.log");
+    testing::ServeProcess server = Serve(dir);
     ASSERT_NE(server.port(), 0) << ReadFile(dir + "/serve.log");
     // Everything acknowledged before this start is still there, whole.
     httplib::Client c = stride::testing::ApiClient(server.port());
@@ -775,7 +747,7 @@ TEST(RunsCrash, EveryAcknowledgedUploadSurvivesSigkill) {
     stop = true;
     for (auto& t : clients) t.join();
   }
-  ServeProcess last(dir + "/db", dir + "/runs", dir + "/serve.log");
+  testing::ServeProcess last = Serve(dir);
   ASSERT_NE(last.port(), 0);
   httplib::Client c = stride::testing::ApiClient(last.port());
   std::set<std::string> listed;
