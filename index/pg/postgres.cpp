@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cmath>
 
+#include "index/store/keys.hpp"
+
 namespace stride::index {
 namespace {
 
@@ -37,15 +39,6 @@ constexpr char kSchemaTable[] =
     "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())";
 
 constexpr size_t kScanPage = 1000;
-
-// The first key after every key that starts with `prefix`, or "" when there is none (a prefix
-// of 0xff bytes only, or an empty one).
-std::string PrefixEnd(std::string_view prefix) {
-  std::string end(prefix);
-  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) end.pop_back();
-  if (!end.empty()) end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
-  return end;
-}
 
 std::string Trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();

@@ -73,6 +73,13 @@ uint32_t GetBigEndian32(const char* p) {
   return v;
 }
 
+std::string PrefixEnd(std::string_view prefix) {
+  std::string end(prefix);
+  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xFF) end.pop_back();
+  if (!end.empty()) end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+  return end;
+}
+
 uint64_t HilbertKey(engine::PointE7 p) {
   return Hilbert(LonCell(p.lon, 31), LatCell(p.lat, 31), 31);
 }

@@ -26,6 +26,11 @@ void PutBigEndian32(std::string& out, uint32_t v);
 uint64_t GetBigEndian64(const char* p);
 uint32_t GetBigEndian32(const char* p);
 
+// The first key after every key that starts with `prefix` (its last byte below 0xFF raised,
+// the 0xFF bytes after it dropped): the end of a prefix's range in byte order. Empty when
+// there is none (an empty prefix, or one of 0xFF bytes only).
+std::string PrefixEnd(std::string_view prefix);
+
 // Position of a point on a Hilbert curve over a 2^31 x 2^31 grid of the lon/lat plane:
 // points close on the curve are close on the ground, so a scan in key order reads routes
 // region by region.

@@ -161,10 +161,8 @@ class FamilyKeyValue : public engine::KeyValue {
     return FromRocks(it->status(), "plugin store scan");
   }
   Status DeletePrefix(std::string_view prefix) override {
-    // The first key after every key with the prefix: the prefix with its last byte below
-    // 0xFF raised (a prefix of only 0xFF bytes has no such key: delete key by key).
-    std::string end(prefix);
-    while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xFF) end.pop_back();
+    // A prefix of only 0xFF bytes has no range end: delete key by key.
+    const std::string end = PrefixEnd(prefix);
     if (end.empty()) {
       std::vector<std::string> keys;
       STRIDE_RETURN_IF_ERROR(Scan(prefix, [&](std::string_view k, std::string_view) {
@@ -174,7 +172,6 @@ class FamilyKeyValue : public engine::KeyValue {
       for (const std::string& k : keys) STRIDE_RETURN_IF_ERROR(Delete(k));
       return Status::Ok();
     }
-    end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
     const rocksdb::Slice b(prefix.data(), prefix.size()), e(end);
     STRIDE_RETURN_IF_ERROR(
         FromRocks(db_->DeleteRange(Write(), cf_, b, e), "plugin store delete range"));
