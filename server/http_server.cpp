@@ -273,6 +273,7 @@ HttpServer::HttpServer(HttpServerOptions options, ServerStores stores)
 
 HttpServer::~HttpServer() {
   Stop();
+  if (stores_.stream_fanout) stores_.stream_fanout->Listen(nullptr);
 }
 
 std::shared_ptr<const index::RouteSnapshot> HttpServer::Snapshot() const {
@@ -466,9 +467,15 @@ Status HttpServer::StartUserServices() {
     if (!j.is_object()) return Status::InvalidArgument("sync_put: the record must be an object");
     return sync_log->Replace(user, collection, id, j, kSubjective);
   };
+  ps.fanout = stores_.stream_fanout;
   plugins_ = std::make_unique<plugins::PluginHost>(po, std::move(ps), options_.bundled_plugins);
   STRIDE_RETURN_IF_ERROR(plugins_->Start());
   plugins::PluginHost* host = plugins_.get();
+  if (stores_.stream_fanout) {
+    stores_.stream_fanout->Listen(
+        [host](const std::string& plugin, const std::string& topic, uint64_t id,
+               const std::string& bytes) { host->DeliverPublished(plugin, topic, id, bytes); });
+  }
   events_.Subscribe([host](const engine::RunEvent& e) { host->OnRunEvent(e); });
 
   // Delta sync: the host's stores take pushed profile fields and check-ins by their own rules.
@@ -996,6 +1003,7 @@ Status HttpServer::Run() {
   port_ = 0;
   // The host's namespaces live in the stores: plugins go first.
   if (plugins_) plugins_->Drain();
+  if (stores_.stream_fanout) stores_.stream_fanout->Listen(nullptr);
   plugins_.reset();
   webhooks_.reset();
   return served;

@@ -119,6 +119,9 @@ struct ServerStores {
   RateLimitStore* rate_limits = nullptr;
   // Backups while serving (POST/GET /v1/admin/backups). Default: none (those answer 404).
   engine::Backups* backups = nullptr;
+  // Plugin stream events to and from the other servers (server/redis_events.hpp). Default:
+  // none (streams get what this server publishes).
+  plugins::StreamFanout* stream_fanout = nullptr;
   // Users' links to provider accounts (inbound webhooks). Required with runs.
   engine::KeyValue* connections = nullptr;
 };

@@ -52,6 +52,11 @@ Result<std::unique_ptr<ServeStores>> ServeStores::Open(const ServeStoreOptions& 
     if (!report) report = [](const std::string& m) { std::cerr << "stride serve: " << m << '\n'; };
     s->rate_limits_ = std::make_unique<server::RedisRateLimitStore>(s->redis_.get(), report);
     s->view_.rate_limits = s->rate_limits_.get();
+    Result<std::unique_ptr<server::RedisStreamFanout>> fanout =
+        server::RedisStreamFanout::Start(s->redis_.get(), ro, report);
+    if (!fanout.ok()) return fanout.status();
+    s->stream_fanout_ = std::move(fanout).value();
+    s->view_.stream_fanout = s->stream_fanout_.get();
   }
   Result<std::optional<index::KeyRing>> ring = index::KeyRing::FromConfig(options.kek_file);
   if (!ring.ok()) return ring.status();

@@ -3,9 +3,9 @@
 // The stores `stride serve` runs on, opened here (tools/ does the wiring) and injected into
 // server::HttpServer as server::ServerStores: the run database (index/store/run_db: runs,
 // plugin namespaces, the host's state, the webhook outbox; one RocksDB), the SRTM tiles
-// uploads are measured against, and with --redis the rate limits' counters in Redis (shared
-// by every server given the same Redis: server/redis_rate_limit.hpp). The tests open their servers'
-// stores the same way.
+// uploads are measured against, and with --redis the rate limits' counters and the plugins'
+// stream events in Redis (shared by every server given the same Redis: server/redis_rate_limit
+// .hpp, server/redis_events.hpp). The tests open their servers' stores the same way.
 //
 // Thread-safety: Open() is not; the stores are safe from any number of threads.
 //
@@ -28,6 +28,7 @@
 #include "index/store/data_keys.hpp"
 #include "index/store/run_db.hpp"
 #include "server/http_server.hpp"
+#include "server/redis_events.hpp"
 #include "server/redis_rate_limit.hpp"
 
 namespace stride::tools {
@@ -51,8 +52,8 @@ struct ServeStoreOptions {
   std::string kek_file;
   // --key-dir DIR: the users' wrapped data keys. Default: the runs directory + ".keys".
   std::string key_dir;
-  // --redis URL (index/redis/redis.hpp): rate limits shared with every server given the same
-  // Redis. Default: none (each server counts alone).
+  // --redis URL (index/redis/redis.hpp): rate limits and plugin stream events shared with
+  // every server given the same Redis. Default: none (each server counts and streams alone).
   std::string redis_url;
   // Hears what goes wrong with Redis while serving. Default: a line on stderr.
   std::function<void(const std::string&)> on_redis_error;
@@ -85,6 +86,7 @@ class ServeStores {
   std::map<std::string, std::unique_ptr<index::PgKeyValue>> pg_namespaces_;  // guarded by pg_mu_
   std::unique_ptr<index::Redis> redis_;
   std::unique_ptr<server::RedisRateLimitStore> rate_limits_;  // after redis_: uses it
+  std::unique_ptr<server::RedisStreamFanout> stream_fanout_;  // after redis_: uses it
   server::ServerStores view_;
   std::string encryption_note_;
 };

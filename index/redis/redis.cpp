@@ -3,6 +3,7 @@
 
 #include <hiredis/hiredis.h>
 #include <openssl/sha.h>
+#include <poll.h>
 #include <sys/time.h>
 
 #include <charconv>
@@ -269,6 +270,16 @@ Result<RedisReply> Redis::Command(const std::vector<std::string>& argv) {
   return r;
 }
 
+Result<RedisReply> Redis::Command(const std::vector<std::string>& argv, double timeout_s) {
+  STRIDE_ASSIGN_OR_RETURN(redisContext * c, Acquire());
+  redisSetTimeout(c, ToTimeval(timeout_s));
+  Result<RedisReply> r = Run(c, argv);
+  const bool healthy = r.ok() || r.status().code() == StatusCode::kInternal;
+  if (healthy) redisSetTimeout(c, ToTimeval(options_.command_timeout_s));
+  Release(c, healthy);
+  return r;
+}
+
 Result<RedisReply> Redis::Eval(const RedisScript& script, const std::vector<std::string>& keys,
                                const std::vector<std::string>& args) {
   std::vector<std::string> argv = {"EVALSHA", script.sha1, std::to_string(keys.size())};
@@ -282,6 +293,119 @@ Result<RedisReply> Redis::Eval(const RedisScript& script, const std::vector<std:
     return Command(argv);
   }
   return r;
+}
+
+Result<std::unique_ptr<RedisSubscriber>> RedisSubscriber::Start(
+    const RedisOptions& options, std::vector<std::string> channels, MessageHandler on_message,
+    std::function<void(const std::string&)> on_error, double redial_s) {
+  STRIDE_ASSIGN_OR_RETURN(RedisUrl url, ParseRedisUrl(options.url));
+  std::unique_ptr<RedisSubscriber> s(new RedisSubscriber());
+  s->dialer_.reset(new Redis(options, std::move(url)));
+  s->channels_ = std::move(channels);
+  s->on_message_ = std::move(on_message);
+  s->on_error_ = std::move(on_error);
+  s->redial_s_ = redial_s;
+  STRIDE_ASSIGN_OR_RETURN(s->conn_, s->Subscribe());
+  s->thread_ = std::thread([p = s.get()] { p->Loop(); });
+  return s;
+}
+
+RedisSubscriber::~RedisSubscriber() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+  if (conn_ != nullptr) redisFree(conn_);
+}
+
+Result<redisContext*> RedisSubscriber::Subscribe() const {
+  STRIDE_ASSIGN_OR_RETURN(redisContext * c, dialer_->Dial());
+  std::vector<std::string> argv = {"SUBSCRIBE"};
+  argv.insert(argv.end(), channels_.begin(), channels_.end());
+  std::vector<const char*> args;
+  std::vector<size_t> lens;
+  for (const std::string& a : argv) {
+    args.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  // One confirmation per channel, read here: once they are in, nothing published is missed.
+  redisSetTimeout(c, ToTimeval(dialer_->options_.connect_timeout_s));
+  Status st = Status::Ok();
+  if (redisAppendCommandArgv(c, static_cast<int>(args.size()), args.data(), lens.data()) !=
+      REDIS_OK) {
+    st = Status::Unavailable("Redis at " + dialer_->url_.Where() + ": " + c->errstr);
+  }
+  for (size_t i = 0; st.ok() && i < channels_.size(); ++i) {
+    void* r = nullptr;
+    if (redisGetReply(c, &r) != REDIS_OK || r == nullptr) {
+      st = Status::Unavailable("Redis at " + dialer_->url_.Where() + ": SUBSCRIBE: " +
+                               (c->err != 0 ? std::string(c->errstr) : "no reply"));
+    } else {
+      if (static_cast<redisReply*>(r)->type == REDIS_REPLY_ERROR) {
+        st = Status::Internal("Redis at " + dialer_->url_.Where() +
+                              " answered SUBSCRIBE: " + static_cast<redisReply*>(r)->str);
+      }
+      freeReplyObject(r);
+    }
+  }
+  if (!st.ok()) {
+    redisFree(c);
+    return st;
+  }
+  return c;
+}
+
+void RedisSubscriber::Loop() {
+  bool reported = false;
+  while (!stop_) {
+    if (conn_ == nullptr) {
+      Result<redisContext*> c = Subscribe();
+      if (!c.ok()) {
+        if (!reported && on_error_) on_error_("events: " + c.status().message());
+        reported = true;
+        for (double waited = 0; waited < redial_s_ && !stop_; waited += 0.05) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        continue;
+      }
+      conn_ = *c;
+      if (reported && on_error_) on_error_("events: subscribed again at " + dialer_->url_.Where());
+      reported = false;
+    }
+    // Waits for bytes in slices, so a stop is seen within 100 ms.
+    pollfd p{conn_->fd, POLLIN, 0};
+    const int ready = ::poll(&p, 1, 100);
+    if (ready == 0) continue;
+    bool broken = ready < 0 || redisBufferRead(conn_) != REDIS_OK;
+    while (!broken) {
+      void* r = nullptr;
+      if (redisGetReplyFromReader(conn_, &r) != REDIS_OK) {
+        broken = true;
+        break;
+      }
+      if (r == nullptr) break;
+      std::unique_ptr<redisReply, void (*)(void*)> owned(static_cast<redisReply*>(r),
+                                                         freeReplyObject);
+      const redisReply* m = owned.get();
+      if (m->type == REDIS_REPLY_ARRAY && m->elements == 3 &&
+          std::string_view(m->element[0]->str, m->element[0]->len) == "message") {
+        ++received_;
+        try {
+          on_message_(std::string(m->element[1]->str, m->element[1]->len),
+                      std::string(m->element[2]->str, m->element[2]->len));
+        } catch (const std::exception& e) {
+          if (on_error_) on_error_(std::string("events: a handler failed: ") + e.what());
+        }
+      }
+    }
+    if (broken) {
+      if (on_error_) {
+        on_error_("events: lost Redis at " + dialer_->url_.Where() + ": " +
+                  (conn_->err != 0 ? std::string(conn_->errstr) : "connection closed"));
+      }
+      reported = true;
+      redisFree(conn_);
+      conn_ = nullptr;
+    }
+  }
 }
 
 }  // namespace stride::index

@@ -23,12 +23,15 @@
 //   redis->Command({"PING"}));
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "engine/status.hpp"
@@ -89,6 +92,9 @@ class Redis {
 
   // Runs one command (arguments binary-safe).
   Result<RedisReply> Command(const std::vector<std::string>& argv);
+  // The same with its own reply deadline, for a command that blocks on the server (XREADGROUP
+  // BLOCK ms: give it ms plus the command timeout).
+  Result<RedisReply> Command(const std::vector<std::string>& argv, double timeout_s);
   // EVALSHA script keys... args..., loading it with EVAL on NOSCRIPT.
   Result<RedisReply> Eval(const RedisScript& script, const std::vector<std::string>& keys,
                           const std::vector<std::string>& args);
@@ -100,6 +106,7 @@ class Redis {
   Result<redisContext*> Acquire();
   void Release(redisContext* c, bool healthy);
   Result<RedisReply> Run(redisContext* c, const std::vector<std::string>& argv) const;
+  friend class RedisSubscriber;
 
   RedisOptions options_;
   RedisUrl url_;
@@ -107,6 +114,41 @@ class Redis {
   std::condition_variable freed_;
   std::vector<redisContext*> idle_;  // guarded by mu_
   size_t open_ = 0;                  // connections idle or lent out; guarded by mu_
+};
+
+// A subscription to Redis channels (SUBSCRIBE) on a connection of its own, read by a thread of
+// its own: every message published on one of them, by any client, reaches `on_message` (on that
+// thread, in Redis's order). Pub/sub is at most once: while the connection is down (Redis
+// restarting) messages are missed; the thread redials every `redial_s` and subscribes again,
+// reporting the failure once per outage to `on_error`. Stopped and joined by the destructor.
+class RedisSubscriber {
+ public:
+  using MessageHandler = std::function<void(const std::string& channel, const std::string& data)>;
+  // Dials and subscribes before returning, so a message published after Start() returns is
+  // received; Unavailable (naming the server) when Redis cannot be reached.
+  static Result<std::unique_ptr<RedisSubscriber>> Start(
+      const RedisOptions& options, std::vector<std::string> channels, MessageHandler on_message,
+      std::function<void(const std::string&)> on_error = nullptr, double redial_s = 0.5);
+  ~RedisSubscriber();
+  RedisSubscriber(const RedisSubscriber&) = delete;
+  RedisSubscriber& operator=(const RedisSubscriber&) = delete;
+  // Messages received so far (tests, metrics).
+  uint64_t received() const { return received_.load(); }
+
+ private:
+  RedisSubscriber() = default;
+  Result<redisContext*> Subscribe() const;
+  void Loop();
+
+  std::unique_ptr<Redis> dialer_;  // its Dial() (address, AUTH, SELECT); never pools
+  std::vector<std::string> channels_;
+  MessageHandler on_message_;
+  std::function<void(const std::string&)> on_error_;
+  double redial_s_ = 0.5;
+  redisContext* conn_ = nullptr;  // the loop's
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> received_{0};
+  std::thread thread_;
 };
 
 }  // namespace stride::index

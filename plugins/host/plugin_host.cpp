@@ -890,6 +890,16 @@ void PluginHost::AddStream(const std::string& plugin, const std::string& topic,
 
 void PluginHost::Publish(const std::string& plugin, const std::string& topic, uint64_t id,
                          const std::string& bytes) {
+  if (services_.fanout != nullptr) {
+    const Status sent = services_.fanout->Send(plugin, topic, id, bytes);
+    if (sent.ok()) return;  // it comes back through DeliverPublished, as on every server
+    Log("host", STRIDE_LOG_WARN, "stream event for this server only: " + sent.message());
+  }
+  DeliverPublished(plugin, topic, id, bytes);
+}
+
+void PluginHost::DeliverPublished(const std::string& plugin, const std::string& topic, uint64_t id,
+                                  const std::string& bytes) {
   // Under the lock, so two publishers' events reach every subscriber in the same order.
   std::lock_guard lock(streams_mu_);
   auto it = streams_.find(StoredKey(plugin, topic));

@@ -84,6 +84,24 @@ struct PluginHostOptions {
   int event_threads = 0;
 };
 
+// Carries the plugins' stream events (the ABI's publish()) to every server, so a client
+// streaming a topic from one server gets what a call or a run event on another published
+// (server/redis_events.hpp: Redis pub/sub). Without one, a stream gets what its own server
+// publishes.
+class StreamFanout {
+ public:
+  using Receiver = std::function<void(const std::string& plugin, const std::string& topic,
+                                      uint64_t id, const std::string& sse_bytes)>;
+  virtual ~StreamFanout() = default;
+  // Sends one event to every server's receiver, this one's included. Not ok: it was not sent
+  // (the host then delivers it to this server's streams only).
+  virtual Status Send(const std::string& plugin, const std::string& topic, uint64_t id,
+                      const std::string& sse_bytes) = 0;
+  // Where received events go from now on (null: nowhere); returns after any delivery to the
+  // previous receiver finished.
+  virtual void Listen(Receiver receiver) = 0;
+};
+
 // What the rest of Stride gives plugins; tools/ wires it. Every field is required unless it
 // says otherwise.
 struct PluginServices {
@@ -106,6 +124,8 @@ struct PluginServices {
   std::function<Status(const std::string& user, const std::string& collection,
                        const std::string& id, const std::optional<std::string>& json)>
       sync_put;
+  // Stream events to and from the other servers. Default: none (this process only).
+  StreamFanout* fanout = nullptr;
 };
 
 struct PluginRequest {
@@ -233,6 +253,10 @@ class PluginHost {
   void Drain();
   // Prometheus lines: calls, failures, events, streams and the plugins' own counters.
   std::string MetricsText() const;
+  // A stream event another server (or this one, through services.fanout) published: to this
+  // server's subscribers of the topic.
+  void DeliverPublished(const std::string& plugin, const std::string& topic, uint64_t id,
+                        const std::string& sse_bytes);
   // Streams open now (subscriptions not yet found over), all plugins together.
   size_t StreamCount() const;
 

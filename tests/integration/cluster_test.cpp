@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Several `stride serve` replicas sharing one PostgreSQL (user data) and one Redis (events),
+// both real and started by each test (issue 20): a client streaming a challenge's events from
+// one replica gets, in order and once, every event that calls and uploads through the other
+// replicas caused; without Redis it gets only its own replica's; a Redis restart costs the
+// events published while it was down (clients resume with Last-Event-ID), not the stream.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "datasets/synthetic_activity.hpp"
+#include "plugins/challenges/challenges.hpp"
+#include "server/auth.hpp"
+#include "server/redis_events.hpp"
+#include "tests/support/api_client.hpp"
+#include "tests/support/postgres_server.hpp"
+#include "tests/support/raw_http.hpp"
+#include "tests/support/redis_server.hpp"
+#include "tests/support/running_server.hpp"
+
+namespace stride {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+const std::string kSecret = "cluster-test-secret-0123456789abcdefgh";
+
+std::string Token(const std::string& user) {
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return server::Jwt(kSecret).Mint(user, "runner:read runner:write", 3600, now);
+}
+httplib::Headers Auth(const std::string& user) {
+  return {{"Authorization", "Bearer " + Token(user)}};
+}
+
+struct Sse {
+  uint64_t id = 0;
+  std::string event;
+  Json data;
+};
+std::vector<Sse> ParseSse(const std::string& body) {
+  std::vector<Sse> out;
+  size_t at = 0;
+  for (size_t end; (end = body.find("\n\n", at)) != std::string::npos; at = end + 2) {
+    Sse e;
+    std::string data;
+    std::istringstream block(body.substr(at, end - at));
+    for (std::string line; std::getline(block, line);) {
+      if (line.rfind("id: ", 0) == 0) e.id = std::stoull(line.substr(4));
+      if (line.rfind("event: ", 0) == 0) e.event = line.substr(7);
+      if (line.rfind("data: ", 0) == 0) data += line.substr(6);
+    }
+    if (data.empty()) continue;  // a heartbeat comment
+    e.data = Json::parse(data);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+std::string SseRequest(const std::string& path, const std::string& user) {
+  return "GET " + path + " HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n" +
+         "Authorization: Bearer " + Token(user) + "\r\n\r\n";
+}
+
+TEST(StreamFanoutMessages, RoundTripAnyTopicAndRefuseWhatIsNotOne) {
+  server::StreamEventMessage m{"challenges", "challenge/a\nb", 42, "id: 42\ndata: {}\n\n"};
+  std::optional<server::StreamEventMessage> back =
+      server::DecodeStreamEvent(server::EncodeStreamEvent(m));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->plugin, "challenges");
+  EXPECT_EQ(back->topic, "challenge/a\nb");
+  EXPECT_EQ(back->id, 42u);
+  EXPECT_EQ(back->sse_bytes, m.sse_bytes);
+  EXPECT_FALSE(server::DecodeStreamEvent("hello"));
+  EXPECT_FALSE(server::DecodeStreamEvent("p\nx\n3\nabc"));
+  EXPECT_FALSE(server::DecodeStreamEvent("p\n1\n9\nabc"));
+}
+
+class Cluster : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (testing::RedisServerBinary().empty()) {
+      GTEST_SKIP() << "redis-server is not installed (scripts/deps.sh installs redis-server)";
+    }
+    pg_ = std::make_unique<testing::PostgresServer>("cluster");
+    if (!pg_->installed()) {
+      GTEST_SKIP() << "PostgreSQL is not installed (scripts/deps.sh installs postgresql-15)";
+    }
+    ASSERT_TRUE(pg_->ok()) << "PostgreSQL did not start; see " << pg_->dir();
+    redis_ = std::make_unique<testing::RedisServer>();
+    ASSERT_TRUE(redis_->ok());
+    dir_ = testing::ServerFolder("cluster", 10);
+    ASSERT_FALSE(dir_.empty());
+  }
+  void TearDown() override {
+    servers_.clear();
+    redis_.reset();
+    pg_.reset();
+    if (!dir_.empty()) fs::remove_all(dir_);
+  }
+  void StartServers(int n, bool with_redis) {
+    for (int i = 0; i < n; ++i) {
+      server::HttpServerOptions o;
+      o.db_path = dir_ + "/db";
+      o.jwt_secret = kSecret;
+      o.rate_limits = {};
+      o.bundled_plugins = {{plugins::challenges::Info, plugins::challenges::InitV1}};
+      tools::ServeStoreOptions s;
+      s.runs_path = pg_->uri();
+      if (with_redis) s.redis_url = redis_->url();
+      s.on_redis_error = [](const std::string&) {};
+      servers_.push_back(std::make_unique<testing::RunningServer>(o, s));
+      ASSERT_NE(servers_.back()->port(), 0) << servers_.back()->status().ToString();
+    }
+  }
+  // A route challenge created by zoe through server 0; its id.
+  std::string CreateChallenge() {
+    httplib::Client c = testing::ApiClient(servers_[0]->port());
+    auto routes = c.Get("/v1/routes?bbox=1.4,42.4,1.8,42.7&limit=1&sort=length");
+    const Json route = Json::parse(routes->body)["routes"][0];
+    auto r = c.Post("/v1/challenges", Auth("zoe"),
+                    Json{{"name", "Relay across servers"},
+                         {"kind", "route"},
+                         {"route_id", "r" + std::to_string(route["id"].get<uint64_t>())},
+                         {"milestone_every_m", 200}}
+                        .dump(),
+                    "application/json");
+    EXPECT_EQ(r->status, 201) << r->body;
+    return Json::parse(r->body).value("id", "");
+  }
+  int Join(size_t server, const std::string& id, const std::string& user) {
+    return testing::ApiClient(servers_[server]->port())
+        .Post("/v1/challenges/" + id + "/join", Auth(user), "{}", "application/json")
+        ->status;
+  }
+  // The events as stored, from server `server` (polling).
+  std::vector<Json> Stored(size_t server, const std::string& id) {
+    auto r = testing::ApiClient(servers_[server]->port())
+                 .Get("/v1/challenges/" + id + "/events?after=0", Auth("zoe"));
+    return Json::parse(r->body)["events"].get<std::vector<Json>>();
+  }
+
+  std::unique_ptr<testing::PostgresServer> pg_;
+  std::unique_ptr<testing::RedisServer> redis_;
+  std::string dir_;
+  std::vector<std::unique_ptr<testing::RunningServer>> servers_;
+};
+
+TEST_F(Cluster, AStreamOnOneServerGetsWhatCallsAndUploadsThroughTheOthersCaused) {
+  StartServers(3, true);
+  const std::string id = CreateChallenge();
+  ASSERT_FALSE(id.empty());
+  const std::string path = "/v1/challenges/" + id + "/events";
+  ASSERT_EQ(Join(0, id, "zoe"), 201);
+  testing::RawConnection fan(servers_[0]->port());
+  ASSERT_TRUE(fan.Send(SseRequest(path, "fan")));
+  ASSERT_NE(fan.ReadUntil("event: member.joined", 5).find("member.joined"), std::string::npos);
+  // Ann joins through server 1 and runs, uploading through server 2.
+  ASSERT_EQ(Join(1, id, "ann"), 201);
+  datasets::SyntheticRunOptions so;
+  auto up =
+      testing::ApiClient(servers_[2]->port())
+          .Post("/v1/runs", Auth("ann"),
+                datasets::WriteGpx(datasets::MakeSyntheticRun(so).recorded), "application/gpx+xml");
+  ASSERT_EQ(up->status, 201) << up->body;
+  // Every event stored (server 2 delivers the run to its plugins off the request thread).
+  std::vector<Json> stored;
+  for (int i = 0; i < 100 && stored.size() < 2; ++i) {
+    stored = Stored(1, id);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_GE(stored.size(), 2u);
+  for (int i = 0; i < 50; ++i) {  // settle: no more events are coming
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (Stored(1, id).size() == stored.size() && i > 10) break;
+    stored = Stored(1, id);
+  }
+  const std::string last = "id: " + std::to_string(stored.back()["seq"].get<uint64_t>()) + "\n";
+  const std::vector<Sse> got = ParseSse(testing::BodyOf(fan.ReadUntil(last, 5)));
+  ASSERT_EQ(got.size(), stored.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].id, i + 1);  // once each, in order
+    EXPECT_EQ(got[i].data, stored[i]);
+  }
+  EXPECT_EQ(got[1].event, "member.joined");
+  EXPECT_EQ(got[1].data["user"], "ann");
+  ASSERT_GT(got.size(), 2u);  // the upload's milestones
+  EXPECT_EQ(got[2].event, "milestone.reached");
+}
+
+TEST_F(Cluster, WithoutRedisAStreamGetsOnlyItsOwnServersEvents) {
+  StartServers(2, false);
+  const std::string id = CreateChallenge();
+  ASSERT_FALSE(id.empty());
+  ASSERT_EQ(Join(0, id, "zoe"), 201);
+  testing::RawConnection fan(servers_[0]->port());
+  ASSERT_TRUE(fan.Send(SseRequest("/v1/challenges/" + id + "/events", "fan")));
+  ASSERT_NE(fan.ReadUntil("event: member.joined", 5).find("member.joined"), std::string::npos);
+  ASSERT_EQ(Join(1, id, "ann"), 201);
+  EXPECT_EQ(Stored(0, id).size(), 2u);  // stored, and seen by polling any server...
+  // ... but not pushed to a stream on another server.
+  EXPECT_EQ(fan.ReadUntil("id: 2\n", 1).find("id: 2\n"), std::string::npos);
+}
+
+TEST_F(Cluster, ARedisRestartLosesTheEventsWhileDownNotTheStream) {
+  StartServers(2, true);
+  const std::string id = CreateChallenge();
+  ASSERT_FALSE(id.empty());
+  ASSERT_EQ(Join(0, id, "zoe"), 201);
+  testing::RawConnection fan(servers_[0]->port());
+  ASSERT_TRUE(fan.Send(SseRequest("/v1/challenges/" + id + "/events", "fan")));
+  ASSERT_NE(fan.ReadUntil("event: member.joined", 5).find("member.joined"), std::string::npos);
+  redis_->Kill();
+  // Redis down: the join is stored and reaches the streams of its own server only.
+  ASSERT_EQ(Join(1, id, "ann"), 201);
+  redis_->Start();
+  ASSERT_TRUE(redis_->ok());
+  // The subscriptions come back (redialled every 0.5 s): the next join crosses again.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  ASSERT_EQ(Join(1, id, "bob"), 201);
+  const std::vector<Sse> got = ParseSse(testing::BodyOf(fan.ReadUntil("id: 3\n", 5)));
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1].id, 3u);
+  EXPECT_EQ(got[1].data["user"], "bob");
+  // What was missed is in the backlog of a reconnecting client.
+  EXPECT_EQ(Stored(0, id).size(), 3u);
+}
+
+}  // namespace
+}  // namespace stride
