@@ -13,12 +13,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
+#include "index/redis/job_queue.hpp"
 #include "server/auth.hpp"
 #include "server/http_server.hpp"
 #include "server/redis_rate_limit.hpp"
@@ -191,6 +193,79 @@ TEST(RedisClient, AWrongPasswordIsPermissionDenied) {
 
 // The Redis store decides as the in-memory one does, hit for hit, and two stores (two
 // replicas' connections) share one count.
+TEST(RedisJobs, AJobIsTakenOnceAckedGoneAndADeadWorkersJobGoesToAnother) {
+  testing::RedisServer server;
+  REQUIRE_REDIS(server);
+  std::unique_ptr<Redis> redis = Connect(server.url());
+  ASSERT_TRUE(redis);
+  index::JobQueueOptions o;
+  o.claim_after_s = 0.3;
+  o.max_attempts = 3;
+  Result<std::unique_ptr<index::RedisJobQueue>> opened = index::RedisJobQueue::Open(redis.get(), o);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  index::RedisJobQueue& q = **opened;
+  // Opening again (another server) keeps the group and its jobs.
+  ASSERT_TRUE(index::RedisJobQueue::Open(redis.get(), o).ok());
+  for (const char* d : {"a", "b\0binary", "c"}) {
+    ASSERT_TRUE(
+        q.Enqueue("run.event", std::string(d, std::strlen(d) + (d[0] == 'b' ? 7 : 0))).ok());
+  }
+  Result<std::vector<index::Job>> a = q.Take("worker-a", 2, 0.1);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  ASSERT_EQ(a->size(), 2u);
+  EXPECT_EQ((*a)[0].data, "a");
+  EXPECT_EQ((*a)[1].data, std::string("b\0binary", 8));
+  EXPECT_EQ((*a)[0].kind, "run.event");
+  EXPECT_EQ((*a)[0].attempt, 1);
+  ASSERT_TRUE(q.Ack((*a)[0]).ok());
+  // Worker b gets the third; the second is worker a's until claim_after_s passes.
+  Result<std::vector<index::Job>> b = q.Take("worker-b", 5, 0.1);
+  ASSERT_TRUE(b.ok());
+  ASSERT_EQ(b->size(), 1u);
+  EXPECT_EQ((*b)[0].data, "c");
+  ASSERT_TRUE(q.Ack((*b)[0]).ok());
+  b = q.Take("worker-b", 5, 0.1);
+  ASSERT_TRUE(b.ok());
+  EXPECT_TRUE(b->empty());
+  Result<index::RedisJobQueue::Stats> st = q.GetStats();
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->waiting, 1u);
+  EXPECT_EQ(st->pending, 1u);
+  // Worker a "dies" with it: after claim_after_s worker b takes it, a second attempt.
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  b = q.Take("worker-b", 5, 0.1);
+  ASSERT_TRUE(b.ok());
+  ASSERT_EQ(b->size(), 1u);
+  EXPECT_EQ((*b)[0].id, (*a)[1].id);
+  EXPECT_EQ((*b)[0].attempt, 2);
+  // Never acked: the third take is the last, the fourth moves it to the dead letters.
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  b = q.Take("worker-c", 5, 0.1);
+  ASSERT_EQ(b->size(), 1u);
+  EXPECT_EQ((*b)[0].attempt, 3);
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  b = q.Take("worker-c", 5, 0.1);
+  ASSERT_TRUE(b.ok());
+  EXPECT_TRUE(b->empty());
+  st = q.GetStats();
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->waiting, 0u);
+  EXPECT_EQ(st->pending, 0u);
+  EXPECT_EQ(st->dead, 1u);
+  // A Take waits up to block_s for a job enqueued meanwhile.
+  std::thread later([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    ASSERT_TRUE(q.Enqueue("tick", "x").ok());
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  b = q.Take("worker-c", 1, 3.0);
+  later.join();
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  ASSERT_EQ(b->size(), 1u);
+  EXPECT_EQ((*b)[0].kind, "tick");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+}
+
 TEST(RedisRateLimits, DecideAsTheMemoryStoreAndAreSharedBetweenConnections) {
   testing::RedisServer server;
   REQUIRE_REDIS(server);
