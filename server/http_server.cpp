@@ -468,6 +468,18 @@ Status HttpServer::StartUserServices() {
     return sync_log->Replace(user, collection, id, j, kSubjective);
   };
   ps.fanout = stores_.stream_fanout;
+  if ((options_.queue_jobs || options_.worker) && !stores_.jobs) {
+    return Status::InvalidArgument("handing jobs to workers needs a job queue (--redis)");
+  }
+  if (options_.queue_jobs && options_.worker) {
+    return Status::InvalidArgument("a worker takes jobs; it does not queue them");
+  }
+  if (options_.queue_jobs && !options_.webhooks.empty()) {
+    return Status::InvalidArgument(
+        "with the jobs queued for workers, webhooks are sent by the workers: give --webhook to "
+        "`stride worker`");
+  }
+  if (options_.queue_jobs) po.tick_interval_s = 0;  // the workers tick
   plugins_ = std::make_unique<plugins::PluginHost>(po, std::move(ps), options_.bundled_plugins);
   STRIDE_RETURN_IF_ERROR(plugins_->Start());
   plugins::PluginHost* host = plugins_.get();
@@ -476,7 +488,25 @@ Status HttpServer::StartUserServices() {
         [host](const std::string& plugin, const std::string& topic, uint64_t id,
                const std::string& bytes) { host->DeliverPublished(plugin, topic, id, bytes); });
   }
-  events_.Subscribe([host](const engine::RunEvent& e) { host->OnRunEvent(e); });
+  if (options_.queue_jobs) {
+    index::RedisJobQueue* jobs = stores_.jobs;
+    events_.Subscribe([this, host, jobs](const engine::RunEvent& e) {
+      if (e.kind == engine::RunEvent::Kind::kUserDeleted) {
+        // Before the job: what the workers' plugins write for user.deleted is not deleted.
+        const Status s = host->DeleteUser(e.user_id);
+        if (!s.ok()) LogLine("deleting the user's plugin data: " + s.message());
+      }
+      Result<std::string> queued = jobs->Enqueue("run.event", EncodeRunEventJob(e));
+      if (!queued.ok()) {
+        // Not lost: handled here, as without workers.
+        LogLine("jobs: " + queued.status().message() + "; " +
+                std::string(engine::RunEventName(e.kind)) + " handled by this server");
+        host->OnRunEvent(e);
+      }
+    });
+  } else if (!options_.worker) {
+    events_.Subscribe([host](const engine::RunEvent& e) { host->OnRunEvent(e); });
+  }
 
   // Delta sync: the host's stores take pushed profile fields and check-ins by their own rules.
   SyncHooks hooks;
@@ -520,7 +550,21 @@ Status HttpServer::StartUserServices() {
     if (!sender.ok()) return sender.status();
     webhooks_ = std::move(sender).value();
     WebhookSender* w = webhooks_.get();
-    events_.Subscribe([w](const engine::RunEvent& e) { w->Enqueue(e); });
+    if (!options_.worker) events_.Subscribe([w](const engine::RunEvent& e) { w->Enqueue(e); });
+  }
+  if (options_.worker) {
+    if (options_.worker_name.empty()) return Status::InvalidArgument("a worker needs a name");
+    WebhookSender* w = webhooks_.get();
+    JobWorkerOptions wo;
+    wo.name = options_.worker_name;
+    job_worker_ = std::make_unique<JobWorker>(
+        stores_.jobs, wo,
+        [host, w](const engine::RunEvent& e) {
+          host->DeliverNow(e);
+          if (w) w->Enqueue(e);
+          return Status::Ok();
+        },
+        [this](const std::string& line) { LogLine(line); });
   }
   return Status::Ok();
 }
@@ -970,6 +1014,10 @@ Status HttpServer::Run() {
   STRIDE_RETURN_IF_ERROR(StartUserServices());
 
   std::vector<http::Route> table = RouteTable();
+  if (options_.worker) {  // a worker answers its operator only
+    std::erase_if(table,
+                  [](const http::Route& r) { return r.name != "health" && r.name != "metrics"; });
+  }
   // Metrics know every endpoint of the table, so none is silently "other".
   std::vector<std::string> names;
   for (const http::Route& r : table) {
@@ -997,10 +1045,12 @@ Status HttpServer::Run() {
   STRIDE_RETURN_IF_ERROR(http_->Bind());
   port_ = http_->port();
   std::thread watcher([this] { WatchForNewDatabase(); });
+  if (job_worker_) job_worker_->Start();
   const Status served = stopping_ ? Status::Ok() : http_->Serve();
   stopping_ = true;
   watcher.join();
   port_ = 0;
+  if (job_worker_) job_worker_->Stop();
   // The host's namespaces live in the stores: plugins go first.
   if (plugins_) plugins_->Drain();
   if (stores_.stream_fanout) stores_.stream_fanout->Listen(nullptr);

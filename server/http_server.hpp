@@ -34,6 +34,7 @@
 #include "plugins/host/plugin_host.hpp"
 #include "server/http/event_server.hpp"
 #include "server/inbound.hpp"
+#include "server/job_worker.hpp"
 #include "server/openapi.hpp"
 #include "server/privacy.hpp"
 #include "server/rate_limit.hpp"
@@ -65,6 +66,16 @@ struct HttpServerOptions {
   // once. Default: 0 (served as soon as loaded).
   double rollout_delay_s = 0;
   std::ostream* access_log = nullptr;  // Default: none
+
+  // Post-processing by `stride worker` processes (with ServerStores::jobs; server/
+  // job_worker.hpp). `queue_jobs`: run events go to the job queue for the workers (the plugins'
+  // processing, webhooks) instead of being handled here, and daily ticks are left to them;
+  // DELETE /v1/me still deletes the user's plugin data here, before answering. `worker`: this
+  // process is a worker: it takes those jobs and ticks, and serves /v1/health and /metrics
+  // only. Defaults: neither (everything in this process).
+  bool queue_jobs = false;
+  bool worker = false;
+  std::string worker_name;  // the worker's consumer name, unique among them. Required by worker
 
   // Runs (/v1/runs, /v1/me), served when ServerStores::runs is given.
   std::string jwt_secret;                      // required with runs
@@ -122,6 +133,8 @@ struct ServerStores {
   // Plugin stream events to and from the other servers (server/redis_events.hpp). Default:
   // none (streams get what this server publishes).
   plugins::StreamFanout* stream_fanout = nullptr;
+  // The job queue of HttpServerOptions::queue_jobs and worker. Default: none.
+  index::RedisJobQueue* jobs = nullptr;
   // Users' links to provider accounts (inbound webhooks). Required with runs.
   engine::KeyValue* connections = nullptr;
 };
@@ -194,7 +207,8 @@ class HttpServer {
   engine::RunEvents events_;
   std::unique_ptr<plugins::PluginHost> plugins_;
   std::unique_ptr<WebhookSender> webhooks_;
-  std::mutex reload_mu_;  // one reload at a time
+  std::unique_ptr<JobWorker> job_worker_;  // with options_.worker
+  std::mutex reload_mu_;                   // one reload at a time
   // GET /v1/openapi.json: built from the table at start and after each plugin reload.
   void RebuildOpenApi();
   std::vector<ApiRoute> api_routes_;            // the table without its handlers

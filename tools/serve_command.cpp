@@ -2,6 +2,7 @@
 #include "tools/serve_command.hpp"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -37,7 +38,7 @@ std::string WithoutPassword(const std::string& url) {
 constexpr const char* kUsage =
     "usage: stride serve --db DIR [--port 8080] [--bind 127.0.0.1] [--threads N] [--timeout S]\n"
     "                    [--idle-timeout S] [--max-connections N] [--rate-limit L]...\n"
-    "                    [--redis URL] [--rollout-delay S]\n"
+    "                    [--redis URL [--queue-jobs]] [--rollout-delay S]\n"
     "                    [--cors-origin ORIGIN]... [--tls-cert PEM --tls-key PEM]\n"
     "                    [--runs DIR [--dem DIR] [--jwt-secret-file F] [--max-upload-mb N]\n"
     "                    [--max-points N] [--no-sync] [--kek-file F [--key-dir DIR]]\n"
@@ -67,6 +68,9 @@ constexpr const char* kUsage =
     "                what an upload through another caused); redis://[[USER]:PASSWORD@]HOST\n"
     "                [:PORT][/DB] or unix:///PATH. While it is unreachable, requests pass\n"
     "                unlimited and streams get this server's events (logged). Default: none\n"
+    "  --queue-jobs  (with --redis and --runs postgresql://...) hand the post-processing of\n"
+    "                uploads and deletes (plugins, webhooks) and the daily ticks to `stride\n"
+    "                worker` processes through a Redis job queue. Default: done here\n"
     "  --cors-origin ORIGIN  pages from ORIGIN (https://app.example.com; '*' any) may call\n"
     "                the API from a browser (repeatable). Default: none\n"
     "  --tls-cert PEM --tls-key PEM  serve HTTPS: the certificate chain (server's first)\n"
@@ -179,8 +183,28 @@ bool IsLoopback(const std::string& bind) {
 
 }  // namespace
 
-int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+namespace {
+
+constexpr const char* kWorkerUsage =
+    "usage: stride worker --db DIR --runs postgresql://... --redis URL [--name NAME]\n"
+    "                     [--port 0] [--webhook URL --webhook-secret-file F] [serve's options]\n"
+    "Takes the jobs servers started with --queue-jobs hand over (the plugins' processing of\n"
+    "uploads and deletes: challenge progress, plan recalculation; webhook deliveries) from the\n"
+    "Redis job queue, and the plugins' daily ticks. Start as many as you like: each job goes\n"
+    "to one, and the job of a worker that dies is taken by another (--claim-after). Serves\n"
+    "/v1/health and /metrics on --port (default 8080; 0 any free port). SIGINT/SIGTERM\n"
+    "finish the job in hand.\n"
+    "  --name NAME   the worker's name, unique among the workers. Default: HOST-PID\n"
+    "  --claim-after S  take a job another worker took S seconds ago and never finished\n"
+    "                (it died). Longer than the slowest job. Default: 30\n"
+    "Every other option is `stride serve`'s (--db, --runs, --redis, --plugins, --webhook...).\n";
+
+// `stride serve`, or `stride worker` when `worker`: one command line, one set of stores.
+int RunServeOrWorker(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+                     bool worker) {
+  const char* me = worker ? "stride worker" : "stride serve";
   server::HttpServerOptions o;
+  o.worker = worker;
   ServeStoreOptions so;
   bool quiet = false;
   bool dev = false;
@@ -190,8 +214,19 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
     const std::string& a = args[i];
     const bool has = i + 1 < args.size();
     if (a == "--help" || a == "-h") {
-      out << kUsage;
+      out << (worker ? kWorkerUsage : kUsage);
       return 0;
+    } else if (a == "--queue-jobs" && !worker) {
+      o.queue_jobs = true;
+    } else if (a == "--name" && has && worker) {
+      o.worker_name = args[++i];
+    } else if (a == "--claim-after" && has && worker) {
+      int v = 0;
+      if (!ParseInt(args[++i], 1, 86400, &v)) {
+        err << me << ": --claim-after " << args[i] << ": expected 1 to 86400 seconds\n";
+        return 2;
+      }
+      so.job_claim_after_s = v;
     } else if (a == "--quiet" || a == "-q") {
       quiet = true;
     } else if (a == "--db" && has) {
@@ -207,7 +242,7 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
     } else if (a == "--idempotency-days" && has) {
       int v = 0;
       if (!ParseInt(args[++i], 1, 365, &v)) {
-        err << "stride serve: --idempotency-days " << args[i] << ": expected 1 to 365\n";
+        err << me << ": --idempotency-days " << args[i] << ": expected 1 to 365\n";
         return 2;
       }
       so.idempotency_ttl_s = v * 86400.0;
@@ -222,7 +257,7 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
     } else if (a == "--keep-backups" && has) {
       int v = 0;
       if (!ParseInt(args[++i], 1, 10000, &v)) {
-        err << "stride serve: --keep-backups " << args[i] << ": expected 1 to 10000\n";
+        err << me << ": --keep-backups " << args[i] << ": expected 1 to 10000\n";
         return 2;
       }
       so.keep_backups = static_cast<uint32_t>(v);
@@ -231,14 +266,14 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
     } else if (a == "--max-upload-mb" && has) {
       int mb = 0;
       if (!ParseInt(args[++i], 1, 4096, &mb)) {
-        err << "stride serve: --max-upload-mb " << args[i] << ": expected 1 to 4096\n";
+        err << me << ": --max-upload-mb " << args[i] << ": expected 1 to 4096\n";
         return 2;
       }
       o.max_upload_bytes = static_cast<size_t>(mb) << 20;
     } else if (a == "--max-points" && has) {
       int n = 0;
       if (!ParseInt(args[++i], 100, 100'000'000, &n)) {
-        err << "stride serve: --max-points " << args[i] << ": expected 100 to 100000000\n";
+        err << me << ": --max-points " << args[i] << ": expected 100 to 100000000\n";
         return 2;
       }
       o.max_points = static_cast<size_t>(n);
@@ -246,12 +281,12 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
       o.bind = args[++i];
     } else if (a == "--port" && has) {
       if (!ParseInt(args[++i], 0, 65535, &o.port)) {
-        err << "stride serve: --port " << args[i] << ": expected 0 to 65535\n";
+        err << me << ": --port " << args[i] << ": expected 0 to 65535\n";
         return 2;
       }
     } else if (a == "--threads" && has) {
       if (!ParseInt(args[++i], 1, 1024, &o.threads)) {
-        err << "stride serve: --threads " << args[i] << ": expected 1 to 1024\n";
+        err << me << ": --threads " << args[i] << ": expected 1 to 1024\n";
         return 2;
       }
     } else if (a == "--webhook" && has) {
@@ -270,7 +305,7 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
         std::getline(f, secret);
       }
       if (!name_ok || secret.size() < 16) {
-        err << "stride serve: --inbound-webhook " << spec
+        err << me << ": --inbound-webhook " << spec
             << ": expected PROVIDER=SECRET_FILE (provider [a-z0-9_-]{1,32}; the file's first line "
                "a secret of at least 16 bytes)\n";
         return 2;
@@ -280,14 +315,14 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
       std::ifstream f(args[++i]);
       std::getline(f, o.webhook_secret);
       if (o.webhook_secret.size() < 16) {
-        err << "stride serve: --webhook-secret-file " << args[i]
+        err << me << ": --webhook-secret-file " << args[i]
             << ": expected a secret of at least 16 bytes on the first line\n";
         return 2;
       }
     } else if (a == "--cors-origin" && has) {
       const std::string origin = args[++i];
       if (!IsOrigin(origin)) {
-        err << "stride serve: --cors-origin " << origin
+        err << me << ": --cors-origin " << origin
             << ": expected '*' or scheme://host[:port] with no path (https://app.example.com)\n";
         return 2;
       }
@@ -299,14 +334,14 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
     } else if (a == "--redis" && has) {
       so.redis_url = args[++i];
       if (Result<index::RedisUrl> u = index::ParseRedisUrl(so.redis_url); !u.ok()) {
-        err << "stride serve: " << u.status().message() << "\n";
+        err << me << ": " << u.status().message() << "\n";
         return 2;
       }
     } else if (a == "--trusted-proxy" && has) {
       o.trusted_proxies.push_back(args[++i]);
     } else if (a == "--rate-limit" && has) {
       if (Status st = o.rate_limits.Set(args[++i]); !st.ok()) {
-        err << "stride serve: " << st.message() << "\n";
+        err << me << ": " << st.message() << "\n";
         return 2;
       }
     } else if (a == "--no-bundled-plugins") {
@@ -320,44 +355,55 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
         std::getline(f, key);
       }
       if (key.size() != 64) {
-        err << "stride serve: --plugin-key: expected 64 hex digits or a file holding them\n";
+        err << me << ": --plugin-key: expected 64 hex digits or a file holding them\n";
         return 2;
       }
       o.plugin_key_hex = key;
     } else if (a == "--rollout-delay" && has) {
       int v = 0;
       if (!ParseInt(args[++i], 0, 86400, &v)) {
-        err << "stride serve: --rollout-delay " << args[i] << ": expected 0 to 86400 seconds\n";
+        err << me << ": --rollout-delay " << args[i] << ": expected 0 to 86400 seconds\n";
         return 2;
       }
       o.rollout_delay_s = v;
     } else if (a == "--idle-timeout" && has) {
       int v = 0;
       if (!ParseInt(args[++i], 1, 3600, &v)) {
-        err << "stride serve: --idle-timeout " << args[i] << ": expected 1 to 3600 seconds\n";
+        err << me << ": --idle-timeout " << args[i] << ": expected 1 to 3600 seconds\n";
         return 2;
       }
       o.idle_timeout_s = v;
     } else if (a == "--max-connections" && has) {
       int v = 0;
       if (!ParseInt(args[++i], 16, 1'000'000, &v)) {
-        err << "stride serve: --max-connections " << args[i] << ": expected 16 to 1000000\n";
+        err << me << ": --max-connections " << args[i] << ": expected 16 to 1000000\n";
         return 2;
       }
       o.max_connections = static_cast<size_t>(v);
     } else if (a == "--timeout" && has) {
       if (!ParseInt(args[++i], 1, 3600, &o.timeout_s)) {
-        err << "stride serve: --timeout " << args[i] << ": expected 1 to 3600 seconds\n";
+        err << me << ": --timeout " << args[i] << ": expected 1 to 3600 seconds\n";
         return 2;
       }
     } else {
-      err << "stride serve: unknown or incomplete option '" << a << "'\n" << kUsage;
+      err << me << ": unknown or incomplete option '" << a << "'\n" << kUsage;
       return 2;
     }
   }
   if (o.db_path.empty()) {
-    err << "stride serve: --db is required\n" << kUsage;
+    err << me << ": --db is required\n" << (worker ? kWorkerUsage : kUsage);
     return 2;
+  }
+  if ((worker || o.queue_jobs) && (so.redis_url.empty() || !IsPostgresUrl(so.runs_path))) {
+    err << me << ": " << (worker ? "a worker" : "--queue-jobs")
+        << " needs --redis URL (the job queue) and --runs postgresql://... (the user data the "
+           "servers and workers share)\n";
+    return 2;
+  }
+  if (worker && o.worker_name.empty()) {
+    char host[256] = {0};
+    ::gethostname(host, sizeof(host) - 1);
+    o.worker_name = std::string(host) + "-" + std::to_string(::getpid());
   }
   if (!quiet) o.access_log = &err;
   o.plugin_dev = dev;
@@ -367,17 +413,17 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
                          {plugins::chat::Info, plugins::chat::InitV1}};
   }
   if (!so.backup_dir.empty() && so.runs_path.empty()) {
-    err << "stride serve: --backup-dir needs --runs (it backs up the run database)\n";
+    err << me << ": --backup-dir needs --runs (it backs up the run database)\n";
     return 2;
   }
   if (!o.plugins_dir.empty() && so.runs_path.empty()) {
-    err << "stride serve: --plugins needs --runs (plugins keep their data there)\n";
+    err << me << ": --plugins needs --runs (plugins keep their data there)\n";
     return 2;
   }
   std::string dev_token;
   if (!so.runs_path.empty() || dev) {
     if (dev && !IsLoopback(o.bind)) {
-      err << "stride serve: --dev only on a loopback address (it prints a token)\n";
+      err << me << ": --dev only on a loopback address (it prints a token)\n";
       return 2;
     }
     Result<std::string> secret = server::LoadJwtSecret(secret_file);
@@ -386,7 +432,7 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
     } else if (dev && secret.status().code() == StatusCode::kNotFound && secret_file.empty()) {
       o.jwt_secret = server::RandomSecret();  // tokens die with the process
     } else if (!so.runs_path.empty()) {
-      err << "stride serve: " << secret.status().message() << "\n";
+      err << me << ": " << secret.status().message() << "\n";
       return 2;
     }
     if (dev && !o.jwt_secret.empty()) {
@@ -405,7 +451,7 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
   // The stores: opened here, injected into the server, closed after it.
   Result<std::unique_ptr<ServeStores>> stores = ServeStores::Open(so);
   if (!stores.ok()) {
-    err << "stride serve: error: " << stores.status().message() << '\n';
+    err << me << ": error: " << stores.status().message() << '\n';
     return 1;
   }
   server::HttpServer http(o, (*stores)->view());
@@ -413,10 +459,10 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
   std::thread waiter([&] {
     int sig = 0;
     while (sigwait(&signals, &sig) == 0 && sig == SIGHUP && http.port() != 0) {
-      err << "stride serve: SIGHUP: reloading plugins: " << http.ReloadPlugins() << "\n";
+      err << me << ": SIGHUP: reloading plugins: " << http.ReloadPlugins() << "\n";
       if (!o.tls_cert_file.empty()) {
         const Status tls = http.ReloadTls();
-        err << "stride serve: SIGHUP: TLS certificate "
+        err << me << ": SIGHUP: TLS certificate "
             << (tls.ok() ? "reloaded from " + o.tls_cert_file
                          : "kept, the new one failed: " + tls.message())
             << "\n";
@@ -424,7 +470,7 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
       err << std::flush;
     }
     if ((sig == SIGINT || sig == SIGTERM) && !finished) {
-      err << "stride serve: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
+      err << me << ": " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
           << ": finishing requests in flight\n"
           << std::flush;
     }
@@ -435,14 +481,16 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     if (http.port() != 0) {
-      err << "stride serve: listening on " << (o.tls_cert_file.empty() ? "http" : "https") << "://"
+      err << me << ": listening on " << (o.tls_cert_file.empty() ? "http" : "https") << "://"
           << o.bind << ':' << http.port() << " (db " << o.db_path
           << (so.runs_path.empty() ? "" : ", runs " + WithoutPassword(so.runs_path)) << ")\n";
+      if (worker) err << me << ": " << o.worker_name << " takes jobs (health and metrics only)\n";
+      if (o.queue_jobs) err << me << ": uploads' post-processing goes to the workers\n";
       if (!(*stores)->encryption_note().empty()) {
-        err << "stride serve: " << (*stores)->encryption_note() << "\n";
+        err << me << ": " << (*stores)->encryption_note() << "\n";
       }
       if (!dev_token.empty()) {
-        err << "stride serve: dev token (user dev, runner:read runner:write chat:ask, 24 h):\n"
+        err << me << ": dev token (user dev, runner:read runner:write chat:ask, 24 h):\n"
             << dev_token << "\n";
       }
       err << std::flush;
@@ -455,11 +503,21 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
   pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();
   if (!s.ok()) {
-    err << "stride serve: error: " << s.message() << '\n';
+    err << me << ": error: " << s.message() << '\n';
     return 1;
   }
-  err << "stride serve: stopped\n";
+  err << me << ": stopped\n";
   return 0;
+}
+
+}  // namespace
+
+int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  return RunServeOrWorker(args, out, err, false);
+}
+
+int RunWorker(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  return RunServeOrWorker(args, out, err, true);
 }
 
 int RunPlugin(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {

@@ -16,6 +16,10 @@ namespace stride::tools {
 
 int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
+// `stride worker`: serve's stores and plugins, taking the jobs servers started with
+// --queue-jobs put in Redis (server/job_worker.hpp); /v1/health and /metrics only.
+int RunWorker(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
 // `stride plugin keygen|sign`: an Ed25519 key pair, and a signed manifest for a plugin library.
 int RunPlugin(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 

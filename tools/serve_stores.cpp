@@ -57,6 +57,13 @@ Result<std::unique_ptr<ServeStores>> ServeStores::Open(const ServeStoreOptions& 
     if (!fanout.ok()) return fanout.status();
     s->stream_fanout_ = std::move(fanout).value();
     s->view_.stream_fanout = s->stream_fanout_.get();
+    index::JobQueueOptions jo;
+    jo.claim_after_s = options.job_claim_after_s;
+    Result<std::unique_ptr<index::RedisJobQueue>> jobs =
+        index::RedisJobQueue::Open(s->redis_.get(), jo);
+    if (!jobs.ok()) return jobs.status();
+    s->jobs_ = std::move(jobs).value();
+    s->view_.jobs = s->jobs_.get();
   }
   Result<std::optional<index::KeyRing>> ring = index::KeyRing::FromConfig(options.kek_file);
   if (!ring.ok()) return ring.status();

@@ -24,6 +24,7 @@
 #include "importers/dem/elevation_stack.hpp"
 #include "index/pg/pg_run_store.hpp"
 #include "index/pg/postgres.hpp"
+#include "index/redis/job_queue.hpp"
 #include "index/redis/redis.hpp"
 #include "index/store/data_keys.hpp"
 #include "index/store/run_db.hpp"
@@ -55,6 +56,9 @@ struct ServeStoreOptions {
   // --redis URL (index/redis/redis.hpp): rate limits and plugin stream events shared with
   // every server given the same Redis. Default: none (each server counts and streams alone).
   std::string redis_url;
+  // With redis_url: a job another worker took this long ago and never acked is taken again
+  // (`stride worker --claim-after S`; index/redis/job_queue.hpp). Default: 30 s.
+  double job_claim_after_s = 30;
   // Hears what goes wrong with Redis while serving. Default: a line on stderr.
   std::function<void(const std::string&)> on_redis_error;
 };
@@ -87,6 +91,7 @@ class ServeStores {
   std::unique_ptr<index::Redis> redis_;
   std::unique_ptr<server::RedisRateLimitStore> rate_limits_;  // after redis_: uses it
   std::unique_ptr<server::RedisStreamFanout> stream_fanout_;  // after redis_: uses it
+  std::unique_ptr<index::RedisJobQueue> jobs_;                // after redis_: uses it
   server::ServerStores view_;
   std::string encryption_note_;
 };

@@ -31,6 +31,8 @@ constexpr std::string_view kUsage =
     "      what a route database holds\n"
     "  serve --db DIR [--runs DIR] [--dev]\n"
     "      the HTTP API: route search, run uploads\n"
+    "  worker --db DIR --runs postgresql://... --redis URL\n"
+    "      post-processing for servers started with --queue-jobs\n"
     "  backup --runs DIR --to BACKUP_DIR [--keep N] | --list BACKUP_DIR\n"
     "      back the run database up (a running server: POST /v1/admin/backups)\n"
     "  restore --from BACKUP_DIR --runs NEW_DIR [--id N]\n"
@@ -60,6 +62,7 @@ int main(int argc, char** argv) {
   if (cmd == "update") return stride::tools::RunUpdate(args, std::cout, std::cerr);
   if (cmd == "inspect") return stride::tools::RunInspect(args, std::cout, std::cerr);
   if (cmd == "serve") return stride::tools::RunServe(args, std::cout, std::cerr);
+  if (cmd == "worker") return stride::tools::RunWorker(args, std::cout, std::cerr);
   if (cmd == "backup") return stride::tools::RunBackup(args, std::cout, std::cerr);
   if (cmd == "restore") return stride::tools::RunRestore(args, std::cout, std::cerr);
   if (cmd == "keys") return stride::tools::RunKeys(args, std::cout, std::cerr);

@@ -67,6 +67,17 @@ std::string_view RunEventName(RunEvent::Kind kind) {
   return "unknown";
 }
 
+bool ParseRunEventName(std::string_view name, RunEvent::Kind* kind) {
+  for (RunEvent::Kind k :
+       {RunEvent::Kind::kStored, RunEvent::Kind::kDeleted, RunEvent::Kind::kUserDeleted}) {
+    if (RunEventName(k) == name) {
+      *kind = k;
+      return true;
+    }
+  }
+  return false;
+}
+
 void RunEvents::Subscribe(Handler handler) {
   handlers_.push_back(std::move(handler));
 }

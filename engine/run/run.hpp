@@ -170,6 +170,7 @@ struct RunEvent {
   uint64_t run_id = 0;  // 0 for kUserDeleted
 };
 std::string_view RunEventName(RunEvent::Kind kind);  // "run.stored", "run.deleted", ...
+bool ParseRunEventName(std::string_view name, RunEvent::Kind* kind);  // false: not one
 
 class RunEvents {
  public:

@@ -228,28 +228,25 @@ Status Postgres::InTransaction(const std::function<Status(Tx&)>& body) {
 }
 
 Result<int> Postgres::SchemaVersion() {
-  STRIDE_RETURN_IF_ERROR(Exec(kSchemaTable).status());
+  // Under a transaction's advisory lock: CREATE TABLE IF NOT EXISTS by two servers at once can
+  // collide in the catalog (23505 or 42P07) instead of one of them finding the table.
+  STRIDE_RETURN_IF_ERROR(
+      Transaction({{"SELECT pg_advisory_xact_lock(7305147521)", {}}, {kSchemaTable, {}}}));
   STRIDE_ASSIGN_OR_RETURN(PgRows r,
                           Exec("SELECT COALESCE(MAX(version), 0)::text FROM stride_schema"));
   return r.rows.empty() || !r.rows[0][0] ? 0 : std::atoi(r.rows[0][0]->c_str());
 }
 
 Status Postgres::Migrate() {
-  // CREATE TABLE IF NOT EXISTS by two servers at once can collide on the catalog's unique
-  // index; the loser finds the table there when it tries again.
-  Result<int> have = SchemaVersion();
-  if (!have.ok() && have.status().message().find("23505") != std::string::npos) {
-    have = SchemaVersion();
-  }
-  if (!have.ok()) return have.status();
-  if (*have > KnownSchemaVersion()) {
+  STRIDE_ASSIGN_OR_RETURN(const int have, SchemaVersion());
+  if (have > KnownSchemaVersion()) {
     return Status::Corruption("PostgreSQL at " + where_ + " holds Stride schema version " +
-                              std::to_string(*have) + ", newer than this build's " +
+                              std::to_string(have) + ", newer than this build's " +
                               std::to_string(KnownSchemaVersion()) +
                               ": upgrade stride (it will not write to a newer schema)");
   }
   for (const Step& step : kSteps) {
-    if (step.version <= *have) continue;
+    if (step.version <= have) continue;
     // The row first: a second server applying the same step waits on it, then fails on the
     // key and finds the step applied.
     std::vector<std::pair<std::string, std::vector<std::string>>> statements = {

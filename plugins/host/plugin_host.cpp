@@ -1138,6 +1138,50 @@ size_t PluginHost::Tick() {
   return queued;
 }
 
+void PluginHost::DeliverOne(const Queued& q) {
+  const bool daily = !q.daily_plugin.empty();
+  const engine::RunEvent& e = q.run;
+  const std::string kind = daily             ? "daily"
+                           : !q.kind.empty() ? q.kind
+                                             : std::string(engine::RunEventName(e.kind));
+  Json j = {{"type", kind}, {"user", e.user_id}};
+  if (daily) {
+    j["local_date"] = q.local_date;
+    j["time_zone"] = q.time_zone;
+  } else if (!q.kind.empty()) {
+    j["local_date"] = q.local_date;
+  }
+  const bool run_event = !daily && q.kind.empty();
+  if (run_event && e.run_id != 0) j["run_id"] = engine::RunIdText(e.run_id);
+  if (run_event && e.kind == engine::RunEvent::Kind::kStored && services_.run_get) {
+    Result<std::string> run = services_.run_get(e.user_id, engine::RunIdText(e.run_id), true);
+    if (run.ok()) j["run"] = Json::parse(*run, nullptr, false);
+  }
+  const std::string text = engine::DumpJson(j);
+  std::vector<std::shared_ptr<Loaded>> targets;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [n, s] : slots_) {
+      if (!s->current || !s->current->kinds.count(kind)) continue;
+      if (daily && n != q.daily_plugin) continue;
+      targets.push_back(s->current);
+    }
+  }
+  for (const auto& p : targets) {
+    ++p->events;
+    t_error.clear();
+    const int rc = p->api->on_event ? p->api->on_event(p->self, text.data(), text.size()) : 0;
+    if (rc != 0) {
+      ++p->event_failures;
+      Log(p->name, STRIDE_LOG_WARN, kind + " failed: " + t_error);
+    }
+  }
+}
+
+void PluginHost::DeliverNow(const engine::RunEvent& event) {
+  DeliverOne({event, "", "", "", ""});
+}
+
 void PluginHost::Deliver(size_t shard) {
   while (true) {
     Queued q;
@@ -1151,43 +1195,7 @@ void PluginHost::Deliver(size_t shard) {
       --queued_;
       ++in_delivery_;
     }
-    const bool daily = !q.daily_plugin.empty();
-    const engine::RunEvent& e = q.run;
-    const std::string kind = daily             ? "daily"
-                             : !q.kind.empty() ? q.kind
-                                               : std::string(engine::RunEventName(e.kind));
-    Json j = {{"type", kind}, {"user", e.user_id}};
-    if (daily) {
-      j["local_date"] = q.local_date;
-      j["time_zone"] = q.time_zone;
-    } else if (!q.kind.empty()) {
-      j["local_date"] = q.local_date;
-    }
-    const bool run_event = !daily && q.kind.empty();
-    if (run_event && e.run_id != 0) j["run_id"] = engine::RunIdText(e.run_id);
-    if (run_event && e.kind == engine::RunEvent::Kind::kStored && services_.run_get) {
-      Result<std::string> run = services_.run_get(e.user_id, engine::RunIdText(e.run_id), true);
-      if (run.ok()) j["run"] = Json::parse(*run, nullptr, false);
-    }
-    const std::string text = engine::DumpJson(j);
-    std::vector<std::shared_ptr<Loaded>> targets;
-    {
-      std::lock_guard lock(mu_);
-      for (const auto& [n, s] : slots_) {
-        if (!s->current || !s->current->kinds.count(kind)) continue;
-        if (daily && n != q.daily_plugin) continue;
-        targets.push_back(s->current);
-      }
-    }
-    for (const auto& p : targets) {
-      ++p->events;
-      t_error.clear();
-      const int rc = p->api->on_event ? p->api->on_event(p->self, text.data(), text.size()) : 0;
-      if (rc != 0) {
-        ++p->event_failures;
-        Log(p->name, STRIDE_LOG_WARN, kind + " failed: " + t_error);
-      }
-    }
+    DeliverOne(q);
     {
       std::lock_guard lock(event_mu_);
       --in_delivery_;

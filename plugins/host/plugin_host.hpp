@@ -223,6 +223,11 @@ class PluginHost {
   // From engine::RunEvents (on the publisher's thread): queues the event for the plugins;
   // user.deleted first deletes the user's keys everywhere.
   void OnRunEvent(const engine::RunEvent& event);
+  // Delivers a run event to every plugin subscribed to it on this thread, returning when they
+  // have all handled it (`stride worker`, which acks the job afterwards). A plugin's failure is
+  // counted and logged as for queued events. Does not delete a user's keys: the server that
+  // took DELETE /v1/me did.
+  void DeliverNow(const engine::RunEvent& event);
   // The user's profile as JSON ({"time_zone":...}; defaults when never set).
   Result<std::string> GetProfile(const std::string& user) const;
   // Sets fields of the user's profile from a JSON object: "time_zone" (an IANA name). An
@@ -271,6 +276,8 @@ class PluginHost {
   Result<std::shared_ptr<Loaded>> Init(std::shared_ptr<Loaded> p, stride_plugin_init_v1_fn init);
   void Install(std::shared_ptr<Loaded> p);
   void Deliver(size_t shard);
+  struct Queued;
+  void DeliverOne(const Queued& q);
   struct Queued {
     engine::RunEvent run;
     std::string daily_plugin;  // set for a daily tick: only that plugin gets it

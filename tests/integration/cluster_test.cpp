@@ -9,19 +9,25 @@
 #include <httplib.h>
 
 #include <filesystem>
+#include <fstream>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <thread>
 
 #include "datasets/synthetic_activity.hpp"
+#include "index/redis/job_queue.hpp"
 #include "plugins/challenges/challenges.hpp"
 #include "server/auth.hpp"
 #include "server/redis_events.hpp"
 #include "tests/support/api_client.hpp"
+#include "tests/support/cli.hpp"
 #include "tests/support/postgres_server.hpp"
 #include "tests/support/raw_http.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/running_server.hpp"
+#include "tests/support/serve_process.hpp"
 
 namespace stride {
 namespace {
@@ -104,9 +110,10 @@ class Cluster : public ::testing::Test {
     pg_.reset();
     if (!dir_.empty()) fs::remove_all(dir_);
   }
-  void StartServers(int n, bool with_redis) {
+  void StartServers(int n, bool with_redis, bool queue_jobs = false) {
     for (int i = 0; i < n; ++i) {
       server::HttpServerOptions o;
+      o.queue_jobs = queue_jobs;
       o.db_path = dir_ + "/db";
       o.jwt_secret = kSecret;
       o.rate_limits = {};
@@ -144,6 +151,43 @@ class Cluster : public ::testing::Test {
     auto r = testing::ApiClient(servers_[server]->port())
                  .Get("/v1/challenges/" + id + "/events?after=0", Auth("zoe"));
     return Json::parse(r->body)["events"].get<std::vector<Json>>();
+  }
+
+  // `stride worker` as an operator starts it, its health port's log at dir_/NAME.log.
+  std::unique_ptr<testing::ServeProcess> Worker(const std::string& name,
+                                                std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"--db",        dir_ + "/db", "--runs", pg_->uri(), "--redis",
+                                     redis_->url(), "--port",     "0",      "--name",   name};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto w = std::make_unique<testing::ServeProcess>(args, kSecret, dir_ + "/" + name + ".log",
+                                                     "worker");
+    EXPECT_NE(w->port(), 0) << ReadLog(name);
+    return w;
+  }
+  std::string ReadLog(const std::string& name) {
+    std::ifstream f(dir_ + "/" + name + ".log");
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+  }
+  index::RedisJobQueue::Stats JobStats() {
+    index::RedisOptions ro;
+    ro.url = redis_->url();
+    Result<std::unique_ptr<index::Redis>> r = index::Redis::Connect(ro);
+    EXPECT_TRUE(r.ok());
+    if (!r.ok()) return {};
+    Result<std::unique_ptr<index::RedisJobQueue>> q = index::RedisJobQueue::Open(r->get());
+    Result<index::RedisJobQueue::Stats> st = (*q)->GetStats();
+    EXPECT_TRUE(st.ok());
+    return st.ok() ? *st : index::RedisJobQueue::Stats{};
+  }
+  bool WaitForJobsDone(double timeout_s) {
+    for (double t = 0; t < timeout_s; t += 0.1) {
+      const index::RedisJobQueue::Stats st = JobStats();
+      if (st.waiting == 0 && st.pending == 0) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
   }
 
   std::unique_ptr<testing::PostgresServer> pg_;
@@ -230,6 +274,141 @@ TEST_F(Cluster, ARedisRestartLosesTheEventsWhileDownNotTheStream) {
   EXPECT_EQ(got[1].data["user"], "bob");
   // What was missed is in the backlog of a reconnecting client.
   EXPECT_EQ(Stored(0, id).size(), 3u);
+}
+
+TEST_F(Cluster, WorkersDoTheUploadsPostProcessingAndTheServersStreamIt) {
+  StartServers(2, true, /*queue_jobs=*/true);
+  const std::string id = CreateChallenge();
+  ASSERT_FALSE(id.empty());
+  ASSERT_EQ(Join(0, id, "zoe"), 201);
+  testing::RawConnection fan(servers_[0]->port());
+  ASSERT_TRUE(fan.Send(SseRequest("/v1/challenges/" + id + "/events", "fan")));
+  ASSERT_NE(fan.ReadUntil("event: member.joined", 5).find("member.joined"), std::string::npos);
+  // No worker yet: the upload is stored and its processing waits in the queue.
+  datasets::SyntheticRunOptions so;
+  auto up =
+      testing::ApiClient(servers_[1]->port())
+          .Post("/v1/runs", Auth("zoe"),
+                datasets::WriteGpx(datasets::MakeSyntheticRun(so).recorded), "application/gpx+xml");
+  ASSERT_EQ(up->status, 201) << up->body;
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(Stored(0, id).size(), 1u);
+  EXPECT_EQ(JobStats().waiting, 1u);
+  // A worker takes it: the challenge moves, and the stream on server 0 hears it.
+  std::unique_ptr<testing::ServeProcess> worker = Worker("w1");
+  ASSERT_TRUE(WaitForJobsDone(10)) << ReadLog("w1");
+  const std::vector<Json> stored = Stored(0, id);
+  ASSERT_GT(stored.size(), 1u);
+  EXPECT_EQ(stored[1]["type"], "milestone.reached");
+  const std::string last = "id: " + std::to_string(stored.back()["seq"].get<uint64_t>()) + "\n";
+  const std::vector<Sse> got = ParseSse(testing::BodyOf(fan.ReadUntil(last, 5)));
+  ASSERT_EQ(got.size(), stored.size());
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i].data, stored[i]);
+  // A worker serves its operator only.
+  httplib::Client wc("127.0.0.1", worker->port());  // no OpenAPI document to check against
+  EXPECT_EQ(wc.Get("/v1/health")->status, 200);
+  EXPECT_EQ(wc.Get("/v1/runs", Auth("zoe"))->status, 404);
+}
+
+TEST_F(Cluster, AKilledWorkersJobsAreDoneByAnotherAndNoAcknowledgedUploadIsLost) {
+  // The webhook receiver every worker posts to: which runs' run.stored it heard.
+  struct Hooks {
+    std::mutex mu;
+    std::set<std::string> heard;
+    httplib::Server server;
+    std::thread thread;
+    int port = 0;
+    Hooks() {
+      server.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
+        const Json j = Json::parse(req.body, nullptr, false);
+        std::lock_guard lock(mu);
+        if (j.is_object() && j.value("type", "") == "run.stored") {
+          heard.insert(j.value("run_id", ""));
+        }
+        res.status = 200;
+      });
+      port = server.bind_to_any_port("127.0.0.1");
+      thread = std::thread([this] { server.listen_after_bind(); });
+    }
+    ~Hooks() {
+      server.stop();
+      thread.join();
+    }
+    std::set<std::string> Heard() {
+      std::lock_guard lock(mu);
+      return heard;
+    }
+  } hooks;
+  const int hook_port = hooks.port;
+  std::ofstream(dir_ + "/hook.secret") << "hook-secret-for-the-cluster-test\n";
+  const std::vector<std::string> webhook = {
+      "--webhook",
+      "http://127.0.0.1:" + std::to_string(hook_port) + "/hook",
+      "--webhook-secret-file",
+      dir_ + "/hook.secret",
+      "--claim-after",
+      "1"};
+  StartServers(3, true, /*queue_jobs=*/true);
+  // A worker that took a job and died before finishing it: the job is pending on it.
+  datasets::SyntheticRunOptions so;
+  so.seed = 100;
+  std::vector<std::string> acknowledged;
+  auto up =
+      testing::ApiClient(servers_[0]->port())
+          .Post("/v1/runs", Auth("ann"),
+                datasets::WriteGpx(datasets::MakeSyntheticRun(so).recorded), "application/gpx+xml");
+  ASSERT_EQ(up->status, 201);
+  acknowledged.push_back(Json::parse(up->body)["id"]);
+  {
+    index::RedisOptions ro;
+    ro.url = redis_->url();
+    Result<std::unique_ptr<index::Redis>> r = index::Redis::Connect(ro);
+    ASSERT_TRUE(r.ok());
+    Result<std::unique_ptr<index::RedisJobQueue>> q = index::RedisJobQueue::Open(r->get());
+    ASSERT_TRUE(q.ok());
+    Result<std::vector<index::Job>> taken = (*q)->Take("ghost", 1, 1);
+    ASSERT_TRUE(taken.ok());
+    ASSERT_EQ(taken->size(), 1u);
+  }
+  EXPECT_EQ(JobStats().pending, 1u);
+  // Two workers; a burst of uploads through the three servers; one worker killed midway.
+  std::unique_ptr<testing::ServeProcess> w1 = Worker("w1", webhook);
+  std::unique_ptr<testing::ServeProcess> w2 = Worker("w2", webhook);
+  for (int i = 0; i < 12; ++i) {
+    so.seed = 200 + static_cast<uint64_t>(i);
+    auto r = testing::ApiClient(servers_[static_cast<size_t>(i) % 3]->port())
+                 .Post("/v1/runs", Auth("ann"),
+                       datasets::WriteGpx(datasets::MakeSyntheticRun(so).recorded),
+                       "application/gpx+xml");
+    ASSERT_TRUE(r);
+    if (r->status == 201) acknowledged.push_back(Json::parse(r->body)["id"]);
+    if (i == 5) w1->Kill();
+  }
+  EXPECT_EQ(acknowledged.size(), 13u);
+  ASSERT_TRUE(WaitForJobsDone(20))
+      << JobStats().waiting << " waiting, " << JobStats().pending << " pending\n"
+      << ReadLog("w2");
+  // Every acknowledged upload's run.stored left through a webhook (the outbox empties).
+  for (int i = 0; i < 200 && hooks.Heard().size() < acknowledged.size(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  const std::set<std::string> heard = hooks.Heard();
+  for (const std::string& id : acknowledged) EXPECT_EQ(heard.count(id), 1u) << id;
+  EXPECT_EQ(JobStats().dead, 0u);
+}
+
+TEST_F(Cluster, QueueingJobsAndWorkersNeedRedisAndPostgres) {
+  testing::CliRun r = testing::Stride("worker --db " + dir_ + "/db --runs " + dir_ + "/runs");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("needs --redis URL"), std::string::npos) << r.err;
+  const std::string pg = " --runs '" + pg_->uri() + "'";
+  r = testing::Stride("serve --db " + dir_ + "/db" + pg + " --queue-jobs");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--queue-jobs needs --redis"), std::string::npos) << r.err;
+  r = testing::Stride("worker --db " + dir_ + "/db" + pg + " --redis " + redis_->url() +
+                      " --claim-after 0");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--claim-after 0: expected 1 to 86400"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// The real `stride serve` process (the binary at STRIDE_CLI), as an operator starts it: its
-// arguments, STRIDE_JWT_SECRET in its environment, stderr to a log file. The constructor waits
-// until it prints the port it listens on (port() != 0) or 10 s pass; Kill() is SIGKILL, as a
-// crash; the destructor kills it if it still runs.
+// The real `stride serve` (or `stride worker`) process (the binary at STRIDE_CLI), as an operator
+// starts it: its arguments, STRIDE_JWT_SECRET in its environment, stderr to a log file. The
+// constructor waits until it prints the port it listens on (port() != 0) or 10 s pass; Kill() is
+// SIGKILL, as a crash; the destructor kills it if it still runs.
 #pragma once
 
 #include <fcntl.h>
@@ -23,12 +23,12 @@ namespace stride::testing {
 
 class ServeProcess {
  public:
-  // `args` follow "serve" ("--port 0" among them, so the port is the kernel's choice).
+  // `args` follow `command` ("--port 0" among them, so the port is the kernel's choice).
   ServeProcess(const std::vector<std::string>& args, const std::string& jwt_secret,
-               const std::string& log) {
+               const std::string& log, const std::string& command = "serve") {
     // Everything the child needs is made before fork(): the test process may have threads
     // (servers of its own), and only exec-safe calls may follow a fork in one.
-    std::vector<std::string> argv = {STRIDE_CLI, "serve"};
+    std::vector<std::string> argv = {STRIDE_CLI, command};
     argv.insert(argv.end(), args.begin(), args.end());
     std::vector<char*> cargv;
     for (std::string& a : argv) cargv.push_back(a.data());
