@@ -29,6 +29,10 @@ namespace stride::plugins::challenges {
 // The leaderboard order is computed once per version.
 struct CachedState {
   nlohmann::json state;  // {"members":{user:{team,distance_m,completed}},"teams":{..},"seq"}
+  // The team document t/ID as this process last read or wrote it (guarded by the plugin's
+  // cache_mu): another process sharing the store (a server beside a worker) that changed the
+  // state changed it too, and the state is loaded again.
+  std::string stored;
   std::shared_mutex rw;
   std::atomic<uint64_t> version{0};
   struct Row {
@@ -378,15 +382,19 @@ class Plugin {
     }
     return state;
   }
-  // The challenge's state in memory, loaded on first use.
+  // The challenge's state in memory, loaded on first use and again when the stored team
+  // document is not the one this process last saw (one read of it per use).
   std::shared_ptr<CachedState> StateRef(const std::string& id) {
+    const std::string stored = Get(nullptr, "t/" + id).value_or("");
     {
       std::lock_guard lock(p_->cache_mu);
       auto it = p_->states.find(id);
-      if (it != p_->states.end()) return it->second;
+      if (it != p_->states.end() && it->second->stored == stored) return it->second;
+      if (it != p_->states.end()) p_->states.erase(it);  // changed elsewhere
     }
     auto cs = std::make_shared<CachedState>();
     cs->state = LoadState(id);
+    cs->stored = Get(nullptr, "t/" + id).value_or("");
     std::lock_guard lock(p_->cache_mu);
     auto [it, added] = p_->states.emplace(id, cs);
     if (added && p_->states.size() > State::kMaxCached) {
@@ -575,12 +583,16 @@ class Plugin {
     }
     PublishProgress(id, state);
     touched_.clear();
-    Put(nullptr, "t/" + id,
-        engine::DumpJson(Json{{"teams", state["teams"]}, {"seq", state["seq"]}}));
+    const std::string teams =
+        engine::DumpJson(Json{{"teams", state["teams"]}, {"seq", state["seq"]}});
+    Put(nullptr, "t/" + id, teams);
     {
       std::lock_guard lock(p_->cache_mu);
       auto it = p_->states.find(id);
-      if (it != p_->states.end()) ++it->second->version;
+      if (it != p_->states.end()) {
+        ++it->second->version;
+        it->second->stored = teams;
+      }
     }
     for (const PendingEvent& e : pending_) Put(nullptr, e.key, e.json);
     // Published after they are stored, under the plugin's lock: streams get them in order,

@@ -284,6 +284,13 @@ TEST_F(Cluster, WorkersDoTheUploadsPostProcessingAndTheServersStreamIt) {
   testing::RawConnection fan(servers_[0]->port());
   ASSERT_TRUE(fan.Send(SseRequest("/v1/challenges/" + id + "/events", "fan")));
   ASSERT_NE(fan.ReadUntil("event: member.joined", 5).find("member.joined"), std::string::npos);
+  // Both servers read the challenge (and keep its state in memory).
+  auto progress = [&](size_t server) {
+    return Json::parse(testing::ApiClient(servers_[server]->port())
+                           .Get("/v1/challenges/" + id, Auth("zoe"))
+                           ->body);
+  };
+  for (size_t i = 0; i < 2; ++i) EXPECT_EQ(progress(i)["teams"][0]["milestones_reached"], 0);
   // No worker yet: the upload is stored and its processing waits in the queue.
   datasets::SyntheticRunOptions so;
   auto up =
@@ -304,6 +311,12 @@ TEST_F(Cluster, WorkersDoTheUploadsPostProcessingAndTheServersStreamIt) {
   const std::vector<Sse> got = ParseSse(testing::BodyOf(fan.ReadUntil(last, 5)));
   ASSERT_EQ(got.size(), stored.size());
   for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i].data, stored[i]);
+  // Every server answers the progress the worker made, not the state it held.
+  for (size_t i = 0; i < 2; ++i) {
+    const Json p = progress(i);
+    EXPECT_GT(p["teams"][0]["milestones_reached"].get<int>(), 0) << p.dump();
+    EXPECT_EQ(p["teams"], progress(1 - i)["teams"]);
+  }
   // A worker serves its operator only.
   httplib::Client wc("127.0.0.1", worker->port());  // no OpenAPI document to check against
   EXPECT_EQ(wc.Get("/v1/health")->status, 200);
