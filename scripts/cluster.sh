@@ -177,7 +177,7 @@ servers = [port_of("server%d" % i) for i in (1, 2, 3)]
 # A challenge stream held through the load balancer hears uploads on any replica.
 st, body = req("POST", lb + "/v1/challenges", "ann", json.dumps(
     {"name": "Cluster relay", "kind": "route", "route_id": "r1", "milestone_every_m": 200}).encode())
-check(st == 201, "a challenge created through the load balancer (%d %s)" % (st, body[:200]))
+check(st == 201, "a challenge created through the load balancer (%d%s)" % (st, "" if st == 201 else " " + body[:200].decode()))
 cid = json.loads(body)["id"]
 req("POST", lb + "/v1/challenges/%s/join" % cid, "ann", b"{}")
 heard = []

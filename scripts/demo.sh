@@ -9,7 +9,8 @@
 # route server on http://127.0.0.1:8080 (PORT=... to change), shows example requests (route
 # search, foot routing, vector tiles, an OSM change file applied while serving, the map page
 # at / with a screenshot in demo/map.png, two more servers sharing their rate limits through a
-# local redis-server, runs, plugins) and
+# local redis-server, a local cluster behind HAProxy with workers (scripts/cluster.sh --check),
+# runs, plugins) and
 # keeps serving until Ctrl-C (DEMO_NO_SERVE=1 skips the server).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -181,6 +182,13 @@ print("<osmChange version=\"0.6\" generator=\"demo\"><modify>" + ET.tostring(r, 
           END{print s (r!="" ? ", remaining " r : "") (w!="" ? ", retry after " w " s" : "")}')"
     done
     kill "${replicas[@]}" "$redis" 2>/dev/null; wait "${replicas[@]}" "$redis" 2>/dev/null || true
+    echo
+  fi
+  if command -v haproxy >/dev/null && [ -x /usr/lib/postgresql/15/bin/initdb ]; then
+    echo "== a cluster on this machine: PostgreSQL, Redis, 3 servers (--queue-jobs) behind HAProxy, 2 workers =="
+    echo "CLUSTER_DIR=demo/cluster scripts/cluster.sh --check   # (without --check: keeps serving on :8090)"
+    CLUSTER_DIR=demo/cluster bash scripts/cluster.sh --check 2>/dev/null | grep -E '^  (ok|FAIL)|^check:|^load balancer' |
+      cut -c1-150 | sed 's/^/  /' || true
     echo
   fi
   echo "== a team challenge along route r3 (the bundled challenges plugin) =="

@@ -21,12 +21,7 @@ bench_dir=${BENCH_DIR:-/tmp/stride-bench}/cluster
 rm -rf "$bench_dir"
 mkdir -p "$bench_dir"
 export STRIDE_JWT_SECRET=${STRIDE_JWT_SECRET:-bench-secret-0123456789abcdef0123456789}
-for tool in wrk haproxy; do
-  if ! command -v "$tool" >/dev/null; then
-    sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
-    $sudo apt-get install -y -qq "$tool" >/dev/null
-  fi
-done
+ensure_tools wrk haproxy
 build=${BUILD:-build-release}
 if [ "$build" = build-release ]; then
   cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DSTRIDE_BUILD_TESTS=OFF \

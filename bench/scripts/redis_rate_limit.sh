@@ -16,12 +16,7 @@ source bench/scripts/serve_helpers.sh
 bench_dir=${BENCH_DIR:-/tmp/stride-bench}
 mkdir -p "$bench_dir"
 export STRIDE_JWT_SECRET=${STRIDE_JWT_SECRET:-bench-secret-0123456789abcdef0123456789}
-for tool in wrk redis-server; do
-  if ! command -v "$tool" >/dev/null; then
-    sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
-    $sudo apt-get install -y -qq "$tool" >/dev/null
-  fi
-done
+ensure_tools wrk redis-server
 build=${BUILD:-build-release}
 if [ "$build" = build-release ]; then
   cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DSTRIDE_BUILD_TESTS=OFF \

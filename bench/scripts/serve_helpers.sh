@@ -19,3 +19,12 @@ wait_for_stride() {
     sleep 0.05
   done
 }
+
+# Installs the Debian packages of the given commands that are missing (wrk, haproxy, ...).
+ensure_tools() {
+  local tool sudo=""
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null || $sudo apt-get install -y -qq "$tool" >/dev/null
+  done
+}

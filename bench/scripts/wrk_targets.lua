@@ -17,13 +17,4 @@ function request()
   return wrk.format("GET", t)
 end
 
-function done(summary, latency, requests)
-  io.write(string.format(
-    '{"requests":%d,"seconds":%.2f,"rps":%.1f,"p50_ms":%.3f,"p90_ms":%.3f,"p99_ms":%.3f,' ..
-    '"p999_ms":%.3f,"max_ms":%.3f,"errors":%d,"non2xx":%d}\n',
-    summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
-    latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000,
-    latency:percentile(99.9) / 1000, latency.max / 1000,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    summary.errors.status))
-end
+dofile("bench/scripts/wrk_report.lua")  -- done(): the JSON line

@@ -28,6 +28,7 @@
 #include "tests/support/redis_server.hpp"
 #include "tests/support/running_server.hpp"
 #include "tests/support/serve_process.hpp"
+#include "tests/support/sse.hpp"
 
 namespace stride {
 namespace {
@@ -46,32 +47,11 @@ httplib::Headers Auth(const std::string& user) {
   return {{"Authorization", "Bearer " + Token(user)}};
 }
 
-struct Sse {
-  uint64_t id = 0;
-  std::string event;
-  Json data;
-};
-std::vector<Sse> ParseSse(const std::string& body) {
-  std::vector<Sse> out;
-  size_t at = 0;
-  for (size_t end; (end = body.find("\n\n", at)) != std::string::npos; at = end + 2) {
-    Sse e;
-    std::string data;
-    std::istringstream block(body.substr(at, end - at));
-    for (std::string line; std::getline(block, line);) {
-      if (line.rfind("id: ", 0) == 0) e.id = std::stoull(line.substr(4));
-      if (line.rfind("event: ", 0) == 0) e.event = line.substr(7);
-      if (line.rfind("data: ", 0) == 0) data += line.substr(6);
-    }
-    if (data.empty()) continue;  // a heartbeat comment
-    e.data = Json::parse(data);
-    out.push_back(std::move(e));
-  }
-  return out;
-}
+using testing::ParseSse;
+using testing::Sse;
+// A stream of challenge events held by `user`.
 std::string SseRequest(const std::string& path, const std::string& user) {
-  return "GET " + path + " HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n" +
-         "Authorization: Bearer " + Token(user) + "\r\n\r\n";
+  return testing::SseRequest(path, Token(user));
 }
 
 TEST(StreamFanoutMessages, RoundTripAnyTopicAndRefuseWhatIsNotOne) {
@@ -146,6 +126,17 @@ class Cluster : public ::testing::Test {
         .Post("/v1/challenges/" + id + "/join", Auth(user), "{}", "application/json")
         ->status;
   }
+  // A fan's stream of the challenge's events from server `server`, once it has the backlog
+  // (zoe joining); null (and a failure) otherwise.
+  std::unique_ptr<testing::RawConnection> OpenStream(size_t server, const std::string& id) {
+    auto fan = std::make_unique<testing::RawConnection>(servers_[server]->port());
+    EXPECT_TRUE(fan->Send(SseRequest("/v1/challenges/" + id + "/events", "fan")));
+    if (fan->ReadUntil("event: member.joined", 5).find("member.joined") == std::string::npos) {
+      ADD_FAILURE() << "no backlog on the stream";
+      return nullptr;
+    }
+    return fan;
+  }
   // The events as stored, from server `server` (polling).
   std::vector<Json> Stored(size_t server, const std::string& id) {
     auto r = testing::ApiClient(servers_[server]->port())
@@ -200,11 +191,10 @@ TEST_F(Cluster, AStreamOnOneServerGetsWhatCallsAndUploadsThroughTheOthersCaused)
   StartServers(3, true);
   const std::string id = CreateChallenge();
   ASSERT_FALSE(id.empty());
-  const std::string path = "/v1/challenges/" + id + "/events";
   ASSERT_EQ(Join(0, id, "zoe"), 201);
-  testing::RawConnection fan(servers_[0]->port());
-  ASSERT_TRUE(fan.Send(SseRequest(path, "fan")));
-  ASSERT_NE(fan.ReadUntil("event: member.joined", 5).find("member.joined"), std::string::npos);
+  std::unique_ptr<testing::RawConnection> stream = OpenStream(0, id);
+  ASSERT_TRUE(stream);
+  testing::RawConnection& fan = *stream;
   // Ann joins through server 1 and runs, uploading through server 2.
   ASSERT_EQ(Join(1, id, "ann"), 201);
   datasets::SyntheticRunOptions so;
@@ -243,9 +233,9 @@ TEST_F(Cluster, WithoutRedisAStreamGetsOnlyItsOwnServersEvents) {
   const std::string id = CreateChallenge();
   ASSERT_FALSE(id.empty());
   ASSERT_EQ(Join(0, id, "zoe"), 201);
-  testing::RawConnection fan(servers_[0]->port());
-  ASSERT_TRUE(fan.Send(SseRequest("/v1/challenges/" + id + "/events", "fan")));
-  ASSERT_NE(fan.ReadUntil("event: member.joined", 5).find("member.joined"), std::string::npos);
+  std::unique_ptr<testing::RawConnection> stream = OpenStream(0, id);
+  ASSERT_TRUE(stream);
+  testing::RawConnection& fan = *stream;
   ASSERT_EQ(Join(1, id, "ann"), 201);
   EXPECT_EQ(Stored(0, id).size(), 2u);  // stored, and seen by polling any server...
   // ... but not pushed to a stream on another server.
@@ -257,9 +247,9 @@ TEST_F(Cluster, ARedisRestartLosesTheEventsWhileDownNotTheStream) {
   const std::string id = CreateChallenge();
   ASSERT_FALSE(id.empty());
   ASSERT_EQ(Join(0, id, "zoe"), 201);
-  testing::RawConnection fan(servers_[0]->port());
-  ASSERT_TRUE(fan.Send(SseRequest("/v1/challenges/" + id + "/events", "fan")));
-  ASSERT_NE(fan.ReadUntil("event: member.joined", 5).find("member.joined"), std::string::npos);
+  std::unique_ptr<testing::RawConnection> stream = OpenStream(0, id);
+  ASSERT_TRUE(stream);
+  testing::RawConnection& fan = *stream;
   redis_->Kill();
   // Redis down: the join is stored and reaches the streams of its own server only.
   ASSERT_EQ(Join(1, id, "ann"), 201);
@@ -281,9 +271,9 @@ TEST_F(Cluster, WorkersDoTheUploadsPostProcessingAndTheServersStreamIt) {
   const std::string id = CreateChallenge();
   ASSERT_FALSE(id.empty());
   ASSERT_EQ(Join(0, id, "zoe"), 201);
-  testing::RawConnection fan(servers_[0]->port());
-  ASSERT_TRUE(fan.Send(SseRequest("/v1/challenges/" + id + "/events", "fan")));
-  ASSERT_NE(fan.ReadUntil("event: member.joined", 5).find("member.joined"), std::string::npos);
+  std::unique_ptr<testing::RawConnection> stream = OpenStream(0, id);
+  ASSERT_TRUE(stream);
+  testing::RawConnection& fan = *stream;
   // Both servers read the challenge (and keep its state in memory).
   auto progress = [&](size_t server) {
     return Json::parse(testing::ApiClient(servers_[server]->port())

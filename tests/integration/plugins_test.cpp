@@ -26,6 +26,7 @@
 #include "tests/support/api_client.hpp"
 #include "tests/support/raw_http.hpp"
 #include "tests/support/running_server.hpp"
+#include "tests/support/sse.hpp"
 #include "tests/support/tar.hpp"
 
 namespace stride {
@@ -146,41 +147,9 @@ TEST_F(Plugins, AdminListsAndReloads) {
   EXPECT_NE(r->body.find("stride_plugin_calls_total{plugin=\"hello\"}"), std::string::npos);
 }
 
-// One Server-Sent Event as a client parses it.
-struct Sse {
-  uint64_t id = 0;
-  std::string event;
-  Json data;
-};
-std::vector<Sse> ParseSse(const std::string& body) {
-  std::vector<Sse> out;
-  size_t at = 0;
-  while (true) {
-    const size_t end = body.find("\n\n", at);
-    if (end == std::string::npos) break;
-    Sse e;
-    std::string data;
-    std::istringstream block(body.substr(at, end - at));
-    for (std::string line; std::getline(block, line);) {
-      if (line.rfind("id: ", 0) == 0) e.id = std::stoull(line.substr(4));
-      if (line.rfind("event: ", 0) == 0) e.event = line.substr(7);
-      if (line.rfind("data: ", 0) == 0) data += line.substr(6);
-    }
-    at = end + 2;
-    if (data.empty()) continue;  // a heartbeat comment
-    e.data = Json::parse(data);
-    out.push_back(std::move(e));
-  }
-  return out;
-}
-
-std::string SseRequest(const std::string& path, const std::string& token,
-                       const std::string& last_id = "") {
-  std::string r = "GET " + path + " HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n" +
-                  "Authorization: Bearer " + token + "\r\n";
-  if (!last_id.empty()) r += "Last-Event-ID: " + last_id + "\r\n";
-  return r + "\r\n";
-}
+using testing::ParseSse;
+using testing::Sse;
+using testing::SseRequest;
 
 TEST_F(Plugins, EventStreamClientsReceiveMilestonesInOrderAndResumeFromTheirLastEvent) {
   httplib::Client c = Client();
