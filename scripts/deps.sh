@@ -26,6 +26,7 @@ packages=(
   redis-server            # the real Redis the tests of --redis start (tests/integration)
   libpq-dev               # PostgreSQL client: user data shared by several servers (index/pg)
   postgresql-15           # the real PostgreSQL its tests start (tests/support/postgres_server)
+  postgresql-15-postgis-3 # run tracks as geometries in it (index/pg: stride_run_tracks)
   haproxy                 # the load balancer of the local cluster (scripts/cluster.sh)
   clang-14 libclang-rt-14-dev  # libFuzzer and clang's sanitizers: the fuzz targets (fuzz/)
   pybind11-dev python3-dev  # the Python module (python/)

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "index/pg/pg_run_store.hpp"
 
+#include <cmath>
+#include <cstdio>
 #include <random>
 
 #include "engine/hex.hpp"
@@ -18,6 +20,37 @@ std::string Int8(uint64_t v) {  // bigint in binary form
 
 uint64_t FromInt8(const std::optional<std::string>& v) {
   return v && v->size() == 8 ? GetBigEndian64(v->data()) : 0;
+}
+
+}  // namespace
+
+namespace {
+
+// The run's tracks as WKT MULTILINESTRING (lon lat; a line per session and recorded segment,
+// points without a position left out, lines of fewer than 2 points dropped); "" when no line.
+std::string TrackWkt(const engine::Run& run) {
+  std::string wkt;
+  char buf[64];
+  for (const engine::Track& t : run.tracks) {
+    const size_t n = std::min(t.lat_deg.size(), t.lon_deg.size());
+    std::vector<uint32_t> starts = t.segment_starts;
+    if (starts.empty() || starts[0] != 0) starts.insert(starts.begin(), 0);
+    for (size_t k = 0; k < starts.size(); ++k) {
+      const size_t end = k + 1 < starts.size() ? std::min<size_t>(starts[k + 1], n) : n;
+      std::string line;
+      size_t points = 0;
+      for (size_t i = starts[k]; i < end; ++i) {
+        if (!std::isfinite(t.lat_deg[i]) || !std::isfinite(t.lon_deg[i])) continue;
+        std::snprintf(buf, sizeof(buf), "%s%.7f %.7f", points ? "," : "", t.lon_deg[i],
+                      t.lat_deg[i]);
+        line += buf;
+        ++points;
+      }
+      if (points < 2) continue;
+      wkt += (wkt.empty() ? "MULTILINESTRING((" : ",(") + line + ")";
+    }
+  }
+  return wkt.empty() ? wkt : wkt + ")";
 }
 
 }  // namespace
@@ -44,6 +77,7 @@ Result<PgRunStore::PutResult> PgRunStore::Put(const engine::Run& run,
   const std::string digest(request_digest);
   const auto now_ms = static_cast<uint64_t>(std::max(0.0, NowS()) * 1000);
   PutResult result{stored.id, false};
+  const std::string wkt = pg_->postgis() ? TrackWkt(run) : std::string();
   const Status st = pg_->InTransaction([&](Postgres::Tx& tx) -> Status {
     if (!run.idempotency_key.empty()) {
       // Claim the key; a concurrent claim of the same key waits here for ours to end.
@@ -76,11 +110,18 @@ Result<PgRunStore::PutResult> PgRunStore::Put(const engine::Run& run,
                 .status());
       }
     }
+    STRIDE_RETURN_IF_ERROR(
+        tx.Exec("INSERT INTO stride_runs (user_id, id, order_key, summary, data) "
+                "VALUES ($1, $2, $3, $4, $5)",
+                {s.user_id, Int8(stored.id), RunOrderKey(stored), summary.SerializeAsString(),
+                 packed})
+            .status());
+    if (wkt.empty()) return Status::Ok();
     return tx
         .Exec(
-            "INSERT INTO stride_runs (user_id, id, order_key, summary, data) "
-            "VALUES ($1, $2, $3, $4, $5)",
-            {s.user_id, Int8(stored.id), RunOrderKey(stored), summary.SerializeAsString(), packed})
+            "INSERT INTO stride_run_tracks (user_id, id, geom) "
+            "VALUES ($1, $2, ST_GeomFromText($3, 4326))",
+            {s.user_id, Int8(stored.id), wkt})
         .status();
   });
   if (!st.ok()) return st;
@@ -151,6 +192,11 @@ Result<bool> PgRunStore::Delete(std::string_view user_id, uint64_t id) {
         PgRows r, tx.Exec("DELETE FROM stride_runs WHERE user_id = $1 AND id = $2 RETURNING id",
                           {std::string(user_id), Int8(id)}));
     deleted = !r.rows.empty();
+    if (pg_->postgis()) {
+      STRIDE_RETURN_IF_ERROR(tx.Exec("DELETE FROM stride_run_tracks WHERE user_id = $1 AND id = $2",
+                                     {std::string(user_id), Int8(id)})
+                                 .status());
+    }
     // Its key, while it is still this run's (once expired it may name a newer upload).
     return tx
         .Exec("DELETE FROM stride_idempotency WHERE user_id = $1 AND run_id = $2",
@@ -168,6 +214,11 @@ Result<std::vector<uint64_t>> PgRunStore::DeleteUser(std::string_view user_id) {
         PgRows r,
         tx.Exec("DELETE FROM stride_runs WHERE user_id = $1 RETURNING id", {std::string(user_id)}));
     for (const auto& row : r.rows) ids.push_back(FromInt8(row[0]));
+    if (pg_->postgis()) {
+      STRIDE_RETURN_IF_ERROR(
+          tx.Exec("DELETE FROM stride_run_tracks WHERE user_id = $1", {std::string(user_id)})
+              .status());
+    }
     return tx.Exec("DELETE FROM stride_idempotency WHERE user_id = $1", {std::string(user_id)})
         .status();
   }));

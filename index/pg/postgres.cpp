@@ -64,7 +64,36 @@ Result<std::unique_ptr<Postgres>> Postgres::Open(const PostgresOptions& options)
   STRIDE_ASSIGN_OR_RETURN(PGconn * c, pg->Acquire(nullptr));
   pg->Release(c);
   if (options.migrate) STRIDE_RETURN_IF_ERROR(pg->Migrate());
+  if (options.migrate && options.postgis) STRIDE_RETURN_IF_ERROR(pg->EnablePostGis());
   return pg;
+}
+
+Status Postgres::EnablePostGis() {
+  STRIDE_ASSIGN_OR_RETURN(
+      PgRows available,
+      Exec("SELECT count(*)::text FROM pg_available_extensions WHERE name = 'postgis'"));
+  if (available.rows.empty() || available.rows[0][0].value_or("0") == "0") {
+    postgis_note_ = "run tracks not as geometries: PostgreSQL at " + where_ +
+                    " has no PostGIS (postgresql-15-postgis-3)";
+    return Status::Ok();
+  }
+  // Under the schema's advisory lock, as SchemaVersion(): servers starting together.
+  const Status st = Transaction(
+      {{"SELECT pg_advisory_xact_lock(7305147521)", {}},
+       {"CREATE EXTENSION IF NOT EXISTS postgis", {}},
+       {"CREATE TABLE IF NOT EXISTS stride_run_tracks (user_id TEXT NOT NULL, id BIGINT NOT NULL, "
+        "geom geometry(MultiLineString, 4326) NOT NULL, PRIMARY KEY (user_id, id))",
+        {}},
+       {"CREATE INDEX IF NOT EXISTS stride_run_tracks_geom ON stride_run_tracks USING GIST (geom)",
+        {}}});
+  if (!st.ok()) {
+    // Not fatal: the user may not create extensions (a DBA can: CREATE EXTENSION postgis).
+    postgis_note_ = "run tracks not as geometries: " + st.message();
+    return Status::Ok();
+  }
+  postgis_ = true;
+  postgis_note_ = "run tracks also as PostGIS geometries in stride_run_tracks";
+  return Status::Ok();
 }
 
 Result<PGconn*> Postgres::Dial() {

@@ -49,6 +49,9 @@ struct PostgresOptions {
   double connect_timeout_s = 5;   // dialling. Default: 5 s
   double acquire_timeout_s = 10;  // waiting for a free connection. Default: 10 s
   bool migrate = true;            // apply missing schema steps at Open(). Default: yes
+  // With migrate: when the server has the PostGIS extension, create it and the table of run
+  // tracks as geometries (stride_run_tracks; see postgis()). Default: yes
+  bool postgis = true;
 };
 
 // One result: rows of columns, each a byte string or null.
@@ -94,6 +97,14 @@ class Postgres {
   Status Migrate();
   // Where it is, for messages: host:port/db (never the password).
   const std::string& where() const { return where_; }
+  // Whether run tracks are also kept as PostGIS geometries, for operators' SQL:
+  //   stride_run_tracks (user_id TEXT, id BIGINT, geom geometry(MultiLineString, 4326))
+  // one row per stored run with a track (a line per session and recorded segment; GiST
+  // index), written in the upload's transaction and deleted with the run. False when the
+  // server has no PostGIS (postgresql-15-postgis-3) or the user may not create the extension:
+  // postgis_note() says which. Nothing else needs PostGIS.
+  bool postgis() const { return postgis_; }
+  const std::string& postgis_note() const { return postgis_note_; }
 
  private:
   explicit Postgres(PostgresOptions options);
@@ -102,9 +113,13 @@ class Postgres {
   Result<PGconn*> Acquire(bool* fresh);
   void Release(PGconn* c);
   Result<PgRows> Run(PGconn* c, std::string_view sql, const std::vector<std::string>& params);
+  // Creates the extension and stride_run_tracks when PostGIS is there (Open, with migrate).
+  Status EnablePostGis();
 
   PostgresOptions options_;
   std::string where_;
+  bool postgis_ = false;
+  std::string postgis_note_;
   std::mutex mu_;
   std::condition_variable freed_;
   std::vector<PGconn*> idle_;  // guarded by mu_

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "datasets/synthetic_activity.hpp"
+#include "engine/geo/geodesy.hpp"
 #include "engine/store/key_value.hpp"
 #include "engine/track/analysis.hpp"
 #include "index/pg/pg_run_store.hpp"
@@ -449,6 +450,55 @@ TEST_F(PgRuns, DeletingAUserLeavesNoRowOfTheirsInAnyTable) {
   EXPECT_EQ(Rows("stride_runs", "dave"), 3u);
   EXPECT_EQ(Rows("stride_idempotency", "dave"), 3u);
   EXPECT_EQ(Rows("stride_kv", std::string("dave\0", 5)), 1u);
+}
+
+TEST_F(PgRuns, TracksAreGeometriesOperatorsCanQueryAndTheyGoWithTheRun) {
+  if (!pg_->postgis()) {
+    GTEST_SKIP() << pg_->postgis_note() << " (scripts/deps.sh installs postgresql-15-postgis-3)";
+  }
+  engine::Run run = MakeRun("erin", 1.7e9, 3);
+  // A second recorded segment and a point without a position: two lines, the gap not drawn.
+  engine::Track& t = run.tracks[0];
+  t.segment_starts = {0, 200};
+  t.lat_deg[50] = engine::kNaN;
+  const uint64_t id = store_->Put(run, "d").value().id;
+  const uint64_t other = store_->Put(MakeRun("erin", 1.7e9 + 9, 4), "d").value().id;
+  Result<index::PgRows> r = pg_->Exec(
+      "SELECT ST_NumGeometries(geom)::text, ST_NPoints(geom)::text, "
+      "ST_Length(geom::geography)::text, ST_SRID(geom)::text FROM stride_run_tracks "
+      "WHERE user_id = 'erin' AND id::text = $1",
+      {std::to_string(static_cast<int64_t>(id))});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->rows.size(), 1u);
+  EXPECT_EQ(*r->rows[0][0], "2");
+  EXPECT_EQ(*r->rows[0][1], std::to_string(t.size() - 1));
+  EXPECT_EQ(*r->rows[0][3], "4326");
+  // PostGIS's length on the spheroid against the sum of our geodesics over the same lines.
+  double expected = 0;
+  for (size_t i = 1; i < t.size(); ++i) {
+    if (i == 200) continue;  // a new segment
+    size_t prev = i - 1 == 50 ? 49 : i - 1;
+    if (i == 50) continue;
+    expected +=
+        engine::VincentyDistanceM(t.lat_deg[prev], t.lon_deg[prev], t.lat_deg[i], t.lon_deg[i]);
+  }
+  EXPECT_NEAR(std::stod(*r->rows[0][2]), expected, expected * 1e-4);
+  // The question an operator asks: which runs went through this box?
+  r = pg_->Exec(
+      "SELECT count(*)::text FROM stride_run_tracks "
+      "WHERE geom && ST_MakeEnvelope(1.4985, 42.5005, 1.4995, 42.5015, 4326)");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r->rows[0][0], "2");
+  r = pg_->Exec(
+      "SELECT count(*)::text FROM stride_run_tracks "
+      "WHERE geom && ST_MakeEnvelope(6.3, 45.6, 6.4, 45.7, 4326)");
+  EXPECT_EQ(*r->rows[0][0], "0");
+  // Gone with the run, and with the user.
+  ASSERT_TRUE(store_->Delete("erin", id).value());
+  EXPECT_EQ(Rows("stride_run_tracks", "erin"), 1u);
+  ASSERT_TRUE(store_->DeleteUser("erin").ok());
+  EXPECT_EQ(Rows("stride_run_tracks", "erin"), 0u);
+  (void)other;
 }
 
 // `stride serve --runs postgresql://...` replicas: one truth for runs.
