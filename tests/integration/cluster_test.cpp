@@ -137,6 +137,16 @@ class Cluster : public ::testing::Test {
     }
     return fan;
   }
+  // A challenge zoe created and joined through server 0, and a fan's stream of it from
+  // there (null, and a failure, when any step failed).
+  std::unique_ptr<testing::RawConnection> ChallengeWithAStream(std::string* id) {
+    *id = CreateChallenge();
+    if (id->empty() || Join(0, *id, "zoe") != 201) {
+      ADD_FAILURE() << "no challenge to stream";
+      return nullptr;
+    }
+    return OpenStream(0, *id);
+  }
   // The events as stored, from server `server` (polling).
   std::vector<Json> Stored(size_t server, const std::string& id) {
     auto r = testing::ApiClient(servers_[server]->port())
@@ -189,10 +199,8 @@ class Cluster : public ::testing::Test {
 
 TEST_F(Cluster, AStreamOnOneServerGetsWhatCallsAndUploadsThroughTheOthersCaused) {
   StartServers(3, true);
-  const std::string id = CreateChallenge();
-  ASSERT_FALSE(id.empty());
-  ASSERT_EQ(Join(0, id, "zoe"), 201);
-  std::unique_ptr<testing::RawConnection> stream = OpenStream(0, id);
+  std::string id;
+  std::unique_ptr<testing::RawConnection> stream = ChallengeWithAStream(&id);
   ASSERT_TRUE(stream);
   testing::RawConnection& fan = *stream;
   // Ann joins through server 1 and runs, uploading through server 2.
@@ -230,10 +238,8 @@ TEST_F(Cluster, AStreamOnOneServerGetsWhatCallsAndUploadsThroughTheOthersCaused)
 
 TEST_F(Cluster, WithoutRedisAStreamGetsOnlyItsOwnServersEvents) {
   StartServers(2, false);
-  const std::string id = CreateChallenge();
-  ASSERT_FALSE(id.empty());
-  ASSERT_EQ(Join(0, id, "zoe"), 201);
-  std::unique_ptr<testing::RawConnection> stream = OpenStream(0, id);
+  std::string id;
+  std::unique_ptr<testing::RawConnection> stream = ChallengeWithAStream(&id);
   ASSERT_TRUE(stream);
   testing::RawConnection& fan = *stream;
   ASSERT_EQ(Join(1, id, "ann"), 201);
@@ -244,10 +250,8 @@ TEST_F(Cluster, WithoutRedisAStreamGetsOnlyItsOwnServersEvents) {
 
 TEST_F(Cluster, ARedisRestartLosesTheEventsWhileDownNotTheStream) {
   StartServers(2, true);
-  const std::string id = CreateChallenge();
-  ASSERT_FALSE(id.empty());
-  ASSERT_EQ(Join(0, id, "zoe"), 201);
-  std::unique_ptr<testing::RawConnection> stream = OpenStream(0, id);
+  std::string id;
+  std::unique_ptr<testing::RawConnection> stream = ChallengeWithAStream(&id);
   ASSERT_TRUE(stream);
   testing::RawConnection& fan = *stream;
   redis_->Kill();
@@ -268,10 +272,8 @@ TEST_F(Cluster, ARedisRestartLosesTheEventsWhileDownNotTheStream) {
 
 TEST_F(Cluster, WorkersDoTheUploadsPostProcessingAndTheServersStreamIt) {
   StartServers(2, true, /*queue_jobs=*/true);
-  const std::string id = CreateChallenge();
-  ASSERT_FALSE(id.empty());
-  ASSERT_EQ(Join(0, id, "zoe"), 201);
-  std::unique_ptr<testing::RawConnection> stream = OpenStream(0, id);
+  std::string id;
+  std::unique_ptr<testing::RawConnection> stream = ChallengeWithAStream(&id);
   ASSERT_TRUE(stream);
   testing::RawConnection& fan = *stream;
   // Both servers read the challenge (and keep its state in memory).
