@@ -4,7 +4,8 @@
 # A local Stride cluster for development and tests, all on loopback, all state in one folder
 # (default demo/cluster): PostgreSQL (users' runs and plugin data), Redis (rate limits, stream
 # events, the job queue), three `stride serve --queue-jobs` replicas of one route database behind
-# HAProxy, and two `stride worker`s. Debian's packages only (scripts/deps.sh installs them,
+# HAProxy, and two `stride worker`s (PostgreSQL's files in a /tmp folder of their own, removed
+# at the end). Debian's packages only (scripts/deps.sh installs them,
 # haproxy included).
 #
 #   scripts/cluster.sh                 start it; serves on http://127.0.0.1:8090 until Ctrl-C
@@ -47,10 +48,14 @@ rm -rf "$dir"
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 pids=()
+# PostgreSQL's files in /tmp: its user (postgres, when run as root) must reach them, which a
+# checkout under a private home may not allow, and its socket path must stay short.
+pgdir=$(mktemp -d /tmp/stride-cluster-pg.XXXXXX)
 cleanup() {
   kill "${pids[@]}" 2>/dev/null || true
   wait "${pids[@]}" 2>/dev/null || true
-  [ -f "$dir/pg/data/postmaster.pid" ] && as_pg "$pgbin/pg_ctl" -D "$dir/pg/data" -m immediate stop >/dev/null 2>&1 || true
+  [ -f "$pgdir/data/postmaster.pid" ] && as_pg "$pgbin/pg_ctl" -D "$pgdir/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$pgdir"
 }
 trap cleanup EXIT INT TERM
 
@@ -65,14 +70,13 @@ else
   echo "$db"
 fi
 
-echo "== PostgreSQL 15 (socket in $dir/pg), Redis, 3 servers, 2 workers, HAProxy on :$lb_port =="
-mkdir -p "$dir/pg"
-[ "$(id -u)" -eq 0 ] && chown postgres: "$dir/pg"
-as_pg "$pgbin/initdb" -D "$dir/pg/data" -A trust -U stride -E UTF8 --locale=C.UTF-8 --no-sync >"$dir/initdb.log"
+echo "== PostgreSQL 15 (socket in $pgdir), Redis, 3 servers, 2 workers, HAProxy on :$lb_port =="
+[ "$(id -u)" -eq 0 ] && chown postgres: "$pgdir"
+as_pg "$pgbin/initdb" -D "$pgdir/data" -A trust -U stride -E UTF8 --locale=C.UTF-8 --no-sync >"$dir/initdb.log"
 pg_port=$(free_port)
-as_pg "$pgbin/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/server.log" -w \
-  -o "-k $dir/pg -p $pg_port -c listen_addresses= -c fsync=off" start >/dev/null
-pg="postgresql://stride@/postgres?host=$dir/pg&port=$pg_port"
+as_pg "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/server.log" -w \
+  -o "-k $pgdir -p $pg_port -c listen_addresses= -c fsync=off" start >/dev/null
+pg="postgresql://stride@/postgres?host=$pgdir&port=$pg_port"
 redis_port=$(free_port)
 redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no >"$dir/redis.log" &
 pids+=($!)
