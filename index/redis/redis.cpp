@@ -32,6 +32,22 @@ bool ParseInt(std::string_view s, int lo, int hi, int* out) {
   return true;
 }
 
+// A command's arguments as hiredis takes them (binary-safe: pointers and lengths), pointing
+// into `argv`, which must outlive it.
+struct Argv {
+  explicit Argv(const std::vector<std::string>& argv) {
+    args.reserve(argv.size());
+    lens.reserve(argv.size());
+    for (const std::string& a : argv) {
+      args.push_back(a.data());
+      lens.push_back(a.size());
+    }
+  }
+  int argc() const { return static_cast<int>(args.size()); }
+  std::vector<const char*> args;
+  std::vector<size_t> lens;
+};
+
 RedisReply Copy(const redisReply* r) {
   RedisReply out;
   switch (r->type) {
@@ -239,16 +255,8 @@ void Redis::Release(redisContext* c, bool healthy) {
 }
 
 Result<RedisReply> Redis::Run(redisContext* c, const std::vector<std::string>& argv) const {
-  std::vector<const char*> args;
-  std::vector<size_t> lens;
-  args.reserve(argv.size());
-  lens.reserve(argv.size());
-  for (const std::string& a : argv) {
-    args.push_back(a.data());
-    lens.push_back(a.size());
-  }
-  auto* r = static_cast<redisReply*>(
-      redisCommandArgv(c, static_cast<int>(args.size()), args.data(), lens.data()));
+  Argv a(argv);  // hiredis 0.14 takes the array as non-const
+  auto* r = static_cast<redisReply*>(redisCommandArgv(c, a.argc(), a.args.data(), a.lens.data()));
   if (r == nullptr) {
     return Status::Unavailable("Redis at " + url_.Where() + ": " +
                                (c->err != 0 ? std::string(c->errstr) : "no reply") + " (" +
@@ -320,17 +328,11 @@ Result<redisContext*> RedisSubscriber::Subscribe() const {
   STRIDE_ASSIGN_OR_RETURN(redisContext * c, dialer_->Dial());
   std::vector<std::string> argv = {"SUBSCRIBE"};
   argv.insert(argv.end(), channels_.begin(), channels_.end());
-  std::vector<const char*> args;
-  std::vector<size_t> lens;
-  for (const std::string& a : argv) {
-    args.push_back(a.data());
-    lens.push_back(a.size());
-  }
+  Argv a(argv);  // hiredis 0.14 takes the array as non-const
   // One confirmation per channel, read here: once they are in, nothing published is missed.
   redisSetTimeout(c, ToTimeval(dialer_->options_.connect_timeout_s));
   Status st = Status::Ok();
-  if (redisAppendCommandArgv(c, static_cast<int>(args.size()), args.data(), lens.data()) !=
-      REDIS_OK) {
+  if (redisAppendCommandArgv(c, a.argc(), a.args.data(), a.lens.data()) != REDIS_OK) {
     st = Status::Unavailable("Redis at " + dialer_->url_.Where() + ": " + c->errstr);
   }
   for (size_t i = 0; st.ok() && i < channels_.size(); ++i) {
