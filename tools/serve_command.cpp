@@ -181,10 +181,6 @@ bool IsLoopback(const std::string& bind) {
   return bind == "127.0.0.1" || bind == "::1" || bind == "localhost";
 }
 
-}  // namespace
-
-namespace {
-
 constexpr const char* kWorkerUsage =
     "usage: stride worker --db DIR --runs postgresql://... --redis URL [--name NAME]\n"
     "                     [--port 0] [--webhook URL --webhook-secret-file F] [serve's options]\n"
@@ -203,6 +199,7 @@ constexpr const char* kWorkerUsage =
 int RunServeOrWorker(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
                      bool worker) {
   const char* me = worker ? "stride worker" : "stride serve";
+  const char* usage = worker ? kWorkerUsage : kUsage;
   server::HttpServerOptions o;
   o.worker = worker;
   ServeStoreOptions so;
@@ -214,7 +211,7 @@ int RunServeOrWorker(const std::vector<std::string>& args, std::ostream& out, st
     const std::string& a = args[i];
     const bool has = i + 1 < args.size();
     if (a == "--help" || a == "-h") {
-      out << (worker ? kWorkerUsage : kUsage);
+      out << usage;
       return 0;
     } else if (a == "--queue-jobs" && !worker) {
       o.queue_jobs = true;
@@ -386,12 +383,12 @@ int RunServeOrWorker(const std::vector<std::string>& args, std::ostream& out, st
         return 2;
       }
     } else {
-      err << me << ": unknown or incomplete option '" << a << "'\n" << kUsage;
+      err << me << ": unknown or incomplete option '" << a << "'\n" << usage;
       return 2;
     }
   }
   if (o.db_path.empty()) {
-    err << me << ": --db is required\n" << (worker ? kWorkerUsage : kUsage);
+    err << me << ": --db is required\n" << usage;
     return 2;
   }
   if ((worker || o.queue_jobs) && (so.redis_url.empty() || !IsPostgresUrl(so.runs_path))) {

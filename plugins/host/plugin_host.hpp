@@ -276,14 +276,14 @@ class PluginHost {
   Result<std::shared_ptr<Loaded>> Init(std::shared_ptr<Loaded> p, stride_plugin_init_v1_fn init);
   void Install(std::shared_ptr<Loaded> p);
   void Deliver(size_t shard);
-  struct Queued;
-  void DeliverOne(const Queued& q);
   struct Queued {
     engine::RunEvent run;
     std::string daily_plugin;  // set for a daily tick: only that plugin gets it
     std::string local_date, time_zone;
     std::string kind;  // set for an event that is neither a run's nor a tick ("readiness.stored")
   };
+  // Delivers one event to its plugins on this thread (Deliver's threads, DeliverNow).
+  void DeliverOne(const Queued& q);
   void Enqueue(Queued q);
   // Subscribes `stream` to the plugin's topic; Publish() sends to every live subscriber.
   void AddStream(const std::string& plugin, const std::string& topic,
