@@ -359,9 +359,11 @@ class Plugin {
     });
     return out;
   }
-  // The state as stored: the team document t/ID and one s/ID/USER per member.
-  Json LoadState(const std::string& id) {
+  // The state as stored: the team document t/ID and one s/ID/USER per member. `stored` (when
+  // given) gets the team document's text as the store holds it afterwards.
+  Json LoadState(const std::string& id, std::string* stored = nullptr) {
     const std::optional<std::string> v = Get(nullptr, "t/" + id);
+    if (stored) *stored = v.value_or("");
     Json state = v ? Json::parse(*v) : Json::object();
     if (!state.contains("teams")) state["teams"] = Json::object();
     if (!state.contains("seq")) state["seq"] = 0;
@@ -371,8 +373,10 @@ class Plugin {
       for (const auto& [user, m] : state["members"].items()) {
         Put(nullptr, "s/" + id + "/" + user, engine::DumpJson(m));
       }
-      Put(nullptr, "t/" + id,
-          engine::DumpJson(Json{{"teams", state["teams"]}, {"seq", state["seq"]}}));
+      const std::string teams =
+          engine::DumpJson(Json{{"teams", state["teams"]}, {"seq", state["seq"]}});
+      Put(nullptr, "t/" + id, teams);
+      if (stored) *stored = teams;
       return state;
     }
     state["members"] = Json::object();
@@ -393,8 +397,7 @@ class Plugin {
       if (it != p_->states.end()) p_->states.erase(it);  // changed elsewhere
     }
     auto cs = std::make_shared<CachedState>();
-    cs->state = LoadState(id);
-    cs->stored = Get(nullptr, "t/" + id).value_or("");
+    cs->state = LoadState(id, &cs->stored);
     std::lock_guard lock(p_->cache_mu);
     auto [it, added] = p_->states.emplace(id, cs);
     if (added && p_->states.size() > State::kMaxCached) {
