@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "index/pg/pg_run_store.hpp"
 
-#include <cmath>
 #include <cstdio>
 #include <random>
 
 #include "engine/hex.hpp"
+#include "engine/track/track_writers.hpp"
 #include "index/store/keys.hpp"
 #include "index/store/run_codec.hpp"
 
@@ -32,23 +32,18 @@ std::string TrackWkt(const engine::Run& run) {
   std::string wkt;
   char buf[64];
   for (const engine::Track& t : run.tracks) {
-    const size_t n = std::min(t.lat_deg.size(), t.lon_deg.size());
-    std::vector<uint32_t> starts = t.segment_starts;
-    if (starts.empty() || starts[0] != 0) starts.insert(starts.begin(), 0);
-    for (size_t k = 0; k < starts.size(); ++k) {
-      const size_t end = k + 1 < starts.size() ? std::min<size_t>(starts[k + 1], n) : n;
+    engine::ForEachSegment(t, [&](size_t begin, size_t end) {
       std::string line;
       size_t points = 0;
-      for (size_t i = starts[k]; i < end; ++i) {
-        if (!std::isfinite(t.lat_deg[i]) || !std::isfinite(t.lon_deg[i])) continue;
+      for (size_t i = begin; i < end; ++i) {
+        if (!t.has_position(i)) continue;
         std::snprintf(buf, sizeof(buf), "%s%.7f %.7f", points ? "," : "", t.lon_deg[i],
                       t.lat_deg[i]);
         line += buf;
         ++points;
       }
-      if (points < 2) continue;
-      wkt += (wkt.empty() ? "MULTILINESTRING((" : ",(") + line + ")";
-    }
+      if (points >= 2) wkt += (wkt.empty() ? "MULTILINESTRING((" : ",(") + line + ")";
+    });
   }
   return wkt.empty() ? wkt : wkt + ")";
 }
