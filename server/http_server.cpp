@@ -550,7 +550,8 @@ Status HttpServer::StartUserServices() {
     if (!sender.ok()) return sender.status();
     webhooks_ = std::move(sender).value();
     WebhookSender* w = webhooks_.get();
-    if (!options_.worker) events_.Subscribe([w](const engine::RunEvent& e) { w->Enqueue(e); });
+    if (!options_.worker)
+      events_.Subscribe([w](const engine::RunEvent& e) { (void)w->Enqueue(e); });
   }
   if (options_.worker) {
     if (options_.worker_name.empty()) return Status::InvalidArgument("a worker needs a name");
@@ -559,14 +560,30 @@ Status HttpServer::StartUserServices() {
     wo.name = options_.worker_name;
     job_worker_ = std::make_unique<JobWorker>(
         stores_.jobs, wo,
-        [host, w](const engine::RunEvent& e) {
-          host->DeliverNow(e);
-          if (w) w->Enqueue(e);
-          return Status::Ok();
+        [host, w](const engine::RunEvent& e, const std::string& event_id) {
+          const Status delivered = host->DeliverNow(e);
+          if (!delivered.ok()) return delivered;  // before the webhooks: they go once it held
+          return w ? w->Enqueue(e, event_id) : Status::Ok();
         },
         [this](const std::string& line) { LogLine(line); });
   }
   return Status::Ok();
+}
+
+void HttpServer::JobGauges(std::vector<std::pair<std::string, double>>* gauges) const {
+  if (stores_.jobs) {
+    Result<index::RedisJobQueue::Stats> q = stores_.jobs->GetStats();
+    if (q.ok()) {
+      gauges->emplace_back("stride_jobs_waiting", static_cast<double>(q->waiting));
+      gauges->emplace_back("stride_jobs_pending", static_cast<double>(q->pending));
+      gauges->emplace_back("stride_jobs_dead", static_cast<double>(q->dead));
+    }
+  }
+  if (job_worker_) {
+    gauges->emplace_back("stride_jobs_done_total", static_cast<double>(job_worker_->done()));
+    gauges->emplace_back("stride_jobs_failed_total", static_cast<double>(job_worker_->failed()));
+    gauges->emplace_back("stride_jobs_dropped_total", static_cast<double>(job_worker_->dropped()));
+  }
 }
 
 std::vector<http::Route> HttpServer::RouteTable() {
@@ -863,19 +880,19 @@ std::vector<http::Route> HttpServer::RouteTable() {
        [this](Req&) {
          const auto s = Snapshot();
          const http::EventServerStats st = http_->stats();
+         std::vector<std::pair<std::string, double>> gauges = {
+             {"stride_index_routes", static_cast<double>(s->index.size())},
+             {"stride_index_tree_bytes", static_cast<double>(s->index.tree_bytes())},
+             {"stride_database_reloads_total", static_cast<double>(reloads_.load())},
+             {"stride_http_connections", static_cast<double>(st.connections)},
+             {"stride_http_queued_requests", static_cast<double>(st.queued)},
+             {"stride_http_busy_workers", static_cast<double>(st.busy_workers)},
+             {"stride_http_streams", static_cast<double>(st.streams)},
+             {"stride_http_rejected_busy_total", static_cast<double>(st.rejected_busy)},
+             {"stride_http_timed_out_total", static_cast<double>(st.timed_out)}};
+         JobGauges(&gauges);
          return ApiResponse{
-             200,
-             metrics_->Render(
-                 {{"stride_index_routes", static_cast<double>(s->index.size())},
-                  {"stride_index_tree_bytes", static_cast<double>(s->index.tree_bytes())},
-                  {"stride_database_reloads_total", static_cast<double>(reloads_.load())},
-                  {"stride_http_connections", static_cast<double>(st.connections)},
-                  {"stride_http_queued_requests", static_cast<double>(st.queued)},
-                  {"stride_http_busy_workers", static_cast<double>(st.busy_workers)},
-                  {"stride_http_streams", static_cast<double>(st.streams)},
-                  {"stride_http_rejected_busy_total", static_cast<double>(st.rejected_busy)},
-                  {"stride_http_timed_out_total", static_cast<double>(st.timed_out)}}) +
-                 (plugins_ ? plugins_->MetricsText() : std::string()),
+             200, metrics_->Render(gauges) + (plugins_ ? plugins_->MetricsText() : std::string()),
              "text/plain; version=0.0.4"};
        }},
   };

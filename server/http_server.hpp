@@ -172,6 +172,9 @@ class HttpServer {
   Status StartUserServices();
   // Every endpoint: {method, pattern, name, scope, body limit, handler}, in matching order.
   std::vector<http::Route> RouteTable();
+  // /metrics' job figures: the queue's (waiting, pending, dead; one Redis call, left out when
+  // Redis does not answer) with a job queue, this worker's counts in a worker.
+  void JobGauges(std::vector<std::pair<std::string, double>>* gauges) const;
   http::EventServerHooks Hooks();
   void WatchForNewDatabase();
   // Waits until `next` may be served (HttpServerOptions::rollout_delay_s); false when the

@@ -4,7 +4,9 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "engine/hex.hpp"
 #include "engine/run/run.hpp"
+#include "index/crypto/crypto.hpp"
 
 namespace stride::server {
 
@@ -33,6 +35,10 @@ Result<engine::RunEvent> DecodeRunEventJob(const std::string& data) {
   return e;
 }
 
+std::string JobEventId(const std::string& job_id) {
+  return engine::HexEncode(index::Sha256(job_id)).substr(0, 16);
+}
+
 JobWorker::JobWorker(index::RedisJobQueue* queue, JobWorkerOptions options,
                      RunEventHandler on_run_event, std::function<void(const std::string&)> log)
     : queue_(queue),
@@ -56,14 +62,16 @@ void JobWorker::Stop() {
 bool JobWorker::Run(const index::Job& job) {
   if (job.kind != "run.event") {
     log_("jobs: " + job.id + ": unknown kind \"" + job.kind + "\", dropped");
+    ++dropped_;
     return true;
   }
   Result<engine::RunEvent> e = DecodeRunEventJob(job.data);
   if (!e.ok()) {
     log_("jobs: " + job.id + ": " + e.status().message() + ", dropped");
+    ++dropped_;
     return true;
   }
-  const Status s = on_run_event_(*e);
+  const Status s = on_run_event_(*e, JobEventId(job.id));
   if (!s.ok())
     log_("jobs: " + job.id + " (attempt " + std::to_string(job.attempt) + "): " + s.message() +
          "; left for a retry");

@@ -26,6 +26,8 @@ namespace stride::server {
 
 std::string EncodeRunEventJob(const engine::RunEvent& event);
 Result<engine::RunEvent> DecodeRunEventJob(const std::string& data);
+// The event id a job's webhooks carry: 16 hex digits of SHA-256 of the job's id.
+std::string JobEventId(const std::string& job_id);
 
 struct JobWorkerOptions {
   std::string name;            // the consumer's name, unique among the workers. Required
@@ -36,7 +38,10 @@ struct JobWorkerOptions {
 
 class JobWorker {
  public:
-  using RunEventHandler = std::function<Status(const engine::RunEvent&)>;
+  // Handles one run event; `event_id` (16 hex digits, from the job's id) is the same each time
+  // the job runs. An error leaves the job for a retry.
+  using RunEventHandler =
+      std::function<Status(const engine::RunEvent&, const std::string& event_id)>;
   // `queue` must outlive the worker; `log` hears failures.
   JobWorker(index::RedisJobQueue* queue, JobWorkerOptions options, RunEventHandler on_run_event,
             std::function<void(const std::string&)> log);
@@ -48,7 +53,8 @@ class JobWorker {
   // Finishes the job in hand, then returns.
   void Stop();
   uint64_t done() const { return done_.load(); }
-  uint64_t failed() const { return failed_.load(); }
+  uint64_t failed() const { return failed_.load(); }    // runs that failed (left for a retry)
+  uint64_t dropped() const { return dropped_.load(); }  // unknown kind or unreadable data
 
  private:
   void Loop();
@@ -60,7 +66,7 @@ class JobWorker {
   RunEventHandler on_run_event_;
   std::function<void(const std::string&)> log_;
   std::atomic<bool> stop_{false};
-  std::atomic<uint64_t> done_{0}, failed_{0};
+  std::atomic<uint64_t> done_{0}, failed_{0}, dropped_{0};
   std::thread thread_;
 };
 

@@ -74,10 +74,13 @@ WebhookSender::~WebhookSender() {
   if (thread_.joinable()) thread_.join();
 }
 
-void WebhookSender::Enqueue(const engine::RunEvent& e) {
-  static thread_local std::mt19937_64 rng(std::random_device{}());
-  char id[17];
-  std::snprintf(id, sizeof id, "%016llx", static_cast<unsigned long long>(rng()));
+Status WebhookSender::Enqueue(const engine::RunEvent& e, std::string id) {
+  if (id.empty()) {
+    static thread_local std::mt19937_64 rng(std::random_device{}());
+    char fresh[17];
+    std::snprintf(fresh, sizeof fresh, "%016llx", static_cast<unsigned long long>(rng()));
+    id = fresh;
+  }
   const double now = NowS();
   Json body = {{"id", id},
                {"type", std::string(engine::RunEventName(e.kind))},
@@ -85,16 +88,21 @@ void WebhookSender::Enqueue(const engine::RunEvent& e) {
                {"created_at", engine::FormatIsoTime(now, 3)}};
   if (e.run_id != 0) body["run_id"] = engine::RunIdText(e.run_id);
   const std::string text = engine::DumpJson(body);
+  Status result = Status::Ok();
   for (size_t t = 0; t < targets_.size(); ++t) {
     const Json entry = {{"target", t}, {"body", text}, {"attempts", 0}, {"id", id}};
     const Status s = outbox_->Put(DueKey(now, id, t), engine::DumpJson(entry));
-    if (!s.ok() && log_) log_("webhook: event " + std::string(id) + " not queued: " + s.message());
+    if (!s.ok()) {
+      if (log_) log_("webhook: event " + id + " not queued: " + s.message());
+      if (result.ok()) result = Status(s.code(), "webhook outbox: " + s.message());
+    }
   }
   {
     std::lock_guard lock(mu_);
     pending_ = true;
   }
   cv_.notify_all();
+  return result;
 }
 
 double WebhookSender::DeliverDue() {

@@ -48,7 +48,11 @@ class WebhookSender {
                                                       engine::KeyValue* outbox,
                                                       std::function<void(const std::string&)> log);
   ~WebhookSender();
-  void Enqueue(const engine::RunEvent& event);
+  // Writes the event's outbox entries. `id` (16 hex digits) names the event; empty: a fresh
+  // random one. `stride worker` gives one derived from the job, so a job run again after a
+  // failure or a dead worker sends the same id (receivers drop the duplicate by id). An error
+  // when an entry could not be written (entries written before it stay).
+  Status Enqueue(const engine::RunEvent& event, std::string id = "");
   // Blocks until the outbox is empty, or `timeout_s` passed; true when empty (tests).
   bool WaitIdle(double timeout_s);
   uint64_t delivered() const { return delivered_; }

@@ -1138,7 +1138,7 @@ size_t PluginHost::Tick() {
   return queued;
 }
 
-void PluginHost::DeliverOne(const Queued& q) {
+std::string PluginHost::DeliverOne(const Queued& q) {
   const bool daily = !q.daily_plugin.empty();
   const engine::RunEvent& e = q.run;
   const std::string kind = daily             ? "daily"
@@ -1167,6 +1167,7 @@ void PluginHost::DeliverOne(const Queued& q) {
       targets.push_back(s->current);
     }
   }
+  std::string failed;
   for (const auto& p : targets) {
     ++p->events;
     t_error.clear();
@@ -1174,12 +1175,17 @@ void PluginHost::DeliverOne(const Queued& q) {
     if (rc != 0) {
       ++p->event_failures;
       Log(p->name, STRIDE_LOG_WARN, kind + " failed: " + t_error);
+      failed += (failed.empty() ? "" : ",") + p->name;
     }
   }
+  return failed;
 }
 
-void PluginHost::DeliverNow(const engine::RunEvent& event) {
-  DeliverOne({event, "", "", "", ""});
+Status PluginHost::DeliverNow(const engine::RunEvent& event) {
+  const std::string failed = DeliverOne({event, "", "", "", ""});
+  if (failed.empty()) return Status::Ok();
+  return Status::Unavailable(std::string(engine::RunEventName(event.kind)) +
+                             " failed in plugin(s) " + failed);
 }
 
 void PluginHost::Deliver(size_t shard) {
@@ -1195,7 +1201,7 @@ void PluginHost::Deliver(size_t shard) {
       --queued_;
       ++in_delivery_;
     }
-    DeliverOne(q);
+    (void)DeliverOne(q);
     {
       std::lock_guard lock(event_mu_);
       --in_delivery_;

@@ -225,9 +225,12 @@ class PluginHost {
   void OnRunEvent(const engine::RunEvent& event);
   // Delivers a run event to every plugin subscribed to it on this thread, returning when they
   // have all handled it (`stride worker`, which acks the job afterwards). A plugin's failure is
-  // counted and logged as for queued events. Does not delete a user's keys: the server that
-  // took DELETE /v1/me did.
-  void DeliverNow(const engine::RunEvent& event);
+  // counted and logged as for queued events, and returned (kUnavailable naming the plugins that
+  // failed) after every plugin had the event: the worker then leaves the job for a retry, which
+  // delivers it to every plugin again (they handle a run event as an upsert: the same event
+  // twice leaves what once does). Does not delete a user's keys: the server that took
+  // DELETE /v1/me did.
+  Status DeliverNow(const engine::RunEvent& event);
   // The user's profile as JSON ({"time_zone":...}; defaults when never set).
   Result<std::string> GetProfile(const std::string& user) const;
   // Sets fields of the user's profile from a JSON object: "time_zone" (an IANA name). An
@@ -282,8 +285,9 @@ class PluginHost {
     std::string local_date, time_zone;
     std::string kind;  // set for an event that is neither a run's nor a tick ("readiness.stored")
   };
-  // Delivers one event to its plugins on this thread (Deliver's threads, DeliverNow).
-  void DeliverOne(const Queued& q);
+  // Delivers one event to its plugins on this thread (Deliver's threads, DeliverNow); the
+  // names of the plugins that failed it, comma-separated (empty: none).
+  std::string DeliverOne(const Queued& q);
   void Enqueue(Queued q);
   // Subscribes `stream` to the plugin's topic; Publish() sends to every live subscriber.
   void AddStream(const std::string& plugin, const std::string& topic,

@@ -293,6 +293,14 @@ TEST_F(Cluster, WorkersDoTheUploadsPostProcessingAndTheServersStreamIt) {
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_EQ(Stored(0, id).size(), 1u);
   EXPECT_EQ(JobStats().waiting, 1u);
+  auto metric = [](int port, const std::string& name) {
+    httplib::Client c("127.0.0.1", port);
+    auto r = c.Get("/metrics");
+    const size_t at = r ? r->body.find("\n" + name + " ") : std::string::npos;
+    return at == std::string::npos ? -1.0 : std::atof(r->body.c_str() + at + name.size() + 2);
+  };
+  EXPECT_EQ(metric(servers_[0]->port(), "stride_jobs_waiting"), 1.0);
+  EXPECT_EQ(metric(servers_[0]->port(), "stride_jobs_done_total"), -1.0);  // not a worker
   // A worker takes it: the challenge moves, and the stream on server 0 hears it.
   std::unique_ptr<testing::ServeProcess> worker = Worker("w1");
   ASSERT_TRUE(WaitForJobsDone(10)) << ReadLog("w1");
@@ -313,6 +321,9 @@ TEST_F(Cluster, WorkersDoTheUploadsPostProcessingAndTheServersStreamIt) {
   httplib::Client wc("127.0.0.1", worker->port());  // no OpenAPI document to check against
   EXPECT_EQ(wc.Get("/v1/health")->status, 200);
   EXPECT_EQ(wc.Get("/v1/runs", Auth("zoe"))->status, 404);
+  EXPECT_EQ(metric(worker->port(), "stride_jobs_done_total"), 1.0);
+  EXPECT_EQ(metric(worker->port(), "stride_jobs_failed_total"), 0.0);
+  EXPECT_EQ(metric(worker->port(), "stride_jobs_waiting"), 0.0);
 }
 
 TEST_F(Cluster, AKilledWorkersJobsAreDoneByAnotherAndNoAcknowledgedUploadIsLost) {

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -23,6 +24,7 @@
 #include "index/redis/job_queue.hpp"
 #include "server/auth.hpp"
 #include "server/http_server.hpp"
+#include "server/job_worker.hpp"
 #include "server/redis_rate_limit.hpp"
 #include "tests/support/api_client.hpp"
 #include "tests/support/cli.hpp"
@@ -264,6 +266,70 @@ TEST(RedisJobs, AJobIsTakenOnceAckedGoneAndADeadWorkersJobGoesToAnother) {
   ASSERT_EQ(b->size(), 1u);
   EXPECT_EQ((*b)[0].kind, "tick");
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+}
+
+TEST(RedisJobs, AFailedJobRunsAgainWithTheSameEventIdAndAnUnreadableOneIsDropped) {
+  testing::RedisServer server;
+  REQUIRE_REDIS(server);
+  std::unique_ptr<Redis> redis = Connect(server.url());
+  ASSERT_TRUE(redis);
+  index::JobQueueOptions o;
+  o.claim_after_s = 0.3;
+  Result<std::unique_ptr<index::RedisJobQueue>> opened = index::RedisJobQueue::Open(redis.get(), o);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  index::RedisJobQueue& q = **opened;
+  engine::RunEvent stored;
+  stored.user_id = "alice";
+  stored.run_id = 0x1234;
+  ASSERT_TRUE(q.Enqueue("run.event", server::EncodeRunEventJob(stored)).ok());
+  ASSERT_TRUE(q.Enqueue("run.event", "{\"type\":\"run.stored\"}").ok());  // no user
+  ASSERT_TRUE(q.Enqueue("no.such.kind", "{}").ok());
+
+  std::mutex mu;
+  std::vector<std::pair<engine::RunEvent, std::string>> calls;
+  std::vector<std::string> log;
+  server::JobWorkerOptions wo;
+  wo.name = "worker-a";
+  wo.block_s = 0.1;
+  server::JobWorker worker(
+      &q, wo,
+      [&](const engine::RunEvent& e, const std::string& event_id) {
+        std::lock_guard lock(mu);
+        calls.emplace_back(e, event_id);
+        // The first attempt fails as a plugin whose store is down would.
+        return calls.size() == 1 ? Status::Unavailable("challenges: store down") : Status::Ok();
+      },
+      [&](const std::string& line) {
+        std::lock_guard lock(mu);
+        log.push_back(line);
+      });
+  worker.Start();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (worker.done() < 3 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  worker.Stop();
+  EXPECT_EQ(worker.done(), 3u);     // the run event (second attempt) and the two dropped
+  EXPECT_EQ(worker.failed(), 1u);   // the first attempt
+  EXPECT_EQ(worker.dropped(), 2u);  // no user; unknown kind
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0].first.user_id, "alice");
+  EXPECT_EQ(calls[1].first.run_id, 0x1234u);
+  EXPECT_EQ(calls[0].second.size(), 16u);
+  EXPECT_EQ(calls[0].second, calls[1].second);  // the webhook id survives the retry
+  Result<index::RedisJobQueue::Stats> st = q.GetStats();
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->waiting, 0u);
+  EXPECT_EQ(st->pending, 0u);
+  EXPECT_EQ(st->dead, 0u);
+  bool retry_logged = false;
+  for (const std::string& line : log) {
+    retry_logged |= line.find("store down; left for a retry") != std::string::npos &&
+                    line.find("(attempt 1)") != std::string::npos;
+  }
+  EXPECT_TRUE(retry_logged);
+  // Another job gets another id.
+  EXPECT_NE(server::JobEventId("1-0"), server::JobEventId("1-1"));
 }
 
 TEST(RedisRateLimits, DecideAsTheMemoryStoreAndAreSharedBetweenConnections) {
