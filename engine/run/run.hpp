@@ -156,6 +156,17 @@ class RunStore {
   virtual Result<Page> List(std::string_view user_id, std::string_view cursor,
                             size_t limit) const = 0;
 
+  // Replaces what the analysis made of a stored run (stride reanalyze) in one atomic write:
+  // `run` is the run as Get() read it in full (original, idempotency key, upload time), with
+  // its summary, sessions, coverage, match and tracks made again; run.summary.id and user_id
+  // name it. kNotFound when the run is gone (deleted meanwhile: nothing is written).
+  virtual Status Replace(const Run& run) = 0;
+
+  // Users with at least one stored run, in the store's order, after `after` (empty: from the
+  // first), at most `limit` (stride reanalyze --all walks them).
+  virtual Result<std::vector<std::string>> ListUsers(std::string_view after,
+                                                     size_t limit) const = 0;
+
   // Deletes one run (and its idempotency key); false when the user had no such run.
   virtual Result<bool> Delete(std::string_view user_id, uint64_t id) = 0;
   // Deletes every record of the user; returns the ids of the runs deleted.

@@ -123,6 +123,44 @@ Result<PgRunStore::PutResult> PgRunStore::Put(const engine::Run& run,
   return result;
 }
 
+Status PgRunStore::Replace(const engine::Run& run) {
+  const engine::RunSummary& s = run.summary;
+  STRIDE_RETURN_IF_ERROR(engine::CheckUserId(s.user_id));
+  run::RunSummary summary;
+  SummaryToProto(s, run.idempotency_key, &summary);
+  STRIDE_ASSIGN_OR_RETURN(std::string packed, PackRunData(run, options_.zstd_level));
+  const std::string wkt = pg_->postgis() ? TrackWkt(run) : std::string();
+  return pg_->InTransaction([&](Postgres::Tx& tx) -> Status {
+    STRIDE_ASSIGN_OR_RETURN(
+        PgRows updated,
+        tx.Exec("UPDATE stride_runs SET order_key = $3, summary = $4, data = $5 "
+                "WHERE user_id = $1 AND id = $2",
+                {s.user_id, Int8(s.id), RunOrderKey(s), summary.SerializeAsString(), packed}));
+    if (updated.affected == 0) return Status::NotFound("no run " + engine::RunIdText(s.id));
+    if (!pg_->postgis()) return Status::Ok();
+    STRIDE_RETURN_IF_ERROR(tx.Exec("DELETE FROM stride_run_tracks WHERE user_id = $1 AND id = $2",
+                                   {s.user_id, Int8(s.id)})
+                               .status());
+    if (wkt.empty()) return Status::Ok();
+    return tx
+        .Exec(
+            "INSERT INTO stride_run_tracks (user_id, id, geom) "
+            "VALUES ($1, $2, ST_GeomFromText($3, 4326))",
+            {s.user_id, Int8(s.id), wkt})
+        .status();
+  });
+}
+
+Result<std::vector<std::string>> PgRunStore::ListUsers(std::string_view after, size_t limit) const {
+  STRIDE_ASSIGN_OR_RETURN(PgRows r,
+                          pg_->Exec("SELECT DISTINCT user_id FROM stride_runs WHERE user_id > $1 "
+                                    "ORDER BY user_id LIMIT $2",
+                                    {std::string(after), Int8(limit)}));
+  std::vector<std::string> users;
+  for (const auto& row : r.rows) users.push_back(row[0].value_or(""));
+  return users;
+}
+
 Result<std::optional<uint64_t>> PgRunStore::FindByIdempotencyKey(
     std::string_view user_id, std::string_view key, std::string_view request_digest) const {
   STRIDE_ASSIGN_OR_RETURN(PgRows r,

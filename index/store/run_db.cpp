@@ -416,6 +416,47 @@ Result<RunDb::PutResult> RunDb::Put(const engine::Run& run, std::string_view req
   return PutResult{stored.id, false};
 }
 
+Status RunDb::Replace(const engine::Run& run) {
+  const engine::RunSummary& s = run.summary;
+  STRIDE_RETURN_IF_ERROR(engine::CheckUserId(s.user_id));
+  std::lock_guard lock(UserLock(s.user_id));
+  STRIDE_ASSIGN_OR_RETURN(const std::string old_key, RunsKeyOf(s.user_id, s.id));
+  run::RunSummary summary;
+  SummaryToProto(s, run.idempotency_key, &summary);
+  STRIDE_ASSIGN_OR_RETURN(std::string data_value, PackRunData(run, options_.zstd_level));
+  // The list key holds the start time, which a new analysis may move.
+  const std::string runs_key = RunsKey(s);
+  const std::string data_key = DataKey(s.user_id, s.id);
+  std::string summary_value = summary.SerializeAsString();
+  if (sealer_) {
+    STRIDE_ASSIGN_OR_RETURN(summary_value,
+                            sealer_->Seal(s.user_id, "runs", runs_key, summary_value));
+    STRIDE_ASSIGN_OR_RETURN(data_value, sealer_->Seal(s.user_id, "run_data", data_key, data_value));
+  }
+  rocksdb::WriteBatch batch;
+  if (old_key != runs_key) batch.Delete(cfs_[kCfRuns], old_key);
+  batch.Put(cfs_[kCfRuns], runs_key, summary_value);
+  batch.Put(cfs_[kCfRunData], data_key, data_value);
+  batch.Put(cfs_[kCfRunIds], IdKey(s.id), runs_key);
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  return FromRocks(db_->Write(wo, &batch), "replacing run");
+}
+
+Result<std::vector<std::string>> RunDb::ListUsers(std::string_view after, size_t limit) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, cfs_[kCfRuns]));
+  std::vector<std::string> users;
+  for (it->Seek(after.empty() ? std::string() : UserEnd(after));
+       it->Valid() && users.size() < limit; it->Seek(UserEnd(users.back()))) {
+    const std::string_view key(it->key().data(), it->key().size());
+    const size_t nul = key.find('\0');
+    if (nul == std::string_view::npos) return Status::Corruption("run key without a user");
+    users.emplace_back(key.substr(0, nul));
+  }
+  STRIDE_RETURN_IF_ERROR(FromRocks(it->status(), "user list"));
+  return users;
+}
+
 Result<std::optional<uint64_t>> RunDb::FindByIdempotencyKey(std::string_view user_id,
                                                             std::string_view key,
                                                             std::string_view request_digest) const {

@@ -91,6 +91,8 @@ class RunDb : public engine::RunStore {
   Result<engine::Run> Get(std::string_view user_id, uint64_t id,
                           engine::RunParts parts) const override;
   Result<Page> List(std::string_view user_id, std::string_view cursor, size_t limit) const override;
+  Status Replace(const engine::Run& run) override;
+  Result<std::vector<std::string>> ListUsers(std::string_view after, size_t limit) const override;
   Result<bool> Delete(std::string_view user_id, uint64_t id) override;
   Result<std::vector<uint64_t>> DeleteUser(std::string_view user_id) override;
 

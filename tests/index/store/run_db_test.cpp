@@ -121,6 +121,56 @@ TEST_F(RunDbTest, ListsNewestFirstInPagesAndOnlyTheUsersOwn) {
   EXPECT_FALSE(db_->Delete("bob", alice[0]).value());
 }
 
+TEST_F(RunDbTest, ReplaceRewritesTheAnalysisInPlaceAndListUsersPages) {
+  engine::Run run = MakeRun("bob", 1.7e9, 1);
+  run.idempotency_key = "k1";
+  Result<engine::RunStore::PutResult> put = db_->Put(run, "digest");
+  ASSERT_TRUE(put.ok());
+  ASSERT_TRUE(db_->Put(MakeRun("bob", 1.6e9, 2), "").ok());
+  Result<engine::Run> stored = db_->Get("bob", put->id, {});
+  ASSERT_TRUE(stored.ok());
+  // A new analysis that moves the start (the list order) and the distance.
+  engine::Run again = *stored;
+  again.summary.start_time_s = 1.5e9;
+  again.summary.distance_m += 100;
+  ASSERT_TRUE(db_->Replace(again).ok());
+  Reopen();
+  Result<engine::Run> got = db_->Get("bob", put->id, {});
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->summary.distance_m, run.summary.distance_m + 100);
+  EXPECT_EQ(got->original, run.original);
+  EXPECT_EQ(got->idempotency_key, "k1");
+  Result<engine::RunStore::Page> page = db_->List("bob", "", 10);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->runs.size(), 2u);      // moved, not copied
+  EXPECT_EQ(page->runs[1].id, put->id);  // now the oldest
+  // The key still finds it.
+  Result<std::optional<uint64_t>> key = db_->FindByIdempotencyKey("bob", "k1", "digest");
+  ASSERT_TRUE(key.ok());
+  EXPECT_EQ(key->value_or(0), put->id);
+  // A run that is gone (or another user's) is not written.
+  engine::Run foreign = again;
+  foreign.summary.user_id = "eve";
+  EXPECT_EQ(db_->Replace(foreign).code(), StatusCode::kNotFound);
+  ASSERT_TRUE(db_->Delete("bob", put->id).ok());
+  EXPECT_EQ(db_->Replace(again).code(), StatusCode::kNotFound);
+
+  // Users with runs, in pages: a user prefix of another ("al" / "alice") is its own user.
+  for (const char* u : {"alice", "al", "carol", "alice", "dave"}) {
+    ASSERT_TRUE(db_->Put(MakeRun(u, 1.7e9, 3), "").ok());
+  }
+  std::vector<std::string> users;
+  std::string after;
+  for (int i = 0; i < 10; ++i) {
+    Result<std::vector<std::string>> p = db_->ListUsers(after, 2);
+    ASSERT_TRUE(p.ok());
+    users.insert(users.end(), p->begin(), p->end());
+    if (p->size() < 2) break;
+    after = p->back();
+  }
+  EXPECT_EQ(users, (std::vector<std::string>{"al", "alice", "bob", "carol", "dave"}));
+}
+
 TEST_F(RunDbTest, IdempotencyKeyStoresOnce) {
   engine::Run run = MakeRun("alice", 1.7e9, 1);
   run.idempotency_key = "upload-1";
