@@ -51,6 +51,26 @@ nlohmann::ordered_json BackupJson(const engine::BackupInfo& b) {
           {"files", b.files}};
 }
 
+std::string ReanalysisJson(const Reanalysis::Progress& p) {
+  auto time = [](double t) {
+    return t > 0 ? nlohmann::ordered_json(engine::FormatIsoTime(t, 3)) : nlohmann::ordered_json();
+  };
+  const nlohmann::ordered_json j = {
+      {"state", p.running            ? "running"
+                : p.started_at_s > 0 ? "finished"
+                                     : "never run"},
+      {"mode", p.queued ? "queued for the workers" : "on this server"},
+      {"user", p.user.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(p.user)},
+      {"runs", p.runs},
+      {p.queued ? "queued" : "changed", p.changed},
+      {"failed", p.failed},
+      {"last_error",
+       p.last_error.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(p.last_error)},
+      {"started_at", time(p.started_at_s)},
+      {"finished_at", time(p.finished_at_s)}};
+  return engine::DumpJson(j);
+}
+
 double NowUnix() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -556,16 +576,55 @@ Status HttpServer::StartUserServices() {
   if (options_.worker) {
     if (options_.worker_name.empty()) return Status::InvalidArgument("a worker needs a name");
     WebhookSender* w = webhooks_.get();
+    // After a run event's plugins held it, its webhooks (with the job's event id).
+    auto deliver = [host, w](const engine::RunEvent& e, const std::string& event_id) {
+      const Status delivered = host->DeliverNow(e);
+      if (!delivered.ok()) return delivered;
+      return w ? w->Enqueue(e, event_id) : Status::Ok();
+    };
+    std::map<std::string, JobWorker::Handler> handlers;
+    handlers["run.event"] = [deliver](const index::Job& job, const std::string& event_id) {
+      STRIDE_ASSIGN_OR_RETURN(const engine::RunEvent e, DecodeRunEventJob(job.data));
+      return deliver(e, event_id);
+    };
+    handlers["run.reanalyze"] = [service, deliver](const index::Job& job,
+                                                   const std::string& event_id) -> Status {
+      STRIDE_ASSIGN_OR_RETURN(const engine::RunEvent e, DecodeRunEventJob(job.data));
+      Result<RunService::Reanalyzed> r = service->Reanalyze(e.user_id, e.run_id);
+      if (!r.ok()) {
+        if (r.status().code() == StatusCode::kNotFound) return Status::Ok();  // deleted since
+        if (r.status().code() == StatusCode::kCorruption ||
+            r.status().code() == StatusCode::kResourceExhausted) {
+          return Status::InvalidArgument(r.status().message());  // no retry reads it
+        }
+        return r.status();
+      }
+      // A retry delivers again: the attempt before may have stored it and failed after.
+      if (!r->changed && job.attempt == 1) return Status::Ok();
+      return deliver({engine::RunEvent::Kind::kStored, e.user_id, e.run_id}, event_id);
+    };
     JobWorkerOptions wo;
     wo.name = options_.worker_name;
-    job_worker_ = std::make_unique<JobWorker>(
-        stores_.jobs, wo,
-        [host, w](const engine::RunEvent& e, const std::string& event_id) {
-          const Status delivered = host->DeliverNow(e);
-          if (!delivered.ok()) return delivered;  // before the webhooks: they go once it held
-          return w ? w->Enqueue(e, event_id) : Status::Ok();
-        },
-        [this](const std::string& line) { LogLine(line); });
+    job_worker_ = std::make_unique<JobWorker>(stores_.jobs, wo, std::move(handlers),
+                                              [this](const std::string& line) { LogLine(line); });
+  } else {
+    // POST /v1/admin/reanalyze: here, or as jobs for the workers.
+    index::RedisJobQueue* jobs = options_.queue_jobs ? stores_.jobs : nullptr;
+    Reanalysis::Sink sink = [service](const std::string& user, uint64_t id) -> Result<bool> {
+      STRIDE_ASSIGN_OR_RETURN(RunService::Reanalyzed r, service->Reanalyze(user, id));
+      return r.changed;
+    };
+    if (jobs) {
+      sink = [jobs](const std::string& user, uint64_t id) -> Result<bool> {
+        STRIDE_RETURN_IF_ERROR(
+            jobs->Enqueue("run.reanalyze",
+                          EncodeRunEventJob({engine::RunEvent::Kind::kStored, user, id}))
+                .status());
+        return true;
+      };
+    }
+    reanalysis_ = std::make_unique<Reanalysis>(stores_.runs, std::move(sink), jobs != nullptr,
+                                               [this](const std::string& line) { LogLine(line); });
   }
   return Status::Ok();
 }
@@ -821,6 +880,25 @@ std::vector<http::Route> HttpServer::RouteTable() {
          for (const engine::BackupInfo& b : *list) all.push_back(BackupJson(b));
          return ApiResponse(200, engine::DumpJson(nlohmann::ordered_json{{"backups", all}}));
        }},
+      {"POST", "/v1/admin/reanalyze", "admin_reanalyze", "admin", 0, false,
+       [this](Req& r) {
+         if (!reanalysis_) return ErrorResponse(503, "unavailable", "no runs without --runs");
+         const Params p = ParamsOf(r);
+         const auto user = p.find("user");
+         if (user != p.end() && user->second.empty()) {
+           return ErrorResponse(400, "invalid_argument",
+                                "user: expected a user id (leave it out for every user)",
+                                WireOf(r));
+         }
+         const Status s = reanalysis_->Start(user == p.end() ? "" : user->second);
+         if (!s.ok()) return ErrorFromStatus(s, WireOf(r));
+         return ApiResponse(202, ReanalysisJson(reanalysis_->progress()));
+       }},
+      {"GET", "/v1/admin/reanalyze", "admin_reanalysis", "admin", 0, false,
+       [this](Req&) {
+         if (!reanalysis_) return ErrorResponse(503, "unavailable", "no runs without --runs");
+         return ApiResponse(200, ReanalysisJson(reanalysis_->progress()));
+       }},
       {"GET", "/v1/admin/plugins", "admin_plugins", "admin", 0, false,
        [host](Req&) {
          return host ? ApiResponse(200, host->ListJson())
@@ -1068,6 +1146,7 @@ Status HttpServer::Run() {
   watcher.join();
   port_ = 0;
   if (job_worker_) job_worker_->Stop();
+  if (reanalysis_) reanalysis_->Stop();
   // The host's namespaces live in the stores: plugins go first.
   if (plugins_) plugins_->Drain();
   if (stores_.stream_fanout) stores_.stream_fanout->Listen(nullptr);

@@ -38,6 +38,7 @@
 #include "server/openapi.hpp"
 #include "server/privacy.hpp"
 #include "server/rate_limit.hpp"
+#include "server/reanalysis.hpp"
 #include "server/sync.hpp"
 #include "server/webhooks.hpp"
 
@@ -210,8 +211,9 @@ class HttpServer {
   engine::RunEvents events_;
   std::unique_ptr<plugins::PluginHost> plugins_;
   std::unique_ptr<WebhookSender> webhooks_;
-  std::unique_ptr<JobWorker> job_worker_;  // with options_.worker
-  std::mutex reload_mu_;                   // one reload at a time
+  std::unique_ptr<JobWorker> job_worker_;   // with options_.worker
+  std::unique_ptr<Reanalysis> reanalysis_;  // with runs, not in a worker
+  std::mutex reload_mu_;                    // one reload at a time
   // GET /v1/openapi.json: built from the table at start and after each plugin reload.
   void RebuildOpenApi();
   std::vector<ApiRoute> api_routes_;            // the table without its handlers

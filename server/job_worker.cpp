@@ -40,10 +40,11 @@ std::string JobEventId(const std::string& job_id) {
 }
 
 JobWorker::JobWorker(index::RedisJobQueue* queue, JobWorkerOptions options,
-                     RunEventHandler on_run_event, std::function<void(const std::string&)> log)
+                     std::map<std::string, Handler> handlers,
+                     std::function<void(const std::string&)> log)
     : queue_(queue),
       options_(std::move(options)),
-      on_run_event_(std::move(on_run_event)),
+      handlers_(std::move(handlers)),
       log_(std::move(log)) {}
 
 JobWorker::~JobWorker() {
@@ -60,21 +61,22 @@ void JobWorker::Stop() {
 }
 
 bool JobWorker::Run(const index::Job& job) {
-  if (job.kind != "run.event") {
+  const auto handler = handlers_.find(job.kind);
+  if (handler == handlers_.end()) {
     log_("jobs: " + job.id + ": unknown kind \"" + job.kind + "\", dropped");
     ++dropped_;
     return true;
   }
-  Result<engine::RunEvent> e = DecodeRunEventJob(job.data);
-  if (!e.ok()) {
-    log_("jobs: " + job.id + ": " + e.status().message() + ", dropped");
+  const Status s = handler->second(job, JobEventId(job.id));
+  if (s.code() == StatusCode::kInvalidArgument) {
+    log_("jobs: " + job.id + " (" + job.kind + "): " + s.message() + ", dropped");
     ++dropped_;
     return true;
   }
-  const Status s = on_run_event_(*e, JobEventId(job.id));
-  if (!s.ok())
-    log_("jobs: " + job.id + " (attempt " + std::to_string(job.attempt) + "): " + s.message() +
-         "; left for a retry");
+  if (!s.ok()) {
+    log_("jobs: " + job.id + " (" + job.kind + ", attempt " + std::to_string(job.attempt) +
+         "): " + s.message() + "; left for a retry");
+  }
   return s.ok();
 }
 

@@ -1,21 +1,26 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // `stride worker`'s loop: takes jobs from the Redis job queue (index/redis/job_queue.hpp) and
-// runs them, acking each after it ran, so a worker killed mid-job leaves the job to another.
+// runs each with the handler of its kind, acking it after it ran, so a worker killed mid-job
+// leaves the job to another.
 //
-// Jobs (the queue entry's kind and data):
-//   run.event  {"type":"run.stored"|"run.deleted"|"user.deleted","user":..,"run_id":"<hex>"}
-//              what an upload, a delete or DELETE /v1/me on a server caused: the plugins'
-//              processing (challenge progress, plan recalculation) and the webhook outbox.
-// A job of an unknown kind or with unreadable data is acked and logged (retrying would not
-// help); a handler that fails leaves it pending, to be taken again after the queue's
-// claim_after_s (by this worker or another).
+// Jobs (the queue entry's kind and data; the data of both is EncodeRunEventJob's):
+//   run.event       {"type":"run.stored"|"run.deleted"|"user.deleted","user":..,"run_id":"<hex>"}
+//                   what an upload, a delete or DELETE /v1/me on a server caused: the plugins'
+//                   processing (challenge progress, plan recalculation) and the webhook outbox.
+//   run.reanalyze   {"type":"run.stored","user":..,"run_id":"<hex>"}: analyse a stored run
+//                   again (POST /v1/admin/reanalyze on a server that queues its jobs).
+// A handler's kInvalidArgument (unreadable data, a file that no longer reads) and a job of a
+// kind without a handler are acked, logged and counted as dropped (retrying would not help);
+// any other failure leaves the job pending, to be taken again after the queue's
+// claim_after_s (by this worker or another), at most the queue's max_attempts times.
 //
-// Thread-safety: Start/Stop from one thread; done() and failed() from any.
+// Thread-safety: Start/Stop from one thread; the counters from any.
 #pragma once
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <string>
 #include <thread>
 
@@ -38,13 +43,12 @@ struct JobWorkerOptions {
 
 class JobWorker {
  public:
-  // Handles one run event; `event_id` (16 hex digits, from the job's id) is the same each time
-  // the job runs. An error leaves the job for a retry.
-  using RunEventHandler =
-      std::function<Status(const engine::RunEvent&, const std::string& event_id)>;
-  // `queue` must outlive the worker; `log` hears failures.
-  JobWorker(index::RedisJobQueue* queue, JobWorkerOptions options, RunEventHandler on_run_event,
-            std::function<void(const std::string&)> log);
+  // Runs one job; `event_id` (16 hex digits, from the job's id: JobEventId) is the same each
+  // time the job runs, for the webhooks it sends.
+  using Handler = std::function<Status(const index::Job& job, const std::string& event_id)>;
+  // `queue` must outlive the worker; `handlers` by job kind; `log` hears failures.
+  JobWorker(index::RedisJobQueue* queue, JobWorkerOptions options,
+            std::map<std::string, Handler> handlers, std::function<void(const std::string&)> log);
   ~JobWorker();
   JobWorker(const JobWorker&) = delete;
   JobWorker& operator=(const JobWorker&) = delete;
@@ -63,7 +67,7 @@ class JobWorker {
 
   index::RedisJobQueue* queue_;
   JobWorkerOptions options_;
-  RunEventHandler on_run_event_;
+  std::map<std::string, Handler> handlers_;
   std::function<void(const std::string&)> log_;
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> done_{0}, failed_{0}, dropped_{0};

@@ -9,6 +9,7 @@
 #include "engine/trail/match.hpp"
 #include "importers/activity/activity_reader.hpp"
 #include "index/crypto/crypto.hpp"
+#include "index/store/run_codec.hpp"
 #include "server/auth.hpp"
 
 namespace stride::server {
@@ -137,6 +138,50 @@ std::vector<engine::CoveredRoute> RunService::Coverage(
   return out;
 }
 
+Result<engine::Run> RunService::AnalyzeFile(const std::string& user_id,
+                                            std::string_view body) const {
+  importers::ReadLimits limits;
+  limits.max_bytes = options_.max_upload_bytes;
+  limits.max_points = options_.max_points;
+  Result<engine::Activity> act = importers::ReadActivity(body, limits);
+  if (!act.ok()) return act.status();
+  if (act->sessions.empty()) {
+    return Status::InvalidArgument(act->format + " file without a track, lap or record");
+  }
+  engine::AnalyzeOptions aopt;
+  aopt.dem = options_.dem;
+  if (options_.athlete) options_.athlete(user_id, &aopt);
+  std::vector<engine::Analysis> sessions;
+  for (engine::Track& t : act->sessions) sessions.push_back(engine::Analyze(std::move(t), aopt));
+
+  engine::Run run;
+  run.summary = engine::SummarizeSessions(sessions);
+  run.summary.user_id = user_id;
+  run.summary.file_bytes = body.size();
+  run.summary.format = act->format;
+  // One snapshot for both (an import may switch the database meanwhile).
+  const std::shared_ptr<const index::RouteSnapshot> snap = routes_ ? routes_() : nullptr;
+  std::vector<std::optional<engine::trail::MatchResult>> matches;
+  run.match = MatchTrails(snap.get(), sessions, &matches);
+  run.coverage = Coverage(snap.get(), sessions, matches);
+  for (engine::Analysis& a : sessions) {
+    run.tracks.push_back(std::move(a.track));
+    a.track = engine::Track();
+  }
+  run.sessions = std::move(sessions);
+  if (options_.geofences) {  // the regions any session touched, in the table's order
+    std::vector<bool> touched(options_.geofences->size(), false);
+    for (const engine::Track& t : run.tracks) {
+      for (size_t z : options_.geofences->TouchedBy(t)) touched[z] = true;
+    }
+    for (size_t z = 0; z < touched.size(); ++z) {
+      if (touched[z]) run.summary.regions.push_back(options_.geofences->zone(z).name);
+    }
+  }
+
+  return run;
+}
+
 Result<RunService::Uploaded> RunService::Upload(const UploadRequest& req) {
   STRIDE_RETURN_IF_ERROR(engine::CheckUserId(req.user_id));
   if (req.body.size() > options_.max_upload_bytes) {
@@ -158,48 +203,11 @@ Result<RunService::Uploaded> RunService::Upload(const UploadRequest& req) {
     }
   }
 
-  importers::ReadLimits limits;
-  limits.max_bytes = options_.max_upload_bytes;
-  limits.max_points = options_.max_points;
-  Result<engine::Activity> act = importers::ReadActivity(req.body, limits);
-  if (!act.ok()) return act.status();
-  if (act->sessions.empty()) {
-    return Status::InvalidArgument(act->format + " file without a track, lap or record");
-  }
-  engine::AnalyzeOptions aopt;
-  aopt.dem = options_.dem;
-  if (options_.athlete) options_.athlete(req.user_id, &aopt);
-  std::vector<engine::Analysis> sessions;
-  for (engine::Track& t : act->sessions) sessions.push_back(engine::Analyze(std::move(t), aopt));
-
-  engine::Run run;
-  run.summary = engine::SummarizeSessions(sessions);
-  run.summary.user_id = req.user_id;
+  STRIDE_ASSIGN_OR_RETURN(engine::Run run, AnalyzeFile(req.user_id, req.body));
   run.summary.uploaded_at_s = NowS();
   run.summary.file_name = req.file_name;
-  run.summary.file_bytes = req.body.size();
-  run.summary.format = act->format;
-  // One snapshot for both (an import may switch the database meanwhile).
-  const std::shared_ptr<const index::RouteSnapshot> snap = routes_ ? routes_() : nullptr;
-  std::vector<std::optional<engine::trail::MatchResult>> matches;
-  run.match = MatchTrails(snap.get(), sessions, &matches);
-  run.coverage = Coverage(snap.get(), sessions, matches);
   run.original.assign(req.body);
   run.idempotency_key = req.idempotency_key;
-  for (engine::Analysis& a : sessions) {
-    run.tracks.push_back(std::move(a.track));
-    a.track = engine::Track();
-  }
-  run.sessions = std::move(sessions);
-  if (options_.geofences) {  // the regions any session touched, in the table's order
-    std::vector<bool> touched(options_.geofences->size(), false);
-    for (const engine::Track& t : run.tracks) {
-      for (size_t z : options_.geofences->TouchedBy(t)) touched[z] = true;
-    }
-    for (size_t z = 0; z < touched.size(); ++z) {
-      if (touched[z]) run.summary.regions.push_back(options_.geofences->zone(z).name);
-    }
-  }
 
   Result<engine::RunStore::PutResult> put = store_.Put(run, digest);
   if (!put.ok()) return put.status();
@@ -213,6 +221,41 @@ Result<RunService::Uploaded> RunService::Upload(const UploadRequest& req) {
   run.original.clear();
   run.tracks.clear();
   return Uploaded{std::move(run), false};
+}
+
+Result<RunService::Reanalyzed> RunService::Reanalyze(const std::string& user_id, uint64_t id) {
+  STRIDE_ASSIGN_OR_RETURN(engine::Run before, store_.Get(user_id, id, {true, true}));
+  Result<engine::Run> made = AnalyzeFile(user_id, before.original);
+  if (!made.ok()) {
+    // It was read at upload: an analysis that now refuses it is a regression to report, not
+    // a reason to lose the run.
+    return Status(made.status().code(), "run " + engine::RunIdText(id) + " of " + user_id +
+                                            " no longer reads: " + made.status().message());
+  }
+  engine::Run after = std::move(made).value();
+  after.summary.id = id;
+  after.summary.uploaded_at_s = before.summary.uploaded_at_s;
+  after.summary.file_name = before.summary.file_name;
+  after.original = std::move(before.original);
+  after.idempotency_key = before.idempotency_key;
+  // Compared as stored: the same bytes are the same analysis.
+  before.original = after.original;
+  auto stored_bytes = [](const engine::Run& run) -> Result<std::string> {
+    run::RunSummary summary;
+    index::SummaryToProto(run.summary, run.idempotency_key, &summary);
+    STRIDE_ASSIGN_OR_RETURN(std::string data, index::PackRunData(run, 1));
+    return summary.SerializeAsString() + data;
+  };
+  STRIDE_ASSIGN_OR_RETURN(const std::string was, stored_bytes(before));
+  STRIDE_ASSIGN_OR_RETURN(const std::string is, stored_bytes(after));
+  Reanalyzed r;
+  r.before = before.summary;
+  r.after = after.summary;
+  r.changed = was != is;
+  if (!r.changed) return r;
+  STRIDE_RETURN_IF_ERROR(store_.Replace(after));
+  events_.Publish({engine::RunEvent::Kind::kStored, user_id, id});
+  return r;
 }
 
 Result<bool> RunService::Delete(const std::string& user_id, uint64_t id) {

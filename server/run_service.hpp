@@ -60,6 +60,18 @@ class RunService {
   // read (with where); kAlreadyExists for an idempotency key reused for another file.
   Result<Uploaded> Upload(const UploadRequest& request);
 
+  // Analyses a stored run again (re-analysis after an import or an algorithm change): the
+  // same steps as its upload, on its stored original, with this server's analysis, DEM, route
+  // database and geofences. When anything stored would differ, the run is replaced (same id,
+  // upload time, file name and idempotency key) and run.stored is announced again (plugins,
+  // sync and webhooks handle it as an update); else nothing is written. kNotFound when the
+  // run is gone; the file's own error (naming the run) when it no longer reads.
+  struct Reanalyzed {
+    bool changed = false;
+    engine::RunSummary before, after;
+  };
+  Result<Reanalyzed> Reanalyze(const std::string& user_id, uint64_t id);
+
   engine::RunStore& store() { return store_; }
   const RunServiceOptions& options() const { return options_; }
 
@@ -67,6 +79,9 @@ class RunService {
   Result<std::vector<uint64_t>> DeleteUser(const std::string& user_id);
 
  private:
+  // The file read and analysed, matched and covered as an upload is: every field of the run
+  // but its id, upload time, file name, original and idempotency key.
+  Result<engine::Run> AnalyzeFile(const std::string& user_id, std::string_view body) const;
   // Map matching of each session onto the trail graph (when the database has one): ways
   // walked and segment efforts; `matches` gets each session's match (empty when unmatched).
   engine::TrailMatch MatchTrails(

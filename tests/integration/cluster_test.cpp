@@ -413,6 +413,68 @@ TEST_F(Cluster, AKilledWorkersJobsAreDoneByAnotherAndNoAcknowledgedUploadIsLost)
   EXPECT_EQ(JobStats().dead, 0u);
 }
 
+// Re-analysis on a server that queues its jobs: the pass queues one run.reanalyze job per
+// run, a `stride worker` (here with a geofence table the runs were not analysed with) analyses
+// each again and stores it in PostgreSQL under the same id; a second pass changes nothing.
+TEST_F(Cluster, AReanalysisIsQueuedForTheWorkersWhoStoreTheNewAnalysis) {
+  StartServers(2, true, /*queue_jobs=*/true);
+  std::vector<std::string> ids;
+  for (uint32_t seed = 1; seed <= 2; ++seed) {
+    datasets::SyntheticRunOptions so;
+    so.seed = seed;
+    so.start_time_s = 1.75e9 + seed * 86400.0;
+    auto up = testing::ApiClient(servers_[1]->port())
+                  .Post("/v1/runs", Auth("zoe"),
+                        datasets::WriteGpx(datasets::MakeSyntheticRun(so).recorded),
+                        "application/gpx+xml");
+    ASSERT_EQ(up->status, 201) << up->body;
+    ids.push_back(Json::parse(up->body)["id"]);
+  }
+  std::ofstream(dir_ + "/regions.geojson") << R"({"type":"FeatureCollection","features":[
+    {"type":"Feature","properties":{"name":"andorra-centre"},"geometry":{"type":"Polygon",
+     "coordinates":[[[1.50,42.49],[1.54,42.49],[1.54,42.52],[1.50,42.52],[1.50,42.49]]]}}]})";
+  std::unique_ptr<testing::ServeProcess> worker =
+      Worker("w1", {"--geofences", dir_ + "/regions.geojson"});
+  ASSERT_TRUE(WaitForJobsDone(10)) << ReadLog("w1");  // the uploads' run.event jobs
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const httplib::Headers ops = {
+      {"Authorization", "Bearer " + server::Jwt(kSecret).Mint("ops", "admin", 3600, now)}};
+  auto pass = [&] {
+    httplib::Client c = testing::ApiClient(servers_[0]->port());
+    auto r = c.Post("/v1/admin/reanalyze", ops, "", "");
+    EXPECT_EQ(r->status, 202) << r->body;
+    EXPECT_EQ(Json::parse(r->body)["mode"], "queued for the workers");
+    Json p;
+    for (int i = 0; i < 200; ++i) {
+      p = Json::parse(c.Get("/v1/admin/reanalyze", ops)->body);
+      if (p["state"] == "finished") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_TRUE(WaitForJobsDone(20)) << ReadLog("w1");
+    return p;
+  };
+  Json p = pass();
+  EXPECT_EQ(p["runs"], 2) << p.dump();
+  EXPECT_EQ(p["queued"], 2) << p.dump();
+  EXPECT_EQ(p["failed"], 0) << p.dump();
+  for (const std::string& id : ids) {
+    auto r = testing::ApiClient(servers_[1]->port()).Get("/v1/runs/" + id, Auth("zoe"));
+    ASSERT_EQ(r->status, 200) << r->body;
+    EXPECT_EQ(Json::parse(r->body)["regions"], Json::array({"andorra-centre"})) << id;
+  }
+  auto list = testing::ApiClient(servers_[0]->port()).Get("/v1/runs", Auth("zoe"));
+  EXPECT_EQ(Json::parse(list->body)["runs"].size(), 2u);
+  // Again: queued, analysed, nothing new; no job left, none dead.
+  p = pass();
+  EXPECT_EQ(p["queued"], 2) << p.dump();
+  EXPECT_EQ(JobStats().dead, 0u);
+  httplib::Client wc("127.0.0.1", worker->port());
+  const std::string metrics = wc.Get("/metrics")->body;
+  EXPECT_NE(metrics.find("\nstride_jobs_done_total 6\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("\nstride_jobs_failed_total 0\n"), std::string::npos) << metrics;
+}
+
 TEST_F(Cluster, QueueingJobsAndWorkersNeedRedisAndPostgres) {
   testing::CliRun r = testing::Stride("worker --db " + dir_ + "/db --runs " + dir_ + "/runs");
   EXPECT_EQ(r.exit_code, 2);

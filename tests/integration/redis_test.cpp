@@ -16,6 +16,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -291,18 +292,18 @@ TEST(RedisJobs, AFailedJobRunsAgainWithTheSameEventIdAndAnUnreadableOneIsDropped
   server::JobWorkerOptions wo;
   wo.name = "worker-a";
   wo.block_s = 0.1;
-  server::JobWorker worker(
-      &q, wo,
-      [&](const engine::RunEvent& e, const std::string& event_id) {
-        std::lock_guard lock(mu);
-        calls.emplace_back(e, event_id);
-        // The first attempt fails as a plugin whose store is down would.
-        return calls.size() == 1 ? Status::Unavailable("challenges: store down") : Status::Ok();
-      },
-      [&](const std::string& line) {
-        std::lock_guard lock(mu);
-        log.push_back(line);
-      });
+  std::map<std::string, server::JobWorker::Handler> handlers;
+  handlers["run.event"] = [&](const index::Job& job, const std::string& event_id) {
+    STRIDE_ASSIGN_OR_RETURN(const engine::RunEvent e, server::DecodeRunEventJob(job.data));
+    std::lock_guard lock(mu);
+    calls.emplace_back(e, event_id);
+    // The first attempt fails as a plugin whose store is down would.
+    return calls.size() == 1 ? Status::Unavailable("challenges: store down") : Status::Ok();
+  };
+  server::JobWorker worker(&q, wo, std::move(handlers), [&](const std::string& line) {
+    std::lock_guard lock(mu);
+    log.push_back(line);
+  });
   worker.Start();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (worker.done() < 3 && std::chrono::steady_clock::now() < deadline) {
@@ -325,7 +326,7 @@ TEST(RedisJobs, AFailedJobRunsAgainWithTheSameEventIdAndAnUnreadableOneIsDropped
   bool retry_logged = false;
   for (const std::string& line : log) {
     retry_logged |= line.find("store down; left for a retry") != std::string::npos &&
-                    line.find("(attempt 1)") != std::string::npos;
+                    line.find("(run.event, attempt 1)") != std::string::npos;
   }
   EXPECT_TRUE(retry_logged);
   // Another job gets another id.

@@ -297,6 +297,56 @@ TEST_F(Runs, UploadsAreMatchedToTrailsWithSegmentEfforts) {
   EXPECT_EQ(again["trail_match"], m);
 }
 
+// Re-analysis after an import: a hike stored by a server whose route database did not have
+// its trails (nor a DEM) is analysed again by the server over the Andorra import: it is now
+// matched to the GR11 and its elevation comes from the DEM, under the same id.
+TEST_F(Runs, AReanalysisAfterAnImportMatchesStoredRunsToTheNewTrails) {
+  STRIDE_REQUIRE_DATASETS();
+  datasets::SyntheticRoutesOptions far;
+  far.count = 20;
+  far.SetRegion(43.70, 7.40, 43.75, 7.45);  // Monaco: none of Andorra's trails
+  ASSERT_TRUE(datasets::WriteSyntheticRouteDb(far, dir_ + "/db-far", 2).ok());
+  const std::string runs = dir_ + "/runs-reanalysis";
+  const std::string gpx =
+      ReadFile(testing::DatasetsDir() + "/gpx/andorra_hike_2015-08-16_adrutas_170708_a.gpx");
+  Json before;
+  {
+    TestServer old_import(dir_ + "/db-far", runs, "");
+    auto r = Upload(Token("hiker"), gpx, "", "", &old_import);
+    ASSERT_TRUE(r && r->status == 201) << (r ? r->body : "");
+    before = Json::parse(r->body);
+    ASSERT_TRUE(before["trail_match"].is_null());
+    ASSERT_NE(before["elevation_source"], "dem");
+  }
+  TestServer now(dir_ + "/db", runs, dem_);
+  httplib::Client c = now.Client();
+  auto started = c.Post("/v1/admin/reanalyze", Auth(Token("ops", "admin")), "", "");
+  ASSERT_TRUE(started && started->status == 202) << (started ? started->body : "");
+  Json p = Json::object();
+  for (int i = 0; i < 1200 && p.value("state", "") != "finished"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    p = Json::parse(c.Get("/v1/admin/reanalyze", Auth(Token("ops", "admin")))->body);
+  }
+  EXPECT_EQ(p["runs"], 1) << p.dump();
+  EXPECT_EQ(p["changed"], 1) << p.dump();
+  auto got = c.Get("/v1/runs/" + before["id"].get<std::string>(), Auth(Token("hiker")));
+  ASSERT_TRUE(got && got->status == 200);
+  const Json after = Json::parse(got->body);
+  EXPECT_EQ(after["uploaded_at"], before["uploaded_at"]);
+  EXPECT_EQ(after["elevation_source"], "dem");
+  ASSERT_TRUE(after["trail_match"].is_object());
+  bool gr11 = false;
+  for (const Json& e : after["trail_match"]["segment_efforts"]) {
+    gr11 |= e["name"] == "GR11 E15 - Arinsal - Refugi de Vallferrera";
+  }
+  EXPECT_TRUE(gr11) << after["trail_match"].dump();
+  // Announced again as run.stored.
+  const std::vector<engine::RunEvent> events = now.Events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind, engine::RunEvent::Kind::kStored);
+  EXPECT_EQ(engine::RunIdText(events[0].run_id), before["id"]);
+}
+
 TEST_F(Runs, RetryWithTheSameIdempotencyKeyStoresOnce) {
   const std::string token = Token("idem");
   const std::string fit = Synthetic(1);
