@@ -82,6 +82,9 @@ if [ "${DEMO_NO_SERVE:-0}" != 1 ]; then
  {"type":"Feature","properties":{"name":"escaldes"},"geometry":{"type":"Polygon",
   "coordinates":[[[1.54,42.50],[1.58,42.50],[1.58,42.52],[1.54,42.52],[1.54,42.50]]]}}]}
 GEOJSON
+  # The token secret for this process (also mints the operator's admin token below).
+  STRIDE_JWT_SECRET=$(head -c 24 /dev/urandom | base64)
+  export STRIDE_JWT_SECRET
   ./build/stride serve --db demo/db --runs demo/runs --kek-file demo/kek \
     --geofences demo/regions.geojson --dev --port "$port" 2>demo/serve.log &
   server=$!
@@ -344,6 +347,17 @@ print("<osmChange version=\"0.6\" generator=\"demo\"><modify>" + ET.tostring(r, 
   echo "curl -H 'Authorization: Bearer \$TOKEN' '$base/v1/sync/pull?last_pulled_at=$t'   # what another device pulls"
   curl -s -H "Authorization: Bearer $token" "$base/v1/sync/pull?last_pulled_at=$t" |
     python3 -c 'import json,sys; j=json.load(sys.stdin); [print("  %s %s: %s" % (c, kind, ", ".join("%s %s" % (r["id"], json.dumps({f: r[f] for f in ("notes", "rpe", "sport", "duration_s") if f in r})) for r in k[kind]))) for c, k in sorted(j["changes"].items()) for kind in ("created", "updated") if k[kind]]'
+  echo
+  echo "== re-analysis after an import or a new release: the stored runs analysed again (admin token) =="
+  admin=$(./build/stride token --user ops --scope admin --ttl 10m)
+  echo "curl -X POST -H 'Authorization: Bearer \$ADMIN_TOKEN' '$base/v1/admin/reanalyze'"
+  curl -s -X POST -H "Authorization: Bearer $admin" "$base/v1/admin/reanalyze" >/dev/null
+  for _ in $(seq 100); do
+    progress=$(curl -s -H "Authorization: Bearer $admin" "$base/v1/admin/reanalyze")
+    case $progress in *'"finished"'*) break ;; esac
+    sleep 0.1
+  done
+  echo "$progress" | python3 -c 'import json,sys; j=json.load(sys.stdin); print("  %s %s: %d runs, %d changed (same database, DEM and release: nothing to rewrite), %d failed" % (j["state"], j["mode"], j["runs"], j["changed"], j["failed"]))'
   echo
   echo "== what a live subscriber received meanwhile =="
   echo "curl -N -H 'Authorization: Bearer \$TOKEN' -H 'Accept: text/event-stream' '$base/v1/challenges/$cid/events'"
