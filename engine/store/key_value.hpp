@@ -62,6 +62,12 @@ class KeyValue {
   // Deletes every key starting with `prefix` (a user's data): gone from reads when it
   // returns, and from the files once the store compacts.
   virtual Status DeletePrefix(std::string_view prefix) = 0;
+  // Compare and set: puts `value` when the key's value is `expected` (nullopt: the key is
+  // absent) and returns true; else writes nothing and returns false. Atomic against every
+  // other PutIf on the store, in every process that shares it (PostgreSQL: one statement),
+  // so of several servers doing the same once-only step (a user's daily tick) one wins.
+  virtual Result<bool> PutIf(std::string_view key, const std::optional<std::string>& expected,
+                             std::string_view value) = 0;
 };
 
 class MemoryKeyValue : public KeyValue {
@@ -81,6 +87,14 @@ class MemoryKeyValue : public KeyValue {
     std::lock_guard lock(mu_);
     map_.erase(std::string(key));
     return Status::Ok();
+  }
+  Result<bool> PutIf(std::string_view key, const std::optional<std::string>& expected,
+                     std::string_view value) override {
+    std::lock_guard lock(mu_);
+    auto it = map_.find(std::string(key));
+    const bool matches = it == map_.end() ? !expected : expected && it->second == *expected;
+    if (matches) map_[std::string(key)] = std::string(value);
+    return matches;
   }
   Status Scan(std::string_view prefix,
               const std::function<bool(std::string_view, std::string_view)>& each) const override {

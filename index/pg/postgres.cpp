@@ -310,6 +310,20 @@ Status PgKeyValue::Put(std::string_view key, std::string_view value) {
       .status();
 }
 
+Result<bool> PgKeyValue::PutIf(std::string_view key, const std::optional<std::string>& expected,
+                               std::string_view value) {
+  // One statement each: PostgreSQL serialises them on the row (or its unique index entry).
+  Result<PgRows> r =
+      expected ? pg_->Exec("UPDATE stride_kv SET v = $4 WHERE ns = $1 AND k = $2 AND v = $3",
+                           {ns_, std::string(key), *expected, std::string(value)})
+               : pg_->Exec(
+                     "INSERT INTO stride_kv (ns, k, v) VALUES ($1, $2, $3) "
+                     "ON CONFLICT (ns, k) DO NOTHING",
+                     {ns_, std::string(key), std::string(value)});
+  if (!r.ok()) return r.status();
+  return r->affected == 1;
+}
+
 Status PgKeyValue::Delete(std::string_view key) {
   return pg_->Exec("DELETE FROM stride_kv WHERE ns = $1 AND k = $2", {ns_, std::string(key)})
       .status();

@@ -141,6 +141,8 @@ class PgKeyValue final : public engine::KeyValue {
       std::string_view prefix, std::string_view start,
       const std::function<bool(std::string_view, std::string_view)>& each) const override;
   Status DeletePrefix(std::string_view prefix) override;
+  Result<bool> PutIf(std::string_view key, const std::optional<std::string>& expected,
+                     std::string_view value) override;
 
  private:
   Postgres* pg_;

@@ -137,6 +137,15 @@ class FamilyKeyValue : public engine::KeyValue {
     return FromRocks(db_->Delete(Write(), cf_, rocksdb::Slice(key.data(), key.size())),
                      "plugin store delete");
   }
+  // One process holds a RocksDB: a mutex of the namespace makes PutIfs atomic among themselves.
+  Result<bool> PutIf(std::string_view key, const std::optional<std::string>& expected,
+                     std::string_view value) override {
+    std::lock_guard lock(put_if_mu_);
+    STRIDE_ASSIGN_OR_RETURN(const std::optional<std::string> now, Get(key));
+    if (now != expected) return false;
+    STRIDE_RETURN_IF_ERROR(Put(key, value));
+    return true;
+  }
   Status Scan(std::string_view prefix,
               const std::function<bool(std::string_view, std::string_view)>& each) const override {
     return ScanFrom(prefix, prefix, each);
@@ -197,6 +206,7 @@ class FamilyKeyValue : public engine::KeyValue {
   bool sync_;
   const UserSealer* sealer_;  // null: plaintext
   std::string family_;
+  std::mutex put_if_mu_;
 };
 
 }  // namespace

@@ -1128,7 +1128,11 @@ size_t PluginHost::Tick() {
       const std::string key = StoredKey(user, DailyKey(p->name));
       const auto last = ticked.find(key);
       if (last != ticked.end() && last->second >= date) continue;
-      if (!services_.host_kv->Put(key, date).ok()) continue;
+      // Compare and set: of several servers or workers ticking this minute, one ticks.
+      const Result<bool> mine = services_.host_kv->PutIf(
+          key, last == ticked.end() ? std::nullopt : std::optional<std::string>(last->second),
+          date);
+      if (!mine.ok() || !*mine) continue;
       engine::RunEvent none;
       none.user_id = user;
       Enqueue({none, p->name, date, zone_name, ""});

@@ -38,7 +38,9 @@
 // `tick_interval_s` on the host's ticker thread; the last date ticked per plugin and user is
 // kept in the host's own namespace (services.host_kv), so a restart neither repeats nor skips
 // a day. A server that was down at H catches the day up at its next tick (a missed day is not
-// replayed: one tick per local day, the latest).
+// replayed: one tick per local day, the latest). The date is written with a compare and set
+// (KeyValue::PutIf) before the tick is queued, so of several processes sharing the store
+// (`stride worker`s) exactly one ticks a user on a day.
 //
 // Thread-safety: every public method may be called from any thread.
 //

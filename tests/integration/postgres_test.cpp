@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <atomic>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -218,6 +219,40 @@ TEST_P(KeyValueConformance, PutGetOverwriteDeleteWithBinaryKeysAndValues) {
   const std::string big(1 << 20, 'x');
   ASSERT_TRUE(kv_->Put("big", big).ok());
   EXPECT_EQ(kv_->Get("big")->value_or("").size(), big.size());
+}
+
+// Compare and set: of 8 threads claiming one key at once (PostgreSQL: 8 connections), one wins,
+// and again for the next value; a stale expectation writes nothing.
+TEST_P(KeyValueConformance, PutIfLetsExactlyOneOfManyConcurrentClaimsWin) {
+  const std::string key("ann\0daily/plan", 14);
+  for (const std::optional<std::string>& expected :
+       {std::optional<std::string>(), std::optional<std::string>("2026-12-04")}) {
+    if (expected) {
+      ASSERT_TRUE(kv_->Put(key, *expected).ok());
+    }
+    std::atomic<int> wins{0}, errors{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 8; ++i) {
+      threads.emplace_back([&, i] {
+        Result<bool> r = kv_->PutIf(key, expected, "2026-12-0" + std::to_string(5 + i % 4));
+        if (!r.ok()) ++errors;
+        if (r.ok() && *r) ++wins;
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    EXPECT_EQ(errors.load(), 0);
+    EXPECT_EQ(wins.load(), 1);
+    EXPECT_NE(kv_->Get(key)->value_or(""), expected.value_or(""));
+  }
+  const std::string now = kv_->Get(key)->value_or("");
+  Result<bool> stale = kv_->PutIf(key, std::string("2026-12-04"), "2026-12-31");
+  ASSERT_TRUE(stale.ok());
+  EXPECT_FALSE(*stale);
+  stale = kv_->PutIf(key, std::nullopt, "2026-12-31");  // present: "absent" is stale too
+  ASSERT_TRUE(stale.ok());
+  EXPECT_FALSE(*stale);
+  EXPECT_EQ(kv_->Get(key)->value_or(""), now);
+  EXPECT_FALSE(other_->Get(key)->has_value());
 }
 
 TEST_P(KeyValueConformance, ScansFollowByteOrderWithinThePrefixAndStopWhenAsked) {

@@ -390,6 +390,29 @@ struct LongerHostTable {
   int (*added_in_v3)(stride_host_t*, const char*);
 };
 
+// Two hosts on one store (two workers on one PostgreSQL) ticking at the same moment: each
+// user's day is ticked by one of them, never both (the date is a compare and set).
+TEST_F(HostTest, TwoHostsTickingAtOnceTickEachUserOncePerDay) {
+  Install(HELLO_V1, "1.0.0", key_.private_hex);
+  double start = 0;
+  ASSERT_TRUE(engine::ParseIsoTime("2026-12-01T12:00:00Z", &start));
+  clock_.Set(start);
+  auto a = Host();
+  auto b = Host();
+  for (int u = 0; u < 20; ++u) {
+    ASSERT_TRUE(a->PutProfile("user" + std::to_string(u), R"({"time_zone":"UTC"})").ok());
+  }
+  for (int day = 0; day < 10; ++day) {
+    std::atomic<size_t> ticked{0};
+    std::thread ta([&] { ticked += a->Tick(); });
+    std::thread tb([&] { ticked += b->Tick(); });
+    ta.join();
+    tb.join();
+    EXPECT_EQ(ticked.load(), 20u) << "day " << day;
+    clock_.Advance(86400);
+  }
+}
+
 TEST_F(HostTest, DailyTicksComeOncePerLocalDayAtTheSubscribedHourInEachUsersZone) {
   Install(HELLO_V1, "1.0.0", key_.private_hex);  // hello subscribes to "daily" at 06:00
   double midnight = 0;
