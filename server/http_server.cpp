@@ -488,6 +488,7 @@ Status HttpServer::StartUserServices() {
     return sync_log->Replace(user, collection, id, j, kSubjective);
   };
   ps.fanout = stores_.stream_fanout;
+  ps.exclusive = stores_.plugin_exclusive;
   if ((options_.queue_jobs || options_.worker) && !stores_.jobs) {
     return Status::InvalidArgument("handing jobs to workers needs a job queue (--redis)");
   }

@@ -136,6 +136,10 @@ struct ServerStores {
   plugins::StreamFanout* stream_fanout = nullptr;
   // The job queue of HttpServerOptions::queue_jobs and worker. Default: none.
   index::RedisJobQueue* jobs = nullptr;
+  // A plugin's changes made by one process at a time, when several share the stores
+  // (plugins::PluginServices::exclusive; PostgreSQL: Postgres::Exclusive). Default: none.
+  std::function<Status(const std::string& plugin, const std::function<void()>& body)>
+      plugin_exclusive;
   // Users' links to provider accounts (inbound webhooks). Required with runs.
   engine::KeyValue* connections = nullptr;
 };

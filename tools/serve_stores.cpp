@@ -100,6 +100,11 @@ Result<std::unique_ptr<ServeStores>> ServeStores::Open(const ServeStoreOptions& 
       return kv.get();
     };
     s->view_.runs = s->pg_runs_.get();
+    index::Postgres* shared = s->pg_.get();
+    s->view_.plugin_exclusive = [shared](const std::string& plugin,
+                                         const std::function<void()>& body) {
+      return shared->Exclusive("stride.plugin." + plugin, body);
+    };
     s->view_.plugin_namespace = [ns](const std::string& name) -> Result<engine::KeyValue*> {
       if (!engine::IsValidNamespaceName(name)) {
         return Status::InvalidArgument("plugin namespace '" + name + "': expected [a-z][a-z0-9_]*");

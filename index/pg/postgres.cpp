@@ -51,6 +51,9 @@ Postgres::Postgres(PostgresOptions options) : options_(std::move(options)) {}
 
 Postgres::~Postgres() {
   for (PGconn* c : idle_) PQfinish(c);
+  for (auto& [name, l] : locks_) {
+    if (l->conn) PQfinish(l->conn);
+  }
 }
 
 int Postgres::KnownSchemaVersion() {
@@ -254,6 +257,47 @@ Status Postgres::InTransaction(const std::function<Status(Tx&)>& body) {
     Release(c);
     return st;
   }
+}
+
+Status Postgres::Exclusive(const std::string& name, const std::function<void()>& body,
+                           double timeout_s) {
+  NamedLock* l = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    std::unique_ptr<NamedLock>& slot = locks_[name];
+    if (!slot) slot = std::make_unique<NamedLock>();
+    l = slot.get();
+  }
+  std::unique_lock turn(l->turn);
+  for (int attempt = 0;; ++attempt) {
+    const bool fresh = l->conn == nullptr;
+    if (fresh) {
+      STRIDE_ASSIGN_OR_RETURN(l->conn, Dial());
+    }
+    const std::string ms = std::to_string(static_cast<long long>(timeout_s * 1000));
+    Result<PgRows> got = Run(l->conn, "SET lock_timeout = " + ms, {});
+    if (got.ok()) got = Run(l->conn, "SELECT pg_advisory_lock(21364, hashtext($1))", {name});
+    if (got.ok()) break;
+    if (PQstatus(l->conn) != CONNECTION_OK) {
+      PQfinish(l->conn);
+      l->conn = nullptr;
+      if (!fresh || attempt > 0) return got.status();
+      continue;  // a session that died since its last use: dial once more
+    }
+    if (got.status().message().find("55P03") != std::string::npos) {  // lock_not_available
+      return Status::Unavailable("PostgreSQL at " + where_ + ": lock '" + name +
+                                 "' not had within " + std::to_string(timeout_s) + " s");
+    }
+    return got.status();
+  }
+  body();
+  const Result<PgRows> unlocked =
+      Run(l->conn, "SELECT pg_advisory_unlock(21364, hashtext($1))", {name});
+  if (!unlocked.ok()) {  // the session ends, and its locks with it
+    PQfinish(l->conn);
+    l->conn = nullptr;
+  }
+  return Status::Ok();
 }
 
 Result<int> Postgres::SchemaVersion() {

@@ -27,6 +27,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -90,6 +91,17 @@ class Postgres {
   };
   Status InTransaction(const std::function<Status(Tx&)>& body);
 
+  // Runs `body` while this process holds the cluster-wide lock `name` (a session advisory
+  // lock, pg_advisory_lock(0x5374, hashtext(name)), on a connection kept for that name, apart
+  // from the pool: a body's own statements never wait for a connection its lock holds). Within
+  // a process the holders of one name take turns on a mutex first, so one at a time waits in
+  // PostgreSQL. kUnavailable, without running `body`, when the lock is not had within
+  // `timeout_s` or PostgreSQL is away; a connection lost while held releases the lock (the
+  // session ends) and is dialled again next time. Used by the plugin host: every change a
+  // plugin makes is made by one process at a time (stride serve replicas and workers).
+  Status Exclusive(const std::string& name, const std::function<void()>& body,
+                   double timeout_s = 30);
+
   // The schema version of the database (the highest step applied) and of this build.
   Result<int> SchemaVersion();
   static int KnownSchemaVersion();
@@ -123,7 +135,12 @@ class Postgres {
   std::mutex mu_;
   std::condition_variable freed_;
   std::vector<PGconn*> idle_;  // guarded by mu_
-  size_t open_ = 0;            // guarded by mu_
+  struct NamedLock {
+    std::mutex turn;
+    PGconn* conn = nullptr;  // guarded by turn
+  };
+  std::map<std::string, std::unique_ptr<NamedLock>> locks_;  // guarded by mu_
+  size_t open_ = 0;                                          // guarded by mu_
 };
 
 // engine::KeyValue in table stride_kv (namespace, key, value), keys in byte order. Scans read

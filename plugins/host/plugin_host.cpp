@@ -836,8 +836,22 @@ PluginResponse PluginHost::Call(const Match& match, const PluginRequest& request
   call.plugin = p.name;
   ++p.calls;
   t_error.clear();
-  const int rc =
-      p.api->handle ? p.api->handle(p.self, &call, req.data(), req.size()) : STRIDE_E_INTERNAL;
+  int rc = STRIDE_E_INTERNAL;
+  auto handle = [&] {
+    if (p.api->handle) rc = p.api->handle(p.self, &call, req.data(), req.size());
+  };
+  if (services_.exclusive && request.method != "GET" && request.method != "HEAD") {
+    const Status locked = services_.exclusive(p.name, handle);
+    if (!locked.ok()) {
+      PluginResponse busy;
+      busy.status = 503;
+      busy.body = engine::DumpJson(Json{
+          {"error", {{"code", "unavailable"}, {"message", p.name + ": " + locked.message()}}}});
+      return busy;
+    }
+  } else {
+    handle();
+  }
   PluginResponse out;
   if (rc != 0 || !call.responded) {
     ++p.failures;
@@ -1175,7 +1189,19 @@ std::string PluginHost::DeliverOne(const Queued& q) {
   for (const auto& p : targets) {
     ++p->events;
     t_error.clear();
-    const int rc = p->api->on_event ? p->api->on_event(p->self, text.data(), text.size()) : 0;
+    int rc = 0;
+    auto deliver = [&] {
+      if (p->api->on_event) rc = p->api->on_event(p->self, text.data(), text.size());
+    };
+    if (services_.exclusive) {
+      const Status locked = services_.exclusive(p->name, deliver);
+      if (!locked.ok()) {
+        rc = STRIDE_E_IO;
+        t_error = locked.message();
+      }
+    } else {
+      deliver();
+    }
     if (rc != 0) {
       ++p->event_failures;
       Log(p->name, STRIDE_LOG_WARN, kind + " failed: " + t_error);

@@ -128,6 +128,13 @@ struct PluginServices {
       sync_put;
   // Stream events to and from the other servers. Default: none (this process only).
   StreamFanout* fanout = nullptr;
+  // Runs `body` while no other process sharing the stores runs one for the same plugin
+  // (PostgreSQL: Postgres::Exclusive), around every event a plugin handles and every call
+  // that may change its data (any method but GET and HEAD): a plugin's in-process locks then
+  // hold across servers and workers, and a state it caches is reloaded under the lock when
+  // another process changed it. An error: the body did not run (the event fails, the call
+  // answers 503). Default: none (one process holds the stores).
+  std::function<Status(const std::string& plugin, const std::function<void()>& body)> exclusive;
 };
 
 struct PluginRequest {

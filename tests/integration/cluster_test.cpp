@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -411,6 +412,46 @@ TEST_F(Cluster, AKilledWorkersJobsAreDoneByAnotherAndNoAcknowledgedUploadIsLost)
   const std::set<std::string> heard = hooks.Heard();
   for (const std::string& id : acknowledged) EXPECT_EQ(heard.count(id), 1u) << id;
   EXPECT_EQ(JobStats().dead, 0u);
+}
+
+// Joins through two servers at once: a plugin's changes are made by one process at a time
+// (a PostgreSQL advisory lock per plugin), so no join's state or event is overwritten by
+// another's: 24 joins, 24 members, 24 member.joined events numbered 1..24 without a gap.
+TEST_F(Cluster, JoinsThroughTwoServersAtOnceLoseNoMemberAndNoEvent) {
+  StartServers(2, false);
+  const std::string id = CreateChallenge();
+  ASSERT_FALSE(id.empty());
+  // Both servers hold the challenge's state in memory before the joins.
+  for (size_t i = 0; i < 2; ++i) {
+    ASSERT_EQ(
+        testing::ApiClient(servers_[i]->port()).Get("/v1/challenges/" + id, Auth("zoe"))->status,
+        200);
+  }
+  std::atomic<int> joined{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int k = 0; k < 6; ++k) {
+        if (Join(t % 2, id, "runner" + std::to_string(t * 6 + k)) == 201) ++joined;
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  ASSERT_EQ(joined.load(), 24);
+  for (size_t i = 0; i < 2; ++i) {
+    const std::vector<Json> events = Stored(i, id);
+    std::set<std::string> users;
+    for (size_t k = 0; k < events.size(); ++k) {
+      EXPECT_EQ(events[k]["seq"], k + 1) << events[k].dump();
+      if (events[k]["type"] == "member.joined") users.insert(events[k]["user"]);
+    }
+    EXPECT_EQ(users.size(), 24u) << "server " << i;
+    const Json c = Json::parse(
+        testing::ApiClient(servers_[i]->port()).Get("/v1/challenges/" + id, Auth("zoe"))->body);
+    int members = 0;
+    for (const Json& team : c["teams"]) members += team.value("members", 0);
+    EXPECT_EQ(members, 24) << c.dump();
+  }
 }
 
 // Re-analysis on a server that queues its jobs: the pass queues one run.reanalyze job per
