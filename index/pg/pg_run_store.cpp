@@ -57,6 +57,22 @@ double PgRunStore::NowS() const {
   return (options_.clock ? options_.clock : &system)->NowS();
 }
 
+namespace {
+
+// The run's track row of stride_run_tracks (PostGIS), in the run's transaction; `wkt` empty:
+// none (no PostGIS, or a run without positions).
+Status InsertTrack(Postgres::Tx& tx, const std::string& user, uint64_t id, const std::string& wkt) {
+  if (wkt.empty()) return Status::Ok();
+  return tx
+      .Exec(
+          "INSERT INTO stride_run_tracks (user_id, id, geom) "
+          "VALUES ($1, $2, ST_GeomFromText($3, 4326))",
+          {user, Int8(id), wkt})
+      .status();
+}
+
+}  // namespace
+
 Result<PgRunStore::PutResult> PgRunStore::Put(const engine::Run& run,
                                               std::string_view request_digest) {
   const engine::RunSummary& s = run.summary;
@@ -111,13 +127,7 @@ Result<PgRunStore::PutResult> PgRunStore::Put(const engine::Run& run,
                 {s.user_id, Int8(stored.id), RunOrderKey(stored), summary.SerializeAsString(),
                  packed})
             .status());
-    if (wkt.empty()) return Status::Ok();
-    return tx
-        .Exec(
-            "INSERT INTO stride_run_tracks (user_id, id, geom) "
-            "VALUES ($1, $2, ST_GeomFromText($3, 4326))",
-            {s.user_id, Int8(stored.id), wkt})
-        .status();
+    return InsertTrack(tx, s.user_id, stored.id, wkt);
   });
   if (!st.ok()) return st;
   return result;
@@ -141,13 +151,7 @@ Status PgRunStore::Replace(const engine::Run& run) {
     STRIDE_RETURN_IF_ERROR(tx.Exec("DELETE FROM stride_run_tracks WHERE user_id = $1 AND id = $2",
                                    {s.user_id, Int8(s.id)})
                                .status());
-    if (wkt.empty()) return Status::Ok();
-    return tx
-        .Exec(
-            "INSERT INTO stride_run_tracks (user_id, id, geom) "
-            "VALUES ($1, $2, ST_GeomFromText($3, 4326))",
-            {s.user_id, Int8(s.id), wkt})
-        .status();
+    return InsertTrack(tx, s.user_id, s.id, wkt);
   });
 }
 
