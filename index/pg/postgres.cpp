@@ -271,11 +271,17 @@ Status Postgres::Exclusive(const std::string& name, const std::function<void()>&
   std::unique_lock turn(l->turn);
   for (int attempt = 0;; ++attempt) {
     const bool fresh = l->conn == nullptr;
+    Result<PgRows> got = PgRows();
     if (fresh) {
       STRIDE_ASSIGN_OR_RETURN(l->conn, Dial());
+      l->timeout_s = -1;
     }
-    const std::string ms = std::to_string(static_cast<long long>(timeout_s * 1000));
-    Result<PgRows> got = Run(l->conn, "SET lock_timeout = " + ms, {});
+    if (l->timeout_s != timeout_s) {  // a session setting: once per connection and timeout
+      got =
+          Run(l->conn,
+              "SET lock_timeout = " + std::to_string(static_cast<long long>(timeout_s * 1000)), {});
+      if (got.ok()) l->timeout_s = timeout_s;
+    }
     if (got.ok()) got = Run(l->conn, "SELECT pg_advisory_lock(21364, hashtext($1))", {name});
     if (got.ok()) break;
     if (PQstatus(l->conn) != CONNECTION_OK) {

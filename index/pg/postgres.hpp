@@ -138,6 +138,7 @@ class Postgres {
   struct NamedLock {
     std::mutex turn;
     PGconn* conn = nullptr;  // guarded by turn
+    double timeout_s = -1;   // the session's lock_timeout; guarded by turn
   };
   std::map<std::string, std::unique_ptr<NamedLock>> locks_;  // guarded by mu_
   size_t open_ = 0;                                          // guarded by mu_
