@@ -118,44 +118,71 @@ TrackAxes ComputeAxes(const Track& t, const SegmentOptions& options, const Track
 namespace {
 
 // Distance through the stretches the window test calls stopped, by hysteresis around the last
-// counted fix (the anchor): a fix `radius` or more from it counts, with the straight line from
-// the anchor spread over the steps between in proportion to their length, and those steps
+// counted fix (the anchor): a fix `radius` or more from it counts, with the way from the
+// anchor spread over the steps between in proportion to their length, and those steps
 // become moving. GPS wander around a standing athlete stays inside the radius and adds
 // nothing; a hiker on a steep climb sampled every 20 s, whose every window looks stopped,
-// leaves it and keeps the path. Where motion resumes, its first step counts from the anchor
-// (the wander between is dropped). A segment gap or a stopped timer restarts the anchor.
+// leaves it and keeps the path. Where motion resumes, the way from the anchor to where the
+// stop ended counts once with its first step (the wander between is dropped). The way goes
+// through the spot the athlete stood on (the mean of the fixes between), not straight
+// across: sampled every 30 s, a stop at a summit, a hairpin or the turn of an out-and-back
+// has the fixes before and after it side by side; on slow straight progress the mean lies on
+// the line and the way is the straight line. A segment gap or a stopped timer restarts the
+// anchor.
 void CountSlowProgress(const Track& t, double radius, TrackAxes& a, std::vector<double>& counted) {
   const size_t n = t.size();
   long anchor = -1;  // last counted fix
   long last_fix = -1;
+  // The fixes after the anchor and before the current one: how many, and the sum of their
+  // offsets from the anchor (a mean of longitudes across the antimeridian would be wrong).
+  double between = 0, sum_dlat = 0, sum_dlon = 0;
+  auto offset_lon = [&](size_t i, size_t an) {
+    double d = t.lon_deg[i] - t.lon_deg[an];
+    return d > 180 ? d - 360 : d < -180 ? d + 360 : d;
+  };
+  auto way = [&](size_t an, size_t end) {
+    if (between == 0) {
+      return SegmentDistanceM(t.lat_deg[an], t.lon_deg[an], t.lat_deg[end], t.lon_deg[end]);
+    }
+    const double lat = t.lat_deg[an] + sum_dlat / between;
+    const double lon = t.lon_deg[an] + sum_dlon / between;
+    return SegmentDistanceM(t.lat_deg[an], t.lon_deg[an], lat, lon) +
+           SegmentDistanceM(lat, lon, t.lat_deg[end], t.lon_deg[end]);
+  };
   for (size_t i = 0; i < n; ++i) {
     if (!t.has_position(i)) continue;
     if (anchor < 0 || a.active[i] == 0) {
       anchor = last_fix = static_cast<long>(i);
+      between = sum_dlat = sum_dlon = 0;
       continue;
     }
     const auto an = static_cast<size_t>(anchor);
     if (a.moving[i]) {
       if (last_fix != anchor) {
-        // Resuming: the way from the anchor to where the stop ended (less than the radius: the
-        // end of the approach, or wander) counts once, in a straight line, then the step on.
+        // Resuming: the way to where the stop ended, without that last fix among the between.
         const auto lf = static_cast<size_t>(last_fix);
-        counted[i] += SegmentDistanceM(t.lat_deg[an], t.lon_deg[an], t.lat_deg[lf], t.lon_deg[lf]) *
-                      a.active[i];
+        between -= 1, sum_dlat -= t.lat_deg[lf] - t.lat_deg[an], sum_dlon -= offset_lon(lf, an);
+        counted[i] += way(an, lf) * a.active[i];
       }
       anchor = last_fix = static_cast<long>(i);
+      between = sum_dlat = sum_dlon = 0;
       continue;
     }
     last_fix = static_cast<long>(i);
     const double chord = SegmentDistanceM(t.lat_deg[an], t.lon_deg[an], t.lat_deg[i], t.lon_deg[i]);
-    if (chord < radius) continue;
+    if (chord < radius) {
+      between += 1, sum_dlat += t.lat_deg[i] - t.lat_deg[an], sum_dlon += offset_lon(i, an);
+      continue;
+    }
+    const double length = way(an, i);
     double path = 0;
     for (size_t k = an + 1; k <= i; ++k) path += a.step_m[k];
     for (size_t k = an + 1; k <= i; ++k) {
       a.moving[k] = a.active[k] > 0 ? 1 : 0;
-      counted[k] = path > 0 ? chord * a.step_m[k] / path * a.active[k] : 0.0;
+      counted[k] = path > 0 ? length * a.step_m[k] / path * a.active[k] : 0.0;
     }
     anchor = static_cast<long>(i);
+    between = sum_dlat = sum_dlon = 0;
   }
 }
 

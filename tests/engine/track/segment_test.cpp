@@ -104,6 +104,28 @@ TEST(Segment, WanderWhileStandingAddsNothingAtSparseSampling) {
   EXPECT_LT(a.cum_moving_s.back(), 60.0);
 }
 
+TEST(Segment, AStopAtASummitCountsThroughTheSpot) {
+  // Up 100 m at 0.25 m/s (every window looks stopped: slow progress), ten minutes on the
+  // summit, and down the same way as slowly, a fix every 30 s: the anchor is left at 90 m
+  // on the way up, and the first fix 15 m from it is at 72.5 m on the way down. The way
+  // counts through the summit (10 + 27.5 m; the mean of the fixes between lies 2 m below
+  // it), not straight across (17.5 m, 167.5 m in all).
+  datasets::SyntheticRunOptions o;
+  o.path_m = {{0, 0}, {0, 100}, {0, 0}};
+  o.speed_mps = 0.25;
+  o.interval_s = 30;
+  o.stop_at_m = 100;
+  o.stop_s = 600;
+  o.hill_m = 0;  // (a climb would count in the window's chord)
+  o.sport = Sport::kHike;
+  const datasets::SyntheticRun run = datasets::MakeSyntheticRun(o);
+  ASSERT_NEAR(run.length_m, 200.0, 0.5);
+  const TrackAxes a = ComputeAxes(run.recorded, {});
+  // Less the last partial 15 m (the last fix, 5 m from the end, is 10.8 m from the anchor).
+  EXPECT_GT(a.cum_m.back(), 180.0);
+  EXPECT_LT(a.cum_m.back(), 200.0 - 10.8);
+}
+
 TEST(Segment, TimerEventsPauseTimeAndDistance) {
   Track t = Steady(3.0, 300);  // 900 s
   // Timer stopped from 2300 to 2400 (100 s): auto-pause, though the fixes move on.
