@@ -41,7 +41,7 @@ inline double SparseQ(double q, double h) {
 
 // Runs the filter and the RTS pass over fixes idx[lo..hi) of the track.
 void SmoothRun(Track& t, const std::vector<size_t>& idx, size_t lo, size_t hi, double sigma_m,
-               double accuracy_scale, double q, bool* used_accuracy) {
+               double accuracy_scale, const std::vector<double>& q, bool* used_accuracy) {
   const size_t n = hi - lo;
   if (n < 3) return;
   const LocalPlane plane(t.lat_deg[idx[lo]], t.lon_deg[idx[lo]]);
@@ -72,7 +72,7 @@ void SmoothRun(Track& t, const std::vector<size_t>& idx, size_t lo, size_t hi, d
     plane.ToMetres(t.lat_deg[i], t.lon_deg[i], &zx, &zy);
     const double h = t.time_s[i] - t.time_s[idx[lo + k - 1]];
     b.dt = h;
-    const Cov Pp = Predict(a.pf, h, SparseQ(q, h));
+    const Cov Pp = Predict(a.pf, h, SparseQ(q[k], h));
     const double px = a.x + h * a.vx, py = a.y + h * a.vy;
     const double inv_s = 1.0 / (Pp.a + noise(i));
     const double k0 = Pp.a * inv_s, k1 = Pp.b * inv_s;
@@ -88,7 +88,7 @@ void SmoothRun(Track& t, const std::vector<size_t>& idx, size_t lo, size_t hi, d
     const Step& b = st[kk + 1];
     const double h = b.dt;
     const Cov& P = a.pf;
-    const Cov Q = Predict(P, h, SparseQ(q, h));
+    const Cov Q = Predict(P, h, SparseQ(q[kk + 1], h));
     const double m00 = P.a + h * P.b, m01 = P.b, m10 = P.b + h * P.d, m11 = P.d;  // Pf F'
     const double det = Q.a * Q.d - Q.b * Q.b;
     if (!(det > 1e-18)) continue;
@@ -110,6 +110,88 @@ void SmoothRun(Track& t, const std::vector<size_t>& idx, size_t lo, size_t hi, d
 }
 
 using detail::Median;
+
+// How much lower and higher than the sport's q the turn-following smoother goes (see the
+// header); {1, 1} turns it off.
+struct TurnFactors {
+  double straight = 1.0;
+  double turn = 1.0;
+};
+
+TurnFactors TurnFactorsForSport(Sport sport) {
+  switch (sport) {
+    case Sport::kWalk:
+    case Sport::kHike:
+      return {0.25, 20.0};
+    default:
+      return {};
+  }
+}
+
+// Smooths fixes idx[lo..hi) following turns: a first pass with the straight q finds where
+// the smoothed path turns by more than kTurnDeg within +-kTurnWindowS (at least
+// kTurnWindowFixes fixes each side, both arms longer than the jitter explains), and a second
+// pass, from the recorded fixes, raises q to the turn q over those fixes. Returns the number
+// of fixes smoothed as turns.
+size_t SmoothRunFollowingTurns(Track& t, const std::vector<size_t>& idx, size_t lo, size_t hi,
+                               double sigma_m, double accuracy_scale, double q, TurnFactors f,
+                               bool* used_accuracy) {
+  constexpr double kTurnDeg = 45.0;
+  constexpr double kTurnWindowS = 5.0;
+  constexpr size_t kTurnWindowFixes = 3;
+  // Steps of kDenseS or less get the straight q; from kSparseS on, the sport's q (a fix every
+  // 10 s is far enough from the last that jitter adds little length, and a low q cuts).
+  constexpr double kDenseS = 8.0, kSparseS = 10.0;
+  const size_t n = hi - lo;
+  std::vector<double> qs(n, q * f.straight);
+  for (size_t k = 1; k < n; ++k) {
+    const double h = t.time_s[idx[lo + k]] - t.time_s[idx[lo + k - 1]];
+    const double w = std::clamp((h - kDenseS) / (kSparseS - kDenseS), 0.0, 1.0);
+    qs[k] = q * (f.straight + (1 - f.straight) * w);
+  }
+  if (f.straight == 1.0 && f.turn == 1.0) {
+    SmoothRun(t, idx, lo, hi, sigma_m, accuracy_scale, qs, used_accuracy);
+    return 0;
+  }
+  std::vector<double> lat(n), lon(n);
+  for (size_t k = 0; k < n; ++k) lat[k] = t.lat_deg[idx[lo + k]], lon[k] = t.lon_deg[idx[lo + k]];
+  SmoothRun(t, idx, lo, hi, sigma_m, accuracy_scale, qs, used_accuracy);
+  const LocalPlane plane(lat[0], lon[0]);
+  std::vector<double> sx(n), sy(n);
+  for (size_t k = 0; k < n; ++k) {
+    plane.ToMetres(t.lat_deg[idx[lo + k]], t.lon_deg[idx[lo + k]], &sx[k], &sy[k]);
+  }
+  const double min_arm = std::max(2.0, 3 * sigma_m);
+  const double cos_turn = std::cos(kTurnDeg * kPi / 180.0);
+  std::vector<char> turn(n, 0);
+  size_t turns = 0;
+  size_t ta = 0, tb = 0;  // the time window: ta the last fix before it, tb the first after
+  for (size_t k = 1; k + 1 < n; ++k) {
+    const double tk = t.time_s[idx[lo + k]];
+    while (ta + 1 < k && tk - t.time_s[idx[lo + ta + 1]] >= kTurnWindowS) ++ta;
+    if (tb <= k) tb = k + 1;
+    while (tb + 1 < n && t.time_s[idx[lo + tb]] - tk < kTurnWindowS) ++tb;
+    const size_t a = k >= kTurnWindowFixes ? std::min(ta, k - kTurnWindowFixes) : 0;
+    const size_t b = std::min(n - 1, std::max(tb, k + kTurnWindowFixes));
+    const double ux = sx[k] - sx[a], uy = sy[k] - sy[a];
+    const double vx = sx[b] - sx[k], vy = sy[b] - sy[k];
+    const double lu = std::hypot(ux, uy), lv = std::hypot(vx, vy);
+    if (lu < min_arm || lv < min_arm || ux * vx + uy * vy >= cos_turn * lu * lv) continue;
+    for (size_t j = a; j <= b; ++j) {
+      turns += turn[j] ? 0 : 1;
+      turn[j] = 1;
+    }
+  }
+  if (turns == 0) return 0;
+  for (size_t k = 0; k < n; ++k) {
+    t.lat_deg[idx[lo + k]] = lat[k], t.lon_deg[idx[lo + k]] = lon[k];
+    // The step into a turn fix and the step out of it.
+    if (turn[k]) qs[k] = std::max(qs[k], q * f.turn);
+    if (k > 0 && turn[k - 1]) qs[k] = std::max(qs[k], q * f.turn);
+  }
+  SmoothRun(t, idx, lo, hi, sigma_m, accuracy_scale, qs, used_accuracy);
+  return turns;
+}
 
 // Median of at most a handful of values, in place: insertion sort beats introselect there,
 // and for the full window of 7 a branchless sorting network beats both.
@@ -295,6 +377,7 @@ SmoothReport SmoothPositions(Track& t, const SmoothOptions& options) {
       acc.push_back(t.gps_accuracy_m[i]);
   }
   const double accuracy_scale = acc.size() * 2 > idx.size() ? sigma / Median(acc) : 0.0;
+  const TurnFactors turns = options.follow_turns ? TurnFactorsForSport(t.sport) : TurnFactors{};
   // The length guard: smoothing removes the length jitter adds to a polyline, about
   // sqrt(d^2 + 4 sigma^2) - d per step of length d (the difference of two fixes has
   // 2 sigma^2 per axis), and no more. A run whose smoothed length falls further below its raw
@@ -305,8 +388,9 @@ SmoothReport SmoothPositions(Track& t, const SmoothOptions& options) {
     if (hi - lo < 3) continue;
     report.position_smoothed = true;
     if (!options.length_guard) {
-      SmoothRun(t, idx, lo, hi, sigma, accuracy_scale, report.accel_density,
-                &report.used_device_accuracy);
+      report.turn_fixes +=
+          SmoothRunFollowingTurns(t, idx, lo, hi, sigma, accuracy_scale, report.accel_density,
+                                  turns, &report.used_device_accuracy);
       continue;
     }
     std::vector<double> lat(hi - lo), lon(hi - lo);
@@ -330,11 +414,15 @@ SmoothReport SmoothPositions(Track& t, const SmoothOptions& options) {
     const double raw = length(nullptr);
     double noise = sigma;
     for (int attempt = 0;; ++attempt) {
-      SmoothRun(t, idx, lo, hi, noise, accuracy_scale * noise / sigma, report.accel_density,
-                &report.used_device_accuracy);
+      const size_t turn_fixes =
+          SmoothRunFollowingTurns(t, idx, lo, hi, noise, accuracy_scale * noise / sigma,
+                                  report.accel_density, turns, &report.used_device_accuracy);
       double allowance = 0;
       const double smoothed = length(&allowance);
-      if (smoothed >= raw - allowance) break;
+      if (smoothed >= raw - allowance) {
+        report.turn_fixes += turn_fixes;
+        break;
+      }
       for (size_t k = lo; k < hi; ++k)
         t.lat_deg[idx[k]] = lat[k - lo], t.lon_deg[idx[k]] = lon[k - lo];
       if (attempt == 0) ++report.guarded_runs;

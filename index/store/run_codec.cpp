@@ -293,6 +293,7 @@ void AnalysisToProto(const engine::Analysis& a, run::SessionAnalysis* p) {
   sm->set_sigma_from_data(s.sigma_from_data);
   sm->set_used_device_accuracy(s.used_device_accuracy);
   sm->set_accel_density(s.accel_density);
+  sm->set_turn_fixes(s.turn_fixes);
   sm->set_elevation_smoothed(s.elevation_smoothed);
   sm->set_elevation_source(std::string(engine::AltitudeSourceName(s.elevation_source)));
   sm->set_elevation_source_reason(s.elevation_source_reason);
@@ -402,6 +403,7 @@ Result<engine::Analysis> AnalysisFromProto(const run::SessionAnalysis& p) {
   s.sigma_from_data = sm.sigma_from_data();
   s.used_device_accuracy = sm.used_device_accuracy();
   s.accel_density = sm.accel_density();
+  s.turn_fixes = static_cast<size_t>(sm.turn_fixes());
   s.elevation_smoothed = sm.elevation_smoothed();
   Result<engine::AltitudeSource> source = AltitudeSourceFromName(sm.elevation_source());
   if (!source.ok()) return source.status();

@@ -186,15 +186,16 @@ TEST(GroundTruth, DistanceAtEverySamplingInterval) {
   // Where a target is missed today, the bound that keeps it from getting worse: the issue
   // note lists them. Targets: within 1 % at 1-5 s, within 3 % at 30 s, and for every seed
   // no further from the truth than the raw polyline.
-  const std::map<std::string, double> accuracy_misses = {
-      {"Andorra trail, hike 0.8 m/s at 1 s", 1.2},
-      {"Andorra trail, hike 0.8 m/s at 2 s", 1.2},
-  };
+  const std::map<std::string, double> accuracy_misses = {};
   const std::map<std::string, double> raw_misses = {
-      // Hairpins rounded by the smoother at 5-30 s, and the stop's edges at 5-10 s.
-      {"switchbacks, hike 0.9 m/s at 5 s", 0.6},   {"switchbacks, hike 0.9 m/s at 10 s", 0.3},
-      {"switchbacks, hike 0.9 m/s at 30 s", 0.5},  {"loop, run 3 m/s at 5 s", 0.2},
-      {"out-and-back, walk 1.4 m/s at 10 s", 0.2}, {"loop, run 3 m/s at 10 s", 0.05},
+      // The stop's edges at 5-30 s (the approach and the departure are sampled where the
+      // walker happened to be: with a hairpin or the turn of an out-and-back between them,
+      // one seed of three comes out up to 0.18 points further from the truth than the raw
+      // polyline, which knows where the walker stood), and a runner's loop at 5 s.
+      {"switchbacks, hike 0.9 m/s at 30 s", 0.15},
+      {"loop, run 3 m/s at 5 s", 0.1},
+      {"out-and-back, walk 1.4 m/s at 10 s", 0.2},
+      {"loop, run 3 m/s at 10 s", 0.05},
   };
   auto bound = [](const std::map<std::string, double>& m, const std::string& k, double v) {
     const auto it = m.find(k);
@@ -217,12 +218,8 @@ TEST(GroundTruth, DistanceAtEverySamplingInterval) {
 TEST(GroundTruth, SmartRecordingThroughFitAndTcx) {
   // Variable ("smart") recording: a fix every 1 to 8 s, more when the device sees a change;
   // random here. Written to FIT and TCX and read back: the files must analyse as the track.
-  const std::map<std::string, double> accuracy_misses = {
-      {"switchbacks, hike 0.9 m/s", 1.6},
-      {"Andorra trail, hike 0.8 m/s", 1.3},
-  };
-  const std::map<std::string, double> raw_misses = {{"loop, run 3 m/s", 0.15},
-                                                    {"switchbacks, hike 0.9 m/s", 0.25}};
+  const std::map<std::string, double> accuracy_misses = {};
+  const std::map<std::string, double> raw_misses = {{"loop, run 3 m/s", 0.15}};
   std::printf("%-32s %15s %15s %15s\n", "path (error %, ours / raw)", "track", "FIT", "TCX");
   for (const Scenario& sc : Scenarios()) {
     std::printf("%-32s", sc.name.c_str());

@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <limits>
+#include <utility>
+#include <vector>
 
 #include "datasets/synthetic_activity.hpp"
 #include "engine/geo/geodesy.hpp"
@@ -126,6 +129,7 @@ TEST(Smoother, LengthGuardKeepsThePathAFilterWouldCut) {
   const datasets::SyntheticRun run = datasets::MakeSyntheticRun(o);
   SmoothOptions stiff;
   stiff.accel_density = 1e-5;
+  stiff.follow_turns = false;  // (which would raise q at the hairpins)
   Track t = run.recorded;
   const double raw = Length(t);
   const SmoothReport rep = SmoothPositions(t, stiff);
@@ -136,6 +140,69 @@ TEST(Smoother, LengthGuardKeepsThePathAFilterWouldCut) {
   Track cut = run.recorded;
   EXPECT_EQ(SmoothPositions(cut, stiff).guarded_runs, 0u);
   EXPECT_LT(Length(cut), 0.9 * raw);
+}
+
+// A hiker at 0.8-0.9 m/s recorded every second with 0.6 m of white jitter: on `path`.
+datasets::SyntheticRun SlowHike(std::vector<std::array<double, 2>> path, uint32_t seed) {
+  datasets::SyntheticRunOptions o;
+  o.path_m = std::move(path);
+  o.speed_mps = 0.85;
+  o.noise_m = 0.6;
+  o.sport = Sport::kHike;
+  o.seed = seed;
+  return datasets::MakeSyntheticRun(o);
+}
+
+// Error of the smoothed length against the truth, percent.
+double SmoothedErrorPct(const datasets::SyntheticRun& run, const SmoothOptions& options,
+                        SmoothReport* report = nullptr) {
+  Track t = run.recorded;
+  const SmoothReport rep = SmoothPositions(t, options);
+  if (report) *report = rep;
+  return (Length(t) - run.length_m) / run.length_m * 100;
+}
+
+TEST(Smoother, HikersGentleCurvesGetTheStraightQ) {
+  // A winding trail, no bend sharper than 45 degrees in 5 s: one q for all (the sport's)
+  // lets jitter through as path; the straight q (a quarter) keeps it out.
+  std::vector<std::array<double, 2>> path{{0, 0}};
+  for (double s = 20; s <= 3000; s += 20) path.push_back({s, 60.0 * std::sin(s / 150.0)});
+  const datasets::SyntheticRun run = SlowHike(path, 3);
+  SmoothReport rep;
+  const double followed = SmoothedErrorPct(run, {}, &rep);
+  SmoothOptions one_q;
+  one_q.follow_turns = false;
+  const double uniform = SmoothedErrorPct(run, one_q);
+  std::printf("gentle: followed %+.2f %%, one q %+.2f %%\n", followed, uniform);
+  EXPECT_EQ(rep.turn_fixes, 0u);
+  EXPECT_LT(std::fabs(followed), 0.5);
+  EXPECT_LT(std::fabs(followed), 0.6 * std::fabs(uniform));
+}
+
+TEST(Smoother, HikersHairpinsAreFollowed) {
+  // Switchbacks: 150-degree hairpins every 120 m. The straight q alone would cut each one;
+  // the second pass raises q over the hairpins and keeps them.
+  const datasets::SyntheticRun run = SlowHike(datasets::SwitchbackPath(30, 120), 5);
+  SmoothReport rep;
+  const double followed = SmoothedErrorPct(run, {}, &rep);
+  EXPECT_GT(rep.turn_fixes, 29u * 5);  // every hairpin, and some fixes each side
+  EXPECT_LT(rep.turn_fixes, run.recorded.size() / 2);
+  SmoothOptions straight_only;
+  straight_only.follow_turns = false;
+  straight_only.accel_density = ProcessNoiseForSport(Sport::kHike) / 4;
+  const double cut = SmoothedErrorPct(run, straight_only);
+  std::printf("hairpins: followed %+.2f %% (%zu turn fixes of %zu), straight q %+.2f %%\n",
+              followed, rep.turn_fixes, run.recorded.size(), cut);
+  EXPECT_LT(std::fabs(followed), 0.6);
+  EXPECT_LT(cut, -1.0);
+}
+
+TEST(Smoother, RunnersKeepOneQ) {
+  datasets::SyntheticRunOptions o;
+  o.path_m = datasets::SwitchbackPath(10, 120);
+  o.noise_m = 0.6;
+  Track t = datasets::MakeSyntheticRun(o).recorded;
+  EXPECT_EQ(SmoothPositions(t, {}).turn_fixes, 0u);
 }
 
 TEST(Smoother, UsesDeviceAccuracyToWeighFixes) {
