@@ -594,10 +594,6 @@ Status HttpServer::StartUserServices() {
       Result<RunService::Reanalyzed> r = service->Reanalyze(e.user_id, e.run_id);
       if (!r.ok()) {
         if (r.status().code() == StatusCode::kNotFound) return Status::Ok();  // deleted since
-        if (r.status().code() == StatusCode::kCorruption ||
-            r.status().code() == StatusCode::kResourceExhausted) {
-          return Status::InvalidArgument(r.status().message());  // no retry reads it
-        }
         return r.status();
       }
       // A retry delivers again: the attempt before may have stored it and failed after.

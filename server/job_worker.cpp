@@ -60,6 +60,17 @@ void JobWorker::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+namespace {
+
+// What the same job would fail with again: data that does not read (a bad job, a stored file
+// that no longer parses) or is beyond a limit.
+bool NoRetryHelps(StatusCode code) {
+  return code == StatusCode::kInvalidArgument || code == StatusCode::kCorruption ||
+         code == StatusCode::kResourceExhausted;
+}
+
+}  // namespace
+
 bool JobWorker::Run(const index::Job& job) {
   const auto handler = handlers_.find(job.kind);
   if (handler == handlers_.end()) {
@@ -68,7 +79,7 @@ bool JobWorker::Run(const index::Job& job) {
     return true;
   }
   const Status s = handler->second(job, JobEventId(job.id));
-  if (s.code() == StatusCode::kInvalidArgument) {
+  if (NoRetryHelps(s.code())) {
     log_("jobs: " + job.id + " (" + job.kind + "): " + s.message() + ", dropped");
     ++dropped_;
     return true;

@@ -10,8 +10,9 @@
 //                   processing (challenge progress, plan recalculation) and the webhook outbox.
 //   run.reanalyze   {"type":"run.stored","user":..,"run_id":"<hex>"}: analyse a stored run
 //                   again (POST /v1/admin/reanalyze on a server that queues its jobs).
-// A handler's kInvalidArgument (unreadable data, a file that no longer reads) and a job of a
-// kind without a handler are acked, logged and counted as dropped (retrying would not help);
+// A handler's kInvalidArgument, kCorruption or kResourceExhausted (a bad job, a stored file
+// that no longer reads, data beyond a limit) and a job of a kind without a handler are acked,
+// logged and counted as dropped (retrying would not help);
 // any other failure leaves the job pending, to be taken again after the queue's
 // claim_after_s (by this worker or another), at most the queue's max_attempts times.
 //

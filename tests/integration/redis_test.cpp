@@ -56,6 +56,20 @@ std::unique_ptr<Redis> Connect(const std::string& url) {
   return r.ok() ? std::move(r).value() : nullptr;
 }
 
+// A job queue on `redis` whose pending jobs are claimed again after 0.3 s.
+index::JobQueueOptions QuickRetries(int max_attempts) {
+  index::JobQueueOptions o;
+  o.claim_after_s = 0.3;
+  o.max_attempts = max_attempts;
+  return o;
+}
+
+std::unique_ptr<index::RedisJobQueue> OpenQueue(Redis* redis, const index::JobQueueOptions& o) {
+  Result<std::unique_ptr<index::RedisJobQueue>> opened = index::RedisJobQueue::Open(redis, o);
+  EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+  return opened.ok() ? std::move(opened).value() : nullptr;
+}
+
 std::string ReadFile(const std::string& path) {
   std::ifstream f(path);
   std::stringstream s;
@@ -201,14 +215,12 @@ TEST(RedisJobs, AJobIsTakenOnceAckedGoneAndADeadWorkersJobGoesToAnother) {
   REQUIRE_REDIS(server);
   std::unique_ptr<Redis> redis = Connect(server.url());
   ASSERT_TRUE(redis);
-  index::JobQueueOptions o;
-  o.claim_after_s = 0.3;
-  o.max_attempts = 3;
-  Result<std::unique_ptr<index::RedisJobQueue>> opened = index::RedisJobQueue::Open(redis.get(), o);
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  index::RedisJobQueue& q = **opened;
+  const index::JobQueueOptions o = QuickRetries(3);
+  std::unique_ptr<index::RedisJobQueue> queue = OpenQueue(redis.get(), o);
+  ASSERT_TRUE(queue);
+  index::RedisJobQueue& q = *queue;
   // Opening again (another server) keeps the group and its jobs.
-  ASSERT_TRUE(index::RedisJobQueue::Open(redis.get(), o).ok());
+  ASSERT_TRUE(OpenQueue(redis.get(), o));
   for (const char* d : {"a", "b\0binary", "c"}) {
     ASSERT_TRUE(
         q.Enqueue("run.event", std::string(d, std::strlen(d) + (d[0] == 'b' ? 7 : 0))).ok());
@@ -274,17 +286,17 @@ TEST(RedisJobs, AFailedJobRunsAgainWithTheSameEventIdAndAnUnreadableOneIsDropped
   REQUIRE_REDIS(server);
   std::unique_ptr<Redis> redis = Connect(server.url());
   ASSERT_TRUE(redis);
-  index::JobQueueOptions o;
-  o.claim_after_s = 0.3;
-  Result<std::unique_ptr<index::RedisJobQueue>> opened = index::RedisJobQueue::Open(redis.get(), o);
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  index::RedisJobQueue& q = **opened;
+  std::unique_ptr<index::RedisJobQueue> queue =
+      OpenQueue(redis.get(), QuickRetries(index::JobQueueOptions{}.max_attempts));
+  ASSERT_TRUE(queue);
+  index::RedisJobQueue& q = *queue;
   engine::RunEvent stored;
   stored.user_id = "alice";
   stored.run_id = 0x1234;
   ASSERT_TRUE(q.Enqueue("run.event", server::EncodeRunEventJob(stored)).ok());
   ASSERT_TRUE(q.Enqueue("run.event", "{\"type\":\"run.stored\"}").ok());  // no user
   ASSERT_TRUE(q.Enqueue("no.such.kind", "{}").ok());
+  ASSERT_TRUE(q.Enqueue("run.reanalyze", "7").ok());  // its stored file no longer reads
 
   std::mutex mu;
   std::vector<std::pair<engine::RunEvent, std::string>> calls;
@@ -300,19 +312,22 @@ TEST(RedisJobs, AFailedJobRunsAgainWithTheSameEventIdAndAnUnreadableOneIsDropped
     // The first attempt fails as a plugin whose store is down would.
     return calls.size() == 1 ? Status::Unavailable("challenges: store down") : Status::Ok();
   };
+  handlers["run.reanalyze"] = [](const index::Job&, const std::string&) {
+    return Status::Corruption("run 7: stored original: byte 12: not a FIT header");
+  };
   server::JobWorker worker(&q, wo, std::move(handlers), [&](const std::string& line) {
     std::lock_guard lock(mu);
     log.push_back(line);
   });
   worker.Start();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (worker.done() < 3 && std::chrono::steady_clock::now() < deadline) {
+  while (worker.done() < 4 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   worker.Stop();
-  EXPECT_EQ(worker.done(), 3u);     // the run event (second attempt) and the two dropped
+  EXPECT_EQ(worker.done(), 4u);     // the run event (second attempt) and the three dropped
   EXPECT_EQ(worker.failed(), 1u);   // the first attempt
-  EXPECT_EQ(worker.dropped(), 2u);  // no user; unknown kind
+  EXPECT_EQ(worker.dropped(), 3u);  // no user; unknown kind; a file that no retry reads
   ASSERT_EQ(calls.size(), 2u);
   EXPECT_EQ(calls[0].first.user_id, "alice");
   EXPECT_EQ(calls[1].first.run_id, 0x1234u);
