@@ -4,13 +4,10 @@
 #include <chrono>
 
 #include "engine/text/iso_time.hpp"
+#include "engine/time/now.hpp"
 
 namespace stride::server {
 namespace {
-
-double NowS() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 constexpr size_t kPage = 200;
 
@@ -18,8 +15,8 @@ constexpr size_t kPage = 200;
 
 Reanalysis::Reanalysis(const engine::RunStore* store, Sink sink, bool queued,
                        std::function<void(const std::string&)> log)
-    : store_(store), sink_(std::move(sink)), log_(std::move(log)) {
-  progress_.queued = queued;
+    : store_(store), sink_(std::move(sink)), queued_(queued), log_(std::move(log)) {
+  progress_.queued = queued_;
 }
 
 Reanalysis::~Reanalysis() {
@@ -35,12 +32,11 @@ Status Reanalysis::Start(const std::string& user) {
                                  " is running; see GET /v1/admin/reanalyze");
   }
   if (thread_.joinable()) thread_.join();  // the last pass, finished
-  const bool queued = progress_.queued;
   progress_ = Progress();
   progress_.running = true;
-  progress_.queued = queued;
+  progress_.queued = queued_;
   progress_.user = user;
-  progress_.started_at_s = NowS();
+  progress_.started_at_s = engine::UnixNowS();
   stop_ = false;
   thread_ = std::thread([this, user] { Pass(user); });
   return Status::Ok();
@@ -117,12 +113,11 @@ void Reanalysis::Pass(std::string user) {
   }
   std::lock_guard lock(mu_);
   progress_.running = false;
-  progress_.finished_at_s = NowS();
+  progress_.finished_at_s = engine::UnixNowS();
   log_(
       "reanalyze: " + std::string(finished ? "finished" : "stopped") + " after " +
       std::to_string(progress_.runs) + " runs (" + std::to_string(progress_.changed) +
-      (progress_.queued ? " queued, " : " changed, ") + std::to_string(progress_.failed) +
-      " failed) in " +
+      (queued_ ? " queued, " : " changed, ") + std::to_string(progress_.failed) + " failed) in " +
       std::to_string(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()) +
       " s");
 }

@@ -60,6 +60,7 @@ class Reanalysis {
 
   const engine::RunStore* store_;
   Sink sink_;
+  const bool queued_;  // what the sink does (every Progress says it)
   std::function<void(const std::string&)> log_;
   mutable std::mutex mu_;
   Progress progress_;

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "server/run_service.hpp"
 
-#include <chrono>
 #include <cmath>
 #include <unordered_map>
 
 #include "engine/route/route_json.hpp"
+#include "engine/time/now.hpp"
 #include "engine/trail/match.hpp"
 #include "importers/activity/activity_reader.hpp"
 #include "index/crypto/crypto.hpp"
@@ -13,13 +13,6 @@
 #include "server/auth.hpp"
 
 namespace stride::server {
-namespace {
-
-double NowS() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-}  // namespace
 
 RunService::RunService(engine::RunStore& store, const engine::RunEvents& events,
                        RunServiceOptions options, RouteSource routes)
@@ -204,7 +197,7 @@ Result<RunService::Uploaded> RunService::Upload(const UploadRequest& req) {
   }
 
   STRIDE_ASSIGN_OR_RETURN(engine::Run run, AnalyzeFile(req.user_id, req.body));
-  run.summary.uploaded_at_s = NowS();
+  run.summary.uploaded_at_s = engine::UnixNowS();
   run.summary.file_name = req.file_name;
   run.original.assign(req.body);
   run.idempotency_key = req.idempotency_key;

@@ -12,16 +12,13 @@
 #include "engine/hex.hpp"
 #include "engine/text/iso_time.hpp"
 #include "engine/text/json_dump.hpp"
+#include "engine/time/now.hpp"
 #include "server/auth.hpp"
 
 namespace stride::server {
 namespace {
 
 using Json = nlohmann::json;
-
-double NowS() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 // Outbox keys sort by when they are due: 16 decimal digits of milliseconds.
 std::string DueKey(double due_s, const std::string& id, size_t target) {
@@ -81,7 +78,7 @@ Status WebhookSender::Enqueue(const engine::RunEvent& e, std::string id) {
     std::snprintf(fresh, sizeof fresh, "%016llx", static_cast<unsigned long long>(rng()));
     id = fresh;
   }
-  const double now = NowS();
+  const double now = engine::UnixNowS();
   Json body = {{"id", id},
                {"type", std::string(engine::RunEventName(e.kind))},
                {"user", e.user_id},
@@ -106,7 +103,7 @@ Status WebhookSender::Enqueue(const engine::RunEvent& e, std::string id) {
 }
 
 double WebhookSender::DeliverDue() {
-  const double now = NowS();
+  const double now = engine::UnixNowS();
   std::vector<std::pair<std::string, std::string>> due;
   double next = 1.0;
   (void)outbox_->Scan("", [&](std::string_view k, std::string_view v) {
@@ -136,7 +133,7 @@ double WebhookSender::DeliverDue() {
       c.set_connection_timeout(secs, 0);
       c.set_read_timeout(secs, 0);
       c.set_write_timeout(secs, 0);
-      const std::string ts = std::to_string(static_cast<long long>(NowS()));
+      const std::string ts = std::to_string(static_cast<long long>(engine::UnixNowS()));
       const std::string sig = engine::HexEncode(HmacSha256(options_.secret, ts + "." + body));
       httplib::Headers h = {{"Stride-Event-Id", id},
                             {"Stride-Signature", "t=" + ts + ",v1=" + sig}};
@@ -162,7 +159,7 @@ double WebhookSender::DeliverDue() {
         std::min(options_.max_retry_s, options_.first_retry_s * std::pow(2.0, attempts - 1));
     Json again = entry;
     again["attempts"] = attempts;
-    (void)outbox_->Put(DueKey(NowS() + wait, id, t), engine::DumpJson(again));
+    (void)outbox_->Put(DueKey(engine::UnixNowS() + wait, id, t), engine::DumpJson(again));
     next = std::min(next, wait);
   }
   return due.size() >= 256 ? 0.0 : next;

@@ -17,7 +17,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -26,6 +25,7 @@
 #include <string_view>
 
 #include "engine/status.hpp"
+#include "engine/time/now.hpp"
 
 namespace stride::engine {
 
@@ -143,10 +143,7 @@ class Clock {
 
 class SystemClock : public Clock {
  public:
-  double NowS() const override {
-    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
+  double NowS() const override { return UnixNowS(); }
 };
 
 // A clock that stands still until the test moves it.
