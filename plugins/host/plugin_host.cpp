@@ -81,6 +81,15 @@ struct PluginHost::Slot {
 
 namespace {
 
+// An answer the host gives for a plugin (it was busy elsewhere, or failed), in the API's
+// error shape.
+PluginResponse HostError(int status, const std::string& code, const std::string& message) {
+  PluginResponse r;
+  r.status = status;
+  r.body = engine::DumpJson(Json{{"error", {{"code", code}, {"message", message}}}});
+  return r;
+}
+
 Result<std::string> ReadAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::NotFound(path + ": cannot be read");
@@ -843,11 +852,7 @@ PluginResponse PluginHost::Call(const Match& match, const PluginRequest& request
   if (services_.exclusive && request.method != "GET" && request.method != "HEAD") {
     const Status locked = services_.exclusive(p.name, handle);
     if (!locked.ok()) {
-      PluginResponse busy;
-      busy.status = 503;
-      busy.body = engine::DumpJson(Json{
-          {"error", {{"code", "unavailable"}, {"message", p.name + ": " + locked.message()}}}});
-      return busy;
+      return HostError(503, "unavailable", p.name + ": " + locked.message());
     }
   } else {
     handle();
@@ -855,10 +860,7 @@ PluginResponse PluginHost::Call(const Match& match, const PluginRequest& request
   PluginResponse out;
   if (rc != 0 || !call.responded) {
     ++p.failures;
-    const std::string why = t_error.empty() ? "no answer" : t_error;
-    out.status = 500;
-    out.body = engine::DumpJson(
-        Json{{"error", {{"code", "plugin_error"}, {"message", p.name + ": " + why}}}});
+    out = HostError(500, "plugin_error", p.name + ": " + (t_error.empty() ? "no answer" : t_error));
   } else {
     out.status = call.status;
     out.content_type = call.content_type;
