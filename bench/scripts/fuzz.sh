@@ -12,20 +12,22 @@
 #   bench/scripts/fuzz.sh                         # every target, 10^7 executions or 1 hour each
 #   SECONDS_EACH=120 bench/scripts/fuzz.sh gpx    # one target, two minutes
 #   JOBS=2 bench/scripts/fuzz.sh                  # two targets at a time
+#   BUILD_DIR=build-asan bench/scripts/fuzz.sh    # reuse scripts/test.sh's sanitizer build
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${RUNS:-10000000}
 seconds=${SECONDS_EACH:-3600}
 jobs=${JOBS:-1}
-CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Asan \
+build=${BUILD_DIR:-build-fuzz}
+CC=clang-14 CXX=clang++-14 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Asan \
   -DSTRIDE_BUILD_BENCH=OFF -DSTRIDE_FUZZ_LIBFUZZER=ON >/dev/null
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   targets=(fit gpx tcx activity osm_xml http_request route_params jwt multipart gzip)
 fi
-ninja -C build-fuzz stride_fuzz_seeds "${targets[@]/%/_fuzz}" >/dev/null
-out=build-fuzz/fuzz
-./build-fuzz/fuzz/stride_fuzz_seeds "$out/seeds" ../shared/datasets >&2
+ninja -C "$build" stride_fuzz_seeds "${targets[@]/%/_fuzz}" >/dev/null
+out=$build/fuzz
+"./$out/stride_fuzz_seeds" "$out/seeds" ../shared/datasets >&2
 mkdir -p "$out/artifacts" "$out/logs"
 echo "nproc: $(nproc); runs ${runs}, at most ${seconds} s per target" >&2
 
