@@ -6,7 +6,7 @@
 //   XADD   STREAM MAXLEN ~ max_length * kind KIND data DATA      (Enqueue)
 //   XAUTOCLAIM STREAM GROUP WORKER claim_after_ms 0-0 COUNT n    (Take: a dead worker's jobs)
 //   XREADGROUP GROUP GROUP WORKER COUNT n BLOCK ms STREAMS STREAM >   (Take: new jobs)
-//   XACK + XDEL                                                  (Ack)
+//   XACK + XDEL in one script (both or neither)                  (Ack)
 //
 // At least once: a job stays pending on the worker that took it until that worker acks it; a
 // worker killed mid-job leaves it pending, and after `claim_after_s` without an ack any other
