@@ -112,9 +112,10 @@ void JobWorker::Loop() {
         ++failed_;
         continue;
       }
+      // Counted before the ack: whoever sees the queue empty sees the job counted as done.
+      ++done_;
       const Status acked = queue_->Ack(job);
       if (!acked.ok()) log_("jobs: " + job.id + " ran but was not acked: " + acked.message());
-      ++done_;
     }
   }
 }
