@@ -7,7 +7,14 @@
 // density q (m²/s³), so the process noise of a step grows as dt³: a sparse (5 s) recording
 // lets the filter follow the fixes more closely and does not cut corners; beyond 5 s q itself
 // grows with the interval (x h/5), as a walker sampled every 30 s may have turned any way in
-// between.
+// between. A length guard checks that: smoothing may shorten a recorded segment by what
+// jitter adds to a polyline (at most sqrt(d² + 4 sigma²) - d per step of length d) and no
+// more; a segment that lost more is smoothed again with less assumed noise, or left as
+// recorded (guarded_runs). Measurement noise is the jitter measured from the track itself
+// (robust second differences), so fixes a device already filtered are not smoothed twice; the
+// device's gps_accuracy, when present, weighs fixes against each other around that level.
+// Both axes share one covariance (the noise is isotropic), so the 2x2 covariance recursion
+// runs once per fix.
 //
 // Walkers and hikers: one q cannot serve both a slow walker's straight, where 0.6 m of jitter
 // on 0.8 m steps passes for path unless q is low, and a hairpin, which a low q cuts. Their
@@ -16,15 +23,9 @@
 // where that smoothed path turns by more than 45 degrees within +-5 s (at least three fixes
 // each side), again from the recorded fixes with 20 times the sport's q over the turn. On the
 // ground-truth paths (tests/integration/ground_truth_test.cpp) that takes a hiker at 1 s
-// from +1.09 % to +0.76 % on a real trail while switchbacks stay within 0.4 %; runners keep
-// one q (their turns are gentle at their speed and 1 s FIT totals match devices as they are). A
-// length guard checks that: smoothing may shorten a recorded segment by what jitter adds to a
-// polyline (at most sqrt(d² + 4 sigma²) - d per step of length d) and no more; a segment that lost
-// more is smoothed again with less assumed noise, or left as recorded (guarded_runs). Measurement
-// noise is the jitter measured from the track itself (robust second differences), so fixes a device
-// already filtered are not smoothed twice; the device's gps_accuracy, when present, weighs
-// fixes against each other around that level. Both axes share one covariance
-// (the noise is isotropic), so the 2x2 covariance recursion runs once per fix.
+// from +1.09 % to +0.76 % on a real trail while switchbacks stay within 0.4 %. Runners keep
+// one q: their turns are gentle at their speed, and their 1 s FIT totals match the devices'
+// as they are.
 //
 // Elevation: a Hampel filter removes spikes, then a Gaussian kernel over horizontal distance
 // (over time when the track has no positions). Barometric altitude is smooth and gets a narrow
