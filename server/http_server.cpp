@@ -14,6 +14,7 @@
 #include "engine/text/iso_time.hpp"
 #include "engine/text/json_dump.hpp"
 #include "engine/text/utf8.hpp"
+#include "engine/time/now.hpp"
 #include "server/auth.hpp"
 #include "server/http/multipart.hpp"
 #include "server/metrics.hpp"
@@ -71,10 +72,6 @@ std::string ReanalysisJson(const Reanalysis::Progress& p) {
   return engine::DumpJson(j);
 }
 
-double NowUnix() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 // The caller of a route with a scope: a verified bearer token that carries it, or the answer.
 std::optional<ApiResponse> Authorize(const Jwt* jwt, const http::Route& route, HttpRequest& req) {
   const Wire wire = WireOf(req);
@@ -92,7 +89,7 @@ std::optional<ApiResponse> Authorize(const Jwt* jwt, const http::Route& route, H
   if (auth.size() < 8 || strncasecmp(auth.c_str(), "Bearer ", 7) != 0) {
     return unauthenticated("Authorization: expected the Bearer scheme");
   }
-  Result<Principal> p = jwt->Verify(std::string_view(auth).substr(7), NowUnix());
+  Result<Principal> p = jwt->Verify(std::string_view(auth).substr(7), engine::UnixNowS());
   if (!p.ok()) return unauthenticated(p.status().message());
   if (!p->Has(route.scope)) {
     return ErrorResponse(403, "forbidden", "this token lacks the scope " + route.scope, wire);
@@ -192,7 +189,7 @@ ApiResponse InboundActivity(RunService* rs, Connections* links, const InboundOpt
                          "no webhooks from " + engine::ValidUtf8(provider) + " here", wire);
   }
   Result<std::string> account =
-      VerifyInbound(secrets->second, req, NowUnix(), inbound.replay_window_s);
+      VerifyInbound(secrets->second, req, engine::UnixNowS(), inbound.replay_window_s);
   if (!account.ok()) {
     const bool unauth = account.status().code() == StatusCode::kUnauthenticated;
     return ErrorResponse(unauth ? 401 : 400, unauth ? "unauthenticated" : "invalid_argument",
@@ -360,7 +357,7 @@ bool HttpServer::WaitForRollout(const index::RouteSnapshot& next) {
     std::snprintf(buf, sizeof buf, "%.1f", v);
     return std::string(buf);
   };
-  const double late = NowUnix() - serves_at;
+  const double late = engine::UnixNowS() - serves_at;
   if (late > 0) {
     LogLine("serve: the new database (imported " + next.import_finished_at + ") is served " +
             seconds(late) + " s after its rollout time " + engine::FormatIsoTime(serves_at) +
@@ -375,7 +372,8 @@ bool HttpServer::WaitForRollout(const index::RouteSnapshot& next) {
   LogLine("serve: the new database (imported " + next.import_finished_at + ") is loaded; " +
           "served from " + engine::FormatIsoTime(serves_at));
   // Short sleeps, the last one to the moment, so Stop() is not kept waiting.
-  for (double left = serves_at - NowUnix(); left > 0; left = serves_at - NowUnix()) {
+  for (double left = serves_at - engine::UnixNowS(); left > 0;
+       left = serves_at - engine::UnixNowS()) {
     if (stopping_) return false;
     std::this_thread::sleep_for(std::chrono::duration<double>(std::min(left, 0.05)));
   }
@@ -385,7 +383,8 @@ bool HttpServer::WaitForRollout(const index::RouteSnapshot& next) {
 void HttpServer::LogLine(const std::string& line) {
   if (!options_.access_log) return;
   std::lock_guard lock(log_mu_);
-  *options_.access_log << engine::FormatIsoTime(NowUnix(), 3) << ' ' << line << '\n' << std::flush;
+  *options_.access_log << engine::FormatIsoTime(engine::UnixNowS(), 3) << ' ' << line << '\n'
+                       << std::flush;
 }
 
 void HttpServer::LogRequest(const HttpRequest& req, int status, size_t bytes, double seconds) {
@@ -394,8 +393,8 @@ void HttpServer::LogRequest(const HttpRequest& req, int status, size_t bytes, do
   // the client's bytes: escaped, so they can neither break nor forge a line.
   char tail[96];
   std::snprintf(tail, sizeof tail, " %d %zuB %.3fms\n", status, bytes, seconds * 1000);
-  const std::string line = engine::FormatIsoTime(NowUnix(), 3) + ' ' + req.remote_addr + ' ' +
-                           engine::EscapeForLog(req.method, 32) + ' ' +
+  const std::string line = engine::FormatIsoTime(engine::UnixNowS(), 3) + ' ' + req.remote_addr +
+                           ' ' + engine::EscapeForLog(req.method, 32) + ' ' +
                            engine::EscapeForLog(req.target) + tail;
   std::lock_guard lock(log_mu_);
   *options_.access_log << line << std::flush;
@@ -1050,7 +1049,7 @@ std::optional<ApiResponse> Limit(RateLimiter* limiter, const std::vector<std::st
   if (!limit) return std::nullopt;
   const std::string caller =
       anonymous ? "ip:" + ClientAddress(trusted, req) : "user:" + req.principal.user_id;
-  const RateDecision d = limiter->Check(name, caller, NowUnix());
+  const RateDecision d = limiter->Check(name, caller, engine::UnixNowS());
   // A store that could not count (Redis away: redis_rate_limit.hpp) lets the request through
   // and says nothing of a budget it does not know.
   if (d.allowed && d.limit == 0) return std::nullopt;

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "server/run_api.hpp"
 
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -11,6 +10,7 @@
 #include "engine/text/json_dump.hpp"
 #include "engine/text/round.hpp"
 #include "engine/text/utf8.hpp"
+#include "engine/time/now.hpp"
 #include "engine/track/analysis_json.hpp"
 #include "engine/track/track_writers.hpp"
 #include "index/store/run_codec.hpp"
@@ -348,8 +348,7 @@ bool ExportStream::Next(std::string* chunk) {
     cursor_ = page->next_cursor;
     listed_all_ = cursor_.empty();
   }
-  const double now =
-      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const double now = engine::UnixNowS();
   if (pending_.empty() && extra_) {
     // Plugins' data for the user, one file each, before the manifest.
     Result<std::vector<std::pair<std::string, std::string>>> files = extra_(user_);

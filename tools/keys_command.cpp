@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tools/keys_command.hpp"
 
-#include <chrono>
 #include <ostream>
 
 #include "engine/text/iso_time.hpp"
+#include "engine/time/now.hpp"
 #include "index/store/data_keys.hpp"
 
 namespace stride::tools {
@@ -44,10 +44,7 @@ int RunKeys(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   }
   if (verb == "new") {
     if (id.empty()) {
-      const double now =
-          std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-              .count();
-      id = "kek-" + engine::FormatIsoTime(now).substr(0, 10);
+      id = "kek-" + engine::FormatIsoTime(engine::UnixNowS()).substr(0, 10);
     }
     Result<std::string> entry = index::KeyRing::NewEntry(id);
     if (!entry.ok()) {

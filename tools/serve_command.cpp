@@ -12,6 +12,7 @@
 #include <iostream>
 #include <thread>
 
+#include "engine/time/now.hpp"
 #include "importers/activity/activity_reader.hpp"
 #include "plugins/challenges/challenges.hpp"
 #include "plugins/chat/chat.hpp"
@@ -142,10 +143,6 @@ bool IsOrigin(const std::string& o) {
     return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-' || ch == ':' ||
            ch == '[' || ch == ']';
   });
-}
-
-double NowS() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 bool ParseTtl(const std::string& text, double* seconds) {
@@ -433,8 +430,8 @@ int RunServeOrWorker(const std::vector<std::string>& args, std::ostream& out, st
       return 2;
     }
     if (dev && !o.jwt_secret.empty()) {
-      dev_token =
-          server::Jwt(o.jwt_secret).Mint("dev", "runner:read runner:write chat:ask", 86400, NowS());
+      dev_token = server::Jwt(o.jwt_secret)
+                      .Mint("dev", "runner:read runner:write chat:ask", 86400, engine::UnixNowS());
     }
   }
 
@@ -626,7 +623,7 @@ int RunToken(const std::vector<std::string>& args, std::ostream& out, std::ostre
     err << "stride token: " << secret.status().message() << "\n";
     return 2;
   }
-  out << server::Jwt(*secret).Mint(user, scope, ttl, NowS()) << "\n";
+  out << server::Jwt(*secret).Mint(user, scope, ttl, engine::UnixNowS()) << "\n";
   return 0;
 }
 
