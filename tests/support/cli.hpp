@@ -21,12 +21,12 @@ struct CliRun {
   std::string out, err;
 };
 
-// `args` is pasted into a shell command line after the binary's path.
-inline CliRun Stride(const std::string& args) {
+// Runs a shell command line; its stderr is captured apart from its stdout.
+inline CliRun RunShell(const std::string& command) {
   namespace fs = std::filesystem;
   const fs::path err_file =
       fs::temp_directory_path() / ("stride_cli_err_" + std::to_string(::getpid()));
-  const std::string cmd = std::string(STRIDE_CLI) + " " + args + " 2>" + err_file.string();
+  const std::string cmd = command + " 2>" + err_file.string();
   CliRun r;
   FILE* p = ::popen(cmd.c_str(), "r");
   std::array<char, 65536> buf;
@@ -40,6 +40,11 @@ inline CliRun Stride(const std::string& args) {
   r.err = ss.str();
   fs::remove(err_file);
   return r;
+}
+
+// `args` is pasted into a shell command line after the binary's path.
+inline CliRun Stride(const std::string& args) {
+  return RunShell(std::string(STRIDE_CLI) + " " + args);
 }
 
 }  // namespace stride::testing
