@@ -5,19 +5,68 @@
 #include <malloc.h>
 #endif
 
+#include <sys/mman.h>
+
+#include <atomic>
 #include <climits>
+#include <cstdint>
+#include <cstdlib>
 
 namespace stride::engine {
+namespace {
+
+// Whether KeepFreedMemory's settings are in force (PreferHugePages relies on them).
+std::atomic<bool> keeping{false};
+
+}  // namespace
 
 bool KeepFreedMemory(size_t bytes) {
 #if defined(__GLIBC__)
   if (bytes == 0) {
     // glibc's defaults: a 128 KiB trim threshold and no top pad (the dynamic mmap threshold
     // cannot be re-enabled once set; it is not set here).
-    return mallopt(M_TRIM_THRESHOLD, 128 * 1024) == 1 && mallopt(M_TOP_PAD, 0) == 1;
+    keeping = false;
+    return mallopt(M_TRIM_THRESHOLD, 128 * 1024) == 1 && mallopt(M_TOP_PAD, 0) == 1 &&
+           mallopt(M_MMAP_THRESHOLD, 128 * 1024) == 1;
   }
   const int keep = bytes > static_cast<size_t>(INT_MAX) ? INT_MAX : static_cast<int>(bytes);
-  return mallopt(M_TRIM_THRESHOLD, keep) == 1 && mallopt(M_TOP_PAD, keep / 8) == 1;
+  // 32 MiB is the most glibc takes as a mmap threshold on 64-bit systems.
+  keeping = mallopt(M_TRIM_THRESHOLD, keep) == 1 && mallopt(M_TOP_PAD, keep / 8) == 1 &&
+            mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1;
+  return keeping;
+#else
+  (void)bytes;
+  return false;
+#endif
+}
+
+bool KeepingFreedMemory() {
+  return keeping;
+}
+
+bool PreferHugePages(size_t bytes) {
+#if defined(__GLIBC__) && defined(MADV_HUGEPAGE)
+  constexpr uintptr_t kHugePage = uintptr_t{2} << 20;
+  if (!keeping || bytes < 2 * kHugePage) return false;
+  void* block = std::malloc(bytes);
+  if (block == nullptr) return false;
+  const auto at = reinterpret_cast<uintptr_t>(block);
+  const uintptr_t begin = (at + kHugePage - 1) & ~(kHugePage - 1);
+  const uintptr_t end = (at + bytes) & ~(kHugePage - 1);
+  const bool advised =
+      end > begin && madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE) == 0;
+  std::free(block);
+  if (advised) {
+    // The heap below `begin` would take the next blocks, on small pages: held until the thread
+    // exits (64 bytes short of `begin`, for the block headers).
+    thread_local struct Spacer {
+      void* block = nullptr;
+      ~Spacer() { std::free(block); }
+    } spacer;
+    std::free(spacer.block);
+    spacer.block = begin - at > 128 ? std::malloc(begin - at - 64) : nullptr;
+  }
+  return advised;
 #else
   (void)bytes;
   return false;

@@ -5,7 +5,10 @@
 // 128 KiB, adjusted upward only by large mmap'd blocks) and the next file faults it in again:
 // a third of the time of analysing the shared GPX files in a row was the kernel zeroing those
 // pages (perf, 2026-12-03). KeepFreedMemory() keeps up to `bytes` of freed heap in the process
-// for the next analysis instead, and grows the heap in steps of bytes / 8.
+// for the next analysis instead, and grows the heap in steps of bytes / 8. It also serves
+// blocks up to 32 MiB from the heap (glibc maps each block of 128 KiB or more on its own once a
+// threshold is set, and unmaps it when freed: every track column of a long recording was
+// faulted in afresh, 1,432 page faults for the 29 shared GPX files, 165 without).
 //
 // Trade-off: process-wide, and the memory stays resident (counted in RSS) until the process
 // exits or the heap shrinks past `bytes`. For batch work (the CLI's analyze, the Python module
@@ -15,8 +18,7 @@
 // when the allocator takes no such setting (not glibc's, or a sanitizer's).
 //
 // Measured (bench/scripts/activity_vs_gpxpy.sh): analysing recordings held in memory, a third
-// faster; from paths, no change (reading a file frees a large mapped block, which makes glibc
-// raise its thresholds by itself).
+// faster; from paths, a fifth (the mapped blocks).
 //
 // Thread-safety: call before the threads that allocate start (mallopt is not synchronised with
 // allocations in flight on every libc).
@@ -28,5 +30,28 @@ namespace stride::engine {
 
 // True when the allocator took the setting.
 bool KeepFreedMemory(size_t bytes);
+
+// Whether KeepFreedMemory(n > 0) is in force.
+bool KeepingFreedMemory();
+
+// Asks the kernel to back the next `bytes` of the calling thread's heap with transparent huge
+// pages (2 MiB). After start-up, page faults are what a short analysis pays most for on virtual
+// machines (~10 us each on our 2-core VMs): a huge page is one fault where small pages are 512.
+// glibc does this for every heap when started with GLIBC_TUNABLES=glibc.malloc.hugetlb=1, which
+// a process cannot ask for itself once running; this does it for one thread's heap.
+//
+// How: mallocs `bytes` (from the thread's heap, as KeepFreedMemory serves blocks this large
+// there), advises the 2 MiB-aligned inside of the block MADV_HUGEPAGE, frees it, and holds the
+// part below the first aligned address with a block of its own until the thread exits, so that
+// what the thread allocates next starts in the advised range. Relies on glibc carving new
+// blocks from the low end of the heap's free top; where that does not hold, only speed differs.
+//
+// Does nothing and returns false unless KeepFreedMemory(n > 0) took effect (and when the kernel
+// refuses the advice: no THP, or THP "never"). Memory: up to 2 MiB more resident per thread, as
+// the kernel faults in 2 MiB at a time; nothing is touched by the call itself. The kernel may
+// compact memory to find a huge page ("defrag"), a delay the allocation then pays once.
+//
+// Thread-safety: per thread; call at the start of a thread that will allocate heavily.
+bool PreferHugePages(size_t bytes);
 
 }  // namespace stride::engine

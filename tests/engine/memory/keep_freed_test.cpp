@@ -12,6 +12,11 @@
 #endif
 
 #include <cstdint>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/support/sanitized.hpp"
@@ -37,6 +42,73 @@ TEST(KeepFreedMemory, FreedHeapStaysWithTheSettingAndGoesWithoutIt) {
   ASSERT_TRUE(KeepFreedMemory(0));
   malloc_trim(0);  // what the first churn kept goes; from here on, the defaults decide
   EXPECT_LT(HeldAfterChurn(), int64_t{4} << 20);
+}
+TEST(KeepFreedMemory, LargeBlocksComeFromTheHeapWhileKept) {
+  // glibc maps a block of 128 KiB or more on its own (mallinfo2().hblkhd counts those bytes)
+  // once any threshold was set; while memory is kept, blocks up to 32 MiB come from the heap.
+  // The heap's free top is given back first: a block the heap can hold never asks for more.
+  auto mapped_for = [](size_t bytes) {
+    malloc_trim(0);
+    const size_t before = mallinfo2().hblkhd;
+    void* p = std::malloc(bytes);
+    static_cast<volatile char*>(p)[0] = 1;  // a block in use: the pair cannot be optimised out
+    const size_t during = mallinfo2().hblkhd;
+    std::free(p);
+    return during - before;
+  };
+  ASSERT_TRUE(KeepFreedMemory(64 << 20));
+  EXPECT_TRUE(KeepingFreedMemory());
+  EXPECT_EQ(mapped_for(size_t{4} << 20), 0u);
+  EXPECT_GE(mapped_for(size_t{40} << 20), size_t{40} << 20);  // over 32 MiB: mapped still
+  ASSERT_TRUE(KeepFreedMemory(0));
+  EXPECT_FALSE(KeepingFreedMemory());
+  EXPECT_GE(mapped_for(size_t{1} << 20), size_t{1} << 20);
+}
+
+// The VmFlags of the mapping that holds `address` (/proc/self/smaps), "" when none does.
+std::string VmFlagsAt(uintptr_t address) {
+  std::ifstream smaps("/proc/self/smaps");
+  bool inside = false;
+  for (std::string line; std::getline(smaps, line);) {
+    const size_t dash = line.find('-');
+    const size_t space = line.find(' ');
+    if (dash != std::string::npos && space != std::string::npos && dash < space &&
+        line.find_first_not_of("0123456789abcdef") == dash) {
+      const uintptr_t lo = std::stoull(line.substr(0, dash), nullptr, 16);
+      const uintptr_t hi = std::stoull(line.substr(dash + 1, space - dash - 1), nullptr, 16);
+      inside = lo <= address && address < hi;
+    } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+      return line;
+    }
+  }
+  return "";
+}
+
+bool TransparentHugePagesOff() {
+  std::ifstream f("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str().empty() || ss.str().find("[never]") != std::string::npos;
+}
+
+TEST(PreferHugePages, WhatTheThreadAllocatesNextIsAdvised) {
+  if (TransparentHugePagesOff()) GTEST_SKIP() << "no transparent huge pages in this kernel";
+  ASSERT_TRUE(KeepFreedMemory(0));
+  EXPECT_FALSE(PreferHugePages(size_t{16} << 20));  // only while memory is kept
+  ASSERT_TRUE(KeepFreedMemory(64 << 20));
+  std::string flags_inside;
+  bool advised = false;
+  std::thread([&] {  // a thread of its own: a heap of its own, nothing allocated before
+    advised = PreferHugePages(size_t{16} << 20);
+    void* next = std::malloc(size_t{4} << 20);
+    flags_inside = VmFlagsAt(reinterpret_cast<uintptr_t>(next) + (size_t{1} << 20));
+    std::free(next);
+  })
+      .join();
+  ASSERT_TRUE(KeepFreedMemory(0));
+  EXPECT_TRUE(advised);
+  EXPECT_NE(flags_inside.find(" hg"), std::string::npos)
+      << "the next block is not in the advised range: " << flags_inside;
 }
 #else
 TEST(KeepFreedMemory, NotMeasurableHere) {
