@@ -17,8 +17,9 @@
 // raises its thresholds on its own, as it does while nothing set them. False, changing nothing,
 // when the allocator takes no such setting (not glibc's, or a sanitizer's).
 //
-// Measured (bench/scripts/activity_vs_gpxpy.sh): analysing recordings held in memory, a third
-// faster; from paths, a fifth (the mapped blocks).
+// Measured (bench/scripts/activity_vs_gpxpy.sh, against glibc's defaults): analysing
+// recordings held in memory, a third faster; from paths, no change (reading a file frees a
+// large mapped block, and glibc's defaults then raise their thresholds by themselves).
 //
 // Thread-safety: call before the threads that allocate start (mallopt is not synchronised with
 // allocations in flight on every libc).
