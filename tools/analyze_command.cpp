@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tools/analyze_command.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <mutex>
+#include <numeric>
 #include <optional>
 #include <ostream>
 #include <sstream>
@@ -168,6 +171,22 @@ FileOutput AnalyzeFileOrError(const std::string& file, const engine::AnalyzeOpti
   }
 }
 
+// The indices of `files` by size, largest first (a file that cannot be sized counts as empty:
+// its error is found when it is read). Stable: equal sizes keep the order given.
+std::vector<size_t> LargestFirst(const std::vector<std::string>& files) {
+  std::vector<uintmax_t> size(files.size(), 0);
+  for (size_t i = 0; i < files.size(); ++i) {
+    std::error_code ec;
+    const uintmax_t n = std::filesystem::file_size(files[i], ec);
+    if (!ec) size[i] = n;
+  }
+  std::vector<size_t> order(files.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return size[a] > size[b]; });
+  return order;
+}
+
 // Enough for the largest recordings' analysis (a 25 MB FIT file peaks at 25 MB).
 constexpr size_t kKeepFreedBytes = size_t{64} << 20;
 // Of each analysing thread's heap, what is asked to be on huge pages (engine/memory/
@@ -286,8 +305,10 @@ int RunAnalyze(const std::vector<std::string>& args, std::ostream& out, std::ost
     for (const std::string& file : files) print(AnalyzeFileOrError(file, options, json));
     return status;
   }
-  // Workers take the next file; this thread prints each file's output in the order given, as
-  // soon as it and every file before it are done.
+  // Workers take the next file, largest first (a large file taken last would leave the other
+  // workers idle while it is analysed); this thread prints each file's output in the order
+  // given, as soon as it and every file before it are done.
+  const std::vector<size_t> order = LargestFirst(files);
   std::vector<std::optional<FileOutput>> done(files.size());
   std::mutex mu;
   std::condition_variable ready;
@@ -296,7 +317,8 @@ int RunAnalyze(const std::vector<std::string>& args, std::ostream& out, std::ost
   for (size_t w = 0; w < workers; ++w) {
     pool.emplace_back([&] {
       engine::PreferHugePages(kHugePageBytes);
-      for (size_t i; (i = next.fetch_add(1)) < files.size();) {
+      for (size_t k; (k = next.fetch_add(1)) < files.size();) {
+        const size_t i = order[k];
         FileOutput o = AnalyzeFileOrError(files[i], options, json);
         {
           std::lock_guard<std::mutex> lock(mu);
