@@ -30,12 +30,18 @@ for h in "stride/stride.h" "stride/stride_plugin.h"; do
     $cc "${cflags[@]}" $(pkg-config --cflags stride) -x c - -o "$work/header_only"
 done
 
-echo "== data: a generated recording and a generated route database"
+echo "== the installed command: bin/stride, and libexec/stride/stride-full for all but analyze"
+test -x "$work/prefix/bin/stride" && test -x "$work/prefix/libexec/stride/stride-full" || {
+  echo "FAIL: the install lacks bin/stride or libexec/stride/stride-full"; exit 1; }
+stride="$work/prefix/bin/stride"
+
+echo "== data: a generated recording and a generated route database (by the installed stride)"
 "$build/datasets/gen_activity" --out "$work" --noise 3 >/dev/null
 "$build/datasets/gen_osm" --out "$work/map.osm.pbf" --nodes 20000 --dem "$work/dem" >/dev/null
-"$build/stride" import --osm "$work/map.osm.pbf" --dem "$work/dem" --db "$work/db" >/dev/null 2>&1
+"$stride" import --osm "$work/map.osm.pbf" --dem "$work/dem" --db "$work/db" >/dev/null 2>&1 || {
+  echo "FAIL: the installed stride import (through libexec/stride/stride-full) failed"; exit 1; }
 run="$work/synthetic_run.fit"
-"$build/stride" analyze --json "$run" > "$work/cli.json"
+"$stride" analyze --json "$run" > "$work/cli.json"
 
 check() {  # check NAME PROGRAM: runs it, compares its JSON with the CLI's
   local name=$1 program=$2
