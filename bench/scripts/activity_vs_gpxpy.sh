@@ -94,6 +94,17 @@ g = best["gpxpy, one python3 process"]
 print(f"whole process, {len(files)} GPX files (start-up included):")
 for name, s in best.items():
     print(f"  {name:38s} {s * 1e3:8.1f} ms  ({g / s:5.1f} x gpxpy)")
+# Start-up alone: the lean stride (analyze's binary) and stride-full (every other command).
+up = {}
+for name in ("stride", "stride-full"):
+    up[name] = float("inf")
+    for _ in range(20):
+        t = time.perf_counter()
+        subprocess.run(["build-release/" + name, "version"], stdout=subprocess.DEVNULL)
+        up[name] = min(up[name], time.perf_counter() - t)
+print("start-up (`version`, best of 20, as spawned from python3):")
+for name, s in up.items():
+    print(f"  {name:38s} {s * 1e3:8.1f} ms")
 PY
 
 PYTHONPATH=build-release/python /usr/bin/python3 - "$datasets/gpx" "$(nproc)" <<'PY'
