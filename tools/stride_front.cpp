@@ -19,6 +19,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -50,13 +51,8 @@ int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 2, argv + argc);
     return stride::tools::RunAnalyze(args, std::cout, std::cerr);
   }
-  if (cmd == "version" || cmd == "--version") {
-    std::cout << stride::tools::kStrideVersion;
-    return 0;
-  }
-  if (cmd == "help" || cmd == "--help" || cmd == "-h") {
-    std::cout << stride::tools::kStrideUsage;
-    return 0;
+  if (const std::optional<int> done = stride::tools::PrintVersionOrHelp(cmd, std::cout)) {
+    return *done;
   }
   // Everything else (and an unknown command, which stride-full reports) is stride-full's.
   const std::vector<std::filesystem::path> candidates = FullBinaryCandidates();

@@ -4,6 +4,7 @@
 // which runs `analyze` itself and execs this binary for the others. This is the one place that
 // picks concrete classes and wires modules together.
 #include <iostream>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,13 +35,8 @@ int main(int argc, char** argv) {
   if (cmd == "keys") return stride::tools::RunKeys(args, std::cout, std::cerr);
   if (cmd == "plugin") return stride::tools::RunPlugin(args, std::cout, std::cerr);
   if (cmd == "token") return stride::tools::RunToken(args, std::cout, std::cerr);
-  if (cmd == "version" || cmd == "--version") {
-    std::cout << stride::tools::kStrideVersion;
-    return 0;
-  }
-  if (cmd == "help" || cmd == "--help" || cmd == "-h") {
-    std::cout << stride::tools::kStrideUsage;
-    return 0;
+  if (const std::optional<int> done = stride::tools::PrintVersionOrHelp(cmd, std::cout)) {
+    return *done;
   }
   std::cerr << "stride: unknown command '" << cmd << "'\n" << stride::tools::kStrideUsage;
   return 2;

@@ -5,6 +5,8 @@
 // every command but `analyze` (tools/stride_main.cpp).
 #pragma once
 
+#include <optional>
+#include <ostream>
 #include <string_view>
 
 namespace stride::tools {
@@ -42,5 +44,19 @@ inline constexpr std::string_view kStrideUsage =
     "      print the version\n"
     "\n"
     "run 'stride <command> --help' for a command's options\n";
+
+// `version` and `help` (and their flag spellings) print to `out` and exit with 0; nullopt for
+// any other command.
+inline std::optional<int> PrintVersionOrHelp(std::string_view cmd, std::ostream& out) {
+  if (cmd == "version" || cmd == "--version") {
+    out << kStrideVersion;
+    return 0;
+  }
+  if (cmd == "help" || cmd == "--help" || cmd == "-h") {
+    out << kStrideUsage;
+    return 0;
+  }
+  return std::nullopt;
+}
 
 }  // namespace stride::tools
