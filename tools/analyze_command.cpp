@@ -31,7 +31,7 @@ constexpr const char* kHelp =
     "\n"
     "Reads GPX, TCX and FIT recordings (format detected from the content) and prints, for\n"
     "each session: distance, elapsed/moving time, pace, grade-adjusted pace, ascent, heart\n"
-    "rate zones, TRIMP, splits, laps, climbs and best efforts.\n"
+    "rate zones, TRIMP, splits, laps, climbs and best efforts. A FILE of '-' is standard input.\n"
     "\n"
     "options:\n"
     "  --json               one JSON object per file, one per line\n"
@@ -138,7 +138,7 @@ FileOutput FileError(const std::string& file, const std::string& message) {
 FileOutput AnalyzeFile(const std::string& file, const engine::AnalyzeOptions& options, bool json) {
   FileOutput o;
   const importers::ReadLimits limits;
-  Result<std::string> bytes = importers::ReadFileBytes(file, limits);
+  Result<std::string> bytes = importers::ReadFileBytes(file == "-" ? "/dev/stdin" : file, limits);
   if (!bytes.ok()) return FileError(file, bytes.status().message());
   Result<engine::Activity> act = importers::ReadActivity(*bytes, limits);
   if (!act.ok()) return FileError(file, act.status().message());
@@ -290,6 +290,10 @@ int RunAnalyze(const std::vector<std::string>& args, std::ostream& out, std::ost
   }
   if (files.empty()) {
     err << "stride analyze: no input files\n" << kHelp;
+    return 2;
+  }
+  if (std::count(files.begin(), files.end(), "-") > 1) {
+    err << "stride analyze: '-' (standard input) can be given once\n";
     return 2;
   }
 

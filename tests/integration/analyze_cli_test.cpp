@@ -95,6 +95,30 @@ TEST_F(AnalyzeCli, BadFilesGiveOneLineEachAndTheRestIsStillAnalysed) {
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1);  // run.gpx was analysed
 }
 
+TEST_F(AnalyzeCli, DashReadsStandardInput) {
+  // The same analysis as from the file, named '-'.
+  const CliRun from_file = Stride("analyze --json " + P("run.fit"));
+  const CliRun from_stdin = Stride("analyze --json - < " + P("run.fit"));
+  ASSERT_EQ(from_file.exit_code, 0) << from_file.err;
+  ASSERT_EQ(from_stdin.exit_code, 0) << from_stdin.err;
+  nlohmann::json a = nlohmann::json::parse(from_file.out);
+  nlohmann::json b = nlohmann::json::parse(from_stdin.out);
+  EXPECT_EQ(b["file"], "-");
+  a.erase("file");
+  b.erase("file");
+  EXPECT_EQ(a, b);
+  EXPECT_GT(b["distance_m"].get<double>(), 1000);
+
+  const CliRun empty = Stride("analyze - < /dev/null");
+  EXPECT_EQ(empty.exit_code, 1);
+  EXPECT_NE(empty.err.find("stride analyze: error: -: byte 0: empty file"), std::string::npos)
+      << empty.err;
+  const CliRun twice = Stride("analyze - - < " + P("run.fit"));
+  EXPECT_EQ(twice.exit_code, 2);
+  EXPECT_NE(twice.err.find("'-' (standard input) can be given once"), std::string::npos)
+      << twice.err;
+}
+
 TEST_F(AnalyzeCli, FilesAnalysedAtOncePrintAsInTurn) {
   // Runs of different lengths (so that workers finish out of order), in three formats, with
   // unreadable files among them: --jobs 4 prints byte for byte what --jobs 1 prints.
