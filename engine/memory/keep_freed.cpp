@@ -23,8 +23,8 @@ std::atomic<bool> keeping{false};
 bool KeepFreedMemory(size_t bytes) {
 #if defined(__GLIBC__)
   if (bytes == 0) {
-    // glibc's defaults: a 128 KiB trim threshold and no top pad (the dynamic mmap threshold
-    // cannot be re-enabled once set; it is not set here).
+    // glibc's default values: 128 KiB trim and mmap thresholds, no top pad (its dynamic
+    // adjustment of the thresholds cannot be re-enabled once one was set).
     keeping = false;
     return mallopt(M_TRIM_THRESHOLD, 128 * 1024) == 1 && mallopt(M_TOP_PAD, 0) == 1 &&
            mallopt(M_MMAP_THRESHOLD, 128 * 1024) == 1;
