@@ -6,9 +6,10 @@
 // a third of the time of analysing the shared GPX files in a row was the kernel zeroing those
 // pages (perf, 2026-12-03). KeepFreedMemory() keeps up to `bytes` of freed heap in the process
 // for the next analysis instead, and grows the heap in steps of bytes / 8. It also serves
-// blocks up to 32 MiB from the heap (glibc maps each block of 128 KiB or more on its own once a
-// threshold is set, and unmaps it when freed: every track column of a long recording was
-// faulted in afresh, 1,432 page faults for the 29 shared GPX files, 165 without).
+// blocks up to 32 MiB from the heap: once a threshold is set, glibc no longer adapts its mmap
+// threshold and would map every block of 128 KiB or more on its own and unmap it when freed,
+// so the long columns of the next large recording would be faulted in afresh (and
+// PreferHugePages needs its block from the heap).
 //
 // Trade-off: process-wide, and the memory stays resident (counted in RSS) until the process
 // exits or the heap shrinks past `bytes`. For batch work (the CLI's analyze, the Python module
