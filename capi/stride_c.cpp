@@ -196,7 +196,7 @@ int Analyze(std::string_view bytes, std::string_view name, const stride_analyze_
   thread_local bool huge_pages_asked = false;
   if (!huge_pages_asked && stride::engine::KeepingFreedMemory()) {
     huge_pages_asked = true;
-    stride::engine::PreferHugePages(size_t{16} << 20);
+    stride::engine::PreferHugePages(stride::engine::kAnalysisHugePageBytes);
   }
   auto a = std::make_unique<stride_analysis>();
   a->format = act->format;

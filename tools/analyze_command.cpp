@@ -189,11 +189,6 @@ std::vector<size_t> LargestFirst(const std::vector<std::string>& files) {
 
 // Enough for the largest recordings' analysis (a 25 MB FIT file peaks at 25 MB).
 constexpr size_t kKeepFreedBytes = size_t{64} << 20;
-// Of each analysing thread's heap, what is asked to be on huge pages (engine/memory/
-// keep_freed.hpp). The 29 shared GPX files without and with it (perf stat): 1,412 and 166
-// page faults, 56 and 40 ms of CPU at --jobs 1; 2,150 and 200, 66 and 44 ms at --jobs 2.
-// Costs nothing until touched.
-constexpr size_t kHugePageBytes = size_t{16} << 20;
 
 }  // namespace
 
@@ -306,7 +301,7 @@ int RunAnalyze(const std::vector<std::string>& args, std::ostream& out, std::ost
   };
   const size_t workers = std::min(jobs, files.size());
   if (workers <= 1) {
-    engine::PreferHugePages(kHugePageBytes);
+    engine::PreferHugePages(engine::kAnalysisHugePageBytes);
     for (const std::string& file : files) print(AnalyzeFileOrError(file, options, json));
     return status;
   }
@@ -321,7 +316,7 @@ int RunAnalyze(const std::vector<std::string>& args, std::ostream& out, std::ost
   std::vector<std::thread> pool;
   for (size_t w = 0; w < workers; ++w) {
     pool.emplace_back([&] {
-      engine::PreferHugePages(kHugePageBytes);
+      engine::PreferHugePages(engine::kAnalysisHugePageBytes);
       for (size_t k; (k = next.fetch_add(1)) < files.size();) {
         const size_t i = order[k];
         FileOutput o = AnalyzeFileOrError(files[i], options, json);

@@ -12,7 +12,6 @@
 // The exec keeps the process id, argv, environment and descriptors, so scripts that start
 // `stride serve &` and signal $! reach the server. stride-full is looked for beside this
 // binary (the build tree) and then in ../libexec/stride/ (an install).
-#include <limits.h>
 #include <unistd.h>
 
 #include <cerrno>
