@@ -235,8 +235,9 @@ Result<SyntheticDbStats> WriteSyntheticRouteDb(
           ? o.finished_at
           : engine::FormatIsoTime(static_cast<double>(
                 std::chrono::system_clock::to_time_t(std::chrono::system_clock::now())));
-  nlohmann::json import = {
-      {"stride_version", "0.1.0"}, {"finished_at", finished_at}, {"synthetic", generator}};
+  nlohmann::json import = {{"stride_version", STRIDE_VERSION_TEXT},
+                           {"finished_at", finished_at},
+                           {"synthetic", generator}};
   STRIDE_RETURN_IF_ERROR(
       (*builder)->Commit({{"counts", counts.dump()}, {"import", import.dump()}}));
   SyntheticDbStats stats;

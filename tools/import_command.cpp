@@ -87,10 +87,14 @@ class ProgressPrinter {
       std::snprintf(line + n, sizeof line - static_cast<size_t>(n), "  %3.0f %%, ~%s left",
                     p.fraction * 100, FormatDuration(p.eta_s).c_str());
     }
+    // At a phase's end, the process's peak memory so far: which phase sets it, for operators
+    // sizing a machine.
+    char peak[48] = "";
+    if (p.phase_done) std::snprintf(peak, sizeof peak, "  peak %.0f MiB", PeakRssMiB());
     if (tty_) {
-      err_ << '\r' << line << (p.phase_done ? "\n" : "") << std::flush;
+      err_ << '\r' << line << peak << (p.phase_done ? "\n" : "") << std::flush;
     } else {
-      err_ << line << (p.phase_done ? "  done" : "") << '\n' << std::flush;
+      err_ << line << (p.phase_done ? "  done" : "") << peak << '\n' << std::flush;
     }
   }
 
@@ -269,11 +273,13 @@ int BuildRouteDb(BuildRequest& req, std::ostream& out, std::ostream& err) {
   Json phases = Json::object();
   for (const auto& [name, secs] : s.phase_seconds) phases[name] = std::round(secs * 1000) / 1000;
   phases["trail_graph_and_hierarchy"] = std::round(graph_s * 1000) / 1000;
-  Json import = {
-      {"stride_version", "0.1.0"},  {"started_at", started_utc},
-      {"finished_at", UtcNow()},    {"dem", dem_dir.empty() ? Json(nullptr) : Json(dem_dir)},
-      {"node_index", s.node_index}, {"min_trail_length_m", options.min_named_trail_m},
-      {"phase_seconds", phases}};
+  Json import = {{"stride_version", STRIDE_VERSION_TEXT},
+                 {"started_at", started_utc},
+                 {"finished_at", UtcNow()},
+                 {"dem", dem_dir.empty() ? Json(nullptr) : Json(dem_dir)},
+                 {"node_index", s.node_index},
+                 {"min_trail_length_m", options.min_named_trail_m},
+                 {"phase_seconds", phases}};
   meta.emplace_back("import", import.dump());
   for (size_t k = 0; k < s.sources.size(); ++k) {
     const importers::OsmSourceManifest& m = s.sources[k];

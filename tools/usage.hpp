@@ -11,7 +11,10 @@
 
 namespace stride::tools {
 
-inline constexpr std::string_view kStrideVersion = "stride 0.1.0\n";
+#ifndef STRIDE_VERSION_TEXT
+#error "the build defines STRIDE_VERSION_TEXT (the project's version) for the files using this"
+#endif
+inline constexpr std::string_view kStrideVersion = "stride " STRIDE_VERSION_TEXT "\n";
 
 inline constexpr std::string_view kStrideUsage =
     "usage: stride <command> [options]\n"

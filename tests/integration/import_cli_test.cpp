@@ -10,6 +10,10 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <regex>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "index/store/record_codec.hpp"
 #include "index/store/route_db.hpp"
@@ -58,6 +62,18 @@ TEST_F(ImportCli, ImportsInspectsAndReplacesOnlyOnSuccess) {
   EXPECT_NE(r.out.find("peak memory"), std::string::npos);
   EXPECT_NE(r.err.find("import: relations"), std::string::npos);  // progress on stderr
   EXPECT_NE(r.err.find("import: trail graph"), std::string::npos);
+  {  // each phase's last line: the peak memory so far, which never falls from phase to phase
+    const std::regex done_line(R"(import: (\S+(?: \S+)?) .* done  peak (\d+) MiB)");
+    std::vector<std::pair<std::string, int>> peaks;
+    for (std::sregex_iterator m(r.err.begin(), r.err.end(), done_line), end; m != end; ++m) {
+      peaks.emplace_back((*m)[1].str(), std::stoi((*m)[2].str()));
+    }
+    ASSERT_EQ(peaks.size(), 5u) << r.err;
+    EXPECT_EQ(peaks.front().first, "relations");
+    EXPECT_EQ(peaks.back().first, "hierarchy");
+    EXPECT_GT(peaks.front().second, 0);
+    for (size_t i = 1; i < peaks.size(); ++i) EXPECT_GE(peaks[i].second, peaks[i - 1].second);
+  }
 
   r = Stride("inspect --db " + db_);
   ASSERT_EQ(r.exit_code, 0) << r.err;
