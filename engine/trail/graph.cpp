@@ -5,7 +5,9 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <limits>
+#include <string_view>
 #include <type_traits>
 
 #include "engine/geo/geodesy.hpp"
@@ -42,16 +44,24 @@ bool CarRoad(const std::string& h) {
 }
 
 template <typename T>
-void PutVector(std::string& out, const std::vector<T>& v) {
+void PutRaw(const std::function<void(std::string_view)>& out, const T& v) {
   static_assert(std::is_trivially_copyable_v<T>);
-  const uint64_t n = v.size();
-  out.append(reinterpret_cast<const char*>(&n), sizeof n);
-  if (n != 0) out.append(reinterpret_cast<const char*>(v.data()), n * sizeof(T));
+  out(std::string_view(reinterpret_cast<const char*>(&v), sizeof v));
+}
+
+// A count, then the elements as they lie in memory (one piece: no copy of a large vector).
+template <typename T>
+void PutVector(const std::function<void(std::string_view)>& out, const std::vector<T>& v) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  PutRaw(out, static_cast<uint64_t>(v.size()));
+  if (!v.empty())
+    out(std::string_view(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T)));
 }
 
 class Reader {
  public:
-  explicit Reader(std::string_view b) : b_(b) {}
+  Reader(std::string_view b, const std::function<void(size_t)>& consumed)
+      : b_(b), consumed_(consumed) {}
   template <typename T>
   Status Vector(const char* what, std::vector<T>* v) {
     uint64_t n = 0;
@@ -64,6 +74,7 @@ class Reader {
     v->resize(n);
     if (n != 0) std::memcpy(v->data(), b_.data() + pos_, n * sizeof(T));
     pos_ += n * sizeof(T);
+    if (consumed_ && n != 0) consumed_(pos_);
     return Status::Ok();
   }
   Status Raw(const char* what, void* out, size_t n) {
@@ -80,6 +91,7 @@ class Reader {
 
  private:
   std::string_view b_;
+  const std::function<void(size_t)>& consumed_;
   size_t pos_ = 0;
 };
 
@@ -458,29 +470,26 @@ Result<Snap> TrailGraph::Nearest(PointE7 p, double max_m,
                           std::to_string(static_cast<int64_t>(std::lround(nearest))) + " m away");
 }
 
-std::string TrailGraph::Serialize() const {
-  std::string out(kMagic, sizeof kMagic);
+void TrailGraph::SerializeTo(const std::function<void(std::string_view)>& out) const {
+  out(std::string_view(kMagic, sizeof kMagic));
   const uint32_t header[2] = {kVersion, 0};
-  out.append(reinterpret_cast<const char*>(header), sizeof header);
+  PutRaw(out, header);
   PutVector(out, node_point);
   PutVector(out, first_arc);
   PutVector(out, arcs);
   PutVector(out, edges);
   PutVector(out, shape);
   PutVector(out, shape_elevation);
-  const uint64_t ns = strings.size();
-  out.append(reinterpret_cast<const char*>(&ns), sizeof ns);
+  PutRaw(out, static_cast<uint64_t>(strings.size()));
   for (const std::string& s : strings) {
-    const auto n = static_cast<uint32_t>(s.size());
-    out.append(reinterpret_cast<const char*>(&n), sizeof n);
-    out += s;
+    PutRaw(out, static_cast<uint32_t>(s.size()));
+    out(s);
   }
   PutVector(out, routes);
   PutVector(out, route_first);
   PutVector(out, edge_routes);
   PutVector(out, edge_way);
-  const uint32_t with_hierarchy = hierarchy ? 1 : 0;
-  out.append(reinterpret_cast<const char*>(&with_hierarchy), sizeof with_hierarchy);
+  PutRaw(out, static_cast<uint32_t>(hierarchy ? 1 : 0));
   if (hierarchy) {
     PutVector(out, hierarchy->rank);
     PutVector(out, hierarchy->up_first);
@@ -488,11 +497,17 @@ std::string TrailGraph::Serialize() const {
     PutVector(out, hierarchy->down_first);
     PutVector(out, hierarchy->down);
   }
+}
+
+std::string TrailGraph::Serialize() const {
+  std::string out;
+  SerializeTo([&](std::string_view piece) { out += piece; });
   return out;
 }
 
-Result<TrailGraph> TrailGraph::Parse(std::string_view bytes) {
-  Reader r(bytes);
+Result<TrailGraph> TrailGraph::Parse(std::string_view bytes,
+                                     const std::function<void(size_t)>& consumed) {
+  Reader r(bytes, consumed);
   char magic[sizeof kMagic];
   STRIDE_RETURN_IF_ERROR(r.Raw("magic", magic, sizeof magic));
   if (std::memcmp(magic, kMagic, sizeof kMagic) != 0) {

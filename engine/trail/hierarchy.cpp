@@ -100,7 +100,7 @@ class Contractor {
       out_[v].shrink_to_fit();
       in_[v].clear();
       in_[v].shrink_to_fit();
-      if (o_.progress && (next_rank % 65536 == 0 || next_rank == n_)) o_.progress(next_rank, n_);
+      if (o_.progress && next_rank % 65536 == 0 && next_rank < n_) o_.progress(next_rank, n_);
     }
     auto flatten = [&](std::vector<std::vector<HierarchyArc>>& lists, std::vector<uint32_t>* first,
                        std::vector<HierarchyArc>* arcs) {
@@ -117,6 +117,7 @@ class Contractor {
     };
     flatten(up, &h.up_first, &h.up);
     flatten(down, &h.down_first, &h.down);
+    if (o_.progress) o_.progress(n_, n_);  // done: the arcs are in their final arrays
     if (stats) {
       stats->shortcuts = added;
       stats->max_degree = max_degree;

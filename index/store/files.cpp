@@ -2,36 +2,137 @@
 #include "index/store/files.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 namespace stride::index {
 
-Status WriteFileAtomic(const std::string& path, std::string_view bytes, bool sync, mode_t mode) {
-  const std::string tmp = path + ".tmp";
-  auto failed = [&](const std::string& what) {
-    const Status s = Status::IoError(what + " " + tmp + ": " + std::strerror(errno));
-    ::unlink(tmp.c_str());
-    return s;
-  };
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return Status::IoError("cannot create " + tmp + ": " + std::strerror(errno));
+namespace {
+
+// Writes all of `bytes` (retrying short writes and EINTR); false with errno set on failure.
+bool WriteAll(int fd, std::string_view bytes) {
   size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      const Status s = failed("cannot write");
-      ::close(fd);
-      return s;
+      if (n == 0) errno = EIO;
+      return false;
     }
     done += static_cast<size_t>(n);
   }
-  if ((sync && ::fsync(fd) != 0) || ::close(fd) != 0) return failed("cannot sync");
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return failed("cannot rename");
+  return true;
+}
+
+}  // namespace
+
+Status WriteFileAtomic(const std::string& path, std::string_view bytes, bool sync, mode_t mode) {
+  return WriteFileAtomicStreamed(path, sync, mode, [&](const ByteSink& out) { out(bytes); });
+}
+
+Status WriteFileAtomicStreamed(const std::string& path, bool sync, mode_t mode,
+                               const std::function<void(const ByteSink&)>& produce) {
+  const std::string tmp = path + ".tmp";
+  auto failed = [&](const std::string& what, int error) {
+    const Status s = Status::IoError(what + " " + tmp + ": " + std::strerror(error));
+    ::unlink(tmp.c_str());
+    return s;
+  };
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return Status::IoError("cannot create " + tmp + ": " + std::strerror(errno));
+  constexpr size_t kBuffer = 1 << 20;
+  std::string buffer;
+  int write_error = 0;
+  auto flush = [&] {
+    if (write_error == 0 && !WriteAll(fd, buffer)) write_error = errno;
+    buffer.clear();
+  };
+  produce([&](std::string_view piece) {
+    if (write_error != 0) return;
+    if (buffer.size() + piece.size() <= kBuffer) {
+      if (buffer.capacity() < kBuffer) buffer.reserve(kBuffer);
+      buffer.append(piece);
+      return;
+    }
+    flush();
+    if (piece.size() < kBuffer) {
+      buffer.append(piece);
+    } else if (write_error == 0 && !WriteAll(fd, piece)) {
+      write_error = errno;
+    }
+  });
+  flush();
+  if (write_error != 0) {
+    ::close(fd);
+    return failed("cannot write", write_error);
+  }
+  if ((sync && ::fsync(fd) != 0) || ::close(fd) != 0) return failed("cannot sync", errno);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return failed("cannot rename", errno);
   return Status::Ok();
+}
+
+Result<MappedFile> MappedFile::Open(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const int error = errno;
+    if (error == ENOENT) return Status::NotFound(path + ": no such file");
+    return Status::IoError("cannot open " + path + ": " + std::strerror(error));
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int error = errno;
+    ::close(fd);
+    return Status::IoError("cannot stat " + path + ": " + std::strerror(error));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Status::IoError(path + ": not a regular file");
+  }
+  MappedFile f;
+  f.size_ = static_cast<size_t>(st.st_size);
+  if (f.size_ > 0) {
+    void* p = ::mmap(nullptr, f.size_, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) {
+      const int error = errno;
+      ::close(fd);
+      return Status::IoError("cannot map " + path + ": " + std::strerror(error));
+    }
+    ::madvise(p, f.size_, MADV_SEQUENTIAL);
+    f.data_ = p;
+  }
+  ::close(fd);  // the mapping keeps the file
+  return f;
+}
+
+MappedFile::MappedFile(MappedFile&& o) noexcept : data_(o.data_), size_(o.size_) {
+  o.data_ = nullptr;
+  o.size_ = 0;
+}
+
+MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
+  if (this != &o) {
+    if (data_ != nullptr) ::munmap(data_, size_);
+    data_ = o.data_;
+    size_ = o.size_;
+    o.data_ = nullptr;
+    o.size_ = 0;
+  }
+  return *this;
+}
+
+void MappedFile::Release(size_t offset) const {
+  const auto page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  const size_t end = std::min(offset, size_) / page * page;
+  if (data_ != nullptr && end > 0) ::madvise(data_, end, MADV_DONTNEED);
+}
+
+MappedFile::~MappedFile() {
+  if (data_ != nullptr) ::munmap(data_, size_);
 }
 
 }  // namespace stride::index

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Whole files the stores write beside their databases (key files, the trail graph).
+// Whole files the stores write and read beside their databases (key files, the trail graph).
 //
 // Thread-safety: plain functions; concurrent writers of one path race for the rename.
 #pragma once
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -19,5 +20,37 @@ namespace stride::index {
 // IoError naming the file and the reason; the temporary is removed on failure.
 Status WriteFileAtomic(const std::string& path, std::string_view bytes, bool sync,
                        mode_t mode = 0600);
+
+// The same for content too large to hold twice: `produce` hands the file's bytes, in order,
+// to the function it is given (pieces of any size; small ones are gathered into 1 MiB
+// writes, large ones written straight from the caller's memory). After the first failed
+// write the rest are skipped and the IoError is returned.
+using ByteSink = std::function<void(std::string_view)>;
+Status WriteFileAtomicStreamed(const std::string& path, bool sync, mode_t mode,
+                               const std::function<void(const ByteSink&)>& produce);
+
+// A whole file mapped read-only: its bytes without a copy on the heap (the pages come from the
+// page cache and go back to it). Open: NotFound when the file does not exist; IoError naming
+// the file and the reason otherwise (a directory or device: "not a regular file"). An empty
+// file maps to no bytes.
+class MappedFile {
+ public:
+  static Result<MappedFile> Open(const std::string& path);
+  MappedFile(MappedFile&& o) noexcept;
+  MappedFile& operator=(MappedFile&& o) noexcept;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile();
+
+  std::string_view bytes() const { return {static_cast<const char*>(data_), size_}; }
+  // Lets the pages wholly below `offset` go from this process's memory (they are read again
+  // from the file if touched). For a reader done with the start of the file.
+  void Release(size_t offset) const;
+
+ private:
+  MappedFile() = default;
+  void* data_ = nullptr;
+  size_t size_ = 0;
+};
 
 }  // namespace stride::index

@@ -4,8 +4,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
+#include "engine/trail/graph.hpp"
+#include "index/store/files.hpp"
 #include "index/store/keys.hpp"
 #include "index/store/record_codec.hpp"
 
@@ -134,6 +137,8 @@ TEST(RouteDb, BuildCommitOpenRead) {
     engine::TrailEdge e;
     e.id = 1;
     e.way_id = 77;
+    e.from_node = 1001;
+    e.to_node = 1002;
     e.points = {{425'000'000, 15'000'000}, {425'010'000, 15'010'000}};
     e.length_m = 140;
     ASSERT_TRUE((*b)->AddEdge(e).ok());
@@ -157,6 +162,21 @@ TEST(RouteDb, BuildCommitOpenRead) {
   ASSERT_TRUE(edges.ok());
   EXPECT_EQ(*edges, (std::vector<uint64_t>{1}));
   EXPECT_EQ((*db)->GetEdge(1).value().way_id, 77u);
+  {  // the routable graph, streamed to its file at commit, reads back whole
+    Result<MappedFile> file = MappedFile::Open(path + "/" + kTrailGraphFile);
+    ASSERT_TRUE(file.ok()) << file.status().message();
+    std::vector<size_t> parsed;  // where the parser was done after each array
+    Result<engine::trail::TrailGraph> g = engine::trail::TrailGraph::Parse(
+        file->bytes(), [&](size_t offset) { parsed.push_back(offset); });
+    ASSERT_TRUE(g.ok()) << g.status().message();
+    ASSERT_FALSE(parsed.empty());
+    EXPECT_TRUE(std::is_sorted(parsed.begin(), parsed.end()));
+    EXPECT_EQ(parsed.back(), file->bytes().size());  // the hierarchy's arcs end the file
+    EXPECT_EQ(g->edges.size(), 1u);
+    EXPECT_EQ(g->edge_way, (std::vector<uint64_t>{77}));
+    ASSERT_NE(g->hierarchy, nullptr);
+    EXPECT_EQ(g->Serialize(), file->bytes());
+  }
   db->reset();
   fs::remove_all(path);
 }
