@@ -192,12 +192,8 @@ int Analyze(std::string_view bytes, std::string_view name, const stride_analyze_
   if (!act.ok()) return FailWith(act.status());
   if (act->sessions.empty()) return Fail(STRIDE_E_INVALID, "the file holds no session");
   // Batch work (stride_keep_freed_memory): a thread's first analysis asks for huge pages for
-  // its heap (engine/memory/keep_freed.hpp).
-  thread_local bool huge_pages_asked = false;
-  if (!huge_pages_asked && stride::engine::KeepingFreedMemory()) {
-    huge_pages_asked = true;
-    stride::engine::PreferHugePages(stride::engine::kAnalysisHugePageBytes);
-  }
+  // its heap (engine/memory/keep_freed.hpp; later calls on the thread do nothing).
+  stride::engine::PreferHugePages(stride::engine::kAnalysisHugePageBytes);
   auto a = std::make_unique<stride_analysis>();
   a->format = act->format;
   for (stride::engine::Track& session : act->sessions) {

@@ -11,6 +11,7 @@
 #include <climits>
 #include <cstdint>
 #include <cstdlib>
+#include <optional>
 
 namespace stride::engine {
 namespace {
@@ -48,6 +49,9 @@ bool PreferHugePages(size_t bytes) {
 #if defined(__GLIBC__) && defined(MADV_HUGEPAGE)
   constexpr uintptr_t kHugePage = uintptr_t{2} << 20;
   if (!keeping || bytes < 2 * kHugePage) return false;
+  thread_local std::optional<bool> answered;  // this thread's first answer while keeping
+  if (answered) return *answered;
+  answered = false;
   void* block = std::malloc(bytes);
   if (block == nullptr) return false;
   const auto at = reinterpret_cast<uintptr_t>(block);
@@ -66,6 +70,7 @@ bool PreferHugePages(size_t bytes) {
     std::free(spacer.block);
     spacer.block = begin - at > 128 ? std::malloc(begin - at - 64) : nullptr;
   }
+  answered = advised;
   return advised;
 #else
   (void)bytes;

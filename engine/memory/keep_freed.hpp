@@ -53,6 +53,10 @@ bool KeepingFreedMemory();
 // the kernel faults in 2 MiB at a time; nothing is touched by the call itself. The kernel may
 // compact memory to find a huge page ("defrag"), a delay the allocation then pays once.
 //
+// Once per thread: after a call made while memory is kept, later calls on the same thread do
+// nothing and return the first one's answer, so a library can call it before every piece of
+// work (the C API does, before each analysis).
+//
 // Thread-safety: per thread; call at the start of a thread that will allocate heavily.
 bool PreferHugePages(size_t bytes);
 
