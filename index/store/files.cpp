@@ -71,7 +71,12 @@ Status WriteFileAtomicStreamed(const std::string& path, bool sync, mode_t mode,
     ::close(fd);
     return failed("cannot write", write_error);
   }
-  if ((sync && ::fsync(fd) != 0) || ::close(fd) != 0) return failed("cannot sync", errno);
+  // The descriptor is closed whether or not the sync succeeds; the first error is reported.
+  const int sync_error = sync && ::fsync(fd) != 0 ? errno : 0;
+  const int close_error = ::close(fd) != 0 ? errno : 0;
+  if (sync_error != 0 || close_error != 0) {
+    return failed("cannot sync", sync_error != 0 ? sync_error : close_error);
+  }
   if (::rename(tmp.c_str(), path.c_str()) != 0) return failed("cannot rename", errno);
   return Status::Ok();
 }
