@@ -13,6 +13,7 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,9 @@ struct SegmentOptions {
   // Default: 20 m and 3 %.
   double climb_min_gain_m = 20.0;
   double climb_min_grade = 0.03;
+  // Most splits listed per unit (km, mile); a longer activity lists the first ones and
+  // Analysis::warnings says so. Default: 10,000 (ten times the longest single-stage races).
+  size_t max_splits = 10'000;
 };
 
 double StopSpeedForSport(Sport sport);
@@ -91,9 +95,12 @@ struct Split {
 
 // Splits every `unit_m` of active distance, boundaries interpolated at the exact distance.
 // Elevation comes from track.ele_m (smoothed); `cum_adjusted_m` is the cumulative
-// grade-adjusted distance per point (see stats.hpp), or empty for no GAP.
+// grade-adjusted distance per point (see stats.hpp), or empty for no GAP. At most
+// `max_splits` (the first ones): the count follows the distance, not the points, and a few
+// fixes days apart on opposite sides of the globe pass the speed gate.
 std::vector<Split> ComputeSplits(const Track& track, const TrackAxes& axes, double unit_m,
-                                 const std::vector<double>& cum_adjusted_m);
+                                 const std::vector<double>& cum_adjusted_m,
+                                 size_t max_splits = SIZE_MAX);
 
 struct Climb {
   double start_distance_m = 0;

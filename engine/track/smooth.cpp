@@ -269,53 +269,93 @@ std::vector<double> GaussianOnAxis(const std::vector<double>& axis, const std::v
                                    double sigma) {
   const size_t n = v.size();
   const double step = sigma / 4.0;
-  const double span = axis.back() - axis.front();
-  const size_t bins = static_cast<size_t>(span / step) + 1;
-  if (n < 2 || !(step > 0) || bins > 50'000'000) return v;
-  std::vector<double> sum(bins, 0.0), cnt(bins, 0.0);
+  if (n < 2 || !(step > 0)) return v;
   const double inv_step = 1.0 / step;
+  const double span_bins = (axis.back() - axis.front()) / step;
+  if (!(span_bins >= 0 && span_bins < 1e15)) return v;
+  const size_t bins = static_cast<size_t>(span_bins) + 1;
+  std::vector<size_t> bin(n);
   for (size_t k = 0; k < n; ++k) {
-    const size_t b = std::min(bins - 1, static_cast<size_t>((axis[k] - axis.front()) * inv_step));
-    sum[b] += v[k];
-    cnt[b] += 1;
+    const double b = (axis[k] - axis.front()) * inv_step;
+    bin[k] = b > 0 ? std::min(bins - 1, static_cast<size_t>(b)) : 0;
   }
-  std::vector<double> g(bins);
-  long last = -1;
-  for (size_t b = 0; b < bins; ++b) {
-    if (cnt[b] == 0) continue;
-    g[b] = sum[b] / cnt[b];
-    if (last < 0) {
-      for (size_t j = 0; j < b; ++j) g[j] = g[b];
-    } else {
-      const auto lb = static_cast<size_t>(last);
-      for (size_t j = lb + 1; j < b; ++j) {
-        g[j] = g[lb] + (g[b] - g[lb]) * static_cast<double>(j - lb) / static_cast<double>(b - lb);
+  // Box width w with 3 passes: variance 3 (w^2 - 1) / 12 = (sigma/step)^2 = 16. The value read
+  // at a bin depends on the grid within 3 * kHalf bins of it, so a stretch of more than
+  // kLongGap empty bins splits the samples into pieces, each blurred on its own grid with
+  // kPad bins of the interpolation on either side: the cost is O(n), not O(span).
+  constexpr long kHalf = 4;  // w = 9
+  constexpr size_t kPad = 16, kLongGap = 4 * kPad;
+  std::vector<double> out(n), sum, cnt, g, tmp;
+  double prev_value = 0;  // mean of the last non-empty bin of the previous piece
+  size_t prev_bin = 0;
+  for (size_t k0 = 0; k0 < n;) {
+    size_t k1 = k0;
+    while (k1 + 1 < n && bin[k1 + 1] - bin[k1] <= kLongGap) ++k1;
+    const size_t lo = bin[k0] - std::min(bin[k0], kPad);
+    const size_t hi = std::min(bins - 1, bin[k1] + kPad);
+    const size_t nb = hi - lo + 1;
+    sum.assign(nb, 0.0);
+    cnt.assign(nb, 0.0);
+    for (size_t k = k0; k <= k1; ++k) {
+      sum[bin[k] - lo] += v[k];
+      cnt[bin[k] - lo] += 1;
+    }
+    // The next piece's first bin: the far end of the interpolation past this piece.
+    double next_value = 0;
+    const size_t next_bin = k1 + 1 < n ? bin[k1 + 1] : 0;
+    if (k1 + 1 < n) {
+      double s = 0, c = 0;
+      for (size_t k = k1 + 1; k < n && bin[k] == next_bin; ++k, c += 1) s += v[k];
+      next_value = s / c;
+    }
+    // Bins are global: an interpolation between two bins gives what one grid would.
+    auto between = [](double ga, size_t a, double gb, size_t b, size_t j) {
+      return ga + (gb - ga) * static_cast<double>(j - a) / static_cast<double>(b - a);
+    };
+    g.assign(nb, 0.0);
+    long last = -1;
+    for (size_t b = 0; b < nb; ++b) {
+      if (cnt[b] == 0) continue;
+      g[b] = sum[b] / cnt[b];
+      if (last < 0) {
+        for (size_t j = 0; j < b; ++j) {
+          g[j] = k0 == 0 ? g[b] : between(prev_value, prev_bin, g[b], b + lo, j + lo);
+        }
+      } else {
+        const auto lb = static_cast<size_t>(last);
+        for (size_t j = lb + 1; j < b; ++j) g[j] = between(g[lb], lb, g[b], b, j);
       }
+      last = static_cast<long>(b);
     }
-    last = static_cast<long>(b);
-  }
-  // Box width w with 3 passes: variance 3 (w^2 - 1) / 12 = (sigma/step)^2 = 16.
-  const long half = 4;  // w = 9
-  std::vector<double> tmp(bins);
-  for (int pass = 0; pass < 3; ++pass) {
-    double acc = 0;
-    const long nb = static_cast<long>(bins);
-    auto at = [&](long j) { return g[static_cast<size_t>(std::clamp(j, 0L, nb - 1))]; };
-    for (long j = -half; j <= half; ++j) acc += at(j);
-    for (long b = 0; b < nb; ++b) {
-      tmp[static_cast<size_t>(b)] = acc / static_cast<double>(2 * half + 1);
-      acc += at(b + half + 1) - at(b - half);
+    const auto lb = static_cast<size_t>(last);
+    for (size_t j = lb + 1; j < nb; ++j) {
+      g[j] = k1 + 1 < n ? between(g[lb], lb + lo, next_value, next_bin, j + lo) : g[lb];
     }
-    g.swap(tmp);
-  }
-  std::vector<double> out(n);
-  for (size_t k = 0; k < n; ++k) {
-    const double x = (axis[k] - axis.front()) * inv_step - 0.5;
-    const double fl = std::floor(x);
-    const long b0 = std::clamp(static_cast<long>(fl), 0L, static_cast<long>(bins) - 1);
-    const long b1 = std::min(b0 + 1, static_cast<long>(bins) - 1);
-    const double f = std::clamp(x - fl, 0.0, 1.0);
-    out[k] = g[static_cast<size_t>(b0)] * (1 - f) + g[static_cast<size_t>(b1)] * f;
+    prev_value = g[lb];
+    prev_bin = lb + lo;
+    tmp.resize(nb);
+    const long snb = static_cast<long>(nb);
+    for (int pass = 0; pass < 3; ++pass) {
+      double acc = 0;
+      auto at = [&](long j) { return g[static_cast<size_t>(std::clamp(j, 0L, snb - 1))]; };
+      for (long j = -kHalf; j <= kHalf; ++j) acc += at(j);
+      for (long b = 0; b < snb; ++b) {
+        tmp[static_cast<size_t>(b)] = acc / static_cast<double>(2 * kHalf + 1);
+        acc += at(b + kHalf + 1) - at(b - kHalf);
+      }
+      g.swap(tmp);
+    }
+    for (size_t k = k0; k <= k1; ++k) {
+      const double x = (axis[k] - axis.front()) * inv_step - 0.5;
+      const double fl = std::floor(x);
+      const long b0 = std::clamp(static_cast<long>(fl), 0L, static_cast<long>(bins) - 1);
+      const long b1 = std::min(b0 + 1, static_cast<long>(bins) - 1);
+      const double f = std::clamp(x - fl, 0.0, 1.0);
+      const size_t i0 = std::clamp(static_cast<size_t>(b0), lo, hi) - lo;
+      const size_t i1 = std::clamp(static_cast<size_t>(b1), lo, hi) - lo;
+      out[k] = g[i0] * (1 - f) + g[i1] * f;
+    }
+    k0 = k1 + 1;
   }
   return out;
 }

@@ -16,6 +16,7 @@
 
 #include "datasets/synthetic_activity.hpp"
 #include "datasets/synthetic_routes.hpp"
+#include "engine/text/iso_time.hpp"
 #include "engine/text/utf8.hpp"
 #include "importers/activity/activity_reader.hpp"
 #include "server/auth.hpp"
@@ -309,6 +310,43 @@ TEST_F(Hostile, AGzipBombIsRefusedWithoutInflatingIt) {
   // A real gzip upload within the limit is stored.
   const std::string small = server::http::Gzip(GpxWithCreator("gz"));
   EXPECT_EQ(StatusOf(Exchange(port(), "POST", "/v1/runs", gz + Auth("gz"), small)), 201);
+}
+
+// Found by fuzzing: the work of an analysis followed the distance and time a file spans, not
+// its points. Fixes on opposite sides of the globe (untimed, or a ride's fixes timed a week
+// apart, which the speed gate lets through) made the elevation grid and the splits span the whole
+// distance: 344 bytes took 3.4 s and 1.1 GB, 3.5 kB took 10 s, 2.1 GB and 235 MB of splits.
+std::string AroundTheGlobe(int fixes, bool timed) {
+  std::string gpx =
+      "<?xml version=\"1.0\"?><gpx version=\"1.1\" creator=\"t\"><trk><type>cycling</type><trkseg>";
+  for (int i = 0; i < fixes; ++i) {
+    gpx += i % 2 ? "<trkpt lat=\"-40\" lon=\"-179\">" : "<trkpt lat=\"40\" lon=\"1\">";
+    gpx += "<ele>" + std::to_string(100 + i) + "</ele>";
+    if (timed) gpx += "<time>" + engine::FormatIsoTime(1.6e9 + 7 * 86400.0 * i) + "</time>";
+    gpx += "</trkpt>";
+  }
+  return gpx + "</trkseg></trk></gpx>";
+}
+
+TEST_F(Hostile, FixesAroundTheGlobeCostWhatTheirPointsCost) {
+  const long before = PeakRssMiB();
+  std::string r = Upload(AroundTheGlobe(6, false));
+  ASSERT_EQ(StatusOf(r), 201) << r;
+  Json j = JsonOf(r);
+  EXPECT_GT(j["analysis"]["distance_m"].get<double>(), 9e7);
+  r = Upload(AroundTheGlobe(40, true));
+  ASSERT_EQ(StatusOf(r), 201) << r.substr(0, 400);
+  j = JsonOf(r);
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_GT(j["analysis"]["distance_m"].get<double>(), 8e8);
+  EXPECT_EQ(j["analysis"]["splits"].size(), 10000u);
+  EXPECT_EQ(j["analysis"]["splits_mile"].size(), 10000u);
+  ASSERT_EQ(j["analysis"]["source"]["warnings"].size(), 1u);
+  EXPECT_EQ(j["analysis"]["source"]["warnings"][0],
+            "splits: only the first 10000 splits of each unit are listed (854226 km in all)");
+  // The server runs in this process.
+  EXPECT_LT(PeakRssMiB() - before, 300);
+  ExpectAlive();
 }
 
 // Defect 3: 70 clients sending a header byte a second, and hundreds of idle connections, held
