@@ -200,9 +200,10 @@ Analysis Analyze(Track input, const AnalyzeOptions& options) {
   // Splits, laps, best efforts.
   if (times) {
     const size_t max_splits = options.segment.max_splits;
-    an.splits_km = ComputeSplits(t, axes, 1000.0, grades.cum_adjusted_m, max_splits);
-    an.splits_mile = ComputeSplits(t, axes, 1609.344, grades.cum_adjusted_m, max_splits);
-    if (!axes.cum_m.empty() && axes.cum_m.back() >= 1000.0 * static_cast<double>(max_splits)) {
+    bool cut_km = false, cut_mile = false;
+    an.splits_km = ComputeSplits(t, axes, 1000.0, grades.cum_adjusted_m, max_splits, &cut_km);
+    an.splits_mile = ComputeSplits(t, axes, 1609.344, grades.cum_adjusted_m, max_splits, &cut_mile);
+    if (cut_km || cut_mile) {
       an.warnings.push_back("splits: only the first " + std::to_string(max_splits) +
                             " splits of each unit are listed (" +
                             std::to_string(static_cast<long long>(axes.cum_m.back() / 1000)) +

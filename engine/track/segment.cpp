@@ -349,10 +349,18 @@ AscentDescent HysteresisAscent(const std::vector<double>& e, double th, size_t b
 }
 
 std::vector<Split> ComputeSplits(const Track& t, const TrackAxes& a, double unit_m,
-                                 const std::vector<double>& cum_adjusted_m, size_t max_splits) {
+                                 const std::vector<double>& cum_adjusted_m, size_t max_splits,
+                                 bool* cut) {
   std::vector<Split> out;
   const size_t n = t.size();
-  if (n < 2 || !(a.cum_m.back() > 0) || !(unit_m > 0) || max_splits == 0) return out;
+  if (cut != nullptr) *cut = false;
+  if (n < 2 || !(a.cum_m.back() > 0) || !(unit_m > 0)) return out;
+  // Whether the split about to be emitted is one too many.
+  auto full = [&] {
+    if (out.size() < max_splits) return false;
+    if (cut != nullptr) *cut = true;
+    return true;
+  };
   // Cumulative heart-beats and heart-rate time, so a split's average is two lookups.
   std::vector<double> cum_beats(n, 0.0), cum_hr_s(n, 0.0);
   for (size_t i = 1; i < n; ++i) {
@@ -402,14 +410,13 @@ std::vector<Split> ComputeSplits(const Track& t, const TrackAxes& a, double unit
   start.i = 0;
   for (size_t i = 1; i < n; ++i) {
     while (a.cum_m[i] >= start.d + unit_m) {
-      if (out.size() == max_splits) return out;
+      if (full()) return out;
       const Mark end = mark_at(i, start.d + unit_m);
       emit(start, end);
       start = end;
     }
   }
-  if (a.cum_m.back() - start.d > 1.0 &&
-      out.size() < max_splits) {  // the last partial split, when over a metre
+  if (a.cum_m.back() - start.d > 1.0 && !full()) {  // the last partial split, when over a metre
     Mark end = mark_at(n - 1, a.cum_m.back());
     end.timer = a.cum_timer_s.back();
     end.moving = a.cum_moving_s.back();

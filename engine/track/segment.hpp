@@ -97,10 +97,11 @@ struct Split {
 // Elevation comes from track.ele_m (smoothed); `cum_adjusted_m` is the cumulative
 // grade-adjusted distance per point (see stats.hpp), or empty for no GAP. At most
 // `max_splits` (the first ones): the count follows the distance, not the points, and a few
-// fixes days apart on opposite sides of the globe pass the speed gate.
+// fixes days apart on opposite sides of the globe pass the speed gate. `*cut` (when given)
+// says whether a split was left out for that cap.
 std::vector<Split> ComputeSplits(const Track& track, const TrackAxes& axes, double unit_m,
                                  const std::vector<double>& cum_adjusted_m,
-                                 size_t max_splits = SIZE_MAX);
+                                 size_t max_splits = SIZE_MAX, bool* cut = nullptr);
 
 struct Climb {
   double start_distance_m = 0;

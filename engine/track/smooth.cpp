@@ -317,10 +317,8 @@ std::vector<double> GaussianOnAxis(const std::vector<double>& axis, const std::v
     for (size_t b = 0; b < nb; ++b) {
       if (cnt[b] == 0) continue;
       g[b] = sum[b] / cnt[b];
-      if (last < 0) {
-        for (size_t j = 0; j < b; ++j) {
-          g[j] = k0 == 0 ? g[b] : between(prev_value, prev_bin, g[b], b + lo, j + lo);
-        }
+      if (last < 0) {  // empty only past the first piece: the first sample is in bin 0
+        for (size_t j = 0; j < b; ++j) g[j] = between(prev_value, prev_bin, g[b], b + lo, j + lo);
       } else {
         const auto lb = static_cast<size_t>(last);
         for (size_t j = lb + 1; j < b; ++j) g[j] = between(g[lb], lb, g[b], b, j);

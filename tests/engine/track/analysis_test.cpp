@@ -10,6 +10,7 @@
 #include "engine/run/run.hpp"
 #include "engine/text/round.hpp"
 #include "engine/track/analysis_json.hpp"
+#include "tests/support/tracks.hpp"
 
 namespace stride::engine {
 namespace {
@@ -37,6 +38,34 @@ TEST(Analyze, MeasuresASyntheticRunAgainstItsTruth) {
   ASSERT_EQ(a.stops.size(), 1u);
   EXPECT_NEAR(a.stops[0].duration_s, 120.0, 15.0);
   EXPECT_TRUE(a.stops[0].timer_running);
+}
+
+TEST(Analyze, WarnsOfCappedSplitsOnlyWhenOneWasLeftOut) {
+  auto warned = [](const Analysis& a) {
+    for (const std::string& w : a.warnings) {
+      if (w.rfind("splits: only the first", 0) == 0) return w;
+    }
+    return std::string();
+  };
+  AnalyzeOptions opt;
+  opt.segment.max_splits = 3;
+  // 4.5 km: 5 km splits (the last a partial one), 3 mile splits.
+  const Track run = testing::StraightRun(1500, 3.0);
+  const Analysis cut = Analyze(run, opt);
+  EXPECT_EQ(cut.splits_km.size(), 3u);
+  EXPECT_EQ(cut.splits_mile.size(), 3u);
+  EXPECT_EQ(warned(cut), "splits: only the first 3 splits of each unit are listed (4 km in all)");
+  opt.segment.max_splits = 5;
+  const Analysis whole = Analyze(run, opt);
+  EXPECT_EQ(whole.splits_km.size(), 5u);
+  EXPECT_EQ(warned(whole), "");
+  // Half a metre past the fourth km: four splits, all of them listed under a cap of four.
+  opt.segment.max_splits = 4;
+  const Analysis four = Analyze(testing::StraightRun(1600, 2.5003), opt);
+  ASSERT_GE(four.distance_m, 4000.0);
+  ASSERT_LT(four.distance_m, 4001.0);
+  EXPECT_EQ(four.splits_km.size(), 4u);
+  EXPECT_EQ(warned(four), "");
 }
 
 TEST(Analyze, AFileWithoutTimesStillGetsDistanceAscentAndClimbs) {

@@ -49,6 +49,27 @@ TEST(Segment, SplitsAreInterpolatedAtTheExactDistance) {
   EXPECT_NEAR(miles[0].elapsed_time_s, 482.8, 0.1);  // 1.609344 km at 5:00 /km
 }
 
+TEST(Segment, SplitsStopAtTheCapAndSayWhetherOneWasLeftOut) {
+  const Track t = Steady(5.5, 300);  // 5 full km and a partial one
+  const TrackAxes a = ComputeAxes(t, {});
+  bool cut = false;
+  EXPECT_EQ(ComputeSplits(t, a, 1000.0, {}, 5, &cut).size(), 5u);
+  EXPECT_TRUE(cut);  // the partial sixth is left out
+  EXPECT_EQ(ComputeSplits(t, a, 1000.0, {}, 6, &cut).size(), 6u);
+  EXPECT_FALSE(cut);
+  EXPECT_EQ(ComputeSplits(t, a, 1000.0, {}, 3, &cut).size(), 3u);
+  EXPECT_TRUE(cut);
+  EXPECT_TRUE(ComputeSplits(t, a, 1000.0, {}, 0, &cut).empty());
+  EXPECT_TRUE(cut);
+  // Half a metre past the fifth km is no split (the last one counts from a metre), so a cap
+  // of five leaves nothing out though the distance reaches five caps' worth.
+  const Track five = Steady(5.0005, 300);
+  const TrackAxes a5 = ComputeAxes(five, {});
+  ASSERT_GE(a5.cum_m.back(), 5000.0);
+  EXPECT_EQ(ComputeSplits(five, a5, 1000.0, {}, 5, &cut).size(), 5u);
+  EXPECT_FALSE(cut);
+}
+
 TEST(Segment, AStopIsNotMovingTimeAndAddsNoDistance) {
   datasets::SyntheticRunOptions o;
   o.laps = 2;
