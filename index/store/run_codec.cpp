@@ -123,11 +123,14 @@ void EncodeStream(const std::vector<double>& v, double scale, run::Stream* out) 
   codes->Reserve(static_cast<int>(v.size()));
   int64_t prev = 0;
   for (double x : v) {
-    if (std::isnan(x)) {
+    // A value the scale cannot hold (over 2^62 steps, far beyond any reading; an <ele>1e300
+    // in a GPX) is stored as absent: quantizing it would overflow the delta.
+    const double steps = x / scale;
+    if (!(std::fabs(steps) < 0x1p62)) {  // NaN included
       codes->Add(1);
       continue;
     }
-    const int64_t q = std::llround(x / scale);
+    const int64_t q = std::llround(steps);
     const int64_t d = q - prev;
     prev = q;
     const uint64_t zz = (static_cast<uint64_t>(d) << 1) ^ static_cast<uint64_t>(d >> 63);

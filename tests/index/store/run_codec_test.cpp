@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "engine/track/analysis_json.hpp"
@@ -99,6 +100,23 @@ TEST(RunCodec, AnalysesOfTheSharedFilesRoundTrip) {
   }
   EXPECT_GT(files, 40u);
   EXPECT_GT(sessions, files);  // a multisport file among them
+}
+
+TEST(RunCodec, AValueItsScaleCannotHoldIsStoredAsAbsent) {
+  // Found by fuzzing uploads: <ele>1e300</ele> overflowed the delta coding (UBSan: signed
+  // overflow); now it is absent and its neighbours keep their values.
+  engine::Track t = testing::StraightRun(4, 3.0);
+  t.ele_m = {200.0, 1e300, -1e300, std::numeric_limits<double>::infinity(), 204.5};
+  run::TrackStreams p;
+  TrackToProto(t, &p);
+  const engine::Track back = TrackFromProto(p);
+  ASSERT_EQ(back.ele_m.size(), 5u);
+  EXPECT_DOUBLE_EQ(back.ele_m[0], 200.0);
+  EXPECT_TRUE(std::isnan(back.ele_m[1]));
+  EXPECT_TRUE(std::isnan(back.ele_m[2]));
+  EXPECT_TRUE(std::isnan(back.ele_m[3]));
+  EXPECT_NEAR(back.ele_m[4], 204.5, 1e-9);
+  EXPECT_NEAR(back.lat_deg[4], t.lat_deg[4], 1e-7);
 }
 
 TEST(RunCodec, RefusesASessionWithAnUnknownSport) {
