@@ -6,12 +6,29 @@
 
 namespace stride::engine {
 bool ParseIsoTime(std::string_view s, double* epoch_s) {
-  int y, mo, d, h, mi, se;
-  if (!ParseFixedDigits(s, 0, 4, &y) || s.size() < 19 || s[4] != '-' ||
-      !ParseFixedDigits(s, 5, 2, &mo) || s[7] != '-' || !ParseFixedDigits(s, 8, 2, &d) ||
-      (s[10] != 'T' && s[10] != ' ' && s[10] != 't') || !ParseFixedDigits(s, 11, 2, &h) ||
-      s[13] != ':' || !ParseFixedDigits(s, 14, 2, &mi) || s[16] != ':' ||
-      !ParseFixedDigits(s, 17, 2, &se)) {
+  // The year: four digits, or the expanded form FormatIsoTime writes outside 0-9999 (a sign, then
+  // four to six digits), so that every text it writes reads back.
+  long long y = 0;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+    const long long sign = s[0] == '-' ? -1 : 1;
+    size_t end = 1;
+    while (end < s.size() && end <= 7 && s[end] >= '0' && s[end] <= '9') {
+      y = y * 10 + (s[end] - '0');
+      ++end;
+    }
+    if (end < 5 || end > 7) return false;
+    y *= sign;
+    s.remove_prefix(end - 4);  // the fields below sit at their four-digit-year offsets
+  } else {
+    int y4;
+    if (!ParseFixedDigits(s, 0, 4, &y4)) return false;
+    y = y4;
+  }
+  int mo, d, h, mi, se;
+  if (s.size() < 19 || s[4] != '-' || !ParseFixedDigits(s, 5, 2, &mo) || s[7] != '-' ||
+      !ParseFixedDigits(s, 8, 2, &d) || (s[10] != 'T' && s[10] != ' ' && s[10] != 't') ||
+      !ParseFixedDigits(s, 11, 2, &h) || s[13] != ':' || !ParseFixedDigits(s, 14, 2, &mi) ||
+      s[16] != ':' || !ParseFixedDigits(s, 17, 2, &se)) {
     return false;
   }
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 24 || mi > 59 || se > 60) return false;

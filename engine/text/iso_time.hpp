@@ -21,7 +21,9 @@ std::string FormatIsoTime(double unix_s, int fraction_digits = 0);
 
 // Parses an ISO 8601 / RFC 3339 date-time ("2018-05-13T08:03:45Z", "...45.250+02:00",
 // "2018-05-13 08:03:45") into seconds since the Unix epoch, UTC. A time without a zone is UTC.
-// False for anything else (trailing text included).
+// Years outside 0-9999 in the expanded form FormatIsoTime writes ("-0003-...", "+10000-...", up to
+// six digits), so every text FormatIsoTime writes reads back. False for anything else (trailing
+// text included).
 bool ParseIsoTime(std::string_view s, double* epoch_s);
 
 // The n decimal digits of `s` at `pos` as a number; false when any is not a digit or the text

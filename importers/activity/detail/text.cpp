@@ -98,8 +98,8 @@ bool IsoTimeParser::Parse(std::string_view s, double* epoch_s) {
     }
   }
   if (!engine::ParseIsoTime(s, epoch_s)) return false;
-  // Remember the date when the time is UTC ("...Z"): its midnight is exact.
-  if (s.size() >= 20 && s.back() == 'Z' && (s.size() == 20 || s[19] == '.')) {
+  // Remember the date when the time is UTC ("...Z") with a four-digit year: its midnight is exact.
+  if (s.size() >= 20 && s[4] == '-' && s.back() == 'Z' && (s.size() == 20 || s[19] == '.')) {
     int h = 0, mi = 0, se = 0;
     engine::ParseFixedDigits(s, 11, 2, &h);
     engine::ParseFixedDigits(s, 14, 2, &mi);

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <ctime>
 #include <random>
+#include <string>
 
 namespace stride::engine {
 namespace {
@@ -67,6 +68,40 @@ TEST(ParseIsoTime, ZonesAndFractions) {
   EXPECT_FALSE(ParseIsoTime("2018-13-01T00:00:00Z", &t));
   EXPECT_FALSE(ParseIsoTime("2018-05-13T16:11", &t));
   EXPECT_FALSE(ParseIsoTime("2018-05-13T16:11:03Zjunk", &t));
+}
+
+TEST(ParseIsoTime, ReadsBackEveryTextTheFormatterWrites) {
+  // Fuzzing found a GPX export dated "-0003-12-07T17:29:58.546Z" (times extrapolated back from a
+  // year-0 fix) that the reader refused: the expanded years must read back too.
+  double t;
+  ASSERT_TRUE(ParseIsoTime("-0003-12-07T17:29:58.546Z", &t));
+  EXPECT_EQ(t,
+            static_cast<double>(DaysFromCivil(-3, 12, 7)) * 86400 + 17 * 3600 + 29 * 60 + 58.546);
+  ASSERT_TRUE(ParseIsoTime("+10000-01-01T00:00:00Z", &t));
+  EXPECT_EQ(t, static_cast<double>(DaysFromCivil(10000, 1, 1)) * 86400);
+  ASSERT_TRUE(ParseIsoTime("0000-01-01T00:00:00+01:00", &t));
+  EXPECT_EQ(t, static_cast<double>(DaysFromCivil(0, 1, 1)) * 86400 - 3600);
+  std::mt19937_64 rng(11);
+  // Over the formatter's whole range (10^13 s, six-digit years) within a millisecond; where a
+  // double still holds the millisecond exactly (here 10^11 s, years -1200 to 5100), to the digit.
+  for (const double range : {1e13, 1e11}) {
+    std::uniform_real_distribution<double> secs(-range, range);
+    for (int i = 0; i < 20000; ++i) {
+      const double want = std::round(secs(rng) * 1000) / 1000;
+      const std::string text = FormatIsoTime(want, 3);
+      ASSERT_TRUE(ParseIsoTime(text, &t)) << text;
+      ASSERT_NEAR(t, want, 2e-3) << text;
+      if (range < 1e12) {
+        ASSERT_EQ(FormatIsoTime(t, 3), text);
+      }
+    }
+  }
+  // Malformed years: a sign without four digits, more than six, or a sign and a short year.
+  EXPECT_FALSE(ParseIsoTime("-003-12-07T17:29:58Z", &t));
+  EXPECT_FALSE(ParseIsoTime("+1234567-01-01T00:00:00Z", &t));
+  EXPECT_FALSE(ParseIsoTime("--0003-12-07T17:29:58Z", &t));
+  EXPECT_FALSE(ParseIsoTime("-", &t));
+  EXPECT_FALSE(ParseIsoTime("10000-01-01T00:00:00Z", &t));  // five digits need the sign
 }
 
 }  // namespace
