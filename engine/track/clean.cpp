@@ -338,6 +338,18 @@ CleanReport Clean(Track& t, const CleanOptions& options) {
   implausible(t.power_w, 0, 3000);
   implausible(t.temperature_c, -60, 70);
 
+  // Elevation no surface a person stands on has: below FIT's lowest altitude (-500 m; the lowest
+  // shore, the Dead Sea's, is at -430 m) or above 9,000 m (Everest is 8,849 m). Garbage such as
+  // 1e300 would otherwise reach the analysis wherever the smoother's spike filter does not catch
+  // it (four in a window of seven, a track of under five elevations).
+  for (size_t i = 0; i < n; ++i) {
+    if (keep[i] && !std::isnan(t.ele_m[i]) &&
+        !(t.ele_m[i] >= kLowestElevationM && t.ele_m[i] <= kHighestElevationM)) {
+      t.ele_m[i] = kNaN;
+      ++r.invalid_elevation;
+    }
+  }
+
   // Elevation exactly 0.0 in a track that is otherwise far above sea level is an unset value
   // (phone apps write 0 until they have an altitude), not a reading.
   if (std::find(t.ele_m.begin(), t.ele_m.end(), 0.0) != t.ele_m.end()) {

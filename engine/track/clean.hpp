@@ -17,8 +17,9 @@
 //    fixes in order with jittery times) and is re-timed along the path between its skeleton
 //    neighbours (retimed); one that cannot be placed is dropped (non_increasing_time). A bad
 //    first timestamp thus costs one point, not the whole track;
-//  - elevation exactly 0.0 in a track whose median elevation is over 50 m is unset, not sea
-//    level: it becomes absent (invalid_elevation);
+//  - elevation outside kLowestElevationM..kHighestElevationM (-500..9,000 m: no ground a person
+//    stands on) is garbage, and elevation exactly 0.0 in a track whose median elevation is over
+//    50 m is unset, not sea level: both become absent (invalid_elevation);
 //  - heart rate outside 20-250 bpm, cadence over 254, power over 3,000 W, temperature outside
 //    -60..70 C become absent (invalid_sensor): 255 is the "no sensor" marker of FIT that
 //    converters carry into GPX and TCX;
@@ -40,6 +41,11 @@
 #include "engine/track/track.hpp"
 
 namespace stride::engine {
+
+// The elevations cleaning keeps, m: FIT's lowest altitude (below the Dead Sea shore, -430 m) to
+// above Everest (8,849 m).
+inline constexpr double kLowestElevationM = -500.0;
+inline constexpr double kHighestElevationM = 9000.0;
 
 struct CleanOptions {
   // Fastest plausible speed for the sport, m/s. Default: 0 (derive from the sport with
@@ -63,7 +69,7 @@ struct CleanReport {
   size_t extrapolated_time = 0;          // untimed, kept, placed at the median moving speed
   size_t extrapolated_before = 0;        // of those, the first rows (the others are the last)
   double extrapolation_speed_mps = 0.0;  // that speed (0 when nothing was extrapolated)
-  size_t invalid_elevation = 0;          // elevations removed (unset zeros)
+  size_t invalid_elevation = 0;          // elevations removed (out of range, unset zeros)
   size_t invalid_sensor = 0;             // HR, cadence, power, temperature values out of range
   size_t invalid_fix = 0;                // positions removed: out of range or null island
   size_t repeated_fix = 0;               // positions removed: stale repeats of the previous fix

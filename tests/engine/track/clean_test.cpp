@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "engine/geo/geodesy.hpp"
 #include "tests/support/tracks.hpp"
@@ -116,6 +117,30 @@ TEST(Clean, RemovesInvalidAndStaleFixesAndUnsetElevation) {
   EXPECT_EQ(r.invalid_elevation, 2u);
   EXPECT_TRUE(std::isnan(t.ele_m[0]));
   EXPECT_TRUE(std::isnan(t.lat_deg[20]));
+}
+
+TEST(Clean, RemovesElevationsNoGroundHas) {
+  // Fuzzing stored <ele>1e300 as absent (the run codec cannot hold it); cleaning drops it, and
+  // its kin, before the analysis climbs them.
+  Track t = Straight(20);
+  t.ele_m[2] = 1e300;
+  t.ele_m[3] = -1e300;
+  t.ele_m[4] = std::numeric_limits<double>::infinity();
+  t.ele_m[5] = -501;  // below FIT's lowest altitude
+  t.ele_m[6] = 9001;  // above Everest
+  t.ele_m[7] = -430;  // the Dead Sea shore
+  t.ele_m[8] = 8849;  // Everest
+  t.ele_m[9] = -500;  // the bounds are kept
+  t.ele_m[10] = 9000;
+  const CleanReport r = Clean(t);
+  EXPECT_EQ(r.invalid_elevation, 5u);
+  for (size_t i = 2; i <= 6; ++i) EXPECT_TRUE(std::isnan(t.ele_m[i])) << i;
+  EXPECT_DOUBLE_EQ(t.ele_m[7], -430.0);
+  EXPECT_DOUBLE_EQ(t.ele_m[8], 8849.0);
+  EXPECT_DOUBLE_EQ(t.ele_m[9], -500.0);
+  EXPECT_DOUBLE_EQ(t.ele_m[10], 9000.0);
+  EXPECT_DOUBLE_EQ(t.ele_m[11], 200.0);
+  EXPECT_EQ(t.size(), 20u);  // the points stay
 }
 
 TEST(Clean, DropsImplausibleSensorValues) {
