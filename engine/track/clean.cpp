@@ -284,6 +284,64 @@ void RetimeOrDrop(Track& t, std::vector<char>& keep, CleanReport& r) {
   }
 }
 
+// Vertical-speed gate over the timed points that have an elevation: one elevation must be
+// reachable from the one before at `max_vertical_speed_mps` plus `elevation_noise_m`. Jumps
+// cut the elevations into pieces. A piece is kept when it is reachable from the last kept
+// elevation; or when it lasts `elevation_recovery_s` (the altimeter was recalibrated) and is
+// not an excursion that what follows it returns from; or, before anything is kept, when the
+// first lasting piece after it is reachable from it. The elevations of the other pieces become
+// absent; returns how many. O(n).
+size_t DropElevationJumps(Track& t, const std::vector<char>& keep, const CleanOptions& o) {
+  std::vector<size_t> idx;
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (keep[i] && !std::isnan(t.ele_m[i]) && !std::isnan(t.time_s[i])) idx.push_back(i);
+  }
+  auto time = [&](size_t j) { return t.time_s[idx[j]]; };
+  auto reachable = [&](size_t a, size_t b) {
+    return std::fabs(t.ele_m[idx[b]] - t.ele_m[idx[a]]) <=
+           o.max_vertical_speed_mps * std::fabs(time(b) - time(a)) + o.elevation_noise_m;
+  };
+  std::vector<size_t> start{0};  // piece p is [start[p], start[p + 1])
+  for (size_t j = 1; j < idx.size(); ++j) {
+    if (!reachable(j - 1, j)) start.push_back(j);
+  }
+  if (start.size() == 1) return 0;  // no jump (the usual case)
+  const size_t pieces = start.size();
+  start.push_back(idx.size());
+  auto lasts = [&](size_t p) {
+    return time(start[p + 1] - 1) - time(start[p]) >= o.elevation_recovery_s;
+  };
+  std::vector<size_t> next_lasting(pieces + 1, pieces);
+  for (size_t p = pieces; p-- > 0;) next_lasting[p] = lasts(p) ? p : next_lasting[p + 1];
+  bool have_anchor = false;
+  size_t anchor = 0, dropped = 0;
+  for (size_t p = 0; p < pieces; ++p) {
+    const size_t first = start[p], last = start[p + 1] - 1;
+    bool kept;
+    if (have_anchor && reachable(anchor, first)) {
+      kept = true;
+    } else if (lasts(p)) {
+      // A level of its own, unless it is an excursion: out of reach of the last kept elevation
+      // to its end while what follows it comes back within reach (a stuck altimeter).
+      kept = !(have_anchor && !reachable(anchor, last) && p + 1 < pieces &&
+               reachable(anchor, start[p + 1]));
+    } else if (!have_anchor) {
+      const size_t q = next_lasting[p];
+      kept = q == pieces || reachable(last, start[q]);
+    } else {
+      kept = false;
+    }
+    if (kept) {
+      anchor = last;
+      have_anchor = true;
+      continue;
+    }
+    for (size_t j = first; j <= last; ++j) t.ele_m[idx[j]] = kNaN;
+    dropped += last - first + 1;
+  }
+  return dropped;
+}
+
 }  // namespace
 
 double MaxSpeedForSport(Sport sport) {
@@ -349,6 +407,10 @@ CleanReport Clean(Track& t, const CleanOptions& options) {
       ++r.invalid_elevation;
     }
   }
+
+  // Elevations the body could not have climbed or dropped to in the time: spikes and runs of
+  // garbage from a failing altimeter (a 1,100 m ride reading 28.8, 6,707 and 12,136 m).
+  if (t.HasTimes()) r.invalid_elevation += DropElevationJumps(t, keep, options);
 
   // Elevation exactly 0.0 in a track that is otherwise far above sea level is an unset value
   // (phone apps write 0 until they have an altitude), not a reading.

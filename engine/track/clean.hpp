@@ -18,8 +18,10 @@
 //    neighbours (retimed); one that cannot be placed is dropped (non_increasing_time). A bad
 //    first timestamp thus costs one point, not the whole track;
 //  - elevation outside kLowestElevationM..kHighestElevationM (-500..9,000 m: no ground a person
-//    stands on) is garbage, and elevation exactly 0.0 in a track whose median elevation is over
-//    50 m is unset, not sea level: both become absent (invalid_elevation);
+//    stands on) is garbage, as is one the body could not have reached from the last accepted
+//    one in the time (vertical-speed gate; a new level that lasts is kept); elevation
+//    exactly 0.0 in a track whose median elevation is over 50 m is unset, not sea level: all
+//    become absent (invalid_elevation);
 //  - heart rate outside 20-250 bpm, cadence over 254, power over 3,000 W, temperature outside
 //    -60..70 C become absent (invalid_sensor): 255 is the "no sensor" marker of FIT that
 //    converters carry into GPX and TCX;
@@ -54,6 +56,17 @@ struct CleanOptions {
   // Rejected fixes in a row that, when they agree with one another, replace the anchor.
   // Default: 3.
   int anchor_recovery_points = 3;
+  // Vertical-speed gate: an elevation must be reachable from the last accepted one at this
+  // speed, m/s, plus `elevation_noise_m`. Default: 10 (a fast cable car; runners, hikers and
+  // riders stay under 2).
+  double max_vertical_speed_mps = 10.0;
+  // Allowance for altitude noise between two samples, m. Default: 50 (GPS altitude wanders by
+  // tens of metres; a barometer by less than one).
+  double elevation_noise_m = 50.0;
+  // Elevations between two jumps that last this long, s, are a level of their own (the
+  // altimeter was recalibrated), kept whether or not they agree with what came before.
+  // Default: 30.
+  double elevation_recovery_s = 30.0;
 };
 
 struct CleanReport {

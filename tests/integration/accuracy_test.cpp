@@ -120,6 +120,26 @@ engine::Activity ReadShared(const std::string& rel) {
   return std::move(a).value();
 }
 
+TEST(Accuracy, FailingAltimetersDoNotClimb) {
+  // Two shared files whose altimeters wrote garbage. The Garmin SDK's 33-minute indoor ride at
+  // ~1,100 m reads 28.8, 6,707 and 12,136 m among its records: it climbed 65,018 m before the
+  // vertical-speed gate, and its records go from 1,028.8 m to ~1,162 m. The fenix 2 run starts
+  // with 55 -> 142.4 -> 56 m in three seconds; the watch itself says +64 m / -61 m.
+  STRIDE_REQUIRE_DATASETS();
+  const engine::Analysis ride =
+      engine::Analyze(ReadShared("fit/garminsdk__WithGearChangeData.fit").sessions[0]);
+  EXPECT_LT(ride.ascent_m, 400.0);
+  EXPECT_NEAR(ride.ascent_m - ride.descent_m, 1162 - 1028.8, 20.0);
+  const engine::Activity fenix = ReadShared("fit/fitparse__activity-small-fenix2-run.fit");
+  ASSERT_EQ(*fenix.sessions[0].device_totals.descent_m, 61.0);
+  const engine::Analysis run = engine::Analyze(fenix.sessions[0]);
+  std::printf(
+      "garmin sdk ride +%.0f m / -%.0f m; fenix 2 run +%.0f m / -%.0f m (device +64 / -61)\n",
+      ride.ascent_m, ride.descent_m, run.ascent_m, run.descent_m);
+  EXPECT_NEAR(run.descent_m, 61.0, 0.15 * 61.0);  // 120.6 m with the spike
+  EXPECT_NEAR(run.ascent_m, 64.0, 0.15 * 64.0);
+}
+
 TEST(Accuracy, MultiSportSessionsKeepTheirTimerState) {
   // The ride's own timer events begin with a restart after a pause; the start before it
   // fell to the transition session. The ride must still count from its first record.

@@ -123,6 +123,7 @@ TEST(Clean, RemovesElevationsNoGroundHas) {
   // Fuzzing stored <ele>1e300 as absent (the run codec cannot hold it); cleaning drops it, and
   // its kin, before the analysis climbs them.
   Track t = Straight(20);
+  for (double& x : t.time_s) x = std::nan("");  // untimed: no vertical-speed gate
   t.ele_m[2] = 1e300;
   t.ele_m[3] = -1e300;
   t.ele_m[4] = std::numeric_limits<double>::infinity();
@@ -141,6 +142,38 @@ TEST(Clean, RemovesElevationsNoGroundHas) {
   EXPECT_DOUBLE_EQ(t.ele_m[10], 9000.0);
   EXPECT_DOUBLE_EQ(t.ele_m[11], 200.0);
   EXPECT_EQ(t.size(), 20u);  // the points stay
+}
+
+TEST(Clean, GatesElevationJumpsAndFollowsARealStep) {
+  // A straight run at 200 m, one point a second (the gate allows 10 m/s + 50 m).
+  Track t = Straight(300);
+  t.ele_m[0] = 5000;  // a bad first elevation: the consistent run after it wins
+  t.ele_m[50] = 800;  // a lone spike
+  for (size_t i = 100; i < 120; ++i) t.ele_m[i] = i % 2 ? 3000 : 6000;  // a failing altimeter
+  for (size_t i = 150; i < 170; ++i) t.ele_m[i] = 1500;  // consistent, but only 20 s of it
+  for (size_t i = 200; i < 300; ++i) t.ele_m[i] = 300;   // recalibrated: +100 m, and it stays
+  for (size_t i = 240; i < 280; ++i) t.ele_m[i] = 2000;  // stuck for 40 s, then back
+  for (size_t i = 180; i < 190; ++i) t.ele_m[i] = 200 + 5.0 * static_cast<double>(i - 179);
+  t.ele_m[190] = 200;  // back down 50 m in a second: within the noise allowance
+  const CleanReport r = Clean(t);
+  EXPECT_EQ(r.invalid_elevation, 1u + 1u + 20u + 20u + 40u);
+  EXPECT_TRUE(std::isnan(t.ele_m[0]));
+  EXPECT_DOUBLE_EQ(t.ele_m[1], 200.0);
+  EXPECT_TRUE(std::isnan(t.ele_m[50]));
+  for (size_t i = 100; i < 120; ++i) EXPECT_TRUE(std::isnan(t.ele_m[i])) << i;
+  for (size_t i = 150; i < 170; ++i) EXPECT_TRUE(std::isnan(t.ele_m[i])) << i;
+  EXPECT_DOUBLE_EQ(t.ele_m[189], 250.0);  // a 5 m/s climb passes
+  EXPECT_DOUBLE_EQ(t.ele_m[190], 200.0);
+  EXPECT_DOUBLE_EQ(t.ele_m[200], 300.0);  // the step is the new level from its first second
+  for (size_t i = 240; i < 280; ++i) EXPECT_TRUE(std::isnan(t.ele_m[i])) << i;
+  EXPECT_DOUBLE_EQ(t.ele_m[299], 300.0);
+
+  // Without times there is no speed to judge: nothing goes.
+  Track untimed = Straight(30);
+  for (double& x : untimed.time_s) x = std::nan("");
+  untimed.ele_m[10] = 800;
+  EXPECT_EQ(Clean(untimed).invalid_elevation, 0u);
+  EXPECT_DOUBLE_EQ(untimed.ele_m[10], 800.0);
 }
 
 TEST(Clean, DropsImplausibleSensorValues) {
