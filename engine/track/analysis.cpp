@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <optional>
 #include <utility>
 
@@ -204,10 +205,12 @@ Analysis Analyze(Track input, const AnalyzeOptions& options) {
     an.splits_km = ComputeSplits(t, axes, 1000.0, grades.cum_adjusted_m, max_splits, &cut_km);
     an.splits_mile = ComputeSplits(t, axes, 1609.344, grades.cum_adjusted_m, max_splits, &cut_mile);
     if (cut_km || cut_mile) {
+      // "%.0f", not a cast to an integer: a device distance can hold any double (fuzzing sent
+      // 4.7e25 m, out of a long long's range).
+      char km[400];
+      std::snprintf(km, sizeof km, "%.0f", std::floor(axes.cum_m.back() / 1000));
       an.warnings.push_back("splits: only the first " + std::to_string(max_splits) +
-                            " splits of each unit are listed (" +
-                            std::to_string(static_cast<long long>(axes.cum_m.back() / 1000)) +
-                            " km in all)");
+                            " splits of each unit are listed (" + km + " km in all)");
     }
     for (const Lap& lap : t.laps) {
       LapResult r = MeasureLap(t, axes, lap);

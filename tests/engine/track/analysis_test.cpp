@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "datasets/synthetic_activity.hpp"
 #include "engine/run/run.hpp"
@@ -66,6 +67,30 @@ TEST(Analyze, WarnsOfCappedSplitsOnlyWhenOneWasLeftOut) {
   ASSERT_LT(four.distance_m, 4001.0);
   EXPECT_EQ(four.splits_km.size(), 4u);
   EXPECT_EQ(warned(four), "");
+}
+
+TEST(Analyze, SaysHowFarAnyDistanceGoesWhenItCapsTheSplits) {
+  // Fuzzing (fit target, UBSan) sent a device distance of 4.7e25 m: the warning cast its km to
+  // a long long, out of range, and printed "-9223372036854775808 km in all".
+  Track t = testing::StraightRun(9, 3.0);
+  for (size_t i = 0; i < t.size(); ++i) {
+    t.lat_deg[i] = t.lon_deg[i] = kNaN;  // an indoor record: the device's distance only
+    t.distance_m[i] = static_cast<double>(i) * 5e24;
+  }
+  AnalyzeOptions opt;
+  opt.segment.max_splits = 3;
+  const Analysis a = Analyze(t, opt);
+  ASSERT_GT(a.distance_m, 1e25);
+  std::string warning;
+  for (const std::string& w : a.warnings) {
+    if (w.rfind("splits: only the first 3 splits", 0) == 0) warning = w;
+  }
+  const std::string prefix = "splits: only the first 3 splits of each unit are listed (";
+  ASSERT_EQ(warning.rfind(prefix, 0), 0u) << warning;
+  const std::string km =
+      warning.substr(prefix.size(), warning.find(' ', prefix.size()) - prefix.size());
+  ASSERT_EQ(km.find_first_not_of("0123456789"), std::string::npos) << warning;
+  EXPECT_NEAR(std::stod(km), a.distance_m / 1000, 1e-9 * a.distance_m / 1000) << warning;
 }
 
 TEST(Analyze, AFileWithoutTimesStillGetsDistanceAscentAndClimbs) {
