@@ -383,30 +383,24 @@ CleanReport Clean(Track& t, const CleanOptions& options) {
 
   // Sensor values no body or device produces: the 0xFF "no sensor" markers that converters
   // carry over (a heart rate of 255), and out-of-range readings.
-  auto implausible = [&](std::vector<double>& v, double lo, double hi) {
+  auto implausible = [&](std::vector<double>& v, double lo, double hi, size_t& count) {
     for (size_t i = 0; i < n; ++i) {
       if (keep[i] && !std::isnan(v[i]) && (v[i] < lo || v[i] > hi)) {
         v[i] = kNaN;
-        ++r.invalid_sensor;
+        ++count;
       }
     }
   };
-  implausible(t.hr_bpm, 20, 250);
-  implausible(t.cadence_rpm, 0, 254);
-  implausible(t.power_w, 0, 3000);
-  implausible(t.temperature_c, -60, 70);
+  implausible(t.hr_bpm, 20, 250, r.invalid_sensor);
+  implausible(t.cadence_rpm, 0, 254, r.invalid_sensor);
+  implausible(t.power_w, 0, 3000, r.invalid_sensor);
+  implausible(t.temperature_c, -60, 70, r.invalid_sensor);
 
   // Elevation no surface a person stands on has: below FIT's lowest altitude (-500 m; the lowest
-  // shore, the Dead Sea's, is at -430 m) or above 9,000 m (Everest is 8,849 m). Garbage such as
-  // 1e300 would otherwise reach the analysis wherever the smoother's spike filter does not catch
-  // it (four in a window of seven, a track of under five elevations).
-  for (size_t i = 0; i < n; ++i) {
-    if (keep[i] && !std::isnan(t.ele_m[i]) &&
-        !(t.ele_m[i] >= kLowestElevationM && t.ele_m[i] <= kHighestElevationM)) {
-      t.ele_m[i] = kNaN;
-      ++r.invalid_elevation;
-    }
-  }
+  // shore, the Dead Sea's, is at -430 m) or above 9,000 m (Everest is 8,849 m), infinities
+  // included. Garbage such as 1e300 would otherwise reach the analysis wherever the smoother's
+  // spike filter does not catch it (four in a window of seven, a track of under five elevations).
+  implausible(t.ele_m, kLowestElevationM, kHighestElevationM, r.invalid_elevation);
 
   // Elevations the body could not have climbed or dropped to in the time: spikes and runs of
   // garbage from a failing altimeter (a 1,100 m ride reading 28.8, 6,707 and 12,136 m).
