@@ -41,6 +41,17 @@ Json SplitsJson(const std::vector<Split>& splits) {
   return out;
 }
 
+// The vertical-speed gate cleaning applied, or null (a track without times; a run stored
+// before the gate existed).
+Json ElevationGateJson(const CleanReport& p) {
+  if (p.max_vertical_speed_mps <= 0) return nullptr;
+  return {{"name", "vertical speed from the last kept elevation, recalibrated levels kept"},
+          {"max_vertical_speed_mps", Num(p.max_vertical_speed_mps)},
+          {"noise_m", Num(p.elevation_noise_m)},
+          {"recovery_s", Num(p.elevation_recovery_s)},
+          {"removed", p.elevation_jumps}};
+}
+
 Json SessionJson(const Analysis& a) {
   Json j;
   j["source"] = {{"format", a.format},
@@ -159,7 +170,9 @@ Json SessionJson(const Analysis& a) {
         {"speed_gate",
          "implied speed from the last accepted fix, anchor recovery after 3 consistent fixes"},
         {"max_speed_mps", Num(p.max_speed_mps)},
-        {"anchor_recoveries", p.anchor_recoveries}}},
+        {"anchor_recoveries", p.anchor_recoveries},
+        {"elevation_range_m", {kLowestElevationM, kHighestElevationM}},
+        {"elevation_gate", ElevationGateJson(p)}}},
       {"smoothing",
        {{"name", s.position_smoothed ? "kalman_cv_rts" : "none"},
         {"frame", "local east/north metres"},

@@ -404,7 +404,13 @@ CleanReport Clean(Track& t, const CleanOptions& options) {
 
   // Elevations the body could not have climbed or dropped to in the time: spikes and runs of
   // garbage from a failing altimeter (a 1,100 m ride reading 28.8, 6,707 and 12,136 m).
-  if (t.HasTimes()) r.invalid_elevation += DropElevationJumps(t, keep, options);
+  if (t.HasTimes()) {
+    r.max_vertical_speed_mps = options.max_vertical_speed_mps;
+    r.elevation_noise_m = options.elevation_noise_m;
+    r.elevation_recovery_s = options.elevation_recovery_s;
+    r.elevation_jumps = DropElevationJumps(t, keep, options);
+    r.invalid_elevation += r.elevation_jumps;
+  }
 
   // Elevation exactly 0.0 in a track that is otherwise far above sea level is an unset value
   // (phone apps write 0 until they have an altitude), not a reading.

@@ -90,6 +90,12 @@ struct CleanReport {
   size_t no_position = 0;                // points kept without a position (indoor, HR-only records)
   size_t anchor_recoveries = 0;
   double max_speed_mps = 0.0;  // the gate that was applied
+  // The vertical-speed gate that was applied (all 0 when it was not: a track without times),
+  // and how many of `invalid_elevation` it removed.
+  double max_vertical_speed_mps = 0.0;
+  double elevation_noise_m = 0.0;
+  double elevation_recovery_s = 0.0;
+  size_t elevation_jumps = 0;
 };
 
 // Fastest plausible speed (m/s) for a sport: run 12.5, walk 7, hike 7, ride 35, swim 5,

@@ -61,6 +61,11 @@ void CleanToProto(const engine::CleanReport& c, run::CleanReport* p) {
   p->set_interpolated_time(c.interpolated_time);
   p->set_extrapolated_time(c.extrapolated_time);
   p->set_extrapolation_speed_mps(c.extrapolation_speed_mps);
+  p->set_max_vertical_speed_mps(c.max_vertical_speed_mps);
+  p->set_elevation_noise_m(c.elevation_noise_m);
+  p->set_elevation_recovery_s(c.elevation_recovery_s);
+  p->set_elevation_jumps(c.elevation_jumps);
+  p->set_extrapolated_before(c.extrapolated_before);
 }
 
 engine::CleanReport CleanFromProto(const run::CleanReport& p) {
@@ -84,6 +89,11 @@ engine::CleanReport CleanFromProto(const run::CleanReport& p) {
   c.interpolated_time = p.interpolated_time();
   c.extrapolated_time = p.extrapolated_time();
   c.extrapolation_speed_mps = p.extrapolation_speed_mps();
+  c.max_vertical_speed_mps = p.max_vertical_speed_mps();
+  c.elevation_noise_m = p.elevation_noise_m();
+  c.elevation_recovery_s = p.elevation_recovery_s();
+  c.elevation_jumps = p.elevation_jumps();
+  c.extrapolated_before = p.extrapolated_before();
   return c;
 }
 

@@ -189,6 +189,12 @@ TEST(AnalysisJson, HasTheDocumentedFields) {
   EXPECT_EQ(j["heart_rate"]["zones_s"].size(), 5u);
   EXPECT_EQ(j["source"]["sport"], "run");
   EXPECT_EQ(j["methods"]["smoothing"]["name"], "kalman_cv_rts");
+  const auto& clean = j["methods"]["clean"];
+  EXPECT_EQ(clean["elevation_range_m"], nlohmann::json::array({-500.0, 9000.0}));
+  EXPECT_EQ(clean["elevation_gate"]["max_vertical_speed_mps"], 10.0);
+  EXPECT_EQ(clean["elevation_gate"]["noise_m"], 50.0);
+  EXPECT_EQ(clean["elevation_gate"]["recovery_s"], 30.0);
+  EXPECT_EQ(clean["elevation_gate"]["removed"], a.points.elevation_jumps);
   EXPECT_NEAR(j["distance_m"].get<double>(), a.distance_m, 0.06);
   // Two sessions: totals at the top, each session below.
   const auto m = nlohmann::json::parse(AnalysisJson("multi.fit", {a, a}));

@@ -157,6 +157,10 @@ TEST(Clean, GatesElevationJumpsAndFollowsARealStep) {
   t.ele_m[190] = 200;  // back down 50 m in a second: within the noise allowance
   const CleanReport r = Clean(t);
   EXPECT_EQ(r.invalid_elevation, 1u + 1u + 20u + 20u + 40u);
+  EXPECT_EQ(r.elevation_jumps, r.invalid_elevation);  // all by the gate, none by the range
+  EXPECT_DOUBLE_EQ(r.max_vertical_speed_mps, 10.0);   // the gate applied, reported
+  EXPECT_DOUBLE_EQ(r.elevation_noise_m, 50.0);
+  EXPECT_DOUBLE_EQ(r.elevation_recovery_s, 30.0);
   EXPECT_TRUE(std::isnan(t.ele_m[0]));
   EXPECT_DOUBLE_EQ(t.ele_m[1], 200.0);
   EXPECT_TRUE(std::isnan(t.ele_m[50]));
@@ -172,7 +176,9 @@ TEST(Clean, GatesElevationJumpsAndFollowsARealStep) {
   Track untimed = Straight(30);
   for (double& x : untimed.time_s) x = std::nan("");
   untimed.ele_m[10] = 800;
-  EXPECT_EQ(Clean(untimed).invalid_elevation, 0u);
+  const CleanReport u = Clean(untimed);
+  EXPECT_EQ(u.invalid_elevation, 0u);
+  EXPECT_EQ(u.max_vertical_speed_mps, 0.0);  // not applied, and the report says so
   EXPECT_DOUBLE_EQ(untimed.ele_m[10], 800.0);
 }
 

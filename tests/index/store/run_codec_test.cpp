@@ -40,6 +40,8 @@ void ExpectHiddenFieldsEqual(const engine::Analysis& a, const engine::Analysis& 
   EXPECT_EQ(a.smoothing.elevation_over_time, b.smoothing.elevation_over_time);
   EXPECT_EQ(a.sport, b.sport);
   EXPECT_EQ(a.points.kept_with_position, b.points.kept_with_position);
+  EXPECT_EQ(a.points.extrapolated_before, b.points.extrapolated_before);
+  EXPECT_EQ(a.points.elevation_jumps, b.points.elevation_jumps);
   ASSERT_EQ(a.climbs.size(), b.climbs.size());
   for (size_t i = 0; i < a.climbs.size(); ++i) {
     EXPECT_EQ(a.climbs[i].end_ele_m, b.climbs[i].end_ele_m);
@@ -64,8 +66,10 @@ TEST(RunCodec, AnalysisOfASyntheticRunRoundTripsExactly) {
   t.laps.push_back(lap);
   t.device_totals.calories_kcal = 412;
   t.developer_fields = {"Stryd power"};
+  t.ele_m[900] = 5000;  // a failing altimeter's spike, for the elevation gate's report
   const engine::Analysis a = engine::Analyze(t);
   ASSERT_GT(a.splits_km.size(), 4u);
+  ASSERT_EQ(a.points.elevation_jumps, 1u);
   const std::vector<engine::Analysis> back = RoundTrip({a});
   ASSERT_EQ(back.size(), 1u);
   EXPECT_EQ(engine::AnalysisJson("x", back), engine::AnalysisJson("x", {a}));
