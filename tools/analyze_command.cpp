@@ -93,6 +93,9 @@ void PrintSession(const engine::Analysis& a, std::ostream& out) {
       line += buf;
     }
     if (p.no_time > 0) line += ", " + std::to_string(p.no_time) + " dropped";
+    if (p.untimed_beyond_jump > 0) {
+      line += " (" + std::to_string(p.untimed_beyond_jump) + " beyond a step no body makes)";
+    }
     out << line << "\n";
   }
   if (!a.splits_km.empty()) {

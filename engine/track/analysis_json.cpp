@@ -68,6 +68,7 @@ Json SessionJson(const Analysis& a) {
                  {"kept_with_position", p.kept_with_position},
                  {"dropped",
                   {{"no_time", p.no_time},
+                   {"untimed_beyond_jump", p.untimed_beyond_jump},
                    {"duplicate_time", p.duplicate_time},
                    {"non_increasing_time", p.non_increasing_time},
                    {"invalid_fix", p.invalid_fix},

@@ -150,7 +150,7 @@ double MedianMovingSpeed(const Track& t, const std::vector<char>& skeleton,
 // The time stage of Clean() for a track with times (see clean.hpp): merges samples written
 // twice, finds the skeleton of increasing times and places every other point on it, or drops
 // it.
-void RetimeOrDrop(Track& t, std::vector<char>& keep, CleanReport& r) {
+void RetimeOrDrop(Track& t, std::vector<char>& keep, CleanReport& r, double max_untimed_step_m) {
   const size_t n = t.size();
   // A point without a time keeps its place when it has a position (a saved track of a GPS
   // unit, a device that logs fixes before its clock is set): it is placed below. Without a
@@ -274,14 +274,37 @@ void RetimeOrDrop(Track& t, std::vector<char>& keep, CleanReport& r) {
     }
     return;
   }
-  r.extrapolation_speed_mps = speed;
   const size_t first = skel_index.front(), end = skel_index.back();
+  // Such a stretch joins the timed part only as far as its fixes follow one another: a step
+  // longer than `max_untimed_step_m` leads to another recording, or garbage, which the median
+  // speed would turn into hours and kilometres. The fix after it and all beyond are dropped.
+  const size_t before = static_cast<size_t>(
+      std::lower_bound(outside.begin(), outside.end(), first) - outside.begin());
+  auto join = [&](size_t k, size_t& near, bool& cut) {
+    const size_t i = outside[k];
+    cut = cut || std::fabs(along[i] - along[near]) > max_untimed_step_m;
+    if (cut) {
+      keep[i] = 0;
+      ++r.no_time;
+      ++r.untimed_beyond_jump;
+    } else {
+      near = i;
+    }
+  };
+  size_t near = first;
+  bool cut = false;
+  for (size_t k = before; k-- > 0;) join(k, near, cut);
+  near = end;
+  cut = false;
+  for (size_t k = before; k < outside.size(); ++k) join(k, near, cut);
   for (size_t i : outside) {
+    if (!keep[i]) continue;
     t.time_s[i] = i < first ? t.time_s[first] - (along[first] - along[i]) / speed
                             : t.time_s[end] + (along[i] - along[end]) / speed;
     ++r.extrapolated_time;
     r.extrapolated_before += i < first ? 1 : 0;
   }
+  if (r.extrapolated_time > 0) r.extrapolation_speed_mps = speed;
 }
 
 // Vertical-speed gate over the timed points that have an elevation: one elevation must be
@@ -379,7 +402,7 @@ CleanReport Clean(Track& t, const CleanOptions& options) {
     std::fill(t.time_s.begin(), t.time_s.end(), kNaN);
     r.times_ignored = true;
   }
-  if (t.HasTimes()) RetimeOrDrop(t, keep, r);
+  if (t.HasTimes()) RetimeOrDrop(t, keep, r, r.max_speed_mps * options.max_untimed_step_s);
 
   // Sensor values no body or device produces: the 0xFF "no sensor" markers that converters
   // carry over (a heart rate of 255), and out-of-range readings.

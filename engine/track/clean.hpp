@@ -9,7 +9,8 @@
 //    or after the last it is placed at the median moving speed of the timed part
 //    (extrapolated_time, extrapolation_speed_mps), so a GPS unit's saved (untimed) track
 //    still counts for distance, climbing and shape. Without a position it is dropped
-//    (no_time), as are untimed fixes when nothing of the timed part moves;
+//    (no_time), as are untimed fixes when nothing of the timed part moves, and those beyond a
+//    step longer than max_untimed_step_s at the sport's top speed (untimed_beyond_jump);
 //  - a point with the same time as the previous one is the same sample written twice: it is
 //    merged into it (duplicate_time), unless both hold different positions;
 //  - times that run backwards: the longest strictly increasing run of timestamps is the
@@ -67,6 +68,11 @@ struct CleanOptions {
   // altimeter was recalibrated), kept whether or not they agree with what came before.
   // Default: 30.
   double elevation_recovery_s = 30.0;
+  // An untimed fix before or after the timed part joins it only when it is within this long at
+  // `max_speed_mps` of the fix on the timed side of it, s; it and every fix beyond are dropped
+  // otherwise (a step to another recording, or garbage). Default: 600 (10 minutes: 7.5 km for
+  // a run; a saved track's vertices lie tens to hundreds of metres apart).
+  double max_untimed_step_s = 600.0;
 };
 
 struct CleanReport {
@@ -74,6 +80,7 @@ struct CleanReport {
   size_t kept = 0;                // points left in the track
   size_t kept_with_position = 0;  // of those, with a position
   size_t no_time = 0;
+  size_t untimed_beyond_jump = 0;  // of no_time: untimed fixes beyond a step no body makes
   size_t duplicate_time = 0;
   size_t non_increasing_time = 0;
   bool times_ignored = false;

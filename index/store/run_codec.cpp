@@ -66,6 +66,7 @@ void CleanToProto(const engine::CleanReport& c, run::CleanReport* p) {
   p->set_elevation_recovery_s(c.elevation_recovery_s);
   p->set_elevation_jumps(c.elevation_jumps);
   p->set_extrapolated_before(c.extrapolated_before);
+  p->set_untimed_beyond_jump(c.untimed_beyond_jump);
 }
 
 engine::CleanReport CleanFromProto(const run::CleanReport& p) {
@@ -94,6 +95,7 @@ engine::CleanReport CleanFromProto(const run::CleanReport& p) {
   c.elevation_recovery_s = p.elevation_recovery_s();
   c.elevation_jumps = p.elevation_jumps();
   c.extrapolated_before = p.extrapolated_before();
+  c.untimed_beyond_jump = p.untimed_beyond_jump();
   return c;
 }
 

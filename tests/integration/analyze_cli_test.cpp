@@ -183,6 +183,37 @@ TEST_F(AnalyzeCli, SportOverrideAndZoneTable) {
   EXPECT_GT(j["heart_rate"]["zones_s"][3].get<double>(), 0.0);
 }
 
+TEST_F(AnalyzeCli, DropsUntimedFixesBeyondAStepNoBodyMakes) {
+  // A timed run of 60 fixes; before it, untimed, one fix 1 km back and one 50 km back (the
+  // fuzzer's year-0 file put 55 km steps at the median speed: hours of running).
+  std::string gpx =
+      "<?xml version=\"1.0\"?>\n<gpx version=\"1.1\" creator=\"t\"><trk><type>running</type>"
+      "<trkseg>\n<trkpt lat=\"44.55\" lon=\"6\"/>\n<trkpt lat=\"44.991\" lon=\"6\"/>\n";
+  for (int i = 0; i < 60; ++i) {
+    char pt[160];
+    std::snprintf(pt, sizeof pt,
+                  "<trkpt lat=\"%.6f\" lon=\"6\"><time>2026-05-01T08:00:%02dZ</time></trkpt>\n",
+                  45.0 + 3e-5 * i, i);
+    gpx += pt;
+  }
+  Write("far.gpx", gpx + "</trkseg></trk></gpx>\n");
+  const CliRun text = Stride("analyze " + P("far.gpx"));
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("untimed    2 points without a time: 0 timed between their "
+                          "neighbours, 1 placed at"),
+            std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find(", 1 dropped (1 beyond a step no body makes)\n"), std::string::npos)
+      << text.out;
+  const CliRun json = Stride("analyze --json " + P("far.gpx"));
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const auto j = nlohmann::json::parse(json.out);
+  EXPECT_EQ(j["points"]["dropped"]["untimed_beyond_jump"], 1);
+  EXPECT_EQ(j["points"]["extrapolated_time"], 1);
+  // 1 km placed before 177 m of running: not the 50 km the far fix would add.
+  EXPECT_NEAR(j["distance_m"].get<double>(), 1000 + 177, 30);
+}
+
 TEST(AnalyzeCliShared, ReadsEverySharedFileOrSaysWhy) {
   STRIDE_REQUIRE_DATASETS();
   const CliRun r = Stride("analyze --json " + testing::DatasetsDir() + "/fit/edge_cases/*.fit " +

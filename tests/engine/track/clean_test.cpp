@@ -274,6 +274,55 @@ TEST(Clean, UntimedStretchesOutsideTheTimedSpanArePlacedAtTheMedianSpeed) {
   for (size_t i = 1; i < t.size(); ++i) EXPECT_GT(t.time_s[i], t.time_s[i - 1]) << i;
 }
 
+TEST(Clean, UntimedFixesBeyondAStepNoBodyMakesAreDropped) {
+  // A run (gate 12.5 m/s: steps up to 7.5 km join) timed for 60 s. Before it, untimed, a
+  // saved track with 2 km between vertices (all joined) and, beyond a 40 km step, two fixes of
+  // another place; after it, 300 m on, one untimed fix that joins, then a step of 8 km.
+  const LocalPlane plane(45.0, 6.0);
+  auto fix = [&](double north_m, double time_s) {
+    TrackPoint p;
+    plane.ToDegrees(0, north_m, &p.lat_deg, &p.lon_deg);
+    p.time_s = time_s;
+    return p;
+  };
+  Track t;
+  t.sport = Sport::kRun;
+  for (double north : {-48000.0, -47900.0, -8000.0, -6000.0, -4000.0, -2000.0}) {
+    t.Append(fix(north, kNaN));
+  }
+  for (int i = 0; i < 60; ++i) t.Append(fix(3.0 * i, 1000.0 + i));
+  t.Append(fix(177 + 300, kNaN));
+  t.Append(fix(177 + 300 + 8000, kNaN));
+  const CleanReport r = Clean(t);
+  EXPECT_EQ(r.untimed_beyond_jump, 3u);
+  EXPECT_EQ(r.no_time, 3u);
+  EXPECT_EQ(r.extrapolated_time, 5u);
+  EXPECT_EQ(r.extrapolated_before, 4u);
+  ASSERT_EQ(t.size(), 65u);
+  // The joined saved track starts 8 km before the log: 2,667 s at the median 3 m/s.
+  EXPECT_NEAR(t.time_s[0], 1000.0 - 8000.0 / 3.0, 1.0);
+  EXPECT_NEAR(t.time_s[64], 1059.0 + 300.0 / 3.0, 1.0);
+
+  // The same step is joined at a ride's top speed (35 m/s: 21 km).
+  Track again;
+  again.sport = Sport::kRide;
+  for (double north : {-30000.0, -8000.0}) again.Append(fix(north, kNaN));
+  for (int i = 0; i < 60; ++i) again.Append(fix(3.0 * i, 1000.0 + i));
+  const CleanReport rr = Clean(again);
+  EXPECT_EQ(rr.untimed_beyond_jump, 1u);  // 22 km > 21 km
+  EXPECT_EQ(rr.extrapolated_time, 1u);    // 8 km < 21 km
+
+  // Every untimed fix beyond a jump: nothing placed, and no speed reported for it.
+  Track none;
+  none.sport = Sport::kRun;
+  none.Append(fix(-20000, kNaN));
+  for (int i = 0; i < 60; ++i) none.Append(fix(3.0 * i, 1000.0 + i));
+  const CleanReport rn = Clean(none);
+  EXPECT_EQ(rn.untimed_beyond_jump, 1u);
+  EXPECT_EQ(rn.extrapolated_time, 0u);
+  EXPECT_EQ(rn.extrapolation_speed_mps, 0.0);
+}
+
 TEST(Clean, UntimedFixesAreDroppedWhenNothingTimedMoves) {
   Track t = Straight(10, 0.0);  // timed points that stand still
   for (size_t i = 0; i < t.size(); ++i) t.lat_deg[i] += 1e-7 * static_cast<double>(i % 2);
