@@ -3,19 +3,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <map>
 
+#include "engine/text/printf.hpp"
 #include "engine/time/time_zone.hpp"
 
 namespace stride::engine {
 namespace {
-
-std::string Format(const char* fmt, double a, double b = 0, double c = 0) {
-  char buf[240];
-  std::snprintf(buf, sizeof buf, fmt, a, b, c);
-  return buf;
-}
 
 // `d` as an easy run of `distance_m` (rounded down to 100 m), or rest when nothing is left.
 PlannedDay Eased(const PlannedDay& d, double distance_m, const TrainingPaces& paces) {
@@ -133,8 +127,9 @@ std::vector<Adjustment> AdjustPlan(std::vector<PlannedDay>* days, const AdaptSig
     const int64_t ill = *s.last_ill_day;
     const int easy_days = std::clamp(s.ill_days, 2, 7);
     const std::string why =
-        Format("ill for %.0f day(s) up to ", static_cast<double>(s.ill_days)) + FormatDate(ill) +
-        Format(": 2 days rest, then easy only for %.0f days", static_cast<double>(easy_days));
+        StringPrintf("ill for %.0f day(s) up to ", static_cast<double>(s.ill_days)) +
+        FormatDate(ill) +
+        StringPrintf(": 2 days rest, then easy only for %.0f days", static_cast<double>(easy_days));
     for (PlannedDay& d : *days) {
       if (within(d, ill, ill + 1)) {
         change(d, Rest(d), "ill", why);
@@ -145,7 +140,7 @@ std::vector<Adjustment> AdjustPlan(std::vector<PlannedDay>* days, const AdaptSig
   }
   if (s.readiness && !ill_today) {
     const Readiness& r = *s.readiness;
-    const std::string why = "readiness " + Format("%.0f", r.score) + " (" + r.band + ")" +
+    const std::string why = "readiness " + StringPrintf("%.0f", r.score) + " (" + r.band + ")" +
                             (r.reasons.empty() ? "" : ": " + r.reasons.front());
     for (PlannedDay& d : *days) {
       if (r.score < 30) {
@@ -159,8 +154,8 @@ std::vector<Adjustment> AdjustPlan(std::vector<PlannedDay>* days, const AdaptSig
     }
   }
   if (std::isfinite(s.tsb) && s.tsb < o.tsb_floor) {
-    const std::string why =
-        Format("form (TSB) %.1f is below %.0f: no hard session for 3 days", s.tsb, o.tsb_floor);
+    const std::string why = StringPrintf(
+        "form (TSB) %.1f is below %.0f: no hard session for 3 days", s.tsb, o.tsb_floor);
     for (PlannedDay& d : *days) {
       if (within(d, t, t + 2) && IsQuality(d.type)) {
         change(d, Eased(d, o.reduce * d.distance_m, paces), "form", why);
@@ -168,7 +163,7 @@ std::vector<Adjustment> AdjustPlan(std::vector<PlannedDay>* days, const AdaptSig
     }
   }
   if (std::isfinite(s.acwr_ewma) && s.acwr_ewma > o.acwr_ceiling) {
-    const std::string why = Format(
+    const std::string why = StringPrintf(
         "acute:chronic load %.2f is above %.2f: the next 7 days lighter, one hard session at most",
         s.acwr_ewma, o.acwr_ceiling);
     bool quality_kept = false;
@@ -186,7 +181,7 @@ std::vector<Adjustment> AdjustPlan(std::vector<PlannedDay>* days, const AdaptSig
     const int64_t to = s.spike_band == "high" ? from + 1 : from;
     const std::string reason =
         std::string("the run ") + (*s.spike_day == t ? "today" : "yesterday") +
-        Format(" was %.2f x your longest of the 30 days before it: ", s.spike_ratio) +
+        StringPrintf(" was %.2f x your longest of the 30 days before it: ", s.spike_ratio) +
         (s.spike_band == "high" ? "2 easy days after it" : "an easy day after it");
     for (PlannedDay& d : *days) {
       if (!within(d, std::max(from, t), to)) continue;
@@ -199,8 +194,8 @@ std::vector<Adjustment> AdjustPlan(std::vector<PlannedDay>* days, const AdaptSig
   for (const PlannedDay& p : previous) before[p.day] = &p;
   if (s.missed_last_7 >= o.missed_threshold) {
     const std::string why =
-        Format("%.0f planned runs missed in the last 7 days: 3 easy days to come back",
-               static_cast<double>(s.missed_last_7));
+        StringPrintf("%.0f planned runs missed in the last 7 days: 3 easy days to come back",
+                     static_cast<double>(s.missed_last_7));
     for (PlannedDay& d : *days) {
       if (within(d, t, t + 2) && d.type != WorkoutType::kEasy) {
         change(d, Eased(d, d.distance_m, paces), "missed", why);

@@ -3,8 +3,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <string_view>
+
+#include "engine/text/printf.hpp"
 
 namespace stride::engine {
 namespace {
@@ -15,12 +16,6 @@ struct Signal {
   bool red = false;
   std::string reason;
 };
-
-std::string Format(const char* fmt, double a, double b = 0, double c = 0, double d = 0) {
-  char buf[200];
-  std::snprintf(buf, sizeof buf, fmt, a, b, c, d);
-  return buf;
-}
 
 double Clamp(double x) {
   return std::clamp(x, 0.0, 100.0);
@@ -47,8 +42,8 @@ Readiness AssessReadiness(const CheckIn& today, const std::vector<CheckIn>& hist
   std::vector<std::string> skipped;
   if (today.hrv_rmssd_ms) {
     if (static_cast<int>(ln_hrv.size()) < o.min_baseline) {
-      skipped.push_back(Format("HRV not scored: %.0f of %.0f earlier mornings for a baseline",
-                               static_cast<double>(ln_hrv.size()), o.min_baseline));
+      skipped.push_back(StringPrintf("HRV not scored: %zu of %d earlier mornings for a baseline",
+                                     ln_hrv.size(), o.min_baseline));
     } else {
       double mean = 0, var = 0;
       for (double x : ln_hrv) mean += x;
@@ -62,11 +57,12 @@ Readiness AssessReadiness(const CheckIn& today, const std::vector<CheckIn>& hist
         const double z = (x - mean) / sd;
         s.sub = Clamp(100 + 50 * (z + o.hrv_swc_sd));
         s.red = true;
-        s.reason = Format("HRV %.0f ms (ln %.2f) below your normal range ln %.2f-%.2f",
-                          *today.hrv_rmssd_ms, x, lo, hi);
+        s.reason = StringPrintf("HRV %.0f ms (ln %.2f) below your normal range ln %.2f-%.2f",
+                                *today.hrv_rmssd_ms, x, lo, hi);
       } else {
-        s.reason = Format("HRV %.0f ms (ln %.2f) within or above your normal range ln %.2f-%.2f",
-                          *today.hrv_rmssd_ms, x, lo, hi);
+        s.reason =
+            StringPrintf("HRV %.0f ms (ln %.2f) within or above your normal range ln %.2f-%.2f",
+                         *today.hrv_rmssd_ms, x, lo, hi);
       }
       signals.push_back(s);
     }
@@ -84,30 +80,31 @@ Readiness AssessReadiness(const CheckIn& today, const std::vector<CheckIn>& hist
     }
     if (!base) {
       skipped.push_back(
-          Format("resting HR not scored: %.0f of %.0f earlier mornings and none in the profile",
-                 static_cast<double>(rest.size()), o.min_baseline));
+          StringPrintf("resting HR not scored: %zu of %d earlier mornings and none in the profile",
+                       rest.size(), o.min_baseline));
     } else {
       const double delta = *today.rest_hr_bpm - *base;
       Signal s{Clamp(100 - 12 * std::max(0.0, delta - 2)), 0.20, delta > 5, ""};
-      s.reason =
-          Format("resting HR %.0f bpm, %+.1f against %.1f", *today.rest_hr_bpm, delta, *base) +
-          " (" + from + ")";
+      s.reason = StringPrintf("resting HR %.0f bpm, %+.1f against %.1f", *today.rest_hr_bpm, delta,
+                              *base) +
+                 " (" + from + ")";
       signals.push_back(s);
     }
   }
   if (today.sleep_h) {
     const double h = *today.sleep_h;
-    signals.push_back({Clamp(100 - 20 * std::max(0.0, 7 - h)), 0.20, h < 6,
-                       Format("slept %.1f h", h) + (h < 7 ? " (7 h or more scores full)" : "")});
+    signals.push_back(
+        {Clamp(100 - 20 * std::max(0.0, 7 - h)), 0.20, h < 6,
+         StringPrintf("slept %.1f h", h) + (h < 7 ? " (7 h or more scores full)" : "")});
   }
   if (today.soreness) {
     const double s = *today.soreness;
-    signals.push_back({Clamp(100 - 10 * s), 0.20, s >= 6, Format("soreness %.0f of 10", s)});
+    signals.push_back({Clamp(100 - 10 * s), 0.20, s >= 6, StringPrintf("soreness %.0f of 10", s)});
   }
   if (today.rpe) {
     const double r = *today.rpe;
     signals.push_back({Clamp(100 - 15 * std::max(0.0, r - 6)), 0.10, r >= 9,
-                       Format("the last run felt %.0f of 10", r)});
+                       StringPrintf("the last run felt %.0f of 10", r)});
   }
   Readiness out;
   double weighted = 0, weights = 0;
@@ -122,14 +119,14 @@ Readiness AssessReadiness(const CheckIn& today, const std::vector<CheckIn>& hist
                    [](const Signal& a, const Signal& b) { return a.sub < b.sub; });
   if (out.red >= 2 && score > 45) {
     score = 45;
-    out.reasons.push_back(Format("%.0f signals red: capped at 45", out.red));
+    out.reasons.push_back(StringPrintf("%d signals red: capped at 45", out.red));
   }
   if (today.ill && score > 20) {
     score = 20;
     out.reasons.push_back("feeling ill: capped at 20");
   }
   for (const Signal& s : signals) {
-    out.reasons.push_back(s.reason + (s.sub < 100 ? Format(": %.0f", s.sub) : ": 100") +
+    out.reasons.push_back(s.reason + (s.sub < 100 ? StringPrintf(": %.0f", s.sub) : ": 100") +
                           (s.red ? " (red)" : ""));
   }
   if (signals.empty() && !today.ill) {
