@@ -59,11 +59,22 @@ void PrintSession(const engine::Analysis& a, std::ostream& out) {
   out << "  pace       " << FormatPace(a.moving_pace_s_per_km) << " moving, "
       << FormatPace(a.avg_pace_s_per_km) << " elapsed, GAP " << FormatPace(a.gap_s_per_km) << "\n";
   if (!std::isnan(a.ascent_m)) {
-    std::snprintf(buf, sizeof buf, "  climb      +%.0f m / -%.0f m (%s altitude), %zu climbs\n",
+    std::snprintf(buf, sizeof buf, "  climb      +%.0f m / -%.0f m (%s altitude), %zu climbs",
                   a.ascent_m, a.descent_m,
                   std::string(engine::AltitudeSourceName(a.smoothing.elevation_source)).c_str(),
                   a.climbs.size());
     out << buf;
+    // Said where it changes the climb: a failing altimeter's readings are not in it.
+    const auto& p = a.points;
+    if (p.invalid_elevation > 0) {
+      out << "; " << p.invalid_elevation << " implausible elevations removed";
+      if (p.elevation_jumps > 0) {
+        std::snprintf(buf, sizeof buf, " (%zu out of reach at %.0f m/s)", p.elevation_jumps,
+                      p.max_vertical_speed_mps);
+        out << buf;
+      }
+    }
+    out << "\n";
   }
   const auto& hr = a.heart_rate;
   if (!std::isnan(hr.avg_bpm)) {

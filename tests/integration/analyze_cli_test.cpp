@@ -223,6 +223,27 @@ TEST(AnalyzeCliShared, ReadsEverySharedFileOrSaysWhy) {
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 8);
 }
 
+TEST(AnalyzeCliShared, SaysHowManyElevationsItRemoved) {
+  // The Garmin SDK's ride sample: its altimeter writes 6,707 m and 12,136 m among ~1,100 m.
+  STRIDE_REQUIRE_DATASETS();
+  const std::string file = testing::DatasetsDir() + "/fit/garminsdk__WithGearChangeData.fit";
+  const CliRun json = Stride("analyze --json " + file);
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const auto j = nlohmann::json::parse(json.out);
+  const size_t removed = j["points"]["invalid_elevation"];
+  const size_t jumps = j["methods"]["clean"]["elevation_gate"]["removed"];
+  ASSERT_GT(jumps, 0u);
+  ASSERT_GE(removed, jumps);
+  EXPECT_LT(j["ascent_m"].get<double>(), 300);
+  const CliRun text = Stride("analyze " + file);
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(
+      text.out.find("climbs; " + std::to_string(removed) + " implausible elevations removed (" +
+                    std::to_string(jumps) + " out of reach at 10 m/s)\n"),
+      std::string::npos)
+      << text.out;
+}
+
 TEST(AnalyzeCliShared, SaysHowManyPointsHadNoTime) {
   // korita: a GPS unit's saved track (358 points, no times) before two timed active logs.
   STRIDE_REQUIRE_DATASETS();
