@@ -89,7 +89,7 @@ struct CleanReport {
   size_t extrapolated_time = 0;          // untimed, kept, placed at the median moving speed
   size_t extrapolated_before = 0;        // of those, the first rows (the others are the last)
   double extrapolation_speed_mps = 0.0;  // that speed (0 when nothing was extrapolated)
-  size_t invalid_elevation = 0;          // elevations removed (out of range, unset zeros)
+  size_t invalid_elevation = 0;          // elevations removed (range, gate, unset zeros)
   size_t invalid_sensor = 0;             // HR, cadence, power, temperature values out of range
   size_t invalid_fix = 0;                // positions removed: out of range or null island
   size_t repeated_fix = 0;               // positions removed: stale repeats of the previous fix
