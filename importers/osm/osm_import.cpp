@@ -272,6 +272,7 @@ class WayCollector : public osmium::handler::Handler {
     const uint8_t foot = FootAccess(tags);
     const auto id = static_cast<uint64_t>(w.id());
     if (foot == 0 && !std::binary_search(needed_.begin(), needed_.end(), id)) return;
+    if (w.nodes().empty()) return;  // no geometry (OSM forbids it; files hold it): as if absent
     WayRec rec;
     rec.id = id;
     rec.first = store_.node_ids.size();
