@@ -8,6 +8,7 @@
 #include "engine/hex.hpp"
 #include "engine/text/iso_time.hpp"
 #include "engine/text/json_dump.hpp"
+#include "engine/text/round.hpp"
 #include "engine/text/utf8.hpp"
 #include "engine/track/track_writers.hpp"
 #include "importers/activity/activity_reader.hpp"
@@ -380,7 +381,7 @@ ApiResponse GetSharedRun(PrivacyStore& store, RunService& runs, const std::strin
   for (const engine::Track& t : view->tracks) shown += t.size();
   const engine::RunSummary& s = view->run.summary;
   auto num = [](double v) {
-    return std::isnan(v) ? OJson(nullptr) : OJson(std::round(v * 10) / 10);
+    return std::isnan(v) ? OJson(nullptr) : OJson(engine::RoundTo(v, 0.1));
   };
   // No owner, file name, regions or route coverage: only what the track itself shows.
   return Public(ApiResponse(

@@ -11,6 +11,7 @@
 #include "engine/route/route_json.hpp"
 #include "engine/route/simplify.hpp"
 #include "engine/text/json_dump.hpp"
+#include "engine/text/round.hpp"
 #include "engine/text/utf8.hpp"
 #include "index/store/record_codec.hpp"
 #include "stride/api.pb.h"
@@ -138,9 +139,9 @@ Json SummaryJson(const index::RouteSnapshot& s, const index::RouteIndex::Hit& h)
   const std::string_view name = s.name(h.index);
   j["name"] = name.empty() ? Json(nullptr) : Json(name);
   j["type"] = engine::RouteTypeName(r.type);
-  j["length_m"] = std::round(static_cast<double>(r.length_m) * 10) / 10;
-  j["ascent_m"] = std::round(static_cast<double>(r.ascent_m) * 10) / 10;
-  j["max_grade"] = std::round(static_cast<double>(r.max_grade) * 1e4) / 1e4;
+  j["length_m"] = engine::RoundTo(static_cast<double>(r.length_m), 0.1);
+  j["ascent_m"] = engine::RoundTo(static_cast<double>(r.ascent_m), 0.1);
+  j["max_grade"] = engine::RoundTo(static_cast<double>(r.max_grade), 1e-4);
   j["loop"] = r.loop;
   j["surface"] = engine::SurfaceName(r.surface);
   j["difficulty"] = r.difficulty;
@@ -150,7 +151,7 @@ Json SummaryJson(const index::RouteSnapshot& s, const index::RouteIndex::Hit& h)
   j["start"] = {r.start.lon / 1e7, r.start.lat / 1e7};
   j["bbox"] = {r.bbox.min_lon / 1e7, r.bbox.min_lat / 1e7, r.bbox.max_lon / 1e7,
                r.bbox.max_lat / 1e7};
-  j["distance_m"] = h.distance_m >= 0 ? Json(std::round(h.distance_m * 10) / 10) : Json(nullptr);
+  j["distance_m"] = h.distance_m >= 0 ? Json(engine::RoundTo(h.distance_m, 0.1)) : Json(nullptr);
   return j;
 }
 

@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "engine/text/iso_time.hpp"
+#include "engine/text/round.hpp"
 #include "importers/dem/elevation_stack.hpp"
 #include "importers/osm/osm_import.hpp"
 #include "index/store/route_db.hpp"
@@ -264,15 +265,15 @@ int BuildRouteDb(BuildRequest& req, std::ostream& out, std::ostream& err) {
                  {"missing_members", s.missing_members},
                  {"walkable_ways", s.walkable_ways},
                  {"trail_edges", s.edges},
-                 {"route_length_km", std::round(s.route_length_m / 100.0) / 10.0},
-                 {"edge_length_km", std::round(s.edge_length_m / 100.0) / 10.0},
+                 {"route_length_km", engine::RoundTo(s.route_length_m / 1000, 0.1)},
+                 {"edge_length_km", engine::RoundTo(s.edge_length_m / 1000, 0.1)},
                  {"nodes_read", s.nodes},
                  {"ways_read", s.ways},
                  {"relations_read", s.relations}};
   meta.emplace_back("counts", counts.dump());
   Json phases = Json::object();
-  for (const auto& [name, secs] : s.phase_seconds) phases[name] = std::round(secs * 1000) / 1000;
-  phases["trail_graph_and_hierarchy"] = std::round(graph_s * 1000) / 1000;
+  for (const auto& [name, secs] : s.phase_seconds) phases[name] = engine::RoundTo(secs, 0.001);
+  phases["trail_graph_and_hierarchy"] = engine::RoundTo(graph_s, 0.001);
   Json import = {{"stride_version", STRIDE_VERSION_TEXT},
                  {"started_at", started_utc},
                  {"finished_at", UtcNow()},

@@ -105,8 +105,8 @@ std::string TracksGeoJson(const std::vector<Track>& tracks, std::string_view id,
       Json line = Json::array(), ts = Json::array(), hs = Json::array();
       for (size_t i = b; i < e; ++i) {
         if (!t.has_position(i)) continue;
-        Json c = {std::round(t.lon_deg[i] * 1e7) / 1e7, std::round(t.lat_deg[i] * 1e7) / 1e7};
-        if (!std::isnan(t.ele_m[i])) c.push_back(std::round(t.ele_m[i] * 100) / 100);
+        Json c = {engine::RoundTo(t.lon_deg[i], 1e-7), engine::RoundTo(t.lat_deg[i], 1e-7)};
+        if (!std::isnan(t.ele_m[i])) c.push_back(engine::RoundTo(t.ele_m[i], 0.01));
         line.push_back(std::move(c));
         ts.push_back(OrNull(t.time_s[i], 0.001));
         hs.push_back(OrNull(t.hr_bpm[i], 1));

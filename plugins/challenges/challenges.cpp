@@ -18,6 +18,7 @@
 
 #include "engine/text/iso_time.hpp"
 #include "engine/text/json_dump.hpp"
+#include "engine/text/round.hpp"
 #include "engine/time/time_zone.hpp"
 #include "plugins/api/plugin_state.hpp"
 
@@ -150,8 +151,8 @@ struct Challenge {
       j["runs_per_week"] = runs_per_week;
     } else {
       j["route_id"] = route_id.empty() ? Json(nullptr) : Json(route_id);
-      j["length_m"] = cum.empty() ? 0.0 : std::round(cum.back() * 10) / 10;
-      j["goal_m"] = std::round(goal_m * 10) / 10;
+      j["length_m"] = cum.empty() ? 0.0 : engine::RoundTo(cum.back(), 0.1);
+      j["goal_m"] = engine::RoundTo(goal_m, 0.1);
       Json ms = Json::array();
       for (const Milestone& m : milestones)
         ms.push_back({{"name", m.name}, {"distance_m", m.distance_m}});
@@ -234,14 +235,14 @@ struct Challenge {
         const auto& q = *it;
         const auto& p = *(it - 1);
         const double f = q[0] > p[0] ? (d - p[0]) / (q[0] - p[0]) : 0;
-        ele = std::round((p[1] + f * (q[1] - p[1])) * 10) / 10;
+        ele = engine::RoundTo(p[1] + f * (q[1] - p[1]), 0.1);
       }
     }
-    return {{"lat", std::round(lat * 1e7) / 1e7},
-            {"lon", std::round(lon * 1e7) / 1e7},
+    return {{"lat", engine::RoundTo(lat, 1e-7)},
+            {"lon", engine::RoundTo(lon, 1e-7)},
             {"elevation_m", ele},
-            {"distance_m", std::round(d * 10) / 10},
-            {"fraction", cum.back() > 0 ? std::round(d / cum.back() * 1e4) / 1e4 : 0.0}};
+            {"distance_m", engine::RoundTo(d, 0.1)},
+            {"fraction", cum.back() > 0 ? engine::RoundTo(d / cum.back(), 1e-4) : 0.0}};
   }
 };
 
@@ -474,7 +475,7 @@ class Plugin {
       s.completed += done;
       Json row = {{daily ? "day" : "week", k + 1},
                   {daily ? "date" : "from", engine::FormatDate(m.start_day + (daily ? k : 7 * k))},
-                  {"distance_m", std::round(dist[i] * 10) / 10},
+                  {"distance_m", engine::RoundTo(dist[i], 0.1)},
                   {"runs", count[i]},
                   {"completed_at", done ? Json(engine::FormatIsoTime(done_at[i])) : Json(nullptr)}};
       if (!daily) row["to"] = engine::FormatDate(m.start_day + 7 * k + 6);
@@ -1046,7 +1047,7 @@ class Plugin {
     Json teams = Json::array();
     for (const auto& [name, t] : state["teams"].items()) {
       Json row = {{"team", name},
-                  {"distance_m", std::round(t.value("distance_m", 0.0) * 10) / 10},
+                  {"distance_m", engine::RoundTo(t.value("distance_m", 0.0), 0.1)},
                   {"members", t.value("members", 0)}};
       if (c.kind == "route") {
         const double d = t.value("distance_m", 0.0);
@@ -1067,7 +1068,7 @@ class Plugin {
     if (std::optional<Membership> m = LoadMember(id, user)) {
       const MemberStats s = Stats(c, *m);
       Json me = {{"team", m->team},
-                 {"distance_m", std::round(s.distance_m * 10) / 10},
+                 {"distance_m", engine::RoundTo(s.distance_m, 0.1)},
                  {"start_date", engine::FormatDate(m->start_day)}};
       if (c.kind != "route") {
         me["completed"] = s.completed;
@@ -1157,7 +1158,7 @@ class Plugin {
         prev = &rows[i];
         if (out.size() > 1) out += ',';
         out += "{\"rank\":" + std::to_string(rank) + ",\"distance_m\":" +
-               engine::DumpJson(Json(std::round(rows[i].distance_m * 10) / 10));
+               engine::DumpJson(Json(engine::RoundTo(rows[i].distance_m, 0.1)));
         if (member_rows) {
           out += ",\"user\":" + engine::DumpJson(Json(rows[i].name));
           out += ",\"team\":" + engine::DumpJson(Json(rows[i].team));
