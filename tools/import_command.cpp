@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -22,6 +23,14 @@ namespace stride::tools {
 namespace {
 
 using Json = nlohmann::ordered_json;
+
+// `path` made absolute (as given when the working directory cannot be read): what the
+// database records of its DEM, so that `stride update` reopens it from wherever it runs.
+std::string AbsolutePath(const std::string& path) {
+  std::error_code ec;
+  const std::filesystem::path abs = std::filesystem::absolute(path, ec);
+  return ec ? path : abs.lexically_normal().string();
+}
 
 constexpr const char* kUsage =
     "usage: stride import --osm FILE [--osm FILE ...] --db DIR [--dem DIR] [--threads N]\n"
@@ -277,7 +286,7 @@ int BuildRouteDb(BuildRequest& req, std::ostream& out, std::ostream& err) {
   Json import = {{"stride_version", STRIDE_VERSION_TEXT},
                  {"started_at", started_utc},
                  {"finished_at", UtcNow()},
-                 {"dem", dem_dir.empty() ? Json(nullptr) : Json(dem_dir)},
+                 {"dem", dem_dir.empty() ? Json(nullptr) : Json(AbsolutePath(dem_dir))},
                  {"node_index", s.node_index},
                  {"min_trail_length_m", options.min_named_trail_m},
                  {"phase_seconds", phases}};

@@ -31,13 +31,15 @@ namespace fs = std::filesystem;
 using Json = nlohmann::ordered_json;
 
 constexpr const char* kUsage =
-    "usage: stride update --db DIR --osc FILE [--osc FILE ...] [--state FILE] [--threads N]\n"
-    "                     [--quiet]\n"
+    "usage: stride update --db DIR --osc FILE [--osc FILE ...] [--state FILE] [--dem DIR]\n"
+    "                     [--threads N] [--quiet]\n"
     "  --db DIR      a route database imported with stride import --updatable\n"
     "  --osc FILE    an OpenStreetMap change file (.osc, .osc.gz, .osc.bz2), applied in order\n"
     "                (repeatable): replication diffs, or osmium derive-changes output\n"
     "  --state FILE  the replication state.txt of the last diff (sequenceNumber, timestamp):\n"
     "                recorded, and a sequence not after the database's is refused\n"
+    "  --dem DIR     elevation for the rebuild (default: the --dem of the import, which the\n"
+    "                database records; give this when those files moved)\n"
     "  --threads N   worker threads of the rebuild (default: all cores)\n"
     "  --quiet       no progress, only errors and the summary\n";
 
@@ -212,7 +214,7 @@ Result<ChangeCounts> ApplyChanges(const std::string& source,
 }
 
 int RunUpdate(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  std::string db_path, state_path;
+  std::string db_path, state_path, dem_dir;
   std::vector<std::string> oscs;
   BuildRequest req;
   req.command = "update";
@@ -235,6 +237,8 @@ int RunUpdate(const std::vector<std::string>& args, std::ostream& out, std::ostr
       oscs.push_back(v);
     } else if (a == "--state" && value(&v)) {
       state_path = v;
+    } else if (a == "--dem" && value(&v)) {
+      dem_dir = v;
     } else if (a == "--threads" && value(&v)) {
       if (!ParseInt(v, 1, 1024, &req.options.threads)) {
         err << "stride update: --threads " << v << ": expected a whole number from 1 to 1024\n";
@@ -316,7 +320,15 @@ int RunUpdate(const std::vector<std::string>& args, std::ostream& out, std::ostr
 
   // The rebuild, with the options of the import.
   req.db_path = db_path;
-  if (import["dem"].is_string()) req.dem_dir = import["dem"].get<std::string>();
+  if (!dem_dir.empty()) {
+    req.dem_dir = dem_dir;
+  } else if (import["dem"].is_string()) {
+    req.dem_dir = import["dem"].get<std::string>();
+    if (!fs::exists(req.dem_dir, ec)) {
+      return fail("it was imported with --dem " + req.dem_dir +
+                  ", which is no longer there: give --dem DIR with the same elevation data");
+    }
+  }
   if (import["min_trail_length_m"].is_number()) {
     req.options.min_named_trail_m = import["min_trail_length_m"].get<double>();
   }

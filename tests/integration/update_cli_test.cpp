@@ -368,6 +368,64 @@ TEST_F(UpdateCli, GeneratedMapsEditedAtRandomAndAppliedInRandomBatches) {
   }
 }
 
+// The database records its DEM by absolute path, so an update run from another directory
+// finds an import's relative --dem; when those files moved, the update says so and changes
+// nothing, and --dem gives them again.
+TEST_F(UpdateCli, TheImportsDemIsFoundFromAnywhereOrGivenAgainWhenItMoved) {
+  if (!HaveOsmium()) GTEST_SKIP() << "no " << kOsmium << " (scripts/deps.sh installs it)";
+  datasets::SyntheticOsmOptions go;
+  go.target_nodes = 20000;
+  go.seed = 3;
+  Result<datasets::SyntheticOsmStats> map = datasets::WriteSyntheticOsm(Path("map.osm.pbf"), go);
+  ASSERT_TRUE(map.ok()) << map.status().message();
+  ASSERT_TRUE(datasets::WriteSyntheticDem(Path("dem"), map->bbox).ok());
+  Mutate(Path("map.osm.pbf"), Path("edited.osm.pbf"), 3);
+  Derive(Path("map.osm.pbf"), Path("edited.osm.pbf"), Path("diff.osc"));
+  const std::vector<std::string> batches = Deal(Path("diff.osc"), 2, 3, Path("batch-"));
+  auto state = [&](int n) {
+    const std::string path = Path("state" + std::to_string(n) + ".txt");
+    std::ofstream(path) << "sequenceNumber=" << n << "\ntimestamp=2026-06-01T00\\:0" << n
+                        << "\\:00Z\n";
+    return path;
+  };
+  // Imported from its own directory with a relative --dem.
+  CliRun r = testing::RunShell("cd " + dir_.string() + " && " + std::string(STRIDE_CLI) +
+                               " import --quiet --updatable --osm map.osm.pbf --dem dem --db db");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Meta(Path("db"), "import")["dem"], Path("dem"));
+  // Updated from elsewhere (the test's directory): the recorded DEM is found.
+  ASSERT_NE(fs::current_path(), dir_);
+  r = Stride("update --quiet --db " + Path("db") + " --osc " + batches[0] + " --state " + state(1));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // The DEM moved: refused, naming it, and nothing changes.
+  fs::rename(Path("dem"), Path("dem-moved"));
+  const auto records = Records(Path("db"));
+  const uint64_t inode = index::DirectoryInode(Path("db"));
+  r = Stride("update --db " + Path("db") + " --osc " + batches[1] + " --state " + state(2));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("imported with --dem " + Path("dem") +
+                       ", which is no longer there: give "
+                       "--dem DIR"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(index::DirectoryInode(Path("db")), inode);
+  EXPECT_TRUE(Records(Path("db")) == records);
+  // Given again, the update goes through and the database is what a fresh import gives.
+  r = Stride("update --quiet --db " + Path("db") + " --osc " + batches[1] + " --state " + state(2) +
+             " --dem " + Path("dem-moved"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Meta(Path("db"), "import")["dem"], Path("dem-moved"));
+  ASSERT_EQ(Stride("import --quiet --osm " + Path("edited.osm.pbf") + " --dem " +
+                   Path("dem-moved") + " --db " + Path("fresh"))
+                .exit_code,
+            0);
+  ExpectSameDatabase(Path("db"), Path("fresh"));
+  // Elevation is in it: the routes climb.
+  const nlohmann::json counts = Meta(Path("db"), "counts");
+  EXPECT_LT(counts.value("routes_without_elevation", 0), counts.value("routes", 0))
+      << counts.dump();
+}
+
 TEST_F(UpdateCli, TheSameDiffAgainOrAnOlderOneIsRefusedAndChangesNothing) {
   REQUIRE_OSMIUM();
   const std::string old_osm = testing::DatasetsDir() + "/osm/monaco-2012-07.osm.gz";
