@@ -185,6 +185,8 @@ class HttpServer {
   // Waits until `next` may be served (HttpServerOptions::rollout_delay_s); false when the
   // server stops meanwhile.
   bool WaitForRollout(const index::RouteSnapshot& next);
+  // Drops `old` (a database just replaced) on the calling thread once no request uses it.
+  void ReleaseHere(std::shared_ptr<const index::RouteSnapshot> old);
   void LogRequest(const HttpRequest& req, int status, size_t bytes, double seconds);
   // A time-stamped line of the plugin host or the webhook sender in the access log.
   void LogLine(const std::string& line);
