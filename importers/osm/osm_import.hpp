@@ -45,6 +45,9 @@ struct ImportProgress {
   // when unknown; with it, eta_s: the seconds left at this phase's rate so far.
   double fraction = -1;
   double eta_s = 0;
+  // True when eta_s is only a lower bound (a phase that slows as it goes: the contraction
+  // hierarchy, whose last nodes take most of its time); shown as "over ~N left".
+  bool eta_at_least = false;
 };
 
 struct OsmImportOptions {
