@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tools/import_command.hpp"
 
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <thread>
 
 #include "engine/text/iso_time.hpp"
 #include "engine/text/round.hpp"
@@ -116,6 +121,29 @@ class ProgressPrinter {
 };
 
 }  // namespace
+
+void RemoveBuildsOnInterrupt(const std::string& command) {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+    // One the process was started ignoring (a background job of a script, nohup) stays
+    // ignored: it would not have stopped the command.
+    struct sigaction current {};
+    if (sigaction(sig, nullptr, &current) == 0 && current.sa_handler != SIG_IGN) {
+      sigaddset(&set, sig);
+    }
+  }
+  if (pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0) return;
+  std::thread([set, command] {
+    int sig = 0;
+    if (sigwait(&set, &sig) != 0) return;
+    std::fprintf(stderr, "\nstride %s: interrupted (%s): removing the unfinished database\n",
+                 command.c_str(), strsignal(sig));
+    index::AbandonBuilds();
+    std::fflush(stderr);
+    std::_Exit(128 + sig);
+  }).detach();
+}
 
 int RunImport(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   importers::OsmImportOptions options;

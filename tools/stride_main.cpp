@@ -25,8 +25,11 @@ int main(int argc, char** argv) {
   const std::string_view cmd = argv[1];
   std::vector<std::string> args(argv + 2, argv + argc);
   if (cmd == "analyze") return stride::tools::RunAnalyze(args, std::cout, std::cerr);
-  if (cmd == "import") return stride::tools::RunImport(args, std::cout, std::cerr);
-  if (cmd == "update") return stride::tools::RunUpdate(args, std::cout, std::cerr);
+  if (cmd == "import" || cmd == "update") {
+    stride::tools::RemoveBuildsOnInterrupt(std::string(cmd));
+    return cmd == "import" ? stride::tools::RunImport(args, std::cout, std::cerr)
+                           : stride::tools::RunUpdate(args, std::cout, std::cerr);
+  }
   if (cmd == "inspect") return stride::tools::RunInspect(args, std::cout, std::cerr);
   if (cmd == "serve") return stride::tools::RunServe(args, std::cout, std::cerr);
   if (cmd == "worker") return stride::tools::RunWorker(args, std::cout, std::cerr);

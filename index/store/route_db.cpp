@@ -15,6 +15,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
+#include <set>
 
 #include "index/store/files.hpp"
 #include "index/store/keys.hpp"
@@ -82,6 +84,18 @@ void RemoveStaleBuilds(const fs::path& db) {
   }
 }
 
+// The build directories of this process's builders not yet switched in or removed, for
+// AbandonBuilds(). Commit's switch holds the mutex, so an abandon waits for it to finish.
+struct ActiveBuilds {
+  std::mutex mu;
+  std::set<std::string> dirs;
+  bool abandoned = false;
+};
+ActiveBuilds& Active() {
+  static ActiveBuilds* a = new ActiveBuilds();  // never destroyed: used until _Exit
+  return *a;
+}
+
 uint64_t DirectoryBytes(const fs::path& dir) {
   uint64_t sum = 0;
   std::error_code ec;
@@ -113,7 +127,12 @@ Result<std::unique_ptr<RouteDbBuilder>> RouteDbBuilder::Create(const std::string
   RemoveStaleBuilds(db);
   std::unique_ptr<RouteDbBuilder> b(new RouteDbBuilder());
   b->db_path_ = db.string();
-  b->build_dir_ = db.string() + ".import-" + std::to_string(::getpid());
+  {
+    std::lock_guard lock(Active().mu);
+    if (Active().abandoned) return Status::Unavailable("--db " + db.string() + ": interrupted");
+    b->build_dir_ = db.string() + ".import-" + std::to_string(::getpid());
+    Active().dirs.insert(b->build_dir_);
+  }
   b->sst_dir_ = b->build_dir_ + "/import-scratch";
   fs::remove_all(b->build_dir_, ec);
   if (!fs::create_directories(b->sst_dir_, ec)) {
@@ -147,6 +166,25 @@ RouteDbBuilder::~RouteDbBuilder() {
     std::error_code ec;
     fs::remove_all(build_dir_, ec);
   }
+  if (!build_dir_.empty()) {
+    std::lock_guard lock(Active().mu);
+    Active().dirs.erase(build_dir_);
+  }
+}
+
+void AbandonBuilds() {
+  ActiveBuilds& a = Active();
+  a.mu.lock();  // held until the process exits: nothing is switched in after this
+  a.abandoned = true;
+  for (const std::string& dir : a.dirs) {
+    // The import's threads may still be writing into it: moved aside first (a file opened by
+    // its path from now on fails), then removed; a few tries for files that appear meanwhile.
+    std::error_code ec;
+    const std::string doomed = dir + ".interrupted";
+    const std::string& gone = ::rename(dir.c_str(), doomed.c_str()) == 0 ? doomed : dir;
+    for (int attempt = 0; attempt < 5 && fs::exists(gone, ec); ++attempt) fs::remove_all(gone, ec);
+  }
+  a.dirs.clear();
 }
 
 Status RouteDbBuilder::OpenWriter(std::unique_ptr<rocksdb::SstFileWriter>& w,
@@ -263,7 +301,11 @@ Status RouteDbBuilder::Commit(const std::vector<std::pair<std::string, std::stri
     STRIDE_RETURN_IF_ERROR(written);
   }
 
-  // Switch: exchange the directories atomically, keep the old one as DIR.previous.
+  // Switch: exchange the directories atomically, keep the old one as DIR.previous. Not once
+  // the command is interrupted (AbandonBuilds), and an interruption waits for it.
+  std::lock_guard switching(Active().mu);
+  if (Active().abandoned) return Status::Unavailable("interrupted: " + db_path_ + " is unchanged");
+  Active().dirs.erase(build_dir_);
   const std::string previous = db_path_ + ".previous";
   if (!fs::exists(db_path_, ec)) {
     if (::rename(build_dir_.c_str(), db_path_.c_str()) != 0) {

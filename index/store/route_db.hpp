@@ -10,7 +10,8 @@
 // new directory in place of DIR: an atomic directory exchange (renameat2 RENAME_EXCHANGE),
 // after which the old database lives on as `DIR.previous` until the next import. A process
 // serving DIR keeps reading the files it has open; nothing is ever written into DIR itself.
-// A builder destroyed without Commit() removes its directory: a failed import leaves nothing.
+// A builder destroyed without Commit() removes its directory: a failed import leaves nothing;
+// nor does one interrupted by a signal, when its command calls AbandonBuilds() (below).
 //
 // RouteDb opens a database read-only (any number of processes may) and implements
 // engine::RouteStore.
@@ -52,6 +53,13 @@ inline constexpr const char* kFamilyTrailGraph = "trail_graph";
 // The routable trail graph (engine/trail/graph.hpp), a file beside the RocksDB files, written
 // before the directory is switched into place like everything else.
 inline constexpr const char* kTrailGraphFile = "trail.graph";
+
+// For a command stopped by a signal (stride import, stride update): removes the build
+// directories of this process's builders and keeps every one of them from being switched in
+// afterwards; the caller then exits. A switch already under way finishes first, so DIR is the
+// old database or the new one, never neither. Thread-safe, not async-signal-safe: call it
+// from a thread that waited for the signal (sigwait), not from a handler.
+void AbandonBuilds();
 
 class RouteDbBuilder : public engine::MapSink {
  public:

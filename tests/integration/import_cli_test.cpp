@@ -15,8 +15,10 @@
 #include <utility>
 #include <vector>
 
+#include "datasets/synthetic_osm.hpp"
 #include "index/store/record_codec.hpp"
 #include "index/store/route_db.hpp"
+#include "index/store/route_snapshot.hpp"
 #include "tests/support/cli.hpp"
 #include "tests/support/datasets.hpp"
 
@@ -118,6 +120,38 @@ TEST_F(ImportCli, ImportsInspectsAndReplacesOnlyOnSuccess) {
   EXPECT_NE(r.out.find("monaco-2012-07.osm.gz"), std::string::npos);
   EXPECT_NE(r.out.find("route_relations 3"), std::string::npos) << r.out;
   EXPECT_TRUE(Leftovers().empty());
+}
+
+// Ctrl-C (or kill, or a closed terminal) in the middle of an import: the unfinished database
+// is removed, not left beside DIR until the next import, and DIR is the database it was.
+TEST_F(ImportCli, AnInterruptedImportLeavesNothingAndTheDatabaseAsItWas) {
+  datasets::SyntheticOsmOptions small, big;
+  small.target_nodes = 20000;
+  big.target_nodes = 1500000;
+  ASSERT_TRUE(datasets::WriteSyntheticOsm((dir_ / "small.osm.pbf").string(), small).ok());
+  ASSERT_TRUE(datasets::WriteSyntheticOsm((dir_ / "big.osm.pbf").string(), big).ok());
+  ASSERT_EQ(Stride("import --quiet --osm " + (dir_ / "small.osm.pbf").string() + " --db " + db_)
+                .exit_code,
+            0);
+  const uint64_t inode = index::DirectoryInode(db_);
+  const std::string before = Stride("inspect --db " + db_ + " --list").out;
+  for (const auto& [name, number] : {std::pair{"INT", 2}, {"TERM", 15}}) {
+    SCOPED_TRACE(name);
+    // Signalled once its build directory is there and the import is under way. From bash
+    // with job control (set -m): a script's background job would otherwise ignore SIGINT.
+    std::ofstream(dir_ / "interrupt.sh")
+        << "set -m\ncd " << dir_.string() << "\n"
+        << STRIDE_CLI << " import --quiet --osm big.osm.pbf --db db 2>err.txt &\npid=$!\n"
+        << "for i in $(seq 2000); do [ -d db.import-$pid ] && break; sleep 0.01; done\n"
+        << "sleep 0.3\nkill -" << name << " $pid\nwait $pid\necho \"exit $?\"\ncat err.txt\n";
+    const CliRun r = testing::RunShell("bash " + (dir_ / "interrupt.sh").string());
+    EXPECT_NE(r.out.find("exit " + std::to_string(128 + number)), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("stride import: interrupted"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("removing the unfinished database"), std::string::npos) << r.out;
+    EXPECT_TRUE(Leftovers().empty()) << Leftovers().front();
+    EXPECT_EQ(index::DirectoryInode(db_), inode);
+    EXPECT_EQ(Stride("inspect --db " + db_ + " --list").out, before);
+  }
 }
 
 TEST_F(ImportCli, BadInputIsOneClearLineAndNoDatabase) {
