@@ -118,12 +118,16 @@ Result<ChangeCounts> ApplyChanges(const std::string& source,
         return Status::InvalidArgument("--osc " + path +
                                        ": expected an OSM change file (.osc, .osc.gz, .osc.bz2)");
       }
-      osmium::io::Reader reader{path};
-      while (osmium::memory::Buffer b = reader.read()) {
-        buffer.add_buffer(b);
-        buffer.commit();
+      try {
+        osmium::io::Reader reader{path};
+        while (osmium::memory::Buffer b = reader.read()) {
+          buffer.add_buffer(b);
+          buffer.commit();
+        }
+        reader.close();
+      } catch (const std::exception& e) {  // which of several files: its name first
+        return Status::InvalidArgument("--osc " + path + ": " + e.what());
       }
-      reader.close();
     }
     std::vector<const osmium::OSMObject*> pending;
     for (const osmium::OSMObject& o : buffer.select<osmium::OSMObject>()) pending.push_back(&o);

@@ -483,6 +483,13 @@ TEST_F(UpdateCli, BadCommandLinesAndDatabasesNotImportedUpdatable) {
   r = Stride("update --db " + Path("db") + " --osc " + Path("x.osc") + " --state " + Path("x.osc"));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("no sequenceNumber=N line"), std::string::npos) << r.err;
+  // A broken change file among several is named, with where it broke.
+  std::ofstream(Path("cut.osc")) << "<osmChange version=\"0.6\"><modify><node id=\"5\"";
+  r = Stride("update --db " + Path("db") + " --osc " + Path("x.osc") + " --osc " + Path("cut.osc"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("--osc " + Path("cut.osc") + ": XML parsing error at line 1"),
+            std::string::npos)
+      << r.err;
   r = Stride("import --updatable --osm " + osm + " --osm " + osm + " --db " + Path("two"));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--updatable takes one --osm file"), std::string::npos) << r.err;
