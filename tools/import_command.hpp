@@ -47,9 +47,9 @@ int BuildRouteDb(BuildRequest& req, std::ostream& out, std::ostream& err);
 // For `stride import` and `stride update` in their own process: SIGINT, SIGTERM and SIGHUP
 // (Ctrl-C, kill, a closed terminal) remove the unfinished database (index::AbandonBuilds)
 // instead of leaving DIR.import-PID behind, say so on stderr, and exit 128 + the signal; DIR
-// stays as it was. A signal the process was started ignoring stays ignored. Blocks those signals in
-// the calling thread and every thread started after it, and waits for them on a thread of its own:
-// call it first thing in main(), once.
+// stays as it was. A signal the process was started ignoring stays ignored. Blocks those
+// signals in the calling thread and every thread started after it, and waits for them on a
+// thread of its own: call it first thing in main(), once.
 void RemoveBuildsOnInterrupt(const std::string& command);
 int RunInspect(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 

@@ -80,7 +80,9 @@ void RemoveStaleBuilds(const fs::path& db) {
     if (name.rfind(prefix, 0) != 0) continue;
     char* stop = nullptr;
     const long pid = std::strtol(name.c_str() + prefix.size(), &stop, 10);
-    if (stop && *stop == '\0' && pid > 0 && !ProcessAlive(pid)) fs::remove_all(it->path(), ec);
+    // (DIR.import-PID.interrupted: one that AbandonBuilds could not remove whole)
+    const bool ends = stop && (*stop == '\0' || std::strcmp(stop, ".interrupted") == 0);
+    if (ends && pid > 0 && !ProcessAlive(pid)) fs::remove_all(it->path(), ec);
   }
 }
 

@@ -2,6 +2,7 @@
 #include "index/store/route_db.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -196,6 +197,33 @@ TEST(RouteDb, AbandonedBuildLeavesNothing) {
   EXPECT_FALSE(fs::exists(build_dir));
   EXPECT_FALSE(fs::exists(path));
   EXPECT_EQ(RouteDb::Open(path).status().code(), StatusCode::kNotFound);
+}
+
+// What imports that died left beside DIR (killed outright, or interrupted with a directory
+// AbandonBuilds could not remove whole) goes at the next build; a live import's stays.
+TEST(RouteDb, BuildsOfDeadImportsAreRemovedAndLiveOnesKept) {
+  const std::string path =
+      ::testing::TempDir() + "/stride_route_db_stale_" + std::to_string(::getpid());
+  fs::remove_all(path);
+  const pid_t child = ::fork();  // a process id that has just ended
+  ASSERT_GE(child, 0);
+  if (child == 0) ::_exit(0);
+  ASSERT_EQ(::waitpid(child, nullptr, 0), child);
+  const std::string dead = path + ".import-" + std::to_string(child);
+  const std::string live = path + ".import-" + std::to_string(::getppid());
+  for (const std::string& d : {dead, dead + ".interrupted", live, path + ".import-x"}) {
+    fs::create_directories(d + "/sub");
+  }
+  {
+    Result<std::unique_ptr<RouteDbBuilder>> b = RouteDbBuilder::Create(path);
+    ASSERT_TRUE(b.ok()) << b.status().message();
+  }
+  EXPECT_FALSE(fs::exists(dead));
+  EXPECT_FALSE(fs::exists(dead + ".interrupted"));
+  EXPECT_TRUE(fs::exists(live));                // its process runs
+  EXPECT_TRUE(fs::exists(path + ".import-x"));  // not an import's name
+  fs::remove_all(live);
+  fs::remove_all(path + ".import-x");
 }
 
 }  // namespace
