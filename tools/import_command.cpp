@@ -225,6 +225,19 @@ int BuildRouteDb(BuildRequest& req, std::ostream& out, std::ostream& err) {
   const std::string cmd = "stride " + req.command + ": ";
   const auto started = std::chrono::steady_clock::now();
   const std::string started_utc = UtcNow();
+  if (!req.lock) {  // first: a second command fails at once, not after reading its inputs
+    // (checked before: no DIR.lock is left beside a path that is not a database)
+    if (Status target = index::RouteDbBuilder::CheckTarget(db_path); !target.ok()) {
+      err << cmd + "error: " << target.message() << '\n';
+      return 1;
+    }
+    Result<index::DbLock> lock = index::DbLock::Acquire(db_path);
+    if (!lock.ok()) {
+      err << cmd + "error: " << lock.status().message() << '\n';
+      return 1;
+    }
+    req.lock.emplace(std::move(lock).value());
+  }
 
   std::unique_ptr<importers::ElevationStack> dem;
   if (!dem_dir.empty()) {

@@ -16,12 +16,14 @@
 
 #include <functional>
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "engine/status.hpp"
 #include "importers/osm/osm_import.hpp"
+#include "index/store/route_db.hpp"
 
 namespace stride::tools {
 
@@ -41,6 +43,9 @@ struct BuildRequest {
   std::function<Status(const std::string& build_dir, importers::OsmImportOptions& options)> prepare;
   std::vector<std::pair<std::string, std::string>> extra_meta;
   std::string source_label;  // when set, the manifests' source (not the build directory's path)
+  // The database's lock (index::DbLock) when the caller took it already (stride update, before
+  // it reads what was applied); otherwise BuildRouteDb takes it first.
+  std::optional<index::DbLock> lock;
 };
 int BuildRouteDb(BuildRequest& req, std::ostream& out, std::ostream& err);
 

@@ -277,6 +277,10 @@ int RunUpdate(const std::vector<std::string>& args, std::ostream& out, std::ostr
       err << "stride update: error: " << db.status().message() << '\n';
       return 1;
     }
+    // One import or update at a time, from before what was applied is read to the switch.
+    Result<index::DbLock> lock = index::DbLock::Acquire(db_path);
+    if (!lock.ok()) return fail(lock.status().message());
+    req.lock.emplace(std::move(lock).value());
     Result<std::string> u = (*db)->GetMeta("update");
     if (!u.ok()) {
       return fail(db_path +

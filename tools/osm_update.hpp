@@ -24,7 +24,8 @@
 // Recorded in the database's meta ("update"): the replication sequence number and timestamp
 // (from --state, else the newest object timestamp), and every applied file with its counts.
 //
-// Thread-safety: a command; one update of a database at a time.
+// Thread-safety: a command; one import or update of a database at a time, enforced by
+// index::DbLock (a second is refused while the first runs).
 #pragma once
 
 #include <cstdint>

@@ -9,6 +9,7 @@
 #include <rocksdb/table.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,6 +18,7 @@
 #include <filesystem>
 #include <mutex>
 #include <set>
+#include <utility>
 
 #include "index/store/files.hpp"
 #include "index/store/keys.hpp"
@@ -111,7 +113,7 @@ uint64_t DirectoryBytes(const fs::path& dir) {
 
 // ---- builder -------------------------------------------------------------------------------
 
-Result<std::unique_ptr<RouteDbBuilder>> RouteDbBuilder::Create(const std::string& db_path) {
+Status RouteDbBuilder::CheckTarget(const std::string& db_path) {
   if (db_path.empty()) return Status::InvalidArgument("--db: empty path");
   fs::path db = fs::path(db_path).lexically_normal();
   if (db.filename().empty()) db = db.parent_path();  // trailing slash
@@ -126,6 +128,14 @@ Result<std::unique_ptr<RouteDbBuilder>> RouteDbBuilder::Create(const std::string
                                      "file); refusing to replace it");
     }
   }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<RouteDbBuilder>> RouteDbBuilder::Create(const std::string& db_path) {
+  STRIDE_RETURN_IF_ERROR(CheckTarget(db_path));
+  fs::path db = fs::path(db_path).lexically_normal();
+  if (db.filename().empty()) db = db.parent_path();  // trailing slash
+  std::error_code ec;
   RemoveStaleBuilds(db);
   std::unique_ptr<RouteDbBuilder> b(new RouteDbBuilder());
   b->db_path_ = db.string();
@@ -172,6 +182,52 @@ RouteDbBuilder::~RouteDbBuilder() {
     std::lock_guard lock(Active().mu);
     Active().dirs.erase(build_dir_);
   }
+}
+
+Result<DbLock> DbLock::Acquire(const std::string& db_path) {
+  fs::path db = fs::path(db_path).lexically_normal();
+  if (db.filename().empty()) db = db.parent_path();  // trailing slash
+  const std::string path = db.string() + ".lock";
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return Status::IoError("--db " + db.string() + ": cannot create the lock file " + path + ": " +
+                           std::strerror(errno));
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int e = errno;
+    char pid[32] = {};
+    const ssize_t n = ::pread(fd, pid, sizeof pid - 1, 0);
+    ::close(fd);
+    if (e != EWOULDBLOCK) {
+      return Status::IoError("--db " + db.string() + ": cannot lock " + path + ": " +
+                             std::strerror(e));
+    }
+    std::string holder = n > 0 ? std::string(pid, static_cast<size_t>(n)) : "";
+    while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+    return Status::Unavailable("--db " + db.string() +
+                               ": another import or update of it is running" +
+                               (holder.empty() ? "" : " (process " + holder + ")") +
+                               "; one at a time: try again when it has finished");
+  }
+  const std::string me = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, me.data(), me.size(), 0) < 0) {
+    // The pid is only for the message of a second command; the lock holds without it.
+  }
+  return DbLock(fd);
+}
+
+DbLock::DbLock(DbLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+
+DbLock& DbLock::operator=(DbLock&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+  }
+  return *this;
+}
+
+DbLock::~DbLock() {
+  if (fd_ >= 0) ::close(fd_);  // releases the flock
 }
 
 void AbandonBuilds() {

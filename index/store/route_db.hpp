@@ -54,6 +54,28 @@ inline constexpr const char* kFamilyTrailGraph = "trail_graph";
 // before the directory is switched into place like everything else.
 inline constexpr const char* kTrailGraphFile = "trail.graph";
 
+// One import or update of a database at a time: an exclusive lock (flock) on DIR.lock beside
+// it, which the system releases when its holder exits, however it exits. Two commands building
+// one database would each start from what they read first, and the one switched in last would
+// drop the other's changes (an update of a country takes minutes: a minutely cron overlaps).
+// stride import and stride update take it; other RouteDbBuilder users (tests, generators)
+// manage their own directories. Move-only; the lock is released when it is destroyed.
+class DbLock {
+ public:
+  // Fails (kUnavailable, naming the holder's process id) when another process holds it;
+  // kIoError when DIR.lock cannot be created.
+  static Result<DbLock> Acquire(const std::string& db_path);
+  DbLock(DbLock&& other) noexcept;
+  DbLock& operator=(DbLock&& other) noexcept;
+  DbLock(const DbLock&) = delete;
+  DbLock& operator=(const DbLock&) = delete;
+  ~DbLock();
+
+ private:
+  explicit DbLock(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
+
 // For a command stopped by a signal (stride import, stride update): removes the build
 // directories of this process's builders and keeps every one of them from being switched in
 // afterwards; the caller then exits. A switch already under way finishes first, so DIR is the
@@ -66,6 +88,8 @@ class RouteDbBuilder : public engine::MapSink {
   // Fails when DIR exists and is neither an empty directory nor a route database, or when
   // the directory beside it cannot be written.
   static Result<std::unique_ptr<RouteDbBuilder>> Create(const std::string& db_path);
+  // Create's checks of DIR alone (nothing is written): for a caller that locks DIR first.
+  static Status CheckTarget(const std::string& db_path);
   ~RouteDbBuilder() override;
 
   Status AddRoute(const engine::Route& route) override;

@@ -178,7 +178,9 @@ TEST_F(ImportCli, BadInputIsOneClearLineAndNoDatabase) {
   // A --db that cannot be written: inside a regular file.
   r = Stride("import --quiet --osm " + Andorra() + " --db " + text + "/db");
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("cannot create the build directory"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("cannot create the lock file " + text + "/db.lock: Not a directory"),
+            std::string::npos)
+      << r.err;
   // A --db that is something else: refused, untouched.
   const fs::path other = dir_ / "photos";
   fs::create_directories(other);
@@ -187,6 +189,8 @@ TEST_F(ImportCli, BadInputIsOneClearLineAndNoDatabase) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("not a route database"), std::string::npos) << r.err;
   EXPECT_TRUE(fs::exists(other / "cat.jpg"));
+
+  EXPECT_FALSE(fs::exists(other.string() + ".lock"));  // nothing beside what was refused
 
   EXPECT_FALSE(fs::exists(db_));
   EXPECT_TRUE(Leftovers().empty());

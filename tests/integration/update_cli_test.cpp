@@ -426,6 +426,42 @@ TEST_F(UpdateCli, TheImportsDemIsFoundFromAnywhereOrGivenAgainWhenItMoved) {
       << counts.dump();
 }
 
+// One import or update of a database at a time: while another holds it (here the test, as
+// a long update would), both commands are refused at once, naming the holder, and nothing
+// changes; once it is released the update goes through.
+TEST_F(UpdateCli, OneImportOrUpdateOfADatabaseAtATime) {
+  if (!HaveOsmium()) GTEST_SKIP() << "no " << kOsmium << " (scripts/deps.sh installs it)";
+  datasets::SyntheticOsmOptions go;
+  go.target_nodes = 20000;
+  go.seed = 4;
+  ASSERT_TRUE(datasets::WriteSyntheticOsm(Path("map.osm.pbf"), go).ok());
+  Mutate(Path("map.osm.pbf"), Path("edited.osm.pbf"), 4);
+  Derive(Path("map.osm.pbf"), Path("edited.osm.pbf"), Path("diff.osc"));
+  ASSERT_EQ(
+      Stride("import --quiet --updatable --osm " + Path("map.osm.pbf") + " --db " + Path("db"))
+          .exit_code,
+      0);
+  const auto records = Records(Path("db"));
+  {
+    Result<index::DbLock> held = index::DbLock::Acquire(Path("db"));
+    ASSERT_TRUE(held.ok()) << held.status().message();
+    const std::string busy =
+        "another import or update of it is running (process " + std::to_string(::getpid()) + ")";
+    CliRun r = Stride("update --quiet --db " + Path("db") + " --osc " + Path("diff.osc"));
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find(busy), std::string::npos) << r.err;
+    r = Stride("import --quiet --osm " + Path("edited.osm.pbf") + " --db " + Path("db"));
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find(busy), std::string::npos) << r.err;
+    EXPECT_TRUE(Records(Path("db")) == records);
+    // The same process cannot take it twice either (a second open file description).
+    EXPECT_EQ(index::DbLock::Acquire(Path("db")).status().code(), StatusCode::kUnavailable);
+  }
+  const CliRun r = Stride("update --quiet --db " + Path("db") + " --osc " + Path("diff.osc"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(Records(Path("db")) == records);
+}
+
 TEST_F(UpdateCli, TheSameDiffAgainOrAnOlderOneIsRefusedAndChangesNothing) {
   REQUIRE_OSMIUM();
   const std::string old_osm = testing::DatasetsDir() + "/osm/monaco-2012-07.osm.gz";
