@@ -68,6 +68,13 @@ std::vector<rocksdb::ColumnFamilyDescriptor> Descriptors() {
   return d;
 }
 
+// The database directory as every name beside it is made from: "a/./db/" -> "a/db".
+fs::path NormalDbPath(const std::string& db_path) {
+  fs::path db = fs::path(db_path).lexically_normal();
+  if (db.filename().empty()) db = db.parent_path();  // trailing slash
+  return db;
+}
+
 bool ProcessAlive(long pid) {
   return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
 }
@@ -115,8 +122,7 @@ uint64_t DirectoryBytes(const fs::path& dir) {
 
 Status RouteDbBuilder::CheckTarget(const std::string& db_path) {
   if (db_path.empty()) return Status::InvalidArgument("--db: empty path");
-  fs::path db = fs::path(db_path).lexically_normal();
-  if (db.filename().empty()) db = db.parent_path();  // trailing slash
+  const fs::path db = NormalDbPath(db_path);
   std::error_code ec;
   if (fs::exists(db, ec)) {
     if (!fs::is_directory(db, ec)) {
@@ -133,8 +139,7 @@ Status RouteDbBuilder::CheckTarget(const std::string& db_path) {
 
 Result<std::unique_ptr<RouteDbBuilder>> RouteDbBuilder::Create(const std::string& db_path) {
   STRIDE_RETURN_IF_ERROR(CheckTarget(db_path));
-  fs::path db = fs::path(db_path).lexically_normal();
-  if (db.filename().empty()) db = db.parent_path();  // trailing slash
+  const fs::path db = NormalDbPath(db_path);
   std::error_code ec;
   RemoveStaleBuilds(db);
   std::unique_ptr<RouteDbBuilder> b(new RouteDbBuilder());
@@ -185,8 +190,7 @@ RouteDbBuilder::~RouteDbBuilder() {
 }
 
 Result<DbLock> DbLock::Acquire(const std::string& db_path) {
-  fs::path db = fs::path(db_path).lexically_normal();
-  if (db.filename().empty()) db = db.parent_path();  // trailing slash
+  const fs::path db = NormalDbPath(db_path);
   const std::string path = db.string() + ".lock";
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
@@ -209,10 +213,12 @@ Result<DbLock> DbLock::Acquire(const std::string& db_path) {
                                (holder.empty() ? "" : " (process " + holder + ")") +
                                "; one at a time: try again when it has finished");
   }
+  // The pid is only for the message of a second command; the lock holds without it, so a
+  // failure to write it is not an error.
   const std::string me = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, me.data(), me.size(), 0) < 0) {
-    // The pid is only for the message of a second command; the lock holds without it.
-  }
+  [[maybe_unused]] const bool pid_written =
+      ::ftruncate(fd, 0) == 0 &&
+      ::pwrite(fd, me.data(), me.size(), 0) == static_cast<ssize_t>(me.size());
   return DbLock(fd);
 }
 
