@@ -89,6 +89,17 @@ struct ApiError {
   std::string code, message;
 };
 
+// A string field of a request body: `def` when absent; a 400 naming the field when it is
+// there and not a string (Json::value would throw a type error, answered as a 500).
+std::string BodyText(const Json& b, const char* key, std::string def) {
+  const auto it = b.find(key);
+  if (it == b.end()) return def;
+  if (!it->is_string()) {
+    throw ApiError{400, "invalid_argument", std::string(key) + ": expected a string"};
+  }
+  return it->get<std::string>();
+}
+
 std::string Hex16() {
   static thread_local std::mt19937_64 rng(std::random_device{}());
   char buf[17];
@@ -837,12 +848,12 @@ class Plugin {
     c.id = Hex16();
     c.owner = owner;
     c.created_s = Now();
-    c.name = b.value("name", "");
+    c.name = BodyText(b, "name", "");
     if (c.name.empty() || c.name.size() > 200) {
       throw ApiError{400, "invalid_argument", "name: 1 to 200 characters required"};
     }
-    c.kind = b.value("kind", "");
-    c.time_zone = b.value("time_zone", "UTC");
+    c.kind = BodyText(b, "kind", "");
+    c.time_zone = BodyText(b, "time_zone", "UTC");
     if (!engine::TimeZone::Load(c.time_zone).ok()) {
       throw ApiError{400, "invalid_argument", "time_zone: unknown '" + c.time_zone + "'"};
     }
@@ -897,8 +908,17 @@ class Plugin {
           c.milestones.push_back({d, name});
         }
       }
-      for (const Json& m : b.value("milestones", Json::array())) {
-        const std::string name = m.value("name", "");
+      const Json milestones = b.value("milestones", Json::array());
+      if (!milestones.is_array()) {
+        throw ApiError{400, "invalid_argument", "milestones: expected a list"};
+      }
+      for (const Json& m : milestones) {
+        if (!m.is_object()) {
+          throw ApiError{400, "invalid_argument",
+                         "milestones: expected {\"name\": ..., \"distance_m\": ...} or "
+                         "{\"name\": ..., \"lat\": ..., \"lon\": ...}"};
+        }
+        const std::string name = BodyText(m, "name", "");
         if (name.empty()) throw ApiError{400, "invalid_argument", "milestones: each needs a name"};
         double d = 0;
         if (m.contains("distance_m") && m["distance_m"].is_number()) {
@@ -1006,11 +1026,11 @@ class Plugin {
     if (LoadMember(id, user)) throw ApiError{409, "already_exists", "you are already in " + id};
     Membership m;
     m.user = user;
-    m.team = b.value("team", "all");
+    m.team = BodyText(b, "team", "all");
     if (m.team.empty() || m.team.size() > 64) {
       throw ApiError{400, "invalid_argument", "team: 1 to 64 characters"};
     }
-    m.time_zone = b.value("time_zone", c.time_zone);
+    m.time_zone = BodyText(b, "time_zone", c.time_zone);
     Result<engine::TimeZone> tz = engine::TimeZone::Load(m.time_zone);
     if (!tz.ok())
       throw ApiError{400, "invalid_argument", "time_zone: unknown '" + m.time_zone + "'"};

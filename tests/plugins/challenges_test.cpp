@@ -303,6 +303,42 @@ TEST_F(Challenges, BadRequestsGetTheRightStatus) {
   EXPECT_EQ(mine["challenges"][0]["id"], id);
 }
 
+// A field of the wrong JSON type is the client's mistake, named in a 400; it used to reach
+// Json::value, whose type error the host answered as a 500 plugin_error.
+TEST_F(Challenges, FieldsOfTheWrongTypeAreA400NamingTheField) {
+  const Json route = {{"name", "r"}, {"kind", "route"}, {"waypoints", {{1.5, 42.5}, {1.6, 42.6}}}};
+  auto with = [](Json body, const std::string& key, Json value) {
+    body[key] = std::move(value);
+    return body;
+  };
+  const std::vector<std::pair<Json, std::string>> cases = {
+      {with(route, "name", nullptr), "name: expected a string"},
+      {with(route, "name", 7), "name: expected a string"},
+      {with(route, "kind", Json::array()), "kind: expected a string"},
+      {with(route, "time_zone", true), "time_zone: expected a string"},
+      {with(route, "milestones", 3), "milestones: expected a list"},
+      {with(route, "milestones", {nullptr}), "milestones: expected {"},
+      {with(route, "milestones", {{{"name", 5}, {"distance_m", 100}}}), "name: expected a string"},
+  };
+  for (const auto& [body, message] : cases) {
+    const PluginResponse r = Call("POST", "/v1/challenges", "u", body);
+    EXPECT_EQ(r.status, 400) << body.dump() << " -> " << r.body;
+    EXPECT_NE(r.body.find(message), std::string::npos) << body.dump() << " -> " << r.body;
+  }
+  const std::string id = Create({{"name", "d"}, {"kind", "daily"}});
+  for (const Json& body : {Json{{"team", 5}}, Json{{"time_zone", Json::object()}}}) {
+    const PluginResponse r = Call("POST", "/v1/challenges/" + id + "/join", "u", body);
+    EXPECT_EQ(r.status, 400) << body.dump() << " -> " << r.body;
+    EXPECT_NE(r.body.find("expected a string"), std::string::npos) << r.body;
+  }
+  // Nothing half-made: the refused creations stored no challenge, the joins no member.
+  EXPECT_EQ(Ok(Call("GET", "/v1/challenges/mine", "u"))["challenges"].size(), 0u);
+  EXPECT_EQ(
+      Ok(Call("POST", "/v1/challenges/" + id + "/join", "u", Json::object()), 201)["me"].value(
+          "team", ""),
+      "all");
+}
+
 // The property: after any sequence of joins, leaves, stores, late stores and deletes, the
 // incremental state equals a full recomputation from the run records.
 TEST_F(Challenges, IncrementalStateEqualsRecomputationOverRandomSequences) {
