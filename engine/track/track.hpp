@@ -146,6 +146,16 @@ struct Activity {
   std::string device;
   std::vector<std::string> developer_fields;
   std::vector<Track> sessions;
+
+  // No session has a point, a lap or a device total (<gpx></gpx>, an empty <trkseg>, a FIT
+  // settings file): analysed, it would be a run of 0 m without a start time, so the readers
+  // refuse it.
+  bool RecordsNothing() const {
+    for (const Track& t : sessions) {
+      if (!t.empty() || !t.laps.empty() || !t.device_totals.empty()) return false;
+    }
+    return true;
+  }
 };
 
 }  // namespace stride::engine

@@ -40,12 +40,9 @@ ActivityFormat DetectFormat(std::string_view b) {
   return ActivityFormat::kUnknown;
 }
 
-Result<engine::Activity> ReadActivity(std::string_view bytes, const ReadLimits& limits) {
-  if (bytes.size() > limits.max_bytes) {
-    return Status::ResourceExhausted("file of " + std::to_string(bytes.size()) +
-                                     " bytes is over the limit of " +
-                                     std::to_string(limits.max_bytes));
-  }
+namespace {
+
+Result<engine::Activity> ReadByFormat(std::string_view bytes, const ReadLimits& limits) {
   switch (DetectFormat(bytes)) {
     case ActivityFormat::kGpx:
       return ReadGpx(bytes, limits);
@@ -60,6 +57,23 @@ Result<engine::Activity> ReadActivity(std::string_view bytes, const ReadLimits& 
   return Status::InvalidArgument(
       "byte 0: not an activity file: expected a FIT header ('.FIT' at byte 8) or an XML "
       "document whose root is <gpx> or <TrainingCenterDatabase>");
+}
+
+}  // namespace
+
+Result<engine::Activity> ReadActivity(std::string_view bytes, const ReadLimits& limits) {
+  if (bytes.size() > limits.max_bytes) {
+    return Status::ResourceExhausted("file of " + std::to_string(bytes.size()) +
+                                     " bytes is over the limit of " +
+                                     std::to_string(limits.max_bytes));
+  }
+  Result<engine::Activity> a = ReadByFormat(bytes, limits);
+  if (a.ok() && a->RecordsNothing()) {
+    return Status::InvalidArgument(a->format +
+                                   " file without a track point, lap or session total: "
+                                   "nothing to analyse");
+  }
+  return a;
 }
 
 Result<std::string> ReadFileBytes(const std::string& path, const ReadLimits& limits) {

@@ -444,9 +444,56 @@ class FitDecoder {
   int last_dist_raw_ = -1;
 };
 
+// FIT file_id.type names of the files that are not activities (the FIT profile's `file`).
+const char* FitFileTypeName(int type) {
+  switch (type) {
+    case 1:
+      return "device";
+    case 2:
+      return "settings";
+    case 3:
+      return "sport";
+    case 5:
+      return "workout";
+    case 6:
+      return "course";
+    case 7:
+      return "schedules";
+    case 9:
+      return "weight";
+    case 10:
+      return "totals";
+    case 11:
+      return "goals";
+    case 14:
+      return "blood pressure";
+    case 15:
+      return "monitoring";
+    case 20:
+      return "activity summary";
+    case 28:
+      return "daily monitoring";
+    case 32:
+      return "monitoring";
+    case 34:
+      return "segment";
+    case 35:
+      return "segment list";
+    default:
+      return "unknown";
+  }
+}
+
 Result<engine::Activity> FitDecoder::Run() {
   STRIDE_RETURN_IF_ERROR(DecodeAll());
-  return Assemble();
+  Result<engine::Activity> a = Assemble();
+  if (a.ok() && a->RecordsNothing() && file_type_ >= 0 && file_type_ != 4) {
+    return Status::InvalidArgument("not an activity: a FIT " +
+                                   std::string(FitFileTypeName(file_type_)) +
+                                   " file (file_id type " + std::to_string(file_type_) +
+                                   ", an activity is 4), without a record, lap or session");
+  }
+  return a;
 }
 
 Result<FitWorkout> FitDecoder::RunWorkout() {

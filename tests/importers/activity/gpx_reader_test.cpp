@@ -95,6 +95,25 @@ TEST(GpxReader, EnforcesThePointLimit) {
   EXPECT_EQ(a.status().code(), StatusCode::kResourceExhausted);
 }
 
+// A file that parses but records nothing is refused by name, not analysed as a run of 0 m
+// without a start time (which a server stored until then).
+TEST(ActivityFormat, AFileThatRecordsNothingIsRefused) {
+  for (const char* doc : {"<gpx></gpx>", "<gpx><trk><trkseg></trkseg></trk></gpx>",
+                          "<gpx><wpt lat=\"45\" lon=\"6\"/></gpx>",
+                          "<TrainingCenterDatabase><Activities/></TrainingCenterDatabase>"}) {
+    Result<engine::Activity> a = ReadActivity(doc);
+    ASSERT_FALSE(a.ok()) << doc;
+    EXPECT_EQ(a.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(a.status().message().find(" file without a track point, lap or session total"),
+              std::string::npos)
+        << a.status().message();
+  }
+  Result<engine::Activity> one =
+      ReadActivity("<gpx><trk><trkseg><trkpt lat=\"45\" lon=\"6\"/></trkseg></trk></gpx>");
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  EXPECT_EQ(one->sessions.at(0).size(), 1u);
+}
+
 TEST(ActivityFormat, IsDetectedFromContentNotName) {
   EXPECT_EQ(DetectFormat("<?xml version='1.0'?><!-- c --><gpx/>"), ActivityFormat::kGpx);
   EXPECT_EQ(DetectFormat("<TrainingCenterDatabase/>"), ActivityFormat::kTcx);
