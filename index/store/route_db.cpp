@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -192,48 +193,74 @@ RouteDbBuilder::~RouteDbBuilder() {
 Result<DbLock> DbLock::Acquire(const std::string& db_path) {
   const fs::path db = NormalDbPath(db_path);
   const std::string path = db.string() + ".lock";
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return Status::IoError("--db " + db.string() + ": cannot create the lock file " + path + ": " +
-                           std::strerror(errno));
-  }
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    const int e = errno;
-    char pid[32] = {};
-    const ssize_t n = ::pread(fd, pid, sizeof pid - 1, 0);
-    ::close(fd);
-    if (e != EWOULDBLOCK) {
-      return Status::IoError("--db " + db.string() + ": cannot lock " + path + ": " +
-                             std::strerror(e));
+  // A holder removes the file as it lets go, so a command that opened it just before locks a
+  // file no longer at the path: it checks that the path still names what it locked, and if
+  // not opens again (a few times: each round means another command finished meanwhile).
+  for (int attempt = 0;; ++attempt) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      return Status::IoError("--db " + db.string() + ": cannot create the lock file " + path +
+                             ": " + std::strerror(errno));
     }
-    std::string holder = n > 0 ? std::string(pid, static_cast<size_t>(n)) : "";
-    while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
-    return Status::Unavailable("--db " + db.string() +
-                               ": another import or update of it is running" +
-                               (holder.empty() ? "" : " (process " + holder + ")") +
-                               "; one at a time: try again when it has finished");
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      const int e = errno;
+      char pid[32] = {};
+      const ssize_t n = ::pread(fd, pid, sizeof pid - 1, 0);
+      ::close(fd);
+      if (e != EWOULDBLOCK) {
+        return Status::IoError("--db " + db.string() + ": cannot lock " + path + ": " +
+                               std::strerror(e));
+      }
+      std::string holder = n > 0 ? std::string(pid, static_cast<size_t>(n)) : "";
+      while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) {
+        holder.pop_back();
+      }
+      return Status::Unavailable("--db " + db.string() +
+                                 ": another import or update of it is running" +
+                                 (holder.empty() ? "" : " (process " + holder + ")") +
+                                 "; one at a time: try again when it has finished");
+    }
+    struct stat held {
+    }, named{};
+    const bool same = ::fstat(fd, &held) == 0 && ::stat(path.c_str(), &named) == 0 &&
+                      held.st_dev == named.st_dev && held.st_ino == named.st_ino;
+    if (!same) {
+      ::close(fd);
+      if (attempt < 8) continue;
+      return Status::Unavailable("--db " + db.string() + ": " + path +
+                                 " keeps being replaced; try again");
+    }
+    // The pid is only for the message of a second command; the lock holds without it, so a
+    // failure to write it is not an error.
+    const std::string me = std::to_string(::getpid()) + "\n";
+    [[maybe_unused]] const bool pid_written =
+        ::ftruncate(fd, 0) == 0 &&
+        ::pwrite(fd, me.data(), me.size(), 0) == static_cast<ssize_t>(me.size());
+    return DbLock(fd, path);
   }
-  // The pid is only for the message of a second command; the lock holds without it, so a
-  // failure to write it is not an error.
-  const std::string me = std::to_string(::getpid()) + "\n";
-  [[maybe_unused]] const bool pid_written =
-      ::ftruncate(fd, 0) == 0 &&
-      ::pwrite(fd, me.data(), me.size(), 0) == static_cast<ssize_t>(me.size());
-  return DbLock(fd);
 }
 
-DbLock::DbLock(DbLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+DbLock::DbLock(DbLock&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)) {}
 
 DbLock& DbLock::operator=(DbLock&& other) noexcept {
   if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
+    Release();
     fd_ = std::exchange(other.fd_, -1);
+    path_ = std::move(other.path_);
   }
   return *this;
 }
 
 DbLock::~DbLock() {
-  if (fd_ >= 0) ::close(fd_);  // releases the flock
+  Release();
+}
+
+void DbLock::Release() {
+  if (fd_ < 0) return;
+  ::unlink(path_.c_str());  // while still held: see Acquire
+  ::close(fd_);             // releases the flock
+  fd_ = -1;
 }
 
 void AbandonBuilds() {

@@ -55,7 +55,9 @@ inline constexpr const char* kFamilyTrailGraph = "trail_graph";
 inline constexpr const char* kTrailGraphFile = "trail.graph";
 
 // One import or update of a database at a time: an exclusive lock (flock) on DIR.lock beside
-// it, which the system releases when its holder exits, however it exits. Two commands building
+// it, which the system releases when its holder exits, however it exits. The holder removes
+// DIR.lock as it lets go (one killed leaves it, and the next command takes it over), so none
+// is left beside a database, or beside nothing after an import that failed. Two commands building
 // one database would each start from what they read first, and the one switched in last would
 // drop the other's changes (an update of a country takes minutes: a minutely cron overlaps).
 // stride import and stride update take it; other RouteDbBuilder users (tests, generators)
@@ -72,8 +74,10 @@ class DbLock {
   ~DbLock();
 
  private:
-  explicit DbLock(int fd) : fd_(fd) {}
+  DbLock(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  void Release();
   int fd_ = -1;
+  std::string path_;  // DIR.lock
 };
 
 // For a command stopped by a signal (stride import, stride update): removes the build

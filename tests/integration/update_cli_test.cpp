@@ -11,6 +11,8 @@
 #include <httplib.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -23,6 +25,7 @@
 #include <osmium/osm/object.hpp>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "datasets/synthetic_osm.hpp"
 #include "index/store/route_db.hpp"
@@ -456,10 +459,56 @@ TEST_F(UpdateCli, OneImportOrUpdateOfADatabaseAtATime) {
     EXPECT_TRUE(Records(Path("db")) == records);
     // The same process cannot take it twice either (a second open file description).
     EXPECT_EQ(index::DbLock::Acquire(Path("db")).status().code(), StatusCode::kUnavailable);
+    EXPECT_TRUE(fs::exists(Path("db.lock")));
   }
+  // Let go, the lock leaves no file behind; nor does a command, done or failed.
+  EXPECT_FALSE(fs::exists(Path("db.lock")));
   const CliRun r = Stride("update --quiet --db " + Path("db") + " --osc " + Path("diff.osc"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_FALSE(Records(Path("db")) == records);
+  EXPECT_FALSE(fs::exists(Path("db.lock")));
+  EXPECT_EQ(
+      Stride("import --quiet --osm " + Path("missing.osm.pbf") + " --db " + Path("none")).exit_code,
+      1);
+  EXPECT_FALSE(fs::exists(Path("none")));
+  EXPECT_FALSE(fs::exists(Path("none.lock")));
+  // One left by a holder that was killed (its process gone, its flock with it) is taken over.
+  std::ofstream(Path("db.lock")) << "999999999\n";
+  EXPECT_EQ(Stride("update --quiet --db " + Path("db") + " --osc " + Path("diff.osc")).exit_code,
+            1);  // applied already: refused after taking the lock, not for being locked
+  EXPECT_FALSE(fs::exists(Path("db.lock")));
+}
+
+// A command that opened DIR.lock just as its holder removed it must not lock the removed file
+// beside a second command that created a new one: threads race acquisitions and releases,
+// and never two hold it at once.
+TEST(DbLockRace, NeverTwoHoldersAtOnce) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("stride-lock-race-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string db = (dir / "db").string();
+  std::atomic<int> holders{0}, max_holders{0}, taken{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 2000; ++i) {
+        Result<index::DbLock> l = index::DbLock::Acquire(db);
+        if (!l.ok()) continue;
+        const int now = ++holders;
+        int seen = max_holders.load();
+        while (now > seen && !max_holders.compare_exchange_weak(seen, now)) {
+        }
+        ++taken;
+        std::this_thread::sleep_for(std::chrono::microseconds(50));  // long enough to overlap
+        --holders;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(max_holders.load(), 1);
+  EXPECT_GT(taken.load(), 100);
+  EXPECT_FALSE(fs::exists(db + ".lock"));
+  fs::remove_all(dir);
 }
 
 TEST_F(UpdateCli, TheSameDiffAgainOrAnOlderOneIsRefusedAndChangesNothing) {
