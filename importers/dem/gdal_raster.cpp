@@ -247,8 +247,13 @@ Result<std::unique_ptr<GdalElevation::Raster>> OpenRaster(const GdalApi* gdal,
   GDALDatasetH ds =
       gdal->OpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr);
   if (ds == nullptr) {
+    // GDAL gives no reason for a file no driver recognises: say what it is not.
+    const std::string why = gdal->LastErrorMsg();
     return Status::InvalidArgument("--dem " + path + ": not a raster GDAL reads (" +
-                                   gdal->LastErrorMsg() + ")");
+                                   (why.empty() ? "no driver recognises the file: expected a "
+                                                  "GeoTIFF or another raster GDAL supports"
+                                                : why) +
+                                   ")");
   }
   struct Closer {
     const GdalApi* gdal;

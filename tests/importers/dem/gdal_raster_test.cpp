@@ -152,6 +152,15 @@ TEST(GdalElevation, BadInputIsAnErrorThatNamesTheFile) {
   EXPECT_NE(r.status().message().find(dir + "/broken.tif: not a raster GDAL reads"),
             std::string::npos)
       << r.status().message();
+  // A file no driver recognises: GDAL says nothing, the message says what was expected.
+  std::ofstream(dir + "/text.tif") << "x\n";
+  r = GdalElevation::Open(dir + "/text.tif");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("text.tif: not a raster GDAL reads (no driver recognises "
+                                      "the file: expected a GeoTIFF"),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_EQ(r.status().message().find("()"), std::string::npos) << r.status().message();
   r = GdalElevation::Open(dir + "/missing.tif");
   EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
   fs::create_directories(dir + "/empty");
