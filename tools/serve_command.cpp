@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <set>
+#include <string>
 #include <thread>
 
 #include "engine/time/now.hpp"
@@ -204,9 +206,11 @@ int RunServeOrWorker(const std::vector<std::string>& args, std::ostream& out, st
   bool dev = false;
   bool no_bundled = false;
   std::string secret_file;
+  std::set<std::string> given;  // the options on the command line
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     const bool has = i + 1 < args.size();
+    if (a.rfind("--", 0) == 0) given.insert(a);
     if (a == "--help" || a == "-h") {
       out << usage;
       return 0;
@@ -406,9 +410,26 @@ int RunServeOrWorker(const std::vector<std::string>& args, std::ostream& out, st
                          {plugins::plan::Info, plugins::plan::InitV1},
                          {plugins::chat::Info, plugins::chat::InitV1}};
   }
-  if (!so.backup_dir.empty() && so.runs_path.empty()) {
-    err << me << ": --backup-dir needs --runs (it backs up the run database)\n";
-    return 2;
+  // Options that act only with another: without it they would be ignored, and an operator
+  // would believe them in force.
+  static constexpr struct {
+    const char* option;
+    const char* needs;
+    const char* why;
+  } kNeeds[] = {
+      {"--backup-dir", "--runs", "it backs up the run database"},
+      {"--geofences", "--runs", "it names the regions uploaded runs pass through"},
+      {"--no-sync", "--runs", "it is about the writes of uploads"},
+      {"--idempotency-days", "--runs", "it is about the Idempotency-Keys of uploads"},
+      {"--inbound-webhook", "--runs", "the activities it accepts are stored as runs"},
+      {"--keep-backups", "--backup-dir", "it prunes the backups made there"},
+      {"--webhook-secret-file", "--webhook", "it signs what the webhooks post"},
+  };
+  for (const auto& n : kNeeds) {
+    if (given.count(n.option) != 0 && given.count(n.needs) == 0) {
+      err << me << ": " << n.option << " needs " << n.needs << " (" << n.why << ")\n";
+      return 2;
+    }
   }
   if (!o.plugins_dir.empty() && so.runs_path.empty()) {
     err << me << ": --plugins needs --runs (plugins keep their data there)\n";

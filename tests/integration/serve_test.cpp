@@ -31,6 +31,7 @@
 #include "stride/api.pb.h"
 #include "stride/route.pb.h"
 #include "tests/support/api_client.hpp"
+#include "tests/support/cli.hpp"
 #include "tests/support/datasets.hpp"
 #include "tests/support/import.hpp"
 
@@ -690,6 +691,31 @@ TYPED_TEST(Serve, CliServesLogsAndStopsOnSigterm) {
   EXPECT_NE(text.find("ms\n"), std::string::npos) << text;  // latency on the access line
   EXPECT_NE(text.find("SIGTERM: finishing requests in flight"), std::string::npos) << text;
   EXPECT_NE(text.find("stride serve: stopped"), std::string::npos) << text;
+}
+
+// An option that acts only beside another is refused without it, naming what it needs: the
+// server used to start and ignore it (--geofences without --runs tagged nothing).
+TEST(ServeCli, AnOptionWithoutTheOneItNeedsIsRefused) {
+  const std::string db = " --db /nonexistent --port 0 ";
+  const std::string secret =
+      (fs::temp_directory_path() / ("stride-serve-cli-" + std::to_string(::getpid()))).string();
+  std::ofstream(secret) << "a secret of more than sixteen bytes\n";
+  fs::permissions(secret, fs::perms::owner_read | fs::perms::owner_write);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--geofences regions.geojson", "--geofences needs --runs"},
+      {"--no-sync", "--no-sync needs --runs"},
+      {"--idempotency-days 3", "--idempotency-days needs --runs"},
+      {"--inbound-webhook strava=" + secret, "--inbound-webhook needs --runs"},
+      {"--backup-dir backups", "--backup-dir needs --runs"},
+      {"--runs runs --keep-backups 2", "--keep-backups needs --backup-dir"},
+      {"--webhook-secret-file " + secret, "--webhook-secret-file needs --webhook"},
+  };
+  for (const auto& [options, message] : cases) {
+    const testing::CliRun r = testing::Stride("serve" + db + options);
+    EXPECT_EQ(r.exit_code, 2) << options << ": " << r.err;
+    EXPECT_NE(r.err.find(message), std::string::npos) << options << ": " << r.err;
+  }
+  fs::remove(secret);
 }
 
 }  // namespace
