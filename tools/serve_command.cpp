@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tools/serve_command.hpp"
 
+#include <arpa/inet.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -336,7 +337,20 @@ int RunServeOrWorker(const std::vector<std::string>& args, std::ostream& out, st
         return 2;
       }
     } else if (a == "--trusted-proxy" && has) {
-      o.trusted_proxies.push_back(args[++i]);
+      // Compared with the peer's address as the server writes it (inet_ntop), so written the
+      // same way; a hostname or a range would never match, and every client behind the proxy
+      // would share its rate limits.
+      const std::string& addr = args[++i];
+      unsigned char bin[sizeof(in6_addr)];
+      char canonical[INET6_ADDRSTRLEN] = {};
+      const int family = addr.find(':') == std::string::npos ? AF_INET : AF_INET6;
+      if (::inet_pton(family, addr.c_str(), bin) != 1 ||
+          ::inet_ntop(family, bin, canonical, sizeof canonical) == nullptr) {
+        err << me << ": --trusted-proxy " << addr
+            << ": expected the proxy's IPv4 or IPv6 address (no hostname, range or port)\n";
+        return 2;
+      }
+      o.trusted_proxies.push_back(canonical);
     } else if (a == "--rate-limit" && has) {
       if (Status st = o.rate_limits.Set(args[++i]); !st.ok()) {
         err << me << ": " << st.message() << "\n";

@@ -195,6 +195,17 @@ TEST(RateLimitCli, ABadSettingIsRefusedWithWhatWasExpected) {
   EXPECT_NE(r.err.find("--rate-limit read=many/m: expected a count of at least 1 before '/'"),
             std::string::npos)
       << r.err;
+  // A trusted proxy is matched against the peer's address: a name or a range never would be,
+  // and every client behind it would share its limits.
+  for (const char* proxy : {"haproxy", "10.0.0.0/8", "10.0.0.1:8080"}) {
+    const testing::CliRun p =
+        testing::Stride(std::string("serve --db /nonexistent --trusted-proxy ") + proxy);
+    EXPECT_EQ(p.exit_code, 2) << proxy;
+    EXPECT_NE(p.err.find(std::string("--trusted-proxy ") + proxy +
+                         ": expected the proxy's IPv4 or IPv6 address"),
+              std::string::npos)
+        << p.err;
+  }
 }
 
 }  // namespace
