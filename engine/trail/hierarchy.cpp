@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <queue>
 #include <utility>
 #include <vector>
@@ -64,7 +65,7 @@ class Contractor {
         AddOrLower(in_[a.to], v, c, Hierarchy::kViaArc | ai);
       }
     }
-    witness_.Reset(n_);
+    label_.assign(n_, Label{0, 0});
   }
 
   Hierarchy Run(HierarchyStats* stats) {
@@ -177,7 +178,7 @@ class Contractor {
       for (const DynArc& o : out_[v]) {
         if (o.node == in.node) continue;
         const double via = in.cost + o.cost;
-        if (witness_.G(o.node) > via) out->push_back({in.node, o.node, via});
+        if (G(o.node) > via) out->push_back({in.node, o.node, via});
       }
     }
   }
@@ -192,33 +193,54 @@ class Contractor {
 
   // Dijkstra from `source` over nodes not contracted, `skip` excluded, until the cheapest
   // open node costs more than `limit`, `settled` nodes are settled or every target is.
+  // (90 % of a build is here: the heap and the labels are members, reused from search to
+  // search, and a label is one 16-byte slot.)
   void Witness(uint32_t source, uint32_t skip, double limit, size_t settled,
                const std::vector<DynArc>& targets) {
-    witness_.Reset(n_);
+    if (++label_gen_ == 0) {
+      for (Label& l : label_) l.stamp = 0;
+      label_gen_ = 1;
+    }
     if (++target_gen_ == 0) std::fill(target_.begin(), target_.end(), 0), target_gen_ = 1;
     size_t open = 0;
     for (const DynArc& t : targets) {
       if (t.node != source && target_[t.node] != target_gen_) target_[t.node] = target_gen_, ++open;
     }
-    MinQueue q;
-    witness_.Set(source, 0, 0);
-    q.push({0, 0, source});
+    heap_.clear();
+    SetG(source, 0);
+    Push({0, source});
     size_t count = 0;
-    while (!q.empty()) {
-      const auto top = q.top();
-      q.pop();
-      if (top.g > witness_.G(top.v)) continue;
+    while (!heap_.empty()) {
+      const HeapEntry top = heap_.front();
+      std::pop_heap(heap_.begin(), heap_.end(), std::greater<>());
+      heap_.pop_back();
+      if (top.g > G(top.v)) continue;
       if (top.g > limit || ++count > settled) break;
       if (target_[top.v] == target_gen_ && --open == 0) break;
       for (const DynArc& a : out_[top.v]) {
         if (a.node == skip) continue;
         const double ng = top.g + a.cost;
-        if (ng < witness_.G(a.node)) {
-          witness_.Set(a.node, ng, 0);
-          q.push({ng, ng, a.node});
+        if (ng < G(a.node)) {
+          SetG(a.node, ng);
+          Push({ng, a.node});
         }
       }
     }
+  }
+  // The witness search's cost of v; infinite when this search has not reached it.
+  double G(uint32_t v) const {
+    return label_[v].stamp == label_gen_ ? label_[v].g : std::numeric_limits<double>::infinity();
+  }
+  void SetG(uint32_t v, double g) { label_[v] = {g, label_gen_}; }
+  // Ordered as the MinQueue of the searches (cost, then node), so a build is the same.
+  struct HeapEntry {
+    double g;
+    uint32_t v;
+    bool operator>(const HeapEntry& o) const { return g > o.g || (g == o.g && v > o.v); }
+  };
+  void Push(HeapEntry e) {
+    heap_.push_back(e);
+    std::push_heap(heap_.begin(), heap_.end(), std::greater<>());
   }
 
   HierarchyOptions o_;
@@ -229,7 +251,13 @@ class Contractor {
   uint32_t target_gen_ = 0;
   std::vector<uint32_t> pos_, pos_stamp_;  // AddShortcuts: a list's index of each neighbour
   uint32_t pos_gen_ = 0;
-  Workspace witness_;
+  struct Label {
+    double g;
+    uint32_t stamp;  // == label_gen_: g is this witness search's
+  };
+  std::vector<Label> label_;
+  uint32_t label_gen_ = 0;
+  std::vector<HeapEntry> heap_;
   std::vector<Shortcut> scratch_;
 };
 
