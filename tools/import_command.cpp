@@ -334,7 +334,9 @@ int BuildRouteDb(BuildRequest& req, std::ostream& out, std::ostream& err) {
                  {"dem", dem_dir.empty() ? Json(nullptr) : Json(AbsolutePath(dem_dir))},
                  {"node_index", s.node_index},
                  {"min_trail_length_m", options.min_named_trail_m},
-                 {"phase_seconds", phases}};
+                 {"phase_seconds", phases},
+                 // kept: taken from the database replaced (the same walkable network)
+                 {"hierarchy", hierarchy.reused ? "kept" : "built"}};
   meta.emplace_back("import", import.dump());
   for (size_t k = 0; k < s.sources.size(); ++k) {
     const importers::OsmSourceManifest& m = s.sources[k];
@@ -372,12 +374,22 @@ int BuildRouteDb(BuildRequest& req, std::ostream& out, std::ostream& err) {
   }
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  char line[640];
+  char hierarchy_line[160];
+  if (hierarchy.reused) {
+    std::snprintf(hierarchy_line, sizeof hierarchy_line,
+                  "contraction hierarchy kept from the database it replaces (the walkable "
+                  "network and its costs are unchanged)");
+  } else {
+    std::snprintf(hierarchy_line, sizeof hierarchy_line,
+                  "contraction hierarchy with %llu shortcuts in %.1f s",
+                  static_cast<unsigned long long>(hierarchy.shortcuts), hierarchy.seconds);
+  }
+  char line[800];
   std::snprintf(
       line, sizeof line,
       "%s %llu routes (%llu relations, %llu named trails; %llu loops, %llu with "
       "gaps), %llu trail edges from %llu nodes, %llu ways\n"
-      "trail graph: contraction hierarchy with %llu shortcuts in %.1f s\n"
+      "trail graph: %s\n"
       "database %s: %.1f MiB; %.1f s (%.0f nodes/s); peak memory %.0f MiB\n",
       req.command == "update" ? "rebuilt with" : "imported",
       static_cast<unsigned long long>(s.routes),
@@ -385,8 +397,7 @@ int BuildRouteDb(BuildRequest& req, std::ostream& out, std::ostream& err) {
       static_cast<unsigned long long>(s.named_trails), static_cast<unsigned long long>(s.loops),
       static_cast<unsigned long long>(s.routes_with_gaps), static_cast<unsigned long long>(s.edges),
       static_cast<unsigned long long>(s.nodes), static_cast<unsigned long long>(s.ways),
-      static_cast<unsigned long long>(hierarchy.shortcuts), hierarchy.seconds, db_path.c_str(),
-      static_cast<double>(bytes) / (1024.0 * 1024.0), secs,
+      hierarchy_line, db_path.c_str(), static_cast<double>(bytes) / (1024.0 * 1024.0), secs,
       secs > 0 ? static_cast<double>(s.nodes) / secs : 0.0, PeakRssMiB());
   out << line;
   return 0;

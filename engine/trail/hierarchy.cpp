@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <queue>
 #include <utility>
@@ -347,6 +348,24 @@ Hierarchy BuildHierarchy(const TrailGraph& g, const HierarchyOptions& options,
     stats->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
   return h;
+}
+
+bool SameContractionInput(const TrailGraph& a, const TrailGraph& b) {
+  if (a.nodes() != b.nodes() || a.first_arc != b.first_arc || a.arcs.size() != b.arcs.size()) {
+    return false;
+  }
+  const FootOptions defaults;
+  for (size_t i = 0; i < a.arcs.size(); ++i) {
+    const Arc& x = a.arcs[i];
+    const Arc& y = b.arcs[i];
+    if (x.to != y.to || x.edge_dir != y.edge_dir) return false;
+    if (x.edge() >= a.edges.size() || y.edge() >= b.edges.size()) return false;
+    // As the Contractor prices them; compared as bits (the hierarchy stores these doubles).
+    const double cx = EdgeCost(a.edges[x.edge()], x.backward(), defaults, true);
+    const double cy = EdgeCost(b.edges[y.edge()], y.backward(), defaults, true);
+    if (std::memcmp(&cx, &cy, sizeof cx) != 0) return false;
+  }
+  return true;
 }
 
 size_t HierarchySettledLastQuery() {

@@ -58,10 +58,20 @@ struct HierarchyStats {
   size_t up_arcs = 0, down_arcs = 0;
   size_t max_degree = 0;  // the most arcs a node had when it was contracted
   double seconds = 0;
+  // The hierarchy was taken from the database being replaced (SameContractionInput), not
+  // built: the counts above are zero.
+  bool reused = false;
 };
 
 Hierarchy BuildHierarchy(const TrailGraph& g, const HierarchyOptions& options = {},
                          HierarchyStats* stats = nullptr);
+
+// True when BuildHierarchy reads the same from `a` and `b`: the same nodes, arcs and default
+// costs of each arc, bit for bit (names, shapes, elevations of the points, routes may differ).
+// Then a's hierarchy is b's, byte for byte: an update whose changes leave the walkable network
+// as it was (renamed ways, route relations, objects that are not trails) keeps the hierarchy
+// instead of contracting again, which on a 10^7-node map is 90 % of the update.
+bool SameContractionInput(const TrailGraph& a, const TrailGraph& b);
 
 // Fills h->by_rank from the node-indexed lists. REQUIRES: h->rank is a permutation and the
 // lists are consistent (what TrailGraph::Parse checks).

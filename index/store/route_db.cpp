@@ -321,9 +321,28 @@ engine::trail::HierarchyStats RouteDbBuilder::BuildTrailGraph(
   engine::trail::HierarchyOptions options;
   options.progress = progress;
   engine::trail::HierarchyStats stats;
+  if (std::shared_ptr<const engine::trail::Hierarchy> kept = ReusableHierarchy()) {
+    built_graph_->hierarchy = std::move(kept);
+    stats.reused = true;
+    if (progress) progress(built_graph_->nodes(), built_graph_->nodes());
+    return stats;
+  }
   built_graph_->hierarchy = std::make_shared<const engine::trail::Hierarchy>(
       engine::trail::BuildHierarchy(*built_graph_, options, &stats));
   return stats;
+}
+
+std::shared_ptr<const engine::trail::Hierarchy> RouteDbBuilder::ReusableHierarchy() const {
+  // The database this build replaces, parsed from a mapping whose pages go as they are copied,
+  // then dropped but for its hierarchy: held beside the new graph only while they are compared,
+  // before the contraction would start, so the build's peak stays the contraction's.
+  Result<MappedFile> mapped = MappedFile::Open(db_path_ + "/" + kTrailGraphFile);
+  if (!mapped.ok()) return nullptr;  // none (a first import), or unreadable: build
+  Result<engine::trail::TrailGraph> old = engine::trail::TrailGraph::Parse(
+      mapped->bytes(), [&](size_t parsed) { mapped->Release(parsed); });
+  if (!old.ok() || !old->hierarchy) return nullptr;
+  if (!engine::trail::SameContractionInput(*old, *built_graph_)) return nullptr;
+  return old->hierarchy;
 }
 
 Status RouteDbBuilder::Commit(const std::vector<std::pair<std::string, std::string>>& meta) {

@@ -106,6 +106,9 @@ class RouteDbBuilder : public engine::MapSink {
 
   // Builds the routable trail graph from the edges and routes added so far, with its
   // contraction hierarchy (engine/trail/hierarchy.hpp; `progress` as HierarchyOptions's).
+  // When the database this build replaces has a hierarchy built from the same nodes, arcs and
+  // costs (SameContractionInput: an update that renamed ways, or changed no trail), that one
+  // is kept, byte for byte what contracting again would give (stats.reused).
   // Optional: Commit builds it when this was not called; call it to time and report it.
   engine::trail::HierarchyStats BuildTrailGraph(
       const std::function<void(size_t, size_t)>& progress = nullptr);
@@ -120,6 +123,8 @@ class RouteDbBuilder : public engine::MapSink {
   RouteDbBuilder() = default;
   Status OpenWriter(std::unique_ptr<rocksdb::SstFileWriter>& w, rocksdb::ColumnFamilyHandle* cf,
                     const std::string& name);
+  // The hierarchy of the database at db_path_ when it fits built_graph_; null otherwise.
+  std::shared_ptr<const engine::trail::Hierarchy> ReusableHierarchy() const;
 
   std::string db_path_, build_dir_, sst_dir_;
   std::unique_ptr<rocksdb::DB> db_;

@@ -429,6 +429,83 @@ TEST_F(UpdateCli, TheImportsDemIsFoundFromAnywhereOrGivenAgainWhenItMoved) {
       << counts.dump();
 }
 
+// Renames every way that has a name and every tenth of those without, nothing else: what the
+// contraction reads (nodes, arcs, costs) stays as it was.
+void RenameWays(const std::string& from, const std::string& to) {
+  using namespace osmium::builder::attr;  // NOLINT: the attribute builder's vocabulary
+  const osmium::Timestamp later("2026-03-01T00:00:00Z");  // before Mutate's edits
+  osmium::io::Reader in{from};
+  osmium::io::Writer out{to, in.header(), osmium::io::overwrite::allow};
+  while (osmium::memory::Buffer b = in.read()) {
+    osmium::memory::Buffer buffer{1 << 16, osmium::memory::Buffer::auto_grow::yes};
+    for (const osmium::OSMObject& o : b.select<osmium::OSMObject>()) {
+      if (o.type() != osmium::item_type::way || (o.tags().has_key("name") ? false : o.id() % 10)) {
+        buffer.add_item(o);
+        buffer.commit();
+        continue;
+      }
+      const auto& w = static_cast<const osmium::Way&>(o);
+      std::vector<std::pair<std::string, std::string>> tags;
+      for (const osmium::Tag& tag : w.tags()) tags.emplace_back(tag.key(), tag.value());
+      bool named = false;
+      for (auto& [k, v] : tags) {
+        if (k == "name") v += " (renamed)", named = true;
+      }
+      if (!named) tags.emplace_back("name", "Chemin " + std::to_string(w.id()));
+      std::vector<osmium::object_id_type> refs;
+      for (const osmium::NodeRef& nr : w.nodes()) refs.push_back(nr.ref());
+      osmium::builder::add_way(buffer, _id(w.id()), _version(w.version() + 1), _timestamp(later),
+                               _nodes(refs), _tags(tags));
+    }
+    out(std::move(buffer));
+  }
+  out.close();
+}
+
+// A diff that leaves the walkable network and its costs as they were (here: renamed ways)
+// keeps the contraction hierarchy instead of contracting again, and the database is still
+// byte for byte a fresh import's; a diff that moves nodes contracts again.
+TEST_F(UpdateCli, AHierarchyIsKeptWhenTheNetworkIsUnchanged) {
+  if (!HaveOsmium()) GTEST_SKIP() << "no " << kOsmium << " (scripts/deps.sh installs it)";
+  datasets::SyntheticOsmOptions go;
+  go.target_nodes = 20000;
+  go.seed = 6;
+  ASSERT_TRUE(datasets::WriteSyntheticOsm(Path("map.osm.pbf"), go).ok());
+  RenameWays(Path("map.osm.pbf"), Path("renamed.osm.pbf"));
+  Derive(Path("map.osm.pbf"), Path("renamed.osm.pbf"), Path("renames.osc"));
+  ASSERT_EQ(
+      Stride("import --quiet --updatable --osm " + Path("map.osm.pbf") + " --db " + Path("db"))
+          .exit_code,
+      0);
+  EXPECT_EQ(Meta(Path("db"), "import")["hierarchy"], "built");
+  const auto before = Records(Path("db"));
+
+  CliRun r = Stride("update --db " + Path("db") + " --osc " + Path("renames.osc"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("trail graph: contraction hierarchy kept from the database it replaces"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(Meta(Path("db"), "import")["hierarchy"], "kept");
+  EXPECT_FALSE(Records(Path("db")) == before);  // the names did change
+  ASSERT_EQ(Stride("import --quiet --osm " + Path("renamed.osm.pbf") + " --db " + Path("fresh"))
+                .exit_code,
+            0);
+  EXPECT_EQ(Meta(Path("fresh"), "import")["hierarchy"], "built");
+  ExpectSameDatabase(Path("db"), Path("fresh"));
+
+  // Moved nodes change lengths, so costs: contracted again, and still a fresh import's.
+  Mutate(Path("renamed.osm.pbf"), Path("moved.osm.pbf"), 6);
+  Derive(Path("renamed.osm.pbf"), Path("moved.osm.pbf"), Path("moves.osc"));
+  r = Stride("update --db " + Path("db") + " --osc " + Path("moves.osc"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("trail graph: contraction hierarchy with "), std::string::npos) << r.out;
+  EXPECT_EQ(Meta(Path("db"), "import")["hierarchy"], "built");
+  ASSERT_EQ(
+      Stride("import --quiet --osm " + Path("moved.osm.pbf") + " --db " + Path("fresh2")).exit_code,
+      0);
+  ExpectSameDatabase(Path("db"), Path("fresh2"));
+}
+
 // One import or update of a database at a time: while another holds it (here the test, as
 // a long update would), both commands are refused at once, naming the holder, and nothing
 // changes; once it is released the update goes through.
