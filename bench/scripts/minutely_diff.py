@@ -8,7 +8,7 @@
 # some creations, few deletions); which objects is drawn from SEED, so a run is repeatable.
 # Reads the extract with osmium-tool (Debian's `osmium cat` and `osmium getid`).
 #
-#   minutely_diff.py EXTRACT.osm.pbf OUT.osc [--changes 1000] [--seed 1]
+#   minutely_diff.py EXTRACT.osm.pbf OUT.osc [--changes 1000] [--seed 1] [--mix renames]
 #
 # Prints one line: the counts written.
 import argparse
@@ -60,6 +60,10 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--changes", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=1)
+    # network: the mix below, which changes the walkable network; renames: only ways renamed,
+    # a diff that leaves the network and its costs as they were (stride update then keeps
+    # the contraction hierarchy).
+    ap.add_argument("--mix", choices=["network", "renames"], default="network")
     a = ap.parse_args()
     rng = random.Random(a.seed)
 
@@ -69,9 +73,9 @@ def main():
         sys.exit(f"minutely_diff: {a.extract} has no ways")
     # The mix: 25 % ways renamed, 5 % deleted, 60 % nodes moved (6 per way), 10 % created
     # (new ways of four new nodes: five objects each).
-    n_rename = a.changes // 4
-    n_delete = a.changes // 20
-    n_create_ways = a.changes // 50
+    n_rename = a.changes // 4 if a.mix == "network" else a.changes
+    n_delete = a.changes // 20 if a.mix == "network" else 0
+    n_create_ways = a.changes // 50 if a.mix == "network" else 0
     n_move = a.changes - n_rename - n_delete - 5 * n_create_ways
     picked = rng.sample(range(len(ways)), n_rename + n_delete + n_move // 6 + 1 + n_create_ways)
     parsed = [parse_way(ways[i]) for i in picked]
@@ -87,11 +91,13 @@ def main():
         move_ids += rng.sample(interior, min(6, len(interior)))
     move_ids = move_ids[:n_move]
     anchor_ids = [nodes[0] for _, _, nodes in anchors]
-    with tempfile.NamedTemporaryFile("w", suffix=".ids") as ids:
-        ids.write("\n".join(f"n{i}" for i in move_ids + anchor_ids) + "\n")
-        ids.flush()
-        got = subprocess.run(["osmium", "getid", "-f", "opl", "-i", ids.name, a.extract],
-                             check=True, capture_output=True, text=True).stdout.splitlines()
+    got = []
+    if move_ids or anchor_ids:  # (none with --mix renames; osmium getid refuses no ids)
+        with tempfile.NamedTemporaryFile("w", suffix=".ids") as ids:
+            ids.write("\n".join(f"n{i}" for i in move_ids + anchor_ids) + "\n")
+            ids.flush()
+            got = subprocess.run(["osmium", "getid", "-f", "opl", "-i", ids.name, a.extract],
+                                 check=True, capture_output=True, text=True).stdout.splitlines()
     where = {}
     for line in got:
         f = line.split(" ")

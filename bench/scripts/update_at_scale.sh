@@ -11,12 +11,16 @@
 # its import are kept in $BENCH_DIR/update-NODES (/tmp/stride-bench) and reused; each run
 # applies its diff to a copy.
 #
-#   bench/scripts/update_at_scale.sh [NODES] [CHANGES]
+#   bench/scripts/update_at_scale.sh [NODES] [CHANGES] [MIX]
+#
+# MIX: network (default; the walkable network changes, so the hierarchy is built again) or
+# renames (only ways renamed: the update keeps the hierarchy of the database it replaces).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source bench/scripts/serve_helpers.sh
 nodes=${1:-10000000}
 changes=${2:-1000}
+mix=${3:-network}
 dir=${BENCH_DIR:-/tmp/stride-bench}/update-$nodes
 command -v osmium >/dev/null || ensure_tools osmium-tool
 cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DSTRIDE_BUILD_TESTS=OFF >/dev/null
@@ -31,7 +35,8 @@ if [ ! -f "$dir/base/CURRENT" ]; then
     --db "$dir/base.tmp" >/dev/null
   mv "$dir/base.tmp" "$dir/base"
 fi
-python3 bench/scripts/minutely_diff.py "$dir/map.osm.pbf" "$dir/diff.osc" --changes "$changes"
+python3 bench/scripts/minutely_diff.py "$dir/map.osm.pbf" "$dir/diff.osc" --changes "$changes" \
+  --mix "$mix"
 rm -rf "$dir/db" "$dir/db.previous" "$dir/stop"
 cp -a "$dir/base" "$dir/db"
 sync
@@ -64,9 +69,9 @@ sleep 10
 touch "$dir/stop"
 wait $probe_pid
 
-echo "stride update, $changes changes on a generated map of $nodes nodes:"
+echo "stride update, $changes changes ($mix) on a generated map of $nodes nodes:"
 echo "  $(cat "$dir/update.time")"
-grep -E "done|update:|applied" "$dir/update.err" "$dir/update.log" | sed 's/^[^:]*:/  /' | tail -12
+grep -E "done|update:|applied|trail graph" "$dir/update.err" "$dir/update.log" | sed 's/^[^:]*:/  /' | tail -12
 python3 - "$dir/probe.log" "$t_start" "$t_end" <<'PY'
 import sys
 reqs, switch, first = [], None, None

@@ -368,6 +368,22 @@ bool SameContractionInput(const TrailGraph& a, const TrailGraph& b) {
   return true;
 }
 
+std::string ContractionInputBytes(const TrailGraph& g) {
+  std::string out;
+  out.reserve(8 + 4 * g.first_arc.size() + 16 * g.arcs.size());
+  auto put = [&out](const auto& v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); };
+  put(static_cast<uint64_t>(g.nodes()));
+  for (uint32_t f : g.first_arc) put(f);
+  const FootOptions defaults;
+  for (const Arc& a : g.arcs) {
+    put(a.to);
+    put(a.edge_dir);
+    put(a.edge() < g.edges.size() ? EdgeCost(g.edges[a.edge()], a.backward(), defaults, true)
+                                  : -1.0);
+  }
+  return out;
+}
+
 size_t HierarchySettledLastQuery() {
   return last_settled;
 }

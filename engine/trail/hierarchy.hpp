@@ -36,6 +36,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <string>
 
 #include "engine/status.hpp"
 #include "engine/trail/graph.hpp"
@@ -72,6 +73,9 @@ Hierarchy BuildHierarchy(const TrailGraph& g, const HierarchyOptions& options = 
 // as it was (renamed ways, route relations, objects that are not trails) keeps the hierarchy
 // instead of contracting again, which on a 10^7-node map is 90 % of the update.
 bool SameContractionInput(const TrailGraph& a, const TrailGraph& b);
+// Those inputs as bytes (node count, first_arc, arcs, each arc's cost), for a digest that a
+// database keeps: a build parses the old graph to compare only when the digests agree.
+std::string ContractionInputBytes(const TrailGraph& g);
 
 // Fills h->by_rank from the node-indexed lists. REQUIRES: h->rank is a permutation and the
 // lists are consistent (what TrailGraph::Parse checks).

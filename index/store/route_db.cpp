@@ -21,6 +21,8 @@
 #include <set>
 #include <utility>
 
+#include "engine/hex.hpp"
+#include "index/crypto/crypto.hpp"
 #include "index/store/files.hpp"
 #include "index/store/keys.hpp"
 #include "index/store/record_codec.hpp"
@@ -321,6 +323,8 @@ engine::trail::HierarchyStats RouteDbBuilder::BuildTrailGraph(
   engine::trail::HierarchyOptions options;
   options.progress = progress;
   engine::trail::HierarchyStats stats;
+  contraction_input_ =
+      engine::HexEncode(Sha256(engine::trail::ContractionInputBytes(*built_graph_)));
   if (std::shared_ptr<const engine::trail::Hierarchy> kept = ReusableHierarchy()) {
     built_graph_->hierarchy = std::move(kept);
     stats.reused = true;
@@ -333,9 +337,17 @@ engine::trail::HierarchyStats RouteDbBuilder::BuildTrailGraph(
 }
 
 std::shared_ptr<const engine::trail::Hierarchy> RouteDbBuilder::ReusableHierarchy() const {
-  // The database this build replaces, parsed from a mapping whose pages go as they are copied,
-  // then dropped but for its hierarchy: held beside the new graph only while they are compared,
-  // before the contraction would start, so the build's peak stays the contraction's.
+  // First the digest the database this build replaces recorded of its contraction's input: a
+  // different one (the usual case when the network changed) costs nothing more. The same one,
+  // and the old graph is parsed, from a mapping whose pages go as they are copied, compared in
+  // full (the hierarchy is kept only when it is exactly the one contracting would give), then
+  // dropped but for its hierarchy.
+  {
+    Result<std::unique_ptr<RouteDb>> old = RouteDb::Open(db_path_);
+    if (!old.ok()) return nullptr;
+    Result<std::string> digest = (*old)->GetMeta(kMetaContractionInput);
+    if (!digest.ok() || *digest != contraction_input_) return nullptr;
+  }
   Result<MappedFile> mapped = MappedFile::Open(db_path_ + "/" + kTrailGraphFile);
   if (!mapped.ok()) return nullptr;  // none (a first import), or unreadable: build
   Result<engine::trail::TrailGraph> old = engine::trail::TrailGraph::Parse(
@@ -390,6 +402,9 @@ Status RouteDbBuilder::Commit(const std::vector<std::pair<std::string, std::stri
   rocksdb::WriteBatch batch;
   batch.Put(cfs_[kCfMeta], "schema_version", std::to_string(kSchemaVersion)).PermitUncheckedError();
   for (const auto& [k, v] : meta) batch.Put(cfs_[kCfMeta], k, v).PermitUncheckedError();
+  if (!contraction_input_.empty()) {
+    batch.Put(cfs_[kCfMeta], kMetaContractionInput, contraction_input_).PermitUncheckedError();
+  }
   rocksdb::WriteOptions wo;
   wo.sync = true;
   STRIDE_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "writing meta"));

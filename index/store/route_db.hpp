@@ -53,6 +53,9 @@ inline constexpr const char* kFamilyTrailGraph = "trail_graph";
 // The routable trail graph (engine/trail/graph.hpp), a file beside the RocksDB files, written
 // before the directory is switched into place like everything else.
 inline constexpr const char* kTrailGraphFile = "trail.graph";
+// Meta: the SHA-256 (hex) of what the contraction hierarchy was built from
+// (engine::trail::ContractionInputBytes), so the next build knows when it may keep it.
+inline constexpr const char* kMetaContractionInput = "contraction_input_sha256";
 
 // One import or update of a database at a time: an exclusive lock (flock) on DIR.lock beside
 // it, which the system releases when its holder exits, however it exits. The holder removes
@@ -137,6 +140,7 @@ class RouteDbBuilder : public engine::MapSink {
   bool committed_ = false;
   engine::trail::GraphBuilder graph_;
   std::optional<engine::trail::TrailGraph> built_graph_;
+  std::string contraction_input_;  // hex SHA-256 of built_graph_'s ContractionInputBytes
 };
 
 class RouteDb : public engine::RouteStore {
