@@ -222,8 +222,8 @@ Result<DbLock> DbLock::Acquire(const std::string& db_path) {
                                  (holder.empty() ? "" : " (process " + holder + ")") +
                                  "; one at a time: try again when it has finished");
     }
-    struct stat held {
-    }, named{};
+    struct stat held = {};
+    struct stat named = {};
     const bool same = ::fstat(fd, &held) == 0 && ::stat(path.c_str(), &named) == 0 &&
                       held.st_dev == named.st_dev && held.st_ino == named.st_ino;
     if (!same) {

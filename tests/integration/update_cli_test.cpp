@@ -439,7 +439,8 @@ void RenameWays(const std::string& from, const std::string& to) {
   while (osmium::memory::Buffer b = in.read()) {
     osmium::memory::Buffer buffer{1 << 16, osmium::memory::Buffer::auto_grow::yes};
     for (const osmium::OSMObject& o : b.select<osmium::OSMObject>()) {
-      if (o.type() != osmium::item_type::way || (o.tags().has_key("name") ? false : o.id() % 10)) {
+      const bool rename = o.tags().has_key("name") || o.id() % 10 == 0;
+      if (o.type() != osmium::item_type::way || !rename) {
         buffer.add_item(o);
         buffer.commit();
         continue;
