@@ -350,38 +350,32 @@ Hierarchy BuildHierarchy(const TrailGraph& g, const HierarchyOptions& options,
   return h;
 }
 
-bool SameContractionInput(const TrailGraph& a, const TrailGraph& b) {
-  if (a.nodes() != b.nodes() || a.first_arc != b.first_arc || a.arcs.size() != b.arcs.size()) {
-    return false;
-  }
-  const FootOptions defaults;
-  for (size_t i = 0; i < a.arcs.size(); ++i) {
-    const Arc& x = a.arcs[i];
-    const Arc& y = b.arcs[i];
-    if (x.to != y.to || x.edge_dir != y.edge_dir) return false;
-    if (x.edge() >= a.edges.size() || y.edge() >= b.edges.size()) return false;
-    // As the Contractor prices them; compared as bits (the hierarchy stores these doubles).
-    const double cx = EdgeCost(a.edges[x.edge()], x.backward(), defaults, true);
-    const double cy = EdgeCost(b.edges[y.edge()], y.backward(), defaults, true);
-    if (std::memcmp(&cx, &cy, sizeof cx) != 0) return false;
-  }
-  return true;
-}
-
-std::string ContractionInputBytes(const TrailGraph& g) {
+void ContractionInput(const TrailGraph& g, const std::function<void(std::string_view)>& sink) {
+  constexpr size_t kChunk = 1 << 20;
   std::string out;
-  out.reserve(8 + 4 * g.first_arc.size() + 16 * g.arcs.size());
+  out.reserve(kChunk + 64);
   auto put = [&out](const auto& v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); };
+  auto flush = [&](bool last) {
+    if (out.size() >= kChunk || (last && !out.empty())) {
+      sink(out);
+      out.clear();
+    }
+  };
   put(static_cast<uint64_t>(g.nodes()));
-  for (uint32_t f : g.first_arc) put(f);
+  for (uint32_t f : g.first_arc) {
+    put(f);
+    flush(false);
+  }
+  // As the Contractor prices them, as bits (the hierarchy stores these doubles).
   const FootOptions defaults;
   for (const Arc& a : g.arcs) {
     put(a.to);
     put(a.edge_dir);
     put(a.edge() < g.edges.size() ? EdgeCost(g.edges[a.edge()], a.backward(), defaults, true)
                                   : -1.0);
+    flush(false);
   }
-  return out;
+  flush(true);
 }
 
 size_t HierarchySettledLastQuery() {

@@ -37,6 +37,7 @@
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "engine/status.hpp"
 #include "engine/trail/graph.hpp"
@@ -59,7 +60,7 @@ struct HierarchyStats {
   size_t up_arcs = 0, down_arcs = 0;
   size_t max_degree = 0;  // the most arcs a node had when it was contracted
   double seconds = 0;
-  // The hierarchy was taken from the database being replaced (SameContractionInput), not
+  // The hierarchy was taken from the database being replaced (same ContractionInput), not
   // built: the counts above are zero.
   bool reused = false;
 };
@@ -67,15 +68,14 @@ struct HierarchyStats {
 Hierarchy BuildHierarchy(const TrailGraph& g, const HierarchyOptions& options = {},
                          HierarchyStats* stats = nullptr);
 
-// True when BuildHierarchy reads the same from `a` and `b`: the same nodes, arcs and default
-// costs of each arc, bit for bit (names, shapes, elevations of the points, routes may differ).
-// Then a's hierarchy is b's, byte for byte: an update whose changes leave the walkable network
-// as it was (renamed ways, route relations, objects that are not trails) keeps the hierarchy
-// instead of contracting again, which on a 10^7-node map is 90 % of the update.
-bool SameContractionInput(const TrailGraph& a, const TrailGraph& b);
-// Those inputs as bytes (node count, first_arc, arcs, each arc's cost), for a digest that a
-// database keeps: a build parses the old graph to compare only when the digests agree.
-std::string ContractionInputBytes(const TrailGraph& g);
+// What BuildHierarchy reads from `g`, as bytes: the node count, first_arc, and each arc's
+// head, direction and default cost (bit for bit), handed to `sink` in order, in pieces of about
+// 1 MiB (the whole would be hundreds of MiB at 10^7 nodes). Two graphs giving the same bytes
+// give the same hierarchy, byte for byte, whatever else differs (names, shapes, elevations of
+// the points, routes): a database keeps a digest of them, and an update whose changes leave the
+// walkable network as it was (renamed ways, route relations, objects that are not trails) keeps
+// the hierarchy instead of contracting again, which on a 10^7-node map is 90 % of the update.
+void ContractionInput(const TrailGraph& g, const std::function<void(std::string_view)>& sink);
 
 // Fills h->by_rank from the node-indexed lists. REQUIRES: h->rank is a permutation and the
 // lists are consistent (what TrailGraph::Parse checks).

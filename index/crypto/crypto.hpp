@@ -35,6 +35,21 @@ Result<Key256> RandomKey();
 // The 32-byte SHA-256 digest of `bytes`.
 std::string Sha256(std::string_view bytes);
 
+// The same digest of bytes given in pieces (Update, in order, then Finish once), for inputs
+// too large to hold at once.
+class Sha256Stream {
+ public:
+  Sha256Stream();
+  ~Sha256Stream();
+  Sha256Stream(const Sha256Stream&) = delete;
+  Sha256Stream& operator=(const Sha256Stream&) = delete;
+  void Update(std::string_view bytes);
+  std::string Finish();  // the 32-byte digest
+
+ private:
+  void* ctx_;  // EVP_MD_CTX
+};
+
 // nonce ‖ AES-256-GCM(key, nonce, aad, plaintext) ‖ tag, with a fresh random nonce.
 Result<std::string> SealAesGcm(const Key256& key, std::string_view aad, std::string_view plaintext);
 // As SealAesGcm with the nonce given (tests against published vectors; never reuse a nonce).

@@ -119,6 +119,13 @@ uint64_t DirectoryBytes(const fs::path& dir) {
   return sum;
 }
 
+// Hex SHA-256 of what the graph's hierarchy is contracted from (kMetaContractionInput).
+std::string ContractionInputDigest(const engine::trail::TrailGraph& g) {
+  Sha256Stream sha;
+  engine::trail::ContractionInput(g, [&sha](std::string_view bytes) { sha.Update(bytes); });
+  return engine::HexEncode(sha.Finish());
+}
+
 }  // namespace
 
 // ---- builder -------------------------------------------------------------------------------
@@ -323,8 +330,7 @@ engine::trail::HierarchyStats RouteDbBuilder::BuildTrailGraph(
   engine::trail::HierarchyOptions options;
   options.progress = progress;
   engine::trail::HierarchyStats stats;
-  contraction_input_ =
-      engine::HexEncode(Sha256(engine::trail::ContractionInputBytes(*built_graph_)));
+  contraction_input_ = ContractionInputDigest(*built_graph_);
   if (std::shared_ptr<const engine::trail::Hierarchy> kept = ReusableHierarchy()) {
     built_graph_->hierarchy = std::move(kept);
     stats.reused = true;
@@ -339,9 +345,9 @@ engine::trail::HierarchyStats RouteDbBuilder::BuildTrailGraph(
 std::shared_ptr<const engine::trail::Hierarchy> RouteDbBuilder::ReusableHierarchy() const {
   // First the digest the database this build replaces recorded of its contraction's input: a
   // different one (the usual case when the network changed) costs nothing more. The same one,
-  // and the old graph is parsed, from a mapping whose pages go as they are copied, compared in
-  // full (the hierarchy is kept only when it is exactly the one contracting would give), then
-  // dropped but for its hierarchy.
+  // and the old graph is parsed, from a mapping whose pages go as they are copied, and its own
+  // digest taken (the hierarchy is kept only when the graph it was contracted from is the one
+  // in the file, not only the one the meta names), then dropped but for its hierarchy.
   {
     Result<std::unique_ptr<RouteDb>> old = RouteDb::Open(db_path_);
     if (!old.ok()) return nullptr;
@@ -353,7 +359,7 @@ std::shared_ptr<const engine::trail::Hierarchy> RouteDbBuilder::ReusableHierarch
   Result<engine::trail::TrailGraph> old = engine::trail::TrailGraph::Parse(
       mapped->bytes(), [&](size_t parsed) { mapped->Release(parsed); });
   if (!old.ok() || !old->hierarchy) return nullptr;
-  if (!engine::trail::SameContractionInput(*old, *built_graph_)) return nullptr;
+  if (ContractionInputDigest(*old) != contraction_input_) return nullptr;
   return old->hierarchy;
 }
 

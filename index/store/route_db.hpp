@@ -54,7 +54,7 @@ inline constexpr const char* kFamilyTrailGraph = "trail_graph";
 // before the directory is switched into place like everything else.
 inline constexpr const char* kTrailGraphFile = "trail.graph";
 // Meta: the SHA-256 (hex) of what the contraction hierarchy was built from
-// (engine::trail::ContractionInputBytes), so the next build knows when it may keep it.
+// (engine::trail::ContractionInput), so the next build knows when it may keep it.
 inline constexpr const char* kMetaContractionInput = "contraction_input_sha256";
 
 // One import or update of a database at a time: an exclusive lock (flock) on DIR.lock beside
@@ -110,8 +110,8 @@ class RouteDbBuilder : public engine::MapSink {
   // Builds the routable trail graph from the edges and routes added so far, with its
   // contraction hierarchy (engine/trail/hierarchy.hpp; `progress` as HierarchyOptions's).
   // When the database this build replaces has a hierarchy built from the same nodes, arcs and
-  // costs (SameContractionInput: an update that renamed ways, or changed no trail), that one
-  // is kept, byte for byte what contracting again would give (stats.reused).
+  // costs (engine::trail::ContractionInput: an update that renamed ways, or changed no
+  // trail), that one is kept, byte for byte what contracting again would give (stats.reused).
   // Optional: Commit builds it when this was not called; call it to time and report it.
   engine::trail::HierarchyStats BuildTrailGraph(
       const std::function<void(size_t, size_t)>& progress = nullptr);
@@ -140,7 +140,7 @@ class RouteDbBuilder : public engine::MapSink {
   bool committed_ = false;
   engine::trail::GraphBuilder graph_;
   std::optional<engine::trail::TrailGraph> built_graph_;
-  std::string contraction_input_;  // hex SHA-256 of built_graph_'s ContractionInputBytes
+  std::string contraction_input_;  // hex SHA-256 of built_graph_'s ContractionInput
 };
 
 class RouteDb : public engine::RouteStore {

@@ -4,10 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <queue>
 #include <random>
 #include <set>
+#include <string>
+#include <string_view>
 
 #include "datasets/synthetic_walk.hpp"
 #include "engine/geo/geodesy.hpp"
@@ -458,6 +461,67 @@ TEST(Hierarchy, AnswersOnlyTheDefaultOptions) {
   o = {};
   o.climb_s_per_m = 99;  // ignored without minimise_climb
   EXPECT_TRUE(HierarchyAnswers(o));
+}
+
+// ContractionInput names what the hierarchy is built from: a graph differing in names only
+// gives the same bytes and the same hierarchy; one whose arc costs differ does not. The grid is
+// large enough (over 1 MiB of input) that the bytes come in more than one piece.
+TEST(Hierarchy, ContractionInputIsWhatTheHierarchyIsBuiltFrom) {
+  std::vector<TrailEdge> edges;
+  TrailGraph g = Grid(150, 150, 11, &edges);
+  auto bytes_of = [](const TrailGraph& graph, size_t* pieces) {
+    std::string all;
+    *pieces = 0;
+    ContractionInput(graph, [&](std::string_view piece) {
+      EXPECT_FALSE(piece.empty());
+      EXPECT_LE(piece.size(), (1u << 20) + 64);
+      all.append(piece);
+      ++*pieces;
+    });
+    return all;
+  };
+  auto rebuild = [&](const std::function<void(TrailEdge&)>& change) {
+    GraphBuilder b;
+    for (TrailEdge e : edges) {
+      change(e);
+      b.AddEdge(e);
+    }
+    return std::move(b).Build();
+  };
+  size_t pieces = 0;
+  const std::string base = bytes_of(g, &pieces);
+  EXPECT_EQ(base.size(), 8 + 4 * g.first_arc.size() + 16 * g.arcs.size());
+  EXPECT_GT(pieces, 1u);
+
+  TrailGraph renamed = rebuild([](TrailEdge& e) { e.name = "renamed " + std::to_string(e.id); });
+  size_t unused = 0;
+  EXPECT_EQ(bytes_of(renamed, &unused), base);
+  g.hierarchy = std::make_shared<const Hierarchy>(BuildHierarchy(g));
+  renamed.hierarchy = std::make_shared<const Hierarchy>(BuildHierarchy(renamed));
+  auto arcs = [](const std::vector<HierarchyArc>& list) {
+    std::string out;
+    for (const HierarchyArc& a : list) {
+      out.append(reinterpret_cast<const char*>(&a.to), sizeof a.to);
+      out.append(reinterpret_cast<const char*>(&a.via), sizeof a.via);
+      out.append(reinterpret_cast<const char*>(&a.cost), sizeof a.cost);
+    }
+    return out;
+  };
+  const Hierarchy& x = *g.hierarchy;
+  const Hierarchy& y = *renamed.hierarchy;
+  EXPECT_EQ(x.rank, y.rank);
+  EXPECT_EQ(x.up_first, y.up_first);
+  EXPECT_EQ(x.down_first, y.down_first);
+  EXPECT_GT(x.up.size(), g.arcs.size() / 2);
+  EXPECT_TRUE(arcs(x.up) == arcs(y.up));
+  EXPECT_TRUE(arcs(x.down) == arcs(y.down));
+
+  // One edge climbing more: its arcs cost more, the bytes differ.
+  const uint64_t steeper = edges[edges.size() / 2].id;
+  TrailGraph climbs = rebuild([&](TrailEdge& e) {
+    if (e.id == steeper) e.ascent_m += 100;
+  });
+  EXPECT_NE(bytes_of(climbs, &unused), base);
 }
 
 TEST(Hierarchy, SerializesAndRejectsCorruption) {
