@@ -436,6 +436,7 @@ int RunServeOrWorker(const std::vector<std::string>& args, std::ostream& out, st
       {"--no-sync", "--runs", "it is about the writes of uploads"},
       {"--idempotency-days", "--runs", "it is about the Idempotency-Keys of uploads"},
       {"--inbound-webhook", "--runs", "the activities it accepts are stored as runs"},
+      {"--plugins", "--runs", "plugins keep their data there"},
       {"--keep-backups", "--backup-dir", "it prunes the backups made there"},
       {"--webhook-secret-file", "--webhook", "it signs what the webhooks post"},
   };
@@ -444,10 +445,6 @@ int RunServeOrWorker(const std::vector<std::string>& args, std::ostream& out, st
       err << me << ": " << n.option << " needs " << n.needs << " (" << n.why << ")\n";
       return 2;
     }
-  }
-  if (!o.plugins_dir.empty() && so.runs_path.empty()) {
-    err << me << ": --plugins needs --runs (plugins keep their data there)\n";
-    return 2;
   }
   std::string dev_token;
   if (!so.runs_path.empty() || dev) {

@@ -707,6 +707,7 @@ TEST(ServeCli, AnOptionWithoutTheOneItNeedsIsRefused) {
       {"--idempotency-days 3", "--idempotency-days needs --runs"},
       {"--inbound-webhook strava=" + secret, "--inbound-webhook needs --runs"},
       {"--backup-dir backups", "--backup-dir needs --runs"},
+      {"--plugins plugins", "--plugins needs --runs (plugins keep their data there)"},
       {"--runs runs --keep-backups 2", "--keep-backups needs --backup-dir"},
       {"--webhook-secret-file " + secret, "--webhook-secret-file needs --webhook"},
   };
