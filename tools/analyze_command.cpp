@@ -37,8 +37,9 @@ constexpr const char* kHelp =
     "  --json               one JSON object per file, one per line\n"
     "  --sport S            run, walk, hike or ride: overrides the sport in the file\n"
     "  --max-hr N           maximum heart rate for zones and TRIMP (default: estimated)\n"
-    "  --hr-zones A,B,C,D   lower bounds (bpm) of zones 2-5 (default: 60/70/80/90 % of max)\n"
-    "  --rest-hr N          resting heart rate for TRIMP (default: 60)\n"
+    "  --hr-zones A,B,C,D   lower bounds (bpm) of zones 2-5, below --max-hr (default: 60, 70,\n"
+    "                       80 and 90 % of the maximum)\n"
+    "  --rest-hr N          resting heart rate for TRIMP, below --max-hr (default: 60)\n"
     "  --dem DIR[,DIR...]   elevation model (SRTM tile folders, GeoTIFF rasters or their\n"
     "                       folders, first first): tracks without barometric altitude take it\n"
     "  --jobs N             files analysed at once (default: one per hardware thread); the\n"
@@ -297,6 +298,19 @@ int RunAnalyze(const std::vector<std::string>& args, std::ostream& out, std::ost
     } else {
       files.push_back(a);
     }
+  }
+  // Each is in its own range; together they must also agree (the server's profile checks the
+  // same): TRIMP weighs heart rate between rest and maximum, the zones lie below the maximum.
+  if (options.rest_hr_bpm >= options.max_hr_bpm) {
+    err << "stride analyze: --rest-hr " << options.rest_hr_bpm << " must be below --max-hr "
+        << options.max_hr_bpm << "\n";
+    return 2;
+  }
+  if (!options.hr_zone_bounds_bpm.empty() &&
+      options.hr_zone_bounds_bpm.back() >= options.max_hr_bpm) {
+    err << "stride analyze: --hr-zones: zone 5 starts at " << options.hr_zone_bounds_bpm.back()
+        << " bpm, not below --max-hr " << options.max_hr_bpm << "\n";
+    return 2;
   }
   if (files.empty()) {
     err << "stride analyze: no input files\n" << kHelp;
