@@ -18,6 +18,7 @@
 #include "plugins/chat/chat.hpp"
 #include "server/auth.hpp"
 #include "tests/support/api_client.hpp"
+#include "tests/support/cli.hpp"
 #include "tests/support/files.hpp"
 #include "tests/support/running_server.hpp"
 #include "tests/support/tar.hpp"
@@ -29,6 +30,7 @@ namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
 const std::string kSecret = "encryption-test-secret-0123456789abcdef";
+const std::string kKek1 = "k1=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 
 httplib::Headers Bearer(const std::string& user) {
   const double now =
@@ -48,9 +50,7 @@ class Encryption : public ::testing::Test {
   void SetUp() override {
     dir_ = testing::ServerFolder("encryption");
     ASSERT_FALSE(dir_.empty());
-    std::ofstream(dir_ + "/kek")
-        << "# test ring\nk1="
-        << "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n";
+    std::ofstream(dir_ + "/kek") << "# test ring\n" << kKek1 << "\n";
     ::chmod((dir_ + "/kek").c_str(), 0600);
     o_.db_path = dir_ + "/db";
     o_.jwt_secret = kSecret;
@@ -162,6 +162,63 @@ TEST_F(Encryption, WrongOrMissingKeysAreRefusedAtStart) {
   testing::RunningServer mixed(o_, plain);
   EXPECT_EQ(mixed.port(), 0);
   EXPECT_NE(mixed.status().message().find("without encryption"), std::string::npos);
+}
+
+// An operator's rotation, through the commands: `keys new` prints a line the KEK file takes,
+// `keys rotate` rewraps every data key under it, and then the old KEK can go: the server
+// starts with the new one alone and reads the runs stored under the old.
+TEST_F(Encryption, KeysNewAndRotateLetTheOldKekGo) {
+  datasets::SyntheticRunOptions ro;
+  ro.laps = 1;
+  const std::string gpx = datasets::WriteGpx(datasets::MakeSyntheticRun(ro).recorded);
+  std::string id;
+  {
+    testing::RunningServer server(o_, so_);
+    ASSERT_NE(server.port(), 0) << server.status().message();
+    httplib::Client c = stride::testing::ApiClient(server.port());
+    c.set_read_timeout(60, 0);
+    for (const char* user : {"ann", "bob"}) {
+      auto up = c.Post("/v1/runs", Bearer(user), gpx, "application/gpx+xml");
+      ASSERT_TRUE(up && up->status == 201) << (up ? up->body : "no answer");
+      id = Json::parse(up->body)["id"];  // bob's
+    }
+  }
+  const testing::CliRun made = testing::Stride("keys new --id k2");
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  ASSERT_EQ(made.out.rfind("k2=", 0), 0u) << made.out;
+  EXPECT_EQ(made.out.size(), 3 + 64 + 1u) << made.out;           // k2=, 256 bits in hex, newline
+  EXPECT_NE(testing::Stride("keys new --id k2").out, made.out);  // random, not derived
+  // The new line first (the primary), the old one kept until the rotation has run.
+  std::ofstream(dir_ + "/kek") << made.out << kKek1 << "\n";
+  const std::string rotate =
+      "keys rotate --key-dir " + dir_ + "/runs.keys --kek-file " + dir_ + "/kek";
+  const testing::CliRun rotated = testing::Stride(rotate);
+  ASSERT_EQ(rotated.exit_code, 0) << rotated.err;
+  EXPECT_EQ(rotated.out, "2 data keys in " + dir_ + "/runs.keys, 2 rewrapped under KEK 'k2'\n");
+  const testing::CliRun again = testing::Stride(rotate);
+  EXPECT_EQ(again.out, "2 data keys in " + dir_ + "/runs.keys, 0 rewrapped under KEK 'k2'\n");
+
+  std::ofstream(dir_ + "/kek") << made.out;  // k1 gone
+  {
+    testing::RunningServer server(o_, so_);
+    ASSERT_NE(server.port(), 0) << server.status().message();
+    httplib::Client c = stride::testing::ApiClient(server.port());
+    auto got = c.Get("/v1/runs/" + id, Bearer("bob"));
+    EXPECT_EQ(got->status, 200) << got->body;
+  }
+
+  // Bad command lines: exit 2 and what was wrong, nothing printed as a key.
+  for (const auto& [args, message] : std::vector<std::pair<std::string, std::string>>{
+           {"keys new --id ''", "KEK id '': expected 1 to 64 of [A-Za-z0-9._-]"},
+           {"keys new --id 'a b'", "KEK id 'a b'"},
+           {"keys rotate", "--key-dir is required"},
+           {"keys new --key-dir x", "unknown or incomplete option '--key-dir'"},
+           {"keys frobnicate", "unknown verb 'frobnicate'"}}) {
+    const testing::CliRun r = testing::Stride(args);
+    EXPECT_EQ(r.exit_code, 2) << args;
+    EXPECT_NE(r.err.find(message), std::string::npos) << args << ": " << r.err;
+    EXPECT_EQ(r.out, "") << args;
+  }
 }
 
 }  // namespace
