@@ -360,6 +360,12 @@ int BuildRouteDb(BuildRequest& req, std::ostream& out, std::ostream& err) {
   const uint64_t bytes = (*builder)->committed_bytes();
   builder->reset();
 
+  if (s.routes == 0 && s.edges == 0) {
+    // Not an error (the database is valid, and an update may well remove the last trail), but
+    // most likely the wrong extract or a filtered one: say so rather than serve empty answers.
+    err << cmd + "warning: the database holds no route and no walkable way (" << s.nodes
+        << " nodes, " << s.ways << " ways read): every search will answer nothing\n";
+  }
   if (!dem && !quiet) {
     err << cmd + "note: no --dem given; routes have no elevation profile\n";
   }

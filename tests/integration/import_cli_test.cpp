@@ -122,6 +122,34 @@ TEST_F(ImportCli, ImportsInspectsAndReplacesOnlyOnSuccess) {
   EXPECT_TRUE(Leftovers().empty());
 }
 
+// A map without a trail (the wrong extract, or one filtered of its paths) still gives a valid
+// database, but the import says it will answer nothing, --quiet or not; one path is enough to
+// silence it.
+TEST_F(ImportCli, AMapWithoutTrailsImportsWithAWarning) {
+  const std::string nodes =
+      "<node id=\"1\" lat=\"42.5\" lon=\"1.5\" version=\"1\"/>"
+      "<node id=\"2\" lat=\"42.501\" lon=\"1.501\" version=\"1\"/>";
+  const std::string bare = (dir_ / "bare.osm").string();
+  std::ofstream(bare) << "<osm version=\"0.6\">" << nodes << "</osm>\n";
+  for (const std::string quiet : {"", "--quiet "}) {
+    const CliRun r = Stride("import " + quiet + "--osm " + bare + " --db " + db_);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("warning: the database holds no route and no walkable way (2 nodes, 0 "
+                         "ways read): every search will answer nothing"),
+              std::string::npos)
+        << quiet << r.err;
+    EXPECT_TRUE(fs::exists(db_ + "/CURRENT"));
+  }
+  const std::string path = (dir_ / "path.osm").string();
+  std::ofstream(path) << "<osm version=\"0.6\">" << nodes
+                      << "<way id=\"7\" version=\"1\"><nd ref=\"1\"/><nd ref=\"2\"/>"
+                         "<tag k=\"highway\" v=\"path\"/></way></osm>\n";
+  const CliRun r = Stride("import --osm " + path + " --db " + db_);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find(", 1 trail edges from 2 nodes, 1 ways"), std::string::npos) << r.out;
+  EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
+}
+
 // Ctrl-C (or kill, or a closed terminal) in the middle of an import: the unfinished database
 // is removed, not left beside DIR until the next import, and DIR is the database it was.
 TEST_F(ImportCli, AnInterruptedImportLeavesNothingAndTheDatabaseAsItWas) {
