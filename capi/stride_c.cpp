@@ -170,6 +170,10 @@ Result<stride::engine::AnalyzeOptions> ToOptions(const stride_analyze_options_t*
       o.hr_zone_bounds_bpm.assign(b, b + 4);
     }
   }
+  if (const Status agree = stride::engine::CheckHeartRateOptions(o); !agree.ok()) {
+    return Status::InvalidArgument("max_hr_bpm, rest_hr_bpm, hr_zone_bounds_bpm: " +
+                                   agree.message());
+  }
   if (has(offsetof(stride_analyze_options_t, dem), sizeof in->dem) && in->dem != nullptr) {
     o.dem = in->dem->source.get();
   }

@@ -299,17 +299,9 @@ int RunAnalyze(const std::vector<std::string>& args, std::ostream& out, std::ost
       files.push_back(a);
     }
   }
-  // Each is in its own range; together they must also agree (the server's profile checks the
-  // same): TRIMP weighs heart rate between rest and maximum, the zones lie below the maximum.
-  if (options.rest_hr_bpm >= options.max_hr_bpm) {
-    err << "stride analyze: --rest-hr " << options.rest_hr_bpm << " must be below --max-hr "
-        << options.max_hr_bpm << "\n";
-    return 2;
-  }
-  if (!options.hr_zone_bounds_bpm.empty() &&
-      options.hr_zone_bounds_bpm.back() >= options.max_hr_bpm) {
-    err << "stride analyze: --hr-zones: zone 5 starts at " << options.hr_zone_bounds_bpm.back()
-        << " bpm, not below --max-hr " << options.max_hr_bpm << "\n";
+  // Each is in its own range; together they must also agree (as the server's profile).
+  if (const Status agree = engine::CheckHeartRateOptions(options); !agree.ok()) {
+    err << "stride analyze: --max-hr, --rest-hr, --hr-zones: " << agree.message() << "\n";
     return 2;
   }
   if (files.empty()) {

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "engine/geo/geodesy.hpp"
+#include "engine/text/printf.hpp"
 #include "engine/track/detail/median.hpp"
 #include "engine/track/sport_guess.hpp"
 
@@ -263,6 +264,20 @@ SessionTotals Totals(const std::vector<Analysis>& sessions) {
     }
   }
   return t;
+}
+
+Status CheckHeartRateOptions(const AnalyzeOptions& o) {
+  if (o.rest_hr_bpm >= o.max_hr_bpm) {
+    return Status::InvalidArgument(
+        StringPrintf("resting heart rate %g bpm: must be below the maximum, %g bpm", o.rest_hr_bpm,
+                     o.max_hr_bpm));
+  }
+  if (!o.hr_zone_bounds_bpm.empty() && o.hr_zone_bounds_bpm.back() >= o.max_hr_bpm) {
+    return Status::InvalidArgument(
+        StringPrintf("heart-rate zone 5 starts at %g bpm: must be below the maximum, %g bpm",
+                     o.hr_zone_bounds_bpm.back(), o.max_hr_bpm));
+  }
+  return Status::Ok();
 }
 
 }  // namespace stride::engine

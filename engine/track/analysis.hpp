@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "engine/route/profile.hpp"
+#include "engine/status.hpp"
 #include "engine/track/clean.hpp"
 #include "engine/track/segment.hpp"
 #include "engine/track/smooth.hpp"
@@ -47,6 +48,11 @@ struct AnalyzeOptions {
   SmoothOptions smooth;
   SegmentOptions segment;
 };
+
+// InvalidArgument when the heart-rate options disagree with each other: a resting rate at or
+// above the given maximum (TRIMP weighs the rate between the two), or zone 5 starting at or
+// above it. Each value's own range is for whoever reads it to check (the CLI, the C API).
+Status CheckHeartRateOptions(const AnalyzeOptions& o);
 
 struct LapResult {
   int index = 0;          // 1-based

@@ -160,6 +160,10 @@ def test_errors_are_exceptions_that_say_where(generated, tmp_path):
         stride.analyze(generated / "synthetic_run.fit", sport="swim")
     with pytest.raises(stride.InvalidInput, match="hr_zones"):
         stride.analyze(generated / "synthetic_run.fit", hr_zones=[120, 140])
+    with pytest.raises(stride.InvalidInput, match="must be below the maximum, 110 bpm"):
+        stride.analyze(generated / "synthetic_run.fit", max_hr=110, rest_hr=115)
+    with pytest.raises(stride.InvalidInput, match="zone 5 starts at 170 bpm"):
+        stride.analyze(generated / "synthetic_run.fit", max_hr=165, hr_zones=[120, 140, 155, 170])
     with pytest.raises(stride.InvalidInput, match="source: expected a path"):
         stride.analyze(42)
     with pytest.raises(stride.InvalidInput, match="session: 1 out of range"):

@@ -269,6 +269,17 @@ TEST(CApi, ErrorsGiveACodeAndSayWhatAndWhere) {
   opt.hr_zone_bounds_bpm[3] = 170;
   EXPECT_EQ(stride_analyze_buffer(gpx.data(), gpx.size(), &opt, &a), STRIDE_E_INVALID);
   EXPECT_NE(std::string(stride_last_error()).find("increasing"), std::string::npos);
+  opt.hr_zone_bounds_bpm[0] = 120;  // 120, 140, 160, 170: increasing, but zone 5 at the maximum
+  opt.max_hr_bpm = 170;
+  EXPECT_EQ(stride_analyze_buffer(gpx.data(), gpx.size(), &opt, &a), STRIDE_E_INVALID);
+  EXPECT_NE(std::string(stride_last_error()).find("zone 5 starts at 170 bpm: must be below"),
+            std::string::npos)
+      << stride_last_error();
+  stride_analyze_options_init(&opt);
+  opt.max_hr_bpm = 110;
+  opt.rest_hr_bpm = 110;
+  EXPECT_EQ(stride_analyze_buffer(gpx.data(), gpx.size(), &opt, &a), STRIDE_E_INVALID);
+  EXPECT_NE(std::string(stride_last_error()).find("rest_hr_bpm"), std::string::npos);
   opt.struct_size = 2;
   EXPECT_EQ(stride_analyze_buffer(gpx.data(), gpx.size(), &opt, &a), STRIDE_E_INVALID);
   EXPECT_NE(std::string(stride_last_error()).find("struct_size"), std::string::npos);
