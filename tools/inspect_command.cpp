@@ -4,6 +4,8 @@
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
 
 #include "engine/route/route_json.hpp"
 #include "index/store/route_db.hpp"
@@ -22,7 +24,8 @@ constexpr const char* kUsage =
 }  // namespace
 
 int RunInspect(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  std::string db_path, route;
+  std::string db_path;
+  std::optional<std::string> route;  // given, even as "" (refused), or not
   bool list = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -44,10 +47,10 @@ int RunInspect(const std::vector<std::string>& args, std::ostream& out, std::ost
     err << "stride inspect: --db is required\n" << kUsage;
     return 2;
   }
-  const std::optional<uint64_t> ref = engine::ParseRouteRef(route);
+  const std::optional<uint64_t> ref = engine::ParseRouteRef(route.value_or(""));
   const uint64_t route_id = ref.value_or(0);
-  if (!route.empty() && !ref) {
-    err << "stride inspect: --route " << route
+  if (route && !ref) {
+    err << "stride inspect: --route '" << *route << "'"
         << ": expected a number, relation/N, trail/N, rN or wN\n";
     return 2;
   }
@@ -56,10 +59,10 @@ int RunInspect(const std::vector<std::string>& args, std::ostream& out, std::ost
     err << "stride inspect: error: " << db.status().message() << '\n';
     return 1;
   }
-  if (!route.empty()) {
+  if (route) {
     Result<engine::Route> r = (*db)->GetRoute(route_id);
     if (!r.ok()) {
-      err << "stride inspect: error: " << r.status().message() << " (" << route << ", "
+      err << "stride inspect: error: " << r.status().message() << " (" << *route << ", "
           << engine::OsmRefOf(route_id) << ")\n";
       return 1;
     }

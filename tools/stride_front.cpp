@@ -48,6 +48,10 @@ int main(int argc, char** argv) {
   const std::string_view cmd = argv[1];
   if (cmd == "analyze") {
     std::vector<std::string> args(argv + 2, argv + argc);
+    if (const std::optional<int> refused =
+            stride::tools::RefuseEmptyArgument(cmd, args, std::cerr)) {
+      return *refused;
+    }
     return stride::tools::RunAnalyze(args, std::cout, std::cerr);
   }
   if (const std::optional<int> done = stride::tools::PrintVersionOrHelp(cmd, std::cout)) {

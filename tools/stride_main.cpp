@@ -24,6 +24,9 @@ int main(int argc, char** argv) {
   }
   const std::string_view cmd = argv[1];
   std::vector<std::string> args(argv + 2, argv + argc);
+  if (const std::optional<int> refused = stride::tools::RefuseEmptyArgument(cmd, args, std::cerr)) {
+    return *refused;
+  }
   if (cmd == "analyze") return stride::tools::RunAnalyze(args, std::cout, std::cerr);
   if (cmd == "import" || cmd == "update") {
     stride::tools::RemoveBuildsOnInterrupt(std::string(cmd));

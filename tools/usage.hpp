@@ -7,7 +7,9 @@
 
 #include <optional>
 #include <ostream>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace stride::tools {
 
@@ -58,6 +60,24 @@ inline std::optional<int> PrintVersionOrHelp(std::string_view cmd, std::ostream&
   if (cmd == "help" || cmd == "--help" || cmd == "-h") {
     out << kStrideUsage;
     return 0;
+  }
+  return std::nullopt;
+}
+
+// An empty argument is refused (exit 2) before any command sees it: no option of any command
+// takes an empty value, and one is nearly always an unset shell variable (`--tls-cert
+// "$CERT"`), which each command would otherwise take as the option left out: plain HTTP, no run
+// storage, the default id. nullopt when there is none.
+inline std::optional<int> RefuseEmptyArgument(std::string_view cmd,
+                                              const std::vector<std::string>& args,
+                                              std::ostream& err) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (!args[i].empty()) continue;
+    err << "stride " << cmd << ": an empty argument";
+    if (i > 0) err << " after " << args[i - 1];
+    err << " (an unset shell variable?): give a value, or leave the option out for its "
+           "default\n";
+    return 2;
   }
   return std::nullopt;
 }

@@ -169,6 +169,10 @@ TEST_F(AnalyzeCli, UsageErrorsExitWithTwo) {
   EXPECT_EQ(Stride("analyze --max-hr 20 " + P("run.gpx")).exit_code, 2);
   EXPECT_EQ(Stride("analyze --hr-zones 150,140,160,170 " + P("run.gpx")).exit_code, 2);
   EXPECT_EQ(Stride("analyze --frobnicate " + P("run.gpx")).exit_code, 2);
+  const CliRun empty = Stride("analyze --sport '' " + P("run.gpx"));
+  EXPECT_EQ(empty.exit_code, 2);
+  EXPECT_NE(empty.err.find("stride analyze: an empty argument after --sport"), std::string::npos)
+      << empty.err;
   EXPECT_EQ(Stride("nonsense").exit_code, 2);
   // Each value in range, but not together: refused with both named, in either order.
   for (const std::string& options :

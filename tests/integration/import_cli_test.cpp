@@ -148,6 +148,12 @@ TEST_F(ImportCli, AMapWithoutTrailsImportsWithAWarning) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find(", 1 trail edges from 2 nodes, 1 ways"), std::string::npos) << r.out;
   EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
+  // An empty --route is a route id that is wrong, not the overview.
+  const CliRun empty_id = Stride("inspect --db " + db_ + " --route ''");
+  EXPECT_EQ(empty_id.exit_code, 2);
+  EXPECT_NE(empty_id.err.find("stride inspect: an empty argument after --route"), std::string::npos)
+      << empty_id.err;
+  EXPECT_EQ(empty_id.out, "");
 }
 
 // Ctrl-C (or kill, or a closed terminal) in the middle of an import: the unfinished database

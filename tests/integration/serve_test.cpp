@@ -708,6 +708,9 @@ TEST(ServeCli, AnOptionWithoutTheOneItNeedsIsRefused) {
       {"--inbound-webhook strava=" + secret, "--inbound-webhook needs --runs"},
       {"--backup-dir backups", "--backup-dir needs --runs"},
       {"--plugins plugins", "--plugins needs --runs (plugins keep their data there)"},
+      // An unset variable in `--tls-cert "$CERT"` is not plain HTTP, nor `--runs ""` no runs.
+      {"--runs runs --tls-cert ''", "stride serve: an empty argument after --tls-cert"},
+      {"--runs ''", "stride serve: an empty argument after --runs"},
       {"--runs runs --keep-backups 2", "--keep-backups needs --backup-dir"},
       {"--webhook-secret-file " + secret, "--webhook-secret-file needs --webhook"},
   };
