@@ -62,8 +62,9 @@ class Reader {
  public:
   Reader(std::string_view b, const std::function<void(size_t)>& consumed)
       : b_(b), consumed_(consumed) {}
+  // The section into *v; with keep false, checked and stepped over (*v left empty).
   template <typename T>
-  Status Vector(const char* what, std::vector<T>* v) {
+  Status Vector(const char* what, std::vector<T>* v, bool keep = true) {
     uint64_t n = 0;
     STRIDE_RETURN_IF_ERROR(Raw(what, &n, sizeof n));
     if (n > (b_.size() - pos_) / sizeof(T)) {
@@ -71,8 +72,10 @@ class Reader {
                                 " entries do not fit in the " + std::to_string(b_.size() - pos_) +
                                 " bytes left at offset " + std::to_string(pos_));
     }
-    v->resize(n);
-    if (n != 0) std::memcpy(v->data(), b_.data() + pos_, n * sizeof(T));
+    if (keep) {
+      v->resize(n);
+      if (n != 0) std::memcpy(v->data(), b_.data() + pos_, n * sizeof(T));
+    }
     pos_ += n * sizeof(T);
     if (consumed_ && n != 0) consumed_(pos_);
     return Status::Ok();
@@ -506,7 +509,8 @@ std::string TrailGraph::Serialize() const {
 }
 
 Result<TrailGraph> TrailGraph::Parse(std::string_view bytes,
-                                     const std::function<void(size_t)>& consumed) {
+                                     const std::function<void(size_t)>& consumed, GraphParse what) {
+  const bool all = what == GraphParse::kAll;
   Reader r(bytes, consumed);
   char magic[sizeof kMagic];
   STRIDE_RETURN_IF_ERROR(r.Raw("magic", magic, sizeof magic));
@@ -524,23 +528,24 @@ Result<TrailGraph> TrailGraph::Parse(std::string_view bytes,
   STRIDE_RETURN_IF_ERROR(r.Vector("first_arc", &g.first_arc));
   STRIDE_RETURN_IF_ERROR(r.Vector("arcs", &g.arcs));
   STRIDE_RETURN_IF_ERROR(r.Vector("edges", &g.edges));
-  STRIDE_RETURN_IF_ERROR(r.Vector("shape", &g.shape));
-  STRIDE_RETURN_IF_ERROR(r.Vector("shape_elevation", &g.shape_elevation));
+  STRIDE_RETURN_IF_ERROR(r.Vector("shape", &g.shape, all));
+  STRIDE_RETURN_IF_ERROR(r.Vector("shape_elevation", &g.shape_elevation, all));
   uint64_t ns = 0;
   STRIDE_RETURN_IF_ERROR(r.Raw("string count", &ns, sizeof ns));
   if (ns == 0 || ns > r.size() - r.pos()) return Bad(std::to_string(ns) + " strings");
-  g.strings.resize(ns);
-  for (std::string& s : g.strings) {
+  std::string skipped;
+  for (uint64_t i = 0; i < ns; ++i) {
     uint32_t n = 0;
     STRIDE_RETURN_IF_ERROR(r.Raw("string length", &n, sizeof n));
     if (n > r.size() - r.pos()) return Bad("string of " + std::to_string(n) + " bytes truncated");
+    std::string& s = all ? g.strings.emplace_back() : skipped;
     s.resize(n);
     STRIDE_RETURN_IF_ERROR(r.Raw("string", s.data(), n));
   }
-  STRIDE_RETURN_IF_ERROR(r.Vector("routes", &g.routes));
-  STRIDE_RETURN_IF_ERROR(r.Vector("route_first", &g.route_first));
-  STRIDE_RETURN_IF_ERROR(r.Vector("edge_routes", &g.edge_routes));
-  STRIDE_RETURN_IF_ERROR(r.Vector("edge_way", &g.edge_way));
+  STRIDE_RETURN_IF_ERROR(r.Vector("routes", &g.routes, all));
+  STRIDE_RETURN_IF_ERROR(r.Vector("route_first", &g.route_first, all));
+  STRIDE_RETURN_IF_ERROR(r.Vector("edge_routes", &g.edge_routes, all));
+  STRIDE_RETURN_IF_ERROR(r.Vector("edge_way", &g.edge_way, all));
   uint32_t with_hierarchy = 0;
   if (header[0] >= 3) STRIDE_RETURN_IF_ERROR(r.Raw("hierarchy flag", &with_hierarchy, 4));
   if (with_hierarchy > 1) return Bad("hierarchy flag " + std::to_string(with_hierarchy));
@@ -557,7 +562,7 @@ Result<TrailGraph> TrailGraph::Parse(std::string_view bytes,
   }
   // Every index in range, so that searches never read out of bounds.
   const size_t n = g.node_point.size(), m = g.edges.size();
-  if (!g.strings[0].empty()) return Bad("string 0 is not empty");
+  if (all && !g.strings[0].empty()) return Bad("string 0 is not empty");
   if (g.first_arc.size() != n + 1 || g.first_arc[0] != 0 || g.first_arc[n] != g.arcs.size() ||
       g.arcs.size() != 2 * m) {
     return Bad("adjacency does not match " + std::to_string(n) + " nodes and " + std::to_string(m) +
@@ -576,14 +581,23 @@ Result<TrailGraph> TrailGraph::Parse(std::string_view bytes,
   }
   for (size_t i = 0; i < m; ++i) {
     const GraphEdge& e = g.edges[i];
-    const bool ok =
-        e.from < n && e.to < n && e.shape_count >= 2 && e.shape_first <= g.shape.size() &&
-        e.shape_count <= g.shape.size() - e.shape_first && e.name < g.strings.size() &&
-        e.surface < g.strings.size() && e.highway < g.strings.size() && e.surface_class <= 3 &&
-        e.sac <= 6 && std::isfinite(e.length_m) && e.length_m >= 0 && std::isfinite(e.time_fwd_s) &&
-        std::isfinite(e.time_bwd_s) && e.time_fwd_s >= 0 && e.time_bwd_s >= 0 &&
-        std::isfinite(e.ascent_m) && std::isfinite(e.descent_m);
-    if (!ok) return Bad("edge " + std::to_string(i) + " out of range");
+    const bool ok = e.from < n && e.to < n && e.surface_class <= 3 && e.sac <= 6 &&
+                    std::isfinite(e.length_m) && e.length_m >= 0 && std::isfinite(e.time_fwd_s) &&
+                    std::isfinite(e.time_bwd_s) && e.time_fwd_s >= 0 && e.time_bwd_s >= 0 &&
+                    std::isfinite(e.ascent_m) && std::isfinite(e.descent_m);
+    const bool refs_ok =
+        !all || (e.shape_count >= 2 && e.shape_first <= g.shape.size() &&
+                 e.shape_count <= g.shape.size() - e.shape_first && e.name < g.strings.size() &&
+                 e.surface < g.strings.size() && e.highway < g.strings.size());
+    if (!ok || !refs_ok) return Bad("edge " + std::to_string(i) + " out of range");
+  }
+  if (!all) {
+    // What contraction reads, and the hierarchy, checked; nothing else was kept.
+    if (with_hierarchy) {
+      STRIDE_RETURN_IF_ERROR(CheckHierarchy(g, *h));
+      g.hierarchy = std::move(h);
+    }
+    return g;
   }
   for (const GraphRoute& rt : g.routes) {
     if (rt.name >= g.strings.size()) return Bad("route name out of range");

@@ -99,7 +99,7 @@ struct Hierarchy {
   std::vector<HierarchyArc> up;
   std::vector<uint32_t> down_first;  // nodes + 1
   std::vector<HierarchyArc> down;
-  // Derived, not stored (IndexByRank, run by BuildHierarchy and Parse): the same lists indexed
+  // Derived, not stored (IndexByRank, run by BuildHierarchy and a full Parse): the lists indexed
   // by rank, each arc's `to` a rank (`via` unchanged). Queries run in rank space: the nodes
   // every query visits are the top ranks, so their lists and search state sit together in
   // memory and stay cached (on the 527,000-junction map: p50 1.27 -> 0.99 ms for 120 MB).
@@ -109,6 +109,9 @@ struct Hierarchy {
     std::vector<HierarchyArc> up, down;
   } by_rank;
 };
+
+// What TrailGraph::Parse reads: everything (to serve), or what contraction needs.
+enum class GraphParse { kAll, kContraction };
 
 struct GraphRoute {
   uint64_t id = 0;        // the route database's id
@@ -170,8 +173,14 @@ class TrailGraph {
   // `consumed`, when given, is called with the offset below which every byte has been copied
   // into the graph, after each array: a caller parsing a mapped file lets those pages go, so
   // the file and the graph are not both resident.
+  // `what` kContraction reads only what a contraction hierarchy is built from (nodes'
+  // count, first_arc, arcs, edges) and the hierarchy, not indexed by rank; shapes, strings and
+  // routes are stepped over and no snap index is built: enough for ContractionInput and to
+  // keep the hierarchy in a new file, not for routing. An import that keeps a hierarchy reads
+  // the old graph so (engine/trail/hierarchy.hpp).
   static Result<TrailGraph> Parse(std::string_view bytes,
-                                  const std::function<void(size_t)>& consumed = nullptr);
+                                  const std::function<void(size_t)>& consumed = nullptr,
+                                  GraphParse what = GraphParse::kAll);
 
   std::vector<PointE7> node_point;
   std::vector<uint32_t> first_arc;  // nodes() + 1

@@ -345,9 +345,11 @@ engine::trail::HierarchyStats RouteDbBuilder::BuildTrailGraph(
 std::shared_ptr<const engine::trail::Hierarchy> RouteDbBuilder::ReusableHierarchy() const {
   // First the digest the database this build replaces recorded of its contraction's input: a
   // different one (the usual case when the network changed) costs nothing more. The same one,
-  // and the old graph is parsed, from a mapping whose pages go as they are copied, and its own
+  // and what contraction reads of the old graph is parsed (GraphParse::kContraction: no
+  // shapes, names or routes), from a mapping whose pages go as they are copied, and its own
   // digest taken (the hierarchy is kept only when the graph it was contracted from is the one
-  // in the file, not only the one the meta names), then dropped but for its hierarchy.
+  // in the file, not only the one the meta names), then dropped but for its hierarchy, which
+  // is written, not searched, here (it is not indexed by rank; `stride serve` parses it fully).
   {
     Result<std::unique_ptr<RouteDb>> old = RouteDb::Open(db_path_);
     if (!old.ok()) return nullptr;
@@ -357,7 +359,8 @@ std::shared_ptr<const engine::trail::Hierarchy> RouteDbBuilder::ReusableHierarch
   Result<MappedFile> mapped = MappedFile::Open(db_path_ + "/" + kTrailGraphFile);
   if (!mapped.ok()) return nullptr;  // none (a first import), or unreadable: build
   Result<engine::trail::TrailGraph> old = engine::trail::TrailGraph::Parse(
-      mapped->bytes(), [&](size_t parsed) { mapped->Release(parsed); });
+      mapped->bytes(), [&](size_t parsed) { mapped->Release(parsed); },
+      engine::trail::GraphParse::kContraction);
   if (!old.ok() || !old->hierarchy) return nullptr;
   if (ContractionInputDigest(*old) != contraction_input_) return nullptr;
   return old->hierarchy;

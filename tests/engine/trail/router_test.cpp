@@ -524,6 +524,47 @@ TEST(Hierarchy, ContractionInputIsWhatTheHierarchyIsBuiltFrom) {
   EXPECT_NE(bytes_of(climbs, &unused), base);
 }
 
+// GraphParse::kContraction reads what contraction reads and the hierarchy, and nothing else:
+// the same ContractionInput and hierarchy lists as a full parse, no shapes, names, routes or
+// ranks; a damaged file is refused all the same.
+TEST(Hierarchy, AContractionParseReadsWhatContractionNeeds) {
+  TrailGraph g = GridWithParallels(9, 8, 5);
+  g.hierarchy = std::make_shared<const Hierarchy>(BuildHierarchy(g));
+  const std::string bytes = g.Serialize();
+  auto input = [](const TrailGraph& graph) {
+    std::string all;
+    ContractionInput(graph, [&](std::string_view piece) { all.append(piece); });
+    return all;
+  };
+  Result<TrailGraph> part = TrailGraph::Parse(bytes, nullptr, GraphParse::kContraction);
+  ASSERT_TRUE(part.ok()) << part.status().message();
+  EXPECT_EQ(input(*part), input(g));
+  ASSERT_TRUE(part->hierarchy);
+  EXPECT_EQ(part->hierarchy->rank, g.hierarchy->rank);
+  EXPECT_EQ(part->hierarchy->up_first, g.hierarchy->up_first);
+  EXPECT_EQ(part->hierarchy->up.size(), g.hierarchy->up.size());
+  EXPECT_EQ(part->hierarchy->down.size(), g.hierarchy->down.size());
+  EXPECT_TRUE(part->hierarchy->by_rank.node.empty());
+  EXPECT_TRUE(part->shape.empty() && part->strings.empty() && part->routes.empty() &&
+              part->edge_way.empty());
+  EXPECT_FALSE(g.shape.empty() || g.strings.empty());
+  // Kept in a new graph, it is written as the one it came from.
+  TrailGraph full = *TrailGraph::Parse(bytes);
+  full.hierarchy = part->hierarchy;
+  EXPECT_EQ(full.Serialize(), bytes);
+  // Damage is found in the sections it steps over too.
+  EXPECT_FALSE(
+      TrailGraph::Parse(bytes.substr(0, bytes.size() / 2), nullptr, GraphParse::kContraction).ok());
+  std::string bad_arc = bytes;
+  const size_t arcs_at = 16 + 8 + 8 * g.nodes() + 8 + 4 * (g.nodes() + 1) + 8;
+  bad_arc[arcs_at] = '\xff', bad_arc[arcs_at + 1] = '\xff', bad_arc[arcs_at + 2] = '\xff';
+  bad_arc[arcs_at + 3] = '\x7f';  // the first arc's head far beyond the nodes
+  Result<TrailGraph> refused = TrailGraph::Parse(bad_arc, nullptr, GraphParse::kContraction);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("arc 0 out of range"), std::string::npos)
+      << refused.status().message();
+}
+
 TEST(Hierarchy, SerializesAndRejectsCorruption) {
   TrailGraph g = GridWithParallels(9, 8, 5);
   g.hierarchy = std::make_shared<const Hierarchy>(BuildHierarchy(g));
