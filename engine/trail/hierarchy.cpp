@@ -340,9 +340,12 @@ void IndexByRank(Hierarchy* h) {
 Hierarchy BuildHierarchy(const TrailGraph& g, const HierarchyOptions& options,
                          HierarchyStats* stats) {
   const auto t0 = std::chrono::steady_clock::now();
-  Contractor c(g, options);
-  Hierarchy h = c.Run(stats);
-  IndexByRank(&h);
+  Hierarchy h;
+  {
+    Contractor c(g, options);
+    h = c.Run(stats);
+  }  // its working memory gone before the ranked copy is made
+  if (options.index_by_rank) IndexByRank(&h);
   if (stats) {
     stats->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }

@@ -329,6 +329,7 @@ engine::trail::HierarchyStats RouteDbBuilder::BuildTrailGraph(
   graph_ = engine::trail::GraphBuilder();
   engine::trail::HierarchyOptions options;
   options.progress = progress;
+  options.index_by_rank = false;  // written, not searched: `stride serve` indexes it when it reads
   engine::trail::HierarchyStats stats;
   contraction_input_ = ContractionInputDigest(*built_graph_);
   if (std::shared_ptr<const engine::trail::Hierarchy> kept = ReusableHierarchy()) {
