@@ -101,12 +101,14 @@ Result<std::string> ReadFileBytes(const std::string& path, const ReadLimits& lim
   char buf[1 << 16];
   size_t got;
   while ((got = std::fread(buf, 1, sizeof buf, f)) > 0) {
-    data.append(buf, got);
-    if (data.size() > limits.max_bytes) {
+    // Checked before appending: a stream without end (/dev/zero, a FIFO) grows the buffer
+    // to the limit, not to the next doubling past it.
+    if (got > limits.max_bytes - data.size()) {
       std::fclose(f);
       return Status::ResourceExhausted("file is over the limit of " +
                                        std::to_string(limits.max_bytes) + " bytes");
     }
+    data.append(buf, got);
   }
   const bool failed = std::ferror(f) != 0;
   std::fclose(f);
