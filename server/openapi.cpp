@@ -150,8 +150,10 @@ constexpr const char* kSchemas = R"json({
  "PrivacyZones": {"type": "object", "required": ["zones"], "properties": {
    "zones": {"type": "array", "maxItems": 20, "items": {"type": "object",
      "description": "a circle (lat, lon, radius_m from 20 to 5000) or a GeoJSON (Multi)Polygon",
-     "anyOf": [{"required": ["lat", "lon", "radius_m"]}, {"required": ["geometry"]}],
-     "properties": {"name": {"type": "string"}, "lat": {"type": "number"},
+     "required": ["name"], "additionalProperties": false,
+     "oneOf": [{"required": ["lat", "lon", "radius_m"]}, {"required": ["geometry"]}],
+     "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 64},
+       "lat": {"type": "number"},
        "lon": {"type": "number"}, "radius_m": {"type": "number", "minimum": 20, "maximum": 5000},
        "geometry": {"type": "object", "required": ["type", "coordinates"], "properties": {
          "type": {"enum": ["Polygon", "MultiPolygon"]}, "coordinates": {"type": "array"}}}}}}}},

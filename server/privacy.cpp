@@ -99,6 +99,19 @@ Result<engine::Zone> PrivacyZoneOf(const Json& z, size_t i) {
       z["name"].get<std::string>().size() > 64) {
     return Status::InvalidArgument(what + ".name: expected a string of 1 to 64 bytes");
   }
+  // Every field known, and one shape: a field misspelt or a circle given beside a polygon is
+  // an error, not a zone other than the one meant.
+  for (const auto& [key, value] : z.items()) {
+    if (key != "name" && key != "lat" && key != "lon" && key != "radius_m" && key != "geometry") {
+      return Status::InvalidArgument(what + "." + engine::ValidUtf8(key) +
+                                     ": unknown field (known: name, lat, lon, radius_m, geometry)");
+    }
+  }
+  if (z.contains("geometry") &&
+      (z.contains("lat") || z.contains("lon") || z.contains("radius_m"))) {
+    return Status::InvalidArgument(
+        what + ": either a circle (lat, lon, radius_m) or a geometry, not both");
+  }
   const std::string name = engine::ValidUtf8(z["name"].get<std::string>());
   if (z.contains("geometry")) {
     size_t points = 0;

@@ -229,6 +229,14 @@ TEST_F(Privacy, BadZonesAreRefusedNamingTheZoneAndField) {
   }
   EXPECT_NE(put(many.dump()).find("at most 20"), std::string::npos);
   EXPECT_NE(put("not json").find("expected {\"zones\""), std::string::npos);
+  // A circle beside a polygon, or a misspelt field, is not resolved by guessing.
+  EXPECT_NE(put(R"({"zones":[{"name":"a","lat":1,"lon":1,"radius_m":100,"geometry":
+      {"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}}]})")
+                .find("zones[0]: either a circle (lat, lon, radius_m) or a geometry, not both"),
+            std::string::npos);
+  EXPECT_NE(put(R"({"zones":[{"name":"a","lat":1,"lon":1,"radius_m":100,"radius":3000}]})")
+                .find("zones[0].radius: unknown field (known: name, lat, lon, radius_m, geometry)"),
+            std::string::npos);
   EXPECT_EQ(c.Put("/v1/me/privacy-zones", R"({"zones":[]})", "application/json")->status, 401);
   // Nothing was stored by the refusals.
   EXPECT_EQ(Json::parse(c.Get("/v1/me/privacy-zones", Bearer("cy"))->body)["zones"].size(), 0u);
