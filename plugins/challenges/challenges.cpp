@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <initializer_list>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -19,6 +20,7 @@
 #include "engine/text/iso_time.hpp"
 #include "engine/text/json_dump.hpp"
 #include "engine/text/round.hpp"
+#include "engine/text/utf8.hpp"
 #include "engine/time/time_zone.hpp"
 #include "plugins/api/plugin_state.hpp"
 
@@ -98,6 +100,21 @@ std::string BodyText(const Json& b, const char* key, std::string def) {
     throw ApiError{400, "invalid_argument", std::string(key) + ": expected a string"};
   }
   return it->get<std::string>();
+}
+
+// A 400 naming the first field of `b` that is not in `known`: a misspelt field (or one of
+// another kind of challenge) is refused, not ignored for its default.
+void OnlyFields(const Json& b, std::initializer_list<const char*> known, const std::string& what) {
+  for (const auto& [key, value] : b.items()) {
+    if (std::find_if(known.begin(), known.end(), [&](const char* k) { return key == k; }) ==
+        known.end()) {
+      std::string names;
+      for (const char* k : known) names += (names.empty() ? "" : ", ") + std::string(k);
+      throw ApiError{
+          400, "invalid_argument",
+          engine::ValidUtf8(key) + ": unknown field for " + what + " (known: " + names + ")"};
+    }
+  }
 }
 
 std::string Hex16() {
@@ -857,10 +874,28 @@ class Plugin {
     if (!engine::TimeZone::Load(c.time_zone).ok()) {
       throw ApiError{400, "invalid_argument", "time_zone: unknown '" + c.time_zone + "'"};
     }
+    if (c.kind == "daily") {
+      OnlyFields(b, {"name", "kind", "time_zone", "sports", "days", "min_distance_m"},
+                 "a daily challenge");
+    } else if (c.kind == "weekly") {
+      OnlyFields(b, {"name", "kind", "time_zone", "sports", "weeks", "runs_per_week"},
+                 "a weekly challenge");
+    } else if (c.kind == "route") {
+      OnlyFields(b,
+                 {"name", "kind", "time_zone", "sports", "route_id", "waypoints", "goal_m",
+                  "milestone_every_m", "milestones", "start_date", "end_date"},
+                 "a route challenge");
+    }
     if (b.contains("sports")) {
-      if (!b["sports"].is_array()) throw ApiError{400, "invalid_argument", "sports: a list"};
+      const char* const expected =
+          "sports: expected a list of one or more of run, walk, hike, ride";
+      if (!b["sports"].is_array() || b["sports"].empty()) {
+        throw ApiError{400, "invalid_argument", expected};
+      }
       for (const Json& s : b["sports"]) {
-        if (!s.is_string()) throw ApiError{400, "invalid_argument", "sports: names"};
+        if (!s.is_string() || (s != "run" && s != "walk" && s != "hike" && s != "ride")) {
+          throw ApiError{400, "invalid_argument", expected};
+        }
         c.sports.push_back(s);
       }
     } else {
@@ -1024,6 +1059,7 @@ class Plugin {
     const std::shared_ptr<const Challenge> held = MustChallenge(id);
     const Challenge& c = *held;
     if (LoadMember(id, user)) throw ApiError{409, "already_exists", "you are already in " + id};
+    OnlyFields(b, {"team", "time_zone", "start_date"}, "joining");
     Membership m;
     m.user = user;
     m.team = BodyText(b, "team", "all");
@@ -1311,14 +1347,22 @@ int InitV1(const stride_host_api_t* host, stride_host_t* ctx, stride_plugin_t** 
       std::string(
           R"j({"summary": "Create a challenge: along a route (or waypoints), or a daily or weekly distance goal",
         "requestBody": {"required": true, "content": {"application/json": {"schema": {
-          "type": "object", "required": ["name", "kind"], "properties": {
+          "type": "object", "required": ["name", "kind"], "additionalProperties": false,
+          "description": "route: route_id or waypoints, goal_m, milestone_every_m, milestones, start_date, end_date; daily: days, min_distance_m; weekly: weeks, runs_per_week. A field of another kind is a 400.",
+          "properties": {
             "name": {"type": "string", "maxLength": 200},
             "kind": {"type": "string", "enum": ["route", "daily", "weekly"]},
             "route_id": {"type": "string"}, "waypoints": {"type": "array"},
             "goal_m": {"type": "number"}, "milestone_every_m": {"type": "number"},
-            "milestones": {"type": "array"}, "sports": {"type": "array", "items": {"type": "string"}},
+            "milestones": {"type": "array"},
+            "sports": {"type": "array", "minItems": 1,
+                       "items": {"type": "string", "enum": ["run", "walk", "hike", "ride"]}},
             "time_zone": {"type": "string"}, "start_date": {"type": "string"},
-            "end_date": {"type": "string"}}}}}},
+            "end_date": {"type": "string"},
+            "days": {"type": "integer", "minimum": 1, "maximum": 366},
+            "min_distance_m": {"type": "number", "minimum": 1},
+            "weeks": {"type": "integer", "minimum": 1, "maximum": 52},
+            "runs_per_week": {"type": "integer", "minimum": 1, "maximum": 21}}}}}},
         "responses": {"201": {"description": "created", "content": {"application/json": {"schema": )j") +
       kChallenge + "}}}}}";
   const std::string get =
@@ -1342,7 +1386,8 @@ int InitV1(const stride_host_api_t* host, stride_host_t* ctx, stride_plugin_t** 
       {"GET", "/{id}", "runner:read", kGet, get},
       {"POST", "/{id}/join", "runner:write", kJoin,
        R"j({"summary": "Join a challenge (optionally in a team, from a start date)",
-        "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
+        "requestBody": {"content": {"application/json": {"schema": {"type": "object",
+          "additionalProperties": false, "properties": {
           "team": {"type": "string", "maxLength": 64}, "time_zone": {"type": "string"},
           "start_date": {"type": "string"}}}}}},
         "responses": {"201": {"description": "joined", "content": {"application/json": {"schema": {"type": "object"}}}},

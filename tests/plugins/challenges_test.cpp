@@ -319,6 +319,17 @@ TEST_F(Challenges, FieldsOfTheWrongTypeAreA400NamingTheField) {
       {with(route, "milestones", 3), "milestones: expected a list"},
       {with(route, "milestones", {nullptr}), "milestones: expected {"},
       {with(route, "milestones", {{{"name", 5}, {"distance_m", 100}}}), "name: expected a string"},
+      // A misspelt field, or one of another kind, is refused rather than left at its default.
+      {with(route, "milestone_every", 1000),
+       "milestone_every: unknown field for a route challenge (known: name, kind"},
+      {with(route, "days", 30), "days: unknown field for a route challenge"},
+      {{{"name", "d"}, {"kind", "daily"}, {"min_distnce_m", 5000}},
+       "min_distnce_m: unknown field for a daily challenge"},
+      {{{"name", "w"}, {"kind", "weekly"}, {"days", 3}},
+       "days: unknown field for a weekly challenge (known: name, kind, time_zone, sports, weeks, "
+       "runs_per_week)"},
+      {with(route, "sports", {"swim"}), "sports: expected a list of one or more of run, walk"},
+      {with(route, "sports", Json::array()), "sports: expected a list of one or more"},
   };
   for (const auto& [body, message] : cases) {
     const PluginResponse r = Call("POST", "/v1/challenges", "u", body);
@@ -331,6 +342,12 @@ TEST_F(Challenges, FieldsOfTheWrongTypeAreA400NamingTheField) {
     EXPECT_EQ(r.status, 400) << body.dump() << " -> " << r.body;
     EXPECT_NE(r.body.find("expected a string"), std::string::npos) << r.body;
   }
+  const PluginResponse typo =
+      Call("POST", "/v1/challenges/" + id + "/join", "u", Json{{"teem", "red"}});
+  EXPECT_EQ(typo.status, 400) << typo.body;
+  EXPECT_NE(typo.body.find("teem: unknown field for joining (known: team, time_zone, start_date)"),
+            std::string::npos)
+      << typo.body;
   // Nothing half-made: the refused creations stored no challenge, the joins no member.
   EXPECT_EQ(Ok(Call("GET", "/v1/challenges/mine", "u"))["challenges"].size(), 0u);
   EXPECT_EQ(
