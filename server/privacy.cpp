@@ -101,7 +101,8 @@ Result<engine::Zone> PrivacyZoneOf(const Json& z, size_t i) {
   }
   // Every field known, and one shape: a field misspelt or a circle given beside a polygon is
   // an error, not a zone other than the one meant.
-  for (const auto& [key, value] : z.items()) {
+  for (const auto& item : z.items()) {
+    const std::string& key = item.key();
     if (key != "name" && key != "lat" && key != "lon" && key != "radius_m" && key != "geometry") {
       return Status::InvalidArgument(what + "." + engine::ValidUtf8(key) +
                                      ": unknown field (known: name, lat, lon, radius_m, geometry)");

@@ -105,7 +105,8 @@ std::string BodyText(const Json& b, const char* key, std::string def) {
 // A 400 naming the first field of `b` that is not in `known`: a misspelt field (or one of
 // another kind of challenge) is refused, not ignored for its default.
 void OnlyFields(const Json& b, std::initializer_list<const char*> known, const std::string& what) {
-  for (const auto& [key, value] : b.items()) {
+  for (const auto& item : b.items()) {
+    const std::string& key = item.key();
     if (std::find_if(known.begin(), known.end(), [&](const char* k) { return key == k; }) ==
         known.end()) {
       std::string names;
