@@ -4,8 +4,6 @@
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <optional>
-#include <string>
 
 #include "engine/route/route_json.hpp"
 #include "index/store/route_db.hpp"
@@ -24,8 +22,7 @@ constexpr const char* kUsage =
 }  // namespace
 
 int RunInspect(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  std::string db_path;
-  std::optional<std::string> route;  // given, even as "" (refused), or not
+  std::string db_path, route;
   bool list = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -47,10 +44,10 @@ int RunInspect(const std::vector<std::string>& args, std::ostream& out, std::ost
     err << "stride inspect: --db is required\n" << kUsage;
     return 2;
   }
-  const std::optional<uint64_t> ref = engine::ParseRouteRef(route.value_or(""));
+  const std::optional<uint64_t> ref = engine::ParseRouteRef(route);
   const uint64_t route_id = ref.value_or(0);
-  if (route && !ref) {
-    err << "stride inspect: --route '" << *route << "'"
+  if (!route.empty() && !ref) {
+    err << "stride inspect: --route " << route
         << ": expected a number, relation/N, trail/N, rN or wN\n";
     return 2;
   }
@@ -59,10 +56,10 @@ int RunInspect(const std::vector<std::string>& args, std::ostream& out, std::ost
     err << "stride inspect: error: " << db.status().message() << '\n';
     return 1;
   }
-  if (route) {
+  if (!route.empty()) {
     Result<engine::Route> r = (*db)->GetRoute(route_id);
     if (!r.ok()) {
-      err << "stride inspect: error: " << r.status().message() << " (" << *route << ", "
+      err << "stride inspect: error: " << r.status().message() << " (" << route << ", "
           << engine::OsmRefOf(route_id) << ")\n";
       return 1;
     }

@@ -28,13 +28,11 @@ int RunKeys(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   }
   const std::string& verb = args[0];
   std::string id, key_dir, kek_file;
-  bool id_given = false;  // an empty --id is an error, not the default
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string& a = args[i];
     const bool has = i + 1 < args.size();
     if (a == "--id" && has && verb == "new") {
       id = args[++i];
-      id_given = true;
     } else if (a == "--key-dir" && has && verb == "rotate") {
       key_dir = args[++i];
     } else if (a == "--kek-file" && has && verb == "rotate") {
@@ -45,7 +43,7 @@ int RunKeys(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     }
   }
   if (verb == "new") {
-    if (!id_given) {
+    if (id.empty()) {
       id = "kek-" + engine::FormatIsoTime(engine::UnixNowS()).substr(0, 10);
     }
     Result<std::string> entry = index::KeyRing::NewEntry(id);
