@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "engine/text/iso_time.hpp"
+#include "engine/text/printf.hpp"
 #include "engine/text/round.hpp"
 #include "importers/dem/elevation_stack.hpp"
 #include "importers/osm/osm_import.hpp"
@@ -380,16 +381,13 @@ int BuildRouteDb(BuildRequest& req, std::ostream& out, std::ostream& err) {
   }
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  char hierarchy_line[160];
-  if (hierarchy.reused) {
-    std::snprintf(hierarchy_line, sizeof hierarchy_line,
-                  "contraction hierarchy kept from the database it replaces (the walkable "
-                  "network and its costs are unchanged)");
-  } else {
-    std::snprintf(hierarchy_line, sizeof hierarchy_line,
-                  "contraction hierarchy with %llu shortcuts in %.1f s",
-                  static_cast<unsigned long long>(hierarchy.shortcuts), hierarchy.seconds);
-  }
+  const std::string hierarchy_line =
+      hierarchy.reused ? std::string(
+                             "contraction hierarchy kept from the database it replaces "
+                             "(the walkable network and its costs are unchanged)")
+                       : engine::StringPrintf("contraction hierarchy with %llu shortcuts in %.1f s",
+                                              static_cast<unsigned long long>(hierarchy.shortcuts),
+                                              hierarchy.seconds);
   char line[800];
   std::snprintf(
       line, sizeof line,
@@ -403,7 +401,7 @@ int BuildRouteDb(BuildRequest& req, std::ostream& out, std::ostream& err) {
       static_cast<unsigned long long>(s.named_trails), static_cast<unsigned long long>(s.loops),
       static_cast<unsigned long long>(s.routes_with_gaps), static_cast<unsigned long long>(s.edges),
       static_cast<unsigned long long>(s.nodes), static_cast<unsigned long long>(s.ways),
-      hierarchy_line, db_path.c_str(), static_cast<double>(bytes) / (1024.0 * 1024.0), secs,
+      hierarchy_line.c_str(), db_path.c_str(), static_cast<double>(bytes) / (1024.0 * 1024.0), secs,
       secs > 0 ? static_cast<double>(s.nodes) / secs : 0.0, PeakRssMiB());
   out << line;
   return 0;
