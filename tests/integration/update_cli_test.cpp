@@ -204,6 +204,13 @@ TEST_F(UpdateCli, MonacoInTwoStepsWithStatesGivesWhatAFreshImportGives) {
 
 // `from` with random edits (seeded), each a new version at a later time: some ways renamed,
 // some deleted, some nodes moved, a relation renamed, and a new named path.
+// An object's tags, to be written again (changed or not) with the attribute builder.
+std::vector<std::pair<std::string, std::string>> TagsOf(const osmium::OSMObject& o) {
+  std::vector<std::pair<std::string, std::string>> t;
+  for (const osmium::Tag& tag : o.tags()) t.emplace_back(tag.key(), tag.value());
+  return t;
+}
+
 void Mutate(const std::string& from, const std::string& to, uint64_t seed) {
   using namespace osmium::builder::attr;  // NOLINT: the attribute builder's vocabulary
   std::mt19937_64 rng(seed);
@@ -215,11 +222,6 @@ void Mutate(const std::string& from, const std::string& to, uint64_t seed) {
   auto flush = [&] {
     out(std::move(buffer));
     buffer = osmium::memory::Buffer{1 << 16, osmium::memory::Buffer::auto_grow::yes};
-  };
-  auto tags_of = [](const osmium::OSMObject& o) {
-    std::vector<std::pair<std::string, std::string>> t;
-    for (const osmium::Tag& tag : o.tags()) t.emplace_back(tag.key(), tag.value());
-    return t;
   };
   osmium::object_id_type max_node = 0, max_way = 0;
   bool nodes_added = false, way_added = false, relation_renamed = false;
@@ -249,7 +251,7 @@ void Mutate(const std::string& from, const std::string& to, uint64_t seed) {
         if (r < 0.03) {  // moved by a few metres
           const osmium::Location moved(n.location().lon() + 3e-5, n.location().lat() - 2e-5);
           osmium::builder::add_node(buffer, _id(n.id()), _version(n.version() + 1),
-                                    _timestamp(later), _location(moved), _tags(tags_of(n)));
+                                    _timestamp(later), _location(moved), _tags(TagsOf(n)));
         } else {
           buffer.add_item(n);
           buffer.commit();
@@ -264,7 +266,7 @@ void Mutate(const std::string& from, const std::string& to, uint64_t seed) {
         std::vector<osmium::object_id_type> refs;
         for (const osmium::NodeRef& nr : w.nodes()) refs.push_back(nr.ref());
         if (r < 0.07) {  // renamed
-          auto tags = tags_of(w);
+          auto tags = TagsOf(w);
           bool named = false;
           for (auto& [k, v] : tags) {
             if (k == "name") {
@@ -288,7 +290,7 @@ void Mutate(const std::string& from, const std::string& to, uint64_t seed) {
         for (const osmium::RelationMember& m : rel.members()) {
           members.emplace_back(m.type(), m.ref(), m.role());
         }
-        auto tags = tags_of(rel);
+        auto tags = TagsOf(rel);
         for (auto& [k, v] : tags) {
           if (k == "name") v = "Renamed route " + std::to_string(seed);
         }
@@ -446,8 +448,7 @@ void RenameWays(const std::string& from, const std::string& to) {
         continue;
       }
       const auto& w = static_cast<const osmium::Way&>(o);
-      std::vector<std::pair<std::string, std::string>> tags;
-      for (const osmium::Tag& tag : w.tags()) tags.emplace_back(tag.key(), tag.value());
+      std::vector<std::pair<std::string, std::string>> tags = TagsOf(w);
       bool named = false;
       for (auto& [k, v] : tags) {
         if (k == "name") v += " (renamed)", named = true;
