@@ -4,10 +4,13 @@
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
 
 #include "engine/hex.hpp"
 #include "engine/text/iso_time.hpp"
 #include "engine/text/json_dump.hpp"
+#include "engine/text/json_fields.hpp"
 #include "engine/text/round.hpp"
 #include "engine/text/utf8.hpp"
 #include "engine/track/track_writers.hpp"
@@ -101,12 +104,10 @@ Result<engine::Zone> PrivacyZoneOf(const Json& z, size_t i) {
   }
   // Every field known, and one shape: a field misspelt or a circle given beside a polygon is
   // an error, not a zone other than the one meant.
-  for (const auto& item : z.items()) {
-    const std::string& key = item.key();
-    if (key != "name" && key != "lat" && key != "lon" && key != "radius_m" && key != "geometry") {
-      return Status::InvalidArgument(what + "." + engine::ValidUtf8(key) +
-                                     ": unknown field (known: name, lat, lon, radius_m, geometry)");
-    }
+  if (const std::optional<std::string> key =
+          engine::UnknownKey(z, {"name", "lat", "lon", "radius_m", "geometry"})) {
+    return Status::InvalidArgument(what + "." + engine::ValidUtf8(*key) +
+                                   ": unknown field (known: name, lat, lon, radius_m, geometry)");
   }
   if (z.contains("geometry") &&
       (z.contains("lat") || z.contains("lon") || z.contains("radius_m"))) {

@@ -15,10 +15,12 @@
 #include <set>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/text/iso_time.hpp"
 #include "engine/text/json_dump.hpp"
+#include "engine/text/json_fields.hpp"
 #include "engine/text/round.hpp"
 #include "engine/text/utf8.hpp"
 #include "engine/time/time_zone.hpp"
@@ -104,17 +106,14 @@ std::string BodyText(const Json& b, const char* key, std::string def) {
 
 // A 400 naming the first field of `b` that is not in `known`: a misspelt field (or one of
 // another kind of challenge) is refused, not ignored for its default.
-void OnlyFields(const Json& b, std::initializer_list<const char*> known, const std::string& what) {
-  for (const auto& item : b.items()) {
-    const std::string& key = item.key();
-    if (std::find_if(known.begin(), known.end(), [&](const char* k) { return key == k; }) ==
-        known.end()) {
-      std::string names;
-      for (const char* k : known) names += (names.empty() ? "" : ", ") + std::string(k);
-      throw ApiError{
-          400, "invalid_argument",
-          engine::ValidUtf8(key) + ": unknown field for " + what + " (known: " + names + ")"};
-    }
+void OnlyFields(const Json& b, std::initializer_list<std::string_view> known,
+                const std::string& what) {
+  if (const std::optional<std::string> key = engine::UnknownKey(b, known)) {
+    std::string names;
+    for (std::string_view k : known) names += (names.empty() ? "" : ", ") + std::string(k);
+    throw ApiError{
+        400, "invalid_argument",
+        engine::ValidUtf8(*key) + ": unknown field for " + what + " (known: " + names + ")"};
   }
 }
 
