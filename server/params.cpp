@@ -2,11 +2,6 @@
 #include "server/params.hpp"
 
 #include <algorithm>
-#include <charconv>
-#include <cmath>
-#include <nlohmann/json.hpp>
-
-#include "engine/text/json_dump.hpp"
 
 namespace stride::server {
 
@@ -14,21 +9,6 @@ std::optional<std::string> Get(const Params& p, const std::string& key) {
   auto it = p.find(key);
   if (it == p.end()) return std::nullopt;
   return it->second;
-}
-
-Result<double> ParseNumber(const std::string& key, std::string_view v, double lo, double hi) {
-  double x = 0;
-  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
-  if (ec != std::errc() || end != v.data() + v.size() || !std::isfinite(x)) {
-    return Status::InvalidArgument(key + ": '" + std::string(v) + "' is not a number");
-  }
-  if (x < lo || x > hi) {
-    using Json = nlohmann::json;
-    return Status::InvalidArgument(key + ": " + std::string(v) + " is out of range [" +
-                                   engine::DumpJson(Json(lo)) + ", " + engine::DumpJson(Json(hi)) +
-                                   "]");
-  }
-  return x;
 }
 
 Result<std::optional<double>> OptionalNumber(const Params& p, const std::string& key, double lo,
@@ -42,11 +22,9 @@ Result<std::optional<double>> OptionalNumber(const Params& p, const std::string&
 Result<size_t> Limit(const Params& p, const std::string& key, size_t def, size_t max) {
   const std::optional<std::string> v = Get(p, key);
   if (!v) return def;
-  STRIDE_ASSIGN_OR_RETURN(const double x, ParseNumber(key, *v, 1, static_cast<double>(max)));
-  if (x != std::floor(x)) {
-    return Status::InvalidArgument(key + ": " + *v + " is not a whole number");
-  }
-  return static_cast<size_t>(x);
+  STRIDE_ASSIGN_OR_RETURN(const int64_t n,
+                          engine::ParseWholeNumber(key, *v, 1, static_cast<int64_t>(max)));
+  return static_cast<size_t>(n);
 }
 
 Status CheckKnown(const Params& p, const std::vector<std::string>& known) {

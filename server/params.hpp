@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "engine/status.hpp"
+#include "engine/text/number.hpp"
 
 namespace stride::server {
 
@@ -24,8 +25,8 @@ using Params = std::map<std::string, std::string>;
 
 // The value of `key`, or nullopt when the request does not have it.
 std::optional<std::string> Get(const Params& p, const std::string& key);
-// A finite decimal number in [lo, hi]; `key` names it in the error.
-Result<double> ParseNumber(const std::string& key, std::string_view text, double lo, double hi);
+// A finite decimal number in [lo, hi]; `key` names it in the error (engine/text/number.hpp).
+using engine::ParseNumber;
 // ParseNumber of `key` when present; nullopt when absent.
 Result<std::optional<double>> OptionalNumber(const Params& p, const std::string& key, double lo,
                                              double hi);

@@ -15,8 +15,8 @@ using engine::FormatDuration;
 // "5:07 /km"; "-" for NaN.
 std::string FormatPace(double s_per_km);
 
-// A whole number (digits, after a '-' at most) / a number in [lo, hi], the entire string;
-// false otherwise.
+// A whole number (digits, after a '-' at most) / a number in [lo, hi], the entire string
+// (no spaces, '+' or hex: engine/text/number.hpp); false otherwise.
 bool ParseInt(const std::string& s, int lo, int hi, int* out);
 bool ParseNumber(const std::string& s, double lo, double hi, double* out);
 
