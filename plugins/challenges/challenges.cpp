@@ -24,6 +24,7 @@
 #include "engine/text/round.hpp"
 #include "engine/text/utf8.hpp"
 #include "engine/time/time_zone.hpp"
+#include "plugins/api/plugin_query.hpp"
 #include "plugins/api/plugin_state.hpp"
 
 namespace stride::plugins::challenges {
@@ -88,11 +89,6 @@ enum RouteId {
 };
 
 // A failure with the HTTP answer it deserves.
-struct ApiError {
-  int status;
-  std::string code, message;
-};
-
 // A string field of a request body: `def` when absent; a 400 naming the field when it is
 // there and not a string (Json::value would throw a type error, answered as a 500).
 std::string BodyText(const Json& b, const char* key, std::string def) {
@@ -733,12 +729,9 @@ class Plugin {
       text = req["query"]["after"].get<std::string>();
     }
     if (text.empty()) return 0;
-    char* end = nullptr;
-    const long long v = std::strtoll(text.c_str(), &end, 10);
-    if (*end != '\0' || v < 0) {
-      throw ApiError{400, "invalid_argument", "after / Last-Event-ID: expected an event number"};
-    }
-    return v;
+    const Result<int64_t> v = engine::ParseWholeNumber("after / Last-Event-ID", text, 0, INT64_MAX);
+    if (!v.ok()) throw ApiError{400, "invalid_argument", v.status().message()};
+    return *v;
   }
 
   // (seq, JSON) of the challenge's events after `after`, oldest first, at most `limit`.
@@ -1157,12 +1150,7 @@ class Plugin {
   std::string Leaderboard(const std::string& id, const Json& query) {
     const std::shared_ptr<const Challenge> held = MustChallenge(id);
     const Challenge& c = *held;
-    size_t limit = 100;
-    if (query.contains("limit")) {
-      const long v = std::atol(query["limit"].get<std::string>().c_str());
-      if (v < 1 || v > 1000) throw ApiError{400, "invalid_argument", "limit: expected 1 to 1000"};
-      limit = static_cast<size_t>(v);
-    }
+    const auto limit = static_cast<size_t>(WholeQuery(query, "limit", 100, 1, 1000));
     const std::string only_team = query.value("team", "");
     const StateReader reader = Read(id);
     CachedState* cached = reader.cs.get();

@@ -27,6 +27,7 @@
 #include "engine/text/round.hpp"
 #include "engine/text/utf8.hpp"
 #include "engine/time/time_zone.hpp"
+#include "plugins/api/plugin_query.hpp"
 #include "plugins/api/plugin_state.hpp"
 #include "plugins/chat/hnsw_index.hpp"
 #include "plugins/chat/openai.hpp"
@@ -46,11 +47,6 @@ constexpr size_t kMaxQuestionBytes = 2000;
 constexpr double kPlanMaxAgeS = 300;
 
 enum Route { kRetrieve = 1, kAsk, kMessages, kForget, kMemoryStats };
-
-struct ApiError {
-  int status;
-  std::string code, message;
-};
 
 struct Config {
   std::string embeddings = "hashed";
@@ -73,39 +69,66 @@ std::string Env(const char* name, const std::string& def = "") {
   const char* v = std::getenv(name);
   return v && *v ? std::string(v) : def;
 }
-double EnvNumber(const char* name, double def) {
+// A numeric setting: `def` when unset or empty, else a number in [lo, hi] (a whole one when
+// `whole`). One that is not becomes `*error` (the first such), and the plugin refuses to load:
+// STRIDE_CHAT_MEMORY_MB=1G or a budget written "100k" must not quietly become the default.
+double EnvNumber(const char* name, double def, double lo, double hi, bool whole,
+                 std::string* error) {
   const std::string v = Env(name);
   if (v.empty()) return def;
-  char* end = nullptr;
-  const double x = std::strtod(v.c_str(), &end);
-  return end && *end == '\0' && std::isfinite(x) && x >= 0 ? x : def;
+  Status bad;
+  if (whole) {
+    const Result<int64_t> n =
+        engine::ParseWholeNumber(name, v, static_cast<int64_t>(lo), static_cast<int64_t>(hi));
+    if (n.ok()) return static_cast<double>(*n);
+    bad = n.status();
+  } else {
+    const Result<double> x = engine::ParseNumber(name, v, lo, hi);
+    if (x.ok()) return *x;
+    bad = x.status();
+  }
+  if (error->empty()) *error = bad.message();
+  return def;
 }
 
-Config ReadConfig() {
+// The settings from the environment; `*error` names the first numeric one out of its range.
+Config ReadConfig(std::string* error) {
   Config c;
+  auto number = [error](const char* name, double def, double lo, double hi) {
+    return EnvNumber(name, def, lo, hi, false, error);
+  };
+  auto whole = [error](const char* name, double def, double lo, double hi) {
+    return EnvNumber(name, def, lo, hi, true, error);
+  };
   const std::string key = Env("STRIDE_CHAT_API_KEY", Env("OPENAI_API_KEY"));
   c.embeddings = Env("STRIDE_CHAT_EMBEDDINGS", "hashed");
   c.embed.base_url = c.embeddings;
   c.embed.api_key = key;
   c.embed.model = Env("STRIDE_CHAT_EMBEDDINGS_MODEL", "text-embedding-3-small");
-  c.embed.dimensions = static_cast<size_t>(EnvNumber("STRIDE_CHAT_EMBEDDINGS_DIMENSIONS", 384));
+  c.embed.dimensions =
+      static_cast<size_t>(whole("STRIDE_CHAT_EMBEDDINGS_DIMENSIONS", 384, 1, 16384));
   c.driver = Env("STRIDE_CHAT_DRIVER", "none");
   c.chat.base_url = c.driver;
   c.chat.api_key = key;
   c.chat.model = Env("STRIDE_CHAT_MODEL", "default");
+  const double timeout_s = number("STRIDE_CHAT_TIMEOUT_S", 30, 0.1, 600);
+  const auto retries = static_cast<int>(whole("STRIDE_CHAT_RETRIES", 2, 0, 10));
+  const double backoff_s = number("STRIDE_CHAT_BACKOFF_S", 0.25, 0, 60);
   for (OpenAiOptions* o : {&c.embed, &c.chat}) {
-    o->timeout_s = EnvNumber("STRIDE_CHAT_TIMEOUT_S", 30);
-    o->retries = static_cast<int>(EnvNumber("STRIDE_CHAT_RETRIES", 2));
-    o->backoff_s = EnvNumber("STRIDE_CHAT_BACKOFF_S", 0.25);
+    o->timeout_s = timeout_s;
+    o->retries = retries;
+    o->backoff_s = backoff_s;
   }
-  c.chat.max_tokens = static_cast<int>(EnvNumber("STRIDE_CHAT_MAX_ANSWER_TOKENS", 512));
-  c.prompt_tokens = static_cast<int64_t>(EnvNumber("STRIDE_CHAT_PROMPT_TOKENS", 3000));
-  c.user_daily_tokens = static_cast<int64_t>(EnvNumber("STRIDE_CHAT_USER_DAILY_TOKENS", 100000));
-  c.daily_tokens = static_cast<int64_t>(EnvNumber("STRIDE_CHAT_DAILY_TOKENS", 5000000));
-  c.max_users = static_cast<size_t>(std::max(1.0, EnvNumber("STRIDE_CHAT_MAX_USERS", 1000)));
-  c.memory_bytes = static_cast<size_t>(EnvNumber("STRIDE_CHAT_MEMORY_MB", 512) * 1048576);
+  c.chat.max_tokens = static_cast<int>(whole("STRIDE_CHAT_MAX_ANSWER_TOKENS", 512, 1, 1e6));
+  c.prompt_tokens = static_cast<int64_t>(whole("STRIDE_CHAT_PROMPT_TOKENS", 3000, 100, 1e7));
+  c.user_daily_tokens =
+      static_cast<int64_t>(whole("STRIDE_CHAT_USER_DAILY_TOKENS", 100000, 0, 1e12));
+  c.daily_tokens = static_cast<int64_t>(whole("STRIDE_CHAT_DAILY_TOKENS", 5000000, 0, 1e12));
+  c.max_users = static_cast<size_t>(whole("STRIDE_CHAT_MAX_USERS", 1000, 1, 1e7));
+  c.memory_bytes =
+      static_cast<size_t>(number("STRIDE_CHAT_MEMORY_MB", 512, 0.01, 1048576) * 1048576);
   c.vector_index = Env("STRIDE_CHAT_VECTOR_INDEX", "auto");
-  c.exact_max = static_cast<size_t>(EnvNumber("STRIDE_CHAT_EXACT_MAX", 20000));
+  c.exact_max = static_cast<size_t>(whole("STRIDE_CHAT_EXACT_MAX", 20000, 0, 1e9));
   return c;
 }
 
@@ -675,25 +698,8 @@ class Chat {
   }
 
   Json MessagesAnswer(const std::string& user, const Json& query) {
-    size_t limit = 20;
-    if (query.contains("limit")) {
-      const std::string t = query["limit"].get<std::string>();
-      char* end = nullptr;
-      const long v = std::strtol(t.c_str(), &end, 10);
-      if (t.empty() || *end != '\0' || v < 1 || v > 50) {
-        throw ApiError{400, "invalid_argument", "limit: expected 1 to 50"};
-      }
-      limit = static_cast<size_t>(v);
-    }
-    uint64_t before = UINT64_MAX;
-    if (query.contains("before")) {
-      const std::string t = query["before"].get<std::string>();
-      char* end = nullptr;
-      before = std::strtoull(t.c_str(), &end, 10);
-      if (t.empty() || *end != '\0' || t[0] == '-') {
-        throw ApiError{400, "invalid_argument", "before: expected a message seq"};
-      }
-    }
+    const auto limit = static_cast<size_t>(WholeQuery(query, "limit", 20, 1, 50));
+    const auto before = static_cast<uint64_t>(WholeQuery(query, "before", INT64_MAX, 0, INT64_MAX));
     const auto rows = Scan(user, "m/");
     Json out = Json::array();
     Json next = nullptr;
@@ -1131,7 +1137,12 @@ int InitV1(const stride_host_api_t* host, stride_host_t* ctx, stride_plugin_t** 
   auto p = std::make_unique<State>();
   p->host = host;
   p->ctx = ctx;
-  p->config = ReadConfig();
+  std::string config_error;
+  p->config = ReadConfig(&config_error);
+  if (!config_error.empty()) {
+    host->set_error(ctx, config_error.c_str());
+    return STRIDE_E_INVALID;
+  }
   if (p->config.embeddings == "hashed") {
     p->embedder = std::make_unique<engine::retrieval::HashedEmbedder>();
   } else if (p->config.embeddings.rfind("http://", 0) == 0 ||

@@ -25,6 +25,7 @@
 #include "engine/training/plan.hpp"
 #include "engine/training/plan_calendar.hpp"
 #include "engine/training/vdot.hpp"
+#include "plugins/api/plugin_query.hpp"
 #include "plugins/api/plugin_state.hpp"
 
 namespace stride::plugins::plan {
@@ -58,11 +59,6 @@ constexpr int64_t kShownPastDays = 13;  // past days /current shows with their s
 // Days ahead the stored plan holds day by day (the weeks to the race are kept as targets): what
 // a runner acts on, and what the nightly recalculation writes.
 constexpr int64_t kAheadDays = 28;
-
-struct ApiError {
-  int status;
-  std::string code, message;
-};
 
 // What the plugin keeps of a stored run.
 struct Record {
@@ -424,12 +420,10 @@ class Plan {
   }
 
   Json PredictAnswer(const std::string& user, const Json& query, double now) {
-    const std::string text = query.value("distance_m", "");
-    char* end = nullptr;
-    const double d = std::strtod(text.c_str(), &end);
-    if (text.empty() || *end != '\0' || !(d >= 400) || !(d <= 250000)) {
+    if (!query.contains("distance_m")) {
       throw ApiError{400, "invalid_argument", "distance_m: expected metres from 400 to 250000"};
     }
+    const double d = NumberQuery(query, "distance_m", 0, 400, 250000);
     const Fitness f = FitnessOf(*Records(user), now);
     if (std::isnan(f.estimate.vdot)) {
       throw ApiError{404, "not_found",
@@ -1220,25 +1214,8 @@ class Plan {
   }
 
   Json ChangesAnswer(const std::string& user, const Json& query) {
-    size_t limit = 50;
-    if (query.contains("limit")) {
-      const std::string t = query["limit"].get<std::string>();
-      char* end = nullptr;
-      const long v = std::strtol(t.c_str(), &end, 10);
-      if (t.empty() || *end != '\0' || v < 1 || v > 500) {
-        throw ApiError{400, "invalid_argument", "limit: expected 1 to 500"};
-      }
-      limit = static_cast<size_t>(v);
-    }
-    uint64_t before = UINT64_MAX;
-    if (query.contains("before")) {
-      const std::string t = query["before"].get<std::string>();
-      char* end = nullptr;
-      before = std::strtoull(t.c_str(), &end, 10);
-      if (t.empty() || *end != '\0') {
-        throw ApiError{400, "invalid_argument", "before: expected a change id"};
-      }
-    }
+    const auto limit = static_cast<size_t>(WholeQuery(query, "limit", 50, 1, 500));
+    const auto before = static_cast<uint64_t>(WholeQuery(query, "before", INT64_MAX, 0, INT64_MAX));
     std::string date;
     if (query.contains("date")) {
       date = query["date"].get<std::string>();

@@ -154,6 +154,13 @@ TEST_F(Challenges, ATeamMovesAlongTheRouteAndMilestonesComeAndGoExactlyOnce) {
                              {{"after", std::to_string(last - 1)}}));
   ASSERT_EQ(later["events"].size(), 1u);
   EXPECT_EQ(later["events"][0]["seq"], last);
+  // strtoll took " 3" and "+3", and an overflow as the last event there is.
+  for (const char* bad : {" 3", "+3", "3x", "99999999999999999999", "-1"}) {
+    const PluginResponse r =
+        Call("GET", "/v1/challenges/" + id + "/events", "ann", nullptr, {{"after", bad}});
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_NE(r.body.find("after / Last-Event-ID: "), std::string::npos) << r.body;
+  }
 }
 
 TEST_F(Challenges, DaysAreJudgedInTheMembersTimeZoneAndLateRunsCountOnTheirDay) {
@@ -239,6 +246,12 @@ TEST_F(Challenges, LeaderboardsFilterByTeamLimitAndFollowEveryChange) {
   EXPECT_DOUBLE_EQ(board["teams"][0]["distance_m"].get<double>(), 13000);
   EXPECT_EQ(board["total_members"], 5);
   EXPECT_EQ(Call("GET", path, "ann", nullptr, {{"limit", "0"}}).status, 400);
+  // The whole text is the number: atol read "2abc" and "2.9" as 2.
+  for (const char* bad : {"2abc", "2.9", " 2", "+2"}) {
+    const PluginResponse r = Call("GET", path, "ann", nullptr, {{"limit", bad}});
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_NE(r.body.find("limit: "), std::string::npos) << r.body;
+  }
 }
 
 TEST_F(Challenges, AStateStoredWithItsMembersInsideIsMovedToMemberRowsOnLoad) {

@@ -164,6 +164,10 @@ TEST_F(Plans, FitnessComesFromTheBestRecentEffort) {
   EXPECT_NEAR(p["vdot"].get<double>(), v2, 0.006);
   EXPECT_NEAR(p["time_s"].get<double>(), engine::PredictRaceTimeS(v2, 10000), 2);
   EXPECT_EQ(Get("/v1/plans/predict", "ann", {{"distance_m", "ten"}}).status, 400);
+  // strtod took leading spaces and hex ("0x2710" is 10,000).
+  for (const char* bad : {" 10000", "0x2710", "10000m", "1e400"}) {
+    EXPECT_EQ(Get("/v1/plans/predict", "ann", {{"distance_m", bad}}).status, 400) << bad;
+  }
   EXPECT_EQ(Get("/v1/plans/predict", "ann", {}).status, 400);
   EXPECT_EQ(Get("/v1/plans/predict", "nobody", {{"distance_m", "5000"}}).status, 404);
   const Json none = Ok(Get("/v1/plans/fitness", "nobody"));
@@ -549,6 +553,11 @@ TEST_F(Plans, ChangesPageNewestFirst) {
   }
   EXPECT_EQ(paged.size(), all["changes"].size());
   EXPECT_EQ(Get("/v1/plans/changes", "ivy", {{"limit", "0"}}).status, 400);
+  // strtoull read "-1" as 2^64 - 1: every change.
+  for (const char* bad : {"-1", " 5", "5.0", "99999999999999999999"}) {
+    EXPECT_EQ(Get("/v1/plans/changes", "ivy", {{"before", bad}}).status, 400) << bad;
+    EXPECT_EQ(Get("/v1/plans/changes", "ivy", {{"limit", bad}}).status, 400) << bad;
+  }
   EXPECT_EQ(Get("/v1/plans/changes", "ivy", {{"date", "Thursday"}}).status, 400);
 }
 
