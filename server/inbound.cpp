@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "engine/hex.hpp"
+#include "engine/text/number.hpp"
 #include "server/auth.hpp"
 
 namespace stride::server {
@@ -67,10 +68,9 @@ Result<std::string> VerifyInbound(const std::vector<std::string>& secrets,
                                      ": expected 1 to 200 printable ASCII characters");
     }
   }
-  char* end = nullptr;
-  const long long t = std::strtoll(ts.c_str(), &end, 10);
-  if (*end != '\0' || ts.size() > 12) {
-    return Status::InvalidArgument("Webhook-Timestamp: expected unix seconds");
+  const Result<int64_t> t = engine::ParseWholeNumber("Webhook-Timestamp", ts, 0, 999'999'999'999);
+  if (!t.ok()) {
+    return Status::InvalidArgument("Webhook-Timestamp: expected unix seconds, got '" + ts + "'");
   }
   const std::string text = SignedText(id, ts, user, request.body);
   bool signed_ok = false;
@@ -94,7 +94,7 @@ Result<std::string> VerifyInbound(const std::vector<std::string>& secrets,
         "Webhook-Signature: no v1 signature made with this provider's "
         "secret over \"<id>.<timestamp>.<user>.<body>\"");
   }
-  if (std::fabs(static_cast<double>(t) - now_s) > replay_window_s) {
+  if (std::fabs(static_cast<double>(*t) - now_s) > replay_window_s) {
     return Status::Unauthenticated("Webhook-Timestamp " + ts + " is outside the replay window of " +
                                    std::to_string(static_cast<int>(replay_window_s)) + " s");
   }

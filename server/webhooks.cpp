@@ -12,6 +12,7 @@
 #include "engine/hex.hpp"
 #include "engine/text/iso_time.hpp"
 #include "engine/text/json_dump.hpp"
+#include "engine/text/number.hpp"
 #include "engine/time/now.hpp"
 #include "server/auth.hpp"
 
@@ -49,9 +50,15 @@ Result<std::unique_ptr<WebhookSender>> WebhookSender::Start(
     t.path = slash == std::string::npos ? "/" : rest.substr(slash);
     const size_t colon = hostport.rfind(':');
     t.host = hostport.substr(0, colon);
-    if (colon != std::string::npos) t.port = std::atoi(hostport.c_str() + colon + 1);
-    if (t.host.empty() || t.port <= 0 || t.port > 65535) {
-      return Status::InvalidArgument("--webhook " + url + ": no host or a bad port");
+    if (t.host.empty()) return Status::InvalidArgument("--webhook " + url + ": no host");
+    if (colon != std::string::npos) {
+      // The whole port: atoi read "8O80" (a letter O) as port 8.
+      const Result<int64_t> port =
+          engine::ParseWholeNumber("port", hostport.substr(colon + 1), 1, 65535);
+      if (!port.ok()) {
+        return Status::InvalidArgument("--webhook " + url + ": " + port.status().message());
+      }
+      t.port = static_cast<int>(*port);
     }
     w->targets_.push_back(std::move(t));
   }

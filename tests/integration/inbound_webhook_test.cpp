@@ -150,6 +150,16 @@ TEST_F(InboundWebhooks, ForgedStaleUnknownAndUnlinkedDeliveriesAreRefused) {
   EXPECT_EQ(stale, 401);
   EXPECT_NE(stale_body.find("outside the replay window of 300 s"), std::string::npos);
   EXPECT_EQ(post(Signed("e5", "G-42", fit_, Now() + 600)).first, 401);
+  // A timestamp that is not plain unix seconds is a 400 that says so (strtoll took "+<t>").
+  httplib::Headers plus = Signed("e5b", "G-42", fit_);
+  const std::string t = plus.find("Webhook-Timestamp")->second;
+  plus.erase("Webhook-Timestamp");
+  plus.emplace("Webhook-Timestamp", "+" + t);
+  auto [bad_time, bad_time_body] = post(plus);
+  EXPECT_EQ(bad_time, 400);
+  EXPECT_NE(bad_time_body.find("Webhook-Timestamp: expected unix seconds, got '+"),
+            std::string::npos)
+      << bad_time_body;
   // A header missing; a provider this server does not know; an account nobody linked.
   httplib::Headers no_id = Signed("e6", "G-42", fit_);
   no_id.erase("Webhook-Id");

@@ -3,6 +3,8 @@
 // Webhooks leave a real server for a receiver on loopback that fails its first answers, is
 // stopped while events happen, and comes back after the server itself was restarted: every
 // event arrives (at least once, with one id per event), signed with the shared secret.
+#include "server/webhooks.hpp"
+
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -15,6 +17,7 @@
 #include "datasets/synthetic_activity.hpp"
 #include "datasets/synthetic_routes.hpp"
 #include "engine/hex.hpp"
+#include "engine/store/key_value.hpp"
 #include "server/auth.hpp"
 #include "server/http_server.hpp"
 #include "tests/support/api_client.hpp"
@@ -119,6 +122,36 @@ bool WaitFor(const std::function<bool()>& done, double seconds) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return done();
+}
+
+TEST(Webhooks, AUrlThatIsNotHttpHostPortPathIsRefusedWithWhatIsWrong) {
+  engine::MemoryKeyValue outbox;
+  auto start = [&](const std::string& url) {
+    server::WebhookOptions o;
+    o.urls = {url};
+    o.secret = "0123456789abcdef";
+    return server::WebhookSender::Start(o, &outbox, [](const std::string&) {});
+  };
+  const struct {
+    const char* url;
+    const char* message;
+  } bad[] = {
+      {"https://h:443/x", "expected http://host[:port]/path"},
+      {"http://:8080/x", "no host"},
+      // atoi read "8O80" (a letter O) as port 8, and "80abc" as 80.
+      {"http://hooks.example:8O80/x", "port: '8O80' is not a whole number"},
+      {"http://hooks.example:80abc/x", "port: '80abc' is not a whole number"},
+      {"http://hooks.example:0/x", "port: 0 is out of range [1, 65535]"},
+      {"http://hooks.example:70000/x", "port: 70000 is out of range [1, 65535]"},
+      {"http://hooks.example:/x", "port: '' is not a whole number"},
+  };
+  for (const auto& c : bad) {
+    const auto w = start(c.url);
+    ASSERT_FALSE(w.ok()) << c.url;
+    EXPECT_NE(w.status().message().find(c.message), std::string::npos) << w.status().message();
+  }
+  ASSERT_TRUE(start("http://hooks.example:8080/x").ok());
+  ASSERT_TRUE(start("http://hooks.example/x").ok());
 }
 
 TEST(Webhooks, ArriveSignedAtLeastOnceThroughFailuresAndARestart) {
