@@ -269,8 +269,10 @@ void HttpServer::RebuildOpenApi() {
   OpenApiDocument doc = BuildOpenApi(api_routes_, plugin_routes, STRIDE_VERSION_TEXT);
   for (const std::string& p : doc.problems) LogLine("openapi: " + p);
   auto text = std::make_shared<const std::string>(engine::DumpJson(doc.json));
+  auto names = std::make_shared<const QueryNames>(QueryNamesOf(doc.json));
   std::lock_guard lock(mu_);
   openapi_ = std::move(text);
+  query_names_ = std::move(names);
 }
 
 Status HttpServer::ReloadTls() {
@@ -1092,12 +1094,28 @@ http::EventServerHooks HttpServer::Hooks() {
   plugins::PluginHost* host = plugins_.get();
   http::EventServerHooks hooks;
   RateLimiter* limiter = limiter_.get();
-  hooks.admit = [verifier, host, limiter, trusted = options_.trusted_proxies](
+  hooks.admit = [this, verifier, host, limiter, trusted = options_.trusted_proxies](
                     const http::Route& route, HttpRequest& req) -> std::optional<ApiResponse> {
     std::string scope = route.scope;
     std::optional<ApiResponse> denied = AdmitScoped(verifier, host, route, req, &scope);
     if (denied) return denied;
-    return Limit(limiter, trusted, route.rate_limit, scope, req);
+    denied = Limit(limiter, trusted, route.rate_limit, scope, req);
+    if (denied) return denied;
+    // Counted first, so a client probing parameters spends its budget like any other.
+    const auto* plugin = route.scope == kPluginScope
+                             ? static_cast<const plugins::PluginHost::Match*>(req.route_state.get())
+                             : nullptr;
+    std::shared_ptr<const QueryNames> names;
+    {
+      std::lock_guard lock(mu_);
+      names = query_names_;
+    }
+    if (!names) return std::nullopt;
+    const std::optional<std::string> unknown =
+        plugin ? UnknownQueryParameter(*names, plugin->method, plugin->pattern, req.query)
+               : UnknownQueryParameter(*names, route.method, route.pattern, req.query);
+    if (!unknown) return std::nullopt;
+    return ErrorResponse(400, "invalid_argument", *unknown, WireOf(req));
   };
   hooks.error = [](int status, const std::string& code, const std::string& message,
                    const HttpRequest& req) {

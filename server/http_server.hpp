@@ -224,6 +224,9 @@ class HttpServer {
   void RebuildOpenApi();
   std::vector<ApiRoute> api_routes_;            // the table without its handlers
   std::shared_ptr<const std::string> openapi_;  // under mu_
+  // The query parameters each operation takes, from the same document: an unknown one is a
+  // 400 on every route alike (UnknownQueryParameter). Under mu_.
+  std::shared_ptr<const QueryNames> query_names_;
 };
 
 }  // namespace stride::server

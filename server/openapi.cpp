@@ -2,8 +2,11 @@
 #include "server/openapi.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <set>
+
+#include "engine/text/utf8.hpp"
 
 namespace stride::server {
 namespace {
@@ -248,7 +251,7 @@ constexpr const char* kParameters = R"json({
            "description": "page size (each endpoint states its default and maximum)"},
  "cursor": {"name": "cursor", "in": "query", "schema": {"type": "string"},
             "description": "next_cursor of the previous page"},
- "sort": {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["length", "ascent", "name"]}},
+ "sort": {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["distance", "length", "ascent"], "default": "distance"}},
  "lat": {"name": "lat", "in": "query", "required": true, "schema": {"type": "number", "minimum": -90, "maximum": 90}},
  "lon": {"name": "lon", "in": "query", "required": true, "schema": {"type": "number", "minimum": -180, "maximum": 180}},
  "min_length_m": {"name": "min_length_m", "in": "query", "schema": {"type": "number", "minimum": 0}},
@@ -319,7 +322,10 @@ const std::vector<Described>& Descriptions() {
       {"nearest", "The routes nearest a point",
        R"({"parameters": ["lat", "lon", {"name": "k", "in": "query",
            "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 10}},
-           "min_length_m", "max_length_m", "min_ascent_m", "max_ascent_m", "max_grade",
+           {"name": "max_distance_m", "in": "query",
+           "schema": {"type": "number", "minimum": 0, "maximum": 20000000},
+           "description": "only routes within this many metres of the point"},
+           "cursor", "min_length_m", "max_length_m", "min_ascent_m", "max_ascent_m", "max_grade",
            "max_difficulty", "type", "surface", "network", "loop"]})",
        R"({"200": "RouteList"})", "stride.api.RouteList"},
       {"profile", "A route's elevation profile", R"({"parameters": ["id"]})",
@@ -644,6 +650,59 @@ OJson Security(const std::string& scope) {
 }
 
 }  // namespace
+
+QueryNames QueryNamesOf(const OJson& doc) {
+  QueryNames out;
+  if (!doc.contains("paths") || !doc["paths"].is_object()) return out;
+  const OJson* shared = nullptr;
+  if (doc.contains("components") && doc["components"].contains("parameters")) {
+    shared = &doc["components"]["parameters"];
+  }
+  for (const auto& [path, ops] : doc["paths"].items()) {
+    if (path.rfind("/v1/", 0) != 0 || !ops.is_object()) continue;
+    for (const auto& [m, op] : ops.items()) {
+      if (!op.is_object() || op.value("x-undocumented", false)) continue;
+      std::string method = m;
+      std::transform(method.begin(), method.end(), method.begin(),
+                     [](unsigned char c) { return std::toupper(c); });
+      std::vector<std::string> names;
+      if (op.contains("parameters") && op["parameters"].is_array()) {
+        for (const OJson& given : op["parameters"]) {
+          const OJson* p = &given;
+          // "#/components/parameters/bbox": the shared parameter of that name.
+          if (given.contains("$ref") && given["$ref"].is_string() && shared) {
+            const std::string ref = given["$ref"].get<std::string>();
+            const std::string key = ref.substr(ref.rfind('/') + 1);
+            if (shared->contains(key)) p = &(*shared)[key];
+          }
+          if (p->is_object() && p->value("in", "") == "query" && (*p)["name"].is_string()) {
+            names.push_back((*p)["name"].get<std::string>());
+          }
+        }
+      }
+      out[method + " " + path] = std::move(names);
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> UnknownQueryParameter(
+    const QueryNames& names, const std::string& method, const std::string& pattern,
+    const std::vector<std::pair<std::string, std::string>>& query) {
+  if (query.empty()) return std::nullopt;
+  // HEAD is answered as GET.
+  auto it = names.find((method == "HEAD" ? std::string("GET") : method) + " " + pattern);
+  if (it == names.end()) return std::nullopt;
+  const std::vector<std::string>& known = it->second;
+  for (const auto& [k, v] : query) {
+    if (std::find(known.begin(), known.end(), k) != known.end()) continue;
+    std::string list;
+    for (const std::string& n : known) list += (list.empty() ? "" : ", ") + n;
+    return engine::EscapeForLog(k, 64) + ": unknown parameter (" +
+           (list.empty() ? it->first + " takes none" : "expected " + list) + ")";
+  }
+  return std::nullopt;
+}
 
 std::vector<std::string> DescribedRouteNames() {
   std::vector<std::string> out;

@@ -21,7 +21,9 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,6 +58,20 @@ struct OpenApiDocument {
 OpenApiDocument BuildOpenApi(const std::vector<ApiRoute>& core,
                              const std::vector<PluginApiRoute>& plugin_routes,
                              const std::string& server_version);
+
+// The query parameters of each documented /v1 operation in `doc` (a BuildOpenApi document),
+// keyed "METHOD /pattern": {"GET /v1/runs": {"before", "limit"}}. Operations outside /v1 (the
+// page, its files, /metrics) and undocumented ones are left out: they are not checked.
+using QueryNames = std::map<std::string, std::vector<std::string>>;
+QueryNames QueryNamesOf(const nlohmann::ordered_json& doc);
+
+// The error for the first query parameter of a request that the operation `method pattern`
+// does not take ("limt: unknown parameter (expected before, limit)"), or nullopt when it takes
+// them all or is not in `names`. A misspelt filter (min_length for min_length_m) would
+// otherwise be ignored and answered with everything.
+std::optional<std::string> UnknownQueryParameter(
+    const QueryNames& names, const std::string& method, const std::string& pattern,
+    const std::vector<std::pair<std::string, std::string>>& query);
 
 // The names of the core routes that have a description (for tests).
 std::vector<std::string> DescribedRouteNames();

@@ -48,6 +48,19 @@ Result<uint32_t> ParseNames(const std::string& key, const std::string& text, int
   return mask;
 }
 
+// The filter's parameters, which the searches take besides their own.
+const std::vector<std::string> kFilterKeys = {
+    "min_length_m",   "max_length_m", "min_ascent_m", "max_ascent_m", "max_grade",
+    "max_difficulty", "type",         "surface",      "network",      "loop"};
+
+// kInvalidArgument naming the first parameter a search does not take: a misspelt filter
+// (min_length for min_length_m) would otherwise be left out and every route answered. The HTTP
+// server checks the same against the OpenAPI document; this covers the C API too.
+Status CheckSearchKeys(const Params& p, std::vector<std::string> own) {
+  own.insert(own.end(), kFilterKeys.begin(), kFilterKeys.end());
+  return CheckKnown(p, own);
+}
+
 Result<engine::RouteFilter> ParseFilter(const Params& p) {
   engine::RouteFilter f;
   constexpr double kBig = 1e9;
@@ -279,6 +292,7 @@ ApiResponse ErrorFromStatus(const Status& s, Wire wire) {
 
 ApiResponse ListRoutes(const index::RouteSnapshot& s, const Params& p, Wire wire) {
   auto answer = [&]() -> Result<ApiResponse> {
+    STRIDE_RETURN_IF_ERROR(CheckSearchKeys(p, {"bbox", "limit", "cursor", "sort"}));
     const std::optional<std::string> bbox = Get(p, "bbox");
     if (!bbox) {
       return Status::InvalidArgument("bbox: required, as minlon,minlat,maxlon,maxlat in degrees");
@@ -316,6 +330,7 @@ ApiResponse ListRoutes(const index::RouteSnapshot& s, const Params& p, Wire wire
 
 ApiResponse NearestRoutes(const index::RouteSnapshot& s, const Params& p, Wire wire) {
   auto answer = [&]() -> Result<ApiResponse> {
+    STRIDE_RETURN_IF_ERROR(CheckSearchKeys(p, {"lat", "lon", "k", "max_distance_m", "cursor"}));
     const std::optional<std::string> lat = Get(p, "lat"), lon = Get(p, "lon");
     if (!lat) return Status::InvalidArgument("lat: required, degrees -90..90");
     if (!lon) return Status::InvalidArgument("lon: required, degrees -180..180");
@@ -338,6 +353,7 @@ ApiResponse NearestRoutes(const index::RouteSnapshot& s, const Params& p, Wire w
 ApiResponse GetRoute(const index::RouteSnapshot& s, const std::string& id_text, const Params& p,
                      Wire wire) {
   auto answer = [&]() -> Result<ApiResponse> {
+    STRIDE_RETURN_IF_ERROR(CheckKnown(p, {"format", "zoom", "tolerance_m"}));
     STRIDE_ASSIGN_OR_RETURN(engine::Route route, FetchRoute(s, id_text));
     engine::Route* r = &route;
     const std::string format = Get(p, "format").value_or("polyline6");

@@ -804,7 +804,7 @@ std::optional<PluginHost::Match> PluginHost::Resolve(const std::string& method,
   for (const Loaded::Route& r : p->routes) {
     if (!engine::MatchPathPattern(r.pattern, decoded, &params)) continue;
     if (r.method == method || (method == "HEAD" && r.method == "GET")) {
-      return Match{p, r.id, r.scope, std::move(params)};
+      return Match{p, r.id, r.scope, std::move(params), r.method, r.pattern};
     }
     *path_known = true;
     if (allowed->find(r.method) == std::string::npos) {

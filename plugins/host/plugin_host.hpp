@@ -220,6 +220,7 @@ class PluginHost {
     int route_id = 0;
     std::string scope;
     std::vector<std::pair<std::string, std::string>> params;
+    std::string method, pattern;  // the route's, as in RouteDocs ("GET", "/v1/plans/load")
   };
   // The plugin route for a request path under /v1/<plugin>/; nullopt when none. *path_known is
   // set when the path is a plugin's with another method (a 405), *allowed lists the methods.

@@ -513,6 +513,11 @@ TEST_F(CApiDb, BadQueriesGiveTheCodeAndTheHttpApisMessage) {
   expect_error(routes(1, "bbox=1,2,3,4"), STRIDE_E_INVALID, "bbox is given as an argument");
   expect_error(routes(1, "limit=5&limit=6"), STRIDE_E_INVALID, "limit is given twice");
   expect_error(routes(1, "limit=0"), STRIDE_E_INVALID, "limit: ");
+  // A misspelt filter is refused, not left out (every route in the box was answered).
+  expect_error(routes(1, "min_length=5000"), STRIDE_E_INVALID, "min_length: unknown parameter");
+  expect_error(
+      Ask([&](char** j, size_t* z) { return stride_db_nearest(db_, 1, 2, "radius_m=9", j, z); }),
+      STRIDE_E_INVALID, "radius_m: unknown parameter");
   expect_error(routes(std::nan(""), nullptr), STRIDE_E_INVALID, "bbox");
   expect_error(
       Ask([&](char** j, size_t* z) { return stride_db_route(db_, "r999999999", "", j, z); }),

@@ -371,6 +371,15 @@ TEST_F(Plugins, ThePlanPluginMeasuresFitnessAndLoadFromAnUpload) {
   const Json load = Json::parse(l->body);
   EXPECT_EQ(load["days"].size(), 42u);
   EXPECT_GT(load["days"][39]["load"].get<double>(), 0);  // the run's day
+  // A parameter the route does not declare is refused by the server, named, before the plugin
+  // sees it: "form" for "from" was left out, and the last 42 days answered.
+  auto typo = c.Get("/v1/plans/load?form=2026-01-01", Auth(fay));
+  EXPECT_EQ(typo->status, 400);
+  EXPECT_NE(typo->body.find("form: unknown parameter (expected from, to)"), std::string::npos)
+      << typo->body;
+  auto none = c.Get("/v1/plans/fitness?at=2026-01-01", Auth(fay));
+  EXPECT_EQ(none->status, 400);
+  EXPECT_NE(none->body.find("GET /v1/plans/fitness takes none"), std::string::npos) << none->body;
   EXPECT_EQ(c.Get("/v1/plans/fitness")->status, 401);
 }
 

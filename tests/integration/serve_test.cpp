@@ -592,6 +592,14 @@ TYPED_TEST(Serve, BadRequestsGetJsonErrorsNamingTheParameter) {
       {known + "?format=kml", 400, "format: 'kml'"},
       {known + "?zoom=40", 400, "zoom: 40 is out of range"},
       {"/v2/anything", 404, "no endpoint /v2/anything"},
+      // A parameter the endpoint does not take: a misspelt filter was left out, and every
+      // route answered as if it had not been sent.
+      {"/v1/routes?bbox=1.5,42.5,1.6,42.6&min_length=5000", 400,
+       "min_length: unknown parameter (expected bbox, limit, cursor, sort, min_length_m,"},
+      {"/v1/routes/nearest?lat=42.5&lon=1.5&radius_m=100", 400, "radius_m: unknown parameter"},
+      {known + "?simplify=1", 400, "simplify: unknown parameter (expected format, zoom,"},
+      {known + "/profile?step_m=10", 400,
+       "step_m: unknown parameter (GET /v1/routes/{id}/profile takes none)"},
   };
   for (const Case& c : cases) {
     const Json j = this->GetJson(c.target, c.status);

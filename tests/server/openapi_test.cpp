@@ -113,6 +113,40 @@ TEST(OpenApi, TakesAPluginsOperationAndAddsTheCommonAnswers) {
   EXPECT_EQ(bad.undocumented.size(), 1u);
 }
 
+TEST(OpenApi, QueryNamesComeFromTheDocumentAndAnUnknownOneIsNamed) {
+  const std::string op = R"({"summary":"Hi","parameters":["limit", {"name": "team",
+    "in": "query", "schema": {"type": "string"}}],"responses":{"200":""}})";
+  const std::string none = R"({"summary":"Bare","responses":{"200":""}})";
+  const OpenApiDocument d = BuildOpenApi(Table(),
+                                         {{"demo", "GET", "/v1/demo/{id}/hi", "", op},
+                                          {"demo", "POST", "/v1/demo/bare", "", none},
+                                          {"demo", "GET", "/v1/demo/undescribed", "", ""}},
+                                         "1");
+  const QueryNames names = QueryNamesOf(d.json);
+  // Shared parameters by reference and a plugin's own; path parameters are not query ones.
+  EXPECT_EQ(names.at("GET /v1/demo/{id}/hi"), (std::vector<std::string>{"limit", "team"}));
+  EXPECT_EQ(names.at("GET /v1/routes").front(), "bbox");
+  EXPECT_TRUE(names.at("GET /v1/runs/{id}").empty());
+  EXPECT_FALSE(names.contains("GET /v1/demo/undescribed"));  // not described: not checked
+
+  using Query = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(UnknownQueryParameter(names, "GET", "/v1/demo/{id}/hi",
+                                  Query{{"limit", "5"}, {"team", "red"}}),
+            std::nullopt);
+  EXPECT_EQ(UnknownQueryParameter(names, "HEAD", "/v1/demo/{id}/hi", Query{{"limt", "5"}}),
+            "limt: unknown parameter (expected limit, team)");
+  EXPECT_EQ(UnknownQueryParameter(names, "POST", "/v1/demo/bare", Query{{"x", ""}}),
+            "x: unknown parameter (POST /v1/demo/bare takes none)");
+  EXPECT_EQ(UnknownQueryParameter(names, "GET", "/v1/demo/undescribed", Query{{"x", ""}}),
+            std::nullopt);
+  // Client bytes in the message are escaped and cut.
+  const std::optional<std::string> odd = UnknownQueryParameter(
+      names, "GET", "/v1/runs/{id}", Query{{"\xff\n" + std::string(200, 'a'), ""}});
+  ASSERT_TRUE(odd.has_value());
+  EXPECT_EQ(odd->find('\n'), std::string::npos) << *odd;
+  EXPECT_LT(odd->size(), 160u) << *odd;
+}
+
 TEST(SchemaChecker, FindsWhatIsWrongAndWhere) {
   const Json doc = DocOf(BuildOpenApi(Table(), {}, "1"));
   stride::testing::SchemaChecker check(doc);
