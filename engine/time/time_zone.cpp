@@ -154,7 +154,8 @@ std::string FormatDate(int64_t day) {
   unsigned m = 0, d = 0;
   CivilFromDays(day, &y, &m, &d);
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", y, m, d);
+  // A year before 1 BC as ISO 8601 writes it, "-0001": "%04lld" of -1 is "-001".
+  std::snprintf(buf, sizeof buf, "%s%04lld-%02u-%02u", y < 0 ? "-" : "", y < 0 ? -y : y, m, d);
   return buf;
 }
 

@@ -54,6 +54,11 @@ TEST(ParseDate, AcceptsRealDatesOnly) {
   EXPECT_FALSE(ParseDate("2026-13-01", &d));
   EXPECT_FALSE(ParseDate("2026-1-01", &d));
   EXPECT_FALSE(ParseDate("20260101xx", &d));
+  // The earliest dates a request can reach (a range ending on 0000-01-01).
+  EXPECT_TRUE(ParseDate("0000-01-01", &d));
+  EXPECT_EQ(FormatDate(d), "0000-01-01");
+  EXPECT_EQ(FormatDate(d - 27), "-0001-12-05");
+  EXPECT_EQ(FormatDate(DaysFromCivil(-12, 3, 1)), "-0012-03-01");
 }
 
 }  // namespace
