@@ -319,11 +319,21 @@ int RunAnalyze(const std::vector<std::string>& args, std::ostream& out, std::ost
     err << o.err;
     status = std::max(status, o.status);
   };
+  // A DEM tile or raster that is there but could not be read: the analyses took their
+  // elevation from the recordings, not from the DEM asked for. An error (exit 1), after them.
+  auto dem_problems = [&] {
+    if (!dem) return status;
+    for (const std::string& m : dem->Unreadable()) {
+      err << "stride analyze: error: --dem " << m << " (elevation came from the recordings)\n";
+      status = std::max(status, 1);
+    }
+    return status;
+  };
   const size_t workers = std::min(jobs, files.size());
   if (workers <= 1) {
     engine::PreferHugePages(engine::kAnalysisHugePageBytes);
     for (const std::string& file : files) print(AnalyzeFileOrError(file, options, json));
-    return status;
+    return dem_problems();
   }
   // Workers take the next file, largest first (a large file taken last would leave the other
   // workers idle while it is analysed); this thread prints each file's output in the order
@@ -357,7 +367,7 @@ int RunAnalyze(const std::vector<std::string>& args, std::ostream& out, std::ost
     print(o);
   }
   for (std::thread& t : pool) t.join();
-  return status;
+  return dem_problems();
 }
 
 }  // namespace stride::tools

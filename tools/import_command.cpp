@@ -282,6 +282,18 @@ int BuildRouteDb(BuildRequest& req, std::ostream& out, std::ostream& err) {
     return 1;
   }
   const importers::OsmImportStats& s = *stats;
+  if (dem) {
+    // A tile or raster that is there but could not be read: its routes would lack the
+    // elevation the operator asked for, with nothing said. Before the hierarchy (minutes on a
+    // large map) and before anything is committed.
+    const std::vector<std::string> unreadable = dem->Unreadable();
+    if (!unreadable.empty()) {
+      err << cmd + "error: --dem " << unreadable.front();
+      if (unreadable.size() > 1) err << " (and " << unreadable.size() - 1 << " more)";
+      err << " (nothing was written; " << db_path << " is unchanged)\n";
+      return 1;
+    }
+  }
 
   // The trail graph and its contraction hierarchy (fast directions on large maps).
   const auto graph_started = std::chrono::steady_clock::now();

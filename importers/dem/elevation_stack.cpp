@@ -44,7 +44,8 @@ Result<std::unique_ptr<ElevationStack>> ElevationStack::Open(const std::string& 
       if (!g.ok()) return g.status();
       std::string d = (*g)->Describe();
       stack->tiles_and_rasters_ += (*g)->num_rasters();
-      stack->sources_.push_back({std::move(g).value(), std::move(d), nullptr});
+      const GdalElevation* gdal = g->get();
+      stack->sources_.push_back({std::move(g).value(), std::move(d), nullptr, gdal});
       continue;
     }
     if (!fs::is_directory(item, ec)) {
@@ -63,7 +64,8 @@ Result<std::unique_ptr<ElevationStack>> ElevationStack::Open(const std::string& 
       if (!g.ok()) return g.status();
       std::string d = (*g)->Describe();
       stack->tiles_and_rasters_ += (*g)->num_rasters();
-      stack->sources_.push_back({std::move(g).value(), std::move(d), nullptr});
+      const GdalElevation* gdal = g->get();
+      stack->sources_.push_back({std::move(g).value(), std::move(d), nullptr, gdal});
     }
     if (tiles || !rasters) {
       Result<std::unique_ptr<SrtmElevation>> s = SrtmElevation::Open(item);
@@ -72,7 +74,7 @@ Result<std::unique_ptr<ElevationStack>> ElevationStack::Open(const std::string& 
       std::string d = item + ": SRTM, " + std::to_string(srtm->num_tiles()) + " tile" +
                       (srtm->num_tiles() == 1 ? "" : "s") + "\n";
       stack->tiles_and_rasters_ += srtm->num_tiles();
-      stack->sources_.push_back({std::move(s).value(), std::move(d), srtm});
+      stack->sources_.push_back({std::move(s).value(), std::move(d), srtm, nullptr});
     }
   }
   return stack;
@@ -100,6 +102,17 @@ std::vector<std::string> ElevationStack::MissingTiles() const {
   std::sort(missing.begin(), missing.end());
   missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
   return missing;
+}
+
+std::vector<std::string> ElevationStack::Unreadable() const {
+  std::vector<std::string> out;
+  for (const Source& s : sources_) {
+    std::vector<std::string> some = s.srtm   ? s.srtm->Unreadable()
+                                    : s.gdal ? s.gdal->Unreadable()
+                                             : std::vector<std::string>();
+    for (std::string& m : some) out.push_back(std::move(m));
+  }
+  return out;
 }
 
 }  // namespace stride::importers

@@ -37,12 +37,17 @@ class ElevationStack : public engine::ElevationSource {
   std::string Describe() const;
   // SRTM tiles that were asked for but are not in any SRTM folder ("N43E002"), sorted.
   std::vector<std::string> MissingTiles() const;
+  // Tiles and rasters that were asked for and are there but could not be read (truncated,
+  // corrupt): one message each. An import fails on any: its routes would quietly lack the
+  // elevation the operator gave.
+  std::vector<std::string> Unreadable() const;
 
  private:
   struct Source {
     std::unique_ptr<engine::ElevationSource> source;
     std::string description;
     const class SrtmElevation* srtm = nullptr;  // when it is one: for MissingTiles
+    const class GdalElevation* gdal = nullptr;  // when it is one: for Unreadable
   };
   std::vector<Source> sources_;
   size_t tiles_and_rasters_ = 0;

@@ -131,7 +131,8 @@ struct GdalElevation::Raster {
 
   mutable std::once_flag loaded;
   mutable std::vector<float> pixels;  // row-major, row 0 at gt's origin
-  mutable std::string load_error;
+  mutable std::mutex error_mu;
+  mutable std::string load_error;  // under error_mu
 
   ~Raster() {
     for (OGRCoordinateTransformationH t : pool) gdal->DestroyTransform(t);
@@ -163,18 +164,23 @@ struct GdalElevation::Raster {
     return std::isfinite(*px) && std::isfinite(*py);
   }
 
+  void Failed(const char* why) const {
+    std::lock_guard<std::mutex> lock(error_mu);
+    load_error = path + ": cannot read its pixels: " + (why && *why ? why : "GDAL gave no reason");
+  }
+
   void Load() const {
     GDALDatasetH ds =
         gdal->OpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr);
     if (ds == nullptr) {
-      load_error = path + ": " + gdal->LastErrorMsg();
+      Failed(gdal->LastErrorMsg());
       return;
     }
     pixels.assign(static_cast<size_t>(width) * height, 0.0f);
     const CPLErr e = gdal->RasterIO(gdal->GetRasterBand(ds, 1), GF_Read, 0, 0, width, height,
                                     pixels.data(), width, height, GDT_Float32, 0, 0);
     if (e != CE_None) {
-      load_error = path + ": " + gdal->LastErrorMsg();
+      Failed(gdal->LastErrorMsg());
       pixels.clear();
     }
     gdal->Close(ds);
@@ -375,6 +381,15 @@ bool GdalElevation::ElevationAt(double lat_deg, double lon_deg, double* elevatio
     if (r->ElevationAt(lat_deg, lon_deg, elevation_m)) return true;
   }
   return false;
+}
+
+std::vector<std::string> GdalElevation::Unreadable() const {
+  std::vector<std::string> out;
+  for (const auto& r : rasters_) {
+    std::lock_guard<std::mutex> lock(r->error_mu);
+    if (!r->load_error.empty()) out.push_back(r->load_error);
+  }
+  return out;
 }
 
 std::string GdalElevation::Describe() const {

@@ -50,6 +50,10 @@ class GdalElevation : public engine::ElevationSource {
   size_t num_rasters() const { return rasters_.size(); }
   // One line per raster: file, size, CRS name, pixel size.
   std::string Describe() const;
+  // Rasters whose pixels could not be read when a point first fell inside them (a truncated
+  // or corrupt file whose header was fine): GDAL's message for each. Those points got no
+  // elevation from it; a caller that needs the elevation fails on these.
+  std::vector<std::string> Unreadable() const;
 
   struct Raster;
 

@@ -283,7 +283,11 @@ const SrtmTile* SrtmElevation::Tile(int lat0, int lon0) const {
   auto p = paths_.find(key);
   if (p != paths_.end()) {
     Result<std::unique_ptr<SrtmTile>> t = SrtmTile::Open(p->second, lat0, lon0);
-    if (t.ok()) tile = std::move(t).value();
+    if (t.ok()) {
+      tile = std::move(t).value();
+    } else {
+      failed_[key] = t.status().message();
+    }
   }
   const SrtmTile* raw = tile.get();
   loaded_[key] = std::move(tile);
@@ -318,10 +322,17 @@ std::vector<std::string> SrtmElevation::MissingTiles() const {
   std::vector<std::string> out;
   std::shared_lock lock(mu_);
   for (const auto& [key, tile] : loaded_) {
-    if (tile) continue;
+    if (tile || failed_.count(key)) continue;
     out.push_back(SrtmTileName(key / 360 - 90, key % 360 - 180));
   }
   std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::string> SrtmElevation::Unreadable() const {
+  std::vector<std::string> out;
+  std::shared_lock lock(mu_);
+  for (const auto& [key, why] : failed_) out.push_back(why);
   return out;
 }
 

@@ -81,6 +81,10 @@ class SrtmElevation : public engine::ElevationSource {
   size_t num_tiles() const { return paths_.size(); }
   // Tiles that were asked for but are not in the directory, as names ("N43E002"), sorted.
   std::vector<std::string> MissingTiles() const;
+  // Tiles that are in the directory but could not be read when first asked for (a zip whose
+  // data is corrupt, a file removed meanwhile): what went wrong with each, by name. A caller
+  // that needs the elevation fails on these rather than take them for missing tiles.
+  std::vector<std::string> Unreadable() const;
 
  private:
   SrtmElevation() = default;
@@ -90,6 +94,7 @@ class SrtmElevation : public engine::ElevationSource {
   uint64_t generation_ = 0;           // unique per object, for the per-thread tile cache
   mutable std::shared_mutex mu_;
   mutable std::map<int, std::unique_ptr<SrtmTile>> loaded_;  // null: missing or failed
+  mutable std::map<int, std::string> failed_;                // why, for those that failed
 };
 
 }  // namespace stride::importers

@@ -3,6 +3,7 @@
 // `stride analyze` as a user runs it: the real binary, real files, exit codes and output.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -267,6 +268,35 @@ TEST(AnalyzeCliShared, SaysHowManyElevationsItRemoved) {
                     std::to_string(jumps) + " out of reach at 10 m/s)\n"),
       std::string::npos)
       << text.out;
+}
+
+TEST(AnalyzeCliShared, ADemThatCannotBeReadIsAnErrorAfterTheAnalyses) {
+  // A GeoTIFF cut short: its header reads, its pixels do not. Before, the hike was analysed
+  // with its GPS elevation and exit 0, as if the DEM had been used.
+  STRIDE_REQUIRE_DATASETS();
+  const fs::path dir = fs::temp_directory_path() / ("stride_cli_dem_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string tif = (dir / "andorra.tif").string();
+  {
+    std::ifstream in(testing::DatasetsDir() + "/dem/andorra_srtm3_crop.tif", std::ios::binary);
+    std::string head(5000, '\0');
+    in.read(head.data(), static_cast<std::streamsize>(head.size()));
+    std::ofstream(tif, std::ios::binary) << head;
+  }
+  const std::string hike =
+      testing::DatasetsDir() + "/gpx/andorra_hike_2015-08-16_adrutas_170708_a.gpx";
+  const CliRun r = Stride("analyze --json --dem " + tif + " " + hike);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("stride analyze: error: --dem " + tif + ": cannot read its pixels: "),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("(elevation came from the recordings)"), std::string::npos) << r.err;
+  EXPECT_TRUE(nlohmann::json::accept(r.out)) << r.out.substr(0, 200);  // the analysis, still
+  const CliRun whole = Stride("analyze --json --dem " + testing::DatasetsDir() +
+                              "/dem/andorra_srtm3_crop.tif " + hike);
+  EXPECT_EQ(whole.exit_code, 0) << whole.err;
+  EXPECT_EQ(whole.err, "");
+  fs::remove_all(dir);
 }
 
 TEST(AnalyzeCliShared, SaysHowManyPointsHadNoTime) {

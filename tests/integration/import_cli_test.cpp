@@ -156,6 +156,40 @@ TEST_F(ImportCli, AMapWithoutTrailsImportsWithAWarning) {
   EXPECT_EQ(empty_id.out, "");
 }
 
+// A DEM file whose header reads but whose pixels do not (a copy cut short): before, the import
+// succeeded and its routes had no elevation, with nothing said.
+TEST_F(ImportCli, ADemThatCannotBeReadFailsTheImportAndWritesNothing) {
+  STRIDE_REQUIRE_DATASETS();
+  const std::string osm = (dir_ / "path.osm").string();
+  std::ofstream(osm) << "<osm version=\"0.6\">"
+                     << "<node id=\"1\" lat=\"42.5\" lon=\"1.5\" version=\"1\"/>"
+                        "<node id=\"2\" lat=\"42.501\" lon=\"1.501\" version=\"1\"/>"
+                        "<way id=\"7\" version=\"1\"><nd ref=\"1\"/><nd ref=\"2\"/>"
+                        "<tag k=\"highway\" v=\"path\"/></way></osm>\n";
+  fs::create_directories(dir_ / "dem");
+  const std::string tif = (dir_ / "dem" / "andorra.tif").string();
+  {
+    std::ifstream in(Dem() + "/andorra_srtm3_crop.tif", std::ios::binary);
+    std::string head(5000, '\0');
+    in.read(head.data(), static_cast<std::streamsize>(head.size()));
+    ASSERT_EQ(in.gcount(), 5000);
+    std::ofstream(tif, std::ios::binary) << head;
+  }
+  const CliRun r = Stride("import --quiet --osm " + osm + " --dem " + tif + " --db " + db_);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("stride import: error: --dem " + tif + ": cannot read its pixels: "),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("(nothing was written; " + db_ + " is unchanged)"), std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(db_));
+  EXPECT_TRUE(Leftovers().empty());
+  // The whole file imports, and the way has its elevation.
+  const CliRun ok = Stride("import --quiet --osm " + osm + " --dem " + Dem() +
+                           "/andorra_srtm3_crop.tif --db " + db_);
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+}
+
 // Ctrl-C (or kill, or a closed terminal) in the middle of an import: the unfinished database
 // is removed, not left beside DIR until the next import, and DIR is the database it was.
 TEST_F(ImportCli, AnInterruptedImportLeavesNothingAndTheDatabaseAsItWas) {

@@ -186,6 +186,40 @@ TEST(GdalElevation, BadInputIsAnErrorThatNamesTheFile) {
   fs::remove_all(dir);
 }
 
+TEST(GdalElevation, ARasterWhosePixelsCannotBeReadIsReportedUnreadable) {
+  // A header GDAL reads and pixels it cannot (a copy cut short): the points inside got no
+  // elevation, and nothing said so.
+  const std::string dir = TempDir("cut");
+  WritePlaneRaster(dir + "/plane.tif");
+  const uintmax_t full = fs::file_size(dir + "/plane.tif");
+  Result<std::unique_ptr<GdalElevation>> whole = GdalElevation::Open(dir + "/plane.tif");
+  ASSERT_TRUE(whole.ok()) << whole.status().message();
+  const Utm utm;  // a point inside the plane, away from its hole
+  const PJ_COORD g = proj_trans(utm.pj, PJ_INV, proj_coord(kE0 + 2000, kN0 - 1000, 0, 0));
+  const double lat = g.lp.phi, lon = g.lp.lam;
+  double h = 0;
+  ASSERT_TRUE((*whole)->ElevationAt(lat, lon, &h));
+  EXPECT_NEAR(h, Plane(kE0 + 2000, kN0 - 1000), 0.2);
+  EXPECT_TRUE((*whole)->Unreadable().empty());
+  whole->reset();
+  // Keep the header (the IFD that GDAL writes first) and cut the pixel data short.
+  std::string bytes;
+  {
+    std::ifstream in(dir + "/plane.tif", std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  ASSERT_EQ(bytes.size(), full);
+  std::ofstream(dir + "/cut.tif", std::ios::binary).write(bytes.data(), 4096);
+  Result<std::unique_ptr<GdalElevation>> cut = GdalElevation::Open(dir + "/cut.tif");
+  ASSERT_TRUE(cut.ok()) << cut.status().message();
+  EXPECT_TRUE((*cut)->Unreadable().empty());  // pixels are read when first needed
+  EXPECT_FALSE((*cut)->ElevationAt(lat, lon, &h));
+  const std::vector<std::string> bad = (*cut)->Unreadable();
+  ASSERT_EQ(bad.size(), 1u);
+  EXPECT_NE(bad[0].find(dir + "/cut.tif: cannot read its pixels: "), std::string::npos) << bad[0];
+  fs::remove_all(dir);
+}
+
 // Points over Andorra where `a` and `b` both have an elevation: the differences.
 std::vector<double> Differences(const engine::ElevationSource& a, const engine::ElevationSource& b,
                                 int* covered) {

@@ -130,6 +130,29 @@ TEST(SrtmElevation, ReadsZippedTiles) {
   EXPECT_NEAR(h, 1000 + 10 + 40, 1e-6);
 }
 
+TEST(SrtmElevation, AZippedTileThatCannotBeInflatedIsUnreadableNotMissing) {
+  // The archive's directory is fine (Open checks it), its deflated data is not: before, the
+  // tile was taken for a missing one, and an import said "no DEM tile for N42E001".
+  const std::string dir = TempDir("zipbad");
+  std::vector<unsigned char> z = Zip("N42E001.hgt", PlaneTile());
+  const size_t data = 30 + std::string("N42E001.hgt").size();
+  for (size_t i = data + 8; i < data + 40; ++i) z[i] ^= 0x5A;
+  WriteFile(dir + "/N42E001.hgt.zip", z);
+  Result<std::unique_ptr<SrtmElevation>> dem = SrtmElevation::Open(dir);
+  ASSERT_TRUE(dem.ok()) << dem.status().message();
+  EXPECT_TRUE((*dem)->Unreadable().empty());  // nothing asked for yet
+  double h = 0;
+  EXPECT_FALSE((*dem)->ElevationAt(42.5, 1.5, &h));
+  EXPECT_TRUE((*dem)->MissingTiles().empty());
+  const std::vector<std::string> bad = (*dem)->Unreadable();
+  ASSERT_EQ(bad.size(), 1u);
+  EXPECT_NE(bad[0].find(dir + "/N42E001.hgt.zip: "), std::string::npos) << bad[0];
+  // A tile that is not there is missing, not unreadable.
+  EXPECT_FALSE((*dem)->ElevationAt(44.5, 1.5, &h));
+  EXPECT_EQ((*dem)->MissingTiles(), std::vector<std::string>{"N44E001"});
+  EXPECT_EQ((*dem)->Unreadable().size(), 1u);
+}
+
 TEST(SrtmElevation, WrongSizeOrMissingDirectoryIsAnError) {
   const std::string dir = TempDir("bad");
   WriteFile(dir + "/N42E001.hgt", std::vector<unsigned char>(1000, 0));
