@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <ostream>
+#include <set>
 #include <thread>
 #include <utility>
 
@@ -1140,6 +1141,20 @@ Status HttpServer::Run() {
   STRIDE_RETURN_IF_ERROR(StartUserServices());
 
   std::vector<http::Route> table = RouteTable();
+  {
+    // A limit the operator named must be one some request is counted against.
+    std::set<std::string> limit_names;
+    for (const http::Route& r : table) {
+      if (!r.scope.empty() && r.scope != kPluginScope) limit_names.insert(r.scope);
+      if (!r.rate_limit.empty()) limit_names.insert(r.rate_limit);
+    }
+    if (plugins_) {
+      for (const plugins::PluginHost::RouteDoc& r : plugins_->RouteDocs()) {
+        if (!r.scope.empty()) limit_names.insert(r.scope);
+      }
+    }
+    STRIDE_RETURN_IF_ERROR(limiter_->policy().CheckNames(limit_names));
+  }
   if (options_.worker) {  // a worker answers its operator only
     std::erase_if(table,
                   [](const http::Route& r) { return r.name != "health" && r.name != "metrics"; });

@@ -137,6 +137,7 @@ Status RateLimitPolicy::Set(std::string_view setting) {
   const std::string_view value = setting.substr(eq + 1);
   if (value == "off") {
     limits.erase(name);
+    named[name] = std::string(setting);
     return Status::Ok();
   }
   const size_t slash = value.find('/');
@@ -149,22 +150,41 @@ Status RateLimitPolicy::Set(std::string_view setting) {
     return bad("expected a count of at least 1 before '/'");
   }
   double window_s = 0;
-  if (period == "s") {
+  if (period == "s" || period == "second") {
     window_s = 1;
-  } else if (period == "m") {
+  } else if (period == "m" || period == "minute") {
     window_s = 60;
-  } else if (period == "h") {
+  } else if (period == "h" || period == "hour") {
     window_s = 3600;
+  } else if (period == "d" || period == "day") {
+    window_s = 86400;
   } else {
     uint64_t secs = 0;
     auto [pend, pec] = std::from_chars(period.data(), period.data() + period.size(), secs);
     if (pec != std::errc() || pend != period.data() + period.size() || secs == 0 ||
         secs > 86400 * 7) {
-      return bad("expected a period of s, m, h or 1 to 604800 seconds after '/'");
+      return bad(
+          "expected a period of s, m, h, d (second, minute, hour, day) or 1 to 604800 seconds "
+          "after '/'");
     }
     window_s = static_cast<double>(secs);
   }
   limits[name] = {n, window_s};
+  named[name] = std::string(setting);
+  return Status::Ok();
+}
+
+Status RateLimitPolicy::CheckNames(const std::set<std::string>& known) const {
+  std::set<std::string> all = known;
+  for (const auto& [name, limit] : Defaults().limits) all.insert(name);
+  for (const auto& [name, setting] : named) {
+    if (all.count(name) > 0) continue;
+    std::string list;
+    for (const std::string& n : all) list += (list.empty() ? "" : ", ") + n;
+    return Status::InvalidArgument("--rate-limit " + setting +
+                                   ": no request is counted against a limit named '" + name +
+                                   "' (the limits: " + list + ")");
+  }
   return Status::Ok();
 }
 

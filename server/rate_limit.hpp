@@ -33,6 +33,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -97,12 +98,19 @@ class MemoryRateLimitStore final : public RateLimitStore {
 // The limits by name ("read", "write", "search", "chat:ask", ...).
 struct RateLimitPolicy {
   std::map<std::string, RateLimit, std::less<>> limits;
+  // The names Set was given, as they were written ("read=100/m"): CheckNames holds them to the
+  // routes served, once those are known.
+  std::map<std::string, std::string, std::less<>> named;
 
   static RateLimitPolicy Defaults();
-  // Applies "NAME=COUNT/PERIOD" (PERIOD: s, m, h, or a number of seconds, e.g. read=100/m,
-  // chat:ask=30/h, search=600/60) or "NAME=off"; "off" alone turns every limit off.
-  // InvalidArgument naming the setting and what was expected.
+  // Applies "NAME=COUNT/PERIOD" (PERIOD: s, m, h, d, second, minute, hour, day, or a number of
+  // seconds up to a week, e.g. read=100/m, chat:ask=30/hour, search=600/60) or "NAME=off";
+  // "off" alone turns every limit off. InvalidArgument naming the setting and what was expected.
   Status Set(std::string_view setting);
+  // InvalidArgument for a name given to Set that no request would be counted against: not one
+  // of the defaults' (read, write, search, page, webhook, chat:ask) nor in `known` (the scopes
+  // and route limits of the routes served). "--rate-limit reads=50/m" limited nothing.
+  Status CheckNames(const std::set<std::string>& known) const;
   // Null when `name` has no limit (or it is off).
   const RateLimit* Find(std::string_view name) const;
 };

@@ -189,6 +189,30 @@ TEST_F(RateLimits, BehindATrustedProxyClientsAreCountedByTheirForwardedAddress) 
   EXPECT_EQ(from("203.0.113.7, 127.0.0.1"), 429);
 }
 
+TEST(RateLimitCli, ALimitNoRequestIsCountedAgainstStopsTheServerAtStart) {
+  // "reads" for "read" was taken, and reads went unlimited. Which names are counted is known
+  // once the routes (the plugins' too) are: the server says so before it listens.
+  const std::string dir = testing::ServerFolder("ratecli", 20);
+  ASSERT_FALSE(dir.empty());
+  const std::string serve =
+      "timeout 60 " + std::string(STRIDE_CLI) + " serve --dev --port 0 --db " + dir + "/db";
+  const testing::CliRun r = testing::RunShell(serve + " --rate-limit reads=50/m");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("--rate-limit reads=50/m: no request is counted against a limit named "
+                       "'reads' (the limits: "),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("read, runner:read, runner:write"), std::string::npos) << r.err;
+  // A plugin's scope is a limit of its own (chat:ask is the chat plugin's).
+  const testing::CliRun off =
+      testing::RunShell(serve + " --rate-limit admin=off --rate-limit x=off");
+  EXPECT_EQ(off.exit_code, 1) << off.err;
+  EXPECT_NE(off.err.find("--rate-limit x=off: no request is counted against a limit named 'x'"),
+            std::string::npos)
+      << off.err;
+  std::filesystem::remove_all(dir);
+}
+
 TEST(RateLimitCli, ABadSettingIsRefusedWithWhatWasExpected) {
   const testing::CliRun r = testing::Stride("serve --db /nonexistent --rate-limit read=many/m");
   EXPECT_EQ(r.exit_code, 2);

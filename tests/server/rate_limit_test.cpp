@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 #include <string>
 
 namespace stride::server {
@@ -116,7 +117,16 @@ TEST(RateLimitPolicy, ParsesSettingsAndSaysWhatIsWrong) {
   ASSERT_TRUE(p.Set("write=off").ok());
   EXPECT_EQ(p.Find("write"), nullptr);
 
-  for (const char* bad : {"read", "=5/m", "read=5", "read=0/m", "read=x/m", "read=5/d", "read=5/0",
+  // The words a 429 uses ("per minute") and days (a week at most, as in seconds).
+  ASSERT_TRUE(p.Set("read=7/minute").ok());
+  EXPECT_EQ(p.Find("read")->window_s, 60);
+  ASSERT_TRUE(p.Set("read=7/d").ok());
+  EXPECT_EQ(p.Find("read")->window_s, 86400);
+  ASSERT_TRUE(p.Set("read=5/hour").ok());
+  EXPECT_EQ(p.Find("read")->window_s, 3600);
+  ASSERT_TRUE(p.Set("read=5/m").ok());
+
+  for (const char* bad : {"read", "=5/m", "read=5", "read=0/m", "read=x/m", "read=5/w", "read=5/0",
                           "read=5/-1", "read=-5/m", "read=5/m/s"}) {
     const Status s = p.Set(bad);
     EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << bad;
@@ -127,6 +137,27 @@ TEST(RateLimitPolicy, ParsesSettingsAndSaysWhatIsWrong) {
   ASSERT_TRUE(p.Set("off").ok());
   EXPECT_EQ(p.Find("read"), nullptr);
   EXPECT_EQ(p.Find("search"), nullptr);
+}
+
+TEST(RateLimitPolicy, ANameNoRequestIsCountedAgainstIsRefused) {
+  // "reads" for "read": accepted, and nothing was limited.
+  RateLimitPolicy p = RateLimitPolicy::Defaults();
+  ASSERT_TRUE(p.Set("read=50/m").ok());
+  ASSERT_TRUE(p.Set("runner:write=5/m").ok());  // a scope names a limit of its own
+  ASSERT_TRUE(p.Set("chat:ask=off").ok());
+  const std::set<std::string> served = {"runner:read", "runner:write", "admin"};
+  EXPECT_TRUE(p.CheckNames(served).ok());
+  ASSERT_TRUE(p.Set("reads=50/m").ok());
+  const Status s = p.CheckNames(served);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "--rate-limit reads=50/m: no request is counted against a limit named 'reads' (the "
+            "limits: admin, chat:ask, page, read, runner:read, runner:write, search, webhook, "
+            "write)");
+  RateLimitPolicy q = RateLimitPolicy::Defaults();
+  ASSERT_TRUE(q.Set("coach:write=off").ok());  // a plugin's scope, when no plugin serves it
+  EXPECT_FALSE(q.CheckNames(served).ok());
+  EXPECT_TRUE(q.CheckNames({"coach:write"}).ok());
 }
 
 TEST(RateLimitName, PublicRoutesAreSearchScopedOnesReadOrWriteUnlessNamed) {
