@@ -507,8 +507,10 @@ int RunServeOrWorker(const std::vector<std::string>& args, std::ostream& out, st
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     if (http.port() != 0) {
+      // An IPv6 address in a URL goes in brackets: http://[::1]:8080.
+      const bool v6 = o.bind.find(':') != std::string::npos;
       err << me << ": listening on " << (o.tls_cert_file.empty() ? "http" : "https") << "://"
-          << o.bind << ':' << http.port() << " (db " << o.db_path
+          << (v6 ? "[" + o.bind + "]" : o.bind) << ':' << http.port() << " (db " << o.db_path
           << (so.runs_path.empty() ? "" : ", runs " + WithoutPassword(so.runs_path)) << ")\n";
       if (worker) err << me << ": " << o.worker_name << " takes jobs (health and metrics only)\n";
       if (o.queue_jobs) err << me << ": uploads' post-processing goes to the workers\n";

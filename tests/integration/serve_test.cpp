@@ -34,6 +34,7 @@
 #include "tests/support/cli.hpp"
 #include "tests/support/datasets.hpp"
 #include "tests/support/import.hpp"
+#include "tests/support/running_server.hpp"
 
 namespace stride {
 namespace {
@@ -699,6 +700,21 @@ TYPED_TEST(Serve, CliServesLogsAndStopsOnSigterm) {
   EXPECT_NE(text.find("ms\n"), std::string::npos) << text;  // latency on the access line
   EXPECT_NE(text.find("SIGTERM: finishing requests in flight"), std::string::npos) << text;
   EXPECT_NE(text.find("stride serve: stopped"), std::string::npos) << text;
+}
+
+// The address it listens on, as a URL one can paste: an IPv6 one in brackets ("http://::1:8080"
+// was printed before, which no client takes).
+TEST(ServeCli, AnIpv6AddressIsAnnouncedInBrackets) {
+  const std::string dir = testing::ServerFolder("ipv6", 5);
+  ASSERT_FALSE(dir.empty());
+  const testing::CliRun r =
+      testing::RunShell("timeout -s TERM 2 " + std::string(STRIDE_CLI) +
+                        " serve --dev --bind ::1 --port 0 --db " + dir + "/db");
+  fs::remove_all(dir);
+  if (r.err.find("listening on") == std::string::npos) {
+    GTEST_SKIP() << "no IPv6 loopback here: " << r.err;
+  }
+  EXPECT_NE(r.err.find("listening on http://[::1]:"), std::string::npos) << r.err;
 }
 
 // An option that acts only beside another is refused without it, naming what it needs: the
