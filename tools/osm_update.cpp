@@ -19,6 +19,7 @@
 #include <tuple>
 
 #include "engine/text/iso_time.hpp"
+#include "engine/text/number.hpp"
 #include "importers/osm/osm_import.hpp"
 #include "index/store/route_db.hpp"
 #include "tools/format.hpp"
@@ -67,6 +68,7 @@ Result<std::pair<uint64_t, std::string>> ReadState(const std::string& path) {
   std::ifstream in(path);
   if (!in) return Status::NotFound("--state " + path + ": cannot open: " + std::strerror(errno));
   std::string line, sequence, timestamp;
+  bool has_sequence = false;
   while (std::getline(in, line)) {
     if (line.empty() || line[0] == '#') continue;
     const size_t eq = line.find('=');
@@ -74,19 +76,28 @@ Result<std::pair<uint64_t, std::string>> ReadState(const std::string& path) {
     std::string value = line.substr(eq + 1);
     value.erase(std::remove(value.begin(), value.end(), '\\'), value.end());
     while (!value.empty() && (value.back() == '\r' || value.back() == ' ')) value.pop_back();
-    if (line.compare(0, eq, "sequenceNumber") == 0) sequence = value;
+    if (line.compare(0, eq, "sequenceNumber") == 0) {
+      sequence = value;
+      has_sequence = true;
+    }
     if (line.compare(0, eq, "timestamp") == 0) timestamp = value;
   }
-  uint64_t n = 0;
-  const bool digits =
-      !sequence.empty() && sequence.size() < 19 &&
-      std::all_of(sequence.begin(), sequence.end(), [](char c) { return c >= '0' && c <= '9'; });
-  if (digits) n = std::stoull(sequence);
-  if (!digits) {
+  if (!has_sequence) {
     return Status::InvalidArgument("--state " + path +
                                    ": no sequenceNumber=N line (expected an osmosis state.txt)");
   }
-  return std::make_pair(n, timestamp);
+  const Result<int64_t> n = engine::ParseWholeNumber("sequenceNumber", sequence, 0, INT64_MAX);
+  if (!n.ok()) {
+    return Status::InvalidArgument("--state " + path + ": " + n.status().message() +
+                                   " (expected an osmosis state.txt)");
+  }
+  // The timestamp is recorded as how current the data is: it must be a time, or absent.
+  double t = 0;
+  if (!timestamp.empty() && !engine::ParseIsoTime(timestamp, &t)) {
+    return Status::InvalidArgument("--state " + path + ": timestamp '" + timestamp +
+                                   "' is not an ISO 8601 time (2026-03-09T21\\:02\\:03Z)");
+  }
+  return std::make_pair(static_cast<uint64_t>(*n), timestamp);
 }
 
 }  // namespace

@@ -654,6 +654,21 @@ TEST_F(UpdateCli, BadCommandLinesAndDatabasesNotImportedUpdatable) {
   r = Stride("update --db " + Path("db") + " --osc " + Path("x.osc") + " --state " + Path("x.osc"));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("no sequenceNumber=N line"), std::string::npos) << r.err;
+  // A sequence that is not a number is said to be one; a timestamp that is not a time was
+  // recorded as how current the data is ("data up to garbage").
+  const std::vector<std::pair<std::string, std::string>> states = {
+      {"sequenceNumber=abc\n", "sequenceNumber: 'abc' is not a whole number"},
+      {"sequenceNumber=-5\n", "sequenceNumber: -5 is out of range"},
+      {"sequenceNumber=5\ntimestamp=garbage\n", "timestamp 'garbage' is not an ISO 8601 time"},
+  };
+  for (const auto& [state, message] : states) {
+    std::ofstream(Path("state.txt")) << state;
+    r = Stride("update --db " + Path("db") + " --osc " + Path("x.osc") + " --state " +
+               Path("state.txt"));
+    EXPECT_EQ(r.exit_code, 1) << state;
+    EXPECT_NE(r.err.find("--state " + Path("state.txt") + ": " + message), std::string::npos)
+        << r.err;
+  }
   // A broken change file among several is named, with where it broke.
   std::ofstream(Path("cut.osc")) << "<osmChange version=\"0.6\"><modify><node id=\"5\"";
   r = Stride("update --db " + Path("db") + " --osc " + Path("x.osc") + " --osc " + Path("cut.osc"));
