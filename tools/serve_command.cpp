@@ -8,15 +8,24 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 
+#include "engine/store/key_value.hpp"
+#include "engine/text/json_dump.hpp"
+#include "engine/text/utf8.hpp"
 #include "engine/time/now.hpp"
 #include "importers/activity/activity_reader.hpp"
+#include "index/store/files.hpp"
 #include "plugins/challenges/challenges.hpp"
 #include "plugins/chat/chat.hpp"
 #include "plugins/host/signing.hpp"
@@ -28,6 +37,8 @@
 
 namespace stride::tools {
 namespace {
+
+namespace fs = std::filesystem;
 
 // A connection URL as it may be shown: scheme://user:***@host/... (a directory as it is).
 std::string WithoutPassword(const std::string& url) {
@@ -576,11 +587,30 @@ int RunPlugin(const std::vector<std::string>& args, std::ostream& out, std::ostr
       err << "stride plugin keygen: --out PREFIX required\n" << kPluginUsage;
       return 2;
     }
+    // A key pair written over another would orphan every plugin signed with the old key.
+    for (const char* ext : {".private", ".public"}) {
+      std::error_code ec;
+      if (fs::exists(prefix + ext, ec)) {
+        err << "stride plugin keygen: " << prefix << ext
+            << " exists; move it away or choose another --out (a new key would leave the "
+               "plugins signed with it unverifiable)\n";
+        return 1;
+      }
+    }
     Result<plugins::Ed25519KeyPair> k = plugins::GenerateEd25519();
-    if (!k.ok() || !write(prefix + ".private", k->private_hex + "\n") ||
-        !write(prefix + ".public", k->public_hex + "\n")) {
-      err << "stride plugin keygen: cannot write " << prefix << ".private/.public\n";
+    if (!k.ok()) {
+      err << "stride plugin keygen: " << k.status().message() << "\n";
       return 1;
+    }
+    // The private key readable by its owner only.
+    for (const auto& [ext, text, mode] : {std::tuple(".private", k->private_hex, 0600),
+                                          std::tuple(".public", k->public_hex, 0644)}) {
+      const Status st =
+          index::WriteFileAtomic(prefix + ext, text + "\n", true, static_cast<mode_t>(mode));
+      if (!st.ok()) {
+        err << "stride plugin keygen: " << st.message() << "\n";
+        return 1;
+      }
     }
     out << k->public_hex << "\n";
     return 0;
@@ -592,8 +622,28 @@ int RunPlugin(const std::vector<std::string>& args, std::ostream& out, std::ostr
       err << "stride plugin sign: --key, --lib, --name and --version required\n" << kPluginUsage;
       return 2;
     }
+    // The name is the plugin's namespace (and a file name here), the version a label.
+    if (!engine::IsValidNamespaceName(name)) {
+      err << "stride plugin sign: --name '" << engine::EscapeForLog(name, 64)
+          << "': expected the plugin's name, [a-z][a-z0-9_]{0,31}\n";
+      return 2;
+    }
+    if (version.size() > 64 || !std::all_of(version.begin(), version.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '+' ||
+                 c == '_';
+        })) {
+      err << "stride plugin sign: --version '" << engine::EscapeForLog(version, 64)
+          << "': expected up to 64 letters, digits and . - + _ (1.2.0)\n";
+      return 2;
+    }
+    std::ifstream key_in(key_file);
+    if (!key_in) {
+      err << "stride plugin sign: --key " << key_file << ": cannot open: " << std::strerror(errno)
+          << " (plugin keygen --out PREFIX writes PREFIX.private)\n";
+      return 1;
+    }
     std::string key;
-    std::getline(std::ifstream(key_file) >> std::ws, key);
+    std::getline(key_in >> std::ws, key);
     Result<std::string> bytes = importers::ReadFileBytes(lib);
     if (!bytes.ok()) {
       err << "stride plugin sign: " << lib << ": " << bytes.status().message() << "\n";
@@ -602,9 +652,12 @@ int RunPlugin(const std::vector<std::string>& args, std::ostream& out, std::ostr
     const size_t slash = lib.find_last_of('/');
     const std::string dir = slash == std::string::npos ? "." : lib.substr(0, slash);
     const std::string file = slash == std::string::npos ? lib : lib.substr(slash + 1);
-    const std::string manifest = "{\"name\":\"" + name + "\",\"version\":\"" + version +
-                                 "\",\"library\":\"" + file + "\",\"sha256\":\"" +
-                                 plugins::Sha256Hex(*bytes) + "\"}\n";
+    const std::string manifest =
+        engine::DumpJson(nlohmann::ordered_json{{"name", name},
+                                                {"version", version},
+                                                {"library", file},
+                                                {"sha256", plugins::Sha256Hex(*bytes)}}) +
+        "\n";
     Result<std::string> sig = plugins::SignEd25519(key, manifest);
     if (!sig.ok()) {
       err << "stride plugin sign: --key " << key_file << ": " << sig.status().message() << "\n";

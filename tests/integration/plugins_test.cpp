@@ -24,6 +24,7 @@
 #include "server/auth.hpp"
 #include "server/http_server.hpp"
 #include "tests/support/api_client.hpp"
+#include "tests/support/cli.hpp"
 #include "tests/support/raw_http.hpp"
 #include "tests/support/running_server.hpp"
 #include "tests/support/sse.hpp"
@@ -508,6 +509,63 @@ TEST_F(Plugins, TheOpenApiDocumentPassesTheLinter) {
   EXPECT_EQ(rc, 0) << report;
   EXPECT_NE(report.find("Your API description is valid"), std::string::npos) << report;
   EXPECT_EQ(report.find("You have"), std::string::npos) << report;  // "You have N warnings"
+}
+
+// `stride plugin keygen` and `sign` as a plugin's author runs them.
+TEST(PluginCli, KeygenAndSignWriteWhatTheHostVerifies) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("stride_plugin_cli_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string prefix = (dir / "release").string();
+  testing::CliRun r = testing::Stride("plugin keygen --out " + prefix);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // The private key is its owner's alone (it was 0644: "keep it secret", and anyone could).
+  EXPECT_EQ(fs::status(prefix + ".private").permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  std::string pub;
+  std::getline(std::ifstream(prefix + ".public"), pub);
+  EXPECT_EQ(r.out, pub + "\n");
+  // A second keygen to the same prefix would have replaced the key every signed plugin needs.
+  r = testing::Stride("plugin keygen --out " + prefix);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(prefix + ".private exists"), std::string::npos) << r.err;
+  std::string still;
+  std::getline(std::ifstream(prefix + ".public"), still);
+  EXPECT_EQ(still, pub);
+
+  fs::copy_file(HELLO_V1, dir / "libhello.so");
+  const std::string lib = (dir / "libhello.so").string();
+  r = testing::Stride("plugin sign --key " + prefix + ".private --lib " + lib +
+                      " --name hello --version 1.0.0");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string manifest, sig;
+  {
+    std::ifstream m(dir / "hello.manifest.json", std::ios::binary);
+    manifest.assign(std::istreambuf_iterator<char>(m), {});
+    std::getline(std::ifstream(dir / "hello.manifest.sig"), sig);
+  }
+  EXPECT_TRUE(plugins::VerifyEd25519(pub, manifest, sig).ok()) << manifest;
+  const Json m = Json::parse(manifest);
+  EXPECT_EQ(m["name"], "hello");
+  EXPECT_EQ(m["version"], "1.0.0");
+  EXPECT_EQ(m["library"], "libhello.so");
+  // The key's file that is not there is said to be missing (it read as a malformed key), and
+  // a name or version that would break the manifest (or its path) is refused.
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"--key " + prefix + " --name hello --version 1",
+       "--key " + prefix + ": cannot open: No such file or directory"},
+      {"--key " + prefix + ".private --name '../hello' --version 1",
+       "--name '../hello': expected the plugin's name"},
+      {"--key " + prefix + ".private --name hello --version '1\",\"sha256\":\"0'",
+       "--version '1\",\"sha256\":\"0': expected up to 64 letters"},
+  };
+  for (const auto& [options, message] : bad) {
+    r = testing::Stride("plugin sign --lib " + lib + " " + options);
+    EXPECT_NE(r.exit_code, 0) << options;
+    EXPECT_NE(r.err.find(message), std::string::npos) << options << ": " << r.err;
+  }
+  fs::remove_all(dir);
 }
 
 }  // namespace
