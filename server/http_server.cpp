@@ -1113,8 +1113,8 @@ http::EventServerHooks HttpServer::Hooks() {
     }
     if (!names) return std::nullopt;
     const std::optional<std::string> unknown =
-        plugin ? UnknownQueryParameter(*names, plugin->method, plugin->pattern, req.query)
-               : UnknownQueryParameter(*names, route.method, route.pattern, req.query);
+        plugin ? QueryParameterProblem(*names, plugin->method, plugin->pattern, req.query)
+               : QueryParameterProblem(*names, route.method, route.pattern, req.query);
     if (!unknown) return std::nullopt;
     return ErrorResponse(400, "invalid_argument", *unknown, WireOf(req));
   };

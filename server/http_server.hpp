@@ -225,7 +225,7 @@ class HttpServer {
   std::vector<ApiRoute> api_routes_;            // the table without its handlers
   std::shared_ptr<const std::string> openapi_;  // under mu_
   // The query parameters each operation takes, from the same document: an unknown one is a
-  // 400 on every route alike (UnknownQueryParameter). Under mu_.
+  // 400 on every route alike (QueryParameterProblem). Under mu_.
   std::shared_ptr<const QueryNames> query_names_;
 };
 

@@ -686,7 +686,7 @@ QueryNames QueryNamesOf(const OJson& doc) {
   return out;
 }
 
-std::optional<std::string> UnknownQueryParameter(
+std::optional<std::string> QueryParameterProblem(
     const QueryNames& names, const std::string& method, const std::string& pattern,
     const std::vector<std::pair<std::string, std::string>>& query) {
   if (query.empty()) return std::nullopt;
@@ -694,8 +694,18 @@ std::optional<std::string> UnknownQueryParameter(
   auto it = names.find((method == "HEAD" ? std::string("GET") : method) + " " + pattern);
   if (it == names.end()) return std::nullopt;
   const std::vector<std::string>& known = it->second;
-  for (const auto& [k, v] : query) {
-    if (std::find(known.begin(), known.end(), k) != known.end()) continue;
+  for (size_t i = 0; i < query.size(); ++i) {
+    const std::string& k = query[i].first;
+    if (std::find(known.begin(), known.end(), k) != known.end()) {
+      for (size_t j = 0; j < i; ++j) {
+        if (query[j].first == k) {
+          return engine::EscapeForLog(k, 64) +
+                 ": given more than once (one value each; a list is one value, as the "
+                 "parameter describes)";
+        }
+      }
+      continue;
+    }
     std::string list;
     for (const std::string& n : known) list += (list.empty() ? "" : ", ") + n;
     return engine::EscapeForLog(k, 64) + ": unknown parameter (" +

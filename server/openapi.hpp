@@ -66,10 +66,11 @@ using QueryNames = std::map<std::string, std::vector<std::string>>;
 QueryNames QueryNamesOf(const nlohmann::ordered_json& doc);
 
 // The error for the first query parameter of a request that the operation `method pattern`
-// does not take ("limt: unknown parameter (expected before, limit)"), or nullopt when it takes
-// them all or is not in `names`. A misspelt filter (min_length for min_length_m) would
-// otherwise be ignored and answered with everything.
-std::optional<std::string> UnknownQueryParameter(
+// does not take ("limt: unknown parameter (expected before, limit)") or that is given more than
+// once ("via: given more than once"), or nullopt when there is none or the operation is not in
+// `names`. A misspelt filter (min_length for min_length_m) was ignored and everything answered;
+// of a repeated one the first was taken (via=a&via=b routed through a alone).
+std::optional<std::string> QueryParameterProblem(
     const QueryNames& names, const std::string& method, const std::string& pattern,
     const std::vector<std::pair<std::string, std::string>>& query);
 

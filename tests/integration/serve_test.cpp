@@ -598,6 +598,11 @@ TYPED_TEST(Serve, BadRequestsGetJsonErrorsNamingTheParameter) {
       {"/v1/routes?bbox=1.5,42.5,1.6,42.6&min_length=5000", 400,
        "min_length: unknown parameter (expected bbox, limit, cursor, sort, min_length_m,"},
       {"/v1/routes/nearest?lat=42.5&lon=1.5&radius_m=100", 400, "radius_m: unknown parameter"},
+      // Given twice: the first was taken, the second dropped (a second via left out of the
+      // route).
+      {"/v1/routes?bbox=1.5,42.5,1.6,42.6&limit=1&limit=500", 400, "limit: given more than once"},
+      {"/v1/directions?from=42.5,1.5&to=42.51,1.51&via=42.505,1.505&via=42.506,1.506", 400,
+       "via: given more than once"},
       {known + "?simplify=1", 400, "simplify: unknown parameter (expected format, zoom,"},
       {known + "/profile?step_m=10", 400,
        "step_m: unknown parameter (GET /v1/routes/{id}/profile takes none)"},

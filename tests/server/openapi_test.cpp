@@ -130,17 +130,22 @@ TEST(OpenApi, QueryNamesComeFromTheDocumentAndAnUnknownOneIsNamed) {
   EXPECT_FALSE(names.contains("GET /v1/demo/undescribed"));  // not described: not checked
 
   using Query = std::vector<std::pair<std::string, std::string>>;
-  EXPECT_EQ(UnknownQueryParameter(names, "GET", "/v1/demo/{id}/hi",
+  EXPECT_EQ(QueryParameterProblem(names, "GET", "/v1/demo/{id}/hi",
                                   Query{{"limit", "5"}, {"team", "red"}}),
             std::nullopt);
-  EXPECT_EQ(UnknownQueryParameter(names, "HEAD", "/v1/demo/{id}/hi", Query{{"limt", "5"}}),
+  EXPECT_EQ(QueryParameterProblem(names, "HEAD", "/v1/demo/{id}/hi", Query{{"limt", "5"}}),
             "limt: unknown parameter (expected limit, team)");
-  EXPECT_EQ(UnknownQueryParameter(names, "POST", "/v1/demo/bare", Query{{"x", ""}}),
+  // A repeated parameter: the first was taken and the rest dropped.
+  EXPECT_EQ(QueryParameterProblem(names, "GET", "/v1/demo/{id}/hi",
+                                  Query{{"team", "red"}, {"limit", "5"}, {"team", "blue"}}),
+            "team: given more than once (one value each; a list is one value, as the parameter "
+            "describes)");
+  EXPECT_EQ(QueryParameterProblem(names, "POST", "/v1/demo/bare", Query{{"x", ""}}),
             "x: unknown parameter (POST /v1/demo/bare takes none)");
-  EXPECT_EQ(UnknownQueryParameter(names, "GET", "/v1/demo/undescribed", Query{{"x", ""}}),
+  EXPECT_EQ(QueryParameterProblem(names, "GET", "/v1/demo/undescribed", Query{{"x", ""}}),
             std::nullopt);
   // Client bytes in the message are escaped and cut.
-  const std::optional<std::string> odd = UnknownQueryParameter(
+  const std::optional<std::string> odd = QueryParameterProblem(
       names, "GET", "/v1/runs/{id}", Query{{"\xff\n" + std::string(200, 'a'), ""}});
   ASSERT_TRUE(odd.has_value());
   EXPECT_EQ(odd->find('\n'), std::string::npos) << *odd;
