@@ -77,7 +77,22 @@ void FillSteps(const Track& t, TrackAxes& a) {
       if (!geo) geo.emplace(t.lat_deg[i]);
       if (prev >= 0) {
         const auto p = static_cast<size_t>(prev);
-        a.step_m[i] = geo->DistanceM(t.lat_deg[p], t.lon_deg[p], t.lat_deg[i], t.lon_deg[i]);
+        const double step = geo->DistanceM(t.lat_deg[p], t.lon_deg[p], t.lat_deg[i], t.lon_deg[i]);
+        // Points without a position between two fixes (a speed gate's outliers, a device's
+        // records without GPS) take their share of the way by time: given all to the last
+        // interval, 495 m went by in 2 s of a 48 s stretch, and a best 400 m took 1.6 s.
+        const double span = t.time_s[i] - t.time_s[p];
+        bool spread = i > p + 1 && span > 0;
+        for (size_t k = p + 1; spread && k <= i; ++k) {
+          spread = t.time_s[k] >= t.time_s[k - 1];  // NaN or going back: not by time
+        }
+        if (spread) {
+          for (size_t k = p + 1; k <= i; ++k) {
+            a.step_m[k] = step * (t.time_s[k] - t.time_s[k - 1]) / span;
+          }
+        } else {
+          a.step_m[i] = step;
+        }
       }
       prev = static_cast<long>(i);
     }

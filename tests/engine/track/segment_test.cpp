@@ -7,6 +7,7 @@
 
 #include "datasets/synthetic_activity.hpp"
 #include "engine/geo/geodesy.hpp"
+#include "engine/track/stats.hpp"
 #include "tests/support/tracks.hpp"
 
 namespace stride::engine {
@@ -68,6 +69,29 @@ TEST(Segment, SplitsStopAtTheCapAndSayWhetherOneWasLeftOut) {
   ASSERT_GE(a5.cum_m.back(), 5000.0);
   EXPECT_EQ(ComputeSplits(five, a5, 1000.0, {}, 5, &cut).size(), 5u);
   EXPECT_FALSE(cut);
+}
+
+TEST(Segment, TheWayToAFixAfterPointsWithoutPositionIsSpreadOverTheirTime) {
+  // 5:00 /km, one point a second; 40 s in the middle lose their positions (a speed gate's
+  // outliers, records without GPS). The 133 m to the next fix went by in those 40 s, not in
+  // the last second of them: given to it alone, a best 400 m took 268 s instead of 120.
+  Track t = Steady(2.0, 300);
+  for (size_t i = 300; i < 340; ++i) t.lat_deg[i] = t.lon_deg[i] = kNaN;
+  const TrackAxes a = ComputeAxes(t, {});
+  EXPECT_NEAR(a.cum_m.back(), 2000.0, 1.0);
+  for (size_t i = 301; i <= 340; ++i) {
+    EXPECT_NEAR(a.cum_m[i] - a.cum_m[i - 1], 1000.0 / 300, 1e-3) << i;
+  }
+  const std::vector<BestEffort> best = ComputeBestEfforts(a);
+  ASSERT_FALSE(best.empty());
+  EXPECT_EQ(best[0].name, "400m");
+  EXPECT_NEAR(best[0].time_s, 120.0, 0.5);
+  // Without times there is nothing to spread by: the step stays with the fix.
+  Track untimed = t;
+  for (double& time : untimed.time_s) time = kNaN;
+  const TrackAxes u = ComputeAxes(untimed, {});
+  EXPECT_NEAR(u.cum_m.back(), 2000.0, 1.0);
+  EXPECT_NEAR(u.cum_m[340] - u.cum_m[339], 41 * 1000.0 / 300, 0.05);
 }
 
 TEST(Segment, AStopIsNotMovingTimeAndAddsNoDistance) {
