@@ -79,10 +79,39 @@ SportGuess GuessSport(const Track& t) {
     g.why = "inferred: too little timed motion to tell, run assumed";
     return g;
   }
-  const double med = Quantile(moving, 0.5), p90 = Quantile(moving, 0.9);
+  double med = Quantile(moving, 0.5), p90 = Quantile(moving, 0.9);
   const bool has_cadence = cadence.size() * 20 >= t.size();  // on 5 % of points or more
   double cad = has_cadence ? Quantile(cadence, 0.5) : kNaN;
-  const std::string speeds = "median " + Kmh(med) + ", 90 % under " + Kmh(p90);
+  // A walk with a ride in it (a bus, a car or a lift between two walks): stretches at walking
+  // pace and at vehicle speed, and next to none at running pace between them. Judged on the
+  // walking ones alone, when those are a walk; the reason says how many were left out.
+  // (A cerknicko-jezero.gpx of the shared data: 59 min walking, 7 at 24-28 km/h, "a run".)
+  std::string carried;
+  {
+    constexpr double kWalkingTop = 2.2, kVehicle = 5.5;  // m/s: 7.9 and 19.8 km/h
+    std::vector<double> walking;
+    size_t vehicle = 0;
+    for (double v : moving) {
+      if (v < kWalkingTop) walking.push_back(v);
+      vehicle += v >= kVehicle;
+    }
+    const size_t running = moving.size() - walking.size() - vehicle;
+    if (vehicle > 0 && walking.size() >= 2 * vehicle && running * 10 < moving.size() &&
+        walking.size() >= 5) {
+      const double wmed = Quantile(walking, 0.5), wp90 = Quantile(walking, 0.9);
+      const double wcad = has_cadence && cad > 100 ? cad / 2 : cad;
+      if (wmed < 1.5 && wp90 < kWalkingTop && (!has_cadence || wcad < 60)) {
+        char note[128];
+        std::snprintf(note, sizeof note,
+                      "; %zu of %zu moving stretches at vehicle speed (%s or more) left out",
+                      vehicle, moving.size(), Kmh(kVehicle).c_str());
+        carried = note;
+        med = wmed;
+        p90 = wp90;
+      }
+    }
+  }
+  const std::string speeds = "median " + Kmh(med) + ", 90 % under " + Kmh(p90) + carried;
   char buf[96];
   if (has_cadence && cad >= 10 && cad <= 42 && med < 2.5) {
     std::snprintf(buf, sizeof buf, ", a stroke rate of %.0f/min", cad);

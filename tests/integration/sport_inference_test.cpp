@@ -81,5 +81,21 @@ TEST(SportInference, RecordedHikesAreHikes) {
   }
 }
 
+// cerknicko-jezero.gpx: a walk around Lake Cerknica (MANIFEST.md: "recorded hike/walk") with
+// two stretches at 24-28 km/h between its walks (a car or a bus). It was "a run": 90 % of its
+// speeds were under 23 km/h, none of them at running pace.
+TEST(SportInference, AWalkWithARideInItIsAWalk) {
+  if (!testing::HaveDatasets()) GTEST_SKIP() << "../shared/datasets is absent";
+  Result<std::string> bytes =
+      importers::ReadFileBytes(testing::DatasetsDir() + "/gpx/gpxpy_cerknicko-jezero.gpx");
+  ASSERT_TRUE(bytes.ok());
+  Result<engine::Activity> act = importers::ReadActivity(*bytes);
+  ASSERT_TRUE(act.ok());
+  const engine::Analysis a = engine::Analyze(act->sessions.front());
+  EXPECT_TRUE(a.sport == engine::Sport::kWalk || a.sport == engine::Sport::kHike) << a.sport_source;
+  EXPECT_NE(a.sport_source.find("at vehicle speed (19.8 km/h or more) left out"), std::string::npos)
+      << a.sport_source;
+}
+
 }  // namespace
 }  // namespace stride

@@ -6,7 +6,11 @@
 
 #include <gtest/gtest.h>
 
+#include <utility>
+#include <vector>
+
 #include "datasets/synthetic_activity.hpp"
+#include "engine/geo/geodesy.hpp"
 
 namespace stride::engine {
 namespace {
@@ -42,6 +46,40 @@ TEST(GuessSport, TellsEachSportFromHowItMoved) {
   const SportGuess swim = GuessSport(Recorded(0.9, 0, 1, 28));
   EXPECT_EQ(swim.sport, Sport::kSwim) << swim.why;
   EXPECT_NE(swim.why.find("stroke rate of 28/min"), std::string::npos) << swim.why;
+}
+
+// Due north from 45N 6E, a fix every `interval_s`, at each leg's speed for its seconds.
+Track Legs(const std::vector<std::pair<double, int>>& legs, double interval_s = 5) {
+  Track t;
+  t.sport = Sport::kUnknown;
+  const LocalPlane plane(45.0, 6.0);
+  double time = 0, north = 0;
+  for (const auto& [speed, seconds] : legs) {
+    for (double s = 0; s < seconds; s += interval_s) {
+      TrackPoint p;
+      p.time_s = time;
+      plane.ToDegrees(0, north, &p.lat_deg, &p.lon_deg);
+      p.ele_m = 300;
+      t.Append(p);
+      time += interval_s;
+      north += speed * interval_s;
+    }
+  }
+  return t;
+}
+
+TEST(GuessSport, AWalkWithARideInItIsAWalkThatSaysSo) {
+  // 30 min walking, 10 min on a bus at 30 km/h, then 10 more walking.
+  // Before, the bus put 90 % of the speeds under 23 km/h and the walk was "a run".
+  const SportGuess walk = GuessSport(Legs({{1.2, 1800}, {8.3, 600}, {1.3, 600}}));
+  EXPECT_EQ(walk.sport, Sport::kWalk) << walk.why;
+  EXPECT_NE(walk.why.find("moving stretches at vehicle speed (19.8 km/h or more) left out"),
+            std::string::npos)
+      << walk.why;
+  // Running pace between the walking and the ride: not a walk with a ride.
+  EXPECT_EQ(GuessSport(Legs({{1.2, 600}, {3.2, 2400}, {8.3, 300}})).sport, Sport::kRun);
+  // A ride with slow climbs stays a ride: most of it at riding speed.
+  EXPECT_EQ(GuessSport(Legs({{1.9, 900}, {7.0, 2400}})).sport, Sport::kRide);
 }
 
 TEST(GuessSport, TooLittleTimedMotionAssumesARunAndSaysSo) {
