@@ -248,7 +248,15 @@ Result<SyncLog::Page> SyncLog::Pull(const std::string& user, uint64_t since, siz
   auto lock = LockUser(user);
   Page page;
   STRIDE_ASSIGN_OR_RETURN(const uint64_t last, Clock(user));
-  page.last_pulled_at = std::max(last, since);
+  // A clock this server never gave the user: answered with it, the client skipped every change
+  // until the server's clock passed it (and at 2^64 - 1, since + 1 wrapped to 0).
+  if (since > last) {
+    return Status::InvalidArgument("last_pulled_at: " + std::to_string(since) +
+                                   " is after the last change this server has for you (" +
+                                   std::to_string(last) +
+                                   "): not a clock it answered; pull from 0");
+  }
+  page.last_pulled_at = last;
   const std::string prefix = UserKey(user, kLogPrefix);
   const std::string start = LogKey(user, since + 1);
   Status bad = Status::Ok();
@@ -408,6 +416,14 @@ Result<SyncAnswer> SyncService::Push(const std::string& user, uint64_t last_pull
     return bad(
         "body: expected {\"changes\":{COLLECTION:{\"created\":[...],\"updated\":[...],"
         "\"deleted\":[...]}}}");
+  }
+  // A clock this server never answered would hide every change made since it as none: the
+  // writes would be taken as made after them, and override them.
+  STRIDE_ASSIGN_OR_RETURN(const uint64_t clock, log_->Clock(user));
+  if (last_pulled_at > clock) {
+    return bad("last_pulled_at: " + std::to_string(last_pulled_at) +
+               " is after the last change this server has for you (" + std::to_string(clock) +
+               "): not a clock it answered; pull from 0 first");
   }
   const int64_t now = log_->NowMs();
   std::vector<Op> ops;

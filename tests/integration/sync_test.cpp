@@ -281,6 +281,16 @@ TEST_F(Sync, BadRequestsAreRefusedWithWhatWasExpected) {
   expect(c.Get("/v1/sync/pull?schema_version=2", ann), 400, "schema_version");
   expect(c.Get("/v1/sync/pull?since=1", ann), 400, "since");
   expect(c.Get("/v1/sync/pull?limit=5000", ann), 400, "limit");
+  // A clock the server never answered: it was echoed back, and the changes before it skipped
+  // (at 2^64 - 1, since + 1 wrapped and every change came again, forever).
+  for (const char* clock : {"99999999999999", "18446744073709551615"}) {
+    expect(c.Get(std::string("/v1/sync/pull?last_pulled_at=") + clock, ann), 400,
+           std::string("last_pulled_at: ") + clock + " is after the last change this server has");
+    expect(c.Post(std::string("/v1/sync/push?last_pulled_at=") + clock, ann,
+                  R"({"changes":{"workouts":{"created":[{"id":"w1","updated_at":1}]}}})",
+                  "application/json"),
+           400, "pull from 0 first");
+  }
   expect(c.Post("/v1/sync/push", ann, "{", "application/json"), 400, "body: expected");
   expect(c.Post("/v1/sync/push", ann,
                 R"({"changes":{"plans.days":{"updated":[{"id":"2027-01-01","updated_at":1}]}}})",
