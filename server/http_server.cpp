@@ -968,6 +968,13 @@ std::vector<http::Route> HttpServer::RouteTable() {
                                      {"queued", st.queued},
                                      {"busy_workers", st.busy_workers},
                                      {"streams", st.streams}};
+         // A --dem file that failed when first read: uploads there silently kept the
+         // recording's elevation; an operator's health check sees it here.
+         nlohmann::ordered_json dem = nlohmann::ordered_json::array();
+         if (stores_.dem) {
+           for (const std::string& m : stores_.dem->Unreadable()) dem.push_back(m);
+         }
+         j["dem_unreadable"] = std::move(dem);
          return ApiResponse{200, engine::DumpJson(j)};
        }},
       {"GET", "/metrics", "metrics", "", 0, true,
@@ -982,6 +989,8 @@ std::vector<http::Route> HttpServer::RouteTable() {
              {"stride_http_queued_requests", static_cast<double>(st.queued)},
              {"stride_http_busy_workers", static_cast<double>(st.busy_workers)},
              {"stride_http_streams", static_cast<double>(st.streams)},
+             {"stride_dem_unreadable_files",
+              static_cast<double>(stores_.dem ? stores_.dem->Unreadable().size() : 0)},
              {"stride_http_rejected_busy_total", static_cast<double>(st.rejected_busy)},
              {"stride_http_timed_out_total", static_cast<double>(st.timed_out)}};
          JobGauges(&gauges);

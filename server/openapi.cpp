@@ -241,7 +241,9 @@ constexpr const char* kSchemas = R"json({
             "oneOf": [{"type": "null"}, {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4}]},
    "reloads": {"type": "integer"}, "connections": {"type": "integer"},
    "queued": {"type": "integer"}, "busy_workers": {"type": "integer"},
-   "streams": {"type": "integer"}}}
+   "streams": {"type": "integer"},
+   "dem_unreadable": {"type": "array", "items": {"type": "string"},
+     "description": "--dem tiles or rasters that are there but could not be read when an upload first needed them (uploads there keep the recording's elevation), one message each"}}}
 })json";
 
 constexpr const char* kParameters = R"json({

@@ -35,6 +35,11 @@ class ElevationSource {
   virtual ~ElevationSource() = default;
   // Elevation in metres at a WGS84 point; false when the source does not cover it.
   virtual bool ElevationAt(double lat_deg, double lon_deg, double* elevation_m) const = 0;
+  // Parts of the source that are there but could not be read when first asked for (a source
+  // that loads tiles lazily: a truncated raster, a corrupt zip), one message each. Their points
+  // answered false, as if not covered; a caller that needs the elevation reports these.
+  // Default: none (a source that reads everything up front fails when it is opened).
+  virtual std::vector<std::string> Unreadable() const { return {}; }
 };
 
 // Ellipsoidal length of a polyline given as fixed-point points.

@@ -44,8 +44,7 @@ Result<std::unique_ptr<ElevationStack>> ElevationStack::Open(const std::string& 
       if (!g.ok()) return g.status();
       std::string d = (*g)->Describe();
       stack->tiles_and_rasters_ += (*g)->num_rasters();
-      const GdalElevation* gdal = g->get();
-      stack->sources_.push_back({std::move(g).value(), std::move(d), nullptr, gdal});
+      stack->sources_.push_back({std::move(g).value(), std::move(d), nullptr});
       continue;
     }
     if (!fs::is_directory(item, ec)) {
@@ -64,8 +63,7 @@ Result<std::unique_ptr<ElevationStack>> ElevationStack::Open(const std::string& 
       if (!g.ok()) return g.status();
       std::string d = (*g)->Describe();
       stack->tiles_and_rasters_ += (*g)->num_rasters();
-      const GdalElevation* gdal = g->get();
-      stack->sources_.push_back({std::move(g).value(), std::move(d), nullptr, gdal});
+      stack->sources_.push_back({std::move(g).value(), std::move(d), nullptr});
     }
     if (tiles || !rasters) {
       Result<std::unique_ptr<SrtmElevation>> s = SrtmElevation::Open(item);
@@ -74,7 +72,7 @@ Result<std::unique_ptr<ElevationStack>> ElevationStack::Open(const std::string& 
       std::string d = item + ": SRTM, " + std::to_string(srtm->num_tiles()) + " tile" +
                       (srtm->num_tiles() == 1 ? "" : "s") + "\n";
       stack->tiles_and_rasters_ += srtm->num_tiles();
-      stack->sources_.push_back({std::move(s).value(), std::move(d), srtm, nullptr});
+      stack->sources_.push_back({std::move(s).value(), std::move(d), srtm});
     }
   }
   return stack;
@@ -107,10 +105,7 @@ std::vector<std::string> ElevationStack::MissingTiles() const {
 std::vector<std::string> ElevationStack::Unreadable() const {
   std::vector<std::string> out;
   for (const Source& s : sources_) {
-    std::vector<std::string> some = s.srtm   ? s.srtm->Unreadable()
-                                    : s.gdal ? s.gdal->Unreadable()
-                                             : std::vector<std::string>();
-    for (std::string& m : some) out.push_back(std::move(m));
+    for (std::string& m : s.source->Unreadable()) out.push_back(std::move(m));
   }
   return out;
 }

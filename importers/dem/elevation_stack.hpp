@@ -40,14 +40,13 @@ class ElevationStack : public engine::ElevationSource {
   // Tiles and rasters that were asked for and are there but could not be read (truncated,
   // corrupt): one message each. An import fails on any: its routes would quietly lack the
   // elevation the operator gave.
-  std::vector<std::string> Unreadable() const;
+  std::vector<std::string> Unreadable() const override;
 
  private:
   struct Source {
     std::unique_ptr<engine::ElevationSource> source;
     std::string description;
     const class SrtmElevation* srtm = nullptr;  // when it is one: for MissingTiles
-    const class GdalElevation* gdal = nullptr;  // when it is one: for Unreadable
   };
   std::vector<Source> sources_;
   size_t tiles_and_rasters_ = 0;

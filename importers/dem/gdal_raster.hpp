@@ -53,7 +53,7 @@ class GdalElevation : public engine::ElevationSource {
   // Rasters whose pixels could not be read when a point first fell inside them (a truncated
   // or corrupt file whose header was fine): GDAL's message for each. Those points got no
   // elevation from it; a caller that needs the elevation fails on these.
-  std::vector<std::string> Unreadable() const;
+  std::vector<std::string> Unreadable() const override;
 
   struct Raster;
 

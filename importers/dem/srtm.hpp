@@ -84,7 +84,7 @@ class SrtmElevation : public engine::ElevationSource {
   // Tiles that are in the directory but could not be read when first asked for (a zip whose
   // data is corrupt, a file removed meanwhile): what went wrong with each, by name. A caller
   // that needs the elevation fails on these rather than take them for missing tiles.
-  std::vector<std::string> Unreadable() const;
+  std::vector<std::string> Unreadable() const override;
 
  private:
   SrtmElevation() = default;

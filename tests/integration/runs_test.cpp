@@ -347,6 +347,37 @@ TEST_F(Runs, AReanalysisAfterAnImportMatchesStoredRunsToTheNewTrails) {
   EXPECT_EQ(engine::RunIdText(events[0].run_id), before["id"]);
 }
 
+// A --dem raster whose pixels cannot be read (a copy cut short): an upload over it keeps the
+// recording's elevation, and the server says why in its health and metrics (before, nothing
+// told the operator the DEM was not being used).
+TEST_F(Runs, ADemThatCannotBeReadIsInTheHealthAnswer) {
+  STRIDE_REQUIRE_DATASETS();
+  const std::string dem_dir = dir_ + "/dem-cut";
+  fs::create_directories(dem_dir);
+  const std::string tif = dem_dir + "/andorra.tif";
+  {
+    std::ifstream in(testing::DatasetsDir() + "/dem/andorra_srtm3_crop.tif", std::ios::binary);
+    std::string head(5000, '\0');
+    in.read(head.data(), static_cast<std::streamsize>(head.size()));
+    std::ofstream(tif, std::ios::binary) << head;
+  }
+  TestServer cut(dir_ + "/db", dir_ + "/runs-dem-cut", tif);
+  httplib::Client c = cut.Client();
+  auto health = [&] { return Json::parse(c.Get("/v1/health")->body); };
+  EXPECT_EQ(health()["dem_unreadable"], Json::array());  // nothing asked of it yet
+  const std::string gpx =
+      ReadFile(testing::DatasetsDir() + "/gpx/andorra_hike_2015-08-16_adrutas_170708_a.gpx");
+  auto r = Upload(Token("cut"), gpx, "", "", &cut);
+  ASSERT_TRUE(r && r->status == 201) << (r ? r->body : "");
+  EXPECT_NE(Json::parse(r->body)["elevation_source"], "dem");
+  const Json h = health();
+  ASSERT_EQ(h["dem_unreadable"].size(), 1u) << h.dump();
+  EXPECT_NE(h["dem_unreadable"][0].get<std::string>().find(tif + ": cannot read its pixels"),
+            std::string::npos)
+      << h.dump();
+  EXPECT_NE(c.Get("/metrics")->body.find("stride_dem_unreadable_files 1"), std::string::npos);
+}
+
 TEST_F(Runs, RetryWithTheSameIdempotencyKeyStoresOnce) {
   const std::string token = Token("idem");
   const std::string fit = Synthetic(1);
