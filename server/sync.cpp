@@ -11,6 +11,7 @@
 
 #include "engine/text/iso_time.hpp"
 #include "engine/text/json_dump.hpp"
+#include "engine/text/json_fields.hpp"
 #include "engine/text/utf8.hpp"
 #include "engine/time/time_zone.hpp"
 #include "plugins/host/plugin_host.hpp"
@@ -416,6 +417,13 @@ Result<SyncAnswer> SyncService::Push(const std::string& user, uint64_t last_pull
     return bad(
         "body: expected {\"changes\":{COLLECTION:{\"created\":[...],\"updated\":[...],"
         "\"deleted\":[...]}}}");
+  }
+  // Beside "changes", nothing: a "last_pulled_at" sent in the body (it goes in the query) was
+  // ignored, and the push judged against 0.
+  if (const std::optional<std::string> k = engine::UnknownKey(in, {"changes"})) {
+    return bad("body." + engine::ValidUtf8(*k) +
+               ": unknown field (the body is {\"changes\": ...}; last_pulled_at and "
+               "schema_version go in the query)");
   }
   // A clock this server never answered would hide every change made since it as none: the
   // writes would be taken as made after them, and override them.

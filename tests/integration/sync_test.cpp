@@ -292,6 +292,9 @@ TEST_F(Sync, BadRequestsAreRefusedWithWhatWasExpected) {
            400, "pull from 0 first");
   }
   expect(c.Post("/v1/sync/push", ann, "{", "application/json"), 400, "body: expected");
+  // The clock in the body instead of the query: it was ignored, and the push judged against 0.
+  expect(c.Post("/v1/sync/push", ann, R"({"changes":{},"last_pulled_at":5})", "application/json"),
+         400, "body.last_pulled_at: unknown field");
   expect(c.Post("/v1/sync/push", ann,
                 R"({"changes":{"plans.days":{"updated":[{"id":"2027-01-01","updated_at":1}]}}})",
                 "application/json"),
