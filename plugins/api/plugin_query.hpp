@@ -23,27 +23,32 @@ struct ApiError {
   std::string code, message;
 };
 
-// The query parameter `key` (J: nlohmann::json or ordered_json, an object of strings): `def`
-// when absent, else a whole number in [lo, hi]; an ApiError 400 invalid_argument otherwise.
-template <class J>
-int64_t WholeQuery(const J& query, const char* key, int64_t def, int64_t lo, int64_t hi) {
+// The query parameter `key` of `query` (J: nlohmann::json or ordered_json, an object of
+// strings) parsed by `parse` (text -> Result<T>): `def` when absent; an ApiError 400
+// invalid_argument with the parser's message when it does not parse.
+template <class T, class J, class Parse>
+T ParsedQuery(const J& query, const char* key, T def, const Parse& parse) {
   const auto it = query.find(key);
   if (it == query.end()) return def;
-  const Result<int64_t> v =
-      engine::ParseWholeNumber(key, it->is_string() ? it->template get<std::string>() : "", lo, hi);
+  const Result<T> v = parse(it->is_string() ? it->template get<std::string>() : std::string());
   if (!v.ok()) throw ApiError{400, "invalid_argument", v.status().message()};
   return *v;
 }
 
-// The same for a finite number in [lo, hi].
+// A whole number in [lo, hi].
+template <class J>
+int64_t WholeQuery(const J& query, const char* key, int64_t def, int64_t lo, int64_t hi) {
+  return ParsedQuery<int64_t>(query, key, def, [&](const std::string& text) {
+    return engine::ParseWholeNumber(key, text, lo, hi);
+  });
+}
+
+// A finite number in [lo, hi].
 template <class J>
 double NumberQuery(const J& query, const char* key, double def, double lo, double hi) {
-  const auto it = query.find(key);
-  if (it == query.end()) return def;
-  const Result<double> v =
-      engine::ParseNumber(key, it->is_string() ? it->template get<std::string>() : "", lo, hi);
-  if (!v.ok()) throw ApiError{400, "invalid_argument", v.status().message()};
-  return *v;
+  return ParsedQuery<double>(query, key, def, [&](const std::string& text) {
+    return engine::ParseNumber(key, text, lo, hi);
+  });
 }
 
 }  // namespace stride::plugins
