@@ -677,8 +677,10 @@ QueryNames QueryNamesOf(const OJson& doc) {
             const std::string key = ref.substr(ref.rfind('/') + 1);
             if (shared->contains(key)) p = &(*shared)[key];
           }
-          if (p->is_object() && p->value("in", "") == "query" && (*p)["name"].is_string()) {
-            names.push_back((*p)["name"].get<std::string>());
+          // A plugin's parameter may lack a name: const operator[] on a missing key is undefined.
+          if (p->is_object() && p->value("in", "") == "query" && p->contains("name") &&
+              p->at("name").is_string()) {
+            names.push_back(p->at("name").get<std::string>());
           }
         }
       }

@@ -4,16 +4,24 @@
 #include <charconv>
 #include <cmath>
 
+#include "engine/text/utf8.hpp"
+
 namespace stride::engine {
 namespace {
 
+// The text as a message quotes it: control characters and invalid bytes escaped, and cut at
+// 64 bytes (a megabyte of "limit" is not echoed back whole).
+std::string Shown(std::string_view text) {
+  return EscapeForLog(text, 64);
+}
+
 std::string Quoted(std::string_view name, std::string_view text, const char* what) {
-  return std::string(name) + ": '" + std::string(text) + "' is not " + what;
+  return std::string(name) + ": '" + Shown(text) + "' is not " + what;
 }
 
 std::string OutOfRange(std::string_view name, std::string_view text, const std::string& lo,
                        const std::string& hi) {
-  return std::string(name) + ": " + std::string(text) + " is out of range [" + lo + ", " + hi + "]";
+  return std::string(name) + ": " + Shown(text) + " is out of range [" + lo + ", " + hi + "]";
 }
 
 }  // namespace
@@ -47,7 +55,7 @@ Result<int64_t> ParseWholeNumber(std::string_view name, std::string_view text, i
     double d = 0;  // "2.5": a number, but not a whole one
     const auto [dend, dec] = std::from_chars(text.data(), text.data() + text.size(), d);
     if (dec == std::errc() && dend == text.data() + text.size() && std::isfinite(d)) {
-      return Status::InvalidArgument(std::string(name) + ": " + std::string(text) +
+      return Status::InvalidArgument(std::string(name) + ": " + Shown(text) +
                                      " is not a whole number");
     }
     return Status::InvalidArgument(Quoted(name, text, "a whole number"));

@@ -144,6 +144,13 @@ TEST(OpenApi, QueryNamesComeFromTheDocumentAndAnUnknownOneIsNamed) {
             "x: unknown parameter (POST /v1/demo/bare takes none)");
   EXPECT_EQ(QueryParameterProblem(names, "GET", "/v1/demo/undescribed", Query{{"x", ""}}),
             std::nullopt);
+  // A plugin's parameter without a name (or not an object) is no query name, and no crash.
+  const std::string odd_op =
+      R"({"summary":"Odd","parameters":[{"in":"query"}, 7, {"name":"ok","in":"query"}],
+        "responses":{"200":""}})";
+  const QueryNames odd_names =
+      QueryNamesOf(BuildOpenApi({}, {{"demo", "GET", "/v1/demo/odd", "", odd_op}}, "1").json);
+  EXPECT_EQ(odd_names.at("GET /v1/demo/odd"), std::vector<std::string>{"ok"});
   // Client bytes in the message are escaped and cut.
   const std::optional<std::string> odd = QueryParameterProblem(
       names, "GET", "/v1/runs/{id}", Query{{"\xff\n" + std::string(200, 'a'), ""}});

@@ -42,6 +42,17 @@ TEST(Number, AWholeNumberInRangeAndNothingElse) {
   }
 }
 
+TEST(Number, TheTextInAMessageIsEscapedAndCut) {
+  // A client's megabyte of "limit", or a newline in it, is not echoed back whole.
+  const std::string big(100000, '7');
+  const std::string m = ParseWholeNumber("limit", big + "x", 1, 500).status().message();
+  EXPECT_LT(m.size(), 150u) << m;
+  EXPECT_EQ(m.rfind("limit: '7777", 0), 0u) << m;
+  EXPECT_LT(ParseNumber("x", big, 0, 1).status().message().size(), 150u);
+  EXPECT_EQ(ParseNumber("lat", "1\n2", -90, 90).status().message(),
+            "lat: '1\\x0A2' is not a number");
+}
+
 TEST(Number, ShortestNumberReadsBackTheSame) {
   EXPECT_EQ(ShortestNumber(1), "1");
   EXPECT_EQ(ShortestNumber(0.1), "0.1");
