@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "engine/text/iso_time.hpp"
+#include "engine/text/join.hpp"
 #include "engine/text/json_dump.hpp"
 #include "engine/text/utf8.hpp"
 #include "engine/time/now.hpp"
@@ -143,18 +144,11 @@ ApiResponse PutConnection(Connections* links, const InboundOptions& inbound, Htt
   if (!links) return ErrorResponse(404, "not_found", "connections need --runs", wire);
   const std::string& provider = req.path_params[0];
   if (!inbound.secrets.count(provider)) {
-    return ErrorResponse(
-        404, "not_found",
-        "no provider " + engine::ValidUtf8(provider) + " (this server accepts webhooks from: " +
-            [&] {
-              std::string names;
-              for (const auto& [name, secrets] : inbound.secrets) {
-                names += (names.empty() ? "" : ", ") + name;
-              }
-              return names.empty() ? std::string("none") : names;
-            }() +
-            ")",
-        wire);
+    return ErrorResponse(404, "not_found",
+                         "no provider " + engine::ValidUtf8(provider) +
+                             " (this server accepts webhooks from: " +
+                             engine::JoinKeys(inbound.secrets, ", ", "none") + ")",
+                         wire);
   }
   const nlohmann::json j = nlohmann::json::parse(req.body, nullptr, false);
   if (!j.is_object() || !j.contains("provider_user_id") || !j["provider_user_id"].is_string() ||

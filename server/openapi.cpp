@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "engine/text/join.hpp"
 #include "engine/text/utf8.hpp"
 
 namespace stride::server {
@@ -710,10 +711,8 @@ std::optional<std::string> QueryParameterProblem(
       }
       continue;
     }
-    std::string list;
-    for (const std::string& n : known) list += (list.empty() ? "" : ", ") + n;
     return engine::EscapeForLog(k, 64) + ": unknown parameter (" +
-           (list.empty() ? it->first + " takes none" : "expected " + list) + ")";
+           (known.empty() ? it->first + " takes none" : "expected " + engine::Join(known)) + ")";
   }
   return std::nullopt;
 }

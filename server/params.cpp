@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "engine/text/join.hpp"
+
 namespace stride::server {
 
 std::optional<std::string> Get(const Params& p, const std::string& key) {
@@ -30,9 +32,8 @@ Result<size_t> Limit(const Params& p, const std::string& key, size_t def, size_t
 Status CheckKnown(const Params& p, const std::vector<std::string>& known) {
   for (const auto& [k, v] : p) {
     if (std::find(known.begin(), known.end(), k) != known.end()) continue;
-    std::string list;
-    for (const std::string& name : known) list += (list.empty() ? "" : ", ") + name;
-    return Status::InvalidArgument(k + ": unknown parameter (expected " + list + ")");
+    return Status::InvalidArgument(k + ": unknown parameter (expected " + engine::Join(known) +
+                                   ")");
   }
   return Status::Ok();
 }

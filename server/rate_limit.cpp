@@ -6,6 +6,8 @@
 #include <cmath>
 #include <functional>
 
+#include "engine/text/join.hpp"
+
 namespace stride::server {
 namespace {
 
@@ -179,11 +181,9 @@ Status RateLimitPolicy::CheckNames(const std::set<std::string>& known) const {
   for (const auto& [name, limit] : Defaults().limits) all.insert(name);
   for (const auto& [name, setting] : named) {
     if (all.count(name) > 0) continue;
-    std::string list;
-    for (const std::string& n : all) list += (list.empty() ? "" : ", ") + n;
     return Status::InvalidArgument("--rate-limit " + setting +
                                    ": no request is counted against a limit named '" + name +
-                                   "' (the limits: " + list + ")");
+                                   "' (the limits: " + engine::Join(all) + ")");
   }
   return Status::Ok();
 }

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "engine/retrieval/text.hpp"
+#include "engine/text/join.hpp"
 #include "engine/time/time_zone.hpp"
 
 namespace stride::engine::retrieval {
@@ -320,9 +321,7 @@ Result<Retrieval> Memory::Retrieve(std::string_view question, int64_t today,
     std::string why;
     auto add = [&](const std::string& s) { why += (why.empty() ? "" : "; ") + s; };
     if (h.rank[0] > 0) {
-      std::string t;
-      for (const std::string& x : bm25_.Matched(slot, terms)) t += (t.empty() ? "" : ", ") + x;
-      add("words #" + std::to_string(h.rank[0]) + " (" + t + ")");
+      add("words #" + std::to_string(h.rank[0]) + " (" + Join(bm25_.Matched(slot, terms)) + ")");
     }
     if (h.rank[1] > 0) {
       char c[64];

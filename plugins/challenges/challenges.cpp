@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "engine/text/iso_time.hpp"
+#include "engine/text/join.hpp"
 #include "engine/text/json_dump.hpp"
 #include "engine/text/json_fields.hpp"
 #include "engine/text/round.hpp"
@@ -105,11 +106,9 @@ std::string BodyText(const Json& b, const char* key, std::string def) {
 void OnlyFields(const Json& b, std::initializer_list<std::string_view> known,
                 const std::string& what) {
   if (const std::optional<std::string> key = engine::UnknownKey(b, known)) {
-    std::string names;
-    for (std::string_view k : known) names += (names.empty() ? "" : ", ") + std::string(k);
-    throw ApiError{
-        400, "invalid_argument",
-        engine::ValidUtf8(*key) + ": unknown field for " + what + " (known: " + names + ")"};
+    throw ApiError{400, "invalid_argument",
+                   engine::ValidUtf8(*key) + ": unknown field for " + what +
+                       " (known: " + engine::Join(known) + ")"};
   }
 }
 
