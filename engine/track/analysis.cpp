@@ -104,15 +104,16 @@ Analysis Analyze(Track input, const AnalyzeOptions& options) {
   an.device_totals = t.device_totals;
   an.developer_fields = t.developer_fields;
   an.warnings = t.warnings;
+  std::optional<SportGuess> guessed;  // when neither the options nor the file name the sport
   if (options.sport != Sport::kUnknown) {
     t.sport = options.sport;
     an.sport_source = "command line";
   } else if (t.sport != Sport::kUnknown) {
     an.sport_source = "file";
   } else {
-    SportGuess guess = GuessSport(t);
-    t.sport = guess.sport;
-    an.sport_source = std::move(guess.why);
+    guessed = GuessSport(t);
+    t.sport = guessed->sport;
+    an.sport_source = guessed->why;
   }
   an.sport = t.sport;
 
@@ -172,6 +173,14 @@ Analysis Analyze(Track input, const AnalyzeOptions& options) {
     an.max_grade = grades.max_grade;
     an.avg_grade = grades.avg_grade;
     an.climbs = FindClimbs(t, axes, std::max(an.ascent_threshold_m, 5.0), options.segment);
+  }
+  // Walk or hike, decided again on the smoothed profile (or the DEM's): the guess counted the
+  // raw altitude, whose noise can read a lakeside walk as 40 m of climbing a km. Both sports
+  // clean, smooth and segment alike, so nothing above depends on which.
+  if (guessed && guessed->walking_pace) {
+    DecideWalkOrHike(&*guessed, an.ascent_m, an.distance_m, an.elapsed_time_s);
+    t.sport = an.sport = guessed->sport;
+    an.sport_source = guessed->why;
   }
   if (times && grades.cum_adjusted_m.back() > 0 && an.moving_time_s > 0) {
     an.gap_s_per_km = an.moving_time_s / (grades.cum_adjusted_m.back() / 1000.0);

@@ -128,17 +128,13 @@ SportGuess GuessSport(const Track& t) {
   if (has_cadence && cad > 100) cad /= 2;
   const bool walking_cadence = !has_cadence || cad < 60;
   if (med < 1.5 && p90 < 2.2 && walking_cadence) {
-    const double hours = (last_time - first_time) / 3600;
-    const double climb_per_km = dist_m > 0 ? climb_m / (dist_m / 1000) : 0;
-    std::string detail = "walking pace (" + speeds;
+    g.walking_pace = true;
+    g.walking_detail = "walking pace (" + speeds;
     if (has_cadence) {
       std::snprintf(buf, sizeof buf, ", cadence %.0f/min", cad);
-      detail += buf;
+      g.walking_detail += buf;
     }
-    std::snprintf(buf, sizeof buf, "), climbing %.0f m/km over %.1f h", climb_per_km, hours);
-    detail += buf;
-    g.sport = climb_per_km >= 40 || hours > 2 ? Sport::kHike : Sport::kWalk;
-    g.why = "inferred: " + detail;
+    DecideWalkOrHike(&g, climb_m, dist_m, last_time - first_time);
     return g;
   }
   g.why = "inferred: running pace (" + speeds;
@@ -148,6 +144,17 @@ SportGuess GuessSport(const Track& t) {
   }
   g.why += ")";
   return g;
+}
+
+void DecideWalkOrHike(SportGuess* g, double climb_m, double distance_m, double duration_s) {
+  if (!g->walking_pace) return;
+  const double hours = std::isnan(duration_s) ? 0 : duration_s / 3600;
+  const double climb_per_km =
+      distance_m > 0 && !std::isnan(climb_m) ? climb_m / (distance_m / 1000) : 0;
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "), climbing %.0f m/km over %.1f h", climb_per_km, hours);
+  g->sport = climb_per_km >= 40 || hours > 2 ? Sport::kHike : Sport::kWalk;
+  g->why = "inferred: " + g->walking_detail + buf;
 }
 
 }  // namespace stride::engine

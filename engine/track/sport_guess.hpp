@@ -13,6 +13,8 @@
 //          percentile under 2.2 m/s (no running bouts) and, when recorded, a cadence under
 //          60 steps a minute per leg (a cadence over 100 is read as both legs' and halved).
 //          Hike when it climbs 40 m or more per km or lasts over 2 hours, walk otherwise
+//          (DecideWalkOrHike: GuessSport counts the climbing on the raw altitude in 5 m steps,
+//          which GPS altitude noise inflates; Analyze decides again on the smoothed profile)
 //   run    everything else, and a recording with fewer than 10 moving steps with times
 //
 // Thresholds come from the shared recordings that name their sport (their labels removed,
@@ -33,8 +35,17 @@ struct SportGuess {
   // Why, for the analysis to report: "inferred: walking pace (median 4.6 km/h, 90 % under
   // 6.8 km/h), climbing 85 m/km".
   std::string why;
+  // At walking pace throughout: walk or hike then depends on the climbing and the duration,
+  // and `walking_detail` is the reason's speeds and cadence, for DecideWalkOrHike.
+  bool walking_pace = false;
+  std::string walking_detail;
 };
 
 SportGuess GuessSport(const Track& track);
+
+// For a guess at walking pace: hike when `climb_m` over `distance_m` is 40 m/km or more or
+// `duration_s` is over 2 hours, walk otherwise; sets `sport` and `why` (which gives the
+// figures). A NaN climb counts as none. Does nothing to a guess not at walking pace.
+void DecideWalkOrHike(SportGuess* guess, double climb_m, double distance_m, double duration_s);
 
 }  // namespace stride::engine

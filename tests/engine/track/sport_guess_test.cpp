@@ -6,11 +6,15 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <random>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "datasets/synthetic_activity.hpp"
 #include "engine/geo/geodesy.hpp"
+#include "engine/track/analysis.hpp"
 
 namespace stride::engine {
 namespace {
@@ -80,6 +84,32 @@ TEST(GuessSport, AWalkWithARideInItIsAWalkThatSaysSo) {
   EXPECT_EQ(GuessSport(Legs({{1.2, 600}, {3.2, 2400}, {8.3, 300}})).sport, Sport::kRun);
   // A ride with slow climbs stays a ride: most of it at riding speed.
   EXPECT_EQ(GuessSport(Legs({{1.9, 900}, {7.0, 2400}})).sport, Sport::kRide);
+}
+
+// Walk or hike is decided on the smoothed altitude: a flat walk whose GPS altitude wanders
+// (3 m of white noise, as a phone's does) counts dozens of 5 m steps of raw "climbing" a km.
+TEST(GuessSport, ANoisyAltitudeOnTheFlatIsAWalkNotAHike) {
+  Track t = Legs({{1.3, 2400}}, 1);
+  std::mt19937 rng(7);
+  std::normal_distribution<double> noise(0, 3);
+  for (double& e : t.ele_m) e = 300 + noise(rng);
+  const SportGuess raw = GuessSport(t);
+  ASSERT_TRUE(raw.walking_pace) << raw.why;
+  ASSERT_EQ(raw.sport, Sport::kHike) << "the premise: raw altitude reads as a climb; " << raw.why;
+  const Analysis a = Analyze(t);
+  EXPECT_EQ(a.sport, Sport::kWalk) << a.sport_source;
+  // The reason gives the smoothed figure, the analysis' own ascent over its distance.
+  char climbing[64];
+  std::snprintf(climbing, sizeof climbing, "climbing %.0f m/km over 0.7 h",
+                a.ascent_m / (a.distance_m / 1000));
+  EXPECT_NE(a.sport_source.find(climbing), std::string::npos) << a.sport_source;
+  EXPECT_LT(a.ascent_m / (a.distance_m / 1000), 40) << a.sport_source;
+
+  // The same walk up a steady 6 % grade is a hike either way.
+  for (size_t i = 0; i < t.size(); ++i) t.ele_m[i] = 300 + 0.06 * 1.3 * t.time_s[i];
+  const Analysis up = Analyze(t);
+  EXPECT_EQ(up.sport, Sport::kHike) << up.sport_source;
+  EXPECT_NE(up.sport_source.find("climbing 6"), std::string::npos) << up.sport_source;
 }
 
 TEST(GuessSport, TooLittleTimedMotionAssumesARunAndSaysSo) {
