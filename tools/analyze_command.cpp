@@ -120,6 +120,11 @@ void PrintSession(const engine::Analysis& a, std::ostream& out) {
   if (!a.best_efforts.empty()) {
     out << "  best      ";
     for (const auto& e : a.best_efforts) out << " " << e.name << " " << FormatDuration(e.time_s);
+    if (a.best_efforts_vehicle_m > 0) {
+      std::snprintf(buf, sizeof buf, "  (%.2f km at vehicle speed left out)",
+                    a.best_efforts_vehicle_m / 1000.0);
+      out << buf;
+    }
     out << "\n";
   }
   if (!a.laps.empty()) out << "  laps       " << a.laps.size() << " device laps\n";

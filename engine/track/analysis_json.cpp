@@ -203,6 +203,12 @@ Json SessionJson(const Analysis& a) {
       {"heart_rate_zones", a.hr_zones.method},
       {"trimp", {{"name", "banister"}, {"k", 1.92}, {"a", 0.64}}},
       {"climbs", {{"name", "hysteresis trough to peak"}, {"min_gain_m", 20}, {"min_grade", 0.03}}},
+      {"best_efforts",
+       {{"name", "fastest active time over each distance"},
+        {"excludes", a.sport == Sport::kWalk || a.sport == Sport::kHike
+                         ? "estimated times; 10 s or more at 19.8 km/h or faster (a vehicle)"
+                         : "estimated times"},
+        {"vehicle_m", Num(a.best_efforts_vehicle_m)}}},
   };
   return j;
 }

@@ -88,7 +88,7 @@ SportGuess GuessSport(const Track& t) {
   // (A cerknicko-jezero.gpx of the shared data: 59 min walking, 7 at 24-28 km/h, "a run".)
   std::string carried;
   {
-    constexpr double kWalkingTop = 2.2, kVehicle = 5.5;  // m/s: 7.9 and 19.8 km/h
+    constexpr double kWalkingTop = 2.2, kVehicle = kVehicleSpeedMps;  // m/s: 7.9, 19.8 km/h
     std::vector<double> walking;
     size_t vehicle = 0;
     for (double v : moving) {

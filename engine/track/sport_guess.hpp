@@ -30,6 +30,10 @@
 
 namespace stride::engine {
 
+// Over 10 s or more, faster than anyone walks (19.8 km/h): a bus, a car, a lift. A walk's
+// stretches at this speed are left out of its sport (GuessSport) and of its best efforts.
+inline constexpr double kVehicleSpeedMps = 5.5;
+
 struct SportGuess {
   Sport sport = Sport::kRun;
   // Why, for the analysis to report: "inferred: walking pace (median 4.6 km/h, 90 % under

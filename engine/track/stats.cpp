@@ -99,34 +99,35 @@ HeartRateStats ComputeHeartRate(const Track& t, const TrackAxes& a, const HrZone
   return s;
 }
 
-std::vector<BestEffort> ComputeBestEfforts(const TrackAxes& a) {
-  static const std::pair<const char*, double> kDistances[] = {
-      {"400m", 400.0},  {"1k", 1000.0},    {"1mile", 1609.344},  {"5k", 5000.0},
-      {"10k", 10000.0}, {"half", 21097.5}, {"marathon", 42195.0}};
-  constexpr size_t kCount = sizeof(kDistances) / sizeof(kDistances[0]);
-  std::vector<BestEffort> out;
-  const size_t n = a.cum_m.size();
-  if (n < 2) return out;
-  const auto& D = a.cum_m;
-  const auto& T = a.cum_timer_s;
-  size_t m = 0;  // distances the track is long enough for
-  while (m < kCount && D.back() >= kDistances[m].second) ++m;
+namespace {
+
+constexpr std::pair<const char*, double> kDistances[] = {
+    {"400m", 400.0},  {"1k", 1000.0},    {"1mile", 1609.344},  {"5k", 5000.0},
+    {"10k", 10000.0}, {"half", 21097.5}, {"marathon", 42195.0}};
+constexpr size_t kCount = sizeof(kDistances) / sizeof(kDistances[0]);
+
+// The fastest time of each distance over points [lo, hi) of D (metres) and T (seconds),
+// where it beats `best` (-1: none yet); `best_start` gets where it starts.
+void BestEffortsIn(const std::vector<double>& D, const std::vector<double>& T, size_t lo, size_t hi,
+                   std::array<double, kCount>& best, std::array<double, kCount>& best_start) {
+  if (hi < lo + 2) return;
+  const double end = D[hi - 1];
+  size_t m = 0;  // distances the stretch is long enough for
+  while (m < kCount && end - D[lo] >= kDistances[m].second) ++m;
   // One pass over the starts with a forward pointer per distance.
   std::array<size_t, kCount> j{};
-  std::array<double, kCount> best, best_start{};
-  best.fill(-1);
-  for (size_t i = 0; i < n; ++i) {
+  for (size_t i = lo; i < hi && m > 0; ++i) {
     // Starting later at the same distance is never slower: skip points that did not move.
-    if (i + 1 < n && D[i + 1] == D[i]) continue;
+    if (i + 1 < hi && D[i + 1] == D[i]) continue;
     for (size_t k = 0; k < m; ++k) {
       const double target = D[i] + kDistances[k].second;
-      if (target > D.back()) {
+      if (target > end) {
         m = k;  // longer distances cannot fit either, now or later
         break;
       }
       size_t& jk = j[k];
       if (jk < i) jk = i;
-      while (D[jk] < target) ++jk;  // stops by D.back() >= target
+      while (D[jk] < target) ++jk;  // stops by D[hi - 1] >= target
       // The target lies past point jk-1, so the effort takes at least T[jk-1] - T[i]: most
       // starts are rejected here, without the division below.
       if (best[k] > 0 && T[jk - 1] - T[i] >= best[k]) continue;
@@ -138,7 +139,47 @@ std::vector<BestEffort> ComputeBestEfforts(const TrackAxes& a) {
         best_start[k] = D[i];
       }
     }
-    if (m == 0) break;
+  }
+}
+
+}  // namespace
+
+std::vector<char> FastSteps(const TrackAxes& a, double ceiling_mps, double window_s) {
+  const std::vector<double>& D = a.cum_m;
+  const std::vector<double>& T = a.cum_timer_s;
+  const size_t n = D.size();
+  std::vector<int> marks(n + 1, 0);  // +1 where a fast window's steps begin, -1 past its end
+  size_t j = 0;
+  for (size_t i = 1; i < n; ++i) {
+    // j: the latest point at least window_s before i.
+    while (j + 1 < i && T[i] - T[j + 1] >= window_s) ++j;
+    const double dt = T[i] - T[j];
+    if (dt >= window_s && D[i] - D[j] >= ceiling_mps * dt) {
+      ++marks[j + 1];
+      --marks[i + 1];
+    }
+  }
+  std::vector<char> fast(n, 0);
+  int open = 0;
+  for (size_t i = 0; i < n; ++i) {
+    open += marks[i];
+    fast[i] = open > 0;
+  }
+  return fast;
+}
+
+std::vector<BestEffort> ComputeBestEfforts(const TrackAxes& a, const std::vector<char>& barred) {
+  std::vector<BestEffort> out;
+  const size_t n = a.cum_m.size();
+  std::array<double, kCount> best, best_start{};
+  best.fill(-1);
+  // Each stretch between barred steps on its own: no effort crosses a barred step.
+  size_t lo = 0;
+  for (size_t i = 1; i <= n; ++i) {
+    if (i == n || (i < barred.size() && barred[i])) {
+      BestEffortsIn(a.cum_m, a.cum_timer_s, lo, i, best, best_start);
+      lo = i;
+    }
   }
   for (size_t k = 0; k < kCount; ++k) {
     if (best[k] > 0)

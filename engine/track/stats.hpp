@@ -61,6 +61,15 @@ struct BestEffort {
   double time_s = 0;  // active time
   double start_distance_m = 0;
 };
-std::vector<BestEffort> ComputeBestEfforts(const TrackAxes& axes);
+// The fastest active time over each distance the track is long enough for, from any point
+// (to an interpolated end). No effort crosses a step i (from point i-1 to i) that `barred`
+// marks; an empty `barred` bars none.
+std::vector<BestEffort> ComputeBestEfforts(const TrackAxes& axes,
+                                           const std::vector<char>& barred = {});
+
+// The steps i (from point i-1 to i) inside a window of at least `window_s` active seconds
+// whose average speed is `ceiling_mps` or more, for best efforts on foot to leave out: a bus,
+// a car, a lift. Over a window, not a step: one step's GPS error can read as a sprint.
+std::vector<char> FastSteps(const TrackAxes& axes, double ceiling_mps, double window_s = 10);
 
 }  // namespace stride::engine

@@ -320,6 +320,7 @@ void AnalysisToProto(const engine::Analysis& a, run::SessionAnalysis* p) {
   p->set_stop_speed_mps(a.stop_speed_mps);
   p->set_moving_window_s(a.moving_window_s);
   p->set_ascent_threshold_m(a.ascent_threshold_m);
+  p->set_best_efforts_vehicle_m(a.best_efforts_vehicle_m);
 }
 
 Result<engine::Analysis> AnalysisFromProto(const run::SessionAnalysis& p) {
@@ -432,6 +433,7 @@ Result<engine::Analysis> AnalysisFromProto(const run::SessionAnalysis& p) {
   a.stop_speed_mps = p.stop_speed_mps();
   a.moving_window_s = p.moving_window_s();
   a.ascent_threshold_m = p.ascent_threshold_m();
+  a.best_efforts_vehicle_m = p.best_efforts_vehicle_m();
   return a;
 }
 

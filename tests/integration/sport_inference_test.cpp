@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/track/analysis.hpp"
+#include "engine/track/sport_guess.hpp"
 #include "importers/activity/activity_reader.hpp"
 #include "tests/support/datasets.hpp"
 #include "tests/support/shared_sessions.hpp"
@@ -95,6 +96,14 @@ TEST(SportInference, AWalkWithARideInItIsAWalk) {
   EXPECT_TRUE(a.sport == engine::Sport::kWalk || a.sport == engine::Sport::kHike) << a.sport_source;
   EXPECT_NE(a.sport_source.find("at vehicle speed (19.8 km/h or more) left out"), std::string::npos)
       << a.sport_source;
+  // Nor are its best efforts the bus's: "a best 400 m" was 39 s (37 km/h). Each effort is at
+  // a pace someone on foot keeps, and the rides' kilometres are reported as left out.
+  ASSERT_FALSE(a.best_efforts.empty());
+  for (const engine::BestEffort& e : a.best_efforts) {
+    EXPECT_LT(e.distance_m / e.time_s, engine::kVehicleSpeedMps) << e.name << " " << e.time_s;
+  }
+  EXPECT_GT(a.best_efforts_vehicle_m, 1000);
+  EXPECT_LT(a.best_efforts_vehicle_m, a.distance_m / 2);
 }
 
 }  // namespace

@@ -80,5 +80,57 @@ TEST(Stats, BestEffortFindsTheFastStretch) {
   EXPECT_NEAR(e[1].start_distance_m, 2000.0, 5.0);
 }
 
+// 1.2 km at 5:00 /km, 1.2 km at 8.3 m/s (a bus), 1.2 km at 5:00 /km, a fix a second.
+Track WalkBusWalk() {
+  Track t;
+  t.sport = Sport::kWalk;
+  const LocalPlane plane(45.0, 6.0);
+  double y = 0;
+  for (int i = 0; i <= 865; ++i) {
+    TrackPoint p;
+    p.time_s = i;
+    plane.ToDegrees(0, y, &p.lat_deg, &p.lon_deg);
+    t.Append(p);
+    y += (i >= 360 && i < 505) ? 1200.0 / 145.0 : 1000.0 / 300.0;
+  }
+  return t;
+}
+
+TEST(Stats, FastStepsAreTheStretchesAtVehicleSpeed) {
+  const TrackAxes a = ComputeAxes(WalkBusWalk(), {});
+  const std::vector<char> fast = FastSteps(a, 5.5);
+  ASSERT_EQ(fast.size(), a.cum_m.size());
+  double fast_m = 0;
+  for (size_t i = 1; i < fast.size(); ++i) fast_m += fast[i] ? a.cum_m[i] - a.cum_m[i - 1] : 0;
+  // The bus and at most a window's worth of walking on each side of it.
+  EXPECT_GE(fast_m, 1200.0 - 1);
+  EXPECT_LE(fast_m, 1200.0 + 2 * 10 * 1000.0 / 300.0);
+  EXPECT_FALSE(fast[250]);
+  EXPECT_TRUE(fast[430]);
+  EXPECT_FALSE(fast[600]);
+  // Walking pace alone has none.
+  const TrackAxes walk = ComputeAxes(Steady(600, 1.4, 100), {});
+  for (char f : FastSteps(walk, 5.5)) EXPECT_FALSE(f);
+}
+
+TEST(Stats, NoBestEffortCrossesABarredStep) {
+  const TrackAxes a = ComputeAxes(WalkBusWalk(), {});
+  // Unbarred, the bus makes the best 1 km: 1.2 km in 145 s.
+  const std::vector<BestEffort> all = ComputeBestEfforts(a);
+  ASSERT_GE(all.size(), 2u);
+  EXPECT_LT(all[1].time_s, 150.0);
+  // Barred, each walk is searched on its own: 1 km in 300 s, 400 m in 120 s, and no mile
+  // (no walk is that long).
+  const std::vector<BestEffort> foot = ComputeBestEfforts(a, FastSteps(a, 5.5));
+  ASSERT_EQ(foot.size(), 2u);
+  EXPECT_EQ(foot[0].name, "400m");
+  EXPECT_NEAR(foot[0].time_s, 120.0, 0.5);
+  EXPECT_EQ(foot[1].name, "1k");
+  EXPECT_NEAR(foot[1].time_s, 300.0, 0.5);
+  // An empty mask bars nothing; a mask barring every step leaves no effort.
+  EXPECT_EQ(ComputeBestEfforts(a, {}).size(), all.size());
+  EXPECT_TRUE(ComputeBestEfforts(a, std::vector<char>(a.cum_m.size(), 1)).empty());
+}
+
 }  // namespace
 }  // namespace stride::engine
