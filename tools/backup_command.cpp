@@ -25,8 +25,9 @@ constexpr const char* kBackupUsage =
 constexpr const char* kRestoreUsage =
     "usage: stride restore --from BACKUP_DIR --runs NEW_DIR [--id N]\n"
     "  --from DIR     the backup directory\n"
-    "  --runs DIR     where to restore: a new or empty directory (then stop the server and\n"
-    "                 swap it in)\n"
+    "  --runs DIR     where to restore: a new or empty directory, not inside the backup\n"
+    "                 directory (then stop the server and swap it in); restored beside it\n"
+    "                 and moved into place, so an interrupted restore leaves no DIR\n"
     "  --id N         which backup (default: the newest); its checksums are verified first\n";
 
 void PrintBackup(std::ostream& out, const engine::BackupInfo& b) {

@@ -648,6 +648,22 @@ engine::BackupInfo InfoOf(const rocksdb::BackupInfo& b) {
   return {b.backup_id, b.timestamp, b.size, b.number_files};
 }
 
+// `p` as the filesystem resolves it (symbolic links, "..", relative to the working
+// directory), with no trailing separator; the parts that do not exist yet as written.
+fs::path Resolved(const std::string& p) {
+  std::error_code ec;
+  fs::path r = fs::weakly_canonical(fs::absolute(p, ec), ec);
+  if (ec) r = fs::absolute(p, ec).lexically_normal();
+  if (r.filename().empty() && r.has_parent_path()) r = r.parent_path();
+  return r;
+}
+
+// Whether `inner` is `outer` or lies inside it, after both are resolved.
+bool Inside(const std::string& inner, const std::string& outer) {
+  const fs::path in = Resolved(inner), out = Resolved(outer);
+  return std::mismatch(out.begin(), out.end(), in.begin(), in.end()).first == out.end();
+}
+
 // The backup engine of `backup_dir` (created when `create`).
 Result<std::unique_ptr<rocksdb::BackupEngine>> OpenBackups(const std::string& backup_dir,
                                                            bool create) {
@@ -671,12 +687,7 @@ Result<engine::BackupInfo> RunDb::Backup(const std::string& backup_dir, uint32_t
   std::unique_lock lock(backup_mu_, std::try_to_lock);
   if (!lock.owns_lock()) return Status::Unavailable("a backup is being taken; retry when it ends");
   if (backup_dir.empty()) return Status::InvalidArgument("backup directory: empty path");
-  std::error_code ec;
-  if (fs::equivalent(backup_dir, path_, ec) ||
-      fs::path(backup_dir)
-              .lexically_normal()
-              .string()
-              .rfind(fs::path(path_).lexically_normal().string() + "/", 0) == 0) {
+  if (Inside(backup_dir, path_)) {
     return Status::InvalidArgument("backup directory " + backup_dir +
                                    ": must not be inside the run database " + path_);
   }
@@ -712,11 +723,20 @@ Result<std::vector<engine::BackupInfo>> RunDb::ListBackups(const std::string& ba
 Status RunDb::Restore(const std::string& backup_dir, uint32_t id, const std::string& dir) {
   if (dir.empty()) return Status::InvalidArgument("--runs: empty path");
   std::error_code ec;
-  if (fs::exists(dir, ec) && (!fs::is_directory(dir, ec) || !fs::is_empty(dir, ec))) {
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
+    return Status::InvalidArgument("--runs " + dir +
+                                   ": is a file, not a directory; restore into a new directory, "
+                                   "then swap it in with the server stopped");
+  }
+  if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) {
     return Status::InvalidArgument(
         "--runs " + dir +
         ": exists and is not empty; restore into a new directory, then swap it in with the "
         "server stopped");
+  }
+  if (Inside(dir, backup_dir)) {
+    return Status::InvalidArgument("--runs " + dir + ": inside the backup directory " + backup_dir +
+                                   "; restore beside it");
   }
   STRIDE_ASSIGN_OR_RETURN(std::vector<engine::BackupInfo> backups, ListBackups(backup_dir));
   if (id == 0) id = backups.back().id;
@@ -732,10 +752,28 @@ Status RunDb::Restore(const std::string& backup_dir, uint32_t id, const std::str
   if (!verified.ok()) {
     return Status::Corruption(what + " is damaged: " + verified.ToString());
   }
-  const rocksdb::IOStatus restored = engine->RestoreDBFromBackup(id, dir, dir);
+  // Restored into a staging directory beside `dir` and renamed into place: a restore cut
+  // short (killed, disk full) never leaves a part of a database where one is expected. A
+  // staging directory left by such a restore is cleared first.
+  const fs::path target = Resolved(dir);
+  const fs::path staging = target.parent_path() / ("." + target.filename().string() + ".restoring");
+  fs::create_directories(target.parent_path(), ec);
+  if (ec) {
+    return Status::IoError("--runs " + dir + ": cannot create " + target.parent_path().string() +
+                           ": " + ec.message());
+  }
+  fs::remove_all(staging, ec);
+  const rocksdb::IOStatus restored =
+      engine->RestoreDBFromBackup(id, staging.string(), staging.string());
   if (!restored.ok()) {
-    fs::remove_all(dir, ec);  // never a half-restored database
+    fs::remove_all(staging, ec);
     return FromRocks(restored, "restoring " + what + " into " + dir);
+  }
+  fs::rename(staging, target, ec);  // replaces an empty `dir`
+  if (ec) {
+    const std::string why = ec.message();
+    fs::remove_all(staging, ec);
+    return Status::IoError("restoring " + what + ": cannot move it into " + dir + ": " + why);
   }
   return Status::Ok();
 }

@@ -126,8 +126,10 @@ class RunDb : public engine::RunStore {
   static Result<std::vector<engine::BackupInfo>> ListBackups(const std::string& backup_dir);
   // Restores backup `id` (0: the newest) into `dir`, which must be missing or empty (a
   // restore never overwrites a database: restore beside it, then swap the directories). The
-  // backup's checksums are verified first: a damaged backup is kCorruption, and a restore
-  // that fails leaves no `dir` behind.
+  // backup's checksums are verified first: a damaged backup is kCorruption. The backup is
+  // restored beside `dir` (in .NAME.restoring) and renamed into place, so a restore that
+  // fails or is cut short leaves no `dir` behind; `dir`'s missing parents are created. Not
+  // inside `backup_dir`.
   static Status Restore(const std::string& backup_dir, uint32_t id, const std::string& dir);
 
  private:

@@ -411,5 +411,58 @@ TEST_F(RunDbTest, BackupsRestoreExactlyWhatWasStoredBeforeThem) {
   fs::remove_all(backups);
 }
 
+// Where an operator points a restore: new nested directories are made, a file or the backup
+// directory itself is refused with the reason, an empty directory is filled, and no staging
+// directory is left behind (one left by a restore cut short is cleared).
+TEST_F(RunDbTest, RestoresWhereTheOperatorPointsItAndNowhereElse) {
+  const std::string backups = dir_ + "-backups";
+  const std::string root = dir_ + "-restores";
+  fs::remove_all(backups);
+  fs::remove_all(root);
+  Result<engine::RunStore::PutResult> put = db_->Put(MakeRun("alice", 1.7e9, 0), "");
+  ASSERT_TRUE(put.ok());
+  ASSERT_TRUE(db_->Backup(backups).ok());
+  auto runs_of = [](const std::string& dir) -> size_t {
+    Result<std::unique_ptr<RunDb>> r = RunDb::Open(dir, {});
+    if (!r.ok()) return 0;
+    return (*r)->List("alice", "", 100)->runs.size();
+  };
+  // Missing parents are made (it was "IO error: No such file or directory: While open
+  // directory").
+  const std::string nested = root + "/a/b/restored";
+  const Status made = RunDb::Restore(backups, 0, nested);
+  ASSERT_TRUE(made.ok()) << made.message();
+  EXPECT_EQ(runs_of(nested), 1u);
+  EXPECT_FALSE(fs::exists(root + "/a/b/.restored.restoring"));
+  // A leftover staging directory (a restore killed half way) is cleared, not trusted; an
+  // empty directory, written with a trailing separator, is filled.
+  fs::create_directories(root + "/.empty.restoring/junk");
+  fs::create_directories(root + "/empty");
+  ASSERT_TRUE(RunDb::Restore(backups, 0, root + "/empty/").ok());
+  EXPECT_EQ(runs_of(root + "/empty"), 1u);
+  EXPECT_FALSE(fs::exists(root + "/.empty.restoring"));
+  // A file: said so (it was "exists and is not empty").
+  std::ofstream(root + "/file") << "";
+  const Status file = RunDb::Restore(backups, 0, root + "/file");
+  EXPECT_EQ(file.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(file.message().find("is a file, not a directory"), std::string::npos) << file.message();
+  // Inside the backup directory: refused (it was restored there), also through a link.
+  const Status inside = RunDb::Restore(backups, 0, backups + "/restored");
+  EXPECT_EQ(inside.code(), StatusCode::kInvalidArgument) << inside.message();
+  EXPECT_NE(inside.message().find("inside the backup directory"), std::string::npos);
+  EXPECT_FALSE(fs::exists(backups + "/restored"));
+  fs::create_directory_symlink(backups, root + "/link");
+  EXPECT_EQ(RunDb::Restore(backups, 0, root + "/link/restored").code(),
+            StatusCode::kInvalidArgument);
+  // A backup into the database through a link to it is refused too (the check compared the
+  // paths as written).
+  fs::create_directory_symlink(dir_, root + "/db-link");
+  const Result<engine::BackupInfo> into = db_->Backup(root + "/db-link/backups");
+  EXPECT_EQ(into.status().code(), StatusCode::kInvalidArgument) << into.status().message();
+  EXPECT_FALSE(fs::exists(dir_ + "/backups"));
+  fs::remove_all(root);
+  fs::remove_all(backups);
+}
+
 }  // namespace
 }  // namespace stride::index
