@@ -19,6 +19,7 @@
 #include "engine/memory/keep_freed.hpp"
 #include "engine/status.hpp"
 #include "engine/text/uri.hpp"
+#include "engine/text/utf8.hpp"
 #include "engine/track/analysis.hpp"
 #include "engine/track/analysis_json.hpp"
 #include "importers/activity/activity_reader.hpp"
@@ -330,6 +331,19 @@ int stride_dem_open(const char* dir, stride_dem_t** out) {
 
 void stride_dem_close(stride_dem_t* dem) {
   delete dem;
+}
+
+int stride_dem_unreadable(const stride_dem_t* dem, char** json, size_t* size) {
+  return Guard("stride_dem_unreadable", [&] {
+    if (json == nullptr) return NullArgument("stride_dem_unreadable", "json");
+    *json = nullptr;
+    if (dem == nullptr) return NullArgument("stride_dem_unreadable", "dem");
+    nlohmann::json list = nlohmann::json::array();
+    for (const std::string& m : dem->source->Unreadable()) {
+      list.push_back(stride::engine::ValidUtf8(m));  // file names need not be UTF-8
+    }
+    return GiveText(list.dump(), json, size);
+  });
 }
 
 void stride_analyze_options_init(stride_analyze_options_t* options) {

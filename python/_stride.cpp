@@ -50,6 +50,15 @@ class Dem {
   Dem(const Dem&) = delete;
   Dem& operator=(const Dem&) = delete;
   const stride_dem_t* get() const { return dem_; }
+  // The JSON array of stride_dem_unreadable.
+  std::string Unreadable() const {
+    char* json = nullptr;
+    size_t size = 0;
+    Check(stride_dem_unreadable(dem_, &json, &size));
+    std::string text(json, size);
+    stride_free(json);
+    return text;
+  }
 
  private:
   stride_dem_t* dem_ = nullptr;
@@ -218,7 +227,9 @@ PYBIND11_MODULE(_stride, m) {
     }
   });
 
-  py::class_<Dem>(m, "Dem").def(py::init<const std::string&>(), py::arg("dir"));
+  py::class_<Dem>(m, "Dem")
+      .def(py::init<const std::string&>(), py::arg("dir"))
+      .def("unreadable", &Dem::Unreadable);
 
   py::class_<Analysis>(m, "Analysis")
       .def_property_readonly("json", &Analysis::json)

@@ -80,9 +80,9 @@ void stride_free(void* text);
  * price of that memory staying resident. Blocks up to 32 MiB then come from the heap too, and
  * each thread's first analysis asks the kernel for transparent huge pages for 16 MiB of that
  * thread's heap (fewer page faults; up to 2 MiB more resident per thread). Process-wide; 0 sets
- * glibc's default values back. For batch work, not a long-running server. Call before starting threads that analyse. STRIDE_OK, or
- * STRIDE_E_UNAVAILABLE when the allocator takes no such setting (not glibc's, e.g. under a
- * sanitizer). Since API version 1 (appended). */
+ * glibc's default values back. For batch work, not a long-running server. Call before starting
+ * threads that analyse. STRIDE_OK, or STRIDE_E_UNAVAILABLE when the allocator takes no such setting
+ * (not glibc's, e.g. under a sanitizer). Since API version 1 (appended). */
 int stride_keep_freed_memory(size_t bytes);
 
 /* ---- Elevation model ------------------------------------------------------------------- */
@@ -95,6 +95,12 @@ typedef struct stride_dem stride_dem_t;
 int stride_dem_open(const char* dir, stride_dem_t** out);
 /* Closes it; no analysis that uses it may be running. NULL is fine. */
 void stride_dem_close(stride_dem_t* dem);
+/* The files of `dem` that could not be read when an analysis needed them (damaged, cut
+ * short): a JSON array of messages, each naming the file and why ("[]" when none). Those
+ * analyses took their elevation from the recordings, which `stride analyze` reports as an
+ * error (exit status 1); a program should say so too. *json is the caller's (stride_free);
+ * *size gets its length when size is not NULL. Thread-safe. Since API version 1 (appended). */
+int stride_dem_unreadable(const stride_dem_t* dem, char** json, size_t* size);
 
 /* ---- Analysis of recordings -------------------------------------------------------------- */
 

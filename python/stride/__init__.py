@@ -84,10 +84,17 @@ _stride._set_error_classes({1: InvalidInput, 2: NotFound, 3: Error, 4: Error, 5:
 
 
 class Dem:
-    """A folder of SRTM .hgt tiles: elevation for tracks without a barometric altimeter."""
+    """What `stride analyze --dem` takes (folders of SRTM .hgt tiles or GeoTIFF / VRT rasters,
+    or raster files, comma-separated): elevation for tracks without a barometric altimeter."""
 
     def __init__(self, directory):
         self._dem = _stride.Dem(_os.fspath(directory))
+
+    def unreadable(self):
+        """The DEM's files that could not be read when an analysis needed them (damaged, cut
+        short): a list of messages naming each file and why. Those analyses took their
+        elevation from the recordings; `stride analyze` reports that as an error."""
+        return _json.loads(self._dem.unreadable())
 
 
 def _analysis(source, sport, max_hr, rest_hr, hr_zones, dem, name):

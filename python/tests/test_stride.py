@@ -176,6 +176,25 @@ def test_errors_are_exceptions_that_say_where(generated, tmp_path):
         stride.Dem(tmp_path / "nothing")
 
 
+def test_a_dem_that_cannot_be_read_says_which_files(tmp_path):
+    """Pixels that do not read: the analysis keeps the recording's elevation, and the Dem says
+    which file failed and why (the CLI prints it and exits 1)."""
+    if not (DATASETS / "dem").is_dir():
+        pytest.skip(f"shared datasets not found at {DATASETS} (clone next to ../shared)")
+    cut = tmp_path / "andorra.tif"
+    cut.write_bytes((DATASETS / "dem" / "andorra_srtm3_crop.tif").read_bytes()[:5000])
+    hike = DATASETS / "gpx" / "andorra_hike_2015-08-16_adrutas_170708_a.gpx"
+    dem = stride.Dem(cut)
+    assert dem.unreadable() == []
+    analysis = stride.analyze(hike, dem=dem)
+    assert analysis["methods"]["elevation"]["source"] != "dem"
+    bad = dem.unreadable()
+    assert len(bad) == 1 and bad[0].startswith(f"{cut}: cannot read its pixels: "), bad
+    whole = stride.Dem(DATASETS / "dem" / "andorra_srtm3_crop.tif")
+    assert stride.analyze(hike, dem=whole)["methods"]["elevation"]["source"] == "dem"
+    assert whole.unreadable() == []
+
+
 def test_a_thread_pool_gives_what_one_thread_gives(generated):
     files = [generated / "synthetic_run.gpx", generated / "synthetic_run.tcx",
              generated / "synthetic_run.fit"] * 4

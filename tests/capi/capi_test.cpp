@@ -6,9 +6,11 @@
 // older caller, threads, and route-database queries equal to the HTTP API's answers.
 // (tests/capi/installed_test.sh builds C programs against the installed libraries.)
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstddef>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -175,6 +177,62 @@ TEST(CApi, AnalysisIsTheCliJsonForEverySharedRecording) {
   std::sort(files.begin(), files.end());
   ASSERT_GT(files.size(), 100u);
   ExpectSameAsCli(files);
+}
+
+// A DEM whose pixels cannot be read: the analysis takes its elevation from the recording, as
+// the CLI's does, and the program can learn which files failed and why (the CLI prints them
+// and exits 1; before, a C or Python caller could not tell).
+TEST(CApi, ADemThatCannotBeReadSaysWhichFiles) {
+  STRIDE_REQUIRE_DATASETS();
+  const fs::path dir =
+      fs::temp_directory_path() / ("stride_capi_dem_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string tif = (dir / "andorra.tif").string();
+  {
+    std::ifstream in(testing::DatasetsDir() + "/dem/andorra_srtm3_crop.tif", std::ios::binary);
+    std::string head(5000, '\0');
+    in.read(head.data(), static_cast<std::streamsize>(head.size()));
+    std::ofstream(tif, std::ios::binary) << head;
+  }
+  auto unreadable = [](const stride_dem_t* dem) {
+    char* json = nullptr;
+    size_t size = 0;
+    EXPECT_EQ(stride_dem_unreadable(dem, &json, &size), STRIDE_OK) << stride_last_error();
+    const Json j = Json::parse(std::string(json, size));
+    EXPECT_EQ(std::strlen(json), size);
+    stride_free(json);
+    return j;
+  };
+  const std::string hike =
+      testing::DatasetsDir() + "/gpx/andorra_hike_2015-08-16_adrutas_170708_a.gpx";
+  for (const std::string& source : {tif, testing::DatasetsDir() + "/dem/andorra_srtm3_crop.tif"}) {
+    stride_dem_t* dem = nullptr;
+    ASSERT_EQ(stride_dem_open(source.c_str(), &dem), STRIDE_OK) << stride_last_error();
+    EXPECT_EQ(unreadable(dem), Json::array());  // nothing asked for yet
+    stride_analyze_options_t opt;
+    stride_analyze_options_init(&opt);
+    opt.dem = dem;
+    stride_analysis_t* a = nullptr;
+    ASSERT_EQ(stride_analyze_file(hike.c_str(), &opt, &a), STRIDE_OK) << stride_last_error();
+    const Json j = Json::parse(stride_analysis_json(a, nullptr));
+    stride_analysis_free(a);
+    const Json bad = unreadable(dem);
+    if (source == tif) {
+      ASSERT_EQ(bad.size(), 1u) << bad;
+      EXPECT_NE(bad[0].get<std::string>().find(tif + ": cannot read its pixels: "),
+                std::string::npos)
+          << bad;
+      EXPECT_NE(j["methods"]["elevation"]["source"], "dem");
+    } else {
+      EXPECT_EQ(bad, Json::array());
+      EXPECT_EQ(j["methods"]["elevation"]["source"], "dem");
+    }
+    stride_dem_close(dem);
+  }
+  char* json = reinterpret_cast<char*>(0x1);
+  EXPECT_EQ(stride_dem_unreadable(nullptr, &json, nullptr), STRIDE_E_INVALID);
+  EXPECT_EQ(json, nullptr);
+  fs::remove_all(dir);
 }
 
 TEST(CApi, StreamsAreTheTrackTheFiguresWereMeasuredOn) {
