@@ -188,12 +188,7 @@ TEST(CApi, ADemThatCannotBeReadSaysWhichFiles) {
       fs::temp_directory_path() / ("stride_capi_dem_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   const std::string tif = (dir / "andorra.tif").string();
-  {
-    std::ifstream in(testing::DatasetsDir() + "/dem/andorra_srtm3_crop.tif", std::ios::binary);
-    std::string head(5000, '\0');
-    in.read(head.data(), static_cast<std::streamsize>(head.size()));
-    std::ofstream(tif, std::ios::binary) << head;
-  }
+  testing::WriteCutAndorraDem(tif);
   auto unreadable = [](const stride_dem_t* dem) {
     char* json = nullptr;
     size_t size = 0;

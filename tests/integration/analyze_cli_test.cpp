@@ -277,12 +277,7 @@ TEST(AnalyzeCliShared, ADemThatCannotBeReadIsAnErrorAfterTheAnalyses) {
   const fs::path dir = fs::temp_directory_path() / ("stride_cli_dem_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   const std::string tif = (dir / "andorra.tif").string();
-  {
-    std::ifstream in(testing::DatasetsDir() + "/dem/andorra_srtm3_crop.tif", std::ios::binary);
-    std::string head(5000, '\0');
-    in.read(head.data(), static_cast<std::streamsize>(head.size()));
-    std::ofstream(tif, std::ios::binary) << head;
-  }
+  testing::WriteCutAndorraDem(tif);
   const std::string hike =
       testing::DatasetsDir() + "/gpx/andorra_hike_2015-08-16_adrutas_170708_a.gpx";
   const CliRun r = Stride("analyze --json --dem " + tif + " " + hike);

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 namespace stride::testing {
@@ -16,6 +17,15 @@ inline std::string DatasetsDir() {
 }
 inline bool HaveDatasets() {
   return std::filesystem::is_directory(DatasetsDir() + "/fit");
+}
+
+// The shared Andorra GeoTIFF cut to its first 5,000 bytes, written at `path`: its header
+// reads, its pixels do not (a DEM that fails only when an analysis first needs it).
+inline void WriteCutAndorraDem(const std::string& path) {
+  std::ifstream in(DatasetsDir() + "/dem/andorra_srtm3_crop.tif", std::ios::binary);
+  std::string head(5000, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  std::ofstream(path, std::ios::binary) << head;
 }
 
 }  // namespace stride::testing

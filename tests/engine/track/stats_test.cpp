@@ -61,19 +61,28 @@ TEST(Stats, BestEffortsOnAnEvenPace) {
   EXPECT_NEAR(e[3].time_s, 1500.0, 0.01);
 }
 
-TEST(Stats, BestEffortFindsTheFastStretch) {
-  // 2 km at 5:00 /km, 1 km at 4:00 /km, 2 km at 5:00 /km.
+// Due north from 45N 6E, a fix a second for `seconds` s, at `speed(second)` m/s.
+template <typename Speed>
+Track North(Sport sport, int seconds, Speed speed) {
   Track t;
-  t.sport = Sport::kRun;
+  t.sport = sport;
   const LocalPlane plane(45.0, 6.0);
   double y = 0;
-  for (int i = 0; i <= 1440; ++i) {
+  for (int i = 0; i <= seconds; ++i) {
     TrackPoint p;
     p.time_s = i;
     plane.ToDegrees(0, y, &p.lat_deg, &p.lon_deg);
     t.Append(p);
-    y += (i >= 600 && i < 840) ? 1000.0 / 240.0 : 1000.0 / 300.0;
+    y += speed(i);
   }
+  return t;
+}
+
+TEST(Stats, BestEffortFindsTheFastStretch) {
+  // 2 km at 5:00 /km, 1 km at 4:00 /km, 2 km at 5:00 /km.
+  const Track t = North(Sport::kRun, 1440, [](int i) {
+    return (i >= 600 && i < 840) ? 1000.0 / 240.0 : 1000.0 / 300.0;
+  });
   const std::vector<BestEffort> e = ComputeBestEfforts(ComputeAxes(t, {}));
   ASSERT_GE(e.size(), 2u);
   EXPECT_NEAR(e[1].time_s, 240.0, 1.0);
@@ -82,18 +91,8 @@ TEST(Stats, BestEffortFindsTheFastStretch) {
 
 // 1.2 km at 5:00 /km, 1.2 km at 8.3 m/s (a bus), 1.2 km at 5:00 /km, a fix a second.
 Track WalkBusWalk() {
-  Track t;
-  t.sport = Sport::kWalk;
-  const LocalPlane plane(45.0, 6.0);
-  double y = 0;
-  for (int i = 0; i <= 865; ++i) {
-    TrackPoint p;
-    p.time_s = i;
-    plane.ToDegrees(0, y, &p.lat_deg, &p.lon_deg);
-    t.Append(p);
-    y += (i >= 360 && i < 505) ? 1200.0 / 145.0 : 1000.0 / 300.0;
-  }
-  return t;
+  return North(Sport::kWalk, 865,
+               [](int i) { return (i >= 360 && i < 505) ? 1200.0 / 145.0 : 1000.0 / 300.0; });
 }
 
 TEST(Stats, FastStepsAreTheStretchesAtVehicleSpeed) {
