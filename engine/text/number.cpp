@@ -26,9 +26,13 @@ std::string OutOfRange(std::string_view name, std::string_view text, const std::
 
 }  // namespace
 
-std::string ShortestNumber(double x) {
+std::string NumberForMessage(double x) {
   char buf[32];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x);
+  // Whole numbers in digits: the shortest form of 100000 is "1e+05", which reads as a typo
+  // in "expected 500 to 1e+05".
+  const bool digits = std::abs(x) < 1e15 && x == std::trunc(x);
+  const auto [end, ec] = digits ? std::to_chars(buf, buf + sizeof buf, x, std::chars_format::fixed)
+                                : std::to_chars(buf, buf + sizeof buf, x);
   return ec == std::errc() ? std::string(buf, end) : std::string("?");
 }
 
@@ -39,7 +43,8 @@ Result<double> ParseNumber(std::string_view name, std::string_view text, double 
     return Status::InvalidArgument(Quoted(name, text, "a number"));
   }
   if (!(x >= lo && x <= hi)) {
-    return Status::InvalidArgument(OutOfRange(name, text, ShortestNumber(lo), ShortestNumber(hi)));
+    return Status::InvalidArgument(
+        OutOfRange(name, text, NumberForMessage(lo), NumberForMessage(hi)));
   }
   return x;
 }

@@ -27,7 +27,8 @@ Result<double> ParseNumber(std::string_view name, std::string_view text, double 
 Result<int64_t> ParseWholeNumber(std::string_view name, std::string_view text, int64_t lo,
                                  int64_t hi);
 
-// The shortest text that reads back as `x` ("1", "0.25", "1e+30"): ranges in messages.
-std::string ShortestNumber(double x);
+// `x` for a message (the ranges it gives): a whole number under 10^15 in digits ("1",
+// "100000"), any other the shortest text that reads back as it ("0.25", "1e+30").
+std::string NumberForMessage(double x);
 
 }  // namespace stride::engine

@@ -53,11 +53,18 @@ TEST(Number, TheTextInAMessageIsEscapedAndCut) {
             "lat: '1\\x0A2' is not a number");
 }
 
-TEST(Number, ShortestNumberReadsBackTheSame) {
-  EXPECT_EQ(ShortestNumber(1), "1");
-  EXPECT_EQ(ShortestNumber(0.1), "0.1");
-  EXPECT_EQ(ShortestNumber(-90), "-90");
-  EXPECT_EQ(ShortestNumber(1e30), "1e+30");
+TEST(Number, NumbersInMessagesReadBackTheSame) {
+  EXPECT_EQ(NumberForMessage(1), "1");
+  EXPECT_EQ(NumberForMessage(0.1), "0.1");
+  EXPECT_EQ(NumberForMessage(-90), "-90");
+  EXPECT_EQ(NumberForMessage(1e30), "1e+30");
+  EXPECT_EQ(NumberForMessage(0.000125), "0.000125");
+  // Whole numbers in digits, as an operator writes them (it was "1e+05").
+  EXPECT_EQ(NumberForMessage(1e5), "100000");
+  EXPECT_EQ(NumberForMessage(-2.5e6), "-2500000");
+  EXPECT_EQ(NumberForMessage(1e15), "1e+15");
+  EXPECT_EQ(ParseNumber("distance_m", "1e9", 500, 1e5).status().message(),
+            "distance_m: 1e9 is out of range [500, 100000]");
 }
 
 }  // namespace
