@@ -198,6 +198,19 @@ TEST_F(Encryption, KeysNewAndRotateLetTheOldKekGo) {
   const testing::CliRun again = testing::Stride(rotate);
   EXPECT_EQ(again.out, "2 data keys in " + dir_ + "/runs.keys, 0 rewrapped under KEK 'k2'\n");
 
+  // A misspelt key directory is an error, and is not made: it was created empty and the
+  // rotation reported "0 data keys ... 0 rewrapped" with exit 0, as if done.
+  for (const std::string& wrong : {dir_ + "/runs.key", dir_ + "/runs"}) {
+    const testing::CliRun miss =
+        testing::Stride("keys rotate --key-dir " + wrong + " --kek-file " + dir_ + "/kek");
+    EXPECT_EQ(miss.exit_code, 1) << miss.out;
+    EXPECT_NE(miss.err.find("--key-dir " + wrong + ": not a key directory (no STORE file"),
+              std::string::npos)
+        << miss.err;
+    EXPECT_EQ(miss.out, "");
+  }
+  EXPECT_FALSE(fs::exists(dir_ + "/runs.key"));
+
   std::ofstream(dir_ + "/kek") << made.out;  // k1 gone
   {
     testing::RunningServer server(o_, so_);
