@@ -523,6 +523,10 @@ int RunServeOrWorker(const std::vector<std::string>& args, std::ostream& out, st
       err << me << ": listening on " << (o.tls_cert_file.empty() ? "http" : "https") << "://"
           << (v6 ? "[" + o.bind + "]" : o.bind) << ':' << http.port() << " (db " << o.db_path
           << (so.runs_path.empty() ? "" : ", runs " + WithoutPassword(so.runs_path)) << ")\n";
+      if ((*stores)->created_runs()) {
+        err << me << ": runs " << so.runs_path
+            << ": no run database was there; a new, empty one was created\n";
+      }
       if (worker) err << me << ": " << o.worker_name << " takes jobs (health and metrics only)\n";
       if (o.queue_jobs) err << me << ": uploads' post-processing goes to the workers\n";
       if (!(*stores)->encryption_note().empty()) {

@@ -75,6 +75,9 @@ class ServeStores {
   index::FileDataKeys* data_keys() { return data_keys_.get(); }
   // One line on what encryption at rest runs with, for the start-up log ("" when off).
   const std::string& encryption_note() const { return encryption_note_; }
+  // Whether --runs named a directory that held no run database, so one was created: said at
+  // start, since a misspelt path would otherwise serve an empty database without a word.
+  bool created_runs() const { return created_runs_; }
 
  private:
   ServeStores() = default;
@@ -94,6 +97,7 @@ class ServeStores {
   std::unique_ptr<index::RedisJobQueue> jobs_;                // after redis_: uses it
   server::ServerStores view_;
   std::string encryption_note_;
+  bool created_runs_ = false;
 };
 
 }  // namespace stride::tools

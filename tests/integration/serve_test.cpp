@@ -722,6 +722,25 @@ TEST(ServeCli, AnIpv6AddressIsAnnouncedInBrackets) {
   EXPECT_NE(r.err.find("listening on http://[::1]:"), std::string::npos) << r.err;
 }
 
+// A --runs path with no run database in it gets a new one, and the start-up log says so: a
+// misspelt path served an empty database without a word. A second start says nothing.
+TEST(ServeCli, ANewRunDatabaseIsAnnounced) {
+  const std::string dir = testing::ServerFolder("newruns", 5);
+  ASSERT_FALSE(dir.empty());
+  const std::string serve = "timeout -s TERM 2 " + std::string(STRIDE_CLI) +
+                            " serve --dev --port 0 --db " + dir + "/db --runs " + dir + "/runs";
+  const testing::CliRun first = testing::RunShell(serve);
+  ASSERT_NE(first.err.find("listening on"), std::string::npos) << first.err;
+  EXPECT_NE(first.err.find("stride serve: runs " + dir +
+                           "/runs: no run database was there; a new, empty one was created\n"),
+            std::string::npos)
+      << first.err;
+  const testing::CliRun again = testing::RunShell(serve);
+  ASSERT_NE(again.err.find("listening on"), std::string::npos) << again.err;
+  EXPECT_EQ(again.err.find("a new, empty one was created"), std::string::npos) << again.err;
+  fs::remove_all(dir);
+}
+
 // An option that acts only beside another is refused without it, naming what it needs: the
 // server used to start and ignore it (--geofences without --runs tagged nothing).
 TEST(ServeCli, AnOptionWithoutTheOneItNeedsIsRefused) {
