@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tools/keys_command.hpp"
 
-#include <filesystem>
 #include <ostream>
 
 #include "engine/text/iso_time.hpp"
@@ -71,18 +70,15 @@ int RunKeys(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         << "\n";
     return ring.ok() ? 2 : 1;
   }
-  // Opening a key directory creates a missing one (as `stride serve` needs): a misspelt
-  // --key-dir would be made empty, "0 data keys ... rewrapped" reported, and the operator
-  // would retire the old KEK with every real data key still wrapped under it.
-  if (std::error_code ec; !std::filesystem::exists(std::filesystem::path(key_dir) / "STORE", ec)) {
-    err << "stride keys rotate: --key-dir " << key_dir
-        << ": not a key directory (no STORE file; stride serve --kek-file keeps its keys in "
-           "RUNS.keys beside the run database, or in --key-dir)\n";
-    return 1;
-  }
   const std::string primary = (*ring)->primary().id;
   Result<std::unique_ptr<index::FileDataKeys>> keys =
-      index::FileDataKeys::Open(key_dir, std::move(**ring), {});
+      index::FileDataKeys::Open(key_dir, std::move(**ring), [] {
+        // A misspelt --key-dir made an empty store and "0 rewrapped" read as done: the old
+        // KEK would then be retired with every data key still wrapped under it.
+        index::FileDataKeys::Options o;
+        o.create_if_missing = false;
+        return o;
+      }());
   if (!keys.ok()) {
     err << "stride keys rotate: " << keys.status().message() << "\n";
     return 1;

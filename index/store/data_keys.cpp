@@ -254,6 +254,12 @@ Result<std::unique_ptr<FileDataKeys>> FileDataKeys::Open(const std::string& dir,
                                                          const Options& options) {
   if (dir.empty()) return Status::InvalidArgument("--key-dir: empty path");
   std::error_code ec;
+  const std::string store = (fs::path(dir) / "STORE").string();
+  if (!options.create_if_missing && !fs::exists(store, ec)) {
+    return Status::NotFound("--key-dir " + dir +
+                            ": not a key directory (no STORE file; stride serve --kek-file keeps "
+                            "its keys in RUNS.keys beside the run database, or in --key-dir)");
+  }
   if (!fs::exists(dir, ec)) {
     fs::create_directories(dir, ec);
     if (ec) return Status::IoError("--key-dir " + dir + ": cannot create: " + ec.message());
@@ -262,7 +268,6 @@ Result<std::unique_ptr<FileDataKeys>> FileDataKeys::Open(const std::string& dir,
     return Status::InvalidArgument("--key-dir " + dir + ": not a directory");
   }
   std::unique_ptr<FileDataKeys> keys(new FileDataKeys(dir, std::move(ring), options));
-  const std::string store = (fs::path(dir) / "STORE").string();
   STRIDE_ASSIGN_OR_RETURN(std::optional<std::string> header, ReadSmallFile(store, 4096));
   if (!header) {
     if (!fs::is_empty(dir, ec)) {

@@ -112,8 +112,13 @@ class FileDataKeys : public DataKeys {
     // Unwrapped keys kept in memory (the cache is emptied when it would grow past this).
     // Default: 100,000 (about 10 MB).
     size_t cache_users = 100000;
+    // Make the directory (and its STORE) when it holds none. False for tools that act on an
+    // existing store (`stride keys rotate`): a misspelt path is then NotFound, not a new,
+    // empty store. Default: true.
+    bool create_if_missing = true;
   };
-  // The key directory `dir` (created, mode 0700, when missing) under `ring`. Layout:
+  // The key directory `dir` (created, mode 0700, when missing, unless
+  // options.create_if_missing is false: then NotFound) under `ring`. Layout:
   //   dir/STORE             "stride data keys 1\n" and the store id (32 hex digits)
   //   dir/XX/HASH.key       a user's wrapped key: "SDK1" ‖ u8 n ‖ KEK id (n bytes) ‖
   //                         AES-256-GCM(KEK, aad "stride.data-key" 0 HASH, data key);
