@@ -2,7 +2,6 @@
 #include "tools/backup_command.hpp"
 
 #include <chrono>
-#include <filesystem>
 #include <ostream>
 
 #include "engine/text/iso_time.hpp"
@@ -75,7 +74,7 @@ int RunBackup(const std::vector<std::string>& args, std::ostream& out, std::ostr
     err << "stride backup: --runs and --to are required\n" << kBackupUsage;
     return 2;
   }
-  if (!std::filesystem::exists(std::filesystem::path(runs) / "CURRENT")) {
+  if (!index::RunDb::Exists(runs)) {
     err << "stride backup: --runs " << runs << ": not a run database (no RocksDB CURRENT file)\n";
     return 1;
   }

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tools/serve_stores.hpp"
 
-#include <filesystem>
 #include <iostream>
 
 namespace stride::tools {
@@ -139,9 +138,7 @@ Result<std::unique_ptr<ServeStores>> ServeStores::Open(const ServeStoreOptions& 
     return Status::InvalidArgument("--key-dir " + options.key_dir +
                                    ": needs a KEK (--kek-file F, STRIDE_KEK_FILE or STRIDE_KEK)");
   }
-  std::error_code ec;
-  s->created_runs_ =
-      !std::filesystem::exists(std::filesystem::path(options.runs_path) / "CURRENT", ec);
+  s->created_runs_ = !index::RunDb::Exists(options.runs_path);
   Result<std::unique_ptr<index::RunDb>> db = index::RunDb::Open(options.runs_path, ro);
   if (!db.ok()) return db.status();
   s->run_db_ = std::move(db).value();

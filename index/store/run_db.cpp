@@ -276,8 +276,8 @@ Result<engine::KeyValue*> RunDb::KeyValueFamily(const std::string& family) {
 Result<std::unique_ptr<RunDb>> RunDb::Open(const std::string& dir, const Options& options) {
   if (dir.empty()) return Status::InvalidArgument("--runs: empty path");
   std::error_code ec;
-  if (fs::exists(dir, ec) && (!fs::is_directory(dir, ec) ||
-                              (!fs::is_empty(dir, ec) && !fs::exists(fs::path(dir) / "CURRENT")))) {
+  if (fs::exists(dir, ec) &&
+      (!fs::is_directory(dir, ec) || (!fs::is_empty(dir, ec) && !Exists(dir)))) {
     return Status::InvalidArgument("--runs " + dir +
                                    ": exists and is not a run database (no RocksDB CURRENT file)");
   }
@@ -682,6 +682,11 @@ Result<std::unique_ptr<rocksdb::BackupEngine>> OpenBackups(const std::string& ba
 }
 
 }  // namespace
+
+bool RunDb::Exists(const std::string& dir) {
+  std::error_code ec;
+  return fs::exists(fs::path(dir) / "CURRENT", ec);
+}
 
 Result<engine::BackupInfo> RunDb::Backup(const std::string& backup_dir, uint32_t keep) {
   std::unique_lock lock(backup_mu_, std::try_to_lock);

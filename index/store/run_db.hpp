@@ -82,6 +82,9 @@ class RunDb : public engine::RunStore {
   // Opens the database at `dir`, creating it when missing. Fails when `dir` holds something
   // else, or another process has it open.
   static Result<std::unique_ptr<RunDb>> Open(const std::string& dir, const Options& options);
+  // Whether `dir` holds a database (its RocksDB CURRENT file): what Open would open rather
+  // than create.
+  static bool Exists(const std::string& dir);
   ~RunDb() override;
 
   Result<PutResult> Put(const engine::Run& run, std::string_view request_digest) override;
