@@ -228,7 +228,9 @@ int BuildRouteDb(BuildRequest& req, std::ostream& out, std::ostream& err) {
   const std::string started_utc = UtcNow();
   if (!req.lock) {  // first: a second command fails at once, not after reading its inputs
     // (checked before: no DIR.lock is left beside a path that is not a database)
-    if (Status target = index::RouteDbBuilder::CheckTarget(db_path); !target.ok()) {
+    Status target = index::RouteDbBuilder::CheckTarget(db_path);
+    if (target.ok()) target = index::RouteDbBuilder::CreateParents(db_path);
+    if (!target.ok()) {
       err << cmd + "error: " << target.message() << '\n';
       return 1;
     }

@@ -97,6 +97,10 @@ class RouteDbBuilder : public engine::MapSink {
   static Result<std::unique_ptr<RouteDbBuilder>> Create(const std::string& db_path);
   // Create's checks of DIR alone (nothing is written): for a caller that locks DIR first.
   static Status CheckTarget(const std::string& db_path);
+  // Creates the directories above DIR that are missing (as mkdir -p does), so that
+  // `--db data/new/db` works on a fresh machine; DIR itself is made by the build. Fails
+  // naming the directory that could not be made.
+  static Status CreateParents(const std::string& db_path);
   ~RouteDbBuilder() override;
 
   Status AddRoute(const engine::Route& route) override;

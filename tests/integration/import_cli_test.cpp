@@ -148,6 +148,13 @@ TEST_F(ImportCli, AMapWithoutTrailsImportsWithAWarning) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find(", 1 trail edges from 2 nodes, 1 ways"), std::string::npos) << r.out;
   EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
+  // A --db whose parent directories do not exist yet: they are made (as restore does),
+  // where before the lock file beside it could not be created.
+  const fs::path nested = dir_ / "data" / "andorra" / "db";
+  const CliRun deep = Stride("import --quiet --osm " + path + " --db " + nested.string());
+  EXPECT_EQ(deep.exit_code, 0) << deep.err;
+  EXPECT_TRUE(fs::exists(nested / "CURRENT"));
+  EXPECT_FALSE(fs::exists(nested.string() + ".lock"));
   // An empty --route is a route id that is wrong, not the overview.
   const CliRun empty_id = Stride("inspect --db " + db_ + " --route ''");
   EXPECT_EQ(empty_id.exit_code, 2);
@@ -246,9 +253,13 @@ TEST_F(ImportCli, BadInputIsOneClearLineAndNoDatabase) {
   // A --db that cannot be written: inside a regular file.
   r = Stride("import --quiet --osm " + Andorra() + " --db " + text + "/db");
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("cannot create the lock file " + text + "/db.lock: Not a directory"),
+  EXPECT_NE(r.err.find("--db " + text + "/db: " + text + " is a file, not a directory"),
             std::string::npos)
       << r.err;
+  r = Stride("import --quiet --osm " + Andorra() + " --db " + text + "/deeper/db");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(text + " is a file, not a directory"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(text + ".lock"));
   // A --db that is something else: refused, untouched.
   const fs::path other = dir_ / "photos";
   fs::create_directories(other);
