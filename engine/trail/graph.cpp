@@ -33,6 +33,31 @@ int64_t CellOf(int32_t e7) {
                  : -((-static_cast<int64_t>(e7) + kSnapCellE7 - 1) / kSnapCellE7);
 }
 
+// Calls fn(segments) for each non-empty snap cell in rows y0..y1 and columns x0..x1: by
+// looking each cell up, or, when the rectangle has more cells than the grid has non-empty
+// ones, by going through the grid once. Either way the cost is the smaller of the two: a
+// search around a point near a pole spans every longitude, a tile of the whole world every
+// cell, and looking up each of their 10^10 cells would hold a request for hours.
+template <class Cells, class Fn>
+void ForEachCell(const Cells& cells, int64_t y0, int64_t y1, int64_t x0, int64_t x1, Fn&& fn) {
+  if (y1 < y0 || x1 < x0) return;
+  const double area = (static_cast<double>(y1 - y0) + 1) * (static_cast<double>(x1 - x0) + 1);
+  if (area > static_cast<double>(cells.size())) {
+    for (const auto& [key, segments] : cells) {
+      const int64_t y = static_cast<int32_t>(static_cast<uint32_t>(key >> 32));
+      const int64_t x = static_cast<int32_t>(static_cast<uint32_t>(key));
+      if (y >= y0 && y <= y1 && x >= x0 && x <= x1) fn(segments);
+    }
+    return;
+  }
+  for (int64_t y = y0; y <= y1; ++y) {
+    for (int64_t x = x0; x <= x1; ++x) {
+      auto it = cells.find(CellKey(y, x));
+      if (it != cells.end()) fn(it->second);
+    }
+  }
+}
+
 bool PathLike(const std::string& h) {
   return h == "path" || h == "footway" || h == "track" || h == "bridleway" || h == "pedestrian" ||
          h == "steps" || h == "cycleway";
@@ -121,6 +146,19 @@ struct Plane {
   }
   double lat0, lon0, my, mx;
 };
+
+// Snap cells a search of radius_m around the plane's origin spans on each side, in latitude
+// and in longitude: at most the whole globe (near a pole a metre is many degrees of
+// longitude, and at a pole every longitude is at distance zero).
+struct Reach {
+  int64_t y, x;
+};
+Reach ReachOf(const Plane& plane, double radius_m) {
+  constexpr double kGlobe = 3'600'000'000.0 / kSnapCellE7;
+  const double y = radius_m / (kSnapCellE7 * plane.my) + 1;
+  const double x = plane.mx > 0 ? radius_m / (kSnapCellE7 * plane.mx) + 1 : kGlobe;
+  return {static_cast<int64_t>(std::min(y, kGlobe)), static_cast<int64_t>(std::min(x, kGlobe))};
+}
 
 PointE7 Lerp(PointE7 a, PointE7 b, double t) {
   return {static_cast<int32_t>(std::lround(a.lat + t * (b.lat - a.lat))),
@@ -326,15 +364,10 @@ void TrailGraph::BuildSnapIndex() {
 
 std::vector<uint32_t> TrailGraph::EdgesInBox(const BoxE7& box) const {
   std::vector<uint32_t> out;
-  const int64_t y0 = CellOf(box.min_lat), y1 = CellOf(box.max_lat);
-  const int64_t x0 = CellOf(box.min_lon), x1 = CellOf(box.max_lon);
-  for (int64_t y = y0; y <= y1; ++y) {
-    for (int64_t x = x0; x <= x1; ++x) {
-      auto it = cells_.find(CellKey(y, x));
-      if (it == cells_.end()) continue;
-      for (const auto& [e, k] : it->second) out.push_back(e);
-    }
-  }
+  ForEachCell(cells_, CellOf(box.min_lat), CellOf(box.max_lat), CellOf(box.min_lon),
+              CellOf(box.max_lon), [&](const auto& segments) {
+                for (const auto& [e, k] : segments) out.push_back(e);
+              });
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
@@ -394,23 +427,19 @@ std::vector<Snap> TrailGraph::Within(PointE7 p, double radius_m, size_t max) con
   };
   std::unordered_map<uint32_t, Best> best;  // per edge
   const int64_t cy = CellOf(p.lat), cx = CellOf(p.lon);
-  const double cell_m = kSnapCellE7 * std::min(plane.mx, plane.my);
-  const int64_t rings = static_cast<int64_t>(radius_m / cell_m) + 1;
+  const Reach reach = ReachOf(plane, radius_m);
   const double r2 = radius_m * radius_m;
-  for (int64_t y = cy - rings; y <= cy + rings; ++y) {
-    for (int64_t x = cx - rings; x <= cx + rings; ++x) {
-      auto it = cells_.find(CellKey(y, x));
-      if (it == cells_.end()) continue;
-      for (const auto& [e, k] : it->second) {
-        const GraphEdge& ge = edges[e];
-        const auto [t, d2] =
-            plane.Project(shape[ge.shape_first + k], shape[ge.shape_first + k + 1]);
-        if (d2 > r2) continue;
-        auto [pos, inserted] = best.try_emplace(e, Best{d2, t, k});
-        if (!inserted && d2 < pos->second.d2) pos->second = {d2, t, k};
-      }
-    }
-  }
+  ForEachCell(cells_, cy - reach.y, cy + reach.y, cx - reach.x, cx + reach.x,
+              [&](const auto& segments) {
+                for (const auto& [e, k] : segments) {
+                  const GraphEdge& ge = edges[e];
+                  const auto [t, d2] =
+                      plane.Project(shape[ge.shape_first + k], shape[ge.shape_first + k + 1]);
+                  if (d2 > r2) continue;
+                  auto [pos, inserted] = best.try_emplace(e, Best{d2, t, k});
+                  if (!inserted && d2 < pos->second.d2) pos->second = {d2, t, k};
+                }
+              });
   std::vector<std::pair<double, uint32_t>> order;
   order.reserve(best.size());
   for (const auto& [e, v] : best) order.emplace_back(v.d2, e);
@@ -439,19 +468,31 @@ Result<Snap> TrailGraph::Nearest(PointE7 p, double max_m,
     if (d2 < best_d2) best_d2 = d2, best_t = t, best_e = e, best_k = k;
   };
   const int64_t cy = CellOf(p.lat), cx = CellOf(p.lon);
-  const double cell_m = kSnapCellE7 * std::min(plane.mx, plane.my);
-  const int64_t max_ring = static_cast<int64_t>(max_m / cell_m) + 1;
-  for (int64_t r = 0; r <= max_ring; ++r) {
-    for (int64_t y = cy - r; y <= cy + r; ++y) {
-      for (int64_t x = cx - r; x <= cx + r; ++x) {
-        if (std::max(std::abs(y - cy), std::abs(x - cx)) != r) continue;
-        auto it = cells_.find(CellKey(y, x));
-        if (it == cells_.end()) continue;
-        for (const auto& [e, k] : it->second) consider(e, k);
+  const Reach reach = ReachOf(plane, std::isfinite(max_m) ? max_m : 1e9);
+  const auto consider_all = [&](const auto& segments) {
+    for (const auto& [e, k] : segments) consider(e, k);
+  };
+  if ((2.0 * static_cast<double>(reach.y) + 1) * (2.0 * static_cast<double>(reach.x) + 1) >
+      static_cast<double>(cells_.size())) {
+    // More cells in reach than the grid holds: one pass over the grid is the cheaper search.
+    ForEachCell(cells_, cy - reach.y, cy + reach.y, cx - reach.x, cx + reach.x, consider_all);
+  } else {
+    // Ring by ring outwards (only the ring's own cells), stopping once nothing farther can be
+    // nearer than what was found.
+    const double cell_m = kSnapCellE7 * std::min(plane.mx, plane.my);
+    for (int64_t r = 0; r <= std::max(reach.y, reach.x); ++r) {
+      const int64_t ry = std::min(r, reach.y), rx = std::min(r, reach.x);
+      for (int64_t y = cy - ry; y <= cy + ry; ++y) {
+        if (std::abs(y - cy) == r) {
+          ForEachCell(cells_, y, y, cx - rx, cx + rx, consider_all);
+        } else if (r <= reach.x) {
+          ForEachCell(cells_, y, y, cx - r, cx - r, consider_all);
+          if (r > 0) ForEachCell(cells_, y, y, cx + r, cx + r, consider_all);
+        }
       }
+      // Every cell of ring r + 1 is at least r cells away from p.
+      if (best_d2 <= std::pow(static_cast<double>(r) * cell_m, 2)) break;
     }
-    // Every cell of ring r + 1 is at least r cells away from p.
-    if (best_d2 <= std::pow(static_cast<double>(r) * cell_m, 2)) break;
   }
   if (std::isfinite(best_d2) && std::sqrt(best_d2) <= max_m) {
     Snap best = SnapOnSegment(best_e, best_k, best_t);

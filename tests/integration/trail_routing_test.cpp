@@ -418,6 +418,9 @@ TEST_F(TrailHttp, BadInputGetsClearErrors) {
       {"/v1/loops?lat=42.5063&lon=1.5218&distance_m=500000", 400, "distance_m"},
       {"/v1/loops?lat=42.5063&lon=1.5218&distance_m=5000&alternatives=9", 400, "alternatives"},
       {"/v1/loops?lat=41.3&lon=2.3&distance_m=5000", 404, "the nearest is"},
+      // At the poles (before, each held a worker at full CPU for good).
+      {"/v1/directions?from=90,180&to=-90,-180", 404, "the nearest is"},
+      {"/v1/loops?lat=-90&lon=0&distance_m=5000&max_snap_m=5000", 404, "the nearest is"},
   };
   for (const Case& c : cases) {
     const Json j = Get(c.target, c.status);

@@ -186,6 +186,57 @@ TEST(TrailGraph, BuildsCsrAndSnaps) {
       << far.status().message();
 }
 
+// A point at a pole spans every longitude within a metre, and the snap grid's cells were
+// looked up one by one: /v1/directions?from=90,180&to=-90,-180, with no token, held a worker
+// at full CPU for good (and the server's shutdown with it). Near a pole, and for a box of the
+// whole world, the search now goes through the grid once.
+TEST(TrailGraph, SnapsNearAPoleAndOverTheWholeWorld) {
+  const TrailGraph g = Grid(6, 7, 3);
+  for (const double lat : {90.0, -90.0, 89.9999}) {
+    Result<Snap> pole = g.Nearest(At(lat, 180.0), 500);
+    ASSERT_FALSE(pole.ok()) << lat;
+    EXPECT_EQ(pole.status().code(), StatusCode::kNotFound);
+    EXPECT_NE(pole.status().message().find("the nearest is"), std::string::npos)
+        << pole.status().message();
+    EXPECT_TRUE(g.Within(At(lat, 6.0), 5000, 10).empty()) << lat;
+  }
+  BoxE7 world;
+  world.min_lat = -900000000, world.max_lat = 900000000;
+  world.min_lon = -1800000000, world.max_lon = 1800000000;
+  const std::vector<uint32_t> all = g.EdgesInBox(world);
+  ASSERT_EQ(all.size(), g.edge_count());
+  for (uint32_t e = 0; e < all.size(); ++e) EXPECT_EQ(all[e], e);
+}
+
+// The two ways Nearest searches (ring by ring for a small radius, one pass over the grid for
+// a large one) find the nearest edge a brute force over every edge finds.
+TEST(TrailGraph, NearestAgreesWithABruteForceAtAnyRadius) {
+  const TrailGraph g = Grid(6, 7, 5);
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> lat(44.995, 45.02), lon(5.995, 6.03);
+  for (int i = 0; i < 200; ++i) {
+    const PointE7 p = At(lat(rng), lon(rng));
+    double brute = std::numeric_limits<double>::infinity();
+    for (uint32_t e = 0; e < g.edge_count(); ++e) {
+      for (int k = 0; k <= 400; ++k) {
+        const PointE7 q = g.PointAt(e, g.edges[e].length_m * k / 400);
+        brute = std::min(brute,
+                         SegmentDistanceM(p.lat * 1e-7, p.lon * 1e-7, q.lat * 1e-7, q.lon * 1e-7));
+      }
+    }
+    Result<Snap> wide = g.Nearest(p, 5000);
+    ASSERT_TRUE(wide.ok()) << wide.status().message();
+    EXPECT_NEAR(wide->distance_m, brute, 1.0) << i;
+    Result<Snap> near = g.Nearest(p, 300);
+    if (brute < 299) {
+      ASSERT_TRUE(near.ok()) << i << ": " << near.status().message();
+      EXPECT_NEAR(near->distance_m, wide->distance_m, 1e-6) << i;
+    } else if (brute > 301) {
+      EXPECT_FALSE(near.ok()) << i;
+    }
+  }
+}
+
 TEST(TrailGraph, SerializesAndRejectsCorruption) {
   std::vector<TrailEdge> edges;
   const TrailGraph g = Grid(6, 7, 3, &edges);
