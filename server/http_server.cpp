@@ -1175,6 +1175,7 @@ Status HttpServer::Run() {
   eo.workers = options_.threads;
   eo.head_timeout_s = eo.body_timeout_s = eo.write_timeout_s = options_.timeout_s;
   eo.idle_timeout_s = options_.idle_timeout_s;
+  eo.stop_timeout_s = options_.stop_timeout_s;
   eo.max_connections = options_.max_connections;
   eo.max_queued = options_.max_queued;
   eo.cors_origins = options_.cors_origins;

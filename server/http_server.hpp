@@ -55,6 +55,8 @@ struct HttpServerOptions {
   int threads = 0;                 // worker threads; 0 = 4 x hardware concurrency, at least 8
   int timeout_s = 10;          // for a request head, a body (plus its size at 64 KiB/s), a response
   double idle_timeout_s = 30;  // keep-alive connections without a request. Default: 30 s
+  // After Stop(), how long requests in flight may take to finish. Default: 30 s
+  double stop_timeout_s = 30;
   size_t max_connections = 10000;  // open at once; past it the longest idle is shed
   size_t max_queued = 1024;        // requests waiting for a worker; past it 503 Retry-After
   double reload_check_s = 2.0;     // Default: look for a new database every 2 s

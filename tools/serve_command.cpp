@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -52,7 +53,8 @@ std::string WithoutPassword(const std::string& url) {
 
 constexpr const char* kUsage =
     "usage: stride serve --db DIR [--port 8080] [--bind 127.0.0.1] [--threads N] [--timeout S]\n"
-    "                    [--idle-timeout S] [--max-connections N] [--rate-limit L]...\n"
+    "                    [--idle-timeout S] [--stop-timeout S] [--max-connections N]\n"
+    "                    [--rate-limit L]...\n"
     "                    [--redis URL [--queue-jobs]] [--rollout-delay S]\n"
     "                    [--cors-origin ORIGIN]... [--tls-cert PEM --tls-key PEM]\n"
     "                    [--runs DIR [--dem DIR] [--jwt-secret-file F] [--max-upload-mb N]\n"
@@ -70,6 +72,9 @@ constexpr const char* kUsage =
     "  --timeout S   deadline for a whole request head, a body (plus its size at 64 KiB/s)\n"
     "                and a response, in seconds (default 10)\n"
     "  --idle-timeout S     close keep-alive connections idle this long (default 30)\n"
+    "  --stop-timeout S     after SIGINT/SIGTERM, how long requests in flight may take to\n"
+    "                finish; past it (or at a second SIGINT/SIGTERM) the server exits\n"
+    "                without them, status 1 (default 30)\n"
     "  --max-connections N  open connections; past it the longest idle is closed\n"
     "                (default 10000)\n"
     "  --rate-limit NAME=COUNT/PERIOD  a rate limit (repeatable; PERIOD s, m, h or seconds;\n"
@@ -396,6 +401,13 @@ int RunServeOrWorker(const std::vector<std::string>& args, std::ostream& out, st
         return 2;
       }
       o.idle_timeout_s = v;
+    } else if (a == "--stop-timeout" && has) {
+      int v = 0;
+      if (!ParseInt(args[++i], 1, 3600, &v)) {
+        err << me << ": --stop-timeout " << args[i] << ": expected 1 to 3600 seconds\n";
+        return 2;
+      }
+      o.stop_timeout_s = v;
     } else if (a == "--max-connections" && has) {
       int v = 0;
       if (!ParseInt(args[++i], 16, 1'000'000, &v)) {
@@ -512,6 +524,28 @@ int RunServeOrWorker(const std::vector<std::string>& args, std::ostream& out, st
           << std::flush;
     }
     http.Stop();
+    // A request that never finishes (a plugin's upstream that never answers) must not keep
+    // the server from stopping: past --stop-timeout, or at a second signal, it exits without
+    // it. Nothing is closed then (a worker may still be in a store): the stores recover as
+    // after kill -9, which they are made to survive.
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::duration<double>(o.stop_timeout_s + 1);
+    while (!finished) {
+      const timespec tick{0, 100'000'000};
+      const int again = sigtimedwait(&signals, nullptr, &tick);
+      if (finished) break;
+      const bool second = again == SIGINT || again == SIGTERM;
+      if (second || std::chrono::steady_clock::now() >= deadline) {
+        err << me << ": "
+            << (second
+                    ? std::string(again == SIGINT ? "second SIGINT" : "second SIGTERM")
+                    : "requests still in flight " +
+                          std::to_string(static_cast<int>(o.stop_timeout_s)) + " s after the stop")
+            << ": exiting without them\n"
+            << std::flush;
+        std::_Exit(1);
+      }
+    }
   });
   std::thread announcer([&] {
     for (int i = 0; i < 600 && http.port() == 0 && !finished; ++i) {

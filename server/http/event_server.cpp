@@ -944,7 +944,7 @@ struct EventServer::Loop {
     while (true) {
       if (stopping && stop_deadline == 0) {
         // Stop accepting; close every connection not in a worker's hands.
-        stop_deadline = Now() + 30;
+        stop_deadline = Now() + opt.stop_timeout_s;
         ::epoll_ctl(epfd, EPOLL_CTL_DEL, listen_fd, nullptr);
         std::vector<Conn*> open;
         for (auto& [fd, c] : conns) {

@@ -75,6 +75,10 @@ struct EventServerOptions {
   int workers = 0;                 // Default: 0 = 4 x hardware threads, at least 8
   double head_timeout_s = 10;      // the whole request head, from its first byte. Default: 10 s
   double idle_timeout_s = 30;      // a keep-alive connection with no request. Default: 30 s
+  // After Stop(), how long the requests in flight may take before the loop stops waiting for
+  // them (a worker stuck in a request still holds Serve() in its join: the CLI exits then).
+  // Default: 30 s, the grace period orchestrators give before they kill.
+  double stop_timeout_s = 30;
   // A request body must arrive within body_timeout_s + length / min_body_rate, and a response
   // must be taken within write_timeout_s + length / min_body_rate. Defaults: 10 s, 10 s, 64 KiB/s.
   double body_timeout_s = 10;
@@ -140,8 +144,8 @@ class EventServer {
 
   // Binds and listens. Unavailable when the address cannot be bound.
   Status Bind();
-  // Serves until Stop(): then stops accepting, lets the requests in flight finish (up to 30 s),
-  // and closes every connection. REQUIRES: Bind() succeeded.
+  // Serves until Stop(): then stops accepting, lets the requests in flight finish (up to
+  // stop_timeout_s), and closes every connection. REQUIRES: Bind() succeeded.
   Status Serve();
   void Stop();
   int port() const { return port_.load(); }

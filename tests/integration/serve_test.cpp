@@ -4,11 +4,14 @@
 // gen_routes, no shared data needed). For each: random box and nearest queries against a
 // brute-force scan, paging, fields of every response (JSON and protobuf), errors, gzip,
 // metrics, a reload when the database is replaced, and the CLI's logging and clean stop.
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -705,6 +708,108 @@ TYPED_TEST(Serve, CliServesLogsAndStopsOnSigterm) {
   EXPECT_NE(text.find("ms\n"), std::string::npos) << text;  // latency on the access line
   EXPECT_NE(text.find("SIGTERM: finishing requests in flight"), std::string::npos) << text;
   EXPECT_NE(text.find("stride serve: stopped"), std::string::npos) << text;
+}
+
+// A request that never finishes (here the chat plugin's model server accepts the connection
+// and never answers, and the operator allowed it 600 s) held SIGTERM's stop for good, and a
+// second SIGTERM did nothing: only kill -9 stopped the server. Past --stop-timeout, or at a
+// second signal, it now exits without that request, saying so.
+TEST(ServeCli, AStuckRequestDoesNotHoldTheStopPastItsTimeoutOrASecondSignal) {
+  const std::string dir = testing::ServerFolder("stuck", 5);
+  ASSERT_FALSE(dir.empty());
+  // The model server: listens, never accepts, never answers.
+  const int hole = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(hole, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(hole, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(hole, 16), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(hole, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+  env.push_back("STRIDE_CHAT_DRIVER=http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)));
+  env.push_back("STRIDE_CHAT_TIMEOUT_S=600");
+  env.push_back("STRIDE_CHAT_RETRIES=0");
+  std::vector<char*> envp;
+  for (std::string& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  struct Case {
+    std::string stop_timeout;  // empty: the default (30 s)
+    bool second_signal;
+    std::string said;
+  };
+  const std::vector<Case> cases = {
+      {"1", false,
+       "stride serve: requests still in flight 1 s after the stop: exiting without them"},
+      {"", true, "stride serve: second SIGTERM: exiting without them"},
+  };
+  for (size_t k = 0; k < cases.size(); ++k) {
+    const Case& c = cases[k];
+    const std::string log = dir + "/serve" + std::to_string(k) + ".log";
+    const std::string db = dir + "/db", runs = dir + "/runs" + std::to_string(k);
+    std::vector<std::string> args = {STRIDE_CLI, "serve", "--dev",  "--db", db,
+                                     "--runs",   runs,    "--port", "0"};
+    if (!c.stop_timeout.empty()) {
+      args.push_back("--stop-timeout");
+      args.push_back(c.stop_timeout);
+    }
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    pid_t pid = 0;
+    ASSERT_EQ(posix_spawn(&pid, STRIDE_CLI, &fa, nullptr, argv.data(), envp.data()), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    auto read_log = [&] {
+      std::ifstream f(log);
+      std::stringstream ss;
+      ss << f.rdbuf();
+      return ss.str();
+    };
+    int port = 0;
+    std::string token;
+    for (int i = 0; i < 500 && token.empty(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      const std::string text = read_log();
+      const size_t at = text.find("listening on http://127.0.0.1:");
+      if (at != std::string::npos) port = std::atoi(text.c_str() + at + 30);
+      const size_t t = text.find("24 h):\n");
+      const size_t end = t == std::string::npos ? t : text.find('\n', t + 7);
+      if (end != std::string::npos) token = text.substr(t + 7, end - t - 7);
+    }
+    ASSERT_NE(port, 0) << read_log();
+    ASSERT_FALSE(token.empty()) << read_log();
+    // The question waits on the model server for as long as the client lets it.
+    std::thread ask([port, token] {
+      httplib::Client client = testing::ApiClient(port);
+      client.set_read_timeout(60, 0);
+      client.set_bearer_token_auth(token);
+      client.Post("/v1/chat/ask", R"({"question":"How far did I run last week?"})",
+                  "application/json");
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    ASSERT_EQ(::kill(pid, SIGTERM), 0);
+    if (c.second_signal) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      ASSERT_EQ(::kill(pid, SIGTERM), 0);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ask.join();
+    EXPECT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 1);
+    const std::string text = read_log();
+    EXPECT_NE(text.find("SIGTERM: finishing requests in flight"), std::string::npos) << text;
+    EXPECT_NE(text.find(c.said), std::string::npos) << text;
+    EXPECT_EQ(text.find("stride serve: stopped"), std::string::npos) << text;
+  }
+  ::close(hole);
+  fs::remove_all(dir);
 }
 
 // The address it listens on, as a URL one can paste: an IPv6 one in brackets ("http://::1:8080"
