@@ -733,6 +733,15 @@ class Plugin {
     return *v;
   }
 
+  // A cursor past the challenge's last event comes from a history this server no longer has
+  // (the database was restored from an older backup, or the client mixed up challenges): the
+  // events numbered after it will be new ones, so waiting for them would hide every event up
+  // to that number. Such a client gets the feed again from the start, told so (`reset`).
+  long long LastSeq(const std::string& id) {
+    const StateReader r = Read(id);
+    return r.state.value("seq", 0LL);
+  }
+
   // (seq, JSON) of the challenge's events after `after`, oldest first, at most `limit`.
   std::vector<std::pair<long long, std::string>> EventsSince(const std::string& id, long long after,
                                                              size_t limit) {
@@ -757,10 +766,17 @@ class Plugin {
   void StreamEvents(stride_call_t* call, const Json& req) {
     const std::string id = req["params"].value("id", "");
     MustChallenge(id);
-    const long long after = EventsAfter(req);
+    long long after = EventsAfter(req);
+    const long long known = LastSeq(id);
     // Subscribe first, then read the backlog: the host skips what both hold.
     if (p_->host->respond_stream(call, ("challenge/" + id).c_str()) != STRIDE_OK) {
       throw std::runtime_error("respond_stream failed");
+    }
+    if (after > known) {  // see LastSeq: an event without an id, then the feed from the start
+      const std::string reset =
+          engine::DumpJson(Json{{"type", "reset"}, {"after", after}, {"last_seq", known}});
+      p_->host->stream_event(call, "reset", 0, reset.data(), reset.size());
+      after = 0;
     }
     for (const auto& [seq, text] : EventsSince(id, after, 10000)) {
       const Json e = Json::parse(text);
@@ -827,11 +843,15 @@ class Plugin {
         MustChallenge(id);
         Json events = Json::array();
         long long last = EventsAfter(req);
+        const bool reset = last > LastSeq(id);  // see LastSeq
+        if (reset) last = 0;
         for (auto& [seq, text] : EventsSince(id, last, kMaxEventsPerAnswer)) {
           last = seq;
           events.push_back(Json::parse(text));
         }
-        return {{"events", events}, {"last_seq", last}};
+        Json out = {{"events", events}, {"last_seq", last}};
+        if (reset) out["reset"] = true;
+        return out;
       }
       case kRecompute: {
         std::lock_guard lock(p_->mu);
@@ -1397,13 +1417,14 @@ int InitV1(const stride_host_api_t* host, stride_host_t* ctx, stride_plugin_t** 
             "teams": {"type": "array"}}}}}}}})j"},
       {"GET", "/{id}/events", "runner:read", kEvents,
        R"j({"summary": "What happened in a challenge (milestones, finishes, joins): a page, or a live stream",
-        "description": "With Accept: text/event-stream, a Server-Sent Events stream that resumes after Last-Event-ID.",
+        "description": "With Accept: text/event-stream, a Server-Sent Events stream that resumes after Last-Event-ID. A cursor past the last event (a database restored from an older backup) gets the events from the start: with `reset: true` in a page, after a `reset` event in a stream.",
         "parameters": [{"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}},
           {"name": "Last-Event-ID", "in": "header", "schema": {"type": "string"}}],
         "responses": {"200": {"description": "the events after `after`", "content": {
           "application/json": {"schema": {"type": "object", "required": ["events", "last_seq"],
             "properties": {"events": {"type": "array", "items": {"type": "object"}},
-              "last_seq": {"type": "integer"}}}},
+              "last_seq": {"type": "integer"},
+              "reset": {"type": "boolean", "description": "the cursor was past the last event: these are from the start"}}}},
           "text/event-stream": {"schema": {"type": "string"}}}}}})j"},
       {"GET", "/{id}/recompute", "admin", kRecompute,
        R"j({"summary": "Recompute a challenge's standings from the runs, beside the incremental ones (a check)",

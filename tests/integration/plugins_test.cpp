@@ -221,6 +221,17 @@ TEST_F(Plugins, EventStreamClientsReceiveMilestonesInOrderAndResumeFromTheirLast
       again.ReadUntil("event: milestone.withdrawn", 5, static_cast<size_t>(reached))));
   ASSERT_EQ(resumed.size(), 2 * static_cast<size_t>(reached) - 2);
   EXPECT_EQ(resumed.front().id, 4u);
+  // A Last-Event-ID past the last event (a database restored from an older backup): a reset
+  // event, then the feed from the start (before: nothing, until events past that number).
+  testing::RawConnection ahead(server_->port());
+  ASSERT_TRUE(ahead.Send(SseRequest(path, Token("fan0"), "500")));
+  const std::vector<Sse> replayed = ParseSse(testing::BodyOf(
+      ahead.ReadUntil("event: milestone.withdrawn", 5, static_cast<size_t>(reached))));
+  ASSERT_EQ(replayed.size(), 2 + 2 * static_cast<size_t>(reached)) << replayed.size();
+  EXPECT_EQ(replayed.front().event, "reset");
+  EXPECT_EQ(replayed.front().data["after"], 500);
+  EXPECT_EQ(replayed.front().data["last_seq"], 1 + 2 * reached);
+  for (size_t i = 1; i < replayed.size(); ++i) EXPECT_EQ(replayed[i].id, i);
   // Polling still works without the Accept header, and a bad Last-Event-ID is a 400.
   const Json polled = Json::parse(c.Get(path + "?after=1", Auth(zoe))->body);
   EXPECT_EQ(polled["events"].size(), 2 * static_cast<size_t>(reached));
@@ -229,8 +240,8 @@ TEST_F(Plugins, EventStreamClientsReceiveMilestonesInOrderAndResumeFromTheirLast
                                                 "x\r\nAuthorization: Bearer " +
                                                     zoe + "\r\n")),
             400);
-  // Streams show in the metrics while they are open.
-  EXPECT_NE(c.Get("/metrics")->body.find("stride_http_streams 9"), std::string::npos);
+  // Streams show in the metrics while they are open (the replayed one is the tenth).
+  EXPECT_NE(c.Get("/metrics")->body.find("stride_http_streams 10"), std::string::npos);
 }
 
 TEST_F(Plugins, AProfileSetsTheTimeZoneOfTheDailyTickAndLeavesWithTheUser) {

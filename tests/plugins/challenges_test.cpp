@@ -154,6 +154,20 @@ TEST_F(Challenges, ATeamMovesAlongTheRouteAndMilestonesComeAndGoExactlyOnce) {
                              {{"after", std::to_string(last - 1)}}));
   ASSERT_EQ(later["events"].size(), 1u);
   EXPECT_EQ(later["events"][0]["seq"], last);
+  // A cursor past the last event (a database restored from an older backup): the feed again
+  // from the start, flagged, where before the answer was nothing and the cursor itself, so
+  // the client waited for numbers that the next events would get and never saw them.
+  const Json ahead = Ok(Call("GET", "/v1/challenges/" + id + "/events", "ann", nullptr,
+                             {{"after", std::to_string(last + 40)}}));
+  EXPECT_EQ(ahead.value("reset", false), true) << ahead;
+  EXPECT_EQ(ahead["events"], ev["events"]);
+  EXPECT_EQ(ahead["last_seq"], last);
+  EXPECT_FALSE(later.contains("reset"));
+  const Json at_end = Ok(Call("GET", "/v1/challenges/" + id + "/events", "ann", nullptr,
+                              {{"after", std::to_string(last)}}));
+  EXPECT_TRUE(at_end["events"].empty());
+  EXPECT_EQ(at_end["last_seq"], last);
+  EXPECT_FALSE(at_end.contains("reset"));
   // strtoll took " 3" and "+3", and an overflow as the last event there is.
   for (const char* bad : {" 3", "+3", "3x", "99999999999999999999", "-1"}) {
     const PluginResponse r =
