@@ -66,6 +66,22 @@ TEST(LocalPlane, RoundTripsAndMeasuresMetres) {
   EXPECT_NEAR(std::hypot(x, y), Karney(42.5, 1.5, 42.51, 1.51), 0.5);
 }
 
+// Across the 180th meridian a point 0.002 degrees east of the origin is 0.002 degrees east,
+// not 359.998 west (a run on Fiji's Taveuni measured 32,000 km), and comes back in range.
+TEST(LocalPlane, TakesLongitudesTheShortWayAcrossTheAntimeridian) {
+  for (const double origin : {179.999, -179.999}) {
+    const LocalPlane p(-16.8, origin);
+    const double east = origin > 0 ? -179.999 : 179.999;  // 0.002 degrees the other side
+    double x, y, lat, lon;
+    p.ToMetres(-16.8, east, &x, &y);
+    EXPECT_NEAR(std::fabs(x), Karney(-16.8, origin, -16.8, east), 0.5) << origin;
+    EXPECT_LT(std::fabs(x), 250.0) << origin;
+    EXPECT_EQ(x > 0, origin > 0) << origin;  // east of 179.999 is -179.999
+    p.ToDegrees(x, y, &lat, &lon);
+    EXPECT_NEAR(lon, east, 1e-9) << origin;
+  }
+}
+
 }  // namespace
 }  // namespace stride::engine
 

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -39,6 +40,36 @@ TEST(Analyze, MeasuresASyntheticRunAgainstItsTruth) {
   ASSERT_EQ(a.stops.size(), 1u);
   EXPECT_NEAR(a.stops[0].duration_s, 120.0, 15.0);
   EXPECT_TRUE(a.stops[0].timer_running);
+}
+
+// A run across the 180th meridian (Fiji's Taveuni has a path over it) measures what the same
+// run measures anywhere else: its smoothing plane took the crossing as a trip round the world.
+TEST(Analyze, ARunAcrossTheAntimeridianMeasuresWhatItDoesElsewhere) {
+  datasets::SyntheticRunOptions o;
+  o.noise_m = 1.5;
+  o.laps = 2;
+  o.start_lat_deg = -16.8;
+  o.start_lon_deg = 170.0;
+  const datasets::SyntheticRun elsewhere = datasets::MakeSyntheticRun(o);
+  Track across = elsewhere.recorded;
+  const auto [lo, hi] = std::minmax_element(across.lon_deg.begin(), across.lon_deg.end());
+  const double shift = 180.0 - (*lo + *hi) / 2;  // the same shape, its middle on 180
+  double min_lon = 180, max_lon = -180;
+  for (double& lon : across.lon_deg) {
+    lon += shift;
+    if (lon > 180.0) lon -= 360.0;
+    min_lon = std::min(min_lon, lon), max_lon = std::max(max_lon, lon);
+  }
+  ASSERT_LT(min_lon, -179.0);  // the premise: it does cross
+  ASSERT_GT(max_lon, 179.0);
+  const Analysis a = Analyze(elsewhere.recorded), b = Analyze(across);
+  EXPECT_NEAR(a.distance_m, elsewhere.length_m, 0.005 * elsewhere.length_m);
+  EXPECT_NEAR(b.distance_m, a.distance_m, 1e-6 * a.distance_m);
+  EXPECT_NEAR(b.moving_time_s, a.moving_time_s, 1.0);
+  ASSERT_EQ(b.splits_km.size(), a.splits_km.size());
+  for (size_t i = 0; i < a.splits_km.size(); ++i) {
+    EXPECT_NEAR(b.splits_km[i].moving_time_s, a.splits_km[i].moving_time_s, 0.5) << i;
+  }
 }
 
 TEST(Analyze, WarnsOfCappedSplitsOnlyWhenOneWasLeftOut) {
