@@ -17,6 +17,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -747,6 +748,16 @@ int RunToken(const std::vector<std::string>& args, std::ostream& out, std::ostre
   if (!secret.ok()) {
     err << "stride token: " << secret.status().message() << "\n";
     return 2;
+  }
+  // A misspelt scope ("runner:wirte") minted a token the server refuses with 403 much later.
+  // A plugin's routes may ask for scopes of their own, so it is a warning, not an error.
+  std::istringstream words(scope);
+  for (std::string word; words >> word;) {
+    if (word != "runner:read" && word != "runner:write" && word != "chat:ask" && word != "admin") {
+      err << "stride token: warning: scope '" << engine::EscapeForLog(word, 100)
+          << "' is none of Stride's own (runner:read runner:write chat:ask admin); fine if a "
+             "plugin's routes ask for it\n";
+    }
   }
   out << server::Jwt(*secret).Mint(user, scope, ttl, engine::UnixNowS()) << "\n";
   return 0;

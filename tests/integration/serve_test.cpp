@@ -812,6 +812,44 @@ TEST(ServeCli, AStuckRequestDoesNotHoldTheStopPastItsTimeoutOrASecondSignal) {
   fs::remove_all(dir);
 }
 
+// `stride token` mints what it says (claims decoded here), and warns of a scope that is none
+// of Stride's own: "runner:wirte" used to give a token refused with 403 only at its first use.
+TEST(ServeCli, TokenMintsTheClaimsAndWarnsOfAnUnknownScope) {
+  const std::string env = "STRIDE_JWT_SECRET=abcdefghijklmnopqrstuvwxyz0123456789 ";
+  auto claims = [](const std::string& token) {
+    const size_t a = token.find('.'), b = token.find('.', a + 1);
+    std::string part = token.substr(a + 1, b - a - 1);
+    for (char& ch : part) ch = ch == '-' ? '+' : ch == '_' ? '/' : ch;
+    while (part.size() % 4 != 0) part += '=';
+    std::string json;
+    uint32_t acc = 0;
+    int bits = 0;
+    const std::string abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (const char ch : part) {
+      if (ch == '=') break;
+      acc = (acc << 6) | static_cast<uint32_t>(abc.find(ch));
+      if ((bits += 6) >= 8) json += static_cast<char>((acc >> (bits -= 8)) & 0xFF);
+    }
+    return Json::parse(json);
+  };
+  const testing::CliRun ok = testing::RunShell(env + STRIDE_CLI +
+                                               " token --user ann --scope 'runner:read admin' "
+                                               "--ttl 2h");
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(ok.err, "");
+  const Json c = claims(ok.out.substr(0, ok.out.find('\n')));
+  EXPECT_EQ(c["sub"], "ann");
+  EXPECT_EQ(c["scope"], "runner:read admin");
+  EXPECT_EQ(c["exp"].get<int64_t>() - c["iat"].get<int64_t>(), 7200);
+  const testing::CliRun typo =
+      testing::RunShell(env + STRIDE_CLI + " token --user ann --scope 'runner:read runner:wirte'");
+  ASSERT_EQ(typo.exit_code, 0) << typo.err;
+  EXPECT_EQ(typo.err,
+            "stride token: warning: scope 'runner:wirte' is none of Stride's own (runner:read "
+            "runner:write chat:ask admin); fine if a plugin's routes ask for it\n");
+  EXPECT_EQ(claims(typo.out.substr(0, typo.out.find('\n')))["scope"], "runner:read runner:wirte");
+}
+
 // The address it listens on, as a URL one can paste: an IPv6 one in brackets ("http://::1:8080"
 // was printed before, which no client takes).
 TEST(ServeCli, AnIpv6AddressIsAnnouncedInBrackets) {
