@@ -63,8 +63,7 @@ PointE7 PointAtDistance(const RouteGeometry& g, double distance_m) {
     const double step = cum[i] - cum[i - 1];
     const double f = step > 0 ? (d - cum[i - 1]) / step : 0.0;
     const PointE7 p = g.points[b + i - 1], q = g.points[b + i];
-    out = PointE7{static_cast<int32_t>(std::lround(p.lat + f * (q.lat - p.lat))),
-                  static_cast<int32_t>(std::lround(p.lon + f * (q.lon - p.lon)))};
+    out = LerpE7(p, q, f);
   });
   return out ? *out : g.points.back();
 }

@@ -17,6 +17,7 @@
 // Thread-safety: plain values and pure functions.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -48,6 +49,13 @@ struct PointE7 {
   int32_t lon = 0;
   bool operator==(const PointE7&) const = default;
 };
+
+// The point a fraction t of the way from a to b, linearly in degrees, rounded to 1e-7. In
+// doubles: two longitudes more than 215 degrees apart differ by more than an int32 holds.
+inline PointE7 LerpE7(PointE7 a, PointE7 b, double t) {
+  return {static_cast<int32_t>(std::lround(a.lat + t * (static_cast<double>(b.lat) - a.lat))),
+          static_cast<int32_t>(std::lround(a.lon + t * (static_cast<double>(b.lon) - a.lon)))};
+}
 
 struct BoxE7 {
   int32_t min_lat = std::numeric_limits<int32_t>::max();

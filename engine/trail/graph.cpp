@@ -147,6 +147,46 @@ struct Plane {
   double lat0, lon0, my, mx;
 };
 
+// Calls fn(y, x) for each snap cell segment a-b passes through. A short segment (the usual
+// one: a few cells' box) takes every cell of its box; a long one, only the cells on its line
+// (walked cell by cell, Amanatides & Woo): a way with one node misplaced at a pole or at
+// 0,0 has a segment whose box is 10^9 cells, which filled memory for minutes at import and
+// at every server start.
+template <class Fn>
+void ForEachCellOnSegment(PointE7 a, PointE7 b, Fn&& fn) {
+  int64_t cx = CellOf(a.lon), cy = CellOf(a.lat);
+  const int64_t ex = CellOf(b.lon), ey = CellOf(b.lat);
+  const int64_t wide = std::abs(ex - cx) + 1, high = std::abs(ey - cy) + 1;
+  if (wide * high <= 16) {
+    for (int64_t y = std::min(cy, ey); y <= std::max(cy, ey); ++y) {
+      for (int64_t x = std::min(cx, ex); x <= std::max(cx, ex); ++x) fn(y, x);
+    }
+    return;
+  }
+  const double x0 = static_cast<double>(a.lon) / kSnapCellE7;
+  const double y0 = static_cast<double>(a.lat) / kSnapCellE7;
+  const double dx = static_cast<double>(b.lon) / kSnapCellE7 - x0;
+  const double dy = static_cast<double>(b.lat) / kSnapCellE7 - y0;
+  const int64_t sx = dx > 0 ? 1 : -1, sy = dy > 0 ? 1 : -1;
+  constexpr double kNever = std::numeric_limits<double>::infinity();
+  // The fraction of the segment at which it leaves the current column / row, and the
+  // fraction one whole column / row takes.
+  double tx = dx != 0 ? (static_cast<double>(sx > 0 ? cx + 1 : cx) - x0) / dx : kNever;
+  double ty = dy != 0 ? (static_cast<double>(sy > 0 ? cy + 1 : cy) - y0) / dy : kNever;
+  const double step_x = dx != 0 ? 1 / std::fabs(dx) : kNever;
+  const double step_y = dy != 0 ? 1 / std::fabs(dy) : kNever;
+  fn(cy, cx);
+  // Exactly one column or row per step, so the walk ends in b's cell whatever the rounding.
+  for (int64_t left = wide - 1 + high - 1; left > 0; --left) {
+    if (cy == ey || (cx != ex && tx < ty)) {
+      cx += sx, tx += step_x;
+    } else {
+      cy += sy, ty += step_y;
+    }
+    fn(cy, cx);
+  }
+}
+
 // Snap cells a search of radius_m around the plane's origin spans on each side, in latitude
 // and in longitude: at most the whole globe (near a pole a metre is many degrees of
 // longitude, and at a pole every longitude is at distance zero).
@@ -158,11 +198,6 @@ Reach ReachOf(const Plane& plane, double radius_m) {
   const double y = radius_m / (kSnapCellE7 * plane.my) + 1;
   const double x = plane.mx > 0 ? radius_m / (kSnapCellE7 * plane.mx) + 1 : kGlobe;
   return {static_cast<int64_t>(std::min(y, kGlobe)), static_cast<int64_t>(std::min(x, kGlobe))};
-}
-
-PointE7 Lerp(PointE7 a, PointE7 b, double t) {
-  return {static_cast<int32_t>(std::lround(a.lat + t * (b.lat - a.lat))),
-          static_cast<int32_t>(std::lround(a.lon + t * (b.lon - a.lon)))};
 }
 
 // Every index of a parsed hierarchy in range and every arc going up in rank (so searches
@@ -352,12 +387,8 @@ void TrailGraph::BuildSnapIndex() {
   for (uint32_t e = 0; e < edges.size(); ++e) {
     const GraphEdge& ge = edges[e];
     for (uint32_t k = 0; k + 1 < ge.shape_count; ++k) {
-      const PointE7 a = shape[ge.shape_first + k], b = shape[ge.shape_first + k + 1];
-      const int64_t y0 = CellOf(std::min(a.lat, b.lat)), y1 = CellOf(std::max(a.lat, b.lat));
-      const int64_t x0 = CellOf(std::min(a.lon, b.lon)), x1 = CellOf(std::max(a.lon, b.lon));
-      for (int64_t y = y0; y <= y1; ++y) {
-        for (int64_t x = x0; x <= x1; ++x) cells_[CellKey(y, x)].emplace_back(e, k);
-      }
+      ForEachCellOnSegment(shape[ge.shape_first + k], shape[ge.shape_first + k + 1],
+                           [&](int64_t y, int64_t x) { cells_[CellKey(y, x)].emplace_back(e, k); });
     }
   }
 }
@@ -400,7 +431,7 @@ PointE7 TrailGraph::PointAt(uint32_t e, double offset_m) const {
     const uint32_t i = ge.shape_first + k;
     const double at = shape_at_[i], d = shape_at_[i + 1] - at;
     if (at + d >= offset_m && d > 0) {
-      return Lerp(shape[i], shape[i + 1], std::clamp((offset_m - at) / d, 0.0, 1.0));
+      return LerpE7(shape[i], shape[i + 1], std::clamp((offset_m - at) / d, 0.0, 1.0));
     }
   }
   return shape[ge.shape_first + (offset_m <= 0 ? 0 : ge.shape_count - 1)];
@@ -411,7 +442,7 @@ Snap TrailGraph::SnapOnSegment(uint32_t e, uint32_t k, double t) const {
   const PointE7 a = shape[ge.shape_first + k], b = shape[ge.shape_first + k + 1];
   Snap s;
   s.edge = e;
-  s.point = Lerp(a, b, t);
+  s.point = LerpE7(a, b, t);
   s.offset_m = std::min<double>(
       shape_at_[ge.shape_first + k] +
           SegmentDistanceM(a.lat * 1e-7, a.lon * 1e-7, s.point.lat * 1e-7, s.point.lon * 1e-7),

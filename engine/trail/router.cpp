@@ -157,10 +157,6 @@ void EdgeSlice(const TrailGraph& g, uint32_t e, double a, double b, double walke
     if (with_z) elev->push_back(z);
     if (along) along->push_back(walked + std::abs(at - a));
   };
-  auto lerp = [](PointE7 u, PointE7 v, double t) {
-    return PointE7{static_cast<int32_t>(std::lround(u.lat + t * (v.lat - u.lat))),
-                   static_cast<int32_t>(std::lround(u.lon + t * (v.lon - u.lon)))};
-  };
   bool begun = false;
   for (uint32_t k = 0; k + 1 < ge.shape_count; ++k) {
     const uint32_t i = ge.shape_first + k;
@@ -170,14 +166,14 @@ void EdgeSlice(const TrailGraph& g, uint32_t e, double a, double b, double walke
     const float zu = with_z ? g.shape_elevation[i] : 0, zv = with_z ? g.shape_elevation[i + 1] : 0;
     if (!begun) {
       const double t = d > 0 ? std::clamp((lo - at) / d, 0.0, 1.0) : 0;
-      add(lerp(u, v, t), static_cast<float>(zu + t * (zv - zu)), std::max(lo, at));
+      add(LerpE7(u, v, t), static_cast<float>(zu + t * (zv - zu)), std::max(lo, at));
       begun = true;
     }
     if (next <= hi) {
       add(v, zv, next);
     } else {
       const double t = d > 0 ? std::clamp((hi - at) / d, 0.0, 1.0) : 1;
-      add(lerp(u, v, t), static_cast<float>(zu + t * (zv - zu)), hi);
+      add(LerpE7(u, v, t), static_cast<float>(zu + t * (zv - zu)), hi);
       break;
     }
   }

@@ -32,8 +32,7 @@ TrailEdge Line(uint64_t id, uint64_t a, uint64_t b, PointE7 pa, PointE7 pb, int 
   e.to_node = b;
   for (int i = 0; i < n; ++i) {
     const double t = static_cast<double>(i) / (n - 1);
-    e.points.push_back({static_cast<int32_t>(std::lround(pa.lat + t * (pb.lat - pa.lat))),
-                        static_cast<int32_t>(std::lround(pa.lon + t * (pb.lon - pa.lon)))});
+    e.points.push_back(LerpE7(pa, pb, t));
   }
   e.length_m = LineLengthM(e.points.data(), e.points.size());
   e.highway = "path";
@@ -206,6 +205,36 @@ TEST(TrailGraph, SnapsNearAPoleAndOverTheWholeWorld) {
   const std::vector<uint32_t> all = g.EdgesInBox(world);
   ASSERT_EQ(all.size(), g.edge_count());
   for (uint32_t e = 0; e < all.size(); ++e) EXPECT_EQ(all[e], e);
+}
+
+// A way with a node misplaced at a pole or at 0,0 (vandalism, a broken edit) has a segment
+// thousands of kilometres long. Its bounding box was indexed cell by cell: 10^9 cells for one
+// such way, which held the import (and every server start) for minutes and gigabytes. Only
+// the cells on its line are indexed now, and points along it still snap onto it.
+TEST(TrailGraph, ALongSegmentIsIndexedAlongItsLine) {
+  GraphBuilder b;
+  b.AddEdge(Line(1, 10, 20, At(45.0, 6.0), At(45.0, 6.01)));
+  b.AddEdge(Line(2, 20, 30, At(45.0, 6.01), At(89.9, 179.9), 2));     // to near the pole
+  b.AddEdge(Line(3, 30, 40, At(89.9, 179.9), At(-89.9, -179.9), 2));  // corner to corner
+  const TrailGraph g = std::move(b).Build();
+  ASSERT_EQ(g.edge_count(), 3u);
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> u(0.02, 0.98), off(-0.004, 0.004);
+  for (int i = 0; i < 60; ++i) {
+    const bool second = i % 2 == 0;
+    const PointE7 a = second ? At(45.0, 6.01) : At(89.9, 179.9);
+    const PointE7 z = second ? At(89.9, 179.9) : At(-89.9, -179.9);
+    const double t = u(rng);
+    const PointE7 on = LerpE7(a, z, t);
+    const PointE7 p = {on.lat + static_cast<int32_t>(off(rng) * 1e7), on.lon};
+    // Near the pole a degree of longitude is a few metres; elsewhere 0.004 degrees of
+    // latitude is at most 450 m.
+    const double to_line =
+        SegmentDistanceM(p.lat * 1e-7, p.lon * 1e-7, on.lat * 1e-7, on.lon * 1e-7);
+    Result<Snap> s = g.Nearest(p, 5000);
+    ASSERT_TRUE(s.ok()) << i << ": " << s.status().message();
+    EXPECT_LE(s->distance_m, to_line + 1.0) << i << " at t " << t;
+  }
 }
 
 // The two ways Nearest searches (ring by ring for a small radius, one pass over the grid for
