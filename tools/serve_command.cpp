@@ -225,6 +225,14 @@ int RunServeOrWorker(const std::vector<std::string>& args, std::ostream& out, st
   bool no_bundled = false;
   std::string secret_file;
   std::set<std::string> given;  // the options on the command line
+  // The whole number of seconds in [lo, hi] after the option at i (i moves onto it); false,
+  // said, when it is not one.
+  auto seconds = [&](size_t& i, int lo, int hi, int* v) {
+    if (ParseInt(args[++i], lo, hi, v)) return true;
+    err << me << ": " << args[i - 1] << " " << args[i] << ": expected " << lo << " to " << hi
+        << " seconds\n";
+    return false;
+  };
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     const bool has = i + 1 < args.size();
@@ -238,10 +246,7 @@ int RunServeOrWorker(const std::vector<std::string>& args, std::ostream& out, st
       o.worker_name = args[++i];
     } else if (a == "--claim-after" && has && worker) {
       int v = 0;
-      if (!ParseInt(args[++i], 1, 86400, &v)) {
-        err << me << ": --claim-after " << args[i] << ": expected 1 to 86400 seconds\n";
-        return 2;
-      }
+      if (!seconds(i, 1, 86400, &v)) return 2;
       so.job_claim_after_s = v;
     } else if (a == "--quiet" || a == "-q") {
       quiet = true;
@@ -390,24 +395,15 @@ int RunServeOrWorker(const std::vector<std::string>& args, std::ostream& out, st
       o.plugin_key_hex = key;
     } else if (a == "--rollout-delay" && has) {
       int v = 0;
-      if (!ParseInt(args[++i], 0, 86400, &v)) {
-        err << me << ": --rollout-delay " << args[i] << ": expected 0 to 86400 seconds\n";
-        return 2;
-      }
+      if (!seconds(i, 0, 86400, &v)) return 2;
       o.rollout_delay_s = v;
     } else if (a == "--idle-timeout" && has) {
       int v = 0;
-      if (!ParseInt(args[++i], 1, 3600, &v)) {
-        err << me << ": --idle-timeout " << args[i] << ": expected 1 to 3600 seconds\n";
-        return 2;
-      }
+      if (!seconds(i, 1, 3600, &v)) return 2;
       o.idle_timeout_s = v;
     } else if (a == "--stop-timeout" && has) {
       int v = 0;
-      if (!ParseInt(args[++i], 1, 3600, &v)) {
-        err << me << ": --stop-timeout " << args[i] << ": expected 1 to 3600 seconds\n";
-        return 2;
-      }
+      if (!seconds(i, 1, 3600, &v)) return 2;
       o.stop_timeout_s = v;
     } else if (a == "--max-connections" && has) {
       int v = 0;
@@ -417,10 +413,7 @@ int RunServeOrWorker(const std::vector<std::string>& args, std::ostream& out, st
       }
       o.max_connections = static_cast<size_t>(v);
     } else if (a == "--timeout" && has) {
-      if (!ParseInt(args[++i], 1, 3600, &o.timeout_s)) {
-        err << me << ": --timeout " << args[i] << ": expected 1 to 3600 seconds\n";
-        return 2;
-      }
+      if (!seconds(i, 1, 3600, &o.timeout_s)) return 2;
     } else {
       err << me << ": unknown or incomplete option '" << a << "'\n" << usage;
       return 2;

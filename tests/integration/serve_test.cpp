@@ -670,22 +670,33 @@ TYPED_TEST(Serve, ZZReloadsWhenAnImportReplacesTheDatabase) {
 
 // `stride serve` as an operator runs it: it says where it listens, logs each request with
 // its latency, and on SIGTERM finishes and exits 0.
-TYPED_TEST(Serve, CliServesLogsAndStopsOnSigterm) {
-  const std::string log = this->dir_ + "/serve.log";
+// Starts `stride serve ARGS...` with its stderr in `log` and the environment `envp`; the pid.
+pid_t SpawnServe(std::vector<std::string> args, const std::string& log, char* const* envp) {
+  args.insert(args.begin(), {STRIDE_CLI, "serve"});
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  const std::string db = this->dir_ + "/db";
-  const char* argv[] = {STRIDE_CLI, "serve", "--db", db.c_str(), "--port", "0", nullptr};
   pid_t pid = 0;
-  ASSERT_EQ(posix_spawn(&pid, STRIDE_CLI, &fa, nullptr, const_cast<char**>(argv), environ), 0);
+  const int e = posix_spawn(&pid, STRIDE_CLI, &fa, nullptr, argv.data(), envp);
   posix_spawn_file_actions_destroy(&fa);
-  auto read_log = [&] {
-    std::ifstream f(log);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-  };
+  return e == 0 ? pid : 0;
+}
+
+std::string FileText(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+TYPED_TEST(Serve, CliServesLogsAndStopsOnSigterm) {
+  const std::string log = this->dir_ + "/serve.log";
+  const pid_t pid = SpawnServe({"--db", this->dir_ + "/db", "--port", "0"}, log, environ);
+  ASSERT_NE(pid, 0);
+  auto read_log = [&] { return FileText(log); };
   int port = 0;
   for (int i = 0; i < 300 && port == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -750,27 +761,14 @@ TEST(ServeCli, AStuckRequestDoesNotHoldTheStopPastItsTimeoutOrASecondSignal) {
     const Case& c = cases[k];
     const std::string log = dir + "/serve" + std::to_string(k) + ".log";
     const std::string db = dir + "/db", runs = dir + "/runs" + std::to_string(k);
-    std::vector<std::string> args = {STRIDE_CLI, "serve", "--dev",  "--db", db,
-                                     "--runs",   runs,    "--port", "0"};
+    std::vector<std::string> args = {"--dev", "--db", db, "--runs", runs, "--port", "0"};
     if (!c.stop_timeout.empty()) {
       args.push_back("--stop-timeout");
       args.push_back(c.stop_timeout);
     }
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    pid_t pid = 0;
-    ASSERT_EQ(posix_spawn(&pid, STRIDE_CLI, &fa, nullptr, argv.data(), envp.data()), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    auto read_log = [&] {
-      std::ifstream f(log);
-      std::stringstream ss;
-      ss << f.rdbuf();
-      return ss.str();
-    };
+    const pid_t pid = SpawnServe(args, log, envp.data());
+    ASSERT_NE(pid, 0);
+    auto read_log = [&] { return FileText(log); };
     int port = 0;
     std::string token;
     for (int i = 0; i < 500 && token.empty(); ++i) {
