@@ -23,9 +23,7 @@ inline void Radii(double phi, double* m, double* n) {
 
 double SegmentDistanceM(double lat1_deg, double lon1_deg, double lat2_deg, double lon2_deg) {
   const double phi1 = lat1_deg * kDegToRad, phi2 = lat2_deg * kDegToRad;
-  double dlon = (lon2_deg - lon1_deg);
-  if (dlon > 180.0) dlon -= 360.0;
-  if (dlon < -180.0) dlon += 360.0;
+  const double dlon = WrapLongitude(lon2_deg - lon1_deg);
   const double phim = 0.5 * (phi1 + phi2);
   double m, n;
   Radii(phim, &m, &n);

@@ -43,6 +43,13 @@ class TrackGeodesy {
   double phi0_, sin0_, cos0_;
 };
 
+// A longitude difference, or a longitude, brought into [-180, 180] (the short way round).
+inline double WrapLongitude(double deg) {
+  if (deg > 180.0) return deg - 360.0;
+  if (deg < -180.0) return deg + 360.0;
+  return deg;
+}
+
 class LocalPlane {
  public:
   LocalPlane(double origin_lat_deg, double origin_lon_deg);
@@ -51,18 +58,12 @@ class LocalPlane {
   // 180th meridian (Fiji's Taveuni, Chukotka) stays a few metres wide instead of 40,000 km;
   // ToDegrees gives longitudes back in [-180, 180].
   void ToMetres(double lat_deg, double lon_deg, double* east_m, double* north_m) const {
-    double dlon = lon_deg - lon0_;
-    if (dlon > 180.0) dlon -= 360.0;
-    if (dlon < -180.0) dlon += 360.0;
-    *east_m = dlon * m_per_deg_lon_;
+    *east_m = WrapLongitude(lon_deg - lon0_) * m_per_deg_lon_;
     *north_m = (lat_deg - lat0_) * m_per_deg_lat_;
   }
   void ToDegrees(double east_m, double north_m, double* lat_deg, double* lon_deg) const {
     *lat_deg = lat0_ + north_m / m_per_deg_lat_;
-    double lon = lon0_ + east_m / m_per_deg_lon_;
-    if (lon > 180.0) lon -= 360.0;
-    if (lon < -180.0) lon += 360.0;
-    *lon_deg = lon;
+    *lon_deg = WrapLongitude(lon0_ + east_m / m_per_deg_lon_);
   }
 
  private:
