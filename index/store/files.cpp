@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 namespace stride::index {
 
@@ -138,6 +139,28 @@ void MappedFile::Release(size_t offset) const {
 
 MappedFile::~MappedFile() {
   if (data_ != nullptr) ::munmap(data_, size_);
+}
+
+Status CreateParentDirectories(const std::string& path, const std::string& where) {
+  namespace fs = std::filesystem;
+  const fs::path parent = fs::path(path).parent_path();
+  std::error_code ec;
+  if (parent.empty() || fs::is_directory(parent, ec)) return Status::Ok();
+  for (fs::path up = parent; !up.empty(); up = up.parent_path()) {
+    if (fs::exists(up, ec)) {
+      if (!fs::is_directory(up, ec)) {
+        return Status::InvalidArgument(where + up.string() + " is a file, not a directory");
+      }
+      break;
+    }
+    if (up == up.parent_path()) break;
+  }
+  fs::create_directories(parent, ec);
+  if (ec) {
+    return Status::IoError(where + "cannot create the directory " + parent.string() + ": " +
+                           ec.message());
+  }
+  return Status::Ok();
 }
 
 }  // namespace stride::index

@@ -29,6 +29,11 @@ using ByteSink = std::function<void(std::string_view)>;
 Status WriteFileAtomicStreamed(const std::string& path, bool sync, mode_t mode,
                                const std::function<void(const ByteSink&)>& produce);
 
+// Creates the directories above `path` that are missing (as mkdir -p does). A file in the
+// way is named as such (InvalidArgument), any other failure is an IoError naming the
+// directory; each message starts with `where` ("--db DIR: ").
+Status CreateParentDirectories(const std::string& path, const std::string& where);
+
 // A whole file mapped read-only: its bytes without a copy on the heap (the pages come from the
 // page cache and go back to it). Open: NotFound when the file does not exist; IoError naming
 // the file and the reason otherwise (a directory or device: "not a regular file"). An empty

@@ -148,25 +148,8 @@ Status RouteDbBuilder::CheckTarget(const std::string& db_path) {
 }
 
 Status RouteDbBuilder::CreateParents(const std::string& db_path) {
-  const fs::path parent = NormalDbPath(db_path).parent_path();
-  std::error_code ec;
-  if (parent.empty() || fs::is_directory(parent, ec)) return Status::Ok();
-  const std::string where = "--db " + NormalDbPath(db_path).string() + ": ";
-  for (fs::path up = parent; !up.empty(); up = up.parent_path()) {
-    if (fs::exists(up, ec)) {
-      if (!fs::is_directory(up, ec)) {
-        return Status::InvalidArgument(where + up.string() + " is a file, not a directory");
-      }
-      break;
-    }
-    if (up == up.parent_path()) break;
-  }
-  fs::create_directories(parent, ec);
-  if (ec) {
-    return Status::IoError(where + "cannot create the directory " + parent.string() + ": " +
-                           ec.message());
-  }
-  return Status::Ok();
+  const std::string db = NormalDbPath(db_path).string();
+  return CreateParentDirectories(db, "--db " + db + ": ");
 }
 
 Result<std::unique_ptr<RouteDbBuilder>> RouteDbBuilder::Create(const std::string& db_path) {

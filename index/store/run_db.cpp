@@ -18,6 +18,7 @@
 
 #include "engine/hex.hpp"
 #include "index/store/data_keys.hpp"
+#include "index/store/files.hpp"
 #include "index/store/keys.hpp"
 #include "index/store/rocks_status.hpp"
 #include "index/store/run_codec.hpp"
@@ -762,11 +763,7 @@ Status RunDb::Restore(const std::string& backup_dir, uint32_t id, const std::str
   // staging directory left by such a restore is cleared first.
   const fs::path target = Resolved(dir);
   const fs::path staging = target.parent_path() / ("." + target.filename().string() + ".restoring");
-  fs::create_directories(target.parent_path(), ec);
-  if (ec) {
-    return Status::IoError("--runs " + dir + ": cannot create " + target.parent_path().string() +
-                           ": " + ec.message());
-  }
+  STRIDE_RETURN_IF_ERROR(CreateParentDirectories(target.string(), "--runs " + dir + ": "));
   fs::remove_all(staging, ec);
   const rocksdb::IOStatus restored =
       engine->RestoreDBFromBackup(id, staging.string(), staging.string());
