@@ -15,6 +15,7 @@
 #include <set>
 
 #include "engine/text/json_dump.hpp"
+#include "engine/text/number.hpp"
 #include "engine/text/uri.hpp"
 #include "engine/text/utf8.hpp"
 #include "engine/time/time_zone.hpp"
@@ -995,8 +996,8 @@ Status CheckProfileField(const std::string& key, const Json& v) {
       return Status::Ok();
     }
     return Status::InvalidArgument(key + ": expected " + (whole ? "a whole number" : "a number") +
-                                   " from " + engine::DumpJson(Json(lo)) + " to " +
-                                   engine::DumpJson(Json(hi)));
+                                   " from " + engine::NumberForMessage(lo) + " to " +
+                                   engine::NumberForMessage(hi));
   };
   if (v.is_null()) return Status::Ok();
   if (key == "time_zone") {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/text/json_dump.hpp"
+#include "engine/text/number.hpp"
 #include "engine/text/utf8.hpp"
 #include "engine/time/time_zone.hpp"
 #include "plugins/host/plugin_host.hpp"
@@ -113,8 +114,8 @@ Result<std::string> PluginHost::PutReadiness(const std::string& user, const std:
     }
     if (!v.is_number() || !(v.get<double>() >= f->lo) || !(v.get<double>() <= f->hi)) {
       return Status::InvalidArgument(k + ": expected a number from " +
-                                     engine::DumpJson(Json(f->lo)) + " to " +
-                                     engine::DumpJson(Json(f->hi)));
+                                     engine::NumberForMessage(f->lo) + " to " +
+                                     engine::NumberForMessage(f->hi));
     }
     stored[k] = v;
     ++signals;

@@ -272,7 +272,8 @@ TEST_F(Plugins, AProfileSetsTheTimeZoneOfTheDailyTickAndLeavesWithTheUser) {
   EXPECT_EQ(Json::parse(r->body)["readiness"]["score"], 85);  // (90 x 0.2 + 80 x 0.2) / 0.4
   r = c.Post("/v1/me/readiness", Auth(kim), R"({"sleep_h":-1})", "application/json");
   EXPECT_EQ(r->status, 400);
-  EXPECT_NE(r->body.find("sleep_h"), std::string::npos);
+  EXPECT_NE(r->body.find("sleep_h: expected a number from 0 to 16\""), std::string::npos)
+      << r->body;
   EXPECT_EQ(c.Post("/v1/me/readiness", R"({"sleep_h":7})", "application/json")->status, 401);
   r = c.Get("/v1/me/readiness?from=2020-01-01", Auth(kim));
   EXPECT_EQ(r->status, 400);  // more than 366 days

@@ -306,6 +306,11 @@ TEST_F(Plans, TheProfileTakesTheAthleteFieldsAndRefusesBadOnes) {
     EXPECT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << bad;
   }
+  // The range in the message as the runner would write it: "1900", not "1900.0".
+  EXPECT_EQ(host_->PutProfile("cat", R"({"birth_year":1990.5})").status().message(),
+            "birth_year: expected a whole number from 1900 to 2100");
+  EXPECT_EQ(host_->PutProfile("cat", R"({"max_hr_bpm":400})").status().message(),
+            "max_hr_bpm: expected a number from 100 to 240");
   // A rest HR at or above the max HR.
   EXPECT_NE(host_->PutProfile("cat", R"({"max_hr_bpm":110,"rest_hr_bpm":115})")
                 .status()
