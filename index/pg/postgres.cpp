@@ -3,6 +3,7 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -156,15 +157,44 @@ Result<PGconn*> Postgres::Acquire(bool* fresh) {
 }
 
 void Postgres::Release(PGconn* c) {
+  const bool lost = TakeLost(c);
   std::lock_guard lock(mu_);
-  if (PQstatus(c) == CONNECTION_OK && PQtransactionStatus(c) == PQTRANS_IDLE) {
+  if (lost) {
+    for (PGconn* other : idle_) PQfinish(other);
+    open_ -= idle_.size();
+    idle_.clear();
+  }
+  if (!lost && PQstatus(c) == CONNECTION_OK && PQtransactionStatus(c) == PQTRANS_IDLE) {
     idle_.push_back(c);
   } else {
     PQfinish(c);
     --open_;
   }
-  freed_.notify_one();
+  freed_.notify_all();
 }
+
+bool Postgres::TakeLost(PGconn* c) {
+  std::lock_guard lock(mu_);
+  auto it = std::find(lost_.begin(), lost_.end(), c);
+  if (it == lost_.end()) return false;
+  lost_.erase(it);
+  return true;
+}
+
+namespace {
+
+// Whether a failed statement failed for its connection rather than for itself: libpq lost
+// the connection, or the error has no SQLSTATE (libpq's own: "server closed the connection
+// unexpectedly", which a server killed or restarted leaves while PQstatus still says OK), or
+// its SQLSTATE is a connection exception (class 08) or the server shutting down or starting
+// (57P01-57P03).
+bool ConnectionLost(PGconn* c, const char* state) {
+  if (PQstatus(c) != CONNECTION_OK || state == nullptr || *state == '\0') return true;
+  const std::string_view s(state);
+  return s.starts_with("08") || s == "57P01" || s == "57P02" || s == "57P03";
+}
+
+}  // namespace
 
 Result<PgRows> Postgres::Run(PGconn* c, std::string_view sql,
                              const std::vector<std::string>& params) {
@@ -181,12 +211,16 @@ Result<PgRows> Postgres::Run(PGconn* c, std::string_view sql,
   std::unique_ptr<PGresult, void (*)(PGresult*)> owned(r, PQclear);
   const ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-    if (PQstatus(c) != CONNECTION_OK) {
+    // One line: the primary message and its SQLSTATE (not the multi-line context).
+    const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+    if (ConnectionLost(c, state)) {
+      {
+        std::lock_guard lock(mu_);
+        if (std::find(lost_.begin(), lost_.end(), c) == lost_.end()) lost_.push_back(c);
+      }
       return Status::Unavailable("PostgreSQL at " + where_ +
                                  " went away: " + Trim(PQerrorMessage(c)));
     }
-    // One line: the primary message and its SQLSTATE (not the multi-line context).
-    const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
     const char* primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
     return Status::Internal("PostgreSQL at " + where_ + ": " +
                             (primary ? std::string(primary) : Trim(PQerrorMessage(c))) +
@@ -284,10 +318,10 @@ Status Postgres::Exclusive(const std::string& name, const std::function<void()>&
     }
     if (got.ok()) got = Run(l->conn, "SELECT pg_advisory_lock(21364, hashtext($1))", {name});
     if (got.ok()) break;
-    if (PQstatus(l->conn) != CONNECTION_OK) {
+    if (TakeLost(l->conn)) {
       PQfinish(l->conn);
       l->conn = nullptr;
-      if (!fresh || attempt > 0) return got.status();
+      if (fresh || attempt > 0) return got.status();
       continue;  // a session that died since its last use: dial once more
     }
     if (got.status().message().find("55P03") != std::string::npos) {  // lock_not_available
@@ -300,6 +334,7 @@ Status Postgres::Exclusive(const std::string& name, const std::function<void()>&
   const Result<PgRows> unlocked =
       Run(l->conn, "SELECT pg_advisory_unlock(21364, hashtext($1))", {name});
   if (!unlocked.ok()) {  // the session ends, and its locks with it
+    (void)TakeLost(l->conn);
     PQfinish(l->conn);
     l->conn = nullptr;
   }

@@ -123,8 +123,15 @@ class Postgres {
   Result<PGconn*> Dial();
   // A pooled connection, or a new one (then *fresh, when given, is set).
   Result<PGconn*> Acquire(bool* fresh);
+  // Back to the pool; a connection Run found lost is closed instead, with every idle one (they
+  // date from before the server restarted or the network broke, so they are most likely lost
+  // too, and the caller's one retry should get a fresh connection).
   void Release(PGconn* c);
+  // Runs one statement. A failure that is the connection's and not the statement's is
+  // kUnavailable and marks `c` lost (see Release and TakeLost).
   Result<PgRows> Run(PGconn* c, std::string_view sql, const std::vector<std::string>& params);
+  // Whether Run marked `c` lost; forgets the mark (call before PQfinish on `c`).
+  bool TakeLost(PGconn* c);
   // Creates the extension and stride_run_tracks when PostGIS is there (Open, with migrate).
   Status EnablePostGis();
 
@@ -135,6 +142,7 @@ class Postgres {
   std::mutex mu_;
   std::condition_variable freed_;
   std::vector<PGconn*> idle_;  // guarded by mu_
+  std::vector<PGconn*> lost_;  // guarded by mu_: connections Run found gone, not yet closed
   struct NamedLock {
     std::mutex turn;
     PGconn* conn = nullptr;  // guarded by turn

@@ -122,6 +122,62 @@ TEST(Postgres, AServerThatIsNotThereIsNamedAndOneThatComesBackIsUsedAgain) {
   EXPECT_EQ(back->value_or(""), "1");  // written before the crash, kept by PostgreSQL
 }
 
+// Fills the pool: `n` statements at once hold `n` connections, which stay idle after.
+void HoldConnections(Postgres* pg, int n) {
+  std::vector<std::thread> t;
+  for (int i = 0; i < n; ++i) {
+    t.emplace_back([pg] { EXPECT_TRUE(pg->Exec("SELECT pg_sleep(0.3)").ok()); });
+  }
+  for (auto& x : t) x.join();
+}
+
+// Every idle connection of the pool lost at once (the server restarted, or an operator ended
+// the sessions): the next statements each succeed, on new connections, instead of failing one
+// by one on the dead ones (the one retry took another dead connection) or as a 500 (libpq's
+// "server closed the connection unexpectedly" carries no SQLSTATE while PQstatus still says
+// the connection is fine).
+TEST(Postgres, AfterEveryPooledConnectionIsLostTheNextStatementsSucceed) {
+  testing::PostgresServer server("lost");
+  REQUIRE_POSTGRES(server);
+  std::unique_ptr<Postgres> pg = Open(server.url());
+  ASSERT_TRUE(pg);
+  HoldConnections(pg.get(), 4);
+  // Sessions ended by the administrator (SQLSTATE 57P01 on each).
+  std::unique_ptr<Postgres> admin = Open(server.url());
+  ASSERT_TRUE(admin);
+  Result<index::PgRows> ended = admin->Exec(
+      "SELECT count(pg_terminate_backend(pid))::text FROM pg_stat_activity "
+      "WHERE pid <> pg_backend_pid() AND application_name = 'stride' AND backend_type = "
+      "'client backend'");
+  ASSERT_TRUE(ended.ok()) << ended.status().ToString();
+  ASSERT_GE(std::stoi(ended->rows.at(0).at(0).value_or("0")), 4);
+  admin.reset();
+  for (int i = 0; i < 4; ++i) {
+    Result<index::PgRows> r = pg->Exec("SELECT 1");
+    EXPECT_TRUE(r.ok()) << i << ": " << r.status().ToString();
+  }
+  // The server killed and started again.
+  HoldConnections(pg.get(), 4);
+  server.Kill();
+  server.Start();
+  ASSERT_TRUE(server.ok());
+  for (int i = 0; i < 4; ++i) {
+    Result<index::PgRows> r = pg->Exec("SELECT 1");
+    EXPECT_TRUE(r.ok()) << i << ": " << r.status().ToString();
+  }
+  // And a transaction, and the plugins' exclusive sessions, the same way.
+  HoldConnections(pg.get(), 4);
+  EXPECT_TRUE(pg->Exclusive("x", [] {}).ok());
+  server.Kill();
+  server.Start();
+  ASSERT_TRUE(server.ok());
+  EXPECT_TRUE(pg->Transaction({{"SELECT 1", {}}}).ok());
+  bool ran = false;
+  const Status exclusive = pg->Exclusive("x", [&] { ran = true; });
+  EXPECT_TRUE(exclusive.ok()) << exclusive.ToString();
+  EXPECT_TRUE(ran);
+}
+
 TEST(Postgres, StatementErrorsCarryTheSqlState) {
   testing::PostgresServer server("errors");
   REQUIRE_POSTGRES(server);
