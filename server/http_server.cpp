@@ -226,6 +226,24 @@ ApiResponse CallPlugin(plugins::PluginHost* host, HttpRequest& req) {
   pr.body = std::move(req.body);
   pr.headers = req.headers;
   plugins::PluginResponse out = host->Call(*m, pr);
+  if (out.status == 500 && !out.stream) {
+    // A plugin's failure may quote what the host's stores said (a path, a database's error):
+    // like the core's own 500s, the client gets an incident id and the log gets the body.
+    const std::string name = req.path_params.empty() ? "?" : req.path_params[0];
+    std::string code = "plugin_error";
+    const nlohmann::json said = nlohmann::json::parse(out.body, nullptr, false);
+    if (said.is_object() && said.contains("error") && said["error"].is_object() &&
+        said["error"].value("code", nlohmann::json()).is_string()) {
+      code = engine::EscapeForLog(said["error"]["code"].get<std::string>(), 64);
+    }
+    const std::string id = NewIncidentId();
+    ApiResponse r = ErrorResponse(
+        500, code,
+        "internal error in the " + name + " plugin (incident " + id + " in the server's log)",
+        WireOf(req));
+    r.incident = id + ": the " + name + " plugin answered 500: " + out.body;
+    return r;
+  }
   ApiResponse r(out.status, std::move(out.body), kJsonType);
   if (out.content_type != kJsonType) {
     r.content_type = "";
@@ -1122,6 +1140,16 @@ http::EventServerHooks HttpServer::Hooks() {
   hooks.error = [](int status, const std::string& code, const std::string& message,
                    const HttpRequest& req) {
     return ErrorResponse(status, code, message, WireOf(req));
+  };
+  hooks.incident = [this](const HttpRequest& req, int status, const std::string& detail) {
+    if (!options_.error_log) return;
+    // "incident ID: what failed (METHOD TARGET STATUS)"
+    const std::string line =
+        engine::FormatIsoTime(engine::UnixNowS(), 3) + " incident " +
+        engine::EscapeForLog(detail, 4096) + " (" + engine::EscapeForLog(req.method, 32) + ' ' +
+        engine::EscapeForLog(req.target) + ' ' + std::to_string(status) + ")\n";
+    std::lock_guard lock(log_mu_);
+    *options_.error_log << line << std::flush;
   };
   hooks.done = [this](const HttpRequest& req, const http::Route* route, int status, size_t bytes,
                       double seconds) {

@@ -69,6 +69,10 @@ struct HttpServerOptions {
   // once. Default: 0 (served as soon as loaded).
   double rollout_delay_s = 0;
   std::ostream* access_log = nullptr;  // Default: none
+  // Each server error's detail, under the incident id its answer named (a store's error, a
+  // handler's exception), escaped to one line; written whether or not there is an access log.
+  // Default: none
+  std::ostream* error_log = nullptr;
 
   // Post-processing by `stride worker` processes (with ServerStores::jobs; server/
   // job_worker.hpp). `queue_jobs`: run events go to the job queue for the workers (the plugins'

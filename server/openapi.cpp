@@ -624,9 +624,13 @@ void AddCommonAnswers(OJson& responses, const std::string& pattern, const std::s
   if (!on_loop) {
     add("429", "over the rate limit (RateLimit-* and Retry-After headers say when)");
     add("503", scope.empty() ? "the server is busy; retry"
-                             : "the server is busy, or stores no runs (started without --runs)");
+                             : "the server is busy, a store it needs is unavailable for a moment "
+                               "(retry after Retry-After), or it stores no runs (started "
+                               "without --runs)");
   }
-  add("500", "the server failed; the message says where");
+  add("500",
+      "the server failed; the message names an incident id, under which the server's log has "
+      "the detail");
 }
 
 // The protobuf form of the success answers (`message`) and of the errors (ErrorResponse), for

@@ -281,12 +281,22 @@ ApiResponse ErrorFromStatus(const Status& s, Wire wire) {
       return ErrorResponse(413, "too_large", s.message(), wire);
     case StatusCode::kUnavailable: {
       // A store that is away for a moment (PostgreSQL restarting): the client may retry soon.
-      ApiResponse r = ErrorResponse(503, "unavailable", s.message(), wire);
+      const std::string id = NewIncidentId();
+      ApiResponse r = ErrorResponse(
+          503, "unavailable",
+          "a store this request needs is unavailable: retry in a moment (incident " + id + ")",
+          wire);
       r.headers.emplace_back("Retry-After", "2");
+      r.incident = id + ": " + s.ToString();
       return r;
     }
-    default:
-      return ErrorResponse(500, "internal", s.message(), wire);
+    default: {
+      const std::string id = NewIncidentId();
+      ApiResponse r = ErrorResponse(
+          500, "internal", "internal error (incident " + id + " in the server's log)", wire);
+      r.incident = id + ": " + s.ToString();
+      return r;
+    }
   }
 }
 

@@ -51,7 +51,9 @@ ApiResponse ErrorResponse(int status, const std::string& code, const std::string
 // The one mapping from a Status to an HTTP error: kInvalidArgument 400, kUnauthenticated 401,
 // kPermissionDenied 403, kNotFound 404, kAlreadyExists 409, kResourceExhausted 413,
 // kUnavailable 503, anything else 500; the error code is engine::StatusCodeName's, but for
-// kAlreadyExists ("conflict") and kResourceExhausted ("too_large").
+// kAlreadyExists ("conflict") and kResourceExhausted ("too_large"). A 5xx's message names
+// only an incident id: the Status's own message (a store's path or error) is for the
+// operator, in ApiResponse::incident, which the server logs under that id.
 ApiResponse ErrorFromStatus(const Status& s, Wire wire = Wire::kJson);
 
 }  // namespace stride::server

@@ -435,6 +435,7 @@ int RunServeOrWorker(const std::vector<std::string>& args, std::ostream& out, st
     o.worker_name = std::string(host) + "-" + std::to_string(::getpid());
   }
   if (!quiet) o.access_log = &err;
+  o.error_log = &err;
   o.plugin_dev = dev;
   if (!no_bundled) {
     o.bundled_plugins = {{plugins::challenges::Info, plugins::challenges::InitV1},

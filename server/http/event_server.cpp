@@ -1164,13 +1164,26 @@ ApiResponse EventServer::Handle(const Route& route, HttpRequest& req) const {
     }
     req.body = std::move(plain).value();
   }
+  ApiResponse r;
+  std::string thrown;
   try {
-    return route.handler(req);
+    r = route.handler(req);
   } catch (const std::exception& e) {
-    return hooks_.error(500, "internal", std::string("internal error: ") + e.what(), req);
+    thrown = std::string("the handler threw: ") + e.what();
   } catch (...) {
-    return hooks_.error(500, "internal", "internal error", req);
+    thrown = "the handler threw a non-standard exception";
   }
+  if (!thrown.empty()) {
+    const std::string id = NewIncidentId();
+    r = hooks_.error(500, "internal", "internal error (incident " + id + " in the server's log)",
+                     req);
+    r.incident = id + ": " + thrown;
+  }
+  if (!r.incident.empty()) {
+    if (hooks_.incident) hooks_.incident(req, r.status, r.incident);
+    r.incident.clear();
+  }
+  return r;
 }
 
 bool EventServer::Respond(const Route& route, HttpRequest& req, int fd, SSL* ssl, bool keep_alive,

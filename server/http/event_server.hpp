@@ -123,6 +123,9 @@ struct EventServerHooks {
   std::function<void(const HttpRequest&, const Route* route, int status, size_t body_bytes,
                      double seconds)>
       done;
+  // A server error's detail (ApiResponse::incident, or a handler's exception), for the
+  // operator's log: the client was shown only the incident id. Default: dropped.
+  std::function<void(const HttpRequest&, int status, const std::string& detail)> incident;
 };
 
 // Live counts for /metrics and /v1/health.

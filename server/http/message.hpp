@@ -76,7 +76,15 @@ struct ApiResponse {
   // When set, a long-lived stream: `body` goes first, then whatever the sink is given, until
   // the client leaves (the body is delimited by the connection's close).
   StreamOpen open_stream;
+  // A server error's detail for the operator, never sent: "incident ID: what failed" (a
+  // store's path, a database's own error). The body names only the incident id; the server
+  // writes this to its error log (EventServerHooks::incident) and clears it.
+  std::string incident;
 };
+
+// Eight hex digits naming one server error in both the answer and the log, so a client's
+// report can be matched to the detail without the detail reaching the client.
+std::string NewIncidentId();
 
 bool EqualsNoCase(std::string_view a, std::string_view b);
 

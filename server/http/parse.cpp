@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
+#include <random>
 
 #include "engine/hex.hpp"
 #include "engine/text/uri.hpp"
@@ -22,6 +24,14 @@ const std::string& HttpRequest::Header(std::string_view name) const {
     if (EqualsNoCase(k, name)) return v;
   }
   return kEmpty;
+}
+
+std::string NewIncidentId() {
+  // Not a secret, only distinct: a per-thread generator seeded once from the OS.
+  thread_local std::mt19937 gen{std::random_device{}()};
+  char id[9];
+  std::snprintf(id, sizeof id, "%08x", static_cast<unsigned>(gen()));
+  return id;
 }
 
 bool HttpRequest::HasHeader(std::string_view name) const {

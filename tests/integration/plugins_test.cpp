@@ -51,6 +51,21 @@ std::string ReadAll(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(in)), {});
 }
 
+// Installs the example plugin built as `library` into `dir` as "hello" `version`, signed with
+// `private_hex` and allowed.
+void InstallHello(const std::string& dir, const std::string& library, const std::string& version,
+                  const std::string& private_hex) {
+  fs::copy_file(library, dir + "/libhello.so", fs::copy_options::overwrite_existing);
+  const std::string manifest = Json{{"name", "hello"},
+                                    {"version", version},
+                                    {"library", "libhello.so"},
+                                    {"sha256", plugins::Sha256Hex(ReadAll(dir + "/libhello.so"))}}
+                                   .dump();
+  std::ofstream(dir + "/hello.manifest.json") << manifest;
+  std::ofstream(dir + "/hello.manifest.sig") << *plugins::SignEd25519(private_hex, manifest);
+  std::ofstream(dir + "/plugins.allow") << "hello\n";
+}
+
 class Plugins : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -65,17 +80,7 @@ class Plugins : public ::testing::Test {
     // The example plugin, signed.
     Result<plugins::Ed25519KeyPair> key = plugins::GenerateEd25519();
     ASSERT_TRUE(key.ok());
-    fs::copy_file(HELLO_V1, dir_ + "/plugins/libhello.so");
-    const std::string manifest =
-        Json{{"name", "hello"},
-             {"version", "1.0.0"},
-             {"library", "libhello.so"},
-             {"sha256", plugins::Sha256Hex(ReadAll(dir_ + "/plugins/libhello.so"))}}
-            .dump();
-    std::ofstream(dir_ + "/plugins/hello.manifest.json") << manifest;
-    std::ofstream(dir_ + "/plugins/hello.manifest.sig")
-        << *plugins::SignEd25519(key->private_hex, manifest);
-    std::ofstream(dir_ + "/plugins/plugins.allow") << "hello\n";
+    InstallHello(dir_ + "/plugins", HELLO_V1, "1.0.0", key->private_hex);
 
     server::HttpServerOptions o;
     o.rate_limits =
@@ -524,6 +529,50 @@ TEST_F(Plugins, TheOpenApiDocumentPassesTheLinter) {
 }
 
 // `stride plugin keygen` and `sign` as a plugin's author runs them.
+// A plugin that fails (here: a build of the example whose handler always fails, with the
+// host's error text): the client gets a 500 naming the plugin and an incident id, the server's
+// error log gets the plugin's error under that id.
+TEST(PluginFailure, TheClientGetsAnIncidentIdAndTheLogTheError) {
+  const std::string dir =
+      (fs::path(::testing::TempDir()) / ("stride_plugin_fail_" + std::to_string(::getpid())))
+          .string();
+  fs::remove_all(dir);
+  fs::create_directories(dir + "/plugins");
+  datasets::SyntheticRoutesOptions ro;
+  ro.count = 5;
+  ASSERT_TRUE(datasets::WriteSyntheticRouteDb(ro, dir + "/db", 1).ok());
+  Result<plugins::Ed25519KeyPair> key = plugins::GenerateEd25519();
+  ASSERT_TRUE(key.ok());
+  InstallHello(dir + "/plugins", HELLO_FAILING, "3.0.0", key->private_hex);
+  std::ostringstream error_log;
+  server::HttpServerOptions o;
+  o.rate_limits = {};
+  o.db_path = dir + "/db";
+  o.jwt_secret = kSecret;
+  o.plugins_dir = dir + "/plugins";
+  o.plugin_key_hex = key->public_hex;
+  o.error_log = &error_log;
+  {
+    testing::RunningServer server(o, testing::RunsAt(dir + "/runs"));
+    ASSERT_NE(server.port(), 0) << server.status().message();
+    auto r = testing::ApiClient(server.port()).Get("/v1/hello", Auth(Token("ann")));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 500) << r->body;
+    const Json e = Json::parse(r->body)["error"];
+    EXPECT_EQ(e["code"], "plugin_error");
+    const std::string message = e["message"];
+    EXPECT_EQ(message.find("on purpose"), std::string::npos) << message;
+    const std::string head = "internal error in the hello plugin (incident ";
+    ASSERT_EQ(message.substr(0, head.size()), head) << message;
+    const std::string id = message.substr(head.size(), 8);
+    const std::string log = error_log.str();
+    EXPECT_NE(log.find(" incident " + id + ": the hello plugin answered 500: "), std::string::npos)
+        << log;
+    EXPECT_NE(log.find("this build fails on purpose"), std::string::npos) << log;
+  }
+  fs::remove_all(dir);
+}
+
 TEST(PluginCli, KeygenAndSignWriteWhatTheHostVerifies) {
   const fs::path dir =
       fs::temp_directory_path() / ("stride_plugin_cli_" + std::to_string(::getpid()));

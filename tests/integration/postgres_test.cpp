@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "datasets/synthetic_activity.hpp"
@@ -596,8 +597,10 @@ TEST_F(PgRuns, TracksAreGeometriesOperatorsCanQueryAndTheyGoWithTheRun) {
 const std::string kSecret = "postgres-test-secret-0123456789abcdefgh";
 
 // A replica of `stride serve` with its runs in PostgreSQL at `uri`.
-std::unique_ptr<testing::RunningServer> PgReplica(const std::string& dir, const std::string& uri) {
+std::unique_ptr<testing::RunningServer> PgReplica(const std::string& dir, const std::string& uri,
+                                                  std::ostream* error_log = nullptr) {
   server::HttpServerOptions o;
+  o.error_log = error_log;
   o.db_path = dir + "/db";
   o.jwt_secret = kSecret;
   o.rate_limits = {};
@@ -680,7 +683,8 @@ TEST(PgReplicas, APostgresRestartGives503WithRetryAfterThenRecovers) {
   REQUIRE_POSTGRES(pg);
   const std::string dir = testing::ServerFolder("pgrestart", 5);
   ASSERT_FALSE(dir.empty());
-  auto server = PgReplica(dir, pg.uri());
+  std::ostringstream error_log;
+  auto server = PgReplica(dir, pg.uri(), &error_log);
   ASSERT_NE(server->port(), 0) << server->status().ToString();
   const httplib::Headers auth = AnnAuth();
   datasets::SyntheticRunOptions ro;
@@ -698,6 +702,21 @@ TEST(PgReplicas, APostgresRestartGives503WithRetryAfterThenRecovers) {
     EXPECT_EQ(r->status, 503) << what << ": " << r->body;
     EXPECT_EQ(r->get_header_value("Retry-After"), "2") << what;
     EXPECT_NE(r->body.find("\"unavailable\""), std::string::npos) << r->body;
+    // The client learns an incident id, not where the database is or what it said; the
+    // operator's log has that under the same id.
+    EXPECT_EQ(r->body.find("PGSQL"), std::string::npos) << r->body;
+    EXPECT_EQ(r->body.find("PostgreSQL"), std::string::npos) << r->body;
+    const size_t at = r->body.find("(incident ");
+    ASSERT_NE(at, std::string::npos) << r->body;
+    const std::string id = r->body.substr(at + 10, 8);
+    const std::string log = error_log.str();
+    const size_t line = log.find(" incident " + id + ": ");
+    ASSERT_NE(line, std::string::npos) << log;
+    EXPECT_NE(log.find("PostgreSQL", line), std::string::npos) << log;
+    EXPECT_NE(log.find(what == std::string("upload") ? "(POST /v1/runs 503)" : "(GET /v1/runs 503)",
+                       line),
+              std::string::npos)
+        << log;
   }
   pg.Start();
   ASSERT_TRUE(pg.ok());

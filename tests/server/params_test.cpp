@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
+#include "server/route_api.hpp"
+
 namespace stride::server {
 namespace {
 
@@ -51,6 +55,57 @@ TEST(Params, UnknownParametersAreNamed) {
 TEST(Params, SplitCommaKeepsEmptyItems) {
   EXPECT_EQ(SplitComma("a,b,,c"), (std::vector<std::string>{"a", "b", "", "c"}));
   EXPECT_EQ(SplitComma(""), (std::vector<std::string>{""}));
+}
+
+// The one Status-to-HTTP mapping: a client error keeps its message; a server error shows an
+// incident id and keeps the message (a store's path, a database's words) for the log.
+TEST(ErrorFromStatus, ClientErrorsSayWhatServerErrorsNameAnIncident) {
+  const struct {
+    Status status;
+    int http;
+    const char* code;
+  } kCases[] = {{Status::InvalidArgument("limit: 0"), 400, "invalid_argument"},
+                {Status::Unauthenticated("no token"), 401, "unauthenticated"},
+                {Status::PermissionDenied("no scope"), 403, "permission_denied"},
+                {Status::NotFound("no run x"), 404, "not_found"},
+                {Status::AlreadyExists("key reused"), 409, "conflict"},
+                {Status::ResourceExhausted("over 64 MiB"), 413, "too_large"}};
+  for (const auto& c : kCases) {
+    const ApiResponse r = ErrorFromStatus(c.status);
+    EXPECT_EQ(r.status, c.http) << c.status.ToString();
+    const nlohmann::json e = nlohmann::json::parse(r.body)["error"];
+    EXPECT_EQ(e["code"], c.code);
+    EXPECT_EQ(e["message"], c.status.message());
+    EXPECT_EQ(r.incident, "");
+  }
+  const struct {
+    Status status;
+    int http;
+    const char* code;
+  } kServer[] = {
+      {Status::Unavailable("cannot connect to PostgreSQL at /run/pg:5432/runs"), 503,
+       "unavailable"},
+      {Status::IoError("/srv/stride/runs/000123.sst: No space left on device"), 500, "internal"},
+      {Status::Corruption("block checksum mismatch in /srv/stride/runs/000124.sst"), 500,
+       "internal"}};
+  std::string last_id;
+  for (const auto& c : kServer) {
+    const ApiResponse r = ErrorFromStatus(c.status);
+    EXPECT_EQ(r.status, c.http) << c.status.ToString();
+    const nlohmann::json e = nlohmann::json::parse(r.body)["error"];
+    EXPECT_EQ(e["code"], c.code);
+    const std::string message = e["message"];
+    EXPECT_EQ(message.find("/srv"), std::string::npos) << message;
+    EXPECT_EQ(message.find("/run/pg"), std::string::npos) << message;
+    const size_t at = message.find("(incident ");
+    ASSERT_NE(at, std::string::npos) << message;
+    const std::string id = message.substr(at + 10, 8);
+    EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
+    EXPECT_NE(id, last_id);
+    last_id = id;
+    EXPECT_EQ(r.incident, id + ": " + c.status.ToString());
+  }
+  EXPECT_EQ(ErrorFromStatus(Status::Unavailable("x")).headers, (HeaderList{{"Retry-After", "2"}}));
 }
 
 }  // namespace

@@ -98,6 +98,10 @@ class Served {
       r.principal.user_id = "ann";
       return std::nullopt;
     };
+    hooks.incident = [this](const HttpRequest& r, int status, const std::string& detail) {
+      std::lock_guard lock(sinks_mu);
+      incidents.push_back(r.path + " " + std::to_string(status) + " " + detail);
+    };
     server = std::make_unique<EventServer>(o, std::move(routes), std::move(hooks));
     EXPECT_TRUE(server->Bind().ok());
     thread = std::thread([this] { (void)server->Serve(); });
@@ -119,8 +123,13 @@ class Served {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   }
+  std::vector<std::string> Incidents() {
+    std::lock_guard lock(sinks_mu);
+    return incidents;
+  }
   std::mutex sinks_mu;
   std::vector<std::shared_ptr<StreamSink>> sinks;
+  std::vector<std::string> incidents;  // what hooks.incident was told
   Gate gate;
   std::unique_ptr<EventServer> server;
   std::thread thread;
@@ -139,9 +148,16 @@ TEST(EventServer, RoutesDecodesAndAnswersErrorsItself) {
   EXPECT_EQ(StatusOf(r), 200);
   EXPECT_NE(r.find("Content-Length: 4"), std::string::npos);
   EXPECT_EQ(BodyOf(r), "");  // HEAD: headers only
+  // A handler's exception: the client gets an incident id, the operator's log what was thrown.
   r = Exchange(s.port(), "GET", "/throw");
   EXPECT_EQ(StatusOf(r), 500);
-  EXPECT_NE(BodyOf(r).find("boom"), std::string::npos);
+  EXPECT_EQ(BodyOf(r).find("boom"), std::string::npos) << BodyOf(r);
+  const size_t at = BodyOf(r).find("(incident ");
+  ASSERT_NE(at, std::string::npos) << BodyOf(r);
+  const std::string id = BodyOf(r).substr(at + 10, 8);
+  EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
+  EXPECT_EQ(s.Incidents(),
+            std::vector<std::string>{"/throw 500 " + id + ": the handler threw: boom"});
   EXPECT_EQ(StatusOf(Exchange(s.port(), "GET", "/private")), 401);
   r = Exchange(s.port(), "GET", "/private", "Authorization: let-me-in\r\n");
   EXPECT_EQ(BodyOf(r), "ann");
