@@ -333,13 +333,8 @@ void HttpServer::WatchForNewDatabase() {
     Result<std::shared_ptr<const index::RouteSnapshot>> next =
         index::LoadRouteSnapshot(options_.db_path);
     if (!next.ok()) {
-      if (options_.access_log) {
-        std::lock_guard lock(log_mu_);
-        *options_.access_log << "serve: new database at " << options_.db_path
-                             << " not loaded (keeping the current one): " << next.status().message()
-                             << '\n'
-                             << std::flush;
-      }
+      LogLine("serve: new database at " + options_.db_path +
+              " not loaded (keeping the current one): " + next.status().message());
       continue;
     }
     if (!WaitForRollout(**next)) break;
@@ -352,12 +347,8 @@ void HttpServer::WatchForNewDatabase() {
       // database also sees the count (health reads both).
       ++reloads_;
     }
-    if (options_.access_log) {
-      std::lock_guard lock(log_mu_);
-      *options_.access_log << "serve: loaded the new database (" << Snapshot()->index.size()
-                           << " routes)\n"
-                           << std::flush;
-    }
+    LogLine("serve: loaded the new database (" + std::to_string(Snapshot()->index.size()) +
+            " routes)");
     ReleaseHere(std::move(old));
   }
 }
@@ -413,10 +404,10 @@ bool HttpServer::WaitForRollout(const index::RouteSnapshot& next) {
 }
 
 void HttpServer::LogLine(const std::string& line) {
-  if (!options_.access_log) return;
+  std::ostream* out = options_.error_log ? options_.error_log : options_.access_log;
+  if (!out) return;
   std::lock_guard lock(log_mu_);
-  *options_.access_log << engine::FormatIsoTime(engine::UnixNowS(), 3) << ' ' << line << '\n'
-                       << std::flush;
+  *out << engine::FormatIsoTime(engine::UnixNowS(), 3) << ' ' << line << '\n' << std::flush;
 }
 
 void HttpServer::LogRequest(const HttpRequest& req, int status, size_t bytes, double seconds) {

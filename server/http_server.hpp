@@ -70,8 +70,9 @@ struct HttpServerOptions {
   double rollout_delay_s = 0;
   std::ostream* access_log = nullptr;  // Default: none
   // Each server error's detail, under the incident id its answer named (a store's error, a
-  // handler's exception), escaped to one line; written whether or not there is an access log.
-  // Default: none
+  // handler's exception), escaped to one line, and the server's other messages for its
+  // operator (a plugin's failure, a job not queued, a database not reloaded); written whether
+  // or not there is an access log. Default: none (those messages go to access_log)
   std::ostream* error_log = nullptr;
 
   // Post-processing by `stride worker` processes (with ServerStores::jobs; server/
@@ -194,7 +195,8 @@ class HttpServer {
   // Drops `old` (a database just replaced) on the calling thread once no request uses it.
   void ReleaseHere(std::shared_ptr<const index::RouteSnapshot> old);
   void LogRequest(const HttpRequest& req, int status, size_t bytes, double seconds);
-  // A time-stamped line of the plugin host or the webhook sender in the access log.
+  // A time-stamped line for the operator (the plugin host, the webhook sender, the job queue,
+  // a database reload): to error_log, else to the access log.
   void LogLine(const std::string& line);
 
   HttpServerOptions options_;

@@ -721,6 +721,43 @@ TYPED_TEST(Serve, CliServesLogsAndStopsOnSigterm) {
   EXPECT_NE(text.find("stride serve: stopped"), std::string::npos) << text;
 }
 
+// --quiet drops the access log, not what the operator must know: a new database that could
+// not be loaded was said only in the access log, so a quiet server kept the old one silently.
+TEST(ServeCli, QuietDropsTheAccessLogButNotTheOperatorsMessages) {
+  const std::string dir = testing::ServerFolder("quiet", 5);
+  ASSERT_FALSE(dir.empty());
+  const std::string log = dir + "/serve.log";
+  const pid_t pid = SpawnServe({"--db", dir + "/db", "--port", "0", "--quiet"}, log, environ);
+  ASSERT_NE(pid, 0);
+  int port = 0;
+  for (int i = 0; i < 300 && port == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const std::string text = FileText(log);
+    const size_t at = text.find("listening on http://127.0.0.1:");
+    if (at != std::string::npos) port = std::atoi(text.c_str() + at + 30);
+  }
+  ASSERT_NE(port, 0) << FileText(log);
+  httplib::Client c = stride::testing::ApiClient(port);
+  ASSERT_TRUE(c.Get("/v1/health"));
+  // An operator's copy went wrong: the new directory holds no database.
+  fs::rename(dir + "/db", dir + "/db.old");
+  fs::create_directories(dir + "/db");
+  std::ofstream(dir + "/db/CURRENT") << "not a database\n";
+  const std::string said = "serve: new database at " + dir + "/db not loaded (keeping the current";
+  for (int i = 0; i < 500 && FileText(log).find(said) == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_NE(FileText(log).find(said), std::string::npos) << FileText(log);
+  auto health = c.Get("/v1/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(nlohmann::json::parse(health->body)["routes"], 5) << health->body;
+  ASSERT_EQ(::kill(pid, SIGTERM), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_EQ(FileText(log).find("GET /v1/health"), std::string::npos) << FileText(log);
+  fs::remove_all(dir);
+}
+
 // A request that never finishes (here the chat plugin's model server accepts the connection
 // and never answers, and the operator allowed it 600 s) held SIGTERM's stop for good, and a
 // second SIGTERM did nothing: only kill -9 stopped the server. Past --stop-timeout, or at a
