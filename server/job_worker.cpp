@@ -4,8 +4,8 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
-#include "engine/hex.hpp"
 #include "engine/run/run.hpp"
+#include "engine/sha256.hpp"
 #include "index/crypto/crypto.hpp"
 
 namespace stride::server {
@@ -36,7 +36,7 @@ Result<engine::RunEvent> DecodeRunEventJob(const std::string& data) {
 }
 
 std::string JobEventId(const std::string& job_id) {
-  return engine::HexEncode(index::Sha256(job_id)).substr(0, 16);
+  return engine::Sha256Hex(job_id).substr(0, 16);
 }
 
 JobWorker::JobWorker(index::RedisJobQueue* queue, JobWorkerOptions options,

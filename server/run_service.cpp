@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "engine/route/route_json.hpp"
+#include "engine/sha256.hpp"
 #include "engine/time/now.hpp"
 #include "engine/trail/match.hpp"
 #include "importers/activity/activity_reader.hpp"
@@ -184,7 +185,7 @@ Result<RunService::Uploaded> RunService::Upload(const UploadRequest& req) {
   }
   if (req.body.empty())
     return Status::InvalidArgument("empty body: expected a GPX, TCX or FIT file");
-  const std::string digest = req.idempotency_key.empty() ? std::string() : index::Sha256(req.body);
+  const std::string digest = req.idempotency_key.empty() ? std::string() : engine::Sha256(req.body);
   if (!req.idempotency_key.empty()) {
     Result<std::optional<uint64_t>> earlier =
         store_.FindByIdempotencyKey(req.user_id, req.idempotency_key, digest);

@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "engine/hex.hpp"
+#include "engine/sha256.hpp"
 #include "index/crypto/crypto.hpp"
 #include "server/route_api.hpp"
 #include "server/web/files.hpp"
@@ -24,7 +24,7 @@ std::string_view TypeOf(std::string_view name) {
 
 // The first 8 bytes of the SHA-256, in hex and quotes.
 std::string EtagOf(std::string_view body) {
-  return "\"" + engine::HexEncode(std::string_view(index::Sha256(body)).substr(0, 8)) + "\"";
+  return "\"" + engine::Sha256Hex(body).substr(0, 16) + "\"";
 }
 
 }  // namespace

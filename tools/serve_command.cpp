@@ -22,6 +22,7 @@
 #include <thread>
 #include <tuple>
 
+#include "engine/sha256.hpp"
 #include "engine/store/key_value.hpp"
 #include "engine/text/json_dump.hpp"
 #include "engine/text/utf8.hpp"
@@ -689,7 +690,7 @@ int RunPlugin(const std::vector<std::string>& args, std::ostream& out, std::ostr
         engine::DumpJson(nlohmann::ordered_json{{"name", name},
                                                 {"version", version},
                                                 {"library", file},
-                                                {"sha256", plugins::Sha256Hex(*bytes)}}) +
+                                                {"sha256", engine::Sha256Hex(*bytes)}}) +
         "\n";
     Result<std::string> sig = plugins::SignEd25519(key, manifest);
     if (!sig.ok()) {

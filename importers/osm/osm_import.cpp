@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "importers/osm/osm_import.hpp"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -25,6 +23,7 @@
 
 #include "engine/geo/geodesy.hpp"
 #include "engine/hex.hpp"
+#include "engine/sha256.hpp"
 #include "importers/osm/line_assembly.hpp"
 #include "importers/osm/osm_tags.hpp"
 
@@ -685,21 +684,13 @@ Result<std::string> DetectOsmFormat(const std::string& path) {
 Result<std::string> Sha256File(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::NotFound(path + ": cannot open: " + std::strerror(errno));
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) != 1) {
-    EVP_MD_CTX_free(ctx);
-    return Status::Internal("OpenSSL SHA-256 unavailable");
-  }
+  engine::Sha256Stream sha;
   std::vector<char> buf(1 << 20);
   while (in) {
     in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    if (in.gcount() > 0) EVP_DigestUpdate(ctx, buf.data(), static_cast<size_t>(in.gcount()));
+    if (in.gcount() > 0) sha.Update(std::string_view(buf.data(), static_cast<size_t>(in.gcount())));
   }
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx, md, &len);
-  EVP_MD_CTX_free(ctx);
-  return engine::HexEncode(std::string_view(reinterpret_cast<const char*>(md), len));
+  return engine::HexEncode(sha.Finish());
 }
 
 Result<OsmImportStats> ImportOsm(const OsmImportOptions& options, engine::MapSink& sink) {

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// The few primitives encryption at rest needs, over OpenSSL's EVP interface: random bytes,
-// SHA-256, and AES-256-GCM (authenticated encryption with associated data). Nothing here
-// chooses keys or formats; index/store/data_keys.hpp does.
+// The few primitives encryption at rest needs, over OpenSSL's EVP interface: random bytes
+// and AES-256-GCM (authenticated encryption with associated data); SHA-256 is
+// engine/sha256.hpp. Nothing here chooses keys or formats; index/store/data_keys.hpp does.
 //
 // A sealed value is nonce (12 random bytes) ‖ ciphertext ‖ tag (16 bytes): 28 bytes more than
 // the plaintext. Random 96-bit nonces keep the GCM bound (2^-32 collision chance) for up to
@@ -31,24 +31,6 @@ inline constexpr size_t kGcmOverhead = kGcmNonceBytes + kGcmTagBytes;
 Result<std::string> RandomBytes(size_t n);
 // A fresh random 256-bit key.
 Result<Key256> RandomKey();
-
-// The 32-byte SHA-256 digest of `bytes`.
-std::string Sha256(std::string_view bytes);
-
-// The same digest of bytes given in pieces (Update, in order, then Finish once), for inputs
-// too large to hold at once.
-class Sha256Stream {
- public:
-  Sha256Stream();
-  ~Sha256Stream();
-  Sha256Stream(const Sha256Stream&) = delete;
-  Sha256Stream& operator=(const Sha256Stream&) = delete;
-  void Update(std::string_view bytes);
-  std::string Finish();  // the 32-byte digest
-
- private:
-  void* ctx_;  // EVP_MD_CTX
-};
 
 // nonce ‖ AES-256-GCM(key, nonce, aad, plaintext) ‖ tag, with a fresh random nonce.
 Result<std::string> SealAesGcm(const Key256& key, std::string_view aad, std::string_view plaintext);

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "engine/hex.hpp"
+#include "engine/sha256.hpp"
 #include "index/store/files.hpp"
 
 namespace stride::index {
@@ -91,7 +92,7 @@ std::string KeyAad(std::string_view hash) {
 }
 
 std::string UserHash(std::string_view user) {
-  return engine::HexEncode(Sha256(user));
+  return engine::Sha256Hex(user);
 }
 
 std::string RecordAad(std::string_view family, std::string_view record_key) {

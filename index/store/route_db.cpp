@@ -22,6 +22,7 @@
 #include <utility>
 
 #include "engine/hex.hpp"
+#include "engine/sha256.hpp"
 #include "index/crypto/crypto.hpp"
 #include "index/store/files.hpp"
 #include "index/store/keys.hpp"
@@ -121,7 +122,7 @@ uint64_t DirectoryBytes(const fs::path& dir) {
 
 // Hex SHA-256 of what the graph's hierarchy is contracted from (kMetaContractionInput).
 std::string ContractionInputDigest(const engine::trail::TrailGraph& g) {
-  Sha256Stream sha;
+  engine::Sha256Stream sha;
   engine::trail::ContractionInput(g, [&sha](std::string_view bytes) { sha.Update(bytes); });
   return engine::HexEncode(sha.Finish());
 }

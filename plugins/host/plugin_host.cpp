@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "engine/sha256.hpp"
 #include "engine/text/json_dump.hpp"
 #include "engine/text/number.hpp"
 #include "engine/text/uri.hpp"
@@ -564,7 +565,7 @@ Result<std::shared_ptr<PluginHost::Loaded>> PluginHost::LoadFromDir(const std::s
   }
   Result<std::string> lib = ReadAll(options_.dir + "/" + library);
   if (!lib.ok()) return Status::NotFound("library " + library + " not found");
-  *sha256 = Sha256Hex(*lib);
+  *sha256 = engine::Sha256Hex(*lib);
   if (*sha256 != m["sha256"].get<std::string>()) {
     return Status::PermissionDenied("library " + library + ": SHA-256 " + sha256->substr(0, 16) +
                                     "... is not the manifest's");

@@ -3,7 +3,6 @@
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 
 #include <memory>
 
@@ -25,12 +24,6 @@ Result<std::string> Bytes(const std::string& hex, size_t size, const char* what)
 }
 
 }  // namespace
-
-std::string Sha256Hex(std::string_view bytes) {
-  unsigned char md[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), md);
-  return engine::HexEncode(std::string_view(reinterpret_cast<const char*>(md), sizeof md));
-}
 
 Result<Ed25519KeyPair> GenerateEd25519() {
   unsigned char seed[32];

@@ -16,8 +16,6 @@
 
 namespace stride::plugins {
 
-std::string Sha256Hex(std::string_view bytes);
-
 struct Ed25519KeyPair {
   std::string private_hex;  // the 32-byte seed
   std::string public_hex;

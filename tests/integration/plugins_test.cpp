@@ -16,6 +16,7 @@
 
 #include "datasets/synthetic_activity.hpp"
 #include "datasets/synthetic_routes.hpp"
+#include "engine/sha256.hpp"
 #include "engine/training/vdot.hpp"
 #include "plugins/challenges/challenges.hpp"
 #include "plugins/chat/chat.hpp"
@@ -59,7 +60,7 @@ void InstallHello(const std::string& dir, const std::string& library, const std:
   const std::string manifest = Json{{"name", "hello"},
                                     {"version", version},
                                     {"library", "libhello.so"},
-                                    {"sha256", plugins::Sha256Hex(ReadAll(dir + "/libhello.so"))}}
+                                    {"sha256", engine::Sha256Hex(ReadAll(dir + "/libhello.so"))}}
                                    .dump();
   std::ofstream(dir + "/hello.manifest.json") << manifest;
   std::ofstream(dir + "/hello.manifest.sig") << *plugins::SignEd25519(private_hex, manifest);

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "engine/sha256.hpp"
 #include "engine/text/iso_time.hpp"
 #include "plugins/challenges/challenges.hpp"
 #include "plugins/host/signing.hpp"
@@ -80,7 +81,7 @@ class HostTest : public ::testing::Test {
     const std::string manifest = Json{{"name", name},
                                       {"version", version},
                                       {"library", file},
-                                      {"sha256", Sha256Hex(ReadAll(dir_ + "/" + file))}}
+                                      {"sha256", engine::Sha256Hex(ReadAll(dir_ + "/" + file))}}
                                      .dump();
     WriteAll(dir_ + "/" + name + ".manifest.json", manifest);
     fs::remove(dir_ + "/" + name + ".manifest.sig");
@@ -140,7 +141,7 @@ TEST_F(HostTest, LoadsASignedLibraryAndServesItsRoutes) {
   EXPECT_EQ(Version(*h), "1.0.0");
   const Json list = Json::parse(h->ListJson());
   ASSERT_EQ(list["plugins"].size(), 1u);
-  EXPECT_EQ(list["plugins"][0]["sha256"], Sha256Hex(ReadAll(HELLO_V1)));
+  EXPECT_EQ(list["plugins"][0]["sha256"], engine::Sha256Hex(ReadAll(HELLO_V1)));
   EXPECT_EQ(list["plugins"][0]["routes"].size(), 3u);
   // Routes are matched with their scope; a wrong method on a plugin path is known (405).
   bool known = false;

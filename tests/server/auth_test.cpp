@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/sha256.hpp"
 #include "index/crypto/crypto.hpp"
 
 namespace stride::server {
@@ -91,7 +92,7 @@ TEST(Jwt, AdminCarriesRunnerScopesOnly) {
 }
 
 TEST(Sha256, KnownDigest) {
-  EXPECT_EQ(Base64UrlEncode(index::Sha256("abc")), "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0");
+  EXPECT_EQ(Base64UrlEncode(engine::Sha256("abc")), "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0");
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include <random>
 
 #include "engine/hex.hpp"
+#include "engine/sha256.hpp"
 #include "index/store/run_db.hpp"
 #include "tests/support/files.hpp"
 
@@ -39,18 +40,18 @@ Key256 KeyOf(std::string_view hex) {
 // FIPS 180-2's SHA-256 examples: "abc", and the 448-bit message, given whole and in pieces
 // (the streamed digest is the digest of the pieces joined, wherever they are cut).
 TEST(Sha256, MatchesThePublishedVectorsWholeAndInPieces) {
-  EXPECT_EQ(engine::HexEncode(Sha256("abc")),
+  EXPECT_EQ(engine::HexEncode(engine::Sha256("abc")),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   const std::string m = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
   const std::string want = "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1";
-  EXPECT_EQ(engine::HexEncode(Sha256(m)), want);
+  EXPECT_EQ(engine::HexEncode(engine::Sha256(m)), want);
   for (size_t cut : {size_t{0}, size_t{1}, size_t{17}, m.size()}) {
-    Sha256Stream s;
+    engine::Sha256Stream s;
     s.Update(std::string_view(m).substr(0, cut));
     s.Update(std::string_view(m).substr(cut));
     EXPECT_EQ(engine::HexEncode(s.Finish()), want) << "cut at " << cut;
   }
-  Sha256Stream empty;
+  engine::Sha256Stream empty;
   EXPECT_EQ(engine::HexEncode(empty.Finish()),
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
