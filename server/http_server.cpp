@@ -236,12 +236,10 @@ ApiResponse CallPlugin(plugins::PluginHost* host, HttpRequest& req) {
         said["error"].value("code", nlohmann::json()).is_string()) {
       code = engine::EscapeForLog(said["error"]["code"].get<std::string>(), 64);
     }
-    const std::string id = NewIncidentId();
-    ApiResponse r = ErrorResponse(
-        500, code,
-        "internal error in the " + name + " plugin (incident " + id + " in the server's log)",
-        WireOf(req));
-    r.incident = id + ": the " + name + " plugin answered 500: " + out.body;
+    Incident i = NewIncident("internal error in the " + name + " plugin",
+                             "the " + name + " plugin answered 500: " + out.body);
+    ApiResponse r = ErrorResponse(500, code, i.message, WireOf(req));
+    r.incident = std::move(i.detail);
     return r;
   }
   ApiResponse r(out.status, std::move(out.body), kJsonType);
@@ -1133,14 +1131,10 @@ http::EventServerHooks HttpServer::Hooks() {
     return ErrorResponse(status, code, message, WireOf(req));
   };
   hooks.incident = [this](const HttpRequest& req, int status, const std::string& detail) {
-    if (!options_.error_log) return;
-    // "incident ID: what failed (METHOD TARGET STATUS)"
-    const std::string line =
-        engine::FormatIsoTime(engine::UnixNowS(), 3) + " incident " +
-        engine::EscapeForLog(detail, 4096) + " (" + engine::EscapeForLog(req.method, 32) + ' ' +
-        engine::EscapeForLog(req.target) + ' ' + std::to_string(status) + ")\n";
-    std::lock_guard lock(log_mu_);
-    *options_.error_log << line << std::flush;
+    // "incident ID: what failed (METHOD TARGET STATUS)", escaped to one line.
+    LogLine("incident " + engine::EscapeForLog(detail, 4096) + " (" +
+            engine::EscapeForLog(req.method, 32) + ' ' + engine::EscapeForLog(req.target) + ' ' +
+            std::to_string(status) + ")");
   };
   hooks.done = [this](const HttpRequest& req, const http::Route* route, int status, size_t bytes,
                       double seconds) {

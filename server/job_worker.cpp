@@ -6,7 +6,6 @@
 
 #include "engine/run/run.hpp"
 #include "engine/sha256.hpp"
-#include "index/crypto/crypto.hpp"
 
 namespace stride::server {
 

@@ -281,20 +281,17 @@ ApiResponse ErrorFromStatus(const Status& s, Wire wire) {
       return ErrorResponse(413, "too_large", s.message(), wire);
     case StatusCode::kUnavailable: {
       // A store that is away for a moment (PostgreSQL restarting): the client may retry soon.
-      const std::string id = NewIncidentId();
-      ApiResponse r = ErrorResponse(
-          503, "unavailable",
-          "a store this request needs is unavailable: retry in a moment (incident " + id + ")",
-          wire);
+      Incident i =
+          NewIncident("a store this request needs is unavailable: retry in a moment", s.ToString());
+      ApiResponse r = ErrorResponse(503, "unavailable", i.message, wire);
       r.headers.emplace_back("Retry-After", "2");
-      r.incident = id + ": " + s.ToString();
+      r.incident = std::move(i.detail);
       return r;
     }
     default: {
-      const std::string id = NewIncidentId();
-      ApiResponse r = ErrorResponse(
-          500, "internal", "internal error (incident " + id + " in the server's log)", wire);
-      r.incident = id + ": " + s.ToString();
+      Incident i = NewIncident("internal error", s.ToString());
+      ApiResponse r = ErrorResponse(500, "internal", i.message, wire);
+      r.incident = std::move(i.detail);
       return r;
     }
   }

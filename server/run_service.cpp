@@ -9,7 +9,6 @@
 #include "engine/time/now.hpp"
 #include "engine/trail/match.hpp"
 #include "importers/activity/activity_reader.hpp"
-#include "index/crypto/crypto.hpp"
 #include "index/store/run_codec.hpp"
 #include "server/auth.hpp"
 

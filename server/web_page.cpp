@@ -4,7 +4,6 @@
 #include <algorithm>
 
 #include "engine/sha256.hpp"
-#include "index/crypto/crypto.hpp"
 #include "server/route_api.hpp"
 #include "server/web/files.hpp"
 

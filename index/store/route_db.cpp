@@ -23,7 +23,6 @@
 
 #include "engine/hex.hpp"
 #include "engine/sha256.hpp"
-#include "index/crypto/crypto.hpp"
 #include "index/store/files.hpp"
 #include "index/store/keys.hpp"
 #include "index/store/record_codec.hpp"

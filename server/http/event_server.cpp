@@ -1174,10 +1174,9 @@ ApiResponse EventServer::Handle(const Route& route, HttpRequest& req) const {
     thrown = "the handler threw a non-standard exception";
   }
   if (!thrown.empty()) {
-    const std::string id = NewIncidentId();
-    r = hooks_.error(500, "internal", "internal error (incident " + id + " in the server's log)",
-                     req);
-    r.incident = id + ": " + thrown;
+    Incident i = NewIncident("internal error", thrown);
+    r = hooks_.error(500, "internal", i.message, req);
+    r.incident = std::move(i.detail);
   }
   if (!r.incident.empty()) {
     if (hooks_.incident) hooks_.incident(req, r.status, r.incident);

@@ -82,9 +82,15 @@ struct ApiResponse {
   std::string incident;
 };
 
-// Eight hex digits naming one server error in both the answer and the log, so a client's
-// report can be matched to the detail without the detail reaching the client.
-std::string NewIncidentId();
+// One server error under a new incident id (eight hex digits), so a client's report can be
+// matched to the detail without the detail reaching the client: `message` is what the client
+// is told, "SAID (incident 1f0c9a2e in the server's log)"; `detail` is ApiResponse::incident,
+// "1f0c9a2e: DETAIL".
+struct Incident {
+  std::string message;
+  std::string detail;
+};
+Incident NewIncident(std::string_view said, std::string_view detail);
 
 bool EqualsNoCase(std::string_view a, std::string_view b);
 

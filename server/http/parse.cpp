@@ -26,12 +26,13 @@ const std::string& HttpRequest::Header(std::string_view name) const {
   return kEmpty;
 }
 
-std::string NewIncidentId() {
+Incident NewIncident(std::string_view said, std::string_view detail) {
   // Not a secret, only distinct: a per-thread generator seeded once from the OS.
   thread_local std::mt19937 gen{std::random_device{}()};
   char id[9];
   std::snprintf(id, sizeof id, "%08x", static_cast<unsigned>(gen()));
-  return id;
+  return {std::string(said) + " (incident " + id + " in the server's log)",
+          std::string(id) + ": " + std::string(detail)};
 }
 
 bool HttpRequest::HasHeader(std::string_view name) const {

@@ -60,16 +60,17 @@ TEST(Params, SplitCommaKeepsEmptyItems) {
 // The one Status-to-HTTP mapping: a client error keeps its message; a server error shows an
 // incident id and keeps the message (a store's path, a database's words) for the log.
 TEST(ErrorFromStatus, ClientErrorsSayWhatServerErrorsNameAnIncident) {
-  const struct {
+  struct Case {
     Status status;
     int http;
     const char* code;
-  } kCases[] = {{Status::InvalidArgument("limit: 0"), 400, "invalid_argument"},
-                {Status::Unauthenticated("no token"), 401, "unauthenticated"},
-                {Status::PermissionDenied("no scope"), 403, "permission_denied"},
-                {Status::NotFound("no run x"), 404, "not_found"},
-                {Status::AlreadyExists("key reused"), 409, "conflict"},
-                {Status::ResourceExhausted("over 64 MiB"), 413, "too_large"}};
+  };
+  const Case kCases[] = {{Status::InvalidArgument("limit: 0"), 400, "invalid_argument"},
+                         {Status::Unauthenticated("no token"), 401, "unauthenticated"},
+                         {Status::PermissionDenied("no scope"), 403, "permission_denied"},
+                         {Status::NotFound("no run x"), 404, "not_found"},
+                         {Status::AlreadyExists("key reused"), 409, "conflict"},
+                         {Status::ResourceExhausted("over 64 MiB"), 413, "too_large"}};
   for (const auto& c : kCases) {
     const ApiResponse r = ErrorFromStatus(c.status);
     EXPECT_EQ(r.status, c.http) << c.status.ToString();
@@ -78,11 +79,7 @@ TEST(ErrorFromStatus, ClientErrorsSayWhatServerErrorsNameAnIncident) {
     EXPECT_EQ(e["message"], c.status.message());
     EXPECT_EQ(r.incident, "");
   }
-  const struct {
-    Status status;
-    int http;
-    const char* code;
-  } kServer[] = {
+  const Case kServer[] = {
       {Status::Unavailable("cannot connect to PostgreSQL at /run/pg:5432/runs"), 503,
        "unavailable"},
       {Status::IoError("/srv/stride/runs/000123.sst: No space left on device"), 500, "internal"},
