@@ -209,6 +209,23 @@ std::string_view RawPath(const HttpRequest& req) {
   return std::string_view(req.target).substr(0, req.target.find('?'));
 }
 
+// What a client is told when a plugin answers `status` (5xx); the plugin's own words go to the
+// log under the incident id.
+std::string PluginFailureMessage(const std::string& name, int status) {
+  switch (status) {
+    case 500:
+      return "internal error in the " + name + " plugin";
+    case 502:
+      return "a service the " + name + " plugin depends on failed";
+    case 503:
+      return "the " + name + " plugin is unavailable: retry in a moment";
+    case 504:
+      return "a service the " + name + " plugin depends on did not answer in time";
+    default:
+      return "the " + name + " plugin failed (" + std::to_string(status) + ")";
+  }
+}
+
 // A request on a plugin's route, answered by the plugin.
 ApiResponse CallPlugin(plugins::PluginHost* host, HttpRequest& req) {
   // Resolved by the admit hook: the request is served by the version it was admitted for,
@@ -226,9 +243,10 @@ ApiResponse CallPlugin(plugins::PluginHost* host, HttpRequest& req) {
   pr.body = std::move(req.body);
   pr.headers = req.headers;
   plugins::PluginResponse out = host->Call(*m, pr);
-  if (out.status == 500 && !out.stream) {
-    // A plugin's failure may quote what the host's stores said (a path, a database's error):
-    // like the core's own 500s, the client gets an incident id and the log gets the body.
+  if (out.status >= 500 && !out.stream) {
+    // A plugin's failure may quote what the host's stores or its own upstream said (a path, a
+    // database's error, a model server's address): like the core's own 5xx answers, the client
+    // gets the status, the plugin's code and an incident id, and the log gets the body.
     const std::string name = req.path_params.empty() ? "?" : req.path_params[0];
     std::string code = "plugin_error";
     const nlohmann::json said = nlohmann::json::parse(out.body, nullptr, false);
@@ -236,9 +254,11 @@ ApiResponse CallPlugin(plugins::PluginHost* host, HttpRequest& req) {
         said["error"].value("code", nlohmann::json()).is_string()) {
       code = engine::EscapeForLog(said["error"]["code"].get<std::string>(), 64);
     }
-    Incident i = NewIncident("internal error in the " + name + " plugin",
-                             "the " + name + " plugin answered 500: " + out.body);
-    ApiResponse r = ErrorResponse(500, code, i.message, WireOf(req));
+    Incident i = NewIncident(
+        PluginFailureMessage(name, out.status),
+        "the " + name + " plugin answered " + std::to_string(out.status) + ": " + out.body);
+    ApiResponse r = ErrorResponse(out.status, code, i.message, WireOf(req));
+    if (out.status == 503) r.headers.emplace_back("Retry-After", "2");
     r.incident = std::move(i.detail);
     return r;
   }

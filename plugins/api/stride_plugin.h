@@ -121,7 +121,9 @@ typedef struct stride_host_api {
    * scope, or "" for a public route), answered by handle() with `route_id`. Only during init. */
   int (*route_add)(stride_host_t* ctx, const char* method, const char* pattern, const char* scope,
                    int route_id);
-  /* Answers a call: status, content type (NULL: application/json) and body. Once per call. */
+  /* Answers a call: status, content type (NULL: application/json) and body. Once per call.
+   * A 5xx answer reaches the client as its status, its {"error":{"code"}} and an incident id;
+   * the body goes to the server's log under that id (it may quote a store or an upstream). */
   int (*respond)(stride_call_t* call, int status, const char* content_type, const char* body,
                  size_t body_size);
 

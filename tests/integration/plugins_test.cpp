@@ -574,6 +574,94 @@ TEST(PluginFailure, TheClientGetsAnIncidentIdAndTheLogTheError) {
   fs::remove_all(dir);
 }
 
+// A plugin's upstream failing: the chat plugin's model server refuses a request with words of
+// its own (an internal address). The client gets 502 with the plugin's code and an incident id;
+// the provider's address and words are in the server's log only. A model server that is not
+// there at all gives 504 the same way.
+TEST(PluginFailure, AnUpstreamsWordsReachTheLogNotTheClient) {
+  httplib::Server provider;
+  provider.Post(R"(/v1/chat/completions)", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 400;
+    res.set_content(R"({"error":{"message":"model gpt-x not served at llm.internal.corp:8443"}})",
+                    "application/json");
+  });
+  const int provider_port = provider.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(provider_port, 0);
+  std::thread serving([&] { provider.listen_after_bind(); });
+  const std::string dir =
+      (fs::path(::testing::TempDir()) / ("stride_plugin_upstream_" + std::to_string(::getpid())))
+          .string();
+  fs::remove_all(dir);
+  datasets::SyntheticRoutesOptions ro;
+  ro.count = 5;
+  ASSERT_TRUE(datasets::WriteSyntheticRouteDb(ro, dir + "/db", 1).ok());
+  // The chat plugin reads its provider from the environment when it starts (this test runs in
+  // a process of its own).
+  const std::string url = "http://127.0.0.1:" + std::to_string(provider_port) + "/v1";
+  ::setenv("STRIDE_CHAT_DRIVER", url.c_str(), 1);
+  ::setenv("STRIDE_CHAT_RETRIES", "0", 1);
+  ::setenv("STRIDE_CHAT_TIMEOUT_S", "2", 1);
+  std::ostringstream error_log;
+  server::HttpServerOptions o;
+  o.rate_limits = {};
+  o.db_path = dir + "/db";
+  o.jwt_secret = kSecret;
+  o.bundled_plugins = {{plugins::chat::Info, plugins::chat::InitV1}};
+  o.error_log = &error_log;
+  {
+    testing::RunningServer server(o, testing::RunsAt(dir + "/runs"));
+    ASSERT_NE(server.port(), 0) << server.status().message();
+    const httplib::Headers gus = Auth(Token("gus", "runner:read runner:write chat:ask"));
+    auto r =
+        testing::ApiClient(server.port())
+            .Post("/v1/chat/ask", gus, R"({"question":"How far this week?"})", "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 502) << r->body;
+    const Json e = Json::parse(r->body)["error"];
+    EXPECT_EQ(e["code"], "provider_failed");
+    const std::string message = e["message"];
+    EXPECT_EQ(message.find("llm.internal.corp"), std::string::npos) << message;
+    EXPECT_EQ(message.find(std::to_string(provider_port)), std::string::npos) << message;
+    const std::string head = "a service the chat plugin depends on failed (incident ";
+    ASSERT_EQ(message.substr(0, head.size()), head) << message;
+    const std::string id = message.substr(head.size(), 8);
+    const std::string log = error_log.str();
+    EXPECT_NE(log.find(" incident " + id + ": the chat plugin answered 502: "), std::string::npos)
+        << log;
+    EXPECT_NE(
+        log.find("provider http://127.0.0.1:" + std::to_string(provider_port) + " answered 400"),
+        std::string::npos)
+        << log;
+    EXPECT_NE(log.find("llm.internal.corp:8443"), std::string::npos) << log;
+    // The question was kept all the same.
+    r = testing::ApiClient(server.port()).Get("/v1/chat/messages", gus);
+    ASSERT_EQ(r->status, 200) << r->body;
+    EXPECT_EQ(Json::parse(r->body)["messages"][0]["text"], "How far this week?");
+
+    // The model server gone: 504, told the same way.
+    provider.stop();
+    serving.join();
+    r = testing::ApiClient(server.port())
+            .Post("/v1/chat/ask", gus, R"({"question":"Still there?"})", "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 504) << r->body;
+    EXPECT_EQ(Json::parse(r->body)["error"]["code"], "provider_timeout");
+    const std::string gone = Json::parse(r->body)["error"]["message"];
+    EXPECT_EQ(
+        gone.rfind("a service the chat plugin depends on did not answer in time (incident ", 0), 0u)
+        << gone;
+    EXPECT_EQ(gone.find("127.0.0.1"), std::string::npos) << gone;
+  }
+  if (serving.joinable()) {
+    provider.stop();
+    serving.join();
+  }
+  ::unsetenv("STRIDE_CHAT_DRIVER");
+  ::unsetenv("STRIDE_CHAT_RETRIES");
+  ::unsetenv("STRIDE_CHAT_TIMEOUT_S");
+  fs::remove_all(dir);
+}
+
 TEST(PluginCli, KeygenAndSignWriteWhatTheHostVerifies) {
   const fs::path dir =
       fs::temp_directory_path() / ("stride_plugin_cli_" + std::to_string(::getpid()));
