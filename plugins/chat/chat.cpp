@@ -930,8 +930,19 @@ class Chat {
         });
         if (!c.ok()) {
           p->host->count(p->ctx, "provider_failures", 1);
+          // The event reaches the client as it is (no HTTP layer in between to hide it), so it
+          // names no provider address or provider's words: those go to the server's log.
           const ApiError e = ProviderError(c.status(), asked);
-          publish("error", Json{{"status", e.status}, {"code", e.code}, {"message", e.message}});
+          p->host->log(
+              p->ctx, STRIDE_LOG_ERROR,
+              ("streamed answer to message " + std::to_string(asked) + ": " + e.message).c_str());
+          const std::string said = e.status == 504 ? "the model provider did not answer in time"
+                                                   : "the model provider failed";
+          publish("error",
+                  Json{{"status", e.status},
+                       {"code", e.code},
+                       {"message", said + " (your message " + std::to_string(asked) +
+                                       " was stored; the detail is in the server's log)"}});
         } else {
           uint64_t answered = 0;
           {

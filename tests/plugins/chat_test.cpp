@@ -186,6 +186,10 @@ class Chat : public ::testing::Test {
       return it->second.second;
     };
     s.clock = &clock_;
+    s.log = [this](const std::string& line) {
+      std::lock_guard lock(log_mu_);
+      log_ += line + "\n";
+    };
     PluginHostOptions options;
     options.tick_interval_s = 0;
     std::vector<BundledPlugin> bundled = {{chat::Info, chat::InitV1}};
@@ -204,6 +208,11 @@ class Chat : public ::testing::Test {
     std::optional<PluginHost::Match> m = host_->Resolve(method, path, &known, &allowed);
     if (!m) return {known ? 405 : 404, "", "", nullptr};
     return host_->Call(*m, PluginRequest{method, path, query, user, body, headers});
+  }
+  // What the plugins logged so far.
+  std::string Log() {
+    std::lock_guard lock(log_mu_);
+    return log_;
   }
   Json Retrieve(const std::string& user, const std::string& question, int k = 5) {
     const PluginResponse r =
@@ -259,6 +268,8 @@ class Chat : public ::testing::Test {
   uint64_t next_run_ = 0;
   engine::ManualClock clock_{At(2026, 11, 30, 12)};  // a Monday
   std::unique_ptr<PluginHost> host_;
+  std::mutex log_mu_;
+  std::string log_;
 };
 
 TEST_F(Chat, RetrievesTheRunnersOwnRunsAndSaysWhy) {
@@ -600,15 +611,26 @@ TEST_F(Chat, AProvidersAnswerIsStreamedPieceByPiece) {
   const std::string got = Collect(broken, "event: error");
   EXPECT_NE(got.find("event: error\ndata: {\"code\":\"provider_timeout\""), std::string::npos)
       << got;
-  EXPECT_NE(got.find("stopped streaming"), std::string::npos) << got;
+  // The client is told what happened, not the provider's address: that is in the log.
+  EXPECT_NE(got.find("the model provider did not answer in time (your message 3 was stored"),
+            std::string::npos)
+      << got;
+  EXPECT_EQ(got.find("127.0.0.1"), std::string::npos) << got;
+  EXPECT_NE(
+      Log().find("plugin chat error: streamed answer to message 3: provider http://127.0.0.1:"),
+      std::string::npos)
+      << Log();
+  EXPECT_NE(Log().find("stopped streaming"), std::string::npos) << Log();
   EXPECT_EQ(provider.Chats().size(), before + 1);
   // A provider failing before any piece: retried, then an error event with its message.
   provider.break_stream = false;
   provider.fail_next = 5;
   const PluginResponse failed = Ask("ann", "Tuesday?", {{"Accept", "text/event-stream"}});
   const std::string why = Collect(failed, "event: error");
-  EXPECT_NE(why.find("overloaded, try later"), std::string::npos) << why;
+  EXPECT_NE(why.find("the model provider failed (your message"), std::string::npos) << why;
+  EXPECT_EQ(why.find("overloaded, try later"), std::string::npos) << why;
   EXPECT_NE(why.find("\"status\":502"), std::string::npos) << why;
+  EXPECT_NE(Log().find("overloaded, try later"), std::string::npos) << Log();
 }
 
 TEST_F(Chat, AProviderThatStallsGets504) {
