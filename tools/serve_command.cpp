@@ -244,7 +244,19 @@ int RunServeOrWorker(const std::vector<std::string>& args, std::ostream& out, st
     } else if (a == "--queue-jobs" && !worker) {
       o.queue_jobs = true;
     } else if (a == "--name" && has && worker) {
+      // The name goes into the queue's consumer list, the log and the metrics: a name an
+      // operator can type and grep.
       o.worker_name = args[++i];
+      const bool fits = !o.worker_name.empty() && o.worker_name.size() <= 64 &&
+                        std::all_of(o.worker_name.begin(), o.worker_name.end(), [](char ch) {
+                          return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' ||
+                                 ch == '_' || ch == '-';
+                        });
+      if (!fits) {
+        err << me << ": --name '" << engine::EscapeForLog(o.worker_name, 80)
+            << "': expected 1 to 64 letters, digits, '.', '_' or '-'\n";
+        return 2;
+      }
     } else if (a == "--claim-after" && has && worker) {
       int v = 0;
       if (!seconds(i, 1, 86400, &v)) return 2;

@@ -528,6 +528,16 @@ TEST_F(Cluster, QueueingJobsAndWorkersNeedRedisAndPostgres) {
                       " --claim-after 0");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--claim-after 0: expected 1 to 86400"), std::string::npos) << r.err;
+  // A worker's name goes into the queue, the log and the metrics: no spaces or control bytes.
+  for (const std::string& name : {std::string("'w 1'"), "'" + std::string(65, 'w') + "'",
+                                  std::string("\"w$(printf '\\001')\"")}) {
+    r = testing::Stride("worker --db " + dir_ + "/db" + pg + " --redis " + redis_->url() +
+                        " --name " + name);
+    EXPECT_EQ(r.exit_code, 2) << name;
+    EXPECT_NE(r.err.find("expected 1 to 64 letters, digits, '.', '_' or '-'"), std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.err.find('\x01'), std::string::npos) << r.err;
+  }
 }
 
 }  // namespace
