@@ -91,6 +91,17 @@ int FailWith(const Status& s) {
   return Fail(STRIDE_E_INTERNAL, s.message());
 }
 
+// The stores' messages name the command-line flag that gave the path ("--db PATH: ..."),
+// which a library caller never typed: the library names the thing instead ("database PATH:
+// ...").
+Status NamedForLibrary(const Status& s, std::string_view flag, std::string_view thing) {
+  const std::string& m = s.message();
+  if (m.size() <= flag.size() || m.compare(0, flag.size(), flag) != 0) return s;
+  const char next = m[flag.size()];
+  if (next != ' ' && next != ':') return s;
+  return Status(s.code(), std::string(thing) + m.substr(flag.size()));
+}
+
 // Runs `body` (which returns a code) with every exception turned into an error code.
 template <typename F>
 int Guard(const char* function, F&& body) noexcept {
@@ -323,7 +334,7 @@ int stride_dem_open(const char* dir, stride_dem_t** out) {
     if (dir == nullptr) return NullArgument("stride_dem_open", "dir");
     Result<std::unique_ptr<stride::importers::ElevationStack>> d =
         stride::importers::ElevationStack::Open(dir);
-    if (!d.ok()) return FailWith(d.status());
+    if (!d.ok()) return FailWith(NamedForLibrary(d.status(), "--dem", "elevation source"));
     *out = new stride_dem{std::move(d).value()};
     return Succeed();
   });
@@ -470,7 +481,7 @@ int stride_db_open(const char* path, stride_db_t** out) {
     if (path == nullptr) return NullArgument("stride_db_open", "path");
     Result<std::shared_ptr<const stride::index::RouteSnapshot>> s =
         stride::index::LoadRouteSnapshot(path);
-    if (!s.ok()) return FailWith(s.status());
+    if (!s.ok()) return FailWith(NamedForLibrary(s.status(), "--db", "database"));
     *out = new stride_db{std::move(s).value()};
     return Succeed();
   });

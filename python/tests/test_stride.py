@@ -172,8 +172,9 @@ def test_errors_are_exceptions_that_say_where(generated, tmp_path):
     fit = (generated / "synthetic_run.fit").read_bytes()
     with pytest.raises(stride.InvalidInput, match="byte"):
         stride.analyze(fit[:-1000])
-    with pytest.raises(stride.NotFound):
+    with pytest.raises(stride.NotFound, match="^elevation source .*nothing: no such folder") as e:
         stride.Dem(tmp_path / "nothing")
+    assert "--dem" not in str(e.value)
 
 
 def test_a_dem_that_cannot_be_read_says_which_files(tmp_path):
@@ -289,8 +290,10 @@ def test_query_errors(db, tmp_path):
         db.nearest(95, 0)
     with pytest.raises(stride.InvalidInput, match="limit"):
         db.routes((0, 0, 1, 1), limit=0)
-    with pytest.raises(stride.NotFound, match="no route database here"):
+    # Named as the library's caller knows it, not by the command line's flag.
+    with pytest.raises(stride.NotFound, match="^database .*: no route database here") as e:
         stride.Database(tmp_path)
+    assert "--db" not in str(e.value)
     closed = stride.Database(db.path)
     closed.close()
     with pytest.raises(stride.InvalidInput, match="closed"):
