@@ -101,7 +101,6 @@ std::optional<ApiResponse> Authorize(const Jwt* jwt, const http::Route& route, H
   return std::nullopt;
 }
 
-// POST /v1/runs: a raw body, or a multipart form's first file.
 // A sync query number (last_pulled_at, schema_version): decimal digits; absent is 0.
 Result<uint64_t> SyncNumber(const Params& q, const std::string& key) {
   const std::optional<std::string> text = Get(q, key);
@@ -119,6 +118,7 @@ ApiResponse SyncResponse(const Result<SyncAnswer>& a) {
   return ApiResponse(a->status, engine::DumpJson(a->body));
 }
 
+// POST /v1/runs: a raw body, or a multipart form's first file.
 ApiResponse Upload(RunService& runs, HttpRequest& req) {
   const Wire wire = WireOf(req);
   std::string_view body = req.body;
