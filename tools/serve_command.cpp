@@ -19,6 +19,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <tuple>
 
@@ -148,6 +149,13 @@ constexpr const char* kTokenUsage =
     "first line of --jwt-secret-file. --ttl: seconds, or a number with s, m, h or d.\n"
     "Scopes: runner:read runner:write chat:ask admin.\n";
 
+// Every character of `s` an ASCII letter, a digit or one of `also` (true for "").
+bool LettersDigitsOr(std::string_view s, std::string_view also) {
+  return std::all_of(s.begin(), s.end(), [also](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) || also.find(ch) != std::string_view::npos;
+  });
+}
+
 // "*", or an origin as a browser sends it: http(s)://host[:port], no path, no trailing slash.
 bool IsOrigin(const std::string& o) {
   if (o == "*") return true;
@@ -160,10 +168,7 @@ bool IsOrigin(const std::string& o) {
     return false;
   }
   if (at == o.size()) return false;
-  return std::all_of(o.begin() + static_cast<long>(at), o.end(), [](char ch) {
-    return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-' || ch == ':' ||
-           ch == '[' || ch == ']';
-  });
+  return LettersDigitsOr(std::string_view(o).substr(at), ".-:[]");
 }
 
 bool ParseTtl(const std::string& text, double* seconds) {
@@ -247,12 +252,8 @@ int RunServeOrWorker(const std::vector<std::string>& args, std::ostream& out, st
       // The name goes into the queue's consumer list, the log and the metrics: a name an
       // operator can type and grep.
       o.worker_name = args[++i];
-      const bool fits = !o.worker_name.empty() && o.worker_name.size() <= 64 &&
-                        std::all_of(o.worker_name.begin(), o.worker_name.end(), [](char ch) {
-                          return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' ||
-                                 ch == '_' || ch == '-';
-                        });
-      if (!fits) {
+      if (o.worker_name.empty() || o.worker_name.size() > 64 ||
+          !LettersDigitsOr(o.worker_name, "._-")) {
         err << me << ": --name '" << engine::EscapeForLog(o.worker_name, 80)
             << "': expected 1 to 64 letters, digits, '.', '_' or '-'\n";
         return 2;
@@ -674,10 +675,7 @@ int RunPlugin(const std::vector<std::string>& args, std::ostream& out, std::ostr
           << "': expected the plugin's name, [a-z][a-z0-9_]{0,31}\n";
       return 2;
     }
-    if (version.size() > 64 || !std::all_of(version.begin(), version.end(), [](char c) {
-          return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '+' ||
-                 c == '_';
-        })) {
+    if (version.size() > 64 || !LettersDigitsOr(version, ".-+_")) {
       err << "stride plugin sign: --version '" << engine::EscapeForLog(version, 64)
           << "': expected up to 64 letters, digits and . - + _ (1.2.0)\n";
       return 2;
