@@ -935,7 +935,8 @@ class Chat {
           const ApiError e = ProviderError(c.status(), asked);
           p->host->log(
               p->ctx, STRIDE_LOG_ERROR,
-              ("streamed answer to message " + std::to_string(asked) + ": " + e.message).c_str());
+              ("streamed answer to message " + std::to_string(asked) + ": " + c.status().message())
+                  .c_str());
           const std::string said = e.status == 504 ? "the model provider did not answer in time"
                                                    : "the model provider failed";
           publish("error",
