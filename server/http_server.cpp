@@ -258,7 +258,7 @@ ApiResponse CallPlugin(plugins::PluginHost* host, HttpRequest& req) {
         PluginFailureMessage(name, out.status),
         "the " + name + " plugin answered " + std::to_string(out.status) + ": " + out.body);
     ApiResponse r = ErrorResponse(out.status, code, i.message, WireOf(req));
-    if (out.status == 503) r.headers.emplace_back("Retry-After", "2");
+    if (out.status == 503) r.headers.emplace_back("Retry-After", kUnavailableRetryAfterS);
     r.incident = std::move(i.detail);
     return r;
   }

@@ -284,7 +284,7 @@ ApiResponse ErrorFromStatus(const Status& s, Wire wire) {
       Incident i =
           NewIncident("a store this request needs is unavailable: retry in a moment", s.ToString());
       ApiResponse r = ErrorResponse(503, "unavailable", i.message, wire);
-      r.headers.emplace_back("Retry-After", "2");
+      r.headers.emplace_back("Retry-After", kUnavailableRetryAfterS);
       r.incident = std::move(i.detail);
       return r;
     }

@@ -55,5 +55,8 @@ ApiResponse ErrorResponse(int status, const std::string& code, const std::string
 // only an incident id: the Status's own message (a store's path or error) is for the
 // operator, in ApiResponse::incident, which the server logs under that id.
 ApiResponse ErrorFromStatus(const Status& s, Wire wire = Wire::kJson);
+// Retry-After, in seconds, on a 503 from a store or a plugin that is away for a moment (a
+// PostgreSQL restart takes a second or two); the event loop's own 503s (full queue) say 1.
+inline constexpr const char* kUnavailableRetryAfterS = "2";
 
 }  // namespace stride::server
