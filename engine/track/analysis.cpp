@@ -229,14 +229,16 @@ Analysis Analyze(Track input, const AnalyzeOptions& options) {
     }
     // Running distances (400 m ... marathon) mean nothing for a ride.
     if (t.sport != Sport::kRide && t.sport != Sport::kSwim) {
-      std::vector<char> barred;
-      // On foot, a stretch at vehicle speed is a bus, a car or a lift (a walk of the shared
-      // data had "a best 400 m" of 39 s): no effort crosses it.
+      // A stretch faster than anyone has run for as long is a car, a bus or a bike, and on a
+      // walk or a hike so is one at vehicle speed (a walk of the shared data had "a best
+      // 400 m" of 39 s): no effort crosses it.
+      std::vector<char> barred = FasterThanRunningSteps(axes);
       if (t.sport == Sport::kWalk || t.sport == Sport::kHike) {
-        barred = FastSteps(axes, kVehicleSpeedMps);
-        for (size_t i = 1; i < barred.size(); ++i) {
-          if (barred[i]) an.best_efforts_vehicle_m += axes.cum_m[i] - axes.cum_m[i - 1];
-        }
+        const std::vector<char> vehicle = FastSteps(axes, kVehicleSpeedMps);
+        for (size_t i = 0; i < barred.size(); ++i) barred[i] |= vehicle[i];
+      }
+      for (size_t i = 1; i < barred.size(); ++i) {
+        if (barred[i]) an.best_efforts_vehicle_m += axes.cum_m[i] - axes.cum_m[i - 1];
       }
       // Estimated times (untimed stretches placed at the median speed, the first and last
       // rows) make no best effort: only the timed span [lo, hi) is searched.

@@ -105,7 +105,8 @@ struct Analysis {
   std::vector<LapResult> laps;
   std::vector<Climb> climbs;
   std::vector<BestEffort> best_efforts;  // foot sports only: running distances
-  // Walks and hikes: metres at vehicle speed that no best effort crosses (FastSteps).
+  // Metres no best effort crosses: faster than anyone has run for as long
+  // (FasterThanRunningSteps) and, on a walk or a hike, at vehicle speed (FastSteps).
   double best_efforts_vehicle_m = 0;
   std::vector<Stop> stops;
   DeviceTotals device_totals;

@@ -207,7 +207,8 @@ Json SessionJson(const Analysis& a) {
        {{"name", "fastest active time over each distance"},
         {"excludes", a.sport == Sport::kWalk || a.sport == Sport::kHike
                          ? "estimated times; 10 s or more at 19.8 km/h or faster (a vehicle)"
-                         : "estimated times"},
+                         : "estimated times; faster than the world record for as long (a "
+                           "vehicle)"},
         {"vehicle_m", Num(a.best_efforts_vehicle_m)}}},
   };
   return j;

@@ -168,6 +168,15 @@ std::vector<char> FastSteps(const TrackAxes& a, double ceiling_mps, double windo
   return fast;
 }
 
+std::vector<char> FasterThanRunningSteps(const TrackAxes& a) {
+  std::vector<char> fast(a.cum_m.size(), 0);
+  for (const RunningRecord& r : kRunningRecords) {
+    const std::vector<char> over = FastSteps(a, r.speed_mps, r.time_s);
+    for (size_t i = 0; i < fast.size(); ++i) fast[i] |= over[i];
+  }
+  return fast;
+}
+
 std::vector<BestEffort> ComputeBestEfforts(const TrackAxes& a, const std::vector<char>& barred) {
   std::vector<BestEffort> out;
   const size_t n = a.cum_m.size();

@@ -63,6 +63,40 @@ TEST(SportInference, EverySharedLabelledRecordingIsInferredInItsFamily) {
   EXPECT_EQ(misses, expected) << table;
 }
 
+// A run's best efforts leave out only what no runner has done (FasterThanRunningSteps): on
+// the shared sessions their files call runs, that is nothing but in two, each for a reason
+// in the data. Any other run losing a stretch (a real runner's sprint read as a car) fails.
+TEST(SportInference, ARunsBestEffortsLeaveOutOnlyWhatNoRunnerDid) {
+  if (!testing::HaveDatasets()) GTEST_SKIP() << "../shared/datasets is absent";
+  size_t runs = 0;
+  std::set<std::string> barred;
+  std::string table;
+  testing::ForEachSharedSession([&](const std::string& file, size_t k, engine::Track t) {
+    if (t.sport != engine::Sport::kRun || t.CountWithPosition() < 20) return;
+    const engine::Analysis a = engine::Analyze(std::move(t));
+    ++runs;
+    if (a.best_efforts_vehicle_m == 0) return;
+    barred.insert(file + " #" + std::to_string(k));
+    char line[400];
+    std::snprintf(line, sizeof line, "%s #%zu: %.0f of %.0f m left out, %zu best efforts\n",
+                  file.c_str(), k, a.best_efforts_vehicle_m, a.distance_m, a.best_efforts.size());
+    table += line;
+    if (file == "gpsbabel__garmin-forerunner-10.fit") {
+      // Nothing of it is running, so it has no best effort at all.
+      EXPECT_TRUE(a.best_efforts.empty());
+      EXPECT_GT(a.best_efforts_vehicle_m, 0.95 * a.distance_m);
+    }
+  });
+  EXPECT_GT(runs, 30u);  // 38
+  const std::set<std::string> expected = {
+      // a "run" at 3.4 km/h whose cleaned path jumps 100 m in 4 s (156 m left out)
+      "fitparse__activity-large-fenxi2-multisport.fit #2",
+      // a "run" at 26 km/h median: not on foot
+      "gpsbabel__garmin-forerunner-10.fit #0",
+  };
+  EXPECT_EQ(barred, expected) << table;
+}
+
 // The recorded hikes of the shared data (no sport in their files; MANIFEST.md says what they
 // are) are inferred as hikes, and say why.
 TEST(SportInference, RecordedHikesAreHikes) {

@@ -26,4 +26,28 @@ inline engine::Track StraightRun(int seconds, double speed_mps, double hr_bpm = 
   return t;
 }
 
+// Due north from 45N 6E, a fix a second for `seconds` s, at `speed(second)` m/s.
+template <typename Speed>
+engine::Track North(engine::Sport sport, int seconds, Speed speed) {
+  engine::Track t;
+  t.sport = sport;
+  const engine::LocalPlane plane(45.0, 6.0);
+  double y = 0;
+  for (int i = 0; i <= seconds; ++i) {
+    engine::TrackPoint p;
+    p.time_s = i;
+    plane.ToDegrees(0, y, &p.lat_deg, &p.lon_deg);
+    t.Append(p);
+    y += speed(i);
+  }
+  return t;
+}
+
+// A run with a car ride in it, a fix a second: 3 km at 4:10 /km (750 s), 1.5 km at 30 km/h
+// (180 s), 2 km at 4:10 /km (500 s).
+inline engine::Track RunCarRun() {
+  return North(engine::Sport::kRun, 1430,
+               [](int i) { return (i >= 750 && i < 930) ? 1500.0 / 180.0 : 1000.0 / 250.0; });
+}
+
 }  // namespace stride::testing

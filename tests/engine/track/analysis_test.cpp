@@ -205,6 +205,26 @@ TEST(Analyze, RunningBestEffortsAreForFootSportsOnly) {
   EXPECT_FALSE(ride.splits_km.empty());
 }
 
+// A run with a 30 km/h car ride in it: the ride made "a best 1 km" of 2:00, faster than the
+// world record. No best effort crosses it, and the JSON says how far it went and why.
+TEST(Analyze, NoBestEffortOfARunCrossesACarRide) {
+  const Analysis a = Analyze(testing::RunCarRun());
+  EXPECT_EQ(a.sport, Sport::kRun);
+  EXPECT_NEAR(a.distance_m, 6500, 30);   // the distance is still what was recorded
+  ASSERT_EQ(a.best_efforts.size(), 3u);  // 400 m, 1 km, 1 mile: the first run's 3 km
+  EXPECT_NEAR(a.best_efforts[1].time_s, 250.0, 5.0);
+  EXPECT_GE(a.best_efforts_vehicle_m, 1500.0 - 10);
+  EXPECT_LE(a.best_efforts_vehicle_m, 1500.0 + 2 * 101 * 4.0);
+  const auto j = nlohmann::json::parse(AnalysisJson("run.gpx", {a}));
+  const auto& m = j["methods"]["best_efforts"];
+  EXPECT_NEAR(m["vehicle_m"].get<double>(), a.best_efforts_vehicle_m, 0.06);
+  EXPECT_NE(m["excludes"].get<std::string>().find("faster than the world record for as long"),
+            std::string::npos)
+      << m.dump();
+  // Without the ride, nothing is left out.
+  EXPECT_EQ(Analyze(testing::StraightRun(1800, 1000.0 / 250.0)).best_efforts_vehicle_m, 0.0);
+}
+
 TEST(AnalysisJson, HasTheDocumentedFields) {
   datasets::SyntheticRunOptions o;
   const datasets::SyntheticRun run = datasets::MakeSyntheticRun(o);

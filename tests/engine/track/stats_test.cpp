@@ -61,22 +61,7 @@ TEST(Stats, BestEffortsOnAnEvenPace) {
   EXPECT_NEAR(e[3].time_s, 1500.0, 0.01);
 }
 
-// Due north from 45N 6E, a fix a second for `seconds` s, at `speed(second)` m/s.
-template <typename Speed>
-Track North(Sport sport, int seconds, Speed speed) {
-  Track t;
-  t.sport = sport;
-  const LocalPlane plane(45.0, 6.0);
-  double y = 0;
-  for (int i = 0; i <= seconds; ++i) {
-    TrackPoint p;
-    p.time_s = i;
-    plane.ToDegrees(0, y, &p.lat_deg, &p.lon_deg);
-    t.Append(p);
-    y += speed(i);
-  }
-  return t;
-}
+using testing::North;
 
 TEST(Stats, BestEffortFindsTheFastStretch) {
   // 2 km at 5:00 /km, 1 km at 4:00 /km, 2 km at 5:00 /km.
@@ -129,6 +114,50 @@ TEST(Stats, NoBestEffortCrossesABarredStep) {
   // An empty mask bars nothing; a mask barring every step leaves no effort.
   EXPECT_EQ(ComputeBestEfforts(a, {}).size(), all.size());
   EXPECT_TRUE(ComputeBestEfforts(a, std::vector<char>(a.cum_m.size(), 1)).empty());
+}
+
+TEST(Stats, AStretchFasterThanAnyRunnerIsNotRunning) {
+  const TrackAxes a = ComputeAxes(testing::RunCarRun(), {});
+  // Unbarred, the car makes the best 1 km: 120 s.
+  const std::vector<BestEffort> all = ComputeBestEfforts(a);
+  ASSERT_GE(all.size(), 2u);
+  EXPECT_NEAR(all[1].time_s, 120.0, 0.5);
+  const std::vector<char> fast = FasterThanRunningSteps(a);
+  ASSERT_EQ(fast.size(), a.cum_m.size());
+  double fast_m = 0;
+  for (size_t i = 1; i < fast.size(); ++i) fast_m += fast[i] ? a.cum_m[i] - a.cum_m[i - 1] : 0;
+  // The ride, and at most the longest caught window's worth of running on each side of it
+  // (101 s: 800 m's record, the first that 30 km/h beats).
+  EXPECT_GE(fast_m, 1500.0 - 1);
+  EXPECT_LE(fast_m, 1500.0 + 2 * 101 * 4.0);
+  EXPECT_FALSE(fast[500]);
+  EXPECT_TRUE(fast[840]);
+  EXPECT_FALSE(fast[1200]);
+  // Barred, each run is searched on its own: 1 km in 250 s, 5 km nowhere (no run is that long).
+  const std::vector<BestEffort> foot = ComputeBestEfforts(a, fast);
+  ASSERT_EQ(foot.size(), 3u);
+  EXPECT_NEAR(foot[1].time_s, 250.0, 0.5);
+  EXPECT_EQ(foot[2].name, "1mile");
+}
+
+TEST(Stats, AWorldClassRunIsStillRunning) {
+  // 2 km at 5:00 /km, 400 m in 50 s, 2 km at 5:00 /km, 1 km in 2:20, 1 km at 5:00 /km.
+  const Track t = North(Sport::kRun, 1790, [](int i) {
+    if (i >= 600 && i < 650) return 8.0;
+    if (i >= 1250 && i < 1390) return 1000.0 / 140.0;
+    return 1000.0 / 300.0;
+  });
+  const TrackAxes a = ComputeAxes(t, {});
+  for (char f : FasterThanRunningSteps(a)) ASSERT_FALSE(f);
+  const std::vector<BestEffort> e = ComputeBestEfforts(a, FasterThanRunningSteps(a));
+  ASSERT_GE(e.size(), 2u);
+  EXPECT_NEAR(e[0].time_s, 50.0, 0.5);
+  EXPECT_NEAR(e[1].time_s, 140.0, 0.5);
+  // The records themselves: each slower than the one before it, each at most 100 m's pace.
+  for (size_t k = 1; k < kRunningRecords.size(); ++k) {
+    EXPECT_LT(kRunningRecords[k].speed_mps, kRunningRecords[k - 1].speed_mps);
+    EXPECT_GT(kRunningRecords[k].time_s, kRunningRecords[k - 1].time_s);
+  }
 }
 
 }  // namespace
