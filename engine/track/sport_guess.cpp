@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <utility>
 #include <vector>
 
 #include "engine/geo/geodesy.hpp"
@@ -74,6 +75,45 @@ SportGuess GuessSport(const Track& t) {
       anchor = i;
     }
   }
+  // A recording without positions (a trainer, a treadmill, a watch with its GPS off) moves
+  // by its device's distance: the same windows over that axis, and climbing counted on its
+  // altitude alone. (WithGearChangeData.fit of the shared data, 12.5 km at 22.7 km/h with
+  // gear changes, was "too little timed motion to tell, run assumed".)
+  std::string axis;
+  if (moving.size() < 5) {
+    std::vector<double> device;
+    double device_m = 0, device_climb_m = 0, ele = kNaN;
+    size_t from = SIZE_MAX;
+    for (size_t i = 0; i < t.size(); ++i) {
+      if (!std::isnan(t.ele_m[i])) {
+        if (std::isnan(ele)) {
+          ele = t.ele_m[i];
+        } else if (std::abs(t.ele_m[i] - ele) >= 5) {
+          if (t.ele_m[i] > ele) device_climb_m += t.ele_m[i] - ele;
+          ele = t.ele_m[i];
+        }
+      }
+      if (std::isnan(t.time_s[i]) || !std::isfinite(t.distance_m[i])) continue;
+      if (from == SIZE_MAX) {
+        from = i;
+        continue;
+      }
+      const double dt = t.time_s[i] - t.time_s[from];
+      if (dt < 10) continue;
+      const double d = t.distance_m[i] - t.distance_m[from];
+      if (dt <= 300 && d >= 0 && d / dt < 60) {
+        device_m += d;
+        if (d / dt > 0.5) device.push_back(d / dt);
+      }
+      from = i;
+    }
+    if (device.size() >= 5) {
+      moving = std::move(device);
+      dist_m = device_m;
+      climb_m = device_climb_m;
+      axis = "; by the device's distance: no positions";
+    }
+  }
   SportGuess g;
   if (moving.size() < 5) {
     g.why = "inferred: too little timed motion to tell, run assumed";
@@ -111,7 +151,7 @@ SportGuess GuessSport(const Track& t) {
       }
     }
   }
-  const std::string speeds = "median " + Kmh(med) + ", 90 % under " + Kmh(p90) + carried;
+  const std::string speeds = "median " + Kmh(med) + ", 90 % under " + Kmh(p90) + carried + axis;
   char buf[96];
   if (has_cadence && cad >= 10 && cad <= 42 && med < 2.5) {
     std::snprintf(buf, sizeof buf, ", a stroke rate of %.0f/min", cad);

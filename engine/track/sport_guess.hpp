@@ -15,7 +15,10 @@
 //          Hike when it climbs 40 m or more per km or lasts over 2 hours, walk otherwise
 //          (DecideWalkOrHike: GuessSport counts the climbing on the raw altitude in 5 m steps,
 //          which GPS altitude noise inflates; Analyze decides again on the smoothed profile)
-//   run    everything else, and a recording with fewer than 10 moving steps with times
+//   run    everything else, and a recording with fewer than 5 moving windows with times
+//
+// A recording without positions is judged the same way on its device's cumulative distance
+// (a trainer, a treadmill, a watch with its GPS off), and its reason says so.
 //
 // Thresholds come from the shared recordings that name their sport (their labels removed,
 // tests/integration/sport_inference_test.cpp), which also shows where they cannot work: a run

@@ -97,6 +97,21 @@ TEST(SportInference, ARunsBestEffortsLeaveOutOnlyWhatNoRunnerDid) {
   EXPECT_EQ(barred, expected) << table;
 }
 
+// WithGearChangeData.fit (Garmin's FIT SDK: a ride with gear changes and power, no
+// positions, no sport in the file): told by its device's distance, 12.5 km in 33 min.
+TEST(SportInference, ARideWithoutPositionsIsARide) {
+  if (!testing::HaveDatasets()) GTEST_SKIP() << "../shared/datasets is absent";
+  Result<std::string> bytes =
+      importers::ReadFileBytes(testing::DatasetsDir() + "/fit/garminsdk__WithGearChangeData.fit");
+  ASSERT_TRUE(bytes.ok());
+  Result<engine::Activity> act = importers::ReadActivity(*bytes);
+  ASSERT_TRUE(act.ok());
+  const engine::Analysis a = engine::Analyze(act->sessions.front());
+  EXPECT_EQ(a.sport, engine::Sport::kRide) << a.sport_source;
+  EXPECT_NE(a.sport_source.find("by the device's distance"), std::string::npos) << a.sport_source;
+  EXPECT_TRUE(a.best_efforts.empty());  // running distances mean nothing for a ride
+}
+
 // The recorded hikes of the shared data (no sport in their files; MANIFEST.md says what they
 // are) are inferred as hikes, and say why.
 TEST(SportInference, RecordedHikesAreHikes) {

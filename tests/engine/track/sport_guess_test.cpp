@@ -120,5 +120,38 @@ TEST(GuessSport, TooLittleTimedMotionAssumesARunAndSaysSo) {
   EXPECT_NE(g.why.find("too little timed motion"), std::string::npos);
 }
 
+// No positions, a fix a second with the device's cumulative distance at `speed_mps`.
+Track DeviceDistanceOnly(double speed_mps, int seconds) {
+  Track t;
+  for (int i = 0; i <= seconds; ++i) {
+    TrackPoint p;
+    p.time_s = 1000 + i;
+    p.distance_m = speed_mps * i;
+    p.ele_m = 300;
+    t.Append(p);
+  }
+  return t;
+}
+
+TEST(GuessSport, WithoutPositionsTheDevicesDistanceTells) {
+  const SportGuess trainer = GuessSport(DeviceDistanceOnly(6.3, 1800));  // 22.7 km/h
+  EXPECT_EQ(trainer.sport, Sport::kRide) << trainer.why;
+  EXPECT_NE(trainer.why.find("median 22.7 km/h"), std::string::npos) << trainer.why;
+  EXPECT_NE(trainer.why.find("by the device's distance: no positions"), std::string::npos)
+      << trainer.why;
+  const SportGuess treadmill = GuessSport(DeviceDistanceOnly(3.0, 1800));
+  EXPECT_EQ(treadmill.sport, Sport::kRun) << treadmill.why;
+  EXPECT_NE(treadmill.why.find("running pace (median 10.8 km/h"), std::string::npos)
+      << treadmill.why;
+  SportGuess walk = GuessSport(DeviceDistanceOnly(1.2, 1800));
+  ASSERT_TRUE(walk.walking_pace) << walk.why;
+  DecideWalkOrHike(&walk, 0, 1.2 * 1800, 1800);
+  EXPECT_EQ(walk.sport, Sport::kWalk) << walk.why;
+  // Without distance either, there is still nothing to tell from.
+  Track bare = DeviceDistanceOnly(6.3, 1800);
+  for (double& d : bare.distance_m) d = kNaN;
+  EXPECT_NE(GuessSport(bare).why.find("too little timed motion"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace stride::engine
