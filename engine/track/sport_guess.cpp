@@ -19,6 +19,21 @@ double Quantile(std::vector<double> v, double q) {
   return v[k];
 }
 
+// Climbing counted in 5 m steps, so GPS altitude noise adds little.
+struct StepClimb {
+  double climb_m = 0;
+  double last_m = kNaN;
+  void Add(double ele_m) {
+    if (std::isnan(ele_m)) return;
+    if (std::isnan(last_m)) {
+      last_m = ele_m;
+    } else if (std::abs(ele_m - last_m) >= 5) {
+      if (ele_m > last_m) climb_m += ele_m - last_m;
+      last_m = ele_m;
+    }
+  }
+};
+
 std::string Kmh(double mps) {
   char b[32];
   std::snprintf(b, sizeof b, "%.1f km/h", mps * 3.6);
@@ -32,7 +47,8 @@ SportGuess GuessSport(const Track& t) {
   // moving: at 1 s, white GPS noise of a few metres would otherwise read as sprints.
   std::vector<double> moving;
   std::vector<double> cadence;
-  double dist_m = 0, climb_m = 0, last_ele = kNaN;
+  double dist_m = 0;
+  StepClimb climb;
   double first_time = kNaN, last_time = kNaN;
   size_t prev = SIZE_MAX, anchor = SIZE_MAX;
   size_t seg = 0;
@@ -47,15 +63,7 @@ SportGuess GuessSport(const Track& t) {
     }
     if (t.cadence_rpm[i] > 0) cadence.push_back(t.cadence_rpm[i]);
     if (!t.has_position(i)) continue;
-    if (!std::isnan(t.ele_m[i])) {
-      // Climbing counted in 5 m steps, so GPS altitude noise adds little.
-      if (std::isnan(last_ele)) {
-        last_ele = t.ele_m[i];
-      } else if (std::abs(t.ele_m[i] - last_ele) >= 5) {
-        if (t.ele_m[i] > last_ele) climb_m += t.ele_m[i] - last_ele;
-        last_ele = t.ele_m[i];
-      }
-    }
+    climb.Add(t.ele_m[i]);
     if (prev != SIZE_MAX) {
       const double d =
           SegmentDistanceM(t.lat_deg[prev], t.lon_deg[prev], t.lat_deg[i], t.lon_deg[i]);
@@ -82,17 +90,11 @@ SportGuess GuessSport(const Track& t) {
   std::string axis;
   if (moving.size() < 5) {
     std::vector<double> device;
-    double device_m = 0, device_climb_m = 0, ele = kNaN;
+    double device_m = 0;
+    StepClimb device_climb;
     size_t from = SIZE_MAX;
     for (size_t i = 0; i < t.size(); ++i) {
-      if (!std::isnan(t.ele_m[i])) {
-        if (std::isnan(ele)) {
-          ele = t.ele_m[i];
-        } else if (std::abs(t.ele_m[i] - ele) >= 5) {
-          if (t.ele_m[i] > ele) device_climb_m += t.ele_m[i] - ele;
-          ele = t.ele_m[i];
-        }
-      }
+      device_climb.Add(t.ele_m[i]);
       if (std::isnan(t.time_s[i]) || !std::isfinite(t.distance_m[i])) continue;
       if (from == SIZE_MAX) {
         from = i;
@@ -110,7 +112,7 @@ SportGuess GuessSport(const Track& t) {
     if (device.size() >= 5) {
       moving = std::move(device);
       dist_m = device_m;
-      climb_m = device_climb_m;
+      climb = device_climb;
       axis = "; by the device's distance: no positions";
     }
   }
@@ -174,7 +176,7 @@ SportGuess GuessSport(const Track& t) {
       std::snprintf(buf, sizeof buf, ", cadence %.0f/min", cad);
       g.walking_detail += buf;
     }
-    DecideWalkOrHike(&g, climb_m, dist_m, last_time - first_time);
+    DecideWalkOrHike(&g, climb.climb_m, dist_m, last_time - first_time);
     return g;
   }
   g.why = "inferred: running pace (" + speeds;

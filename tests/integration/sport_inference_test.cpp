@@ -23,6 +23,21 @@ int Family(engine::Sport s) {
   return s == engine::Sport::kHike ? static_cast<int>(engine::Sport::kWalk) : static_cast<int>(s);
 }
 
+// The first session of a shared recording (`dir`/`name` under ../shared/datasets), analysed.
+engine::Analysis AnalyzeShared(const std::string& path) {
+  Result<std::string> bytes = importers::ReadFileBytes(testing::DatasetsDir() + "/" + path);
+  if (!bytes.ok()) {
+    ADD_FAILURE() << path << ": " << bytes.status().ToString();
+    return {};
+  }
+  Result<engine::Activity> act = importers::ReadActivity(*bytes);
+  if (!act.ok() || act->sessions.empty()) {
+    ADD_FAILURE() << path << ": does not read";
+    return {};
+  }
+  return engine::Analyze(act->sessions.front());
+}
+
 TEST(SportInference, EverySharedLabelledRecordingIsInferredInItsFamily) {
   if (!testing::HaveDatasets()) GTEST_SKIP() << "../shared/datasets is absent";
   size_t labelled = 0, right = 0;
@@ -101,12 +116,7 @@ TEST(SportInference, ARunsBestEffortsLeaveOutOnlyWhatNoRunnerDid) {
 // positions, no sport in the file): told by its device's distance, 12.5 km in 33 min.
 TEST(SportInference, ARideWithoutPositionsIsARide) {
   if (!testing::HaveDatasets()) GTEST_SKIP() << "../shared/datasets is absent";
-  Result<std::string> bytes =
-      importers::ReadFileBytes(testing::DatasetsDir() + "/fit/garminsdk__WithGearChangeData.fit");
-  ASSERT_TRUE(bytes.ok());
-  Result<engine::Activity> act = importers::ReadActivity(*bytes);
-  ASSERT_TRUE(act.ok());
-  const engine::Analysis a = engine::Analyze(act->sessions.front());
+  const engine::Analysis a = AnalyzeShared("fit/garminsdk__WithGearChangeData.fit");
   EXPECT_EQ(a.sport, engine::Sport::kRide) << a.sport_source;
   EXPECT_NE(a.sport_source.find("by the device's distance"), std::string::npos) << a.sport_source;
   EXPECT_TRUE(a.best_efforts.empty());  // running distances mean nothing for a ride
@@ -120,11 +130,7 @@ TEST(SportInference, RecordedHikesAreHikes) {
        {"andorra_hike_2016-09-13_adrutas_170708_b.gpx",
         "andorra_hike_2015-08-16_adrutas_170708_a.gpx",
         "andorra_hike_2006-05-01_adrutas_180429_a1.gpx", "gpxpy_korita-zbevnica.gpx"}) {
-    Result<std::string> bytes = importers::ReadFileBytes(testing::DatasetsDir() + "/gpx/" + name);
-    ASSERT_TRUE(bytes.ok()) << name;
-    Result<engine::Activity> act = importers::ReadActivity(*bytes);
-    ASSERT_TRUE(act.ok()) << name;
-    const engine::Analysis a = engine::Analyze(act->sessions.front());
+    const engine::Analysis a = AnalyzeShared(std::string("gpx/") + name);
     EXPECT_EQ(a.sport, engine::Sport::kHike) << name << ": " << a.sport_source;
     EXPECT_NE(a.sport_source.find("walking pace"), std::string::npos) << a.sport_source;
     EXPECT_EQ(a.sport_source.find("nan"), std::string::npos) << a.sport_source;
@@ -136,12 +142,7 @@ TEST(SportInference, RecordedHikesAreHikes) {
 // speeds were under 23 km/h, none of them at running pace.
 TEST(SportInference, AWalkWithARideInItIsAWalk) {
   if (!testing::HaveDatasets()) GTEST_SKIP() << "../shared/datasets is absent";
-  Result<std::string> bytes =
-      importers::ReadFileBytes(testing::DatasetsDir() + "/gpx/gpxpy_cerknicko-jezero.gpx");
-  ASSERT_TRUE(bytes.ok());
-  Result<engine::Activity> act = importers::ReadActivity(*bytes);
-  ASSERT_TRUE(act.ok());
-  const engine::Analysis a = engine::Analyze(act->sessions.front());
+  const engine::Analysis a = AnalyzeShared("gpx/gpxpy_cerknicko-jezero.gpx");
   EXPECT_TRUE(a.sport == engine::Sport::kWalk || a.sport == engine::Sport::kHike) << a.sport_source;
   EXPECT_NE(a.sport_source.find("at vehicle speed (19.8 km/h or more) left out"), std::string::npos)
       << a.sport_source;
