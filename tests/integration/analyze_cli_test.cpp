@@ -17,6 +17,7 @@
 #include "datasets/synthetic_activity.hpp"
 #include "tests/support/cli.hpp"
 #include "tests/support/datasets.hpp"
+#include "tests/support/tracks.hpp"
 
 namespace stride {
 namespace {
@@ -70,6 +71,18 @@ TEST_F(AnalyzeCli, PrintsOneJsonObjectPerFileWithTheSameAnswerForEveryFormat) {
   // The FIT file carries device totals, the GPX none.
   EXPECT_FALSE(objs[0]["device_totals"].is_null());
   EXPECT_TRUE(objs[1]["device_totals"].is_null());
+}
+
+// A run with a car ride in it: the best line says what was left out of its efforts.
+TEST_F(AnalyzeCli, SaysWhatARunsBestEffortsLeftOut) {
+  Write("car.gpx", datasets::WriteGpx(testing::RunCarRun()));
+  const CliRun r = Stride("analyze --sport run " + P("car.gpx"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const size_t best = r.out.find("  best       400m ");
+  ASSERT_NE(best, std::string::npos) << r.out;
+  const std::string line = r.out.substr(best, r.out.find('\n', best) - best);
+  EXPECT_NE(line.find(" 1k 4:1"), std::string::npos) << line;  // 4:10 /km, not the car's 2:00
+  EXPECT_NE(line.find(" km faster than anyone has run, left out)"), std::string::npos) << line;
 }
 
 TEST_F(AnalyzeCli, HumanSummaryByDefault) {
