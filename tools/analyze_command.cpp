@@ -121,10 +121,10 @@ void PrintSession(const engine::Analysis& a, std::ostream& out) {
     out << "  best      ";
     for (const auto& e : a.best_efforts) out << " " << e.name << " " << FormatDuration(e.time_s);
     if (a.best_efforts_vehicle_m > 0) {
-      // On foot the bar is vehicle speed; on a run, what no runner has done for as long.
-      const bool on_foot = a.sport == engine::Sport::kWalk || a.sport == engine::Sport::kHike;
-      std::snprintf(buf, sizeof buf, "  (%.2f km %s left out)", a.best_efforts_vehicle_m / 1000.0,
-                    on_foot ? "at vehicle speed" : "faster than anyone has run,");
+      // A walk's bar is vehicle speed; a run's, what no runner has done for as long.
+      std::snprintf(
+          buf, sizeof buf, "  (%.2f km %s left out)", a.best_efforts_vehicle_m / 1000.0,
+          engine::BarsVehicleSpeed(a.sport) ? "at vehicle speed" : "faster than anyone has run,");
       out << buf;
     }
     out << "\n";

@@ -233,7 +233,7 @@ Analysis Analyze(Track input, const AnalyzeOptions& options) {
       // walk or a hike so is one at vehicle speed (a walk of the shared data had "a best
       // 400 m" of 39 s): no effort crosses it.
       std::vector<char> barred = FasterThanRunningSteps(axes);
-      if (t.sport == Sport::kWalk || t.sport == Sport::kHike) {
+      if (BarsVehicleSpeed(t.sport)) {
         const std::vector<char> vehicle = FastSteps(axes, kVehicleSpeedMps);
         for (size_t i = 0; i < barred.size(); ++i) barred[i] |= vehicle[i];
       }

@@ -72,6 +72,12 @@ struct Stop {
   double distance_into_m = 0;  // where along the route it happened
 };
 
+// Whether a sport's best efforts also leave out vehicle speed (kVehicleSpeedMps over 10 s):
+// walks and hikes, whose fastest real stretch is far below it. A run's sprints are not.
+inline bool BarsVehicleSpeed(Sport sport) {
+  return sport == Sport::kWalk || sport == Sport::kHike;
+}
+
 struct Analysis {
   std::string format;
   std::string device;
@@ -106,7 +112,7 @@ struct Analysis {
   std::vector<Climb> climbs;
   std::vector<BestEffort> best_efforts;  // foot sports only: running distances
   // Metres no best effort crosses: faster than anyone has run for as long
-  // (FasterThanRunningSteps) and, on a walk or a hike, at vehicle speed (FastSteps).
+  // (FasterThanRunningSteps) and, where BarsVehicleSpeed, at vehicle speed (FastSteps).
   double best_efforts_vehicle_m = 0;
   std::vector<Stop> stops;
   DeviceTotals device_totals;

@@ -205,7 +205,7 @@ Json SessionJson(const Analysis& a) {
       {"climbs", {{"name", "hysteresis trough to peak"}, {"min_gain_m", 20}, {"min_grade", 0.03}}},
       {"best_efforts",
        {{"name", "fastest active time over each distance"},
-        {"excludes", a.sport == Sport::kWalk || a.sport == Sport::kHike
+        {"excludes", BarsVehicleSpeed(a.sport)
                          ? "estimated times; 10 s or more at 19.8 km/h or faster (a vehicle)"
                          : "estimated times; faster than the world record for as long (a "
                            "vehicle)"},
