@@ -232,11 +232,9 @@ Analysis Analyze(Track input, const AnalyzeOptions& options) {
       // A stretch faster than anyone has run for as long is a car, a bus or a bike, and on a
       // walk or a hike so is one at vehicle speed (a walk of the shared data had "a best
       // 400 m" of 39 s): no effort crosses it.
-      std::vector<char> barred = FasterThanRunningSteps(axes);
-      if (BarsVehicleSpeed(t.sport)) {
-        const std::vector<char> vehicle = FastSteps(axes, kVehicleSpeedMps);
-        for (size_t i = 0; i < barred.size(); ++i) barred[i] |= vehicle[i];
-      }
+      std::vector<SpeedBar> bars = RunningRecordBars();
+      if (BarsVehicleSpeed(t.sport)) bars.push_back({kVehicleSpeedMps});
+      std::vector<char> barred = FastSteps(axes, bars);
       for (size_t i = 1; i < barred.size(); ++i) {
         if (barred[i]) an.best_efforts_vehicle_m += axes.cum_m[i] - axes.cum_m[i - 1];
       }

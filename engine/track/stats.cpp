@@ -144,19 +144,21 @@ void BestEffortsIn(const std::vector<double>& D, const std::vector<double>& T, s
 
 }  // namespace
 
-std::vector<char> FastSteps(const TrackAxes& a, double ceiling_mps, double window_s) {
+std::vector<char> FastSteps(const TrackAxes& a, std::span<const SpeedBar> bars) {
   const std::vector<double>& D = a.cum_m;
   const std::vector<double>& T = a.cum_timer_s;
   const size_t n = D.size();
   std::vector<int> marks(n + 1, 0);  // +1 where a fast window's steps begin, -1 past its end
-  size_t j = 0;
-  for (size_t i = 1; i < n; ++i) {
-    // j: the latest point at least window_s before i.
-    while (j + 1 < i && T[i] - T[j + 1] >= window_s) ++j;
-    const double dt = T[i] - T[j];
-    if (dt >= window_s && D[i] - D[j] >= ceiling_mps * dt) {
-      ++marks[j + 1];
-      --marks[i + 1];
+  for (const SpeedBar& bar : bars) {
+    size_t j = 0;
+    for (size_t i = 1; i < n; ++i) {
+      // j: the latest point at least window_s before i.
+      while (j + 1 < i && T[i] - T[j + 1] >= bar.window_s) ++j;
+      const double dt = T[i] - T[j];
+      if (dt >= bar.window_s && D[i] - D[j] >= bar.ceiling_mps * dt) {
+        ++marks[j + 1];
+        --marks[i + 1];
+      }
     }
   }
   std::vector<char> fast(n, 0);
@@ -168,13 +170,14 @@ std::vector<char> FastSteps(const TrackAxes& a, double ceiling_mps, double windo
   return fast;
 }
 
+std::vector<SpeedBar> RunningRecordBars() {
+  std::vector<SpeedBar> bars;
+  for (const RunningRecord& r : kRunningRecords) bars.push_back({r.speed_mps, r.time_s});
+  return bars;
+}
+
 std::vector<char> FasterThanRunningSteps(const TrackAxes& a) {
-  std::vector<char> fast(a.cum_m.size(), 0);
-  for (const RunningRecord& r : kRunningRecords) {
-    const std::vector<char> over = FastSteps(a, r.speed_mps, r.time_s);
-    for (size_t i = 0; i < fast.size(); ++i) fast[i] |= over[i];
-  }
-  return fast;
+  return FastSteps(a, RunningRecordBars());
 }
 
 std::vector<BestEffort> ComputeBestEfforts(const TrackAxes& a, const std::vector<char>& barred) {

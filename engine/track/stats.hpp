@@ -13,6 +13,7 @@
 #pragma once
 
 #include <array>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -67,10 +68,22 @@ struct BestEffort {
 std::vector<BestEffort> ComputeBestEfforts(const TrackAxes& axes,
                                            const std::vector<char>& barred = {});
 
-// The steps i (from point i-1 to i) inside a window of at least `window_s` active seconds
-// whose average speed is `ceiling_mps` or more, for best efforts on foot to leave out: a bus,
-// a car, a lift. Over a window, not a step: one step's GPS error can read as a sprint.
-std::vector<char> FastSteps(const TrackAxes& axes, double ceiling_mps, double window_s = 10);
+// A speed no one on foot keeps up: `ceiling_mps` or more on average over a window of at least
+// `window_s` active seconds.
+struct SpeedBar {
+  double ceiling_mps;
+  double window_s = 10;
+};
+// The steps i (from point i-1 to i) inside a window that breaks any of `bars`, for best efforts
+// on foot to leave out: a bus, a car, a lift. Over a window, not a step: one step's GPS error
+// can read as a sprint. One pass per bar into one mask, so a list of bars costs no more
+// memory than one.
+std::vector<char> FastSteps(const TrackAxes& axes, std::span<const SpeedBar> bars);
+inline std::vector<char> FastSteps(const TrackAxes& axes, double ceiling_mps,
+                                   double window_s = 10) {
+  const SpeedBar bar{ceiling_mps, window_s};
+  return FastSteps(axes, std::span<const SpeedBar>(&bar, 1));
+}
 
 // The fastest anyone has run for a given time: the men's world records from 100 m to the
 // marathon as average speeds over their times (100 m 9.58 s, 400 m 43.03 s, 800 m 1:40.91,
@@ -88,10 +101,12 @@ inline constexpr std::array<RunningRecord, 8> kRunningRecords{{{9.58, 100 / 9.58
                                                                {1571.0, 10000 / 1571.0},
                                                                {3402.0, 21097.5 / 3402.0},
                                                                {7235.0, 42195 / 7235.0}}};
-// The steps inside a window faster than kRunningRecords allows for its length (FastSteps for
-// each record): not running but a car, a bus or a bike, for a run's best efforts to leave out.
-// A 30 km/h car ride is caught once it lasts 101 s (800 m's record is 28.5 km/h); a sprint
-// at 8 m/s over 400 m, or a 2:20 kilometre, is a runner's.
+// kRunningRecords as speed bars: a window at least a record's time above its speed.
+std::vector<SpeedBar> RunningRecordBars();
+// The steps inside a window faster than kRunningRecords allows for its length (FastSteps with
+// RunningRecordBars): not running but a car, a bus or a bike, for a run's best efforts to
+// leave out. A 30 km/h car ride is caught once it lasts 101 s (800 m's record is 28.5 km/h);
+// a sprint at 8 m/s over 400 m, or a 2:20 kilometre, is a runner's.
 std::vector<char> FasterThanRunningSteps(const TrackAxes& axes);
 
 }  // namespace stride::engine

@@ -97,6 +97,34 @@ TEST(Stats, FastStepsAreTheStretchesAtVehicleSpeed) {
   for (char f : FastSteps(walk, 5.5)) EXPECT_FALSE(f);
 }
 
+TEST(Stats, FastStepsUnderSeveralBarsAreTheStepsAnyOfThemMarks) {
+  // 3 m/s, then 60 s at 9 m/s (a short fast stretch), 3 m/s, then 200 s at 6 m/s (a long
+  // moderate one), then 3 m/s.
+  const Track t = North(Sport::kRun, 1160, [](int i) {
+    if (i >= 300 && i < 360) return 9.0;
+    if (i >= 660 && i < 860) return 6.0;
+    return 3.0;
+  });
+  const TrackAxes a = ComputeAxes(t, {});
+  const SpeedBar short_fast{8.0, 30}, long_moderate{5.5, 120};
+  const std::vector<char> s = FastSteps(a, short_fast.ceiling_mps, short_fast.window_s);
+  const std::vector<char> l = FastSteps(a, long_moderate.ceiling_mps, long_moderate.window_s);
+  const std::vector<SpeedBar> both{short_fast, long_moderate};
+  const std::vector<char> u = FastSteps(a, both);
+  ASSERT_EQ(u.size(), a.cum_m.size());
+  // Each bar alone catches what it should and not the other stretch ...
+  EXPECT_TRUE(s[330]);
+  EXPECT_FALSE(s[760]);
+  EXPECT_TRUE(l[760]);
+  EXPECT_FALSE(l[200]);
+  // ... and together they mark exactly the steps either marks.
+  for (size_t i = 0; i < u.size(); ++i) ASSERT_EQ(u[i] != 0, s[i] || l[i]) << "step " << i;
+  EXPECT_TRUE(u[330] && u[760]);
+  EXPECT_FALSE(u[200] || u[1000]);
+  // No bar marks nothing.
+  for (char f : FastSteps(a, std::vector<SpeedBar>{})) ASSERT_FALSE(f);
+}
+
 TEST(Stats, NoBestEffortCrossesABarredStep) {
   const TrackAxes a = ComputeAxes(WalkBusWalk(), {});
   // Unbarred, the bus makes the best 1 km: 1.2 km in 145 s.
