@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "importers/activity/activity_reader.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
-#include <cstdio>
+#include <cstdint>
 #include <cstring>
 
 namespace stride::importers {
@@ -77,42 +80,48 @@ Result<engine::Activity> ReadActivity(std::string_view bytes, const ReadLimits& 
 }
 
 Result<std::string> ReadFileBytes(const std::string& path, const ReadLimits& limits) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
     const int err = errno;
     if (err == ENOENT) return Status::NotFound("no such file");
     return Status::IoError(std::strerror(err));
   }
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
   struct stat st {};
-  if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-    std::fclose(f);
+  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
     return Status::InvalidArgument("is a directory, expected a file");
   }
-  std::string data;
-  if (st.st_size > 0) {
-    if (static_cast<size_t>(st.st_size) > limits.max_bytes) {
-      std::fclose(f);
-      return Status::ResourceExhausted("file of " + std::to_string(st.st_size) +
-                                       " bytes is over the limit of " +
-                                       std::to_string(limits.max_bytes));
-    }
-    data.reserve(static_cast<size_t>(st.st_size));
+  if (st.st_size > 0 && static_cast<uint64_t>(st.st_size) > limits.max_bytes) {
+    return Status::ResourceExhausted("file of " + std::to_string(st.st_size) +
+                                     " bytes is over the limit of " +
+                                     std::to_string(limits.max_bytes));
   }
-  char buf[1 << 16];
-  size_t got;
-  while ((got = std::fread(buf, 1, sizeof buf, f)) > 0) {
-    // Checked before appending: a stream without end (/dev/zero, a FIFO) grows the buffer
-    // to the limit, not to the next doubling past it.
-    if (got > limits.max_bytes - data.size()) {
-      std::fclose(f);
-      return Status::ResourceExhausted("file is over the limit of " +
-                                       std::to_string(limits.max_bytes) + " bytes");
+  // read() straight into the result, never more than one byte past the limit (which is how
+  // a stream without end, /dev/zero or a FIFO, is caught). A regular file is sized to its
+  // length and one more byte, so it is read with one call and its end seen without growing;
+  // a stream grows by doubling from 64 KiB.
+  const size_t cap = limits.max_bytes == SIZE_MAX ? SIZE_MAX : limits.max_bytes + 1;
+  const size_t first = st.st_size > 0 ? static_cast<size_t>(st.st_size) + 1 : size_t{1} << 16;
+  std::string data(std::min(first, cap), '\0');
+  size_t used = 0;
+  while (true) {
+    if (used == data.size()) {
+      if (used == cap) {
+        return Status::ResourceExhausted("file is over the limit of " +
+                                         std::to_string(limits.max_bytes) + " bytes");
+      }
+      data.resize(used > cap / 2 ? cap : std::max(2 * used, size_t{1} << 16));
     }
-    data.append(buf, got);
+    const ssize_t got = ::read(fd, data.data() + used, data.size() - used);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return Status::IoError(std::string("read failed: ") + std::strerror(errno));
+    if (got == 0) break;
+    used += static_cast<size_t>(got);
   }
-  const bool failed = std::ferror(f) != 0;
-  std::fclose(f);
-  if (failed) return Status::IoError("read failed");
+  data.resize(used);
   return data;
 }
 
