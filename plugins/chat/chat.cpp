@@ -876,9 +876,23 @@ class Chat {
     }
   }
 
+  // What a provider's failure is to the client: its status, code and, for a client that sees
+  // no more (an event stream), the words that name no provider address or provider's words.
+  struct ProviderFailure {
+    int status;
+    const char* code;
+    const char* said;
+  };
+  static ProviderFailure ClassifyProviderFailure(const Status& s) {
+    if (s.code() == StatusCode::kUnavailable) {
+      return {504, "provider_timeout", "the model provider did not answer in time"};
+    }
+    return {502, "provider_failed", "the model provider failed"};
+  }
+
   static ApiError ProviderError(const Status& s, uint64_t asked) {
-    const bool timeout = s.code() == StatusCode::kUnavailable;
-    return ApiError{timeout ? 504 : 502, timeout ? "provider_timeout" : "provider_failed",
+    const ProviderFailure f = ClassifyProviderFailure(s);
+    return ApiError{f.status, f.code,
                     s.message() + " (your message " + std::to_string(asked) + " was stored)"};
   }
 
@@ -932,17 +946,15 @@ class Chat {
           p->host->count(p->ctx, "provider_failures", 1);
           // The event reaches the client as it is (no HTTP layer in between to hide it), so it
           // names no provider address or provider's words: those go to the server's log.
-          const ApiError e = ProviderError(c.status(), asked);
+          const ProviderFailure f = ClassifyProviderFailure(c.status());
           p->host->log(
               p->ctx, STRIDE_LOG_ERROR,
               ("streamed answer to message " + std::to_string(asked) + ": " + c.status().message())
                   .c_str());
-          const std::string said = e.status == 504 ? "the model provider did not answer in time"
-                                                   : "the model provider failed";
           publish("error",
-                  Json{{"status", e.status},
-                       {"code", e.code},
-                       {"message", said + " (your message " + std::to_string(asked) +
+                  Json{{"status", f.status},
+                       {"code", f.code},
+                       {"message", std::string(f.said) + " (your message " + std::to_string(asked) +
                                        " was stored; the detail is in the server's log)"}});
         } else {
           uint64_t answered = 0;
