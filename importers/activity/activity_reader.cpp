@@ -113,7 +113,9 @@ Result<std::string> ReadFileBytes(const std::string& path, const ReadLimits& lim
         return Status::ResourceExhausted("file is over the limit of " +
                                          std::to_string(limits.max_bytes) + " bytes");
       }
-      data.resize(used > cap / 2 ? cap : std::max(2 * used, size_t{1} << 16));
+      // Never past cap: a regular file that grew after fstat, under a limit below 64 KiB,
+      // would otherwise be read on past its limit.
+      data.resize(used > cap / 2 ? cap : std::min(cap, std::max(2 * used, size_t{1} << 16)));
     }
     const ssize_t got = ::read(fd, data.data() + used, data.size() - used);
     if (got < 0 && errno == EINTR) continue;
