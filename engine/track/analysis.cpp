@@ -232,7 +232,7 @@ Analysis Analyze(Track input, const AnalyzeOptions& options) {
       // A stretch faster than anyone has run for as long is a car, a bus or a bike, and on a
       // walk or a hike so is one at vehicle speed (a walk of the shared data had "a best
       // 400 m" of 39 s): no effort crosses it.
-      std::vector<SpeedBar> bars = RunningRecordBars();
+      std::vector<SpeedBar> bars(kRunningRecords.begin(), kRunningRecords.end());
       if (BarsVehicleSpeed(t.sport)) bars.push_back({kVehicleSpeedMps});
       std::vector<char> barred = FastSteps(axes, bars);
       for (size_t i = 1; i < barred.size(); ++i) {

@@ -170,14 +170,8 @@ std::vector<char> FastSteps(const TrackAxes& a, std::span<const SpeedBar> bars) 
   return fast;
 }
 
-std::vector<SpeedBar> RunningRecordBars() {
-  std::vector<SpeedBar> bars;
-  for (const RunningRecord& r : kRunningRecords) bars.push_back({r.speed_mps, r.time_s});
-  return bars;
-}
-
 std::vector<char> FasterThanRunningSteps(const TrackAxes& a) {
-  return FastSteps(a, RunningRecordBars());
+  return FastSteps(a, kRunningRecords);
 }
 
 std::vector<BestEffort> ComputeBestEfforts(const TrackAxes& a, const std::vector<char>& barred) {

@@ -88,25 +88,20 @@ inline std::vector<char> FastSteps(const TrackAxes& axes, double ceiling_mps,
 // The fastest anyone has run for a given time: the men's world records from 100 m to the
 // marathon as average speeds over their times (100 m 9.58 s, 400 m 43.03 s, 800 m 1:40.91,
 // 1500 m 3:26.00, 5000 m 12:35.36, 10,000 m 26:11.00, half marathon 56:42, marathon 2:00:35).
-// Over any window at least a record's time, no runner has averaged more than its speed.
-struct RunningRecord {
-  double time_s;
-  double speed_mps;
-};
-inline constexpr std::array<RunningRecord, 8> kRunningRecords{{{9.58, 100 / 9.58},
-                                                               {43.03, 400 / 43.03},
-                                                               {100.91, 800 / 100.91},
-                                                               {206.0, 1500 / 206.0},
-                                                               {755.36, 5000 / 755.36},
-                                                               {1571.0, 10000 / 1571.0},
-                                                               {3402.0, 21097.5 / 3402.0},
-                                                               {7235.0, 42195 / 7235.0}}};
-// kRunningRecords as speed bars: a window at least a record's time above its speed.
-std::vector<SpeedBar> RunningRecordBars();
+// Over any window at least a record's time, no runner has averaged more than its speed: each
+// record is a SpeedBar (its speed over its time).
+inline constexpr std::array<SpeedBar, 8> kRunningRecords{{{100 / 9.58, 9.58},
+                                                          {400 / 43.03, 43.03},
+                                                          {800 / 100.91, 100.91},
+                                                          {1500 / 206.0, 206.0},
+                                                          {5000 / 755.36, 755.36},
+                                                          {10000 / 1571.0, 1571.0},
+                                                          {21097.5 / 3402.0, 3402.0},
+                                                          {42195 / 7235.0, 7235.0}}};
 // The steps inside a window faster than kRunningRecords allows for its length (FastSteps with
-// RunningRecordBars): not running but a car, a bus or a bike, for a run's best efforts to
-// leave out. A 30 km/h car ride is caught once it lasts 101 s (800 m's record is 28.5 km/h);
-// a sprint at 8 m/s over 400 m, or a 2:20 kilometre, is a runner's.
+// kRunningRecords): not running but a car, a bus or a bike, for a run's best efforts to leave
+// out. A 30 km/h car ride is caught once it lasts 101 s (800 m's record is 28.5 km/h); a
+// sprint at 8 m/s over 400 m, or a 2:20 kilometre, is a runner's.
 std::vector<char> FasterThanRunningSteps(const TrackAxes& axes);
 
 }  // namespace stride::engine
