@@ -29,6 +29,7 @@ packages=(
   postgresql-15-postgis-3 # run tracks as geometries in it (index/pg: stride_run_tracks)
   haproxy                 # the load balancer of the local cluster (scripts/cluster.sh)
   clang-14 libclang-rt-14-dev  # libFuzzer and clang's sanitizers: the fuzz targets (fuzz/)
+  lld                     # the linker when installed: a quarter of GNU ld's time (CMakeLists.txt)
   pybind11-dev python3-dev  # the Python module (python/)
   python3-numpy python3-pytest python3-gpxpy  # its streams, its tests, their reference parser
   curl                    # the demo's example requests
