@@ -699,18 +699,28 @@ TEST_F(Runs, CoverageOfARealHikeMatchesABruteForce) {
     line_start.push_back(track.size());
     for (const Json& c : line) track.emplace_back(c[1].get<double>(), c[0].get<double>());
   }
-  auto near = [&](double lat, double lon) {
+  // Whether a point lies within 30 m of a segment of the track. Every segment is measured;
+  // `candidates` only leaves out those whose box, widened by 40 m, misses the route's box,
+  // which cannot come within 30 m of any of its points.
+  struct Segment {
+    double lat0, lon0, lat1, lon1;
+  };
+  std::vector<Segment> segments;
+  for (size_t i = 1; i < track.size(); ++i) {
+    if (std::find(line_start.begin(), line_start.end(), i) != line_start.end()) continue;
+    segments.push_back({track[i - 1].first, track[i - 1].second, track[i].first, track[i].second});
+  }
+  auto within_30m = [](const std::vector<const Segment*>& candidates, double lat, double lon) {
     const double kx = 111'319.49 * std::cos(lat * M_PI / 180), ky = 111'132.95;
-    double best = 1e18;
-    for (size_t i = 1; i < track.size(); ++i) {
-      if (std::find(line_start.begin(), line_start.end(), i) != line_start.end()) continue;
-      const double ax = (track[i - 1].second - lon) * kx, ay = (track[i - 1].first - lat) * ky;
-      const double bx = (track[i].second - lon) * kx, by = (track[i].first - lat) * ky;
+    for (const Segment* s : candidates) {
+      const double ax = (s->lon0 - lon) * kx, ay = (s->lat0 - lat) * ky;
+      const double bx = (s->lon1 - lon) * kx, by = (s->lat1 - lat) * ky;
       const double dx = bx - ax, dy = by - ay, len2 = dx * dx + dy * dy;
       const double t = len2 > 0 ? std::clamp(-(ax * dx + ay * dy) / len2, 0.0, 1.0) : 0.0;
-      best = std::min(best, std::hypot(ax + t * dx, ay + t * dy));
+      const double ex = ax + t * dx, ey = ay + t * dy;
+      if (ex * ex + ey * ey <= 30.0 * 30.0) return true;
     }
-    return best;
+    return false;
   };
   std::map<uint64_t, double> reported;
   for (const Json& c : run["route_coverage"]) {
@@ -721,43 +731,63 @@ TEST_F(Runs, CoverageOfARealHikeMatchesABruteForce) {
   Result<std::unique_ptr<index::RouteDb>> db = index::RouteDb::Open(dir_ + "/db");
   ASSERT_TRUE(db.ok());
   size_t checked = 0;
-  ASSERT_TRUE((*db)
-                  ->ForEachSummary([&](const engine::RouteSummary& s) {
-                    const engine::Route route = (*db)->GetRoute(s.id).value();
-                    double length = 0, covered = 0;
-                    engine::ForEachPart(route.geometry, [&](size_t b, size_t e) {
-                      for (size_t k = b + 1; k < e; ++k) {
-                        const auto& p = route.geometry.points[k - 1];
-                        const auto& q = route.geometry.points[k];
-                        const double lat0 = p.lat * 1e-7, lon0 = p.lon * 1e-7;
-                        const double lat1 = q.lat * 1e-7, lon1 = q.lon * 1e-7;
-                        const double len =
-                            std::hypot((lon1 - lon0) * 111'319.49 * std::cos(lat0 * M_PI / 180),
-                                       (lat1 - lat0) * 111'132.95);
-                        length += len;
-                        const int n = std::max(1, static_cast<int>(std::ceil(len / 5)));
-                        for (int j = 0; j < n; ++j) {
-                          const double f = (j + 0.5) / n;
-                          if (near(lat0 + f * (lat1 - lat0), lon0 + f * (lon1 - lon0)) <= 30) {
-                            covered += len / n;
-                          }
-                        }
-                      }
-                    });
-                    if (length <= 0) return;
-                    const double share = covered / length;
-                    const auto it = reported.find(s.id);
-                    if (covered >= 250 || share >= 0.55) {
-                      EXPECT_NE(it, reported.end()) << s.id << " covered " << covered;
-                    }
-                    if (it != reported.end()) {
-                      EXPECT_NEAR(it->second, share, 0.02) << s.id;
-                      ++checked;
-                    } else {
-                      EXPECT_LT(covered, 250) << s.id;
-                    }
-                  })
-                  .ok());
+  ASSERT_TRUE(
+      (*db)
+          ->ForEachSummary([&](const engine::RouteSummary& s) {
+            const engine::Route route = (*db)->GetRoute(s.id).value();
+            double length = 0, covered = 0;
+            double min_lat = 90, max_lat = -90, min_lon = 180, max_lon = -180;
+            for (const auto& p : route.geometry.points) {
+              min_lat = std::min(min_lat, p.lat * 1e-7);
+              max_lat = std::max(max_lat, p.lat * 1e-7);
+              min_lon = std::min(min_lon, p.lon * 1e-7);
+              max_lon = std::max(max_lon, p.lon * 1e-7);
+            }
+            // 40 m in degrees, generous in longitude at Andorra's latitude (cos > 0.7).
+            const double mlat = 40 / 111'132.95, mlon = 40 / (111'319.49 * 0.7);
+            std::vector<const Segment*> candidates;
+            for (const Segment& g : segments) {
+              if (std::max(g.lat0, g.lat1) + mlat < min_lat ||
+                  std::min(g.lat0, g.lat1) - mlat > max_lat ||
+                  std::max(g.lon0, g.lon1) + mlon < min_lon ||
+                  std::min(g.lon0, g.lon1) - mlon > max_lon) {
+                continue;
+              }
+              candidates.push_back(&g);
+            }
+            engine::ForEachPart(route.geometry, [&](size_t b, size_t e) {
+              for (size_t k = b + 1; k < e; ++k) {
+                const auto& p = route.geometry.points[k - 1];
+                const auto& q = route.geometry.points[k];
+                const double lat0 = p.lat * 1e-7, lon0 = p.lon * 1e-7;
+                const double lat1 = q.lat * 1e-7, lon1 = q.lon * 1e-7;
+                const double len =
+                    std::hypot((lon1 - lon0) * 111'319.49 * std::cos(lat0 * M_PI / 180),
+                               (lat1 - lat0) * 111'132.95);
+                length += len;
+                const int n = std::max(1, static_cast<int>(std::ceil(len / 5)));
+                for (int j = 0; j < n; ++j) {
+                  const double f = (j + 0.5) / n;
+                  if (within_30m(candidates, lat0 + f * (lat1 - lat0), lon0 + f * (lon1 - lon0))) {
+                    covered += len / n;
+                  }
+                }
+              }
+            });
+            if (length <= 0) return;
+            const double share = covered / length;
+            const auto it = reported.find(s.id);
+            if (covered >= 250 || share >= 0.55) {
+              EXPECT_NE(it, reported.end()) << s.id << " covered " << covered;
+            }
+            if (it != reported.end()) {
+              EXPECT_NEAR(it->second, share, 0.02) << s.id;
+              ++checked;
+            } else {
+              EXPECT_LT(covered, 250) << s.id;
+            }
+          })
+          .ok());
   EXPECT_EQ(checked, reported.size());
 }
 
