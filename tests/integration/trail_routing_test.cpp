@@ -80,16 +80,21 @@ double ReferenceCost(const TrailGraph& g, const Snap& s, const Snap& t,
        {E{part(s.edge, s.offset_m, 0), se.from}, E{part(s.edge, s.offset_m, se.length_m), se.to}}) {
     if (v < d[c]) d[c] = v, q.push({v, c});
   }
+  // A node's cost is final when it leaves the queue: the search ends once both ends of the
+  // target's edge have left it.
+  const auto& te = g.edges[t.edge];
+  int settled_ends = 0;
   while (!q.empty()) {
     auto [c, v] = q.top();
     q.pop();
     if (c > d[v]) continue;
+    settled_ends += (v == te.from) + (v == te.to);
+    if (settled_ends == 2) break;
     for (const auto* a = g.arcs_begin(v); a != g.arcs_end(v); ++a) {
       const double w = engine::trail::EdgeCost(g.edges[a->edge()], a->backward(), o);
       if (std::isfinite(w) && c + w < d[a->to]) d[a->to] = c + w, q.push({d[a->to], a->to});
     }
   }
-  const auto& te = g.edges[t.edge];
   double best = std::min(d[te.from] + part(t.edge, 0, t.offset_m),
                          d[te.to] + part(t.edge, te.length_m, t.offset_m));
   if (s.edge == t.edge) best = std::min(best, part(s.edge, s.offset_m, t.offset_m));
