@@ -112,7 +112,8 @@ struct Analysis {
   std::vector<Climb> climbs;
   std::vector<BestEffort> best_efforts;  // foot sports only: running distances
   // Metres no best effort crosses: faster than anyone has run for as long
-  // (FasterThanRunningSteps) and, where BarsVehicleSpeed, at vehicle speed (FastSteps).
+  // (FasterThanRunningSteps), where BarsVehicleSpeed at vehicle speed (FastSteps), and at a
+  // jog or faster without a step counted (StridelessSteps).
   double best_efforts_vehicle_m = 0;
   std::vector<Stop> stops;
   DeviceTotals device_totals;

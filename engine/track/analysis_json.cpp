@@ -206,8 +206,10 @@ Json SessionJson(const Analysis& a) {
       {"best_efforts",
        {{"name", "fastest active time over each distance"},
         {"excludes", BarsVehicleSpeed(a.sport)
-                         ? "estimated times; 10 s or more at 19.8 km/h or faster (a vehicle)"
+                         ? "estimated times; 10 s or more at 19.8 km/h or faster (a vehicle); a "
+                           "minute at 9 km/h or faster without a step counted (a vehicle)"
                          : "estimated times; faster than the world record for as long (a "
+                           "vehicle); a minute at 9 km/h or faster without a step counted (a "
                            "vehicle)"},
         {"vehicle_m", Num(a.best_efforts_vehicle_m)}}},
   };

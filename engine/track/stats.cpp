@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdint>
 #include <utility>
 
 namespace stride::engine {
@@ -172,6 +173,43 @@ std::vector<char> FastSteps(const TrackAxes& a, std::span<const SpeedBar> bars) 
 
 std::vector<char> FasterThanRunningSteps(const TrackAxes& a) {
   return FastSteps(a, kRunningRecords);
+}
+
+std::vector<char> StridelessSteps(const Track& t, const TrackAxes& a, const StridelessOptions& o) {
+  const std::vector<double>& D = a.cum_m;
+  const std::vector<double>& T = a.cum_timer_s;
+  const size_t n = std::min(D.size(), t.cadence_rpm.size());
+  std::vector<char> out(D.size(), 0);
+  // Prefix counts over points: with a cadence, and with a cadence of zero.
+  std::vector<uint32_t> known(n + 1, 0), zero(n + 1, 0);
+  size_t stepping = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const double c = t.cadence_rpm[i];
+    known[i + 1] = known[i] + !std::isnan(c);
+    zero[i + 1] = zero[i] + (c == 0);
+    stepping += c >= o.stepping_rpm;
+  }
+  if (n == 0 || static_cast<double>(stepping) < o.stepping_share * static_cast<double>(n)) {
+    return out;
+  }
+  std::vector<int> marks(n + 1, 0);
+  size_t j = 0;
+  for (size_t i = 1; i < n; ++i) {
+    while (j + 1 < i && T[i] - T[j + 1] >= o.window_s) ++j;
+    const double dt = T[i] - T[j];
+    if (dt < o.window_s || D[i] - D[j] < o.min_speed_mps * dt) continue;
+    // The window's points j+1 .. i: the steps it spans end there.
+    const uint32_t with = known[i + 1] - known[j + 1], zeros = zero[i + 1] - zero[j + 1];
+    if (with < o.min_points || zeros < o.zero_share * with) continue;
+    ++marks[j + 1];
+    --marks[i + 1];
+  }
+  int open = 0;
+  for (size_t i = 0; i < n; ++i) {
+    open += marks[i];
+    out[i] = open > 0;
+  }
+  return out;
 }
 
 std::vector<BestEffort> ComputeBestEfforts(const TrackAxes& a, const std::vector<char>& barred) {

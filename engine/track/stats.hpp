@@ -104,4 +104,28 @@ inline constexpr std::array<SpeedBar, 8> kRunningRecords{{{100 / 9.58, 9.58},
 // sprint at 8 m/s over 400 m, or a 2:20 kilometre, is a runner's.
 std::vector<char> FasterThanRunningSteps(const TrackAxes& axes);
 
+// Motion without steps: a window of at least `window_s` active seconds at `min_speed_mps` or
+// more on average in which the device counted no step (cadence 0) at `zero_share` or more of
+// its points, and at `min_points` or more. A bus or a car at 20 km/h is slower than the
+// runners' records for any time (FasterThanRunningSteps lets it through), but a watch that
+// counts steps counts none on a seat, while no one runs 9 km/h without a stride.
+// Trade-offs:
+//  - only a recording that shows steps elsewhere (cadence of `stepping_rpm` or more on at
+//    least `stepping_share` of its points) is judged: a device that writes 0 for "no sensor"
+//    all along says nothing about the ride;
+//  - a missing cadence (NaN) is not a zero: a dropped sensor does not make a vehicle, so a
+//    window needs its zeros among the points that have a cadence, and those `min_points`;
+//  - a minute is the default window: a cadence sensor reads 0 for a few seconds at a start
+//    or after a dropout while the runner is already moving.
+struct StridelessOptions {
+  double window_s = 60;
+  double min_speed_mps = 2.5;  // 9 km/h: a runner's jog; walkers are barred at vehicle speed
+  double zero_share = 0.9;
+  size_t min_points = 5;
+  double stepping_rpm = 40;  // per leg or both legs: a walk reads 50-60, a run 75-95 or double
+  double stepping_share = 0.25;
+};
+std::vector<char> StridelessSteps(const Track& track, const TrackAxes& axes,
+                                  const StridelessOptions& options = {});
+
 }  // namespace stride::engine

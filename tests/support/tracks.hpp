@@ -50,4 +50,19 @@ inline engine::Track RunCarRun() {
                [](int i) { return (i >= 750 && i < 930) ? 1500.0 / 180.0 : 1000.0 / 250.0; });
 }
 
+// A run with a bus ride in it, a fix a second, the watch counting steps: 3 km at 4:10 /km at
+// 88 steps a minute (750 s), 20 km/h on the bus for 10 min with a 30 s stop halfway, cadence
+// 0 (3,333 m), 2 km at 4:10 /km at 88 (500 s). `ride_cadence` is what the watch wrote on the
+// bus; `run_cadence`, while running.
+inline engine::Track RunBusRun(double ride_cadence = 0, double run_cadence = 88) {
+  engine::Track t = North(engine::Sport::kRun, 1880, [](int i) {
+    if (i >= 750 && i < 1380) return (i >= 1050 && i < 1080) ? 0.0 : 20 / 3.6;
+    return 1000.0 / 250.0;
+  });
+  for (size_t i = 0; i < t.size(); ++i) {
+    t.cadence_rpm[i] = (i > 750 && i <= 1380) ? ride_cadence : run_cadence;
+  }
+  return t;
+}
+
 }  // namespace stride::testing

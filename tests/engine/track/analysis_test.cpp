@@ -225,6 +225,23 @@ TEST(Analyze, NoBestEffortOfARunCrossesACarRide) {
   EXPECT_EQ(Analyze(testing::StraightRun(1800, 1000.0 / 250.0)).best_efforts_vehicle_m, 0.0);
 }
 
+// A run with a 20 km/h bus ride in it, the watch counting no step on the bus: the bus is
+// slower than the runners' records, so only the step count keeps it out of the best efforts.
+TEST(Analyze, NoBestEffortOfARunCrossesABusRideWithoutSteps) {
+  const Analysis a = Analyze(testing::RunBusRun());
+  EXPECT_EQ(a.sport, Sport::kRun);
+  ASSERT_GE(a.best_efforts.size(), 2u);
+  EXPECT_NEAR(a.best_efforts[1].time_s, 250.0, 5.0);  // not the bus's 180 s
+  EXPECT_GE(a.best_efforts_vehicle_m, 20 / 3.6 * 600 - 10);
+  EXPECT_LE(a.best_efforts_vehicle_m, 20 / 3.6 * 600 + 60);
+  const auto j = nlohmann::json::parse(AnalysisJson("run.fit", {a}));
+  EXPECT_NE(
+      j["methods"]["best_efforts"]["excludes"].get<std::string>().find("without a step counted"),
+      std::string::npos);
+  // The same ride with no cadence recorded on it keeps its 180 s: nothing tells it apart.
+  EXPECT_NEAR(Analyze(testing::RunBusRun(kNaN)).best_efforts[1].time_s, 180.0, 5.0);
+}
+
 TEST(AnalysisJson, HasTheDocumentedFields) {
   datasets::SyntheticRunOptions o;
   const datasets::SyntheticRun run = datasets::MakeSyntheticRun(o);

@@ -188,5 +188,60 @@ TEST(Stats, AWorldClassRunIsStillRunning) {
   }
 }
 
+double Metres(const TrackAxes& a, const std::vector<char>& marked) {
+  double m = 0;
+  for (size_t i = 1; i < marked.size(); ++i) m += marked[i] ? a.cum_m[i] - a.cum_m[i - 1] : 0;
+  return m;
+}
+
+// A 20 km/h bus is slower than the runners' records for any time: only the watch's step count
+// tells it from a 3:00 /km run.
+TEST(Stats, ARideWithoutAStepCountedIsNotRunning) {
+  const Track bus = testing::RunBusRun();
+  const TrackAxes a = ComputeAxes(bus, {});
+  EXPECT_EQ(Metres(a, FasterThanRunningSteps(a)), 0.0);
+  // Unbarred, the bus makes the best 1 km: 180 s.
+  const std::vector<BestEffort> all = ComputeBestEfforts(a);
+  ASSERT_GE(all.size(), 2u);
+  EXPECT_NEAR(all[1].time_s, 180.0, 0.5);
+  const std::vector<char> ride = StridelessSteps(bus, a);
+  ASSERT_EQ(ride.size(), a.cum_m.size());
+  // The ride (its 30 s stop too: a minute around it still averages 10 km/h) and at most the
+  // tenth of a window of running on each side that the 90 % share lets in.
+  const double ride_m = 20 / 3.6 * 600;
+  EXPECT_GE(Metres(a, ride), ride_m - 1);
+  EXPECT_LE(Metres(a, ride), ride_m + 2 * 6 * 4.0 + 1);
+  EXPECT_FALSE(ride[740]);
+  EXPECT_TRUE(ride[760]);
+  EXPECT_TRUE(ride[1065]);
+  EXPECT_FALSE(ride[1390]);
+  const std::vector<BestEffort> foot = ComputeBestEfforts(a, ride);
+  ASSERT_GE(foot.size(), 3u);
+  EXPECT_NEAR(foot[1].time_s, 250.0, 0.5);  // the run's own kilometre
+  EXPECT_EQ(foot.back().name, "1mile");     // 5 km nowhere: neither run is that long
+}
+
+TEST(Stats, NoStepCountIsNotARide) {
+  // A sensor that dropped out on the bus (no cadence) says nothing: not a vehicle.
+  const Track dropped = testing::RunBusRun(kNaN);
+  EXPECT_EQ(Metres(ComputeAxes(dropped, {}), StridelessSteps(dropped, ComputeAxes(dropped, {}))),
+            0.0);
+  // A device that writes 0 all along for "no sensor" says nothing either.
+  const Track zeros = testing::RunBusRun(0, 0);
+  EXPECT_EQ(Metres(ComputeAxes(zeros, {}), StridelessSteps(zeros, ComputeAxes(zeros, {}))), 0.0);
+  // A steady run whose sensor reads 0 for 20 s is a run.
+  Track run = Steady(1200, 1000.0 / 250.0, 150);
+  for (size_t i = 0; i < run.size(); ++i) run.cadence_rpm[i] = (i >= 500 && i < 520) ? 0 : 88;
+  const TrackAxes a = ComputeAxes(run, {});
+  EXPECT_EQ(Metres(a, StridelessSteps(run, a)), 0.0);
+  // Sitting in a parked car is no ride: slower than a jog.
+  Track parked = testing::North(Sport::kRun, 1880, [](int i) {
+    return i >= 750 && i < 1380 ? 0.3 : 1000.0 / 250.0;  // GPS wander while parked
+  });
+  for (size_t i = 0; i < parked.size(); ++i) parked.cadence_rpm[i] = i > 750 && i <= 1380 ? 0 : 88;
+  const TrackAxes p = ComputeAxes(parked, {});
+  EXPECT_EQ(Metres(p, StridelessSteps(parked, p)), 0.0);
+}
+
 }  // namespace
 }  // namespace stride::engine
