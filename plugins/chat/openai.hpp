@@ -5,11 +5,14 @@
 // "Authorization: Bearer <key>" when a key is set.
 //
 // Failures: a connection that fails or times out (connect, read and write timeouts of
-// `timeout_s` each) is retried, as is an answer 429 or 5xx (after 0.25 s, 0.5 s, 1 s ...,
-// or the Retry-After of a 429 up to 5 s), `retries` times; then kUnavailable for no answer
-// (the HTTP layer's 504) and kInternal naming the provider's status and message for a bad
-// one (502). A 4xx other than 429 is not retried. Usage (prompt and completion tokens) comes
-// from the answer's "usage", else from an estimate of 4 bytes a token.
+// `timeout_s` each; and a whole try past `timeout_s`, or a streamed one past
+// kStreamTimeouts times it, even when bytes keep coming: the per-read timeouts alone let a
+// provider that sends a byte now and then hold a request and its thread forever) is retried, as is
+// an answer 429 or 5xx (after 0.25 s, 0.5 s, 1 s ..., or the Retry-After of a 429 up to 5 s),
+// `retries` times; then kUnavailable for no answer (the HTTP layer's 504) and kInternal naming the
+// provider's status and message for a bad one (502). A 4xx other than 429 is not retried. Usage
+// (prompt and completion tokens) comes from the answer's "usage", else from an estimate of 4 bytes
+// a token.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +25,10 @@
 #include "engine/status.hpp"
 
 namespace stride::plugins::chat {
+
+// How many `timeout_s` a streamed answer may take in all: a long answer streams for longer
+// than a short one takes whole, piece by piece.
+inline constexpr double kStreamTimeouts = 10;
 
 struct OpenAiOptions {
   std::string base_url;  // e.g. "http://127.0.0.1:8080/v1"

@@ -54,6 +54,40 @@ class FakeProvider {
       }
       if (stall_s > 0) std::this_thread::sleep_for(std::chrono::duration<double>(stall_s));
       const Json& msgs = chat_requests.back()["messages"];
+      if (trickle_s > 0) {
+        // Something every 0.1 s, well within any read timeout, for trickle_s; then a whole
+        // answer. A stream's somethings are pieces of the answer; a plain answer's, the
+        // blanks JSON allows before a value.
+        const bool stream = chat_requests.back().value("stream", false);
+        const double trickle = trickle_s;
+        res.set_chunked_content_provider(
+            stream ? "text/event-stream" : "application/json",
+            [stream, trickle](size_t, httplib::DataSink& sink) {
+              const auto start = std::chrono::steady_clock::now();
+              const std::string piece =
+                  stream ? "data: " +
+                               Json{{"choices", {{{"index", 0}, {"delta", {{"content", "."}}}}}}}
+                                   .dump() +
+                               "\n\n"
+                         : " ";
+              while (std::chrono::steady_clock::now() - start <
+                     std::chrono::duration<double>(trickle)) {
+                if (!sink.write(piece.data(), piece.size())) return false;  // the client left
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+              }
+              const std::string end =
+                  stream ? "data: [DONE]\n\n"
+                         : Json{{"model", "fake-coach"},
+                                {"choices",
+                                 {{{"index", 0},
+                                   {"message", {{"role", "assistant"}, {"content", "Finally."}}}}}}}
+                               .dump();
+              sink.write(end.data(), end.size());
+              sink.done();
+              return true;
+            });
+        return;
+      }
       if (chat_requests.back().value("stream", false)) {
         // Three pieces a little apart, the usage, then [DONE] (or a break after the first).
         const std::string q = msgs[1]["content"];
@@ -135,6 +169,7 @@ class FakeProvider {
   std::atomic<int> fail_next{0};
   int fail_status = 503;
   double stall_s = 0;
+  double trickle_s = 0;
   bool break_stream = false;
   std::string auth;
   std::vector<Json> chat_requests, embedding_requests;
@@ -646,6 +681,36 @@ TEST_F(Chat, AProviderThatStallsGets504) {
   EXPECT_EQ(a.status, 504) << a.body;
   EXPECT_NE(a.body.find("did not answer"), std::string::npos) << a.body;
   EXPECT_EQ(provider.Chats().size(), 2u);  // tried twice
+}
+
+// A provider that keeps sending a little, within each read timeout, held the request (and its
+// thread) for as long as it liked: a whole try is now bounded by STRIDE_CHAT_TIMEOUT_S, a
+// streamed one by ten times it.
+TEST_F(Chat, AProviderThatNeverFinishesIsCutAtItsDeadline) {
+  FakeProvider provider;
+  provider.trickle_s = 5;
+  ScopedEnv env;
+  env.Set("STRIDE_CHAT_DRIVER", provider.Url());
+  env.Set("STRIDE_CHAT_TIMEOUT_S", "0.3");
+  env.Set("STRIDE_CHAT_RETRIES", "1");
+  env.Set("STRIDE_CHAT_BACKOFF_S", "0.01");
+  Start();
+  const PluginResponse a = Ask("ann", "hello?");
+  EXPECT_EQ(a.status, 504) << a.body;
+  EXPECT_EQ(provider.Chats().size(), 2u);  // a deadline is a timeout: tried again
+  // (Through the HTTP layer the client gets an incident id instead; this goes to the log.)
+  EXPECT_NE(a.body.find("did not answer within 0.3 s (its answer was still coming)"),
+            std::string::npos)
+      << a.body;
+  // Streamed, it sends a piece every 0.1 s: cut after 3 s, with an error event, not retried
+  // (the client has pieces already).
+  const PluginResponse s = Ask("ann", "and now?", {{"Accept", "text/event-stream"}});
+  ASSERT_TRUE(s.stream);
+  const std::string got = Collect(s, "event: error");
+  EXPECT_NE(got.find("event: error\ndata: {\"code\":\"provider_timeout\""), std::string::npos)
+      << got;
+  EXPECT_NE(Log().find("stopped streaming: not done within 3 s"), std::string::npos) << Log();
+  EXPECT_EQ(provider.Chats().size(), 3u);
 }
 
 TEST_F(Chat, EmbeddingsFromAnOpenAiCompatibleProvider) {
