@@ -14,6 +14,7 @@
 #include "engine/text/json_dump.hpp"
 #include "engine/text/number.hpp"
 #include "engine/time/now.hpp"
+#include "engine/time/watchdog.hpp"
 #include "server/auth.hpp"
 
 namespace stride::server {
@@ -136,17 +137,23 @@ double WebhookSender::DeliverDue() {
     if (t < targets_.size()) {
       const Target& target = targets_[t];
       httplib::Client c(target.host, target.port);
-      const auto secs = static_cast<time_t>(options_.timeout_s);
-      c.set_connection_timeout(secs, 0);
-      c.set_read_timeout(secs, 0);
-      c.set_write_timeout(secs, 0);
+      const std::chrono::microseconds timeout(std::llround(options_.timeout_s * 1e6));
+      c.set_connection_timeout(timeout);
+      c.set_read_timeout(timeout);
+      c.set_write_timeout(timeout);
       const std::string ts = std::to_string(static_cast<long long>(engine::UnixNowS()));
       const std::string sig = engine::HexEncode(HmacSha256(options_.secret, ts + "." + body));
       httplib::Headers h = {{"Stride-Event-Id", id},
                             {"Stride-Signature", "t=" + ts + ",v1=" + sig}};
+      // The timeouts above are per read: a receiver that answers a byte at a time would hold
+      // this thread, and every other receiver's deliveries, for as long as it liked.
+      engine::Watchdog deadline(options_.timeout_s, [&c] { c.stop(); });
       auto res = c.Post(target.path, h, body, "application/json");
       ok = res && res->status >= 200 && res->status < 300;
-      why = res ? "status " + std::to_string(res->status) : httplib::to_string(res.error());
+      why = res ? "status " + std::to_string(res->status)
+            : deadline.expired()
+                ? "no whole answer within " + engine::NumberForMessage(options_.timeout_s) + " s"
+                : httplib::to_string(res.error());
     }
     (void)outbox_->Delete(key);
     if (ok) {

@@ -38,7 +38,7 @@ struct WebhookOptions {
   double first_retry_s = 1;       // Default: 1 s, doubling per attempt...
   double max_retry_s = 3600;      // ... up to 1 h
   int max_attempts = 20;          // Default: 20; then the event is dropped, and logged
-  double timeout_s = 10;          // per attempt. Default: 10 s
+  double timeout_s = 10;          // per attempt, in all (not only per read). Default: 10 s
 };
 
 class WebhookSender {

@@ -5,13 +5,13 @@
 
 #include <chrono>
 #include <cmath>
-#include <condition_variable>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "engine/text/json_dump.hpp"
+#include "engine/text/number.hpp"
 #include "engine/text/utf8.hpp"
+#include "engine/time/watchdog.hpp"
 
 namespace stride::plugins::chat {
 namespace {
@@ -29,48 +29,6 @@ bool SplitUrl(const std::string& url, std::string* origin, std::string* prefix) 
   *prefix = path == std::string::npos ? "" : url.substr(path);
   while (!prefix->empty() && prefix->back() == '/') prefix->pop_back();
   return origin->size() > scheme + 3;
-}
-
-// Stops `client`'s request in flight once `seconds` have passed, unless destroyed first.
-// cpp-httplib's timeouts are per read and write: this bounds the whole request.
-// (Client::stop is the one call it makes safe from another thread.)
-class Deadline {
- public:
-  Deadline(httplib::Client* client, double seconds)
-      : thread_([this, client, seconds] {
-          std::unique_lock lock(mu_);
-          if (!cv_.wait_for(lock, std::chrono::duration<double>(seconds),
-                            [this] { return done_; })) {
-            passed_ = true;
-            client->stop();
-          }
-        }) {}
-  ~Deadline() {
-    {
-      std::lock_guard lock(mu_);
-      done_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-  Deadline(const Deadline&) = delete;
-  Deadline& operator=(const Deadline&) = delete;
-  bool passed() {
-    std::lock_guard lock(mu_);
-    return passed_;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool done_ = false, passed_ = false;
-  std::thread thread_;  // last: started once the members it reads are
-};
-
-std::string Seconds(double s) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g s", s);
-  return buf;
 }
 
 std::string ProviderMessage(const std::string& body) {
@@ -113,15 +71,17 @@ Result<std::string> OpenAiClient::Post(const std::string& path, const std::strin
     if (attempts) *attempts = attempt + 1;
     bool late = false;
     httplib::Result r = [&] {
-      Deadline deadline(&client, o_.timeout_s);
+      // cpp-httplib's timeouts are per read and write: this bounds the whole try.
+      engine::Watchdog deadline(o_.timeout_s, [&client] { client.stop(); });
       httplib::Result got = client.Post(prefix + path, headers, body, "application/json");
-      late = deadline.passed();
+      late = deadline.expired();
       return got;
     }();
     double wait = o_.backoff_s * std::pow(2.0, attempt);
     if (!r && late) {
       last = Status::Unavailable("provider " + origin + " did not answer within " +
-                                 Seconds(o_.timeout_s) + " (its answer was still coming)");
+                                 engine::NumberForMessage(o_.timeout_s) + " s" +
+                                 " (its answer was still coming)");
     } else if (!r) {
       last = Status::Unavailable("provider " + origin +
                                  " did not answer: " + httplib::to_string(r.error()));
@@ -248,15 +208,15 @@ Result<Completion> OpenAiClient::Stream(const std::vector<ChatTurn>& messages,
     const double limit_s = kStreamTimeouts * o_.timeout_s;
     bool sent = false, late = false;
     {
-      Deadline deadline(&client, limit_s);
+      engine::Watchdog deadline(limit_s, [&client] { client.stop(); });
       sent = client.send(req, res, err);
-      late = deadline.passed();
+      late = deadline.expired();
     }
     if (sent && status == 200 && done) {  // whole, even if the deadline passed just then
       if (!usage) c.completion_tokens = EstimateTokens(c.text);
       return c;
     }
-    const std::string why = late   ? "not done within " + Seconds(limit_s)
+    const std::string why = late   ? "not done within " + engine::NumberForMessage(limit_s) + " s"
                             : sent ? "no [DONE]"
                                    : httplib::to_string(err);
     if (got_piece) {  // a broken stream cannot be taken back: no retry

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <mutex>
@@ -204,6 +205,59 @@ TEST(Webhooks, ArriveSignedAtLeastOnceThroughFailuresAndARestart) {
   EXPECT_EQ(receiver.bad_signatures(), 0);
   EXPECT_TRUE(s.http().webhooks()->WaitIdle(5));
   fs::remove_all(dir);
+}
+
+// A receiver that answers a byte every 0.1 s (within any read timeout) held the one sender
+// thread, and so every receiver's deliveries, for as long as it went on. A delivery is now
+// bounded in all by timeout_s: retried, then dropped, in about two of them, not in its 30 s.
+TEST(Webhooks, AReceiverThatNeverFinishesItsAnswerIsCutAtTheTimeout) {
+  httplib::Server slow;
+  std::atomic<int> attempts{0};
+  slow.Post("/hook", [&attempts](const httplib::Request&, httplib::Response& res) {
+    ++attempts;
+    res.set_chunked_content_provider("text/plain", [](size_t, httplib::DataSink& sink) {
+      for (int i = 0; i < 300; ++i) {
+        if (!sink.write("k", 1)) return false;  // the sender left
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      sink.done();
+      return true;
+    });
+  });
+  const int port = slow.bind_to_any_port("127.0.0.1");
+  std::thread listening([&slow] { slow.listen_after_bind(); });
+  while (!slow.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+
+  engine::MemoryKeyValue outbox;
+  std::mutex mu;
+  std::string log;
+  server::WebhookOptions o;
+  o.urls = {"http://127.0.0.1:" + std::to_string(port) + "/hook"};
+  o.secret = kHookSecret;
+  o.first_retry_s = 0.05;
+  o.max_attempts = 2;
+  o.timeout_s = 0.5;
+  {
+    Result<std::unique_ptr<server::WebhookSender>> sender =
+        server::WebhookSender::Start(o, &outbox, [&](const std::string& line) {
+          std::lock_guard lock(mu);
+          log += line + "\n";
+        });
+    ASSERT_TRUE(sender.ok()) << sender.status().message();
+    ASSERT_TRUE((*sender)->Enqueue({engine::RunEvent::Kind::kStored, "ann", 7}).ok());
+    EXPECT_TRUE((*sender)->WaitIdle(10));
+    EXPECT_EQ((*sender)->delivered(), 0u);
+    EXPECT_EQ((*sender)->dropped(), 1u);
+    EXPECT_EQ(attempts.load(), 2);
+  }
+  {
+    std::lock_guard lock(mu);
+    EXPECT_NE(log.find("dropped after 2 attempts (no whole answer within 0.5 s)"),
+              std::string::npos)
+        << log;
+  }
+  slow.stop();
+  listening.join();
 }
 
 }  // namespace

@@ -691,7 +691,7 @@ TEST_F(Chat, AProviderThatNeverFinishesIsCutAtItsDeadline) {
   provider.trickle_s = 5;
   ScopedEnv env;
   env.Set("STRIDE_CHAT_DRIVER", provider.Url());
-  env.Set("STRIDE_CHAT_TIMEOUT_S", "0.3");
+  env.Set("STRIDE_CHAT_TIMEOUT_S", "0.25");
   env.Set("STRIDE_CHAT_RETRIES", "1");
   env.Set("STRIDE_CHAT_BACKOFF_S", "0.01");
   Start();
@@ -699,17 +699,17 @@ TEST_F(Chat, AProviderThatNeverFinishesIsCutAtItsDeadline) {
   EXPECT_EQ(a.status, 504) << a.body;
   EXPECT_EQ(provider.Chats().size(), 2u);  // a deadline is a timeout: tried again
   // (Through the HTTP layer the client gets an incident id instead; this goes to the log.)
-  EXPECT_NE(a.body.find("did not answer within 0.3 s (its answer was still coming)"),
+  EXPECT_NE(a.body.find("did not answer within 0.25 s (its answer was still coming)"),
             std::string::npos)
       << a.body;
-  // Streamed, it sends a piece every 0.1 s: cut after 3 s, with an error event, not retried
+  // Streamed, it sends a piece every 0.1 s: cut after 2.5 s, with an error event, not retried
   // (the client has pieces already).
   const PluginResponse s = Ask("ann", "and now?", {{"Accept", "text/event-stream"}});
   ASSERT_TRUE(s.stream);
   const std::string got = Collect(s, "event: error");
   EXPECT_NE(got.find("event: error\ndata: {\"code\":\"provider_timeout\""), std::string::npos)
       << got;
-  EXPECT_NE(Log().find("stopped streaming: not done within 3 s"), std::string::npos) << Log();
+  EXPECT_NE(Log().find("stopped streaming: not done within 2.5 s"), std::string::npos) << Log();
   EXPECT_EQ(provider.Chats().size(), 3u);
 }
 
