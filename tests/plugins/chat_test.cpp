@@ -668,14 +668,19 @@ TEST_F(Chat, AProvidersAnswerIsStreamedPieceByPiece) {
   EXPECT_NE(Log().find("overloaded, try later"), std::string::npos) << Log();
 }
 
+// The chat plugin against `provider`: tries of `timeout_s`, one retry, almost no backoff.
+void AgainstSlowProvider(const FakeProvider& provider, const char* timeout_s, ScopedEnv* env) {
+  env->Set("STRIDE_CHAT_DRIVER", provider.Url());
+  env->Set("STRIDE_CHAT_TIMEOUT_S", timeout_s);
+  env->Set("STRIDE_CHAT_RETRIES", "1");
+  env->Set("STRIDE_CHAT_BACKOFF_S", "0.01");
+}
+
 TEST_F(Chat, AProviderThatStallsGets504) {
   FakeProvider provider;
   provider.stall_s = 1.5;
   ScopedEnv env;
-  env.Set("STRIDE_CHAT_DRIVER", provider.Url());
-  env.Set("STRIDE_CHAT_TIMEOUT_S", "0.3");
-  env.Set("STRIDE_CHAT_RETRIES", "1");
-  env.Set("STRIDE_CHAT_BACKOFF_S", "0.01");
+  AgainstSlowProvider(provider, "0.3", &env);
   Start();
   const PluginResponse a = Ask("ann", "hello?");
   EXPECT_EQ(a.status, 504) << a.body;
@@ -690,10 +695,7 @@ TEST_F(Chat, AProviderThatNeverFinishesIsCutAtItsDeadline) {
   FakeProvider provider;
   provider.trickle_s = 5;
   ScopedEnv env;
-  env.Set("STRIDE_CHAT_DRIVER", provider.Url());
-  env.Set("STRIDE_CHAT_TIMEOUT_S", "0.25");
-  env.Set("STRIDE_CHAT_RETRIES", "1");
-  env.Set("STRIDE_CHAT_BACKOFF_S", "0.01");
+  AgainstSlowProvider(provider, "0.25", &env);
   Start();
   const PluginResponse a = Ask("ann", "hello?");
   EXPECT_EQ(a.status, 504) << a.body;
