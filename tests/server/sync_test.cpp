@@ -38,7 +38,7 @@ class SyncTest : public ::testing::Test {
   Json Pull(const std::string& user, uint64_t since, size_t limit = 0) {
     Result<SyncAnswer> a = service_.Pull(user, since, limit);
     EXPECT_TRUE(a.ok()) << a.status().message();
-    return a.ok() ? Json::parse(a->body.dump()) : Json();
+    return a.ok() ? Json(a->body) : Json();
   }
   // The push's status and body (errors as {"error":message}).
   std::pair<int, Json> Push(const std::string& user, uint64_t last_pulled_at, const Json& body) {
@@ -51,7 +51,7 @@ class SyncTest : public ::testing::Test {
                                                                                : 500;
       return {status, Json{{"error", a.status().message()}}};
     }
-    return {a->status, Json::parse(a->body.dump())};
+    return {a->status, Json(a->body)};
   }
   static Json Workout(const std::string& id, int64_t at, Json fields) {
     fields["id"] = id;
