@@ -143,32 +143,45 @@ void BestEffortsIn(const std::vector<double>& D, const std::vector<double>& T, s
   }
 }
 
+// For each point i, with j the latest point at least `window_s` active seconds (`T`) before
+// it: when `breaks(j, i, T[i] - T[j])`, the window's steps j+1 .. i are marked in `marks`
+// (+1 where they begin, -1 past their end; n + 1 entries). One pass, however many windows.
+template <typename Breaks>
+void MarkWindows(const std::vector<double>& T, size_t n, double window_s, std::vector<int>* marks,
+                 Breaks breaks) {
+  size_t j = 0;
+  for (size_t i = 1; i < n; ++i) {
+    while (j + 1 < i && T[i] - T[j + 1] >= window_s) ++j;
+    const double dt = T[i] - T[j];
+    if (dt >= window_s && breaks(j, i, dt)) {
+      ++(*marks)[j + 1];
+      --(*marks)[i + 1];
+    }
+  }
+}
+
+// The steps inside any window MarkWindows marked, as `size` flags (none past the marks).
+std::vector<char> MarkedSteps(const std::vector<int>& marks, size_t size) {
+  std::vector<char> out(size, 0);
+  int open = 0;
+  for (size_t i = 0; i + 1 < marks.size() && i < size; ++i) {
+    open += marks[i];
+    out[i] = open > 0;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<char> FastSteps(const TrackAxes& a, std::span<const SpeedBar> bars) {
   const std::vector<double>& D = a.cum_m;
-  const std::vector<double>& T = a.cum_timer_s;
   const size_t n = D.size();
-  std::vector<int> marks(n + 1, 0);  // +1 where a fast window's steps begin, -1 past its end
+  std::vector<int> marks(n + 1, 0);
   for (const SpeedBar& bar : bars) {
-    size_t j = 0;
-    for (size_t i = 1; i < n; ++i) {
-      // j: the latest point at least window_s before i.
-      while (j + 1 < i && T[i] - T[j + 1] >= bar.window_s) ++j;
-      const double dt = T[i] - T[j];
-      if (dt >= bar.window_s && D[i] - D[j] >= bar.ceiling_mps * dt) {
-        ++marks[j + 1];
-        --marks[i + 1];
-      }
-    }
+    MarkWindows(a.cum_timer_s, n, bar.window_s, &marks,
+                [&](size_t j, size_t i, double dt) { return D[i] - D[j] >= bar.ceiling_mps * dt; });
   }
-  std::vector<char> fast(n, 0);
-  int open = 0;
-  for (size_t i = 0; i < n; ++i) {
-    open += marks[i];
-    fast[i] = open > 0;
-  }
-  return fast;
+  return MarkedSteps(marks, n);
 }
 
 std::vector<char> FasterThanRunningSteps(const TrackAxes& a) {
@@ -177,9 +190,7 @@ std::vector<char> FasterThanRunningSteps(const TrackAxes& a) {
 
 std::vector<char> StridelessSteps(const Track& t, const TrackAxes& a, const StridelessOptions& o) {
   const std::vector<double>& D = a.cum_m;
-  const std::vector<double>& T = a.cum_timer_s;
   const size_t n = std::min(D.size(), t.cadence_rpm.size());
-  std::vector<char> out(D.size(), 0);
   // Prefix counts over points: with a cadence, and with a cadence of zero.
   std::vector<uint32_t> known(n + 1, 0), zero(n + 1, 0);
   size_t stepping = 0;
@@ -189,27 +200,16 @@ std::vector<char> StridelessSteps(const Track& t, const TrackAxes& a, const Stri
     zero[i + 1] = zero[i] + (c == 0);
     stepping += c >= o.stepping_rpm;
   }
-  if (n == 0 || static_cast<double>(stepping) < o.stepping_share * static_cast<double>(n)) {
-    return out;
-  }
   std::vector<int> marks(n + 1, 0);
-  size_t j = 0;
-  for (size_t i = 1; i < n; ++i) {
-    while (j + 1 < i && T[i] - T[j + 1] >= o.window_s) ++j;
-    const double dt = T[i] - T[j];
-    if (dt < o.window_s || D[i] - D[j] < o.min_speed_mps * dt) continue;
-    // The window's points j+1 .. i: the steps it spans end there.
-    const uint32_t with = known[i + 1] - known[j + 1], zeros = zero[i + 1] - zero[j + 1];
-    if (with < o.min_points || zeros < o.zero_share * with) continue;
-    ++marks[j + 1];
-    --marks[i + 1];
+  if (n > 0 && static_cast<double>(stepping) >= o.stepping_share * static_cast<double>(n)) {
+    MarkWindows(a.cum_timer_s, n, o.window_s, &marks, [&](size_t j, size_t i, double dt) {
+      // The window's points are j+1 .. i.
+      const uint32_t with = known[i + 1] - known[j + 1], zeros = zero[i + 1] - zero[j + 1];
+      return D[i] - D[j] >= o.min_speed_mps * dt && with >= o.min_points &&
+             zeros >= o.zero_share * with;
+    });
   }
-  int open = 0;
-  for (size_t i = 0; i < n; ++i) {
-    open += marks[i];
-    out[i] = open > 0;
-  }
-  return out;
+  return MarkedSteps(marks, D.size());
 }
 
 std::vector<BestEffort> ComputeBestEfforts(const TrackAxes& a, const std::vector<char>& barred) {
