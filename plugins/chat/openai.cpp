@@ -80,8 +80,8 @@ Result<std::string> OpenAiClient::Post(const std::string& path, const std::strin
     double wait = o_.backoff_s * std::pow(2.0, attempt);
     if (!r && late) {
       last = Status::Unavailable("provider " + origin + " did not answer within " +
-                                 engine::NumberForMessage(o_.timeout_s) + " s" +
-                                 " (its answer was still coming)");
+                                 engine::NumberForMessage(o_.timeout_s) +
+                                 " s (its answer was still coming)");
     } else if (!r) {
       last = Status::Unavailable("provider " + origin +
                                  " did not answer: " + httplib::to_string(r.error()));
@@ -223,11 +223,8 @@ Result<Completion> OpenAiClient::Stream(const std::vector<ChatTurn>& messages,
       return Status::Unavailable("provider " + origin + " stopped streaming: " + why);
     }
     double wait = o_.backoff_s * std::pow(2.0, attempt);
-    if (late) {
+    if (late || !sent) {
       last = Status::Unavailable("provider " + origin + " did not answer: " + why);
-    } else if (!sent) {
-      last =
-          Status::Unavailable("provider " + origin + " did not answer: " + httplib::to_string(err));
     } else if (status == 200) {
       last = Status::Unavailable("provider " + origin + " ended the stream without [DONE]");
     } else {
