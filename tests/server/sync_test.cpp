@@ -327,14 +327,12 @@ struct Device {
 };
 
 // SYNC_TRACE=1 prints every pull, push and step; SYNC_FROM=N starts at schedule N (a failure
-// names its schedule). The lines are only made when they are printed: dumping every body
+// names its schedule). `line` makes the line, only when it is printed: dumping every body
 // took a good share of the property's time.
-bool Tracing() {
+template <typename Line>
+void Trace(Line line) {
   static const bool on = std::getenv("SYNC_TRACE") != nullptr;
-  return on;
-}
-void Trace(const std::string& line) {
-  std::printf("%s\n", line.c_str());
+  if (on) std::printf("%s\n", line().c_str());
 }
 
 int FidelityOf(const std::string& collection, const std::string& field) {
@@ -351,7 +349,7 @@ class SyncProperty : public SyncTest {
   void PullAll(Device& d) {
     for (int page = 0; page < 1000; ++page) {
       const Json p = Pull(user_, d.last_pulled_at, 7);
-      if (Tracing()) Trace("pull " + p.dump());
+      Trace([&] { return "pull " + p.dump(); });
       Apply(d, p["changes"]);
       d.last_pulled_at = p["last_pulled_at"];
       if (!p["has_more"]) return;
@@ -411,8 +409,9 @@ class SyncProperty : public SyncTest {
       for (const Key& k : d.pending_deletes) changes[k.first]["deleted"].push_back(k.second);
       const Json body = {{"changes", changes}};
       auto [status, answer] = Push(user_, d.last_pulled_at, body);
-      if (Tracing())
-        Trace("push " + body.dump() + "\n-> " + std::to_string(status) + " " + answer.dump());
+      Trace([&body, got = status, &said = answer] {  // (clang 14 captures no bindings)
+        return "push " + body.dump() + "\n-> " + std::to_string(got) + " " + said.dump();
+      });
       const bool lost_answer = std::uniform_int_distribution<int>(0, 3)(rng) == 0;
       if (status == 200 && lost_answer) {
         // The answer was lost: the device retries the same push, which changes nothing.
@@ -505,9 +504,10 @@ TEST_F(SyncProperty, TwoDevicesConvergeWithNoLostWriteOverThousandsOfSchedules) 
       const int who = pick(rng) % 2;
       const int action = pick(rng);
       Device& d = dev[who];
-      if (Tracing())
-        Trace("step " + std::to_string(step) + " t=" + std::to_string(clock_.ms) + " device " +
-              std::to_string(who) + " action " + std::to_string(action));
+      Trace([&] {
+        return "step " + std::to_string(step) + " t=" + std::to_string(clock_.ms) + " device " +
+               std::to_string(who) + " action " + std::to_string(action);
+      });
       if (action < 20) {
         Sync(d, rng);
       } else if (action < 28) {
