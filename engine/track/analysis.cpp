@@ -235,10 +235,12 @@ Analysis Analyze(Track input, const AnalyzeOptions& options) {
       std::vector<SpeedBar> bars(kRunningRecords.begin(), kRunningRecords.end());
       if (BarsVehicleSpeed(t.sport)) bars.push_back({kVehicleSpeedMps});
       std::vector<char> barred = FastSteps(axes, bars);
-      // And so is a stretch at a jog or faster in which a watch that counts steps counted none.
+      // And so is a stretch at a jog or faster in which a watch that counts steps counted none,
+      // or one well over the recording's own pace with a heart near rest.
       const std::vector<char> strideless = StridelessSteps(t, axes);
-      for (size_t i = 0; i < strideless.size() && i < barred.size(); ++i) {
-        barred[i] |= strideless[i];
+      const std::vector<char> resting = RestingHeartSteps(t, axes);
+      for (size_t i = 0; i < barred.size(); ++i) {
+        barred[i] |= (i < strideless.size() && strideless[i]) || (i < resting.size() && resting[i]);
       }
       for (size_t i = 1; i < barred.size(); ++i) {
         if (barred[i]) an.best_efforts_vehicle_m += axes.cum_m[i] - axes.cum_m[i - 1];

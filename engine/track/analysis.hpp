@@ -113,7 +113,8 @@ struct Analysis {
   std::vector<BestEffort> best_efforts;  // foot sports only: running distances
   // Metres no best effort crosses: faster than anyone has run for as long
   // (FasterThanRunningSteps), where BarsVehicleSpeed at vehicle speed (FastSteps), and at a
-  // jog or faster without a step counted (StridelessSteps).
+  // jog or faster without a step counted (StridelessSteps), and well over the recording's own
+  // pace with a heart near rest (RestingHeartSteps).
   double best_efforts_vehicle_m = 0;
   std::vector<Stop> stops;
   DeviceTotals device_totals;

@@ -6,6 +6,9 @@
 #include <cmath>
 #include <cstdint>
 #include <utility>
+#include <vector>
+
+#include "engine/track/detail/median.hpp"
 
 namespace stride::engine {
 
@@ -209,6 +212,47 @@ std::vector<char> StridelessSteps(const Track& t, const TrackAxes& a, const Stri
              zeros >= o.zero_share * with;
     });
   }
+  return MarkedSteps(marks, D.size());
+}
+
+std::vector<char> RestingHeartSteps(const Track& t, const TrackAxes& a,
+                                    const RestingHeartOptions& o) {
+  const std::vector<double>& D = a.cum_m;
+  const std::vector<double>& T = a.cum_timer_s;
+  const size_t n = std::min({D.size(), T.size(), t.hr_bpm.size()});
+  // Prefix sums over points: how many have a heart rate, and its total.
+  std::vector<uint32_t> known(n + 1, 0);
+  std::vector<double> sum(n + 1, 0);
+  std::vector<double> hearts;
+  hearts.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    const double hr = t.hr_bpm[i];
+    const bool ok = hr > 0;  // NaN and 0 (no strap) are no reading
+    known[i + 1] = known[i] + ok;
+    sum[i + 1] = sum[i] + (ok ? hr : 0);
+    if (ok) hearts.push_back(hr);
+  }
+  std::vector<int> marks(n + 1, 0);
+  if (n < 2 || static_cast<double>(hearts.size()) < o.hr_share * static_cast<double>(n)) {
+    return MarkedSteps(marks, D.size());
+  }
+  const double median_hr = detail::Median(std::move(hearts));
+  std::vector<double> speeds;
+  MarkWindows(T, n, o.window_s, &marks, [&](size_t j, size_t i, double dt) {
+    if (const double v = (D[i] - D[j]) / dt; v >= 1.0) speeds.push_back(v);
+    return false;
+  });
+  if (speeds.empty()) return MarkedSteps(marks, D.size());
+  const double fast = std::max(o.min_speed_mps, o.over_median * detail::Median(std::move(speeds)));
+  const double resting = median_hr - o.hr_drop_bpm;
+  MarkWindows(T, n, o.window_s, &marks, [&](size_t j, size_t i, double dt) {
+    // The window's points are j+1 .. i.
+    const uint32_t with = known[i + 1] - known[j + 1];
+    const size_t points = i - j;
+    return D[i] - D[j] >= fast * dt && with >= o.min_points &&
+           static_cast<double>(with) >= o.hr_share * static_cast<double>(points) &&
+           sum[i + 1] - sum[j + 1] <= resting * with;
+  });
   return MarkedSteps(marks, D.size());
 }
 

@@ -128,4 +128,32 @@ struct StridelessOptions {
 std::vector<char> StridelessSteps(const Track& track, const TrackAxes& axes,
                                   const StridelessOptions& options = {});
 
+// Speed without effort: a window of at least `window_s` active seconds, at `min_speed_mps` or
+// more and at `over_median` times the recording's median moving speed (over `window_s`
+// windows, those at 1 m/s or more), in which the heart averaged `hr_drop_bpm` or more below
+// the recording's median heart rate. A bus at 20 km/h in a run whose device counts no steps
+// (a phone app with a chest strap) passes the records and StridelessSteps, but a heart on a
+// seat falls towards rest within a minute, while one running faster than its own usual pace
+// for two minutes climbs.
+// Trade-offs:
+//  - two minutes, not one: a heart lags an interval's start by 30-60 s, so a rep begun from a
+//    standstill reads low for its first minute, not for its second;
+//  - faster than the recording's own pace, not a fixed speed: an elite's easy 14.4 km/h with
+//    a heart 25 below its workout's median is slower than its median and stays a run;
+//  - a strap that reads low at the start (dry electrodes) is only a problem if the start is
+//    a quarter faster than the rest, which warm-ups are not;
+//  - a recording is judged only with a heart rate on `hr_share` of its points or more, and a
+//    window only with one on `hr_share` of its points and on `min_points` (a dropout is no
+//    rest).
+struct RestingHeartOptions {
+  double window_s = 120;
+  double min_speed_mps = 4.0;  // 14.4 km/h: slower, a vehicle is no faster than a runner
+  double over_median = 1.25;
+  double hr_drop_bpm = 25;
+  double hr_share = 0.5;
+  size_t min_points = 5;
+};
+std::vector<char> RestingHeartSteps(const Track& track, const TrackAxes& axes,
+                                    const RestingHeartOptions& options = {});
+
 }  // namespace stride::engine

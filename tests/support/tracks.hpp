@@ -3,6 +3,8 @@
 // Small hand-made tracks with obvious answers for the engine's unit tests.
 #pragma once
 
+#include <cmath>
+
 #include "engine/geo/geodesy.hpp"
 #include "engine/track/track.hpp"
 
@@ -61,6 +63,20 @@ inline engine::Track RunBusRun(double ride_cadence = 0, double run_cadence = 88)
   });
   for (size_t i = 0; i < t.size(); ++i) {
     t.cadence_rpm[i] = (i > 750 && i <= 1380) ? ride_cadence : run_cadence;
+  }
+  return t;
+}
+
+// RunBusRun(ride_cadence, run_cadence) with a chest strap: 158 bpm while running; on the bus
+// the heart falls towards 88 (time constant 40 s), and back on foot it climbs back (30 s).
+inline engine::Track RunBusRunWithHeart(double ride_cadence = engine::kNaN,
+                                        double run_cadence = engine::kNaN) {
+  engine::Track t = RunBusRun(ride_cadence, run_cadence);
+  double hr = 158;
+  for (size_t i = 0; i < t.size(); ++i) {
+    const bool riding = i > 750 && i <= 1380;
+    hr += ((riding ? 88.0 : 158.0) - hr) / (riding ? 40.0 : 30.0);
+    t.hr_bpm[i] = std::round(hr);
   }
   return t;
 }

@@ -242,6 +242,21 @@ TEST(Analyze, NoBestEffortOfARunCrossesABusRideWithoutSteps) {
   EXPECT_NEAR(Analyze(testing::RunBusRun(kNaN)).best_efforts[1].time_s, 180.0, 5.0);
 }
 
+// The same bus in a run recorded by a phone with a chest strap (no cadence): the heart, near
+// rest on the seat, keeps it out.
+TEST(Analyze, NoBestEffortOfARunCrossesABusRideWithTheHeartAtRest) {
+  const Analysis a = Analyze(testing::RunBusRunWithHeart());
+  EXPECT_EQ(a.sport, Sport::kRun);
+  ASSERT_GE(a.best_efforts.size(), 2u);
+  EXPECT_NEAR(a.best_efforts[1].time_s, 250.0, 5.0);
+  // The ride, and at most 43 s of running at each of its ends (RestingHeartSteps' window).
+  EXPECT_GE(a.best_efforts_vehicle_m, 20 / 3.6 * 600 - 30);
+  EXPECT_LE(a.best_efforts_vehicle_m, 20 / 3.6 * 600 + 2 * 43 * 4.0 + 30);
+  const auto j = nlohmann::json::parse(AnalysisJson("run.gpx", {a}));
+  EXPECT_NE(j["methods"]["best_efforts"]["excludes"].get<std::string>().find("with the heart"),
+            std::string::npos);
+}
+
 TEST(AnalysisJson, HasTheDocumentedFields) {
   datasets::SyntheticRunOptions o;
   const datasets::SyntheticRun run = datasets::MakeSyntheticRun(o);

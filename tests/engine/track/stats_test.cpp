@@ -243,5 +243,64 @@ TEST(Stats, NoStepCountIsNotARide) {
   EXPECT_EQ(Metres(p, StridelessSteps(parked, p)), 0.0);
 }
 
+// A phone app with a chest strap counts no steps: the bus of RunBusRun is told by the heart,
+// which falls towards rest on the seat.
+TEST(Stats, ARideWithTheHeartAtRestIsNotRunning) {
+  const Track bus = testing::RunBusRunWithHeart();
+  const TrackAxes a = ComputeAxes(bus, {});
+  EXPECT_EQ(Metres(a, StridelessSteps(bus, a)), 0.0);  // no cadence: nothing to judge
+  const std::vector<char> ride = RestingHeartSteps(bus, a);
+  ASSERT_EQ(ride.size(), a.cum_m.size());
+  // Both halves of the ride (300 s each at 20 km/h), and of the running beside them what a
+  // two-minute window lets in while it still averages a quarter over the run's 4 m/s: up to
+  // 43 s at each of the ride's two ends (5.56 m/s for 77 s and 4 m/s for 43 s make 5.0).
+  const double half_m = 20 / 3.6 * 300;
+  EXPECT_GE(Metres(a, ride), 2 * half_m - 1);
+  EXPECT_LE(Metres(a, ride), 2 * half_m + 2 * 43 * 4.0);
+  EXPECT_FALSE(ride[700]);
+  EXPECT_TRUE(ride[752]);  // from the ride's first second: its first two minutes average 114
+  EXPECT_TRUE(ride[1040]);
+  EXPECT_FALSE(ride[1066]);  // the middle of the stop: 12 s or more of it slows any window
+  EXPECT_TRUE(ride[1370]);
+  EXPECT_FALSE(ride[1430]);
+  const std::vector<BestEffort> foot = ComputeBestEfforts(a, ride);
+  ASSERT_GE(foot.size(), 2u);
+  EXPECT_NEAR(foot[1].time_s, 250.0, 0.5);  // the run's own kilometre, not the bus's 180 s
+  // Without the strap, or with one that reads 0 all along, nothing tells the bus apart.
+  Track strapless = bus;
+  for (double& hr : strapless.hr_bpm) hr = kNaN;
+  EXPECT_EQ(Metres(a, RestingHeartSteps(strapless, a)), 0.0);
+  for (double& hr : strapless.hr_bpm) hr = 0;
+  EXPECT_EQ(Metres(a, RestingHeartSteps(strapless, a)), 0.0);
+}
+
+// Intervals from a standstill: each 3 min rep at 19.8 km/h starts with the heart low (it lags
+// the rep by half a minute), and the warm-up's strap reads a dry 75 bpm for five minutes. None
+// of it is a vehicle.
+TEST(Stats, IntervalsAndAColdStrapAreRunning) {
+  // 10 min jog at 3 m/s, 6 x (3 min at 5.5 m/s, 2 min standing), 10 min jog.
+  auto phase = [](int i) { return i < 600 || i >= 2100 ? -1 : (i - 600) % 300; };
+  Track t = testing::North(Sport::kRun, 2700, [&](int i) {
+    const int p = phase(i);
+    return p < 0 ? 3.0 : p < 180 ? 5.5 : 0.0;
+  });
+  double hr = 140;
+  for (size_t i = 0; i < t.size(); ++i) {
+    const int p = phase(static_cast<int>(i));
+    const double target = p < 0 ? 140.0 : p < 180 ? 178.0 : 120.0;
+    hr += (target - hr) / (p >= 180 ? 40.0 : 30.0);
+    t.hr_bpm[i] = i < 300 ? 75 : std::round(hr);  // the strap is dry for 5 min
+  }
+  const TrackAxes a = ComputeAxes(t, {});
+  EXPECT_EQ(Metres(a, RestingHeartSteps(t, a)), 0.0);
+  // Two of the reps with the heart at 90 (a bus between two stops) are a vehicle, and nothing
+  // else is (the stops beside them add no metres).
+  for (int i = 600; i < 2100; ++i) {
+    if (const int rep = (i - 600) / 300; (rep == 2 || rep == 3) && phase(i) < 180) t.hr_bpm[i] = 90;
+  }
+  EXPECT_GE(Metres(a, RestingHeartSteps(t, a)), 2 * 178 * 5.5);
+  EXPECT_LE(Metres(a, RestingHeartSteps(t, a)), 2 * 180 * 5.5 + 1);
+}
+
 }  // namespace
 }  // namespace stride::engine
