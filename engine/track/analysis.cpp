@@ -176,9 +176,11 @@ Analysis Analyze(Track input, const AnalyzeOptions& options) {
   }
   // Walk or hike, decided again on the smoothed profile (or the DEM's): the guess counted the
   // raw altitude, whose noise can read a lakeside walk as 40 m of climbing a km. Both sports
-  // clean, smooth and segment alike, so nothing above depends on which.
+  // clean, smooth and segment alike, so nothing above depends on which. A run climbing faster
+  // than hikers do (DecideWalkOrHike) was cleaned and smoothed at walking pace too, which is
+  // the pace it moved at; what follows (best efforts) treats it as a run.
   if (guessed && guessed->walking_pace) {
-    DecideWalkOrHike(&*guessed, an.ascent_m, an.distance_m, an.elapsed_time_s);
+    DecideWalkOrHike(&*guessed, an.ascent_m, an.distance_m, an.elapsed_time_s, an.moving_time_s);
     t.sport = an.sport = guessed->sport;
     an.sport_source = guessed->why;
   }

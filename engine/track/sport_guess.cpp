@@ -188,12 +188,23 @@ SportGuess GuessSport(const Track& t) {
   return g;
 }
 
-void DecideWalkOrHike(SportGuess* g, double climb_m, double distance_m, double duration_s) {
+void DecideWalkOrHike(SportGuess* g, double climb_m, double distance_m, double duration_s,
+                      double moving_s) {
   if (!g->walking_pace) return;
   const double hours = std::isnan(duration_s) ? 0 : duration_s / 3600;
   const double climb_per_km =
       distance_m > 0 && !std::isnan(climb_m) ? climb_m / (distance_m / 1000) : 0;
-  char buf[96];
+  char buf[200];
+  if (moving_s > 0 && climb_m >= kRunnersClimbM &&
+      climb_m / (moving_s / 3600) >= kRunnersClimbRateMph) {
+    std::snprintf(buf, sizeof buf,
+                  "), climbing %.0f m in %.1f h moving: %.0f m an hour, faster than hikers climb "
+                  "(Naismith: %.0f), a mountain runner's",
+                  climb_m, moving_s / 3600, climb_m / (moving_s / 3600), kRunnersClimbRateMph);
+    g->sport = Sport::kRun;
+    g->why = "inferred: " + g->walking_detail + buf;
+    return;
+  }
   std::snprintf(buf, sizeof buf, "), climbing %.0f m/km over %.1f h", climb_per_km, hours);
   g->sport = climb_per_km >= 40 || hours > 2 ? Sport::kHike : Sport::kWalk;
   g->why = "inferred: " + g->walking_detail + buf;

@@ -14,7 +14,8 @@
 //          60 steps a minute per leg (a cadence over 100 is read as both legs' and halved).
 //          Hike when it climbs 40 m or more per km or lasts over 2 hours, walk otherwise
 //          (DecideWalkOrHike: GuessSport counts the climbing on the raw altitude in 5 m steps,
-//          which GPS altitude noise inflates; Analyze decides again on the smoothed profile)
+//          which GPS altitude noise inflates; Analyze decides again on the smoothed profile);
+//          but a run when it climbs faster than hikers do (Analyze, on the moving time)
 //   run    everything else, and a recording with fewer than 5 moving windows with times
 //
 // A recording without positions is judged the same way on its device's cumulative distance
@@ -53,6 +54,15 @@ SportGuess GuessSport(const Track& track);
 // For a guess at walking pace: hike when `climb_m` over `distance_m` is 40 m/km or more or
 // `duration_s` is over 2 hours, walk otherwise; sets `sport` and `why` (which gives the
 // figures). A NaN climb counts as none. Does nothing to a guess not at walking pace.
-void DecideWalkOrHike(SportGuess* guess, double climb_m, double distance_m, double duration_s);
+// But a run when it climbs kRunnersClimbM or more at kRunnersClimbRateMph or more per hour of
+// `moving_s` (NaN: not judged): faster, over a whole outing, than Naismith's rule has hikers
+// climb when they do nothing else (600 m an hour). A mountain run or a vertical-kilometre race
+// is at walking pace on the map (3.1 km/h at 223 m/km, 3.4 km/h at 343 m/km: the two shared
+// "runs" the speeds alone called hikes); a hiker as fast as that for 300 m and more of
+// climbing reads as a runner.
+inline constexpr double kRunnersClimbM = 300;
+inline constexpr double kRunnersClimbRateMph = 600;
+void DecideWalkOrHike(SportGuess* guess, double climb_m, double distance_m, double duration_s,
+                      double moving_s = kNaN);
 
 }  // namespace stride::engine

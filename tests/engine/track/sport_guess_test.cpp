@@ -52,6 +52,36 @@ TEST(GuessSport, TellsEachSportFromHowItMoved) {
   EXPECT_NE(swim.why.find("stroke rate of 28/min"), std::string::npos) << swim.why;
 }
 
+// At walking pace, a climb faster than hikers make (600 m an hour of moving, over 300 m or
+// more) is a mountain runner's; anything slower, or shorter, or without a moving time, stays a
+// walk or a hike.
+TEST(GuessSport, ClimbingFasterThanHikersIsRunning) {
+  auto decide = [](double climb_m, double distance_m, double moving_s) {
+    SportGuess g;
+    g.walking_pace = true;
+    g.walking_detail = "walking pace (median 3.0 km/h";
+    DecideWalkOrHike(&g, climb_m, distance_m, 1.1 * moving_s, moving_s);
+    return g;
+  };
+  const SportGuess vk = decide(1000, 4000, 3600);  // a vertical kilometre in an hour
+  EXPECT_EQ(vk.sport, Sport::kRun) << vk.why;
+  EXPECT_NE(vk.why.find("climbing 1000 m in 1.0 h moving: 1000 m an hour"), std::string::npos)
+      << vk.why;
+  EXPECT_EQ(decide(1000, 4000, 2 * 3600).sport, Sport::kHike);  // 500 m an hour: a good hiker
+  EXPECT_EQ(decide(599, 4000, 3600).sport, Sport::kHike);       // just under Naismith's rule
+  EXPECT_EQ(decide(600, 4000, 3600).sport, Sport::kRun);        // at it
+  EXPECT_EQ(decide(250, 2000, 1200).sport, Sport::kHike);       // 750 m an hour for 250 m
+  SportGuess unknown_moving;
+  unknown_moving.walking_pace = true;
+  DecideWalkOrHike(&unknown_moving, 1000, 4000, 3600);  // GuessSport's call: no moving time
+  EXPECT_EQ(unknown_moving.sport, Sport::kHike) << unknown_moving.why;
+  // A guess not at walking pace is left alone.
+  SportGuess run;
+  DecideWalkOrHike(&run, 1000, 4000, 3600, 3600);
+  EXPECT_EQ(run.sport, Sport::kRun);
+  EXPECT_TRUE(run.why.empty());
+}
+
 // Due north from 45N 6E, a fix every `interval_s`, at each leg's speed for its seconds.
 Track Legs(const std::vector<std::pair<double, int>>& legs, double interval_s = 5) {
   Track t;
