@@ -121,10 +121,11 @@ void PrintSession(const engine::Analysis& a, std::ostream& out) {
     out << "  best      ";
     for (const auto& e : a.best_efforts) out << " " << e.name << " " << FormatDuration(e.time_s);
     if (a.best_efforts_vehicle_m > 0) {
-      // A walk's bar is vehicle speed; a run's, what no runner has done for as long.
-      std::snprintf(
-          buf, sizeof buf, "  (%.2f km %s left out)", a.best_efforts_vehicle_m / 1000.0,
-          engine::BarsVehicleSpeed(a.sport) ? "at vehicle speed" : "faster than anyone has run,");
+      // A walk's bar is vehicle speed; a run's, what no runner has done for as long, a jog
+      // without a step counted or a pace well over the run's own with the heart near rest:
+      // each of them a vehicle.
+      std::snprintf(buf, sizeof buf, "  (%.2f km %s left out)", a.best_efforts_vehicle_m / 1000.0,
+                    engine::BarsVehicleSpeed(a.sport) ? "at vehicle speed" : "in a vehicle");
       out << buf;
     }
     out << "\n";
