@@ -311,11 +311,16 @@ bool XmlScanner::RawAttributes(std::string_view name1, std::string_view* value1,
   size_t cursor = 0;
   std::string_view local, raw;
   bool got1 = false, got2 = false;
+  // Names compared without a library call (string_view's == calls memcmp): this runs for
+  // every <trkpt lat lon>.
+  auto same = [](std::string_view a, std::string_view b) {
+    return a.size() == b.size() && SameBytes(a.data(), b.data(), a.size());
+  };
   while (!(got1 && got2) && NextAttribute(&cursor, &local, &raw)) {
-    if (!got1 && local == name1) {
+    if (!got1 && same(local, name1)) {
       *value1 = raw;
       got1 = true;
-    } else if (!got2 && local == name2) {
+    } else if (!got2 && same(local, name2)) {
       *value2 = raw;
       got2 = true;
     }

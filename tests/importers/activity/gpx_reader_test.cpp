@@ -15,6 +15,7 @@ TEST(GpxReader, ReadsGpx11WithExtensionsOfSeveralVendors) {
   const std::string doc = R"(<?xml version="1.0"?>
 <gpx version="1.1" creator="Garmin Connect" xmlns="http://www.topografix.com/GPX/1/1"
      xmlns:ns3="http://www.garmin.com/xmlschemas/TrackPointExtension/v1"
+     xmlns:gpxpx="http://www.garmin.com/xmlschemas/PowerExtension/v1"
      xmlns:gpxdata="http://www.cluetrust.com/XML/GPXDATA/1/0">
  <metadata><time>2017-10-08T14:54:11.000Z</time></metadata>
  <wpt lat="1" lon="2"><time>2000-01-01T00:00:00Z</time></wpt>
@@ -22,7 +23,8 @@ TEST(GpxReader, ReadsGpx11WithExtensionsOfSeveralVendors) {
   <trkseg>
    <trkpt lat="45.5" lon="5.5"><ele>212.4</ele><time>2017-10-08T14:54:11.500Z</time>
     <extensions><ns3:TrackPointExtension><ns3:hr>121</ns3:hr><ns3:cad>84</ns3:cad>
-    <ns3:atemp>21.5</ns3:atemp></ns3:TrackPointExtension></extensions></trkpt>
+    <ns3:atemp>21.5</ns3:atemp></ns3:TrackPointExtension>
+    <gpxpx:PowerInWatts>312</gpxpx:PowerInWatts></extensions></trkpt>
    <trkpt lat="45.50001" lon="5.50002"><ele>213</ele><time>2017-10-08T16:54:12+02:00</time>
     <extensions><gpxdata:hr>122</gpxdata:hr><gpxdata:cadence>85</gpxdata:cadence><power>250</power></extensions></trkpt>
   </trkseg>
@@ -44,6 +46,7 @@ TEST(GpxReader, ReadsGpx11WithExtensionsOfSeveralVendors) {
   EXPECT_DOUBLE_EQ(t.hr_bpm[0], 121);
   EXPECT_DOUBLE_EQ(t.cadence_rpm[0], 84);
   EXPECT_DOUBLE_EQ(t.temperature_c[0], 21.5);
+  EXPECT_DOUBLE_EQ(t.power_w[0], 312);  // Garmin's PowerExtension (gc_UrbanBiker2019-04-18.gpx)
   EXPECT_DOUBLE_EQ(t.hr_bpm[1], 122);
   EXPECT_DOUBLE_EQ(t.cadence_rpm[1], 85);
   EXPECT_DOUBLE_EQ(t.power_w[1], 250);
