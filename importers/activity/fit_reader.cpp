@@ -508,6 +508,10 @@ Result<FitWorkout> FitDecoder::RunWorkout() {
 }
 
 Status FitDecoder::DecodeAll() {
+  // Records take 20-70 bytes of a file (with their definitions and the other messages): room
+  // for one per 32 bytes saves the copies of a vector grown by doubling. Pages never written
+  // are never faulted in, so an overestimate costs address space only.
+  records_.reserve(std::min(n_ / 32, limits_.max_points));
   size_t pos = 0;
   int files = 0;
   while (pos < n_) {
@@ -866,12 +870,18 @@ engine::Activity FitDecoder::Assemble() {
     t.developer_fields = developer_fields_;
   }
   // Records: in file order, into the session of their time (a record without time stays with
-  // the session of the record before it).
+  // the session of the record before it). Counted first, so each session's dozen streams are
+  // allocated once at their size.
+  std::vector<size_t> session(records_.size());
+  std::vector<size_t> count(ns, 0);
   size_t current = 0;
-  for (const engine::TrackPoint& r : records_) {
-    if (!std::isnan(r.time_s)) current = session_of(r.time_s);
-    act.sessions[current].Append(r);
+  for (size_t i = 0; i < records_.size(); ++i) {
+    if (!std::isnan(records_[i].time_s)) current = session_of(records_[i].time_s);
+    session[i] = current;
+    ++count[current];
   }
+  for (size_t k = 0; k < ns; ++k) act.sessions[k].Reserve(count[k]);
+  for (size_t i = 0; i < records_.size(); ++i) act.sessions[session[i]].Append(records_[i]);
   for (const engine::Lap& l : laps_) act.sessions[session_of(l.start_time_s)].laps.push_back(l);
   for (const engine::TimerEvent& e : events_) {
     act.sessions[session_of(e.time_s)].timer_events.push_back(e);
