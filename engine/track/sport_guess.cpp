@@ -196,11 +196,11 @@ void DecideWalkOrHike(SportGuess* g, double climb_m, double distance_m, double d
       distance_m > 0 && !std::isnan(climb_m) ? climb_m / (distance_m / 1000) : 0;
   char buf[200];
   if (moving_s > 0 && climb_m >= kRunnersClimbM &&
-      climb_m / (moving_s / 3600) >= kRunnersClimbRateMph) {
+      climb_m / (moving_s / 3600) >= kRunnersClimbMPerHour) {
     std::snprintf(buf, sizeof buf,
                   "), climbing %.0f m in %.1f h moving: %.0f m an hour, faster than hikers climb "
                   "(Naismith: %.0f), a mountain runner's",
-                  climb_m, moving_s / 3600, climb_m / (moving_s / 3600), kRunnersClimbRateMph);
+                  climb_m, moving_s / 3600, climb_m / (moving_s / 3600), kRunnersClimbMPerHour);
     g->sport = Sport::kRun;
     g->why = "inferred: " + g->walking_detail + buf;
     return;

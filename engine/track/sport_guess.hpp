@@ -54,14 +54,14 @@ SportGuess GuessSport(const Track& track);
 // For a guess at walking pace: hike when `climb_m` over `distance_m` is 40 m/km or more or
 // `duration_s` is over 2 hours, walk otherwise; sets `sport` and `why` (which gives the
 // figures). A NaN climb counts as none. Does nothing to a guess not at walking pace.
-// But a run when it climbs kRunnersClimbM or more at kRunnersClimbRateMph or more per hour of
-// `moving_s` (NaN: not judged): faster, over a whole outing, than Naismith's rule has hikers
-// climb when they do nothing else (600 m an hour). A mountain run or a vertical-kilometre race
-// is at walking pace on the map (3.1 km/h at 223 m/km, 3.4 km/h at 343 m/km: the two shared
+// But a run when it climbs kRunnersClimbM or more at kRunnersClimbMPerHour or more over the
+// hours of `moving_s` (NaN: not judged): faster, over a whole outing, than Naismith's rule has
+// hikers climb when they do nothing else (600 m an hour). A mountain run or a vertical-kilometre
+// race is at walking pace on the map (3.1 km/h at 223 m/km, 3.4 km/h at 343 m/km: the two shared
 // "runs" the speeds alone called hikes); a hiker as fast as that for 300 m and more of
 // climbing reads as a runner.
 inline constexpr double kRunnersClimbM = 300;
-inline constexpr double kRunnersClimbRateMph = 600;
+inline constexpr double kRunnersClimbMPerHour = 600;
 void DecideWalkOrHike(SportGuess* guess, double climb_m, double distance_m, double duration_s,
                       double moving_s = kNaN);
 
