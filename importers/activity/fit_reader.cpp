@@ -510,8 +510,10 @@ Result<FitWorkout> FitDecoder::RunWorkout() {
 Status FitDecoder::DecodeAll() {
   // Records take 20-70 bytes of a file (with their definitions and the other messages): room
   // for one per 32 bytes saves the copies of a vector grown by doubling. Pages never written
-  // are never faulted in, so an overestimate costs address space only.
-  records_.reserve(std::min(n_ / 32, limits_.max_points));
+  // are never faulted in, so an overestimate costs address space only; at most 2^20 records
+  // (about 100 MB of it), which a system that does not overcommit still grants, and beyond
+  // which the vector grows as before.
+  records_.reserve(std::min({n_ / 32, limits_.max_points, size_t{1} << 20}));
   size_t pos = 0;
   int files = 0;
   while (pos < n_) {
