@@ -147,20 +147,27 @@ void BestEffortsIn(const std::vector<double>& D, const std::vector<double>& T, s
 }
 
 // For each point i, with j the latest point at least `window_s` active seconds (`T`) before
-// it: when `breaks(j, i, T[i] - T[j])`, the window's steps j+1 .. i are marked in `marks`
-// (+1 where they begin, -1 past their end; n + 1 entries). One pass, however many windows.
-template <typename Breaks>
-void MarkWindows(const std::vector<double>& T, size_t n, double window_s, std::vector<int>* marks,
-                 Breaks breaks) {
+// it: `visit(j, i, T[i] - T[j])`. One pass, however many windows.
+template <typename Visit>
+void ForEachWindow(const std::vector<double>& T, size_t n, double window_s, Visit visit) {
   size_t j = 0;
   for (size_t i = 1; i < n; ++i) {
     while (j + 1 < i && T[i] - T[j + 1] >= window_s) ++j;
-    const double dt = T[i] - T[j];
-    if (dt >= window_s && breaks(j, i, dt)) {
+    if (const double dt = T[i] - T[j]; dt >= window_s) visit(j, i, dt);
+  }
+}
+
+// ForEachWindow, and when `breaks(j, i, dt)`, the window's steps j+1 .. i are marked in
+// `marks` (+1 where they begin, -1 past their end; n + 1 entries).
+template <typename Breaks>
+void MarkWindows(const std::vector<double>& T, size_t n, double window_s, std::vector<int>* marks,
+                 Breaks breaks) {
+  ForEachWindow(T, n, window_s, [&](size_t j, size_t i, double dt) {
+    if (breaks(j, i, dt)) {
       ++(*marks)[j + 1];
       --(*marks)[i + 1];
     }
-  }
+  });
 }
 
 // The steps inside any window MarkWindows marked, as `size` flags (none past the marks).
@@ -238,9 +245,8 @@ std::vector<char> RestingHeartSteps(const Track& t, const TrackAxes& a,
   }
   const double median_hr = detail::Median(std::move(hearts));
   std::vector<double> speeds;
-  MarkWindows(T, n, o.window_s, &marks, [&](size_t j, size_t i, double dt) {
+  ForEachWindow(T, n, o.window_s, [&](size_t j, size_t i, double dt) {
     if (const double v = (D[i] - D[j]) / dt; v >= 1.0) speeds.push_back(v);
-    return false;
   });
   if (speeds.empty()) return MarkedSteps(marks, D.size());
   const double fast = std::max(o.min_speed_mps, o.over_median * detail::Median(std::move(speeds)));
