@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -52,6 +53,9 @@ SportGuess GuessSport(const Track& t) {
   double first_time = kNaN, last_time = kNaN;
   size_t prev = SIZE_MAX, anchor = SIZE_MAX;
   size_t seg = 0;
+  // Per-step distances without a sine and cosine each (a tenth of the guess's time on the
+  // shared GPX files went to SegmentDistanceM).
+  std::optional<TrackGeodesy> geo;
   for (size_t i = 0; i < t.size(); ++i) {
     if (seg + 1 < t.segment_starts.size() && t.segment_starts[seg + 1] == i) {
       ++seg;
@@ -64,9 +68,9 @@ SportGuess GuessSport(const Track& t) {
     if (t.cadence_rpm[i] > 0) cadence.push_back(t.cadence_rpm[i]);
     if (!t.has_position(i)) continue;
     climb.Add(t.ele_m[i]);
+    if (!geo) geo.emplace(t.lat_deg[i]);
     if (prev != SIZE_MAX) {
-      const double d =
-          SegmentDistanceM(t.lat_deg[prev], t.lon_deg[prev], t.lat_deg[i], t.lon_deg[i]);
+      const double d = geo->DistanceM(t.lat_deg[prev], t.lon_deg[prev], t.lat_deg[i], t.lon_deg[i]);
       const double dt = t.time_s[i] - t.time_s[prev];
       if (dt > 0 && dt <= 300 && d / dt < 60) dist_m += d;
     }
@@ -75,8 +79,8 @@ SportGuess GuessSport(const Track& t) {
     if (anchor == SIZE_MAX) {
       anchor = i;
     } else if (const double dt = t.time_s[i] - t.time_s[anchor]; dt >= 10) {
-      const double v = dt <= 300 ? SegmentDistanceM(t.lat_deg[anchor], t.lon_deg[anchor],
-                                                    t.lat_deg[i], t.lon_deg[i]) /
+      const double v = dt <= 300 ? geo->DistanceM(t.lat_deg[anchor], t.lon_deg[anchor],
+                                                  t.lat_deg[i], t.lon_deg[i]) /
                                        dt
                                  : 0;
       if (v > 0.5 && v < 60) moving.push_back(v);
