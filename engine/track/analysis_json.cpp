@@ -2,12 +2,15 @@
 #include "engine/track/analysis_json.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "engine/text/iso_time.hpp"
 #include "engine/text/json_dump.hpp"
 #include "engine/text/round.hpp"
+#include "engine/track/sport_guess.hpp"
+#include "engine/track/stats.hpp"
 
 namespace stride::engine {
 namespace {
@@ -50,6 +53,44 @@ Json ElevationGateJson(const CleanReport& p) {
           {"noise_m", Num(p.elevation_noise_m)},
           {"recovery_s", Num(p.elevation_recovery_s)},
           {"removed", p.elevation_jumps}};
+}
+
+// "a minute", "two minutes", "3 minutes", "10 s": the window of one of the bars.
+std::string WindowText(double s) {
+  if (s == 60) return "a minute";
+  if (s == 120) return "two minutes";
+  char buf[32];
+  if (s > 0 && std::fmod(s, 60) == 0) {
+    std::snprintf(buf, sizeof buf, "%.0f minutes", s / 60);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.0f s", s);
+  }
+  return buf;
+}
+
+// What Analyze leaves out of the best efforts, said from the settings it uses (the defaults of
+// stats.hpp's options, kVehicleSpeedMps), so that the text follows them.
+std::string BestEffortExclusions(Sport sport) {
+  const SpeedBar vehicle{kVehicleSpeedMps};
+  const StridelessOptions steps;
+  const RestingHeartOptions heart;
+  char buf[512];
+  std::string out = "estimated times; ";
+  if (BarsVehicleSpeed(sport)) {
+    std::snprintf(buf, sizeof buf, "%s or more at %.3g km/h or faster (a vehicle)",
+                  WindowText(vehicle.window_s).c_str(), vehicle.ceiling_mps * 3.6);
+    out += buf;
+  } else {
+    out += "faster than the world record for as long (a vehicle)";
+  }
+  std::snprintf(buf, sizeof buf,
+                "; %s at %.3g km/h or faster without a step counted (a vehicle); %s at %.3g km/h "
+                "or more and %.0f %% over the recording's median pace with the heart %.0f bpm or "
+                "more under its median (a vehicle)",
+                WindowText(steps.window_s).c_str(), steps.min_speed_mps * 3.6,
+                WindowText(heart.window_s).c_str(), heart.min_speed_mps * 3.6,
+                (heart.over_median - 1) * 100, heart.hr_drop_bpm);
+  return out + buf;
 }
 
 Json SessionJson(const Analysis& a) {
@@ -205,15 +246,7 @@ Json SessionJson(const Analysis& a) {
       {"climbs", {{"name", "hysteresis trough to peak"}, {"min_gain_m", 20}, {"min_grade", 0.03}}},
       {"best_efforts",
        {{"name", "fastest active time over each distance"},
-        {"excludes", std::string(BarsVehicleSpeed(a.sport)
-                                     ? "estimated times; 10 s or more at 19.8 km/h or faster (a "
-                                       "vehicle)"
-                                     : "estimated times; faster than the world record for as "
-                                       "long (a vehicle)") +
-                         "; a minute at 9 km/h or faster without a step counted (a vehicle); "
-                         "two minutes at 14.4 km/h or more and a quarter over the recording's "
-                         "median pace with the heart 25 bpm or more under its median (a "
-                         "vehicle)"},
+        {"excludes", BestEffortExclusions(a.sport)},
         {"vehicle_m", Num(a.best_efforts_vehicle_m)}}},
   };
   return j;

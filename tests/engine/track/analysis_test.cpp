@@ -257,6 +257,27 @@ TEST(Analyze, NoBestEffortOfARunCrossesABusRideWithTheHeartAtRest) {
             std::string::npos);
 }
 
+// The best efforts' exclusions are said from the settings Analyze uses: a walk's vehicle bar
+// (kVehicleSpeedMps over SpeedBar's 10 s), the step count's and the heart's windows.
+TEST(AnalysisJson, SaysWhatTheBestEffortsLeaveOutFromTheirSettings) {
+  Analysis walk;
+  walk.sport = Sport::kWalk;
+  const auto w = nlohmann::json::parse(AnalysisJson("walk.gpx", {walk}));
+  EXPECT_EQ(w["methods"]["best_efforts"]["excludes"].get<std::string>(),
+            "estimated times; 10 s or more at 19.8 km/h or faster (a vehicle); a minute at "
+            "9 km/h or faster without a step counted (a vehicle); two minutes at 14.4 km/h or "
+            "more and 25 % over the recording's median pace with the heart 25 bpm or more under "
+            "its median (a vehicle)");
+  Analysis run;
+  run.sport = Sport::kRun;
+  const auto r = nlohmann::json::parse(AnalysisJson("run.gpx", {run}));
+  EXPECT_EQ(r["methods"]["best_efforts"]["excludes"].get<std::string>().rfind(
+                "estimated times; faster than the world record for as long (a vehicle); a "
+                "minute at 9 km/h",
+                0),
+            0u);
+}
+
 TEST(AnalysisJson, HasTheDocumentedFields) {
   datasets::SyntheticRunOptions o;
   const datasets::SyntheticRun run = datasets::MakeSyntheticRun(o);
