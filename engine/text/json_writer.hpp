@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// JSON text written straight into a string, for documents that carry large arrays of numbers:
-// a walk of 10,000 points has 20,000-30,000 coordinates and profile values, and an nlohmann
-// tree costs an allocation and a node per number, then a second pass to print them (on a
-// 450 km directions answer the tree took more time than the search). The small, irregular
-// parts of such documents are still built as trees and inserted rendered (Tree), so strings
-// keep one escaping path (DumpJson: invalid UTF-8 becomes U+FFFD).
+// JSON text written straight into a string, for documents that carry large arrays of numbers
+// or are rendered often: a walk of 10,000 points has 20,000-30,000 coordinates and profile
+// values, and an nlohmann tree costs an allocation and a node per number, then a second pass
+// to print them (on a 450 km directions answer the tree took more time than the search; an
+// analysis, 8 KB of JSON, took a sixth of the time of the analysis itself). Parts that are
+// already trees can be inserted rendered (Tree).
+//
+// Strings are escaped as nlohmann's dump escapes them (quote, backslash and control characters;
+// other UTF-8 as it is); text that is not valid UTF-8 goes through DumpJson, which writes
+// U+FFFD for the invalid bytes, so both paths give the same text.
 //
 // Numbers print as the shortest text that reads back to the same double (std::to_chars), in
 // fixed notation with ".0" on whole numbers: for the rounded numbers Stride prints (0.1 m,
@@ -54,6 +58,29 @@ class JsonWriter {
     const std::string_view text(buf, static_cast<size_t>(r.ptr - buf));
     out_ += text;
     if (text.find('.') == std::string_view::npos) out_ += ".0";
+    return *this;
+  }
+
+  // Any text (see the file comment).
+  JsonWriter& String(std::string_view text);
+
+  JsonWriter& Bool(bool v) {
+    Separate();
+    out_ += v ? "true" : "false";
+    return *this;
+  }
+
+  JsonWriter& Null() {
+    Separate();
+    out_ += "null";
+    return *this;
+  }
+
+  JsonWriter& Uint(uint64_t v) {
+    Separate();
+    char buf[24];
+    const std::to_chars_result r = std::to_chars(buf, buf + sizeof buf, v);
+    out_.append(buf, r.ptr);
     return *this;
   }
 

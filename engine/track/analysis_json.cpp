@@ -8,6 +8,7 @@
 
 #include "engine/text/iso_time.hpp"
 #include "engine/text/json_dump.hpp"
+#include "engine/text/json_writer.hpp"
 #include "engine/text/round.hpp"
 #include "engine/track/sport_guess.hpp"
 #include "engine/track/stats.hpp"
@@ -15,44 +16,76 @@
 namespace stride::engine {
 namespace {
 
-using Json = nlohmann::ordered_json;
-
 // x rounded to a multiple of `unit` (0.1, 0.01, ...); null when not measured.
-Json Num(double x, double unit = 0.1) {
-  if (std::isnan(x) || std::isinf(x)) return nullptr;
-  return RoundTo(x, unit);
-}
-
-Json Opt(const std::optional<double>& x, double unit = 0.01) {
-  return x ? Num(*x, unit) : Json(nullptr);
-}
-
-Json SplitsJson(const std::vector<Split>& splits) {
-  Json out = Json::array();
-  for (const Split& s : splits) {
-    out.push_back(
-        {{"index", s.index},
-         {"distance_m", Num(s.distance_m)},
-         {"elapsed_time_s", Num(s.elapsed_time_s)},
-         {"moving_time_s", Num(s.moving_time_s)},
-         {"pace_s_per_km", Num(s.distance_m > 0 ? s.elapsed_time_s / (s.distance_m / 1000) : NAN)},
-         {"gap_s_per_km", Num(s.gap_s_per_km)},
-         {"ascent_m", Num(s.ascent_m)},
-         {"descent_m", Num(s.descent_m)},
-         {"avg_hr_bpm", Num(s.avg_hr_bpm)}});
+void Num(JsonWriter& w, double x, double unit = 0.1) {
+  if (std::isnan(x) || std::isinf(x)) {
+    w.Null();
+  } else {
+    w.Number(RoundTo(x, unit));
   }
-  return out;
+}
+
+void Opt(JsonWriter& w, const std::optional<double>& x, double unit = 0.01) {
+  if (x) {
+    Num(w, *x, unit);
+  } else {
+    w.Null();
+  }
+}
+
+// The text, or null when it is empty.
+void TextOrNull(JsonWriter& w, std::string_view text) {
+  if (text.empty()) {
+    w.Null();
+  } else {
+    w.String(text);
+  }
+}
+
+void Strings(JsonWriter& w, const std::vector<std::string>& list) {
+  w.BeginArray();
+  for (const std::string& s : list) w.String(s);
+  w.EndArray();
+}
+
+void StartTime(JsonWriter& w, double t) {
+  if (std::isnan(t)) {
+    w.Null();
+  } else {
+    w.String(FormatIsoTime(t));
+  }
+}
+
+void Splits(JsonWriter& w, const std::vector<Split>& splits) {
+  w.BeginArray();
+  for (const Split& s : splits) {
+    w.BeginObject().Key("index").Int(s.index);
+    Num(w.Key("distance_m"), s.distance_m);
+    Num(w.Key("elapsed_time_s"), s.elapsed_time_s);
+    Num(w.Key("moving_time_s"), s.moving_time_s);
+    Num(w.Key("pace_s_per_km"), s.distance_m > 0 ? s.elapsed_time_s / (s.distance_m / 1000) : NAN);
+    Num(w.Key("gap_s_per_km"), s.gap_s_per_km);
+    Num(w.Key("ascent_m"), s.ascent_m);
+    Num(w.Key("descent_m"), s.descent_m);
+    Num(w.Key("avg_hr_bpm"), s.avg_hr_bpm);
+    w.EndObject();
+  }
+  w.EndArray();
 }
 
 // The vertical-speed gate cleaning applied, or null (a track without times; a run stored
 // before the gate existed).
-Json ElevationGateJson(const CleanReport& p) {
-  if (p.max_vertical_speed_mps <= 0) return nullptr;
-  return {{"name", "vertical speed from the last kept elevation, recalibrated levels kept"},
-          {"max_vertical_speed_mps", Num(p.max_vertical_speed_mps)},
-          {"noise_m", Num(p.elevation_noise_m)},
-          {"recovery_s", Num(p.elevation_recovery_s)},
-          {"removed", p.elevation_jumps}};
+void ElevationGate(JsonWriter& w, const CleanReport& p) {
+  if (p.max_vertical_speed_mps <= 0) {
+    w.Null();
+    return;
+  }
+  w.BeginObject().Key("name").String(
+      "vertical speed from the last kept elevation, recalibrated levels kept");
+  Num(w.Key("max_vertical_speed_mps"), p.max_vertical_speed_mps);
+  Num(w.Key("noise_m"), p.elevation_noise_m);
+  Num(w.Key("recovery_s"), p.elevation_recovery_s);
+  w.Key("removed").Uint(p.elevation_jumps).EndObject();
 }
 
 // "a minute", "two minutes", "3 minutes", "10 s": the window of one of the bars.
@@ -93,196 +126,281 @@ std::string BestEffortExclusions(Sport sport) {
   return out + buf;
 }
 
-Json SessionJson(const Analysis& a) {
-  Json j;
-  j["source"] = {{"format", a.format},
-                 {"device", a.device.empty() ? Json(nullptr) : Json(a.device)},
-                 {"sport", std::string(SportName(a.sport))},
-                 {"sport_source", a.sport_source},
-                 {"sport_in_file", a.sport_name.empty() ? Json(nullptr) : Json(a.sport_name)},
-                 {"sub_sport", a.sub_sport.empty() ? Json(nullptr) : Json(a.sub_sport)},
-                 {"developer_fields", a.developer_fields},
-                 {"warnings", a.warnings}};
+// A session's fields, inside an object the caller opened.
+void SessionFields(JsonWriter& w, const Analysis& a) {
+  w.Key("source").BeginObject().Key("format").String(a.format);
+  TextOrNull(w.Key("device"), a.device);
+  w.Key("sport").String(SportName(a.sport)).Key("sport_source").String(a.sport_source);
+  TextOrNull(w.Key("sport_in_file"), a.sport_name);
+  TextOrNull(w.Key("sub_sport"), a.sub_sport);
+  Strings(w.Key("developer_fields"), a.developer_fields);
+  Strings(w.Key("warnings"), a.warnings);
+  w.EndObject();
   const CleanReport& p = a.points;
-  j["points"] = {{"raw", p.raw},
-                 {"kept", p.kept},
-                 {"kept_with_position", p.kept_with_position},
-                 {"dropped",
-                  {{"no_time", p.no_time},
-                   {"untimed_beyond_jump", p.untimed_beyond_jump},
-                   {"duplicate_time", p.duplicate_time},
-                   {"non_increasing_time", p.non_increasing_time},
-                   {"invalid_fix", p.invalid_fix},
-                   {"repeated_fix", p.repeated_fix},
-                   {"speed_outlier", p.speed_outlier}}},
-                 {"retimed", p.retimed},
-                 {"interpolated_time", p.interpolated_time},
-                 {"extrapolated_time", p.extrapolated_time},
-                 {"extrapolation_speed_mps", Num(p.extrapolation_speed_mps, 0.01)},
-                 {"times_ignored", p.times_ignored},
-                 {"invalid_elevation", p.invalid_elevation},
-                 {"invalid_sensor", p.invalid_sensor},
-                 {"without_position", p.no_position}};
-  j["start_time"] =
-      std::isnan(a.start_time_s) ? Json(nullptr) : Json(FormatIsoTime(a.start_time_s));
-  j["distance_m"] = Num(a.distance_m);
-  j["elapsed_time_s"] = Num(a.elapsed_time_s);
-  j["timer_time_s"] = Num(a.timer_time_s);
-  j["moving_time_s"] = Num(a.moving_time_s);
-  j["ascent_m"] = Num(a.ascent_m);
-  j["descent_m"] = Num(a.descent_m);
-  j["min_elevation_m"] = Num(a.min_ele_m);
-  j["max_elevation_m"] = Num(a.max_ele_m);
-  j["avg_pace_s_per_km"] = Num(a.avg_pace_s_per_km);
-  j["moving_pace_s_per_km"] = Num(a.moving_pace_s_per_km);
-  j["gap_s_per_km"] = Num(a.gap_s_per_km);
-  j["max_grade"] = Num(a.max_grade, 0.001);
-  j["avg_abs_grade"] = Num(a.avg_grade, 0.001);
+  w.Key("points")
+      .BeginObject()
+      .Key("raw")
+      .Uint(p.raw)
+      .Key("kept")
+      .Uint(p.kept)
+      .Key("kept_with_position")
+      .Uint(p.kept_with_position)
+      .Key("dropped")
+      .BeginObject()
+      .Key("no_time")
+      .Uint(p.no_time)
+      .Key("untimed_beyond_jump")
+      .Uint(p.untimed_beyond_jump)
+      .Key("duplicate_time")
+      .Uint(p.duplicate_time)
+      .Key("non_increasing_time")
+      .Uint(p.non_increasing_time)
+      .Key("invalid_fix")
+      .Uint(p.invalid_fix)
+      .Key("repeated_fix")
+      .Uint(p.repeated_fix)
+      .Key("speed_outlier")
+      .Uint(p.speed_outlier)
+      .EndObject()
+      .Key("retimed")
+      .Uint(p.retimed)
+      .Key("interpolated_time")
+      .Uint(p.interpolated_time)
+      .Key("extrapolated_time")
+      .Uint(p.extrapolated_time);
+  Num(w.Key("extrapolation_speed_mps"), p.extrapolation_speed_mps, 0.01);
+  w.Key("times_ignored")
+      .Bool(p.times_ignored)
+      .Key("invalid_elevation")
+      .Uint(p.invalid_elevation)
+      .Key("invalid_sensor")
+      .Uint(p.invalid_sensor)
+      .Key("without_position")
+      .Uint(p.no_position)
+      .EndObject();
+  StartTime(w.Key("start_time"), a.start_time_s);
+  Num(w.Key("distance_m"), a.distance_m);
+  Num(w.Key("elapsed_time_s"), a.elapsed_time_s);
+  Num(w.Key("timer_time_s"), a.timer_time_s);
+  Num(w.Key("moving_time_s"), a.moving_time_s);
+  Num(w.Key("ascent_m"), a.ascent_m);
+  Num(w.Key("descent_m"), a.descent_m);
+  Num(w.Key("min_elevation_m"), a.min_ele_m);
+  Num(w.Key("max_elevation_m"), a.max_ele_m);
+  Num(w.Key("avg_pace_s_per_km"), a.avg_pace_s_per_km);
+  Num(w.Key("moving_pace_s_per_km"), a.moving_pace_s_per_km);
+  Num(w.Key("gap_s_per_km"), a.gap_s_per_km);
+  Num(w.Key("max_grade"), a.max_grade, 0.001);
+  Num(w.Key("avg_abs_grade"), a.avg_grade, 0.001);
   const HeartRateStats& hr = a.heart_rate;
-  Json zones = Json::array();
-  for (double z : hr.zones_s) zones.push_back(Num(z));
-  Json bounds = Json::array();
-  for (double b : a.hr_zones.lower_bounds_bpm) bounds.push_back(Num(b));
-  j["heart_rate"] = {{"avg", Num(hr.avg_bpm)},
-                     {"max", Num(hr.max_bpm, 1)},
-                     {"zones_s", zones},
-                     {"zone_lower_bounds_bpm", bounds},
-                     {"max_hr_bpm_used", Num(a.hr_zones.max_hr_bpm, 1)}};
-  j["trimp"] = Num(hr.trimp);
-  j["splits"] = SplitsJson(a.splits_km);
-  j["splits_mile"] = SplitsJson(a.splits_mile);
-  Json laps = Json::array();
+  w.Key("heart_rate").BeginObject();
+  Num(w.Key("avg"), hr.avg_bpm);
+  Num(w.Key("max"), hr.max_bpm, 1);
+  w.Key("zones_s").BeginArray();
+  for (double z : hr.zones_s) Num(w, z);
+  w.EndArray().Key("zone_lower_bounds_bpm").BeginArray();
+  for (double b : a.hr_zones.lower_bounds_bpm) Num(w, b);
+  w.EndArray();
+  Num(w.Key("max_hr_bpm_used"), a.hr_zones.max_hr_bpm, 1);
+  w.EndObject();
+  Num(w.Key("trimp"), hr.trimp);
+  Splits(w.Key("splits"), a.splits_km);
+  Splits(w.Key("splits_mile"), a.splits_mile);
+  w.Key("laps").BeginArray();
   for (const LapResult& l : a.laps) {
-    laps.push_back(
-        {{"index", l.index},
-         {"start_time", FormatIsoTime(l.device.start_time_s)},
-         {"distance_m", Num(l.distance_m)},
-         {"moving_time_s", Num(l.moving_time_s)},
-         {"avg_hr_bpm", Num(l.avg_hr_bpm)},
-         {"device_elapsed_time_s", Num(l.device.elapsed_time_s, 0.001)},
-         {"device_timer_time_s", Num(l.device.timer_time_s, 0.001)},
-         {"device_distance_m", Num(l.device.distance_m, 0.01)},
-         {"trigger", l.device.trigger.empty() ? Json(nullptr) : Json(l.device.trigger)}});
+    w.BeginObject()
+        .Key("index")
+        .Int(l.index)
+        .Key("start_time")
+        .String(FormatIsoTime(l.device.start_time_s));
+    Num(w.Key("distance_m"), l.distance_m);
+    Num(w.Key("moving_time_s"), l.moving_time_s);
+    Num(w.Key("avg_hr_bpm"), l.avg_hr_bpm);
+    Num(w.Key("device_elapsed_time_s"), l.device.elapsed_time_s, 0.001);
+    Num(w.Key("device_timer_time_s"), l.device.timer_time_s, 0.001);
+    Num(w.Key("device_distance_m"), l.device.distance_m, 0.01);
+    TextOrNull(w.Key("trigger"), l.device.trigger);
+    w.EndObject();
   }
-  j["laps"] = laps;
-  Json climbs = Json::array();
+  w.EndArray().Key("climbs").BeginArray();
   for (const Climb& c : a.climbs) {
-    climbs.push_back({{"start_distance_m", Num(c.start_distance_m)},
-                      {"length_m", Num(c.end_distance_m - c.start_distance_m)},
-                      {"gain_m", Num(c.gain_m)},
-                      {"avg_grade", Num(c.avg_grade, 0.001)},
-                      {"max_grade", Num(c.max_grade, 0.001)},
-                      {"start_elevation_m", Num(c.start_ele_m)},
-                      {"category", c.category}});
+    w.BeginObject();
+    Num(w.Key("start_distance_m"), c.start_distance_m);
+    Num(w.Key("length_m"), c.end_distance_m - c.start_distance_m);
+    Num(w.Key("gain_m"), c.gain_m);
+    Num(w.Key("avg_grade"), c.avg_grade, 0.001);
+    Num(w.Key("max_grade"), c.max_grade, 0.001);
+    Num(w.Key("start_elevation_m"), c.start_ele_m);
+    w.Key("category").String(c.category).EndObject();
   }
-  j["climbs"] = climbs;
-  Json efforts = Json::array();
+  w.EndArray().Key("best_efforts").BeginArray();
   for (const BestEffort& e : a.best_efforts) {
-    efforts.push_back({{"name", e.name},
-                       {"distance_m", Num(e.distance_m, 0.001)},
-                       {"time_s", Num(e.time_s)},
-                       {"start_distance_m", Num(e.start_distance_m)}});
+    w.BeginObject().Key("name").String(e.name);
+    Num(w.Key("distance_m"), e.distance_m, 0.001);
+    Num(w.Key("time_s"), e.time_s);
+    Num(w.Key("start_distance_m"), e.start_distance_m);
+    w.EndObject();
   }
-  j["best_efforts"] = efforts;
-  Json stops = Json::array();
+  w.EndArray().Key("stops").BeginArray();
   for (const Stop& st : a.stops) {
-    stops.push_back({{"start_time", FormatIsoTime(st.start_time_s)},
-                     {"duration_s", Num(st.duration_s)},
-                     {"kind", st.timer_running ? "stopped" : "paused"},
-                     {"distance_m", Num(st.distance_into_m)}});
+    w.BeginObject().Key("start_time").String(FormatIsoTime(st.start_time_s));
+    Num(w.Key("duration_s"), st.duration_s);
+    w.Key("kind").String(st.timer_running ? "stopped" : "paused");
+    Num(w.Key("distance_m"), st.distance_into_m);
+    w.EndObject();
   }
-  j["stops"] = stops;
+  w.EndArray();
   const DeviceTotals& d = a.device_totals;
   if (d.empty()) {
-    j["device_totals"] = nullptr;
+    w.Key("device_totals").Null();
   } else {
-    j["device_totals"] = {{"distance_m", Opt(d.distance_m)},
-                          {"timer_time_s", Opt(d.timer_time_s, 0.001)},
-                          {"elapsed_time_s", Opt(d.elapsed_time_s, 0.001)},
-                          {"ascent_m", Opt(d.ascent_m, 1)},
-                          {"descent_m", Opt(d.descent_m, 1)},
-                          {"avg_hr_bpm", Opt(d.avg_hr_bpm, 1)},
-                          {"max_hr_bpm", Opt(d.max_hr_bpm, 1)},
-                          {"calories_kcal", Opt(d.calories_kcal, 1)}};
+    w.Key("device_totals").BeginObject();
+    Opt(w.Key("distance_m"), d.distance_m);
+    Opt(w.Key("timer_time_s"), d.timer_time_s, 0.001);
+    Opt(w.Key("elapsed_time_s"), d.elapsed_time_s, 0.001);
+    Opt(w.Key("ascent_m"), d.ascent_m, 1);
+    Opt(w.Key("descent_m"), d.descent_m, 1);
+    Opt(w.Key("avg_hr_bpm"), d.avg_hr_bpm, 1);
+    Opt(w.Key("max_hr_bpm"), d.max_hr_bpm, 1);
+    Opt(w.Key("calories_kcal"), d.calories_kcal, 1);
+    w.EndObject();
   }
   const SmoothReport& s = a.smoothing;
-  j["methods"] = {
-      {"clean",
-       {{"time", "drop missing and duplicate times; keep the longest increasing run"},
-        {"speed_gate",
-         "implied speed from the last accepted fix, anchor recovery after 3 consistent fixes"},
-        {"max_speed_mps", Num(p.max_speed_mps)},
-        {"anchor_recoveries", p.anchor_recoveries},
-        {"elevation_range_m", {kLowestElevationM, kHighestElevationM}},
-        {"elevation_gate", ElevationGateJson(p)}}},
-      {"smoothing",
-       {{"name", s.position_smoothed ? "kalman_cv_rts" : "none"},
-        {"frame", "local east/north metres"},
-        {"measurement_sigma_m", Num(s.sigma_m)},
-        {"used_device_accuracy", s.used_device_accuracy},
-        {"accel_density_m2_s3", Num(s.accel_density, 0.01)},
-        {"turn_fixes", s.turn_fixes}}},
-      {"elevation",
-       {{"smoothing", s.elevation_smoothed ? "hampel7 + gaussian (3 box passes)" : "none"},
-        {"source", std::string(AltitudeSourceName(s.elevation_source))},
-        {"source_from", s.elevation_source_reason},
-        {"sigma", Num(s.elevation_sigma_m)},
-        {"sigma_unit", s.elevation_over_time ? "s" : "m"}}},
-      {"distance",
-       {{"name", a.distance_from_device ? "device distance stream"
-                                        : "ellipsoidal WGS84 over the smoothed fixes"},
-        {"excludes", "timer stopped, gaps between recorded segments"}}},
-      {"moving",
-       {{"name", a.used_timer_events ? "timer events and window speed" : "window speed"},
-        {"timer_events_ignored", a.timer_events_dropped},
-        {"window_s", Num(2 * a.moving_window_s)},
-        {"stop_speed_mps", Num(a.stop_speed_mps, 0.01)}}},
-      {"ascent",
-       {{"name", "hysteresis over the smoothed profile"},
-        {"threshold_m", Num(a.ascent_threshold_m)}}},
-      {"gap", {{"name", "minetti2002"}, {"grade_window_m", 50}}},
-      {"heart_rate_zones", a.hr_zones.method},
-      {"trimp", {{"name", "banister"}, {"k", 1.92}, {"a", 0.64}}},
-      {"climbs", {{"name", "hysteresis trough to peak"}, {"min_gain_m", 20}, {"min_grade", 0.03}}},
-      {"best_efforts",
-       {{"name", "fastest active time over each distance"},
-        {"excludes", BestEffortExclusions(a.sport)},
-        {"vehicle_m", Num(a.best_efforts_vehicle_m)}}},
-  };
-  return j;
+  w.Key("methods").BeginObject();
+  w.Key("clean")
+      .BeginObject()
+      .Key("time")
+      .String("drop missing and duplicate times; keep the longest increasing run")
+      .Key("speed_gate")
+      .String("implied speed from the last accepted fix, anchor recovery after 3 consistent fixes");
+  Num(w.Key("max_speed_mps"), p.max_speed_mps);
+  w.Key("anchor_recoveries").Uint(p.anchor_recoveries);
+  w.Key("elevation_range_m")
+      .BeginArray()
+      .Number(kLowestElevationM)
+      .Number(kHighestElevationM)
+      .EndArray();
+  ElevationGate(w.Key("elevation_gate"), p);
+  w.EndObject();
+  w.Key("smoothing")
+      .BeginObject()
+      .Key("name")
+      .String(s.position_smoothed ? "kalman_cv_rts" : "none");
+  w.Key("frame").String("local east/north metres");
+  Num(w.Key("measurement_sigma_m"), s.sigma_m);
+  w.Key("used_device_accuracy").Bool(s.used_device_accuracy);
+  Num(w.Key("accel_density_m2_s3"), s.accel_density, 0.01);
+  w.Key("turn_fixes").Uint(s.turn_fixes).EndObject();
+  w.Key("elevation")
+      .BeginObject()
+      .Key("smoothing")
+      .String(s.elevation_smoothed ? "hampel7 + gaussian (3 box passes)" : "none")
+      .Key("source")
+      .String(AltitudeSourceName(s.elevation_source))
+      .Key("source_from")
+      .String(s.elevation_source_reason);
+  Num(w.Key("sigma"), s.elevation_sigma_m);
+  w.Key("sigma_unit").String(s.elevation_over_time ? "s" : "m").EndObject();
+  w.Key("distance")
+      .BeginObject()
+      .Key("name")
+      .String(a.distance_from_device ? "device distance stream"
+                                     : "ellipsoidal WGS84 over the smoothed fixes")
+      .Key("excludes")
+      .String("timer stopped, gaps between recorded segments")
+      .EndObject();
+  w.Key("moving")
+      .BeginObject()
+      .Key("name")
+      .String(a.used_timer_events ? "timer events and window speed" : "window speed")
+      .Key("timer_events_ignored")
+      .Bool(a.timer_events_dropped);
+  Num(w.Key("window_s"), 2 * a.moving_window_s);
+  Num(w.Key("stop_speed_mps"), a.stop_speed_mps, 0.01);
+  w.EndObject();
+  w.Key("ascent").BeginObject().Key("name").String("hysteresis over the smoothed profile");
+  Num(w.Key("threshold_m"), a.ascent_threshold_m);
+  w.EndObject();
+  w.Key("gap")
+      .BeginObject()
+      .Key("name")
+      .String("minetti2002")
+      .Key("grade_window_m")
+      .Int(50)
+      .EndObject();
+  w.Key("heart_rate_zones").String(a.hr_zones.method);
+  w.Key("trimp")
+      .BeginObject()
+      .Key("name")
+      .String("banister")
+      .Key("k")
+      .Number(1.92)
+      .Key("a")
+      .Number(0.64)
+      .EndObject();
+  w.Key("climbs")
+      .BeginObject()
+      .Key("name")
+      .String("hysteresis trough to peak")
+      .Key("min_gain_m")
+      .Int(20)
+      .Key("min_grade")
+      .Number(0.03)
+      .EndObject();
+  w.Key("best_efforts")
+      .BeginObject()
+      .Key("name")
+      .String("fastest active time over each distance")
+      .Key("excludes")
+      .String(BestEffortExclusions(a.sport));
+  Num(w.Key("vehicle_m"), a.best_efforts_vehicle_m);
+  w.EndObject();
+  w.EndObject();  // methods
 }
 
 }  // namespace
 
 std::string AnalysisJson(std::string_view file_name, const std::vector<Analysis>& sessions,
                          int indent) {
-  Json j;
-  j["file"] = std::string(file_name);
+  JsonWriter w;
+  w.BeginObject().Key("file").String(file_name);
   if (sessions.size() == 1) {
-    const Json session = SessionJson(sessions.front());
-    for (const auto& item : session.items()) j[item.key()] = item.value();
-    return engine::DumpJson(j, indent);
+    SessionFields(w, sessions.front());
+  } else {
+    // Several sessions: totals, then each session.
+    const Analysis& first = sessions.front();
+    const SessionTotals t = Totals(sessions);
+    auto or_zero = [](double x) { return std::isnan(x) ? 0.0 : x; };
+    w.Key("source").BeginObject().Key("format").String(first.format);
+    TextOrNull(w.Key("device"), first.device);
+    w.Key("sport").String("multisport").EndObject();
+    w.Key("points")
+        .BeginObject()
+        .Key("raw")
+        .Uint(t.raw_points)
+        .Key("kept")
+        .Uint(t.kept_points)
+        .EndObject();
+    StartTime(w.Key("start_time"), first.start_time_s);
+    Num(w.Key("distance_m"), t.distance_m);
+    Num(w.Key("elapsed_time_s"), t.elapsed_time_s);
+    Num(w.Key("timer_time_s"), or_zero(t.timer_time_s));
+    Num(w.Key("moving_time_s"), or_zero(t.moving_time_s));
+    Num(w.Key("ascent_m"), t.ascent_m);
+    Num(w.Key("descent_m"), t.descent_m);
+    w.Key("sessions").BeginArray();
+    for (const Analysis& a : sessions) {
+      w.BeginObject();
+      SessionFields(w, a);
+      w.EndObject();
+    }
+    w.EndArray();
   }
-  // Several sessions: totals, then each session.
-  const Analysis& first = sessions.front();
-  const SessionTotals t = Totals(sessions);
-  auto or_zero = [](double x) { return std::isnan(x) ? 0.0 : x; };
-  j["source"] = {{"format", first.format},
-                 {"device", first.device.empty() ? Json(nullptr) : Json(first.device)},
-                 {"sport", "multisport"}};
-  j["points"] = {{"raw", t.raw_points}, {"kept", t.kept_points}};
-  j["start_time"] =
-      std::isnan(first.start_time_s) ? Json(nullptr) : Json(FormatIsoTime(first.start_time_s));
-  j["distance_m"] = Num(t.distance_m);
-  j["elapsed_time_s"] = Num(t.elapsed_time_s);
-  j["timer_time_s"] = Num(or_zero(t.timer_time_s));
-  j["moving_time_s"] = Num(or_zero(t.moving_time_s));
-  j["ascent_m"] = Num(t.ascent_m);
-  j["descent_m"] = Num(t.descent_m);
-  Json list = Json::array();
-  for (const Analysis& a : sessions) list.push_back(SessionJson(a));
-  j["sessions"] = list;
-  return engine::DumpJson(j, indent);
+  w.EndObject();
+  std::string text = std::move(w).Take();
+  // Indented text (tests, people reading it) is rare: the one-line text, re-rendered.
+  if (indent >= 0) return DumpJson(nlohmann::ordered_json::parse(text), indent);
+  return text;
 }
 
 }  // namespace stride::engine

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <iterator>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -121,6 +122,33 @@ TEST(JsonWriter, WritesNestedDocumentsWithTreesAndRawValues) {
             "{\"a\":-42,\"empty\":[],\"nested\":[{\"x\":0.5},[1,2]],"
             "\"tree\":{\"name\":\"bad \xEF\xBF\xBD byte\",\"n\":3},\"raw\":null,\"last\":true}");
   EXPECT_FALSE(Json::parse(text, nullptr, false).is_discarded());
+}
+
+// Strings come out as nlohmann's dump (the reference) writes them: random byte strings, most
+// of them valid UTF-8 with quotes, backslashes and control characters, some not (U+FFFD).
+TEST(JsonWriter, StringsAreEscapedAsNlohmannEscapesThem) {
+  std::mt19937_64 rng(11);
+  const std::string pieces[] = {
+      "a",    "Z",    " ",    "\"",       "\\",           "/",
+      "\n",   "\r",   "\t",   "\b",       "\f",           std::string(1, '\0'),
+      "\x01", "\x1f", "\x7f", "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x8F\x83"};
+  const std::string invalid[] = {"\xFF", "\xC3", "\xE2\x82", "\xC0\xAF", "\xED\xA0\x80"};
+  std::uniform_int_distribution<size_t> length(0, 12);
+  for (int i = 0; i < 20000; ++i) {
+    std::string s;
+    for (size_t k = length(rng); k > 0; --k) s += pieces[rng() % std::size(pieces)];
+    if (i % 4 == 0) s.insert(rng() % (s.size() + 1), invalid[rng() % std::size(invalid)]);
+    JsonWriter w;
+    w.BeginArray().String(s).EndArray();
+    ASSERT_EQ(std::move(w).Take(), DumpJson(Json::array({s})))
+        << Json::array({s}).dump(-1, ' ', true, Json::error_handler_t::replace);
+  }
+}
+
+TEST(JsonWriter, WritesTheOtherScalars) {
+  JsonWriter w;
+  w.BeginArray().Bool(true).Bool(false).Null().Uint(18446744073709551615ULL).Int(-7).EndArray();
+  EXPECT_EQ(std::move(w).Take(), "[true,false,null,18446744073709551615,-7]");
 }
 
 }  // namespace
