@@ -16,6 +16,7 @@
 #include <optional>
 #include <thread>
 
+#include "engine/memory/keep_freed.hpp"
 #include "engine/text/iso_time.hpp"
 #include "engine/text/printf.hpp"
 #include "engine/text/round.hpp"
@@ -297,7 +298,9 @@ int BuildRouteDb(BuildRequest& req, std::ostream& out, std::ostream& err) {
     }
   }
 
-  // The trail graph and its contraction hierarchy (fast directions on large maps).
+  // The trail graph and its contraction hierarchy (fast directions on large maps), in memory
+  // the OSM pass freed: given back first, as it lies in small pieces the graph cannot reuse.
+  engine::ReturnFreedMemory();
   const auto graph_started = std::chrono::steady_clock::now();
   auto graph_progress = [&](size_t done, size_t total) {
     if (quiet) return;

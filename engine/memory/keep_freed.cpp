@@ -45,6 +45,14 @@ bool KeepingFreedMemory() {
   return keeping;
 }
 
+bool ReturnFreedMemory() {
+#if defined(__GLIBC__)
+  return malloc_trim(0) == 1;
+#else
+  return false;
+#endif
+}
+
 bool PreferHugePages(size_t bytes) {
 #if defined(__GLIBC__) && defined(MADV_HUGEPAGE)
   constexpr uintptr_t kHugePage = uintptr_t{2} << 20;

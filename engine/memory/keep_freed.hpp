@@ -36,6 +36,15 @@ bool KeepFreedMemory(size_t bytes);
 // Whether KeepFreedMemory(n > 0) is in force.
 bool KeepingFreedMemory();
 
+// Gives the kernel back the freed memory the allocator still holds: the free top of every heap
+// and the whole free pages inside them (glibc's malloc_trim). Between the phases of a long job
+// whose next phase needs memory of other sizes: the millions of small blocks an import frees
+// stay resident, scattered through the heaps, unless given back. True when something was
+// returned; false otherwise, and when the allocator has no such call (not glibc's).
+//
+// Thread-safety: any thread; it takes every heap's lock in turn.
+bool ReturnFreedMemory();
+
 // Asks the kernel to back the next `bytes` of the calling thread's heap with transparent huge
 // pages (2 MiB). After start-up, page faults are what a short analysis pays most for on virtual
 // machines (~10 us each on our 2-core VMs): a huge page is one fault where small pages are 512.
