@@ -76,21 +76,8 @@ class JsonWriter {
     return *this;
   }
 
-  JsonWriter& Uint(uint64_t v) {
-    Separate();
-    char buf[24];
-    const std::to_chars_result r = std::to_chars(buf, buf + sizeof buf, v);
-    out_.append(buf, r.ptr);
-    return *this;
-  }
-
-  JsonWriter& Int(int64_t v) {
-    Separate();
-    char buf[24];
-    const std::to_chars_result r = std::to_chars(buf, buf + sizeof buf, v);
-    out_.append(buf, r.ptr);
-    return *this;
-  }
+  JsonWriter& Uint(uint64_t v) { return Integer(v); }
+  JsonWriter& Int(int64_t v) { return Integer(v); }
 
   // One complete value, already rendered (by DumpJson).
   JsonWriter& Raw(std::string_view rendered) {
@@ -117,6 +104,14 @@ class JsonWriter {
   JsonWriter& Close(char c) {
     out_ += c;
     first_.pop_back();
+    return *this;
+  }
+  template <typename T>
+  JsonWriter& Integer(T v) {
+    Separate();
+    char buf[24];  // 20 digits and a sign at most
+    const std::to_chars_result r = std::to_chars(buf, buf + sizeof buf, v);
+    out_.append(buf, r.ptr);
     return *this;
   }
   // The comma before a value or key that is not its container's first.
