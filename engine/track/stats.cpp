@@ -186,23 +186,10 @@ std::vector<char> MarkedSteps(const std::vector<int>& marks, size_t size) {
 std::vector<char> FastSteps(const TrackAxes& a, std::span<const SpeedBar> bars) {
   const std::vector<double>& D = a.cum_m;
   const size_t n = D.size();
-  const std::vector<double>& T = a.cum_timer_s;
   std::vector<int> marks(n + 1, 0);
-  // ForEachWindow for every bar in one pass over the points, each bar with its own window
-  // start: the nine bars of a run's best efforts read the axes once, not nine times.
-  std::vector<size_t> start(bars.size(), 0);
-  for (size_t i = 1; i < n; ++i) {
-    for (size_t b = 0; b < bars.size(); ++b) {
-      const double window_s = bars[b].window_s;
-      size_t j = start[b];
-      while (j + 1 < i && T[i] - T[j + 1] >= window_s) ++j;
-      start[b] = j;
-      if (const double dt = T[i] - T[j];
-          dt >= window_s && D[i] - D[j] >= bars[b].ceiling_mps * dt) {
-        ++marks[j + 1];
-        --marks[i + 1];
-      }
-    }
+  for (const SpeedBar& bar : bars) {
+    MarkWindows(a.cum_timer_s, n, bar.window_s, &marks,
+                [&](size_t j, size_t i, double dt) { return D[i] - D[j] >= bar.ceiling_mps * dt; });
   }
   return MarkedSteps(marks, n);
 }

@@ -76,8 +76,8 @@ struct SpeedBar {
 };
 // The steps i (from point i-1 to i) inside a window that breaks any of `bars`, for best efforts
 // on foot to leave out: a bus, a car, a lift. Over a window, not a step: one step's GPS error
-// can read as a sprint. One pass over the points for every bar, into one mask, so a list of
-// bars costs no more memory than one.
+// can read as a sprint. One pass per bar into one mask, so a list of bars costs no more
+// memory than one.
 std::vector<char> FastSteps(const TrackAxes& axes, std::span<const SpeedBar> bars);
 inline std::vector<char> FastSteps(const TrackAxes& axes, double ceiling_mps,
                                    double window_s = 10) {
