@@ -53,7 +53,7 @@ SportGuess GuessSport(const Track& t) {
   double first_time = kNaN, last_time = kNaN;
   size_t prev = SIZE_MAX, anchor = SIZE_MAX;
   size_t seg = 0;
-  // Per-step distances without a sine and cosine each (a tenth of the guess's time on the
+  // Per-step distances without a sine and cosine each (two thirds of the guess's time on the
   // shared GPX files went to SegmentDistanceM).
   std::optional<TrackGeodesy> geo;
   for (size_t i = 0; i < t.size(); ++i) {
