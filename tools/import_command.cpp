@@ -399,12 +399,17 @@ int BuildRouteDb(BuildRequest& req, std::ostream& out, std::ostream& err) {
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const std::string hierarchy_line =
-      hierarchy.reused ? std::string(
-                             "contraction hierarchy kept from the database it replaces "
-                             "(the walkable network and its costs are unchanged)")
-                       : engine::StringPrintf("contraction hierarchy with %llu shortcuts in %.1f s",
-                                              static_cast<unsigned long long>(hierarchy.shortcuts),
-                                              hierarchy.seconds);
+      hierarchy.reused
+          ? std::string(
+                "contraction hierarchy kept from the database it replaces "
+                "(the walkable network and its costs are unchanged)")
+          : engine::StringPrintf("contraction hierarchy with %llu shortcuts in %.1f s",
+                                 static_cast<unsigned long long>(hierarchy.shortcuts),
+                                 hierarchy.seconds) +
+                (hierarchy.core == 0
+                     ? std::string()
+                     : engine::StringPrintf(", its top %llu junctions left as a core",
+                                            static_cast<unsigned long long>(hierarchy.core)));
   char line[800];
   std::snprintf(
       line, sizeof line,

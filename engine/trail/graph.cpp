@@ -200,11 +200,14 @@ Reach ReachOf(const Plane& plane, double radius_m) {
   return {static_cast<int64_t>(std::min(y, kGlobe)), static_cast<int64_t>(std::min(x, kGlobe))};
 }
 
-// Every index of a parsed hierarchy in range and every arc going up in rank (so searches
-// terminate and shortcuts unpack through ever lower nodes).
+// Every index of a parsed hierarchy in range and every arc going up in rank but those between
+// two core nodes (so searches terminate and shortcuts unpack through ever lower nodes).
 Status CheckHierarchy(const TrailGraph& g, const Hierarchy& h) {
   const size_t n = g.nodes();
   if (h.rank.size() != n) return Bad("hierarchy ranks do not match the nodes");
+  if (h.core > n)
+    return Bad("hierarchy core of " + std::to_string(h.core) + " nodes in " + std::to_string(n));
+  const size_t core_rank = n - h.core;  // ranks from here up are the core
   std::vector<bool> seen(n, false);
   for (uint32_t r : h.rank) {
     if (r >= n || seen[r])
@@ -224,7 +227,9 @@ Status CheckHierarchy(const TrailGraph& g, const Hierarchy& h) {
       for (uint32_t i = first[v]; i < first[v + 1]; ++i) {
         const HierarchyArc& a = arcs[i];
         const std::string where = std::string("hierarchy ") + which + " arc " + std::to_string(i);
-        if (a.to >= n || h.rank[a.to] <= h.rank[v]) return Bad(where + " does not go up");
+        if (a.to >= n || a.to == v) return Bad(where + " does not go up");
+        const bool in_core = h.rank[v] >= core_rank && h.rank[a.to] >= core_rank;
+        if (!in_core && h.rank[a.to] <= h.rank[v]) return Bad(where + " does not go up");
         if (!std::isfinite(a.cost) || a.cost < 0) return Bad(where + " has a bad cost");
         if (a.via & Hierarchy::kViaArc) {
           // An original arc: from v to a.to (up), or from a.to to v (down).
@@ -233,7 +238,8 @@ Status CheckHierarchy(const TrailGraph& g, const Hierarchy& h) {
           if (ai < g.first_arc[tail] || ai >= g.first_arc[tail + 1] || g.arcs[ai].to != head) {
             return Bad(where + " names a graph arc that does not join its nodes");
           }
-        } else if (a.via >= n || h.rank[a.via] >= h.rank[v]) {
+        } else if (a.via >= n || h.rank[a.via] >= std::min(h.rank[v], h.rank[a.to]) ||
+                   h.rank[a.via] >= core_rank) {
           return Bad(where + " is a shortcut over a node that is not below it");
         }
       }
@@ -564,7 +570,9 @@ void TrailGraph::SerializeTo(const std::function<void(std::string_view)>& out) c
   PutVector(out, route_first);
   PutVector(out, edge_routes);
   PutVector(out, edge_way);
-  PutRaw(out, static_cast<uint32_t>(hierarchy ? 1 : 0));
+  // 0: none; 1: a hierarchy; 2: one with an uncontracted core, its node count next.
+  PutRaw(out, static_cast<uint32_t>(!hierarchy ? 0 : hierarchy->core == 0 ? 1 : 2));
+  if (hierarchy && hierarchy->core != 0) PutRaw(out, hierarchy->core);
   if (hierarchy) {
     PutVector(out, hierarchy->rank);
     PutVector(out, hierarchy->up_first);
@@ -620,8 +628,12 @@ Result<TrailGraph> TrailGraph::Parse(std::string_view bytes,
   STRIDE_RETURN_IF_ERROR(r.Vector("edge_way", &g.edge_way, all));
   uint32_t with_hierarchy = 0;
   if (header[0] >= 3) STRIDE_RETURN_IF_ERROR(r.Raw("hierarchy flag", &with_hierarchy, 4));
-  if (with_hierarchy > 1) return Bad("hierarchy flag " + std::to_string(with_hierarchy));
+  if (with_hierarchy > 2) return Bad("hierarchy flag " + std::to_string(with_hierarchy));
   auto h = std::make_shared<Hierarchy>();
+  if (with_hierarchy == 2) {
+    STRIDE_RETURN_IF_ERROR(r.Raw("hierarchy core size", &h->core, sizeof h->core));
+    if (h->core == 0) return Bad("hierarchy core of 0 nodes behind flag 2");
+  }
   if (with_hierarchy) {
     STRIDE_RETURN_IF_ERROR(r.Vector("hierarchy ranks", &h->rank));
     STRIDE_RETURN_IF_ERROR(r.Vector("hierarchy up offsets", &h->up_first));

@@ -99,6 +99,11 @@ struct Hierarchy {
   std::vector<HierarchyArc> up;
   std::vector<uint32_t> down_first;  // nodes + 1
   std::vector<HierarchyArc> down;
+  // The top `core` ranks were left uncontracted (HierarchyOptions::core_mean_degree): each
+  // core node's up list holds its arcs to every other core node, its down list those from
+  // them, whatever their ranks; searches run a plain bidirectional Dijkstra among them. 0: every
+  // node was contracted.
+  uint32_t core = 0;
   // Derived, not stored (IndexByRank, run by BuildHierarchy and a full Parse): the lists indexed
   // by rank, each arc's `to` a rank (`via` unchanged). Queries run in rank space: the nodes
   // every query visits are the top ranks, so their lists and search state sit together in

@@ -66,6 +66,7 @@ class Contractor {
       }
     }
     label_.assign(n_, Label{0, 0});
+    for (uint32_t v = 0; v < n_; ++v) arcs_left_ += out_[v].size();
   }
 
   Hierarchy Run(HierarchyStats* stats) {
@@ -86,7 +87,14 @@ class Contractor {
         queue.push({now, v});
         continue;
       }
+      if (o_.core_mean_degree > 0 &&
+          static_cast<double>(arcs_left_) >
+              o_.core_mean_degree * static_cast<double>(n_ - next_rank)) {
+        queue.push({now, v});
+        break;  // what is left is the core
+      }
       // Contract v.
+      arcs_left_ -= out_[v].size() + in_[v].size();
       shortcuts.clear();
       Shortcuts(v, o_.witness_settled, &shortcuts);
       max_degree = std::max(max_degree, in_[v].size() + out_[v].size());
@@ -102,6 +110,20 @@ class Contractor {
       in_[v].clear();
       in_[v].shrink_to_fit();
       if (o_.progress && next_rank % 65536 == 0 && next_rank < n_) o_.progress(next_rank, n_);
+    }
+    // The core, ranked above the rest in node order: each node keeps all its arcs.
+    h.core = n_ - next_rank;
+    if (h.core != 0) {
+      std::vector<uint32_t> core;
+      core.reserve(h.core);
+      while (!queue.empty()) core.push_back(queue.top().second), queue.pop();
+      std::sort(core.begin(), core.end());
+      for (const uint32_t v : core) {
+        h.rank[v] = next_rank++;
+        for (const DynArc& a : out_[v]) up[v].push_back({a.node, a.via, a.cost});
+        for (const DynArc& a : in_[v]) down[v].push_back({a.node, a.via, a.cost});
+        max_degree = std::max(max_degree, in_[v].size() + out_[v].size());
+      }
     }
     auto flatten = [&](std::vector<std::vector<HierarchyArc>>& lists, std::vector<uint32_t>* first,
                        std::vector<HierarchyArc>* arcs) {
@@ -124,6 +146,7 @@ class Contractor {
       stats->max_degree = max_degree;
       stats->up_arcs = h.up.size();
       stats->down_arcs = h.down.size();
+      stats->core = h.core;
     }
     return h;
   }
@@ -160,6 +183,7 @@ class Contractor {
             pos_stamp_[other] = pos_gen_;
             pos_[other] = static_cast<uint32_t>(list.size());
             list.push_back({other, v, cost});
+            if (outgoing) ++arcs_left_;
           }
         }
       }
@@ -246,6 +270,7 @@ class Contractor {
   HierarchyOptions o_;
   uint32_t n_;
   std::vector<std::vector<DynArc>> out_, in_;
+  size_t arcs_left_ = 0;  // among the nodes not contracted (the sizes of their out_ lists)
   std::vector<int64_t> deleted_;
   std::vector<uint32_t> target_;  // == target_gen_: a target of the current witness search
   uint32_t target_gen_ = 0;
@@ -402,17 +427,25 @@ Result<Path> HierarchyPath(const TrailGraph& g, const Snap& from, const Snap& to
   fw.Reset(g.nodes());
   bw.Reset(g.nodes());
   MinQueue fq, bq;
-  auto seed = [&h](Workspace& w, MinQueue& q, uint32_t node, double c, uint32_t how) {
+  // Ranks from here up are the core; each search counts its queue entries below it. Once
+  // neither queue holds one, no node below the core can be reached any more (a core node's
+  // arcs lead only to core nodes): both are plain Dijkstras over the core from then on, and
+  // may stop as a bidirectional Dijkstra does, when their two tops together reach the best
+  // meeting (found when relaxing as well as when settling), instead of each reaching it.
+  const uint32_t core_rank = static_cast<uint32_t>(g.nodes() - h.core);
+  size_t f_below = 0, b_below = 0;
+  auto seed = [&](Workspace& w, MinQueue& q, size_t& below, uint32_t node, double c, uint32_t how) {
     const uint32_t v = h.rank[node];
     if (c < w.G(v)) {
       w.Set(v, c, how);
       q.push({c, c, v});
+      below += v < core_rank;
     }
   };
-  seed(fw, fq, fe.from, PartCost(g, from.edge, from.offset_m, 0, o), kSeedFrom);
-  seed(fw, fq, fe.to, PartCost(g, from.edge, from.offset_m, fe.length_m, o), kSeedTo);
-  seed(bw, bq, te.from, PartCost(g, to.edge, 0, to.offset_m, o), kSeedFrom);
-  seed(bw, bq, te.to, PartCost(g, to.edge, te.length_m, to.offset_m, o), kSeedTo);
+  seed(fw, fq, f_below, fe.from, PartCost(g, from.edge, from.offset_m, 0, o), kSeedFrom);
+  seed(fw, fq, f_below, fe.to, PartCost(g, from.edge, from.offset_m, fe.length_m, o), kSeedTo);
+  seed(bw, bq, b_below, te.from, PartCost(g, to.edge, 0, to.offset_m, o), kSeedFrom);
+  seed(bw, bq, b_below, te.to, PartCost(g, to.edge, te.length_m, to.offset_m, o), kSeedTo);
   double best = kInf;
   bool direct = false;
   uint32_t meet = UINT32_MAX;
@@ -425,13 +458,16 @@ Result<Path> HierarchyPath(const TrailGraph& g, const Snap& from, const Snap& to
     const double ftop = fq.empty() ? kInf : fq.top().g;
     const double btop = bq.empty() ? kInf : bq.top().g;
     if (std::min(ftop, btop) >= best || (fq.empty() && bq.empty())) break;
+    if (f_below == 0 && b_below == 0 && ftop + btop >= best) break;
     const bool forward = ftop <= btop;
     Workspace& w = forward ? fw : bw;
     const Workspace& other = forward ? bw : fw;
     MinQueue& q = forward ? fq : bq;
+    size_t& below = forward ? f_below : b_below;
     const auto top = q.top();
     q.pop();
     const uint32_t v = top.v;
+    below -= v < core_rank;
     if (top.g > w.G(v)) continue;
     ++settled;
     const double through = top.g + other.G(v);
@@ -442,8 +478,10 @@ Result<Path> HierarchyPath(const TrailGraph& g, const Snap& from, const Snap& to
     const auto& arcs = forward ? r.up : r.down;
     const auto& sfirst = forward ? r.down_first : r.up_first;
     const auto& sarcs = forward ? r.down : r.up;
+    // (A core node is never stalled: the arcs entering it come from core nodes, each settled,
+    // and so relaxed, before any node it could stall, so the scan is skipped.)
     bool stalled = false;
-    for (uint32_t i = sfirst[v]; i < sfirst[v + 1]; ++i) {
+    for (uint32_t i = sfirst[v]; v < core_rank && i < sfirst[v + 1]; ++i) {
       if (w.G(sarcs[i].to) + sarcs[i].cost < top.g) {
         stalled = true;
         break;
@@ -456,6 +494,9 @@ Result<Path> HierarchyPath(const TrailGraph& g, const Snap& from, const Snap& to
       if (ng < w.G(a.to)) {
         w.Set(a.to, ng, i);
         q.push({ng, ng, a.to});
+        below += a.to < core_rank;
+        const double meets = ng + other.G(a.to);
+        if (meets < best) best = meets, meet = a.to, direct = false;
       }
     }
   }

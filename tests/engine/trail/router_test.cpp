@@ -524,6 +524,75 @@ TEST(Hierarchy, EqualsDijkstraOnRandomPairs) {
   }
 }
 
+// A hierarchy whose top is left uncontracted (the core, searched by a plain bidirectional
+// Dijkstra) answers what Dijkstra answers: with a core of part of the graph, and with one of
+// all of it (a mean degree the graph already exceeds); and it survives a round trip through
+// the file, whose core size is checked.
+TEST(Hierarchy, ACoreLeftUncontractedAnswersTheSame) {
+  TrailGraph g = GridWithParallels(28, 31, 11);
+  for (const double degree : {6.0, 0.5}) {
+    HierarchyOptions ho;
+    ho.core_mean_degree = degree;
+    HierarchyStats stats;
+    Hierarchy built = BuildHierarchy(g, ho, &stats);
+    EXPECT_EQ(built.core, stats.core);
+    if (degree < 1) {
+      EXPECT_EQ(stats.core, g.nodes());
+    } else {
+      EXPECT_GT(stats.core, 20u);
+      EXPECT_LT(stats.core, g.nodes() / 4);
+    }
+    TrailGraph with_core = g;
+    with_core.hierarchy = std::make_shared<const Hierarchy>(std::move(built));
+    const std::string bytes = with_core.Serialize();
+    Result<TrailGraph> back = TrailGraph::Parse(bytes);
+    ASSERT_TRUE(back.ok()) << back.status().message();
+    ASSERT_TRUE(back->hierarchy);
+    EXPECT_EQ(back->hierarchy->core, stats.core);
+    EXPECT_EQ(back->Serialize(), bytes);
+    std::mt19937_64 rng(77);
+    int reachable = 0;
+    for (int i = 0; i < 600; ++i) {
+      const Snap s = RandomSnap(g, rng);
+      const Snap t = RandomSnap(g, rng);
+      const double want = ReferenceCost(g, s, t, FootOptions{});
+      Result<Path> got = ShortestPath(*back, s, t, FootOptions{});
+      if (!std::isfinite(want)) {
+        EXPECT_FALSE(got.ok()) << i;
+        continue;
+      }
+      ASSERT_TRUE(got.ok()) << i << ": " << got.status().message();
+      EXPECT_NEAR(got->cost, want, 1e-9 * want + 1e-9) << degree << " " << i;
+      ExpectJoined(g, *got, i);
+      ++reachable;
+    }
+    EXPECT_GT(reachable, 550);
+    // A core arc may go down in rank; the same arc out of the core may not.
+    Hierarchy h = *back->hierarchy;
+    const size_t n = g.nodes();
+    bool downward = false;
+    for (uint32_t v = 0; v < n && !downward; ++v) {
+      for (uint32_t i = h.up_first[v]; i < h.up_first[v + 1]; ++i) {
+        if (h.rank[h.up[i].to] < h.rank[v]) downward = true;
+      }
+    }
+    EXPECT_TRUE(downward) << "no core arc goes down in rank";
+    h.core = 0;
+    TrailGraph bad = g;
+    bad.hierarchy = std::make_shared<const Hierarchy>(h);
+    Result<TrailGraph> r = TrailGraph::Parse(bad.Serialize());
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find("does not go up"), std::string::npos)
+        << r.status().message();
+    h.core = static_cast<uint32_t>(n + 1);
+    bad.hierarchy = std::make_shared<const Hierarchy>(h);
+    r = TrailGraph::Parse(bad.Serialize());
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find("core of " + std::to_string(n + 1)), std::string::npos)
+        << r.status().message();
+  }
+}
+
 TEST(Hierarchy, AnswersOnlyTheDefaultOptions) {
   FootOptions o;
   EXPECT_TRUE(HierarchyAnswers(o));
