@@ -397,6 +397,40 @@ TEST(PathGeometry, MetresAlongFollowTheLineAndEndAtTheDistance) {
   EXPECT_GT(multi_step, 100);
 }
 
+// The path's pieces join up: each step starts where the previous one ended.
+void ExpectJoined(const TrailGraph& g, const Path& p, const std::string& what) {
+  for (size_t k = 1; k < p.steps.size(); ++k) {
+    const Step& a = p.steps[k - 1];
+    const Step& b = p.steps[k];
+    const GraphEdge& ea = g.edges[a.edge];
+    const GraphEdge& eb = g.edges[b.edge];
+    const uint32_t end = a.to_m == 0 ? ea.from : ea.to;
+    const uint32_t begin = b.from_m == 0 ? eb.from : eb.to;
+    EXPECT_EQ(end, begin) << what << " step " << k;
+  }
+}
+
+// Routes s -> t on `g` (through its hierarchy when it has one and `o` are the defaults) and
+// checks the answer against ReferenceCost, a plain Dijkstra over the same arcs: refused where
+// that finds no path, else the same cost within `rel` (relative, and as much in seconds) along
+// a path whose pieces join up. True when the pair is reachable; `what` names it in failures.
+bool ExpectAsDijkstra(const TrailGraph& g, const Snap& s, const Snap& t, const FootOptions& o,
+                      double rel, const std::string& what) {
+  const double want = ReferenceCost(g, s, t, o);
+  Result<Path> got = ShortestPath(g, s, t, o);
+  if (!std::isfinite(want)) {
+    EXPECT_FALSE(got.ok()) << what;
+    return false;
+  }
+  if (!got.ok()) {
+    ADD_FAILURE() << what << ": " << got.status().message();
+    return true;
+  }
+  EXPECT_NEAR(got->cost, want, rel * want + rel) << what;
+  ExpectJoined(g, *got, what);
+  return true;
+}
+
 // A* equals a plain Dijkstra on thousands of random pairs, under several option sets.
 TEST(ShortestPath, EqualsDijkstraOnRandomPairs) {
   const TrailGraph g = Grid(30, 30, 7);
@@ -410,42 +444,10 @@ TEST(ShortestPath, EqualsDijkstraOnRandomPairs) {
   for (int i = 0; i < 2000; ++i) {
     const FootOptions& o = options[static_cast<size_t>(i) % options.size()];
     const Snap s = RandomSnap(g, rng), t = RandomSnap(g, rng);
-    const double want = ReferenceCost(g, s, t, o);
-    Result<Path> got = ShortestPath(g, s, t, o);
-    if (!std::isfinite(want)) {
-      EXPECT_FALSE(got.ok()) << i;
-      ++unreachable;
-      continue;
-    }
-    ASSERT_TRUE(got.ok()) << i << ": " << got.status().message();
-    EXPECT_NEAR(got->cost, want, 1e-6 * want + 1e-6) << i;
-    // The path's pieces join up: each step starts where the previous one ended.
-    for (size_t k = 1; k < got->steps.size(); ++k) {
-      const Step& a = got->steps[k - 1];
-      const Step& b = got->steps[k];
-      const GraphEdge& ea = g.edges[a.edge];
-      const GraphEdge& eb = g.edges[b.edge];
-      const uint32_t end = a.to_m == 0 ? ea.from : ea.to;
-      const uint32_t begin = b.from_m == 0 ? eb.from : eb.to;
-      EXPECT_EQ(end, begin) << i << " step " << k;
-    }
-    ++reachable;
+    ++(ExpectAsDijkstra(g, s, t, o, 1e-6, "pair " + std::to_string(i)) ? reachable : unreachable);
   }
   EXPECT_GT(reachable, 1900);
   EXPECT_EQ(reachable + unreachable, 2000);
-}
-
-// The path's pieces join up: each step starts where the previous one ended.
-void ExpectJoined(const TrailGraph& g, const Path& p, int i) {
-  for (size_t k = 1; k < p.steps.size(); ++k) {
-    const Step& a = p.steps[k - 1];
-    const Step& b = p.steps[k];
-    const GraphEdge& ea = g.edges[a.edge];
-    const GraphEdge& eb = g.edges[b.edge];
-    const uint32_t end = a.to_m == 0 ? ea.from : ea.to;
-    const uint32_t begin = b.from_m == 0 ? eb.from : eb.to;
-    EXPECT_EQ(end, begin) << i << " step " << k;
-  }
 }
 
 // A grid with parallel edges (a second, climbing way between some junctions: cheaper one
@@ -500,15 +502,8 @@ TEST(Hierarchy, EqualsDijkstraOnRandomPairs) {
       const FootOptions& o = options[i % 5 == 0 ? 1 + (i / 5) % 2 : 0];
       const Snap s = RandomSnap(g, rng);
       const Snap t = RandomSnap(g, rng);
-      const double want = ReferenceCost(g, s, t, o);
-      Result<Path> got = ShortestPath(g, s, t, o);
-      if (!std::isfinite(want)) {
-        EXPECT_FALSE(got.ok()) << i;
-        continue;
-      }
-      ASSERT_TRUE(got.ok()) << i << ": " << got.status().message();
-      EXPECT_NEAR(got->cost, want, 1e-9 * want + 1e-9) << witness << " " << i;
-      ExpectJoined(g, *got, i);
+      const std::string what = "witness " + std::to_string(witness) + " pair " + std::to_string(i);
+      if (!ExpectAsDijkstra(g, s, t, o, 1e-9, what)) continue;
       if (HierarchyAnswers(o)) {
         settled += HierarchySettledLastQuery();
         ++queries;
@@ -555,16 +550,8 @@ TEST(Hierarchy, ACoreLeftUncontractedAnswersTheSame) {
     for (int i = 0; i < 600; ++i) {
       const Snap s = RandomSnap(g, rng);
       const Snap t = RandomSnap(g, rng);
-      const double want = ReferenceCost(g, s, t, FootOptions{});
-      Result<Path> got = ShortestPath(*back, s, t, FootOptions{});
-      if (!std::isfinite(want)) {
-        EXPECT_FALSE(got.ok()) << i;
-        continue;
-      }
-      ASSERT_TRUE(got.ok()) << i << ": " << got.status().message();
-      EXPECT_NEAR(got->cost, want, 1e-9 * want + 1e-9) << degree << " " << i;
-      ExpectJoined(g, *got, i);
-      ++reachable;
+      const std::string what = "degree " + std::to_string(degree) + " pair " + std::to_string(i);
+      reachable += ExpectAsDijkstra(*back, s, t, FootOptions{}, 1e-9, what);
     }
     EXPECT_GT(reachable, 550);
     // A core arc may go down in rank; the same arc out of the core may not.
