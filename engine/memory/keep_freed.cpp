@@ -6,10 +6,12 @@
 #endif
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <climits>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <optional>
 
@@ -43,6 +45,17 @@ bool KeepFreedMemory(size_t bytes) {
 
 bool KeepingFreedMemory() {
   return keeping;
+}
+
+uint64_t ResidentBytes() {
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  if (!f) return 0;
+  unsigned long long size = 0, resident = 0;
+  const int got = std::fscanf(f, "%llu %llu", &size, &resident);
+  std::fclose(f);
+  if (got != 2) return 0;
+  const long page = sysconf(_SC_PAGESIZE);
+  return resident * static_cast<uint64_t>(page > 0 ? page : 4096);
 }
 
 bool ReturnFreedMemory() {

@@ -27,6 +27,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace stride::engine {
 
@@ -44,6 +45,10 @@ bool KeepingFreedMemory();
 //
 // Thread-safety: any thread; it takes every heap's lock in turn.
 bool ReturnFreedMemory();
+
+// The process's resident memory now, bytes (/proc/self/statm: anonymous and file pages); 0
+// where there is no /proc. Reads one small file: microseconds.
+uint64_t ResidentBytes();
 
 // Asks the kernel to back the next `bytes` of the calling thread's heap with transparent huge
 // pages (2 MiB). After start-up, page faults are what a short analysis pays most for on virtual

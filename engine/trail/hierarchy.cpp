@@ -79,6 +79,9 @@ class Contractor {
     uint32_t next_rank = 0;
     std::vector<Shortcut> shortcuts;
     size_t added = 0, max_degree = 0;
+    size_t up_arcs = 0, down_arcs = 0;  // in up and down so far
+    size_t added_at_check = 0;          // `added` when out_of_memory was last asked
+    bool out_of_memory = false;
     while (!queue.empty()) {
       const uint32_t v = queue.top().second;  // each node has one entry in the queue
       queue.pop();
@@ -93,6 +96,20 @@ class Contractor {
         queue.push({now, v});
         break;  // what is left is the core
       }
+      // Every 4,096 nodes, and after every million shortcuts (the dense top adds thousands
+      // a node).
+      if (o_.out_of_memory && (next_rank % 4096 == 0 || added - added_at_check > (1u << 20))) {
+        added_at_check = added;
+        // What flattening will allocate: every arc of up and down, those of the core included
+        // (each of its nodes keeps its out- and in-arcs), and the index arrays.
+        const size_t output = (up_arcs + down_arcs + 2 * arcs_left_) * sizeof(HierarchyArc) +
+                              2 * (size_t{n_} + 1) * sizeof(uint32_t);
+        if (o_.out_of_memory(output)) {
+          queue.push({now, v});
+          out_of_memory = true;
+          break;
+        }
+      }
       // Contract v.
       arcs_left_ -= out_[v].size() + in_[v].size();
       shortcuts.clear();
@@ -101,6 +118,8 @@ class Contractor {
       h.rank[v] = next_rank++;
       for (const DynArc& a : out_[v]) up[v].push_back({a.node, a.via, a.cost});
       for (const DynArc& a : in_[v]) down[v].push_back({a.node, a.via, a.cost});
+      up_arcs += out_[v].size();
+      down_arcs += in_[v].size();
       for (const DynArc& a : out_[v]) Erase(in_[a.node], v), ++deleted_[a.node];
       for (const DynArc& a : in_[v]) Erase(out_[a.node], v), ++deleted_[a.node];
       AddShortcuts(v, shortcuts);
@@ -147,6 +166,7 @@ class Contractor {
       stats->up_arcs = h.up.size();
       stats->down_arcs = h.down.size();
       stats->core = h.core;
+      stats->out_of_memory = out_of_memory;
     }
     return h;
   }

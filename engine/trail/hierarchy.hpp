@@ -68,6 +68,13 @@ struct HierarchyOptions {
   // 0: 132 s, searches p50 1.0 ms; 32: 67-79 s, a core of 9,900, p50 2.6 ms, p99 6.3 ms;
   // 16: 37 s, a core of 42,000. Default: 32.
   double core_mean_degree = 32;
+  // A memory budget: asked every 4,096 contractions (and every 2^20 shortcuts) with the bytes the
+  // finished hierarchy's arrays will add (its arcs so far and the core's, 16 bytes each); true
+  // leaves the nodes not yet contracted as the core, as core_mean_degree does, so that the build
+  // ends within the budget, with a larger core (slower searches: a plain bidirectional Dijkstra
+  // inside it). An import with --memory-mb passes one that compares the process's resident memory
+  // plus those bytes with its budget. Default: null (no budget).
+  std::function<bool(size_t output_bytes)> out_of_memory;
   // Called now and then with (nodes contracted, nodes); may be null.
   std::function<void(size_t, size_t)> progress;
   // Fill Hierarchy::by_rank, which searches need: an import, which only writes the hierarchy,
@@ -78,8 +85,9 @@ struct HierarchyOptions {
 struct HierarchyStats {
   size_t shortcuts = 0;
   size_t up_arcs = 0, down_arcs = 0;
-  size_t max_degree = 0;  // the most arcs a node had when it was contracted (or in the core)
-  size_t core = 0;        // nodes left uncontracted
+  size_t max_degree = 0;       // the most arcs a node had when it was contracted (or in the core)
+  size_t core = 0;             // nodes left uncontracted
+  bool out_of_memory = false;  // the core is what was left when out_of_memory said so
   double seconds = 0;
   // The hierarchy was taken from the database being replaced (same ContractionInput), not
   // built: the counts above are zero.

@@ -116,14 +116,6 @@ TEST(PreferHugePages, WhatTheThreadAllocatesNextIsAdvised) {
       << "the next block is not in the advised range: " << flags_inside;
 }
 
-// Resident bytes of this process (/proc/self/statm).
-int64_t ResidentBytes() {
-  std::ifstream statm("/proc/self/statm");
-  int64_t size = 0, resident = 0;
-  statm >> size >> resident;
-  return resident * 4096;
-}
-
 // 40 MB in small blocks, freed but for one block in every 65: the free memory lies in 64 KB
 // holes that neither free() nor the top trim gives back; ReturnFreedMemory gives back their
 // pages.
@@ -143,9 +135,9 @@ TEST(ReturnFreedMemory, GivesBackThePagesOfHolesInsideTheHeap) {
       ::operator delete(blocks[i]);
     }
   }
-  const int64_t before = ResidentBytes();
+  const auto before = static_cast<int64_t>(ResidentBytes());
   EXPECT_TRUE(ReturnFreedMemory());
-  const int64_t after = ResidentBytes();
+  const auto after = static_cast<int64_t>(ResidentBytes());
   EXPECT_GT(before - after, int64_t{20} << 20) << before << " -> " << after;
   for (char* b : kept) ::operator delete(b);
 }

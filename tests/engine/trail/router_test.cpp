@@ -580,6 +580,62 @@ TEST(Hierarchy, ACoreLeftUncontractedAnswersTheSame) {
   }
 }
 
+// A memory budget (HierarchyOptions::out_of_memory) stops contraction where it says so and
+// leaves the rest as the core, which answers as before; the bytes it is told the finished
+// arrays will add are what they take. Asked at 0 and every 4,096 contractions: a grid of
+// ~5,000 junctions stops at 4,096 when the second answer is "out of memory", at 0 when the
+// first is.
+TEST(Hierarchy, AMemoryBudgetLeavesTheRestAsTheCore) {
+  TrailGraph g = GridWithParallels(70, 72, 5);
+  const size_t n = g.nodes();
+  ASSERT_GT(n, 4096u + 500u);
+  for (const int stop_at_call : {2, 1}) {
+    HierarchyOptions ho;
+    ho.core_mean_degree = 0;  // only the budget stops it
+    std::vector<size_t> told;
+    ho.out_of_memory = [&](size_t bytes) {
+      told.push_back(bytes);
+      return static_cast<int>(told.size()) == stop_at_call;
+    };
+    HierarchyStats stats;
+    Hierarchy built = BuildHierarchy(g, ho, &stats);
+    ASSERT_EQ(told.size(), static_cast<size_t>(stop_at_call));
+    EXPECT_TRUE(stats.out_of_memory);
+    EXPECT_EQ(stats.core, stop_at_call == 2 ? n - 4096 : n);
+    EXPECT_EQ(told.back(), (built.up.size() + built.down.size()) * sizeof(HierarchyArc) +
+                               2 * (n + 1) * sizeof(uint32_t));
+    TrailGraph with_core = g;
+    with_core.hierarchy = std::make_shared<const Hierarchy>(std::move(built));
+    Result<TrailGraph> back = TrailGraph::Parse(with_core.Serialize());
+    ASSERT_TRUE(back.ok()) << back.status().message();
+    std::mt19937_64 rng(91);
+    int reachable = 0;
+    for (int i = 0; i < 300; ++i) {
+      const Snap s = RandomSnap(g, rng), t = RandomSnap(g, rng);
+      reachable +=
+          ExpectAsDijkstra(*back, s, t, FootOptions{}, 1e-9,
+                           "stop " + std::to_string(stop_at_call) + " pair " + std::to_string(i));
+    }
+    EXPECT_GT(reachable, 280);
+  }
+  // Never out of memory: contracted to the end, as without a budget.
+  HierarchyOptions ho;
+  ho.core_mean_degree = 0;
+  size_t calls = 0;
+  ho.out_of_memory = [&](size_t) { return ++calls, false; };
+  HierarchyStats stats;
+  const Hierarchy all = BuildHierarchy(g, ho, &stats);
+  EXPECT_FALSE(stats.out_of_memory);
+  EXPECT_EQ(stats.core, 0u);
+  ASSERT_LT(stats.shortcuts, size_t{1} << 20);  // so only every 4,096 nodes
+  EXPECT_EQ(calls, 1 + (n - 1) / 4096);
+  HierarchyOptions plain;
+  plain.core_mean_degree = 0;
+  const Hierarchy reference = BuildHierarchy(g, plain);
+  EXPECT_EQ(all.rank, reference.rank);
+  EXPECT_EQ(all.up.size(), reference.up.size());
+}
+
 TEST(Hierarchy, AnswersOnlyTheDefaultOptions) {
   FootOptions o;
   EXPECT_TRUE(HierarchyAnswers(o));
