@@ -24,6 +24,7 @@
 #include "importers/osm/osm_import.hpp"
 #include "index/store/route_db.hpp"
 #include "tools/format.hpp"
+#include "tools/memory_budget.hpp"
 #include "tools/osm_update.hpp"
 
 namespace stride::tools {
@@ -41,7 +42,8 @@ std::string AbsolutePath(const std::string& path) {
 
 constexpr const char* kUsage =
     "usage: stride import --osm FILE [--osm FILE ...] --db DIR [--dem DIR] [--threads N]\n"
-    "                     [--min-trail-length M] [--node-index TYPE] [--updatable] [--quiet]\n"
+    "                     [--min-trail-length M] [--node-index TYPE] [--memory-mb MB]\n"
+    "                     [--updatable] [--quiet]\n"
     "  --osm FILE             OpenStreetMap data: .osm.pbf, .osm, .osm.gz, .osm.bz2 (repeatable;\n"
     "                         several files are one data set)\n"
     "  --db DIR               the route database to build; an existing one is replaced only\n"
@@ -52,6 +54,9 @@ constexpr const char* kUsage =
     "  --threads N            worker threads (default: all cores)\n"
     "  --min-trail-length M   shortest named trail kept, metres (default: 200)\n"
     "  --node-index TYPE      libosmium location index (default: by input size)\n"
+    "  --memory-mb MB         the most memory the import may hold (default: no limit): the\n"
+    "                         hierarchy leaves a larger core to stay within it; a phase\n"
+    "                         that would go over it stops the import, changing nothing\n"
     "  --updatable            keep the extract in the database (DIR/update/), so that\n"
     "                         stride update can apply OSM change files to it\n"
     "  --quiet                no progress, only errors and the summary\n";
@@ -151,6 +156,7 @@ int RunImport(const std::vector<std::string>& args, std::ostream& out, std::ostr
   importers::OsmImportOptions options;
   std::string db_path, dem_dir;
   bool quiet = false, updatable = false;
+  uint64_t memory_mb = 0;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&](std::string* v) {
@@ -186,6 +192,11 @@ int RunImport(const std::vector<std::string>& args, std::ostream& out, std::ostr
       options.min_named_trail_m = m;
     } else if (a == "--node-index" && value(&v)) {
       options.node_index = v;
+    } else if (a == "--memory-mb" && value(&v)) {
+      if (!ParseMemoryMb(v, &memory_mb)) {
+        err << "stride import: --memory-mb " << v << ": " << kMemoryMbExpected << '\n';
+        return 2;
+      }
     } else {
       err << "stride import: unknown or incomplete option '" << a << "'\n" << kUsage;
       return 2;
@@ -200,6 +211,7 @@ int RunImport(const std::vector<std::string>& args, std::ostream& out, std::ostr
   req.db_path = db_path;
   req.dem_dir = dem_dir;
   req.quiet = quiet;
+  req.memory_mb = memory_mb;
   if (updatable) {
     if (req.options.inputs.size() != 1) {
       err << "stride import: --updatable takes one --osm file (merge several first: osmium "
@@ -242,6 +254,7 @@ int BuildRouteDb(BuildRequest& req, std::ostream& out, std::ostream& err) {
     }
     req.lock.emplace(std::move(lock).value());
   }
+  MemoryBudget budget(req.memory_mb, req.command);
 
   std::unique_ptr<importers::ElevationStack> dem;
   if (!dem_dir.empty()) {
@@ -276,7 +289,10 @@ int BuildRouteDb(BuildRequest& req, std::ostream& out, std::ostream& err) {
     }
   }
   ProgressPrinter printer(err);
-  if (!quiet) options.on_progress = [&](const importers::ImportProgress& p) { printer(p); };
+  options.on_progress = [&](const importers::ImportProgress& p) {
+    budget.SetPhase(p.phase_done ? "finishing " + p.phase : "reading " + p.phase);
+    if (!quiet) printer(p);
+  };
 
   Result<importers::OsmImportStats> stats = importers::ImportOsm(options, **builder);
   if (!stats.ok()) {
@@ -301,6 +317,7 @@ int BuildRouteDb(BuildRequest& req, std::ostream& out, std::ostream& err) {
   // The trail graph and its contraction hierarchy (fast directions on large maps), in memory
   // the OSM pass freed: given back first, as it lies in small pieces the graph cannot reuse.
   engine::ReturnFreedMemory();
+  budget.SetPhase("building the trail graph and its hierarchy");
   const auto graph_started = std::chrono::steady_clock::now();
   auto graph_progress = [&](size_t done, size_t total) {
     if (quiet) return;
@@ -320,7 +337,14 @@ int BuildRouteDb(BuildRequest& req, std::ostream& out, std::ostream& err) {
     }
     printer(p);
   };
-  const engine::trail::HierarchyStats hierarchy = (*builder)->BuildTrailGraph(graph_progress);
+  std::function<bool(size_t)> out_of_memory;
+  if (budget.enabled()) out_of_memory = [&](size_t more) { return budget.OutOfMemory(more); };
+  const engine::trail::HierarchyStats hierarchy =
+      (*builder)->BuildTrailGraph(graph_progress, out_of_memory);
+  // The contraction's working lists, freed in millions of small blocks: given back before the
+  // database is written, which needs memory of other sizes.
+  engine::ReturnFreedMemory();
+  budget.SetPhase("writing the database");
   const double graph_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - graph_started).count();
 
@@ -409,14 +433,18 @@ int BuildRouteDb(BuildRequest& req, std::ostream& out, std::ostream& err) {
                 (hierarchy.core == 0
                      ? std::string()
                      : engine::StringPrintf(", its top %llu junctions left as a core",
-                                            static_cast<unsigned long long>(hierarchy.core)));
+                                            static_cast<unsigned long long>(hierarchy.core))) +
+                (hierarchy.out_of_memory
+                     ? engine::StringPrintf(" (stopped at --memory-mb %llu)",
+                                            static_cast<unsigned long long>(budget.mib()))
+                     : std::string());
   char line[800];
   std::snprintf(
       line, sizeof line,
       "%s %llu routes (%llu relations, %llu named trails; %llu loops, %llu with "
       "gaps), %llu trail edges from %llu nodes, %llu ways\n"
       "trail graph: %s\n"
-      "database %s: %.1f MiB; %.1f s (%.0f nodes/s); peak memory %.0f MiB\n",
+      "database %s: %.1f MiB; %.1f s (%.0f nodes/s); peak memory %.0f MiB%s\n",
       req.command == "update" ? "rebuilt with" : "imported",
       static_cast<unsigned long long>(s.routes),
       static_cast<unsigned long long>(s.routes - s.named_trails),
@@ -424,7 +452,11 @@ int BuildRouteDb(BuildRequest& req, std::ostream& out, std::ostream& err) {
       static_cast<unsigned long long>(s.routes_with_gaps), static_cast<unsigned long long>(s.edges),
       static_cast<unsigned long long>(s.nodes), static_cast<unsigned long long>(s.ways),
       hierarchy_line.c_str(), db_path.c_str(), static_cast<double>(bytes) / (1024.0 * 1024.0), secs,
-      secs > 0 ? static_cast<double>(s.nodes) / secs : 0.0, PeakRssMiB());
+      secs > 0 ? static_cast<double>(s.nodes) / secs : 0.0, PeakRssMiB(),
+      budget.enabled()
+          ? engine::StringPrintf(" (budget %llu)", static_cast<unsigned long long>(budget.mib()))
+                .c_str()
+          : "");
   out << line;
   return 0;
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // `stride import --osm FILE [--osm FILE ...] --db DIR [--dem DIR] [--threads N]
-//                [--min-trail-length M] [--node-index TYPE] [--quiet]`
+//                [--min-trail-length M] [--node-index TYPE] [--memory-mb MB] [--quiet]`
 //
 // Builds a route database from OSM extracts and SRTM tiles (importers/osm, importers/dem,
 // index/store). Progress goes to stderr, a summary to stdout. The database is built beside
@@ -43,6 +43,8 @@ struct BuildRequest {
   std::function<Status(const std::string& build_dir, importers::OsmImportOptions& options)> prepare;
   std::vector<std::pair<std::string, std::string>> extra_meta;
   std::string source_label;  // when set, the manifests' source (not the build directory's path)
+  // --memory-mb: the most the process may hold resident (tools/memory_budget.hpp); 0: no limit.
+  uint64_t memory_mb = 0;
   // The database's lock (index::DbLock) when the caller took it already (stride update, before
   // it reads what was applied); otherwise BuildRouteDb takes it first.
   std::optional<index::DbLock> lock;

@@ -24,6 +24,7 @@
 #include "index/store/route_db.hpp"
 #include "tools/format.hpp"
 #include "tools/import_command.hpp"
+#include "tools/memory_budget.hpp"
 
 namespace stride::tools {
 namespace {
@@ -33,7 +34,7 @@ using Json = nlohmann::ordered_json;
 
 constexpr const char* kUsage =
     "usage: stride update --db DIR --osc FILE [--osc FILE ...] [--state FILE] [--dem DIR]\n"
-    "                     [--threads N] [--quiet]\n"
+    "                     [--threads N] [--memory-mb MB] [--quiet]\n"
     "  --db DIR      a route database imported with stride import --updatable\n"
     "  --osc FILE    an OpenStreetMap change file (.osc, .osc.gz, .osc.bz2), applied in order\n"
     "                (repeatable): replication diffs, or osmium derive-changes output\n"
@@ -42,6 +43,8 @@ constexpr const char* kUsage =
     "  --dem DIR     elevation for the rebuild (default: the --dem of the import, which the\n"
     "                database records; give this when those files moved)\n"
     "  --threads N   worker threads of the rebuild (default: all cores)\n"
+    "  --memory-mb MB  the most memory the update may hold (default: no limit), as for\n"
+    "                stride import\n"
     "  --quiet       no progress, only errors and the summary\n";
 
 // (type, id): the order of a sorted OSM file (nodes, ways, relations; ascending ids).
@@ -257,6 +260,11 @@ int RunUpdate(const std::vector<std::string>& args, std::ostream& out, std::ostr
     } else if (a == "--threads" && value(&v)) {
       if (!ParseInt(v, 1, 1024, &req.options.threads)) {
         err << "stride update: --threads " << v << ": expected a whole number from 1 to 1024\n";
+        return 2;
+      }
+    } else if (a == "--memory-mb" && value(&v)) {
+      if (!ParseMemoryMb(v, &req.memory_mb)) {
+        err << "stride update: --memory-mb " << v << ": " << kMemoryMbExpected << '\n';
         return 2;
       }
     } else {

@@ -329,11 +329,13 @@ Status RouteDbBuilder::AddEdge(const engine::TrailEdge& edge) {
 }
 
 engine::trail::HierarchyStats RouteDbBuilder::BuildTrailGraph(
-    const std::function<void(size_t, size_t)>& progress) {
+    const std::function<void(size_t, size_t)>& progress,
+    const std::function<bool(size_t)>& out_of_memory) {
   built_graph_ = std::move(graph_).Build();
   graph_ = engine::trail::GraphBuilder();
   engine::trail::HierarchyOptions options;
   options.progress = progress;
+  options.out_of_memory = out_of_memory;
   options.index_by_rank = false;  // written, not searched: `stride serve` indexes it when it reads
   engine::trail::HierarchyStats stats;
   contraction_input_ = ContractionInputDigest(*built_graph_);

@@ -229,6 +229,47 @@ TEST_F(ImportCli, AnInterruptedImportLeavesNothingAndTheDatabaseAsItWas) {
   }
 }
 
+// --memory-mb: an import within its budget says so; one whose process holds more than the
+// budget stops with one line naming the budget, what it held and when, and changes nothing;
+// a budget that is not a number of MiB is a command-line error.
+TEST_F(ImportCli, AMemoryBudgetIsKeptOrTheImportChangesNothing) {
+  datasets::SyntheticOsmOptions small;
+  small.target_nodes = 20000;
+  const std::string osm = (dir_ / "small.osm.pbf").string();
+  ASSERT_TRUE(datasets::WriteSyntheticOsm(osm, small).ok());
+  CliRun r = Stride("import --quiet --memory-mb 100000 --osm " + osm + " --db " + db_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("(budget 100000)"), std::string::npos) << r.out;
+  const uint64_t inode = index::DirectoryInode(db_);
+  const std::string before = Stride("inspect --db " + db_ + " --list").out;
+
+  r = Stride("import --quiet --memory-mb 1 --osm " + osm + " --db " + db_);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(std::regex_search(
+      r.err, std::regex("^stride import: error: --memory-mb 1: the process reached [0-9]+ "
+                        "MiB while [a-z]")))
+      << r.err;
+  EXPECT_NE(r.err.find("removing the unfinished database"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_TRUE(Leftovers().empty()) << Leftovers().front();
+  EXPECT_EQ(index::DirectoryInode(db_), inode);
+  EXPECT_EQ(Stride("inspect --db " + db_ + " --list").out, before);
+
+  for (const std::string bad : {"0", "lots", "16777217", "-5"}) {
+    r = Stride("import --quiet --memory-mb " + bad + " --osm " + osm + " --db " + db_);
+    EXPECT_EQ(r.exit_code, 2) << bad;
+    EXPECT_NE(r.err.find("--memory-mb " + bad +
+                         ": expected a whole number of MiB from 1 to 16777216 (16 TiB)"),
+              std::string::npos)
+        << r.err;
+  }
+  r = Stride("update --db " + db_ + " --osc x.osc --memory-mb 0");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("stride update: --memory-mb 0: expected a whole number of MiB"),
+            std::string::npos)
+      << r.err;
+}
+
 TEST_F(ImportCli, BadInputIsOneClearLineAndNoDatabase) {
   STRIDE_REQUIRE_DATASETS();
   // Missing file.

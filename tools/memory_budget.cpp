@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "tools/memory_budget.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <utility>
+
+#include "engine/memory/keep_freed.hpp"
+#include "index/store/route_db.hpp"
+#include "tools/format.hpp"
+
+namespace stride::tools {
+
+bool ParseMemoryMb(const std::string& s, uint64_t* mib) {
+  int v = 0;
+  if (!ParseInt(s, 1, 1 << 24, &v)) return false;
+  *mib = static_cast<uint64_t>(v);
+  return true;
+}
+
+MemoryBudget::MemoryBudget(uint64_t mib, std::string command)
+    : bytes_(mib << 20), command_(std::move(command)) {
+  if (bytes_ > 0) watcher_ = std::thread([this] { Watch(); });
+}
+
+MemoryBudget::~MemoryBudget() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  stop_cv_.notify_all();
+  if (watcher_.joinable()) watcher_.join();
+}
+
+void MemoryBudget::SetPhase(std::string phase) {
+  std::lock_guard<std::mutex> lock(mu_);
+  phase_ = std::move(phase);
+}
+
+bool MemoryBudget::OutOfMemory(size_t more_bytes) const {
+  if (bytes_ == 0) return false;
+  const double budget = 0.95 * static_cast<double>(bytes_);
+  return static_cast<double>(engine::ResidentBytes()) + static_cast<double>(more_bytes) > budget;
+}
+
+void MemoryBudget::Watch() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    // The kernel's high-water mark, not a sample: a peak between two looks is seen at the
+    // next one.
+    const auto peak = static_cast<uint64_t>(PeakRssMiB() * 1048576.0);
+    if (peak > bytes_) {
+      std::fprintf(stderr,
+                   "stride %s: error: --memory-mb %llu: the process reached %llu MiB while %s, "
+                   "over the budget: removing the unfinished database (the database is as it "
+                   "was; this map needs more memory)\n",
+                   command_.c_str(), static_cast<unsigned long long>(bytes_ >> 20),
+                   static_cast<unsigned long long>((peak + 1048575) >> 20), phase_.c_str());
+      index::AbandonBuilds();
+      std::fflush(stderr);
+      std::_Exit(1);
+    }
+    stop_cv_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stop_; });
+  }
+}
+
+}  // namespace stride::tools
