@@ -56,6 +56,15 @@ class Contractor {
         pos_(n_, 0),
         pos_stamp_(n_, 0) {
     const FootOptions defaults;
+    // Each list at its size (at most: parallel arcs merge), not grown by doubling: the lists
+    // are what contraction holds, and their slack was a third of it.
+    std::vector<uint32_t> in_degree(n_, 0);
+    for (const Arc& a : g.arcs) ++in_degree[a.to];
+    for (uint32_t v = 0; v < n_; ++v) {
+      out_[v].reserve(g.first_arc[v + 1] - g.first_arc[v]);
+      in_[v].reserve(in_degree[v]);
+    }
+    std::vector<uint32_t>().swap(in_degree);
     for (uint32_t v = 0; v < n_; ++v) {
       for (uint32_t ai = g.first_arc[v]; ai < g.first_arc[v + 1]; ++ai) {
         const Arc& a = g.arcs[ai];
@@ -116,6 +125,8 @@ class Contractor {
       Shortcuts(v, o_.witness_settled, &shortcuts);
       max_degree = std::max(max_degree, in_[v].size() + out_[v].size());
       h.rank[v] = next_rank++;
+      up[v].reserve(out_[v].size());
+      down[v].reserve(in_[v].size());
       for (const DynArc& a : out_[v]) up[v].push_back({a.node, a.via, a.cost});
       for (const DynArc& a : in_[v]) down[v].push_back({a.node, a.via, a.cost});
       up_arcs += out_[v].size();
@@ -139,6 +150,8 @@ class Contractor {
       std::sort(core.begin(), core.end());
       for (const uint32_t v : core) {
         h.rank[v] = next_rank++;
+        up[v].reserve(out_[v].size());
+        down[v].reserve(in_[v].size());
         for (const DynArc& a : out_[v]) up[v].push_back({a.node, a.via, a.cost});
         for (const DynArc& a : in_[v]) down[v].push_back({a.node, a.via, a.cost});
         max_degree = std::max(max_degree, in_[v].size() + out_[v].size());
