@@ -310,7 +310,7 @@ void GraphBuilder::AddRoute(const Route& r) {
   for (uint64_t w : r.member_ways) way_routes_.emplace_back(w, idx);
 }
 
-TrailGraph GraphBuilder::Build() && {
+TrailGraph GraphBuilder::Build(bool snap_index) && {
   TrailGraph g;
   std::vector<uint64_t> ids;
   ids.reserve(pending_.size() * 2);
@@ -363,7 +363,7 @@ TrailGraph GraphBuilder::Build() && {
   if (all_elevation_ && !pending_.empty()) g.shape_elevation = std::move(shape_elevation_);
   g.strings = std::move(strings_);
   g.routes = std::move(routes_);
-  g.BuildSnapIndex();
+  if (snap_index) g.BuildSnapIndex();
   return g;
 }
 

@@ -221,7 +221,11 @@ class GraphBuilder {
   void AddEdge(const TrailEdge& e);
   // Records which ways belong to a named route (relation or named trail).
   void AddRoute(const Route& r);
-  TrailGraph Build() &&;
+  // snap_index false: a graph to contract and write, not to search (an import): without the
+  // snap index and the points' offsets along their edges, which Parse builds when the file is
+  // read (on a 10^8-node map, GB that the import held through its contraction). Snap,
+  // EdgesInBox and shape_offset_m must not be called on it.
+  TrailGraph Build(bool snap_index = true) &&;
   size_t edges() const { return pending_.size(); }
 
  private:

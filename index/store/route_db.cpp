@@ -331,7 +331,7 @@ Status RouteDbBuilder::AddEdge(const engine::TrailEdge& edge) {
 engine::trail::HierarchyStats RouteDbBuilder::BuildTrailGraph(
     const std::function<void(size_t, size_t)>& progress,
     const std::function<bool(size_t)>& out_of_memory) {
-  built_graph_ = std::move(graph_).Build();
+  built_graph_ = std::move(graph_).Build(/*snap_index=*/false);  // contracted and written only
   graph_ = engine::trail::GraphBuilder();
   engine::trail::HierarchyOptions options;
   options.progress = progress;

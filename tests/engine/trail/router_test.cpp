@@ -636,6 +636,26 @@ TEST(Hierarchy, AMemoryBudgetLeavesTheRestAsTheCore) {
   EXPECT_EQ(all.up.size(), reference.up.size());
 }
 
+// A graph built without its snap index (what an import contracts and writes) is the same
+// file, and the graph read back from it snaps as the one built with it.
+TEST(TrailGraph, BuiltWithoutTheSnapIndexWritesTheSameFile) {
+  std::vector<TrailEdge> edges;
+  const TrailGraph full = Grid(12, 14, 3, &edges);
+  GraphBuilder b;
+  for (const TrailEdge& e : edges) b.AddEdge(e);
+  const TrailGraph bare = std::move(b).Build(/*snap_index=*/false);
+  const std::string bytes = bare.Serialize();
+  EXPECT_EQ(bytes, full.Serialize());
+  Result<TrailGraph> back = TrailGraph::Parse(bytes);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  for (const PointE7 p : {At(45.001, 6.002), At(45.02, 6.03), At(45.013, 6.041)}) {
+    Result<Snap> want = full.Nearest(p, 1000), got = back->Nearest(p, 1000);
+    ASSERT_TRUE(want.ok() && got.ok());
+    EXPECT_EQ(got->edge, want->edge);
+    EXPECT_DOUBLE_EQ(got->offset_m, want->offset_m);
+  }
+}
+
 TEST(Hierarchy, AnswersOnlyTheDefaultOptions) {
   FootOptions o;
   EXPECT_TRUE(HierarchyAnswers(o));
