@@ -908,13 +908,23 @@ Result<OsmImportStats> ImportOsm(const OsmImportOptions& options, engine::MapSin
   // passes twice).
   {
     PhaseProgress progress(options, "trail graph");
-    std::vector<uint64_t> all;
+    // Every walkable way's node ids, sorted: ids seen twice are junctions. Counted first and
+    // reserved at that size: grown by doubling, the list and its last copy were the import's
+    // peak on a 10^8-node map (800 MB of ids in a 1.6 GB allocation beside the 0.8 GB one
+    // being copied from).
     std::vector<uint32_t> walkable;
+    size_t refs = 0;
     for (uint32_t i = 0; i < store.ways.size(); ++i) {
-      const WayRec& w = store.ways[i];
-      if (w.foot == 0) continue;
+      if (store.ways[i].foot == 0) continue;
       walkable.push_back(i);
-      for (uint32_t k = 0; k < w.count; ++k) all.push_back(store.node_ids[w.first + k]);
+      refs += store.ways[i].count;
+    }
+    std::vector<uint64_t> all;
+    all.reserve(refs);
+    for (const uint32_t i : walkable) {
+      const WayRec& w = store.ways[i];
+      const uint64_t* ids = store.node_ids.data() + w.first;
+      all.insert(all.end(), ids, ids + w.count);
     }
     stats.walkable_ways = walkable.size();
     std::sort(all.begin(), all.end());
