@@ -7,6 +7,7 @@
 // Thread-safety: implementations are safe for concurrent reads.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 
@@ -32,6 +33,10 @@ class MapSink {
   virtual Status AddRoute(const Route& route) = 0;
   // Called with strictly increasing edge ids.
   virtual Status AddEdge(const TrailEdge& edge) = 0;
+  // A hint before the edges: at most `edges` edges of `points` points in all will come, so a
+  // sink may size its lists once instead of growing them (grown by doubling, a 10^8-node
+  // map's graph held up to twice its size while it was copied). Default: ignored.
+  virtual void ExpectEdges(size_t edges, size_t points) { (void)edges, (void)points; }
 };
 
 }  // namespace stride::engine

@@ -271,6 +271,12 @@ uint32_t GraphBuilder::Intern(const std::string& s) {
   return it->second;
 }
 
+void GraphBuilder::Reserve(size_t edges, size_t points) {
+  pending_.reserve(edges);
+  shape_.reserve(points);
+  expected_points_ = points;
+}
+
 void GraphBuilder::AddEdge(const TrailEdge& e) {
   if (e.points.size() < 2 || e.from_node == 0 || e.to_node == 0) return;
   Pending p;
@@ -282,6 +288,7 @@ void GraphBuilder::AddEdge(const TrailEdge& e) {
   g.shape_count = static_cast<uint32_t>(e.points.size());
   shape_.insert(shape_.end(), e.points.begin(), e.points.end());
   if (e.elevations.size() == e.points.size()) {
+    if (shape_elevation_.capacity() == 0) shape_elevation_.reserve(expected_points_);
     shape_elevation_.insert(shape_elevation_.end(), e.elevations.begin(), e.elevations.end());
   } else {
     all_elevation_ = false;

@@ -227,6 +227,9 @@ class GraphBuilder {
   // EdgesInBox and shape_offset_m must not be called on it.
   TrailGraph Build(bool snap_index = true) &&;
   size_t edges() const { return pending_.size(); }
+  // Room for `edges` edges of `points` points in all (engine::MapSink::ExpectEdges); the
+  // elevations get theirs when the first comes.
+  void Reserve(size_t edges, size_t points);
 
  private:
   struct Pending {
@@ -237,6 +240,7 @@ class GraphBuilder {
   std::vector<Pending> pending_;
   std::vector<PointE7> shape_;
   std::vector<float> shape_elevation_;
+  size_t expected_points_ = 0;  // Reserve's
   bool all_elevation_ = true;
   std::vector<std::string> strings_{""};
   std::unordered_map<std::string, uint32_t> string_index_{{"", 0}};

@@ -929,11 +929,19 @@ Result<OsmImportStats> ImportOsm(const OsmImportOptions& options, engine::MapSin
     stats.walkable_ways = walkable.size();
     std::sort(all.begin(), all.end());
     std::vector<uint64_t> junctions;
+    size_t at_junctions = 0;  // ids in `all` that are junctions: each splits a way at most once
     for (size_t i = 1; i < all.size(); ++i) {
-      if (all[i] == all[i - 1] && (junctions.empty() || junctions.back() != all[i])) {
-        junctions.push_back(all[i]);
+      if (all[i] == all[i - 1]) {
+        if (junctions.empty() || junctions.back() != all[i]) {
+          junctions.push_back(all[i]);
+          at_junctions += 2;
+        } else {
+          ++at_junctions;
+        }
       }
     }
+    // Each way gives one edge and its points, and one more edge and point per split.
+    sink.ExpectEdges(walkable.size() + at_junctions, refs + at_junctions);
     std::vector<uint64_t>().swap(all);
     constexpr size_t kChunk = 2048;
     uint64_t next_id = 1;

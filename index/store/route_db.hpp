@@ -105,6 +105,7 @@ class RouteDbBuilder : public engine::MapSink {
 
   Status AddRoute(const engine::Route& route) override;
   Status AddEdge(const engine::TrailEdge& edge) override;
+  void ExpectEdges(size_t edges, size_t points) override { graph_.Reserve(edges, points); }
 
   // Scratch space for the import (removed with the build directory).
   const std::string& build_dir() const { return build_dir_; }
