@@ -4,7 +4,7 @@
 // holds resident (engine::ResidentBytes: heap, stacks, mapped files' pages) is kept under it.
 //
 // Two parts. The contraction hierarchy, the phase whose memory grows with the map's density
-// rather than its size (46 M shortcuts and 10.8 GiB at 10^8 nodes), adapts: it stops
+// rather than its size (46 M shortcuts at 10^8 nodes), adapts: it stops
 // contracting once what is resident plus what its finished arrays will add comes within 5 %
 // of the budget, and leaves the rest as its core (HierarchyOptions::out_of_memory): the
 // import finishes within the budget and searches on a larger core are slower. The other
