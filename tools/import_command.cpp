@@ -144,9 +144,10 @@ void RemoveBuildsOnInterrupt(const std::string& command) {
   std::thread([set, command] {
     int sig = 0;
     if (sigwait(&set, &sig) != 0) return;
-    std::fprintf(stderr, "\nstride %s: interrupted (%s): removing the unfinished database\n",
-                 command.c_str(), strsignal(sig));
-    index::AbandonBuilds();
+    const bool switched = index::AbandonBuilds();
+    std::fprintf(stderr, "\nstride %s: interrupted (%s): %s\n", command.c_str(), strsignal(sig),
+                 switched ? "the new database had been switched in already"
+                          : "removing the unfinished database");
     std::fflush(stderr);
     std::_Exit(128 + sig);
   }).detach();

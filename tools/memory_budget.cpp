@@ -51,13 +51,15 @@ void MemoryBudget::Watch() {
     // next one.
     const auto peak = static_cast<uint64_t>(PeakRssMiB() * 1048576.0);
     if (peak > bytes_) {
+      const bool switched = index::AbandonBuilds();
       std::fprintf(stderr,
                    "stride %s: error: --memory-mb %llu: the process reached %llu MiB while %s, "
-                   "over the budget: removing the unfinished database (the database is as it "
-                   "was; this map needs more memory)\n",
+                   "over the budget: %s\n",
                    command_.c_str(), static_cast<unsigned long long>(bytes_ >> 20),
-                   static_cast<unsigned long long>((peak + 1048575) >> 20), phase_.c_str());
-      index::AbandonBuilds();
+                   static_cast<unsigned long long>((peak + 1048575) >> 20), phase_.c_str(),
+                   switched ? "the new database had been switched in already"
+                            : "removing the unfinished database (the database is as it was; "
+                              "this map needs more memory)");
       std::fflush(stderr);
       std::_Exit(1);
     }

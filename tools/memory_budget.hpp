@@ -4,15 +4,16 @@
 // holds resident (engine::ResidentBytes: heap, stacks, mapped files' pages) is kept under it.
 //
 // Two parts. The contraction hierarchy, the phase whose memory grows with the map's density
-// rather than its size (46 M shortcuts at 10^8 nodes), adapts: it stops
-// contracting once what is resident plus what its finished arrays will add comes within 5 %
-// of the budget, and leaves the rest as its core (HierarchyOptions::out_of_memory): the
-// import finishes within the budget and searches on a larger core are slower. The other
-// phases cannot trade memory for anything yet (their memory is what the map has: node
-// locations, ways, routes, the graph), so a watch thread reads the process's peak resident
-// memory (the kernel's high-water mark, which no spike escapes) ten times a second and, over
-// the budget, stops the command as an interrupt does: the unfinished database removed
-// (index::AbandonBuilds), DIR as it was, one error line naming the phase and the peak, exit
+// rather than its size (46 M shortcuts at 10^8 nodes), adapts: it stops contracting once what
+// is resident plus what its finished arrays will add comes within 5 % of the budget, and
+// leaves the rest as its core (HierarchyOptions::out_of_memory): the import finishes within
+// the budget and searches on a larger core are slower. The other phases cannot trade memory
+// for anything yet (their memory is what the map has: node locations, ways, routes, the
+// graph), so a watch thread reads the process's peak resident memory (the kernel's
+// high-water mark, which no spike escapes) ten times a second and, over the budget, stops
+// the command as an interrupt does: the unfinished database removed
+// (index::AbandonBuilds), DIR as it was (or the new database, when the peak came as it was
+// being switched in: the line says which), one error line naming the phase and the peak, exit
 // status 1. A command that finishes was within its budget.
 //
 // Trade-offs: a peak is seen up to 100 ms after it (the command goes on meanwhile); pages

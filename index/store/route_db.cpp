@@ -104,6 +104,7 @@ struct ActiveBuilds {
   std::mutex mu;
   std::set<std::string> dirs;
   bool abandoned = false;
+  bool switched = false;  // a build was switched in
 };
 ActiveBuilds& Active() {
   static ActiveBuilds* a = new ActiveBuilds();  // never destroyed: used until _Exit
@@ -277,7 +278,7 @@ void DbLock::Release() {
   fd_ = -1;
 }
 
-void AbandonBuilds() {
+bool AbandonBuilds() {
   ActiveBuilds& a = Active();
   a.mu.lock();  // held until the process exits: nothing is switched in after this
   a.abandoned = true;
@@ -290,6 +291,7 @@ void AbandonBuilds() {
     for (int attempt = 0; attempt < 5 && fs::exists(gone, ec); ++attempt) fs::remove_all(gone, ec);
   }
   a.dirs.clear();
+  return a.switched;
 }
 
 Status RouteDbBuilder::OpenWriter(std::unique_ptr<rocksdb::SstFileWriter>& w,
@@ -469,6 +471,7 @@ Status RouteDbBuilder::Commit(const std::vector<std::pair<std::string, std::stri
     }
     if (fs::is_directory(previous, ec) && fs::is_empty(previous, ec)) fs::remove(previous, ec);
   }
+  Active().switched = true;
   committed_ = true;
   committed_bytes_ = DirectoryBytes(db_path_);
   return Status::Ok();

@@ -86,9 +86,11 @@ class DbLock {
 // For a command stopped by a signal (stride import, stride update): removes the build
 // directories of this process's builders and keeps every one of them from being switched in
 // afterwards; the caller then exits. A switch already under way finishes first, so DIR is the
-// old database or the new one, never neither. Thread-safe, not async-signal-safe: call it
-// from a thread that waited for the signal (sigwait), not from a handler.
-void AbandonBuilds();
+// old database or the new one, never neither. True when one of this process's builds had been
+// switched in before (its message should not say DIR is as it was). Thread-safe, not
+// async-signal-safe: call it from a thread that waited for the signal (sigwait), not from a
+// handler.
+bool AbandonBuilds();
 
 class RouteDbBuilder : public engine::MapSink {
  public:

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 
 #include "engine/trail/graph.hpp"
@@ -197,6 +198,39 @@ TEST(RouteDb, AbandonedBuildLeavesNothing) {
   EXPECT_FALSE(fs::exists(build_dir));
   EXPECT_FALSE(fs::exists(path));
   EXPECT_EQ(RouteDb::Open(path).status().code(), StatusCode::kNotFound);
+}
+
+// AbandonBuilds (a command stopped by a signal or its memory budget) removes a build not yet
+// switched in, and says whether one had been, so that the command's last line is true. In a
+// child process each (a re-run of this binary: its own pid, so its own path): it holds the
+// builds' lock until its process exits.
+TEST(RouteDbDeathTest, AbandonSaysWhetherABuildWasSwitchedIn) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  const std::string path =
+      ::testing::TempDir() + "/stride_route_db_abandon_" + std::to_string(::getpid());
+  fs::remove_all(path);
+  EXPECT_EXIT(
+      {
+        Result<std::unique_ptr<RouteDbBuilder>> b = RouteDbBuilder::Create(path);
+        if (!b.ok() || !(*b)->AddRoute(MakeRoute(1, 425'000'000, 15'000'000)).ok()) std::_Exit(9);
+        const std::string build_dir = (*b)->build_dir();
+        const bool switched = AbandonBuilds();
+        std::_Exit(switched ? 3 : fs::exists(build_dir) || fs::exists(path) ? 5 : 4);
+      },
+      ::testing::ExitedWithCode(4), "");
+  EXPECT_EXIT(
+      {
+        Result<std::unique_ptr<RouteDbBuilder>> b = RouteDbBuilder::Create(path);
+        if (!b.ok() || !(*b)->AddRoute(MakeRoute(1, 425'000'000, 15'000'000)).ok() ||
+            !(*b)->Commit({}).ok()) {
+          std::_Exit(9);
+        }
+        const bool switched = AbandonBuilds();
+        const bool kept = fs::exists(path + "/" + kTrailGraphFile);  // the committed one stays
+        fs::remove_all(path);
+        std::_Exit(switched && kept ? 3 : 4);
+      },
+      ::testing::ExitedWithCode(3), "");
 }
 
 // What imports that died left beside DIR (killed outright, or interrupted with a directory
