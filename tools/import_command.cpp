@@ -256,6 +256,12 @@ int BuildRouteDb(BuildRequest& req, std::ostream& out, std::ostream& err) {
     req.lock.emplace(std::move(lock).value());
   }
   MemoryBudget budget(req.memory_mb, req.command);
+  if (budget.over_at_start() > 0) {
+    err << cmd << "error: --memory-mb " << budget.mib() << ": the process holds "
+        << budget.over_at_start() << " MiB before it starts, over the budget (nothing was written; "
+        << db_path << " is unchanged)\n";
+    return 1;
+  }
 
   std::unique_ptr<importers::ElevationStack> dem;
   if (!dem_dir.empty()) {

@@ -21,7 +21,13 @@ bool ParseMemoryMb(const std::string& s, uint64_t* mib) {
 
 MemoryBudget::MemoryBudget(uint64_t mib, std::string command)
     : bytes_(mib << 20), command_(std::move(command)) {
-  if (bytes_ > 0) watcher_ = std::thread([this] { Watch(); });
+  if (bytes_ == 0) return;
+  const auto peak = static_cast<uint64_t>(PeakRssMiB() * 1048576.0);
+  if (peak > bytes_) {
+    over_at_start_mib_ = (peak + 1048575) >> 20;
+    return;
+  }
+  watcher_ = std::thread([this] { Watch(); });
 }
 
 MemoryBudget::~MemoryBudget() {

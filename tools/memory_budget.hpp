@@ -45,7 +45,9 @@ inline constexpr const char* kMemoryMbExpected =
 
 class MemoryBudget {
  public:
-  // mib == 0: no budget (nothing watched; OutOfMemory is always false).
+  // mib == 0: no budget (nothing watched; OutOfMemory is always false). A process over the
+  // budget already is not watched: the caller asks over_at_start() and stops, from its own
+  // thread, before it has built anything.
   MemoryBudget(uint64_t mib, std::string command);
   ~MemoryBudget();
   MemoryBudget(const MemoryBudget&) = delete;
@@ -53,6 +55,8 @@ class MemoryBudget {
 
   bool enabled() const { return bytes_ > 0; }
   uint64_t mib() const { return bytes_ >> 20; }
+  // The peak so far (MiB) when it was over the budget as this was made; 0 otherwise.
+  uint64_t over_at_start() const { return over_at_start_mib_; }
   // What the process is doing, for the error ("while reading nodes+ways").
   void SetPhase(std::string phase);
   // True when the resident memory plus `more_bytes` comes within 5 % of the budget.
@@ -67,6 +71,7 @@ class MemoryBudget {
   std::condition_variable stop_cv_;
   bool stop_ = false;
   std::string phase_ = "starting";
+  uint64_t over_at_start_mib_ = 0;
   std::thread watcher_;
 };
 

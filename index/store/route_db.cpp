@@ -104,7 +104,8 @@ struct ActiveBuilds {
   std::mutex mu;
   std::set<std::string> dirs;
   bool abandoned = false;
-  bool switched = false;  // a build was switched in
+  bool switched = false;        // a build was switched in
+  std::set<std::string> locks;  // the DIR.lock files this process holds (DbLock)
 };
 ActiveBuilds& Active() {
   static ActiveBuilds* a = new ActiveBuilds();  // never destroyed: used until _Exit
@@ -251,6 +252,10 @@ Result<DbLock> DbLock::Acquire(const std::string& db_path) {
     [[maybe_unused]] const bool pid_written =
         ::ftruncate(fd, 0) == 0 &&
         ::pwrite(fd, me.data(), me.size(), 0) == static_cast<ssize_t>(me.size());
+    {
+      std::lock_guard held_here(Active().mu);
+      Active().locks.insert(path);
+    }
     return DbLock(fd, path);
   }
 }
@@ -273,6 +278,10 @@ DbLock::~DbLock() {
 
 void DbLock::Release() {
   if (fd_ < 0) return;
+  {
+    std::lock_guard held_here(Active().mu);
+    Active().locks.erase(path_);
+  }
   ::unlink(path_.c_str());  // while still held: see Acquire
   ::close(fd_);             // releases the flock
   fd_ = -1;
@@ -282,7 +291,8 @@ bool AbandonBuilds() {
   ActiveBuilds& a = Active();
   a.mu.lock();  // held until the process exits: nothing is switched in after this
   a.abandoned = true;
-  for (const std::string& dir : a.dirs) {
+  const std::set<std::string> dirs = a.dirs;
+  for (const std::string& dir : dirs) {
     // The import's threads may still be writing into it: moved aside first (a file opened by
     // its path from now on fails), then removed; a few tries for files that appear meanwhile.
     std::error_code ec;
@@ -290,7 +300,15 @@ bool AbandonBuilds() {
     const std::string& gone = ::rename(dir.c_str(), doomed.c_str()) == 0 ? doomed : dir;
     for (int attempt = 0; attempt < 5 && fs::exists(gone, ec); ++attempt) fs::remove_all(gone, ec);
   }
+  // Once more, for a directory a thread made again meanwhile (the build's first one, made just
+  // after it was registered, or RocksDB's): the caller exits next, which leaves a thread only
+  // that moment to make one.
+  std::error_code ec;
+  for (const std::string& dir : dirs) fs::remove_all(dir, ec);
   a.dirs.clear();
+  // The locks go as a DbLock lets go (the process exits next, which releases them): no
+  // DIR.lock is left beside DIR or beside nothing.
+  for (const std::string& lock : a.locks) ::unlink(lock.c_str());
   return a.switched;
 }
 

@@ -85,7 +85,8 @@ class DbLock {
 
 // For a command stopped by a signal (stride import, stride update): removes the build
 // directories of this process's builders and keeps every one of them from being switched in
-// afterwards; the caller then exits. A switch already under way finishes first, so DIR is the
+// afterwards, and removes the DIR.lock files it holds (DbLock); the caller then exits (which
+// releases those locks). A switch already under way finishes first, so DIR is the
 // old database or the new one, never neither. True when one of this process's builds had been
 // switched in before (its message should not say DIR is as it was). Thread-safe, not
 // async-signal-safe: call it from a thread that waited for the signal (sigwait), not from a

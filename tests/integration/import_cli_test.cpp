@@ -224,36 +224,62 @@ TEST_F(ImportCli, AnInterruptedImportLeavesNothingAndTheDatabaseAsItWas) {
     EXPECT_NE(r.out.find("stride import: interrupted"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("removing the unfinished database"), std::string::npos) << r.out;
     EXPECT_TRUE(Leftovers().empty()) << Leftovers().front();
+    EXPECT_FALSE(fs::exists(db_ + ".lock"));
     EXPECT_EQ(index::DirectoryInode(db_), inode);
     EXPECT_EQ(Stride("inspect --db " + db_ + " --list").out, before);
   }
 }
 
-// --memory-mb: an import within its budget says so; one whose process holds more than the
-// budget stops with one line naming the budget, what it held and when, and changes nothing;
-// a budget that is not a number of MiB is a command-line error.
+// --memory-mb: an import within its budget says so; one whose process goes over the budget
+// while it imports stops with one line naming the budget, the peak and the phase, and changes
+// nothing, leaving no build and no lock; one over it before it starts says so and writes
+// nothing; a budget that is not a number of MiB is a command-line error.
 TEST_F(ImportCli, AMemoryBudgetIsKeptOrTheImportChangesNothing) {
-  datasets::SyntheticOsmOptions small;
+  datasets::SyntheticOsmOptions small, big;
   small.target_nodes = 20000;
+  big.target_nodes = 1500000;
   const std::string osm = (dir_ / "small.osm.pbf").string();
+  const std::string big_osm = (dir_ / "big.osm.pbf").string();
   ASSERT_TRUE(datasets::WriteSyntheticOsm(osm, small).ok());
+  ASSERT_TRUE(datasets::WriteSyntheticOsm(big_osm, big).ok());
   CliRun r = Stride("import --quiet --memory-mb 100000 --osm " + osm + " --db " + db_);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("(budget 100000)"), std::string::npos) << r.out;
   const uint64_t inode = index::DirectoryInode(db_);
   const std::string before = Stride("inspect --db " + db_ + " --list").out;
 
-  r = Stride("import --quiet --memory-mb 1 --osm " + osm + " --db " + db_);
+  // The big map's peak, then a budget well under it (and well over what a process holds
+  // before it reads anything): over it in the middle of the import.
+  const std::string other = (dir_ / "other").string();
+  r = Stride("import --quiet --osm " + big_osm + " --db " + other);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.out, m, std::regex("peak memory ([0-9]+) MiB"))) << r.out;
+  const long budget = std::stol(m[1].str()) * 6 / 10;
+  r = Stride("import --quiet --memory-mb " + std::to_string(budget) + " --osm " + big_osm +
+             " --db " + db_);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(std::regex_search(
-      r.err, std::regex("^stride import: error: --memory-mb 1: the process reached [0-9]+ "
-                        "MiB while [a-z]")))
+      r.err, std::regex("^stride import: error: --memory-mb " + std::to_string(budget) +
+                        ": the process reached [0-9]+ MiB while [a-z]")))
       << r.err;
   EXPECT_NE(r.err.find("removing the unfinished database"), std::string::npos) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   EXPECT_TRUE(Leftovers().empty()) << Leftovers().front();
+  EXPECT_FALSE(fs::exists(db_ + ".lock"));
   EXPECT_EQ(index::DirectoryInode(db_), inode);
   EXPECT_EQ(Stride("inspect --db " + db_ + " --list").out, before);
+
+  r = Stride("import --quiet --memory-mb 1 --osm " + osm + " --db " + db_);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(std::regex_search(r.err, std::regex("^stride import: error: --memory-mb 1: the "
+                                                  "process holds [0-9]+ MiB before it starts, "
+                                                  "over the budget \\(nothing was written")))
+      << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_TRUE(Leftovers().empty()) << Leftovers().front();
+  EXPECT_FALSE(fs::exists(db_ + ".lock"));
+  EXPECT_EQ(index::DirectoryInode(db_), inode);
 
   for (const std::string bad : {"0", "lots", "16777217", "-5"}) {
     r = Stride("import --quiet --memory-mb " + bad + " --osm " + osm + " --db " + db_);
