@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tools/format.hpp"
 
-#include <sys/resource.h>
-
 #include <cmath>
 
+#include "engine/memory/keep_freed.hpp"
 #include "engine/text/number.hpp"
 
 namespace stride::tools {
@@ -29,9 +28,7 @@ bool ParseNumber(const std::string& s, double lo, double hi, double* out) {
 }
 
 double PeakRssMiB() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_maxrss) / 1024.0;  // ru_maxrss is KiB on Linux
+  return static_cast<double>(engine::PeakResidentBytes()) / 1048576.0;
 }
 
 }  // namespace stride::tools

@@ -20,7 +20,7 @@ std::string FormatPace(double s_per_km);
 bool ParseInt(const std::string& s, int lo, int hi, int* out);
 bool ParseNumber(const std::string& s, double lo, double hi, double* out);
 
-// This process's peak resident memory so far, MiB.
+// This process's peak resident memory so far, MiB, for messages (engine::PeakResidentBytes).
 double PeakRssMiB();
 
 }  // namespace stride::tools

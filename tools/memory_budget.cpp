@@ -22,7 +22,7 @@ bool ParseMemoryMb(const std::string& s, uint64_t* mib) {
 MemoryBudget::MemoryBudget(uint64_t mib, std::string command)
     : bytes_(mib << 20), command_(std::move(command)) {
   if (bytes_ == 0) return;
-  const auto peak = static_cast<uint64_t>(PeakRssMiB() * 1048576.0);
+  const auto peak = engine::PeakResidentBytes();
   if (peak > bytes_) {
     over_at_start_mib_ = (peak + 1048575) >> 20;
     return;
@@ -55,7 +55,7 @@ void MemoryBudget::Watch() {
   while (!stop_) {
     // The kernel's high-water mark, not a sample: a peak between two looks is seen at the
     // next one.
-    const auto peak = static_cast<uint64_t>(PeakRssMiB() * 1048576.0);
+    const auto peak = engine::PeakResidentBytes();
     if (peak > bytes_) {
       const bool switched = index::AbandonBuilds();
       std::fprintf(stderr,

@@ -10,6 +10,7 @@
 //
 //   chat_retrieval [--extra-runs-per-day 27] [--repeat 5] [--hnsw-m 16]
 //                  [--hnsw-ef-construction 200] [--hnsw-ef 128]    (one JSON line per index)
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <set>
@@ -18,28 +19,13 @@
 
 #include "bench/server/bench_util.hpp"
 #include "datasets/synthetic_chat.hpp"
+#include "engine/memory/keep_freed.hpp"
 #include "engine/retrieval/documents.hpp"
 #include "engine/retrieval/memory.hpp"
 #include "plugins/chat/hnsw_index.hpp"
 
-namespace {
-
 using namespace stride;
 using engine::retrieval::Memory;
-
-long RssKiB() {
-  FILE* f = std::fopen("/proc/self/status", "r");
-  if (!f) return 0;
-  char line[256];
-  long kib = 0;
-  while (std::fgets(line, sizeof line, f)) {
-    if (std::sscanf(line, "VmRSS: %ld kB", &kib) == 1) break;
-  }
-  std::fclose(f);
-  return kib;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   const int extra = std::stoi(bench::Arg(argc, argv, "--extra-runs-per-day", "27"));
@@ -51,7 +37,7 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "%zu documents, %zu questions x %d\n", h.docs.size(), h.questions.size(),
                repeat);
   for (const std::string index : {"hnsw", "exact"}) {
-    const long rss0 = RssKiB();
+    const uint64_t rss0 = engine::ResidentBytes();
     const double t0 = bench::SteadySeconds();
     std::unique_ptr<engine::retrieval::VectorIndex> vi;
     if (index == "hnsw") {
@@ -68,7 +54,7 @@ int main(int argc, char** argv) {
     Memory m(&embedder, std::move(vi));
     if (!m.Put(h.docs).ok()) return 1;
     const double build_s = bench::SteadySeconds() - t0;
-    const long rss1 = RssKiB();
+    const uint64_t rss1 = engine::ResidentBytes();
 
     struct Method {
       const char* name;
@@ -84,8 +70,9 @@ int main(int argc, char** argv) {
     methods[3].o.bm25 = methods[3].o.vectors = false;
     std::string line = "{\"index\":\"" + index + "\",\"documents\":" + std::to_string(m.size());
     char buf[512];
-    std::snprintf(buf, sizeof buf, ",\"build_ms\":%.1f,\"memory_bytes\":%zu,\"rss_delta_kib\":%ld",
-                  build_s * 1000, m.MemoryBytes(), rss1 - rss0);
+    std::snprintf(buf, sizeof buf, ",\"build_ms\":%.1f,\"memory_bytes\":%zu,\"rss_delta_kib\":%lld",
+                  build_s * 1000, m.MemoryBytes(),
+                  (static_cast<long long>(rss1) - static_cast<long long>(rss0)) / 1024);
     line += buf;
     for (const Method& method : methods) {
       std::vector<double> ms;

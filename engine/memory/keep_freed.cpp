@@ -6,6 +6,7 @@
 #endif
 
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -56,6 +57,12 @@ uint64_t ResidentBytes() {
   if (got != 2) return 0;
   const long page = sysconf(_SC_PAGESIZE);
   return resident * static_cast<uint64_t>(page > 0 ? page : 4096);
+}
+
+uint64_t PeakResidentBytes() {
+  rusage u{};
+  if (getrusage(RUSAGE_SELF, &u) != 0 || u.ru_maxrss < 0) return 0;
+  return static_cast<uint64_t>(u.ru_maxrss) << 10;  // ru_maxrss is KiB on Linux
 }
 
 bool ReturnFreedMemory() {

@@ -50,6 +50,10 @@ bool ReturnFreedMemory();
 // where there is no /proc. Reads one small file: microseconds.
 uint64_t ResidentBytes();
 
+// The most this process has held resident since it started, bytes (the kernel's high-water
+// mark, getrusage's ru_maxrss): a peak between two looks is not missed. 0 where unknown.
+uint64_t PeakResidentBytes();
+
 // Asks the kernel to back the next `bytes` of the calling thread's heap with transparent huge
 // pages (2 MiB). After start-up, page faults are what a short analysis pays most for on virtual
 // machines (~10 us each on our 2-core VMs): a huge page is one fault where small pages are 512.
