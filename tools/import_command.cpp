@@ -288,6 +288,7 @@ int BuildRouteDb(BuildRequest& req, std::ostream& out, std::ostream& err) {
   }
   options.scratch_dir = (*builder)->build_dir() + "/import-scratch";
   if (req.prepare) {
+    budget.SetPhase(req.prepare_phase);
     const Status prepared = req.prepare((*builder)->build_dir(), options);
     if (!prepared.ok()) {
       err << cmd << "error: " << prepared.message() << " (nothing was written; " << db_path

@@ -41,6 +41,7 @@ struct BuildRequest {
   bool quiet = false;
   std::string command = "import";  // for messages: "stride <command>: ..."
   std::function<Status(const std::string& build_dir, importers::OsmImportOptions& options)> prepare;
+  std::string prepare_phase = "preparing the inputs";  // what prepare does, for --memory-mb's error
   std::vector<std::pair<std::string, std::string>> extra_meta;
   std::string source_label;  // when set, the manifests' source (not the build directory's path)
   // --memory-mb: the most the process may hold resident (tools/memory_budget.hpp); 0: no limit.

@@ -362,6 +362,7 @@ int RunUpdate(const std::vector<std::string>& args, std::ostream& out, std::ostr
   req.options.inputs = {source};
   req.source_label = (fs::path(db_path) / "update" / "source.osm.pbf").string();
   ChangeCounts counts;
+  req.prepare_phase = "merging the change files into the map";
   req.prepare = [&](const std::string& build_dir, importers::OsmImportOptions& o) {
     const std::string merged = build_dir + "/update/source.osm.pbf";
     fs::create_directories(build_dir + "/update", ec);
