@@ -125,10 +125,7 @@ class Contractor {
       Shortcuts(v, o_.witness_settled, &shortcuts);
       max_degree = std::max(max_degree, in_[v].size() + out_[v].size());
       h.rank[v] = next_rank++;
-      up[v].reserve(out_[v].size());
-      down[v].reserve(in_[v].size());
-      for (const DynArc& a : out_[v]) up[v].push_back({a.node, a.via, a.cost});
-      for (const DynArc& a : in_[v]) down[v].push_back({a.node, a.via, a.cost});
+      Keep(v, &up[v], &down[v]);
       up_arcs += out_[v].size();
       down_arcs += in_[v].size();
       for (const DynArc& a : out_[v]) Erase(in_[a.node], v), ++deleted_[a.node];
@@ -150,10 +147,7 @@ class Contractor {
       std::sort(core.begin(), core.end());
       for (const uint32_t v : core) {
         h.rank[v] = next_rank++;
-        up[v].reserve(out_[v].size());
-        down[v].reserve(in_[v].size());
-        for (const DynArc& a : out_[v]) up[v].push_back({a.node, a.via, a.cost});
-        for (const DynArc& a : in_[v]) down[v].push_back({a.node, a.via, a.cost});
+        Keep(v, &up[v], &down[v]);
         max_degree = std::max(max_degree, in_[v].size() + out_[v].size());
       }
     }
@@ -189,6 +183,17 @@ class Contractor {
     uint32_t from, to;
     double cost;
   };
+
+  // v's arcs as they are when it is ranked (to the nodes still above it), into its up and down
+  // lists.
+  void Keep(uint32_t v, std::vector<HierarchyArc>* up, std::vector<HierarchyArc>* down) const {
+    auto copy = [](const std::vector<DynArc>& from, std::vector<HierarchyArc>* to) {
+      to->resize(from.size());
+      for (size_t i = 0; i < from.size(); ++i) (*to)[i] = {from[i].node, from[i].via, from[i].cost};
+    };
+    copy(out_[v], up);
+    copy(in_[v], down);
+  }
 
   // Adds the shortcuts over v to the lists of their ends (the cheaper arc wins), grouped by
   // list, so that a node of degree d costs O(d) per list instead of O(d) per shortcut.
