@@ -559,6 +559,11 @@ Result<Snap> TrailGraph::Nearest(PointE7 p, double max_m,
 }
 
 void TrailGraph::SerializeTo(const std::function<void(std::string_view)>& out) const {
+  SerializeNetworkTo(out);
+  SerializeHierarchyTo(out);
+}
+
+void TrailGraph::SerializeNetworkTo(const std::function<void(std::string_view)>& out) const {
   out(std::string_view(kMagic, sizeof kMagic));
   const uint32_t header[2] = {kVersion, 0};
   PutRaw(out, header);
@@ -577,6 +582,9 @@ void TrailGraph::SerializeTo(const std::function<void(std::string_view)>& out) c
   PutVector(out, route_first);
   PutVector(out, edge_routes);
   PutVector(out, edge_way);
+}
+
+void TrailGraph::SerializeHierarchyTo(const std::function<void(std::string_view)>& out) const {
   // 0: none; 1: a hierarchy; 2: one with an uncontracted core, its node count next.
   PutRaw(out, static_cast<uint32_t>(!hierarchy ? 0 : hierarchy->core == 0 ? 1 : 2));
   if (hierarchy && hierarchy->core != 0) PutRaw(out, hierarchy->core);
@@ -587,6 +595,19 @@ void TrailGraph::SerializeTo(const std::function<void(std::string_view)>& out) c
     PutVector(out, hierarchy->down_first);
     PutVector(out, hierarchy->down);
   }
+}
+
+void TrailGraph::KeepOnlyWhatContractionReads() {
+  std::vector<PointE7>().swap(shape);
+  std::vector<float>().swap(shape_elevation);
+  std::vector<std::string>().swap(strings);
+  std::vector<GraphRoute>().swap(routes);
+  std::vector<uint32_t>().swap(route_first);
+  std::vector<uint32_t>().swap(edge_routes);
+  std::vector<uint64_t>().swap(edge_way);
+  std::vector<double>().swap(route_length_m);
+  std::vector<double>().swap(shape_at_);
+  cells_ = {};
 }
 
 std::string TrailGraph::Serialize() const {

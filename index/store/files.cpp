@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <utility>
 
 namespace stride::index {
 
@@ -38,23 +39,65 @@ Status WriteFileAtomic(const std::string& path, std::string_view bytes, bool syn
 
 Status WriteFileAtomicStreamed(const std::string& path, bool sync, mode_t mode,
                                const std::function<void(const ByteSink&)>& produce) {
-  const std::string tmp = path + ".tmp";
-  auto failed = [&](const std::string& what, int error) {
-    const Status s = Status::IoError(what + " " + tmp + ": " + std::strerror(error));
-    ::unlink(tmp.c_str());
-    return s;
-  };
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return Status::IoError("cannot create " + tmp + ": " + std::strerror(errno));
+  Result<AtomicFileWriter> w = AtomicFileWriter::Create(path, mode);
+  if (!w.ok()) return w.status();
+  STRIDE_RETURN_IF_ERROR(w->Append(produce));
+  return w->Finish(sync);
+}
+
+Result<AtomicFileWriter> AtomicFileWriter::Create(const std::string& path, mode_t mode) {
+  AtomicFileWriter w;
+  w.path_ = path;
+  w.tmp_ = path + ".tmp";
+  w.fd_ = ::open(w.tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (w.fd_ < 0) return Status::IoError("cannot create " + w.tmp_ + ": " + std::strerror(errno));
+  return w;
+}
+
+AtomicFileWriter::AtomicFileWriter(AtomicFileWriter&& o) noexcept
+    : path_(std::move(o.path_)),
+      tmp_(std::move(o.tmp_)),
+      fd_(std::exchange(o.fd_, -1)),
+      error_(o.error_),
+      size_(o.size_) {}
+
+AtomicFileWriter& AtomicFileWriter::operator=(AtomicFileWriter&& o) noexcept {
+  if (this != &o) {
+    Abandon();
+    path_ = std::move(o.path_);
+    tmp_ = std::move(o.tmp_);
+    fd_ = std::exchange(o.fd_, -1);
+    error_ = o.error_;
+    size_ = o.size_;
+  }
+  return *this;
+}
+
+AtomicFileWriter::~AtomicFileWriter() {
+  Abandon();
+}
+
+void AtomicFileWriter::Abandon() {
+  if (fd_ < 0) return;
+  ::close(fd_);
+  fd_ = -1;
+  ::unlink(tmp_.c_str());
+}
+
+Status AtomicFileWriter::Append(const std::function<void(const ByteSink&)>& produce) {
+  if (fd_ < 0) return Status::Internal("AtomicFileWriter: " + tmp_ + " is finished");
   constexpr size_t kBuffer = 1 << 20;
   std::string buffer;
-  int write_error = 0;
+  auto write = [&](std::string_view bytes) {
+    if (error_ == 0 && !WriteAll(fd_, bytes)) error_ = errno;
+    if (error_ == 0) size_ += bytes.size();
+  };
   auto flush = [&] {
-    if (write_error == 0 && !WriteAll(fd, buffer)) write_error = errno;
+    write(buffer);
     buffer.clear();
   };
   produce([&](std::string_view piece) {
-    if (write_error != 0) return;
+    if (error_ != 0) return;
     if (buffer.size() + piece.size() <= kBuffer) {
       if (buffer.capacity() < kBuffer) buffer.reserve(kBuffer);
       buffer.append(piece);
@@ -63,22 +106,34 @@ Status WriteFileAtomicStreamed(const std::string& path, bool sync, mode_t mode,
     flush();
     if (piece.size() < kBuffer) {
       buffer.append(piece);
-    } else if (write_error == 0 && !WriteAll(fd, piece)) {
-      write_error = errno;
+    } else {
+      write(piece);
     }
   });
   flush();
-  if (write_error != 0) {
-    ::close(fd);
-    return failed("cannot write", write_error);
+  if (error_ != 0) return Status::IoError("cannot write " + tmp_ + ": " + std::strerror(error_));
+  return Status::Ok();
+}
+
+Status AtomicFileWriter::Finish(bool sync) {
+  if (fd_ < 0) return Status::Internal("AtomicFileWriter: " + tmp_ + " is finished");
+  auto failed = [&](const std::string& what, int error) {
+    const Status s = Status::IoError(what + " " + tmp_ + ": " + std::strerror(error));
+    ::unlink(tmp_.c_str());
+    return s;
+  };
+  if (error_ != 0) {
+    Abandon();
+    return Status::IoError("cannot write " + tmp_ + ": " + std::strerror(error_));
   }
   // The descriptor is closed whether or not the sync succeeds; the first error is reported.
-  const int sync_error = sync && ::fsync(fd) != 0 ? errno : 0;
-  const int close_error = ::close(fd) != 0 ? errno : 0;
+  const int sync_error = sync && ::fsync(fd_) != 0 ? errno : 0;
+  const int close_error = ::close(fd_) != 0 ? errno : 0;
+  fd_ = -1;
   if (sync_error != 0 || close_error != 0) {
     return failed("cannot sync", sync_error != 0 ? sync_error : close_error);
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return failed("cannot rename", errno);
+  if (::rename(tmp_.c_str(), path_.c_str()) != 0) return failed("cannot rename", errno);
   return Status::Ok();
 }
 

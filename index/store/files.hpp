@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -28,6 +29,36 @@ Status WriteFileAtomic(const std::string& path, std::string_view bytes, bool syn
 using ByteSink = std::function<void(std::string_view)>;
 Status WriteFileAtomicStreamed(const std::string& path, bool sync, mode_t mode,
                                const std::function<void(const ByteSink&)>& produce);
+
+// The same, for a file whose parts are produced at different times (the trail graph: its
+// network before the contraction, which then no longer needs the shapes in memory, its
+// hierarchy after). Append as WriteFileAtomicStreamed's `produce`; Finish syncs (when `sync`)
+// and renames `path`.tmp into place. The first error is kept: later Appends do nothing and
+// Finish returns it. Destroyed unfinished (an error, an abandoned build), the temporary is
+// removed and `path` is untouched.
+class AtomicFileWriter {
+ public:
+  // IoError naming `path`.tmp when it cannot be created.
+  static Result<AtomicFileWriter> Create(const std::string& path, mode_t mode);
+  AtomicFileWriter(AtomicFileWriter&& o) noexcept;
+  AtomicFileWriter& operator=(AtomicFileWriter&& o) noexcept;
+  AtomicFileWriter(const AtomicFileWriter&) = delete;
+  AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+  ~AtomicFileWriter();
+
+  Status Append(const std::function<void(const ByteSink&)>& produce);
+  Status Finish(bool sync);
+  // Bytes appended so far.
+  uint64_t size() const { return size_; }
+
+ private:
+  AtomicFileWriter() = default;
+  void Abandon();  // closes and unlinks the temporary
+  std::string path_, tmp_;
+  int fd_ = -1;
+  int error_ = 0;  // errno of the first failed write
+  uint64_t size_ = 0;
+};
 
 // Creates the directories above `path` that are missing (as mkdir -p does). A file in the
 // way is named as such (InvalidArgument), any other failure is an IoError naming the

@@ -36,6 +36,7 @@
 #include "engine/status.hpp"
 #include "engine/trail/graph.hpp"
 #include "engine/trail/hierarchy.hpp"
+#include "index/store/files.hpp"
 
 namespace rocksdb {
 class DB;
@@ -150,6 +151,8 @@ class RouteDbBuilder : public engine::MapSink {
   bool committed_ = false;
   engine::trail::GraphBuilder graph_;
   std::optional<engine::trail::TrailGraph> built_graph_;
+  // kTrailGraphFile with built_graph_'s network written, its hierarchy to come (Commit).
+  std::optional<AtomicFileWriter> graph_file_;
   std::string contraction_input_;  // hex SHA-256 of built_graph_'s ContractionInput
 };
 

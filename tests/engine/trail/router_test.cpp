@@ -777,6 +777,40 @@ TEST(Hierarchy, AContractionParseReadsWhatContractionNeeds) {
       << refused.status().message();
 }
 
+// An import writes the network, keeps only what contraction reads, contracts, then writes the
+// hierarchy: the two parts are SerializeTo's bytes, and the trimmed graph gives the same
+// ContractionInput, the same hierarchy and the same hierarchy bytes as the whole one.
+TEST(Hierarchy, ContractingAGraphKeptOnlyForContractionGivesTheSameFile) {
+  TrailGraph whole = GridWithParallels(12, 10, 3);
+  ASSERT_FALSE(whole.shape.empty() || whole.strings.size() < 2 || whole.edge_way.empty());
+  auto input = [](const TrailGraph& graph) {
+    std::string all;
+    ContractionInput(graph, [&](std::string_view piece) { all.append(piece); });
+    return all;
+  };
+  TrailGraph trimmed = whole;
+  std::string network;
+  trimmed.SerializeNetworkTo([&](std::string_view piece) { network.append(piece); });
+  trimmed.KeepOnlyWhatContractionReads();
+  EXPECT_TRUE(trimmed.shape.empty() && trimmed.shape_elevation.empty() && trimmed.strings.empty() &&
+              trimmed.routes.empty() && trimmed.edge_way.empty() && trimmed.route_first.empty());
+  EXPECT_EQ(trimmed.nodes(), whole.nodes());
+  EXPECT_EQ(input(trimmed), input(whole));
+  HierarchyStats whole_stats, trimmed_stats;
+  whole.hierarchy = std::make_shared<const Hierarchy>(BuildHierarchy(whole, {}, &whole_stats));
+  trimmed.hierarchy =
+      std::make_shared<const Hierarchy>(BuildHierarchy(trimmed, {}, &trimmed_stats));
+  EXPECT_EQ(trimmed_stats.shortcuts, whole_stats.shortcuts);
+  EXPECT_EQ(trimmed.hierarchy->rank, whole.hierarchy->rank);
+  std::string hierarchy;
+  trimmed.SerializeHierarchyTo([&](std::string_view piece) { hierarchy.append(piece); });
+  const std::string bytes = whole.Serialize();
+  EXPECT_EQ(network + hierarchy, bytes);
+  Result<TrailGraph> back = TrailGraph::Parse(network + hierarchy);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->shape.size(), whole.shape.size());
+}
+
 TEST(Hierarchy, SerializesAndRejectsCorruption) {
   TrailGraph g = GridWithParallels(9, 8, 5);
   g.hierarchy = std::make_shared<const Hierarchy>(BuildHierarchy(g));

@@ -89,6 +89,39 @@ TEST_F(Files, StreamedWriteThatFailsLeavesNothing) {
   EXPECT_FALSE(fs::exists(fs::symlink_status(path + ".tmp")));
 }
 
+// A file written in parts at different times is their concatenation, appears only when
+// finished, and one abandoned (destroyed unfinished) leaves neither it nor its temporary, and
+// the file it would have replaced as it was.
+TEST_F(Files, AFileWrittenInPartsAppearsWhenFinished) {
+  const std::string path = dir_ + "/graph.bin";
+  {
+    Result<AtomicFileWriter> w = AtomicFileWriter::Create(path, 0644);
+    ASSERT_TRUE(w.ok()) << w.status().message();
+    const std::string big(1'500'000, 'b');
+    ASSERT_TRUE(w->Append([&](const ByteSink& out) {
+                   out("head:");
+                   out(big);
+                 }).ok());
+    EXPECT_FALSE(fs::exists(path));
+    EXPECT_EQ(fs::file_size(path + ".tmp"), 5u + big.size());
+    AtomicFileWriter moved = std::move(*w);  // a builder keeps it as a member
+    ASSERT_TRUE(moved.Append([&](const ByteSink& out) { out(":tail"); }).ok());
+    EXPECT_EQ(moved.size(), 10u + big.size());
+    ASSERT_TRUE(moved.Finish(/*sync=*/true).ok());
+    EXPECT_EQ(ReadAll(path), "head:" + big + ":tail");
+    EXPECT_FALSE(fs::exists(path + ".tmp"));
+    EXPECT_EQ(moved.Finish(true).code(), StatusCode::kInternal);  // once
+  }
+  {
+    Result<AtomicFileWriter> w = AtomicFileWriter::Create(path, 0644);
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE(w->Append([&](const ByteSink& out) { out("half of a new file"); }).ok());
+    EXPECT_TRUE(fs::exists(path + ".tmp"));
+  }
+  EXPECT_FALSE(fs::exists(path + ".tmp"));
+  EXPECT_EQ(ReadAll(path).substr(0, 5), "head:");  // the finished one, untouched
+}
+
 TEST_F(Files, MappedFileHoldsTheBytes) {
   const std::string path = dir_ + "/data";
   std::string content(3 << 20, '\0');
