@@ -65,6 +65,34 @@ uint64_t PeakResidentBytes() {
   return static_cast<uint64_t>(u.ru_maxrss) << 10;  // ru_maxrss is KiB on Linux
 }
 
+namespace {
+
+uintptr_t PageBytes() {
+  static const uintptr_t page = [] {
+    const long n = sysconf(_SC_PAGESIZE);
+    return n > 0 ? static_cast<uintptr_t>(n) : uintptr_t{4096};
+  }();
+  return page;
+}
+
+}  // namespace
+
+size_t ReleasePages(void* begin, size_t bytes) {
+  const uintptr_t page = PageBytes();
+  const uintptr_t from = (reinterpret_cast<uintptr_t>(begin) + page - 1) / page * page;
+  const uintptr_t to = (reinterpret_cast<uintptr_t>(begin) + bytes) / page * page;
+  if (to <= from) return 0;
+  if (madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED) != 0) return 0;
+  return to - from;
+}
+
+void ReleaseBehind::Behind(const void* p) {
+  const uintptr_t to = reinterpret_cast<uintptr_t>(p) / PageBytes() * PageBytes();
+  if (to <= next_) return;
+  released_ += ReleasePages(reinterpret_cast<void*>(next_), to - next_);
+  next_ = to;
+}
+
 bool ReturnFreedMemory() {
 #if defined(__GLIBC__)
   return malloc_trim(0) == 1;

@@ -46,6 +46,29 @@ bool KeepingFreedMemory();
 // Thread-safety: any thread; it takes every heap's lock in turn.
 bool ReturnFreedMemory();
 
+// Gives the kernel back the whole pages inside [begin, begin + bytes): part of a large array
+// still allocated that the caller will not read again (what a pass over it has finished
+// with), so that the memory goes as the pass goes rather than when the array is freed. Those
+// pages read as zeros if touched again; the array is freed as usual. Returns the bytes given
+// back (0 when the range holds no whole page, or the kernel refused).
+//
+// Thread-safety: any thread, provided no other thread touches the range.
+size_t ReleasePages(void* begin, size_t bytes);
+
+// ReleasePages for a pass over one array, front to back: Behind(p) says no byte below p will
+// be read again, and gives back the pages wholly below it not given back yet (a page the last
+// call left because it held bytes still needed goes at the first call past its end).
+class ReleaseBehind {
+ public:
+  explicit ReleaseBehind(const void* begin) : next_(reinterpret_cast<uintptr_t>(begin)) {}
+  void Behind(const void* p);
+  size_t released() const { return released_; }  // bytes given back so far
+
+ private:
+  uintptr_t next_;  // from here up, nothing was given back
+  size_t released_ = 0;
+};
+
 // The process's resident memory now, bytes (/proc/self/statm: anonymous and file pages); 0
 // where there is no /proc. Reads one small file: microseconds.
 uint64_t ResidentBytes();

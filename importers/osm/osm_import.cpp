@@ -23,6 +23,7 @@
 
 #include "engine/geo/geodesy.hpp"
 #include "engine/hex.hpp"
+#include "engine/memory/keep_freed.hpp"
 #include "engine/sha256.hpp"
 #include "importers/osm/line_assembly.hpp"
 #include "importers/osm/osm_tags.hpp"
@@ -943,6 +944,19 @@ Result<OsmImportStats> ImportOsm(const OsmImportOptions& options, engine::MapSin
     // Each way gives one edge and its points, and one more edge and point per split.
     sink.ExpectEdges(walkable.size() + at_junctions, refs + at_junctions);
     std::vector<uint64_t>().swap(all);
+    // The store's node ids and points are read once more here, way after way, while the
+    // graph grows beside them: what lies below the next way's are given back as the pass goes,
+    // so the two are not held whole at once (ways in one file come in id order, as their
+    // node lists were stored; when not, as from several files, nothing is given back early).
+    const bool in_store_order = std::is_sorted(
+        walkable.begin(), walkable.end(),
+        [&](uint32_t a, uint32_t b) { return store.ways[a].first < store.ways[b].first; });
+    engine::ReleaseBehind ids_done(store.node_ids.data()), points_done(store.points.data());
+    auto done_below = [&](uint64_t first) {
+      if (!in_store_order) return;
+      ids_done.Behind(store.node_ids.data() + first);
+      points_done.Behind(store.points.data() + first);
+    };
     constexpr size_t kChunk = 2048;
     uint64_t next_id = 1;
     for (size_t begin = 0; begin < walkable.size(); begin += kChunk) {
@@ -959,6 +973,7 @@ Result<OsmImportStats> ImportOsm(const OsmImportOptions& options, engine::MapSin
         }
       }
       progress.Report(next_id - 1);
+      if (end < walkable.size()) done_below(store.ways[walkable[end]].first);
     }
     stats.edges = next_id - 1;
     stats.phase_seconds.emplace_back("trail graph", progress.Done(stats.edges));

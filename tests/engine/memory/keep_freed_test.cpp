@@ -168,5 +168,46 @@ TEST(PeakResidentBytes, KeepsAPeakThatIsGone) {
   EXPECT_GE(peak + (size_t{1} << 20), held);
 }
 
+// The pages inside the range go (resident memory drops by about the range); the bytes on
+// either side keep their values, though they share a page with the range's ends.
+TEST(ReleasePages, GivesBackTheWholePagesOfARange) {
+  std::vector<uint64_t> a(size_t{8} << 20);  // 64 MiB, touched
+  for (size_t i = 0; i < a.size(); ++i) a[i] = i * 3 + 1;
+  const size_t lo = 1'000'001, hi = 7'000'003;  // not on page edges
+  const uint64_t before = ResidentBytes();
+  const size_t released = ReleasePages(a.data() + lo, (hi - lo) * sizeof(uint64_t));
+  const uint64_t after = ResidentBytes();
+  EXPECT_GT(released, (hi - lo) * sizeof(uint64_t) - 8192);
+  EXPECT_LE(released, (hi - lo) * sizeof(uint64_t));
+  EXPECT_GT(before, after + released - (size_t{1} << 20)) << before << " -> " << after;
+  bool kept = true;
+  for (size_t i = 0; i < lo; ++i) kept = kept && a[i] == i * 3 + 1;
+  for (size_t i = hi; i < a.size(); ++i) kept = kept && a[i] == i * 3 + 1;
+  EXPECT_TRUE(kept) << "a value outside the released pages changed";
+  EXPECT_EQ(a[lo + 4096], 0u);                     // inside: read again as zero
+  EXPECT_EQ(ReleasePages(a.data() + 3, 100), 0u);  // no whole page
+}
+
+// A pass front to back in steps that end inside pages: every page wholly behind the last step
+// goes, each once, and the bytes from the last step on keep their values.
+TEST(ReleaseBehind, GivesBackWhatAPassLeftBehind) {
+  std::vector<uint32_t> a(size_t{8} << 20);  // 32 MiB
+  for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<uint32_t>(i + 7);
+  ReleaseBehind behind(a.data());
+  const uint64_t before = ResidentBytes();
+  size_t at = 0;
+  for (; at + 777'777 < a.size() * 3 / 4; at += 777'777) behind.Behind(a.data() + at);
+  const uint64_t after = ResidentBytes();
+  const size_t bytes_behind = at * sizeof(uint32_t) - 777'777 * sizeof(uint32_t);
+  EXPECT_GE(behind.released(), bytes_behind - 2 * 4096 * 16);  // all but the partial pages
+  EXPECT_LE(behind.released(), bytes_behind);
+  EXPECT_GT(before, after + behind.released() - (size_t{1} << 20));
+  behind.Behind(a.data() + 5);  // backwards: nothing
+  const size_t last = at - 777'777;
+  bool kept = true;
+  for (size_t i = last; i < a.size(); ++i) kept = kept && a[i] == i + 7;
+  EXPECT_TRUE(kept);
+}
+
 }  // namespace
 }  // namespace stride::engine
