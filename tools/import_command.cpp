@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -20,6 +21,7 @@
 #include "engine/text/iso_time.hpp"
 #include "engine/text/printf.hpp"
 #include "engine/text/round.hpp"
+#include "engine/trail/hierarchy.hpp"
 #include "importers/dem/elevation_stack.hpp"
 #include "importers/osm/osm_import.hpp"
 #include "index/store/route_db.hpp"
@@ -106,9 +108,8 @@ class ProgressPrinter {
                           Count(rate).c_str(), p.phase_s);
     // A pass over the input: how far it is, and the time left at its rate so far.
     if (!p.phase_done && p.fraction > 0 && n > 0 && static_cast<size_t>(n) < sizeof line) {
-      std::snprintf(line + n, sizeof line - static_cast<size_t>(n), "  %3.0f %%, %s~%s left",
-                    p.fraction * 100, p.eta_at_least ? "over " : "",
-                    FormatDuration(p.eta_s).c_str());
+      std::snprintf(line + n, sizeof line - static_cast<size_t>(n), "  %3.0f %%, ~%s left",
+                    p.fraction * 100, FormatDuration(p.eta_s).c_str());
     }
     // At a phase's end, the process's peak memory so far: which phase sets it, for operators
     // sizing a machine.
@@ -327,6 +328,8 @@ int BuildRouteDb(BuildRequest& req, std::ostream& out, std::ostream& err) {
   engine::ReturnFreedMemory();
   budget.SetPhase("building the trail graph and its hierarchy");
   const auto graph_started = std::chrono::steady_clock::now();
+  size_t step_done = 0;  // nodes contracted at the previous progress call, and when
+  double step_at_s = 0;
   auto graph_progress = [&](size_t done, size_t total) {
     if (quiet) return;
     importers::ImportProgress p;
@@ -335,13 +338,15 @@ int BuildRouteDb(BuildRequest& req, std::ostream& out, std::ostream& err) {
     p.phase_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - graph_started).count();
     p.phase_done = done == total;
-    if (total > 0 && done > 0) {
-      // Contraction slows as it goes (the remaining nodes have more neighbours): a lower
-      // bound, said as one (on the generated 10^7-node map, 87 % of the nodes take 23 % of
-      // the time).
+    if (total > 0 && done > step_done) {
+      // Contraction slows as it goes: estimated from the rate since the last call (calls come
+      // every 65,536 nodes), not the average so far (engine/trail/hierarchy.hpp).
       p.fraction = static_cast<double>(done) / static_cast<double>(total);
-      p.eta_s = p.phase_s * (1 - p.fraction) / p.fraction;
-      p.eta_at_least = true;
+      p.eta_s = engine::trail::ContractionSecondsLeft(done, total, done - step_done,
+                                                      p.phase_s - step_at_s);
+      if (std::isnan(p.eta_s)) p.fraction = -1;
+      step_done = done;
+      step_at_s = p.phase_s;
     }
     printer(p);
   };

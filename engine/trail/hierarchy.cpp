@@ -415,6 +415,20 @@ Hierarchy BuildHierarchy(const TrailGraph& g, const HierarchyOptions& options,
   return h;
 }
 
+double ContractionSecondsLeft(size_t done, size_t total, size_t step_nodes, double step_s) {
+  if (done >= total) return 0;
+  if (step_nodes == 0 || !(step_s > 0)) return std::numeric_limits<double>::quiet_NaN();
+  constexpr double kSlowing = 1.3;  // rate ~ left^kSlowing
+  constexpr double kCoreShare = 0.02;
+  const double rate = static_cast<double>(step_nodes) / step_s;
+  const double n = static_cast<double>(total);
+  const double left = static_cast<double>(total - done) / n;
+  if (left <= kCoreShare) return (n * left) / rate;
+  // Integral of n / (rate * (x / left)^k) dx from the core's share to `left`.
+  return n * std::pow(left, kSlowing) / ((kSlowing - 1) * rate) *
+         (std::pow(kCoreShare, 1 - kSlowing) - std::pow(left, 1 - kSlowing));
+}
+
 void ContractionInput(const TrailGraph& g, const std::function<void(std::string_view)>& sink) {
   constexpr size_t kChunk = 1 << 20;
   std::string out;

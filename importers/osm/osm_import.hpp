@@ -42,12 +42,10 @@ struct ImportProgress {
   double phase_s = 0;    // seconds since the phase began
   bool phase_done = false;
   // The share of the phase done (bytes of input read, for the passes over the input), or -1
-  // when unknown; with it, eta_s: the seconds left at this phase's rate so far.
+  // when unknown; with it, eta_s: the seconds left (at the phase's rate so far, for the passes
+  // over the input; engine::trail::ContractionSecondsLeft for the hierarchy).
   double fraction = -1;
   double eta_s = 0;
-  // True when eta_s is only a lower bound (a phase that slows as it goes: the contraction
-  // hierarchy, whose last nodes take most of its time); shown as "over ~N left".
-  bool eta_at_least = false;
 };
 
 struct OsmImportOptions {

@@ -811,6 +811,40 @@ TEST(Hierarchy, ContractingAGraphKeptOnlyForContractionGivesTheSameFile) {
   EXPECT_EQ(back->shape.size(), whole.shape.size());
 }
 
+// The contraction's time left, against a measured run: the import of the generated 10^8-node
+// map (2026-12-07, bench/README), whose progress lines gave nodes contracted and seconds at
+// each step; the hierarchy was done at 676.3 s. Past half-way the estimate from each step's
+// rate must be within half and one and a half times what was left (elapsed * left / done
+// said a tenth of it).
+TEST(Hierarchy, TheTimeLeftFollowsAMeasuredContraction) {
+  const size_t total = 5'266'991;
+  const double done_at_s = 676.3;
+  const std::vector<std::pair<double, double>> steps = {
+      // millions of nodes, seconds
+      {2.36, 59.7},  {2.62, 67.0},  {2.75, 72.6},  {2.88, 77.7},  {3.01, 82.9},  {3.15, 91.8},
+      {3.28, 100.7}, {3.41, 109.5}, {3.54, 118.2}, {3.60, 123.8}, {3.67, 129.4}, {3.74, 134.7},
+      {3.80, 140.4}, {3.87, 147.7}, {3.93, 155.1}, {4.00, 162.3}, {4.06, 169.8}, {4.13, 177.7},
+      {4.19, 186.7}, {4.26, 196.4}, {4.33, 207.7}, {4.39, 218.6}, {4.46, 232.6}, {4.52, 246.8},
+      {4.59, 262.6}, {4.65, 280.5}, {4.72, 300.9}, {4.78, 324.5}, {4.85, 352.5}, {4.92, 386.7},
+      {4.98, 430.5}, {5.05, 488.9}, {5.11, 574.3}};
+  for (size_t i = 1; i < steps.size(); ++i) {
+    const auto done = static_cast<size_t>(steps[i].first * 1e6);
+    const auto step = static_cast<size_t>((steps[i].first - steps[i - 1].first) * 1e6);
+    const double left =
+        ContractionSecondsLeft(done, total, step, steps[i].second - steps[i - 1].second);
+    const double actual = done_at_s - steps[i].second;
+    EXPECT_GT(left, 0.5 * actual) << steps[i].first << " M nodes";
+    EXPECT_LT(left, 1.5 * actual) << steps[i].first << " M nodes";
+  }
+  EXPECT_EQ(ContractionSecondsLeft(total, total, 100, 1.0), 0.0);
+  EXPECT_TRUE(std::isnan(ContractionSecondsLeft(10, total, 0, 1.0)));
+  EXPECT_TRUE(std::isnan(ContractionSecondsLeft(10, total, 10, 0.0)));
+  // At one rate: fewer nodes left, less time; inside the core's share, at that rate.
+  EXPECT_GT(ContractionSecondsLeft(total / 2, total, 1000, 1.0),
+            ContractionSecondsLeft(total * 3 / 4, total, 1000, 1.0));
+  EXPECT_DOUBLE_EQ(ContractionSecondsLeft(total - 1000, total, 500, 1.0), 2.0);
+}
+
 TEST(Hierarchy, SerializesAndRejectsCorruption) {
   TrailGraph g = GridWithParallels(9, 8, 5);
   g.hierarchy = std::make_shared<const Hierarchy>(BuildHierarchy(g));
