@@ -22,6 +22,15 @@ namespace {
 // Whether KeepFreedMemory's settings are in force (PreferHugePages relies on them).
 std::atomic<bool> keeping{false};
 
+// The kernel's page size (ResidentBytes counts in pages; ReleasePages gives whole ones back).
+uintptr_t PageBytes() {
+  static const uintptr_t page = [] {
+    const long n = sysconf(_SC_PAGESIZE);
+    return n > 0 ? static_cast<uintptr_t>(n) : uintptr_t{4096};
+  }();
+  return page;
+}
+
 }  // namespace
 
 bool KeepFreedMemory(size_t bytes) {
@@ -55,8 +64,7 @@ uint64_t ResidentBytes() {
   const int got = std::fscanf(f, "%llu %llu", &size, &resident);
   std::fclose(f);
   if (got != 2) return 0;
-  const long page = sysconf(_SC_PAGESIZE);
-  return resident * static_cast<uint64_t>(page > 0 ? page : 4096);
+  return resident * PageBytes();
 }
 
 uint64_t PeakResidentBytes() {
@@ -64,18 +72,6 @@ uint64_t PeakResidentBytes() {
   if (getrusage(RUSAGE_SELF, &u) != 0 || u.ru_maxrss < 0) return 0;
   return static_cast<uint64_t>(u.ru_maxrss) << 10;  // ru_maxrss is KiB on Linux
 }
-
-namespace {
-
-uintptr_t PageBytes() {
-  static const uintptr_t page = [] {
-    const long n = sysconf(_SC_PAGESIZE);
-    return n > 0 ? static_cast<uintptr_t>(n) : uintptr_t{4096};
-  }();
-  return page;
-}
-
-}  // namespace
 
 size_t ReleasePages(void* begin, size_t bytes) {
   const uintptr_t page = PageBytes();
@@ -87,7 +83,8 @@ size_t ReleasePages(void* begin, size_t bytes) {
 }
 
 void ReleaseBehind::Behind(const void* p) {
-  const uintptr_t to = reinterpret_cast<uintptr_t>(p) / PageBytes() * PageBytes();
+  const uintptr_t page = PageBytes();
+  const uintptr_t to = reinterpret_cast<uintptr_t>(p) / page * page;
   if (to <= next_) return;
   released_ += ReleasePages(reinterpret_cast<void*>(next_), to - next_);
   next_ = to;

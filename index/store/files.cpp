@@ -12,6 +12,8 @@
 #include <filesystem>
 #include <utility>
 
+#include "engine/memory/keep_freed.hpp"
+
 namespace stride::index {
 
 namespace {
@@ -111,8 +113,11 @@ Status AtomicFileWriter::Append(const std::function<void(const ByteSink&)>& prod
     }
   });
   flush();
-  if (error_ != 0) return Status::IoError("cannot write " + tmp_ + ": " + std::strerror(error_));
-  return Status::Ok();
+  return error_ != 0 ? WriteError() : Status::Ok();
+}
+
+Status AtomicFileWriter::WriteError() const {
+  return Status::IoError("cannot write " + tmp_ + ": " + std::strerror(error_));
 }
 
 Status AtomicFileWriter::Finish(bool sync) {
@@ -124,7 +129,7 @@ Status AtomicFileWriter::Finish(bool sync) {
   };
   if (error_ != 0) {
     Abandon();
-    return Status::IoError("cannot write " + tmp_ + ": " + std::strerror(error_));
+    return WriteError();
   }
   // The descriptor is closed whether or not the sync succeeds; the first error is reported.
   const int sync_error = sync && ::fsync(fd_) != 0 ? errno : 0;
@@ -187,9 +192,8 @@ MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
 }
 
 void MappedFile::Release(size_t offset) const {
-  const auto page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
-  const size_t end = std::min(offset, size_) / page * page;
-  if (data_ != nullptr && end > 0) ::madvise(data_, end, MADV_DONTNEED);
+  // The mapping starts on a page: every whole page below `offset` goes.
+  if (data_ != nullptr) engine::ReleasePages(data_, std::min(offset, size_));
 }
 
 MappedFile::~MappedFile() {
