@@ -12,6 +12,15 @@
 
 namespace stride::tools {
 
+namespace {
+
+// Bytes as whole MiB, rounded up: a peak one byte over the budget is said as over it.
+uint64_t MiBUp(uint64_t bytes) {
+  return (bytes + 1048575) >> 20;
+}
+
+}  // namespace
+
 bool ParseMemoryMb(const std::string& s, uint64_t* mib) {
   int v = 0;
   if (!ParseInt(s, 1, 1 << 24, &v)) return false;
@@ -24,7 +33,7 @@ MemoryBudget::MemoryBudget(uint64_t mib, std::string command)
   if (bytes_ == 0) return;
   const auto peak = engine::PeakResidentBytes();
   if (peak > bytes_) {
-    over_at_start_mib_ = (peak + 1048575) >> 20;
+    over_at_start_mib_ = MiBUp(peak);
     return;
   }
   watcher_ = std::thread([this] { Watch(); });
@@ -62,7 +71,7 @@ void MemoryBudget::Watch() {
                    "stride %s: error: --memory-mb %llu: the process reached %llu MiB while %s, "
                    "over the budget: %s\n",
                    command_.c_str(), static_cast<unsigned long long>(bytes_ >> 20),
-                   static_cast<unsigned long long>((peak + 1048575) >> 20), phase_.c_str(),
+                   static_cast<unsigned long long>(MiBUp(peak)), phase_.c_str(),
                    switched ? "the new database had been switched in already"
                             : "removing the unfinished database (the database is as it was; "
                               "this map needs more memory)");

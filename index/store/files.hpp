@@ -53,7 +53,8 @@ class AtomicFileWriter {
 
  private:
   AtomicFileWriter() = default;
-  void Abandon();  // closes and unlinks the temporary
+  void Abandon();             // closes and unlinks the temporary
+  Status WriteError() const;  // the IoError of the first failed write
   std::string path_, tmp_;
   int fd_ = -1;
   int error_ = 0;  // errno of the first failed write
