@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <numeric>
 #include <optional>
 #include <osmium/handler.hpp>
@@ -686,10 +687,16 @@ Result<std::string> Sha256File(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::NotFound(path + ": cannot open: " + std::strerror(errno));
   engine::Sha256Stream sha;
-  std::vector<char> buf(1 << 20);
+  // Up to 1 MiB a read, the buffer no larger than the file and left uninitialised: a zeroed
+  // 1 MiB for each small file was an eighth of the OSM fuzz target's time.
+  std::error_code ec;
+  const uintmax_t size = std::filesystem::file_size(path, ec);
+  const size_t n =
+      ec ? size_t{1} << 20 : static_cast<size_t>(std::min<uintmax_t>(size + 1, 1 << 20));
+  const auto buf = std::make_unique_for_overwrite<char[]>(n);
   while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    if (in.gcount() > 0) sha.Update(std::string_view(buf.data(), static_cast<size_t>(in.gcount())));
+    in.read(buf.get(), static_cast<std::streamsize>(n));
+    if (in.gcount() > 0) sha.Update(std::string_view(buf.get(), static_cast<size_t>(in.gcount())));
   }
   return engine::HexEncode(sha.Finish());
 }

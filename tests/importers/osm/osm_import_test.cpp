@@ -13,6 +13,7 @@
 
 #include "engine/geo/geodesy.hpp"
 #include "engine/route/profile.hpp"
+#include "engine/sha256.hpp"
 
 namespace stride::importers {
 namespace {
@@ -378,6 +379,21 @@ TEST(OsmImport, BadInputsGiveClearErrors) {
 
 // A pass over the input says how far it is: the share of the input's bytes read, rising to the
 // end, and the time left at its rate.
+TEST(OsmImport, AFileChecksumIsTheDigestOfItsBytesWhateverItsSize) {
+  // Empty, shorter than a read, and over a read of 1 MiB by a part: one SHA-256 of the bytes.
+  for (const size_t size : {size_t{0}, size_t{1000}, (size_t{1} << 20) * 2 + 12345}) {
+    std::string bytes(size, '\0');
+    for (size_t i = 0; i < size; ++i) bytes[i] = static_cast<char>((i * 131 + i / 7) & 0xFF);
+    const std::string path = ::testing::TempDir() + "/stride_sha_" + std::to_string(::getpid());
+    std::ofstream(path, std::ios::binary) << bytes;
+    const Result<std::string> sha = Sha256File(path);
+    ASSERT_TRUE(sha.ok()) << sha.status().message();
+    EXPECT_EQ(*sha, engine::Sha256Hex(bytes)) << size << " bytes";
+    std::filesystem::remove(path);
+  }
+  EXPECT_EQ(Sha256File("/nonexistent/stride.osm").status().code(), StatusCode::kNotFound);
+}
+
 TEST(OsmImportProgress, TheNodesAndWaysPassReportsItsShareOfTheInputAndTheTimeLeft) {
   const std::string path =
       ::testing::TempDir() + "/stride_progress_" + std::to_string(::getpid()) + ".osm";
