@@ -192,6 +192,11 @@ struct Input {
   osmium::io::File file;
 };
 
+// Input bytes per node, roughly, by format: the node count estimate that picks the index.
+double BytesPerNode(const std::string& format) {
+  return format == "pbf" ? 7 : format == "osm.gz" ? 18 : format == "osm.bz2" ? 12 : 130;
+}
+
 std::string OsmiumError(const std::string& path, const std::exception& e) {
   std::string m = path + ": cannot read OSM data: " + e.what();
   if (m.find("EOF") != std::string::npos || m.find("truncated") != std::string::npos) {
@@ -664,21 +669,26 @@ Result<std::string> DetectOsmFormat(const std::string& path) {
   if (!in) return Status::NotFound(path + ": cannot open: " + std::strerror(errno));
   char head[64] = {};
   in.read(head, sizeof head);
-  const auto n = static_cast<size_t>(in.gcount());
-  if (n == 0) return Status::InvalidArgument(path + ": empty file; expected OSM data");
-  const auto* u = reinterpret_cast<const unsigned char*>(head);
+  return DetectOsmFormatOf(std::string_view(head, static_cast<size_t>(in.gcount())), path);
+}
+
+Result<std::string> DetectOsmFormatOf(std::string_view bytes, const std::string& name) {
+  const std::string_view head = bytes.substr(0, 64);
+  const size_t n = head.size();
+  if (n == 0) return Status::InvalidArgument(name + ": empty file; expected OSM data");
+  const auto* u = reinterpret_cast<const unsigned char*>(head.data());
   if (n >= 2 && u[0] == 0x1f && u[1] == 0x8b) return std::string("osm.gz");
-  if (n >= 3 && head[0] == 'B' && head[1] == 'Z' && head[2] == 'h') return std::string("osm.bz2");
-  if (n >= 16 && std::string_view(head + 4, n - 4).find("OSMHeader") != std::string_view::npos) {
+  if (head.starts_with("BZh")) return std::string("osm.bz2");
+  if (n >= 16 && head.substr(4).find("OSMHeader") != std::string_view::npos) {
     return std::string("pbf");
   }
   size_t i = 0;
   if (n >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF) i = 3;
-  while (i < n && std::isspace(static_cast<unsigned char>(head[i]))) ++i;
-  const std::string_view rest(head + i, n - i);
+  while (i < n && std::isspace(u[i])) ++i;
+  const std::string_view rest = head.substr(i);
   if (rest.starts_with("<?xml") || rest.starts_with("<osm")) return std::string("osm");
   return Status::InvalidArgument(
-      path +
+      name +
       ": not an OSM file (expected an .osm.pbf, OSM XML, or gzip/bzip2-compressed OSM "
       "XML; the first bytes match none of them)");
 }
@@ -703,7 +713,9 @@ Result<std::string> Sha256File(const std::string& path) {
 
 Result<OsmImportStats> ImportOsm(const OsmImportOptions& options, engine::MapSink& sink) {
   OsmImportStats stats;
-  if (options.inputs.empty()) return Status::InvalidArgument("no --osm input given");
+  if (options.inputs.empty() && options.input_bytes.empty()) {
+    return Status::InvalidArgument("no --osm input given");
+  }
   const int threads = options.threads > 0
                           ? options.threads
                           : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
@@ -723,13 +735,21 @@ Result<OsmImportStats> ImportOsm(const OsmImportOptions& options, engine::MapSin
     Result<std::string> sha = Sha256File(path);
     if (!sha.ok()) return sha.status();
     m.sha256 = *sha;
-    const double bytes_per_node = m.format == "pbf"       ? 7
-                                  : m.format == "osm.gz"  ? 18
-                                  : m.format == "osm.bz2" ? 12
-                                                          : 130;
-    estimated_nodes += static_cast<double>(m.size_bytes) / bytes_per_node;
+    estimated_nodes += static_cast<double>(m.size_bytes) / BytesPerNode(m.format);
     stats.sources.push_back(m);
     inputs.push_back({path, m.format, osmium::io::File(path, m.format)});
+  }
+  for (const OsmImportOptions::Bytes& b : options.input_bytes) {
+    Result<std::string> format = DetectOsmFormatOf(b.data, b.name);
+    if (!format.ok()) return format.status();
+    OsmSourceManifest m;
+    m.path = b.name;
+    m.format = *format;
+    m.size_bytes = b.data.size();
+    m.sha256 = engine::Sha256Hex(b.data);
+    estimated_nodes += static_cast<double>(m.size_bytes) / BytesPerNode(m.format);
+    stats.sources.push_back(m);
+    inputs.push_back({b.name, m.format, osmium::io::File(b.data.data(), b.data.size(), m.format)});
   }
 
   osmium::thread::Pool pool(threads);

@@ -50,6 +50,15 @@ struct ImportProgress {
 
 struct OsmImportOptions {
   std::vector<std::string> inputs;  // .osm.pbf, .osm, .osm.gz, .osm.bz2 (detected by content)
+  // Inputs held in memory, read after `inputs` as files of those bytes would be (format from
+  // the content; errors and the manifest name them `name`), without touching the disk: for
+  // tests and fuzzing, where a file per input costs more than reading it. The bytes must
+  // outlive the call. Default: none.
+  struct Bytes {
+    std::string name;
+    std::string_view data;
+  };
+  std::vector<Bytes> input_bytes;
   // Elevation for profiles and edges. Default: nullptr (no elevation).
   const engine::ElevationSource* dem = nullptr;
   // Worker threads for decoding and assembly. Default: 0 = hardware concurrency.
@@ -98,6 +107,8 @@ Result<OsmImportStats> ImportOsm(const OsmImportOptions& options, engine::MapSin
 // The format of an OSM file from its first bytes: "pbf", "osm", "osm.gz", "osm.bz2"; an
 // InvalidArgument status for anything else (the message says what was found).
 Result<std::string> DetectOsmFormat(const std::string& path);
+// The same from the bytes themselves (at least their first 64), `name` for the message.
+Result<std::string> DetectOsmFormatOf(std::string_view bytes, const std::string& name);
 
 // SHA-256 of a file, lowercase hex.
 Result<std::string> Sha256File(const std::string& path);

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <sstream>
 
@@ -377,8 +378,6 @@ TEST(OsmImport, BadInputsGiveClearErrors) {
   EXPECT_TRUE(sink.routes.empty());
 }
 
-// A pass over the input says how far it is: the share of the input's bytes read, rising to the
-// end, and the time left at its rate.
 TEST(OsmImport, AFileChecksumIsTheDigestOfItsBytesWhateverItsSize) {
   // Empty, shorter than a read, and over a read of 1 MiB by a part: one SHA-256 of the bytes.
   for (const size_t size : {size_t{0}, size_t{1000}, (size_t{1} << 20) * 2 + 12345}) {
@@ -394,6 +393,66 @@ TEST(OsmImport, AFileChecksumIsTheDigestOfItsBytesWhateverItsSize) {
   EXPECT_EQ(Sha256File("/nonexistent/stride.osm").status().code(), StatusCode::kNotFound);
 }
 
+TEST(OsmImport, BytesInMemoryGiveWhatTheirFileGives) {
+  Osm osm;
+  for (int i = 1; i <= 30; ++i) osm.Node(i, i % 5, i);
+  auto named = kPath;
+  named["name"] = "Senda";
+  for (int i = 1; i < 29; i += 2) osm.Way(100 + i, {i, i + 1, i + 2}, i % 3 ? named : kPath);
+  osm.Relation(900, {"w101", "w103", "w105", "w109"}, kHiking);
+  const std::string path = osm.Write("bytes");
+  std::ifstream in(path, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+
+  CollectingSink from_file, from_bytes;
+  const Result<OsmImportStats> file_stats = Import(path, from_file);
+  OsmImportOptions o;
+  o.input_bytes = {{"in-memory.osm", bytes}};
+  o.threads = 2;
+  o.min_named_trail_m = 0;
+  const Result<OsmImportStats> bytes_stats = ImportOsm(o, from_bytes);
+  ASSERT_TRUE(file_stats.ok() && bytes_stats.ok()) << bytes_stats.status().message();
+  ASSERT_FALSE(from_file.routes.empty());
+  ASSERT_EQ(from_file.routes.size(), from_bytes.routes.size());
+  for (size_t i = 0; i < from_file.routes.size(); ++i) {
+    EXPECT_EQ(from_file.routes[i].summary.id, from_bytes.routes[i].summary.id);
+    EXPECT_TRUE(
+        SamePoints(from_file.routes[i].geometry.points, from_bytes.routes[i].geometry.points));
+  }
+  ASSERT_FALSE(from_file.edges.empty());
+  ASSERT_EQ(from_file.edges.size(), from_bytes.edges.size());
+  for (size_t i = 0; i < from_file.edges.size(); ++i) {
+    EXPECT_EQ(from_file.edges[i].id, from_bytes.edges[i].id);
+    EXPECT_TRUE(SamePoints(from_file.edges[i].points, from_bytes.edges[i].points));
+  }
+  // The manifest names the bytes and holds what a file of them would.
+  const OsmSourceManifest& f = file_stats->sources.at(0);
+  const OsmSourceManifest& b = bytes_stats->sources.at(0);
+  EXPECT_EQ(b.path, "in-memory.osm");
+  EXPECT_EQ(b.format, "osm");
+  EXPECT_EQ(b.size_bytes, f.size_bytes);
+  EXPECT_EQ(b.sha256, f.sha256);
+  EXPECT_EQ(b.generator, "test");
+
+  // Errors name the bytes as they would a file.
+  const std::string hello = "hello, this is not OpenStreetMap data";
+  o.input_bytes = {{"hello.osm", hello}};
+  CollectingSink none;
+  Result<OsmImportStats> s = ImportOsm(o, none);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.status().message().rfind("hello.osm: not an OSM file", 0), 0u)
+      << s.status().message();
+  const std::string cut = bytes.substr(0, bytes.size() / 2);
+  o.input_bytes = {{"cut.osm", cut}};
+  s = ImportOsm(o, none);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().message().rfind("cut.osm: cannot read OSM data", 0), 0u)
+      << s.status().message();
+}
+
+// A pass over the input says how far it is: the share of the input's bytes read, rising to the
+// end, and the time left at its rate.
 TEST(OsmImportProgress, TheNodesAndWaysPassReportsItsShareOfTheInputAndTheTimeLeft) {
   const std::string path =
       ::testing::TempDir() + "/stride_progress_" + std::to_string(::getpid()) + ".osm";
