@@ -333,13 +333,18 @@ TEST(OsmImport, EveryWayKeepsItsNodesWhileTheStoreIsGivenBack) {
   EXPECT_EQ(wrong, 0);
 }
 
-TEST(OsmImport, SameInputSameResultWhateverTheThreads) {
-  Osm osm;
-  for (int i = 1; i <= 30; ++i) osm.Node(i, i % 5, i);
+// Paths in a zigzag, two of three named, four of them a hiking route.
+void SmallNetwork(Osm* osm) {
+  for (int i = 1; i <= 30; ++i) osm->Node(i, i % 5, i);
   auto named = kPath;
   named["name"] = "Senda";
-  for (int i = 1; i < 29; i += 2) osm.Way(100 + i, {i, i + 1, i + 2}, i % 3 ? named : kPath);
-  osm.Relation(900, {"w101", "w103", "w105", "w109"}, kHiking);
+  for (int i = 1; i < 29; i += 2) osm->Way(100 + i, {i, i + 1, i + 2}, i % 3 ? named : kPath);
+  osm->Relation(900, {"w101", "w103", "w105", "w109"}, kHiking);
+}
+
+TEST(OsmImport, SameInputSameResultWhateverTheThreads) {
+  Osm osm;
+  SmallNetwork(&osm);
   const std::string path = osm.Write("threads");
   CollectingSink one, many;
   ASSERT_TRUE(Import(path, one, 1).ok());
@@ -395,11 +400,7 @@ TEST(OsmImport, AFileChecksumIsTheDigestOfItsBytesWhateverItsSize) {
 
 TEST(OsmImport, BytesInMemoryGiveWhatTheirFileGives) {
   Osm osm;
-  for (int i = 1; i <= 30; ++i) osm.Node(i, i % 5, i);
-  auto named = kPath;
-  named["name"] = "Senda";
-  for (int i = 1; i < 29; i += 2) osm.Way(100 + i, {i, i + 1, i + 2}, i % 3 ? named : kPath);
-  osm.Relation(900, {"w101", "w103", "w105", "w109"}, kHiking);
+  SmallNetwork(&osm);
   const std::string path = osm.Write("bytes");
   std::ifstream in(path, std::ios::binary);
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
