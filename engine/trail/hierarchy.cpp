@@ -138,8 +138,12 @@ class Contractor {
       in_[v].shrink_to_fit();
       if (o_.progress && next_rank % 65536 == 0 && next_rank < n_) o_.progress(next_rank, n_);
     }
-    // The core, ranked above the rest in node order: each node keeps all its arcs.
+    // The core, ranked above the rest in node order: each node keeps all its arcs, which go
+    // from its out_ and in_ lists straight into the final arrays (copied first into up and
+    // down, as contracted nodes' are, they were held twice at the peak: over a GiB more than
+    // the budget's estimate for a large core at 10^8 nodes).
     h.core = n_ - next_rank;
+    std::vector<char> in_core(h.core != 0 ? n_ : 0, 0);
     if (h.core != 0) {
       std::vector<uint32_t> core;
       core.reserve(h.core);
@@ -147,25 +151,31 @@ class Contractor {
       std::sort(core.begin(), core.end());
       for (const uint32_t v : core) {
         h.rank[v] = next_rank++;
-        Keep(v, &up[v], &down[v]);
+        in_core[v] = 1;
         max_degree = std::max(max_degree, in_[v].size() + out_[v].size());
       }
     }
-    auto flatten = [&](std::vector<std::vector<HierarchyArc>>& lists, std::vector<uint32_t>* first,
+    auto flatten = [&](std::vector<std::vector<HierarchyArc>>& lists,
+                       std::vector<std::vector<DynArc>>& core_lists, std::vector<uint32_t>* first,
                        std::vector<HierarchyArc>* arcs) {
       first->assign(n_ + 1, 0);
       size_t total = 0;
-      for (uint32_t v = 0; v < n_; ++v) total += lists[v].size();
+      for (uint32_t v = 0; v < n_; ++v) total += lists[v].size() + core_lists[v].size();
       arcs->reserve(total);
       for (uint32_t v = 0; v < n_; ++v) {
         (*first)[v] = static_cast<uint32_t>(arcs->size());
-        arcs->insert(arcs->end(), lists[v].begin(), lists[v].end());
-        std::vector<HierarchyArc>().swap(lists[v]);
+        if (!in_core.empty() && in_core[v]) {
+          for (const DynArc& a : core_lists[v]) arcs->push_back({a.node, a.via, a.cost});
+          std::vector<DynArc>().swap(core_lists[v]);
+        } else {
+          arcs->insert(arcs->end(), lists[v].begin(), lists[v].end());
+          std::vector<HierarchyArc>().swap(lists[v]);
+        }
       }
       (*first)[n_] = static_cast<uint32_t>(arcs->size());
     };
-    flatten(up, &h.up_first, &h.up);
-    flatten(down, &h.down_first, &h.down);
+    flatten(up, out_, &h.up_first, &h.up);
+    flatten(down, in_, &h.down_first, &h.down);
     if (o_.progress) o_.progress(n_, n_);  // done: the arcs are in their final arrays
     if (stats) {
       stats->shortcuts = added;
