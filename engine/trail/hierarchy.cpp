@@ -138,12 +138,11 @@ class Contractor {
       in_[v].shrink_to_fit();
       if (o_.progress && next_rank % 65536 == 0 && next_rank < n_) o_.progress(next_rank, n_);
     }
-    // The core, ranked above the rest in node order: each node keeps all its arcs, which go
-    // from its out_ and in_ lists straight into the final arrays (copied first into up and
-    // down, as contracted nodes' are, they were held twice at the peak: over a GiB more than
-    // the budget's estimate for a large core at 10^8 nodes).
+    // The core, ranked above the rest in node order: each node keeps all its arcs. They go from
+    // its out_ and in_ lists straight into the final arrays: copied into up and down first, as
+    // a contracted node's are, they were held twice at the peak (over a GiB the budget's
+    // estimate did not count, for a large core at 10^8 nodes).
     h.core = n_ - next_rank;
-    std::vector<char> in_core(h.core != 0 ? n_ : 0, 0);
     if (h.core != 0) {
       std::vector<uint32_t> core;
       core.reserve(h.core);
@@ -151,26 +150,25 @@ class Contractor {
       std::sort(core.begin(), core.end());
       for (const uint32_t v : core) {
         h.rank[v] = next_rank++;
-        in_core[v] = 1;
         max_degree = std::max(max_degree, in_[v].size() + out_[v].size());
       }
     }
-    auto flatten = [&](std::vector<std::vector<HierarchyArc>>& lists,
+    // A contracted node's arcs are in `kept` (its out_ and in_ were emptied when it was
+    // contracted), a core node's in `core_lists` (its up and down were never filled): each
+    // node has arcs in at most one of the two.
+    auto flatten = [&](std::vector<std::vector<HierarchyArc>>& kept,
                        std::vector<std::vector<DynArc>>& core_lists, std::vector<uint32_t>* first,
                        std::vector<HierarchyArc>* arcs) {
       first->assign(n_ + 1, 0);
       size_t total = 0;
-      for (uint32_t v = 0; v < n_; ++v) total += lists[v].size() + core_lists[v].size();
+      for (uint32_t v = 0; v < n_; ++v) total += kept[v].size() + core_lists[v].size();
       arcs->reserve(total);
       for (uint32_t v = 0; v < n_; ++v) {
         (*first)[v] = static_cast<uint32_t>(arcs->size());
-        if (!in_core.empty() && in_core[v]) {
-          for (const DynArc& a : core_lists[v]) arcs->push_back({a.node, a.via, a.cost});
-          std::vector<DynArc>().swap(core_lists[v]);
-        } else {
-          arcs->insert(arcs->end(), lists[v].begin(), lists[v].end());
-          std::vector<HierarchyArc>().swap(lists[v]);
-        }
+        arcs->insert(arcs->end(), kept[v].begin(), kept[v].end());
+        for (const DynArc& a : core_lists[v]) arcs->push_back({a.node, a.via, a.cost});
+        std::vector<HierarchyArc>().swap(kept[v]);
+        std::vector<DynArc>().swap(core_lists[v]);
       }
       (*first)[n_] = static_cast<uint32_t>(arcs->size());
     };
