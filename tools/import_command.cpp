@@ -350,10 +350,14 @@ int BuildRouteDb(BuildRequest& req, std::ostream& out, std::ostream& err) {
     }
     printer(p);
   };
+  // Two threads at most share a contraction (HierarchyOptions::threads).
+  const int hierarchy_threads =
+      options.threads > 0 ? options.threads
+                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   std::function<bool(size_t)> out_of_memory;
   if (budget.enabled()) out_of_memory = [&](size_t more) { return budget.OutOfMemory(more); };
   const engine::trail::HierarchyStats hierarchy =
-      (*builder)->BuildTrailGraph(graph_progress, out_of_memory);
+      (*builder)->BuildTrailGraph(graph_progress, out_of_memory, hierarchy_threads);
   // The contraction's working lists, freed in millions of small blocks: given back before the
   // database is written, which needs memory of other sizes.
   engine::ReturnFreedMemory();

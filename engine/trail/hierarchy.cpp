@@ -2,10 +2,13 @@
 #include "engine/trail/hierarchy.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <queue>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -44,17 +47,114 @@ void Erase(std::vector<DynArc>& list, uint32_t node) {
   }
 }
 
+// A shortcut contracting a node needs: from its in-neighbour to its out-neighbour.
+struct Shortcut {
+  uint32_t from, to;
+  double cost;
+};
+
+// One witness search's state, reused from search to search (90 % of a build is in these
+// searches: the heap and the labels are kept, and a label is one 16-byte slot). Each thread
+// of a contraction has its own.
+struct Search {
+  // Ordered as the MinQueue of the searches (cost, then node), so a build is the same.
+  struct HeapEntry {
+    double g;
+    uint32_t v;
+    bool operator>(const HeapEntry& o) const { return g > o.g || (g == o.g && v > o.v); }
+  };
+  struct Label {
+    double g;
+    uint32_t stamp;  // == label_gen: g is this witness search's
+  };
+  explicit Search(uint32_t n) : label(n, Label{0, 0}), target(n, 0) {}
+
+  // The search's cost of v; infinite when this search has not reached it.
+  double G(uint32_t v) const {
+    return label[v].stamp == label_gen ? label[v].g : std::numeric_limits<double>::infinity();
+  }
+  void SetG(uint32_t v, double g) { label[v] = {g, label_gen}; }
+  void Push(HeapEntry e) {
+    heap.push_back(e);
+    std::push_heap(heap.begin(), heap.end(), std::greater<>());
+  }
+
+  std::vector<Label> label;
+  uint32_t label_gen = 0;
+  std::vector<uint32_t> target;  // == target_gen: a target of the current search
+  uint32_t target_gen = 0;
+  std::vector<HeapEntry> heap;
+  // A share of one node's shortcuts (Contractor::Share): each with the index of the in-arc
+  // whose search found it, in increasing order.
+  std::vector<Shortcut> found;
+  std::vector<uint32_t> found_in;
+};
+
+// A second thread that runs `work` each time Post() is called; Wait() returns once it is
+// done. Both sides spin a while before they sleep (a futex wake-up costs tens of microseconds
+// on a busy machine, as long as the work shared): the contractor posts node after node while
+// the nodes are large, and waits about as long as its own share takes.
+class Helper {
+ public:
+  explicit Helper(std::function<void()> work)
+      : work_(std::move(work)), thread_([this] { Loop(); }) {}
+  ~Helper() {
+    stop_.store(true, std::memory_order_relaxed);
+    Post();
+    thread_.join();
+  }
+  Helper(const Helper&) = delete;
+  Helper& operator=(const Helper&) = delete;
+
+  void Post() {
+    posted_.fetch_add(1, std::memory_order_release);
+    posted_.notify_one();
+  }
+  void Wait() {
+    const uint32_t want = posted_.load(std::memory_order_relaxed);
+    SpinUntil([&] { return done_.load(std::memory_order_acquire) == want; });
+    for (uint32_t d; (d = done_.load(std::memory_order_acquire)) != want;) {
+      done_.wait(d, std::memory_order_acquire);
+    }
+  }
+
+ private:
+  // Spins until `ready` or kSpin has passed.
+  template <typename Ready>
+  static void SpinUntil(const Ready& ready) {
+    constexpr auto kSpin = std::chrono::microseconds(50);
+    const auto until = std::chrono::steady_clock::now() + kSpin;
+    for (int i = 0; !ready(); ++i) {
+      if (i % 64 == 63 && std::chrono::steady_clock::now() > until) return;
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    }
+  }
+
+  void Loop() {
+    uint32_t seen = 0;
+    for (;;) {
+      SpinUntil([&] { return posted_.load(std::memory_order_acquire) != seen; });
+      posted_.wait(seen, std::memory_order_acquire);
+      seen = posted_.load(std::memory_order_acquire);
+      if (stop_.load(std::memory_order_relaxed)) return;
+      work_();
+      done_.store(seen, std::memory_order_release);
+      done_.notify_one();
+    }
+  }
+
+  std::function<void()> work_;
+  std::atomic<uint32_t> posted_{0}, done_{0};
+  std::atomic<bool> stop_{false};
+  std::thread thread_;  // last: it starts once the rest is built
+};
+
 class Contractor {
  public:
   Contractor(const TrailGraph& g, const HierarchyOptions& o)
-      : o_(o),
-        n_(g.nodes()),
-        out_(n_),
-        in_(n_),
-        deleted_(n_, 0),
-        target_(n_, 0),
-        pos_(n_, 0),
-        pos_stamp_(n_, 0) {
+      : o_(o), n_(g.nodes()), out_(n_), in_(n_), deleted_(n_, 0), pos_(n_, 0), pos_stamp_(n_, 0) {
     const FootOptions defaults;
     // Each list at its size (at most: parallel arcs merge), not grown by doubling: the lists
     // are what contraction holds, and their slack was a third of it.
@@ -74,14 +174,31 @@ class Contractor {
         AddOrLower(in_[a.to], v, c, Hierarchy::kViaArc | ai);
       }
     }
-    label_.assign(n_, Label{0, 0});
+    searches_.emplace_back(n_);
+    if (o_.threads > 1) {
+      searches_.emplace_back(n_);
+      helper_ = std::make_unique<Helper>([this] {
+        if (job_all_) {
+          FirstPriorities(searches_[1], &helper_scratch_);
+        } else {
+          Share(searches_[1], job_node_, job_settled_);
+        }
+      });
+    }
     for (uint32_t v = 0; v < n_; ++v) arcs_left_ += out_[v].size();
   }
 
   Hierarchy Run(HierarchyStats* stats) {
     using Entry = std::pair<int64_t, uint32_t>;
     std::priority_queue<Entry, std::vector<Entry>, std::greater<>> queue;
-    for (uint32_t v = 0; v < n_; ++v) queue.push({Priority(v), v});
+    // Every node's first priority: the nodes shared out in blocks with the helper, if any.
+    first_priority_.assign(n_, 0);
+    next_block_.store(0, std::memory_order_relaxed);
+    if (helper_) job_all_ = true, helper_->Post();
+    FirstPriorities(searches_[0], &scratch_);
+    if (helper_) helper_->Wait(), job_all_ = false;
+    for (uint32_t v = 0; v < n_; ++v) queue.push({first_priority_[v], v});
+    std::vector<int64_t>().swap(first_priority_);
     Hierarchy h;
     h.rank.assign(n_, 0);
     std::vector<std::vector<HierarchyArc>> up(n_), down(n_);
@@ -182,16 +299,12 @@ class Contractor {
       stats->down_arcs = h.down.size();
       stats->core = h.core;
       stats->out_of_memory = out_of_memory;
+      stats->shared = shared_;
     }
     return h;
   }
 
  private:
-  struct Shortcut {
-    uint32_t from, to;
-    double cost;
-  };
-
   // v's arcs as they are when it is ranked (to the nodes still above it), into its up and down
   // lists.
   void Keep(uint32_t v, std::vector<HierarchyArc>* up, std::vector<HierarchyArc>* down) const {
@@ -236,81 +349,132 @@ class Contractor {
     }
   }
 
-  // The shortcuts contracting v needs, with witness searches of at most `settled` nodes.
+  // The shortcuts contracting v needs, with witness searches of at most `settled` nodes: one
+  // from each in-neighbour, in the order of in_[v]. With a helper thread, the searches of a
+  // node with enough of them are shared out (each thread takes the next in-neighbour left)
+  // and their shortcuts merged back into that order, so the result is the same either way.
   void Shortcuts(uint32_t v, size_t settled, std::vector<Shortcut>* out) {
-    for (const DynArc& in : in_[v]) {
-      double limit = -1;
-      for (const DynArc& o : out_[v]) {
-        if (o.node != in.node) limit = std::max(limit, in.cost + o.cost);
-      }
-      if (limit < 0) continue;  // v leads nowhere else from here
-      Witness(in.node, v, limit, settled, out_[v]);
-      for (const DynArc& o : out_[v]) {
-        if (o.node == in.node) continue;
-        const double via = in.cost + o.cost;
-        if (G(o.node) > via) out->push_back({in.node, o.node, via});
+    const size_t ins = in_[v].size();
+    if (!helper_ || ins < 2 || ins * settled < kSharedWork) {
+      for (uint32_t i = 0; i < ins; ++i) SearchFrom(searches_[0], v, i, settled, out);
+      return;
+    }
+    ++shared_;
+    job_node_ = v;
+    job_settled_ = settled;
+    next_in_.store(0, std::memory_order_relaxed);
+    helper_->Post();
+    Share(searches_[0], v, settled);
+    helper_->Wait();
+    const Search& a = searches_[0];
+    const Search& b = searches_[1];
+    size_t i = 0, k = 0;
+    while (i < a.found.size() || k < b.found.size()) {
+      const bool take_a =
+          k == b.found.size() || (i < a.found.size() && a.found_in[i] < b.found_in[k]);
+      out->push_back(take_a ? a.found[i++] : b.found[k++]);
+    }
+  }
+
+  // The searches of a node with fewer in-neighbours, or less to settle from each, run on one
+  // thread: below this (in-neighbours times nodes each search may settle) the handover costs
+  // about what sharing saves. Measured on the generated 10^7-node map (bench/README): 80,
+  // 120 and 160 within the noise; 1,000 (the contractions only) half the gain.
+  static constexpr size_t kSharedWork = 160;
+
+  // The searches from in-neighbours of v not taken yet, one at a time, into s.found.
+  void Share(Search& s, uint32_t v, size_t settled) {
+    s.found.clear();
+    s.found_in.clear();
+    const size_t ins = in_[v].size();
+    for (uint32_t i; (i = next_in_.fetch_add(1, std::memory_order_relaxed)) < ins;) {
+      SearchFrom(s, v, i, settled, &s.found);
+      s.found_in.resize(s.found.size(), i);
+    }
+  }
+
+  // The shortcuts over v from its i-th in-neighbour: to each out-neighbour the witness search
+  // from there (v left out) does not reach as cheaply.
+  void SearchFrom(Search& s, uint32_t v, uint32_t i, size_t settled,
+                  std::vector<Shortcut>* out) const {
+    const DynArc& in = in_[v][i];
+    double limit = -1;
+    for (const DynArc& o : out_[v]) {
+      if (o.node != in.node) limit = std::max(limit, in.cost + o.cost);
+    }
+    if (limit < 0) return;  // v leads nowhere else from here
+    Witness(s, in.node, v, limit, settled, out_[v]);
+    for (const DynArc& o : out_[v]) {
+      if (o.node == in.node) continue;
+      const double via = in.cost + o.cost;
+      if (s.G(o.node) > via) out->push_back({in.node, o.node, via});
+    }
+  }
+
+  // Blocks of nodes not taken yet, one at a time: each node's priority into first_priority_.
+  void FirstPriorities(Search& s, std::vector<Shortcut>* scratch) {
+    constexpr uint32_t kBlock = 1024;
+    for (uint64_t b; (b = next_block_.fetch_add(kBlock, std::memory_order_relaxed)) < n_;) {
+      const auto end = static_cast<uint32_t>(std::min<uint64_t>(n_, b + kBlock));
+      for (auto v = static_cast<uint32_t>(b); v < end; ++v) {
+        scratch->clear();
+        const size_t ins = in_[v].size();
+        for (uint32_t i = 0; i < ins; ++i) SearchFrom(s, v, i, o_.estimate_settled, scratch);
+        first_priority_[v] = PriorityOf(v, scratch->size());
       }
     }
+  }
+
+  // A node's priority, `shortcuts` the shortcuts contracting it would add: the change in
+  // arcs, then the neighbours contracted so far (so that contraction spreads out).
+  int64_t PriorityOf(uint32_t v, size_t shortcuts) const {
+    const int64_t difference =
+        static_cast<int64_t>(shortcuts) - static_cast<int64_t>(in_[v].size() + out_[v].size());
+    return 2 * difference + deleted_[v];
   }
 
   int64_t Priority(uint32_t v) {
     scratch_.clear();
     Shortcuts(v, o_.estimate_settled, &scratch_);
-    const int64_t difference = static_cast<int64_t>(scratch_.size()) -
-                               static_cast<int64_t>(in_[v].size() + out_[v].size());
-    return 2 * difference + deleted_[v];
+    return PriorityOf(v, scratch_.size());
   }
 
   // Dijkstra from `source` over nodes not contracted, `skip` excluded, until the cheapest
   // open node costs more than `limit`, `settled` nodes are settled or every target is.
-  // (90 % of a build is here: the heap and the labels are members, reused from search to
-  // search, and a label is one 16-byte slot.)
-  void Witness(uint32_t source, uint32_t skip, double limit, size_t settled,
-               const std::vector<DynArc>& targets) {
-    if (++label_gen_ == 0) {
-      for (Label& l : label_) l.stamp = 0;
-      label_gen_ = 1;
+  // Reads out_ only, so two run at once, each with its own Search.
+  void Witness(Search& s, uint32_t source, uint32_t skip, double limit, size_t settled,
+               const std::vector<DynArc>& targets) const {
+    if (++s.label_gen == 0) {
+      for (Search::Label& l : s.label) l.stamp = 0;
+      s.label_gen = 1;
     }
-    if (++target_gen_ == 0) std::fill(target_.begin(), target_.end(), 0), target_gen_ = 1;
+    if (++s.target_gen == 0) std::fill(s.target.begin(), s.target.end(), 0), s.target_gen = 1;
     size_t open = 0;
     for (const DynArc& t : targets) {
-      if (t.node != source && target_[t.node] != target_gen_) target_[t.node] = target_gen_, ++open;
+      if (t.node != source && s.target[t.node] != s.target_gen) {
+        s.target[t.node] = s.target_gen, ++open;
+      }
     }
-    heap_.clear();
-    SetG(source, 0);
-    Push({0, source});
+    s.heap.clear();
+    s.SetG(source, 0);
+    s.Push({0, source});
     size_t count = 0;
-    while (!heap_.empty()) {
-      const HeapEntry top = heap_.front();
-      std::pop_heap(heap_.begin(), heap_.end(), std::greater<>());
-      heap_.pop_back();
-      if (top.g > G(top.v)) continue;
+    while (!s.heap.empty()) {
+      const Search::HeapEntry top = s.heap.front();
+      std::pop_heap(s.heap.begin(), s.heap.end(), std::greater<>());
+      s.heap.pop_back();
+      if (top.g > s.G(top.v)) continue;
       if (top.g > limit || ++count > settled) break;
-      if (target_[top.v] == target_gen_ && --open == 0) break;
+      if (s.target[top.v] == s.target_gen && --open == 0) break;
       for (const DynArc& a : out_[top.v]) {
         if (a.node == skip) continue;
         const double ng = top.g + a.cost;
-        if (ng < G(a.node)) {
-          SetG(a.node, ng);
-          Push({ng, a.node});
+        if (ng < s.G(a.node)) {
+          s.SetG(a.node, ng);
+          s.Push({ng, a.node});
         }
       }
     }
-  }
-  // The witness search's cost of v; infinite when this search has not reached it.
-  double G(uint32_t v) const {
-    return label_[v].stamp == label_gen_ ? label_[v].g : std::numeric_limits<double>::infinity();
-  }
-  void SetG(uint32_t v, double g) { label_[v] = {g, label_gen_}; }
-  // Ordered as the MinQueue of the searches (cost, then node), so a build is the same.
-  struct HeapEntry {
-    double g;
-    uint32_t v;
-    bool operator>(const HeapEntry& o) const { return g > o.g || (g == o.g && v > o.v); }
-  };
-  void Push(HeapEntry e) {
-    heap_.push_back(e);
-    std::push_heap(heap_.begin(), heap_.end(), std::greater<>());
   }
 
   HierarchyOptions o_;
@@ -318,18 +482,22 @@ class Contractor {
   std::vector<std::vector<DynArc>> out_, in_;
   size_t arcs_left_ = 0;  // among the nodes not contracted (the sizes of their out_ lists)
   std::vector<int64_t> deleted_;
-  std::vector<uint32_t> target_;  // == target_gen_: a target of the current witness search
-  uint32_t target_gen_ = 0;
   std::vector<uint32_t> pos_, pos_stamp_;  // AddShortcuts: a list's index of each neighbour
   uint32_t pos_gen_ = 0;
-  struct Label {
-    double g;
-    uint32_t stamp;  // == label_gen_: g is this witness search's
-  };
-  std::vector<Label> label_;
-  uint32_t label_gen_ = 0;
-  std::vector<HeapEntry> heap_;
   std::vector<Shortcut> scratch_;
+  std::vector<Search> searches_;  // the contracting thread's, then the helper's
+  // A node's searches shared with the helper: the node, what each may settle, and the index
+  // of the next in-neighbour to search from.
+  uint32_t job_node_ = 0;
+  size_t job_settled_ = 0;
+  std::atomic<uint32_t> next_in_{0};
+  size_t shared_ = 0;  // nodes whose searches were shared
+  // The first priorities, computed by both threads (job_all_: the helper's job is theirs).
+  std::vector<int64_t> first_priority_;
+  std::atomic<uint64_t> next_block_{0};  // 64 bits: no wrap past the last block
+  bool job_all_ = false;
+  std::vector<Shortcut> helper_scratch_;
+  std::unique_ptr<Helper> helper_;  // last: its thread stops before the rest goes
 };
 
 // The arc of `list` (one node's) reaching `node`; null when there is none (a corrupt file).

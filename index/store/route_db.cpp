@@ -350,7 +350,7 @@ Status RouteDbBuilder::AddEdge(const engine::TrailEdge& edge) {
 
 engine::trail::HierarchyStats RouteDbBuilder::BuildTrailGraph(
     const std::function<void(size_t, size_t)>& progress,
-    const std::function<bool(size_t)>& out_of_memory) {
+    const std::function<bool(size_t)>& out_of_memory, int threads) {
   built_graph_ = std::move(graph_).Build(/*snap_index=*/false);  // contracted and written only
   graph_ = engine::trail::GraphBuilder();
   // The network is written now, and the graph then keeps only what contraction reads: the
@@ -367,6 +367,7 @@ engine::trail::HierarchyStats RouteDbBuilder::BuildTrailGraph(
   engine::trail::HierarchyOptions options;
   options.progress = progress;
   options.out_of_memory = out_of_memory;
+  options.threads = threads;
   options.index_by_rank = false;  // written, not searched: `stride serve` indexes it when it reads
   engine::trail::HierarchyStats stats;
   contraction_input_ = ContractionInputDigest(*built_graph_);

@@ -122,10 +122,11 @@ class RouteDbBuilder : public engine::MapSink {
   // costs (engine::trail::ContractionInput: an update that renamed ways, or changed no
   // trail), that one is kept, byte for byte what contracting again would give (stats.reused).
   // Optional: Commit builds it when this was not called; call it to time and report it.
-  // `out_of_memory`: a memory budget (HierarchyOptions::out_of_memory), or null.
+  // `out_of_memory`: a memory budget (HierarchyOptions::out_of_memory), or null. `threads`:
+  // HierarchyOptions::threads (the hierarchy is the same whatever the count).
   engine::trail::HierarchyStats BuildTrailGraph(
       const std::function<void(size_t, size_t)>& progress = nullptr,
-      const std::function<bool(size_t)>& out_of_memory = nullptr);
+      const std::function<bool(size_t)>& out_of_memory = nullptr, int threads = 1);
 
   // Ingests everything, stores `meta` (key, value) pairs with the schema version, writes the
   // routable trail graph (kTrailGraphFile), closes the database and switches it into place.

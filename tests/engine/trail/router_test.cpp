@@ -636,6 +636,35 @@ TEST(Hierarchy, AMemoryBudgetLeavesTheRestAsTheCore) {
   EXPECT_EQ(all.up.size(), reference.up.size());
 }
 
+// Two threads build the hierarchy one builds, byte for byte (the node order, every arc and
+// its cost), with and without a core; and they did share searches, the first priorities'
+// aside (a grid's junctions have four in-neighbours: 4 x 40 and 4 x 500 are enough to share).
+TEST(Hierarchy, TwoThreadsBuildWhatOneBuilds) {
+  TrailGraph g = GridWithParallels(40, 44, 7);
+  for (const double core : {0.0, 8.0}) {
+    HierarchyOptions one, two;
+    one.core_mean_degree = two.core_mean_degree = core;
+    two.threads = 2;
+    HierarchyStats one_stats, two_stats;
+    TrailGraph a = g, b = g;
+    a.hierarchy = std::make_shared<const Hierarchy>(BuildHierarchy(g, one, &one_stats));
+    b.hierarchy = std::make_shared<const Hierarchy>(BuildHierarchy(g, two, &two_stats));
+    EXPECT_EQ(one_stats.shared, 0u);
+    EXPECT_GT(two_stats.shared, g.nodes() / 2) << "core " << core;
+    EXPECT_EQ(two_stats.shortcuts, one_stats.shortcuts);
+    EXPECT_EQ(two_stats.core, one_stats.core);
+    if (core > 0) {
+      EXPECT_GT(one_stats.core, 0u);
+      EXPECT_LT(one_stats.core, g.nodes() / 4);
+    }
+    std::string a_bytes, b_bytes;
+    a.SerializeHierarchyTo([&](std::string_view s) { a_bytes.append(s); });
+    b.SerializeHierarchyTo([&](std::string_view s) { b_bytes.append(s); });
+    EXPECT_GT(a_bytes.size(), 16 * g.nodes());
+    EXPECT_TRUE(a_bytes == b_bytes) << "core " << core;
+  }
+}
+
 // A graph built without its snap index (what an import contracts and writes) is the same
 // file, and the graph read back from it snaps as the one built with it.
 TEST(TrailGraph, BuiltWithoutTheSnapIndexWritesTheSameFile) {
