@@ -42,7 +42,8 @@ constexpr const char* kUsage =
     "                recorded, and a sequence not after the database's is refused\n"
     "  --dem DIR     elevation for the rebuild (default: the --dem of the import, which the\n"
     "                database records; give this when those files moved)\n"
-    "  --threads N   worker threads of the rebuild (default: all cores)\n"
+    "  --threads N   worker threads of the rebuild (default: all cores; 1 leaves a server on\n"
+    "                the same machine more of it, for a slower update)\n"
     "  --memory-mb MB  the most memory the update may hold (default: no limit), as for\n"
     "                stride import\n"
     "  --quiet       no progress, only errors and the summary\n";

@@ -88,37 +88,48 @@ struct Search {
   // whose search found it, in increasing order.
   std::vector<Shortcut> found;
   std::vector<uint32_t> found_in;
+  size_t searched = 0;  // in that share
 };
 
-// A second thread that runs `work` each time Post() is called; Wait() returns once it is
-// done. Both sides spin a while before they sleep (a futex wake-up costs tens of microseconds
-// on a busy machine, as long as the work shared): the contractor posts node after node while
-// the nodes are large, and waits about as long as its own share takes.
+// A second thread that may run `work` each time Post() is called. Finish() says whether it
+// did: when the helper has not started the work by then (it was asleep, or had no core on a
+// busy machine), the work is taken back and Finish returns false at once, so the poster,
+// which shares the work out through its own counter and takes what is left itself, never
+// waits for a thread that is not running. Otherwise Finish waits for it to end, which is at
+// most the one piece it is doing. The helper spins a while before it sleeps (a futex
+// wake-up costs tens of microseconds on a busy machine, as much as the work shared).
 class Helper {
  public:
   explicit Helper(std::function<void()> work)
       : work_(std::move(work)), thread_([this] { Loop(); }) {}
   ~Helper() {
-    stop_.store(true, std::memory_order_relaxed);
-    Post();
+    state_.store(kStop, std::memory_order_release);
+    state_.notify_all();
     thread_.join();
   }
   Helper(const Helper&) = delete;
   Helper& operator=(const Helper&) = delete;
 
+  // Not while work posted is not finished.
   void Post() {
-    posted_.fetch_add(1, std::memory_order_release);
-    posted_.notify_one();
+    state_.store(kPosted, std::memory_order_release);
+    state_.notify_one();
   }
-  void Wait() {
-    const uint32_t want = posted_.load(std::memory_order_relaxed);
-    SpinUntil([&] { return done_.load(std::memory_order_acquire) == want; });
-    for (uint32_t d; (d = done_.load(std::memory_order_acquire)) != want;) {
-      done_.wait(d, std::memory_order_acquire);
+  // True when the helper ran the work posted (it has ended); false when it was taken back.
+  bool Finish() {
+    uint32_t s = kPosted;
+    if (state_.compare_exchange_strong(s, kIdle, std::memory_order_acq_rel)) return false;
+    SpinUntil([&] { return state_.load(std::memory_order_acquire) == kDone; });
+    while ((s = state_.load(std::memory_order_acquire)) != kDone) {
+      state_.wait(s, std::memory_order_acquire);
     }
+    state_.store(kIdle, std::memory_order_relaxed);
+    return true;
   }
 
  private:
+  static constexpr uint32_t kIdle = 0, kPosted = 1, kRunning = 2, kDone = 3, kStop = 4;
+
   // Spins until `ready` or kSpin has passed.
   template <typename Ready>
   static void SpinUntil(const Ready& ready) {
@@ -133,21 +144,25 @@ class Helper {
   }
 
   void Loop() {
-    uint32_t seen = 0;
     for (;;) {
-      SpinUntil([&] { return posted_.load(std::memory_order_acquire) != seen; });
-      posted_.wait(seen, std::memory_order_acquire);
-      seen = posted_.load(std::memory_order_acquire);
-      if (stop_.load(std::memory_order_relaxed)) return;
-      work_();
-      done_.store(seen, std::memory_order_release);
-      done_.notify_one();
+      uint32_t s = state_.load(std::memory_order_acquire);
+      if (s == kStop) return;
+      if (s == kPosted) {
+        if (state_.compare_exchange_strong(s, kRunning, std::memory_order_acq_rel)) {
+          work_();
+          state_.store(kDone, std::memory_order_release);
+          state_.notify_one();
+        }
+        continue;
+      }
+      // Idle, or done and not yet seen: until that changes.
+      SpinUntil([&] { return state_.load(std::memory_order_acquire) != s; });
+      state_.wait(s, std::memory_order_acquire);
     }
   }
 
   std::function<void()> work_;
-  std::atomic<uint32_t> posted_{0}, done_{0};
-  std::atomic<bool> stop_{false};
+  std::atomic<uint32_t> state_{kIdle};
   std::thread thread_;  // last: it starts once the rest is built
 };
 
@@ -196,7 +211,7 @@ class Contractor {
     next_block_.store(0, std::memory_order_relaxed);
     if (helper_) job_all_ = true, helper_->Post();
     FirstPriorities(searches_[0], &scratch_);
-    if (helper_) helper_->Wait(), job_all_ = false;
+    if (helper_) helper_->Finish(), job_all_ = false;
     for (uint32_t v = 0; v < n_; ++v) queue.push({first_priority_[v], v});
     std::vector<int64_t>().swap(first_priority_);
     Hierarchy h;
@@ -367,15 +382,18 @@ class Contractor {
       for (uint32_t i = 0; i < ins; ++i) SearchFrom(searches_[0], v, i, settled, out);
       return;
     }
-    ++shared_;
     job_node_ = v;
     job_settled_ = settled;
     next_in_.store(0, std::memory_order_relaxed);
     helper_->Post();
     Share(searches_[0], v, settled);
-    helper_->Wait();
     const Search& a = searches_[0];
+    if (!helper_->Finish()) {  // it did not start: this thread did every search
+      out->insert(out->end(), a.found.begin(), a.found.end());
+      return;
+    }
     const Search& b = searches_[1];
+    if (b.searched > 0) ++shared_;
     size_t i = 0, k = 0;
     while (i < a.found.size() || k < b.found.size()) {
       const bool take_a =
@@ -394,10 +412,12 @@ class Contractor {
   void Share(Search& s, uint32_t v, size_t settled) {
     s.found.clear();
     s.found_in.clear();
+    s.searched = 0;
     const size_t ins = in_[v].size();
     for (uint32_t i; (i = next_in_.fetch_add(1, std::memory_order_relaxed)) < ins;) {
       SearchFrom(s, v, i, settled, &s.found);
       s.found_in.resize(s.found.size(), i);
+      ++s.searched;
     }
   }
 
@@ -499,7 +519,7 @@ class Contractor {
   uint32_t job_node_ = 0;
   size_t job_settled_ = 0;
   std::atomic<uint32_t> next_in_{0};
-  size_t shared_ = 0;  // nodes whose searches were shared
+  size_t shared_ = 0;  // nodes with searches the helper did
   // The first priorities, computed by both threads (job_all_: the helper's job is theirs).
   std::vector<int64_t> first_priority_;
   std::atomic<uint64_t> next_block_{0};  // 64 bits: no wrap past the last block

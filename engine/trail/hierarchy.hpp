@@ -77,7 +77,9 @@ struct HierarchyOptions {
   std::function<bool(size_t output_bytes)> out_of_memory;
   // Threads contracting: with 2 (more are not used), the first priorities are computed by
   // both, and a node's witness searches are shared with the second thread when they are
-  // enough to pay for the handover (both threads spin a little before they sleep). The
+  // enough to pay for the handover (both threads spin a little before they sleep; what the
+  // second has not started when the first is done, the first does, so a busy machine does
+  // not make it slower than one thread). The
   // hierarchy is the same whatever the count; a second thread costs a second set of search
   // labels (20 bytes a node). Measured on the generated 10^7-node map: 68 s on one thread,
   // 40-42 s on two (bench/README). Default: 1.
@@ -95,7 +97,7 @@ struct HierarchyStats {
   size_t max_degree = 0;       // the most arcs a node had when it was contracted (or in the core)
   size_t core = 0;             // nodes left uncontracted
   bool out_of_memory = false;  // the core is what was left when out_of_memory said so
-  size_t shared = 0;           // searches of a node shared by two threads (threads = 2)
+  size_t shared = 0;           // nodes the second thread (threads = 2) did searches of
   double seconds = 0;
   // The hierarchy was taken from the database being replaced (same ContractionInput), not
   // built: the counts above are zero.

@@ -637,31 +637,40 @@ TEST(Hierarchy, AMemoryBudgetLeavesTheRestAsTheCore) {
 }
 
 // Two threads build the hierarchy one builds, byte for byte (the node order, every arc and
-// its cost), with and without a core; and they did share searches, the first priorities'
-// aside (a grid's junctions have four in-neighbours: 4 x 40 and 4 x 500 are enough to share).
+// its cost), with and without a core. A grid's junctions have four in-neighbours (4 x 40 and
+// 4 x 500 are enough to share); whether the second thread gets to do some of a node's
+// searches depends on the machine (what it has not started, the first takes back), so the
+// build is repeated until it did for a few nodes, each build checked.
 TEST(Hierarchy, TwoThreadsBuildWhatOneBuilds) {
   TrailGraph g = GridWithParallels(40, 44, 7);
   for (const double core : {0.0, 8.0}) {
     HierarchyOptions one, two;
     one.core_mean_degree = two.core_mean_degree = core;
     two.threads = 2;
-    HierarchyStats one_stats, two_stats;
-    TrailGraph a = g, b = g;
+    HierarchyStats one_stats;
+    TrailGraph a = g;
     a.hierarchy = std::make_shared<const Hierarchy>(BuildHierarchy(g, one, &one_stats));
-    b.hierarchy = std::make_shared<const Hierarchy>(BuildHierarchy(g, two, &two_stats));
     EXPECT_EQ(one_stats.shared, 0u);
-    EXPECT_GT(two_stats.shared, g.nodes() / 2) << "core " << core;
-    EXPECT_EQ(two_stats.shortcuts, one_stats.shortcuts);
-    EXPECT_EQ(two_stats.core, one_stats.core);
     if (core > 0) {
       EXPECT_GT(one_stats.core, 0u);
       EXPECT_LT(one_stats.core, g.nodes() / 4);
     }
-    std::string a_bytes, b_bytes;
+    std::string a_bytes;
     a.SerializeHierarchyTo([&](std::string_view s) { a_bytes.append(s); });
-    b.SerializeHierarchyTo([&](std::string_view s) { b_bytes.append(s); });
     EXPECT_GT(a_bytes.size(), 16 * g.nodes());
-    EXPECT_TRUE(a_bytes == b_bytes) << "core " << core;
+    size_t shared = 0;
+    for (int attempt = 0; attempt < 20 && shared < 10; ++attempt) {
+      HierarchyStats two_stats;
+      TrailGraph b = g;
+      b.hierarchy = std::make_shared<const Hierarchy>(BuildHierarchy(g, two, &two_stats));
+      shared = two_stats.shared;
+      EXPECT_EQ(two_stats.shortcuts, one_stats.shortcuts);
+      EXPECT_EQ(two_stats.core, one_stats.core);
+      std::string b_bytes;
+      b.SerializeHierarchyTo([&](std::string_view s) { b_bytes.append(s); });
+      ASSERT_TRUE(a_bytes == b_bytes) << "core " << core << ", attempt " << attempt;
+    }
+    EXPECT_GE(shared, 10u) << "core " << core;
   }
 }
 
