@@ -155,9 +155,12 @@ double WebhookSender::DeliverDue() {
                 ? "no whole answer within " + engine::NumberForMessage(options_.timeout_s) + " s"
                 : httplib::to_string(res.error());
     }
-    (void)outbox_->Delete(key);
+    // The entry leaves the outbox last: after the counters and the log say what became of
+    // it, and after its retry is written. Deleted first, a crash before the retry's Put lost
+    // the event, and WaitIdle saw an empty outbox with a retry still to come.
     if (ok) {
       ++delivered_;
+      (void)outbox_->Delete(key);
       continue;
     }
     ++failed_;
@@ -167,6 +170,7 @@ double WebhookSender::DeliverDue() {
       if (log_)
         log_("webhook: event " + id + " dropped after " + std::to_string(attempts) + " attempts (" +
              why + ")");
+      (void)outbox_->Delete(key);
       continue;
     }
     const double wait =
@@ -174,6 +178,7 @@ double WebhookSender::DeliverDue() {
     Json again = entry;
     again["attempts"] = attempts;
     (void)outbox_->Put(DueKey(engine::UnixNowS() + wait, id, t), engine::DumpJson(again));
+    (void)outbox_->Delete(key);
     next = std::min(next, wait);
   }
   return due.size() >= 256 ? 0.0 : next;

@@ -207,6 +207,55 @@ TEST(Webhooks, ArriveSignedAtLeastOnceThroughFailuresAndARestart) {
   fs::remove_all(dir);
 }
 
+// The outbox MemoryKeyValue is, counting the writes after which it held nothing.
+class WatchedOutbox : public engine::MemoryKeyValue {
+ public:
+  Status Delete(std::string_view key) override {
+    const Status s = engine::MemoryKeyValue::Delete(key);
+    bool empty = true;
+    (void)Scan("", [&](std::string_view, std::string_view) { return empty = false; });
+    if (empty) ++emptied_;
+    return s;
+  }
+  int emptied() const { return emptied_; }
+
+ private:
+  std::atomic<int> emptied_{0};
+};
+
+// An event stays in the outbox until it is delivered or dropped: its retry is written before
+// the attempt that failed leaves. The other way round, a crash between the two lost the event,
+// and the outbox was empty (WaitIdle said idle) while a retry was still to come. Three
+// attempts, all refused: the outbox empties once, when the event is dropped.
+TEST(Webhooks, AnEventStaysInTheOutboxBetweenItsAttempts) {
+  Receiver receiver(0, 3);
+  WatchedOutbox outbox;
+  std::mutex mu;
+  std::string log;
+  server::WebhookOptions o;
+  o.urls = {"http://127.0.0.1:" + std::to_string(receiver.port()) + "/hook"};
+  o.secret = kHookSecret;
+  o.first_retry_s = 0.05;
+  o.max_attempts = 3;
+  {
+    Result<std::unique_ptr<server::WebhookSender>> sender =
+        server::WebhookSender::Start(o, &outbox, [&](const std::string& line) {
+          std::lock_guard lock(mu);
+          log += line + "\n";
+        });
+    ASSERT_TRUE(sender.ok()) << sender.status().message();
+    ASSERT_TRUE((*sender)->Enqueue({engine::RunEvent::Kind::kStored, "ann", 7}).ok());
+    EXPECT_TRUE((*sender)->WaitIdle(10));
+    // Idle means done: every attempt made and the event dropped, when the outbox is empty.
+    EXPECT_EQ(receiver.attempts(), 3);
+    EXPECT_EQ((*sender)->failed_attempts(), 3u);
+    EXPECT_EQ((*sender)->dropped(), 1u);
+  }
+  EXPECT_EQ(outbox.emptied(), 1);
+  std::lock_guard lock(mu);
+  EXPECT_NE(log.find("dropped after 3 attempts (status 503)"), std::string::npos) << log;
+}
+
 // A receiver that answers a byte every 0.1 s (within any read timeout) held the one sender
 // thread, and so every receiver's deliveries, for as long as it went on. A delivery is now
 // bounded in all by timeout_s: retried, then dropped, in about two of them, not in its 30 s.
