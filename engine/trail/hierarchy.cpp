@@ -405,7 +405,7 @@ class Contractor {
   // The searches of a node with fewer in-neighbours, or less to settle from each, run on one
   // thread: below this (in-neighbours times nodes each search may settle) the handover costs
   // about what sharing saves. Measured on the generated 10^7-node map (bench/README): 80,
-  // 120 and 160 within the noise; 1,000 (the contractions only) half the gain.
+  // 120 and 160 within the noise; 1,000 (about the contractions only) a third of the gain.
   static constexpr size_t kSharedWork = 160;
 
   // The searches from in-neighbours of v not taken yet, one at a time, into s.found.

@@ -79,10 +79,9 @@ struct HierarchyOptions {
   // both, and a node's witness searches are shared with the second thread when they are
   // enough to pay for the handover (both threads spin a little before they sleep; what the
   // second has not started when the first is done, the first does, so a busy machine does
-  // not make it slower than one thread). The
-  // hierarchy is the same whatever the count; a second thread costs a second set of search
-  // labels (20 bytes a node). Measured on the generated 10^7-node map: 68 s on one thread,
-  // 40-42 s on two (bench/README). Default: 1.
+  // not make it slower than one thread). The hierarchy is the same whatever the count; a
+  // second thread costs a second set of search labels (20 bytes a node). Measured on the
+  // generated 10^7-node map: 68 s on one thread, 40-44 s on two (bench/README). Default: 1.
   int threads = 1;
   // Called now and then with (nodes contracted, nodes); may be null.
   std::function<void(size_t, size_t)> progress;
