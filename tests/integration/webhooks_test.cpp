@@ -207,6 +207,26 @@ TEST(Webhooks, ArriveSignedAtLeastOnceThroughFailuresAndARestart) {
   fs::remove_all(dir);
 }
 
+// Options for one receiver on this host's `port`, quick retries.
+server::WebhookOptions OneHook(int port, int max_attempts) {
+  server::WebhookOptions o;
+  o.urls = {"http://127.0.0.1:" + std::to_string(port) + "/hook"};
+  o.secret = kHookSecret;
+  o.first_retry_s = 0.05;
+  o.max_attempts = max_attempts;
+  return o;
+}
+
+// A sender over `outbox` whose log lines go to *log, under *mu.
+Result<std::unique_ptr<server::WebhookSender>> LoggedSender(const server::WebhookOptions& o,
+                                                            engine::KeyValue* outbox,
+                                                            std::mutex* mu, std::string* log) {
+  return server::WebhookSender::Start(o, outbox, [mu, log](const std::string& line) {
+    std::lock_guard lock(*mu);
+    *log += line + "\n";
+  });
+}
+
 // The outbox MemoryKeyValue is, counting the writes after which it held nothing.
 class WatchedOutbox : public engine::MemoryKeyValue {
  public:
@@ -232,17 +252,9 @@ TEST(Webhooks, AnEventStaysInTheOutboxBetweenItsAttempts) {
   WatchedOutbox outbox;
   std::mutex mu;
   std::string log;
-  server::WebhookOptions o;
-  o.urls = {"http://127.0.0.1:" + std::to_string(receiver.port()) + "/hook"};
-  o.secret = kHookSecret;
-  o.first_retry_s = 0.05;
-  o.max_attempts = 3;
   {
     Result<std::unique_ptr<server::WebhookSender>> sender =
-        server::WebhookSender::Start(o, &outbox, [&](const std::string& line) {
-          std::lock_guard lock(mu);
-          log += line + "\n";
-        });
+        LoggedSender(OneHook(receiver.port(), 3), &outbox, &mu, &log);
     ASSERT_TRUE(sender.ok()) << sender.status().message();
     ASSERT_TRUE((*sender)->Enqueue({engine::RunEvent::Kind::kStored, "ann", 7}).ok());
     EXPECT_TRUE((*sender)->WaitIdle(10));
@@ -280,18 +292,10 @@ TEST(Webhooks, AReceiverThatNeverFinishesItsAnswerIsCutAtTheTimeout) {
   engine::MemoryKeyValue outbox;
   std::mutex mu;
   std::string log;
-  server::WebhookOptions o;
-  o.urls = {"http://127.0.0.1:" + std::to_string(port) + "/hook"};
-  o.secret = kHookSecret;
-  o.first_retry_s = 0.05;
-  o.max_attempts = 2;
+  server::WebhookOptions o = OneHook(port, 2);
   o.timeout_s = 0.5;
   {
-    Result<std::unique_ptr<server::WebhookSender>> sender =
-        server::WebhookSender::Start(o, &outbox, [&](const std::string& line) {
-          std::lock_guard lock(mu);
-          log += line + "\n";
-        });
+    Result<std::unique_ptr<server::WebhookSender>> sender = LoggedSender(o, &outbox, &mu, &log);
     ASSERT_TRUE(sender.ok()) << sender.status().message();
     ASSERT_TRUE((*sender)->Enqueue({engine::RunEvent::Kind::kStored, "ann", 7}).ok());
     EXPECT_TRUE((*sender)->WaitIdle(10));
