@@ -13,6 +13,7 @@
 #include "engine/route/profile.hpp"
 #include "engine/route/route_json.hpp"
 #include "engine/text/iso_time.hpp"
+#include "engine/threads.hpp"
 #include "index/store/route_db.hpp"
 
 namespace stride::datasets {
@@ -168,10 +169,6 @@ std::vector<T> ParallelMake(size_t begin, size_t end, int threads, F make) {
   return out;
 }
 
-int DefaultThreads(int threads) {
-  return threads > 0 ? threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-}
-
 }  // namespace
 
 SyntheticRoutes MakeSyntheticRoutes(const SyntheticRoutesOptions& o) {
@@ -179,10 +176,11 @@ SyntheticRoutes MakeSyntheticRoutes(const SyntheticRoutesOptions& o) {
     engine::RouteSummary summary;
     engine::RouteGeometry geometry;
   };
-  std::vector<Piece> pieces = ParallelMake<Piece>(0, o.count, DefaultThreads(0), [&](size_t i) {
-    engine::Route r = MakeSyntheticRoute(o, i);
-    return Piece{r.summary, std::move(r.geometry)};
-  });
+  std::vector<Piece> pieces =
+      ParallelMake<Piece>(0, o.count, engine::ThreadsOrCores(0), [&](size_t i) {
+        engine::Route r = MakeSyntheticRoute(o, i);
+        return Piece{r.summary, std::move(r.geometry)};
+      });
   SyntheticRoutes out;
   out.summaries.reserve(o.count);
   out.geometries.reserve(o.count);
@@ -197,7 +195,7 @@ Result<SyntheticDbStats> WriteSyntheticRouteDb(
     const SyntheticRoutesOptions& o, const std::string& db_path, int threads,
     const std::function<void(uint64_t, uint64_t)>& progress) {
   const auto start = std::chrono::steady_clock::now();
-  threads = DefaultThreads(threads);
+  threads = engine::ThreadsOrCores(threads);
   Result<std::unique_ptr<index::RouteDbBuilder>> builder = index::RouteDbBuilder::Create(db_path);
   if (!builder.ok()) return builder.status();
   // Ids must rise: relations (origin 1) in index order, then named trails (origin 2).

@@ -21,6 +21,7 @@
 #include "engine/text/iso_time.hpp"
 #include "engine/text/printf.hpp"
 #include "engine/text/round.hpp"
+#include "engine/threads.hpp"
 #include "engine/trail/hierarchy.hpp"
 #include "importers/dem/elevation_stack.hpp"
 #include "importers/osm/osm_import.hpp"
@@ -351,9 +352,7 @@ int BuildRouteDb(BuildRequest& req, std::ostream& out, std::ostream& err) {
     printer(p);
   };
   // Two threads at most share a contraction (HierarchyOptions::threads).
-  const int hierarchy_threads =
-      options.threads > 0 ? options.threads
-                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int hierarchy_threads = engine::ThreadsOrCores(options.threads);
   std::function<bool(size_t)> out_of_memory;
   if (budget.enabled()) out_of_memory = [&](size_t more) { return budget.OutOfMemory(more); };
   const engine::trail::HierarchyStats hierarchy =

@@ -26,6 +26,7 @@
 #include "engine/hex.hpp"
 #include "engine/memory/keep_freed.hpp"
 #include "engine/sha256.hpp"
+#include "engine/threads.hpp"
 #include "importers/osm/line_assembly.hpp"
 #include "importers/osm/osm_tags.hpp"
 
@@ -713,9 +714,7 @@ Result<OsmImportStats> ImportOsm(const OsmImportOptions& options, engine::MapSin
   if (options.inputs.empty() && options.input_bytes.empty()) {
     return Status::InvalidArgument("no --osm input given");
   }
-  const int threads = options.threads > 0
-                          ? options.threads
-                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int threads = engine::ThreadsOrCores(options.threads);
 
   // Inputs: format from content, checksum, size; the node count estimate picks the index.
   std::vector<Input> inputs;
