@@ -163,7 +163,8 @@ Result<ChangeCounts> ApplyChanges(const std::string& source,
     osmium::io::Header header = reader.header();
     header.set("generator", "stride update");
     if (!counts.newest.empty()) header.set("osmosis_replication_timestamp", counts.newest);
-    osmium::io::Writer writer{osmium::io::File(out, "pbf"), header, osmium::io::overwrite::allow};
+    osmium::io::Writer writer{osmium::io::File(out, "pbf,pbf_compression=lz4"), header,
+                              osmium::io::overwrite::allow};
     size_t next = 0;
     // A change not newer than what the source holds: the same diff again, or an older one.
     auto stale = [&](const osmium::OSMObject& change, const osmium::OSMObject* held) {

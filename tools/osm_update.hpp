@@ -48,13 +48,15 @@ struct ChangeCounts {
   std::string newest;     // the newest object timestamp of the changes (ISO 8601), or ""
 };
 
-// Writes `source` with `changes` applied to `out` (an .osm.pbf). Fails (writing nothing
-// usable) when the source is not sorted by type and id, when a change file cannot be read, or
-// (kAlreadyExists, naming it) when a change is not newer than what the source holds. Unless
-// `sequenced` (the diffs' order is known from replication sequence numbers), it also fails
-// when no change is newer than the data: the newest object timestamp of the source and
-// `data_timestamp` (ISO 8601, "" for none), which catches an old diff that only re-creates
-// objects deleted since.
+// Writes `source` with `changes` applied to `out`, an .osm.pbf with LZ4 blocks instead of
+// zlib's: on a 10^7-node map this step took 1.5 s instead of 4.6 s, and the update's two
+// passes over the file 1.7 s instead of 2.2 s; the file is 29 % larger; osmium-tool reads it.
+// Fails (writing nothing usable) when the source is not sorted by type and id, when a change
+// file cannot be read, or (kAlreadyExists, naming it) when a change is not newer than what the
+// source holds. Unless `sequenced` (the diffs' order is known from replication sequence
+// numbers), it also fails when no change is newer than the data: the newest object timestamp
+// of the source and `data_timestamp` (ISO 8601, "" for none), which catches an old diff that
+// only re-creates objects deleted since.
 Result<ChangeCounts> ApplyChanges(const std::string& source,
                                   const std::vector<std::string>& changes, const std::string& out,
                                   const std::string& data_timestamp = "", bool sequenced = false);
