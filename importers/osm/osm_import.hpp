@@ -13,7 +13,8 @@
 // named trails are assembled from connected trail ways sharing a name, each route gets its
 // length, surface mix, difficulty and (with a DEM) elevation profile and climbing figures;
 // walkable ways are split at junctions into trail edges. Results reach the MapSink in id
-// order, so the same input always produces the same records.
+// order, so the same input always produces the same records; with more than one thread, a
+// chunk of them is built while the sink takes the one before (the sink is one thread).
 //
 // Memory: the location index (in memory: ~8-16 bytes per node; file-backed: page cache)
 // plus 16 bytes per node reference of a kept way; routes and edges stream to the sink.

@@ -333,6 +333,87 @@ TEST(OsmImport, EveryWayKeepsItsNodesWhileTheStoreIsGivenBack) {
   EXPECT_EQ(wrong, 0);
 }
 
+// 7,000 separate named paths: 7,000 named trails and 7,000 edges, more than one chunk of each
+// (routes are built 4,096 at a time, edges 2,048 at a time, the next chunk while the sink
+// takes the one before when there are several threads).
+std::string ManyNamedPaths(const std::string& name) {
+  Osm osm;
+  for (int i = 0; i < 7000; ++i) {
+    for (int k = 0; k < 3; ++k) osm.Node(i * 3 + k + 1, i / 100 * 4 + k, i % 100 * 3);
+    auto tags = kPath;
+    tags["name"] = "Path " + std::to_string(i);
+    osm.Way(10'000 + i, {i * 3 + 1, i * 3 + 2, i * 3 + 3}, tags);
+  }
+  return osm.Write(name);
+}
+
+TEST(OsmImport, ChunksBuiltWhileTheSinkTakesThePreviousComeInOrder) {
+  const std::string path = ManyNamedPaths("pipelined");
+  CollectingSink one, three;
+  ASSERT_TRUE(Import(path, one, 1).ok());
+  ASSERT_TRUE(Import(path, three, 3).ok());
+  ASSERT_EQ(one.routes.size(), 7000u);
+  ASSERT_EQ(three.routes.size(), 7000u);
+  ASSERT_EQ(one.edges.size(), 7000u);
+  ASSERT_EQ(three.edges.size(), 7000u);
+  int wrong = 0;
+  for (size_t i = 0; i < 7000; ++i) {
+    const bool right = three.routes[i].summary.id == one.routes[i].summary.id &&
+                       three.routes[i].name == "Path " + std::to_string(i) &&
+                       SamePoints(three.routes[i].geometry.points, one.routes[i].geometry.points) &&
+                       three.edges[i].id == i + 1 && three.edges[i].way_id == 10'000 + i &&
+                       SamePoints(three.edges[i].points, one.edges[i].points);
+    if (!right && wrong++ < 3) ADD_FAILURE() << "route or edge " << i;
+  }
+  EXPECT_EQ(wrong, 0);
+}
+
+// A sink that fails: its error is the import's, and nothing reaches it after the failure
+// (the chunk being built when it failed is dropped once built).
+class FailingSink : public CollectingSink {
+ public:
+  FailingSink(size_t fail_route, size_t fail_edge)
+      : fail_route_(fail_route), fail_edge_(fail_edge) {}
+  Status AddRoute(const engine::Route& r) override {
+    if (failed_) ++after_failure;
+    if (routes.size() + 1 == fail_route_)
+      return failed_ = true, Status::IoError("disk full at a route");
+    return CollectingSink::AddRoute(r);
+  }
+  Status AddEdge(const engine::TrailEdge& e) override {
+    if (failed_) ++after_failure;
+    if (edges.size() + 1 == fail_edge_)
+      return failed_ = true, Status::IoError("disk full at an edge");
+    return CollectingSink::AddEdge(e);
+  }
+  int after_failure = 0;
+
+ private:
+  size_t fail_route_, fail_edge_;
+  bool failed_ = false;
+};
+
+TEST(OsmImport, ASinkFailingMidwayStopsTheImportWithItsError) {
+  const std::string path = ManyNamedPaths("failing");
+  for (int threads : {1, 3}) {
+    FailingSink routes(3000, 0);  // in the first chunk of routes, the second in flight
+    Result<OsmImportStats> r = Import(path, routes, threads);
+    ASSERT_FALSE(r.ok()) << threads;
+    EXPECT_EQ(r.status().message(), "disk full at a route");
+    EXPECT_EQ(routes.routes.size(), 2999u);
+    EXPECT_TRUE(routes.edges.empty());
+    EXPECT_EQ(routes.after_failure, 0);
+
+    FailingSink edges(0, 5000);  // in the third chunk of edges, the fourth in flight
+    r = Import(path, edges, threads);
+    ASSERT_FALSE(r.ok()) << threads;
+    EXPECT_EQ(r.status().message(), "disk full at an edge");
+    EXPECT_EQ(edges.routes.size(), 7000u);
+    EXPECT_EQ(edges.edges.size(), 4999u);
+    EXPECT_EQ(edges.after_failure, 0);
+  }
+}
+
 // Paths in a zigzag, two of three named, four of them a hiking route.
 void SmallNetwork(Osm* osm) {
   for (int i = 1; i <= 30; ++i) osm->Node(i, i % 5, i);
