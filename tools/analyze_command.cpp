@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "engine/memory/keep_freed.hpp"
+#include "engine/threads.hpp"
 #include "engine/track/analysis.hpp"
 #include "engine/track/analysis_json.hpp"
 #include "importers/activity/activity_reader.hpp"
@@ -223,7 +224,7 @@ int RunAnalyze(const std::vector<std::string>& args, std::ostream& out, std::ost
   bool json = false;
   std::vector<std::string> files;
   std::unique_ptr<importers::ElevationStack> dem;
-  size_t jobs = std::max(1u, std::thread::hardware_concurrency());
+  size_t jobs = static_cast<size_t>(engine::ThreadsOrCores(0));
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&](const char* flag) -> const std::string* {

@@ -19,6 +19,7 @@
 #include "engine/text/number.hpp"
 #include "engine/text/uri.hpp"
 #include "engine/text/utf8.hpp"
+#include "engine/threads.hpp"
 #include "engine/time/time_zone.hpp"
 #include "plugins/host/signing.hpp"
 
@@ -630,7 +631,7 @@ Status PluginHost::Start() {
   }
   size_t threads = options_.event_threads > 0
                        ? static_cast<size_t>(options_.event_threads)
-                       : std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8);
+                       : static_cast<size_t>(std::min(8, engine::ThreadsOrCores(0)));
   {
     std::lock_guard lock(event_mu_);
     shards_.resize(threads);
