@@ -155,31 +155,29 @@ double WebhookSender::DeliverDue() {
                 ? "no whole answer within " + engine::NumberForMessage(options_.timeout_s) + " s"
                 : httplib::to_string(res.error());
     }
+    if (ok) {
+      ++delivered_;
+    } else {
+      ++failed_;
+      const int attempts = entry.value("attempts", 0) + 1;
+      if (attempts >= options_.max_attempts || t >= targets_.size()) {
+        ++dropped_;
+        if (log_)
+          log_("webhook: event " + id + " dropped after " + std::to_string(attempts) +
+               " attempts (" + why + ")");
+      } else {
+        const double wait =
+            std::min(options_.max_retry_s, options_.first_retry_s * std::pow(2.0, attempts - 1));
+        Json again = entry;
+        again["attempts"] = attempts;
+        (void)outbox_->Put(DueKey(engine::UnixNowS() + wait, id, t), engine::DumpJson(again));
+        next = std::min(next, wait);
+      }
+    }
     // The entry leaves the outbox last: after the counters and the log say what became of
     // it, and after its retry is written. Deleted first, a crash before the retry's Put lost
     // the event, and WaitIdle saw an empty outbox with a retry still to come.
-    if (ok) {
-      ++delivered_;
-      (void)outbox_->Delete(key);
-      continue;
-    }
-    ++failed_;
-    const int attempts = entry.value("attempts", 0) + 1;
-    if (attempts >= options_.max_attempts || t >= targets_.size()) {
-      ++dropped_;
-      if (log_)
-        log_("webhook: event " + id + " dropped after " + std::to_string(attempts) + " attempts (" +
-             why + ")");
-      (void)outbox_->Delete(key);
-      continue;
-    }
-    const double wait =
-        std::min(options_.max_retry_s, options_.first_retry_s * std::pow(2.0, attempts - 1));
-    Json again = entry;
-    again["attempts"] = attempts;
-    (void)outbox_->Put(DueKey(engine::UnixNowS() + wait, id, t), engine::DumpJson(again));
     (void)outbox_->Delete(key);
-    next = std::min(next, wait);
   }
   return due.size() >= 256 ? 0.0 : next;
 }
