@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // How many worker threads an option asking for `requested` means: options across Stride take
-// 0 for "one per core" (import, update, the synthetic generators), resolved here once so the
-// import's decoding and its contraction cannot disagree about the same --threads.
+// 0 for "one per core" (import and update, analyze --jobs, the plugin host's event threads,
+// the synthetic generators), resolved here once so that, for one, the import's decoding and
+// its contraction cannot disagree about the same --threads.
 //
 // Thread-safety: pure function.
 #pragma once
