@@ -25,6 +25,7 @@
 #include "engine/text/round.hpp"
 #include "engine/text/utf8.hpp"
 #include "engine/time/time_zone.hpp"
+#include "plugins/api/plugin_call.hpp"
 #include "plugins/api/plugin_query.hpp"
 #include "plugins/api/plugin_state.hpp"
 
@@ -1257,55 +1258,37 @@ void ForgetStates(State* self) {
   self->states.clear();
 }
 
-void Respond(State* self, stride_call_t* call, int status, const Json& body) {
-  const std::string text = engine::DumpJson(body);
-  self->host->respond(call, status, "application/json", text.data(), text.size());
-}
-
 int HandleC(State* self, stride_call_t* call, const char* request, size_t size) {
-  try {
-    const Json req = Json::parse(std::string_view(request, size));
-    int status = 200;
-    Plugin plugin(self);
-    const int route = req.value("route_id", 0);
-    if (route == kEvents && Plugin::WantsStream(req) && STRIDE_HOST_HAS(self->host, publish)) {
-      plugin.StreamEvents(call, req);
-      return STRIDE_OK;
-    }
-    if (route == kLeaderboard) {
-      const std::string text = plugin.Leaderboard(req["params"].value("id", ""), req["query"]);
-      self->host->respond(call, 200, "application/json", text.data(), text.size());
-      return STRIDE_OK;
-    }
-    const Json out = plugin.Handle(route, req, &status);
-    Respond(self, call, status, out);
-    return STRIDE_OK;
-  } catch (const ApiError& e) {
-    // (4xx answers come from checks made before anything changes.)
-    if (e.status >= 500) ForgetStates(self);
-    Respond(self, call, e.status, {{"error", {{"code", e.code}, {"message", e.message}}}});
-    return e.status >= 500 ? STRIDE_E_INTERNAL : STRIDE_OK;
-  } catch (const std::exception& e) {
-    ForgetStates(self);
-    self->host->set_error(self->ctx, e.what());
-    return STRIDE_E_INTERNAL;
-  }
+  // A 5xx or an exception may come from a write left half-done: the cached states go, and
+  // are read again from the store. (4xx answers come from checks made before anything changes.)
+  const auto forget = [self] { ForgetStates(self); };
+  return HandleCall(
+      self->host, self->ctx, call,
+      [&] {
+        const Json req = Json::parse(std::string_view(request, size));
+        int status = 200;
+        Plugin plugin(self);
+        const int route = req.value("route_id", 0);
+        if (route == kEvents && Plugin::WantsStream(req) && STRIDE_HOST_HAS(self->host, publish)) {
+          plugin.StreamEvents(call, req);
+          return;
+        }
+        if (route == kLeaderboard) {
+          const std::string text = plugin.Leaderboard(req["params"].value("id", ""), req["query"]);
+          self->host->respond(call, 200, "application/json", text.data(), text.size());
+          return;
+        }
+        const Json out = plugin.Handle(route, req, &status);
+        RespondJson(self->host, call, status, out);
+      },
+      forget);
 }
 
 int OnEventC(State* self, const char* event, size_t size) {
-  try {
-    Plugin plugin(self);
-    plugin.OnEvent(Json::parse(std::string_view(event, size)));
-    return STRIDE_OK;
-  } catch (const ApiError& e) {
-    ForgetStates(self);
-    self->host->set_error(self->ctx, e.message.c_str());
-    return STRIDE_E_INTERNAL;
-  } catch (const std::exception& e) {
-    ForgetStates(self);
-    self->host->set_error(self->ctx, e.what());
-    return STRIDE_E_INTERNAL;
-  }
+  return HandleEvent(
+      self->host, self->ctx,
+      [&] { Plugin(self).OnEvent(Json::parse(std::string_view(event, size))); },
+      [self] { ForgetStates(self); });
 }
 
 void ShutdownC(State* self) {

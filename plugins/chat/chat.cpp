@@ -25,8 +25,8 @@
 #include "engine/text/iso_time.hpp"
 #include "engine/text/json_dump.hpp"
 #include "engine/text/round.hpp"
-#include "engine/text/utf8.hpp"
 #include "engine/time/time_zone.hpp"
+#include "plugins/api/plugin_call.hpp"
 #include "plugins/api/plugin_query.hpp"
 #include "plugins/api/plugin_state.hpp"
 #include "plugins/chat/hnsw_index.hpp"
@@ -1073,13 +1073,8 @@ class Chat {
   State* p_;
 };
 
-void Respond(State* self, stride_call_t* call, int status, const Json& body) {
-  const std::string text = engine::DumpJson(body);
-  self->host->respond(call, status, "application/json", text.data(), text.size());
-}
-
 int HandleC(State* self, stride_call_t* call, const char* request, size_t size) {
-  try {
+  return HandleCall(self->host, self->ctx, call, [&] {
     const Json req = Json::parse(std::string_view(request, size));
     Chat chat(self);
     const std::string user = req.value("user", "");
@@ -1087,9 +1082,9 @@ int HandleC(State* self, stride_call_t* call, const char* request, size_t size) 
     const int route = req.value("route_id", 0);
     switch (route) {
       case kRetrieve:
-        Respond(self, call, 200,
-                chat.RetrieveAnswer(user,
-                                    Json::parse(req.value("body", std::string()), nullptr, false)));
+        RespondJson(self->host, call, 200,
+                    chat.RetrieveAnswer(
+                        user, Json::parse(req.value("body", std::string()), nullptr, false)));
         break;
       case kAsk: {
         if (chat.AskStream(user, req, call)) break;
@@ -1098,39 +1093,24 @@ int HandleC(State* self, stride_call_t* call, const char* request, size_t size) 
         break;
       }
       case kMessages:
-        Respond(self, call, 200, chat.MessagesAnswer(user, req.value("query", Json::object())));
+        RespondJson(self->host, call, 200,
+                    chat.MessagesAnswer(user, req.value("query", Json::object())));
         break;
       case kForget:
-        Respond(self, call, 200, chat.ForgetAnswer(user));
+        RespondJson(self->host, call, 200, chat.ForgetAnswer(user));
         break;
       case kMemoryStats:
-        Respond(self, call, 200, chat.MemoryAnswer(user));
+        RespondJson(self->host, call, 200, chat.MemoryAnswer(user));
         break;
       default:
         throw ApiError{404, "not_found", "no such chat route"};
     }
-    return STRIDE_OK;
-  } catch (const ApiError& e) {
-    Respond(self, call, e.status,
-            {{"error", {{"code", e.code}, {"message", engine::ValidUtf8(e.message)}}}});
-    return e.status >= 500 && e.status != 502 && e.status != 504 ? STRIDE_E_INTERNAL : STRIDE_OK;
-  } catch (const std::exception& e) {
-    self->host->set_error(self->ctx, e.what());
-    return STRIDE_E_INTERNAL;
-  }
+  });
 }
 
 int OnEventC(State* self, const char* event, size_t size) {
-  try {
-    Chat(self).OnEvent(Json::parse(std::string_view(event, size)));
-    return STRIDE_OK;
-  } catch (const ApiError& e) {
-    self->host->set_error(self->ctx, e.message.c_str());
-    return STRIDE_E_INTERNAL;
-  } catch (const std::exception& e) {
-    self->host->set_error(self->ctx, e.what());
-    return STRIDE_E_INTERNAL;
-  }
+  return HandleEvent(self->host, self->ctx,
+                     [&] { Chat(self).OnEvent(Json::parse(std::string_view(event, size))); });
 }
 
 void ShutdownC(State* self) {

@@ -25,6 +25,7 @@
 #include "engine/training/plan.hpp"
 #include "engine/training/plan_calendar.hpp"
 #include "engine/training/vdot.hpp"
+#include "plugins/api/plugin_call.hpp"
 #include "plugins/api/plugin_query.hpp"
 #include "plugins/api/plugin_state.hpp"
 
@@ -1314,43 +1315,23 @@ class Plan {
   State* p_;
 };
 
-void Respond(State* self, stride_call_t* call, int status, const Json& body) {
-  const std::string text = engine::DumpJson(body);
-  self->host->respond(call, status, "application/json", text.data(), text.size());
-}
-
 int HandleC(State* self, stride_call_t* call, const char* request, size_t size) {
-  try {
+  return HandleCall(self->host, self->ctx, call, [&] {
     const Json req = Json::parse(std::string_view(request, size));
     Plan plan(self);
     const int route = req.value("route_id", 0);
     if (route == kCalendar || route == kWorkoutFit) {
       const auto [type, body] = plan.Raw(route, req);
       self->host->respond(call, 200, type.c_str(), body.data(), body.size());
-      return STRIDE_OK;
+      return;
     }
-    Respond(self, call, 200, plan.Handle(route, req));
-    return STRIDE_OK;
-  } catch (const ApiError& e) {
-    Respond(self, call, e.status, {{"error", {{"code", e.code}, {"message", e.message}}}});
-    return e.status >= 500 ? STRIDE_E_INTERNAL : STRIDE_OK;
-  } catch (const std::exception& e) {
-    self->host->set_error(self->ctx, e.what());
-    return STRIDE_E_INTERNAL;
-  }
+    RespondJson(self->host, call, 200, plan.Handle(route, req));
+  });
 }
 
 int OnEventC(State* self, const char* event, size_t size) {
-  try {
-    Plan(self).OnEvent(Json::parse(std::string_view(event, size)));
-    return STRIDE_OK;
-  } catch (const ApiError& e) {
-    self->host->set_error(self->ctx, e.message.c_str());
-    return STRIDE_E_INTERNAL;
-  } catch (const std::exception& e) {
-    self->host->set_error(self->ctx, e.what());
-    return STRIDE_E_INTERNAL;
-  }
+  return HandleEvent(self->host, self->ctx,
+                     [&] { Plan(self).OnEvent(Json::parse(std::string_view(event, size))); });
 }
 
 void ShutdownC(State* self) {
