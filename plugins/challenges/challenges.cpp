@@ -28,6 +28,7 @@
 #include "plugins/api/plugin_call.hpp"
 #include "plugins/api/plugin_query.hpp"
 #include "plugins/api/plugin_state.hpp"
+#include "plugins/api/plugin_store.hpp"
 
 namespace stride::plugins::challenges {
 // A challenge's derived state in memory: loaded once, then changed in place by the writers
@@ -301,39 +302,19 @@ struct MemberStats {
 
 class Plugin {
  public:
-  explicit Plugin(State* self) : p_(self) {}
+  explicit Plugin(State* self) : p_(self), kv_(self->host, self->ctx) {}
 
   // --- storage ---
   std::optional<std::string> Get(const char* user, const std::string& key) {
-    std::string out;
-    stride_sink_t sink{
-        &out, [](void* c, const char* d, size_t n) { static_cast<std::string*>(c)->append(d, n); }};
-    const int rc = p_->host->kv_get(p_->ctx, user, key.data(), key.size(), &sink);
-    if (rc == STRIDE_E_NOT_FOUND) return std::nullopt;
-    if (rc != STRIDE_OK) throw ApiError{500, "internal", p_->host->last_error(p_->ctx)};
-    return out;
+    return kv_.Get(user, key);
   }
   void Put(const char* user, const std::string& key, const std::string& value) {
-    if (p_->host->kv_put(p_->ctx, user, key.data(), key.size(), value.data(), value.size()) !=
-        STRIDE_OK) {
-      throw ApiError{500, "internal", p_->host->last_error(p_->ctx)};
-    }
+    kv_.Put(user, key, value);
   }
-  void Del(const char* user, const std::string& key) {
-    p_->host->kv_delete(p_->ctx, user, key.data(), key.size());
-  }
+  void Del(const char* user, const std::string& key) { kv_.Delete(user, key); }
   std::vector<std::pair<std::string, std::string>> Scan(const char* user,
                                                         const std::string& prefix) {
-    std::vector<std::pair<std::string, std::string>> out;
-    p_->host->kv_scan(
-        p_->ctx, user, prefix.data(), prefix.size(),
-        [](void* arg, const char* k, size_t ks, const char* v, size_t vs) {
-          static_cast<std::vector<std::pair<std::string, std::string>>*>(arg)->emplace_back(
-              std::string(k, ks), std::string(v, vs));
-          return 0;
-        },
-        &out);
-    return out;
+    return kv_.Scan(user, prefix);
   }
   double Now() { return static_cast<double>(p_->host->now_ms(p_->ctx)) / 1000.0; }
 
@@ -1243,6 +1224,7 @@ class Plugin {
 
  private:
   State* p_;
+  HostStore kv_;
   struct PendingEvent {
     std::string key, json, challenge, type;
     uint64_t seq = 0;

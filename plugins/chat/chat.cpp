@@ -29,6 +29,7 @@
 #include "plugins/api/plugin_call.hpp"
 #include "plugins/api/plugin_query.hpp"
 #include "plugins/api/plugin_state.hpp"
+#include "plugins/api/plugin_store.hpp"
 #include "plugins/chat/hnsw_index.hpp"
 #include "plugins/chat/openai.hpp"
 
@@ -165,10 +166,6 @@ struct State {
   int workers = 0;
 };
 
-void Append(void* ctx, const char* data, size_t size) {
-  static_cast<std::string*>(ctx)->append(data, size);
-}
-
 double NumberOr(const Json& j, const char* key, double def = std::nan("")) {
   if (!j.is_object() || !j.contains(key) || !j[key].is_number()) return def;
   return j[key].get<double>();
@@ -255,63 +252,34 @@ bool WantsEventStream(const Json& req) {
 
 class Chat {
  public:
-  explicit Chat(State* p) : p_(p) {}
+  explicit Chat(State* p) : p_(p), kv_(p->host, p->ctx) {}
 
   // --- the host ---
   std::optional<std::string> Get(const std::string& user, const std::string& key) {
-    std::string out;
-    stride_sink_t sink{&out, Append};
-    const int rc = p_->host->kv_get(p_->ctx, user.c_str(), key.data(), key.size(), &sink);
-    if (rc == STRIDE_E_NOT_FOUND) return std::nullopt;
-    if (rc != STRIDE_OK) throw ApiError{500, "internal", p_->host->last_error(p_->ctx)};
-    return out;
+    return kv_.Get(user.c_str(), key);
   }
   void Put(const std::string& user, const std::string& key, const std::string& value) {
-    if (p_->host->kv_put(p_->ctx, user.c_str(), key.data(), key.size(), value.data(),
-                         value.size()) != STRIDE_OK) {
-      throw ApiError{500, "internal", p_->host->last_error(p_->ctx)};
-    }
+    kv_.Put(user.c_str(), key, value);
   }
-  void Delete(const std::string& user, const std::string& key) {
-    if (p_->host->kv_delete(p_->ctx, user.c_str(), key.data(), key.size()) != STRIDE_OK) {
-      throw ApiError{500, "internal", p_->host->last_error(p_->ctx)};
-    }
-  }
+  void Delete(const std::string& user, const std::string& key) { kv_.Delete(user.c_str(), key); }
+  // "" for the plugin's own namespace.
   std::vector<std::pair<std::string, std::string>> Scan(const std::string& user,
                                                         const std::string& prefix) {
-    std::vector<std::pair<std::string, std::string>> rows;
-    const int rc = p_->host->kv_scan(
-        p_->ctx, user.empty() ? nullptr : user.c_str(), prefix.data(), prefix.size(),
-        [](void* arg, const char* k, size_t ks, const char* v, size_t vs) {
-          static_cast<std::vector<std::pair<std::string, std::string>>*>(arg)->emplace_back(
-              std::string(k, ks), std::string(v, vs));
-          return 0;
-        },
-        &rows);
-    if (rc != STRIDE_OK) throw ApiError{500, "internal", p_->host->last_error(p_->ctx)};
-    return rows;
+    return kv_.Scan(user.empty() ? nullptr : user.c_str(), prefix);
   }
   double Now() const { return static_cast<double>(p_->host->now_ms(p_->ctx)) / 1000; }
 
   Json Profile(const std::string& user) {
-    if (!STRIDE_HOST_HAS(p_->host, profile_get)) return {{"time_zone", "UTC"}};
-    std::string out;
-    stride_sink_t sink{&out, Append};
-    if (p_->host->profile_get(p_->ctx, user.c_str(), &sink) != STRIDE_OK) {
-      throw ApiError{500, "internal", p_->host->last_error(p_->ctx)};
-    }
-    const Json j = Json::parse(out, nullptr, false);
+    const std::optional<std::string> text = kv_.Profile(user.c_str());
+    const Json j = text ? Json::parse(*text, nullptr, false) : Json();
     return j.is_object() ? j : Json{{"time_zone", "UTC"}};
   }
 
   // Keeps a stored run's facts; nullopt when the host no longer has the run.
   std::optional<Json> StoreRun(const std::string& user, const std::string& run_id) {
-    std::string out;
-    stride_sink_t sink{&out, Append};
-    const int rc = p_->host->run_get(p_->ctx, user.c_str(), run_id.c_str(), &sink);
-    if (rc == STRIDE_E_NOT_FOUND) return std::nullopt;
-    if (rc != STRIDE_OK) throw ApiError{500, "internal", p_->host->last_error(p_->ctx)};
-    const Json run = Json::parse(out, nullptr, false);
+    const std::optional<std::string> text = kv_.Run(user.c_str(), run_id);
+    if (!text) return std::nullopt;
+    const Json run = Json::parse(*text, nullptr, false);
     if (!run.is_object()) return std::nullopt;
     Json f = FactsOf(run);
     Put(user, "r/" + run_id, engine::DumpJson(f));
@@ -321,21 +289,7 @@ class Chat {
   // The runs stored before this plugin first served the user.
   void Backfill(const std::string& user) {
     if (Get(user, "seen")) return;
-    std::string before;
-    for (int page = 0; page < 10000; ++page) {
-      Json q = {{"limit", "100"}};
-      if (!before.empty()) q["before"] = before;
-      std::string out;
-      stride_sink_t sink{&out, Append};
-      if (p_->host->runs_list(p_->ctx, user.c_str(), engine::DumpJson(q).c_str(), &sink) !=
-          STRIDE_OK) {
-        throw ApiError{500, "internal", p_->host->last_error(p_->ctx)};
-      }
-      const Json list = Json::parse(out);
-      for (const Json& r : list["runs"]) StoreRun(user, r.value("id", ""));
-      if (!list["next_before"].is_string()) break;
-      before = list["next_before"].get<std::string>();
-    }
+    kv_.ForEachStoredRun(user.c_str(), [&](const std::string& id) { StoreRun(user, id); });
     Put(user, "seen", "1");
   }
 
@@ -428,7 +382,7 @@ class Chat {
     um.plan_read_at = now;
     if (!STRIDE_HOST_HAS(p_->host, plugin_get)) return;
     std::string out;
-    stride_sink_t sink{&out, Append};
+    stride_sink_t sink = HostStore::Sink(&out);
     const int rc = p_->host->plugin_get(p_->ctx, user.c_str(), "/v1/plans/current", &sink);
     for (const Document* d : um.memory->All()) {
       if (d->kind != DocKind::kPlanDay) continue;
@@ -758,24 +712,16 @@ class Chat {
 
   // --- asking ---
   std::string TokenKey(const std::string& date) { return "t/" + date; }
+  // Tokens spent on `date` by `user`, or by everyone ("": the plugin's own namespace).
   int64_t Spent(const std::string& user, const std::string& date) {
-    std::optional<std::string> v;
-    if (user.empty()) {
-      std::string out;
-      stride_sink_t sink{&out, Append};
-      const std::string key = TokenKey(date);
-      const int rc = p_->host->kv_get(p_->ctx, nullptr, key.data(), key.size(), &sink);
-      if (rc == STRIDE_OK) v = out;
-    } else {
-      v = Get(user, TokenKey(date));
-    }
+    const std::optional<std::string> v =
+        kv_.Get(user.empty() ? nullptr : user.c_str(), TokenKey(date));
     return v ? std::strtoll(v->c_str(), nullptr, 10) : 0;
   }
   void Spend(const std::string& user, const std::string& date, int64_t tokens) {
     std::lock_guard lock(p_->tokens_mu);
     Put(user, TokenKey(date), std::to_string(Spent(user, date) + tokens));
-    const std::string key = TokenKey(date), total = std::to_string(Spent("", date) + tokens);
-    p_->host->kv_put(p_->ctx, nullptr, key.data(), key.size(), total.data(), total.size());
+    kv_.Put(nullptr, TokenKey(date), std::to_string(Spent("", date) + tokens));
   }
 
   // The answer of the offline driver: the structured answer when the question was understood,
@@ -1071,6 +1017,7 @@ class Chat {
 
  private:
   State* p_;
+  HostStore kv_;
 };
 
 int HandleC(State* self, stride_call_t* call, const char* request, size_t size) {

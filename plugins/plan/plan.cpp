@@ -28,6 +28,7 @@
 #include "plugins/api/plugin_call.hpp"
 #include "plugins/api/plugin_query.hpp"
 #include "plugins/api/plugin_state.hpp"
+#include "plugins/api/plugin_store.hpp"
 
 namespace stride::plugins::plan {
 namespace {
@@ -194,28 +195,16 @@ std::optional<Record> DecodeRecord(const std::string& id, std::string_view in) {
   return r;
 }
 
-void Append(void* ctx, const char* data, size_t size) {
-  static_cast<std::string*>(ctx)->append(data, size);
-}
-
 class Plan {
  public:
-  explicit Plan(State* p) : p_(p) {}
+  explicit Plan(State* p) : p_(p), kv_(p->host, p->ctx) {}
 
   // --- the host ---
   std::optional<std::string> Get(const char* user, const std::string& key) {
-    std::string out;
-    stride_sink_t sink{&out, Append};
-    const int rc = p_->host->kv_get(p_->ctx, user, key.data(), key.size(), &sink);
-    if (rc == STRIDE_E_NOT_FOUND) return std::nullopt;
-    if (rc != STRIDE_OK) throw ApiError{500, "internal", p_->host->last_error(p_->ctx)};
-    return out;
+    return kv_.Get(user, key);
   }
   void Put(const char* user, const std::string& key, const std::string& value) {
-    if (p_->host->kv_put(p_->ctx, user, key.data(), key.size(), value.data(), value.size()) !=
-        STRIDE_OK) {
-      throw ApiError{500, "internal", p_->host->last_error(p_->ctx)};
-    }
+    kv_.Put(user, key, value);
   }
   // The user's records, oldest first: from memory, else read and parsed once.
   std::shared_ptr<const std::vector<Record>> Records(const std::string& user) {
@@ -242,15 +231,8 @@ class Plan {
   }
   std::vector<Record> ReadRecords(const std::string& user) {
     Backfill(user);
-    std::vector<std::pair<std::string, std::string>> rows;
-    p_->host->kv_scan(
-        p_->ctx, user.c_str(), "r/", 2,
-        [](void* arg, const char* k, size_t ks, const char* v, size_t vs) {
-          static_cast<std::vector<std::pair<std::string, std::string>>*>(arg)->emplace_back(
-              std::string(k + 2, ks - 2), std::string(v, vs));
-          return 0;
-        },
-        &rows);
+    const std::vector<std::pair<std::string, std::string>> rows =
+        kv_.Scan(user.c_str(), "r/", /*strip=*/true);
     std::vector<Record> out;
     for (const auto& [id, text] : rows) {
       if (std::optional<Record> r = DecodeRecord(id, text)) {
@@ -266,22 +248,14 @@ class Plan {
     return out;
   }
   Json Profile(const std::string& user) {
-    if (!STRIDE_HOST_HAS(p_->host, profile_get)) return {{"time_zone", "UTC"}};
-    std::string out;
-    stride_sink_t sink{&out, Append};
-    if (p_->host->profile_get(p_->ctx, user.c_str(), &sink) != STRIDE_OK) {
-      throw ApiError{500, "internal", p_->host->last_error(p_->ctx)};
-    }
-    return Json::parse(out);
+    const std::optional<std::string> text = kv_.Profile(user.c_str());
+    return text ? Json::parse(*text) : Json{{"time_zone", "UTC"}};
   }
   // Keeps the record of a stored run; false when the host no longer has the run.
   bool Store(const std::string& user, const std::string& run_id) {
-    std::string out;
-    stride_sink_t sink{&out, Append};
-    const int rc = p_->host->run_get(p_->ctx, user.c_str(), run_id.c_str(), &sink);
-    if (rc == STRIDE_E_NOT_FOUND) return false;
-    if (rc != STRIDE_OK) throw ApiError{500, "internal", p_->host->last_error(p_->ctx)};
-    Put(user.c_str(), "r/" + run_id, EncodeRecord(RecordJson(Json::parse(out))));
+    const std::optional<std::string> text = kv_.Run(user.c_str(), run_id);
+    if (!text) return false;
+    Put(user.c_str(), "r/" + run_id, EncodeRecord(RecordJson(Json::parse(*text))));
     return true;
   }
   // The runs stored before this plugin first served the user.
@@ -304,21 +278,7 @@ class Plan {
     } done{p_, user};
     std::lock_guard user_lock(*mine);
     if (Get(user.c_str(), "seen")) return;
-    std::string before;
-    for (int page = 0; page < 10000; ++page) {
-      Json q = {{"limit", "100"}};
-      if (!before.empty()) q["before"] = before;
-      std::string out;
-      stride_sink_t sink{&out, Append};
-      if (p_->host->runs_list(p_->ctx, user.c_str(), engine::DumpJson(q).c_str(), &sink) !=
-          STRIDE_OK) {
-        throw ApiError{500, "internal", p_->host->last_error(p_->ctx)};
-      }
-      const Json list = Json::parse(out);
-      for (const Json& r : list["runs"]) Store(user, r.value("id", ""));
-      if (!list["next_before"].is_string()) break;
-      before = list["next_before"].get<std::string>();
-    }
+    kv_.ForEachStoredRun(user.c_str(), [&](const std::string& id) { Store(user, id); });
     Put(user.c_str(), "seen", "1");
   }
 
@@ -330,8 +290,7 @@ class Plan {
     if (type == "run.stored" && Get(user.c_str(), "seen")) {
       Store(user, id);
     } else if (type == "run.deleted") {
-      const std::string key = "r/" + id;
-      p_->host->kv_delete(p_->ctx, user.c_str(), key.data(), key.size());
+      kv_.Delete(user.c_str(), "r/" + id);
     }
     if (type == "run.stored" || type == "run.deleted") {
       Forget(user);  // after the change: a read from here on sees it
@@ -858,7 +817,7 @@ class Plan {
     }
     if (STRIDE_HOST_HAS(p_->host, readiness_list)) {
       std::string out;
-      stride_sink_t sink{&out, Append};
+      stride_sink_t sink = HostStore::Sink(&out);
       const Json q = {{"from", engine::FormatDate(a.today - 14)},
                       {"to", engine::FormatDate(a.today)}};
       if (p_->host->readiness_list(p_->ctx, user.c_str(), engine::DumpJson(q).c_str(), &sink) ==
@@ -1226,14 +1185,9 @@ class Plan {
       }
     }
     std::vector<Json> all;
-    p_->host->kv_scan(
-        p_->ctx, user.c_str(), "c/", 2,
-        [](void* arg, const char*, size_t, const char* v, size_t vs) {
-          static_cast<std::vector<Json>*>(arg)->push_back(
-              Json::parse(std::string_view(v, vs), nullptr, false));
-          return 0;
-        },
-        &all);
+    for (const auto& [key, value] : kv_.Scan(user.c_str(), "c/")) {
+      all.push_back(Json::parse(value, nullptr, false));
+    }
     Json out = Json::array();
     Json next = nullptr;
     for (size_t i = all.size(); i-- > 0;) {
@@ -1313,6 +1267,7 @@ class Plan {
 
  private:
   State* p_;
+  HostStore kv_;
 };
 
 int HandleC(State* self, stride_call_t* call, const char* request, size_t size) {
