@@ -997,16 +997,14 @@ class Plugin {
       c->route_id = b["route_id"];
       const Json req = {{"op", "route"}, {"id", c->route_id}};
       std::string out;
-      stride_sink_t sink{&out, [](void* x, const char* d, size_t n) {
-                           static_cast<std::string*>(x)->append(d, n);
-                         }};
+      stride_sink_t sink = HostStore::Sink(&out);
       const std::string text = engine::DumpJson(req);
       const int rc = p_->host->route_query(p_->ctx, text.c_str(), &sink);
       if (rc == STRIDE_E_NOT_FOUND || rc == STRIDE_E_INVALID) {
         throw ApiError{400, "invalid_argument",
                        "route_id: " + std::string(p_->host->last_error(p_->ctx))};
       }
-      if (rc != STRIDE_OK) throw ApiError{500, "internal", p_->host->last_error(p_->ctx)};
+      kv_.Check(rc);
       const Json r = Json::parse(out);
       c->line = r.value("line", std::vector<std::array<double, 2>>());
       c->profile = r.value("profile", std::vector<std::array<double, 2>>());
