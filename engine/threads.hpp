@@ -2,8 +2,9 @@
 //
 // How many worker threads an option asking for `requested` means: options across Stride take
 // 0 for "one per core" (import and update, analyze --jobs, the plugin host's event threads,
-// the synthetic generators), resolved here once so that, for one, the import's decoding and
-// its contraction cannot disagree about the same --threads.
+// the synthetic generators; the HTTP event server's workers, four per core), resolved here once
+// so that, for one, the import's decoding and its contraction cannot disagree about the same
+// --threads.
 //
 // Thread-safety: pure function.
 #pragma once

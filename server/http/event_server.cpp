@@ -23,6 +23,7 @@
 #include <unordered_map>
 
 #include "engine/text/uri.hpp"
+#include "engine/threads.hpp"
 #include "server/http/gzip.hpp"
 #include "server/http/parse.hpp"
 #include "server/http/tls.hpp"
@@ -930,8 +931,7 @@ struct EventServer::Loop {
 
   void Run() {
     const int n_workers =
-        opt.workers > 0 ? opt.workers
-                        : std::max(8, 4 * static_cast<int>(std::thread::hardware_concurrency()));
+        opt.workers > 0 ? opt.workers : std::max(8, 4 * engine::ThreadsOrCores(0));
     for (int i = 0; i < n_workers; ++i) workers.emplace_back([this] { Worker(); });
     epoll_event ev{};
     ev.events = EPOLLIN;
