@@ -7,7 +7,8 @@
 // of the network (a start on a car park's isolated footway has no loop to offer).
 //
 //   trail_bench --db DIR [--pairs 1000] [--starts 1000] [--seed 1] [--url http://127.0.0.1:P]
-//               [--rebuild-hierarchy 1 [--core-mean-degree D] [--threads N]] [--astar 0]
+//               [--rebuild-hierarchy 1 [--core-mean-degree D] [--threads N] [--inherit-order 1]]
+//               [--astar 0]
 //
 // --rebuild-hierarchy also says whether the hierarchy built is byte for byte the one the
 // database holds (it is when the options are the import's: a check that a faster contraction
@@ -84,6 +85,14 @@ int main(int argc, char** argv) {
     if (!core.empty()) ho.core_mean_degree = std::stod(core);
     const std::string threads = bench::Arg(argc, argv, "--threads");
     if (!threads.empty()) ho.threads = std::stoi(threads);
+    // --inherit-order 1: contract in the order of the database's hierarchy (as an update whose
+    // network changed does), not by priority: the contraction alone, without the estimates.
+    if (!bench::Arg(argc, argv, "--inherit-order").empty() && loaded->hierarchy) {
+      size_t matched = 0;
+      ho.order = engine::trail::InheritedOrder(rebuilt, *loaded, &matched);
+      std::printf("order inherited from the database's hierarchy: %zu of %zu nodes matched\n",
+                  matched, rebuilt.nodes());
+    }
     rebuilt.hierarchy = std::make_shared<const engine::trail::Hierarchy>(
         engine::trail::BuildHierarchy(rebuilt, ho, &hs));
     // Digests, not copies: at 10^8 nodes the hierarchy's bytes are GBs.

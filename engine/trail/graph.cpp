@@ -633,9 +633,10 @@ Result<TrailGraph> TrailGraph::Parse(std::string_view bytes,
   }
   TrailGraph g;
   STRIDE_RETURN_IF_ERROR(r.Vector("nodes", &g.node_point));
-  STRIDE_RETURN_IF_ERROR(r.Vector("first_arc", &g.first_arc));
-  STRIDE_RETURN_IF_ERROR(r.Vector("arcs", &g.arcs));
-  STRIDE_RETURN_IF_ERROR(r.Vector("edges", &g.edges));
+  const bool network = what != GraphParse::kNodesAndRanks;
+  STRIDE_RETURN_IF_ERROR(r.Vector("first_arc", &g.first_arc, network));
+  STRIDE_RETURN_IF_ERROR(r.Vector("arcs", &g.arcs, network));
+  STRIDE_RETURN_IF_ERROR(r.Vector("edges", &g.edges, network));
   STRIDE_RETURN_IF_ERROR(r.Vector("shape", &g.shape, all));
   STRIDE_RETURN_IF_ERROR(r.Vector("shape_elevation", &g.shape_elevation, all));
   uint64_t ns = 0;
@@ -664,13 +665,27 @@ Result<TrailGraph> TrailGraph::Parse(std::string_view bytes,
   }
   if (with_hierarchy) {
     STRIDE_RETURN_IF_ERROR(r.Vector("hierarchy ranks", &h->rank));
-    STRIDE_RETURN_IF_ERROR(r.Vector("hierarchy up offsets", &h->up_first));
-    STRIDE_RETURN_IF_ERROR(r.Vector("hierarchy up arcs", &h->up));
-    STRIDE_RETURN_IF_ERROR(r.Vector("hierarchy down offsets", &h->down_first));
-    STRIDE_RETURN_IF_ERROR(r.Vector("hierarchy down arcs", &h->down));
+    STRIDE_RETURN_IF_ERROR(r.Vector("hierarchy up offsets", &h->up_first, network));
+    STRIDE_RETURN_IF_ERROR(r.Vector("hierarchy up arcs", &h->up, network));
+    STRIDE_RETURN_IF_ERROR(r.Vector("hierarchy down offsets", &h->down_first, network));
+    STRIDE_RETURN_IF_ERROR(r.Vector("hierarchy down arcs", &h->down, network));
   }
   if (r.pos() != r.size()) {
     return Bad(std::to_string(r.size() - r.pos()) + " bytes after the last section");
+  }
+  if (!network) {
+    // The positions, and the ranks checked to be a permutation of the nodes.
+    if (with_hierarchy) {
+      const size_t n = g.node_point.size();
+      if (h->rank.size() != n) return Bad("hierarchy ranks do not match the nodes");
+      std::vector<bool> seen(n, false);
+      for (const uint32_t rank : h->rank) {
+        if (rank >= n || seen[rank]) return Bad("hierarchy ranks are not a permutation");
+        seen[rank] = true;
+      }
+      g.hierarchy = std::move(h);
+    }
+    return g;
   }
   // Every index in range, so that searches never read out of bounds.
   const size_t n = g.node_point.size(), m = g.edges.size();

@@ -7,8 +7,10 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <numeric>
 #include <queue>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -206,14 +208,50 @@ class Contractor {
   Hierarchy Run(HierarchyStats* stats) {
     using Entry = std::pair<int64_t, uint32_t>;
     std::priority_queue<Entry, std::vector<Entry>, std::greater<>> queue;
-    // Every node's first priority: the nodes shared out in blocks with the helper, if any.
-    first_priority_.assign(n_, 0);
-    next_block_.store(0, std::memory_order_relaxed);
-    if (helper_) job_all_ = true, helper_->Post();
-    FirstPriorities(searches_[0], &scratch_);
-    if (helper_) helper_->Finish(), job_all_ = false;
-    for (uint32_t v = 0; v < n_; ++v) queue.push({first_priority_[v], v});
-    std::vector<int64_t>().swap(first_priority_);
+    // A given order (HierarchyOptions::order): the nodes by key, `ordered_next` the next to
+    // contract; no priorities. Else every node's first priority, the nodes shared out in
+    // blocks with the helper, if any.
+    std::vector<uint32_t> ordered;
+    size_t ordered_next = 0;
+    const bool given = !o_.order.empty();
+    if (given) {
+      ordered.resize(n_);
+      std::iota(ordered.begin(), ordered.end(), uint32_t{0});
+      std::stable_sort(ordered.begin(), ordered.end(),
+                       [&](uint32_t a, uint32_t b) { return o_.order[a] < o_.order[b]; });
+    } else {
+      first_priority_.assign(n_, 0);
+      next_block_.store(0, std::memory_order_relaxed);
+      if (helper_) job_all_ = true, helper_->Post();
+      FirstPriorities(searches_[0], &scratch_);
+      if (helper_) helper_->Finish(), job_all_ = false;
+      for (uint32_t v = 0; v < n_; ++v) queue.push({first_priority_[v], v});
+      std::vector<int64_t>().swap(first_priority_);
+    }
+    // The next node to contract (false: none left), and putting it back when it is not.
+    int64_t now = 0;
+    auto next = [&](uint32_t* v) {
+      if (given) {
+        if (ordered_next == ordered.size()) return false;
+        *v = ordered[ordered_next++];
+        return true;
+      }
+      while (!queue.empty()) {
+        *v = queue.top().second;  // each node has one entry in the queue
+        queue.pop();
+        now = Priority(*v);
+        if (queue.empty() || now <= queue.top().first) return true;
+        queue.push({now, *v});
+      }
+      return false;
+    };
+    auto put_back = [&](uint32_t v) {
+      if (given) {
+        --ordered_next;
+      } else {
+        queue.push({now, v});
+      }
+    };
     Hierarchy h;
     h.rank.assign(n_, 0);
     std::vector<std::vector<HierarchyArc>> up(n_), down(n_);
@@ -223,18 +261,11 @@ class Contractor {
     size_t up_arcs = 0, down_arcs = 0;  // in up and down so far
     size_t added_at_check = 0;          // `added` when out_of_memory was last asked
     bool out_of_memory = false;
-    while (!queue.empty()) {
-      const uint32_t v = queue.top().second;  // each node has one entry in the queue
-      queue.pop();
-      const int64_t now = Priority(v);
-      if (!queue.empty() && now > queue.top().first) {
-        queue.push({now, v});
-        continue;
-      }
+    for (uint32_t v; next(&v);) {
       if (o_.core_mean_degree > 0 &&
           static_cast<double>(arcs_left_) >
               o_.core_mean_degree * static_cast<double>(n_ - next_rank)) {
-        queue.push({now, v});
+        put_back(v);
         break;  // what is left is the core
       }
       // Every 4,096 nodes, and after every million shortcuts (the dense top adds thousands
@@ -246,7 +277,7 @@ class Contractor {
         const size_t output = (up_arcs + down_arcs + 2 * arcs_left_) * sizeof(HierarchyArc) +
                               2 * (size_t{n_} + 1) * sizeof(uint32_t);
         if (o_.out_of_memory(output)) {
-          queue.push({now, v});
+          put_back(v);
           out_of_memory = true;
           break;
         }
@@ -287,6 +318,8 @@ class Contractor {
       std::vector<uint32_t> core;
       core.reserve(h.core);
       while (!queue.empty()) core.push_back(queue.top().second), queue.pop();
+      core.insert(core.end(), ordered.begin() + static_cast<std::ptrdiff_t>(ordered_next),
+                  ordered.end());
       std::sort(core.begin(), core.end());
       for (const uint32_t v : core) {
         h.rank[v] = next_rank++;
@@ -323,6 +356,7 @@ class Contractor {
       stats->core = h.core;
       stats->out_of_memory = out_of_memory;
       stats->shared = shared_;
+      stats->ordered = given;
     }
     return h;
   }
@@ -617,6 +651,25 @@ Hierarchy BuildHierarchy(const TrailGraph& g, const HierarchyOptions& options,
     stats->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
   return h;
+}
+
+std::vector<uint32_t> InheritedOrder(const TrailGraph& g, const TrailGraph& old, size_t* matched) {
+  auto key = [](PointE7 p) {
+    return (uint64_t{static_cast<uint32_t>(p.lat)} << 32) | static_cast<uint32_t>(p.lon);
+  };
+  std::unordered_map<uint64_t, uint32_t> rank_at;
+  rank_at.reserve(old.nodes());
+  for (uint32_t v = 0; v < old.nodes(); ++v) {
+    rank_at.emplace(key(old.node_point[v]), old.hierarchy->rank[v]);
+  }
+  std::vector<uint32_t> order(g.nodes(), 0);
+  size_t found = 0;
+  for (uint32_t v = 0; v < g.nodes(); ++v) {
+    auto it = rank_at.find(key(g.node_point[v]));
+    if (it != rank_at.end()) order[v] = it->second + 1, ++found;
+  }
+  if (matched) *matched = found;
+  return order;
 }
 
 double ContractionSecondsLeft(size_t done, size_t total, size_t step_nodes, double step_s) {

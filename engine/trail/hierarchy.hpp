@@ -83,6 +83,14 @@ struct HierarchyOptions {
   // second thread costs a second set of search labels (20 bytes a node). Measured on the
   // generated 10^7-node map: 68 s on one thread, 40-44 s on two (bench/README). Default: 1.
   int threads = 1;
+  // Contract in a given order instead of the priorities': node v goes at its key, order[v]
+  // (the lowest first; equal keys in node order); the core rule and the memory budget apply as
+  // before. Empty (the default): the priority order above. An update whose network changed
+  // passes the ranks of the hierarchy it replaces (InheritedOrder), which skips every priority
+  // estimate, most of a build's time on the generated maps. Any order gives a hierarchy that
+  // answers the same costs; one that is not the priorities' is not the hierarchy a fresh
+  // build gives, and has more shortcuts (slower searches) the more the network left it behind.
+  std::vector<uint32_t> order;
   // Called now and then with (nodes contracted, nodes); may be null.
   std::function<void(size_t, size_t)> progress;
   // Fill Hierarchy::by_rank, which searches need: an import, which only writes the hierarchy,
@@ -91,6 +99,7 @@ struct HierarchyOptions {
 };
 
 struct HierarchyStats {
+  bool ordered = false;  // contracted in HierarchyOptions::order, not by priority
   size_t shortcuts = 0;
   size_t up_arcs = 0, down_arcs = 0;
   size_t max_degree = 0;       // the most arcs a node had when it was contracted (or in the core)
@@ -116,6 +125,15 @@ Hierarchy BuildHierarchy(const TrailGraph& g, const HierarchyOptions& options = 
 // tenth of it. Maps whose contraction ends otherwise (a smaller core, none) may take longer.
 // NaN when there is no step to go by; 0 when done.
 double ContractionSecondsLeft(size_t done, size_t total, size_t step_nodes, double step_s);
+
+// An order for contracting `g` (HierarchyOptions::order) from the hierarchy of `old`, the
+// graph it replaces: a node of `g` at a place where `old` has a node takes that node's rank
+// (plus one), a node with no counterpart (a new junction, or a moved one) key 0, so the new
+// nodes go first. Nodes are matched by position, as their OSM ids are not stored; two nodes
+// at one position (rare) keep the first's rank for both. `matched`, when given, gets the count
+// of nodes that found a counterpart. REQUIRES: old.hierarchy.
+std::vector<uint32_t> InheritedOrder(const TrailGraph& g, const TrailGraph& old,
+                                     size_t* matched = nullptr);
 
 // What BuildHierarchy reads from `g`, as bytes: the node count, first_arc, and each arc's
 // head, direction and default cost (bit for bit), handed to `sink` in order, in pieces of about

@@ -3,9 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <map>
+#include <numeric>
 #include <queue>
 #include <random>
 #include <set>
@@ -674,6 +677,121 @@ TEST(Hierarchy, TwoThreadsBuildWhatOneBuilds) {
   }
 }
 
+// Contracting in a given order (HierarchyOptions::order, what an update does with the order
+// of the hierarchy it replaces): in the order a build by priority chose, that build's
+// hierarchy byte for byte (with and without a core, on one thread and on two); in a random
+// order, each node ranked at its key, answering what Dijkstra answers.
+TEST(Hierarchy, AGivenOrderIsFollowed) {
+  TrailGraph g = GridWithParallels(40, 44, 7);
+  for (const double core : {0.0, 8.0}) {
+    HierarchyOptions by_priority;
+    by_priority.core_mean_degree = core;
+    HierarchyStats priority_stats;
+    TrailGraph a = g;
+    a.hierarchy =
+        std::make_shared<const Hierarchy>(BuildHierarchy(g, by_priority, &priority_stats));
+    EXPECT_FALSE(priority_stats.ordered);
+    std::string a_bytes;
+    a.SerializeHierarchyTo([&](std::string_view s) { a_bytes.append(s); });
+    for (const int threads : {1, 2}) {
+      HierarchyOptions ordered = by_priority;
+      ordered.threads = threads;
+      size_t matched = 0;
+      ordered.order = InheritedOrder(g, a, &matched);
+      EXPECT_EQ(matched, g.nodes());
+      HierarchyStats stats;
+      TrailGraph b = g;
+      b.hierarchy = std::make_shared<const Hierarchy>(BuildHierarchy(g, ordered, &stats));
+      EXPECT_TRUE(stats.ordered);
+      EXPECT_EQ(stats.shortcuts, priority_stats.shortcuts);
+      EXPECT_EQ(stats.core, priority_stats.core);
+      std::string b_bytes;
+      b.SerializeHierarchyTo([&](std::string_view s) { b_bytes.append(s); });
+      EXPECT_TRUE(a_bytes == b_bytes) << "core " << core << ", " << threads << " thread(s)";
+    }
+  }
+  std::vector<uint32_t> order(g.nodes());
+  std::iota(order.begin(), order.end(), 0u);
+  std::mt19937_64 rng(5);
+  std::shuffle(order.begin(), order.end(), rng);
+  HierarchyOptions ho;
+  ho.core_mean_degree = 0;
+  ho.order = order;
+  HierarchyStats stats;
+  TrailGraph c = g;
+  c.hierarchy = std::make_shared<const Hierarchy>(BuildHierarchy(g, ho, &stats));
+  EXPECT_EQ(c.hierarchy->rank, order);
+  EXPECT_EQ(stats.core, 0u);
+  int reachable = 0;
+  for (int i = 0; i < 500; ++i) {
+    const Snap s = RandomSnap(c, rng), t = RandomSnap(c, rng);
+    reachable += ExpectAsDijkstra(c, s, t, FootOptions{}, 1e-9, "pair " + std::to_string(i));
+  }
+  EXPECT_GT(reachable, 450);
+}
+
+// InheritedOrder matches the nodes of a changed graph to the old one's by position: a node
+// that stayed takes its old rank (plus one), a new junction and a moved one key 0; the
+// hierarchy contracted in that order answers what Dijkstra answers on the changed graph.
+TEST(Hierarchy, AnOrderInheritedByAChangedGraph) {
+  std::vector<TrailEdge> edges;
+  TrailGraph old = Grid(25, 27, 3, &edges);
+  old.hierarchy = std::make_shared<const Hierarchy>(BuildHierarchy(old));
+  // The change: node 1 (a corner) moved 50 m north, and a path from node 100 to a new node.
+  GraphBuilder b;
+  PointE7 moved{}, was{};
+  for (TrailEdge e : edges) {
+    if (e.from_node == 1)
+      was = e.points.front(), e.points.front().lat += 4500, moved = e.points.front();
+    if (e.to_node == 1) was = e.points.back(), e.points.back().lat += 4500, moved = e.points.back();
+    b.AddEdge(e);
+  }
+  ASSERT_NE(moved, PointE7{}) << "node 1 has no edge";
+  PointE7 at100{};
+  for (const TrailEdge& e : edges) {
+    if (e.from_node == 100) at100 = e.points.front();
+    if (e.to_node == 100) at100 = e.points.back();
+  }
+  ASSERT_NE(at100, PointE7{});
+  const PointE7 fresh{at100.lat + 20000, at100.lon + 20000};
+  b.AddEdge(Line(90'000, 100, 900'000, at100, fresh, 3));
+  TrailGraph g = std::move(b).Build();
+  ASSERT_EQ(g.nodes(), old.nodes() + 1);
+  size_t matched = 0;
+  const std::vector<uint32_t> order = InheritedOrder(g, old, &matched);
+  EXPECT_EQ(matched, old.nodes() - 1);  // all but the moved one
+  std::map<std::pair<int32_t, int32_t>, uint32_t> old_rank;
+  for (uint32_t v = 0; v < old.nodes(); ++v) {
+    old_rank[{old.node_point[v].lat, old.node_point[v].lon}] = old.hierarchy->rank[v];
+  }
+  ASSERT_TRUE(old_rank.count({was.lat, was.lon}));
+  size_t zeros = 0;
+  for (uint32_t v = 0; v < g.nodes(); ++v) {
+    const PointE7 p = g.node_point[v];
+    if (p == moved || p == fresh) {
+      EXPECT_EQ(order[v], 0u);
+      ++zeros;
+    } else {
+      auto it = old_rank.find({p.lat, p.lon});
+      ASSERT_NE(it, old_rank.end());
+      EXPECT_EQ(order[v], it->second + 1);
+    }
+  }
+  EXPECT_EQ(zeros, 2u);
+  HierarchyOptions ho;
+  ho.order = order;
+  HierarchyStats stats;
+  g.hierarchy = std::make_shared<const Hierarchy>(BuildHierarchy(g, ho, &stats));
+  EXPECT_TRUE(stats.ordered);
+  std::mt19937_64 rng(8);
+  int reachable = 0;
+  for (int i = 0; i < 400; ++i) {
+    const Snap s = RandomSnap(g, rng), t = RandomSnap(g, rng);
+    reachable += ExpectAsDijkstra(g, s, t, FootOptions{}, 1e-9, "pair " + std::to_string(i));
+  }
+  EXPECT_GT(reachable, 350);
+}
+
 // A graph built without its snap index (what an import contracts and writes) is the same
 // file, and the graph read back from it snaps as the one built with it.
 TEST(TrailGraph, BuiltWithoutTheSnapIndexWritesTheSameFile) {
@@ -812,6 +930,38 @@ TEST(Hierarchy, AContractionParseReadsWhatContractionNeeds) {
   Result<TrailGraph> refused = TrailGraph::Parse(bad_arc, nullptr, GraphParse::kContraction);
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.status().message().find("arc 0 out of range"), std::string::npos)
+      << refused.status().message();
+}
+
+// A parse for an inherited order reads the nodes' positions and the ranks, nothing else, and
+// refuses ranks that are not a permutation of the nodes, or a truncated file.
+TEST(Hierarchy, AnOrderParseReadsPositionsAndRanks) {
+  TrailGraph g = GridWithParallels(9, 8, 5);
+  g.hierarchy = std::make_shared<const Hierarchy>(BuildHierarchy(g));
+  const std::string bytes = g.Serialize();
+  Result<TrailGraph> part = TrailGraph::Parse(bytes, nullptr, GraphParse::kNodesAndRanks);
+  ASSERT_TRUE(part.ok()) << part.status().message();
+  EXPECT_EQ(part->node_point, g.node_point);
+  ASSERT_TRUE(part->hierarchy);
+  EXPECT_EQ(part->hierarchy->rank, g.hierarchy->rank);
+  EXPECT_TRUE(part->arcs.empty() && part->edges.empty() && part->hierarchy->up.empty() &&
+              part->hierarchy->down.empty());
+  size_t matched = 0;
+  EXPECT_EQ(InheritedOrder(g, *part, &matched), InheritedOrder(g, g));
+  EXPECT_EQ(matched, g.nodes());
+  EXPECT_FALSE(
+      TrailGraph::Parse(bytes.substr(0, bytes.size() - 3), nullptr, GraphParse::kNodesAndRanks)
+          .ok());
+  // Two nodes of one rank.
+  Hierarchy h = *g.hierarchy;
+  h.rank[1] = h.rank[0];
+  TrailGraph bad = g;
+  bad.hierarchy = std::make_shared<const Hierarchy>(h);
+  Result<TrailGraph> refused =
+      TrailGraph::Parse(bad.Serialize(), nullptr, GraphParse::kNodesAndRanks);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("hierarchy ranks are not a permutation"),
+            std::string::npos)
       << refused.status().message();
 }
 
