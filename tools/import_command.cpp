@@ -355,8 +355,10 @@ int BuildRouteDb(BuildRequest& req, std::ostream& out, std::ostream& err) {
   const int hierarchy_threads = engine::ThreadsOrCores(options.threads);
   std::function<bool(size_t)> out_of_memory;
   if (budget.enabled()) out_of_memory = [&](size_t more) { return budget.OutOfMemory(more); };
+  (*builder)->InheritHierarchyOrder(req.max_order_drift);
   const engine::trail::HierarchyStats hierarchy =
       (*builder)->BuildTrailGraph(graph_progress, out_of_memory, hierarchy_threads);
+  const double order_drift = (*builder)->hierarchy_order_drift();
   // The contraction's working lists, freed in millions of small blocks: given back before the
   // database is written, which needs memory of other sizes.
   engine::ReturnFreedMemory();
@@ -393,8 +395,11 @@ int BuildRouteDb(BuildRequest& req, std::ostream& out, std::ostream& err) {
                  {"node_index", s.node_index},
                  {"min_trail_length_m", options.min_named_trail_m},
                  {"phase_seconds", phases},
-                 // kept: taken from the database replaced (the same walkable network)
-                 {"hierarchy", hierarchy.reused ? "kept" : "built"}};
+                 // kept: taken from the database replaced (the same walkable network);
+                 // inherited: built in the node order of the one replaced (stride update)
+                 {"hierarchy", hierarchy.reused    ? "kept"
+                               : hierarchy.ordered ? "inherited"
+                                                   : "built"}};
   meta.emplace_back("import", import.dump());
   for (size_t k = 0; k < s.sources.size(); ++k) {
     const importers::OsmSourceManifest& m = s.sources[k];
@@ -453,6 +458,11 @@ int BuildRouteDb(BuildRequest& req, std::ostream& out, std::ostream& err) {
                 (hierarchy.out_of_memory
                      ? engine::StringPrintf(" (stopped at --memory-mb %llu)",
                                             static_cast<unsigned long long>(budget.mib()))
+                     : std::string()) +
+                (hierarchy.ordered
+                     ? engine::StringPrintf(
+                           ", in the node order of the one it replaces (drift %.3f %% of %.3g %%)",
+                           100 * order_drift, 100 * req.max_order_drift)
                      : std::string());
   char line[800];
   std::snprintf(

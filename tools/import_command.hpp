@@ -49,6 +49,8 @@ struct BuildRequest {
   // The database's lock (index::DbLock) when the caller took it already (stride update, before
   // it reads what was applied); otherwise BuildRouteDb takes it first.
   std::optional<index::DbLock> lock;
+  // RouteDbBuilder::InheritHierarchyOrder's bound (stride update); 0: order by priority.
+  double max_order_drift = 0;
 };
 int BuildRouteDb(BuildRequest& req, std::ostream& out, std::ostream& err);
 

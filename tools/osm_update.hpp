@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// `stride update --db DIR --osc FILE [--osc FILE ...] [--state state.txt] [--threads N] [--quiet]`
+// `stride update --db DIR --osc FILE [--osc FILE ...] [--state state.txt] [--threads N]
+//  [--max-order-drift PERCENT] [--quiet]`
 //
 // Applies OpenStreetMap change files (.osc, .osc.gz, .osc.bz2: the replication diffs osmosis
 // and osmium write, minutely to daily, or `osmium derive-changes` between two extracts) to a
@@ -14,7 +15,15 @@
 // The result is by construction what a fresh import of the updated extract gives, route by route
 // and edge by edge (the tests check it on real diffs). Trade-off: an update costs a full import's
 // time (Andorra 0.6 s; a continent, what its import takes); re-assembling only the routes and
-// edges a diff touches is left for later.
+// edges a diff touches is left for later. The contraction hierarchy, most of that time on a
+// large map, is spared where it can be: kept when the walkable network and its costs are
+// unchanged; otherwise contracted in the node order of the hierarchy replaced (new junctions
+// first; index::RouteDbBuilder::InheritHierarchyOrder), which skips the priority estimates,
+// while the nodes that order had no place for stay within --max-order-drift (0.5 % by default,
+// summed over updates), then ordered afresh. An inherited order gives a hierarchy that answers
+// the same costs but is not byte for byte a fresh import's (meta import.hierarchy "inherited";
+// --max-order-drift 0 always orders afresh). On the generated 10^7-node map a minutely diff
+// took 47 s instead of 87 s, its hierarchy 33 s instead of 73 s (bench/README).
 //
 // Refused with a clear message (exit 1, the database unchanged): a database not imported with
 // --updatable; a change file already applied (its SHA-256 is recorded); a change file holding an

@@ -13,8 +13,10 @@
 #
 #   bench/scripts/update_at_scale.sh [NODES] [CHANGES] [MIX]
 #
-# MIX: network (default; the walkable network changes, so the hierarchy is built again) or
-# renames (only ways renamed: the update keeps the hierarchy of the database it replaces).
+# MIX: network (default; the walkable network changes, so the hierarchy is built again, in the
+# node order of the one it replaces) or renames (only ways renamed: the update keeps the
+# hierarchy of the database it replaces). UPDATE_FLAGS: more options for stride update (e.g.
+# "--max-order-drift 0": the order computed afresh, as a fresh import does).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source bench/scripts/serve_helpers.sh
@@ -58,7 +60,8 @@ sleep 10
 reloads0=$(reloads)
 t_start=$(now)
 /usr/bin/time -f "%e s, peak %M KB" -o "$dir/update.time" \
-  "$bin/stride" update --db "$dir/db" --osc "$dir/diff.osc" --dem "$dir/dem" >"$dir/update.log" 2>"$dir/update.err"
+  "$bin/stride" update --db "$dir/db" --osc "$dir/diff.osc" --dem "$dir/dem" ${UPDATE_FLAGS:-} \
+  >"$dir/update.log" 2>"$dir/update.err"
 t_end=$(now)
 # The server looks for a new database every 2 s and loads it before switching.
 for _ in $(seq 600); do

@@ -57,6 +57,11 @@ inline constexpr const char* kTrailGraphFile = "trail.graph";
 // Meta: the SHA-256 (hex) of what the contraction hierarchy was built from
 // (engine::trail::ContractionInput), so the next build knows when it may keep it.
 inline constexpr const char* kMetaContractionInput = "contraction_input_sha256";
+// Meta: how far the hierarchy's node order has drifted from the network (decimal): the share
+// of its nodes that, over the updates since the order was last computed by priority, were
+// contracted in an order inherited without a place of their own (RouteDbBuilder::
+// InheritHierarchyOrder). "0" after a build by priority; absent before updates inherited orders.
+inline constexpr const char* kMetaHierarchyOrderDrift = "hierarchy_order_drift";
 
 // One import or update of a database at a time: an exclusive lock (flock) on DIR.lock beside
 // it, which the system releases when its holder exits, however it exits. The holder removes
@@ -124,6 +129,19 @@ class RouteDbBuilder : public engine::MapSink {
   // Optional: Commit builds it when this was not called; call it to time and report it.
   // `out_of_memory`: a memory budget (HierarchyOptions::out_of_memory), or null. `threads`:
   // HierarchyOptions::threads (the hierarchy is the same whatever the count).
+  // When the hierarchy of the database this build replaces cannot be kept (the network
+  // changed), contract in its node order (engine::trail::InheritedOrder: nodes matched by
+  // position, new ones first) instead of computing priorities, while the order's drift
+  // (kMetaHierarchyOrderDrift: its value in the database replaced plus this build's share of
+  // unmatched nodes) stays at most `max_drift`; past it, or with 0 (the default, a fresh
+  // import's behaviour), by priority. Skips most of a contraction's time (the priority
+  // estimates) for an update whose changes are small; the hierarchy answers the same costs,
+  // with somewhat more shortcuts than one ordered afresh, and is not byte for byte the one a
+  // fresh import builds (the network still is). Call before BuildTrailGraph.
+  void InheritHierarchyOrder(double max_drift) { max_drift_ = max_drift; }
+  // The drift recorded with this build (kMetaHierarchyOrderDrift), once the trail graph is built.
+  double hierarchy_order_drift() const { return drift_; }
+
   engine::trail::HierarchyStats BuildTrailGraph(
       const std::function<void(size_t, size_t)>& progress = nullptr,
       const std::function<bool(size_t)>& out_of_memory = nullptr, int threads = 1);
@@ -140,6 +158,11 @@ class RouteDbBuilder : public engine::MapSink {
                     const std::string& name);
   // The hierarchy of the database at db_path_ when it fits built_graph_; null otherwise.
   std::shared_ptr<const engine::trail::Hierarchy> ReusableHierarchy() const;
+  // kMetaHierarchyOrderDrift of the database at db_path_ (0 when absent or unreadable).
+  double ReplacedDrift() const;
+  // The order to contract built_graph_ in, inherited from the hierarchy of the database at
+  // db_path_ (InheritHierarchyOrder), and the drift it brings; nullopt to order by priority.
+  std::optional<std::pair<std::vector<uint32_t>, double>> InheritableOrder() const;
 
   std::string db_path_, build_dir_, sst_dir_;
   std::unique_ptr<rocksdb::DB> db_;
@@ -155,6 +178,9 @@ class RouteDbBuilder : public engine::MapSink {
   // kTrailGraphFile with built_graph_'s network written, its hierarchy to come (Commit).
   std::optional<AtomicFileWriter> graph_file_;
   std::string contraction_input_;  // hex SHA-256 of built_graph_'s ContractionInput
+  double max_drift_ = 0;           // InheritHierarchyOrder's
+  double drift_ = 0;               // kMetaHierarchyOrderDrift of this build
+  bool drift_known_ = false;       // drift_ is set (BuildTrailGraph ran)
 };
 
 class RouteDb : public engine::RouteStore {

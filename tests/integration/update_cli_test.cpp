@@ -28,6 +28,9 @@
 #include <thread>
 
 #include "datasets/synthetic_osm.hpp"
+#include "engine/trail/graph.hpp"
+#include "engine/trail/hierarchy.hpp"
+#include "engine/trail/router.hpp"
 #include "index/store/route_db.hpp"
 #include "tests/support/cli.hpp"
 #include "tests/support/datasets.hpp"
@@ -92,7 +95,10 @@ class UpdateCli : public ::testing::Test {
                " --dem " + testing::DatasetsDir() + "/dem --db " + db);
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
-  // The two databases hold the same routes and the same trail graph.
+  // The two databases hold the same routes and the same trail graph: byte for byte, or, when
+  // the update contracted its hierarchy in the order of the one it replaced (not the one a
+  // fresh import computes), the same network byte for byte and a hierarchy that answers the
+  // fresh one's costs (and A*'s, on the same graph without a hierarchy) on random pairs.
   void ExpectSameDatabase(const std::string& updated, const std::string& fresh) {
     const auto a = Records(updated), b = Records(fresh);
     ASSERT_FALSE(b.empty());
@@ -103,12 +109,59 @@ class UpdateCli : public ::testing::Test {
       if (it == a.end() || it->second != bytes) ++differing;
     }
     EXPECT_EQ(differing, 0u) << "of " << b.size() << " routes";
-    EXPECT_TRUE(ReadFile(fs::path(updated) / "trail.graph") ==
-                ReadFile(fs::path(fresh) / "trail.graph"))
-        << "the trail graphs differ";
+    const std::string updated_graph = ReadFile(fs::path(updated) / "trail.graph");
+    const std::string fresh_graph = ReadFile(fs::path(fresh) / "trail.graph");
+    if (Meta(updated, "import")["hierarchy"] == "inherited") {
+      ExpectSameNetworkAndCosts(updated_graph, fresh_graph);
+    } else {
+      EXPECT_TRUE(updated_graph == fresh_graph) << "the trail graphs differ";
+    }
     EXPECT_EQ(Meta(updated, "counts"), Meta(fresh, "counts"));
     EXPECT_EQ(Stride("inspect --db " + updated + " --list").out,
               Stride("inspect --db " + fresh + " --list").out);
+  }
+
+  static void ExpectSameNetworkAndCosts(const std::string& updated_bytes,
+                                        const std::string& fresh_bytes) {
+    using engine::trail::TrailGraph;
+    Result<TrailGraph> updated = TrailGraph::Parse(updated_bytes);
+    Result<TrailGraph> fresh = TrailGraph::Parse(fresh_bytes);
+    ASSERT_TRUE(updated.ok()) << updated.status().message();
+    ASSERT_TRUE(fresh.ok()) << fresh.status().message();
+    ASSERT_TRUE(updated->hierarchy && fresh->hierarchy);
+    auto network = [](const TrailGraph& g) {
+      std::string bytes;
+      g.SerializeNetworkTo([&](std::string_view b) { bytes.append(b); });
+      return bytes;
+    };
+    EXPECT_TRUE(network(*updated) == network(*fresh)) << "the trail networks differ";
+    TrailGraph plain = *updated;
+    plain.hierarchy.reset();
+    const std::vector<uint32_t> edges = fresh->LargestComponentEdges();
+    ASSERT_GT(edges.size(), 100u);
+    std::mt19937_64 rng(17);
+    auto draw = [&] {
+      engine::trail::Snap s;
+      s.edge = edges[rng() % edges.size()];
+      s.offset_m = fresh->edges[s.edge].length_m * static_cast<double>(rng() % 1000) / 1000;
+      s.point = fresh->PointAt(s.edge, s.offset_m);
+      return s;
+    };
+    const engine::trail::FootOptions defaults;
+    int compared = 0;
+    for (int i = 0; i < 300; ++i) {
+      const engine::trail::Snap a = draw(), b = draw();
+      Result<engine::trail::Path> want = engine::trail::ShortestPath(*fresh, a, b, defaults);
+      Result<engine::trail::Path> got = engine::trail::ShortestPath(*updated, a, b, defaults);
+      Result<engine::trail::Path> astar = engine::trail::ShortestPath(plain, a, b, defaults);
+      ASSERT_EQ(got.ok(), want.ok()) << "pair " << i;
+      ASSERT_EQ(astar.ok(), want.ok()) << "pair " << i;
+      if (!want.ok()) continue;
+      EXPECT_NEAR(got->cost, want->cost, 1e-9 * want->cost + 1e-9) << "pair " << i;
+      EXPECT_NEAR(astar->cost, want->cost, 1e-9 * want->cost + 1e-9) << "pair " << i;
+      ++compared;
+    }
+    EXPECT_GT(compared, 250);
   }
 
   fs::path dir_;
@@ -211,11 +264,13 @@ std::vector<std::pair<std::string, std::string>> TagsOf(const osmium::OSMObject&
   return t;
 }
 
-void Mutate(const std::string& from, const std::string& to, uint64_t seed) {
+// `move`, `remove` and `rename`: the shares of nodes moved, and of ways deleted and renamed.
+void Mutate(const std::string& from, const std::string& to, uint64_t seed, double move = 0.03,
+            double remove = 0.02, double rename = 0.05, const char* when = "2026-06-01T00:00:00Z") {
   using namespace osmium::builder::attr;  // NOLINT: the attribute builder's vocabulary
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> u(0, 1);
-  const osmium::Timestamp later("2026-06-01T00:00:00Z");
+  const osmium::Timestamp later(when);
   osmium::io::Reader in{from};
   osmium::io::Writer out{to, in.header(), osmium::io::overwrite::allow};
   osmium::memory::Buffer buffer{1 << 16, osmium::memory::Buffer::auto_grow::yes};
@@ -248,7 +303,7 @@ void Mutate(const std::string& from, const std::string& to, uint64_t seed) {
       if (o.type() == osmium::item_type::node) {
         const auto& n = static_cast<const osmium::Node&>(o);
         max_node = std::max(max_node, n.id());
-        if (r < 0.03) {  // moved by a few metres
+        if (r < move) {  // moved by a few metres
           const osmium::Location moved(n.location().lon() + 3e-5, n.location().lat() - 2e-5);
           osmium::builder::add_node(buffer, _id(n.id()), _version(n.version() + 1),
                                     _timestamp(later), _location(moved), _tags(TagsOf(n)));
@@ -262,10 +317,10 @@ void Mutate(const std::string& from, const std::string& to, uint64_t seed) {
       if (o.type() == osmium::item_type::way) {
         const auto& w = static_cast<const osmium::Way&>(o);
         max_way = std::max(max_way, w.id());
-        if (r < 0.02) continue;  // deleted
+        if (r < remove) continue;  // deleted
         std::vector<osmium::object_id_type> refs;
         for (const osmium::NodeRef& nr : w.nodes()) refs.push_back(nr.ref());
-        if (r < 0.07) {  // renamed
+        if (r < remove + rename) {  // renamed
           auto tags = TagsOf(w);
           bool named = false;
           for (auto& [k, v] : tags) {
@@ -508,6 +563,63 @@ TEST_F(UpdateCli, AHierarchyIsKeptWhenTheNetworkIsUnchanged) {
   ExpectSameDatabase(Path("db"), Path("fresh2"));
 }
 
+// A diff that changes the walkable network a little contracts the new hierarchy in the node
+// order of the one it replaces (the new junctions first) instead of ordering it afresh: the
+// database keeps a fresh import's routes and network byte for byte, and its hierarchy answers
+// the same costs. The drift (the share of nodes the order had no place for) adds up over
+// updates and is recorded; past --max-order-drift the order is computed afresh (byte for
+// byte a fresh import's hierarchy, the drift back to 0), as with --max-order-drift 0.
+TEST_F(UpdateCli, ASmallChangeContractsInTheOrderOfTheHierarchyItReplaces) {
+  if (!HaveOsmium()) GTEST_SKIP() << "no " << kOsmium << " (scripts/deps.sh installs it)";
+  datasets::SyntheticOsmOptions go;
+  go.target_nodes = 20000;
+  go.seed = 9;
+  ASSERT_TRUE(datasets::WriteSyntheticOsm(Path("map0.osm.pbf"), go).ok());
+  ASSERT_EQ(
+      Stride("import --quiet --updatable --osm " + Path("map0.osm.pbf") + " --db " + Path("db"))
+          .exit_code,
+      0);
+  EXPECT_EQ(Meta(Path("db"), "hierarchy_order_drift"), 0);
+  auto drift = [&] { return Meta(Path("db"), "hierarchy_order_drift").get<double>(); };
+  // Each step: a few nodes moved and ways deleted or renamed, and a new path (new junctions).
+  auto step = [&](int k, const std::string& flags) {
+    const std::string before = Path("map" + std::to_string(k - 1) + ".osm.pbf");
+    const std::string after = Path("map" + std::to_string(k) + ".osm.pbf");
+    const std::string when = "2026-06-0" + std::to_string(k) + "T00:00:00Z";
+    Mutate(before, after, 100 + k, 0.002, 0.002, 0.01, when.c_str());
+    Derive(before, after, Path("diff" + std::to_string(k) + ".osc"));
+    const CliRun r = Stride("update --db " + Path("db") + " --osc " +
+                            Path("diff" + std::to_string(k) + ".osc") + flags);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const std::string fresh = Path("fresh" + std::to_string(k));
+    EXPECT_EQ(Stride("import --quiet --osm " + after + " --db " + fresh).exit_code, 0);
+    ExpectSameDatabase(Path("db"), fresh);
+    return r.out;
+  };
+  std::string out = step(1, " --max-order-drift 50");
+  EXPECT_EQ(Meta(Path("db"), "import")["hierarchy"], "inherited");
+  EXPECT_NE(out.find("in the node order of the one it replaces (drift "), std::string::npos) << out;
+  const double first = drift();
+  EXPECT_GT(first, 0);
+  EXPECT_LT(first, 0.5);
+  // The drift adds up ...
+  out = step(2, " --max-order-drift 50");
+  EXPECT_EQ(Meta(Path("db"), "import")["hierarchy"], "inherited");
+  const double second = drift();
+  EXPECT_GT(second, first);
+  // ... until the bound (here just above what it is now), when the order is made afresh.
+  char bound[32];
+  std::snprintf(bound, sizeof bound, "%.9f", 100 * second * 1.0001);
+  out = step(3, std::string(" --max-order-drift ") + bound);
+  EXPECT_EQ(Meta(Path("db"), "import")["hierarchy"], "built");
+  EXPECT_EQ(drift(), 0);
+  EXPECT_EQ(out.find("in the node order"), std::string::npos) << out;
+  // And with a bound of 0, always.
+  step(4, " --max-order-drift 0");
+  EXPECT_EQ(Meta(Path("db"), "import")["hierarchy"], "built");
+  EXPECT_EQ(drift(), 0);
+}
+
 // One import or update of a database at a time: while another holds it (here the test, as
 // a long update would), both commands are refused at once, naming the holder, and nothing
 // changes; once it is released the update goes through.
@@ -651,6 +763,14 @@ TEST_F(UpdateCli, BadCommandLinesAndDatabasesNotImportedUpdatable) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("expected an OSM change file (.osc, .osc.gz, .osc.bz2)"), std::string::npos)
       << r.err;
+  for (const std::string bad : {"-1", "abc", "101", "5%"}) {
+    r = Stride("update --db " + Path("db") + " --osc " + Path("x.osc") + " --max-order-drift " +
+               bad);
+    EXPECT_EQ(r.exit_code, 2) << bad;
+    EXPECT_NE(r.err.find("--max-order-drift " + bad + ": expected a percentage from 0 to 100"),
+              std::string::npos)
+        << r.err;
+  }
   r = Stride("update --db " + Path("db") + " --osc " + Path("x.osc") + " --state " + Path("x.osc"));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("no sequenceNumber=N line"), std::string::npos) << r.err;
