@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "engine/route/route_json.hpp"
+#include "engine/text/printf.hpp"
 #include "index/store/route_db.hpp"
 #include "tools/import_command.hpp"
 
@@ -101,6 +103,23 @@ int RunInspect(const std::vector<std::string>& args, std::ostream& out, std::ost
       out << "imported " << j.value("finished_at", "?") << " by stride "
           << j.value("stride_version", "?") << ", node index " << j.value("node_index", "?")
           << ", dem " << (j["dem"].is_string() ? j["dem"].get<std::string>() : "none") << '\n';
+      // How its contraction hierarchy came about (tools/osm_update.hpp), and how far the node
+      // order has drifted from the network since it was computed.
+      const std::string how = j.value("hierarchy", "");
+      Result<std::string> drift = (*db)->GetMeta(index::kMetaHierarchyOrderDrift);
+      const std::string drift_text =
+          drift.ok() ? engine::StringPrintf("%.3f %%", 100 * std::strtod(drift->c_str(), nullptr))
+                     : std::string("not recorded");
+      if (how == "built") {
+        out << "contraction hierarchy: built, its node order computed afresh\n";
+      } else if (how == "kept") {
+        out << "contraction hierarchy: kept from the database it replaced (order drift "
+            << drift_text << ")\n";
+      } else if (how == "inherited") {
+        out << "contraction hierarchy: contracted in the node order of the one it replaced "
+               "(order drift "
+            << drift_text << ")\n";
+      }
     }
   }
   for (const auto& [key, value] : (*db)->MetaWithPrefix("manifest/")) {

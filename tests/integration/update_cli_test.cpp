@@ -543,6 +543,11 @@ TEST_F(UpdateCli, AHierarchyIsKeptWhenTheNetworkIsUnchanged) {
             std::string::npos)
       << r.out;
   EXPECT_EQ(Meta(Path("db"), "import")["hierarchy"], "kept");
+  const std::string inspect = Stride("inspect --db " + Path("db")).out;
+  EXPECT_NE(inspect.find("contraction hierarchy: kept from the database it replaced (order "
+                         "drift 0.000 %)"),
+            std::string::npos)
+      << inspect;
   EXPECT_FALSE(Records(Path("db")) == before);  // the names did change
   ASSERT_EQ(Stride("import --quiet --osm " + Path("renamed.osm.pbf") + " --db " + Path("fresh"))
                 .exit_code,
@@ -602,6 +607,13 @@ TEST_F(UpdateCli, ASmallChangeContractsInTheOrderOfTheHierarchyItReplaces) {
   const double first = drift();
   EXPECT_GT(first, 0);
   EXPECT_LT(first, 0.5);
+  char said[128];
+  std::snprintf(said, sizeof said,
+                "contraction hierarchy: contracted in the node order of the one it replaced "
+                "(order drift %.3f %%)",
+                100 * first);
+  std::string inspect = Stride("inspect --db " + Path("db")).out;
+  EXPECT_NE(inspect.find(said), std::string::npos) << inspect;
   // The drift adds up ...
   out = step(2, " --max-order-drift 50");
   EXPECT_EQ(Meta(Path("db"), "import")["hierarchy"], "inherited");
@@ -614,6 +626,10 @@ TEST_F(UpdateCli, ASmallChangeContractsInTheOrderOfTheHierarchyItReplaces) {
   EXPECT_EQ(Meta(Path("db"), "import")["hierarchy"], "built");
   EXPECT_EQ(drift(), 0);
   EXPECT_EQ(out.find("in the node order"), std::string::npos) << out;
+  inspect = Stride("inspect --db " + Path("db")).out;
+  EXPECT_NE(inspect.find("contraction hierarchy: built, its node order computed afresh"),
+            std::string::npos)
+      << inspect;
   // And with a bound of 0, always.
   step(4, " --max-order-drift 0");
   EXPECT_EQ(Meta(Path("db"), "import")["hierarchy"], "built");
