@@ -633,10 +633,10 @@ Result<TrailGraph> TrailGraph::Parse(std::string_view bytes,
   }
   TrailGraph g;
   STRIDE_RETURN_IF_ERROR(r.Vector("nodes", &g.node_point));
-  const bool network = what != GraphParse::kNodesAndRanks;
+  const bool network = what != GraphParse::kOrder;
   STRIDE_RETURN_IF_ERROR(r.Vector("first_arc", &g.first_arc, network));
   STRIDE_RETURN_IF_ERROR(r.Vector("arcs", &g.arcs, network));
-  STRIDE_RETURN_IF_ERROR(r.Vector("edges", &g.edges, network));
+  STRIDE_RETURN_IF_ERROR(r.Vector("edges", &g.edges));
   STRIDE_RETURN_IF_ERROR(r.Vector("shape", &g.shape, all));
   STRIDE_RETURN_IF_ERROR(r.Vector("shape_elevation", &g.shape_elevation, all));
   uint64_t ns = 0;
@@ -654,7 +654,7 @@ Result<TrailGraph> TrailGraph::Parse(std::string_view bytes,
   STRIDE_RETURN_IF_ERROR(r.Vector("routes", &g.routes, all));
   STRIDE_RETURN_IF_ERROR(r.Vector("route_first", &g.route_first, all));
   STRIDE_RETURN_IF_ERROR(r.Vector("edge_routes", &g.edge_routes, all));
-  STRIDE_RETURN_IF_ERROR(r.Vector("edge_way", &g.edge_way, all));
+  STRIDE_RETURN_IF_ERROR(r.Vector("edge_way", &g.edge_way, all || !network));
   uint32_t with_hierarchy = 0;
   if (header[0] >= 3) STRIDE_RETURN_IF_ERROR(r.Raw("hierarchy flag", &with_hierarchy, 4));
   if (with_hierarchy > 2) return Bad("hierarchy flag " + std::to_string(with_hierarchy));
@@ -674,9 +674,18 @@ Result<TrailGraph> TrailGraph::Parse(std::string_view bytes,
     return Bad(std::to_string(r.size() - r.pos()) + " bytes after the last section");
   }
   if (!network) {
-    // The positions, and the ranks checked to be a permutation of the nodes.
+    // The positions, the edges' ends and ways, and the ranks checked to be a permutation of
+    // the nodes.
+    const size_t n = g.node_point.size();
+    for (size_t i = 0; i < g.edges.size(); ++i) {
+      if (g.edges[i].from >= n || g.edges[i].to >= n) {
+        return Bad("edge " + std::to_string(i) + " out of range");
+      }
+    }
+    if (!g.edge_way.empty() && g.edge_way.size() != g.edges.size()) {
+      return Bad("way ids do not match the edges");
+    }
     if (with_hierarchy) {
-      const size_t n = g.node_point.size();
       if (h->rank.size() != n) return Bad("hierarchy ranks do not match the nodes");
       std::vector<bool> seen(n, false);
       for (const uint32_t rank : h->rank) {

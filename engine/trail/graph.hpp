@@ -117,9 +117,8 @@ struct Hierarchy {
 
 // What TrailGraph::Parse reads: everything (to serve), or what contraction needs.
 // What TrailGraph::Parse reads (below): everything; what contraction reads and the hierarchy;
-// or only the nodes' positions and the hierarchy's ranks (the order an update inherits,
-// engine::trail::InheritedOrder).
-enum class GraphParse { kAll, kContraction, kNodesAndRanks };
+// or what engine::trail::InheritedOrder reads (the order an update inherits).
+enum class GraphParse { kAll, kContraction, kOrder };
 
 struct GraphRoute {
   uint64_t id = 0;        // the route database's id
@@ -195,8 +194,8 @@ class TrailGraph {
   // count, first_arc, arcs, edges) and the hierarchy, not indexed by rank; shapes, strings and
   // routes are stepped over and no snap index is built: enough for ContractionInput and to
   // keep the hierarchy in a new file, not for routing. An import that keeps a hierarchy reads
-  // the old graph so (engine/trail/hierarchy.hpp). kNodesAndRanks reads node_point and the
-  // hierarchy's rank (checked to be a permutation), nothing else: only for InheritedOrder.
+  // the old graph so (engine/trail/hierarchy.hpp). kOrder reads node_point, edges, edge_way and
+  // the hierarchy's rank (checked to be a permutation), nothing else: only for InheritedOrder.
   static Result<TrailGraph> Parse(std::string_view bytes,
                                   const std::function<void(size_t)>& consumed = nullptr,
                                   GraphParse what = GraphParse::kAll);

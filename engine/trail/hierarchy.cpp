@@ -654,19 +654,57 @@ Hierarchy BuildHierarchy(const TrailGraph& g, const HierarchyOptions& options,
 }
 
 std::vector<uint32_t> InheritedOrder(const TrailGraph& g, const TrailGraph& old, size_t* matched) {
+  constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
+  std::vector<uint32_t> counterpart(g.nodes(), kNone);  // the old node each new one is
+  // By way: the edges of a way that has as many edges in both graphs are its pieces in the
+  // same order, so their ends are the same junctions, wherever they are now.
+  if (!g.edge_way.empty() && g.edge_way.size() == g.edges.size() &&
+      old.edge_way.size() == old.edges.size()) {
+    auto by_way = [](const TrailGraph& graph) {
+      std::vector<std::pair<uint64_t, uint32_t>> v(graph.edges.size());
+      for (uint32_t e = 0; e < graph.edges.size(); ++e) v[e] = {graph.edge_way[e], e};
+      std::sort(v.begin(), v.end());
+      return v;
+    };
+    const auto mine = by_way(g), theirs = by_way(old);
+    size_t i = 0, k = 0;
+    while (i < mine.size() && k < theirs.size()) {
+      const uint64_t way = mine[i].first;
+      if (theirs[k].first < way) {
+        ++k;
+        continue;
+      }
+      size_t i_end = i, k_end = k;
+      while (i_end < mine.size() && mine[i_end].first == way) ++i_end;
+      while (k_end < theirs.size() && theirs[k_end].first == way) ++k_end;
+      if (k_end - k == i_end - i) {
+        for (size_t j = 0; j < i_end - i; ++j) {
+          const GraphEdge& a = g.edges[mine[i + j].second];
+          const GraphEdge& b = old.edges[theirs[k + j].second];
+          if (counterpart[a.from] == kNone) counterpart[a.from] = b.from;
+          if (counterpart[a.to] == kNone) counterpart[a.to] = b.to;
+        }
+      }
+      i = i_end;
+      k = k_end;
+    }
+  }
+  // By position, for the nodes of ways that changed their pieces.
   auto key = [](PointE7 p) {
     return (uint64_t{static_cast<uint32_t>(p.lat)} << 32) | static_cast<uint32_t>(p.lon);
   };
-  std::unordered_map<uint64_t, uint32_t> rank_at;
-  rank_at.reserve(old.nodes());
-  for (uint32_t v = 0; v < old.nodes(); ++v) {
-    rank_at.emplace(key(old.node_point[v]), old.hierarchy->rank[v]);
-  }
+  std::unordered_map<uint64_t, uint32_t> at;
+  at.reserve(old.nodes());
+  for (uint32_t v = 0; v < old.nodes(); ++v) at.emplace(key(old.node_point[v]), v);
   std::vector<uint32_t> order(g.nodes(), 0);
   size_t found = 0;
   for (uint32_t v = 0; v < g.nodes(); ++v) {
-    auto it = rank_at.find(key(g.node_point[v]));
-    if (it != rank_at.end()) order[v] = it->second + 1, ++found;
+    uint32_t was = counterpart[v];
+    if (was == kNone) {
+      auto it = at.find(key(g.node_point[v]));
+      if (it != at.end()) was = it->second;
+    }
+    if (was != kNone) order[v] = old.hierarchy->rank[was] + 1, ++found;
   }
   if (matched) *matched = found;
   return order;

@@ -127,11 +127,15 @@ Hierarchy BuildHierarchy(const TrailGraph& g, const HierarchyOptions& options = 
 double ContractionSecondsLeft(size_t done, size_t total, size_t step_nodes, double step_s);
 
 // An order for contracting `g` (HierarchyOptions::order) from the hierarchy of `old`, the
-// graph it replaces: a node of `g` at a place where `old` has a node takes that node's rank
-// (plus one), a node with no counterpart (a new junction, or a moved one) key 0, so the new
-// nodes go first. Nodes are matched by position, as their OSM ids are not stored; two nodes
-// at one position (rare) keep the first's rank for both. `matched`, when given, gets the count
-// of nodes that found a counterpart. REQUIRES: old.hierarchy.
+// graph it replaces: a node of `g` with a counterpart in `old` takes that node's rank (plus
+// one), a node without one (a new junction) key 0, so the new nodes go first. OSM node ids are
+// not stored, so counterparts are found by way, then by position: the ends of the k-th edge of
+// a way that has as many edges in both graphs are the ends of its k-th edge in `old` (a moved
+// junction keeps its place); a node no such way gives is matched by its position. A heuristic
+// (a junction replaced in a way of unchanged length takes the rank of the one it replaced; two
+// nodes at one position keep the first's rank): any order answers the same. `matched`, when
+// given, gets the count of nodes that found a counterpart. Reads of `old` node_point, edges,
+// edge_way and hierarchy->rank (GraphParse::kOrder). REQUIRES: old.hierarchy.
 std::vector<uint32_t> InheritedOrder(const TrailGraph& g, const TrailGraph& old,
                                      size_t* matched = nullptr);
 

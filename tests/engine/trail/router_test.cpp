@@ -730,28 +730,36 @@ TEST(Hierarchy, AGivenOrderIsFollowed) {
   EXPECT_GT(reachable, 450);
 }
 
-// InheritedOrder matches the nodes of a changed graph to the old one's by position: a node
-// that stayed takes its old rank (plus one), a new junction and a moved one key 0; the
-// hierarchy contracted in that order answers what Dijkstra answers on the changed graph.
+// InheritedOrder matches the nodes of a changed graph to the old one's: by way (a junction
+// that moved but whose ways kept their pieces keeps its rank), else by position (a moved
+// junction whose ways changed has none, as a new one); a node that found its counterpart takes
+// its old rank plus one, the others key 0; the hierarchy contracted in that order answers what
+// Dijkstra answers on the changed graph.
 TEST(Hierarchy, AnOrderInheritedByAChangedGraph) {
   std::vector<TrailEdge> edges;
   TrailGraph old = Grid(25, 27, 3, &edges);
   old.hierarchy = std::make_shared<const Hierarchy>(BuildHierarchy(old));
-  // The change: node 1 (a corner) moved 50 m north, and a path from node 100 to a new node.
+  // The change: node 1 (a corner) moved 50 m north, its ways as they were; node 50 moved as
+  // far, its ways replaced by new ones (new ids); and a path from node 100 to a new node.
   GraphBuilder b;
-  PointE7 moved{}, was{};
+  PointE7 one_was{}, one_now{}, fifty_now{}, at100{};
   for (TrailEdge e : edges) {
-    if (e.from_node == 1)
-      was = e.points.front(), e.points.front().lat += 4500, moved = e.points.front();
-    if (e.to_node == 1) was = e.points.back(), e.points.back().lat += 4500, moved = e.points.back();
-    b.AddEdge(e);
-  }
-  ASSERT_NE(moved, PointE7{}) << "node 1 has no edge";
-  PointE7 at100{};
-  for (const TrailEdge& e : edges) {
+    for (const auto& [node, moved_ways] : {std::pair<uint64_t, bool>{1, false}, {50, true}}) {
+      PointE7* end = e.from_node == node ? &e.points.front()
+                     : e.to_node == node ? &e.points.back()
+                                         : nullptr;
+      if (!end) continue;
+      if (node == 1) one_was = *end;
+      end->lat += 4500;
+      (node == 1 ? one_now : fifty_now) = *end;
+      if (moved_ways) e.id = e.way_id = e.way_id + 500'000;
+    }
     if (e.from_node == 100) at100 = e.points.front();
     if (e.to_node == 100) at100 = e.points.back();
+    b.AddEdge(e);
   }
+  ASSERT_NE(one_now, PointE7{}) << "node 1 has no edge";
+  ASSERT_NE(fifty_now, PointE7{}) << "node 50 has no edge";
   ASSERT_NE(at100, PointE7{});
   const PointE7 fresh{at100.lat + 20000, at100.lon + 20000};
   b.AddEdge(Line(90'000, 100, 900'000, at100, fresh, 3));
@@ -759,20 +767,20 @@ TEST(Hierarchy, AnOrderInheritedByAChangedGraph) {
   ASSERT_EQ(g.nodes(), old.nodes() + 1);
   size_t matched = 0;
   const std::vector<uint32_t> order = InheritedOrder(g, old, &matched);
-  EXPECT_EQ(matched, old.nodes() - 1);  // all but the moved one
+  EXPECT_EQ(matched, old.nodes() - 1);  // all but node 50
   std::map<std::pair<int32_t, int32_t>, uint32_t> old_rank;
   for (uint32_t v = 0; v < old.nodes(); ++v) {
     old_rank[{old.node_point[v].lat, old.node_point[v].lon}] = old.hierarchy->rank[v];
   }
-  ASSERT_TRUE(old_rank.count({was.lat, was.lon}));
   size_t zeros = 0;
   for (uint32_t v = 0; v < g.nodes(); ++v) {
     const PointE7 p = g.node_point[v];
-    if (p == moved || p == fresh) {
+    if (p == fifty_now || p == fresh) {
       EXPECT_EQ(order[v], 0u);
       ++zeros;
     } else {
-      auto it = old_rank.find({p.lat, p.lon});
+      auto it = old_rank.find(p == one_now ? std::pair{one_was.lat, one_was.lon}
+                                           : std::pair{p.lat, p.lon});
       ASSERT_NE(it, old_rank.end());
       EXPECT_EQ(order[v], it->second + 1);
     }
@@ -933,32 +941,34 @@ TEST(Hierarchy, AContractionParseReadsWhatContractionNeeds) {
       << refused.status().message();
 }
 
-// A parse for an inherited order reads the nodes' positions and the ranks, nothing else, and
-// refuses ranks that are not a permutation of the nodes, or a truncated file.
+// A parse for an inherited order reads the nodes' positions, the edges and their ways, and the
+// ranks, nothing else, and refuses ranks that are not a permutation of the nodes, or a
+// truncated file.
 TEST(Hierarchy, AnOrderParseReadsPositionsAndRanks) {
   TrailGraph g = GridWithParallels(9, 8, 5);
   g.hierarchy = std::make_shared<const Hierarchy>(BuildHierarchy(g));
   const std::string bytes = g.Serialize();
-  Result<TrailGraph> part = TrailGraph::Parse(bytes, nullptr, GraphParse::kNodesAndRanks);
+  Result<TrailGraph> part = TrailGraph::Parse(bytes, nullptr, GraphParse::kOrder);
   ASSERT_TRUE(part.ok()) << part.status().message();
   EXPECT_EQ(part->node_point, g.node_point);
   ASSERT_TRUE(part->hierarchy);
   EXPECT_EQ(part->hierarchy->rank, g.hierarchy->rank);
-  EXPECT_TRUE(part->arcs.empty() && part->edges.empty() && part->hierarchy->up.empty() &&
-              part->hierarchy->down.empty());
+  EXPECT_EQ(part->edge_way, g.edge_way);
+  ASSERT_EQ(part->edges.size(), g.edges.size());
+  EXPECT_EQ(part->edges[3].to, g.edges[3].to);
+  EXPECT_TRUE(part->arcs.empty() && part->first_arc.empty() && part->shape.empty() &&
+              part->hierarchy->up.empty() && part->hierarchy->down.empty());
   size_t matched = 0;
   EXPECT_EQ(InheritedOrder(g, *part, &matched), InheritedOrder(g, g));
   EXPECT_EQ(matched, g.nodes());
   EXPECT_FALSE(
-      TrailGraph::Parse(bytes.substr(0, bytes.size() - 3), nullptr, GraphParse::kNodesAndRanks)
-          .ok());
+      TrailGraph::Parse(bytes.substr(0, bytes.size() - 3), nullptr, GraphParse::kOrder).ok());
   // Two nodes of one rank.
   Hierarchy h = *g.hierarchy;
   h.rank[1] = h.rank[0];
   TrailGraph bad = g;
   bad.hierarchy = std::make_shared<const Hierarchy>(h);
-  Result<TrailGraph> refused =
-      TrailGraph::Parse(bad.Serialize(), nullptr, GraphParse::kNodesAndRanks);
+  Result<TrailGraph> refused = TrailGraph::Parse(bad.Serialize(), nullptr, GraphParse::kOrder);
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.status().message().find("hierarchy ranks are not a permutation"),
             std::string::npos)
