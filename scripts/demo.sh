@@ -7,7 +7,8 @@
 # (GPX, TCX and FIT, with GPS noise, a hill and a stop) and analyses it, also through the C
 # library and the Python module; then starts the
 # route server on http://127.0.0.1:8080 (PORT=... to change), shows example requests (route
-# search, foot routing, vector tiles, an OSM change file applied while serving, the map page
+# search, foot routing, vector tiles, two OSM change files applied while serving (a renamed
+# route keeps the contraction hierarchy; a new path contracts it in the old order), the map page
 # at / with a screenshot in demo/map.png, two more servers sharing their rate limits through a
 # local redis-server, a local cluster behind HAProxy with workers (scripts/cluster.sh --check),
 # runs, plugins) and
@@ -126,7 +127,8 @@ GEOJSON
       "$base/v1/tiles/$tile.mvt"
   done
   echo
-  echo "== keeping the map current: an OSM change file renames route relation/1 while serving =="
+  echo "== keeping the map current: OSM change files applied while serving =="
+  echo "the first renames route relation/1"
   # What a minutely diff does: a new version of the relation (here made with osmium getid and
   # a rename), applied to the database the server is serving; it reloads without a restart.
   osmium getid -f osm demo/trails.osm.pbf r1 | python3 -c '
@@ -145,7 +147,25 @@ print("<osmChange version=\"0.6\" generator=\"demo\"><modify>" + ET.tostring(r, 
     sleep 0.2
   done
   echo "curl '$base/v1/routes/r1' | name: $(curl -s "$base/v1/routes/r1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["name"])')  (reloaded, no restart)"
-  ./build/stride inspect --db demo/db | grep '^updatable' | sed 's/^/  /'
+  ./build/stride inspect --db demo/db | grep -E '^(updatable|contraction hierarchy)' | sed 's/^/  /'
+  echo "a second change file: a new path from the first node of way/1 (the walkable network"
+  echo "changes, so the hierarchy is contracted again, in the node order of the one it replaces)"
+  osmium getid -r -f osm demo/trails.osm.pbf w1 | python3 -c '
+import sys, time, xml.etree.ElementTree as ET
+root = ET.parse(sys.stdin).getroot()
+first = root.find("way").find("nd").get("ref")
+n = root.find("node[@id=\"%s\"]" % first)
+lat, lon = float(n.get("lat")), float(n.get("lon"))
+now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 1))  # after the rename
+nodes = "".join("<node id=\"%d\" version=\"1\" timestamp=\"%s\" lat=\"%.7f\" lon=\"%.7f\"/>"
+                % (9000000000 + k, now, lat + 0.0009 * k, lon + 0.0004 * k) for k in (1, 2, 3))
+refs = "".join("<nd ref=\"%s\"/>" % r for r in [first, 9000000001, 9000000002, 9000000003])
+way = ("<way id=\"9000000000\" version=\"1\" timestamp=\"%s\">%s"
+       "<tag k=\"highway\" v=\"path\"/><tag k=\"name\" v=\"Demo New Path\"/></way>" % (now, refs))
+print("<osmChange version=\"0.6\" generator=\"demo\"><create>" + nodes + way + "</create></osmChange>")' >demo/path.osc
+  echo "./build/stride update --db demo/db --osc demo/path.osc"
+  ./build/stride update --quiet --db demo/db --osc demo/path.osc | grep '^trail graph' | sed 's/^/  /'
+  ./build/stride inspect --db demo/db | grep -E '^contraction hierarchy' | sed 's/^/  /'
   token=$(grep -A1 'dev token' demo/serve.log | tail -1)
   echo
   echo "== the map page: open $base/ in a browser (MapLibre over these tiles; paste the token for runs) =="
