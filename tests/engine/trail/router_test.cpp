@@ -677,6 +677,17 @@ TEST(Hierarchy, TwoThreadsBuildWhatOneBuilds) {
   }
 }
 
+// ExpectAsDijkstra under the default options on `pairs` random pairs of `g`; the number of
+// them that were reachable.
+int PairsAsDijkstra(const TrailGraph& g, int pairs, std::mt19937_64& rng) {
+  int reachable = 0;
+  for (int i = 0; i < pairs; ++i) {
+    const Snap s = RandomSnap(g, rng), t = RandomSnap(g, rng);
+    reachable += ExpectAsDijkstra(g, s, t, FootOptions{}, 1e-9, "pair " + std::to_string(i));
+  }
+  return reachable;
+}
+
 // Contracting in a given order (HierarchyOptions::order, what an update does with the order
 // of the hierarchy it replaces): in the order a build by priority chose, that build's
 // hierarchy byte for byte (with and without a core, on one thread and on two); in a random
@@ -722,12 +733,7 @@ TEST(Hierarchy, AGivenOrderIsFollowed) {
   c.hierarchy = std::make_shared<const Hierarchy>(BuildHierarchy(g, ho, &stats));
   EXPECT_EQ(c.hierarchy->rank, order);
   EXPECT_EQ(stats.core, 0u);
-  int reachable = 0;
-  for (int i = 0; i < 500; ++i) {
-    const Snap s = RandomSnap(c, rng), t = RandomSnap(c, rng);
-    reachable += ExpectAsDijkstra(c, s, t, FootOptions{}, 1e-9, "pair " + std::to_string(i));
-  }
-  EXPECT_GT(reachable, 450);
+  EXPECT_GT(PairsAsDijkstra(c, 500, rng), 450);
 }
 
 // InheritedOrder matches the nodes of a changed graph to the old one's: by way (a junction
@@ -792,12 +798,7 @@ TEST(Hierarchy, AnOrderInheritedByAChangedGraph) {
   g.hierarchy = std::make_shared<const Hierarchy>(BuildHierarchy(g, ho, &stats));
   EXPECT_TRUE(stats.ordered);
   std::mt19937_64 rng(8);
-  int reachable = 0;
-  for (int i = 0; i < 400; ++i) {
-    const Snap s = RandomSnap(g, rng), t = RandomSnap(g, rng);
-    reachable += ExpectAsDijkstra(g, s, t, FootOptions{}, 1e-9, "pair " + std::to_string(i));
-  }
-  EXPECT_GT(reachable, 350);
+  EXPECT_GT(PairsAsDijkstra(g, 400, rng), 350);
 }
 
 // A graph built without its snap index (what an import contracts and writes) is the same
