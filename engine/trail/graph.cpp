@@ -202,18 +202,24 @@ Reach ReachOf(const Plane& plane, double radius_m) {
 
 // Every index of a parsed hierarchy in range and every arc going up in rank but those between
 // two core nodes (so searches terminate and shortcuts unpack through ever lower nodes).
-Status CheckHierarchy(const TrailGraph& g, const Hierarchy& h) {
-  const size_t n = g.nodes();
+// The ranks are a permutation of the n nodes.
+Status CheckRanks(size_t n, const Hierarchy& h) {
   if (h.rank.size() != n) return Bad("hierarchy ranks do not match the nodes");
-  if (h.core > n)
-    return Bad("hierarchy core of " + std::to_string(h.core) + " nodes in " + std::to_string(n));
-  const size_t core_rank = n - h.core;  // ranks from here up are the core
   std::vector<bool> seen(n, false);
   for (uint32_t r : h.rank) {
     if (r >= n || seen[r])
       return Bad("hierarchy rank " + std::to_string(r) + " repeated or out of range");
     seen[r] = true;
   }
+  return Status::Ok();
+}
+
+Status CheckHierarchy(const TrailGraph& g, const Hierarchy& h) {
+  const size_t n = g.nodes();
+  STRIDE_RETURN_IF_ERROR(CheckRanks(n, h));
+  if (h.core > n)
+    return Bad("hierarchy core of " + std::to_string(h.core) + " nodes in " + std::to_string(n));
+  const size_t core_rank = n - h.core;  // ranks from here up are the core
   for (const bool up : {true, false}) {
     const auto& first = up ? h.up_first : h.down_first;
     const auto& arcs = up ? h.up : h.down;
@@ -686,12 +692,7 @@ Result<TrailGraph> TrailGraph::Parse(std::string_view bytes,
       return Bad("way ids do not match the edges");
     }
     if (with_hierarchy) {
-      if (h->rank.size() != n) return Bad("hierarchy ranks do not match the nodes");
-      std::vector<bool> seen(n, false);
-      for (const uint32_t rank : h->rank) {
-        if (rank >= n || seen[rank]) return Bad("hierarchy ranks are not a permutation");
-        seen[rank] = true;
-      }
+      STRIDE_RETURN_IF_ERROR(CheckRanks(n, *h));
       g.hierarchy = std::move(h);
     }
     return g;
