@@ -379,16 +379,17 @@ engine::trail::HierarchyStats RouteDbBuilder::BuildTrailGraph(
   engine::trail::HierarchyStats stats;
   contraction_input_ = ContractionInputDigest(*built_graph_);
   drift_known_ = true;
-  if (std::shared_ptr<const engine::trail::Hierarchy> kept = ReusableHierarchy()) {
+  const ReplacedMeta replaced = ReadReplacedMeta();
+  if (std::shared_ptr<const engine::trail::Hierarchy> kept = ReusableHierarchy(replaced)) {
     built_graph_->hierarchy = std::move(kept);
-    drift_ = ReplacedDrift();  // the order kept with it
+    drift_ = replaced.drift;  // the order kept with it
     stats.reused = true;
     if (progress) progress(built_graph_->nodes(), built_graph_->nodes());
     return stats;
   }
   drift_ = 0;
   if (max_drift_ > 0) {
-    if (auto inherited = InheritableOrder()) {
+    if (auto inherited = InheritableOrder(replaced)) {
       options.order = std::move(inherited->first);
       drift_ = inherited->second;
     }
@@ -399,7 +400,23 @@ engine::trail::HierarchyStats RouteDbBuilder::BuildTrailGraph(
   return stats;
 }
 
-std::shared_ptr<const engine::trail::Hierarchy> RouteDbBuilder::ReusableHierarchy() const {
+RouteDbBuilder::ReplacedMeta RouteDbBuilder::ReadReplacedMeta() const {
+  ReplacedMeta m;
+  Result<std::unique_ptr<RouteDb>> old = RouteDb::Open(db_path_);
+  if (!old.ok()) return m;  // none (a first import), or unreadable
+  if (Result<std::string> digest = (*old)->GetMeta(kMetaContractionInput); digest.ok()) {
+    m.contraction_input = std::move(*digest);
+  }
+  if (Result<std::string> drift = (*old)->GetMeta(kMetaHierarchyOrderDrift); drift.ok()) {
+    char* end = nullptr;
+    const double d = std::strtod(drift->c_str(), &end);
+    if (end != drift->c_str() && std::isfinite(d) && d > 0) m.drift = d;
+  }
+  return m;
+}
+
+std::shared_ptr<const engine::trail::Hierarchy> RouteDbBuilder::ReusableHierarchy(
+    const ReplacedMeta& replaced) const {
   // First the digest the database this build replaces recorded of its contraction's input: a
   // different one (the usual case when the network changed) costs nothing more. The same one,
   // and what contraction reads of the old graph is parsed (GraphParse::kContraction: no
@@ -407,12 +424,7 @@ std::shared_ptr<const engine::trail::Hierarchy> RouteDbBuilder::ReusableHierarch
   // digest taken (the hierarchy is kept only when the graph it was contracted from is the one
   // in the file, not only the one the meta names), then dropped but for its hierarchy, which
   // is written, not searched, here (it is not indexed by rank; `stride serve` parses it fully).
-  {
-    Result<std::unique_ptr<RouteDb>> old = RouteDb::Open(db_path_);
-    if (!old.ok()) return nullptr;
-    Result<std::string> digest = (*old)->GetMeta(kMetaContractionInput);
-    if (!digest.ok() || *digest != contraction_input_) return nullptr;
-  }
+  if (replaced.contraction_input != contraction_input_) return nullptr;
   Result<MappedFile> mapped = MappedFile::Open(db_path_ + "/" + kTrailGraphFile);
   if (!mapped.ok()) return nullptr;  // none (a first import), or unreadable: build
   Result<engine::trail::TrailGraph> old = engine::trail::TrailGraph::Parse(
@@ -423,20 +435,11 @@ std::shared_ptr<const engine::trail::Hierarchy> RouteDbBuilder::ReusableHierarch
   return old->hierarchy;
 }
 
-double RouteDbBuilder::ReplacedDrift() const {
-  Result<std::unique_ptr<RouteDb>> old = RouteDb::Open(db_path_);
-  if (!old.ok()) return 0;
-  Result<std::string> drift = (*old)->GetMeta(kMetaHierarchyOrderDrift);
-  if (!drift.ok()) return 0;
-  char* end = nullptr;
-  const double d = std::strtod(drift->c_str(), &end);
-  return end != drift->c_str() && std::isfinite(d) && d > 0 ? d : 0;
-}
-
-std::optional<std::pair<std::vector<uint32_t>, double>> RouteDbBuilder::InheritableOrder() const {
+std::optional<std::pair<std::vector<uint32_t>, double>> RouteDbBuilder::InheritableOrder(
+    const ReplacedMeta& replaced) const {
   const size_t n = built_graph_->nodes();
   if (n == 0) return std::nullopt;
-  const double before = ReplacedDrift();
+  const double before = replaced.drift;
   if (before >= max_drift_) return std::nullopt;  // nothing left to drift by
   // What InheritedOrder reads of the old graph, nothing else (at 10^7 nodes 64 MB of its 350).
   Result<MappedFile> mapped = MappedFile::Open(db_path_ + "/" + kTrailGraphFile);

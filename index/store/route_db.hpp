@@ -130,8 +130,8 @@ class RouteDbBuilder : public engine::MapSink {
   // `out_of_memory`: a memory budget (HierarchyOptions::out_of_memory), or null. `threads`:
   // HierarchyOptions::threads (the hierarchy is the same whatever the count).
   // When the hierarchy of the database this build replaces cannot be kept (the network
-  // changed), contract in its node order (engine::trail::InheritedOrder: nodes matched by
-  // position, new ones first) instead of computing priorities, while the order's drift
+  // changed), contract in its node order (engine::trail::InheritedOrder: nodes matched by way,
+  // then by position, new ones first) instead of computing priorities, while the order's drift
   // (kMetaHierarchyOrderDrift: its value in the database replaced plus this build's share of
   // unmatched nodes) stays at most `max_drift`; past it, or with 0 (the default, a fresh
   // import's behaviour), by priority. Skips most of a contraction's time (the priority
@@ -156,13 +156,21 @@ class RouteDbBuilder : public engine::MapSink {
   RouteDbBuilder() = default;
   Status OpenWriter(std::unique_ptr<rocksdb::SstFileWriter>& w, rocksdb::ColumnFamilyHandle* cf,
                     const std::string& name);
+  // What the database at db_path_ (the one this build replaces) recorded of its hierarchy,
+  // read in one opening: kMetaContractionInput ("" when absent) and kMetaHierarchyOrderDrift
+  // (0 when absent or unreadable).
+  struct ReplacedMeta {
+    std::string contraction_input;
+    double drift = 0;
+  };
+  ReplacedMeta ReadReplacedMeta() const;
   // The hierarchy of the database at db_path_ when it fits built_graph_; null otherwise.
-  std::shared_ptr<const engine::trail::Hierarchy> ReusableHierarchy() const;
-  // kMetaHierarchyOrderDrift of the database at db_path_ (0 when absent or unreadable).
-  double ReplacedDrift() const;
+  std::shared_ptr<const engine::trail::Hierarchy> ReusableHierarchy(
+      const ReplacedMeta& replaced) const;
   // The order to contract built_graph_ in, inherited from the hierarchy of the database at
   // db_path_ (InheritHierarchyOrder), and the drift it brings; nullopt to order by priority.
-  std::optional<std::pair<std::vector<uint32_t>, double>> InheritableOrder() const;
+  std::optional<std::pair<std::vector<uint32_t>, double>> InheritableOrder(
+      const ReplacedMeta& replaced) const;
 
   std::string db_path_, build_dir_, sst_dir_;
   std::unique_ptr<rocksdb::DB> db_;
