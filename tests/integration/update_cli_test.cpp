@@ -121,6 +121,14 @@ class UpdateCli : public ::testing::Test {
               Stride("inspect --db " + fresh + " --list").out);
   }
 
+  // A generated map of 20,000 nodes (datasets/synthetic_osm.hpp) written to `osm`.
+  static Status GenerateMap(const std::string& osm, uint64_t seed) {
+    datasets::SyntheticOsmOptions go;
+    go.target_nodes = 20000;
+    go.seed = seed;
+    return datasets::WriteSyntheticOsm(osm, go).status();
+  }
+
   static void ExpectSameNetworkAndCosts(const std::string& updated_bytes,
                                         const std::string& fresh_bytes) {
     using engine::trail::TrailGraph;
@@ -394,10 +402,7 @@ TEST_F(UpdateCli, GeneratedMapsEditedAtRandomAndAppliedInRandomBatches) {
   for (uint64_t seed : {1, 2}) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     const std::string tag = std::to_string(seed);
-    datasets::SyntheticOsmOptions go;
-    go.target_nodes = 20000;
-    go.seed = seed;
-    ASSERT_TRUE(datasets::WriteSyntheticOsm(Path("map" + tag + ".osm.pbf"), go).ok());
+    ASSERT_TRUE(GenerateMap(Path("map" + tag + ".osm.pbf"), seed).ok());
     Mutate(Path("map" + tag + ".osm.pbf"), Path("edited" + tag + ".osm.pbf"), seed);
     Derive(Path("map" + tag + ".osm.pbf"), Path("edited" + tag + ".osm.pbf"),
            Path("diff" + tag + ".osc"));
@@ -526,10 +531,7 @@ void RenameWays(const std::string& from, const std::string& to) {
 // byte for byte a fresh import's; a diff that moves nodes contracts again.
 TEST_F(UpdateCli, AHierarchyIsKeptWhenTheNetworkIsUnchanged) {
   if (!HaveOsmium()) GTEST_SKIP() << "no " << kOsmium << " (scripts/deps.sh installs it)";
-  datasets::SyntheticOsmOptions go;
-  go.target_nodes = 20000;
-  go.seed = 6;
-  ASSERT_TRUE(datasets::WriteSyntheticOsm(Path("map.osm.pbf"), go).ok());
+  ASSERT_TRUE(GenerateMap(Path("map.osm.pbf"), 6).ok());
   RenameWays(Path("map.osm.pbf"), Path("renamed.osm.pbf"));
   Derive(Path("map.osm.pbf"), Path("renamed.osm.pbf"), Path("renames.osc"));
   ASSERT_EQ(
@@ -579,10 +581,7 @@ TEST_F(UpdateCli, AHierarchyIsKeptWhenTheNetworkIsUnchanged) {
 // byte a fresh import's hierarchy, the drift back to 0), as with --max-order-drift 0.
 TEST_F(UpdateCli, ASmallChangeContractsInTheOrderOfTheHierarchyItReplaces) {
   if (!HaveOsmium()) GTEST_SKIP() << "no " << kOsmium << " (scripts/deps.sh installs it)";
-  datasets::SyntheticOsmOptions go;
-  go.target_nodes = 20000;
-  go.seed = 9;
-  ASSERT_TRUE(datasets::WriteSyntheticOsm(Path("map0.osm.pbf"), go).ok());
+  ASSERT_TRUE(GenerateMap(Path("map0.osm.pbf"), 9).ok());
   ASSERT_EQ(
       Stride("import --quiet --updatable --osm " + Path("map0.osm.pbf") + " --db " + Path("db"))
           .exit_code,
@@ -645,10 +644,7 @@ TEST_F(UpdateCli, ASmallChangeContractsInTheOrderOfTheHierarchyItReplaces) {
 // changes; once it is released the update goes through.
 TEST_F(UpdateCli, OneImportOrUpdateOfADatabaseAtATime) {
   if (!HaveOsmium()) GTEST_SKIP() << "no " << kOsmium << " (scripts/deps.sh installs it)";
-  datasets::SyntheticOsmOptions go;
-  go.target_nodes = 20000;
-  go.seed = 4;
-  ASSERT_TRUE(datasets::WriteSyntheticOsm(Path("map.osm.pbf"), go).ok());
+  ASSERT_TRUE(GenerateMap(Path("map.osm.pbf"), 4).ok());
   Mutate(Path("map.osm.pbf"), Path("edited.osm.pbf"), 4);
   Derive(Path("map.osm.pbf"), Path("edited.osm.pbf"), Path("diff.osc"));
   ASSERT_EQ(
